@@ -1,0 +1,56 @@
+// The store: where every layer and the non-spatial tables live durably.
+//
+// One interface, so that a PostgreSQL/PostGIS store can stand beside the embedded GeoPackage one.
+// Every mutating call is one transaction and returns only after it is committed to disk
+// (GeoPackage: SQLite with synchronous=FULL), so an acknowledged write survives a crash or kill.
+// A Store is not thread-safe: the server serialises writes through one writer.
+#pragma once
+
+#include "layers/model.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace onemap::layers {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Reads every layer (fids as stored).
+  virtual Dataset load() = 0;
+
+  /// Replaces the whole content of every layer at once (used by `onemap demo`).
+  /// Assigns fids to the records (1..n in order) and writes them back into `data`.
+  virtual void replace_all(Dataset& data) = 0;
+
+  /// Appends records to a layer, assigning their fids. One transaction.
+  virtual void append(LayerKind kind, Dataset& data) = 0;
+  /// Replaces one layer's content with `data`'s records of that kind, assigning fids.
+  virtual void replace_layer(LayerKind kind, Dataset& data) = 0;
+
+  /// Rewrites the grid join columns (grid_code, join_kind, join_distance_m) of every record of
+  /// the point layers in `data`, matched by fid. One transaction.
+  virtual void update_joins(const Dataset& data) = 0;
+
+  /// Inserts (fid == 0) or updates (fid != 0) one incident. Durable before it returns.
+  virtual void put_incident(Incident& incident) = 0;
+
+  /// Small key/value settings table (onemap_meta).
+  virtual void put_meta(const std::string& key, const std::string& value) = 0;
+  virtual std::optional<std::string> get_meta(const std::string& key) = 0;
+
+  /// Where the store is ("data/demo.gpkg").
+  virtual std::string location() const = 0;
+};
+
+/// Opens (creating it with every table when `create` is true and it does not exist) the
+/// GeoPackage at `path`. @throws StoreError.
+std::unique_ptr<Store> open_geopackage(const std::string& path, bool create);
+
+/// Opens a store from a location string: a path ending in .gpkg for now.
+std::unique_ptr<Store> open_store(const std::string& location, bool create);
+
+}  // namespace onemap::layers

@@ -1,0 +1,50 @@
+// onemap's exception hierarchy. One header, one place (api/) maps these to HTTP statuses.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace onemap {
+
+/// Base of every error onemap throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A caller gave a bad value: an unknown CRS, a malformed code, a bad parameter (HTTP 400).
+class InvalidArgument : public Error {
+ public:
+  InvalidArgument(std::string parameter, const std::string& message)
+      : Error(parameter.empty() ? message : parameter + ": " + message),
+        parameter_(std::move(parameter)),
+        detail_(message) {}
+  /// The parameter or field that was wrong (may be empty).
+  const std::string& parameter() const noexcept { return parameter_; }
+  /// What was wrong with it, without the parameter name.
+  const std::string& detail() const noexcept { return detail_; }
+
+ private:
+  std::string parameter_;
+  std::string detail_;
+};
+
+/// Something asked for does not exist: a layer, a feature id (HTTP 404).
+class NotFound : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A coordinate transformation could not be built or failed.
+class CrsError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The store could not read or write (disk, schema, constraint).
+class StoreError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace onemap

@@ -1,0 +1,48 @@
+// Geometry validity and overlay through GEOS (the reentrant C API), on onemap's own types.
+// Used by import (validate/repair), hierarchy checks (overlaps, gaps, containment) and the demo
+// generator (Voronoi, clipping). GEOS types never leave spatial/.
+#pragma once
+
+#include "spatial/geometry.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace onemap::spatial {
+
+/// Result of checking a polygonal geometry.
+struct Validity {
+  bool valid = true;
+  std::string reason;  ///< GEOS's reason when invalid, e.g. "Self-intersection[120.1 30.5]"
+};
+
+Validity check_validity(const MultiPolygon& mp);
+
+/// Repairs with GEOS MakeValid and keeps only the polygonal part. Empty result if nothing is left.
+MultiPolygon make_valid(const MultiPolygon& mp);
+
+/// Converts WKB (any polygonal or geometry collection) to a MultiPolygon, dropping non-polygons.
+/// @throws InvalidArgument when the WKB cannot be parsed.
+MultiPolygon multipolygon_from_wkb(const unsigned char* wkb, std::size_t size);
+/// ISO WKB of a MultiPolygon (little endian).
+std::vector<unsigned char> to_wkb(const MultiPolygon& mp);
+
+MultiPolygon intersection(const MultiPolygon& a, const MultiPolygon& b);
+MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b);
+MultiPolygon union_all(const std::vector<MultiPolygon>& parts);
+
+/// Voronoi cells of `seeds`, each clipped to `clip`; result[i] is the cell of seeds[i]
+/// (possibly empty when a seed lies outside clip).
+std::vector<MultiPolygon> voronoi_cells(const std::vector<Point>& seeds, const MultiPolygon& clip);
+
+/// A point guaranteed inside the polygon (GEOS PointOnSurface); centroid if that fails.
+Point point_on_surface(const MultiPolygon& mp);
+Point centroid(const MultiPolygon& mp);
+
+/// WKT for logs and tests (precision 9).
+std::string to_wkt(const MultiPolygon& mp);
+/// @throws InvalidArgument on bad WKT.
+MultiPolygon multipolygon_from_wkt(const std::string& wkt);
+
+}  // namespace onemap::spatial
