@@ -1,0 +1,17 @@
+// The onemap command line: one executable, one function per subcommand.
+// Each takes the arguments after the subcommand name and returns the process exit code
+// (0 ok, 1 failure, 2 usage error). `--help` prints the subcommand's usage and returns 0.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace onemap::cli {
+
+using Args = std::vector<std::string>;
+
+int run_serve(const Args& args);
+int run_import(const Args& args);
+int run_demo(const Args& args);
+
+}  // namespace onemap::cli
