@@ -1,0 +1,539 @@
+// The embedded store: one GeoPackage (OGC GeoPackage 1.2 through GDAL's GPKG driver) that
+// holds every layer in EPSG:4490 plus the non-spatial tables.
+//
+// Durability: SQLite in WAL mode with synchronous=FULL, so a transaction is on disk when commit
+// returns; every mutating call is exactly one transaction. Bulk attribute updates (the join
+// columns) use prepared SQLite statements on GDAL's own connection, inside GDAL's transaction.
+#include "layers/store.hpp"
+
+#include "spatial/crs.hpp"
+#include "spatial/errors.hpp"
+#include "spatial/geos_ops.hpp"
+
+#include <cpl_conv.h>
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <mutex>
+
+namespace onemap::layers {
+
+namespace {
+
+using spatial::LonLat;
+
+void ensure_gdal() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    GDALAllRegister();
+    // Durable commits: a transaction is on disk before commit returns.
+    CPLSetConfigOption("OGR_SQLITE_SYNCHRONOUS", "FULL");
+    CPLSetConfigOption("OGR_SQLITE_JOURNAL", "WAL");
+  });
+}
+
+std::string last_error() {
+  const char* m = CPLGetLastErrorMsg();
+  return m && *m ? m : "unknown GDAL error";
+}
+
+OGRFieldType ogr_type(const std::string& t, OGRFieldSubType& sub) {
+  sub = OFSTNone;
+  if (t == "integer") return OFTInteger64;
+  if (t == "real") return OFTReal;
+  if (t == "boolean") {
+    sub = OFSTBoolean;
+    return OFTInteger;
+  }
+  if (t == "datetime") return OFTDateTime;
+  return OFTString;
+}
+
+// Reads and writes one layer's columns by name, with the indices looked up once.
+class Columns {
+ public:
+  Columns(OGRLayer* layer, LayerKind kind) {
+    auto* defn = layer->GetLayerDefn();
+    for (const auto& f : layer_fields(kind)) {
+      int i = defn->GetFieldIndex(f.name.c_str());
+      if (i < 0)
+        throw StoreError("table " + std::string(layer_name(kind)) + " has no column " + f.name);
+      idx_.push_back(i);
+    }
+  }
+  int operator[](std::size_t i) const { return idx_[i]; }
+
+ private:
+  std::vector<int> idx_;
+};
+
+void set_string(OGRFeature& f, int i, const std::string& v) {
+  if (v.empty())
+    f.SetFieldNull(i);
+  else
+    f.SetField(i, v.c_str());
+}
+
+void set_time(OGRFeature& f, int i, int64_t t) {
+  if (t == 0) {
+    f.SetFieldNull(i);
+    return;
+  }
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  f.SetField(i, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+             static_cast<float>(tm.tm_sec), 100 /* UTC */);
+}
+
+int64_t get_time(OGRFeature& f, int i) {
+  if (!f.IsFieldSetAndNotNull(i)) return 0;
+  int y, mo, d, h, mi, tz;
+  float s;
+  if (!f.GetFieldAsDateTime(i, &y, &mo, &d, &h, &mi, &s, &tz)) return 0;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi,
+                static_cast<int>(s));
+  int offset = 0;
+  if (tz > 1) offset = (tz - 100) * 15 * 60;  // GDAL's TZFlag: 100 = UTC, ±1 per 15 min
+  auto t = parse_time(buf, offset);
+  return t ? *t : 0;
+}
+
+std::string get_string(OGRFeature& f, int i) {
+  return f.IsFieldSetAndNotNull(i) ? std::string(f.GetFieldAsString(i)) : std::string();
+}
+
+void set_point(OGRFeature& f, LonLat p) {
+  OGRPoint pt(p.lon, p.lat);
+  f.SetGeometry(&pt);
+}
+
+LonLat get_point(OGRFeature& f) {
+  auto* g = f.GetGeometryRef();
+  if (g && wkbFlatten(g->getGeometryType()) == wkbPoint && !g->IsEmpty()) {
+    auto* p = g->toPoint();
+    return {p->getX(), p->getY()};
+  }
+  return {};
+}
+
+// Join columns follow the layer's own fields: grid_code, join_kind, join_distance_m, extra.
+void set_join(OGRFeature& f, const Columns& c, std::size_t first, const GridJoin& j,
+              const std::string& extra) {
+  set_string(f, c[first], j.grid_code);
+  f.SetField(c[first + 1], std::string(join_kind_name(j.kind)).c_str());
+  f.SetField(c[first + 2], j.distance_m);
+  set_string(f, c[first + 3], extra);
+}
+
+void get_join(OGRFeature& f, const Columns& c, std::size_t first, GridJoin& j, std::string& extra) {
+  j.grid_code = get_string(f, c[first]);
+  std::string k = get_string(f, c[first + 1]);
+  j.kind = k == "contained" ? JoinKind::Contained
+           : k == "nearest" ? JoinKind::Nearest
+                            : JoinKind::Unassigned;
+  j.distance_m = f.GetFieldAsDouble(c[first + 2]);
+  extra = get_string(f, c[first + 3]);
+}
+
+// ---- per-layer encoding -------------------------------------------------------------------
+
+void write(OGRFeature& f, const Columns& c, const Grid& g) {
+  f.SetField(c[0], g.code.c_str());
+  set_string(f, c[1], g.name);
+  f.SetField(c[2], std::string(level_name(g.level)).c_str());
+  set_string(f, c[3], g.parent_code);
+  f.SetField(c[4], g.area_m2);
+  f.SetField(c[5], g.synthetic ? 1 : 0);
+  auto wkb = spatial::to_wkb(g.geometry);
+  OGRGeometry* geom = nullptr;
+  if (OGRGeometryFactory::createFromWkb(wkb.data(), nullptr, &geom, wkb.size()) != OGRERR_NONE)
+    throw StoreError("cannot encode the geometry of grid " + g.code);
+  f.SetGeometryDirectly(geom);
+}
+
+void read(OGRFeature& f, const Columns& c, Grid& g) {
+  g.code = get_string(f, c[0]);
+  g.name = get_string(f, c[1]);
+  g.level = level_from_name(get_string(f, c[2]));
+  g.parent_code = get_string(f, c[3]);
+  g.area_m2 = f.GetFieldAsDouble(c[4]);
+  g.synthetic = f.GetFieldAsInteger(c[5]) != 0;
+  if (auto* geom = f.GetGeometryRef()) {
+    std::vector<unsigned char> wkb(static_cast<std::size_t>(geom->WkbSize()));
+    geom->exportToWkb(wkbNDR, wkb.data(), wkbVariantIso);
+    g.geometry = spatial::multipolygon_from_wkb(wkb.data(), wkb.size());
+  }
+}
+
+void write(OGRFeature& f, const Columns& c, const Household& h) {
+  set_string(f, c[0], h.id);
+  set_string(f, c[1], h.address);
+  f.SetField(c[2], static_cast<GIntBig>(h.members));
+  f.SetField(c[3], static_cast<GIntBig>(h.flags));
+  set_string(f, c[4], h.head_name);
+  set_string(f, c[5], h.phone);
+  set_string(f, c[6], h.id_number);
+  set_join(f, c, 7, h.join, h.extra);
+  set_point(f, h.location);
+}
+
+void read(OGRFeature& f, const Columns& c, Household& h) {
+  h.id = get_string(f, c[0]);
+  h.address = get_string(f, c[1]);
+  h.members = static_cast<int>(f.GetFieldAsInteger64(c[2]));
+  h.flags = static_cast<uint32_t>(f.GetFieldAsInteger64(c[3]));
+  h.head_name = get_string(f, c[4]);
+  h.phone = get_string(f, c[5]);
+  h.id_number = get_string(f, c[6]);
+  get_join(f, c, 7, h.join, h.extra);
+  h.location = get_point(f);
+}
+
+void write(OGRFeature& f, const Columns& c, const Enterprise& e) {
+  set_string(f, c[0], e.id);
+  set_string(f, c[1], e.name);
+  set_string(f, c[2], e.industry);
+  f.SetField(c[3], std::string(risk_name(e.risk)).c_str());
+  f.SetField(c[4], e.hazardous_chemicals ? 1 : 0);
+  set_string(f, c[5], e.last_inspection);
+  f.SetField(c[6], static_cast<GIntBig>(e.open_hazards));
+  set_join(f, c, 7, e.join, e.extra);
+  set_point(f, e.location);
+}
+
+void read(OGRFeature& f, const Columns& c, Enterprise& e) {
+  e.id = get_string(f, c[0]);
+  e.name = get_string(f, c[1]);
+  e.industry = get_string(f, c[2]);
+  e.risk = risk_from_name(get_string(f, c[3]));
+  e.hazardous_chemicals = f.GetFieldAsInteger(c[4]) != 0;
+  e.last_inspection = get_string(f, c[5]);
+  e.open_hazards = static_cast<int>(f.GetFieldAsInteger64(c[6]));
+  get_join(f, c, 7, e.join, e.extra);
+  e.location = get_point(f);
+}
+
+void write(OGRFeature& f, const Columns& c, const Incident& i) {
+  set_string(f, c[0], i.id);
+  set_string(f, c[1], i.category);
+  set_string(f, c[2], i.description);
+  set_string(f, c[3], i.source);
+  set_time(f, c[4], i.reported_at);
+  set_string(f, c[5], i.status);
+  set_time(f, c[6], i.closed_at);
+  set_string(f, c[7], i.assignee);
+  set_join(f, c, 8, i.join, i.extra);
+  set_point(f, i.location);
+}
+
+void read(OGRFeature& f, const Columns& c, Incident& i) {
+  i.id = get_string(f, c[0]);
+  i.category = get_string(f, c[1]);
+  i.description = get_string(f, c[2]);
+  i.source = get_string(f, c[3]);
+  i.reported_at = get_time(f, c[4]);
+  i.status = get_string(f, c[5]);
+  i.closed_at = get_time(f, c[6]);
+  i.assignee = get_string(f, c[7]);
+  get_join(f, c, 8, i.join, i.extra);
+  i.location = get_point(f);
+}
+
+void write(OGRFeature& f, const Columns& c, const Worker& w) {
+  set_string(f, c[0], w.worker_id);
+  set_string(f, c[1], w.name);
+  f.SetField(c[2], std::string(role_name(w.role)).c_str());
+  set_string(f, c[3], w.grid_code);
+  f.SetField(c[4], w.on_duty ? 1 : 0);
+  set_join(f, c, 5, w.join, w.extra);
+  set_point(f, w.location);
+}
+
+void read(OGRFeature& f, const Columns& c, Worker& w) {
+  w.worker_id = get_string(f, c[0]);
+  w.name = get_string(f, c[1]);
+  w.role = role_from_name(get_string(f, c[2]));
+  w.grid_code = get_string(f, c[3]);
+  w.on_duty = f.GetFieldAsInteger(c[4]) != 0;
+  get_join(f, c, 5, w.join, w.extra);
+  w.location = get_point(f);
+}
+
+template <class F>
+void for_each_vector(Dataset& d, LayerKind k, F&& fn) {
+  switch (k) {
+    case LayerKind::Grids: fn(d.grids); break;
+    case LayerKind::Households: fn(d.households); break;
+    case LayerKind::Enterprises: fn(d.enterprises); break;
+    case LayerKind::Incidents: fn(d.incidents); break;
+    case LayerKind::Workers: fn(d.workers); break;
+  }
+}
+
+class GeoPackageStore final : public Store {
+ public:
+  GeoPackageStore(const std::string& path, bool create) : path_(path) {
+    ensure_gdal();
+    bool exists = std::filesystem::exists(path);
+    if (!exists && !create) throw StoreError("no store at " + path);
+    if (!exists) {
+      auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
+      if (!drv) throw StoreError("GDAL has no GPKG driver");
+      ds_.reset(drv->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+      if (!ds_) throw StoreError("cannot create " + path + ": " + last_error());
+    } else {
+      ds_.reset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr,
+                                  nullptr, nullptr));
+      if (!ds_) throw StoreError("cannot open " + path + ": " + last_error());
+    }
+    db_ = static_cast<sqlite3*>(ds_->GetInternalHandle("SQLITE_HANDLE"));
+    if (!db_) throw StoreError(path + " is not a GeoPackage");
+    ensure_schema();
+  }
+
+  ~GeoPackageStore() override = default;
+
+  std::string location() const override { return path_; }
+
+  Dataset load() override {
+    Dataset d;
+    for (LayerKind k : kAllLayers) for_each_vector(d, k, [&](auto& v) { read_layer(k, v); });
+    return d;
+  }
+
+  void replace_all(Dataset& data) override {
+    Transaction tx(*this);
+    for (LayerKind k : kAllLayers) {
+      clear(k);
+      for_each_vector(data, k, [&](auto& v) { insert(k, v, /*explicit_fids=*/true); });
+    }
+    tx.commit();
+  }
+
+  void append(LayerKind kind, Dataset& data) override {
+    Transaction tx(*this);
+    for_each_vector(data, kind, [&](auto& v) { insert(kind, v, false); });
+    tx.commit();
+  }
+
+  void replace_layer(LayerKind kind, Dataset& data) override {
+    Transaction tx(*this);
+    clear(kind);
+    for_each_vector(data, kind, [&](auto& v) { insert(kind, v, true); });
+    tx.commit();
+  }
+
+  void update_joins(const Dataset& data) override {
+    Transaction tx(*this);
+    auto run = [&](LayerKind k, const auto& v) {
+      std::string sql = "UPDATE " + std::string(layer_name(k)) +
+                        " SET grid_code = ?1, join_kind = ?2, join_distance_m = ?3 WHERE fid = ?4";
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+        throw StoreError("cannot prepare join update: " + std::string(sqlite3_errmsg(db_)));
+      for (const auto& r : v) {
+        if (r.join.grid_code.empty())
+          sqlite3_bind_null(st, 1);
+        else
+          sqlite3_bind_text(st, 1, r.join.grid_code.data(), static_cast<int>(r.join.grid_code.size()),
+                            SQLITE_TRANSIENT);
+        auto kind = join_kind_name(r.join.kind);
+        sqlite3_bind_text(st, 2, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+        sqlite3_bind_double(st, 3, r.join.distance_m);
+        sqlite3_bind_int64(st, 4, r.fid);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+          std::string msg = sqlite3_errmsg(db_);
+          sqlite3_finalize(st);
+          throw StoreError("join update failed: " + msg);
+        }
+      }
+      sqlite3_finalize(st);
+    };
+    run(LayerKind::Households, data.households);
+    run(LayerKind::Enterprises, data.enterprises);
+    run(LayerKind::Incidents, data.incidents);
+    run(LayerKind::Workers, data.workers);
+    tx.commit();
+  }
+
+  void put_incident(Incident& incident) override {
+    Transaction tx(*this);
+    auto* layer = get_layer(LayerKind::Incidents);
+    Columns cols(layer, LayerKind::Incidents);
+    OGRFeature f(layer->GetLayerDefn());
+    write(f, cols, incident);
+    if (incident.fid != 0) {
+      f.SetFID(incident.fid);
+      if (layer->SetFeature(&f) != OGRERR_NONE)
+        throw StoreError("cannot update incident " + std::to_string(incident.fid) + ": " +
+                         last_error());
+    } else {
+      if (layer->CreateFeature(&f) != OGRERR_NONE)
+        throw StoreError("cannot insert incident: " + last_error());
+      incident.fid = f.GetFID();
+    }
+    tx.commit();
+  }
+
+  void put_meta(const std::string& key, const std::string& value) override {
+    Transaction tx(*this);
+    exec("INSERT INTO onemap_meta(key, value) VALUES(?1, ?2) "
+         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+         {key, value});
+    tx.commit();
+  }
+
+  std::optional<std::string> get_meta(const std::string& key) override {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT value FROM onemap_meta WHERE key = ?1", -1, &st,
+                           nullptr) != SQLITE_OK)
+      throw StoreError(sqlite3_errmsg(db_));
+    sqlite3_bind_text(st, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+    std::optional<std::string> out;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      auto* t = sqlite3_column_text(st, 0);
+      out = t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
+
+ private:
+  // One GDAL dataset-level transaction; rolled back unless committed.
+  class Transaction {
+   public:
+    explicit Transaction(GeoPackageStore& s) : s_(s) {
+      if (s_.ds_->StartTransaction() != OGRERR_NONE)
+        throw StoreError("cannot start a transaction: " + last_error());
+    }
+    void commit() {
+      if (s_.ds_->CommitTransaction() != OGRERR_NONE)
+        throw StoreError("commit failed: " + last_error());
+      done_ = true;
+    }
+    ~Transaction() {
+      if (!done_) s_.ds_->RollbackTransaction();
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+   private:
+    GeoPackageStore& s_;
+    bool done_ = false;
+  };
+
+  void exec(const std::string& sql, const std::vector<std::string>& params = {}) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    for (std::size_t i = 0; i < params.size(); ++i)
+      sqlite3_bind_text(st, static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw StoreError("SQL error: " + msg + " in " + sql);
+  }
+
+  OGRLayer* get_layer(LayerKind k) {
+    auto* l = ds_->GetLayerByName(std::string(layer_name(k)).c_str());
+    if (!l) throw StoreError(path_ + " has no layer " + std::string(layer_name(k)));
+    return l;
+  }
+
+  void ensure_schema() {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(spatial::kStorageEpsg) != OGRERR_NONE)
+      throw StoreError("PROJ does not know EPSG:4490");
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    for (LayerKind k : kAllLayers) {
+      std::string name(layer_name(k));
+      if (ds_->GetLayerByName(name.c_str())) continue;
+      char** opts = nullptr;
+      opts = CSLSetNameValue(opts, "FID", "fid");
+      opts = CSLSetNameValue(opts, "GEOMETRY_NAME", "geom");
+      opts = CSLSetNameValue(opts, "SPATIAL_INDEX", "YES");
+      opts = CSLSetNameValue(opts, "IDENTIFIER", name.c_str());
+      auto gtype = k == LayerKind::Grids ? wkbMultiPolygon : wkbPoint;
+      OGRLayer* l = ds_->CreateLayer(name.c_str(), &srs, gtype, opts);
+      CSLDestroy(opts);
+      if (!l) throw StoreError("cannot create layer " + name + ": " + last_error());
+      for (const auto& f : layer_fields(k)) {
+        OGRFieldSubType sub;
+        OGRFieldDefn fd(f.name.c_str(), ogr_type(f.type, sub));
+        fd.SetSubType(sub);
+        if (l->CreateField(&fd) != OGRERR_NONE)
+          throw StoreError("cannot create field " + name + "." + f.name + ": " + last_error());
+      }
+      // Make sure the table exists on disk before the first transaction.
+      l->SyncToDisk();
+    }
+    exec("CREATE TABLE IF NOT EXISTS onemap_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)");
+    exec("CREATE UNIQUE INDEX IF NOT EXISTS grids_code_level ON grids(code, level)");
+    exec("CREATE INDEX IF NOT EXISTS incidents_reported_at ON incidents(reported_at)");
+  }
+
+  void clear(LayerKind k) { exec("DELETE FROM " + std::string(layer_name(k))); }
+
+  template <class T>
+  void insert(LayerKind k, std::vector<T>& v, bool explicit_fids) {
+    auto* layer = get_layer(k);
+    Columns cols(layer, k);
+    int64_t next = 1;  // explicit fids: 1..n in order, after the table was cleared
+    for (auto& r : v) {
+      OGRFeature f(layer->GetLayerDefn());
+      write(f, cols, r);
+      if (explicit_fids) f.SetFID(next++);
+      if (layer->CreateFeature(&f) != OGRERR_NONE)
+        throw StoreError("cannot write to " + std::string(layer_name(k)) + ": " + last_error());
+      r.fid = f.GetFID();
+    }
+  }
+
+  template <class T>
+  void read_layer(LayerKind k, std::vector<T>& out) {
+    auto* layer = get_layer(k);
+    Columns cols(layer, k);
+    out.clear();
+    out.reserve(static_cast<std::size_t>(std::max<GIntBig>(0, layer->GetFeatureCount())));
+    layer->ResetReading();
+    for (auto& f : *layer) {
+      T r;
+      r.fid = f->GetFID();
+      read(*f, cols, r);
+      out.push_back(std::move(r));
+    }
+  }
+
+  struct DatasetCloser {
+    void operator()(GDALDataset* d) const { GDALClose(d); }
+  };
+
+  std::string path_;
+  std::unique_ptr<GDALDataset, DatasetCloser> ds_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_geopackage(const std::string& path, bool create) {
+  return std::make_unique<GeoPackageStore>(path, create);
+}
+
+std::unique_ptr<Store> open_store(const std::string& location, bool create) {
+  auto ends_with = [&](const char* s) {
+    std::string suffix(s);
+    return location.size() >= suffix.size() &&
+           location.compare(location.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with(".gpkg") || ends_with(".GPKG")) return open_geopackage(location, create);
+  throw InvalidArgument("data", "unsupported store '" + location +
+                                    "': give a GeoPackage path ending in .gpkg");
+}
+
+}  // namespace onemap::layers
