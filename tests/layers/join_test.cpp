@@ -132,14 +132,15 @@ TEST(GridJoin, SharedEdgeGoesEastAndNorth) {
   auto grids = make_grids();
   GridJoiner joiner(grids);
   // The vertical edge x = 120.01 between column 0 and column 1: the point goes to column 1.
-  auto j = joiner.join({120.01, 30.005});
+  const double x1 = 120.0 + 1 * 0.01, y1 = 30.0 + 1 * 0.01;
+  auto j = joiner.join({x1, 30.005});
   EXPECT_EQ(j.kind, JoinKind::Contained);
   EXPECT_EQ(j.grid_code, "330521001101100");
   // The horizontal edge y = 30.01 between row 0 and row 1: the point goes to row 1 (north).
-  j = joiner.join({120.005, 30.01});
+  j = joiner.join({120.005, y1});
   EXPECT_EQ(j.grid_code, "330521001100101");
   // A vertex shared by four grids goes to the north-east one.
-  j = joiner.join({120.01, 30.01});
+  j = joiner.join({x1, y1});
   EXPECT_EQ(j.grid_code, "330521001101101");
 }
 
