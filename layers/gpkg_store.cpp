@@ -279,12 +279,14 @@ class GeoPackageStore final : public Store {
   GeoPackageStore(const std::string& path, bool create) : path_(path) {
     ensure_gdal();
     bool exists = std::filesystem::exists(path);
+    bool created = false;
     if (!exists && !create) throw StoreError("no store at " + path);
     if (!exists) {
       auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
       if (!drv) throw StoreError("GDAL has no GPKG driver");
       ds_.reset(drv->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
       if (!ds_) throw StoreError("cannot create " + path + ": " + last_error());
+      created = true;
     } else {
       ds_.reset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr,
                                   nullptr, nullptr));
@@ -293,6 +295,14 @@ class GeoPackageStore final : public Store {
     db_ = static_cast<sqlite3*>(ds_->GetInternalHandle("SQLITE_HANDLE"));
     if (!db_) throw StoreError(path + " is not a GeoPackage");
     ensure_schema();
+    if (created) {
+      // GDAL writes the GeoPackage signature when it closes the file; write it now so that
+      // other readers see a valid GeoPackage while the store is open.
+      exec("PRAGMA application_id = 1196444487");  // 'GPKG'
+      exec("PRAGMA user_version = 10200");         // GeoPackage 1.2
+      // Readers check the signature in the main file's header, not in the WAL.
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
+    }
   }
 
   ~GeoPackageStore() override = default;

@@ -154,7 +154,8 @@ TEST(GridJoin, FallsBackToTheFinestLevelWhenThereAreNoGrids) {
   GridJoiner joiner(grids);
   EXPECT_EQ(joiner.level(), GridLevel::Village);
   EXPECT_EQ(joiner.join({120.01, 30.05}).grid_code, "330521001001");
-  EXPECT_EQ(joiner.join({120.07, 30.05}).kind, JoinKind::Nearest);
+  EXPECT_EQ(joiner.join({120.053, 30.05}).kind, JoinKind::Nearest);  // ~290 m east
+  EXPECT_EQ(joiner.join({120.07, 30.05}).kind, JoinKind::Unassigned);  // ~1.9 km east
 }
 
 TEST(GridJoin, NoGridsLeavesEverythingUnassigned) {
