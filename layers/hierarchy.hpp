@@ -29,6 +29,9 @@ struct HierarchyReport {
 
 struct HierarchyOptions {
   double min_area_m2 = 1.0;  ///< ignore gaps/overlaps/outside parts smaller than this
+  /// Check that a code has the length of its level (off for sources whose codes follow another
+  /// scheme, e.g. NYC community districts "107").
+  bool check_code_length = true;
 };
 
 HierarchyReport check_hierarchy(const std::vector<Grid>& grids, const HierarchyOptions& options = {});

@@ -50,6 +50,7 @@ struct ImportReport {
   double seconds = 0;
   std::string source_crs;  ///< what was used, e.g. "EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)"
   std::vector<ImportIssue> issues;
+  std::vector<std::string> notes;  ///< assumptions made (CRS assumed, levels guessed …), GDAL warnings
   JoinStats join;                            ///< point layers: the join of the loaded records
   std::optional<HierarchyReport> hierarchy;  ///< grids only
 };

@@ -20,6 +20,8 @@ struct Validity {
 Validity check_validity(const MultiPolygon& mp);
 
 /// Repairs with GEOS MakeValid and keeps only the polygonal part. Empty result if nothing is left.
+/// Uses the "structure" method: overlapping parts are united (not cancelled), collapsed rings are
+/// dropped. Output is normalised: counter-clockwise outer rings, clockwise holes.
 MultiPolygon make_valid(const MultiPolygon& mp);
 
 /// Converts WKB (any polygonal or geometry collection) to a MultiPolygon, dropping non-polygons.
@@ -28,15 +30,18 @@ MultiPolygon multipolygon_from_wkb(const unsigned char* wkb, std::size_t size);
 /// ISO WKB of a MultiPolygon (little endian).
 std::vector<unsigned char> to_wkb(const MultiPolygon& mp);
 
+/// Overlays (polygonal part of the result). @throws Error when GEOS fails (e.g. invalid input).
 MultiPolygon intersection(const MultiPolygon& a, const MultiPolygon& b);
 MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b);
 MultiPolygon union_all(const std::vector<MultiPolygon>& parts);
 
 /// Voronoi cells of `seeds`, each clipped to `clip`; result[i] is the cell of seeds[i]
-/// (possibly empty when a seed lies outside clip).
+/// (possibly empty when a seed lies outside clip). A repeated seed gets an empty cell (its first
+/// occurrence holds the cell), so the non-empty cells always tile `clip`.
 std::vector<MultiPolygon> voronoi_cells(const std::vector<Point>& seeds, const MultiPolygon& clip);
 
 /// A point guaranteed inside the polygon (GEOS PointOnSurface); centroid if that fails.
+/// @throws InvalidArgument on an empty geometry (as does centroid).
 Point point_on_surface(const MultiPolygon& mp);
 Point centroid(const MultiPolygon& mp);
 

@@ -20,7 +20,9 @@ int orient2d(const Point& a, const Point& b, const Point& c);
 /// The boundary rule above for one ring (closed, any orientation): true when P+(ε,ε²) is inside.
 bool ring_contains(const Ring& ring, const Point& p);
 
-/// The boundary rule for a polygon with holes, and for a multipolygon.
+/// The boundary rule for a polygon with holes (inside the outer ring and inside no hole), and for
+/// a multipolygon (inside any of its polygons; for a valid multipolygon, whose parts do not
+/// overlap, this is the same as the parity over all its rings, which PolygonIndex uses).
 bool polygon_contains(const Polygon& poly, const Point& p);
 bool multipolygon_contains(const MultiPolygon& mp, const Point& p);
 

@@ -1,0 +1,180 @@
+// `onemap serve`: loads a store into memory and serves it over HTTP until SIGINT or SIGTERM.
+//   onemap serve --data FILE.gpkg [--address 127.0.0.1] [--port 8080] [--threads N]
+//                [--join-distance M] [--idle-timeout S]
+// Every line it writes to stderr is one JSON object: lifecycle messages ("msg") and one line
+// per request (see api/server.hpp).
+#include "api/cli.hpp"
+#include "api/server.hpp"
+
+#include "spatial/errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <unistd.h>
+
+namespace onemap::cli {
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: onemap serve --data FILE.gpkg [options]
+
+Loads every layer of the store into memory and serves it over HTTP:
+  GET /health   status, version, layer counts, grids per level, load time
+  GET /layers   name, geometry type, count, extent, CRS and public fields of every layer
+Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
+
+  --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
+  --address ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+  --port N              TCP port (default 8080; 0 picks a free one, printed when listening)
+  --threads N           event-loop threads (default 2)
+  --join-distance M     points outside every grid join the nearest grid within M metres
+                        (default 500)
+  --idle-timeout S      close a persistent connection idle for S seconds, and one whose
+                        request is not complete within min(S, 10) seconds (default 60)
+  --help                this text
+)";
+
+int usage_error(const std::string& message) {
+  std::cerr << "onemap serve: " << message << "\n(see onemap serve --help)\n";
+  return 2;
+}
+
+/// One JSON log line on stderr: {"ts":"…","level":"info","msg":"…"} plus `extra`'s members.
+void log_line(const std::string& msg, const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char ts[64];
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  nlohmann::ordered_json line = {{"ts", ts}, {"level", "info"}, {"msg", msg}};
+  for (const auto& item : extra.items()) line[item.key()] = item.value();
+  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  // One write, so that it never interleaves with the request log of the server threads.
+  if (::write(STDERR_FILENO, text.data(), text.size()) < 0) {
+  }
+}
+
+std::optional<long> parse_long(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  std::size_t used = 0;
+  try {
+    const long v = std::stol(s, &used);
+    if (used != s.size()) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<double> parse_double(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  std::size_t used = 0;
+  try {
+    const double v = std::stod(s, &used);
+    if (used != s.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int run_serve(const Args& args) {
+  api::ServerOptions options;
+  layers::JoinOptions join;
+  std::string data;
+
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::optional<std::string> inline_value;
+    if (a.rfind("--", 0) == 0) {
+      if (const auto eq = a.find('='); eq != std::string::npos) {
+        inline_value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+      }
+    }
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    const bool takes_value =
+        a == "--data" || a == "--address" || a == "--port" || a == "--threads" || a == "--join-distance" ||
+                             a == "--idle-timeout";
+    if (!takes_value) return usage_error("unknown argument '" + a + "'");
+    std::string v;
+    if (inline_value) {
+      v = *inline_value;
+    } else {
+      if (i + 1 >= args.size()) return usage_error(a + " needs a value");
+      v = args[++i];
+    }
+    if (a == "--data") {
+      data = v;
+    } else if (a == "--address") {
+      if (v.empty()) return usage_error("--address: empty");
+      options.address = v;
+    } else if (a == "--port") {
+      const auto p = parse_long(v);
+      if (!p || *p < 0 || *p > 65535) return usage_error("--port: expected 0-65535, got '" + v + "'");
+      options.port = static_cast<uint16_t>(*p);
+    } else if (a == "--threads") {
+      const auto t = parse_long(v);
+      if (!t || *t < 1 || *t > 256) return usage_error("--threads: expected 1-256, got '" + v + "'");
+      options.threads = static_cast<int>(*t);
+    } else if (a == "--join-distance") {
+      const auto d = parse_double(v);
+      if (!d || *d < 0) return usage_error("--join-distance: expected metres >= 0, got '" + v + "'");
+      join.max_distance_m = *d;
+    } else if (a == "--idle-timeout") {
+      const auto t = parse_long(v);
+      if (!t || *t < 1 || *t > 86400) return usage_error("--idle-timeout: expected 1-86400 seconds, got '" + v + "'");
+      options.keepalive_timeout = std::chrono::seconds(*t);
+      options.header_timeout = std::min(options.header_timeout, options.keepalive_timeout);
+    }
+  }
+  if (data.empty()) return usage_error("--data FILE.gpkg is required");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(data, ec))
+    throw StoreError("no store at " + data + " (create one with `onemap demo --out " + data +
+                     "` or `onemap import --data " + data + " …`)");
+  options.data_path = data;
+
+  // Before any thread exists, so that every thread inherits the mask and sigwait gets them.
+  api::Server::block_shutdown_signals();
+
+  const auto state = api::load_state(data, join);
+  const auto& d = state->data;
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.2f", state->load_seconds);
+  log_line("loaded " + std::to_string(d.grids.size()) + " grids, " + std::to_string(d.households.size()) +
+               " households, " + std::to_string(d.enterprises.size()) + " enterprises, " +
+               std::to_string(d.incidents.size()) + " incidents, " + std::to_string(d.workers.size()) +
+               " workers from " + data + " in " + secs + " s",
+           {{"load_seconds", state->load_seconds}});
+
+  api::Server server(options, state);
+  server.start();
+  log_line("listening on " + server.url(), {{"port", server.port()}, {"threads", options.threads}});
+
+  const int sig = api::Server::wait_for_shutdown_signal();
+  log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+  server.shutdown();
+  log_line("stopped");
+  return 0;
+}
+
+}  // namespace onemap::cli

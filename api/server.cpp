@@ -1,0 +1,600 @@
+// The onemap HTTP server (see server.hpp): request parsing on Pistache's event loop, routing,
+// JSON rendering, connection persistence, the request log and the exception → HTTP mapping.
+//
+// Why responses bypass Pistache's ResponseWriter: Pistache 0.0.5 answers a request without a
+// Connection header with "Connection: Close" (HTTP/1.1 says the connection persists), never closes
+// the connection when a client asks for "Connection: close", and queues every response for a
+// later turn of the event loop (three epoll round trips per response). The handler below decides
+// persistence itself (RFC 9112 §9.3), writes the whole response with one non-blocking send() from
+// the event-loop thread, and only queues the remainder through Pistache when the socket buffer is
+// full; a connection to be closed is shut down once its last byte is written, and Pistache then
+// sees the end of stream and releases it.
+#include "api/server.hpp"
+
+#include "layers/store.hpp"
+#include "spatial/errors.hpp"
+#include "spatial/geometry.hpp"
+
+#include <nlohmann/json.hpp>
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <pistache/peer.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <limits>
+#include <map>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+#ifndef ONEMAP_VERSION
+#define ONEMAP_VERSION "unknown"
+#endif
+
+namespace onemap::api {
+
+namespace Http = Pistache::Http;
+namespace Tcp = Pistache::Tcp;
+using json = nlohmann::ordered_json;  // keys in the order written
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering of the loaded county
+
+std::string level_key(layers::GridLevel l) { return std::string(layers::level_name(l)); }
+
+/// [minx, miny, maxx, maxy] of a layer, or null when it holds no (finite) geometry.
+json extent_json(double minx, double miny, double maxx, double maxy) {
+  if (!(minx <= maxx && miny <= maxy)) return nullptr;
+  return json::array({minx, miny, maxx, maxy});
+}
+
+template <class T>
+json point_extent(const std::vector<T>& records) {
+  double minx = std::numeric_limits<double>::infinity(), miny = minx;
+  double maxx = -minx, maxy = -minx;
+  for (const auto& r : records) {
+    const double x = r.location.lon, y = r.location.lat;
+    if (!std::isfinite(x) || !std::isfinite(y)) continue;
+    minx = std::min(minx, x);
+    miny = std::min(miny, y);
+    maxx = std::max(maxx, x);
+    maxy = std::max(maxy, y);
+  }
+  return extent_json(minx, miny, maxx, maxy);
+}
+
+json grid_extent(const std::vector<layers::Grid>& grids) {
+  double minx = std::numeric_limits<double>::infinity(), miny = minx;
+  double maxx = -minx, maxy = -minx;
+  for (const auto& g : grids) {
+    const spatial::Box b = spatial::envelope(g.geometry);
+    if (!(b.min_corner().x() <= b.max_corner().x())) continue;  // empty geometry
+    minx = std::min(minx, b.min_corner().x());
+    miny = std::min(miny, b.min_corner().y());
+    maxx = std::max(maxx, b.max_corner().x());
+    maxy = std::max(maxy, b.max_corner().y());
+  }
+  return extent_json(minx, miny, maxx, maxy);
+}
+
+json layer_extent(const layers::Dataset& d, layers::LayerKind k) {
+  switch (k) {
+    case layers::LayerKind::Grids: return grid_extent(d.grids);
+    case layers::LayerKind::Households: return point_extent(d.households);
+    case layers::LayerKind::Enterprises: return point_extent(d.enterprises);
+    case layers::LayerKind::Incidents: return point_extent(d.incidents);
+    case layers::LayerKind::Workers: return point_extent(d.workers);
+  }
+  return nullptr;
+}
+
+std::string render_health(const ServerState& s) {
+  json layer_counts = json::object();
+  for (auto k : layers::kAllLayers) layer_counts[std::string(layers::layer_name(k))] = s.data.count(k);
+  std::size_t per_level[5] = {0, 0, 0, 0, 0};
+  for (const auto& g : s.data.grids) {
+    const auto i = static_cast<std::size_t>(g.level);
+    if (i < 5) ++per_level[i];
+  }
+  json by_level = json::object();
+  for (auto l : {layers::GridLevel::County, layers::GridLevel::Town, layers::GridLevel::Village,
+                 layers::GridLevel::Grid, layers::GridLevel::MicroGrid})
+    by_level[level_key(l)] = per_level[static_cast<std::size_t>(l)];
+  json h = {
+      {"status", "ok"},
+      {"version", ONEMAP_VERSION},
+      {"layers", layer_counts},
+      {"grids_by_level", by_level},
+      {"load_seconds", std::round(s.load_seconds * 1000.0) / 1000.0},
+      {"data", s.data_path},
+      {"join", {{"max_distance_m", s.join.max_distance_m}}},
+  };
+  return h.dump();
+}
+
+std::string render_layers(const ServerState& s) {
+  json out = json::array();
+  for (auto k : layers::kAllLayers) {
+    json fields = json::array();
+    for (const auto& f : layers::layer_fields(k)) {
+      if (f.personal) continue;  // personal information is never listed publicly
+      fields.push_back({{"name", f.name}, {"type", f.type}});
+    }
+    out.push_back({
+        {"name", std::string(layers::layer_name(k))},
+        {"geometry_type", std::string(layers::geometry_type(k))},
+        {"count", s.data.count(k)},
+        {"extent", layer_extent(s.data, k)},
+        {"crs", "EPSG:4490"},
+        {"fields", fields},
+    });
+  }
+  return out.dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP plumbing
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
+    default: {
+      const char* s = Http::codeString(static_cast<Http::Code>(status));
+      return (s && *s) ? s : "Unknown";
+    }
+  }
+}
+
+/// RFC 9110 IMF-fixdate of the current second, cached per thread.
+const std::string& http_date() {
+  thread_local std::time_t cached_at = 0;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_at) {
+    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                  tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    cached = buf;
+    cached_at = now;
+  }
+  return cached;
+}
+
+/// Appends `s` as the inside of a JSON string literal.
+void append_json_escaped(std::string& out, std::string_view s) {
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+}
+
+/// "2026-11-26T01:40:00.123Z"
+void append_timestamp(std::string& out) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  out += buf;
+}
+
+/// One line to stderr with a single write(2), so that lines of different threads never mix.
+void write_stderr_line(const std::string& line) {
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // a broken log must not take the server down
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+/// A response before it is serialised.
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< besides the standard ones
+};
+
+Reply error_reply(const ApiError& e) {
+  Reply r;
+  r.status = e.status;
+  r.body = error_body(e);
+  return r;
+}
+
+/// One endpoint: its handler and the query parameters it accepts.
+struct Route {
+  std::vector<std::string> parameters;
+  std::function<Reply(const Http::Request&)> handler;
+};
+
+/// Per-connection write state, kept in the Pistache peer and touched only on its event-loop
+/// thread (the handler and the completion of queued writes both run there).
+struct ConnState {
+  int queued = 0;             ///< writes handed to Pistache and not yet completed
+  bool close_when_drained = false;
+  bool closing = false;       ///< a response said "Connection: close": ignore further input
+};
+constexpr const char* kConnStateKey = "onemap.conn";
+
+std::shared_ptr<ConnState> conn_state(const std::shared_ptr<Tcp::Peer>& peer) {
+  if (auto d = peer->tryGetData(kConnStateKey)) return std::static_pointer_cast<ConnState>(d);
+  auto s = std::make_shared<ConnState>();
+  peer->putData(kConnStateKey, s);
+  return s;
+}
+
+/// Writes `bytes` to the peer in order behind anything still queued; closes the connection
+/// (shutdown, then Pistache releases it on end of stream) after the last byte when asked.
+void transmit(const std::shared_ptr<Tcp::Peer>& peer, const std::string& bytes, bool close_after) {
+  peer->setIdle(true);  // the keep-alive timeout, not the header timeout, applies from now
+  auto st = conn_state(peer);
+  if (close_after) st->closing = true;
+  const int fd = peer->fd();
+  std::size_t sent = 0;
+  if (st->queued == 0) {
+    while (sent < bytes.size()) {
+      const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return;  // the peer is gone (EPIPE, ECONNRESET): the event loop notices and releases it
+    }
+    if (sent == bytes.size()) {
+      if (close_after) ::shutdown(fd, SHUT_RDWR);
+      return;
+    }
+  }
+  // The socket buffer is full (or earlier writes are still queued): queue the rest in order.
+  ++st->queued;
+  if (close_after) st->close_when_drained = true;
+  std::weak_ptr<Tcp::Peer> weak = peer;
+  const std::size_t rest = bytes.size() - sent;
+  peer->send(Pistache::RawBuffer(bytes.substr(sent), rest))
+      .then(
+          [weak, st](ssize_t) {
+            if (--st->queued == 0 && st->close_when_drained) {
+              if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_RDWR);
+            }
+          },
+          [st](std::exception_ptr&) { --st->queued; });
+}
+
+/// Whether the connection persists after this request (RFC 9112 §9.3).
+bool wants_keep_alive(const Http::Request& req) {
+  if (auto c = req.headers().tryGet<Http::Header::Connection>()) {
+    if (c->control() == Http::ConnectionControl::Close) return false;
+    if (c->control() == Http::ConnectionControl::KeepAlive) return true;
+  }
+  return req.version() == Http::Version::Http11;
+}
+
+std::string query_string(const Http::Request& req) {
+  std::string q;
+  const auto& query = req.query();
+  for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+    if (!q.empty()) q += '&';
+    q += it->first;
+    q += '=';
+    q += it->second;
+  }
+  return q;
+}
+
+/// Everything the handler threads share (read-only after construction).
+struct Shared {
+  ServerOptions options;
+  std::shared_ptr<const ServerState> state;
+  std::map<std::string, Route, std::less<>> routes;
+  std::string server_header;
+};
+
+class Handler : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(Handler)
+
+  explicit Handler(std::shared_ptr<const Shared> shared) : shared_(std::move(shared)) {}
+
+  // Replaces Pistache's onInput: the same parser, but persistence decided here and every
+  // error (including the parser's) answered as JSON.
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto d = peer->tryGetData(kConnStateKey); d && std::static_pointer_cast<ConnState>(d)->closing)
+      return;  // the connection is being closed: a client ignoring "Connection: close"
+    auto parser = Http::Handler::getParser(peer);
+    try {
+      if (!parser->feed(buffer, len)) {
+        parser->reset();
+        ApiError e{413, "request larger than " + std::to_string(shared_->options.max_request_bytes) + " bytes", ""};
+        respond_without_request(peer, e, t0);
+        return;
+      }
+      if (parser->parse() != Http::Private::State::Done) return;  // wait for more bytes
+      Http::Request request = std::move(parser->request);
+      parser->reset();
+      request.copyAddress(peer->address());
+      handle(request, peer, t0);
+    } catch (const Http::HttpError& err) {
+      parser->reset();
+      respond_without_request(peer, ApiError{err.code(), err.reason(), ""}, t0);
+    } catch (const std::exception& err) {
+      parser->reset();
+      respond_without_request(peer, api_error_from(err), t0);
+    }
+  }
+
+  // Not reached (onInput above handles every request); kept for Pistache's interface.
+  void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    handle(request, response.peer(), std::chrono::steady_clock::now());
+  }
+
+ private:
+  void handle(const Http::Request& req, const std::shared_ptr<Tcp::Peer>& peer,
+              std::chrono::steady_clock::time_point t0) {
+    const bool keep_alive = wants_keep_alive(req);
+    const bool head = req.method() == Http::Method::Head;
+    Reply reply;
+    try {
+      reply = dispatch(req);
+    } catch (const std::exception& e) {
+      reply = error_reply(api_error_from(e));
+    }
+    const std::size_t body_bytes = head ? 0 : reply.body.size();
+    transmit(peer, serialise(reply, keep_alive, head), !keep_alive);
+    if (shared_->options.log_requests)
+      log_request(Http::methodString(req.method()), req.resource(), query_string(req), reply.status,
+                  body_bytes, t0, req.address().host());
+  }
+
+  Reply dispatch(const Http::Request& req) const {
+    const auto it = shared_->routes.find(req.resource());
+    if (it == shared_->routes.end()) {
+      std::string known;
+      for (const auto& r : shared_->routes) known += (known.empty() ? "" : ", ") + r.first;
+      throw NotFound("no resource at " + req.resource() + " (endpoints: " + known + ")");
+    }
+    const auto m = req.method();
+    if (m != Http::Method::Get && m != Http::Method::Head) {
+      Reply r = error_reply(ApiError{405,
+                                     std::string("method ") + Http::methodString(m) +
+                                         " is not allowed on " + req.resource() + " (allowed: GET, HEAD)",
+                                     ""});
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    const Route& route = it->second;
+    const auto& query = req.query();
+    for (auto p = query.parameters_begin(); p != query.parameters_end(); ++p) {
+      if (std::find(route.parameters.begin(), route.parameters.end(), p->first) == route.parameters.end())
+        throw InvalidArgument(p->first, "unknown query parameter for " + req.resource());
+    }
+    return route.handler(req);
+  }
+
+  std::string serialise(const Reply& r, bool keep_alive, bool head) const {
+    std::string out;
+    out.reserve(256 + r.body.size());
+    out += "HTTP/1.1 ";
+    out += std::to_string(r.status);
+    out += ' ';
+    out += reason_phrase(r.status);
+    out += "\r\nDate: ";
+    out += http_date();
+    out += "\r\nServer: ";
+    out += shared_->server_header;
+    out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+    out += std::to_string(r.body.size());
+    out += keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
+    for (const auto& [name, value] : r.headers) {
+      out += name;
+      out += ": ";
+      out += value;
+      out += "\r\n";
+    }
+    out += "\r\n";
+    if (!head) out += r.body;
+    return out;
+  }
+
+  /// Answers a request that could not be parsed (or was too large) and closes the connection.
+  void respond_without_request(const std::shared_ptr<Tcp::Peer>& peer, const ApiError& e,
+                               std::chrono::steady_clock::time_point t0) {
+    const Reply reply = error_reply(e);
+    transmit(peer, serialise(reply, false, false), true);
+    if (shared_->options.log_requests)
+      log_request("-", "", "", reply.status, reply.body.size(), t0, peer->address().host());
+  }
+
+  void log_request(std::string_view method, std::string_view path, std::string_view query, int status,
+                   std::size_t bytes, std::chrono::steady_clock::time_point t0,
+                   const std::string& peer_host) const {
+    std::string line;
+    line.reserve(192 + path.size() + query.size());
+    line += "{\"ts\":\"";
+    append_timestamp(line);
+    line += "\",\"method\":\"";
+    append_json_escaped(line, method);
+    line += "\",\"path\":\"";
+    append_json_escaped(line, path);
+    line += "\",\"query\":\"";
+    append_json_escaped(line, query);
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"peer\":\"", status, bytes,
+                  seconds_since(t0) * 1000.0);
+    line += buf;
+    append_json_escaped(line, peer_host);
+    line += "\"}\n";
+    write_stderr_line(line);
+  }
+
+  std::shared_ptr<const Shared> shared_;
+};
+
+std::shared_ptr<Shared> make_shared_routes(ServerOptions options, std::shared_ptr<const ServerState> state) {
+  auto shared = std::make_shared<Shared>();
+  shared->options = std::move(options);
+  shared->state = std::move(state);
+  shared->server_header = std::string("onemap/") + ONEMAP_VERSION;
+  // The county is read-only while serving, so both documents are rendered once.
+  auto health = std::make_shared<const std::string>(render_health(*shared->state));
+  auto layer_list = std::make_shared<const std::string>(render_layers(*shared->state));
+  shared->routes["/health"] = Route{{}, [health](const Http::Request&) { return Reply{200, *health, {{"Cache-Control", "no-store"}}}; }};
+  shared->routes["/layers"] = Route{{}, [layer_list](const Http::Request&) { return Reply{200, *layer_list, {}}; }};
+  return shared;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+std::shared_ptr<const ServerState> load_state(const std::string& data_path, layers::JoinOptions join) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto state = std::make_shared<ServerState>();
+  state->data = layers::open_store(data_path, false)->load();
+  state->data_path = data_path;
+  state->join = join;
+  state->load_seconds = seconds_since(t0);
+  return state;
+}
+
+ApiError api_error_from(const std::exception& e) {
+  if (const auto* ia = dynamic_cast<const InvalidArgument*>(&e))
+    return ApiError{400, ia->detail(), ia->parameter()};
+  if (dynamic_cast<const NotFound*>(&e)) return ApiError{404, e.what(), ""};
+  return ApiError{500, e.what(), ""};
+}
+
+std::string error_body(const ApiError& e) {
+  json err = {{"code", e.status}, {"message", e.message}};
+  if (!e.parameter.empty()) err["parameter"] = e.parameter;
+  return json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+struct Server::Impl {
+  std::shared_ptr<const Shared> shared;
+  std::unique_ptr<Http::Endpoint> endpoint;
+  uint16_t port = 0;
+  bool running = false;
+};
+
+Server::Server(ServerOptions options, std::shared_ptr<const ServerState> state) : impl_(std::make_unique<Impl>()) {
+  if (!state) throw InvalidArgument("state", "the server needs a loaded dataset");
+  if (options.threads < 1) throw InvalidArgument("threads", "must be at least 1");
+  impl_->shared = make_shared_routes(std::move(options), std::move(state));
+}
+
+Server::~Server() { shutdown(); }
+
+void Server::start() {
+  const ServerOptions& o = impl_->shared->options;
+  try {
+    impl_->endpoint = std::make_unique<Http::Endpoint>(Pistache::Address(o.address, Pistache::Port(o.port)));
+    auto opts = Http::Endpoint::options()
+                    .threads(o.threads)
+                    .threadsName("onemap-http")
+                    .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
+                    .maxRequestSize(o.max_request_bytes)
+                    .headerTimeout(o.header_timeout)
+                    .bodyTimeout(o.header_timeout * 3)
+                    .keepaliveTimeout(o.keepalive_timeout);
+    impl_->endpoint->init(opts);
+    impl_->endpoint->setHandler(Http::make_handler<Handler>(impl_->shared));
+    impl_->endpoint->serveThreaded();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    impl_->endpoint.reset();
+    throw Error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + e.what());
+  }
+  impl_->port = static_cast<uint16_t>(impl_->endpoint->getPort());
+  impl_->running = true;
+}
+
+uint16_t Server::port() const { return impl_->port; }
+
+std::string Server::url() const {
+  const std::string& a = impl_->shared->options.address;
+  const bool v6 = a.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + a + "]" : a) + ":" + std::to_string(impl_->port);
+}
+
+void Server::shutdown() {
+  if (!impl_ || !impl_->running) return;
+  impl_->running = false;
+  impl_->endpoint->shutdown();
+}
+
+void Server::block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int Server::wait_for_shutdown_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+}  // namespace onemap::api

@@ -1,0 +1,95 @@
+// The onemap HTTP server: a Pistache endpoint serving one county loaded from the store.
+//
+// Endpoints: GET /health (status, version, layer counts, load time) and GET /layers (name,
+// geometry type, count, extent, CRS, public fields of every layer). Every error is a JSON body
+// {"error":{"code":…,"message":…[,"parameter":…]}}; api_error_from() is the one place that maps
+// onemap's exceptions (spatial/errors.hpp) to HTTP statuses.
+//
+// Connections: HTTP/1.1 requests without a Connection header get persistent connections (the
+// server answers "Connection: keep-alive"); "Connection: close" and HTTP/1.0 without
+// "Connection: keep-alive" are answered and then closed. Idle connections are closed after
+// ServerOptions::keepalive_timeout, half-sent requests after header_timeout. One JSON line per
+// request goes to stderr. Pipelined requests (several in one packet) are not supported: the
+// parser of Pistache 0.0.5 keeps only the first.
+#pragma once
+
+#include "layers/join.hpp"
+#include "layers/model.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+
+namespace onemap::api {
+
+/// How the server listens.
+struct ServerOptions {
+  std::string address = "127.0.0.1";  ///< IPv4 or IPv6 literal, or a host name
+  uint16_t port = 8080;               ///< 0: any free port (see Server::port())
+  int threads = 2;                    ///< event-loop threads
+  std::string data_path;              ///< the store the state was loaded from (reported by /health)
+  std::size_t max_request_bytes = 64 * 1024;      ///< request line + headers + body
+  std::chrono::seconds header_timeout{10};         ///< a request must be complete within this
+  std::chrono::seconds keepalive_timeout{60};      ///< idle persistent connections are closed after this
+  bool log_requests = true;                        ///< one JSON line per request on stderr
+};
+
+/// What the server serves: one county, loaded once and read-only while serving.
+struct ServerState {
+  layers::Dataset data;
+  std::string data_path;
+  double load_seconds = 0;   ///< time to open the store and read every layer
+  layers::JoinOptions join;  ///< the join rule the server applies to new points
+};
+
+/// Opens the store at `data_path` (it must exist), reads every layer and measures the time.
+/// @throws StoreError when the store cannot be opened or read.
+std::shared_ptr<const ServerState> load_state(const std::string& data_path,
+                                              layers::JoinOptions join = {});
+
+/// An error as the API reports it.
+struct ApiError {
+  int status = 500;
+  std::string message;
+  std::string parameter;  ///< the offending parameter, when there is one
+};
+
+/// The one mapping from exceptions to HTTP: InvalidArgument → 400 (with its parameter),
+/// NotFound → 404, any other exception → 500.
+ApiError api_error_from(const std::exception& e);
+
+/// The JSON error body: {"error":{"code":404,"message":"…"}} plus "parameter" when set.
+std::string error_body(const ApiError& e);
+
+/// The HTTP server. start() returns once the socket is bound; requests are served on
+/// `threads` background threads until shutdown().
+class Server {
+ public:
+  Server(ServerOptions options, std::shared_ptr<const ServerState> state);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds and starts serving. @throws Error when the address cannot be bound.
+  void start();
+  /// The bound port (the chosen one when ServerOptions::port was 0). Valid after start().
+  uint16_t port() const;
+  /// "http://127.0.0.1:8080" (IPv6 literals in brackets). Valid after start().
+  std::string url() const;
+  /// Stops accepting and closes every connection; idempotent.
+  void shutdown();
+
+  /// Blocks SIGINT and SIGTERM in the calling thread; threads started afterwards inherit the
+  /// mask, so that wait_for_shutdown_signal() receives them. Call before start().
+  static void block_shutdown_signals();
+  /// Waits (sigwait) until SIGINT or SIGTERM arrives; returns the signal number.
+  static int wait_for_shutdown_signal();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace onemap::api

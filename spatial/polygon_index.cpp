@@ -1,0 +1,277 @@
+// PolygonIndex: packed R-tree over bounding boxes + band-bucketed edges per polygon.
+//
+// Layout: all edges of all polygons live in one array (lower endpoint first, tagged with the part
+// of the multipolygon they belong to), used for distances. Each polygon's y-range is cut into
+// ~sqrt(edges) equal bands; a band holds copies of the non-horizontal edges whose closed y-range
+// meets it, contiguous in memory so that a test costs one cache miss for the band. The
+// band of a query is computed with the same monotone function used to fill the bands, so an edge
+// with y0 <= py <= y1 is always listed in py's band whatever the rounding. A containment test is
+// then the crossing-number test of predicates.hpp over one band: per part of the multipolygon the
+// parity of crossings (outer ring and holes together), and the point is inside when some part
+// has odd parity. For valid polygons (holes inside their outer ring, not overlapping) this is
+// exactly polygon_contains / multipolygon_contains.
+#include "spatial/polygon_index.hpp"
+
+#include "spatial/predicates.hpp"
+
+#include <boost/geometry/index/rtree.hpp>
+#include <boost/iterator/function_output_iterator.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+namespace onemap::spatial {
+namespace {
+
+namespace bgi = boost::geometry::index;
+
+constexpr double kEarthRadiusM = 6371008.8;
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kMetresPerDegree = kEarthRadiusM * kPi / 180.0;
+
+struct Edge {
+  double x0, y0, x1, y1;  // y0 <= y1
+  uint32_t part;
+};
+
+struct Prepared {
+  double xmax = 0;
+  double ymin = 0;
+  double ymax = 0;
+  double inv_band_height = 0;
+  uint32_t band_count = 0;
+  uint32_t band_base = 0;  // index of this polygon's first entry in Impl::band_start
+  uint32_t edge_begin = 0;
+  uint32_t edge_end = 0;
+
+  uint32_t band_of(double y) const {
+    const double t = (y - ymin) * inv_band_height;
+    if (!(t > 0)) return 0;
+    if (t >= static_cast<double>(band_count)) return band_count - 1;
+    return static_cast<uint32_t>(t);
+  }
+};
+
+using RtreeValue = std::pair<Box, int32_t>;
+using Rtree = bgi::rtree<RtreeValue, bgi::rstar<16>>;
+
+// True when the upward edge e (y0 <= py < y1) passes strictly to the right of p.
+inline bool crosses_right(const Edge& e, double px, double py) {
+  if (px < e.x0 && px < e.x1) return true;
+  if (px > e.x0 && px > e.x1) return false;
+  return orient2d(Point(e.x0, e.y0), Point(e.x1, e.y1), Point(px, py)) > 0;
+}
+
+// Squared distance from the origin to segment a-b (already in local metres).
+inline double segment_distance2(double ax, double ay, double bx, double by) {
+  const double dx = bx - ax;
+  const double dy = by - ay;
+  const double len2 = dx * dx + dy * dy;
+  const double dot = -(ax * dx + ay * dy);
+  if (len2 == 0.0 || dot <= 0.0) return ax * ax + ay * ay;
+  if (dot >= len2) return bx * bx + by * by;
+  const double cross = ax * dy - ay * dx;
+  return cross * cross / len2;
+}
+
+}  // namespace
+
+struct PolygonIndex::Impl {
+  std::size_t count = 0;
+  std::vector<Prepared> prepared;
+  std::vector<Edge> edges;
+  std::vector<uint32_t> band_start;
+  std::vector<Edge> band_edges;
+  Rtree rtree;
+
+  bool contains(int32_t id, double px, double py) const {
+    const Prepared& pr = prepared[static_cast<std::size_t>(id)];
+    if (pr.band_count == 0 || py < pr.ymin || py >= pr.ymax || px > pr.xmax) return false;
+    const uint32_t b = pr.band_of(py);
+    const Edge* it = band_edges.data() + band_start[pr.band_base + b];
+    const Edge* end = band_edges.data() + band_start[pr.band_base + b + 1];
+    uint32_t part = std::numeric_limits<uint32_t>::max();
+    bool odd = false;
+    for (; it != end; ++it) {
+      const Edge& e = *it;
+      if (e.part != part) {
+        if (odd) return true;
+        part = e.part;
+      }
+      if (e.y0 <= py && py < e.y1 && crosses_right(e, px, py)) odd = !odd;
+    }
+    return odd;
+  }
+
+  template <typename F>
+  void for_each_candidate(double px, double py, F&& f) const {
+    const Point p(px, py);
+    rtree.query(bgi::intersects(Box(p, p)), boost::make_function_output_iterator(
+                                                [&](const RtreeValue& v) { f(v.second); }));
+  }
+
+  // Squared local-metre distance from p to polygon id's boundary.
+  double boundary_distance2(int32_t id, double px, double py, double kx, double ky) const {
+    const Prepared& pr = prepared[static_cast<std::size_t>(id)];
+    double best = std::numeric_limits<double>::infinity();
+    for (uint32_t i = pr.edge_begin; i < pr.edge_end; ++i) {
+      const Edge& e = edges[i];
+      const double d2 =
+          segment_distance2((e.x0 - px) * kx, (e.y0 - py) * ky, (e.x1 - px) * kx, (e.y1 - py) * ky);
+      if (d2 < best) best = d2;
+    }
+    return best;
+  }
+};
+
+PolygonIndex::PolygonIndex() : impl_(std::make_unique<Impl>()) {}
+
+PolygonIndex::PolygonIndex(const std::vector<MultiPolygon>& polygons) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.count = polygons.size();
+  m.prepared.resize(polygons.size());
+  std::vector<RtreeValue> boxes;
+  boxes.reserve(polygons.size());
+  m.band_start.push_back(0);
+
+  for (std::size_t id = 0; id < polygons.size(); ++id) {
+    Prepared& pr = m.prepared[id];
+    pr.edge_begin = static_cast<uint32_t>(m.edges.size());
+    Box box;
+    bg::assign_inverse(box);
+    uint32_t part = 0;
+    std::size_t sloped = 0;
+    auto add_ring = [&](const Ring& ring) {
+      const std::size_t n = ring.size();
+      if (n < 2) return;
+      for (std::size_t i = 0, j = n - 1; i < n; j = i++) {
+        const Point& u = ring[j];
+        const Point& v = ring[i];
+        bg::expand(box, v);
+        if (u.x() == v.x() && u.y() == v.y()) continue;  // closing duplicate or repeated vertex
+        if (u.y() <= v.y())
+          m.edges.push_back({u.x(), u.y(), v.x(), v.y(), part});
+        else
+          m.edges.push_back({v.x(), v.y(), u.x(), u.y(), part});
+        if (u.y() != v.y()) ++sloped;
+      }
+    };
+    for (const auto& poly : polygons[id]) {
+      add_ring(poly.outer());
+      for (const auto& hole : poly.inners()) add_ring(hole);
+      ++part;
+    }
+    pr.edge_end = static_cast<uint32_t>(m.edges.size());
+    pr.band_base = static_cast<uint32_t>(m.band_start.size() - 1);
+    if (sloped == 0 || !(bg::get<bg::min_corner, 1>(box) < bg::get<bg::max_corner, 1>(box))) {
+      pr.band_count = 0;  // nothing can contain a point
+      continue;
+    }
+    pr.xmax = bg::get<bg::max_corner, 0>(box);
+    pr.ymin = bg::get<bg::min_corner, 1>(box);
+    pr.ymax = bg::get<bg::max_corner, 1>(box);
+    pr.band_count = static_cast<uint32_t>(std::max<double>(1.0, std::floor(std::sqrt(static_cast<double>(sloped)))));
+    pr.inv_band_height = pr.band_count / (pr.ymax - pr.ymin);
+
+    // Counting pass, then filling pass (CSR layout).
+    std::vector<uint32_t> counts(pr.band_count, 0);
+    for (uint32_t i = pr.edge_begin; i < pr.edge_end; ++i) {
+      const Edge& e = m.edges[i];
+      if (e.y0 == e.y1) continue;
+      for (uint32_t b = pr.band_of(e.y0), last = pr.band_of(e.y1); b <= last; ++b) ++counts[b];
+    }
+    const uint32_t first_item = static_cast<uint32_t>(m.band_edges.size());
+    std::vector<uint32_t> cursor(pr.band_count);
+    uint32_t running = first_item;
+    for (uint32_t b = 0; b < pr.band_count; ++b) {
+      cursor[b] = running;
+      running += counts[b];
+      m.band_start.push_back(running);
+    }
+    m.band_edges.resize(running);
+    for (uint32_t i = pr.edge_begin; i < pr.edge_end; ++i) {
+      const Edge& e = m.edges[i];
+      if (e.y0 == e.y1) continue;
+      for (uint32_t b = pr.band_of(e.y0), last = pr.band_of(e.y1); b <= last; ++b) m.band_edges[cursor[b]++] = e;
+    }
+    boxes.emplace_back(box, static_cast<int32_t>(id));
+  }
+  // Degenerate polygons (no area) still get a box so that nearest() can find them.
+  for (std::size_t id = 0; id < polygons.size(); ++id) {
+    const Prepared& pr = m.prepared[id];
+    if (pr.band_count != 0 || pr.edge_begin == pr.edge_end) continue;
+    Box box;
+    bg::assign_inverse(box);
+    for (uint32_t i = pr.edge_begin; i < pr.edge_end; ++i) {
+      bg::expand(box, Point(m.edges[i].x0, m.edges[i].y0));
+      bg::expand(box, Point(m.edges[i].x1, m.edges[i].y1));
+    }
+    boxes.emplace_back(box, static_cast<int32_t>(id));
+  }
+  m.rtree = Rtree(boxes.begin(), boxes.end());  // range constructor: packed (STR) bulk load
+}
+
+PolygonIndex::~PolygonIndex() = default;
+PolygonIndex::PolygonIndex(PolygonIndex&&) noexcept = default;
+PolygonIndex& PolygonIndex::operator=(PolygonIndex&&) noexcept = default;
+
+std::size_t PolygonIndex::size() const { return impl_->count; }
+
+int32_t PolygonIndex::locate(LonLat p) const {
+  if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) return -1;
+  int32_t best = -1;
+  impl_->for_each_candidate(p.lon, p.lat, [&](int32_t id) {
+    if ((best < 0 || id < best) && impl_->contains(id, p.lon, p.lat)) best = id;
+  });
+  return best;
+}
+
+std::vector<int32_t> PolygonIndex::locate_all(LonLat p) const {
+  std::vector<int32_t> out;
+  if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) return out;
+  impl_->for_each_candidate(p.lon, p.lat, [&](int32_t id) {
+    if (impl_->contains(id, p.lon, p.lat)) out.push_back(id);
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+PolygonIndex::Nearest PolygonIndex::nearest(LonLat p, double max_m) const {
+  Nearest result;
+  if (!std::isfinite(p.lon) || !std::isfinite(p.lat) || !(max_m >= 0)) return result;
+  const double ky = kMetresPerDegree;
+  const double kx = kMetresPerDegree * std::cos(p.lat * kPi / 180.0);
+  // Search box: a little larger than max_m so that rounding cannot drop a candidate at the limit.
+  const double margin = 1.0 + 1e-9;
+  const double dlat = max_m / ky * margin + 1e-12;
+  const double dlon = max_m / std::max(kx, 1e-6 * ky) * margin + 1e-12;
+  const Box search(Point(p.lon - dlon, p.lat - dlat), Point(p.lon + dlon, p.lat + dlat));
+  std::vector<int32_t> candidates;
+  impl_->rtree.query(bgi::intersects(search), boost::make_function_output_iterator(
+                                                  [&](const RtreeValue& v) { candidates.push_back(v.second); }));
+  std::sort(candidates.begin(), candidates.end());
+  const double limit2 = max_m * max_m;
+  double best2 = std::numeric_limits<double>::infinity();
+  for (int32_t id : candidates) {
+    double d2 = 0.0;
+    if (!impl_->contains(id, p.lon, p.lat)) d2 = impl_->boundary_distance2(id, p.lon, p.lat, kx, ky);
+    if (d2 <= limit2 && d2 < best2) {  // strict: ties keep the lower index
+      best2 = d2;
+      result.index = id;
+    }
+  }
+  if (result.index >= 0) result.distance_m = std::sqrt(best2);
+  return result;
+}
+
+std::vector<int32_t> PolygonIndex::query_box(const Box& box) const {
+  std::vector<int32_t> out;
+  impl_->rtree.query(bgi::intersects(box), boost::make_function_output_iterator(
+                                               [&](const RtreeValue& v) { out.push_back(v.second); }));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace onemap::spatial
