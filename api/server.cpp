@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -210,18 +211,35 @@ void append_json_escaped(std::string& out, std::string_view s) {
   }
 }
 
-/// "2026-11-26T01:40:00.123Z"
+/// Appends the decimal digits of `v`.
+void append_uint(std::string& out, uint64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+/// "2026-11-26T01:40:00.123Z" (UTC); the part up to the seconds is cached per thread.
 void append_timestamp(std::string& out) {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  out += buf;
+  thread_local int64_t cached_second = -1;
+  thread_local char prefix[32];
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  const int64_t second = ms / 1000;
+  if (second != cached_second) {
+    const std::time_t secs = static_cast<std::time_t>(second);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", (tm.tm_year + 1900) % 10000,
+                  (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+    cached_second = second;
+  }
+  out += prefix;
+  const int frac = static_cast<int>(ms % 1000);
+  out += static_cast<char>('0' + frac / 100);
+  out += static_cast<char>('0' + frac / 10 % 10);
+  out += static_cast<char>('0' + frac % 10);
+  out += 'Z';
 }
 
 /// One line to stderr with a single write(2), so that lines of different threads never mix.
@@ -472,10 +490,20 @@ class Handler : public Http::Handler {
     append_json_escaped(line, path);
     line += "\",\"query\":\"";
     append_json_escaped(line, query);
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"peer\":\"", status, bytes,
-                  seconds_since(t0) * 1000.0);
-    line += buf;
+    line += "\",\"status\":";
+    append_uint(line, static_cast<uint64_t>(status));
+    line += ",\"bytes\":";
+    append_uint(line, bytes);
+    // milliseconds with three decimals, from whole microseconds
+    const auto us = static_cast<uint64_t>(std::llround(seconds_since(t0) * 1e6));
+    line += ",\"ms\":";
+    append_uint(line, us / 1000);
+    line += '.';
+    const auto frac = us % 1000;
+    line += static_cast<char>('0' + frac / 100);
+    line += static_cast<char>('0' + frac / 10 % 10);
+    line += static_cast<char>('0' + frac % 10);
+    line += ",\"peer\":\"";
     append_json_escaped(line, peer_host);
     line += "\"}\n";
     write_stderr_line(line);

@@ -7,8 +7,9 @@
 // fall outside every grid). All coordinates are rounded to 1e-7 degree so that the text written
 // for PostGIS reads back as exactly the doubles joined here.
 //
-// Usage: bench_join --grids N --points M [--seed S] [--repeat R] [--out DIR]
-// Prints one line of key=value pairs (see main).
+// Usage: bench_join --grids N --points M [--seed S] [--repeat R] [--threads T] [--out DIR]
+// Prints one line of key=value pairs (see main). Locate is timed on one thread and on T threads
+// (default: every core), each thread taking a contiguous share of the points.
 #include "layers/join.hpp"
 #include "layers/model.hpp"
 #include "spatial/geometry.hpp"
@@ -24,6 +25,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -162,7 +164,7 @@ void write_outputs(const std::string& dir, const std::vector<MultiPolygon>& poly
 }
 
 [[noreturn]] void usage(const char* msg) {
-  std::fprintf(stderr, "bench_join: %s\nusage: bench_join --grids N --points M [--seed S] [--repeat R] [--out DIR]\n", msg);
+  std::fprintf(stderr, "bench_join: %s\nusage: bench_join --grids N --points M [--seed S] [--repeat R] [--threads T] [--out DIR]\n", msg);
   std::exit(2);
 }
 
@@ -170,13 +172,15 @@ void write_outputs(const std::string& dir, const std::vector<MultiPolygon>& poly
 
 int main(int argc, char** argv) {
   long grids = 0, points = 0, repeat = 3;
+  long threads = std::max(1u, std::thread::hardware_concurrency());
   uint64_t seed = 20261126;
   std::string out;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::puts("usage: bench_join --grids N --points M [--seed S] [--repeat R] [--out DIR]\n"
-                "Times PolygonIndex::locate and GridJoiner over synthetic grids; --out writes\n"
+      std::puts("usage: bench_join --grids N --points M [--seed S] [--repeat R] [--threads T] [--out DIR]\n"
+                "Times PolygonIndex::locate (1 and T threads) and GridJoiner over synthetic grids;\n"
+                "--out writes "
                 "DIR/grids.tsv (id<TAB>WKT) and DIR/points.csv (lon,lat) for PostGIS.");
       return 0;
     }
@@ -186,10 +190,12 @@ int main(int argc, char** argv) {
     else if (a == "--points") points = std::atol(v);
     else if (a == "--seed") seed = std::strtoull(v, nullptr, 10);
     else if (a == "--repeat") repeat = std::atol(v);
+    else if (a == "--threads") threads = std::atol(v);
     else if (a == "--out") out = v;
     else usage(("unknown argument " + a).c_str());
   }
-  if (grids < 1 || points < 1 || repeat < 1) usage("--grids and --points must be positive");
+  if (grids < 1 || points < 1 || repeat < 1 || threads < 1)
+    usage("--grids, --points, --repeat and --threads must be positive");
 
   const Lattice lattice = make_lattice(static_cast<int>(grids), seed);
   std::vector<MultiPolygon> polys;
@@ -217,6 +223,32 @@ int main(int argc, char** argv) {
     contained = c;
   }
 
+  // The same on `threads` threads (the index is safe for concurrent queries).
+  double locate_mt_s = 1e300;
+  std::size_t contained_mt = 0;
+  for (long r = 0; r < repeat; ++r) {
+    t0 = std::chrono::steady_clock::now();
+    std::vector<std::size_t> counts(static_cast<std::size_t>(threads), 0);
+    std::vector<std::thread> pool;
+    const std::size_t share = (pts.size() + static_cast<std::size_t>(threads) - 1) / static_cast<std::size_t>(threads);
+    for (long t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        const std::size_t begin = std::min(pts.size(), static_cast<std::size_t>(t) * share);
+        const std::size_t end = std::min(pts.size(), begin + share);
+        std::size_t c = 0;
+        for (std::size_t k = begin; k < end; ++k) c += index.locate(pts[k]) >= 0;
+        counts[static_cast<std::size_t>(t)] = c;
+      });
+    for (auto& th : pool) th.join();
+    locate_mt_s = std::min(locate_mt_s, seconds_since(t0));
+    contained_mt = 0;
+    for (auto c : counts) contained_mt += c;
+  }
+  if (contained_mt != contained) {
+    std::fprintf(stderr, "bench_join: %zu contained on %ld threads, %zu on one\n", contained_mt, threads, contained);
+    return 1;
+  }
+
   // The full grid join (with the nearest-grid fallback for points outside every grid).
   std::vector<onemap::layers::Grid> grid_records(polys.size());
   for (std::size_t k = 0; k < polys.size(); ++k) {
@@ -237,10 +269,12 @@ int main(int argc, char** argv) {
 
   std::printf(
       "grids=%zu points=%zu avg_vertices=%.1f build_s=%.4f locate_s=%.4f locate_pts_per_s=%.0f "
+      "threads=%ld locate_mt_s=%.4f locate_mt_pts_per_s=%.0f "
       "contained=%zu joiner_build_s=%.4f join_s=%.4f join_pts_per_s=%.0f join_contained=%zu "
       "join_nearest=%zu join_unassigned=%zu\n",
       polys.size(), pts.size(), static_cast<double>(vertices) / static_cast<double>(polys.size()), build_s,
-      locate_s, static_cast<double>(pts.size()) / locate_s, contained, joiner_build_s, join_s,
+      locate_s, static_cast<double>(pts.size()) / locate_s, threads, locate_mt_s,
+      static_cast<double>(pts.size()) / locate_mt_s, contained, joiner_build_s, join_s,
       static_cast<double>(pts.size()) / join_s, stats.contained, stats.nearest, stats.unassigned);
   return 0;
 }

@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -753,6 +754,11 @@ class Importer {
     ds_.reset(GDALDataset::Open(o_.source.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr,
                                 oo.List(), nullptr));
     if (!ds_) {
+      // Plain paths (not "PG:…", "/vsizip/…" or other GDAL connection strings) that do not exist.
+      const bool plain_path = o_.source.rfind("/vsi", 0) != 0 && o_.source.find(':') == std::string::npos;
+      std::error_code ec;
+      if (plain_path && !std::filesystem::exists(o_.source, ec))
+        throw InvalidArgument("source", "no such file: '" + o_.source + "'");
       std::string why = errors.last().empty() ? "not a readable vector data source" : errors.last();
       throw InvalidArgument("source", "cannot open '" + o_.source + "': " + why);
     }

@@ -46,12 +46,14 @@ struct ImportReport {
   std::size_t read = 0;
   std::size_t loaded = 0;
   std::size_t repaired = 0;
-  std::size_t rejected = 0;
+  std::size_t rejected = 0;  ///< not loaded for their geometry or attributes (rows without a
+                             ///< location are not counted here: see IssueKind::NoLocation)
   double seconds = 0;
   std::string source_crs;  ///< what was used, e.g. "EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)"
   std::vector<ImportIssue> issues;
   std::vector<std::string> notes;  ///< assumptions made (CRS assumed, levels guessed …), GDAL warnings
-  JoinStats join;                            ///< point layers: the join of the loaded records
+  JoinStats join;  ///< point layers: the join of the loaded records; grids: totals of the rejoin
+                   ///< of every point layer (without unassigned_indices)
   std::optional<HierarchyReport> hierarchy;  ///< grids only
 };
 

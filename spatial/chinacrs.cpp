@@ -23,7 +23,8 @@ constexpr double kStepTolerance = 1e-12;
 constexpr int kMaxIterations = 40;
 
 double transform_lat(double x, double y) {
-  double ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * std::sqrt(std::fabs(x));
+  double ret =
+      -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * std::sqrt(std::fabs(x));
   ret += (20.0 * std::sin(6.0 * x * kPi) + 20.0 * std::sin(2.0 * x * kPi)) * 2.0 / 3.0;
   ret += (20.0 * std::sin(y * kPi) + 40.0 * std::sin(y / 3.0 * kPi)) * 2.0 / 3.0;
   ret += (160.0 * std::sin(y / 12.0 * kPi) + 320.0 * std::sin(y * kPi / 30.0)) * 2.0 / 3.0;
@@ -108,8 +109,12 @@ LonLat bd09_to_gcj02(LonLat p) {
   return invert(bd09_offset, p, start);
 }
 
-LonLat wgs84_to_bd09(LonLat p) { return gcj02_to_bd09(wgs84_to_gcj02(p)); }
+LonLat wgs84_to_bd09(LonLat p) {
+  return gcj02_to_bd09(wgs84_to_gcj02(p));
+}
 
-LonLat bd09_to_wgs84(LonLat p) { return gcj02_to_wgs84(bd09_to_gcj02(p)); }
+LonLat bd09_to_wgs84(LonLat p) {
+  return gcj02_to_wgs84(bd09_to_gcj02(p));
+}
 
 }  // namespace onemap::spatial

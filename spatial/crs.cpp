@@ -119,24 +119,31 @@ struct CrsTransform::Impl {
 
   LonLat before(LonLat p) const {
     switch (source_offset) {
-      case ChinaOffset::Gcj02: return gcj02_to_wgs84(p);
-      case ChinaOffset::Bd09: return bd09_to_wgs84(p);
-      case ChinaOffset::None: break;
+      case ChinaOffset::Gcj02:
+        return gcj02_to_wgs84(p);
+      case ChinaOffset::Bd09:
+        return bd09_to_wgs84(p);
+      case ChinaOffset::None:
+        break;
     }
     return p;
   }
   LonLat after(LonLat p) const {
     switch (target_offset) {
-      case ChinaOffset::Gcj02: return wgs84_to_gcj02(p);
-      case ChinaOffset::Bd09: return wgs84_to_bd09(p);
-      case ChinaOffset::None: break;
+      case ChinaOffset::Gcj02:
+        return wgs84_to_gcj02(p);
+      case ChinaOffset::Bd09:
+        return wgs84_to_bd09(p);
+      case ChinaOffset::None:
+        break;
     }
     return p;
   }
   [[noreturn]] void fail(double x, double y) const {
     char buf[64];
     std::snprintf(buf, sizeof buf, "(%.9g, %.9g)", x, y);
-    std::string msg = "cannot transform " + std::string(buf) + " from '" + source + "' to '" + target + "'";
+    std::string msg =
+        "cannot transform " + std::string(buf) + " from '" + source + "' to '" + target + "'";
     const int err = op ? proj_errno(op.get()) : 0;
     if (err != 0) msg += std::string(": ") + proj_context_errno_string(context.ctx, err);
     throw CrsError(msg);
@@ -158,8 +165,9 @@ CrsTransform::CrsTransform(const std::string& source, const std::string& target)
   const std::string proj_target = m.target_offset == ChinaOffset::None ? target : kWgs84;
   PjPtr src = create_crs(m.context, proj_source);
   PjPtr dst = create_crs(m.context, proj_target);
-  const bool same = proj_is_equivalent_to_with_ctx(m.context.ctx, src.get(), dst.get(),
-                                                   PJ_COMP_EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS) != 0;
+  const bool same =
+      proj_is_equivalent_to_with_ctx(m.context.ctx, src.get(), dst.get(),
+                                     PJ_COMP_EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS) != 0;
   if (same) {
     m.identity = m.source_offset == ChinaOffset::None && m.target_offset == ChinaOffset::None;
     return;
@@ -172,14 +180,17 @@ CrsTransform::CrsTransform(const std::string& source, const std::string& target)
     throw CrsError(msg);
   }
   m.op.reset(proj_normalize_for_visualization(m.context.ctx, raw.get()));
-  if (!m.op) throw CrsError("cannot normalise the transformation from '" + source + "' to '" + target + "'");
+  if (!m.op)
+    throw CrsError("cannot normalise the transformation from '" + source + "' to '" + target + "'");
 }
 
 CrsTransform::~CrsTransform() = default;
 CrsTransform::CrsTransform(CrsTransform&&) noexcept = default;
 CrsTransform& CrsTransform::operator=(CrsTransform&&) noexcept = default;
 
-bool CrsTransform::is_identity() const { return impl_->identity; }
+bool CrsTransform::is_identity() const {
+  return impl_->identity;
+}
 
 Point CrsTransform::apply(Point p) const {
   const Impl& m = *impl_;
@@ -208,8 +219,8 @@ bool CrsTransform::apply(std::vector<Point>& pts) const {
   }
   if (m.op) {
     proj_errno_reset(m.op.get());
-    proj_trans_generic(m.op.get(), PJ_FWD, xs.data(), sizeof(double), xs.size(), ys.data(), sizeof(double),
-                       ys.size(), nullptr, 0, 0, nullptr, 0, 0);
+    proj_trans_generic(m.op.get(), PJ_FWD, xs.data(), sizeof(double), xs.size(), ys.data(),
+                       sizeof(double), ys.size(), nullptr, 0, 0, nullptr, 0, 0);
   }
   bool ok = true;
   for (std::size_t i = 0; i < pts.size(); ++i) {
@@ -237,7 +248,8 @@ void CrsTransform::apply(MultiPolygon& mp) const {
     for (const auto& poly : mp)
       for (const auto& hole : poly.inners())
         for (const auto& p : hole) apply(p);
-    throw CrsError("cannot transform geometry from '" + impl_->source + "' to '" + impl_->target + "'");
+    throw CrsError("cannot transform geometry from '" + impl_->source + "' to '" + impl_->target +
+                   "'");
   }
   std::size_t k = 0;
   for (auto& poly : mp) {
@@ -249,9 +261,12 @@ void CrsTransform::apply(MultiPolygon& mp) const {
 
 std::string crs_name(const std::string& definition) {
   switch (china_offset_from_name(definition)) {
-    case ChinaOffset::Gcj02: return "GCJ-02 (offset WGS 84)";
-    case ChinaOffset::Bd09: return "BD-09 (offset GCJ-02)";
-    case ChinaOffset::None: break;
+    case ChinaOffset::Gcj02:
+      return "GCJ-02 (offset WGS 84)";
+    case ChinaOffset::Bd09:
+      return "BD-09 (offset GCJ-02)";
+    case ChinaOffset::None:
+      break;
   }
   try {
     thread_local Context context;
@@ -289,7 +304,8 @@ double area_m2(const MultiPolygon& lonlat) {
     target = "EPSG:" + std::to_string(epsg);
   } else {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "+proj=laea +lat_0=%.2f +lon_0=%.2f +ellps=GRS80 +units=m +no_defs +type=crs",
+    std::snprintf(buf, sizeof buf,
+                  "+proj=laea +lat_0=%.2f +lon_0=%.2f +ellps=GRS80 +units=m +no_defs +type=crs",
                   c.y(), c.x());
     target = buf;
   }

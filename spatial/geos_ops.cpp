@@ -41,7 +41,9 @@ GeosContext& geos() {
   return context;
 }
 
-GEOSContextHandle_t h() { return geos().handle; }
+GEOSContextHandle_t h() {
+  return geos().handle;
+}
 
 // Takes (and clears) the last GEOS error message of this thread.
 std::string take_error() {
@@ -84,7 +86,8 @@ GEOSGeometry* ring_to_geos(const Ring& ring) {
     buf.push_back(p.x());
     buf.push_back(p.y());
   }
-  if (!ring.empty() && (ring.front().x() != ring.back().x() || ring.front().y() != ring.back().y())) {
+  if (!ring.empty() &&
+      (ring.front().x() != ring.back().x() || ring.front().y() != ring.back().y())) {
     buf.push_back(ring.front().x());
     buf.push_back(ring.front().y());
   }
@@ -102,7 +105,8 @@ GEOSGeometry* polygon_to_geos(const Polygon& poly) {
   for (const auto& hole : poly.inners()) holes.emplace_back(ring_to_geos(hole));
   std::vector<GEOSGeometry*> raw;
   for (auto& hp : holes) raw.push_back(hp.get());
-  GEOSGeometry* g = GEOSGeom_createPolygon_r(h(), shell.get(), raw.data(), static_cast<unsigned>(raw.size()));
+  GEOSGeometry* g =
+      GEOSGeom_createPolygon_r(h(), shell.get(), raw.data(), static_cast<unsigned>(raw.size()));
   if (g == nullptr) throw_geometry("invalid polygon");
   shell.release();
   for (auto& hp : holes) hp.release();
@@ -115,7 +119,8 @@ GeomPtr collection_to_geos(const std::vector<const Polygon*>& polys, int type) {
   for (const Polygon* p : polys) parts.emplace_back(polygon_to_geos(*p));
   std::vector<GEOSGeometry*> raw;
   for (auto& gp : parts) raw.push_back(gp.get());
-  GEOSGeometry* g = GEOSGeom_createCollection_r(h(), type, raw.data(), static_cast<unsigned>(raw.size()));
+  GEOSGeometry* g =
+      GEOSGeom_createCollection_r(h(), type, raw.data(), static_cast<unsigned>(raw.size()));
   if (g == nullptr) throw_geometry("cannot build a collection");
   for (auto& gp : parts) gp.release();
   return GeomPtr(g);
@@ -132,7 +137,8 @@ GeomPtr to_geos(const MultiPolygon& mp) {
 void ring_from_geos(const GEOSGeometry* g, Ring& out) {
   const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(h(), g);
   unsigned n = 0;
-  if (seq == nullptr || GEOSCoordSeq_getSize_r(h(), seq, &n) == 0) throw_geometry("cannot read a ring");
+  if (seq == nullptr || GEOSCoordSeq_getSize_r(h(), seq, &n) == 0)
+    throw_geometry("cannot read a ring");
   std::vector<double> xs(n);
   std::vector<double> ys(n);
   if (n > 0 && GEOSCoordSeq_copyToArrays_r(h(), seq, xs.data(), ys.data(), nullptr, nullptr) == 0)
@@ -181,7 +187,8 @@ MultiPolygon drop_degenerate(const MultiPolygon& mp) {
     Ring out;
     for (const auto& p : r)
       if (out.empty() || out.back().x() != p.x() || out.back().y() != p.y()) out.push_back(p);
-    while (out.size() > 1 && out.front().x() == out.back().x() && out.front().y() == out.back().y()) out.pop_back();
+    while (out.size() > 1 && out.front().x() == out.back().x() && out.front().y() == out.back().y())
+      out.pop_back();
     if (out.size() < 3) return Ring{};
     out.push_back(out.front());
     return out;
@@ -207,8 +214,9 @@ MultiPolygon overlay(const MultiPolygon& a, const MultiPolygon& b, Overlay op) {
   GeomPtr gb = to_geos(b);
   GeomPtr r(op == Overlay::Intersection ? GEOSIntersection_r(h(), ga.get(), gb.get())
                                         : GEOSDifference_r(h(), ga.get(), gb.get()));
-  if (!r) throw Error(std::string(op == Overlay::Intersection ? "intersection" : "difference") +
-                      " failed: " + take_error());
+  if (!r)
+    throw Error(std::string(op == Overlay::Intersection ? "intersection" : "difference") +
+                " failed: " + take_error());
   return from_geos(r.get());
 }
 
@@ -268,7 +276,8 @@ std::vector<unsigned char> to_wkb(const MultiPolygon& mp) {
   GEOSWKBWriter_setOutputDimension_r(h(), writer, 2);
   GEOSWKBWriter_setFlavor_r(h(), writer, GEOS_WKB_ISO);
   std::size_t size = 0;
-  std::unique_ptr<unsigned char, GeosFree<unsigned char>> buf(GEOSWKBWriter_write_r(h(), writer, g.get(), &size));
+  std::unique_ptr<unsigned char, GeosFree<unsigned char>> buf(
+      GEOSWKBWriter_write_r(h(), writer, g.get(), &size));
   GEOSWKBWriter_destroy_r(h(), writer);
   if (!buf) throw Error("cannot write WKB: " + take_error());
   return {buf.get(), buf.get() + size};
@@ -278,7 +287,9 @@ MultiPolygon intersection(const MultiPolygon& a, const MultiPolygon& b) {
   return overlay(a, b, Overlay::Intersection);
 }
 
-MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b) { return overlay(a, b, Overlay::Difference); }
+MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b) {
+  return overlay(a, b, Overlay::Difference);
+}
 
 MultiPolygon union_all(const std::vector<MultiPolygon>& parts) {
   std::vector<const Polygon*> polys;
@@ -302,10 +313,9 @@ std::vector<MultiPolygon> voronoi_cells(const std::vector<Point>& seeds, const M
   const double w = bg::get<bg::max_corner, 0>(env) - bg::get<bg::min_corner, 0>(env);
   const double hgt = bg::get<bg::max_corner, 1>(env) - bg::get<bg::min_corner, 1>(env);
   const double margin = std::max(w, hgt) + 1e-9;
-  GeomPtr env_geom(GEOSGeom_createRectangle_r(h(), bg::get<bg::min_corner, 0>(env) - margin,
-                                              bg::get<bg::min_corner, 1>(env) - margin,
-                                              bg::get<bg::max_corner, 0>(env) + margin,
-                                              bg::get<bg::max_corner, 1>(env) + margin));
+  GeomPtr env_geom(GEOSGeom_createRectangle_r(
+      h(), bg::get<bg::min_corner, 0>(env) - margin, bg::get<bg::min_corner, 1>(env) - margin,
+      bg::get<bg::max_corner, 0>(env) + margin, bg::get<bg::max_corner, 1>(env) + margin));
   if (!env_geom) throw Error("voronoi: cannot build envelope: " + take_error());
 
   std::vector<GeomPtr> pts;
@@ -316,7 +326,8 @@ std::vector<MultiPolygon> voronoi_cells(const std::vector<Point>& seeds, const M
   }
   std::vector<GEOSGeometry*> raw;
   for (auto& p : pts) raw.push_back(p.get());
-  GeomPtr multipoint(GEOSGeom_createCollection_r(h(), GEOS_MULTIPOINT, raw.data(), static_cast<unsigned>(raw.size())));
+  GeomPtr multipoint(GEOSGeom_createCollection_r(h(), GEOS_MULTIPOINT, raw.data(),
+                                                 static_cast<unsigned>(raw.size())));
   if (!multipoint) throw Error("voronoi: cannot build seeds: " + take_error());
   for (auto& p : pts) p.release();
 
@@ -326,7 +337,8 @@ std::vector<MultiPolygon> voronoi_cells(const std::vector<Point>& seeds, const M
   // GEOS does not keep the seeds' order: match cells to seeds by point location.
   const int ncells = GEOSGetNumGeometries_r(h(), diagram.get());
   std::vector<MultiPolygon> cells(static_cast<std::size_t>(std::max(ncells, 0)));
-  for (int i = 0; i < ncells; ++i) cells[static_cast<std::size_t>(i)] = from_geos(GEOSGetGeometryN_r(h(), diagram.get(), i));
+  for (int i = 0; i < ncells; ++i)
+    cells[static_cast<std::size_t>(i)] = from_geos(GEOSGetGeometryN_r(h(), diagram.get(), i));
   const PolygonIndex cell_index(cells);
   std::vector<char> taken(cells.size(), 0);
 
@@ -347,7 +359,8 @@ std::vector<MultiPolygon> voronoi_cells(const std::vector<Point>& seeds, const M
         }
       }
     }
-    if (c < 0 || taken[static_cast<std::size_t>(c)]) continue;  // duplicates share their first seed's cell
+    if (c < 0 || taken[static_cast<std::size_t>(c)])
+      continue;  // duplicates share their first seed's cell
     taken[static_cast<std::size_t>(c)] = 1;
     const GEOSGeometry* cell = GEOSGetGeometryN_r(h(), diagram.get(), c);
     if (GEOSPreparedContainsProperly_r(h(), prepared.get(), cell) == 1) {

@@ -108,8 +108,8 @@ struct PolygonIndex::Impl {
   template <typename F>
   void for_each_candidate(double px, double py, F&& f) const {
     const Point p(px, py);
-    rtree.query(bgi::intersects(Box(p, p)), boost::make_function_output_iterator(
-                                                [&](const RtreeValue& v) { f(v.second); }));
+    rtree.query(bgi::intersects(Box(p, p)),
+                boost::make_function_output_iterator([&](const RtreeValue& v) { f(v.second); }));
   }
 
   // Squared local-metre distance from p to polygon id's boundary.
@@ -128,7 +128,8 @@ struct PolygonIndex::Impl {
 
 PolygonIndex::PolygonIndex() : impl_(std::make_unique<Impl>()) {}
 
-PolygonIndex::PolygonIndex(const std::vector<MultiPolygon>& polygons) : impl_(std::make_unique<Impl>()) {
+PolygonIndex::PolygonIndex(const std::vector<MultiPolygon>& polygons)
+    : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.count = polygons.size();
   m.prepared.resize(polygons.size());
@@ -172,7 +173,8 @@ PolygonIndex::PolygonIndex(const std::vector<MultiPolygon>& polygons) : impl_(st
     pr.xmax = bg::get<bg::max_corner, 0>(box);
     pr.ymin = bg::get<bg::min_corner, 1>(box);
     pr.ymax = bg::get<bg::max_corner, 1>(box);
-    pr.band_count = static_cast<uint32_t>(std::max<double>(1.0, std::floor(std::sqrt(static_cast<double>(sloped)))));
+    pr.band_count = static_cast<uint32_t>(
+        std::max<double>(1.0, std::floor(std::sqrt(static_cast<double>(sloped)))));
     pr.inv_band_height = pr.band_count / (pr.ymax - pr.ymin);
 
     // Counting pass, then filling pass (CSR layout).
@@ -194,7 +196,8 @@ PolygonIndex::PolygonIndex(const std::vector<MultiPolygon>& polygons) : impl_(st
     for (uint32_t i = pr.edge_begin; i < pr.edge_end; ++i) {
       const Edge& e = m.edges[i];
       if (e.y0 == e.y1) continue;
-      for (uint32_t b = pr.band_of(e.y0), last = pr.band_of(e.y1); b <= last; ++b) m.band_edges[cursor[b]++] = e;
+      for (uint32_t b = pr.band_of(e.y0), last = pr.band_of(e.y1); b <= last; ++b)
+        m.band_edges[cursor[b]++] = e;
     }
     boxes.emplace_back(box, static_cast<int32_t>(id));
   }
@@ -217,7 +220,9 @@ PolygonIndex::~PolygonIndex() = default;
 PolygonIndex::PolygonIndex(PolygonIndex&&) noexcept = default;
 PolygonIndex& PolygonIndex::operator=(PolygonIndex&&) noexcept = default;
 
-std::size_t PolygonIndex::size() const { return impl_->count; }
+std::size_t PolygonIndex::size() const {
+  return impl_->count;
+}
 
 int32_t PolygonIndex::locate(LonLat p) const {
   if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) return -1;
@@ -249,14 +254,16 @@ PolygonIndex::Nearest PolygonIndex::nearest(LonLat p, double max_m) const {
   const double dlon = max_m / std::max(kx, 1e-6 * ky) * margin + 1e-12;
   const Box search(Point(p.lon - dlon, p.lat - dlat), Point(p.lon + dlon, p.lat + dlat));
   std::vector<int32_t> candidates;
-  impl_->rtree.query(bgi::intersects(search), boost::make_function_output_iterator(
-                                                  [&](const RtreeValue& v) { candidates.push_back(v.second); }));
+  impl_->rtree.query(bgi::intersects(search),
+                     boost::make_function_output_iterator(
+                         [&](const RtreeValue& v) { candidates.push_back(v.second); }));
   std::sort(candidates.begin(), candidates.end());
   const double limit2 = max_m * max_m;
   double best2 = std::numeric_limits<double>::infinity();
   for (int32_t id : candidates) {
     double d2 = 0.0;
-    if (!impl_->contains(id, p.lon, p.lat)) d2 = impl_->boundary_distance2(id, p.lon, p.lat, kx, ky);
+    if (!impl_->contains(id, p.lon, p.lat))
+      d2 = impl_->boundary_distance2(id, p.lon, p.lat, kx, ky);
     if (d2 <= limit2 && d2 < best2) {  // strict: ties keep the lower index
       best2 = d2;
       result.index = id;
@@ -268,8 +275,9 @@ PolygonIndex::Nearest PolygonIndex::nearest(LonLat p, double max_m) const {
 
 std::vector<int32_t> PolygonIndex::query_box(const Box& box) const {
   std::vector<int32_t> out;
-  impl_->rtree.query(bgi::intersects(box), boost::make_function_output_iterator(
-                                               [&](const RtreeValue& v) { out.push_back(v.second); }));
+  impl_->rtree.query(
+      bgi::intersects(box),
+      boost::make_function_output_iterator([&](const RtreeValue& v) { out.push_back(v.second); }));
   std::sort(out.begin(), out.end());
   return out;
 }

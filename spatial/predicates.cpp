@@ -48,12 +48,15 @@ inline int grow_expansion(const double* e, int n, double b, double* h) {
   return k;
 }
 
-int sign_of(double v) { return (v > 0) - (v < 0); }
+int sign_of(double v) {
+  return (v > 0) - (v < 0);
+}
 
 int orient2d_exact(const Point& a, const Point& b, const Point& c) {
   // (ax-cx)(by-cy) - (ay-cy)(bx-cx) = ax*by - ax*cy - cx*by - ay*bx + ay*cx + cy*bx
   const double ax = a.x(), ay = a.y(), bx = b.x(), by = b.y(), cx = c.x(), cy = c.y();
-  const std::array<std::array<double, 2>, 6> products{{{ax, by}, {-ax, cy}, {-cx, by}, {-ay, bx}, {ay, cx}, {cy, bx}}};
+  const std::array<std::array<double, 2>, 6> products{
+      {{ax, by}, {-ax, cy}, {-cx, by}, {-ay, bx}, {ay, cx}, {cy, bx}}};
   std::array<double, 13> buf1{};
   std::array<double, 13> buf2{};
   double* cur = buf1.data();
@@ -139,7 +142,9 @@ int orient2d(const Point& a, const Point& b, const Point& c) {
   return orient2d_exact(a, b, c);
 }
 
-bool ring_contains(const Ring& ring, const Point& p) { return ring_parity(ring, p); }
+bool ring_contains(const Ring& ring, const Point& p) {
+  return ring_parity(ring, p);
+}
 
 bool polygon_contains(const Polygon& poly, const Point& p) {
   if (!ring_parity(poly.outer(), p)) return false;

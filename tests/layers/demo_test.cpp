@@ -18,6 +18,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -324,24 +325,40 @@ TEST_F(DemoTest, HouseholdsInsideTheCountyAndJoined) {
     EXPECT_EQ(h.id_number[17], "10X98765432"[sum % 11]) << h.id_number;
     EXPECT_FALSE(h.head_name.empty());
   }
-  // Uneven density: on 1 km squares over the county, the busiest tenth of the occupied squares
-  // holds far more than a tenth of the households (a uniform spread would give about 0.1-0.2).
-  std::map<std::pair<long, long>, std::size_t> per_square;
-  for (const auto& h : data_->households)
-    ++per_square[{std::lround(std::floor(h.location.lon / 0.0104)),
-                  std::lround(std::floor(h.location.lat / 0.009))}];
-  std::vector<std::size_t> counts;
-  for (const auto& [square, n] : per_square) counts.push_back(n);
-  std::sort(counts.rbegin(), counts.rend());
-  std::size_t top = 0;
-  for (std::size_t i = 0; i < counts.size() / 10; ++i) top += counts[i];
-  EXPECT_GT(double(top) / double(data_->households.size()), 0.4);
+  // Uneven density: on 1 km squares, the busiest tenth of the occupied squares holds a much
+  // larger share of the households than it does for as many points spread uniformly over the
+  // county (sampled here).
+  auto top_tenth_share = [](const std::vector<LonLat>& pts) {
+    std::map<std::pair<long, long>, std::size_t> per_square;
+    for (const auto& p : pts)
+      ++per_square[{std::lround(std::floor(p.lon / 0.0104)), std::lround(std::floor(p.lat / 0.009))}];
+    std::vector<std::size_t> counts;
+    for (const auto& [square, n] : per_square) counts.push_back(n);
+    std::sort(counts.rbegin(), counts.rend());
+    std::size_t top = 0;
+    for (std::size_t i = 0; i < counts.size() / 10; ++i) top += counts[i];
+    return double(top) / double(pts.size());
+  };
+  std::vector<LonLat> demo_pts, uniform_pts;
+  for (const auto& h : data_->households) demo_pts.push_back(h.location);
+  const spatial::Box box = spatial::envelope(c.geometry);
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> ux(box.min_corner().x(), box.max_corner().x()),
+      uy(box.min_corner().y(), box.max_corner().y());
+  while (uniform_pts.size() < demo_pts.size()) {
+    const spatial::Point p(ux(rng), uy(rng));
+    if (spatial::multipolygon_contains(c.geometry, p)) uniform_pts.push_back({p.x(), p.y()});
+  }
+  const double demo_share = top_tenth_share(demo_pts), uniform_share = top_tenth_share(uniform_pts);
+  EXPECT_GT(demo_share, 1.5 * uniform_share) << demo_share << " vs uniform " << uniform_share;
   // The county seat is denser than any other town.
   std::map<std::string, std::size_t> per_town;
   for (const auto& h : data_->households) ++per_town[h.join.grid_code.substr(0, 9)];
   const double seat = double(per_town["330521001"]) / by_code_["330521001"]->area_m2;
-  for (const auto& [town, n] : per_town)
-    if (town != "330521001") EXPECT_GT(seat, double(n) / by_code_[town]->area_m2) << town;
+  for (const auto& [town, n] : per_town) {
+    if (town == "330521001") continue;
+    EXPECT_GT(seat, double(n) / by_code_[town]->area_m2) << town;
+  }
 }
 
 TEST_F(DemoTest, IncidentsWithinTheTwelveMonthWindow) {

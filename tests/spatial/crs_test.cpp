@@ -1,8 +1,8 @@
 // CRS transforms, GCJ-02/BD-09 offsets, areas and distances, each checked against an independent
 // computation: meridian arcs by numerical integration, the Transverse Mercator scale factor, the
 // Web Mercator closed form, published GCJ-02/BD-09 vectors and PROJ's geodesic polygon area.
-#include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
+#include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
 
 #include <geodesic.h>
@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <string>
+#include <thread>
 
 using namespace onemap;
 using namespace onemap::spatial;
@@ -135,7 +136,8 @@ TEST(Crs, Epsg4528IsTheSameZoneWithTheZonePrefix) {
 
 TEST(Crs, Wgs84ToCgcs2000IsNearIdentity) {
   const CrsTransform t("EPSG:4326", "EPSG:4490");
-  for (const Point p : {Point(120.0, 30.5), Point(87.6, 43.8), Point(126.6, 45.7), Point(-74.0, 40.7)}) {
+  for (const Point p :
+       {Point(120.0, 30.5), Point(87.6, 43.8), Point(126.6, 45.7), Point(-74.0, 40.7)}) {
     const Point q = t.apply(p);
     EXPECT_LT(metres_between(p, q), 0.1);
   }
@@ -145,7 +147,8 @@ TEST(Crs, WebMercatorClosedFormAndRoundTrip) {
   const CrsTransform to3857("EPSG:4326", "EPSG:3857");
   const CrsTransform from3857("EPSG:3857", "EPSG:4490");
   const CrsTransform to3857_cgcs("EPSG:4490", "EPSG:3857");
-  for (const Point p : {Point(120.0, 30.5), Point(-73.95, 40.75), Point(0.0, 0.0), Point(151.2, -33.9)}) {
+  for (const Point p :
+       {Point(120.0, 30.5), Point(-73.95, 40.75), Point(0.0, 0.0), Point(151.2, -33.9)}) {
     const Point xy = to3857.apply(p);
     EXPECT_NEAR(xy.x(), kGrs80A * p.x() * kDeg, 1e-6);
     EXPECT_NEAR(xy.y(), kGrs80A * std::log(std::tan(kPi / 4 + p.y() * kDeg / 2)), 1e-6);
@@ -159,7 +162,8 @@ TEST(Crs, TransformsAMultiPolygonLikeItsPoints) {
   const CrsTransform t("EPSG:4490", "EPSG:4549");
   Polygon poly;
   poly.outer() = square(120.0, 30.5, 0.01);
-  poly.inners().push_back(Ring{{120.002, 30.502}, {120.002, 30.504}, {120.004, 30.504}, {120.002, 30.502}});
+  poly.inners().push_back(
+      Ring{{120.002, 30.502}, {120.002, 30.504}, {120.004, 30.504}, {120.002, 30.502}});
   MultiPolygon mp{poly};
   t.apply(mp);
   ASSERT_EQ(mp.size(), 1u);
@@ -290,13 +294,19 @@ void expect_round_trips(Fwd fwd, Inv inv, const char* what) {
 }
 }  // namespace
 
-TEST(ChinaCrs, Gcj02InverseAcrossChina) { expect_round_trips(wgs84_to_gcj02, gcj02_to_wgs84, "gcj02"); }
-TEST(ChinaCrs, Bd09FromGcj02InverseAcrossChina) { expect_round_trips(gcj02_to_bd09, bd09_to_gcj02, "bd09/gcj"); }
-TEST(ChinaCrs, Bd09FromWgs84InverseAcrossChina) { expect_round_trips(wgs84_to_bd09, bd09_to_wgs84, "bd09/wgs"); }
+TEST(ChinaCrs, Gcj02InverseAcrossChina) {
+  expect_round_trips(wgs84_to_gcj02, gcj02_to_wgs84, "gcj02");
+}
+TEST(ChinaCrs, Bd09FromGcj02InverseAcrossChina) {
+  expect_round_trips(gcj02_to_bd09, bd09_to_gcj02, "bd09/gcj");
+}
+TEST(ChinaCrs, Bd09FromWgs84InverseAcrossChina) {
+  expect_round_trips(wgs84_to_bd09, bd09_to_wgs84, "bd09/wgs");
+}
 
 TEST(ChinaCrs, OutsideChinaIsIdentity) {
-  for (const LonLat p : {LonLat{0, 0}, LonLat{-74.006, 40.7128}, LonLat{139.69, 35.69}, LonLat{2.35, 48.85},
-                         LonLat{120.0, 60.0}, LonLat{100.0, 0.5}}) {
+  for (const LonLat p : {LonLat{0, 0}, LonLat{-74.006, 40.7128}, LonLat{139.69, 35.69},
+                         LonLat{2.35, 48.85}, LonLat{120.0, 60.0}, LonLat{100.0, 0.5}}) {
     EXPECT_FALSE(in_china(p));
     EXPECT_EQ(wgs84_to_gcj02(p), p);
     EXPECT_EQ(gcj02_to_wgs84(p), p);
@@ -357,7 +367,8 @@ TEST(Measure, AreaSubtractsHolesAndIgnoresOrientation) {
   poly.inners().push_back(hole);
   Polygon reversed = poly;
   std::reverse(reversed.outer().begin(), reversed.outer().end());
-  const double expected = geodesic_area(poly.outer()) - geodesic_area(square(120.005, 30.505, 0.01));
+  const double expected =
+      geodesic_area(poly.outer()) - geodesic_area(square(120.005, 30.505, 0.01));
   EXPECT_NEAR(area_m2(MultiPolygon{poly}), expected, expected * 0.0005);
   EXPECT_NEAR(area_m2(MultiPolygon{reversed}), expected, expected * 0.0005);
   EXPECT_EQ(area_m2(MultiPolygon{}), 0.0);
@@ -374,4 +385,28 @@ TEST(Measure, DistanceAlongMeridianAndEquator) {
   EXPECT_NEAR(distance_m({120, 30}, {120, 31}), meridian_arc(31) - meridian_arc(30), 0.001);
   EXPECT_NEAR(distance_m({0, 0}, {1, 0}), kGrs80A * kDeg, 1e-6);
   EXPECT_EQ(distance_m({120.1, 30.2}, {120.1, 30.2}), 0.0);
+}
+
+TEST(Measure, TransformsAndAreasAreIndependentPerThread) {
+  Polygon poly;
+  poly.outer() = square(120.2, 30.6, 0.01);
+  const MultiPolygon mp{poly};
+  const double area_here = area_m2(mp);
+  const Point xy_here = CrsTransform("EPSG:4490", "EPSG:4549").apply(Point(120.2, 30.6));
+  double areas[2] = {0, 0};
+  Point xys[2];
+  auto run = [&](int k) {
+    const CrsTransform t("EPSG:4490", "EPSG:4549");
+    for (int i = 0; i < 200; ++i) xys[k] = t.apply(Point(120.2, 30.6));
+    areas[k] = area_m2(mp);
+  };
+  std::thread a(run, 0);
+  std::thread b(run, 1);
+  a.join();
+  b.join();
+  for (int k = 0; k < 2; ++k) {
+    EXPECT_EQ(areas[k], area_here);
+    EXPECT_EQ(xys[k].x(), xy_here.x());
+    EXPECT_EQ(xys[k].y(), xy_here.y());
+  }
 }

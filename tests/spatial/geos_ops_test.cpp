@@ -1,8 +1,8 @@
 // GEOS operations on onemap types: validity and repair, WKB/WKT, overlay, Voronoi. Expected
 // values are analytic (areas of squares and triangles), hand-encoded WKB, or independent checks
 // with Boost.Geometry (within, distances to seeds).
-#include "spatial/errors.hpp"
 #include "spatial/geos_ops.hpp"
+#include "spatial/errors.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,7 +21,9 @@ Polygon rect(double x0, double y0, double x1, double y1) {
   return p;
 }
 
-double area(const MultiPolygon& mp) { return bg::area(mp); }
+double area(const MultiPolygon& mp) {
+  return bg::area(mp);
+}
 
 // Every outer ring counter-clockwise and every hole clockwise (signed areas with a CCW model).
 void expect_normalised(const MultiPolygon& mp) {
@@ -111,7 +113,8 @@ TEST(GeosOps, OverlappingPartsRepairToTheirUnion) {
 
 TEST(GeosOps, WkbRoundTrip) {
   Polygon a = rect(120.0, 30.0, 120.1, 30.1);
-  a.inners().push_back(Ring{{120.02, 30.02}, {120.02, 30.05}, {120.05, 30.05}, {120.05, 30.02}, {120.02, 30.02}});
+  a.inners().push_back(
+      Ring{{120.02, 30.02}, {120.02, 30.05}, {120.05, 30.05}, {120.05, 30.02}, {120.02, 30.02}});
   const MultiPolygon mp{a, rect(121.0, 31.0, 121.123456789012, 31.2)};
   const std::vector<unsigned char> wkb = to_wkb(mp);
   ASSERT_GT(wkb.size(), 9u);
@@ -232,13 +235,15 @@ void check_voronoi(const std::vector<Point>& seeds, const MultiPolygon& clip) {
     const Point inner = point_on_surface(cells[i]);
     std::size_t nearest = 0;
     for (std::size_t k = 1; k < seeds.size(); ++k)
-      if (bg::comparable_distance(inner, seeds[k]) < bg::comparable_distance(inner, seeds[nearest])) nearest = k;
+      if (bg::comparable_distance(inner, seeds[k]) < bg::comparable_distance(inner, seeds[nearest]))
+        nearest = k;
     EXPECT_TRUE(bg::equals(seeds[nearest], seeds[i])) << i;
   }
   EXPECT_NEAR(sum, area(clip), area(clip) * 1e-9);
   for (std::size_t i = 0; i < cells.size(); ++i) {
     for (std::size_t k = i + 1; k < cells.size(); ++k) {
-      if (!cells[i].empty() && !cells[k].empty() && bg::intersects(envelope(cells[i]), envelope(cells[k]))) {
+      if (!cells[i].empty() && !cells[k].empty() &&
+          bg::intersects(envelope(cells[i]), envelope(cells[k]))) {
         EXPECT_LT(area(intersection(cells[i], cells[k])), area(clip) * 1e-9) << i << " " << k;
       }
     }
@@ -263,7 +268,7 @@ TEST(GeosOps, VoronoiCellsTileAHoledLShapeWithOutsideAndDuplicateSeeds) {
   std::uniform_real_distribution<double> u(-1.0, 11.0);
   std::vector<Point> seeds;
   for (int i = 0; i < 40; ++i) seeds.emplace_back(u(rng), u(rng));
-  seeds.push_back(seeds[3]);  // duplicate: the later copy gets an empty cell
+  seeds.push_back(seeds[3]);   // duplicate: the later copy gets an empty cell
   seeds.emplace_back(50, 50);  // far outside: nothing of the clip is nearest to it
   check_voronoi(seeds, clip);
   const auto cells = voronoi_cells(seeds, clip);

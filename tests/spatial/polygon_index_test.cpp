@@ -16,6 +16,7 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <thread>
 
 using namespace onemap::spatial;
 
@@ -29,9 +30,9 @@ constexpr double kX0 = 119.75;
 constexpr double kY0 = 30.25;
 constexpr double kX1 = kX0 + kNx * kCell;
 constexpr double kY1 = kY0 + kNy * kCell;
-constexpr double kScale = 8192.0;                 // degrees → local lattice units (2^13)
-constexpr double kShiftA = 1.0 / 256;             // 2^-8 lattice units east
-constexpr double kShiftB = 1.0 / (1 << 24);       // 2^-24 lattice units north
+constexpr double kScale = 8192.0;            // degrees → local lattice units (2^13)
+constexpr double kShiftA = 1.0 / 256;        // 2^-8 lattice units east
+constexpr double kShiftB = 1.0 / (1 << 24);  // 2^-24 lattice units north
 constexpr double kR = 6371008.8;
 constexpr double kDeg = 3.14159265358979323846 / 180.0;
 
@@ -55,7 +56,9 @@ Ring closed(std::vector<Point> pts) {
 
 // Exact: both coordinates are multiples of 2^-13 near the origin, the result is an integer-valued
 // or finer double far below 2^53.
-Point to_lattice(const Point& p) { return Point((p.x() - kX0) * kScale, (p.y() - kY0) * kScale); }
+Point to_lattice(const Point& p) {
+  return Point((p.x() - kX0) * kScale, (p.y() - kY0) * kScale);
+}
 
 void build_fixture(Fixture& f) {
   std::mt19937_64 rng(42);
@@ -64,7 +67,8 @@ void build_fixture(Fixture& f) {
   for (int i = 0; i <= kNx; ++i)
     for (int j = 0; j <= kNy; ++j) {
       const bool interior = i > 0 && i < kNx && j > 0 && j < kNy;
-      v[i][j] = Point(kX0 + i * kCell + (interior ? jit(rng) * kU : 0), kY0 + j * kCell + (interior ? jit(rng) * kU : 0));
+      v[i][j] = Point(kX0 + i * kCell + (interior ? jit(rng) * kU : 0),
+                      kY0 + j * kCell + (interior ? jit(rng) * kU : 0));
     }
   auto merged_left = [](int i, int j) { return i % 7 == 3 && j % 5 == 2 && i + 1 < kNx; };
   auto merged = [&](int i, int j) { return merged_left(i, j) || (i > 0 && merged_left(i - 1, j)); };
@@ -77,7 +81,8 @@ void build_fixture(Fixture& f) {
       }
       Polygon p;
       if (merged_left(i, j))
-        p.outer() = closed({v[i][j], v[i + 1][j], v[i + 2][j], v[i + 2][j + 1], v[i + 1][j + 1], v[i][j + 1]});
+        p.outer() = closed(
+            {v[i][j], v[i + 1][j], v[i + 2][j], v[i + 2][j + 1], v[i + 1][j + 1], v[i][j + 1]});
       else
         p.outer() = closed({v[i][j], v[i + 1][j], v[i + 1][j + 1], v[i][j + 1]});
       id_of[{i, j}] = f.polys.size();
@@ -92,7 +97,8 @@ void build_fixture(Fixture& f) {
       const double y = kY0 + j * kCell + 6 * kU;
       const double s = 4 * kU;
       Polygon& holder = f.polys[id_of[{i, j}]][0];
-      holder.inners().push_back(closed({{x, y}, {x, y + s}, {x + s, y + s}, {x + s, y}}));  // clockwise
+      holder.inners().push_back(
+          closed({{x, y}, {x, y + s}, {x + s, y + s}, {x + s, y}}));  // clockwise
       if (i == 13 && j == 13) {
         f.lake = Box(Point(x, y), Point(x + s, y + s));
         continue;
@@ -137,8 +143,10 @@ void build_fixture(Fixture& f) {
     }
   const double mx = 0.05 * (kX1 - kX0);
   const double my = 0.05 * (kY1 - kY0);
-  std::uniform_int_distribution<int64_t> lx(std::llround((kX0 - mx) * 8192), std::llround((kX1 + mx) * 8192));
-  std::uniform_int_distribution<int64_t> ly(std::llround((kY0 - my) * 8192), std::llround((kY1 + my) * 8192));
+  std::uniform_int_distribution<int64_t> lx(std::llround((kX0 - mx) * 8192),
+                                            std::llround((kX1 + mx) * 8192));
+  std::uniform_int_distribution<int64_t> ly(std::llround((kY0 - my) * 8192),
+                                            std::llround((kY1 + my) * 8192));
   for (int k = 0; k < 15000; ++k) add(Point(lx(rng) / 8192.0, ly(rng) / 8192.0), true);
   std::uniform_real_distribution<double> ux(kX0 - mx, kX1 + mx);
   std::uniform_real_distribution<double> uy(kY0 - my, kY1 + my);
@@ -148,8 +156,8 @@ void build_fixture(Fixture& f) {
 }
 
 bool box_has(const Box& b, const Point& p) {
-  return p.x() >= b.min_corner().x() && p.x() <= b.max_corner().x() && p.y() >= b.min_corner().y() &&
-         p.y() <= b.max_corner().y();
+  return p.x() >= b.min_corner().x() && p.x() <= b.max_corner().x() &&
+         p.y() >= b.min_corner().y() && p.y() <= b.max_corner().y();
 }
 
 // Half-open test of P' = P + (ε, ε²) inside an axis-aligned box.
@@ -228,7 +236,8 @@ TEST_F(PolygonIndexTiling, LocateAgreesWithBruteForce) {
     ASSERT_EQ(got, all.empty() ? -1 : all.front()) << n;
 
     // Every point whose displaced point is inside the tiling gets exactly one polygon.
-    const bool inside_tiling = displaced_in(Box(Point(kX0, kY0), Point(kX1, kY1)), p) && !displaced_in(fx->lake, p);
+    const bool inside_tiling =
+        displaced_in(Box(Point(kX0, kY0), Point(kX1, kY1)), p) && !displaced_in(fx->lake, p);
     ASSERT_EQ(all.size(), inside_tiling ? 1u : 0u) << n << " (" << p.x() << ", " << p.y() << ")";
 
     if (got >= 0) {
@@ -307,7 +316,8 @@ TEST_F(PolygonIndexTiling, NearestAgreesWithBruteForce) {
     EXPECT_NEAR(got.distance_m, best, 1e-6);
     EXPECT_NEAR(dist[std::size_t(got.index)], best, 1e-6);
     for (int32_t k = 0; k < got.index; ++k)  // ties go to the lowest index
-      EXPECT_GT(dist[std::size_t(k)], best + 1e-7) << "lower index " << k << " is as near as " << got.index;
+      EXPECT_GT(dist[std::size_t(k)], best + 1e-7)
+          << "lower index " << k << " is as near as " << got.index;
   }
   EXPECT_GT(found, 1000);
   EXPECT_GT(not_found, 300);
@@ -338,6 +348,24 @@ TEST_F(PolygonIndexTiling, QueryBoxAgreesWithBruteForce) {
       if (bg::intersects(q, fx->boxes[k])) expected.push_back(int32_t(k));
     EXPECT_EQ(fx->index->query_box(q), expected);
   }
+}
+
+TEST_F(PolygonIndexTiling, ConcurrentQueriesAgreeWithSequentialOnes) {
+  std::vector<int32_t> expected;
+  for (const Point& p : fx->points) expected.push_back(fx->index->locate({p.x(), p.y()}));
+  std::vector<int32_t> a(fx->points.size()), b(fx->points.size());
+  auto run = [&](std::vector<int32_t>& out, bool reverse) {
+    for (std::size_t k = 0; k < fx->points.size(); ++k) {
+      const std::size_t n = reverse ? fx->points.size() - 1 - k : k;
+      out[n] = fx->index->locate({fx->points[n].x(), fx->points[n].y()});
+    }
+  };
+  std::thread t1(run, std::ref(a), false);
+  std::thread t2(run, std::ref(b), true);
+  t1.join();
+  t2.join();
+  EXPECT_EQ(a, expected);
+  EXPECT_EQ(b, expected);
 }
 
 TEST(PolygonIndex, BandsMatchTheDirectPredicateOnAManyVertexPolygon) {
@@ -388,7 +416,8 @@ TEST(PolygonIndex, EmptyAndDegenerateInputs) {
 
   Polygon sq;
   sq.outer() = closed({{120, 30}, {120.01, 30}, {120.01, 30.01}, {120, 30.01}});
-  const PolygonIndex idx(std::vector<MultiPolygon>{MultiPolygon{}, MultiPolygon{sq}, MultiPolygon{sq}});
+  const PolygonIndex idx(
+      std::vector<MultiPolygon>{MultiPolygon{}, MultiPolygon{sq}, MultiPolygon{sq}});
   EXPECT_EQ(idx.size(), 3u);
   EXPECT_EQ(idx.locate({120.005, 30.005}), 1);  // overlapping duplicates: lowest index
   EXPECT_EQ(idx.locate_all({120.005, 30.005}), (std::vector<int32_t>{1, 2}));

@@ -15,11 +15,14 @@ namespace {
 
 __extension__ typedef __int128 int128;
 
-int sign128(int128 v) { return (v > 0) - (v < 0); }
+int sign128(int128 v) {
+  return (v > 0) - (v < 0);
+}
 
 // Exact orientation of integer points.
 int orient_int(int64_t ax, int64_t ay, int64_t bx, int64_t by, int64_t cx, int64_t cy) {
-  const int128 d = static_cast<int128>(bx - ax) * (cy - ay) - static_cast<int128>(by - ay) * (cx - ax);
+  const int128 d =
+      static_cast<int128>(bx - ax) * (cy - ay) - static_cast<int128>(by - ay) * (cx - ax);
   return sign128(d);
 }
 
@@ -104,7 +107,7 @@ TEST(Orient2d, RandomNearlyCollinearAtGeographicMagnitudes) {
     if (exact == 0) ++zeros;
     if (naive_orient(a, b, c) != exact) ++naive_wrong;
   }
-  EXPECT_GT(zeros, 100);       // exact collinearity occurs and is recognised
+  EXPECT_GT(zeros, 100);      // exact collinearity occurs and is recognised
   EXPECT_GT(naive_wrong, 0);  // and the naive formula would have failed somewhere
 }
 
@@ -125,11 +128,11 @@ TEST(BoundaryRule, UnitSquareEdgesGoEastAndNorth) {
   const Ring cw = ring_of({{0, 0}, {0, 1}, {1, 1}, {1, 0}});
   for (const Ring* r : {&ccw, &cw}) {
     EXPECT_TRUE(ring_contains(*r, Point(0.5, 0.5)));
-    EXPECT_TRUE(ring_contains(*r, Point(0, 0.5)));    // west edge: the space east of it is inside
-    EXPECT_FALSE(ring_contains(*r, Point(1, 0.5)));   // east edge belongs to the eastern neighbour
-    EXPECT_TRUE(ring_contains(*r, Point(0.5, 0)));    // south edge: the space north is inside
-    EXPECT_FALSE(ring_contains(*r, Point(0.5, 1)));   // north edge belongs to the northern neighbour
-    EXPECT_TRUE(ring_contains(*r, Point(0, 0)));      // south-west corner
+    EXPECT_TRUE(ring_contains(*r, Point(0, 0.5)));   // west edge: the space east of it is inside
+    EXPECT_FALSE(ring_contains(*r, Point(1, 0.5)));  // east edge belongs to the eastern neighbour
+    EXPECT_TRUE(ring_contains(*r, Point(0.5, 0)));   // south edge: the space north is inside
+    EXPECT_FALSE(ring_contains(*r, Point(0.5, 1)));  // north edge belongs to the northern neighbour
+    EXPECT_TRUE(ring_contains(*r, Point(0, 0)));     // south-west corner
     EXPECT_FALSE(ring_contains(*r, Point(1, 0)));
     EXPECT_FALSE(ring_contains(*r, Point(1, 1)));
     EXPECT_FALSE(ring_contains(*r, Point(0, 1)));
@@ -150,12 +153,15 @@ TEST(BoundaryRule, UnitSquareTilingAssignsEveryPointOnce) {
   std::vector<std::pair<int, Ring>> squares;
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j)
-      squares.emplace_back(i * 2 + j, ring_of({{double(i), double(j)}, {i + 1.0, double(j)}, {i + 1.0, j + 1.0},
+      squares.emplace_back(i * 2 + j, ring_of({{double(i), double(j)},
+                                               {i + 1.0, double(j)},
+                                               {i + 1.0, j + 1.0},
                                                {double(i), j + 1.0}}));
   for (double x = -0.5; x <= 2.5; x += 0.125) {
     for (double y = -0.5; y <= 2.5; y += 0.125) {
       int expected = -1;
-      if (x >= 0 && x < 2 && y >= 0 && y < 2) expected = int(std::floor(x)) * 2 + int(std::floor(y));
+      if (x >= 0 && x < 2 && y >= 0 && y < 2)
+        expected = int(std::floor(x)) * 2 + int(std::floor(y));
       int found = -1;
       int count = 0;
       for (const auto& [id, r] : squares)
@@ -172,7 +178,8 @@ TEST(BoundaryRule, UnitSquareTilingAssignsEveryPointOnce) {
 TEST(BoundaryRule, FanAroundASharedVertexMatchesDisplacedPoint) {
   // Triangles sharing the vertex (0, 0) tile a star; lattice points including the centre, the
   // spokes and the rim are checked against bg::within at P + (δ, δ²).
-  const std::vector<Point> rim{{2, 0}, {2, 1}, {0, 2}, {-1, 1}, {-2, 0}, {-1, -2}, {0, -1}, {1, -2}};
+  const std::vector<Point> rim{{2, 0},  {2, 1},   {0, 2},  {-1, 1},
+                               {-2, 0}, {-1, -2}, {0, -1}, {1, -2}};
   std::vector<Polygon> tris;
   for (std::size_t i = 0; i < rim.size(); ++i) {
     Polygon t;
@@ -189,7 +196,8 @@ TEST(BoundaryRule, FanAroundASharedVertexMatchesDisplacedPoint) {
       int count = 0;
       for (std::size_t k = 0; k < tris.size(); ++k) {
         const bool got = polygon_contains(tris[k], p);
-        ASSERT_EQ(bg::within(displaced, tris[k]), bg::covered_by(displaced, tris[k]));  // not on an edge
+        ASSERT_EQ(bg::within(displaced, tris[k]),
+                  bg::covered_by(displaced, tris[k]));  // not on an edge
         EXPECT_EQ(got, bg::within(displaced, tris[k])) << x << "," << y << " tri " << k;
         count += got;
         if (bg::covered_by(p, tris[k]) && !bg::within(p, tris[k])) ++on_edges;
@@ -208,8 +216,10 @@ TEST(BoundaryRule, HolesFollowTheSameRule) {
   poly.inners().push_back(ring_of({{1, 1}, {1, 3}, {3, 3}, {3, 1}}));
   EXPECT_TRUE(polygon_contains(poly, Point(0.5, 0.5)));
   EXPECT_FALSE(polygon_contains(poly, Point(2, 2)));
-  EXPECT_FALSE(polygon_contains(poly, Point(1, 2)));  // west edge of the hole: east of it is the hole
-  EXPECT_TRUE(polygon_contains(poly, Point(3, 2)));   // east edge of the hole: east of it is the polygon
+  EXPECT_FALSE(
+      polygon_contains(poly, Point(1, 2)));  // west edge of the hole: east of it is the hole
+  EXPECT_TRUE(
+      polygon_contains(poly, Point(3, 2)));  // east edge of the hole: east of it is the polygon
   EXPECT_FALSE(polygon_contains(poly, Point(2, 1)));  // south edge of the hole: north is the hole
   EXPECT_TRUE(polygon_contains(poly, Point(2, 3)));   // north edge of the hole
   // The island filling the hole takes exactly the points the polygon gave up.
@@ -217,7 +227,8 @@ TEST(BoundaryRule, HolesFollowTheSameRule) {
   island.outer() = ring_of({{1, 1}, {3, 1}, {3, 3}, {1, 3}});
   for (double x = 0; x < 4; x += 0.5) {
     for (double y = 0; y < 4; y += 0.5) {
-      EXPECT_NE(polygon_contains(poly, Point(x, y)), polygon_contains(island, Point(x, y))) << x << "," << y;
+      EXPECT_NE(polygon_contains(poly, Point(x, y)), polygon_contains(island, Point(x, y)))
+          << x << "," << y;
     }
   }
 }
