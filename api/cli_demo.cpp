@@ -42,7 +42,8 @@ Options:
   --seed N              random seed (default 20261126)
   --end-date YYYY-MM-DD incidents cover the 12 months before 00:00 (UTC+8) of this date
                         (default: today). The same seed, end date and scale reproduce
-                        identical data.
+                        the same records bit for bit (the file differs only in its
+                        write timestamps).
   --scale X             multiplies households, enterprises, incidents and grids (default 1)
   --force               overwrite FILE.gpkg if it exists
   --help                this text
@@ -172,7 +173,9 @@ int run_demo(const Args& args) {
                 gen_s + write_s);
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "onemap demo: " << e.what() << "\n";
+    // build_demo's messages start with "demo: ".
+    const std::string what = e.what();
+    std::cerr << (what.rfind("demo: ", 0) == 0 ? "onemap " : "onemap demo: ") << what << "\n";
     return 1;
   }
 }

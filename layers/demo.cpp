@@ -11,7 +11,9 @@
 // Box-Muller normals, inverse-CDF discrete draws), never through std:: distributions, whose
 // algorithms differ between standard libraries. Each step draws from its own stream, seeded from
 // (options.seed, step). So the same seed, end time, scale, counts and input files give identical
-// records on every run (with the same libm, floating-point results are bit-identical).
+// records, every attribute and coordinate bit for bit, on every run (floating-point results are
+// bit-identical with the same libm). end_time 0 means today 00:00 Asia/Shanghai from the clock:
+// pass an explicit end date (`onemap demo --end-date`) to reproduce a dataset on a later day.
 //
 // Steps and the rules they follow:
 //  1. County: the outline, every vertex converted GCJ-02 → WGS84 (≈ CGCS2000).
