@@ -142,7 +142,7 @@ HierarchyReport check_hierarchy(const std::vector<Grid>& grids, const HierarchyO
     parent_of[i] = static_cast<int64_t>(it->second);
     const MultiPolygon outside = spatial::difference(geom[i], geom[it->second]);
     if (!outside.empty()) {
-      const double a = spatial::area_m2(outside);
+      const double a = spatial::local_area_m2(outside);
       if (a > min_area)
         add(K::OutsideParent, g.code, p.code, a,
             lvl + " " + g.code + " extends " + fmt_area(a) + " beyond its parent " + p.code +
@@ -162,7 +162,7 @@ HierarchyReport check_hierarchy(const std::vector<Grid>& grids, const HierarchyO
     const MultiPolygon gap = spatial::difference(geom[pi], covered);
     for (const auto& piece : gap) {
       const MultiPolygon one{piece};
-      const double a = spatial::area_m2(one);
+      const double a = spatial::local_area_m2(one);
       if (a > min_area)
         add(K::Gap, grids[pi].code, {}, a,
             fmt_area(a) + " of " + std::string(level_name(grids[pi].level)) + " " +
@@ -192,7 +192,7 @@ HierarchyReport check_hierarchy(const std::vector<Grid>& grids, const HierarchyO
         if (!boxes_meet(box[a], box[b])) continue;
         const MultiPolygon common = spatial::intersection(geom[a], geom[b]);
         if (common.empty()) continue;
-        const double area = spatial::area_m2(common);
+        const double area = spatial::local_area_m2(common);
         if (area <= min_area) continue;
         const std::size_t first = std::min(a, b), second = std::max(a, b);
         add(K::Overlap, grids[first].code, grids[second].code, area,

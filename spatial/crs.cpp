@@ -338,4 +338,24 @@ double distance_m(LonLat a, LonLat b) {
   return s12;
 }
 
+double local_area_m2(const MultiPolygon& lonlat) {
+  double area = 0, weighted_lat = 0;
+  for (const auto& poly : lonlat) {
+    const double a = std::abs(bg::area(poly));
+    if (a == 0) continue;
+    Point c;
+    bg::centroid(poly, c);
+    area += a;
+    weighted_lat += a * c.y();
+  }
+  if (area == 0) return 0;
+  // GRS80 radii of curvature at the centroid latitude: meridian (M) and prime vertical (N).
+  constexpr double kA = 6378137.0, kE2 = 0.00669438002290, kRad = 3.14159265358979323846 / 180.0;
+  const double phi = weighted_lat / area * kRad;
+  const double w = 1.0 - kE2 * std::sin(phi) * std::sin(phi);
+  const double m = kA * (1.0 - kE2) / (w * std::sqrt(w));
+  const double n = kA / std::sqrt(w);
+  return area * (m * kRad) * (n * kRad * std::cos(phi));
+}
+
 }  // namespace onemap::spatial

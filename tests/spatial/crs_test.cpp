@@ -374,6 +374,21 @@ TEST(Measure, AreaSubtractsHolesAndIgnoresOrientation) {
   EXPECT_EQ(area_m2(MultiPolygon{}), 0.0);
 }
 
+TEST(Measure, LocalAreaMatchesGeodesicAreaAndIsZeroForCollinearSlivers) {
+  for (const double lat : {0.0, 30.5, 40.7, 60.0}) {
+    Polygon poly;
+    poly.outer() = square(120.0, lat, 0.01);
+    const double expected = geodesic_area(poly.outer());
+    EXPECT_NEAR(local_area_m2(MultiPolygon{poly}), expected, expected * 1e-4) << lat;
+  }
+  // A degenerate triangle along a 20 km straight lon/lat edge: projected vertex by vertex it
+  // would gain area from the curvature of the projected line; locally it has none.
+  Polygon sliver;
+  sliver.outer() = {{120.0, 30.5}, {120.1, 30.6}, {120.2, 30.7}, {120.0, 30.5}};
+  EXPECT_EQ(local_area_m2(MultiPolygon{sliver}), 0.0);
+  EXPECT_EQ(local_area_m2(MultiPolygon{}), 0.0);
+}
+
 TEST(Measure, AreaOutsideChinaUsesAnEqualAreaProjection) {
   Polygon poly;
   poly.outer() = square(-74.0, 40.7, 0.05);
