@@ -86,6 +86,97 @@ struct PolygonIndex::Impl {
   std::vector<Edge> band_edges;
   Rtree rtree;
 
+  // The cover: a raster over all polygons' extent whose cells record, when no polygon edge comes
+  // within kCoverMargin of the cell, the answer of locate() for every point of the cell (the
+  // lowest containing id, or -1). Cells crossed or touched by an edge are kMixed and take the
+  // exact path. Containment cannot change inside a cell no boundary reaches, so the cover only
+  // short-cuts work and never changes an answer.
+  static constexpr int32_t kMixed = -2;
+  static constexpr double kCoverMargin = 1e-9;  // degrees (~0.1 mm), far above rounding error
+  double cover_x0 = 0, cover_y0 = 0, cover_inv_w = 0, cover_inv_h = 0, cover_w = 0, cover_h = 0;
+  uint32_t cover_nx = 0, cover_ny = 0;
+  std::vector<int32_t> cover;
+
+  // Cell column/row of a coordinate; may be out of [0, n) (then the cover does not apply).
+  int64_t cover_col(double x) const {
+    return static_cast<int64_t>(std::floor((x - cover_x0) * cover_inv_w));
+  }
+  int64_t cover_row(double y) const {
+    return static_cast<int64_t>(std::floor((y - cover_y0) * cover_inv_h));
+  }
+
+  int32_t locate_exact(double px, double py) const {
+    int32_t best = -1;
+    for_each_candidate(px, py, [&](int32_t id) {
+      if ((best < 0 || id < best) && contains(id, px, py)) best = id;
+    });
+    return best;
+  }
+
+  int32_t locate(double px, double py) const {
+    if (!cover.empty()) {
+      const int64_t c = cover_col(px), r = cover_row(py);
+      if (c >= 0 && r >= 0 && c < cover_nx && r < cover_ny) {
+        const int32_t owner = cover[static_cast<std::size_t>(r) * cover_nx + static_cast<std::size_t>(c)];
+        if (owner != kMixed) return owner;
+      }
+    }
+    return locate_exact(px, py);
+  }
+
+  void mark_edge(const Edge& e) {
+    const double m = kCoverMargin;
+    const double xlo = std::min(e.x0, e.x1), xhi = std::max(e.x0, e.x1);
+    const int64_t c_first = std::max<int64_t>(0, cover_col(xlo - m));
+    const int64_t c_last = std::min<int64_t>(cover_nx - 1, cover_col(xhi + m));
+    for (int64_t c = c_first; c <= c_last; ++c) {
+      // The part of the edge inside this column (widened by the margin).
+      const double cx0 = cover_x0 + static_cast<double>(c) * cover_w - m;
+      const double cx1 = cover_x0 + static_cast<double>(c + 1) * cover_w + m;
+      double ylo, yhi;
+      if (e.x0 == e.x1) {
+        ylo = std::min(e.y0, e.y1);
+        yhi = std::max(e.y0, e.y1);
+      } else {
+        const double xa = std::max(xlo, cx0), xb = std::min(xhi, cx1);
+        const double slope = (e.y1 - e.y0) / (e.x1 - e.x0);
+        const double ya = e.y0 + (xa - e.x0) * slope, yb = e.y0 + (xb - e.x0) * slope;
+        ylo = std::max(std::min(ya, yb), std::min(e.y0, e.y1));
+        yhi = std::min(std::max(ya, yb), std::max(e.y0, e.y1));
+      }
+      const int64_t r_first = std::max<int64_t>(0, cover_row(ylo - m));
+      const int64_t r_last = std::min<int64_t>(cover_ny - 1, cover_row(yhi + m));
+      for (int64_t r = r_first; r <= r_last; ++r)
+        cover[static_cast<std::size_t>(r) * cover_nx + static_cast<std::size_t>(c)] = kMixed;
+    }
+  }
+
+  void build_cover(const Box& extent) {
+    const double w = bg::get<bg::max_corner, 0>(extent) - bg::get<bg::min_corner, 0>(extent);
+    const double h = bg::get<bg::max_corner, 1>(extent) - bg::get<bg::min_corner, 1>(extent);
+    if (!(w > 0) || !(h > 0) || count == 0) return;
+    // About 8 cells per polygon: most cells then lie inside one polygon.
+    const double target = std::clamp(8.0 * static_cast<double>(count), 1024.0, 4194304.0);
+    const double side = std::sqrt(w * h / target);
+    cover_nx = static_cast<uint32_t>(std::clamp(std::ceil(w / side), 1.0, 8192.0));
+    cover_ny = static_cast<uint32_t>(std::clamp(std::ceil(h / side), 1.0, 8192.0));
+    cover_x0 = bg::get<bg::min_corner, 0>(extent);
+    cover_y0 = bg::get<bg::min_corner, 1>(extent);
+    cover_w = w / cover_nx;
+    cover_h = h / cover_ny;
+    cover_inv_w = cover_nx / w;
+    cover_inv_h = cover_ny / h;
+    constexpr int32_t kUnknown = -3;
+    cover.assign(static_cast<std::size_t>(cover_nx) * cover_ny, kUnknown);
+    for (const Edge& e : edges) mark_edge(e);
+    for (uint32_t r = 0; r < cover_ny; ++r)
+      for (uint32_t c = 0; c < cover_nx; ++c) {
+        int32_t& cell = cover[static_cast<std::size_t>(r) * cover_nx + c];
+        if (cell == kMixed) continue;
+        cell = locate_exact(cover_x0 + (c + 0.5) * cover_w, cover_y0 + (r + 0.5) * cover_h);
+      }
+  }
+
   bool contains(int32_t id, double px, double py) const {
     const Prepared& pr = prepared[static_cast<std::size_t>(id)];
     if (pr.band_count == 0 || py < pr.ymin || py >= pr.ymax || px > pr.xmax) return false;
@@ -214,6 +305,10 @@ PolygonIndex::PolygonIndex(const std::vector<MultiPolygon>& polygons)
     boxes.emplace_back(box, static_cast<int32_t>(id));
   }
   m.rtree = Rtree(boxes.begin(), boxes.end());  // range constructor: packed (STR) bulk load
+  Box extent;
+  bg::assign_inverse(extent);
+  for (const auto& b : boxes) bg::expand(extent, b.first);
+  if (!boxes.empty()) m.build_cover(extent);
 }
 
 PolygonIndex::~PolygonIndex() = default;
@@ -226,11 +321,7 @@ std::size_t PolygonIndex::size() const {
 
 int32_t PolygonIndex::locate(LonLat p) const {
   if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) return -1;
-  int32_t best = -1;
-  impl_->for_each_candidate(p.lon, p.lat, [&](int32_t id) {
-    if ((best < 0 || id < best) && impl_->contains(id, p.lon, p.lat)) best = id;
-  });
-  return best;
+  return impl_->locate(p.lon, p.lat);
 }
 
 std::vector<int32_t> PolygonIndex::locate_all(LonLat p) const {
