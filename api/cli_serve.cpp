@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -20,7 +21,6 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
 namespace onemap::cli {
 
@@ -50,18 +50,22 @@ int usage_error(const std::string& message) {
 }
 
 /// One JSON log line on stderr: {"ts":"…","level":"info","msg":"…"} plus `extra`'s members.
-void log_line(const std::string& msg, const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) {
+void log_line(const std::string& msg,
+              const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) {
   const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
   nlohmann::ordered_json line = {{"ts", ts}, {"level", "info"}, {"msg", msg}};
   for (const auto& item : extra.items()) line[item.key()] = item.value();
-  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string text =
+      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   // One write, so that it never interleaves with the request log of the server threads.
   if (::write(STDERR_FILENO, text.data(), text.size()) < 0) {
   }
@@ -111,9 +115,8 @@ int run_serve(const Args& args) {
       std::cout << kUsage;
       return 0;
     }
-    const bool takes_value =
-        a == "--data" || a == "--address" || a == "--port" || a == "--threads" || a == "--join-distance" ||
-                             a == "--idle-timeout";
+    const bool takes_value = a == "--data" || a == "--address" || a == "--port" ||
+                             a == "--threads" || a == "--join-distance" || a == "--idle-timeout";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
     if (inline_value) {
@@ -129,19 +132,23 @@ int run_serve(const Args& args) {
       options.address = v;
     } else if (a == "--port") {
       const auto p = parse_long(v);
-      if (!p || *p < 0 || *p > 65535) return usage_error("--port: expected 0-65535, got '" + v + "'");
+      if (!p || *p < 0 || *p > 65535)
+        return usage_error("--port: expected 0-65535, got '" + v + "'");
       options.port = static_cast<uint16_t>(*p);
     } else if (a == "--threads") {
       const auto t = parse_long(v);
-      if (!t || *t < 1 || *t > 256) return usage_error("--threads: expected 1-256, got '" + v + "'");
+      if (!t || *t < 1 || *t > 256)
+        return usage_error("--threads: expected 1-256, got '" + v + "'");
       options.threads = static_cast<int>(*t);
     } else if (a == "--join-distance") {
       const auto d = parse_double(v);
-      if (!d || *d < 0) return usage_error("--join-distance: expected metres >= 0, got '" + v + "'");
+      if (!d || *d < 0)
+        return usage_error("--join-distance: expected metres >= 0, got '" + v + "'");
       join.max_distance_m = *d;
     } else if (a == "--idle-timeout") {
       const auto t = parse_long(v);
-      if (!t || *t < 1 || *t > 86400) return usage_error("--idle-timeout: expected 1-86400 seconds, got '" + v + "'");
+      if (!t || *t < 1 || *t > 86400)
+        return usage_error("--idle-timeout: expected 1-86400 seconds, got '" + v + "'");
       options.keepalive_timeout = std::chrono::seconds(*t);
       options.header_timeout = std::min(options.header_timeout, options.keepalive_timeout);
     }
@@ -160,10 +167,11 @@ int run_serve(const Args& args) {
   const auto& d = state->data;
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", state->load_seconds);
-  log_line("loaded " + std::to_string(d.grids.size()) + " grids, " + std::to_string(d.households.size()) +
-               " households, " + std::to_string(d.enterprises.size()) + " enterprises, " +
-               std::to_string(d.incidents.size()) + " incidents, " + std::to_string(d.workers.size()) +
-               " workers from " + data + " in " + secs + " s",
+  log_line("loaded " + std::to_string(d.grids.size()) + " grids, " +
+               std::to_string(d.households.size()) + " households, " +
+               std::to_string(d.enterprises.size()) + " enterprises, " +
+               std::to_string(d.incidents.size()) + " incidents, " +
+               std::to_string(d.workers.size()) + " workers from " + data + " in " + secs + " s",
            {{"load_seconds", state->load_seconds}});
 
   api::Server server(options, state);

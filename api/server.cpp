@@ -15,15 +15,20 @@
 #include "spatial/errors.hpp"
 #include "spatial/geometry.hpp"
 
-#include <nlohmann/json.hpp>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
+#include <nlohmann/json.hpp>
+
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -31,9 +36,8 @@
 #include <functional>
 #include <limits>
 #include <map>
-#include <pthread.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -56,7 +60,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // ---------------------------------------------------------------------------------------------
 // Rendering of the loaded county
 
-std::string level_key(layers::GridLevel l) { return std::string(layers::level_name(l)); }
+std::string level_key(layers::GridLevel l) {
+  return std::string(layers::level_name(l));
+}
 
 /// [minx, miny, maxx, maxy] of a layer, or null when it holds no (finite) geometry.
 json extent_json(double minx, double miny, double maxx, double maxy) {
@@ -95,18 +101,24 @@ json grid_extent(const std::vector<layers::Grid>& grids) {
 
 json layer_extent(const layers::Dataset& d, layers::LayerKind k) {
   switch (k) {
-    case layers::LayerKind::Grids: return grid_extent(d.grids);
-    case layers::LayerKind::Households: return point_extent(d.households);
-    case layers::LayerKind::Enterprises: return point_extent(d.enterprises);
-    case layers::LayerKind::Incidents: return point_extent(d.incidents);
-    case layers::LayerKind::Workers: return point_extent(d.workers);
+    case layers::LayerKind::Grids:
+      return grid_extent(d.grids);
+    case layers::LayerKind::Households:
+      return point_extent(d.households);
+    case layers::LayerKind::Enterprises:
+      return point_extent(d.enterprises);
+    case layers::LayerKind::Incidents:
+      return point_extent(d.incidents);
+    case layers::LayerKind::Workers:
+      return point_extent(d.workers);
   }
   return nullptr;
 }
 
 std::string render_health(const ServerState& s) {
   json layer_counts = json::object();
-  for (auto k : layers::kAllLayers) layer_counts[std::string(layers::layer_name(k))] = s.data.count(k);
+  for (auto k : layers::kAllLayers)
+    layer_counts[std::string(layers::layer_name(k))] = s.data.count(k);
   std::size_t per_level[5] = {0, 0, 0, 0, 0};
   for (const auto& g : s.data.grids) {
     const auto i = static_cast<std::size_t>(g.level);
@@ -153,15 +165,24 @@ std::string render_layers(const ServerState& s) {
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 505: return "HTTP Version Not Supported";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 505:
+      return "HTTP Version Not Supported";
     default: {
       const char* s = Http::codeString(static_cast<Http::Code>(status));
       return (s && *s) ? s : "Unknown";
@@ -194,11 +215,21 @@ const std::string& http_date() {
 void append_json_escaped(std::string& out, std::string_view s) {
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -230,8 +261,9 @@ void append_timestamp(std::string& out) {
     const std::time_t secs = static_cast<std::time_t>(second);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", (tm.tm_year + 1900) % 10000,
-                  (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.",
+                  (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+                  tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
     cached_second = second;
   }
   out += prefix;
@@ -257,6 +289,83 @@ void write_stderr_line(const std::string& line) {
   }
 }
 
+/// The request log: event-loop threads append lines, one background thread writes them to
+/// stderr in batches (every kFlushInterval, or sooner when kWakeBytes are waiting), so that a
+/// slow or blocked stderr never stalls request handling and a busy server does not pay a thread
+/// wake-up per request. When more than kMaxPending bytes wait, further lines are dropped and the
+/// drop is reported.
+class RequestLog {
+ public:
+  RequestLog() : thread_([this] { run(); }) {}
+  ~RequestLog() { stop(); }
+  RequestLog(const RequestLog&) = delete;
+  RequestLog& operator=(const RequestLog&) = delete;
+
+  void append(const std::string& line) {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopped_) return;
+      if (pending_.size() + line.size() > kMaxPending) {
+        ++dropped_;
+        return;
+      }
+      pending_ += line;
+      wake = pending_.size() >= kWakeBytes && pending_.size() - line.size() < kWakeBytes;
+    }
+    if (wake) ready_.notify_one();
+  }
+
+  /// Writes what is pending and stops the writer; idempotent.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopped_ = true;
+    }
+    ready_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  static constexpr std::size_t kMaxPending = 8u << 20;
+  static constexpr std::size_t kWakeBytes = 64u << 10;
+  static constexpr std::chrono::milliseconds kFlushInterval{50};
+
+  void run() {
+    std::string batch;
+    for (;;) {
+      std::size_t dropped = 0;
+      bool done = false;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait_for(lock, kFlushInterval,
+                        [&] { return stopped_ || pending_.size() >= kWakeBytes; });
+        batch.swap(pending_);
+        dropped = std::exchange(dropped_, 0);
+        done = stopped_ && batch.empty() && dropped == 0;
+      }
+      if (done) return;
+      write_stderr_line(batch);
+      batch.clear();
+      if (dropped > 0) {
+        std::string note = "{\"ts\":\"";
+        append_timestamp(note);
+        note +=
+            "\",\"level\":\"warning\",\"msg\":\"request log behind: " + std::to_string(dropped) +
+            " lines dropped\"}\n";
+        write_stderr_line(note);
+      }
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::string pending_;
+  std::size_t dropped_ = 0;
+  bool stopped_ = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
 /// A response before it is serialised.
 struct Reply {
   int status = 200;
@@ -280,9 +389,9 @@ struct Route {
 /// Per-connection write state, kept in the Pistache peer and touched only on its event-loop
 /// thread (the handler and the completion of queued writes both run there).
 struct ConnState {
-  int queued = 0;             ///< writes handed to Pistache and not yet completed
+  int queued = 0;  ///< writes handed to Pistache and not yet completed
   bool close_when_drained = false;
-  bool closing = false;       ///< a response said "Connection: close": ignore further input
+  bool closing = false;  ///< a response said "Connection: close": ignore further input
 };
 constexpr const char* kConnStateKey = "onemap.conn";
 
@@ -303,7 +412,8 @@ void transmit(const std::shared_ptr<Tcp::Peer>& peer, const std::string& bytes, 
   std::size_t sent = 0;
   if (st->queued == 0) {
     while (sent < bytes.size()) {
-      const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t n =
+          ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         sent += static_cast<std::size_t>(n);
         continue;
@@ -356,6 +466,7 @@ std::string query_string(const Http::Request& req) {
 /// Everything the handler threads share (read-only after construction).
 struct Shared {
   ServerOptions options;
+  std::shared_ptr<RequestLog> log;  ///< null when requests are not logged
   std::shared_ptr<const ServerState> state;
   std::map<std::string, Route, std::less<>> routes;
   std::string server_header;
@@ -371,13 +482,17 @@ class Handler : public Http::Handler {
   // error (including the parser's) answered as JSON.
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     const auto t0 = std::chrono::steady_clock::now();
-    if (auto d = peer->tryGetData(kConnStateKey); d && std::static_pointer_cast<ConnState>(d)->closing)
+    if (auto d = peer->tryGetData(kConnStateKey);
+        d && std::static_pointer_cast<ConnState>(d)->closing)
       return;  // the connection is being closed: a client ignoring "Connection: close"
     auto parser = Http::Handler::getParser(peer);
     try {
       if (!parser->feed(buffer, len)) {
         parser->reset();
-        ApiError e{413, "request larger than " + std::to_string(shared_->options.max_request_bytes) + " bytes", ""};
+        ApiError e{
+            413,
+            "request larger than " + std::to_string(shared_->options.max_request_bytes) + " bytes",
+            ""};
         respond_without_request(peer, e, t0);
         return;
       }
@@ -412,10 +527,13 @@ class Handler : public Http::Handler {
       reply = error_reply(api_error_from(e));
     }
     const std::size_t body_bytes = head ? 0 : reply.body.size();
-    transmit(peer, serialise(reply, keep_alive, head), !keep_alive);
-    if (shared_->options.log_requests)
+    std::string wire = serialise(reply, keep_alive, head);
+    // Logged before it is sent: once a client holds an answer, its log line is queued (and
+    // written even if the server is stopped right after).
+    if (shared_->log)
       log_request(Http::methodString(req.method()), req.resource(), query_string(req), reply.status,
                   body_bytes, t0, req.address().host());
+    transmit(peer, wire, !keep_alive);
   }
 
   Reply dispatch(const Http::Request& req) const {
@@ -427,17 +545,19 @@ class Handler : public Http::Handler {
     }
     const auto m = req.method();
     if (m != Http::Method::Get && m != Http::Method::Head) {
-      Reply r = error_reply(ApiError{405,
-                                     std::string("method ") + Http::methodString(m) +
-                                         " is not allowed on " + req.resource() + " (allowed: GET, HEAD)",
-                                     ""});
+      Reply r =
+          error_reply(ApiError{405,
+                               std::string("method ") + Http::methodString(m) +
+                                   " is not allowed on " + req.resource() + " (allowed: GET, HEAD)",
+                               ""});
       r.headers.emplace_back("Allow", "GET, HEAD");
       return r;
     }
     const Route& route = it->second;
     const auto& query = req.query();
     for (auto p = query.parameters_begin(); p != query.parameters_end(); ++p) {
-      if (std::find(route.parameters.begin(), route.parameters.end(), p->first) == route.parameters.end())
+      if (std::find(route.parameters.begin(), route.parameters.end(), p->first) ==
+          route.parameters.end())
         throw InvalidArgument(p->first, "unknown query parameter for " + req.resource());
     }
     return route.handler(req);
@@ -472,13 +592,13 @@ class Handler : public Http::Handler {
   void respond_without_request(const std::shared_ptr<Tcp::Peer>& peer, const ApiError& e,
                                std::chrono::steady_clock::time_point t0) {
     const Reply reply = error_reply(e);
-    transmit(peer, serialise(reply, false, false), true);
-    if (shared_->options.log_requests)
+    if (shared_->log)
       log_request("-", "", "", reply.status, reply.body.size(), t0, peer->address().host());
+    transmit(peer, serialise(reply, false, false), true);
   }
 
-  void log_request(std::string_view method, std::string_view path, std::string_view query, int status,
-                   std::size_t bytes, std::chrono::steady_clock::time_point t0,
+  void log_request(std::string_view method, std::string_view path, std::string_view query,
+                   int status, std::size_t bytes, std::chrono::steady_clock::time_point t0,
                    const std::string& peer_host) const {
     std::string line;
     line.reserve(192 + path.size() + query.size());
@@ -506,22 +626,28 @@ class Handler : public Http::Handler {
     line += ",\"peer\":\"";
     append_json_escaped(line, peer_host);
     line += "\"}\n";
-    write_stderr_line(line);
+    shared_->log->append(line);
   }
 
   std::shared_ptr<const Shared> shared_;
 };
 
-std::shared_ptr<Shared> make_shared_routes(ServerOptions options, std::shared_ptr<const ServerState> state) {
+std::shared_ptr<Shared> make_shared_routes(ServerOptions options,
+                                           std::shared_ptr<const ServerState> state) {
   auto shared = std::make_shared<Shared>();
   shared->options = std::move(options);
   shared->state = std::move(state);
   shared->server_header = std::string("onemap/") + ONEMAP_VERSION;
+  if (shared->options.log_requests) shared->log = std::make_shared<RequestLog>();
   // The county is read-only while serving, so both documents are rendered once.
   auto health = std::make_shared<const std::string>(render_health(*shared->state));
   auto layer_list = std::make_shared<const std::string>(render_layers(*shared->state));
-  shared->routes["/health"] = Route{{}, [health](const Http::Request&) { return Reply{200, *health, {{"Cache-Control", "no-store"}}}; }};
-  shared->routes["/layers"] = Route{{}, [layer_list](const Http::Request&) { return Reply{200, *layer_list, {}}; }};
+  shared->routes["/health"] = Route{{}, [health](const Http::Request&) {
+                                      return Reply{200, *health, {{"Cache-Control", "no-store"}}};
+                                    }};
+  shared->routes["/layers"] = Route{{}, [layer_list](const Http::Request&) {
+                                      return Reply{200, *layer_list, {}};
+                                    }};
   return shared;
 }
 
@@ -529,7 +655,8 @@ std::shared_ptr<Shared> make_shared_routes(ServerOptions options, std::shared_pt
 
 // ---------------------------------------------------------------------------------------------
 
-std::shared_ptr<const ServerState> load_state(const std::string& data_path, layers::JoinOptions join) {
+std::shared_ptr<const ServerState> load_state(const std::string& data_path,
+                                              layers::JoinOptions join) {
   const auto t0 = std::chrono::steady_clock::now();
   auto state = std::make_shared<ServerState>();
   state->data = layers::open_store(data_path, false)->load();
@@ -559,18 +686,22 @@ struct Server::Impl {
   bool running = false;
 };
 
-Server::Server(ServerOptions options, std::shared_ptr<const ServerState> state) : impl_(std::make_unique<Impl>()) {
+Server::Server(ServerOptions options, std::shared_ptr<const ServerState> state)
+    : impl_(std::make_unique<Impl>()) {
   if (!state) throw InvalidArgument("state", "the server needs a loaded dataset");
   if (options.threads < 1) throw InvalidArgument("threads", "must be at least 1");
   impl_->shared = make_shared_routes(std::move(options), std::move(state));
 }
 
-Server::~Server() { shutdown(); }
+Server::~Server() {
+  shutdown();
+}
 
 void Server::start() {
   const ServerOptions& o = impl_->shared->options;
   try {
-    impl_->endpoint = std::make_unique<Http::Endpoint>(Pistache::Address(o.address, Pistache::Port(o.port)));
+    impl_->endpoint =
+        std::make_unique<Http::Endpoint>(Pistache::Address(o.address, Pistache::Port(o.port)));
     auto opts = Http::Endpoint::options()
                     .threads(o.threads)
                     .threadsName("onemap-http")
@@ -592,7 +723,9 @@ void Server::start() {
   impl_->running = true;
 }
 
-uint16_t Server::port() const { return impl_->port; }
+uint16_t Server::port() const {
+  return impl_->port;
+}
 
 std::string Server::url() const {
   const std::string& a = impl_->shared->options.address;
@@ -604,6 +737,7 @@ void Server::shutdown() {
   if (!impl_ || !impl_->running) return;
   impl_->running = false;
   impl_->endpoint->shutdown();
+  if (impl_->shared->log) impl_->shared->log->stop();  // every request line written before return
 }
 
 void Server::block_shutdown_signals() {

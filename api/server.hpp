@@ -9,7 +9,8 @@
 // server answers "Connection: keep-alive"); "Connection: close" and HTTP/1.0 without
 // "Connection: keep-alive" are answered and then closed. Idle connections are closed after
 // ServerOptions::keepalive_timeout, half-sent requests after header_timeout. One JSON line per
-// request goes to stderr. Pipelined requests (several in one packet) are not supported: the
+// request goes to stderr, written in batches by a background thread so that a slow stderr never
+// stalls the event loop. Pipelined requests (several in one packet) are not supported: the
 // parser of Pistache 0.0.5 keeps only the first.
 #pragma once
 
@@ -30,10 +31,11 @@ struct ServerOptions {
   uint16_t port = 8080;               ///< 0: any free port (see Server::port())
   int threads = 2;                    ///< event-loop threads
   std::string data_path;              ///< the store the state was loaded from (reported by /health)
-  std::size_t max_request_bytes = 64 * 1024;      ///< request line + headers + body
-  std::chrono::seconds header_timeout{10};         ///< a request must be complete within this
-  std::chrono::seconds keepalive_timeout{60};      ///< idle persistent connections are closed after this
-  bool log_requests = true;                        ///< one JSON line per request on stderr
+  std::size_t max_request_bytes = 64 * 1024;  ///< request line + headers + body
+  std::chrono::seconds header_timeout{10};    ///< a request must be complete within this
+  std::chrono::seconds keepalive_timeout{
+      60};                   ///< idle persistent connections are closed after this
+  bool log_requests = true;  ///< one JSON line per request on stderr
 };
 
 /// What the server serves: one county, loaded once and read-only while serving.

@@ -17,7 +17,9 @@ TEST(Cli, HelpListsEverySubcommand) {
     const auto r = run_command({ONEMAP_BINARY, flag}, 30s);
     EXPECT_EQ(r.exit_code, 0) << flag;
     for (const char* sub : {"serve", "import", "demo", "version"})
-      EXPECT_NE(r.out.find(std::string("\n  ") + sub + " "), std::string::npos) << flag << " " << sub << "\n" << r.out;
+      EXPECT_NE(r.out.find(std::string("\n  ") + sub + " "), std::string::npos)
+          << flag << " " << sub << "\n"
+          << r.out;
   }
 }
 
@@ -52,7 +54,8 @@ TEST(Cli, EverySubcommandHasHelp) {
     const auto r = run_command({ONEMAP_BINARY, sub, "--help"}, 30s);
     EXPECT_EQ(r.exit_code, 0) << sub << "\n" << r.err;
     const std::string text = r.out + r.err;
-    for (const auto& f : flags) EXPECT_NE(text.find(f), std::string::npos) << sub << " --help lacks " << f;
+    for (const auto& f : flags)
+      EXPECT_NE(text.find(f), std::string::npos) << sub << " --help lacks " << f;
   }
 }
 

@@ -16,9 +16,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -68,7 +68,9 @@ Dataset small_county() {
       const std::string village = town + "00" + std::to_string(v + 1);
       const double vx = 120.0 + 0.2 * t + 0.1 * v;
       grid(village, GridLevel::Village, town, vx, vx + 0.1);
-      for (int g = 0; g < 2; ++g) grid(village + "00" + std::to_string(g + 1), GridLevel::Grid, village, vx + 0.05 * g, vx + 0.05 * (g + 1));
+      for (int g = 0; g < 2; ++g)
+        grid(village + "00" + std::to_string(g + 1), GridLevel::Grid, village, vx + 0.05 * g,
+             vx + 0.05 * (g + 1));
     }
   }
   std::mt19937_64 rng(42);
@@ -119,7 +121,8 @@ Dataset small_county() {
 /// [minx, miny, maxx, maxy] computed here from the loaded records (the oracle for /layers).
 std::vector<double> oracle_extent(const Dataset& d, LayerKind k) {
   double b[4] = {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
-                 -std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+                 -std::numeric_limits<double>::infinity(),
+                 -std::numeric_limits<double>::infinity()};
   auto add = [&](double x, double y) {
     b[0] = std::min(b[0], x);
     b[1] = std::min(b[1], y);
@@ -199,9 +202,11 @@ TEST_F(ServerTest, HealthReportsTheCountsOfTheStore) {
   EXPECT_EQ(h["version"], ONEMAP_EXPECTED_VERSION);
   EXPECT_EQ(h["data"], store_path_);
   for (auto k : onemap::layers::kAllLayers)
-    EXPECT_EQ(h["layers"][std::string(onemap::layers::layer_name(k))], oracle_->count(k)) << onemap::layers::layer_name(k);
+    EXPECT_EQ(h["layers"][std::string(onemap::layers::layer_name(k))], oracle_->count(k))
+        << onemap::layers::layer_name(k);
   std::map<std::string, std::size_t> per_level;
-  for (const auto& g : oracle_->grids) ++per_level[std::string(onemap::layers::level_name(g.level))];
+  for (const auto& g : oracle_->grids)
+    ++per_level[std::string(onemap::layers::level_name(g.level))];
   for (const char* level : {"county", "town", "village", "grid", "microgrid"})
     EXPECT_EQ(h["grids_by_level"][level], per_level[level]) << level;
   EXPECT_EQ(per_level["grid"], 8u);  // the fixture itself: 8 grids written, 8 read back
@@ -347,7 +352,8 @@ TEST_F(ServerTest, RequestSplitAcrossPacketsIsAnswered) {
 TEST_F(ServerTest, OversizedRequestIs413JsonAndClosed) {
   HttpConnection c(port());
   try {
-    c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(200 * 1024, 'a') + "\r\n\r\n");
+    c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(200 * 1024, 'a') +
+               "\r\n\r\n");
   } catch (const std::runtime_error&) {
     // the server may close while the rest is still being sent; its answer is already queued
   }
@@ -439,8 +445,16 @@ TEST_F(ServeLifecycleTest, SigtermStopsPromptlyWithExitZeroEvenWithOpenConnectio
   ASSERT_TRUE(code.has_value()) << "did not exit within 5 s of SIGTERM\n" << s.log();
   EXPECT_EQ(*code, 0) << s.log();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
-  EXPECT_NE(s.log().find("received SIGTERM, shutting down"), std::string::npos) << s.log();
-  EXPECT_NE(s.log().find("\"msg\":\"stopped\""), std::string::npos) << s.log();
+  const std::string log = s.log();
+  EXPECT_NE(log.find("received SIGTERM, shutting down"), std::string::npos) << log;
+  // The request log is written before the last line.
+  const auto request_line = log.find("\"path\":\"/health\"");
+  const auto stopped = log.find("\"msg\":\"stopped\"");
+  ASSERT_NE(stopped, std::string::npos) << log;
+  ASSERT_NE(request_line, std::string::npos) << log;
+  EXPECT_LT(request_line, stopped) << log;
+  EXPECT_EQ(log.find('\n', stopped), log.size() - 1) << "\"stopped\" is not the last line:\n"
+                                                     << log;
 }
 
 TEST_F(ServeLifecycleTest, SigintStopsWithExitZero) {
@@ -452,7 +466,8 @@ TEST_F(ServeLifecycleTest, SigintStopsWithExitZero) {
 }
 
 TEST_F(ServeLifecycleTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
-  ServerProcess s(ONEMAP_BINARY, {"--data", store_, "--idle-timeout", "1"}, dir_.path() + "/serve.log");
+  ServerProcess s(ONEMAP_BINARY, {"--data", store_, "--idle-timeout", "1"},
+                  dir_.path() + "/serve.log");
   HttpConnection after_request(s.port());
   after_request.send_request("GET", "/health");
   ASSERT_EQ(after_request.read_response().status, 200);
@@ -517,21 +532,27 @@ TEST(ServeArguments, BadValuesAreUsageErrorsNamingTheOption) {
 // The exception → HTTP mapping, in process.
 
 TEST(ApiErrorMapping, InvalidArgumentIs400WithItsParameter) {
-  const auto e = onemap::api::api_error_from(onemap::InvalidArgument("limit", "must be between 1 and 10000"));
+  const auto e =
+      onemap::api::api_error_from(onemap::InvalidArgument("limit", "must be between 1 and 10000"));
   EXPECT_EQ(e.status, 400);
   EXPECT_EQ(e.parameter, "limit");
   EXPECT_EQ(e.message, "must be between 1 and 10000");
   const json body = json::parse(onemap::api::error_body(e));
-  EXPECT_EQ(body, json::parse(R"({"error":{"code":400,"message":"must be between 1 and 10000","parameter":"limit"}})"));
+  EXPECT_EQ(
+      body,
+      json::parse(
+          R"({"error":{"code":400,"message":"must be between 1 and 10000","parameter":"limit"}})"));
 }
 
 TEST(ApiErrorMapping, NotFoundIs404AndEverythingElse500) {
   EXPECT_EQ(onemap::api::api_error_from(onemap::NotFound("no incident 7")).status, 404);
-  EXPECT_EQ(onemap::api::api_error_from(onemap::NotFound("no incident 7")).message, "no incident 7");
+  EXPECT_EQ(onemap::api::api_error_from(onemap::NotFound("no incident 7")).message,
+            "no incident 7");
   EXPECT_EQ(onemap::api::api_error_from(onemap::StoreError("disk full")).status, 500);
   EXPECT_EQ(onemap::api::api_error_from(onemap::CrsError("no such CRS")).status, 500);
   EXPECT_EQ(onemap::api::api_error_from(std::runtime_error("boom")).status, 500);
-  const json body = json::parse(onemap::api::error_body(onemap::api::api_error_from(onemap::NotFound("gone"))));
+  const json body =
+      json::parse(onemap::api::error_body(onemap::api::api_error_from(onemap::NotFound("gone"))));
   EXPECT_FALSE(body["error"].contains("parameter"));
   EXPECT_EQ(body["error"]["code"], 404);
 }

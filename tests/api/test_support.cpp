@@ -33,7 +33,8 @@ std::string lower(std::string s) {
 }
 
 int remaining_ms(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   return static_cast<int>(std::max<long>(0, left.count()));
 }
 
@@ -92,7 +93,8 @@ void HttpConnection::send_raw(const std::string& bytes) {
 }
 
 void HttpConnection::send_request(const std::string& method, const std::string& target,
-                                  const std::vector<std::string>& extra_headers, const std::string& version) {
+                                  const std::vector<std::string>& extra_headers,
+                                  const std::string& version) {
   std::string req = method + " " + target + " " + version + "\r\nHost: 127.0.0.1\r\n";
   for (const auto& h : extra_headers) req += h + "\r\n";
   req += "\r\n";
@@ -119,7 +121,8 @@ HttpResponse HttpConnection::read_response(bool head, std::chrono::milliseconds 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t end;
   while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-    if (!fill(deadline)) throw std::runtime_error("connection closed before a complete response header");
+    if (!fill(deadline))
+      throw std::runtime_error("connection closed before a complete response header");
   }
   HttpResponse r;
   std::istringstream head_text(buffer_.substr(0, end));
@@ -266,7 +269,9 @@ ServerProcess::~ServerProcess() {
   if (pid_ > 0) stop(SIGKILL, std::chrono::seconds(5));
 }
 
-std::string ServerProcess::log() const { return read_file(log_path_); }
+std::string ServerProcess::log() const {
+  return read_file(log_path_);
+}
 
 std::optional<int> ServerProcess::stop(int sig, std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return std::nullopt;

@@ -39,7 +39,8 @@ class HttpConnection {
                     const std::string& version = "HTTP/1.1");
   /// Reads one response; `head` means no body follows whatever Content-Length says.
   /// @throws std::runtime_error on timeout or when the server closes first.
-  HttpResponse read_response(bool head = false, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  HttpResponse read_response(bool head = false,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// True when the server closes the connection (end of stream) within `timeout` and sends
   /// nothing more before that.
   bool closed_by_server(std::chrono::milliseconds timeout);
@@ -69,7 +70,8 @@ class ServerProcess {
   /// Starts `binary serve <args> --port 0` and waits for its "listening on" line.
   /// @throws std::runtime_error when it exits or does not listen within `timeout`.
   ServerProcess(const std::string& binary, const std::vector<std::string>& args,
-                const std::string& log_path, std::chrono::seconds timeout = std::chrono::seconds(60));
+                const std::string& log_path,
+                std::chrono::seconds timeout = std::chrono::seconds(60));
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
