@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <thread>
 
 namespace onemap::layers {
@@ -55,64 +54,54 @@ GridJoin GridJoiner::join(LonLat p) const {
 
 namespace {
 
-// Interleaves the bits of two 16-bit cell numbers (Z-order / Morton code).
-uint32_t morton(uint32_t x, uint32_t y) {
-  auto spread = [](uint32_t v) {
-    v = (v | (v << 8)) & 0x00FF00FFu;
-    v = (v | (v << 4)) & 0x0F0F0F0Fu;
-    v = (v | (v << 2)) & 0x33333333u;
-    v = (v | (v << 1)) & 0x55555555u;
-    return v;
-  };
-  return spread(x) | (spread(y) << 1);
-}
-
-// Positions of `locations` in Z-order over their bounding box, so that consecutive lookups touch
-// the same polygons and edges (cache-friendly; several times faster than random order).
-std::vector<std::size_t> spatial_order(const std::vector<LonLat>& locations) {
-  std::vector<std::size_t> order(locations.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  if (locations.size() < 2) return order;
-  double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-  for (const auto& p : locations) {
-    if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) continue;
-    x0 = std::min(x0, p.lon), x1 = std::max(x1, p.lon);
-    y0 = std::min(y0, p.lat), y1 = std::max(y1, p.lat);
-  }
-  if (!(x1 > x0) || !(y1 > y0)) return order;
-  const double sx = 65535.0 / (x1 - x0), sy = 65535.0 / (y1 - y0);
-  std::vector<uint32_t> key(locations.size());
-  for (std::size_t i = 0; i < locations.size(); ++i) {
-    const auto& p = locations[i];
-    double cx = std::clamp((p.lon - x0) * sx, 0.0, 65535.0);
-    double cy = std::clamp((p.lat - y0) * sy, 0.0, 65535.0);
-    key[i] = std::isfinite(cx) && std::isfinite(cy)
-                 ? morton(static_cast<uint32_t>(cx), static_cast<uint32_t>(cy))
-                 : 0;
-  }
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
-  return order;
-}
+// Index, kind and distance of one join, before the grid code is attached.
+struct RawJoin {
+  int32_t index = -1;
+  JoinKind kind = JoinKind::Unassigned;
+  double distance_m = 0;
+};
 
 }  // namespace
 
-std::vector<GridJoin> GridJoiner::join_many(const std::vector<LonLat>& locations) const {
-  std::vector<GridJoin> out(locations.size());
-  auto order = spatial_order(locations);
+// Locates every point on all cores, each thread taking a contiguous share in input order (the
+// index's cover raster makes most lookups one array read, so sorting the points first costs
+// more than it saves).
+static std::vector<RawJoin> locate_many(const spatial::PolygonIndex& index, double max_m,
+                                        const std::vector<LonLat>& locations) {
+  std::vector<RawJoin> out(locations.size());
   auto work = [&](std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) out[order[k]] = join(locations[order[k]]);
+    for (std::size_t k = begin; k < end; ++k) {
+      RawJoin& r = out[k];
+      r.index = index.locate(locations[k]);
+      if (r.index >= 0) {
+        r.kind = JoinKind::Contained;
+      } else if (max_m > 0) {
+        auto n = index.nearest(locations[k], max_m);
+        if (n.index >= 0) r = {n.index, JoinKind::Nearest, n.distance_m};
+      }
+    }
   };
   const std::size_t n = locations.size();
-  const unsigned threads = n < 20000 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  const unsigned threads =
+      n < 20000 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
   if (threads == 1) {
     work(0, n);
     return out;
   }
-  // Contiguous runs of the Z-order keep each thread's lookups local.
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t)
     pool.emplace_back(work, n * t / threads, n * (t + 1) / threads);
   for (auto& th : pool) th.join();
+  return out;
+}
+
+std::vector<GridJoin> GridJoiner::join_many(const std::vector<LonLat>& locations) const {
+  std::vector<GridJoin> out(locations.size());
+  if (codes_.empty()) return out;
+  auto raw = locate_many(index_, options_.max_distance_m, locations);
+  for (std::size_t i = 0; i < raw.size(); ++i)
+    if (raw[i].index >= 0)
+      out[i] = {codes_[static_cast<std::size_t>(raw[i].index)], raw[i].kind, raw[i].distance_m};
   return out;
 }
 
@@ -122,10 +111,17 @@ JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
   std::vector<LonLat> locations;
   locations.reserve(v.size());
   for (const auto& r : v) locations.push_back(r.location);
-  auto joins = join_many(locations);
+  auto raw = codes_.empty() ? std::vector<RawJoin>(v.size())
+                            : locate_many(index_, options_.max_distance_m, locations);
   for (std::size_t i = 0; i < v.size(); ++i) {
-    v[i].join = std::move(joins[i]);
-    switch (v[i].join.kind) {
+    GridJoin& j = v[i].join;
+    j.kind = raw[i].kind;
+    j.distance_m = raw[i].distance_m;
+    if (raw[i].index >= 0)
+      j.grid_code.assign(codes_[static_cast<std::size_t>(raw[i].index)]);
+    else
+      j.grid_code.clear();
+    switch (j.kind) {
       case JoinKind::Contained: ++s.contained; break;
       case JoinKind::Nearest: ++s.nearest; break;
       case JoinKind::Unassigned:

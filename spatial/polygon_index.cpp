@@ -155,11 +155,12 @@ struct PolygonIndex::Impl {
     const double w = bg::get<bg::max_corner, 0>(extent) - bg::get<bg::min_corner, 0>(extent);
     const double h = bg::get<bg::max_corner, 1>(extent) - bg::get<bg::min_corner, 1>(extent);
     if (!(w > 0) || !(h > 0) || count == 0) return;
-    // About 8 cells per polygon: most cells then lie inside one polygon.
-    const double target = std::clamp(8.0 * static_cast<double>(count), 1024.0, 4194304.0);
+    // About 1024 cells per polygon (32 x 32): about four in five cells then lie inside one
+    // polygon; at most 16M cells (64 MB).
+    const double target = std::clamp(1024.0 * static_cast<double>(count), 4096.0, 16777216.0);
     const double side = std::sqrt(w * h / target);
-    cover_nx = static_cast<uint32_t>(std::clamp(std::ceil(w / side), 1.0, 8192.0));
-    cover_ny = static_cast<uint32_t>(std::clamp(std::ceil(h / side), 1.0, 8192.0));
+    cover_nx = static_cast<uint32_t>(std::clamp(std::ceil(w / side), 1.0, 16384.0));
+    cover_ny = static_cast<uint32_t>(std::clamp(std::ceil(h / side), 1.0, 16384.0));
     cover_x0 = bg::get<bg::min_corner, 0>(extent);
     cover_y0 = bg::get<bg::min_corner, 1>(extent);
     cover_w = w / cover_nx;
@@ -169,12 +170,34 @@ struct PolygonIndex::Impl {
     constexpr int32_t kUnknown = -3;
     cover.assign(static_cast<std::size_t>(cover_nx) * cover_ny, kUnknown);
     for (const Edge& e : edges) mark_edge(e);
-    for (uint32_t r = 0; r < cover_ny; ++r)
-      for (uint32_t c = 0; c < cover_nx; ++c) {
-        int32_t& cell = cover[static_cast<std::size_t>(r) * cover_nx + c];
-        if (cell == kMixed) continue;
-        cell = locate_exact(cover_x0 + (c + 0.5) * cover_w, cover_y0 + (r + 0.5) * cover_h);
+    // Cells that no edge reaches form regions; crossing from one such cell to its neighbour
+    // crosses no boundary, so a whole 4-connected region has one answer: locate one cell of
+    // each region exactly and flood the rest.
+    std::vector<uint32_t> stack;
+    for (std::size_t start = 0; start < cover.size(); ++start) {
+      if (cover[start] != kUnknown) continue;
+      const uint32_t c0 = static_cast<uint32_t>(start % cover_nx);
+      const uint32_t r0 = static_cast<uint32_t>(start / cover_nx);
+      const int32_t owner =
+          locate_exact(cover_x0 + (c0 + 0.5) * cover_w, cover_y0 + (r0 + 0.5) * cover_h);
+      cover[start] = owner;
+      stack.assign(1, static_cast<uint32_t>(start));
+      while (!stack.empty()) {
+        const uint32_t i = stack.back();
+        stack.pop_back();
+        const uint32_t c = i % cover_nx, r = i / cover_nx;
+        auto visit = [&](uint32_t j) {
+          if (cover[j] == kUnknown) {
+            cover[j] = owner;
+            stack.push_back(j);
+          }
+        };
+        if (c > 0) visit(i - 1);
+        if (c + 1 < cover_nx) visit(i + 1);
+        if (r > 0) visit(i - cover_nx);
+        if (r + 1 < cover_ny) visit(i + cover_nx);
       }
+    }
   }
 
   bool contains(int32_t id, double px, double py) const {
@@ -344,18 +367,28 @@ PolygonIndex::Nearest PolygonIndex::nearest(LonLat p, double max_m) const {
   const double dlat = max_m / ky * margin + 1e-12;
   const double dlon = max_m / std::max(kx, 1e-6 * ky) * margin + 1e-12;
   const Box search(Point(p.lon - dlon, p.lat - dlat), Point(p.lon + dlon, p.lat + dlat));
-  std::vector<int32_t> candidates;
+  // Candidates in order of the distance to their bounding box (a lower bound of the distance to
+  // the polygon): stop once that bound exceeds the best distance found.
+  std::vector<std::pair<double, int32_t>> candidates;
   impl_->rtree.query(bgi::intersects(search),
-                     boost::make_function_output_iterator(
-                         [&](const RtreeValue& v) { candidates.push_back(v.second); }));
+                     boost::make_function_output_iterator([&](const RtreeValue& v) {
+                       const Box& b = v.first;
+                       const double dx = std::max({bg::get<bg::min_corner, 0>(b) - p.lon, 0.0,
+                                                   p.lon - bg::get<bg::max_corner, 0>(b)}) * kx;
+                       const double dy = std::max({bg::get<bg::min_corner, 1>(b) - p.lat, 0.0,
+                                                   p.lat - bg::get<bg::max_corner, 1>(b)}) * ky;
+                       candidates.emplace_back(dx * dx + dy * dy, v.second);
+                     }));
   std::sort(candidates.begin(), candidates.end());
   const double limit2 = max_m * max_m;
   double best2 = std::numeric_limits<double>::infinity();
-  for (int32_t id : candidates) {
+  for (const auto& [box_d2, id] : candidates) {
+    // Strictly greater: a polygon whose box is as far as the best may still tie it.
+    if (box_d2 > best2 * (1 + 1e-12) || box_d2 > limit2 * (1 + 1e-12)) break;
     double d2 = 0.0;
     if (!impl_->contains(id, p.lon, p.lat))
       d2 = impl_->boundary_distance2(id, p.lon, p.lat, kx, ky);
-    if (d2 <= limit2 && d2 < best2) {  // strict: ties keep the lower index
+    if (d2 <= limit2 && (d2 < best2 || (d2 == best2 && id < result.index))) {  // ties: lower index
       best2 = d2;
       result.index = id;
     }

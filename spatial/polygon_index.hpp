@@ -2,7 +2,7 @@
 //
 // Built once (packed R-tree, bulk-loaded with STR) over the polygons' bounding boxes; each polygon
 // is "prepared": its edges are bucketed into horizontal bands so that a containment test touches
-// only the edges that cross the query's y. On top, a cover raster (about 8 cells per polygon)
+// only the edges that cross the query's y. On top, a cover raster (about 1024 cells per polygon, 64 MB at most)
 // records the answer for every cell that no edge reaches, so most points are located with one
 // array read; points in cells an edge crosses take the exact path. Locate uses the boundary rule
 // of predicates.hpp, so for a tiling the answer is unique. Safe for concurrent queries once built.
