@@ -32,26 +32,6 @@ GridJoiner::GridJoiner(const std::vector<Grid>& grids, JoinOptions options)
   index_ = spatial::PolygonIndex(polys);
 }
 
-GridJoin GridJoiner::join(LonLat p) const {
-  GridJoin j;
-  if (codes_.empty()) return j;
-  int32_t i = index_.locate(p);
-  if (i >= 0) {
-    j.grid_code = codes_[static_cast<std::size_t>(i)];
-    j.kind = JoinKind::Contained;
-    return j;
-  }
-  if (options_.max_distance_m > 0) {
-    auto n = index_.nearest(p, options_.max_distance_m);
-    if (n.index >= 0) {
-      j.grid_code = codes_[static_cast<std::size_t>(n.index)];
-      j.kind = JoinKind::Nearest;
-      j.distance_m = n.distance_m;
-    }
-  }
-  return j;
-}
-
 namespace {
 
 // Index, kind and distance of one join, before the grid code is attached.
@@ -63,65 +43,108 @@ struct RawJoin {
 
 }  // namespace
 
-// Locates every point on all cores, each thread taking a contiguous share in input order (the
-// index's cover raster makes most lookups one array read, so sorting the points first costs
-// more than it saves).
-static std::vector<RawJoin> locate_many(const spatial::PolygonIndex& index, double max_m,
-                                        const std::vector<LonLat>& locations) {
-  std::vector<RawJoin> out(locations.size());
-  auto work = [&](std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) {
-      RawJoin& r = out[k];
-      r.index = index.locate(locations[k]);
-      if (r.index >= 0) {
-        r.kind = JoinKind::Contained;
-      } else if (max_m > 0) {
-        auto n = index.nearest(locations[k], max_m);
-        if (n.index >= 0) r = {n.index, JoinKind::Nearest, n.distance_m};
-      }
-    }
-  };
-  const std::size_t n = locations.size();
+// Runs work(begin, end) over [0, n) on all cores in contiguous shares (one thread for small n).
+template <class F>
+static void parallel_ranges(std::size_t n, F&& work) {
   const unsigned threads =
       n < 20000 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
   if (threads == 1) {
-    work(0, n);
-    return out;
+    work(std::size_t{0}, n);
+    return;
   }
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back(work, n * t / threads, n * (t + 1) / threads);
+    pool.emplace_back([&, t] { work(n * t / threads, n * (t + 1) / threads); });
   for (auto& th : pool) th.join();
-  return out;
+}
+
+// Positions of `locations` grouped by a 256 x 256 bucket grid over their extent (a counting
+// sort, O(n)): consecutive lookups then touch the same part of the index and stay in cache.
+static std::vector<uint32_t> bucket_order(const std::vector<LonLat>& locations) {
+  const std::size_t n = locations.size();
+  double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+  for (const auto& p : locations) {
+    if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) continue;
+    x0 = std::min(x0, p.lon), x1 = std::max(x1, p.lon);
+    y0 = std::min(y0, p.lat), y1 = std::max(y1, p.lat);
+  }
+  constexpr uint32_t kSide = 256;
+  std::vector<uint32_t> bucket(n, 0);
+  if (x1 > x0 && y1 > y0) {
+    const double sx = kSide / (x1 - x0), sy = kSide / (y1 - y0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double cx = (locations[i].lon - x0) * sx, cy = (locations[i].lat - y0) * sy;
+      if (!(cx >= 0) || !(cy >= 0)) continue;  // NaN goes to bucket 0
+      const uint32_t c = std::min<uint32_t>(kSide - 1, static_cast<uint32_t>(cx));
+      const uint32_t r = std::min<uint32_t>(kSide - 1, static_cast<uint32_t>(cy));
+      // Rows alternate direction (boustrophedon) so consecutive buckets are neighbours.
+      bucket[i] = r * kSide + (r % 2 ? kSide - 1 - c : c);
+    }
+  }
+  std::vector<uint32_t> start(kSide * kSide + 1, 0);
+  for (uint32_t b : bucket) ++start[b + 1];
+  for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+  std::vector<uint32_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[start[bucket[i]]++] = static_cast<uint32_t>(i);
+  return order;
+}
+
+// Locates one point: contained, else nearest within max_m, else unassigned.
+static RawJoin locate_one(const spatial::PolygonIndex& index, double max_m, LonLat p) {
+  RawJoin r;
+  r.index = index.locate(p);
+  if (r.index >= 0) {
+    r.kind = JoinKind::Contained;
+  } else if (max_m > 0) {
+    auto n = index.nearest_outside(p, max_m);
+    if (n.index >= 0) r = {n.index, JoinKind::Nearest, n.distance_m};
+  }
+  return r;
+}
+
+GridJoin GridJoiner::join(LonLat p) const {
+  if (codes_.empty()) return {};
+  const RawJoin r = locate_one(index_, options_.max_distance_m, p);
+  if (r.index < 0) return {};
+  return {codes_[static_cast<std::size_t>(r.index)], r.kind, r.distance_m};
 }
 
 std::vector<GridJoin> GridJoiner::join_many(const std::vector<LonLat>& locations) const {
   std::vector<GridJoin> out(locations.size());
   if (codes_.empty()) return out;
-  auto raw = locate_many(index_, options_.max_distance_m, locations);
-  for (std::size_t i = 0; i < raw.size(); ++i)
-    if (raw[i].index >= 0)
-      out[i] = {codes_[static_cast<std::size_t>(raw[i].index)], raw[i].kind, raw[i].distance_m};
+  parallel_ranges(locations.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t k = begin; k < end; ++k) {
+      const RawJoin r = locate_one(index_, options_.max_distance_m, locations[k]);
+      if (r.index >= 0) out[k] = {codes_[static_cast<std::size_t>(r.index)], r.kind, r.distance_m};
+    }
+  });
   return out;
 }
 
 template <class T>
 JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
+  // Each thread locates its share and writes the joins in place (all per-point work in
+  // parallel); the counts are gathered afterwards.
+  std::vector<LonLat> locations(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) locations[i] = v[i].location;
+  const auto order = bucket_order(locations);
+  parallel_ranges(v.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t o = begin; o < end; ++o) {
+      const std::size_t k = order[o];
+      GridJoin& j = v[k].join;
+      const RawJoin r = codes_.empty() ? RawJoin{}
+                                       : locate_one(index_, options_.max_distance_m, locations[k]);
+      j.kind = r.kind;
+      j.distance_m = r.distance_m;
+      if (r.index >= 0)
+        j.grid_code.assign(codes_[static_cast<std::size_t>(r.index)]);
+      else
+        j.grid_code.clear();
+    }
+  });
   JoinStats s;
-  std::vector<LonLat> locations;
-  locations.reserve(v.size());
-  for (const auto& r : v) locations.push_back(r.location);
-  auto raw = codes_.empty() ? std::vector<RawJoin>(v.size())
-                            : locate_many(index_, options_.max_distance_m, locations);
   for (std::size_t i = 0; i < v.size(); ++i) {
-    GridJoin& j = v[i].join;
-    j.kind = raw[i].kind;
-    j.distance_m = raw[i].distance_m;
-    if (raw[i].index >= 0)
-      j.grid_code.assign(codes_[static_cast<std::size_t>(raw[i].index)]);
-    else
-      j.grid_code.clear();
-    switch (j.kind) {
+    switch (v[i].join.kind) {
       case JoinKind::Contained: ++s.contained; break;
       case JoinKind::Nearest: ++s.nearest; break;
       case JoinKind::Unassigned:

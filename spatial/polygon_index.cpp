@@ -358,6 +358,14 @@ std::vector<int32_t> PolygonIndex::locate_all(LonLat p) const {
 }
 
 PolygonIndex::Nearest PolygonIndex::nearest(LonLat p, double max_m) const {
+  return nearest_impl(p, max_m, false);
+}
+
+PolygonIndex::Nearest PolygonIndex::nearest_outside(LonLat p, double max_m) const {
+  return nearest_impl(p, max_m, true);
+}
+
+PolygonIndex::Nearest PolygonIndex::nearest_impl(LonLat p, double max_m, bool outside) const {
   Nearest result;
   if (!std::isfinite(p.lon) || !std::isfinite(p.lat) || !(max_m >= 0)) return result;
   const double ky = kMetresPerDegree;
@@ -386,7 +394,7 @@ PolygonIndex::Nearest PolygonIndex::nearest(LonLat p, double max_m) const {
     // Strictly greater: a polygon whose box is as far as the best may still tie it.
     if (box_d2 > best2 * (1 + 1e-12) || box_d2 > limit2 * (1 + 1e-12)) break;
     double d2 = 0.0;
-    if (!impl_->contains(id, p.lon, p.lat))
+    if (outside || !impl_->contains(id, p.lon, p.lat))
       d2 = impl_->boundary_distance2(id, p.lon, p.lat, kx, ky);
     if (d2 <= limit2 && (d2 < best2 || (d2 == best2 && id < result.index))) {  // ties: lower index
       best2 = d2;

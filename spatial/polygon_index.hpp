@@ -42,11 +42,14 @@ class PolygonIndex {
   /// The polygon nearest to p within `max_m` metres (ties: lowest index). Distances are computed
   /// on a local equirectangular projection at p (error < 0.5% within 10 km).
   Nearest nearest(LonLat p, double max_m) const;
+  /// The same for a point that locate() placed in no polygon (skips the containment tests).
+  Nearest nearest_outside(LonLat p, double max_m) const;
 
   /// Indices of polygons whose bounding box intersects `box`.
   std::vector<int32_t> query_box(const Box& box) const;
 
  private:
+  Nearest nearest_impl(LonLat p, double max_m, bool outside) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
