@@ -343,7 +343,7 @@ double local_area_m2(const MultiPolygon& lonlat) {
   for (const auto& poly : lonlat) {
     const double a = std::abs(bg::area(poly));
     if (a == 0) continue;
-    Point c;
+    Point c(0.0, 0.0);
     bg::centroid(poly, c);
     area += a;
     weighted_lat += a * c.y();
