@@ -36,7 +36,7 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
   --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
   --address ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N              TCP port (default 8080; 0 picks a free one, printed when listening)
-  --threads N           event-loop threads (default 2)
+  --threads N           event-loop threads (default: cores - 1, at least 1)
   --join-distance M     points outside every grid join the nearest grid within M metres
                         (default 500)
   --idle-timeout S      close a persistent connection idle for S seconds, and one whose

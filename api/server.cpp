@@ -115,6 +115,15 @@ json layer_extent(const layers::Dataset& d, layers::LayerKind k) {
   return nullptr;
 }
 
+}  // namespace
+
+int default_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores > 1 ? static_cast<int>(cores - 1) : 1;
+}
+
+namespace {
+
 std::string render_health(const ServerState& s) {
   json layer_counts = json::object();
   for (auto k : layers::kAllLayers)

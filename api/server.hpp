@@ -26,10 +26,16 @@
 namespace onemap::api {
 
 /// How the server listens.
+/// max(1, cores - 1).
+int default_threads();
+
 struct ServerOptions {
   std::string address = "127.0.0.1";  ///< IPv4 or IPv6 literal, or a host name
   uint16_t port = 8080;               ///< 0: any free port (see Server::port())
-  int threads = 2;                    ///< event-loop threads
+  /// Event-loop threads. Default: one less than the cores (at least one), leaving a core for
+  /// the request-log writer, store writes and the OS; on 2 cores one loop serves more requests
+  /// than two that compete with everything else.
+  int threads = default_threads();
   std::string data_path;              ///< the store the state was loaded from (reported by /health)
   std::size_t max_request_bytes = 64 * 1024;  ///< request line + headers + body
   std::chrono::seconds header_timeout{10};    ///< a request must be complete within this
