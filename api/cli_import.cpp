@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -319,6 +320,19 @@ int run_import(const Args& args) {
     std::cerr << "onemap import: " << e.message << "\n(see 'onemap import --help')\n";
     return 2;
   }
+  // A store this command creates is removed again when the import fails before writing, so a
+  // typo in the source path leaves no empty GeoPackage behind.
+  const bool created = !std::filesystem::exists(o.data);
+  struct RemoveIfFailed {
+    std::string path;
+    bool armed;
+    ~RemoveIfFailed() {
+      if (!armed) return;
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+        std::filesystem::remove(path + suffix, ec);
+    }
+  } cleanup{o.data, created};
   try {
     auto store = open_store(o.data, true);
     ProgressBar bar;
@@ -332,6 +346,7 @@ int run_import(const Args& args) {
       throw;
     }
     bar.finish();
+    cleanup.armed = false;
     print_summary(std::cout, o, r);
     std::cout.flush();
     if (!o.report_path.empty()) {
