@@ -109,18 +109,6 @@ GridJoin GridJoiner::join(LonLat p) const {
   return {codes_[static_cast<std::size_t>(r.index)], r.kind, r.distance_m};
 }
 
-std::vector<GridJoin> GridJoiner::join_many(const std::vector<LonLat>& locations) const {
-  std::vector<GridJoin> out(locations.size());
-  if (codes_.empty()) return out;
-  parallel_ranges(locations.size(), [&](std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) {
-      const RawJoin r = locate_one(index_, options_.max_distance_m, locations[k]);
-      if (r.index >= 0) out[k] = {codes_[static_cast<std::size_t>(r.index)], r.kind, r.distance_m};
-    }
-  });
-  return out;
-}
-
 template <class T>
 JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
   // Each thread locates its share and writes the joins in place (all per-point work in

@@ -33,9 +33,6 @@ class GridJoiner {
   explicit GridJoiner(const std::vector<Grid>& grids, JoinOptions options = {});
 
   GridJoin join(LonLat p) const;
-  /// Joins many points at once, on all cores. result[i] is the join of locations[i], identical
-  /// to join(locations[i]).
-  std::vector<GridJoin> join_many(const std::vector<LonLat>& locations) const;
   std::size_t grid_count() const { return codes_.size(); }
   /// The level joined against.
   GridLevel level() const { return level_; }
