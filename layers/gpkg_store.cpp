@@ -318,6 +318,12 @@ class GeoPackageStore final : public Store {
     return d;
   }
 
+  std::vector<Grid> load_grids() override {
+    std::vector<Grid> grids;
+    read_layer(LayerKind::Grids, grids);
+    return grids;
+  }
+
   void replace_all(Dataset& data) override {
     Transaction tx(*this);
     for (LayerKind k : kAllLayers) {

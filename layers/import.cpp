@@ -1027,17 +1027,7 @@ class Importer {
     const std::size_t points = all.households.size() + all.enterprises.size() +
                                all.incidents.size() + all.workers.size();
     if (points > 0) {
-      GridJoiner joiner(all.grids, o_.join);
-      JoinStats& s = report_.join;
-      auto add = [&](const JoinStats& x) {
-        s.contained += x.contained;
-        s.nearest += x.nearest;
-        s.unassigned += x.unassigned;
-      };
-      add(joiner.join_all(all.households));
-      add(joiner.join_all(all.enterprises));
-      add(joiner.join_all(all.incidents));
-      add(joiner.join_all(all.workers));
+      report_.join = GridJoiner(all.grids, o_.join).rejoin(all);
       store_.update_joins(all);
       report_.notes.push_back("rejoined " + std::to_string(points) +
                               " points of the other layers to the grids");
@@ -1048,7 +1038,7 @@ class Importer {
 
   template <class T>
   void import_points() {
-    Dataset existing = store_.load();
+    const std::vector<Grid> grids = store_.load_grids();
     std::vector<T> records;
     std::vector<int64_t> source_index;  // records[i] came from feature source_index[i]
     start_progress();
@@ -1090,7 +1080,7 @@ class Importer {
     finish_progress(report_.read);
     report_.loaded = records.size();
 
-    GridJoiner joiner(existing.grids, o_.join);
+    GridJoiner joiner(grids, o_.join);
     report_.join = joiner.join_all(records);
     if (joiner.grid_count() == 0) {
       report_.notes.push_back(

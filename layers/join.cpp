@@ -149,11 +149,18 @@ JoinStats GridJoiner::join_all(std::vector<Enterprise>& v) const { return join_v
 JoinStats GridJoiner::join_all(std::vector<Incident>& v) const { return join_vector(v); }
 JoinStats GridJoiner::join_all(std::vector<Worker>& v) const { return join_vector(v); }
 
-void GridJoiner::rejoin(Dataset& data) const {
-  join_all(data.households);
-  join_all(data.enterprises);
-  join_all(data.incidents);
-  join_all(data.workers);
+JoinStats GridJoiner::rejoin(Dataset& data) const {
+  JoinStats total;
+  auto add = [&](const JoinStats& x) {
+    total.contained += x.contained;
+    total.nearest += x.nearest;
+    total.unassigned += x.unassigned;
+  };
+  add(join_all(data.households));
+  add(join_all(data.enterprises));
+  add(join_all(data.incidents));
+  add(join_all(data.workers));
+  return total;
 }
 
 }  // namespace onemap::layers

@@ -42,8 +42,9 @@ class GridJoiner {
   JoinStats join_all(std::vector<Incident>& v) const;
   JoinStats join_all(std::vector<Worker>& v) const;
 
-  /// Joins every point layer of `data` (after grids changed).
-  void rejoin(Dataset& data) const;
+  /// Joins every point layer of `data` (after grids changed). Returns the counts summed over the
+  /// layers (unassigned_indices is left empty: positions are per layer).
+  JoinStats rejoin(Dataset& data) const;
 
  private:
   template <class T>

@@ -21,6 +21,8 @@ class Store {
 
   /// Reads every layer (fids as stored).
   virtual Dataset load() = 0;
+  /// Reads only the grids (what a point import joins against).
+  virtual std::vector<Grid> load_grids() = 0;
 
   /// Replaces the whole content of every layer at once (used by `onemap demo`).
   /// Assigns fids to the records (1..n in order) and writes them back into `data`.

@@ -160,6 +160,13 @@ TEST(GeoPackageStore, RoundTripsEveryLayer) {
     EXPECT_EQ(a.geometry.size(), b.geometry.size());
   }
   EXPECT_EQ(out.grids[1].geometry[0].inners().size(), 1u);
+  auto grids_only = store->load_grids();
+  ASSERT_EQ(grids_only.size(), out.grids.size());
+  for (std::size_t k = 0; k < grids_only.size(); ++k) {
+    EXPECT_EQ(grids_only[k].fid, out.grids[k].fid);
+    EXPECT_EQ(grids_only[k].code, out.grids[k].code);
+    EXPECT_TRUE(spatial::bg::equals(grids_only[k].geometry, out.grids[k].geometry));
+  }
 
   const auto &h = out.households[0], &h0 = in.households[0];
   EXPECT_EQ(h.id, h0.id);
