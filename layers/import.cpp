@@ -961,6 +961,28 @@ class Importer {
     return mp;
   }
 
+  // Reads every feature of the source with progress: counts it as read and calls
+  // fn(feature, index, id); a FeatureError becomes a Rejected issue naming the feature (its index,
+  // and the id fn had read by then).
+  template <class F>
+  void for_each_feature(F&& fn) {
+    start_progress();
+    layer_->ResetReading();
+    int64_t index = -1;
+    for (OGRFeatureUniquePtr f(layer_->GetNextFeature()); f; f.reset(layer_->GetNextFeature())) {
+      ++index;
+      ++report_.read;
+      std::string id;
+      try {
+        fn(*f, index, id);
+      } catch (const FeatureError& e) {
+        issue(IssueKind::Rejected, index, id, e.reason);
+      }
+      tick(report_.read);
+    }
+    finish_progress(report_.read);
+  }
+
   // -- grids -----------------------------------------------------------------------------------
 
   void import_grids() {
@@ -971,35 +993,23 @@ class Importer {
 
     std::vector<Grid> grids;
     std::size_t guessed = 0, derived = 0;
-    start_progress();
-    layer_->ResetReading();
-    int64_t index = -1;
-    for (OGRFeatureUniquePtr f(layer_->GetNextFeature()); f; f.reset(layer_->GetNextFeature())) {
-      ++index;
-      ++report_.read;
-      std::string id;
-      try {
-        const Values v = read_values(*f);
-        id = v.text("code");
-        bool level_guessed = false, parent_derived = false;
-        Grid g = make_grid(v, o_, level_guessed, parent_derived);
-        auto dup = taken.find(g.code);
-        if (dup != taken.end()) throw FeatureError{"duplicate code " + g.code + " (" + dup->second + ")"};
-        bool repaired = false;
-        std::string why;
-        g.geometry = to_storage(read_polygons(f->GetGeometryRef()), repaired, why);
-        g.area_m2 = spatial::area_m2(g.geometry);
-        if (repaired) issue(IssueKind::Repaired, index, id, why);
-        taken.emplace(g.code, "feature " + std::to_string(index));
-        guessed += level_guessed;
-        derived += parent_derived;
-        grids.push_back(std::move(g));
-      } catch (const FeatureError& e) {
-        issue(IssueKind::Rejected, index, id, e.reason);
-      }
-      tick(report_.read);
-    }
-    finish_progress(report_.read);
+    for_each_feature([&](OGRFeature& f, int64_t index, std::string& id) {
+      const Values v = read_values(f);
+      id = v.text("code");
+      bool level_guessed = false, parent_derived = false;
+      Grid g = make_grid(v, o_, level_guessed, parent_derived);
+      auto dup = taken.find(g.code);
+      if (dup != taken.end()) throw FeatureError{"duplicate code " + g.code + " (" + dup->second + ")"};
+      bool repaired = false;
+      std::string why;
+      g.geometry = to_storage(read_polygons(f.GetGeometryRef()), repaired, why);
+      g.area_m2 = spatial::area_m2(g.geometry);
+      if (repaired) issue(IssueKind::Repaired, index, id, why);
+      taken.emplace(g.code, "feature " + std::to_string(index));
+      guessed += level_guessed;
+      derived += parent_derived;
+      grids.push_back(std::move(g));
+    });
     report_.loaded = grids.size();
     if (guessed)
       report_.notes.push_back(std::to_string(guessed) +
@@ -1041,43 +1051,31 @@ class Importer {
     const std::vector<Grid> grids = store_.load_grids();
     std::vector<T> records;
     std::vector<int64_t> source_index;  // records[i] came from feature source_index[i]
-    start_progress();
-    layer_->ResetReading();
-    int64_t index = -1;
-    for (OGRFeatureUniquePtr f(layer_->GetNextFeature()); f; f.reset(layer_->GetNextFeature())) {
-      ++index;
-      ++report_.read;
-      std::string id;
-      try {
-        const Values v = read_values(*f);
-        id = v.text(o_.layer == LayerKind::Workers ? "worker_id" : "id");
-        spatial::Point p;
-        if (read_point(*f, lon_field_, lat_field_, m_, p) == PointRead::NoLocation) {
-          issue(IssueKind::NoLocation, index, id, "no location");
-        } else {
-          T r;
-          fill_point_record(r, v);
-          if (!transform_->is_identity()) {
-            try {
-              p = transform_->apply(p);
-            } catch (const std::exception& e) {
-              throw FeatureError{std::string("coordinate transformation failed: ") + e.what()};
-            }
-          }
-          if (!coordinates_ok(p.x(), p.y()))
-            throw FeatureError{"coordinates out of range after transformation: " +
-                               fmt_point(p.x(), p.y())};
-          r.location = {p.x(), p.y()};
-          r.extra = extra_json(*f, m_, recode_);
-          records.push_back(std::move(r));
-          source_index.push_back(index);
-        }
-      } catch (const FeatureError& e) {
-        issue(IssueKind::Rejected, index, id, e.reason);
+    for_each_feature([&](OGRFeature& f, int64_t index, std::string& id) {
+      const Values v = read_values(f);
+      id = v.text(o_.layer == LayerKind::Workers ? "worker_id" : "id");
+      spatial::Point p;
+      if (read_point(f, lon_field_, lat_field_, m_, p) == PointRead::NoLocation) {
+        issue(IssueKind::NoLocation, index, id, "no location");
+        return;
       }
-      tick(report_.read);
-    }
-    finish_progress(report_.read);
+      T r;
+      fill_point_record(r, v);
+      if (!transform_->is_identity()) {
+        try {
+          p = transform_->apply(p);
+        } catch (const std::exception& e) {
+          throw FeatureError{std::string("coordinate transformation failed: ") + e.what()};
+        }
+      }
+      if (!coordinates_ok(p.x(), p.y()))
+        throw FeatureError{"coordinates out of range after transformation: " +
+                           fmt_point(p.x(), p.y())};
+      r.location = {p.x(), p.y()};
+      r.extra = extra_json(f, m_, recode_);
+      records.push_back(std::move(r));
+      source_index.push_back(index);
+    });
     report_.loaded = records.size();
 
     GridJoiner joiner(grids, o_.join);
