@@ -58,37 +58,6 @@ static void parallel_ranges(std::size_t n, F&& work) {
   for (auto& th : pool) th.join();
 }
 
-// Positions of `locations` grouped by a 256 x 256 bucket grid over their extent (a counting
-// sort, O(n)): consecutive lookups then touch the same part of the index and stay in cache.
-static std::vector<uint32_t> bucket_order(const std::vector<LonLat>& locations) {
-  const std::size_t n = locations.size();
-  double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-  for (const auto& p : locations) {
-    if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) continue;
-    x0 = std::min(x0, p.lon), x1 = std::max(x1, p.lon);
-    y0 = std::min(y0, p.lat), y1 = std::max(y1, p.lat);
-  }
-  constexpr uint32_t kSide = 256;
-  std::vector<uint32_t> bucket(n, 0);
-  if (x1 > x0 && y1 > y0) {
-    const double sx = kSide / (x1 - x0), sy = kSide / (y1 - y0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const double cx = (locations[i].lon - x0) * sx, cy = (locations[i].lat - y0) * sy;
-      if (!(cx >= 0) || !(cy >= 0)) continue;  // NaN goes to bucket 0
-      const uint32_t c = std::min<uint32_t>(kSide - 1, static_cast<uint32_t>(cx));
-      const uint32_t r = std::min<uint32_t>(kSide - 1, static_cast<uint32_t>(cy));
-      // Rows alternate direction (boustrophedon) so consecutive buckets are neighbours.
-      bucket[i] = r * kSide + (r % 2 ? kSide - 1 - c : c);
-    }
-  }
-  std::vector<uint32_t> start(kSide * kSide + 1, 0);
-  for (uint32_t b : bucket) ++start[b + 1];
-  for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-  std::vector<uint32_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[start[bucket[i]]++] = static_cast<uint32_t>(i);
-  return order;
-}
-
 // Locates one point: contained, else nearest within max_m, else unassigned.
 static RawJoin locate_one(const spatial::PolygonIndex& index, double max_m, LonLat p) {
   RawJoin r;
@@ -111,18 +80,26 @@ GridJoin GridJoiner::join(LonLat p) const {
 
 template <class T>
 JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
-  // Each thread locates its share and writes the joins in place (all per-point work in
-  // parallel); the counts are gathered afterwards.
-  std::vector<LonLat> locations(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) locations[i] = v[i].location;
-  const auto order = bucket_order(locations);
-  parallel_ranges(v.size(), [&](std::size_t begin, std::size_t end) {
-    for (std::size_t o = begin; o < end; ++o) {
-      const std::size_t k = order[o];
+  // Locate all points at once, straight from the records (PolygonIndex::locate_many sorts them
+  // along the index), then, on all cores in the records' own order, find the nearest grid for the
+  // points outside every grid and write the joins into the records.
+  const std::size_t n = v.size();
+  std::vector<int32_t> found(n, -1);
+  if (!codes_.empty() && n > 0)
+    index_.locate_many(&v[0].location, n, sizeof(T), found.data());
+  std::vector<JoinKind> kinds(n);
+  parallel_ranges(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t k = begin; k < end; ++k) {
+      RawJoin r{found[k], JoinKind::Contained, 0.0};
+      if (r.index < 0) {
+        r = {};
+        if (!codes_.empty() && options_.max_distance_m > 0) {
+          const auto near = index_.nearest_outside(v[k].location, options_.max_distance_m);
+          if (near.index >= 0) r = {near.index, JoinKind::Nearest, near.distance_m};
+        }
+      }
       GridJoin& j = v[k].join;
-      const RawJoin r = codes_.empty() ? RawJoin{}
-                                       : locate_one(index_, options_.max_distance_m, locations[k]);
-      j.kind = r.kind;
+      j.kind = kinds[k] = r.kind;
       j.distance_m = r.distance_m;
       if (r.index >= 0)
         j.grid_code.assign(codes_[static_cast<std::size_t>(r.index)]);
@@ -131,8 +108,8 @@ JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
     }
   });
   JoinStats s;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    switch (v[i].join.kind) {
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (kinds[i]) {
       case JoinKind::Contained: ++s.contained; break;
       case JoinKind::Nearest: ++s.nearest; break;
       case JoinKind::Unassigned:

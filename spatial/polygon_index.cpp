@@ -17,9 +17,15 @@
 #include <boost/geometry/index/rtree.hpp>
 #include <boost/iterator/function_output_iterator.hpp>
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <new>
+#include <stdexcept>
+#include <thread>
 #include <utility>
 
 namespace onemap::spatial {
@@ -54,6 +60,40 @@ struct Prepared {
   }
 };
 
+// Allocates arrays of 4 MB or more on 2 MB boundaries and asks the kernel for transparent huge
+// pages there (Linux, THP "madvise" mode): random lookups into a large index then miss the TLB
+// far less often. Smaller arrays come from the ordinary heap.
+template <class T>
+struct LargeArrayAllocator {
+  using value_type = T;
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
+  static constexpr std::size_t kThreshold = std::size_t{4} << 20;
+  LargeArrayAllocator() = default;
+  template <class U>
+  LargeArrayAllocator(const LargeArrayAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < kThreshold) return std::allocator<T>().allocate(n);
+    const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+    void* p = std::aligned_alloc(kHuge, rounded);
+    if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    madvise(p, rounded, MADV_HUGEPAGE);  // a hint: failure only costs speed
+#endif
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < kThreshold)
+      std::allocator<T>().deallocate(p, n);
+    else
+      std::free(p);
+  }
+  template <class U>
+  bool operator==(const LargeArrayAllocator<U>&) const noexcept { return true; }
+};
+template <class T>
+using LargeVector = std::vector<T, LargeArrayAllocator<T>>;
+
 using RtreeValue = std::pair<Box, int32_t>;
 using Rtree = bgi::rtree<RtreeValue, bgi::rstar<16>>;
 
@@ -80,22 +120,30 @@ inline double segment_distance2(double ax, double ay, double bx, double by) {
 
 struct PolygonIndex::Impl {
   std::size_t count = 0;
-  std::vector<Prepared> prepared;
-  std::vector<Edge> edges;
-  std::vector<uint32_t> band_start;
-  std::vector<Edge> band_edges;
+  LargeVector<Prepared> prepared;
+  LargeVector<Edge> edges;
+  LargeVector<uint32_t> band_start;
+  LargeVector<Edge> band_edges;
   Rtree rtree;
 
-  // The cover: a raster over all polygons' extent whose cells record, when no polygon edge comes
-  // within kCoverMargin of the cell, the answer of locate() for every point of the cell (the
-  // lowest containing id, or -1). Cells crossed or touched by an edge are kMixed and take the
-  // exact path. Containment cannot change inside a cell no boundary reaches, so the cover only
-  // short-cuts work and never changes an answer.
-  static constexpr int32_t kMixed = -2;
+  // The cover: a raster over all polygons' extent. A cell that no polygon edge comes within
+  // kCoverMargin of records the answer of locate() for every point of it (the lowest containing
+  // id, or -1): containment cannot change inside a cell no boundary reaches. A cell an edge
+  // reaches ("mixed") records instead a list of the only polygons that can contain a point of it,
+  // ascending: those with an edge in the cell, and those that contain the whole cell. Cover
+  // values: >= 0 an id, -1 none, <= -2 the list that starts at cell_lists[-value - 2].
+  // So the cover only short-cuts work and never changes an answer.
   static constexpr double kCoverMargin = 1e-9;  // degrees (~0.1 mm), far above rounding error
   double cover_x0 = 0, cover_y0 = 0, cover_inv_w = 0, cover_inv_h = 0, cover_w = 0, cover_h = 0;
   uint32_t cover_nx = 0, cover_ny = 0;
-  std::vector<int32_t> cover;
+  LargeVector<int32_t> cover;
+  struct CellEntry {
+    int32_t id;       // polygon (in a list's header: the number of entries that follow)
+    uint32_t begin;   // its edges for every row of the cell: band_edges[begin, end),
+    uint32_t end;     // or kNoSlice when the cell's rows span several bands
+  };
+  static constexpr uint32_t kNoSlice = std::numeric_limits<uint32_t>::max();
+  LargeVector<CellEntry> cell_lists;
 
   // Cell column/row of a coordinate; may be out of [0, n) (then the cover does not apply).
   int64_t cover_col(double x) const {
@@ -115,16 +163,57 @@ struct PolygonIndex::Impl {
 
   int32_t locate(double px, double py) const {
     if (!cover.empty()) {
-      const int64_t c = cover_col(px), r = cover_row(py);
-      if (c >= 0 && r >= 0 && c < cover_nx && r < cover_ny) {
-        const int32_t owner = cover[static_cast<std::size_t>(r) * cover_nx + static_cast<std::size_t>(c)];
-        if (owner != kMixed) return owner;
+      // (x - x0) * inv is in [0, n) exactly when cover_col(x) is: then truncation is floor.
+      const double fc = (px - cover_x0) * cover_inv_w, fr = (py - cover_y0) * cover_inv_h;
+      if (fc >= 0 && fr >= 0 && fc < cover_nx && fr < cover_ny) {
+        const std::size_t c = static_cast<std::size_t>(fc), r = static_cast<std::size_t>(fr);
+        const int32_t v = cover[r * cover_nx + c];
+        if (v >= -1) return v;
+        const CellEntry* list = cell_lists.data() + (-static_cast<int64_t>(v) - 2);
+        for (int32_t i = 1; i <= list[0].id; ++i) {
+          const CellEntry& entry = list[i];
+          const bool inside =
+              entry.begin != kNoSlice
+                  ? band_contains(band_edges.data() + entry.begin, band_edges.data() + entry.end, px, py)
+                  : contains(entry.id, px, py);
+          if (inside) return entry.id;
+        }
+        return -1;
       }
     }
     return locate_exact(px, py);
   }
 
-  void mark_edge(const Edge& e) {
+  // The cover cell of (px, py), or nullptr outside the cover.
+  const int32_t* cover_cell(double px, double py) const {
+    const double fc = (px - cover_x0) * cover_inv_w, fr = (py - cover_y0) * cover_inv_h;
+    if (!(fc >= 0 && fr >= 0 && fc < cover_nx && fr < cover_ny)) return nullptr;
+    return cover.data() + static_cast<std::size_t>(fr) * cover_nx + static_cast<std::size_t>(fc);
+  }
+
+  // Hints the CPU to fetch what locate(px, py) will read, one level of the chain cover cell ->
+  // cell list -> edges per stage (0, 1, 2). Issued for points some steps ahead of the current one,
+  // stage 0 furthest, so that each stage finds the previous one's line in cache.
+  void prefetch(double px, double py, int stage) const {
+    const int32_t* cell = cover_cell(px, py);
+    if (cell == nullptr) return;
+    if (stage == 0) {
+      __builtin_prefetch(cell);
+      return;
+    }
+    const int32_t v = *cell;
+    if (v >= -1) return;
+    const CellEntry* list = cell_lists.data() + (-static_cast<int64_t>(v) - 2);
+    if (stage == 1) {
+      __builtin_prefetch(list);
+      return;
+    }
+    if (list[0].id >= 1 && list[1].begin != kNoSlice) __builtin_prefetch(band_edges.data() + list[1].begin);
+  }
+
+  // Calls f(cell index) for every cell that edge e passes within kCoverMargin of.
+  template <class F>
+  void for_each_edge_cell(const Edge& e, F&& f) const {
     const double m = kCoverMargin;
     const double xlo = std::min(e.x0, e.x1), xhi = std::max(e.x0, e.x1);
     const int64_t c_first = std::max<int64_t>(0, cover_col(xlo - m));
@@ -147,11 +236,11 @@ struct PolygonIndex::Impl {
       const int64_t r_first = std::max<int64_t>(0, cover_row(ylo - m));
       const int64_t r_last = std::min<int64_t>(cover_ny - 1, cover_row(yhi + m));
       for (int64_t r = r_first; r <= r_last; ++r)
-        cover[static_cast<std::size_t>(r) * cover_nx + static_cast<std::size_t>(c)] = kMixed;
+        f(static_cast<std::size_t>(r) * cover_nx + static_cast<std::size_t>(c));
     }
   }
 
-  void build_cover(const Box& extent) {
+  void build_cover(const Box& extent, const std::vector<RtreeValue>& boxes) {
     const double w = bg::get<bg::max_corner, 0>(extent) - bg::get<bg::min_corner, 0>(extent);
     const double h = bg::get<bg::max_corner, 1>(extent) - bg::get<bg::min_corner, 1>(extent);
     if (!(w > 0) || !(h > 0) || count == 0) return;
@@ -167,14 +256,34 @@ struct PolygonIndex::Impl {
     cover_h = h / cover_ny;
     cover_inv_w = cover_nx / w;
     cover_inv_h = cover_ny / h;
-    constexpr int32_t kUnknown = -3;
-    cover.assign(static_cast<std::size_t>(cover_nx) * cover_ny, kUnknown);
-    for (const Edge& e : edges) mark_edge(e);
+    const std::size_t cells = static_cast<std::size_t>(cover_nx) * cover_ny;
+    constexpr int32_t kUnknown = std::numeric_limits<int32_t>::min();
+    constexpr int32_t kMixed = kUnknown + 1;
+    cover.assign(cells, kUnknown);
+
+    // (cell, polygon) for every polygon with an edge in the cell: polygon by polygon, so in
+    // ascending id and without repeats (stamp holds the last polygon seen in each cell).
+    std::vector<std::pair<uint32_t, int32_t>> pairs;
+    {
+      std::vector<int32_t> stamp(cells, -1);
+      for (std::size_t id = 0; id < count; ++id) {
+        const Prepared& pr = prepared[id];
+        const int32_t sid = static_cast<int32_t>(id);
+        for (uint32_t i = pr.edge_begin; i < pr.edge_end; ++i)
+          for_each_edge_cell(edges[i], [&](std::size_t c) {
+            if (stamp[c] == sid) return;
+            stamp[c] = sid;
+            cover[c] = kMixed;
+            pairs.emplace_back(static_cast<uint32_t>(c), sid);
+          });
+      }
+    }
+
     // Cells that no edge reaches form regions; crossing from one such cell to its neighbour
     // crosses no boundary, so a whole 4-connected region has one answer: locate one cell of
     // each region exactly and flood the rest.
     std::vector<uint32_t> stack;
-    for (std::size_t start = 0; start < cover.size(); ++start) {
+    for (std::size_t start = 0; start < cells; ++start) {
       if (cover[start] != kUnknown) continue;
       const uint32_t c0 = static_cast<uint32_t>(start % cover_nx);
       const uint32_t r0 = static_cast<uint32_t>(start / cover_nx);
@@ -198,14 +307,86 @@ struct PolygonIndex::Impl {
         if (r + 1 < cover_ny) visit(i + cover_nx);
       }
     }
+
+    // Group the pairs by cell (a stable counting sort keeps the ids ascending).
+    std::vector<uint32_t> first(cells + 1, 0);
+    for (const auto& pc : pairs) ++first[pc.first + 1];
+    for (std::size_t c = 0; c < cells; ++c) first[c + 1] += first[c];
+    std::vector<int32_t> edge_ids(pairs.size());
+    {
+      std::vector<uint32_t> cursor(first.begin(), first.end() - 1);
+      for (const auto& pc : pairs) edge_ids[cursor[pc.first]++] = pc.second;
+    }
+    pairs.clear();
+    pairs.shrink_to_fit();
+
+    // Polygons that contain a whole mixed cell without an edge in it (only where polygons
+    // overlap): a polygon with no edge in the cell contains all of it or none, so its answer at
+    // the cell's centre decides.
+    std::vector<std::pair<uint32_t, int32_t>> whole;
+    for (const auto& [box, id] : boxes) {
+      if (prepared[static_cast<std::size_t>(id)].band_count == 0) continue;
+      const int64_t c0 = std::max<int64_t>(0, cover_col(bg::get<bg::min_corner, 0>(box)));
+      const int64_t c1 = std::min<int64_t>(cover_nx - 1, cover_col(bg::get<bg::max_corner, 0>(box)));
+      const int64_t r0 = std::max<int64_t>(0, cover_row(bg::get<bg::min_corner, 1>(box)));
+      const int64_t r1 = std::min<int64_t>(cover_ny - 1, cover_row(bg::get<bg::max_corner, 1>(box)));
+      for (int64_t r = r0; r <= r1; ++r)
+        for (int64_t c = c0; c <= c1; ++c) {
+          const std::size_t k = static_cast<std::size_t>(r) * cover_nx + static_cast<std::size_t>(c);
+          if (cover[k] != kMixed) continue;
+          const auto b = edge_ids.begin() + first[k], e = edge_ids.begin() + first[k + 1];
+          if (std::binary_search(b, e, id)) continue;
+          if (contains(id, cover_x0 + (c + 0.5) * cover_w, cover_y0 + (r + 0.5) * cover_h))
+            whole.emplace_back(static_cast<uint32_t>(k), id);
+        }
+    }
+    std::sort(whole.begin(), whole.end());
+
+    // The lists per mixed cell: a header {n}, then n entries in ascending id, each with the
+    // polygon's band of edges when all of the cell's rows fall in one band.
+    cell_lists.clear();
+    auto w_it = whole.begin();
+    auto add = [&](std::size_t k, int32_t id) {
+      const Prepared& pr = prepared[static_cast<std::size_t>(id)];
+      CellEntry entry{id, kNoSlice, kNoSlice};
+      if (pr.band_count == 0) {
+        entry.begin = entry.end = 0;  // contains nothing
+      } else {
+        const double r = static_cast<double>(k / cover_nx);
+        const uint32_t b = pr.band_of(cover_y0 + r * cover_h - kCoverMargin);
+        if (b == pr.band_of(cover_y0 + (r + 1) * cover_h + kCoverMargin)) {
+          entry.begin = band_start[pr.band_base + b];
+          entry.end = band_start[pr.band_base + b + 1];
+        }
+      }
+      cell_lists.push_back(entry);
+    };
+    for (std::size_t k = 0; k < cells; ++k) {
+      if (cover[k] != kMixed) continue;
+      const std::size_t at = cell_lists.size();
+      cell_lists.push_back({0, 0, 0});
+      auto e_it = edge_ids.begin() + first[k];
+      const auto e_end = edge_ids.begin() + first[k + 1];
+      while (e_it != e_end || (w_it != whole.end() && w_it->first == k)) {
+        if (w_it == whole.end() || w_it->first != k || (e_it != e_end && *e_it < w_it->second))
+          add(k, *e_it++);
+        else
+          add(k, (w_it++)->second);
+      }
+      cell_lists[at].id = static_cast<int32_t>(cell_lists.size() - at - 1);
+      if (at > static_cast<std::size_t>(std::numeric_limits<int32_t>::max()) - 2) {
+        // Too many lists to address (far beyond any real index): no cover, exact path only.
+        cover.clear();
+        cell_lists.clear();
+        return;
+      }
+      cover[k] = -static_cast<int32_t>(at) - 2;
+    }
+    cell_lists.shrink_to_fit();
   }
 
-  bool contains(int32_t id, double px, double py) const {
-    const Prepared& pr = prepared[static_cast<std::size_t>(id)];
-    if (pr.band_count == 0 || py < pr.ymin || py >= pr.ymax || px > pr.xmax) return false;
-    const uint32_t b = pr.band_of(py);
-    const Edge* it = band_edges.data() + band_start[pr.band_base + b];
-    const Edge* end = band_edges.data() + band_start[pr.band_base + b + 1];
+  // The crossing-number test of the point over one band's edges (see the file comment).
+  static bool band_contains(const Edge* it, const Edge* end, double px, double py) {
     uint32_t part = std::numeric_limits<uint32_t>::max();
     bool odd = false;
     for (; it != end; ++it) {
@@ -217,6 +398,14 @@ struct PolygonIndex::Impl {
       if (e.y0 <= py && py < e.y1 && crosses_right(e, px, py)) odd = !odd;
     }
     return odd;
+  }
+
+  bool contains(int32_t id, double px, double py) const {
+    const Prepared& pr = prepared[static_cast<std::size_t>(id)];
+    if (pr.band_count == 0 || py < pr.ymin || py >= pr.ymax || px > pr.xmax) return false;
+    const uint32_t b = pr.band_of(py);
+    return band_contains(band_edges.data() + band_start[pr.band_base + b],
+                         band_edges.data() + band_start[pr.band_base + b + 1], px, py);
   }
 
   template <typename F>
@@ -331,7 +520,7 @@ PolygonIndex::PolygonIndex(const std::vector<MultiPolygon>& polygons)
   Box extent;
   bg::assign_inverse(extent);
   for (const auto& b : boxes) bg::expand(extent, b.first);
-  if (!boxes.empty()) m.build_cover(extent);
+  if (!boxes.empty()) m.build_cover(extent, boxes);
 }
 
 PolygonIndex::~PolygonIndex() = default;
@@ -345,6 +534,48 @@ std::size_t PolygonIndex::size() const {
 int32_t PolygonIndex::locate(LonLat p) const {
   if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) return -1;
   return impl_->locate(p.lon, p.lat);
+}
+
+void PolygonIndex::locate_many(std::span<const LonLat> points, std::span<int32_t> out,
+                               unsigned threads) const {
+  if (out.size() != points.size())
+    throw std::invalid_argument("PolygonIndex::locate_many: output size differs from input size");
+  locate_many(points.data(), points.size(), sizeof(LonLat), out.data(), threads);
+}
+
+void PolygonIndex::locate_many(const LonLat* first, std::size_t n, std::size_t stride_bytes,
+                               int32_t* out, unsigned threads) const {
+  const auto* base = reinterpret_cast<const unsigned char*>(first);
+  auto point = [&](std::size_t i) -> const LonLat& {
+    return *reinterpret_cast<const LonLat*>(base + i * stride_bytes);
+  };
+  const Impl& m = *impl_;
+  // Point by point in the given order, the chain of reads of each lookup (cover cell, cell list,
+  // edges) fetched ahead in stages, so that many cache misses are in flight at once: with a large
+  // index, lookups in random order are bound by memory latency otherwise.
+  auto work = [&](std::size_t begin, std::size_t end) {
+    constexpr std::size_t kAhead = 24;
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!m.cover.empty()) {
+        if (i + kAhead < end) m.prefetch(point(i + kAhead).lon, point(i + kAhead).lat, 0);
+        if (i + kAhead / 2 < end) m.prefetch(point(i + kAhead / 2).lon, point(i + kAhead / 2).lat, 1);
+        if (i + kAhead / 4 < end) m.prefetch(point(i + kAhead / 4).lon, point(i + kAhead / 4).lat, 2);
+      }
+      const LonLat& p = point(i);
+      out[i] = std::isfinite(p.lon) && std::isfinite(p.lat) ? m.locate(p.lon, p.lat) : -1;
+    }
+  };
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, n / 4096));  // 4096 points or more each
+  if (threads <= 1) {
+    work(0, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] { work(n * t / threads, n * (t + 1) / threads); });
+  for (auto& th : pool) th.join();
 }
 
 std::vector<int32_t> PolygonIndex::locate_all(LonLat p) const {
@@ -377,7 +608,9 @@ PolygonIndex::Nearest PolygonIndex::nearest_impl(LonLat p, double max_m, bool ou
   const Box search(Point(p.lon - dlon, p.lat - dlat), Point(p.lon + dlon, p.lat + dlat));
   // Candidates in order of the distance to their bounding box (a lower bound of the distance to
   // the polygon): stop once that bound exceeds the best distance found.
-  std::vector<std::pair<double, int32_t>> candidates;
+  // Reused per thread: nearest() is called for many points in a row during a join.
+  thread_local std::vector<std::pair<double, int32_t>> candidates;
+  candidates.clear();
   impl_->rtree.query(bgi::intersects(search),
                      boost::make_function_output_iterator([&](const RtreeValue& v) {
                        const Box& b = v.first;

@@ -428,3 +428,81 @@ TEST(PolygonIndex, EmptyAndDegenerateInputs) {
   EXPECT_NEAR(near.distance_m, 0.001 * std::cos(30.005 * kDeg) * kR * kDeg, 1e-6);
   EXPECT_EQ(idx.nearest({120.011, 30.005}, 50).index, -1);
 }
+
+TEST_F(PolygonIndexTiling, LocateManyAgreesWithLocate) {
+  std::vector<LonLat> pts;
+  for (const Point& p : fx->points) pts.push_back({p.x(), p.y()});
+  pts.push_back({std::nan(""), 30.3});
+  pts.push_back({120.0, INFINITY});
+  std::vector<int32_t> expected;
+  for (const LonLat& p : pts) expected.push_back(fx->index->locate(p));
+  for (unsigned threads : {1u, 3u, 0u}) {
+    std::vector<int32_t> got(pts.size(), -7);
+    fx->index->locate_many(pts, got, threads);
+    ASSERT_EQ(got, expected) << threads << " threads";
+  }
+  // Strided: the location member of an array of records.
+  struct Record {
+    char before[40];
+    LonLat location;
+    int tail;
+  };
+  std::vector<Record> records(pts.size());
+  for (std::size_t k = 0; k < pts.size(); ++k) records[k].location = pts[k];
+  std::vector<int32_t> got(pts.size(), -7);
+  fx->index->locate_many(&records[0].location, records.size(), sizeof(Record), got.data());
+  EXPECT_EQ(got, expected);
+  std::vector<int32_t> wrong_size(3);
+  EXPECT_THROW(fx->index->locate_many(pts, wrong_size), std::invalid_argument);
+}
+
+TEST(PolygonIndex, OverlappingPolygonsGoToTheLowestIndexEverywhere) {
+  // Overlapping polygons of every size (a few cover most of the extent, some with holes) in
+  // random order: wherever several contain a point, locate() must give the lowest index, also
+  // in raster cells that a large polygon covers whole while smaller ones' edges cross them.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<MultiPolygon> polys;
+  for (int k = 0; k < 400; ++k) {
+    const double size = k % 40 == 0 ? 0.6 + 0.3 * u(rng) : 0.005 + 0.05 * u(rng);
+    const double cx = 120 + u(rng), cy = 30 + u(rng);
+    Polygon p;
+    const int n = 3 + static_cast<int>(u(rng) * 12);
+    for (int i = 0; i < n; ++i) {  // a star-shaped polygon around (cx, cy)
+      const double a = 2 * 3.14159265358979323846 * (i + 0.5 * u(rng)) / n;
+      const double r = size * (0.5 + 0.5 * u(rng));
+      p.outer().emplace_back(cx + r * std::cos(a), cy + r * std::sin(a));
+    }
+    p.outer().push_back(p.outer().front());
+    if (size > 0.5)
+      p.inners().push_back(closed({{cx - 0.05, cy - 0.05}, {cx - 0.05, cy + 0.05}, {cx + 0.05, cy + 0.05}, {cx + 0.05, cy - 0.05}}));
+    bg::correct(p);
+    polys.push_back(MultiPolygon{p});
+  }
+  const PolygonIndex index(polys);
+  std::vector<Box> boxes;
+  for (const auto& mp : polys) {  // the outer ring's extent (holes lie inside it)
+    Box b(mp[0].outer()[0], mp[0].outer()[0]);
+    for (const Point& q : mp[0].outer()) bg::expand(b, q);
+    boxes.push_back(b);
+  }
+  std::size_t several = 0;
+  std::vector<LonLat> pts;
+  for (int k = 0; k < 60000; ++k) pts.push_back({119.8 + 1.4 * u(rng), 29.8 + 1.4 * u(rng)});
+  std::vector<int32_t> many(pts.size());
+  index.locate_many(pts, many);
+  for (std::size_t n = 0; n < pts.size(); ++n) {
+    const Point p(pts[n].lon, pts[n].lat);
+    int32_t expected = -1;
+    int containing = 0;
+    for (std::size_t k = 0; k < polys.size(); ++k) {
+      if (!bg::covered_by(p, boxes[k]) || !multipolygon_contains(polys[k], p)) continue;
+      if (expected < 0) expected = static_cast<int32_t>(k);
+      ++containing;
+    }
+    several += containing > 1;
+    ASSERT_EQ(index.locate(pts[n]), expected) << n;
+    ASSERT_EQ(many[n], expected) << n;
+  }
+  EXPECT_GT(several, 10000u);
+}
