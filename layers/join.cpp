@@ -43,19 +43,21 @@ struct RawJoin {
 
 }  // namespace
 
-// Runs work(begin, end) over [0, n) on all cores in contiguous shares (one thread for small n).
+// Runs work(t, begin, end) for t in [0, threads) over [0, n) in contiguous shares, in order, on
+// all cores (one thread for small n). Returns the number of shares.
 template <class F>
-static void parallel_ranges(std::size_t n, F&& work) {
+static unsigned parallel_ranges(std::size_t n, F&& work) {
   const unsigned threads =
       n < 20000 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
   if (threads == 1) {
-    work(std::size_t{0}, n);
-    return;
+    work(0u, std::size_t{0}, n);
+    return 1;
   }
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] { work(n * t / threads, n * (t + 1) / threads); });
+    pool.emplace_back([&, t] { work(t, n * t / threads, n * (t + 1) / threads); });
   for (auto& th : pool) th.join();
+  return threads;
 }
 
 // Locates one point: contained, else nearest within max_m, else unassigned.
@@ -80,43 +82,56 @@ GridJoin GridJoiner::join(LonLat p) const {
 
 template <class T>
 JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
-  // Locate all points at once, straight from the records (PolygonIndex::locate_many sorts them
-  // along the index), then, on all cores in the records' own order, find the nearest grid for the
-  // points outside every grid and write the joins into the records.
+  // On all cores, each over its share of the records in chunks small enough to stay in cache:
+  // locate the chunk's points straight from the records (PolygonIndex::locate_many fetches the
+  // index ahead), then find the nearest grid for those outside every grid and write the joins.
+  constexpr std::size_t kChunk = 1024;
   const std::size_t n = v.size();
-  std::vector<int32_t> found(n, -1);
-  if (!codes_.empty() && n > 0)
-    index_.locate_many(&v[0].location, n, sizeof(T), found.data());
-  std::vector<JoinKind> kinds(n);
-  parallel_ranges(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) {
-      RawJoin r{found[k], JoinKind::Contained, 0.0};
-      if (r.index < 0) {
-        r = {};
-        if (!codes_.empty() && options_.max_distance_m > 0) {
-          const auto near = index_.nearest_outside(v[k].location, options_.max_distance_m);
-          if (near.index >= 0) r = {near.index, JoinKind::Nearest, near.distance_m};
+  std::vector<JoinStats> shares(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
+  const unsigned used = parallel_ranges(n, [&](unsigned t, std::size_t begin, std::size_t end) {
+    JoinStats& st = shares[t];
+    int32_t found[kChunk];
+    for (std::size_t c = begin; c < end; c += kChunk) {
+      const std::size_t m = std::min(kChunk, end - c);
+      if (codes_.empty())
+        std::fill(found, found + m, -1);
+      else
+        index_.locate_many(&v[c].location, m, sizeof(T), found, 1);
+      for (std::size_t i = 0; i < m; ++i) {
+        const std::size_t k = c + i;
+        RawJoin r{found[i], JoinKind::Contained, 0.0};
+        if (r.index < 0) {
+          r = {};
+          if (!codes_.empty() && options_.max_distance_m > 0) {
+            const auto near = index_.nearest_outside(v[k].location, options_.max_distance_m);
+            if (near.index >= 0) r = {near.index, JoinKind::Nearest, near.distance_m};
+          }
+        }
+        GridJoin& j = v[k].join;
+        j.kind = r.kind;
+        j.distance_m = r.distance_m;
+        if (r.index >= 0)
+          j.grid_code.assign(codes_[static_cast<std::size_t>(r.index)]);
+        else
+          j.grid_code.clear();
+        switch (r.kind) {
+          case JoinKind::Contained: ++st.contained; break;
+          case JoinKind::Nearest: ++st.nearest; break;
+          case JoinKind::Unassigned:
+            ++st.unassigned;
+            st.unassigned_indices.push_back(k);
+            break;
         }
       }
-      GridJoin& j = v[k].join;
-      j.kind = kinds[k] = r.kind;
-      j.distance_m = r.distance_m;
-      if (r.index >= 0)
-        j.grid_code.assign(codes_[static_cast<std::size_t>(r.index)]);
-      else
-        j.grid_code.clear();
     }
   });
   JoinStats s;
-  for (std::size_t i = 0; i < n; ++i) {
-    switch (kinds[i]) {
-      case JoinKind::Contained: ++s.contained; break;
-      case JoinKind::Nearest: ++s.nearest; break;
-      case JoinKind::Unassigned:
-        ++s.unassigned;
-        s.unassigned_indices.push_back(i);
-        break;
-    }
+  for (unsigned t = 0; t < used; ++t) {  // shares are in record order
+    s.contained += shares[t].contained;
+    s.nearest += shares[t].nearest;
+    s.unassigned += shares[t].unassigned;
+    s.unassigned_indices.insert(s.unassigned_indices.end(), shares[t].unassigned_indices.begin(),
+                                shares[t].unassigned_indices.end());
   }
   return s;
 }

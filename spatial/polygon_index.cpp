@@ -415,12 +415,19 @@ struct PolygonIndex::Impl {
                 boost::make_function_output_iterator([&](const RtreeValue& v) { f(v.second); }));
   }
 
-  // Squared local-metre distance from p to polygon id's boundary.
-  double boundary_distance2(int32_t id, double px, double py, double kx, double ky) const {
+  // Squared local-metre distance from p to polygon id's boundary, exact when it is at most bound2
+  // (strictly greater than bound2 otherwise).
+  double boundary_distance2(int32_t id, double px, double py, double kx, double ky,
+                            double bound2) const {
     const Prepared& pr = prepared[static_cast<std::size_t>(id)];
     double best = std::numeric_limits<double>::infinity();
     for (uint32_t i = pr.edge_begin; i < pr.edge_end; ++i) {
       const Edge& e = edges[i];
+      // Skip an edge whose y-range alone puts it farther than the best so far (it cannot lower
+      // the minimum) or than bound2 (the caller rejects anything beyond it, and a skipped edge
+      // can only leave the result above its true value, which is then above bound2 too).
+      const double dy = e.y0 > py ? (e.y0 - py) * ky : (py > e.y1 ? (py - e.y1) * ky : 0.0);
+      if (dy * dy > std::min(bound2, best)) continue;
       const double d2 =
           segment_distance2((e.x0 - px) * kx, (e.y0 - py) * ky, (e.x1 - px) * kx, (e.y1 - py) * ky);
       if (d2 < best) best = d2;
@@ -628,7 +635,7 @@ PolygonIndex::Nearest PolygonIndex::nearest_impl(LonLat p, double max_m, bool ou
     if (box_d2 > best2 * (1 + 1e-12) || box_d2 > limit2 * (1 + 1e-12)) break;
     double d2 = 0.0;
     if (outside || !impl_->contains(id, p.lon, p.lat))
-      d2 = impl_->boundary_distance2(id, p.lon, p.lat, kx, ky);
+      d2 = impl_->boundary_distance2(id, p.lon, p.lat, kx, ky, std::min(best2, limit2));
     if (d2 <= limit2 && (d2 < best2 || (d2 == best2 && id < result.index))) {  // ties: lower index
       best2 = d2;
       result.index = id;
