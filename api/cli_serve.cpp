@@ -17,9 +17,12 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 namespace onemap::cli {
@@ -31,6 +34,9 @@ constexpr const char* kUsage = R"(usage: onemap serve --data FILE.gpkg [options]
 Loads every layer of the store into memory and serves it over HTTP:
   GET /health   status, version, layer counts, grids per level, load time
   GET /layers   name, geometry type, count, extent, CRS and public fields of every layer
+  GET /tiles/{layers}/{z}/{x}/{y}.mvt, /tiles/cgcs2000/…, /tiles/{layers}.json   vector tiles
+  GET /metrics  tile cache and build metrics (Prometheus text)
+  POST /incidents, GET|PATCH /incidents/{id}   incidents (writes need --write-token)
 Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
 
   --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
@@ -41,6 +47,13 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
                         (default 500)
   --idle-timeout S      close a persistent connection idle for S seconds, and one whose
                         request is not complete within min(S, 10) seconds (default 60)
+  --write-token TOKEN   bearer token that writes must present (default: $ONEMAP_WRITE_TOKEN;
+                        without one, writes are refused with 403)
+  --tiles-config FILE   tile layers' zooms, attributes and clustering (JSON; see README)
+  --tile-cache-mb N     tile cache budget in MiB (default 256; 0 disables the cache)
+  --cache-control TEXT  Cache-Control of tiles (default "no-cache": revalidate by ETag)
+  --cors ORIGIN         Access-Control-Allow-Origin of tiles (default "*"; "" for none)
+  --empty-tile 204|200  answer for a tile with no feature (default 204)
   --help                this text
 )";
 
@@ -101,6 +114,7 @@ int run_serve(const Args& args) {
   api::ServerOptions options;
   layers::JoinOptions join;
   std::string data;
+  std::string tiles_config;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
@@ -116,7 +130,9 @@ int run_serve(const Args& args) {
       return 0;
     }
     const bool takes_value = a == "--data" || a == "--address" || a == "--port" ||
-                             a == "--threads" || a == "--join-distance" || a == "--idle-timeout";
+                             a == "--threads" || a == "--join-distance" || a == "--idle-timeout" ||
+                             a == "--write-token" || a == "--tiles-config" || a == "--tile-cache-mb" ||
+                             a == "--cache-control" || a == "--cors" || a == "--empty-tile";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
     if (inline_value) {
@@ -151,8 +167,27 @@ int run_serve(const Args& args) {
         return usage_error("--idle-timeout: expected 1-86400 seconds, got '" + v + "'");
       options.keepalive_timeout = std::chrono::seconds(*t);
       options.header_timeout = std::min(options.header_timeout, options.keepalive_timeout);
+    } else if (a == "--write-token") {
+      if (v.empty()) return usage_error("--write-token: empty");
+      options.write_token = v;
+    } else if (a == "--tiles-config") {
+      tiles_config = v;
+    } else if (a == "--tile-cache-mb") {
+      const auto mb = parse_long(v);
+      if (!mb || *mb < 0 || *mb > 1048576)
+        return usage_error("--tile-cache-mb: expected 0-1048576, got '" + v + "'");
+      options.tiles.cache_bytes = static_cast<std::size_t>(*mb) << 20;
+    } else if (a == "--cache-control") {
+      options.tiles.cache_control = v;
+    } else if (a == "--cors") {
+      options.tiles.cors_origin = v;
+    } else if (a == "--empty-tile") {
+      if (v != "204" && v != "200") return usage_error("--empty-tile: expected 204 or 200, got '" + v + "'");
+      options.tiles.empty_status = v == "204" ? 204 : 200;
     }
   }
+  if (options.write_token.empty())
+    if (const char* t = std::getenv("ONEMAP_WRITE_TOKEN")) options.write_token = t;
   if (data.empty()) return usage_error("--data FILE.gpkg is required");
   std::error_code ec;
   if (!std::filesystem::is_regular_file(data, ec))
@@ -163,16 +198,27 @@ int run_serve(const Args& args) {
   // Before any thread exists, so that every thread inherits the mask and sigwait gets them.
   api::Server::block_shutdown_signals();
 
-  const auto state = api::load_state(data, join);
-  const auto& d = state->data;
+  layers::TileConfig tiles = layers::TileConfig::defaults();
+  if (!tiles_config.empty()) {
+    std::ifstream in(tiles_config);
+    if (!in) return usage_error("--tiles-config: cannot read " + tiles_config);
+    std::stringstream text;
+    text << in.rdbuf();
+    tiles = layers::TileConfig::from_json(text.str());
+  }
+  const auto state = api::load_state(data, join, std::move(tiles));
+  auto lock = state->county->read();
+  const auto& d = state->county->data();
+  const double load_seconds = state->county->load_seconds();
   char secs[32];
-  std::snprintf(secs, sizeof secs, "%.2f", state->load_seconds);
+  std::snprintf(secs, sizeof secs, "%.2f", load_seconds);
   log_line("loaded " + std::to_string(d.grids.size()) + " grids, " +
                std::to_string(d.households.size()) + " households, " +
                std::to_string(d.enterprises.size()) + " enterprises, " +
                std::to_string(d.incidents.size()) + " incidents, " +
                std::to_string(d.workers.size()) + " workers from " + data + " in " + secs + " s",
-           {{"load_seconds", state->load_seconds}});
+           {{"load_seconds", load_seconds}});
+  lock.unlock();
 
   api::Server server(options, state);
   server.start();

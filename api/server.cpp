@@ -12,6 +12,7 @@
 #include "api/server.hpp"
 
 #include "layers/store.hpp"
+#include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geometry.hpp"
 
@@ -37,6 +38,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -125,11 +127,13 @@ int default_threads() {
 namespace {
 
 std::string render_health(const ServerState& s) {
+  auto lock = s.county->read();
+  const layers::Dataset& data = s.county->data();
   json layer_counts = json::object();
   for (auto k : layers::kAllLayers)
-    layer_counts[std::string(layers::layer_name(k))] = s.data.count(k);
+    layer_counts[std::string(layers::layer_name(k))] = data.count(k);
   std::size_t per_level[5] = {0, 0, 0, 0, 0};
-  for (const auto& g : s.data.grids) {
+  for (const auto& g : data.grids) {
     const auto i = static_cast<std::size_t>(g.level);
     if (i < 5) ++per_level[i];
   }
@@ -142,14 +146,16 @@ std::string render_health(const ServerState& s) {
       {"version", ONEMAP_VERSION},
       {"layers", layer_counts},
       {"grids_by_level", by_level},
-      {"load_seconds", std::round(s.load_seconds * 1000.0) / 1000.0},
+      {"load_seconds", std::round(s.county->load_seconds() * 1000.0) / 1000.0},
       {"data", s.data_path},
-      {"join", {{"max_distance_m", s.join.max_distance_m}}},
+      {"join", {{"max_distance_m", s.county->join_options().max_distance_m}}},
   };
   return h.dump();
 }
 
 std::string render_layers(const ServerState& s) {
+  auto lock = s.county->read();
+  const layers::Dataset& data = s.county->data();
   json out = json::array();
   for (auto k : layers::kAllLayers) {
     json fields = json::array();
@@ -160,8 +166,8 @@ std::string render_layers(const ServerState& s) {
     out.push_back({
         {"name", std::string(layers::layer_name(k))},
         {"geometry_type", std::string(layers::geometry_type(k))},
-        {"count", s.data.count(k)},
-        {"extent", layer_extent(s.data, k)},
+        {"count", data.count(k)},
+        {"extent", layer_extent(data, k)},
         {"crs", "EPSG:4490"},
         {"fields", fields},
     });
@@ -380,6 +386,7 @@ struct Reply {
   int status = 200;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  ///< besides the standard ones
+  std::string content_type = "application/json";
 };
 
 Reply error_reply(const ApiError& e) {
@@ -393,6 +400,7 @@ Reply error_reply(const ApiError& e) {
 struct Route {
   std::vector<std::string> parameters;
   std::function<Reply(const Http::Request&)> handler;
+  std::vector<Http::Method> methods = {Http::Method::Get, Http::Method::Head};
 };
 
 /// Per-connection write state, kept in the Pistache peer and touched only on its event-loop
@@ -479,6 +487,7 @@ struct Shared {
   std::shared_ptr<const ServerState> state;
   std::map<std::string, Route, std::less<>> routes;
   std::string server_header;
+  std::shared_ptr<TileService> tiles;
 };
 
 class Handler : public Http::Handler {
@@ -546,30 +555,209 @@ class Handler : public Http::Handler {
   }
 
   Reply dispatch(const Http::Request& req) const {
-    const auto it = shared_->routes.find(req.resource());
+    const std::string& path = req.resource();
+    if (path.rfind("/tiles/", 0) == 0) return tiles(req);
+    if (path.rfind("/incidents/", 0) == 0) return incident_by_id(req);
+    if (path == "/incidents") {
+      if (req.method() != Http::Method::Post) return method_not_allowed(req, {Http::Method::Post});
+      return create_incident(req);
+    }
+    const auto it = shared_->routes.find(path);
     if (it == shared_->routes.end()) {
       std::string known;
       for (const auto& r : shared_->routes) known += (known.empty() ? "" : ", ") + r.first;
-      throw NotFound("no resource at " + req.resource() + " (endpoints: " + known + ")");
-    }
-    const auto m = req.method();
-    if (m != Http::Method::Get && m != Http::Method::Head) {
-      Reply r =
-          error_reply(ApiError{405,
-                               std::string("method ") + Http::methodString(m) +
-                                   " is not allowed on " + req.resource() + " (allowed: GET, HEAD)",
-                               ""});
-      r.headers.emplace_back("Allow", "GET, HEAD");
-      return r;
+      throw NotFound("no resource at " + path + " (endpoints: " + known +
+                     ", /tiles/…, /incidents/{id})");
     }
     const Route& route = it->second;
-    const auto& query = req.query();
-    for (auto p = query.parameters_begin(); p != query.parameters_end(); ++p) {
-      if (std::find(route.parameters.begin(), route.parameters.end(), p->first) ==
-          route.parameters.end())
-        throw InvalidArgument(p->first, "unknown query parameter for " + req.resource());
-    }
+    if (std::find(route.methods.begin(), route.methods.end(), req.method()) == route.methods.end())
+      return method_not_allowed(req, route.methods);
+    check_parameters(req, route.parameters);
     return route.handler(req);
+  }
+
+  static Reply method_not_allowed(const Http::Request& req, const std::vector<Http::Method>& allowed) {
+    std::string list;
+    for (auto m : allowed) list += (list.empty() ? "" : ", ") + std::string(Http::methodString(m));
+    Reply r = error_reply(ApiError{405,
+                                   std::string("method ") + Http::methodString(req.method()) +
+                                       " is not allowed on " + req.resource() + " (allowed: " + list + ")",
+                                   ""});
+    r.headers.emplace_back("Allow", list);
+    return r;
+  }
+
+  static void check_parameters(const Http::Request& req, const std::vector<std::string>& known) {
+    const auto& query = req.query();
+    for (auto p = query.parameters_begin(); p != query.parameters_end(); ++p)
+      if (std::find(known.begin(), known.end(), p->first) == known.end())
+        throw InvalidArgument(p->first, "unknown query parameter for " + req.resource());
+  }
+
+  // A request header's text ("" when absent), whether Pistache parsed it into a typed header
+  // (then it is written back out) or kept it raw.
+  static std::string header_text(const Http::Request& req, const char* name) {
+    if (auto raw = req.headers().tryGetRaw(name)) return raw->value();
+    if (std::string_view(name) == "Host") {  // Pistache's Host writes itself without the port
+      if (auto h = req.headers().tryGet<Http::Header::Host>()) {
+        const std::string port = h->port().toString();
+        return h->host() + (port.empty() || port == "80" ? "" : ":" + port);
+      }
+    }
+    if (auto h = req.headers().tryGet(name)) {
+      std::ostringstream os;
+      h->write(os);
+      return os.str();
+    }
+    return {};
+  }
+
+  Reply tiles(const Http::Request& req) const {
+    if (req.method() != Http::Method::Get && req.method() != Http::Method::Head)
+      return method_not_allowed(req, {Http::Method::Get, Http::Method::Head});
+    std::vector<std::pair<std::string, std::string>> query;
+    const auto& q = req.query();
+    for (auto p = q.parameters_begin(); p != q.parameters_end(); ++p) query.emplace_back(p->first, p->second);
+    auto header = [&](const char* name) { return header_text(req, name); };
+    // Links in TileJSON point back at the host the client used.
+    std::string host = header("Host");
+    if (host.empty()) host = shared_->options.address + ":" + std::to_string(shared_->options.port);
+    HttpAnswer a = shared_->tiles->handle(req.resource(), query, header("Accept-Encoding"),
+                                          header("If-None-Match"), "http://" + host);
+    Reply r;
+    r.status = a.status;
+    r.body = std::move(a.body);
+    r.headers = std::move(a.headers);
+    r.content_type = std::move(a.content_type);
+    return r;
+  }
+
+  // --- incidents ---
+
+  void require_writer(const Http::Request& req) const {
+    if (shared_->options.write_token.empty())
+      throw Forbidden("writes are disabled: start the server with --write-token (or ONEMAP_WRITE_TOKEN)");
+    const std::string expected = "Bearer " + shared_->options.write_token;
+    if (header_text(req, "Authorization") != expected)
+      throw Unauthorized("a write needs Authorization: Bearer <token>");
+  }
+
+  static json parse_body(const Http::Request& req) {
+    json body;
+    try {
+      body = json::parse(req.body());
+    } catch (const std::exception& e) {
+      throw InvalidArgument("body", std::string("not valid JSON: ") + e.what());
+    }
+    if (!body.is_object()) throw InvalidArgument("body", "must be a JSON object");
+    return body;
+  }
+
+  // The incident fields a client may set, from a JSON body. Coordinates: lon/lat in CGCS2000,
+  // or in GCJ-02 with "crs":"GCJ02" (what phone apps report).
+  static void read_incident_fields(const json& b, layers::IncidentPatch& patch, bool creating) {
+    static const std::vector<std::string> known = {"lon", "lat", "crs", "category", "status", "description",
+                                                   "assignee", "id", "source", "reported_at"};
+    for (const auto& [k, v] : b.items())
+      if (std::find(known.begin(), known.end(), k) == known.end())
+        throw InvalidArgument(k, "unknown incident field (fields: lon, lat, crs, category, status, description, "
+                                 "assignee" + std::string(creating ? ", id, source, reported_at)" : ")"));
+    auto text = [&](const char* k) -> std::optional<std::string> {
+      if (!b.contains(k)) return std::nullopt;
+      if (!b[k].is_string()) throw InvalidArgument(k, "must be a string");
+      return b[k].get<std::string>();
+    };
+    if (!creating)
+      for (const char* k : {"id", "source", "reported_at"})
+        if (b.contains(k)) throw InvalidArgument(k, "cannot be changed after the incident is created");
+    if (b.contains("lon") != b.contains("lat")) throw InvalidArgument(b.contains("lon") ? "lat" : "lon", "lon and lat go together");
+    if (b.contains("lon")) {
+      for (const char* k : {"lon", "lat"})
+        if (!b[k].is_number()) throw InvalidArgument(k, "must be a number (degrees)");
+      spatial::LonLat p{b["lon"].get<double>(), b["lat"].get<double>()};
+      const std::string crs = text("crs").value_or("CGCS2000");
+      if (crs == "GCJ02" || crs == "gcj02") p = spatial::gcj02_to_wgs84(p);
+      else if (crs != "CGCS2000" && crs != "EPSG:4490" && crs != "WGS84" && crs != "EPSG:4326")
+        throw InvalidArgument("crs", "must be CGCS2000 (EPSG:4490), WGS84 (EPSG:4326) or GCJ02");
+      patch.location = p;
+    } else if (b.contains("crs")) {
+      throw InvalidArgument("crs", "given without lon/lat");
+    }
+    patch.category = text("category");
+    patch.status = text("status");
+    patch.description = text("description");
+    patch.assignee = text("assignee");
+  }
+
+  static json incident_json(const layers::Incident& i) {
+    json j = {{"id", i.fid},
+              {"inc_id", i.id},
+              {"category", i.category},
+              {"status", i.status},
+              {"description", i.description},
+              {"source", i.source},
+              {"reported_at", layers::format_time(i.reported_at)},
+              {"closed_at", i.closed_at ? json(layers::format_time(i.closed_at)) : json(nullptr)},
+              {"assignee", i.assignee},
+              {"lon", i.location.lon},
+              {"lat", i.location.lat},
+              {"grid_code", i.join.grid_code},
+              {"join_kind", std::string(layers::join_kind_name(i.join.kind))},
+              {"join_distance_m", i.join.distance_m}};
+    return j;
+  }
+
+  Reply create_incident(const Http::Request& req) const {
+    check_parameters(req, {});
+    require_writer(req);
+    const json b = parse_body(req);
+    layers::IncidentPatch patch;
+    read_incident_fields(b, patch, true);
+    if (!patch.location) throw InvalidArgument("lon", "lon and lat are required");
+    if (!patch.category) throw InvalidArgument("category", "is required");
+    layers::Incident in;
+    in.location = *patch.location;
+    in.category = *patch.category;
+    in.status = patch.status.value_or("");
+    in.description = patch.description.value_or("");
+    in.assignee = patch.assignee.value_or("");
+    if (b.contains("id")) {
+      if (!b["id"].is_string()) throw InvalidArgument("id", "must be a string");
+      in.id = b["id"].get<std::string>();
+    }
+    if (b.contains("source")) {
+      if (!b["source"].is_string()) throw InvalidArgument("source", "must be a string");
+      in.source = b["source"].get<std::string>();
+    }
+    if (b.contains("reported_at")) {
+      const auto t = b["reported_at"].is_string() ? layers::parse_time(b["reported_at"].get<std::string>()) : std::nullopt;
+      if (!t) throw InvalidArgument("reported_at", "must be an ISO 8601 time");
+      in.reported_at = *t;
+    }
+    const layers::Incident out = shared_->state->county->create_incident(std::move(in));
+    Reply r{201, incident_json(out).dump(), {{"Location", "/incidents/" + std::to_string(out.fid)}}};
+    return r;
+  }
+
+  Reply incident_by_id(const Http::Request& req) const {
+    const std::string id_text = req.resource().substr(std::string("/incidents/").size());
+    int64_t fid = 0;
+    const auto [p, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), fid);
+    if (ec != std::errc() || p != id_text.data() + id_text.size() || fid <= 0)
+      throw NotFound("no incident with id '" + id_text + "' (ids are positive integers)");
+    const auto m = req.method();
+    if (m == Http::Method::Get || m == Http::Method::Head) {
+      check_parameters(req, {});
+      return Reply{200, incident_json(shared_->state->county->incident(fid)).dump(), {}};
+    }
+    if (m == Http::Method::Patch) {
+      check_parameters(req, {});
+      require_writer(req);
+      layers::IncidentPatch patch;
+      read_incident_fields(parse_body(req), patch, false);
+      return Reply{200, incident_json(shared_->state->county->update_incident(fid, patch)).dump(), {}};
+    }
+    return method_not_allowed(req, {Http::Method::Get, Http::Method::Head, Http::Method::Patch});
   }
 
   std::string serialise(const Reply& r, bool keep_alive, bool head) const {
@@ -583,8 +771,12 @@ class Handler : public Http::Handler {
     out += http_date();
     out += "\r\nServer: ";
     out += shared_->server_header;
-    out += "\r\nContent-Type: application/json\r\nContent-Length: ";
-    out += std::to_string(r.body.size());
+    if (r.status != 204 && r.status != 304) {
+      out += "\r\nContent-Type: ";
+      out += r.content_type;
+      out += "\r\nContent-Length: ";
+      out += std::to_string(r.body.size());
+    }
     out += keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
     for (const auto& [name, value] : r.headers) {
       out += name;
@@ -648,15 +840,20 @@ std::shared_ptr<Shared> make_shared_routes(ServerOptions options,
   shared->state = std::move(state);
   shared->server_header = std::string("onemap/") + ONEMAP_VERSION;
   if (shared->options.log_requests) shared->log = std::make_shared<RequestLog>();
-  // The county is read-only while serving, so both documents are rendered once.
-  auto health = std::make_shared<const std::string>(render_health(*shared->state));
-  auto layer_list = std::make_shared<const std::string>(render_layers(*shared->state));
-  shared->routes["/health"] = Route{{}, [health](const Http::Request&) {
-                                      return Reply{200, *health, {{"Cache-Control", "no-store"}}};
+  auto state_ptr = shared->state;
+  shared->routes["/health"] = Route{{}, [state_ptr](const Http::Request&) {
+                                      return Reply{200, render_health(*state_ptr), {{"Cache-Control", "no-store"}}};
                                     }};
-  shared->routes["/layers"] = Route{{}, [layer_list](const Http::Request&) {
-                                      return Reply{200, *layer_list, {}};
+  shared->routes["/layers"] = Route{{}, [state_ptr](const Http::Request&) {
+                                      return Reply{200, render_layers(*state_ptr), {}};
                                     }};
+  shared->tiles = std::make_shared<TileService>(shared->state->county, shared->options.tiles);
+  auto tiles = shared->tiles;
+  shared->routes["/metrics"] = Route{{}, [tiles](const Http::Request&) {
+                                       Reply r{200, tiles->metrics(), {{"Cache-Control", "no-store"}}};
+                                       r.content_type = "text/plain; version=0.0.4";
+                                       return r;
+                                     }};
   return shared;
 }
 
@@ -665,13 +862,11 @@ std::shared_ptr<Shared> make_shared_routes(ServerOptions options,
 // ---------------------------------------------------------------------------------------------
 
 std::shared_ptr<const ServerState> load_state(const std::string& data_path,
-                                              layers::JoinOptions join) {
-  const auto t0 = std::chrono::steady_clock::now();
+                                              layers::JoinOptions join, layers::TileConfig tiles) {
   auto state = std::make_shared<ServerState>();
-  state->data = layers::open_store(data_path, false)->load();
+  state->county = std::make_shared<layers::County>(layers::open_store(data_path, false), join,
+                                                   std::move(tiles));
   state->data_path = data_path;
-  state->join = join;
-  state->load_seconds = seconds_since(t0);
   return state;
 }
 
@@ -679,6 +874,8 @@ ApiError api_error_from(const std::exception& e) {
   if (const auto* ia = dynamic_cast<const InvalidArgument*>(&e))
     return ApiError{400, ia->detail(), ia->parameter()};
   if (dynamic_cast<const NotFound*>(&e)) return ApiError{404, e.what(), ""};
+  if (dynamic_cast<const Unauthorized*>(&e)) return ApiError{401, e.what(), ""};
+  if (dynamic_cast<const Forbidden*>(&e)) return ApiError{403, e.what(), ""};
   return ApiError{500, e.what(), ""};
 }
 

@@ -1,7 +1,10 @@
 // The onemap HTTP server: a Pistache endpoint serving one county loaded from the store.
 //
-// Endpoints: GET /health (status, version, layer counts, load time) and GET /layers (name,
-// geometry type, count, extent, CRS, public fields of every layer). Every error is a JSON body
+// Endpoints: GET /health (status, version, layer counts, load time), GET /layers (name,
+// geometry type, count, extent, CRS, public fields of every layer), the vector tiles under
+// /tiles/ (api/tile_service.hpp), GET /metrics (Prometheus text), and incidents:
+// POST /incidents, GET and PATCH /incidents/{id} (writes need the bearer token given to the
+// server; without one they are refused). Every error is a JSON body
 // {"error":{"code":…,"message":…[,"parameter":…]}}; api_error_from() is the one place that maps
 // onemap's exceptions (spatial/errors.hpp) to HTTP statuses.
 //
@@ -14,6 +17,8 @@
 // parser of Pistache 0.0.5 keeps only the first.
 #pragma once
 
+#include "api/tile_service.hpp"
+#include "layers/county.hpp"
 #include "layers/join.hpp"
 #include "layers/model.hpp"
 
@@ -42,20 +47,23 @@ struct ServerOptions {
   std::chrono::seconds keepalive_timeout{
       60};                   ///< idle persistent connections are closed after this
   bool log_requests = true;  ///< one JSON line per request on stderr
+  TileServiceOptions tiles;  ///< tile cache and HTTP behaviour
+  /// Bearer token that writes must present; empty: writes are refused (403).
+  std::string write_token;
 };
 
-/// What the server serves: one county, loaded once and read-only while serving.
+/// What the server serves: one county, in memory with its store.
 struct ServerState {
-  layers::Dataset data;
+  std::shared_ptr<layers::County> county;
   std::string data_path;
-  double load_seconds = 0;   ///< time to open the store and read every layer
-  layers::JoinOptions join;  ///< the join rule the server applies to new points
 };
 
-/// Opens the store at `data_path` (it must exist), reads every layer and measures the time.
+/// Opens the store at `data_path` (it must exist), reads every layer, builds the indexes and the
+/// tile builder (with `tiles`) and measures the time.
 /// @throws StoreError when the store cannot be opened or read.
 std::shared_ptr<const ServerState> load_state(const std::string& data_path,
-                                              layers::JoinOptions join = {});
+                                              layers::JoinOptions join = {},
+                                              layers::TileConfig tiles = layers::TileConfig::defaults());
 
 /// An error as the API reports it.
 struct ApiError {

@@ -35,6 +35,18 @@ class NotFound : public Error {
   using Error::Error;
 };
 
+/// The request lacks valid credentials (HTTP 401).
+class Unauthorized : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The request is understood but not allowed here (HTTP 403).
+class Forbidden : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A coordinate transformation could not be built or failed.
 class CrsError : public Error {
  public:

@@ -7,6 +7,7 @@
 #include "spatial/geos_ops.hpp"
 
 #include "spatial/errors.hpp"
+#include "spatial/geos_internal.hpp"
 #include "spatial/polygon_index.hpp"
 
 #include <geos_c.h>
@@ -17,6 +18,7 @@
 #include <memory>
 
 namespace onemap::spatial {
+namespace detail {
 namespace {
 
 void on_geos_error(const char* message, void* user) {
@@ -41,23 +43,27 @@ GeosContext& geos() {
   return context;
 }
 
+}  // namespace
+
 GEOSContextHandle_t h() {
   return geos().handle;
 }
 
-// Takes (and clears) the last GEOS error message of this thread.
 std::string take_error() {
   std::string msg = std::move(geos().last_error);
   geos().last_error.clear();
   return msg.empty() ? std::string("unknown GEOS error") : msg;
 }
 
-struct GeomDeleter {
-  void operator()(GEOSGeometry* g) const {
-    if (g != nullptr) GEOSGeom_destroy_r(h(), g);
-  }
-};
-using GeomPtr = std::unique_ptr<GEOSGeometry, GeomDeleter>;
+}  // namespace detail
+
+namespace {
+
+using detail::from_geos;
+using detail::GeomPtr;
+using detail::h;
+using detail::take_error;
+using detail::to_geos;
 
 struct PreparedDeleter {
   void operator()(const GEOSPreparedGeometry* g) const {
@@ -126,12 +132,6 @@ GeomPtr collection_to_geos(const std::vector<const Polygon*>& polys, int type) {
   return GeomPtr(g);
 }
 
-GeomPtr to_geos(const MultiPolygon& mp) {
-  std::vector<const Polygon*> polys;
-  for (const auto& p : mp) polys.push_back(&p);
-  return collection_to_geos(polys, GEOS_MULTIPOLYGON);
-}
-
 // ---- GEOS → onemap -------------------------------------------------------------------------
 
 void ring_from_geos(const GEOSGeometry* g, Ring& out) {
@@ -174,13 +174,6 @@ void collect_polygons(const GEOSGeometry* g, MultiPolygon& out) {
   }
 }
 
-MultiPolygon from_geos(const GEOSGeometry* g) {
-  MultiPolygon out;
-  if (g != nullptr) collect_polygons(g, out);
-  bg::correct(out);
-  return out;
-}
-
 // Removes repeated consecutive vertices and rings too short to enclose anything.
 MultiPolygon drop_degenerate(const MultiPolygon& mp) {
   auto clean = [](const Ring& r) {
@@ -221,6 +214,23 @@ MultiPolygon overlay(const MultiPolygon& a, const MultiPolygon& b, Overlay op) {
 }
 
 }  // namespace
+
+namespace detail {
+
+GeomPtr to_geos(const MultiPolygon& mp) {
+  std::vector<const Polygon*> polys;
+  for (const auto& p : mp) polys.push_back(&p);
+  return collection_to_geos(polys, GEOS_MULTIPOLYGON);
+}
+
+MultiPolygon from_geos(const GEOSGeometry* g) {
+  MultiPolygon out;
+  if (g != nullptr) collect_polygons(g, out);
+  bg::correct(out);
+  return out;
+}
+
+}  // namespace detail
 
 Validity check_validity(const MultiPolygon& mp) {
   GeomPtr g;

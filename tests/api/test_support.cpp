@@ -59,7 +59,7 @@ std::string HttpResponse::header(const std::string& name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-HttpConnection::HttpConnection(uint16_t port) {
+HttpConnection::HttpConnection(uint16_t port) : port_(port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   sockaddr_in addr{};
@@ -95,7 +95,8 @@ void HttpConnection::send_raw(const std::string& bytes) {
 void HttpConnection::send_request(const std::string& method, const std::string& target,
                                   const std::vector<std::string>& extra_headers,
                                   const std::string& version) {
-  std::string req = method + " " + target + " " + version + "\r\nHost: 127.0.0.1\r\n";
+  std::string req =
+      method + " " + target + " " + version + "\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n";
   for (const auto& h : extra_headers) req += h + "\r\n";
   req += "\r\n";
   send_raw(req);
@@ -142,7 +143,8 @@ HttpResponse HttpConnection::read_response(bool head, std::chrono::milliseconds 
   }
   buffer_.erase(0, end + 4);
   std::size_t length = 0;
-  if (!head) {
+  // 204 and 304 never have a body (RFC 9112 §6.3); every other answer must say its length.
+  if (!head && r.status != 204 && r.status != 304) {
     const std::string cl = r.header("content-length");
     if (cl.empty()) throw std::runtime_error("response without Content-Length");
     length = static_cast<std::size_t>(std::stoul(cl));

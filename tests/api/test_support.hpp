@@ -48,6 +48,7 @@ class HttpConnection {
  private:
   bool fill(std::chrono::steady_clock::time_point deadline);  ///< false on end of stream
   int fd_ = -1;
+  uint16_t port_ = 0;
   std::string buffer_;
 };
 

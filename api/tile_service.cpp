@@ -1,0 +1,560 @@
+// Vector-tile endpoints, cache and metrics (tile_service.hpp).
+#include "api/tile_service.hpp"
+
+#include "spatial/chinacrs.hpp"
+#include "spatial/errors.hpp"
+
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+namespace onemap::api {
+
+using json = nlohmann::json;
+using spatial::TileId;
+using spatial::TileMatrixSet;
+namespace bg = spatial::bg;
+
+// ---------------------------------------------------------------------------------------------
+// gzip and content negotiation
+
+std::string gzip(std::string_view data) {
+  z_stream zs{};
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw Error("gzip: deflateInit2 failed");
+  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw Error("gzip: deflate failed");
+  out.resize(zs.total_out);
+  return out;
+}
+
+bool accepts_gzip(std::string_view header) {
+  // Each element: coding [; q=value]. gzip (or x-gzip) with q > 0 allows it; an explicit
+  // gzip;q=0 forbids it even when "*" allows everything.
+  std::optional<bool> gzip_allowed, star_allowed;
+  std::size_t pos = 0;
+  while (pos <= header.size()) {
+    std::size_t end = header.find(',', pos);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view item = header.substr(pos, end - pos);
+    pos = end + 1;
+    std::string_view coding = item.substr(0, item.find(';'));
+    auto trim = [](std::string_view s) {
+      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+      return s;
+    };
+    coding = trim(coding);
+    if (coding.empty()) continue;
+    double q = 1.0;
+    if (const auto semi = item.find(';'); semi != std::string_view::npos) {
+      std::string_view params = item.substr(semi + 1);
+      const auto qpos = params.find("q=");
+      if (qpos != std::string_view::npos) {
+        std::string qs(trim(params.substr(qpos + 2)));
+        char* endp = nullptr;
+        q = std::strtod(qs.c_str(), &endp);
+        if (endp == qs.c_str()) q = 1.0;
+      }
+    }
+    std::string lower(coding);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "gzip" || lower == "x-gzip") gzip_allowed = q > 0;
+    else if (lower == "*") star_allowed = q > 0;
+  }
+  if (gzip_allowed) return *gzip_allowed;
+  return star_allowed.value_or(false);
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+struct ParsedTilePath {
+  const TileMatrixSet* tms = &TileMatrixSet::web_mercator();
+  std::vector<std::string> layer_names;
+  bool tilejson = false;
+  TileId tile;
+};
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (true) {
+    const auto end = s.find(sep, pos);
+    out.emplace_back(s.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+uint32_t parse_index(std::string_view s, const char* name) {
+  uint64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty() || v > 0xFFFFFFFFull)
+    throw InvalidArgument(name, "'" + std::string(s) + "' is not a non-negative integer");
+  return static_cast<uint32_t>(v);
+}
+
+// "cgcs2000/incidents,grids.town/14/13604/6696.mvt", "households.json", …
+ParsedTilePath parse_tile_path(std::string_view rest) {
+  ParsedTilePath p;
+  if (rest.starts_with("cgcs2000/")) {
+    p.tms = &TileMatrixSet::cgcs2000();
+    rest.remove_prefix(9);
+  }
+  auto parts = split(rest, '/');
+  std::string layers;
+  if (parts.size() == 1 && parts[0].ends_with(".json")) {
+    p.tilejson = true;
+    layers = parts[0].substr(0, parts[0].size() - 5);
+  } else if (parts.size() == 4 && parts[3].ends_with(".mvt")) {
+    layers = parts[0];
+    p.tile.z = parse_index(parts[1], "z");
+    p.tile.x = parse_index(parts[2], "x");
+    p.tile.y = parse_index(parts[3].substr(0, parts[3].size() - 4), "y");
+  } else {
+    throw NotFound("no tile resource at /tiles/" + std::string(rest) +
+                   " (tiles: /tiles/{layers}/{z}/{x}/{y}.mvt, /tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt, "
+                   "TileJSON: /tiles/{layers}.json, /tiles/cgcs2000/{layers}.json)");
+  }
+  if (layers.empty()) throw InvalidArgument("layers", "no layer named (e.g. /tiles/incidents/…)");
+  p.layer_names = split(layers, ',');
+  for (const auto& n : p.layer_names) {
+    layers::tile_layer_source(n);  // throws for unknown names
+    if (std::count(p.layer_names.begin(), p.layer_names.end(), n) > 1)
+      throw InvalidArgument("layers", "layer '" + n + "' is named twice");
+  }
+  return p;
+}
+
+int64_t parse_time_param(const std::string& name, const std::string& v) {
+  if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    int64_t t = 0;
+    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), t);
+    if (ec == std::errc() && p == v.data() + v.size()) return t;
+  }
+  if (auto t = layers::parse_time(v)) return *t;
+  throw InvalidArgument(name, "'" + v + "' is not a time (ISO 8601 such as 2026-11-01T00:00:00+08:00, or Unix seconds)");
+}
+
+struct TileQuery {
+  bool gcj02 = false;
+  layers::IncidentFilter filter;
+  std::string canonical;  // the recognised parameters, for TileJSON's tile URLs
+};
+
+TileQuery parse_query(const std::vector<std::pair<std::string, std::string>>& query, bool has_incidents) {
+  TileQuery q;
+  std::vector<std::pair<std::string, std::string>> kept;
+  for (const auto& [k, v] : query) {
+    if (k == "offset") {
+      if (v != "gcj02" && v != "none")
+        throw InvalidArgument("offset", "must be gcj02 (shift into GCJ-02 for Amap/Tencent basemaps) or none");
+      q.gcj02 = v == "gcj02";
+    } else if (k == "status" || k == "category" || k == "since" || k == "until") {
+      if (!has_incidents)
+        throw InvalidArgument(k, "filters the incidents layer, which this request does not include");
+      if (k == "status" || k == "category") {
+        auto items = split(v, ',');
+        for (const auto& item : items)
+          if (item.empty()) throw InvalidArgument(k, "empty item in the list '" + v + "'");
+        (k == "status" ? q.filter.statuses : q.filter.categories) = items;
+      } else {
+        (k == "since" ? q.filter.since : q.filter.until) = parse_time_param(k, v);
+      }
+    } else {
+      throw InvalidArgument(k, "unknown query parameter for tiles (parameters: offset, status, category, since, until)");
+    }
+    kept.emplace_back(k, v);
+  }
+  if (q.filter.since && q.filter.until && *q.filter.since >= *q.filter.until)
+    throw InvalidArgument("until", "must be later than since");
+  std::sort(kept.begin(), kept.end());
+  for (const auto& [k, v] : kept) q.canonical += (q.canonical.empty() ? "" : "&") + k + "=" + v;
+  return q;
+}
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Whether If-None-Match (a list of entity tags, or *) holds `etag` (weak comparison).
+bool none_match_holds(std::string_view header, std::string_view etag) {
+  for (auto item : split(header, ',')) {
+    std::string_view t = item;
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    if (t == "*") return true;
+    if (t.starts_with("W/")) t.remove_prefix(2);
+    std::string_view e = etag;
+    if (e.starts_with("W/")) e.remove_prefix(2);
+    if (t == e) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cache
+
+struct CachedTile {
+  std::string mvt;
+  std::string etag;  // of the identity encoding; the gzip one adds "-gz"
+  mutable std::mutex gz_mutex;
+  mutable std::string gz;  // made on first demand
+  // What invalidation needs to know.
+  const TileMatrixSet* tms = nullptr;
+  bool gcj02 = false;
+  TileId tile;
+  uint32_t layer_mask = 0;  // bit per LayerKind
+  layers::IncidentFilter filter;
+  std::size_t bytes() const { return mvt.size() + gz.size() + 256; }
+};
+
+uint32_t bit(layers::LayerKind k) { return 1u << static_cast<unsigned>(k); }
+
+// Prometheus histogram buckets for tile build times, seconds.
+constexpr std::array<double, 9> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
+
+}  // namespace
+
+struct TileService::Impl {
+  std::shared_ptr<layers::County> county;
+  TileServiceOptions options;
+
+  mutable std::mutex mutex;  // guards the cache below
+  std::list<std::string> lru;  // most recent first
+  struct Slot {
+    std::shared_ptr<const CachedTile> tile;
+    std::list<std::string>::iterator pos;
+  };
+  std::unordered_map<std::string, Slot> cache;
+  std::size_t cache_bytes = 0;
+
+  std::atomic<uint64_t> hits{0}, misses{0}, evictions{0}, invalidations{0}, built_bytes{0}, empty{0};
+  std::array<std::atomic<uint64_t>, kBuckets.size() + 1> build_hist{};
+  std::atomic<uint64_t> build_ns{0}, builds{0};
+
+  void record_build(double seconds, std::size_t bytes) {
+    std::size_t b = 0;
+    while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+    ++build_hist[b];
+    build_ns += static_cast<uint64_t>(seconds * 1e9);
+    ++builds;
+    built_bytes += bytes;
+  }
+
+  std::shared_ptr<const CachedTile> lookup(const std::string& key) {
+    std::lock_guard lock(mutex);
+    auto it = cache.find(key);
+    if (it == cache.end()) return nullptr;
+    lru.splice(lru.begin(), lru, it->second.pos);
+    return it->second.tile;
+  }
+
+  void insert(const std::string& key, std::shared_ptr<const CachedTile> t) {
+    if (options.cache_bytes == 0) return;
+    std::lock_guard lock(mutex);
+    if (auto it = cache.find(key); it != cache.end()) erase(it);
+    lru.push_front(key);
+    cache_bytes += t->bytes() + key.size();
+    cache.emplace(key, Slot{std::move(t), lru.begin()});
+    while (cache_bytes > options.cache_bytes && !lru.empty()) {
+      erase(cache.find(lru.back()));
+      ++evictions;
+    }
+  }
+
+  void erase(std::unordered_map<std::string, Slot>::iterator it) {
+    cache_bytes -= it->second.tile->bytes() + it->first.size();
+    lru.erase(it->second.pos);
+    cache.erase(it);
+  }
+
+  // Called by County under its write lock, before the write is acknowledged.
+  void on_change(const layers::Change& c) {
+    const uint32_t extent = county->tiles().config().extent;
+    const uint32_t buffer = county->tiles().config().buffer;
+    std::lock_guard lock(mutex);
+    for (auto it = cache.begin(); it != cache.end();) {
+      const CachedTile& t = *it->second.tile;
+      bool affected = false;
+      if (c.layer == layers::LayerKind::Grids) {
+        // A grid's shape changes its polygon layers and the join of points around it.
+        const spatial::Box q = layers::tile_query_box(*t.tms, t.gcj02, t.tile, extent, buffer);
+        affected = (c.grid_before && bg::intersects(*c.grid_before, q)) ||
+                   (c.grid_after && bg::intersects(*c.grid_after, q));
+      } else if (t.layer_mask & bit(c.layer)) {
+        bool relevant = true;
+        if (c.layer == layers::LayerKind::Incidents && !t.filter.empty())
+          relevant = (c.incident_before && t.filter.matches(*c.incident_before)) ||
+                     (c.incident_after && t.filter.matches(*c.incident_after));
+        affected = relevant &&
+                   ((c.before && layers::tile_reaches(*t.tms, t.gcj02, t.tile, *c.before, extent, buffer)) ||
+                    (c.after && layers::tile_reaches(*t.tms, t.gcj02, t.tile, *c.after, extent, buffer)));
+      }
+      if (affected) {
+        auto next = std::next(it);
+        erase(it);
+        it = next;
+        ++invalidations;
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  json tilejson(const ParsedTilePath& p, const std::vector<const layers::TileLayerConfig*>& cfgs,
+                const TileQuery& q, const std::string& base_url) const {
+    const bool cgcs = p.tms->kind() == TileMatrixSet::Kind::Cgcs2000;
+    std::string names;
+    for (const auto& n : p.layer_names) names += (names.empty() ? "" : ",") + n;
+    std::string url = base_url + "/tiles/" + (cgcs ? "cgcs2000/" : "") + names + "/{z}/{x}/{y}.mvt";
+    if (!q.canonical.empty()) url += "?" + q.canonical;
+    uint32_t minz = 24, maxz = 0;
+    json vector_layers = json::array();
+    for (const auto* c : cfgs) {
+      minz = std::min(minz, c->minzoom);
+      maxz = std::max(maxz, c->maxzoom);
+      const auto src = layers::tile_layer_source(c->name);
+      json fields = json::object();
+      for (const auto& f : c->fields) {
+        std::string type = "String";
+        for (const auto& fi : layers::layer_fields(src.kind))
+          if (fi.name == f.name) type = fi.type == "integer" || fi.type == "real" ? "Number" : fi.type == "boolean" ? "Boolean" : "String";
+        if (src.kind == layers::LayerKind::Grids && f.name == "area_m2") type = "Number";
+        fields[f.name] = type + (f.minzoom > 0 ? " (from zoom " + std::to_string(f.minzoom) + ")" : "");
+      }
+      std::string desc;
+      if (src.kind == layers::LayerKind::Grids) {
+        desc = src.level ? "grid polygons of level " + std::string(layers::level_name(*src.level))
+                         : "grid polygons of every level (see the level field)";
+      } else {
+        fields["count"] = "Number (clusters: points the cluster stands for)";
+        fields["cluster"] = "Boolean (clusters only)";
+        desc = "points; clustered (count, cluster=true) at zooms up to " + std::to_string(c->cluster_maxzoom) +
+               " and wherever a tile would hold more than " +
+               std::to_string(county->tiles().config().max_points_per_tile) + " of them";
+      }
+      vector_layers.push_back({{"id", c->name}, {"fields", fields}, {"minzoom", c->minzoom},
+                               {"maxzoom", c->maxzoom}, {"description", desc}});
+    }
+    // Bounds: the county's grids (shifted like the tiles when offset=gcj02).
+    double w = 180, s = 90, e = -180, n = -90;
+    {
+      auto lock = county->read();
+      for (const auto& g : county->data().grids) {
+        const spatial::Box b = spatial::envelope(g.geometry);
+        w = std::min(w, bg::get<bg::min_corner, 0>(b));
+        s = std::min(s, bg::get<bg::min_corner, 1>(b));
+        e = std::max(e, bg::get<bg::max_corner, 0>(b));
+        n = std::max(n, bg::get<bg::max_corner, 1>(b));
+      }
+    }
+    if (w > e) { w = -180; s = -85; e = 180; n = 85; }
+    if (q.gcj02) {
+      const auto a = spatial::wgs84_to_gcj02({w, s}), b = spatial::wgs84_to_gcj02({e, n});
+      w = a.lon; s = a.lat; e = b.lon; n = b.lat;
+    }
+    json tj = {
+        {"tilejson", "3.0.0"},
+        {"name", "onemap " + names},
+        {"tiles", json::array({url})},
+        {"vector_layers", vector_layers},
+        {"minzoom", std::max(minz, p.tms->min_zoom())},
+        {"maxzoom", std::min(maxz, p.tms->max_zoom())},
+        {"bounds", {w, s, e, n}},
+        {"center", {(w + e) / 2, (s + n) / 2, std::clamp<uint32_t>(10, std::max(minz, p.tms->min_zoom()), maxz)}},
+        {"scheme", "xyz"},
+        {"crs", std::string(p.tms->crs())},
+        {"tile_matrix_set", std::string(p.tms->name())},
+        {"coordinates", q.gcj02 ? "GCJ-02" : "CGCS2000"},
+    };
+    return tj;
+  }
+};
+
+TileService::TileService(std::shared_ptr<layers::County> county, TileServiceOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->county = std::move(county);
+  impl_->options = std::move(options);
+  if (impl_->options.empty_status != 204 && impl_->options.empty_status != 200)
+    throw InvalidArgument("empty_status", "must be 204 or 200");
+  Impl* m = impl_.get();
+  impl_->county->on_change([m](const layers::Change& c) { m->on_change(c); });
+}
+
+TileService::~TileService() = default;
+
+HttpAnswer TileService::handle(std::string_view path,
+                               const std::vector<std::pair<std::string, std::string>>& query,
+                               std::string_view accept_encoding, std::string_view if_none_match,
+                               const std::string& base_url) {
+  Impl& m = *impl_;
+  if (!path.starts_with("/tiles/")) throw NotFound("no resource at " + std::string(path));
+  const ParsedTilePath p = parse_tile_path(path.substr(7));
+  std::vector<const layers::TileLayerConfig*> cfgs;
+  const layers::TileConfig& config = m.county->tiles().config();
+  bool has_incidents = false;
+  uint32_t mask = 0;
+  for (const auto& n : p.layer_names) {
+    const auto* c = config.find(n);
+    if (!c) throw InvalidArgument("layers", "layer '" + n + "' is not configured for tiles");
+    cfgs.push_back(c);
+    const auto src = layers::tile_layer_source(n);
+    has_incidents = has_incidents || src.kind == layers::LayerKind::Incidents;
+    mask |= bit(src.kind);
+  }
+  const TileQuery q = parse_query(query, has_incidents);
+
+  HttpAnswer a;
+  if (!m.options.cors_origin.empty()) a.headers.emplace_back("Access-Control-Allow-Origin", m.options.cors_origin);
+  if (p.tilejson) {
+    a.body = m.tilejson(p, cfgs, q, base_url).dump();
+    a.headers.emplace_back("Cache-Control", "no-cache");
+    return a;
+  }
+
+  const TileMatrixSet& tms = *p.tms;
+  if (p.tile.z < tms.min_zoom() || p.tile.z > tms.max_zoom())
+    throw InvalidArgument("z", "zoom " + std::to_string(p.tile.z) + " is outside " + std::string(tms.name()) +
+                                   "'s range [" + std::to_string(tms.min_zoom()) + ", " +
+                                   std::to_string(tms.max_zoom()) + "]");
+  if (p.tile.x >= tms.matrix_width(p.tile.z))
+    throw InvalidArgument("x", "column " + std::to_string(p.tile.x) + " is outside [0, " +
+                                   std::to_string(tms.matrix_width(p.tile.z) - 1) + "] at zoom " +
+                                   std::to_string(p.tile.z));
+  if (p.tile.y >= tms.matrix_height(p.tile.z))
+    throw InvalidArgument("y", "row " + std::to_string(p.tile.y) + " is outside [0, " +
+                                   std::to_string(tms.matrix_height(p.tile.z) - 1) + "] at zoom " +
+                                   std::to_string(p.tile.z));
+
+  std::string key = std::string(tms.name()) + "|" + (q.gcj02 ? "gcj02" : "") + "|";
+  for (const auto& n : p.layer_names) key += n + ",";
+  key += "|" + std::to_string(p.tile.z) + "/" + std::to_string(p.tile.x) + "/" + std::to_string(p.tile.y);
+  key += "|" + q.filter.key();
+
+  std::shared_ptr<const CachedTile> t = m.lookup(key);
+  if (t) {
+    ++m.hits;
+  } else {
+    ++m.misses;
+    auto lock = m.county->read();  // held until the tile is cached: no write can slip between
+    layers::TileRequest rq;
+    rq.tms = &tms;
+    rq.tile = p.tile;
+    rq.gcj02 = q.gcj02;
+    rq.layers = cfgs;
+    rq.incidents = q.filter;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto built = std::make_shared<CachedTile>();
+    built->mvt = m.county->tiles().build(m.county->data(), rq);
+    m.record_build(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), built->mvt.size());
+    built->etag = "\"" + hex64(fnv1a(built->mvt)) + "\"";
+    built->tms = &tms;
+    built->gcj02 = q.gcj02;
+    built->tile = p.tile;
+    built->layer_mask = mask;
+    built->filter = q.filter;
+    if (built->mvt.empty()) ++m.empty;
+    m.insert(key, built);
+    t = built;
+  }
+
+  const bool gz = accepts_gzip(accept_encoding) && !t->mvt.empty();
+  const std::string etag = gz ? t->etag.substr(0, t->etag.size() - 1) + "-gz\"" : t->etag;
+  a.headers.emplace_back("ETag", etag);
+  a.headers.emplace_back("Cache-Control", m.options.cache_control);
+  a.headers.emplace_back("Vary", "Accept-Encoding");
+  a.content_type = "application/vnd.mapbox-vector-tile";
+  if (!if_none_match.empty() && none_match_holds(if_none_match, etag)) {
+    a.status = 304;
+    return a;
+  }
+  if (t->mvt.empty()) {
+    a.status = m.options.empty_status;
+    return a;
+  }
+  if (gz) {
+    {
+      std::lock_guard lock(t->gz_mutex);
+      if (t->gz.empty()) t->gz = gzip(t->mvt);
+      a.body = t->gz;
+    }
+    a.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    a.body = t->mvt;
+  }
+  return a;
+}
+
+std::string TileService::metrics() const {
+  const Impl& m = *impl_;
+  std::size_t entries, bytes;
+  {
+    std::lock_guard lock(m.mutex);
+    entries = m.cache.size();
+    bytes = m.cache_bytes;
+  }
+  std::string out;
+  auto counter = [&](const char* name, const char* help, uint64_t v, const char* type = "counter") {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+           std::to_string(v) + "\n";
+  };
+  counter("onemap_tile_cache_hits_total", "Tile requests answered from the cache.", m.hits);
+  counter("onemap_tile_cache_misses_total", "Tile requests that built the tile.", m.misses);
+  counter("onemap_tile_cache_evictions_total", "Cached tiles dropped for the byte budget.", m.evictions);
+  counter("onemap_tile_cache_invalidations_total", "Cached tiles dropped because a write changed them.", m.invalidations);
+  counter("onemap_tile_cache_entries", "Tiles in the cache.", entries, "gauge");
+  counter("onemap_tile_cache_bytes", "Bytes the cache holds (tiles, their gzip form, keys).", bytes, "gauge");
+  counter("onemap_tile_cache_budget_bytes", "The cache's byte budget.", m.options.cache_bytes, "gauge");
+  counter("onemap_tiles_built_bytes_total", "Bytes of MVT built.", m.built_bytes);
+  counter("onemap_tiles_empty_total", "Tiles built with no feature.", m.empty);
+  out += "# HELP onemap_tile_build_seconds Time to build a tile (uncached).\n# TYPE onemap_tile_build_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < kBuckets.size(); ++b) {
+    cumulative += m.build_hist[b];
+    char le[32];
+    std::snprintf(le, sizeof le, "%g", kBuckets[b]);
+    out += "onemap_tile_build_seconds_bucket{le=\"" + std::string(le) + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  cumulative += m.build_hist[kBuckets.size()];
+  out += "onemap_tile_build_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  char sum[64];
+  std::snprintf(sum, sizeof sum, "%.9f", static_cast<double>(m.build_ns.load()) / 1e9);
+  out += std::string("onemap_tile_build_seconds_sum ") + sum + "\n";
+  out += "onemap_tile_build_seconds_count " + std::to_string(m.builds.load()) + "\n";
+  return out;
+}
+
+}  // namespace onemap::api

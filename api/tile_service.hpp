@@ -1,0 +1,77 @@
+// The vector-tile endpoints, their cache and its metrics.
+//
+//   GET /tiles/{layers}/{z}/{x}/{y}.mvt            Web Mercator (WebMercatorQuad)
+//   GET /tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt   CGCS2000 geographic, Tianditu 'c' numbering
+//   GET /tiles/{layers}.json, /tiles/cgcs2000/{layers}.json   TileJSON 3.0.0
+// {layers} is one tile layer or several joined by commas (layers/tiles.hpp). Query parameters:
+// offset=gcj02, and for the incidents layer status=…, category=… (comma lists), since=…, until=…
+// (ISO 8601 or Unix seconds). Anything else is a 400 naming the parameter.
+//
+// Answers: 200 with the tile (gzip when Accept-Encoding allows it, never otherwise; Vary:
+// Accept-Encoding), 204 for a tile with no feature, 304 when If-None-Match holds the tile's ETag,
+// 400 for z/x/y outside the matrix (naming the limit).
+//
+// The cache: built tiles (and their gzip form, made on first demand) under a byte budget, least
+// recently used out first. Freshness: County tells the service about every write before the
+// write is acknowledged, and the service drops every cached tile whose content the write can
+// change: a tile (any zoom, any layer list, any filter) whose layers include the written layer,
+// whose filter matches the record before or after the write, and whose buffered extent holds its
+// old or new position. The scan costs O(cached tiles) per write (a few nanoseconds each).
+#pragma once
+
+#include "layers/county.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace onemap::api {
+
+struct TileServiceOptions {
+  std::size_t cache_bytes = 256u << 20;  ///< 0 disables the cache
+  std::string cache_control = "no-cache";  ///< clients revalidate with the ETag (cheap 304s)
+  std::string cors_origin = "*";           ///< Access-Control-Allow-Origin; empty: no header
+  int empty_status = 204;                  ///< answer for a tile with no feature: 204 or 200
+};
+
+struct HttpAnswer {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class TileService {
+ public:
+  TileService(std::shared_ptr<layers::County> county, TileServiceOptions options);
+  ~TileService();
+  TileService(const TileService&) = delete;
+  TileService& operator=(const TileService&) = delete;
+
+  /// Answers GET/HEAD of a path under /tiles/. `query` as received (decoded pairs);
+  /// `accept_encoding` and `if_none_match` are the request headers ("" when absent);
+  /// `base_url` is the server's own URL for TileJSON ("http://127.0.0.1:8080").
+  /// @throws InvalidArgument (400) and NotFound (404) for the caller to map.
+  HttpAnswer handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
+                    std::string_view accept_encoding, std::string_view if_none_match,
+                    const std::string& base_url);
+
+  /// Prometheus text exposition of the cache and build metrics.
+  std::string metrics() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Whether an Accept-Encoding header value allows gzip (RFC 9110 §12.5.3: "gzip" or "*" with a
+/// non-zero q, unless gzip itself has q=0).
+bool accepts_gzip(std::string_view accept_encoding);
+
+/// gzip (RFC 1952) of `data` with zlib.
+std::string gzip(std::string_view data);
+
+}  // namespace onemap::api

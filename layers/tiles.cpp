@@ -1,0 +1,697 @@
+// Vector tiles of the layers (tiles.hpp): selection, attributes, clustering.
+#include "layers/tiles.hpp"
+
+#include "spatial/chinacrs.hpp"
+#include "spatial/errors.hpp"
+#include "spatial/tile_geometry.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace onemap::layers {
+
+namespace bg = spatial::bg;
+using spatial::MvtLayer;
+using spatial::MvtProperties;
+using spatial::MvtValue;
+using spatial::TileMatrixSet;
+using spatial::TilePoint;
+
+// ---------------------------------------------------------------------------------------------
+// Filter
+
+bool IncidentFilter::matches(const Incident& i) const {
+  if (!statuses.empty() && std::find(statuses.begin(), statuses.end(), i.status) == statuses.end())
+    return false;
+  if (!categories.empty() &&
+      std::find(categories.begin(), categories.end(), i.category) == categories.end())
+    return false;
+  if (since && i.reported_at < *since) return false;
+  if (until && i.reported_at >= *until) return false;
+  return true;
+}
+
+std::string IncidentFilter::key() const {
+  if (empty()) return {};
+  auto joined = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  std::string k = "status=" + joined(statuses) + "&category=" + joined(categories);
+  if (since) k += "&since=" + std::to_string(*since);
+  if (until) k += "&until=" + std::to_string(*until);
+  return k;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+namespace {
+
+constexpr std::array<std::string_view, 6> kGridTileLayers = {
+    "grids", "grids.county", "grids.town", "grids.village", "grids.grid", "grids.microgrid"};
+
+// The attributes a tile layer may carry (the store's field names, personal ones excluded).
+std::vector<std::string> allowed_fields(LayerKind kind) {
+  if (kind == LayerKind::Grids) return {"code", "name", "level", "parent_code", "area_m2", "synthetic"};
+  std::vector<std::string> out;
+  for (const auto& f : layer_fields(kind))
+    if (!f.personal && f.name != "extra") out.push_back(f.name);
+  return out;
+}
+
+bool is_personal(LayerKind kind, std::string_view field) {
+  for (const auto& f : layer_fields(kind))
+    if (f.name == field) return f.personal;
+  return false;
+}
+
+std::vector<TileField> fields(std::initializer_list<std::pair<const char*, uint32_t>> list) {
+  std::vector<TileField> out;
+  for (const auto& [name, z] : list) out.push_back({name, z});
+  return out;
+}
+
+}  // namespace
+
+TileLayerSource tile_layer_source(std::string_view name) {
+  if (name == "grids") return {LayerKind::Grids, std::nullopt};
+  if (name.starts_with("grids.")) {
+    try {
+      return {LayerKind::Grids, level_from_name(name.substr(6))};
+    } catch (const InvalidArgument&) {
+    }
+  } else if (name != "grids") {
+    try {
+      const LayerKind k = layer_from_name(name);
+      if (k != LayerKind::Grids) return {k, std::nullopt};
+    } catch (const InvalidArgument&) {
+    }
+  }
+  std::string known;
+  for (const auto& n : tile_layer_names()) known += (known.empty() ? "" : ", ") + n;
+  throw InvalidArgument("layers", "unknown tile layer '" + std::string(name) + "' (layers: " + known + ")");
+}
+
+const std::vector<std::string>& tile_layer_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v(kGridTileLayers.begin(), kGridTileLayers.end());
+    for (auto k : {LayerKind::Households, LayerKind::Enterprises, LayerKind::Incidents, LayerKind::Workers})
+      v.emplace_back(layer_name(k));
+    return v;
+  }();
+  return names;
+}
+
+TileConfig TileConfig::defaults() {
+  TileConfig c;
+  const auto grid_fields = fields({{"code", 0}, {"name", 0}, {"level", 0}, {"parent_code", 0}, {"area_m2", 12}});
+  c.layers.push_back({"grids", 0, 24, 0, grid_fields});
+  c.layers.push_back({"grids.county", 0, 24, 0, grid_fields});
+  c.layers.push_back({"grids.town", 6, 24, 0, grid_fields});
+  c.layers.push_back({"grids.village", 9, 24, 0, grid_fields});
+  c.layers.push_back({"grids.grid", 11, 24, 0, grid_fields});
+  c.layers.push_back({"grids.microgrid", 13, 24, 0, grid_fields});
+  c.layers.push_back({"households", 0, 24, 15, fields({{"members", 16}, {"grid_code", 16}})});
+  c.layers.push_back({"enterprises", 0, 24, 11,
+                      fields({{"risk", 0}, {"name", 13}, {"industry", 13}, {"hazardous_chemicals", 13},
+                              {"open_hazards", 13}, {"last_inspection", 15}, {"grid_code", 15}})});
+  c.layers.push_back({"incidents", 0, 24, 12,
+                      fields({{"status", 0}, {"category", 0}, {"reported_at", 13}, {"inc_id", 15},
+                              {"source", 15}, {"closed_at", 15}, {"grid_code", 15}})});
+  c.layers.push_back({"workers", 0, 24, 11,
+                      fields({{"role", 0}, {"on_duty", 0}, {"worker_id", 15}, {"team_grid", 15}})});
+  return c;
+}
+
+TileConfig TileConfig::from_json(std::string_view text) {
+  TileConfig c = defaults();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    throw InvalidArgument("tiles config", std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw InvalidArgument("tiles config", "must be a JSON object");
+  auto unsigned_at = [](const nlohmann::json& o, const std::string& key, const std::string& where,
+                        uint32_t lo, uint32_t hi, uint32_t& out) {
+    if (!o.contains(key)) return;
+    const auto& v = o[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
+      throw InvalidArgument(where + key, "must be an integer in [" + std::to_string(lo) + ", " +
+                                             std::to_string(hi) + "]");
+    out = v.get<uint32_t>();
+  };
+  for (const auto& [key, value] : j.items()) {
+    if (key != "extent" && key != "buffer" && key != "max_points_per_tile" && key != "cluster_grid" &&
+        key != "layers")
+      throw InvalidArgument(key, "unknown key in the tiles configuration");
+  }
+  unsigned_at(j, "extent", "", 256, 65536, c.extent);
+  unsigned_at(j, "buffer", "", 0, 4096, c.buffer);
+  unsigned_at(j, "max_points_per_tile", "", 1, 1000000, c.max_points_per_tile);
+  unsigned_at(j, "cluster_grid", "", 1, 256, c.cluster_grid);
+  if ((c.cluster_grid & (c.cluster_grid - 1)) != 0)
+    throw InvalidArgument("cluster_grid", "must be a power of two");
+  if (j.contains("layers")) {
+    if (!j["layers"].is_object()) throw InvalidArgument("layers", "must be an object keyed by layer name");
+    for (const auto& [name, lj] : j["layers"].items()) {
+      const TileLayerSource src = tile_layer_source(name);
+      auto it = std::find_if(c.layers.begin(), c.layers.end(), [&](const auto& l) { return l.name == name; });
+      TileLayerConfig& l = *it;
+      const std::string where = "layers." + name + ".";
+      if (!lj.is_object()) throw InvalidArgument("layers." + name, "must be an object");
+      for (const auto& [key, value] : lj.items())
+        if (key != "minzoom" && key != "maxzoom" && key != "cluster_maxzoom" && key != "fields")
+          throw InvalidArgument(where + key, "unknown key");
+      unsigned_at(lj, "minzoom", where, 0, 24, l.minzoom);
+      unsigned_at(lj, "maxzoom", where, 0, 24, l.maxzoom);
+      unsigned_at(lj, "cluster_maxzoom", where, 0, 24, l.cluster_maxzoom);
+      if (l.minzoom > l.maxzoom) throw InvalidArgument(where + "minzoom", "is above maxzoom");
+      if (lj.contains("fields")) {
+        const auto& fj = lj["fields"];
+        if (!fj.is_array()) throw InvalidArgument(where + "fields", "must be an array");
+        const auto allowed = allowed_fields(src.kind);
+        l.fields.clear();
+        for (const auto& f : fj) {
+          TileField tf;
+          if (f.is_string()) {
+            tf.name = f.get<std::string>();
+          } else if (f.is_object() && f.contains("name") && f["name"].is_string()) {
+            tf.name = f["name"].get<std::string>();
+            unsigned_at(f, "minzoom", where + "fields." + tf.name + ".", 0, 24, tf.minzoom);
+          } else {
+            throw InvalidArgument(where + "fields", "entries are names or {\"name\":…, \"minzoom\":…}");
+          }
+          if (is_personal(src.kind, tf.name))
+            throw InvalidArgument(where + "fields", "'" + tf.name + "' is personal information and never goes into tiles");
+          if (std::find(allowed.begin(), allowed.end(), tf.name) == allowed.end()) {
+            std::string list;
+            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+            throw InvalidArgument(where + "fields", "unknown field '" + tf.name + "' (fields: " + list + ")");
+          }
+          l.fields.push_back(tf);
+        }
+      }
+    }
+  }
+  return c;
+}
+
+const TileLayerConfig* TileConfig::find(std::string_view name) const {
+  for (const auto& l : layers)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attributes
+
+namespace {
+
+void grid_props(const Grid& g, const TileLayerConfig& cfg, uint32_t z, MvtProperties& out) {
+  for (const auto& f : cfg.fields) {
+    if (z < f.minzoom) continue;
+    if (f.name == "code") out.emplace_back(f.name, g.code);
+    else if (f.name == "name") out.emplace_back(f.name, g.name);
+    else if (f.name == "level") out.emplace_back(f.name, std::string(level_name(g.level)));
+    else if (f.name == "parent_code") out.emplace_back(f.name, g.parent_code);
+    else if (f.name == "area_m2") out.emplace_back(f.name, std::round(g.area_m2));
+    else if (f.name == "synthetic") out.emplace_back(f.name, g.synthetic);
+  }
+}
+
+// Attributes every point layer shares.
+bool join_prop(const GridJoin& j, const std::string& name, MvtProperties& out) {
+  if (name == "grid_code") out.emplace_back(name, j.grid_code);
+  else if (name == "join_kind") out.emplace_back(name, std::string(join_kind_name(j.kind)));
+  else if (name == "join_distance_m") out.emplace_back(name, j.distance_m);
+  else return false;
+  return true;
+}
+
+void point_props(const Household& h, const std::string& n, MvtProperties& out) {
+  if (join_prop(h.join, n, out)) return;
+  if (n == "hh_id") out.emplace_back(n, h.id);
+  else if (n == "address") out.emplace_back(n, h.address);
+  else if (n == "members") out.emplace_back(n, int64_t{h.members});
+  else if (n == "flags") out.emplace_back(n, int64_t{h.flags & ~kSensitiveHouseholdFlags});
+}
+void point_props(const Enterprise& e, const std::string& n, MvtProperties& out) {
+  if (join_prop(e.join, n, out)) return;
+  if (n == "ent_id") out.emplace_back(n, e.id);
+  else if (n == "name") out.emplace_back(n, e.name);
+  else if (n == "industry") out.emplace_back(n, e.industry);
+  else if (n == "risk") out.emplace_back(n, std::string(risk_name(e.risk)));
+  else if (n == "hazardous_chemicals") out.emplace_back(n, e.hazardous_chemicals);
+  else if (n == "last_inspection") out.emplace_back(n, e.last_inspection);
+  else if (n == "open_hazards") out.emplace_back(n, int64_t{e.open_hazards});
+}
+void point_props(const Incident& i, const std::string& n, MvtProperties& out) {
+  if (join_prop(i.join, n, out)) return;
+  if (n == "inc_id") out.emplace_back(n, i.id);
+  else if (n == "category") out.emplace_back(n, i.category);
+  else if (n == "description") out.emplace_back(n, i.description);
+  else if (n == "source") out.emplace_back(n, i.source);
+  else if (n == "reported_at") out.emplace_back(n, format_time(i.reported_at));
+  else if (n == "status") out.emplace_back(n, i.status);
+  else if (n == "closed_at") { if (i.closed_at) out.emplace_back(n, format_time(i.closed_at)); }
+  else if (n == "assignee") out.emplace_back(n, i.assignee);
+}
+void point_props(const Worker& w, const std::string& n, MvtProperties& out) {
+  if (join_prop(w.join, n, out)) return;
+  if (n == "worker_id") out.emplace_back(n, w.worker_id);
+  else if (n == "role") out.emplace_back(n, std::string(role_name(w.role)));
+  else if (n == "team_grid") out.emplace_back(n, w.grid_code);
+  else if (n == "on_duty") out.emplace_back(n, w.on_duty);
+}
+
+template <class T>
+const std::vector<T>& records(const Dataset& d);
+template <> const std::vector<Household>& records(const Dataset& d) { return d.households; }
+template <> const std::vector<Enterprise>& records(const Dataset& d) { return d.enterprises; }
+template <> const std::vector<Incident>& records(const Dataset& d) { return d.incidents; }
+template <> const std::vector<Worker>& records(const Dataset& d) { return d.workers; }
+
+int point_layer_slot(LayerKind k) {
+  switch (k) {
+    case LayerKind::Households: return 0;
+    case LayerKind::Enterprises: return 1;
+    case LayerKind::Incidents: return 2;
+    case LayerKind::Workers: return 3;
+    case LayerKind::Grids: break;
+  }
+  return -1;
+}
+
+// The simplified geometry is kept for zooms up to this one; above it, the original.
+constexpr uint32_t kSimplifyMaxZoom = 13;
+// Fine integer tile coordinates: tile (z, x, y) holds fine columns [x << (31 - z), (x + 1) << (31 - z)).
+constexpr uint32_t kFineZoom = 31;
+// Lon/lat margin that covers the GCJ-02 shift (at most ~0.007 degrees) when selecting candidates.
+constexpr double kGcjMargin = 0.01;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The builder
+
+spatial::Box tile_query_box(const TileMatrixSet& tms, bool gcj02, const spatial::TileId& tile,
+                            uint32_t extent, uint32_t buffer) {
+  // The tile with its buffer, widened for GCJ-02 (whose shift moves points by up to ~700 m).
+  const double frac = static_cast<double>(buffer) / extent;
+  spatial::Box b = tms.to_lonlat(tms.buffered_bounds(tile, frac));
+  if (gcj02) {
+    bg::set<bg::min_corner, 0>(b, bg::get<bg::min_corner, 0>(b) - kGcjMargin);
+    bg::set<bg::min_corner, 1>(b, bg::get<bg::min_corner, 1>(b) - kGcjMargin);
+    bg::set<bg::max_corner, 0>(b, bg::get<bg::max_corner, 0>(b) + kGcjMargin);
+    bg::set<bg::max_corner, 1>(b, bg::get<bg::max_corner, 1>(b) + kGcjMargin);
+  }
+  return b;
+}
+
+bool tile_reaches(const TileMatrixSet& tms, bool gcj02, const spatial::TileId& tile, LonLat p,
+                  uint32_t extent, uint32_t buffer) {
+  if (gcj02) p = spatial::wgs84_to_gcj02(p);
+  double x, y;
+  tms.project(p.lon, p.lat, x, y);
+  // One tile unit of slack over the exact buffer: rounding may put a point just outside the
+  // buffer on its edge, and a point a cluster counts lies inside the tile proper anyway.
+  return spatial::point_to_tile(x, y, spatial::TileTransform{tms.bounds(tile), extent}, buffer + 1)
+      .has_value();
+}
+
+struct TileBuilder::Impl {
+  TileConfig config;
+
+  // Grids: lon/lat bounding box and the geometry simplified for each zoom 0..kSimplifyMaxZoom.
+  std::vector<spatial::Box> grid_box;
+  std::vector<std::vector<MultiPolygon>> grid_simplified;
+
+  // Point layers: a bucket grid over lon/lat, shared by every matrix set.
+  struct Buckets {
+    double x0 = 0, y0 = 0, inv_w = 1, inv_h = 1;
+    uint32_t nx = 1, ny = 1;
+    std::vector<std::vector<uint32_t>> cells;
+    std::vector<uint32_t> cell_of;  // record index → cell (UINT32_MAX: not indexed)
+  };
+  std::array<Buckets, 4> buckets;
+
+  // Per matrix set × offset ("scheme"): each point's fine column and row, built on first use.
+  struct SchemeCache {
+    std::once_flag built;
+    std::atomic<bool> ready{false};
+    std::array<std::vector<uint32_t>, 4> col, row;
+  };
+  mutable std::array<SchemeCache, 4> schemes;
+
+  static int scheme_index(const TileMatrixSet& tms, bool gcj02) {
+    return (tms.kind() == TileMatrixSet::Kind::WebMercatorQuad ? 0 : 2) + (gcj02 ? 1 : 0);
+  }
+  static const TileMatrixSet& scheme_tms(int s) {
+    return s < 2 ? TileMatrixSet::web_mercator() : TileMatrixSet::cgcs2000();
+  }
+
+  // Fine column/row of a lon/lat point in a scheme.
+  static void fine(int s, LonLat p, uint32_t& col, uint32_t& row) {
+    if (s % 2 == 1) p = spatial::wgs84_to_gcj02(p);
+    const TileMatrixSet& tms = scheme_tms(s);
+    double x, y;
+    tms.project(p.lon, p.lat, x, y);
+    // Both sets have 2^z columns at zoom z over their full width, rows of the same size from the
+    // top edge (Web Mercator: square; CGCS2000: 2^(z-1) rows of the same degrees as columns).
+    const spatial::CrsBox b0 = s < 2 ? tms.bounds({0, 0, 0}) : tms.bounds({1, 0, 0});
+    const double width = s < 2 ? b0.maxx - b0.minx : 2 * (b0.maxx - b0.minx);
+    const double left = b0.minx, top = b0.maxy;
+    const double scale = std::ldexp(1.0, kFineZoom) / width;
+    const double fc = std::floor((x - left) * scale), fr = std::floor((top - y) * scale);
+    const double limit = std::ldexp(1.0, kFineZoom) - 1;
+    col = static_cast<uint32_t>(std::clamp(fc, 0.0, limit));
+    row = static_cast<uint32_t>(std::clamp(fr, 0.0, limit));
+  }
+
+  template <class T>
+  void fill_scheme(int s, const std::vector<T>& v, int slot) const {
+    auto& col = schemes[s].col[slot];
+    auto& row = schemes[s].row[slot];
+    col.resize(v.size());
+    row.resize(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) fine(s, v[i].location, col[i], row[i]);
+  }
+
+  const SchemeCache& scheme(const Dataset& d, int s) const {
+    std::call_once(schemes[s].built, [&] {
+      fill_scheme(s, d.households, 0);
+      fill_scheme(s, d.enterprises, 1);
+      fill_scheme(s, d.incidents, 2);
+      fill_scheme(s, d.workers, 3);
+      schemes[s].ready = true;
+    });
+    return schemes[s];
+  }
+
+  template <class T>
+  void build_buckets(const std::vector<T>& v, Buckets& b) {
+    spatial::Box ext;
+    bg::assign_inverse(ext);
+    for (const auto& r : v)
+      if (std::isfinite(r.location.lon) && std::isfinite(r.location.lat))
+        bg::expand(ext, spatial::Point(r.location.lon, r.location.lat));
+    if (bg::get<bg::min_corner, 0>(ext) > bg::get<bg::max_corner, 0>(ext)) ext = spatial::Box({119, 30}, {121, 31});
+    const double w = std::max(1e-6, bg::get<bg::max_corner, 0>(ext) - bg::get<bg::min_corner, 0>(ext));
+    const double h = std::max(1e-6, bg::get<bg::max_corner, 1>(ext) - bg::get<bg::min_corner, 1>(ext));
+    // About 64 points per cell, at most 512 x 512 cells.
+    const double target = std::clamp(static_cast<double>(v.size()) / 64.0, 1.0, 262144.0);
+    const double side = std::sqrt(w * h / target);
+    b.nx = static_cast<uint32_t>(std::clamp(std::ceil(w / side), 1.0, 512.0));
+    b.ny = static_cast<uint32_t>(std::clamp(std::ceil(h / side), 1.0, 512.0));
+    b.x0 = bg::get<bg::min_corner, 0>(ext);
+    b.y0 = bg::get<bg::min_corner, 1>(ext);
+    b.inv_w = b.nx / w;
+    b.inv_h = b.ny / h;
+    b.cells.assign(static_cast<std::size_t>(b.nx) * b.ny, {});
+    b.cell_of.assign(v.size(), UINT32_MAX);
+    for (std::size_t i = 0; i < v.size(); ++i) place(b, i, v[i].location);
+  }
+
+  static uint32_t clamp_cell(double f, uint32_t n) {
+    if (!(f > 0)) return 0;  // also NaN
+    return static_cast<uint32_t>(std::min(f, n - 1.0));
+  }
+
+  static void place(Buckets& b, std::size_t i, LonLat p) {
+    if (b.cell_of.size() <= i) b.cell_of.resize(i + 1, UINT32_MAX);
+    const uint32_t old = b.cell_of[i];
+    if (old != UINT32_MAX) {
+      auto& c = b.cells[old];
+      c.erase(std::find(c.begin(), c.end(), static_cast<uint32_t>(i)));
+    }
+    if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) {
+      b.cell_of[i] = UINT32_MAX;
+      return;
+    }
+    const uint32_t cx = clamp_cell((p.lon - b.x0) * b.inv_w, b.nx);
+    const uint32_t cy = clamp_cell((p.lat - b.y0) * b.inv_h, b.ny);
+    const uint32_t cell = cy * b.nx + cx;
+    b.cells[cell].push_back(static_cast<uint32_t>(i));
+    b.cell_of[i] = cell;
+  }
+
+  // Calls f(index) for every point whose bucket meets the lon/lat box (clamped to the grid, so
+  // points placed in border cells are found too).
+  template <class F>
+  static void for_each_candidate(const Buckets& b, const spatial::Box& box, F&& f) {
+    const uint32_t c0 = clamp_cell((bg::get<bg::min_corner, 0>(box) - b.x0) * b.inv_w, b.nx);
+    const uint32_t c1 = clamp_cell((bg::get<bg::max_corner, 0>(box) - b.x0) * b.inv_w, b.nx);
+    const uint32_t r0 = clamp_cell((bg::get<bg::min_corner, 1>(box) - b.y0) * b.inv_h, b.ny);
+    const uint32_t r1 = clamp_cell((bg::get<bg::max_corner, 1>(box) - b.y0) * b.inv_h, b.ny);
+    for (uint32_t r = r0; r <= r1; ++r)
+      for (uint32_t c = c0; c <= c1; ++c)
+        for (uint32_t i : b.cells[static_cast<std::size_t>(r) * b.nx + c]) f(i);
+  }
+
+  void simplify_grid(const Grid& g, std::size_t i) {
+    grid_box[i] = spatial::envelope(g.geometry);
+    auto& out = grid_simplified[i];
+    out.assign(kSimplifyMaxZoom + 1, MultiPolygon{});
+    // One tile unit at zoom z is 360 / 2^z / extent degrees of longitude in both matrix sets; in
+    // latitude it is that times cos(latitude) on Web Mercator. Half of the smaller keeps the
+    // simplification error within half a tile unit on either axis.
+    const double lat = (bg::get<bg::min_corner, 1>(grid_box[i]) + bg::get<bg::max_corner, 1>(grid_box[i])) / 2;
+    const double k = 0.5 * std::cos(lat * 3.14159265358979323846 / 180.0);
+    for (uint32_t z = 0; z <= kSimplifyMaxZoom; ++z) {
+      const double tol = k * 360.0 / std::ldexp(1.0, static_cast<int>(z)) / config.extent;
+      out[z] = spatial::simplify_polygon(g.geometry, tol);
+    }
+  }
+
+  const MultiPolygon& grid_geometry(const Dataset& d, std::size_t i, uint32_t z) const {
+    if (z <= kSimplifyMaxZoom && i < grid_simplified.size()) return grid_simplified[i][z];
+    return d.grids[i].geometry;
+  }
+
+  spatial::Box query_box(const TileRequest& rq) const {
+    return tile_query_box(*rq.tms, rq.gcj02, rq.tile, config.extent, config.buffer);
+  }
+
+  void add_grids(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg,
+                 std::optional<GridLevel> level, MvtLayer& out) const {
+    const uint32_t z = rq.tile.z;
+    const spatial::Box q = query_box(rq);
+    const spatial::TileTransform tt{rq.tms->bounds(rq.tile), config.extent};
+    MvtProperties props;
+    for (std::size_t i = 0; i < d.grids.size(); ++i) {
+      const Grid& g = d.grids[i];
+      if (level && g.level != *level) continue;
+      if (i >= grid_box.size() || !bg::intersects(grid_box[i], q)) continue;
+      const MultiPolygon& ll = grid_geometry(d, i, z);
+      if (ll.empty()) continue;
+      MultiPolygon proj = ll;
+      for (auto& poly : proj) {
+        auto shift = [&](spatial::Ring& r) {
+          for (auto& p : r) {
+            LonLat q2{p.x(), p.y()};
+            if (rq.gcj02) q2 = spatial::wgs84_to_gcj02(q2);
+            double x, y;
+            rq.tms->project(q2.lon, q2.lat, x, y);
+            p = spatial::Point(x, y);
+          }
+        };
+        shift(poly.outer());
+        for (auto& h : poly.inners()) shift(h);
+      }
+      const auto polys = spatial::polygon_to_tile(proj, tt, config.buffer);
+      if (polys.empty()) continue;
+      props.clear();
+      grid_props(g, cfg, z, props);
+      out.add_polygons(static_cast<uint64_t>(g.fid), polys, props);
+    }
+  }
+
+  template <class T>
+  void add_points(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg, LayerKind kind,
+                  MvtLayer& out, TileStats& st) const {
+    const auto& v = records<T>(d);
+    const int slot = point_layer_slot(kind);
+    const int s = scheme_index(*rq.tms, rq.gcj02);
+    const SchemeCache& sc = scheme(d, s);
+    const auto& col = sc.col[slot];
+    const auto& row = sc.row[slot];
+    const uint32_t z = rq.tile.z;
+    const uint32_t shift = kFineZoom - z;
+    const IncidentFilter* filter = nullptr;
+    if constexpr (std::is_same_v<T, Incident>) filter = rq.incidents.empty() ? nullptr : &rq.incidents;
+
+    // Candidates near the tile; those inside it proper decide between points and clusters.
+    std::vector<uint32_t> near, inside;
+    for_each_candidate(buckets[slot], query_box(rq), [&](uint32_t i) {
+      if (i >= col.size()) return;
+      if constexpr (std::is_same_v<T, Incident>)
+        if (filter && !filter->matches(v[i])) return;
+      near.push_back(i);
+      if ((col[i] >> shift) == rq.tile.x && (row[i] >> shift) == rq.tile.y) inside.push_back(i);
+    });
+    std::sort(near.begin(), near.end());  // stable output whatever the bucket order
+    std::sort(inside.begin(), inside.end());
+    if (z <= cfg.cluster_maxzoom || inside.size() > config.max_points_per_tile) {
+      add_clusters(rq, inside, col, row, out, st);
+      return;
+    }
+    const spatial::TileTransform tt{rq.tms->bounds(rq.tile), config.extent};
+    MvtProperties props;
+    for (uint32_t i : near) {
+      LonLat p = v[i].location;
+      if (rq.gcj02) p = spatial::wgs84_to_gcj02(p);
+      double x, y;
+      rq.tms->project(p.lon, p.lat, x, y);
+      const auto tp = spatial::point_to_tile(x, y, tt, config.buffer);
+      if (!tp) continue;
+      props.clear();
+      for (const auto& f : cfg.fields)
+        if (z >= f.minzoom) point_props(v[i], f.name, props);
+      out.add_points(static_cast<uint64_t>(v[i].fid), {*tp}, props);
+      ++st.features;
+    }
+  }
+
+  void add_clusters(const TileRequest& rq, const std::vector<uint32_t>& inside,
+                    const std::vector<uint32_t>& col, const std::vector<uint32_t>& row,
+                    MvtLayer& out, TileStats& st) const {
+    const uint32_t z = rq.tile.z;
+    const uint32_t g = config.cluster_grid;
+    const uint32_t gbits = static_cast<uint32_t>(std::countr_zero(g));
+    const uint32_t shift = kFineZoom - z;  // fine units per tile = 2^shift
+    const double unit = config.extent / std::ldexp(1.0, static_cast<int>(shift));
+    struct Acc {
+      uint64_t count = 0;
+      double sx = 0, sy = 0;
+    };
+    std::vector<Acc> cells(static_cast<std::size_t>(g) * g);
+    const uint64_t x0 = static_cast<uint64_t>(rq.tile.x) << shift, y0 = static_cast<uint64_t>(rq.tile.y) << shift;
+    for (uint32_t i : inside) {
+      const uint64_t dx = col[i] - x0, dy = row[i] - y0;  // in [0, 2^shift)
+      const uint64_t cx = shift >= gbits ? dx >> (shift - gbits) : dx << (gbits - shift);
+      const uint64_t cy = shift >= gbits ? dy >> (shift - gbits) : dy << (gbits - shift);
+      Acc& a = cells[cy * g + cx];
+      ++a.count;
+      a.sx += (static_cast<double>(dx) + 0.5) * unit;
+      a.sy += (static_cast<double>(dy) + 0.5) * unit;
+    }
+    MvtProperties props;
+    for (uint32_t cy = 0; cy < g; ++cy)
+      for (uint32_t cx = 0; cx < g; ++cx) {
+        const Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
+        if (a.count == 0) continue;
+        const double n = static_cast<double>(a.count);
+        const int32_t tx = static_cast<int32_t>(std::clamp(std::floor(a.sx / n), 0.0, config.extent - 1.0));
+        const int32_t ty = static_cast<int32_t>(std::clamp(std::floor(a.sy / n), 0.0, config.extent - 1.0));
+        props.clear();
+        props.emplace_back("count", static_cast<uint64_t>(a.count));
+        props.emplace_back("cluster", true);
+        // Cluster ids: top bit set, then the cell's zoom and its column and row at that zoom.
+        const uint64_t cz = z + gbits;
+        const uint64_t ccol = (static_cast<uint64_t>(rq.tile.x) << gbits) + cx;
+        const uint64_t crow = (static_cast<uint64_t>(rq.tile.y) << gbits) + cy;
+        const uint64_t id = (uint64_t{1} << 63) | (cz << 56) | ((ccol & 0xFFFFFFF) << 28) | (crow & 0xFFFFFFF);
+        out.add_points(id, {TilePoint{tx, ty}}, props);
+        ++st.features;
+        ++st.clusters;
+        st.clustered_points += a.count;
+      }
+  }
+};
+
+TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.config = std::move(config);
+  m.grid_box.resize(data.grids.size());
+  m.grid_simplified.resize(data.grids.size());
+  // Simplify on every core (GEOS contexts are per call in spatial::simplify_polygon).
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (std::size_t i; (i = next++) < data.grids.size();) m.simplify_grid(data.grids[i], i);
+    });
+  for (auto& th : pool) th.join();
+  m.build_buckets(data.households, m.buckets[0]);
+  m.build_buckets(data.enterprises, m.buckets[1]);
+  m.build_buckets(data.incidents, m.buckets[2]);
+  m.build_buckets(data.workers, m.buckets[3]);
+  // Web Mercator without offset is what most clients ask for: ready before the first request.
+  m.scheme(data, 0);
+}
+
+TileBuilder::~TileBuilder() = default;
+
+const TileConfig& TileBuilder::config() const { return impl_->config; }
+
+std::string TileBuilder::build(const Dataset& data, const TileRequest& rq, TileStats* stats) const {
+  TileStats st;
+  std::vector<MvtLayer> layers;
+  for (const TileLayerConfig* cfg : rq.layers) {
+    if (rq.tile.z < cfg->minzoom || rq.tile.z > cfg->maxzoom) continue;
+    MvtLayer layer(cfg->name, impl_->config.extent);
+    const TileLayerSource src = tile_layer_source(cfg->name);
+    switch (src.kind) {
+      case LayerKind::Grids: impl_->add_grids(data, rq, *cfg, src.level, layer); break;
+      case LayerKind::Households: impl_->add_points<Household>(data, rq, *cfg, src.kind, layer, st); break;
+      case LayerKind::Enterprises: impl_->add_points<Enterprise>(data, rq, *cfg, src.kind, layer, st); break;
+      case LayerKind::Incidents: impl_->add_points<Incident>(data, rq, *cfg, src.kind, layer, st); break;
+      case LayerKind::Workers: impl_->add_points<Worker>(data, rq, *cfg, src.kind, layer, st); break;
+    }
+    if (src.kind == LayerKind::Grids) st.features += layer.feature_count();
+    layers.push_back(std::move(layer));
+  }
+  if (stats) *stats = st;
+  return spatial::encode_tile(layers);
+}
+
+void TileBuilder::point_changed(const Dataset& data, LayerKind kind, std::size_t index) {
+  Impl& m = *impl_;
+  const int slot = point_layer_slot(kind);
+  if (slot < 0) return;
+  LonLat p;
+  switch (kind) {
+    case LayerKind::Households: p = data.households.at(index).location; break;
+    case LayerKind::Enterprises: p = data.enterprises.at(index).location; break;
+    case LayerKind::Incidents: p = data.incidents.at(index).location; break;
+    case LayerKind::Workers: p = data.workers.at(index).location; break;
+    case LayerKind::Grids: return;
+  }
+  Impl::place(m.buckets[slot], index, p);
+  for (int s = 0; s < 4; ++s) {
+    auto& sc = m.schemes[s];
+    // A scheme not built yet is built from the data as it then is, this change included.
+    if (!sc.ready.load()) continue;
+    if (sc.col[slot].size() <= index) {
+      sc.col[slot].resize(index + 1);
+      sc.row[slot].resize(index + 1);
+    }
+    Impl::fine(s, p, sc.col[slot][index], sc.row[slot][index]);
+  }
+}
+
+void TileBuilder::grid_changed(const Dataset& data, std::size_t index) {
+  Impl& m = *impl_;
+  if (m.grid_box.size() <= index) {
+    m.grid_box.resize(index + 1);
+    m.grid_simplified.resize(index + 1);
+  }
+  m.simplify_grid(data.grids.at(index), index);
+}
+
+}  // namespace onemap::layers

@@ -1,0 +1,65 @@
+// Mapbox Vector Tile 2.1 encoding (protobuf written with protozero).
+//
+// A tile is a sequence of layers; a layer holds features with an id, a geometry in integer tile
+// coordinates (0..extent, y down, may reach outside by the buffer) and properties. Keys and
+// values are deduplicated per layer. Geometry commands follow the spec: MoveTo/LineTo/ClosePath
+// with zig-zag deltas; polygon exterior rings have positive area by the surveyor's formula in
+// tile coordinates (clockwise on screen), interior rings negative, each exterior followed by its
+// holes. The encoder writes what it is given: callers pass rings already clipped, deduplicated and
+// oriented (see tile_geometry.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace onemap::spatial {
+
+struct TilePoint {
+  int32_t x = 0;
+  int32_t y = 0;
+  friend bool operator==(const TilePoint&, const TilePoint&) = default;
+};
+/// An open ring (first point not repeated at the end).
+using TileRing = std::vector<TilePoint>;
+/// One polygon: exterior ring first, then its holes.
+using TilePolygon = std::vector<TileRing>;
+
+using MvtValue = std::variant<std::string, int64_t, uint64_t, double, bool>;
+using MvtProperties = std::vector<std::pair<std::string, MvtValue>>;
+
+class MvtLayer {
+ public:
+  explicit MvtLayer(std::string name, uint32_t extent = 4096);
+  ~MvtLayer();
+  MvtLayer(MvtLayer&&) noexcept;
+  MvtLayer& operator=(MvtLayer&&) noexcept;
+
+  const std::string& name() const;
+  uint32_t extent() const;
+  std::size_t feature_count() const;
+
+  /// A POINT (one point) or MULTIPOINT feature. Nothing is added when `points` is empty.
+  void add_points(uint64_t id, const std::vector<TilePoint>& points, const MvtProperties& props);
+  /// A POLYGON or MULTIPOLYGON feature. Rings with fewer than 3 points are skipped; nothing is
+  /// added when no ring is left.
+  void add_polygons(uint64_t id, const std::vector<TilePolygon>& polygons, const MvtProperties& props);
+
+  /// Appends this layer as a Tile.layers field (tag 3) to `tile`. A layer with no feature writes
+  /// nothing.
+  void write_to(std::string& tile) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The bytes of a tile made of these layers, in order (layers with no feature are left out; a
+/// tile with no feature is the empty string).
+std::string encode_tile(const std::vector<MvtLayer>& layers);
+
+}  // namespace onemap::spatial

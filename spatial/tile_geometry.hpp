@@ -1,0 +1,52 @@
+// From geometry in a matrix set's CRS units to MVT tile coordinates: transform into the tile's
+// integer grid, clip to the tile widened by the buffer, drop repeated points and collapsed rings,
+// orient rings as MVT wants (exterior positive area in tile coordinates, holes negative), and
+// keep polygons valid (OGC simple features) after all of it. Plus the per-zoom simplification
+// polygons get before that.
+#pragma once
+
+#include "spatial/geometry.hpp"
+#include "spatial/mvt.hpp"
+#include "spatial/tms.hpp"
+
+#include <optional>
+#include <vector>
+
+namespace onemap::spatial {
+
+/// Maps CRS units into a tile's integer grid.
+struct TileTransform {
+  CrsBox bounds;          ///< the tile's (unbuffered) extent in CRS units
+  uint32_t extent = 4096;
+  /// Tile coordinates of a CRS point (rounded to the nearest integer; y grows southwards).
+  TilePoint to_tile(double x, double y) const;
+  /// Unrounded.
+  void to_tile(double x, double y, double& tx, double& ty) const;
+};
+
+/// A point's tile coordinates, or nothing when it lies outside the tile widened by `buffer` tile
+/// units (a point exactly on the widened edge is inside).
+std::optional<TilePoint> point_to_tile(double x, double y, const TileTransform& t, uint32_t buffer);
+
+/// A polygon given in CRS units (`mp`: outer rings counter-clockwise in CRS axes, holes clockwise,
+/// as spatial::MultiPolygon is) as MVT polygons clipped to the tile widened by `buffer`: valid
+/// (no self-intersection, holes inside their exterior, no zero-area ring), oriented for MVT, with
+/// no two consecutive equal points. Empty when nothing of the polygon is left in the tile.
+/// Vertices are rounded to the nearest integer (halves up); a polygon covering the whole buffered
+/// tile gives the buffered square. Rings with fewer than 3 points in `mp` are ignored.
+/// @throws InvalidArgument ("extent") when t.extent is 0 or t.extent + 2 x buffer exceeds 2^20.
+std::vector<TilePolygon> polygon_to_tile(const MultiPolygon& mp, const TileTransform& t,
+                                         uint32_t buffer);
+
+/// Simplification for a zoom level: Douglas-Peucker with `tolerance` (CRS units; typically one
+/// tile unit at that zoom, tile width / extent) that preserves topology, so the result is valid
+/// whenever the input is (GEOS TopologyPreservingSimplify). Parts and holes that would collapse,
+/// i.e. whose envelope fits within tolerance x tolerance, are dropped (a part with its holes);
+/// the result may be empty for a polygon smaller than the tolerance. Never adds vertices.
+/// @throws InvalidArgument ("tolerance") when tolerance is negative or not finite.
+MultiPolygon simplify_polygon(const MultiPolygon& mp, double tolerance);
+
+/// Projects every vertex of a lon/lat multipolygon into the matrix set's CRS units.
+MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms);
+
+}  // namespace onemap::spatial

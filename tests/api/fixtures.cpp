@@ -1,0 +1,87 @@
+// Shared test data for api/ tests (fixtures.hpp).
+#include "fixtures.hpp"
+
+#include <random>
+#include <string>
+
+namespace onemap::testing {
+
+spatial::MultiPolygon rectangle(double x0, double y0, double x1, double y1) {
+  spatial::Polygon p;
+  // counter-clockwise, closed
+  p.outer() = {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}};
+  return {p};
+}
+
+layers::Dataset small_county() {
+  layers::Dataset d;
+  auto grid = [&](std::string code, layers::GridLevel level, std::string parent, double x0, double x1) {
+    layers::Grid g;
+    g.code = code;
+    g.name = "area " + code;
+    g.level = level;
+    g.parent_code = std::move(parent);
+    g.geometry = rectangle(x0, 30.0, x1, 30.2);
+    g.area_m2 = (x1 - x0) * 96000.0 * 22200.0;
+    g.synthetic = true;
+    d.grids.push_back(std::move(g));
+  };
+  grid("330521", layers::GridLevel::County, "", 120.0, 120.4);
+  for (int t = 0; t < 2; ++t) {
+    const std::string town = "33052100" + std::to_string(t + 1);
+    grid(town, layers::GridLevel::Town, "330521", 120.0 + 0.2 * t, 120.2 + 0.2 * t);
+    for (int v = 0; v < 2; ++v) {
+      const std::string village = town + "00" + std::to_string(v + 1);
+      const double vx = 120.0 + 0.2 * t + 0.1 * v;
+      grid(village, layers::GridLevel::Village, town, vx, vx + 0.1);
+      for (int g = 0; g < 2; ++g)
+        grid(village + "00" + std::to_string(g + 1), layers::GridLevel::Grid, village, vx + 0.05 * g,
+             vx + 0.05 * (g + 1));
+    }
+  }
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> lon(119.95, 120.45), lat(29.98, 30.25);
+  for (int i = 0; i < 37; ++i) {
+    layers::Household h;
+    h.id = "H" + std::to_string(i);
+    h.address = "地址 " + std::to_string(i);
+    h.members = 1 + i % 5;
+    h.flags = (i % 3 == 0) ? layers::kRental | layers::kLowIncome : 0;
+    h.location = {lon(rng), lat(rng)};
+    h.head_name = "张三";
+    h.phone = "13800000000";
+    h.id_number = "330521199001010000";
+    d.households.push_back(h);
+  }
+  for (int i = 0; i < 5; ++i) {
+    layers::Enterprise e;
+    e.id = "E" + std::to_string(i);
+    e.name = "企业 " + std::to_string(i);
+    e.industry = "chemicals";
+    e.risk = layers::RiskLevel::General;
+    e.location = {lon(rng), lat(rng)};
+    d.enterprises.push_back(e);
+  }
+  for (int i = 0; i < 11; ++i) {
+    layers::Incident n;
+    n.id = "I" + std::to_string(i);
+    n.category = "0101";
+    n.source = "hotline_12345";
+    n.status = "reported";
+    n.reported_at = 1760000000 + i * 3600;
+    n.location = {lon(rng), lat(rng)};
+    d.incidents.push_back(n);
+  }
+  for (int i = 0; i < 3; ++i) {
+    layers::Worker w;
+    w.worker_id = "W" + std::to_string(i);
+    w.name = "李四";
+    w.role = layers::WorkerRole::FullTime;
+    w.grid_code = "330521001001001";
+    w.location = {lon(rng), lat(rng)};
+    d.workers.push_back(w);
+  }
+  return d;
+}
+
+}  // namespace onemap::testing
