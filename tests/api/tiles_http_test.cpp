@@ -75,7 +75,9 @@ std::map<std::string, std::set<int64_t>> decode_ids(const std::string& dir, cons
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream(path, std::ios::binary) << bytes;
   GDALAllRegister();
-  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR));
+  // CLIP=NO: GDAL would otherwise drop what lies in the tile's buffer.
+  const char* const open_options[] = {"CLIP=NO", nullptr};
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
   if (!ds) throw std::runtime_error("GDAL cannot open " + path);
   std::map<std::string, std::set<int64_t>> out;
   for (auto* layer : ds->GetLayers())
