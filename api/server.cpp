@@ -544,6 +544,12 @@ class Handler : public Http::Handler {
     } catch (const std::exception& e) {
       reply = error_reply(api_error_from(e));
     }
+    // Tile clients are mostly pages on other origins: they must be able to read errors too.
+    const std::string& cors = shared_->options.tiles.cors_origin;
+    if (!cors.empty() && req.resource().rfind("/tiles/", 0) == 0 &&
+        std::none_of(reply.headers.begin(), reply.headers.end(),
+                     [](const auto& h) { return h.first == "Access-Control-Allow-Origin"; }))
+      reply.headers.emplace_back("Access-Control-Allow-Origin", cors);
     const std::size_t body_bytes = head ? 0 : reply.body.size();
     std::string wire = serialise(reply, keep_alive, head);
     // Logged before it is sent: once a client holds an answer, its log line is queued (and

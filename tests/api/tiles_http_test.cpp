@@ -234,7 +234,9 @@ TEST_F(TilesHttpTest, AnEmptyTileIs204) {
 }
 
 TEST_F(TilesHttpTest, BadRequestsName400TheirParameter) {
-  expect_error(get("/tiles/grids/25/0/0.mvt"), 400, "z");
+  const HttpResponse bad_zoom = get("/tiles/grids/25/0/0.mvt");
+  expect_error(bad_zoom, 400, "z");
+  EXPECT_EQ(bad_zoom.header("Access-Control-Allow-Origin"), "*");  // pages can read the error
   expect_error(get("/tiles/grids/3/8/0.mvt"), 400, "x");
   expect_error(get("/tiles/grids/3/0/8.mvt"), 400, "y");
   expect_error(get("/tiles/cgcs2000/grids/0/0/0.mvt"), 400, "z");  // the 'c' set starts at 1

@@ -14,14 +14,13 @@
 // prints PASS or FAIL; the last line counts them and the exit status is 1 if any failed.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
-import { chromium } from 'playwright-core';
 import { COLOURS, GRID_LAYERS, POINT_LAYERS } from './pages/palette.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,6 +29,18 @@ if (!onemapBinary || !sourceDir) {
   console.error('usage: node run.mjs ONEMAP_BINARY SOURCE_DIR');
   process.exit(2);
 }
+// The npm packages (package-lock.json) are installed by scripts/setup; say so rather than fail
+// on an import.
+const notInstalled = ['esbuild', 'playwright-core', 'maplibre-gl', 'ol'].filter(
+  (p) => !existsSync(path.join(here, 'node_modules', p, 'package.json')),
+);
+if (notInstalled.length) {
+  console.error(`FAIL  npm packages not installed in ${here}: ${notInstalled.join(', ')} (run scripts/setup)`);
+  process.exit(1);
+}
+const esbuild = await import('esbuild');
+const { chromium } = await import('playwright-core');
+
 const outDir = path.resolve(process.env.ONEMAP_BROWSER_OUT ?? process.cwd());
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
@@ -61,9 +72,10 @@ function check(name, ok, detail) {
 
 // ---- Processes and servers ----------------------------------------------------------------------
 
-function run(command, args, options) {
+// Runs a command to its end; rejects with its output when it fails.
+function run(command, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -77,6 +89,7 @@ function run(command, args, options) {
 // `onemap serve --port 0` on loopback. Its stderr is JSON lines: the lifecycle message that names
 // the URL, then one line per request, kept in `requests` (and in `logFile`).
 async function startOnemap(store, logFile) {
+  // Two threads: the browser asks for many tiles at once (the default is the cores less one).
   const child = spawn(onemapBinary, ['serve', '--data', store, '--address', '127.0.0.1', '--port', '0', '--threads', '2'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -182,7 +195,7 @@ async function renderPage(browser, pageUrl, screenshot) {
   });
   page.on('requestfailed', (r) => consoleErrors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`console: ${m.text()}`));
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`console: ${m.text()} ${m.location().url}`));
 
   await page.goto(pageUrl);
   // A map that never settles is reported by the checks (state 'loading'), with what it logged.
@@ -202,11 +215,12 @@ async function renderPage(browser, pageUrl, screenshot) {
 
 // ---- Checks shared by both pages ----------------------------------------------------------------
 
-function checkPage(name, result, { bounds, onemap, tilePath, clustered }) {
+function checkPage(name, result, { bounds, onemap, tilePath, tileLabel, clustered }) {
+  const errors = [...result.errors, ...result.consoleErrors];
   check(
     `${name}: map idle without errors`,
-    result.state === 'idle' && result.errors.length === 0 && result.consoleErrors.length === 0,
-    [`state ${result.state}`, ...result.errors, ...result.consoleErrors].join('; '),
+    result.state === 'idle' && errors.length === 0,
+    [`state ${result.state}`, ...errors.slice(0, 3), ...(errors.length > 3 ? [`${errors.length - 3} more errors`] : [])].join('; '),
   );
   if (!result.summary) return;
   const { layers, pixels } = result.summary;
@@ -249,7 +263,7 @@ function checkPage(name, result, { bounds, onemap, tilePath, clustered }) {
   const ok = tiles.filter((a) => a.status === 200);
   const bad = tiles.filter((a) => !tilePath.test(new URL(a.url).pathname) || (a.status !== 200 && a.status !== 204));
   check(
-    `${name}: tile answers 200/204 from ${tilePath.source}`,
+    `${name}: tile answers 200/204 from ${tileLabel}`,
     tiles.length > 0 && ok.length > 0 && bad.length === 0,
     `${tiles.length} tiles, ${ok.length} with 200` + (bad.length ? `; unexpected: ${bad.slice(0, 3).map((a) => `${a.status} ${a.url}`).join(', ')}` : ''),
   );
@@ -322,12 +336,24 @@ try {
   // onemap writes its request lines in batches, at most about 50 ms behind.
   await new Promise((r) => setTimeout(r, 300));
 
-  checkPage('maplibre', maplibre, { bounds: county.bounds, onemap, tilePath: /^\/tiles\/[^/]+\/\d+\/\d+\/\d+\.mvt$/, clustered: MAPLIBRE_CLUSTERED });
-  checkPage('openlayers', openlayers, { bounds: county.bounds, onemap, tilePath: /^\/tiles\/cgcs2000\/[^/]+\/\d+\/\d+\/\d+\.mvt$/, clustered: OPENLAYERS_CLUSTERED });
+  checkPage('maplibre', maplibre, {
+    bounds: county.bounds,
+    onemap,
+    tilePath: /^\/tiles\/[^/]+\/\d+\/\d+\/\d+\.mvt$/,
+    tileLabel: '/tiles/{layers}/{z}/{x}/{y}.mvt',
+    clustered: MAPLIBRE_CLUSTERED,
+  });
+  checkPage('openlayers', openlayers, {
+    bounds: county.bounds,
+    onemap,
+    tilePath: /^\/tiles\/cgcs2000\/[^/]+\/\d+\/\d+\/\d+\.mvt$/,
+    tileLabel: '/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt',
+    clustered: OPENLAYERS_CLUSTERED,
+  });
 
   // OpenLayers: its source loaded tiles without error, every one at the view's zoom (the tile
   // grid's resolutions give zoom z for Tianditu's zoom z) and in the matrix (x < 2^z, y < 2^(z-1)).
-  const t = openlayers.tiles;
+  const t = openlayers.tiles ?? { started: 0, loaded: 0, failed: 0 };
   check(
     'openlayers: vector tile source loaded its tiles without error',
     t.loaded > 0 && t.failed === 0 && t.started === t.loaded,

@@ -82,7 +82,6 @@ const map = new maplibregl.Map({
   // Keeps the last frame readable for the pixel count.
   canvasContextAttributes: { preserveDrawingBuffer: true },
 });
-window.map = map;
 
 map.on('error', (e) => {
   test.errors.push(String(e.error?.message ?? e.error ?? e));

@@ -16,6 +16,8 @@ const params = new URLSearchParams(location.search);
 const tiles = params.get('tiles');
 const test = { state: 'loading', errors: [], tiles: { started: 0, loaded: 0, failed: 0 }, summary };
 window.onemapTest = test;
+let map; // set by start()
+let layer;
 document.getElementById('map').style.background = BACKGROUND;
 
 // Tianditu 'c' numbering: zoom z has 2^z x 2^(z-1) tiles of 360/2^z degrees from (-180, 90),
@@ -63,11 +65,10 @@ async function start() {
   const response = await fetch(`${tiles}/tiles/cgcs2000/${layerList}.json`);
   if (!response.ok) throw new Error(`TileJSON: HTTP ${response.status}`);
   const tilejson = await response.json();
-  test.tilejson = tilejson;
 
   const source = new VectorTileSource({
-    format: new MVT(),
-    url: tilejson.tiles[0],
+    format: new MVT(), // features carry their MVT layer's name in the property 'layer'
+    url: tilejson.tiles[0], // onemap's .../{z}/{x}/{y}.mvt template
     projection: 'EPSG:4326',
     tileGrid,
   });
@@ -75,20 +76,18 @@ async function start() {
   source.on('tileloadend', () => ++test.tiles.loaded);
   source.on('tileloaderror', () => ++test.tiles.failed);
 
-  const layer = new VectorTileLayer({ source, style: styleFor });
-  const map = new Map({
+  layer = new VectorTileLayer({ source, style: styleFor });
+  map = new Map({
     target: 'map',
     layers: [layer],
     controls: [],
     view: new View({
       projection: 'EPSG:4326',
       center: [Number(params.get('lon')), Number(params.get('lat'))],
-      resolutions: tileGrid.getResolutions(),
+      resolutions: tileGrid.getResolutions(), // view zoom z shows tiles of zoom z
       zoom: Number(params.get('zoom')),
     }),
   });
-  window.map = map;
-  window.vectorLayer = layer;
   // rendercomplete: every tile of the view loaded (or failed) and drawn.
   map.once('rendercomplete', () => {
     if (test.state === 'loading') test.state = 'idle';
@@ -98,9 +97,8 @@ async function start() {
 // Per layer: the features of the loaded tiles in the view, the clusters among them (and their
 // largest count), the grid levels seen, and the lon/lat box of their geometries.
 function summary() {
-  const map = window.map;
   const extent = map.getView().calculateExtent(map.getSize());
-  const features = window.vectorLayer.getFeaturesInExtent(extent);
+  const features = layer.getFeaturesInExtent(extent);
   const layers = {};
   for (const id of [...GRID_LAYERS, ...POINT_LAYERS.map((l) => l.name)]) {
     const own = features.filter((f) => f.get('layer') === id);
