@@ -618,7 +618,7 @@ TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::ma
   m.config = std::move(config);
   m.grid_box.resize(data.grids.size());
   m.grid_simplified.resize(data.grids.size());
-  // Simplify on every core (GEOS contexts are per call in spatial::simplify_polygon).
+  // Simplify on every core (spatial::simplify_polygon uses a GEOS context per thread).
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::atomic<std::size_t> next{0};
   std::vector<std::thread> pool;

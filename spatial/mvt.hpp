@@ -34,6 +34,7 @@ using MvtProperties = std::vector<std::pair<std::string, MvtValue>>;
 
 class MvtLayer {
  public:
+  /// @throws InvalidArgument ("extent") when extent is 0.
   explicit MvtLayer(std::string name, uint32_t extent = 4096);
   ~MvtLayer();
   MvtLayer(MvtLayer&&) noexcept;
@@ -44,9 +45,12 @@ class MvtLayer {
   std::size_t feature_count() const;
 
   /// A POINT (one point) or MULTIPOINT feature. Nothing is added when `points` is empty.
+  /// Coordinates must lie within +-(2^30 - 1), so that every delta fits the spec's int32.
+  /// @throws InvalidArgument ("geometry") for a coordinate beyond that; nothing is added then.
   void add_points(uint64_t id, const std::vector<TilePoint>& points, const MvtProperties& props);
-  /// A POLYGON or MULTIPOLYGON feature. Rings with fewer than 3 points are skipped; nothing is
-  /// added when no ring is left.
+  /// A POLYGON or MULTIPOLYGON feature. Rings with fewer than 3 points are skipped (a polygon
+  /// whose exterior ring is skipped goes with its holes); nothing is added when no ring is left.
+  /// @throws InvalidArgument ("geometry") as add_points does.
   void add_polygons(uint64_t id, const std::vector<TilePolygon>& polygons, const MvtProperties& props);
 
   /// Appends this layer as a Tile.layers field (tag 3) to `tile`. A layer with no feature writes

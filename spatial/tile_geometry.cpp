@@ -9,7 +9,8 @@
 //     gives nothing.
 //  3. Round every vertex to the nearest integer (floor(v + 0.5): the same rule on both sides of a
 //     tile edge, so neighbouring tiles agree), drop consecutive repeated points and the tips of
-//     spikes (A B C on one line with C back towards A: zero area, and always invalid), drop rings
+//     spikes (A B C on one line with C back towards A: zero area, and invalid, the commonest
+//     thing rounding does to a narrow part; removing them here spares the repair), drop rings
 //     left with fewer than 3 points or with all their points on one line (an exterior with its
 //     holes), and orient: the exterior's area by the surveyor's formula in tile coordinates
 //     positive, holes negative.
@@ -283,9 +284,11 @@ std::vector<Chain> monotone_chains(const std::vector<TilePolygon>& polys) {
   return chains;
 }
 
-// No edge of chain a meets an edge of chain b, except neighbours in a ring at their shared vertex
-// (clean_ring guarantees that neighbours do not overlap: it removes spikes). Only the edges that
-// reach into the intersection of the two chains' boxes are compared; `ea` and `eb` are scratch.
+// No edge of chain a meets an edge of chain b, except neighbours in a ring at their shared vertex.
+// Skipping neighbours loses nothing: were they to overlap (a spike, which clean_ring removes
+// anyway), the edge leaving the spike would meet the edge before it, two edges apart in a ring of
+// 4 or more points (3 points on one line are dropped as collapsed). Only the edges that reach into
+// the intersection of the two chains' boxes are compared; `ea` and `eb` are scratch.
 bool chains_apart(const Chain& a, const Chain& b, std::vector<uint32_t>& ea,
                   std::vector<uint32_t>& eb) {
   const IBox w{std::max(a.box.minx, b.box.minx), std::max(a.box.miny, b.box.miny),
@@ -318,7 +321,7 @@ bool chains_apart(const Chain& a, const Chain& b, std::vector<uint32_t>& ea,
 }
 
 // No two edges meet, except neighbours in a ring at their shared vertex: monotone chains (edges
-// of one chain never meet), chains swept in order of their boxes' west edges.
+// of one chain never meet, see Chain), chains swept in order of their boxes' west edges.
 bool edges_disjoint(const std::vector<TilePolygon>& polys) {
   const std::vector<Chain> chains = monotone_chains(polys);
   std::vector<uint32_t> order(chains.size());
