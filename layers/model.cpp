@@ -282,12 +282,34 @@ std::optional<int64_t> parse_time(std::string_view s, int default_utc_offset_s) 
 }
 
 std::string format_time(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm): no locale, no libc calls,
+  // as tiles format thousands of these.
+  int64_t days = t / 86400, secs = t % 86400;
+  if (secs < 0) {
+    secs += 86400;
+    --days;
+  }
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2);
+  if (year < 0 || year > 9999) return "0000-01-01T00:00:00Z";  // outside ISO 8601's 4 digits
+  std::string out = "0000-00-00T00:00:00Z";
+  auto put = [&](std::size_t at, int64_t v, int digits) {
+    for (int d = digits - 1; d >= 0; --d, v /= 10) out[at + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
+  };
+  put(0, year, 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, secs / 3600, 2);
+  put(14, secs / 60 % 60, 2);
+  put(17, secs % 60, 2);
+  return out;
 }
 
 }  // namespace onemap::layers

@@ -366,6 +366,10 @@ struct TileBuilder::Impl {
 
   // Fine column/row of a lon/lat point in a scheme.
   static void fine(int s, LonLat p, uint32_t& col, uint32_t& row) {
+    if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) {
+      col = row = UINT32_MAX;  // in no tile of any zoom up to 24
+      return;
+    }
     if (s % 2 == 1) p = spatial::wgs84_to_gcj02(p);
     const TileMatrixSet& tms = scheme_tms(s);
     double x, y;
@@ -492,9 +496,17 @@ struct TileBuilder::Impl {
     const spatial::Box q = query_box(rq);
     const spatial::TileTransform tt{rq.tms->bounds(rq.tile), config.extent};
     MvtProperties props;
+    // "grids" (every level) shows each level from that level's own layer's minzoom on, so that
+    // a low-zoom tile never carries thousands of small grids.
+    std::array<uint32_t, 5> level_minzoom{};
+    for (int l = 0; l < 5; ++l) {
+      const auto* lc = config.find("grids." + std::string(level_name(static_cast<GridLevel>(l))));
+      level_minzoom[l] = lc ? lc->minzoom : 0;
+    }
     for (std::size_t i = 0; i < d.grids.size(); ++i) {
       const Grid& g = d.grids[i];
       if (level && g.level != *level) continue;
+      if (!level && z < level_minzoom[static_cast<int>(g.level)]) continue;
       if (i >= grid_box.size() || !bg::intersects(grid_box[i], q)) continue;
       const MultiPolygon& ll = grid_geometry(d, i, z);
       if (ll.empty()) continue;
@@ -534,54 +546,119 @@ struct TileBuilder::Impl {
     const IncidentFilter* filter = nullptr;
     if constexpr (std::is_same_v<T, Incident>) filter = rq.incidents.empty() ? nullptr : &rq.incidents;
 
-    // Candidates near the tile; those inside it proper decide between points and clusters.
-    std::vector<uint32_t> near, inside;
-    for_each_candidate(buckets[slot], query_box(rq), [&](uint32_t i) {
-      if (i >= col.size()) return;
-      if constexpr (std::is_same_v<T, Incident>)
-        if (filter && !filter->matches(v[i])) return;
-      near.push_back(i);
-      if ((col[i] >> shift) == rq.tile.x && (row[i] >> shift) == rq.tile.y) inside.push_back(i);
-    });
-    std::sort(near.begin(), near.end());  // stable output whatever the bucket order
-    std::sort(inside.begin(), inside.end());
-    if (z <= cfg.cluster_maxzoom || inside.size() > config.max_points_per_tile) {
-      add_clusters(rq, inside, col, row, out, st);
-      return;
+    // The candidates: through the buckets that meet the query box, or, when that box covers a
+    // good part of the layer, over every record in order (cheaper than gathering the members of
+    // many buckets, which lie scattered over the arrays).
+    const Buckets& bk = buckets[slot];
+    const spatial::Box q = query_box(rq);
+    // scan(pre, f): f(i) for every candidate that passes `pre` (a test on the fine coordinates,
+    // which lie in compact arrays) and the filter (which reads the record: only for those left).
+    auto scan = [&](auto&& pre, auto&& f) {
+      auto consider = [&](uint32_t i) {
+        if (!pre(i)) return;
+        if constexpr (std::is_same_v<T, Incident>)
+          if (filter && !filter->matches(v[i])) return;
+        f(i);
+      };
+      if (bucket_count(bk, q) * 4 > bk.cells.size()) {
+        const std::size_t n = std::min(col.size(), bk.cell_of.size());
+        for (std::size_t i = 0; i < n; ++i)
+          if (bk.cell_of[i] != UINT32_MAX) consider(static_cast<uint32_t>(i));  // skips NaN positions
+      } else {
+        for_each_candidate(bk, q, [&](uint32_t i) {
+          if (i < col.size()) consider(i);
+        });
+      }
+    };
+    auto in_tile = [&](uint32_t i) { return (col[i] >> shift) == rq.tile.x && (row[i] >> shift) == rq.tile.y; };
+
+    if (z > cfg.cluster_maxzoom) {
+      // Individual points, unless the tile proper holds too many. Candidates: the fine cells of
+      // the buffered tile, one tile unit wider (the exact test below decides).
+      const int64_t span = int64_t{1} << shift;
+      const int64_t pad = ((static_cast<int64_t>(config.buffer) + 1) << shift) / config.extent + 1;
+      const int64_t fx0 = (static_cast<int64_t>(rq.tile.x) << shift) - pad, fx1 = fx0 + span + 2 * pad;
+      const int64_t fy0 = (static_cast<int64_t>(rq.tile.y) << shift) - pad, fy1 = fy0 + span + 2 * pad;
+      auto in_reach = [&](uint32_t i) {
+        return col[i] != UINT32_MAX && col[i] >= fx0 && col[i] < fx1 && row[i] >= fy0 && row[i] < fy1;
+      };
+      std::vector<uint32_t> near;
+      std::size_t inside = 0;
+      scan(in_reach, [&](uint32_t i) {
+        near.push_back(i);
+        inside += in_tile(i);
+      });
+      if (inside <= config.max_points_per_tile) {
+        std::sort(near.begin(), near.end());  // stable output whatever the bucket order
+        const spatial::TileTransform tt{rq.tms->bounds(rq.tile), config.extent};
+        // Up to zoom 17 the fine coordinates place a point within 1/8 tile unit; above, project.
+        const bool from_fine = z <= 17;
+        const double unit = config.extent / static_cast<double>(span);
+        const double lo = -static_cast<double>(config.buffer), hi = config.extent + static_cast<double>(config.buffer);
+        MvtProperties props;
+        std::vector<TilePoint> one(1);
+        for (uint32_t i : near) {
+          if (from_fine) {
+            const double tx = (static_cast<double>(static_cast<int64_t>(col[i]) - (fx0 + pad)) + 0.5) * unit;
+            const double ty = (static_cast<double>(static_cast<int64_t>(row[i]) - (fy0 + pad)) + 0.5) * unit;
+            if (tx < lo || tx > hi || ty < lo || ty > hi) continue;
+            one[0] = TilePoint{static_cast<int32_t>(std::floor(tx + 0.5)), static_cast<int32_t>(std::floor(ty + 0.5))};
+          } else {
+            LonLat p = v[i].location;
+            if (rq.gcj02) p = spatial::wgs84_to_gcj02(p);
+            double x, y;
+            rq.tms->project(p.lon, p.lat, x, y);
+            const auto tp = spatial::point_to_tile(x, y, tt, config.buffer);
+            if (!tp) continue;
+            one[0] = *tp;
+          }
+          props.clear();
+          for (const auto& f : cfg.fields)
+            if (z >= f.minzoom) point_props(v[i], f.name, props);
+          out.add_points(static_cast<uint64_t>(v[i].fid), one, props);
+          ++st.features;
+        }
+        return;
+      }
     }
-    const spatial::TileTransform tt{rq.tms->bounds(rq.tile), config.extent};
-    MvtProperties props;
-    for (uint32_t i : near) {
-      LonLat p = v[i].location;
-      if (rq.gcj02) p = spatial::wgs84_to_gcj02(p);
-      double x, y;
-      rq.tms->project(p.lon, p.lat, x, y);
-      const auto tp = spatial::point_to_tile(x, y, tt, config.buffer);
-      if (!tp) continue;
-      props.clear();
-      for (const auto& f : cfg.fields)
-        if (z >= f.minzoom) point_props(v[i], f.name, props);
-      out.add_points(static_cast<uint64_t>(v[i].fid), {*tp}, props);
-      ++st.features;
-    }
+    ClusterGrid grid(rq.tile, shift, config);
+    scan(in_tile, [&](uint32_t i) { grid.add(col[i], row[i]); });
+    grid.emit(rq.tile, out, st);
   }
 
-  void add_clusters(const TileRequest& rq, const std::vector<uint32_t>& inside,
-                    const std::vector<uint32_t>& col, const std::vector<uint32_t>& row,
-                    MvtLayer& out, TileStats& st) const {
-    const uint32_t z = rq.tile.z;
-    const uint32_t g = config.cluster_grid;
-    const uint32_t gbits = static_cast<uint32_t>(std::countr_zero(g));
-    const uint32_t shift = kFineZoom - z;  // fine units per tile = 2^shift
-    const double unit = config.extent / std::ldexp(1.0, static_cast<int>(shift));
+  static std::size_t bucket_count(const Buckets& b, const spatial::Box& box) {
+    const uint32_t c0 = clamp_cell((bg::get<bg::min_corner, 0>(box) - b.x0) * b.inv_w, b.nx);
+    const uint32_t c1 = clamp_cell((bg::get<bg::max_corner, 0>(box) - b.x0) * b.inv_w, b.nx);
+    const uint32_t r0 = clamp_cell((bg::get<bg::min_corner, 1>(box) - b.y0) * b.inv_h, b.ny);
+    const uint32_t r1 = clamp_cell((bg::get<bg::max_corner, 1>(box) - b.y0) * b.inv_h, b.ny);
+    return static_cast<std::size_t>(c1 - c0 + 1) * (r1 - r0 + 1);
+  }
+
+  // Clusters of one tile: cluster_grid x cluster_grid cells, each with its count and the sum of
+  // its points' positions (in tile units, from the fine coordinates).
+  struct ClusterGrid {
     struct Acc {
       uint64_t count = 0;
       double sx = 0, sy = 0;
     };
-    std::vector<Acc> cells(static_cast<std::size_t>(g) * g);
-    const uint64_t x0 = static_cast<uint64_t>(rq.tile.x) << shift, y0 = static_cast<uint64_t>(rq.tile.y) << shift;
-    for (uint32_t i : inside) {
-      const uint64_t dx = col[i] - x0, dy = row[i] - y0;  // in [0, 2^shift)
+    uint32_t g, gbits, shift;
+    double unit;  // tile units per fine unit
+    uint64_t x0, y0;
+    uint32_t extent;
+    std::vector<Acc> cells;
+
+    ClusterGrid(const spatial::TileId& t, uint32_t shift_, const TileConfig& c)
+        : g(c.cluster_grid),
+          gbits(static_cast<uint32_t>(std::countr_zero(c.cluster_grid))),
+          shift(shift_),
+          unit(c.extent / std::ldexp(1.0, static_cast<int>(shift_))),
+          x0(static_cast<uint64_t>(t.x) << shift_),
+          y0(static_cast<uint64_t>(t.y) << shift_),
+          extent(c.extent),
+          cells(static_cast<std::size_t>(c.cluster_grid) * c.cluster_grid) {}
+
+    void add(uint32_t col, uint32_t row) {
+      const uint64_t dx = col - x0, dy = row - y0;  // in [0, 2^shift)
       const uint64_t cx = shift >= gbits ? dx >> (shift - gbits) : dx << (gbits - shift);
       const uint64_t cy = shift >= gbits ? dy >> (shift - gbits) : dy << (gbits - shift);
       Acc& a = cells[cy * g + cx];
@@ -589,28 +666,31 @@ struct TileBuilder::Impl {
       a.sx += (static_cast<double>(dx) + 0.5) * unit;
       a.sy += (static_cast<double>(dy) + 0.5) * unit;
     }
-    MvtProperties props;
-    for (uint32_t cy = 0; cy < g; ++cy)
-      for (uint32_t cx = 0; cx < g; ++cx) {
-        const Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
-        if (a.count == 0) continue;
-        const double n = static_cast<double>(a.count);
-        const int32_t tx = static_cast<int32_t>(std::clamp(std::floor(a.sx / n), 0.0, config.extent - 1.0));
-        const int32_t ty = static_cast<int32_t>(std::clamp(std::floor(a.sy / n), 0.0, config.extent - 1.0));
-        props.clear();
-        props.emplace_back("count", static_cast<uint64_t>(a.count));
-        props.emplace_back("cluster", true);
-        // Cluster ids: top bit set, then the cell's zoom and its column and row at that zoom.
-        const uint64_t cz = z + gbits;
-        const uint64_t ccol = (static_cast<uint64_t>(rq.tile.x) << gbits) + cx;
-        const uint64_t crow = (static_cast<uint64_t>(rq.tile.y) << gbits) + cy;
-        const uint64_t id = (uint64_t{1} << 63) | (cz << 56) | ((ccol & 0xFFFFFFF) << 28) | (crow & 0xFFFFFFF);
-        out.add_points(id, {TilePoint{tx, ty}}, props);
-        ++st.features;
-        ++st.clusters;
-        st.clustered_points += a.count;
-      }
-  }
+
+    void emit(const spatial::TileId& t, MvtLayer& out, TileStats& st) const {
+      MvtProperties props;
+      for (uint32_t cy = 0; cy < g; ++cy)
+        for (uint32_t cx = 0; cx < g; ++cx) {
+          const Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
+          if (a.count == 0) continue;
+          const double n = static_cast<double>(a.count);
+          const int32_t tx = static_cast<int32_t>(std::clamp(std::floor(a.sx / n), 0.0, extent - 1.0));
+          const int32_t ty = static_cast<int32_t>(std::clamp(std::floor(a.sy / n), 0.0, extent - 1.0));
+          props.clear();
+          props.emplace_back("count", static_cast<uint64_t>(a.count));
+          props.emplace_back("cluster", true);
+          // Cluster ids: top bit set, then the cell's zoom and its column and row at that zoom.
+          const uint64_t cz = t.z + gbits;
+          const uint64_t ccol = (static_cast<uint64_t>(t.x) << gbits) + cx;
+          const uint64_t crow = (static_cast<uint64_t>(t.y) << gbits) + cy;
+          const uint64_t id = (uint64_t{1} << 63) | (cz << 56) | ((ccol & 0xFFFFFFF) << 28) | (crow & 0xFFFFFFF);
+          out.add_points(id, {TilePoint{tx, ty}}, props);
+          ++st.features;
+          ++st.clusters;
+          st.clustered_points += a.count;
+        }
+    }
+  };
 };
 
 TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::make_unique<Impl>()) {

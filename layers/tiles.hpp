@@ -2,7 +2,8 @@
 // layers are aggregated so that no tile is ever huge.
 //
 // Tile layers (the names used in URLs, TileJSON and inside the MVT):
-//   grids, grids.county, grids.town, grids.village, grids.grid, grids.microgrid  (polygons)
+//   grids, grids.county, grids.town, grids.village, grids.grid, grids.microgrid  (polygons; grids
+//   holds every level, each from the minzoom of its own grids.<level> layer on)
 //   households, enterprises, incidents, workers                                  (points)
 // Each has a zoom range and attribute lists per zoom (TileConfig; personal fields are refused).
 //
@@ -68,7 +69,7 @@ struct TileConfig {
   uint32_t extent = 4096;
   uint32_t buffer = 64;  ///< tile units around the tile that features are clipped to
   /// A point layer with more points than this in a tile is clustered at any zoom.
-  uint32_t max_points_per_tile = 5000;
+  uint32_t max_points_per_tile = 3000;
   uint32_t cluster_grid = 16;  ///< cluster cells per tile side (16: 256 units, 16 px at 256 px)
   std::vector<TileLayerConfig> layers;
 
