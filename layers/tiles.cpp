@@ -233,49 +233,91 @@ void grid_props(const Grid& g, const TileLayerConfig& cfg, uint32_t z, MvtProper
   }
 }
 
-// Attributes every point layer shares.
-bool join_prop(const GridJoin& j, const std::string& name, MvtProperties& out) {
-  if (name == "grid_code") out.emplace_back(name, j.grid_code);
-  else if (name == "join_kind") out.emplace_back(name, std::string(join_kind_name(j.kind)));
-  else if (name == "join_distance_m") out.emplace_back(name, j.distance_m);
-  else return false;
-  return true;
+// Point attributes by number, resolved once per tile from the configured names (so that a
+// feature's attributes cost no string comparisons).
+enum class Field : uint8_t {
+  GridCode, JoinKind, JoinDistance, HhId, Address, Members, Flags, EntId, Name, Industry, Risk,
+  Hazchem, LastInspection, OpenHazards, IncId, Category, Description, Source, ReportedAt, Status,
+  ClosedAt, Assignee, WorkerId, Role, TeamGrid, OnDuty, None
+};
+
+Field field_of(std::string_view n) {
+  static const std::unordered_map<std::string_view, Field> names = {
+      {"grid_code", Field::GridCode},     {"join_kind", Field::JoinKind},
+      {"join_distance_m", Field::JoinDistance}, {"hh_id", Field::HhId},
+      {"address", Field::Address},        {"members", Field::Members},
+      {"flags", Field::Flags},            {"ent_id", Field::EntId},
+      {"name", Field::Name},              {"industry", Field::Industry},
+      {"risk", Field::Risk},              {"hazardous_chemicals", Field::Hazchem},
+      {"last_inspection", Field::LastInspection}, {"open_hazards", Field::OpenHazards},
+      {"inc_id", Field::IncId},           {"category", Field::Category},
+      {"description", Field::Description}, {"source", Field::Source},
+      {"reported_at", Field::ReportedAt}, {"status", Field::Status},
+      {"closed_at", Field::ClosedAt},     {"assignee", Field::Assignee},
+      {"worker_id", Field::WorkerId},     {"role", Field::Role},
+      {"team_grid", Field::TeamGrid},     {"on_duty", Field::OnDuty}};
+  const auto it = names.find(n);
+  return it == names.end() ? Field::None : it->second;
 }
 
-void point_props(const Household& h, const std::string& n, MvtProperties& out) {
-  if (join_prop(h.join, n, out)) return;
-  if (n == "hh_id") out.emplace_back(n, h.id);
-  else if (n == "address") out.emplace_back(n, h.address);
-  else if (n == "members") out.emplace_back(n, int64_t{h.members});
-  else if (n == "flags") out.emplace_back(n, int64_t{h.flags & ~kSensitiveHouseholdFlags});
+// Attributes every point layer shares.
+bool join_prop(const GridJoin& j, Field f, const std::string& name, MvtProperties& out) {
+  switch (f) {
+    case Field::GridCode: out.emplace_back(name, j.grid_code); return true;
+    case Field::JoinKind: out.emplace_back(name, std::string(join_kind_name(j.kind))); return true;
+    case Field::JoinDistance: out.emplace_back(name, j.distance_m); return true;
+    default: return false;
+  }
 }
-void point_props(const Enterprise& e, const std::string& n, MvtProperties& out) {
-  if (join_prop(e.join, n, out)) return;
-  if (n == "ent_id") out.emplace_back(n, e.id);
-  else if (n == "name") out.emplace_back(n, e.name);
-  else if (n == "industry") out.emplace_back(n, e.industry);
-  else if (n == "risk") out.emplace_back(n, std::string(risk_name(e.risk)));
-  else if (n == "hazardous_chemicals") out.emplace_back(n, e.hazardous_chemicals);
-  else if (n == "last_inspection") out.emplace_back(n, e.last_inspection);
-  else if (n == "open_hazards") out.emplace_back(n, int64_t{e.open_hazards});
+
+void point_props(const Household& h, Field f, const std::string& n, MvtProperties& out) {
+  if (join_prop(h.join, f, n, out)) return;
+  switch (f) {
+    case Field::HhId: out.emplace_back(n, h.id); break;
+    case Field::Address: out.emplace_back(n, h.address); break;
+    case Field::Members: out.emplace_back(n, int64_t{h.members}); break;
+    case Field::Flags: out.emplace_back(n, int64_t{h.flags & ~kSensitiveHouseholdFlags}); break;
+    default: break;
+  }
 }
-void point_props(const Incident& i, const std::string& n, MvtProperties& out) {
-  if (join_prop(i.join, n, out)) return;
-  if (n == "inc_id") out.emplace_back(n, i.id);
-  else if (n == "category") out.emplace_back(n, i.category);
-  else if (n == "description") out.emplace_back(n, i.description);
-  else if (n == "source") out.emplace_back(n, i.source);
-  else if (n == "reported_at") out.emplace_back(n, format_time(i.reported_at));
-  else if (n == "status") out.emplace_back(n, i.status);
-  else if (n == "closed_at") { if (i.closed_at) out.emplace_back(n, format_time(i.closed_at)); }
-  else if (n == "assignee") out.emplace_back(n, i.assignee);
+void point_props(const Enterprise& e, Field f, const std::string& n, MvtProperties& out) {
+  if (join_prop(e.join, f, n, out)) return;
+  switch (f) {
+    case Field::EntId: out.emplace_back(n, e.id); break;
+    case Field::Name: out.emplace_back(n, e.name); break;
+    case Field::Industry: out.emplace_back(n, e.industry); break;
+    case Field::Risk: out.emplace_back(n, std::string(risk_name(e.risk))); break;
+    case Field::Hazchem: out.emplace_back(n, e.hazardous_chemicals); break;
+    case Field::LastInspection: out.emplace_back(n, e.last_inspection); break;
+    case Field::OpenHazards: out.emplace_back(n, int64_t{e.open_hazards}); break;
+    default: break;
+  }
 }
-void point_props(const Worker& w, const std::string& n, MvtProperties& out) {
-  if (join_prop(w.join, n, out)) return;
-  if (n == "worker_id") out.emplace_back(n, w.worker_id);
-  else if (n == "role") out.emplace_back(n, std::string(role_name(w.role)));
-  else if (n == "team_grid") out.emplace_back(n, w.grid_code);
-  else if (n == "on_duty") out.emplace_back(n, w.on_duty);
+void point_props(const Incident& i, Field f, const std::string& n, MvtProperties& out) {
+  if (join_prop(i.join, f, n, out)) return;
+  switch (f) {
+    case Field::IncId: out.emplace_back(n, i.id); break;
+    case Field::Category: out.emplace_back(n, i.category); break;
+    case Field::Description: out.emplace_back(n, i.description); break;
+    case Field::Source: out.emplace_back(n, i.source); break;
+    case Field::ReportedAt: out.emplace_back(n, format_time(i.reported_at)); break;
+    case Field::Status: out.emplace_back(n, i.status); break;
+    case Field::ClosedAt:
+      if (i.closed_at) out.emplace_back(n, format_time(i.closed_at));
+      break;
+    case Field::Assignee: out.emplace_back(n, i.assignee); break;
+    default: break;
+  }
+}
+void point_props(const Worker& w, Field f, const std::string& n, MvtProperties& out) {
+  if (join_prop(w.join, f, n, out)) return;
+  switch (f) {
+    case Field::WorkerId: out.emplace_back(n, w.worker_id); break;
+    case Field::Role: out.emplace_back(n, std::string(role_name(w.role))); break;
+    case Field::TeamGrid: out.emplace_back(n, w.grid_code); break;
+    case Field::OnDuty: out.emplace_back(n, w.on_duty); break;
+    default: break;
+  }
 }
 
 template <class T>
@@ -597,7 +639,15 @@ struct TileBuilder::Impl {
         const double lo = -static_cast<double>(config.buffer), hi = config.extent + static_cast<double>(config.buffer);
         MvtProperties props;
         std::vector<TilePoint> one(1);
-        for (uint32_t i : near) {
+        std::vector<std::pair<Field, const std::string*>> fields;  // those shown at this zoom
+        for (const auto& f : cfg.fields)
+          if (z >= f.minzoom) fields.emplace_back(field_of(f.name), &f.name);
+        for (std::size_t k = 0; k < near.size(); ++k) {
+          const uint32_t i = near[k];
+          if (k + 8 < near.size()) {  // the records are scattered: fetch the coming ones ahead
+            const char* r = reinterpret_cast<const char*>(&v[near[k + 8]]);
+            for (std::size_t off = 0; off < sizeof(T); off += 64) __builtin_prefetch(r + off);
+          }
           if (from_fine) {
             const double tx = (static_cast<double>(static_cast<int64_t>(col[i]) - (fx0 + pad)) + 0.5) * unit;
             const double ty = (static_cast<double>(static_cast<int64_t>(row[i]) - (fy0 + pad)) + 0.5) * unit;
@@ -613,8 +663,7 @@ struct TileBuilder::Impl {
             one[0] = *tp;
           }
           props.clear();
-          for (const auto& f : cfg.fields)
-            if (z >= f.minzoom) point_props(v[i], f.name, props);
+          for (const auto& [f, name] : fields) point_props(v[i], f, *name, props);
           out.add_points(static_cast<uint64_t>(v[i].fid), one, props);
           ++st.features;
         }

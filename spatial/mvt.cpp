@@ -117,6 +117,12 @@ struct Interned {
   std::vector<const std::string*> order;
 
   uint32_t intern(const std::string& s) {
+    // A layer has a handful of keys and often repeats a value: a short list is faster to scan
+    // than to hash into.
+    if (order.size() <= 8) {
+      for (std::size_t i = 0; i < order.size(); ++i)
+        if (*order[i] == s) return static_cast<uint32_t>(i);
+    }
     auto it = index.find(s);
     if (it == index.end()) {
       it = index.emplace(s, static_cast<uint32_t>(order.size())).first;
