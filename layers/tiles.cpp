@@ -380,6 +380,7 @@ struct TileBuilder::Impl {
 
   // Grids: lon/lat bounding box and the geometry simplified for each zoom 0..kSimplifyMaxZoom.
   std::vector<spatial::Box> grid_box;
+  std::vector<GridLevel> grid_level;
   std::vector<std::vector<MultiPolygon>> grid_simplified;
 
   // Point layers: a bucket grid over lon/lat, shared by every matrix set.
@@ -510,6 +511,7 @@ struct TileBuilder::Impl {
 
   void simplify_grid(const Grid& g, std::size_t i) {
     grid_box[i] = spatial::envelope(g.geometry);
+    grid_level[i] = g.level;
     auto& out = grid_simplified[i];
     out.assign(kSimplifyMaxZoom + 1, MultiPolygon{});
     // One tile unit at zoom z is 360 / 2^z / extent degrees of longitude in both matrix sets; in
@@ -545,11 +547,14 @@ struct TileBuilder::Impl {
       const auto* lc = config.find("grids." + std::string(level_name(static_cast<GridLevel>(l))));
       level_minzoom[l] = lc ? lc->minzoom : 0;
     }
-    for (std::size_t i = 0; i < d.grids.size(); ++i) {
+    // The compact arrays first (extent, level); the record only for the grids that qualify.
+    const std::size_t n = std::min(d.grids.size(), grid_box.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!bg::intersects(grid_box[i], q)) continue;
+      const GridLevel gl = grid_level[i];
+      if (level && gl != *level) continue;
+      if (!level && z < level_minzoom[static_cast<int>(gl)]) continue;
       const Grid& g = d.grids[i];
-      if (level && g.level != *level) continue;
-      if (!level && z < level_minzoom[static_cast<int>(g.level)]) continue;
-      if (i >= grid_box.size() || !bg::intersects(grid_box[i], q)) continue;
       const MultiPolygon& ll = grid_geometry(d, i, z);
       if (ll.empty()) continue;
       MultiPolygon proj = ll;
@@ -644,9 +649,12 @@ struct TileBuilder::Impl {
           if (z >= f.minzoom) fields.emplace_back(field_of(f.name), &f.name);
         for (std::size_t k = 0; k < near.size(); ++k) {
           const uint32_t i = near[k];
-          if (k + 8 < near.size()) {  // the records are scattered: fetch the coming ones ahead
-            const char* r = reinterpret_cast<const char*>(&v[near[k + 8]]);
-            for (std::size_t off = 0; off < sizeof(T); off += 64) __builtin_prefetch(r + off);
+          if (k + 4 < near.size()) {  // the records are scattered: fetch the coming ones ahead
+            const T& next = v[near[k + 4]];
+            __builtin_prefetch(&next);
+            __builtin_prefetch(reinterpret_cast<const char*>(&next) + 64);
+            __builtin_prefetch(reinterpret_cast<const char*>(&next) + 128);
+            __builtin_prefetch(&next.join);
           }
           if (from_fine) {
             const double tx = (static_cast<double>(static_cast<int64_t>(col[i]) - (fx0 + pad)) + 0.5) * unit;
@@ -746,6 +754,7 @@ TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::ma
   Impl& m = *impl_;
   m.config = std::move(config);
   m.grid_box.resize(data.grids.size());
+  m.grid_level.resize(data.grids.size());
   m.grid_simplified.resize(data.grids.size());
   // Simplify on every core (spatial::simplify_polygon uses a GEOS context per thread).
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -818,6 +827,7 @@ void TileBuilder::grid_changed(const Dataset& data, std::size_t index) {
   Impl& m = *impl_;
   if (m.grid_box.size() <= index) {
     m.grid_box.resize(index + 1);
+    m.grid_level.resize(index + 1);
     m.grid_simplified.resize(index + 1);
   }
   m.simplify_grid(data.grids.at(index), index);
