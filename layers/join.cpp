@@ -43,39 +43,40 @@ struct RawJoin {
 
 }  // namespace
 
-// Runs work(t, begin, end) for t in [0, threads) over [0, n) in contiguous shares, in order, on
-// all cores (one thread for small n). Returns the number of shares.
+// Threads for n records: every core (at most 8), one for small n.
+static unsigned range_threads(std::size_t n) {
+  return n < 20000 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+}
+
+// Runs work(t, begin, end) for t in [0, range_threads(n)) over [0, n) in contiguous shares, in
+// order.
 template <class F>
-static unsigned parallel_ranges(std::size_t n, F&& work) {
-  const unsigned threads =
-      n < 20000 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+static void parallel_ranges(std::size_t n, F&& work) {
+  const unsigned threads = range_threads(n);
   if (threads == 1) {
     work(0u, std::size_t{0}, n);
-    return 1;
+    return;
   }
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t)
     pool.emplace_back([&, t] { work(t, n * t / threads, n * (t + 1) / threads); });
   for (auto& th : pool) th.join();
-  return threads;
 }
 
-// Locates one point: contained, else nearest within max_m, else unassigned.
-static RawJoin locate_one(const spatial::PolygonIndex& index, double max_m, LonLat p) {
-  RawJoin r;
-  r.index = index.locate(p);
-  if (r.index >= 0) {
-    r.kind = JoinKind::Contained;
-  } else if (max_m > 0) {
-    auto n = index.nearest_outside(p, max_m);
-    if (n.index >= 0) r = {n.index, JoinKind::Nearest, n.distance_m};
+// The join of a point that index.locate() placed in polygon `found` (-1: in none): contained,
+// else the nearest polygon within max_m, else unassigned.
+static RawJoin complete(const spatial::PolygonIndex& index, double max_m, LonLat p, int32_t found) {
+  if (found >= 0) return {found, JoinKind::Contained, 0.0};
+  if (max_m > 0) {
+    const auto n = index.nearest_outside(p, max_m);
+    if (n.index >= 0) return {n.index, JoinKind::Nearest, n.distance_m};
   }
-  return r;
+  return {};
 }
 
 GridJoin GridJoiner::join(LonLat p) const {
   if (codes_.empty()) return {};
-  const RawJoin r = locate_one(index_, options_.max_distance_m, p);
+  const RawJoin r = complete(index_, options_.max_distance_m, p, index_.locate(p));
   if (r.index < 0) return {};
   return {codes_[static_cast<std::size_t>(r.index)], r.kind, r.distance_m};
 }
@@ -87,26 +88,17 @@ JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
   // index ahead), then find the nearest grid for those outside every grid and write the joins.
   constexpr std::size_t kChunk = 1024;
   const std::size_t n = v.size();
-  std::vector<JoinStats> shares(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
-  const unsigned used = parallel_ranges(n, [&](unsigned t, std::size_t begin, std::size_t end) {
+  std::vector<JoinStats> shares(range_threads(n));
+  parallel_ranges(n, [&](unsigned t, std::size_t begin, std::size_t end) {
     JoinStats& st = shares[t];
     int32_t found[kChunk];
     for (std::size_t c = begin; c < end; c += kChunk) {
       const std::size_t m = std::min(kChunk, end - c);
-      if (codes_.empty())
-        std::fill(found, found + m, -1);
-      else
-        index_.locate_many(&v[c].location, m, sizeof(T), found, 1);
+      index_.locate_many(&v[c].location, m, sizeof(T), found, 1);
       for (std::size_t i = 0; i < m; ++i) {
         const std::size_t k = c + i;
-        RawJoin r{found[i], JoinKind::Contained, 0.0};
-        if (r.index < 0) {
-          r = {};
-          if (!codes_.empty() && options_.max_distance_m > 0) {
-            const auto near = index_.nearest_outside(v[k].location, options_.max_distance_m);
-            if (near.index >= 0) r = {near.index, JoinKind::Nearest, near.distance_m};
-          }
-        }
+        // (With no grid every point is unassigned: found is -1 and nothing is near.)
+        const RawJoin r = complete(index_, options_.max_distance_m, v[k].location, found[i]);
         GridJoin& j = v[k].join;
         j.kind = r.kind;
         j.distance_m = r.distance_m;
@@ -126,7 +118,7 @@ JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
     }
   });
   JoinStats s;
-  for (unsigned t = 0; t < used; ++t) {  // shares are in record order
+  for (std::size_t t = 0; t < shares.size(); ++t) {  // shares are in record order
     s.contained += shares[t].contained;
     s.nearest += shares[t].nearest;
     s.unassigned += shares[t].unassigned;

@@ -162,30 +162,27 @@ struct PolygonIndex::Impl {
   }
 
   int32_t locate(double px, double py) const {
-    if (!cover.empty()) {
-      // (x - x0) * inv is in [0, n) exactly when cover_col(x) is: then truncation is floor.
-      const double fc = (px - cover_x0) * cover_inv_w, fr = (py - cover_y0) * cover_inv_h;
-      if (fc >= 0 && fr >= 0 && fc < cover_nx && fr < cover_ny) {
-        const std::size_t c = static_cast<std::size_t>(fc), r = static_cast<std::size_t>(fr);
-        const int32_t v = cover[r * cover_nx + c];
-        if (v >= -1) return v;
-        const CellEntry* list = cell_lists.data() + (-static_cast<int64_t>(v) - 2);
-        for (int32_t i = 1; i <= list[0].id; ++i) {
-          const CellEntry& entry = list[i];
-          const bool inside =
-              entry.begin != kNoSlice
-                  ? band_contains(band_edges.data() + entry.begin, band_edges.data() + entry.end, px, py)
-                  : contains(entry.id, px, py);
-          if (inside) return entry.id;
-        }
-        return -1;
+    if (const int32_t* cell = cover_cell(px, py)) {
+      const int32_t v = *cell;
+      if (v >= -1) return v;
+      const CellEntry* list = cell_lists.data() + (-static_cast<int64_t>(v) - 2);
+      for (int32_t i = 1; i <= list[0].id; ++i) {
+        const CellEntry& entry = list[i];
+        const bool inside =
+            entry.begin != kNoSlice
+                ? band_contains(band_edges.data() + entry.begin, band_edges.data() + entry.end, px, py)
+                : contains(entry.id, px, py);
+        if (inside) return entry.id;
       }
+      return -1;
     }
     return locate_exact(px, py);
   }
 
-  // The cover cell of (px, py), or nullptr outside the cover.
+  // The cover cell of (px, py), or nullptr outside the cover (or when there is none).
+  // (x - x0) * inv is in [0, n) exactly when cover_col(x) is: then truncation is floor.
   const int32_t* cover_cell(double px, double py) const {
+    if (cover.empty()) return nullptr;
     const double fc = (px - cover_x0) * cover_inv_w, fr = (py - cover_y0) * cover_inv_h;
     if (!(fc >= 0 && fr >= 0 && fc < cover_nx && fr < cover_ny)) return nullptr;
     return cover.data() + static_cast<std::size_t>(fr) * cover_nx + static_cast<std::size_t>(fc);
