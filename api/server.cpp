@@ -88,17 +88,8 @@ json point_extent(const std::vector<T>& records) {
 }
 
 json grid_extent(const std::vector<layers::Grid>& grids) {
-  double minx = std::numeric_limits<double>::infinity(), miny = minx;
-  double maxx = -minx, maxy = -minx;
-  for (const auto& g : grids) {
-    const spatial::Box b = spatial::envelope(g.geometry);
-    if (!(b.min_corner().x() <= b.max_corner().x())) continue;  // empty geometry
-    minx = std::min(minx, b.min_corner().x());
-    miny = std::min(miny, b.min_corner().y());
-    maxx = std::max(maxx, b.max_corner().x());
-    maxy = std::max(maxy, b.max_corner().y());
-  }
-  return extent_json(minx, miny, maxx, maxy);
+  const spatial::Box b = layers::grids_extent(grids);
+  return extent_json(b.min_corner().x(), b.min_corner().y(), b.max_corner().x(), b.max_corner().y());
 }
 
 json layer_extent(const layers::Dataset& d, layers::LayerKind k) {

@@ -45,30 +45,44 @@ std::string gzip(std::string_view data) {
   return out;
 }
 
+namespace {
+
+// The items of a separated list, empty ones included.
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (true) {
+    const auto end = s.find(sep, pos);
+    out.emplace_back(s.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+// Without the optional white space (RFC 9110 OWS: spaces and tabs) around it.
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
 bool accepts_gzip(std::string_view header) {
   // Each element: coding [; q=value]. gzip (or x-gzip) with q > 0 allows it; an explicit
   // gzip;q=0 forbids it even when "*" allows everything.
   std::optional<bool> gzip_allowed, star_allowed;
-  std::size_t pos = 0;
-  while (pos <= header.size()) {
-    std::size_t end = header.find(',', pos);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view item = header.substr(pos, end - pos);
-    pos = end + 1;
-    std::string_view coding = item.substr(0, item.find(';'));
-    auto trim = [](std::string_view s) {
-      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-      while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-      return s;
-    };
-    coding = trim(coding);
+  for (const std::string& element : split(header, ',')) {
+    const std::string_view item = element;
+    const std::string_view coding = trim_ows(item.substr(0, item.find(';')));
     if (coding.empty()) continue;
     double q = 1.0;
     if (const auto semi = item.find(';'); semi != std::string_view::npos) {
       std::string_view params = item.substr(semi + 1);
       const auto qpos = params.find("q=");
       if (qpos != std::string_view::npos) {
-        std::string qs(trim(params.substr(qpos + 2)));
+        std::string qs(trim_ows(params.substr(qpos + 2)));
         char* endp = nullptr;
         q = std::strtod(qs.c_str(), &endp);
         if (endp == qs.c_str()) q = 1.0;
@@ -94,18 +108,6 @@ struct ParsedTilePath {
   bool tilejson = false;
   TileId tile;
 };
-
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (true) {
-    const auto end = s.find(sep, pos);
-    out.emplace_back(s.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
-    if (end == std::string_view::npos) break;
-    pos = end + 1;
-  }
-  return out;
-}
 
 uint32_t parse_index(std::string_view s, const char* name) {
   uint64_t v = 0;
@@ -211,10 +213,8 @@ std::string hex64(uint64_t v) {
 
 // Whether If-None-Match (a list of entity tags, or *) holds `etag` (weak comparison).
 bool none_match_holds(std::string_view header, std::string_view etag) {
-  for (auto item : split(header, ',')) {
-    std::string_view t = item;
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  for (const std::string& item : split(header, ',')) {
+    std::string_view t = trim_ows(item);
     if (t == "*") return true;
     if (t.starts_with("W/")) t.remove_prefix(2);
     std::string_view e = etag;
@@ -370,17 +370,13 @@ struct TileService::Impl {
                                {"maxzoom", c->maxzoom}, {"description", desc}});
     }
     // Bounds: the county's grids (shifted like the tiles when offset=gcj02).
-    double w = 180, s = 90, e = -180, n = -90;
+    spatial::Box extent;
     {
       auto lock = county->read();
-      for (const auto& g : county->data().grids) {
-        const spatial::Box b = spatial::envelope(g.geometry);
-        w = std::min(w, bg::get<bg::min_corner, 0>(b));
-        s = std::min(s, bg::get<bg::min_corner, 1>(b));
-        e = std::max(e, bg::get<bg::max_corner, 0>(b));
-        n = std::max(n, bg::get<bg::max_corner, 1>(b));
-      }
+      extent = layers::grids_extent(county->data().grids);
     }
+    double w = extent.min_corner().x(), s = extent.min_corner().y();
+    double e = extent.max_corner().x(), n = extent.max_corner().y();
     if (w > e) { w = -180; s = -85; e = 180; n = 85; }
     if (q.gcj02) {
       const auto a = spatial::wgs84_to_gcj02({w, s}), b = spatial::wgs84_to_gcj02({e, n});

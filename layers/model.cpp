@@ -281,6 +281,15 @@ std::optional<int64_t> parse_time(std::string_view s, int default_utc_offset_s) 
          h * 3600 + mi * 60 + sec - offset;
 }
 
+spatial::Box grids_extent(const std::vector<Grid>& grids) {
+  spatial::Box extent;
+  spatial::bg::assign_inverse(extent);
+  for (const auto& g : grids)
+    for (const auto& poly : g.geometry)
+      for (const auto& p : poly.outer()) spatial::bg::expand(extent, p);
+  return extent;
+}
+
 std::string format_time(int64_t t) {
   // Civil date from days since 1970-01-01 (H. Hinnant's algorithm): no locale, no libc calls,
   // as tiles format thousands of these.

@@ -157,6 +157,9 @@ struct FieldInfo {
 };
 /// The attribute schema of a layer (without the geometry), in store column order.
 const std::vector<FieldInfo>& layer_fields(LayerKind k);
+/// The lon/lat extent of the grids' outlines (an inverted box when there is none).
+spatial::Box grids_extent(const std::vector<Grid>& grids);
+
 /// "MultiPolygon" for grids, "Point" for the rest.
 std::string_view geometry_type(LayerKind k);
 

@@ -407,6 +407,26 @@ struct TileBuilder::Impl {
     return s < 2 ? TileMatrixSet::web_mercator() : TileMatrixSet::cgcs2000();
   }
 
+  // The fine grid of a scheme: its top-left corner and fine units per CRS unit. Both sets have
+  // 2^z columns at zoom z over their full width, and rows of the same size from the top edge
+  // (Web Mercator: square; CGCS2000: 2^(z-1) rows of the same degrees as columns).
+  struct FineFrame {
+    double left, top, scale;
+  };
+  static const FineFrame& fine_frame(int s) {
+    static const std::array<FineFrame, 4> frames = [] {
+      std::array<FineFrame, 4> f{};
+      for (int k = 0; k < 4; ++k) {
+        const TileMatrixSet& tms = scheme_tms(k);
+        const spatial::CrsBox b0 = k < 2 ? tms.bounds({0, 0, 0}) : tms.bounds({1, 0, 0});
+        const double width = k < 2 ? b0.maxx - b0.minx : 2 * (b0.maxx - b0.minx);
+        f[k] = {b0.minx, b0.maxy, std::ldexp(1.0, kFineZoom) / width};
+      }
+      return f;
+    }();
+    return frames[s];
+  }
+
   // Fine column/row of a lon/lat point in a scheme.
   static void fine(int s, LonLat p, uint32_t& col, uint32_t& row) {
     if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) {
@@ -414,16 +434,10 @@ struct TileBuilder::Impl {
       return;
     }
     if (s % 2 == 1) p = spatial::wgs84_to_gcj02(p);
-    const TileMatrixSet& tms = scheme_tms(s);
     double x, y;
-    tms.project(p.lon, p.lat, x, y);
-    // Both sets have 2^z columns at zoom z over their full width, rows of the same size from the
-    // top edge (Web Mercator: square; CGCS2000: 2^(z-1) rows of the same degrees as columns).
-    const spatial::CrsBox b0 = s < 2 ? tms.bounds({0, 0, 0}) : tms.bounds({1, 0, 0});
-    const double width = s < 2 ? b0.maxx - b0.minx : 2 * (b0.maxx - b0.minx);
-    const double left = b0.minx, top = b0.maxy;
-    const double scale = std::ldexp(1.0, kFineZoom) / width;
-    const double fc = std::floor((x - left) * scale), fr = std::floor((top - y) * scale);
+    scheme_tms(s).project(p.lon, p.lat, x, y);
+    const FineFrame& f = fine_frame(s);
+    const double fc = std::floor((x - f.left) * f.scale), fr = std::floor((f.top - y) * f.scale);
     const double limit = std::ldexp(1.0, kFineZoom) - 1;
     col = static_cast<uint32_t>(std::clamp(fc, 0.0, limit));
     row = static_cast<uint32_t>(std::clamp(fr, 0.0, limit));
@@ -496,16 +510,24 @@ struct TileBuilder::Impl {
     b.cell_of[i] = cell;
   }
 
-  // Calls f(index) for every point whose bucket meets the lon/lat box (clamped to the grid, so
-  // points placed in border cells are found too).
+  // The buckets meeting a lon/lat box (clamped to the grid, so that points placed in border
+  // cells are found too): columns [c0, c1] and rows [r0, r1].
+  struct CellRange {
+    uint32_t c0, c1, r0, r1;
+    std::size_t count() const { return static_cast<std::size_t>(c1 - c0 + 1) * (r1 - r0 + 1); }
+  };
+  static CellRange cell_range(const Buckets& b, const spatial::Box& box) {
+    return {clamp_cell((bg::get<bg::min_corner, 0>(box) - b.x0) * b.inv_w, b.nx),
+            clamp_cell((bg::get<bg::max_corner, 0>(box) - b.x0) * b.inv_w, b.nx),
+            clamp_cell((bg::get<bg::min_corner, 1>(box) - b.y0) * b.inv_h, b.ny),
+            clamp_cell((bg::get<bg::max_corner, 1>(box) - b.y0) * b.inv_h, b.ny)};
+  }
+
+  // Calls f(index) for every point in the buckets of `range`.
   template <class F>
-  static void for_each_candidate(const Buckets& b, const spatial::Box& box, F&& f) {
-    const uint32_t c0 = clamp_cell((bg::get<bg::min_corner, 0>(box) - b.x0) * b.inv_w, b.nx);
-    const uint32_t c1 = clamp_cell((bg::get<bg::max_corner, 0>(box) - b.x0) * b.inv_w, b.nx);
-    const uint32_t r0 = clamp_cell((bg::get<bg::min_corner, 1>(box) - b.y0) * b.inv_h, b.ny);
-    const uint32_t r1 = clamp_cell((bg::get<bg::max_corner, 1>(box) - b.y0) * b.inv_h, b.ny);
-    for (uint32_t r = r0; r <= r1; ++r)
-      for (uint32_t c = c0; c <= c1; ++c)
+  static void for_each_candidate(const Buckets& b, const CellRange& range, F&& f) {
+    for (uint32_t r = range.r0; r <= range.r1; ++r)
+      for (uint32_t c = range.c0; c <= range.c1; ++c)
         for (uint32_t i : b.cells[static_cast<std::size_t>(r) * b.nx + c]) f(i);
   }
 
@@ -607,12 +629,13 @@ struct TileBuilder::Impl {
           if (filter && !filter->matches(v[i])) return;
         f(i);
       };
-      if (bucket_count(bk, q) * 4 > bk.cells.size()) {
+      const CellRange range = cell_range(bk, q);
+      if (range.count() * 4 > bk.cells.size()) {
         const std::size_t n = std::min(col.size(), bk.cell_of.size());
         for (std::size_t i = 0; i < n; ++i)
           if (bk.cell_of[i] != UINT32_MAX) consider(static_cast<uint32_t>(i));  // skips NaN positions
       } else {
-        for_each_candidate(bk, q, [&](uint32_t i) {
+        for_each_candidate(bk, range, [&](uint32_t i) {
           if (i < col.size()) consider(i);
         });
       }
@@ -681,14 +704,6 @@ struct TileBuilder::Impl {
     ClusterGrid grid(rq.tile, shift, config);
     scan(in_tile, [&](uint32_t i) { grid.add(col[i], row[i]); });
     grid.emit(rq.tile, out, st);
-  }
-
-  static std::size_t bucket_count(const Buckets& b, const spatial::Box& box) {
-    const uint32_t c0 = clamp_cell((bg::get<bg::min_corner, 0>(box) - b.x0) * b.inv_w, b.nx);
-    const uint32_t c1 = clamp_cell((bg::get<bg::max_corner, 0>(box) - b.x0) * b.inv_w, b.nx);
-    const uint32_t r0 = clamp_cell((bg::get<bg::min_corner, 1>(box) - b.y0) * b.inv_h, b.ny);
-    const uint32_t r1 = clamp_cell((bg::get<bg::max_corner, 1>(box) - b.y0) * b.inv_h, b.ny);
-    return static_cast<std::size_t>(c1 - c0 + 1) * (r1 - r0 + 1);
   }
 
   // Clusters of one tile: cluster_grid x cluster_grid cells, each with its count and the sum of

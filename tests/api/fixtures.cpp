@@ -1,6 +1,8 @@
 // Shared test data for api/ tests (fixtures.hpp).
 #include "fixtures.hpp"
 
+#include "layers/store.hpp"
+
 #include <random>
 #include <string>
 
@@ -82,6 +84,13 @@ layers::Dataset small_county() {
     d.workers.push_back(w);
   }
   return d;
+}
+
+std::string write_small_county(const std::string& dir) {
+  const std::string path = dir + "/county.gpkg";
+  layers::Dataset d = small_county();
+  layers::open_store(path, true)->replace_all(d);
+  return path;
 }
 
 }  // namespace onemap::testing

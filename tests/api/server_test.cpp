@@ -37,7 +37,6 @@ using onemap::testing::HttpConnection;
 using onemap::testing::HttpResponse;
 using onemap::testing::ServerProcess;
 using onemap::testing::TempDir;
-using onemap::testing::small_county;
 using namespace std::chrono_literals;
 
 /// [minx, miny, maxx, maxy] computed here from the loaded records (the oracle for /layers).
@@ -78,9 +77,7 @@ class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    store_path_ = dir_->path() + "/county.gpkg";
-    Dataset d = small_county();
-    onemap::layers::open_store(store_path_, true)->replace_all(d);
+    store_path_ = onemap::testing::write_small_county(dir_->path());
     oracle_ = new Dataset(onemap::layers::open_store(store_path_, false)->load());
     server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_path_, "--threads", "2"},
                                 dir_->path() + "/serve.log");
@@ -349,9 +346,7 @@ TEST_F(ServerTest, ConcurrentClientsAllGetAnswers) {
 class ServeLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = dir_.path() + "/county.gpkg";
-    Dataset d = small_county();
-    onemap::layers::open_store(store_, true)->replace_all(d);
+    store_ = onemap::testing::write_small_county(dir_.path());
   }
   TempDir dir_;
   std::string store_;

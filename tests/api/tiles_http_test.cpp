@@ -89,9 +89,7 @@ class TilesHttpTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    store_path_ = dir_->path() + "/county.gpkg";
-    onemap::layers::Dataset d = onemap::testing::small_county();
-    onemap::layers::open_store(store_path_, true)->replace_all(d);
+    store_path_ = onemap::testing::write_small_county(dir_->path());
     oracle_ = new onemap::layers::Dataset(onemap::layers::open_store(store_path_, false)->load());
     server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_path_, "--write-token", "s3cret"},
                                 dir_->path() + "/serve.log");
@@ -317,9 +315,7 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
 
 TEST(TilesWithoutToken, WritesAreRefused) {
   TempDir dir;
-  const std::string store = dir.path() + "/county.gpkg";
-  onemap::layers::Dataset d = onemap::testing::small_county();
-  onemap::layers::open_store(store, true)->replace_all(d);
+  const std::string store = onemap::testing::write_small_county(dir.path());
   ServerProcess server(ONEMAP_BINARY, {"--data", store}, dir.path() + "/serve.log");
   HttpConnection c(server.port());
   const std::string body = R"({"lon":120.1,"lat":30.1,"category":"0101"})";
