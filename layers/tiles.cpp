@@ -579,20 +579,7 @@ struct TileBuilder::Impl {
       const Grid& g = d.grids[i];
       const MultiPolygon& ll = grid_geometry(d, i, z);
       if (ll.empty()) continue;
-      MultiPolygon proj = ll;
-      for (auto& poly : proj) {
-        auto shift = [&](spatial::Ring& r) {
-          for (auto& p : r) {
-            LonLat q2{p.x(), p.y()};
-            if (rq.gcj02) q2 = spatial::wgs84_to_gcj02(q2);
-            double x, y;
-            rq.tms->project(q2.lon, q2.lat, x, y);
-            p = spatial::Point(x, y);
-          }
-        };
-        shift(poly.outer());
-        for (auto& h : poly.inners()) shift(h);
-      }
+      const MultiPolygon proj = spatial::project_polygon(ll, *rq.tms, rq.gcj02);
       const auto polys = spatial::polygon_to_tile(proj, tt, config.buffer);
       if (polys.empty()) continue;
       props.clear();

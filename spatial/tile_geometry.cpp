@@ -26,6 +26,7 @@
 //     through step 3 again (which changes nothing but orientation on valid integer rings).
 #include "spatial/tile_geometry.hpp"
 
+#include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geos_internal.hpp"
 #include "spatial/geos_ops.hpp"
@@ -530,15 +531,16 @@ MultiPolygon simplify_polygon(const MultiPolygon& mp, double tolerance) {
   return out;
 }
 
-MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms) {
+MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms, bool gcj02) {
   MultiPolygon out;
   out.reserve(lonlat.size());
-  auto project_ring = [&tms](const Ring& src, Ring& dst) {
+  auto project_ring = [&tms, gcj02](const Ring& src, Ring& dst) {
     dst.reserve(src.size());
     for (const auto& p : src) {
+      const LonLat q = gcj02 ? wgs84_to_gcj02({p.x(), p.y()}) : LonLat{p.x(), p.y()};
       double x = 0;
       double y = 0;
-      tms.project(p.x(), p.y(), x, y);
+      tms.project(q.lon, q.lat, x, y);
       dst.emplace_back(x, y);
     }
   };

@@ -47,6 +47,7 @@ std::vector<TilePolygon> polygon_to_tile(const MultiPolygon& mp, const TileTrans
 MultiPolygon simplify_polygon(const MultiPolygon& mp, double tolerance);
 
 /// Projects every vertex of a lon/lat multipolygon into the matrix set's CRS units.
-MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms);
+/// With `gcj02`, every vertex is first shifted from CGCS2000 into GCJ-02 (spatial/chinacrs.hpp).
+MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms, bool gcj02 = false);
 
 }  // namespace onemap::spatial

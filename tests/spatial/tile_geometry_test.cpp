@@ -732,4 +732,12 @@ TEST(ProjectPolygon, ProjectsEveryVertex) {
   EXPECT_GT(bg::area(out[0].outer()), 0);
   EXPECT_LT(bg::area(out[0].inners()[0]), 0);
   EXPECT_TRUE(bg::equals(project_polygon(in, TileMatrixSet::cgcs2000()), in));
+  // With gcj02 each vertex is shifted into GCJ-02 first (here, CGCS2000 tiles: lon/lat itself).
+  const MultiPolygon shifted = project_polygon(in, TileMatrixSet::cgcs2000(), true);
+  for (std::size_t i = 0; i < p.outer().size(); ++i) {
+    const LonLat g = wgs84_to_gcj02({p.outer()[i].x(), p.outer()[i].y()});
+    EXPECT_EQ(shifted[0].outer()[i].x(), g.lon);
+    EXPECT_EQ(shifted[0].outer()[i].y(), g.lat);
+    EXPECT_GT(std::abs(g.lon - p.outer()[i].x()), 1e-4);  // the shift is hundreds of metres
+  }
 }
