@@ -305,6 +305,15 @@ struct TileService::Impl {
   void on_change(const layers::Change& c) {
     const uint32_t extent = county->tiles().config().extent;
     const uint32_t buffer = county->tiles().config().buffer;
+    // The old and new positions in each matrix set and offset, projected once for all tiles.
+    std::array<std::array<std::optional<spatial::Point>, 4>, 2> at;  // [before/after][scheme]
+    auto reaches = [&](const CachedTile& t, std::size_t which, const std::optional<layers::LonLat>& p) {
+      if (!p) return false;
+      const std::size_t s = (t.tms->kind() == TileMatrixSet::Kind::WebMercatorQuad ? 0 : 2) + (t.gcj02 ? 1 : 0);
+      auto& cached = at[which][s];
+      if (!cached) cached = layers::tile_crs_point(*t.tms, t.gcj02, *p);
+      return layers::tile_reaches(*t.tms, t.tile, *cached, extent, buffer);
+    };
     std::lock_guard lock(mutex);
     for (auto it = cache.begin(); it != cache.end();) {
       const CachedTile& t = *it->second.tile;
@@ -319,9 +328,7 @@ struct TileService::Impl {
         if (c.layer == layers::LayerKind::Incidents && !t.filter.empty())
           relevant = (c.incident_before && t.filter.matches(*c.incident_before)) ||
                      (c.incident_after && t.filter.matches(*c.incident_after));
-        affected = relevant &&
-                   ((c.before && layers::tile_reaches(*t.tms, t.gcj02, t.tile, *c.before, extent, buffer)) ||
-                    (c.after && layers::tile_reaches(*t.tms, t.gcj02, t.tile, *c.after, extent, buffer)));
+        affected = relevant && (reaches(t, 0, c.before) || reaches(t, 1, c.after));
       }
       if (affected) {
         auto next = std::next(it);

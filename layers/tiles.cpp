@@ -364,14 +364,18 @@ spatial::Box tile_query_box(const TileMatrixSet& tms, bool gcj02, const spatial:
   return b;
 }
 
-bool tile_reaches(const TileMatrixSet& tms, bool gcj02, const spatial::TileId& tile, LonLat p,
-                  uint32_t extent, uint32_t buffer) {
+spatial::Point tile_crs_point(const TileMatrixSet& tms, bool gcj02, LonLat p) {
   if (gcj02) p = spatial::wgs84_to_gcj02(p);
   double x, y;
   tms.project(p.lon, p.lat, x, y);
+  return {x, y};
+}
+
+bool tile_reaches(const TileMatrixSet& tms, const spatial::TileId& tile, const spatial::Point& at,
+                  uint32_t extent, uint32_t buffer) {
   // One tile unit of slack over the exact buffer: rounding may put a point just outside the
   // buffer on its edge, and a point a cluster counts lies inside the tile proper anyway.
-  return spatial::point_to_tile(x, y, spatial::TileTransform{tms.bounds(tile), extent}, buffer + 1)
+  return spatial::point_to_tile(at.x(), at.y(), spatial::TileTransform{tms.bounds(tile), extent}, buffer + 1)
       .has_value();
 }
 

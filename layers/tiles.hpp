@@ -112,11 +112,15 @@ struct TileStats {
   std::size_t clustered_points = 0;  ///< points the clusters stand for
 };
 
-/// Whether build() would place the point p (CGCS2000 lon/lat) in the tile as an individual point:
-/// inside the tile widened by `buffer` tile units (also true for every point a cluster of the
-/// tile counts). For cache invalidation.
-bool tile_reaches(const spatial::TileMatrixSet& tms, bool gcj02, const spatial::TileId& tile,
-                  LonLat p, uint32_t extent, uint32_t buffer);
+/// The point p (CGCS2000 lon/lat) in the matrix set's CRS units, as build() places it (shifted
+/// into GCJ-02 first with `gcj02`).
+spatial::Point tile_crs_point(const spatial::TileMatrixSet& tms, bool gcj02, LonLat p);
+
+/// Whether build() would place a point at CRS position `at` (tile_crs_point) in the tile as an
+/// individual point: inside the tile widened by `buffer` tile units (also true for every point a
+/// cluster of the tile counts). For cache invalidation.
+bool tile_reaches(const spatial::TileMatrixSet& tms, const spatial::TileId& tile, const spatial::Point& at,
+                  uint32_t extent, uint32_t buffer);
 
 /// The lon/lat box that holds every point and polygon part build() may put in the tile.
 spatial::Box tile_query_box(const spatial::TileMatrixSet& tms, bool gcj02, const spatial::TileId& tile,
