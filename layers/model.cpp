@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace onemap::layers {
@@ -291,6 +292,10 @@ spatial::Box grids_extent(const std::vector<Grid>& grids) {
 }
 
 std::string format_time(int64_t t) {
+  return std::string(time_text(t).view());
+}
+
+TimeText time_text(int64_t t) {
   // Civil date from days since 1970-01-01 (H. Hinnant's algorithm): no locale, no libc calls,
   // as tiles format thousands of these.
   int64_t days = t / 86400, secs = t % 86400;
@@ -307,10 +312,12 @@ std::string format_time(int64_t t) {
   const int64_t day = doy - (153 * mp + 2) / 5 + 1;
   const int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const int64_t year = yoe + era * 400 + (month <= 2);
-  if (year < 0 || year > 9999) return "0000-01-01T00:00:00Z";  // outside ISO 8601's 4 digits
-  std::string out = "0000-00-00T00:00:00Z";
+  TimeText out;
+  constexpr std::string_view kPattern = "0000-01-01T00:00:00Z";
+  std::memcpy(out.text, kPattern.data(), sizeof out.text);
+  if (year < 0 || year > 9999) return out;  // outside ISO 8601's 4 digits
   auto put = [&](std::size_t at, int64_t v, int digits) {
-    for (int d = digits - 1; d >= 0; --d, v /= 10) out[at + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
+    for (int d = digits - 1; d >= 0; --d, v /= 10) out.text[at + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
   };
   put(0, year, 4);
   put(5, month, 2);

@@ -170,4 +170,11 @@ std::optional<int64_t> parse_time(std::string_view text, int default_utc_offset_
 /// Unix seconds → "2025-03-24T15:33:07Z".
 std::string format_time(int64_t unix_seconds);
 
+/// format_time's text in a fixed buffer (no allocation; for formatting many times in a loop).
+struct TimeText {
+  char text[20];
+  std::string_view view() const { return {text, sizeof text}; }
+};
+TimeText time_text(int64_t unix_seconds);
+
 }  // namespace onemap::layers

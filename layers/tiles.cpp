@@ -226,7 +226,7 @@ void grid_props(const Grid& g, const TileLayerConfig& cfg, uint32_t z, MvtProper
     if (z < f.minzoom) continue;
     if (f.name == "code") out.emplace_back(f.name, g.code);
     else if (f.name == "name") out.emplace_back(f.name, g.name);
-    else if (f.name == "level") out.emplace_back(f.name, std::string(level_name(g.level)));
+    else if (f.name == "level") out.emplace_back(f.name, level_name(g.level));
     else if (f.name == "parent_code") out.emplace_back(f.name, g.parent_code);
     else if (f.name == "area_m2") out.emplace_back(f.name, std::round(g.area_m2));
     else if (f.name == "synthetic") out.emplace_back(f.name, g.synthetic);
@@ -260,62 +260,76 @@ Field field_of(std::string_view n) {
   return it == names.end() ? Field::None : it->second;
 }
 
+// Time attributes as text, one per field (their views are read when the feature is tagged, so a
+// buffer per field is enough).
+struct PropText {
+  TimeText reported_at, closed_at;
+};
+
+// A point's attribute `f` as the tag `key` of the feature being built in `out` (nothing for an
+// attribute the record lacks, e.g. closed_at of an open incident).
 // Attributes every point layer shares.
-bool join_prop(const GridJoin& j, Field f, const std::string& name, MvtProperties& out) {
+bool join_prop(const GridJoin& j, Field f, uint32_t key, MvtLayer& out) {
   switch (f) {
-    case Field::GridCode: out.emplace_back(name, j.grid_code); return true;
-    case Field::JoinKind: out.emplace_back(name, std::string(join_kind_name(j.kind))); return true;
-    case Field::JoinDistance: out.emplace_back(name, j.distance_m); return true;
+    case Field::GridCode: out.tag_string(key, j.grid_code); return true;
+    case Field::JoinKind: out.tag_string(key, join_kind_name(j.kind)); return true;
+    case Field::JoinDistance: out.tag_double(key, j.distance_m); return true;
     default: return false;
   }
 }
 
-void point_props(const Household& h, Field f, const std::string& n, MvtProperties& out) {
-  if (join_prop(h.join, f, n, out)) return;
+void point_props(const Household& h, Field f, uint32_t k, MvtLayer& out, PropText&) {
+  if (join_prop(h.join, f, k, out)) return;
   switch (f) {
-    case Field::HhId: out.emplace_back(n, h.id); break;
-    case Field::Address: out.emplace_back(n, h.address); break;
-    case Field::Members: out.emplace_back(n, int64_t{h.members}); break;
-    case Field::Flags: out.emplace_back(n, int64_t{h.flags & ~kSensitiveHouseholdFlags}); break;
+    case Field::HhId: out.tag_string(k, h.id); break;
+    case Field::Address: out.tag_string(k, h.address); break;
+    case Field::Members: out.tag_int(k, h.members); break;
+    case Field::Flags: out.tag_int(k, h.flags & ~kSensitiveHouseholdFlags); break;
     default: break;
   }
 }
-void point_props(const Enterprise& e, Field f, const std::string& n, MvtProperties& out) {
-  if (join_prop(e.join, f, n, out)) return;
+void point_props(const Enterprise& e, Field f, uint32_t k, MvtLayer& out, PropText&) {
+  if (join_prop(e.join, f, k, out)) return;
   switch (f) {
-    case Field::EntId: out.emplace_back(n, e.id); break;
-    case Field::Name: out.emplace_back(n, e.name); break;
-    case Field::Industry: out.emplace_back(n, e.industry); break;
-    case Field::Risk: out.emplace_back(n, std::string(risk_name(e.risk))); break;
-    case Field::Hazchem: out.emplace_back(n, e.hazardous_chemicals); break;
-    case Field::LastInspection: out.emplace_back(n, e.last_inspection); break;
-    case Field::OpenHazards: out.emplace_back(n, int64_t{e.open_hazards}); break;
+    case Field::EntId: out.tag_string(k, e.id); break;
+    case Field::Name: out.tag_string(k, e.name); break;
+    case Field::Industry: out.tag_string(k, e.industry); break;
+    case Field::Risk: out.tag_string(k, risk_name(e.risk)); break;
+    case Field::Hazchem: out.tag_bool(k, e.hazardous_chemicals); break;
+    case Field::LastInspection: out.tag_string(k, e.last_inspection); break;
+    case Field::OpenHazards: out.tag_int(k, e.open_hazards); break;
     default: break;
   }
 }
-void point_props(const Incident& i, Field f, const std::string& n, MvtProperties& out) {
-  if (join_prop(i.join, f, n, out)) return;
+void point_props(const Incident& i, Field f, uint32_t k, MvtLayer& out, PropText& text) {
+  if (join_prop(i.join, f, k, out)) return;
   switch (f) {
-    case Field::IncId: out.emplace_back(n, i.id); break;
-    case Field::Category: out.emplace_back(n, i.category); break;
-    case Field::Description: out.emplace_back(n, i.description); break;
-    case Field::Source: out.emplace_back(n, i.source); break;
-    case Field::ReportedAt: out.emplace_back(n, format_time(i.reported_at)); break;
-    case Field::Status: out.emplace_back(n, i.status); break;
-    case Field::ClosedAt:
-      if (i.closed_at) out.emplace_back(n, format_time(i.closed_at));
+    case Field::IncId: out.tag_string(k, i.id); break;
+    case Field::Category: out.tag_string(k, i.category); break;
+    case Field::Description: out.tag_string(k, i.description); break;
+    case Field::Source: out.tag_string(k, i.source); break;
+    case Field::ReportedAt:
+      text.reported_at = time_text(i.reported_at);
+      out.tag_string(k, text.reported_at.view());
       break;
-    case Field::Assignee: out.emplace_back(n, i.assignee); break;
+    case Field::Status: out.tag_string(k, i.status); break;
+    case Field::ClosedAt:
+      if (i.closed_at) {
+        text.closed_at = time_text(i.closed_at);
+        out.tag_string(k, text.closed_at.view());
+      }
+      break;
+    case Field::Assignee: out.tag_string(k, i.assignee); break;
     default: break;
   }
 }
-void point_props(const Worker& w, Field f, const std::string& n, MvtProperties& out) {
-  if (join_prop(w.join, f, n, out)) return;
+void point_props(const Worker& w, Field f, uint32_t k, MvtLayer& out, PropText&) {
+  if (join_prop(w.join, f, k, out)) return;
   switch (f) {
-    case Field::WorkerId: out.emplace_back(n, w.worker_id); break;
-    case Field::Role: out.emplace_back(n, std::string(role_name(w.role))); break;
-    case Field::TeamGrid: out.emplace_back(n, w.grid_code); break;
-    case Field::OnDuty: out.emplace_back(n, w.on_duty); break;
+    case Field::WorkerId: out.tag_string(k, w.worker_id); break;
+    case Field::Role: out.tag_string(k, role_name(w.role)); break;
+    case Field::TeamGrid: out.tag_string(k, w.grid_code); break;
+    case Field::OnDuty: out.tag_bool(k, w.on_duty); break;
     default: break;
   }
 }
@@ -656,11 +670,11 @@ struct TileBuilder::Impl {
         const bool from_fine = z <= 17;
         const double unit = config.extent / static_cast<double>(span);
         const double lo = -static_cast<double>(config.buffer), hi = config.extent + static_cast<double>(config.buffer);
-        MvtProperties props;
-        std::vector<TilePoint> one(1);
-        std::vector<std::pair<Field, const std::string*>> fields;  // those shown at this zoom
+        PropText text;
+        TilePoint one;
+        std::vector<std::pair<Field, uint32_t>> fields;  // those shown at this zoom, with their keys
         for (const auto& f : cfg.fields)
-          if (z >= f.minzoom) fields.emplace_back(field_of(f.name), &f.name);
+          if (z >= f.minzoom) fields.emplace_back(field_of(f.name), out.key(f.name));
         for (std::size_t k = 0; k < near.size(); ++k) {
           const uint32_t i = near[k];
           if (k + 4 < near.size()) {  // the records are scattered: fetch the coming ones ahead
@@ -674,7 +688,7 @@ struct TileBuilder::Impl {
             const double tx = (static_cast<double>(static_cast<int64_t>(col[i]) - (fx0 + pad)) + 0.5) * unit;
             const double ty = (static_cast<double>(static_cast<int64_t>(row[i]) - (fy0 + pad)) + 0.5) * unit;
             if (tx < lo || tx > hi || ty < lo || ty > hi) continue;
-            one[0] = TilePoint{static_cast<int32_t>(std::floor(tx + 0.5)), static_cast<int32_t>(std::floor(ty + 0.5))};
+            one = TilePoint{static_cast<int32_t>(std::floor(tx + 0.5)), static_cast<int32_t>(std::floor(ty + 0.5))};
           } else {
             LonLat p = v[i].location;
             if (rq.gcj02) p = spatial::wgs84_to_gcj02(p);
@@ -682,11 +696,11 @@ struct TileBuilder::Impl {
             rq.tms->project(p.lon, p.lat, x, y);
             const auto tp = spatial::point_to_tile(x, y, tt, config.buffer);
             if (!tp) continue;
-            one[0] = *tp;
+            one = *tp;
           }
-          props.clear();
-          for (const auto& [f, name] : fields) point_props(v[i], f, *name, props);
-          out.add_points(static_cast<uint64_t>(v[i].fid), one, props);
+          out.begin_feature(static_cast<uint64_t>(v[i].fid));
+          for (const auto& [f, key] : fields) point_props(v[i], f, key, out, text);
+          out.end_point(one);
           ++st.features;
         }
         return;
@@ -731,7 +745,7 @@ struct TileBuilder::Impl {
     }
 
     void emit(const spatial::TileId& t, MvtLayer& out, TileStats& st) const {
-      MvtProperties props;
+      const uint32_t count_key = out.key("count"), cluster_key = out.key("cluster");
       for (uint32_t cy = 0; cy < g; ++cy)
         for (uint32_t cx = 0; cx < g; ++cx) {
           const Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
@@ -739,15 +753,15 @@ struct TileBuilder::Impl {
           const double n = static_cast<double>(a.count);
           const int32_t tx = static_cast<int32_t>(std::clamp(std::floor(a.sx / n), 0.0, extent - 1.0));
           const int32_t ty = static_cast<int32_t>(std::clamp(std::floor(a.sy / n), 0.0, extent - 1.0));
-          props.clear();
-          props.emplace_back("count", static_cast<uint64_t>(a.count));
-          props.emplace_back("cluster", true);
           // Cluster ids: top bit set, then the cell's zoom and its column and row at that zoom.
           const uint64_t cz = t.z + gbits;
           const uint64_t ccol = (static_cast<uint64_t>(t.x) << gbits) + cx;
           const uint64_t crow = (static_cast<uint64_t>(t.y) << gbits) + cy;
           const uint64_t id = (uint64_t{1} << 63) | (cz << 56) | ((ccol & 0xFFFFFFF) << 28) | (crow & 0xFFFFFFF);
-          out.add_points(id, {TilePoint{tx, ty}}, props);
+          out.begin_feature(id);
+          out.tag_uint(count_key, a.count);
+          out.tag_bool(cluster_key, true);
+          out.end_point(TilePoint{tx, ty});
           ++st.features;
           ++st.clusters;
           st.clustered_points += a.count;

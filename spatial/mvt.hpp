@@ -29,8 +29,10 @@ using TileRing = std::vector<TilePoint>;
 /// One polygon: exterior ring first, then its holes.
 using TilePolygon = std::vector<TileRing>;
 
-using MvtValue = std::variant<std::string, int64_t, uint64_t, double, bool>;
-using MvtProperties = std::vector<std::pair<std::string, MvtValue>>;
+/// A property value. Strings are views: they need only outlive the add_* call they are passed to
+/// (the layer copies what it keeps).
+using MvtValue = std::variant<std::string_view, int64_t, uint64_t, double, bool>;
+using MvtProperties = std::vector<std::pair<std::string_view, MvtValue>>;
 
 class MvtLayer {
  public:
@@ -44,6 +46,23 @@ class MvtLayer {
   uint32_t extent() const;
   std::size_t feature_count() const;
 
+  /// Feature by feature, without building a property list: begin_feature, then a tag_* call per
+  /// property (`key` from key()), then end_point. Strings need only outlive their tag_* call.
+  /// The index of a key in this layer (added when new).
+  uint32_t key(std::string_view name);
+  void begin_feature(uint64_t id);
+  void tag_string(uint32_t key, std::string_view value);
+  void tag_uint(uint32_t key, uint64_t value);
+  void tag_int(uint32_t key, int64_t value);
+  void tag_double(uint32_t key, double value);
+  void tag_bool(uint32_t key, bool value);
+  /// Ends the feature begun as a POINT. @throws InvalidArgument ("geometry") as add_points
+  /// does; the feature is not added then.
+  void end_point(TilePoint point);
+
+  /// A POINT feature (add_points with one point, without the vector).
+  /// @throws InvalidArgument ("geometry") as add_points does.
+  void add_point(uint64_t id, TilePoint point, const MvtProperties& props);
   /// A POINT (one point) or MULTIPOINT feature. Nothing is added when `points` is empty.
   /// Coordinates must lie within +-(2^30 - 1), so that every delta fits the spec's int32.
   /// @throws InvalidArgument ("geometry") for a coordinate beyond that; nothing is added then.
@@ -52,6 +71,9 @@ class MvtLayer {
   /// whose exterior ring is skipped goes with its holes); nothing is added when no ring is left.
   /// @throws InvalidArgument ("geometry") as add_points does.
   void add_polygons(uint64_t id, const std::vector<TilePolygon>& polygons, const MvtProperties& props);
+
+  /// At least the bytes write_to appends.
+  std::size_t encoded_size_bound() const;
 
   /// Appends this layer as a Tile.layers field (tag 3) to `tile`. A layer with no feature writes
   /// nothing.

@@ -201,9 +201,9 @@ TEST(MvtEncode, LayerFieldsTagsAndValueTables) {
   std::vector<MvtLayer> layers;
   layers.emplace_back("grids", 512);
   MvtLayer& l = layers[0];
-  l.add_points(7, {{1, 2}}, {{"name", std::string("新市镇")}, {"n", int64_t{5}}});
+  l.add_points(7, {{1, 2}}, {{"name", std::string_view("新市镇")}, {"n", int64_t{5}}});
   l.add_points(8, {{3, 4}},
-               {{"name", std::string("a")}, {"n", uint64_t{5}}, {"ok", true}, {"neg", int64_t{-3}},
+               {{"name", std::string_view("a")}, {"n", uint64_t{5}}, {"ok", true}, {"neg", int64_t{-3}},
                 {"d", 1.5}, {"big", uint64_t{18446744073709551615ULL}}, {"ok", false}});
   EXPECT_EQ(l.feature_count(), 2U);
   EXPECT_EQ(l.name(), "grids");
@@ -400,14 +400,14 @@ void expect_points(const OGRGeometry* g, const std::vector<TilePoint>& want, con
 
 void expect_properties(const OGRFeature& f, const MvtProperties& want) {
   for (const auto& [key, value] : want) {
-    const int i = f.GetFieldIndex(key.c_str());
+    const int i = f.GetFieldIndex(std::string(key).c_str());
     ASSERT_GE(i, 0) << key;
     ASSERT_TRUE(f.IsFieldSetAndNotNull(i)) << key;
     const OGRFieldDefn* defn = f.GetFieldDefnRef(i);
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, std::string>) {
+          if constexpr (std::is_same_v<T, std::string_view>) {
             EXPECT_EQ(defn->GetType(), OFTString) << key;
             EXPECT_EQ(std::string(f.GetFieldAsString(i)), v) << key;
           } else if constexpr (std::is_same_v<T, bool>) {
@@ -474,15 +474,15 @@ TEST_F(MvtGdal, FeaturesComeBackWithIdsPropertiesAndGeometry) {
   ASSERT_EQ(polys[2].size(), 1U);
 
   const std::vector<MvtProperties> poly_props{
-      {{"code", std::string("330521001001")}, {"name", std::string("城关村")}, {"area", 1.25e6},
+      {{"code", std::string_view("330521001001")}, {"name", std::string_view("城关村")}, {"area", 1.25e6},
        {"households", int64_t{812}}, {"synthetic", true}},
-      {{"code", std::string("330521001002")}, {"name", std::string("Two parts")}, {"area", 2.5},
+      {{"code", std::string_view("330521001002")}, {"name", std::string_view("Two parts")}, {"area", 2.5},
        {"households", int64_t{-1}}, {"synthetic", false}},
-      {{"code", std::string("330521")}, {"name", std::string("县")}, {"area", 9.0e8},
+      {{"code", std::string_view("330521")}, {"name", std::string_view("县")}, {"area", 9.0e8},
        {"households", uint64_t{120000}}, {"synthetic", true}}};
   const std::vector<std::vector<TilePoint>> points{{{100, 200}}, {{-30, 4100}, {2048, 2048}, {4000, 10}}};
-  const std::vector<MvtProperties> point_props{{{"risk", std::string("major")}, {"open", int64_t{3}}},
-                                               {{"risk", std::string("低")}, {"open", int64_t{0}}}};
+  const std::vector<MvtProperties> point_props{{{"risk", std::string_view("major")}, {"open", int64_t{3}}},
+                                               {{"risk", std::string_view("低")}, {"open", int64_t{0}}}};
   std::vector<MvtLayer> layers;
   layers.emplace_back("grids");
   for (std::size_t i = 0; i < polys.size(); ++i) layers[0].add_polygons(100 + i, polys[i], poly_props[i]);
