@@ -5,6 +5,8 @@
 #include "spatial/errors.hpp"
 #include "spatial/tile_geometry.hpp"
 
+#include <boost/geometry/index/rtree.hpp>
+#include <boost/iterator/function_output_iterator.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -400,6 +402,17 @@ struct TileBuilder::Impl {
   std::vector<spatial::Box> grid_box;
   std::vector<GridLevel> grid_level;
   std::vector<std::vector<MultiPolygon>> grid_simplified;
+  // The grids' boxes in an R-tree (value: box and grid index), kept in step with grid_box.
+  using GridEntry = std::pair<spatial::Box, uint32_t>;
+  boost::geometry::index::rtree<GridEntry, boost::geometry::index::rstar<16>> grid_tree;
+  // Per scheme: each grid's full geometry in the scheme's CRS, for the zooms above
+  // kSimplifyMaxZoom (where it is drawn unsimplified), built on first use.
+  struct GridScheme {
+    std::once_flag built;
+    std::atomic<bool> ready{false};
+    std::vector<MultiPolygon> projected;
+  };
+  mutable std::array<GridScheme, 4> grid_schemes;
 
   // Point layers: a bucket grid over lon/lat, shared by every matrix set.
   struct Buckets {
@@ -549,6 +562,18 @@ struct TileBuilder::Impl {
         for (uint32_t i : b.cells[static_cast<std::size_t>(r) * b.nx + c]) f(i);
   }
 
+  const std::vector<MultiPolygon>& projected_grids(const Dataset& d, int s) const {
+    GridScheme& gs = grid_schemes[s];
+    std::call_once(gs.built, [&] {
+      gs.projected.resize(d.grids.size());
+      for (std::size_t i = 0; i < d.grids.size(); ++i)
+        gs.projected[i] = spatial::project_polygon(d.grids[i].geometry, scheme_tms(s), s % 2 == 1);
+      gs.ready = true;
+    });
+    return gs.projected;
+  }
+
+  // Simplifies grid i for every zoom and notes its box and level (the R-tree is the caller's).
   void simplify_grid(const Grid& g, std::size_t i) {
     grid_box[i] = spatial::envelope(g.geometry);
     grid_level[i] = g.level;
@@ -563,11 +588,6 @@ struct TileBuilder::Impl {
       const double tol = k * 360.0 / std::ldexp(1.0, static_cast<int>(z)) / config.extent;
       out[z] = spatial::simplify_polygon(g.geometry, tol);
     }
-  }
-
-  const MultiPolygon& grid_geometry(const Dataset& d, std::size_t i, uint32_t z) const {
-    if (z <= kSimplifyMaxZoom && i < grid_simplified.size()) return grid_simplified[i][z];
-    return d.grids[i].geometry;
   }
 
   spatial::Box query_box(const TileRequest& rq) const {
@@ -587,18 +607,32 @@ struct TileBuilder::Impl {
       const auto* lc = config.find("grids." + std::string(level_name(static_cast<GridLevel>(l))));
       level_minzoom[l] = lc ? lc->minzoom : 0;
     }
-    // The compact arrays first (extent, level); the record only for the grids that qualify.
-    const std::size_t n = std::min(d.grids.size(), grid_box.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!bg::intersects(grid_box[i], q)) continue;
+    // The grids whose boxes meet the tile, in index order (the output does not depend on the
+    // tree's layout); their level from the compact array, the record only for those that qualify.
+    std::vector<uint32_t> hits;
+    grid_tree.query(boost::geometry::index::intersects(q),
+                    boost::make_function_output_iterator([&](const GridEntry& e) { hits.push_back(e.second); }));
+    std::sort(hits.begin(), hits.end());
+    const std::vector<MultiPolygon>* projected =
+        z > kSimplifyMaxZoom ? &projected_grids(d, scheme_index(*rq.tms, rq.gcj02)) : nullptr;
+    for (const uint32_t i : hits) {
+      if (i >= d.grids.size()) continue;
       const GridLevel gl = grid_level[i];
       if (level && gl != *level) continue;
       if (!level && z < level_minzoom[static_cast<int>(gl)]) continue;
       const Grid& g = d.grids[i];
-      const MultiPolygon& ll = grid_geometry(d, i, z);
-      if (ll.empty()) continue;
-      const MultiPolygon proj = spatial::project_polygon(ll, *rq.tms, rq.gcj02);
-      const auto polys = spatial::polygon_to_tile(proj, tt, config.buffer);
+      MultiPolygon scratch;
+      const MultiPolygon* proj = nullptr;
+      if (projected) {
+        proj = &(*projected)[i];
+      } else {
+        const MultiPolygon& ll = grid_simplified[i][z];
+        if (ll.empty()) continue;
+        scratch = spatial::project_polygon(ll, *rq.tms, rq.gcj02);
+        proj = &scratch;
+      }
+      if (proj->empty()) continue;
+      const auto polys = spatial::polygon_to_tile(*proj, tt, config.buffer);
       if (polys.empty()) continue;
       props.clear();
       grid_props(g, cfg, z, props);
@@ -785,6 +819,10 @@ TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::ma
       for (std::size_t i; (i = next++) < data.grids.size();) m.simplify_grid(data.grids[i], i);
     });
   for (auto& th : pool) th.join();
+  std::vector<Impl::GridEntry> entries;
+  entries.reserve(data.grids.size());
+  for (std::size_t i = 0; i < data.grids.size(); ++i) entries.emplace_back(m.grid_box[i], static_cast<uint32_t>(i));
+  m.grid_tree = decltype(m.grid_tree)(entries);  // bulk loaded (packed)
   m.build_buckets(data.households, m.buckets[0]);
   m.build_buckets(data.enterprises, m.buckets[1]);
   m.build_buckets(data.incidents, m.buckets[2]);
@@ -845,12 +883,23 @@ void TileBuilder::point_changed(const Dataset& data, LayerKind kind, std::size_t
 
 void TileBuilder::grid_changed(const Dataset& data, std::size_t index) {
   Impl& m = *impl_;
+  const Grid& g = data.grids.at(index);
   if (m.grid_box.size() <= index) {
     m.grid_box.resize(index + 1);
     m.grid_level.resize(index + 1);
     m.grid_simplified.resize(index + 1);
+  } else {
+    m.grid_tree.remove(Impl::GridEntry(m.grid_box[index], static_cast<uint32_t>(index)));
   }
-  m.simplify_grid(data.grids.at(index), index);
+  m.simplify_grid(g, index);
+  m.grid_tree.insert(Impl::GridEntry(m.grid_box[index], static_cast<uint32_t>(index)));
+  for (int s = 0; s < 4; ++s) {
+    auto& gs = m.grid_schemes[s];
+    // A scheme not built yet is built from the data as it then is, this change included.
+    if (!gs.ready.load()) continue;
+    if (gs.projected.size() <= index) gs.projected.resize(index + 1);
+    gs.projected[index] = spatial::project_polygon(g.geometry, Impl::scheme_tms(s), s % 2 == 1);
+  }
 }
 
 }  // namespace onemap::layers
