@@ -11,6 +11,8 @@
 // sees the end of stream and releases it.
 #include "api/server.hpp"
 
+#include "api/records.hpp"
+
 #include "layers/store.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
@@ -554,17 +556,13 @@ class Handler : public Http::Handler {
   Reply dispatch(const Http::Request& req) const {
     const std::string& path = req.resource();
     if (path.rfind("/tiles/", 0) == 0) return tiles(req);
-    if (path.rfind("/incidents/", 0) == 0) return incident_by_id(req);
-    if (path == "/incidents") {
-      if (req.method() != Http::Method::Post) return method_not_allowed(req, {Http::Method::Post});
-      return create_incident(req);
-    }
+    if (is_record_path(path)) return records(req);
     const auto it = shared_->routes.find(path);
     if (it == shared_->routes.end()) {
       std::string known;
       for (const auto& r : shared_->routes) known += (known.empty() ? "" : ", ") + r.first;
       throw NotFound("no resource at " + path + " (endpoints: " + known +
-                     ", /tiles/…, /incidents/{id})");
+                     ", /tiles/…, /incidents, /households, /enterprises, /grids/{id})");
     }
     const Route& route = it->second;
     if (std::find(route.methods.begin(), route.methods.end(), req.method()) == route.methods.end())
@@ -639,122 +637,29 @@ class Handler : public Http::Handler {
       throw Unauthorized("a write needs Authorization: Bearer <token>");
   }
 
-  static json parse_body(const Http::Request& req) {
-    json body;
-    try {
-      body = json::parse(req.body());
-    } catch (const std::exception& e) {
-      throw InvalidArgument("body", std::string("not valid JSON: ") + e.what());
+  Reply records(const Http::Request& req) const {
+    RecordRequest rq;
+    const std::string method = Http::methodString(req.method());
+    rq.method = method;
+    rq.path = req.resource();
+    const auto& q = req.query();
+    if (q.parameters_begin() != q.parameters_end()) rq.query_parameter = q.parameters_begin()->first;
+    rq.body = req.body();
+    rq.require_writer = [&] { require_writer(req); };
+    RecordAnswer a = handle_record_request(*shared_->state->county, rq);
+    if (a.status == 405) {
+      std::string list;
+      for (const auto& m : a.allow) list += (list.empty() ? "" : ", ") + m;
+      Reply r = error_reply(ApiError{405, "method " + method + " is not allowed on " + req.resource() +
+                                              " (allowed: " + list + ")", ""});
+      r.headers.emplace_back("Allow", list);
+      return r;
     }
-    if (!body.is_object()) throw InvalidArgument("body", "must be a JSON object");
-    return body;
-  }
-
-  // The incident fields a client may set, from a JSON body. Coordinates: lon/lat in CGCS2000,
-  // or in GCJ-02 with "crs":"GCJ02" (what phone apps report).
-  static void read_incident_fields(const json& b, layers::IncidentPatch& patch, bool creating) {
-    static const std::vector<std::string> known = {"lon", "lat", "crs", "category", "status", "description",
-                                                   "assignee", "id", "source", "reported_at"};
-    for (const auto& [k, v] : b.items())
-      if (std::find(known.begin(), known.end(), k) == known.end())
-        throw InvalidArgument(k, "unknown incident field (fields: lon, lat, crs, category, status, description, "
-                                 "assignee" + std::string(creating ? ", id, source, reported_at)" : ")"));
-    auto text = [&](const char* k) -> std::optional<std::string> {
-      if (!b.contains(k)) return std::nullopt;
-      if (!b[k].is_string()) throw InvalidArgument(k, "must be a string");
-      return b[k].get<std::string>();
-    };
-    if (!creating)
-      for (const char* k : {"id", "source", "reported_at"})
-        if (b.contains(k)) throw InvalidArgument(k, "cannot be changed after the incident is created");
-    if (b.contains("lon") != b.contains("lat")) throw InvalidArgument(b.contains("lon") ? "lat" : "lon", "lon and lat go together");
-    if (b.contains("lon")) {
-      for (const char* k : {"lon", "lat"})
-        if (!b[k].is_number()) throw InvalidArgument(k, "must be a number (degrees)");
-      spatial::LonLat p{b["lon"].get<double>(), b["lat"].get<double>()};
-      const std::string crs = text("crs").value_or("CGCS2000");
-      if (crs == "GCJ02" || crs == "gcj02") p = spatial::gcj02_to_wgs84(p);
-      else if (crs != "CGCS2000" && crs != "EPSG:4490" && crs != "WGS84" && crs != "EPSG:4326")
-        throw InvalidArgument("crs", "must be CGCS2000 (EPSG:4490), WGS84 (EPSG:4326) or GCJ02");
-      patch.location = p;
-    } else if (b.contains("crs")) {
-      throw InvalidArgument("crs", "given without lon/lat");
-    }
-    patch.category = text("category");
-    patch.status = text("status");
-    patch.description = text("description");
-    patch.assignee = text("assignee");
-  }
-
-  static json incident_json(const layers::Incident& i) {
-    json j = {{"id", i.fid},
-              {"inc_id", i.id},
-              {"category", i.category},
-              {"status", i.status},
-              {"description", i.description},
-              {"source", i.source},
-              {"reported_at", layers::format_time(i.reported_at)},
-              {"closed_at", i.closed_at ? json(layers::format_time(i.closed_at)) : json(nullptr)},
-              {"assignee", i.assignee},
-              {"lon", i.location.lon},
-              {"lat", i.location.lat},
-              {"grid_code", i.join.grid_code},
-              {"join_kind", std::string(layers::join_kind_name(i.join.kind))},
-              {"join_distance_m", i.join.distance_m}};
-    return j;
-  }
-
-  Reply create_incident(const Http::Request& req) const {
-    check_parameters(req, {});
-    require_writer(req);
-    const json b = parse_body(req);
-    layers::IncidentPatch patch;
-    read_incident_fields(b, patch, true);
-    if (!patch.location) throw InvalidArgument("lon", "lon and lat are required");
-    if (!patch.category) throw InvalidArgument("category", "is required");
-    layers::Incident in;
-    in.location = *patch.location;
-    in.category = *patch.category;
-    in.status = patch.status.value_or("");
-    in.description = patch.description.value_or("");
-    in.assignee = patch.assignee.value_or("");
-    if (b.contains("id")) {
-      if (!b["id"].is_string()) throw InvalidArgument("id", "must be a string");
-      in.id = b["id"].get<std::string>();
-    }
-    if (b.contains("source")) {
-      if (!b["source"].is_string()) throw InvalidArgument("source", "must be a string");
-      in.source = b["source"].get<std::string>();
-    }
-    if (b.contains("reported_at")) {
-      const auto t = b["reported_at"].is_string() ? layers::parse_time(b["reported_at"].get<std::string>()) : std::nullopt;
-      if (!t) throw InvalidArgument("reported_at", "must be an ISO 8601 time");
-      in.reported_at = *t;
-    }
-    const layers::Incident out = shared_->state->county->create_incident(std::move(in));
-    Reply r{201, incident_json(out).dump(), {{"Location", "/incidents/" + std::to_string(out.fid)}}};
+    Reply r;
+    r.status = a.status;
+    r.body = std::move(a.body);
+    r.headers = std::move(a.headers);
     return r;
-  }
-
-  Reply incident_by_id(const Http::Request& req) const {
-    const std::string id_text = req.resource().substr(std::string("/incidents/").size());
-    int64_t fid = 0;
-    const auto [p, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), fid);
-    if (ec != std::errc() || p != id_text.data() + id_text.size() || fid <= 0)
-      throw NotFound("no incident with id '" + id_text + "' (ids are positive integers)");
-    const auto m = req.method();
-    if (m == Http::Method::Get || m == Http::Method::Head) {
-      check_parameters(req, {});
-      return Reply{200, incident_json(shared_->state->county->incident(fid)).dump(), {}};
-    }
-    if (m == Http::Method::Patch) {
-      check_parameters(req, {});
-      require_writer(req);
-      layers::IncidentPatch patch;
-      read_incident_fields(parse_body(req), patch, false);
-      return Reply{200, incident_json(shared_->state->county->update_incident(fid, patch)).dump(), {}};
-    }
-    return method_not_allowed(req, {Http::Method::Get, Http::Method::Head, Http::Method::Patch});
   }
 
   std::string serialise(const Reply& r, bool keep_alive, bool head) const {

@@ -314,21 +314,45 @@ struct TileService::Impl {
       if (!cached) cached = layers::tile_crs_point(*t.tms, t.gcj02, *p);
       return layers::tile_reaches(*t.tms, t.tile, *cached, extent, buffer);
     };
+    // A point whose attributes alone changed changes the tiles that draw it as itself (above the
+    // layer's cluster zoom: a cluster's count does not change) at zooms where one of those
+    // attributes is in the tile; a point that moved, appeared or left changes every tile that
+    // reaches its old or new position, clustered or not.
+    const bool moved = c.moved();
+    const layers::TileLayerConfig* cfg =
+        c.layer == layers::LayerKind::Grids ? nullptr : county->tiles().config().find(layers::layer_name(c.layer));
+    auto shows_change = [&](uint32_t z) {
+      if (!cfg || z <= cfg->cluster_maxzoom || z < cfg->minzoom || z > cfg->maxzoom) return false;
+      for (const auto& f : cfg->fields)
+        if (z >= f.minzoom && std::find(c.fields.begin(), c.fields.end(), f.name) != c.fields.end()) return true;
+      return false;
+    };
     std::lock_guard lock(mutex);
     for (auto it = cache.begin(); it != cache.end();) {
       const CachedTile& t = *it->second.tile;
       bool affected = false;
       if (c.layer == layers::LayerKind::Grids) {
-        // A grid's shape changes its polygon layers and the join of points around it.
-        const spatial::Box q = layers::tile_query_box(*t.tms, t.gcj02, t.tile, extent, buffer);
-        affected = (c.grid_before && bg::intersects(*c.grid_before, q)) ||
-                   (c.grid_after && bg::intersects(*c.grid_after, q));
+        // A grid's outline or name: the tiles of grid layers meeting its box before or after (the
+        // points it joins again come as changes of their own).
+        if (t.layer_mask & bit(layers::LayerKind::Grids)) {
+          const spatial::Box q = layers::tile_query_box(*t.tms, t.gcj02, t.tile, extent, buffer);
+          affected = (c.grid_before && bg::intersects(*c.grid_before, q)) ||
+                     (c.grid_after && bg::intersects(*c.grid_after, q));
+        }
       } else if (t.layer_mask & bit(c.layer)) {
-        bool relevant = true;
-        if (c.layer == layers::LayerKind::Incidents && !t.filter.empty())
-          relevant = (c.incident_before && t.filter.matches(*c.incident_before)) ||
-                     (c.incident_after && t.filter.matches(*c.incident_after));
-        affected = relevant && (reaches(t, 0, c.before) || reaches(t, 1, c.after));
+        // A filtered incident tile sees the incident only when it matches the filter: entering
+        // or leaving the filter is, for that tile, like appearing or leaving.
+        bool was = c.before.has_value(), is = c.after.has_value();
+        if (c.layer == layers::LayerKind::Incidents && !t.filter.empty()) {
+          was = was && c.incident_before && t.filter.matches(*c.incident_before);
+          is = is && c.incident_after && t.filter.matches(*c.incident_after);
+        }
+        if (was || is) {
+          if (moved || was != is)
+            affected = (was && reaches(t, 0, c.before)) || (is && reaches(t, 1, c.after));
+          else
+            affected = shows_change(t.tile.z) && reaches(t, 1, c.after);
+        }
       }
       if (affected) {
         auto next = std::next(it);

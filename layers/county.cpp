@@ -1,7 +1,9 @@
 // The county held in memory with its store (county.hpp).
 #include "layers/county.hpp"
 
+#include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
+#include "spatial/geos_ops.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +12,8 @@
 #include <mutex>
 
 namespace onemap::layers {
+
+namespace bg = boost::geometry;
 
 namespace {
 
@@ -26,13 +30,66 @@ void check_status(const std::string& s) {
   throw InvalidArgument("status", "unknown status '" + s + "' (statuses: " + list + ")");
 }
 
-std::size_t index_of(const std::vector<Incident>& v, int64_t fid) {
-  // fids are assigned in increasing order, so the records are sorted by fid.
-  auto it = std::lower_bound(v.begin(), v.end(), fid,
-                             [](const Incident& i, int64_t f) { return i.fid < f; });
+template <class T>
+const char* record_name() {
+  if constexpr (std::is_same_v<T, Grid>) return "grid";
+  else if constexpr (std::is_same_v<T, Household>) return "household";
+  else if constexpr (std::is_same_v<T, Enterprise>) return "enterprise";
+  else if constexpr (std::is_same_v<T, Incident>) return "incident";
+  else return "worker";
+}
+
+template <class T>
+LayerKind kind_of() {
+  if constexpr (std::is_same_v<T, Grid>) return LayerKind::Grids;
+  else if constexpr (std::is_same_v<T, Household>) return LayerKind::Households;
+  else if constexpr (std::is_same_v<T, Enterprise>) return LayerKind::Enterprises;
+  else if constexpr (std::is_same_v<T, Incident>) return LayerKind::Incidents;
+  else return LayerKind::Workers;
+}
+
+template <class T>
+std::size_t index_of(const std::vector<T>& v, int64_t fid) {
+  // fids are assigned in increasing order, and the records are kept sorted by fid.
+  auto it = std::lower_bound(v.begin(), v.end(), fid, [](const T& r, int64_t f) { return r.fid < f; });
   if (it == v.end() || it->fid != fid)
-    throw NotFound("no incident with id " + std::to_string(fid));
+    throw NotFound(std::string("no ") + record_name<T>() + " with id " + std::to_string(fid));
   return static_cast<std::size_t>(it - v.begin());
+}
+
+template <class T>
+void sort_by_fid(std::vector<T>& v) {
+  auto by_fid = [](const T& a, const T& b) { return a.fid < b.fid; };
+  if (!std::is_sorted(v.begin(), v.end(), by_fid)) std::sort(v.begin(), v.end(), by_fid);
+}
+
+bool same_join(const GridJoin& a, const GridJoin& b) {
+  return a.grid_code == b.grid_code && a.kind == b.kind && a.distance_m == b.distance_m;
+}
+
+// The names of the fields whose values differ, for the point layers' shared join fields.
+void join_fields_changed(const GridJoin& a, const GridJoin& b, std::vector<std::string>& out) {
+  if (a.grid_code != b.grid_code) out.emplace_back("grid_code");
+  if (a.kind != b.kind) out.emplace_back("join_kind");
+  if (a.distance_m != b.distance_m) out.emplace_back("join_distance_m");
+}
+
+std::vector<std::string> all_fields(LayerKind k) {
+  std::vector<std::string> out;
+  for (const auto& f : layer_fields(k)) out.push_back(f.name);
+  return out;
+}
+
+void check_members(int members) {
+  if (members < 0 || members > 1000) throw InvalidArgument("members", "must be an integer in [0, 1000]");
+}
+
+void check_open_hazards(int n) {
+  if (n < 0) throw InvalidArgument("open_hazards", "must not be negative");
+}
+
+void check_date(const std::string& d, const char* parameter) {
+  if (!d.empty() && !parse_time(d)) throw InvalidArgument(parameter, "must be an ISO 8601 date (YYYY-MM-DD) or empty");
 }
 
 }  // namespace
@@ -42,8 +99,12 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles)
   const auto t0 = std::chrono::steady_clock::now();
   location_ = store_->location();
   data_ = store_->load();
-  std::sort(data_.incidents.begin(), data_.incidents.end(),
-            [](const Incident& a, const Incident& b) { return a.fid < b.fid; });
+  // Records are found by fid with a binary search (grids keep their stored order: the join gives
+  // a point on a shared edge to the first grid).
+  sort_by_fid(data_.households);
+  sort_by_fid(data_.enterprises);
+  sort_by_fid(data_.incidents);
+  sort_by_fid(data_.workers);
   joiner_ = std::make_unique<GridJoiner>(data_.grids, join_);
   tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles));
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -88,6 +149,7 @@ Incident County::create_incident(Incident in) {
   c.layer = LayerKind::Incidents;
   c.fid = in.fid;
   c.after = in.location;
+  c.fields = all_fields(LayerKind::Incidents);
   c.incident_after = in;
   notify(c);
   return in;
@@ -124,6 +186,12 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch) {
   c.after = after.location;
   c.incident_before = before;
   c.incident_after = after;
+  if (before.status != after.status) c.fields.emplace_back("status");
+  if (before.closed_at != after.closed_at) c.fields.emplace_back("closed_at");
+  if (before.category != after.category) c.fields.emplace_back("category");
+  if (before.description != after.description) c.fields.emplace_back("description");
+  if (before.assignee != after.assignee) c.fields.emplace_back("assignee");
+  join_fields_changed(before.join, after.join, c.fields);
   notify(c);
   return after;
 }
@@ -131,6 +199,240 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch) {
 Incident County::incident(int64_t fid) const {
   auto lock = read();
   return data_.incidents[index_of(data_.incidents, fid)];
+}
+
+template <class T>
+T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields) {
+  auto& v = [&]() -> std::vector<T>& {
+    if constexpr (std::is_same_v<T, Household>) return data_.households;
+    else if constexpr (std::is_same_v<T, Enterprise>) return data_.enterprises;
+    else return data_.workers;
+  }();
+  std::optional<LonLat> before;
+  if (index) before = v[*index].location;
+  if (!index || before->lon != rec.location.lon || before->lat != rec.location.lat)
+    rec.join = joiner_->join(rec.location);
+  store_->put_one(rec);  // durable before anything else sees it
+  if (index) {
+    v[*index] = rec;
+  } else {
+    v.push_back(rec);
+    index = v.size() - 1;
+  }
+  tiles_->point_changed(data_, kind_of<T>(), *index);
+  Change c;
+  c.layer = kind_of<T>();
+  c.fid = rec.fid;
+  c.before = before;
+  c.after = rec.location;
+  c.fields = std::move(fields);
+  notify(c);
+  return rec;
+}
+
+Household County::create_household(Household h) {
+  check_location(h.location, "location");
+  check_members(h.members);
+  h.fid = 0;
+  std::unique_lock lock(mutex_);
+  return put_point(std::move(h), std::nullopt, all_fields(LayerKind::Households));
+}
+
+Household County::update_household(int64_t fid, const HouseholdPatch& p) {
+  if (p.location) check_location(*p.location, "location");
+  if (p.members) check_members(*p.members);
+  std::unique_lock lock(mutex_);
+  const std::size_t index = index_of(data_.households, fid);
+  const Household& before = data_.households[index];
+  Household after = before;
+  std::vector<std::string> fields;
+  auto set = [&](auto& field, const auto& value, const char* name) {
+    if (!value || field == *value) return;
+    field = *value;
+    fields.emplace_back(name);
+  };
+  set(after.id, p.id, "hh_id");
+  set(after.address, p.address, "address");
+  set(after.members, p.members, "members");
+  set(after.flags, p.flags, "flags");
+  set(after.head_name, p.head_name, "head_name");
+  set(after.phone, p.phone, "phone");
+  set(after.id_number, p.id_number, "id_number");
+  if (p.location) after.location = *p.location;
+  return put_point(std::move(after), index, std::move(fields));
+}
+
+Household County::household(int64_t fid) const {
+  auto lock = read();
+  return data_.households[index_of(data_.households, fid)];
+}
+
+Enterprise County::create_enterprise(Enterprise e) {
+  check_location(e.location, "location");
+  if (e.name.empty()) throw InvalidArgument("name", "is required");
+  check_open_hazards(e.open_hazards);
+  check_date(e.last_inspection, "last_inspection");
+  e.fid = 0;
+  std::unique_lock lock(mutex_);
+  return put_point(std::move(e), std::nullopt, all_fields(LayerKind::Enterprises));
+}
+
+Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p) {
+  if (p.location) check_location(*p.location, "location");
+  if (p.name && p.name->empty()) throw InvalidArgument("name", "must not be empty");
+  if (p.open_hazards) check_open_hazards(*p.open_hazards);
+  if (p.last_inspection) check_date(*p.last_inspection, "last_inspection");
+  std::unique_lock lock(mutex_);
+  const std::size_t index = index_of(data_.enterprises, fid);
+  Enterprise after = data_.enterprises[index];
+  std::vector<std::string> fields;
+  auto set = [&](auto& field, const auto& value, const char* name) {
+    if (!value || field == *value) return;
+    field = *value;
+    fields.emplace_back(name);
+  };
+  set(after.id, p.id, "ent_id");
+  set(after.name, p.name, "name");
+  set(after.industry, p.industry, "industry");
+  set(after.risk, p.risk, "risk");
+  set(after.hazardous_chemicals, p.hazardous_chemicals, "hazardous_chemicals");
+  set(after.last_inspection, p.last_inspection, "last_inspection");
+  set(after.open_hazards, p.open_hazards, "open_hazards");
+  if (p.location) after.location = *p.location;
+  return put_point(std::move(after), index, std::move(fields));
+}
+
+Enterprise County::enterprise(int64_t fid) const {
+  auto lock = read();
+  return data_.enterprises[index_of(data_.enterprises, fid)];
+}
+
+Grid County::grid(int64_t fid) const {
+  auto lock = read();
+  for (const auto& g : data_.grids)
+    if (g.fid == fid) return g;
+  throw NotFound("no grid with id " + std::to_string(fid));
+}
+
+Grid County::update_grid(int64_t fid, const GridPatch& p) {
+  if (p.name && p.name->empty()) throw InvalidArgument("name", "must not be empty");
+  if (p.geometry) {
+    if (p.geometry->empty()) throw InvalidArgument("geometry", "must be a non-empty polygon");
+    for (const auto& poly : *p.geometry)
+      for (const auto& pt : poly.outer())
+        if (!std::isfinite(pt.x()) || !std::isfinite(pt.y()) || pt.x() < -180 || pt.x() > 180 ||
+            pt.y() < -90 || pt.y() > 90)
+          throw InvalidArgument("geometry", "coordinates must be lon/lat degrees (CGCS2000)");
+    const auto v = spatial::check_validity(*p.geometry);
+    if (!v.valid) throw InvalidArgument("geometry", "is not a valid polygon: " + v.reason);
+  }
+  std::unique_lock lock(mutex_);
+  std::size_t index = data_.grids.size();
+  for (std::size_t i = 0; i < data_.grids.size(); ++i)
+    if (data_.grids[i].fid == fid) index = i;
+  if (index == data_.grids.size()) throw NotFound("no grid with id " + std::to_string(fid));
+  const Grid before = data_.grids[index];
+  Grid after = before;
+  if (p.name) after.name = *p.name;
+  if (p.geometry) {
+    after.geometry = *p.geometry;
+    bg::correct(after.geometry);
+    after.area_m2 = spatial::area_m2(after.geometry);
+  }
+  if (!p.geometry) {
+    // A new name changes no join.
+    store_->put_one(after);
+    data_.grids[index] = after;
+    tiles_->grid_changed(data_, index);
+    Change c;
+    c.layer = LayerKind::Grids;
+    c.fid = fid;
+    c.grid_before = c.grid_after = spatial::envelope(after.geometry);
+    notify(c);
+    return after;
+  }
+
+  // The joins the new outline changes, against a joiner over the grids as they will be.
+  std::vector<Grid> grids = data_.grids;
+  grids[index] = after;
+  auto joiner = std::make_unique<GridJoiner>(grids, join_);
+  const spatial::Box box = spatial::envelope(after.geometry);
+  auto may_change = [&](const auto& r) {
+    return r.join.grid_code == before.code || r.join.kind != JoinKind::Contained ||
+           bg::covered_by(spatial::Point(r.location.lon, r.location.lat), box);
+  };
+  struct Rejoined {
+    LayerKind kind;
+    std::size_t index;
+    GridJoin join;
+  };
+  std::vector<Rejoined> rejoined;
+  auto scan = [&](LayerKind kind, const auto& v) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!may_change(v[i])) continue;
+      GridJoin j = joiner->join(v[i].location);
+      if (!same_join(j, v[i].join)) rejoined.push_back({kind, i, std::move(j)});
+    }
+  };
+  scan(LayerKind::Households, data_.households);
+  scan(LayerKind::Enterprises, data_.enterprises);
+  scan(LayerKind::Incidents, data_.incidents);
+  scan(LayerKind::Workers, data_.workers);
+
+  // The records as they will be, written in one transaction.
+  std::vector<Household> hh;
+  std::vector<Enterprise> en;
+  std::vector<Incident> in;
+  std::vector<Worker> wk;
+  for (const auto& r : rejoined) {
+    switch (r.kind) {
+      case LayerKind::Households: hh.push_back(data_.households[r.index]); hh.back().join = r.join; break;
+      case LayerKind::Enterprises: en.push_back(data_.enterprises[r.index]); en.back().join = r.join; break;
+      case LayerKind::Incidents: in.push_back(data_.incidents[r.index]); in.back().join = r.join; break;
+      case LayerKind::Workers: wk.push_back(data_.workers[r.index]); wk.back().join = r.join; break;
+      case LayerKind::Grids: break;
+    }
+  }
+  Store::Batch batch;
+  batch.grids.push_back(&after);
+  for (auto& r : hh) batch.households.push_back(&r);
+  for (auto& r : en) batch.enterprises.push_back(&r);
+  for (auto& r : in) batch.incidents.push_back(&r);
+  for (auto& r : wk) batch.workers.push_back(&r);
+  store_->put(batch);
+
+  // Memory, indexes, listeners.
+  data_.grids[index] = after;
+  joiner_ = std::move(joiner);
+  tiles_->grid_changed(data_, index);
+  Change gc;
+  gc.layer = LayerKind::Grids;
+  gc.fid = fid;
+  gc.grid_before = spatial::envelope(before.geometry);
+  gc.grid_after = box;
+  notify(gc);
+  for (const auto& r : rejoined) {
+    Change c;
+    c.layer = r.kind;
+    auto apply = [&](auto& v) {
+      auto& rec = v[r.index];
+      join_fields_changed(rec.join, r.join, c.fields);
+      c.fid = rec.fid;
+      c.before = c.after = rec.location;
+      if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_before = rec;
+      rec.join = r.join;
+      if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_after = rec;
+    };
+    switch (r.kind) {
+      case LayerKind::Households: apply(data_.households); break;
+      case LayerKind::Enterprises: apply(data_.enterprises); break;
+      case LayerKind::Incidents: apply(data_.incidents); break;
+      case LayerKind::Workers: apply(data_.workers); break;
+      case LayerKind::Grids: break;
+    }
+    notify(c);
+  }
+  return after;
 }
 
 }  // namespace onemap::layers

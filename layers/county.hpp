@@ -21,14 +21,22 @@
 
 namespace onemap::layers {
 
-/// What a write changed. For point layers: the position before (none for a new record) and
-/// after; for incidents also the record before and after (filters compare attributes).
+/// What a write changed, one record. For point layers: the position before (none for a new
+/// record) and after, and the attributes that changed (by their field names; all of them for a
+/// new record); for incidents also the record before and after (filters compare attributes).
+/// For grids: the outline's bounding box before and after (lon/lat).
 struct Change {
   LayerKind layer = LayerKind::Incidents;
   int64_t fid = 0;
   std::optional<LonLat> before, after;
+  std::vector<std::string> fields;
   std::optional<Incident> incident_before, incident_after;
-  std::optional<spatial::Box> grid_before, grid_after;  ///< grids: bounding boxes (lon/lat)
+  std::optional<spatial::Box> grid_before, grid_after;
+  /// True when the point moved, appeared or disappeared (not only its attributes changed).
+  bool moved() const {
+    return before.has_value() != after.has_value() ||
+           (before && (before->lon != after->lon || before->lat != after->lat));
+  }
 };
 
 /// A partial update of an incident: fields left empty keep their value.
@@ -38,6 +46,31 @@ struct IncidentPatch {
   std::optional<std::string> description;
   std::optional<std::string> assignee;
   std::optional<LonLat> location;
+};
+
+/// A partial update of a household: fields left empty keep their value.
+struct HouseholdPatch {
+  std::optional<std::string> id, address;
+  std::optional<int> members;
+  std::optional<uint32_t> flags;
+  std::optional<std::string> head_name, phone, id_number;
+  std::optional<LonLat> location;
+};
+
+/// A partial update of an enterprise: fields left empty keep their value.
+struct EnterprisePatch {
+  std::optional<std::string> id, name, industry, last_inspection;
+  std::optional<RiskLevel> risk;
+  std::optional<bool> hazardous_chemicals;
+  std::optional<int> open_hazards;
+  std::optional<LonLat> location;
+};
+
+/// A change to a grid: its name or its outline (code, level and parent are its identity in the
+/// hierarchy and the joins, and stay).
+struct GridPatch {
+  std::optional<std::string> name;
+  std::optional<MultiPolygon> geometry;
 };
 
 class County {
@@ -67,9 +100,35 @@ class County {
   /// A copy of an incident (under the read lock). @throws NotFound.
   Incident incident(int64_t fid) const;
 
+  /// Creates a household (fid assigned by the store), joined to its grid.
+  /// @throws InvalidArgument for a bad location or value.
+  Household create_household(Household household);
+  /// @throws NotFound for an unknown fid, InvalidArgument for bad values.
+  Household update_household(int64_t fid, const HouseholdPatch& patch);
+  /// @throws NotFound.
+  Household household(int64_t fid) const;
+
+  /// Creates an enterprise (fid assigned by the store), joined to its grid; a name is required.
+  Enterprise create_enterprise(Enterprise enterprise);
+  Enterprise update_enterprise(int64_t fid, const EnterprisePatch& patch);
+  Enterprise enterprise(int64_t fid) const;
+
+  /// Renames a grid or replaces its outline. A new outline must be a valid, non-empty polygon
+  /// in lon/lat; its area is recomputed, and every point whose grid can change with it (those
+  /// joined to it, those inside its new bounding box, those joined by nearest grid or to none)
+  /// is joined again. The grid and the points whose join changed are written in one
+  /// transaction; listeners hear the grid's change, then each point's.
+  /// @throws NotFound for an unknown fid, InvalidArgument for a bad name or outline.
+  Grid update_grid(int64_t fid, const GridPatch& patch);
+  Grid grid(int64_t fid) const;
+
  private:
   void notify(const Change& c);
   void check_location(const LonLat& p, const char* parameter) const;
+  // Stores a new or changed point record (index: none for a new one), updates memory and the
+  // tile indexes, and tells the listeners. Called under the write lock; `fields` as in Change.
+  template <class T>
+  T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields);
 
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Store> store_;

@@ -381,23 +381,50 @@ class GeoPackageStore final : public Store {
     tx.commit();
   }
 
-  void put_incident(Incident& incident) override {
+  void put(const Batch& batch) override {
     Transaction tx(*this);
-    auto* layer = get_layer(LayerKind::Incidents);
-    Columns cols(layer, LayerKind::Incidents);
-    OGRFeature f(layer->GetLayerDefn());
-    write(f, cols, incident);
-    if (incident.fid != 0) {
-      f.SetFID(incident.fid);
-      if (layer->SetFeature(&f) != OGRERR_NONE)
-        throw StoreError("cannot update incident " + std::to_string(incident.fid) + ": " +
-                         last_error());
-    } else {
-      if (layer->CreateFeature(&f) != OGRERR_NONE)
-        throw StoreError("cannot insert incident: " + last_error());
-      incident.fid = f.GetFID();
+    auto run = [&](LayerKind kind, const auto& records) {
+      if (records.empty()) return;
+      auto* layer = get_layer(kind);
+      Columns cols(layer, kind);
+      const std::string what(layer_name(kind));
+      for (auto* r : records) {
+        OGRFeature f(layer->GetLayerDefn());
+        write(f, cols, *r);
+        if (r->fid != 0) {
+          f.SetFID(r->fid);
+          if (layer->SetFeature(&f) != OGRERR_NONE)
+            throw StoreError("cannot update " + what + " " + std::to_string(r->fid) + ": " + last_error());
+        } else {
+          if (layer->CreateFeature(&f) != OGRERR_NONE)
+            throw StoreError("cannot insert into " + what + ": " + last_error());
+          r->fid = f.GetFID();
+        }
+      }
+    };
+    // Fids are written back only once the transaction is committed (a failed batch leaves the
+    // new records without one).
+    std::vector<int64_t*> assigned;
+    auto note_new = [&](const auto& records) {
+      for (auto* r : records)
+        if (r->fid == 0) assigned.push_back(&r->fid);
+    };
+    note_new(batch.grids);
+    note_new(batch.households);
+    note_new(batch.enterprises);
+    note_new(batch.incidents);
+    note_new(batch.workers);
+    try {
+      run(LayerKind::Grids, batch.grids);
+      run(LayerKind::Households, batch.households);
+      run(LayerKind::Enterprises, batch.enterprises);
+      run(LayerKind::Incidents, batch.incidents);
+      run(LayerKind::Workers, batch.workers);
+      tx.commit();
+    } catch (...) {
+      for (int64_t* fid : assigned) *fid = 0;
+      throw;
     }
-    tx.commit();
   }
 
   void put_meta(const std::string& key, const std::string& value) override {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace onemap::layers {
@@ -37,8 +38,21 @@ class Store {
   /// the point layers in `data`, matched by fid. One transaction.
   virtual void update_joins(const Dataset& data) = 0;
 
-  /// Inserts (fid == 0) or updates (fid != 0) one incident. Durable before it returns.
-  virtual void put_incident(Incident& incident) = 0;
+  /// Records to insert (fid == 0: the store assigns it and writes it back) or update (fid != 0).
+  struct Batch {
+    std::vector<Grid*> grids;
+    std::vector<Household*> households;
+    std::vector<Enterprise*> enterprises;
+    std::vector<Incident*> incidents;
+    std::vector<Worker*> workers;
+  };
+  /// Writes a batch in one transaction: all of it, durable before it returns, or nothing.
+  virtual void put(const Batch& batch) = 0;
+
+  /// put() of one record.
+  template <class T>
+  void put_one(T& record);
+  void put_incident(Incident& incident) { put_one(incident); }
 
   /// Small key/value settings table (onemap_meta).
   virtual void put_meta(const std::string& key, const std::string& value) = 0;
@@ -47,6 +61,17 @@ class Store {
   /// Where the store is ("data/demo.gpkg").
   virtual std::string location() const = 0;
 };
+
+template <class T>
+void Store::put_one(T& record) {
+  Batch b;
+  if constexpr (std::is_same_v<T, Grid>) b.grids.push_back(&record);
+  else if constexpr (std::is_same_v<T, Household>) b.households.push_back(&record);
+  else if constexpr (std::is_same_v<T, Enterprise>) b.enterprises.push_back(&record);
+  else if constexpr (std::is_same_v<T, Incident>) b.incidents.push_back(&record);
+  else b.workers.push_back(&record);
+  put(b);
+}
 
 /// Opens (creating it with every table when `create` is true and it does not exist) the
 /// GeoPackage at `path`. @throws StoreError.

@@ -428,4 +428,12 @@ MultiPolygon multipolygon_from_wkt(const std::string& wkt) {
   return from_geos(g.get());
 }
 
+MultiPolygon multipolygon_from_geojson(const std::string& geojson, const std::string& parameter) {
+  GEOSGeoJSONReader* reader = GEOSGeoJSONReader_create_r(h());
+  GeomPtr g(GEOSGeoJSONReader_readGeometry_r(h(), reader, geojson.c_str()));
+  GEOSGeoJSONReader_destroy_r(h(), reader);
+  if (!g) throw InvalidArgument(parameter, "cannot read the GeoJSON geometry: " + take_error());
+  return from_geos(g.get());
+}
+
 }  // namespace onemap::spatial

@@ -49,5 +49,8 @@ Point centroid(const MultiPolygon& mp);
 std::string to_wkt(const MultiPolygon& mp);
 /// @throws InvalidArgument on bad WKT.
 MultiPolygon multipolygon_from_wkt(const std::string& wkt);
+/// A GeoJSON geometry's polygonal part (GEOS's reader). @throws InvalidArgument (`parameter`)
+/// when the text is not a GeoJSON geometry.
+MultiPolygon multipolygon_from_geojson(const std::string& geojson, const std::string& parameter = "geometry");
 
 }  // namespace onemap::spatial
