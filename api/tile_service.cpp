@@ -492,6 +492,7 @@ HttpAnswer TileService::handle(std::string_view path,
   key += "|" + q.filter.key();
 
   std::shared_ptr<const CachedTile> t = m.lookup(key);
+  a.headers.emplace_back("X-Cache", t ? "hit" : "miss");
   if (t) {
     ++m.hits;
   } else {

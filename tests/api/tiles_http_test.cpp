@@ -324,3 +324,212 @@ TEST(TilesWithoutToken, WritesAreRefused) {
   EXPECT_EQ(c.read_response().status, 403);
   server.stop(SIGTERM, 10s);
 }
+
+// ---- writes of every layer and the tiles they change -------------------------------------------
+
+namespace {
+
+// Per MVT layer, feature id → its attributes as text (GDAL's MVT driver).
+std::map<std::string, std::map<int64_t, std::map<std::string, std::string>>> decode_features(
+    const std::string& dir, const Tile& t, const std::string& bytes) {
+  const std::string path = dir + "/" + t.path() + ".mvt";
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+  GDALAllRegister();
+  const char* const open_options[] = {"CLIP=NO", nullptr};
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
+  if (!ds) throw std::runtime_error("GDAL cannot open " + path);
+  std::map<std::string, std::map<int64_t, std::map<std::string, std::string>>> out;
+  for (auto* layer : ds->GetLayers())
+    for (const auto& f : *layer) {
+      auto& attrs = out[layer->GetName()][f->GetFieldAsInteger64("mvt_id")];
+      for (int i = 0; i < f->GetFieldCount(); ++i)
+        if (f->IsFieldSetAndNotNull(i)) attrs[f->GetFieldDefnRef(i)->GetNameRef()] = f->GetFieldAsString(i);
+    }
+  return out;
+}
+
+// A server of its own per test (these tests change the data).
+class WritesHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = onemap::testing::write_small_county(dir_.path());
+    server_ = std::make_unique<ServerProcess>(
+        ONEMAP_BINARY, std::vector<std::string>{"--data", store_, "--write-token", "s3cret"}, dir_.path() + "/serve.log");
+  }
+  void TearDown() override { server_->stop(SIGTERM, 10s); }
+
+  HttpResponse get(const std::string& target, const std::vector<std::string>& headers = {}) const {
+    HttpConnection c(server_->port());
+    c.send_request("GET", target, headers);
+    return c.read_response();
+  }
+  HttpResponse send(const std::string& method, const std::string& target, const std::string& body,
+                    bool with_token = true) const {
+    HttpConnection c(server_->port());
+    std::vector<std::string> headers = {"Content-Type: application/json",
+                                        "Content-Length: " + std::to_string(body.size())};
+    if (with_token) headers.push_back("Authorization: Bearer s3cret");
+    c.send_request(method, target, headers);
+    c.send_raw(body);
+    return c.read_response();
+  }
+  static void expect_error(const HttpResponse& r, int status, const std::string& parameter) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const json j = json::parse(r.body);
+    if (!parameter.empty()) {
+      EXPECT_EQ(j["error"]["parameter"], parameter) << r.body;
+    }
+  }
+  std::string etag(const std::string& target) const { return get(target).header("ETag"); }
+  // A tile the last write did not touch: still in the cache, same ETag.
+  void expect_kept(const std::string& target, const std::string& etag_before) const {
+    const HttpResponse r = get(target);
+    EXPECT_EQ(r.header("X-Cache"), "hit") << target;
+    EXPECT_EQ(r.header("ETag"), etag_before) << target;
+  }
+
+  TempDir dir_;
+  std::string store_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+}  // namespace
+
+TEST_F(WritesHttpTest, HouseholdWritesChangeTheTilesThatShowWhatChanged) {
+  const double lon = 120.123, lat = 30.111;
+  const Tile near = mercator_tile(lon, lat, 16);  // households one by one (cluster zoom 15)
+  const Tile low = mercator_tile(lon, lat, 12);   // clustered
+  const Tile far = mercator_tile(120.35, 30.05, 16);
+  const std::string a = "/tiles/households/" + near.path() + ".mvt";
+  const std::string b = "/tiles/households/" + low.path() + ".mvt";
+  const std::string c = "/tiles/households/" + far.path() + ".mvt";
+  // Something in the far tile, so that an unchanged ETag there means something.
+  ASSERT_EQ(send("POST", "/households", json{{"lon", 120.35}, {"lat", 30.05}}.dump()).status, 201);
+  const std::string a0 = etag(a), b0 = etag(b), c0 = etag(c);
+  ASSERT_FALSE(c0.empty());
+
+  const HttpResponse made = send("POST", "/households",
+                                 json{{"lon", lon}, {"lat", lat}, {"members", 4}, {"head_name", "王五"}}.dump());
+  ASSERT_EQ(made.status, 201) << made.body;
+  const json h = json::parse(made.body);
+  const int64_t id = h["id"];
+  EXPECT_EQ(h["grid_code"], "330521001002001");
+  EXPECT_EQ(made.header("Location"), "/households/" + std::to_string(id));
+  const HttpResponse a1 = get(a);
+  EXPECT_NE(a1.header("ETag"), a0);
+  const auto feats = decode_features(dir_.path() + "/h1", near, a1.body);
+  ASSERT_TRUE(feats.at("households").count(id));
+  EXPECT_EQ(feats.at("households").at(id).at("members"), "4");
+  EXPECT_FALSE(feats.at("households").at(id).count("head_name"));  // never in tiles
+  const std::string b1 = etag(b);
+  EXPECT_NE(b1, b0);  // one more in a cluster
+  expect_kept(c, c0);
+
+  // members is in the z16 tile, not in the clusters; a name is in no tile.
+  ASSERT_EQ(send("PATCH", "/households/" + std::to_string(id), R"({"members":6})").status, 200);
+  const HttpResponse a2 = get(a);
+  EXPECT_NE(a2.header("ETag"), a1.header("ETag"));
+  EXPECT_EQ(decode_features(dir_.path() + "/h2", near, a2.body).at("households").at(id).at("members"), "6");
+  expect_kept(b, b1);
+  ASSERT_EQ(send("PATCH", "/households/" + std::to_string(id), R"({"head_name":"赵六"})").status, 200);
+  expect_kept(a, a2.header("ETag"));
+
+  // Personal data: read with the token only.
+  EXPECT_EQ(get("/households/" + std::to_string(id)).status, 401);
+  const HttpResponse read = get("/households/" + std::to_string(id), {"Authorization: Bearer s3cret"});
+  ASSERT_EQ(read.status, 200);
+  EXPECT_EQ(json::parse(read.body)["head_name"], "赵六");
+
+  // Bad input names its field and changes nothing.
+  expect_error(send("PATCH", "/households/" + std::to_string(id), R"({"members":-2})"), 400, "members");
+  expect_error(send("PATCH", "/households/" + std::to_string(id), R"({"members":"two"})"), 400, "members");
+  expect_error(send("POST", "/households", R"({"members":2})"), 400, "lon");
+  expect_error(send("POST", "/households", R"({"lon":120.1,"lat":30.1,"name":"x"})"), 400, "name");
+  expect_error(send("PATCH", "/households/999999", R"({"members":1})"), 404, "");
+  expect_error(send("GET", "/households", ""), 405, "");
+  expect_kept(a, a2.header("ETag"));
+}
+
+TEST_F(WritesHttpTest, EnterpriseWritesChangeTheirTiles) {
+  const double lon = 120.26, lat = 30.15;
+  const Tile near = mercator_tile(lon, lat, 14);  // one by one above zoom 11
+  const Tile low = mercator_tile(lon, lat, 10);   // clustered
+  const std::string a = "/tiles/enterprises/" + near.path() + ".mvt";
+  const std::string b = "/tiles/enterprises/" + low.path() + ".mvt";
+  const std::string a0 = etag(a), b0 = etag(b);
+  const HttpResponse made =
+      send("POST", "/enterprises", json{{"lon", lon}, {"lat", lat}, {"name", "新厂"}, {"risk", "重大"}}.dump());
+  ASSERT_EQ(made.status, 201) << made.body;
+  const int64_t id = json::parse(made.body)["id"];
+  EXPECT_EQ(json::parse(made.body)["risk"], "major");
+  const HttpResponse a1 = get(a);
+  EXPECT_NE(a1.header("ETag"), a0);
+  EXPECT_EQ(decode_features(dir_.path() + "/e1", near, a1.body).at("enterprises").at(id).at("risk"), "major");
+  const std::string b1 = etag(b);
+  EXPECT_NE(b1, b0);
+
+  ASSERT_EQ(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"low"})").status, 200);
+  const HttpResponse a2 = get(a);
+  EXPECT_NE(a2.header("ETag"), a1.header("ETag"));
+  EXPECT_EQ(decode_features(dir_.path() + "/e2", near, a2.body).at("enterprises").at(id).at("risk"), "low");
+  expect_kept(b, b1);  // clusters do not show risk
+  // Enterprises are not personal: anyone may read one.
+  EXPECT_EQ(json::parse(get("/enterprises/" + std::to_string(id)).body)["risk"], "low");
+  expect_error(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"purple"})"), 400, "risk");
+  expect_error(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"low"})", false), 401, "");
+}
+
+TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain) {
+  // Grid 330521001001001 is [120.0, 120.05] x [30.0, 30.2] and fid 4 in the small county's
+  // order (county, town, village, grid). A household at 120.047 is inside it; once the grid
+  // shrinks to [120.0, 120.03] it is 290 m from grid ...002 ([120.05, 120.1]) and joins that one.
+  const HttpResponse made = send("POST", "/households", json{{"lon", 120.047}, {"lat", 30.1}, {"members", 2}}.dump());
+  ASSERT_EQ(made.status, 201) << made.body;
+  const int64_t hid = json::parse(made.body)["id"];
+  ASSERT_EQ(json::parse(made.body)["grid_code"], "330521001001001");
+  const json grid = json::parse(get("/grids/4").body);
+  ASSERT_EQ(grid["code"], "330521001001001");
+
+  const Tile strip = mercator_tile(120.047, 30.1, 16);
+  const Tile west = mercator_tile(120.01, 30.1, 16);  // stays inside the grid
+  const Tile grids = mercator_tile(120.04, 30.1, 12);
+  const Tile far_grids = mercator_tile(120.35, 30.1, 13);
+  const std::string s = "/tiles/households/" + strip.path() + ".mvt";
+  const std::string w = "/tiles/households/" + west.path() + ".mvt";
+  const std::string g = "/tiles/grids.grid/" + grids.path() + ".mvt";
+  const std::string f = "/tiles/grids.grid/" + far_grids.path() + ".mvt";
+  // A household where the grid stays, so that the tile there has content to keep.
+  ASSERT_EQ(send("POST", "/households", json{{"lon", 120.01}, {"lat", 30.1}}.dump()).status, 201);
+  const std::string s0 = etag(s), w0 = etag(w), g0 = etag(g), f0 = etag(f);
+  ASSERT_FALSE(w0.empty());
+  ASSERT_FALSE(f0.empty());
+
+  const json outline = {{"type", "Polygon"},
+                        {"coordinates", {{{120.0, 30.0}, {120.03, 30.0}, {120.03, 30.2}, {120.0, 30.2}, {120.0, 30.0}}}}};
+  const HttpResponse changed = send("PATCH", "/grids/4", json{{"geometry", outline}}.dump());
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_LT(json::parse(changed.body)["area_m2"].get<double>(), grid["area_m2"].get<double>());
+
+  const HttpResponse s1 = get(s);
+  EXPECT_NE(s1.header("ETag"), s0);
+  const auto attrs = decode_features(dir_.path() + "/g1", strip, s1.body).at("households").at(hid);
+  EXPECT_EQ(attrs.at("grid_code"), "330521001001002");
+  expect_kept(w, w0);  // its households kept their grid
+  EXPECT_NE(etag(g), g0);
+  expect_kept(f, f0);
+  const json h = json::parse(get("/households/" + std::to_string(hid), {"Authorization: Bearer s3cret"}).body);
+  EXPECT_EQ(h["grid_code"], "330521001001002");
+  EXPECT_EQ(h["join_kind"], "nearest");
+
+  // Refused: an invalid outline, the hierarchy fields, non-polygons; each names its field.
+  const json bowtie = {{"type", "Polygon"},
+                       {"coordinates", {{{120.0, 30.0}, {120.05, 30.2}, {120.05, 30.0}, {120.0, 30.2}, {120.0, 30.0}}}}};
+  expect_error(send("PATCH", "/grids/4", json{{"geometry", bowtie}}.dump()), 400, "geometry");
+  expect_error(send("PATCH", "/grids/4", json{{"geometry", {{"type", "Point"}, {"coordinates", {120, 30}}}}}.dump()), 400,
+               "geometry");
+  expect_error(send("PATCH", "/grids/4", R"({"geometry":{"type":"Polygon","coordinates":"x"}})"), 400, "geometry");
+  expect_error(send("PATCH", "/grids/4", R"({"code":"1"})"), 400, "code");
+  expect_error(send("POST", "/grids", "{}"), 404, "");
+  expect_kept(g, etag(g));
+}
