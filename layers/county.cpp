@@ -80,6 +80,17 @@ std::vector<std::string> all_fields(LayerKind k) {
   return out;
 }
 
+// Applies a patch field by field, noting the names of the fields whose value it changes.
+struct FieldSetter {
+  std::vector<std::string> changed;
+  template <class F, class V>
+  void operator()(F& field, const std::optional<V>& value, const char* name) {
+    if (!value || field == *value) return;
+    field = *value;
+    changed.emplace_back(name);
+  }
+};
+
 void check_members(int members) {
   if (members < 0 || members > 1000) throw InvalidArgument("members", "must be an integer in [0, 1000]");
 }
@@ -245,12 +256,7 @@ Household County::update_household(int64_t fid, const HouseholdPatch& p) {
   const std::size_t index = index_of(data_.households, fid);
   const Household& before = data_.households[index];
   Household after = before;
-  std::vector<std::string> fields;
-  auto set = [&](auto& field, const auto& value, const char* name) {
-    if (!value || field == *value) return;
-    field = *value;
-    fields.emplace_back(name);
-  };
+  FieldSetter set;
   set(after.id, p.id, "hh_id");
   set(after.address, p.address, "address");
   set(after.members, p.members, "members");
@@ -259,7 +265,7 @@ Household County::update_household(int64_t fid, const HouseholdPatch& p) {
   set(after.phone, p.phone, "phone");
   set(after.id_number, p.id_number, "id_number");
   if (p.location) after.location = *p.location;
-  return put_point(std::move(after), index, std::move(fields));
+  return put_point(std::move(after), index, std::move(set.changed));
 }
 
 Household County::household(int64_t fid) const {
@@ -285,12 +291,7 @@ Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p) {
   std::unique_lock lock(mutex_);
   const std::size_t index = index_of(data_.enterprises, fid);
   Enterprise after = data_.enterprises[index];
-  std::vector<std::string> fields;
-  auto set = [&](auto& field, const auto& value, const char* name) {
-    if (!value || field == *value) return;
-    field = *value;
-    fields.emplace_back(name);
-  };
+  FieldSetter set;
   set(after.id, p.id, "ent_id");
   set(after.name, p.name, "name");
   set(after.industry, p.industry, "industry");
@@ -299,7 +300,7 @@ Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p) {
   set(after.last_inspection, p.last_inspection, "last_inspection");
   set(after.open_hazards, p.open_hazards, "open_hazards");
   if (p.location) after.location = *p.location;
-  return put_point(std::move(after), index, std::move(fields));
+  return put_point(std::move(after), index, std::move(set.changed));
 }
 
 Enterprise County::enterprise(int64_t fid) const {

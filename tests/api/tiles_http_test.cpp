@@ -85,6 +85,30 @@ std::map<std::string, std::set<int64_t>> decode_ids(const std::string& dir, cons
   return out;
 }
 
+// One request on a connection of its own; writes carry the test servers' token unless told not to.
+HttpResponse http_get(uint16_t port, const std::string& target, const std::vector<std::string>& headers = {}) {
+  HttpConnection c(port);
+  c.send_request("GET", target, headers);
+  return c.read_response();
+}
+HttpResponse http_send(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+                       bool with_token) {
+  HttpConnection c(port);
+  std::vector<std::string> headers = {"Content-Type: application/json", "Content-Length: " + std::to_string(body.size())};
+  if (with_token) headers.push_back("Authorization: Bearer s3cret");
+  c.send_request(method, target, headers);
+  c.send_raw(body);
+  return c.read_response();
+}
+// A JSON error with this status, naming `parameter` (when not empty).
+void expect_error(const HttpResponse& r, int status, const std::string& parameter) {
+  EXPECT_EQ(r.status, status) << r.body;
+  const json j = json::parse(r.body);
+  if (!parameter.empty()) {
+    EXPECT_EQ(j["error"]["parameter"], parameter) << r.body;
+  }
+}
+
 class TilesHttpTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -106,26 +130,11 @@ class TilesHttpTest : public ::testing::Test {
   static uint16_t port() { return server_->port(); }
 
   static HttpResponse get(const std::string& target, const std::vector<std::string>& headers = {}) {
-    HttpConnection c(port());
-    c.send_request("GET", target, headers);
-    return c.read_response();
+    return http_get(port(), target, headers);
   }
   static HttpResponse send(const std::string& method, const std::string& target, const std::string& body,
                            bool with_token = true) {
-    HttpConnection c(port());
-    std::vector<std::string> headers = {"Content-Type: application/json",
-                                        "Content-Length: " + std::to_string(body.size())};
-    if (with_token) headers.push_back("Authorization: Bearer s3cret");
-    c.send_request(method, target, headers);
-    c.send_raw(body);
-    return c.read_response();
-  }
-  static void expect_error(const HttpResponse& r, int status, const std::string& parameter) {
-    EXPECT_EQ(r.status, status) << r.body;
-    const json j = json::parse(r.body);
-    if (!parameter.empty()) {
-      EXPECT_EQ(j["error"]["parameter"], parameter) << r.body;
-    }
+    return http_send(port(), method, target, body, with_token);
   }
 
   static TempDir* dir_;
@@ -360,26 +369,11 @@ class WritesHttpTest : public ::testing::Test {
   void TearDown() override { server_->stop(SIGTERM, 10s); }
 
   HttpResponse get(const std::string& target, const std::vector<std::string>& headers = {}) const {
-    HttpConnection c(server_->port());
-    c.send_request("GET", target, headers);
-    return c.read_response();
+    return http_get(server_->port(), target, headers);
   }
   HttpResponse send(const std::string& method, const std::string& target, const std::string& body,
                     bool with_token = true) const {
-    HttpConnection c(server_->port());
-    std::vector<std::string> headers = {"Content-Type: application/json",
-                                        "Content-Length: " + std::to_string(body.size())};
-    if (with_token) headers.push_back("Authorization: Bearer s3cret");
-    c.send_request(method, target, headers);
-    c.send_raw(body);
-    return c.read_response();
-  }
-  static void expect_error(const HttpResponse& r, int status, const std::string& parameter) {
-    EXPECT_EQ(r.status, status) << r.body;
-    const json j = json::parse(r.body);
-    if (!parameter.empty()) {
-      EXPECT_EQ(j["error"]["parameter"], parameter) << r.body;
-    }
+    return http_send(server_->port(), method, target, body, with_token);
   }
   std::string etag(const std::string& target) const { return get(target).header("ETag"); }
   // A tile the last write did not touch: still in the cache, same ETag.
