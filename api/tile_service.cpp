@@ -251,6 +251,7 @@ constexpr std::array<double, 9> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0
 struct TileService::Impl {
   std::shared_ptr<layers::County> county;
   TileServiceOptions options;
+  uint64_t listener = 0;  // our handle among the county's listeners
 
   mutable std::mutex mutex;  // guards the cache below
   std::list<std::string> lru;  // most recent first
@@ -438,10 +439,13 @@ TileService::TileService(std::shared_ptr<layers::County> county, TileServiceOpti
   if (impl_->options.empty_status != 204 && impl_->options.empty_status != 200)
     throw InvalidArgument("empty_status", "must be 204 or 200");
   Impl* m = impl_.get();
-  impl_->county->on_change([m](const layers::Change& c) { m->on_change(c); });
+  impl_->listener = impl_->county->on_change([m](const layers::Change& c) { m->on_change(c); });
 }
 
-TileService::~TileService() = default;
+TileService::~TileService() {
+  // The county may outlive this service: it must not call into it afterwards.
+  impl_->county->remove_listener(impl_->listener);
+}
 
 HttpAnswer TileService::handle(std::string_view path,
                                const std::vector<std::pair<std::string, std::string>>& query,

@@ -127,13 +127,19 @@ std::shared_lock<std::shared_mutex> County::read() const {
   return std::shared_lock<std::shared_mutex>(mutex_);
 }
 
-void County::on_change(std::function<void(const Change&)> listener) {
+uint64_t County::on_change(std::function<void(const Change&)> listener) {
   std::unique_lock lock(mutex_);
-  listeners_.push_back(std::move(listener));
+  listeners_.emplace_back(next_listener_, std::move(listener));
+  return next_listener_++;
+}
+
+void County::remove_listener(uint64_t handle) {
+  std::unique_lock lock(mutex_);
+  std::erase_if(listeners_, [&](const auto& l) { return l.first == handle; });
 }
 
 void County::notify(const Change& c) {
-  for (const auto& l : listeners_) l(c);
+  for (const auto& [handle, listener] : listeners_) listener(c);
 }
 
 void County::check_location(const LonLat& p, const char* parameter) const {

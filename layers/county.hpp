@@ -90,7 +90,10 @@ class County {
   double load_seconds() const { return load_seconds_; }
 
   /// Registers a listener, called under the write lock after each write (must not call back).
-  void on_change(std::function<void(const Change&)> listener);
+  /// Returns its handle for remove_listener.
+  uint64_t on_change(std::function<void(const Change&)> listener);
+  /// Removes a listener (waits for a write in progress to finish); an unknown handle is ignored.
+  void remove_listener(uint64_t handle);
 
   /// Creates an incident (fid assigned by the store; reported_at now when 0; status "reported"
   /// when empty), joined to its grid. @throws InvalidArgument for a bad location or category.
@@ -136,7 +139,8 @@ class County {
   JoinOptions join_;
   std::unique_ptr<GridJoiner> joiner_;
   std::unique_ptr<TileBuilder> tiles_;
-  std::vector<std::function<void(const Change&)>> listeners_;
+  std::vector<std::pair<uint64_t, std::function<void(const Change&)>>> listeners_;
+  uint64_t next_listener_ = 1;
   std::string location_;
   double load_seconds_ = 0;
 };
