@@ -36,7 +36,9 @@ Loads every layer of the store into memory and serves it over HTTP:
   GET /layers   name, geometry type, count, extent, CRS and public fields of every layer
   GET /tiles/{layers}/{z}/{x}/{y}.mvt, /tiles/cgcs2000/…, /tiles/{layers}.json   vector tiles
   GET /metrics  tile cache and build metrics (Prometheus text)
-  POST /incidents, GET|PATCH /incidents/{id}   incidents (writes need --write-token)
+  GET /, /conformance, /api, /collections[/{id}[/items[/{featureId}]]]   OGC API - Features
+  POST /incidents, GET|PATCH /incidents/{id}   incidents (writes need --write-token); the same
+                for /households, /enterprises, and GET|PATCH /grids/{id}
 Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
 
   --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
@@ -54,6 +56,8 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
   --cache-control TEXT  Cache-Control of tiles (default "no-cache": revalidate by ETag)
   --cors ORIGIN         Access-Control-Allow-Origin of tiles (default "*"; "" for none)
   --empty-tile 204|200  answer for a tile with no feature (default 204)
+  --household-fields LIST  the household fields the public sees in features, comma-separated
+                        (default members,flags,grid_code,join_kind; personal fields are refused)
   --help                this text
 )";
 
@@ -132,7 +136,8 @@ int run_serve(const Args& args) {
     const bool takes_value = a == "--data" || a == "--address" || a == "--port" ||
                              a == "--threads" || a == "--join-distance" || a == "--idle-timeout" ||
                              a == "--write-token" || a == "--tiles-config" || a == "--tile-cache-mb" ||
-                             a == "--cache-control" || a == "--cors" || a == "--empty-tile";
+                             a == "--cache-control" || a == "--cors" || a == "--empty-tile" ||
+                             a == "--household-fields";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
     if (inline_value) {
@@ -184,6 +189,20 @@ int run_serve(const Args& args) {
     } else if (a == "--empty-tile") {
       if (v != "204" && v != "200") return usage_error("--empty-tile: expected 204 or 200, got '" + v + "'");
       options.tiles.empty_status = v == "204" ? 204 : 200;
+    } else if (a == "--household-fields") {
+      std::vector<std::string> fields;
+      std::size_t start = 0;
+      while (start <= v.size()) {
+        const std::size_t comma = std::min(v.find(',', start), v.size());
+        if (comma > start) fields.push_back(v.substr(start, comma - start));
+        start = comma + 1;
+      }
+      try {
+        api::check_household_fields(fields);
+      } catch (const InvalidArgument& e) {
+        return usage_error(std::string("--household-fields: ") + e.detail());
+      }
+      options.features.household_fields = std::move(fields);
     }
   }
   if (options.write_token.empty())

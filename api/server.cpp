@@ -69,45 +69,12 @@ std::string level_key(layers::GridLevel l) {
 }
 
 /// [minx, miny, maxx, maxy] of a layer, or null when it holds no (finite) geometry.
-json extent_json(double minx, double miny, double maxx, double maxy) {
+json extent_json(const layers::Dataset& d, layers::LayerKind k) {
+  const spatial::Box b = layers::layer_extent(d, k);
+  const double minx = b.min_corner().x(), miny = b.min_corner().y();
+  const double maxx = b.max_corner().x(), maxy = b.max_corner().y();
   if (!(minx <= maxx && miny <= maxy)) return nullptr;
   return json::array({minx, miny, maxx, maxy});
-}
-
-template <class T>
-json point_extent(const std::vector<T>& records) {
-  double minx = std::numeric_limits<double>::infinity(), miny = minx;
-  double maxx = -minx, maxy = -minx;
-  for (const auto& r : records) {
-    const double x = r.location.lon, y = r.location.lat;
-    if (!std::isfinite(x) || !std::isfinite(y)) continue;
-    minx = std::min(minx, x);
-    miny = std::min(miny, y);
-    maxx = std::max(maxx, x);
-    maxy = std::max(maxy, y);
-  }
-  return extent_json(minx, miny, maxx, maxy);
-}
-
-json grid_extent(const std::vector<layers::Grid>& grids) {
-  const spatial::Box b = layers::grids_extent(grids);
-  return extent_json(b.min_corner().x(), b.min_corner().y(), b.max_corner().x(), b.max_corner().y());
-}
-
-json layer_extent(const layers::Dataset& d, layers::LayerKind k) {
-  switch (k) {
-    case layers::LayerKind::Grids:
-      return grid_extent(d.grids);
-    case layers::LayerKind::Households:
-      return point_extent(d.households);
-    case layers::LayerKind::Enterprises:
-      return point_extent(d.enterprises);
-    case layers::LayerKind::Incidents:
-      return point_extent(d.incidents);
-    case layers::LayerKind::Workers:
-      return point_extent(d.workers);
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -160,7 +127,7 @@ std::string render_layers(const ServerState& s) {
         {"name", std::string(layers::layer_name(k))},
         {"geometry_type", std::string(layers::geometry_type(k))},
         {"count", data.count(k)},
-        {"extent", layer_extent(data, k)},
+        {"extent", extent_json(data, k)},
         {"crs", "EPSG:4490"},
         {"fields", fields},
     });
@@ -473,6 +440,44 @@ std::string query_string(const Http::Request& req) {
   return q;
 }
 
+// RFC 3986 percent-decoding of a query component ('+' stays a plus: clients encode a space
+// as %20 in URIs, and times carry a literal '+' offset only when encoded as %2B).
+std::string percent_decode(const std::string& name, const std::string& s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    const int hi = i + 2 < s.size() ? hex(s[i + 1]) : -1, lo = i + 2 < s.size() ? hex(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0) throw InvalidArgument(name, "malformed percent-encoding in '" + s + "'");
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+// The request's query parameters, percent-decoded (Pistache hands them over as sent), sorted
+// by name.
+std::vector<std::pair<std::string, std::string>> decoded_query(const Http::Request& req) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto& q = req.query();
+  for (auto p = q.parameters_begin(); p != q.parameters_end(); ++p) {
+    std::string name = percent_decode("query", p->first);
+    std::string value = percent_decode(name, p->second);
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 /// Everything the handler threads share (read-only after construction).
 struct Shared {
   ServerOptions options;
@@ -481,6 +486,7 @@ struct Shared {
   std::map<std::string, Route, std::less<>> routes;
   std::string server_header;
   std::shared_ptr<TileService> tiles;
+  std::shared_ptr<FeatureService> features;
 };
 
 class Handler : public Http::Handler {
@@ -557,12 +563,13 @@ class Handler : public Http::Handler {
     const std::string& path = req.resource();
     if (path.rfind("/tiles/", 0) == 0) return tiles(req);
     if (is_record_path(path)) return records(req);
+    if (FeatureService::handles(path)) return features(req);
     const auto it = shared_->routes.find(path);
     if (it == shared_->routes.end()) {
       std::string known;
       for (const auto& r : shared_->routes) known += (known.empty() ? "" : ", ") + r.first;
       throw NotFound("no resource at " + path + " (endpoints: " + known +
-                     ", /tiles/…, /incidents, /households, /enterprises, /grids/{id})");
+                     ", /tiles/…, /incidents, /households, /enterprises, /grids/{id}, /, /conformance, /api, /collections)");
     }
     const Route& route = it->second;
     if (std::find(route.methods.begin(), route.methods.end(), req.method()) == route.methods.end())
@@ -610,15 +617,11 @@ class Handler : public Http::Handler {
   Reply tiles(const Http::Request& req) const {
     if (req.method() != Http::Method::Get && req.method() != Http::Method::Head)
       return method_not_allowed(req, {Http::Method::Get, Http::Method::Head});
-    std::vector<std::pair<std::string, std::string>> query;
-    const auto& q = req.query();
-    for (auto p = q.parameters_begin(); p != q.parameters_end(); ++p) query.emplace_back(p->first, p->second);
+    const auto query = decoded_query(req);
     auto header = [&](const char* name) { return header_text(req, name); };
     // Links in TileJSON point back at the host the client used.
-    std::string host = header("Host");
-    if (host.empty()) host = shared_->options.address + ":" + std::to_string(shared_->options.port);
     HttpAnswer a = shared_->tiles->handle(req.resource(), query, header("Accept-Encoding"),
-                                          header("If-None-Match"), "http://" + host);
+                                          header("If-None-Match"), base_url(req));
     Reply r;
     r.status = a.status;
     r.body = std::move(a.body);
@@ -635,6 +638,26 @@ class Handler : public Http::Handler {
     const std::string expected = "Bearer " + shared_->options.write_token;
     if (header_text(req, "Authorization") != expected)
       throw Unauthorized("a write needs Authorization: Bearer <token>");
+  }
+
+  // The server's URL as the client used it, for links.
+  std::string base_url(const Http::Request& req) const {
+    std::string host = header_text(req, "Host");
+    if (host.empty()) host = shared_->options.address + ":" + std::to_string(shared_->options.port);
+    return "http://" + host;
+  }
+
+  Reply features(const Http::Request& req) const {
+    if (req.method() != Http::Method::Get && req.method() != Http::Method::Head)
+      return method_not_allowed(req, {Http::Method::Get, Http::Method::Head});
+    const auto query = decoded_query(req);
+    HttpAnswer a = shared_->features->handle(req.resource(), query, base_url(req));
+    Reply r;
+    r.status = a.status;
+    r.body = std::move(a.body);
+    r.headers = std::move(a.headers);
+    r.content_type = std::move(a.content_type);
+    return r;
   }
 
   Reply records(const Http::Request& req) const {
@@ -751,6 +774,7 @@ std::shared_ptr<Shared> make_shared_routes(ServerOptions options,
                                     }};
   shared->tiles = std::make_shared<TileService>(shared->state->county, shared->options.tiles);
   auto tiles = shared->tiles;
+  shared->features = std::make_shared<FeatureService>(shared->state->county, shared->options.features);
   shared->routes["/metrics"] = Route{{}, [tiles](const Http::Request&) {
                                        Reply r{200, tiles->metrics(), {{"Cache-Control", "no-store"}}};
                                        r.content_type = "text/plain; version=0.0.4";

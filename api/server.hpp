@@ -17,6 +17,7 @@
 // parser of Pistache 0.0.5 keeps only the first.
 #pragma once
 
+#include "api/features.hpp"
 #include "api/tile_service.hpp"
 #include "layers/county.hpp"
 #include "layers/join.hpp"
@@ -48,6 +49,7 @@ struct ServerOptions {
       60};                   ///< idle persistent connections are closed after this
   bool log_requests = true;  ///< one JSON line per request on stderr
   TileServiceOptions tiles;  ///< tile cache and HTTP behaviour
+  FeatureServiceOptions features;  ///< OGC API - Features: public household fields, limits
   /// Bearer token that writes must present; empty: writes are refused (403).
   std::string write_token;
 };

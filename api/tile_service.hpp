@@ -12,11 +12,14 @@
 // 400 for z/x/y outside the matrix (naming the limit).
 //
 // The cache: built tiles (and their gzip form, made on first demand) under a byte budget, least
-// recently used out first. Freshness: County tells the service about every write before the
-// write is acknowledged, and the service drops every cached tile whose content the write can
-// change: a tile (any zoom, any layer list, any filter) whose layers include the written layer,
-// whose filter matches the record before or after the write, and whose buffered extent holds its
-// old or new position. The scan costs O(cached tiles) per write (a few nanoseconds each).
+// recently used out first. Freshness: County tells the service about every record a write
+// changes before the write is acknowledged, and the service drops every cached tile (any zoom,
+// layer list, filter) whose content that changes: for a point that moved, appeared or entered or
+// left the tile's filter, the tiles of its layer whose buffered extent holds its old or new
+// position; for a point whose attributes alone changed, only those that draw it unclustered with
+// one of those attributes; for a grid, the grid-layer tiles meeting its box before or after.
+// The scan costs O(cached tiles) per changed record (a few nanoseconds each). Answers carry
+// X-Cache: hit or miss.
 #pragma once
 
 #include "layers/county.hpp"

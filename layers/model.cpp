@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -289,6 +290,29 @@ spatial::Box grids_extent(const std::vector<Grid>& grids) {
     for (const auto& poly : g.geometry)
       for (const auto& p : poly.outer()) spatial::bg::expand(extent, p);
   return extent;
+}
+
+namespace {
+template <class T>
+spatial::Box points_extent(const std::vector<T>& records) {
+  spatial::Box extent;
+  spatial::bg::assign_inverse(extent);
+  for (const auto& r : records)
+    if (std::isfinite(r.location.lon) && std::isfinite(r.location.lat))
+      spatial::bg::expand(extent, spatial::Point(r.location.lon, r.location.lat));
+  return extent;
+}
+}  // namespace
+
+spatial::Box layer_extent(const Dataset& d, LayerKind k) {
+  switch (k) {
+    case LayerKind::Grids: return grids_extent(d.grids);
+    case LayerKind::Households: return points_extent(d.households);
+    case LayerKind::Enterprises: return points_extent(d.enterprises);
+    case LayerKind::Incidents: return points_extent(d.incidents);
+    case LayerKind::Workers: return points_extent(d.workers);
+  }
+  return grids_extent({});
 }
 
 std::string format_time(int64_t t) {

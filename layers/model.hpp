@@ -159,6 +159,9 @@ struct FieldInfo {
 const std::vector<FieldInfo>& layer_fields(LayerKind k);
 /// The lon/lat extent of the grids' outlines (an inverted box when there is none).
 spatial::Box grids_extent(const std::vector<Grid>& grids);
+/// The lon/lat extent of a layer (grids: their outlines; points: their finite positions); an
+/// inverted box when there is none.
+spatial::Box layer_extent(const Dataset& d, LayerKind k);
 
 /// "MultiPolygon" for grids, "Point" for the rest.
 std::string_view geometry_type(LayerKind k);

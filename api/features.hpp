@@ -1,0 +1,63 @@
+// OGC API - Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) over the county's layers.
+//
+//   GET /                                        landing page (links: self, service-desc, conformance, data)
+//   GET /conformance                             the conformance classes
+//   GET /api                                     the OpenAPI 3.0 document
+//   GET /collections                             every layer as a collection
+//   GET /collections/{id}                        one, with its spatial (and, for incidents, temporal) extent
+//   GET /collections/{id}/items                  features: bbox, datetime, limit, offset
+//   GET /collections/{id}/items/{featureId}      one feature (the integer feature id, as in tiles)
+//
+// Collections: grids, households, enterprises, incidents, workers. Features are GeoJSON (RFC
+// 7946) in CRS84 (CGCS2000 lon/lat, which GeoJSON takes as WGS84: the two differ by centimetres),
+// ordered by feature id. Personal fields never appear; households show only their configured
+// public fields. Items: `limit` 1..10000 (default 10; a larger value is taken as 10000), `offset`
+// from 0; `next`/`prev` links repeat every other parameter; numberMatched counts every match.
+// `datetime` (an instant, or an interval with `..` for an open end) applies to the incidents'
+// reported_at; on a collection without time it is a 400. Unknown parameters and bad values are
+// a 400 naming the parameter.
+#pragma once
+
+#include "api/tile_service.hpp"
+#include "layers/county.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace onemap::api {
+
+struct FeatureServiceOptions {
+  /// The household fields the public sees (never a personal one).
+  std::vector<std::string> household_fields = {"members", "flags", "grid_code", "join_kind"};
+  std::size_t default_limit = 10;
+  std::size_t max_limit = 10000;
+};
+
+/// Checks a household field list: every name a household field, none personal.
+/// @throws InvalidArgument ("household-fields").
+void check_household_fields(const std::vector<std::string>& fields);
+
+class FeatureService {
+ public:
+  FeatureService(std::shared_ptr<layers::County> county, FeatureServiceOptions options);
+  ~FeatureService();
+  FeatureService(const FeatureService&) = delete;
+  FeatureService& operator=(const FeatureService&) = delete;
+
+  /// Whether `path` is one of this service's (/, /conformance, /api, /collections…).
+  static bool handles(std::string_view path);
+
+  /// Answers GET/HEAD of one of its paths. `base_url` is the server's own URL for links
+  /// ("http://127.0.0.1:8080"). @throws InvalidArgument (400) and NotFound (404).
+  HttpAnswer handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
+                    const std::string& base_url) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace onemap::api

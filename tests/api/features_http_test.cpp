@@ -1,0 +1,277 @@
+// OGC API - Features through the real `onemap serve`, against the records written to its store
+// (the oracle: brute-force selections over them), and read by GDAL's OAPIF driver, the client
+// QGIS and ogr2ogr use.
+#include "fixtures.hpp"
+#include "test_support.hpp"
+
+#include "layers/store.hpp"
+
+#include <gdal_priv.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <ogrsf_frmts.h>
+
+#include <signal.h>
+
+#include <set>
+#include <string>
+
+namespace {
+
+using nlohmann::json;
+using onemap::testing::HttpConnection;
+using onemap::testing::HttpResponse;
+using onemap::testing::ServerProcess;
+using onemap::testing::TempDir;
+using namespace std::chrono_literals;
+namespace bg = boost::geometry;
+
+class FeaturesHttpTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    store_path_ = onemap::testing::write_small_county(dir_->path());
+    oracle_ = new onemap::layers::Dataset(onemap::layers::open_store(store_path_, false)->load());
+    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_path_}, dir_->path() + "/serve.log");
+  }
+  static void TearDownTestSuite() {
+    if (server_) server_->stop(SIGTERM, 10s);
+    delete server_;
+    delete oracle_;
+    delete dir_;
+    server_ = nullptr;
+    oracle_ = nullptr;
+    dir_ = nullptr;
+  }
+
+  static HttpResponse get(const std::string& target) { return onemap::testing::http_get(server_->port(), target); }
+  static json get_json(const std::string& target) {
+    const HttpResponse r = get(target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return json::parse(r.body);
+  }
+  static std::string base() { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+  // The path and query of an absolute link of this server.
+  static std::string target_of(const std::string& href) {
+    EXPECT_EQ(href.rfind(base(), 0), 0U) << href;
+    return href.substr(base().size());
+  }
+  static void expect_error(const std::string& target, int status, const std::string& parameter) {
+    const HttpResponse r = get(target);
+    EXPECT_EQ(r.status, status) << target << ": " << r.body;
+    const json j = json::parse(r.body);
+    if (!parameter.empty()) {
+      EXPECT_EQ(j["error"]["parameter"], parameter) << target << ": " << r.body;
+    }
+  }
+  static std::string link(const json& doc, const std::string& rel) {
+    for (const auto& l : doc["links"])
+      if (l["rel"] == rel) return l["href"];
+    return {};
+  }
+  // Every page of an items query, following next links: the ids in order, and numberMatched of
+  // the first page.
+  static std::vector<int64_t> all_pages(const std::string& first, std::size_t& matched, std::size_t& pages) {
+    std::vector<int64_t> ids;
+    std::string target = first;
+    pages = 0;
+    matched = 0;
+    while (!target.empty() && pages < 1000) {
+      const json page = get_json(target);
+      if (pages == 0) matched = page["numberMatched"];
+      EXPECT_EQ(page["numberMatched"], matched);
+      EXPECT_EQ(page["numberReturned"], page["features"].size());
+      for (const auto& f : page["features"]) ids.push_back(f["id"]);
+      ++pages;
+      const std::string next = link(page, "next");
+      target = next.empty() ? "" : target_of(next);
+    }
+    return ids;
+  }
+
+  static TempDir* dir_;
+  static std::string store_path_;
+  static onemap::layers::Dataset* oracle_;
+  static ServerProcess* server_;
+};
+TempDir* FeaturesHttpTest::dir_ = nullptr;
+std::string FeaturesHttpTest::store_path_;
+onemap::layers::Dataset* FeaturesHttpTest::oracle_ = nullptr;
+ServerProcess* FeaturesHttpTest::server_ = nullptr;
+
+template <class T>
+std::vector<int64_t> fids(const std::vector<T>& v, auto&& keep) {
+  std::vector<int64_t> out;
+  for (const auto& r : v)
+    if (keep(r)) out.push_back(r.fid);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_F(FeaturesHttpTest, LandingPageConformanceAndCollections) {
+  const json landing = get_json("/");
+  EXPECT_EQ(link(landing, "service-desc"), base() + "/api");
+  EXPECT_EQ(link(landing, "conformance"), base() + "/conformance");
+  EXPECT_EQ(link(landing, "data"), base() + "/collections");
+  const json conf = get_json("/conformance");
+  std::set<std::string> classes(conf["conformsTo"].begin(), conf["conformsTo"].end());
+  for (const char* c : {"core", "geojson", "oas30"})
+    EXPECT_TRUE(classes.count(std::string("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/") + c)) << c;
+
+  const json cols = get_json("/collections");
+  std::set<std::string> ids;
+  for (const auto& c : cols["collections"]) {
+    ids.insert(c["id"]);
+    EXPECT_EQ(c["itemType"], "feature");
+    EXPECT_EQ(link(c, "items"), base() + "/collections/" + c["id"].get<std::string>() + "/items");
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{"grids", "households", "enterprises", "incidents", "workers"}));
+
+  // Extents: the grids' box and the incidents' reporting times, computed here from the records.
+  const json grids = get_json("/collections/grids");
+  EXPECT_EQ(grids["extent"]["spatial"]["bbox"][0], json({120.0, 30.0, 120.4, 30.2}));
+  const json inc = get_json("/collections/incidents");
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const auto& i : oracle_->incidents) {
+    lo = std::min(lo, i.reported_at);
+    hi = std::max(hi, i.reported_at);
+  }
+  EXPECT_EQ(inc["extent"]["temporal"]["interval"][0],
+            json({onemap::layers::format_time(lo), onemap::layers::format_time(hi)}));
+  EXPECT_EQ(get("/api").header("Content-Type"), "application/vnd.oai.openapi+json;version=3.0");
+  EXPECT_EQ(get_json("/api")["openapi"], "3.0.3");
+}
+
+TEST_F(FeaturesHttpTest, PagesNeitherRepeatNorSkipAndRepeatTheFilters) {
+  std::size_t matched = 0, pages = 0;
+  const auto ids = all_pages("/collections/households/items?limit=4", matched, pages);
+  const auto want = fids(oracle_->households, [](const auto&) { return true; });
+  EXPECT_EQ(ids, want);
+  EXPECT_EQ(matched, want.size());
+  EXPECT_EQ(pages, (want.size() + 3) / 4);
+
+  // A filtered query: the next links keep the box.
+  const double x0 = 120.05, y0 = 30.0, x1 = 120.3, y1 = 30.15;
+  const auto in_box = fids(oracle_->households, [&](const auto& h) {
+    return h.location.lon >= x0 && h.location.lon <= x1 && h.location.lat >= y0 && h.location.lat <= y1;
+  });
+  ASSERT_GT(in_box.size(), 4U);
+  const auto boxed = all_pages("/collections/households/items?bbox=120.05,30.0,120.3,30.15&limit=3", matched, pages);
+  EXPECT_EQ(boxed, in_box);
+  EXPECT_EQ(matched, in_box.size());
+
+  // prev goes back.
+  const json second = get_json("/collections/households/items?limit=4&offset=4");
+  EXPECT_EQ(target_of(link(second, "prev")), "/collections/households/items?limit=4&offset=0");
+}
+
+TEST_F(FeaturesHttpTest, BboxAndDatetimeMatchBruteForce) {
+  // Grids: the polygons that meet the box (Boost.Geometry as the oracle).
+  const onemap::spatial::Box box({120.12, 30.05}, {120.22, 30.1});
+  const auto want = fids(oracle_->grids, [&](const auto& g) { return bg::intersects(box, g.geometry); });
+  const json page = get_json("/collections/grids/items?bbox=120.12,30.05,120.22,30.1&limit=100");
+  std::vector<int64_t> got;
+  for (const auto& f : page["features"]) {
+    got.push_back(f["id"]);
+    EXPECT_EQ(f["geometry"]["type"], "MultiPolygon");
+  }
+  EXPECT_EQ(got, want);
+
+  // Incidents in a time window (closed interval), and open at either end.
+  const int64_t t0 = oracle_->incidents[2].reported_at, t1 = oracle_->incidents[6].reported_at;
+  const std::string a = onemap::layers::format_time(t0), b = onemap::layers::format_time(t1);
+  auto ids = [&](const std::string& q) {
+    std::vector<int64_t> out;
+    const json page = get_json("/collections/incidents/items?limit=100&datetime=" + q);
+    for (const auto& f : page["features"]) out.push_back(f["id"]);
+    return out;
+  };
+  EXPECT_EQ(ids(a + "/" + b), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at >= t0 && i.reported_at <= t1; }));
+  EXPECT_EQ(ids("../" + b), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at <= t1; }));
+  EXPECT_EQ(ids(a + "/.."), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at >= t0; }));
+  EXPECT_EQ(ids(a), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at == t0; }));
+}
+
+TEST_F(FeaturesHttpTest, HouseholdsShowOnlyTheirPublicFields) {
+  const json page = get_json("/collections/households/items?limit=100");
+  ASSERT_EQ(page["features"].size(), oracle_->households.size());
+  for (const auto& f : page["features"]) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : f["properties"].items()) keys.insert(k);
+    EXPECT_EQ(keys, (std::set<std::string>{"members", "flags", "grid_code", "join_kind"}));
+  }
+  const std::string body = get("/collections/households/items?limit=100").body;
+  for (const char* secret : {"张三", "13800000000", "330521199001010000", "地址"})
+    EXPECT_EQ(body.find(secret), std::string::npos) << secret;
+  // Workers' names are personal too.
+  EXPECT_EQ(get("/collections/workers/items").body.find("李四"), std::string::npos);
+}
+
+TEST_F(FeaturesHttpTest, OneFeatureAndErrors) {
+  const auto& inc = oracle_->incidents[3];
+  const json f = get_json("/collections/incidents/items/" + std::to_string(inc.fid));
+  EXPECT_EQ(f["id"], inc.fid);
+  EXPECT_EQ(f["properties"]["inc_id"], inc.id);
+  EXPECT_DOUBLE_EQ(f["geometry"]["coordinates"][0].get<double>(), inc.location.lon);
+  EXPECT_EQ(get("/collections/incidents/items/1").header("Content-Type"), "application/geo+json");
+
+  expect_error("/collections/incidents/items/999999", 404, "");
+  expect_error("/collections/incidents/items/abc", 404, "");
+  expect_error("/collections/rivers/items", 404, "");
+  expect_error("/collections/incidents/items?colour=red", 400, "colour");
+  expect_error("/collections/incidents/items?limit=0", 400, "limit");
+  expect_error("/collections/incidents/items?limit=ten", 400, "limit");
+  expect_error("/collections/incidents/items?offset=-1", 400, "offset");
+  expect_error("/collections/incidents/items?bbox=1,2,3", 400, "bbox");
+  expect_error("/collections/incidents/items?bbox=120,31,121,30", 400, "bbox");
+  expect_error("/collections/incidents/items?datetime=yesterday", 400, "datetime");
+  expect_error("/collections/incidents/items?datetime=2026-02-01T00:00:00Z/2026-01-01T00:00:00Z", 400, "datetime");
+  expect_error("/collections/households/items?datetime=2026-01-01T00:00:00Z", 400, "datetime");
+  expect_error("/collections?limit=3", 400, "limit");
+  // A limit above the maximum is taken as the maximum.
+  const json big = get_json("/collections/households/items?limit=50000");
+  EXPECT_NE(link(big, "self").find("limit=10000"), std::string::npos);
+}
+
+TEST_F(FeaturesHttpTest, GdalsOapifDriverReadsEveryCollectionCompletely) {
+  GDALAllRegister();
+  std::unique_ptr<GDALDataset> ds(
+      GDALDataset::Open(("OAPIF:" + base()).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+  ASSERT_NE(ds, nullptr) << CPLGetLastErrorMsg();
+  std::set<std::string> names;
+  for (auto* layer : ds->GetLayers()) names.insert(layer->GetName());
+  EXPECT_EQ(names, (std::set<std::string>{"grids", "households", "enterprises", "incidents", "workers"}));
+  auto count = [&](const char* name, const std::optional<onemap::spatial::Box>& spat = std::nullopt) {
+    OGRLayer* l = ds->GetLayerByName(name);
+    EXPECT_NE(l, nullptr) << name;
+    if (!l) return std::vector<int64_t>{};
+    if (spat)
+      l->SetSpatialFilterRect(spat->min_corner().x(), spat->min_corner().y(), spat->max_corner().x(), spat->max_corner().y());
+    else
+      l->SetSpatialFilter(nullptr);
+    std::vector<int64_t> ids;
+    for (const auto& f : *l) ids.push_back(f->GetFID());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  auto all = [](const auto&) { return true; };
+  EXPECT_EQ(count("grids"), fids(oracle_->grids, all));
+  EXPECT_EQ(count("households"), fids(oracle_->households, all));
+  EXPECT_EQ(count("enterprises"), fids(oracle_->enterprises, all));
+  EXPECT_EQ(count("incidents"), fids(oracle_->incidents, all));
+  EXPECT_EQ(count("workers"), fids(oracle_->workers, all));
+  const onemap::spatial::Box box({120.05, 30.0}, {120.3, 30.15});
+  EXPECT_EQ(count("households", box), fids(oracle_->households, [&](const auto& h) {
+              return h.location.lon >= 120.05 && h.location.lon <= 120.3 && h.location.lat >= 30.0 && h.location.lat <= 30.15;
+            }));
+
+  // And ogr2ogr, the command line, copies a collection whole.
+  const std::string out = dir_->path() + "/copy.gpkg";
+  const auto r = onemap::testing::run_command({"/usr/bin/ogr2ogr", "-f", "GPKG", out, "OAPIF:" + base(), "incidents"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::unique_ptr<GDALDataset> copy(GDALDataset::Open(out.c_str(), GDAL_OF_VECTOR));
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->GetLayerByName("incidents")->GetFeatureCount(), static_cast<GIntBig>(oracle_->incidents.size()));
+}
