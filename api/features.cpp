@@ -1,6 +1,7 @@
 // OGC API - Features, Part 1 (features.hpp).
 #include "api/features.hpp"
 
+#include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,13 +23,14 @@ using layers::LayerKind;
 constexpr const char* kCrs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 constexpr const char* kGeoJson = "application/geo+json";
 constexpr const char* kOpenApi = "application/vnd.oai.openapi+json;version=3.0";
-constexpr const char* kItemParameters = "bbox, datetime, limit, offset, f";
+constexpr const char* kItemParameters = "bbox, bbox-crs, crs, datetime, limit, offset, f";
 
 const std::vector<std::string>& conformance_classes() {
   static const std::vector<std::string> c = {
       "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
       "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
       "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+      "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
   };
   return c;
 }
@@ -80,10 +82,85 @@ std::string now_text() {
   return layers::format_time(static_cast<int64_t>(std::time(nullptr)));
 }
 
+// ---- output CRS ------------------------------------------------------------------------------
+
+// The CRSs features can be asked in (Part 2), with their axis order: EPSG's geographic CRSs and
+// the Gauss-Krüger one list northing first, CRS84 and Web Mercator easting first.
+struct OutputCrs {
+  const char* uri;
+  const char* proj;  ///< for PROJ
+  bool north_first;
+};
+constexpr OutputCrs kCrsList[] = {
+    {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "EPSG:4490", false},
+    {"http://www.opengis.net/def/crs/EPSG/0/4490", "EPSG:4490", true},
+    {"http://www.opengis.net/def/crs/EPSG/0/4326", "EPSG:4326", true},
+    {"http://www.opengis.net/def/crs/EPSG/0/3857", "EPSG:3857", false},
+    {"http://www.opengis.net/def/crs/EPSG/0/4549", "EPSG:4549", true},
+};
+
+// A crs or bbox-crs value: the URI, or "EPSG:n" / "[EPSG:n]" / "CRS84" for short.
+const OutputCrs& parse_crs(const std::string& parameter, std::string v) {
+  if (v.size() > 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
+  for (const auto& c : kCrsList) {
+    const std::string uri = c.uri;
+    const std::string code = uri.substr(uri.rfind('/') + 1);
+    const bool epsg = uri.find("/EPSG/") != std::string::npos;
+    if (v == uri || (epsg && v == "EPSG:" + code) || (!epsg && (v == "CRS84" || v == "OGC:CRS84"))) return c;
+  }
+  std::string list;
+  for (const auto& c : kCrsList) list += (list.empty() ? "" : ", ") + std::string(c.uri);
+  throw InvalidArgument(parameter, "unsupported CRS '" + v + "' (CRSs: " + list + ")");
+}
+
+// Lon/lat (CGCS2000) to a CRS's coordinates in its axis order.
+class Projector {
+ public:
+  explicit Projector(const OutputCrs& crs)
+      : crs_(crs), transform_(std::string(crs.proj) == "EPSG:4490" ? nullptr
+                                                                     : std::make_unique<spatial::CrsTransform>(
+                                                                           spatial::kStorageCrs, crs.proj)) {}
+  /// false when the point cannot be transformed.
+  bool apply(double lon, double lat, double& a, double& b) const {
+    double x = lon, y = lat;
+    if (transform_) {
+      try {
+        const spatial::Point p = transform_->apply(spatial::Point(lon, lat));
+        x = p.x();
+        y = p.y();
+      } catch (const CrsError&) {
+        return false;
+      }
+    }
+    if (crs_.north_first) std::swap(x, y);
+    a = x;
+    b = y;
+    return std::isfinite(a) && std::isfinite(b);
+  }
+  const OutputCrs& crs() const { return crs_; }
+
+ private:
+  const OutputCrs& crs_;
+  std::unique_ptr<spatial::CrsTransform> transform_;
+};
+
+json crs_uris() {
+  json out = json::array();
+  for (const auto& c : kCrsList) out.push_back(c.uri);
+  return out;
+}
+
 // ---- item query parameters -------------------------------------------------------------------
 
 struct ItemQuery {
-  std::optional<spatial::Box> bbox;
+  const OutputCrs* crs = &kCrsList[0];       ///< of the answer
+  const OutputCrs* bbox_crs = &kCrsList[0];  ///< of the bbox parameter
+  std::optional<spatial::Box> bbox;  ///< as given, axes normalised to (east, north), in bbox_crs
+  // From the bbox: its lon/lat envelope (to find candidates); for a projected bbox-crs also its
+  // outline in lon/lat (for polygons) and the transform that tests a point exactly.
+  spatial::Box bbox_lonlat;
+  std::optional<spatial::Polygon> bbox_outline;
+  std::shared_ptr<spatial::CrsTransform> to_bbox_crs;
   std::optional<int64_t> since, until;  ///< datetime: reported_at in [since, until] (closed)
   std::size_t limit = 10;
   std::size_t offset = 0;
@@ -98,7 +175,8 @@ uint64_t parse_count(const std::string& name, const std::string& v, uint64_t lo)
   return n;
 }
 
-spatial::Box parse_bbox(const std::string& v) {
+// bbox's numbers: 4, or 6 with heights (dropped), each finite; not yet checked against a CRS.
+std::vector<double> parse_bbox_numbers(const std::string& v) {
   std::vector<double> n;
   std::size_t start = 0;
   while (start <= v.size()) {
@@ -115,10 +193,51 @@ spatial::Box parse_bbox(const std::string& v) {
     throw InvalidArgument("bbox", "takes 4 numbers (minlon,minlat,maxlon,maxlat) or 6 (with heights), not " +
                                       std::to_string(n.size()));
   if (n.size() == 6) n = {n[0], n[1], n[3], n[4]};
-  if (n[1] > n[3]) throw InvalidArgument("bbox", "its minimum latitude is above its maximum");
-  if (n[0] > n[2]) throw InvalidArgument("bbox", "its minimum longitude is above its maximum (boxes across the antimeridian are not supported)");
-  if (n[1] < -90 || n[3] > 90) throw InvalidArgument("bbox", "latitudes must be within [-90, 90]");
-  return spatial::Box({n[0], n[1]}, {n[2], n[3]});
+  return n;
+}
+
+// Resolves bbox in bbox-crs: the normalised box, its lon/lat envelope and, for a projected CRS,
+// its outline in lon/lat and the transform for exact tests.
+void resolve_bbox(const std::vector<double>& n, ItemQuery& q) {
+  const bool north_first = q.bbox_crs->north_first;
+  const double x0 = north_first ? n[1] : n[0], y0 = north_first ? n[0] : n[1];
+  const double x1 = north_first ? n[3] : n[2], y1 = north_first ? n[2] : n[3];
+  const bool geographic = std::string(q.bbox_crs->proj) != "EPSG:3857" && std::string(q.bbox_crs->proj) != "EPSG:4549";
+  if (y0 > y1) throw InvalidArgument("bbox", geographic ? "its minimum latitude is above its maximum" : "its minimum northing is above its maximum");
+  if (x0 > x1)
+    throw InvalidArgument("bbox", geographic ? "its minimum longitude is above its maximum (boxes across the antimeridian are not supported)"
+                                             : "its minimum easting is above its maximum");
+  if (geographic && (y0 < -90 || y1 > 90)) throw InvalidArgument("bbox", "latitudes must be within [-90, 90]");
+  q.bbox = spatial::Box({x0, y0}, {x1, y1});
+  if (geographic) {
+    // CGCS2000 and WGS84 coordinates differ by centimetres: the same box.
+    q.bbox_lonlat = *q.bbox;
+    return;
+  }
+  // The box's outline, densified (a projected box is curved in lon/lat), back to lon/lat.
+  spatial::CrsTransform back(q.bbox_crs->proj, spatial::kStorageCrs);
+  spatial::Polygon outline;
+  constexpr int kSteps = 32;
+  auto edge = [&](double ax, double ay, double bx, double by) {
+    for (int k = 0; k < kSteps; ++k) {
+      const double t = static_cast<double>(k) / kSteps;
+      try {
+        outline.outer().push_back(back.apply(spatial::Point(ax + (bx - ax) * t, ay + (by - ay) * t)));
+      } catch (const CrsError&) {
+        throw InvalidArgument("bbox", "reaches outside the area of " + std::string(q.bbox_crs->uri));
+      }
+    }
+  };
+  edge(x0, y0, x1, y0);
+  edge(x1, y0, x1, y1);
+  edge(x1, y1, x0, y1);
+  edge(x0, y1, x0, y0);
+  outline.outer().push_back(outline.outer().front());
+  spatial::bg::correct(outline);
+  spatial::bg::assign_inverse(q.bbox_lonlat);
+  for (const auto& p : outline.outer()) spatial::bg::expand(q.bbox_lonlat, p);
+  q.bbox_outline = std::move(outline);
+  q.to_bbox_crs = std::make_shared<spatial::CrsTransform>(spatial::kStorageCrs, q.bbox_crs->proj);
 }
 
 // datetime: an instant or an interval "start/end" with ".." (or nothing) for an open end.
@@ -145,6 +264,7 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
                             const FeatureServiceOptions& o) {
   ItemQuery q;
   q.limit = o.default_limit;
+  std::optional<std::vector<double>> bbox;
   std::vector<std::string> seen;
   for (const auto& [k, v] : query) {
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) throw InvalidArgument(k, "is given more than once");
@@ -159,7 +279,11 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
       continue;
     }
     if (k == "bbox") {
-      q.bbox = parse_bbox(v);
+      bbox = parse_bbox_numbers(v);
+    } else if (k == "bbox-crs") {
+      q.bbox_crs = &parse_crs(k, v);
+    } else if (k == "crs") {
+      q.crs = &parse_crs(k, v);
     } else if (k == "datetime") {
       if (kind != LayerKind::Incidents)
         throw InvalidArgument(k, "the " + std::string(layers::layer_name(kind)) + " collection has no time (incidents have reported_at)");
@@ -171,108 +295,206 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
     }
     q.kept.emplace_back(k, v);
   }
+  if (bbox) resolve_bbox(*bbox, q);
+  else if (q.bbox_crs != &kCrsList[0]) throw InvalidArgument("bbox-crs", "given without a bbox");
   return q;
 }
 
-// ---- GeoJSON features ------------------------------------------------------------------------
+// ---- GeoJSON written directly (a page of 1,000 features is most of a request's time) ---------
 
-json point_geometry(const layers::LonLat& p) {
-  if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) return nullptr;
-  return {{"type", "Point"}, {"coordinates", {p.lon, p.lat}}};
-}
-
-json polygon_geometry(const spatial::MultiPolygon& mp) {
-  auto ring = [](const spatial::Ring& r, bool reverse) {
-    // RFC 7946: exterior rings counter-clockwise, holes clockwise (the model's orientation).
-    json out = json::array();
-    if (reverse)
-      for (auto it = r.rbegin(); it != r.rend(); ++it) out.push_back({it->x(), it->y()});
-    else
-      for (const auto& p : r) out.push_back({p.x(), p.y()});
-    return out;
-  };
-  json polys = json::array();
-  for (const auto& poly : mp) {
-    const bool ccw = spatial::bg::area(poly.outer()) > 0;
-    json rings = json::array({ring(poly.outer(), !ccw)});
-    for (const auto& h : poly.inners()) rings.push_back(ring(h, spatial::bg::area(h) > 0));
-    polys.push_back(rings);
+class JsonOut {
+ public:
+  std::string& text() { return s_; }
+  void raw(std::string_view v) { s_ += v; }
+  void key(std::string_view k) {
+    str(k);
+    s_ += ':';
   }
-  return {{"type", "MultiPolygon"}, {"coordinates", polys}};
-}
+  void str(std::string_view v) {
+    s_ += '"';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const auto c = static_cast<unsigned char>(v[i]);
+      if (c == '"' || c == '\\') {
+        s_ += '\\';
+        s_ += static_cast<char>(c);
+      } else if (c < 0x20) {
+        static const char* hex = "0123456789abcdef";
+        s_ += "\\u00";
+        s_ += hex[c >> 4];
+        s_ += hex[c & 15];
+      } else if (c < 0x80) {
+        s_ += static_cast<char>(c);
+      } else {
+        // UTF-8: copy a well-formed sequence, replace anything else with U+FFFD.
+        const std::size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+        bool ok = n > 0 && i + n <= v.size();
+        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(v[i + k]) & 0xC0) == 0x80;
+        if (ok) {
+          s_.append(v.data() + i, n);
+          i += n - 1;
+        } else {
+          s_ += "\xEF\xBF\xBD";
+        }
+      }
+    }
+    s_ += '"';
+  }
+  void num(double v) {
+    if (!std::isfinite(v)) return raw("null");
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    s_.append(buf, r.ptr);
+  }
+  void num(int64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    s_.append(buf, r.ptr);
+  }
+  void boolean(bool v) { raw(v ? "true" : "false"); }
+  void str_or_null(std::string_view v) {
+    if (v.empty()) raw("null");
+    else str(v);
+  }
+  void time_or_null(int64_t t) {
+    if (t) str(layers::time_text(t).view());
+    else raw("null");
+  }
 
-void put_join(json& p, const layers::GridJoin& j) {
-  p["grid_code"] = j.grid_code.empty() ? json(nullptr) : json(j.grid_code);
-  p["join_kind"] = std::string(layers::join_kind_name(j.kind));
-  p["join_distance_m"] = j.distance_m;
-}
+ private:
+  std::string s_;
+};
 
-json time_or_null(int64_t t) {
-  return t ? json(layers::format_time(t)) : json(nullptr);
-}
+// Writes features of any layer in one CRS.
+class FeatureWriter {
+ public:
+  FeatureWriter(JsonOut& out, const FeatureServiceOptions& o, const Projector& proj) : out_(out), o_(o), proj_(proj) {}
 
-json properties(const layers::Grid& g, const FeatureServiceOptions&) {
-  return {{"code", g.code},
-          {"name", g.name},
-          {"level", std::string(layers::level_name(g.level))},
-          {"parent_code", g.parent_code.empty() ? json(nullptr) : json(g.parent_code)},
-          {"area_m2", g.area_m2},
-          {"synthetic", g.synthetic}};
-}
+  template <class T>
+  void feature(const T& r) {
+    out_.raw("{\"type\":\"Feature\",\"id\":");
+    out_.num(r.fid);
+    out_.raw(",\"geometry\":");
+    if constexpr (std::is_same_v<T, layers::Grid>) polygons(r.geometry);
+    else point(r.location);
+    out_.raw(",\"properties\":{");
+    first_ = true;
+    properties(r);
+    out_.raw("}}");
+  }
 
-json properties(const layers::Household& h, const FeatureServiceOptions& o) {
-  json all = {{"hh_id", h.id},
-              {"address", h.address},
-              {"members", h.members},
-              {"flags", h.flags & ~layers::kSensitiveHouseholdFlags}};
-  put_join(all, h.join);
-  json p = json::object();
-  for (const auto& f : o.household_fields)
-    if (all.contains(f)) p[f] = all[f];
-  return p;
-}
+ private:
+  void point(const layers::LonLat& p) {
+    double a, b;
+    if (!std::isfinite(p.lon) || !std::isfinite(p.lat) || !proj_.apply(p.lon, p.lat, a, b)) return out_.raw("null");
+    out_.raw("{\"type\":\"Point\",\"coordinates\":[");
+    out_.num(a);
+    out_.raw(",");
+    out_.num(b);
+    out_.raw("]}");
+  }
+  void ring(const spatial::Ring& r, bool reverse) {
+    out_.raw("[");
+    bool first = true;
+    auto put = [&](const spatial::Point& p) {
+      double a, b;
+      if (!proj_.apply(p.x(), p.y(), a, b)) return;
+      if (!first) out_.raw(",");
+      first = false;
+      out_.raw("[");
+      out_.num(a);
+      out_.raw(",");
+      out_.num(b);
+      out_.raw("]");
+    };
+    if (reverse)
+      for (auto it = r.rbegin(); it != r.rend(); ++it) put(*it);
+    else
+      for (const auto& p : r) put(p);
+    out_.raw("]");
+  }
+  void polygons(const spatial::MultiPolygon& mp) {
+    // RFC 7946: exterior rings counter-clockwise, holes clockwise.
+    out_.raw("{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (std::size_t i = 0; i < mp.size(); ++i) {
+      if (i) out_.raw(",");
+      out_.raw("[");
+      ring(mp[i].outer(), spatial::bg::area(mp[i].outer()) < 0);
+      for (const auto& h : mp[i].inners()) {
+        out_.raw(",");
+        ring(h, spatial::bg::area(h) > 0);
+      }
+      out_.raw("]");
+    }
+    out_.raw("]}");
+  }
 
-json properties(const layers::Enterprise& e, const FeatureServiceOptions&) {
-  json p = {{"ent_id", e.id},
-            {"name", e.name},
-            {"industry", e.industry},
-            {"risk", std::string(layers::risk_name(e.risk))},
-            {"hazardous_chemicals", e.hazardous_chemicals},
-            {"last_inspection", e.last_inspection.empty() ? json(nullptr) : json(e.last_inspection)},
-            {"open_hazards", e.open_hazards}};
-  put_join(p, e.join);
-  return p;
-}
+  void key(std::string_view k) {
+    if (!first_) out_.raw(",");
+    first_ = false;
+    out_.key(k);
+  }
+  void join(const layers::GridJoin& j) {
+    key("grid_code");
+    out_.str_or_null(j.grid_code);
+    key("join_kind");
+    out_.str(layers::join_kind_name(j.kind));
+    key("join_distance_m");
+    out_.num(j.distance_m);
+  }
 
-json properties(const layers::Incident& i, const FeatureServiceOptions&) {
-  json p = {{"inc_id", i.id},
-            {"category", i.category},
-            {"description", i.description},
-            {"source", i.source},
-            {"reported_at", time_or_null(i.reported_at)},
-            {"status", i.status},
-            {"closed_at", time_or_null(i.closed_at)},
-            {"assignee", i.assignee.empty() ? json(nullptr) : json(i.assignee)}};
-  put_join(p, i.join);
-  return p;
-}
+  void properties(const layers::Grid& g) {
+    key("code"), out_.str(g.code);
+    key("name"), out_.str(g.name);
+    key("level"), out_.str(layers::level_name(g.level));
+    key("parent_code"), out_.str_or_null(g.parent_code);
+    key("area_m2"), out_.num(g.area_m2);
+    key("synthetic"), out_.boolean(g.synthetic);
+  }
+  void properties(const layers::Household& h) {
+    for (const auto& f : o_.household_fields) {
+      if (f == "hh_id") key(f), out_.str(h.id);
+      else if (f == "address") key(f), out_.str(h.address);
+      else if (f == "members") key(f), out_.num(int64_t{h.members});
+      else if (f == "flags") key(f), out_.num(int64_t{h.flags & ~layers::kSensitiveHouseholdFlags});
+      else if (f == "grid_code") key(f), out_.str_or_null(h.join.grid_code);
+      else if (f == "join_kind") key(f), out_.str(layers::join_kind_name(h.join.kind));
+      else if (f == "join_distance_m") key(f), out_.num(h.join.distance_m);
+    }
+  }
+  void properties(const layers::Enterprise& e) {
+    key("ent_id"), out_.str(e.id);
+    key("name"), out_.str(e.name);
+    key("industry"), out_.str(e.industry);
+    key("risk"), out_.str(layers::risk_name(e.risk));
+    key("hazardous_chemicals"), out_.boolean(e.hazardous_chemicals);
+    key("last_inspection"), out_.str_or_null(e.last_inspection);
+    key("open_hazards"), out_.num(int64_t{e.open_hazards});
+    join(e.join);
+  }
+  void properties(const layers::Incident& i) {
+    key("inc_id"), out_.str(i.id);
+    key("category"), out_.str(i.category);
+    key("description"), out_.str(i.description);
+    key("source"), out_.str(i.source);
+    key("reported_at"), out_.time_or_null(i.reported_at);
+    key("status"), out_.str(i.status);
+    key("closed_at"), out_.time_or_null(i.closed_at);
+    key("assignee"), out_.str_or_null(i.assignee);
+    join(i.join);
+  }
+  void properties(const layers::Worker& w) {
+    key("worker_id"), out_.str(w.worker_id);
+    key("role"), out_.str(layers::role_name(w.role));
+    key("team_grid"), out_.str(w.grid_code);
+    key("on_duty"), out_.boolean(w.on_duty);
+    join(w.join);
+  }
 
-json properties(const layers::Worker& w, const FeatureServiceOptions&) {
-  json p = {{"worker_id", w.worker_id},
-            {"role", std::string(layers::role_name(w.role))},
-            {"team_grid", w.grid_code},
-            {"on_duty", w.on_duty}};
-  put_join(p, w.join);
-  return p;
-}
-
-template <class T>
-json feature(const T& r, const FeatureServiceOptions& o) {
-  json geometry;
-  if constexpr (std::is_same_v<T, layers::Grid>) geometry = polygon_geometry(r.geometry);
-  else geometry = point_geometry(r.location);
-  return {{"type", "Feature"}, {"id", r.fid}, {"geometry", geometry}, {"properties", properties(r, o)}};
-}
+  JsonOut& out_;
+  const FeatureServiceOptions& o_;
+  const Projector& proj_;
+  bool first_ = true;
+};
 
 // The fields of a collection's features as JSON Schema types (for /collections/{id}, and the
 // OpenAPI document).
@@ -294,14 +516,21 @@ json schema_properties(LayerKind kind, const FeatureServiceOptions& o) {
 // Whether record r passes the query's filters.
 template <class T>
 bool matches(const T& r, const ItemQuery& q) {
-  if constexpr (std::is_same_v<T, layers::Grid>) {
-    if (q.bbox && !spatial::bg::intersects(*q.bbox, r.geometry)) return false;
-  } else {
-    if (q.bbox) {
-      const auto& p = r.location;
-      if (!(p.lon >= q.bbox->min_corner().x() && p.lon <= q.bbox->max_corner().x() &&
-            p.lat >= q.bbox->min_corner().y() && p.lat <= q.bbox->max_corner().y()))
+  if (q.bbox) {
+    if constexpr (std::is_same_v<T, layers::Grid>) {
+      if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, r.geometry)
+                         : !spatial::bg::intersects(*q.bbox, r.geometry))
         return false;
+    } else {
+      spatial::Point p(r.location.lon, r.location.lat);
+      if (q.to_bbox_crs) {
+        try {
+          p = q.to_bbox_crs->apply(p);
+        } catch (const CrsError&) {
+          return false;
+        }
+      }
+      if (!spatial::bg::covered_by(p, *q.bbox)) return false;
     }
   }
   if constexpr (std::is_same_v<T, layers::Incident>) {
@@ -377,8 +606,8 @@ struct FeatureService::Impl {
               {"title", c.title},
               {"description", c.description},
               {"itemType", "feature"},
-              {"crs", {kCrs84}},
-              {"storageCrs", kCrs84},
+              {"crs", crs_uris()},
+              {"storageCrs", "http://www.opengis.net/def/crs/EPSG/0/4490"},
               {"extent", extent},
               {"links", json::array({link(self, "self", "application/json", "This collection"),
                                      link(self + "/items", "items", kGeoJson, std::string(c.title) + " as GeoJSON")})}};
@@ -397,29 +626,42 @@ struct FeatureService::Impl {
   HttpAnswer items(const std::vector<T>& records, const CollectionInfo& c, const ItemQuery& q,
                    const std::string& base) const {
     const std::string items_url = base + "/collections/" + std::string(layers::layer_name(c.kind)) + "/items";
-    // Every match counted, in feature id order; the page's records turned into JSON.
-    // Records are kept in fid order (grids in stored order, which is the same unless edited
-    // outside onemap): sort positions only when needed.
-    std::vector<std::size_t> order(records.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    if (!std::is_sorted(records.begin(), records.end(), [](const T& a, const T& b) { return a.fid < b.fid; }))
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return records[a].fid < records[b].fid; });
-    std::size_t matched = 0;
-    json features = json::array();
+    // The candidates in feature id order: every record, or with a bbox those the index finds
+    // around it. Records are kept in fid order (grids in stored order, which is the same unless
+    // edited outside onemap): positions are sorted only when needed.
+    std::vector<uint32_t> order;
+    if (q.bbox) {
+      if constexpr (std::is_same_v<T, layers::Grid>) order = county->tiles().grid_candidates(q.bbox_lonlat);
+      else order = county->tiles().point_candidates(c.kind, q.bbox_lonlat);
+    } else {
+      order.resize(records.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+    }
+    std::erase_if(order, [&](uint32_t i) { return i >= records.size(); });
+    auto by_fid = [&](uint32_t a, uint32_t b) { return records[a].fid < records[b].fid; };
+    if (!std::is_sorted(order.begin(), order.end(), by_fid)) std::sort(order.begin(), order.end(), by_fid);
+
+    const Projector proj(*q.crs);
+    JsonOut out;
+    FeatureWriter writer(out, options, proj);
+    out.raw("{\"type\":\"FeatureCollection\",\"features\":[");
+    std::size_t matched = 0, returned = 0;
+    auto emit = [&](const T& r) {
+      if (returned++) out.raw(",");
+      writer.feature(r);
+    };
     if (!q.bbox && !q.since && !q.until) {
       // Every record matches: the page is a slice (a client paging through a whole layer costs
       // one page per request, not one scan).
       matched = order.size();
-      for (std::size_t k = q.offset; k < matched && k < q.offset + q.limit; ++k)
-        features.push_back(feature(records[order[k]], options));
+      for (std::size_t k = q.offset; k < matched && k < q.offset + q.limit; ++k) emit(records[order[k]]);
     } else {
-      for (const std::size_t i : order) {
+      for (const uint32_t i : order) {
         if (!matches(records[i], q)) continue;
-        if (matched >= q.offset && matched < q.offset + q.limit) features.push_back(feature(records[i], options));
+        if (matched >= q.offset && matched < q.offset + q.limit) emit(records[i]);
         ++matched;
       }
     }
-    const std::size_t returned = features.size();
     auto page_url = [&](std::size_t offset) {
       std::string url = items_url + "?";
       for (const auto& [k, v] : q.kept) url += k + "=" + url_encode(v) + "&";
@@ -432,25 +674,37 @@ struct FeatureService::Impl {
                                    "application/json", "The collection")});
     if (q.offset + returned < matched) links.push_back(link(page_url(q.offset + returned), "next", kGeoJson, "Next page"));
     if (q.offset > 0) links.push_back(link(page_url(q.offset > q.limit ? q.offset - q.limit : 0), "prev", kGeoJson, "Previous page"));
-    json j = {{"type", "FeatureCollection"},
-              {"features", std::move(features)},
-              {"numberMatched", matched},
-              {"numberReturned", returned},
-              {"timeStamp", now_text()},
-              {"links", links}};
-    return {200, j.dump(-1, ' ', false, json::error_handler_t::replace), kGeoJson, {}};
+    out.raw("],\"numberMatched\":");
+    out.num(static_cast<int64_t>(matched));
+    out.raw(",\"numberReturned\":");
+    out.num(static_cast<int64_t>(returned));
+    out.raw(",\"timeStamp\":");
+    out.str(now_text());
+    out.raw(",\"links\":");
+    out.raw(links.dump());
+    out.raw("}");
+    return {200, std::move(out.text()), kGeoJson, {{"Content-Crs", "<" + std::string(q.crs->uri) + ">"}}};
   }
 
   template <class T>
-  HttpAnswer item(const std::vector<T>& records, const CollectionInfo& c, int64_t fid, const std::string& base) const {
+  HttpAnswer item(const std::vector<T>& records, const CollectionInfo& c, int64_t fid, const OutputCrs& crs,
+                  const std::string& base) const {
     const auto it = std::find_if(records.begin(), records.end(), [&](const T& r) { return r.fid == fid; });
     const std::string id(layers::layer_name(c.kind));
     if (it == records.end()) throw NotFound("no feature " + std::to_string(fid) + " in " + id);
-    json f = feature(*it, options);
+    const Projector proj(crs);
+    JsonOut out;
+    FeatureWriter(out, options, proj).feature(*it);
+    // The feature's links go inside its object: before its closing brace.
+    std::string& text = out.text();
+    text.pop_back();
     const std::string coll = base + "/collections/" + id;
-    f["links"] = json::array({link(coll + "/items/" + std::to_string(fid), "self", kGeoJson, "This feature"),
-                              link(coll, "collection", "application/json", "The collection")});
-    return {200, f.dump(-1, ' ', false, json::error_handler_t::replace), kGeoJson, {}};
+    text += ",\"links\":" +
+            json::array({link(coll + "/items/" + std::to_string(fid), "self", kGeoJson, "This feature"),
+                         link(coll, "collection", "application/json", "The collection")})
+                .dump() +
+            "}";
+    return {200, std::move(text), kGeoJson, {{"Content-Crs", "<" + std::string(crs.uri) + ">"}}};
   }
 
   // Calls f(records) with the collection's record vector.
@@ -514,13 +768,18 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
     return m.with_records(c.kind, [&](const auto& records) { return m.items(records, c, q, base); });
   }
   if (rest.starts_with("/items/")) {
-    no_parameters();
+    const OutputCrs* crs = &kCrsList[0];
+    for (const auto& [k, v] : query) {
+      if (k == "crs") crs = &parse_crs(k, v);
+      else if (k != "f") throw InvalidArgument(k, "unknown query parameter for a feature (parameters: crs, f)");
+      else if (v != "json" && v != "geojson") throw InvalidArgument(k, "only json (GeoJSON) is offered");
+    }
     const std::string_view id = rest.substr(7);
     int64_t fid = 0;
     const auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), fid);
     if (id.empty() || ec != std::errc() || p != id.data() + id.size())
       throw NotFound("no feature '" + std::string(id) + "' (feature ids are integers)");
-    return m.with_records(c.kind, [&](const auto& records) { return m.item(records, c, fid, base); });
+    return m.with_records(c.kind, [&](const auto& records) { return m.item(records, c, fid, *crs, base); });
   }
   throw NotFound("no resource at " + std::string(path));
 }
@@ -557,11 +816,12 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
            response("The collection with its extent", "application/json", object))},
       {"/collections/{collectionId}/items",
        get("Features of a collection", "getFeatures",
-           json::array({param_ref("collectionId"), param_ref("bbox"), param_ref("datetime"), param_ref("limit"),
-                        param_ref("offset"), param_ref("f")}),
+           json::array({param_ref("collectionId"), param_ref("bbox"), param_ref("bbox-crs"), param_ref("crs"),
+                        param_ref("datetime"), param_ref("limit"), param_ref("offset"), param_ref("f")}),
            response("A page of features, by feature id", kGeoJson, {{"$ref", "#/components/schemas/featureCollection"}}))},
       {"/collections/{collectionId}/items/{featureId}",
-       get("One feature", "getFeature", json::array({param_ref("collectionId"), param_ref("featureId"), param_ref("f")}),
+       get("One feature", "getFeature",
+           json::array({param_ref("collectionId"), param_ref("featureId"), param_ref("crs"), param_ref("f")}),
            response("The feature", kGeoJson, {{"$ref", "#/components/schemas/feature"}}))},
   };
   json parameters = {
@@ -584,6 +844,13 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
       {"offset", {{"name", "offset"}, {"in", "query"}, {"required", false},
                   {"description", "Features to skip (the next links carry it)"},
                   {"schema", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}}},
+      {"crs", {{"name", "crs"}, {"in", "query"}, {"required", false},
+               {"description", "The CRS of the answer's coordinates, in its axis order (EPSG:4490 and 4326: "
+                               "latitude first; EPSG:4549: northing first); the Content-Crs header names it"},
+               {"schema", {{"type", "string"}, {"format", "uri"}, {"enum", crs_uris()}, {"default", kCrs84}}}}},
+      {"bbox-crs", {{"name", "bbox-crs"}, {"in", "query"}, {"required", false},
+                    {"description", "The CRS of bbox, in its axis order"},
+                    {"schema", {{"type", "string"}, {"format", "uri"}, {"enum", crs_uris()}, {"default", kCrs84}}}}},
       {"f", {{"name", "f"}, {"in", "query"}, {"required", false}, {"description", "The format: json"},
              {"schema", {{"type", "string"}, {"enum", {"json"}}}}}},
   };

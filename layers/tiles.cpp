@@ -881,6 +881,24 @@ void TileBuilder::point_changed(const Dataset& data, LayerKind kind, std::size_t
   }
 }
 
+std::vector<uint32_t> TileBuilder::point_candidates(LayerKind kind, const spatial::Box& box) const {
+  const int slot = point_layer_slot(kind);
+  if (slot < 0) return {};
+  const Impl::Buckets& b = impl_->buckets[slot];
+  std::vector<uint32_t> out;
+  Impl::for_each_candidate(b, Impl::cell_range(b, box), [&](uint32_t i) { out.push_back(i); });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<uint32_t> TileBuilder::grid_candidates(const spatial::Box& box) const {
+  std::vector<uint32_t> out;
+  impl_->grid_tree.query(boost::geometry::index::intersects(box),
+                         boost::make_function_output_iterator([&](const Impl::GridEntry& e) { out.push_back(e.second); }));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void TileBuilder::grid_changed(const Dataset& data, std::size_t index) {
   Impl& m = *impl_;
   const Grid& g = data.grids.at(index);

@@ -145,6 +145,13 @@ class TileBuilder {
   /// After a write: the grid at `index` was added or its geometry changed.
   void grid_changed(const Dataset& data, std::size_t index);
 
+  /// The records of a point layer that may lie in a lon/lat box (those of the index cells the box
+  /// meets; the caller tests each), in increasing index order. Positions that are not finite are
+  /// never returned.
+  std::vector<uint32_t> point_candidates(LayerKind kind, const spatial::Box& box) const;
+  /// The grids whose bounding boxes meet a lon/lat box, in increasing index order.
+  std::vector<uint32_t> grid_candidates(const spatial::Box& box) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -184,8 +184,8 @@ TEST_F(FeaturesHttpTest, BboxAndDatetimeMatchBruteForce) {
   const std::string a = onemap::layers::format_time(t0), b = onemap::layers::format_time(t1);
   auto ids = [&](const std::string& q) {
     std::vector<int64_t> out;
-    const json page = get_json("/collections/incidents/items?limit=100&datetime=" + q);
-    for (const auto& f : page["features"]) out.push_back(f["id"]);
+    const json result = get_json("/collections/incidents/items?limit=100&datetime=" + q);
+    for (const auto& f : result["features"]) out.push_back(f["id"]);
     return out;
   };
   EXPECT_EQ(ids(a + "/" + b), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at >= t0 && i.reported_at <= t1; }));
@@ -274,4 +274,63 @@ TEST_F(FeaturesHttpTest, GdalsOapifDriverReadsEveryCollectionCompletely) {
   std::unique_ptr<GDALDataset> copy(GDALDataset::Open(out.c_str(), GDAL_OF_VECTOR));
   ASSERT_NE(copy, nullptr);
   EXPECT_EQ(copy->GetLayerByName("incidents")->GetFeatureCount(), static_cast<GIntBig>(oracle_->incidents.size()));
+}
+
+TEST_F(FeaturesHttpTest, CoordinatesInEveryOfferedCrs) {
+  const auto& h = oracle_->households[5];
+  const std::string item = "/collections/households/items/" + std::to_string(h.fid);
+  auto coords = [&](const std::string& crs) {
+    const HttpResponse r = get(item + (crs.empty() ? "" : "?crs=" + crs));
+    EXPECT_EQ(r.status, 200) << crs << ": " << r.body;
+    const json f = json::parse(r.body);
+    return std::make_pair(f["geometry"]["coordinates"][0].get<double>(), f["geometry"]["coordinates"][1].get<double>());
+  };
+  // CRS84: lon, lat; EPSG:4490 and 4326: lat, lon (their axis order).
+  EXPECT_EQ(coords(""), std::make_pair(h.location.lon, h.location.lat));
+  EXPECT_EQ(get(item).header("Content-Crs"), "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>");
+  EXPECT_EQ(coords("http://www.opengis.net/def/crs/EPSG/0/4490"), std::make_pair(h.location.lat, h.location.lon));
+  EXPECT_EQ(get(item + "?crs=EPSG:4490").header("Content-Crs"), "<http://www.opengis.net/def/crs/EPSG/0/4490>");
+  // Web Mercator by its formula on the sphere.
+  const double R = 6378137.0, d = 3.14159265358979323846 / 180;
+  const auto m = coords("http://www.opengis.net/def/crs/EPSG/0/3857");
+  EXPECT_NEAR(m.first, R * h.location.lon * d, 1e-3);
+  EXPECT_NEAR(m.second, R * std::log(std::tan(3.14159265358979323846 / 4 + h.location.lat * d / 2)), 1e-3);
+  // Gauss-Krüger CM 120E by GDAL's own transformation: northing first.
+  OGRSpatialReference src, dst;
+  src.importFromEPSG(4490);
+  dst.importFromEPSG(4549);  // EPSG axis order: northing, easting
+  std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&src, &dst));
+  ASSERT_NE(ct, nullptr);
+  double a = h.location.lat, b = h.location.lon;  // EPSG:4490 axis order: lat, lon
+  ASSERT_TRUE(ct->Transform(1, &a, &b));
+  const auto gk = coords("http://www.opengis.net/def/crs/EPSG/0/4549");
+  EXPECT_NEAR(gk.first, a, 1e-3);
+  EXPECT_NEAR(gk.second, b, 1e-3);
+
+  // bbox in Web Mercator metres selects what the formula puts inside it.
+  const double x0 = R * 120.05 * d, x1 = R * 120.3 * d;
+  auto merc_y = [&](double lat) { return R * std::log(std::tan(3.14159265358979323846 / 4 + lat * d / 2)); };
+  const double y0 = merc_y(30.0), y1 = merc_y(30.15);
+  char q[256];
+  std::snprintf(q, sizeof q, "/collections/households/items?limit=100&bbox-crs=EPSG:3857&bbox=%.3f,%.3f,%.3f,%.3f", x0, y0, x1, y1);
+  std::vector<int64_t> got;
+  const json page = get_json(q);
+  for (const auto& f : page["features"]) got.push_back(f["id"]);
+  EXPECT_EQ(got, fids(oracle_->households, [&](const auto& r) {
+              const double x = R * r.location.lon * d, y = merc_y(r.location.lat);
+              return x >= x0 && x <= x1 && y >= y0 && y <= y1;
+            }));
+  EXPECT_FALSE(got.empty());
+  // The same box in EPSG:4490's axis order (lat first).
+  const json page2 = get_json("/collections/households/items?limit=100&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4490&bbox=30.0,120.05,30.15,120.3");
+  std::vector<int64_t> got2;
+  for (const auto& f : page2["features"]) got2.push_back(f["id"]);
+  EXPECT_EQ(got2, got);
+
+  const json coll = get_json("/collections/households");
+  EXPECT_EQ(coll["crs"].size(), 5U);
+  EXPECT_EQ(coll["storageCrs"], "http://www.opengis.net/def/crs/EPSG/0/4490");
+  expect_error("/collections/households/items?crs=EPSG:2000", 400, "crs");
+  expect_error("/collections/households/items?bbox-crs=EPSG:3857", 400, "bbox-crs");
+  expect_error(item + "?bbox=1,2,3,4", 400, "bbox");
 }

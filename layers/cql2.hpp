@@ -1,0 +1,128 @@
+// OGC CQL2 text filters (OGC API - Features Part 3, "filter-lang=cql2-text"): parsed once,
+// checked against a layer's queryables, then evaluated per record without allocating.
+//
+// The language: comparisons (= <> < <= > >=), LIKE/ILIKE with % and _ (\ escapes), IN lists,
+// BETWEEN, IS [NOT] NULL, AND/OR/NOT with parentheses (NOT binds tighter than AND, AND tighter
+// than OR), TRUE/FALSE, string/number/TIMESTAMP/DATE/INTERVAL literals, WKT and BBOX geometry
+// literals, S_INTERSECTS/S_WITHIN/S_CONTAINS/S_DISJOINT and T_INTERSECTS/T_DURING/T_BEFORE/T_AFTER.
+// Keywords are case-insensitive, property names case-sensitive (bare, or "double-quoted").
+// It also takes what GDAL's OAPIF driver sends with filter-lang=cql-text: every comparison in
+// parentheses, "NOT (…)", ILIKE, timestamps as plain strings ('2025-03-24T23:33:07Z', or
+// '2025-03-24T' for a date), and property names unquoted even when they hold spaces.
+//
+// Semantics:
+// - Nulls follow SQL's three-valued logic: a predicate on a null value is unknown, NOT unknown is
+//   unknown, FALSE AND unknown is false, TRUE OR unknown is true; a record matches when the whole
+//   filter is true. IS [NOT] NULL is never unknown. A value of another kind than its queryable's
+//   type (a number for a string queryable, say) counts as null.
+// - Strings compare byte by byte (UTF-8 order); LIKE's _ is one UTF-8 character; ILIKE folds
+//   ASCII letters only.
+// - A string literal compared with a timestamp is read as a timestamp; a DATE literal in a
+//   comparison or IN list stands for midnight UTC of that day; times without an offset are UTC.
+// - Temporal predicates take both arguments as closed intervals of whole seconds (an instant t
+//   is [t, t], a DATE the whole UTC day, '..' an open end) and follow CQL2's definitions:
+//   T_INTERSECTS: they share a second; T_BEFORE(a, b): a ends before b begins; T_AFTER(a, b):
+//   a begins after b ends; T_DURING(a, b): a begins after b begins and ends before b ends
+//   (strictly, so an instant on an end of b is not during b).
+// - Spatial predicates are the DE-9IM ones of Boost.Geometry: S_INTERSECTS includes touching
+//   boundaries; S_WITHIN(a, b) needs a's interior inside b and nothing of a outside b, so a point
+//   on a polygon's edge is not within it (it intersects it); S_CONTAINS(a, b) = S_WITHIN(b, a);
+//   S_DISJOINT = NOT S_INTERSECTS. Coordinates are lon/lat as stored (no CRS transformation).
+#pragma once
+
+#include "spatial/geometry.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace onemap::layers::cql2 {
+
+/// The type of a queryable.
+enum class Type { String, Number, Boolean, Timestamp, Geometry };
+/// "string", "number", "boolean", "timestamp", "geometry".
+std::string_view type_name(Type t);
+
+/// A property a filter may read: its name (case-sensitive) and type.
+struct Queryable {
+  std::string name;
+  Type type = Type::String;
+};
+
+/// A property value of one record: null, text, number (integers too), boolean, a timestamp
+/// (Unix seconds), a point (lon/lat) or a polygonal geometry (nullptr counts as null).
+struct Null {};
+struct Timestamp {
+  int64_t seconds = 0;
+};
+using Value = std::variant<Null, std::string_view, double, bool, Timestamp, spatial::Point,
+                           const spatial::MultiPolygon*>;
+
+namespace detail {
+struct Program;
+}
+
+/// A parsed and type-checked CQL2 filter. Immutable; copies share the parsed program, and one
+/// filter may be evaluated from several threads at once.
+class Filter {
+ public:
+  /// Parses CQL2 text and checks it against the queryables (property names and the types each
+  /// operator needs).
+  /// @throws InvalidArgument with parameter "filter" and a message giving the 1-based character
+  /// position, e.g. "syntax error at position 17: expected ')' after the IN list" or
+  /// "unknown property 'colour' at position 1 (queryables: a, b, c)".
+  static Filter parse(std::string_view text, const std::vector<Queryable>& queryables);
+
+  /// Whether a record matches. `get(i)` returns the value of queryables[i] for that record; it is
+  /// called once for each index of properties(), before evaluation.
+  bool matches(const std::function<Value(std::size_t)>& get) const;
+
+  /// The same without the std::function indirection (any callable `Value(std::size_t)`).
+  template <class Get>
+    requires std::is_invocable_r_v<Value, const Get&, std::size_t>
+  bool matches(const Get& get) const;
+
+  /// Whether a record matches, given its values in the order of properties():
+  /// values[k] is the value of queryables[properties()[k]].
+  bool matches_values(std::span<const Value> values) const;
+
+  /// The indices of the queryables the filter reads, in order of first appearance.
+  const std::vector<std::size_t>& properties() const;
+
+  /// When the filter's top level is a conjunction (or a single predicate) with S_INTERSECTS,
+  /// S_WITHIN or S_CONTAINS between one geometry property and a literal, a box that the geometry
+  /// of every matching record meets (the literal's envelope; the smallest if there are several),
+  /// for index pre-filtering. nullopt otherwise.
+  std::optional<spatial::Box> bbox_hint() const;
+
+ private:
+  explicit Filter(std::shared_ptr<const detail::Program> program);
+  std::shared_ptr<const detail::Program> program_;
+};
+
+template <class Get>
+  requires std::is_invocable_r_v<Value, const Get&, std::size_t>
+bool Filter::matches(const Get& get) const {
+  const std::vector<std::size_t>& props = properties();
+  constexpr std::size_t kInline = 16;
+  if (props.size() <= kInline) {
+    std::array<Value, kInline> values;
+    for (std::size_t k = 0; k < props.size(); ++k) values[k] = get(props[k]);
+    return matches_values(std::span<const Value>(values.data(), props.size()));
+  }
+  std::vector<Value> values;
+  values.reserve(props.size());
+  for (std::size_t i : props) values.push_back(get(i));
+  return matches_values(values);
+}
+
+}  // namespace onemap::layers::cql2
