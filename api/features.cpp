@@ -3,6 +3,7 @@
 
 #include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
+#include "spatial/geos_ops.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,8 @@
 #include <cmath>
 #include <ctime>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace onemap::api {
 
@@ -23,7 +26,7 @@ using layers::LayerKind;
 constexpr const char* kCrs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 constexpr const char* kGeoJson = "application/geo+json";
 constexpr const char* kOpenApi = "application/vnd.oai.openapi+json;version=3.0";
-constexpr const char* kItemParameters = "bbox, bbox-crs, crs, datetime, limit, offset, f";
+constexpr const char* kItemParameters = "bbox, bbox-crs, crs, datetime, area, near, radius, limit, offset, f";
 
 const std::vector<std::string>& conformance_classes() {
   static const std::vector<std::string> c = {
@@ -162,6 +165,19 @@ struct ItemQuery {
   std::optional<spatial::Polygon> bbox_outline;
   std::shared_ptr<spatial::CrsTransform> to_bbox_crs;
   std::optional<int64_t> since, until;  ///< datetime: reported_at in [since, until] (closed)
+  // area=level:code: the grid of that level and code, and everything under it. Resolved against
+  // the data when the query runs: the codes of that grid and of every grid below it (a point is in
+  // the area when its join is to one of them; a grid when it is one of them) and the envelope of
+  // its outline.
+  std::optional<std::pair<layers::GridLevel, std::string>> area;
+  std::unordered_set<std::string> area_codes;
+  spatial::Box area_box;
+  // near=lon,lat and radius (metres): points within that distance, grids that come that close.
+  std::optional<layers::LonLat> near;
+  double radius_m = 0;
+  // The body of a POST query: points covered by this polygon, grids meeting it.
+  std::optional<spatial::MultiPolygon> within;
+  bool any_filter() const { return bbox || since || until || area || near || within; }
   std::size_t limit = 10;
   std::size_t offset = 0;
   std::vector<std::pair<std::string, std::string>> kept;  ///< every parameter but offset, for links
@@ -172,6 +188,26 @@ uint64_t parse_count(const std::string& name, const std::string& v, uint64_t lo)
   const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < lo)
     throw InvalidArgument(name, "'" + v + "' is not an integer of at least " + std::to_string(lo));
+  return n;
+}
+
+// A comma list of exactly `count` finite numbers.
+std::vector<double> parse_bbox_numbers_as(const std::string& name, const std::string& v, std::size_t count) {
+  std::vector<double> n;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    const std::size_t comma = std::min(v.find(',', start), v.size());
+    const std::string item = v.substr(start, comma - start);
+    double d = 0;
+    const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), d);
+    if (item.empty() || ec != std::errc() || p != item.data() + item.size() || !std::isfinite(d))
+      throw InvalidArgument(name, "'" + item + "' is not a number");
+    n.push_back(d);
+    start = comma + 1;
+  }
+  if (n.size() != count)
+    throw InvalidArgument(name, "takes " + std::to_string(count) + " number" + (count > 1 ? "s" : "") + ", not " +
+                                    std::to_string(n.size()));
   return n;
 }
 
@@ -290,11 +326,33 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
       parse_datetime(v, q);
     } else if (k == "f") {
       if (v != "json" && v != "geojson") throw InvalidArgument(k, "only json (GeoJSON) is offered");
+    } else if (k == "area") {
+      const std::size_t colon = v.find(':');
+      if (colon == std::string::npos || colon + 1 == v.size())
+        throw InvalidArgument(k, "expected level:code, e.g. town:330521001 (levels: county, town, village, grid, microgrid)");
+      layers::GridLevel level;
+      try {
+        level = layers::level_from_name(v.substr(0, colon));
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument(k, e.detail());
+      }
+      q.area = std::make_pair(level, v.substr(colon + 1));
+    } else if (k == "near") {
+      const std::vector<double> n = parse_bbox_numbers_as(k, v, 2);
+      if (n[0] < -180 || n[0] > 180 || n[1] < -90 || n[1] > 90)
+        throw InvalidArgument(k, "expected lon,lat in degrees (CRS84)");
+      q.near = layers::LonLat{n[0], n[1]};
+    } else if (k == "radius") {
+      const std::vector<double> n = parse_bbox_numbers_as(k, v, 1);
+      if (!(n[0] > 0 && n[0] <= 100000)) throw InvalidArgument(k, "expected metres in (0, 100000]");
+      q.radius_m = n[0];
     } else {
       throw InvalidArgument(k, std::string("unknown query parameter for items (parameters: ") + kItemParameters + ")");
     }
     q.kept.emplace_back(k, v);
   }
+  if (q.near && q.radius_m == 0) throw InvalidArgument("radius", "is required with near (metres)");
+  if (!q.near && q.radius_m > 0) throw InvalidArgument("near", "is required with radius (lon,lat)");
   if (bbox) resolve_bbox(*bbox, q);
   else if (q.bbox_crs != &kCrsList[0]) throw InvalidArgument("bbox-crs", "given without a bbox");
   return q;
@@ -513,6 +571,46 @@ json schema_properties(LayerKind kind, const FeatureServiceOptions& o) {
   return props;
 }
 
+// Distance in metres from p to a polygon, on a local equirectangular projection at p's latitude
+// (within 0.5 % over the few kilometres a radius query spans).
+double metres_to(const layers::LonLat& p, const spatial::MultiPolygon& mp) {
+  const double kx = 111320.0 * std::cos(p.lat * 3.14159265358979323846 / 180.0), ky = 110574.0;
+  spatial::MultiPolygon local = mp;
+  auto shift = [&](spatial::Ring& r) {
+    for (auto& q : r) q = spatial::Point((q.x() - p.lon) * kx, (q.y() - p.lat) * ky);
+  };
+  for (auto& poly : local) {
+    shift(poly.outer());
+    for (auto& h : poly.inners()) shift(h);
+  }
+  return spatial::bg::distance(spatial::Point(0, 0), local);
+}
+
+// Resolves area=level:code against the grids; the lon/lat box its records can lie in (a point
+// joined to a grid by distance lies within `join_m` of it).
+spatial::Box resolve_area(ItemQuery& q, const std::vector<layers::Grid>& grids, double join_m) {
+  const auto& [level, code] = *q.area;
+  const layers::Grid* top = nullptr;
+  for (const auto& g : grids)
+    if (g.level == level && g.code == code) top = &g;
+  if (!top)
+    throw InvalidArgument("area", "no " + std::string(layers::level_name(level)) + " with code '" + code + "'");
+  std::unordered_map<std::string_view, std::vector<const layers::Grid*>> children;
+  for (const auto& g : grids) children[g.parent_code].push_back(&g);
+  std::vector<const layers::Grid*> stack{top};
+  while (!stack.empty()) {
+    const layers::Grid* g = stack.back();
+    stack.pop_back();
+    if (!q.area_codes.insert(g->code).second) continue;
+    if (auto it = children.find(g->code); it != children.end())
+      for (const auto* c : it->second) stack.push_back(c);
+  }
+  spatial::Box box = spatial::envelope(top->geometry);
+  const double lat = std::abs(box.min_corner().y()) > std::abs(box.max_corner().y()) ? box.min_corner().y() : box.max_corner().y();
+  const double dy = join_m / 110574.0 * 1.01, dx = join_m / (111320.0 * std::cos(lat * 3.14159265358979323846 / 180.0)) * 1.01;
+  return spatial::Box({box.min_corner().x() - dx, box.min_corner().y() - dy}, {box.max_corner().x() + dx, box.max_corner().y() + dy});
+}
+
 // Whether record r passes the query's filters.
 template <class T>
 bool matches(const T& r, const ItemQuery& q) {
@@ -536,6 +634,15 @@ bool matches(const T& r, const ItemQuery& q) {
   if constexpr (std::is_same_v<T, layers::Incident>) {
     if (q.since && r.reported_at < *q.since) return false;
     if (q.until && r.reported_at > *q.until) return false;
+  }
+  if constexpr (std::is_same_v<T, layers::Grid>) {
+    if (q.area && !q.area_codes.count(r.code)) return false;
+    if (q.near && metres_to(*q.near, r.geometry) > q.radius_m) return false;
+    if (q.within && !spatial::bg::intersects(*q.within, r.geometry)) return false;
+  } else {
+    if (q.area && !q.area_codes.count(r.join.grid_code)) return false;
+    if (q.near && spatial::distance_m(*q.near, r.location) > q.radius_m) return false;
+    if (q.within && !spatial::bg::covered_by(spatial::Point(r.location.lon, r.location.lat), *q.within)) return false;
   }
   return true;
 }
@@ -622,6 +729,32 @@ struct FeatureService::Impl {
     return {200, j.dump(), "application/json", {}};
   }
 
+  // The lon/lat box every match lies in, from the spatial parameters (none: no spatial filter).
+  static std::optional<spatial::Box> search_box(const ItemQuery& q) {
+    std::optional<spatial::Box> box;
+    auto meet = [&](const spatial::Box& b) {
+      if (!box) {
+        box = b;
+        return;
+      }
+      spatial::Box both;
+      spatial::bg::set<spatial::bg::min_corner, 0>(both, std::max(box->min_corner().x(), b.min_corner().x()));
+      spatial::bg::set<spatial::bg::min_corner, 1>(both, std::max(box->min_corner().y(), b.min_corner().y()));
+      spatial::bg::set<spatial::bg::max_corner, 0>(both, std::min(box->max_corner().x(), b.max_corner().x()));
+      spatial::bg::set<spatial::bg::max_corner, 1>(both, std::min(box->max_corner().y(), b.max_corner().y()));
+      box = both;
+    };
+    if (q.bbox) meet(q.bbox_lonlat);
+    if (q.area) meet(q.area_box);
+    if (q.near) {
+      const double dy = q.radius_m / 110574.0 * 1.01;
+      const double dx = q.radius_m / (111320.0 * std::cos(std::min(89.0, std::abs(q.near->lat) + dy) * 3.14159265358979323846 / 180.0)) * 1.01;
+      meet(spatial::Box({q.near->lon - dx, q.near->lat - dy}, {q.near->lon + dx, q.near->lat + dy}));
+    }
+    if (q.within) meet(spatial::envelope(*q.within));
+    return box;
+  }
+
   template <class T>
   HttpAnswer items(const std::vector<T>& records, const CollectionInfo& c, const ItemQuery& q,
                    const std::string& base) const {
@@ -630,9 +763,9 @@ struct FeatureService::Impl {
     // around it. Records are kept in fid order (grids in stored order, which is the same unless
     // edited outside onemap): positions are sorted only when needed.
     std::vector<uint32_t> order;
-    if (q.bbox) {
-      if constexpr (std::is_same_v<T, layers::Grid>) order = county->tiles().grid_candidates(q.bbox_lonlat);
-      else order = county->tiles().point_candidates(c.kind, q.bbox_lonlat);
+    if (const auto search = search_box(q)) {
+      if constexpr (std::is_same_v<T, layers::Grid>) order = county->tiles().grid_candidates(*search);
+      else order = county->tiles().point_candidates(c.kind, *search);
     } else {
       order.resize(records.size());
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
@@ -650,7 +783,7 @@ struct FeatureService::Impl {
       if (returned++) out.raw(",");
       writer.feature(r);
     };
-    if (!q.bbox && !q.since && !q.until) {
+    if (!q.any_filter()) {
       // Every record matches: the page is a slice (a client paging through a whole layer costs
       // one page per request, not one scan).
       matched = order.size();
@@ -741,9 +874,42 @@ bool FeatureService::handles(std::string_view path) {
          path.starts_with("/collections/");
 }
 
+bool FeatureService::takes_post(std::string_view path) {
+  return path.starts_with("/collections/") && path.ends_with("/items") &&
+         path.find('/', std::string_view("/collections/").size()) == path.size() - 6;
+}
+
+// The polygon of a POST items query: a GeoJSON Polygon or MultiPolygon, or a Feature with one.
+static spatial::MultiPolygon read_area_body(std::string_view body) {
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const std::exception& e) {
+    throw InvalidArgument("body", std::string("not valid JSON: ") + e.what());
+  }
+  if (j.is_object() && j.value("type", "") == "Feature") j = j.contains("geometry") ? j["geometry"] : json(nullptr);
+  if (!j.is_object() || (j.value("type", "") != "Polygon" && j.value("type", "") != "MultiPolygon"))
+    throw InvalidArgument("body", "must be a GeoJSON Polygon or MultiPolygon (or a Feature with one), in CRS84");
+  spatial::MultiPolygon mp = spatial::multipolygon_from_geojson(j.dump(), "body");
+  if (mp.empty()) throw InvalidArgument("body", "the polygon is empty");
+  spatial::bg::correct(mp);
+  if (const auto v = spatial::check_validity(mp); !v.valid) throw InvalidArgument("body", "the polygon is not valid: " + v.reason);
+  return mp;
+}
+
 HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
-                                  const std::string& base) const {
+                                  const std::string& base, std::string_view method, std::string_view body) const {
   const Impl& m = *impl_;
+  if (method == "POST") {
+    if (!takes_post(path)) throw InvalidArgument("method", "POST is only for /collections/{id}/items");
+    const CollectionInfo& c = collection(path.substr(13, path.size() - 13 - 6));
+    ItemQuery q = parse_items_query(query, c.kind, m.options);
+    q.within = read_area_body(body);
+    return m.with_records(c.kind, [&](const auto& records) {
+      if (q.area) q.area_box = resolve_area(q, m.county->data().grids, m.county->join_options().max_distance_m);
+      return m.items(records, c, q, base);
+    });
+  }
   auto no_parameters = [&] {
     for (const auto& [k, v] : query)
       if (k != "f") throw InvalidArgument(k, "unknown query parameter for " + std::string(path));
@@ -764,8 +930,11 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
   }
   rest = rest.substr(slash);
   if (rest == "/items") {
-    const ItemQuery q = parse_items_query(query, c.kind, m.options);
-    return m.with_records(c.kind, [&](const auto& records) { return m.items(records, c, q, base); });
+    ItemQuery q = parse_items_query(query, c.kind, m.options);
+    return m.with_records(c.kind, [&](const auto& records) {
+      if (q.area) q.area_box = resolve_area(q, m.county->data().grids, m.county->join_options().max_distance_m);
+      return m.items(records, c, q, base);
+    });
   }
   if (rest.starts_with("/items/")) {
     const OutputCrs* crs = &kCrsList[0];

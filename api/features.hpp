@@ -7,6 +7,7 @@
 //   GET /collections/{id}                        one, with its spatial (and, for incidents, temporal) extent
 //   GET /collections/{id}/items                  features: bbox, datetime, limit, offset
 //   GET /collections/{id}/items/{featureId}      one feature (the integer feature id, as in tiles)
+//   POST /collections/{id}/items                 the items query within a GeoJSON polygon body
 //
 // Collections: grids, households, enterprises, incidents, workers. Features are GeoJSON (RFC
 // 7946) in CRS84 (CGCS2000 lon/lat, which GeoJSON takes as WGS84: the two differ by centimetres),
@@ -50,10 +51,15 @@ class FeatureService {
   /// Whether `path` is one of this service's (/, /conformance, /api, /collections…).
   static bool handles(std::string_view path);
 
-  /// Answers GET/HEAD of one of its paths. `base_url` is the server's own URL for links
+  /// Answers GET/HEAD of one of its paths, and POST of /collections/{id}/items (the items query
+  /// with a GeoJSON Polygon or MultiPolygon, or a Feature holding one, as the body: features
+  /// within it, grids meeting it). `base_url` is the server's own URL for links
   /// ("http://127.0.0.1:8080"). @throws InvalidArgument (400) and NotFound (404).
   HttpAnswer handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
-                    const std::string& base_url) const;
+                    const std::string& base_url, std::string_view method = "GET", std::string_view body = {}) const;
+
+  /// Whether `path` takes POST (an items query with a polygon body).
+  static bool takes_post(std::string_view path);
 
  private:
   struct Impl;

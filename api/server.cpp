@@ -648,10 +648,14 @@ class Handler : public Http::Handler {
   }
 
   Reply features(const Http::Request& req) const {
-    if (req.method() != Http::Method::Get && req.method() != Http::Method::Head)
+    const bool post = req.method() == Http::Method::Post && FeatureService::takes_post(req.resource());
+    if (req.method() != Http::Method::Get && req.method() != Http::Method::Head && !post) {
+      if (FeatureService::takes_post(req.resource()))
+        return method_not_allowed(req, {Http::Method::Get, Http::Method::Head, Http::Method::Post});
       return method_not_allowed(req, {Http::Method::Get, Http::Method::Head});
+    }
     const auto query = decoded_query(req);
-    HttpAnswer a = shared_->features->handle(req.resource(), query, base_url(req));
+    HttpAnswer a = shared_->features->handle(req.resource(), query, base_url(req), post ? "POST" : "GET", req.body());
     Reply r;
     r.status = a.status;
     r.body = std::move(a.body);

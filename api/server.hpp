@@ -43,7 +43,8 @@ struct ServerOptions {
   /// than two that compete with everything else.
   int threads = default_threads();
   std::string data_path;              ///< the store the state was loaded from (reported by /health)
-  std::size_t max_request_bytes = 64 * 1024;  ///< request line + headers + body
+  /// Request line + headers + body (a feature query may carry a large polygon).
+  std::size_t max_request_bytes = 4 * 1024 * 1024;
   std::chrono::seconds header_timeout{10};    ///< a request must be complete within this
   std::chrono::seconds keepalive_timeout{
       60};                   ///< idle persistent connections are closed after this

@@ -271,7 +271,7 @@ TEST_F(ServerTest, RequestSplitAcrossPacketsIsAnswered) {
 TEST_F(ServerTest, OversizedRequestIs413JsonAndClosed) {
   HttpConnection c(port());
   try {
-    c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(200 * 1024, 'a') +
+    c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(5 * 1024 * 1024, 'a') +
                "\r\n\r\n");
   } catch (const std::runtime_error&) {
     // the server may close while the rest is still being sent; its answer is already queued
