@@ -150,6 +150,8 @@ const char* reason_phrase(int status) {
       return "Method Not Allowed";
     case 408:
       return "Request Timeout";
+    case 431:
+      return "Request Header Fields Too Large";
     case 413:
       return "Payload Too Large";
     case 500:
@@ -369,7 +371,11 @@ struct ConnState {
   int queued = 0;  ///< writes handed to Pistache and not yet completed
   bool close_when_drained = false;
   bool closing = false;  ///< a response said "Connection: close": ignore further input
+  std::size_t head_bytes = 0;  ///< bytes received of the current request while its headers are incomplete
 };
+// Request line and headers are limited apart from the body: Pistache parses an incomplete header
+// section again from its start on every read, so a long one costs quadratic time.
+constexpr std::size_t kMaxHeadBytes = 64 * 1024;
 constexpr const char* kConnStateKey = "onemap.conn";
 
 std::shared_ptr<ConnState> conn_state(const std::shared_ptr<Tcp::Peer>& peer) {
@@ -513,7 +519,22 @@ class Handler : public Http::Handler {
         respond_without_request(peer, e, t0);
         return;
       }
-      if (parser->parse() != Http::Private::State::Done) return;  // wait for more bytes
+      if (parser->parse() != Http::Private::State::Done) {
+        // Wait for more bytes, unless the headers are still incomplete after too many.
+        auto st = conn_state(peer);
+        if (dynamic_cast<Http::Private::BodyStep*>(parser->step()) == nullptr) {
+          st->head_bytes += len;
+          if (st->head_bytes > kMaxHeadBytes) {
+            st->head_bytes = 0;
+            parser->reset();
+            respond_without_request(peer, ApiError{431, "request line and headers larger than " +
+                                                            std::to_string(kMaxHeadBytes) + " bytes", ""},
+                                    t0);
+          }
+        }
+        return;
+      }
+      conn_state(peer)->head_bytes = 0;
       Http::Request request = std::move(parser->request);
       parser->reset();
       request.copyAddress(peer->address());

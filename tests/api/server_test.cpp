@@ -268,11 +268,26 @@ TEST_F(ServerTest, RequestSplitAcrossPacketsIsAnswered) {
   EXPECT_EQ(c.read_response().status, 200);
 }
 
-TEST_F(ServerTest, OversizedRequestIs413JsonAndClosed) {
+TEST_F(ServerTest, OversizedHeadersAre431JsonAndClosed) {
   HttpConnection c(port());
   try {
-    c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(5 * 1024 * 1024, 'a') +
+    c.send_raw("GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(200 * 1024, 'a') +
                "\r\n\r\n");
+  } catch (const std::runtime_error&) {
+    // the server may close while the rest is still being sent; its answer is already queued
+  }
+  const HttpResponse r = c.read_response();
+  expect_json_error(r, 431);
+  EXPECT_EQ(r.header("Connection"), "close");
+  EXPECT_TRUE(c.closed_by_server(2s));
+}
+
+TEST_F(ServerTest, OversizedRequestIs413JsonAndClosed) {
+  HttpConnection c(port());
+  const std::size_t body = 5 * 1024 * 1024;  // over the 4 MiB limit
+  try {
+    c.send_raw("POST /collections/grids/items HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body) +
+               "\r\n\r\n" + std::string(body, ' '));
   } catch (const std::runtime_error&) {
     // the server may close while the rest is still being sent; its answer is already queued
   }
