@@ -427,3 +427,42 @@ TEST_F(FeaturesHttpTest, AreaNearAndPolygonQueries) {
   c3.send_raw("{}");
   EXPECT_EQ(c3.read_response().status, 405);
 }
+
+TEST_F(FeaturesHttpTest, StatsEqualIndependentCountsFromTheItems) {
+  // A window over part of the incidents, and the window of the same length before it.
+  const int64_t t0 = oracle_->incidents[5].reported_at, t1 = oracle_->incidents[9].reported_at;
+  const int64_t len = t1 - t0 + 1;
+  const std::string now = onemap::layers::format_time(t0) + "/" + onemap::layers::format_time(t1);
+  const std::string before = onemap::layers::format_time(t0 - len) + "/" + onemap::layers::format_time(t0 - 1);
+  const json st = get_json("/collections/incidents/stats?group_by=village&datetime=" + now);
+  EXPECT_EQ(st["previous_window"]["start"], onemap::layers::format_time(t0 - len));
+  auto matched = [&](const std::string& q) {
+    return get_json("/collections/incidents/items?limit=1&" + q)["numberMatched"].get<int64_t>();
+  };
+  EXPECT_EQ(st["total"]["count"], matched("datetime=" + now));
+  EXPECT_EQ(st["total"]["previous"], matched("datetime=" + before));
+  EXPECT_GT(st["total"]["count"].get<int64_t>(), 0);
+  int64_t sum = 0;
+  for (const auto& g : st["groups"]) {
+    sum += g["count"].get<int64_t>();
+    if (g["code"].is_null()) continue;  // incidents joined to no grid
+    const std::string area = "area=village:" + g["code"].get<std::string>();
+    EXPECT_EQ(g["count"], matched(area + "&datetime=" + now)) << g["code"];
+    EXPECT_EQ(g["previous"], matched(area + "&datetime=" + before)) << g["code"];
+    int64_t cells = 0;
+    for (const auto& c : g["cells"]) cells += c["count"].get<int64_t>();
+    EXPECT_EQ(cells, g["count"].get<int64_t>());
+  }
+  EXPECT_EQ(sum, st["total"]["count"].get<int64_t>());
+  // Rising pairs grew, largest change first.
+  int64_t last = INT64_MAX;
+  for (const auto& r : st["rising"]) {
+    EXPECT_GT(r["change"].get<int64_t>(), 0);
+    EXPECT_LE(r["change"].get<int64_t>(), last);
+    last = r["change"];
+  }
+  expect_error("/collections/incidents/stats", 400, "datetime");
+  expect_error("/collections/incidents/stats?datetime=2026-01-01T00:00:00Z/..", 400, "datetime");
+  expect_error("/collections/incidents/stats?datetime=" + now + "&group_by=planet", 400, "group_by");
+  expect_error("/collections/households/stats", 404, "");
+}
