@@ -1137,6 +1137,11 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
   const json error_schema = {{"$ref", "#/components/schemas/error"}};
   const json errors = {{"400", response("A bad parameter (named in the answer)", "application/json", error_schema)},
                        {"404", response("No such resource", "application/json", error_schema)}};
+  auto item_params = [&] {
+    return json::array({param_ref("collectionId"), param_ref("bbox"), param_ref("bbox-crs"), param_ref("crs"),
+                        param_ref("datetime"), param_ref("area"), param_ref("near"), param_ref("radius"),
+                        param_ref("limit"), param_ref("offset"), param_ref("f")});
+  };
   auto get = [&](const char* summary, const char* op, json params, json ok) {
     json responses = {{"200", ok}};
     for (const auto& [k, v] : errors.items()) responses[k] = v;
@@ -1159,14 +1164,29 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
            response("The collection with its extent", "application/json", object))},
       {"/collections/{collectionId}/items",
        get("Features of a collection", "getFeatures",
-           json::array({param_ref("collectionId"), param_ref("bbox"), param_ref("bbox-crs"), param_ref("crs"),
-                        param_ref("datetime"), param_ref("limit"), param_ref("offset"), param_ref("f")}),
+           item_params(),
            response("A page of features, by feature id", kGeoJson, {{"$ref", "#/components/schemas/featureCollection"}}))},
+      {"/collections/incidents/stats",
+       get("Incident counts in a window and the window before it", "getIncidentStats",
+           json::array({param_ref("datetime"), param_ref("area"), param_ref("bbox"), param_ref("bbox-crs"),
+                        param_ref("group_by"), param_ref("top")}),
+           response("Counts by area x category x status with change and ratio, and the rising areas",
+                    "application/json", object))},
       {"/collections/{collectionId}/items/{featureId}",
        get("One feature", "getFeature",
            json::array({param_ref("collectionId"), param_ref("featureId"), param_ref("crs"), param_ref("f")}),
            response("The feature", kGeoJson, {{"$ref", "#/components/schemas/feature"}}))},
   };
+  {
+    json post = get("Features of a collection within a polygon (GeoJSON Polygon, MultiPolygon or a Feature "
+                    "with one, in CRS84, as the body)",
+                    "getFeaturesWithinPolygon", item_params(),
+                    response("A page of features within the polygon", kGeoJson,
+                             {{"$ref", "#/components/schemas/featureCollection"}}))["get"];
+    post["requestBody"] = {{"required", true},
+                           {"content", {{"application/geo+json", {{"schema", object}}}, {"application/json", {{"schema", object}}}}}};
+    paths["/collections/{collectionId}/items"]["post"] = post;
+  }
   json parameters = {
       {"collectionId", {{"name", "collectionId"}, {"in", "path"}, {"required", true},
                         {"description", "The collection"}, {"schema", {{"type", "string"}, {"enum", ids}}}}},
@@ -1187,6 +1207,23 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
       {"offset", {{"name", "offset"}, {"in", "query"}, {"required", false},
                   {"description", "Features to skip (the next links carry it)"},
                   {"schema", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}}},
+      {"area", {{"name", "area"}, {"in", "query"}, {"required", false},
+                {"description", "level:code, e.g. town:330521001: the grid of that level and code and every grid "
+                                "under it (points by the grid they are joined to; grids by code)"},
+                {"schema", {{"type", "string"}, {"pattern", "^(county|town|village|grid|microgrid):.+$"}}}}},
+      {"near", {{"name", "near"}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
+                {"description", "lon,lat (CRS84): with radius, features within that many metres of it"},
+                {"schema", {{"type", "array"}, {"minItems", 2}, {"maxItems", 2}, {"items", {{"type", "number"}}}}}}},
+      {"radius", {{"name", "radius"}, {"in", "query"}, {"required", false},
+                  {"description", "metres, with near"},
+                  {"schema", {{"type", "number"}, {"exclusiveMinimum", true}, {"minimum", 0}, {"maximum", 100000}}}}},
+      {"group_by", {{"name", "group_by"}, {"in", "query"}, {"required", false},
+                    {"description", "the level counts are grouped by"},
+                    {"schema", {{"type", "string"}, {"enum", {"county", "town", "village", "grid", "microgrid"}},
+                                {"default", "town"}}}}},
+      {"top", {{"name", "top"}, {"in", "query"}, {"required", false},
+               {"description", "how many rising area x category pairs to list"},
+               {"schema", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000}, {"default", 10}}}}},
       {"crs", {{"name", "crs"}, {"in", "query"}, {"required", false},
                {"description", "The CRS of the answer's coordinates, in its axis order (EPSG:4490 and 4326: "
                                "latitude first; EPSG:4549: northing first); the Content-Crs header names it"},

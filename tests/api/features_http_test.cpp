@@ -13,6 +13,8 @@
 
 #include <signal.h>
 
+#include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -465,4 +467,40 @@ TEST_F(FeaturesHttpTest, StatsEqualIndependentCountsFromTheItems) {
   expect_error("/collections/incidents/stats?datetime=2026-01-01T00:00:00Z/..", 400, "datetime");
   expect_error("/collections/incidents/stats?datetime=" + now + "&group_by=planet", 400, "group_by");
   expect_error("/collections/households/stats", 404, "");
+}
+
+TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) {
+  const std::string node = ONEMAP_NODE;
+  ASSERT_FALSE(node.empty() || node.ends_with("NOTFOUND")) << "node not found: run scripts/setup";
+  const std::string validator = std::string(ONEMAP_SOURCE_DIR) + "/tests/browser/validate-openapi.mjs";
+  const std::string doc = dir_->path() + "/api.json";
+  std::ofstream(doc) << get("/api").body;
+  const auto ok = onemap::testing::run_command({node, validator, doc});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  // The validator does reject a broken document (so the check above can fail).
+  const std::string broken = dir_->path() + "/broken.json";
+  std::ofstream(broken) << R"({"openapi":"3.0.3","paths":{"/x":{"get":{"responses":{"200":{}}}}}})";
+  EXPECT_NE(onemap::testing::run_command({node, validator, broken}).exit_code, 0);
+
+  // Every parameter it lists for items is accepted, and an unlisted one is refused.
+  const json api = get_json("/api");
+  std::set<std::string> listed;
+  for (const auto& p : api["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]) {
+    const std::string ref = p["$ref"];
+    const json& def = api["components"]["parameters"][ref.substr(ref.rfind('/') + 1)];
+    if (def["in"] == "query") listed.insert(def["name"]);
+  }
+  const std::map<std::string, std::string> sample = {
+      {"bbox", "120,30,120.2,30.1"}, {"bbox-crs", "EPSG:4490"}, {"crs", "EPSG:3857"},
+      {"datetime", "2025-01-01T00:00:00Z/.."}, {"limit", "5"}, {"offset", "2"}, {"f", "json"},
+      {"area", "town:330521001"}, {"near", "120.1,30.1"}, {"radius", "1000"}};
+  for (const auto& name : listed) {
+    ASSERT_TRUE(sample.count(name)) << "no sample value for listed parameter " << name;
+    std::string q = name + "=" + sample.at(name);
+    if (name == "bbox-crs") q += "&bbox=30,120,30.1,120.2";
+    if (name == "near") q += "&radius=1000";
+    if (name == "radius") q += "&near=120.1,30.1";
+    EXPECT_EQ(get("/collections/incidents/items?" + q).status, 200) << q;
+  }
+  EXPECT_EQ(listed.size(), sample.size());
 }
