@@ -1,6 +1,7 @@
 // OGC API - Features, Part 1 (features.hpp).
 #include "api/features.hpp"
 
+#include "layers/cql2.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geos_ops.hpp"
@@ -27,7 +28,7 @@ using layers::LayerKind;
 constexpr const char* kCrs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 constexpr const char* kGeoJson = "application/geo+json";
 constexpr const char* kOpenApi = "application/vnd.oai.openapi+json;version=3.0";
-constexpr const char* kItemParameters = "bbox, bbox-crs, crs, datetime, area, near, radius, limit, offset, f";
+constexpr const char* kItemParameters = "bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, area, near, radius, limit, offset, f";
 
 const std::vector<std::string>& conformance_classes() {
   static const std::vector<std::string> c = {
@@ -35,6 +36,16 @@ const std::vector<std::string>& conformance_classes() {
       "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
       "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
       "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+      "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+      "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+      "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+      "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+      "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+      "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+      "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+      "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
+      "http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators",
+      "http://www.opengis.net/spec/cql2/1.0/conf/temporal-operators",
   };
   return c;
 }
@@ -154,6 +165,150 @@ json crs_uris() {
   return out;
 }
 
+// ---- queryables (Part 3): the public properties and the geometry of each collection ---------
+
+namespace cql2 = layers::cql2;
+
+// A queryable with how to read it from a record of type T.
+template <class T>
+struct Field {
+  cql2::Queryable queryable;
+  cql2::Value (*get)(const T&);
+};
+
+using cql2::Null;
+using cql2::Type;
+using cql2::Value;
+
+Value text(std::string_view s) { return s.empty() ? Value(Null{}) : Value(s); }
+Value instant(int64_t t) { return t ? Value(cql2::Timestamp{t}) : Value(Null{}); }
+template <class T>
+Value location(const T& r) {
+  if (!std::isfinite(r.location.lon) || !std::isfinite(r.location.lat)) return Null{};
+  return spatial::Point(r.location.lon, r.location.lat);
+}
+
+// The joins every point layer carries.
+template <class T>
+void add_join_fields(std::vector<Field<T>>& f) {
+  f.push_back({{"grid_code", Type::String}, [](const T& r) { return text(r.join.grid_code); }});
+  f.push_back({{"join_kind", Type::String}, [](const T& r) -> Value { return layers::join_kind_name(r.join.kind); }});
+  f.push_back({{"join_distance_m", Type::Number}, [](const T& r) -> Value { return r.join.distance_m; }});
+}
+
+const std::vector<Field<layers::Grid>>& fields_of(const layers::Grid*, const FeatureServiceOptions&) {
+  using G = layers::Grid;
+  static const std::vector<Field<G>> f = {
+      {{"code", Type::String}, [](const G& g) -> Value { return std::string_view(g.code); }},
+      {{"name", Type::String}, [](const G& g) { return text(g.name); }},
+      {{"level", Type::String}, [](const G& g) -> Value { return layers::level_name(g.level); }},
+      {{"parent_code", Type::String}, [](const G& g) { return text(g.parent_code); }},
+      {{"area_m2", Type::Number}, [](const G& g) -> Value { return g.area_m2; }},
+      {{"synthetic", Type::Boolean}, [](const G& g) -> Value { return g.synthetic; }},
+      {{"geometry", Type::Geometry}, [](const G& g) -> Value { return &g.geometry; }}};
+  return f;
+}
+
+const std::vector<Field<layers::Household>>& fields_of(const layers::Household*, const FeatureServiceOptions& o) {
+  // Only the public fields: a filter on a personal one would tell about persons by its count.
+  using H = layers::Household;
+  static const std::vector<Field<H>> all = [] {
+    std::vector<Field<H>> f = {
+        {{"hh_id", Type::String}, [](const H& h) { return text(h.id); }},
+        {{"address", Type::String}, [](const H& h) { return text(h.address); }},
+        {{"members", Type::Number}, [](const H& h) -> Value { return static_cast<double>(h.members); }},
+        {{"flags", Type::Number},
+         [](const H& h) -> Value { return static_cast<double>(h.flags & ~layers::kSensitiveHouseholdFlags); }}};
+    add_join_fields(f);
+    return f;
+  }();
+  thread_local std::vector<Field<H>> chosen;
+  thread_local std::vector<std::string> chosen_for;
+  if (chosen_for != o.household_fields) {
+    chosen.clear();
+    for (const auto& name : o.household_fields)
+      for (const auto& fld : all)
+        if (fld.queryable.name == name) chosen.push_back(fld);
+    chosen.push_back({{"geometry", Type::Geometry}, location<H>});
+    chosen_for = o.household_fields;
+  }
+  return chosen;
+}
+
+const std::vector<Field<layers::Enterprise>>& fields_of(const layers::Enterprise*, const FeatureServiceOptions&) {
+  using E = layers::Enterprise;
+  static const std::vector<Field<E>> f = [] {
+    std::vector<Field<E>> v = {
+        {{"ent_id", Type::String}, [](const E& e) { return text(e.id); }},
+        {{"name", Type::String}, [](const E& e) { return text(e.name); }},
+        {{"industry", Type::String}, [](const E& e) { return text(e.industry); }},
+        {{"risk", Type::String}, [](const E& e) -> Value { return layers::risk_name(e.risk); }},
+        {{"hazardous_chemicals", Type::Boolean}, [](const E& e) -> Value { return e.hazardous_chemicals; }},
+        {{"last_inspection", Type::Timestamp},
+         [](const E& e) -> Value {
+           const auto t = layers::parse_time(e.last_inspection, 0);
+           return t ? Value(cql2::Timestamp{*t}) : Value(Null{});
+         }},
+        {{"open_hazards", Type::Number}, [](const E& e) -> Value { return static_cast<double>(e.open_hazards); }}};
+    add_join_fields(v);
+    v.push_back({{"geometry", Type::Geometry}, location<E>});
+    return v;
+  }();
+  return f;
+}
+
+const std::vector<Field<layers::Incident>>& fields_of(const layers::Incident*, const FeatureServiceOptions&) {
+  using I = layers::Incident;
+  static const std::vector<Field<I>> f = [] {
+    std::vector<Field<I>> v = {
+        {{"inc_id", Type::String}, [](const I& i) { return text(i.id); }},
+        {{"category", Type::String}, [](const I& i) { return text(i.category); }},
+        {{"description", Type::String}, [](const I& i) { return text(i.description); }},
+        {{"source", Type::String}, [](const I& i) { return text(i.source); }},
+        {{"reported_at", Type::Timestamp}, [](const I& i) { return instant(i.reported_at); }},
+        {{"status", Type::String}, [](const I& i) { return text(i.status); }},
+        {{"closed_at", Type::Timestamp}, [](const I& i) { return instant(i.closed_at); }},
+        {{"assignee", Type::String}, [](const I& i) { return text(i.assignee); }}};
+    add_join_fields(v);
+    v.push_back({{"geometry", Type::Geometry}, location<I>});
+    return v;
+  }();
+  return f;
+}
+
+const std::vector<Field<layers::Worker>>& fields_of(const layers::Worker*, const FeatureServiceOptions&) {
+  using W = layers::Worker;
+  static const std::vector<Field<W>> f = [] {
+    std::vector<Field<W>> v = {
+        {{"worker_id", Type::String}, [](const W& w) { return text(w.worker_id); }},
+        {{"role", Type::String}, [](const W& w) -> Value { return layers::role_name(w.role); }},
+        {{"team_grid", Type::String}, [](const W& w) { return text(w.grid_code); }},
+        {{"on_duty", Type::Boolean}, [](const W& w) -> Value { return w.on_duty; }}};
+    add_join_fields(v);
+    v.push_back({{"geometry", Type::Geometry}, location<W>});
+    return v;
+  }();
+  return f;
+}
+
+template <class T>
+std::vector<cql2::Queryable> queryables_of(const FeatureServiceOptions& o) {
+  std::vector<cql2::Queryable> out;
+  for (const auto& f : fields_of(static_cast<const T*>(nullptr), o)) out.push_back(f.queryable);
+  return out;
+}
+
+std::vector<cql2::Queryable> queryables(LayerKind k, const FeatureServiceOptions& o) {
+  switch (k) {
+    case LayerKind::Grids: return queryables_of<layers::Grid>(o);
+    case LayerKind::Households: return queryables_of<layers::Household>(o);
+    case LayerKind::Enterprises: return queryables_of<layers::Enterprise>(o);
+    case LayerKind::Incidents: return queryables_of<layers::Incident>(o);
+    case LayerKind::Workers: return queryables_of<layers::Worker>(o);
+  }
+  return {};
+}
+
 // ---- item query parameters -------------------------------------------------------------------
 
 struct ItemQuery {
@@ -178,7 +333,10 @@ struct ItemQuery {
   double radius_m = 0;
   // The body of a POST query: points covered by this polygon, grids meeting it.
   std::optional<spatial::MultiPolygon> within;
-  bool any_filter() const { return bbox || since || until || area || near || within; }
+  // filter (CQL2 text, against the collection's queryables).
+  std::optional<cql2::Filter> filter;
+  const FeatureServiceOptions* options = nullptr;
+  bool any_filter() const { return bbox || since || until || area || near || within || filter; }
   std::size_t limit = 10;
   std::size_t offset = 0;
   std::vector<std::pair<std::string, std::string>> kept;  ///< every parameter but offset, for links
@@ -297,11 +455,47 @@ void parse_datetime(const std::string& v, ItemQuery& q) {
   if (q.since && q.until && *q.since > *q.until) throw InvalidArgument("datetime", "its start is after its end");
 }
 
+// `name=value` for a queryable (not the geometry) as a CQL2 equality; nullopt when `name` is no
+// queryable. @throws InvalidArgument (name) for a value of the wrong type.
+std::optional<std::string> equality_filter(LayerKind kind, const FeatureServiceOptions& o, const std::string& name,
+                                           const std::string& v) {
+  for (const auto& q : queryables(kind, o)) {
+    if (q.name != name || q.type == Type::Geometry) continue;
+    auto quoted = [](const std::string& t) {
+      std::string out = "'";
+      for (char c : t) out += c == '\'' ? std::string("''") : std::string(1, c);
+      return out + "'";
+    };
+    const std::string prop = "\"" + name + "\"";
+    switch (q.type) {
+      case Type::String: return prop + " = " + quoted(v);
+      case Type::Number: {
+        double d = 0;
+        const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+        if (v.empty() || ec != std::errc() || p != v.data() + v.size() || !std::isfinite(d))
+          throw InvalidArgument(name, "'" + v + "' is not a number");
+        return prop + " = " + v;
+      }
+      case Type::Boolean:
+        if (v != "true" && v != "false") throw InvalidArgument(name, "expected true or false");
+        return prop + " = " + v;
+      case Type::Timestamp:
+        if (!layers::parse_time(v, 0)) throw InvalidArgument(name, "'" + v + "' is not an RFC 3339 time");
+        return prop + " = TIMESTAMP(" + quoted(v) + ")";
+      case Type::Geometry: break;
+    }
+  }
+  return std::nullopt;
+}
+
 ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string>>& query, LayerKind kind,
                             const FeatureServiceOptions& o) {
   ItemQuery q;
+  q.options = &o;
   q.limit = o.default_limit;
   std::optional<std::vector<double>> bbox;
+  std::optional<std::string> filter_text;
+  std::vector<std::string> equalities;
   std::vector<std::string> seen;
   for (const auto& [k, v] : query) {
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) throw InvalidArgument(k, "is given more than once");
@@ -327,6 +521,13 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
       parse_datetime(v, q);
     } else if (k == "f") {
       if (v != "json" && v != "geojson") throw InvalidArgument(k, "only json (GeoJSON) is offered");
+    } else if (k == "filter") {
+      filter_text = v;
+    } else if (k == "filter-lang") {
+      // GDAL 3.6 asks for the draft's name of the same language.
+      if (v != "cql2-text" && v != "cql-text") throw InvalidArgument(k, "only cql2-text (or its older name cql-text) is offered");
+    } else if (k == "filter-crs") {
+      if (&parse_crs(k, v) != &kCrsList[0]) throw InvalidArgument(k, "filters take CRS84 coordinates (lon/lat)");
     } else if (k == "area") {
       const std::size_t colon = v.find(':');
       if (colon == std::string::npos || colon + 1 == v.size())
@@ -347,10 +548,26 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
       const std::vector<double> n = parse_bbox_numbers_as(k, v, 1);
       if (!(n[0] > 0 && n[0] <= 100000)) throw InvalidArgument(k, "expected metres in (0, 100000]");
       q.radius_m = n[0];
+    } else if (const auto eq = equality_filter(kind, o, k, v)) {
+      // A queryable as a parameter (Part 3, queryables-query-parameters): equality.
+      equalities.push_back(*eq);
     } else {
-      throw InvalidArgument(k, std::string("unknown query parameter for items (parameters: ") + kItemParameters + ")");
+      throw InvalidArgument(k, std::string("unknown query parameter for items (parameters: ") + kItemParameters +
+                                   ", or a queryable of the collection for equality)");
     }
     q.kept.emplace_back(k, v);
+  }
+  if (!equalities.empty()) {
+    std::string all = filter_text ? "(" + *filter_text + ")" : "";
+    for (const auto& e : equalities) all += (all.empty() ? "" : " AND ") + e;
+    try {
+      q.filter = cql2::Filter::parse(all, queryables(kind, o));
+    } catch (const InvalidArgument& e) {
+      if (filter_text) throw;  // the filter's own error, by position in it
+      throw InvalidArgument("query", e.detail());
+    }
+  } else if (filter_text) {
+    q.filter = cql2::Filter::parse(*filter_text, queryables(kind, o));
   }
   if (q.near && q.radius_m == 0) throw InvalidArgument("radius", "is required with near (metres)");
   if (!q.near && q.radius_m > 0) throw InvalidArgument("near", "is required with radius (lon,lat)");
@@ -645,6 +862,10 @@ bool matches(const T& r, const ItemQuery& q) {
     if (q.near && spatial::distance_m(*q.near, r.location) > q.radius_m) return false;
     if (q.within && !spatial::bg::covered_by(spatial::Point(r.location.lon, r.location.lat), *q.within)) return false;
   }
+  if (q.filter) {
+    const auto& fields = fields_of(static_cast<const T*>(nullptr), *q.options);
+    if (!q.filter->matches([&](std::size_t i) { return fields[i].get(r); })) return false;
+  }
   return true;
 }
 
@@ -753,6 +974,8 @@ struct FeatureService::Impl {
       meet(spatial::Box({q.near->lon - dx, q.near->lat - dy}, {q.near->lon + dx, q.near->lat + dy}));
     }
     if (q.within) meet(spatial::envelope(*q.within));
+    if (q.filter)
+      if (const auto hint = q.filter->bbox_hint()) meet(*hint);
     return box;
   }
 
@@ -857,6 +1080,34 @@ struct FeatureService::Impl {
   }
 
   HttpAnswer openapi(const std::string& base) const;
+
+  // The collection's queryables as a JSON Schema (Part 3).
+  HttpAnswer queryables_json(const CollectionInfo& c, const std::string& base) const {
+    const std::string id(layers::layer_name(c.kind));
+    json props = json::object();
+    for (const auto& q : queryables(c.kind, options)) {
+      json p;
+      switch (q.type) {
+        case Type::String: p = {{"type", "string"}}; break;
+        case Type::Number: p = {{"type", "number"}}; break;
+        case Type::Boolean: p = {{"type", "boolean"}}; break;
+        case Type::Timestamp: p = {{"type", "string"}, {"format", "date-time"}}; break;
+        case Type::Geometry:
+          p = {{"format", c.kind == LayerKind::Grids ? "geometry-multipolygon" : "geometry-point"},
+               {"x-ogc-role", "primary-geometry"}};
+          break;
+      }
+      p["title"] = q.name;
+      props[q.name] = p;
+    }
+    json j = {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+              {"$id", base + "/collections/" + id + "/queryables"},
+              {"type", "object"},
+              {"title", c.title},
+              {"properties", props},
+              {"additionalProperties", false}};
+    return {200, j.dump(), "application/schema+json", {}};
+  }
   HttpAnswer stats(const std::vector<std::pair<std::string, std::string>>& query) const;
 };
 
@@ -1106,6 +1357,10 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
       return m.items(records, c, q, base);
     });
   }
+  if (rest == "/queryables") {
+    no_parameters();
+    return m.queryables_json(c, base);
+  }
   if (rest == "/stats") {
     if (c.kind != LayerKind::Incidents) throw NotFound("statistics are offered for incidents: /collections/incidents/stats");
     return m.stats(query);
@@ -1138,9 +1393,15 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
   const json errors = {{"400", response("A bad parameter (named in the answer)", "application/json", error_schema)},
                        {"404", response("No such resource", "application/json", error_schema)}};
   auto item_params = [&] {
+    // filter-lang inline (not a $ref): GDAL's OAPIF driver looks for its enum to decide to send
+    // filters, under the older name cql-text.
+    const json filter_lang = {{"name", "filter-lang"}, {"in", "query"}, {"required", false},
+                              {"description", "The filter's language: cql2-text (cql-text is the same, by its draft name)"},
+                              {"schema", {{"type", "string"}, {"enum", {"cql2-text", "cql-text"}}, {"default", "cql2-text"}}}};
     return json::array({param_ref("collectionId"), param_ref("bbox"), param_ref("bbox-crs"), param_ref("crs"),
-                        param_ref("datetime"), param_ref("area"), param_ref("near"), param_ref("radius"),
-                        param_ref("limit"), param_ref("offset"), param_ref("f")});
+                        param_ref("datetime"), param_ref("filter"), filter_lang, param_ref("filter-crs"),
+                        param_ref("area"), param_ref("near"), param_ref("radius"), param_ref("limit"),
+                        param_ref("offset"), param_ref("f")});
   };
   auto get = [&](const char* summary, const char* op, json params, json ok) {
     json responses = {{"200", ok}};
@@ -1166,6 +1427,9 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
        get("Features of a collection", "getFeatures",
            item_params(),
            response("A page of features, by feature id", kGeoJson, {{"$ref", "#/components/schemas/featureCollection"}}))},
+      {"/collections/{collectionId}/queryables",
+       get("The properties a filter may use", "getQueryables", json::array({param_ref("collectionId"), param_ref("f")}),
+           response("A JSON Schema of the queryables", "application/schema+json", object))},
       {"/collections/incidents/stats",
        get("Incident counts in a window and the window before it", "getIncidentStats",
            json::array({param_ref("datetime"), param_ref("area"), param_ref("bbox"), param_ref("bbox-crs"),
@@ -1177,6 +1441,25 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
            json::array({param_ref("collectionId"), param_ref("featureId"), param_ref("crs"), param_ref("f")}),
            response("The feature", kGeoJson, {{"$ref", "#/components/schemas/feature"}}))},
   };
+  // Each collection's items path too, with its queryables as parameters (equality): GDAL's OAPIF
+  // driver reads them there to know which fields it may put in a filter.
+  for (const auto& c : kCollections) {
+    json params = item_params();
+    params.erase(params.begin());  // collectionId: fixed in this path
+    for (const auto& q : queryables(c.kind, options)) {
+      if (q.type == Type::Geometry) continue;
+      json schema = q.type == Type::Number      ? json{{"type", "number"}}
+                    : q.type == Type::Boolean   ? json{{"type", "boolean"}}
+                    : q.type == Type::Timestamp ? json{{"type", "string"}, {"format", "date-time"}}
+                                                : json{{"type", "string"}};
+      params.push_back({{"name", q.name}, {"in", "query"}, {"required", false},
+                        {"description", "Features whose " + q.name + " equals this value"}, {"schema", schema}});
+    }
+    const std::string id(layers::layer_name(c.kind));
+    paths["/collections/" + id + "/items"] =
+        get(c.title, ("getFeatures_" + id).c_str(), params,
+            response("A page of features, by feature id", kGeoJson, {{"$ref", "#/components/schemas/featureCollection"}}));
+  }
   {
     json post = get("Features of a collection within a polygon (GeoJSON Polygon, MultiPolygon or a Feature "
                     "with one, in CRS84, as the body)",
@@ -1207,6 +1490,14 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
       {"offset", {{"name", "offset"}, {"in", "query"}, {"required", false},
                   {"description", "Features to skip (the next links carry it)"},
                   {"schema", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}}},
+      {"filter", {{"name", "filter"}, {"in", "query"}, {"required", false},
+                  {"description", "A CQL2 text filter over the collection's queryables (see /collections/{collectionId}/queryables): "
+                                  "comparisons, LIKE, IN, BETWEEN, IS NULL, AND/OR/NOT, S_INTERSECTS/S_WITHIN/S_CONTAINS "
+                                  "with WKT, T_INTERSECTS/T_DURING on times"},
+                  {"schema", {{"type", "string"}}}}},
+      {"filter-crs", {{"name", "filter-crs"}, {"in", "query"}, {"required", false},
+                      {"description", "The CRS of the filter's geometries: CRS84 only"},
+                      {"schema", {{"type", "string"}, {"format", "uri"}, {"enum", {kCrs84}}, {"default", kCrs84}}}}},
       {"area", {{"name", "area"}, {"in", "query"}, {"required", false},
                 {"description", "level:code, e.g. town:330521001: the grid of that level and code and every grid "
                                 "under it (points by the grid they are joined to; grids by code)"},

@@ -1,5 +1,6 @@
 // OGC CQL2 text filters (OGC API - Features Part 3, "filter-lang=cql2-text"): parsed once,
-// checked against a layer's queryables, then evaluated per record without allocating.
+// checked against a layer's queryables, then evaluated per record without allocating (for
+// filters that read up to 16 properties).
 //
 // The language: comparisons (= <> < <= > >=), LIKE/ILIKE with % and _ (\ escapes), IN lists,
 // BETWEEN, IS [NOT] NULL, AND/OR/NOT with parentheses (NOT binds tighter than AND, AND tighter

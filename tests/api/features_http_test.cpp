@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -486,14 +487,15 @@ TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) 
   const json api = get_json("/api");
   std::set<std::string> listed;
   for (const auto& p : api["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]) {
-    const std::string ref = p["$ref"];
-    const json& def = api["components"]["parameters"][ref.substr(ref.rfind('/') + 1)];
+    const json& def = p.contains("$ref") ? api["components"]["parameters"][p["$ref"].get<std::string>().substr(24)] : p;
     if (def["in"] == "query") listed.insert(def["name"]);
   }
   const std::map<std::string, std::string> sample = {
       {"bbox", "120,30,120.2,30.1"}, {"bbox-crs", "EPSG:4490"}, {"crs", "EPSG:3857"},
       {"datetime", "2025-01-01T00:00:00Z/.."}, {"limit", "5"}, {"offset", "2"}, {"f", "json"},
-      {"area", "town:330521001"}, {"near", "120.1,30.1"}, {"radius", "1000"}};
+      {"area", "town:330521001"}, {"near", "120.1,30.1"}, {"radius", "1000"},
+      {"filter", "status%20%3D%20%27reported%27"}, {"filter-lang", "cql-text"},
+      {"filter-crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}};
   for (const auto& name : listed) {
     ASSERT_TRUE(sample.count(name)) << "no sample value for listed parameter " << name;
     std::string q = name + "=" + sample.at(name);
@@ -503,4 +505,68 @@ TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) 
     EXPECT_EQ(get("/collections/incidents/items?" + q).status, 200) << q;
   }
   EXPECT_EQ(listed.size(), sample.size());
+}
+
+TEST_F(FeaturesHttpTest, FiltersMatchBruteForceAndGdalPushesThem) {
+  auto ids = [&](const std::string& collection, const std::string& filter) {
+    std::string enc;
+    for (unsigned char ch : filter) {
+      if (std::isalnum(ch)) enc += static_cast<char>(ch);
+      else {
+        char b[4];
+        std::snprintf(b, sizeof b, "%%%02X", ch);
+        enc += b;
+      }
+    }
+    const HttpResponse r = get("/collections/" + collection + "/items?limit=1000&filter=" + enc);
+    EXPECT_EQ(r.status, 200) << filter << ": " << r.body;
+    return r.status == 200 ? ids_of(json::parse(r.body)) : std::vector<int64_t>{};
+  };
+  const auto& inc = oracle_->incidents;
+  const int64_t t = inc[4].reported_at;
+  EXPECT_EQ(ids("incidents", "reported_at > TIMESTAMP('" + onemap::layers::format_time(t) + "') AND status IN ('reported', 'closed')"),
+            fids(inc, [&](const auto& i) { return i.reported_at > t && (i.status == "reported" || i.status == "closed"); }));
+  EXPECT_EQ(ids("incidents", "inc_id LIKE 'I1%' OR NOT (category = '0101')"),
+            fids(inc, [&](const auto& i) { return i.id.rfind("I1", 0) == 0 || i.category != "0101"; }));
+  EXPECT_EQ(ids("households", "members >= 3 AND S_INTERSECTS(geometry, POLYGON((120 30, 120.2 30, 120.2 30.2, 120 30.2, 120 30)))"),
+            fids(oracle_->households, [&](const auto& h) {
+              return h.members >= 3 && h.location.lon >= 120 && h.location.lon <= 120.2 && h.location.lat >= 30 &&
+                     h.location.lat <= 30.2;
+            }));
+  EXPECT_EQ(ids("grids", "level = 'village' AND area_m2 > 0"),
+            fids(oracle_->grids, [&](const auto& g) { return g.level == onemap::layers::GridLevel::Village; }));
+  // Queryables as parameters: equality.
+  EXPECT_EQ(ids_of(get_json("/collections/enterprises/items?risk=general&limit=100")),
+            fids(oracle_->enterprises, [](const auto& e) { return e.risk == onemap::layers::RiskLevel::General; }));
+  // Personal fields are no queryables, so no filter can count persons by them.
+  expect_error("/collections/households/items?filter=head_name%20%3D%20%27x%27", 400, "filter");
+  expect_error("/collections/households/items?head_name=x", 400, "head_name");
+  expect_error("/collections/incidents/items?filter=status%20%3D", 400, "filter");
+  expect_error("/collections/incidents/items?filter-lang=cql2-json&filter=x", 400, "filter-lang");
+  expect_error("/collections/enterprises/items?open_hazards=many", 400, "open_hazards");
+  const json qs = get_json("/collections/households/queryables");
+  std::set<std::string> names;
+  for (const auto& [k, v] : qs["properties"].items()) names.insert(k);
+  EXPECT_EQ(names, (std::set<std::string>{"members", "flags", "grid_code", "join_kind", "geometry"}));
+
+  // GDAL's OAPIF driver sends an attribute filter to the server (the request log shows filter=).
+  GDALAllRegister();
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(("OAPIF:" + base()).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
+  ASSERT_NE(ds, nullptr);
+  OGRLayer* l = ds->GetLayerByName("incidents");
+  ASSERT_NE(l, nullptr);
+  ASSERT_EQ(l->SetAttributeFilter("status = 'reported' AND category = '0101'"), OGRERR_NONE);
+  std::vector<int64_t> got;
+  for (const auto& f : *l) got.push_back(f->GetFID());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, fids(inc, [](const auto& i) { return i.status == "reported" && i.category == "0101"; }));
+  // The request log is written by a thread of its own: wait for the lines.
+  std::string log;
+  for (int k = 0; k < 100; ++k) {
+    log = server_->log();
+    if (log.find("filter-lang=cql-text") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(log.find("filter-lang=cql-text"), std::string::npos);
+  EXPECT_NE(log.find("filter=(status%20%3D%20'reported')"), std::string::npos) << log.substr(log.size() > 3000 ? log.size() - 3000 : 0);
 }
