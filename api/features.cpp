@@ -28,7 +28,7 @@ using layers::LayerKind;
 constexpr const char* kCrs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 constexpr const char* kGeoJson = "application/geo+json";
 constexpr const char* kOpenApi = "application/vnd.oai.openapi+json;version=3.0";
-constexpr const char* kItemParameters = "bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, area, near, radius, limit, offset, f";
+constexpr const char* kItemParameters = "bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, area, near, radius, properties, sortby, limit, offset, f";
 
 const std::vector<std::string>& conformance_classes() {
   static const std::vector<std::string> c = {
@@ -336,6 +336,9 @@ struct ItemQuery {
   // filter (CQL2 text, against the collection's queryables).
   std::optional<cql2::Filter> filter;
   const FeatureServiceOptions* options = nullptr;
+  // properties=: the properties to write; sortby=: queryable indices, descending or not.
+  std::optional<std::vector<std::string>> properties;
+  std::vector<std::pair<std::size_t, bool>> sortby;
   bool any_filter() const { return bbox || since || until || area || near || within || filter; }
   std::size_t limit = 10;
   std::size_t offset = 0;
@@ -523,6 +526,37 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
       if (v != "json" && v != "geojson") throw InvalidArgument(k, "only json (GeoJSON) is offered");
     } else if (k == "filter") {
       filter_text = v;
+    } else if (k == "properties" || k == "sortby") {
+      const auto qs = queryables(kind, o);
+      auto names = [&] {
+        std::string list;
+        for (const auto& x : qs)
+          if (x.type != Type::Geometry) list += (list.empty() ? "" : ", ") + x.name;
+        return list;
+      };
+      std::vector<std::string> items;
+      std::size_t start = 0;
+      while (start <= v.size()) {
+        const std::size_t comma = std::min(v.find(',', start), v.size());
+        items.push_back(v.substr(start, comma - start));
+        start = comma + 1;
+      }
+      std::vector<std::string> props;
+      for (std::string item : items) {
+        bool desc = false;
+        if (k == "sortby" && !item.empty() && (item[0] == '-' || item[0] == '+')) {
+          desc = item[0] == '-';
+          item.erase(0, 1);
+        }
+        std::size_t index = qs.size();
+        for (std::size_t i = 0; i < qs.size(); ++i)
+          if (qs[i].name == item && qs[i].type != Type::Geometry) index = i;
+        if (index == qs.size())
+          throw InvalidArgument(k, "unknown property '" + item + "' (properties: " + names() + ")");
+        if (k == "sortby") q.sortby.emplace_back(index, desc);
+        else props.push_back(item);
+      }
+      if (k == "properties") q.properties = std::move(props);
     } else if (k == "filter-lang") {
       // GDAL 3.6 asks for the draft's name of the same language.
       if (v != "cql2-text" && v != "cql-text") throw InvalidArgument(k, "only cql2-text (or its older name cql-text) is offered");
@@ -643,7 +677,10 @@ class JsonOut {
 // Writes features of any layer in one CRS.
 class FeatureWriter {
  public:
-  FeatureWriter(JsonOut& out, const FeatureServiceOptions& o, const Projector& proj) : out_(out), o_(o), proj_(proj) {}
+  /// `selected`: the properties to write (properties=), or null for all.
+  FeatureWriter(JsonOut& out, const FeatureServiceOptions& o, const Projector& proj,
+                const std::vector<std::string>* selected = nullptr)
+      : out_(out), o_(o), proj_(proj), selected_(selected) {}
 
   template <class T>
   void feature(const T& r) {
@@ -704,71 +741,82 @@ class FeatureWriter {
     out_.raw("]}");
   }
 
+  // Starts property k: written when selected (properties=), else into a discarded buffer.
   void key(std::string_view k) {
+    if (selected_ && std::find(selected_->begin(), selected_->end(), k) == selected_->end()) {
+      cur_ = &discard_;
+      discard_.text().clear();
+      return;
+    }
+    cur_ = &out_;
     if (!first_) out_.raw(",");
     first_ = false;
     out_.key(k);
   }
+  JsonOut& val() { return *cur_; }
   void join(const layers::GridJoin& j) {
     key("grid_code");
-    out_.str_or_null(j.grid_code);
+    val().str_or_null(j.grid_code);
     key("join_kind");
-    out_.str(layers::join_kind_name(j.kind));
+    val().str(layers::join_kind_name(j.kind));
     key("join_distance_m");
-    out_.num(j.distance_m);
+    val().num(j.distance_m);
   }
 
   void properties(const layers::Grid& g) {
-    key("code"), out_.str(g.code);
-    key("name"), out_.str(g.name);
-    key("level"), out_.str(layers::level_name(g.level));
-    key("parent_code"), out_.str_or_null(g.parent_code);
-    key("area_m2"), out_.num(g.area_m2);
-    key("synthetic"), out_.boolean(g.synthetic);
+    key("code"), val().str(g.code);
+    key("name"), val().str(g.name);
+    key("level"), val().str(layers::level_name(g.level));
+    key("parent_code"), val().str_or_null(g.parent_code);
+    key("area_m2"), val().num(g.area_m2);
+    key("synthetic"), val().boolean(g.synthetic);
   }
   void properties(const layers::Household& h) {
     for (const auto& f : o_.household_fields) {
-      if (f == "hh_id") key(f), out_.str(h.id);
-      else if (f == "address") key(f), out_.str(h.address);
-      else if (f == "members") key(f), out_.num(int64_t{h.members});
-      else if (f == "flags") key(f), out_.num(int64_t{h.flags & ~layers::kSensitiveHouseholdFlags});
-      else if (f == "grid_code") key(f), out_.str_or_null(h.join.grid_code);
-      else if (f == "join_kind") key(f), out_.str(layers::join_kind_name(h.join.kind));
-      else if (f == "join_distance_m") key(f), out_.num(h.join.distance_m);
+      if (f == "hh_id") key(f), val().str(h.id);
+      else if (f == "address") key(f), val().str(h.address);
+      else if (f == "members") key(f), val().num(int64_t{h.members});
+      else if (f == "flags") key(f), val().num(int64_t{h.flags & ~layers::kSensitiveHouseholdFlags});
+      else if (f == "grid_code") key(f), val().str_or_null(h.join.grid_code);
+      else if (f == "join_kind") key(f), val().str(layers::join_kind_name(h.join.kind));
+      else if (f == "join_distance_m") key(f), val().num(h.join.distance_m);
     }
   }
   void properties(const layers::Enterprise& e) {
-    key("ent_id"), out_.str(e.id);
-    key("name"), out_.str(e.name);
-    key("industry"), out_.str(e.industry);
-    key("risk"), out_.str(layers::risk_name(e.risk));
-    key("hazardous_chemicals"), out_.boolean(e.hazardous_chemicals);
-    key("last_inspection"), out_.str_or_null(e.last_inspection);
-    key("open_hazards"), out_.num(int64_t{e.open_hazards});
+    key("ent_id"), val().str(e.id);
+    key("name"), val().str(e.name);
+    key("industry"), val().str(e.industry);
+    key("risk"), val().str(layers::risk_name(e.risk));
+    key("hazardous_chemicals"), val().boolean(e.hazardous_chemicals);
+    key("last_inspection"), val().str_or_null(e.last_inspection);
+    key("open_hazards"), val().num(int64_t{e.open_hazards});
     join(e.join);
   }
   void properties(const layers::Incident& i) {
-    key("inc_id"), out_.str(i.id);
-    key("category"), out_.str(i.category);
-    key("description"), out_.str(i.description);
-    key("source"), out_.str(i.source);
-    key("reported_at"), out_.time_or_null(i.reported_at);
-    key("status"), out_.str(i.status);
-    key("closed_at"), out_.time_or_null(i.closed_at);
-    key("assignee"), out_.str_or_null(i.assignee);
+    key("inc_id"), val().str(i.id);
+    key("category"), val().str(i.category);
+    key("description"), val().str(i.description);
+    key("source"), val().str(i.source);
+    key("reported_at"), val().time_or_null(i.reported_at);
+    key("status"), val().str(i.status);
+    key("closed_at"), val().time_or_null(i.closed_at);
+    key("assignee"), val().str_or_null(i.assignee);
     join(i.join);
   }
   void properties(const layers::Worker& w) {
-    key("worker_id"), out_.str(w.worker_id);
-    key("role"), out_.str(layers::role_name(w.role));
-    key("team_grid"), out_.str(w.grid_code);
-    key("on_duty"), out_.boolean(w.on_duty);
+    key("worker_id"), val().str(w.worker_id);
+    key("role"), val().str(layers::role_name(w.role));
+    key("team_grid"), val().str(w.grid_code);
+    key("on_duty"), val().boolean(w.on_duty);
     join(w.join);
   }
 
   JsonOut& out_;
   const FeatureServiceOptions& o_;
   const Projector& proj_;
+  const std::vector<std::string>* selected_ = nullptr;
+  JsonOut discard_;
+  JsonOut* cur_ = &out_;
   bool first_ = true;
 };
 
@@ -1000,14 +1048,40 @@ struct FeatureService::Impl {
 
     const Projector proj(*q.crs);
     JsonOut out;
-    FeatureWriter writer(out, options, proj);
+    FeatureWriter writer(out, options, proj, q.properties ? &*q.properties : nullptr);
     out.raw("{\"type\":\"FeatureCollection\",\"features\":[");
     std::size_t matched = 0, returned = 0;
     auto emit = [&](const T& r) {
       if (returned++) out.raw(",");
       writer.feature(r);
     };
-    if (!q.any_filter()) {
+    if (!q.sortby.empty()) {
+      // Sorted: every match first, then ordered by the keys (nulls last), then by feature id.
+      std::vector<uint32_t> hits;
+      for (const uint32_t i : order)
+        if (!q.any_filter() || matches(records[i], q)) hits.push_back(i);
+      const auto& fields = fields_of(static_cast<const T*>(nullptr), options);
+      auto rank = [](const Value& v) -> int { return std::holds_alternative<Null>(v) ? 1 : 0; };
+      auto less = [](const Value& a, const Value& b) {
+        if (a.index() != b.index()) return a.index() < b.index();
+        if (const auto* x = std::get_if<std::string_view>(&a)) return *x < std::get<std::string_view>(b);
+        if (const auto* x = std::get_if<double>(&a)) return *x < std::get<double>(b);
+        if (const auto* x = std::get_if<bool>(&a)) return !*x && std::get<bool>(b);
+        if (const auto* x = std::get_if<cql2::Timestamp>(&a)) return x->seconds < std::get<cql2::Timestamp>(b).seconds;
+        return false;
+      };
+      std::stable_sort(hits.begin(), hits.end(), [&](uint32_t x, uint32_t y) {
+        for (const auto& [index, desc] : q.sortby) {
+          const Value a = fields[index].get(records[x]), b = fields[index].get(records[y]);
+          if (rank(a) != rank(b)) return rank(a) < rank(b);
+          if (less(a, b)) return !desc;
+          if (less(b, a)) return desc;
+        }
+        return false;  // stable: feature id order
+      });
+      matched = hits.size();
+      for (std::size_t k = q.offset; k < matched && k < q.offset + q.limit; ++k) emit(records[hits[k]]);
+    } else if (!q.any_filter()) {
       // Every record matches: the page is a slice (a client paging through a whole layer costs
       // one page per request, not one scan).
       matched = order.size();
@@ -1400,8 +1474,8 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
                               {"schema", {{"type", "string"}, {"enum", {"cql2-text", "cql-text"}}, {"default", "cql2-text"}}}};
     return json::array({param_ref("collectionId"), param_ref("bbox"), param_ref("bbox-crs"), param_ref("crs"),
                         param_ref("datetime"), param_ref("filter"), filter_lang, param_ref("filter-crs"),
-                        param_ref("area"), param_ref("near"), param_ref("radius"), param_ref("limit"),
-                        param_ref("offset"), param_ref("f")});
+                        param_ref("area"), param_ref("near"), param_ref("radius"), param_ref("properties"),
+                        param_ref("sortby"), param_ref("limit"), param_ref("offset"), param_ref("f")});
   };
   auto get = [&](const char* summary, const char* op, json params, json ok) {
     json responses = {{"200", ok}};
@@ -1495,6 +1569,12 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
                                   "comparisons, LIKE, IN, BETWEEN, IS NULL, AND/OR/NOT, S_INTERSECTS/S_WITHIN/S_CONTAINS "
                                   "with WKT, T_INTERSECTS/T_DURING on times"},
                   {"schema", {{"type", "string"}}}}},
+      {"properties", {{"name", "properties"}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
+                      {"description", "The properties to include, comma-separated (queryables)"},
+                      {"schema", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
+      {"sortby", {{"name", "sortby"}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
+                  {"description", "Sort keys, comma-separated queryables, '-' before one for descending (ties by feature id)"},
+                  {"schema", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
       {"filter-crs", {{"name", "filter-crs"}, {"in", "query"}, {"required", false},
                       {"description", "The CRS of the filter's geometries: CRS84 only"},
                       {"schema", {{"type", "string"}, {"format", "uri"}, {"enum", {kCrs84}}, {"default", kCrs84}}}}},

@@ -495,7 +495,8 @@ TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) 
       {"datetime", "2025-01-01T00:00:00Z/.."}, {"limit", "5"}, {"offset", "2"}, {"f", "json"},
       {"area", "town:330521001"}, {"near", "120.1,30.1"}, {"radius", "1000"},
       {"filter", "status%20%3D%20%27reported%27"}, {"filter-lang", "cql-text"},
-      {"filter-crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}};
+      {"filter-crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
+      {"properties", "status,category"}, {"sortby", "-reported_at"}};
   for (const auto& name : listed) {
     ASSERT_TRUE(sample.count(name)) << "no sample value for listed parameter " << name;
     std::string q = name + "=" + sample.at(name);
@@ -569,4 +570,35 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForceAndGdalPushesThem) {
   }
   EXPECT_NE(log.find("filter-lang=cql-text"), std::string::npos);
   EXPECT_NE(log.find("filter=(status%20%3D%20'reported')"), std::string::npos) << log.substr(log.size() > 3000 ? log.size() - 3000 : 0);
+}
+
+TEST_F(FeaturesHttpTest, PropertiesAndSortby) {
+  // sortby: members descending, ties by feature id; the pages follow that order.
+  std::vector<const onemap::layers::Household*> want;
+  for (const auto& h : oracle_->households) want.push_back(&h);
+  std::stable_sort(want.begin(), want.end(), [](const auto* a, const auto* b) {
+    if (a->members != b->members) return a->members > b->members;
+    return a->fid < b->fid;
+  });
+  std::size_t matched = 0, pages = 0;
+  const auto got = all_pages("/collections/households/items?sortby=-members&limit=7", matched, pages);
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]->fid) << i;
+  // Ascending by a timestamp, with a filter.
+  const json inc = get_json("/collections/incidents/items?sortby=%2Breported_at&filter=status%20%3D%20%27reported%27&limit=100");
+  int64_t last = INT64_MIN;
+  for (const auto& f : inc["features"]) {
+    const int64_t t = *onemap::layers::parse_time(f["properties"]["reported_at"].get<std::string>(), 0);
+    EXPECT_GE(t, last);
+    last = t;
+  }
+  // properties: only those.
+  const json few = get_json("/collections/incidents/items?properties=status,grid_code&limit=3");
+  for (const auto& f : few["features"]) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : f["properties"].items()) keys.insert(k);
+    EXPECT_EQ(keys, (std::set<std::string>{"status", "grid_code"}));
+  }
+  expect_error("/collections/households/items?properties=phone", 400, "properties");
+  expect_error("/collections/households/items?sortby=head_name", 400, "sortby");
 }
