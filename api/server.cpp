@@ -643,15 +643,10 @@ class Handler : public Http::Handler {
     // Links in TileJSON point back at the host the client used.
     HttpAnswer a = shared_->tiles->handle(req.resource(), query, header("Accept-Encoding"),
                                           header("If-None-Match"), base_url(req));
-    Reply r;
-    r.status = a.status;
-    r.body = std::move(a.body);
-    r.headers = std::move(a.headers);
-    r.content_type = std::move(a.content_type);
-    return r;
+    return reply_of(std::move(a));
   }
 
-  // --- incidents ---
+  // --- writes and the record endpoints ---
 
   void require_writer(const Http::Request& req) const {
     if (shared_->options.write_token.empty())
@@ -659,6 +654,15 @@ class Handler : public Http::Handler {
     const std::string expected = "Bearer " + shared_->options.write_token;
     if (header_text(req, "Authorization") != expected)
       throw Unauthorized("a write needs Authorization: Bearer <token>");
+  }
+
+  static Reply reply_of(HttpAnswer a) {
+    Reply r;
+    r.status = a.status;
+    r.body = std::move(a.body);
+    r.headers = std::move(a.headers);
+    r.content_type = std::move(a.content_type);
+    return r;
   }
 
   // The server's URL as the client used it, for links.
@@ -677,12 +681,7 @@ class Handler : public Http::Handler {
     }
     const auto query = decoded_query(req);
     HttpAnswer a = shared_->features->handle(req.resource(), query, base_url(req), post ? "POST" : "GET", req.body());
-    Reply r;
-    r.status = a.status;
-    r.body = std::move(a.body);
-    r.headers = std::move(a.headers);
-    r.content_type = std::move(a.content_type);
-    return r;
+    return reply_of(std::move(a));
   }
 
   Reply records(const Http::Request& req) const {
