@@ -270,13 +270,21 @@ TEST_F(FeaturesHttpTest, GdalsOapifDriverReadsEveryCollectionCompletely) {
               return h.location.lon >= 120.05 && h.location.lon <= 120.3 && h.location.lat >= 30.0 && h.location.lat <= 30.15;
             }));
 
-  // And ogr2ogr, the command line, copies a collection whole.
+  // And ogr2ogr, the command line, copies every collection whole.
   const std::string out = dir_->path() + "/copy.gpkg";
-  const auto r = onemap::testing::run_command({"/usr/bin/ogr2ogr", "-f", "GPKG", out, "OAPIF:" + base(), "incidents"});
+  const auto r = onemap::testing::run_command({"/usr/bin/ogr2ogr", "-f", "GPKG", out, "OAPIF:" + base()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::unique_ptr<GDALDataset> copy(GDALDataset::Open(out.c_str(), GDAL_OF_VECTOR));
   ASSERT_NE(copy, nullptr);
-  EXPECT_EQ(copy->GetLayerByName("incidents")->GetFeatureCount(), static_cast<GIntBig>(oracle_->incidents.size()));
+  const std::map<std::string, std::size_t> counts = {
+      {"grids", oracle_->grids.size()},         {"households", oracle_->households.size()},
+      {"enterprises", oracle_->enterprises.size()}, {"incidents", oracle_->incidents.size()},
+      {"workers", oracle_->workers.size()}};
+  for (const auto& [name, n] : counts) {
+    OGRLayer* l = copy->GetLayerByName(name.c_str());
+    ASSERT_NE(l, nullptr) << name;
+    EXPECT_EQ(l->GetFeatureCount(), static_cast<GIntBig>(n)) << name;
+  }
 }
 
 TEST_F(FeaturesHttpTest, CoordinatesInEveryOfferedCrs) {
