@@ -1624,13 +1624,76 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
   for (const auto& c : kCollections)
     schemas[std::string(layers::layer_name(c.kind)) + "_properties"] = {{"type", "object"},
                                                                         {"properties", schema_properties(c.kind, options)}};
+  // The rest of the server: status, tiles, and the record endpoints (writes need the bearer token).
+  auto in_path = [](const char* name, const char* description, json schema) {
+    return json{{"name", name}, {"in", "path"}, {"required", true}, {"description", description}, {"schema", schema}};
+  };
+  auto in_query = [](const char* name, const char* description) {
+    return json{{"name", name}, {"in", "query"}, {"required", false}, {"description", description},
+                {"schema", {{"type", "string"}}}};
+  };
+  auto op = [&](const char* summary, const char* id, json params, json ok, bool write = false) {
+    json responses = {{"200", ok}};
+    for (const auto& [k, v] : errors.items()) responses[k] = v;
+    json o = {{"summary", summary}, {"operationId", id}, {"parameters", params}, {"responses", responses}};
+    if (write) {
+      o["security"] = json::array({{{"bearer", json::array()}}});
+      o["responses"]["401"] = response("No or a wrong bearer token", "application/json", error_schema);
+      o["responses"]["403"] = response("Writes are disabled (no --write-token)", "application/json", error_schema);
+      o["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", object}}}}}};
+    }
+    return o;
+  };
+  const json tile_query = json::array(
+      {in_query("offset", "gcj02: coordinates shifted into GCJ-02 (Amap, Tencent)"),
+       in_query("status", "incidents: comma list of statuses"), in_query("category", "incidents: comma list of categories"),
+       in_query("since", "incidents reported at or after (ISO 8601 or Unix seconds)"),
+       in_query("until", "incidents reported before (ISO 8601 or Unix seconds)")});
+  auto tile_params = [&](bool xyz) {
+    json p = json::array({in_path("layers", "tile layers, comma-separated", {{"type", "string"}})});
+    if (xyz)
+      for (const char* n : {"z", "x", "y"}) p.push_back(in_path(n, "tile zoom, column, row", {{"type", "integer"}, {"minimum", 0}}));
+    for (const auto& q : tile_query) p.push_back(q);
+    return p;
+  };
+  const json mvt = {{"description", "A Mapbox Vector Tile (204 when empty, 304 when the ETag matches)"},
+                    {"content", {{"application/vnd.mapbox-vector-tile", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+  paths["/health"]["get"] = op("Status, version and layer counts", "getHealth", json::array(), response("Status", "application/json", object));
+  paths["/layers"]["get"] = op("Every layer with its public fields", "getLayers", json::array(), response("Layers", "application/json", object));
+  paths["/metrics"]["get"] = op("Tile cache and build metrics", "getMetrics", json::array(),
+                                {{"description", "Prometheus text"}, {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}});
+  paths["/tiles/{layers}/{z}/{x}/{y}.mvt"]["get"] = op("A vector tile (Web Mercator)", "getTile", tile_params(true), mvt);
+  paths["/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt"]["get"] = op("A vector tile (CGCS2000, Tianditu 'c')", "getTileCgcs2000", tile_params(true), mvt);
+  paths["/tiles/{layers}.json"]["get"] = op("TileJSON 3.0.0", "getTileJson", tile_params(false), response("TileJSON", "application/json", object));
+  paths["/tiles/cgcs2000/{layers}.json"]["get"] =
+      op("TileJSON 3.0.0 (CGCS2000)", "getTileJsonCgcs2000", tile_params(false), response("TileJSON", "application/json", object));
+  const json id_param = json::array({in_path("id", "the record's feature id", {{"type", "integer"}, {"format", "int64"}})});
+  for (const char* kind : {"incidents", "households", "enterprises"}) {
+    const std::string k = kind;
+    paths["/" + k]["post"] = op(("Create a record of " + k).c_str(), ("create_" + k).c_str(), json::array(),
+                                response("The record, joined to its grid", "application/json", object), true);
+    paths["/" + k]["post"]["responses"]["201"] = paths["/" + k]["post"]["responses"]["200"];
+    paths["/" + k]["post"]["responses"].erase("200");
+    paths["/" + k + "/{id}"]["get"] = op(("One record of " + k).c_str(), ("get_" + k).c_str(), id_param,
+                                         response("The record", "application/json", object), false);
+    if (k == "households") paths["/" + k + "/{id}"]["get"]["security"] = json::array({{{"bearer", json::array()}}});
+    paths["/" + k + "/{id}"]["patch"] = op(("Change a record of " + k).c_str(), ("patch_" + k).c_str(), id_param,
+                                           response("The record", "application/json", object), true);
+  }
+  paths["/grids/{id}"]["get"] = op("One grid with its outline", "get_grid", id_param, response("The grid", "application/json", object));
+  paths["/grids/{id}"]["patch"] = op("Rename a grid or change its outline", "patch_grid", id_param,
+                                     response("The grid", "application/json", object), true);
+
   json doc = {{"openapi", "3.0.3"},
               {"info", {{"title", "onemap"},
                         {"version", "1.0.0"},
-                        {"description", "OGC API - Features over the county's layers"}}},
+                        {"description", "The county's one map: OGC API - Features over its layers, vector tiles, "
+                                        "and the record endpoints"}}},
               {"servers", json::array({{{"url", base}}})},
               {"paths", paths},
-              {"components", {{"parameters", parameters}, {"schemas", schemas}}}};
+              {"components", {{"parameters", parameters},
+                              {"schemas", schemas},
+                              {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
   return {200, doc.dump(), kOpenApi, {}};
 }
 

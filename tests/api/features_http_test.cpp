@@ -514,6 +514,12 @@ TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) 
     EXPECT_EQ(get("/collections/incidents/items?" + q).status, 200) << q;
   }
   EXPECT_EQ(listed.size(), sample.size());
+  // The rest of the server is described too.
+  for (const char* path : {"/health", "/layers", "/metrics", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/tiles/{layers}.json",
+                           "/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt", "/incidents", "/incidents/{id}", "/households",
+                           "/households/{id}", "/enterprises", "/enterprises/{id}", "/grids/{id}",
+                           "/collections/{collectionId}/queryables", "/collections/incidents/stats"})
+    EXPECT_TRUE(api["paths"].contains(path)) << path;
 }
 
 TEST_F(FeaturesHttpTest, FiltersMatchBruteForceAndGdalPushesThem) {
