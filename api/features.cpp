@@ -353,8 +353,8 @@ uint64_t parse_count(const std::string& name, const std::string& v, uint64_t lo)
   return n;
 }
 
-// A comma list of exactly `count` finite numbers.
-std::vector<double> parse_bbox_numbers_as(const std::string& name, const std::string& v, std::size_t count) {
+// A comma list of finite numbers; `usage` is added to the message for an item that is none.
+std::vector<double> parse_numbers(const std::string& name, const std::string& v, const std::string& usage) {
   std::vector<double> n;
   std::size_t start = 0;
   while (start <= v.size()) {
@@ -363,10 +363,16 @@ std::vector<double> parse_bbox_numbers_as(const std::string& name, const std::st
     double d = 0;
     const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), d);
     if (item.empty() || ec != std::errc() || p != item.data() + item.size() || !std::isfinite(d))
-      throw InvalidArgument(name, "'" + item + "' is not a number");
+      throw InvalidArgument(name, "'" + item + "' is not a number" + usage);
     n.push_back(d);
     start = comma + 1;
   }
+  return n;
+}
+
+// A comma list of exactly `count` finite numbers.
+std::vector<double> parse_number_count(const std::string& name, const std::string& v, std::size_t count) {
+  std::vector<double> n = parse_numbers(name, v, "");
   if (n.size() != count)
     throw InvalidArgument(name, "takes " + std::to_string(count) + " number" + (count > 1 ? "s" : "") + ", not " +
                                     std::to_string(n.size()));
@@ -375,18 +381,7 @@ std::vector<double> parse_bbox_numbers_as(const std::string& name, const std::st
 
 // bbox's numbers: 4, or 6 with heights (dropped), each finite; not yet checked against a CRS.
 std::vector<double> parse_bbox_numbers(const std::string& v) {
-  std::vector<double> n;
-  std::size_t start = 0;
-  while (start <= v.size()) {
-    const std::size_t comma = std::min(v.find(',', start), v.size());
-    const std::string item = v.substr(start, comma - start);
-    double d = 0;
-    const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), d);
-    if (item.empty() || ec != std::errc() || p != item.data() + item.size() || !std::isfinite(d))
-      throw InvalidArgument("bbox", "'" + item + "' is not a number (bbox=minlon,minlat,maxlon,maxlat)");
-    n.push_back(d);
-    start = comma + 1;
-  }
+  std::vector<double> n = parse_numbers("bbox", v, " (bbox=minlon,minlat,maxlon,maxlat)");
   if (n.size() != 4 && n.size() != 6)
     throw InvalidArgument("bbox", "takes 4 numbers (minlon,minlat,maxlon,maxlat) or 6 (with heights), not " +
                                       std::to_string(n.size()));
@@ -574,12 +569,12 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
       }
       q.area = std::make_pair(level, v.substr(colon + 1));
     } else if (k == "near") {
-      const std::vector<double> n = parse_bbox_numbers_as(k, v, 2);
+      const std::vector<double> n = parse_number_count(k, v, 2);
       if (n[0] < -180 || n[0] > 180 || n[1] < -90 || n[1] > 90)
         throw InvalidArgument(k, "expected lon,lat in degrees (CRS84)");
       q.near = layers::LonLat{n[0], n[1]};
     } else if (k == "radius") {
-      const std::vector<double> n = parse_bbox_numbers_as(k, v, 1);
+      const std::vector<double> n = parse_number_count(k, v, 1);
       if (!(n[0] > 0 && n[0] <= 100000)) throw InvalidArgument(k, "expected metres in (0, 100000]");
       q.radius_m = n[0];
     } else if (const auto eq = equality_filter(kind, o, k, v)) {
@@ -1138,6 +1133,14 @@ struct FeatureService::Impl {
     return {200, std::move(text), kGeoJson, {{"Content-Crs", "<" + std::string(crs.uri) + ">"}}};
   }
 
+  // An items query over a collection, its area resolved against the grids under the same lock.
+  HttpAnswer run_items(const CollectionInfo& c, ItemQuery& q, const std::string& base) const {
+    return with_records(c.kind, [&](const auto& records) {
+      if (q.area) q.area_box = resolve_area(q, county->data().grids, county->join_options().max_distance_m);
+      return items(records, c, q, base);
+    });
+  }
+
   // Calls f(records) with the collection's record vector.
   template <class F>
   HttpAnswer with_records(LayerKind k, F&& f) const {
@@ -1400,10 +1403,7 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
     const CollectionInfo& c = collection(path.substr(13, path.size() - 13 - 6));
     ItemQuery q = parse_items_query(query, c.kind, m.options);
     q.within = read_area_body(body);
-    return m.with_records(c.kind, [&](const auto& records) {
-      if (q.area) q.area_box = resolve_area(q, m.county->data().grids, m.county->join_options().max_distance_m);
-      return m.items(records, c, q, base);
-    });
+    return m.run_items(c, q, base);
   }
   auto no_parameters = [&] {
     for (const auto& [k, v] : query)
@@ -1426,10 +1426,7 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
   rest = rest.substr(slash);
   if (rest == "/items") {
     ItemQuery q = parse_items_query(query, c.kind, m.options);
-    return m.with_records(c.kind, [&](const auto& records) {
-      if (q.area) q.area_box = resolve_area(q, m.county->data().grids, m.county->join_options().max_distance_m);
-      return m.items(records, c, q, base);
-    });
+    return m.run_items(c, q, base);
   }
   if (rest == "/queryables") {
     no_parameters();

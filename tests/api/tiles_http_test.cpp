@@ -67,10 +67,9 @@ std::string gunzip(const std::string& in) {
   return out;
 }
 
-// Feature ids per MVT layer, decoded by GDAL from a tile file named z/x/y.mvt (GDAL gives the
-// MVT feature id as the field mvt_id).
-std::map<std::string, std::set<int64_t>> decode_ids(const std::string& dir, const Tile& t,
-                                                    const std::string& bytes) {
+// A tile written to a file named z/x/y.mvt under `dir` (GDAL reads the tile numbers from the
+// name) and opened with GDAL's MVT driver.
+std::unique_ptr<GDALDataset> open_tile(const std::string& dir, const Tile& t, const std::string& bytes) {
   const std::string path = dir + "/" + t.path() + ".mvt";
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream(path, std::ios::binary) << bytes;
@@ -79,6 +78,13 @@ std::map<std::string, std::set<int64_t>> decode_ids(const std::string& dir, cons
   const char* const open_options[] = {"CLIP=NO", nullptr};
   std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
   if (!ds) throw std::runtime_error("GDAL cannot open " + path);
+  return ds;
+}
+
+// Feature ids per MVT layer (GDAL gives the MVT feature id as the field mvt_id).
+std::map<std::string, std::set<int64_t>> decode_ids(const std::string& dir, const Tile& t,
+                                                    const std::string& bytes) {
+  const auto ds = open_tile(dir, t, bytes);
   std::map<std::string, std::set<int64_t>> out;
   for (auto* layer : ds->GetLayers())
     for (const auto& f : *layer) out[layer->GetName()].insert(f->GetFieldAsInteger64("mvt_id"));
@@ -341,13 +347,7 @@ namespace {
 // Per MVT layer, feature id → its attributes as text (GDAL's MVT driver).
 std::map<std::string, std::map<int64_t, std::map<std::string, std::string>>> decode_features(
     const std::string& dir, const Tile& t, const std::string& bytes) {
-  const std::string path = dir + "/" + t.path() + ".mvt";
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << bytes;
-  GDALAllRegister();
-  const char* const open_options[] = {"CLIP=NO", nullptr};
-  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
-  if (!ds) throw std::runtime_error("GDAL cannot open " + path);
+  const auto ds = open_tile(dir, t, bytes);
   std::map<std::string, std::map<int64_t, std::map<std::string, std::string>>> out;
   for (auto* layer : ds->GetLayers())
     for (const auto& f : *layer) {
