@@ -335,7 +335,6 @@ struct ItemQuery {
   std::optional<spatial::MultiPolygon> within;
   // filter (CQL2 text, against the collection's queryables).
   std::optional<cql2::Filter> filter;
-  const FeatureServiceOptions* options = nullptr;
   // properties=: the properties to write; sortby=: queryable indices, descending or not.
   std::optional<std::vector<std::string>> properties;
   std::vector<std::pair<std::size_t, bool>> sortby;
@@ -489,7 +488,6 @@ std::optional<std::string> equality_filter(LayerKind kind, const FeatureServiceO
 ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string>>& query, LayerKind kind,
                             const FeatureServiceOptions& o) {
   ItemQuery q;
-  q.options = &o;
   q.limit = o.default_limit;
   std::optional<std::vector<double>> bbox;
   std::optional<std::string> filter_text;
@@ -874,7 +872,7 @@ spatial::Box resolve_area(ItemQuery& q, const std::vector<layers::Grid>& grids, 
 
 // Whether record r passes the query's filters.
 template <class T>
-bool matches(const T& r, const ItemQuery& q) {
+bool matches(const T& r, const ItemQuery& q, const std::vector<Field<T>>& fields) {
   if (q.bbox) {
     if constexpr (std::is_same_v<T, layers::Grid>) {
       if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, r.geometry)
@@ -906,7 +904,6 @@ bool matches(const T& r, const ItemQuery& q) {
     if (q.within && !spatial::bg::covered_by(spatial::Point(r.location.lon, r.location.lat), *q.within)) return false;
   }
   if (q.filter) {
-    const auto& fields = fields_of(static_cast<const T*>(nullptr), *q.options);
     if (!q.filter->matches([&](std::size_t i) { return fields[i].get(r); })) return false;
   }
   return true;
@@ -1045,6 +1042,8 @@ struct FeatureService::Impl {
     JsonOut out;
     FeatureWriter writer(out, options, proj, q.properties ? &*q.properties : nullptr);
     out.raw("{\"type\":\"FeatureCollection\",\"features\":[");
+    // The queryables' readers, resolved once for the whole query (filters and sort keys use them).
+    const auto& fields = fields_of(static_cast<const T*>(nullptr), options);
     std::size_t matched = 0, returned = 0;
     auto emit = [&](const T& r) {
       if (returned++) out.raw(",");
@@ -1054,8 +1053,7 @@ struct FeatureService::Impl {
       // Sorted: every match first, then ordered by the keys (nulls last), then by feature id.
       std::vector<uint32_t> hits;
       for (const uint32_t i : order)
-        if (!q.any_filter() || matches(records[i], q)) hits.push_back(i);
-      const auto& fields = fields_of(static_cast<const T*>(nullptr), options);
+        if (!q.any_filter() || matches(records[i], q, fields)) hits.push_back(i);
       auto rank = [](const Value& v) -> int { return std::holds_alternative<Null>(v) ? 1 : 0; };
       auto less = [](const Value& a, const Value& b) {
         if (a.index() != b.index()) return a.index() < b.index();
@@ -1083,7 +1081,7 @@ struct FeatureService::Impl {
       for (std::size_t k = q.offset; k < matched && k < q.offset + q.limit; ++k) emit(records[order[k]]);
     } else {
       for (const uint32_t i : order) {
-        if (!matches(records[i], q)) continue;
+        if (!matches(records[i], q, fields)) continue;
         if (matched >= q.offset && matched < q.offset + q.limit) emit(records[i]);
         ++matched;
       }
@@ -1251,8 +1249,9 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
   // group code ("" for incidents in no group) → category → status → counts
   std::map<std::string, std::map<std::string, std::map<std::string, Cell>>> table;
   Cell total;
+  const auto& fields = fields_of(static_cast<const layers::Incident*>(nullptr), options);
   for (const auto& i : d.incidents) {
-    const bool in_now = matches(i, q), in_before = !in_now && matches(i, prev);
+    const bool in_now = matches(i, q, fields), in_before = !in_now && matches(i, prev, fields);
     if (!in_now && !in_before) continue;
     const layers::Grid* g = group(i.join.grid_code);
     Cell& c = table[g ? g->code : ""][i.category][i.status];
