@@ -13,5 +13,12 @@ using Args = std::vector<std::string>;
 int run_serve(const Args& args);
 int run_import(const Args& args);
 int run_demo(const Args& args);
+int run_user(const Args& args);
+int run_dispatch(const Args& args);
+
+/// The dispatch configuration to load when none is named: ./data/dispatch.json, else
+/// $ONEMAP_DATA_DIR/dispatch.json, else data/dispatch.json of the source tree onemap was built
+/// from; empty when none exists.
+std::string default_dispatch_config();
 
 }  // namespace onemap::cli

@@ -14,6 +14,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -37,8 +40,12 @@ Loads every layer of the store into memory and serves it over HTTP:
   GET /tiles/{layers}/{z}/{x}/{y}.mvt, /tiles/cgcs2000/…, /tiles/{layers}.json   vector tiles
   GET /metrics  tile cache and build metrics (Prometheus text)
   GET /, /conformance, /api, /collections[/{id}[/items[/{featureId}]]]   OGC API - Features
-  POST /incidents, GET|PATCH /incidents/{id}   incidents (writes need --write-token); the same
-                for /households, /enterprises, and GET|PATCH /grids/{id}
+  POST /incidents, GET|PATCH /incidents/{id}, POST /incidents/{id}/actions,
+  GET /incidents/{id}/history   intake, routing and the closed loop (users' bearer tokens from
+                `onemap user`); the same for /households, /enterprises, GET|PATCH /grids/{id}
+  /open311/v2/services.json, /open311/v2/requests.json, /open311/v2/requests/{id}.json
+                Open311 GeoReport v2 intake
+  POST /dispatch/batch, POST /escalations/sweep   batch dispatch and the overdue sweep
 Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
 
   --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
@@ -49,8 +56,11 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
                         (default 500)
   --idle-timeout S      close a persistent connection idle for S seconds, and one whose
                         request is not complete within min(S, 10) seconds (default 60)
-  --write-token TOKEN   bearer token that writes must present (default: $ONEMAP_WRITE_TOKEN;
-                        without one, writes are refused with 403)
+  --write-token TOKEN   the administrator's bearer token (default: $ONEMAP_WRITE_TOKEN; without
+                        one, only users' tokens from `onemap user` are accepted)
+  --config FILE         dispatch configuration: categories, deadlines, calendar, workload cap
+                        (default: data/dispatch.json, see `onemap user --help`)
+  --sweep-interval S    escalate overdue incidents every S seconds (default 60; 0: never)
   --tiles-config FILE   tile layers' zooms, attributes and clustering (JSON; see README)
   --tile-cache-mb N     tile cache budget in MiB (default 256; 0 disables the cache)
   --cache-control TEXT  Cache-Control of tiles (default "no-cache": revalidate by ETag)
@@ -58,6 +68,11 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
   --empty-tile 204|200  answer for a tile with no feature (default 204)
   --household-fields LIST  the household fields the public sees in features, comma-separated
                         (default members,flags,grid_code,join_kind; personal fields are refused)
+  --web-dir DIR         the web map served at / to browsers and at /app/ (default: web/dist
+                        of the source tree onemap was built from, or <prefix>/share/onemap/web)
+  --basemap URL         a basemap tile URL ({z}/{x}/{y}) for the web map, e.g. Tianditu or Amap;
+                        repeat for layers drawn on top; overlays shift to GCJ-02 for Amap
+                        (default: none, a plain background)
   --help                this text
 )";
 
@@ -119,6 +134,8 @@ int run_serve(const Args& args) {
   layers::JoinOptions join;
   std::string data;
   std::string tiles_config;
+  std::string config;
+  int sweep_seconds = 60;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
@@ -137,7 +154,7 @@ int run_serve(const Args& args) {
                              a == "--threads" || a == "--join-distance" || a == "--idle-timeout" ||
                              a == "--write-token" || a == "--tiles-config" || a == "--tile-cache-mb" ||
                              a == "--cache-control" || a == "--cors" || a == "--empty-tile" ||
-                             a == "--household-fields";
+                             a == "--household-fields" || a == "--web-dir" || a == "--basemap";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
     if (inline_value) {
@@ -175,6 +192,12 @@ int run_serve(const Args& args) {
     } else if (a == "--write-token") {
       if (v.empty()) return usage_error("--write-token: empty");
       options.write_token = v;
+    } else if (a == "--config") {
+      config = v;
+    } else if (a == "--sweep-interval") {
+      const auto t = parse_long(v);
+      if (!t || *t < 0 || *t > 86400) return usage_error("--sweep-interval: expected 0-86400 seconds, got '" + v + "'");
+      sweep_seconds = static_cast<int>(*t);
     } else if (a == "--tiles-config") {
       tiles_config = v;
     } else if (a == "--tile-cache-mb") {
@@ -189,6 +212,14 @@ int run_serve(const Args& args) {
     } else if (a == "--empty-tile") {
       if (v != "204" && v != "200") return usage_error("--empty-tile: expected 204 or 200, got '" + v + "'");
       options.tiles.empty_status = v == "204" ? 204 : 200;
+    } else if (a == "--web-dir") {
+      if (v.empty()) return usage_error("--web-dir: empty");
+      options.web.dir = v;
+    } else if (a == "--basemap") {
+      if (v.find("{z}") == std::string::npos || v.find("{x}") == std::string::npos ||
+          v.find("{y}") == std::string::npos)
+        return usage_error("--basemap: expected a tile URL with {z}, {x} and {y}, got '" + v + "'");
+      options.web.basemaps.push_back(v);
     } else if (a == "--household-fields") {
       std::vector<std::string> fields;
       std::size_t start = 0;
@@ -208,6 +239,7 @@ int run_serve(const Args& args) {
   if (options.write_token.empty())
     if (const char* t = std::getenv("ONEMAP_WRITE_TOKEN")) options.write_token = t;
   if (data.empty()) return usage_error("--data FILE.gpkg is required");
+  if (options.web.dir.empty()) options.web.dir = api::default_web_dir();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(data, ec))
     throw StoreError("no store at " + data + " (create one with `onemap demo --out " + data +
@@ -225,7 +257,11 @@ int run_serve(const Args& args) {
     text << in.rdbuf();
     tiles = layers::TileConfig::from_json(text.str());
   }
-  const auto state = api::load_state(data, join, std::move(tiles));
+  if (config.empty()) config = default_dispatch_config();
+  layers::DispatchConfig dispatch;
+  if (!config.empty()) dispatch = layers::DispatchConfig::load(config);
+  else log_line("no dispatch configuration (data/dispatch.json): any category is taken, with no deadline", {{"level", "warning"}});
+  const auto state = api::load_state(data, join, std::move(tiles), std::move(dispatch));
   auto lock = state->county->read();
   const auto& d = state->county->data();
   const double load_seconds = state->county->load_seconds();
@@ -242,8 +278,37 @@ int run_serve(const Args& args) {
   api::Server server(options, state);
   server.start();
   log_line("listening on " + server.url(), {{"port", server.port()}, {"threads", options.threads}});
+  const auto [web_ok, web_status] = api::web_app_status(options.web.dir);
+  log_line(web_status, {{"level", web_ok ? "info" : "warning"}, {"web_dir", options.web.dir}, {"web_app", web_ok}});
+
+  // The overdue sweep, on its own thread.
+  std::mutex sweep_mutex;
+  std::condition_variable sweep_cv;
+  bool stopping = false;
+  std::thread sweeper;
+  if (sweep_seconds > 0)
+    sweeper = std::thread([&] {
+      std::unique_lock lk(sweep_mutex);
+      while (!sweep_cv.wait_for(lk, std::chrono::seconds(sweep_seconds), [&] { return stopping; })) {
+        try {
+          const auto r = state->county->sweep_overdue();
+          if (!r.escalated.empty() || !r.marked_overdue.empty())
+            log_line("overdue sweep: " + std::to_string(r.escalated.size()) + " escalated, " +
+                         std::to_string(r.marked_overdue.size()) + " marked overdue",
+                     {{"escalated", r.escalated.size()}});
+        } catch (const std::exception& e) {
+          log_line(std::string("overdue sweep failed: ") + e.what(), {{"level", "error"}});
+        }
+      }
+    });
 
   const int sig = api::Server::wait_for_shutdown_signal();
+  {
+    std::lock_guard lk(sweep_mutex);
+    stopping = true;
+  }
+  sweep_cv.notify_all();
+  if (sweeper.joinable()) sweeper.join();
   log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   server.shutdown();
   log_line("stopped");

@@ -2,6 +2,7 @@
 #include "api/features.hpp"
 
 #include "layers/cql2.hpp"
+#include "layers/workflow.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geos_ops.hpp"
@@ -268,7 +269,15 @@ const std::vector<Field<layers::Incident>>& fields_of(const layers::Incident*, c
         {{"reported_at", Type::Timestamp}, [](const I& i) { return instant(i.reported_at); }},
         {{"status", Type::String}, [](const I& i) { return text(i.status); }},
         {{"closed_at", Type::Timestamp}, [](const I& i) { return instant(i.closed_at); }},
-        {{"assignee", Type::String}, [](const I& i) { return text(i.assignee); }}};
+        {{"assignee", Type::String}, [](const I& i) { return text(i.assignee); }},
+        {{"deadline", Type::Timestamp}, [](const I& i) { return instant(i.deadline); }},
+        {{"agency", Type::String}, [](const I& i) { return text(i.agency); }},
+        {{"level", Type::String}, [](const I& i) { return text(i.level.empty() ? std::string("grid") : i.level); }},
+        {{"overdue", Type::Boolean}, [](const I& i) { return Value(i.overdue); }},
+        {{"version", Type::Number}, [](const I& i) -> Value { return static_cast<double>(i.version); }},
+        {{"updated_at", Type::Timestamp}, [](const I& i) { return instant(i.updated_at); }},
+        {{"handler", Type::String}, [](const I& i) { return text(i.handler); }},
+        {{"dispatch_reason", Type::String}, [](const I& i) { return text(i.dispatch_reason); }}};
     add_join_fields(v);
     v.push_back({{"geometry", Type::Geometry}, location<I>});
     return v;
@@ -794,6 +803,14 @@ class FeatureWriter {
     key("status"), val().str(i.status);
     key("closed_at"), val().time_or_null(i.closed_at);
     key("assignee"), val().str_or_null(i.assignee);
+    key("deadline"), val().time_or_null(i.deadline);
+    key("agency"), val().str_or_null(i.agency);
+    key("level"), val().str(i.level.empty() ? std::string_view("grid") : std::string_view(i.level));
+    key("overdue"), val().boolean(i.overdue);
+    key("version"), val().num(i.version);
+    key("updated_at"), val().time_or_null(i.updated_at);
+    key("handler"), val().str_or_null(i.handler);
+    key("dispatch_reason"), val().str_or_null(i.dispatch_reason);
     join(i.join);
   }
   void properties(const layers::Worker& w) {
@@ -1246,8 +1263,54 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
   struct Cell {
     uint64_t now = 0, before = 0;
   };
+  // The closed loop's figures over the window's incidents (layers/county.hpp LoopMetrics).
+  struct Loop {
+    uint64_t total = 0, closed = 0, open = 0, overdue = 0, with_deadline = 0, on_time = 0;
+    std::vector<double> hours;
+    void add(const layers::Incident& i, int64_t clock) {
+      ++total;
+      if (i.status == "closed") {
+        ++closed;
+        if (i.closed_at) hours.push_back(static_cast<double>(i.closed_at - i.reported_at) / 3600.0);
+        if (i.deadline) {
+          ++with_deadline;
+          if (i.closed_at && i.closed_at <= i.deadline) ++on_time;
+        }
+      }
+      if (layers::is_open_state(i.status)) {
+        ++open;
+        if (i.deadline && (i.overdue || i.deadline < clock)) ++overdue;
+      }
+    }
+    void write(JsonOut& out) {
+      out.raw("\"loop\":{\"closed\":");
+      out.num(static_cast<int64_t>(closed));
+      out.raw(",\"open\":");
+      out.num(static_cast<int64_t>(open));
+      out.raw(",\"overdue\":");
+      out.num(static_cast<int64_t>(overdue));
+      out.raw(",\"closure_rate\":");
+      if (total) out.num(static_cast<double>(closed) / static_cast<double>(total));
+      else out.raw("null");
+      out.raw(",\"on_time_rate\":");
+      if (with_deadline) out.num(static_cast<double>(on_time) / static_cast<double>(with_deadline));
+      else out.raw("null");
+      out.raw(",\"median_hours_to_close\":");
+      if (hours.empty()) {
+        out.raw("null");
+      } else {
+        std::sort(hours.begin(), hours.end());
+        const std::size_t n = hours.size();
+        out.num(n % 2 ? hours[n / 2] : (hours[n / 2 - 1] + hours[n / 2]) / 2);
+      }
+      out.raw("}");
+    }
+  };
+  const int64_t clock = static_cast<int64_t>(std::time(nullptr));
   // group code ("" for incidents in no group) → category → status → counts
   std::map<std::string, std::map<std::string, std::map<std::string, Cell>>> table;
+  std::map<std::string, Loop> loops;
+  Loop total_loop;
   Cell total;
   const auto& fields = fields_of(static_cast<const layers::Incident*>(nullptr), options);
   for (const auto& i : d.incidents) {
@@ -1257,6 +1320,10 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
     Cell& c = table[g ? g->code : ""][i.category][i.status];
     (in_now ? c.now : c.before)++;
     (in_now ? total.now : total.before)++;
+    if (in_now) {
+      loops[g ? g->code : ""].add(i, clock);
+      total_loop.add(i, clock);
+    }
   }
 
   auto counts = [](JsonOut& out, uint64_t now, uint64_t before) {
@@ -1288,6 +1355,8 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
   out.str(layers::level_name(level));
   out.raw(",\"total\":{");
   counts(out, total.now, total.before);
+  out.raw(",");
+  total_loop.write(out);
   out.raw("},\"groups\":[");
   bool first_group = true;
   for (const auto& [code, cats] : table) {
@@ -1312,6 +1381,8 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
     out.str_or_null(it != by_code.end() ? std::string_view(it->second->name) : std::string_view());
     out.raw(",");
     counts(out, sum.now, sum.before);
+    out.raw(",");
+    loops[code].write(out);
     out.raw(",\"cells\":[");
     bool first_cell = true;
     for (const auto& [cat, statuses] : cats)

@@ -24,6 +24,8 @@ commands:
   serve     serve a store over HTTP (/health, /layers)
   import    load a vector source (Shapefile, GeoJSON, GeoPackage, CSV, FileGDB) into a layer
   demo      build the demo county (Deqing) into a new store
+  user      add API users, issue their tokens, list them
+  dispatch  batch-dispatch a store's unassigned incidents (least total distance under the cap)
   version   print the version
 
 `onemap <command> --help` describes a command's options.
@@ -54,6 +56,8 @@ int main(int argc, char** argv) {
     if (command == "serve") return onemap::cli::run_serve(args);
     if (command == "import") return onemap::cli::run_import(args);
     if (command == "demo") return onemap::cli::run_demo(args);
+    if (command == "user") return onemap::cli::run_user(args);
+    if (command == "dispatch") return onemap::cli::run_dispatch(args);
 
     std::cerr << "onemap: unknown command '" << command << "'\n\n" << kUsage;
     return 2;

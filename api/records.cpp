@@ -132,7 +132,9 @@ void put_join(json& j, const layers::GridJoin& join) {
   j["join_distance_m"] = join.distance_m;
 }
 
-json to_json(const layers::Incident& i) {
+json time_or_null(int64_t t) { return t ? json(layers::format_time(t)) : json(nullptr); }
+
+json to_json(const layers::Incident& i, bool personal) {
   json j = {{"id", i.fid},
             {"inc_id", i.id},
             {"category", i.category},
@@ -140,12 +142,32 @@ json to_json(const layers::Incident& i) {
             {"description", i.description},
             {"source", i.source},
             {"reported_at", layers::format_time(i.reported_at)},
-            {"closed_at", i.closed_at ? json(layers::format_time(i.closed_at)) : json(nullptr)},
+            {"closed_at", time_or_null(i.closed_at)},
             {"assignee", i.assignee},
-            {"lon", i.location.lon},
-            {"lat", i.location.lat}};
+            {"deadline", time_or_null(i.deadline)},
+            {"agency", i.agency},
+            {"level", i.level.empty() ? "grid" : i.level},
+            {"overdue", i.overdue},
+            {"version", i.version},
+            {"updated_at", time_or_null(i.updated_at)},
+            {"handler", i.handler}};
+  if (personal) j["reporter"] = i.reporter;
+  j["dispatch_reason"] = i.dispatch_reason.empty() ? json(nullptr) : json::parse(i.dispatch_reason, nullptr, false);
+  j["lon"] = i.location.lon;
+  j["lat"] = i.location.lat;
   put_join(j, i.join);
   return j;
+}
+
+json to_json(const layers::IncidentEvent& e) {
+  return {{"seq", e.seq},
+          {"at", layers::format_time(e.at)},
+          {"actor", e.actor},
+          {"action", e.action},
+          {"from", e.from.empty() ? json(nullptr) : json(e.from)},
+          {"to", e.to},
+          {"note", e.note},
+          {"detail", e.detail.empty() ? json(nullptr) : json::parse(e.detail, nullptr, false)}};
 }
 
 json to_json(const layers::Household& h) {
@@ -205,30 +227,48 @@ RecordAnswer created(const std::string& collection, int64_t fid, json body) {
   return RecordAnswer{201, body.dump(), {{"Location", "/" + collection + "/" + std::to_string(fid)}}, {}};
 }
 
-RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
-  static const auto fields =
+std::string etag(const layers::Incident& i) { return "\"" + std::to_string(i.version) + "\""; }
+
+// The version an If-Match header names ("3", W/"3" or 3); nullopt for none or "*".
+std::optional<int64_t> if_match_version(const std::string& h) {
+  std::string_view v = h;
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty() || v == "*") return std::nullopt;
+  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  int64_t n = 0;
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size())
+    throw InvalidArgument("If-Match", "must be the incident's ETag, e.g. \"3\" (its version)");
+  return n;
+}
+
+RecordAnswer incident_answer(int status, const layers::Incident& i, bool personal, json extra = nullptr) {
+  json j = to_json(i, personal);
+  if (!extra.is_null())
+    for (auto& [k, v] : extra.items()) j[k] = v;
+  return {status, j.dump(), {{"ETag", etag(i)}}, {}};
+}
+
+RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid,
+                       std::string_view sub) {
+  static const auto fields = with(point_fields(), {"category", "description", "id", "source", "reported_at"});
+  static const auto patch_fields =
       with(point_fields(), {"category", "status", "description", "assignee", "id", "source", "reported_at"});
-  auto patch_of = [](const Body& b) {
-    layers::IncidentPatch p;
-    p.location = b.location();
-    p.category = b.text("category");
-    p.status = b.text("status");
-    p.description = b.text("description");
-    p.assignee = b.text("assignee");
-    return p;
-  };
   if (!fid) {
-    rq.require_writer();
-    const Body b(rq.body, fields, "incident");
-    const layers::IncidentPatch p = patch_of(b);
-    if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
-    if (!p.category) throw InvalidArgument("category", "is required");
+    // Intake: routed to its grid and a worker at once (layers/county.hpp County::intake).
+    const layers::Actor actor = require_actor(rq);
+    const Body b(rq.body, with(fields, {"status", "assignee"}), "incident");
+    b.refuse({"status", "assignee"}, "is set by routing; change it with POST /incidents/{id}/actions");
+    const auto location = b.location();
+    if (!location) throw InvalidArgument("lon", "lon and lat are required");
+    const auto category = b.text("category");
+    if (!category) throw InvalidArgument("category", "is required");
     layers::Incident in;
-    in.location = *p.location;
-    in.category = *p.category;
-    in.status = p.status.value_or("");
-    in.description = p.description.value_or("");
-    in.assignee = p.assignee.value_or("");
+    in.location = *location;
+    in.category = *category;
+    in.description = b.text("description").value_or("");
     in.id = b.text("id").value_or("");
     in.source = b.text("source").value_or("");
     if (b.has("reported_at")) {
@@ -237,21 +277,60 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
       if (!t) throw InvalidArgument("reported_at", "must be an ISO 8601 time");
       in.reported_at = *t;
     }
-    const layers::Incident out = county.create_incident(std::move(in));
-    return created("incidents", out.fid, to_json(out));
+    const layers::Incident out = county.intake(std::move(in), actor);
+    RecordAnswer a = incident_answer(201, out, true);
+    a.headers.emplace_back("Location", "/incidents/" + std::to_string(out.fid));
+    return a;
+  }
+  if (sub == "actions") {
+    const layers::Actor actor = require_actor(rq);
+    const Body b(rq.body, {"action", "note", "assignee", "version"}, "action");
+    const auto action = b.text("action");
+    if (!action) throw InvalidArgument("action", "is required");
+    layers::TransitionRequest t;
+    t.action = layers::action_from_name(*action);
+    t.note = b.text("note").value_or("");
+    t.assignee = b.text("assignee");
+    if (t.assignee && t.action != layers::Action::Dispatch)
+      throw InvalidArgument("assignee", "is given only with the dispatch action");
+    t.expected_version = if_match_version(rq.if_match);
+    if (const auto v = b.integer("version", 0, std::numeric_limits<int64_t>::max())) {
+      if (t.expected_version && *t.expected_version != *v)
+        throw InvalidArgument("version", "differs from the If-Match header");
+      t.expected_version = v;
+    }
+    const layers::Incident out = county.transition(*fid, t, actor);
+    const auto trail = county.history(*fid);
+    return incident_answer(200, out, true, {{"event", to_json(trail.back())}});
+  }
+  if (sub == "history") {
+    json events = json::array();
+    for (const auto& e : county.history(*fid)) events.push_back(to_json(e));
+    return {200, json{{"id", *fid}, {"events", events}}.dump(), {}, {}};
   }
   if (rq.method == "PATCH") {
-    rq.require_writer();
-    const Body b(rq.body, fields, "incident");
+    // An administrative edit: recorded in the history, but outside the loop's rules.
+    const layers::Actor actor = require_writer(rq);
+    const Body b(rq.body, patch_fields, "incident");
     b.refuse({"id", "source", "reported_at"}, "cannot be changed after the incident is created");
-    return {200, to_json(county.update_incident(*fid, patch_of(b))).dump(), {}, {}};
+    layers::IncidentPatch p;
+    p.location = b.location();
+    p.category = b.text("category");
+    p.status = b.text("status");
+    p.description = b.text("description");
+    p.assignee = b.text("assignee");
+    p.expected_version = if_match_version(rq.if_match);
+    return incident_answer(200, county.update_incident(*fid, p, actor), true);
   }
-  return {200, to_json(county.incident(*fid)).dump(), {}, {}};
+  const auto actor = rq.authenticate();
+  json extra = {{"history", json::array()}};
+  for (const auto& e : county.history(*fid)) extra["history"].push_back(to_json(e));
+  return incident_answer(200, county.incident(*fid), actor.has_value(), extra);
 }
 
 RecordAnswer households(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
   // Every answer carries personal data: reads need the token as writes do.
-  rq.require_writer();
+  require_writer(rq);
   static const auto fields =
       with(point_fields(), {"hh_id", "address", "members", "flags", "head_name", "phone", "id_number"});
   auto patch_of = [](const Body& b) {
@@ -302,7 +381,7 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::o
     return p;
   };
   if (!fid) {
-    rq.require_writer();
+    require_writer(rq);
     const layers::EnterprisePatch p = patch_of(Body(rq.body, fields, "enterprise"));
     if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
     if (!p.name) throw InvalidArgument("name", "is required");
@@ -319,7 +398,7 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::o
     return created("enterprises", out.fid, to_json(out));
   }
   if (rq.method == "PATCH") {
-    rq.require_writer();
+    require_writer(rq);
     return {200, to_json(county.update_enterprise(*fid, patch_of(Body(rq.body, fields, "enterprise")))).dump(), {}, {}};
   }
   return {200, to_json(county.enterprise(*fid)).dump(), {}, {}};
@@ -327,7 +406,7 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::o
 
 RecordAnswer grids(layers::County& county, const RecordRequest& rq, int64_t fid) {
   if (rq.method == "PATCH") {
-    rq.require_writer();
+    require_writer(rq);
     const Body b(rq.body, {"name", "geometry", "crs", "code", "level", "parent_code"}, "grid");
     b.refuse({"code", "level", "parent_code"}, "is the grid's place in the hierarchy and cannot be changed");
     layers::GridPatch p;
@@ -339,9 +418,63 @@ RecordAnswer grids(layers::County& county, const RecordRequest& rq, int64_t fid)
   return {200, to_json(county.grid(fid)).dump(), {}, {}};
 }
 
-constexpr std::string_view kCollections[] = {"incidents", "households", "enterprises", "grids"};
+constexpr std::string_view kCollections[] = {"incidents", "households", "enterprises", "grids", "users",
+                                             "dispatch", "escalations"};
+
+// POST /dispatch/batch {"area": code, "pool": "grid"|"village"|"town"|"county"}
+RecordAnswer batch(layers::County& county, const RecordRequest& rq) {
+  if (rq.method != "POST") return RecordAnswer{405, "", {}, {"POST"}};
+  const layers::Actor actor = require_writer(rq);
+  const Body b(rq.body.empty() ? std::string_view("{}") : rq.body, {"area", "pool"}, "batch dispatch");
+  const auto r = county.batch_dispatch(b.text("area").value_or(""), b.text("pool").value_or("grid"), actor);
+  json list = json::array();
+  for (const auto& a : r.assignments)
+    list.push_back({{"id", a.fid}, {"assignee", a.worker_id.empty() ? json(nullptr) : json(a.worker_id)},
+                    {"distance_m", a.worker_id.empty() ? json(nullptr) : json(a.distance_m)}});
+  return {200,
+          json{{"area", r.area},
+               {"pool", r.pool},
+               {"incidents", r.incidents},
+               {"workers", r.workers},
+               {"assigned", r.assigned},
+               {"total_m", r.total_m},
+               {"greedy", {{"assigned", r.greedy_assigned}, {"total_m", r.greedy_total_m}}},
+               {"proved_optimal", r.proved_optimal},
+               {"seconds", r.seconds},
+               {"assignments", list}}
+              .dump(),
+          {},
+          {}};
+}
+
+// POST /escalations/sweep {"at": ISO time (default now)}
+RecordAnswer sweep(layers::County& county, const RecordRequest& rq) {
+  if (rq.method != "POST") return RecordAnswer{405, "", {}, {"POST"}};
+  require_writer(rq);
+  const Body b(rq.body.empty() ? std::string_view("{}") : rq.body, {"at"}, "sweep");
+  int64_t at = 0;
+  if (const auto t = b.text("at")) {
+    const auto v = layers::parse_time(*t);
+    if (!v) throw InvalidArgument("at", "must be an ISO 8601 time");
+    at = *v;
+  }
+  const auto r = county.sweep_overdue(at);
+  return {200, json{{"at", layers::format_time(r.at)}, {"escalated", r.escalated}, {"marked_overdue", r.marked_overdue}}.dump(), {}, {}};
+}
 
 }  // namespace
+
+layers::Actor require_actor(const RecordRequest& rq) {
+  if (auto a = rq.authenticate()) return *a;
+  throw Unauthorized("this needs Authorization: Bearer <token> (a user's token from `onemap user add`, or the server's write token)");
+}
+
+layers::Actor require_writer(const RecordRequest& rq) {
+  layers::Actor a = require_actor(rq);
+  if (a.role != "admin" && a.role != "centre")
+    throw Forbidden("user " + a.id + " (" + a.role + ") may not do this: it needs an admin or command-centre user");
+  return a;
+}
 
 bool is_record_path(std::string_view path) {
   for (std::string_view c : kCollections) {
@@ -353,7 +486,7 @@ bool is_record_path(std::string_view path) {
 }
 
 RecordAnswer handle_record_request(layers::County& county, const RecordRequest& rq) {
-  std::string_view collection, id_text;
+  std::string_view collection, id_text, sub;
   bool with_id = false;
   for (std::string_view c : kCollections) {
     if (rq.path.substr(1, c.size()) != c) continue;
@@ -362,13 +495,43 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
     if (!rest.empty()) {
       with_id = true;
       id_text = rest.substr(1);
+      if (const auto slash = id_text.find('/'); slash != std::string_view::npos && c == "incidents") {
+        sub = id_text.substr(slash + 1);
+        id_text = id_text.substr(0, slash);
+        if (sub != "actions" && sub != "history")
+          throw NotFound("no resource at " + std::string(rq.path) + " (an incident has /actions and /history)");
+      }
     }
+  }
+  if (rq.query_parameter) throw InvalidArgument(*rq.query_parameter, "unknown query parameter for " + std::string(rq.path));
+  if (collection == "dispatch") {
+    if (rq.path != "/dispatch/batch") throw NotFound("no resource at " + std::string(rq.path) + " (POST /dispatch/batch)");
+    return batch(county, rq);
+  }
+  if (collection == "escalations") {
+    if (rq.path != "/escalations/sweep") throw NotFound("no resource at " + std::string(rq.path) + " (POST /escalations/sweep)");
+    return sweep(county, rq);
+  }
+  if (collection == "users") {
+    if (rq.path != "/users/me") throw NotFound("no resource at " + std::string(rq.path) + " (users: /users/me)");
+    if (rq.method != "GET" && rq.method != "HEAD") return RecordAnswer{405, "", {}, {"GET", "HEAD"}};
+    const layers::Actor a = require_actor(rq);
+    json j = {{"id", a.id}, {"role", a.role}, {"scope", a.scope}, {"worker_id", a.worker_id}};
+    j["worker_role"] = a.worker_role ? json(std::string(layers::role_name(*a.worker_role))) : json(nullptr);
+    j["team_grid"] = a.team_grid;
+    std::vector<std::string> may;
+    for (auto act : layers::kAllActions)
+      if (layers::role_may(a.role, act, a.grid_head())) may.emplace_back(layers::action_name(act));
+    j["actions"] = may;
+    return {200, j.dump(), {}, {}};
   }
   const std::string what = collection == "households" ? "household" : collection == "enterprises" ? "enterprise"
                            : collection == "grids"    ? "grid"      : "incident";
   // The methods each form of path allows.
   std::vector<std::string> allow;
-  if (with_id) allow = {"GET", "HEAD", "PATCH"};
+  if (sub == "actions") allow = {"POST"};
+  else if (sub == "history") allow = {"GET", "HEAD"};
+  else if (with_id) allow = {"GET", "HEAD", "PATCH"};
   else if (collection != "grids") allow = {"POST"};
   if (std::find(allow.begin(), allow.end(), rq.method) == allow.end()) {
     if (allow.empty()) throw NotFound("no resource at " + std::string(rq.path) + " (grids are read and changed at /grids/{id})");
@@ -385,8 +548,7 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
       throw NotFound("no " + what + " with id '" + std::string(id_text) + "' (ids are positive integers)");
     fid = v;
   }
-  if (rq.query_parameter) throw InvalidArgument(*rq.query_parameter, "unknown query parameter for " + std::string(rq.path));
-  if (collection == "incidents") return incidents(county, rq, fid);
+  if (collection == "incidents") return incidents(county, rq, fid, sub);
   if (collection == "households") return households(county, rq, fid);
   if (collection == "enterprises") return enterprises(county, rq, fid);
   return grids(county, rq, *fid);

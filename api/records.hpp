@@ -1,6 +1,8 @@
 // The record endpoints: reading and writing single records of the county's layers as JSON.
 //
-//   POST /incidents, GET|PATCH /incidents/{id}
+//   POST /incidents (intake: routed to a grid and a worker), GET|PATCH /incidents/{id},
+//   POST /incidents/{id}/actions (the closed loop, with If-Match), GET /incidents/{id}/history
+//   GET /users/me
 //   POST /households, GET|PATCH /households/{id}      (every read and write needs the token:
 //                                                       households hold personal data)
 //   POST /enterprises, GET|PATCH /enterprises/{id}
@@ -30,9 +32,17 @@ struct RecordRequest {
   /// The first query parameter's name, if any (these endpoints take none).
   std::optional<std::string> query_parameter;
   std::string_view body;
-  /// Throws Unauthorized or Forbidden unless the request may write (and read personal data).
-  std::function<void()> require_writer;
+  /// The user the request's bearer token names: nullopt without an Authorization header.
+  /// @throws Unauthorized for a token that names no active user.
+  std::function<std::optional<layers::Actor>()> authenticate;
+  std::string if_match;  ///< the If-Match header ("" when absent)
 };
+
+/// The user of an authenticated request. @throws Unauthorized without a valid token.
+layers::Actor require_actor(const RecordRequest& rq);
+/// The user of a request that writes records or reads personal data: an admin or command-centre
+/// user. @throws Unauthorized without a valid token, Forbidden for any other role.
+layers::Actor require_writer(const RecordRequest& rq);
 
 struct RecordAnswer {
   int status = 200;

@@ -12,6 +12,7 @@
 #include "api/server.hpp"
 
 #include "api/records.hpp"
+#include "api/open311.hpp"
 
 #include "layers/store.hpp"
 #include "spatial/chinacrs.hpp"
@@ -23,6 +24,7 @@
 #include <pistache/peer.h>
 #include <nlohmann/json.hpp>
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -493,6 +495,7 @@ struct Shared {
   std::string server_header;
   std::shared_ptr<TileService> tiles;
   std::shared_ptr<FeatureService> features;
+  std::shared_ptr<WebApp> web;  ///< null without ServerOptions::web.dir
 };
 
 class Handler : public Http::Handler {
@@ -582,8 +585,11 @@ class Handler : public Http::Handler {
 
   Reply dispatch(const Http::Request& req) const {
     const std::string& path = req.resource();
+    if (shared_->web && (path == "/" || path.rfind("/app", 0) == 0))
+      if (auto a = web_app(req)) return reply_of(std::move(*a));
     if (path.rfind("/tiles/", 0) == 0) return tiles(req);
     if (is_record_path(path)) return records(req);
+    if (is_open311_path(path)) return open311(req);
     if (FeatureService::handles(path)) return features(req);
     const auto it = shared_->routes.find(path);
     if (it == shared_->routes.end()) {
@@ -646,14 +652,56 @@ class Handler : public Http::Handler {
     return reply_of(std::move(a));
   }
 
+  // The web map: "/" for browsers (else the JSON landing page), everything under /app.
+  std::optional<HttpAnswer> web_app(const Http::Request& req) const {
+    const bool get = req.method() == Http::Method::Get || req.method() == Http::Method::Head;
+    if (req.resource() == "/" && !get) return std::nullopt;
+    if (!get) {
+      Reply r = method_not_allowed(req, {Http::Method::Get, Http::Method::Head});
+      return HttpAnswer{r.status, std::move(r.body), std::move(r.content_type), std::move(r.headers)};
+    }
+    return shared_->web->handle(req.resource(), decoded_query(req), header_text(req, "Accept"),
+                                header_text(req, "Accept-Encoding"), header_text(req, "If-None-Match"));
+  }
+
   // --- writes and the record endpoints ---
 
-  void require_writer(const Http::Request& req) const {
-    if (shared_->options.write_token.empty())
-      throw Forbidden("writes are disabled: start the server with --write-token (or ONEMAP_WRITE_TOKEN)");
-    const std::string expected = "Bearer " + shared_->options.write_token;
-    if (header_text(req, "Authorization") != expected)
-      throw Unauthorized("a write needs Authorization: Bearer <token>");
+  // The user a request's bearer token (or an Open311 api_key) names: the server's write token is
+  // the administrator; nullopt when the request carries no token.
+  std::optional<layers::Actor> authenticate(const Http::Request& req, const std::string& api_key = "") const {
+    std::string token = api_key;
+    const std::string h = header_text(req, "Authorization");
+    if (!h.empty()) {
+      if (h.rfind("Bearer ", 0) != 0) throw Unauthorized("Authorization must be 'Bearer <token>'");
+      token = h.substr(7);
+    }
+    if (token.empty()) return std::nullopt;
+    const std::string& admin = shared_->options.write_token;
+    if (!admin.empty() && token.size() == admin.size() && CRYPTO_memcmp(token.data(), admin.data(), admin.size()) == 0) {
+      layers::Actor a;
+      a.id = "admin";
+      a.role = "admin";
+      return a;
+    }
+    if (auto a = shared_->state->county->authenticate(token)) return a;
+    throw Unauthorized("unknown or revoked token");
+  }
+
+  Reply open311(const Http::Request& req) const {
+    Open311Request rq;
+    const std::string method = Http::methodString(req.method());
+    rq.method = method;
+    rq.path = req.resource();
+    rq.query = decoded_query(req);
+    rq.body = req.body();
+    rq.content_type = header_text(req, "Content-Type");
+    rq.authenticate = [&](const std::string& key) { return authenticate(req, key); };
+    Open311Answer a = handle_open311(*shared_->state->county, rq);
+    Reply r;
+    r.status = a.status;
+    r.body = std::move(a.body);
+    r.headers = std::move(a.headers);
+    return r;
   }
 
   static Reply reply_of(HttpAnswer a) {
@@ -692,7 +740,8 @@ class Handler : public Http::Handler {
     const auto& q = req.query();
     if (q.parameters_begin() != q.parameters_end()) rq.query_parameter = q.parameters_begin()->first;
     rq.body = req.body();
-    rq.require_writer = [&] { require_writer(req); };
+    rq.authenticate = [&] { return authenticate(req); };
+    rq.if_match = header_text(req, "If-Match");
     RecordAnswer a = handle_record_request(*shared_->state->county, rq);
     if (a.status == 405) {
       std::string list;
@@ -799,6 +848,7 @@ std::shared_ptr<Shared> make_shared_routes(ServerOptions options,
   shared->tiles = std::make_shared<TileService>(shared->state->county, shared->options.tiles);
   auto tiles = shared->tiles;
   shared->features = std::make_shared<FeatureService>(shared->state->county, shared->options.features);
+  if (!shared->options.web.dir.empty()) shared->web = std::make_shared<WebApp>(shared->options.web);
   shared->routes["/metrics"] = Route{{}, [tiles](const Http::Request&) {
                                        Reply r{200, tiles->metrics(), {{"Cache-Control", "no-store"}}};
                                        r.content_type = "text/plain; version=0.0.4";
@@ -812,10 +862,11 @@ std::shared_ptr<Shared> make_shared_routes(ServerOptions options,
 // ---------------------------------------------------------------------------------------------
 
 std::shared_ptr<const ServerState> load_state(const std::string& data_path,
-                                              layers::JoinOptions join, layers::TileConfig tiles) {
+                                              layers::JoinOptions join, layers::TileConfig tiles,
+                                              layers::DispatchConfig dispatch) {
   auto state = std::make_shared<ServerState>();
   state->county = std::make_shared<layers::County>(layers::open_store(data_path, false), join,
-                                                   std::move(tiles));
+                                                   std::move(tiles), std::move(dispatch));
   state->data_path = data_path;
   return state;
 }
@@ -826,6 +877,7 @@ ApiError api_error_from(const std::exception& e) {
   if (dynamic_cast<const NotFound*>(&e)) return ApiError{404, e.what(), ""};
   if (dynamic_cast<const Unauthorized*>(&e)) return ApiError{401, e.what(), ""};
   if (dynamic_cast<const Forbidden*>(&e)) return ApiError{403, e.what(), ""};
+  if (dynamic_cast<const Conflict*>(&e)) return ApiError{409, e.what(), ""};
   return ApiError{500, e.what(), ""};
 }
 

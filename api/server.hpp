@@ -19,6 +19,7 @@
 
 #include "api/features.hpp"
 #include "api/tile_service.hpp"
+#include "api/web_app.hpp"
 #include "layers/county.hpp"
 #include "layers/join.hpp"
 #include "layers/model.hpp"
@@ -53,6 +54,8 @@ struct ServerOptions {
   FeatureServiceOptions features;  ///< OGC API - Features: public household fields, limits
   /// Bearer token that writes must present; empty: writes are refused (403).
   std::string write_token;
+  /// The web map served at / (to browsers) and /app/ (api/web_app.hpp); no dir: none.
+  WebAppOptions web;
 };
 
 /// What the server serves: one county, in memory with its store.
@@ -66,7 +69,8 @@ struct ServerState {
 /// @throws StoreError when the store cannot be opened or read.
 std::shared_ptr<const ServerState> load_state(const std::string& data_path,
                                               layers::JoinOptions join = {},
-                                              layers::TileConfig tiles = layers::TileConfig::defaults());
+                                              layers::TileConfig tiles = layers::TileConfig::defaults(),
+                                              layers::DispatchConfig dispatch = {});
 
 /// An error as the API reports it.
 struct ApiError {

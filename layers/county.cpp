@@ -17,16 +17,10 @@ namespace bg = boost::geometry;
 
 namespace {
 
-// The states of the closed loop (domain.md); the dispatch rules that move between them come with
-// the dispatch issue, until then any of these may be set.
-constexpr std::string_view kStatuses[] = {"reported", "dispatched", "accepted", "in_progress",
-                                          "resolved", "verified",   "closed",   "returned",
-                                          "escalated", "reopened"};
-
 void check_status(const std::string& s) {
-  if (std::find(std::begin(kStatuses), std::end(kStatuses), s) != std::end(kStatuses)) return;
+  if (is_incident_state(s)) return;
   std::string list;
-  for (auto k : kStatuses) list += (list.empty() ? "" : ", ") + std::string(k);
+  for (const auto& k : incident_states()) list += (list.empty() ? "" : ", ") + k;
   throw InvalidArgument("status", "unknown status '" + s + "' (statuses: " + list + ")");
 }
 
@@ -105,8 +99,8 @@ void check_date(const std::string& d, const char* parameter) {
 
 }  // namespace
 
-County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles)
-    : store_(std::move(store)), join_(join) {
+County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles, DispatchConfig dispatch)
+    : dispatch_(std::move(dispatch)), store_(std::move(store)), join_(join) {
   const auto t0 = std::chrono::steady_clock::now();
   location_ = store_->location();
   data_ = store_->load();
@@ -118,6 +112,14 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles)
   sort_by_fid(data_.workers);
   joiner_ = std::make_unique<GridJoiner>(data_.grids, join_);
   tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles));
+  for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
+  for (auto& u : store_->load_users()) {
+    if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
+    users_[u.id] = std::move(u);
+  }
+  index_teams();
+  for (const auto& in : data_.incidents)
+    if (!in.assignee.empty() && holds_workload(in.status)) ++loads_[in.assignee];
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -148,42 +150,39 @@ void County::check_location(const LonLat& p, const char* parameter) const {
     throw InvalidArgument(parameter, "longitude must be in [-180, 180] and latitude in [-90, 90]");
 }
 
-Incident County::create_incident(Incident in) {
+Incident County::create_incident(Incident in, const Actor& actor) {
   check_location(in.location, "location");
   if (in.category.empty()) throw InvalidArgument("category", "is required");
   if (in.status.empty()) in.status = "reported";
   check_status(in.status);
   if (in.reported_at == 0) in.reported_at = static_cast<int64_t>(std::time(nullptr));
   if (in.source.empty()) in.source = "other";
+  if (in.reporter.empty() && actor.role != "system") in.reporter = actor.id;
   in.fid = 0;
+  in.version = 1;
+  in.updated_at = static_cast<int64_t>(std::time(nullptr));
   std::unique_lock lock(mutex_);
   in.join = joiner_->join(in.location);
-  store_->put_incident(in);  // durable before anything else sees it
-  data_.incidents.push_back(in);
-  const std::size_t index = data_.incidents.size() - 1;
-  tiles_->point_changed(data_, LayerKind::Incidents, index);
-  Change c;
-  c.layer = LayerKind::Incidents;
-  c.fid = in.fid;
-  c.after = in.location;
-  c.fields = all_fields(LayerKind::Incidents);
-  c.incident_after = in;
-  notify(c);
-  return in;
+  if (in.agency.empty()) in.agency = in.join.grid_code;
+  std::vector<IncidentEvent> events{make_event(in, actor, "report", "", in.status, "", "", in.updated_at)};
+  return commit_incident(std::nullopt, std::move(in), std::move(events));
 }
 
-Incident County::update_incident(int64_t fid, const IncidentPatch& patch) {
+Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const Actor& actor) {
   if (patch.location) check_location(*patch.location, "location");
   if (patch.status) check_status(*patch.status);
   if (patch.category && patch.category->empty()) throw InvalidArgument("category", "must not be empty");
   std::unique_lock lock(mutex_);
   const std::size_t index = index_of(data_.incidents, fid);
-  const Incident before = data_.incidents[index];
+  const Incident& before = data_.incidents[index];
+  if (patch.expected_version && *patch.expected_version != before.version)
+    throw Conflict("incident " + std::to_string(fid) + " is at version " + std::to_string(before.version) + ", not " +
+                   std::to_string(*patch.expected_version) + ": it changed since it was read");
   Incident after = before;
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
   if (patch.status) {
     after.status = *patch.status;
-    if (after.status == "closed" && after.closed_at == 0)
-      after.closed_at = static_cast<int64_t>(std::time(nullptr));
+    if (after.status == "closed" && after.closed_at == 0) after.closed_at = now;
     if (after.status != "closed") after.closed_at = 0;
   }
   if (patch.category) after.category = *patch.category;
@@ -193,24 +192,10 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch) {
     after.location = *patch.location;
     after.join = joiner_->join(after.location);
   }
-  store_->put_incident(after);
-  data_.incidents[index] = after;
-  tiles_->point_changed(data_, LayerKind::Incidents, index);
-  Change c;
-  c.layer = LayerKind::Incidents;
-  c.fid = fid;
-  c.before = before.location;
-  c.after = after.location;
-  c.incident_before = before;
-  c.incident_after = after;
-  if (before.status != after.status) c.fields.emplace_back("status");
-  if (before.closed_at != after.closed_at) c.fields.emplace_back("closed_at");
-  if (before.category != after.category) c.fields.emplace_back("category");
-  if (before.description != after.description) c.fields.emplace_back("description");
-  if (before.assignee != after.assignee) c.fields.emplace_back("assignee");
-  join_fields_changed(before.join, after.join, c.fields);
-  notify(c);
-  return after;
+  after.version = before.version + 1;
+  after.updated_at = now;
+  std::vector<IncidentEvent> events{make_event(after, actor, "edit", before.status, after.status, "", "", now)};
+  return commit_incident(index, std::move(after), std::move(events));
 }
 
 Incident County::incident(int64_t fid) const {

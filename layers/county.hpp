@@ -7,8 +7,10 @@
 // listener invalidates (cached tiles) is gone before the write is acknowledged.
 #pragma once
 
+#include "layers/dispatch_config.hpp"
 #include "layers/join.hpp"
 #include "layers/model.hpp"
+#include "layers/workflow.hpp"
 #include "layers/store.hpp"
 #include "layers/tiles.hpp"
 
@@ -17,6 +19,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace onemap::layers {
@@ -46,6 +49,8 @@ struct IncidentPatch {
   std::optional<std::string> description;
   std::optional<std::string> assignee;
   std::optional<LonLat> location;
+  /// The version the caller last saw (If-Match): a different current version is a Conflict.
+  std::optional<int64_t> expected_version;
 };
 
 /// A partial update of a household: fields left empty keep their value.
@@ -73,10 +78,61 @@ struct GridPatch {
   std::optional<MultiPolygon> geometry;
 };
 
+/// An action on an incident of the closed loop (layers/workflow.hpp).
+struct TransitionRequest {
+  Action action = Action::Dispatch;
+  std::string note;
+  /// dispatch: the worker to assign (empty: route by location as an intake does).
+  std::optional<std::string> assignee;
+  /// The version the caller last saw (If-Match): a different current version is a Conflict.
+  std::optional<int64_t> expected_version;
+  int64_t now = 0;  ///< Unix seconds of the action (0: the clock)
+};
+
+/// What the overdue sweep did.
+struct SweepResult {
+  int64_t at = 0;
+  std::vector<int64_t> escalated;       ///< fids escalated one level
+  std::vector<int64_t> marked_overdue;  ///< fids at the top level already, marked overdue only
+};
+
+/// One re-dispatch of a batch.
+struct BatchAssignment {
+  int64_t fid = 0;
+  std::string worker_id;  ///< empty: no free eligible worker (left in the grid head's queue)
+  double distance_m = 0;
+};
+
+/// What a batch dispatch did: the optimal assignment, and the one-by-one nearest assignment it
+/// was compared with, on the same incidents and workers.
+struct BatchResult {
+  std::string area;
+  std::string pool;  ///< who may take an incident: "grid" (its grid's team), "village", "town", "county"
+  std::size_t incidents = 0, workers = 0;
+  std::size_t assigned = 0, greedy_assigned = 0;
+  double total_m = 0, greedy_total_m = 0;
+  double seconds = 0;
+  bool proved_optimal = false;
+  std::vector<BatchAssignment> assignments;
+};
+
+/// Closed-loop metrics over a set of incidents (layers/workflow.hpp).
+struct LoopMetrics {
+  std::size_t total = 0;     ///< incidents reported in the window
+  std::size_t closed = 0;    ///< of them, closed
+  std::size_t open = 0;      ///< of them, still open (not resolved, verified or closed)
+  std::size_t overdue = 0;   ///< open and past their deadline at `now`
+  std::size_t with_deadline_closed = 0, on_time = 0;  ///< closed with a deadline; closed by it
+  double closure_rate = 0;   ///< closed / total (0 when none)
+  double on_time_rate = 0;   ///< on_time / with_deadline_closed (0 when none)
+  std::optional<double> median_hours_to_close;
+};
+
 class County {
  public:
-  /// Reads every layer from `store` and builds the indexes; measures the time.
-  County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles);
+  /// Reads every layer, the users and the incidents' audit trails from `store` and builds the
+  /// indexes; measures the time. `dispatch` holds the categories, calendar and caps.
+  County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles, DispatchConfig dispatch = {});
   ~County();
   County(const County&) = delete;
   County& operator=(const County&) = delete;
@@ -97,9 +153,10 @@ class County {
 
   /// Creates an incident (fid assigned by the store; reported_at now when 0; status "reported"
   /// when empty), joined to its grid. @throws InvalidArgument for a bad location or category.
-  Incident create_incident(Incident incident);
-  /// Updates an incident. @throws NotFound for an unknown fid, InvalidArgument for bad values.
-  Incident update_incident(int64_t fid, const IncidentPatch& patch);
+  Incident create_incident(Incident incident, const Actor& actor = Actor::system());
+  /// Updates an incident (an administrative edit, recorded in its history as `actor`'s).
+  /// @throws NotFound for an unknown fid, InvalidArgument for bad values.
+  Incident update_incident(int64_t fid, const IncidentPatch& patch, const Actor& actor = Actor::system());
   /// A copy of an incident (under the read lock). @throws NotFound.
   Incident incident(int64_t fid) const;
 
@@ -125,6 +182,48 @@ class County {
   Grid update_grid(int64_t fid, const GridPatch& patch);
   Grid grid(int64_t fid) const;
 
+  // ---- users ----
+  const DispatchConfig& dispatch_config() const { return dispatch_; }
+  /// The actor a bearer token belongs to, or nullopt (unknown token, inactive user).
+  std::optional<Actor> authenticate(std::string_view token) const;
+  /// Adds a user (id unique; role one of user_roles(); a worker's worker_id must name a worker
+  /// record) and returns its first token, of which only the hash is stored.
+  /// @throws InvalidArgument naming the field.
+  std::string add_user(User user);
+  /// Replaces a user's token with a new one and returns it. @throws NotFound.
+  std::string issue_token(const std::string& user_id);
+  std::vector<User> users() const;
+
+  // ---- intake and the closed loop ----
+  /// Takes in a new incident reported by `actor`: checks its category against the configuration,
+  /// joins it to its grid, routes it (the containing grid, else the nearest grid within the join
+  /// distance, else the nearest town's centre; a department for the categories configured so;
+  /// the nearest on-duty team member whose role may handle the category and who is under the
+  /// workload cap, else the grid head's queue), sets its deadline, and stores it with its first
+  /// events (report, dispatch) in one transaction. `now` 0: the clock.
+  Incident intake(Incident incident, const Actor& actor, int64_t now = 0);
+  /// Performs an action of the closed loop. @throws NotFound, Conflict (state or version),
+  /// Forbidden (role, scope, 报办分离), InvalidArgument (a bad assignee).
+  Incident transition(int64_t fid, const TransitionRequest& request, const Actor& actor);
+  /// The audit trail of an incident, oldest first. @throws NotFound.
+  std::vector<IncidentEvent> history(int64_t fid) const;
+  /// Escalates every open incident past its deadline one level (grid → village → town → county),
+  /// giving the new level escalation_working_hours more; at the county level it is only marked
+  /// overdue. Each change is recorded in the history. `now` 0: the clock.
+  SweepResult sweep_overdue(int64_t now = 0);
+  /// Re-dispatches every unassigned open incident (reported, returned, escalated, reopened, or
+  /// left in a grid head's queue) of the grid categories whose grid lies in `area` (a code prefix;
+  /// empty: the county), minimising the total distance under each worker's cap. `pool`: which
+  /// workers may take an incident ("grid": its grid's team; "village"/"town"/"county": any team
+  /// of the same village/town/county). @throws InvalidArgument for a bad pool.
+  BatchResult batch_dispatch(const std::string& area, const std::string& pool, const Actor& actor, int64_t now = 0);
+  /// Open incidents assigned to a worker (their workload).
+  int workload(const std::string& worker_id) const;
+  /// Metrics of the incidents reported in [from, to) (0: unbounded) whose grid or agency starts
+  /// with `area` and whose category is `category` (empty: all), at `now` (0: the clock).
+  LoopMetrics metrics(const std::string& area, const std::string& category, int64_t from, int64_t to,
+                      int64_t now = 0) const;
+
  private:
   void notify(const Change& c);
   void check_location(const LonLat& p, const char* parameter) const;
@@ -132,6 +231,39 @@ class County {
   // tile indexes, and tells the listeners. Called under the write lock; `fields` as in Change.
   template <class T>
   T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields);
+
+  // ---- the closed loop (county_dispatch.cpp) ----
+  struct Routing {
+    std::string agency, level, assignee;
+    std::string reason;  ///< JSON object text
+  };
+  // Where an incident goes and to whom (under the write lock). `exclude`: a worker not to pick.
+  Routing route(const Incident& in, const std::string& exclude) const;
+  // Stores an incident (index: none for a new one) with events, keeping memory, workloads, tiles
+  // and listeners in step. Called under the write lock.
+  Incident commit_incident(std::optional<std::size_t> index, Incident after, std::vector<IncidentEvent> events);
+  struct Pending {
+    std::optional<std::size_t> index;
+    Incident after;
+    std::vector<IncidentEvent> events;
+  };
+  // commit_incident of many records in one transaction.
+  void commit_incidents(std::vector<Pending>& pending);
+  IncidentEvent make_event(const Incident& in, const Actor& actor, std::string action, std::string from,
+                           std::string to, std::string note, std::string detail, int64_t at) const;
+  void index_teams();
+  const Worker* worker_by_id(const std::string& id) const;
+  int64_t clock(int64_t now) const;
+
+  DispatchConfig dispatch_;
+  std::unordered_map<std::string, User> users_;                ///< by id
+  std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
+  std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;
+  std::unordered_map<std::string, int> loads_;                 ///< worker id → open assigned
+  std::unordered_map<std::string, std::vector<std::size_t>> teams_;  ///< grid code → workers
+  std::unordered_map<std::string, std::size_t> worker_index_;  ///< worker id → index
+  std::unordered_map<std::string, std::size_t> grid_index_;    ///< grid code → index
+  std::unique_ptr<GridJoiner> town_joiner_;                    ///< nearest town, any distance
 
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Store> store_;

@@ -42,6 +42,8 @@
 // 10. Every point layer joined to the grids (GridJoiner).
 #include "layers/demo.hpp"
 
+#include "layers/dispatch_config.hpp"
+
 #include "layers/join.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
@@ -260,11 +262,6 @@ struct Division {
   std::string code, name, level, parent_code;
 };
 
-struct Category {
-  std::string code, name_zh, name_en, cls, handler;
-  double deadline_hours = 24;
-  double weight = 1;
-};
 
 /// The path of `name` under data_dir/deqing/ or data_dir/. @throws Error when neither exists.
 std::string find_input(const std::string& data_dir, const std::string& name, bool deqing) {
@@ -281,98 +278,14 @@ std::string find_input(const std::string& data_dir, const std::string& name, boo
               "); pass the data directory with --data-dir or ONEMAP_DATA_DIR");
 }
 
-/// Splits one CSV line (double-quoted fields allowed, "" inside quotes is a quote).
-std::vector<std::string> split_csv(std::string_view line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        out.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        out.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
-/// Reads a CSV file with a header into rows keyed by column name.
-std::vector<std::map<std::string, std::string>> read_csv(const std::string& path,
-                                                         const std::vector<std::string>& required) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("demo: cannot read " + path);
-  std::string line;
-  std::vector<std::string> header;
-  std::vector<std::map<std::string, std::string>> rows;
-  std::size_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
-    if (line.empty()) continue;
-    auto fields = split_csv(line);
-    if (header.empty()) {
-      header = fields;
-      for (const auto& r : required)
-        if (std::find(header.begin(), header.end(), r) == header.end())
-          throw Error("demo: " + path + ": missing column '" + r + "'");
-      continue;
-    }
-    if (fields.size() != header.size())
-      throw Error("demo: " + path + " line " + std::to_string(line_no) + ": expected " +
-                  std::to_string(header.size()) + " fields, found " + std::to_string(fields.size()));
-    std::map<std::string, std::string> row;
-    for (std::size_t i = 0; i < header.size(); ++i) row[header[i]] = fields[i];
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
 std::vector<Division> read_divisions(const std::string& path) {
   std::vector<Division> out;
-  for (auto& row : read_csv(path, {"code", "name", "level", "parent_code"}))
+  for (auto& row : read_csv_table(path, {"code", "name", "level", "parent_code"}))
     out.push_back({row["code"], row["name"], row["level"], row["parent_code"]});
   return out;
 }
 
-double parse_number(const std::string& text, const std::string& path, const std::string& what) {
-  try {
-    std::size_t used = 0;
-    double v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v) && v >= 0) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error("demo: " + path + ": bad " + what + " '" + text + "'");
-}
 
-std::vector<Category> read_categories(const std::string& path) {
-  std::vector<Category> out;
-  for (auto& row : read_csv(path, {"code", "name_zh", "name_en", "class", "handler",
-                                   "deadline_hours", "weight"})) {
-    Category c;
-    c.code = row["code"];
-    c.name_zh = row["name_zh"];
-    c.name_en = row["name_en"];
-    c.cls = row["class"];
-    c.handler = row["handler"];
-    c.deadline_hours = parse_number(row["deadline_hours"], path, "deadline_hours");
-    c.weight = parse_number(row["weight"], path, "weight");
-    out.push_back(std::move(c));
-  }
-  if (out.empty()) throw Error("demo: " + path + ": no categories");
-  return out;
-}
 
 void ring_from_ogr(const OGRLinearRing& in, spatial::Ring& out) {
   out.clear();
@@ -636,7 +549,7 @@ class Generator {
     const std::string divisions_path = find_input(options_.data_dir, "divisions.csv", true);
     const std::string categories_path = find_input(options_.data_dir, "categories.csv", false);
     divisions_ = read_divisions(divisions_path);
-    categories_ = read_categories(categories_path);
+    categories_ = read_categories_csv(categories_path);
 
     std::size_t counties = 0;
     for (std::size_t i = 0; i < divisions_.size(); ++i) {
@@ -1405,7 +1318,7 @@ class Generator {
     std::map<int, std::size_t> per_year;
     data_.incidents.reserve(n);
     for (const auto& d : drafts) {
-      const Category& c = categories_[d.category];
+      const CategoryConfig& c = categories_[d.category];
       Incident inc;
       const int year = local_year(d.reported_at);
       inc.id = "E" + std::to_string(year) + zero_pad(++per_year[year], 7);
@@ -1418,7 +1331,7 @@ class Generator {
       inc.source = kSources[src];
 
       // Lifecycle: time to close ~ lognormal around half the deadline; 7% get stuck.
-      const double median_h = std::max(0.5, c.deadline_hours * 0.5);
+      const double median_h = std::max(0.5, c.deadline.approx_hours() * 0.5);
       const double hours = median_h * std::exp(0.8 * rng.normal());
       const int64_t duration = std::max<int64_t>(600, static_cast<int64_t>(hours * 3600));
       const bool stuck = rng.chance(0.07);
@@ -1493,7 +1406,7 @@ class Generator {
   int64_t start_time_ = 0;
 
   std::vector<Division> divisions_;
-  std::vector<Category> categories_;
+  std::vector<CategoryConfig> categories_;
   std::size_t county_division_ = 0;
   MultiPolygon county_;
   spatial::Box county_box_;

@@ -229,7 +229,16 @@ void write(OGRFeature& f, const Columns& c, const Incident& i) {
   set_string(f, c[5], i.status);
   set_time(f, c[6], i.closed_at);
   set_string(f, c[7], i.assignee);
-  set_join(f, c, 8, i.join, i.extra);
+  set_time(f, c[8], i.deadline);
+  set_string(f, c[9], i.agency);
+  set_string(f, c[10], i.level);
+  f.SetField(c[11], i.overdue ? 1 : 0);
+  f.SetField(c[12], static_cast<GIntBig>(i.version));
+  set_time(f, c[13], i.updated_at);
+  set_string(f, c[14], i.reporter);
+  set_string(f, c[15], i.handler);
+  set_string(f, c[16], i.dispatch_reason);
+  set_join(f, c, 17, i.join, i.extra);
   set_point(f, i.location);
 }
 
@@ -242,7 +251,16 @@ void read(OGRFeature& f, const Columns& c, Incident& i) {
   i.status = get_string(f, c[5]);
   i.closed_at = get_time(f, c[6]);
   i.assignee = get_string(f, c[7]);
-  get_join(f, c, 8, i.join, i.extra);
+  i.deadline = get_time(f, c[8]);
+  i.agency = get_string(f, c[9]);
+  i.level = get_string(f, c[10]);
+  i.overdue = f.GetFieldAsInteger(c[11]) != 0;
+  i.version = f.GetFieldAsInteger64(c[12]);
+  i.updated_at = get_time(f, c[13]);
+  i.reporter = get_string(f, c[14]);
+  i.handler = get_string(f, c[15]);
+  i.dispatch_reason = get_string(f, c[16]);
+  get_join(f, c, 17, i.join, i.extra);
   i.location = get_point(f);
 }
 
@@ -420,11 +438,82 @@ class GeoPackageStore final : public Store {
       run(LayerKind::Enterprises, batch.enterprises);
       run(LayerKind::Incidents, batch.incidents);
       run(LayerKind::Workers, batch.workers);
+      std::vector<IncidentEvent*> events;
+      for (const auto& e : batch.events) {
+        if (e.owner) e.event->incident = e.owner->fid;
+        events.push_back(e.event);
+      }
+      exec_rows("INSERT INTO incident_history(incident, seq, at, actor, action, from_state, to_state, note, detail) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                events, [](sqlite3_stmt* st, const IncidentEvent* e) {
+                  sqlite3_bind_int64(st, 1, e->incident);
+                  sqlite3_bind_int64(st, 2, e->seq);
+                  bind_text(st, 3, format_time(e->at));
+                  bind_text(st, 4, e->actor);
+                  bind_text(st, 5, e->action);
+                  bind_text(st, 6, e->from);
+                  bind_text(st, 7, e->to);
+                  bind_text(st, 8, e->note);
+                  bind_text(st, 9, e->detail);
+                });
+      exec_rows("INSERT INTO users(id, name, role, scope, worker_id, token_hash, created_at, active) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+                "role = excluded.role, scope = excluded.scope, worker_id = excluded.worker_id, "
+                "token_hash = excluded.token_hash, active = excluded.active",
+                batch.users, [](sqlite3_stmt* st, const User* u) {
+                  bind_text(st, 1, u->id);
+                  bind_text(st, 2, u->name);
+                  bind_text(st, 3, u->role);
+                  bind_text(st, 4, u->scope);
+                  bind_text(st, 5, u->worker_id);
+                  if (u->token_hash.empty()) sqlite3_bind_null(st, 6);
+                  else bind_text(st, 6, u->token_hash);
+                  bind_text(st, 7, format_time(u->created_at));
+                  sqlite3_bind_int(st, 8, u->active ? 1 : 0);
+                });
       tx.commit();
     } catch (...) {
       for (int64_t* fid : assigned) *fid = 0;
       throw;
     }
+  }
+
+  std::vector<IncidentEvent> load_events() override {
+    std::vector<IncidentEvent> out;
+    query_rows("SELECT incident, seq, at, actor, action, from_state, to_state, note, detail "
+               "FROM incident_history ORDER BY incident, seq",
+               [&](sqlite3_stmt* st) {
+                 IncidentEvent e;
+                 e.incident = sqlite3_column_int64(st, 0);
+                 e.seq = sqlite3_column_int64(st, 1);
+                 e.at = parse_time(column_text(st, 2), 0).value_or(0);
+                 e.actor = column_text(st, 3);
+                 e.action = column_text(st, 4);
+                 e.from = column_text(st, 5);
+                 e.to = column_text(st, 6);
+                 e.note = column_text(st, 7);
+                 e.detail = column_text(st, 8);
+                 out.push_back(std::move(e));
+               });
+    return out;
+  }
+
+  std::vector<User> load_users() override {
+    std::vector<User> out;
+    query_rows("SELECT id, name, role, scope, worker_id, token_hash, created_at, active FROM users ORDER BY id",
+               [&](sqlite3_stmt* st) {
+                 User u;
+                 u.id = column_text(st, 0);
+                 u.name = column_text(st, 1);
+                 u.role = column_text(st, 2);
+                 u.scope = column_text(st, 3);
+                 u.worker_id = column_text(st, 4);
+                 u.token_hash = column_text(st, 5);
+                 u.created_at = parse_time(column_text(st, 6), 0).value_or(0);
+                 u.active = sqlite3_column_int(st, 7) != 0;
+                 out.push_back(std::move(u));
+               });
+    return out;
   }
 
   void put_meta(const std::string& key, const std::string& value) override {
@@ -499,7 +588,18 @@ class GeoPackageStore final : public Store {
     srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     for (LayerKind k : kAllLayers) {
       std::string name(layer_name(k));
-      if (ds_->GetLayerByName(name.c_str())) continue;
+      if (auto* existing = ds_->GetLayerByName(name.c_str())) {
+        // A store written by an earlier version: add the columns it lacks (ALTER TABLE).
+        for (const auto& f : layer_fields(k)) {
+          if (existing->GetLayerDefn()->GetFieldIndex(f.name.c_str()) >= 0) continue;
+          OGRFieldSubType sub;
+          OGRFieldDefn fd(f.name.c_str(), ogr_type(f.type, sub));
+          fd.SetSubType(sub);
+          if (existing->CreateField(&fd) != OGRERR_NONE)
+            throw StoreError("cannot add column " + name + "." + f.name + ": " + last_error());
+        }
+        continue;
+      }
       char** opts = nullptr;
       opts = CSLSetNameValue(opts, "FID", "fid");
       opts = CSLSetNameValue(opts, "GEOMETRY_NAME", "geom");
@@ -522,9 +622,58 @@ class GeoPackageStore final : public Store {
     exec("CREATE TABLE IF NOT EXISTS onemap_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)");
     exec("CREATE UNIQUE INDEX IF NOT EXISTS grids_code_level ON grids(code, level)");
     exec("CREATE INDEX IF NOT EXISTS incidents_reported_at ON incidents(reported_at)");
+    exec("CREATE TABLE IF NOT EXISTS incident_history (incident INTEGER NOT NULL, seq INTEGER NOT NULL, "
+         "at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT, to_state TEXT, "
+         "note TEXT, detail TEXT, PRIMARY KEY (incident, seq))");
+    exec("CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY NOT NULL, name TEXT, role TEXT NOT NULL, "
+         "scope TEXT, worker_id TEXT, token_hash TEXT UNIQUE, created_at TEXT, active INTEGER NOT NULL DEFAULT 1)");
   }
 
-  void clear(LayerKind k) { exec("DELETE FROM " + std::string(layer_name(k))); }
+  // Runs a prepared statement once per row: bind(st, row) binds its parameters.
+  template <class Rows, class Bind>
+  void exec_rows(const char* sql, const Rows& rows, Bind bind) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    for (const auto& row : rows) {
+      bind(st, row);
+      const int rc = sqlite3_step(st);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      if (rc != SQLITE_DONE) {
+        std::string msg = sqlite3_errmsg(db_);
+        sqlite3_finalize(st);
+        throw StoreError("SQL error: " + msg + " in " + sql);
+      }
+    }
+    sqlite3_finalize(st);
+  }
+
+  // Reads every row of a query: read(st) is called on each.
+  template <class Read>
+  void query_rows(const char* sql, Read read) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) read(st);
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) throw StoreError("SQL error: " + msg + " in " + sql);
+  }
+
+  static void bind_text(sqlite3_stmt* st, int i, const std::string& v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  static std::string column_text(sqlite3_stmt* st, int i) {
+    const auto* t = sqlite3_column_text(st, i);
+    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  }
+
+  void clear(LayerKind k) {
+    exec("DELETE FROM " + std::string(layer_name(k)));
+    if (k == LayerKind::Incidents) exec("DELETE FROM incident_history");  // their trails go with them
+  }
 
   template <class T>
   void insert(LayerKind k, std::vector<T>& v, bool explicit_fids) {

@@ -194,7 +194,16 @@ const std::vector<FieldInfo>& layer_fields(LayerKind k) {
                                                              {"reported_at", "datetime"},
                                                              {"status", "string"},
                                                              {"closed_at", "datetime"},
-                                                             {"assignee", "string"}});
+                                                             {"assignee", "string"},
+                                                             {"deadline", "datetime"},
+                                                             {"agency", "string"},
+                                                             {"level", "string"},
+                                                             {"overdue", "boolean"},
+                                                             {"version", "integer"},
+                                                             {"updated_at", "datetime"},
+                                                             {"reporter", "string", true},
+                                                             {"handler", "string"},
+                                                             {"dispatch_reason", "string"}});
   static const std::vector<FieldInfo> workers = with_join({{"worker_id", "string"},
                                                            {"name", "string", true},
                                                            {"role", "string"},

@@ -116,9 +116,44 @@ struct Incident {
   std::string status;       ///< reported, dispatched, accepted, in_progress, resolved, verified, closed, …
   int64_t closed_at = 0;    ///< Unix seconds, 0 when open
   std::string assignee;     ///< worker id, may be empty
+  // The closed loop (layers/workflow.hpp).
+  int64_t deadline = 0;     ///< Unix seconds by which it must be resolved; 0 when none is set
+  std::string agency;       ///< who is responsible: a grid, village, town or county code, or a department
+  std::string level;        ///< escalation level: "grid" (or empty), "village", "town", "county"
+  bool overdue = false;     ///< its deadline passed before it was resolved (set by the overdue sweep)
+  int64_t version = 0;      ///< bumped by every change (the ETag of the record)
+  int64_t updated_at = 0;   ///< Unix seconds of the last change
+  std::string reporter;     ///< the user who reported it (personal: not public)
+  std::string handler;      ///< the user who resolved it
+  std::string dispatch_reason;  ///< why it went where it went, a JSON object text
   LonLat location;
   GridJoin join;
   std::string extra;  ///< source attributes not mapped to a field, as a JSON object text
+};
+
+/// One step of an incident's audit trail: who did what, when, from which state to which.
+struct IncidentEvent {
+  int64_t incident = 0;  ///< the incident's fid
+  int64_t seq = 0;       ///< 1, 2, … per incident
+  int64_t at = 0;        ///< Unix seconds
+  std::string actor;     ///< user id, or "system"
+  std::string action;    ///< report, dispatch, accept, start, resolve, verify, close, return, escalate, reopen, edit
+  std::string from, to;  ///< states before and after (equal for an edit that kept the state)
+  std::string note;
+  std::string detail;    ///< JSON object text (assignee, reason, escalation level…), may be empty
+};
+
+/// A user of the API: grid team members (linked to a worker record), command-centre staff,
+/// department staff, reporting channels and administrators, each with an area scope.
+struct User {
+  std::string id;           ///< unique, e.g. "zhangsan" or a worker id
+  std::string name;
+  std::string role;         ///< admin, centre, department, worker, reporter (layers/workflow.hpp)
+  std::string scope;        ///< area code (6/9/12/15 digits; empty: the whole county) or, for department staff, the department
+  std::string worker_id;    ///< the worker record of a grid team member
+  std::string token_hash;   ///< SHA-256 of the bearer token, hex
+  int64_t created_at = 0;
+  bool active = true;
 };
 
 /// Roles of the "1+3+N" grid team.

@@ -45,6 +45,14 @@ class Store {
     std::vector<Enterprise*> enterprises;
     std::vector<Incident*> incidents;
     std::vector<Worker*> workers;
+    /// Audit-trail events to append. An event whose `owner` is set takes the owner's fid (written
+    /// back into the event), so that a new incident and its first events go in one transaction.
+    struct Event {
+      IncidentEvent* event;
+      const Incident* owner = nullptr;
+    };
+    std::vector<Event> events;
+    std::vector<User*> users;  ///< inserted or replaced by id
   };
   /// Writes a batch in one transaction: all of it, durable before it returns, or nothing.
   virtual void put(const Batch& batch) = 0;
@@ -53,6 +61,11 @@ class Store {
   template <class T>
   void put_one(T& record);
   void put_incident(Incident& incident) { put_one(incident); }
+
+  /// Every incident's audit trail, ordered by incident and seq.
+  virtual std::vector<IncidentEvent> load_events() = 0;
+  /// Every user.
+  virtual std::vector<User> load_users() = 0;
 
   /// Small key/value settings table (onemap_meta).
   virtual void put_meta(const std::string& key, const std::string& value) = 0;

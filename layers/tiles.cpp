@@ -131,8 +131,9 @@ TileConfig TileConfig::defaults() {
                       fields({{"risk", 0}, {"name", 13}, {"industry", 13}, {"hazardous_chemicals", 13},
                               {"open_hazards", 13}, {"last_inspection", 15}, {"grid_code", 15}})});
   c.layers.push_back({"incidents", 0, 24, 12,
-                      fields({{"status", 0}, {"category", 0}, {"reported_at", 13}, {"inc_id", 15},
-                              {"source", 15}, {"closed_at", 15}, {"grid_code", 15}})});
+                      fields({{"status", 0}, {"category", 0}, {"overdue", 0}, {"reported_at", 13}, {"level", 13},
+                              {"inc_id", 15}, {"source", 15}, {"closed_at", 15}, {"grid_code", 15},
+                              {"deadline", 15}, {"agency", 15}})});
   c.layers.push_back({"workers", 0, 24, 11,
                       fields({{"role", 0}, {"on_duty", 0}, {"worker_id", 15}, {"team_grid", 15}})});
   return c;
@@ -240,7 +241,8 @@ void grid_props(const Grid& g, const TileLayerConfig& cfg, uint32_t z, MvtProper
 enum class Field : uint8_t {
   GridCode, JoinKind, JoinDistance, HhId, Address, Members, Flags, EntId, Name, Industry, Risk,
   Hazchem, LastInspection, OpenHazards, IncId, Category, Description, Source, ReportedAt, Status,
-  ClosedAt, Assignee, WorkerId, Role, TeamGrid, OnDuty, None
+  ClosedAt, Assignee, Deadline, Agency, Level, Overdue, Version, UpdatedAt, Handler, DispatchReason,
+  WorkerId, Role, TeamGrid, OnDuty, None
 };
 
 Field field_of(std::string_view n) {
@@ -256,6 +258,10 @@ Field field_of(std::string_view n) {
       {"description", Field::Description}, {"source", Field::Source},
       {"reported_at", Field::ReportedAt}, {"status", Field::Status},
       {"closed_at", Field::ClosedAt},     {"assignee", Field::Assignee},
+      {"deadline", Field::Deadline},      {"agency", Field::Agency},
+      {"level", Field::Level},            {"overdue", Field::Overdue},
+      {"version", Field::Version},        {"updated_at", Field::UpdatedAt},
+      {"handler", Field::Handler},        {"dispatch_reason", Field::DispatchReason},
       {"worker_id", Field::WorkerId},     {"role", Field::Role},
       {"team_grid", Field::TeamGrid},     {"on_duty", Field::OnDuty}};
   const auto it = names.find(n);
@@ -265,7 +271,7 @@ Field field_of(std::string_view n) {
 // Time attributes as text, one per field (their views are read when the feature is tagged, so a
 // buffer per field is enough).
 struct PropText {
-  TimeText reported_at, closed_at;
+  TimeText reported_at, closed_at, deadline, updated_at;
 };
 
 // A point's attribute `f` as the tag `key` of the feature being built in `out` (nothing for an
@@ -322,6 +328,24 @@ void point_props(const Incident& i, Field f, uint32_t k, MvtLayer& out, PropText
       }
       break;
     case Field::Assignee: out.tag_string(k, i.assignee); break;
+    case Field::Deadline:
+      if (i.deadline) {
+        text.deadline = time_text(i.deadline);
+        out.tag_string(k, text.deadline.view());
+      }
+      break;
+    case Field::Agency: out.tag_string(k, i.agency); break;
+    case Field::Level: out.tag_string(k, i.level.empty() ? std::string_view("grid") : std::string_view(i.level)); break;
+    case Field::Overdue: out.tag_bool(k, i.overdue); break;
+    case Field::Version: out.tag_int(k, i.version); break;
+    case Field::UpdatedAt:
+      if (i.updated_at) {
+        text.updated_at = time_text(i.updated_at);
+        out.tag_string(k, text.updated_at.view());
+      }
+      break;
+    case Field::Handler: out.tag_string(k, i.handler); break;
+    case Field::DispatchReason: out.tag_string(k, i.dispatch_reason); break;
     default: break;
   }
 }

@@ -47,6 +47,13 @@ class Forbidden : public Error {
   using Error::Error;
 };
 
+/// The request conflicts with the record's current state: a transition not allowed from it, or
+/// a version (If-Match) that is no longer current (HTTP 409).
+class Conflict : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A coordinate transformation could not be built or failed.
 class CrsError : public Error {
  public:

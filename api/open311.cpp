@@ -1,0 +1,343 @@
+// Open311 GeoReport v2 (open311.hpp).
+#include "api/open311.hpp"
+
+#include "layers/workflow.hpp"
+#include "spatial/chinacrs.hpp"
+#include "spatial/errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <set>
+
+namespace onemap::api {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::string_view kPrefix = "/open311/v2/";
+
+Open311Answer error_answer(int code, const std::string& description) {
+  return {code, json::array({{{"code", code}, {"description", description}}}).dump(), {}};
+}
+
+// application/x-www-form-urlencoded: '+' is a space, %XX a byte.
+Params parse_form(std::string_view body) {
+  auto decode = [](std::string_view s) {
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '+') {
+        out += ' ';
+      } else if (s[i] == '%') {
+        const int hi = i + 2 < s.size() ? hex(s[i + 1]) : -1;
+        const int lo = hi >= 0 ? hex(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0) throw InvalidArgument("body", "malformed percent-encoding in the form body");
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+      } else {
+        out += s[i];
+      }
+    }
+    return out;
+  };
+  Params out;
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    out.emplace_back(decode(pair.substr(0, eq)), eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1)));
+  }
+  return out;
+}
+
+// A JSON object body with the same keys as the form (numbers allowed for lat/long).
+Params parse_json_body(std::string_view body) {
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const std::exception& e) {
+    throw InvalidArgument("body", std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw InvalidArgument("body", "must be a JSON object or a form");
+  Params out;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) out.emplace_back(k, v.get<std::string>());
+    else if (v.is_number()) out.emplace_back(k, v.dump());
+    else throw InvalidArgument(k, "must be a string or a number");
+  }
+  return out;
+}
+
+// Parameters by name, each known and given at most once.
+class Args {
+ public:
+  Args(Params p, std::initializer_list<const char*> known) : p_(std::move(p)) {
+    std::set<std::string> seen;
+    for (const auto& [k, v] : p_) {
+      if (std::none_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) {
+        std::string list;
+        for (const char* n : known) list += (list.empty() ? "" : ", ") + std::string(n);
+        throw InvalidArgument(k, "unknown parameter (parameters: " + list + ")");
+      }
+      if (!seen.insert(k).second) throw InvalidArgument(k, "given more than once");
+    }
+  }
+  std::optional<std::string> get(const char* k) const {
+    for (const auto& [n, v] : p_)
+      if (n == k) return v;
+    return std::nullopt;
+  }
+  std::string text(const char* k) const { return get(k).value_or(""); }
+
+ private:
+  Params p_;
+};
+
+double number(const Args& a, const char* k, double lo, double hi) {
+  const auto v = a.get(k);
+  if (!v || v->empty()) throw InvalidArgument(k, "is required (decimal degrees)");
+  double d = 0;
+  const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), d);
+  if (ec != std::errc() || p != v->data() + v->size() || !std::isfinite(d))
+    throw InvalidArgument(k, "'" + *v + "' is not a number (decimal degrees)");
+  if (d < lo || d > hi)
+    throw InvalidArgument(k, "must be within [" + std::to_string(static_cast<int>(lo)) + ", " +
+                                 std::to_string(static_cast<int>(hi)) + "]");
+  return d;
+}
+
+bool gcj02(const Args& a) {
+  const std::string cs = a.text("coordinate_system");
+  if (cs.empty() || cs == "WGS84" || cs == "wgs84" || cs == "CGCS2000" || cs == "EPSG:4326" || cs == "EPSG:4490")
+    return false;
+  if (cs == "GCJ02" || cs == "gcj02" || cs == "GCJ-02") return true;
+  throw InvalidArgument("coordinate_system", "must be WGS84 (default), CGCS2000 or GCJ02");
+}
+
+std::string time_text(int64_t t) { return t ? layers::format_time(t) : std::string(); }
+
+json service_json(const layers::CategoryConfig& c) {
+  return {{"service_code", c.code},
+          {"service_name", c.name_zh},
+          {"description", c.name_en + " (" + c.cls + "; handled by " +
+                              (c.grid_handled() ? std::string("the grid team") : c.handler) + "; deadline " +
+                              c.deadline.text() + ")"},
+          {"metadata", false},
+          {"type", "realtime"},
+          {"keywords", c.name_en},
+          {"group", c.cls}};
+}
+
+json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02) {
+  const json extra = i.extra.empty() ? json::object() : json::parse(i.extra, nullptr, false);
+  auto extra_text = [&](const char* k) -> json {
+    return extra.is_object() && extra.contains(k) && extra[k].is_string() ? extra[k] : json(nullptr);
+  };
+  const layers::CategoryConfig* c = county.dispatch_config().find(i.category);
+  layers::LonLat p = i.location;
+  if (to_gcj02) p = spatial::wgs84_to_gcj02(p);
+  std::string notes = i.status;
+  if (!i.assignee.empty()) notes += "; assigned to " + i.assignee;
+  if (i.overdue) notes += "; overdue";
+  if (!i.level.empty() && i.level != "grid") notes += "; level " + i.level;
+  return {{"service_request_id", std::to_string(i.fid)},
+          {"status", i.status == "closed" ? "closed" : "open"},
+          {"status_notes", notes},
+          {"service_name", c ? json(c->name_zh) : json(nullptr)},
+          {"service_code", i.category},
+          {"description", i.description},
+          {"agency_responsible", i.agency},
+          {"service_notice", nullptr},
+          {"requested_datetime", time_text(i.reported_at)},
+          {"updated_datetime", i.updated_at ? json(time_text(i.updated_at)) : json(nullptr)},
+          {"expected_datetime", i.deadline ? json(time_text(i.deadline)) : json(nullptr)},
+          {"address", extra_text("address")},
+          {"address_id", extra_text("address_id")},
+          {"zipcode", nullptr},
+          {"lat", p.lat},
+          {"long", p.lon},
+          {"media_url", extra_text("media_url")}};
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto comma = s.find(',', start);
+    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Open311Answer services(const layers::County& county, const Open311Request& rq) {
+  Args a(rq.query, {"jurisdiction_id"});
+  json out = json::array();
+  for (const auto& c : county.dispatch_config().categories) out.push_back(service_json(c));
+  return {200, out.dump(), {}};
+}
+
+Open311Answer post_request(layers::County& county, const Open311Request& rq) {
+  const bool is_json = rq.content_type.find("json") != std::string::npos;
+  Args a(is_json ? parse_json_body(rq.body) : parse_form(rq.body),
+         {"api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email",
+          "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url",
+          "coordinate_system"});
+  const auto actor = rq.authenticate(a.text("api_key"));
+  if (!actor) throw Unauthorized("api_key: a request needs an api_key (or Authorization: Bearer)");
+  const std::string code = a.text("service_code");
+  if (code.empty()) throw InvalidArgument("service_code", "is required (see services.json)");
+  if (!county.dispatch_config().categories.empty() && !county.dispatch_config().find(code))
+    throw InvalidArgument("service_code", "unknown service_code '" + code + "' (see services.json)");
+  if (!a.get("lat") && !a.get("long"))
+    throw InvalidArgument("lat", "lat and long are required: requests are routed by location");
+  layers::LonLat p{number(a, "long", -180, 180), number(a, "lat", -90, 90)};
+  if (gcj02(a)) p = spatial::gcj02_to_wgs84(p);
+  layers::Incident in;
+  in.category = code;
+  in.location = p;
+  in.description = a.text("description");
+  in.source = "open311";
+  json extra = json::object();
+  for (const char* k : {"address_string", "address_id", "media_url", "device_id", "account_id"})
+    if (const auto v = a.get(k); v && !v->empty()) extra[k == std::string_view("address_string") ? "address" : k] = *v;
+  json contact = json::object();
+  for (const char* k : {"email", "first_name", "last_name", "phone"})
+    if (const auto v = a.get(k); v && !v->empty()) contact[k] = *v;
+  if (!contact.empty()) extra["contact"] = contact;
+  if (!extra.empty()) in.extra = extra.dump();
+  const layers::Incident out = county.intake(std::move(in), *actor);
+  json notice = json::parse(out.dispatch_reason.empty() ? "{}" : out.dispatch_reason, nullptr, false);
+  json body = json::array({{{"service_request_id", std::to_string(out.fid)},
+                            {"service_notice", notice.is_object() && notice.contains("text") ? notice["text"] : json(nullptr)},
+                            {"account_id", nullptr}}});
+  return {201, body.dump(), {{"Location", "/open311/v2/requests/" + std::to_string(out.fid) + ".json"}}};
+}
+
+std::optional<int64_t> parse_date(const Args& a, const char* k) {
+  const auto v = a.get(k);
+  if (!v) return std::nullopt;
+  const auto t = layers::parse_time(*v, 8 * 3600);
+  if (!t) throw InvalidArgument(k, "'" + *v + "' is not a W3C date-time (e.g. 2026-11-20T00:00:00+08:00)");
+  return t;
+}
+
+Open311Answer get_requests(const layers::County& county, const Open311Request& rq) {
+  Args a(rq.query, {"api_key", "jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date",
+                    "status", "coordinate_system"});
+  const bool to_gcj = gcj02(a);
+  std::vector<int64_t> ids;
+  for (const auto& s : split_list(a.text("service_request_id"))) {
+    int64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
+      throw InvalidArgument("service_request_id", "'" + s + "' is not a request id");
+    ids.push_back(v);
+  }
+  const auto codes = split_list(a.text("service_code"));
+  const auto statuses = split_list(a.text("status"));
+  for (const auto& s : statuses)
+    if (s != "open" && s != "closed") throw InvalidArgument("status", "must be open, closed or both (comma-separated)");
+  auto start = parse_date(a, "start_date");
+  auto end = parse_date(a, "end_date");
+  if (start && end && *end < *start) throw InvalidArgument("end_date", "is before start_date");
+  json out = json::array();
+  auto lock = county.read();
+  const auto& incidents = county.data().incidents;
+  if (!ids.empty()) {
+    // By id: the other filters are ignored (GeoReport v2).
+    for (int64_t id : ids) {
+      const auto it = std::lower_bound(incidents.begin(), incidents.end(), id,
+                                       [](const layers::Incident& r, int64_t f) { return r.fid < f; });
+      if (it != incidents.end() && it->fid == id) out.push_back(request_json(county, *it, to_gcj));
+    }
+    return {200, out.dump(), {}};
+  }
+  // Without dates: the last 90 days; at most 1,000 requests, newest first.
+  if (!start && !end) start = static_cast<int64_t>(std::time(nullptr)) - 90 * 86400;
+  std::vector<const layers::Incident*> hits;
+  for (const auto& i : incidents) {
+    if (start && i.reported_at < *start) continue;
+    if (end && i.reported_at > *end) continue;
+    if (!codes.empty() && std::find(codes.begin(), codes.end(), i.category) == codes.end()) continue;
+    if (!statuses.empty()) {
+      const std::string st = i.status == "closed" ? "closed" : "open";
+      if (std::find(statuses.begin(), statuses.end(), st) == statuses.end()) continue;
+    }
+    hits.push_back(&i);
+  }
+  std::sort(hits.begin(), hits.end(), [](const layers::Incident* x, const layers::Incident* y) {
+    return x->reported_at != y->reported_at ? x->reported_at > y->reported_at : x->fid > y->fid;
+  });
+  if (hits.size() > 1000) hits.resize(1000);
+  for (const auto* i : hits) out.push_back(request_json(county, *i, to_gcj));
+  return {200, out.dump(), {}};
+}
+
+Open311Answer get_request(const layers::County& county, const Open311Request& rq, std::string_view id_text) {
+  Args a(rq.query, {"api_key", "jurisdiction_id", "coordinate_system"});
+  int64_t id = 0;
+  const auto [p, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (ec != std::errc() || p != id_text.data() + id_text.size() || id <= 0)
+    throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
+  const layers::Incident i = county.incident(id);  // NotFound when unknown
+  json out = json::array({request_json(county, i, gcj02(a))});
+  return {200, out.dump(), {}};
+}
+
+}  // namespace
+
+bool is_open311_path(std::string_view path) { return path.rfind("/open311/", 0) == 0; }
+
+Open311Answer handle_open311(layers::County& county, const Open311Request& rq) {
+  try {
+    if (rq.path.rfind(kPrefix, 0) != 0) throw NotFound("no resource at " + std::string(rq.path) + " (Open311 GeoReport v2 is at /open311/v2/)");
+    const std::string_view rest = rq.path.substr(kPrefix.size());
+    const bool get = rq.method == "GET" || rq.method == "HEAD";
+    auto not_allowed = [&](const char* allow) {
+      Open311Answer a = error_answer(405, "method " + std::string(rq.method) + " is not allowed here (allowed: " + allow + ")");
+      a.headers.emplace_back("Allow", allow);
+      return a;
+    };
+    if (rest == "services.json") return get ? services(county, rq) : not_allowed("GET, HEAD");
+    if (rest == "requests.json") {
+      if (rq.method == "POST") return post_request(county, rq);
+      return get ? get_requests(county, rq) : not_allowed("GET, HEAD, POST");
+    }
+    if (rest.rfind("requests/", 0) == 0 && rest.size() > 14 && rest.substr(rest.size() - 5) == ".json") {
+      if (!get) return not_allowed("GET, HEAD");
+      return get_request(county, rq, rest.substr(9, rest.size() - 14));
+    }
+    if (rest.rfind("services/", 0) == 0)
+      throw NotFound("service definitions: no service has attributes (metadata is false for every service)");
+    throw NotFound("no resource at " + std::string(rq.path) +
+                   " (services.json, requests.json, requests/{id}.json; only the JSON format is offered)");
+  } catch (const InvalidArgument& e) {
+    return error_answer(400, e.parameter() + ": " + e.detail());
+  } catch (const Unauthorized& e) {
+    return error_answer(401, e.what());
+  } catch (const Forbidden& e) {
+    return error_answer(403, e.what());
+  } catch (const NotFound& e) {
+    return error_answer(404, e.what());
+  } catch (const Conflict& e) {
+    return error_answer(409, e.what());
+  }
+}
+
+}  // namespace onemap::api

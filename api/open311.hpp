@@ -1,0 +1,56 @@
+// Open311 GeoReport v2 (JSON) over the county's incidents:
+//
+//   GET  /open311/v2/services.json          the categories (service_code = category code)
+//   POST /open311/v2/requests.json          a new request: routed at once (layers/county.hpp intake)
+//   GET  /open311/v2/requests.json          requests by service_request_id, service_code,
+//                                           start_date, end_date, status (open|closed)
+//   GET  /open311/v2/requests/{id}.json     one request
+//
+// POST takes application/x-www-form-urlencoded (the standard) or a JSON object with the same keys:
+// api_key (a user's token; or Authorization: Bearer), service_code, lat, long, address_string,
+// address_id, description, media_url, email, first_name, last_name, phone, device_id,
+// account_id, and onemap's `coordinate_system`: WGS84 (default; CGCS2000 is the same to within
+// centimetres) or GCJ02 for coordinates from Amap/Tencent-based apps. GET requests also take
+// coordinate_system for the coordinates they return. Contact details go to the incident's
+// private attributes and never into a public answer.
+//
+// Errors follow GeoReport v2: a JSON list [{"code": 400, "description": "lat: …"}] (the
+// description starts with the parameter at fault), with the HTTP status of the code.
+// agency_responsible is the grid, town, department or higher level that holds the request.
+#pragma once
+
+#include "layers/county.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace onemap::api {
+
+struct Open311Request {
+  std::string_view method;  ///< "GET", "HEAD", "POST"
+  std::string_view path;
+  std::vector<std::pair<std::string, std::string>> query;  ///< percent-decoded
+  std::string_view body;
+  std::string content_type;
+  /// The user named by a bearer token (Authorization header, or api_key when given); nullopt
+  /// when the request carries none. @throws Unauthorized for an unknown token.
+  std::function<std::optional<layers::Actor>(const std::string& api_key)> authenticate;
+};
+
+struct Open311Answer {
+  int status = 200;
+  std::string body;  ///< JSON
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Whether `path` is under /open311/.
+bool is_open311_path(std::string_view path);
+
+/// Answers an Open311 request; every error, too, as an Open311 error list.
+Open311Answer handle_open311(layers::County& county, const Open311Request& request);
+
+}  // namespace onemap::api

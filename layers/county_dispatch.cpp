@@ -1,0 +1,716 @@
+// Intake, routing, the closed loop, escalation, users and metrics of the county (county.hpp).
+#include "layers/county.hpp"
+
+#include "layers/assignment.hpp"
+#include "layers/users.hpp"
+#include "spatial/crs.hpp"
+#include "spatial/errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+#include <mutex>
+
+namespace onemap::layers {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// The names of the incident fields whose values differ (store column names).
+std::vector<std::string> changed_fields(const Incident* before, const Incident& after) {
+  std::vector<std::string> out;
+  if (!before) {
+    for (const auto& f : layer_fields(LayerKind::Incidents)) out.push_back(f.name);
+    return out;
+  }
+  const Incident& b = *before;
+  auto check = [&](bool differs, const char* name) {
+    if (differs) out.emplace_back(name);
+  };
+  check(b.id != after.id, "inc_id");
+  check(b.category != after.category, "category");
+  check(b.description != after.description, "description");
+  check(b.source != after.source, "source");
+  check(b.reported_at != after.reported_at, "reported_at");
+  check(b.status != after.status, "status");
+  check(b.closed_at != after.closed_at, "closed_at");
+  check(b.assignee != after.assignee, "assignee");
+  check(b.deadline != after.deadline, "deadline");
+  check(b.agency != after.agency, "agency");
+  check(b.level != after.level, "level");
+  check(b.overdue != after.overdue, "overdue");
+  check(b.version != after.version, "version");
+  check(b.updated_at != after.updated_at, "updated_at");
+  check(b.reporter != after.reporter, "reporter");
+  check(b.handler != after.handler, "handler");
+  check(b.dispatch_reason != after.dispatch_reason, "dispatch_reason");
+  check(b.join.grid_code != after.join.grid_code, "grid_code");
+  check(b.join.kind != after.join.kind, "join_kind");
+  check(b.join.distance_m != after.join.distance_m, "join_distance_m");
+  return out;
+}
+
+// The escalation level above `level`, and the length of the area code that holds it.
+std::string next_level(const std::string& level) {
+  if (level.empty() || level == "grid") return "village";
+  if (level == "village") return "town";
+  return "county";  // town, department, county
+}
+
+std::size_t level_code_length(const std::string& level) {
+  if (level == "village") return 12;
+  if (level == "town") return 9;
+  return 6;
+}
+
+// The area code an incident escalated to `level` goes to.
+std::string agency_at(const Incident& in, const std::string& level) {
+  const std::string& code = !in.join.grid_code.empty() ? in.join.grid_code : in.agency;
+  const std::size_t n = level_code_length(level);
+  bool digits = code.size() >= n;
+  for (std::size_t i = 0; digits && i < n; ++i) digits = std::isdigit(static_cast<unsigned char>(code[i])) != 0;
+  return digits ? code.substr(0, n) : std::string();
+}
+
+std::string fmt_m(double m) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f m", m);
+  return buf;
+}
+
+void check_user_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) throw InvalidArgument("id", "must be 1 to 64 characters");
+  for (unsigned char c : id)
+    if (!std::isalnum(c) && c != '_' && c != '-' && c != '.' && c != '@')
+      throw InvalidArgument("id", "may hold letters, digits and _ - . @ only");
+}
+
+bool is_area_code(const std::string& s) {
+  if (s.size() != 6 && s.size() != 9 && s.size() != 12 && s.size() != 15 && s.size() != 18) return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+}  // namespace
+
+int64_t County::clock(int64_t now) const {
+  return now ? now : static_cast<int64_t>(std::time(nullptr));
+}
+
+void County::index_teams() {
+  teams_.clear();
+  worker_index_.clear();
+  grid_index_.clear();
+  for (std::size_t i = 0; i < data_.workers.size(); ++i) {
+    teams_[data_.workers[i].grid_code].push_back(i);
+    worker_index_[data_.workers[i].worker_id] = i;
+  }
+  std::vector<Grid> towns;
+  for (std::size_t i = 0; i < data_.grids.size(); ++i) {
+    grid_index_.emplace(data_.grids[i].code, i);
+    if (data_.grids[i].level == GridLevel::Town) towns.push_back(data_.grids[i]);
+  }
+  town_joiner_.reset();
+  if (!towns.empty()) town_joiner_ = std::make_unique<GridJoiner>(towns, JoinOptions{1e9});
+}
+
+const Worker* County::worker_by_id(const std::string& id) const {
+  const auto it = worker_index_.find(id);
+  return it == worker_index_.end() ? nullptr : &data_.workers[it->second];
+}
+
+int County::workload(const std::string& worker_id) const {
+  auto lock = read();
+  const auto it = loads_.find(worker_id);
+  return it == loads_.end() ? 0 : it->second;
+}
+
+IncidentEvent County::make_event(const Incident& in, const Actor& actor, std::string action, std::string from,
+                                 std::string to, std::string note, std::string detail, int64_t at) const {
+  IncidentEvent e;
+  e.incident = in.fid;
+  const auto it = events_.find(in.fid);
+  e.seq = (in.fid && it != events_.end()) ? static_cast<int64_t>(it->second.size()) + 1 : 1;
+  e.at = at;
+  e.actor = actor.id;
+  e.action = std::move(action);
+  e.from = std::move(from);
+  e.to = std::move(to);
+  e.note = std::move(note);
+  e.detail = std::move(detail);
+  return e;
+}
+
+Incident County::commit_incident(std::optional<std::size_t> index, Incident after, std::vector<IncidentEvent> events) {
+  std::vector<Pending> one;
+  one.push_back({index, std::move(after), std::move(events)});
+  commit_incidents(one);
+  return std::move(one.front().after);
+}
+
+void County::commit_incidents(std::vector<Pending>& pending) {
+  if (pending.empty()) return;
+  // Events of one record follow each other.
+  for (auto& p : pending)
+    for (std::size_t i = 1; i < p.events.size(); ++i) p.events[i].seq = p.events[i - 1].seq + 1;
+  Store::Batch batch;
+  for (auto& p : pending) {
+    batch.incidents.push_back(&p.after);
+    for (auto& e : p.events) batch.events.push_back({&e, &p.after});
+  }
+  store_->put(batch);  // durable before anything else sees it
+
+  for (auto& p : pending) {
+    Incident& after = p.after;
+    std::optional<std::size_t> index = p.index;
+    std::optional<Incident> before;
+    if (index) before = data_.incidents[*index];
+    if (before && !before->assignee.empty() && holds_workload(before->status)) --loads_[before->assignee];
+    if (!after.assignee.empty() && holds_workload(after.status)) ++loads_[after.assignee];
+    if (index) {
+      data_.incidents[*index] = after;
+    } else {
+      data_.incidents.push_back(after);
+      index = data_.incidents.size() - 1;
+    }
+    auto& trail = events_[after.fid];
+    for (auto& e : p.events) trail.push_back(e);
+    tiles_->point_changed(data_, LayerKind::Incidents, *index);
+    Change c;
+    c.layer = LayerKind::Incidents;
+    c.fid = after.fid;
+    if (before) c.before = before->location;
+    c.after = after.location;
+    c.fields = changed_fields(before ? &*before : nullptr, after);
+    c.incident_before = before;
+    c.incident_after = after;
+    notify(c);
+  }
+}
+
+County::Routing County::route(const Incident& in, const std::string& exclude) const {
+  Routing r;
+  json reason;
+  std::string text;
+  const CategoryConfig* cat = dispatch_.find(in.category);
+  // Where: the grid that holds it, else the nearest within the join distance, else the town.
+  if (!in.join.grid_code.empty()) {
+    r.agency = in.join.grid_code;
+    r.level = "grid";
+    const bool contained = in.join.kind == JoinKind::Contained;
+    reason["rule"] = contained ? "contained" : "nearest_grid";
+    reason["grid"] = in.join.grid_code;
+    reason["grid_distance_m"] = in.join.distance_m;
+    text = contained ? "inside grid " + in.join.grid_code
+                     : "outside every grid; nearest grid " + in.join.grid_code + " at " + fmt_m(in.join.distance_m) +
+                           " (limit " + fmt_m(join_.max_distance_m) + ")";
+  } else {
+    reason["rule"] = "town";
+    reason["grid_limit_m"] = join_.max_distance_m;
+    const GridJoin town = town_joiner_ ? town_joiner_->join(in.location) : GridJoin{};
+    if (!town.grid_code.empty()) {
+      r.agency = town.grid_code;
+      r.level = "town";
+      reason["town"] = town.grid_code;
+      reason["town_distance_m"] = town.distance_m;
+      const auto g = grid_index_.find(town.grid_code);
+      const std::string name = g == grid_index_.end() ? std::string() : " " + data_.grids[g->second].name;
+      text = "no grid within " + fmt_m(join_.max_distance_m) + "; to the centre of town " + town.grid_code + name +
+             (town.distance_m > 0 ? " (nearest town, " + fmt_m(town.distance_m) + " away)" : " (inside it)");
+    } else {
+      r.level = "county";
+      text = "no grid within " + fmt_m(join_.max_distance_m) + " and no town outline; to the county centre";
+    }
+  }
+  // Who: a department for the categories configured so.
+  if (cat && !cat->grid_handled()) {
+    r.agency = cat->handler;
+    r.level = "department";
+    reason["department"] = cat->handler;
+    reason["text"] = text + "; category " + cat->code + " " + cat->name_zh + " is handled by " + cat->handler;
+    r.reason = reason.dump();
+    return r;
+  }
+  if (r.level != "grid") {
+    reason["text"] = text;
+    r.reason = reason.dump();
+    return r;
+  }
+  // The nearest on-duty member of the grid's team whose role may handle the category, under the cap.
+  struct Candidate {
+    const Worker* w;
+    double d;
+  };
+  std::vector<Candidate> team;
+  if (const auto t = teams_.find(in.join.grid_code); t != teams_.end())
+    for (std::size_t i : t->second)
+      team.push_back({&data_.workers[i], spatial::distance_m(data_.workers[i].location, in.location)});
+  std::sort(team.begin(), team.end(), [](const Candidate& a, const Candidate& b) {
+    return a.d != b.d ? a.d < b.d : a.w->worker_id < b.w->worker_id;
+  });
+  json skipped = json::array();
+  const Worker* head = nullptr;
+  for (const auto& c : team) {
+    if (c.w->role == WorkerRole::GridHead && !head) head = c.w;
+    std::string why;
+    const auto l = loads_.find(c.w->worker_id);
+    const int load = l == loads_.end() ? 0 : l->second;
+    if (c.w->worker_id == exclude) why = "returned it";
+    else if (!c.w->on_duty) why = "off duty";
+    else if (cat && !cat->role_allowed(c.w->role)) why = "role " + std::string(role_name(c.w->role)) + " may not handle " + cat->code;
+    else if (load >= dispatch_.workload_cap) why = "at the workload cap (" + std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + ")";
+    if (!why.empty()) {
+      skipped.push_back({{"worker", c.w->worker_id}, {"distance_m", c.d}, {"load", load}, {"why", why}});
+      continue;
+    }
+    r.assignee = c.w->worker_id;
+    reason["worker"] = c.w->worker_id;
+    reason["worker_role"] = std::string(role_name(c.w->role));
+    reason["worker_distance_m"] = c.d;
+    reason["worker_load"] = load;
+    reason["cap"] = dispatch_.workload_cap;
+    reason["skipped"] = skipped;
+    reason["text"] = text + "; nearest free eligible team member " + c.w->worker_id + " (" +
+                     std::string(role_name(c.w->role)) + ", " + fmt_m(c.d) + " away, load " + std::to_string(load) +
+                     "/" + std::to_string(dispatch_.workload_cap) + ")";
+    r.reason = reason.dump();
+    return r;
+  }
+  reason["cap"] = dispatch_.workload_cap;
+  reason["skipped"] = skipped;
+  reason["queue"] = head ? head->worker_id : std::string();
+  reason["text"] = text + "; no free eligible team member (" + std::to_string(team.size()) + " in the team): " +
+                   (head ? "queued for grid head " + head->worker_id : std::string("the grid has no grid head: queued for the grid"));
+  r.reason = reason.dump();
+  return r;
+}
+
+Incident County::intake(Incident in, const Actor& actor, int64_t now) {
+  now = clock(now);
+  check_location(in.location, "lat");
+  if (in.category.empty()) throw InvalidArgument("category", "is required");
+  const CategoryConfig* cat = dispatch_.find(in.category);
+  if (!dispatch_.categories.empty() && !cat)
+    throw InvalidArgument("category", "unknown category '" + in.category + "' (see the services list)");
+  if (in.reported_at == 0) in.reported_at = now;
+  if (in.source.empty()) in.source = "other";
+  in.reporter = actor.id;
+  in.fid = 0;
+  in.version = 1;
+  in.updated_at = now;
+  in.status = "reported";
+  in.assignee.clear();
+  std::unique_lock lock(mutex_);
+  in.join = joiner_->join(in.location);
+  std::vector<IncidentEvent> events{make_event(in, actor, "report", "", "reported", "", "", now)};
+  const Routing r = route(in, "");
+  in.agency = r.agency;
+  in.level = r.level;
+  in.assignee = r.assignee;
+  in.dispatch_reason = r.reason;
+  in.status = "dispatched";
+  if (cat) in.deadline = cat->deadline.due(now, dispatch_.calendar);
+  json detail = {{"assignee", in.assignee}, {"agency", in.agency}, {"level", in.level}};
+  if (in.deadline) detail["deadline"] = format_time(in.deadline);
+  detail["reason"] = json::parse(r.reason);
+  events.push_back(make_event(in, Actor::system(), "dispatch", "reported", "dispatched", "", detail.dump(), now));
+  return commit_incident(std::nullopt, std::move(in), std::move(events));
+}
+
+Incident County::transition(int64_t fid, const TransitionRequest& rq, const Actor& actor) {
+  const int64_t now = clock(rq.now);
+  std::unique_lock lock(mutex_);
+  const auto it = std::lower_bound(data_.incidents.begin(), data_.incidents.end(), fid,
+                                   [](const Incident& r, int64_t f) { return r.fid < f; });
+  if (it == data_.incidents.end() || it->fid != fid) throw NotFound("no incident with id " + std::to_string(fid));
+  const std::size_t index = static_cast<std::size_t>(it - data_.incidents.begin());
+  const Incident& before = *it;
+  if (rq.expected_version && *rq.expected_version != before.version)
+    throw Conflict("incident " + std::to_string(fid) + " is at version " + std::to_string(before.version) +
+                   ", not " + std::to_string(*rq.expected_version) + ": it changed since it was read");
+  const std::string to = check_transition(before, rq.action, actor);
+  Incident after = before;
+  after.status = to;
+  after.version = before.version + 1;
+  after.updated_at = now;
+  const CategoryConfig* cat = dispatch_.find(before.category);
+  json detail = json::object();
+  switch (rq.action) {
+    case Action::Dispatch: {
+      if (rq.assignee && !rq.assignee->empty()) {
+        const Worker* w = worker_by_id(*rq.assignee);
+        if (!w) throw InvalidArgument("assignee", "no worker '" + *rq.assignee + "'");
+        if (!w->on_duty) throw InvalidArgument("assignee", "worker " + w->worker_id + " is off duty");
+        if (cat && cat->grid_handled() && !cat->role_allowed(w->role))
+          throw InvalidArgument("assignee", "role " + std::string(role_name(w->role)) + " may not handle category " + cat->code);
+        if (actor.role == "worker" && w->grid_code != actor.team_grid)
+          throw Forbidden("worker " + w->worker_id + " is not in " + actor.id + "'s team");
+        if (actor.role == "centre" && !actor.scope.empty() && w->grid_code.rfind(actor.scope, 0) != 0)
+          throw Forbidden("worker " + w->worker_id + " is outside " + actor.id + "'s area " + actor.scope);
+        const auto l = loads_.find(w->worker_id);
+        const int load = (l == loads_.end() ? 0 : l->second) - (before.assignee == w->worker_id && holds_workload(before.status));
+        if (load >= dispatch_.workload_cap)
+          throw Conflict("worker " + w->worker_id + " is at the workload cap (" + std::to_string(load) + "/" +
+                         std::to_string(dispatch_.workload_cap) + ")");
+        const double d = spatial::distance_m(w->location, before.location);
+        after.assignee = w->worker_id;
+        if (cat && cat->grid_handled()) after.agency = w->grid_code;
+        after.dispatch_reason = json{{"rule", "manual"}, {"by", actor.id}, {"worker", w->worker_id},
+                                     {"worker_distance_m", d}, {"worker_load", load}, {"cap", dispatch_.workload_cap},
+                                     {"text", "assigned by " + actor.id + " to " + w->worker_id + " (" + fmt_m(d) +
+                                                  " away, load " + std::to_string(load) + "/" +
+                                                  std::to_string(dispatch_.workload_cap) + ")"}}
+                                    .dump();
+      } else {
+        // Route again; a worker who returned it is not picked again.
+        std::string exclude;
+        if (before.status == "returned") {
+          const auto& trail = events_[fid];
+          for (auto e = trail.rbegin(); e != trail.rend(); ++e)
+            if (e->action == "return") {
+              const json d = json::parse(e->detail.empty() ? "{}" : e->detail, nullptr, false);
+              if (d.is_object() && d.contains("returned_by")) exclude = d["returned_by"].get<std::string>();
+              break;
+            }
+        }
+        after.assignee.clear();
+        const Routing r = route(after, exclude);
+        after.assignee = r.assignee;
+        after.dispatch_reason = r.reason;
+        if (before.level.empty() || before.level == "grid" || before.level == "department" || r.level != "grid") {
+          after.agency = r.agency;
+          after.level = r.level;
+        }
+      }
+      if (!after.deadline && cat) after.deadline = cat->deadline.due(now, dispatch_.calendar);
+      detail = {{"assignee", after.assignee}, {"agency", after.agency}, {"level", after.level}};
+      detail["reason"] = json::parse(after.dispatch_reason);
+      break;
+    }
+    case Action::Resolve:
+      after.handler = actor.id;
+      break;
+    case Action::Return:
+      if (rq.note.empty()) throw InvalidArgument("note", "a return needs a note saying why");
+      detail["returned_by"] = before.assignee;
+      after.assignee.clear();
+      break;
+    case Action::Close:
+      after.closed_at = now;
+      break;
+    case Action::Reopen:
+      after.closed_at = 0;
+      after.handler.clear();
+      after.overdue = false;
+      if (cat) after.deadline = cat->deadline.due(now, dispatch_.calendar);
+      detail["deadline"] = after.deadline ? json(format_time(after.deadline)) : json(nullptr);
+      break;
+    case Action::Escalate: {
+      if (before.level == "county") throw Conflict("incident " + std::to_string(fid) + " is at the county level already");
+      after.level = next_level(before.level);
+      const std::string agency = agency_at(before, after.level);
+      if (!agency.empty()) after.agency = agency;
+      after.deadline = dispatch_.calendar.add_working_seconds(
+          now, static_cast<int64_t>(std::llround(dispatch_.escalation_working_hours * 3600)));
+      detail = {{"from_level", before.level.empty() ? "grid" : before.level}, {"to_level", after.level},
+                {"agency", after.agency}, {"deadline", format_time(after.deadline)}};
+      break;
+    }
+    case Action::Accept:
+    case Action::Start:
+    case Action::Verify:
+      break;
+  }
+  std::vector<IncidentEvent> events{make_event(after, actor, std::string(action_name(rq.action)), before.status, to,
+                                               rq.note, detail.empty() ? std::string() : detail.dump(), now)};
+  return commit_incident(index, std::move(after), std::move(events));
+}
+
+std::vector<IncidentEvent> County::history(int64_t fid) const {
+  auto lock = read();
+  const auto it = std::lower_bound(data_.incidents.begin(), data_.incidents.end(), fid,
+                                   [](const Incident& r, int64_t f) { return r.fid < f; });
+  if (it == data_.incidents.end() || it->fid != fid) throw NotFound("no incident with id " + std::to_string(fid));
+  const auto e = events_.find(fid);
+  return e == events_.end() ? std::vector<IncidentEvent>{} : e->second;
+}
+
+SweepResult County::sweep_overdue(int64_t now) {
+  SweepResult out;
+  out.at = now = clock(now);
+  const Actor system = Actor::system();
+  std::unique_lock lock(mutex_);
+  std::vector<Pending> pending;
+  for (std::size_t i = 0; i < data_.incidents.size(); ++i) {
+    const Incident& in = data_.incidents[i];
+    if (!in.deadline || in.deadline > now || !is_open_state(in.status)) continue;
+    if (in.level == "county") {
+      if (in.overdue) continue;
+      Incident after = in;
+      after.overdue = true;
+      after.version = in.version + 1;
+      after.updated_at = now;
+      std::vector<IncidentEvent> ev{make_event(after, system, "overdue", in.status, in.status,
+                                               "past its deadline " + format_time(in.deadline) + " at the county level",
+                                               "", now)};
+      out.marked_overdue.push_back(in.fid);
+      pending.push_back({i, std::move(after), std::move(ev)});
+      continue;
+    }
+    Incident after = in;
+    after.status = "escalated";
+    after.overdue = true;
+    after.version = in.version + 1;
+    after.updated_at = now;
+    after.level = next_level(in.level);
+    const std::string agency = agency_at(in, after.level);
+    if (!agency.empty()) after.agency = agency;
+    after.deadline = dispatch_.calendar.add_working_seconds(
+        now, static_cast<int64_t>(std::llround(dispatch_.escalation_working_hours * 3600)));
+    const json detail = {{"from_level", in.level.empty() ? "grid" : in.level}, {"to_level", after.level},
+                         {"agency", after.agency}, {"overdue_since", format_time(in.deadline)},
+                         {"deadline", format_time(after.deadline)}};
+    std::vector<IncidentEvent> ev{make_event(after, system, "escalate", in.status, "escalated",
+                                             "overdue since " + format_time(in.deadline), detail.dump(), now)};
+    out.escalated.push_back(in.fid);
+    pending.push_back({i, std::move(after), std::move(ev)});
+  }
+  commit_incidents(pending);  // one transaction
+  return out;
+}
+
+BatchResult County::batch_dispatch(const std::string& area, const std::string& pool, const Actor& actor, int64_t now) {
+  const auto t0 = std::chrono::steady_clock::now();
+  now = clock(now);
+  std::size_t prefix = 0;
+  if (pool == "grid") prefix = 15;
+  else if (pool == "village") prefix = 12;
+  else if (pool == "town") prefix = 9;
+  else if (pool != "county") throw InvalidArgument("pool", "must be grid, village, town or county");
+  if (!area.empty() && !is_area_code(area)) throw InvalidArgument("area", "must be an area code of 6, 9, 12 or 15 digits");
+  if (!role_may(actor.role, Action::Dispatch, actor.grid_head()) || actor.role == "worker")
+    throw Forbidden("a " + actor.role + " may not dispatch a batch (admin and command-centre users may)");
+  if (!actor.scope.empty() && area.rfind(actor.scope, 0) != 0)
+    throw Forbidden("area " + (area.empty() ? std::string("(the county)") : area) + " lies outside " + actor.id +
+                    "'s area " + actor.scope);
+  std::unique_lock lock(mutex_);
+  BatchResult out;
+  out.area = area;
+  out.pool = pool;
+  // Unassigned open incidents of the grid categories in the area.
+  std::vector<std::size_t> tasks;
+  for (std::size_t i = 0; i < data_.incidents.size(); ++i) {
+    const Incident& in = data_.incidents[i];
+    if (in.join.grid_code.empty() || in.join.grid_code.rfind(area, 0) != 0 || !in.assignee.empty()) continue;
+    const bool waiting = in.status == "reported" || in.status == "returned" || in.status == "escalated" ||
+                         in.status == "reopened" || (in.status == "dispatched" && in.agency == in.join.grid_code);
+    if (!waiting) continue;
+    const CategoryConfig* cat = dispatch_.find(in.category);
+    if (!dispatch_.categories.empty() && (!cat || !cat->grid_handled())) continue;
+    tasks.push_back(i);
+  }
+  // On-duty workers of the area's teams, with their free slots.
+  std::vector<std::size_t> agents;
+  for (std::size_t w = 0; w < data_.workers.size(); ++w) {
+    const Worker& wk = data_.workers[w];
+    if (!wk.on_duty || wk.grid_code.empty() || wk.grid_code.rfind(area, 0) != 0) continue;
+    agents.push_back(w);
+  }
+  // Groups: the task's grid (or its village/town) against the worker's team grid (or its …).
+  std::unordered_map<std::string, int32_t> group_ids;
+  auto group = [&](const std::string& code) -> int32_t {
+    if (prefix == 0) return kAnyGroup;
+    return group_ids.emplace(code.substr(0, std::min(prefix, code.size())), static_cast<int32_t>(group_ids.size())).first->second;
+  };
+  // A local equirectangular projection in metres around the area's middle latitude.
+  double lat0 = 0;
+  for (std::size_t i : tasks) lat0 += data_.incidents[i].location.lat;
+  lat0 = tasks.empty() ? 30.0 : lat0 / static_cast<double>(tasks.size());
+  const double kx = 111319.49 * std::cos(lat0 * M_PI / 180.0), ky = 110946.25;
+  AssignmentProblem prob;
+  for (std::size_t i : tasks) {
+    const Incident& in = data_.incidents[i];
+    uint32_t roles = kAnyRole;
+    if (const CategoryConfig* cat = dispatch_.find(in.category)) {
+      roles = 0;
+      for (WorkerRole r : cat->roles) roles |= role_bit(r);
+    }
+    prob.add_task(in.location.lon * kx, in.location.lat * ky, group(in.join.grid_code), roles);
+  }
+  for (std::size_t w : agents) {
+    const Worker& wk = data_.workers[w];
+    const auto l = loads_.find(wk.worker_id);
+    const int load = l == loads_.end() ? 0 : l->second;
+    prob.add_agent(wk.location.lon * kx, wk.location.lat * ky, std::max(0, dispatch_.workload_cap - load),
+                   group(wk.grid_code), role_bit(wk.role));
+  }
+  out.incidents = tasks.size();
+  out.workers = agents.size();
+  const AssignmentResult greedy = greedy_assignment(prob);
+  const AssignmentResult best = optimal_assignment(prob);
+  out.greedy_assigned = static_cast<std::size_t>(greedy.assigned);
+  out.greedy_total_m = greedy.total_m;
+  out.assigned = static_cast<std::size_t>(best.assigned);
+  out.total_m = best.total_m;
+  out.proved_optimal = best.proved_optimal;
+
+  std::vector<Pending> pending;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const Incident& in = data_.incidents[tasks[t]];
+    BatchAssignment ba;
+    ba.fid = in.fid;
+    if (best.agent_of[t] < 0) {
+      out.assignments.push_back(ba);
+      continue;
+    }
+    const Worker& wk = data_.workers[agents[static_cast<std::size_t>(best.agent_of[t])]];
+    ba.worker_id = wk.worker_id;
+    ba.distance_m = spatial::distance_m(wk.location, in.location);
+    out.assignments.push_back(ba);
+    Incident after = in;
+    after.status = "dispatched";
+    after.assignee = wk.worker_id;
+    after.version = in.version + 1;
+    after.updated_at = now;
+    if (after.agency.empty() || after.level.empty() || after.level == "grid") after.agency = in.join.grid_code;
+    if (!after.deadline)
+      if (const CategoryConfig* cat = dispatch_.find(in.category)) after.deadline = cat->deadline.due(now, dispatch_.calendar);
+    const auto l = loads_.find(wk.worker_id);
+    const json reason = {{"rule", "batch"},
+                         {"by", actor.id},
+                         {"pool", pool},
+                         {"grid", in.join.grid_code},
+                         {"worker", wk.worker_id},
+                         {"worker_team", wk.grid_code},
+                         {"worker_distance_m", ba.distance_m},
+                         {"worker_load", l == loads_.end() ? 0 : l->second},
+                         {"cap", dispatch_.workload_cap},
+                         {"batch_total_m", best.total_m},
+                         {"greedy_total_m", greedy.total_m},
+                         {"text", "batch dispatch of " + std::to_string(tasks.size()) + " incidents in " +
+                                      (area.empty() ? std::string("the county") : area) + " by " + actor.id +
+                                      ": least total distance under the workload cap; " + wk.worker_id + " (team " +
+                                      wk.grid_code + ") at " + fmt_m(ba.distance_m)}};
+    after.dispatch_reason = reason.dump();
+    json detail = {{"assignee", after.assignee}, {"agency", after.agency}, {"level", after.level.empty() ? "grid" : after.level}};
+    detail["reason"] = reason;
+    std::vector<IncidentEvent> ev{make_event(after, actor, "dispatch", in.status, "dispatched", "batch dispatch",
+                                             detail.dump(), now)};
+    pending.push_back({tasks[t], std::move(after), std::move(ev)});
+  }
+  commit_incidents(pending);  // one transaction
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+LoopMetrics County::metrics(const std::string& area, const std::string& category, int64_t from, int64_t to,
+                            int64_t now) const {
+  now = clock(now);
+  LoopMetrics m;
+  std::vector<double> hours;
+  auto lock = read();
+  for (const auto& in : data_.incidents) {
+    if (from && in.reported_at < from) continue;
+    if (to && in.reported_at >= to) continue;
+    if (!category.empty() && in.category != category) continue;
+    if (!area.empty() && in.join.grid_code.rfind(area, 0) != 0 && in.agency.rfind(area, 0) != 0) continue;
+    ++m.total;
+    if (in.status == "closed") {
+      ++m.closed;
+      if (in.closed_at) hours.push_back(static_cast<double>(in.closed_at - in.reported_at) / 3600.0);
+      if (in.deadline) {
+        ++m.with_deadline_closed;
+        if (in.closed_at && in.closed_at <= in.deadline) ++m.on_time;
+      }
+    }
+    if (is_open_state(in.status)) {
+      ++m.open;
+      if (in.deadline && in.deadline < now) ++m.overdue;
+    }
+  }
+  if (m.total) m.closure_rate = static_cast<double>(m.closed) / static_cast<double>(m.total);
+  if (m.with_deadline_closed) m.on_time_rate = static_cast<double>(m.on_time) / static_cast<double>(m.with_deadline_closed);
+  if (!hours.empty()) {
+    std::sort(hours.begin(), hours.end());
+    const std::size_t n = hours.size();
+    m.median_hours_to_close = n % 2 ? hours[n / 2] : (hours[n / 2 - 1] + hours[n / 2]) / 2;
+  }
+  return m;
+}
+
+// ---- users ----
+
+std::optional<Actor> County::authenticate(std::string_view token) const {
+  if (token.empty()) return std::nullopt;
+  const std::string h = token_hash(token);
+  auto lock = read();
+  const auto it = user_by_hash_.find(h);
+  if (it == user_by_hash_.end()) return std::nullopt;
+  const User& u = users_.at(it->second);
+  if (!u.active) return std::nullopt;
+  return Actor::of(u, worker_by_id(u.worker_id));
+}
+
+std::string County::add_user(User u) {
+  check_user_id(u.id);
+  check_user_role(u.role);
+  if (u.role == "worker") {
+    if (u.worker_id.empty()) throw InvalidArgument("worker", "a worker user names their worker record (--worker ID)");
+  } else if (!u.worker_id.empty()) {
+    throw InvalidArgument("worker", "only a worker user has a worker record");
+  }
+  if (u.role == "department") {
+    if (u.scope.empty()) throw InvalidArgument("scope", "department staff name their department as the scope");
+    const auto deps = dispatch_.departments();
+    if (!deps.empty() && std::find(deps.begin(), deps.end(), u.scope) == deps.end()) {
+      std::string list;
+      for (const auto& d : deps) list += (list.empty() ? "" : ", ") + d;
+      throw InvalidArgument("scope", "unknown department '" + u.scope + "' (departments: " + list + ")");
+    }
+  } else if (!u.scope.empty() && !is_area_code(u.scope)) {
+    throw InvalidArgument("scope", "must be an area code of 6, 9, 12, 15 or 18 digits (empty: the whole county)");
+  }
+  const std::string token = new_token();
+  u.token_hash = token_hash(token);
+  if (!u.created_at) u.created_at = clock(0);
+  std::unique_lock lock(mutex_);
+  if (users_.count(u.id)) throw InvalidArgument("id", "user '" + u.id + "' exists already (issue a new token with `onemap user token`)");
+  if (!u.worker_id.empty() && !worker_by_id(u.worker_id))
+    throw InvalidArgument("worker", "no worker record '" + u.worker_id + "'");
+  Store::Batch b;
+  b.users.push_back(&u);
+  store_->put(b);
+  user_by_hash_[u.token_hash] = u.id;
+  users_[u.id] = u;
+  return token;
+}
+
+std::string County::issue_token(const std::string& user_id) {
+  std::unique_lock lock(mutex_);
+  const auto it = users_.find(user_id);
+  if (it == users_.end()) throw NotFound("no user '" + user_id + "'");
+  User u = it->second;
+  const std::string token = new_token();
+  u.token_hash = token_hash(token);
+  Store::Batch b;
+  b.users.push_back(&u);
+  store_->put(b);
+  user_by_hash_.erase(it->second.token_hash);
+  user_by_hash_[u.token_hash] = u.id;
+  it->second = u;
+  return token;
+}
+
+std::vector<User> County::users() const {
+  auto lock = read();
+  std::vector<User> out;
+  for (const auto& [id, u] : users_) out.push_back(u);
+  std::sort(out.begin(), out.end(), [](const User& a, const User& b) { return a.id < b.id; });
+  return out;
+}
+
+}  // namespace onemap::layers

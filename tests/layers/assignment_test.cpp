@@ -1,0 +1,4 @@
+// Batch dispatch (layers/assignment.hpp).
+#include "layers/assignment.hpp"
+
+#include <gtest/gtest.h>
