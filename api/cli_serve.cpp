@@ -154,7 +154,8 @@ int run_serve(const Args& args) {
                              a == "--threads" || a == "--join-distance" || a == "--idle-timeout" ||
                              a == "--write-token" || a == "--tiles-config" || a == "--tile-cache-mb" ||
                              a == "--cache-control" || a == "--cors" || a == "--empty-tile" ||
-                             a == "--household-fields" || a == "--web-dir" || a == "--basemap";
+                             a == "--household-fields" || a == "--web-dir" || a == "--basemap" ||
+                             a == "--config" || a == "--sweep-interval";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
     if (inline_value) {

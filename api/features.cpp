@@ -1706,7 +1706,7 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
     if (write) {
       o["security"] = json::array({{{"bearer", json::array()}}});
       o["responses"]["401"] = response("No or a wrong bearer token", "application/json", error_schema);
-      o["responses"]["403"] = response("Writes are disabled (no --write-token)", "application/json", error_schema);
+      o["responses"]["403"] = response("The user's role or area does not allow it", "application/json", error_schema);
       o["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", object}}}}}};
     }
     return o;
@@ -1750,6 +1750,50 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
   paths["/grids/{id}"]["get"] = op("One grid with its outline", "get_grid", id_param, response("The grid", "application/json", object));
   paths["/grids/{id}"]["patch"] = op("Rename a grid or change its outline", "patch_grid", id_param,
                                      response("The grid", "application/json", object), true);
+  // The closed loop.
+  paths["/incidents/{id}/actions"]["post"] =
+      op("A step of the closed loop: dispatch, accept, start, resolve, return, verify, close, reopen, escalate",
+         "act_on_incident", id_param, response("The incident after the step, with the event", "application/json", object), true);
+  paths["/incidents/{id}/actions"]["post"]["parameters"].push_back(
+      {{"name", "If-Match"}, {"in", "header"}, {"required", false},
+       {"description", "the incident's ETag (version): a stale one loses with 409"}, {"schema", {{"type", "string"}}}});
+  paths["/incidents/{id}/actions"]["post"]["responses"]["409"] =
+      response("The state or the version does not allow it", "application/json", error_schema);
+  paths["/incidents/{id}/history"]["get"] =
+      op("An incident's audit trail", "get_incident_history", id_param, response("The events", "application/json", object));
+  paths["/dispatch/batch"]["post"] = op("Dispatch every unassigned incident of an area at once (least total distance)",
+                                        "batch_dispatch", json::array(), response("The assignment", "application/json", object), true);
+  paths["/escalations/sweep"]["post"] = op("Escalate every overdue incident one level", "sweep_overdue", json::array(),
+                                           response("The incidents escalated", "application/json", object), true);
+  paths["/users/me"]["get"] = op("The user the bearer token names", "get_me", json::array(),
+                                 response("The user and the actions their role allows", "application/json", object), true);
+  paths["/users/me"]["get"].erase("requestBody");
+  // Open311 GeoReport v2.
+  const json open311_list = {{"description", "A JSON list (Open311 GeoReport v2)"},
+                             {"content", {{"application/json", {{"schema", {{"type", "array"}, {"items", object}}}}}}}};
+  paths["/open311/v2/services.json"]["get"] = op("Open311: the service list (categories)", "open311_services",
+                                                 json::array({in_query("jurisdiction_id", "ignored (one jurisdiction)")}), open311_list);
+  paths["/open311/v2/requests.json"]["get"] =
+      op("Open311: service requests", "open311_requests",
+         json::array({in_query("service_request_id", "comma list of ids"), in_query("service_code", "comma list of codes"),
+                      in_query("start_date", "W3C date-time"), in_query("end_date", "W3C date-time"),
+                      in_query("status", "open, closed or both"),
+                      in_query("coordinate_system", "WGS84 (default) or GCJ02 for the coordinates returned"),
+                      in_query("jurisdiction_id", "ignored"), in_query("api_key", "ignored for reads")}),
+         open311_list);
+  paths["/open311/v2/requests.json"]["post"] = op("Open311: a new service request, routed at once", "open311_create",
+                                                  json::array(), open311_list);
+  paths["/open311/v2/requests.json"]["post"]["responses"]["201"] = paths["/open311/v2/requests.json"]["post"]["responses"]["200"];
+  paths["/open311/v2/requests.json"]["post"]["responses"].erase("200");
+  paths["/open311/v2/requests.json"]["post"]["requestBody"] = {
+      {"required", true},
+      {"content", {{"application/x-www-form-urlencoded", {{"schema", object}}}, {"application/json", {{"schema", object}}}}}};
+  paths["/open311/v2/requests/{id}.json"]["get"] =
+      op("Open311: one service request", "open311_request",
+         json::array({in_path("id", "the service_request_id", {{"type", "integer"}}),
+                      in_query("coordinate_system", "WGS84 (default) or GCJ02"), in_query("jurisdiction_id", "ignored"),
+                      in_query("api_key", "ignored for reads")}),
+         open311_list);
 
   json doc = {{"openapi", "3.0.3"},
               {"info", {{"title", "onemap"},

@@ -184,7 +184,9 @@ class County {
 
   // ---- users ----
   const DispatchConfig& dispatch_config() const { return dispatch_; }
-  /// The actor a bearer token belongs to, or nullopt (unknown token, inactive user).
+  /// The actor a bearer token belongs to, or nullopt (unknown token, inactive user). An unknown
+  /// token makes the county re-read the users from the store (at most once a second), so that
+  /// users added to a live store by `onemap user` can sign in at once.
   std::optional<Actor> authenticate(std::string_view token) const;
   /// Adds a user (id unique; role one of user_roles(); a worker's worker_id must name a worker
   /// record) and returns its first token, of which only the hash is stored.
@@ -256,8 +258,10 @@ class County {
   int64_t clock(int64_t now) const;
 
   DispatchConfig dispatch_;
-  std::unordered_map<std::string, User> users_;                ///< by id
-  std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
+  // Users, re-read from the store when an unknown token comes (`onemap user add` on a live store).
+  mutable std::unordered_map<std::string, User> users_;                ///< by id
+  mutable std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
+  mutable int64_t users_read_at_ = 0;  ///< steady-clock seconds of the last re-read
   std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;
   std::unordered_map<std::string, int> loads_;                 ///< worker id → open assigned
   std::unordered_map<std::string, std::vector<std::size_t>> teams_;  ///< grid code → workers

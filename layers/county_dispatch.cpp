@@ -647,7 +647,26 @@ LoopMetrics County::metrics(const std::string& area, const std::string& category
 std::optional<Actor> County::authenticate(std::string_view token) const {
   if (token.empty()) return std::nullopt;
   const std::string h = token_hash(token);
-  auto lock = read();
+  {
+    auto lock = read();
+    if (const auto it = user_by_hash_.find(h); it != user_by_hash_.end()) {
+      const User& u = users_.at(it->second);
+      if (!u.active) return std::nullopt;
+      return Actor::of(u, worker_by_id(u.worker_id));
+    }
+  }
+  // Unknown here: another process may have added the user to the store.
+  std::unique_lock lock(mutex_);
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (now_s - users_read_at_ < 1) return std::nullopt;
+  users_read_at_ = now_s;
+  users_.clear();
+  user_by_hash_.clear();
+  for (auto& u : store_->load_users()) {
+    if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
+    users_[u.id] = std::move(u);
+  }
   const auto it = user_by_hash_.find(h);
   if (it == user_by_hash_.end()) return std::nullopt;
   const User& u = users_.at(it->second);

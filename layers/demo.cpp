@@ -550,6 +550,12 @@ class Generator {
     const std::string categories_path = find_input(options_.data_dir, "categories.csv", false);
     divisions_ = read_divisions(divisions_path);
     categories_ = read_categories_csv(categories_path);
+    // The working calendar of the deadlines, when the data directory has the dispatch configuration.
+    {
+      std::error_code ec;
+      const fs::path config = fs::path(options_.data_dir) / "dispatch.json";
+      if (fs::is_regular_file(config, ec)) calendar_ = DispatchConfig::load(config.string()).calendar;
+    }
 
     std::size_t counties = 0;
     for (std::size_t i = 0; i < divisions_.size(); ++i) {
@@ -1369,6 +1375,15 @@ class Generator {
           for (const auto& [role, id] : members)
             if (role == WorkerRole::FullTime) inc.assignee = id;
       }
+      // The loop's fields as routing would have set them: who holds it, its deadline, whether it
+      // ran late.
+      inc.agency = c.grid_handled() ? inc.join.grid_code : c.handler;
+      inc.level = c.grid_handled() ? "grid" : "department";
+      inc.deadline = c.deadline.due(inc.reported_at, calendar_);
+      inc.overdue = inc.status == "closed" ? inc.closed_at > inc.deadline
+                                           : inc.status != "resolved" && inc.status != "verified" && inc.deadline < end_time_;
+      inc.version = 1;
+      inc.updated_at = inc.closed_at ? inc.closed_at : inc.reported_at;
       data_.incidents.push_back(std::move(inc));
     }
     step_log("incidents", std::to_string(data_.incidents.size()) + " from " +
@@ -1407,6 +1422,7 @@ class Generator {
 
   std::vector<Division> divisions_;
   std::vector<CategoryConfig> categories_;
+  WorkingCalendar calendar_;
   std::size_t county_division_ = 0;
   MultiPolygon county_;
   spatial::Box county_box_;

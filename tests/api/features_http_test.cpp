@@ -518,7 +518,10 @@ TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) 
   for (const char* path : {"/health", "/layers", "/metrics", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/tiles/{layers}.json",
                            "/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt", "/incidents", "/incidents/{id}", "/households",
                            "/households/{id}", "/enterprises", "/enterprises/{id}", "/grids/{id}",
-                           "/collections/{collectionId}/queryables", "/collections/incidents/stats"})
+                           "/collections/{collectionId}/queryables", "/collections/incidents/stats",
+                           "/incidents/{id}/actions", "/incidents/{id}/history", "/dispatch/batch", "/escalations/sweep",
+                           "/users/me", "/open311/v2/services.json", "/open311/v2/requests.json",
+                           "/open311/v2/requests/{id}.json"})
     EXPECT_TRUE(api["paths"].contains(path)) << path;
 }
 

@@ -93,4 +93,28 @@ std::string write_small_county(const std::string& dir) {
   return path;
 }
 
+std::string write_dispatch_county(const std::string& dir) {
+  const std::string path = dir + "/county.gpkg";
+  layers::Dataset d = small_county();
+  d.incidents.clear();
+  d.workers.clear();
+  auto add = [&](const char* id, layers::WorkerRole role, double lon, double lat, bool on_duty) {
+    layers::Worker w;
+    w.worker_id = id;
+    w.name = id;
+    w.role = role;
+    w.grid_code = "330521001001001";
+    w.location = {lon, lat};
+    w.on_duty = on_duty;
+    d.workers.push_back(w);
+  };
+  add("HEAD", layers::WorkerRole::GridHead, 120.010, 30.10, true);
+  add("FT1", layers::WorkerRole::FullTime, 120.020, 30.10, true);
+  add("FT2", layers::WorkerRole::FullTime, 120.040, 30.10, true);
+  add("PT", layers::WorkerRole::PartTime, 120.030, 30.15, false);
+  add("AUX", layers::WorkerRole::AuxPolice, 120.034, 30.10, true);
+  layers::open_store(path, true)->replace_all(d);
+  return path;
+}
+
 }  // namespace onemap::testing

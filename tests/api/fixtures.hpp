@@ -17,4 +17,10 @@ layers::Dataset small_county();
 /// Writes small_county() into a new store DIR/county.gpkg and returns its path.
 std::string write_small_county(const std::string& dir);
 
+/// small_county() without incidents, whose grid 330521001001001 (x 120.00-120.05) has a team:
+/// HEAD (grid head, 120.010 30.10), FT1 (full time, 120.020 30.10), FT2 (full time, 120.040
+/// 30.10), PT (part time, off duty), AUX (auxiliary police, 120.034 30.10); written to
+/// DIR/county.gpkg, whose path it returns.
+std::string write_dispatch_county(const std::string& dir);
+
 }  // namespace onemap::testing

@@ -376,7 +376,9 @@ TEST_F(Dispatch, TheClosedLoopIsRecordedAndSurvivesARestart) {
     for (std::size_t k = 0; k < h.size(); ++k) {
       EXPECT_EQ(h[k].action, actions[k]);
       EXPECT_EQ(h[k].seq, static_cast<int64_t>(k + 1));
-      if (k) EXPECT_EQ(h[k].from, h[k - 1].to);
+      if (k) {
+        EXPECT_EQ(h[k].from, h[k - 1].to);
+      }
     }
     EXPECT_EQ(h[2].note, "on my way");
     EXPECT_EQ(h[4].actor, w.id);
@@ -536,7 +538,9 @@ TEST_F(Dispatch, MetricsMatchADirectCount) {
       EXPECT_EQ(m.overdue, overdue);
       EXPECT_EQ(m.on_time, on_time);
       EXPECT_EQ(m.with_deadline_closed, dl);
-      if (total) EXPECT_DOUBLE_EQ(m.closure_rate, static_cast<double>(closed) / total);
+      if (total) {
+        EXPECT_DOUBLE_EQ(m.closure_rate, static_cast<double>(closed) / total);
+      }
       if (!hours.empty()) {
         std::sort(hours.begin(), hours.end());
         const double med = hours.size() % 2 ? hours[hours.size() / 2]
@@ -571,7 +575,9 @@ TEST_F(Dispatch, BatchDispatchIsNeverWorseThanOneByOneAndKeepsTheCaps) {
   EXPECT_EQ(r.incidents, 9u);
   EXPECT_TRUE(r.proved_optimal);
   EXPECT_GE(r.assigned, r.greedy_assigned);
-  if (r.assigned == r.greedy_assigned) EXPECT_LE(r.total_m, r.greedy_total_m + 1e-6);
+  if (r.assigned == r.greedy_assigned) {
+    EXPECT_LE(r.total_m, r.greedy_total_m + 1e-6);
+  }
   // Capacity: FT1, FT2 and HEAD take at most 3 each; roles by category.
   std::map<std::string, int> load;
   double total = 0;
@@ -584,8 +590,11 @@ TEST_F(Dispatch, BatchDispatchIsNeverWorseThanOneByOneAndKeepsTheCaps) {
     ++load[a.worker_id];
     EXPECT_EQ(cur.status, "dispatched");
     EXPECT_EQ(cur.assignee, a.worker_id);
-    if (cur.category == "0701") EXPECT_EQ(a.worker_id, "HEAD");
-    else EXPECT_TRUE(a.worker_id == "FT1" || a.worker_id == "FT2") << a.worker_id;
+    if (cur.category == "0701") {
+      EXPECT_EQ(a.worker_id, "HEAD");
+    } else {
+      EXPECT_TRUE(a.worker_id == "FT1" || a.worker_id == "FT2") << a.worker_id;
+    }
     EXPECT_EQ(county_->history(a.fid).back().action, "dispatch");
     EXPECT_EQ(json::parse(cur.dispatch_reason)["rule"], "batch");
     total += a.distance_m;

@@ -77,7 +77,7 @@ TEST(Model, SchemasMarkPersonalFields) {
   EXPECT_EQ(personal(LayerKind::Households),
             (std::vector<std::string>{"head_name", "phone", "id_number"}));
   EXPECT_EQ(personal(LayerKind::Workers), (std::vector<std::string>{"name"}));
-  EXPECT_TRUE(personal(LayerKind::Incidents).empty());
+  EXPECT_EQ(personal(LayerKind::Incidents), (std::vector<std::string>{"reporter"}));
   EXPECT_EQ(geometry_type(LayerKind::Grids), "MultiPolygon");
   EXPECT_EQ(geometry_type(LayerKind::Incidents), "Point");
 }
