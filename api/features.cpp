@@ -1263,54 +1263,31 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
   struct Cell {
     uint64_t now = 0, before = 0;
   };
-  // The closed loop's figures over the window's incidents (layers/county.hpp LoopMetrics).
-  struct Loop {
-    uint64_t total = 0, closed = 0, open = 0, overdue = 0, with_deadline = 0, on_time = 0;
-    std::vector<double> hours;
-    void add(const layers::Incident& i, int64_t clock) {
-      ++total;
-      if (i.status == "closed") {
-        ++closed;
-        if (i.closed_at) hours.push_back(static_cast<double>(i.closed_at - i.reported_at) / 3600.0);
-        if (i.deadline) {
-          ++with_deadline;
-          if (i.closed_at && i.closed_at <= i.deadline) ++on_time;
-        }
-      }
-      if (layers::is_open_state(i.status)) {
-        ++open;
-        if (i.deadline && (i.overdue || i.deadline < clock)) ++overdue;
-      }
-    }
-    void write(JsonOut& out) {
-      out.raw("\"loop\":{\"closed\":");
-      out.num(static_cast<int64_t>(closed));
-      out.raw(",\"open\":");
-      out.num(static_cast<int64_t>(open));
-      out.raw(",\"overdue\":");
-      out.num(static_cast<int64_t>(overdue));
-      out.raw(",\"closure_rate\":");
-      if (total) out.num(static_cast<double>(closed) / static_cast<double>(total));
-      else out.raw("null");
-      out.raw(",\"on_time_rate\":");
-      if (with_deadline) out.num(static_cast<double>(on_time) / static_cast<double>(with_deadline));
-      else out.raw("null");
-      out.raw(",\"median_hours_to_close\":");
-      if (hours.empty()) {
-        out.raw("null");
-      } else {
-        std::sort(hours.begin(), hours.end());
-        const std::size_t n = hours.size();
-        out.num(n % 2 ? hours[n / 2] : (hours[n / 2 - 1] + hours[n / 2]) / 2);
-      }
-      out.raw("}");
-    }
+  // The closed loop's figures over the window's incidents.
+  auto write_loop = [](JsonOut& out, layers::LoopMetrics& m) {
+    m.finish();
+    out.raw("\"loop\":{\"closed\":");
+    out.num(static_cast<int64_t>(m.closed));
+    out.raw(",\"open\":");
+    out.num(static_cast<int64_t>(m.open));
+    out.raw(",\"overdue\":");
+    out.num(static_cast<int64_t>(m.overdue));
+    out.raw(",\"closure_rate\":");
+    if (m.total) out.num(m.closure_rate);
+    else out.raw("null");
+    out.raw(",\"on_time_rate\":");
+    if (m.with_deadline_closed) out.num(m.on_time_rate);
+    else out.raw("null");
+    out.raw(",\"median_hours_to_close\":");
+    if (m.median_hours_to_close) out.num(*m.median_hours_to_close);
+    else out.raw("null");
+    out.raw("}");
   };
   const int64_t clock = static_cast<int64_t>(std::time(nullptr));
   // group code ("" for incidents in no group) → category → status → counts
   std::map<std::string, std::map<std::string, std::map<std::string, Cell>>> table;
-  std::map<std::string, Loop> loops;
-  Loop total_loop;
+  std::map<std::string, layers::LoopMetrics> loops;
+  layers::LoopMetrics total_loop;
   Cell total;
   const auto& fields = fields_of(static_cast<const layers::Incident*>(nullptr), options);
   for (const auto& i : d.incidents) {
@@ -1356,7 +1333,7 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
   out.raw(",\"total\":{");
   counts(out, total.now, total.before);
   out.raw(",");
-  total_loop.write(out);
+  write_loop(out, total_loop);
   out.raw("},\"groups\":[");
   bool first_group = true;
   for (const auto& [code, cats] : table) {
@@ -1382,7 +1359,7 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
     out.raw(",");
     counts(out, sum.now, sum.before);
     out.raw(",");
-    loops[code].write(out);
+    write_loop(out, loops[code]);
     out.raw(",\"cells\":[");
     bool first_cell = true;
     for (const auto& [cat, statuses] : cats)

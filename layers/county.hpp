@@ -121,11 +121,19 @@ struct LoopMetrics {
   std::size_t total = 0;     ///< incidents reported in the window
   std::size_t closed = 0;    ///< of them, closed
   std::size_t open = 0;      ///< of them, still open (not resolved, verified or closed)
-  std::size_t overdue = 0;   ///< open and past their deadline at `now`
+  std::size_t overdue = 0;   ///< open, and past their deadline at `now` or escalated for it
   std::size_t with_deadline_closed = 0, on_time = 0;  ///< closed with a deadline; closed by it
   double closure_rate = 0;   ///< closed / total (0 when none)
   double on_time_rate = 0;   ///< on_time / with_deadline_closed (0 when none)
   std::optional<double> median_hours_to_close;
+
+  /// Counts one incident, at `now` (Unix seconds) for the overdue count.
+  void add(const Incident& in, int64_t now);
+  /// Computes the rates and the median from what was added.
+  void finish();
+
+ private:
+  std::vector<double> hours_;  ///< report to close, of the closed ones
 };
 
 class County {

@@ -529,7 +529,7 @@ TEST_F(Dispatch, MetricsMatchADirectCount) {
           if (i.deadline) ++dl, on_time += i.closed_at <= i.deadline;
         } else if (i.status != "resolved" && i.status != "verified") {
           ++open;
-          overdue += i.deadline && i.deadline < now;
+          overdue += i.overdue || (i.deadline && i.deadline < now);
         }
       }
       EXPECT_EQ(m.total, total) << area << cat;

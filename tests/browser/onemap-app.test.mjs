@@ -1,0 +1,626 @@
+// Browser test of the web map (ctest: browser_app): the page onemap serves at / (web/dist, built
+// by web/build.mjs), opened in Debian's headless Chromium through playwright-core, against a real
+// `onemap serve` of the demo county.
+//
+// Usage: node onemap-app.test.mjs ONEMAP_BINARY SOURCE_DIR
+// Environment: ONEMAP_BROWSER_DATA  an existing demo store to serve (default: build one, ~30 s);
+//                                   it is served with a write token and one incident is closed
+//              ONEMAP_BROWSER_OUT   where screenshots and onemap's log go (default: the cwd)
+//              CHROMIUM             the browser (default /usr/bin/chromium)
+//
+// It checks: GET / negotiation (HTML for browsers, the JSON landing page for everyone else) and
+// the app's files (content types, ETag and 304, gzip, cache lifetimes); then in the browser: the
+// Chinese interface, rendered features of every layer (county, town, village and grid boundaries
+// and labels, household cells and points, enterprises by risk, incidents open, overdue and
+// closed) with map.queryRenderedFeatures at the county view and up close; a feature's attributes
+// (public fields only, then the personal ones once signed in with the token); the filters
+// reaching the incident tiles; a drawn box and a drawn polygon listing exactly the API's
+// numberMatched; the dashboard's open count; an incident closed through PATCH changing its tile
+// and moving from the open to the closed layer after a refresh; the English switch; and that
+// every request the page made went to onemap's origin. Each check prints PASS or FAIL; the last
+// line counts them and the exit status is 1 if any failed. Screenshots: browser_app-*.png.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const [onemapBinary, sourceDir] = process.argv.slice(2);
+if (!onemapBinary || !sourceDir) {
+  console.error('usage: node onemap-app.test.mjs ONEMAP_BINARY SOURCE_DIR');
+  process.exit(2);
+}
+if (!existsSync(path.join(here, 'node_modules', 'playwright-core', 'package.json'))) {
+  console.error(`FAIL  playwright-core not installed in ${here} (run scripts/setup)`);
+  process.exit(1);
+}
+const { chromium } = await import('playwright-core');
+
+const outDir = path.resolve(process.env.ONEMAP_BROWSER_OUT ?? process.cwd());
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TOKEN = 'browser-app-test-token';
+const VIEWPORT = { width: 1600, height: 1000 };
+// The closed loop's states (layers/workflow.hpp): open ones, and the done ones drawn apart.
+const OPEN_STATES = ['reported', 'dispatched', 'accepted', 'in_progress', 'returned', 'escalated', 'reopened'];
+const DONE_STATES = ['resolved', 'verified', 'closed'];
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+const started = Date.now();
+const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+
+const results = [];
+function check(name, ok, detail) {
+  results.push(!!ok);
+  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? ` (${detail})` : ''}`);
+  return !!ok;
+}
+
+function run(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`))));
+  });
+}
+
+// `onemap serve` on a free loopback port with the write token; the web app from its default
+// directory (the source tree's web/dist). Its JSON log lines are kept.
+async function startOnemap(store, logFile) {
+  const child = spawn(onemapBinary, ['serve', '--data', store, '--address', '127.0.0.1', '--port', '0', '--threads', '2', '--write-token', TOKEN], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lines = [];
+  const entries = [];
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('onemap serve did not listen within 60 s')), 60_000);
+    child.on('exit', (code) => reject(new Error(`onemap serve exited ${code}:\n${lines.join('\n')}`)));
+    readline.createInterface({ input: child.stderr }).on('line', (line) => {
+      lines.push(line);
+      try {
+        entries.push(JSON.parse(line));
+      } catch {
+        return;
+      }
+      const listening = /listening on (http:\/\/\S+)/.exec(entries.at(-1).msg ?? '');
+      if (listening) {
+        clearTimeout(timer);
+        resolve(listening[1]);
+      }
+    });
+  });
+  return {
+    url,
+    entries,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      await writeFile(logFile, lines.join('\n') + '\n');
+    },
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- HTTP: negotiation of / and the app's files ---------------------------------------------------
+
+async function checkHttp(base) {
+  const html = await fetch(`${base}/`, { headers: { Accept: BROWSER_ACCEPT } });
+  const body = await html.text();
+  check(
+    'GET / from a browser: the web app',
+    html.status === 200 && html.headers.get('content-type')?.startsWith('text/html') && body.includes('id="map"') && /Accept\b/.test(html.headers.get('vary') ?? ''),
+    `${html.status} ${html.headers.get('content-type')}, Vary: ${html.headers.get('vary')}`,
+  );
+  for (const [label, headers, query] of [
+    ['Accept: application/json', { Accept: 'application/json' }, ''],
+    ['no Accept header (GDAL, scripts)', {}, ''],
+    ['Accept: */* (curl)', { Accept: '*/*' }, ''],
+    ['?f=json from a browser', { Accept: BROWSER_ACCEPT }, '?f=json'],
+  ]) {
+    const r = await fetch(`${base}/${query}`, { headers });
+    const text = await r.text();
+    let links = [];
+    try {
+      links = JSON.parse(text).links ?? [];
+    } catch {
+      // not JSON: the check fails below
+    }
+    check(`GET / with ${label}: the JSON landing page`, r.status === 200 && r.headers.get('content-type')?.startsWith('application/json') && links.some((l) => l.rel === 'conformance'), `${r.status} ${r.headers.get('content-type')}`);
+  }
+  const script = /src="(\/app\/assets\/[^"]+\.js)"/.exec(body)?.[1];
+  const style = /href="(\/app\/assets\/[^"]+\.css)"/.exec(body)?.[1];
+  check('index.html names its hashed script and style', !!script && !!style, `${script}, ${style}`);
+  if (!script || !style) return;
+  const js = await fetch(`${base}${script}`, { headers: { 'Accept-Encoding': 'identity' } });
+  const jsBytes = Buffer.from(await js.arrayBuffer());
+  const etag = js.headers.get('etag');
+  check(
+    'a hashed asset: JavaScript, ETag, cached for a year',
+    js.status === 200 && js.headers.get('content-type')?.startsWith('text/javascript') && /^"[0-9a-f]+"$/.test(etag ?? '') && /max-age=31536000/.test(js.headers.get('cache-control') ?? '') && /immutable/.test(js.headers.get('cache-control') ?? ''),
+    `${js.status} ${js.headers.get('content-type')}, ETag ${etag}, Cache-Control ${js.headers.get('cache-control')}, ${jsBytes.length} bytes`,
+  );
+  const again = await fetch(`${base}${script}`, { headers: { 'If-None-Match': etag, 'Accept-Encoding': 'identity' } });
+  check('If-None-Match with its ETag: 304', again.status === 304, `${again.status}`);
+  // fetch() would decompress by itself: ask through a raw request for the gzip bytes.
+  const gz = await new Promise((resolve, reject) => {
+    const u = new URL(`${base}${script}`);
+    import('node:http').then(({ get }) =>
+      get({ host: u.hostname, port: u.port, path: u.pathname, headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject),
+    );
+  });
+  check(
+    'gzip when Accept-Encoding allows it, the same bytes unpacked',
+    gz.headers['content-encoding'] === 'gzip' && gunzipSync(gz.body).equals(jsBytes) && gz.headers.etag !== etag,
+    `${gz.body.length} bytes gzip of ${jsBytes.length}, ETag ${gz.headers.etag}`,
+  );
+  const index = await fetch(`${base}/app/`);
+  check('/app/: index.html, revalidated (no-cache)', index.status === 200 && index.headers.get('cache-control') === 'no-cache' && index.headers.get('content-type')?.startsWith('text/html'), `${index.status} ${index.headers.get('cache-control')}`);
+  const css = await fetch(`${base}${style}`);
+  check('the stylesheet: text/css', css.status === 200 && css.headers.get('content-type')?.startsWith('text/css'), css.headers.get('content-type'));
+  const config = await (await fetch(`${base}/app/config.json`)).json();
+  check('/app/config.json: no basemap by default', Array.isArray(config.basemaps) && config.basemaps.length === 0 && config.offset === null, JSON.stringify(config));
+  const missing = await fetch(`${base}/app/assets/nothing-here.js`);
+  check('a file not in the app: 404 JSON', missing.status === 404 && (await missing.json()).error?.code === 404, `${missing.status}`);
+}
+
+// ---- the page ---------------------------------------------------------------------------------------
+
+// What is rendered per layer: features, and the properties asked for.
+function rendered(page, layers, props = []) {
+  return page.evaluate(
+    ({ layers, props }) => {
+      const m = window.onemapApp.map;
+      const out = {};
+      for (const id of layers) {
+        const fs = m.getLayer(id) ? m.queryRenderedFeatures({ layers: [id] }) : [];
+        out[id] = { n: fs.length, ids: [...new Set(fs.map((f) => f.id))], values: Object.fromEntries(props.map((p) => [p, [...new Set(fs.map((f) => f.properties[p]))]])) };
+      }
+      return out;
+    },
+    { layers, props },
+  );
+}
+
+const settle = (page) => page.evaluate(() => window.onemapApp.settled());
+
+async function jumpTo(page, center, zoom) {
+  await page.evaluate(({ center, zoom }) => window.onemapApp.map.jumpTo({ center, zoom }), { center, zoom });
+  await settle(page);
+}
+
+// Pixel position on the page of a map coordinate, and back.
+async function mapBox(page) {
+  return page.evaluate(() => {
+    const r = window.onemapApp.map.getCanvas().getBoundingClientRect();
+    return { x: r.left, y: r.top, width: r.width, height: r.height };
+  });
+}
+
+async function itemsMatched(base, params, body) {
+  const q = new URLSearchParams({ ...params, limit: '1' }).toString().replace(/\+/g, '%20');
+  const r = await fetch(`${base}/collections/incidents/items?${q}`, body ? { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } : {});
+  const j = await r.json();
+  if (!r.ok) throw new Error(`items query ${q}: ${r.status} ${JSON.stringify(j)}`);
+  return j.numberMatched;
+}
+
+async function listedQuery(page) {
+  return page.evaluate(() => {
+    const count = document.getElementById('query-count');
+    const cats = [...document.querySelectorAll('#category-counts li')].map((li) => Number(li.dataset.count));
+    return {
+      count: count.dataset.count === undefined ? null : Number(count.dataset.count),
+      text: count.textContent,
+      categorySum: cats.reduce((a, b) => a + b, 0),
+      categories: cats.length,
+      listed: document.querySelectorAll('#incident-list li').length,
+    };
+  });
+}
+
+async function main(work) {
+  let store = process.env.ONEMAP_BROWSER_DATA;
+  if (!store) {
+    store = path.join(work, 'demo.gpkg');
+    // The default end date (today), so that the dashboard's last weeks hold incidents.
+    await run(onemapBinary, ['demo', '--out', store, '--data-dir', path.join(sourceDir, 'data')]);
+    console.log(`demo store built in ${seconds()} s`);
+  }
+  const onemapLog = path.join(outDir, 'browser_app-onemap.log');
+  const onemap = await startOnemap(store, onemapLog);
+  cleanup.push(() => onemap.stop());
+  const base = onemap.url;
+  console.log(`onemap at ${base}`);
+  await sleep(200);
+  const webLine = onemap.entries.find((e) => 'web_app' in e);
+  check('onemap logs where the web app is served from', webLine?.web_app === true, webLine?.msg);
+
+  await checkHttp(base);
+
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--disable-background-networking'],
+  });
+  cleanup.push(() => browser.close());
+  console.log(`Chromium ${browser.version()} started at ${seconds()} s`);
+  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const requests = [];
+  const problems = [];
+  page.on('request', (r) => requests.push({ url: r.url(), auth: r.headers().authorization ?? null }));
+  page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} ${r.url()}`));
+  // Tiles MapLibre no longer needs after a move are cancelled: not a problem.
+  page.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  const shot = (name) => page.screenshot({ path: path.join(outDir, `browser_app-${name}.png`) });
+
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => window.onemapApp?.ready, null, { timeout: 60_000 });
+  await page.evaluate(() => window.onemapApp.ready);
+  await settle(page);
+  console.log(`page loaded and idle at ${seconds()} s`);
+
+  // Chinese by default.
+  const ui = await page.evaluate(() => ({
+    lang: document.documentElement.lang,
+    title: document.title,
+    tabs: [...document.querySelectorAll('.tabs button')].map((b) => b.textContent),
+  }));
+  check('the interface is Chinese by default', ui.lang === 'zh-CN' && ui.tabs.join() === '图层,查询,看板' && /一张图$/.test(ui.title), `${ui.lang} "${ui.title}" ${ui.tabs.join(' ')}`);
+
+  // ---- the county at a glance: every layer rendered
+  const overview = await rendered(
+    page,
+    ['grid-county-line', 'grid-town-line', 'grid-village-line', 'grid-town-label', 'households-cells', 'enterprises-cells', 'incidents-open', 'incidents-overdue', 'incidents-closed'],
+    ['count', 'cluster', 'level', 'name'],
+  );
+  for (const [id, r] of Object.entries(overview)) check(`county view: ${id} rendered`, r.n > 0, `${r.n} features`);
+  check('county view: households aggregated into cells with counts', overview['households-cells'].values.cluster.includes(true) && overview['households-cells'].values.count.some((c) => c > 1));
+  await shot('overview');
+  console.log(`county view checked at ${seconds()} s`);
+
+  // ---- up close: single households, enterprises by risk, incidents by state, grid lines and labels
+  const dense = await page.evaluate(() => {
+    // The household cell with the most households: a town centre.
+    const fs = window.onemapApp.map.queryRenderedFeatures({ layers: ['households-cells'] });
+    fs.sort((a, b) => b.properties.count - a.properties.count);
+    return fs[0].geometry.coordinates;
+  });
+  // Villages and grids with their names (grid names from zoom 14).
+  await jumpTo(page, dense, 14.2);
+  const mid = await rendered(page, ['grid-village-line', 'grid-village-label', 'grid-grid-line', 'grid-grid-label'], ['level']);
+  for (const [id, r] of Object.entries(mid)) check(`village view: ${id} rendered`, r.n > 0, `${r.n} features`);
+  check('village view: the labels name villages and grids', mid['grid-village-label'].values.level.join() === 'village' && mid['grid-grid-label'].values.level.join() === 'grid');
+  await jumpTo(page, dense, 16.3);
+  const close = await rendered(
+    page,
+    ['grid-grid-line', 'households-points', 'enterprises-points', 'incidents-open', 'incidents-closed', 'incidents-overdue'],
+    ['risk', 'status', 'cluster', 'level', 'category'],
+  );
+  for (const [id, r] of Object.entries(close)) check(`close view: ${id} rendered`, r.n > 0, `${r.n} features`);
+  check('close view: households are single points', close['households-points'].n > 0 && !close['households-points'].values.cluster.includes(true));
+  check(
+    'close view: enterprises carry their risk',
+    close['enterprises-points'].values.risk.length > 0 && close['enterprises-points'].values.risk.every((r) => ['major', 'significant', 'general', 'low'].includes(r)),
+    close['enterprises-points'].values.risk.join(','),
+  );
+  check('close view: the open layer holds open incidents only, the done layer resolved, verified or closed ones',
+    close['incidents-open'].values.status.length > 0 && close['incidents-open'].values.status.every((s) => OPEN_STATES.includes(s)) &&
+      close['incidents-closed'].values.status.length > 0 && close['incidents-closed'].values.status.every((s) => DONE_STATES.includes(s)),
+    `open: ${close['incidents-open'].values.status.join(',')}; closed: ${close['incidents-closed'].values.status.join(',')}`);
+  await shot('town');
+  console.log(`close view checked at ${seconds()} s`);
+
+  // ---- a household's attributes: public fields only, then personal ones once signed in
+  const household = await page.evaluate(() => {
+    const m = window.onemapApp.map;
+    const f = m.queryRenderedFeatures({ layers: ['households-points'] }).find((x) => x.id !== undefined);
+    const p = m.project(f.geometry.coordinates);
+    return { id: f.id, x: p.x, y: p.y };
+  });
+  let box = await mapBox(page);
+  const clickHousehold = async () => {
+    // The point may sit under another layer's feature: click it through the app's own handler.
+    await page.evaluate((id) => {
+      const m = window.onemapApp.map;
+      const f = m.queryRenderedFeatures({ layers: ['households-points'] }).find((x) => x.id === id);
+      m.fire('click', { point: m.project(f.geometry.coordinates), lngLat: { lng: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, originalEvent: {} });
+    }, household.id);
+    await settle(page);
+    return page.evaluate(() => ({
+      shown: !document.getElementById('info').hidden,
+      fields: [...document.querySelectorAll('#info-table tr')].map((tr) => tr.dataset.field),
+    }));
+  };
+  const publicView = await clickHousehold();
+  check(
+    'a household clicked: public fields only, from the features API',
+    publicView.shown && publicView.fields.includes('members') && !publicView.fields.some((f) => ['head_name', 'phone', 'id_number', 'address'].includes(f)) &&
+      requests.some((r) => r.url.includes(`/collections/households/items/${household.id}`)),
+    publicView.fields.join(','),
+  );
+  check('not signed in: the page never asked for a household record', !requests.some((r) => /\/households\/\d+/.test(new URL(r.url).pathname) && !r.url.includes('/collections/')));
+  page.once('dialog', (d) => d.accept(TOKEN));
+  await page.click('#auth');
+  const personalView = await clickHousehold();
+  const recordRequest = requests.find((r) => new URL(r.url).pathname === `/households/${household.id}`);
+  check(
+    'signed in: the household record with its personal fields, sent with the token',
+    personalView.fields.includes('head_name') && personalView.fields.includes('phone') && recordRequest?.auth === `Bearer ${TOKEN}`,
+    `${personalView.fields.join(',')}; Authorization ${recordRequest?.auth ? 'sent' : 'missing'}`,
+  );
+  await page.click('#auth'); // sign out
+  check('signed out: the token is gone from sessionStorage and the panel closed',
+    (await page.evaluate(() => sessionStorage.getItem('onemap.token'))) === null && (await page.isHidden('#info')));
+
+  // ---- the filters reach the incident tiles (single incidents from zoom 13)
+  await page.click('.tabs button[data-tab="query"]');
+  await jumpTo(page, dense, 13.5);
+  const before = (await rendered(page, ['incidents-open']))['incidents-open'];
+  const category = await page.evaluate(() => {
+    const fs = window.onemapApp.map.queryRenderedFeatures({ layers: ['incidents-open'] });
+    const counts = {};
+    for (const f of fs) counts[f.properties.category] = (counts[f.properties.category] ?? 0) + 1;
+    return Object.entries(counts).sort((a, b) => b[1] - a[1])[0][0];
+  });
+  const tileCount = requests.length;
+  await page.click('#cat-none');
+  await page.check(`#category-filter input[value="${category}"]`);
+  await settle(page);
+  const filtered = await rendered(page, ['incidents-open', 'incidents-closed'], ['category']);
+  // (Tiles asked between the two clicks, with no category selected, carry status=-: nothing.)
+  const filteredTiles = requests
+    .slice(tileCount)
+    .filter((r) => /\/tiles\/incidents\/\d+\/\d+\/\d+\.mvt/.test(r.url) && new URL(r.url).searchParams.get('status') !== '-');
+  check(
+    `category ${category} only: the incident tiles are asked with category=${category}`,
+    filteredTiles.length > 0 && filteredTiles.every((r) => new URL(r.url).searchParams.get('category') === category),
+    `${filteredTiles.length} tile requests`,
+  );
+  check(
+    'category filter: fewer open incidents rendered, all of that category',
+    filtered['incidents-open'].n > 0 && filtered['incidents-open'].n < before.n && filtered['incidents-open'].values.category.every((c) => c === category) &&
+      filtered['incidents-closed'].values.category.every((c) => c === category),
+    `${before.n} → ${filtered['incidents-open'].n} open features`,
+  );
+  await page.click('#cat-all');
+  await settle(page);
+  for (const s of DONE_STATES) await page.uncheck(`#status-filter input[value="${s}"]`);
+  await settle(page);
+  const statusStart = requests.length;
+  // Another zoom: new tiles, from the sources' new URLs.
+  await jumpTo(page, dense, 12.6);
+  const noClosed = await rendered(page, ['incidents-closed', 'incidents-open']);
+  const incidentTiles = requests.slice(statusStart).filter((r) => /\/tiles\/incidents\/\d+\/\d+\/\d+\.mvt/.test(r.url));
+  const doneTiles = incidentTiles.filter((r) => new URL(r.url).searchParams.get('status').split(',').some((s) => DONE_STATES.includes(s)));
+  check(
+    'status filter without the done states: none rendered, no tile asked for them',
+    noClosed['incidents-closed'].n === 0 && noClosed['incidents-open'].n > 0 && incidentTiles.length > 0 && doneTiles.length === 0,
+    `${noClosed['incidents-closed'].n} done, ${noClosed['incidents-open'].n} open rendered, ${incidentTiles.length} incident tiles asked` + (doneTiles.length ? `; ${doneTiles[0].url}` : ''),
+  );
+  for (const s of DONE_STATES) await page.check(`#status-filter input[value="${s}"]`);
+  await settle(page);
+
+  // ---- draw a box: the listed count is the API's numberMatched for the same box and filters
+  await page.click('.presets button[data-days="all"]');
+  await jumpTo(page, dense, 13);
+  box = await mapBox(page);
+  await page.click('#draw-box');
+  // Whole pixels: the browser hands the page mouse positions in whole CSS pixels.
+  const from = { x: Math.round(box.x + box.width * 0.3), y: Math.round(box.y + box.height * 0.3) };
+  const to = { x: Math.round(box.x + box.width * 0.7), y: Math.round(box.y + box.height * 0.75) };
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 5 });
+  await page.mouse.move(to.x, to.y, { steps: 5 });
+  await page.mouse.up();
+  await settle(page);
+  const bbox = await page.evaluate(
+    ({ a, b }) => {
+      const m = window.onemapApp.map;
+      const p = m.unproject([a.x, a.y]);
+      const q = m.unproject([b.x, b.y]);
+      return [Math.min(p.lng, q.lng), Math.min(p.lat, q.lat), Math.max(p.lng, q.lng), Math.max(p.lat, q.lat)];
+    },
+    { a: { x: from.x - box.x, y: from.y - box.y }, b: { x: to.x - box.x, y: to.y - box.y } },
+  );
+  const boxMatched = await itemsMatched(base, { bbox: bbox.map((v) => v.toFixed(7)).join(',') });
+  const boxListed = await listedQuery(page);
+  check(
+    'a drawn box: the listed count equals the API\'s numberMatched for that box',
+    boxListed.count === boxMatched && boxMatched > 0,
+    `listed ${boxListed.count} ("${boxListed.text}"), API ${boxMatched}, box ${bbox.map((v) => v.toFixed(7)).join(',')}; the page's ${await page.evaluate(() => window.onemapApp.query.params.bbox)}`,
+  );
+  check(
+    'the box\'s counts by category add up to it, the latest 100 listed',
+    boxListed.categorySum === boxMatched && boxListed.listed === Math.min(100, boxMatched) && boxListed.categories > 1,
+    `${boxListed.categories} categories summing to ${boxListed.categorySum}, ${boxListed.listed} listed`,
+  );
+  await shot('query-box');
+  console.log(`box query checked at ${seconds()} s`);
+
+  // A narrower query: the last 30 days and closed incidents only, in the same box.
+  await page.click('.presets button[data-days="30"]');
+  for (const s of [...OPEN_STATES, 'resolved', 'verified']) await page.uncheck(`#status-filter input[value="${s}"]`);
+  await settle(page);
+  const used = await page.evaluate(() => window.onemapApp.query.params);
+  const narrowMatched = await itemsMatched(base, { ...used, bbox: bbox.map((v) => v.toFixed(7)).join(',') });
+  const narrowListed = await listedQuery(page);
+  check(
+    'the box with time and status filters: listed count equals the API\'s',
+    narrowListed.count === narrowMatched && narrowMatched < boxMatched && used.datetime && /status IN \('closed'\)/.test(used.filter ?? ''),
+    `listed ${narrowListed.count}, API ${narrowMatched} (${used.datetime}; ${used.filter})`,
+  );
+  for (const s of [...OPEN_STATES, 'resolved', 'verified']) await page.check(`#status-filter input[value="${s}"]`);
+  await page.click('.presets button[data-days="all"]');
+  await settle(page);
+
+  // ---- draw a polygon: the same through POST with the polygon
+  await page.click('#draw-polygon');
+  const pts = [
+    [0.35, 0.3],
+    [0.65, 0.35],
+    [0.6, 0.7],
+    [0.4, 0.65],
+  ].map(([fx, fy]) => ({ x: Math.round(box.x + box.width * fx), y: Math.round(box.y + box.height * fy) }));
+  for (const p of pts.slice(0, -1)) {
+    await page.mouse.click(p.x, p.y);
+    await sleep(350); // apart, so that two clicks are not one double-click
+  }
+  await page.mouse.dblclick(pts.at(-1).x, pts.at(-1).y);
+  await settle(page);
+  const ring = await page.evaluate(
+    ({ pts }) => pts.map((p) => window.onemapApp.map.unproject([p.x, p.y]).toArray()),
+    { pts: pts.map((p) => ({ x: p.x - box.x, y: p.y - box.y })) },
+  );
+  const polygon = { type: 'Polygon', coordinates: [[...ring, ring[0]]] };
+  const polyMatched = await itemsMatched(base, {}, polygon);
+  const polyListed = await listedQuery(page);
+  check(
+    'a drawn polygon: the listed count equals the API\'s numberMatched for that polygon',
+    polyListed.count === polyMatched && polyMatched > 0 && polyMatched < boxMatched * 2,
+    `listed ${polyListed.count}, API ${polyMatched}`,
+  );
+  await shot('query-polygon');
+  console.log(`polygon query checked at ${seconds()} s`);
+
+  // ---- pick a town: the list is the API's count for area=town:…
+  const town = await page.evaluate(() => document.querySelector('#pick-town option:nth-child(2)')?.value);
+  await page.selectOption('#pick-town', town);
+  await settle(page);
+  const townMatched = await itemsMatched(base, { area: `town:${town}` });
+  const townListed = await listedQuery(page);
+  check(`town ${town} picked: the listed count equals the API's for area=town:${town}`, townListed.count === townMatched && townMatched > 0, `listed ${townListed.count}, API ${townMatched}`);
+  await page.click('#area-clear');
+  await settle(page);
+
+  // ---- the dashboard
+  await page.click('.tabs button[data-tab="dashboard"]');
+  await settle(page);
+  const dash = await page.evaluate(() => ({
+    open: Number(document.getElementById('dash-open').dataset.value),
+    overdue: Number(document.getElementById('dash-overdue').dataset.value),
+    week: Number(document.getElementById('dash-week').dataset.value),
+    closure: document.getElementById('dash-closure').textContent,
+    onTime: document.getElementById('dash-ontime').textContent,
+    rising: document.querySelectorAll('#dash-rising li[data-code]').length,
+  }));
+  const openMatched = await itemsMatched(base, { filter: `status IN (${OPEN_STATES.map((s) => `'${s}'`).join(',')})`, 'filter-lang': 'cql2-text' });
+  check('dashboard: open incidents equal the API\'s count', dash.open === openMatched, `${dash.open} shown, API ${openMatched}`);
+  check(
+    'dashboard: overdue, closure and on-time rates, last week, rising grids',
+    dash.overdue > 0 && dash.overdue <= dash.open && /%$/.test(dash.closure) && /%$/.test(dash.onTime) && dash.week > 0 && dash.rising > 0,
+    `overdue ${dash.overdue}, closure ${dash.closure}, on time ${dash.onTime}, week ${dash.week}, ${dash.rising} rising`,
+  );
+  await jumpTo(page, dense, 11);
+  await shot('dashboard');
+  console.log(`dashboard checked at ${seconds()} s`);
+
+  // ---- a write: an incident closed through PATCH changes its tile and moves layers on refresh
+  await jumpTo(page, dense, 16.3);
+  const target = await page.evaluate(() => {
+    const m = window.onemapApp.map;
+    const f = m.queryRenderedFeatures({ layers: ['incidents-open'] }).find((x) => x.id !== undefined && x.properties.cluster !== true);
+    return { id: f.id, lonlat: f.geometry.coordinates };
+  });
+  const z = 16;
+  const tileOf = ([lon, lat]) => {
+    const n = 2 ** z;
+    const x = Math.floor(((lon + 180) / 360) * n);
+    const r = (lat * Math.PI) / 180;
+    const y = Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n);
+    return `${z}/${x}/${y}`;
+  };
+  const tileUrl = `${base}/tiles/incidents/${tileOf(target.lonlat)}.mvt`;
+  const tileBefore = await fetch(tileUrl);
+  const etagBefore = tileBefore.headers.get('etag');
+  const patch = await fetch(`${base}/incidents/${target.id}`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ status: 'closed' }),
+  });
+  check(`PATCH /incidents/${target.id} status closed`, patch.status === 200 && (await patch.json()).status === 'closed', `${patch.status}`);
+  const tileAfter = await fetch(tileUrl, { headers: { 'If-None-Match': etagBefore } });
+  check('the incident\'s tile changed (a new ETag, not a 304)', tileAfter.status === 200 && tileAfter.headers.get('etag') !== etagBefore, `${tileBefore.status} ${etagBefore} → ${tileAfter.status} ${tileAfter.headers.get('etag')}`);
+  await page.click('#refresh');
+  await page.evaluate(() => window.onemapApp.settled());
+  await settle(page);
+  const moved = await rendered(page, ['incidents-open', 'incidents-closed']);
+  check(
+    'after a refresh the incident is drawn closed, no longer open',
+    !moved['incidents-open'].ids.includes(target.id) && moved['incidents-closed'].ids.includes(target.id),
+    `incident ${target.id}: open layer ${moved['incidents-open'].ids.includes(target.id)}, closed layer ${moved['incidents-closed'].ids.includes(target.id)}`,
+  );
+
+  // The incident's panel: its attributes after the write, and the place kept for its handling.
+  await page.evaluate((id) => {
+    const m = window.onemapApp.map;
+    const f = m.queryRenderedFeatures({ layers: ['incidents-closed'] }).find((x) => x.id === id);
+    m.fire('click', { point: m.project(f.geometry.coordinates), lngLat: { lng: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, originalEvent: {} });
+  }, target.id);
+  await settle(page);
+  const panel = await page.evaluate(() => ({
+    title: document.getElementById('info-title').textContent,
+    status: document.querySelector('#info-table tr[data-field="status"] td')?.textContent,
+    fields: [...document.querySelectorAll('#info-table tr')].map((tr) => tr.dataset.field),
+    dispatch: !document.getElementById('info-dispatch').hidden,
+  }));
+  check(
+    'an incident clicked: its attributes (now closed) and the handling section',
+    panel.title === '事件' && panel.status === '已结案' && panel.fields.includes('category') && panel.fields.includes('reported_at') && panel.dispatch,
+    `${panel.title}: status ${panel.status}; ${panel.fields.join(',')}`,
+  );
+  await shot('incident');
+  await page.click('#info-close');
+
+  // ---- English
+  await page.click('#lang');
+  await jumpTo(page, dense, 11);
+  const en = await page.evaluate(() => ({
+    lang: document.documentElement.lang,
+    tabs: [...document.querySelectorAll('.tabs button')].map((b) => b.textContent),
+    open: document.querySelector('#tab-dashboard .card .label').textContent,
+  }));
+  check('the English switch', en.lang === 'en' && en.tabs.join() === 'Layers,Query,Dashboard' && en.open === 'Open', `${en.lang} ${en.tabs.join(' ')}`);
+  await shot('english');
+  console.log(`English checked at ${seconds()} s`);
+  await page.click('#lang');
+
+  // ---- nothing but onemap
+  const external = requests.filter((r) => !r.url.startsWith(`${base}/`) && !/^(data|blob):/.test(r.url));
+  check('every request the page made went to onemap\'s origin', external.length === 0 && requests.length > 50, `${requests.length} requests` + (external.length ? `; elsewhere: ${external.slice(0, 3).map((r) => r.url).join(', ')}` : ''));
+  const appErrors = await page.evaluate(() => window.onemapApp.errors);
+  check('no error on the page', problems.length === 0 && appErrors.length === 0, [...problems, ...appErrors].slice(0, 5).join('; '));
+  await context.close();
+  console.log(`screenshots: ${['overview', 'town', 'query-box', 'query-polygon', 'dashboard', 'incident', 'english'].map((n) => path.join(outDir, `browser_app-${n}.png`)).join(' ')}`);
+  console.log(`onemap log: ${onemapLog}`);
+}
+
+const cleanup = [];
+try {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'onemap-browser-app-'));
+  cleanup.push(() => rm(work, { recursive: true, force: true }));
+  await main(work);
+} catch (e) {
+  check('browser app test', false, e.stack ?? String(e));
+} finally {
+  for (const step of cleanup.reverse()) await step().catch(() => {});
+}
+const failed = results.filter((ok) => !ok).length;
+console.log(`browser_app: ${seconds()} s`);
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

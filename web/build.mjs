@@ -1,0 +1,55 @@
+// Builds the web map into web/dist/ for `onemap serve` (api/web_app.hpp):
+//   dist/index.html                    the page (revalidated by ETag)
+//   dist/assets/app-HASH.js, .css      the bundle of src/ with MapLibre GL (cached for a year)
+//   dist/assets/maplibre-gl-worker-HASH.mjs   MapLibre's worker, loaded by the bundle
+// Incident categories come from data/categories.csv at build time. Usage: node build.mjs
+// (npm run build); needs `npm ci` first (scripts/setup does both).
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, 'dist');
+const assets = path.join(dist, 'assets');
+const hash = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+
+await rm(dist, { recursive: true, force: true });
+await mkdir(assets, { recursive: true });
+
+const worker = await readFile(path.join(here, 'node_modules', 'maplibre-gl', 'dist', 'maplibre-gl-worker.mjs'));
+const workerName = `maplibre-gl-worker-${hash(worker)}.mjs`;
+await writeFile(path.join(assets, workerName), worker);
+
+const result = await esbuild.build({
+  entryPoints: { app: path.join(here, 'src', 'main.js'), style: path.join(here, 'src', 'app.css') },
+  bundle: true,
+  format: 'esm',
+  target: ['chrome110', 'firefox115', 'safari16'],
+  minify: true,
+  legalComments: 'linked',
+  outdir: assets,
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  loader: { '.csv': 'text', '.svg': 'dataurl', '.png': 'dataurl' },
+  define: { __WORKER_URL__: JSON.stringify(`/app/assets/${workerName}`) },
+  metafile: true,
+  logLevel: 'warning',
+});
+
+const outputs = Object.entries(result.metafile.outputs);
+const out = (entry, ext) => {
+  const found = outputs.find(([file, o]) => file.endsWith(ext) && o.entryPoint?.endsWith(entry));
+  if (!found) throw new Error(`no output for ${entry}`);
+  return `/app/assets/${path.basename(found[0])}`;
+};
+const js = out('src/main.js', '.js');
+const css = outputs.find(([file]) => file.endsWith('.css'));
+const html = (await readFile(path.join(here, 'src', 'index.html'), 'utf8'))
+  .replace('{{js}}', js)
+  .replace('{{css}}', `/app/assets/${path.basename(css[0])}`);
+await writeFile(path.join(dist, 'index.html'), html);
+
+const sizes = outputs.map(([file, o]) => `${path.relative(here, file)} ${(o.bytes / 1024).toFixed(0)} KiB`);
+console.log(`web: built ${path.relative(process.cwd(), dist) || dist}: index.html, ${workerName}, ${sizes.join(', ')}`);

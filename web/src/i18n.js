@@ -1,0 +1,401 @@
+// Interface text in Chinese (the default: the users are county and town staff) and English.
+// Elements carry data-i18n="key" (text), data-i18n-title="key" (tooltip) or
+// data-i18n-placeholder="key"; applyI18n() fills them in, t() formats a string with {name}
+// placeholders. The language is kept in localStorage and can be forced with ?lang=en or ?lang=zh.
+
+const STRINGS = {
+  zh: {
+    'app.title': '一张图',
+    'app.subtitle': '基层治理网格',
+    'lang.switch': 'English',
+    'lang.switchTitle': 'Switch the interface to English',
+    'auth.signIn': '登录',
+    'auth.signOut': '退出登录',
+    'auth.signedIn': '已登录',
+    'auth.prompt': '请输入访问令牌（Bearer token）：',
+    'auth.title': '登录后可查看住户的个人信息（姓名、电话、身份证号）',
+    'auth.invalid': '令牌无效，已退出登录',
+    'refresh': '刷新',
+    'refresh.title': '重新加载事件图层和统计',
+    'tab.layers': '图层',
+    'tab.query': '查询',
+    'tab.dashboard': '看板',
+    'layers.grids': '网格边界',
+    'layers.county': '县界',
+    'layers.town': '乡镇（街道）',
+    'layers.village': '村（社区）',
+    'layers.grid': '网格',
+    'layers.labels': '名称标注',
+    'layers.households': '住户',
+    'layers.households.note': '小比例尺下按网格单元聚合',
+    'layers.enterprises': '企业（按风险等级）',
+    'layers.incidents': '事件（按状态）',
+    'layers.basemap': '底图',
+    'layers.noBasemap': '未配置底图（纯色背景）',
+    'state.open': '未结',
+    'state.overdue': '超期',
+    'state.closed': '已办结（已处置、已核查、已结案）',
+    'risk.major': '重大（红）',
+    'risk.significant': '较大（橙）',
+    'risk.general': '一般（黄）',
+    'risk.low': '低（蓝）',
+    'legend.cluster': '聚合（数字为数量）',
+    'status.reported': '已上报',
+    'status.dispatched': '已派遣',
+    'status.accepted': '已受理',
+    'status.in_progress': '处置中',
+    'status.resolved': '已处置',
+    'status.verified': '已核查',
+    'status.closed': '已结案',
+    'status.returned': '已退回',
+    'status.escalated': '已上报上级',
+    'status.reopened': '已重启',
+    'level.county': '县',
+    'level.town': '乡镇（街道）',
+    'level.village': '村（社区）',
+    'level.grid': '网格',
+    'level.microgrid': '微网格',
+    'query.area': '区域',
+    'query.box': '框选',
+    'query.polygon': '多边形',
+    'query.clear': '清除',
+    'query.drawBoxHint': '在地图上按住鼠标拖出矩形',
+    'query.drawPolygonHint': '单击添加顶点，双击结束',
+    'query.pick': '或选择行政区域',
+    'query.allTowns': '全部乡镇',
+    'query.allVillages': '全部村（社区）',
+    'query.allGrids': '全部网格',
+    'query.wholeCounty': '全县',
+    'query.time': '上报时间',
+    'query.from': '从',
+    'query.to': '至',
+    'query.days7': '近7天',
+    'query.days30': '近30天',
+    'query.days90': '近90天',
+    'query.all': '全部',
+    'query.category': '事件类别',
+    'query.status': '事件状态',
+    'query.selectAll': '全选',
+    'query.selectNone': '全不选',
+    'query.run': '查询',
+    'query.running': '查询中…',
+    'query.matched': '共 {n} 起事件',
+    'query.byCategory': '按类别统计',
+    'query.list': '事件列表',
+    'query.more': '再显示 {n} 条',
+    'query.none': '没有符合条件的事件',
+    'query.areaBox': '框选范围',
+    'query.areaPolygon': '多边形范围',
+    'query.filtersOnMap': '时间、类别和状态条件同时作用于地图上的事件图层',
+    'dash.title': '事件看板',
+    'dash.open': '未结事件',
+    'dash.overdue': '超期事件',
+    'dash.closureRate': '结案率（近30天）',
+    'dash.onTimeRate': '按期办结率（近30天）',
+    'dash.week': '近7天上报',
+    'dash.prevWeek': '前7天 {n} 起',
+    'dash.rising': '上升最快的网格（近7天对比前7天）',
+    'dash.risingEmpty': '近7天没有上升的网格',
+    'dash.asOf': '截至 {t}',
+    'dash.overdueNote': '未结：尚未处置完毕（不含已处置、已核查、已结案）；超期：未结且已过办理时限',
+    'info.title': '要素属性',
+    'info.close': '关闭',
+    'info.publicOnly': '未登录：仅显示公开字段',
+    'info.personal': '已登录：含个人信息',
+    'info.useAsArea': '设为查询区域',
+    'info.zoomIn': '放大查看',
+    'info.cluster': '聚合点：{n} 个',
+    'info.dispatch': '处置',
+    'info.dispatchPending': '派遣、受理、办结、核查等处置操作将在此提供。',
+    'info.loading': '加载中…',
+    'layer.grids': '网格',
+    'layer.households': '住户',
+    'layer.enterprises': '企业',
+    'layer.incidents': '事件',
+    'field.code': '编码',
+    'field.name': '名称',
+    'field.level': '层级',
+    'field.parent_code': '上级编码',
+    'field.area_m2': '面积（平方米）',
+    'field.members': '人数',
+    'field.flags': '标记',
+    'field.grid_code': '所属网格',
+    'field.join_kind': '归属方式',
+    'field.join_distance_m': '距网格距离（米）',
+    'field.hh_id': '户编号',
+    'field.address': '地址',
+    'field.head_name': '户主姓名',
+    'field.phone': '电话',
+    'field.id_number': '身份证号',
+    'field.ent_id': '企业编号',
+    'field.industry': '行业',
+    'field.risk': '风险等级',
+    'field.hazardous_chemicals': '危化品',
+    'field.last_inspection': '最近检查',
+    'field.open_hazards': '未整改隐患',
+    'field.inc_id': '事件编号',
+    'field.category': '类别',
+    'field.description': '描述',
+    'field.source': '来源',
+    'field.reported_at': '上报时间',
+    'field.status': '状态',
+    'field.closed_at': '结案时间',
+    'field.assignee': '处置人',
+    'field.deadline': '办理时限',
+    'field.overdue': '超期',
+    'field.id': '要素编号',
+    'field.agency': '责任主体',
+    'field.version': '版本',
+    'field.updated_at': '更新时间',
+    'field.handler': '办结人',
+    'field.dispatch_reason': '派遣依据',
+    'join.contained': '位于网格内',
+    'join.nearest': '就近归入网格',
+    'join.unassigned': '未归入网格',
+    'flag.rental': '出租房',
+    'flag.elderly_alone': '独居老人',
+    'flag.migrants': '流动人口',
+    'flag.person_of_concern': '重点人员',
+    'flag.low_income': '低收入',
+    'flag.disability': '残疾',
+    'yes': '是',
+    'no': '否',
+    'error.load': '加载失败：{msg}',
+  },
+  en: {
+    'app.title': 'One Map',
+    'app.subtitle': 'Grid-based governance',
+    'lang.switch': '中文',
+    'lang.switchTitle': '切换为中文界面',
+    'auth.signIn': 'Sign in',
+    'auth.signOut': 'Sign out',
+    'auth.signedIn': 'Signed in',
+    'auth.prompt': 'Access token (bearer token):',
+    'auth.title': 'Signed-in users see households\' personal details (name, phone, ID number)',
+    'auth.invalid': 'The token was refused; signed out',
+    'refresh': 'Refresh',
+    'refresh.title': 'Reload the incident layers and statistics',
+    'tab.layers': 'Layers',
+    'tab.query': 'Query',
+    'tab.dashboard': 'Dashboard',
+    'layers.grids': 'Grid boundaries',
+    'layers.county': 'County',
+    'layers.town': 'Towns (streets)',
+    'layers.village': 'Villages (communities)',
+    'layers.grid': 'Grids',
+    'layers.labels': 'Labels',
+    'layers.households': 'Households',
+    'layers.households.note': 'aggregated into cells at small scales',
+    'layers.enterprises': 'Enterprises (by risk)',
+    'layers.incidents': 'Incidents (by state)',
+    'layers.basemap': 'Basemap',
+    'layers.noBasemap': 'No basemap configured (plain background)',
+    'state.open': 'Open',
+    'state.overdue': 'Overdue',
+    'state.closed': 'Done (resolved, verified, closed)',
+    'risk.major': 'Major (red)',
+    'risk.significant': 'Significant (orange)',
+    'risk.general': 'General (yellow)',
+    'risk.low': 'Low (blue)',
+    'legend.cluster': 'Cluster (number = count)',
+    'status.reported': 'Reported',
+    'status.dispatched': 'Dispatched',
+    'status.accepted': 'Accepted',
+    'status.in_progress': 'In progress',
+    'status.resolved': 'Resolved',
+    'status.verified': 'Verified',
+    'status.closed': 'Closed',
+    'status.returned': 'Returned',
+    'status.escalated': 'Escalated',
+    'status.reopened': 'Reopened',
+    'level.county': 'County',
+    'level.town': 'Town',
+    'level.village': 'Village',
+    'level.grid': 'Grid',
+    'level.microgrid': 'Micro-grid',
+    'query.area': 'Area',
+    'query.box': 'Box',
+    'query.polygon': 'Polygon',
+    'query.clear': 'Clear',
+    'query.drawBoxHint': 'Drag a rectangle on the map',
+    'query.drawPolygonHint': 'Click to add vertices, double-click to finish',
+    'query.pick': 'or pick an area',
+    'query.allTowns': 'All towns',
+    'query.allVillages': 'All villages',
+    'query.allGrids': 'All grids',
+    'query.wholeCounty': 'Whole county',
+    'query.time': 'Reported',
+    'query.from': 'from',
+    'query.to': 'to',
+    'query.days7': '7 days',
+    'query.days30': '30 days',
+    'query.days90': '90 days',
+    'query.all': 'All',
+    'query.category': 'Category',
+    'query.status': 'Status',
+    'query.selectAll': 'All',
+    'query.selectNone': 'None',
+    'query.run': 'Search',
+    'query.running': 'Searching…',
+    'query.matched': '{n} incidents',
+    'query.byCategory': 'By category',
+    'query.list': 'Incidents',
+    'query.more': 'Show {n} more',
+    'query.none': 'No incident matches',
+    'query.areaBox': 'Drawn box',
+    'query.areaPolygon': 'Drawn polygon',
+    'query.filtersOnMap': 'Time, category and status also filter the incident layers on the map',
+    'dash.title': 'Incident dashboard',
+    'dash.open': 'Open',
+    'dash.overdue': 'Overdue',
+    'dash.closureRate': 'Closure rate (30 days)',
+    'dash.onTimeRate': 'On-time rate (30 days)',
+    'dash.week': 'Reported, last 7 days',
+    'dash.prevWeek': '{n} the 7 days before',
+    'dash.rising': 'Top rising grids (last 7 days vs the 7 before)',
+    'dash.risingEmpty': 'No grid rose in the last 7 days',
+    'dash.asOf': 'As of {t}',
+    'dash.overdueNote': 'Open: not yet resolved, verified or closed; overdue: open and past its deadline',
+    'info.title': 'Attributes',
+    'info.close': 'Close',
+    'info.publicOnly': 'Not signed in: public fields only',
+    'info.personal': 'Signed in: personal fields included',
+    'info.useAsArea': 'Use as query area',
+    'info.zoomIn': 'Zoom in',
+    'info.cluster': 'Cluster of {n}',
+    'info.dispatch': 'Handling',
+    'info.dispatchPending': 'Dispatch, accept, resolve and verify actions will be offered here.',
+    'info.loading': 'Loading…',
+    'layer.grids': 'Grid',
+    'layer.households': 'Household',
+    'layer.enterprises': 'Enterprise',
+    'layer.incidents': 'Incident',
+    'field.code': 'Code',
+    'field.name': 'Name',
+    'field.level': 'Level',
+    'field.parent_code': 'Parent code',
+    'field.area_m2': 'Area (m²)',
+    'field.members': 'Members',
+    'field.flags': 'Flags',
+    'field.grid_code': 'Grid',
+    'field.join_kind': 'Grid join',
+    'field.join_distance_m': 'Distance to grid (m)',
+    'field.hh_id': 'Household id',
+    'field.address': 'Address',
+    'field.head_name': 'Head of household',
+    'field.phone': 'Phone',
+    'field.id_number': 'ID number',
+    'field.ent_id': 'Enterprise id',
+    'field.industry': 'Industry',
+    'field.risk': 'Risk',
+    'field.hazardous_chemicals': 'Hazardous chemicals',
+    'field.last_inspection': 'Last inspection',
+    'field.open_hazards': 'Open hazards',
+    'field.inc_id': 'Incident id',
+    'field.category': 'Category',
+    'field.description': 'Description',
+    'field.source': 'Source',
+    'field.reported_at': 'Reported',
+    'field.status': 'Status',
+    'field.closed_at': 'Closed',
+    'field.assignee': 'Assignee',
+    'field.deadline': 'Deadline',
+    'field.overdue': 'Overdue',
+    'field.id': 'Feature id',
+    'field.agency': 'Responsible',
+    'field.version': 'Version',
+    'field.updated_at': 'Updated',
+    'field.handler': 'Resolved by',
+    'field.dispatch_reason': 'Dispatch reason',
+    'join.contained': 'inside the grid',
+    'join.nearest': 'nearest grid',
+    'join.unassigned': 'no grid',
+    'flag.rental': 'rental',
+    'flag.elderly_alone': 'elderly alone',
+    'flag.migrants': 'migrants',
+    'flag.person_of_concern': 'person of concern',
+    'flag.low_income': 'low income',
+    'flag.disability': 'disability',
+    'yes': 'yes',
+    'no': 'no',
+    'error.load': 'Could not load: {msg}',
+  },
+};
+
+const KEY = 'onemap.lang';
+const listeners = new Set();
+
+function initialLang() {
+  const forced = new URLSearchParams(location.search).get('lang');
+  if (forced === 'zh' || forced === 'en') return forced;
+  try {
+    const saved = localStorage.getItem(KEY);
+    if (saved === 'zh' || saved === 'en') return saved;
+  } catch {
+    // storage may be disabled: Chinese then
+  }
+  return 'zh';
+}
+
+let lang = initialLang();
+
+export function currentLang() {
+  return lang;
+}
+
+/// The string for `key` in the current language, {name} placeholders filled from `params`.
+export function t(key, params = {}) {
+  const s = STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (_, k) => (params[k] !== undefined ? String(params[k]) : `{${k}}`));
+}
+
+/// Whether a translation exists for `key`.
+export function has(key) {
+  return key in STRINGS[lang];
+}
+
+export function applyI18n(root = document) {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+export function setLang(next) {
+  if (next !== 'zh' && next !== 'en') return;
+  lang = next;
+  try {
+    localStorage.setItem(KEY, next);
+  } catch {
+    // not kept across visits then
+  }
+  applyI18n();
+  for (const f of listeners) f(lang);
+}
+
+/// Calls `f(lang)` after every language change.
+export function onLangChange(f) {
+  listeners.add(f);
+}
+
+/// Numbers and times in the current language's conventions.
+export function formatNumber(n, digits = 0) {
+  return Number(n).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+export function formatTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', {
+    timeZone: 'Asia/Shanghai',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}

@@ -1,0 +1,827 @@
+// onemap's web map (一张图): the county's grids, households, enterprises and incidents on one
+// MapLibre map, the planner's incident query (area, time, category, status) and the incident
+// dashboard. Everything is loaded from the onemap server that serves this page.
+//
+// The page reports to scripts and tests through window.onemapApp: the map, the filters, the last
+// query's result, settled() (a promise for the map idle with no request of the page's own
+// pending) and refresh().
+import { Map as MapLibreMap, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
+import { ApiError, getJSON, request, setToken, token } from './api.js';
+import { CATEGORIES, categoryClasses, categoryName } from './categories.js';
+import { DrawTool } from './draw.js';
+import { labelPoint } from './labels.js';
+import { closedOnTime, defaultFilters, isOpen, itemParams, openCql, overdueCql, overdueMode, STATUSES, tileParams } from './filters.js';
+import { fromGcj02, toGcj02 } from './gcj02.js';
+import { applyI18n, currentLang, formatNumber, formatTime, has, onLangChange, setLang, t } from './i18n.js';
+import { addEnterpriseIcons, buildStyle, CLICKABLE, COLOURS, RISKS, tileTemplate, TOGGLES } from './layers.js';
+
+/* global __WORKER_URL__ */
+setWorkerUrl(new URL(__WORKER_URL__, location.href).href);
+
+const $ = (id) => document.getElementById(id);
+const DAY = 86400_000;
+const LIST_PAGE = 100;
+const FETCH_PAGE = 10000;
+const COUNT_ALL = 5000;
+const LIST_PROPERTIES = 'inc_id,category,status,reported_at,grid_code';
+
+const app = {
+  map: null,
+  filters: defaultFilters(),
+  config: { basemaps: [], offset: null },
+  overdueMode: 'category',
+  query: null, // the last query: {params, area, numberMatched, features, byCategory}
+  dashboard: null,
+  pending: 0,
+  errors: [],
+  settled,
+  refresh,
+  runQuery,
+};
+window.onemapApp = app;
+
+// ---- small helpers ------------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+function status(message, isError = false) {
+  const s = $('status');
+  s.textContent = message ?? '';
+  s.classList.toggle('error', isError);
+  s.classList.toggle('shown', !!message);
+  if (message && !isError) setTimeout(() => s.textContent === message && status(''), 4000);
+}
+
+/// Runs `f` counting it as pending (settled() waits for it); errors go to the status line.
+async function track(f) {
+  app.pending++;
+  try {
+    return await f();
+  } catch (e) {
+    if (e.name !== 'AbortError') {
+      app.errors.push(String(e.message ?? e));
+      status(t('error.load', { msg: e.message ?? e }), true);
+      if (e instanceof ApiError && e.status === 401 && token()) {
+        setToken('');
+        updateAuthButton();
+        status(t('auth.invalid'), true);
+      }
+    }
+    return undefined;
+  } finally {
+    app.pending--;
+  }
+}
+
+const gcj = () => app.config.offset === 'gcj02';
+// Positions between the data (CGCS2000 lon/lat) and the map (shifted with an Amap basemap).
+const toMap = (p) => (gcj() ? toGcj02(p) : p);
+const fromMap = (p) => (gcj() ? fromGcj02(p) : p);
+function geometryToMap(g) {
+  if (!gcj() || !g) return g;
+  const walk = (c) => (typeof c[0] === 'number' ? toGcj02(c) : c.map(walk));
+  return { ...g, coordinates: walk(g.coordinates) };
+}
+
+/// A promise for the map idle with nothing of the page's own pending.
+function settled() {
+  return new Promise((resolve) => {
+    // Quiet twice in a row, a tenth of a second apart (requests of the page's own may start map
+    // loads when they end, and the other way round), then one more frame drawn.
+    let quiet = 0;
+    const check = () => {
+      const m = app.map;
+      const idle = app.pending === 0 && m.loaded() && m.areTilesLoaded() && !m.isMoving();
+      quiet = idle ? quiet + 1 : 0;
+      if (quiet < 2) return setTimeout(check, 100);
+      // One more frame drawn with everything: the map says idle after it.
+      m.once('idle', () => resolve());
+      m.triggerRepaint();
+    };
+    // One frame first, so that changes just made have started loading.
+    requestAnimationFrame(() => setTimeout(check, 50));
+  });
+}
+
+// ---- the map ------------------------------------------------------------------------------------
+
+function incidentTiles(stateClass) {
+  const p = tileParams(app.filters, stateClass);
+  // A filter that selects nothing: the source still needs a template; status '' matches nothing.
+  return tileTemplate('incidents', { ...(gcj() ? { offset: 'gcj02' } : {}), ...(p ?? { status: '-' }) });
+}
+
+function applyIncidentFilters() {
+  const m = app.map;
+  for (const cls of ['open', 'closed']) {
+    const src = m.getSource(`incidents-${cls}`);
+    if (src) src.setTiles([incidentTiles(cls)]);
+  }
+  return loadOverdue();
+}
+
+async function loadOverdue() {
+  const wanted = [...app.filters.statuses].some(isOpen);
+  const src = app.map.getSource('incidents-overdue');
+  if (!wanted) {
+    src.setData({ type: 'FeatureCollection', features: [] });
+    return;
+  }
+  await track(async () => {
+    const params = { ...itemParams(app.filters, { extraCql: overdueCql(app.overdueMode, new Date(), app.overdueFlag) }), limit: FETCH_PAGE, properties: 'inc_id,category,status,reported_at' };
+    if (!params['filter-lang']) params['filter-lang'] = 'cql2-text';
+    const fc = await getJSON('/collections/incidents/items', params);
+    app.overdueCount = fc.numberMatched;
+    src.setData({
+      type: 'FeatureCollection',
+      features: fc.features.map((f) => ({ type: 'Feature', id: f.id, properties: { ...f.properties, fid: f.id }, geometry: geometryToMap(f.geometry) })),
+    });
+  });
+}
+
+async function refresh() {
+  // setTiles with the same URLs reloads every tile: unchanged ones answer 304 to the ETag.
+  await applyIncidentFilters();
+  await Promise.all([loadDashboard(), app.query ? runQuery() : null]);
+  return settled();
+}
+
+// ---- the layer switcher and legend ---------------------------------------------------------------
+
+function swatch(kind, colour) {
+  return el('span', { class: `swatch ${kind}`, style: `--c: ${colour}` });
+}
+
+function buildLayerPanel() {
+  const box = $('tab-layers');
+  box.replaceChildren();
+  const vis = app.visibility;
+  const toggle = (key, label, legend) =>
+    el(
+      'label',
+      { class: 'toggle' },
+      el('input', {
+        type: 'checkbox',
+        checked: vis[key] !== false,
+        dataset: { layer: key },
+        onchange: (e) => {
+          vis[key] = e.target.checked;
+          applyVisibility();
+        },
+      }),
+      legend,
+      el('span', { text: label }),
+    );
+  box.append(
+    el('h3', { text: t('layers.grids') }),
+    toggle('county', t('layers.county'), swatch('line', COLOURS.county)),
+    toggle('town', t('layers.town'), swatch('line dashed', COLOURS.town)),
+    toggle('village', t('layers.village'), swatch('line', COLOURS.village)),
+    toggle('grid', t('layers.grid'), swatch('line thin', COLOURS.grid)),
+    toggle('labels', t('layers.labels'), swatch('text', '#333')),
+    el('h3', { text: t('layers.households') }),
+    toggle('households', t('layers.households'), swatch('dot', COLOURS.households)),
+    el('p', { class: 'legend-note' }, swatch('dot big faded', COLOURS.householdCells), t('layers.households.note')),
+    el('h3', { text: t('layers.enterprises') }),
+    toggle('enterprises', t('layers.enterprises'), swatch('dot', COLOURS.enterpriseCells)),
+    el('ul', { class: 'legend' }, RISKS.map((r) => el('li', {}, swatch('square', COLOURS.risk[r]), t(`risk.${r}`)))),
+    el('h3', { text: t('layers.incidents') }),
+    toggle('open', t('state.open'), swatch('dot', COLOURS.open)),
+    toggle('overdue', t('state.overdue'), swatch('dot ring', COLOURS.overdue)),
+    toggle('closed', t('state.closed'), swatch('dot', COLOURS.closed)),
+    el('p', { class: 'legend-note' }, swatch('dot big', '#888'), t('legend.cluster')),
+  );
+  if (app.config.basemaps.length) {
+    box.append(el('h3', { text: t('layers.basemap') }), toggle('basemap', t('layers.basemap'), swatch('square', '#ccc')));
+  } else {
+    box.append(el('p', { class: 'hint', text: t('layers.noBasemap') }));
+  }
+}
+
+function applyVisibility() {
+  const m = app.map;
+  const vis = app.visibility;
+  const set = (id, on) => m.getLayer(id) && m.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  for (const [key, ids] of Object.entries(TOGGLES))
+    for (const id of ids) set(id, vis[key] !== false && (!id.endsWith('-label') || vis.labels !== false));
+  app.config.basemaps.forEach((_, i) => set(`basemap-${i}`, vis.basemap !== false));
+}
+
+// ---- feature attributes -------------------------------------------------------------------------
+
+const HIDDEN_FIELDS = new Set(['extra', 'lon', 'lat', 'cluster']);
+const FLAG_NAMES = ['rental', 'elderly_alone', 'migrants', 'person_of_concern', 'low_income', 'disability'];
+
+function fieldValue(key, v) {
+  if (v === null || v === undefined || v === '') return '–';
+  if (typeof v === 'boolean') return t(v ? 'yes' : 'no');
+  if (key === 'category') return `${categoryName(v)} (${v})`;
+  if (key === 'status' && has(`status.${v}`)) return t(`status.${v}`);
+  if (key === 'level' && has(`level.${v}`)) return t(`level.${v}`);
+  if (key === 'risk' && has(`risk.${v}`)) return t(`risk.${v}`);
+  if (key === 'join_kind' && has(`join.${v}`)) return t(`join.${v}`);
+  if (key === 'flags') {
+    const names = FLAG_NAMES.filter((_, i) => v & (1 << i)).map((n) => t(`flag.${n}`));
+    return names.length ? names.join('、') : '–';
+  }
+  if (/_at$|^deadline$/.test(key)) return formatTime(v);
+  if (key === 'area_m2' || key === 'join_distance_m') return formatNumber(v, key === 'join_distance_m' ? 1 : 0);
+  return String(v);
+}
+
+function showInfo(layerKey, props, { note = '', actions = [], dispatch = false } = {}) {
+  $('info').hidden = false;
+  $('info-title').textContent = t(`layer.${layerKey}`);
+  $('info-note').textContent = note;
+  $('info-table').replaceChildren(
+    ...Object.entries(props)
+      .filter(([k]) => !HIDDEN_FIELDS.has(k))
+      .map(([k, v]) => el('tr', { dataset: { field: k } }, el('th', { text: has(`field.${k}`) ? t(`field.${k}`) : k }), el('td', { text: fieldValue(k, v) }))),
+  );
+  $('info-actions').replaceChildren(...actions);
+  // The incident's handling (dispatch, accept, resolve, verify) belongs in this section; until
+  // the dispatch endpoints exist it holds a note and the panel shows the incident's attributes.
+  $('info-dispatch').hidden = !dispatch;
+  app.info = { layer: layerKey, props };
+}
+
+async function openFeature(feature, collection, point) {
+  const p = feature.properties ?? {};
+  if (p.cluster === true || p.cluster_id !== undefined) {
+    const n = p.count ?? p.point_count;
+    showInfo(collection, {}, {
+      note: t('info.cluster', { n }),
+      actions: [el('button', { type: 'button', text: t('info.zoomIn'), onclick: () => app.map.easeTo({ center: point, zoom: app.map.getZoom() + 2 }) })],
+    });
+    return;
+  }
+  const id = p.fid ?? feature.id;
+  if (collection === 'grids') {
+    showInfo('grids', { id, ...p }, {
+      actions: [el('button', { type: 'button', text: t('info.useAsArea'), onclick: () => pickGridArea(p.level, p.code, p.name) })],
+    });
+    return;
+  }
+  showInfo(collection, { id, ...p }, { note: t('info.loading'), dispatch: collection === 'incidents' });
+  await track(async () => {
+    const signedIn = !!token();
+    let props;
+    let note;
+    if (signedIn && (collection === 'households' || collection === 'incidents')) {
+      // The record endpoints: personal fields included (households need the token).
+      props = await request(`/${collection}/${id}`, { auth: true });
+      note = t('info.personal');
+    } else {
+      // Public fields only: never a personal one.
+      const f = await getJSON(`/collections/${collection}/items/${id}`);
+      props = { id: f.id, ...f.properties };
+      note = t('info.publicOnly');
+    }
+    if (app.info?.props?.id === id) showInfo(collection, props, { note, dispatch: collection === 'incidents' });
+  });
+}
+
+function onMapClick(e) {
+  if (app.draw.mode) return;
+  const layers = CLICKABLE.map(([id]) => id).filter((id) => app.map.getLayer(id) && app.map.getLayoutProperty(id, 'visibility') !== 'none');
+  const pad = 4;
+  const hits = app.map.queryRenderedFeatures(
+    [
+      [e.point.x - pad, e.point.y - pad],
+      [e.point.x + pad, e.point.y + pad],
+    ],
+    { layers },
+  );
+  if (!hits.length) {
+    $('info').hidden = true;
+    return;
+  }
+  const order = CLICKABLE.map(([id]) => id);
+  hits.sort((a, b) => order.indexOf(a.layer.id) - order.indexOf(b.layer.id));
+  const hit = hits[0];
+  const collection = CLICKABLE.find(([id]) => id === hit.layer.id)[1];
+  openFeature(hit, collection, e.lngLat);
+}
+
+// ---- the planner's query ------------------------------------------------------------------------
+
+function setArea(area) {
+  app.filters.area = area;
+  const src = app.map.getSource('area');
+  let geometry = null;
+  let label = '';
+  if (area?.kind === 'box') {
+    const [w, s, e, n] = area.bbox;
+    geometry = { type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] };
+    label = `${t('query.areaBox')}: ${area.bbox.map((v) => v.toFixed(4)).join(', ')}`;
+  } else if (area?.kind === 'polygon') {
+    geometry = area.polygon;
+    label = t('query.areaPolygon');
+  } else if (area?.kind === 'grid') {
+    geometry = area.geometry;
+    label = `${t(`level.${area.level}`)}: ${area.name} (${area.code})`;
+  }
+  $('area-label').textContent = label;
+  src.setData({ type: 'FeatureCollection', features: geometry ? [{ type: 'Feature', properties: {}, geometry: geometryToMap(geometry) }] : [] });
+}
+
+function onDrawn(shape) {
+  $('draw-hint').textContent = '';
+  for (const s of [$('pick-town'), $('pick-village'), $('pick-grid')]) s.value = '';
+  if (shape.kind === 'box') {
+    // A box drawn on a GCJ-02 map: its corners back in CGCS2000 (close enough to a box there).
+    const [w, s] = fromMap([shape.bbox[0], shape.bbox[1]]);
+    const [e, n] = fromMap([shape.bbox[2], shape.bbox[3]]);
+    setArea({ kind: 'box', bbox: [w, s, e, n] });
+  } else {
+    setArea({ kind: 'polygon', polygon: { type: 'Polygon', coordinates: [shape.ring.map(fromMap)] } });
+  }
+  runQuery();
+}
+
+/// The items request of the filters and area: [path, params, body].
+function queryRequest() {
+  const f = app.filters;
+  const params = itemParams(f);
+  const a = f.area;
+  let body;
+  if (a?.kind === 'box') params.bbox = a.bbox.map((v) => v.toFixed(7)).join(',');
+  else if (a?.kind === 'grid') params.area = `${a.level}:${a.code}`;
+  else if (a?.kind === 'polygon') body = a.polygon;
+  return { params, body };
+}
+
+let queryAbort = null;
+
+async function runQuery() {
+  queryAbort?.abort();
+  const abort = new AbortController();
+  queryAbort = abort;
+  $('query-count').textContent = t('query.running');
+  return track(async () => {
+    const { params, body } = queryRequest();
+    const items = (extra) =>
+      request('/collections/incidents/items', { params: { ...params, ...extra }, method: body ? 'POST' : 'GET', body, signal: abort.signal });
+    // The list: the latest first, a page at a time. The counts by category: from the matching
+    // incidents when there are not too many, else each category's numberMatched under the same
+    // filters (exact either way, without loading every incident of a large area).
+    const categories = app.filters.categories ? [...app.filters.categories] : CATEGORIES.map((c) => c.code);
+    const withCategory = (code) => {
+      const cql = [params.filter, `category = '${code}'`].filter(Boolean).join(' AND ');
+      return items({ filter: cql, 'filter-lang': 'cql2-text', limit: 1, properties: 'category' }).then((r) => [code, r.numberMatched]);
+    };
+    const first = await items({ properties: LIST_PROPERTIES, sortby: '-reported_at', limit: LIST_PAGE });
+    let byCategory;
+    if (first.numberMatched <= first.features.length) {
+      byCategory = countCategories(first.features);
+    } else if (first.numberMatched <= COUNT_ALL) {
+      byCategory = countCategories((await items({ properties: 'category', limit: COUNT_ALL })).features);
+    } else {
+      const counts = await Promise.all(categories.map(withCategory));
+      byCategory = new Map(counts.filter(([, n]) => n > 0));
+    }
+    if (abort.signal.aborted) return;
+    app.query = { params, body, numberMatched: first.numberMatched, features: first.features, byCategory, items };
+    renderQuery();
+  });
+}
+
+function countCategories(features) {
+  const m = new Map();
+  for (const f of features) m.set(f.properties.category, (m.get(f.properties.category) ?? 0) + 1);
+  return m;
+}
+
+function renderQuery() {
+  const q = app.query;
+  if (!q) return;
+  const count = $('query-count');
+  count.dataset.count = q.numberMatched;
+  count.textContent = q.numberMatched ? t('query.matched', { n: formatNumber(q.numberMatched) }) : t('query.none');
+  const max = Math.max(1, ...q.byCategory.values());
+  $('category-counts').replaceChildren(
+    ...[...q.byCategory.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([code, n]) =>
+        el('li', { dataset: { category: code, count: n } }, el('span', { class: 'name', text: categoryName(code) }), el('span', { class: 'bar', style: `width: ${(100 * n) / max}%` }), el('span', { class: 'n', text: formatNumber(n) })),
+      ),
+  );
+  q.shown = 0;
+  $('incident-list').replaceChildren();
+  showMoreIncidents();
+}
+
+async function showMoreIncidents() {
+  const q = app.query;
+  if (q.shown >= q.features.length && q.features.length < q.numberMatched) {
+    const page = await track(() => q.items({ properties: LIST_PROPERTIES, sortby: '-reported_at', limit: LIST_PAGE, offset: q.features.length }));
+    if (page) q.features.push(...page.features);
+  }
+  const next = q.features.slice(q.shown, q.shown + LIST_PAGE);
+  q.shown += next.length;
+  $('incident-list').append(
+    ...next.map((f) =>
+      el(
+        'li',
+        {
+          dataset: { fid: f.id },
+          onclick: () => {
+            const c = toMap(f.geometry.coordinates);
+            app.map.easeTo({ center: c, zoom: Math.max(app.map.getZoom(), 15) });
+            openFeature({ id: f.id, properties: { fid: f.id } }, 'incidents', c);
+          },
+        },
+        el('span', { class: `state ${isOpen(f.properties.status) ? 'open' : 'closed'}`, text: fieldValue('status', f.properties.status) }),
+        el('span', { class: 'what', text: categoryName(f.properties.category) }),
+        el('span', { class: 'when', text: formatTime(f.properties.reported_at) }),
+      ),
+    ),
+  );
+  const rest = q.numberMatched - q.shown;
+  $('list-more').hidden = rest <= 0;
+  $('list-more').textContent = t('query.more', { n: Math.min(rest, LIST_PAGE) });
+}
+
+// Towns, villages and grids to pick from: the grids collection filtered by level and parent.
+const gridCache = new Map();
+async function gridsWhere(cql) {
+  if (!gridCache.has(cql)) {
+    gridCache.set(cql, getJSON('/collections/grids/items', { filter: cql, 'filter-lang': 'cql2-text', limit: 1000, properties: 'code,name,level,parent_code', sortby: 'code' }));
+  }
+  return (await gridCache.get(cql)).features;
+}
+
+function fillSelect(select, placeholder, features) {
+  select.replaceChildren(el('option', { value: '', text: placeholder }), ...features.map((f) => el('option', { value: f.properties.code, text: f.properties.name })));
+  select.disabled = features.length === 0;
+}
+
+async function loadTowns() {
+  await track(async () => fillSelect($('pick-town'), t('query.allTowns'), await gridsWhere("level = 'town'")));
+}
+
+/// The names on the map: a point inside each county, town, village and grid.
+async function loadLabels(county) {
+  await track(async () => {
+    const levels = await Promise.all(['town', 'village', 'grid'].map((l) => gridsWhere(`level = '${l}'`)));
+    const features = [];
+    for (const f of [county, ...levels.flat()]) {
+      const p = f && labelPoint(f.geometry);
+      if (p) features.push({ type: 'Feature', properties: { name: f.properties.name, level: f.properties.level, code: f.properties.code }, geometry: { type: 'Point', coordinates: toMap(p) } });
+    }
+    app.map.getSource('labels').setData({ type: 'FeatureCollection', features });
+  });
+}
+
+async function onPick(level) {
+  const town = $('pick-town').value;
+  const village = $('pick-village').value;
+  const grid = $('pick-grid').value;
+  await track(async () => {
+    if (level === 'town') {
+      fillSelect($('pick-village'), t('query.allVillages'), town ? await gridsWhere(`parent_code = '${town}'`) : []);
+      fillSelect($('pick-grid'), t('query.allGrids'), []);
+    } else if (level === 'village') {
+      fillSelect($('pick-grid'), t('query.allGrids'), village ? await gridsWhere(`parent_code = '${village}'`) : []);
+    }
+    const code = grid || village || town;
+    if (!code) {
+      setArea(null);
+      return runQuery();
+    }
+    const lvl = grid ? 'grid' : village ? 'village' : 'town';
+    const list = await gridsWhere(grid ? `parent_code = '${village}'` : village ? `parent_code = '${town}'` : "level = 'town'");
+    const f = list.find((x) => x.properties.code === code);
+    setArea({ kind: 'grid', level: lvl, code, name: f?.properties.name ?? code, geometry: f?.geometry });
+    if (f) fitGeometry(f.geometry);
+    return runQuery();
+  });
+}
+
+/// Picks a grid from the map (the attribute panel's button) as the query area.
+async function pickGridArea(level, code, name) {
+  showTab('query');
+  await track(async () => {
+    const fc = await getJSON('/collections/grids/items', { filter: `code = '${code}'`, 'filter-lang': 'cql2-text', limit: 1 });
+    const f = fc.features[0];
+    setArea({ kind: 'grid', level, code, name, geometry: f?.geometry });
+    if (f) fitGeometry(f.geometry);
+    await runQuery();
+  });
+}
+
+function fitGeometry(g) {
+  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      const [x, y] = toMap(c);
+      w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, y); n = Math.max(n, y);
+    } else c.forEach(walk);
+  };
+  walk(g.coordinates);
+  if (Number.isFinite(w)) app.map.fitBounds([[w, s], [e, n]], { padding: 40, duration: 0 });
+}
+
+function toDateInput(d) {
+  return d ? new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 10) : '';
+}
+function fromDateInput(v, endOfDay) {
+  if (!v) return null;
+  // Dates are China Standard Time days.
+  const d = new Date(`${v}T00:00:00+08:00`);
+  return endOfDay ? new Date(d.getTime() + DAY) : d;
+}
+
+function renderFilterInputs() {
+  const f = app.filters;
+  for (const b of document.querySelectorAll('.presets button'))
+    b.classList.toggle('active', b.dataset.days === String(f.days ?? (f.since || f.until ? '' : 'all')));
+  const w = f.days ? { since: new Date(Date.now() - f.days * DAY), until: null } : f;
+  $('since').value = toDateInput(w.since);
+  $('until').value = w.until ? toDateInput(new Date(w.until.getTime() - DAY)) : '';
+  $('status-filter').replaceChildren(
+    ...STATUSES.map((s) =>
+      el('label', {}, el('input', { type: 'checkbox', value: s, checked: f.statuses.has(s), onchange: onStatusChange }), el('span', { text: t(`status.${s}`) })),
+    ),
+  );
+  $('category-filter').replaceChildren(
+    ...categoryClasses().map((cls) =>
+      el(
+        'fieldset',
+        {},
+        el('legend', { text: cls.name }),
+        cls.items.map((c) =>
+          el('label', {}, el('input', { type: 'checkbox', value: c.code, checked: !f.categories || f.categories.has(c.code), onchange: onCategoryChange }), el('span', { text: categoryName(c.code) })),
+        ),
+      ),
+    ),
+  );
+}
+
+function filtersChanged() {
+  renderFilterInputs();
+  applyIncidentFilters();
+  runQuery();
+}
+
+function onStatusChange() {
+  app.filters.statuses = new Set([...document.querySelectorAll('#status-filter input:checked')].map((i) => i.value));
+  filtersChanged();
+}
+
+function onCategoryChange() {
+  const all = [...document.querySelectorAll('#category-filter input')];
+  const on = all.filter((i) => i.checked).map((i) => i.value);
+  app.filters.categories = on.length === all.length ? null : new Set(on);
+  filtersChanged();
+}
+
+function setupQueryPanel() {
+  $('draw-box').onclick = () => {
+    $('draw-hint').textContent = t('query.drawBoxHint');
+    app.draw.begin('box');
+  };
+  $('draw-polygon').onclick = () => {
+    $('draw-hint').textContent = t('query.drawPolygonHint');
+    app.draw.begin('polygon');
+  };
+  $('area-clear').onclick = () => {
+    app.draw.cancel();
+    $('draw-hint').textContent = '';
+    for (const s of [$('pick-town'), $('pick-village'), $('pick-grid')]) s.value = '';
+    fillSelect($('pick-village'), t('query.allVillages'), []);
+    fillSelect($('pick-grid'), t('query.allGrids'), []);
+    setArea(null);
+    runQuery();
+  };
+  $('pick-town').onchange = () => onPick('town');
+  $('pick-village').onchange = () => onPick('village');
+  $('pick-grid').onchange = () => onPick('grid');
+  fillSelect($('pick-village'), t('query.allVillages'), []);
+  fillSelect($('pick-grid'), t('query.allGrids'), []);
+  for (const b of document.querySelectorAll('.presets button')) {
+    b.onclick = () => {
+      const f = app.filters;
+      f.days = b.dataset.days === 'all' ? null : Number(b.dataset.days);
+      f.since = null;
+      f.until = null;
+      filtersChanged();
+    };
+  }
+  const onDate = () => {
+    const f = app.filters;
+    f.days = null;
+    f.since = fromDateInput($('since').value, false);
+    f.until = fromDateInput($('until').value, true);
+    filtersChanged();
+  };
+  $('since').onchange = onDate;
+  $('until').onchange = onDate;
+  $('cat-all').onclick = () => {
+    app.filters.categories = null;
+    filtersChanged();
+  };
+  $('cat-none').onclick = () => {
+    app.filters.categories = new Set();
+    filtersChanged();
+  };
+  $('query-run').onclick = () => runQuery();
+  $('list-more').onclick = () => showMoreIncidents();
+  renderFilterInputs();
+}
+
+// ---- the dashboard ------------------------------------------------------------------------------
+
+const pct = (x) => (x === null || !Number.isFinite(x) ? '–' : `${formatNumber(100 * x, 1)}%`);
+
+async function loadDashboard() {
+  await track(async () => {
+    const now = new Date();
+    const stamp = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const count = (cql, extra = {}) =>
+      getJSON('/collections/incidents/items', { filter: cql, 'filter-lang': 'cql2-text', limit: 1, properties: 'status', ...extra }).then((r) => r.numberMatched);
+    const month = `${stamp(new Date(now.getTime() - 30 * DAY))}/${stamp(now)}`;
+    const week = `${stamp(new Date(now.getTime() - 7 * DAY))}/${stamp(now)}`;
+    const [open, overdue, monthStats, weekStats] = await Promise.all([
+      count(openCql()),
+      count(overdueCql(app.overdueMode, now, app.overdueFlag)),
+      getJSON('/collections/incidents/stats', { datetime: month, top: 0 }),
+      getJSON('/collections/incidents/stats', { datetime: week, group_by: 'grid', top: 10 }),
+    ]);
+    // Closure and on-time rates of the incidents reported in the last 30 days: the server's loop
+    // figures when it has them, else counted here from the category deadlines.
+    let closureRate = monthStats.total.loop?.closure_rate;
+    let onTimeRate = monthStats.total.loop?.on_time_rate;
+    if (!monthStats.total.loop) {
+      const [reported, closed] = await Promise.all([
+        getJSON('/collections/incidents/items', { datetime: month, limit: 1, properties: 'status' }),
+        getJSON('/collections/incidents/items', { datetime: month, filter: "status = 'closed'", 'filter-lang': 'cql2-text', limit: FETCH_PAGE, properties: 'category,reported_at,closed_at' }),
+      ]);
+      const closedList = closed.features.map((f) => f.properties);
+      closureRate = reported.numberMatched ? closed.numberMatched / reported.numberMatched : null;
+      onTimeRate = closedList.length ? closedList.filter(closedOnTime).length / closedList.length : null;
+    }
+    app.dashboard = {
+      open,
+      overdue,
+      closureRate: closureRate ?? null,
+      onTimeRate: onTimeRate ?? null,
+      week: weekStats.total.count,
+      previousWeek: weekStats.total.previous,
+      rising: weekStats.rising ?? weekStats.top ?? [],
+      asOf: now,
+    };
+    renderDashboard();
+  });
+}
+
+function renderDashboard() {
+  const d = app.dashboard;
+  if (!d) return;
+  $('dash-open').textContent = formatNumber(d.open);
+  $('dash-open').dataset.value = d.open;
+  $('dash-overdue').textContent = formatNumber(d.overdue);
+  $('dash-overdue').dataset.value = d.overdue;
+  $('dash-closure').textContent = pct(d.closureRate);
+  $('dash-ontime').textContent = pct(d.onTimeRate);
+  $('dash-week').textContent = formatNumber(d.week);
+  $('dash-week').dataset.value = d.week;
+  const change = d.week - d.previousWeek;
+  $('dash-prev-week').textContent = `${t('dash.prevWeek', { n: formatNumber(d.previousWeek) })}  ${change >= 0 ? '▲' : '▼'} ${formatNumber(Math.abs(change))}`;
+  $('dash-prev-week').className = `sub ${change > 0 ? 'up' : change < 0 ? 'down' : ''}`;
+  $('dash-rising').replaceChildren(
+    ...(d.rising.length
+      ? d.rising.map((r) =>
+          el(
+            'li',
+            { dataset: { code: r.code ?? '' }, onclick: () => r.code && pickGridArea('grid', r.code, r.name ?? r.code) },
+            el('span', { class: 'what', text: r.name || r.code || '–' }),
+            el('span', { class: 'cat', text: categoryName(r.category) }),
+            el('span', { class: 'n up', text: `${r.previous} → ${r.count} (+${r.change})` }),
+          ),
+        )
+      : [el('li', { class: 'hint', text: t('dash.risingEmpty') })]),
+  );
+  $('dash-asof').textContent = t('dash.asOf', { t: formatTime(d.asOf.toISOString()) });
+}
+
+// ---- the page -----------------------------------------------------------------------------------
+
+function pageTitle() {
+  return `${app.countyName ?? ''}${currentLang() === 'en' ? ' ' : ''}${t('app.title')}`;
+}
+
+function showTab(name) {
+  for (const b of document.querySelectorAll('.tabs button')) b.classList.toggle('active', b.dataset.tab === name);
+  for (const s of document.querySelectorAll('.tab')) s.classList.toggle('active', s.id === `tab-${name}`);
+}
+
+function updateAuthButton() {
+  const b = $('auth');
+  b.textContent = token() ? `${t('auth.signedIn')} · ${t('auth.signOut')}` : t('auth.signIn');
+  b.classList.toggle('signed-in', !!token());
+}
+
+function setupHeader() {
+  $('lang').onclick = () => setLang(currentLang() === 'zh' ? 'en' : 'zh');
+  $('auth').onclick = () => {
+    if (token()) setToken('');
+    else {
+      const v = window.prompt(t('auth.prompt'));
+      if (v && v.trim()) setToken(v.trim());
+    }
+    updateAuthButton();
+    if (app.info && !$('info').hidden) $('info').hidden = true;
+  };
+  $('refresh').onclick = () => refresh();
+  for (const b of document.querySelectorAll('.tabs button')) b.onclick = () => showTab(b.dataset.tab);
+  $('info-close').onclick = () => ($('info').hidden = true);
+  onLangChange(() => {
+    document.title = pageTitle();
+    updateAuthButton();
+    buildLayerPanel();
+    renderFilterInputs();
+    renderQuery();
+    renderDashboard();
+    for (const [id, key] of [['pick-town', 'query.allTowns'], ['pick-village', 'query.allVillages'], ['pick-grid', 'query.allGrids']]) {
+      const first = $(id).options[0];
+      if (first) first.textContent = t(key);
+    }
+    setArea(app.filters.area);
+    if (app.info && !$('info').hidden) showInfo(app.info.layer, app.info.props, { dispatch: app.info.layer === 'incidents' });
+  });
+}
+
+async function start() {
+  applyI18n();
+  setupHeader();
+  updateAuthButton();
+  const [config, county, queryables] = await Promise.all([
+    getJSON('/app/config.json').catch(() => ({ basemaps: [], offset: null })),
+    getJSON('/collections/grids/items', { filter: "level = 'county'", 'filter-lang': 'cql2-text', limit: 1, properties: 'code,name,level' }),
+    getJSON('/collections/incidents/queryables').catch(() => null),
+  ]);
+  app.config = { basemaps: config.basemaps ?? [], offset: config.offset ?? null };
+  app.overdueMode = overdueMode(queryables);
+  app.overdueFlag = 'overdue' in (queryables?.properties ?? {});
+  const tilejson = await getJSON('/tiles/grids.county.json', gcj() ? { offset: 'gcj02' } : {});
+  const countyFeature = county.features[0];
+  app.countyName = countyFeature?.properties.name ?? '';
+  $('county-name').textContent = app.countyName;
+  document.title = pageTitle();
+  app.visibility = {};
+
+  const [w, s, e, n] = tilejson.bounds ?? [73, 18, 135, 54];
+  const map = new MapLibreMap({
+    container: 'map',
+    style: buildStyle({ offset: app.config.offset, basemaps: app.config.basemaps, openParams: tileParams(app.filters, 'open'), closedParams: tileParams(app.filters, 'closed') }),
+    bounds: [[w, s], [e, n]],
+    fitBoundsOptions: { padding: 20 },
+    attributionControl: false,
+    localIdeographFontFamily: "'Microsoft YaHei', 'PingFang SC', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif",
+    maxZoom: 19,
+  });
+  app.map = map;
+  map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-right');
+  map.on('styleimagemissing', (ev) => {
+    if (ev.id.startsWith('enterprise-') && !map.hasImage('enterprise-low')) addEnterpriseIcons(map);
+  });
+  map.on('error', (ev) => {
+    const msg = ev.error?.message ?? String(ev.error);
+    app.errors.push(msg);
+    console.error(msg);
+  });
+  app.draw = new DrawTool(map, onDrawn);
+  map.on('click', onMapClick);
+  for (const [id] of CLICKABLE) {
+    map.on('mouseenter', id, () => !app.draw.mode && (map.getCanvas().style.cursor = 'pointer'));
+    map.on('mouseleave', id, () => !app.draw.mode && (map.getCanvas().style.cursor = ''));
+  }
+  buildLayerPanel();
+  setupQueryPanel();
+  await new Promise((resolve) => map.once('load', resolve));
+  if (!map.hasImage('enterprise-low')) addEnterpriseIcons(map);
+  applyVisibility();
+  await Promise.all([loadOverdue(), loadDashboard(), loadTowns(), loadLabels(countyFeature), runQuery()]);
+  // Incidents change all the time: reload their layers and the figures every minute.
+  setInterval(() => document.visibilityState === 'visible' && !app.draw.mode && refresh(), 60_000);
+}
+
+app.ready = start().catch((e) => {
+  app.errors.push(String(e.message ?? e));
+  status(t('error.load', { msg: e.message ?? e }), true);
+  throw e;
+});
