@@ -1,6 +1,8 @@
 // Open311 GeoReport v2 (open311.hpp).
 #include "api/open311.hpp"
 
+#include "api/percent.hpp"
+
 #include "layers/workflow.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
@@ -28,29 +30,7 @@ Open311Answer error_answer(int code, const std::string& description) {
 
 // application/x-www-form-urlencoded: '+' is a space, %XX a byte.
 Params parse_form(std::string_view body) {
-  auto decode = [](std::string_view s) {
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '+') {
-        out += ' ';
-      } else if (s[i] == '%') {
-        const int hi = i + 2 < s.size() ? hex(s[i + 1]) : -1;
-        const int lo = hi >= 0 ? hex(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0) throw InvalidArgument("body", "malformed percent-encoding in the form body");
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-      } else {
-        out += s[i];
-      }
-    }
-    return out;
-  };
+  auto decode = [](std::string_view s) { return percent_decode(s, true, "body"); };
   Params out;
   while (!body.empty()) {
     const auto amp = body.find('&');

@@ -13,6 +13,7 @@
 
 #include "api/records.hpp"
 #include "api/open311.hpp"
+#include "api/percent.hpp"
 
 #include "layers/store.hpp"
 #include "spatial/chinacrs.hpp"
@@ -451,25 +452,7 @@ std::string query_string(const Http::Request& req) {
 // RFC 3986 percent-decoding of a query component ('+' stays a plus: clients encode a space
 // as %20 in URIs, and times carry a literal '+' offset only when encoded as %2B).
 std::string percent_decode(const std::string& name, const std::string& s) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    const int hi = i + 2 < s.size() ? hex(s[i + 1]) : -1, lo = i + 2 < s.size() ? hex(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) throw InvalidArgument(name, "malformed percent-encoding in '" + s + "'");
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
+  return api::percent_decode(s, false, name);
 }
 
 // The request's query parameters, percent-decoded (Pistache hands them over as sent), sorted
