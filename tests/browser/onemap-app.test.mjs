@@ -4,7 +4,8 @@
 //
 // Usage: node onemap-app.test.mjs ONEMAP_BINARY SOURCE_DIR
 // Environment: ONEMAP_BROWSER_DATA  an existing demo store to serve (default: build one, ~30 s);
-//                                   it is served with a write token and one incident is closed
+//                                   it is served with a write token and one dispatched incident
+//                                   is accepted
 //              ONEMAP_BROWSER_OUT   where screenshots and onemap's log go (default: the cwd)
 //              CHROMIUM             the browser (default /usr/bin/chromium)
 //
@@ -15,9 +16,10 @@
 // closed) with map.queryRenderedFeatures at the county view and up close; a feature's attributes
 // (public fields only, then the personal ones once signed in with the token); the filters
 // reaching the incident tiles; a drawn box and a drawn polygon listing exactly the API's
-// numberMatched; the dashboard's open count; an incident closed through PATCH changing its tile
-// and moving from the open to the closed layer after a refresh; the English switch; and that
-// every request the page made went to onemap's origin. Each check prints PASS or FAIL; the last
+// numberMatched; the dashboard's open count; signed in as the administrator, a dispatched
+// incident accepted with the panel's 接收 button (the API's status and history, its tile's ETag,
+// the panel and the open layer showing the new state); the English switch; and that every request
+// the page made went to onemap's origin. Each check prints PASS or FAIL; the last
 // line counts them and the exit status is 1 if any failed. Screenshots: browser_app-*.png.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -109,6 +111,8 @@ async function startOnemap(store, logFile) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The states as the Chinese interface names them (web/src/i18n.js).
+const STATUS_ZH = { reported: '已上报', dispatched: '已派遣', accepted: '已受理', in_progress: '处置中', resolved: '已处置', verified: '已核查', closed: '已结案', returned: '已退回', escalated: '已上报上级', reopened: '已重启' };
 
 // ---- HTTP: negotiation of / and the app's files ---------------------------------------------------
 
@@ -530,13 +534,14 @@ async function main(work) {
   await shot('dashboard');
   console.log(`dashboard checked at ${seconds()} s`);
 
-  // ---- a write: an incident closed through PATCH changes its tile and moves layers on refresh
-  await jumpTo(page, dense, 16.3);
-  const target = await page.evaluate(() => {
-    const m = window.onemapApp.map;
-    const f = m.queryRenderedFeatures({ layers: ['incidents-open'] }).find((x) => x.id !== undefined && x.properties.cluster !== true);
-    return { id: f.id, lonlat: f.geometry.coordinates };
-  });
+  // ---- the loop in the page: signed in as the administrator (the server's --write-token), a
+  // dispatched incident accepted with the panel's 接收 button
+  page.once('dialog', (d) => d.accept(TOKEN));
+  await page.click('#auth');
+  await settle(page);
+  const me = await page.evaluate(() => ({ user: document.getElementById('auth').dataset.user, text: document.getElementById('auth').textContent, actions: window.onemapApp.me?.actions ?? [] }));
+  check('signed in: the page shows who (GET /users/me)', me.user === 'admin' && me.text.includes('admin') && me.text.includes('管理员') && me.actions.includes('accept'), `"${me.text}"; actions ${me.actions.join(',')}`);
+  const dispatched = (await (await fetch(`${base}/collections/incidents/items?status=dispatched&limit=1`)).json()).features[0];
   const z = 16;
   const tileOf = ([lon, lat]) => {
     const n = 2 ** z;
@@ -545,47 +550,112 @@ async function main(work) {
     const y = Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n);
     return `${z}/${x}/${y}`;
   };
-  const tileUrl = `${base}/tiles/incidents/${tileOf(target.lonlat)}.mvt`;
-  const tileBefore = await fetch(tileUrl);
-  const etagBefore = tileBefore.headers.get('etag');
-  const patch = await fetch(`${base}/incidents/${target.id}`, {
-    method: 'PATCH',
-    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ status: 'closed' }),
-  });
-  check(`PATCH /incidents/${target.id} status closed`, patch.status === 200 && (await patch.json()).status === 'closed', `${patch.status}`);
-  const tileAfter = await fetch(tileUrl, { headers: { 'If-None-Match': etagBefore } });
-  check('the incident\'s tile changed (a new ETag, not a 304)', tileAfter.status === 200 && tileAfter.headers.get('etag') !== etagBefore, `${tileBefore.status} ${etagBefore} → ${tileAfter.status} ${tileAfter.headers.get('etag')}`);
-  await page.click('#refresh');
-  await page.evaluate(() => window.onemapApp.settled());
+  const tileUrl = `${base}/tiles/incidents/${tileOf(dispatched.geometry.coordinates)}.mvt`;
+  const etagBefore = (await fetch(tileUrl)).headers.get('etag');
+  const recordBefore = await (await fetch(`${base}/incidents/${dispatched.id}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+  await page.evaluate((id) => window.onemapApp.openIncident(id), dispatched.id);
   await settle(page);
-  const moved = await rendered(page, ['incidents-open', 'incidents-closed']);
+  const panelOf = () =>
+    page.evaluate(() => ({
+      title: document.getElementById('info-title').textContent,
+      status: document.querySelector('#dispatch-summary tr[data-field="status"] td')?.textContent,
+      fields: [...document.querySelectorAll('#info-table tr, #dispatch-summary tr')].map((tr) => tr.dataset.field),
+      reason: document.getElementById('dispatch-reason').textContent,
+      buttons: [...document.querySelectorAll('#dispatch-actions button')].map((b) => `${b.dataset.action}:${b.textContent}`),
+      history: [...document.querySelectorAll('#dispatch-history li[data-action]')].map((li) => `${li.dataset.action}/${li.dataset.actor}`),
+      message: document.getElementById('dispatch-message').textContent,
+      shown: !document.getElementById('info').hidden && !document.getElementById('info-dispatch').hidden,
+    }));
+  const opened = await panelOf();
   check(
-    'after a refresh the incident is drawn closed, no longer open',
-    !moved['incidents-open'].ids.includes(target.id) && moved['incidents-closed'].ids.includes(target.id),
-    `incident ${target.id}: open layer ${moved['incidents-open'].ids.includes(target.id)}, closed layer ${moved['incidents-closed'].ids.includes(target.id)}`,
+    `incident ${dispatched.id} (dispatched) opened: its state, routing reason, history and the actions the role allows there`,
+    opened.shown && opened.title === '事件' && opened.status === '已派遣' &&
+      // The routing reason and history as the API has them (the demo's seeded incidents have neither).
+      opened.reason === (recordBefore.dispatch_reason?.text ? `派遣依据：${recordBefore.dispatch_reason.text}` : '') &&
+      opened.history.join(' ') === recordBefore.history.map((e) => `${e.action}/${e.actor}`).join(' ') &&
+      opened.buttons.includes('accept:接收') && opened.buttons.includes('return:退回') && !opened.buttons.some((b) => /^(start|resolve|verify|close|reopen):/.test(b)),
+    `status ${opened.status}; ${opened.buttons.join(' ')}; history [${opened.history.join(' ')}]; reason "${opened.reason.slice(0, 60)}"`,
   );
+  await page.click('#dispatch-actions button[data-action="accept"]');
+  await page.waitForFunction(() => document.querySelector('#dispatch-summary tr[data-field="status"] td')?.textContent === '已受理', null, { timeout: 20_000 });
+  await settle(page);
+  const record = await (await fetch(`${base}/incidents/${dispatched.id}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+  const last = record.history?.at(-1);
+  check(
+    'after 接收: the API reports it accepted, its last event accept by admin',
+    record.status === 'accepted' && last?.action === 'accept' && last?.actor === 'admin' && last?.from === 'dispatched' && last?.to === 'accepted',
+    `status ${record.status}; last event ${JSON.stringify(last)}`,
+  );
+  const tileAfter = await fetch(tileUrl, { headers: { 'If-None-Match': etagBefore } });
+  check('the incident\'s tile changed (a new ETag, not a 304)', tileAfter.status === 200 && tileAfter.headers.get('etag') !== etagBefore, `${etagBefore} → ${tileAfter.status} ${tileAfter.headers.get('etag')}`);
+  const accepted = await panelOf();
+  check(
+    'the panel shows the new state and event, and the actions of that state',
+    accepted.status === '已受理' && accepted.history.at(-1) === 'accept/admin' && accepted.message.includes('接收') && !accepted.buttons.some((b) => b.startsWith('accept:')) &&
+      accepted.buttons.includes('start:开始处置') && accepted.buttons.includes('resolve:办结'),
+    `status ${accepted.status}; ${accepted.buttons.join(' ')}; history ${accepted.history.join(' ')}; "${accepted.message}"`,
+  );
+  const drawn = await page.evaluate((id) => {
+    const f = window.onemapApp.map.queryRenderedFeatures({ layers: ['incidents-open'] }).find((x) => x.id === id);
+    return f?.properties.status ?? null;
+  }, dispatched.id);
+  check('the open layer reloaded at once: the incident drawn as accepted', drawn === 'accepted', `drawn with status ${drawn}`);
+  await shot('dispatch');
 
-  // The incident's panel: its attributes after the write, and the place kept for its handling.
+  // The same panel from a click on the incident on the map.
+  await page.click('#info-close');
   await page.evaluate((id) => {
     const m = window.onemapApp.map;
-    const f = m.queryRenderedFeatures({ layers: ['incidents-closed'] }).find((x) => x.id === id);
+    const f = m.queryRenderedFeatures({ layers: ['incidents-open'] }).find((x) => x.id === id);
     m.fire('click', { point: m.project(f.geometry.coordinates), lngLat: { lng: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, originalEvent: {} });
-  }, target.id);
+  }, dispatched.id);
   await settle(page);
-  const panel = await page.evaluate(() => ({
-    title: document.getElementById('info-title').textContent,
-    status: document.querySelector('#info-table tr[data-field="status"] td')?.textContent,
-    fields: [...document.querySelectorAll('#info-table tr')].map((tr) => tr.dataset.field),
-    dispatch: !document.getElementById('info-dispatch').hidden,
-  }));
+  const clicked = await panelOf();
   check(
-    'an incident clicked: its attributes (now closed) and the handling section',
-    panel.title === '事件' && panel.status === '已结案' && panel.fields.includes('category') && panel.fields.includes('reported_at') && panel.dispatch,
-    `${panel.title}: status ${panel.status}; ${panel.fields.join(',')}`,
+    'an incident clicked: its attributes and its handling section',
+    clicked.shown && clicked.title === '事件' && clicked.status === '已受理' && clicked.fields.includes('category') && clicked.fields.includes('reported_at') && clicked.history.at(-1) === 'accept/admin',
+    `${clicked.title}: status ${clicked.status}; ${clicked.fields.join(',')}`,
   );
   await shot('incident');
+
+  // A new report, routed by the server: the panel gives the routing reason and the trail so far.
+  const intake = await fetch(`${base}/incidents`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ lon: dispatched.geometry.coordinates[0], lat: dispatched.geometry.coordinates[1], category: record.category, description: 'browser_app' }),
+  });
+  const routed = await intake.json();
+  await page.evaluate((id) => window.onemapApp.openIncident(id), routed.id);
+  await settle(page);
+  const routedPanel = await panelOf();
+  check(
+    `a new report (incident ${routed.id}) opened: its routing reason and its history`,
+    intake.status === 201 && !!routed.dispatch_reason?.text && routedPanel.reason === `派遣依据：${routed.dispatch_reason.text}` &&
+      routedPanel.history[0] === 'report/admin' && routedPanel.status === STATUS_ZH[routed.status],
+    `${intake.status} ${routed.status}; reason "${routedPanel.reason}"; history ${routedPanel.history.join(' ')}`,
+  );
+
+  // Two hands on one incident: accepted elsewhere meanwhile, the page's stale 接收 loses with 409,
+  // shows the server's reason and reloads the incident.
+  const elsewhere = await fetch(`${base}/incidents/${routed.id}/actions`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'If-Match': `"${routed.version}"` },
+    body: JSON.stringify({ action: 'accept' }),
+  });
+  await page.click('#dispatch-actions button[data-action="accept"]');
+  await page.waitForFunction(() => document.querySelector('#dispatch-summary tr[data-field="status"] td')?.textContent === '已受理', null, { timeout: 20_000 });
+  await settle(page);
+  const conflict = await panelOf();
+  check(
+    'a stale action: 409, the server\'s reason shown and the incident reloaded',
+    routed.status === 'dispatched' && elsewhere.status === 200 && conflict.message.startsWith('操作未生效') && conflict.history.at(-1) === 'accept/admin' && !conflict.buttons.some((b) => b.startsWith('accept:')),
+    `"${conflict.message}"; history ${conflict.history.join(' ')}`,
+  );
+  // The 409 was the point: not a problem of the page.
+  for (let i = problems.length - 1; i >= 0; i--) if (problems[i].includes(`/incidents/${routed.id}/actions`) || /status of 409/.test(problems[i])) problems.splice(i, 1);
   await page.click('#info-close');
+  await page.click('#auth'); // sign out
+  console.log(`dispatch checked at ${seconds()} s`);
 
   // ---- English
   await page.click('#lang');
@@ -606,7 +676,7 @@ async function main(work) {
   const appErrors = await page.evaluate(() => window.onemapApp.errors);
   check('no error on the page', problems.length === 0 && appErrors.length === 0, [...problems, ...appErrors].slice(0, 5).join('; '));
   await context.close();
-  console.log(`screenshots: ${['overview', 'town', 'query-box', 'query-polygon', 'dashboard', 'incident', 'english'].map((n) => path.join(outDir, `browser_app-${n}.png`)).join(' ')}`);
+  console.log(`screenshots: ${['overview', 'town', 'query-box', 'query-polygon', 'dashboard', 'dispatch', 'incident', 'english'].map((n) => path.join(outDir, `browser_app-${n}.png`)).join(' ')}`);
   console.log(`onemap log: ${onemapLog}`);
 }
 

@@ -1,6 +1,7 @@
 // onemap's HTTP API, always on the page's own origin (nothing else is ever requested). A signed-in
 // user's bearer token is kept in sessionStorage (gone when the tab closes) and sent as the
-// Authorization header; it is only needed for personal household fields and for writes.
+// Authorization header; it is needed for personal household fields, the signed-in user
+// (/users/me) and for writes.
 const TOKEN_KEY = 'onemap.token';
 
 export function token() {
@@ -37,9 +38,10 @@ export function url(path, params) {
   return s ? `${path}?${s}` : path;
 }
 
-/// JSON from onemap: GET by default; `auth` sends the token; `body` is sent as JSON.
-export async function request(path, { params, method = 'GET', body, auth = false, signal } = {}) {
-  const headers = { Accept: 'application/json' };
+/// JSON from onemap: GET by default; `auth` sends the token; `body` is sent as JSON; `headers`
+/// are added (If-Match…). With `withETag` the answer is {data, etag}.
+export async function request(path, { params, method = 'GET', body, auth = false, signal, headers: extra = {}, withETag = false } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (auth) {
     const tk = token();
     if (tk) headers.Authorization = `Bearer ${tk}`;
@@ -59,7 +61,7 @@ export async function request(path, { params, method = 'GET', body, auth = false
     data = null;
   }
   if (!res.ok) throw new ApiError(res.status, data?.error?.message ?? `${res.status} ${res.statusText}`);
-  return data;
+  return withETag ? { data, etag: res.headers.get('ETag') } : data;
 }
 
 export const getJSON = (path, params, options = {}) => request(path, { ...options, params });

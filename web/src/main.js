@@ -3,14 +3,15 @@
 // dashboard. Everything is loaded from the onemap server that serves this page.
 //
 // The page reports to scripts and tests through window.onemapApp: the map, the filters, the last
-// query's result, settled() (a promise for the map idle with no request of the page's own
-// pending) and refresh().
+// query's result, the signed-in user (me), settled() (a promise for the map idle with no request
+// of the page's own pending), refresh() and openIncident(id) (the incident's panel, as a click on
+// it or on its line in the query list opens it).
 import { Map as MapLibreMap, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import { ApiError, getJSON, request, setToken, token } from './api.js';
 import { CATEGORIES, categoryClasses, categoryName } from './categories.js';
 import { DrawTool } from './draw.js';
 import { labelPoint } from './labels.js';
-import { closedOnTime, defaultFilters, isOpen, itemParams, openCql, overdueCql, overdueMode, STATUSES, tileParams } from './filters.js';
+import { closedOnTime, defaultFilters, isOpen, itemParams, OPEN, openCql, overdueCql, overdueMode, STATUSES, tileParams } from './filters.js';
 import { fromGcj02, toGcj02 } from './gcj02.js';
 import { applyI18n, currentLang, formatNumber, formatTime, has, onLangChange, setLang, t } from './i18n.js';
 import { addEnterpriseIcons, buildStyle, CLICKABLE, COLOURS, RISKS, tileTemplate, TOGGLES } from './layers.js';
@@ -32,11 +33,13 @@ const app = {
   overdueMode: 'category',
   query: null, // the last query: {params, area, numberMatched, features, byCategory}
   dashboard: null,
+  me: null, // GET /users/me of the signed-in user: {id, role, scope, …, actions}
   pending: 0,
   errors: [],
   settled,
   refresh,
   runQuery,
+  openIncident,
 };
 window.onemapApp = app;
 
@@ -236,25 +239,167 @@ function fieldValue(key, v) {
     const names = FLAG_NAMES.filter((_, i) => v & (1 << i)).map((n) => t(`flag.${n}`));
     return names.length ? names.join('、') : '–';
   }
+  if (key === 'dispatch_reason') return typeof v === 'object' ? (v.text ?? '–') : String(v);
   if (/_at$|^deadline$/.test(key)) return formatTime(v);
   if (key === 'area_m2' || key === 'join_distance_m') return formatNumber(v, key === 'join_distance_m' ? 1 : 0);
   return String(v);
 }
 
-function showInfo(layerKey, props, { note = '', actions = [], dispatch = false } = {}) {
+// The incident fields shown in the handling section rather than in the attribute table.
+const DISPATCH_FIELDS = new Set(['status', 'assignee', 'agency', 'level', 'deadline', 'overdue', 'dispatch_reason']);
+
+/// The attribute panel. `note`: [i18n key, params]; `dispatch`: an incident, with its handling
+/// section; `incident`: {etag, history} of its record once loaded with the token, else null.
+function showInfo(layerKey, props, opts = {}) {
+  const { note = null, actions = [], dispatch = false, incident = null } = opts;
   $('info').hidden = false;
   $('info-title').textContent = t(`layer.${layerKey}`);
-  $('info-note').textContent = note;
+  $('info-note').textContent = note ? t(...note) : '';
   $('info-table').replaceChildren(
     ...Object.entries(props)
-      .filter(([k]) => !HIDDEN_FIELDS.has(k))
+      .filter(([k]) => !HIDDEN_FIELDS.has(k) && !(dispatch && DISPATCH_FIELDS.has(k)))
       .map(([k, v]) => el('tr', { dataset: { field: k } }, el('th', { text: has(`field.${k}`) ? t(`field.${k}`) : k }), el('td', { text: fieldValue(k, v) }))),
   );
   $('info-actions').replaceChildren(...actions);
-  // The incident's handling (dispatch, accept, resolve, verify) belongs in this section; until
-  // the dispatch endpoints exist it holds a note and the panel shows the incident's attributes.
   $('info-dispatch').hidden = !dispatch;
-  app.info = { layer: layerKey, props };
+  app.info = { layer: layerKey, props, opts };
+  if (dispatch) renderDispatch(props, incident);
+}
+
+// ---- an incident's handling (the closed loop: README "Dispatch") ---------------------------------
+
+// The states each action applies to (layers/workflow.hpp); escalate: any open state.
+const ACTION_FROM = {
+  dispatch: ['reported', 'dispatched', 'returned', 'escalated', 'reopened'],
+  accept: ['dispatched'],
+  start: ['accepted'],
+  resolve: ['accepted', 'in_progress'],
+  return: ['dispatched', 'accepted'],
+  verify: ['resolved'],
+  close: ['verified'],
+  reopen: ['resolved', 'verified', 'closed'],
+  escalate: OPEN,
+};
+
+/// The actions offered on an incident: those the user's role allows that apply to its state.
+/// Scope and 报办分离 are the server's to judge (a 403 with its reason).
+function offeredActions(status) {
+  const allowed = new Set(app.me?.actions ?? []);
+  return Object.keys(ACTION_FROM).filter((a) => allowed.has(a) && ACTION_FROM[a].includes(status));
+}
+
+const actionName = (a) => (has(`action.${a}`) ? t(`action.${a}`) : a);
+const actorName = (id) => (id === 'system' ? t('role.system') : id);
+
+function renderDispatch(props, incident) {
+  const row = (k, cls) => el('tr', { dataset: { field: k } }, el('th', { text: t(`field.${k}`) }), el('td', { class: cls, text: fieldValue(k, props[k]) }));
+  $('dispatch-summary').replaceChildren(
+    row('status'),
+    row('assignee'),
+    row('agency'),
+    row('level'),
+    row('deadline'),
+    row('overdue', props.overdue ? 'overdue' : null),
+  );
+  const reason = props.dispatch_reason?.text;
+  $('dispatch-reason').textContent = reason ? t('dispatch.reason', { text: reason }) : '';
+  const msg = app.dispatchMessage?.id === props.id ? app.dispatchMessage : null;
+  const message = $('dispatch-message');
+  message.classList.toggle('error', !!msg?.error);
+  if (!incident) {
+    // Not signed in (or still loading): the state only.
+    $('dispatch-act').hidden = true;
+    $('dispatch-history').replaceChildren();
+    $('dispatch-history').previousElementSibling.hidden = true;
+    message.textContent = token() ? '' : t('info.dispatchSignIn');
+    return;
+  }
+  const offered = offeredActions(props.status);
+  $('dispatch-act').hidden = false;
+  $('dispatch-actions').replaceChildren(
+    ...(offered.length
+      ? offered.map((a) => el('button', { type: 'button', class: 'primary', dataset: { action: a }, text: actionName(a), onclick: () => act(a) }))
+      : [el('span', { class: 'hint', text: t('dispatch.none') })]),
+  );
+  $('dispatch-note').hidden = offered.length === 0;
+  message.textContent = msg ? t(msg.key, { ...msg.params, action: actionName(msg.params.action) }) : '';
+  $('dispatch-history').previousElementSibling.hidden = false;
+  $('dispatch-history').replaceChildren(
+    ...(incident.history.length
+      ? incident.history.map((e) =>
+          el(
+            'li',
+            { dataset: { seq: e.seq, action: e.action, actor: e.actor, to: e.to } },
+            el('span', { class: 'when', text: formatTime(e.at) }),
+            ' ',
+            el('b', { text: actionName(e.action) }),
+            ` · ${actorName(e.actor)}`,
+            e.from && e.from !== e.to ? ` · ${fieldValue('status', e.from)} → ${fieldValue('status', e.to)}` : e.to ? ` · ${fieldValue('status', e.to)}` : '',
+            e.note ? el('div', { class: 'note', text: e.note }) : null,
+          ),
+        )
+      : [el('li', { class: 'hint', text: t('dispatch.historyEmpty') })]),
+  );
+}
+
+function setDispatchMessage(id, key, params = {}, error = false) {
+  app.dispatchMessage = { id, key, params, error };
+  if (app.info?.props?.id === id && !$('info').hidden) renderDispatch(app.info.props, app.info.opts.incident);
+}
+
+/// Performs `action` on the open incident: POST /incidents/{id}/actions with the ETag of the
+/// version shown (If-Match), then the panel and the incident layers reload at once.
+async function act(action) {
+  const { props, opts } = app.info;
+  const id = props.id;
+  const note = $('dispatch-note').value.trim();
+  if (action === 'return' && !note) return setDispatchMessage(id, 'dispatch.noteRequired', {}, true);
+  for (const b of document.querySelectorAll('#dispatch-actions button')) b.disabled = true;
+  app.pending++;
+  let reload = false;
+  try {
+    const headers = opts.incident?.etag ? { 'If-Match': opts.incident.etag } : {};
+    await request(`/incidents/${id}/actions`, { method: 'POST', auth: true, body: { action, note }, headers });
+    $('dispatch-note').value = '';
+    setDispatchMessage(id, 'dispatch.done', { action });
+    reload = true;
+  } catch (e) {
+    // A 409 (the incident changed meanwhile, or the action no longer applies): its current state.
+    const key = e.status === 409 ? 'dispatch.conflict' : e.status === 403 ? 'dispatch.forbidden' : 'dispatch.failed';
+    setDispatchMessage(id, key, { msg: e.message ?? String(e) }, true);
+    if (e.status === 409) await openIncident(id, { fly: false, keepMessage: true });
+    else for (const b of document.querySelectorAll('#dispatch-actions button')) b.disabled = false;
+  } finally {
+    app.pending--;
+  }
+  if (reload) await Promise.all([openIncident(id, { fly: false, keepMessage: true }), refresh()]);
+}
+
+/// Opens incident `id`'s panel: its record with the handling history when signed in (the record
+/// endpoint, with its ETag), its public fields otherwise; `fly` moves the map to it.
+async function openIncident(id, { fly = true, keepMessage = false } = {}) {
+  if (!keepMessage) app.dispatchMessage = null;
+  if (app.info?.props?.id !== id || app.info.layer !== 'incidents' || $('info').hidden)
+    showInfo('incidents', { id }, { note: ['info.loading'], dispatch: true });
+  await track(async () => {
+    let props;
+    let incident = null;
+    let geometry;
+    if (token()) {
+      const { data, etag } = await request(`/incidents/${id}`, { auth: true, withETag: true });
+      const { history = [], ...record } = data;
+      props = record;
+      incident = { etag, history };
+      geometry = { type: 'Point', coordinates: [record.lon, record.lat] };
+    } else {
+      // Public fields only: never a personal one.
+      const f = await getJSON(`/collections/incidents/items/${id}`);
+      props = { id: f.id, ...f.properties };
+      geometry = f.geometry;
+    }
+    if (fly && geometry) app.map.easeTo({ center: toMap(geometry.coordinates), zoom: Math.max(app.map.getZoom(), 15) });
+    if (app.info?.props?.id === id) showInfo('incidents', props, { note: [incident ? 'info.personal' : 'info.publicOnly'], dispatch: true, incident });
+  });
 }
 
 async function openFeature(feature, collection, point) {
@@ -262,7 +407,7 @@ async function openFeature(feature, collection, point) {
   if (p.cluster === true || p.cluster_id !== undefined) {
     const n = p.count ?? p.point_count;
     showInfo(collection, {}, {
-      note: t('info.cluster', { n }),
+      note: ['info.cluster', { n }],
       actions: [el('button', { type: 'button', text: t('info.zoomIn'), onclick: () => app.map.easeTo({ center: point, zoom: app.map.getZoom() + 2 }) })],
     });
     return;
@@ -274,22 +419,22 @@ async function openFeature(feature, collection, point) {
     });
     return;
   }
-  showInfo(collection, { id, ...p }, { note: t('info.loading'), dispatch: collection === 'incidents' });
+  if (collection === 'incidents') return openIncident(id, { fly: false });
+  showInfo(collection, { id, ...p }, { note: ['info.loading'] });
   await track(async () => {
-    const signedIn = !!token();
     let props;
     let note;
-    if (signedIn && (collection === 'households' || collection === 'incidents')) {
-      // The record endpoints: personal fields included (households need the token).
+    if (token() && collection === 'households') {
+      // The record endpoint: personal fields included (it needs the token).
       props = await request(`/${collection}/${id}`, { auth: true });
-      note = t('info.personal');
+      note = 'info.personal';
     } else {
       // Public fields only: never a personal one.
       const f = await getJSON(`/collections/${collection}/items/${id}`);
       props = { id: f.id, ...f.properties };
-      note = t('info.publicOnly');
+      note = 'info.publicOnly';
     }
-    if (app.info?.props?.id === id) showInfo(collection, props, { note, dispatch: collection === 'incidents' });
+    if (app.info?.props?.id === id) showInfo(collection, props, { note: [note] });
   });
 }
 
@@ -437,11 +582,7 @@ async function showMoreIncidents() {
         'li',
         {
           dataset: { fid: f.id },
-          onclick: () => {
-            const c = toMap(f.geometry.coordinates);
-            app.map.easeTo({ center: c, zoom: Math.max(app.map.getZoom(), 15) });
-            openFeature({ id: f.id, properties: { fid: f.id } }, 'incidents', c);
-          },
+          onclick: () => openIncident(f.id),
         },
         el('span', { class: `state ${isOpen(f.properties.status) ? 'open' : 'closed'}`, text: fieldValue('status', f.properties.status) }),
         el('span', { class: 'what', text: categoryName(f.properties.category) }),
@@ -730,8 +871,18 @@ function showTab(name) {
 
 function updateAuthButton() {
   const b = $('auth');
-  b.textContent = token() ? `${t('auth.signedIn')} · ${t('auth.signOut')}` : t('auth.signIn');
+  const me = token() ? app.me : null;
+  const who = me ? t('auth.signedInAs', { id: me.id, role: has(`role.${me.role}`) ? t(`role.${me.role}`) : me.role }) : t('auth.signedIn');
+  b.textContent = token() ? `${who} · ${t('auth.signOut')}` : t('auth.signIn');
+  b.dataset.user = me?.id ?? '';
   b.classList.toggle('signed-in', !!token());
+}
+
+/// Who is signed in (GET /users/me): their id, role and the actions their role allows.
+async function loadMe() {
+  app.me = null;
+  if (token()) await track(async () => (app.me = await request('/users/me', { auth: true })));
+  updateAuthButton();
 }
 
 function setupHeader() {
@@ -742,8 +893,8 @@ function setupHeader() {
       const v = window.prompt(t('auth.prompt'));
       if (v && v.trim()) setToken(v.trim());
     }
-    updateAuthButton();
     if (app.info && !$('info').hidden) $('info').hidden = true;
+    loadMe();
   };
   $('refresh').onclick = () => refresh();
   for (const b of document.querySelectorAll('.tabs button')) b.onclick = () => showTab(b.dataset.tab);
@@ -760,7 +911,7 @@ function setupHeader() {
       if (first) first.textContent = t(key);
     }
     setArea(app.filters.area);
-    if (app.info && !$('info').hidden) showInfo(app.info.layer, app.info.props, { dispatch: app.info.layer === 'incidents' });
+    if (app.info && !$('info').hidden) showInfo(app.info.layer, app.info.props, app.info.opts);
   });
 }
 
@@ -815,7 +966,7 @@ async function start() {
   await new Promise((resolve) => map.once('load', resolve));
   if (!map.hasImage('enterprise-low')) addEnterpriseIcons(map);
   applyVisibility();
-  await Promise.all([loadOverdue(), loadDashboard(), loadTowns(), loadLabels(countyFeature), runQuery()]);
+  await Promise.all([loadMe(), loadOverdue(), loadDashboard(), loadTowns(), loadLabels(countyFeature), runQuery()]);
   // Incidents change all the time: reload their layers and the figures every minute.
   setInterval(() => document.visibilityState === 'visible' && !app.draw.mode && refresh(), 60_000);
 }
