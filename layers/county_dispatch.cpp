@@ -195,7 +195,7 @@ void County::commit_incidents(std::vector<Pending>& pending) {
 County::Routing County::route(const Incident& in, const std::string& exclude) const {
   Routing r;
   json reason;
-  std::string text;
+  std::string text, zh;  // the reason in words, in English and in Chinese
   const CategoryConfig* cat = dispatch_.find(in.category);
   // Where: the grid that holds it, else the nearest within the join distance, else the town.
   if (!in.join.grid_code.empty()) {
@@ -208,6 +208,9 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     text = contained ? "inside grid " + in.join.grid_code
                      : "outside every grid; nearest grid " + in.join.grid_code + " at " + fmt_m(in.join.distance_m) +
                            " (limit " + fmt_m(join_.max_distance_m) + ")";
+    zh = contained ? "位于网格 " + in.join.grid_code + " 内"
+                   : "不在任何网格内；最近网格 " + in.join.grid_code + "，距 " + fmt_m(in.join.distance_m) + "（限 " +
+                         fmt_m(join_.max_distance_m) + "）";
   } else {
     reason["rule"] = "town";
     reason["grid_limit_m"] = join_.max_distance_m;
@@ -221,9 +224,12 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
       const std::string name = g == grid_index_.end() ? std::string() : " " + data_.grids[g->second].name;
       text = "no grid within " + fmt_m(join_.max_distance_m) + "; to the centre of town " + town.grid_code + name +
              (town.distance_m > 0 ? " (nearest town, " + fmt_m(town.distance_m) + " away)" : " (inside it)");
+      zh = fmt_m(join_.max_distance_m) + " 内无网格；交乡镇（街道）" + town.grid_code + name + " 综治中心" +
+           (town.distance_m > 0 ? "（最近乡镇，距 " + fmt_m(town.distance_m) + "）" : "（位于其内）");
     } else {
       r.level = "county";
       text = "no grid within " + fmt_m(join_.max_distance_m) + " and no town outline; to the county centre";
+      zh = fmt_m(join_.max_distance_m) + " 内无网格，也无乡镇边界；交县级中心";
     }
   }
   // Who: a department for the categories configured so.
@@ -232,11 +238,13 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     r.level = "department";
     reason["department"] = cat->handler;
     reason["text"] = text + "; category " + cat->code + " " + cat->name_zh + " is handled by " + cat->handler;
+    reason["text_zh"] = zh + "；类别 " + cat->code + " " + cat->name_zh + " 由" + cat->handler + "处置";
     r.reason = reason.dump();
     return r;
   }
   if (r.level != "grid") {
     reason["text"] = text;
+    reason["text_zh"] = zh;
     r.reason = reason.dump();
     return r;
   }
@@ -277,6 +285,8 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     reason["text"] = text + "; nearest free eligible team member " + c.w->worker_id + " (" +
                      std::string(role_name(c.w->role)) + ", " + fmt_m(c.d) + " away, load " + std::to_string(load) +
                      "/" + std::to_string(dispatch_.workload_cap) + ")";
+    reason["text_zh"] = zh + "；派给最近的可接单网格员 " + c.w->worker_id + "（距 " + fmt_m(c.d) + "，在办 " +
+                        std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + "）";
     r.reason = reason.dump();
     return r;
   }
@@ -285,6 +295,8 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
   reason["queue"] = head ? head->worker_id : std::string();
   reason["text"] = text + "; no free eligible team member (" + std::to_string(team.size()) + " in the team): " +
                    (head ? "queued for grid head " + head->worker_id : std::string("the grid has no grid head: queued for the grid"));
+  reason["text_zh"] = zh + "；网格团队（" + std::to_string(team.size()) + " 人）无可接单人员：" +
+                      (head ? "进入网格长 " + head->worker_id + " 待派队列" : std::string("网格无网格长，进入网格待派队列"));
   r.reason = reason.dump();
   return r;
 }
@@ -363,7 +375,9 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
                                      {"worker_distance_m", d}, {"worker_load", load}, {"cap", dispatch_.workload_cap},
                                      {"text", "assigned by " + actor.id + " to " + w->worker_id + " (" + fmt_m(d) +
                                                   " away, load " + std::to_string(load) + "/" +
-                                                  std::to_string(dispatch_.workload_cap) + ")"}}
+                                                  std::to_string(dispatch_.workload_cap) + ")"},
+                                     {"text_zh", actor.id + " 指派给 " + w->worker_id + "（距 " + fmt_m(d) + "，在办 " +
+                                                     std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + "）"}}
                                     .dump();
       } else {
         // Route again; a worker who returned it is not picked again.
@@ -594,7 +608,10 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
                          {"text", "batch dispatch of " + std::to_string(tasks.size()) + " incidents in " +
                                       (area.empty() ? std::string("the county") : area) + " by " + actor.id +
                                       ": least total distance under the workload cap; " + wk.worker_id + " (team " +
-                                      wk.grid_code + ") at " + fmt_m(ba.distance_m)}};
+                                      wk.grid_code + ") at " + fmt_m(ba.distance_m)},
+                         {"text_zh", actor.id + " 批量派遣 " + (area.empty() ? std::string("全县") : area) + " 的 " +
+                                         std::to_string(tasks.size()) + " 起事件（在办上限内总距离最短）；派给 " + wk.worker_id +
+                                         "（" + wk.grid_code + " 网格团队），距 " + fmt_m(ba.distance_m)}};
     after.dispatch_reason = reason.dump();
     json detail = {{"assignee", after.assignee}, {"agency", after.agency}, {"level", after.level.empty() ? "grid" : after.level}};
     detail["reason"] = reason;

@@ -253,6 +253,7 @@ TEST_F(Dispatch, InsideAGridGoesToTheNearestFreeEligibleTeamMember) {
   for (const auto& s : r["skipped"]) aux_skipped |= s["worker"] == "AUX";
   EXPECT_TRUE(aux_skipped);
   EXPECT_NE(r["text"].get<std::string>().find("FT2"), std::string::npos);
+  EXPECT_NE(r["text_zh"].get<std::string>().find("派给最近的可接单网格员 FT2"), std::string::npos);
   // Deadline: 2 working hours from Tuesday 08:30 = 10:30.
   EXPECT_EQ(in.deadline, kNow + 2 * 3600);
   // The trail: report by the reporter, dispatch by the system.

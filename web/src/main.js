@@ -16,6 +16,12 @@ import { fromGcj02, toGcj02 } from './gcj02.js';
 import { applyI18n, currentLang, formatNumber, formatTime, has, onLangChange, setLang, t } from './i18n.js';
 import { addEnterpriseIcons, buildStyle, CLICKABLE, COLOURS, RISKS, tileTemplate, TOGGLES } from './layers.js';
 
+// The routing reason in the interface's language (the server words it in English and Chinese).
+function reasonText(reason) {
+  if (!reason || typeof reason !== 'object') return null;
+  return (currentLang() === 'zh' && reason.text_zh) || reason.text || null;
+}
+
 /* global __WORKER_URL__ */
 setWorkerUrl(new URL(__WORKER_URL__, location.href).href);
 
@@ -239,7 +245,7 @@ function fieldValue(key, v) {
     const names = FLAG_NAMES.filter((_, i) => v & (1 << i)).map((n) => t(`flag.${n}`));
     return names.length ? names.join('、') : '–';
   }
-  if (key === 'dispatch_reason') return typeof v === 'object' ? (v.text ?? '–') : String(v);
+  if (key === 'dispatch_reason') return typeof v === 'object' ? (reasonText(v) ?? '–') : String(v);
   if (/_at$|^deadline$/.test(key)) return formatTime(v);
   if (key === 'area_m2' || key === 'join_distance_m') return formatNumber(v, key === 'join_distance_m' ? 1 : 0);
   return String(v);
@@ -301,7 +307,7 @@ function renderDispatch(props, incident) {
     row('deadline'),
     row('overdue', props.overdue ? 'overdue' : null),
   );
-  const reason = props.dispatch_reason?.text;
+  const reason = reasonText(props.dispatch_reason);
   $('dispatch-reason').textContent = reason ? t('dispatch.reason', { text: reason }) : '';
   const msg = app.dispatchMessage?.id === props.id ? app.dispatchMessage : null;
   const message = $('dispatch-message');
