@@ -2,16 +2,20 @@
 // greedy against the exact optimum, on seeded county-like instances.
 //
 // Instances: a 40 km × 30 km county (Deqing's scale) cut into 25 × 20 = 500 grid cells of
-// 1.6 km × 1.5 km. Workers go round-robin to the cells (2,500 workers: 5 per grid), each near its
-// cell's centre (normal, σ 200 m, kept inside the cell), with a workload cap of 5 less a current
-// load of 0-3 (capacity 2-5). Incidents: 70% scattered over the cells (uniform inside a cell,
-// cells weighted by a log-normal "population"), 30% around 25 hot spots (normal, σ 250 m). Each
-// point's group is its cell. Eligibility "county": any worker may take any incident (task group
-// kAnyGroup, the hardest case); "grid": only the team of the incident's grid.
+// 1.6 km × 1.5 km. Workers go round-robin to the cells (2,500 workers: 5 per grid; with fewer
+// workers than grids, the last grids have no team), each near its cell's centre (normal, σ 200 m,
+// kept inside the cell), with a workload cap of 5 less a current load of 0-3 (capacity 2-5).
+// Incidents: 70% scattered over the cells (uniform inside a cell, cells weighted by a log-normal
+// "population"), 30% around 25 hot spots (normal, σ 250 m). Each point's group is its cell.
+// Eligibility "county": any worker may take any incident (task group kAnyGroup, the hardest case);
+// "grid": only the team of the incident's grid.
 //
 // Usage: bench_dispatch [--sizes 1000x250,10000x2500,20000x5000] [--modes county,grid]
-//                       [--seed S] [--repeat R]
-// Prints a markdown table; times are the best of R runs (default 3).
+//                       [--seed S] [--repeat R] [--nearest-task K] [--nearest-agent K]
+//                       [--multilevel yes|no] [--greedy-arcs yes|no] [--added K]
+// Prints a markdown table; times are the best of R runs (default 3). The options after --repeat
+// set AssignmentOptions (to compare tunings); stderr gets where the last optimal run spent its
+// time.
 #include "layers/assignment.hpp"
 
 #include <algorithm>
@@ -47,14 +51,15 @@ AssignmentProblem make_instance(int tasks, int agents, bool county, uint64_t see
 
   for (int j = 0; j < agents; ++j) {
     const int c = j % (kCellsX * kCellsY);
-    const double cx = (c % kCellsX + 0.5) * kCellW, cy = (c / kCellsX + 0.5) * kCellH;
+    const int col = c % kCellsX, row = c / kCellsX;
+    const double cx = (col + 0.5) * kCellW, cy = (row + 0.5) * kCellH;
     const double x = std::clamp(cx + 200 * normal(rng), cx - kCellW / 2 + 1, cx + kCellW / 2 - 1);
     const double y = std::clamp(cy + 200 * normal(rng), cy - kCellH / 2 + 1, cy + kCellH / 2 - 1);
     const int load = static_cast<int>(rng() % 4);
     p.add_agent(x, y, 5 - load, c);
   }
 
-  std::vector<double> weight(kCellsX * kCellsY);
+  std::vector<double> weight(static_cast<std::size_t>(kCellsX) * kCellsY);
   for (double& w : weight) w = std::exp(normal(rng));
   std::discrete_distribution<int> pick_cell(weight.begin(), weight.end());
   std::vector<std::pair<double, double>> hot(25);
@@ -63,8 +68,9 @@ AssignmentProblem make_instance(int tasks, int agents, bool county, uint64_t see
     double x, y;
     if (u01(rng) < 0.7) {
       const int c = pick_cell(rng);
-      x = (c % kCellsX + u01(rng)) * kCellW;
-      y = (c / kCellsX + u01(rng)) * kCellH;
+      const int col = c % kCellsX, row = c / kCellsX;
+      x = (col + u01(rng)) * kCellW;
+      y = (row + u01(rng)) * kCellH;
     } else {
       const auto& [hx, hy] = hot[rng() % hot.size()];
       x = std::clamp(hx + 250 * normal(rng), 0.0, kWidth);
@@ -113,9 +119,11 @@ int main(int argc, char** argv) {
     if (a == "--help" || a == "-h") {
       std::puts(
           "usage: bench_dispatch [--sizes 1000x250,10000x2500,20000x5000] [--modes county,grid]\n"
-          "                      [--seed S] [--repeat R]\n"
+          "                      [--seed S] [--repeat R] [--nearest-task K] [--nearest-agent K]\n"
+          "                      [--multilevel yes|no] [--greedy-arcs yes|no] [--added K]\n"
           "Greedy and optimal batch dispatch (layers/assignment.hpp) on seeded county-like\n"
-          "instances (TASKSxAGENTS); prints a markdown table, times best of R runs (default 3).");
+          "instances (TASKSxAGENTS); prints a markdown table, times best of R runs (default 3).\n"
+          "The options after --repeat set AssignmentOptions.");
       return 0;
     }
     if (i + 1 >= argc) usage("missing value for " + a);
@@ -128,18 +136,14 @@ int main(int argc, char** argv) {
       seed = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--repeat")
       repeat = std::atol(v.c_str());
-    else if (a == "--per-task")
-      options.candidates_per_task = std::atoi(v.c_str());
-    else if (a == "--per-agent")
-      options.candidates_per_agent = std::atoi(v.c_str());
-    else if (a == "--greedy-arcs")
-      options.greedy_arcs = v == "1" || v == "yes";
-    else if (a == "--priced")
-      options.priced_per_task = std::atoi(v.c_str());
+    else if (a == "--nearest-task")
+      options.nearest_per_task = std::atoi(v.c_str());
+    else if (a == "--nearest-agent")
+      options.nearest_per_agent = std::atoi(v.c_str());
     else if (a == "--multilevel")
-      options.multilevel = v == "1" || v == "yes";
-    else if (a == "--coarse")
-      options.coarse_tasks = std::atoi(v.c_str());
+      options.multilevel = v == "yes";
+    else if (a == "--greedy-arcs")
+      options.greedy_arcs = v == "yes";
     else if (a == "--added")
       options.added_per_task = std::atoi(v.c_str());
     else
@@ -170,29 +174,34 @@ int main(int argc, char** argv) {
             greedy_s, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         t0 = std::chrono::steady_clock::now();
         optimal = onemap::layers::optimal_assignment(p, options);
-        optimal_s = std::min(
-            optimal_s, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        optimal_s =
+            std::min(optimal_s,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
       std::fprintf(stderr,
-                   "bench_dispatch: %s %s: %d levels, coarse %.3f s, candidates %.3f s (greedy %.3f s), solve %.3f s, "
-                   "pricing %.3f s, total %.3f s, cost unit %.3g m\n",
-                   size.c_str(), mode.c_str(), optimal.levels, optimal.coarse_s, optimal.candidates_s, optimal.greedy_s,
-                   optimal.solve_s, optimal.pricing_s, optimal.total_s, optimal.cost_unit_m);
+                   "bench_dispatch: %s %s: optimal on %d level(s): coarser levels %.3f s, first "
+                   "graph %.3f s, network simplex %.3f s, pricing %.3f s, all %.3f s; cost unit "
+                   "%.2g m\n",
+                   size.c_str(), mode.c_str(), optimal.levels, optimal.coarse_s,
+                   optimal.candidates_s, optimal.solve_s, optimal.pricing_s, optimal.total_s,
+                   optimal.cost_unit_m);
       if (optimal.assigned < greedy.assigned || !optimal.proved_optimal ||
           (optimal.assigned == greedy.assigned && optimal.total_m > greedy.total_m + 1e-6)) {
         std::fprintf(stderr, "bench_dispatch: %s %s: optimal is not better than greedy\n",
                      size.c_str(), mode.c_str());
         status = 1;
       }
-      std::printf("| %s × %s | %s | %s | %.3f | %.1f | %.3f | %.1f | %.3f | %s / %s | %d | %s / %s | %s |\n",
-                  with_commas(tasks).c_str(), with_commas(agents).c_str(),
-                  mode == "county" ? "any worker in the county" : "same grid only",
-                  with_commas(slots).c_str(), greedy_s, greedy.total_m / 1000, optimal_s,
-                  optimal.total_m / 1000, optimal.total_m / greedy.total_m,
-                  with_commas(greedy.assigned).c_str(), with_commas(optimal.assigned).c_str(),
-                  optimal.rounds, with_commas(static_cast<long long>(optimal.initial_arcs)).c_str(),
-                  with_commas(static_cast<long long>(optimal.arcs)).c_str(),
-                  optimal.proved_optimal ? "yes" : "no");
+      std::printf(
+          "| %s × %s | %s | %s | %.3f | %.1f | %.3f | %.1f | %.3f | %s / %s | %d | %s / %s | %s "
+          "|\n",
+          with_commas(tasks).c_str(), with_commas(agents).c_str(),
+          mode == "county" ? "any worker in the county" : "same grid only",
+          with_commas(slots).c_str(), greedy_s, greedy.total_m / 1000, optimal_s,
+          optimal.total_m / 1000, optimal.total_m / greedy.total_m,
+          with_commas(greedy.assigned).c_str(), with_commas(optimal.assigned).c_str(),
+          optimal.rounds, with_commas(static_cast<long long>(optimal.initial_arcs)).c_str(),
+          with_commas(static_cast<long long>(optimal.arcs)).c_str(),
+          optimal.proved_optimal ? "yes" : "no");
       std::fflush(stdout);
     }
   }
