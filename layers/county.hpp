@@ -81,11 +81,11 @@ struct GridPatch {
 /// An action on an incident of the closed loop (layers/workflow.hpp).
 struct TransitionRequest {
   Action action = Action::Dispatch;
-  std::string note;
+  std::string note = {};
   /// dispatch: the worker to assign (empty: route by location as an intake does).
-  std::optional<std::string> assignee;
+  std::optional<std::string> assignee = {};
   /// The version the caller last saw (If-Match): a different current version is a Conflict.
-  std::optional<int64_t> expected_version;
+  std::optional<int64_t> expected_version = {};
   int64_t now = 0;  ///< Unix seconds of the action (0: the clock)
 };
 

@@ -413,8 +413,9 @@ TEST_F(DispatchHttp, BatchDispatchAndTheSweepOverHttp) {
   EXPECT_GE(batch["incidents"].get<int64_t>(), static_cast<int64_t>(ids.size()));
   EXPECT_TRUE(batch["proved_optimal"].get<bool>());
   EXPECT_GE(batch["assigned"].get<int64_t>(), batch["greedy"]["assigned"].get<int64_t>());
-  if (batch["assigned"] == batch["greedy"]["assigned"])
+  if (batch["assigned"] == batch["greedy"]["assigned"]) {
     EXPECT_LE(batch["total_m"].get<double>(), batch["greedy"]["total_m"].get<double>() + 1e-6);
+  }
   // The sweep far in the future escalates every open incident with a deadline one level.
   const int64_t open_one = open311(120.036, 30.12);
   EXPECT_EQ(request(port(), "POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", {token("ft1")}).status, 403);

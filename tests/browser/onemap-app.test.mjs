@@ -630,7 +630,7 @@ async function main(work) {
   const routedPanel = await panelOf();
   check(
     `a new report (incident ${routed.id}) opened: its routing reason and its history`,
-    intake.status === 201 && !!routed.dispatch_reason?.text && routedPanel.reason === `派遣依据：${routed.dispatch_reason.text}` &&
+    intake.status === 201 && !!routed.dispatch_reason?.text_zh && routedPanel.reason === `派遣依据：${routed.dispatch_reason.text_zh}` &&
       routedPanel.history[0] === 'report/admin' && routedPanel.status === STATUS_ZH[routed.status],
     `${intake.status} ${routed.status}; reason "${routedPanel.reason}"; history ${routedPanel.history.join(' ')}`,
   );
