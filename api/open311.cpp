@@ -241,11 +241,8 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
   const auto& incidents = county.data().incidents;
   if (!ids.empty()) {
     // By id: the other filters are ignored (GeoReport v2).
-    for (int64_t id : ids) {
-      const auto it = std::lower_bound(incidents.begin(), incidents.end(), id,
-                                       [](const layers::Incident& r, int64_t f) { return r.fid < f; });
-      if (it != incidents.end() && it->fid == id) out.push_back(request_json(county, *it, to_gcj));
-    }
+    for (int64_t id : ids)
+      if (const layers::Incident* i = county.find_incident(id)) out.push_back(request_json(county, *i, to_gcj));
     return {200, out.dump(), {}};
   }
   // Without dates: the last 90 days; at most 1,000 requests, newest first.

@@ -1,6 +1,8 @@
 // Vector-tile endpoints, cache and metrics (tile_service.hpp).
 #include "api/tile_service.hpp"
 
+#include "api/hash.hpp"
+
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
 
@@ -194,15 +196,6 @@ TileQuery parse_query(const std::vector<std::pair<std::string, std::string>>& qu
   std::sort(kept.begin(), kept.end());
   for (const auto& [k, v] : kept) q.canonical += (q.canonical.empty() ? "" : "&") + k + "=" + v;
   return q;
-}
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 std::string hex64(uint64_t v) {

@@ -2,6 +2,8 @@
 // gzip and cache lifetimes; GET / negotiated between the app and the JSON landing page.
 #include "api/web_app.hpp"
 
+#include "api/hash.hpp"
+
 #include "spatial/errors.hpp"
 
 #include <nlohmann/json.hpp>
@@ -30,15 +32,6 @@ namespace {
 
 constexpr std::string_view kPrefix = "/app";
 constexpr std::string_view kConfigPath = "config.json";
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 std::string quoted_hash(std::string_view body) {
   char buf[24];

@@ -113,10 +113,7 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
   joiner_ = std::make_unique<GridJoiner>(data_.grids, join_);
   tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles));
   for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
-  for (auto& u : store_->load_users()) {
-    if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
-    users_[u.id] = std::move(u);
-  }
+  read_users();
   index_teams();
   for (const auto& in : data_.incidents)
     if (!in.assignee.empty() && holds_workload(in.status)) ++loads_[in.assignee];
@@ -202,6 +199,14 @@ Incident County::incident(int64_t fid) const {
   auto lock = read();
   return data_.incidents[index_of(data_.incidents, fid)];
 }
+
+const Incident* County::find_incident(int64_t fid) const {
+  const auto& v = data_.incidents;
+  const auto it = std::lower_bound(v.begin(), v.end(), fid, [](const Incident& r, int64_t f) { return r.fid < f; });
+  return it == v.end() || it->fid != fid ? nullptr : &*it;
+}
+
+std::size_t County::incident_index(int64_t fid) const { return index_of(data_.incidents, fid); }
 
 template <class T>
 T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields) {

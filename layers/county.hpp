@@ -167,6 +167,8 @@ class County {
   Incident update_incident(int64_t fid, const IncidentPatch& patch, const Actor& actor = Actor::system());
   /// A copy of an incident (under the read lock). @throws NotFound.
   Incident incident(int64_t fid) const;
+  /// The incident with `fid` in data(), or null. The caller holds read().
+  const Incident* find_incident(int64_t fid) const;
 
   /// Creates a household (fid assigned by the store), joined to its grid.
   /// @throws InvalidArgument for a bad location or value.
@@ -261,6 +263,12 @@ class County {
   void commit_incidents(std::vector<Pending>& pending);
   IncidentEvent make_event(const Incident& in, const Actor& actor, std::string action, std::string from,
                            std::string to, std::string note, std::string detail, int64_t at) const;
+  // Where the incident with `fid` is in data_.incidents. @throws NotFound.
+  std::size_t incident_index(int64_t fid) const;
+  // Open incidents assigned to a worker (caller holds a lock).
+  int load_of(const std::string& worker_id) const;
+  // Re-reads the users and their token hashes from the store (caller holds the write lock).
+  void read_users() const;
   void index_teams();
   const Worker* worker_by_id(const std::string& id) const;
   int64_t clock(int64_t now) const;

@@ -77,6 +77,18 @@ std::string agency_at(const Incident& in, const std::string& level) {
   return digits ? code.substr(0, n) : std::string();
 }
 
+// Raises an incident one escalation level: level, agency and a new deadline (the configured
+// working hours from `now`) on `after`, from `before`; returns the event's detail.
+json escalate(const Incident& before, Incident& after, const DispatchConfig& config, int64_t now) {
+  after.level = next_level(before.level);
+  const std::string agency = agency_at(before, after.level);
+  if (!agency.empty()) after.agency = agency;
+  after.deadline =
+      config.calendar.add_working_seconds(now, static_cast<int64_t>(std::llround(config.escalation_working_hours * 3600)));
+  return {{"from_level", before.level.empty() ? "grid" : before.level}, {"to_level", after.level},
+          {"agency", after.agency}, {"deadline", format_time(after.deadline)}};
+}
+
 std::string fmt_m(double m) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f m", m);
@@ -123,10 +135,23 @@ const Worker* County::worker_by_id(const std::string& id) const {
   return it == worker_index_.end() ? nullptr : &data_.workers[it->second];
 }
 
-int County::workload(const std::string& worker_id) const {
-  auto lock = read();
+int County::load_of(const std::string& worker_id) const {
   const auto it = loads_.find(worker_id);
   return it == loads_.end() ? 0 : it->second;
+}
+
+int County::workload(const std::string& worker_id) const {
+  auto lock = read();
+  return load_of(worker_id);
+}
+
+void County::read_users() const {
+  users_.clear();
+  user_by_hash_.clear();
+  for (auto& u : store_->load_users()) {
+    if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
+    users_[u.id] = std::move(u);
+  }
 }
 
 IncidentEvent County::make_event(const Incident& in, const Actor& actor, std::string action, std::string from,
@@ -265,8 +290,7 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
   for (const auto& c : team) {
     if (c.w->role == WorkerRole::GridHead && !head) head = c.w;
     std::string why;
-    const auto l = loads_.find(c.w->worker_id);
-    const int load = l == loads_.end() ? 0 : l->second;
+    const int load = load_of(c.w->worker_id);
     if (c.w->worker_id == exclude) why = "returned it";
     else if (!c.w->on_duty) why = "off duty";
     else if (cat && !cat->role_allowed(c.w->role)) why = "role " + std::string(role_name(c.w->role)) + " may not handle " + cat->code;
@@ -336,11 +360,8 @@ Incident County::intake(Incident in, const Actor& actor, int64_t now) {
 Incident County::transition(int64_t fid, const TransitionRequest& rq, const Actor& actor) {
   const int64_t now = clock(rq.now);
   std::unique_lock lock(mutex_);
-  const auto it = std::lower_bound(data_.incidents.begin(), data_.incidents.end(), fid,
-                                   [](const Incident& r, int64_t f) { return r.fid < f; });
-  if (it == data_.incidents.end() || it->fid != fid) throw NotFound("no incident with id " + std::to_string(fid));
-  const std::size_t index = static_cast<std::size_t>(it - data_.incidents.begin());
-  const Incident& before = *it;
+  const std::size_t index = incident_index(fid);
+  const Incident& before = data_.incidents[index];
   if (rq.expected_version && *rq.expected_version != before.version)
     throw Conflict("incident " + std::to_string(fid) + " is at version " + std::to_string(before.version) +
                    ", not " + std::to_string(*rq.expected_version) + ": it changed since it was read");
@@ -363,8 +384,7 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
           throw Forbidden("worker " + w->worker_id + " is not in " + actor.id + "'s team");
         if (actor.role == "centre" && !actor.scope.empty() && w->grid_code.rfind(actor.scope, 0) != 0)
           throw Forbidden("worker " + w->worker_id + " is outside " + actor.id + "'s area " + actor.scope);
-        const auto l = loads_.find(w->worker_id);
-        const int load = (l == loads_.end() ? 0 : l->second) - (before.assignee == w->worker_id && holds_workload(before.status));
+        const int load = load_of(w->worker_id) - (before.assignee == w->worker_id && holds_workload(before.status));
         if (load >= dispatch_.workload_cap)
           throw Conflict("worker " + w->worker_id + " is at the workload cap (" + std::to_string(load) + "/" +
                          std::to_string(dispatch_.workload_cap) + ")");
@@ -423,17 +443,10 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
       if (cat) after.deadline = cat->deadline.due(now, dispatch_.calendar);
       detail["deadline"] = after.deadline ? json(format_time(after.deadline)) : json(nullptr);
       break;
-    case Action::Escalate: {
+    case Action::Escalate:
       if (before.level == "county") throw Conflict("incident " + std::to_string(fid) + " is at the county level already");
-      after.level = next_level(before.level);
-      const std::string agency = agency_at(before, after.level);
-      if (!agency.empty()) after.agency = agency;
-      after.deadline = dispatch_.calendar.add_working_seconds(
-          now, static_cast<int64_t>(std::llround(dispatch_.escalation_working_hours * 3600)));
-      detail = {{"from_level", before.level.empty() ? "grid" : before.level}, {"to_level", after.level},
-                {"agency", after.agency}, {"deadline", format_time(after.deadline)}};
+      detail = escalate(before, after, dispatch_, now);
       break;
-    }
     case Action::Accept:
     case Action::Start:
     case Action::Verify:
@@ -446,9 +459,7 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
 
 std::vector<IncidentEvent> County::history(int64_t fid) const {
   auto lock = read();
-  const auto it = std::lower_bound(data_.incidents.begin(), data_.incidents.end(), fid,
-                                   [](const Incident& r, int64_t f) { return r.fid < f; });
-  if (it == data_.incidents.end() || it->fid != fid) throw NotFound("no incident with id " + std::to_string(fid));
+  incident_index(fid);  // NotFound for an unknown incident
   const auto e = events_.find(fid);
   return e == events_.end() ? std::vector<IncidentEvent>{} : e->second;
 }
@@ -480,14 +491,8 @@ SweepResult County::sweep_overdue(int64_t now) {
     after.overdue = true;
     after.version = in.version + 1;
     after.updated_at = now;
-    after.level = next_level(in.level);
-    const std::string agency = agency_at(in, after.level);
-    if (!agency.empty()) after.agency = agency;
-    after.deadline = dispatch_.calendar.add_working_seconds(
-        now, static_cast<int64_t>(std::llround(dispatch_.escalation_working_hours * 3600)));
-    const json detail = {{"from_level", in.level.empty() ? "grid" : in.level}, {"to_level", after.level},
-                         {"agency", after.agency}, {"overdue_since", format_time(in.deadline)},
-                         {"deadline", format_time(after.deadline)}};
+    json detail = escalate(in, after, dispatch_, now);
+    detail["overdue_since"] = format_time(in.deadline);
     std::vector<IncidentEvent> ev{make_event(after, system, "escalate", in.status, "escalated",
                                              "overdue since " + format_time(in.deadline), detail.dump(), now)};
     out.escalated.push_back(in.fid);
@@ -557,8 +562,7 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
   }
   for (std::size_t w : agents) {
     const Worker& wk = data_.workers[w];
-    const auto l = loads_.find(wk.worker_id);
-    const int load = l == loads_.end() ? 0 : l->second;
+    const int load = load_of(wk.worker_id);
     prob.add_agent(wk.location.lon * kx, wk.location.lat * ky, std::max(0, dispatch_.workload_cap - load),
                    group(wk.grid_code), role_bit(wk.role));
   }
@@ -593,7 +597,6 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
     if (after.agency.empty() || after.level.empty() || after.level == "grid") after.agency = in.join.grid_code;
     if (!after.deadline)
       if (const CategoryConfig* cat = dispatch_.find(in.category)) after.deadline = cat->deadline.due(now, dispatch_.calendar);
-    const auto l = loads_.find(wk.worker_id);
     const json reason = {{"rule", "batch"},
                          {"by", actor.id},
                          {"pool", pool},
@@ -601,7 +604,7 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
                          {"worker", wk.worker_id},
                          {"worker_team", wk.grid_code},
                          {"worker_distance_m", ba.distance_m},
-                         {"worker_load", l == loads_.end() ? 0 : l->second},
+                         {"worker_load", load_of(wk.worker_id)},
                          {"cap", dispatch_.workload_cap},
                          {"batch_total_m", best.total_m},
                          {"greedy_total_m", greedy.total_m},
@@ -672,13 +675,17 @@ LoopMetrics County::metrics(const std::string& area, const std::string& category
 std::optional<Actor> County::authenticate(std::string_view token) const {
   if (token.empty()) return std::nullopt;
   const std::string h = token_hash(token);
+  // The active user holding the token, from what is in memory (a lock is held).
+  auto actor = [&]() -> std::optional<Actor> {
+    const auto it = user_by_hash_.find(h);
+    if (it == user_by_hash_.end()) return std::nullopt;
+    const User& u = users_.at(it->second);
+    if (!u.active) return std::nullopt;
+    return Actor::of(u, worker_by_id(u.worker_id));
+  };
   {
     auto lock = read();
-    if (const auto it = user_by_hash_.find(h); it != user_by_hash_.end()) {
-      const User& u = users_.at(it->second);
-      if (!u.active) return std::nullopt;
-      return Actor::of(u, worker_by_id(u.worker_id));
-    }
+    if (user_by_hash_.count(h)) return actor();
   }
   // Unknown here: another process may have added the user to the store.
   std::unique_lock lock(mutex_);
@@ -686,17 +693,8 @@ std::optional<Actor> County::authenticate(std::string_view token) const {
                             std::chrono::steady_clock::now().time_since_epoch()).count();
   if (now_s - users_read_at_ < 1) return std::nullopt;
   users_read_at_ = now_s;
-  users_.clear();
-  user_by_hash_.clear();
-  for (auto& u : store_->load_users()) {
-    if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
-    users_[u.id] = std::move(u);
-  }
-  const auto it = user_by_hash_.find(h);
-  if (it == user_by_hash_.end()) return std::nullopt;
-  const User& u = users_.at(it->second);
-  if (!u.active) return std::nullopt;
-  return Actor::of(u, worker_by_id(u.worker_id));
+  read_users();
+  return actor();
 }
 
 std::string County::add_user(User u) {
