@@ -21,15 +21,13 @@
 // the panel and the open layer showing the new state); the English switch; and that every request
 // the page made went to onemap's origin. Each check prints PASS or FAIL; the last
 // line counts them and the exit status is 1 if any failed. Screenshots: browser_app-*.png.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { check, results, run, startOnemap as startServer } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [onemapBinary, sourceDir] = process.argv.slice(2);
@@ -54,61 +52,9 @@ const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,im
 const started = Date.now();
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 
-const results = [];
-function check(name, ok, detail) {
-  results.push(!!ok);
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? ` (${detail})` : ''}`);
-  return !!ok;
-}
-
-function run(command, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`))));
-  });
-}
-
-// `onemap serve` on a free loopback port with the write token; the web app from its default
-// directory (the source tree's web/dist). Its JSON log lines are kept.
-async function startOnemap(store, logFile) {
-  const child = spawn(onemapBinary, ['serve', '--data', store, '--address', '127.0.0.1', '--port', '0', '--threads', '2', '--write-token', TOKEN], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const lines = [];
-  const entries = [];
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('onemap serve did not listen within 60 s')), 60_000);
-    child.on('exit', (code) => reject(new Error(`onemap serve exited ${code}:\n${lines.join('\n')}`)));
-    readline.createInterface({ input: child.stderr }).on('line', (line) => {
-      lines.push(line);
-      try {
-        entries.push(JSON.parse(line));
-      } catch {
-        return;
-      }
-      const listening = /listening on (http:\/\/\S+)/.exec(entries.at(-1).msg ?? '');
-      if (listening) {
-        clearTimeout(timer);
-        resolve(listening[1]);
-      }
-    });
-  });
-  return {
-    url,
-    entries,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
-      await writeFile(logFile, lines.join('\n') + '\n');
-    },
-  };
-}
+// `onemap serve` with the write token; the web app from its default directory (the source tree's
+// web/dist).
+const startOnemap = (store, logFile) => startServer(onemapBinary, store, logFile, ['--write-token', TOKEN]);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // The states as the Chinese interface names them (web/src/i18n.js).

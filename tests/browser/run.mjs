@@ -12,15 +12,14 @@
 // was rendered: features of every layer, where they lie, clusters, the tile answers seen by the
 // page and by onemap's request log, and the canvas pixels of each layer's colour. Each check
 // prints PASS or FAIL; the last line counts them and the exit status is 1 if any failed.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { check, results, run, startOnemap as startServer } from './harness.mjs';
 import { COLOURS, GRID_LAYERS, POINT_LAYERS } from './pages/palette.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,68 +63,10 @@ const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 
 // ---- Checks -------------------------------------------------------------------------------------
 
-const results = [];
-function check(name, ok, detail) {
-  results.push(ok);
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? ` (${detail})` : ''}`);
-}
-
 // ---- Processes and servers ----------------------------------------------------------------------
 
-// Runs a command to its end; rejects with its output when it fails.
-function run(command, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`)),
-    );
-  });
-}
-
-// `onemap serve --port 0` on loopback. Its stderr is JSON lines: the lifecycle message that names
-// the URL, then one line per request, kept in `requests` (and in `logFile`).
-async function startOnemap(store, logFile) {
-  // Two threads: the browser asks for many tiles at once (the default is the cores less one).
-  const child = spawn(onemapBinary, ['serve', '--data', store, '--address', '127.0.0.1', '--port', '0', '--threads', '2'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const lines = [];
-  const requests = [];
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('onemap serve did not listen within 60 s')), 60_000);
-    child.on('exit', (code) => reject(new Error(`onemap serve exited ${code}:\n${lines.join('\n')}`)));
-    readline.createInterface({ input: child.stderr }).on('line', (line) => {
-      lines.push(line);
-      let entry;
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (entry.method) requests.push(entry);
-      const listening = /listening on (http:\/\/\S+)/.exec(entry.msg ?? '');
-      if (listening) {
-        clearTimeout(timer);
-        resolve(listening[1]);
-      }
-    });
-  });
-  return {
-    url,
-    requests,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
-      await writeFile(logFile, lines.join('\n') + '\n');
-    },
-  };
-}
+// `onemap serve` of the store (its requests are checked against what the pages asked for).
+const startOnemap = (store, logFile) => startServer(onemapBinary, store, logFile);
 
 const CONTENT_TYPES = {
   '.html': 'text/html; charset=utf-8',
