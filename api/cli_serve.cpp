@@ -1,6 +1,5 @@
 // `onemap serve`: loads a store into memory and serves it over HTTP until SIGINT or SIGTERM.
-//   onemap serve --data FILE.gpkg [--address 127.0.0.1] [--port 8080] [--threads N]
-//                [--join-distance M] [--idle-timeout S]
+//   onemap serve --data FILE.gpkg [--address 127.0.0.1] [--port 8080] [options]
 // Every line it writes to stderr is one JSON object: lifecycle messages ("msg") and one line
 // per request (see api/server.hpp).
 #include "api/cli.hpp"
@@ -25,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <array>
 #include <sstream>
 #include <string>
 
@@ -51,20 +51,25 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
   --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
   --address ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --port N              TCP port (default 8080; 0 picks a free one, printed when listening)
-  --threads N           event-loop threads (default: cores - 1, at least 1)
+  --threads N           event-loop threads reading sockets (default 1; handlers run on workers)
+  --workers R,Q,W       workers of the read, query and write lanes (default: 2x cores, cores
+                        and 2; cores as this process's CPU affinity allows)
+  --request-timeout S   a request's time budget: one that waits or runs longer gets a 503 with
+                        Retry-After (default 30)
   --join-distance M     points outside every grid join the nearest grid within M metres
                         (default 500)
   --idle-timeout S      close a persistent connection idle for S seconds, and one whose
                         request is not complete within min(S, 10) seconds (default 60)
-  --write-token TOKEN   the administrator's bearer token (default: $ONEMAP_WRITE_TOKEN; without
-                        one, only users' tokens from `onemap user` are accepted)
+  --write-token-file F  a file whose first line is the administrator's bearer token (default:
+                        $ONEMAP_WRITE_TOKEN; without either, only users' tokens from `onemap
+                        user` are accepted). Never on the command line, where `ps` shows it.
   --config FILE         dispatch configuration: categories, deadlines, calendar, workload cap
                         (default: data/dispatch.json, see `onemap user --help`)
   --sweep-interval S    escalate overdue incidents every S seconds (default 60; 0: never)
   --tiles-config FILE   tile layers' zooms, attributes and clustering (JSON; see README)
   --tile-cache-mb N     tile cache budget in MiB (default 256; 0 disables the cache)
   --cache-control TEXT  Cache-Control of tiles (default "no-cache": revalidate by ETag)
-  --cors ORIGIN         Access-Control-Allow-Origin of tiles (default "*"; "" for none)
+  --cors ORIGIN         Access-Control-Allow-Origin of every answer (default "*"; "" for none)
   --empty-tile 204|200  answer for a tile with no feature (default 204)
   --household-fields LIST  the household fields the public sees in features, comma-separated
                         (default members,flags,grid_code,join_kind; personal fields are refused)
@@ -152,7 +157,8 @@ int run_serve(const Args& args) {
     }
     const bool takes_value = a == "--data" || a == "--address" || a == "--port" ||
                              a == "--threads" || a == "--join-distance" || a == "--idle-timeout" ||
-                             a == "--write-token" || a == "--tiles-config" || a == "--tile-cache-mb" ||
+                             a == "--write-token" || a == "--write-token-file" || a == "--workers" ||
+                             a == "--request-timeout" || a == "--tiles-config" || a == "--tile-cache-mb" ||
                              a == "--cache-control" || a == "--cors" || a == "--empty-tile" ||
                              a == "--household-fields" || a == "--web-dir" || a == "--basemap" ||
                              a == "--config" || a == "--sweep-interval";
@@ -191,8 +197,34 @@ int run_serve(const Args& args) {
       options.keepalive_timeout = std::chrono::seconds(*t);
       options.header_timeout = std::min(options.header_timeout, options.keepalive_timeout);
     } else if (a == "--write-token") {
-      if (v.empty()) return usage_error("--write-token: empty");
-      options.write_token = v;
+      return usage_error("--write-token: a token on the command line is visible to every user of the machine "
+                         "(ps); put it in a file for --write-token-file, or in $ONEMAP_WRITE_TOKEN");
+    } else if (a == "--write-token-file") {
+      std::ifstream in(v);
+      if (!in) return usage_error("--write-token-file: cannot read " + v);
+      std::string token;
+      std::getline(in, token);
+      while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+      if (token.size() < 16) return usage_error("--write-token-file: the token in " + v + " is shorter than 16 characters");
+      options.write_token = token;
+    } else if (a == "--workers") {
+      std::array<int, http::kLanes> lanes{};
+      std::size_t k = 0, start = 0;
+      bool ok = true;
+      while (ok && start <= v.size() && k < lanes.size()) {
+        const std::size_t comma = std::min(v.find(',', start), v.size());
+        const auto n = parse_long(v.substr(start, comma - start));
+        ok = n && *n >= 1 && *n <= 256;
+        if (ok) lanes[k++] = static_cast<int>(*n);
+        start = comma + 1;
+      }
+      if (!ok || k != lanes.size() || start <= v.size())
+        return usage_error("--workers: expected three counts 1-256 (read,query,write), got '" + v + "'");
+      options.lane_threads = lanes;
+    } else if (a == "--request-timeout") {
+      const auto t = parse_double(v);
+      if (!t || *t < 0.1 || *t > 3600) return usage_error("--request-timeout: expected 0.1-3600 seconds, got '" + v + "'");
+      options.request_budget = std::chrono::milliseconds(static_cast<long>(*t * 1000));
     } else if (a == "--config") {
       config = v;
     } else if (a == "--sweep-interval") {
@@ -209,7 +241,7 @@ int run_serve(const Args& args) {
     } else if (a == "--cache-control") {
       options.tiles.cache_control = v;
     } else if (a == "--cors") {
-      options.tiles.cors_origin = v;
+      options.cors_origin = v;
     } else if (a == "--empty-tile") {
       if (v != "204" && v != "200") return usage_error("--empty-tile: expected 204 or 200, got '" + v + "'");
       options.tiles.empty_status = v == "204" ? 204 : 200;
@@ -278,7 +310,11 @@ int run_serve(const Args& args) {
 
   api::Server server(options, state);
   server.start();
-  log_line("listening on " + server.url(), {{"port", server.port()}, {"threads", options.threads}});
+  log_line("listening on " + server.url(),
+           {{"port", server.port()},
+            {"threads", options.threads},
+            {"workers", {{"read", options.lane_threads[0]}, {"query", options.lane_threads[1]}, {"write", options.lane_threads[2]}}},
+            {"request_timeout_s", options.request_budget.count() / 1000.0}});
   const auto [web_ok, web_status] = api::web_app_status(options.web.dir);
   log_line(web_status, {{"level", web_ok ? "info" : "warning"}, {"web_dir", options.web.dir}, {"web_app", web_ok}});
 

@@ -1,7 +1,7 @@
 // Open311 GeoReport v2 (open311.hpp).
 #include "api/open311.hpp"
 
-#include "api/percent.hpp"
+#include "http/percent.hpp"
 
 #include "layers/workflow.hpp"
 #include "spatial/chinacrs.hpp"
@@ -30,7 +30,7 @@ Open311Answer error_answer(int code, const std::string& description) {
 
 // application/x-www-form-urlencoded: '+' is a space, %XX a byte.
 Params parse_form(std::string_view body) {
-  auto decode = [](std::string_view s) { return percent_decode(s, true, "body"); };
+  auto decode = [](std::string_view s) { return http::percent_decode(s, true, "body"); };
   Params out;
   while (!body.empty()) {
     const auto amp = body.find('&');

@@ -1,58 +1,50 @@
-// The onemap HTTP server: a Pistache endpoint serving one county loaded from the store.
+// The onemap HTTP server: the county's endpoints in one route table (routes()), served by the
+// HTTP transport (http/transport.hpp) on worker lanes.
 //
-// Endpoints: GET /health (status, version, layer counts, load time), GET /layers (name,
-// geometry type, count, extent, CRS, public fields of every layer), the vector tiles under
-// /tiles/ (api/tile_service.hpp), GET /metrics (Prometheus text), and incidents:
-// POST /incidents, GET and PATCH /incidents/{id} (writes need the bearer token given to the
-// server; without one they are refused). Every error is a JSON body
-// {"error":{"code":…,"message":…[,"parameter":…]}}; api_error_from() is the one place that maps
-// onemap's exceptions (spatial/errors.hpp) to HTTP statuses.
-//
-// Connections: HTTP/1.1 requests without a Connection header get persistent connections (the
-// server answers "Connection: keep-alive"); "Connection: close" and HTTP/1.0 without
-// "Connection: keep-alive" are answered and then closed. Idle connections are closed after
-// ServerOptions::keepalive_timeout, half-sent requests after header_timeout. One JSON line per
-// request goes to stderr, written in batches by a background thread so that a slow stderr never
-// stalls the event loop. Pipelined requests (several in one packet) are not supported: the
-// parser of Pistache 0.0.5 keeps only the first.
+// Endpoints: GET /health, GET /layers, GET /metrics, the vector tiles under /tiles/
+// (api/tile_service.hpp), OGC API - Features under /, /conformance, /api and /collections
+// (api/features.hpp), the record endpoints (api/records.hpp), Open311 under /open311/v2/
+// (api/open311.hpp) and the web map under / and /app/ (api/web_app.hpp). Each route declares who
+// may call it and which lane runs it; errors come from the error table (http/errors.hpp).
 #pragma once
 
 #include "api/features.hpp"
 #include "api/tile_service.hpp"
 #include "api/web_app.hpp"
+#include "http/router.hpp"
+#include "http/transport.hpp"
 #include "layers/county.hpp"
 #include "layers/join.hpp"
 #include "layers/model.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <string>
 
 namespace onemap::api {
 
-/// How the server listens.
-/// max(1, cores - 1).
-int default_threads();
+/// Cores this process may run on (its CPU affinity, not the machine's count), at least 1.
+unsigned available_cores();
 
 struct ServerOptions {
   std::string address = "127.0.0.1";  ///< IPv4 or IPv6 literal, or a host name
   uint16_t port = 8080;               ///< 0: any free port (see Server::port())
-  /// Event-loop threads. Default: one less than the cores (at least one), leaving a core for
-  /// the request-log writer, store writes and the OS; on 2 cores one loop serves more requests
-  /// than two that compete with everything else.
-  int threads = default_threads();
-  std::string data_path;              ///< the store the state was loaded from (reported by /health)
-  /// Request line + headers + body (a feature query may carry a large polygon).
+  int threads = 1;                    ///< event-loop threads (reading sockets only)
+  /// Workers of the read, query and write lanes (http/router.hpp Lane).
+  std::array<int, http::kLanes> lane_threads = http::default_lane_threads(available_cores());
+  std::string data_path;  ///< the store the state was loaded from (reported by /health)
+  /// The largest body any route takes (a feature query may carry a large polygon).
   std::size_t max_request_bytes = 4 * 1024 * 1024;
-  std::chrono::seconds header_timeout{10};    ///< a request must be complete within this
-  std::chrono::seconds keepalive_timeout{
-      60};                   ///< idle persistent connections are closed after this
-  bool log_requests = true;  ///< one JSON line per request on stderr
-  TileServiceOptions tiles;  ///< tile cache and HTTP behaviour
+  std::chrono::seconds header_timeout{10};     ///< a request must be complete within this
+  std::chrono::seconds keepalive_timeout{60};  ///< idle persistent connections are closed after this
+  std::chrono::milliseconds request_budget{30000};  ///< a request's time budget (503 beyond)
+  bool log_requests = true;                    ///< one JSON line per request on stderr
+  std::string cors_origin = "*";               ///< Access-Control-Allow-Origin; empty: none
+  TileServiceOptions tiles;        ///< tile cache and HTTP behaviour
   FeatureServiceOptions features;  ///< OGC API - Features: public household fields, limits
-  /// Bearer token that writes must present; empty: writes are refused (403).
+  /// The administrator's bearer token; empty: only users' tokens are accepted.
   std::string write_token;
   /// The web map served at / (to browsers) and /app/ (api/web_app.hpp); no dir: none.
   WebAppOptions web;
@@ -72,22 +64,12 @@ std::shared_ptr<const ServerState> load_state(const std::string& data_path,
                                               layers::TileConfig tiles = layers::TileConfig::defaults(),
                                               layers::DispatchConfig dispatch = {});
 
-/// An error as the API reports it.
-struct ApiError {
-  int status = 500;
-  std::string message;
-  std::string parameter;  ///< the offending parameter, when there is one
-};
+/// The route table of the whole server over `state`: what the transport serves, and what
+/// in-process tests call (Router::handle) without a socket.
+std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::shared_ptr<const ServerState> state);
 
-/// The one mapping from exceptions to HTTP: InvalidArgument → 400 (with its parameter),
-/// NotFound → 404, any other exception → 500.
-ApiError api_error_from(const std::exception& e);
-
-/// The JSON error body: {"error":{"code":404,"message":"…"}} plus "parameter" when set.
-std::string error_body(const ApiError& e);
-
-/// The HTTP server. start() returns once the socket is bound; requests are served on
-/// `threads` background threads until shutdown().
+/// The HTTP server. start() returns once the socket is bound; requests are served on background
+/// threads until shutdown().
 class Server {
  public:
   Server(ServerOptions options, std::shared_ptr<const ServerState> state);
@@ -101,7 +83,7 @@ class Server {
   uint16_t port() const;
   /// "http://127.0.0.1:8080" (IPv6 literals in brackets). Valid after start().
   std::string url() const;
-  /// Stops accepting and closes every connection; idempotent.
+  /// Answers the requests in progress, stops accepting and closes every connection; idempotent.
   void shutdown();
 
   /// Blocks SIGINT and SIGTERM in the calling thread; threads started afterwards inherit the
@@ -111,8 +93,8 @@ class Server {
   static int wait_for_shutdown_signal();
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  ServerOptions options_;
+  std::unique_ptr<http::Transport> transport_;
 };
 
 }  // namespace onemap::api

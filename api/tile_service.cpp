@@ -462,7 +462,6 @@ HttpAnswer TileService::handle(std::string_view path,
   const TileQuery q = parse_query(query, has_incidents);
 
   HttpAnswer a;
-  if (!m.options.cors_origin.empty()) a.headers.emplace_back("Access-Control-Allow-Origin", m.options.cors_origin);
   if (p.tilejson) {
     a.body = m.tilejson(p, cfgs, q, base_url).dump();
     a.headers.emplace_back("Cache-Control", "no-cache");

@@ -36,7 +36,6 @@ namespace onemap::api {
 struct TileServiceOptions {
   std::size_t cache_bytes = 256u << 20;  ///< 0 disables the cache
   std::string cache_control = "no-cache";  ///< clients revalidate with the ETag (cheap 304s)
-  std::string cors_origin = "*";           ///< Access-Control-Allow-Origin; empty: no header
   int empty_status = 204;                  ///< answer for a tile with no feature: 204 or 200
 };
 

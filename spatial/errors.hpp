@@ -1,4 +1,5 @@
-// onemap's exception hierarchy. One header, one place (api/) maps these to HTTP statuses.
+// onemap's exception hierarchy. One header; each error names its code in the error table
+// (http/errors.hpp), the one place that maps codes to HTTP statuses.
 #pragma once
 
 #include <stdexcept>
@@ -10,6 +11,8 @@ namespace onemap {
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  /// The error table's code (http/errors.hpp): "internal" unless a subclass says otherwise.
+  virtual const char* code() const noexcept { return "internal"; }
 };
 
 /// A caller gave a bad value: an unknown CRS, a malformed code, a bad parameter (HTTP 400).
@@ -23,6 +26,7 @@ class InvalidArgument : public Error {
   const std::string& parameter() const noexcept { return parameter_; }
   /// What was wrong with it, without the parameter name.
   const std::string& detail() const noexcept { return detail_; }
+  const char* code() const noexcept override { return "invalid_parameter"; }
 
  private:
   std::string parameter_;
@@ -33,25 +37,46 @@ class InvalidArgument : public Error {
 class NotFound : public Error {
  public:
   using Error::Error;
+  const char* code() const noexcept override { return "not_found"; }
 };
 
 /// The request lacks valid credentials (HTTP 401).
 class Unauthorized : public Error {
  public:
   using Error::Error;
+  const char* code() const noexcept override { return "unauthorized"; }
 };
 
 /// The request is understood but not allowed here (HTTP 403).
 class Forbidden : public Error {
  public:
-  using Error::Error;
+  /// `code`: "forbidden" (the role may not), or "forbidden_scope" (outside the user's area).
+  explicit Forbidden(const std::string& message, const char* code = "forbidden") : Error(message), code_(code) {}
+  const char* code() const noexcept override { return code_; }
+
+ private:
+  const char* code_;
 };
 
 /// The request conflicts with the record's current state: a transition not allowed from it, or
 /// a version (If-Match) that is no longer current (HTTP 409).
 class Conflict : public Error {
  public:
+  /// `code`: "conflict" (the record's state), "conflict_version" (a stale If-Match) or
+  /// "conflict_duplicate" (a unique value taken).
+  explicit Conflict(const std::string& message, const char* code = "conflict") : Error(message), code_(code) {}
+  const char* code() const noexcept override { return code_; }
+
+ private:
+  const char* code_;
+};
+
+/// The server cannot answer in time: the request waited or ran past its time budget (HTTP 503
+/// with Retry-After).
+class Unavailable : public Error {
+ public:
   using Error::Error;
+  const char* code() const noexcept override { return "unavailable"; }
 };
 
 /// A coordinate transformation could not be built or failed.

@@ -95,7 +95,7 @@ class DispatchHttp : public ::testing::Test {
         {"head", add({"--id", "head", "--role", "worker", "--worker", "HEAD"})},
         {"centre", add({"--id", "centre", "--role", "centre", "--scope", "330521"})},
         {"fire", add({"--id", "fire", "--role", "department", "--scope", "消防"})}};
-    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_, "--config", kConfig, "--write-token", "s3cret"},
+    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_, "--config", kConfig, "--write-token-file", admin_token_file(dir_->path())},
                                 dir_->path() + "/serve.log");
   }
   static void TearDownTestSuite() {

@@ -52,7 +52,7 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
   ASSERT_EQ(add.exit_code, 0) << add.err;
   std::string app = add.out;
   while (!app.empty() && (app.back() == '\n' || app.back() == '\r')) app.pop_back();
-  const std::vector<std::string> args = {"--data", store, "--config", kConfig, "--write-token", "s3cret",
+  const std::vector<std::string> args = {"--data", store, "--config", kConfig, "--write-token-file", admin_token_file(dir.path()),
                                          "--sweep-interval", "0"};
 
   std::map<int64_t, Acked> acked;
@@ -88,7 +88,7 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
         // …then its loop as far as it gets: accept, start, resolve (the administrator may).
         for (const char* action : {"accept", "start", "resolve"}) {
           const auto t = send(*c, "POST", "/incidents/" + std::to_string(id) + "/actions",
-                              json{{"action", action}}.dump(), "application/json", "s3cret");
+                              json{{"action", action}}.dump(), "application/json", onemap::testing::kAdminToken);
           if (!t) return;
           if (t->status != 200) {
             ADD_FAILURE() << action << " " << t->status << " " << t->body;

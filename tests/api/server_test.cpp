@@ -5,6 +5,8 @@
 #include "fixtures.hpp"
 #include "test_support.hpp"
 
+#include "http/errors.hpp"
+
 #include "api/server.hpp"
 #include "layers/model.hpp"
 #include "layers/store.hpp"
@@ -108,8 +110,11 @@ void expect_json_error(const HttpResponse& r, int status) {
   EXPECT_EQ(r.header("Content-Type"), "application/json");
   const json j = json::parse(r.body);
   ASSERT_TRUE(j.contains("error")) << r.body;
-  EXPECT_EQ(j["error"]["code"], status);
+  EXPECT_EQ(j["error"]["status"], status);
+  // The code comes from the error table, which alone decides the status.
+  EXPECT_EQ(onemap::http::error_kind(j["error"]["code"].get<std::string>()).status, status) << r.body;
   EXPECT_FALSE(j["error"]["message"].get<std::string>().empty());
+  EXPECT_EQ(j["error"]["request_id"], r.header("X-Request-Id"));
 }
 
 TEST_F(ServerTest, HealthReportsTheCountsOfTheStore) {
@@ -297,9 +302,17 @@ TEST_F(ServerTest, OversizedRequestIs413JsonAndClosed) {
   EXPECT_TRUE(c.closed_by_server(2s));
 }
 
-TEST_F(ServerTest, MalformedRequestIs400JsonAndClosed) {
+TEST_F(ServerTest, UnknownMethodIs501AndTheConnectionStaysUsable) {
   HttpConnection c(port());
   c.send_raw("FETCH /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  expect_json_error(c.read_response(), 501);
+  c.send_request("GET", "/health");
+  EXPECT_EQ(c.read_response().status, 200);
+}
+
+TEST_F(ServerTest, MalformedRequestIs400JsonAndClosed) {
+  HttpConnection c(port());
+  c.send_raw("hello there\r\n\r\n");
   const HttpResponse r = c.read_response();
   expect_json_error(r, 400);
   EXPECT_TRUE(c.closed_by_server(2s));
@@ -458,41 +471,6 @@ TEST(ServeArguments, BadValuesAreUsageErrorsNamingTheOption) {
     EXPECT_EQ(r.exit_code, 2) << c.expected << "\n" << r.err;
     EXPECT_NE(r.err.find("onemap serve: " + c.expected), std::string::npos) << r.err;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The exception → HTTP mapping, in process.
-
-TEST(ApiErrorMapping, InvalidArgumentIs400WithItsParameter) {
-  const auto e =
-      onemap::api::api_error_from(onemap::InvalidArgument("limit", "must be between 1 and 10000"));
-  EXPECT_EQ(e.status, 400);
-  EXPECT_EQ(e.parameter, "limit");
-  EXPECT_EQ(e.message, "must be between 1 and 10000");
-  const json body = json::parse(onemap::api::error_body(e));
-  EXPECT_EQ(
-      body,
-      json::parse(
-          R"({"error":{"code":400,"message":"must be between 1 and 10000","parameter":"limit"}})"));
-}
-
-TEST(ApiErrorMapping, NotFoundIs404AndEverythingElse500) {
-  EXPECT_EQ(onemap::api::api_error_from(onemap::NotFound("no incident 7")).status, 404);
-  EXPECT_EQ(onemap::api::api_error_from(onemap::NotFound("no incident 7")).message,
-            "no incident 7");
-  EXPECT_EQ(onemap::api::api_error_from(onemap::StoreError("disk full")).status, 500);
-  EXPECT_EQ(onemap::api::api_error_from(onemap::CrsError("no such CRS")).status, 500);
-  EXPECT_EQ(onemap::api::api_error_from(std::runtime_error("boom")).status, 500);
-  const json body =
-      json::parse(onemap::api::error_body(onemap::api::api_error_from(onemap::NotFound("gone"))));
-  EXPECT_FALSE(body["error"].contains("parameter"));
-  EXPECT_EQ(body["error"]["code"], 404);
-}
-
-TEST(ApiErrorMapping, InvalidUtf8InAMessageStillGivesValidJson) {
-  const std::string bad = std::string("bad byte \xff in path");
-  const json body = json::parse(onemap::api::error_body({404, bad, ""}));
-  EXPECT_EQ(body["error"]["code"], 404);
 }
 
 }  // namespace

@@ -308,4 +308,10 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+std::string admin_token_file(const std::string& dir) {
+  const std::string path = dir + "/admin.token";
+  std::ofstream(path) << kAdminToken << "\n";
+  return path;
+}
+
 }  // namespace onemap::testing

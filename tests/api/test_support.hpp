@@ -92,6 +92,11 @@ class ServerProcess {
   std::string log_path_;
 };
 
+/// The administrator's token the API tests use, and a file holding it in `dir` for
+/// `onemap serve --write-token-file` (whose path it returns).
+inline constexpr const char* kAdminToken = "s3cret-admin-token-of-the-tests";
+std::string admin_token_file(const std::string& dir);
+
 /// A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
 class TempDir {
  public:

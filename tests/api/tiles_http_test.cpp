@@ -101,7 +101,7 @@ HttpResponse http_send(uint16_t port, const std::string& method, const std::stri
                        bool with_token) {
   HttpConnection c(port);
   std::vector<std::string> headers = {"Content-Type: application/json", "Content-Length: " + std::to_string(body.size())};
-  if (with_token) headers.push_back("Authorization: Bearer s3cret");
+  if (with_token) headers.push_back(std::string("Authorization: Bearer ") + onemap::testing::kAdminToken);
   c.send_request(method, target, headers);
   c.send_raw(body);
   return c.read_response();
@@ -121,7 +121,7 @@ class TilesHttpTest : public ::testing::Test {
     dir_ = new TempDir();
     store_path_ = onemap::testing::write_small_county(dir_->path());
     oracle_ = new onemap::layers::Dataset(onemap::layers::open_store(store_path_, false)->load());
-    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_path_, "--write-token", "s3cret"},
+    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_path_, "--write-token-file", onemap::testing::admin_token_file(dir_->path())},
                                 dir_->path() + "/serve.log");
   }
   static void TearDownTestSuite() {
@@ -364,7 +364,7 @@ class WritesHttpTest : public ::testing::Test {
   void SetUp() override {
     store_ = onemap::testing::write_small_county(dir_.path());
     server_ = std::make_unique<ServerProcess>(
-        ONEMAP_BINARY, std::vector<std::string>{"--data", store_, "--write-token", "s3cret"}, dir_.path() + "/serve.log");
+        ONEMAP_BINARY, std::vector<std::string>{"--data", store_, "--write-token-file", onemap::testing::admin_token_file(dir_.path())}, dir_.path() + "/serve.log");
   }
   void TearDown() override { server_->stop(SIGTERM, 10s); }
 
@@ -431,7 +431,7 @@ TEST_F(WritesHttpTest, HouseholdWritesChangeTheTilesThatShowWhatChanged) {
 
   // Personal data: read with the token only.
   EXPECT_EQ(get("/households/" + std::to_string(id)).status, 401);
-  const HttpResponse read = get("/households/" + std::to_string(id), {"Authorization: Bearer s3cret"});
+  const HttpResponse read = get("/households/" + std::to_string(id), {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken});
   ASSERT_EQ(read.status, 200);
   EXPECT_EQ(json::parse(read.body)["head_name"], "赵六");
 
@@ -512,7 +512,7 @@ TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain)
   expect_kept(w, w0);  // its households kept their grid
   EXPECT_NE(etag(g), g0);
   expect_kept(f, f0);
-  const json h = json::parse(get("/households/" + std::to_string(hid), {"Authorization: Bearer s3cret"}).body);
+  const json h = json::parse(get("/households/" + std::to_string(hid), {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken}).body);
   EXPECT_EQ(h["grid_code"], "330521001001002");
   EXPECT_EQ(h["join_kind"], "nearest");
 

@@ -21,7 +21,7 @@
 // the panel and the open layer showing the new state); the English switch; and that every request
 // the page made went to onemap's origin. Each check prints PASS or FAIL; the last
 // line counts them and the exit status is 1 if any failed. Screenshots: browser_app-*.png.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,11 +50,18 @@ const OPEN_STATES = ['reported', 'dispatched', 'accepted', 'in_progress', 'retur
 const DONE_STATES = ['resolved', 'verified', 'closed'];
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 const started = Date.now();
+// The demo's incidents cover the 12 months before 00:00 (UTC+8) of this date.
+const DEMO_END_DATE = '2026-11-26';
+const DEMO_NOW = new Date('2026-11-25T18:00:00+08:00');
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 
-// `onemap serve` with the write token; the web app from its default directory (the source tree's
-// web/dist).
-const startOnemap = (store, logFile) => startServer(onemapBinary, store, logFile, ['--write-token', TOKEN]);
+// `onemap serve` with the administrator's token (from a file: never on the command line); the web
+// app from its default directory (the source tree's web/dist).
+const startOnemap = (store, logFile) => {
+  const tokenFile = path.join(outDir, 'browser_app-admin.token');
+  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  return startServer(onemapBinary, store, logFile, ['--write-token-file', tokenFile]);
+};
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // The states as the Chinese interface names them (web/src/i18n.js).
@@ -185,8 +192,9 @@ async function main(work) {
   let store = process.env.ONEMAP_BROWSER_DATA;
   if (!store) {
     store = path.join(work, 'demo.gpkg');
-    // The default end date (today), so that the dashboard's last weeks hold incidents.
-    await run(onemapBinary, ['demo', '--out', store, '--data-dir', path.join(sourceDir, 'data')]);
+    // A pinned end date, so that the data (and so every expectation) is the same whatever day
+    // the test runs; the page's clock is pinned to it below.
+    await run(onemapBinary, ['demo', '--out', store, '--data-dir', path.join(sourceDir, 'data'), '--end-date', DEMO_END_DATE]);
     console.log(`demo store built in ${seconds()} s`);
   }
   const onemapLog = path.join(outDir, 'browser_app-onemap.log');
@@ -207,6 +215,9 @@ async function main(work) {
   cleanup.push(() => browser.close());
   console.log(`Chromium ${browser.version()} started at ${seconds()} s`);
   const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: 'zh-CN' });
+  // The page lives on the demo's last day, so that its default windows (last 30 days, last week
+  // against the week before) hold the demo's incidents on any date.
+  await context.clock.setFixedTime(DEMO_NOW);
   const page = await context.newPage();
   const requests = [];
   const problems = [];

@@ -1,9 +1,9 @@
 // Percent-decoding (percent.hpp).
-#include "api/percent.hpp"
+#include "http/percent.hpp"
 
 #include "spatial/errors.hpp"
 
-namespace onemap::api {
+namespace onemap::http {
 
 std::string percent_decode(std::string_view s, bool plus_is_space, const std::string& parameter) {
   auto hex = [](char c) -> int {
@@ -31,4 +31,4 @@ std::string percent_decode(std::string_view s, bool plus_is_space, const std::st
   return out;
 }
 
-}  // namespace onemap::api
+}  // namespace onemap::http

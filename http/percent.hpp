@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
-namespace onemap::api {
+namespace onemap::http {
 
 /// Decodes %XX escapes; with `plus_is_space` (application/x-www-form-urlencoded) '+' is a space,
 /// otherwise it stays a plus. @throws InvalidArgument(parameter, …) for a malformed escape.
 std::string percent_decode(std::string_view text, bool plus_is_space, const std::string& parameter);
 
-}  // namespace onemap::api
+}  // namespace onemap::http

@@ -1,0 +1,61 @@
+// The error table (errors.hpp).
+#include "http/errors.hpp"
+
+#include "spatial/errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace onemap::http {
+
+const ErrorKind& error_kind(std::string_view code) {
+  for (const auto& k : kErrorTable)
+    if (k.code == code) return k;
+  return *std::find_if(std::begin(kErrorTable), std::end(kErrorTable), [](const ErrorKind& k) { return k.code == "internal"; });
+}
+
+ApiError make_error(std::string_view code, std::string message, std::string parameter) {
+  const ErrorKind& k = error_kind(code);
+  return ApiError{std::string(k.code), k.status, std::move(message), std::move(parameter), {}};
+}
+
+ApiError error_from(const std::exception& e) {
+  if (const auto* ia = dynamic_cast<const InvalidArgument*>(&e)) return make_error(ia->code(), ia->detail(), ia->parameter());
+  if (const auto* oe = dynamic_cast<const Error*>(&e)) {
+    ApiError a = make_error(oe->code(), oe->what());
+    if (a.status >= 500 && a.code != "unavailable") {
+      a.log_detail = e.what();
+      a.message.clear();
+    }
+    return a;
+  }
+  ApiError a = make_error("internal", "");
+  a.log_detail = e.what();
+  return a;
+}
+
+Response error_response(const ApiError& e, ErrorFormat format, std::string_view request_id) {
+  using json = nlohmann::ordered_json;
+  std::string message = e.message;
+  if (e.status == 500 || message.empty())
+    message = e.status == 500 ? "internal error: the server's log has it under request id " + std::string(request_id)
+                              : std::string(error_kind(e.code).meaning);
+  Response r;
+  r.status = e.status;
+  if (format == ErrorFormat::Open311) {
+    json item = {{"code", e.status}, {"description", e.parameter.empty() ? message : e.parameter + ": " + message}};
+    r.body = json::array({item}).dump(-1, ' ', false, json::error_handler_t::replace);
+  } else {
+    json err = {{"code", e.code}, {"status", e.status}, {"message", message}};
+    if (!e.parameter.empty()) err["parameter"] = e.parameter;
+    err["request_id"] = request_id;
+    r.body = json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  r.set_header("X-Request-Id", std::string(request_id));
+  if (e.status == 503) r.set_header("Retry-After", "1");
+  if (e.status == 401) r.set_header("WWW-Authenticate", "Bearer realm=\"onemap\"");
+  return r;
+}
+
+}  // namespace onemap::http
