@@ -52,6 +52,14 @@ class Forbidden : public Error {
 class Conflict : public Error {
  public:
   using Error::Error;
+  /// A conflict over one field's value (an id another record has): the message starts with it.
+  Conflict(std::string parameter, const std::string& message)
+      : Error(parameter + ": " + message), parameter_(std::move(parameter)) {}
+  /// The field in conflict (may be empty).
+  const std::string& parameter() const noexcept { return parameter_; }
+
+ private:
+  std::string parameter_;
 };
 
 /// A coordinate transformation could not be built or failed.
