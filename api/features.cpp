@@ -1,7 +1,9 @@
 // OGC API - Features, Part 1 (features.hpp).
 #include "api/features.hpp"
 
+#include "api/json_body.hpp"
 #include "layers/cql2.hpp"
+#include "layers/text.hpp"
 #include "layers/workflow.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
@@ -636,17 +638,13 @@ class JsonOut {
         s_ += hex[c & 15];
       } else if (c < 0x80) {
         s_ += static_cast<char>(c);
+      } else if (const std::size_t n = layers::utf8_sequence(v, i)) {
+        // Stored text may hold any bytes: copy a well-formed sequence, replace any other byte
+        // with U+FFFD (no overlong forms, surrogates or code points past U+10FFFF get through).
+        s_.append(v.data() + i, n);
+        i += n - 1;
       } else {
-        // UTF-8: copy a well-formed sequence, replace anything else with U+FFFD.
-        const std::size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-        bool ok = n > 0 && i + n <= v.size();
-        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(v[i + k]) & 0xC0) == 0x80;
-        if (ok) {
-          s_.append(v.data() + i, n);
-          i += n - 1;
-        } else {
-          s_ += "\xEF\xBF\xBD";
-        }
+        s_ += "\xEF\xBF\xBD";
       }
     }
     s_ += '"';
@@ -958,11 +956,11 @@ struct FeatureService::Impl {
                                      link(base + "/conformance", "conformance", "application/json",
                                           "The conformance classes implemented"),
                                      link(base + "/collections", "data", "application/json", "The collections")})}};
-    return {200, j.dump(), "application/json", {}};
+    return {200, layers::json_text(j), "application/json", {}};
   }
 
   HttpAnswer conformance() const {
-    return {200, json{{"conformsTo", conformance_classes()}}.dump(), "application/json", {}};
+    return {200, layers::json_text(json{{"conformsTo", conformance_classes()}}), "application/json", {}};
   }
 
   json collection_json(const CollectionInfo& c, const std::string& base) const {
@@ -1005,7 +1003,7 @@ struct FeatureService::Impl {
     for (const auto& c : kCollections) list.push_back(collection_json(c, base));
     json j = {{"links", json::array({link(base + "/collections", "self", "application/json", "The collections")})},
               {"collections", list}};
-    return {200, j.dump(), "application/json", {}};
+    return {200, layers::json_text(j), "application/json", {}};
   }
 
   // The lon/lat box every match lies in, from the spatial parameters (none: no spatial filter).
@@ -1122,7 +1120,7 @@ struct FeatureService::Impl {
     out.raw(",\"timeStamp\":");
     out.str(now_text());
     out.raw(",\"links\":");
-    out.raw(links.dump());
+    out.raw(layers::json_text(links));
     out.raw("}");
     return {200, std::move(out.text()), kGeoJson, {{"Content-Crs", "<" + std::string(q.crs->uri) + ">"}}};
   }
@@ -1141,9 +1139,8 @@ struct FeatureService::Impl {
     text.pop_back();
     const std::string coll = base + "/collections/" + id;
     text += ",\"links\":" +
-            json::array({link(coll + "/items/" + std::to_string(fid), "self", kGeoJson, "This feature"),
-                         link(coll, "collection", "application/json", "The collection")})
-                .dump() +
+            layers::json_text(json::array({link(coll + "/items/" + std::to_string(fid), "self", kGeoJson, "This feature"),
+                                           link(coll, "collection", "application/json", "The collection")})) +
             "}";
     return {200, std::move(text), kGeoJson, {{"Content-Crs", "<" + std::string(crs.uri) + ">"}}};
   }
@@ -1198,7 +1195,7 @@ struct FeatureService::Impl {
               {"title", c.title},
               {"properties", props},
               {"additionalProperties", false}};
-    return {200, j.dump(), "application/schema+json", {}};
+    return {200, layers::json_text(j), "application/schema+json", {}};
   }
   HttpAnswer stats(const std::vector<std::pair<std::string, std::string>>& query) const;
 };
@@ -1426,16 +1423,12 @@ bool FeatureService::takes_post(std::string_view path) {
 
 // The polygon of a POST items query: a GeoJSON Polygon or MultiPolygon, or a Feature with one.
 static spatial::MultiPolygon read_area_body(std::string_view body) {
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const std::exception& e) {
-    throw InvalidArgument("body", std::string("not valid JSON: ") + e.what());
-  }
+  json j = parse_json_body<json>(body, "body");
   if (j.is_object() && j.value("type", "") == "Feature") j = j.contains("geometry") ? j["geometry"] : json(nullptr);
   if (!j.is_object() || (j.value("type", "") != "Polygon" && j.value("type", "") != "MultiPolygon"))
     throw InvalidArgument("body", "must be a GeoJSON Polygon or MultiPolygon (or a Feature with one), in CRS84");
-  spatial::MultiPolygon mp = spatial::multipolygon_from_geojson(j.dump(), "body");
+  check_geometry_vertices(j, "body");
+  spatial::MultiPolygon mp = spatial::multipolygon_from_geojson(layers::json_text(j), "body");
   if (mp.empty()) throw InvalidArgument("body", "the polygon is empty");
   spatial::bg::correct(mp);
   if (const auto v = spatial::check_validity(mp); !v.valid) throw InvalidArgument("body", "the polygon is not valid: " + v.reason);
@@ -1468,7 +1461,7 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
   const CollectionInfo& c = collection(rest.substr(0, slash));
   if (slash == std::string_view::npos) {
     no_parameters();
-    return {200, m.collection_json(c, base).dump(), "application/json", {}};
+    return {200, layers::json_text(m.collection_json(c, base)), "application/json", {}};
   }
   rest = rest.substr(slash);
   if (rest == "/items") {
@@ -1782,7 +1775,7 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
               {"components", {{"parameters", parameters},
                               {"schemas", schemas},
                               {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
-  return {200, doc.dump(), kOpenApi, {}};
+  return {200, layers::json_text(doc), kOpenApi, {}};
 }
 
 }  // namespace onemap::api

@@ -1,6 +1,7 @@
 // Open311 GeoReport v2 (open311.hpp).
 #include "api/open311.hpp"
 
+#include "api/json_body.hpp"
 #include "http/percent.hpp"
 
 #include "layers/workflow.hpp"
@@ -20,12 +21,14 @@ namespace onemap::api {
 namespace {
 
 using json = nlohmann::ordered_json;
+using layers::json_text;
+using layers::TextKind;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::string_view kPrefix = "/open311/v2/";
 
 Open311Answer error_answer(int code, const std::string& description) {
-  return {code, json::array({{{"code", code}, {"description", description}}}).dump(), {}};
+  return {code, json_text(json::array({{{"code", code}, {"description", description}}})), {}};
 }
 
 // application/x-www-form-urlencoded: '+' is a space, %XX a byte.
@@ -44,13 +47,8 @@ Params parse_form(std::string_view body) {
 }
 
 // A JSON object body with the same keys as the form (numbers allowed for lat/long).
-Params parse_json_body(std::string_view body) {
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const std::exception& e) {
-    throw InvalidArgument("body", std::string("not valid JSON: ") + e.what());
-  }
+Params parse_json_object(std::string_view body) {
+  const json j = parse_json_body<json>(body, "body");
   if (!j.is_object()) throw InvalidArgument("body", "must be a JSON object or a form");
   Params out;
   for (const auto& [k, v] : j.items()) {
@@ -61,18 +59,31 @@ Params parse_json_body(std::string_view body) {
   return out;
 }
 
-// Parameters by name, each known and given at most once.
+// The kind of each text parameter (layers/text.hpp has the rule and the limits).
+TextKind text_kind(std::string_view name) {
+  if (name == "description") return TextKind::FreeText;
+  if (name == "media_url") return TextKind::Url;
+  if (name == "address_string" || name == "api_key" || name == "email" || name == "first_name" || name == "last_name" ||
+      name == "start_date" || name == "end_date" || name == "service_request_id" || name == "service_code" ||
+      name == "status")
+    return TextKind::Name;  // lists are comma-separated: longer than one id
+  return TextKind::Id;
+}
+
+// Parameters by name, each known and given at most once, each value valid text for its kind.
 class Args {
  public:
   Args(Params p, std::initializer_list<const char*> known) : p_(std::move(p)) {
     std::set<std::string> seen;
     for (const auto& [k, v] : p_) {
+      layers::check_text(k, "parameter", TextKind::Id);  // a name is echoed: it must be text
       if (std::none_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) {
         std::string list;
         for (const char* n : known) list += (list.empty() ? "" : ", ") + std::string(n);
         throw InvalidArgument(k, "unknown parameter (parameters: " + list + ")");
       }
       if (!seen.insert(k).second) throw InvalidArgument(k, "given more than once");
+      layers::check_text(v, k, text_kind(k));
     }
   }
   std::optional<std::string> get(const char* k) const {
@@ -122,7 +133,7 @@ json service_json(const layers::CategoryConfig& c) {
 }
 
 json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02) {
-  const json extra = i.extra.empty() ? json::object() : json::parse(i.extra, nullptr, false);
+  const json extra = layers::stored_json<json>(i.extra);
   auto extra_text = [&](const char* k) -> json {
     return extra.is_object() && extra.contains(k) && extra[k].is_string() ? extra[k] : json(nullptr);
   };
@@ -169,12 +180,12 @@ Open311Answer services(const layers::County& county, const Open311Request& rq) {
   Args a(rq.query, {"jurisdiction_id"});
   json out = json::array();
   for (const auto& c : county.dispatch_config().categories) out.push_back(service_json(c));
-  return {200, out.dump(), {}};
+  return {200, json_text(out), {}};
 }
 
 Open311Answer post_request(layers::County& county, const Open311Request& rq) {
   const bool is_json = rq.content_type.find("json") != std::string::npos;
-  Args a(is_json ? parse_json_body(rq.body) : parse_form(rq.body),
+  Args a(is_json ? parse_json_object(rq.body) : parse_form(rq.body),
          {"api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email",
           "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url",
           "coordinate_system"});
@@ -200,13 +211,13 @@ Open311Answer post_request(layers::County& county, const Open311Request& rq) {
   for (const char* k : {"email", "first_name", "last_name", "phone"})
     if (const auto v = a.get(k); v && !v->empty()) contact[k] = *v;
   if (!contact.empty()) extra["contact"] = contact;
-  if (!extra.empty()) in.extra = extra.dump();
+  if (!extra.empty()) in.extra = json_text(extra);
   const layers::Incident out = county.intake(std::move(in), *actor);
-  json notice = json::parse(out.dispatch_reason.empty() ? "{}" : out.dispatch_reason, nullptr, false);
+  const json notice = layers::stored_json<json>(out.dispatch_reason);
   json body = json::array({{{"service_request_id", std::to_string(out.fid)},
                             {"service_notice", notice.is_object() && notice.contains("text") ? notice["text"] : json(nullptr)},
                             {"account_id", nullptr}}});
-  return {201, body.dump(), {{"Location", "/open311/v2/requests/" + std::to_string(out.fid) + ".json"}}};
+  return {201, json_text(body), {{"Location", "/open311/v2/requests/" + std::to_string(out.fid) + ".json"}}};
 }
 
 std::optional<int64_t> parse_date(const Args& a, const char* k) {
@@ -243,7 +254,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     // By id: the other filters are ignored (GeoReport v2).
     for (int64_t id : ids)
       if (const layers::Incident* i = county.find_incident(id)) out.push_back(request_json(county, *i, to_gcj));
-    return {200, out.dump(), {}};
+    return {200, json_text(out), {}};
   }
   // Without dates: the last 90 days; at most 1,000 requests, newest first.
   if (!start && !end) start = static_cast<int64_t>(std::time(nullptr)) - 90 * 86400;
@@ -263,7 +274,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
   });
   if (hits.size() > 1000) hits.resize(1000);
   for (const auto* i : hits) out.push_back(request_json(county, *i, to_gcj));
-  return {200, out.dump(), {}};
+  return {200, json_text(out), {}};
 }
 
 Open311Answer get_request(const layers::County& county, const Open311Request& rq, std::string_view id_text) {
@@ -274,7 +285,7 @@ Open311Answer get_request(const layers::County& county, const Open311Request& rq
     throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
   const layers::Incident i = county.incident(id);  // NotFound when unknown
   json out = json::array({request_json(county, i, gcj02(a))});
-  return {200, out.dump(), {}};
+  return {200, json_text(out), {}};
 }
 
 }  // namespace

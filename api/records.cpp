@@ -1,6 +1,8 @@
 // The record endpoints (records.hpp).
 #include "api/records.hpp"
 
+#include "api/json_body.hpp"
+#include "layers/text.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geos_ops.hpp"
@@ -17,7 +19,19 @@ namespace onemap::api {
 namespace {
 
 using json = nlohmann::ordered_json;  // keys in the order written
+using layers::json_text;
 using layers::LonLat;
+using layers::stored_json;
+using layers::TextKind;
+
+// The kind of each text field of the bodies (layers/text.hpp has the rule and the limits):
+// free text may hold line breaks and 4,000 characters, names 200, everything else is an id or a
+// code of at most 64.
+TextKind text_kind(std::string_view field) {
+  if (field == "description" || field == "note") return TextKind::FreeText;
+  if (field == "name" || field == "address" || field == "head_name" || field == "industry") return TextKind::Name;
+  return TextKind::Id;
+}
 
 // ---- request bodies --------------------------------------------------------------------------
 
@@ -27,14 +41,11 @@ class Body {
  public:
   Body(std::string_view text, std::vector<std::string> known, const std::string& what)
       : known_(std::move(known)) {
-    try {
-      j_ = json::parse(text);
-    } catch (const std::exception& e) {
-      throw InvalidArgument("body", std::string("not valid JSON: ") + e.what());
-    }
+    j_ = parse_json_body<json>(text, "body");
     if (!j_.is_object()) throw InvalidArgument("body", "must be a JSON object");
     for (const auto& [k, v] : j_.items())
       if (std::find(known_.begin(), known_.end(), k) == known_.end()) {
+        layers::check_text(k, "body", TextKind::Id);  // a field name is echoed: it must be text
         std::string list;
         for (const auto& n : known_) list += (list.empty() ? "" : ", ") + n;
         throw InvalidArgument(k, "unknown " + what + " field (fields: " + list + ")");
@@ -44,10 +55,13 @@ class Body {
   bool has(const char* k) const { return j_.contains(k); }
   const json& at(const char* k) const { return j_.at(k); }
 
+  /// A text field, checked by the one rule for request text (layers::check_text).
   std::optional<std::string> text(const char* k) const {
     if (!has(k)) return std::nullopt;
     if (!j_[k].is_string()) throw InvalidArgument(k, "must be a string");
-    return j_[k].get<std::string>();
+    std::string v = j_[k].get<std::string>();
+    layers::check_text(v, k, text_kind(k));
+    return v;
   }
   std::optional<int64_t> integer(const char* k, int64_t lo, int64_t hi) const {
     if (!has(k)) return std::nullopt;
@@ -107,8 +121,9 @@ spatial::MultiPolygon read_outline(const json& g, bool gcj02) {
     throw InvalidArgument("geometry", "must be a GeoJSON Polygon or MultiPolygon object");
   const std::string type = g["type"].get<std::string>();
   if (type != "Polygon" && type != "MultiPolygon")
-    throw InvalidArgument("geometry", "must be a Polygon or MultiPolygon, not " + type);
-  spatial::MultiPolygon mp = spatial::multipolygon_from_geojson(g.dump(), "geometry");
+    throw InvalidArgument("geometry", "must be a Polygon or MultiPolygon");
+  check_geometry_vertices(g, "geometry");
+  spatial::MultiPolygon mp = spatial::multipolygon_from_geojson(json_text(g), "geometry");
   if (gcj02) {
     auto shift = [](auto& ring) {
       for (auto& p : ring) {
@@ -152,7 +167,7 @@ json to_json(const layers::Incident& i, bool personal) {
             {"updated_at", time_or_null(i.updated_at)},
             {"handler", i.handler}};
   if (personal) j["reporter"] = i.reporter;
-  j["dispatch_reason"] = i.dispatch_reason.empty() ? json(nullptr) : json::parse(i.dispatch_reason, nullptr, false);
+  j["dispatch_reason"] = stored_json<json>(i.dispatch_reason);
   j["lon"] = i.location.lon;
   j["lat"] = i.location.lat;
   put_join(j, i.join);
@@ -167,7 +182,7 @@ json to_json(const layers::IncidentEvent& e) {
           {"from", e.from.empty() ? json(nullptr) : json(e.from)},
           {"to", e.to},
           {"note", e.note},
-          {"detail", e.detail.empty() ? json(nullptr) : json::parse(e.detail, nullptr, false)}};
+          {"detail", stored_json<json>(e.detail)}};
 }
 
 json to_json(const layers::Household& h) {
@@ -224,13 +239,14 @@ const std::vector<std::string>& point_fields() {
 }
 
 RecordAnswer created(const std::string& collection, int64_t fid, json body) {
-  return RecordAnswer{201, body.dump(), {{"Location", "/" + collection + "/" + std::to_string(fid)}}, {}};
+  return RecordAnswer{201, json_text(body), {{"Location", "/" + collection + "/" + std::to_string(fid)}}, {}};
 }
 
 std::string etag(const layers::Incident& i) { return "\"" + std::to_string(i.version) + "\""; }
 
 // The version an If-Match header names ("3", W/"3" or 3); nullopt for none or "*".
 std::optional<int64_t> if_match_version(const std::string& h) {
+  layers::check_text(h, "If-Match", TextKind::Id);
   std::string_view v = h;
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
   while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
@@ -248,7 +264,7 @@ RecordAnswer incident_answer(int status, const layers::Incident& i, bool persona
   json j = to_json(i, personal);
   if (!extra.is_null())
     for (auto& [k, v] : extra.items()) j[k] = v;
-  return {status, j.dump(), {{"ETag", etag(i)}}, {}};
+  return {status, json_text(j), {{"ETag", etag(i)}}, {}};
 }
 
 RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid,
@@ -257,7 +273,9 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
   static const auto patch_fields =
       with(point_fields(), {"category", "status", "description", "assignee", "id", "source", "reported_at"});
   if (!fid) {
-    // Intake: routed to its grid and a worker at once (layers/county.hpp County::intake).
+    // Intake: routed to its grid and a worker at once (layers/county.hpp County::intake). Any
+    // user may report anywhere, scoped staff too: a report is not an edit, and a grid worker who
+    // sees something across the boundary should say so; routing gives it to the grid that holds it.
     const layers::Actor actor = require_actor(rq);
     const Body b(rq.body, with(fields, {"status", "assignee"}), "incident");
     b.refuse({"status", "assignee"}, "is set by routing; change it with POST /incidents/{id}/actions");
@@ -271,12 +289,7 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     in.description = b.text("description").value_or("");
     in.id = b.text("id").value_or("");
     in.source = b.text("source").value_or("");
-    if (b.has("reported_at")) {
-      const auto t = b.at("reported_at").is_string() ? layers::parse_time(b.at("reported_at").get<std::string>())
-                                                     : std::nullopt;
-      if (!t) throw InvalidArgument("reported_at", "must be an ISO 8601 time");
-      in.reported_at = *t;
-    }
+    if (const auto t = b.text("reported_at")) in.reported_at = layers::parse_request_time(*t, "reported_at");
     const layers::Incident out = county.intake(std::move(in), actor);
     RecordAnswer a = incident_answer(201, out, true);
     a.headers.emplace_back("Location", "/incidents/" + std::to_string(out.fid));
@@ -306,17 +319,17 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
   if (sub == "history") {
     json events = json::array();
     for (const auto& e : county.history(*fid)) events.push_back(to_json(e));
-    return {200, json{{"id", *fid}, {"events", events}}.dump(), {}, {}};
+    return {200, json_text(json{{"id", *fid}, {"events", events}}), {}, {}};
   }
   if (rq.method == "PATCH") {
     // An administrative edit: recorded in the history, but outside the loop's rules.
     const layers::Actor actor = require_writer(rq);
     const Body b(rq.body, patch_fields, "incident");
     b.refuse({"id", "source", "reported_at"}, "cannot be changed after the incident is created");
+    b.refuse({"status"}, "changes only through the closed loop: change it with POST /incidents/{id}/actions");
     layers::IncidentPatch p;
     p.location = b.location();
     p.category = b.text("category");
-    p.status = b.text("status");
     p.description = b.text("description");
     p.assignee = b.text("assignee");
     p.expected_version = if_match_version(rq.if_match);
@@ -329,8 +342,8 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
 }
 
 RecordAnswer households(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
-  // Every answer carries personal data: reads need the token as writes do.
-  require_writer(rq);
+  // Every answer carries personal data: reads need the token as writes do, and the area too.
+  const layers::Actor actor = require_writer(rq);
   static const auto fields =
       with(point_fields(), {"hh_id", "address", "members", "flags", "head_name", "phone", "id_number"});
   auto patch_of = [](const Body& b) {
@@ -357,12 +370,15 @@ RecordAnswer households(layers::County& county, const RecordRequest& rq, std::op
     h.head_name = p.head_name.value_or("");
     h.phone = p.phone.value_or("");
     h.id_number = p.id_number.value_or("");
-    const layers::Household out = county.create_household(std::move(h));
+    const layers::Household out = county.create_household(std::move(h), actor);
     return created("households", out.fid, to_json(out));
   }
   if (rq.method == "PATCH")
-    return {200, to_json(county.update_household(*fid, patch_of(Body(rq.body, fields, "household")))).dump(), {}, {}};
-  return {200, to_json(county.household(*fid)).dump(), {}, {}};
+    return {200, json_text(to_json(county.update_household(*fid, patch_of(Body(rq.body, fields, "household")), actor))),
+            {}, {}};
+  const layers::Household h = county.household(*fid);
+  layers::check_area(actor, h.join.grid_code, "household " + std::to_string(*fid));
+  return {200, json_text(to_json(h)), {}, {}};
 }
 
 RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
@@ -381,7 +397,7 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::o
     return p;
   };
   if (!fid) {
-    require_writer(rq);
+    const layers::Actor actor = require_writer(rq);
     const layers::EnterprisePatch p = patch_of(Body(rq.body, fields, "enterprise"));
     if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
     if (!p.name) throw InvalidArgument("name", "is required");
@@ -394,28 +410,32 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::o
     e.hazardous_chemicals = p.hazardous_chemicals.value_or(false);
     e.last_inspection = p.last_inspection.value_or("");
     e.open_hazards = p.open_hazards.value_or(0);
-    const layers::Enterprise out = county.create_enterprise(std::move(e));
+    const layers::Enterprise out = county.create_enterprise(std::move(e), actor);
     return created("enterprises", out.fid, to_json(out));
   }
   if (rq.method == "PATCH") {
-    require_writer(rq);
-    return {200, to_json(county.update_enterprise(*fid, patch_of(Body(rq.body, fields, "enterprise")))).dump(), {}, {}};
+    const layers::Actor actor = require_writer(rq);
+    return {200,
+            json_text(to_json(county.update_enterprise(*fid, patch_of(Body(rq.body, fields, "enterprise")), actor))),
+            {}, {}};
   }
-  return {200, to_json(county.enterprise(*fid)).dump(), {}, {}};
+  return {200, json_text(to_json(county.enterprise(*fid))), {}, {}};
 }
 
 RecordAnswer grids(layers::County& county, const RecordRequest& rq, int64_t fid) {
   if (rq.method == "PATCH") {
-    require_writer(rq);
+    const layers::Actor actor = require_writer(rq);
+    // A grid's code never changes: its own code is its area.
+    layers::check_area(actor, county.grid(fid).code, "grid " + std::to_string(fid));
     const Body b(rq.body, {"name", "geometry", "crs", "code", "level", "parent_code"}, "grid");
     b.refuse({"code", "level", "parent_code"}, "is the grid's place in the hierarchy and cannot be changed");
     layers::GridPatch p;
     p.name = b.text("name");
     if (b.has("geometry")) p.geometry = read_outline(b.at("geometry"), b.gcj02());
     else if (b.has("crs")) throw InvalidArgument("crs", "given without a geometry");
-    return {200, to_json(county.update_grid(fid, p)).dump(), {}, {}};
+    return {200, json_text(to_json(county.update_grid(fid, p))), {}, {}};
   }
-  return {200, to_json(county.grid(fid)).dump(), {}, {}};
+  return {200, json_text(to_json(county.grid(fid))), {}, {}};
 }
 
 constexpr std::string_view kCollections[] = {"incidents", "households", "enterprises", "grids", "users",
@@ -432,7 +452,7 @@ RecordAnswer batch(layers::County& county, const RecordRequest& rq) {
     list.push_back({{"id", a.fid}, {"assignee", a.worker_id.empty() ? json(nullptr) : json(a.worker_id)},
                     {"distance_m", a.worker_id.empty() ? json(nullptr) : json(a.distance_m)}});
   return {200,
-          json{{"area", r.area},
+          json_text(json{{"area", r.area},
                {"pool", r.pool},
                {"incidents", r.incidents},
                {"workers", r.workers},
@@ -441,8 +461,7 @@ RecordAnswer batch(layers::County& county, const RecordRequest& rq) {
                {"greedy", {{"assigned", r.greedy_assigned}, {"total_m", r.greedy_total_m}}},
                {"proved_optimal", r.proved_optimal},
                {"seconds", r.seconds},
-               {"assignments", list}}
-              .dump(),
+               {"assignments", list}}),
           {},
           {}};
 }
@@ -452,14 +471,14 @@ RecordAnswer sweep(layers::County& county, const RecordRequest& rq) {
   if (rq.method != "POST") return RecordAnswer{405, "", {}, {"POST"}};
   require_writer(rq);
   const Body b(rq.body.empty() ? std::string_view("{}") : rq.body, {"at"}, "sweep");
+  // A time a request reports: not before 2000, not ahead of the clock (a sweep "in 2099" would
+  // escalate every open incident).
   int64_t at = 0;
-  if (const auto t = b.text("at")) {
-    const auto v = layers::parse_time(*t);
-    if (!v) throw InvalidArgument("at", "must be an ISO 8601 time");
-    at = *v;
-  }
+  if (const auto t = b.text("at")) at = layers::parse_request_time(*t, "at");
   const auto r = county.sweep_overdue(at);
-  return {200, json{{"at", layers::format_time(r.at)}, {"escalated", r.escalated}, {"marked_overdue", r.marked_overdue}}.dump(), {}, {}};
+  return {200,
+          json_text(json{{"at", layers::format_time(r.at)}, {"escalated", r.escalated}, {"marked_overdue", r.marked_overdue}}),
+          {}, {}};
 }
 
 }  // namespace
@@ -523,7 +542,7 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
     for (auto act : layers::kAllActions)
       if (layers::role_may(a.role, act, a.grid_head())) may.emplace_back(layers::action_name(act));
     j["actions"] = may;
-    return {200, j.dump(), {}, {}};
+    return {200, json_text(j), {}, {}};
   }
   const std::string what = collection == "households" ? "household" : collection == "enterprises" ? "enterprise"
                            : collection == "grids"    ? "grid"      : "incident";

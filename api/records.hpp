@@ -13,6 +13,19 @@
 // (layers/county.hpp). Bodies are JSON objects; an unknown field, a wrong type or a bad value is
 // a 400 naming the field. Points take "lon" and "lat" in CGCS2000 (EPSG:4490; WGS84 is taken as
 // the same), or in GCJ-02 with "crs": "GCJ02".
+//
+// Input rules (layers/text.hpp): a body nests at most 64 levels, a grid outline holds at most
+// 100,000 vertices, every text field is valid UTF-8 without control characters (description and
+// note may hold tab and line breaks) within its length; reported_at and a sweep's at lie between
+// 2000-01-01 and 5 minutes past the server's clock. An inc_id, hh_id or ent_id another record
+// has is a 409 naming it.
+//
+// Area scope: every write (and a household read) by a scoped user (a centre user with --scope)
+// must lie in its area: a point by its grid join, before and after a move; a grid by its code;
+// an incident by its grid or agency (layers::check_area, 403 otherwise). Admins and unscoped
+// users have the county. Intake (POST /incidents) is not an edit: any user may report anywhere.
+// PATCH /incidents/{id} never changes the state (400 naming status: the closed loop's actions
+// do); its assignee must be an existing worker, its category a configured one.
 #pragma once
 
 #include "layers/county.hpp"

@@ -81,7 +81,7 @@ std::string render_health(const ServerState& s) {
       {"data", s.data_path},
       {"join", {{"max_distance_m", s.county->join_options().max_distance_m}}},
   };
-  return h.dump();
+  return h.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string render_layers(const ServerState& s) {
@@ -103,7 +103,7 @@ std::string render_layers(const ServerState& s) {
         {"fields", fields},
     });
   }
-  return out.dump();
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Response from_answer(HttpAnswer a) {

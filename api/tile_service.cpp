@@ -3,6 +3,7 @@
 
 #include "api/hash.hpp"
 
+#include "layers/text.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
 
@@ -463,7 +464,7 @@ HttpAnswer TileService::handle(std::string_view path,
 
   HttpAnswer a;
   if (p.tilejson) {
-    a.body = m.tilejson(p, cfgs, q, base_url).dump();
+    a.body = layers::json_text(m.tilejson(p, cfgs, q, base_url));  // Host may hold any bytes
     a.headers.emplace_back("Cache-Control", "no-cache");
     return a;
   }

@@ -22,6 +22,7 @@ ApiError make_error(std::string_view code, std::string message, std::string para
 
 ApiError error_from(const std::exception& e) {
   if (const auto* ia = dynamic_cast<const InvalidArgument*>(&e)) return make_error(ia->code(), ia->detail(), ia->parameter());
+  if (const auto* c = dynamic_cast<const Conflict*>(&e)) return make_error(c->code(), c->what(), c->parameter());
   if (const auto* oe = dynamic_cast<const Error*>(&e)) {
     ApiError a = make_error(oe->code(), oe->what());
     if (a.status >= 500 && a.code != "unavailable") {

@@ -1,9 +1,12 @@
 // The county held in memory with its store (county.hpp).
 #include "layers/county.hpp"
 
+#include "layers/text.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geos_ops.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -147,6 +150,23 @@ void County::check_location(const LonLat& p, const char* parameter) const {
     throw InvalidArgument(parameter, "longitude must be in [-180, 180] and latitude in [-90, 90]");
 }
 
+void County::check_unique_id(LayerKind layer, const std::string& id, int64_t fid) const {
+  if (id.empty()) return;
+  auto check = [&](const auto& records, const char* field, const char* what) {
+    for (const auto& r : records)
+      if (r.id == id && r.fid != fid)
+        throw Conflict(field, "'" + id + "' is the id of " + what + " " + std::to_string(r.fid) + " already",
+                       "conflict_duplicate");
+  };
+  switch (layer) {
+    case LayerKind::Households: return check(data_.households, "hh_id", "household");
+    case LayerKind::Enterprises: return check(data_.enterprises, "ent_id", "enterprise");
+    case LayerKind::Incidents: return check(data_.incidents, "inc_id", "incident");
+    case LayerKind::Grids:
+    case LayerKind::Workers: return;
+  }
+}
+
 Incident County::create_incident(Incident in, const Actor& actor) {
   check_location(in.location, "location");
   if (in.category.empty()) throw InvalidArgument("category", "is required");
@@ -159,6 +179,7 @@ Incident County::create_incident(Incident in, const Actor& actor) {
   in.version = 1;
   in.updated_at = static_cast<int64_t>(std::time(nullptr));
   std::unique_lock lock(mutex_);
+  check_unique_id(LayerKind::Incidents, in.id, 0);
   in.join = joiner_->join(in.location);
   if (in.agency.empty()) in.agency = in.join.grid_code;
   std::vector<IncidentEvent> events{make_event(in, actor, "report", "", in.status, "", "", in.updated_at)};
@@ -167,31 +188,47 @@ Incident County::create_incident(Incident in, const Actor& actor) {
 
 Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const Actor& actor) {
   if (patch.location) check_location(*patch.location, "location");
-  if (patch.status) check_status(*patch.status);
-  if (patch.category && patch.category->empty()) throw InvalidArgument("category", "must not be empty");
+  if (patch.category) {
+    if (patch.category->empty()) throw InvalidArgument("category", "must not be empty");
+    if (!dispatch_.categories.empty() && !dispatch_.find(*patch.category))
+      throw InvalidArgument("category", "unknown category '" + *patch.category + "' (see the services list)");
+  }
   std::unique_lock lock(mutex_);
   const std::size_t index = index_of(data_.incidents, fid);
   const Incident& before = data_.incidents[index];
+  const std::string what = "incident " + std::to_string(fid);
+  if (!in_scope(before, actor)) check_area(actor, before.join.grid_code, what);
   if (patch.expected_version && *patch.expected_version != before.version)
     throw Conflict("incident " + std::to_string(fid) + " is at version " + std::to_string(before.version) + ", not " +
-                   std::to_string(*patch.expected_version) + ": it changed since it was read");
+                   std::to_string(*patch.expected_version) + ": it changed since it was read",
+                   "conflict_version");
   Incident after = before;
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  if (patch.status) {
-    after.status = *patch.status;
-    if (after.status == "closed" && after.closed_at == 0) after.closed_at = now;
-    if (after.status != "closed") after.closed_at = 0;
-  }
+  nlohmann::ordered_json detail = nlohmann::ordered_json::object();
   if (patch.category) after.category = *patch.category;
   if (patch.description) after.description = *patch.description;
-  if (patch.assignee) after.assignee = *patch.assignee;
+  if (patch.assignee && *patch.assignee != before.assignee) {
+    const Worker* w = worker_by_id(*patch.assignee);
+    if (!w) throw InvalidArgument("assignee", "no worker '" + *patch.assignee + "'");
+    check_area(actor, w->grid_code, "worker " + w->worker_id);
+    // Who handled it is part of the record once it is resolved (报办分离 counts the assignee).
+    if (!is_open_state(before.status))
+      throw Conflict("assignee", what + " is " + before.status + ": its assignee stays (change it by reopening it)",
+                     "conflict");
+    after.assignee = w->worker_id;
+    detail["assignee_before"] = before.assignee;
+    detail["assignee"] = after.assignee;
+  }
   if (patch.location) {
     after.location = *patch.location;
     after.join = joiner_->join(after.location);
+    check_area(actor, after.join.grid_code, what + " moved to (" + std::to_string(after.location.lon) + ", " +
+                                                std::to_string(after.location.lat) + ")");
   }
   after.version = before.version + 1;
   after.updated_at = now;
-  std::vector<IncidentEvent> events{make_event(after, actor, "edit", before.status, after.status, "", "", now)};
+  std::vector<IncidentEvent> events{make_event(after, actor, "edit", before.status, after.status, "",
+                                               detail.empty() ? std::string() : json_text(detail), now)};
   return commit_incident(index, std::move(after), std::move(events));
 }
 
@@ -237,20 +274,25 @@ T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::st
   return rec;
 }
 
-Household County::create_household(Household h) {
+Household County::create_household(Household h, const Actor& actor) {
   check_location(h.location, "location");
   check_members(h.members);
   h.fid = 0;
   std::unique_lock lock(mutex_);
+  check_unique_id(LayerKind::Households, h.id, 0);
+  check_area(actor, joiner_->join(h.location).grid_code, "the household");
   return put_point(std::move(h), std::nullopt, all_fields(LayerKind::Households));
 }
 
-Household County::update_household(int64_t fid, const HouseholdPatch& p) {
+Household County::update_household(int64_t fid, const HouseholdPatch& p, const Actor& actor) {
   if (p.location) check_location(*p.location, "location");
   if (p.members) check_members(*p.members);
   std::unique_lock lock(mutex_);
   const std::size_t index = index_of(data_.households, fid);
   const Household& before = data_.households[index];
+  check_area(actor, before.join.grid_code, "household " + std::to_string(fid));
+  if (p.id) check_unique_id(LayerKind::Households, *p.id, fid);
+  if (p.location) check_area(actor, joiner_->join(*p.location).grid_code, "household " + std::to_string(fid) + "'s new position");
   Household after = before;
   FieldSetter set;
   set(after.id, p.id, "hh_id");
@@ -269,23 +311,28 @@ Household County::household(int64_t fid) const {
   return data_.households[index_of(data_.households, fid)];
 }
 
-Enterprise County::create_enterprise(Enterprise e) {
+Enterprise County::create_enterprise(Enterprise e, const Actor& actor) {
   check_location(e.location, "location");
   if (e.name.empty()) throw InvalidArgument("name", "is required");
   check_open_hazards(e.open_hazards);
   check_date(e.last_inspection, "last_inspection");
   e.fid = 0;
   std::unique_lock lock(mutex_);
+  check_unique_id(LayerKind::Enterprises, e.id, 0);
+  check_area(actor, joiner_->join(e.location).grid_code, "the enterprise");
   return put_point(std::move(e), std::nullopt, all_fields(LayerKind::Enterprises));
 }
 
-Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p) {
+Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p, const Actor& actor) {
   if (p.location) check_location(*p.location, "location");
   if (p.name && p.name->empty()) throw InvalidArgument("name", "must not be empty");
   if (p.open_hazards) check_open_hazards(*p.open_hazards);
   if (p.last_inspection) check_date(*p.last_inspection, "last_inspection");
   std::unique_lock lock(mutex_);
   const std::size_t index = index_of(data_.enterprises, fid);
+  check_area(actor, data_.enterprises[index].join.grid_code, "enterprise " + std::to_string(fid));
+  if (p.id) check_unique_id(LayerKind::Enterprises, *p.id, fid);
+  if (p.location) check_area(actor, joiner_->join(*p.location).grid_code, "enterprise " + std::to_string(fid) + "'s new position");
   Enterprise after = data_.enterprises[index];
   FieldSetter set;
   set(after.id, p.id, "ent_id");

@@ -42,9 +42,9 @@ struct Change {
   }
 };
 
-/// A partial update of an incident: fields left empty keep their value.
+/// A partial update of an incident: fields left empty keep their value. The state changes only
+/// through the closed loop (transition), never by an edit.
 struct IncidentPatch {
-  std::optional<std::string> status;
   std::optional<std::string> category;
   std::optional<std::string> description;
   std::optional<std::string> assignee;
@@ -160,27 +160,34 @@ class County {
   void remove_listener(uint64_t handle);
 
   /// Creates an incident (fid assigned by the store; reported_at now when 0; status "reported"
-  /// when empty), joined to its grid. @throws InvalidArgument for a bad location or category.
+  /// when empty), joined to its grid. @throws InvalidArgument for a bad location or category,
+  /// Conflict (inc_id) for an id another incident has.
   Incident create_incident(Incident incident, const Actor& actor = Actor::system());
-  /// Updates an incident (an administrative edit, recorded in its history as `actor`'s).
-  /// @throws NotFound for an unknown fid, InvalidArgument for bad values.
+  /// Updates an incident (an administrative edit, recorded in its history as `actor`'s): its
+  /// category (a configured one), description, assignee (an existing worker, while the incident
+  /// is open) or position. The actor's area scope must hold the incident before and after.
+  /// @throws NotFound for an unknown fid, InvalidArgument for bad values (category, assignee),
+  /// Forbidden outside the actor's area, Conflict for a stale version or an assignee change
+  /// after the incident was resolved (报办分离 counts who was assigned).
   Incident update_incident(int64_t fid, const IncidentPatch& patch, const Actor& actor = Actor::system());
   /// A copy of an incident (under the read lock). @throws NotFound.
   Incident incident(int64_t fid) const;
   /// The incident with `fid` in data(), or null. The caller holds read().
   const Incident* find_incident(int64_t fid) const;
 
-  /// Creates a household (fid assigned by the store), joined to its grid.
-  /// @throws InvalidArgument for a bad location or value.
-  Household create_household(Household household);
-  /// @throws NotFound for an unknown fid, InvalidArgument for bad values.
-  Household update_household(int64_t fid, const HouseholdPatch& patch);
+  /// Creates a household (fid assigned by the store), joined to its grid; `actor`'s area scope
+  /// must hold the grid. @throws InvalidArgument for a bad location or value, Conflict (hh_id)
+  /// for an id another household has, Forbidden outside the actor's area.
+  Household create_household(Household household, const Actor& actor = Actor::system());
+  /// The same rules; a move must stay in the actor's area. @throws NotFound for an unknown fid.
+  Household update_household(int64_t fid, const HouseholdPatch& patch, const Actor& actor = Actor::system());
   /// @throws NotFound.
   Household household(int64_t fid) const;
 
   /// Creates an enterprise (fid assigned by the store), joined to its grid; a name is required.
-  Enterprise create_enterprise(Enterprise enterprise);
-  Enterprise update_enterprise(int64_t fid, const EnterprisePatch& patch);
+  /// The rules of households: Conflict (ent_id) for a duplicate id, Forbidden outside the area.
+  Enterprise create_enterprise(Enterprise enterprise, const Actor& actor = Actor::system());
+  Enterprise update_enterprise(int64_t fid, const EnterprisePatch& patch, const Actor& actor = Actor::system());
   Enterprise enterprise(int64_t fid) const;
 
   /// Renames a grid or replaces its outline. A new outline must be a valid, non-empty polygon
@@ -239,6 +246,9 @@ class County {
  private:
   void notify(const Change& c);
   void check_location(const LonLat& p, const char* parameter) const;
+  // Conflict naming the field unless no other record of the layer (than `fid`) has the external
+  // id `id` (empty ids are not checked). Called under a lock.
+  void check_unique_id(LayerKind layer, const std::string& id, int64_t fid) const;
   // Stores a new or changed point record (index: none for a new one), updates memory and the
   // tile indexes, and tells the listeners. Called under the write lock; `fields` as in Change.
   template <class T>

@@ -2,6 +2,7 @@
 #include "layers/county.hpp"
 
 #include "layers/assignment.hpp"
+#include "layers/text.hpp"
 #include "layers/users.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
@@ -264,13 +265,13 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     reason["department"] = cat->handler;
     reason["text"] = text + "; category " + cat->code + " " + cat->name_zh + " is handled by " + cat->handler;
     reason["text_zh"] = zh + "；类别 " + cat->code + " " + cat->name_zh + " 由" + cat->handler + "处置";
-    r.reason = reason.dump();
+    r.reason = json_text(reason);
     return r;
   }
   if (r.level != "grid") {
     reason["text"] = text;
     reason["text_zh"] = zh;
-    r.reason = reason.dump();
+    r.reason = json_text(reason);
     return r;
   }
   // The nearest on-duty member of the grid's team whose role may handle the category, under the cap.
@@ -311,7 +312,7 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
                      "/" + std::to_string(dispatch_.workload_cap) + ")";
     reason["text_zh"] = zh + "；派给最近的可接单网格员 " + c.w->worker_id + "（距 " + fmt_m(c.d) + "，在办 " +
                         std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + "）";
-    r.reason = reason.dump();
+    r.reason = json_text(reason);
     return r;
   }
   reason["cap"] = dispatch_.workload_cap;
@@ -321,7 +322,7 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
                    (head ? "queued for grid head " + head->worker_id : std::string("the grid has no grid head: queued for the grid"));
   reason["text_zh"] = zh + "；网格团队（" + std::to_string(team.size()) + " 人）无可接单人员：" +
                       (head ? "进入网格长 " + head->worker_id + " 待派队列" : std::string("网格无网格长，进入网格待派队列"));
-  r.reason = reason.dump();
+  r.reason = json_text(reason);
   return r;
 }
 
@@ -341,6 +342,7 @@ Incident County::intake(Incident in, const Actor& actor, int64_t now) {
   in.status = "reported";
   in.assignee.clear();
   std::unique_lock lock(mutex_);
+  check_unique_id(LayerKind::Incidents, in.id, 0);
   in.join = joiner_->join(in.location);
   std::vector<IncidentEvent> events{make_event(in, actor, "report", "", "reported", "", "", now)};
   const Routing r = route(in, "");
@@ -353,7 +355,7 @@ Incident County::intake(Incident in, const Actor& actor, int64_t now) {
   json detail = {{"assignee", in.assignee}, {"agency", in.agency}, {"level", in.level}};
   if (in.deadline) detail["deadline"] = format_time(in.deadline);
   detail["reason"] = json::parse(r.reason);
-  events.push_back(make_event(in, Actor::system(), "dispatch", "reported", "dispatched", "", detail.dump(), now));
+  events.push_back(make_event(in, Actor::system(), "dispatch", "reported", "dispatched", "", json_text(detail), now));
   return commit_incident(std::nullopt, std::move(in), std::move(events));
 }
 
@@ -364,8 +366,11 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
   const Incident& before = data_.incidents[index];
   if (rq.expected_version && *rq.expected_version != before.version)
     throw Conflict("incident " + std::to_string(fid) + " is at version " + std::to_string(before.version) +
-                   ", not " + std::to_string(*rq.expected_version) + ": it changed since it was read");
-  const std::string to = check_transition(before, rq.action, actor);
+                   ", not " + std::to_string(*rq.expected_version) + ": it changed since it was read",
+                   "conflict_version");
+  const auto trail = events_.find(fid);
+  const std::string to = check_transition(before, rq.action, actor,
+                                          trail == events_.end() ? std::span<const IncidentEvent>() : trail->second);
   Incident after = before;
   after.status = to;
   after.version = before.version + 1;
@@ -383,7 +388,8 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
         if (actor.role == "worker" && w->grid_code != actor.team_grid)
           throw Forbidden("worker " + w->worker_id + " is not in " + actor.id + "'s team");
         if (actor.role == "centre" && !actor.scope.empty() && w->grid_code.rfind(actor.scope, 0) != 0)
-          throw Forbidden("worker " + w->worker_id + " is outside " + actor.id + "'s area " + actor.scope);
+          throw Forbidden("worker " + w->worker_id + " is outside " + actor.id + "'s area " + actor.scope,
+                          "forbidden_scope");
         const int load = load_of(w->worker_id) - (before.assignee == w->worker_id && holds_workload(before.status));
         if (load >= dispatch_.workload_cap)
           throw Conflict("worker " + w->worker_id + " is at the workload cap (" + std::to_string(load) + "/" +
@@ -391,14 +397,13 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
         const double d = spatial::distance_m(w->location, before.location);
         after.assignee = w->worker_id;
         if (cat && cat->grid_handled()) after.agency = w->grid_code;
-        after.dispatch_reason = json{{"rule", "manual"}, {"by", actor.id}, {"worker", w->worker_id},
+        after.dispatch_reason = json_text(json{{"rule", "manual"}, {"by", actor.id}, {"worker", w->worker_id},
                                      {"worker_distance_m", d}, {"worker_load", load}, {"cap", dispatch_.workload_cap},
                                      {"text", "assigned by " + actor.id + " to " + w->worker_id + " (" + fmt_m(d) +
                                                   " away, load " + std::to_string(load) + "/" +
                                                   std::to_string(dispatch_.workload_cap) + ")"},
                                      {"text_zh", actor.id + " 指派给 " + w->worker_id + "（距 " + fmt_m(d) + "，在办 " +
-                                                     std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + "）"}}
-                                    .dump();
+                                                     std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + "）"}});
       } else {
         // Route again; a worker who returned it is not picked again.
         std::string exclude;
@@ -406,8 +411,9 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
           const auto& trail = events_[fid];
           for (auto e = trail.rbegin(); e != trail.rend(); ++e)
             if (e->action == "return") {
-              const json d = json::parse(e->detail.empty() ? "{}" : e->detail, nullptr, false);
-              if (d.is_object() && d.contains("returned_by")) exclude = d["returned_by"].get<std::string>();
+              const json d = stored_json<json>(e->detail);
+              if (d.is_object() && d.contains("returned_by") && d["returned_by"].is_string())
+                exclude = d["returned_by"].get<std::string>();
               break;
             }
         }
@@ -453,7 +459,7 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
       break;
   }
   std::vector<IncidentEvent> events{make_event(after, actor, std::string(action_name(rq.action)), before.status, to,
-                                               rq.note, detail.empty() ? std::string() : detail.dump(), now)};
+                                               rq.note, detail.empty() ? std::string() : json_text(detail), now)};
   return commit_incident(index, std::move(after), std::move(events));
 }
 

@@ -14,6 +14,7 @@
 #pragma GCC diagnostic pop
 
 #include "layers/model.hpp"
+#include "layers/text.hpp"
 #include "spatial/errors.hpp"
 
 #include <algorithm>
@@ -506,6 +507,15 @@ class Parser {
     return lex_.next();
   }
 
+  // Every property name and value is a term; a filter holds at most input_limits().filter_terms
+  // of them, so that one request cannot make the server build and evaluate millions of nodes
+  // (AND/OR nodes are fewer than the predicates, NOTs bounded by kMaxDepth).
+  void count_term(std::size_t pos) {
+    const std::size_t limit = input_limits().filter_terms;
+    if (++terms_ > limit)
+      fail(text_, pos, "too large", "a filter holds at most " + std::to_string(limit) + " terms (property names and values)");
+  }
+
   uint32_t add(Node n) {
     p_.nodes.push_back(std::move(n));
     return static_cast<uint32_t>(p_.nodes.size() - 1);
@@ -848,6 +858,7 @@ class Parser {
   // ----- arguments: properties and literals
 
   Arg parse_arg() {
+    count_term(lex_.peek().pos);
     Token t = lex_.next();
     switch (t.kind) {
       case Tok::String: {
@@ -1022,6 +1033,9 @@ class Parser {
   // ----- geometry literals (2D WKT, BBOX)
 
   Point coordinate() {
+    const std::size_t limit = input_limits().geometry_vertices;
+    if (++vertices_ > limit)
+      fail(text_, lex_.peek().pos, "too large", "geometries hold at most " + std::to_string(limit) + " vertices");
     Token x = lex_.next();
     if (x.kind != Tok::Number) syntax(x.pos, "expected a coordinate");
     Token y = lex_.next();
@@ -1174,6 +1188,8 @@ class Parser {
   Program& p_;
   Lexer lex_;
   std::vector<int32_t> slot_of_;  ///< queryable index → slot, -1 when not read
+  std::size_t terms_ = 0;         ///< property names and values so far
+  std::size_t vertices_ = 0;      ///< coordinates of geometry literals so far
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -80,7 +80,9 @@ class Filter {
   /// operator needs).
   /// @throws InvalidArgument with parameter "filter" and a message giving the 1-based character
   /// position, e.g. "syntax error at position 17: expected ')' after the IN list" or
-  /// "unknown property 'colour' at position 1 (queryables: a, b, c)".
+  /// "unknown property 'colour' at position 1 (queryables: a, b, c)"; also for a filter of more
+  /// terms (property names and values) than input_limits().filter_terms, geometry literals of
+  /// more vertices than input_limits().geometry_vertices, or nesting deeper than 500 levels.
   static Filter parse(std::string_view text, const std::vector<Queryable>& queryables);
 
   /// Whether a record matches. `get(i)` returns the value of queryables[i] for that record; it is

@@ -293,7 +293,10 @@ std::string parse_date_field(const std::string& field, const std::string& text) 
     ok = (n == 5 || (n == 6 && (tail[0] == 'T' || tail[0] == ' '))) && s1 == s2 &&
          (s1 == '-' || s1 == '/' || s1 == '.');
   }
-  if (!ok || y < 1000 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+  if (!ok || y < 1000 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31 ||
+      !std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
+                                   std::chrono::day(static_cast<unsigned>(d)))
+           .ok())
     throw FeatureError{field + ": not a date '" + t + "'"};
   return std::to_string(y) + "-" + two(m) + "-" + two(d);
 }

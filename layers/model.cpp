@@ -4,6 +4,7 @@
 #include "spatial/errors.hpp"
 
 #include <array>
+#include <chrono>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -282,14 +283,30 @@ std::optional<int64_t> parse_time(std::string_view s, int default_utc_offset_s) 
         if (!read_int(s, p, 2, oh)) return std::nullopt;
         if (p < s.size() && s[p] == ':') ++p;
         if (p < s.size() && !read_int(s, p, 2, om)) return std::nullopt;
+        if (oh > 18 || om > 59) return std::nullopt;  // offsets span -18:00 to +18:00
         offset = sign * (oh * 3600 + om * 60);
       }
     }
   }
   if (p != s.size()) return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // A real calendar day (2026-02-31 is no date, not 3 March) and a real time of day.
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
          h * 3600 + mi * 60 + sec - offset;
+}
+
+int64_t parse_request_time(std::string_view text, const std::string& parameter, int64_t now) {
+  const auto t = parse_time(text);
+  if (!t) throw InvalidArgument(parameter, "must be an ISO 8601 time with a real calendar date (e.g. 2026-11-20T08:30:00+08:00)");
+  if (now == 0) now = static_cast<int64_t>(std::time(nullptr));
+  if (*t < kEarliestRequestTime)
+    throw InvalidArgument(parameter, "must not be before 2000-01-01T00:00:00Z");
+  if (*t > now + kRequestClockSkew)
+    throw InvalidArgument(parameter, "lies in the future (more than " + std::to_string(kRequestClockSkew / 60) +
+                                         " minutes ahead of the server's clock, " + format_time(now) + ")");
+  return *t;
 }
 
 spatial::Box grids_extent(const std::vector<Grid>& grids) {

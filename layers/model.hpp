@@ -205,6 +205,14 @@ std::string_view geometry_type(LayerKind k);
 /// optional offset) or "MM/DD/YYYY hh:mm:ss AM" to Unix seconds; nullopt when unparseable.
 /// A time without an offset is taken as `default_utc_offset_s` (China: +8 h).
 std::optional<int64_t> parse_time(std::string_view text, int default_utc_offset_s = 8 * 3600);
+/// The window a time a request reports must lie in: from 2000-01-01T00:00:00Z to 5 minutes past
+/// the server's clock (imports of historical data are not bound by it).
+inline constexpr int64_t kEarliestRequestTime = 946'684'800;
+inline constexpr int64_t kRequestClockSkew = 300;
+/// A time a request reports (an incident's reported_at, a sweep's at): parse_time's forms, within
+/// [kEarliestRequestTime, now + kRequestClockSkew]; `now` 0: the clock.
+/// @throws InvalidArgument (parameter) for text that is no time, or a time outside the window.
+int64_t parse_request_time(std::string_view text, const std::string& parameter, int64_t now = 0);
 /// Unix seconds → "2025-03-24T15:33:07Z".
 std::string format_time(int64_t unix_seconds);
 

@@ -1,7 +1,10 @@
 // The closed loop's states, actions and permissions (workflow.hpp).
 #include "layers/workflow.hpp"
 
+#include "layers/text.hpp"
 #include "spatial/errors.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -144,7 +147,20 @@ bool in_scope(const Incident& in, const Actor& actor) {
   return starts(in.join.grid_code) || starts(in.agency);
 }
 
-std::string check_transition(const Incident& in, Action action, const Actor& actor) {
+bool may_write_area(const Actor& actor, std::string_view grid_code) {
+  if (actor.role == "admin" || actor.role == "system" || actor.scope.empty()) return true;
+  return !grid_code.empty() && grid_code.starts_with(actor.scope);
+}
+
+void check_area(const Actor& actor, std::string_view grid_code, const std::string& what) {
+  if (may_write_area(actor, grid_code)) return;
+  throw Forbidden(what + " lies " + (grid_code.empty() ? std::string("in no grid") : "in grid " + std::string(grid_code)) +
+                  ", outside " + actor.id + "'s area " + actor.scope,
+                  "forbidden_scope");
+}
+
+std::string check_transition(const Incident& in, Action action, const Actor& actor,
+                             std::span<const IncidentEvent> trail) {
   const std::string name(action_name(action));
   const auto to = next_state(in.status, action);
   if (!to) {
@@ -170,7 +186,8 @@ std::string check_transition(const Incident& in, Action action, const Actor& act
       throw Forbidden("incident " + std::to_string(in.fid) + " is not in the grid of " + actor.id + "'s team");
     }
   } else if (actor.role == "centre" && !in_scope(in, actor)) {
-    throw Forbidden("incident " + std::to_string(in.fid) + " lies outside " + actor.id + "'s area " + actor.scope);
+    throw Forbidden("incident " + std::to_string(in.fid) + " lies outside " + actor.id + "'s area " + actor.scope,
+                    "forbidden_scope");
   }
   if (action == Action::Verify) {
     // 报办分离: whoever reports or handles a case does not verify it.
@@ -180,6 +197,19 @@ std::string check_transition(const Incident& in, Action action, const Actor& act
     if (same(in.reporter)) throw Forbidden(actor.id + " reported incident " + std::to_string(in.fid) + " and may not verify it");
     if (same(in.handler) || same(in.assignee))
       throw Forbidden(actor.id + " handled incident " + std::to_string(in.fid) + " and may not verify it");
+    // Everyone the trail names as reporter, assignee (dispatched to, edited to or from, returned
+    // by) or resolver, too: an assignee changed before the verification still handled it.
+    for (const IncidentEvent& e : trail) {
+      if (e.action == "report" && same(e.actor))
+        throw Forbidden(actor.id + " reported incident " + std::to_string(in.fid) + " and may not verify it");
+      bool handled = e.action == "resolve" && same(e.actor);
+      const auto detail = stored_json<nlohmann::json>(e.detail);
+      if (detail.is_object())
+        for (const char* k : {"assignee", "assignee_before", "returned_by"})
+          if (const auto it = detail.find(k); it != detail.end() && it->is_string())
+            handled = handled || same(it->get<std::string>());
+      if (handled) throw Forbidden(actor.id + " handled incident " + std::to_string(in.fid) + " and may not verify it");
+    }
   }
   return *to;
 }

@@ -18,6 +18,7 @@
 #include "layers/model.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,12 +70,22 @@ std::optional<std::string> next_state(std::string_view state, Action action);
 bool role_may(std::string_view role, Action action, bool grid_head);
 
 /// Checks that `actor` may perform `action` on `incident` now and returns the state it leads to.
+/// `trail`: the incident's audit trail, so that 报办分离 counts everyone who ever reported,
+/// was assigned or resolved it (not only the current assignee and handler).
 /// @throws Conflict when the action does not apply to the incident's state; Forbidden when the
 /// actor's role, scope or part in the incident (报办分离) does not allow it.
-std::string check_transition(const Incident& incident, Action action, const Actor& actor);
+std::string check_transition(const Incident& incident, Action action, const Actor& actor,
+                             std::span<const IncidentEvent> trail = {});
 
 /// Whether the incident lies within the actor's area scope (its grid, or its agency, starts with
 /// the scope's code; an empty scope is the whole county).
 bool in_scope(const Incident& incident, const Actor& actor);
+
+/// Whether `actor` may write a record in the area of `grid_code` (a point's grid join, or a
+/// grid's own code): admins, the system and unscoped users anywhere; a scoped user where the code
+/// starts with its scope (so a point joined to no grid only for the unscoped).
+bool may_write_area(const Actor& actor, std::string_view grid_code);
+/// @throws Forbidden naming `what` (e.g. "household 12") unless may_write_area.
+void check_area(const Actor& actor, std::string_view grid_code, const std::string& what);
 
 }  // namespace onemap::layers

@@ -65,10 +65,17 @@ class Conflict : public Error {
   /// `code`: "conflict" (the record's state), "conflict_version" (a stale If-Match) or
   /// "conflict_duplicate" (a unique value taken).
   explicit Conflict(const std::string& message, const char* code = "conflict") : Error(message), code_(code) {}
+  /// A conflict over one field's value (e.g. an id another record has: "conflict_duplicate");
+  /// the message starts with the field.
+  Conflict(std::string parameter, const std::string& message, const char* code)
+      : Error(parameter + ": " + message), code_(code), parameter_(std::move(parameter)) {}
   const char* code() const noexcept override { return code_; }
+  /// The field in conflict (may be empty).
+  const std::string& parameter() const noexcept { return parameter_; }
 
  private:
   const char* code_;
+  std::string parameter_;
 };
 
 /// The server cannot answer in time: the request waited or ran past its time budget (HTTP 503

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <ctime>
 #include <set>
 
 using json = nlohmann::json;
@@ -416,16 +417,49 @@ TEST_F(DispatchHttp, BatchDispatchAndTheSweepOverHttp) {
   if (batch["assigned"] == batch["greedy"]["assigned"]) {
     EXPECT_LE(batch["total_m"].get<double>(), batch["greedy"]["total_m"].get<double>() + 1e-6);
   }
-  // The sweep far in the future escalates every open incident with a deadline one level.
-  const int64_t open_one = open311(120.036, 30.12);
+  // The sweep is the centre's; a sweep "at" a time ahead of the clock would escalate every open
+  // incident and is refused (the sweep of an overdue incident: DispatchSweep below).
   EXPECT_EQ(request(port(), "POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", {token("ft1")}).status, 403);
-  const HttpResponse s = request(port(), "POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", {token("centre")});
+  const HttpResponse ahead = request(port(), "POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", {token("centre")});
+  EXPECT_EQ(ahead.status, 400) << ahead.body;
+  EXPECT_EQ(json::parse(ahead.body)["error"]["parameter"], "at");
+}
+
+// An incident stored past its deadline: the sweep (at the clock's time) escalates it one level.
+TEST(DispatchSweep, EscalatesAnIncidentPastItsDeadline) {
+  TempDir dir;
+  const std::string store = write_dispatch_county(dir.path());
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  onemap::layers::Incident in;
+  in.category = "0101";
+  in.status = "dispatched";
+  in.source = "grid_app";
+  in.location = {120.036, 30.12};
+  in.reported_at = now - 3 * 86400;
+  in.deadline = now - 86400;
+  in.agency = kG1;
+  in.level = "grid";
+  in.version = 1;
+  in.join.grid_code = kG1;
+  in.join.kind = onemap::layers::JoinKind::Contained;
+  {
+    auto s = onemap::layers::open_store(store, false);
+    onemap::layers::Store::Batch b;
+    b.incidents.push_back(&in);
+    s->put(b);
+  }
+  const CommandResult user = run_command({ONEMAP_BINARY, "user", "add", "--data", store, "--config", kConfig, "--id",
+                                          "centre", "--role", "centre", "--scope", "330521"});
+  ASSERT_EQ(user.exit_code, 0) << user.err;
+  std::string centre = user.out;
+  while (!centre.empty() && (centre.back() == '\n' || centre.back() == '\r')) centre.pop_back();
+  ServerProcess server(ONEMAP_BINARY, {"--data", store, "--config", kConfig, "--sweep-interval", "0"},
+                       dir.path() + "/serve.log");
+  const HttpResponse s = request(server.port(), "POST", "/escalations/sweep", "", {centre});
   ASSERT_EQ(s.status, 200) << s.body;
-  bool found = false;
-  const json swept = json::parse(s.body);
-  for (const auto& e : swept["escalated"]) found |= e.get<int64_t>() == open_one;
-  EXPECT_TRUE(found);
-  const json esc = json::parse(get("/incidents/" + std::to_string(open_one)).body);
+  const json escalated = json::parse(s.body)["escalated"];
+  ASSERT_EQ(escalated.size(), 1u) << s.body;  // the one incident of the store
+  const json esc = json::parse(request(server.port(), "GET", "/incidents/" + escalated[0].dump(), "").body);
   EXPECT_EQ(esc["status"], "escalated");
   EXPECT_EQ(esc["level"], "village");
   EXPECT_EQ(esc["agency"], "330521001001");

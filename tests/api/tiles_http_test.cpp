@@ -270,7 +270,7 @@ TEST_F(TilesHttpTest, WritesNeedTheToken) {
   expect_error(send("POST", "/incidents", R"({"lon":120.1,"category":"0101"})"), 400, "lat");
   expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1})"), 400, "category");
   expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1,"category":"0101","colour":1})"), 400, "colour");
-  expect_error(send("PATCH", "/incidents/999999", R"({"status":"closed"})"), 404, "");
+  expect_error(send("PATCH", "/incidents/999999", R"({"description":"gone"})"), 404, "");
   expect_error(send("PATCH", "/incidents/1", R"({"status":"lost"})"), 400, "status");
 }
 
@@ -282,8 +282,8 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
   const std::string a = "/tiles/incidents/" + t.path() + ".mvt";
   const std::string b = "/tiles/incidents/" + far.path() + ".mvt";
   const std::string c = "/tiles/incidents,grids/" + low.path() + ".mvt";
-  const std::string closed = "/tiles/incidents/" + t.path() + ".mvt?status=closed";
-  const HttpResponse a0 = get(a), b0 = get(b), c0 = get(c), d0 = get(closed);
+  const std::string accepted = "/tiles/incidents/" + t.path() + ".mvt?status=accepted";
+  const HttpResponse a0 = get(a), b0 = get(b), c0 = get(c), d0 = get(accepted);
 
   const HttpResponse created = send("POST", "/incidents", json{{"lon", lon}, {"lat", lat}, {"category", "0101"}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
@@ -293,17 +293,18 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
   EXPECT_EQ(inc["grid_code"], "330521001002001");  // 120.123: town 1 [120, 120.2], village 2, grid 1
   EXPECT_EQ(created.header("Location"), "/incidents/" + std::to_string(id));
 
-  const HttpResponse a1 = get(a), b1 = get(b), c1 = get(c), d1 = get(closed);
+  const HttpResponse a1 = get(a), b1 = get(b), c1 = get(c), d1 = get(accepted);
   EXPECT_NE(a1.header("ETag"), a0.header("ETag"));
   EXPECT_TRUE(decode_ids(dir_->path() + "/w1", t, a1.body).at("incidents").count(id));
   EXPECT_EQ(b1.header("ETag"), b0.header("ETag"));  // far away: untouched
   EXPECT_NE(c1.header("ETag"), c0.header("ETag"));  // the cluster count there went up
-  EXPECT_EQ(d1.status, d0.status);                   // a dispatched incident is not in the closed view
+  EXPECT_EQ(d1.status, d0.status);                   // a dispatched incident is not in the accepted view
   EXPECT_EQ(d1.header("ETag"), d0.header("ETag"));
 
-  // Closing it changes the closed view; moving it far away takes it out of its old tile.
-  ASSERT_EQ(send("PATCH", "/incidents/" + std::to_string(id), R"({"status":"closed"})").status, 200);
-  const HttpResponse d2 = get(closed);
+  // Accepting it (the state changes only by the loop's actions) changes the accepted view; moving
+  // it far away takes it out of its old tile.
+  ASSERT_EQ(send("POST", "/incidents/" + std::to_string(id) + "/actions", R"({"action":"accept"})").status, 200);
+  const HttpResponse d2 = get(accepted);
   ASSERT_EQ(d2.status, 200);
   EXPECT_TRUE(decode_ids(dir_->path() + "/w2", t, d2.body).at("incidents").count(id));
   ASSERT_EQ(send("PATCH", "/incidents/" + std::to_string(id), R"({"lon":120.35,"lat":30.05})").status, 200);
@@ -318,7 +319,7 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
   const auto it = std::find_if(stored.incidents.begin(), stored.incidents.end(),
                                [&](const auto& i) { return i.fid == id; });
   ASSERT_NE(it, stored.incidents.end());
-  EXPECT_EQ(it->status, "closed");
+  EXPECT_EQ(it->status, "accepted");
   EXPECT_DOUBLE_EQ(it->location.lon, 120.35);
 
   const std::string metrics = get("/metrics").body;

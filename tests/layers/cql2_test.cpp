@@ -3,6 +3,7 @@
 // messages with positions, the index hint, and a fuzz run over broken input.
 #include "layers/cql2.hpp"
 
+#include "layers/text.hpp"
 #include "spatial/errors.hpp"
 
 #include <gtest/gtest.h>
@@ -740,6 +741,38 @@ TEST_F(Cql2Test, DeepNestingIsAnErrorNotACrash) {
   for (int i = 1; i < 300; ++i) chain = "(" + chain + ") OR (members = " + std::to_string(i) + ")";
   const Filter f = Filter::parse(chain, kQueryables);
   for (const Record& r : records_) EXPECT_EQ(matches(f, r), r.members.has_value());
+}
+
+TEST_F(Cql2Test, FiltersHoldAtMostTheConfiguredTermsAndVertices) {
+  auto parameter = [&](const std::string& text) -> std::string {
+    try {
+      Filter::parse(text, kQueryables);
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(e.detail().find("at most"), std::string::npos) << e.detail();
+      return e.parameter();
+    }
+    return "(none)";
+  };
+  // 500 comparisons are 1,000 terms (a property and a value each): the default limit.
+  std::string ors = "members = 0";
+  for (int i = 1; i < 500; ++i) ors += " OR members = " + std::to_string(i);
+  EXPECT_EQ(parameter(ors), "(none)");
+  EXPECT_EQ(parameter(ors + " OR members = 500"), "filter");
+  std::string in = "members IN (0";
+  for (int i = 1; i < 5000; ++i) in += ", " + std::to_string(i);
+  EXPECT_EQ(parameter(in + ")"), "filter");
+  // A geometry literal of more vertices than the limit; the limits are configuration.
+  const InputLimits saved = input_limits();
+  InputLimits small = saved;
+  small.geometry_vertices = 10;
+  small.filter_terms = 4;
+  set_input_limits(small);
+  EXPECT_EQ(parameter("S_INTERSECTS(location, LINESTRING(120 30, 121 30))"), "(none)");
+  std::string line = "S_INTERSECTS(location, LINESTRING(120 30";
+  for (int i = 1; i <= 10; ++i) line += ", 120." + std::to_string(i) + " 30";
+  EXPECT_EQ(parameter(line + "))"), "filter");
+  EXPECT_EQ(parameter("members = 1 OR members = 2 OR members = 3"), "filter");
+  set_input_limits(saved);
 }
 
 TEST_F(Cql2Test, FuzzedInputIsRejectedOrEvaluatedNeverACrash) {

@@ -149,6 +149,59 @@ TEST(Workflow, NobodyVerifiesWhatTheyReportedOrHandled) {
   EXPECT_THROW(check_transition(in, Action::Verify, admin), Forbidden);
 }
 
+TEST(Workflow, TheTrailRemembersEveryoneWhoWasAssignedOrResolved) {
+  Incident in = incident_in("resolved");
+  in.reporter = "app";
+  in.assignee = "W1";
+  in.handler = "w1-user";
+  Actor head = entitled("grid_head");
+  ASSERT_EQ(check_transition(in, Action::Verify, head), "verified");  // not involved, by the record
+  auto event = [](std::string action, std::string actor, std::string detail) {
+    IncidentEvent e;
+    e.action = std::move(action);
+    e.actor = std::move(actor);
+    e.detail = std::move(detail);
+    return e;
+  };
+  // Assigned once (by routing, by an edit, or before returning it), resolved once, reported once.
+  for (const IncidentEvent& e :
+       {event("dispatch", "system", R"({"assignee":")" + head.worker_id + R"("})"),
+        event("edit", "centre-user", R"({"assignee_before":")" + head.worker_id + R"(","assignee":"W1"})"),
+        event("return", head.id, R"({"returned_by":")" + head.worker_id + R"("})"),
+        event("resolve", head.id, ""), event("report", head.id, "")}) {
+    const std::vector<IncidentEvent> trail = {event("dispatch", "system", R"({"assignee":"W1"})"), e};
+    EXPECT_THROW(check_transition(in, Action::Verify, head, trail), Forbidden) << e.action << " " << e.detail;
+  }
+  // Stored detail that does not parse is no reason to fail, nor to forbid.
+  const std::vector<IncidentEvent> odd = {event("dispatch", "system", "{\"assignee\":\"\xFF"),
+                                          event("dispatch", "system", "[1,")};
+  EXPECT_EQ(check_transition(in, Action::Verify, head, odd), "verified");
+}
+
+TEST(Workflow, AreaScopeOfWrites) {
+  Actor admin;
+  admin.id = "admin";
+  admin.role = "admin";
+  admin.scope = "330521001";  // the administrator is never limited
+  Actor centre;
+  centre.id = "town1";
+  centre.role = "centre";
+  centre.scope = "330521001";
+  Actor county = centre;
+  county.scope = "";
+  EXPECT_TRUE(may_write_area(admin, "330521002001001"));
+  EXPECT_TRUE(may_write_area(Actor::system(), ""));
+  EXPECT_TRUE(may_write_area(county, "330521002001001"));
+  EXPECT_TRUE(may_write_area(county, ""));  // a point in no grid: the county's
+  EXPECT_TRUE(may_write_area(centre, "330521001002001"));
+  EXPECT_TRUE(may_write_area(centre, "330521001"));
+  EXPECT_FALSE(may_write_area(centre, "330521002001001"));
+  EXPECT_FALSE(may_write_area(centre, "330521"));  // the county grid holds more than the town
+  EXPECT_FALSE(may_write_area(centre, ""));
+  EXPECT_THROW(check_area(centre, "330521002001001", "household 3"), Forbidden);
+  EXPECT_NO_THROW(check_area(centre, "330521001001001", "household 3"));
+}
+
 TEST(Workflow, ScopeAndAssignmentLimitWhoMayAct) {
   Incident in = incident_in("dispatched");
   // A centre of another town.
