@@ -798,8 +798,16 @@ bool County::reload_users() const {
     seen = users_version_;
   }
   // Its own connection: the county's store is not thread-safe, and a writer may be using it.
-  if (!users_store_) users_store_ = open_store(location_, false);
-  std::vector<User> list = users_store_->load_users();
+  // Should that fail, the county's connection under the write lock, as writers use it.
+  std::vector<User> list;
+  try {
+    if (!users_store_) users_store_ = open_store(location_, false);
+    list = users_store_->load_users();
+  } catch (const std::exception&) {
+    users_store_.reset();
+    std::unique_lock lock(mutex_);
+    list = store_->load_users();
+  }
   std::lock_guard users(users_mutex_);
   if (users_version_ == seen) {
     assign_users(std::move(list));

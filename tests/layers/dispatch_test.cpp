@@ -22,6 +22,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <random>
 #include <thread>
@@ -852,4 +853,26 @@ TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
   EXPECT_GT(reads, 10u);
   EXPECT_LT(max_wait, solve / 2);
   fs::remove_all(dir);
+}
+
+TEST_F(Dispatch, AnUnknownTokenRereadsTheUsersWithoutTheWriteLock) {
+  // A user added by another process (here: another connection) signs in while a reader holds
+  // the read lock: the re-read needs no write lock, so it neither waits for nor blocks readers.
+  User u;
+  u.id = "later";
+  u.role = "centre";
+  u.token_hash = token_hash("om_added_elsewhere");
+  {
+    auto other = open_store(path_, false);
+    Store::Batch b;
+    b.users.push_back(&u);
+    other->put(b);
+  }
+  auto reading = county_->read();
+  auto signed_in = std::async(std::launch::async, [&] { return county_->authenticate("om_added_elsewhere"); });
+  ASSERT_EQ(signed_in.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const auto a = signed_in.get();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->id, "later");
+  EXPECT_EQ(a->role, "centre");
 }
