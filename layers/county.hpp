@@ -124,8 +124,9 @@ struct BatchResult {
   std::size_t assigned = 0, greedy_assigned = 0;  ///< assigned: applied (the optimum less the skipped)
   std::size_t skipped = 0;                         ///< solved but not applied (see BatchAssignment)
   double total_m = 0, greedy_total_m = 0;
-  double seconds = 0;       ///< the whole batch
-  double lock_seconds = 0;  ///< of it, holding the write lock (readers wait only this long)
+  double seconds = 0;               ///< the whole batch
+  double lock_seconds = 0;          ///< of it, holding the write lock (committing), in all
+  double longest_lock_seconds = 0;  ///< the longest hold (one slice): the longest a reader waits
   bool proved_optimal = false;  ///< of the solve, over the incidents and workers as read
   std::vector<BatchAssignment> assignments;
 };
@@ -240,17 +241,22 @@ class County {
   /// giving the new level escalation_working_hours more; at the county level it is only marked
   /// overdue. Each change is recorded in the history. `now` 0: the clock. `area`: only the
   /// incidents whose grid or agency code starts with it (empty: all). An incident changed while
-  /// the sweep ran is left for the next one (SweepResult::changed).
+  /// the sweep ran is left for the next one (SweepResult::changed). Committed in slices of
+  /// kCommitSlice incidents, one transaction each.
   /// @throws InvalidArgument ("at") for a `now` more than kMaxSweepAhead seconds ahead of the
   /// clock, ("area") for an area that is no area code.
   SweepResult sweep_overdue(int64_t now = 0, const std::string& area = "");
   static constexpr int64_t kMaxSweepAhead = 300;
+  /// Batch dispatch and the sweep commit this many incidents per transaction, taking the write
+  /// lock for each slice.
+  static constexpr std::size_t kCommitSlice = 256;
   /// Re-dispatches every unassigned open incident (reported, returned, escalated, reopened, or
   /// left in a grid head's queue) of the grid categories whose grid lies in `area` (a code prefix;
   /// empty: the county), minimising the total distance under each worker's cap. `pool`: which
   /// workers may take an incident ("grid": its grid's team; "village"/"town"/"county": any team
   /// of the same village/town/county). Solved on a copy of the incidents and workers with no
   /// lock held; an incident or worker that changed meanwhile is skipped (BatchAssignment::skipped).
+  /// Committed in slices of kCommitSlice incidents, one transaction each.
   /// @throws InvalidArgument for a bad pool.
   BatchResult batch_dispatch(const std::string& area, const std::string& pool, const Actor& actor, int64_t now = 0);
   /// Open incidents assigned to a worker (their workload).

@@ -519,22 +519,27 @@ SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
     d.detail = detail.dump();
   }
   if (commit_hook_) commit_hook_("sweep_overdue");
-  std::unique_lock lock(mutex_);
-  std::vector<Pending> pending;
-  for (Due& d : due) {
-    // Records keep their place (fid order, appended only); one changed meanwhile is left for the
-    // next sweep, which sees it as it is now.
-    const Incident& cur = data_.incidents[d.index];
-    if (cur.version != d.before.version || !same_join(cur.join, d.before.join)) {
-      out.changed.push_back(d.before.fid);
-      continue;
+  // Committed in slices, each one transaction under the write lock (see batch_dispatch).
+  for (std::size_t from = 0; from < due.size(); from += kCommitSlice) {
+    const std::size_t to = std::min(due.size(), from + kCommitSlice);
+    std::unique_lock lock(mutex_);
+    std::vector<Pending> pending;
+    for (std::size_t k = from; k < to; ++k) {
+      Due& d = due[k];
+      // Records keep their place (fid order, appended only); one changed meanwhile is left for
+      // the next sweep, which sees it as it is now.
+      const Incident& cur = data_.incidents[d.index];
+      if (cur.version != d.before.version || !same_join(cur.join, d.before.join)) {
+        out.changed.push_back(d.before.fid);
+        continue;
+      }
+      (d.action == "escalate" ? out.escalated : out.marked_overdue).push_back(d.before.fid);
+      std::vector<IncidentEvent> ev{make_event(d.after, system, d.action, d.before.status, d.after.status,
+                                               std::move(d.note), std::move(d.detail), now)};
+      pending.push_back({d.index, std::move(d.after), std::move(ev)});
     }
-    (d.action == "escalate" ? out.escalated : out.marked_overdue).push_back(d.before.fid);
-    std::vector<IncidentEvent> ev{make_event(d.after, system, d.action, d.before.status, d.after.status,
-                                             std::move(d.note), std::move(d.detail), now)};
-    pending.push_back({d.index, std::move(d.after), std::move(ev)});
+    commit_incidents(pending);  // one transaction
   }
-  commit_incidents(pending);  // one transaction
   return out;
 }
 
@@ -672,49 +677,60 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
   }
 
   if (commit_hook_) commit_hook_("batch_dispatch");
-  std::unique_lock lock(mutex_);
-  const auto t_lock = std::chrono::steady_clock::now();
-  std::vector<Pending> pending;
-  std::unordered_map<std::string, int> added;  // incidents this batch gives each worker
-  for (Planned& p : planned) {
-    const Task& task = tasks[p.task];
-    const Agent& a = *p.agent;
-    BatchAssignment& ba = out.assignments[p.task];
-    // Records keep their place (fid order, appended only). The incident must be as it was read,
-    // the worker too, and under the cap with what it holds now.
-    const Incident& cur = data_.incidents[task.index];
-    const Worker* w = worker_by_id(a.w.worker_id);
-    const int load = load_of(a.w.worker_id);
-    std::string skipped;
-    if (cur.version != task.in.version || !same_join(cur.join, task.in.join))
-      skipped = "incident changed meanwhile (version " + std::to_string(cur.version) + ", status " + cur.status + ")";
-    else if (!w || !w->on_duty || w->role != a.w.role || w->grid_code != a.w.grid_code ||
-             !(w->location == a.w.location))
-      skipped = "worker " + a.w.worker_id + " changed meanwhile";
-    else if (load + added[a.w.worker_id] >= dispatch_.workload_cap)
-      skipped = "worker " + a.w.worker_id + " reached the workload cap meanwhile (" + std::to_string(load) + "/" +
-                std::to_string(dispatch_.workload_cap) + ")";
-    if (!skipped.empty()) {
-      const double dx = prob.task_x[p.task] - prob.agent_x[static_cast<std::size_t>(best.agent_of[p.task])];
-      const double dy = prob.task_y[p.task] - prob.agent_y[static_cast<std::size_t>(best.agent_of[p.task])];
-      out.total_m -= std::hypot(dx, dy);
-      --out.assigned;
-      ++out.skipped;
-      ba.worker_id.clear();
-      ba.distance_m = 0;
-      ba.skipped = std::move(skipped);
-      continue;
+  // Committed in slices of kCommitSlice incidents, each one transaction under the write lock:
+  // readers wait for one slice at most, not for the whole batch's writes.
+  std::unordered_map<std::string, int> committed;  // incidents this batch gave each worker so far
+  for (std::size_t from = 0; from < planned.size(); from += kCommitSlice) {
+    const std::size_t to = std::min(planned.size(), from + kCommitSlice);
+    std::unique_lock lock(mutex_);
+    const auto t_lock = std::chrono::steady_clock::now();
+    std::vector<Pending> pending;
+    std::unordered_map<std::string, int> added;  // of this slice
+    for (std::size_t k = from; k < to; ++k) {
+      Planned& p = planned[k];
+      const Task& task = tasks[p.task];
+      const Agent& a = *p.agent;
+      BatchAssignment& ba = out.assignments[p.task];
+      // Records keep their place (fid order, appended only). The incident must be as it was
+      // read, the worker too, and under the cap with what it holds now.
+      const Incident& cur = data_.incidents[task.index];
+      const Worker* w = worker_by_id(a.w.worker_id);
+      const int load = load_of(a.w.worker_id) + added[a.w.worker_id];
+      std::string skipped;
+      if (cur.version != task.in.version || !same_join(cur.join, task.in.join))
+        skipped = "incident changed meanwhile (version " + std::to_string(cur.version) + ", status " + cur.status + ")";
+      else if (!w || !w->on_duty || w->role != a.w.role || w->grid_code != a.w.grid_code ||
+               !(w->location == a.w.location))
+        skipped = "worker " + a.w.worker_id + " changed meanwhile";
+      else if (load >= dispatch_.workload_cap)
+        skipped = "worker " + a.w.worker_id + " reached the workload cap meanwhile (" + std::to_string(load) + "/" +
+                  std::to_string(dispatch_.workload_cap) + ")";
+      if (!skipped.empty()) {
+        const double dx = prob.task_x[p.task] - prob.agent_x[static_cast<std::size_t>(best.agent_of[p.task])];
+        const double dy = prob.task_y[p.task] - prob.agent_y[static_cast<std::size_t>(best.agent_of[p.task])];
+        out.total_m -= std::hypot(dx, dy);
+        --out.assigned;
+        ++out.skipped;
+        ba.worker_id.clear();
+        ba.distance_m = 0;
+        ba.skipped = std::move(skipped);
+        continue;
+      }
+      ++added[a.w.worker_id];
+      // The reason gives the worker's load before this batch; rewritten when it changed meanwhile.
+      const int before_batch = load_of(a.w.worker_id) - committed[a.w.worker_id];
+      if (before_batch != a.load) p.after = dispatched(task.in, a.w, ba.distance_m, before_batch, p.detail);
+      std::vector<IncidentEvent> ev{make_event(p.after, actor, "dispatch", task.in.status, "dispatched",
+                                               "batch dispatch", std::move(p.detail), now)};
+      pending.push_back({task.index, std::move(p.after), std::move(ev)});
     }
-    ++added[a.w.worker_id];
-    if (load != a.load) p.after = dispatched(task.in, a.w, ba.distance_m, load, p.detail);  // the reason gives the load now
-    std::vector<IncidentEvent> ev{make_event(p.after, actor, "dispatch", task.in.status, "dispatched", "batch dispatch",
-                                             std::move(p.detail), now)};
-    pending.push_back({task.index, std::move(p.after), std::move(ev)});
+    commit_incidents(pending);  // one transaction
+    for (const auto& [id, n] : added) committed[id] += n;
+    const double held = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_lock).count();
+    out.lock_seconds += held;
+    out.longest_lock_seconds = std::max(out.longest_lock_seconds, held);
   }
-  commit_incidents(pending);  // one transaction
-  const auto t1 = std::chrono::steady_clock::now();
-  out.lock_seconds = std::chrono::duration<double>(t1 - t_lock).count();
-  out.seconds = std::chrono::duration<double>(t1 - t0).count();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
 
