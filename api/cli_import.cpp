@@ -4,6 +4,7 @@
 
 #include "layers/import.hpp"
 #include "layers/store.hpp"
+#include "layers/store_lock.hpp"
 #include "spatial/errors.hpp"
 
 #include <nlohmann/json.hpp>
@@ -320,6 +321,10 @@ int run_import(const Args& args) {
     std::cerr << "onemap import: " << e.message << "\n(see 'onemap import --help')\n";
     return 2;
   }
+  // A running server would never see what this writes, and would overwrite it: refuse. Taken
+  // before the store opens, released after it closes.
+  const auto lock = layers::StoreLock::for_writing(
+      o.data, "stop it first, or import into another store (onemap import writes the file directly)");
   // A store this command creates is removed again when the import fails before writing, so a
   // typo in the source path leaves no empty GeoPackage behind.
   const bool created = !std::filesystem::exists(o.data);

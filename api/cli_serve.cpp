@@ -4,6 +4,7 @@
 // per request (see api/server.hpp).
 #include "api/cli.hpp"
 #include "api/server.hpp"
+#include "layers/store_lock.hpp"
 
 #include "spatial/errors.hpp"
 
@@ -278,6 +279,9 @@ int run_serve(const Args& args) {
     throw StoreError("no store at " + data + " (create one with `onemap demo --out " + data +
                      "` or `onemap import --data " + data + " …`)");
   options.data_path = data;
+  // Held while serving (and released after the store closes): `onemap dispatch` and `onemap
+  // import` refuse the store meanwhile.
+  const auto store_lock = layers::StoreLock::for_serving(data);
 
   // Before any thread exists, so that every thread inherits the mask and sigwait gets them.
   api::Server::block_shutdown_signals();

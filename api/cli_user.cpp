@@ -4,6 +4,7 @@
 
 #include "layers/county.hpp"
 #include "layers/store.hpp"
+#include "layers/store_lock.hpp"
 #include "spatial/errors.hpp"
 
 #include <filesystem>
@@ -46,7 +47,8 @@ constexpr const char* kDispatchUsage = R"(usage: onemap dispatch --data FILE.gpk
 Re-dispatches every unassigned open incident of the grid categories in the area (an area code
 prefix; default the whole county) at once: the assignment of least total distance that gives as
 many incidents as possible a worker under the workload cap, proved optimal. Prints its total
-distance beside that of one-by-one nearest assignment.
+distance beside that of one-by-one nearest assignment. Refused while `onemap serve` serves the
+store: use POST /dispatch/batch on the server instead.
 
   --pool P      who may take an incident: its grid's team (grid, the default), or any team of
                 its village, town or the county
@@ -162,6 +164,9 @@ int run_dispatch(const Args& args) {
     return it == o->end() ? std::string(dflt) : it->second;
   };
   if (get("--data", "").empty()) return usage(kDispatchUsage, "--data FILE.gpkg is required");
+  // A running server would overwrite what this writes (and this what it wrote): refuse, and hold
+  // the store against a server starting meanwhile. Taken before the store opens.
+  const auto lock = layers::StoreLock::for_writing(get("--data", ""), "use POST /dispatch/batch instead");
   auto county = open_county(get("--data", ""), get("--config", ""));
   layers::Actor admin;
   admin.id = "cli";
@@ -173,7 +178,9 @@ int run_dispatch(const Args& args) {
   std::cout << "  optimal: " << r.assigned << " assigned, total " << r.total_m / 1000 << " km"
             << (r.proved_optimal ? " (proved optimal)" : "") << "\n";
   std::cout << "  greedy:  " << r.greedy_assigned << " assigned, total " << r.greedy_total_m / 1000 << " km\n";
-  std::cout << std::setprecision(3) << "  " << r.seconds << " s, written to " << get("--data", "") << "\n";
+  if (r.skipped) std::cout << "  skipped: " << r.skipped << " (changed while the batch was solved)\n";
+  std::cout << std::setprecision(3) << "  " << r.seconds << " s (" << r.lock_seconds << " s of it writing), written to "
+            << get("--data", "") << "\n";
   return 0;
 }
 

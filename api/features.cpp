@@ -5,6 +5,7 @@
 #include "layers/cql2.hpp"
 #include "layers/text.hpp"
 #include "layers/workflow.hpp"
+#include "spatial/area_index.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geos_ops.hpp"
@@ -342,8 +343,9 @@ struct ItemQuery {
   // near=lon,lat and radius (metres): points within that distance, grids that come that close.
   std::optional<layers::LonLat> near;
   double radius_m = 0;
-  // The body of a POST query: points covered by this polygon, grids meeting it.
-  std::optional<spatial::MultiPolygon> within;
+  // The body of a POST query: points covered by this polygon, grids meeting it. Its edges are
+  // indexed once per query: every candidate is tested against one band of them.
+  std::shared_ptr<const spatial::AreaIndex> within;
   // filter (CQL2 text, against the collection's queryables).
   std::optional<cql2::Filter> filter;
   // properties=: the properties to write; sortby=: queryable indices, descending or not.
@@ -912,11 +914,11 @@ bool matches(const T& r, const ItemQuery& q, const std::vector<Field<T>>& fields
   if constexpr (std::is_same_v<T, layers::Grid>) {
     if (q.area && !q.area_codes.count(r.code)) return false;
     if (q.near && metres_to(*q.near, r.geometry) > q.radius_m) return false;
-    if (q.within && !spatial::bg::intersects(*q.within, r.geometry)) return false;
+    if (q.within && !q.within->intersects(r.geometry)) return false;
   } else {
     if (q.area && !q.area_codes.count(r.join.grid_code)) return false;
     if (q.near && spatial::distance_m(*q.near, r.location) > q.radius_m) return false;
-    if (q.within && !spatial::bg::covered_by(spatial::Point(r.location.lon, r.location.lat), *q.within)) return false;
+    if (q.within && !q.within->covers(spatial::Point(r.location.lon, r.location.lat))) return false;
   }
   if (q.filter) {
     if (!q.filter->matches([&](std::size_t i) { return fields[i].get(r); })) return false;
@@ -1028,7 +1030,7 @@ struct FeatureService::Impl {
       const double dx = q.radius_m / (111320.0 * std::cos(std::min(89.0, std::abs(q.near->lat) + dy) * 3.14159265358979323846 / 180.0)) * 1.01;
       meet(spatial::Box({q.near->lon - dx, q.near->lat - dy}, {q.near->lon + dx, q.near->lat + dy}));
     }
-    if (q.within) meet(spatial::envelope(*q.within));
+    if (q.within) meet(q.within->envelope());
     if (q.filter)
       if (const auto hint = q.filter->bbox_hint()) meet(*hint);
     return box;
@@ -1442,7 +1444,7 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
     if (!takes_post(path)) throw InvalidArgument("method", "POST is only for /collections/{id}/items");
     const CollectionInfo& c = collection(path.substr(13, path.size() - 13 - 6));
     ItemQuery q = parse_items_query(query, c.kind, m.options);
-    q.within = read_area_body(body);
+    q.within = std::make_shared<const spatial::AreaIndex>(read_area_body(body));
     return m.run_items(c, q, base);
   }
   auto no_parameters = [&] {

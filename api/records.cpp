@@ -469,13 +469,14 @@ RecordAnswer batch(layers::County& county, const RecordRequest& rq) {
 // POST /escalations/sweep {"at": ISO time (default now)}
 RecordAnswer sweep(layers::County& county, const RecordRequest& rq) {
   if (rq.method != "POST") return RecordAnswer{405, "", {}, {"POST"}};
-  require_writer(rq);
+  // A scoped user sweeps its own area only.
+  const layers::Actor actor = require_writer(rq);
   const Body b(rq.body.empty() ? std::string_view("{}") : rq.body, {"at"}, "sweep");
   // A time a request reports: not before 2000, not ahead of the clock (a sweep "in 2099" would
   // escalate every open incident).
   int64_t at = 0;
   if (const auto t = b.text("at")) at = layers::parse_request_time(*t, "at");
-  const auto r = county.sweep_overdue(at);
+  const auto r = county.sweep_overdue(at, actor.scope);
   return {200,
           json_text(json{{"at", layers::format_time(r.at)}, {"escalated", r.escalated}, {"marked_overdue", r.marked_overdue}}),
           {}, {}};

@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <map>
 #include <mutex>
 
 namespace onemap::layers {
@@ -370,23 +372,20 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     const auto v = spatial::check_validity(*p.geometry);
     if (!v.valid) throw InvalidArgument("geometry", "is not a valid polygon: " + v.reason);
   }
-  std::unique_lock lock(mutex_);
-  std::size_t index = data_.grids.size();
-  for (std::size_t i = 0; i < data_.grids.size(); ++i)
-    if (data_.grids[i].fid == fid) index = i;
-  if (index == data_.grids.size()) throw NotFound("no grid with id " + std::to_string(fid));
-  const Grid before = data_.grids[index];
-  Grid after = before;
-  if (p.name) after.name = *p.name;
-  if (p.geometry) {
-    after.geometry = *p.geometry;
-    bg::correct(after.geometry);
-    after.area_m2 = spatial::area_m2(after.geometry);
-  }
+  auto find = [&] {
+    for (std::size_t i = 0; i < data_.grids.size(); ++i)
+      if (data_.grids[i].fid == fid) return i;
+    throw NotFound("no grid with id " + std::to_string(fid));
+  };
   if (!p.geometry) {
     // A new name changes no join.
+    std::unique_lock lock(mutex_);
+    const std::size_t index = find();
+    Grid after = data_.grids[index];
+    if (p.name) after.name = *p.name;
     store_->put_one(after);
     data_.grids[index] = after;
+    ++grids_version_;
     tiles_->grid_changed(data_, index);
     Change c;
     c.layer = LayerKind::Grids;
@@ -396,87 +395,132 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     return after;
   }
 
-  // The joins the new outline changes, against a joiner over the grids as they will be.
-  std::vector<Grid> grids = data_.grids;
-  grids[index] = after;
-  auto joiner = std::make_unique<GridJoiner>(grids, join_);
-  const spatial::Box box = spatial::envelope(after.geometry);
-  auto may_change = [&](const auto& r) {
-    return r.join.grid_code == before.code || r.join.kind != JoinKind::Contained ||
-           bg::covered_by(spatial::Point(r.location.lon, r.location.lat), box);
-  };
-  struct Rejoined {
-    LayerKind kind;
-    std::size_t index;
-    GridJoin join;
-  };
-  std::vector<Rejoined> rejoined;
-  auto scan = [&](LayerKind kind, const auto& v) {
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      if (!may_change(v[i])) continue;
-      GridJoin j = joiner->join(v[i].location);
-      if (!same_join(j, v[i].join)) rejoined.push_back({kind, i, std::move(j)});
+  // The grids as they will be and the joins the new outline changes, computed under the read lock
+  // only (readers go on; writers wait for the scan, not for the joiner's build). A point moved or
+  // added meanwhile is joined again at the commit; a grid changed meanwhile makes it start over.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    std::size_t index = 0;
+    uint64_t version = 0;
+    Grid before, after;
+    std::vector<Grid> grids;
+    {
+      auto lock = read();
+      index = find();
+      version = grids_version_;
+      grids = data_.grids;
     }
-  };
-  scan(LayerKind::Households, data_.households);
-  scan(LayerKind::Enterprises, data_.enterprises);
-  scan(LayerKind::Incidents, data_.incidents);
-  scan(LayerKind::Workers, data_.workers);
-
-  // The records as they will be, written in one transaction.
-  std::vector<Household> hh;
-  std::vector<Enterprise> en;
-  std::vector<Incident> in;
-  std::vector<Worker> wk;
-  for (const auto& r : rejoined) {
-    switch (r.kind) {
-      case LayerKind::Households: hh.push_back(data_.households[r.index]); hh.back().join = r.join; break;
-      case LayerKind::Enterprises: en.push_back(data_.enterprises[r.index]); en.back().join = r.join; break;
-      case LayerKind::Incidents: in.push_back(data_.incidents[r.index]); in.back().join = r.join; break;
-      case LayerKind::Workers: wk.push_back(data_.workers[r.index]); wk.back().join = r.join; break;
-      case LayerKind::Grids: break;
-    }
-  }
-  Store::Batch batch;
-  batch.grids.push_back(&after);
-  for (auto& r : hh) batch.households.push_back(&r);
-  for (auto& r : en) batch.enterprises.push_back(&r);
-  for (auto& r : in) batch.incidents.push_back(&r);
-  for (auto& r : wk) batch.workers.push_back(&r);
-  store_->put(batch);
-
-  // Memory, indexes, listeners.
-  data_.grids[index] = after;
-  joiner_ = std::move(joiner);
-  tiles_->grid_changed(data_, index);
-  Change gc;
-  gc.layer = LayerKind::Grids;
-  gc.fid = fid;
-  gc.grid_before = spatial::envelope(before.geometry);
-  gc.grid_after = box;
-  notify(gc);
-  for (const auto& r : rejoined) {
-    Change c;
-    c.layer = r.kind;
-    auto apply = [&](auto& v) {
-      auto& rec = v[r.index];
-      join_fields_changed(rec.join, r.join, c.fields);
-      c.fid = rec.fid;
-      c.before = c.after = rec.location;
-      if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_before = rec;
-      rec.join = r.join;
-      if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_after = rec;
+    before = grids[index];
+    after = before;
+    if (p.name) after.name = *p.name;
+    after.geometry = *p.geometry;
+    bg::correct(after.geometry);
+    after.area_m2 = spatial::area_m2(after.geometry);
+    grids[index] = after;
+    auto joiner = std::make_unique<GridJoiner>(grids, join_);
+    const spatial::Box box = spatial::envelope(after.geometry);
+    auto may_change = [&](const auto& r) {
+      return r.join.grid_code == before.code || r.join.kind != JoinKind::Contained ||
+             bg::covered_by(spatial::Point(r.location.lon, r.location.lat), box);
     };
-    switch (r.kind) {
-      case LayerKind::Households: apply(data_.households); break;
-      case LayerKind::Enterprises: apply(data_.enterprises); break;
-      case LayerKind::Incidents: apply(data_.incidents); break;
-      case LayerKind::Workers: apply(data_.workers); break;
-      case LayerKind::Grids: break;
+    // Per point layer (households, enterprises, incidents, workers): the new joins by index, and
+    // the positions as scanned.
+    std::array<std::map<std::size_t, GridJoin>, 4> rejoined;
+    std::array<std::vector<LonLat>, 4> seen;
+    auto scan = [&](std::size_t layer, const auto& v, std::size_t from) {
+      for (std::size_t i = from; i < v.size(); ++i) {
+        if (i >= seen[layer].size()) seen[layer].push_back(v[i].location);
+        rejoined[layer].erase(i);
+        if (!may_change(v[i])) continue;
+        GridJoin j = joiner->join(v[i].location);
+        if (!same_join(j, v[i].join)) rejoined[layer].emplace(i, std::move(j));
+      }
+    };
+    {
+      auto lock = read();
+      scan(0, data_.households, 0);
+      scan(1, data_.enterprises, 0);
+      scan(2, data_.incidents, 0);
+      scan(3, data_.workers, 0);
     }
-    notify(c);
+    if (commit_hook_) commit_hook_("update_grid");
+    std::unique_lock lock(mutex_);
+    if (grids_version_ != version) {
+      if (attempt == kAttempts)
+        throw Conflict("the grids kept changing while grid " + std::to_string(fid) + " was joined again: try again");
+      continue;
+    }
+    // Points moved or added since the scan: join them again against the new outline.
+    auto recheck = [&](std::size_t layer, const auto& v) {
+      for (std::size_t i = 0; i < seen[layer].size(); ++i)
+        if (!(v[i].location == seen[layer][i])) {
+          rejoined[layer].erase(i);
+          if (!may_change(v[i])) continue;
+          GridJoin j = joiner->join(v[i].location);
+          if (!same_join(j, v[i].join)) rejoined[layer].emplace(i, std::move(j));
+        }
+      scan(layer, v, seen[layer].size());
+    };
+    recheck(0, data_.households);
+    recheck(1, data_.enterprises);
+    recheck(2, data_.incidents);
+    recheck(3, data_.workers);
+
+    // The records as they are now with their new joins, written in one transaction.
+    std::vector<Household> hh;
+    std::vector<Enterprise> en;
+    std::vector<Incident> in;
+    std::vector<Worker> wk;
+    auto copy = [&](std::size_t layer, const auto& v, auto& out) {
+      for (const auto& [i, j] : rejoined[layer]) {
+        out.push_back(v[i]);
+        out.back().join = j;
+      }
+    };
+    copy(0, data_.households, hh);
+    copy(1, data_.enterprises, en);
+    copy(2, data_.incidents, in);
+    copy(3, data_.workers, wk);
+    Store::Batch batch;
+    batch.grids.push_back(&after);
+    for (auto& r : hh) batch.households.push_back(&r);
+    for (auto& r : en) batch.enterprises.push_back(&r);
+    for (auto& r : in) batch.incidents.push_back(&r);
+    for (auto& r : wk) batch.workers.push_back(&r);
+    store_->put(batch);
+
+    // Memory, indexes, listeners.
+    data_.grids[index] = after;
+    ++grids_version_;
+    joiner_ = std::move(joiner);
+    if (after.level == GridLevel::Town) index_teams();  // the nearest-town routing uses town outlines
+    tiles_->grid_changed(data_, index);
+    Change gc;
+    gc.layer = LayerKind::Grids;
+    gc.fid = fid;
+    gc.grid_before = spatial::envelope(before.geometry);
+    gc.grid_after = box;
+    notify(gc);
+    auto apply = [&](LayerKind kind, std::size_t layer, auto& v) {
+      for (const auto& [i, j] : rejoined[layer]) {
+        auto& rec = v[i];
+        Change c;
+        c.layer = kind;
+        join_fields_changed(rec.join, j, c.fields);
+        c.fid = rec.fid;
+        c.before = c.after = rec.location;
+        if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_before = rec;
+        rec.join = j;
+        if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_after = rec;
+        notify(c);
+      }
+    };
+    apply(LayerKind::Households, 0, data_.households);
+    apply(LayerKind::Enterprises, 1, data_.enterprises);
+    apply(LayerKind::Incidents, 2, data_.incidents);
+    apply(LayerKind::Workers, 3, data_.workers);
+    return after;
   }
-  return after;
 }
 
 }  // namespace onemap::layers

@@ -5,6 +5,12 @@
 // lock, validates, joins, writes to the store (durable before it returns), updates the memory and
 // the derived indexes, and tells every listener what changed, all before it returns: so whatever a
 // listener invalidates (cached tiles) is gone before the write is acknowledged.
+//
+// The heavy writes (batch dispatch, the overdue sweep, a grid outline with its re-join) do their
+// work on a copy taken under the shared lock, with no lock held or readers only, and take the
+// exclusive lock only to commit: there they check that every record they change is still as
+// they read it (an incident's version and join, a worker's record and load, the grids) and skip
+// or redo what changed meanwhile, so a concurrent write is never overwritten.
 #pragma once
 
 #include "layers/dispatch_config.hpp"
@@ -16,9 +22,11 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -94,13 +102,17 @@ struct SweepResult {
   int64_t at = 0;
   std::vector<int64_t> escalated;       ///< fids escalated one level
   std::vector<int64_t> marked_overdue;  ///< fids at the top level already, marked overdue only
+  std::vector<int64_t> changed;         ///< fids overdue but changed while the sweep ran: left as they are
 };
 
 /// One re-dispatch of a batch.
 struct BatchAssignment {
   int64_t fid = 0;
-  std::string worker_id;  ///< empty: no free eligible worker (left in the grid head's queue)
+  std::string worker_id;  ///< empty: no free eligible worker (left in the grid head's queue), or skipped
   double distance_m = 0;
+  /// Why the solved assignment was not applied (the incident or the worker changed while the
+  /// batch was solved); empty when it was, or when there was no worker for it.
+  std::string skipped;
 };
 
 /// What a batch dispatch did: the optimal assignment, and the one-by-one nearest assignment it
@@ -109,10 +121,13 @@ struct BatchResult {
   std::string area;
   std::string pool;  ///< who may take an incident: "grid" (its grid's team), "village", "town", "county"
   std::size_t incidents = 0, workers = 0;
-  std::size_t assigned = 0, greedy_assigned = 0;
+  std::size_t assigned = 0, greedy_assigned = 0;  ///< assigned: applied (the optimum less the skipped)
+  std::size_t skipped = 0;                         ///< solved but not applied (see BatchAssignment)
   double total_m = 0, greedy_total_m = 0;
-  double seconds = 0;
-  bool proved_optimal = false;
+  double seconds = 0;               ///< the whole batch
+  double lock_seconds = 0;          ///< of it, holding the write lock (committing), in all
+  double longest_lock_seconds = 0;  ///< the longest hold (one slice): the longest a reader waits
+  bool proved_optimal = false;  ///< of the solve, over the incidents and workers as read
   std::vector<BatchAssignment> assignments;
 };
 
@@ -194,8 +209,11 @@ class County {
   /// in lon/lat; its area is recomputed, and every point whose grid can change with it (those
   /// joined to it, those inside its new bounding box, those joined by nearest grid or to none)
   /// is joined again. The grid and the points whose join changed are written in one
-  /// transaction; listeners hear the grid's change, then each point's.
-  /// @throws NotFound for an unknown fid, InvalidArgument for a bad name or outline.
+  /// transaction; listeners hear the grid's change, then each point's. The new joins are
+  /// computed under the shared lock only; points moved or added meanwhile are joined again at
+  /// the commit, and a grid changed meanwhile makes it start over.
+  /// @throws NotFound for an unknown fid, InvalidArgument for a bad name or outline, Conflict
+  /// when the grids keep changing under it.
   Grid update_grid(int64_t fid, const GridPatch& patch);
   Grid grid(int64_t fid) const;
 
@@ -228,16 +246,32 @@ class County {
   std::vector<IncidentEvent> history(int64_t fid) const;
   /// Escalates every open incident past its deadline one level (grid → village → town → county),
   /// giving the new level escalation_working_hours more; at the county level it is only marked
-  /// overdue. Each change is recorded in the history. `now` 0: the clock.
-  SweepResult sweep_overdue(int64_t now = 0);
+  /// overdue. Each change is recorded in the history. `now` 0: the clock. `area`: only the
+  /// incidents whose grid or agency code starts with it (empty: all). An incident changed while
+  /// the sweep ran is left for the next one (SweepResult::changed). Committed in slices of
+  /// kCommitSlice incidents, one transaction each.
+  /// @throws InvalidArgument ("at") for a `now` more than kMaxSweepAhead seconds ahead of the
+  /// clock, ("area") for an area that is no area code.
+  SweepResult sweep_overdue(int64_t now = 0, const std::string& area = "");
+  static constexpr int64_t kMaxSweepAhead = 300;
+  /// Batch dispatch and the sweep commit this many incidents per transaction, taking the write
+  /// lock for each slice.
+  static constexpr std::size_t kCommitSlice = 256;
   /// Re-dispatches every unassigned open incident (reported, returned, escalated, reopened, or
   /// left in a grid head's queue) of the grid categories whose grid lies in `area` (a code prefix;
   /// empty: the county), minimising the total distance under each worker's cap. `pool`: which
   /// workers may take an incident ("grid": its grid's team; "village"/"town"/"county": any team
-  /// of the same village/town/county). @throws InvalidArgument for a bad pool.
+  /// of the same village/town/county). Solved on a copy of the incidents and workers with no
+  /// lock held; an incident or worker that changed meanwhile is skipped (BatchAssignment::skipped).
+  /// Committed in slices of kCommitSlice incidents, one transaction each.
+  /// @throws InvalidArgument for a bad pool.
   BatchResult batch_dispatch(const std::string& area, const std::string& pool, const Actor& actor, int64_t now = 0);
   /// Open incidents assigned to a worker (their workload).
   int workload(const std::string& worker_id) const;
+  /// Called by batch_dispatch, sweep_overdue and update_grid between their unlocked work and
+  /// their commit, with no lock held and the operation's name; lets tests write meanwhile. Set
+  /// it before any of them runs.
+  void set_commit_hook(std::function<void(std::string_view)> hook) { commit_hook_ = std::move(hook); }
   /// Metrics of the incidents reported in [from, to) (0: unbounded) whose grid or agency starts
   /// with `area` and whose category is `category` (empty: all), at `now` (0: the clock).
   LoopMetrics metrics(const std::string& area, const std::string& category, int64_t from, int64_t to,
@@ -277,17 +311,30 @@ class County {
   std::size_t incident_index(int64_t fid) const;
   // Open incidents assigned to a worker (caller holds a lock).
   int load_of(const std::string& worker_id) const;
-  // Re-reads the users and their token hashes from the store (caller holds the write lock).
+  // Reads the users and their token hashes from the store (at construction).
   void read_users() const;
+  // Replaces the users and their token hashes in memory (caller holds users_mutex_).
+  void assign_users(std::vector<User> users) const;
+  // Re-reads the users through a connection of its own (at most once a second; false when it
+  // was too soon). Takes no county lock: readers and writers go on meanwhile.
+  bool reload_users() const;
   void index_teams();
   const Worker* worker_by_id(const std::string& id) const;
   int64_t clock(int64_t now) const;
 
   DispatchConfig dispatch_;
-  // Users, re-read from the store when an unknown token comes (`onemap user add` on a live store).
+  // Users, re-read from the store when an unknown token comes (`onemap user add` on a live
+  // store), under a mutex of their own so that a re-read blocks neither readers nor writers.
+  // Lock order: mutex_ (when taken) before users_mutex_; users_reload_mutex_ is taken alone.
+  mutable std::mutex users_mutex_;
   mutable std::unordered_map<std::string, User> users_;                ///< by id
   mutable std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
-  mutable int64_t users_read_at_ = 0;  ///< steady-clock seconds of the last re-read
+  mutable uint64_t users_version_ = 0;  ///< bumped by each change of users_ made here
+  mutable std::mutex users_reload_mutex_;
+  mutable std::unique_ptr<Store> users_store_;  ///< the re-reads' own connection, opened on first use
+  mutable int64_t users_read_at_ = 0;           ///< steady-clock seconds of the last re-read
+  uint64_t grids_version_ = 0;                  ///< bumped by each grid change (under the write lock)
+  std::function<void(std::string_view)> commit_hook_;
   std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;
   std::unordered_map<std::string, int> loads_;                 ///< worker id → open assigned
   std::unordered_map<std::string, std::vector<std::size_t>> teams_;  ///< grid code → workers

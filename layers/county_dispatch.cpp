@@ -103,6 +103,10 @@ void check_user_id(const std::string& id) {
       throw InvalidArgument("id", "may hold letters, digits and _ - . @ only");
 }
 
+bool same_join(const GridJoin& a, const GridJoin& b) {
+  return a.grid_code == b.grid_code && a.kind == b.kind && a.distance_m == b.distance_m;
+}
+
 bool is_area_code(const std::string& s) {
   if (s.size() != 6 && s.size() != 9 && s.size() != 12 && s.size() != 15 && s.size() != 18) return false;
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
@@ -147,9 +151,14 @@ int County::workload(const std::string& worker_id) const {
 }
 
 void County::read_users() const {
+  std::lock_guard users(users_mutex_);
+  assign_users(store_->load_users());
+}
+
+void County::assign_users(std::vector<User> list) const {
   users_.clear();
   user_by_hash_.clear();
-  for (auto& u : store_->load_users()) {
+  for (auto& u : list) {
     if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
     users_[u.id] = std::move(u);
   }
@@ -470,41 +479,73 @@ std::vector<IncidentEvent> County::history(int64_t fid) const {
   return e == events_.end() ? std::vector<IncidentEvent>{} : e->second;
 }
 
-SweepResult County::sweep_overdue(int64_t now) {
+SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
+  const int64_t clock_now = clock(0);
+  if (now > clock_now + kMaxSweepAhead)
+    throw InvalidArgument("at", "is ahead of the clock (" + format_time(clock_now) +
+                                    "): a sweep escalates what is overdue now, never what will be");
+  if (!area.empty() && !is_area_code(area)) throw InvalidArgument("area", "must be an area code of 6, 9, 12, 15 or 18 digits");
   SweepResult out;
   out.at = now = clock(now);
   const Actor system = Actor::system();
-  std::unique_lock lock(mutex_);
-  std::vector<Pending> pending;
-  for (std::size_t i = 0; i < data_.incidents.size(); ++i) {
-    const Incident& in = data_.incidents[i];
-    if (!in.deadline || in.deadline > now || !is_open_state(in.status)) continue;
+  // The overdue incidents, copied under the read lock.
+  struct Due {
+    std::size_t index;
+    Incident before, after;
+    std::string action, note, detail;
+  };
+  std::vector<Due> due;
+  {
+    auto lock = read();
+    for (std::size_t i = 0; i < data_.incidents.size(); ++i) {
+      const Incident& in = data_.incidents[i];
+      if (!in.deadline || in.deadline > now || !is_open_state(in.status)) continue;
+      if (in.level == "county" && in.overdue) continue;
+      if (!area.empty() && in.join.grid_code.rfind(area, 0) != 0 && in.agency.rfind(area, 0) != 0) continue;
+      due.push_back({i, in, {}, {}, {}, {}});
+    }
+  }
+  // Their escalation (the calendar's deadlines, the history's text), with no lock held.
+  for (Due& d : due) {
+    const Incident& in = d.before;
+    d.after = in;
+    d.after.overdue = true;
+    d.after.version = in.version + 1;
+    d.after.updated_at = now;
     if (in.level == "county") {
-      if (in.overdue) continue;
-      Incident after = in;
-      after.overdue = true;
-      after.version = in.version + 1;
-      after.updated_at = now;
-      std::vector<IncidentEvent> ev{make_event(after, system, "overdue", in.status, in.status,
-                                               "past its deadline " + format_time(in.deadline) + " at the county level",
-                                               "", now)};
-      out.marked_overdue.push_back(in.fid);
-      pending.push_back({i, std::move(after), std::move(ev)});
+      d.action = "overdue";
+      d.note = "past its deadline " + format_time(in.deadline) + " at the county level";
       continue;
     }
-    Incident after = in;
-    after.status = "escalated";
-    after.overdue = true;
-    after.version = in.version + 1;
-    after.updated_at = now;
-    json detail = escalate(in, after, dispatch_, now);
+    d.after.status = "escalated";
+    json detail = escalate(in, d.after, dispatch_, now);
     detail["overdue_since"] = format_time(in.deadline);
-    std::vector<IncidentEvent> ev{make_event(after, system, "escalate", in.status, "escalated",
-                                             "overdue since " + format_time(in.deadline), detail.dump(), now)};
-    out.escalated.push_back(in.fid);
-    pending.push_back({i, std::move(after), std::move(ev)});
+    d.action = "escalate";
+    d.note = "overdue since " + format_time(in.deadline);
+    d.detail = detail.dump();
   }
-  commit_incidents(pending);  // one transaction
+  if (commit_hook_) commit_hook_("sweep_overdue");
+  // Committed in slices, each one transaction under the write lock (see batch_dispatch).
+  for (std::size_t from = 0; from < due.size(); from += kCommitSlice) {
+    const std::size_t to = std::min(due.size(), from + kCommitSlice);
+    std::unique_lock lock(mutex_);
+    std::vector<Pending> pending;
+    for (std::size_t k = from; k < to; ++k) {
+      Due& d = due[k];
+      // Records keep their place (fid order, appended only); one changed meanwhile is left for
+      // the next sweep, which sees it as it is now.
+      const Incident& cur = data_.incidents[d.index];
+      if (cur.version != d.before.version || !same_join(cur.join, d.before.join)) {
+        out.changed.push_back(d.before.fid);
+        continue;
+      }
+      (d.action == "escalate" ? out.escalated : out.marked_overdue).push_back(d.before.fid);
+      std::vector<IncidentEvent> ev{make_event(d.after, system, d.action, d.before.status, d.after.status,
+                                               std::move(d.note), std::move(d.detail), now)};
+      pending.push_back({d.index, std::move(d.after), std::move(ev)});
+    }
+    commit_incidents(pending);  // one transaction
+  }
   return out;
 }
 
@@ -522,28 +563,37 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
   if (!actor.scope.empty() && area.rfind(actor.scope, 0) != 0)
     throw Forbidden("area " + (area.empty() ? std::string("(the county)") : area) + " lies outside " + actor.id +
                     "'s area " + actor.scope);
-  std::unique_lock lock(mutex_);
   BatchResult out;
   out.area = area;
   out.pool = pool;
-  // Unassigned open incidents of the grid categories in the area.
-  std::vector<std::size_t> tasks;
-  for (std::size_t i = 0; i < data_.incidents.size(); ++i) {
-    const Incident& in = data_.incidents[i];
-    if (in.join.grid_code.empty() || in.join.grid_code.rfind(area, 0) != 0 || !in.assignee.empty()) continue;
-    const bool waiting = in.status == "reported" || in.status == "returned" || in.status == "escalated" ||
-                         in.status == "reopened" || (in.status == "dispatched" && in.agency == in.join.grid_code);
-    if (!waiting) continue;
-    const CategoryConfig* cat = dispatch_.find(in.category);
-    if (!dispatch_.categories.empty() && (!cat || !cat->grid_handled())) continue;
-    tasks.push_back(i);
-  }
-  // On-duty workers of the area's teams, with their free slots.
-  std::vector<std::size_t> agents;
-  for (std::size_t w = 0; w < data_.workers.size(); ++w) {
-    const Worker& wk = data_.workers[w];
-    if (!wk.on_duty || wk.grid_code.empty() || wk.grid_code.rfind(area, 0) != 0) continue;
-    agents.push_back(w);
+  // The inputs, copied under the read lock: the unassigned open incidents of the grid categories
+  // in the area, and the on-duty workers of the area's teams with their loads.
+  struct Task {
+    std::size_t index;
+    Incident in;
+  };
+  struct Agent {
+    Worker w;
+    int load;
+  };
+  std::vector<Task> tasks;
+  std::vector<Agent> agents;
+  {
+    auto lock = read();
+    for (std::size_t i = 0; i < data_.incidents.size(); ++i) {
+      const Incident& in = data_.incidents[i];
+      if (in.join.grid_code.empty() || in.join.grid_code.rfind(area, 0) != 0 || !in.assignee.empty()) continue;
+      const bool waiting = in.status == "reported" || in.status == "returned" || in.status == "escalated" ||
+                           in.status == "reopened" || (in.status == "dispatched" && in.agency == in.join.grid_code);
+      if (!waiting) continue;
+      const CategoryConfig* cat = dispatch_.find(in.category);
+      if (!dispatch_.categories.empty() && (!cat || !cat->grid_handled())) continue;
+      tasks.push_back({i, in});
+    }
+    for (const Worker& wk : data_.workers) {
+      if (!wk.on_duty || wk.grid_code.empty() || wk.grid_code.rfind(area, 0) != 0) continue;
+      agents.push_back({wk, load_of(wk.worker_id)});
+    }
   }
   // Groups: the task's grid (or its village/town) against the worker's team grid (or its …).
   std::unordered_map<std::string, int32_t> group_ids;
@@ -553,25 +603,21 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
   };
   // A local equirectangular projection in metres around the area's middle latitude.
   double lat0 = 0;
-  for (std::size_t i : tasks) lat0 += data_.incidents[i].location.lat;
+  for (const Task& t : tasks) lat0 += t.in.location.lat;
   lat0 = tasks.empty() ? 30.0 : lat0 / static_cast<double>(tasks.size());
   const double kx = 111319.49 * std::cos(lat0 * M_PI / 180.0), ky = 110946.25;
   AssignmentProblem prob;
-  for (std::size_t i : tasks) {
-    const Incident& in = data_.incidents[i];
+  for (const Task& t : tasks) {
     uint32_t roles = kAnyRole;
-    if (const CategoryConfig* cat = dispatch_.find(in.category)) {
+    if (const CategoryConfig* cat = dispatch_.find(t.in.category)) {
       roles = 0;
       for (WorkerRole r : cat->roles) roles |= role_bit(r);
     }
-    prob.add_task(in.location.lon * kx, in.location.lat * ky, group(in.join.grid_code), roles);
+    prob.add_task(t.in.location.lon * kx, t.in.location.lat * ky, group(t.in.join.grid_code), roles);
   }
-  for (std::size_t w : agents) {
-    const Worker& wk = data_.workers[w];
-    const int load = load_of(wk.worker_id);
-    prob.add_agent(wk.location.lon * kx, wk.location.lat * ky, std::max(0, dispatch_.workload_cap - load),
-                   group(wk.grid_code), role_bit(wk.role));
-  }
+  for (const Agent& a : agents)
+    prob.add_agent(a.w.location.lon * kx, a.w.location.lat * ky, std::max(0, dispatch_.workload_cap - a.load),
+                   group(a.w.grid_code), role_bit(a.w.role));
   out.incidents = tasks.size();
   out.workers = agents.size();
   const AssignmentResult greedy = greedy_assignment(prob);
@@ -582,19 +628,8 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
   out.total_m = best.total_m;
   out.proved_optimal = best.proved_optimal;
 
-  std::vector<Pending> pending;
-  for (std::size_t t = 0; t < tasks.size(); ++t) {
-    const Incident& in = data_.incidents[tasks[t]];
-    BatchAssignment ba;
-    ba.fid = in.fid;
-    if (best.agent_of[t] < 0) {
-      out.assignments.push_back(ba);
-      continue;
-    }
-    const Worker& wk = data_.workers[agents[static_cast<std::size_t>(best.agent_of[t])]];
-    ba.worker_id = wk.worker_id;
-    ba.distance_m = spatial::distance_m(wk.location, in.location);
-    out.assignments.push_back(ba);
+  // Each dispatch as it will be written, from the incident and the worker's load as read.
+  auto dispatched = [&](const Incident& in, const Worker& wk, double distance_m, int load, std::string& detail_text) {
     Incident after = in;
     after.status = "dispatched";
     after.assignee = wk.worker_id;
@@ -609,26 +644,98 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
                          {"grid", in.join.grid_code},
                          {"worker", wk.worker_id},
                          {"worker_team", wk.grid_code},
-                         {"worker_distance_m", ba.distance_m},
-                         {"worker_load", load_of(wk.worker_id)},
+                         {"worker_distance_m", distance_m},
+                         {"worker_load", load},
                          {"cap", dispatch_.workload_cap},
                          {"batch_total_m", best.total_m},
                          {"greedy_total_m", greedy.total_m},
                          {"text", "batch dispatch of " + std::to_string(tasks.size()) + " incidents in " +
                                       (area.empty() ? std::string("the county") : area) + " by " + actor.id +
                                       ": least total distance under the workload cap; " + wk.worker_id + " (team " +
-                                      wk.grid_code + ") at " + fmt_m(ba.distance_m)},
+                                      wk.grid_code + ") at " + fmt_m(distance_m)},
                          {"text_zh", actor.id + " 批量派遣 " + (area.empty() ? std::string("全县") : area) + " 的 " +
                                          std::to_string(tasks.size()) + " 起事件（在办上限内总距离最短）；派给 " + wk.worker_id +
-                                         "（" + wk.grid_code + " 网格团队），距 " + fmt_m(ba.distance_m)}};
+                                         "（" + wk.grid_code + " 网格团队），距 " + fmt_m(distance_m)}};
     after.dispatch_reason = reason.dump();
     json detail = {{"assignee", after.assignee}, {"agency", after.agency}, {"level", after.level.empty() ? "grid" : after.level}};
     detail["reason"] = reason;
-    std::vector<IncidentEvent> ev{make_event(after, actor, "dispatch", in.status, "dispatched", "batch dispatch",
-                                             detail.dump(), now)};
-    pending.push_back({tasks[t], std::move(after), std::move(ev)});
+    detail_text = detail.dump();
+    return after;
+  };
+  struct Planned {
+    std::size_t task;
+    const Agent* agent;
+    Incident after;
+    std::string detail;
+  };
+  std::vector<Planned> planned;
+  out.assignments.resize(tasks.size());
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    BatchAssignment& ba = out.assignments[t];
+    ba.fid = tasks[t].in.fid;
+    if (best.agent_of[t] < 0) continue;
+    const Agent& a = agents[static_cast<std::size_t>(best.agent_of[t])];
+    ba.worker_id = a.w.worker_id;
+    ba.distance_m = spatial::distance_m(a.w.location, tasks[t].in.location);
+    Planned p{t, &a, {}, {}};
+    p.after = dispatched(tasks[t].in, a.w, ba.distance_m, a.load, p.detail);
+    planned.push_back(std::move(p));
   }
-  commit_incidents(pending);  // one transaction
+
+  if (commit_hook_) commit_hook_("batch_dispatch");
+  // Committed in slices of kCommitSlice incidents, each one transaction under the write lock:
+  // readers wait for one slice at most, not for the whole batch's writes.
+  std::unordered_map<std::string, int> committed;  // incidents this batch gave each worker so far
+  for (std::size_t from = 0; from < planned.size(); from += kCommitSlice) {
+    const std::size_t to = std::min(planned.size(), from + kCommitSlice);
+    std::unique_lock lock(mutex_);
+    const auto t_lock = std::chrono::steady_clock::now();
+    std::vector<Pending> pending;
+    std::unordered_map<std::string, int> added;  // of this slice
+    for (std::size_t k = from; k < to; ++k) {
+      Planned& p = planned[k];
+      const Task& task = tasks[p.task];
+      const Agent& a = *p.agent;
+      BatchAssignment& ba = out.assignments[p.task];
+      // Records keep their place (fid order, appended only). The incident must be as it was
+      // read, the worker too, and under the cap with what it holds now.
+      const Incident& cur = data_.incidents[task.index];
+      const Worker* w = worker_by_id(a.w.worker_id);
+      const int load = load_of(a.w.worker_id) + added[a.w.worker_id];
+      std::string skipped;
+      if (cur.version != task.in.version || !same_join(cur.join, task.in.join))
+        skipped = "incident changed meanwhile (version " + std::to_string(cur.version) + ", status " + cur.status + ")";
+      else if (!w || !w->on_duty || w->role != a.w.role || w->grid_code != a.w.grid_code ||
+               !(w->location == a.w.location))
+        skipped = "worker " + a.w.worker_id + " changed meanwhile";
+      else if (load >= dispatch_.workload_cap)
+        skipped = "worker " + a.w.worker_id + " reached the workload cap meanwhile (" + std::to_string(load) + "/" +
+                  std::to_string(dispatch_.workload_cap) + ")";
+      if (!skipped.empty()) {
+        const double dx = prob.task_x[p.task] - prob.agent_x[static_cast<std::size_t>(best.agent_of[p.task])];
+        const double dy = prob.task_y[p.task] - prob.agent_y[static_cast<std::size_t>(best.agent_of[p.task])];
+        out.total_m -= std::hypot(dx, dy);
+        --out.assigned;
+        ++out.skipped;
+        ba.worker_id.clear();
+        ba.distance_m = 0;
+        ba.skipped = std::move(skipped);
+        continue;
+      }
+      ++added[a.w.worker_id];
+      // The reason gives the worker's load before this batch; rewritten when it changed meanwhile.
+      const int before_batch = load_of(a.w.worker_id) - committed[a.w.worker_id];
+      if (before_batch != a.load) p.after = dispatched(task.in, a.w, ba.distance_m, before_batch, p.detail);
+      std::vector<IncidentEvent> ev{make_event(p.after, actor, "dispatch", task.in.status, "dispatched",
+                                               "batch dispatch", std::move(p.detail), now)};
+      pending.push_back({task.index, std::move(p.after), std::move(ev)});
+    }
+    commit_incidents(pending);  // one transaction
+    for (const auto& [id, n] : added) committed[id] += n;
+    const double held = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_lock).count();
+    out.lock_seconds += held;
+    out.longest_lock_seconds = std::max(out.longest_lock_seconds, held);
+  }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
@@ -681,7 +788,7 @@ LoopMetrics County::metrics(const std::string& area, const std::string& category
 std::optional<Actor> County::authenticate(std::string_view token) const {
   if (token.empty()) return std::nullopt;
   const std::string h = token_hash(token);
-  // The active user holding the token, from what is in memory (a lock is held).
+  // The active user holding the token (the caller holds read() for the workers, and users_mutex_).
   auto actor = [&]() -> std::optional<Actor> {
     const auto it = user_by_hash_.find(h);
     if (it == user_by_hash_.end()) return std::nullopt;
@@ -691,16 +798,51 @@ std::optional<Actor> County::authenticate(std::string_view token) const {
   };
   {
     auto lock = read();
+    std::lock_guard users(users_mutex_);
     if (user_by_hash_.count(h)) return actor();
   }
   // Unknown here: another process may have added the user to the store.
-  std::unique_lock lock(mutex_);
+  if (!reload_users()) return std::nullopt;
+  auto lock = read();
+  std::lock_guard users(users_mutex_);
+  return actor();
+}
+
+bool County::reload_users() const {
+  std::lock_guard reload(users_reload_mutex_);
   const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now().time_since_epoch()).count();
-  if (now_s - users_read_at_ < 1) return std::nullopt;
+  if (now_s - users_read_at_ < 1) return false;
   users_read_at_ = now_s;
-  read_users();
-  return actor();
+  uint64_t seen = 0;
+  {
+    std::lock_guard users(users_mutex_);
+    seen = users_version_;
+  }
+  // Its own connection: the county's store is not thread-safe, and a writer may be using it.
+  // Should that fail, the county's connection under the write lock, as writers use it.
+  std::vector<User> list;
+  try {
+    if (!users_store_) users_store_ = open_store(location_, false);
+    list = users_store_->load_users();
+  } catch (const std::exception&) {
+    users_store_.reset();
+    std::unique_lock lock(mutex_);
+    list = store_->load_users();
+  }
+  std::lock_guard users(users_mutex_);
+  if (users_version_ == seen) {
+    assign_users(std::move(list));
+    return true;
+  }
+  // A user was added or given a token here while reading: what memory holds is newer for them
+  // (a token issued meanwhile must not bring the old one back); take only users it lacks.
+  for (auto& u : list) {
+    if (users_.count(u.id)) continue;
+    if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
+    users_[u.id] = std::move(u);
+  }
+  return true;
 }
 
 std::string County::add_user(User u) {
@@ -726,35 +868,48 @@ std::string County::add_user(User u) {
   u.token_hash = token_hash(token);
   if (!u.created_at) u.created_at = clock(0);
   std::unique_lock lock(mutex_);
-  if (users_.count(u.id)) throw InvalidArgument("id", "user '" + u.id + "' exists already (issue a new token with `onemap user token`)");
+  {
+    std::lock_guard users(users_mutex_);
+    if (users_.count(u.id))
+      throw InvalidArgument("id", "user '" + u.id + "' exists already (issue a new token with `onemap user token`)");
+  }
   if (!u.worker_id.empty() && !worker_by_id(u.worker_id))
     throw InvalidArgument("worker", "no worker record '" + u.worker_id + "'");
   Store::Batch b;
   b.users.push_back(&u);
   store_->put(b);
+  std::lock_guard users(users_mutex_);
   user_by_hash_[u.token_hash] = u.id;
   users_[u.id] = u;
+  ++users_version_;
   return token;
 }
 
 std::string County::issue_token(const std::string& user_id) {
   std::unique_lock lock(mutex_);
-  const auto it = users_.find(user_id);
-  if (it == users_.end()) throw NotFound("no user '" + user_id + "'");
-  User u = it->second;
+  User u;
+  {
+    std::lock_guard users(users_mutex_);
+    const auto it = users_.find(user_id);
+    if (it == users_.end()) throw NotFound("no user '" + user_id + "'");
+    u = it->second;
+  }
+  const std::string old_hash = u.token_hash;
   const std::string token = new_token();
   u.token_hash = token_hash(token);
   Store::Batch b;
   b.users.push_back(&u);
   store_->put(b);
-  user_by_hash_.erase(it->second.token_hash);
+  std::lock_guard users(users_mutex_);
+  user_by_hash_.erase(old_hash);
   user_by_hash_[u.token_hash] = u.id;
-  it->second = u;
+  users_[u.id] = u;
+  ++users_version_;
   return token;
 }
 
 std::vector<User> County::users() const {
-  auto lock = read();
+  std::lock_guard users(users_mutex_);
   std::vector<User> out;
   for (const auto& [id, u] : users_) out.push_back(u);
   std::sort(out.begin(), out.end(), [](const User& a, const User& b) { return a.id < b.id; });

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <string_view>
 
 namespace fs = std::filesystem;
 namespace bg = boost::geometry;
@@ -269,6 +270,53 @@ TEST_F(CountyWrites, AGridOutlineChangeJoinsAgainExactlyThePointsItMoves) {
     rejoined_total += expected.size();
   }
   EXPECT_GT(rejoined_total, 0U);  // the strip holds points of the test county
+}
+
+TEST_F(CountyWrites, AGridOutlineChangeKeepsTheWritesMadeWhileItJoined) {
+  // While the new outline's joins are computed (no write lock held): the grid is renamed (the
+  // change starts over), a household moves into the strip the outline gives up, one is added
+  // there, and an incident is edited. All of it stays, and every join matches brute force.
+  const int64_t fid = grid_fid("330521001001001");
+  const int64_t moved = county_->data().households.front().fid;
+  const int64_t edited = county_->data().incidents.front().fid;
+  int calls = 0;
+  int64_t added = 0;
+  county_->set_commit_hook([&](std::string_view what) {
+    if (what != "update_grid") return;
+    if (++calls == 1) {
+      GridPatch rename;
+      rename.name = "城东网格";
+      county_->update_grid(fid, rename);
+      HouseholdPatch move;
+      move.location = LonLat{120.04, 30.1};
+      county_->update_household(moved, move);
+      Household h;
+      h.location = {120.041, 30.11};
+      h.members = 2;
+      added = county_->create_household(h).fid;
+      IncidentPatch edit;
+      edit.description = std::string("edited meanwhile");
+      county_->update_incident(edited, edit);
+    }
+  });
+  GridPatch p;
+  p.geometry = onemap::testing::rectangle(120.0, 30.0, 120.03, 30.2);
+  const Grid g = county_->update_grid(fid, p);
+  EXPECT_EQ(calls, 2);  // the rename made it start over
+  EXPECT_EQ(g.name, "城东网格");
+  EXPECT_TRUE(bg::equals(g.geometry, *p.geometry));
+  const Household h = county_->household(moved);
+  EXPECT_EQ(h.location, (LonLat{120.04, 30.1}));
+  EXPECT_NE(h.join.grid_code, "330521001001001");  // the strip is no longer the grid's
+  EXPECT_NE(county_->household(added).join.grid_code, "330521001001001");
+  EXPECT_EQ(county_->incident(edited).description, "edited meanwhile");
+  EXPECT_GT(expect_joins_match_brute_force(county_->data()), 40U);
+  const Dataset d = reload();
+  EXPECT_GT(expect_joins_match_brute_force(d), 40U);
+  for (const auto& r : d.households)
+    if (r.fid == moved) EXPECT_EQ(r.location, (LonLat{120.04, 30.1}));
+  for (const auto& r : d.incidents)
+    if (r.fid == edited) EXPECT_EQ(r.description, "edited meanwhile");
 }
 
 TEST_F(CountyWrites, AnInvalidOutlineIsRefusedAndNothingChanges) {
