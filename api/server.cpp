@@ -177,6 +177,9 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   auto& county = *state->county;
   const std::vector<std::string> writers = {"admin", "centre"};
   const std::size_t large_body = options.max_request_bytes;
+  // Records are small, but a body is read whole before its fields are judged, so that a field
+  // over its length (a 300 KB description) is a 400 naming it rather than a 413.
+  const std::size_t record_body = 1024 * 1024;
 
   auto add = [&](std::vector<std::string> methods, std::string pattern, http::Handler h, Lane lane = Lane::Read,
                  Audience audience = Audience::Public, std::vector<std::string> roles = {}, std::size_t max_body = 64 * 1024) {
@@ -249,21 +252,21 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
 
   // ---- records, intake and the closed loop
   auto record = [&county](Context& c) { return record_route(county, c); };
-  add({"POST"}, "/incidents", record, Lane::Write, Audience::Signed);
+  add({"POST"}, "/incidents", record, Lane::Write, Audience::Signed, {}, record_body);
   add({"GET"}, "/incidents/{id}", record);
-  add({"PATCH"}, "/incidents/{id}", record, Lane::Write, Audience::Roles, writers);
-  add({"POST"}, "/incidents/{id}/actions", record, Lane::Write, Audience::Signed);
+  add({"PATCH"}, "/incidents/{id}", record, Lane::Write, Audience::Roles, writers, record_body);
+  add({"POST"}, "/incidents/{id}/actions", record, Lane::Write, Audience::Signed, {}, record_body);
   add({"GET"}, "/incidents/{id}/history", record);
-  add({"POST"}, "/households", record, Lane::Write, Audience::Roles, writers);
+  add({"POST"}, "/households", record, Lane::Write, Audience::Roles, writers, record_body);
   add({"GET"}, "/households/{id}", record, Lane::Read, Audience::Roles, writers);
-  add({"PATCH"}, "/households/{id}", record, Lane::Write, Audience::Roles, writers);
-  add({"POST"}, "/enterprises", record, Lane::Write, Audience::Roles, writers);
+  add({"PATCH"}, "/households/{id}", record, Lane::Write, Audience::Roles, writers, record_body);
+  add({"POST"}, "/enterprises", record, Lane::Write, Audience::Roles, writers, record_body);
   add({"GET"}, "/enterprises/{id}", record);
-  add({"PATCH"}, "/enterprises/{id}", record, Lane::Write, Audience::Roles, writers);
+  add({"PATCH"}, "/enterprises/{id}", record, Lane::Write, Audience::Roles, writers, record_body);
   add({"GET"}, "/grids/{id}", record);
   add({"PATCH"}, "/grids/{id}", record, Lane::Write, Audience::Roles, writers, large_body);
-  add({"POST"}, "/dispatch/batch", record, Lane::Query, Audience::Roles, writers);
-  add({"POST"}, "/escalations/sweep", record, Lane::Query, Audience::Roles, writers);
+  add({"POST"}, "/dispatch/batch", record, Lane::Query, Audience::Roles, writers, record_body);
+  add({"POST"}, "/escalations/sweep", record, Lane::Query, Audience::Roles, writers, record_body);
   add({"GET"}, "/users/me", record, Lane::Read, Audience::Signed);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
@@ -276,6 +279,7 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
     r.lane = lane;
     r.errors = http::ErrorFormat::Open311;
     r.api_key = true;
+    r.max_body = record_body;
     router->add(std::move(r));
   };
   add311({"GET"}, "/open311/v2/services.json", Lane::Read);

@@ -23,7 +23,7 @@ namespace onemap::http {
 
 struct ReaderLimits {
   std::size_t max_head_bytes = 64 * 1024;        ///< request line and headers (431 beyond)
-  std::size_t max_target_bytes = 8 * 1024;       ///< the request target (414 beyond)
+  std::size_t max_target_bytes = 48 * 1024;      ///< the request target (414 beyond): long CQL2 filters travel in it
   std::size_t max_headers = 100;                 ///< header lines (431 beyond)
   std::size_t max_body_bytes = 4 * 1024 * 1024;  ///< unless body_limit says otherwise (413)
   /// The body limit of a request, from its method and path (e.g. the route's); unset:

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kConfig = std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json";
-constexpr const char* kAdmin = "s3cret";
+constexpr const char* kAdmin = onemap::testing::kAdminToken;
 
 HttpResponse request(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
                      const std::string& token = kAdmin, const std::string& content_type = "application/json",
@@ -88,7 +88,7 @@ void expect_error(const HttpResponse& r, int status, const std::string& paramete
     EXPECT_EQ(d.rfind(parameter + ":", 0), 0u) << d;
     return;
   }
-  EXPECT_EQ(j["error"]["code"], status);
+  EXPECT_EQ(j["error"]["status"], status);
   if (status == 400) {
     EXPECT_EQ(j["error"].value("parameter", ""), parameter) << r.body.substr(0, 300);
   } else if (!parameter.empty()) {
@@ -116,7 +116,7 @@ class HostileInput : public ::testing::Test {
         {"head", add({"--id", "head", "--role", "worker", "--worker", "HEAD"})},
         {"ft1", add({"--id", "ft1", "--role", "worker", "--worker", "FT1"})},
         {"app", add({"--id", "app", "--role", "reporter"})}};
-    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", *store_, "--config", kConfig, "--write-token", kAdmin,
+    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", *store_, "--config", kConfig, "--write-token-file", onemap::testing::admin_token_file(dir_->path()),
                                                 "--sweep-interval", "0"},
                                 dir_->path() + "/serve.log");
   }
@@ -361,7 +361,7 @@ TEST(StoredBadBytes, EveryReadAndActionSurvivesThem) {
   ASSERT_EQ(stored.incidents[0].description, "bad \xFF\xFE bytes");
   ASSERT_EQ(stored.households[0].address, "\xC0\x80\xED\xA0\x80");
   s.reset();
-  ServerProcess server(ONEMAP_BINARY, {"--data", store, "--config", kConfig, "--write-token", kAdmin,
+  ServerProcess server(ONEMAP_BINARY, {"--data", store, "--config", kConfig, "--write-token-file", onemap::testing::admin_token_file(dir.path()),
                                        "--sweep-interval", "0"},
                        dir.path() + "/serve.log");
   const std::string id = std::to_string(d.incidents[0].fid);

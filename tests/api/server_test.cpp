@@ -13,6 +13,8 @@
 #include "spatial/errors.hpp"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
@@ -434,12 +436,23 @@ TEST_F(ServeLifecycleTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
 
 TEST_F(ServeLifecycleTest, BusyPortIsAnErrorWithExitOne) {
   ServerProcess first(ONEMAP_BINARY, {"--data", store_}, dir_.path() + "/first.log");
+  // Another store: the same one is refused before the port is tried (ServedStoreIsRefused).
+  const std::string other = dir_.path() + "/other.gpkg";
+  std::filesystem::copy_file(store_, other);
   const auto r = onemap::testing::run_command(
-      {ONEMAP_BINARY, "serve", "--data", store_, "--port", std::to_string(first.port())}, 30s);
+      {ONEMAP_BINARY, "serve", "--data", other, "--port", std::to_string(first.port())}, 30s);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("onemap: error: cannot listen on 127.0.0.1:" + std::to_string(first.port())),
             std::string::npos)
       << r.err;
+}
+
+TEST_F(ServeLifecycleTest, ServedStoreIsRefused) {
+  ServerProcess first(ONEMAP_BINARY, {"--data", store_}, dir_.path() + "/first.log");
+  const auto r = onemap::testing::run_command({ONEMAP_BINARY, "serve", "--data", store_, "--port", "0"}, 30s);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("is served by a running onemap"), std::string::npos) << r.err;
+  EXPECT_EQ(onemap::testing::http_get(first.port(), "/health").status, 200);
 }
 
 TEST_F(ServeLifecycleTest, MissingStoreIsAnErrorWithExitOne) {
