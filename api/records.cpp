@@ -260,6 +260,29 @@ std::optional<int64_t> if_match_version(const std::string& h) {
   return n;
 }
 
+// Writes the audit row of an answer that shows personal fields of a record; durable before the
+// answer goes out (a failure throws, and nothing personal is answered).
+void audit_personal(layers::County& county, const RecordRequest& rq, const layers::Actor& actor, const char* action,
+                    layers::LayerKind layer, int64_t fid, const std::vector<std::string>& fields) {
+  layers::AuditRecord r;
+  r.actor = actor.id;
+  r.role = actor.role;
+  r.action = action;
+  r.layer = std::string(layers::layer_name(layer));
+  r.records = json_text(json::array({fid}));
+  r.fields = json_text(json(fields));
+  r.peer = std::string(rq.peer);
+  r.request_id = std::string(rq.request_id);
+  county.audit({std::move(r)});
+}
+
+// An incident's reporter shown to someone else than the reporter is a personal read.
+void audit_reporter(layers::County& county, const RecordRequest& rq, const layers::Actor& actor,
+                    const layers::Incident& i) {
+  if (!i.reporter.empty() && i.reporter != actor.id)
+    audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Incidents, i.fid, {"reporter"});
+}
+
 RecordAnswer incident_answer(int status, const layers::Incident& i, bool personal, json extra = nullptr) {
   json j = to_json(i, personal);
   if (!extra.is_null())
@@ -314,6 +337,7 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     }
     const layers::Incident out = county.transition(*fid, t, actor);
     const auto trail = county.history(*fid);
+    audit_reporter(county, rq, actor, out);
     return incident_answer(200, out, true, {{"event", to_json(trail.back())}});
   }
   if (sub == "history") {
@@ -333,13 +357,20 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     p.description = b.text("description");
     p.assignee = b.text("assignee");
     p.expected_version = if_match_version(rq.if_match);
-    return incident_answer(200, county.update_incident(*fid, p, actor), true);
+    const layers::Incident out = county.update_incident(*fid, p, actor);
+    audit_reporter(county, rq, actor, out);
+    return incident_answer(200, out, true);
   }
   const auto actor = rq.authenticate();
   json extra = {{"history", json::array()}};
   for (const auto& e : county.history(*fid)) extra["history"].push_back(to_json(e));
-  return incident_answer(200, county.incident(*fid), actor.has_value(), extra);
+  const layers::Incident out = county.incident(*fid);
+  if (actor) audit_reporter(county, rq, *actor, out);
+  return incident_answer(200, out, actor.has_value(), extra);
 }
+
+// The personal fields every household answer shows.
+const std::vector<std::string> kHouseholdPersonal = {"head_name", "phone", "id_number"};
 
 RecordAnswer households(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
   // Every answer carries personal data: reads need the token as writes do, and the area too.
@@ -371,13 +402,17 @@ RecordAnswer households(layers::County& county, const RecordRequest& rq, std::op
     h.phone = p.phone.value_or("");
     h.id_number = p.id_number.value_or("");
     const layers::Household out = county.create_household(std::move(h), actor);
+    audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
     return created("households", out.fid, to_json(out));
   }
-  if (rq.method == "PATCH")
-    return {200, json_text(to_json(county.update_household(*fid, patch_of(Body(rq.body, fields, "household")), actor))),
-            {}, {}};
+  if (rq.method == "PATCH") {
+    const layers::Household out = county.update_household(*fid, patch_of(Body(rq.body, fields, "household")), actor);
+    audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
+    return {200, json_text(to_json(out)), {}, {}};
+  }
   const layers::Household h = county.household(*fid);
   layers::check_area(actor, h.join.grid_code, "household " + std::to_string(*fid));
+  audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Households, h.fid, kHouseholdPersonal);
   return {200, json_text(to_json(h)), {}, {}};
 }
 
