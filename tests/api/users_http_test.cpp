@@ -6,12 +6,17 @@
 #include "fixtures.hpp"
 #include "test_support.hpp"
 
+#include "api/records.hpp"
+#include "layers/county.hpp"
+#include "layers/store.hpp"
 #include "layers/users.hpp"
+#include "spatial/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <pwd.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -398,4 +403,44 @@ TEST(UsersLog, NoTokenEverReachesTheServersLog) {
     EXPECT_EQ(text.find(s), std::string::npos) << "a token in the log: " << s;
     EXPECT_EQ(text.find(onemap::layers::token_hash(s)), std::string::npos);
   }
+}
+
+TEST(UsersAudit, APersonalReadWhoseAuditRowCannotBeWrittenIsNotAnswered) {
+  TempDir dir;
+  const std::string store = write_dispatch_county(dir.path());
+  onemap::layers::County county(onemap::layers::open_store(store, false), {}, onemap::layers::TileConfig::defaults());
+  onemap::layers::Household h;
+  h.location = {120.02, 30.1};
+  h.head_name = "张三";
+  h.phone = "13800000000";
+  const int64_t fid = county.create_household(h).fid;
+  onemap::layers::Actor centre;
+  centre.id = "c1";
+  centre.role = "centre";
+  const std::string path = "/households/" + std::to_string(fid);
+  onemap::api::RecordRequest rq;
+  rq.method = "GET";
+  rq.path = path;
+  rq.authenticate = [&] { return std::optional<onemap::layers::Actor>(centre); };
+  rq.peer = "10.0.0.9";
+  rq.request_id = "rid-1";
+  const auto a = onemap::api::handle_record_request(county, rq);
+  EXPECT_EQ(a.status, 200);
+  EXPECT_NE(a.body.find("张三"), std::string::npos);
+  onemap::layers::AuditQuery q;
+  q.actor = "c1";
+  const auto page = county.audit_log(q);
+  ASSERT_EQ(page.total, 1u);
+  EXPECT_EQ(page.rows[0].peer, "10.0.0.9");
+  EXPECT_EQ(page.rows[0].request_id, "rid-1");
+  // Another connection makes the store refuse audit rows: the read throws (a 500) and answers
+  // nothing.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THROW(onemap::api::handle_record_request(county, rq), onemap::StoreError);
+  EXPECT_EQ(county.audit_log(q).total, 1u);
 }
