@@ -20,6 +20,7 @@
 #pragma once
 
 #include "api/tile_service.hpp"
+#include "auth/read_policy.hpp"
 #include "layers/county.hpp"
 
 #include <memory>
@@ -56,7 +57,8 @@ class FeatureService {
   /// within it, grids meeting it). `base_url` is the server's own URL for links
   /// ("http://127.0.0.1:8080"). @throws InvalidArgument (400) and NotFound (404).
   HttpAnswer handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
-                    const std::string& base_url, std::string_view method = "GET", std::string_view body = {}) const;
+                    const std::string& base_url, std::string_view method = "GET", std::string_view body = {},
+                    const auth::Viewer& viewer = {}) const;
 
   /// Whether `path` takes POST (an items query with a polygon body).
   static bool takes_post(std::string_view path);

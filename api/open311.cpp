@@ -4,6 +4,7 @@
 #include "api/json_body.hpp"
 #include "http/percent.hpp"
 
+#include "auth/read_policy.hpp"
 #include "layers/workflow.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
@@ -132,7 +133,11 @@ json service_json(const layers::CategoryConfig& c) {
           {"group", c.cls}};
 }
 
-json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02) {
+// A request as `viewer` may read it (auth/read_policy.hpp): the description, the address given
+// and the assignee are staff's (and the reporter's own).
+json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02, const auth::Viewer& viewer) {
+  const auth::Audience audience = auth::incident_audience(viewer, i);
+  auto may = [&](std::string_view field) { return auth::reaches(audience, layers::LayerKind::Incidents, field); };
   const json extra = layers::stored_json<json>(i.extra);
   auto extra_text = [&](const char* k) -> json {
     return extra.is_object() && extra.contains(k) && extra[k].is_string() ? extra[k] : json(nullptr);
@@ -141,7 +146,7 @@ json request_json(const layers::County& county, const layers::Incident& i, bool 
   layers::LonLat p = i.location;
   if (to_gcj02) p = spatial::wgs84_to_gcj02(p);
   std::string notes = i.status;
-  if (!i.assignee.empty()) notes += "; assigned to " + i.assignee;
+  if (!i.assignee.empty() && may("assignee")) notes += "; assigned to " + i.assignee;
   if (i.overdue) notes += "; overdue";
   if (!i.level.empty() && i.level != "grid") notes += "; level " + i.level;
   return {{"service_request_id", std::to_string(i.fid)},
@@ -149,18 +154,18 @@ json request_json(const layers::County& county, const layers::Incident& i, bool 
           {"status_notes", notes},
           {"service_name", c ? json(c->name_zh) : json(nullptr)},
           {"service_code", i.category},
-          {"description", i.description},
+          {"description", may("description") ? json(i.description) : json(nullptr)},
           {"agency_responsible", i.agency},
           {"service_notice", nullptr},
           {"requested_datetime", time_text(i.reported_at)},
           {"updated_datetime", i.updated_at ? json(time_text(i.updated_at)) : json(nullptr)},
           {"expected_datetime", i.deadline ? json(time_text(i.deadline)) : json(nullptr)},
-          {"address", extra_text("address")},
-          {"address_id", extra_text("address_id")},
+          {"address", may("description") ? extra_text("address") : json(nullptr)},
+          {"address_id", may("description") ? extra_text("address_id") : json(nullptr)},
           {"zipcode", nullptr},
           {"lat", p.lat},
           {"long", p.lon},
-          {"media_url", extra_text("media_url")}};
+          {"media_url", may("description") ? extra_text("media_url") : json(nullptr)}};
 }
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -228,9 +233,17 @@ std::optional<int64_t> parse_date(const Args& a, const char* k) {
   return t;
 }
 
+// Whether `viewer` sees the request at all: the public not one of a sensitive category (counts
+// only), unless it reported it.
+bool visible(const layers::County& county, const layers::Incident& i, const auth::Viewer& viewer) {
+  const layers::CategoryConfig* c = county.dispatch_config().find(i.category);
+  return auth::may_see_incident(viewer, i, c && c->sensitive);
+}
+
 Open311Answer get_requests(const layers::County& county, const Open311Request& rq) {
   Args a(rq.query, {"api_key", "jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date",
                     "status", "coordinate_system"});
+  const auth::Viewer viewer = auth::Viewer::of(rq.authenticate(""));
   const bool to_gcj = gcj02(a);
   std::vector<int64_t> ids;
   for (const auto& s : split_list(a.text("service_request_id"))) {
@@ -253,7 +266,8 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
   if (!ids.empty()) {
     // By id: the other filters are ignored (GeoReport v2).
     for (int64_t id : ids)
-      if (const layers::Incident* i = county.find_incident(id)) out.push_back(request_json(county, *i, to_gcj));
+      if (const layers::Incident* i = county.find_incident(id); i && visible(county, *i, viewer))
+        out.push_back(request_json(county, *i, to_gcj, viewer));
     return {200, json_text(out), {}};
   }
   // Without dates: the last 90 days; at most 1,000 requests, newest first.
@@ -263,6 +277,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     if (start && i.reported_at < *start) continue;
     if (end && i.reported_at > *end) continue;
     if (!codes.empty() && std::find(codes.begin(), codes.end(), i.category) == codes.end()) continue;
+    if (!visible(county, i, viewer)) continue;
     if (!statuses.empty()) {
       const std::string st = i.status == "closed" ? "closed" : "open";
       if (std::find(statuses.begin(), statuses.end(), st) == statuses.end()) continue;
@@ -273,7 +288,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     return x->reported_at != y->reported_at ? x->reported_at > y->reported_at : x->fid > y->fid;
   });
   if (hits.size() > 1000) hits.resize(1000);
-  for (const auto* i : hits) out.push_back(request_json(county, *i, to_gcj));
+  for (const auto* i : hits) out.push_back(request_json(county, *i, to_gcj, viewer));
   return {200, json_text(out), {}};
 }
 
@@ -284,7 +299,9 @@ Open311Answer get_request(const layers::County& county, const Open311Request& rq
   if (ec != std::errc() || p != id_text.data() + id_text.size() || id <= 0)
     throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
   const layers::Incident i = county.incident(id);  // NotFound when unknown
-  json out = json::array({request_json(county, i, gcj02(a))});
+  const auth::Viewer viewer = auth::Viewer::of(rq.authenticate(""));
+  if (!visible(county, i, viewer)) throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
+  json out = json::array({request_json(county, i, gcj02(a), viewer)});
   return {200, json_text(out), {}};
 }
 

@@ -3,6 +3,7 @@
 
 #include "api/json_body.hpp"
 #include "layers/text.hpp"
+#include "auth/read_policy.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geos_ops.hpp"
@@ -149,29 +150,39 @@ void put_join(json& j, const layers::GridJoin& join) {
 
 json time_or_null(int64_t t) { return t ? json(layers::format_time(t)) : json(nullptr); }
 
-json to_json(const layers::Incident& i, bool personal) {
+// An incident as `viewer` may read it (auth/read_policy.hpp): the public never gets its free
+// text, people or routing reasons.
+json to_json(const layers::Incident& i, const auth::Viewer& viewer) {
+  const auth::Audience a = auth::incident_audience(viewer, i);
+  auto may = [&](std::string_view field) { return auth::reaches(a, layers::LayerKind::Incidents, field); };
   json j = {{"id", i.fid},
             {"inc_id", i.id},
             {"category", i.category},
             {"status", i.status},
-            {"description", i.description},
             {"source", i.source},
             {"reported_at", layers::format_time(i.reported_at)},
             {"closed_at", time_or_null(i.closed_at)},
-            {"assignee", i.assignee},
             {"deadline", time_or_null(i.deadline)},
             {"agency", i.agency},
             {"level", i.level.empty() ? "grid" : i.level},
             {"overdue", i.overdue},
             {"version", i.version},
-            {"updated_at", time_or_null(i.updated_at)},
-            {"handler", i.handler}};
-  if (personal) j["reporter"] = i.reporter;
-  j["dispatch_reason"] = stored_json<json>(i.dispatch_reason);
+            {"updated_at", time_or_null(i.updated_at)}};
+  if (may("description")) j["description"] = i.description;
+  if (may("assignee")) j["assignee"] = i.assignee;
+  if (may("handler")) j["handler"] = i.handler;
+  if (may("reporter")) j["reporter"] = i.reporter;
+  if (may("dispatch_reason")) j["dispatch_reason"] = stored_json<json>(i.dispatch_reason);
   j["lon"] = i.location.lon;
   j["lat"] = i.location.lat;
   put_join(j, i.join);
   return j;
+}
+
+// Whether the incident's category is shown to the public as counts only.
+bool sensitive(const layers::County& county, const std::string& category) {
+  const auto* c = county.dispatch_config().find(category);
+  return c && c->sensitive;
 }
 
 json to_json(const layers::IncidentEvent& e) {
@@ -260,8 +271,8 @@ std::optional<int64_t> if_match_version(const std::string& h) {
   return n;
 }
 
-RecordAnswer incident_answer(int status, const layers::Incident& i, bool personal, json extra = nullptr) {
-  json j = to_json(i, personal);
+RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::Viewer& viewer, json extra = nullptr) {
+  json j = to_json(i, viewer);
   if (!extra.is_null())
     for (auto& [k, v] : extra.items()) j[k] = v;
   return {status, json_text(j), {{"ETag", etag(i)}}, {}};
@@ -291,7 +302,7 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     in.source = b.text("source").value_or("");
     if (const auto t = b.text("reported_at")) in.reported_at = layers::parse_request_time(*t, "reported_at");
     const layers::Incident out = county.intake(std::move(in), actor);
-    RecordAnswer a = incident_answer(201, out, true);
+    RecordAnswer a = incident_answer(201, out, auth::Viewer::of(actor));
     a.headers.emplace_back("Location", "/incidents/" + std::to_string(out.fid));
     return a;
   }
@@ -314,12 +325,7 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     }
     const layers::Incident out = county.transition(*fid, t, actor);
     const auto trail = county.history(*fid);
-    return incident_answer(200, out, true, {{"event", to_json(trail.back())}});
-  }
-  if (sub == "history") {
-    json events = json::array();
-    for (const auto& e : county.history(*fid)) events.push_back(to_json(e));
-    return {200, json_text(json{{"id", *fid}, {"events", events}}), {}, {}};
+    return incident_answer(200, out, auth::Viewer::of(actor), {{"event", to_json(trail.back())}});
   }
   if (rq.method == "PATCH") {
     // An administrative edit: recorded in the history, but outside the loop's rules.
@@ -333,12 +339,31 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     p.description = b.text("description");
     p.assignee = b.text("assignee");
     p.expected_version = if_match_version(rq.if_match);
-    return incident_answer(200, county.update_incident(*fid, p, actor), true);
+    return incident_answer(200, county.update_incident(*fid, p, actor), auth::Viewer::of(actor));
   }
-  const auto actor = rq.authenticate();
-  json extra = {{"history", json::array()}};
-  for (const auto& e : county.history(*fid)) extra["history"].push_back(to_json(e));
-  return incident_answer(200, county.incident(*fid), actor.has_value(), extra);
+  const auth::Viewer viewer = auth::Viewer::of(rq.authenticate());
+  // An incident the viewer may not see is not there for it (a sensitive one, to the public).
+  const layers::Incident current = county.incident(*fid);
+  if (!auth::may_see_incident(viewer, current, sensitive(county, current.category)))
+    throw NotFound("no incident with id " + std::to_string(*fid));
+  const bool trail_readable =
+      auth::reaches(auth::incident_audience(viewer, current), layers::LayerKind::Incidents, "history");
+  if (sub == "history") {
+    // The trail names the people who acted: staff's, in their area.
+    if (!trail_readable) {
+      if (viewer.anonymous()) throw Unauthorized("an incident's history needs a staff user's token");
+      throw Forbidden("incident " + std::to_string(*fid) + "'s history is for staff of its area", "forbidden_scope");
+    }
+    json events = json::array();
+    for (const auto& e : county.history(*fid)) events.push_back(to_json(e));
+    return {200, json_text(json{{"id", *fid}, {"events", events}}), {}, {}};
+  }
+  json extra = json::object();
+  if (trail_readable) {
+    extra["history"] = json::array();
+    for (const auto& e : county.history(*fid)) extra["history"].push_back(to_json(e));
+  }
+  return incident_answer(200, current, viewer, extra);
 }
 
 RecordAnswer households(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {

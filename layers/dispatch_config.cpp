@@ -170,6 +170,12 @@ std::vector<CategoryConfig> read_categories_csv(const std::string& path) {
     } catch (const std::exception&) {
       throw InvalidArgument("weight", where + ": weight must be a non-negative number");
     }
+    // Optional: "counts" marks a sensitive category (涉稳, 信访, …), shown to the public as counts only.
+    if (const auto v = row.find("visibility"); v != row.end() && !v->second.empty()) {
+      if (v->second != "public" && v->second != "counts")
+        throw InvalidArgument("visibility", where + ": visibility must be public or counts");
+      c.sensitive = v->second == "counts";
+    }
     out.push_back(std::move(c));
   }
   if (out.empty()) throw InvalidArgument("categories", path + ": no categories");

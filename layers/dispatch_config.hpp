@@ -11,7 +11,8 @@
 // categories.csv columns: code, name_zh, name_en, class, handler (`grid` or a department),
 // deadline (`4h` around the clock, `2wh` working hours, `15wd` working days), roles (worker roles
 // that may handle a grid category, separated by `|`: grid_head, full_time, part_time, cadre,
-// aux_police; empty for a department's), weight (the demo generator's relative frequency).
+// aux_police; empty for a department's), weight (the demo generator's relative frequency), and
+// optionally visibility (`public`, or `counts` for a sensitive category the public sees as counts).
 #pragma once
 
 #include "layers/calendar.hpp"
@@ -47,6 +48,7 @@ struct CategoryConfig {
   Deadline deadline;
   std::vector<WorkerRole> roles;  ///< grid team roles that may handle it
   double weight = 1;
+  bool sensitive = false;  ///< visibility "counts": the public sees its incidents as counts only
 
   bool grid_handled() const { return handler == "grid"; }
   bool role_allowed(WorkerRole r) const;

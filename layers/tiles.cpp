@@ -39,6 +39,7 @@ bool IncidentFilter::matches(const Incident& i) const {
     return false;
   if (since && i.reported_at < *since) return false;
   if (until && i.reported_at >= *until) return false;
+  if (std::find(hidden_categories.begin(), hidden_categories.end(), i.category) != hidden_categories.end()) return false;
   return true;
 }
 
@@ -54,6 +55,7 @@ std::string IncidentFilter::key() const {
   std::string k = "status=" + joined(statuses) + "&category=" + joined(categories);
   if (since) k += "&since=" + std::to_string(*since);
   if (until) k += "&until=" + std::to_string(*until);
+  if (!hidden_categories.empty()) k += "&hidden=" + joined(hidden_categories);
   return k;
 }
 
