@@ -77,7 +77,7 @@ class Args {
     std::set<std::string> seen;
     for (const auto& [k, v] : p_) {
       layers::check_text(k, "parameter", TextKind::Id);  // a name is echoed: it must be text
-      if (std::none_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) {
+      if (std::none_of(known.begin(), known.end(), [&name = k](const char* n) { return name == n; })) {
         std::string list;
         for (const char* n : known) list += (list.empty() ? "" : ", ") + std::string(n);
         throw InvalidArgument(k, "unknown parameter (parameters: " + list + ")");
