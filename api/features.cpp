@@ -1458,8 +1458,7 @@ bool FeatureService::takes_post(std::string_view path) {
          path.find('/', std::string_view("/collections/").size()) == path.size() - 6;
 }
 
-// The polygon of a POST items query: a GeoJSON Polygon or MultiPolygon, or a Feature with one.
-static spatial::MultiPolygon read_area_body(std::string_view body) {
+spatial::MultiPolygon read_polygon_body(std::string_view body) {
   json j = parse_json_body<json>(body, "body");
   if (j.is_object() && j.value("type", "") == "Feature") j = j.contains("geometry") ? j["geometry"] : json(nullptr);
   if (!j.is_object() || (j.value("type", "") != "Polygon" && j.value("type", "") != "MultiPolygon"))
@@ -1470,6 +1469,10 @@ static spatial::MultiPolygon read_area_body(std::string_view body) {
   spatial::bg::correct(mp);
   if (const auto v = spatial::check_validity(mp); !v.valid) throw InvalidArgument("body", "the polygon is not valid: " + v.reason);
   return mp;
+}
+
+std::vector<cql2::Queryable> collection_queryables(LayerKind kind, const FeatureServiceOptions& options) {
+  return queryables(kind, options);
 }
 
 HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
@@ -1490,7 +1493,7 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
     const CollectionInfo& c = collection(path.substr(13, path.size() - 13 - 6));
     check_layer(c);
     ItemQuery q = parse_items_query(query, c.kind, m.options, query_audience);
-    q.within = std::make_shared<const spatial::AreaIndex>(read_area_body(body));
+    q.within = std::make_shared<const spatial::AreaIndex>(read_polygon_body(body));
     return m.run_items(c, q, base, viewer);
   }
   auto no_parameters = [&] {

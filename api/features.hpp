@@ -22,6 +22,7 @@
 #include "api/tile_service.hpp"
 #include "auth/read_policy.hpp"
 #include "layers/county.hpp"
+#include "layers/cql2.hpp"
 
 #include <memory>
 #include <string>
@@ -41,6 +42,14 @@ struct FeatureServiceOptions {
 /// Checks a household field list: every name a household field, none personal.
 /// @throws InvalidArgument ("household-fields").
 void check_household_fields(const std::vector<std::string>& fields);
+
+/// The queryables of a collection (Part 3): its public properties and its geometry, what a
+/// `filter` is checked against.
+std::vector<layers::cql2::Queryable> collection_queryables(layers::LayerKind kind, const FeatureServiceOptions& options);
+
+/// The polygon of a POST items query: a GeoJSON Polygon or MultiPolygon, or a Feature with one,
+/// in CRS84, valid (rings oriented). @throws InvalidArgument ("body").
+spatial::MultiPolygon read_polygon_body(std::string_view body);
 
 class FeatureService {
  public:

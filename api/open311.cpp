@@ -78,7 +78,7 @@ class Args {
     std::set<std::string> seen;
     for (const auto& [k, v] : p_) {
       layers::check_text(k, "parameter", TextKind::Id);  // a name is echoed: it must be text
-      if (std::none_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) {
+      if (std::none_of(known.begin(), known.end(), [&name = k](const char* n) { return name == n; })) {
         std::string list;
         for (const char* n : known) list += (list.empty() ? "" : ", ") + std::string(n);
         throw InvalidArgument(k, "unknown parameter (parameters: " + list + ")");
@@ -97,6 +97,11 @@ class Args {
  private:
   Params p_;
 };
+
+// The parameters of POST requests.json.
+constexpr std::initializer_list<const char*> kPostParameters = {
+    "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email",
+    "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url", "coordinate_system"};
 
 double number(const Args& a, const char* k, double lo, double hi) {
   const auto v = a.get(k);
@@ -189,35 +194,13 @@ Open311Answer services(const layers::County& county, const Open311Request& rq) {
 }
 
 Open311Answer post_request(layers::County& county, const Open311Request& rq) {
-  const bool is_json = rq.content_type.find("json") != std::string::npos;
-  Args a(is_json ? parse_json_object(rq.body) : parse_form(rq.body),
-         {"api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email",
-          "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url",
-          "coordinate_system"});
-  const auto actor = rq.authenticate(a.text("api_key"));
+  const Params params = read_open311_post(rq.body, rq.content_type);
+  std::string api_key;
+  for (const auto& [k, v] : params)
+    if (k == "api_key") api_key = v;
+  const auto actor = rq.authenticate(api_key);
   if (!actor) throw Unauthorized("api_key: a request needs an api_key (or Authorization: Bearer)");
-  const std::string code = a.text("service_code");
-  if (code.empty()) throw InvalidArgument("service_code", "is required (see services.json)");
-  if (!county.dispatch_config().categories.empty() && !county.dispatch_config().find(code))
-    throw InvalidArgument("service_code", "unknown service_code '" + code + "' (see services.json)");
-  if (!a.get("lat") && !a.get("long"))
-    throw InvalidArgument("lat", "lat and long are required: requests are routed by location");
-  layers::LonLat p{number(a, "long", -180, 180), number(a, "lat", -90, 90)};
-  if (gcj02(a)) p = spatial::gcj02_to_wgs84(p);
-  layers::Incident in;
-  in.category = code;
-  in.location = p;
-  in.description = a.text("description");
-  in.source = "open311";
-  json extra = json::object();
-  for (const char* k : {"address_string", "address_id", "media_url", "device_id", "account_id"})
-    if (const auto v = a.get(k); v && !v->empty()) extra[k == std::string_view("address_string") ? "address" : k] = *v;
-  json contact = json::object();
-  for (const char* k : {"email", "first_name", "last_name", "phone"})
-    if (const auto v = a.get(k); v && !v->empty()) contact[k] = *v;
-  if (!contact.empty()) extra["contact"] = contact;
-  if (!extra.empty()) in.extra = json_text(extra);
-  const layers::Incident out = county.intake(std::move(in), *actor);
+  const layers::Incident out = county.intake(open311_incident(params, county.dispatch_config()), *actor);
   const json notice = layers::stored_json<json>(out.dispatch_reason);
   json body = json::array({{{"service_request_id", std::to_string(out.fid)},
                             {"service_notice", notice.is_object() && notice.contains("text") ? notice["text"] : json(nullptr)},
@@ -306,6 +289,39 @@ Open311Answer get_request(const layers::County& county, const Open311Request& rq
 }
 
 }  // namespace
+
+Open311Params read_open311_post(std::string_view body, std::string_view content_type) {
+  const bool is_json = content_type.find("json") != std::string_view::npos;
+  Params params = is_json ? parse_json_object(body) : parse_form(body);
+  const Args checked(params, kPostParameters);
+  return params;
+}
+
+layers::Incident open311_incident(const Open311Params& params, const layers::DispatchConfig& config) {
+  const Args a(params, kPostParameters);
+  const std::string code = a.text("service_code");
+  if (code.empty()) throw InvalidArgument("service_code", "is required (see services.json)");
+  if (!config.categories.empty() && !config.find(code))
+    throw InvalidArgument("service_code", "unknown service_code '" + code + "' (see services.json)");
+  if (!a.get("lat") && !a.get("long"))
+    throw InvalidArgument("lat", "lat and long are required: requests are routed by location");
+  layers::LonLat p{number(a, "long", -180, 180), number(a, "lat", -90, 90)};
+  if (gcj02(a)) p = spatial::gcj02_to_wgs84(p);
+  layers::Incident in;
+  in.category = code;
+  in.location = p;
+  in.description = a.text("description");
+  in.source = "open311";
+  json extra = json::object();
+  for (const char* k : {"address_string", "address_id", "media_url", "device_id", "account_id"})
+    if (const auto v = a.get(k); v && !v->empty()) extra[k == std::string_view("address_string") ? "address" : k] = *v;
+  json contact = json::object();
+  for (const char* k : {"email", "first_name", "last_name", "phone"})
+    if (const auto v = a.get(k); v && !v->empty()) contact[k] = *v;
+  if (!contact.empty()) extra["contact"] = contact;
+  if (!extra.empty()) in.extra = json_text(extra);
+  return in;
+}
 
 bool is_open311_path(std::string_view path) { return path.rfind("/open311/", 0) == 0; }
 

@@ -18,6 +18,7 @@
 #include "layers/calendar.hpp"
 #include "layers/model.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -60,9 +61,15 @@ struct CategoryConfig {
 std::vector<std::map<std::string, std::string>> read_csv_table(const std::string& path,
                                                                const std::vector<std::string>& required);
 
+/// The same from the file's text; `name` stands for the file in errors.
+std::vector<std::map<std::string, std::string>> parse_csv_table(std::string_view text, const std::string& name,
+                                                                const std::vector<std::string>& required);
+
 /// Reads categories.csv. @throws InvalidArgument naming the line and column of a bad value,
 /// Error when the file cannot be read.
 std::vector<CategoryConfig> read_categories_csv(const std::string& path);
+/// The same from the file's text; `name` stands for the file in errors.
+std::vector<CategoryConfig> parse_categories_csv(std::string_view text, const std::string& name);
 
 struct DispatchConfig {
   std::vector<CategoryConfig> categories;  ///< empty: any category code, handled by the grid, no deadline
@@ -76,6 +83,11 @@ struct DispatchConfig {
   /// Reads dispatch.json and the categories file it names. @throws InvalidArgument (naming the
   /// key) or Error (file).
   static DispatchConfig load(const std::string& path);
+  /// The same from the text of dispatch.json read from `path`; `read_categories` reads the
+  /// categories file it names (read_categories_csv when unset).
+  static DispatchConfig from_json(
+      std::string_view text, const std::string& path,
+      const std::function<std::vector<CategoryConfig>(const std::string& path)>& read_categories = {});
   /// The departments named by the categories, sorted, without duplicates.
   std::vector<std::string> departments() const;
 };

@@ -174,7 +174,14 @@ TileConfig TileConfig::from_json(std::string_view text) {
     if (!j["layers"].is_object()) throw InvalidArgument("layers", "must be an object keyed by layer name");
     for (const auto& [name, lj] : j["layers"].items()) {
       const TileLayerSource src = tile_layer_source(name);
-      auto it = std::find_if(c.layers.begin(), c.layers.end(), [&](const auto& l) { return l.name == name; });
+      auto it = std::find_if(c.layers.begin(), c.layers.end(), [&layer = name](const auto& l) { return l.name == layer; });
+      // tile_layer_source reads names in any case ("Incidents", "grids.Micro-Grid"); the
+      // configuration is keyed by the exact one.
+      if (it == c.layers.end()) {
+        std::string known;
+        for (const auto& n : tile_layer_names()) known += (known.empty() ? "" : ", ") + n;
+        throw InvalidArgument("layers", "unknown tile layer '" + name + "' (layers: " + known + ")");
+      }
       TileLayerConfig& l = *it;
       const std::string where = "layers." + name + ".";
       if (!lj.is_object()) throw InvalidArgument("layers." + name, "must be an object");
