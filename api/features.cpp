@@ -1,6 +1,8 @@
 // OGC API - Features, Part 1 (features.hpp).
 #include "api/features.hpp"
 
+#include "auth/read_policy.hpp"
+
 #include "api/json_body.hpp"
 #include "layers/cql2.hpp"
 #include "layers/text.hpp"
@@ -499,7 +501,7 @@ std::optional<std::string> equality_filter(LayerKind kind, const FeatureServiceO
 }
 
 ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string>>& query, LayerKind kind,
-                            const FeatureServiceOptions& o) {
+                            const FeatureServiceOptions& o, auth::Audience query_audience = auth::Audience::Public) {
   ItemQuery q;
   q.limit = o.default_limit;
   std::optional<std::vector<double>> bbox;
@@ -609,6 +611,20 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
   } else if (filter_text) {
     q.filter = cql2::Filter::parse(*filter_text, queryables(kind, o));
   }
+  // No filter, sort or selection on a field the caller cannot read everywhere it queries: a count
+  // would tell what the field holds (auth/read_policy.hpp).
+  const auto qs = queryables(kind, o);
+  auto refuse = [&](const std::string& parameter, std::size_t index) {
+    if (index < qs.size() && !auth::reaches(query_audience, kind, qs[index].name))
+      throw InvalidArgument(parameter, "'" + qs[index].name + "' is not readable by this user (sign in as staff of the whole area)");
+  };
+  if (q.filter)
+    for (std::size_t i : q.filter->properties()) refuse(filter_text ? "filter" : "query", i);
+  for (const auto& [index, desc] : q.sortby) refuse("sortby", index);
+  if (q.properties)
+    for (const auto& name : *q.properties)
+      for (std::size_t i = 0; i < qs.size(); ++i)
+        if (qs[i].name == name) refuse("properties", i);
   if (q.near && q.radius_m == 0) throw InvalidArgument("radius", "is required with near (metres)");
   if (!q.near && q.radius_m > 0) throw InvalidArgument("near", "is required with radius (lon,lat)");
   if (bbox) resolve_bbox(*bbox, q);
@@ -680,9 +696,9 @@ class JsonOut {
 class FeatureWriter {
  public:
   /// `selected`: the properties to write (properties=), or null for all.
-  FeatureWriter(JsonOut& out, const FeatureServiceOptions& o, const Projector& proj,
+  FeatureWriter(JsonOut& out, const FeatureServiceOptions& o, const Projector& proj, const auth::Viewer& viewer,
                 const std::vector<std::string>* selected = nullptr)
-      : out_(out), o_(o), proj_(proj), selected_(selected) {}
+      : out_(out), o_(o), proj_(proj), viewer_(viewer), selected_(selected) {}
 
   template <class T>
   void feature(const T& r) {
@@ -795,22 +811,25 @@ class FeatureWriter {
     join(e.join);
   }
   void properties(const layers::Incident& i) {
+    // Free text, people and routing reasons only for those who may read them here.
+    const auth::Audience a = auth::incident_audience(viewer_, i);
+    auto may = [&](std::string_view f) { return auth::reaches(a, LayerKind::Incidents, f); };
     key("inc_id"), val().str(i.id);
     key("category"), val().str(i.category);
-    key("description"), val().str(i.description);
+    if (may("description")) key("description"), val().str(i.description);
     key("source"), val().str(i.source);
     key("reported_at"), val().time_or_null(i.reported_at);
     key("status"), val().str(i.status);
     key("closed_at"), val().time_or_null(i.closed_at);
-    key("assignee"), val().str_or_null(i.assignee);
+    if (may("assignee")) key("assignee"), val().str_or_null(i.assignee);
     key("deadline"), val().time_or_null(i.deadline);
     key("agency"), val().str_or_null(i.agency);
     key("level"), val().str(i.level.empty() ? std::string_view("grid") : std::string_view(i.level));
     key("overdue"), val().boolean(i.overdue);
     key("version"), val().num(i.version);
     key("updated_at"), val().time_or_null(i.updated_at);
-    key("handler"), val().str_or_null(i.handler);
-    key("dispatch_reason"), val().str_or_null(i.dispatch_reason);
+    if (may("handler")) key("handler"), val().str_or_null(i.handler);
+    if (may("dispatch_reason")) key("dispatch_reason"), val().str_or_null(i.dispatch_reason);
     join(i.join);
   }
   void properties(const layers::Worker& w) {
@@ -824,6 +843,7 @@ class FeatureWriter {
   JsonOut& out_;
   const FeatureServiceOptions& o_;
   const Projector& proj_;
+  const auth::Viewer& viewer_;
   const std::vector<std::string>* selected_ = nullptr;
   JsonOut discard_;
   JsonOut* cur_ = &out_;
@@ -1038,7 +1058,7 @@ struct FeatureService::Impl {
 
   template <class T>
   HttpAnswer items(const std::vector<T>& records, const CollectionInfo& c, const ItemQuery& q,
-                   const std::string& base) const {
+                   const std::string& base, const auth::Viewer& viewer) const {
     const std::string items_url = base + "/collections/" + std::string(layers::layer_name(c.kind)) + "/items";
     // The candidates in feature id order: every record, or with a bbox those the index finds
     // around it. Records are kept in fid order (grids in stored order, which is the same unless
@@ -1052,12 +1072,16 @@ struct FeatureService::Impl {
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
     }
     std::erase_if(order, [&](uint32_t i) { return i >= records.size(); });
+    if constexpr (std::is_same_v<T, layers::Incident>)
+      std::erase_if(order, [&](uint32_t i) { return !visible(records[i], viewer); });
+    if constexpr (std::is_same_v<T, layers::Worker>)  // whereabouts: within the user's area only
+      std::erase_if(order, [&](uint32_t i) { return viewer.at(records[i].grid_code) == auth::Audience::Public; });
     auto by_fid = [&](uint32_t a, uint32_t b) { return records[a].fid < records[b].fid; };
     if (!std::is_sorted(order.begin(), order.end(), by_fid)) std::sort(order.begin(), order.end(), by_fid);
 
     const Projector proj(*q.crs);
     JsonOut out;
-    FeatureWriter writer(out, options, proj, q.properties ? &*q.properties : nullptr);
+    FeatureWriter writer(out, options, proj, viewer, q.properties ? &*q.properties : nullptr);
     out.raw("{\"type\":\"FeatureCollection\",\"features\":[");
     // The queryables' readers, resolved once for the whole query (filters and sort keys use them).
     const auto& fields = fields_of(static_cast<const T*>(nullptr), options);
@@ -1129,13 +1153,16 @@ struct FeatureService::Impl {
 
   template <class T>
   HttpAnswer item(const std::vector<T>& records, const CollectionInfo& c, int64_t fid, const OutputCrs& crs,
-                  const std::string& base) const {
+                  const std::string& base, const auth::Viewer& viewer) const {
     const auto it = std::find_if(records.begin(), records.end(), [&](const T& r) { return r.fid == fid; });
     const std::string id(layers::layer_name(c.kind));
-    if (it == records.end()) throw NotFound("no feature " + std::to_string(fid) + " in " + id);
+    bool shown = it != records.end();
+    if constexpr (std::is_same_v<T, layers::Incident>) shown = shown && visible(*it, viewer);
+    if constexpr (std::is_same_v<T, layers::Worker>) shown = shown && viewer.at(it->grid_code) != auth::Audience::Public;
+    if (!shown) throw NotFound("no feature " + std::to_string(fid) + " in " + id);
     const Projector proj(crs);
     JsonOut out;
-    FeatureWriter(out, options, proj).feature(*it);
+    FeatureWriter(out, options, proj, viewer).feature(*it);
     // The feature's links go inside its object: before its closing brace.
     std::string& text = out.text();
     text.pop_back();
@@ -1148,11 +1175,18 @@ struct FeatureService::Impl {
   }
 
   // An items query over a collection, its area resolved against the grids under the same lock.
-  HttpAnswer run_items(const CollectionInfo& c, ItemQuery& q, const std::string& base) const {
+  HttpAnswer run_items(const CollectionInfo& c, ItemQuery& q, const std::string& base, const auth::Viewer& viewer) const {
     return with_records(c.kind, [&](const auto& records) {
       if (q.area) q.area_box = resolve_area(q, county->data().grids, county->join_options().max_distance_m);
-      return items(records, c, q, base);
+      return items(records, c, q, base, viewer);
     });
+  }
+
+  // Whether the viewer sees an incident as a feature: the public not one of a sensitive
+  // category (counted in the statistics only).
+  bool visible(const layers::Incident& i, const auth::Viewer& viewer) const {
+    const layers::CategoryConfig* cat = county->dispatch_config().find(i.category);
+    return auth::may_see_incident(viewer, i, cat && cat->sensitive);
   }
 
   // Calls f(records) with the collection's record vector.
@@ -1173,10 +1207,11 @@ struct FeatureService::Impl {
   HttpAnswer openapi(const std::string& base) const;
 
   // The collection's queryables as a JSON Schema (Part 3).
-  HttpAnswer queryables_json(const CollectionInfo& c, const std::string& base) const {
+  HttpAnswer queryables_json(const CollectionInfo& c, const std::string& base, auth::Audience audience) const {
     const std::string id(layers::layer_name(c.kind));
     json props = json::object();
     for (const auto& q : queryables(c.kind, options)) {
+      if (!auth::reaches(audience, c.kind, q.name)) continue;  // what this caller may not query
       json p;
       switch (q.type) {
         case Type::String: p = {{"type", "string"}}; break;
@@ -1423,8 +1458,7 @@ bool FeatureService::takes_post(std::string_view path) {
          path.find('/', std::string_view("/collections/").size()) == path.size() - 6;
 }
 
-// The polygon of a POST items query: a GeoJSON Polygon or MultiPolygon, or a Feature with one.
-static spatial::MultiPolygon read_area_body(std::string_view body) {
+spatial::MultiPolygon read_polygon_body(std::string_view body) {
   json j = parse_json_body<json>(body, "body");
   if (j.is_object() && j.value("type", "") == "Feature") j = j.contains("geometry") ? j["geometry"] : json(nullptr);
   if (!j.is_object() || (j.value("type", "") != "Polygon" && j.value("type", "") != "MultiPolygon"))
@@ -1437,15 +1471,30 @@ static spatial::MultiPolygon read_area_body(std::string_view body) {
   return mp;
 }
 
+std::vector<cql2::Queryable> collection_queryables(LayerKind kind, const FeatureServiceOptions& options) {
+  return queryables(kind, options);
+}
+
 HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
-                                  const std::string& base, std::string_view method, std::string_view body) const {
+                                  const std::string& base, std::string_view method, std::string_view body,
+                                  const auth::Viewer& viewer) const {
   const Impl& m = *impl_;
+  // Filters may use what the viewer reads everywhere it queries: a scoped user's queries run
+  // county-wide, so only the public fields.
+  const auth::Audience query_audience = viewer.scope.empty() ? viewer.audience : auth::Audience::Public;
+  auto check_layer = [&](const CollectionInfo& c) {
+    if (auth::may_see_layer(viewer, c.kind)) return;
+    if (viewer.anonymous())
+      throw Unauthorized("the " + std::string(layers::layer_name(c.kind)) + " collection is for staff: sign in");
+    throw Forbidden("the " + std::string(layers::layer_name(c.kind)) + " collection is for staff");
+  };
   if (method == "POST") {
     if (!takes_post(path)) throw InvalidArgument("method", "POST is only for /collections/{id}/items");
     const CollectionInfo& c = collection(path.substr(13, path.size() - 13 - 6));
-    ItemQuery q = parse_items_query(query, c.kind, m.options);
-    q.within = std::make_shared<const spatial::AreaIndex>(read_area_body(body));
-    return m.run_items(c, q, base);
+    check_layer(c);
+    ItemQuery q = parse_items_query(query, c.kind, m.options, query_audience);
+    q.within = std::make_shared<const spatial::AreaIndex>(read_polygon_body(body));
+    return m.run_items(c, q, base, viewer);
   }
   auto no_parameters = [&] {
     for (const auto& [k, v] : query)
@@ -1461,18 +1510,19 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
   std::string_view rest = path.substr(std::string_view("/collections/").size());
   const std::size_t slash = rest.find('/');
   const CollectionInfo& c = collection(rest.substr(0, slash));
+  check_layer(c);
   if (slash == std::string_view::npos) {
     no_parameters();
     return {200, layers::json_text(m.collection_json(c, base)), "application/json", {}};
   }
   rest = rest.substr(slash);
   if (rest == "/items") {
-    ItemQuery q = parse_items_query(query, c.kind, m.options);
-    return m.run_items(c, q, base);
+    ItemQuery q = parse_items_query(query, c.kind, m.options, query_audience);
+    return m.run_items(c, q, base, viewer);
   }
   if (rest == "/queryables") {
     no_parameters();
-    return m.queryables_json(c, base);
+    return m.queryables_json(c, base, query_audience);
   }
   if (rest == "/stats") {
     if (c.kind != LayerKind::Incidents) throw NotFound("statistics are offered for incidents: /collections/incidents/stats");
@@ -1490,7 +1540,7 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
     const auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), fid);
     if (id.empty() || ec != std::errc() || p != id.data() + id.size())
       throw NotFound("no feature '" + std::string(id) + "' (feature ids are integers)");
-    return m.with_records(c.kind, [&](const auto& records) { return m.item(records, c, fid, *crs, base); });
+    return m.with_records(c.kind, [&](const auto& records) { return m.item(records, c, fid, *crs, base, viewer); });
   }
   throw NotFound("no resource at " + std::string(path));
 }

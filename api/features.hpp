@@ -20,7 +20,9 @@
 #pragma once
 
 #include "api/tile_service.hpp"
+#include "auth/read_policy.hpp"
 #include "layers/county.hpp"
+#include "layers/cql2.hpp"
 
 #include <memory>
 #include <string>
@@ -41,6 +43,14 @@ struct FeatureServiceOptions {
 /// @throws InvalidArgument ("household-fields").
 void check_household_fields(const std::vector<std::string>& fields);
 
+/// The queryables of a collection (Part 3): its public properties and its geometry, what a
+/// `filter` is checked against.
+std::vector<layers::cql2::Queryable> collection_queryables(layers::LayerKind kind, const FeatureServiceOptions& options);
+
+/// The polygon of a POST items query: a GeoJSON Polygon or MultiPolygon, or a Feature with one,
+/// in CRS84, valid (rings oriented). @throws InvalidArgument ("body").
+spatial::MultiPolygon read_polygon_body(std::string_view body);
+
 class FeatureService {
  public:
   FeatureService(std::shared_ptr<layers::County> county, FeatureServiceOptions options);
@@ -56,7 +66,8 @@ class FeatureService {
   /// within it, grids meeting it). `base_url` is the server's own URL for links
   /// ("http://127.0.0.1:8080"). @throws InvalidArgument (400) and NotFound (404).
   HttpAnswer handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
-                    const std::string& base_url, std::string_view method = "GET", std::string_view body = {}) const;
+                    const std::string& base_url, std::string_view method = "GET", std::string_view body = {},
+                    const auth::Viewer& viewer = {}) const;
 
   /// Whether `path` takes POST (an items query with a polygon body).
   static bool takes_post(std::string_view path);

@@ -4,6 +4,7 @@
 #include "api/json_body.hpp"
 #include "http/percent.hpp"
 
+#include "auth/read_policy.hpp"
 #include "layers/workflow.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
@@ -77,7 +78,7 @@ class Args {
     std::set<std::string> seen;
     for (const auto& [k, v] : p_) {
       layers::check_text(k, "parameter", TextKind::Id);  // a name is echoed: it must be text
-      if (std::none_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) {
+      if (std::none_of(known.begin(), known.end(), [&name = k](const char* n) { return name == n; })) {
         std::string list;
         for (const char* n : known) list += (list.empty() ? "" : ", ") + std::string(n);
         throw InvalidArgument(k, "unknown parameter (parameters: " + list + ")");
@@ -96,6 +97,11 @@ class Args {
  private:
   Params p_;
 };
+
+// The parameters of POST requests.json.
+constexpr std::initializer_list<const char*> kPostParameters = {
+    "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email",
+    "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url", "coordinate_system"};
 
 double number(const Args& a, const char* k, double lo, double hi) {
   const auto v = a.get(k);
@@ -132,7 +138,11 @@ json service_json(const layers::CategoryConfig& c) {
           {"group", c.cls}};
 }
 
-json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02) {
+// A request as `viewer` may read it (auth/read_policy.hpp): the description, the address given
+// and the assignee are staff's (and the reporter's own).
+json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02, const auth::Viewer& viewer) {
+  const auth::Audience audience = auth::incident_audience(viewer, i);
+  auto may = [&](std::string_view field) { return auth::reaches(audience, layers::LayerKind::Incidents, field); };
   const json extra = layers::stored_json<json>(i.extra);
   auto extra_text = [&](const char* k) -> json {
     return extra.is_object() && extra.contains(k) && extra[k].is_string() ? extra[k] : json(nullptr);
@@ -141,7 +151,7 @@ json request_json(const layers::County& county, const layers::Incident& i, bool 
   layers::LonLat p = i.location;
   if (to_gcj02) p = spatial::wgs84_to_gcj02(p);
   std::string notes = i.status;
-  if (!i.assignee.empty()) notes += "; assigned to " + i.assignee;
+  if (!i.assignee.empty() && may("assignee")) notes += "; assigned to " + i.assignee;
   if (i.overdue) notes += "; overdue";
   if (!i.level.empty() && i.level != "grid") notes += "; level " + i.level;
   return {{"service_request_id", std::to_string(i.fid)},
@@ -149,18 +159,18 @@ json request_json(const layers::County& county, const layers::Incident& i, bool 
           {"status_notes", notes},
           {"service_name", c ? json(c->name_zh) : json(nullptr)},
           {"service_code", i.category},
-          {"description", i.description},
+          {"description", may("description") ? json(i.description) : json(nullptr)},
           {"agency_responsible", i.agency},
           {"service_notice", nullptr},
           {"requested_datetime", time_text(i.reported_at)},
           {"updated_datetime", i.updated_at ? json(time_text(i.updated_at)) : json(nullptr)},
           {"expected_datetime", i.deadline ? json(time_text(i.deadline)) : json(nullptr)},
-          {"address", extra_text("address")},
-          {"address_id", extra_text("address_id")},
+          {"address", may("description") ? extra_text("address") : json(nullptr)},
+          {"address_id", may("description") ? extra_text("address_id") : json(nullptr)},
           {"zipcode", nullptr},
           {"lat", p.lat},
           {"long", p.lon},
-          {"media_url", extra_text("media_url")}};
+          {"media_url", may("description") ? extra_text("media_url") : json(nullptr)}};
 }
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -184,35 +194,13 @@ Open311Answer services(const layers::County& county, const Open311Request& rq) {
 }
 
 Open311Answer post_request(layers::County& county, const Open311Request& rq) {
-  const bool is_json = rq.content_type.find("json") != std::string::npos;
-  Args a(is_json ? parse_json_object(rq.body) : parse_form(rq.body),
-         {"api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email",
-          "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url",
-          "coordinate_system"});
-  const auto actor = rq.authenticate(a.text("api_key"));
+  const Params params = read_open311_post(rq.body, rq.content_type);
+  std::string api_key;
+  for (const auto& [k, v] : params)
+    if (k == "api_key") api_key = v;
+  const auto actor = rq.authenticate(api_key);
   if (!actor) throw Unauthorized("api_key: a request needs an api_key (or Authorization: Bearer)");
-  const std::string code = a.text("service_code");
-  if (code.empty()) throw InvalidArgument("service_code", "is required (see services.json)");
-  if (!county.dispatch_config().categories.empty() && !county.dispatch_config().find(code))
-    throw InvalidArgument("service_code", "unknown service_code '" + code + "' (see services.json)");
-  if (!a.get("lat") && !a.get("long"))
-    throw InvalidArgument("lat", "lat and long are required: requests are routed by location");
-  layers::LonLat p{number(a, "long", -180, 180), number(a, "lat", -90, 90)};
-  if (gcj02(a)) p = spatial::gcj02_to_wgs84(p);
-  layers::Incident in;
-  in.category = code;
-  in.location = p;
-  in.description = a.text("description");
-  in.source = "open311";
-  json extra = json::object();
-  for (const char* k : {"address_string", "address_id", "media_url", "device_id", "account_id"})
-    if (const auto v = a.get(k); v && !v->empty()) extra[k == std::string_view("address_string") ? "address" : k] = *v;
-  json contact = json::object();
-  for (const char* k : {"email", "first_name", "last_name", "phone"})
-    if (const auto v = a.get(k); v && !v->empty()) contact[k] = *v;
-  if (!contact.empty()) extra["contact"] = contact;
-  if (!extra.empty()) in.extra = json_text(extra);
-  const layers::Incident out = county.intake(std::move(in), *actor);
+  const layers::Incident out = county.intake(open311_incident(params, county.dispatch_config()), *actor);
   const json notice = layers::stored_json<json>(out.dispatch_reason);
   json body = json::array({{{"service_request_id", std::to_string(out.fid)},
                             {"service_notice", notice.is_object() && notice.contains("text") ? notice["text"] : json(nullptr)},
@@ -228,9 +216,17 @@ std::optional<int64_t> parse_date(const Args& a, const char* k) {
   return t;
 }
 
+// Whether `viewer` sees the request at all: the public not one of a sensitive category (counts
+// only), unless it reported it.
+bool visible(const layers::County& county, const layers::Incident& i, const auth::Viewer& viewer) {
+  const layers::CategoryConfig* c = county.dispatch_config().find(i.category);
+  return auth::may_see_incident(viewer, i, c && c->sensitive);
+}
+
 Open311Answer get_requests(const layers::County& county, const Open311Request& rq) {
   Args a(rq.query, {"api_key", "jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date",
                     "status", "coordinate_system"});
+  const auth::Viewer viewer = auth::Viewer::of(rq.authenticate(""));
   const bool to_gcj = gcj02(a);
   std::vector<int64_t> ids;
   for (const auto& s : split_list(a.text("service_request_id"))) {
@@ -253,7 +249,8 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
   if (!ids.empty()) {
     // By id: the other filters are ignored (GeoReport v2).
     for (int64_t id : ids)
-      if (const layers::Incident* i = county.find_incident(id)) out.push_back(request_json(county, *i, to_gcj));
+      if (const layers::Incident* i = county.find_incident(id); i && visible(county, *i, viewer))
+        out.push_back(request_json(county, *i, to_gcj, viewer));
     return {200, json_text(out), {}};
   }
   // Without dates: the last 90 days; at most 1,000 requests, newest first.
@@ -263,6 +260,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     if (start && i.reported_at < *start) continue;
     if (end && i.reported_at > *end) continue;
     if (!codes.empty() && std::find(codes.begin(), codes.end(), i.category) == codes.end()) continue;
+    if (!visible(county, i, viewer)) continue;
     if (!statuses.empty()) {
       const std::string st = i.status == "closed" ? "closed" : "open";
       if (std::find(statuses.begin(), statuses.end(), st) == statuses.end()) continue;
@@ -273,7 +271,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     return x->reported_at != y->reported_at ? x->reported_at > y->reported_at : x->fid > y->fid;
   });
   if (hits.size() > 1000) hits.resize(1000);
-  for (const auto* i : hits) out.push_back(request_json(county, *i, to_gcj));
+  for (const auto* i : hits) out.push_back(request_json(county, *i, to_gcj, viewer));
   return {200, json_text(out), {}};
 }
 
@@ -284,11 +282,46 @@ Open311Answer get_request(const layers::County& county, const Open311Request& rq
   if (ec != std::errc() || p != id_text.data() + id_text.size() || id <= 0)
     throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
   const layers::Incident i = county.incident(id);  // NotFound when unknown
-  json out = json::array({request_json(county, i, gcj02(a))});
+  const auth::Viewer viewer = auth::Viewer::of(rq.authenticate(""));
+  if (!visible(county, i, viewer)) throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
+  json out = json::array({request_json(county, i, gcj02(a), viewer)});
   return {200, json_text(out), {}};
 }
 
 }  // namespace
+
+Open311Params read_open311_post(std::string_view body, std::string_view content_type) {
+  const bool is_json = content_type.find("json") != std::string_view::npos;
+  Params params = is_json ? parse_json_object(body) : parse_form(body);
+  const Args checked(params, kPostParameters);
+  return params;
+}
+
+layers::Incident open311_incident(const Open311Params& params, const layers::DispatchConfig& config) {
+  const Args a(params, kPostParameters);
+  const std::string code = a.text("service_code");
+  if (code.empty()) throw InvalidArgument("service_code", "is required (see services.json)");
+  if (!config.categories.empty() && !config.find(code))
+    throw InvalidArgument("service_code", "unknown service_code '" + code + "' (see services.json)");
+  if (!a.get("lat") && !a.get("long"))
+    throw InvalidArgument("lat", "lat and long are required: requests are routed by location");
+  layers::LonLat p{number(a, "long", -180, 180), number(a, "lat", -90, 90)};
+  if (gcj02(a)) p = spatial::gcj02_to_wgs84(p);
+  layers::Incident in;
+  in.category = code;
+  in.location = p;
+  in.description = a.text("description");
+  in.source = "open311";
+  json extra = json::object();
+  for (const char* k : {"address_string", "address_id", "media_url", "device_id", "account_id"})
+    if (const auto v = a.get(k); v && !v->empty()) extra[k == std::string_view("address_string") ? "address" : k] = *v;
+  json contact = json::object();
+  for (const char* k : {"email", "first_name", "last_name", "phone"})
+    if (const auto v = a.get(k); v && !v->empty()) contact[k] = *v;
+  if (!contact.empty()) extra["contact"] = contact;
+  if (!extra.empty()) in.extra = json_text(extra);
+  return in;
+}
 
 bool is_open311_path(std::string_view path) { return path.rfind("/open311/", 0) == 0; }
 

@@ -47,6 +47,19 @@ struct Open311Answer {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+using Open311Params = std::vector<std::pair<std::string, std::string>>;
+
+/// The parameters of a new request (POST requests.json): a form, or a JSON object when the
+/// content type names JSON; each parameter known, given once and valid text for its kind.
+/// @throws InvalidArgument naming the parameter.
+Open311Params read_open311_post(std::string_view body, std::string_view content_type);
+
+/// The incident those parameters report: service_code (one of the configuration's categories
+/// when it has any), long and lat (converted from GCJ-02 when coordinate_system says so),
+/// description, and address, media and contact details as its extra attributes.
+/// @throws InvalidArgument naming the parameter.
+layers::Incident open311_incident(const Open311Params& params, const layers::DispatchConfig& config);
+
 /// Whether `path` is under /open311/.
 bool is_open311_path(std::string_view path);
 

@@ -3,6 +3,7 @@
 
 #include "api/json_body.hpp"
 #include "layers/text.hpp"
+#include "auth/read_policy.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geos_ops.hpp"
@@ -149,29 +150,39 @@ void put_join(json& j, const layers::GridJoin& join) {
 
 json time_or_null(int64_t t) { return t ? json(layers::format_time(t)) : json(nullptr); }
 
-json to_json(const layers::Incident& i, bool personal) {
+// An incident as `viewer` may read it (auth/read_policy.hpp): the public never gets its free
+// text, people or routing reasons.
+json to_json(const layers::Incident& i, const auth::Viewer& viewer) {
+  const auth::Audience a = auth::incident_audience(viewer, i);
+  auto may = [&](std::string_view field) { return auth::reaches(a, layers::LayerKind::Incidents, field); };
   json j = {{"id", i.fid},
             {"inc_id", i.id},
             {"category", i.category},
             {"status", i.status},
-            {"description", i.description},
             {"source", i.source},
             {"reported_at", layers::format_time(i.reported_at)},
             {"closed_at", time_or_null(i.closed_at)},
-            {"assignee", i.assignee},
             {"deadline", time_or_null(i.deadline)},
             {"agency", i.agency},
             {"level", i.level.empty() ? "grid" : i.level},
             {"overdue", i.overdue},
             {"version", i.version},
-            {"updated_at", time_or_null(i.updated_at)},
-            {"handler", i.handler}};
-  if (personal) j["reporter"] = i.reporter;
-  j["dispatch_reason"] = stored_json<json>(i.dispatch_reason);
+            {"updated_at", time_or_null(i.updated_at)}};
+  if (may("description")) j["description"] = i.description;
+  if (may("assignee")) j["assignee"] = i.assignee;
+  if (may("handler")) j["handler"] = i.handler;
+  if (may("reporter")) j["reporter"] = i.reporter;
+  if (may("dispatch_reason")) j["dispatch_reason"] = stored_json<json>(i.dispatch_reason);
   j["lon"] = i.location.lon;
   j["lat"] = i.location.lat;
   put_join(j, i.join);
   return j;
+}
+
+// Whether the incident's category is shown to the public as counts only.
+bool sensitive(const layers::County& county, const std::string& category) {
+  const auto* c = county.dispatch_config().find(category);
+  return c && c->sensitive;
 }
 
 json to_json(const layers::IncidentEvent& e) {
@@ -276,15 +287,18 @@ void audit_personal(layers::County& county, const RecordRequest& rq, const layer
   county.audit({std::move(r)});
 }
 
-// An incident's reporter shown to someone else than the reporter is a personal read.
+// An incident's reporter shown (as the read policy lets to_json show it) to someone else than
+// the reporter is a personal read.
 void audit_reporter(layers::County& county, const RecordRequest& rq, const layers::Actor& actor,
                     const layers::Incident& i) {
-  if (!i.reporter.empty() && i.reporter != actor.id)
-    audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Incidents, i.fid, {"reporter"});
+  if (i.reporter.empty() || i.reporter == actor.id) return;
+  const auth::Viewer viewer = auth::Viewer::of(actor);
+  if (!auth::reaches(auth::incident_audience(viewer, i), layers::LayerKind::Incidents, "reporter")) return;
+  audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Incidents, i.fid, {"reporter"});
 }
 
-RecordAnswer incident_answer(int status, const layers::Incident& i, bool personal, json extra = nullptr) {
-  json j = to_json(i, personal);
+RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::Viewer& viewer, json extra = nullptr) {
+  json j = to_json(i, viewer);
   if (!extra.is_null())
     for (auto& [k, v] : extra.items()) j[k] = v;
   return {status, json_text(j), {{"ETag", etag(i)}}, {}};
@@ -292,81 +306,55 @@ RecordAnswer incident_answer(int status, const layers::Incident& i, bool persona
 
 RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid,
                        std::string_view sub) {
-  static const auto fields = with(point_fields(), {"category", "description", "id", "source", "reported_at"});
-  static const auto patch_fields =
-      with(point_fields(), {"category", "status", "description", "assignee", "id", "source", "reported_at"});
   if (!fid) {
     // Intake: routed to its grid and a worker at once (layers/county.hpp County::intake). Any
     // user may report anywhere, scoped staff too: a report is not an edit, and a grid worker who
     // sees something across the boundary should say so; routing gives it to the grid that holds it.
     const layers::Actor actor = require_actor(rq);
-    const Body b(rq.body, with(fields, {"status", "assignee"}), "incident");
-    b.refuse({"status", "assignee"}, "is set by routing; change it with POST /incidents/{id}/actions");
-    const auto location = b.location();
-    if (!location) throw InvalidArgument("lon", "lon and lat are required");
-    const auto category = b.text("category");
-    if (!category) throw InvalidArgument("category", "is required");
-    layers::Incident in;
-    in.location = *location;
-    in.category = *category;
-    in.description = b.text("description").value_or("");
-    in.id = b.text("id").value_or("");
-    in.source = b.text("source").value_or("");
-    if (const auto t = b.text("reported_at")) in.reported_at = layers::parse_request_time(*t, "reported_at");
-    const layers::Incident out = county.intake(std::move(in), actor);
-    RecordAnswer a = incident_answer(201, out, true);
+    const layers::Incident out = county.intake(read_incident_report(rq.body), actor);
+    RecordAnswer a = incident_answer(201, out, auth::Viewer::of(actor));
     a.headers.emplace_back("Location", "/incidents/" + std::to_string(out.fid));
     return a;
   }
   if (sub == "actions") {
     const layers::Actor actor = require_actor(rq);
-    const Body b(rq.body, {"action", "note", "assignee", "version"}, "action");
-    const auto action = b.text("action");
-    if (!action) throw InvalidArgument("action", "is required");
-    layers::TransitionRequest t;
-    t.action = layers::action_from_name(*action);
-    t.note = b.text("note").value_or("");
-    t.assignee = b.text("assignee");
-    if (t.assignee && t.action != layers::Action::Dispatch)
-      throw InvalidArgument("assignee", "is given only with the dispatch action");
-    t.expected_version = if_match_version(rq.if_match);
-    if (const auto v = b.integer("version", 0, std::numeric_limits<int64_t>::max())) {
-      if (t.expected_version && *t.expected_version != *v)
-        throw InvalidArgument("version", "differs from the If-Match header");
-      t.expected_version = v;
-    }
-    const layers::Incident out = county.transition(*fid, t, actor);
+    const layers::Incident out = county.transition(*fid, read_incident_action(rq.body, rq.if_match), actor);
     const auto trail = county.history(*fid);
     audit_reporter(county, rq, actor, out);
-    return incident_answer(200, out, true, {{"event", to_json(trail.back())}});
-  }
-  if (sub == "history") {
-    json events = json::array();
-    for (const auto& e : county.history(*fid)) events.push_back(to_json(e));
-    return {200, json_text(json{{"id", *fid}, {"events", events}}), {}, {}};
+    return incident_answer(200, out, auth::Viewer::of(actor), {{"event", to_json(trail.back())}});
   }
   if (rq.method == "PATCH") {
     // An administrative edit: recorded in the history, but outside the loop's rules.
     const layers::Actor actor = require_writer(rq);
-    const Body b(rq.body, patch_fields, "incident");
-    b.refuse({"id", "source", "reported_at"}, "cannot be changed after the incident is created");
-    b.refuse({"status"}, "changes only through the closed loop: change it with POST /incidents/{id}/actions");
-    layers::IncidentPatch p;
-    p.location = b.location();
-    p.category = b.text("category");
-    p.description = b.text("description");
-    p.assignee = b.text("assignee");
-    p.expected_version = if_match_version(rq.if_match);
-    const layers::Incident out = county.update_incident(*fid, p, actor);
+    const layers::Incident out = county.update_incident(*fid, read_incident_patch(rq.body, rq.if_match), actor);
     audit_reporter(county, rq, actor, out);
-    return incident_answer(200, out, true);
+    return incident_answer(200, out, auth::Viewer::of(actor));
   }
-  const auto actor = rq.authenticate();
-  json extra = {{"history", json::array()}};
-  for (const auto& e : county.history(*fid)) extra["history"].push_back(to_json(e));
-  const layers::Incident out = county.incident(*fid);
-  if (actor) audit_reporter(county, rq, *actor, out);
-  return incident_answer(200, out, actor.has_value(), extra);
+  const std::optional<layers::Actor> user = rq.authenticate();
+  const auth::Viewer viewer = auth::Viewer::of(user);
+  // An incident the viewer may not see is not there for it (a sensitive one, to the public).
+  const layers::Incident current = county.incident(*fid);
+  if (!auth::may_see_incident(viewer, current, sensitive(county, current.category)))
+    throw NotFound("no incident with id " + std::to_string(*fid));
+  const bool trail_readable =
+      auth::reaches(auth::incident_audience(viewer, current), layers::LayerKind::Incidents, "history");
+  if (sub == "history") {
+    // The trail names the people who acted: staff's, in their area.
+    if (!trail_readable) {
+      if (viewer.anonymous()) throw Unauthorized("an incident's history needs a staff user's token");
+      throw Forbidden("incident " + std::to_string(*fid) + "'s history is for staff of its area", "forbidden_scope");
+    }
+    json events = json::array();
+    for (const auto& e : county.history(*fid)) events.push_back(to_json(e));
+    return {200, json_text(json{{"id", *fid}, {"events", events}}), {}, {}};
+  }
+  json extra = json::object();
+  if (trail_readable) {
+    extra["history"] = json::array();
+    for (const auto& e : county.history(*fid)) extra["history"].push_back(to_json(e));
+  }
+  if (user) audit_reporter(county, rq, *user, current);
+  return incident_answer(200, current, viewer, extra);
 }
 
 // The personal fields every household answer shows.
@@ -375,22 +363,8 @@ const std::vector<std::string> kHouseholdPersonal = {"head_name", "phone", "id_n
 RecordAnswer households(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
   // Every answer carries personal data: reads need the token as writes do, and the area too.
   const layers::Actor actor = require_writer(rq);
-  static const auto fields =
-      with(point_fields(), {"hh_id", "address", "members", "flags", "head_name", "phone", "id_number"});
-  auto patch_of = [](const Body& b) {
-    layers::HouseholdPatch p;
-    p.location = b.location();
-    p.id = b.text("hh_id");
-    p.address = b.text("address");
-    if (auto m = b.integer("members", 0, 1000)) p.members = static_cast<int>(*m);
-    if (auto f = b.integer("flags", 0, std::numeric_limits<uint32_t>::max())) p.flags = static_cast<uint32_t>(*f);
-    p.head_name = b.text("head_name");
-    p.phone = b.text("phone");
-    p.id_number = b.text("id_number");
-    return p;
-  };
   if (!fid) {
-    const layers::HouseholdPatch p = patch_of(Body(rq.body, fields, "household"));
+    const layers::HouseholdPatch p = read_household_body(rq.body);
     if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
     layers::Household h;
     h.location = *p.location;
@@ -406,7 +380,7 @@ RecordAnswer households(layers::County& county, const RecordRequest& rq, std::op
     return created("households", out.fid, to_json(out));
   }
   if (rq.method == "PATCH") {
-    const layers::Household out = county.update_household(*fid, patch_of(Body(rq.body, fields, "household")), actor);
+    const layers::Household out = county.update_household(*fid, read_household_body(rq.body), actor);
     audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
     return {200, json_text(to_json(out)), {}, {}};
   }
@@ -417,23 +391,9 @@ RecordAnswer households(layers::County& county, const RecordRequest& rq, std::op
 }
 
 RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
-  static const auto fields = with(point_fields(), {"ent_id", "name", "industry", "risk", "hazardous_chemicals",
-                                                   "last_inspection", "open_hazards"});
-  auto patch_of = [](const Body& b) {
-    layers::EnterprisePatch p;
-    p.location = b.location();
-    p.id = b.text("ent_id");
-    p.name = b.text("name");
-    p.industry = b.text("industry");
-    if (auto r = b.text("risk")) p.risk = layers::risk_from_name(*r);  // names the field when unknown
-    p.hazardous_chemicals = b.boolean("hazardous_chemicals");
-    p.last_inspection = b.text("last_inspection");
-    if (auto n = b.integer("open_hazards", 0, 1000000)) p.open_hazards = static_cast<int>(*n);
-    return p;
-  };
   if (!fid) {
     const layers::Actor actor = require_writer(rq);
-    const layers::EnterprisePatch p = patch_of(Body(rq.body, fields, "enterprise"));
+    const layers::EnterprisePatch p = read_enterprise_body(rq.body);
     if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
     if (!p.name) throw InvalidArgument("name", "is required");
     layers::Enterprise e;
@@ -451,7 +411,7 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::o
   if (rq.method == "PATCH") {
     const layers::Actor actor = require_writer(rq);
     return {200,
-            json_text(to_json(county.update_enterprise(*fid, patch_of(Body(rq.body, fields, "enterprise")), actor))),
+            json_text(to_json(county.update_enterprise(*fid, read_enterprise_body(rq.body), actor))),
             {}, {}};
   }
   return {200, json_text(to_json(county.enterprise(*fid))), {}, {}};
@@ -462,13 +422,7 @@ RecordAnswer grids(layers::County& county, const RecordRequest& rq, int64_t fid)
     const layers::Actor actor = require_writer(rq);
     // A grid's code never changes: its own code is its area.
     layers::check_area(actor, county.grid(fid).code, "grid " + std::to_string(fid));
-    const Body b(rq.body, {"name", "geometry", "crs", "code", "level", "parent_code"}, "grid");
-    b.refuse({"code", "level", "parent_code"}, "is the grid's place in the hierarchy and cannot be changed");
-    layers::GridPatch p;
-    p.name = b.text("name");
-    if (b.has("geometry")) p.geometry = read_outline(b.at("geometry"), b.gcj02());
-    else if (b.has("crs")) throw InvalidArgument("crs", "given without a geometry");
-    return {200, json_text(to_json(county.update_grid(fid, p))), {}, {}};
+    return {200, json_text(to_json(county.update_grid(fid, read_grid_body(rq.body)))), {}, {}};
   }
   return {200, json_text(to_json(county.grid(fid))), {}, {}};
 }
@@ -518,6 +472,100 @@ RecordAnswer sweep(layers::County& county, const RecordRequest& rq) {
 }
 
 }  // namespace
+
+layers::Incident read_incident_report(std::string_view body) {
+  static const auto fields = with(point_fields(), {"category", "description", "id", "source", "reported_at"});
+  const Body b(body, with(fields, {"status", "assignee"}), "incident");
+  b.refuse({"status", "assignee"}, "is set by routing; change it with POST /incidents/{id}/actions");
+  const auto location = b.location();
+  if (!location) throw InvalidArgument("lon", "lon and lat are required");
+  const auto category = b.text("category");
+  if (!category) throw InvalidArgument("category", "is required");
+  layers::Incident in;
+  in.location = *location;
+  in.category = *category;
+  in.description = b.text("description").value_or("");
+  in.id = b.text("id").value_or("");
+  in.source = b.text("source").value_or("");
+  if (const auto t = b.text("reported_at")) in.reported_at = layers::parse_request_time(*t, "reported_at");
+  return in;
+}
+
+layers::TransitionRequest read_incident_action(std::string_view body, const std::string& if_match) {
+  const Body b(body, {"action", "note", "assignee", "version"}, "action");
+  const auto action = b.text("action");
+  if (!action) throw InvalidArgument("action", "is required");
+  layers::TransitionRequest t;
+  t.action = layers::action_from_name(*action);
+  t.note = b.text("note").value_or("");
+  t.assignee = b.text("assignee");
+  if (t.assignee && t.action != layers::Action::Dispatch)
+    throw InvalidArgument("assignee", "is given only with the dispatch action");
+  t.expected_version = if_match_version(if_match);
+  if (const auto v = b.integer("version", 0, std::numeric_limits<int64_t>::max())) {
+    if (t.expected_version && *t.expected_version != *v)
+      throw InvalidArgument("version", "differs from the If-Match header");
+    t.expected_version = v;
+  }
+  return t;
+}
+
+layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match) {
+  static const auto fields =
+      with(point_fields(), {"category", "status", "description", "assignee", "id", "source", "reported_at"});
+  const Body b(body, fields, "incident");
+  b.refuse({"id", "source", "reported_at"}, "cannot be changed after the incident is created");
+  b.refuse({"status"}, "changes only through the closed loop: change it with POST /incidents/{id}/actions");
+  layers::IncidentPatch p;
+  p.location = b.location();
+  p.category = b.text("category");
+  p.description = b.text("description");
+  p.assignee = b.text("assignee");
+  p.expected_version = if_match_version(if_match);
+  return p;
+}
+
+layers::HouseholdPatch read_household_body(std::string_view body) {
+  static const auto fields =
+      with(point_fields(), {"hh_id", "address", "members", "flags", "head_name", "phone", "id_number"});
+  const Body b(body, fields, "household");
+  layers::HouseholdPatch p;
+  p.location = b.location();
+  p.id = b.text("hh_id");
+  p.address = b.text("address");
+  if (auto m = b.integer("members", 0, 1000)) p.members = static_cast<int>(*m);
+  if (auto f = b.integer("flags", 0, std::numeric_limits<uint32_t>::max())) p.flags = static_cast<uint32_t>(*f);
+  p.head_name = b.text("head_name");
+  p.phone = b.text("phone");
+  p.id_number = b.text("id_number");
+  return p;
+}
+
+layers::EnterprisePatch read_enterprise_body(std::string_view body) {
+  static const auto fields = with(point_fields(), {"ent_id", "name", "industry", "risk", "hazardous_chemicals",
+                                                   "last_inspection", "open_hazards"});
+  const Body b(body, fields, "enterprise");
+  layers::EnterprisePatch p;
+  p.location = b.location();
+  p.id = b.text("ent_id");
+  p.name = b.text("name");
+  p.industry = b.text("industry");
+  if (auto r = b.text("risk")) p.risk = layers::risk_from_name(*r);  // names the field when unknown
+  p.hazardous_chemicals = b.boolean("hazardous_chemicals");
+  p.last_inspection = b.text("last_inspection");
+  if (auto n = b.integer("open_hazards", 0, 1000000)) p.open_hazards = static_cast<int>(*n);
+  return p;
+}
+
+layers::GridPatch read_grid_body(std::string_view body) {
+  const Body b(body, {"name", "geometry", "crs", "code", "level", "parent_code"}, "grid");
+  b.refuse({"code", "level", "parent_code"}, "is the grid's place in the hierarchy and cannot be changed");
+  layers::GridPatch p;
+  p.name = b.text("name");
+  if (b.has("geometry")) p.geometry = read_outline(b.at("geometry"), b.gcj02());
+  else if (b.has("crs")) throw InvalidArgument("crs", "given without a geometry");
+  return p;
+}
 
 layers::Actor require_actor(const RecordRequest& rq) {
   if (auto a = rq.authenticate()) return *a;

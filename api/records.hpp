@@ -71,6 +71,23 @@ struct RecordAnswer {
   std::vector<std::string> allow;  ///< with status 405: the methods the path allows
 };
 
+// The readers of the endpoints' JSON bodies, apart from the county: each checks a body as its
+// endpoint does (known fields, types, the text rule, values) and returns what it asks for.
+// @throws InvalidArgument naming the field.
+
+/// POST /incidents: location, category, description, id, source, reported_at.
+layers::Incident read_incident_report(std::string_view body);
+/// POST /incidents/{id}/actions, with the If-Match header ("" when absent).
+layers::TransitionRequest read_incident_action(std::string_view body, const std::string& if_match);
+/// PATCH /incidents/{id}, with the If-Match header ("" when absent).
+layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match);
+/// POST and PATCH /households(/{id}).
+layers::HouseholdPatch read_household_body(std::string_view body);
+/// POST and PATCH /enterprises(/{id}).
+layers::EnterprisePatch read_enterprise_body(std::string_view body);
+/// PATCH /grids/{id}: the name and the outline (a GeoJSON Polygon or MultiPolygon).
+layers::GridPatch read_grid_body(std::string_view body);
+
 /// Whether `path` is one of the record endpoints.
 bool is_record_path(std::string_view path);
 

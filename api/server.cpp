@@ -219,12 +219,12 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   // ---- vector tiles and TileJSON
   add({"GET"}, "/tiles/{path*}", [tiles](Context& c) {
     return from_answer(tiles->handle(c.request.path, c.query, c.request.header("accept-encoding"),
-                                     c.request.header("if-none-match"), c.base_url));
+                                     c.request.header("if-none-match"), c.base_url, auth::Viewer::of(c.user)));
   });
 
   // ---- the web map, and the OGC API landing page for everything but browsers
   auto features_get = [features](Context& c) {
-    return from_answer(features->handle(c.request.path, c.query, c.base_url, "GET", {}));
+    return from_answer(features->handle(c.request.path, c.query, c.base_url, "GET", {}, auth::Viewer::of(c.user)));
   };
   add({"GET"}, "/", [web, features_get](Context& c) {
     if (web)
@@ -249,7 +249,7 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
     add({"GET"}, p, features_get);
   add({"GET"}, "/collections/{id}/items", features_get, Lane::Query);
   add({"POST"}, "/collections/{id}/items", [features](Context& c) {
-    return from_answer(features->handle(c.request.path, c.query, c.base_url, "POST", c.request.body));
+    return from_answer(features->handle(c.request.path, c.query, c.base_url, "POST", c.request.body, auth::Viewer::of(c.user)));
   }, Lane::Query, Audience::Public, {}, large_body);
   add({"GET"}, "/collections/{id}/stats", features_get, Lane::Query);
 

@@ -432,6 +432,16 @@ TileService::TileService(std::shared_ptr<layers::County> county, TileServiceOpti
   impl_->options = std::move(options);
   if (impl_->options.empty_status != 204 && impl_->options.empty_status != 200)
     throw InvalidArgument("empty_status", "must be 204 or 200");
+  // Tiles are shared by every viewer of an audience: their attributes are those the layer's
+  // audience may read (no free text or person in incident tiles, no name in workers').
+  for (const auto& l : impl_->county->tiles().config().layers) {
+    const auto kind = layers::tile_layer_source(l.name).kind;
+    for (const auto& f : l.fields)
+      if (static_cast<int>(auth::field_audience(kind, f.name)) > static_cast<int>(auth::layer_audience(kind)))
+        throw InvalidArgument("tiles-config", "attribute '" + f.name + "' of tile layer " + l.name + " is for the " +
+                                                  std::string(auth::audience_name(auth::field_audience(kind, f.name))) +
+                                                  " audience and cannot go into shared tiles");
+  }
   Impl* m = impl_.get();
   impl_->listener = impl_->county->on_change([m](const layers::Change& c) { m->on_change(c); });
 }
@@ -444,7 +454,7 @@ TileService::~TileService() {
 HttpAnswer TileService::handle(std::string_view path,
                                const std::vector<std::pair<std::string, std::string>>& query,
                                std::string_view accept_encoding, std::string_view if_none_match,
-                               const std::string& base_url) {
+                               const std::string& base_url, const auth::Viewer& viewer) {
   Impl& m = *impl_;
   if (!path.starts_with("/tiles/")) throw NotFound("no resource at " + std::string(path));
   const ParsedTilePath p = parse_tile_path(path.substr(7));
@@ -457,10 +467,24 @@ HttpAnswer TileService::handle(std::string_view path,
     if (!c) throw InvalidArgument("layers", "layer '" + n + "' is not configured for tiles");
     cfgs.push_back(c);
     const auto src = layers::tile_layer_source(n);
+    if (!auth::may_see_layer(viewer, src.kind)) {
+      if (viewer.anonymous()) throw Unauthorized("the " + n + " tile layer is for staff: sign in");
+      throw Forbidden("the " + n + " tile layer is for staff");
+    }
+    // Tiles are cut for the whole county: whereabouts of staff only for county-wide users.
+    if (auth::layer_audience(src.kind) != auth::Audience::Public && !viewer.scope.empty())
+      throw Forbidden("the " + n + " tile layer is for county-wide staff; " + viewer.user_id +
+                          " sees its area's in /collections/" + std::string(layers::layer_name(src.kind)) + "/items",
+                      "forbidden_scope");
     has_incidents = has_incidents || src.kind == layers::LayerKind::Incidents;
     mask |= bit(src.kind);
   }
-  const TileQuery q = parse_query(query, has_incidents);
+  TileQuery q = parse_query(query, has_incidents);
+  // Sensitive categories are counts only (statistics) for all but county-wide staff; the filter
+  // is part of the cache key, so that no cached tile crosses audiences.
+  if (has_incidents && (viewer.audience == auth::Audience::Public || !viewer.scope.empty()))
+    for (const auto& c : m.county->dispatch_config().categories)
+      if (c.sensitive) q.filter.hidden_categories.push_back(c.code);
 
   HttpAnswer a;
   if (p.tilejson) {

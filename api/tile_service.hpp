@@ -22,6 +22,7 @@
 // X-Cache: hit or miss.
 #pragma once
 
+#include "auth/read_policy.hpp"
 #include "layers/county.hpp"
 
 #include <cstdint>
@@ -59,7 +60,7 @@ class TileService {
   /// @throws InvalidArgument (400) and NotFound (404) for the caller to map.
   HttpAnswer handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
                     std::string_view accept_encoding, std::string_view if_none_match,
-                    const std::string& base_url);
+                    const std::string& base_url, const auth::Viewer& viewer = {});
 
   /// Prometheus text exposition of the cache and build metrics.
   std::string metrics() const;

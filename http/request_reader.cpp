@@ -154,7 +154,10 @@ RequestReader::Status RequestReader::next(Request& out, ReadError& error) {
     }
     scanned_ = end == std::string::npos ? buffer_.size() : 0;
     if (end == std::string::npos || end - pos_ > limits_.max_head_bytes) {
-      if (buffer_.size() - pos_ > limits_.max_head_bytes || end != std::string::npos)
+      // Without its end, a head is too large only once more bytes are buffered than the limit
+      // plus the CR of the empty line: a head of the limit's size may still end with the next
+      // byte, and must not be refused because its last bytes arrived apart.
+      if (buffer_.size() - pos_ > limits_.max_head_bytes + 1 || end != std::string::npos)
         return fail(error, 431, "header_too_large",
                     "request line and headers larger than " + std::to_string(limits_.max_head_bytes) + " bytes");
       return Status::NeedMore;

@@ -1,6 +1,6 @@
 // The HTTP/1.1 request reader: bytes from a connection in, complete requests out, in order
 // (requests pipelined on a connection are all read). Pure code with no I/O, fuzzed by
-// fuzz/http_request_reader.cpp.
+// fuzz/http_request_reader_fuzzer.cpp.
 //
 // It is strict where leniency lets a request be read two ways (RFC 9112 §6.3, §11.2): a
 // Content-Length that is not plain digits, overflows, or appears twice with different values is

@@ -1040,7 +1040,16 @@ class Parser {
     if (x.kind != Tok::Number) syntax(x.pos, "expected a coordinate");
     Token y = lex_.next();
     if (y.kind != Tok::Number) syntax(y.pos, "expected the y coordinate (2D coordinates only)");
+    check_lon_lat(x.number, y.number, x.pos);
     return Point(x.number, y.number);
+  }
+
+  // Filters take CRS84 coordinates; far outside it, Boost.Geometry's integer rescaling overflows
+  // (and throws) in the validity check and the spatial predicates.
+  void check_lon_lat(double lon, double lat, std::size_t pos) const {
+    if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90))
+      fail(text_, pos, "invalid geometry",
+           "coordinates are CRS84 lon/lat: longitude within [-180, 180], latitude within [-90, 90]");
   }
 
   // "(" x y {"," x y} ")"
@@ -1143,6 +1152,8 @@ class Parser {
       if (v.size() == 6) v = {v[0], v[1], v[3], v[4]};
       if (v.size() != 4) syntax(pos, "BBOX takes 4 numbers (or 6 with z)");
       if (!(v[0] < v[2]) || !(v[1] < v[3])) syntax(pos, "BBOX needs minx < maxx and miny < maxy");
+      check_lon_lat(v[0], v[1], pos);
+      check_lon_lat(v[2], v[3], pos);
       spatial::Polygon box;
       box.outer() = {Point(v[0], v[1]), Point(v[2], v[1]), Point(v[2], v[3]), Point(v[0], v[3]),
                      Point(v[0], v[1])};

@@ -44,13 +44,24 @@ std::vector<std::string> split_csv(std::string_view line) {
   return out;
 }
 
-/// Reads a CSV file with a header into rows keyed by column name.
+std::string read_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read " + what + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 }  // namespace
 
 std::vector<std::map<std::string, std::string>> read_csv_table(const std::string& path,
                                                          const std::vector<std::string>& required) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read " + path);
+  return parse_csv_table(read_file(path, ""), path, required);
+}
+
+std::vector<std::map<std::string, std::string>> parse_csv_table(std::string_view text, const std::string& path,
+                                                                const std::vector<std::string>& required) {
+  std::istringstream in{std::string(text)};
   std::string line;
   std::vector<std::string> header;
   std::vector<std::map<std::string, std::string>> rows;
@@ -133,9 +144,13 @@ bool CategoryConfig::role_allowed(WorkerRole r) const {
 }
 
 std::vector<CategoryConfig> read_categories_csv(const std::string& path) {
+  return parse_categories_csv(read_file(path, ""), path);
+}
+
+std::vector<CategoryConfig> parse_categories_csv(std::string_view text, const std::string& path) {
   std::vector<CategoryConfig> out;
   std::size_t line = 1;
-  for (auto& row : read_csv_table(path, {"code", "name_zh", "name_en", "class", "handler", "deadline", "roles", "weight"})) {
+  for (auto& row : parse_csv_table(text, path, {"code", "name_zh", "name_en", "class", "handler", "deadline", "roles", "weight"})) {
     ++line;
     const std::string where = path + " line " + std::to_string(line);
     CategoryConfig c;
@@ -170,6 +185,12 @@ std::vector<CategoryConfig> read_categories_csv(const std::string& path) {
     } catch (const std::exception&) {
       throw InvalidArgument("weight", where + ": weight must be a non-negative number");
     }
+    // Optional: "counts" marks a sensitive category (涉稳, 信访, …), shown to the public as counts only.
+    if (const auto v = row.find("visibility"); v != row.end() && !v->second.empty()) {
+      if (v->second != "public" && v->second != "counts")
+        throw InvalidArgument("visibility", where + ": visibility must be public or counts");
+      c.sensitive = v->second == "counts";
+    }
     out.push_back(std::move(c));
   }
   if (out.empty()) throw InvalidArgument("categories", path + ": no categories");
@@ -192,13 +213,15 @@ std::vector<std::string> DispatchConfig::departments() const {
 }
 
 DispatchConfig DispatchConfig::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read the dispatch configuration " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
+  return from_json(read_file(path, "the dispatch configuration "), path);
+}
+
+DispatchConfig DispatchConfig::from_json(
+    std::string_view text, const std::string& path,
+    const std::function<std::vector<CategoryConfig>(const std::string& path)>& read_categories) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(ss.str());
+    j = nlohmann::json::parse(text);
   } catch (const std::exception& e) {
     throw InvalidArgument("config", path + " is not valid JSON: " + e.what());
   }
@@ -210,7 +233,7 @@ DispatchConfig DispatchConfig::load(const std::string& path) {
       if (!v.is_string()) throw InvalidArgument(k, "must be the path of the categories CSV file");
       fs::path p = v.get<std::string>();
       if (p.is_relative()) p = fs::path(path).parent_path() / p;
-      c.categories = read_categories_csv(p.string());
+      c.categories = read_categories ? read_categories(p.string()) : read_categories_csv(p.string());
     } else if (k == "workload_cap") {
       if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000)
         throw InvalidArgument(k, "must be an integer in [1, 1000]");

@@ -11,12 +11,14 @@
 // categories.csv columns: code, name_zh, name_en, class, handler (`grid` or a department),
 // deadline (`4h` around the clock, `2wh` working hours, `15wd` working days), roles (worker roles
 // that may handle a grid category, separated by `|`: grid_head, full_time, part_time, cadre,
-// aux_police; empty for a department's), weight (the demo generator's relative frequency).
+// aux_police; empty for a department's), weight (the demo generator's relative frequency), and
+// optionally visibility (`public`, or `counts` for a sensitive category the public sees as counts).
 #pragma once
 
 #include "layers/calendar.hpp"
 #include "layers/model.hpp"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -47,6 +49,7 @@ struct CategoryConfig {
   Deadline deadline;
   std::vector<WorkerRole> roles;  ///< grid team roles that may handle it
   double weight = 1;
+  bool sensitive = false;  ///< visibility "counts": the public sees its incidents as counts only
 
   bool grid_handled() const { return handler == "grid"; }
   bool role_allowed(WorkerRole r) const;
@@ -58,9 +61,15 @@ struct CategoryConfig {
 std::vector<std::map<std::string, std::string>> read_csv_table(const std::string& path,
                                                                const std::vector<std::string>& required);
 
+/// The same from the file's text; `name` stands for the file in errors.
+std::vector<std::map<std::string, std::string>> parse_csv_table(std::string_view text, const std::string& name,
+                                                                const std::vector<std::string>& required);
+
 /// Reads categories.csv. @throws InvalidArgument naming the line and column of a bad value,
 /// Error when the file cannot be read.
 std::vector<CategoryConfig> read_categories_csv(const std::string& path);
+/// The same from the file's text; `name` stands for the file in errors.
+std::vector<CategoryConfig> parse_categories_csv(std::string_view text, const std::string& name);
 
 struct DispatchConfig {
   std::vector<CategoryConfig> categories;  ///< empty: any category code, handled by the grid, no deadline
@@ -74,6 +83,11 @@ struct DispatchConfig {
   /// Reads dispatch.json and the categories file it names. @throws InvalidArgument (naming the
   /// key) or Error (file).
   static DispatchConfig load(const std::string& path);
+  /// The same from the text of dispatch.json read from `path`; `read_categories` reads the
+  /// categories file it names (read_categories_csv when unset).
+  static DispatchConfig from_json(
+      std::string_view text, const std::string& path,
+      const std::function<std::vector<CategoryConfig>(const std::string& path)>& read_categories = {});
   /// The departments named by the categories, sorted, without duplicates.
   std::vector<std::string> departments() const;
 };

@@ -39,6 +39,7 @@ bool IncidentFilter::matches(const Incident& i) const {
     return false;
   if (since && i.reported_at < *since) return false;
   if (until && i.reported_at >= *until) return false;
+  if (std::find(hidden_categories.begin(), hidden_categories.end(), i.category) != hidden_categories.end()) return false;
   return true;
 }
 
@@ -54,6 +55,7 @@ std::string IncidentFilter::key() const {
   std::string k = "status=" + joined(statuses) + "&category=" + joined(categories);
   if (since) k += "&since=" + std::to_string(*since);
   if (until) k += "&until=" + std::to_string(*until);
+  if (!hidden_categories.empty()) k += "&hidden=" + joined(hidden_categories);
   return k;
 }
 
@@ -172,7 +174,14 @@ TileConfig TileConfig::from_json(std::string_view text) {
     if (!j["layers"].is_object()) throw InvalidArgument("layers", "must be an object keyed by layer name");
     for (const auto& [name, lj] : j["layers"].items()) {
       const TileLayerSource src = tile_layer_source(name);
-      auto it = std::find_if(c.layers.begin(), c.layers.end(), [&](const auto& l) { return l.name == name; });
+      auto it = std::find_if(c.layers.begin(), c.layers.end(), [&layer = name](const auto& l) { return l.name == layer; });
+      // tile_layer_source reads names in any case ("Incidents", "grids.Micro-Grid"); the
+      // configuration is keyed by the exact one.
+      if (it == c.layers.end()) {
+        std::string known;
+        for (const auto& n : tile_layer_names()) known += (known.empty() ? "" : ", ") + n;
+        throw InvalidArgument("layers", "unknown tile layer '" + name + "' (layers: " + known + ")");
+      }
       TileLayerConfig& l = *it;
       const std::string where = "layers." + name + ".";
       if (!lj.is_object()) throw InvalidArgument("layers." + name, "must be an object");

@@ -44,8 +44,10 @@ struct IncidentFilter {
   std::vector<std::string> categories;  ///< any of these (empty: any category)
   std::optional<int64_t> since;         ///< reported_at >= since (Unix seconds)
   std::optional<int64_t> until;         ///< reported_at < until
+  /// None of these (the sensitive categories, in the public's tiles: auth/read_policy.hpp).
+  std::vector<std::string> hidden_categories;
 
-  bool empty() const { return statuses.empty() && categories.empty() && !since && !until; }
+  bool empty() const { return statuses.empty() && categories.empty() && !since && !until && hidden_categories.empty(); }
   bool matches(const Incident& i) const;
   /// A canonical text of the filter (sorted lists), for cache keys; "" when empty.
   std::string key() const;

@@ -6,6 +6,7 @@
 
 #include "layers/store.hpp"
 
+#include <cpl_conv.h>
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -35,7 +36,9 @@ class FeaturesHttpTest : public ::testing::Test {
     dir_ = new TempDir();
     store_path_ = onemap::testing::write_small_county(dir_->path());
     oracle_ = new onemap::layers::Dataset(onemap::layers::open_store(store_path_, false)->load());
-    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_path_}, dir_->path() + "/serve.log");
+    server_ = new ServerProcess(ONEMAP_BINARY,
+                                {"--data", store_path_, "--write-token-file", onemap::testing::admin_token_file(dir_->path())},
+                                dir_->path() + "/serve.log");
   }
   static void TearDownTestSuite() {
     if (server_) server_->stop(SIGTERM, 10s);
@@ -240,6 +243,10 @@ TEST_F(FeaturesHttpTest, OneFeatureAndErrors) {
 
 TEST_F(FeaturesHttpTest, GdalsOapifDriverReadsEveryCollectionCompletely) {
   GDALAllRegister();
+  // Signed in, as a desktop GIS user is (the workers collection is staff's): GDAL sends the
+  // header with every request.
+  const std::string auth = std::string("Authorization: Bearer ") + onemap::testing::kAdminToken;
+  CPLSetConfigOption("GDAL_HTTP_HEADERS", auth.c_str());
   std::unique_ptr<GDALDataset> ds(
       GDALDataset::Open(("OAPIF:" + base()).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
   ASSERT_NE(ds, nullptr) << CPLGetLastErrorMsg();
@@ -272,7 +279,8 @@ TEST_F(FeaturesHttpTest, GdalsOapifDriverReadsEveryCollectionCompletely) {
 
   // And ogr2ogr, the command line, copies every collection whole.
   const std::string out = dir_->path() + "/copy.gpkg";
-  const auto r = onemap::testing::run_command({"/usr/bin/ogr2ogr", "-f", "GPKG", out, "OAPIF:" + base()});
+  const auto r = onemap::testing::run_command(
+      {"/usr/bin/ogr2ogr", "--config", "GDAL_HTTP_HEADERS", auth, "-f", "GPKG", out, "OAPIF:" + base()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::unique_ptr<GDALDataset> copy(GDALDataset::Open(out.c_str(), GDAL_OF_VECTOR));
   ASSERT_NE(copy, nullptr);
@@ -285,6 +293,7 @@ TEST_F(FeaturesHttpTest, GdalsOapifDriverReadsEveryCollectionCompletely) {
     ASSERT_NE(l, nullptr) << name;
     EXPECT_EQ(l->GetFeatureCount(), static_cast<GIntBig>(n)) << name;
   }
+  CPLSetConfigOption("GDAL_HTTP_HEADERS", nullptr);
 }
 
 TEST_F(FeaturesHttpTest, CoordinatesInEveryOfferedCrs) {

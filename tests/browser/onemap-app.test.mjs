@@ -130,7 +130,7 @@ async function checkHttp(base) {
   const config = await (await fetch(`${base}/app/config.json`)).json();
   check('/app/config.json: no basemap by default', Array.isArray(config.basemaps) && config.basemaps.length === 0 && config.offset === null, JSON.stringify(config));
   const missing = await fetch(`${base}/app/assets/nothing-here.js`);
-  check('a file not in the app: 404 JSON', missing.status === 404 && (await missing.json()).error?.code === 404, `${missing.status}`);
+  check('a file not in the app: 404 JSON', missing.status === 404 && (await missing.json()).error?.code === 'not_found', `${missing.status}`);
 }
 
 // ---- the page ---------------------------------------------------------------------------------------

@@ -176,6 +176,27 @@ TEST(RequestReader, LimitsOnTheHead) {
   EXPECT_EQ(error_of(many + "\r\n").status, 431);
 }
 
+TEST(RequestReader, AHeadOfTheLimitsSizeIsReadHoweverItsLastBytesArrive) {
+  ReaderLimits limits;
+  limits.max_head_bytes = 64;
+  // 64 bytes up to the empty line: within the limit, whether its CR LF comes with the head, byte
+  // by byte, or after the CR.
+  const std::string start = "GET / HTTP/1.1\r\nHost: h\r\nX-Pad: ";
+  const std::string head = start + std::string(64 - start.size() - 2, 'a') + "\r\n";
+  ASSERT_EQ(head.size(), 64u);
+  for (std::size_t chunk : {0, 1, 65}) {
+    const Read r = read_all(head + "\r\n", chunk, limits);
+    EXPECT_FALSE(r.error) << chunk;
+    EXPECT_EQ(r.requests.size(), 1u) << chunk;
+  }
+  // One byte more is too large, at once or in pieces.
+  for (std::size_t chunk : {0, 1, 65}) {
+    const Read r = read_all(start + std::string(64 - start.size() - 1, 'a') + "\r\n\r\n", chunk, limits);
+    ASSERT_TRUE(r.error) << chunk;
+    EXPECT_EQ(r.error->status, 431) << chunk;
+  }
+}
+
 TEST(RequestReader, ConnectionPersistenceFollowsRfc9112) {
   auto keep = [](const std::string& head) { return read_all(head + "\r\n").requests.at(0).keep_alive; };
   EXPECT_TRUE(keep("GET / HTTP/1.1\r\nHost: h\r\n"));

@@ -730,6 +730,23 @@ TEST_F(Cql2Test, ErrorsGiveThePosition) {
   }
 }
 
+TEST_F(Cql2Test, CoordinatesOutsideLonLatAreAnError) {
+  // Far outside CRS84, the validity check used to throw from Boost's rescaling (a 500).
+  for (const char* text :
+       {"S_DISJOINT(zone, MULTIPOLYGON(((120 30, 120.5 30, 120.5 30.5, 120 30)), ((121 31, 521.5 3131, "
+        "111111111111111111111111121.5 31.6, 121 31))))",
+        "S_INTERSECTS(location, POINT(181 30))", "S_INTERSECTS(location, BBOX(0, 0, 10, 90.5))",
+        "S_WITHIN(location, LINESTRING(0 0, 1 -91))"}) {
+    try {
+      Filter::parse(text, kQueryables);
+      ADD_FAILURE() << "parsed " << text;
+    } catch (const InvalidArgument& e) {
+      EXPECT_TRUE(e.detail().starts_with("invalid geometry at position ")) << e.detail();
+    }
+  }
+  EXPECT_NO_THROW(Filter::parse("S_INTERSECTS(location, BBOX(-180, -90, 180, 90))", kQueryables));
+}
+
 TEST_F(Cql2Test, DeepNestingIsAnErrorNotACrash) {
   const std::string deep = std::string(100000, '(') + "members = 1" + std::string(100000, ')');
   EXPECT_THROW(Filter::parse(deep, kQueryables), InvalidArgument);

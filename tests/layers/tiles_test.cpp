@@ -349,6 +349,9 @@ TEST(TileConfig, BadConfigurationsNameTheKey) {
   EXPECT_EQ(parameter_of(R"({"buffer":-1})"), "buffer");
   EXPECT_EQ(parameter_of(R"({"cluster_grid":12})"), "cluster_grid");
   EXPECT_EQ(parameter_of(R"({"layers":{"parcels":{}}})"), "layers");
+  // A layer named in another case used to be looked up past the end of the list (a crash).
+  EXPECT_EQ(parameter_of(R"({"layers":{"incidenTs":{"cluster_maxzoom":11}}})"), "layers");
+  EXPECT_EQ(parameter_of(R"({"layers":{"grids.Town":{}}})"), "layers");
   EXPECT_EQ(parameter_of(R"({"layers":{"incidents":{"minzoom":9,"maxzoom":3}}})"), "layers.incidents.minzoom");
   EXPECT_EQ(parameter_of(R"({"layers":{"incidents":{"fields":["colour"]}}})"), "layers.incidents.fields");
   const auto c = layers::TileConfig::from_json(R"({"buffer":16,"layers":{"incidents":{"cluster_maxzoom":9,"fields":[{"name":"status","minzoom":10}]}}})");

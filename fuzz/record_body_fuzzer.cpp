@@ -1,0 +1,79 @@
+// Fuzz target: the JSON body readers of the record endpoints (api/records.hpp): incident intake,
+// action and edit, household, enterprise and grid. The first byte chooses the reader and the
+// If-Match header sent with an action or an edit.
+#include "api/records.hpp"
+#include "fuzz/fuzz_check.hpp"
+#include "layers/text.hpp"
+#include "spatial/errors.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+using namespace onemap;
+
+namespace {
+
+void check_text(const std::optional<std::string>& s) {
+  if (s) FUZZ_CHECK(layers::is_valid_utf8(*s));
+}
+
+void check_location(const std::optional<layers::LonLat>& p) {
+  if (p) FUZZ_CHECK(!std::isnan(p->lon) && !std::isnan(p->lat));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t mode = data[0];
+  const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
+  static const char* const kIfMatch[] = {
+      "", "\"3\"", "W/\"7\"", "*", " 12 ", "\"x\"", "99999999999999999999", "-1"};
+  const std::string if_match = kIfMatch[(mode >> 4) % 8];
+  try {
+    switch (mode % 6) {
+      case 0: {
+        const layers::Incident in = api::read_incident_report(body);
+        FUZZ_CHECK(!in.category.empty() && layers::is_valid_utf8(in.description));
+        break;
+      }
+      case 1: {
+        const layers::TransitionRequest t = api::read_incident_action(body, if_match);
+        FUZZ_CHECK(layers::is_valid_utf8(t.note));
+        check_text(t.assignee);
+        break;
+      }
+      case 2: {
+        const layers::IncidentPatch p = api::read_incident_patch(body, if_match);
+        check_text(p.category);
+        check_text(p.description);
+        check_location(p.location);
+        break;
+      }
+      case 3: {
+        const layers::HouseholdPatch p = api::read_household_body(body);
+        if (p.members) FUZZ_CHECK(*p.members >= 0 && *p.members <= 1000);
+        check_text(p.address);
+        check_location(p.location);
+        break;
+      }
+      case 4: {
+        const layers::EnterprisePatch p = api::read_enterprise_body(body);
+        if (p.open_hazards) FUZZ_CHECK(*p.open_hazards >= 0);
+        check_text(p.name);
+        check_location(p.location);
+        break;
+      }
+      case 5: {
+        const layers::GridPatch p = api::read_grid_body(body);
+        check_text(p.name);
+        break;
+      }
+    }
+  } catch (const InvalidArgument&) {
+  }
+  return 0;
+}

@@ -1,0 +1,283 @@
+// The read policy through the real binary: an anonymous client scanning every endpoint of a
+// demo county — every collection and page, single features and records, histories, statistics,
+// Open311, TileJSON and tiles of every layer at z0-z18 in both tile matrix sets — finds none of
+// the store's personal values (names, phones, ID numbers, worker names and positions, incident
+// descriptions, reporters' user ids), and no incident of a sensitive category; a town-scoped
+// command-centre user gets incident detail inside its town only.
+#include "test_support.hpp"
+
+#include "layers/dispatch_config.hpp"
+#include "layers/store.hpp"
+#include "spatial/tms.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cstring>
+#include <unordered_map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using onemap::testing::CommandResult;
+using onemap::testing::HttpConnection;
+using onemap::testing::HttpResponse;
+using onemap::testing::run_command;
+using onemap::testing::ServerProcess;
+using onemap::testing::TempDir;
+
+const std::string kData = std::string(ONEMAP_SOURCE_DIR) + "/data";
+const std::string kTown = "330521001";
+
+std::string token_of(const CommandResult& r) {
+  std::string t = r.out;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  return t;
+}
+
+// The shortest text of a double, as JSON writers print it.
+std::string number_text(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+class ReadPolicyHttp : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    store_ = dir_->path() + "/demo.gpkg";
+    const CommandResult demo = run_command({ONEMAP_BINARY, "demo", "--out", store_, "--data-dir", kData, "--scale",
+                                            "0.03", "--end-date", "2026-11-26"},
+                                           300s);
+    ASSERT_EQ(demo.exit_code, 0) << demo.err;
+    auto add = [](std::vector<std::string> args) {
+      std::vector<std::string> argv = {ONEMAP_BINARY, "user", "add", "--data", store_};
+      argv.insert(argv.end(), args.begin(), args.end());
+      const CommandResult r = run_command(argv);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      return token_of(r);
+    };
+    resident_ = add({"--id", "resident-app-7", "--role", "reporter"});
+    town_ = add({"--id", "town1-centre", "--role", "centre", "--scope", kTown});
+    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_, "--sweep-interval", "0"}, dir_->path() + "/serve.log");
+    // Reports with free text through the reporting channel, some of sensitive categories.
+    HttpConnection c(server_->port());
+    int n = 0;
+    for (const char* category : {"0101", "0801", "0901", "0701"})
+      for (double dx : {0.0, 0.02}) {
+        const json body = {{"lon", 119.97 + dx}, {"lat", 30.55 + 0.01 * n}, {"category", category},
+                           {"description", "居民反映的私人情况 " + std::to_string(n++)}};
+        const std::string text = body.dump();
+        c.send_request("POST", "/incidents",
+                       {"Authorization: Bearer " + resident_, "Content-Type: application/json",
+                        "Content-Length: " + std::to_string(text.size())});
+        c.send_raw(text);
+        const HttpResponse r = c.read_response();
+        ASSERT_EQ(r.status, 201) << r.body;
+      }
+  }
+  static void TearDownTestSuite() {
+    if (server_) server_->stop(SIGTERM, 10s);
+    delete server_;
+    delete dir_;
+    server_ = nullptr;
+    dir_ = nullptr;
+  }
+
+  static HttpResponse get(HttpConnection& c, const std::string& target, const std::string& token = "") {
+    std::vector<std::string> h;
+    if (!token.empty()) h.push_back("Authorization: Bearer " + token);
+    c.send_request("GET", target, h);
+    return c.read_response();
+  }
+
+  static TempDir* dir_;
+  static std::string store_, resident_, town_;
+  static ServerProcess* server_;
+};
+TempDir* ReadPolicyHttp::dir_ = nullptr;
+std::string ReadPolicyHttp::store_, ReadPolicyHttp::resident_, ReadPolicyHttp::town_;
+ServerProcess* ReadPolicyHttp::server_ = nullptr;
+
+TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
+  // The secrets, from the store itself (what the server holds now, the reports above included).
+  const auto store = onemap::layers::open_store(store_, false);
+  const onemap::layers::Dataset d = store->load();
+  std::set<std::string> secrets;
+  auto secret = [&](const std::string& s) {
+    if (s.size() >= 4) secrets.insert(s);
+  };
+  for (const auto& h : d.households) secret(h.head_name), secret(h.phone), secret(h.id_number);
+  for (const auto& w : d.workers) {
+    secret(w.name);
+    secret(number_text(w.location.lon) + "," + number_text(w.location.lat));  // a GeoJSON position
+  }
+  std::set<int64_t> sensitive_ids;
+  const auto config = onemap::layers::DispatchConfig::load(kData + "/dispatch.json");
+  for (const auto& i : d.incidents) {
+    secret(i.description);
+    if (i.reporter != "system") secret(i.reporter);
+    const auto* c = config.find(i.category);
+    if (c && c->sensitive) sensitive_ids.insert(i.fid);
+  }
+  // A two-character name can be part of a place's name (a worker 高峰, a village 高峰村): the
+  // public registers' names do not count as leaks.
+  std::erase_if(secrets, [&](const std::string& s) {
+    for (const auto& g : d.grids)
+      if (g.name.find(s) != std::string::npos) return true;
+    for (const auto& e : d.enterprises)
+      if (e.name.find(s) != std::string::npos) return true;
+    return false;
+  });
+  ASSERT_GT(secrets.size(), 100u);
+  ASSERT_FALSE(sensitive_ids.empty());
+  ASSERT_TRUE(secrets.count("resident-app-7"));
+
+  // Every secret by its first four bytes: one pass over a body finds every secret in it.
+  auto prefix4 = [](const char* p) {
+    uint32_t v = 0;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  std::unordered_map<uint32_t, std::vector<const std::string*>> by_prefix;
+  for (const auto& s : secrets) by_prefix[prefix4(s.data())].push_back(&s);
+  auto leaks = [&](const std::string& body) {
+    std::vector<std::string> found;
+    for (std::size_t i = 0; i + 4 <= body.size(); ++i) {
+      const auto it = by_prefix.find(prefix4(body.data() + i));
+      if (it == by_prefix.end()) continue;
+      for (const std::string* s : it->second)
+        if (body.compare(i, s->size(), *s) == 0) found.push_back(*s);
+    }
+    return found;
+  };
+  HttpConnection c(server_->port());
+  std::size_t scanned = 0;
+  std::map<int, int> statuses;
+  auto scan = [&](const std::string& target) {
+    const HttpResponse r = get(c, target);
+    ++scanned;
+    ++statuses[r.status];
+    EXPECT_LT(r.status, 500) << target;
+    for (const auto& s : leaks(r.body)) ADD_FAILURE() << target << " shows '" << s << "'";
+    return r;
+  };
+  for (const char* t : {"/health", "/layers", "/metrics", "/api", "/conformance", "/collections", "/",
+                        "/open311/v2/services.json", "/collections/incidents/stats?datetime=2026-10-01T00:00:00Z/2026-11-26T00:00:00Z",
+                        "/open311/v2/requests.json?start_date=2000-01-01T00:00:00Z"})
+    EXPECT_EQ(scan(t).status, 200) << t;
+  for (const char* coll : {"grids", "households", "enterprises", "incidents", "workers"}) {
+    const std::string base = std::string("/collections/") + coll;
+    scan(base);
+    scan(base + "/queryables");
+    for (std::size_t offset = 0;; offset += 10000) {
+      const HttpResponse r = scan(base + "/items?limit=10000&offset=" + std::to_string(offset));
+      if (std::string(coll) == "workers") {
+        EXPECT_EQ(r.status, 401);  // whereabouts: never public
+        break;
+      }
+      ASSERT_EQ(r.status, 200) << coll;
+      const json page = json::parse(r.body);
+      if (std::string(coll) == "incidents")
+        for (const auto& f : page["features"]) EXPECT_FALSE(sensitive_ids.count(f["id"].get<int64_t>())) << f.dump();
+      if (page["numberReturned"].get<std::size_t>() < 10000) break;
+    }
+  }
+  // Every incident of a sensitive category or reported through the channel, a quarter of the rest.
+  for (std::size_t k = 0; k < d.incidents.size(); ++k) {
+    const auto& i = d.incidents[k];
+    if (k % 4 != 0 && !sensitive_ids.count(i.fid) && i.reporter != "resident-app-7") continue;
+    const std::string id = std::to_string(i.fid);
+    const int expect = sensitive_ids.count(i.fid) ? 404 : 200;
+    EXPECT_EQ(scan("/incidents/" + id).status, expect) << id;
+    EXPECT_EQ(scan("/collections/incidents/items/" + id).status, expect) << id;
+    EXPECT_EQ(scan("/open311/v2/requests/" + id + ".json").status, expect) << id;
+    EXPECT_EQ(scan("/incidents/" + id + "/history").status, sensitive_ids.count(i.fid) ? 404 : 401) << id;
+  }
+  for (const auto& w : d.workers) EXPECT_EQ(scan("/collections/workers/items/" + std::to_string(w.fid)).status, 401);
+  for (std::size_t k = 0; k < d.households.size(); k += 50) scan("/households/" + std::to_string(d.households[k].fid));
+
+  // Tiles of every layer at every zoom in both matrix sets: the tiles holding the points (and so
+  // every tile with content at the high zooms).
+  std::vector<std::pair<double, double>> points;
+  for (std::size_t k = 0; k < d.incidents.size(); k += 5) points.emplace_back(d.incidents[k].location.lon, d.incidents[k].location.lat);
+  for (const auto& w : d.workers) points.emplace_back(w.location.lon, w.location.lat);
+  for (std::size_t k = 0; k < d.households.size(); k += 25) points.emplace_back(d.households[k].location.lon, d.households[k].location.lat);
+  const std::string layers = "grids,households,enterprises,incidents";
+  for (const auto* tms : {&onemap::spatial::TileMatrixSet::web_mercator(), &onemap::spatial::TileMatrixSet::cgcs2000()}) {
+    const std::string prefix = tms == &onemap::spatial::TileMatrixSet::web_mercator() ? "/tiles/" : "/tiles/cgcs2000/";
+    scan(prefix + layers + ".json");
+    EXPECT_EQ(scan(prefix + "workers.json").status, 401);
+    const uint32_t min_zoom = prefix == "/tiles/" ? 0 : 1;  // CGCS2000's matrices start at 1
+    for (uint32_t z = min_zoom; z <= 18; ++z) {
+      std::set<std::pair<uint32_t, uint32_t>> tiles;
+      for (const auto& [lon, lat] : points) {
+        double x = 0, y = 0;
+        tms->project(lon, lat, x, y);
+        const auto t = tms->tile_at(x, y, z);
+        tiles.emplace(t.x, t.y);
+      }
+      for (const auto& [x, y] : tiles) {
+        const std::string zxy = std::to_string(z) + "/" + std::to_string(x) + "/" + std::to_string(y) + ".mvt";
+        const int status = scan(prefix + layers + "/" + zxy).status;
+        EXPECT_TRUE(status == 200 || status == 204) << zxy << " " << status;
+        if (z % 6 == 0) EXPECT_EQ(scan(prefix + "workers/" + zxy).status, 401);
+      }
+    }
+  }
+  std::cout << "scanned " << scanned << " answers:";
+  for (const auto& [s, n] : statuses) std::cout << " " << n << "x" << s;
+  std::cout << "\n";
+  EXPECT_GT(scanned, 1000u);
+}
+
+TEST_F(ReadPolicyHttp, ATownCentreUserGetsDetailInsideItsTownOnly) {
+  HttpConnection c(server_->port());
+  const HttpResponse r = get(c, "/collections/incidents/items?limit=10000", town_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::size_t inside = 0, outside = 0;
+  const json page = json::parse(r.body);
+  for (const auto& f : page["features"]) {
+    const auto& p = f["properties"];
+    const std::string grid = p.value("grid_code", std::string()), agency = p.value("agency", std::string());
+    const bool in_town = grid.rfind(kTown, 0) == 0 || agency.rfind(kTown, 0) == 0;
+    EXPECT_EQ(p.contains("description"), in_town) << f.dump();
+    EXPECT_EQ(p.contains("assignee"), in_town) << f.dump();
+    (in_town ? inside : outside) += 1;
+  }
+  EXPECT_GT(inside, 0u) << r.body.substr(0, 300);
+  EXPECT_GT(outside, 0u);
+  // Filters on what it reads only inside its town are refused county-wide (a count would tell).
+  const HttpResponse f = get(c, "/collections/incidents/items?filter=description%20LIKE%20%27%25x%25%27", town_);
+  EXPECT_EQ(f.status, 400) << f.body;
+  EXPECT_EQ(json::parse(f.body)["error"]["parameter"], "filter");
+  // Workers: its town's only; their tiles are for county-wide staff.
+  const HttpResponse w = get(c, "/collections/workers/items?limit=10000", town_);
+  ASSERT_EQ(w.status, 200) << w.body;
+  const json workers = json::parse(w.body)["features"];
+  EXPECT_FALSE(workers.empty());
+  for (const auto& f : workers) EXPECT_EQ(f["properties"]["team_grid"].get<std::string>().rfind(kTown, 0), 0u) << f.dump();
+  EXPECT_EQ(get(c, "/tiles/workers/14/13703/6710.mvt", town_).status, 403);
+}
+
+TEST_F(ReadPolicyHttp, AReporterSeesItsOwnReportsInFullAndNoOneElses) {
+  HttpConnection c(server_->port());
+  // Without dates: the last 90 days, which hold the reports made when the suite started.
+  const HttpResponse mine = get(c, "/open311/v2/requests.json?api_key=" + resident_);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  std::size_t own = 0;
+  for (const auto& r : json::parse(mine.body))
+    if (r["description"].is_string()) {
+      EXPECT_NE(r["description"].get<std::string>().find("居民反映的私人情况"), std::string::npos) << r.dump();
+      ++own;
+    }
+  EXPECT_EQ(own, 8u);  // its eight reports, sensitive ones too; nobody else's description
+}
+
+}  // namespace
