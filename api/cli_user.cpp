@@ -13,19 +13,28 @@
 #include <map>
 #include <optional>
 
+#include <pwd.h>
+#include <unistd.h>
+
 namespace onemap::cli {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kUserUsage = R"(usage: onemap user add   --data FILE.gpkg --id ID --role ROLE [--name NAME] [--scope SCOPE] [--worker WORKER_ID]
-       onemap user token --data FILE.gpkg --id ID
-       onemap user list  --data FILE.gpkg
+constexpr const char* kUserUsage = R"(usage: onemap user add     --data FILE.gpkg --id ID --role ROLE [--name NAME] [--scope SCOPE] [--worker WORKER_ID]
+       onemap user token   --data FILE.gpkg --id ID
+       onemap user list    --data FILE.gpkg
+       onemap user disable --data FILE.gpkg --id ID
+       onemap user enable  --data FILE.gpkg --id ID
+       onemap user set     --data FILE.gpkg --id ID [--role ROLE] [--scope SCOPE] [--name NAME] [--worker WORKER_ID]
 
 Users of the API and their bearer tokens (Authorization: Bearer <token>, or api_key in Open311).
-`add` and `token` print a new token once: the store keeps only its SHA-256, so a lost token is
-replaced with `token`, which also revokes the old one.
+`add` and `token` print a new token once on stdout: the store keeps only its SHA-256, so a lost
+token is replaced with `token`, which also revokes the old one. `disable` stops a user's token,
+`enable` lets it work again, `set` changes a role, scope, name or worker record (--scope "" for
+the whole county). Each works on a store a server is serving too: the server sees the change
+from its next request on. Each change is written to the store's audit as cli:<login>.
 
 Roles:
   admin       everything
@@ -62,7 +71,7 @@ int usage(const char* text, const std::string& message) {
 
 // --name value pairs after the first `skip` arguments.
 std::optional<std::map<std::string, std::string>> options(const Args& args, std::size_t skip,
-                                                          std::initializer_list<const char*> known,
+                                                          const std::vector<const char*>& known,
                                                           const char* text) {
   std::map<std::string, std::string> out;
   for (std::size_t i = skip; i < args.size(); ++i) {
@@ -106,24 +115,59 @@ std::string default_dispatch_config() {
   return {};
 }
 
+namespace {
+
+// The audit's actor of a change made here: cli:<login>.
+layers::AuditRecord cli_origin() {
+  layers::AuditRecord o;
+  std::string login;
+  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) login = pw->pw_name;
+  if (login.empty())
+    if (const char* u = std::getenv("USER"); u && *u) login = u;
+  if (login.empty()) login = "uid" + std::to_string(geteuid());
+  o.actor = "cli:" + login;
+  o.role = "cli";
+  o.peer = "local";
+  return o;
+}
+
+}  // namespace
+
 int run_user(const Args& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << kUserUsage;
     return args.empty() ? 2 : 0;
   }
   const std::string verb = args[0];
-  if (verb != "add" && verb != "token" && verb != "list") return usage(kUserUsage, "unknown user command '" + verb + "'");
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+  static const std::vector<std::string> verbs = {"add", "token", "list", "disable", "enable", "set"};
+  if (std::find(verbs.begin(), verbs.end(), verb) == verbs.end())
+    return usage(kUserUsage, "unknown user command '" + verb + "' (add, token, list, disable, enable, set)");
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
     std::cout << kUserUsage;
     return 0;
   }
-  const auto o = options(args, 1, {"--data", "--id", "--role", "--name", "--scope", "--worker", "--config"}, kUserUsage);
+  std::vector<const char*> known = {"--data", "--config"};
+  if (verb == "add" || verb == "set")
+    known = {"--data", "--id", "--role", "--name", "--scope", "--worker", "--config"};
+  else if (verb != "list")
+    known = {"--data", "--id", "--config"};
+  const auto o = options(args, 1, known, kUserUsage);
   if (!o) return 2;
   auto get = [&](const char* k) {
     const auto it = o->find(k);
     return it == o->end() ? std::string() : it->second;
   };
+  auto given = [&](const char* k) -> std::optional<std::string> {
+    const auto it = o->find(k);
+    if (it == o->end()) return std::nullopt;
+    return it->second;
+  };
   if (get("--data").empty()) return usage(kUserUsage, "--data FILE.gpkg is required");
+  if (verb != "list" && get("--id").empty()) return usage(kUserUsage, "--id is required");
+  if (verb == "add" && get("--role").empty()) return usage(kUserUsage, "--role is required");
+  if (verb == "set" && !given("--role") && !given("--scope") && !given("--name") && !given("--worker"))
+    return usage(kUserUsage, "set needs --role, --scope, --name or --worker");
   auto county = open_county(get("--data"), get("--config"));
   if (verb == "list") {
     std::cout << std::left << std::setw(20) << "id" << std::setw(12) << "role" << std::setw(20) << "scope"
@@ -133,20 +177,35 @@ int run_user(const Args& args) {
                 << u.worker_id << std::setw(8) << (u.active ? "yes" : "no") << u.name << "\n";
     return 0;
   }
-  if (get("--id").empty()) return usage(kUserUsage, "--id is required");
+  const std::string id = get("--id");
   if (verb == "token") {
-    std::cout << county->issue_token(get("--id")) << "\n";
-    std::cerr << "onemap user: new token for " << get("--id") << " (the old one no longer works)\n";
+    std::cout << county->issue_token(id, cli_origin()) << "\n";
+    std::cerr << "onemap user: new token for " << id << " (the old one no longer works)\n";
     return 0;
   }
-  if (get("--role").empty()) return usage(kUserUsage, "--role is required");
+  if (verb == "disable" || verb == "enable" || verb == "set") {
+    layers::County::UserPatch p;
+    if (verb == "set") {
+      p.role = given("--role");
+      p.scope = given("--scope");
+      p.name = given("--name");
+      p.worker_id = given("--worker");
+    } else {
+      p.active = verb == "enable";
+    }
+    const layers::User u = county->update_user(id, p, cli_origin());
+    std::cerr << "onemap user: " << u.id << " is " << (u.active ? "active" : "disabled") << ", " << u.role
+              << (u.scope.empty() ? "" : " of " + u.scope) << (u.worker_id.empty() ? "" : ", worker " + u.worker_id)
+              << "\n";
+    return 0;
+  }
   layers::User u;
-  u.id = get("--id");
+  u.id = id;
   u.role = get("--role");
   u.name = get("--name");
   u.scope = get("--scope");
   u.worker_id = get("--worker");
-  std::cout << county->add_user(u) << "\n";
+  std::cout << county->add_user(u, cli_origin()) << "\n";
   std::cerr << "onemap user: added " << u.id << " (" << u.role << "); its token is above and is not shown again\n";
   return 0;
 }

@@ -1790,6 +1790,33 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
   paths["/users/me"]["get"] = op("The user the bearer token names", "get_me", json::array(),
                                  response("The user and the actions their role allows", "application/json", object), true);
   paths["/users/me"]["get"].erase("requestBody");
+  // Users and the audit: the administrator's (api/users_api.hpp).
+  {
+    const json user_id = json::array({in_path("id", "the user's id", {{"type", "string"}})});
+    auto admin_op = [&](const char* summary, const char* id, json params, const char* ok, bool body) {
+      json o = op(summary, id, std::move(params), response(ok, "application/json", object), true);
+      o["responses"]["403"] = response("Not an administrator", "application/json", error_schema);
+      if (!body) o.erase("requestBody");
+      return o;
+    };
+    paths["/users"]["get"] = admin_op("Every user (never a token)", "list_users", json::array(), "The users", false);
+    paths["/users"]["post"] = admin_op("Add a user: its token is in the answer, once", "create_user", json::array(),
+                                       "The user and its token", true);
+    paths["/users"]["post"]["responses"]["201"] = paths["/users"]["post"]["responses"]["200"];
+    paths["/users"]["post"]["responses"].erase("200");
+    paths["/users/{id}"]["patch"] = admin_op("Change a user's name, role, scope, worker record or active flag",
+                                             "patch_user", user_id, "The user", true);
+    paths["/users/{id}/token"]["post"] = admin_op("A new token for a user (shown once); the old one stops at once",
+                                                  "rotate_token", user_id, "The user's id and new token", false);
+    paths["/audit"]["get"] = admin_op(
+        "The audit of personal data and user changes, newest first", "get_audit",
+        json::array({in_query("from", "at or after (ISO 8601 or Unix seconds)"),
+                     in_query("to", "at or before (ISO 8601 or Unix seconds)"), in_query("user", "the actor's id"),
+                     in_query("action", "read_personal, write_personal, user_create, user_change, user_disable, "
+                                        "user_enable, token_rotate"),
+                     in_query("limit", "1 to 1000 (default 100)"), in_query("offset", "rows to skip")}),
+        "The rows and their total", false);
+  }
   // Open311 GeoReport v2.
   const json open311_list = {{"description", "A JSON list (Open311 GeoReport v2)"},
                              {"content", {{"application/json", {{"schema", {{"type", "array"}, {"items", object}}}}}}}};

@@ -24,7 +24,7 @@ commands:
   serve     serve a store over HTTP (/health, /layers)
   import    load a vector source (Shapefile, GeoJSON, GeoPackage, CSV, FileGDB) into a layer
   demo      build the demo county (Deqing) into a new store
-  user      add API users, issue their tokens, list them
+  user      add, list, change, disable and enable API users; issue their tokens
   dispatch  batch-dispatch a store's unassigned incidents (least total distance under the cap)
   version   print the version
 

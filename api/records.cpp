@@ -271,6 +271,32 @@ std::optional<int64_t> if_match_version(const std::string& h) {
   return n;
 }
 
+// Writes the audit row of an answer that shows personal fields of a record; durable before the
+// answer goes out (a failure throws, and nothing personal is answered).
+void audit_personal(layers::County& county, const RecordRequest& rq, const layers::Actor& actor, const char* action,
+                    layers::LayerKind layer, int64_t fid, const std::vector<std::string>& fields) {
+  layers::AuditRecord r;
+  r.actor = actor.id;
+  r.role = actor.role;
+  r.action = action;
+  r.layer = std::string(layers::layer_name(layer));
+  r.records = json_text(json::array({fid}));
+  r.fields = json_text(json(fields));
+  r.peer = std::string(rq.peer);
+  r.request_id = std::string(rq.request_id);
+  county.audit({std::move(r)});
+}
+
+// An incident's reporter shown (as the read policy lets to_json show it) to someone else than
+// the reporter is a personal read.
+void audit_reporter(layers::County& county, const RecordRequest& rq, const layers::Actor& actor,
+                    const layers::Incident& i) {
+  if (i.reporter.empty() || i.reporter == actor.id) return;
+  const auth::Viewer viewer = auth::Viewer::of(actor);
+  if (!auth::reaches(auth::incident_audience(viewer, i), layers::LayerKind::Incidents, "reporter")) return;
+  audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Incidents, i.fid, {"reporter"});
+}
+
 RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::Viewer& viewer, json extra = nullptr) {
   json j = to_json(i, viewer);
   if (!extra.is_null())
@@ -294,15 +320,18 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     const layers::Actor actor = require_actor(rq);
     const layers::Incident out = county.transition(*fid, read_incident_action(rq.body, rq.if_match), actor);
     const auto trail = county.history(*fid);
+    audit_reporter(county, rq, actor, out);
     return incident_answer(200, out, auth::Viewer::of(actor), {{"event", to_json(trail.back())}});
   }
   if (rq.method == "PATCH") {
     // An administrative edit: recorded in the history, but outside the loop's rules.
     const layers::Actor actor = require_writer(rq);
-    return incident_answer(200, county.update_incident(*fid, read_incident_patch(rq.body, rq.if_match), actor),
-                           auth::Viewer::of(actor));
+    const layers::Incident out = county.update_incident(*fid, read_incident_patch(rq.body, rq.if_match), actor);
+    audit_reporter(county, rq, actor, out);
+    return incident_answer(200, out, auth::Viewer::of(actor));
   }
-  const auth::Viewer viewer = auth::Viewer::of(rq.authenticate());
+  const std::optional<layers::Actor> user = rq.authenticate();
+  const auth::Viewer viewer = auth::Viewer::of(user);
   // An incident the viewer may not see is not there for it (a sensitive one, to the public).
   const layers::Incident current = county.incident(*fid);
   if (!auth::may_see_incident(viewer, current, sensitive(county, current.category)))
@@ -324,8 +353,12 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     extra["history"] = json::array();
     for (const auto& e : county.history(*fid)) extra["history"].push_back(to_json(e));
   }
+  if (user) audit_reporter(county, rq, *user, current);
   return incident_answer(200, current, viewer, extra);
 }
+
+// The personal fields every household answer shows.
+const std::vector<std::string> kHouseholdPersonal = {"head_name", "phone", "id_number"};
 
 RecordAnswer households(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
   // Every answer carries personal data: reads need the token as writes do, and the area too.
@@ -343,13 +376,17 @@ RecordAnswer households(layers::County& county, const RecordRequest& rq, std::op
     h.phone = p.phone.value_or("");
     h.id_number = p.id_number.value_or("");
     const layers::Household out = county.create_household(std::move(h), actor);
+    audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
     return created("households", out.fid, to_json(out));
   }
-  if (rq.method == "PATCH")
-    return {200, json_text(to_json(county.update_household(*fid, read_household_body(rq.body), actor))),
-            {}, {}};
+  if (rq.method == "PATCH") {
+    const layers::Household out = county.update_household(*fid, read_household_body(rq.body), actor);
+    audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
+    return {200, json_text(to_json(out)), {}, {}};
+  }
   const layers::Household h = county.household(*fid);
   layers::check_area(actor, h.join.grid_code, "household " + std::to_string(*fid));
+  audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Households, h.fid, kHouseholdPersonal);
   return {200, json_text(to_json(h)), {}, {}};
 }
 

@@ -20,6 +20,11 @@
 // 2000-01-01 and 5 minutes past the server's clock. An inc_id, hh_id or ent_id another record
 // has is a 409 naming it.
 //
+// Audit: every answer that holds personal fields (a household's head_name, phone and id_number;
+// an incident's reporter, to anyone but the reporter) is preceded by its audit row (County::audit:
+// actor, record, fields, peer, request id), committed before the answer; when that fails the
+// answer is a 500 without the data.
+//
 // Area scope: every write (and a household read) by a scoped user (a centre user with --scope)
 // must lie in its area: a point by its grid join, before and after a move; a grid by its code;
 // an incident by its grid or agency (layers::check_area, 403 otherwise). Admins and unscoped
@@ -49,6 +54,8 @@ struct RecordRequest {
   /// @throws Unauthorized for a token that names no active user.
   std::function<std::optional<layers::Actor>()> authenticate;
   std::string if_match;  ///< the If-Match header ("" when absent)
+  /// For the audit of personal data: the client's address and the request's id.
+  std::string_view peer, request_id;
 };
 
 /// The user of an authenticated request. @throws Unauthorized without a valid token.

@@ -4,6 +4,7 @@
 
 #include "api/open311.hpp"
 #include "api/records.hpp"
+#include "api/users_api.hpp"
 #include "layers/store.hpp"
 #include "spatial/errors.hpp"
 #include "spatial/geometry.hpp"
@@ -132,6 +133,8 @@ Response record_route(layers::County& county, Context& c) {
   rq.body = c.request.body;
   rq.authenticate = [&c] { return c.user; };
   rq.if_match = std::string(c.request.header("if-match"));
+  rq.peer = c.request.peer;
+  rq.request_id = c.request_id;
   RecordAnswer a = handle_record_request(county, rq);
   return json_response(a.status, std::move(a.body), std::move(a.headers));
 }
@@ -268,6 +271,9 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   add({"POST"}, "/dispatch/batch", record, Lane::Query, Audience::Roles, writers, record_body);
   add({"POST"}, "/escalations/sweep", record, Lane::Query, Audience::Roles, writers, record_body);
   add({"GET"}, "/users/me", record, Lane::Read, Audience::Signed);
+
+  // ---- users and the audit: the administrator's (api/users_api.hpp); after /users/me
+  add_user_routes(*router, state->county);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
   auto open311 = [&county](Context& c) { return open311_route(county, c); };

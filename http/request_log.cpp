@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -58,8 +59,22 @@ std::string redact_query(std::string_view query) {
     std::string_view item = query.substr(0, amp);
     const auto eq = item.find('=');
     const std::string_view name = item.substr(0, eq);
+    // Compared as the router reads it (percent-decoded: api%5Fkey is api_key), in any case.
+    std::string plain;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      auto hex = [](char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      };
+      if (name[i] == '%' && i + 2 < name.size() && hex(name[i + 1]) >= 0 && hex(name[i + 2]) >= 0) {
+        plain += static_cast<char>(hex(name[i + 1]) * 16 + hex(name[i + 2]));
+        i += 2;
+      } else {
+        plain += static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+      }
+    }
+    for (char& c : plain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     bool secret = false;
-    for (auto s : kSecretParameters) secret = secret || name == s;
+    for (auto s : kSecretParameters) secret = secret || plain == s;
     if (secret && eq != std::string_view::npos) {
       out.append(name);
       out += "=REDACTED";

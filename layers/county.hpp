@@ -219,17 +219,43 @@ class County {
 
   // ---- users ----
   const DispatchConfig& dispatch_config() const { return dispatch_; }
-  /// The actor a bearer token belongs to, or nullopt (unknown token, inactive user). An unknown
-  /// token makes the county re-read the users from the store (at most once a second), so that
-  /// users added to a live store by `onemap user` can sign in at once.
+  /// The actor a bearer token belongs to, or nullopt (unknown token, inactive user). Sees the
+  /// store's users as they are now: before each lookup it asks the store, on a connection of its
+  /// own, whether anything was committed since it last read them (PRAGMA data_version) and
+  /// re-reads them when so. So a user added, disabled, re-scoped or given a new token by
+  /// `onemap user` in another process, or by the admin endpoints here, counts from the next
+  /// request on.
   std::optional<Actor> authenticate(std::string_view token) const;
   /// Adds a user (id unique; role one of user_roles(); a worker's worker_id must name a worker
-  /// record) and returns its first token, of which only the hash is stored.
-  /// @throws InvalidArgument naming the field.
-  std::string add_user(User user);
-  /// Replaces a user's token with a new one and returns it. @throws NotFound.
-  std::string issue_token(const std::string& user_id);
+  /// record) and returns its first token, of which only the hash is stored. The audit row
+  /// (user_create, from `origin`: actor, role, peer, request id) goes in the same transaction.
+  /// @throws InvalidArgument naming the field, Conflict ("id") for an id another user has.
+  std::string add_user(User user, const AuditRecord& origin = {});
+  /// Replaces a user's token with a new one and returns it; the old one stops at once. Audited
+  /// (token_rotate). @throws NotFound.
+  std::string issue_token(const std::string& user_id, const AuditRecord& origin = {});
+  /// A change of a user: fields left empty keep their value.
+  struct UserPatch {
+    std::optional<std::string> name, role, scope, worker_id;
+    std::optional<bool> active;
+  };
+  /// Changes a user (the rules of add_user; a disabled user's token stops at once, enabling it
+  /// brings that token back). Audited: user_disable, user_enable or user_change, naming the
+  /// fields changed and their values before and after. Returns the user as stored.
+  /// @throws NotFound, InvalidArgument naming the field.
+  User update_user(const std::string& user_id, const UserPatch& patch, const AuditRecord& origin = {});
+  /// Every user, by id (as of the last authenticate or change). Token hashes included: callers
+  /// that show users leave them out.
   std::vector<User> users() const;
+  /// The store's users now (re-read when the store changed), by id.
+  std::vector<User> current_users() const;
+
+  // ---- the audit of personal data ----
+  /// Appends audit rows (their `at` the clock when 0), durable before it returns: a caller
+  /// that answers with personal data calls it first, and answers nothing when it throws.
+  void audit(std::vector<AuditRecord> rows);
+  /// The audit rows `query` selects, newest first.
+  AuditPage audit_log(const AuditQuery& query) const;
 
   // ---- intake and the closed loop ----
   /// Takes in a new incident reported by `actor`: checks its category against the configuration,
@@ -315,24 +341,32 @@ class County {
   void read_users() const;
   // Replaces the users and their token hashes in memory (caller holds users_mutex_).
   void assign_users(std::vector<User> users) const;
-  // Re-reads the users through a connection of its own (at most once a second; false when it
-  // was too soon). Takes no county lock: readers and writers go on meanwhile.
-  bool reload_users() const;
+  // Brings the users in memory up to the store's: re-reads them through the side connection
+  // when the store's data_version moved since the last read. Takes no county lock: readers and
+  // writers go on meanwhile (unless the side connection cannot be opened: then the county's own
+  // connection under the write lock).
+  void refresh_users() const;
+  // Stores a user and its audit row in one transaction and puts it in memory (caller holds the
+  // write lock). old_hash: the token hash to forget.
+  void commit_user(User& u, AuditRecord& audit, const std::string& old_hash);
+  // A user change's audit row from its origin.
+  AuditRecord audit_row(const AuditRecord& origin, std::string action, const std::string& user_id) const;
   void index_teams();
   const Worker* worker_by_id(const std::string& id) const;
   int64_t clock(int64_t now) const;
 
   DispatchConfig dispatch_;
-  // Users, re-read from the store when an unknown token comes (`onemap user add` on a live
-  // store), under a mutex of their own so that a re-read blocks neither readers nor writers.
-  // Lock order: mutex_ (when taken) before users_mutex_; users_reload_mutex_ is taken alone.
+  // Users, kept in step with the store (refresh_users), under a mutex of their own so that a
+  // re-read blocks neither readers nor writers.
+  // Lock order: mutex_ (when taken) before users_mutex_; side_mutex_ is taken alone, or before
+  // mutex_ (refresh_users' fallback).
   mutable std::mutex users_mutex_;
   mutable std::unordered_map<std::string, User> users_;                ///< by id
   mutable std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
   mutable uint64_t users_version_ = 0;  ///< bumped by each change of users_ made here
-  mutable std::mutex users_reload_mutex_;
-  mutable std::unique_ptr<Store> users_store_;  ///< the re-reads' own connection, opened on first use
-  mutable int64_t users_read_at_ = 0;           ///< steady-clock seconds of the last re-read
+  mutable std::mutex side_mutex_;
+  mutable std::unique_ptr<Store> side_store_;  ///< the re-reads' own connection, opened on first use
+  mutable int64_t users_data_version_ = -1;    ///< side_store_'s data_version when the users were read (-1: never)
   uint64_t grids_version_ = 0;                  ///< bumped by each grid change (under the write lock)
   std::function<void(std::string_view)> commit_hook_;
   std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;

@@ -101,6 +101,7 @@ void check_user_id(const std::string& id) {
   for (unsigned char c : id)
     if (!std::isalnum(c) && c != '_' && c != '-' && c != '.' && c != '@')
       throw InvalidArgument("id", "may hold letters, digits and _ - . @ only");
+  if (id == "me") throw InvalidArgument("id", "'me' is reserved (GET /users/me is the caller)");
 }
 
 bool same_join(const GridJoin& a, const GridJoin& b) {
@@ -788,65 +789,58 @@ LoopMetrics County::metrics(const std::string& area, const std::string& category
 std::optional<Actor> County::authenticate(std::string_view token) const {
   if (token.empty()) return std::nullopt;
   const std::string h = token_hash(token);
-  // The active user holding the token (the caller holds read() for the workers, and users_mutex_).
-  auto actor = [&]() -> std::optional<Actor> {
-    const auto it = user_by_hash_.find(h);
-    if (it == user_by_hash_.end()) return std::nullopt;
-    const User& u = users_.at(it->second);
-    if (!u.active) return std::nullopt;
-    return Actor::of(u, worker_by_id(u.worker_id));
-  };
-  {
-    auto lock = read();
-    std::lock_guard users(users_mutex_);
-    if (user_by_hash_.count(h)) return actor();
-  }
-  // Unknown here: another process may have added the user to the store.
-  if (!reload_users()) return std::nullopt;
-  auto lock = read();
+  // Whatever was committed before this request came counts: a revoked token, a disabled user,
+  // a new role or scope (from this process or another).
+  refresh_users();
+  auto lock = read();  // for the workers
   std::lock_guard users(users_mutex_);
-  return actor();
+  const auto it = user_by_hash_.find(h);
+  if (it == user_by_hash_.end()) return std::nullopt;
+  const User& u = users_.at(it->second);
+  if (!u.active) return std::nullopt;
+  return Actor::of(u, worker_by_id(u.worker_id));
 }
 
-bool County::reload_users() const {
-  std::lock_guard reload(users_reload_mutex_);
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::steady_clock::now().time_since_epoch()).count();
-  if (now_s - users_read_at_ < 1) return false;
-  users_read_at_ = now_s;
+void County::refresh_users() const {
+  std::lock_guard side(side_mutex_);
   uint64_t seen = 0;
   {
     std::lock_guard users(users_mutex_);
     seen = users_version_;
   }
   // Its own connection: the county's store is not thread-safe, and a writer may be using it.
-  // Should that fail, the county's connection under the write lock, as writers use it.
+  // data_version moves with every commit of another connection: the county's own (a change
+  // made here), or another process's (`onemap user`).
   std::vector<User> list;
+  int64_t version = -1;
   try {
-    if (!users_store_) users_store_ = open_store(location_, false);
-    list = users_store_->load_users();
+    if (!side_store_) side_store_ = open_store(location_, false);
+    version = side_store_->data_version();
+    if (version == users_data_version_) return;
+    list = side_store_->load_users();
   } catch (const std::exception&) {
-    users_store_.reset();
+    // Should that fail, the county's connection under the write lock, as writers use it; and
+    // read again next time.
+    side_store_.reset();
+    version = -1;
     std::unique_lock lock(mutex_);
     list = store_->load_users();
   }
   std::lock_guard users(users_mutex_);
-  if (users_version_ == seen) {
-    assign_users(std::move(list));
-    return true;
+  if (users_version_ != seen) {
+    // A user was changed here while reading: memory is newer for them (a token rotated
+    // meanwhile must not come back). Read again next time.
+    users_data_version_ = -1;
+    return;
   }
-  // A user was added or given a token here while reading: what memory holds is newer for them
-  // (a token issued meanwhile must not bring the old one back); take only users it lacks.
-  for (auto& u : list) {
-    if (users_.count(u.id)) continue;
-    if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
-    users_[u.id] = std::move(u);
-  }
-  return true;
+  assign_users(std::move(list));
+  users_data_version_ = version;
 }
 
-std::string County::add_user(User u) {
-  check_user_id(u.id);
+namespace {
+
+// The checks of a user's role, scope and worker that hold whatever else changed.
+void check_user(const User& u, const std::vector<std::string>& departments) {
   check_user_role(u.role);
   if (u.role == "worker") {
     if (u.worker_id.empty()) throw InvalidArgument("worker", "a worker user names their worker record (--worker ID)");
@@ -855,37 +849,75 @@ std::string County::add_user(User u) {
   }
   if (u.role == "department") {
     if (u.scope.empty()) throw InvalidArgument("scope", "department staff name their department as the scope");
-    const auto deps = dispatch_.departments();
-    if (!deps.empty() && std::find(deps.begin(), deps.end(), u.scope) == deps.end()) {
+    if (!departments.empty() && std::find(departments.begin(), departments.end(), u.scope) == departments.end()) {
       std::string list;
-      for (const auto& d : deps) list += (list.empty() ? "" : ", ") + d;
+      for (const auto& d : departments) list += (list.empty() ? "" : ", ") + d;
       throw InvalidArgument("scope", "unknown department '" + u.scope + "' (departments: " + list + ")");
     }
   } else if (!u.scope.empty() && !is_area_code(u.scope)) {
     throw InvalidArgument("scope", "must be an area code of 6, 9, 12, 15 or 18 digits (empty: the whole county)");
   }
+  check_text(u.name, "name", TextKind::Name);
+}
+
+}  // namespace
+
+AuditRecord County::audit_row(const AuditRecord& origin, std::string action, const std::string& user_id) const {
+  AuditRecord r = origin;
+  r.id = 0;
+  if (r.actor.empty()) {
+    r.actor = "system";
+    r.role = "system";
+  }
+  r.at = clock(origin.at);
+  r.action = std::move(action);
+  r.layer = "users";
+  r.records = json_text(json::array({user_id}));
+  return r;
+}
+
+void County::commit_user(User& u, AuditRecord& audit, const std::string& old_hash) {
+  Store::Batch b;
+  b.users.push_back(&u);
+  b.audit.push_back(&audit);
+  store_->put(b);
+  std::lock_guard users(users_mutex_);
+  if (!old_hash.empty()) user_by_hash_.erase(old_hash);
+  if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
+  users_[u.id] = u;
+  ++users_version_;
+}
+
+std::string County::add_user(User u, const AuditRecord& origin) {
+  check_user_id(u.id);
+  check_user(u, dispatch_.departments());
   const std::string token = new_token();
   u.token_hash = token_hash(token);
   if (!u.created_at) u.created_at = clock(0);
+  refresh_users();  // another process may have added the id
   std::unique_lock lock(mutex_);
   {
     std::lock_guard users(users_mutex_);
     if (users_.count(u.id))
-      throw InvalidArgument("id", "user '" + u.id + "' exists already (issue a new token with `onemap user token`)");
+      throw Conflict("id", "user '" + u.id + "' exists already (issue a new token with `onemap user token`)",
+                     "conflict_duplicate");
   }
   if (!u.worker_id.empty() && !worker_by_id(u.worker_id))
     throw InvalidArgument("worker", "no worker record '" + u.worker_id + "'");
-  Store::Batch b;
-  b.users.push_back(&u);
-  store_->put(b);
-  std::lock_guard users(users_mutex_);
-  user_by_hash_[u.token_hash] = u.id;
-  users_[u.id] = u;
-  ++users_version_;
+  AuditRecord audit = audit_row(origin, "user_create", u.id);
+  json fields = json::array({"id", "role", "token"});
+  json detail = {{"role", u.role}};
+  if (!u.name.empty()) fields.push_back("name"), detail["name"] = u.name;
+  if (!u.scope.empty()) fields.push_back("scope"), detail["scope"] = u.scope;
+  if (!u.worker_id.empty()) fields.push_back("worker_id"), detail["worker_id"] = u.worker_id;
+  audit.fields = json_text(fields);
+  audit.detail = json_text(detail);
+  commit_user(u, audit, "");
   return token;
 }
 
-std::string County::issue_token(const std::string& user_id) {
+std::string County::issue_token(const std::string& user_id, const AuditRecord& origin) {
+  refresh_users();
   std::unique_lock lock(mutex_);
   User u;
   {
@@ -897,15 +929,56 @@ std::string County::issue_token(const std::string& user_id) {
   const std::string old_hash = u.token_hash;
   const std::string token = new_token();
   u.token_hash = token_hash(token);
-  Store::Batch b;
-  b.users.push_back(&u);
-  store_->put(b);
-  std::lock_guard users(users_mutex_);
-  user_by_hash_.erase(old_hash);
-  user_by_hash_[u.token_hash] = u.id;
-  users_[u.id] = u;
-  ++users_version_;
+  AuditRecord audit = audit_row(origin, "token_rotate", u.id);
+  audit.fields = json_text(json::array({"token"}));
+  commit_user(u, audit, old_hash);
   return token;
+}
+
+User County::update_user(const std::string& user_id, const UserPatch& p, const AuditRecord& origin) {
+  refresh_users();
+  std::unique_lock lock(mutex_);
+  User before;
+  {
+    std::lock_guard users(users_mutex_);
+    const auto it = users_.find(user_id);
+    if (it == users_.end()) throw NotFound("no user '" + user_id + "'");
+    before = it->second;
+  }
+  User u = before;
+  if (p.name) u.name = *p.name;
+  if (p.role) {
+    check_user_role(*p.role);
+    u.role = *p.role;
+    // A role without a worker record drops it; one without a scope of that kind, the scope.
+    if (u.role != "worker" && !p.worker_id) u.worker_id.clear();
+  }
+  if (p.scope) u.scope = *p.scope;
+  if (p.worker_id) u.worker_id = *p.worker_id;
+  if (p.active) u.active = *p.active;
+  check_user(u, dispatch_.departments());
+  if (!u.worker_id.empty() && u.worker_id != before.worker_id && !worker_by_id(u.worker_id))
+    throw InvalidArgument("worker", "no worker record '" + u.worker_id + "'");
+  json fields = json::array(), detail = json::object();
+  auto note = [&](const char* name, const auto& a, const auto& b) {
+    if (a == b) return;
+    fields.push_back(name);
+    detail[name] = json::array({a, b});
+  };
+  note("name", before.name, u.name);
+  note("role", before.role, u.role);
+  note("scope", before.scope, u.scope);
+  note("worker_id", before.worker_id, u.worker_id);
+  note("active", before.active, u.active);
+  if (fields.empty()) return u;  // nothing changed: nothing to write or audit
+  const char* action = before.active && !u.active   ? "user_disable"
+                       : !before.active && u.active ? "user_enable"
+                                                    : "user_change";
+  AuditRecord audit = audit_row(origin, action, u.id);
+  audit.fields = json_text(fields);
+  audit.detail = json_text(detail);
+  commit_user(u, audit, "");
+  return u;
 }
 
 std::vector<User> County::users() const {
@@ -914,6 +987,41 @@ std::vector<User> County::users() const {
   for (const auto& [id, u] : users_) out.push_back(u);
   std::sort(out.begin(), out.end(), [](const User& a, const User& b) { return a.id < b.id; });
   return out;
+}
+
+std::vector<User> County::current_users() const {
+  refresh_users();
+  return users();
+}
+
+// ---- the audit of personal data ----
+
+void County::audit(std::vector<AuditRecord> rows) {
+  if (rows.empty()) return;
+  const int64_t now = clock(0);
+  Store::Batch b;
+  for (auto& r : rows) {
+    if (!r.at) r.at = now;
+    b.audit.push_back(&r);
+  }
+  // Through the county's connection, as every write: one writer, so that no commit of this
+  // process waits on another of its own.
+  std::unique_lock lock(mutex_);
+  store_->put(b);
+}
+
+AuditPage County::audit_log(const AuditQuery& query) const {
+  {
+    std::lock_guard side(side_mutex_);
+    try {
+      if (!side_store_) side_store_ = open_store(location_, false);
+      return side_store_->load_audit(query);
+    } catch (const StoreError&) {
+      side_store_.reset();
+    }
+  }
+  std::unique_lock lock(mutex_);
+  return store_->load_audit(query);
 }
 
 }  // namespace onemap::layers

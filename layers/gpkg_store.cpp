@@ -15,6 +15,8 @@
 #include <ogrsf_frmts.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 
@@ -315,6 +317,9 @@ class GeoPackageStore final : public Store {
     }
     db_ = static_cast<sqlite3*>(ds_->GetInternalHandle("SQLITE_HANDLE"));
     if (!db_) throw StoreError(path + " is not a GeoPackage");
+    // Another connection (`onemap user` beside a server, the users' own connection) may be
+    // committing: wait for it rather than fail at once.
+    sqlite3_busy_timeout(db_, 10000);
     ensure_schema();
     if (created) {
       // GDAL writes the GeoPackage signature when it closes the file; write it now so that
@@ -471,11 +476,54 @@ class GeoPackageStore final : public Store {
                   bind_text(st, 7, format_time(u->created_at));
                   sqlite3_bind_int(st, 8, u->active ? 1 : 0);
                 });
+      std::vector<int64_t> audit_ids = insert_audit(batch.audit);
       tx.commit();
+      for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
     } catch (...) {
       for (int64_t* fid : assigned) *fid = 0;
       throw;
     }
+  }
+
+  AuditPage load_audit(const AuditQuery& q) override {
+    // Every condition is in the statement, inactive ones made true by their parameters.
+    const char* where =
+        " FROM audit_log WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at <= ?2) AND (?3 = '' OR actor = ?3) "
+        "AND (?4 = '' OR action = ?4)";
+    auto bind = [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, q.from);
+      sqlite3_bind_int64(st, 2, q.to);
+      bind_text(st, 3, q.actor);
+      bind_text(st, 4, q.action);
+    };
+    AuditPage page;
+    query_rows((std::string("SELECT count(*)") + where).c_str(), bind,
+               [&](sqlite3_stmt* st) { page.total = static_cast<std::size_t>(sqlite3_column_int64(st, 0)); });
+    const std::string sql = std::string("SELECT id, at, actor, role, action, layer, records, fields, peer, request_id, detail") +
+                            where + " ORDER BY id DESC LIMIT " + std::to_string(std::min<uint64_t>(q.limit, INT64_MAX)) +
+                            " OFFSET " + std::to_string(std::min<uint64_t>(q.offset, INT64_MAX));
+    query_rows(sql.c_str(), bind, [&](sqlite3_stmt* st) {
+      AuditRecord r;
+      r.id = sqlite3_column_int64(st, 0);
+      r.at = sqlite3_column_int64(st, 1);
+      r.actor = column_text(st, 2);
+      r.role = column_text(st, 3);
+      r.action = column_text(st, 4);
+      r.layer = column_text(st, 5);
+      r.records = column_text(st, 6);
+      r.fields = column_text(st, 7);
+      r.peer = column_text(st, 8);
+      r.request_id = column_text(st, 9);
+      r.detail = column_text(st, 10);
+      page.rows.push_back(std::move(r));
+    });
+    return page;
+  }
+
+  int64_t data_version() override {
+    int64_t v = 0;
+    query_rows("PRAGMA data_version", [&](sqlite3_stmt* st) { v = sqlite3_column_int64(st, 0); });
+    return v;
   }
 
   std::vector<IncidentEvent> load_events() override {
@@ -627,6 +675,48 @@ class GeoPackageStore final : public Store {
          "note TEXT, detail TEXT, PRIMARY KEY (incident, seq))");
     exec("CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY NOT NULL, name TEXT, role TEXT NOT NULL, "
          "scope TEXT, worker_id TEXT, token_hash TEXT UNIQUE, created_at TEXT, active INTEGER NOT NULL DEFAULT 1)");
+    // The audit of personal data and user changes (AuditRecord): appended to, never changed.
+    exec("CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, "
+         "actor TEXT NOT NULL, role TEXT, action TEXT NOT NULL, layer TEXT, records TEXT NOT NULL DEFAULT '[]', "
+         "fields TEXT NOT NULL DEFAULT '[]', peer TEXT, request_id TEXT, detail TEXT)");
+    exec("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at)");
+    exec("CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id)");
+  }
+
+  // Appends audit rows (inside the caller's transaction); their new ids in order.
+  std::vector<int64_t> insert_audit(const std::vector<AuditRecord*>& rows) {
+    std::vector<int64_t> ids;
+    if (rows.empty()) return ids;
+    const char* sql =
+        "INSERT INTO audit_log(at, actor, role, action, layer, records, fields, peer, request_id, detail) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    for (const AuditRecord* r : rows) {
+      sqlite3_bind_int64(st, 1, r->at);
+      bind_text(st, 2, r->actor);
+      bind_text(st, 3, r->role);
+      bind_text(st, 4, r->action);
+      bind_text(st, 5, r->layer);
+      bind_text(st, 6, r->records.empty() ? std::string("[]") : r->records);
+      bind_text(st, 7, r->fields.empty() ? std::string("[]") : r->fields);
+      bind_text(st, 8, r->peer);
+      bind_text(st, 9, r->request_id);
+      if (r->detail.empty()) sqlite3_bind_null(st, 10);
+      else bind_text(st, 10, r->detail);
+      const int rc = sqlite3_step(st);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      if (rc != SQLITE_DONE) {
+        std::string msg = sqlite3_errmsg(db_);
+        sqlite3_finalize(st);
+        throw StoreError("cannot write the audit: " + msg);
+      }
+      ids.push_back(sqlite3_last_insert_rowid(db_));
+    }
+    sqlite3_finalize(st);
+    return ids;
   }
 
   // Runs a prepared statement once per row: bind(st, row) binds its parameters.
@@ -652,9 +742,15 @@ class GeoPackageStore final : public Store {
   // Reads every row of a query: read(st) is called on each.
   template <class Read>
   void query_rows(const char* sql, Read read) {
+    query_rows(sql, [](sqlite3_stmt*) {}, read);
+  }
+  // The same with parameters: bind(st) binds them.
+  template <class Bind, class Read>
+  void query_rows(const char* sql, Bind bind, Read read) {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
       throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    bind(st);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) read(st);
     std::string msg = sqlite3_errmsg(db_);

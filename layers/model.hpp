@@ -156,6 +156,36 @@ struct User {
   bool active = true;
 };
 
+/// One row of the audit of personal data and of user changes (the store's audit_log table):
+/// who read which personal fields of which records, or changed which user, when and from where.
+/// Never holds a token or a personal value, only the names of the fields.
+struct AuditRecord {
+  int64_t id = 0;          ///< assigned by the store, increasing
+  int64_t at = 0;          ///< Unix seconds
+  std::string actor;       ///< the user id ("admin" for the server's token, "cli:<login>" for `onemap user`)
+  std::string role;        ///< the actor's role ("cli" for the command line)
+  std::string action;      ///< read_personal, write_personal, user_create, user_change, user_disable, user_enable, token_rotate
+  std::string layer;       ///< households, incidents, workers, users
+  std::string records;     ///< JSON array of the records' ids (feature ids, or user ids)
+  std::string fields;      ///< JSON array of the fields read or changed
+  std::string peer;        ///< the client's address ("local" for the command line)
+  std::string request_id;  ///< the request's X-Request-Id ("" for the command line)
+  std::string detail;      ///< JSON object text (a user change: {"role":["centre","worker"]}), may be empty
+};
+
+/// A selection of audit rows, newest first.
+struct AuditQuery {
+  int64_t from = 0, to = 0;  ///< at in [from, to] (Unix seconds; 0: unbounded)
+  std::string actor;         ///< only this actor ("" for all)
+  std::string action;        ///< only this action ("" for all)
+  std::size_t limit = 100, offset = 0;
+};
+
+struct AuditPage {
+  std::vector<AuditRecord> rows;  ///< newest first
+  std::size_t total = 0;          ///< rows the query selects, before limit and offset
+};
+
 /// Roles of the "1+3+N" grid team.
 enum class WorkerRole : uint8_t { GridHead, FullTime, PartTime, Cadre, AuxPolice, Other };
 std::string_view role_name(WorkerRole r);  ///< grid_head, full_time, part_time, cadre, aux_police, other

@@ -53,6 +53,8 @@ class Store {
     };
     std::vector<Event> events;
     std::vector<User*> users;  ///< inserted or replaced by id
+    /// Audit rows to append (their ids are written back), in the same transaction as the rest.
+    std::vector<AuditRecord*> audit;
   };
   /// Writes a batch in one transaction: all of it, durable before it returns, or nothing.
   virtual void put(const Batch& batch) = 0;
@@ -66,6 +68,14 @@ class Store {
   virtual std::vector<IncidentEvent> load_events() = 0;
   /// Every user.
   virtual std::vector<User> load_users() = 0;
+
+  /// The audit rows `query` selects, newest first, with their count.
+  virtual AuditPage load_audit(const AuditQuery& query) = 0;
+
+  /// A number that changes whenever another connection (another process, or another Store on
+  /// the same file) commits a change to the store, and only then (SQLite's PRAGMA data_version):
+  /// a cache of the store compares it to know whether to re-read.
+  virtual int64_t data_version() = 0;
 
   /// Small key/value settings table (onemap_meta).
   virtual void put_meta(const std::string& key, const std::string& value) = 0;

@@ -1,5 +1,6 @@
 // http/router: the route table in process — matching, 404/405, HEAD, OPTIONS and CORS, the
 // audiences, and every error rendered from the error table with the request id.
+#include "http/request_log.hpp"
 #include "http/router.hpp"
 
 #include "spatial/errors.hpp"
@@ -204,6 +205,16 @@ TEST(ErrorTable, ExceptionsMapByTheirCode) {
   // Invalid UTF-8 in a message still gives valid JSON.
   const Response u = error_response(make_error("not_found", "bad byte \xff in path"), ErrorFormat::Json, "id");
   EXPECT_TRUE(json::accept(u.body));
+}
+
+TEST(RequestLog, SecretQueryValuesAreRedactedHoweverTheNameIsSpelt) {
+  EXPECT_EQ(redact_query("api_key=om_1&x=2"), "api_key=REDACTED&x=2");
+  // The router reads api%5Fkey as api_key: so does the log.
+  EXPECT_EQ(redact_query("a=1&api%5Fkey=om_1"), "a=1&api%5Fkey=REDACTED");
+  EXPECT_EQ(redact_query("API_KEY=om_1&Token=t&access_token=a&password=p"),
+            "API_KEY=REDACTED&Token=REDACTED&access_token=REDACTED&password=REDACTED");
+  EXPECT_EQ(redact_query("keys=1&api_keys=2&api_key"), "keys=1&api_keys=2&api_key");
+  EXPECT_EQ(redact_query(""), "");
 }
 
 }  // namespace

@@ -650,6 +650,13 @@ TEST_F(Dispatch, UsersAndTokens) {
   User v;
   v.id = "zhang";
   v.role = "centre";
+  try {
+    county_->add_user(v);
+    ADD_FAILURE() << "a second zhang";
+  } catch (const Conflict& e) {
+    EXPECT_EQ(e.parameter(), "id") << e.what();
+  }
+  v.id = "me";  // GET /users/me is the caller
   bad(v, "id");
   v.id = "li si";
   bad(v, "id");
@@ -668,6 +675,156 @@ TEST_F(Dispatch, UsersAndTokens) {
   v.scope = "33052";
   bad(v, "scope");
   EXPECT_THROW(county_->issue_token("nobody"), NotFound);
+}
+
+TEST_F(Dispatch, UserChangesFromAnotherConnectionCountAtTheNextLookup) {
+  // `onemap user` in another process is another County on the same file: whatever it commits
+  // counts at this county's very next authenticate, with no wait.
+  User u;
+  u.id = "zhang";
+  u.role = "worker";
+  u.worker_id = "FT1";
+  const std::string t1 = county_->add_user(u);
+  ASSERT_TRUE(county_->authenticate(t1).has_value());
+  auto other = std::make_unique<County>(open_store(path_, false), JoinOptions{}, TileConfig::defaults(), test_config(2));
+
+  const std::string t2 = other->issue_token("zhang");  // revokes t1
+  EXPECT_FALSE(county_->authenticate(t1).has_value());
+  EXPECT_TRUE(county_->authenticate(t2).has_value());
+
+  County::UserPatch off;
+  off.active = false;
+  other->update_user("zhang", off);
+  EXPECT_FALSE(county_->authenticate(t2).has_value());
+  County::UserPatch on;
+  on.active = true;
+  other->update_user("zhang", on);
+  EXPECT_TRUE(county_->authenticate(t2).has_value());
+
+  County::UserPatch centre;
+  centre.role = "centre";
+  centre.scope = "330521001";
+  other->update_user("zhang", centre);
+  auto a = county_->authenticate(t2);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->role, "centre");
+  EXPECT_EQ(a->scope, "330521001");
+  EXPECT_EQ(a->worker_id, "");  // a centre user has no worker record
+
+  // A plain store connection (another tool) as well; and this county's own changes.
+  {
+    auto store = open_store(path_, false);
+    auto users = store->load_users();
+    ASSERT_EQ(users.size(), 1u);
+    users[0].token_hash = token_hash("om_set_elsewhere");
+    Store::Batch b;
+    b.users.push_back(&users[0]);
+    store->put(b);
+  }
+  EXPECT_FALSE(county_->authenticate(t2).has_value());
+  EXPECT_TRUE(county_->authenticate("om_set_elsewhere").has_value());
+  const std::string t3 = county_->issue_token("zhang");
+  EXPECT_FALSE(county_->authenticate("om_set_elsewhere").has_value());
+  EXPECT_TRUE(county_->authenticate(t3).has_value());
+  EXPECT_FALSE(other->authenticate("om_set_elsewhere").has_value());  // the other county sees it too
+  EXPECT_TRUE(other->authenticate(t3).has_value());
+}
+
+TEST_F(Dispatch, UserChangesAreAuditedAndValidated) {
+  AuditRecord origin;
+  origin.actor = "admin";
+  origin.role = "admin";
+  origin.peer = "10.1.2.3";
+  origin.request_id = "rid-1";
+  User u;
+  u.id = "li";
+  u.role = "centre";
+  u.scope = "330521001";
+  const std::string token = county_->add_user(u, origin);
+  County::UserPatch p;
+  p.active = false;
+  origin.request_id = "rid-2";
+  EXPECT_FALSE(county_->update_user("li", p, origin).active);
+  p.active = true;
+  origin.request_id = "rid-3";
+  county_->update_user("li", p, origin);
+  County::UserPatch role;
+  role.role = "worker";
+  role.worker_id = "FT2";
+  role.scope = "";
+  origin.request_id = "rid-4";
+  const User changed = county_->update_user("li", role, origin);
+  EXPECT_EQ(changed.role, "worker");
+  EXPECT_EQ(changed.worker_id, "FT2");
+  origin.request_id = "rid-5";
+  const std::string token2 = county_->issue_token("li", origin);
+  EXPECT_EQ(county_->update_user("li", {}, origin).id, "li");  // no change: nothing audited
+
+  const AuditPage page = county_->audit_log({});
+  ASSERT_EQ(page.total, 5u);
+  const std::vector<std::string> actions = {"token_rotate", "user_change", "user_enable", "user_disable", "user_create"};
+  for (std::size_t k = 0; k < 5; ++k) {
+    const AuditRecord& r = page.rows[k];
+    EXPECT_EQ(r.action, actions[k]);
+    EXPECT_EQ(r.actor, "admin");
+    EXPECT_EQ(r.peer, "10.1.2.3");
+    EXPECT_EQ(r.request_id, "rid-" + std::to_string(5 - k));
+    EXPECT_EQ(r.layer, "users");
+    EXPECT_EQ(r.records, R"(["li"])");
+    EXPECT_GT(r.at, 1700000000);
+    for (const std::string& secret : {token, token2, token_hash(token), token_hash(token2)}) {
+      EXPECT_EQ(r.detail.find(secret), std::string::npos);
+      EXPECT_EQ(r.fields.find(secret), std::string::npos);
+    }
+  }
+  EXPECT_EQ(json::parse(page.rows[3].detail)["active"], json::array({true, false}));
+  EXPECT_EQ(json::parse(page.rows[1].fields), json::array({"role", "scope", "worker_id"}));
+  EXPECT_EQ(json::parse(page.rows[1].detail)["role"], json::array({"centre", "worker"}));
+  EXPECT_EQ(json::parse(page.rows[0].fields), json::array({"token"}));
+  // Written durably: another connection reads them.
+  EXPECT_EQ(open_store(path_, false)->load_audit({}).total, 5u);
+
+  // A personal read's row.
+  AuditRecord read;
+  read.actor = "li";
+  read.role = "centre";
+  read.action = "read_personal";
+  read.layer = "households";
+  read.records = "[1]";
+  read.fields = R"(["head_name","phone","id_number"])";
+  county_->audit({read});
+  AuditQuery q;
+  q.actor = "li";
+  const AuditPage reads = open_store(path_, false)->load_audit(q);
+  ASSERT_EQ(reads.total, 1u);
+  EXPECT_EQ(reads.rows[0].action, "read_personal");
+  EXPECT_GT(reads.rows[0].at, 1700000000);  // the clock when not given
+
+  auto bad = [&](County::UserPatch patch, const char* parameter) {
+    try {
+      county_->update_user("li", patch, origin);
+      ADD_FAILURE() << parameter;
+    } catch (const InvalidArgument& e) {
+      EXPECT_EQ(e.parameter(), parameter) << e.what();
+    }
+  };
+  County::UserPatch b1;
+  b1.role = "boss";
+  bad(b1, "role");
+  County::UserPatch b2;
+  b2.scope = "33052";
+  bad(b2, "scope");
+  County::UserPatch b3;
+  b3.worker_id = "NOBODY";
+  bad(b3, "worker");
+  County::UserPatch b4;
+  b4.role = "department";  // needs a department as its scope
+  bad(b4, "scope");
+  County::UserPatch b5;
+  b5.name = std::string("bad\x01name");
+  bad(b5, "name");
+  EXPECT_THROW(county_->update_user("nobody", p, origin), NotFound);
+  EXPECT_EQ(county_->audit_log({}).total, 6u);  // failures audit nothing
 }
 
 // ---- isolation: the heavy writes solve unlocked and commit only what is unchanged -----------

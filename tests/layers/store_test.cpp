@@ -241,6 +241,107 @@ TEST(GeoPackageStore, AppendUpdateJoinsAndMeta) {
   EXPECT_EQ(open_store(path.string(), false)->load().incidents[1].status, "closed");
 }
 
+TEST(GeoPackageStore, AuditRowsAreAppendedInTheBatchAndSelectedNewestFirst) {
+  auto path = temp_path("audit.gpkg");
+  auto store = open_store(path.string(), true);
+  Dataset d = sample();
+  store->replace_all(d);
+  EXPECT_EQ(store->load_audit({}).total, 0u);
+  // Six rows: three actors, two actions, one a second apart; with a user in the same batch.
+  std::vector<AuditRecord> rows;
+  for (int k = 0; k < 6; ++k) {
+    AuditRecord r;
+    r.at = 1790000000 + k;
+    r.actor = k % 3 == 0 ? "li" : k % 3 == 1 ? "wang" : "admin";
+    r.role = "centre";
+    r.action = k < 4 ? "read_personal" : "user_change";
+    r.layer = k < 4 ? "households" : "users";
+    r.records = "[" + std::to_string(k + 1) + "]";
+    r.fields = R"(["head_name","phone","id_number"])";
+    r.peer = "10.0.0." + std::to_string(k);
+    r.request_id = "req-" + std::to_string(k);
+    rows.push_back(r);
+  }
+  User u;
+  u.id = "li";
+  u.role = "centre";
+  u.token_hash = "ab";
+  Store::Batch b;
+  b.users.push_back(&u);
+  for (auto& r : rows) b.audit.push_back(&r);
+  store->put(b);
+  for (std::size_t k = 1; k < rows.size(); ++k) EXPECT_GT(rows[k].id, rows[k - 1].id);  // ids written back
+
+  // Through another connection: durable, and every column as written.
+  auto other = open_store(path.string(), false);
+  const AuditPage all = other->load_audit({});
+  ASSERT_EQ(all.total, 6u);
+  ASSERT_EQ(all.rows.size(), 6u);
+  EXPECT_EQ(all.rows[0].id, rows[5].id);  // newest first
+  EXPECT_EQ(all.rows[5].actor, "li");
+  EXPECT_EQ(all.rows[5].at, 1790000000);
+  EXPECT_EQ(all.rows[5].fields, R"(["head_name","phone","id_number"])");
+  EXPECT_EQ(all.rows[5].records, "[1]");
+  EXPECT_EQ(all.rows[5].peer, "10.0.0.0");
+  EXPECT_EQ(all.rows[5].request_id, "req-0");
+  EXPECT_EQ(all.rows[5].layer, "households");
+  EXPECT_EQ(all.rows[5].detail, "");
+  ASSERT_EQ(other->load_users().size(), 1u);
+
+  AuditQuery q;
+  q.actor = "wang";
+  auto page = other->load_audit(q);
+  ASSERT_EQ(page.total, 2u);
+  EXPECT_EQ(page.rows[0].request_id, "req-4");
+  EXPECT_EQ(page.rows[1].request_id, "req-1");
+  q = {};
+  q.from = 1790000002;
+  q.to = 1790000004;
+  page = other->load_audit(q);
+  ASSERT_EQ(page.total, 3u);
+  EXPECT_EQ(page.rows[0].at, 1790000004);
+  EXPECT_EQ(page.rows[2].at, 1790000002);
+  q.action = "user_change";
+  EXPECT_EQ(other->load_audit(q).total, 1u);
+  q = {};
+  q.limit = 2;
+  q.offset = 3;
+  page = other->load_audit(q);
+  EXPECT_EQ(page.total, 6u);
+  ASSERT_EQ(page.rows.size(), 2u);
+  EXPECT_EQ(page.rows[0].request_id, "req-2");
+  EXPECT_EQ(page.rows[1].request_id, "req-1");
+
+  // A failed batch writes no audit row either.
+  AuditRecord lost;
+  lost.at = 1790000100;
+  lost.actor = "li";
+  lost.action = "read_personal";
+  Incident bad;
+  bad.fid = 999;  // an update of a record that does not exist
+  Store::Batch failing;
+  failing.audit.push_back(&lost);
+  failing.incidents.push_back(&bad);
+  EXPECT_ANY_THROW(store->put(failing));
+  EXPECT_EQ(other->load_audit({}).total, 6u);
+}
+
+TEST(GeoPackageStore, DataVersionMovesWithAnotherConnectionsCommits) {
+  auto path = temp_path("version.gpkg");
+  auto a = open_store(path.string(), true);
+  Dataset d = sample();
+  a->replace_all(d);
+  auto b = open_store(path.string(), false);
+  const int64_t v0 = b->data_version();
+  EXPECT_EQ(b->data_version(), v0);  // nothing committed meanwhile
+  a->put_meta("k", "1");
+  const int64_t v1 = b->data_version();
+  EXPECT_NE(v1, v0);
+  EXPECT_EQ(b->data_version(), v1);
+  b->put_meta("k", "2");  // its own commit does not count
+  EXPECT_EQ(b->data_version(), v1);
+}
+
 TEST(GeoPackageStore, MissingStoreIsAClearError) {
   auto path = temp_path("missing.gpkg");
   try {

@@ -1,0 +1,446 @@
+// Users, tokens and the audit through the real binary: a token revoked, a user disabled or
+// re-roled by `onemap user` on a live server counts at the very next request; the admin
+// endpoints (who may call them, tokens shown once and never listed, validation); the audit rows
+// of personal reads and user changes (actor, record, fields, peer, request id) and GET /audit's
+// filters; and no token in the server's log.
+#include "fixtures.hpp"
+#include "test_support.hpp"
+
+#include "api/records.hpp"
+#include "layers/county.hpp"
+#include "layers/store.hpp"
+#include "layers/users.hpp"
+#include "spatial/errors.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <pwd.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+using json = nlohmann::json;
+using namespace onemap::testing;
+
+namespace {
+
+const std::string kConfig = std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json";
+
+HttpResponse send(HttpConnection& c, const std::string& method, const std::string& target, const std::string& token,
+                  const std::string& body = "") {
+  std::vector<std::string> headers = {"Content-Length: " + std::to_string(body.size())};
+  if (!body.empty()) headers.push_back("Content-Type: application/json");
+  if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
+  c.send_request(method, target, headers);
+  c.send_raw(body);
+  return c.read_response(method == "HEAD");
+}
+
+HttpResponse request(uint16_t port, const std::string& method, const std::string& target, const std::string& token,
+                     const std::string& body = "") {
+  HttpConnection c(port);
+  return send(c, method, target, token, body);
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// `onemap user ARGS --data STORE --config CONFIG`: its stdout (the token, when it prints one).
+std::string user_command(const std::string& store, std::vector<std::string> args, int expected_exit = 0) {
+  std::vector<std::string> cmd = {ONEMAP_BINARY, "user"};
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  for (const char* a : {"--data", "", "--config", ""}) cmd.emplace_back(a);
+  cmd[cmd.size() - 3] = store;
+  cmd[cmd.size() - 1] = kConfig;
+  const CommandResult r = run_command(cmd);
+  EXPECT_EQ(r.exit_code, expected_exit) << r.err;
+  return trimmed(r.out);
+}
+
+std::string login() {
+  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return pw->pw_name;
+  return "uid" + std::to_string(geteuid());
+}
+
+void expect_error(const HttpResponse& r, int status, const std::string& parameter = "") {
+  EXPECT_EQ(r.status, status) << r.body;
+  if (parameter.empty()) return;
+  const json j = json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.body;
+  EXPECT_EQ(j["error"].value("parameter", ""), parameter) << r.body;
+}
+
+class UsersHttp : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    store_ = write_dispatch_county(dir_->path());
+    centre_ = user_command(store_, {"add", "--id", "centre", "--role", "centre", "--scope", "330521"});
+    app_ = user_command(store_, {"add", "--id", "app", "--role", "reporter"});
+    server_ = new ServerProcess(ONEMAP_BINARY,
+                                {"--data", store_, "--config", kConfig, "--write-token-file", admin_token_file(dir_->path())},
+                                dir_->path() + "/serve.log");
+    // A household in town 330521001 (grid 330521001001001).
+    const HttpResponse r = admin("POST", "/households",
+                                 R"({"lon":120.02,"lat":30.1,"head_name":"张三","phone":"13800000000","id_number":"330521199001010000"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    household_ = "/households/" + std::to_string(json::parse(r.body)["id"].get<int64_t>());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+  static uint16_t port() { return server_->port(); }
+  static HttpResponse as(const std::string& token, const std::string& method, const std::string& target,
+                         const std::string& body = "") {
+    return request(port(), method, target, token, body);
+  }
+  static HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = "") {
+    return as(kAdminToken, method, target, body);
+  }
+  static json audit(const std::string& query) {
+    const HttpResponse r = admin("GET", "/audit" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+
+  static TempDir* dir_;
+  static std::string store_, centre_, app_, household_;
+  static ServerProcess* server_;
+};
+TempDir* UsersHttp::dir_ = nullptr;
+std::string UsersHttp::store_, UsersHttp::centre_, UsersHttp::app_, UsersHttp::household_;
+ServerProcess* UsersHttp::server_ = nullptr;
+
+}  // namespace
+
+TEST_F(UsersHttp, CommandLineChangesCountAtTheNextRequestOfARunningServer) {
+  const std::string t1 = user_command(store_, {"add", "--id", "rev", "--role", "centre", "--scope", "330521"});
+  // One keep-alive connection throughout: a connection signed in once is not trusted for it.
+  HttpConnection c(port());
+  HttpResponse r = send(c, "GET", "/users/me", t1);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["role"], "centre");
+  EXPECT_EQ(send(c, "GET", household_, t1).status, 200);
+
+  // A new token: the old one is refused at once, before the new one is ever used.
+  const std::string t2 = user_command(store_, {"token", "--id", "rev"});
+  ASSERT_NE(t2, t1);
+  expect_error(send(c, "GET", "/users/me", t1), 401);
+  EXPECT_EQ(request(port(), "GET", "/users/me", t1).status, 401);
+  EXPECT_EQ(send(c, "GET", "/users/me", t2).status, 200);
+
+  // Disabled: 401 at once; enabled: the same token works again.
+  user_command(store_, {"disable", "--id", "rev"});
+  expect_error(send(c, "GET", "/users/me", t2), 401);
+  expect_error(send(c, "GET", household_, t2), 401);
+  user_command(store_, {"enable", "--id", "rev"});
+  EXPECT_EQ(send(c, "GET", "/users/me", t2).status, 200);
+
+  // A new role and scope: the next request has them.
+  user_command(store_, {"set", "--id", "rev", "--role", "reporter", "--scope", ""});
+  r = send(c, "GET", "/users/me", t2);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["role"], "reporter");
+  expect_error(send(c, "GET", household_, t2), 403);
+  user_command(store_, {"set", "--id", "rev", "--role", "centre", "--scope", "330521002"});
+  r = send(c, "GET", "/users/me", t2);
+  EXPECT_EQ(json::parse(r.body)["scope"], "330521002");
+  expect_error(send(c, "GET", household_, t2), 403);  // the household lies in town 330521001
+
+  // Each change is audited as the command line's.
+  const json rows = audit("?user=cli:" + login() + "&limit=20");
+  std::vector<std::string> actions;
+  for (const auto& e : rows["entries"])
+    if (e["records"] == json::array({"rev"})) actions.push_back(e["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"user_change", "user_change", "user_enable", "user_disable",
+                                               "token_rotate", "user_create"}));
+  // Clear errors.
+  const CommandResult unknown = run_command({ONEMAP_BINARY, "user", "disable", "--data", store_, "--id", "nobody"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no user 'nobody'"), std::string::npos) << unknown.err;
+  const CommandResult bad = run_command({ONEMAP_BINARY, "user", "set", "--data", store_, "--id", "rev", "--role", "boss"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("role"), std::string::npos) << bad.err;
+  const CommandResult nothing = run_command({ONEMAP_BINARY, "user", "set", "--data", store_, "--id", "rev"});
+  EXPECT_EQ(nothing.exit_code, 2);
+  const CommandResult help = run_command({ONEMAP_BINARY, "user", "set", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("onemap user disable"), std::string::npos);
+}
+
+TEST_F(UsersHttp, AdminEndpointsAreTheAdministratorsAndShowATokenOnce) {
+  // Who may call them.
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/users"}, {"POST", "/users"}, {"PATCH", "/users/centre"}, {"POST", "/users/centre/token"},
+           {"GET", "/audit"}}) {
+    const std::string body = method == "GET" ? "" : "{}";
+    expect_error(as("", method, target, body), 401);
+    expect_error(as(centre_, method, target, body), 403);
+    expect_error(as(app_, method, target, body), 403);
+  }
+
+  // Create: 201, the token once, not cached.
+  HttpResponse r = admin("POST", "/users", R"({"id":"wang","role":"centre","scope":"330521","name":"王五"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.header("location"), "/users/wang");
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+  json j = json::parse(r.body);
+  const std::string token = j["token"];
+  EXPECT_EQ(token.rfind("om_", 0), 0u);
+  EXPECT_EQ(j["role"], "centre");
+  EXPECT_EQ(j["name"], "王五");
+  EXPECT_FALSE(j.contains("token_hash"));
+  r = as(token, "GET", "/users/me");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["id"], "wang");
+
+  // The list: every user, never a token or its hash.
+  r = admin("GET", "/users");
+  ASSERT_EQ(r.status, 200) << r.body;
+  j = json::parse(r.body);
+  std::set<std::string> ids;
+  for (const auto& u : j["users"]) {
+    ids.insert(u["id"].get<std::string>());
+    EXPECT_FALSE(u.contains("token"));
+    EXPECT_FALSE(u.contains("token_hash"));
+  }
+  EXPECT_TRUE(ids.count("wang") && ids.count("centre") && ids.count("app"));
+  for (const std::string& secret : {token, onemap::layers::token_hash(token), centre_, onemap::layers::token_hash(centre_)})
+    EXPECT_EQ(r.body.find(secret), std::string::npos);
+
+  // Validation: 400 naming the field; a taken id 409.
+  expect_error(admin("POST", "/users", R"({"id":"wang","role":"centre"})"), 409, "id");
+  expect_error(admin("POST", "/users", R"({"role":"centre"})"), 400, "id");
+  expect_error(admin("POST", "/users", R"({"id":"li si","role":"centre"})"), 400, "id");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"boss"})"), 400, "role");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","scope":"33"})"), 400, "scope");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"worker"})"), 400, "worker_id");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"worker","worker_id":"NOBODY"})"), 400, "worker_id");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","colour":"red"})"), 400, "colour");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","token":"om_mine"})"), 400, "token");
+  expect_error(admin("POST", "/users", R"({"id":7,"role":"centre"})"), 400, "id");
+  expect_error(admin("POST", "/users", "[1]"), 400, "body");
+
+  // Change: role and worker record; the token follows the change at once.
+  r = admin("PATCH", "/users/wang", R"({"role":"worker","worker_id":"FT1","scope":""})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["worker_id"], "FT1");
+  r = as(token, "GET", "/users/me");
+  EXPECT_EQ(json::parse(r.body)["role"], "worker");
+  EXPECT_EQ(json::parse(r.body)["team_grid"], "330521001001001");
+  expect_error(admin("PATCH", "/users/wang", R"({"active":"no"})"), 400, "active");
+  expect_error(admin("PATCH", "/users/wang", R"({"scope":"x"})"), 400, "scope");
+  expect_error(admin("PATCH", "/users/wang", "{}"), 400, "body");
+  expect_error(admin("PATCH", "/users/nobody", R"({"name":"x"})"), 404);
+  r = admin("PATCH", "/users/wang", R"({"active":false})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["active"], false);
+  expect_error(as(token, "GET", "/users/me"), 401);
+  EXPECT_EQ(admin("PATCH", "/users/wang", R"({"active":true})").status, 200);
+  EXPECT_EQ(as(token, "GET", "/users/me").status, 200);
+
+  // Rotate: the new token once; the old one stops at once.
+  r = admin("POST", "/users/wang/token");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+  const std::string token2 = json::parse(r.body)["token"];
+  EXPECT_NE(token2, token);
+  expect_error(as(token, "GET", "/users/me"), 401);
+  EXPECT_EQ(as(token2, "GET", "/users/me").status, 200);
+  expect_error(admin("POST", "/users/nobody/token"), 404);
+  expect_error(admin("POST", "/users/wang/token", R"({"token":"om_mine"})"), 400, "token");
+  // PATCH /users/me names a user called "me": there is none (GET /users/me is the caller).
+  expect_error(admin("PATCH", "/users/me", R"({"name":"x"})"), 404);
+}
+
+TEST_F(UsersHttp, PersonalReadsAndUserChangesAreAuditedWithTheirRequest) {
+  // A household read by the centre: its row before the answer.
+  const std::time_t before = std::time(nullptr);
+  HttpResponse r = as(centre_, "GET", household_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string read_id = r.header("x-request-id");
+  ASSERT_FALSE(read_id.empty());
+  json page = audit("?user=centre&action=read_personal&limit=1");
+  ASSERT_EQ(page["entries"].size(), 1u) << page;
+  json e = page["entries"][0];
+  EXPECT_EQ(e["actor"], "centre");
+  EXPECT_EQ(e["role"], "centre");
+  EXPECT_EQ(e["layer"], "households");
+  EXPECT_EQ(e["records"], json::array({std::stoll(household_.substr(12))}));
+  EXPECT_EQ(e["fields"], json::array({"head_name", "phone", "id_number"}));
+  EXPECT_EQ(e["peer"], "127.0.0.1");
+  EXPECT_EQ(e["request_id"], read_id);
+  // A refused read is not a read.
+  const auto reads = page["total"].get<int>();
+  expect_error(as(app_, "GET", household_), 403);
+  EXPECT_EQ(audit("?user=app&action=read_personal")["total"], 0);
+  EXPECT_EQ(audit("?user=centre&action=read_personal")["total"], reads);
+
+  // A household written: its answer shows the personal fields, so it is audited too.
+  r = as(centre_, "PATCH", household_, R"({"phone":"13900000000"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  e = audit("?user=centre&limit=1")["entries"][0];
+  EXPECT_EQ(e["action"], "write_personal");
+  EXPECT_EQ(e["request_id"], r.header("x-request-id"));
+
+  // An incident's reporter shown to another user.
+  r = as(app_, "POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t fid = json::parse(r.body)["id"];
+  EXPECT_EQ(audit("?user=app")["total"], 0);  // the reporter's own identity is no read
+  r = as(centre_, "GET", "/incidents/" + std::to_string(fid));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["reporter"], "app");
+  e = audit("?user=centre&limit=1")["entries"][0];
+  EXPECT_EQ(e["action"], "read_personal");
+  EXPECT_EQ(e["layer"], "incidents");
+  EXPECT_EQ(e["records"], json::array({fid}));
+  EXPECT_EQ(e["fields"], json::array({"reporter"}));
+  EXPECT_EQ(e["request_id"], r.header("x-request-id"));
+
+  // A user change through the API: the administrator's, with its request.
+  r = admin("POST", "/users", R"({"id":"zhao","role":"reporter"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string token = json::parse(r.body)["token"];
+  const std::string create_id = r.header("x-request-id");
+  r = admin("PATCH", "/users/zhao", R"({"name":"赵六","active":false})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string patch_id = r.header("x-request-id");
+  page = audit("?user=admin&limit=2");
+  ASSERT_EQ(page["entries"].size(), 2u);
+  e = page["entries"][0];
+  EXPECT_EQ(e["action"], "user_disable");
+  EXPECT_EQ(e["layer"], "users");
+  EXPECT_EQ(e["records"], json::array({"zhao"}));
+  EXPECT_EQ(e["fields"], json::array({"name", "active"}));
+  EXPECT_EQ(e["detail"]["active"], json::array({true, false}));
+  EXPECT_EQ(e["peer"], "127.0.0.1");
+  EXPECT_EQ(e["request_id"], patch_id);
+  EXPECT_EQ(page["entries"][1]["action"], "user_create");
+  EXPECT_EQ(page["entries"][1]["request_id"], create_id);
+  const std::string all = admin("GET", "/audit?limit=1000").body;
+  EXPECT_EQ(all.find(token), std::string::npos);
+  EXPECT_EQ(all.find(onemap::layers::token_hash(token)), std::string::npos);
+
+  // Filters: time window, user, action, paging.
+  const std::time_t after = std::time(nullptr);
+  EXPECT_EQ(audit("?from=" + std::to_string(after + 3600))["total"], 0);
+  EXPECT_EQ(audit("?to=2000-01-01T00:00:00Z")["total"], 0);
+  const json window = audit("?user=centre&from=" + std::to_string(before) + "&to=" + std::to_string(after + 1));
+  EXPECT_EQ(window["total"], 3);  // the household read and write, the incident read
+  const json iso = audit("?user=centre&from=" + onemap::layers::format_time(before));
+  EXPECT_EQ(iso["total"], 3);
+  const json everything = audit("?limit=1000");
+  const int total = everything["total"];
+  ASSERT_GE(total, 5);
+  for (std::size_t k = 1; k < everything["entries"].size(); ++k)
+    EXPECT_GT(everything["entries"][k - 1]["id"].get<int64_t>(), everything["entries"][k]["id"].get<int64_t>());
+  const json second = audit("?limit=2&offset=1");
+  EXPECT_EQ(second["total"], total);
+  ASSERT_EQ(second["entries"].size(), 2u);
+  EXPECT_EQ(second["entries"][0]["id"], everything["entries"][1]["id"]);
+  EXPECT_EQ(second["entries"][1]["id"], everything["entries"][2]["id"]);
+  expect_error(admin("GET", "/audit?limit=0"), 400, "limit");
+  expect_error(admin("GET", "/audit?limit=5000"), 400, "limit");
+  expect_error(admin("GET", "/audit?from=yesterday"), 400, "from");
+  expect_error(admin("GET", "/audit?from=2026-01-02&to=2026-01-01"), 400, "from");
+  expect_error(admin("GET", "/audit?colour=red"), 400, "colour");
+}
+
+TEST(UsersLog, NoTokenEverReachesTheServersLog) {
+  TempDir dir;
+  const std::string store = write_dispatch_county(dir.path());
+  const std::string app = user_command(store, {"add", "--id", "app", "--role", "reporter"});
+  const std::string centre = user_command(store, {"add", "--id", "centre", "--role", "centre"});
+  const std::string log = dir.path() + "/serve.log";
+  std::vector<std::string> secrets = {kAdminToken, app, centre, "om_0123456789abcdef0123456789abcdef01234567"};
+  {
+    ServerProcess server(ONEMAP_BINARY,
+                         {"--data", store, "--config", kConfig, "--write-token-file", admin_token_file(dir.path())}, log);
+    const uint16_t port = server.port();
+    // In Authorization: valid, unknown, the administrator's.
+    EXPECT_EQ(request(port, "GET", "/users/me", app).status, 200);
+    EXPECT_EQ(request(port, "GET", "/users/me", secrets[3]).status, 401);
+    EXPECT_EQ(request(port, "GET", "/households/1", centre).status, 200);
+    HttpResponse r = request(port, "POST", "/users", kAdminToken, R"({"id":"new","role":"reporter"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    secrets.push_back(json::parse(r.body)["token"]);
+    r = request(port, "POST", "/users/new/token", kAdminToken);
+    ASSERT_EQ(r.status, 200) << r.body;
+    secrets.push_back(json::parse(r.body)["token"]);
+    // As api_key in the query: Open311's GET, its name spelt plainly, percent-encoded and in
+    // capitals; a wrong key; an api_key where no route takes one.
+    EXPECT_EQ(request(port, "GET", "/open311/v2/requests.json?api_key=" + app, "").status, 200);
+    EXPECT_EQ(request(port, "GET", "/open311/v2/requests.json?api%5Fkey=" + centre, "").status, 200);
+    request(port, "GET", "/open311/v2/requests.json?API_KEY=" + centre, "");
+    EXPECT_EQ(request(port, "GET", "/open311/v2/requests.json?api_key=" + secrets[3], "").status, 401);
+    request(port, "GET", "/health?api_key=" + secrets[4], "");
+    request(port, "GET", "/users/me?token=" + secrets[5], "");
+    // In an Open311 form body.
+    HttpConnection c(port);
+    const std::string form = "api_key=" + app + "&service_code=0101&lat=30.1&long=120.02";
+    c.send_request("POST", "/open311/v2/requests.json",
+                   {"Content-Type: application/x-www-form-urlencoded", "Content-Length: " + std::to_string(form.size())});
+    c.send_raw(form);
+    EXPECT_EQ(c.read_response().status, 201);
+    ASSERT_EQ(server.stop(SIGTERM, std::chrono::seconds(20)), 0);
+  }
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_NE(text.find("\"path\":\"/open311/v2/requests.json\""), std::string::npos) << text;  // requests were logged
+  EXPECT_NE(text.find("api_key=REDACTED"), std::string::npos) << text;
+  EXPECT_NE(text.find("api%5Fkey=REDACTED"), std::string::npos) << text;
+  for (const std::string& s : secrets) {
+    EXPECT_EQ(text.find(s), std::string::npos) << "a token in the log: " << s;
+    EXPECT_EQ(text.find(onemap::layers::token_hash(s)), std::string::npos);
+  }
+}
+
+TEST(UsersAudit, APersonalReadWhoseAuditRowCannotBeWrittenIsNotAnswered) {
+  TempDir dir;
+  const std::string store = write_dispatch_county(dir.path());
+  onemap::layers::County county(onemap::layers::open_store(store, false), {}, onemap::layers::TileConfig::defaults());
+  onemap::layers::Household h;
+  h.location = {120.02, 30.1};
+  h.head_name = "张三";
+  h.phone = "13800000000";
+  const int64_t fid = county.create_household(h).fid;
+  onemap::layers::Actor centre;
+  centre.id = "c1";
+  centre.role = "centre";
+  const std::string path = "/households/" + std::to_string(fid);
+  onemap::api::RecordRequest rq;
+  rq.method = "GET";
+  rq.path = path;
+  rq.authenticate = [&] { return std::optional<onemap::layers::Actor>(centre); };
+  rq.peer = "10.0.0.9";
+  rq.request_id = "rid-1";
+  const auto a = onemap::api::handle_record_request(county, rq);
+  EXPECT_EQ(a.status, 200);
+  EXPECT_NE(a.body.find("张三"), std::string::npos);
+  onemap::layers::AuditQuery q;
+  q.actor = "c1";
+  const auto page = county.audit_log(q);
+  ASSERT_EQ(page.total, 1u);
+  EXPECT_EQ(page.rows[0].peer, "10.0.0.9");
+  EXPECT_EQ(page.rows[0].request_id, "rid-1");
+  // Another connection makes the store refuse audit rows: the read throws (a 500) and answers
+  // nothing.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THROW(onemap::api::handle_record_request(county, rq), onemap::StoreError);
+  EXPECT_EQ(county.audit_log(q).total, 1u);
+}
