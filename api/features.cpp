@@ -1828,7 +1828,7 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
                       in_query("start_date", "W3C date-time"), in_query("end_date", "W3C date-time"),
                       in_query("status", "open, closed or both"),
                       in_query("coordinate_system", "WGS84 (default) or GCJ02 for the coordinates returned"),
-                      in_query("jurisdiction_id", "ignored"), in_query("api_key", "ignored for reads")}),
+                      in_query("jurisdiction_id", "ignored"), in_query("api_key", "a user's token: its own reports in full (checked: an unknown key is a 401)")}),
          open311_list);
   paths["/open311/v2/requests.json"]["post"] = op("Open311: a new service request, routed at once", "open311_create",
                                                   json::array(), open311_list);
@@ -1841,7 +1841,7 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
       op("Open311: one service request", "open311_request",
          json::array({in_path("id", "the service_request_id", {{"type", "integer"}}),
                       in_query("coordinate_system", "WGS84 (default) or GCJ02"), in_query("jurisdiction_id", "ignored"),
-                      in_query("api_key", "ignored for reads")}),
+                      in_query("api_key", "a user's token: its own reports in full (checked: an unknown key is a 401)")}),
          open311_list);
 
   json doc = {{"openapi", "3.0.3"},
