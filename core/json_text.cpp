@@ -5,11 +5,9 @@
 
 namespace onemap {
 
-namespace {
-
-// The length of the valid UTF-8 sequence starting at s[i], or 0 when none starts there; the
-// ranges of the second byte follow RFC 3629's table (Unicode 15 §3.9, table 3-7).
+// The ranges of the second byte follow RFC 3629's table (Unicode 15 §3.9, table 3-7).
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return 0;
   const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = b(i);
   if (c < 0x80) return 1;
@@ -25,8 +23,6 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   if (c == 0xF4) return cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0;
   return 0;
 }
-
-}  // namespace
 
 bool is_valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {

@@ -12,6 +12,10 @@ namespace onemap {
 /// surrogates or code points past U+10FFFF) replaced by U+FFFD (one for a bad byte and the continuation bytes after it).
 void append_json_escaped(std::string& out, std::string_view s);
 
+/// The length of the well-formed UTF-8 sequence (RFC 3629) that starts at s[i] (1 to 4), or 0
+/// when the bytes there start none (or i is past the end).
+std::size_t utf8_sequence(std::string_view s, std::size_t i);
+
 /// Whether `s` is valid UTF-8 (RFC 3629).
 bool is_valid_utf8(std::string_view s);
 

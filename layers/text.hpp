@@ -8,6 +8,8 @@
 // from earlier versions or imports) is always valid UTF-8 and never throws.
 #pragma once
 
+#include "core/json_text.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -41,11 +43,9 @@ enum class TextKind { FreeText, Name, Id, Url };
 /// @throws InvalidArgument (parameter) saying which rule it breaks and where.
 void check_text(std::string_view text, const std::string& parameter, TextKind kind);
 
-/// The length of the well-formed UTF-8 sequence that starts at s[i] (1 to 4), or 0 when the bytes
-/// there start none (or i is past the end).
-std::size_t utf8_sequence(std::string_view s, std::size_t i);
-/// Whether `s` is well-formed UTF-8.
-bool is_valid_utf8(std::string_view s);
+// Well-formed UTF-8: one decoder for the whole project (core/json_text.hpp).
+using onemap::is_valid_utf8;
+using onemap::utf8_sequence;
 /// `s` with every byte that starts no well-formed sequence replaced by U+FFFD.
 std::string to_valid_utf8(std::string_view s);
 
