@@ -72,8 +72,8 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
   --cache-control TEXT  Cache-Control of tiles (default "no-cache": revalidate by ETag)
   --cors ORIGIN         Access-Control-Allow-Origin of every answer (default "*"; "" for none)
   --empty-tile 204|200  answer for a tile with no feature (default 204)
-  --household-fields LIST  the household fields the public sees in features, comma-separated
-                        (default members,flags,grid_code,join_kind; personal fields are refused)
+  --read-policy FILE    who reads which layer and field (JSON; default: data/read_policy.json
+                        as built in; see the README's Security section)
   --web-dir DIR         the web map served at / to browsers and at /app/ (default: web/dist
                         of the source tree onemap was built from, or <prefix>/share/onemap/web)
   --basemap URL         a basemap tile URL ({z}/{x}/{y}) for the web map, e.g. Tianditu or Amap;
@@ -161,7 +161,7 @@ int run_serve(const Args& args) {
                              a == "--write-token" || a == "--write-token-file" || a == "--workers" ||
                              a == "--request-timeout" || a == "--tiles-config" || a == "--tile-cache-mb" ||
                              a == "--cache-control" || a == "--cors" || a == "--empty-tile" ||
-                             a == "--household-fields" || a == "--web-dir" || a == "--basemap" ||
+                             a == "--read-policy" || a == "--web-dir" || a == "--basemap" ||
                              a == "--config" || a == "--sweep-interval";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
@@ -254,20 +254,12 @@ int run_serve(const Args& args) {
           v.find("{y}") == std::string::npos)
         return usage_error("--basemap: expected a tile URL with {z}, {x} and {y}, got '" + v + "'");
       options.web.basemaps.push_back(v);
-    } else if (a == "--household-fields") {
-      std::vector<std::string> fields;
-      std::size_t start = 0;
-      while (start <= v.size()) {
-        const std::size_t comma = std::min(v.find(',', start), v.size());
-        if (comma > start) fields.push_back(v.substr(start, comma - start));
-        start = comma + 1;
-      }
+    } else if (a == "--read-policy") {
       try {
-        api::check_household_fields(fields);
+        options.read_policy = std::make_shared<const auth::ReadPolicy>(auth::ReadPolicy::read(v));
       } catch (const InvalidArgument& e) {
-        return usage_error(std::string("--household-fields: ") + e.detail());
+        return usage_error("--read-policy: " + e.detail());
       }
-      options.features.household_fields = std::move(fields);
     }
   }
   if (options.write_token.empty())

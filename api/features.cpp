@@ -2,6 +2,7 @@
 #include "api/features.hpp"
 
 #include "auth/read_policy.hpp"
+#include "http/deadline.hpp"
 
 #include "api/json_body.hpp"
 #include "layers/cql2.hpp"
@@ -215,8 +216,9 @@ const std::vector<Field<layers::Grid>>& fields_of(const layers::Grid*, const Fea
   return f;
 }
 
-const std::vector<Field<layers::Household>>& fields_of(const layers::Household*, const FeatureServiceOptions& o) {
-  // Only the public fields: a filter on a personal one would tell about persons by its count.
+const std::vector<Field<layers::Household>>& fields_of(const layers::Household*, const FeatureServiceOptions&) {
+  // No personal field: a filter on one would tell about persons by its count. The read policy
+  // decides who may filter on the others.
   using H = layers::Household;
   static const std::vector<Field<H>> all = [] {
     std::vector<Field<H>> f = {
@@ -226,19 +228,10 @@ const std::vector<Field<layers::Household>>& fields_of(const layers::Household*,
         {{"flags", Type::Number},
          [](const H& h) -> Value { return static_cast<double>(h.flags & ~layers::kSensitiveHouseholdFlags); }}};
     add_join_fields(f);
+    f.push_back({{"geometry", Type::Geometry}, location<H>});
     return f;
   }();
-  thread_local std::vector<Field<H>> chosen;
-  thread_local std::vector<std::string> chosen_for;
-  if (chosen_for != o.household_fields) {
-    chosen.clear();
-    for (const auto& name : o.household_fields)
-      for (const auto& fld : all)
-        if (fld.queryable.name == name) chosen.push_back(fld);
-    chosen.push_back({{"geometry", Type::Geometry}, location<H>});
-    chosen_for = o.household_fields;
-  }
-  return chosen;
+  return all;
 }
 
 const std::vector<Field<layers::Enterprise>>& fields_of(const layers::Enterprise*, const FeatureServiceOptions&) {
@@ -500,8 +493,9 @@ std::optional<std::string> equality_filter(LayerKind kind, const FeatureServiceO
   return std::nullopt;
 }
 
+// `query_audience`: what the caller reads everywhere it queries, under `policy`.
 ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string>>& query, LayerKind kind,
-                            const FeatureServiceOptions& o, auth::Audience query_audience = auth::Audience::Public) {
+                            const FeatureServiceOptions& o, auth::Audience query_audience, const auth::ReadPolicy& policy) {
   ItemQuery q;
   q.limit = o.default_limit;
   std::optional<std::vector<double>> bbox;
@@ -615,7 +609,7 @@ ItemQuery parse_items_query(const std::vector<std::pair<std::string, std::string
   // would tell what the field holds (auth/read_policy.hpp).
   const auto qs = queryables(kind, o);
   auto refuse = [&](const std::string& parameter, std::size_t index) {
-    if (index < qs.size() && !auth::reaches(query_audience, kind, qs[index].name))
+    if (index < qs.size() && !policy.reaches(query_audience, kind, qs[index].name))
       throw InvalidArgument(parameter, "'" + qs[index].name + "' is not readable by this user (sign in as staff of the whole area)");
   };
   if (q.filter)
@@ -702,10 +696,22 @@ class FeatureWriter {
 
   template <class T>
   void feature(const T& r) {
+    // What the viewer reads of this record (auth/read_policy.hpp): key() leaves out the rest.
+    if constexpr (std::is_same_v<T, layers::Grid>) {
+      kind_ = LayerKind::Grids, audience_ = viewer_.at(r.code);
+    } else if constexpr (std::is_same_v<T, layers::Incident>) {
+      kind_ = LayerKind::Incidents, audience_ = auth::incident_audience(viewer_, r);
+    } else {
+      kind_ = std::is_same_v<T, layers::Household>     ? LayerKind::Households
+              : std::is_same_v<T, layers::Enterprise> ? LayerKind::Enterprises
+                                                       : LayerKind::Workers;
+      audience_ = viewer_.at(r.join.grid_code);
+    }
     out_.raw("{\"type\":\"Feature\",\"id\":");
     out_.num(r.fid);
     out_.raw(",\"geometry\":");
-    if constexpr (std::is_same_v<T, layers::Grid>) polygons(r.geometry);
+    if (!viewer_.policy->reaches(audience_, kind_, "geometry")) out_.raw("null");
+    else if constexpr (std::is_same_v<T, layers::Grid>) polygons(r.geometry);
     else point(r.location);
     out_.raw(",\"properties\":{");
     first_ = true;
@@ -759,9 +765,11 @@ class FeatureWriter {
     out_.raw("]}");
   }
 
-  // Starts property k: written when selected (properties=), else into a discarded buffer.
+  // Starts property k: written when the viewer may read it and it is selected (properties=),
+  // else into a discarded buffer.
   void key(std::string_view k) {
-    if (selected_ && std::find(selected_->begin(), selected_->end(), k) == selected_->end()) {
+    if (!viewer_.policy->reaches(audience_, kind_, k) ||
+        (selected_ && std::find(selected_->begin(), selected_->end(), k) == selected_->end())) {
       cur_ = &discard_;
       discard_.text().clear();
       return;
@@ -789,16 +797,14 @@ class FeatureWriter {
     key("area_m2"), val().num(g.area_m2);
     key("synthetic"), val().boolean(g.synthetic);
   }
+  // Features never carry a person's identity (head_name, phone, id_number, reporter, a worker's
+  // name): the record endpoints do, audited.
   void properties(const layers::Household& h) {
-    for (const auto& f : o_.household_fields) {
-      if (f == "hh_id") key(f), val().str(h.id);
-      else if (f == "address") key(f), val().str(h.address);
-      else if (f == "members") key(f), val().num(int64_t{h.members});
-      else if (f == "flags") key(f), val().num(int64_t{h.flags & ~layers::kSensitiveHouseholdFlags});
-      else if (f == "grid_code") key(f), val().str_or_null(h.join.grid_code);
-      else if (f == "join_kind") key(f), val().str(layers::join_kind_name(h.join.kind));
-      else if (f == "join_distance_m") key(f), val().num(h.join.distance_m);
-    }
+    key("hh_id"), val().str(h.id);
+    key("address"), val().str(h.address);
+    key("members"), val().num(int64_t{h.members});
+    key("flags"), val().num(int64_t{h.flags & ~layers::kSensitiveHouseholdFlags});
+    join(h.join);
   }
   void properties(const layers::Enterprise& e) {
     key("ent_id"), val().str(e.id);
@@ -811,25 +817,22 @@ class FeatureWriter {
     join(e.join);
   }
   void properties(const layers::Incident& i) {
-    // Free text, people and routing reasons only for those who may read them here.
-    const auth::Audience a = auth::incident_audience(viewer_, i);
-    auto may = [&](std::string_view f) { return auth::reaches(a, LayerKind::Incidents, f); };
     key("inc_id"), val().str(i.id);
     key("category"), val().str(i.category);
-    if (may("description")) key("description"), val().str(i.description);
+    key("description"), val().str(i.description);
     key("source"), val().str(i.source);
     key("reported_at"), val().time_or_null(i.reported_at);
     key("status"), val().str(i.status);
     key("closed_at"), val().time_or_null(i.closed_at);
-    if (may("assignee")) key("assignee"), val().str_or_null(i.assignee);
+    key("assignee"), val().str_or_null(i.assignee);
     key("deadline"), val().time_or_null(i.deadline);
     key("agency"), val().str_or_null(i.agency);
     key("level"), val().str(i.level.empty() ? std::string_view("grid") : std::string_view(i.level));
     key("overdue"), val().boolean(i.overdue);
     key("version"), val().num(i.version);
     key("updated_at"), val().time_or_null(i.updated_at);
-    if (may("handler")) key("handler"), val().str_or_null(i.handler);
-    if (may("dispatch_reason")) key("dispatch_reason"), val().str_or_null(i.dispatch_reason);
+    key("handler"), val().str_or_null(i.handler);
+    key("dispatch_reason"), val().str_or_null(i.dispatch_reason);
     join(i.join);
   }
   void properties(const layers::Worker& w) {
@@ -845,6 +848,8 @@ class FeatureWriter {
   const Projector& proj_;
   const auth::Viewer& viewer_;
   const std::vector<std::string>* selected_ = nullptr;
+  LayerKind kind_ = LayerKind::Grids;            // the record being written
+  auth::Audience audience_ = auth::Audience::Public;  // what the viewer has for it
   JsonOut discard_;
   JsonOut* cur_ = &out_;
   bool first_ = true;
@@ -852,13 +857,10 @@ class FeatureWriter {
 
 // The fields of a collection's features as JSON Schema types (for /collections/{id}, and the
 // OpenAPI document).
-json schema_properties(LayerKind kind, const FeatureServiceOptions& o) {
+json schema_properties(LayerKind kind) {
   json props = json::object();
   for (const auto& f : layers::layer_fields(kind)) {
     if (f.personal || f.name == "extra") continue;
-    if (kind == LayerKind::Households &&
-        std::find(o.household_fields.begin(), o.household_fields.end(), f.name) == o.household_fields.end())
-      continue;
     std::string type = f.type == "integer" ? "integer" : f.type == "real" ? "number" : f.type == "boolean" ? "boolean" : "string";
     json s = {{"type", type}};
     if (f.type == "datetime") s["format"] = "date-time";
@@ -947,24 +949,6 @@ bool matches(const T& r, const ItemQuery& q, const std::vector<Field<T>>& fields
 }
 
 }  // namespace
-
-void check_household_fields(const std::vector<std::string>& fields) {
-  for (const auto& name : fields) {
-    bool known = false;
-    for (const auto& f : layers::layer_fields(LayerKind::Households)) {
-      if (f.name != name) continue;
-      known = f.name != "extra";
-      if (f.personal)
-        throw InvalidArgument("household-fields", "'" + name + "' is personal information and never public");
-    }
-    if (!known) {
-      std::string list;
-      for (const auto& f : layers::layer_fields(LayerKind::Households))
-        if (!f.personal && f.name != "extra") list += (list.empty() ? "" : ", ") + f.name;
-      throw InvalidArgument("household-fields", "unknown household field '" + name + "' (public fields: " + list + ")");
-    }
-  }
-}
 
 struct FeatureService::Impl {
   std::shared_ptr<layers::County> county;
@@ -1093,8 +1077,11 @@ struct FeatureService::Impl {
     if (!q.sortby.empty()) {
       // Sorted: every match first, then ordered by the keys (nulls last), then by feature id.
       std::vector<uint32_t> hits;
-      for (const uint32_t i : order)
-        if (!q.any_filter() || matches(records[i], q, fields)) hits.push_back(i);
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        http::poll_deadline(k);
+        if (!q.any_filter() || matches(records[order[k]], q, fields)) hits.push_back(order[k]);
+      }
+      http::check_deadline();  // before the sort
       auto rank = [](const Value& v) -> int { return std::holds_alternative<Null>(v) ? 1 : 0; };
       auto less = [](const Value& a, const Value& b) {
         if (a.index() != b.index()) return a.index() < b.index();
@@ -1121,7 +1108,9 @@ struct FeatureService::Impl {
       matched = order.size();
       for (std::size_t k = q.offset; k < matched && k < q.offset + q.limit; ++k) emit(records[order[k]]);
     } else {
-      for (const uint32_t i : order) {
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        http::poll_deadline(k);
+        const uint32_t i = order[k];
         if (!matches(records[i], q, fields)) continue;
         if (matched >= q.offset && matched < q.offset + q.limit) emit(records[i]);
         ++matched;
@@ -1207,11 +1196,12 @@ struct FeatureService::Impl {
   HttpAnswer openapi(const std::string& base) const;
 
   // The collection's queryables as a JSON Schema (Part 3).
-  HttpAnswer queryables_json(const CollectionInfo& c, const std::string& base, auth::Audience audience) const {
+  HttpAnswer queryables_json(const CollectionInfo& c, const std::string& base, auth::Audience audience,
+                             const auth::ReadPolicy& policy) const {
     const std::string id(layers::layer_name(c.kind));
     json props = json::object();
     for (const auto& q : queryables(c.kind, options)) {
-      if (!auth::reaches(audience, c.kind, q.name)) continue;  // what this caller may not query
+      if (!policy.reaches(audience, c.kind, q.name)) continue;  // what this caller may not query
       json p;
       switch (q.type) {
         case Type::String: p = {{"type", "string"}}; break;
@@ -1234,12 +1224,13 @@ struct FeatureService::Impl {
               {"additionalProperties", false}};
     return {200, layers::json_text(j), "application/schema+json", {}};
   }
-  HttpAnswer stats(const std::vector<std::pair<std::string, std::string>>& query) const;
+  HttpAnswer stats(const std::vector<std::pair<std::string, std::string>>& query, const auth::ReadPolicy& policy) const;
 };
 
 // ---- incident statistics ---------------------------------------------------------------------
 
-HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, std::string>>& query) const {
+HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, std::string>>& query,
+                                       const auth::ReadPolicy& policy) const {
   // The window and filters: datetime (both ends), area, bbox; the grouping level; how many
   // rising areas to list.
   std::vector<std::pair<std::string, std::string>> item_params;
@@ -1263,7 +1254,8 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
     }
   }
   if (!has_datetime) throw InvalidArgument("datetime", "is required: the window, start/end");
-  ItemQuery q = parse_items_query(item_params, LayerKind::Incidents, options);
+  // Counts for everyone: the window and area take no field a policy could close.
+  ItemQuery q = parse_items_query(item_params, LayerKind::Incidents, options, auth::Audience::Public, policy);
   if (!q.since || !q.until) throw InvalidArgument("datetime", "the window needs both ends (start/end)");
   // The previous window: as long, just before (closed intervals of whole seconds).
   const int64_t length = *q.until - *q.since + 1;
@@ -1324,7 +1316,9 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
   layers::LoopMetrics total_loop;
   Cell total;
   const auto& fields = fields_of(static_cast<const layers::Incident*>(nullptr), options);
-  for (const auto& i : d.incidents) {
+  for (std::size_t k = 0; k < d.incidents.size(); ++k) {
+    http::poll_deadline(k);
+    const layers::Incident& i = d.incidents[k];
     const bool in_now = matches(i, q, fields), in_before = !in_now && matches(i, prev, fields);
     if (!in_now && !in_before) continue;
     const layers::Grid* g = group(i.join.grid_code);
@@ -1439,7 +1433,6 @@ HttpAnswer FeatureService::Impl::stats(const std::vector<std::pair<std::string, 
 
 FeatureService::FeatureService(std::shared_ptr<layers::County> county, FeatureServiceOptions options)
     : impl_(std::make_unique<Impl>()) {
-  check_household_fields(options.household_fields);
   if (options.default_limit < 1 || options.default_limit > options.max_limit)
     throw InvalidArgument("limit", "the default must be within [1, max]");
   impl_->county = std::move(county);
@@ -1492,7 +1485,7 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
     if (!takes_post(path)) throw InvalidArgument("method", "POST is only for /collections/{id}/items");
     const CollectionInfo& c = collection(path.substr(13, path.size() - 13 - 6));
     check_layer(c);
-    ItemQuery q = parse_items_query(query, c.kind, m.options, query_audience);
+    ItemQuery q = parse_items_query(query, c.kind, m.options, query_audience, *viewer.policy);
     q.within = std::make_shared<const spatial::AreaIndex>(read_polygon_body(body));
     return m.run_items(c, q, base, viewer);
   }
@@ -1517,16 +1510,16 @@ HttpAnswer FeatureService::handle(std::string_view path, const std::vector<std::
   }
   rest = rest.substr(slash);
   if (rest == "/items") {
-    ItemQuery q = parse_items_query(query, c.kind, m.options, query_audience);
+    ItemQuery q = parse_items_query(query, c.kind, m.options, query_audience, *viewer.policy);
     return m.run_items(c, q, base, viewer);
   }
   if (rest == "/queryables") {
     no_parameters();
-    return m.queryables_json(c, base, query_audience);
+    return m.queryables_json(c, base, query_audience, *viewer.policy);
   }
   if (rest == "/stats") {
     if (c.kind != LayerKind::Incidents) throw NotFound("statistics are offered for incidents: /collections/incidents/stats");
-    return m.stats(query);
+    return m.stats(query, *viewer.policy);
   }
   if (rest.starts_with("/items/")) {
     const OutputCrs* crs = &kCrsList[0];
@@ -1712,7 +1705,7 @@ HttpAnswer FeatureService::Impl::openapi(const std::string& base) const {
   json schemas = {{"error", error_obj}, {"feature", feature_obj}, {"featureCollection", fc_obj}};
   for (const auto& c : kCollections)
     schemas[std::string(layers::layer_name(c.kind)) + "_properties"] = {{"type", "object"},
-                                                                        {"properties", schema_properties(c.kind, options)}};
+                                                                        {"properties", schema_properties(c.kind)}};
   // The rest of the server: status, tiles, and the record endpoints (writes need the bearer token).
   auto in_path = [](const char* name, const char* description, json schema) {
     return json{{"name", name}, {"in", "path"}, {"required", true}, {"description", description}, {"schema", schema}};

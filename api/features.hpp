@@ -11,8 +11,8 @@
 //
 // Collections: grids, households, enterprises, incidents, workers. Features are GeoJSON (RFC
 // 7946) in CRS84 (CGCS2000 lon/lat, which GeoJSON takes as WGS84: the two differ by centimetres),
-// ordered by feature id. Personal fields never appear; households show only their configured
-// public fields. Items: `limit` 1..10000 (default 10; a larger value is taken as 10000), `offset`
+// ordered by feature id. A person's identity never appears; each feature shows the fields the
+// read policy lets its viewer read where the record lies (auth/read_policy.hpp). Items: `limit` 1..10000 (default 10; a larger value is taken as 10000), `offset`
 // from 0; `next`/`prev` links repeat every other parameter; numberMatched counts every match.
 // `datetime` (an instant, or an interval with `..` for an open end) applies to the incidents'
 // reported_at; on a collection without time it is a 400. Unknown parameters and bad values are
@@ -33,18 +33,13 @@
 namespace onemap::api {
 
 struct FeatureServiceOptions {
-  /// The household fields the public sees (never a personal one).
-  std::vector<std::string> household_fields = {"members", "flags", "grid_code", "join_kind"};
   std::size_t default_limit = 10;
   std::size_t max_limit = 10000;
 };
 
-/// Checks a household field list: every name a household field, none personal.
-/// @throws InvalidArgument ("household-fields").
-void check_household_fields(const std::vector<std::string>& fields);
-
-/// The queryables of a collection (Part 3): its public properties and its geometry, what a
-/// `filter` is checked against.
+/// The queryables of a collection (Part 3): its properties (no person's identity) and its
+/// geometry, what a `filter` is checked against; a caller may use those the read policy lets it
+/// read everywhere it queries.
 std::vector<layers::cql2::Queryable> collection_queryables(layers::LayerKind kind, const FeatureServiceOptions& options);
 
 /// The polygon of a POST items query: a GeoJSON Polygon or MultiPolygon, or a Feature with one,

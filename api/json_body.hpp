@@ -38,7 +38,8 @@ Json parse_json_body(std::string_view text, const std::string& parameter = "body
 /// type says (a GeometryCollection's members too), every position is an array of at least two
 /// numbers (GEOS 3.11 reads a shorter one past its end), and it holds at most
 /// input_limits().geometry_vertices positions. Other types are left to the reader. The value was
-/// parsed by parse_json_body, so its depth is bounded. @throws InvalidArgument (parameter).
+/// parsed by parse_json_body, so its depth is bounded. @throws InvalidArgument (parameter), or
+/// TooExpensive over the vertex limit.
 template <class Json>
 void check_geometry_vertices(const Json& geometry, const std::string& parameter) {
   const std::size_t limit = layers::input_limits().geometry_vertices;
@@ -50,7 +51,7 @@ void check_geometry_vertices(const Json& geometry, const std::string& parameter)
       if (v.size() < 2 || !std::all_of(v.begin(), v.end(), [](const Json& n) { return n.is_number(); }))
         throw InvalidArgument(parameter, "a position must be an array of two or three numbers");
       if (++count > limit)
-        throw InvalidArgument(parameter, "has more than " + std::to_string(limit) + " vertices");
+        throw TooExpensive(parameter, "has more than " + std::to_string(limit) + " vertices");
       return;
     }
     for (const auto& c : v) self(self, c, depth - 1);

@@ -2,6 +2,7 @@
 #include "api/open311.hpp"
 
 #include "api/json_body.hpp"
+#include "http/deadline.hpp"
 #include "http/percent.hpp"
 
 #include "auth/read_policy.hpp"
@@ -142,7 +143,7 @@ json service_json(const layers::CategoryConfig& c) {
 // and the assignee are staff's (and the reporter's own).
 json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02, const auth::Viewer& viewer) {
   const auth::Audience audience = auth::incident_audience(viewer, i);
-  auto may = [&](std::string_view field) { return auth::reaches(audience, layers::LayerKind::Incidents, field); };
+  auto may = [&](std::string_view field) { return viewer.policy->reaches(audience, layers::LayerKind::Incidents, field); };
   const json extra = layers::stored_json<json>(i.extra);
   auto extra_text = [&](const char* k) -> json {
     return extra.is_object() && extra.contains(k) && extra[k].is_string() ? extra[k] : json(nullptr);
@@ -226,7 +227,7 @@ bool visible(const layers::County& county, const layers::Incident& i, const auth
 Open311Answer get_requests(const layers::County& county, const Open311Request& rq) {
   Args a(rq.query, {"api_key", "jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date",
                     "status", "coordinate_system"});
-  const auth::Viewer viewer = auth::Viewer::of(rq.authenticate(""));
+  const auth::Viewer viewer = rq.policy->viewer(rq.authenticate(""));
   const bool to_gcj = gcj02(a);
   std::vector<int64_t> ids;
   for (const auto& s : split_list(a.text("service_request_id"))) {
@@ -256,7 +257,9 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
   // Without dates: the last 90 days; at most 1,000 requests, newest first.
   if (!start && !end) start = static_cast<int64_t>(std::time(nullptr)) - 90 * 86400;
   std::vector<const layers::Incident*> hits;
-  for (const auto& i : incidents) {
+  for (std::size_t k = 0; k < incidents.size(); ++k) {
+    http::poll_deadline(k);
+    const layers::Incident& i = incidents[k];
     if (start && i.reported_at < *start) continue;
     if (end && i.reported_at > *end) continue;
     if (!codes.empty() && std::find(codes.begin(), codes.end(), i.category) == codes.end()) continue;
@@ -282,7 +285,7 @@ Open311Answer get_request(const layers::County& county, const Open311Request& rq
   if (ec != std::errc() || p != id_text.data() + id_text.size() || id <= 0)
     throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
   const layers::Incident i = county.incident(id);  // NotFound when unknown
-  const auth::Viewer viewer = auth::Viewer::of(rq.authenticate(""));
+  const auth::Viewer viewer = rq.policy->viewer(rq.authenticate(""));
   if (!visible(county, i, viewer)) throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
   json out = json::array({request_json(county, i, gcj02(a), viewer)});
   return {200, json_text(out), {}};

@@ -19,6 +19,7 @@
 // agency_responsible is the grid, town, department or higher level that holds the request.
 #pragma once
 
+#include "auth/read_policy.hpp"
 #include "layers/county.hpp"
 
 #include <functional>
@@ -39,6 +40,8 @@ struct Open311Request {
   /// The user named by a bearer token (Authorization header, or api_key when given); nullopt
   /// when the request carries none. @throws Unauthorized for an unknown token.
   std::function<std::optional<layers::Actor>(const std::string& api_key)> authenticate;
+  /// What each audience reads (a request shows only what the user's audience may).
+  const auth::ReadPolicy* policy = &auth::ReadPolicy::standard();
 };
 
 struct Open311Answer {

@@ -150,11 +150,21 @@ void put_join(json& j, const layers::GridJoin& join) {
 
 json time_or_null(int64_t t) { return t ? json(layers::format_time(t)) : json(nullptr); }
 
-// An incident as `viewer` may read it (auth/read_policy.hpp): the public never gets its free
-// text, people or routing reasons.
+// What `audience` may read of a record's JSON under `policy` (auth/read_policy.hpp): "id" (the
+// feature id) always, "lon" and "lat" as the geometry, every other member as the field it names.
+json readable(json j, layers::LayerKind kind, auth::Audience audience, const auth::ReadPolicy& policy) {
+  for (auto it = j.begin(); it != j.end();) {
+    const std::string& k = it.key();
+    const std::string_view field = k == "lon" || k == "lat" ? std::string_view("geometry") : std::string_view(k);
+    if (k == "id" || policy.reaches(audience, kind, field)) ++it;
+    else it = j.erase(it);
+  }
+  return j;
+}
+
+// An incident as `viewer` may read it: by default the public never gets its free text, people or
+// routing reasons; a reporter reads its own in full.
 json to_json(const layers::Incident& i, const auth::Viewer& viewer) {
-  const auth::Audience a = auth::incident_audience(viewer, i);
-  auto may = [&](std::string_view field) { return auth::reaches(a, layers::LayerKind::Incidents, field); };
   json j = {{"id", i.fid},
             {"inc_id", i.id},
             {"category", i.category},
@@ -167,16 +177,16 @@ json to_json(const layers::Incident& i, const auth::Viewer& viewer) {
             {"level", i.level.empty() ? "grid" : i.level},
             {"overdue", i.overdue},
             {"version", i.version},
-            {"updated_at", time_or_null(i.updated_at)}};
-  if (may("description")) j["description"] = i.description;
-  if (may("assignee")) j["assignee"] = i.assignee;
-  if (may("handler")) j["handler"] = i.handler;
-  if (may("reporter")) j["reporter"] = i.reporter;
-  if (may("dispatch_reason")) j["dispatch_reason"] = stored_json<json>(i.dispatch_reason);
-  j["lon"] = i.location.lon;
-  j["lat"] = i.location.lat;
+            {"updated_at", time_or_null(i.updated_at)},
+            {"description", i.description},
+            {"assignee", i.assignee},
+            {"handler", i.handler},
+            {"reporter", i.reporter},
+            {"dispatch_reason", stored_json<json>(i.dispatch_reason)},
+            {"lon", i.location.lon},
+            {"lat", i.location.lat}};
   put_join(j, i.join);
-  return j;
+  return readable(std::move(j), layers::LayerKind::Incidents, auth::incident_audience(viewer, i), *viewer.policy);
 }
 
 // Whether the incident's category is shown to the public as counts only.
@@ -242,6 +252,12 @@ json to_json(const layers::Grid& g) {
           {"geometry", {{"type", "MultiPolygon"}, {"coordinates", polys}}}};
 }
 
+// A record's JSON as `viewer` may read it where the record lies (Viewer::at its grid).
+template <class Record>
+json readable(const Record& r, layers::LayerKind kind, const auth::Viewer& viewer, std::string_view grid_code) {
+  return readable(to_json(r), kind, viewer.at(grid_code), *viewer.policy);
+}
+
 // ---- the endpoints ---------------------------------------------------------------------------
 
 const std::vector<std::string>& point_fields() {
@@ -292,9 +308,22 @@ void audit_personal(layers::County& county, const RecordRequest& rq, const layer
 void audit_reporter(layers::County& county, const RecordRequest& rq, const layers::Actor& actor,
                     const layers::Incident& i) {
   if (i.reporter.empty() || i.reporter == actor.id) return;
-  const auth::Viewer viewer = auth::Viewer::of(actor);
-  if (!auth::reaches(auth::incident_audience(viewer, i), layers::LayerKind::Incidents, "reporter")) return;
+  const auth::Viewer viewer = rq.policy->viewer(actor);
+  if (!rq.policy->reaches(auth::incident_audience(viewer, i), layers::LayerKind::Incidents, "reporter")) return;
   audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Incidents, i.fid, {"reporter"});
+}
+
+// An incident's trail as `viewer` reads it: the reporter's user id, where it acted, only for
+// those who may read the reporter (by default personal); others read "reporter" there.
+json trail_json(const layers::County& county, const layers::Incident& i, const auth::Viewer& viewer) {
+  const bool reporter = viewer.policy->reaches(auth::incident_audience(viewer, i), layers::LayerKind::Incidents, "reporter");
+  json events = json::array();
+  for (const auto& e : county.history(i.fid)) {
+    json j = to_json(e);
+    if (!reporter && !i.reporter.empty() && e.actor == i.reporter) j["actor"] = "reporter";
+    events.push_back(std::move(j));
+  }
+  return events;
 }
 
 RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::Viewer& viewer, json extra = nullptr) {
@@ -312,7 +341,7 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     // sees something across the boundary should say so; routing gives it to the grid that holds it.
     const layers::Actor actor = require_actor(rq);
     const layers::Incident out = county.intake(read_incident_report(rq.body), actor);
-    RecordAnswer a = incident_answer(201, out, auth::Viewer::of(actor));
+    RecordAnswer a = incident_answer(201, out, rq.policy->viewer(actor));
     a.headers.emplace_back("Location", "/incidents/" + std::to_string(out.fid));
     return a;
   }
@@ -321,48 +350,48 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     const layers::Incident out = county.transition(*fid, read_incident_action(rq.body, rq.if_match), actor);
     const auto trail = county.history(*fid);
     audit_reporter(county, rq, actor, out);
-    return incident_answer(200, out, auth::Viewer::of(actor), {{"event", to_json(trail.back())}});
+    return incident_answer(200, out, rq.policy->viewer(actor), {{"event", to_json(trail.back())}});
   }
   if (rq.method == "PATCH") {
     // An administrative edit: recorded in the history, but outside the loop's rules.
     const layers::Actor actor = require_writer(rq);
     const layers::Incident out = county.update_incident(*fid, read_incident_patch(rq.body, rq.if_match), actor);
     audit_reporter(county, rq, actor, out);
-    return incident_answer(200, out, auth::Viewer::of(actor));
+    return incident_answer(200, out, rq.policy->viewer(actor));
   }
   const std::optional<layers::Actor> user = rq.authenticate();
-  const auth::Viewer viewer = auth::Viewer::of(user);
+  const auth::Viewer viewer = rq.policy->viewer(user);
   // An incident the viewer may not see is not there for it (a sensitive one, to the public).
   const layers::Incident current = county.incident(*fid);
   if (!auth::may_see_incident(viewer, current, sensitive(county, current.category)))
     throw NotFound("no incident with id " + std::to_string(*fid));
   const bool trail_readable =
-      auth::reaches(auth::incident_audience(viewer, current), layers::LayerKind::Incidents, "history");
+      rq.policy->reaches(auth::incident_audience(viewer, current), layers::LayerKind::Incidents, "history");
   if (sub == "history") {
     // The trail names the people who acted: staff's, in their area.
     if (!trail_readable) {
       if (viewer.anonymous()) throw Unauthorized("an incident's history needs a staff user's token");
       throw Forbidden("incident " + std::to_string(*fid) + "'s history is for staff of its area", "forbidden_scope");
     }
-    json events = json::array();
-    for (const auto& e : county.history(*fid)) events.push_back(to_json(e));
+    const json events = trail_json(county, current, viewer);
+    if (user) audit_reporter(county, rq, *user, current);
     return {200, json_text(json{{"id", *fid}, {"events", events}}), {}, {}};
   }
   json extra = json::object();
-  if (trail_readable) {
-    extra["history"] = json::array();
-    for (const auto& e : county.history(*fid)) extra["history"].push_back(to_json(e));
-  }
+  if (trail_readable) extra["history"] = trail_json(county, current, viewer);
   if (user) audit_reporter(county, rq, *user, current);
   return incident_answer(200, current, viewer, extra);
 }
 
-// The personal fields every household answer shows.
+// A household's personal fields.
 const std::vector<std::string> kHouseholdPersonal = {"head_name", "phone", "id_number"};
 
 RecordAnswer households(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
-  // Every answer carries personal data: reads need the token as writes do, and the area too.
+  // Answers carry personal data: reads need the token as writes do, and the area too.
   const layers::Actor actor = require_writer(rq);
+  auto shown = [&](const layers::Household& h) {
+    return readable(h, layers::LayerKind::Households, rq.policy->viewer(actor), h.join.grid_code);
+  };
   if (!fid) {
     const layers::HouseholdPatch p = read_household_body(rq.body);
     if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
@@ -377,20 +406,28 @@ RecordAnswer households(layers::County& county, const RecordRequest& rq, std::op
     h.id_number = p.id_number.value_or("");
     const layers::Household out = county.create_household(std::move(h), actor);
     audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
-    return created("households", out.fid, to_json(out));
+    return created("households", out.fid, shown(out));
   }
   if (rq.method == "PATCH") {
     const layers::Household out = county.update_household(*fid, read_household_body(rq.body), actor);
     audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
-    return {200, json_text(to_json(out)), {}, {}};
+    return {200, json_text(shown(out)), {}, {}};
   }
   const layers::Household h = county.household(*fid);
   layers::check_area(actor, h.join.grid_code, "household " + std::to_string(*fid));
-  audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Households, h.fid, kHouseholdPersonal);
-  return {200, json_text(to_json(h)), {}, {}};
+  const json j = shown(h);
+  std::vector<std::string> personal;  // those the answer shows
+  for (const auto& f : kHouseholdPersonal)
+    if (j.contains(f)) personal.push_back(f);
+  if (!personal.empty())
+    audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Households, h.fid, personal);
+  return {200, json_text(j), {}, {}};
 }
 
 RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
+  auto shown = [&](const layers::Enterprise& e, const std::optional<layers::Actor>& user) {
+    return readable(e, layers::LayerKind::Enterprises, rq.policy->viewer(user), e.join.grid_code);
+  };
   if (!fid) {
     const layers::Actor actor = require_writer(rq);
     const layers::EnterprisePatch p = read_enterprise_body(rq.body);
@@ -406,25 +443,26 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::o
     e.last_inspection = p.last_inspection.value_or("");
     e.open_hazards = p.open_hazards.value_or(0);
     const layers::Enterprise out = county.create_enterprise(std::move(e), actor);
-    return created("enterprises", out.fid, to_json(out));
+    return created("enterprises", out.fid, shown(out, actor));
   }
   if (rq.method == "PATCH") {
     const layers::Actor actor = require_writer(rq);
-    return {200,
-            json_text(to_json(county.update_enterprise(*fid, read_enterprise_body(rq.body), actor))),
-            {}, {}};
+    return {200, json_text(shown(county.update_enterprise(*fid, read_enterprise_body(rq.body), actor), actor)), {}, {}};
   }
-  return {200, json_text(to_json(county.enterprise(*fid))), {}, {}};
+  return {200, json_text(shown(county.enterprise(*fid), rq.authenticate())), {}, {}};
 }
 
 RecordAnswer grids(layers::County& county, const RecordRequest& rq, int64_t fid) {
+  auto shown = [&](const layers::Grid& g, const std::optional<layers::Actor>& user) {
+    return readable(g, layers::LayerKind::Grids, rq.policy->viewer(user), g.code);  // a grid is its own area
+  };
   if (rq.method == "PATCH") {
     const layers::Actor actor = require_writer(rq);
     // A grid's code never changes: its own code is its area.
     layers::check_area(actor, county.grid(fid).code, "grid " + std::to_string(fid));
-    return {200, json_text(to_json(county.update_grid(fid, read_grid_body(rq.body)))), {}, {}};
+    return {200, json_text(shown(county.update_grid(fid, read_grid_body(rq.body)), actor)), {}, {}};
   }
-  return {200, json_text(to_json(county.grid(fid))), {}, {}};
+  return {200, json_text(shown(county.grid(fid), rq.authenticate())), {}, {}};
 }
 
 constexpr std::string_view kCollections[] = {"incidents", "households", "enterprises", "grids", "users",

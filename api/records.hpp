@@ -33,6 +33,7 @@
 // do); its assignee must be an existing worker, its category a configured one.
 #pragma once
 
+#include "auth/read_policy.hpp"
 #include "layers/county.hpp"
 
 #include <functional>
@@ -56,6 +57,8 @@ struct RecordRequest {
   std::string if_match;  ///< the If-Match header ("" when absent)
   /// For the audit of personal data: the client's address and the request's id.
   std::string_view peer, request_id;
+  /// What each audience reads (answers show only what the user's audience may).
+  const auth::ReadPolicy* policy = &auth::ReadPolicy::standard();
 };
 
 /// The user of an authenticated request. @throws Unauthorized without a valid token.

@@ -85,7 +85,7 @@ std::string render_health(const ServerState& s) {
   return h.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string render_layers(const ServerState& s) {
+std::string render_layers(const ServerState& s, const auth::ReadPolicy& policy) {
   auto lock = s.county->read();
   const layers::Dataset& data = s.county->data();
   json out = json::array();
@@ -93,7 +93,7 @@ std::string render_layers(const ServerState& s) {
     json fields = json::array();
     for (const auto& f : layers::layer_fields(k)) {
       if (f.personal) continue;  // personal information is never listed publicly
-      fields.push_back({{"name", f.name}, {"type", f.type}});
+      fields.push_back({{"name", f.name}, {"type", f.type}, {"audience", std::string(auth::audience_name(policy.field_audience(k, f.name)))}});
     }
     out.push_back({
         {"name", std::string(layers::layer_name(k))},
@@ -101,6 +101,7 @@ std::string render_layers(const ServerState& s) {
         {"count", data.count(k)},
         {"extent", extent_json(data, k)},
         {"crs", "EPSG:4490"},
+        {"audience", std::string(auth::audience_name(policy.layer_audience(k)))},
         {"fields", fields},
     });
   }
@@ -125,8 +126,9 @@ Response json_response(int status, std::string body, std::vector<http::Header> h
 }
 
 // The record endpoints (api/records.hpp) take the pipeline's user.
-Response record_route(layers::County& county, Context& c) {
+Response record_route(layers::County& county, const auth::ReadPolicy& policy, Context& c) {
   RecordRequest rq;
+  rq.policy = &policy;
   rq.method = c.request.method;
   rq.path = c.request.path;
   if (!c.query.empty()) rq.query_parameter = c.query.front().first;
@@ -139,8 +141,9 @@ Response record_route(layers::County& county, Context& c) {
   return json_response(a.status, std::move(a.body), std::move(a.headers));
 }
 
-Response open311_route(layers::County& county, Context& c) {
+Response open311_route(layers::County& county, const auth::ReadPolicy& policy, Context& c) {
   Open311Request rq;
+  rq.policy = &policy;
   rq.method = c.request.method;
   rq.path = c.request.path;
   rq.query = c.query;
@@ -173,7 +176,10 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
     return county->authenticate(token);
   };
   auto router = std::make_shared<http::Router>(std::move(ro));
-  auto tiles = std::make_shared<TileService>(state->county, options.tiles);
+  // What each audience reads, in every output; the viewers of requests point into it.
+  const std::shared_ptr<const auth::ReadPolicy> policy =
+      options.read_policy ? options.read_policy : std::make_shared<const auth::ReadPolicy>(auth::ReadPolicy::standard());
+  auto tiles = std::make_shared<TileService>(state->county, options.tiles, *policy);
   auto features = std::make_shared<FeatureService>(state->county, options.features);
   std::shared_ptr<WebApp> web;
   if (!options.web.dir.empty()) web = std::make_shared<WebApp>(options.web);
@@ -209,7 +215,7 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   add_plain("/health", [state](Context&) {
     return json_response(200, render_health(*state), {{"Cache-Control", "no-store"}});
   });
-  add_plain("/layers", [state](Context&) { return json_response(200, render_layers(*state)); });
+  add_plain("/layers", [state, policy](Context&) { return json_response(200, render_layers(*state, *policy)); });
   add_plain("/metrics", [tiles](Context&) {
     Response r = json_response(200, tiles->metrics(), {{"Cache-Control", "no-store"}});
     r.content_type = "text/plain; version=0.0.4";
@@ -217,14 +223,14 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   });
 
   // ---- vector tiles and TileJSON
-  add({"GET"}, "/tiles/{path*}", [tiles](Context& c) {
+  add({"GET"}, "/tiles/{path*}", [tiles, policy](Context& c) {
     return from_answer(tiles->handle(c.request.path, c.query, c.request.header("accept-encoding"),
-                                     c.request.header("if-none-match"), c.base_url, auth::Viewer::of(c.user)));
+                                     c.request.header("if-none-match"), c.base_url, policy->viewer(c.user)));
   });
 
   // ---- the web map, and the OGC API landing page for everything but browsers
-  auto features_get = [features](Context& c) {
-    return from_answer(features->handle(c.request.path, c.query, c.base_url, "GET", {}, auth::Viewer::of(c.user)));
+  auto features_get = [features, policy](Context& c) {
+    return from_answer(features->handle(c.request.path, c.query, c.base_url, "GET", {}, policy->viewer(c.user)));
   };
   add({"GET"}, "/", [web, features_get](Context& c) {
     if (web)
@@ -248,13 +254,13 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
                         "/collections/{id}/items/{fid}"})
     add({"GET"}, p, features_get);
   add({"GET"}, "/collections/{id}/items", features_get, Lane::Query);
-  add({"POST"}, "/collections/{id}/items", [features](Context& c) {
-    return from_answer(features->handle(c.request.path, c.query, c.base_url, "POST", c.request.body, auth::Viewer::of(c.user)));
+  add({"POST"}, "/collections/{id}/items", [features, policy](Context& c) {
+    return from_answer(features->handle(c.request.path, c.query, c.base_url, "POST", c.request.body, policy->viewer(c.user)));
   }, Lane::Query, Audience::Public, {}, large_body);
   add({"GET"}, "/collections/{id}/stats", features_get, Lane::Query);
 
   // ---- records, intake and the closed loop
-  auto record = [&county](Context& c) { return record_route(county, c); };
+  auto record = [&county, policy](Context& c) { return record_route(county, *policy, c); };
   add({"POST"}, "/incidents", record, Lane::Write, Audience::Signed, {}, record_body);
   add({"GET"}, "/incidents/{id}", record);
   add({"PATCH"}, "/incidents/{id}", record, Lane::Write, Audience::Roles, writers, record_body);
@@ -276,7 +282,7 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   add_user_routes(*router, state->county);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
-  auto open311 = [&county](Context& c) { return open311_route(county, c); };
+  auto open311 = [&county, policy](Context& c) { return open311_route(county, *policy, c); };
   auto add311 = [&](std::vector<std::string> methods, std::string pattern, Lane lane) {
     Route r;
     r.methods = std::move(methods);

@@ -43,7 +43,9 @@ struct ServerOptions {
   bool log_requests = true;                    ///< one JSON line per request on stderr
   std::string cors_origin = "*";               ///< Access-Control-Allow-Origin; empty: none
   TileServiceOptions tiles;        ///< tile cache and HTTP behaviour
-  FeatureServiceOptions features;  ///< OGC API - Features: public household fields, limits
+  FeatureServiceOptions features;  ///< OGC API - Features: limits
+  /// What each audience reads in every output (null: auth::ReadPolicy::standard()).
+  std::shared_ptr<const auth::ReadPolicy> read_policy;
   /// The administrator's bearer token; empty: only users' tokens are accepted.
   std::string write_token;
   /// The web map served at / (to browsers) and /app/ (api/web_app.hpp); no dir: none.

@@ -426,7 +426,8 @@ struct TileService::Impl {
   }
 };
 
-TileService::TileService(std::shared_ptr<layers::County> county, TileServiceOptions options)
+TileService::TileService(std::shared_ptr<layers::County> county, TileServiceOptions options,
+                         const auth::ReadPolicy& policy)
     : impl_(std::make_unique<Impl>()) {
   impl_->county = std::move(county);
   impl_->options = std::move(options);
@@ -437,9 +438,9 @@ TileService::TileService(std::shared_ptr<layers::County> county, TileServiceOpti
   for (const auto& l : impl_->county->tiles().config().layers) {
     const auto kind = layers::tile_layer_source(l.name).kind;
     for (const auto& f : l.fields)
-      if (static_cast<int>(auth::field_audience(kind, f.name)) > static_cast<int>(auth::layer_audience(kind)))
+      if (!policy.reaches(policy.layer_audience(kind), kind, f.name))
         throw InvalidArgument("tiles-config", "attribute '" + f.name + "' of tile layer " + l.name + " is for the " +
-                                                  std::string(auth::audience_name(auth::field_audience(kind, f.name))) +
+                                                  std::string(auth::audience_name(policy.field_audience(kind, f.name))) +
                                                   " audience and cannot go into shared tiles");
   }
   Impl* m = impl_.get();
@@ -472,7 +473,7 @@ HttpAnswer TileService::handle(std::string_view path,
       throw Forbidden("the " + n + " tile layer is for staff");
     }
     // Tiles are cut for the whole county: whereabouts of staff only for county-wide users.
-    if (auth::layer_audience(src.kind) != auth::Audience::Public && !viewer.scope.empty())
+    if (viewer.policy->layer_audience(src.kind) != auth::Audience::Public && !viewer.scope.empty())
       throw Forbidden("the " + n + " tile layer is for county-wide staff; " + viewer.user_id +
                           " sees its area's in /collections/" + std::string(layers::layer_name(src.kind)) + "/items",
                       "forbidden_scope");

@@ -49,7 +49,10 @@ struct HttpAnswer {
 
 class TileService {
  public:
-  TileService(std::shared_ptr<layers::County> county, TileServiceOptions options);
+  /// @throws InvalidArgument("tiles-config") when a tile layer's attribute needs more than the
+  /// layer's audience under `policy` (tiles are shared by every viewer of the layer).
+  TileService(std::shared_ptr<layers::County> county, TileServiceOptions options,
+              const auth::ReadPolicy& policy = auth::ReadPolicy::standard());
   ~TileService();
   TileService(const TileService&) = delete;
   TileService& operator=(const TileService&) = delete;

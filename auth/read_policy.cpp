@@ -1,86 +1,45 @@
 // The read policy (read_policy.hpp).
 #include "auth/read_policy.hpp"
 
-#include <array>
+#include "layers/text.hpp"
+#include "spatial/errors.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 namespace onemap::auth {
 
 using layers::LayerKind;
+using json = nlohmann::json;
+
+// data/read_policy.json, built in (read_policy_default.cpp, generated at configure time).
+extern const std::string_view kStandardReadPolicy;
 
 namespace {
 
-struct FieldRule {
-  LayerKind layer;
-  std::string_view field;
-  Audience audience;
-};
-
-// What each field needs. Fields not listed need staff, so that a new field is private until it
-// is named here.
-constexpr std::array kFieldRules = {
-    // grids: public
-    FieldRule{LayerKind::Grids, "code", Audience::Public},
-    FieldRule{LayerKind::Grids, "name", Audience::Public},
-    FieldRule{LayerKind::Grids, "level", Audience::Public},
-    FieldRule{LayerKind::Grids, "parent_code", Audience::Public},
-    FieldRule{LayerKind::Grids, "area_m2", Audience::Public},
-    FieldRule{LayerKind::Grids, "synthetic", Audience::Public},
-    FieldRule{LayerKind::Grids, "geometry", Audience::Public},
-    // households: counts, members and public flags; the address and number are staff's, the
-    // persons' identities personal
-    FieldRule{LayerKind::Households, "geometry", Audience::Public},
-    FieldRule{LayerKind::Households, "members", Audience::Public},
-    FieldRule{LayerKind::Households, "flags", Audience::Public},
-    FieldRule{LayerKind::Households, "grid_code", Audience::Public},
-    FieldRule{LayerKind::Households, "join_kind", Audience::Public},
-    FieldRule{LayerKind::Households, "join_distance_m", Audience::Public},
-    FieldRule{LayerKind::Households, "hh_id", Audience::Staff},
-    FieldRule{LayerKind::Households, "address", Audience::Staff},
-    FieldRule{LayerKind::Households, "head_name", Audience::Personal},
-    FieldRule{LayerKind::Households, "phone", Audience::Personal},
-    FieldRule{LayerKind::Households, "id_number", Audience::Personal},
-    // enterprises: public registers (name, industry, risk)
-    FieldRule{LayerKind::Enterprises, "geometry", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "ent_id", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "name", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "industry", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "risk", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "hazardous_chemicals", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "last_inspection", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "open_hazards", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "grid_code", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "join_kind", Audience::Public},
-    FieldRule{LayerKind::Enterprises, "join_distance_m", Audience::Public},
-    // incidents: what, where, when and how far along; never who or the free text
-    FieldRule{LayerKind::Incidents, "geometry", Audience::Public},
-    FieldRule{LayerKind::Incidents, "inc_id", Audience::Public},
-    FieldRule{LayerKind::Incidents, "category", Audience::Public},
-    FieldRule{LayerKind::Incidents, "source", Audience::Public},
-    FieldRule{LayerKind::Incidents, "reported_at", Audience::Public},
-    FieldRule{LayerKind::Incidents, "status", Audience::Public},
-    FieldRule{LayerKind::Incidents, "closed_at", Audience::Public},
-    FieldRule{LayerKind::Incidents, "deadline", Audience::Public},
-    FieldRule{LayerKind::Incidents, "agency", Audience::Public},
-    FieldRule{LayerKind::Incidents, "level", Audience::Public},
-    FieldRule{LayerKind::Incidents, "overdue", Audience::Public},
-    FieldRule{LayerKind::Incidents, "version", Audience::Public},
-    FieldRule{LayerKind::Incidents, "updated_at", Audience::Public},
-    FieldRule{LayerKind::Incidents, "grid_code", Audience::Public},
-    FieldRule{LayerKind::Incidents, "join_kind", Audience::Public},
-    FieldRule{LayerKind::Incidents, "join_distance_m", Audience::Public},
-    FieldRule{LayerKind::Incidents, "description", Audience::Staff},
-    FieldRule{LayerKind::Incidents, "assignee", Audience::Staff},
-    FieldRule{LayerKind::Incidents, "handler", Audience::Staff},
-    FieldRule{LayerKind::Incidents, "dispatch_reason", Audience::Staff},
-    FieldRule{LayerKind::Incidents, "history", Audience::Staff},
-    FieldRule{LayerKind::Incidents, "reporter", Audience::Personal},
-    // workers: staff's (whereabouts), names personal
-    FieldRule{LayerKind::Workers, "name", Audience::Personal},
-};
-
 bool starts_with_scope(std::string_view code, std::string_view scope) {
   return !code.empty() && code.substr(0, scope.size()) == scope;
+}
+
+Audience max(Audience a, Audience b) { return static_cast<int>(a) >= static_cast<int>(b) ? a : b; }
+
+std::size_t index(LayerKind k) { return static_cast<std::size_t>(k); }
+
+// The fields a policy may name for a layer: the data model's, the geometry, and an incident's
+// history (its audit trail).
+bool known_field(LayerKind layer, std::string_view field, bool* personal) {
+  *personal = false;
+  if (field == "geometry" || (layer == LayerKind::Incidents && field == "history")) return true;
+  for (const auto& f : layers::layer_fields(layer))
+    if (f.name == field) {
+      *personal = f.personal;
+      return true;
+    }
+  return false;
 }
 
 }  // namespace
@@ -94,25 +53,7 @@ std::string_view audience_name(Audience a) {
   return "public";
 }
 
-Viewer Viewer::of(const std::optional<layers::Actor>& user) {
-  Viewer v;
-  if (!user) return v;
-  v.user_id = user->id;
-  const std::string& role = user->role;
-  if (role == "admin") {
-    v.audience = Audience::Personal;
-  } else if (role == "centre") {
-    v.audience = Audience::Personal;
-    v.scope = user->scope;
-  } else if (role == "worker") {
-    v.audience = Audience::Staff;
-    v.scope = user->scope;  // their team's grid (layers::Actor::of)
-  } else if (role == "department") {
-    v.audience = Audience::Staff;  // their scope names a department, not an area
-  }
-  // reporter (and anything unknown): public, plus its own reports
-  return v;
-}
+Viewer::Viewer() : policy(&ReadPolicy::standard()) {}
 
 Audience Viewer::at(std::string_view grid_code, std::string_view agency) const {
   if (audience == Audience::Public || scope.empty()) return audience;
@@ -126,32 +67,139 @@ std::string Viewer::cache_key() const {
   return k;
 }
 
-Audience layer_audience(LayerKind layer) {
-  return layer == LayerKind::Workers ? Audience::Staff : Audience::Public;
+// ---- the policy
+
+const ReadPolicy& ReadPolicy::standard() {
+  static const ReadPolicy policy = parse(kStandardReadPolicy, "data/read_policy.json");
+  return policy;
 }
 
-Audience field_audience(LayerKind layer, std::string_view field) {
-  for (const auto& r : kFieldRules)
-    if (r.layer == layer && r.field == field) return r.audience;
-  return Audience::Staff;
+ReadPolicy ReadPolicy::parse(std::string_view text, const std::string& name) {
+  auto fail = [&](const std::string& where, const std::string& what) -> InvalidArgument {
+    return InvalidArgument("read-policy", name + ": " + where + (where.empty() ? "" : ": ") + what);
+  };
+  json j;
+  try {
+    layers::check_json_depth(text, "read-policy");
+    j = json::parse(text);
+  } catch (const InvalidArgument& e) {
+    throw fail("", e.detail());
+  } catch (const json::exception& e) {
+    throw fail("", std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw fail("", "must be a JSON object with \"roles\" and \"layers\"");
+  auto audience = [&](const json& v, const std::string& where) {
+    if (v.is_string()) {
+      const auto& t = v.get_ref<const std::string&>();
+      for (const Audience a : {Audience::Public, Audience::Staff, Audience::Personal})
+        if (t == audience_name(a)) return a;
+    }
+    throw fail(where, "must be \"public\", \"staff\" or \"personal\"");
+  };
+  auto object = [&](const json& parent, const char* key, const std::string& where) -> const json& {
+    const auto it = parent.find(key);
+    if (it == parent.end() || !it->is_object()) throw fail(where, std::string("needs an object \"") + key + "\"");
+    return *it;
+  };
+  for (const auto& [key, v] : j.items())
+    if (key != "roles" && key != "layers") throw fail(key, "unknown entry (entries: roles, layers)");
+
+  ReadPolicy p;
+  for (const auto& [role, v] : object(j, "roles", "").items()) {
+    const std::string where = "roles." + role;
+    const auto& known = layers::user_roles();
+    if (std::find(known.begin(), known.end(), role) == known.end()) throw fail(where, "unknown role");
+    if (!v.is_object()) throw fail(where, "must be an object {\"audience\": …, \"detail\": …}");
+    Role r;
+    for (const auto& [key, x] : v.items()) {
+      if (key == "audience") {
+        r.audience = audience(x, where + ".audience");
+      } else if (key == "detail") {
+        if (x != "scope" && x != "county") throw fail(where + ".detail", "must be \"scope\" or \"county\"");
+        r.scoped = x == "scope";
+      } else {
+        throw fail(where + "." + key, "unknown entry (entries: audience, detail)");
+      }
+    }
+    if (!v.contains("audience")) throw fail(where, "needs \"audience\"");
+    p.roles_[role] = r;
+  }
+  const json& layer_entries = object(j, "layers", "");
+  for (const auto& [layer, v] : layer_entries.items()) {
+    LayerKind kind;
+    try {
+      kind = layers::layer_from_name(layer);
+    } catch (const InvalidArgument&) {
+      throw fail("layers." + layer, "unknown layer");
+    }
+    const std::string where = "layers." + layer;
+    if (!v.is_object()) throw fail(where, "must be an object {\"audience\": …, \"fields\": {…}}");
+    Layer& l = p.layers_[index(kind)];
+    for (const auto& [key, x] : v.items())
+      if (key != "audience" && key != "fields") throw fail(where + "." + key, "unknown entry (entries: audience, fields)");
+    if (!v.contains("audience")) throw fail(where, "needs \"audience\"");
+    l.audience = audience(v["audience"], where + ".audience");
+    for (const auto& [field, x] : object(v, "fields", where).items()) {
+      bool personal = false;
+      if (!known_field(kind, field, &personal)) throw fail(where + ".fields." + field, "unknown field of " + layer);
+      const Audience a = audience(x, where + ".fields." + field);
+      if (personal && a != Audience::Personal)
+        throw fail(where + ".fields." + field, "is personal information: only \"personal\" may read it");
+      l.fields[field] = max(a, l.audience);
+    }
+  }
+  for (const LayerKind k : layers::kAllLayers)
+    if (!layer_entries.contains(std::string(layers::layer_name(k))))
+      throw fail("layers", "needs an entry for every layer; " + std::string(layers::layer_name(k)) + " is missing");
+  return p;
 }
+
+ReadPolicy ReadPolicy::read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InvalidArgument("read-policy", "cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+Viewer ReadPolicy::viewer(const std::optional<layers::Actor>& user) const {
+  Viewer v;
+  v.policy = this;
+  if (!user) return v;
+  v.user_id = user->id;
+  // A role the policy does not name (and "reporter" by default) reads what the public does,
+  // plus its own reports.
+  if (const auto it = roles_.find(user->role); it != roles_.end()) {
+    v.audience = it->second.audience;
+    // A worker's scope is its team's grid (layers::Actor::of); a department's its name, which
+    // matches the incidents it handles (their agency).
+    if (it->second.scoped) v.scope = user->scope;
+  }
+  return v;
+}
+
+Audience ReadPolicy::layer_audience(LayerKind layer) const { return layers_[index(layer)].audience; }
+
+Audience ReadPolicy::field_audience(LayerKind layer, std::string_view field) const {
+  const Layer& l = layers_[index(layer)];
+  const auto it = l.fields.find(field);
+  return it != l.fields.end() ? it->second : max(Audience::Staff, l.audience);
+}
+
+// ---- questions every output asks
 
 bool may_see_layer(const Viewer& viewer, LayerKind layer) {
-  return static_cast<int>(viewer.audience) >= static_cast<int>(layer_audience(layer));
+  return static_cast<int>(viewer.audience) >= static_cast<int>(viewer.policy->layer_audience(layer));
 }
 
 bool may_read(const Viewer& viewer, LayerKind layer, std::string_view field, std::string_view grid_code,
               std::string_view agency) {
-  return static_cast<int>(viewer.at(grid_code, agency)) >= static_cast<int>(field_audience(layer, field));
+  return viewer.policy->reaches(viewer.at(grid_code, agency), layer, field);
 }
 
 Audience incident_audience(const Viewer& viewer, const layers::Incident& incident) {
   if (!viewer.anonymous() && incident.reporter == viewer.user_id) return Audience::Personal;
   return viewer.at(incident.join.grid_code, incident.agency);
-}
-
-bool reaches(Audience audience, LayerKind layer, std::string_view field) {
-  return static_cast<int>(audience) >= static_cast<int>(field_audience(layer, field));
 }
 
 bool may_see_incident(const Viewer& viewer, const layers::Incident& incident, bool sensitive_category) {

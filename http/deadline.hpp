@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 
 namespace onemap::http {
@@ -14,6 +15,11 @@ using Clock = std::chrono::steady_clock;
 void set_deadline(std::optional<Clock::time_point> deadline);
 /// @throws Unavailable (503) when the calling thread's request is past its deadline.
 void check_deadline();
+
+/// check_deadline() once every 1,024 steps of a loop: `step` counts the loop's iterations.
+inline void poll_deadline(std::size_t step) {
+  if ((step & 1023) == 0) check_deadline();
+}
 
 /// Sets the deadline for a scope and clears it after.
 class DeadlineScope {

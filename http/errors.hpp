@@ -28,7 +28,7 @@ inline constexpr ErrorKind kErrorTable[] = {
     {"invalid_request", 400, "the bytes are not an HTTP/1.1 request"},
     {"invalid_header", 400, "a header is malformed (Content-Length, Host, …)"},
     {"invalid_parameter", 400, "a query parameter or body field is not valid; `parameter` names it"},
-    {"query_too_expensive", 400, "the query would cost more than the server allows; narrow it"},
+    {"query_too_expensive", 400, "the request would cost more than the server allows (filter terms, geometry vertices); narrow it"},
     {"unauthorized", 401, "no valid token where one is needed"},
     {"forbidden", 403, "the user's role may not do this"},
     {"forbidden_scope", 403, "the record lies outside the user's area"},

@@ -256,10 +256,14 @@ struct Token {
   double number = 0;
 };
 
+// The kind of error a filter over the limits of input_limits() is: its cost is known up front.
+constexpr std::string_view kTooLarge = "too large";
+
 [[noreturn]] void fail(std::string_view text, std::size_t byte, std::string_view kind,
                        const std::string& what) {
-  throw InvalidArgument("filter", std::string(kind) + " at position " +
-                                      std::to_string(char_position(text, byte)) + ": " + what);
+  std::string message = std::string(kind) + " at position " + std::to_string(char_position(text, byte)) + ": " + what;
+  if (kind == kTooLarge) throw TooExpensive("filter", message);
+  throw InvalidArgument("filter", message);
 }
 
 class Lexer {
@@ -513,7 +517,7 @@ class Parser {
   void count_term(std::size_t pos) {
     const std::size_t limit = input_limits().filter_terms;
     if (++terms_ > limit)
-      fail(text_, pos, "too large", "a filter holds at most " + std::to_string(limit) + " terms (property names and values)");
+      fail(text_, pos, kTooLarge, "a filter holds at most " + std::to_string(limit) + " terms (property names and values)");
   }
 
   uint32_t add(Node n) {
@@ -1035,7 +1039,7 @@ class Parser {
   Point coordinate() {
     const std::size_t limit = input_limits().geometry_vertices;
     if (++vertices_ > limit)
-      fail(text_, lex_.peek().pos, "too large", "geometries hold at most " + std::to_string(limit) + " vertices");
+      fail(text_, lex_.peek().pos, kTooLarge, "geometries hold at most " + std::to_string(limit) + " vertices");
     Token x = lex_.next();
     if (x.kind != Tok::Number) syntax(x.pos, "expected a coordinate");
     Token y = lex_.next();

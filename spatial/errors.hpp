@@ -33,6 +33,14 @@ class InvalidArgument : public Error {
   std::string detail_;
 };
 
+/// A query whose cost is known up front to exceed a limit: more filter terms or polygon vertices
+/// than the server evaluates (HTTP 400, code query_too_expensive).
+class TooExpensive : public InvalidArgument {
+ public:
+  using InvalidArgument::InvalidArgument;
+  const char* code() const noexcept override { return "query_too_expensive"; }
+};
+
 /// Something asked for does not exist: a layer, a feature id (HTTP 404).
 class NotFound : public Error {
  public:

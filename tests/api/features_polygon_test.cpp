@@ -6,7 +6,9 @@
 #include "api/features.hpp"
 
 #include "fixtures.hpp"
+#include "http/deadline.hpp"
 #include "layers/store.hpp"
+#include "spatial/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -227,5 +229,38 @@ TEST_F(FeaturesPolygon, TenThousandVertexQueryTakesMilliseconds) {
         "matched), grids query %.1f ms; brute-force covered_by of the households %.0f ms\n",
         name, query * 1e3, matched, grids * 1e3, brute * 1e3);
     EXPECT_LT(query, 2.0) << name;  // generous: a busy 2-core machine
+  }
+}
+
+// A query past its request's time budget stops with a 503 (Unavailable) inside its loop rather
+// than scanning on: filtered, sorted and polygon queries alike. Without a deadline (or before
+// it) the same queries answer.
+TEST_F(FeaturesPolygon, AQueryPastItsTimeBudgetStops) {
+  const std::string polygon =
+      json{{"type", "Polygon"},
+           {"coordinates", {{{120.0, 30.0}, {120.4, 30.0}, {120.4, 30.2}, {120.0, 30.2}, {120.0, 30.0}}}}}
+          .dump();
+  struct Query {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string_view method, body;
+  };
+  const std::vector<Query> queries = {
+      {"filter", {{"filter", "members = 1"}, {"limit", "1"}}, "GET", {}},
+      {"sortby", {{"sortby", "-members"}, {"limit", "1"}}, "GET", {}},
+      {"polygon", {{"limit", "1"}}, "POST", polygon},
+  };
+  for (const Query& q : queries) {
+    {
+      const http::DeadlineScope budget(http::Clock::now() + std::chrono::minutes(5));
+      const api::HttpAnswer a =
+          service_->handle("/collections/households/items", q.params, "http://test", q.method, q.body);
+      EXPECT_EQ(a.status, 200) << q.name;
+      EXPECT_GT(json::parse(a.body)["numberMatched"].get<std::size_t>(), 1000u) << q.name;
+    }
+    const http::DeadlineScope spent(http::Clock::now() - std::chrono::seconds(1));
+    EXPECT_THROW(service_->handle("/collections/households/items", q.params, "http://test", q.method, q.body),
+                 Unavailable)
+        << q.name;
   }
 }

@@ -15,9 +15,12 @@
 
 #include <charconv>
 #include <cstring>
-#include <unordered_map>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -52,8 +55,8 @@ class ReadPolicyHttp : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     store_ = dir_->path() + "/demo.gpkg";
-    const CommandResult demo = run_command({ONEMAP_BINARY, "demo", "--out", store_, "--data-dir", kData, "--scale",
-                                            "0.03", "--end-date", "2026-11-26"},
+    const CommandResult demo = run_command({ONEMAP_BINARY, "demo", "--out", store_, "--data-dir",
+                                            kData, "--scale", "0.03", "--end-date", "2026-11-26"},
                                            300s);
     ASSERT_EQ(demo.exit_code, 0) << demo.err;
     auto add = [](std::vector<std::string> args) {
@@ -65,13 +68,22 @@ class ReadPolicyHttp : public ::testing::Test {
     };
     resident_ = add({"--id", "resident-app-7", "--role", "reporter"});
     town_ = add({"--id", "town1-centre", "--role", "centre", "--scope", kTown});
-    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_, "--sweep-interval", "0"}, dir_->path() + "/serve.log");
+    department_ = add({"--id", "water-bureau", "--role", "department", "--scope", "水利"});
+    // A copy for a server with a county's own policy (a served store is locked to its server).
+    policy_store_ = dir_->path() + "/policy.gpkg";
+    std::filesystem::copy_file(store_, policy_store_);
+    server_ = new ServerProcess(ONEMAP_BINARY,
+                                {"--data", store_, "--sweep-interval", "0", "--write-token-file",
+                                 onemap::testing::admin_token_file(dir_->path())},
+                                dir_->path() + "/serve.log");
     // Reports with free text through the reporting channel, some of sensitive categories.
     HttpConnection c(server_->port());
     int n = 0;
     for (const char* category : {"0101", "0801", "0901", "0701"})
       for (double dx : {0.0, 0.02}) {
-        const json body = {{"lon", 119.97 + dx}, {"lat", 30.55 + 0.01 * n}, {"category", category},
+        const json body = {{"lon", 119.97 + dx},
+                           {"lat", 30.55 + 0.01 * n},
+                           {"category", category},
                            {"description", "居民反映的私人情况 " + std::to_string(n++)}};
         const std::string text = body.dump();
         c.send_request("POST", "/incidents",
@@ -90,7 +102,8 @@ class ReadPolicyHttp : public ::testing::Test {
     dir_ = nullptr;
   }
 
-  static HttpResponse get(HttpConnection& c, const std::string& target, const std::string& token = "") {
+  static HttpResponse get(HttpConnection& c, const std::string& target,
+                          const std::string& token = "") {
     std::vector<std::string> h;
     if (!token.empty()) h.push_back("Authorization: Bearer " + token);
     c.send_request("GET", target, h);
@@ -98,11 +111,12 @@ class ReadPolicyHttp : public ::testing::Test {
   }
 
   static TempDir* dir_;
-  static std::string store_, resident_, town_;
+  static std::string store_, policy_store_, resident_, town_, department_;
   static ServerProcess* server_;
 };
 TempDir* ReadPolicyHttp::dir_ = nullptr;
-std::string ReadPolicyHttp::store_, ReadPolicyHttp::resident_, ReadPolicyHttp::town_;
+std::string ReadPolicyHttp::store_, ReadPolicyHttp::policy_store_, ReadPolicyHttp::resident_,
+    ReadPolicyHttp::town_, ReadPolicyHttp::department_;
 ServerProcess* ReadPolicyHttp::server_ = nullptr;
 
 TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
@@ -168,9 +182,11 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
     for (const auto& s : leaks(r.body)) ADD_FAILURE() << target << " shows '" << s << "'";
     return r;
   };
-  for (const char* t : {"/health", "/layers", "/metrics", "/api", "/conformance", "/collections", "/",
-                        "/open311/v2/services.json", "/collections/incidents/stats?datetime=2026-10-01T00:00:00Z/2026-11-26T00:00:00Z",
-                        "/open311/v2/requests.json?start_date=2000-01-01T00:00:00Z"})
+  for (const char* t :
+       {"/health", "/layers", "/metrics", "/api", "/conformance", "/collections", "/",
+        "/open311/v2/services.json",
+        "/collections/incidents/stats?datetime=2026-10-01T00:00:00Z/2026-11-26T00:00:00Z",
+        "/open311/v2/requests.json?start_date=2000-01-01T00:00:00Z"})
     EXPECT_EQ(scan(t).status, 200) << t;
   for (const char* coll : {"grids", "households", "enterprises", "incidents", "workers"}) {
     const std::string base = std::string("/collections/") + coll;
@@ -185,7 +201,8 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
       ASSERT_EQ(r.status, 200) << coll;
       const json page = json::parse(r.body);
       if (std::string(coll) == "incidents")
-        for (const auto& f : page["features"]) EXPECT_FALSE(sensitive_ids.count(f["id"].get<int64_t>())) << f.dump();
+        for (const auto& f : page["features"])
+          EXPECT_FALSE(sensitive_ids.count(f["id"].get<int64_t>())) << f.dump();
       if (page["numberReturned"].get<std::size_t>() < 10000) break;
     }
   }
@@ -198,20 +215,27 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
     EXPECT_EQ(scan("/incidents/" + id).status, expect) << id;
     EXPECT_EQ(scan("/collections/incidents/items/" + id).status, expect) << id;
     EXPECT_EQ(scan("/open311/v2/requests/" + id + ".json").status, expect) << id;
-    EXPECT_EQ(scan("/incidents/" + id + "/history").status, sensitive_ids.count(i.fid) ? 404 : 401) << id;
+    EXPECT_EQ(scan("/incidents/" + id + "/history").status, sensitive_ids.count(i.fid) ? 404 : 401)
+        << id;
   }
-  for (const auto& w : d.workers) EXPECT_EQ(scan("/collections/workers/items/" + std::to_string(w.fid)).status, 401);
-  for (std::size_t k = 0; k < d.households.size(); k += 50) scan("/households/" + std::to_string(d.households[k].fid));
+  for (const auto& w : d.workers)
+    EXPECT_EQ(scan("/collections/workers/items/" + std::to_string(w.fid)).status, 401);
+  for (std::size_t k = 0; k < d.households.size(); k += 50)
+    scan("/households/" + std::to_string(d.households[k].fid));
 
   // Tiles of every layer at every zoom in both matrix sets: the tiles holding the points (and so
   // every tile with content at the high zooms).
   std::vector<std::pair<double, double>> points;
-  for (std::size_t k = 0; k < d.incidents.size(); k += 5) points.emplace_back(d.incidents[k].location.lon, d.incidents[k].location.lat);
+  for (std::size_t k = 0; k < d.incidents.size(); k += 5)
+    points.emplace_back(d.incidents[k].location.lon, d.incidents[k].location.lat);
   for (const auto& w : d.workers) points.emplace_back(w.location.lon, w.location.lat);
-  for (std::size_t k = 0; k < d.households.size(); k += 25) points.emplace_back(d.households[k].location.lon, d.households[k].location.lat);
+  for (std::size_t k = 0; k < d.households.size(); k += 25)
+    points.emplace_back(d.households[k].location.lon, d.households[k].location.lat);
   const std::string layers = "grids,households,enterprises,incidents";
-  for (const auto* tms : {&onemap::spatial::TileMatrixSet::web_mercator(), &onemap::spatial::TileMatrixSet::cgcs2000()}) {
-    const std::string prefix = tms == &onemap::spatial::TileMatrixSet::web_mercator() ? "/tiles/" : "/tiles/cgcs2000/";
+  for (const auto* tms : {&onemap::spatial::TileMatrixSet::web_mercator(),
+                          &onemap::spatial::TileMatrixSet::cgcs2000()}) {
+    const std::string prefix =
+        tms == &onemap::spatial::TileMatrixSet::web_mercator() ? "/tiles/" : "/tiles/cgcs2000/";
     scan(prefix + layers + ".json");
     EXPECT_EQ(scan(prefix + "workers.json").status, 401);
     const uint32_t min_zoom = prefix == "/tiles/" ? 0 : 1;  // CGCS2000's matrices start at 1
@@ -224,7 +248,8 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
         tiles.emplace(t.x, t.y);
       }
       for (const auto& [x, y] : tiles) {
-        const std::string zxy = std::to_string(z) + "/" + std::to_string(x) + "/" + std::to_string(y) + ".mvt";
+        const std::string zxy =
+            std::to_string(z) + "/" + std::to_string(x) + "/" + std::to_string(y) + ".mvt";
         const int status = scan(prefix + layers + "/" + zxy).status;
         EXPECT_TRUE(status == 200 || status == 204) << zxy << " " << status;
         if (z % 6 == 0) EXPECT_EQ(scan(prefix + "workers/" + zxy).status, 401);
@@ -245,7 +270,8 @@ TEST_F(ReadPolicyHttp, ATownCentreUserGetsDetailInsideItsTownOnly) {
   const json page = json::parse(r.body);
   for (const auto& f : page["features"]) {
     const auto& p = f["properties"];
-    const std::string grid = p.value("grid_code", std::string()), agency = p.value("agency", std::string());
+    const std::string grid = p.value("grid_code", std::string()),
+                      agency = p.value("agency", std::string());
     const bool in_town = grid.rfind(kTown, 0) == 0 || agency.rfind(kTown, 0) == 0;
     EXPECT_EQ(p.contains("description"), in_town) << f.dump();
     EXPECT_EQ(p.contains("assignee"), in_town) << f.dump();
@@ -254,7 +280,8 @@ TEST_F(ReadPolicyHttp, ATownCentreUserGetsDetailInsideItsTownOnly) {
   EXPECT_GT(inside, 0u) << r.body.substr(0, 300);
   EXPECT_GT(outside, 0u);
   // Filters on what it reads only inside its town are refused county-wide (a count would tell).
-  const HttpResponse f = get(c, "/collections/incidents/items?filter=description%20LIKE%20%27%25x%25%27", town_);
+  const HttpResponse f =
+      get(c, "/collections/incidents/items?filter=description%20LIKE%20%27%25x%25%27", town_);
   EXPECT_EQ(f.status, 400) << f.body;
   EXPECT_EQ(json::parse(f.body)["error"]["parameter"], "filter");
   // Workers: its town's only; their tiles are for county-wide staff.
@@ -262,7 +289,8 @@ TEST_F(ReadPolicyHttp, ATownCentreUserGetsDetailInsideItsTownOnly) {
   ASSERT_EQ(w.status, 200) << w.body;
   const json workers = json::parse(w.body)["features"];
   EXPECT_FALSE(workers.empty());
-  for (const auto& f : workers) EXPECT_EQ(f["properties"]["team_grid"].get<std::string>().rfind(kTown, 0), 0u) << f.dump();
+  for (const auto& f : workers)
+    EXPECT_EQ(f["properties"]["team_grid"].get<std::string>().rfind(kTown, 0), 0u) << f.dump();
   EXPECT_EQ(get(c, "/tiles/workers/14/13703/6710.mvt", town_).status, 403);
 }
 
@@ -274,10 +302,151 @@ TEST_F(ReadPolicyHttp, AReporterSeesItsOwnReportsInFullAndNoOneElses) {
   std::size_t own = 0;
   for (const auto& r : json::parse(mine.body))
     if (r["description"].is_string()) {
-      EXPECT_NE(r["description"].get<std::string>().find("居民反映的私人情况"), std::string::npos) << r.dump();
+      EXPECT_NE(r["description"].get<std::string>().find("居民反映的私人情况"), std::string::npos)
+          << r.dump();
       ++own;
     }
   EXPECT_EQ(own, 8u);  // its eight reports, sensitive ones too; nobody else's description
+}
+
+// A county's own policy file (onemap serve --read-policy) changes every output the same way:
+// here incident descriptions are published, enterprises' register numbers are staff's, and
+// command-centre users get detail county-wide. A policy that closes a tile attribute stops the
+// server at start, naming it.
+TEST_F(ReadPolicyHttp, ACountysOwnPolicyFileChangesEveryOutput) {
+  std::ifstream in(kData + "/read_policy.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  json policy = json::parse(text.str());
+  policy["layers"]["incidents"]["fields"]["description"] = "public";
+  policy["layers"]["enterprises"]["fields"]["ent_id"] = "staff";
+  policy["roles"]["centre"]["detail"] = "county";
+  const std::string file = dir_->path() + "/county-policy.json";
+  std::ofstream(file) << policy.dump(2);
+  {
+    ServerProcess server(ONEMAP_BINARY,
+                         {"--data", policy_store_, "--sweep-interval", "0", "--read-policy", file},
+                         dir_->path() + "/serve-policy.log");
+    HttpConnection c(server.port());
+
+    // Anonymous: descriptions in features, records and Open311; no ent_id anywhere.
+    const HttpResponse incidents = get(c, "/collections/incidents/items?limit=50");
+    ASSERT_EQ(incidents.status, 200) << incidents.body;
+    const json features = json::parse(incidents.body)["features"];
+    ASSERT_FALSE(features.empty());
+    for (const auto& f : features) {
+      EXPECT_TRUE(f["properties"].contains("description")) << f.dump();
+      EXPECT_FALSE(f["properties"].contains("assignee")) << f.dump();  // still staff's
+    }
+    const std::string fid = std::to_string(features[0]["id"].get<int64_t>());
+    EXPECT_TRUE(json::parse(get(c, "/incidents/" + fid).body).contains("description"));
+    const json request = json::parse(get(c, "/open311/v2/requests/" + fid + ".json").body);
+    ASSERT_EQ(request.size(), 1u) << request.dump();
+    EXPECT_TRUE(request[0]["description"].is_string()) << request.dump();
+
+    const HttpResponse enterprises = get(c, "/collections/enterprises/items?limit=20");
+    ASSERT_EQ(enterprises.status, 200) << enterprises.body;
+    const json ents = json::parse(enterprises.body)["features"];
+    ASSERT_FALSE(ents.empty());
+    for (const auto& f : ents) {
+      EXPECT_FALSE(f["properties"].contains("ent_id")) << f.dump();
+      EXPECT_TRUE(f["properties"].contains("name")) << f.dump();
+    }
+    const json record =
+        json::parse(get(c, "/enterprises/" + std::to_string(ents[0]["id"].get<int64_t>())).body);
+    EXPECT_FALSE(record.contains("ent_id")) << record.dump();
+    EXPECT_TRUE(record.contains("name")) << record.dump();
+    EXPECT_FALSE(
+        json::parse(get(c, "/collections/enterprises/queryables").body)["properties"].contains(
+            "ent_id"));
+    const HttpResponse filter = get(c, "/collections/enterprises/items?filter=ent_id%3D%27x%27");
+    EXPECT_EQ(filter.status, 400) << filter.body;
+    // Signed in as staff, the register numbers are there.
+    const HttpResponse staff = get(c, "/collections/enterprises/items?limit=1", town_);
+    EXPECT_TRUE(json::parse(staff.body)["features"][0]["properties"].contains("ent_id"))
+        << staff.body;
+
+    // The town's centre user: detail county-wide (the assignee of incidents outside its town).
+    const json all =
+        json::parse(get(c, "/collections/incidents/items?limit=10000", town_).body)["features"];
+    std::size_t outside = 0;
+    for (const auto& f : all) {
+      const auto& p = f["properties"];
+      if (p.value("grid_code", std::string()).rfind(kTown, 0) == 0) continue;
+      ++outside;
+      EXPECT_TRUE(p.contains("assignee")) << f.dump();
+    }
+    EXPECT_GT(outside, 0u);
+
+    // GET /layers tells each field's audience as configured.
+    const json layers = json::parse(get(c, "/layers").body);
+    for (const auto& l : layers)
+      for (const auto& f : l["fields"]) {
+        if (l["name"] == "enterprises" && f["name"] == "ent_id") {
+          EXPECT_EQ(f["audience"], "staff");
+        }
+        if (l["name"] == "incidents" && f["name"] == "description") {
+          EXPECT_EQ(f["audience"], "public");
+        }
+      }
+    EXPECT_EQ(get(c, "/health").status, 200);
+  }
+
+  // A policy closing an attribute the tiles carry to the public is refused at start.
+  policy["layers"]["enterprises"]["fields"]["last_inspection"] = "staff";
+  const std::string closing = dir_->path() + "/closing-policy.json";
+  std::ofstream(closing) << policy.dump();
+  const CommandResult refused = run_command(
+      {ONEMAP_BINARY, "serve", "--data", policy_store_, "--port", "0", "--read-policy", closing},
+      60s);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("last_inspection"), std::string::npos) << refused.err;
+  // A wrong entry names itself before anything is loaded.
+  policy["roles"]["mayor"] = {{"audience", "personal"}};
+  std::ofstream(closing) << policy.dump();
+  const CommandResult wrong = run_command(
+      {ONEMAP_BINARY, "serve", "--data", policy_store_, "--port", "0", "--read-policy", closing},
+      30s);
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_NE(wrong.err.find("roles.mayor"), std::string::npos) << wrong.err;
+}
+
+// An incident's trail names who acted; the reporter among them is personal: staff read
+// "reporter" in its place, and a read that shows it (to the administrator) is audited.
+TEST_F(ReadPolicyHttp, HistoriesNameTheReporterOnlyToThoseWhoMayReadIt) {
+  HttpConnection c(server_->port());
+  const json mine = json::parse(get(c, "/open311/v2/requests.json?api_key=" + resident_).body);
+  std::string id;
+  for (const auto& r : mine)
+    if (r["service_code"] == "0101" && r["description"].is_string())  // its own report
+      id = r["service_request_id"].get<std::string>();
+  ASSERT_FALSE(id.empty()) << mine.dump().substr(0, 300);
+
+  const HttpResponse staff = get(c, "/incidents/" + id + "/history", department_);
+  ASSERT_EQ(staff.status, 200) << staff.body;
+  bool report = false;
+  const json events = json::parse(staff.body)["events"];
+  for (const auto& e : events) {
+    EXPECT_NE(e["actor"], "resident-app-7") << e.dump();
+    if (e["action"] != "report") continue;
+    report = true;
+    EXPECT_EQ(e["actor"], "reporter") << e.dump();
+  }
+  EXPECT_TRUE(report) << staff.body;
+  EXPECT_EQ(staff.body.find("resident-app-7"), std::string::npos);
+
+  const HttpResponse admin = get(c, "/incidents/" + id + "/history", onemap::testing::kAdminToken);
+  ASSERT_EQ(admin.status, 200) << admin.body;
+  EXPECT_NE(admin.body.find("\"actor\":\"resident-app-7\""), std::string::npos) << admin.body;
+  const HttpResponse audit = get(c, "/audit?user=admin&action=read_personal", onemap::testing::kAdminToken);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  bool audited = false;
+  const json rows = json::parse(audit.body)["entries"];
+  for (const auto& row : rows)
+    if (row["layer"] == "incidents" && row["fields"] == json::array({"reporter"}) &&
+        row["records"].dump().find(id) != std::string::npos)
+      audited = true;
+  EXPECT_TRUE(audited) << audit.body.substr(0, 600);
 }
 
 }  // namespace
