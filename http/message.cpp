@@ -21,6 +21,21 @@ void Response::set_header(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
 }
 
+void Response::add_vary(std::string_view field) {
+  const std::string_view vary = header("Vary");
+  std::size_t pos = 0;
+  while (pos <= vary.size()) {
+    std::size_t end = vary.find(',', pos);
+    if (end == std::string_view::npos) end = vary.size();
+    std::string_view item = vary.substr(pos, end - pos);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, field) || item == "*") return;
+    pos = end + 1;
+  }
+  set_header("Vary", vary.empty() ? std::string(field) : std::string(vary) + ", " + std::string(field));
+}
+
 std::string_view Response::header(std::string_view name) const {
   for (const auto& [n, v] : headers)
     if (iequals(n, name)) return v;

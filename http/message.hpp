@@ -43,6 +43,8 @@ struct Response {
   void set_header(std::string name, std::string value);
   /// The value of a header set on the response, or "".
   std::string_view header(std::string_view name) const;
+  /// Adds `field` to Vary unless it lists it already (case-insensitive).
+  void add_vary(std::string_view field);
 };
 
 /// The reason phrase of a status ("Not Found"); "Unknown" for a code without one.

@@ -162,7 +162,7 @@ std::size_t Router::body_limit(std::string_view method, std::string_view path) c
 void Router::add_cors(const Request& request, Response& r) const {
   if (options_.cors_origin.empty()) return;
   r.set_header("Access-Control-Allow-Origin", options_.cors_origin);
-  if (options_.cors_origin != "*") r.set_header("Vary", "Origin");
+  if (options_.cors_origin != "*") r.add_vary("Origin");
   if (request.has_header("origin"))
     r.set_header("Access-Control-Expose-Headers", "ETag, Location, X-Request-Id, X-Cache, Retry-After");
 }
@@ -187,6 +187,8 @@ Response Router::handle(const Request& request, std::string_view request_id, Out
   }
   if (r.status >= 400 && out.error_code.empty()) out.error_code = std::string(error_kind(r.status == 404 ? "not_found" : "internal").code);
   r.set_header("X-Request-Id", std::string(request_id));
+  // What an answer holds depends on who asks (the read policy): a cache keeps one per token.
+  r.add_vary("Authorization");
   add_cors(request, r);
   return r;
 }

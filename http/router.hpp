@@ -1,8 +1,9 @@
 // The route table: method + path pattern → handler, each route declaring who may call it, which
 // worker lane runs it and how large a body it takes. Authentication, the audience check, query
-// decoding, CORS (with OPTIONS preflight), HEAD, 404/405 and the error mapping happen here, once,
-// for every endpoint; handlers take a Context and return a Response, so that the whole pipeline
-// short of the socket runs in process (tests/api).
+// decoding, CORS (with OPTIONS preflight), HEAD, 404/405, the error mapping and `Vary:
+// Authorization` (what an answer holds depends on who asks) happen here, once, for every
+// endpoint; handlers take a Context and return a Response, so that the whole pipeline short of
+// the socket runs in process (tests/api).
 //
 // Patterns are literal segments, "{name}" (one segment) and a final "{name*}" (the rest of the
 // path, at least one segment). The first route whose pattern matches wins; a path that some route

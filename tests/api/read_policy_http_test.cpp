@@ -3,7 +3,8 @@
 // Open311, TileJSON and tiles of every layer at z0-z18 in both tile matrix sets — finds none of
 // the store's personal values (names, phones, ID numbers, worker names and positions, incident
 // descriptions, reporters' user ids), and no incident of a sensitive category; a town-scoped
-// command-centre user gets incident detail inside its town only.
+// command-centre user gets incident detail inside its town only; tile answers vary by the token
+// and an ETag of one audience's tile never revalidates another's.
 #include "test_support.hpp"
 
 #include "layers/dispatch_config.hpp"
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
@@ -69,6 +71,7 @@ class ReadPolicyHttp : public ::testing::Test {
     resident_ = add({"--id", "resident-app-7", "--role", "reporter"});
     town_ = add({"--id", "town1-centre", "--role", "centre", "--scope", kTown});
     department_ = add({"--id", "water-bureau", "--role", "department", "--scope", "水利"});
+    county_ = add({"--id", "county-admin", "--role", "admin"});
     // A copy for a server with a county's own policy (a served store is locked to its server).
     policy_store_ = dir_->path() + "/policy.gpkg";
     std::filesystem::copy_file(store_, policy_store_);
@@ -102,21 +105,20 @@ class ReadPolicyHttp : public ::testing::Test {
     dir_ = nullptr;
   }
 
-  static HttpResponse get(HttpConnection& c, const std::string& target,
-                          const std::string& token = "") {
-    std::vector<std::string> h;
+  static HttpResponse get(HttpConnection& c, const std::string& target, const std::string& token = "",
+                          std::vector<std::string> h = {}) {
     if (!token.empty()) h.push_back("Authorization: Bearer " + token);
     c.send_request("GET", target, h);
     return c.read_response();
   }
 
   static TempDir* dir_;
-  static std::string store_, policy_store_, resident_, town_, department_;
+  static std::string store_, policy_store_, resident_, town_, department_, county_;
   static ServerProcess* server_;
 };
 TempDir* ReadPolicyHttp::dir_ = nullptr;
 std::string ReadPolicyHttp::store_, ReadPolicyHttp::policy_store_, ReadPolicyHttp::resident_,
-    ReadPolicyHttp::town_, ReadPolicyHttp::department_;
+    ReadPolicyHttp::town_, ReadPolicyHttp::department_, ReadPolicyHttp::county_;
 ServerProcess* ReadPolicyHttp::server_ = nullptr;
 
 TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
@@ -292,6 +294,43 @@ TEST_F(ReadPolicyHttp, ATownCentreUserGetsDetailInsideItsTownOnly) {
   for (const auto& f : workers)
     EXPECT_EQ(f["properties"]["team_grid"].get<std::string>().rfind(kTown, 0), 0u) << f.dump();
   EXPECT_EQ(get(c, "/tiles/workers/14/13703/6710.mvt", town_).status, 403);
+}
+
+TEST_F(ReadPolicyHttp, TilesVaryByTheTokenAndNoEtagRevalidatesAcrossAudiences) {
+  // The tile of an incident of a sensitive category, at a zoom of single incidents: county-wide
+  // staff get it with the incident, the public without.
+  const onemap::layers::Dataset d = onemap::layers::open_store(store_, false)->load();
+  const auto config = onemap::layers::DispatchConfig::load(kData + "/dispatch.json");
+  const auto it = std::find_if(d.incidents.begin(), d.incidents.end(), [&](const onemap::layers::Incident& i) {
+    const auto* c = config.find(i.category);
+    return c && c->sensitive;
+  });
+  ASSERT_NE(it, d.incidents.end());
+  const auto& tms = onemap::spatial::TileMatrixSet::web_mercator();
+  double x = 0, y = 0;
+  tms.project(it->location.lon, it->location.lat, x, y);
+  const auto t = tms.tile_at(x, y, 15);
+  const std::string target = "/tiles/incidents/15/" + std::to_string(t.x) + "/" + std::to_string(t.y) + ".mvt";
+  HttpConnection c(server_->port());
+  auto tile = [&](const std::string& token, const std::string& etag = "") {
+    return get(c, target, token, etag.empty() ? std::vector<std::string>{} : std::vector<std::string>{"If-None-Match: " + etag});
+  };
+  const HttpResponse pub = tile(""), town = tile(town_), staff = tile(county_);
+  for (const HttpResponse* r : {&pub, &town, &staff}) {
+    EXPECT_NE(r->header("Vary").find("Authorization"), std::string::npos) << r->header("Vary");
+    EXPECT_FALSE(r->header("ETag").empty());
+  }
+  ASSERT_EQ(staff.status, 200) << target;
+  EXPECT_NE(staff.body, pub.body);
+  EXPECT_NE(staff.header("ETag"), pub.header("ETag"));
+  // The ETag names the bytes: the staff tile revalidated without the token is the public tile,
+  // never a 304; with the token it is.
+  const HttpResponse again = tile("", staff.header("ETag"));
+  EXPECT_NE(again.status, 304);
+  EXPECT_EQ(again.header("ETag"), pub.header("ETag"));
+  EXPECT_EQ(again.body, pub.body);
+  EXPECT_EQ(tile(county_, staff.header("ETag")).status, 304);
+  EXPECT_NE(get(c, "/tiles/incidents.json").header("Vary").find("Authorization"), std::string::npos);
 }
 
 TEST_F(ReadPolicyHttp, AReporterSeesItsOwnReportsInFullAndNoOneElses) {

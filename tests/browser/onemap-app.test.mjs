@@ -317,6 +317,7 @@ async function main(work) {
   check('not signed in: the page never asked for a household record', !requests.some((r) => /\/households\/\d+/.test(new URL(r.url).pathname) && !r.url.includes('/collections/')));
   page.once('dialog', (d) => d.accept(TOKEN));
   await page.click('#auth');
+  await settle(page); // signing in loads the layers again, with the token
   const personalView = await clickHousehold();
   const recordRequest = requests.find((r) => new URL(r.url).pathname === `/households/${household.id}`);
   check(

@@ -127,6 +127,39 @@ TEST_F(RouterTest, OptionsAnswersThePreflight) {
   EXPECT_EQ(router.handle(request("OPTIONS", "/nothing"), "r").status, 404);
 }
 
+TEST_F(RouterTest, EveryAnswerVariesByAuthorization) {
+  // What an answer holds depends on who asks: a cache must keep one per token, errors included.
+  EXPECT_EQ(router.handle(request("GET", "/health"), "r").header("Vary"), "Authorization");
+  EXPECT_EQ(router.handle(request("GET", "/incidents/3", {{"host", "h"}, {"authorization", "Bearer tok-centre"}}), "r")
+                .header("Vary"),
+            "Authorization");
+  EXPECT_EQ(router.handle(request("GET", "/nothing"), "r").header("Vary"), "Authorization");
+}
+
+TEST(RouterVary, AHandlersVaryIsKeptAndAuthorizationAndOriginAdded) {
+  Router::Options o;
+  o.cors_origin = "https://map.example";
+  Router router(o);
+  Route route;
+  route.methods = {"GET"};
+  route.pattern = "/tiles/{path*}";
+  route.handler = [](Context&) {
+    Response r;
+    r.set_header("Vary", "Accept-Encoding");
+    return r;
+  };
+  router.add(std::move(route));
+  EXPECT_EQ(router.handle(request("GET", "/tiles/a"), "r").header("Vary"), "Accept-Encoding, Authorization, Origin");
+  // A field listed already, in any case, is not listed twice.
+  Response r;
+  r.set_header("Vary", "accept-encoding,  AUTHORIZATION");
+  r.add_vary("Authorization");
+  r.add_vary("Accept-Encoding");
+  EXPECT_EQ(r.header("Vary"), "accept-encoding,  AUTHORIZATION");
+  r.add_vary("Origin");
+  EXPECT_EQ(r.header("Vary"), "accept-encoding,  AUTHORIZATION, Origin");
+}
+
 TEST_F(RouterTest, AudiencesAreCheckedBeforeTheHandler) {
   const Response anon = router.handle(request("POST", "/incidents/3/actions"), "r");
   EXPECT_EQ(anon.status, 401);

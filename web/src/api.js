@@ -1,8 +1,10 @@
 // onemap's HTTP API, always on the page's own origin (nothing else is ever requested). A signed-in
 // user's bearer token is kept in sessionStorage (gone when the tab closes) and sent as the
-// Authorization header; it is needed for personal household fields, the signed-in user
-// (/users/me) and for writes.
+// Authorization header with every request to onemap: JSON requests here, and the map's tiles and
+// TileJSON through withToken (MapLibre's transformRequest). What each answer holds depends on
+// who asks (README "Security"): a signed-in user gets its role's detail inside its area.
 const TOKEN_KEY = 'onemap.token';
+const listeners = new Set();
 
 export function token() {
   try {
@@ -12,13 +14,29 @@ export function token() {
   }
 }
 
-export function setToken(value) {
+/// Signs in (a token) or out (''); `rejected`: the server refused the token. Listeners hear of
+/// every change.
+export function setToken(value, { rejected = false } = {}) {
   try {
     if (value) sessionStorage.setItem(TOKEN_KEY, value);
     else sessionStorage.removeItem(TOKEN_KEY);
   } catch {
     // storage disabled: not signed in
   }
+  for (const f of listeners) f({ rejected });
+}
+
+/// Calls `f({rejected})` after every sign-in and sign-out.
+export function onTokenChange(f) {
+  listeners.add(f);
+}
+
+/// MapLibre's transformRequest: the token with requests to this origin (tiles, TileJSON), never
+/// with a request elsewhere (a basemap's tiles).
+export function withToken(requestUrl) {
+  const tk = token();
+  if (!tk || new URL(requestUrl, location.href).origin !== location.origin) return { url: requestUrl };
+  return { url: requestUrl, headers: { Authorization: `Bearer ${tk}` } };
 }
 
 export class ApiError extends Error {
@@ -38,14 +56,13 @@ export function url(path, params) {
   return s ? `${path}?${s}` : path;
 }
 
-/// JSON from onemap: GET by default; `auth` sends the token; `body` is sent as JSON; `headers`
-/// are added (If-Match…). With `withETag` the answer is {data, etag}.
-export async function request(path, { params, method = 'GET', body, auth = false, signal, headers: extra = {}, withETag = false } = {}) {
+/// JSON from onemap, with the token when signed in: GET by default; `body` is sent as JSON;
+/// `headers` are added (If-Match…). With `withETag` the answer is {data, etag}. A token the
+/// server refuses (401) signs the page out; a GET is then asked again without it.
+export async function request(path, { params, method = 'GET', body, signal, headers: extra = {}, withETag = false } = {}) {
   const headers = { Accept: 'application/json', ...extra };
-  if (auth) {
-    const tk = token();
-    if (tk) headers.Authorization = `Bearer ${tk}`;
-  }
+  const tk = token();
+  if (tk) headers.Authorization = `Bearer ${tk}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(url(path, params), {
     method,
@@ -53,6 +70,10 @@ export async function request(path, { params, method = 'GET', body, auth = false
     body: body === undefined ? undefined : JSON.stringify(body),
     signal,
   });
+  if (res.status === 401 && tk && token() === tk) {
+    setToken('', { rejected: true });
+    if (method === 'GET') return request(path, { params, method, body, signal, headers: extra, withETag });
+  }
   const text = await res.text();
   let data = null;
   try {

@@ -1,6 +1,7 @@
 // The map's sources and layers: grid boundaries by level with labels, households (cells at small
 // scales, points up close), enterprises by risk, incidents by state (open and closed from the
-// incident tiles with the planner's filters; overdue from the items API), the planner's area and
+// incident tiles with the planner's filters; overdue from the items API), the grid workers (for
+// county-wide staff only: the server refuses their tiles to everyone else), the planner's area and
 // drawing, and an optional raster basemap. Every URL is on the page's own origin except a basemap
 // the server was configured with.
 import { url } from './api.js';
@@ -20,6 +21,7 @@ export const COLOURS = {
   overdue: '#d50000',
   closed: '#7d8c96',
   area: '#0b7285',
+  workers: '#e76f51',
 };
 
 export const RISKS = ['major', 'significant', 'general', 'low'];
@@ -36,6 +38,7 @@ export const TOGGLES = {
   open: ['incidents-open', 'incidents-open-count'],
   overdue: ['incidents-overdue', 'incidents-overdue-count'],
   closed: ['incidents-closed', 'incidents-closed-count'],
+  workers: ['workers-cells', 'workers-cells-count', 'workers-points'],
 };
 
 // The layers a click can pick, topmost first, with the collection each belongs to.
@@ -43,6 +46,7 @@ export const CLICKABLE = [
   ['incidents-overdue', 'incidents'],
   ['incidents-open', 'incidents'],
   ['incidents-closed', 'incidents'],
+  ['workers-points', 'workers'],
   ['enterprises-points', 'enterprises'],
   ['enterprises-cells', 'enterprises'],
   ['households-points', 'households'],
@@ -92,14 +96,16 @@ export function addEnterpriseIcons(map) {
   }
 }
 
-/// The style: `offset` 'gcj02' or null; `basemaps` from the server's configuration.
-export function buildStyle({ offset, basemaps, openParams, closedParams }) {
+/// The style: `offset` 'gcj02' or null; `basemaps` from the server's configuration; the incident
+/// layers' tile parameters; `workers` whether the signed-in user may read the workers' tiles.
+export function buildStyle({ offset, basemaps, openParams, closedParams, workers = false }) {
   const off = offset ? { offset } : {};
   const sources = {
     grids: { type: 'vector', tiles: [tileTemplate(GRID_LAYERS, off)], minzoom: 0, maxzoom: 16 },
     points: { type: 'vector', tiles: [tileTemplate('households,enterprises', off)], minzoom: 0, maxzoom: 16 },
     'incidents-open': { type: 'vector', tiles: [tileTemplate('incidents', { ...off, ...(openParams ?? {}) })], minzoom: 0, maxzoom: 16 },
     'incidents-closed': { type: 'vector', tiles: [tileTemplate('incidents', { ...off, ...(closedParams ?? {}) })], minzoom: 0, maxzoom: 16 },
+    ...(workers ? { workers: { type: 'vector', tiles: [tileTemplate('workers', off)], minzoom: 0, maxzoom: 16 } } : {}),
     'incidents-overdue': { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, cluster: true, clusterRadius: 40, clusterMaxZoom: 12 },
     area: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     labels: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
@@ -139,6 +145,17 @@ export function buildStyle({ offset, basemaps, openParams, closedParams }) {
         'icon-allow-overlap': true, 'icon-size': ['interpolate', ['linear'], ['zoom'], 12, 0.7, 17, 1.2],
         'symbol-sort-key': ['match', ['get', 'risk'], 'major', 4, 'significant', 3, 'general', 2, 1] } },
   );
+  // Grid workers (staff only): cells with their count at small scales, single workers up close.
+  if (workers)
+    layers.push(
+      { id: 'workers-cells', type: 'circle', source: 'workers', 'source-layer': 'workers', filter: cluster,
+        paint: { 'circle-color': COLOURS.workers, 'circle-opacity': 0.7, 'circle-radius': radiusByCount('count', 4, 12, 100), 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1 } },
+      { id: 'workers-cells-count', type: 'symbol', source: 'workers', 'source-layer': 'workers', filter: ['all', cluster, ['>', ['get', 'count'], 1]],
+        layout: { 'text-field': ['to-string', ['get', 'count']], 'text-font': TEXT_FONT, 'text-size': 10, 'text-allow-overlap': true },
+        paint: { 'text-color': '#ffffff' } },
+      { id: 'workers-points', type: 'circle', source: 'workers', 'source-layer': 'workers', filter: notCluster,
+        paint: { 'circle-color': COLOURS.workers, 'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 3, 18, 6], 'circle-stroke-color': '#3d1408', 'circle-stroke-width': 1 } },
+    );
   // Incidents by state: closed under open under overdue.
   const incidentLayers = (id, colour, countField, stroke) => [
     { id, type: 'circle', source: id, ...(id === 'incidents-overdue' ? {} : { 'source-layer': 'incidents' }),

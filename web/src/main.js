@@ -2,12 +2,16 @@
 // MapLibre map, the planner's incident query (area, time, category, status) and the incident
 // dashboard. Everything is loaded from the onemap server that serves this page.
 //
+// Every request to onemap carries the signed-in user's token (api.js), tiles too: the map shows
+// what the user's role may see in its area, and signing in or out loads every layer again.
+//
 // The page reports to scripts and tests through window.onemapApp: the map, the filters, the last
-// query's result, the signed-in user (me), settled() (a promise for the map idle with no request
-// of the page's own pending), refresh() and openIncident(id) (the incident's panel, as a click on
-// it or on its line in the query list opens it).
+// query's result, the signed-in user (me), whether it may read the workers' tiles (workerTiles),
+// settled() (a promise for the map idle with no request of the page's own pending), refresh() and
+// openIncident(id) (the incident's panel, as a click on it or on its line in the query list opens
+// it).
 import { Map as MapLibreMap, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
-import { ApiError, getJSON, request, setToken, token } from './api.js';
+import { ApiError, getJSON, onTokenChange, request, setToken, token, withToken } from './api.js';
 import { CATEGORIES, categoryClasses, categoryName } from './categories.js';
 import { DrawTool } from './draw.js';
 import { labelPoint } from './labels.js';
@@ -40,6 +44,7 @@ const app = {
   query: null, // the last query: {params, area, numberMatched, features, byCategory}
   dashboard: null,
   me: null, // GET /users/me of the signed-in user: {id, role, scope, …, actions}
+  workerTiles: false, // whether the server gives the signed-in user the workers' tiles
   pending: 0,
   errors: [],
   settled,
@@ -82,11 +87,6 @@ async function track(f) {
     if (e.name !== 'AbortError') {
       app.errors.push(String(e.message ?? e));
       status(t('error.load', { msg: e.message ?? e }), true);
-      if (e instanceof ApiError && e.status === 401 && token()) {
-        setToken('');
-        updateAuthButton();
-        status(t('auth.invalid'), true);
-      }
     }
     return undefined;
   } finally {
@@ -126,10 +126,41 @@ function settled() {
 
 // ---- the map ------------------------------------------------------------------------------------
 
+// The incident tiles' parameters of a state class under the filters. A filter that selects
+// nothing: the source still needs a template; status '-' matches nothing.
+const incidentParams = (stateClass) => tileParams(app.filters, stateClass) ?? { status: '-' };
+
 function incidentTiles(stateClass) {
-  const p = tileParams(app.filters, stateClass);
-  // A filter that selects nothing: the source still needs a template; status '' matches nothing.
-  return tileTemplate('incidents', { ...(gcj() ? { offset: 'gcj02' } : {}), ...(p ?? { status: '-' }) });
+  return tileTemplate('incidents', { ...(gcj() ? { offset: 'gcj02' } : {}), ...incidentParams(stateClass) });
+}
+
+/// The style as it is now: the filters, and the workers' layer when the user may read it.
+function currentStyle() {
+  return buildStyle({
+    offset: app.config.offset,
+    basemaps: app.config.basemaps,
+    openParams: incidentParams('open'),
+    closedParams: incidentParams('closed'),
+    workers: app.workerTiles,
+  });
+}
+
+/// Removes onemap's tile sources with their layers and adds them again as the signed-in user
+/// sees them: no tile of the previous audience stays on the map, not even while the new ones
+/// load (a reload would show the old tiles until then). The workers' layer comes or goes.
+function reloadTiles() {
+  const m = app.map;
+  const style = currentStyle();
+  const isTiles = (id) => (style.sources[id] ?? m.getSource(id))?.type === 'vector';
+  for (const l of m.getStyle().layers) if (l.source && isTiles(l.source)) m.removeLayer(l.id);
+  for (const id of Object.keys(m.getStyle().sources)) if (isTiles(id)) m.removeSource(id);
+  for (const [id, source] of Object.entries(style.sources)) if (source.type === 'vector') m.addSource(id, source);
+  // Each layer back in its place: before the next layer of the style the map holds.
+  style.layers.forEach((l, i) => {
+    if (!l.source || !isTiles(l.source)) return;
+    m.addLayer(l, style.layers.slice(i + 1).find((next) => m.getLayer(next.id))?.id);
+  });
+  applyVisibility();
 }
 
 function applyIncidentFilters() {
@@ -212,6 +243,7 @@ function buildLayerPanel() {
     toggle('closed', t('state.closed'), swatch('dot', COLOURS.closed)),
     el('p', { class: 'legend-note' }, swatch('dot big', '#888'), t('legend.cluster')),
   );
+  if (app.workerTiles) box.append(el('h3', { text: t('layers.workers') }), toggle('workers', t('layers.workers'), swatch('dot', COLOURS.workers)));
   if (app.config.basemaps.length) {
     box.append(el('h3', { text: t('layers.basemap') }), toggle('basemap', t('layers.basemap'), swatch('square', '#ccc')));
   } else {
@@ -241,6 +273,7 @@ function fieldValue(key, v) {
   if (key === 'level' && has(`level.${v}`)) return t(`level.${v}`);
   if (key === 'risk' && has(`risk.${v}`)) return t(`risk.${v}`);
   if (key === 'join_kind' && has(`join.${v}`)) return t(`join.${v}`);
+  if (key === 'role' && has(`workerRole.${v}`)) return t(`workerRole.${v}`);
   if (key === 'flags') {
     const names = FLAG_NAMES.filter((_, i) => v & (1 << i)).map((n) => t(`flag.${n}`));
     return names.length ? names.join('、') : '–';
@@ -298,14 +331,10 @@ const actionName = (a) => (has(`action.${a}`) ? t(`action.${a}`) : a);
 const actorName = (id) => (id === 'system' ? t('role.system') : id);
 
 function renderDispatch(props, incident) {
-  const row = (k, cls) => el('tr', { dataset: { field: k } }, el('th', { text: t(`field.${k}`) }), el('td', { class: cls, text: fieldValue(k, props[k]) }));
+  // The fields the answer holds (the assignee is not the public's: no empty row for it).
+  const row = (k, cls) => (k in props ? el('tr', { dataset: { field: k } }, el('th', { text: t(`field.${k}`) }), el('td', { class: cls, text: fieldValue(k, props[k]) })) : null);
   $('dispatch-summary').replaceChildren(
-    row('status'),
-    row('assignee'),
-    row('agency'),
-    row('level'),
-    row('deadline'),
-    row('overdue', props.overdue ? 'overdue' : null),
+    ...[row('status'), row('assignee'), row('agency'), row('level'), row('deadline'), row('overdue', props.overdue ? 'overdue' : null)].filter(Boolean),
   );
   const reason = reasonText(props.dispatch_reason);
   $('dispatch-reason').textContent = reason ? t('dispatch.reason', { text: reason }) : '';
@@ -313,7 +342,7 @@ function renderDispatch(props, incident) {
   const message = $('dispatch-message');
   message.classList.toggle('error', !!msg?.error);
   if (!incident) {
-    // Not signed in (or still loading): the state only.
+    // Not signed in, outside the user's area (or still loading): the state only.
     $('dispatch-act').hidden = true;
     $('dispatch-history').replaceChildren();
     $('dispatch-history').previousElementSibling.hidden = true;
@@ -365,7 +394,7 @@ async function act(action) {
   let reload = false;
   try {
     const headers = opts.incident?.etag ? { 'If-Match': opts.incident.etag } : {};
-    await request(`/incidents/${id}/actions`, { method: 'POST', auth: true, body: { action, note }, headers });
+    await request(`/incidents/${id}/actions`, { method: 'POST', body: { action, note }, headers });
     $('dispatch-note').value = '';
     setDispatchMessage(id, 'dispatch.done', { action });
     reload = true;
@@ -381,30 +410,21 @@ async function act(action) {
   if (reload) await Promise.all([openIncident(id, { fly: false, keepMessage: true }), refresh()]);
 }
 
-/// Opens incident `id`'s panel: its record with the handling history when signed in (the record
-/// endpoint, with its ETag), its public fields otherwise; `fly` moves the map to it.
+/// Opens incident `id`'s panel from its record (with its ETag), as the server shows it to the
+/// user: in detail with its handling history to staff of its area (and to its reporter), its
+/// public fields to everyone else; `fly` moves the map to it.
 async function openIncident(id, { fly = true, keepMessage = false } = {}) {
   if (!keepMessage) app.dispatchMessage = null;
   if (app.info?.props?.id !== id || app.info.layer !== 'incidents' || $('info').hidden)
     showInfo('incidents', { id }, { note: ['info.loading'], dispatch: true });
   await track(async () => {
-    let props;
-    let incident = null;
-    let geometry;
-    if (token()) {
-      const { data, etag } = await request(`/incidents/${id}`, { auth: true, withETag: true });
-      const { history = [], ...record } = data;
-      props = record;
-      incident = { etag, history };
-      geometry = { type: 'Point', coordinates: [record.lon, record.lat] };
-    } else {
-      // Public fields only: never a personal one.
-      const f = await getJSON(`/collections/incidents/items/${id}`);
-      props = { id: f.id, ...f.properties };
-      geometry = f.geometry;
-    }
-    if (fly && geometry) app.map.easeTo({ center: toMap(geometry.coordinates), zoom: Math.max(app.map.getZoom(), 15) });
-    if (app.info?.props?.id === id) showInfo('incidents', props, { note: [incident ? 'info.personal' : 'info.publicOnly'], dispatch: true, incident });
+    const { data, etag } = await request(`/incidents/${id}`, { withETag: true });
+    // The history comes with the detail: its absence says the answer is the public summary.
+    const { history, ...props } = data;
+    const incident = history ? { etag, history } : null;
+    const note = incident ? 'info.detail' : token() ? 'info.summary' : 'info.publicOnly';
+    if (fly) app.map.easeTo({ center: toMap([props.lon, props.lat]), zoom: Math.max(app.map.getZoom(), 15) });
+    if (app.info?.props?.id === id) showInfo('incidents', props, { note: [note], dispatch: true, incident });
   });
 }
 
@@ -429,18 +449,24 @@ async function openFeature(feature, collection, point) {
   showInfo(collection, { id, ...p }, { note: ['info.loading'] });
   await track(async () => {
     let props;
-    let note;
+    let note = token() ? null : 'info.publicOnly';
     if (token() && collection === 'households') {
-      // The record endpoint: personal fields included (it needs the token).
-      props = await request(`/${collection}/${id}`, { auth: true });
-      note = 'info.personal';
-    } else {
-      // Public fields only: never a personal one.
+      // The record endpoint: personal fields included, for the roles that read them in their
+      // area (403 elsewhere: then the feature's fields).
+      try {
+        props = await request(`/${collection}/${id}`);
+        note = 'info.personal';
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status !== 403) throw e;
+        note = 'info.summary';
+      }
+    }
+    if (!props) {
+      // The feature: what the user's audience reads of it (never a personal field).
       const f = await getJSON(`/collections/${collection}/items/${id}`);
       props = { id: f.id, ...f.properties };
-      note = 'info.publicOnly';
     }
-    if (app.info?.props?.id === id) showInfo(collection, props, { note: [note] });
+    if (app.info?.props?.id === id) showInfo(collection, props, { note: note ? [note] : null });
   });
 }
 
@@ -884,11 +910,31 @@ function updateAuthButton() {
   b.classList.toggle('signed-in', !!token());
 }
 
-/// Who is signed in (GET /users/me): their id, role and the actions their role allows.
+/// Who is signed in (GET /users/me): their id, role and the actions their role allows; and
+/// whether the server gives them the workers' tiles (county-wide staff: 403 for everyone else).
 async function loadMe() {
   app.me = null;
-  if (token()) await track(async () => (app.me = await request('/users/me', { auth: true })));
+  app.workerTiles = false;
+  if (token())
+    await track(async () => {
+      app.me = await request('/users/me');
+      app.workerTiles = await request('/tiles/workers.json').then(
+        () => true,
+        (e) => (e instanceof ApiError && e.status === 403 ? false : Promise.reject(e)),
+      );
+    });
   updateAuthButton();
+}
+
+/// After a sign-in or sign-out: who it is, then every layer and figure again as the new audience
+/// sees them (the attribute panel, of the previous audience, closes).
+async function audienceChanged({ rejected }) {
+  if (rejected) status(t('auth.invalid'), true);
+  $('info').hidden = true;
+  await loadMe();
+  buildLayerPanel();
+  reloadTiles();
+  await Promise.all([loadOverdue(), loadDashboard(), app.query ? runQuery() : null]);
 }
 
 function setupHeader() {
@@ -899,9 +945,9 @@ function setupHeader() {
       const v = window.prompt(t('auth.prompt'));
       if (v && v.trim()) setToken(v.trim());
     }
-    if (app.info && !$('info').hidden) $('info').hidden = true;
-    loadMe();
   };
+  // Once the page is up (a change while it starts: when it has started).
+  onTokenChange((change) => app.ready.then(() => audienceChanged(change)));
   $('refresh').onclick = () => refresh();
   for (const b of document.querySelectorAll('.tabs button')) b.onclick = () => showTab(b.dataset.tab);
   $('info-close').onclick = () => ($('info').hidden = true);
@@ -929,6 +975,7 @@ async function start() {
     getJSON('/app/config.json').catch(() => ({ basemaps: [], offset: null })),
     getJSON('/collections/grids/items', { filter: "level = 'county'", 'filter-lang': 'cql2-text', limit: 1, properties: 'code,name,level' }),
     getJSON('/collections/incidents/queryables').catch(() => null),
+    loadMe(),
   ]);
   app.config = { basemaps: config.basemaps ?? [], offset: config.offset ?? null };
   app.overdueMode = overdueMode(queryables);
@@ -943,7 +990,8 @@ async function start() {
   const [w, s, e, n] = tilejson.bounds ?? [73, 18, 135, 54];
   const map = new MapLibreMap({
     container: 'map',
-    style: buildStyle({ offset: app.config.offset, basemaps: app.config.basemaps, openParams: tileParams(app.filters, 'open'), closedParams: tileParams(app.filters, 'closed') }),
+    style: currentStyle(),
+    transformRequest: withToken,
     bounds: [[w, s], [e, n]],
     fitBoundsOptions: { padding: 20 },
     attributionControl: false,
@@ -972,7 +1020,7 @@ async function start() {
   await new Promise((resolve) => map.once('load', resolve));
   if (!map.hasImage('enterprise-low')) addEnterpriseIcons(map);
   applyVisibility();
-  await Promise.all([loadMe(), loadOverdue(), loadDashboard(), loadTowns(), loadLabels(countyFeature), runQuery()]);
+  await Promise.all([loadOverdue(), loadDashboard(), loadTowns(), loadLabels(countyFeature), runQuery()]);
   // Incidents change all the time: reload their layers and the figures every minute.
   setInterval(() => document.visibilityState === 'visible' && !app.draw.mode && refresh(), 60_000);
 }
