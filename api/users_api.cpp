@@ -67,7 +67,8 @@ class Body {
   Body(std::string_view text, std::initializer_list<const char*> known, const char* what) {
     j_ = parse_json_body<json>(text, "body");
     if (!j_.is_object()) throw InvalidArgument("body", "must be a JSON object");
-    for (const auto& [k, v] : j_.items()) {
+    for (const auto& item : j_.items()) {
+      const std::string& k = item.key();
       if (std::any_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) continue;
       layers::check_text(k, "body", layers::TextKind::Id);  // echoed: it must be text
       if (k == "token" || k == "token_hash")

@@ -147,6 +147,9 @@ ReadPolicy ReadPolicy::parse(std::string_view text, const std::string& name) {
         throw fail(where + ".fields." + field, "is personal information: only \"personal\" may read it");
       l.fields[field] = max(a, l.audience);
     }
+    // A person's identity the file does not name is personal all the same.
+    for (const auto& f : layers::layer_fields(kind))
+      if (f.personal) l.fields.try_emplace(f.name, Audience::Personal);
   }
   for (const LayerKind k : layers::kAllLayers)
     if (!layer_entries.contains(std::string(layers::layer_name(k))))

@@ -1,8 +1,10 @@
 // Fuzz target: the configuration readers. The first byte chooses one: dispatch.json
 // (layers/dispatch_config.hpp DispatchConfig::from_json, the categories file it names read from
 // a fixed text rather than the disk), categories.csv (parse_categories_csv), the tiles
-// configuration (layers/tiles.hpp TileConfig::from_json) or the working calendar
-// (layers/calendar.hpp WorkingCalendar::from_json).
+// configuration (layers/tiles.hpp TileConfig::from_json), the working calendar
+// (layers/calendar.hpp WorkingCalendar::from_json) or the read policy (auth/read_policy.hpp
+// ReadPolicy::parse).
+#include "auth/read_policy.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "layers/calendar.hpp"
 #include "layers/dispatch_config.hpp"
@@ -31,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t mode = data[0];
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
-    switch (mode % 4) {
+    switch (mode % 5) {
       case 0: {
         const layers::DispatchConfig c = layers::DispatchConfig::from_json(
             text, "/etc/onemap/dispatch.json", [](const std::string& path) {
@@ -61,6 +63,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3: {
         const layers::WorkingCalendar cal = layers::WorkingCalendar::from_json(text);
         (void)cal;
+        break;
+      }
+      case 4: {
+        // Whatever a policy file says, a field never needs less than its layer, and a person's
+        // identity stays personal.
+        const auth::ReadPolicy p = auth::ReadPolicy::parse(text, "read_policy.json");
+        for (const layers::LayerKind k : layers::kAllLayers)
+          for (const auto& f : layers::layer_fields(k)) {
+            FUZZ_CHECK(static_cast<int>(p.field_audience(k, f.name)) >= static_cast<int>(p.layer_audience(k)));
+            FUZZ_CHECK(!f.personal || p.field_audience(k, f.name) == auth::Audience::Personal);
+          }
+        layers::Actor centre;
+        centre.id = "c";
+        centre.role = "centre";
+        centre.scope = "330521001";
+        const auth::Viewer v = p.viewer(centre);
+        FUZZ_CHECK(v.policy == &p && (v.scope.empty() || v.scope == centre.scope));
         break;
       }
     }
