@@ -180,7 +180,7 @@ Incident County::create_incident(Incident in, const Actor& actor) {
   in.fid = 0;
   in.version = 1;
   in.updated_at = static_cast<int64_t>(std::time(nullptr));
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   check_unique_id(LayerKind::Incidents, in.id, 0);
   in.join = joiner_->join(in.location);
   if (in.agency.empty()) in.agency = in.join.grid_code;
@@ -195,7 +195,7 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const 
     if (!dispatch_.categories.empty() && !dispatch_.find(*patch.category))
       throw InvalidArgument("category", "unknown category '" + *patch.category + "' (see the services list)");
   }
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   const std::size_t index = index_of(data_.incidents, fid);
   const Incident& before = data_.incidents[index];
   const std::string what = "incident " + std::to_string(fid);
@@ -259,6 +259,7 @@ T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::st
   if (!index || before->lon != rec.location.lon || before->lat != rec.location.lat)
     rec.join = joiner_->join(rec.location);
   store_->put_one(rec);  // durable before anything else sees it
+  std::unique_lock memory(mutex_);
   if (index) {
     v[*index] = rec;
   } else {
@@ -280,7 +281,7 @@ Household County::create_household(Household h, const Actor& actor) {
   check_location(h.location, "location");
   check_members(h.members);
   h.fid = 0;
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   check_unique_id(LayerKind::Households, h.id, 0);
   check_area(actor, joiner_->join(h.location).grid_code, "the household");
   return put_point(std::move(h), std::nullopt, all_fields(LayerKind::Households));
@@ -289,7 +290,7 @@ Household County::create_household(Household h, const Actor& actor) {
 Household County::update_household(int64_t fid, const HouseholdPatch& p, const Actor& actor) {
   if (p.location) check_location(*p.location, "location");
   if (p.members) check_members(*p.members);
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   const std::size_t index = index_of(data_.households, fid);
   const Household& before = data_.households[index];
   check_area(actor, before.join.grid_code, "household " + std::to_string(fid));
@@ -319,7 +320,7 @@ Enterprise County::create_enterprise(Enterprise e, const Actor& actor) {
   check_open_hazards(e.open_hazards);
   check_date(e.last_inspection, "last_inspection");
   e.fid = 0;
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   check_unique_id(LayerKind::Enterprises, e.id, 0);
   check_area(actor, joiner_->join(e.location).grid_code, "the enterprise");
   return put_point(std::move(e), std::nullopt, all_fields(LayerKind::Enterprises));
@@ -330,7 +331,7 @@ Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p, cons
   if (p.name && p.name->empty()) throw InvalidArgument("name", "must not be empty");
   if (p.open_hazards) check_open_hazards(*p.open_hazards);
   if (p.last_inspection) check_date(*p.last_inspection, "last_inspection");
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   const std::size_t index = index_of(data_.enterprises, fid);
   check_area(actor, data_.enterprises[index].join.grid_code, "enterprise " + std::to_string(fid));
   if (p.id) check_unique_id(LayerKind::Enterprises, *p.id, fid);
@@ -379,11 +380,12 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
   };
   if (!p.geometry) {
     // A new name changes no join.
-    std::unique_lock lock(mutex_);
+    auto lock = write_lock();
     const std::size_t index = find();
     Grid after = data_.grids[index];
     if (p.name) after.name = *p.name;
     store_->put_one(after);
+    std::unique_lock memory(mutex_);
     data_.grids[index] = after;
     ++grids_version_;
     tiles_->grid_changed(data_, index);
@@ -444,7 +446,7 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
       scan(3, data_.workers, 0);
     }
     if (commit_hook_) commit_hook_("update_grid");
-    std::unique_lock lock(mutex_);
+    auto lock = write_lock();
     if (grids_version_ != version) {
       if (attempt == kAttempts)
         throw Conflict("the grids kept changing while grid " + std::to_string(fid) + " was joined again: try again");
@@ -490,6 +492,7 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     store_->put(batch);
 
     // Memory, indexes, listeners.
+    std::unique_lock memory(mutex_);
     data_.grids[index] = after;
     ++grids_version_;
     joiner_ = std::move(joiner);

@@ -1,14 +1,16 @@
 // The county as a server holds it: every layer in memory, the store it came from, the grid
 // joiner and the tile builder, under one reader-writer lock.
 //
-// Reads take a shared lock (read()) and may run on many threads. Each write takes the exclusive
-// lock, validates, joins, writes to the store (durable before it returns), updates the memory and
-// the derived indexes, and tells every listener what changed, all before it returns: so whatever a
-// listener invalidates (cached tiles) is gone before the write is acknowledged.
+// Reads take a shared lock (read()) and may run on many threads. Writes go one at a time: each
+// takes the writers' mutex, validates, joins and writes to the store (durable before it returns)
+// while readers go on, then takes the exclusive lock only to update the memory and the derived
+// indexes and tell every listener what changed, all before it returns: so whatever a listener
+// invalidates (cached tiles) is gone before the write is acknowledged, and a reader waits for
+// memory being updated, never for the disk.
 //
 // The heavy writes (batch dispatch, the overdue sweep, a grid outline with its re-join) do their
 // work on a copy taken under the shared lock, with no lock held or readers only, and take the
-// exclusive lock only to commit: there they check that every record they change is still as
+// writers' mutex only to commit: there they check that every record they change is still as
 // they read it (an incident's version and join, a worker's record and load, the grids) and skip
 // or redo what changed meanwhile, so a concurrent write is never overwritten.
 #pragma once
@@ -125,7 +127,7 @@ struct BatchResult {
   std::size_t skipped = 0;                         ///< solved but not applied (see BatchAssignment)
   double total_m = 0, greedy_total_m = 0;
   double seconds = 0;               ///< the whole batch
-  double lock_seconds = 0;          ///< of it, holding the write lock (committing), in all
+  double lock_seconds = 0;          ///< of it, holding the exclusive lock (applying commits to memory), in all
   double longest_lock_seconds = 0;  ///< the longest hold (one slice): the longest a reader waits
   bool proved_optimal = false;  ///< of the solve, over the incidents and workers as read
   std::vector<BatchAssignment> assignments;
@@ -168,7 +170,7 @@ class County {
   std::string location() const { return location_; }
   double load_seconds() const { return load_seconds_; }
 
-  /// Registers a listener, called under the write lock after each write (must not call back).
+  /// Registers a listener, called under the exclusive lock after each write (must not call back).
   /// Returns its handle for remove_listener.
   uint64_t on_change(std::function<void(const Change&)> listener);
   /// Removes a listener (waits for a write in progress to finish); an unknown handle is ignored.
@@ -280,8 +282,8 @@ class County {
   /// clock, ("area") for an area that is no area code.
   SweepResult sweep_overdue(int64_t now = 0, const std::string& area = "");
   static constexpr int64_t kMaxSweepAhead = 300;
-  /// Batch dispatch and the sweep commit this many incidents per transaction, taking the write
-  /// lock for each slice.
+  /// Batch dispatch and the sweep commit this many incidents per transaction, taking the writers'
+  /// mutex for each slice (and the exclusive lock to apply it to memory).
   static constexpr std::size_t kCommitSlice = 256;
   /// Re-dispatches every unassigned open incident (reported, returned, escalated, reopened, or
   /// left in a grid head's queue) of the grid categories whose grid lies in `area` (a code prefix;
@@ -309,8 +311,9 @@ class County {
   // Conflict naming the field unless no other record of the layer (than `fid`) has the external
   // id `id` (empty ids are not checked). Called under a lock.
   void check_unique_id(LayerKind layer, const std::string& id, int64_t fid) const;
-  // Stores a new or changed point record (index: none for a new one), updates memory and the
-  // tile indexes, and tells the listeners. Called under the write lock; `fields` as in Change.
+  // Stores a new or changed point record (index: none for a new one), then under the exclusive
+  // lock updates memory and the tile indexes, and tells the listeners. Called holding
+  // write_lock(); `fields` as in Change.
   template <class T>
   T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields);
 
@@ -319,18 +322,19 @@ class County {
     std::string agency, level, assignee;
     std::string reason;  ///< JSON object text
   };
-  // Where an incident goes and to whom (under the write lock). `exclude`: a worker not to pick.
+  // Where an incident goes and to whom (holding write_lock()). `exclude`: a worker not to pick.
   Routing route(const Incident& in, const std::string& exclude) const;
-  // Stores an incident (index: none for a new one) with events, keeping memory, workloads, tiles
-  // and listeners in step. Called under the write lock.
+  // Stores an incident (index: none for a new one) with events, then under the exclusive lock
+  // keeps memory, workloads, tiles and listeners in step. Called holding write_lock().
   Incident commit_incident(std::optional<std::size_t> index, Incident after, std::vector<IncidentEvent> events);
   struct Pending {
     std::optional<std::size_t> index;
     Incident after;
     std::vector<IncidentEvent> events;
   };
-  // commit_incident of many records in one transaction.
-  void commit_incidents(std::vector<Pending>& pending);
+  // commit_incident of many records in one transaction. Returns the seconds it held the
+  // exclusive lock.
+  double commit_incidents(std::vector<Pending>& pending);
   IncidentEvent make_event(const Incident& in, const Actor& actor, std::string action, std::string from,
                            std::string to, std::string note, std::string detail, int64_t at) const;
   // Where the incident with `fid` is in data_.incidents. @throws NotFound.
@@ -358,8 +362,8 @@ class County {
   DispatchConfig dispatch_;
   // Users, kept in step with the store (refresh_users), under a mutex of their own so that a
   // re-read blocks neither readers nor writers.
-  // Lock order: mutex_ (when taken) before users_mutex_; side_mutex_ is taken alone, or before
-  // mutex_ (refresh_users' fallback).
+  // Lock order: write_mutex_, then mutex_, then users_mutex_ (each when taken); side_mutex_ is
+  // taken alone, or before write_mutex_ (refresh_users' fallback).
   mutable std::mutex users_mutex_;
   mutable std::unordered_map<std::string, User> users_;                ///< by id
   mutable std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
@@ -376,6 +380,11 @@ class County {
   std::unordered_map<std::string, std::size_t> grid_index_;    ///< grid code → index
   std::unique_ptr<GridJoiner> town_joiner_;                    ///< nearest town, any distance
 
+  // The writers' mutex: held by a write from its checks to its end, and by every use of store_
+  // (whose connection is not thread-safe). Only its holder changes data_ and the indexes, and
+  // only while also holding mutex_ exclusively; so its holder reads them without mutex_.
+  std::unique_lock<std::mutex> write_lock() const { return std::unique_lock<std::mutex>(write_mutex_); }
+  mutable std::mutex write_mutex_;
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Store> store_;
   Dataset data_;

@@ -188,8 +188,8 @@ Incident County::commit_incident(std::optional<std::size_t> index, Incident afte
   return std::move(one.front().after);
 }
 
-void County::commit_incidents(std::vector<Pending>& pending) {
-  if (pending.empty()) return;
+double County::commit_incidents(std::vector<Pending>& pending) {
+  if (pending.empty()) return 0;
   // Events of one record follow each other.
   for (auto& p : pending)
     for (std::size_t i = 1; i < p.events.size(); ++i) p.events[i].seq = p.events[i - 1].seq + 1;
@@ -200,6 +200,9 @@ void County::commit_incidents(std::vector<Pending>& pending) {
   }
   store_->put(batch);  // durable before anything else sees it
 
+  // Readers wait only for memory being brought in step, not for the store.
+  std::unique_lock memory(mutex_);
+  const auto t0 = std::chrono::steady_clock::now();
   for (auto& p : pending) {
     Incident& after = p.after;
     std::optional<std::size_t> index = p.index;
@@ -226,6 +229,7 @@ void County::commit_incidents(std::vector<Pending>& pending) {
     c.incident_after = after;
     notify(c);
   }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 County::Routing County::route(const Incident& in, const std::string& exclude) const {
@@ -351,7 +355,7 @@ Incident County::intake(Incident in, const Actor& actor, int64_t now) {
   in.updated_at = now;
   in.status = "reported";
   in.assignee.clear();
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   check_unique_id(LayerKind::Incidents, in.id, 0);
   in.join = joiner_->join(in.location);
   std::vector<IncidentEvent> events{make_event(in, actor, "report", "", "reported", "", "", now)};
@@ -371,7 +375,7 @@ Incident County::intake(Incident in, const Actor& actor, int64_t now) {
 
 Incident County::transition(int64_t fid, const TransitionRequest& rq, const Actor& actor) {
   const int64_t now = clock(rq.now);
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   const std::size_t index = incident_index(fid);
   const Incident& before = data_.incidents[index];
   if (rq.expected_version && *rq.expected_version != before.version)
@@ -526,10 +530,10 @@ SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
     d.detail = detail.dump();
   }
   if (commit_hook_) commit_hook_("sweep_overdue");
-  // Committed in slices, each one transaction under the write lock (see batch_dispatch).
+  // Committed in slices, each one transaction under the writers' mutex (see batch_dispatch).
   for (std::size_t from = 0; from < due.size(); from += kCommitSlice) {
     const std::size_t to = std::min(due.size(), from + kCommitSlice);
-    std::unique_lock lock(mutex_);
+    auto lock = write_lock();
     std::vector<Pending> pending;
     for (std::size_t k = from; k < to; ++k) {
       Due& d = due[k];
@@ -684,13 +688,13 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
   }
 
   if (commit_hook_) commit_hook_("batch_dispatch");
-  // Committed in slices of kCommitSlice incidents, each one transaction under the write lock:
-  // readers wait for one slice at most, not for the whole batch's writes.
+  // Committed in slices of kCommitSlice incidents, each one transaction under the writers'
+  // mutex: other writes wait for one slice at most, readers only for a slice being applied to
+  // memory (commit_incidents), not for the store.
   std::unordered_map<std::string, int> committed;  // incidents this batch gave each worker so far
   for (std::size_t from = 0; from < planned.size(); from += kCommitSlice) {
     const std::size_t to = std::min(planned.size(), from + kCommitSlice);
-    std::unique_lock lock(mutex_);
-    const auto t_lock = std::chrono::steady_clock::now();
+    auto lock = write_lock();
     std::vector<Pending> pending;
     std::unordered_map<std::string, int> added;  // of this slice
     for (std::size_t k = from; k < to; ++k) {
@@ -731,9 +735,8 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
                                                "batch dispatch", std::move(p.detail), now)};
       pending.push_back({task.index, std::move(p.after), std::move(ev)});
     }
-    commit_incidents(pending);  // one transaction
+    const double held = commit_incidents(pending);  // one transaction
     for (const auto& [id, n] : added) committed[id] += n;
-    const double held = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_lock).count();
     out.lock_seconds += held;
     out.longest_lock_seconds = std::max(out.longest_lock_seconds, held);
   }
@@ -819,11 +822,11 @@ void County::refresh_users() const {
     if (version == users_data_version_) return;
     list = side_store_->load_users();
   } catch (const std::exception&) {
-    // Should that fail, the county's connection under the write lock, as writers use it; and
-    // read again next time.
+    // Should that fail, the county's connection under the writers' mutex, as writers use it;
+    // and read again next time.
     side_store_.reset();
     version = -1;
-    std::unique_lock lock(mutex_);
+    auto lock = write_lock();
     list = store_->load_users();
   }
   std::lock_guard users(users_mutex_);
@@ -895,7 +898,7 @@ std::string County::add_user(User u, const AuditRecord& origin) {
   u.token_hash = token_hash(token);
   if (!u.created_at) u.created_at = clock(0);
   refresh_users();  // another process may have added the id
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   {
     std::lock_guard users(users_mutex_);
     if (users_.count(u.id))
@@ -918,7 +921,7 @@ std::string County::add_user(User u, const AuditRecord& origin) {
 
 std::string County::issue_token(const std::string& user_id, const AuditRecord& origin) {
   refresh_users();
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   User u;
   {
     std::lock_guard users(users_mutex_);
@@ -937,7 +940,7 @@ std::string County::issue_token(const std::string& user_id, const AuditRecord& o
 
 User County::update_user(const std::string& user_id, const UserPatch& p, const AuditRecord& origin) {
   refresh_users();
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   User before;
   {
     std::lock_guard users(users_mutex_);
@@ -1005,8 +1008,8 @@ void County::audit(std::vector<AuditRecord> rows) {
     b.audit.push_back(&r);
   }
   // Through the county's connection, as every write: one writer, so that no commit of this
-  // process waits on another of its own.
-  std::unique_lock lock(mutex_);
+  // process waits on another of its own. Readers go on meanwhile.
+  auto lock = write_lock();
   store_->put(b);
 }
 
@@ -1020,7 +1023,7 @@ AuditPage County::audit_log(const AuditQuery& query) const {
       side_store_.reset();
     }
   }
-  std::unique_lock lock(mutex_);
+  auto lock = write_lock();
   return store_->load_audit(query);
 }
 
