@@ -518,7 +518,7 @@ layers::Incident read_incident_report(std::string_view body) {
   const auto location = b.location();
   if (!location) throw InvalidArgument("lon", "lon and lat are required");
   const auto category = b.text("category");
-  if (!category) throw InvalidArgument("category", "is required");
+  if (!category || category->empty()) throw InvalidArgument("category", "is required");
   layers::Incident in;
   in.location = *location;
   in.category = *category;

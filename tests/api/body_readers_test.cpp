@@ -27,6 +27,9 @@ void grid(const std::string& body) {
 void polygon(const std::string& body) {
   (void)api::read_polygon_body(body);
 }
+void report(const std::string& body) {
+  (void)api::read_incident_report(body);
+}
 
 }  // namespace
 
@@ -58,4 +61,11 @@ TEST(BodyReaders, ShortPositionsAreRefusedBeforeGeosReadsThem) {
           grid,
           R"({"geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]]]}})"),
       "(accepted)");
+}
+
+// A report must name its category: an empty one is a 400 naming it (found by record_body).
+TEST(BodyReaders, AReportWithAnEmptyCategoryIsRefused) {
+  EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"category":"","description":"x"})"), "category");
+  EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"description":"x"})"), "category");
+  EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"category":"0101","description":"x"})"), "(accepted)");
 }
