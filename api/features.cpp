@@ -1453,8 +1453,14 @@ bool FeatureService::takes_post(std::string_view path) {
 
 spatial::MultiPolygon read_polygon_body(std::string_view body) {
   json j = parse_json_body<json>(body, "body");
-  if (j.is_object() && j.value("type", "") == "Feature") j = j.contains("geometry") ? j["geometry"] : json(nullptr);
-  if (!j.is_object() || (j.value("type", "") != "Polygon" && j.value("type", "") != "MultiPolygon"))
+  // An object's "type" when it is a string ("" otherwise: any other value is no GeoJSON type).
+  auto type_of = [](const json& v) -> std::string {
+    if (!v.is_object()) return "";
+    const auto t = v.find("type");
+    return t != v.end() && t->is_string() ? t->get<std::string>() : "";
+  };
+  if (type_of(j) == "Feature") j = j.contains("geometry") ? j["geometry"] : json(nullptr);
+  if (type_of(j) != "Polygon" && type_of(j) != "MultiPolygon")
     throw InvalidArgument("body", "must be a GeoJSON Polygon or MultiPolygon (or a Feature with one), in CRS84");
   check_geometry_vertices(j, "body");
   spatial::MultiPolygon mp = spatial::multipolygon_from_geojson(layers::json_text(j), "body");

@@ -69,3 +69,11 @@ TEST(BodyReaders, AReportWithAnEmptyCategoryIsRefused) {
   EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"description":"x"})"), "category");
   EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"category":"0101","description":"x"})"), "(accepted)");
 }
+
+// A "type" that is no string is no GeoJSON type: a 400 naming the body, not a JSON library
+// exception (a 500) (found by geojson_body).
+TEST(BodyReaders, APolygonBodyWhoseTypeIsNoStringIsRefused) {
+  EXPECT_EQ(parameter_of(polygon, R"({"type":[[[0,0],[2,2],[2,0],[0,0]]]})"), "body");
+  EXPECT_EQ(parameter_of(polygon, R"({"type":"Feature","geometry":{"type":7}})"), "body");
+  EXPECT_EQ(parameter_of(polygon, R"({"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,0]]]})"), "(accepted)");
+}
