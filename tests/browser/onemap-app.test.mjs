@@ -221,7 +221,7 @@ async function main(work) {
   const page = await context.newPage();
   const requests = [];
   const problems = [];
-  page.on('request', (r) => requests.push({ url: r.url(), auth: r.headers().authorization ?? null }));
+  page.on('request', (r) => requests.push({ url: r.url(), auth: r.headers().authorization ?? null, at: seconds() }));
   page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} ${r.url()}`));
   // Tiles MapLibre no longer needs after a move are cancelled: not a problem.
   page.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
@@ -351,7 +351,12 @@ async function main(work) {
   check(
     `category ${category} only: the incident tiles are asked with category=${category}`,
     filteredTiles.length > 0 && filteredTiles.every((r) => new URL(r.url).searchParams.get('category') === category),
-    `${filteredTiles.length} tile requests`,
+    // The requests without the category, if any: what the page asked for, and when.
+    `${filteredTiles.length} tile requests${filteredTiles
+      .filter((r) => new URL(r.url).searchParams.get('category') !== category)
+      .slice(0, 4)
+      .map((r) => `; without it at ${r.at} s: ${new URL(r.url).pathname}${new URL(r.url).search}`)
+      .join('')}`,
   );
   check(
     'category filter: fewer open incidents rendered, all of that category',
