@@ -690,9 +690,9 @@ class JsonOut {
 class FeatureWriter {
  public:
   /// `selected`: the properties to write (properties=), or null for all.
-  FeatureWriter(JsonOut& out, const FeatureServiceOptions& o, const Projector& proj, const auth::Viewer& viewer,
+  FeatureWriter(JsonOut& out, const Projector& proj, const auth::Viewer& viewer,
                 const std::vector<std::string>* selected = nullptr)
-      : out_(out), o_(o), proj_(proj), viewer_(viewer), selected_(selected) {}
+      : out_(out), proj_(proj), viewer_(viewer), selected_(selected) {}
 
   template <class T>
   void feature(const T& r) {
@@ -844,7 +844,6 @@ class FeatureWriter {
   }
 
   JsonOut& out_;
-  const FeatureServiceOptions& o_;
   const Projector& proj_;
   const auth::Viewer& viewer_;
   const std::vector<std::string>* selected_ = nullptr;
@@ -1065,7 +1064,7 @@ struct FeatureService::Impl {
 
     const Projector proj(*q.crs);
     JsonOut out;
-    FeatureWriter writer(out, options, proj, viewer, q.properties ? &*q.properties : nullptr);
+    FeatureWriter writer(out, proj, viewer, q.properties ? &*q.properties : nullptr);
     out.raw("{\"type\":\"FeatureCollection\",\"features\":[");
     // The queryables' readers, resolved once for the whole query (filters and sort keys use them).
     const auto& fields = fields_of(static_cast<const T*>(nullptr), options);
@@ -1151,7 +1150,7 @@ struct FeatureService::Impl {
     if (!shown) throw NotFound("no feature " + std::to_string(fid) + " in " + id);
     const Projector proj(crs);
     JsonOut out;
-    FeatureWriter(out, options, proj, viewer).feature(*it);
+    FeatureWriter(out, proj, viewer).feature(*it);
     // The feature's links go inside its object: before its closing brace.
     std::string& text = out.text();
     text.pop_back();
