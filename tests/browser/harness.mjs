@@ -28,11 +28,12 @@ export function run(command, args) {
 }
 
 // `onemap serve --port 0` on loopback with two threads (the browser asks for many tiles at once;
-// the default is the cores less one) and `extraArgs`. Its stderr is JSON lines: the lifecycle
+// the default is the cores less one), no overdue sweep (it escalates by the real clock: the data
+// would change during a test, by the day it runs) and `extraArgs`. Its stderr is JSON lines: the lifecycle
 // message that names the URL, then one line per request; all are kept in `entries` (the requests
 // in `requests`) and written to `logFile` when it stops.
 export async function startOnemap(binary, store, logFile, extraArgs = []) {
-  const child = spawn(binary, ['serve', '--data', store, '--address', '127.0.0.1', '--port', '0', '--threads', '2', ...extraArgs], {
+  const child = spawn(binary, ['serve', '--data', store, '--address', '127.0.0.1', '--port', '0', '--threads', '2', '--sweep-interval', '0', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const lines = [];

@@ -229,7 +229,9 @@ async function main(work) {
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
   const shot = (name) => page.screenshot({ path: path.join(outDir, `browser_app-${name}.png`) });
 
-  await page.goto(`${base}/`);
+  // No auto-refresh (?refresh=0): the checks count the page's requests step by step; it is checked
+  // on its own at the end.
+  await page.goto(`${base}/?refresh=0`);
   await page.waitForFunction(() => window.onemapApp?.ready, null, { timeout: 60_000 });
   await page.evaluate(() => window.onemapApp.ready);
   await settle(page);
@@ -632,6 +634,21 @@ async function main(work) {
   await shot('english');
   console.log(`English checked at ${seconds()} s`);
   await page.click('#lang');
+
+  // ---- the auto-refresh, every 2 s here: the incident layers and the figures reload by themselves
+  await page.goto(`${base}/?refresh=2`);
+  await page.waitForFunction(() => window.onemapApp?.ready, null, { timeout: 60_000 });
+  await page.evaluate(() => window.onemapApp.ready);
+  await settle(page);
+  const idleAt = requests.length;
+  await sleep(3000);
+  await settle(page);
+  const reloaded = requests.slice(idleAt).map((r) => new URL(r.url).pathname);
+  check(
+    '?refresh=2: the incident tiles and the figures reload by themselves',
+    reloaded.some((p) => p.startsWith('/tiles/incidents/')) && reloaded.includes('/collections/incidents/stats'),
+    `${reloaded.length} requests in the 3 s after the page was idle`,
+  );
 
   // ---- nothing but onemap
   const external = requests.filter((r) => !r.url.startsWith(`${base}/`) && !/^(data|blob):/.test(r.url));

@@ -280,7 +280,7 @@ async function main(work) {
   const tileRequests = (from) => requests.slice(from).filter((r) => r.path.startsWith('/tiles/'));
   const at = (f) => f.geometry.coordinates;
 
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/?refresh=0`); // no auto-refresh: the checks count the page's requests
   await page.waitForFunction(() => window.onemapApp?.ready, null, { timeout: 60_000 });
   await page.evaluate(() => window.onemapApp.ready);
   await settle(page);

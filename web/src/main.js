@@ -191,6 +191,12 @@ async function loadOverdue() {
   });
 }
 
+/// The auto-refresh period in seconds: ?refresh=SECONDS of the page's address, else 60.
+function refreshSeconds() {
+  const v = new URLSearchParams(location.search).get('refresh');
+  return v !== null && /^\d+$/.test(v) ? Number(v) : 60;
+}
+
 async function refresh() {
   // setTiles with the same URLs reloads every tile: unchanged ones answer 304 to the ETag.
   await applyIncidentFilters();
@@ -1021,8 +1027,10 @@ async function start() {
   if (!map.hasImage('enterprise-low')) addEnterpriseIcons(map);
   applyVisibility();
   await Promise.all([loadOverdue(), loadDashboard(), loadTowns(), loadLabels(countyFeature), runQuery()]);
-  // Incidents change all the time: reload their layers and the figures every minute.
-  setInterval(() => document.visibilityState === 'visible' && !app.draw.mode && refresh(), 60_000);
+  // Incidents change all the time: reload their layers and the figures every minute, or every
+  // ?refresh=SECONDS of the page address (0: never).
+  const every = refreshSeconds();
+  if (every > 0) setInterval(() => document.visibilityState === 'visible' && !app.draw.mode && refresh(), every * 1000);
 }
 
 app.ready = start().catch((e) => {
