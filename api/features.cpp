@@ -5,12 +5,12 @@
 #include "http/deadline.hpp"
 
 #include "api/json_body.hpp"
-#include "layers/cql2.hpp"
-#include "layers/text.hpp"
-#include "layers/workflow.hpp"
+#include "layers/query/cql2.hpp"
+#include "layers/model/text.hpp"
+#include "layers/dispatch/workflow.hpp"
 #include "spatial/area_index.hpp"
 #include "spatial/crs.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <nlohmann/json.hpp>

@@ -21,8 +21,8 @@
 
 #include "api/tile_service.hpp"
 #include "auth/read_policy.hpp"
-#include "layers/county.hpp"
-#include "layers/cql2.hpp"
+#include "layers/county/county.hpp"
+#include "layers/query/cql2.hpp"
 
 #include <memory>
 #include <string>

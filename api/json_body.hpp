@@ -1,9 +1,9 @@
 // Reading JSON request bodies: the one way every endpoint parses one (records, Open311, feature
-// queries), with the limits of layers/text.hpp applied before anything recursive runs.
+// queries), with the limits of layers/model/text.hpp applied before anything recursive runs.
 #pragma once
 
-#include "layers/text.hpp"
-#include "spatial/errors.hpp"
+#include "layers/model/text.hpp"
+#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 

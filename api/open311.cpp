@@ -6,9 +6,9 @@
 #include "http/percent.hpp"
 
 #include "auth/read_policy.hpp"
-#include "layers/workflow.hpp"
+#include "layers/dispatch/workflow.hpp"
 #include "spatial/chinacrs.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -61,7 +61,7 @@ Params parse_json_object(std::string_view body) {
   return out;
 }
 
-// The kind of each text parameter (layers/text.hpp has the rule and the limits).
+// The kind of each text parameter (layers/model/text.hpp has the rule and the limits).
 TextKind text_kind(std::string_view name) {
   if (name == "description") return TextKind::FreeText;
   if (name == "media_url") return TextKind::Url;

@@ -1,7 +1,7 @@
 // Open311 GeoReport v2 (JSON) over the county's incidents:
 //
 //   GET  /open311/v2/services.json          the categories (service_code = category code)
-//   POST /open311/v2/requests.json          a new request: routed at once (layers/county.hpp intake)
+//   POST /open311/v2/requests.json          a new request: routed at once (layers/county/county.hpp intake)
 //   GET  /open311/v2/requests.json          requests by service_request_id, service_code,
 //                                           start_date, end_date, status (open|closed)
 //   GET  /open311/v2/requests/{id}.json     one request
@@ -20,7 +20,7 @@
 #pragma once
 
 #include "auth/read_policy.hpp"
-#include "layers/county.hpp"
+#include "layers/county/county.hpp"
 
 #include <functional>
 #include <optional>

@@ -2,10 +2,10 @@
 #include "api/records.hpp"
 
 #include "api/json_body.hpp"
-#include "layers/text.hpp"
+#include "layers/model/text.hpp"
 #include "auth/read_policy.hpp"
 #include "spatial/chinacrs.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <nlohmann/json.hpp>
@@ -25,7 +25,7 @@ using layers::LonLat;
 using layers::stored_json;
 using layers::TextKind;
 
-// The kind of each text field of the bodies (layers/text.hpp has the rule and the limits):
+// The kind of each text field of the bodies (layers/model/text.hpp has the rule and the limits):
 // free text may hold line breaks and 4,000 characters, names 200, everything else is an id or a
 // code of at most 64.
 TextKind text_kind(std::string_view field) {
@@ -336,7 +336,7 @@ RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::
 RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid,
                        std::string_view sub) {
   if (!fid) {
-    // Intake: routed to its grid and a worker at once (layers/county.hpp County::intake). Any
+    // Intake: routed to its grid and a worker at once (layers/county/county.hpp County::intake). Any
     // user may report anywhere, scoped staff too: a report is not an edit, and a grid worker who
     // sees something across the boundary should say so; routing gives it to the grid that holds it.
     const layers::Actor actor = require_actor(rq);

@@ -10,11 +10,11 @@
 //
 // {id} is the record's integer feature id (the same as in tiles). Writes need the write token;
 // each is durable, joined to its grid and reflected in every tile before it is answered
-// (layers/county.hpp). Bodies are JSON objects; an unknown field, a wrong type or a bad value is
+// (layers/county/county.hpp). Bodies are JSON objects; an unknown field, a wrong type or a bad value is
 // a 400 naming the field. Points take "lon" and "lat" in CGCS2000 (EPSG:4490; WGS84 is taken as
 // the same), or in GCJ-02 with "crs": "GCJ02".
 //
-// Input rules (layers/text.hpp): a body nests at most 64 levels, a grid outline holds at most
+// Input rules (layers/model/text.hpp): a body nests at most 64 levels, a grid outline holds at most
 // 100,000 vertices, every text field is valid UTF-8 without control characters (description and
 // note may hold tab and line breaks) within its length; reported_at and a sweep's at lie between
 // 2000-01-01 and 5 minutes past the server's clock. An inc_id, hh_id or ent_id another record
@@ -34,7 +34,7 @@
 #pragma once
 
 #include "auth/read_policy.hpp"
-#include "layers/county.hpp"
+#include "layers/county/county.hpp"
 
 #include <functional>
 #include <optional>

@@ -5,8 +5,8 @@
 #include "api/open311.hpp"
 #include "api/records.hpp"
 #include "api/users_api.hpp"
-#include "layers/store.hpp"
-#include "spatial/errors.hpp"
+#include "layers/store/store.hpp"
+#include "core/errors.hpp"
 #include "spatial/geometry.hpp"
 
 #include <nlohmann/json.hpp>

@@ -13,9 +13,9 @@
 #include "api/web_app.hpp"
 #include "http/router.hpp"
 #include "http/transport.hpp"
-#include "layers/county.hpp"
-#include "layers/join.hpp"
-#include "layers/model.hpp"
+#include "layers/county/county.hpp"
+#include "layers/model/join.hpp"
+#include "layers/model/model.hpp"
 
 #include <array>
 #include <chrono>

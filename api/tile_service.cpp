@@ -3,9 +3,9 @@
 
 #include "api/hash.hpp"
 
-#include "layers/text.hpp"
+#include "layers/model/text.hpp"
 #include "spatial/chinacrs.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 #include <zlib.h>

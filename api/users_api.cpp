@@ -3,8 +3,8 @@
 
 #include "api/json_body.hpp"
 #include "http/percent.hpp"
-#include "layers/text.hpp"
-#include "spatial/errors.hpp"
+#include "layers/model/text.hpp"
+#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 

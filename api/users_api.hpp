@@ -18,7 +18,7 @@
 #pragma once
 
 #include "http/router.hpp"
-#include "layers/county.hpp"
+#include "layers/county/county.hpp"
 
 #include <memory>
 

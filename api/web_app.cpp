@@ -4,7 +4,7 @@
 
 #include "api/hash.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 

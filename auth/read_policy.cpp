@@ -1,8 +1,8 @@
 // The read policy (read_policy.hpp).
 #include "auth/read_policy.hpp"
 
-#include "layers/text.hpp"
-#include "spatial/errors.hpp"
+#include "layers/model/text.hpp"
+#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 

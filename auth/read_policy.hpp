@@ -24,8 +24,8 @@
 // A reporter sees its own reports in full.
 #pragma once
 
-#include "layers/model.hpp"
-#include "layers/workflow.hpp"
+#include "layers/model/model.hpp"
+#include "layers/dispatch/workflow.hpp"
 
 #include <array>
 #include <map>

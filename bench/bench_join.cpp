@@ -11,8 +11,8 @@
 // Prints one line of key=value pairs (see main); every timing is the best of R runs (default 3).
 // Locate is timed on one thread and on T threads (default: every core), each thread taking a
 // contiguous share of the points; then the GridJoiner join of all points (it uses every core).
-#include "layers/join.hpp"
-#include "layers/model.hpp"
+#include "layers/model/join.hpp"
+#include "layers/model/model.hpp"
 #include "spatial/geometry.hpp"
 #include "spatial/polygon_index.hpp"
 

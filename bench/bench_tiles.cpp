@@ -13,9 +13,9 @@
 //               the largest tile, the p99 and max build time and the tiles over the limits.
 //   pick        the tile of a zoom nearest the county's centre whose size lies in a range.
 // Output: key=value pairs, one line per zoom (or one line for pick), for the script to parse.
-#include "layers/county.hpp"
-#include "layers/store.hpp"
-#include "layers/tiles.hpp"
+#include "layers/county/county.hpp"
+#include "layers/store/store.hpp"
+#include "layers/tiles/tiles.hpp"
 #include "spatial/geometry.hpp"
 #include "spatial/tms.hpp"
 

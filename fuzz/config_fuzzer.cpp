@@ -1,15 +1,15 @@
 // Fuzz target: the configuration readers. The first byte chooses one: dispatch.json
-// (layers/dispatch_config.hpp DispatchConfig::from_json, the categories file it names read from
+// (layers/dispatch/dispatch_config.hpp DispatchConfig::from_json, the categories file it names read from
 // a fixed text rather than the disk), categories.csv (parse_categories_csv), the tiles
-// configuration (layers/tiles.hpp TileConfig::from_json), the working calendar
-// (layers/calendar.hpp WorkingCalendar::from_json) or the read policy (auth/read_policy.hpp
+// configuration (layers/tiles/tiles.hpp TileConfig::from_json), the working calendar
+// (layers/dispatch/calendar.hpp WorkingCalendar::from_json) or the read policy (auth/read_policy.hpp
 // ReadPolicy::parse).
 #include "auth/read_policy.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "layers/calendar.hpp"
-#include "layers/dispatch_config.hpp"
-#include "layers/tiles.hpp"
-#include "spatial/errors.hpp"
+#include "layers/dispatch/calendar.hpp"
+#include "layers/dispatch/dispatch_config.hpp"
+#include "layers/tiles/tiles.hpp"
+#include "core/errors.hpp"
 
 #include <cstddef>
 #include <cstdint>

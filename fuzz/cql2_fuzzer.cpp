@@ -1,10 +1,10 @@
-// Fuzz target: CQL2 text filters (layers/cql2.hpp), parsed and type-checked against each
+// Fuzz target: CQL2 text filters (layers/query/cql2.hpp), parsed and type-checked against each
 // collection's queryables as the features API does (api/features.hpp collection_queryables),
 // then evaluated on a fixed record and asked for its index hint.
 #include "api/features.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "layers/cql2.hpp"
-#include "spatial/errors.hpp"
+#include "layers/query/cql2.hpp"
+#include "core/errors.hpp"
 
 #include <cstddef>
 #include <cstdint>

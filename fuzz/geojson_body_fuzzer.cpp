@@ -6,8 +6,8 @@
 #include "api/json_body.hpp"
 #include "api/records.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "layers/text.hpp"
-#include "spatial/errors.hpp"
+#include "layers/model/text.hpp"
+#include "core/errors.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <nlohmann/json.hpp>

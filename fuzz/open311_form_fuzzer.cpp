@@ -4,9 +4,9 @@
 #include "api/open311.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "http/percent.hpp"
-#include "layers/dispatch_config.hpp"
-#include "layers/text.hpp"
-#include "spatial/errors.hpp"
+#include "layers/dispatch/dispatch_config.hpp"
+#include "layers/model/text.hpp"
+#include "core/errors.hpp"
 
 #include <cmath>
 #include <cstddef>

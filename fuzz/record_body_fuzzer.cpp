@@ -3,8 +3,8 @@
 // If-Match header sent with an action or an edit.
 #include "api/records.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "layers/text.hpp"
-#include "spatial/errors.hpp"
+#include "layers/model/text.hpp"
+#include "core/errors.hpp"
 
 #include <cmath>
 #include <cstddef>

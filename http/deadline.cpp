@@ -1,7 +1,7 @@
 // Request time budgets (deadline.hpp).
 #include "http/deadline.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 namespace onemap::http {
 

@@ -1,7 +1,7 @@
 // The error table (errors.hpp).
 #include "http/errors.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -60,7 +60,7 @@ struct ApiError {
 const ErrorKind& error_kind(std::string_view code);
 /// An error of a code in the table.
 ApiError make_error(std::string_view code, std::string message, std::string parameter = {});
-/// The error an exception stands for: onemap's errors (spatial/errors.hpp) by their code, any
+/// The error an exception stands for: onemap's errors (core/errors.hpp) by their code, any
 /// other exception as "internal" (its text kept for the log only).
 ApiError error_from(const std::exception& e);
 

@@ -1,7 +1,7 @@
 // Percent-decoding (percent.hpp).
 #include "http/percent.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 namespace onemap::http {
 

@@ -2,7 +2,7 @@
 #include "http/router.hpp"
 
 #include "http/percent.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <algorithm>
 #include <stdexcept>

@@ -12,7 +12,7 @@
 
 #include "http/errors.hpp"
 #include "http/message.hpp"
-#include "layers/workflow.hpp"
+#include "layers/dispatch/workflow.hpp"
 
 #include <chrono>
 #include <cstddef>

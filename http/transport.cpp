@@ -14,7 +14,7 @@
 #include "http/transport.hpp"
 
 #include "http/deadline.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <pistache/listener.h>
 #include <pistache/peer.h>

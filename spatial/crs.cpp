@@ -7,7 +7,7 @@
 #include "spatial/crs.hpp"
 
 #include "spatial/chinacrs.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <geodesic.h>
 #include <proj.h>

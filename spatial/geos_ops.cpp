@@ -6,7 +6,7 @@
 // bg::correct: counter-clockwise outer rings, clockwise holes, closed rings.
 #include "spatial/geos_ops.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 #include "spatial/geos_internal.hpp"
 #include "spatial/polygon_index.hpp"
 

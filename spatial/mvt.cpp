@@ -12,7 +12,7 @@
 //   Value: string 1, double 3, int 4 (only negative numbers here), uint 5, bool 7.
 #include "spatial/mvt.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <protozero/pbf_writer.hpp>
 #include <protozero/varint.hpp>

@@ -27,7 +27,7 @@
 #include "spatial/tile_geometry.hpp"
 
 #include "spatial/chinacrs.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 #include "spatial/geos_internal.hpp"
 #include "spatial/geos_ops.hpp"
 

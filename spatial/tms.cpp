@@ -10,7 +10,7 @@
 // and tile_at can decide boundaries against the very doubles bounds() returns.
 #include "spatial/tms.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <string>
 

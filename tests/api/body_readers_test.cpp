@@ -2,7 +2,7 @@
 // targets found (fuzz/crashes/) are 400s naming the field, not crashes.
 #include "api/features.hpp"
 #include "api/records.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 

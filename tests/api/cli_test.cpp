@@ -3,7 +3,7 @@
 #include "fixtures.hpp"
 #include "test_support.hpp"
 
-#include "layers/store_lock.hpp"
+#include "layers/store/store_lock.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include "fixtures.hpp"
 #include "test_support.hpp"
 
-#include "layers/store.hpp"
+#include "layers/store/store.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
 

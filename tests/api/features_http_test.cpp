@@ -5,7 +5,7 @@
 #include "test_support.hpp"
 
 #include "auth/read_policy.hpp"
-#include "layers/store.hpp"
+#include "layers/store/store.hpp"
 
 #include <cpl_conv.h>
 #include <gdal_priv.h>

@@ -7,8 +7,8 @@
 
 #include "fixtures.hpp"
 #include "http/deadline.hpp"
-#include "layers/store.hpp"
-#include "spatial/errors.hpp"
+#include "layers/store/store.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 // Shared test data for api/ tests (fixtures.hpp).
 #include "fixtures.hpp"
 
-#include "layers/store.hpp"
+#include "layers/store/store.hpp"
 
 #include <random>
 #include <string>

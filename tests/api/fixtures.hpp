@@ -1,7 +1,7 @@
 // Shared test data for api/ tests: a small county whose every record is known.
 #pragma once
 
-#include "layers/model.hpp"
+#include "layers/model/model.hpp"
 
 #include <string>
 

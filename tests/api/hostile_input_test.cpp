@@ -6,8 +6,8 @@
 #include "fixtures.hpp"
 #include "test_support.hpp"
 
-#include "layers/store.hpp"
-#include "layers/text.hpp"
+#include "layers/store/store.hpp"
+#include "layers/model/text.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

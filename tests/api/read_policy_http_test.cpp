@@ -7,8 +7,8 @@
 // and an ETag of one audience's tile never revalidates another's.
 #include "test_support.hpp"
 
-#include "layers/dispatch_config.hpp"
-#include "layers/store.hpp"
+#include "layers/dispatch/dispatch_config.hpp"
+#include "layers/store/store.hpp"
 #include "spatial/tms.hpp"
 
 #include <gtest/gtest.h>

@@ -8,9 +8,9 @@
 #include "http/errors.hpp"
 
 #include "api/server.hpp"
-#include "layers/model.hpp"
-#include "layers/store.hpp"
-#include "spatial/errors.hpp"
+#include "layers/model/model.hpp"
+#include "layers/store/store.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,10 +7,10 @@
 #include "test_support.hpp"
 
 #include "api/records.hpp"
-#include "layers/county.hpp"
-#include "layers/store.hpp"
-#include "layers/users.hpp"
-#include "spatial/errors.hpp"
+#include "layers/county/county.hpp"
+#include "layers/store/store.hpp"
+#include "auth/tokens.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -214,7 +214,7 @@ TEST_F(UsersHttp, AdminEndpointsAreTheAdministratorsAndShowATokenOnce) {
     EXPECT_FALSE(u.contains("token_hash"));
   }
   EXPECT_TRUE(ids.count("wang") && ids.count("centre") && ids.count("app"));
-  for (const std::string& secret : {token, onemap::layers::token_hash(token), centre_, onemap::layers::token_hash(centre_)})
+  for (const std::string& secret : {token, onemap::auth::token_hash(token), centre_, onemap::auth::token_hash(centre_)})
     EXPECT_EQ(r.body.find(secret), std::string::npos);
 
   // Validation: 400 naming the field; a taken id 409.
@@ -329,7 +329,7 @@ TEST_F(UsersHttp, PersonalReadsAndUserChangesAreAuditedWithTheirRequest) {
   EXPECT_EQ(page["entries"][1]["request_id"], create_id);
   const std::string all = admin("GET", "/audit?limit=1000").body;
   EXPECT_EQ(all.find(token), std::string::npos);
-  EXPECT_EQ(all.find(onemap::layers::token_hash(token)), std::string::npos);
+  EXPECT_EQ(all.find(onemap::auth::token_hash(token)), std::string::npos);
 
   // Filters: time window, user, action, paging.
   const std::time_t after = std::time(nullptr);
@@ -401,7 +401,7 @@ TEST(UsersLog, NoTokenEverReachesTheServersLog) {
   EXPECT_NE(text.find("api%5Fkey=REDACTED"), std::string::npos) << text;
   for (const std::string& s : secrets) {
     EXPECT_EQ(text.find(s), std::string::npos) << "a token in the log: " << s;
-    EXPECT_EQ(text.find(onemap::layers::token_hash(s)), std::string::npos);
+    EXPECT_EQ(text.find(onemap::auth::token_hash(s)), std::string::npos);
   }
 }
 

@@ -3,7 +3,7 @@
 // generated config.json, a missing app, and a rebuilt app picked up without a restart.
 #include "api/web_app.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -3,7 +3,7 @@
 // entry; roles map to audiences and scopes as the file says.
 #include "auth/read_policy.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

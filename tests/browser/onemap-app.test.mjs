@@ -45,7 +45,7 @@ const outDir = path.resolve(process.env.ONEMAP_BROWSER_OUT ?? process.cwd());
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'browser-app-test-token';
 const VIEWPORT = { width: 1600, height: 1000 };
-// The closed loop's states (layers/workflow.hpp): open ones, and the done ones drawn apart.
+// The closed loop's states (layers/dispatch/workflow.hpp): open ones, and the done ones drawn apart.
 const OPEN_STATES = ['reported', 'dispatched', 'accepted', 'in_progress', 'returned', 'escalated', 'reopened'];
 const DONE_STATES = ['resolved', 'verified', 'closed'];
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';

@@ -3,7 +3,7 @@
 #include "http/request_log.hpp"
 #include "http/router.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -3,7 +3,7 @@
 // Web Mercator closed form, published GCJ-02/BD-09 vectors and PROJ's geodesic polygon area.
 #include "spatial/crs.hpp"
 #include "spatial/chinacrs.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <geodesic.h>
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // values are analytic (areas of squares and triangles), hand-encoded WKB, or independent checks
 // with Boost.Geometry (within, distances to seeds).
 #include "spatial/geos_ops.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 

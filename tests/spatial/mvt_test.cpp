@@ -7,7 +7,7 @@
 //    and gives back each feature's fields, its id (as the field "mvt_id") and geometry.
 #include "spatial/mvt.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 #include "spatial/tile_geometry.hpp"
 #include "spatial/tms.hpp"
 

@@ -15,7 +15,7 @@
 #include "spatial/tile_geometry.hpp"
 
 #include "spatial/chinacrs.hpp"
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 // Web Mercator tiles, and plain arithmetic on degrees for the CGCS2000 ('c') matrix set.
 #include "spatial/tms.hpp"
 
-#include "spatial/errors.hpp"
+#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <proj.h>

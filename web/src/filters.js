@@ -5,7 +5,7 @@
 // each category counted from the report.
 import { CATEGORIES } from './categories.js';
 
-// The states of the closed loop (layers/workflow.hpp). Open: neither resolved, verified nor
+// The states of the closed loop (layers/dispatch/workflow.hpp). Open: neither resolved, verified nor
 // closed (as the server counts them); the map draws the rest as done.
 export const STATUSES = ['reported', 'dispatched', 'accepted', 'in_progress', 'returned', 'escalated', 'reopened', 'resolved', 'verified', 'closed'];
 export const DONE = new Set(['resolved', 'verified', 'closed']);

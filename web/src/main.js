@@ -313,7 +313,7 @@ function showInfo(layerKey, props, opts = {}) {
 
 // ---- an incident's handling (the closed loop: README "Dispatch") ---------------------------------
 
-// The states each action applies to (layers/workflow.hpp); escalate: any open state.
+// The states each action applies to (layers/dispatch/workflow.hpp); escalate: any open state.
 const ACTION_FROM = {
   dispatch: ['reported', 'dispatched', 'returned', 'escalated', 'reopened'],
   accept: ['dispatched'],

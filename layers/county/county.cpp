@@ -1,0 +1,529 @@
+// The county held in memory with its store (county.hpp).
+#include "layers/county/county.hpp"
+
+#include "layers/model/text.hpp"
+#include "spatial/crs.hpp"
+#include "core/errors.hpp"
+#include "spatial/geos_ops.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <mutex>
+
+namespace onemap::layers {
+
+namespace bg = boost::geometry;
+
+namespace {
+
+void check_status(const std::string& s) {
+  if (is_incident_state(s)) return;
+  std::string list;
+  for (const auto& k : incident_states()) list += (list.empty() ? "" : ", ") + k;
+  throw InvalidArgument("status", "unknown status '" + s + "' (statuses: " + list + ")");
+}
+
+template <class T>
+const char* record_name() {
+  if constexpr (std::is_same_v<T, Grid>) return "grid";
+  else if constexpr (std::is_same_v<T, Household>) return "household";
+  else if constexpr (std::is_same_v<T, Enterprise>) return "enterprise";
+  else if constexpr (std::is_same_v<T, Incident>) return "incident";
+  else return "worker";
+}
+
+template <class T>
+LayerKind kind_of() {
+  if constexpr (std::is_same_v<T, Grid>) return LayerKind::Grids;
+  else if constexpr (std::is_same_v<T, Household>) return LayerKind::Households;
+  else if constexpr (std::is_same_v<T, Enterprise>) return LayerKind::Enterprises;
+  else if constexpr (std::is_same_v<T, Incident>) return LayerKind::Incidents;
+  else return LayerKind::Workers;
+}
+
+template <class T>
+std::size_t index_of(const std::vector<T>& v, int64_t fid) {
+  // fids are assigned in increasing order, and the records are kept sorted by fid.
+  auto it = std::lower_bound(v.begin(), v.end(), fid, [](const T& r, int64_t f) { return r.fid < f; });
+  if (it == v.end() || it->fid != fid)
+    throw NotFound(std::string("no ") + record_name<T>() + " with id " + std::to_string(fid));
+  return static_cast<std::size_t>(it - v.begin());
+}
+
+template <class T>
+void sort_by_fid(std::vector<T>& v) {
+  auto by_fid = [](const T& a, const T& b) { return a.fid < b.fid; };
+  if (!std::is_sorted(v.begin(), v.end(), by_fid)) std::sort(v.begin(), v.end(), by_fid);
+}
+
+bool same_join(const GridJoin& a, const GridJoin& b) {
+  return a.grid_code == b.grid_code && a.kind == b.kind && a.distance_m == b.distance_m;
+}
+
+// The names of the fields whose values differ, for the point layers' shared join fields.
+void join_fields_changed(const GridJoin& a, const GridJoin& b, std::vector<std::string>& out) {
+  if (a.grid_code != b.grid_code) out.emplace_back("grid_code");
+  if (a.kind != b.kind) out.emplace_back("join_kind");
+  if (a.distance_m != b.distance_m) out.emplace_back("join_distance_m");
+}
+
+std::vector<std::string> all_fields(LayerKind k) {
+  std::vector<std::string> out;
+  for (const auto& f : layer_fields(k)) out.push_back(f.name);
+  return out;
+}
+
+// Applies a patch field by field, noting the names of the fields whose value it changes.
+struct FieldSetter {
+  std::vector<std::string> changed;
+  template <class F, class V>
+  void operator()(F& field, const std::optional<V>& value, const char* name) {
+    if (!value || field == *value) return;
+    field = *value;
+    changed.emplace_back(name);
+  }
+};
+
+void check_members(int members) {
+  if (members < 0 || members > 1000) throw InvalidArgument("members", "must be an integer in [0, 1000]");
+}
+
+void check_open_hazards(int n) {
+  if (n < 0) throw InvalidArgument("open_hazards", "must not be negative");
+}
+
+void check_date(const std::string& d, const char* parameter) {
+  if (!d.empty() && !parse_time(d)) throw InvalidArgument(parameter, "must be an ISO 8601 date (YYYY-MM-DD) or empty");
+}
+
+}  // namespace
+
+County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles, DispatchConfig dispatch)
+    : dispatch_(std::move(dispatch)), store_(std::move(store)), join_(join) {
+  const auto t0 = std::chrono::steady_clock::now();
+  location_ = store_->location();
+  data_ = store_->load();
+  // Records are found by fid with a binary search (grids keep their stored order: the join gives
+  // a point on a shared edge to the first grid).
+  sort_by_fid(data_.households);
+  sort_by_fid(data_.enterprises);
+  sort_by_fid(data_.incidents);
+  sort_by_fid(data_.workers);
+  joiner_ = std::make_unique<GridJoiner>(data_.grids, join_);
+  tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles));
+  for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
+  read_users();
+  index_teams();
+  for (const auto& in : data_.incidents)
+    if (!in.assignee.empty() && holds_workload(in.status)) ++loads_[in.assignee];
+  load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+County::~County() = default;
+
+std::shared_lock<std::shared_mutex> County::read() const {
+  return std::shared_lock<std::shared_mutex>(mutex_);
+}
+
+uint64_t County::on_change(std::function<void(const Change&)> listener) {
+  std::unique_lock lock(mutex_);
+  listeners_.emplace_back(next_listener_, std::move(listener));
+  return next_listener_++;
+}
+
+void County::remove_listener(uint64_t handle) {
+  std::unique_lock lock(mutex_);
+  std::erase_if(listeners_, [&](const auto& l) { return l.first == handle; });
+}
+
+void County::notify(const Change& c) {
+  for (const auto& [handle, listener] : listeners_) listener(c);
+}
+
+void County::check_location(const LonLat& p, const char* parameter) const {
+  if (!std::isfinite(p.lon) || !std::isfinite(p.lat) || p.lon < -180 || p.lon > 180 ||
+      p.lat < -90 || p.lat > 90)
+    throw InvalidArgument(parameter, "longitude must be in [-180, 180] and latitude in [-90, 90]");
+}
+
+void County::check_unique_id(LayerKind layer, const std::string& id, int64_t fid) const {
+  if (id.empty()) return;
+  auto check = [&](const auto& records, const char* field, const char* what) {
+    for (const auto& r : records)
+      if (r.id == id && r.fid != fid)
+        throw Conflict(field, "'" + id + "' is the id of " + what + " " + std::to_string(r.fid) + " already",
+                       "conflict_duplicate");
+  };
+  switch (layer) {
+    case LayerKind::Households: return check(data_.households, "hh_id", "household");
+    case LayerKind::Enterprises: return check(data_.enterprises, "ent_id", "enterprise");
+    case LayerKind::Incidents: return check(data_.incidents, "inc_id", "incident");
+    case LayerKind::Grids:
+    case LayerKind::Workers: return;
+  }
+}
+
+Incident County::create_incident(Incident in, const Actor& actor) {
+  check_location(in.location, "location");
+  if (in.category.empty()) throw InvalidArgument("category", "is required");
+  if (in.status.empty()) in.status = "reported";
+  check_status(in.status);
+  if (in.reported_at == 0) in.reported_at = static_cast<int64_t>(std::time(nullptr));
+  if (in.source.empty()) in.source = "other";
+  if (in.reporter.empty() && actor.role != "system") in.reporter = actor.id;
+  in.fid = 0;
+  in.version = 1;
+  in.updated_at = static_cast<int64_t>(std::time(nullptr));
+  auto lock = write_lock();
+  check_unique_id(LayerKind::Incidents, in.id, 0);
+  in.join = joiner_->join(in.location);
+  if (in.agency.empty()) in.agency = in.join.grid_code;
+  std::vector<IncidentEvent> events{make_event(in, actor, "report", "", in.status, "", "", in.updated_at)};
+  return commit_incident(std::nullopt, std::move(in), std::move(events));
+}
+
+Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const Actor& actor) {
+  if (patch.location) check_location(*patch.location, "location");
+  if (patch.category) {
+    if (patch.category->empty()) throw InvalidArgument("category", "must not be empty");
+    if (!dispatch_.categories.empty() && !dispatch_.find(*patch.category))
+      throw InvalidArgument("category", "unknown category '" + *patch.category + "' (see the services list)");
+  }
+  auto lock = write_lock();
+  const std::size_t index = index_of(data_.incidents, fid);
+  const Incident& before = data_.incidents[index];
+  const std::string what = "incident " + std::to_string(fid);
+  if (!in_scope(before, actor)) check_area(actor, before.join.grid_code, what);
+  if (patch.expected_version && *patch.expected_version != before.version)
+    throw Conflict("incident " + std::to_string(fid) + " is at version " + std::to_string(before.version) + ", not " +
+                   std::to_string(*patch.expected_version) + ": it changed since it was read",
+                   "conflict_version");
+  Incident after = before;
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  nlohmann::ordered_json detail = nlohmann::ordered_json::object();
+  if (patch.category) after.category = *patch.category;
+  if (patch.description) after.description = *patch.description;
+  if (patch.assignee && *patch.assignee != before.assignee) {
+    const Worker* w = worker_by_id(*patch.assignee);
+    if (!w) throw InvalidArgument("assignee", "no worker '" + *patch.assignee + "'");
+    check_area(actor, w->grid_code, "worker " + w->worker_id);
+    // Who handled it is part of the record once it is resolved (报办分离 counts the assignee).
+    if (!is_open_state(before.status))
+      throw Conflict("assignee", what + " is " + before.status + ": its assignee stays (change it by reopening it)",
+                     "conflict");
+    after.assignee = w->worker_id;
+    detail["assignee_before"] = before.assignee;
+    detail["assignee"] = after.assignee;
+  }
+  if (patch.location) {
+    after.location = *patch.location;
+    after.join = joiner_->join(after.location);
+    check_area(actor, after.join.grid_code, what + " moved to (" + std::to_string(after.location.lon) + ", " +
+                                                std::to_string(after.location.lat) + ")");
+  }
+  after.version = before.version + 1;
+  after.updated_at = now;
+  std::vector<IncidentEvent> events{make_event(after, actor, "edit", before.status, after.status, "",
+                                               detail.empty() ? std::string() : json_text(detail), now)};
+  return commit_incident(index, std::move(after), std::move(events));
+}
+
+Incident County::incident(int64_t fid) const {
+  auto lock = read();
+  return data_.incidents[index_of(data_.incidents, fid)];
+}
+
+const Incident* County::find_incident(int64_t fid) const {
+  const auto& v = data_.incidents;
+  const auto it = std::lower_bound(v.begin(), v.end(), fid, [](const Incident& r, int64_t f) { return r.fid < f; });
+  return it == v.end() || it->fid != fid ? nullptr : &*it;
+}
+
+std::size_t County::incident_index(int64_t fid) const { return index_of(data_.incidents, fid); }
+
+template <class T>
+T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields) {
+  auto& v = [&]() -> std::vector<T>& {
+    if constexpr (std::is_same_v<T, Household>) return data_.households;
+    else if constexpr (std::is_same_v<T, Enterprise>) return data_.enterprises;
+    else return data_.workers;
+  }();
+  std::optional<LonLat> before;
+  if (index) before = v[*index].location;
+  if (!index || before->lon != rec.location.lon || before->lat != rec.location.lat)
+    rec.join = joiner_->join(rec.location);
+  store_->put_one(rec);  // durable before anything else sees it
+  std::unique_lock memory(mutex_);
+  if (index) {
+    v[*index] = rec;
+  } else {
+    v.push_back(rec);
+    index = v.size() - 1;
+  }
+  tiles_->point_changed(data_, kind_of<T>(), *index);
+  Change c;
+  c.layer = kind_of<T>();
+  c.fid = rec.fid;
+  c.before = before;
+  c.after = rec.location;
+  c.fields = std::move(fields);
+  notify(c);
+  return rec;
+}
+
+Household County::create_household(Household h, const Actor& actor) {
+  check_location(h.location, "location");
+  check_members(h.members);
+  h.fid = 0;
+  auto lock = write_lock();
+  check_unique_id(LayerKind::Households, h.id, 0);
+  check_area(actor, joiner_->join(h.location).grid_code, "the household");
+  return put_point(std::move(h), std::nullopt, all_fields(LayerKind::Households));
+}
+
+Household County::update_household(int64_t fid, const HouseholdPatch& p, const Actor& actor) {
+  if (p.location) check_location(*p.location, "location");
+  if (p.members) check_members(*p.members);
+  auto lock = write_lock();
+  const std::size_t index = index_of(data_.households, fid);
+  const Household& before = data_.households[index];
+  check_area(actor, before.join.grid_code, "household " + std::to_string(fid));
+  if (p.id) check_unique_id(LayerKind::Households, *p.id, fid);
+  if (p.location) check_area(actor, joiner_->join(*p.location).grid_code, "household " + std::to_string(fid) + "'s new position");
+  Household after = before;
+  FieldSetter set;
+  set(after.id, p.id, "hh_id");
+  set(after.address, p.address, "address");
+  set(after.members, p.members, "members");
+  set(after.flags, p.flags, "flags");
+  set(after.head_name, p.head_name, "head_name");
+  set(after.phone, p.phone, "phone");
+  set(after.id_number, p.id_number, "id_number");
+  if (p.location) after.location = *p.location;
+  return put_point(std::move(after), index, std::move(set.changed));
+}
+
+Household County::household(int64_t fid) const {
+  auto lock = read();
+  return data_.households[index_of(data_.households, fid)];
+}
+
+Enterprise County::create_enterprise(Enterprise e, const Actor& actor) {
+  check_location(e.location, "location");
+  if (e.name.empty()) throw InvalidArgument("name", "is required");
+  check_open_hazards(e.open_hazards);
+  check_date(e.last_inspection, "last_inspection");
+  e.fid = 0;
+  auto lock = write_lock();
+  check_unique_id(LayerKind::Enterprises, e.id, 0);
+  check_area(actor, joiner_->join(e.location).grid_code, "the enterprise");
+  return put_point(std::move(e), std::nullopt, all_fields(LayerKind::Enterprises));
+}
+
+Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p, const Actor& actor) {
+  if (p.location) check_location(*p.location, "location");
+  if (p.name && p.name->empty()) throw InvalidArgument("name", "must not be empty");
+  if (p.open_hazards) check_open_hazards(*p.open_hazards);
+  if (p.last_inspection) check_date(*p.last_inspection, "last_inspection");
+  auto lock = write_lock();
+  const std::size_t index = index_of(data_.enterprises, fid);
+  check_area(actor, data_.enterprises[index].join.grid_code, "enterprise " + std::to_string(fid));
+  if (p.id) check_unique_id(LayerKind::Enterprises, *p.id, fid);
+  if (p.location) check_area(actor, joiner_->join(*p.location).grid_code, "enterprise " + std::to_string(fid) + "'s new position");
+  Enterprise after = data_.enterprises[index];
+  FieldSetter set;
+  set(after.id, p.id, "ent_id");
+  set(after.name, p.name, "name");
+  set(after.industry, p.industry, "industry");
+  set(after.risk, p.risk, "risk");
+  set(after.hazardous_chemicals, p.hazardous_chemicals, "hazardous_chemicals");
+  set(after.last_inspection, p.last_inspection, "last_inspection");
+  set(after.open_hazards, p.open_hazards, "open_hazards");
+  if (p.location) after.location = *p.location;
+  return put_point(std::move(after), index, std::move(set.changed));
+}
+
+Enterprise County::enterprise(int64_t fid) const {
+  auto lock = read();
+  return data_.enterprises[index_of(data_.enterprises, fid)];
+}
+
+Grid County::grid(int64_t fid) const {
+  auto lock = read();
+  for (const auto& g : data_.grids)
+    if (g.fid == fid) return g;
+  throw NotFound("no grid with id " + std::to_string(fid));
+}
+
+Grid County::update_grid(int64_t fid, const GridPatch& p) {
+  if (p.name && p.name->empty()) throw InvalidArgument("name", "must not be empty");
+  if (p.geometry) {
+    if (p.geometry->empty()) throw InvalidArgument("geometry", "must be a non-empty polygon");
+    for (const auto& poly : *p.geometry)
+      for (const auto& pt : poly.outer())
+        if (!std::isfinite(pt.x()) || !std::isfinite(pt.y()) || pt.x() < -180 || pt.x() > 180 ||
+            pt.y() < -90 || pt.y() > 90)
+          throw InvalidArgument("geometry", "coordinates must be lon/lat degrees (CGCS2000)");
+    const auto v = spatial::check_validity(*p.geometry);
+    if (!v.valid) throw InvalidArgument("geometry", "is not a valid polygon: " + v.reason);
+  }
+  auto find = [&] {
+    for (std::size_t i = 0; i < data_.grids.size(); ++i)
+      if (data_.grids[i].fid == fid) return i;
+    throw NotFound("no grid with id " + std::to_string(fid));
+  };
+  if (!p.geometry) {
+    // A new name changes no join.
+    auto lock = write_lock();
+    const std::size_t index = find();
+    Grid after = data_.grids[index];
+    if (p.name) after.name = *p.name;
+    store_->put_one(after);
+    std::unique_lock memory(mutex_);
+    data_.grids[index] = after;
+    ++grids_version_;
+    tiles_->grid_changed(data_, index);
+    Change c;
+    c.layer = LayerKind::Grids;
+    c.fid = fid;
+    c.grid_before = c.grid_after = spatial::envelope(after.geometry);
+    notify(c);
+    return after;
+  }
+
+  // The grids as they will be and the joins the new outline changes, computed under the read lock
+  // only (readers go on; writers wait for the scan, not for the joiner's build). A point moved or
+  // added meanwhile is joined again at the commit; a grid changed meanwhile makes it start over.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    std::size_t index = 0;
+    uint64_t version = 0;
+    Grid before, after;
+    std::vector<Grid> grids;
+    {
+      auto lock = read();
+      index = find();
+      version = grids_version_;
+      grids = data_.grids;
+    }
+    before = grids[index];
+    after = before;
+    if (p.name) after.name = *p.name;
+    after.geometry = *p.geometry;
+    bg::correct(after.geometry);
+    after.area_m2 = spatial::area_m2(after.geometry);
+    grids[index] = after;
+    auto joiner = std::make_unique<GridJoiner>(grids, join_);
+    const spatial::Box box = spatial::envelope(after.geometry);
+    auto may_change = [&](const auto& r) {
+      return r.join.grid_code == before.code || r.join.kind != JoinKind::Contained ||
+             bg::covered_by(spatial::Point(r.location.lon, r.location.lat), box);
+    };
+    // Per point layer (households, enterprises, incidents, workers): the new joins by index, and
+    // the positions as scanned.
+    std::array<std::map<std::size_t, GridJoin>, 4> rejoined;
+    std::array<std::vector<LonLat>, 4> seen;
+    auto scan = [&](std::size_t layer, const auto& v, std::size_t from) {
+      for (std::size_t i = from; i < v.size(); ++i) {
+        if (i >= seen[layer].size()) seen[layer].push_back(v[i].location);
+        rejoined[layer].erase(i);
+        if (!may_change(v[i])) continue;
+        GridJoin j = joiner->join(v[i].location);
+        if (!same_join(j, v[i].join)) rejoined[layer].emplace(i, std::move(j));
+      }
+    };
+    {
+      auto lock = read();
+      scan(0, data_.households, 0);
+      scan(1, data_.enterprises, 0);
+      scan(2, data_.incidents, 0);
+      scan(3, data_.workers, 0);
+    }
+    if (commit_hook_) commit_hook_("update_grid");
+    auto lock = write_lock();
+    if (grids_version_ != version) {
+      if (attempt == kAttempts)
+        throw Conflict("the grids kept changing while grid " + std::to_string(fid) + " was joined again: try again");
+      continue;
+    }
+    // Points moved or added since the scan: join them again against the new outline.
+    auto recheck = [&](std::size_t layer, const auto& v) {
+      for (std::size_t i = 0; i < seen[layer].size(); ++i)
+        if (!(v[i].location == seen[layer][i])) {
+          rejoined[layer].erase(i);
+          if (!may_change(v[i])) continue;
+          GridJoin j = joiner->join(v[i].location);
+          if (!same_join(j, v[i].join)) rejoined[layer].emplace(i, std::move(j));
+        }
+      scan(layer, v, seen[layer].size());
+    };
+    recheck(0, data_.households);
+    recheck(1, data_.enterprises);
+    recheck(2, data_.incidents);
+    recheck(3, data_.workers);
+
+    // The records as they are now with their new joins, written in one transaction.
+    std::vector<Household> hh;
+    std::vector<Enterprise> en;
+    std::vector<Incident> in;
+    std::vector<Worker> wk;
+    auto copy = [&](std::size_t layer, const auto& v, auto& out) {
+      for (const auto& [i, j] : rejoined[layer]) {
+        out.push_back(v[i]);
+        out.back().join = j;
+      }
+    };
+    copy(0, data_.households, hh);
+    copy(1, data_.enterprises, en);
+    copy(2, data_.incidents, in);
+    copy(3, data_.workers, wk);
+    Store::Batch batch;
+    batch.grids.push_back(&after);
+    for (auto& r : hh) batch.households.push_back(&r);
+    for (auto& r : en) batch.enterprises.push_back(&r);
+    for (auto& r : in) batch.incidents.push_back(&r);
+    for (auto& r : wk) batch.workers.push_back(&r);
+    store_->put(batch);
+
+    // Memory, indexes, listeners.
+    std::unique_lock memory(mutex_);
+    data_.grids[index] = after;
+    ++grids_version_;
+    joiner_ = std::move(joiner);
+    if (after.level == GridLevel::Town) index_teams();  // the nearest-town routing uses town outlines
+    tiles_->grid_changed(data_, index);
+    Change gc;
+    gc.layer = LayerKind::Grids;
+    gc.fid = fid;
+    gc.grid_before = spatial::envelope(before.geometry);
+    gc.grid_after = box;
+    notify(gc);
+    auto apply = [&](LayerKind kind, std::size_t layer, auto& v) {
+      for (const auto& [i, j] : rejoined[layer]) {
+        auto& rec = v[i];
+        Change c;
+        c.layer = kind;
+        join_fields_changed(rec.join, j, c.fields);
+        c.fid = rec.fid;
+        c.before = c.after = rec.location;
+        if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_before = rec;
+        rec.join = j;
+        if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_after = rec;
+        notify(c);
+      }
+    };
+    apply(LayerKind::Households, 0, data_.households);
+    apply(LayerKind::Enterprises, 1, data_.enterprises);
+    apply(LayerKind::Incidents, 2, data_.incidents);
+    apply(LayerKind::Workers, 3, data_.workers);
+    return after;
+  }
+}
+
+}  // namespace onemap::layers

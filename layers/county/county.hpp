@@ -1,0 +1,400 @@
+// The county as a server holds it: every layer in memory, the store it came from, the grid
+// joiner and the tile builder, under one reader-writer lock.
+//
+// Reads take a shared lock (read()) and may run on many threads. Writes go one at a time: each
+// takes the writers' mutex, validates, joins and writes to the store (durable before it returns)
+// while readers go on, then takes the exclusive lock only to update the memory and the derived
+// indexes and tell every listener what changed, all before it returns: so whatever a listener
+// invalidates (cached tiles) is gone before the write is acknowledged, and a reader waits for
+// memory being updated, never for the disk.
+//
+// The heavy writes (batch dispatch, the overdue sweep, a grid outline with its re-join) do their
+// work on a copy taken under the shared lock, with no lock held or readers only, and take the
+// writers' mutex only to commit: there they check that every record they change is still as
+// they read it (an incident's version and join, a worker's record and load, the grids) and skip
+// or redo what changed meanwhile, so a concurrent write is never overwritten.
+#pragma once
+
+#include "layers/dispatch/dispatch_config.hpp"
+#include "layers/model/join.hpp"
+#include "layers/model/model.hpp"
+#include "layers/dispatch/workflow.hpp"
+#include "layers/store/store.hpp"
+#include "layers/tiles/tiles.hpp"
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace onemap::layers {
+
+/// What a write changed, one record. For point layers: the position before (none for a new
+/// record) and after, and the attributes that changed (by their field names; all of them for a
+/// new record); for incidents also the record before and after (filters compare attributes).
+/// For grids: the outline's bounding box before and after (lon/lat).
+struct Change {
+  LayerKind layer = LayerKind::Incidents;
+  int64_t fid = 0;
+  std::optional<LonLat> before, after;
+  std::vector<std::string> fields;
+  std::optional<Incident> incident_before, incident_after;
+  std::optional<spatial::Box> grid_before, grid_after;
+  /// True when the point moved, appeared or disappeared (not only its attributes changed).
+  bool moved() const {
+    return before.has_value() != after.has_value() ||
+           (before && (before->lon != after->lon || before->lat != after->lat));
+  }
+};
+
+/// A partial update of an incident: fields left empty keep their value. The state changes only
+/// through the closed loop (transition), never by an edit.
+struct IncidentPatch {
+  std::optional<std::string> category;
+  std::optional<std::string> description;
+  std::optional<std::string> assignee;
+  std::optional<LonLat> location;
+  /// The version the caller last saw (If-Match): a different current version is a Conflict.
+  std::optional<int64_t> expected_version;
+};
+
+/// A partial update of a household: fields left empty keep their value.
+struct HouseholdPatch {
+  std::optional<std::string> id, address;
+  std::optional<int> members;
+  std::optional<uint32_t> flags;
+  std::optional<std::string> head_name, phone, id_number;
+  std::optional<LonLat> location;
+};
+
+/// A partial update of an enterprise: fields left empty keep their value.
+struct EnterprisePatch {
+  std::optional<std::string> id, name, industry, last_inspection;
+  std::optional<RiskLevel> risk;
+  std::optional<bool> hazardous_chemicals;
+  std::optional<int> open_hazards;
+  std::optional<LonLat> location;
+};
+
+/// A change to a grid: its name or its outline (code, level and parent are its identity in the
+/// hierarchy and the joins, and stay).
+struct GridPatch {
+  std::optional<std::string> name;
+  std::optional<MultiPolygon> geometry;
+};
+
+/// An action on an incident of the closed loop (layers/dispatch/workflow.hpp).
+struct TransitionRequest {
+  Action action = Action::Dispatch;
+  std::string note = {};
+  /// dispatch: the worker to assign (empty: route by location as an intake does).
+  std::optional<std::string> assignee = {};
+  /// The version the caller last saw (If-Match): a different current version is a Conflict.
+  std::optional<int64_t> expected_version = {};
+  int64_t now = 0;  ///< Unix seconds of the action (0: the clock)
+};
+
+/// What the overdue sweep did.
+struct SweepResult {
+  int64_t at = 0;
+  std::vector<int64_t> escalated;       ///< fids escalated one level
+  std::vector<int64_t> marked_overdue;  ///< fids at the top level already, marked overdue only
+  std::vector<int64_t> changed;         ///< fids overdue but changed while the sweep ran: left as they are
+};
+
+/// One re-dispatch of a batch.
+struct BatchAssignment {
+  int64_t fid = 0;
+  std::string worker_id;  ///< empty: no free eligible worker (left in the grid head's queue), or skipped
+  double distance_m = 0;
+  /// Why the solved assignment was not applied (the incident or the worker changed while the
+  /// batch was solved); empty when it was, or when there was no worker for it.
+  std::string skipped;
+};
+
+/// What a batch dispatch did: the optimal assignment, and the one-by-one nearest assignment it
+/// was compared with, on the same incidents and workers.
+struct BatchResult {
+  std::string area;
+  std::string pool;  ///< who may take an incident: "grid" (its grid's team), "village", "town", "county"
+  std::size_t incidents = 0, workers = 0;
+  std::size_t assigned = 0, greedy_assigned = 0;  ///< assigned: applied (the optimum less the skipped)
+  std::size_t skipped = 0;                         ///< solved but not applied (see BatchAssignment)
+  double total_m = 0, greedy_total_m = 0;
+  double seconds = 0;               ///< the whole batch
+  double lock_seconds = 0;          ///< of it, holding the exclusive lock (applying commits to memory), in all
+  double longest_lock_seconds = 0;  ///< the longest hold (one slice): the longest a reader waits
+  bool proved_optimal = false;  ///< of the solve, over the incidents and workers as read
+  std::vector<BatchAssignment> assignments;
+};
+
+/// Closed-loop metrics over a set of incidents (layers/dispatch/workflow.hpp).
+struct LoopMetrics {
+  std::size_t total = 0;     ///< incidents reported in the window
+  std::size_t closed = 0;    ///< of them, closed
+  std::size_t open = 0;      ///< of them, still open (not resolved, verified or closed)
+  std::size_t overdue = 0;   ///< open, and past their deadline at `now` or escalated for it
+  std::size_t with_deadline_closed = 0, on_time = 0;  ///< closed with a deadline; closed by it
+  double closure_rate = 0;   ///< closed / total (0 when none)
+  double on_time_rate = 0;   ///< on_time / with_deadline_closed (0 when none)
+  std::optional<double> median_hours_to_close;
+
+  /// Counts one incident, at `now` (Unix seconds) for the overdue count.
+  void add(const Incident& in, int64_t now);
+  /// Computes the rates and the median from what was added.
+  void finish();
+
+ private:
+  std::vector<double> hours_;  ///< report to close, of the closed ones
+};
+
+class County {
+ public:
+  /// Reads every layer, the users and the incidents' audit trails from `store` and builds the
+  /// indexes; measures the time. `dispatch` holds the categories, calendar and caps.
+  County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles, DispatchConfig dispatch = {});
+  ~County();
+  County(const County&) = delete;
+  County& operator=(const County&) = delete;
+
+  /// Holds the shared lock for reading data() and tiles().
+  std::shared_lock<std::shared_mutex> read() const;
+  const Dataset& data() const { return data_; }
+  const TileBuilder& tiles() const { return *tiles_; }
+  const JoinOptions& join_options() const { return join_; }
+  std::string location() const { return location_; }
+  double load_seconds() const { return load_seconds_; }
+
+  /// Registers a listener, called under the exclusive lock after each write (must not call back).
+  /// Returns its handle for remove_listener.
+  uint64_t on_change(std::function<void(const Change&)> listener);
+  /// Removes a listener (waits for a write in progress to finish); an unknown handle is ignored.
+  void remove_listener(uint64_t handle);
+
+  /// Creates an incident (fid assigned by the store; reported_at now when 0; status "reported"
+  /// when empty), joined to its grid. @throws InvalidArgument for a bad location or category,
+  /// Conflict (inc_id) for an id another incident has.
+  Incident create_incident(Incident incident, const Actor& actor = Actor::system());
+  /// Updates an incident (an administrative edit, recorded in its history as `actor`'s): its
+  /// category (a configured one), description, assignee (an existing worker, while the incident
+  /// is open) or position. The actor's area scope must hold the incident before and after.
+  /// @throws NotFound for an unknown fid, InvalidArgument for bad values (category, assignee),
+  /// Forbidden outside the actor's area, Conflict for a stale version or an assignee change
+  /// after the incident was resolved (报办分离 counts who was assigned).
+  Incident update_incident(int64_t fid, const IncidentPatch& patch, const Actor& actor = Actor::system());
+  /// A copy of an incident (under the read lock). @throws NotFound.
+  Incident incident(int64_t fid) const;
+  /// The incident with `fid` in data(), or null. The caller holds read().
+  const Incident* find_incident(int64_t fid) const;
+
+  /// Creates a household (fid assigned by the store), joined to its grid; `actor`'s area scope
+  /// must hold the grid. @throws InvalidArgument for a bad location or value, Conflict (hh_id)
+  /// for an id another household has, Forbidden outside the actor's area.
+  Household create_household(Household household, const Actor& actor = Actor::system());
+  /// The same rules; a move must stay in the actor's area. @throws NotFound for an unknown fid.
+  Household update_household(int64_t fid, const HouseholdPatch& patch, const Actor& actor = Actor::system());
+  /// @throws NotFound.
+  Household household(int64_t fid) const;
+
+  /// Creates an enterprise (fid assigned by the store), joined to its grid; a name is required.
+  /// The rules of households: Conflict (ent_id) for a duplicate id, Forbidden outside the area.
+  Enterprise create_enterprise(Enterprise enterprise, const Actor& actor = Actor::system());
+  Enterprise update_enterprise(int64_t fid, const EnterprisePatch& patch, const Actor& actor = Actor::system());
+  Enterprise enterprise(int64_t fid) const;
+
+  /// Renames a grid or replaces its outline. A new outline must be a valid, non-empty polygon
+  /// in lon/lat; its area is recomputed, and every point whose grid can change with it (those
+  /// joined to it, those inside its new bounding box, those joined by nearest grid or to none)
+  /// is joined again. The grid and the points whose join changed are written in one
+  /// transaction; listeners hear the grid's change, then each point's. The new joins are
+  /// computed under the shared lock only; points moved or added meanwhile are joined again at
+  /// the commit, and a grid changed meanwhile makes it start over.
+  /// @throws NotFound for an unknown fid, InvalidArgument for a bad name or outline, Conflict
+  /// when the grids keep changing under it.
+  Grid update_grid(int64_t fid, const GridPatch& patch);
+  Grid grid(int64_t fid) const;
+
+  // ---- users ----
+  const DispatchConfig& dispatch_config() const { return dispatch_; }
+  /// The actor a bearer token belongs to, or nullopt (unknown token, inactive user). Sees the
+  /// store's users as they are now: before each lookup it asks the store, on a connection of its
+  /// own, whether anything was committed since it last read them (PRAGMA data_version) and
+  /// re-reads them when so. So a user added, disabled, re-scoped or given a new token by
+  /// `onemap user` in another process, or by the admin endpoints here, counts from the next
+  /// request on.
+  std::optional<Actor> authenticate(std::string_view token) const;
+  /// Adds a user (id unique; role one of user_roles(); a worker's worker_id must name a worker
+  /// record) and returns its first token, of which only the hash is stored. The audit row
+  /// (user_create, from `origin`: actor, role, peer, request id) goes in the same transaction.
+  /// @throws InvalidArgument naming the field, Conflict ("id") for an id another user has.
+  std::string add_user(User user, const AuditRecord& origin = {});
+  /// Replaces a user's token with a new one and returns it; the old one stops at once. Audited
+  /// (token_rotate). @throws NotFound.
+  std::string issue_token(const std::string& user_id, const AuditRecord& origin = {});
+  /// A change of a user: fields left empty keep their value.
+  struct UserPatch {
+    std::optional<std::string> name, role, scope, worker_id;
+    std::optional<bool> active;
+  };
+  /// Changes a user (the rules of add_user; a disabled user's token stops at once, enabling it
+  /// brings that token back). Audited: user_disable, user_enable or user_change, naming the
+  /// fields changed and their values before and after. Returns the user as stored.
+  /// @throws NotFound, InvalidArgument naming the field.
+  User update_user(const std::string& user_id, const UserPatch& patch, const AuditRecord& origin = {});
+  /// Every user, by id (as of the last authenticate or change). Token hashes included: callers
+  /// that show users leave them out.
+  std::vector<User> users() const;
+  /// The store's users now (re-read when the store changed), by id.
+  std::vector<User> current_users() const;
+
+  // ---- the audit of personal data ----
+  /// Appends audit rows (their `at` the clock when 0), durable before it returns: a caller
+  /// that answers with personal data calls it first, and answers nothing when it throws.
+  void audit(std::vector<AuditRecord> rows);
+  /// The audit rows `query` selects, newest first.
+  AuditPage audit_log(const AuditQuery& query) const;
+
+  // ---- intake and the closed loop ----
+  /// Takes in a new incident reported by `actor`: checks its category against the configuration,
+  /// joins it to its grid, routes it (the containing grid, else the nearest grid within the join
+  /// distance, else the nearest town's centre; a department for the categories configured so;
+  /// the nearest on-duty team member whose role may handle the category and who is under the
+  /// workload cap, else the grid head's queue), sets its deadline, and stores it with its first
+  /// events (report, dispatch) in one transaction. `now` 0: the clock.
+  Incident intake(Incident incident, const Actor& actor, int64_t now = 0);
+  /// Performs an action of the closed loop. @throws NotFound, Conflict (state or version),
+  /// Forbidden (role, scope, 报办分离), InvalidArgument (a bad assignee).
+  Incident transition(int64_t fid, const TransitionRequest& request, const Actor& actor);
+  /// The audit trail of an incident, oldest first. @throws NotFound.
+  std::vector<IncidentEvent> history(int64_t fid) const;
+  /// Escalates every open incident past its deadline one level (grid → village → town → county),
+  /// giving the new level escalation_working_hours more; at the county level it is only marked
+  /// overdue. Each change is recorded in the history. `now` 0: the clock. `area`: only the
+  /// incidents whose grid or agency code starts with it (empty: all). An incident changed while
+  /// the sweep ran is left for the next one (SweepResult::changed). Committed in slices of
+  /// kCommitSlice incidents, one transaction each.
+  /// @throws InvalidArgument ("at") for a `now` more than kMaxSweepAhead seconds ahead of the
+  /// clock, ("area") for an area that is no area code.
+  SweepResult sweep_overdue(int64_t now = 0, const std::string& area = "");
+  static constexpr int64_t kMaxSweepAhead = 300;
+  /// Batch dispatch and the sweep commit this many incidents per transaction, taking the writers'
+  /// mutex for each slice (and the exclusive lock to apply it to memory).
+  static constexpr std::size_t kCommitSlice = 256;
+  /// Re-dispatches every unassigned open incident (reported, returned, escalated, reopened, or
+  /// left in a grid head's queue) of the grid categories whose grid lies in `area` (a code prefix;
+  /// empty: the county), minimising the total distance under each worker's cap. `pool`: which
+  /// workers may take an incident ("grid": its grid's team; "village"/"town"/"county": any team
+  /// of the same village/town/county). Solved on a copy of the incidents and workers with no
+  /// lock held; an incident or worker that changed meanwhile is skipped (BatchAssignment::skipped).
+  /// Committed in slices of kCommitSlice incidents, one transaction each.
+  /// @throws InvalidArgument for a bad pool.
+  BatchResult batch_dispatch(const std::string& area, const std::string& pool, const Actor& actor, int64_t now = 0);
+  /// Open incidents assigned to a worker (their workload).
+  int workload(const std::string& worker_id) const;
+  /// Called by batch_dispatch, sweep_overdue and update_grid between their unlocked work and
+  /// their commit, with no lock held and the operation's name; lets tests write meanwhile. Set
+  /// it before any of them runs.
+  void set_commit_hook(std::function<void(std::string_view)> hook) { commit_hook_ = std::move(hook); }
+  /// Metrics of the incidents reported in [from, to) (0: unbounded) whose grid or agency starts
+  /// with `area` and whose category is `category` (empty: all), at `now` (0: the clock).
+  LoopMetrics metrics(const std::string& area, const std::string& category, int64_t from, int64_t to,
+                      int64_t now = 0) const;
+
+ private:
+  void notify(const Change& c);
+  void check_location(const LonLat& p, const char* parameter) const;
+  // Conflict naming the field unless no other record of the layer (than `fid`) has the external
+  // id `id` (empty ids are not checked). Called under a lock.
+  void check_unique_id(LayerKind layer, const std::string& id, int64_t fid) const;
+  // Stores a new or changed point record (index: none for a new one), then under the exclusive
+  // lock updates memory and the tile indexes, and tells the listeners. Called holding
+  // write_lock(); `fields` as in Change.
+  template <class T>
+  T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields);
+
+  // ---- the closed loop (county_dispatch.cpp) ----
+  struct Routing {
+    std::string agency, level, assignee;
+    std::string reason;  ///< JSON object text
+  };
+  // Where an incident goes and to whom (holding write_lock()). `exclude`: a worker not to pick.
+  Routing route(const Incident& in, const std::string& exclude) const;
+  // Stores an incident (index: none for a new one) with events, then under the exclusive lock
+  // keeps memory, workloads, tiles and listeners in step. Called holding write_lock().
+  Incident commit_incident(std::optional<std::size_t> index, Incident after, std::vector<IncidentEvent> events);
+  struct Pending {
+    std::optional<std::size_t> index;
+    Incident after;
+    std::vector<IncidentEvent> events;
+  };
+  // commit_incident of many records in one transaction. Returns the seconds it held the
+  // exclusive lock.
+  double commit_incidents(std::vector<Pending>& pending);
+  IncidentEvent make_event(const Incident& in, const Actor& actor, std::string action, std::string from,
+                           std::string to, std::string note, std::string detail, int64_t at) const;
+  // Where the incident with `fid` is in data_.incidents. @throws NotFound.
+  std::size_t incident_index(int64_t fid) const;
+  // Open incidents assigned to a worker (caller holds a lock).
+  int load_of(const std::string& worker_id) const;
+  // Reads the users and their token hashes from the store (at construction).
+  void read_users() const;
+  // Replaces the users and their token hashes in memory (caller holds users_mutex_).
+  void assign_users(std::vector<User> users) const;
+  // Brings the users in memory up to the store's: re-reads them through the side connection
+  // when the store's data_version moved since the last read. Takes no county lock: readers and
+  // writers go on meanwhile (unless the side connection cannot be opened: then the county's own
+  // connection under the write lock).
+  void refresh_users() const;
+  // Stores a user and its audit row in one transaction and puts it in memory (caller holds the
+  // write lock). old_hash: the token hash to forget.
+  void commit_user(User& u, AuditRecord& audit, const std::string& old_hash);
+  // A user change's audit row from its origin.
+  AuditRecord audit_row(const AuditRecord& origin, std::string action, const std::string& user_id) const;
+  void index_teams();
+  const Worker* worker_by_id(const std::string& id) const;
+  int64_t clock(int64_t now) const;
+
+  DispatchConfig dispatch_;
+  // Users, kept in step with the store (refresh_users), under a mutex of their own so that a
+  // re-read blocks neither readers nor writers.
+  // Lock order: write_mutex_, then mutex_, then users_mutex_ (each when taken); side_mutex_ is
+  // taken alone, or before write_mutex_ (refresh_users' fallback).
+  mutable std::mutex users_mutex_;
+  mutable std::unordered_map<std::string, User> users_;                ///< by id
+  mutable std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
+  mutable uint64_t users_version_ = 0;  ///< bumped by each change of users_ made here
+  mutable std::mutex side_mutex_;
+  mutable std::unique_ptr<Store> side_store_;  ///< the re-reads' own connection, opened on first use
+  mutable int64_t users_data_version_ = -1;    ///< side_store_'s data_version when the users were read (-1: never)
+  uint64_t grids_version_ = 0;                  ///< bumped by each grid change (under the write lock)
+  std::function<void(std::string_view)> commit_hook_;
+  std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;
+  std::unordered_map<std::string, int> loads_;                 ///< worker id → open assigned
+  std::unordered_map<std::string, std::vector<std::size_t>> teams_;  ///< grid code → workers
+  std::unordered_map<std::string, std::size_t> worker_index_;  ///< worker id → index
+  std::unordered_map<std::string, std::size_t> grid_index_;    ///< grid code → index
+  std::unique_ptr<GridJoiner> town_joiner_;                    ///< nearest town, any distance
+
+  // The writers' mutex: held by a write from its checks to its end, and by every use of store_
+  // (whose connection is not thread-safe). Only its holder changes data_ and the indexes, and
+  // only while also holding mutex_ exclusively; so its holder reads them without mutex_.
+  std::unique_lock<std::mutex> write_lock() const { return std::unique_lock<std::mutex>(write_mutex_); }
+  mutable std::mutex write_mutex_;
+  mutable std::shared_mutex mutex_;
+  std::unique_ptr<Store> store_;
+  Dataset data_;
+  JoinOptions join_;
+  std::unique_ptr<GridJoiner> joiner_;
+  std::unique_ptr<TileBuilder> tiles_;
+  std::vector<std::pair<uint64_t, std::function<void(const Change&)>>> listeners_;
+  uint64_t next_listener_ = 1;
+  std::string location_;
+  double load_seconds_ = 0;
+};
+
+}  // namespace onemap::layers

@@ -1,0 +1,67 @@
+// Import of any GDAL vector source into a layer of the store.
+//
+// Reads Shapefile (.prj/.cpg or --encoding), GeoJSON, GeoPackage, CSV with lon/lat columns,
+// FileGDB …; detects the source CRS (or takes --src-crs, including GCJ02/BD09), reprojects to
+// EPSG:4490, validates every geometry with GEOS (invalid polygons are repaired and reported,
+// empty or unreadable features are rejected by index and reason while the rest loads), maps
+// fields (--field-map dst=src), joins points to grids, and for grids checks the hierarchy.
+#pragma once
+
+#include "layers/model/hierarchy.hpp"
+#include "layers/model/join.hpp"
+#include "layers/model/model.hpp"
+#include "layers/store/store.hpp"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace onemap::layers {
+
+struct ImportOptions {
+  LayerKind layer = LayerKind::Grids;
+  std::string source;        ///< file or GDAL connection string
+  std::string source_layer;  ///< layer inside the source; default: the first
+  std::string src_crs;       ///< overrides the detected CRS: EPSG:4549, GCJ02, BD09, WKT …
+  std::string encoding;      ///< source attribute encoding, e.g. GBK (default: from .cpg or UTF-8)
+  std::map<std::string, std::string> field_map;  ///< onemap field → source field
+  std::optional<GridLevel> level;  ///< grids: force this level (default: from code length)
+  bool replace = false;            ///< replace the layer's content instead of appending
+  JoinOptions join;
+};
+
+enum class IssueKind { Repaired, Rejected, NoLocation, Unassigned };
+std::string_view issue_kind_name(IssueKind k);  ///< "repaired", "rejected", "no_location", "unassigned"
+
+struct ImportIssue {
+  IssueKind kind;
+  int64_t index = 0;  ///< 0-based position of the feature in the source
+  std::string id;     ///< the feature's code/id when known
+  std::string reason;
+};
+
+struct ImportReport {
+  std::size_t read = 0;
+  std::size_t loaded = 0;
+  std::size_t repaired = 0;
+  std::size_t rejected = 0;  ///< not loaded for their geometry or attributes (rows without a
+                             ///< location are not counted here: see IssueKind::NoLocation)
+  double seconds = 0;
+  std::string source_crs;  ///< what was used, e.g. "EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)"
+  std::vector<ImportIssue> issues;
+  std::vector<std::string> notes;  ///< assumptions made (CRS assumed, levels guessed …), GDAL warnings
+  JoinStats join;  ///< point layers: the join of the loaded records; grids: totals of the rejoin
+                   ///< of every point layer (without unassigned_indices)
+  std::optional<HierarchyReport> hierarchy;  ///< grids only
+};
+
+/// Progress callback: (done, total); total 0 when unknown.
+using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
+
+/// Runs one import against `store`. @throws InvalidArgument for bad options (unknown field,
+/// unreadable source), StoreError when writing fails.
+ImportReport import_layer(Store& store, const ImportOptions& options, const ProgressFn& progress = {});
+
+}  // namespace onemap::layers

@@ -1,0 +1,59 @@
+// The grid join: ties every point to the grid that holds it.
+//
+// Rule: the grid (level "grid"; if a dataset has none, its finest level) that contains the point
+// by the boundary rule of spatial/predicates.hpp (a point on a shared edge goes to the grid east
+// of it, on a horizontal edge to the grid north of it). A point outside every grid goes to the
+// nearest grid within `max_distance_m` (default 500 m) and is flagged "nearest"; beyond that it
+// stays unassigned. Built on a packed R-tree of prepared polygons (spatial::PolygonIndex).
+#pragma once
+
+#include "layers/model/model.hpp"
+#include "spatial/polygon_index.hpp"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace onemap::layers {
+
+struct JoinOptions {
+  double max_distance_m = 500.0;
+};
+
+struct JoinStats {
+  std::size_t contained = 0;
+  std::size_t nearest = 0;
+  std::size_t unassigned = 0;
+  std::vector<std::size_t> unassigned_indices;  ///< positions in the joined vector
+};
+
+class GridJoiner {
+ public:
+  /// Indexes the grids of the finest level present ("grid" when there are any).
+  explicit GridJoiner(const std::vector<Grid>& grids, JoinOptions options = {});
+
+  GridJoin join(LonLat p) const;
+  std::size_t grid_count() const { return codes_.size(); }
+  /// The level joined against.
+  GridLevel level() const { return level_; }
+
+  JoinStats join_all(std::vector<Household>& v) const;
+  JoinStats join_all(std::vector<Enterprise>& v) const;
+  JoinStats join_all(std::vector<Incident>& v) const;
+  JoinStats join_all(std::vector<Worker>& v) const;
+
+  /// Joins every point layer of `data` (after grids changed). Returns the counts summed over the
+  /// layers (unassigned_indices is left empty: positions are per layer).
+  JoinStats rejoin(Dataset& data) const;
+
+ private:
+  template <class T>
+  JoinStats join_vector(std::vector<T>& v) const;
+
+  JoinOptions options_;
+  GridLevel level_ = GridLevel::Grid;
+  std::vector<std::string> codes_;
+  spatial::PolygonIndex index_;
+};
+
+}  // namespace onemap::layers

@@ -1,0 +1,381 @@
+// Names, parsing and schemas of the layer model (model.hpp).
+#include "layers/model/model.hpp"
+
+#include "core/errors.hpp"
+
+#include <array>
+#include <chrono>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace onemap::layers {
+
+namespace {
+
+template <class E, std::size_t N>
+E lookup(std::string_view name, const std::array<std::pair<std::string_view, E>, N>& table,
+         const char* what) {
+  for (const auto& [n, e] : table)
+    if (n == name) return e;
+  std::string allowed;
+  for (const auto& [n, e] : table) {
+    if (!allowed.empty()) allowed += ", ";
+    allowed += n;
+  }
+  throw InvalidArgument(what, "unknown value '" + std::string(name) + "' (expected one of " +
+                                  allowed + ")");
+}
+
+constexpr std::array<std::pair<std::string_view, LayerKind>, 5> kLayerNames{{
+    {"grids", LayerKind::Grids},
+    {"households", LayerKind::Households},
+    {"enterprises", LayerKind::Enterprises},
+    {"incidents", LayerKind::Incidents},
+    {"workers", LayerKind::Workers},
+}};
+
+constexpr std::array<std::pair<std::string_view, GridLevel>, 5> kLevelNames{{
+    {"county", GridLevel::County},
+    {"town", GridLevel::Town},
+    {"village", GridLevel::Village},
+    {"grid", GridLevel::Grid},
+    {"microgrid", GridLevel::MicroGrid},
+}};
+
+constexpr std::array<std::pair<std::string_view, RiskLevel>, 16> kRiskNames{{
+    {"major", RiskLevel::Major},
+    {"significant", RiskLevel::Significant},
+    {"general", RiskLevel::General},
+    {"low", RiskLevel::Low},
+    {"1", RiskLevel::Major},
+    {"2", RiskLevel::Significant},
+    {"3", RiskLevel::General},
+    {"4", RiskLevel::Low},
+    {"重大", RiskLevel::Major},
+    {"较大", RiskLevel::Significant},
+    {"一般", RiskLevel::General},
+    {"低", RiskLevel::Low},
+    {"红", RiskLevel::Major},
+    {"橙", RiskLevel::Significant},
+    {"黄", RiskLevel::General},
+    {"蓝", RiskLevel::Low},
+}};
+
+constexpr std::array<std::pair<std::string_view, WorkerRole>, 12> kRoleNames{{
+    {"grid_head", WorkerRole::GridHead},
+    {"full_time", WorkerRole::FullTime},
+    {"part_time", WorkerRole::PartTime},
+    {"cadre", WorkerRole::Cadre},
+    {"aux_police", WorkerRole::AuxPolice},
+    {"other", WorkerRole::Other},
+    {"网格长", WorkerRole::GridHead},
+    {"专职网格员", WorkerRole::FullTime},
+    {"兼职网格员", WorkerRole::PartTime},
+    {"包联干部", WorkerRole::Cadre},
+    {"网格指导员", WorkerRole::Cadre},
+    {"辅警", WorkerRole::AuxPolice},
+}};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Days from 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool read_int(std::string_view s, std::size_t& pos, std::size_t digits, int& out) {
+  if (pos + digits > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  pos += digits;
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+std::string_view layer_name(LayerKind k) { return kLayerNames[static_cast<std::size_t>(k)].first; }
+
+LayerKind layer_from_name(std::string_view name) { return lookup(lower(name), kLayerNames, "layer"); }
+
+std::string_view level_name(GridLevel l) { return kLevelNames[static_cast<std::size_t>(l)].first; }
+
+GridLevel level_from_name(std::string_view name) {
+  std::string n = lower(name);
+  if (n == "micro-grid" || n == "micro_grid") n = "microgrid";
+  return lookup(n, kLevelNames, "level");
+}
+
+std::size_t code_length(GridLevel l) { return 6 + 3 * static_cast<std::size_t>(l); }
+
+std::optional<GridLevel> level_from_code(std::string_view code) {
+  for (const auto& [n, l] : kLevelNames)
+    if (code.size() == code_length(l)) {
+      for (char c : code)
+        if (c < '0' || c > '9') return std::nullopt;
+      return l;
+    }
+  return std::nullopt;
+}
+
+std::string_view join_kind_name(JoinKind k) {
+  switch (k) {
+    case JoinKind::Contained: return "contained";
+    case JoinKind::Nearest: return "nearest";
+    case JoinKind::Unassigned: return "unassigned";
+  }
+  return "unassigned";
+}
+
+std::string_view risk_name(RiskLevel r) { return kRiskNames[static_cast<std::size_t>(r) - 1].first; }
+
+RiskLevel risk_from_name(std::string_view name) { return lookup(lower(name), kRiskNames, "risk"); }
+
+std::string_view role_name(WorkerRole r) { return kRoleNames[static_cast<std::size_t>(r)].first; }
+
+WorkerRole role_from_name(std::string_view name) { return lookup(lower(name), kRoleNames, "role"); }
+
+std::size_t Dataset::count(LayerKind k) const {
+  switch (k) {
+    case LayerKind::Grids: return grids.size();
+    case LayerKind::Households: return households.size();
+    case LayerKind::Enterprises: return enterprises.size();
+    case LayerKind::Incidents: return incidents.size();
+    case LayerKind::Workers: return workers.size();
+  }
+  return 0;
+}
+
+const std::vector<FieldInfo>& layer_fields(LayerKind k) {
+  static const std::vector<FieldInfo> join_fields = {
+      {"grid_code", "string"}, {"join_kind", "string"}, {"join_distance_m", "real"}};
+  auto with_join = [&](std::vector<FieldInfo> f) {
+    f.insert(f.end(), join_fields.begin(), join_fields.end());
+    f.push_back({"extra", "string"});
+    return f;
+  };
+  static const std::vector<FieldInfo> grids = {
+      {"code", "string"},    {"name", "string"},    {"level", "string"},
+      {"parent_code", "string"}, {"area_m2", "real"}, {"synthetic", "boolean"}};
+  static const std::vector<FieldInfo> households = with_join({{"hh_id", "string"},
+                                                              {"address", "string"},
+                                                              {"members", "integer"},
+                                                              {"flags", "integer"},
+                                                              {"head_name", "string", true},
+                                                              {"phone", "string", true},
+                                                              {"id_number", "string", true}});
+  static const std::vector<FieldInfo> enterprises = with_join({{"ent_id", "string"},
+                                                               {"name", "string"},
+                                                               {"industry", "string"},
+                                                               {"risk", "string"},
+                                                               {"hazardous_chemicals", "boolean"},
+                                                               {"last_inspection", "string"},
+                                                               {"open_hazards", "integer"}});
+  static const std::vector<FieldInfo> incidents = with_join({{"inc_id", "string"},
+                                                             {"category", "string"},
+                                                             {"description", "string"},
+                                                             {"source", "string"},
+                                                             {"reported_at", "datetime"},
+                                                             {"status", "string"},
+                                                             {"closed_at", "datetime"},
+                                                             {"assignee", "string"},
+                                                             {"deadline", "datetime"},
+                                                             {"agency", "string"},
+                                                             {"level", "string"},
+                                                             {"overdue", "boolean"},
+                                                             {"version", "integer"},
+                                                             {"updated_at", "datetime"},
+                                                             {"reporter", "string", true},
+                                                             {"handler", "string"},
+                                                             {"dispatch_reason", "string"}});
+  static const std::vector<FieldInfo> workers = with_join({{"worker_id", "string"},
+                                                           {"name", "string", true},
+                                                           {"role", "string"},
+                                                           {"team_grid", "string"},
+                                                           {"on_duty", "boolean"}});
+  switch (k) {
+    case LayerKind::Grids: return grids;
+    case LayerKind::Households: return households;
+    case LayerKind::Enterprises: return enterprises;
+    case LayerKind::Incidents: return incidents;
+    case LayerKind::Workers: return workers;
+  }
+  return grids;
+}
+
+std::string_view geometry_type(LayerKind k) {
+  return k == LayerKind::Grids ? "MultiPolygon" : "Point";
+}
+
+std::optional<int64_t> parse_time(std::string_view s, int default_utc_offset_s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  if (s.empty()) return std::nullopt;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  std::size_t p = 0;
+  int offset = default_utc_offset_s;
+  if (s.size() >= 10 && s[2] == '/' && s[5] == '/') {
+    // MM/DD/YYYY [hh:mm[:ss] [AM|PM]] (US style, as in NYC 311 exports)
+    if (!read_int(s, p, 2, mo) || s[p++] != '/' || !read_int(s, p, 2, d) || s[p++] != '/' ||
+        !read_int(s, p, 4, y))
+      return std::nullopt;
+    if (p < s.size()) {
+      if (s[p++] != ' ' || !read_int(s, p, 2, h) || p >= s.size() || s[p++] != ':' ||
+          !read_int(s, p, 2, mi))
+        return std::nullopt;
+      if (p < s.size() && s[p] == ':') {
+        ++p;
+        if (!read_int(s, p, 2, sec)) return std::nullopt;
+      }
+      while (p < s.size() && s[p] == ' ') ++p;
+      std::string ampm = lower(s.substr(p));
+      if (ampm == "pm") {
+        if (h < 12) h += 12;
+      } else if (ampm == "am") {
+        if (h == 12) h = 0;
+      } else if (!ampm.empty()) {
+        return std::nullopt;
+      }
+      p = s.size();
+    }
+  } else {
+    if (!read_int(s, p, 4, y) || p >= s.size() || s[p++] != '-' || !read_int(s, p, 2, mo) ||
+        p >= s.size() || s[p++] != '-' || !read_int(s, p, 2, d))
+      return std::nullopt;
+    if (p < s.size() && (s[p] == 'T' || s[p] == ' ')) {
+      ++p;
+      if (!read_int(s, p, 2, h) || p >= s.size() || s[p++] != ':' || !read_int(s, p, 2, mi))
+        return std::nullopt;
+      if (p < s.size() && s[p] == ':') {
+        ++p;
+        if (!read_int(s, p, 2, sec)) return std::nullopt;
+        if (p < s.size() && s[p] == '.') {
+          ++p;
+          while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) ++p;
+        }
+      }
+    }
+    if (p < s.size()) {
+      if (s[p] == 'Z' || s[p] == 'z') {
+        offset = 0;
+        ++p;
+      } else if (s[p] == '+' || s[p] == '-') {
+        int sign = s[p] == '-' ? -1 : 1;
+        ++p;
+        int oh = 0, om = 0;
+        if (!read_int(s, p, 2, oh)) return std::nullopt;
+        if (p < s.size() && s[p] == ':') ++p;
+        if (p < s.size() && !read_int(s, p, 2, om)) return std::nullopt;
+        if (oh > 18 || om > 59) return std::nullopt;  // offsets span -18:00 to +18:00
+        offset = sign * (oh * 3600 + om * 60);
+      }
+    }
+  }
+  if (p != s.size()) return std::nullopt;
+  // A real calendar day (2026-02-31 is no date, not 3 March) and a real time of day.
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+         h * 3600 + mi * 60 + sec - offset;
+}
+
+int64_t parse_request_time(std::string_view text, const std::string& parameter, int64_t now) {
+  const auto t = parse_time(text);
+  if (!t) throw InvalidArgument(parameter, "must be an ISO 8601 time with a real calendar date (e.g. 2026-11-20T08:30:00+08:00)");
+  if (now == 0) now = static_cast<int64_t>(std::time(nullptr));
+  if (*t < kEarliestRequestTime)
+    throw InvalidArgument(parameter, "must not be before 2000-01-01T00:00:00Z");
+  if (*t > now + kRequestClockSkew)
+    throw InvalidArgument(parameter, "lies in the future (more than " + std::to_string(kRequestClockSkew / 60) +
+                                         " minutes ahead of the server's clock, " + format_time(now) + ")");
+  return *t;
+}
+
+spatial::Box grids_extent(const std::vector<Grid>& grids) {
+  spatial::Box extent;
+  spatial::bg::assign_inverse(extent);
+  for (const auto& g : grids)
+    for (const auto& poly : g.geometry)
+      for (const auto& p : poly.outer()) spatial::bg::expand(extent, p);
+  return extent;
+}
+
+namespace {
+template <class T>
+spatial::Box points_extent(const std::vector<T>& records) {
+  spatial::Box extent;
+  spatial::bg::assign_inverse(extent);
+  for (const auto& r : records)
+    if (std::isfinite(r.location.lon) && std::isfinite(r.location.lat))
+      spatial::bg::expand(extent, spatial::Point(r.location.lon, r.location.lat));
+  return extent;
+}
+}  // namespace
+
+spatial::Box layer_extent(const Dataset& d, LayerKind k) {
+  switch (k) {
+    case LayerKind::Grids: return grids_extent(d.grids);
+    case LayerKind::Households: return points_extent(d.households);
+    case LayerKind::Enterprises: return points_extent(d.enterprises);
+    case LayerKind::Incidents: return points_extent(d.incidents);
+    case LayerKind::Workers: return points_extent(d.workers);
+  }
+  return grids_extent({});
+}
+
+std::string format_time(int64_t t) {
+  return std::string(time_text(t).view());
+}
+
+TimeText time_text(int64_t t) {
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm): no locale, no libc calls,
+  // as tiles format thousands of these.
+  int64_t days = t / 86400, secs = t % 86400;
+  if (secs < 0) {
+    secs += 86400;
+    --days;
+  }
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2);
+  TimeText out;
+  constexpr std::string_view kPattern = "0000-01-01T00:00:00Z";
+  std::memcpy(out.text, kPattern.data(), sizeof out.text);
+  if (year < 0 || year > 9999) return out;  // outside ISO 8601's 4 digits
+  auto put = [&](std::size_t at, int64_t v, int digits) {
+    for (int d = digits - 1; d >= 0; --d, v /= 10) out.text[at + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
+  };
+  put(0, year, 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, secs / 3600, 2);
+  put(14, secs / 60 % 60, 2);
+  put(17, secs % 60, 2);
+  return out;
+}
+
+}  // namespace onemap::layers

@@ -1,0 +1,830 @@
+// The embedded store: one GeoPackage (OGC GeoPackage 1.2 through GDAL's GPKG driver) that
+// holds every layer in EPSG:4490 plus the non-spatial tables.
+//
+// Durability: SQLite in WAL mode with synchronous=FULL, so a transaction is on disk when commit
+// returns; every mutating call is exactly one transaction. Bulk attribute updates (the join
+// columns) use prepared SQLite statements on GDAL's own connection, inside GDAL's transaction.
+#include "layers/store/store.hpp"
+
+#include "spatial/crs.hpp"
+#include "core/errors.hpp"
+#include "spatial/geos_ops.hpp"
+
+#include <cpl_conv.h>
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+
+namespace onemap::layers {
+
+namespace {
+
+using spatial::LonLat;
+
+void ensure_gdal() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    GDALAllRegister();
+    // Durable commits: a transaction is on disk before commit returns.
+    CPLSetConfigOption("OGR_SQLITE_SYNCHRONOUS", "FULL");
+    CPLSetConfigOption("OGR_SQLITE_JOURNAL", "WAL");
+    // GDAL 3.6 builds the R-tree of a new layer in a background thread whose temporary database
+    // syncs once per feature (a 10x slower bulk load); the in-transaction R-tree is fast enough.
+    CPLSetConfigOption("OGR_GPKG_ALLOW_THREADED_RTREE", "NO");
+  });
+}
+
+std::string last_error() {
+  const char* m = CPLGetLastErrorMsg();
+  return m && *m ? m : "unknown GDAL error";
+}
+
+OGRFieldType ogr_type(const std::string& t, OGRFieldSubType& sub) {
+  sub = OFSTNone;
+  if (t == "integer") return OFTInteger64;
+  if (t == "real") return OFTReal;
+  if (t == "boolean") {
+    sub = OFSTBoolean;
+    return OFTInteger;
+  }
+  if (t == "datetime") return OFTDateTime;
+  return OFTString;
+}
+
+// Reads and writes one layer's columns by name, with the indices looked up once.
+class Columns {
+ public:
+  Columns(OGRLayer* layer, LayerKind kind) {
+    auto* defn = layer->GetLayerDefn();
+    for (const auto& f : layer_fields(kind)) {
+      int i = defn->GetFieldIndex(f.name.c_str());
+      if (i < 0)
+        throw StoreError("table " + std::string(layer_name(kind)) + " has no column " + f.name);
+      idx_.push_back(i);
+    }
+  }
+  int operator[](std::size_t i) const { return idx_[i]; }
+
+ private:
+  std::vector<int> idx_;
+};
+
+void set_string(OGRFeature& f, int i, const std::string& v) {
+  if (v.empty())
+    f.SetFieldNull(i);
+  else
+    f.SetField(i, v.c_str());
+}
+
+void set_time(OGRFeature& f, int i, int64_t t) {
+  if (t == 0) {
+    f.SetFieldNull(i);
+    return;
+  }
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  f.SetField(i, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+             static_cast<float>(tm.tm_sec), 100 /* UTC */);
+}
+
+int64_t get_time(OGRFeature& f, int i) {
+  if (!f.IsFieldSetAndNotNull(i)) return 0;
+  int y, mo, d, h, mi, tz;
+  float s;
+  if (!f.GetFieldAsDateTime(i, &y, &mo, &d, &h, &mi, &s, &tz)) return 0;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi,
+                static_cast<int>(s));
+  int offset = 0;
+  if (tz > 1) offset = (tz - 100) * 15 * 60;  // GDAL's TZFlag: 100 = UTC, ±1 per 15 min
+  auto t = parse_time(buf, offset);
+  return t ? *t : 0;
+}
+
+std::string get_string(OGRFeature& f, int i) {
+  return f.IsFieldSetAndNotNull(i) ? std::string(f.GetFieldAsString(i)) : std::string();
+}
+
+void set_point(OGRFeature& f, LonLat p) {
+  OGRPoint pt(p.lon, p.lat);
+  f.SetGeometry(&pt);
+}
+
+LonLat get_point(OGRFeature& f) {
+  auto* g = f.GetGeometryRef();
+  if (g && wkbFlatten(g->getGeometryType()) == wkbPoint && !g->IsEmpty()) {
+    auto* p = g->toPoint();
+    return {p->getX(), p->getY()};
+  }
+  return {};
+}
+
+// Join columns follow the layer's own fields: grid_code, join_kind, join_distance_m, extra.
+void set_join(OGRFeature& f, const Columns& c, std::size_t first, const GridJoin& j,
+              const std::string& extra) {
+  set_string(f, c[first], j.grid_code);
+  f.SetField(c[first + 1], std::string(join_kind_name(j.kind)).c_str());
+  f.SetField(c[first + 2], j.distance_m);
+  set_string(f, c[first + 3], extra);
+}
+
+void get_join(OGRFeature& f, const Columns& c, std::size_t first, GridJoin& j, std::string& extra) {
+  j.grid_code = get_string(f, c[first]);
+  std::string k = get_string(f, c[first + 1]);
+  j.kind = k == "contained" ? JoinKind::Contained
+           : k == "nearest" ? JoinKind::Nearest
+                            : JoinKind::Unassigned;
+  j.distance_m = f.GetFieldAsDouble(c[first + 2]);
+  extra = get_string(f, c[first + 3]);
+}
+
+// ---- per-layer encoding -------------------------------------------------------------------
+
+void write(OGRFeature& f, const Columns& c, const Grid& g) {
+  f.SetField(c[0], g.code.c_str());
+  set_string(f, c[1], g.name);
+  f.SetField(c[2], std::string(level_name(g.level)).c_str());
+  set_string(f, c[3], g.parent_code);
+  f.SetField(c[4], g.area_m2);
+  f.SetField(c[5], g.synthetic ? 1 : 0);
+  auto wkb = spatial::to_wkb(g.geometry);
+  OGRGeometry* geom = nullptr;
+  if (OGRGeometryFactory::createFromWkb(wkb.data(), nullptr, &geom, wkb.size()) != OGRERR_NONE)
+    throw StoreError("cannot encode the geometry of grid " + g.code);
+  f.SetGeometryDirectly(geom);
+}
+
+void read(OGRFeature& f, const Columns& c, Grid& g) {
+  g.code = get_string(f, c[0]);
+  g.name = get_string(f, c[1]);
+  g.level = level_from_name(get_string(f, c[2]));
+  g.parent_code = get_string(f, c[3]);
+  g.area_m2 = f.GetFieldAsDouble(c[4]);
+  g.synthetic = f.GetFieldAsInteger(c[5]) != 0;
+  if (auto* geom = f.GetGeometryRef()) {
+    std::vector<unsigned char> wkb(static_cast<std::size_t>(geom->WkbSize()));
+    geom->exportToWkb(wkbNDR, wkb.data(), wkbVariantIso);
+    g.geometry = spatial::multipolygon_from_wkb(wkb.data(), wkb.size());
+  }
+}
+
+void write(OGRFeature& f, const Columns& c, const Household& h) {
+  set_string(f, c[0], h.id);
+  set_string(f, c[1], h.address);
+  f.SetField(c[2], static_cast<GIntBig>(h.members));
+  f.SetField(c[3], static_cast<GIntBig>(h.flags));
+  set_string(f, c[4], h.head_name);
+  set_string(f, c[5], h.phone);
+  set_string(f, c[6], h.id_number);
+  set_join(f, c, 7, h.join, h.extra);
+  set_point(f, h.location);
+}
+
+void read(OGRFeature& f, const Columns& c, Household& h) {
+  h.id = get_string(f, c[0]);
+  h.address = get_string(f, c[1]);
+  h.members = static_cast<int>(f.GetFieldAsInteger64(c[2]));
+  h.flags = static_cast<uint32_t>(f.GetFieldAsInteger64(c[3]));
+  h.head_name = get_string(f, c[4]);
+  h.phone = get_string(f, c[5]);
+  h.id_number = get_string(f, c[6]);
+  get_join(f, c, 7, h.join, h.extra);
+  h.location = get_point(f);
+}
+
+void write(OGRFeature& f, const Columns& c, const Enterprise& e) {
+  set_string(f, c[0], e.id);
+  set_string(f, c[1], e.name);
+  set_string(f, c[2], e.industry);
+  f.SetField(c[3], std::string(risk_name(e.risk)).c_str());
+  f.SetField(c[4], e.hazardous_chemicals ? 1 : 0);
+  set_string(f, c[5], e.last_inspection);
+  f.SetField(c[6], static_cast<GIntBig>(e.open_hazards));
+  set_join(f, c, 7, e.join, e.extra);
+  set_point(f, e.location);
+}
+
+void read(OGRFeature& f, const Columns& c, Enterprise& e) {
+  e.id = get_string(f, c[0]);
+  e.name = get_string(f, c[1]);
+  e.industry = get_string(f, c[2]);
+  e.risk = risk_from_name(get_string(f, c[3]));
+  e.hazardous_chemicals = f.GetFieldAsInteger(c[4]) != 0;
+  e.last_inspection = get_string(f, c[5]);
+  e.open_hazards = static_cast<int>(f.GetFieldAsInteger64(c[6]));
+  get_join(f, c, 7, e.join, e.extra);
+  e.location = get_point(f);
+}
+
+void write(OGRFeature& f, const Columns& c, const Incident& i) {
+  set_string(f, c[0], i.id);
+  set_string(f, c[1], i.category);
+  set_string(f, c[2], i.description);
+  set_string(f, c[3], i.source);
+  set_time(f, c[4], i.reported_at);
+  set_string(f, c[5], i.status);
+  set_time(f, c[6], i.closed_at);
+  set_string(f, c[7], i.assignee);
+  set_time(f, c[8], i.deadline);
+  set_string(f, c[9], i.agency);
+  set_string(f, c[10], i.level);
+  f.SetField(c[11], i.overdue ? 1 : 0);
+  f.SetField(c[12], static_cast<GIntBig>(i.version));
+  set_time(f, c[13], i.updated_at);
+  set_string(f, c[14], i.reporter);
+  set_string(f, c[15], i.handler);
+  set_string(f, c[16], i.dispatch_reason);
+  set_join(f, c, 17, i.join, i.extra);
+  set_point(f, i.location);
+}
+
+void read(OGRFeature& f, const Columns& c, Incident& i) {
+  i.id = get_string(f, c[0]);
+  i.category = get_string(f, c[1]);
+  i.description = get_string(f, c[2]);
+  i.source = get_string(f, c[3]);
+  i.reported_at = get_time(f, c[4]);
+  i.status = get_string(f, c[5]);
+  i.closed_at = get_time(f, c[6]);
+  i.assignee = get_string(f, c[7]);
+  i.deadline = get_time(f, c[8]);
+  i.agency = get_string(f, c[9]);
+  i.level = get_string(f, c[10]);
+  i.overdue = f.GetFieldAsInteger(c[11]) != 0;
+  i.version = f.GetFieldAsInteger64(c[12]);
+  i.updated_at = get_time(f, c[13]);
+  i.reporter = get_string(f, c[14]);
+  i.handler = get_string(f, c[15]);
+  i.dispatch_reason = get_string(f, c[16]);
+  get_join(f, c, 17, i.join, i.extra);
+  i.location = get_point(f);
+}
+
+void write(OGRFeature& f, const Columns& c, const Worker& w) {
+  set_string(f, c[0], w.worker_id);
+  set_string(f, c[1], w.name);
+  f.SetField(c[2], std::string(role_name(w.role)).c_str());
+  set_string(f, c[3], w.grid_code);
+  f.SetField(c[4], w.on_duty ? 1 : 0);
+  set_join(f, c, 5, w.join, w.extra);
+  set_point(f, w.location);
+}
+
+void read(OGRFeature& f, const Columns& c, Worker& w) {
+  w.worker_id = get_string(f, c[0]);
+  w.name = get_string(f, c[1]);
+  w.role = role_from_name(get_string(f, c[2]));
+  w.grid_code = get_string(f, c[3]);
+  w.on_duty = f.GetFieldAsInteger(c[4]) != 0;
+  get_join(f, c, 5, w.join, w.extra);
+  w.location = get_point(f);
+}
+
+template <class F>
+void for_each_vector(Dataset& d, LayerKind k, F&& fn) {
+  switch (k) {
+    case LayerKind::Grids: fn(d.grids); break;
+    case LayerKind::Households: fn(d.households); break;
+    case LayerKind::Enterprises: fn(d.enterprises); break;
+    case LayerKind::Incidents: fn(d.incidents); break;
+    case LayerKind::Workers: fn(d.workers); break;
+  }
+}
+
+class GeoPackageStore final : public Store {
+ public:
+  GeoPackageStore(const std::string& path, bool create) : path_(path) {
+    ensure_gdal();
+    bool exists = std::filesystem::exists(path);
+    bool created = false;
+    if (!exists && !create) throw StoreError("no store at " + path);
+    if (!exists) {
+      auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
+      if (!drv) throw StoreError("GDAL has no GPKG driver");
+      ds_.reset(drv->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+      if (!ds_) throw StoreError("cannot create " + path + ": " + last_error());
+      created = true;
+    } else {
+      ds_.reset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr,
+                                  nullptr, nullptr));
+      if (!ds_) throw StoreError("cannot open " + path + ": " + last_error());
+    }
+    db_ = static_cast<sqlite3*>(ds_->GetInternalHandle("SQLITE_HANDLE"));
+    if (!db_) throw StoreError(path + " is not a GeoPackage");
+    // Another connection (`onemap user` beside a server, the users' own connection) may be
+    // committing: wait for it rather than fail at once.
+    sqlite3_busy_timeout(db_, 10000);
+    ensure_schema();
+    if (created) {
+      // GDAL writes the GeoPackage signature when it closes the file; write it now so that
+      // other readers see a valid GeoPackage while the store is open.
+      exec("PRAGMA application_id = 1196444487");  // 'GPKG'
+      exec("PRAGMA user_version = 10200");         // GeoPackage 1.2
+      // Readers check the signature in the main file's header, not in the WAL.
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
+    }
+  }
+
+  ~GeoPackageStore() override = default;
+
+  std::string location() const override { return path_; }
+
+  Dataset load() override {
+    Dataset d;
+    for (LayerKind k : kAllLayers) for_each_vector(d, k, [&](auto& v) { read_layer(k, v); });
+    return d;
+  }
+
+  std::vector<Grid> load_grids() override {
+    std::vector<Grid> grids;
+    read_layer(LayerKind::Grids, grids);
+    return grids;
+  }
+
+  void replace_all(Dataset& data) override {
+    Transaction tx(*this);
+    for (LayerKind k : kAllLayers) {
+      clear(k);
+      for_each_vector(data, k, [&](auto& v) { insert(k, v, /*explicit_fids=*/true); });
+    }
+    tx.commit();
+  }
+
+  void append(LayerKind kind, Dataset& data) override {
+    Transaction tx(*this);
+    for_each_vector(data, kind, [&](auto& v) { insert(kind, v, false); });
+    tx.commit();
+  }
+
+  void replace_layer(LayerKind kind, Dataset& data) override {
+    Transaction tx(*this);
+    clear(kind);
+    for_each_vector(data, kind, [&](auto& v) { insert(kind, v, true); });
+    tx.commit();
+  }
+
+  void update_joins(const Dataset& data) override {
+    Transaction tx(*this);
+    auto run = [&](LayerKind k, const auto& v) {
+      std::string sql = "UPDATE " + std::string(layer_name(k)) +
+                        " SET grid_code = ?1, join_kind = ?2, join_distance_m = ?3 WHERE fid = ?4";
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+        throw StoreError("cannot prepare join update: " + std::string(sqlite3_errmsg(db_)));
+      for (const auto& r : v) {
+        if (r.join.grid_code.empty())
+          sqlite3_bind_null(st, 1);
+        else
+          sqlite3_bind_text(st, 1, r.join.grid_code.data(), static_cast<int>(r.join.grid_code.size()),
+                            SQLITE_TRANSIENT);
+        auto kind = join_kind_name(r.join.kind);
+        sqlite3_bind_text(st, 2, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+        sqlite3_bind_double(st, 3, r.join.distance_m);
+        sqlite3_bind_int64(st, 4, r.fid);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+          std::string msg = sqlite3_errmsg(db_);
+          sqlite3_finalize(st);
+          throw StoreError("join update failed: " + msg);
+        }
+      }
+      sqlite3_finalize(st);
+    };
+    run(LayerKind::Households, data.households);
+    run(LayerKind::Enterprises, data.enterprises);
+    run(LayerKind::Incidents, data.incidents);
+    run(LayerKind::Workers, data.workers);
+    tx.commit();
+  }
+
+  void put(const Batch& batch) override {
+    Transaction tx(*this);
+    auto run = [&](LayerKind kind, const auto& records) {
+      if (records.empty()) return;
+      auto* layer = get_layer(kind);
+      Columns cols(layer, kind);
+      const std::string what(layer_name(kind));
+      for (auto* r : records) {
+        OGRFeature f(layer->GetLayerDefn());
+        write(f, cols, *r);
+        if (r->fid != 0) {
+          f.SetFID(r->fid);
+          if (layer->SetFeature(&f) != OGRERR_NONE)
+            throw StoreError("cannot update " + what + " " + std::to_string(r->fid) + ": " + last_error());
+        } else {
+          if (layer->CreateFeature(&f) != OGRERR_NONE)
+            throw StoreError("cannot insert into " + what + ": " + last_error());
+          r->fid = f.GetFID();
+        }
+      }
+    };
+    // Fids are written back only once the transaction is committed (a failed batch leaves the
+    // new records without one).
+    std::vector<int64_t*> assigned;
+    auto note_new = [&](const auto& records) {
+      for (auto* r : records)
+        if (r->fid == 0) assigned.push_back(&r->fid);
+    };
+    note_new(batch.grids);
+    note_new(batch.households);
+    note_new(batch.enterprises);
+    note_new(batch.incidents);
+    note_new(batch.workers);
+    try {
+      run(LayerKind::Grids, batch.grids);
+      run(LayerKind::Households, batch.households);
+      run(LayerKind::Enterprises, batch.enterprises);
+      run(LayerKind::Incidents, batch.incidents);
+      run(LayerKind::Workers, batch.workers);
+      std::vector<IncidentEvent*> events;
+      for (const auto& e : batch.events) {
+        if (e.owner) e.event->incident = e.owner->fid;
+        events.push_back(e.event);
+      }
+      exec_rows("INSERT INTO incident_history(incident, seq, at, actor, action, from_state, to_state, note, detail) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                events, [](sqlite3_stmt* st, const IncidentEvent* e) {
+                  sqlite3_bind_int64(st, 1, e->incident);
+                  sqlite3_bind_int64(st, 2, e->seq);
+                  bind_text(st, 3, format_time(e->at));
+                  bind_text(st, 4, e->actor);
+                  bind_text(st, 5, e->action);
+                  bind_text(st, 6, e->from);
+                  bind_text(st, 7, e->to);
+                  bind_text(st, 8, e->note);
+                  bind_text(st, 9, e->detail);
+                });
+      exec_rows("INSERT INTO users(id, name, role, scope, worker_id, token_hash, created_at, active) "
+                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+                "role = excluded.role, scope = excluded.scope, worker_id = excluded.worker_id, "
+                "token_hash = excluded.token_hash, active = excluded.active",
+                batch.users, [](sqlite3_stmt* st, const User* u) {
+                  bind_text(st, 1, u->id);
+                  bind_text(st, 2, u->name);
+                  bind_text(st, 3, u->role);
+                  bind_text(st, 4, u->scope);
+                  bind_text(st, 5, u->worker_id);
+                  if (u->token_hash.empty()) sqlite3_bind_null(st, 6);
+                  else bind_text(st, 6, u->token_hash);
+                  bind_text(st, 7, format_time(u->created_at));
+                  sqlite3_bind_int(st, 8, u->active ? 1 : 0);
+                });
+      std::vector<int64_t> audit_ids = insert_audit(batch.audit);
+      tx.commit();
+      for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
+    } catch (...) {
+      for (int64_t* fid : assigned) *fid = 0;
+      throw;
+    }
+  }
+
+  AuditPage load_audit(const AuditQuery& q) override {
+    // Every condition is in the statement, inactive ones made true by their parameters.
+    const char* where =
+        " FROM audit_log WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at <= ?2) AND (?3 = '' OR actor = ?3) "
+        "AND (?4 = '' OR action = ?4)";
+    auto bind = [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, q.from);
+      sqlite3_bind_int64(st, 2, q.to);
+      bind_text(st, 3, q.actor);
+      bind_text(st, 4, q.action);
+    };
+    AuditPage page;
+    query_rows((std::string("SELECT count(*)") + where).c_str(), bind,
+               [&](sqlite3_stmt* st) { page.total = static_cast<std::size_t>(sqlite3_column_int64(st, 0)); });
+    const std::string sql = std::string("SELECT id, at, actor, role, action, layer, records, fields, peer, request_id, detail") +
+                            where + " ORDER BY id DESC LIMIT " + std::to_string(std::min<uint64_t>(q.limit, INT64_MAX)) +
+                            " OFFSET " + std::to_string(std::min<uint64_t>(q.offset, INT64_MAX));
+    query_rows(sql.c_str(), bind, [&](sqlite3_stmt* st) {
+      AuditRecord r;
+      r.id = sqlite3_column_int64(st, 0);
+      r.at = sqlite3_column_int64(st, 1);
+      r.actor = column_text(st, 2);
+      r.role = column_text(st, 3);
+      r.action = column_text(st, 4);
+      r.layer = column_text(st, 5);
+      r.records = column_text(st, 6);
+      r.fields = column_text(st, 7);
+      r.peer = column_text(st, 8);
+      r.request_id = column_text(st, 9);
+      r.detail = column_text(st, 10);
+      page.rows.push_back(std::move(r));
+    });
+    return page;
+  }
+
+  int64_t data_version() override {
+    int64_t v = 0;
+    query_rows("PRAGMA data_version", [&](sqlite3_stmt* st) { v = sqlite3_column_int64(st, 0); });
+    return v;
+  }
+
+  std::vector<IncidentEvent> load_events() override {
+    std::vector<IncidentEvent> out;
+    query_rows("SELECT incident, seq, at, actor, action, from_state, to_state, note, detail "
+               "FROM incident_history ORDER BY incident, seq",
+               [&](sqlite3_stmt* st) {
+                 IncidentEvent e;
+                 e.incident = sqlite3_column_int64(st, 0);
+                 e.seq = sqlite3_column_int64(st, 1);
+                 e.at = parse_time(column_text(st, 2), 0).value_or(0);
+                 e.actor = column_text(st, 3);
+                 e.action = column_text(st, 4);
+                 e.from = column_text(st, 5);
+                 e.to = column_text(st, 6);
+                 e.note = column_text(st, 7);
+                 e.detail = column_text(st, 8);
+                 out.push_back(std::move(e));
+               });
+    return out;
+  }
+
+  std::vector<User> load_users() override {
+    std::vector<User> out;
+    query_rows("SELECT id, name, role, scope, worker_id, token_hash, created_at, active FROM users ORDER BY id",
+               [&](sqlite3_stmt* st) {
+                 User u;
+                 u.id = column_text(st, 0);
+                 u.name = column_text(st, 1);
+                 u.role = column_text(st, 2);
+                 u.scope = column_text(st, 3);
+                 u.worker_id = column_text(st, 4);
+                 u.token_hash = column_text(st, 5);
+                 u.created_at = parse_time(column_text(st, 6), 0).value_or(0);
+                 u.active = sqlite3_column_int(st, 7) != 0;
+                 out.push_back(std::move(u));
+               });
+    return out;
+  }
+
+  void put_meta(const std::string& key, const std::string& value) override {
+    Transaction tx(*this);
+    exec("INSERT INTO onemap_meta(key, value) VALUES(?1, ?2) "
+         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+         {key, value});
+    tx.commit();
+  }
+
+  std::optional<std::string> get_meta(const std::string& key) override {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT value FROM onemap_meta WHERE key = ?1", -1, &st,
+                           nullptr) != SQLITE_OK)
+      throw StoreError(sqlite3_errmsg(db_));
+    sqlite3_bind_text(st, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+    std::optional<std::string> out;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      auto* t = sqlite3_column_text(st, 0);
+      out = t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
+
+ private:
+  // One GDAL dataset-level transaction; rolled back unless committed.
+  class Transaction {
+   public:
+    explicit Transaction(GeoPackageStore& s) : s_(s) {
+      if (s_.ds_->StartTransaction() != OGRERR_NONE)
+        throw StoreError("cannot start a transaction: " + last_error());
+    }
+    void commit() {
+      if (s_.ds_->CommitTransaction() != OGRERR_NONE)
+        throw StoreError("commit failed: " + last_error());
+      done_ = true;
+    }
+    ~Transaction() {
+      if (!done_) s_.ds_->RollbackTransaction();
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+   private:
+    GeoPackageStore& s_;
+    bool done_ = false;
+  };
+
+  void exec(const std::string& sql, const std::vector<std::string>& params = {}) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    for (std::size_t i = 0; i < params.size(); ++i)
+      sqlite3_bind_text(st, static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw StoreError("SQL error: " + msg + " in " + sql);
+  }
+
+  OGRLayer* get_layer(LayerKind k) {
+    auto* l = ds_->GetLayerByName(std::string(layer_name(k)).c_str());
+    if (!l) throw StoreError(path_ + " has no layer " + std::string(layer_name(k)));
+    return l;
+  }
+
+  void ensure_schema() {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(spatial::kStorageEpsg) != OGRERR_NONE)
+      throw StoreError("PROJ does not know EPSG:4490");
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    for (LayerKind k : kAllLayers) {
+      std::string name(layer_name(k));
+      if (auto* existing = ds_->GetLayerByName(name.c_str())) {
+        // A store written by an earlier version: add the columns it lacks (ALTER TABLE).
+        for (const auto& f : layer_fields(k)) {
+          if (existing->GetLayerDefn()->GetFieldIndex(f.name.c_str()) >= 0) continue;
+          OGRFieldSubType sub;
+          OGRFieldDefn fd(f.name.c_str(), ogr_type(f.type, sub));
+          fd.SetSubType(sub);
+          if (existing->CreateField(&fd) != OGRERR_NONE)
+            throw StoreError("cannot add column " + name + "." + f.name + ": " + last_error());
+        }
+        continue;
+      }
+      char** opts = nullptr;
+      opts = CSLSetNameValue(opts, "FID", "fid");
+      opts = CSLSetNameValue(opts, "GEOMETRY_NAME", "geom");
+      opts = CSLSetNameValue(opts, "SPATIAL_INDEX", "YES");
+      opts = CSLSetNameValue(opts, "IDENTIFIER", name.c_str());
+      auto gtype = k == LayerKind::Grids ? wkbMultiPolygon : wkbPoint;
+      OGRLayer* l = ds_->CreateLayer(name.c_str(), &srs, gtype, opts);
+      CSLDestroy(opts);
+      if (!l) throw StoreError("cannot create layer " + name + ": " + last_error());
+      for (const auto& f : layer_fields(k)) {
+        OGRFieldSubType sub;
+        OGRFieldDefn fd(f.name.c_str(), ogr_type(f.type, sub));
+        fd.SetSubType(sub);
+        if (l->CreateField(&fd) != OGRERR_NONE)
+          throw StoreError("cannot create field " + name + "." + f.name + ": " + last_error());
+      }
+      // Make sure the table exists on disk before the first transaction.
+      l->SyncToDisk();
+    }
+    exec("CREATE TABLE IF NOT EXISTS onemap_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)");
+    exec("CREATE UNIQUE INDEX IF NOT EXISTS grids_code_level ON grids(code, level)");
+    exec("CREATE INDEX IF NOT EXISTS incidents_reported_at ON incidents(reported_at)");
+    exec("CREATE TABLE IF NOT EXISTS incident_history (incident INTEGER NOT NULL, seq INTEGER NOT NULL, "
+         "at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT, to_state TEXT, "
+         "note TEXT, detail TEXT, PRIMARY KEY (incident, seq))");
+    exec("CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY NOT NULL, name TEXT, role TEXT NOT NULL, "
+         "scope TEXT, worker_id TEXT, token_hash TEXT UNIQUE, created_at TEXT, active INTEGER NOT NULL DEFAULT 1)");
+    // The audit of personal data and user changes (AuditRecord): appended to, never changed.
+    exec("CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, "
+         "actor TEXT NOT NULL, role TEXT, action TEXT NOT NULL, layer TEXT, records TEXT NOT NULL DEFAULT '[]', "
+         "fields TEXT NOT NULL DEFAULT '[]', peer TEXT, request_id TEXT, detail TEXT)");
+    exec("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at)");
+    exec("CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id)");
+  }
+
+  // Appends audit rows (inside the caller's transaction); their new ids in order.
+  std::vector<int64_t> insert_audit(const std::vector<AuditRecord*>& rows) {
+    std::vector<int64_t> ids;
+    if (rows.empty()) return ids;
+    const char* sql =
+        "INSERT INTO audit_log(at, actor, role, action, layer, records, fields, peer, request_id, detail) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    for (const AuditRecord* r : rows) {
+      sqlite3_bind_int64(st, 1, r->at);
+      bind_text(st, 2, r->actor);
+      bind_text(st, 3, r->role);
+      bind_text(st, 4, r->action);
+      bind_text(st, 5, r->layer);
+      bind_text(st, 6, r->records.empty() ? std::string("[]") : r->records);
+      bind_text(st, 7, r->fields.empty() ? std::string("[]") : r->fields);
+      bind_text(st, 8, r->peer);
+      bind_text(st, 9, r->request_id);
+      if (r->detail.empty()) sqlite3_bind_null(st, 10);
+      else bind_text(st, 10, r->detail);
+      const int rc = sqlite3_step(st);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      if (rc != SQLITE_DONE) {
+        std::string msg = sqlite3_errmsg(db_);
+        sqlite3_finalize(st);
+        throw StoreError("cannot write the audit: " + msg);
+      }
+      ids.push_back(sqlite3_last_insert_rowid(db_));
+    }
+    sqlite3_finalize(st);
+    return ids;
+  }
+
+  // Runs a prepared statement once per row: bind(st, row) binds its parameters.
+  template <class Rows, class Bind>
+  void exec_rows(const char* sql, const Rows& rows, Bind bind) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    for (const auto& row : rows) {
+      bind(st, row);
+      const int rc = sqlite3_step(st);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      if (rc != SQLITE_DONE) {
+        std::string msg = sqlite3_errmsg(db_);
+        sqlite3_finalize(st);
+        throw StoreError("SQL error: " + msg + " in " + sql);
+      }
+    }
+    sqlite3_finalize(st);
+  }
+
+  // Reads every row of a query: read(st) is called on each.
+  template <class Read>
+  void query_rows(const char* sql, Read read) {
+    query_rows(sql, [](sqlite3_stmt*) {}, read);
+  }
+  // The same with parameters: bind(st) binds them.
+  template <class Bind, class Read>
+  void query_rows(const char* sql, Bind bind, Read read) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    bind(st);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) read(st);
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) throw StoreError("SQL error: " + msg + " in " + sql);
+  }
+
+  static void bind_text(sqlite3_stmt* st, int i, const std::string& v) {
+    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  static std::string column_text(sqlite3_stmt* st, int i) {
+    const auto* t = sqlite3_column_text(st, i);
+    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  }
+
+  void clear(LayerKind k) {
+    exec("DELETE FROM " + std::string(layer_name(k)));
+    if (k == LayerKind::Incidents) exec("DELETE FROM incident_history");  // their trails go with them
+  }
+
+  template <class T>
+  void insert(LayerKind k, std::vector<T>& v, bool explicit_fids) {
+    auto* layer = get_layer(k);
+    Columns cols(layer, k);
+    int64_t next = 1;  // explicit fids: 1..n in order, after the table was cleared
+    for (auto& r : v) {
+      OGRFeature f(layer->GetLayerDefn());
+      write(f, cols, r);
+      if (explicit_fids) f.SetFID(next++);
+      if (layer->CreateFeature(&f) != OGRERR_NONE)
+        throw StoreError("cannot write to " + std::string(layer_name(k)) + ": " + last_error());
+      r.fid = f.GetFID();
+    }
+  }
+
+  template <class T>
+  void read_layer(LayerKind k, std::vector<T>& out) {
+    auto* layer = get_layer(k);
+    Columns cols(layer, k);
+    out.clear();
+    out.reserve(static_cast<std::size_t>(std::max<GIntBig>(0, layer->GetFeatureCount())));
+    layer->ResetReading();
+    for (auto& f : *layer) {
+      T r;
+      r.fid = f->GetFID();
+      read(*f, cols, r);
+      out.push_back(std::move(r));
+    }
+  }
+
+  struct DatasetCloser {
+    void operator()(GDALDataset* d) const { GDALClose(d); }
+  };
+
+  std::string path_;
+  std::unique_ptr<GDALDataset, DatasetCloser> ds_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_geopackage(const std::string& path, bool create) {
+  return std::make_unique<GeoPackageStore>(path, create);
+}
+
+std::unique_ptr<Store> open_store(const std::string& location, bool create) {
+  auto ends_with = [&](const char* s) {
+    std::string suffix(s);
+    return location.size() >= suffix.size() &&
+           location.compare(location.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with(".gpkg") || ends_with(".GPKG")) return open_geopackage(location, create);
+  throw InvalidArgument("data", "unsupported store '" + location +
+                                    "': give a GeoPackage path ending in .gpkg");
+}
+
+}  // namespace onemap::layers

@@ -1,0 +1,106 @@
+// The store: where every layer and the non-spatial tables live durably.
+//
+// One interface, so that a PostgreSQL/PostGIS store can stand beside the embedded GeoPackage one.
+// Every mutating call is one transaction and returns only after it is committed to disk
+// (GeoPackage: SQLite with synchronous=FULL), so an acknowledged write survives a crash or kill.
+// A Store is not thread-safe: the server serialises writes through one writer.
+#pragma once
+
+#include "layers/model/model.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace onemap::layers {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Reads every layer (fids as stored).
+  virtual Dataset load() = 0;
+  /// Reads only the grids (what a point import joins against).
+  virtual std::vector<Grid> load_grids() = 0;
+
+  /// Replaces the whole content of every layer at once (used by `onemap demo`).
+  /// Assigns fids to the records (1..n in order) and writes them back into `data`.
+  virtual void replace_all(Dataset& data) = 0;
+
+  /// Appends records to a layer, assigning their fids. One transaction.
+  virtual void append(LayerKind kind, Dataset& data) = 0;
+  /// Replaces one layer's content with `data`'s records of that kind, assigning fids.
+  virtual void replace_layer(LayerKind kind, Dataset& data) = 0;
+
+  /// Rewrites the grid join columns (grid_code, join_kind, join_distance_m) of every record of
+  /// the point layers in `data`, matched by fid. One transaction.
+  virtual void update_joins(const Dataset& data) = 0;
+
+  /// Records to insert (fid == 0: the store assigns it and writes it back) or update (fid != 0).
+  struct Batch {
+    std::vector<Grid*> grids;
+    std::vector<Household*> households;
+    std::vector<Enterprise*> enterprises;
+    std::vector<Incident*> incidents;
+    std::vector<Worker*> workers;
+    /// Audit-trail events to append. An event whose `owner` is set takes the owner's fid (written
+    /// back into the event), so that a new incident and its first events go in one transaction.
+    struct Event {
+      IncidentEvent* event;
+      const Incident* owner = nullptr;
+    };
+    std::vector<Event> events;
+    std::vector<User*> users;  ///< inserted or replaced by id
+    /// Audit rows to append (their ids are written back), in the same transaction as the rest.
+    std::vector<AuditRecord*> audit;
+  };
+  /// Writes a batch in one transaction: all of it, durable before it returns, or nothing.
+  virtual void put(const Batch& batch) = 0;
+
+  /// put() of one record.
+  template <class T>
+  void put_one(T& record);
+  void put_incident(Incident& incident) { put_one(incident); }
+
+  /// Every incident's audit trail, ordered by incident and seq.
+  virtual std::vector<IncidentEvent> load_events() = 0;
+  /// Every user.
+  virtual std::vector<User> load_users() = 0;
+
+  /// The audit rows `query` selects, newest first, with their count.
+  virtual AuditPage load_audit(const AuditQuery& query) = 0;
+
+  /// A number that changes whenever another connection (another process, or another Store on
+  /// the same file) commits a change to the store, and only then (SQLite's PRAGMA data_version):
+  /// a cache of the store compares it to know whether to re-read.
+  virtual int64_t data_version() = 0;
+
+  /// Small key/value settings table (onemap_meta).
+  virtual void put_meta(const std::string& key, const std::string& value) = 0;
+  virtual std::optional<std::string> get_meta(const std::string& key) = 0;
+
+  /// Where the store is ("data/demo.gpkg").
+  virtual std::string location() const = 0;
+};
+
+template <class T>
+void Store::put_one(T& record) {
+  Batch b;
+  if constexpr (std::is_same_v<T, Grid>) b.grids.push_back(&record);
+  else if constexpr (std::is_same_v<T, Household>) b.households.push_back(&record);
+  else if constexpr (std::is_same_v<T, Enterprise>) b.enterprises.push_back(&record);
+  else if constexpr (std::is_same_v<T, Incident>) b.incidents.push_back(&record);
+  else b.workers.push_back(&record);
+  put(b);
+}
+
+/// Opens (creating it with every table when `create` is true and it does not exist) the
+/// GeoPackage at `path`. @throws StoreError.
+std::unique_ptr<Store> open_geopackage(const std::string& path, bool create);
+
+/// Opens a store from a location string: a path ending in .gpkg for now.
+std::unique_ptr<Store> open_store(const std::string& location, bool create);
+
+}  // namespace onemap::layers

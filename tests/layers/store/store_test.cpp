@@ -1,0 +1,430 @@
+// Store tests: GeoPackage round trip of every layer, what ogrinfo sees, and durability of an
+// acknowledged write across SIGKILL.
+#include "layers/store/store.hpp"
+
+#include "core/errors.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace onemap;
+using namespace onemap::layers;
+
+namespace {
+
+fs::path temp_path(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("onemap-store-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path p = dir / name;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(p.string() + suffix);
+  return p;
+}
+
+spatial::Polygon rect(double x0, double y0, double x1, double y1) {
+  spatial::Polygon p;
+  p.outer() = {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}};
+  spatial::bg::correct(p);
+  return p;
+}
+
+Dataset sample() {
+  Dataset d;
+  Grid county{0, "330521", "德清县", GridLevel::County, "330500", {}, 937.9e6, false};
+  county.geometry.push_back(rect(119.7, 30.3, 120.4, 30.8));
+  Grid g{0, "330521001001001", "武康第1网格", GridLevel::Grid, "330521001001", {}, 1234.5, true};
+  auto with_hole = rect(119.9, 30.5, 120.0, 30.6);
+  spatial::Ring hole{{119.95, 30.55}, {119.96, 30.55}, {119.96, 30.56}, {119.95, 30.56},
+                     {119.95, 30.55}};
+  with_hole.inners().push_back(hole);
+  spatial::bg::correct(with_hole);
+  g.geometry.push_back(with_hole);
+  g.geometry.push_back(rect(120.1, 30.5, 120.2, 30.6));
+  d.grids = {county, g};
+
+  Household h;
+  h.id = "H00000001";
+  h.address = "武康街道 某村 12号";
+  h.members = 4;
+  h.flags = kRental | kPersonOfConcern;
+  h.location = {119.9512345678, 30.5398765432};
+  h.join = {"330521001001001", JoinKind::Contained, 0};
+  h.head_name = "张三";
+  h.phone = "19900000000";
+  h.id_number = "33052119800101001X";
+  h.extra = R"({"楼栋":"3"})";
+  d.households = {h};
+
+  Enterprise e;
+  e.id = "E1";
+  e.name = "德清某化工有限公司";
+  e.industry = "化工";
+  e.risk = RiskLevel::Major;
+  e.hazardous_chemicals = true;
+  e.last_inspection = "2026-05-01";
+  e.open_hazards = 3;
+  e.location = {120.15, 30.55};
+  e.join = {"330521001001001", JoinKind::Nearest, 123.25};
+  d.enterprises = {e};
+
+  Incident i;
+  i.id = "E20260000001";
+  i.category = "pingan_yinhuan";
+  i.description = "消防通道堵塞";
+  i.source = "grid_app";
+  i.reported_at = *parse_time("2026-03-04T05:06:07Z");
+  i.status = "closed";
+  i.closed_at = *parse_time("2026-03-05T01:02:03Z");
+  i.assignee = "W00101";
+  i.location = {119.91, 30.51};
+  i.join = {"", JoinKind::Unassigned, 0};
+  Incident open = i;
+  open.id = "E20260000002";
+  open.status = "reported";
+  open.closed_at = 0;
+  d.incidents = {i, open};
+
+  Worker w;
+  w.worker_id = "W00101";
+  w.name = "李四";
+  w.role = WorkerRole::GridHead;
+  w.grid_code = "330521001001001";
+  w.on_duty = false;
+  w.location = {119.92, 30.52};
+  w.join = {"330521001001001", JoinKind::Contained, 0};
+  d.workers = {w};
+  return d;
+}
+
+void expect_same_point(LonLat a, LonLat b) {
+  // GeoPackage stores doubles: the round trip is exact.
+  EXPECT_EQ(a.lon, b.lon);
+  EXPECT_EQ(a.lat, b.lat);
+}
+
+void expect_same_join(const GridJoin& a, const GridJoin& b) {
+  EXPECT_EQ(a.grid_code, b.grid_code);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_DOUBLE_EQ(a.distance_m, b.distance_m);
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
+  if (!p) return out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p.get())) > 0) out.append(buf, n);
+  return out;
+}
+
+}  // namespace
+
+TEST(GeoPackageStore, RoundTripsEveryLayer) {
+  auto path = temp_path("roundtrip.gpkg");
+  Dataset in = sample();
+  {
+    auto store = open_store(path.string(), true);
+    store->replace_all(in);
+  }
+  // fids are assigned 1..n in order.
+  EXPECT_EQ(in.grids[1].fid, 2);
+  EXPECT_EQ(in.incidents[1].fid, 2);
+
+  auto store = open_store(path.string(), false);
+  Dataset out = store->load();
+  ASSERT_EQ(out.grids.size(), 2u);
+  ASSERT_EQ(out.households.size(), 1u);
+  ASSERT_EQ(out.enterprises.size(), 1u);
+  ASSERT_EQ(out.incidents.size(), 2u);
+  ASSERT_EQ(out.workers.size(), 1u);
+
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto &a = in.grids[k], &b = out.grids[k];
+    EXPECT_EQ(a.fid, b.fid);
+    EXPECT_EQ(a.code, b.code);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.level, b.level);
+    EXPECT_EQ(a.parent_code, b.parent_code);
+    EXPECT_DOUBLE_EQ(a.area_m2, b.area_m2);
+    EXPECT_EQ(a.synthetic, b.synthetic);
+    EXPECT_TRUE(spatial::bg::equals(a.geometry, b.geometry));
+    EXPECT_EQ(a.geometry.size(), b.geometry.size());
+  }
+  EXPECT_EQ(out.grids[1].geometry[0].inners().size(), 1u);
+  auto grids_only = store->load_grids();
+  ASSERT_EQ(grids_only.size(), out.grids.size());
+  for (std::size_t k = 0; k < grids_only.size(); ++k) {
+    EXPECT_EQ(grids_only[k].fid, out.grids[k].fid);
+    EXPECT_EQ(grids_only[k].code, out.grids[k].code);
+    EXPECT_TRUE(spatial::bg::equals(grids_only[k].geometry, out.grids[k].geometry));
+  }
+
+  const auto &h = out.households[0], &h0 = in.households[0];
+  EXPECT_EQ(h.id, h0.id);
+  EXPECT_EQ(h.address, h0.address);
+  EXPECT_EQ(h.members, h0.members);
+  EXPECT_EQ(h.flags, h0.flags);
+  EXPECT_EQ(h.head_name, h0.head_name);
+  EXPECT_EQ(h.phone, h0.phone);
+  EXPECT_EQ(h.id_number, h0.id_number);
+  EXPECT_EQ(h.extra, h0.extra);
+  expect_same_point(h.location, h0.location);
+  expect_same_join(h.join, h0.join);
+
+  const auto &e = out.enterprises[0], &e0 = in.enterprises[0];
+  EXPECT_EQ(e.name, e0.name);
+  EXPECT_EQ(e.industry, e0.industry);
+  EXPECT_EQ(e.risk, e0.risk);
+  EXPECT_EQ(e.hazardous_chemicals, e0.hazardous_chemicals);
+  EXPECT_EQ(e.last_inspection, e0.last_inspection);
+  EXPECT_EQ(e.open_hazards, e0.open_hazards);
+  expect_same_join(e.join, e0.join);
+
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto &a = in.incidents[k], &b = out.incidents[k];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.category, b.category);
+    EXPECT_EQ(a.description, b.description);
+    EXPECT_EQ(a.source, b.source);
+    EXPECT_EQ(a.reported_at, b.reported_at);
+    EXPECT_EQ(a.status, b.status);
+    EXPECT_EQ(a.closed_at, b.closed_at);
+    EXPECT_EQ(a.assignee, b.assignee);
+    expect_same_point(a.location, b.location);
+    expect_same_join(a.join, b.join);
+  }
+
+  const auto &w = out.workers[0], &w0 = in.workers[0];
+  EXPECT_EQ(w.worker_id, w0.worker_id);
+  EXPECT_EQ(w.name, w0.name);
+  EXPECT_EQ(w.role, w0.role);
+  EXPECT_EQ(w.grid_code, w0.grid_code);
+  EXPECT_EQ(w.on_duty, w0.on_duty);
+}
+
+TEST(GeoPackageStore, AppendUpdateJoinsAndMeta) {
+  auto path = temp_path("append.gpkg");
+  auto store = open_store(path.string(), true);
+  Dataset d = sample();
+  store->replace_all(d);
+  Dataset more;
+  more.incidents = {d.incidents[0]};
+  store->append(LayerKind::Incidents, more);
+  EXPECT_EQ(more.incidents[0].fid, 3);
+
+  Dataset all = store->load();
+  ASSERT_EQ(all.incidents.size(), 3u);
+  for (auto& i : all.incidents) i.join = {"330521001001001", JoinKind::Nearest, 42.5};
+  all.households[0].join = {};
+  store->update_joins(all);
+  Dataset again = open_store(path.string(), false)->load();
+  for (auto& i : again.incidents) expect_same_join(i.join, {"330521001001001", JoinKind::Nearest, 42.5});
+  expect_same_join(again.households[0].join, {});
+
+  EXPECT_FALSE(store->get_meta("schema_version").has_value());
+  store->put_meta("schema_version", "1");
+  store->put_meta("schema_version", "2");
+  EXPECT_EQ(store->get_meta("schema_version").value_or(""), "2");
+
+  Incident changed = again.incidents[1];
+  changed.status = "closed";
+  store->put_incident(changed);
+  EXPECT_EQ(open_store(path.string(), false)->load().incidents[1].status, "closed");
+}
+
+TEST(GeoPackageStore, AuditRowsAreAppendedInTheBatchAndSelectedNewestFirst) {
+  auto path = temp_path("audit.gpkg");
+  auto store = open_store(path.string(), true);
+  Dataset d = sample();
+  store->replace_all(d);
+  EXPECT_EQ(store->load_audit({}).total, 0u);
+  // Six rows: three actors, two actions, one a second apart; with a user in the same batch.
+  std::vector<AuditRecord> rows;
+  for (int k = 0; k < 6; ++k) {
+    AuditRecord r;
+    r.at = 1790000000 + k;
+    r.actor = k % 3 == 0 ? "li" : k % 3 == 1 ? "wang" : "admin";
+    r.role = "centre";
+    r.action = k < 4 ? "read_personal" : "user_change";
+    r.layer = k < 4 ? "households" : "users";
+    r.records = "[" + std::to_string(k + 1) + "]";
+    r.fields = R"(["head_name","phone","id_number"])";
+    r.peer = "10.0.0." + std::to_string(k);
+    r.request_id = "req-" + std::to_string(k);
+    rows.push_back(r);
+  }
+  User u;
+  u.id = "li";
+  u.role = "centre";
+  u.token_hash = "ab";
+  Store::Batch b;
+  b.users.push_back(&u);
+  for (auto& r : rows) b.audit.push_back(&r);
+  store->put(b);
+  for (std::size_t k = 1; k < rows.size(); ++k) EXPECT_GT(rows[k].id, rows[k - 1].id);  // ids written back
+
+  // Through another connection: durable, and every column as written.
+  auto other = open_store(path.string(), false);
+  const AuditPage all = other->load_audit({});
+  ASSERT_EQ(all.total, 6u);
+  ASSERT_EQ(all.rows.size(), 6u);
+  EXPECT_EQ(all.rows[0].id, rows[5].id);  // newest first
+  EXPECT_EQ(all.rows[5].actor, "li");
+  EXPECT_EQ(all.rows[5].at, 1790000000);
+  EXPECT_EQ(all.rows[5].fields, R"(["head_name","phone","id_number"])");
+  EXPECT_EQ(all.rows[5].records, "[1]");
+  EXPECT_EQ(all.rows[5].peer, "10.0.0.0");
+  EXPECT_EQ(all.rows[5].request_id, "req-0");
+  EXPECT_EQ(all.rows[5].layer, "households");
+  EXPECT_EQ(all.rows[5].detail, "");
+  ASSERT_EQ(other->load_users().size(), 1u);
+
+  AuditQuery q;
+  q.actor = "wang";
+  auto page = other->load_audit(q);
+  ASSERT_EQ(page.total, 2u);
+  EXPECT_EQ(page.rows[0].request_id, "req-4");
+  EXPECT_EQ(page.rows[1].request_id, "req-1");
+  q = {};
+  q.from = 1790000002;
+  q.to = 1790000004;
+  page = other->load_audit(q);
+  ASSERT_EQ(page.total, 3u);
+  EXPECT_EQ(page.rows[0].at, 1790000004);
+  EXPECT_EQ(page.rows[2].at, 1790000002);
+  q.action = "user_change";
+  EXPECT_EQ(other->load_audit(q).total, 1u);
+  q = {};
+  q.limit = 2;
+  q.offset = 3;
+  page = other->load_audit(q);
+  EXPECT_EQ(page.total, 6u);
+  ASSERT_EQ(page.rows.size(), 2u);
+  EXPECT_EQ(page.rows[0].request_id, "req-2");
+  EXPECT_EQ(page.rows[1].request_id, "req-1");
+
+  // A failed batch writes no audit row either.
+  AuditRecord lost;
+  lost.at = 1790000100;
+  lost.actor = "li";
+  lost.action = "read_personal";
+  Incident bad;
+  bad.fid = 999;  // an update of a record that does not exist
+  Store::Batch failing;
+  failing.audit.push_back(&lost);
+  failing.incidents.push_back(&bad);
+  EXPECT_ANY_THROW(store->put(failing));
+  EXPECT_EQ(other->load_audit({}).total, 6u);
+}
+
+TEST(GeoPackageStore, DataVersionMovesWithAnotherConnectionsCommits) {
+  auto path = temp_path("version.gpkg");
+  auto a = open_store(path.string(), true);
+  Dataset d = sample();
+  a->replace_all(d);
+  auto b = open_store(path.string(), false);
+  const int64_t v0 = b->data_version();
+  EXPECT_EQ(b->data_version(), v0);  // nothing committed meanwhile
+  a->put_meta("k", "1");
+  const int64_t v1 = b->data_version();
+  EXPECT_NE(v1, v0);
+  EXPECT_EQ(b->data_version(), v1);
+  b->put_meta("k", "2");  // its own commit does not count
+  EXPECT_EQ(b->data_version(), v1);
+}
+
+TEST(GeoPackageStore, MissingStoreIsAClearError) {
+  auto path = temp_path("missing.gpkg");
+  try {
+    open_store(path.string(), false);
+    FAIL() << "opening a missing store must throw";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.gpkg"), std::string::npos);
+  }
+  EXPECT_THROW(open_store("/tmp/not-a-store.txt", true), InvalidArgument);
+}
+
+TEST(GeoPackageStore, OgrinfoSeesEveryLayerInEpsg4490) {
+  auto path = temp_path("ogrinfo.gpkg");
+  {
+    Dataset d = sample();
+    open_store(path.string(), true)->replace_all(d);
+  }
+  std::string out = run("ogrinfo -ro -so -al " + path.string() + " 2>&1");
+  for (LayerKind k : kAllLayers)
+    EXPECT_NE(out.find("Layer name: " + std::string(layer_name(k))), std::string::npos)
+        << layer_name(k) << " missing in:\n" << out;
+  // Every layer declares CGCS2000 (EPSG:4490).
+  std::size_t n = 0;
+  for (std::size_t p = out.find("ID[\"EPSG\",4490]"); p != std::string::npos;
+       p = out.find("ID[\"EPSG\",4490]", p + 1))
+    ++n;
+  EXPECT_EQ(n, 5u) << out;
+  EXPECT_NE(out.find("Feature Count: 2"), std::string::npos);
+}
+
+// A write that was acknowledged survives SIGKILL: the child writes incidents one by one and
+// reports each fid after put_incident returns; the parent kills it mid-burst and reopens.
+TEST(GeoPackageStore, AcknowledgedWritesSurviveSigkill) {
+  auto path = temp_path("durable.gpkg");
+  {
+    Dataset d = sample();
+    open_store(path.string(), true)->replace_all(d);
+  }
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    auto store = open_store(path.string(), false);
+    for (int k = 0;; ++k) {
+      Incident i;
+      i.id = "K" + std::to_string(k);
+      i.category = "test";
+      i.status = "reported";
+      i.reported_at = 1700000000 + k;
+      i.location = {120.0 + k * 1e-6, 30.5};
+      store->put_incident(i);
+      std::string ack = std::to_string(i.fid) + " " + i.id + "\n";
+      if (::write(fds[1], ack.data(), ack.size()) < 0) ::_exit(1);
+    }
+  }
+  ::close(fds[1]);
+  FILE* in = ::fdopen(fds[0], "r");
+  std::vector<std::pair<int64_t, std::string>> acked;
+  char line[128];
+  while (acked.size() < 40 && std::fgets(line, sizeof line, in)) {
+    long long fid;
+    char id[64];
+    if (std::sscanf(line, "%lld %63s", &fid, id) == 2) acked.emplace_back(fid, id);
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::fclose(in);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_EQ(acked.size(), 40u);
+
+  Dataset after = open_store(path.string(), false)->load();
+  std::map<int64_t, std::string> stored;
+  for (const auto& i : after.incidents) stored[i.fid] = i.id;
+  for (const auto& [fid, id] : acked) {
+    ASSERT_TRUE(stored.count(fid)) << "acknowledged incident " << id << " lost";
+    EXPECT_EQ(stored[fid], id);
+  }
+  // Nothing half-applied: every stored row is complete.
+  for (const auto& i : after.incidents) {
+    EXPECT_FALSE(i.id.empty());
+    EXPECT_FALSE(i.status.empty());
+  }
+}
