@@ -1,22 +1,22 @@
 // OGC API - Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) over the county's layers.
 //
-//   GET /                                        landing page (links: self, service-desc, conformance, data)
-//   GET /conformance                             the conformance classes
-//   GET /api                                     the OpenAPI 3.0 document
-//   GET /collections                             every layer as a collection
-//   GET /collections/{id}                        one, with its spatial (and, for incidents, temporal) extent
-//   GET /collections/{id}/items                  features: bbox, datetime, limit, offset
-//   GET /collections/{id}/items/{featureId}      one feature (the integer feature id, as in tiles)
-//   POST /collections/{id}/items                 the items query within a GeoJSON polygon body
+//   GET /                                        landing page (links: self, service-desc,
+//   conformance, data) GET /conformance                             the conformance classes GET
+//   /api                                     the OpenAPI 3.0 document GET /collections every layer
+//   as a collection GET /collections/{id}                        one, with its spatial (and, for
+//   incidents, temporal) extent GET /collections/{id}/items                  features: bbox,
+//   datetime, limit, offset GET /collections/{id}/items/{featureId}      one feature (the integer
+//   feature id, as in tiles) POST /collections/{id}/items                 the items query within a
+//   GeoJSON polygon body
 //
 // Collections: grids, households, enterprises, incidents, workers. Features are GeoJSON (RFC
 // 7946) in CRS84 (CGCS2000 lon/lat, which GeoJSON takes as WGS84: the two differ by centimetres),
 // ordered by feature id. A person's identity never appears; each feature shows the fields the
-// read policy lets its viewer read where the record lies (auth/read_policy.hpp). Items: `limit` 1..10000 (default 10; a larger value is taken as 10000), `offset`
-// from 0; `next`/`prev` links repeat every other parameter; numberMatched counts every match.
-// `datetime` (an instant, or an interval with `..` for an open end) applies to the incidents'
-// reported_at; on a collection without time it is a 400. Unknown parameters and bad values are
-// a 400 naming the parameter.
+// read policy lets its viewer read where the record lies (auth/read_policy.hpp). Items:
+// `limit` 1..10000 (default 10; a larger value is taken as 10000), `offset` from 0; `next`/`prev`
+// links repeat every other parameter; numberMatched counts every match. `datetime` (an instant, or
+// an interval with `..` for an open end) applies to the incidents' reported_at; on a collection
+// without time it is a 400. Unknown parameters and bad values are a 400 naming the parameter.
 #pragma once
 
 #include "api/tile_service.hpp"
@@ -40,7 +40,8 @@ struct FeatureServiceOptions {
 /// The queryables of a collection (Part 3): its properties (no person's identity) and its
 /// geometry, what a `filter` is checked against; a caller may use those the read policy lets it
 /// read everywhere it queries.
-std::vector<layers::cql2::Queryable> collection_queryables(layers::LayerKind kind, const FeatureServiceOptions& options);
+std::vector<layers::cql2::Queryable> collection_queryables(layers::LayerKind kind,
+                                                           const FeatureServiceOptions& options);
 
 /// The polygon of a POST items query: a GeoJSON Polygon or MultiPolygon, or a Feature with one,
 /// in CRS84, valid (rings oriented). @throws InvalidArgument ("body").
@@ -60,9 +61,10 @@ class FeatureService {
   /// with a GeoJSON Polygon or MultiPolygon, or a Feature holding one, as the body: features
   /// within it, grids meeting it). `base_url` is the server's own URL for links
   /// ("http://127.0.0.1:8080"). @throws InvalidArgument (400) and NotFound (404).
-  HttpAnswer handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
-                    const std::string& base_url, std::string_view method = "GET", std::string_view body = {},
-                    const auth::Viewer& viewer = {}) const;
+  HttpAnswer handle(std::string_view path,
+                    const std::vector<std::pair<std::string, std::string>>& query,
+                    const std::string& base_url, std::string_view method = "GET",
+                    std::string_view body = {}, const auth::Viewer& viewer = {}) const;
 
   /// Whether `path` takes POST (an items query with a polygon body).
   static bool takes_post(std::string_view path);

@@ -2,8 +2,8 @@
 // queries), with the limits of layers/model/text.hpp applied before anything recursive runs.
 #pragma once
 
-#include "layers/model/text.hpp"
 #include "core/errors.hpp"
+#include "layers/model/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -46,9 +46,11 @@ void check_geometry_vertices(const Json& geometry, const std::string& parameter)
   std::size_t count = 0;
   // `depth`: the arrays around a position (0: `v` is one).
   auto walk = [&](const auto& self, const Json& v, int depth) -> void {
-    if (!v.is_array()) throw InvalidArgument(parameter, "coordinates must nest as the geometry type says");
+    if (!v.is_array())
+      throw InvalidArgument(parameter, "coordinates must nest as the geometry type says");
     if (depth == 0) {
-      if (v.size() < 2 || !std::all_of(v.begin(), v.end(), [](const Json& n) { return n.is_number(); }))
+      if (v.size() < 2 ||
+          !std::all_of(v.begin(), v.end(), [](const Json& n) { return n.is_number(); }))
         throw InvalidArgument(parameter, "a position must be an array of two or three numbers");
       if (++count > limit)
         throw TooExpensive(parameter, "has more than " + std::to_string(limit) + " vertices");
@@ -66,11 +68,11 @@ void check_geometry_vertices(const Json& geometry, const std::string& parameter)
         for (const auto& m : *members) self(self, m);
       return;
     }
-    const int depth = t == "Point" ? 0
-                      : t == "MultiPoint" || t == "LineString" ? 1
+    const int depth = t == "Point"                               ? 0
+                      : t == "MultiPoint" || t == "LineString"   ? 1
                       : t == "MultiLineString" || t == "Polygon" ? 2
-                      : t == "MultiPolygon" ? 3
-                                            : -1;
+                      : t == "MultiPolygon"                      ? 3
+                                                                 : -1;
     if (const auto coordinates = g.find("coordinates"); depth >= 0 && coordinates != g.end())
       walk(walk, *coordinates, depth);
   };

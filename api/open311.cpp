@@ -6,9 +6,9 @@
 #include "http/percent.hpp"
 
 #include "auth/read_policy.hpp"
+#include "core/errors.hpp"
 #include "layers/dispatch/workflow.hpp"
 #include "spatial/chinacrs.hpp"
-#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -43,7 +43,8 @@ Params parse_form(std::string_view body) {
     body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
-    out.emplace_back(decode(pair.substr(0, eq)), eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1)));
+    out.emplace_back(decode(pair.substr(0, eq)),
+                     eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1)));
   }
   return out;
 }
@@ -54,9 +55,12 @@ Params parse_json_object(std::string_view body) {
   if (!j.is_object()) throw InvalidArgument("body", "must be a JSON object or a form");
   Params out;
   for (const auto& [k, v] : j.items()) {
-    if (v.is_string()) out.emplace_back(k, v.get<std::string>());
-    else if (v.is_number()) out.emplace_back(k, v.dump());
-    else throw InvalidArgument(k, "must be a string or a number");
+    if (v.is_string())
+      out.emplace_back(k, v.get<std::string>());
+    else if (v.is_number())
+      out.emplace_back(k, v.dump());
+    else
+      throw InvalidArgument(k, "must be a string or a number");
   }
   return out;
 }
@@ -65,9 +69,9 @@ Params parse_json_object(std::string_view body) {
 TextKind text_kind(std::string_view name) {
   if (name == "description") return TextKind::FreeText;
   if (name == "media_url") return TextKind::Url;
-  if (name == "address_string" || name == "api_key" || name == "email" || name == "first_name" || name == "last_name" ||
-      name == "start_date" || name == "end_date" || name == "service_request_id" || name == "service_code" ||
-      name == "status")
+  if (name == "address_string" || name == "api_key" || name == "email" || name == "first_name" ||
+      name == "last_name" || name == "start_date" || name == "end_date" ||
+      name == "service_request_id" || name == "service_code" || name == "status")
     return TextKind::Name;  // lists are comma-separated: longer than one id
   return TextKind::Id;
 }
@@ -79,7 +83,8 @@ class Args {
     std::set<std::string> seen;
     for (const auto& [k, v] : p_) {
       layers::check_text(k, "parameter", TextKind::Id);  // a name is echoed: it must be text
-      if (std::none_of(known.begin(), known.end(), [&name = k](const char* n) { return name == n; })) {
+      if (std::none_of(known.begin(), known.end(),
+                       [&name = k](const char* n) { return name == n; })) {
         std::string list;
         for (const char* n : known) list += (list.empty() ? "" : ", ") + std::string(n);
         throw InvalidArgument(k, "unknown parameter (parameters: " + list + ")");
@@ -101,8 +106,10 @@ class Args {
 
 // The parameters of POST requests.json.
 constexpr std::initializer_list<const char*> kPostParameters = {
-    "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email",
-    "device_id", "account_id", "first_name", "last_name", "phone", "description", "media_url", "coordinate_system"};
+    "api_key",   "jurisdiction_id", "service_code", "lat",
+    "long",      "address_string",  "address_id",   "email",
+    "device_id", "account_id",      "first_name",   "last_name",
+    "phone",     "description",     "media_url",    "coordinate_system"};
 
 double number(const Args& a, const char* k, double lo, double hi) {
   const auto v = a.get(k);
@@ -119,20 +126,23 @@ double number(const Args& a, const char* k, double lo, double hi) {
 
 bool gcj02(const Args& a) {
   const std::string cs = a.text("coordinate_system");
-  if (cs.empty() || cs == "WGS84" || cs == "wgs84" || cs == "CGCS2000" || cs == "EPSG:4326" || cs == "EPSG:4490")
+  if (cs.empty() || cs == "WGS84" || cs == "wgs84" || cs == "CGCS2000" || cs == "EPSG:4326" ||
+      cs == "EPSG:4490")
     return false;
   if (cs == "GCJ02" || cs == "gcj02" || cs == "GCJ-02") return true;
   throw InvalidArgument("coordinate_system", "must be WGS84 (default), CGCS2000 or GCJ02");
 }
 
-std::string time_text(int64_t t) { return t ? layers::format_time(t) : std::string(); }
+std::string time_text(int64_t t) {
+  return t ? layers::format_time(t) : std::string();
+}
 
 json service_json(const layers::CategoryConfig& c) {
   return {{"service_code", c.code},
           {"service_name", c.name_zh},
           {"description", c.name_en + " (" + c.cls + "; handled by " +
-                              (c.grid_handled() ? std::string("the grid team") : c.handler) + "; deadline " +
-                              c.deadline.text() + ")"},
+                              (c.grid_handled() ? std::string("the grid team") : c.handler) +
+                              "; deadline " + c.deadline.text() + ")"},
           {"metadata", false},
           {"type", "realtime"},
           {"keywords", c.name_en},
@@ -141,12 +151,16 @@ json service_json(const layers::CategoryConfig& c) {
 
 // A request as `viewer` may read it (auth/read_policy.hpp): the description, the address given
 // and the assignee are staff's (and the reporter's own).
-json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02, const auth::Viewer& viewer) {
+json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02,
+                  const auth::Viewer& viewer) {
   const auth::Audience audience = auth::incident_audience(viewer, i);
-  auto may = [&](std::string_view field) { return viewer.policy->reaches(audience, layers::LayerKind::Incidents, field); };
+  auto may = [&](std::string_view field) {
+    return viewer.policy->reaches(audience, layers::LayerKind::Incidents, field);
+  };
   const json extra = layers::stored_json<json>(i.extra);
   auto extra_text = [&](const char* k) -> json {
-    return extra.is_object() && extra.contains(k) && extra[k].is_string() ? extra[k] : json(nullptr);
+    return extra.is_object() && extra.contains(k) && extra[k].is_string() ? extra[k]
+                                                                          : json(nullptr);
   };
   const layers::CategoryConfig* c = county.dispatch_config().find(i.category);
   layers::LonLat p = i.location;
@@ -179,7 +193,8 @@ std::vector<std::string> split_list(const std::string& s) {
   std::size_t start = 0;
   while (start <= s.size()) {
     const auto comma = s.find(',', start);
-    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string item =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!item.empty()) out.push_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -201,19 +216,26 @@ Open311Answer post_request(layers::County& county, const Open311Request& rq) {
     if (k == "api_key") api_key = v;
   const auto actor = rq.authenticate(api_key);
   if (!actor) throw Unauthorized("api_key: a request needs an api_key (or Authorization: Bearer)");
-  const layers::Incident out = county.intake(open311_incident(params, county.dispatch_config()), *actor);
+  const layers::Incident out =
+      county.intake(open311_incident(params, county.dispatch_config()), *actor);
   const json notice = layers::stored_json<json>(out.dispatch_reason);
-  json body = json::array({{{"service_request_id", std::to_string(out.fid)},
-                            {"service_notice", notice.is_object() && notice.contains("text") ? notice["text"] : json(nullptr)},
-                            {"account_id", nullptr}}});
-  return {201, json_text(body), {{"Location", "/open311/v2/requests/" + std::to_string(out.fid) + ".json"}}};
+  json body = json::array(
+      {{{"service_request_id", std::to_string(out.fid)},
+        {"service_notice",
+         notice.is_object() && notice.contains("text") ? notice["text"] : json(nullptr)},
+        {"account_id", nullptr}}});
+  return {201,
+          json_text(body),
+          {{"Location", "/open311/v2/requests/" + std::to_string(out.fid) + ".json"}}};
 }
 
 std::optional<int64_t> parse_date(const Args& a, const char* k) {
   const auto v = a.get(k);
   if (!v) return std::nullopt;
   const auto t = layers::parse_time(*v, 8 * 3600);
-  if (!t) throw InvalidArgument(k, "'" + *v + "' is not a W3C date-time (e.g. 2026-11-20T00:00:00+08:00)");
+  if (!t)
+    throw InvalidArgument(k,
+                          "'" + *v + "' is not a W3C date-time (e.g. 2026-11-20T00:00:00+08:00)");
   return t;
 }
 
@@ -225,8 +247,8 @@ bool visible(const layers::County& county, const layers::Incident& i, const auth
 }
 
 Open311Answer get_requests(const layers::County& county, const Open311Request& rq) {
-  Args a(rq.query, {"api_key", "jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date",
-                    "status", "coordinate_system"});
+  Args a(rq.query, {"api_key", "jurisdiction_id", "service_request_id", "service_code",
+                    "start_date", "end_date", "status", "coordinate_system"});
   const auth::Viewer viewer = rq.policy->viewer(rq.authenticate(""));
   const bool to_gcj = gcj02(a);
   std::vector<int64_t> ids;
@@ -240,7 +262,8 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
   const auto codes = split_list(a.text("service_code"));
   const auto statuses = split_list(a.text("status"));
   for (const auto& s : statuses)
-    if (s != "open" && s != "closed") throw InvalidArgument("status", "must be open, closed or both (comma-separated)");
+    if (s != "open" && s != "closed")
+      throw InvalidArgument("status", "must be open, closed or both (comma-separated)");
   auto start = parse_date(a, "start_date");
   auto end = parse_date(a, "end_date");
   if (start && end && *end < *start) throw InvalidArgument("end_date", "is before start_date");
@@ -262,7 +285,8 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     const layers::Incident& i = incidents[k];
     if (start && i.reported_at < *start) continue;
     if (end && i.reported_at > *end) continue;
-    if (!codes.empty() && std::find(codes.begin(), codes.end(), i.category) == codes.end()) continue;
+    if (!codes.empty() && std::find(codes.begin(), codes.end(), i.category) == codes.end())
+      continue;
     if (!visible(county, i, viewer)) continue;
     if (!statuses.empty()) {
       const std::string st = i.status == "closed" ? "closed" : "open";
@@ -278,7 +302,8 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
   return {200, json_text(out), {}};
 }
 
-Open311Answer get_request(const layers::County& county, const Open311Request& rq, std::string_view id_text) {
+Open311Answer get_request(const layers::County& county, const Open311Request& rq,
+                          std::string_view id_text) {
   Args a(rq.query, {"api_key", "jurisdiction_id", "coordinate_system"});
   int64_t id = 0;
   const auto [p, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
@@ -286,7 +311,8 @@ Open311Answer get_request(const layers::County& county, const Open311Request& rq
     throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
   const layers::Incident i = county.incident(id);  // NotFound when unknown
   const auth::Viewer viewer = rq.policy->viewer(rq.authenticate(""));
-  if (!visible(county, i, viewer)) throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
+  if (!visible(county, i, viewer))
+    throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
   json out = json::array({request_json(county, i, gcj02(a), viewer)});
   return {200, json_text(out), {}};
 }
@@ -300,12 +326,14 @@ Open311Params read_open311_post(std::string_view body, std::string_view content_
   return params;
 }
 
-layers::Incident open311_incident(const Open311Params& params, const layers::DispatchConfig& config) {
+layers::Incident open311_incident(const Open311Params& params,
+                                  const layers::DispatchConfig& config) {
   const Args a(params, kPostParameters);
   const std::string code = a.text("service_code");
   if (code.empty()) throw InvalidArgument("service_code", "is required (see services.json)");
   if (!config.categories.empty() && !config.find(code))
-    throw InvalidArgument("service_code", "unknown service_code '" + code + "' (see services.json)");
+    throw InvalidArgument("service_code",
+                          "unknown service_code '" + code + "' (see services.json)");
   if (!a.get("lat") && !a.get("long"))
     throw InvalidArgument("lat", "lat and long are required: requests are routed by location");
   layers::LonLat p{number(a, "long", -180, 180), number(a, "lat", -90, 90)};
@@ -317,7 +345,8 @@ layers::Incident open311_incident(const Open311Params& params, const layers::Dis
   in.source = "open311";
   json extra = json::object();
   for (const char* k : {"address_string", "address_id", "media_url", "device_id", "account_id"})
-    if (const auto v = a.get(k); v && !v->empty()) extra[k == std::string_view("address_string") ? "address" : k] = *v;
+    if (const auto v = a.get(k); v && !v->empty())
+      extra[k == std::string_view("address_string") ? "address" : k] = *v;
   json contact = json::object();
   for (const char* k : {"email", "first_name", "last_name", "phone"})
     if (const auto v = a.get(k); v && !v->empty()) contact[k] = *v;
@@ -326,15 +355,20 @@ layers::Incident open311_incident(const Open311Params& params, const layers::Dis
   return in;
 }
 
-bool is_open311_path(std::string_view path) { return path.rfind("/open311/", 0) == 0; }
+bool is_open311_path(std::string_view path) {
+  return path.rfind("/open311/", 0) == 0;
+}
 
 Open311Answer handle_open311(layers::County& county, const Open311Request& rq) {
   try {
-    if (rq.path.rfind(kPrefix, 0) != 0) throw NotFound("no resource at " + std::string(rq.path) + " (Open311 GeoReport v2 is at /open311/v2/)");
+    if (rq.path.rfind(kPrefix, 0) != 0)
+      throw NotFound("no resource at " + std::string(rq.path) +
+                     " (Open311 GeoReport v2 is at /open311/v2/)");
     const std::string_view rest = rq.path.substr(kPrefix.size());
     const bool get = rq.method == "GET" || rq.method == "HEAD";
     auto not_allowed = [&](const char* allow) {
-      Open311Answer a = error_answer(405, "method " + std::string(rq.method) + " is not allowed here (allowed: " + allow + ")");
+      Open311Answer a = error_answer(405, "method " + std::string(rq.method) +
+                                              " is not allowed here (allowed: " + allow + ")");
       a.headers.emplace_back("Allow", allow);
       return a;
     };
@@ -343,14 +377,17 @@ Open311Answer handle_open311(layers::County& county, const Open311Request& rq) {
       if (rq.method == "POST") return post_request(county, rq);
       return get ? get_requests(county, rq) : not_allowed("GET, HEAD, POST");
     }
-    if (rest.rfind("requests/", 0) == 0 && rest.size() > 14 && rest.substr(rest.size() - 5) == ".json") {
+    if (rest.rfind("requests/", 0) == 0 && rest.size() > 14 &&
+        rest.substr(rest.size() - 5) == ".json") {
       if (!get) return not_allowed("GET, HEAD");
       return get_request(county, rq, rest.substr(9, rest.size() - 14));
     }
     if (rest.rfind("services/", 0) == 0)
-      throw NotFound("service definitions: no service has attributes (metadata is false for every service)");
-    throw NotFound("no resource at " + std::string(rq.path) +
-                   " (services.json, requests.json, requests/{id}.json; only the JSON format is offered)");
+      throw NotFound(
+          "service definitions: no service has attributes (metadata is false for every service)");
+    throw NotFound(
+        "no resource at " + std::string(rq.path) +
+        " (services.json, requests.json, requests/{id}.json; only the JSON format is offered)");
   } catch (const InvalidArgument& e) {
     return error_answer(400, e.parameter() + ": " + e.detail());
   } catch (const Unauthorized& e) {

@@ -1,8 +1,8 @@
 // Open311 GeoReport v2 (JSON) over the county's incidents:
 //
 //   GET  /open311/v2/services.json          the categories (service_code = category code)
-//   POST /open311/v2/requests.json          a new request: routed at once (layers/county/county.hpp intake)
-//   GET  /open311/v2/requests.json          requests by service_request_id, service_code,
+//   POST /open311/v2/requests.json          a new request: routed at once (layers/county/county.hpp
+//   intake) GET  /open311/v2/requests.json          requests by service_request_id, service_code,
 //                                           start_date, end_date, status (open|closed)
 //   GET  /open311/v2/requests/{id}.json     one request
 //
@@ -61,7 +61,8 @@ Open311Params read_open311_post(std::string_view body, std::string_view content_
 /// when it has any), long and lat (converted from GCJ-02 when coordinate_system says so),
 /// description, and address, media and contact details as its extra attributes.
 /// @throws InvalidArgument naming the parameter.
-layers::Incident open311_incident(const Open311Params& params, const layers::DispatchConfig& config);
+layers::Incident open311_incident(const Open311Params& params,
+                                  const layers::DispatchConfig& config);
 
 /// Whether `path` is under /open311/.
 bool is_open311_path(std::string_view path);

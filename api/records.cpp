@@ -2,10 +2,10 @@
 #include "api/records.hpp"
 
 #include "api/json_body.hpp"
-#include "layers/model/text.hpp"
 #include "auth/read_policy.hpp"
-#include "spatial/chinacrs.hpp"
 #include "core/errors.hpp"
+#include "layers/model/text.hpp"
+#include "spatial/chinacrs.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <nlohmann/json.hpp>
@@ -30,7 +30,8 @@ using layers::TextKind;
 // code of at most 64.
 TextKind text_kind(std::string_view field) {
   if (field == "description" || field == "note") return TextKind::FreeText;
-  if (field == "name" || field == "address" || field == "head_name" || field == "industry") return TextKind::Name;
+  if (field == "name" || field == "address" || field == "head_name" || field == "industry")
+    return TextKind::Name;
   return TextKind::Id;
 }
 
@@ -67,9 +68,11 @@ class Body {
   std::optional<int64_t> integer(const char* k, int64_t lo, int64_t hi) const {
     if (!has(k)) return std::nullopt;
     const json& v = j_[k];
-    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) ||
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) ||
         v.get<int64_t>() < lo || v.get<int64_t>() > hi)
-      throw InvalidArgument(k, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      throw InvalidArgument(
+          k, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     return v.get<int64_t>();
   }
   std::optional<bool> boolean(const char* k) const {
@@ -94,7 +97,8 @@ class Body {
 
   /// "lon" and "lat" (with "crs"), or nothing when neither is given.
   std::optional<LonLat> location() const {
-    if (has("lon") != has("lat")) throw InvalidArgument(has("lon") ? "lat" : "lon", "lon and lat go together");
+    if (has("lon") != has("lat"))
+      throw InvalidArgument(has("lon") ? "lat" : "lon", "lon and lat go together");
     if (!has("lon")) {
       if (has("crs") && !has("geometry")) throw InvalidArgument("crs", "given without coordinates");
       return std::nullopt;
@@ -148,16 +152,22 @@ void put_join(json& j, const layers::GridJoin& join) {
   j["join_distance_m"] = join.distance_m;
 }
 
-json time_or_null(int64_t t) { return t ? json(layers::format_time(t)) : json(nullptr); }
+json time_or_null(int64_t t) {
+  return t ? json(layers::format_time(t)) : json(nullptr);
+}
 
 // What `audience` may read of a record's JSON under `policy` (auth/read_policy.hpp): "id" (the
 // feature id) always, "lon" and "lat" as the geometry, every other member as the field it names.
-json readable(json j, layers::LayerKind kind, auth::Audience audience, const auth::ReadPolicy& policy) {
+json readable(json j, layers::LayerKind kind, auth::Audience audience,
+              const auth::ReadPolicy& policy) {
   for (auto it = j.begin(); it != j.end();) {
     const std::string& k = it.key();
-    const std::string_view field = k == "lon" || k == "lat" ? std::string_view("geometry") : std::string_view(k);
-    if (k == "id" || policy.reaches(audience, kind, field)) ++it;
-    else it = j.erase(it);
+    const std::string_view field =
+        k == "lon" || k == "lat" ? std::string_view("geometry") : std::string_view(k);
+    if (k == "id" || policy.reaches(audience, kind, field))
+      ++it;
+    else
+      it = j.erase(it);
   }
   return j;
 }
@@ -186,7 +196,8 @@ json to_json(const layers::Incident& i, const auth::Viewer& viewer) {
             {"lon", i.location.lon},
             {"lat", i.location.lat}};
   put_join(j, i.join);
-  return readable(std::move(j), layers::LayerKind::Incidents, auth::incident_audience(viewer, i), *viewer.policy);
+  return readable(std::move(j), layers::LayerKind::Incidents, auth::incident_audience(viewer, i),
+                  *viewer.policy);
 }
 
 // Whether the incident's category is shown to the public as counts only.
@@ -207,10 +218,11 @@ json to_json(const layers::IncidentEvent& e) {
 }
 
 json to_json(const layers::Household& h) {
-  json j = {{"id", h.fid},         {"hh_id", h.id},           {"address", h.address},
-            {"members", h.members}, {"flags", h.flags},        {"head_name", h.head_name},
-            {"phone", h.phone},     {"id_number", h.id_number}, {"lon", h.location.lon},
-            {"lat", h.location.lat}};
+  json j = {{"id", h.fid},           {"hh_id", h.id},
+            {"address", h.address},  {"members", h.members},
+            {"flags", h.flags},      {"head_name", h.head_name},
+            {"phone", h.phone},      {"id_number", h.id_number},
+            {"lon", h.location.lon}, {"lat", h.location.lat}};
   put_join(j, h.join);
   return j;
 }
@@ -254,7 +266,8 @@ json to_json(const layers::Grid& g) {
 
 // A record's JSON as `viewer` may read it where the record lies (Viewer::at its grid).
 template <class Record>
-json readable(const Record& r, layers::LayerKind kind, const auth::Viewer& viewer, std::string_view grid_code) {
+json readable(const Record& r, layers::LayerKind kind, const auth::Viewer& viewer,
+              std::string_view grid_code) {
   return readable(to_json(r), kind, viewer.at(grid_code), *viewer.policy);
 }
 
@@ -266,10 +279,13 @@ const std::vector<std::string>& point_fields() {
 }
 
 RecordAnswer created(const std::string& collection, int64_t fid, json body) {
-  return RecordAnswer{201, json_text(body), {{"Location", "/" + collection + "/" + std::to_string(fid)}}, {}};
+  return RecordAnswer{
+      201, json_text(body), {{"Location", "/" + collection + "/" + std::to_string(fid)}}, {}};
 }
 
-std::string etag(const layers::Incident& i) { return "\"" + std::to_string(i.version) + "\""; }
+std::string etag(const layers::Incident& i) {
+  return "\"" + std::to_string(i.version) + "\"";
+}
 
 // The version an If-Match header names ("3", W/"3" or 3); nullopt for none or "*".
 std::optional<int64_t> if_match_version(const std::string& h) {
@@ -289,8 +305,9 @@ std::optional<int64_t> if_match_version(const std::string& h) {
 
 // Writes the audit row of an answer that shows personal fields of a record; durable before the
 // answer goes out (a failure throws, and nothing personal is answered).
-void audit_personal(layers::County& county, const RecordRequest& rq, const layers::Actor& actor, const char* action,
-                    layers::LayerKind layer, int64_t fid, const std::vector<std::string>& fields) {
+void audit_personal(layers::County& county, const RecordRequest& rq, const layers::Actor& actor,
+                    const char* action, layers::LayerKind layer, int64_t fid,
+                    const std::vector<std::string>& fields) {
   layers::AuditRecord r;
   r.actor = actor.id;
   r.role = actor.role;
@@ -309,14 +326,19 @@ void audit_reporter(layers::County& county, const RecordRequest& rq, const layer
                     const layers::Incident& i) {
   if (i.reporter.empty() || i.reporter == actor.id) return;
   const auth::Viewer viewer = rq.policy->viewer(actor);
-  if (!rq.policy->reaches(auth::incident_audience(viewer, i), layers::LayerKind::Incidents, "reporter")) return;
-  audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Incidents, i.fid, {"reporter"});
+  if (!rq.policy->reaches(auth::incident_audience(viewer, i), layers::LayerKind::Incidents,
+                          "reporter"))
+    return;
+  audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Incidents, i.fid,
+                 {"reporter"});
 }
 
 // An incident's trail as `viewer` reads it: the reporter's user id, where it acted, only for
 // those who may read the reporter (by default personal); others read "reporter" there.
-json trail_json(const layers::County& county, const layers::Incident& i, const auth::Viewer& viewer) {
-  const bool reporter = viewer.policy->reaches(auth::incident_audience(viewer, i), layers::LayerKind::Incidents, "reporter");
+json trail_json(const layers::County& county, const layers::Incident& i,
+                const auth::Viewer& viewer) {
+  const bool reporter = viewer.policy->reaches(auth::incident_audience(viewer, i),
+                                               layers::LayerKind::Incidents, "reporter");
   json events = json::array();
   for (const auto& e : county.history(i.fid)) {
     json j = to_json(e);
@@ -326,7 +348,8 @@ json trail_json(const layers::County& county, const layers::Incident& i, const a
   return events;
 }
 
-RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::Viewer& viewer, json extra = nullptr) {
+RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::Viewer& viewer,
+                             json extra = nullptr) {
   json j = to_json(i, viewer);
   if (!extra.is_null())
     for (auto& [k, v] : extra.items()) j[k] = v;
@@ -336,9 +359,10 @@ RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::
 RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid,
                        std::string_view sub) {
   if (!fid) {
-    // Intake: routed to its grid and a worker at once (layers/county/county.hpp County::intake). Any
-    // user may report anywhere, scoped staff too: a report is not an edit, and a grid worker who
-    // sees something across the boundary should say so; routing gives it to the grid that holds it.
+    // Intake: routed to its grid and a worker at once (layers/county/county.hpp County::intake).
+    // Any user may report anywhere, scoped staff too: a report is not an edit, and a grid worker
+    // who sees something across the boundary should say so; routing gives it to the grid that holds
+    // it.
     const layers::Actor actor = require_actor(rq);
     const layers::Incident out = county.intake(read_incident_report(rq.body), actor);
     RecordAnswer a = incident_answer(201, out, rq.policy->viewer(actor));
@@ -347,7 +371,8 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
   }
   if (sub == "actions") {
     const layers::Actor actor = require_actor(rq);
-    const layers::Incident out = county.transition(*fid, read_incident_action(rq.body, rq.if_match), actor);
+    const layers::Incident out =
+        county.transition(*fid, read_incident_action(rq.body, rq.if_match), actor);
     const auto trail = county.history(*fid);
     audit_reporter(county, rq, actor, out);
     return incident_answer(200, out, rq.policy->viewer(actor), {{"event", to_json(trail.back())}});
@@ -355,7 +380,8 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
   if (rq.method == "PATCH") {
     // An administrative edit: recorded in the history, but outside the loop's rules.
     const layers::Actor actor = require_writer(rq);
-    const layers::Incident out = county.update_incident(*fid, read_incident_patch(rq.body, rq.if_match), actor);
+    const layers::Incident out =
+        county.update_incident(*fid, read_incident_patch(rq.body, rq.if_match), actor);
     audit_reporter(county, rq, actor, out);
     return incident_answer(200, out, rq.policy->viewer(actor));
   }
@@ -365,13 +391,15 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
   const layers::Incident current = county.incident(*fid);
   if (!auth::may_see_incident(viewer, current, sensitive(county, current.category)))
     throw NotFound("no incident with id " + std::to_string(*fid));
-  const bool trail_readable =
-      rq.policy->reaches(auth::incident_audience(viewer, current), layers::LayerKind::Incidents, "history");
+  const bool trail_readable = rq.policy->reaches(auth::incident_audience(viewer, current),
+                                                 layers::LayerKind::Incidents, "history");
   if (sub == "history") {
     // The trail names the people who acted: staff's, in their area.
     if (!trail_readable) {
-      if (viewer.anonymous()) throw Unauthorized("an incident's history needs a staff user's token");
-      throw Forbidden("incident " + std::to_string(*fid) + "'s history is for staff of its area", "forbidden_scope");
+      if (viewer.anonymous())
+        throw Unauthorized("an incident's history needs a staff user's token");
+      throw Forbidden("incident " + std::to_string(*fid) + "'s history is for staff of its area",
+                      "forbidden_scope");
     }
     const json events = trail_json(county, current, viewer);
     if (user) audit_reporter(county, rq, *user, current);
@@ -386,7 +414,8 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
 // A household's personal fields.
 const std::vector<std::string> kHouseholdPersonal = {"head_name", "phone", "id_number"};
 
-RecordAnswer households(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
+RecordAnswer households(layers::County& county, const RecordRequest& rq,
+                        std::optional<int64_t> fid) {
   // Answers carry personal data: reads need the token as writes do, and the area too.
   const layers::Actor actor = require_writer(rq);
   auto shown = [&](const layers::Household& h) {
@@ -405,12 +434,15 @@ RecordAnswer households(layers::County& county, const RecordRequest& rq, std::op
     h.phone = p.phone.value_or("");
     h.id_number = p.id_number.value_or("");
     const layers::Household out = county.create_household(std::move(h), actor);
-    audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
+    audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid,
+                   kHouseholdPersonal);
     return created("households", out.fid, shown(out));
   }
   if (rq.method == "PATCH") {
-    const layers::Household out = county.update_household(*fid, read_household_body(rq.body), actor);
-    audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid, kHouseholdPersonal);
+    const layers::Household out =
+        county.update_household(*fid, read_household_body(rq.body), actor);
+    audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid,
+                   kHouseholdPersonal);
     return {200, json_text(shown(out)), {}, {}};
   }
   const layers::Household h = county.household(*fid);
@@ -420,11 +452,13 @@ RecordAnswer households(layers::County& county, const RecordRequest& rq, std::op
   for (const auto& f : kHouseholdPersonal)
     if (j.contains(f)) personal.push_back(f);
   if (!personal.empty())
-    audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Households, h.fid, personal);
+    audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Households, h.fid,
+                   personal);
   return {200, json_text(j), {}, {}};
 }
 
-RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::optional<int64_t> fid) {
+RecordAnswer enterprises(layers::County& county, const RecordRequest& rq,
+                         std::optional<int64_t> fid) {
   auto shown = [&](const layers::Enterprise& e, const std::optional<layers::Actor>& user) {
     return readable(e, layers::LayerKind::Enterprises, rq.policy->viewer(user), e.join.grid_code);
   };
@@ -447,14 +481,19 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq, std::o
   }
   if (rq.method == "PATCH") {
     const layers::Actor actor = require_writer(rq);
-    return {200, json_text(shown(county.update_enterprise(*fid, read_enterprise_body(rq.body), actor), actor)), {}, {}};
+    return {200,
+            json_text(
+                shown(county.update_enterprise(*fid, read_enterprise_body(rq.body), actor), actor)),
+            {},
+            {}};
   }
   return {200, json_text(shown(county.enterprise(*fid), rq.authenticate())), {}, {}};
 }
 
 RecordAnswer grids(layers::County& county, const RecordRequest& rq, int64_t fid) {
   auto shown = [&](const layers::Grid& g, const std::optional<layers::Actor>& user) {
-    return readable(g, layers::LayerKind::Grids, rq.policy->viewer(user), g.code);  // a grid is its own area
+    return readable(g, layers::LayerKind::Grids, rq.policy->viewer(user),
+                    g.code);  // a grid is its own area
   };
   if (rq.method == "PATCH") {
     const layers::Actor actor = require_writer(rq);
@@ -465,32 +504,36 @@ RecordAnswer grids(layers::County& county, const RecordRequest& rq, int64_t fid)
   return {200, json_text(shown(county.grid(fid), rq.authenticate())), {}, {}};
 }
 
-constexpr std::string_view kCollections[] = {"incidents", "households", "enterprises", "grids", "users",
-                                             "dispatch", "escalations"};
+constexpr std::string_view kCollections[] = {"incidents", "households", "enterprises", "grids",
+                                             "users",     "dispatch",   "escalations"};
 
 // POST /dispatch/batch {"area": code, "pool": "grid"|"village"|"town"|"county"}
 RecordAnswer batch(layers::County& county, const RecordRequest& rq) {
   if (rq.method != "POST") return RecordAnswer{405, "", {}, {"POST"}};
   const layers::Actor actor = require_writer(rq);
-  const Body b(rq.body.empty() ? std::string_view("{}") : rq.body, {"area", "pool"}, "batch dispatch");
-  const auto r = county.batch_dispatch(b.text("area").value_or(""), b.text("pool").value_or("grid"), actor);
+  const Body b(rq.body.empty() ? std::string_view("{}") : rq.body, {"area", "pool"},
+               "batch dispatch");
+  const auto r =
+      county.batch_dispatch(b.text("area").value_or(""), b.text("pool").value_or("grid"), actor);
   json list = json::array();
   for (const auto& a : r.assignments)
-    list.push_back({{"id", a.fid}, {"assignee", a.worker_id.empty() ? json(nullptr) : json(a.worker_id)},
+    list.push_back({{"id", a.fid},
+                    {"assignee", a.worker_id.empty() ? json(nullptr) : json(a.worker_id)},
                     {"distance_m", a.worker_id.empty() ? json(nullptr) : json(a.distance_m)}});
-  return {200,
-          json_text(json{{"area", r.area},
-               {"pool", r.pool},
-               {"incidents", r.incidents},
-               {"workers", r.workers},
-               {"assigned", r.assigned},
-               {"total_m", r.total_m},
-               {"greedy", {{"assigned", r.greedy_assigned}, {"total_m", r.greedy_total_m}}},
-               {"proved_optimal", r.proved_optimal},
-               {"seconds", r.seconds},
-               {"assignments", list}}),
-          {},
-          {}};
+  return {
+      200,
+      json_text(json{{"area", r.area},
+                     {"pool", r.pool},
+                     {"incidents", r.incidents},
+                     {"workers", r.workers},
+                     {"assigned", r.assigned},
+                     {"total_m", r.total_m},
+                     {"greedy", {{"assigned", r.greedy_assigned}, {"total_m", r.greedy_total_m}}},
+                     {"proved_optimal", r.proved_optimal},
+                     {"seconds", r.seconds},
+                     {"assignments", list}}),
+      {},
+      {}};
 }
 
 // POST /escalations/sweep {"at": ISO time (default now)}
@@ -505,16 +548,21 @@ RecordAnswer sweep(layers::County& county, const RecordRequest& rq) {
   if (const auto t = b.text("at")) at = layers::parse_request_time(*t, "at");
   const auto r = county.sweep_overdue(at, actor.scope);
   return {200,
-          json_text(json{{"at", layers::format_time(r.at)}, {"escalated", r.escalated}, {"marked_overdue", r.marked_overdue}}),
-          {}, {}};
+          json_text(json{{"at", layers::format_time(r.at)},
+                         {"escalated", r.escalated},
+                         {"marked_overdue", r.marked_overdue}}),
+          {},
+          {}};
 }
 
 }  // namespace
 
 layers::Incident read_incident_report(std::string_view body) {
-  static const auto fields = with(point_fields(), {"category", "description", "id", "source", "reported_at"});
+  static const auto fields =
+      with(point_fields(), {"category", "description", "id", "source", "reported_at"});
   const Body b(body, with(fields, {"status", "assignee"}), "incident");
-  b.refuse({"status", "assignee"}, "is set by routing; change it with POST /incidents/{id}/actions");
+  b.refuse({"status", "assignee"},
+           "is set by routing; change it with POST /incidents/{id}/actions");
   const auto location = b.location();
   if (!location) throw InvalidArgument("lon", "lon and lat are required");
   const auto category = b.text("category");
@@ -525,7 +573,8 @@ layers::Incident read_incident_report(std::string_view body) {
   in.description = b.text("description").value_or("");
   in.id = b.text("id").value_or("");
   in.source = b.text("source").value_or("");
-  if (const auto t = b.text("reported_at")) in.reported_at = layers::parse_request_time(*t, "reported_at");
+  if (const auto t = b.text("reported_at"))
+    in.reported_at = layers::parse_request_time(*t, "reported_at");
   return in;
 }
 
@@ -549,11 +598,12 @@ layers::TransitionRequest read_incident_action(std::string_view body, const std:
 }
 
 layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match) {
-  static const auto fields =
-      with(point_fields(), {"category", "status", "description", "assignee", "id", "source", "reported_at"});
+  static const auto fields = with(point_fields(), {"category", "status", "description", "assignee",
+                                                   "id", "source", "reported_at"});
   const Body b(body, fields, "incident");
   b.refuse({"id", "source", "reported_at"}, "cannot be changed after the incident is created");
-  b.refuse({"status"}, "changes only through the closed loop: change it with POST /incidents/{id}/actions");
+  b.refuse({"status"},
+           "changes only through the closed loop: change it with POST /incidents/{id}/actions");
   layers::IncidentPatch p;
   p.location = b.location();
   p.category = b.text("category");
@@ -564,15 +614,16 @@ layers::IncidentPatch read_incident_patch(std::string_view body, const std::stri
 }
 
 layers::HouseholdPatch read_household_body(std::string_view body) {
-  static const auto fields =
-      with(point_fields(), {"hh_id", "address", "members", "flags", "head_name", "phone", "id_number"});
+  static const auto fields = with(
+      point_fields(), {"hh_id", "address", "members", "flags", "head_name", "phone", "id_number"});
   const Body b(body, fields, "household");
   layers::HouseholdPatch p;
   p.location = b.location();
   p.id = b.text("hh_id");
   p.address = b.text("address");
   if (auto m = b.integer("members", 0, 1000)) p.members = static_cast<int>(*m);
-  if (auto f = b.integer("flags", 0, std::numeric_limits<uint32_t>::max())) p.flags = static_cast<uint32_t>(*f);
+  if (auto f = b.integer("flags", 0, std::numeric_limits<uint32_t>::max()))
+    p.flags = static_cast<uint32_t>(*f);
   p.head_name = b.text("head_name");
   p.phone = b.text("phone");
   p.id_number = b.text("id_number");
@@ -580,8 +631,9 @@ layers::HouseholdPatch read_household_body(std::string_view body) {
 }
 
 layers::EnterprisePatch read_enterprise_body(std::string_view body) {
-  static const auto fields = with(point_fields(), {"ent_id", "name", "industry", "risk", "hazardous_chemicals",
-                                                   "last_inspection", "open_hazards"});
+  static const auto fields =
+      with(point_fields(), {"ent_id", "name", "industry", "risk", "hazardous_chemicals",
+                            "last_inspection", "open_hazards"});
   const Body b(body, fields, "enterprise");
   layers::EnterprisePatch p;
   p.location = b.location();
@@ -597,23 +649,29 @@ layers::EnterprisePatch read_enterprise_body(std::string_view body) {
 
 layers::GridPatch read_grid_body(std::string_view body) {
   const Body b(body, {"name", "geometry", "crs", "code", "level", "parent_code"}, "grid");
-  b.refuse({"code", "level", "parent_code"}, "is the grid's place in the hierarchy and cannot be changed");
+  b.refuse({"code", "level", "parent_code"},
+           "is the grid's place in the hierarchy and cannot be changed");
   layers::GridPatch p;
   p.name = b.text("name");
-  if (b.has("geometry")) p.geometry = read_outline(b.at("geometry"), b.gcj02());
-  else if (b.has("crs")) throw InvalidArgument("crs", "given without a geometry");
+  if (b.has("geometry"))
+    p.geometry = read_outline(b.at("geometry"), b.gcj02());
+  else if (b.has("crs"))
+    throw InvalidArgument("crs", "given without a geometry");
   return p;
 }
 
 layers::Actor require_actor(const RecordRequest& rq) {
   if (auto a = rq.authenticate()) return *a;
-  throw Unauthorized("this needs Authorization: Bearer <token> (a user's token from `onemap user add`, or the server's write token)");
+  throw Unauthorized(
+      "this needs Authorization: Bearer <token> (a user's token from `onemap user add`, or the "
+      "server's write token)");
 }
 
 layers::Actor require_writer(const RecordRequest& rq) {
   layers::Actor a = require_actor(rq);
   if (a.role != "admin" && a.role != "centre")
-    throw Forbidden("user " + a.id + " (" + a.role + ") may not do this: it needs an admin or command-centre user");
+    throw Forbidden("user " + a.id + " (" + a.role +
+                    ") may not do this: it needs an admin or command-centre user");
   return a;
 }
 
@@ -636,29 +694,38 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
     if (!rest.empty()) {
       with_id = true;
       id_text = rest.substr(1);
-      if (const auto slash = id_text.find('/'); slash != std::string_view::npos && c == "incidents") {
+      if (const auto slash = id_text.find('/');
+          slash != std::string_view::npos && c == "incidents") {
         sub = id_text.substr(slash + 1);
         id_text = id_text.substr(0, slash);
         if (sub != "actions" && sub != "history")
-          throw NotFound("no resource at " + std::string(rq.path) + " (an incident has /actions and /history)");
+          throw NotFound("no resource at " + std::string(rq.path) +
+                         " (an incident has /actions and /history)");
       }
     }
   }
-  if (rq.query_parameter) throw InvalidArgument(*rq.query_parameter, "unknown query parameter for " + std::string(rq.path));
+  if (rq.query_parameter)
+    throw InvalidArgument(*rq.query_parameter,
+                          "unknown query parameter for " + std::string(rq.path));
   if (collection == "dispatch") {
-    if (rq.path != "/dispatch/batch") throw NotFound("no resource at " + std::string(rq.path) + " (POST /dispatch/batch)");
+    if (rq.path != "/dispatch/batch")
+      throw NotFound("no resource at " + std::string(rq.path) + " (POST /dispatch/batch)");
     return batch(county, rq);
   }
   if (collection == "escalations") {
-    if (rq.path != "/escalations/sweep") throw NotFound("no resource at " + std::string(rq.path) + " (POST /escalations/sweep)");
+    if (rq.path != "/escalations/sweep")
+      throw NotFound("no resource at " + std::string(rq.path) + " (POST /escalations/sweep)");
     return sweep(county, rq);
   }
   if (collection == "users") {
-    if (rq.path != "/users/me") throw NotFound("no resource at " + std::string(rq.path) + " (users: /users/me)");
-    if (rq.method != "GET" && rq.method != "HEAD") return RecordAnswer{405, "", {}, {"GET", "HEAD"}};
+    if (rq.path != "/users/me")
+      throw NotFound("no resource at " + std::string(rq.path) + " (users: /users/me)");
+    if (rq.method != "GET" && rq.method != "HEAD")
+      return RecordAnswer{405, "", {}, {"GET", "HEAD"}};
     const layers::Actor a = require_actor(rq);
     json j = {{"id", a.id}, {"role", a.role}, {"scope", a.scope}, {"worker_id", a.worker_id}};
-    j["worker_role"] = a.worker_role ? json(std::string(layers::role_name(*a.worker_role))) : json(nullptr);
+    j["worker_role"] =
+        a.worker_role ? json(std::string(layers::role_name(*a.worker_role))) : json(nullptr);
     j["team_grid"] = a.team_grid;
     std::vector<std::string> may;
     for (auto act : layers::kAllActions)
@@ -666,16 +733,24 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
     j["actions"] = may;
     return {200, json_text(j), {}, {}};
   }
-  const std::string what = collection == "households" ? "household" : collection == "enterprises" ? "enterprise"
-                           : collection == "grids"    ? "grid"      : "incident";
+  const std::string what = collection == "households"    ? "household"
+                           : collection == "enterprises" ? "enterprise"
+                           : collection == "grids"       ? "grid"
+                                                         : "incident";
   // The methods each form of path allows.
   std::vector<std::string> allow;
-  if (sub == "actions") allow = {"POST"};
-  else if (sub == "history") allow = {"GET", "HEAD"};
-  else if (with_id) allow = {"GET", "HEAD", "PATCH"};
-  else if (collection != "grids") allow = {"POST"};
+  if (sub == "actions")
+    allow = {"POST"};
+  else if (sub == "history")
+    allow = {"GET", "HEAD"};
+  else if (with_id)
+    allow = {"GET", "HEAD", "PATCH"};
+  else if (collection != "grids")
+    allow = {"POST"};
   if (std::find(allow.begin(), allow.end(), rq.method) == allow.end()) {
-    if (allow.empty()) throw NotFound("no resource at " + std::string(rq.path) + " (grids are read and changed at /grids/{id})");
+    if (allow.empty())
+      throw NotFound("no resource at " + std::string(rq.path) +
+                     " (grids are read and changed at /grids/{id})");
     RecordAnswer a;
     a.status = 405;
     a.allow = allow;
@@ -686,7 +761,8 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
     int64_t v = 0;
     const auto [p, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), v);
     if (ec != std::errc() || p != id_text.data() + id_text.size() || v <= 0)
-      throw NotFound("no " + what + " with id '" + std::string(id_text) + "' (ids are positive integers)");
+      throw NotFound("no " + what + " with id '" + std::string(id_text) +
+                     "' (ids are positive integers)");
     fid = v;
   }
   if (collection == "incidents") return incidents(county, rq, fid, sub);

@@ -10,9 +10,9 @@
 //
 // {id} is the record's integer feature id (the same as in tiles). Writes need the write token;
 // each is durable, joined to its grid and reflected in every tile before it is answered
-// (layers/county/county.hpp). Bodies are JSON objects; an unknown field, a wrong type or a bad value is
-// a 400 naming the field. Points take "lon" and "lat" in CGCS2000 (EPSG:4490; WGS84 is taken as
-// the same), or in GCJ-02 with "crs": "GCJ02".
+// (layers/county/county.hpp). Bodies are JSON objects; an unknown field, a wrong type or a bad
+// value is a 400 naming the field. Points take "lon" and "lat" in CGCS2000 (EPSG:4490; WGS84 is
+// taken as the same), or in GCJ-02 with "crs": "GCJ02".
 //
 // Input rules (layers/model/text.hpp): a body nests at most 64 levels, a grid outline holds at most
 // 100,000 vertices, every text field is valid UTF-8 without control characters (description and

@@ -5,8 +5,8 @@
 #include "api/open311.hpp"
 #include "api/records.hpp"
 #include "api/users_api.hpp"
-#include "layers/store/store.hpp"
 #include "core/errors.hpp"
+#include "layers/store/store.hpp"
 #include "spatial/geometry.hpp"
 
 #include <nlohmann/json.hpp>
@@ -93,7 +93,10 @@ std::string render_layers(const ServerState& s, const auth::ReadPolicy& policy) 
     json fields = json::array();
     for (const auto& f : layers::layer_fields(k)) {
       if (f.personal) continue;  // personal information is never listed publicly
-      fields.push_back({{"name", f.name}, {"type", f.type}, {"audience", std::string(auth::audience_name(policy.field_audience(k, f.name)))}});
+      fields.push_back(
+          {{"name", f.name},
+           {"type", f.type},
+           {"audience", std::string(auth::audience_name(policy.field_audience(k, f.name)))}});
     }
     out.push_back({
         {"name", std::string(layers::layer_name(k))},
@@ -162,12 +165,15 @@ Response open311_route(layers::County& county, const auth::ReadPolicy& policy, C
 
 }  // namespace
 
-std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::shared_ptr<const ServerState> state) {
+std::shared_ptr<http::Router> make_router(const ServerOptions& options,
+                                          std::shared_ptr<const ServerState> state) {
   http::Router::Options ro;
   ro.cors_origin = options.cors_origin;
   ro.default_base_url = "http://" + options.address + ":" + std::to_string(options.port);
-  ro.authenticate = [county = state->county, admin = options.write_token](std::string_view token) -> std::optional<layers::Actor> {
-    if (!admin.empty() && token.size() == admin.size() && CRYPTO_memcmp(token.data(), admin.data(), admin.size()) == 0) {
+  ro.authenticate = [county = state->county, admin = options.write_token](
+                        std::string_view token) -> std::optional<layers::Actor> {
+    if (!admin.empty() && token.size() == admin.size() &&
+        CRYPTO_memcmp(token.data(), admin.data(), admin.size()) == 0) {
       layers::Actor a;
       a.id = "admin";
       a.role = "admin";
@@ -178,7 +184,8 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   auto router = std::make_shared<http::Router>(std::move(ro));
   // What each audience reads, in every output; the viewers of requests point into it.
   const std::shared_ptr<const auth::ReadPolicy> policy =
-      options.read_policy ? options.read_policy : std::make_shared<const auth::ReadPolicy>(auth::ReadPolicy::standard());
+      options.read_policy ? options.read_policy
+                          : std::make_shared<const auth::ReadPolicy>(auth::ReadPolicy::standard());
   auto tiles = std::make_shared<TileService>(state->county, options.tiles, *policy);
   auto features = std::make_shared<FeatureService>(state->county, options.features);
   std::shared_ptr<WebApp> web;
@@ -190,8 +197,9 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   // over its length (a 300 KB description) is a 400 naming it rather than a 413.
   const std::size_t record_body = 1024 * 1024;
 
-  auto add = [&](std::vector<std::string> methods, std::string pattern, http::Handler h, Lane lane = Lane::Read,
-                 Audience audience = Audience::Public, std::vector<std::string> roles = {}, std::size_t max_body = 64 * 1024) {
+  auto add = [&](std::vector<std::string> methods, std::string pattern, http::Handler h,
+                 Lane lane = Lane::Read, Audience audience = Audience::Public,
+                 std::vector<std::string> roles = {}, std::size_t max_body = 64 * 1024) {
     Route r;
     r.methods = std::move(methods);
     r.pattern = std::move(pattern);
@@ -215,7 +223,9 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   add_plain("/health", [state](Context&) {
     return json_response(200, render_health(*state), {{"Cache-Control", "no-store"}});
   });
-  add_plain("/layers", [state, policy](Context&) { return json_response(200, render_layers(*state, *policy)); });
+  add_plain("/layers", [state, policy](Context&) {
+    return json_response(200, render_layers(*state, *policy));
+  });
   add_plain("/metrics", [tiles](Context&) {
     Response r = json_response(200, tiles->metrics(), {{"Cache-Control", "no-store"}});
     r.content_type = "text/plain; version=0.0.4";
@@ -225,24 +235,27 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   // ---- vector tiles and TileJSON
   add({"GET"}, "/tiles/{path*}", [tiles, policy](Context& c) {
     return from_answer(tiles->handle(c.request.path, c.query, c.request.header("accept-encoding"),
-                                     c.request.header("if-none-match"), c.base_url, policy->viewer(c.user)));
+                                     c.request.header("if-none-match"), c.base_url,
+                                     policy->viewer(c.user)));
   });
 
   // ---- the web map, and the OGC API landing page for everything but browsers
   auto features_get = [features, policy](Context& c) {
-    return from_answer(features->handle(c.request.path, c.query, c.base_url, "GET", {}, policy->viewer(c.user)));
+    return from_answer(
+        features->handle(c.request.path, c.query, c.base_url, "GET", {}, policy->viewer(c.user)));
   };
   add({"GET"}, "/", [web, features_get](Context& c) {
     if (web)
-      if (auto a = web->handle("/", c.query, c.request.header("accept"), c.request.header("accept-encoding"),
-                               c.request.header("if-none-match")))
+      if (auto a =
+              web->handle("/", c.query, c.request.header("accept"),
+                          c.request.header("accept-encoding"), c.request.header("if-none-match")))
         return from_answer(std::move(*a));
     return features_get(c);
   });
   auto app = [web](Context& c) {
     if (!web) throw NotFound("no web map is served (onemap serve --web-dir)");
-    auto a = web->handle(c.request.path, c.query, c.request.header("accept"), c.request.header("accept-encoding"),
-                         c.request.header("if-none-match"));
+    auto a = web->handle(c.request.path, c.query, c.request.header("accept"),
+                         c.request.header("accept-encoding"), c.request.header("if-none-match"));
     if (!a) throw NotFound("no file at " + c.request.path);
     return from_answer(std::move(*a));
   };
@@ -250,13 +263,17 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   add({"GET"}, "/app/{path*}", app);
 
   // ---- OGC API - Features
-  for (const char* p : {"/conformance", "/api", "/collections", "/collections/{id}", "/collections/{id}/queryables",
-                        "/collections/{id}/items/{fid}"})
+  for (const char* p : {"/conformance", "/api", "/collections", "/collections/{id}",
+                        "/collections/{id}/queryables", "/collections/{id}/items/{fid}"})
     add({"GET"}, p, features_get);
   add({"GET"}, "/collections/{id}/items", features_get, Lane::Query);
-  add({"POST"}, "/collections/{id}/items", [features, policy](Context& c) {
-    return from_answer(features->handle(c.request.path, c.query, c.base_url, "POST", c.request.body, policy->viewer(c.user)));
-  }, Lane::Query, Audience::Public, {}, large_body);
+  add(
+      {"POST"}, "/collections/{id}/items",
+      [features, policy](Context& c) {
+        return from_answer(features->handle(c.request.path, c.query, c.base_url, "POST",
+                                            c.request.body, policy->viewer(c.user)));
+      },
+      Lane::Query, Audience::Public, {}, large_body);
   add({"GET"}, "/collections/{id}/stats", features_get, Lane::Query);
 
   // ---- records, intake and the closed loop
@@ -302,16 +319,18 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::sha
   return router;
 }
 
-std::shared_ptr<const ServerState> load_state(const std::string& data_path, layers::JoinOptions join,
-                                              layers::TileConfig tiles, layers::DispatchConfig dispatch) {
+std::shared_ptr<const ServerState> load_state(const std::string& data_path,
+                                              layers::JoinOptions join, layers::TileConfig tiles,
+                                              layers::DispatchConfig dispatch) {
   auto state = std::make_shared<ServerState>();
-  state->county = std::make_shared<layers::County>(layers::open_store(data_path, false), join, std::move(tiles),
-                                                   std::move(dispatch));
+  state->county = std::make_shared<layers::County>(layers::open_store(data_path, false), join,
+                                                   std::move(tiles), std::move(dispatch));
   state->data_path = data_path;
   return state;
 }
 
-Server::Server(ServerOptions options, std::shared_ptr<const ServerState> state) : options_(std::move(options)) {
+Server::Server(ServerOptions options, std::shared_ptr<const ServerState> state)
+    : options_(std::move(options)) {
   if (!state) throw InvalidArgument("state", "the server needs a loaded dataset");
   if (options_.threads < 1) throw InvalidArgument("threads", "must be at least 1");
   http::TransportOptions t;
@@ -325,14 +344,21 @@ Server::Server(ServerOptions options, std::shared_ptr<const ServerState> state) 
   t.limits.max_body_bytes = options_.max_request_bytes;
   t.server_header = std::string("onemap/") + ONEMAP_VERSION;
   if (options_.log_requests) t.log = std::make_shared<http::RequestLog>();
-  transport_ = std::make_unique<http::Transport>(std::move(t), make_router(options_, std::move(state)));
+  transport_ =
+      std::make_unique<http::Transport>(std::move(t), make_router(options_, std::move(state)));
 }
 
-Server::~Server() { shutdown(); }
+Server::~Server() {
+  shutdown();
+}
 
-void Server::start() { transport_->start(); }
+void Server::start() {
+  transport_->start();
+}
 
-uint16_t Server::port() const { return transport_->port(); }
+uint16_t Server::port() const {
+  return transport_->port();
+}
 
 std::string Server::url() const {
   const std::string& a = options_.address;

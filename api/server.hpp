@@ -37,13 +37,14 @@ struct ServerOptions {
   std::string data_path;  ///< the store the state was loaded from (reported by /health)
   /// The largest body any route takes (a feature query may carry a large polygon).
   std::size_t max_request_bytes = 4 * 1024 * 1024;
-  std::chrono::seconds header_timeout{10};     ///< a request must be complete within this
-  std::chrono::seconds keepalive_timeout{60};  ///< idle persistent connections are closed after this
+  std::chrono::seconds header_timeout{10};  ///< a request must be complete within this
+  std::chrono::seconds keepalive_timeout{
+      60};  ///< idle persistent connections are closed after this
   std::chrono::milliseconds request_budget{30000};  ///< a request's time budget (503 beyond)
-  bool log_requests = true;                    ///< one JSON line per request on stderr
-  std::string cors_origin = "*";               ///< Access-Control-Allow-Origin; empty: none
-  TileServiceOptions tiles;        ///< tile cache and HTTP behaviour
-  FeatureServiceOptions features;  ///< OGC API - Features: limits
+  bool log_requests = true;                         ///< one JSON line per request on stderr
+  std::string cors_origin = "*";                    ///< Access-Control-Allow-Origin; empty: none
+  TileServiceOptions tiles;                         ///< tile cache and HTTP behaviour
+  FeatureServiceOptions features;                   ///< OGC API - Features: limits
   /// What each audience reads in every output (null: auth::ReadPolicy::standard()).
   std::shared_ptr<const auth::ReadPolicy> read_policy;
   /// The administrator's bearer token; empty: only users' tokens are accepted.
@@ -61,14 +62,15 @@ struct ServerState {
 /// Opens the store at `data_path` (it must exist), reads every layer, builds the indexes and the
 /// tile builder (with `tiles`) and measures the time.
 /// @throws StoreError when the store cannot be opened or read.
-std::shared_ptr<const ServerState> load_state(const std::string& data_path,
-                                              layers::JoinOptions join = {},
-                                              layers::TileConfig tiles = layers::TileConfig::defaults(),
-                                              layers::DispatchConfig dispatch = {});
+std::shared_ptr<const ServerState> load_state(
+    const std::string& data_path, layers::JoinOptions join = {},
+    layers::TileConfig tiles = layers::TileConfig::defaults(),
+    layers::DispatchConfig dispatch = {});
 
 /// The route table of the whole server over `state`: what the transport serves, and what
 /// in-process tests call (Router::handle) without a socket.
-std::shared_ptr<http::Router> make_router(const ServerOptions& options, std::shared_ptr<const ServerState> state);
+std::shared_ptr<http::Router> make_router(const ServerOptions& options,
+                                          std::shared_ptr<const ServerState> state);
 
 /// The HTTP server. start() returns once the socket is bound; requests are served on background
 /// threads until shutdown().

@@ -3,12 +3,12 @@
 
 #include "api/hash.hpp"
 
+#include "core/errors.hpp"
 #include "layers/model/text.hpp"
 #include "spatial/chinacrs.hpp"
-#include "core/errors.hpp"
 
-#include <nlohmann/json.hpp>
 #include <zlib.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -56,7 +56,8 @@ std::vector<std::string> split(std::string_view s, char sep) {
   std::size_t pos = 0;
   while (true) {
     const auto end = s.find(sep, pos);
-    out.emplace_back(s.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+    out.emplace_back(
+        s.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
     if (end == std::string_view::npos) break;
     pos = end + 1;
   }
@@ -92,9 +93,12 @@ bool accepts_gzip(std::string_view header) {
       }
     }
     std::string lower(coding);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower == "gzip" || lower == "x-gzip") gzip_allowed = q > 0;
-    else if (lower == "*") star_allowed = q > 0;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (lower == "gzip" || lower == "x-gzip")
+      gzip_allowed = q > 0;
+    else if (lower == "*")
+      star_allowed = q > 0;
   }
   if (gzip_allowed) return *gzip_allowed;
   return star_allowed.value_or(false);
@@ -138,9 +142,10 @@ ParsedTilePath parse_tile_path(std::string_view rest) {
     p.tile.x = parse_index(parts[2], "x");
     p.tile.y = parse_index(parts[3].substr(0, parts[3].size() - 4), "y");
   } else {
-    throw NotFound("no tile resource at /tiles/" + std::string(rest) +
-                   " (tiles: /tiles/{layers}/{z}/{x}/{y}.mvt, /tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt, "
-                   "TileJSON: /tiles/{layers}.json, /tiles/cgcs2000/{layers}.json)");
+    throw NotFound(
+        "no tile resource at /tiles/" + std::string(rest) +
+        " (tiles: /tiles/{layers}/{z}/{x}/{y}.mvt, /tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt, "
+        "TileJSON: /tiles/{layers}.json, /tiles/cgcs2000/{layers}.json)");
   }
   if (layers.empty()) throw InvalidArgument("layers", "no layer named (e.g. /tiles/incidents/…)");
   p.layer_names = split(layers, ',');
@@ -159,7 +164,9 @@ int64_t parse_time_param(const std::string& name, const std::string& v) {
     if (ec == std::errc() && p == v.data() + v.size()) return t;
   }
   if (auto t = layers::parse_time(v)) return *t;
-  throw InvalidArgument(name, "'" + v + "' is not a time (ISO 8601 such as 2026-11-01T00:00:00+08:00, or Unix seconds)");
+  throw InvalidArgument(
+      name,
+      "'" + v + "' is not a time (ISO 8601 such as 2026-11-01T00:00:00+08:00, or Unix seconds)");
 }
 
 struct TileQuery {
@@ -168,17 +175,20 @@ struct TileQuery {
   std::string canonical;  // the recognised parameters, for TileJSON's tile URLs
 };
 
-TileQuery parse_query(const std::vector<std::pair<std::string, std::string>>& query, bool has_incidents) {
+TileQuery parse_query(const std::vector<std::pair<std::string, std::string>>& query,
+                      bool has_incidents) {
   TileQuery q;
   std::vector<std::pair<std::string, std::string>> kept;
   for (const auto& [k, v] : query) {
     if (k == "offset") {
       if (v != "gcj02" && v != "none")
-        throw InvalidArgument("offset", "must be gcj02 (shift into GCJ-02 for Amap/Tencent basemaps) or none");
+        throw InvalidArgument(
+            "offset", "must be gcj02 (shift into GCJ-02 for Amap/Tencent basemaps) or none");
       q.gcj02 = v == "gcj02";
     } else if (k == "status" || k == "category" || k == "since" || k == "until") {
       if (!has_incidents)
-        throw InvalidArgument(k, "filters the incidents layer, which this request does not include");
+        throw InvalidArgument(k,
+                              "filters the incidents layer, which this request does not include");
       if (k == "status" || k == "category") {
         auto items = split(v, ',');
         for (const auto& item : items)
@@ -188,7 +198,9 @@ TileQuery parse_query(const std::vector<std::pair<std::string, std::string>>& qu
         (k == "since" ? q.filter.since : q.filter.until) = parse_time_param(k, v);
       }
     } else {
-      throw InvalidArgument(k, "unknown query parameter for tiles (parameters: offset, status, category, since, until)");
+      throw InvalidArgument(
+          k,
+          "unknown query parameter for tiles (parameters: offset, status, category, since, until)");
     }
     kept.emplace_back(k, v);
   }
@@ -235,10 +247,13 @@ struct CachedTile {
   std::size_t bytes() const { return mvt.size() + gz.size() + 256; }
 };
 
-uint32_t bit(layers::LayerKind k) { return 1u << static_cast<unsigned>(k); }
+uint32_t bit(layers::LayerKind k) {
+  return 1u << static_cast<unsigned>(k);
+}
 
 // Prometheus histogram buckets for tile build times, seconds.
-constexpr std::array<double, 9> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
+constexpr std::array<double, 9> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                            0.05,  0.1,    0.25,  1.0};
 
 }  // namespace
 
@@ -247,7 +262,7 @@ struct TileService::Impl {
   TileServiceOptions options;
   uint64_t listener = 0;  // our handle among the county's listeners
 
-  mutable std::mutex mutex;  // guards the cache below
+  mutable std::mutex mutex;    // guards the cache below
   std::list<std::string> lru;  // most recent first
   struct Slot {
     std::shared_ptr<const CachedTile> tile;
@@ -256,7 +271,8 @@ struct TileService::Impl {
   std::unordered_map<std::string, Slot> cache;
   std::size_t cache_bytes = 0;
 
-  std::atomic<uint64_t> hits{0}, misses{0}, evictions{0}, invalidations{0}, built_bytes{0}, empty{0};
+  std::atomic<uint64_t> hits{0}, misses{0}, evictions{0}, invalidations{0}, built_bytes{0},
+      empty{0};
   std::array<std::atomic<uint64_t>, kBuckets.size() + 1> build_hist{};
   std::atomic<uint64_t> build_ns{0}, builds{0};
 
@@ -302,9 +318,11 @@ struct TileService::Impl {
     const uint32_t buffer = county->tiles().config().buffer;
     // The old and new positions in each matrix set and offset, projected once for all tiles.
     std::array<std::array<std::optional<spatial::Point>, 4>, 2> at;  // [before/after][scheme]
-    auto reaches = [&](const CachedTile& t, std::size_t which, const std::optional<layers::LonLat>& p) {
+    auto reaches = [&](const CachedTile& t, std::size_t which,
+                       const std::optional<layers::LonLat>& p) {
       if (!p) return false;
-      const std::size_t s = (t.tms->kind() == TileMatrixSet::Kind::WebMercatorQuad ? 0 : 2) + (t.gcj02 ? 1 : 0);
+      const std::size_t s =
+          (t.tms->kind() == TileMatrixSet::Kind::WebMercatorQuad ? 0 : 2) + (t.gcj02 ? 1 : 0);
       auto& cached = at[which][s];
       if (!cached) cached = layers::tile_crs_point(*t.tms, t.gcj02, *p);
       return layers::tile_reaches(*t.tms, t.tile, *cached, extent, buffer);
@@ -315,11 +333,14 @@ struct TileService::Impl {
     // reaches its old or new position, clustered or not.
     const bool moved = c.moved();
     const layers::TileLayerConfig* cfg =
-        c.layer == layers::LayerKind::Grids ? nullptr : county->tiles().config().find(layers::layer_name(c.layer));
+        c.layer == layers::LayerKind::Grids
+            ? nullptr
+            : county->tiles().config().find(layers::layer_name(c.layer));
     auto shows_change = [&](uint32_t z) {
       if (!cfg || z <= cfg->cluster_maxzoom || z < cfg->minzoom || z > cfg->maxzoom) return false;
       for (const auto& f : cfg->fields)
-        if (z >= f.minzoom && std::find(c.fields.begin(), c.fields.end(), f.name) != c.fields.end()) return true;
+        if (z >= f.minzoom && std::find(c.fields.begin(), c.fields.end(), f.name) != c.fields.end())
+          return true;
       return false;
     };
     std::lock_guard lock(mutex);
@@ -377,9 +398,13 @@ struct TileService::Impl {
       for (const auto& f : c->fields) {
         std::string type = "String";
         for (const auto& fi : layers::layer_fields(src.kind))
-          if (fi.name == f.name) type = fi.type == "integer" || fi.type == "real" ? "Number" : fi.type == "boolean" ? "Boolean" : "String";
+          if (fi.name == f.name)
+            type = fi.type == "integer" || fi.type == "real" ? "Number"
+                   : fi.type == "boolean"                    ? "Boolean"
+                                                             : "String";
         if (src.kind == layers::LayerKind::Grids && f.name == "area_m2") type = "Number";
-        fields[f.name] = type + (f.minzoom > 0 ? " (from zoom " + std::to_string(f.minzoom) + ")" : "");
+        fields[f.name] =
+            type + (f.minzoom > 0 ? " (from zoom " + std::to_string(f.minzoom) + ")" : "");
       }
       std::string desc;
       if (src.kind == layers::LayerKind::Grids) {
@@ -388,12 +413,15 @@ struct TileService::Impl {
       } else {
         fields["count"] = "Number (clusters: points the cluster stands for)";
         fields["cluster"] = "Boolean (clusters only)";
-        desc = "points; clustered (count, cluster=true) at zooms up to " + std::to_string(c->cluster_maxzoom) +
-               " and wherever a tile would hold more than " +
+        desc = "points; clustered (count, cluster=true) at zooms up to " +
+               std::to_string(c->cluster_maxzoom) + " and wherever a tile would hold more than " +
                std::to_string(county->tiles().config().max_points_per_tile) + " of them";
       }
-      vector_layers.push_back({{"id", c->name}, {"fields", fields}, {"minzoom", c->minzoom},
-                               {"maxzoom", c->maxzoom}, {"description", desc}});
+      vector_layers.push_back({{"id", c->name},
+                               {"fields", fields},
+                               {"minzoom", c->minzoom},
+                               {"maxzoom", c->maxzoom},
+                               {"description", desc}});
     }
     // Bounds: the county's grids (shifted like the tiles when offset=gcj02).
     spatial::Box extent;
@@ -403,10 +431,18 @@ struct TileService::Impl {
     }
     double w = extent.min_corner().x(), s = extent.min_corner().y();
     double e = extent.max_corner().x(), n = extent.max_corner().y();
-    if (w > e) { w = -180; s = -85; e = 180; n = 85; }
+    if (w > e) {
+      w = -180;
+      s = -85;
+      e = 180;
+      n = 85;
+    }
     if (q.gcj02) {
       const auto a = spatial::wgs84_to_gcj02({w, s}), b = spatial::wgs84_to_gcj02({e, n});
-      w = a.lon; s = a.lat; e = b.lon; n = b.lat;
+      w = a.lon;
+      s = a.lat;
+      e = b.lon;
+      n = b.lat;
     }
     json tj = {
         {"tilejson", "3.0.0"},
@@ -416,7 +452,9 @@ struct TileService::Impl {
         {"minzoom", std::max(minz, p.tms->min_zoom())},
         {"maxzoom", std::min(maxz, p.tms->max_zoom())},
         {"bounds", {w, s, e, n}},
-        {"center", {(w + e) / 2, (s + n) / 2, std::clamp<uint32_t>(10, std::max(minz, p.tms->min_zoom()), maxz)}},
+        {"center",
+         {(w + e) / 2, (s + n) / 2,
+          std::clamp<uint32_t>(10, std::max(minz, p.tms->min_zoom()), maxz)}},
         {"scheme", "xyz"},
         {"crs", std::string(p.tms->crs())},
         {"tile_matrix_set", std::string(p.tms->name())},
@@ -439,9 +477,11 @@ TileService::TileService(std::shared_ptr<layers::County> county, TileServiceOpti
     const auto kind = layers::tile_layer_source(l.name).kind;
     for (const auto& f : l.fields)
       if (!policy.reaches(policy.layer_audience(kind), kind, f.name))
-        throw InvalidArgument("tiles-config", "attribute '" + f.name + "' of tile layer " + l.name + " is for the " +
-                                                  std::string(auth::audience_name(policy.field_audience(kind, f.name))) +
-                                                  " audience and cannot go into shared tiles");
+        throw InvalidArgument(
+            "tiles-config",
+            "attribute '" + f.name + "' of tile layer " + l.name + " is for the " +
+                std::string(auth::audience_name(policy.field_audience(kind, f.name))) +
+                " audience and cannot go into shared tiles");
   }
   Impl* m = impl_.get();
   impl_->listener = impl_->county->on_change([m](const layers::Change& c) { m->on_change(c); });
@@ -475,7 +515,8 @@ HttpAnswer TileService::handle(std::string_view path,
     // Tiles are cut for the whole county: whereabouts of staff only for county-wide users.
     if (viewer.policy->layer_audience(src.kind) != auth::Audience::Public && !viewer.scope.empty())
       throw Forbidden("the " + n + " tile layer is for county-wide staff; " + viewer.user_id +
-                          " sees its area's in /collections/" + std::string(layers::layer_name(src.kind)) + "/items",
+                          " sees its area's in /collections/" +
+                          std::string(layers::layer_name(src.kind)) + "/items",
                       "forbidden_scope");
     has_incidents = has_incidents || src.kind == layers::LayerKind::Incidents;
     mask |= bit(src.kind);
@@ -496,8 +537,9 @@ HttpAnswer TileService::handle(std::string_view path,
 
   const TileMatrixSet& tms = *p.tms;
   if (p.tile.z < tms.min_zoom() || p.tile.z > tms.max_zoom())
-    throw InvalidArgument("z", "zoom " + std::to_string(p.tile.z) + " is outside " + std::string(tms.name()) +
-                                   "'s range [" + std::to_string(tms.min_zoom()) + ", " +
+    throw InvalidArgument("z", "zoom " + std::to_string(p.tile.z) + " is outside " +
+                                   std::string(tms.name()) + "'s range [" +
+                                   std::to_string(tms.min_zoom()) + ", " +
                                    std::to_string(tms.max_zoom()) + "]");
   if (p.tile.x >= tms.matrix_width(p.tile.z))
     throw InvalidArgument("x", "column " + std::to_string(p.tile.x) + " is outside [0, " +
@@ -510,7 +552,8 @@ HttpAnswer TileService::handle(std::string_view path,
 
   std::string key = std::string(tms.name()) + "|" + (q.gcj02 ? "gcj02" : "") + "|";
   for (const auto& n : p.layer_names) key += n + ",";
-  key += "|" + std::to_string(p.tile.z) + "/" + std::to_string(p.tile.x) + "/" + std::to_string(p.tile.y);
+  key += "|" + std::to_string(p.tile.z) + "/" + std::to_string(p.tile.x) + "/" +
+         std::to_string(p.tile.y);
   key += "|" + q.filter.key();
 
   std::shared_ptr<const CachedTile> t = m.lookup(key);
@@ -529,7 +572,8 @@ HttpAnswer TileService::handle(std::string_view path,
     const auto t0 = std::chrono::steady_clock::now();
     auto built = std::make_shared<CachedTile>();
     built->mvt = m.county->tiles().build(m.county->data(), rq);
-    m.record_build(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), built->mvt.size());
+    m.record_build(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   built->mvt.size());
     built->etag = "\"" + hex64(fnv1a(built->mvt)) + "\"";
     built->tms = &tms;
     built->gcj02 = q.gcj02;
@@ -578,25 +622,32 @@ std::string TileService::metrics() const {
   }
   std::string out;
   auto counter = [&](const char* name, const char* help, uint64_t v, const char* type = "counter") {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-           std::to_string(v) + "\n";
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(v) + "\n";
   };
   counter("onemap_tile_cache_hits_total", "Tile requests answered from the cache.", m.hits);
   counter("onemap_tile_cache_misses_total", "Tile requests that built the tile.", m.misses);
-  counter("onemap_tile_cache_evictions_total", "Cached tiles dropped for the byte budget.", m.evictions);
-  counter("onemap_tile_cache_invalidations_total", "Cached tiles dropped because a write changed them.", m.invalidations);
+  counter("onemap_tile_cache_evictions_total", "Cached tiles dropped for the byte budget.",
+          m.evictions);
+  counter("onemap_tile_cache_invalidations_total",
+          "Cached tiles dropped because a write changed them.", m.invalidations);
   counter("onemap_tile_cache_entries", "Tiles in the cache.", entries, "gauge");
-  counter("onemap_tile_cache_bytes", "Bytes the cache holds (tiles, their gzip form, keys).", bytes, "gauge");
-  counter("onemap_tile_cache_budget_bytes", "The cache's byte budget.", m.options.cache_bytes, "gauge");
+  counter("onemap_tile_cache_bytes", "Bytes the cache holds (tiles, their gzip form, keys).", bytes,
+          "gauge");
+  counter("onemap_tile_cache_budget_bytes", "The cache's byte budget.", m.options.cache_bytes,
+          "gauge");
   counter("onemap_tiles_built_bytes_total", "Bytes of MVT built.", m.built_bytes);
   counter("onemap_tiles_empty_total", "Tiles built with no feature.", m.empty);
-  out += "# HELP onemap_tile_build_seconds Time to build a tile (uncached).\n# TYPE onemap_tile_build_seconds histogram\n";
+  out +=
+      "# HELP onemap_tile_build_seconds Time to build a tile (uncached).\n# TYPE "
+      "onemap_tile_build_seconds histogram\n";
   uint64_t cumulative = 0;
   for (std::size_t b = 0; b < kBuckets.size(); ++b) {
     cumulative += m.build_hist[b];
     char le[32];
     std::snprintf(le, sizeof le, "%g", kBuckets[b]);
-    out += "onemap_tile_build_seconds_bucket{le=\"" + std::string(le) + "\"} " + std::to_string(cumulative) + "\n";
+    out += "onemap_tile_build_seconds_bucket{le=\"" + std::string(le) + "\"} " +
+           std::to_string(cumulative) + "\n";
   }
   cumulative += m.build_hist[kBuckets.size()];
   out += "onemap_tile_build_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";

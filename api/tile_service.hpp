@@ -3,9 +3,9 @@
 //   GET /tiles/{layers}/{z}/{x}/{y}.mvt            Web Mercator (WebMercatorQuad)
 //   GET /tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt   CGCS2000 geographic, Tianditu 'c' numbering
 //   GET /tiles/{layers}.json, /tiles/cgcs2000/{layers}.json   TileJSON 3.0.0
-// {layers} is one tile layer or several joined by commas (layers/tiles/tiles.hpp). Query parameters:
-// offset=gcj02, and for the incidents layer status=…, category=… (comma lists), since=…, until=…
-// (ISO 8601 or Unix seconds). Anything else is a 400 naming the parameter.
+// {layers} is one tile layer or several joined by commas (layers/tiles/tiles.hpp). Query
+// parameters: offset=gcj02, and for the incidents layer status=…, category=… (comma lists),
+// since=…, until=… (ISO 8601 or Unix seconds). Anything else is a 400 naming the parameter.
 //
 // Answers: 200 with the tile (gzip when Accept-Encoding allows it, never otherwise; Vary:
 // Accept-Encoding), 204 for a tile with no feature, 304 when If-None-Match holds the tile's ETag,
@@ -35,7 +35,7 @@
 namespace onemap::api {
 
 struct TileServiceOptions {
-  std::size_t cache_bytes = 256u << 20;  ///< 0 disables the cache
+  std::size_t cache_bytes = 256u << 20;    ///< 0 disables the cache
   std::string cache_control = "no-cache";  ///< clients revalidate with the ETag (cheap 304s)
   int empty_status = 204;                  ///< answer for a tile with no feature: 204 or 200
 };
@@ -61,7 +61,8 @@ class TileService {
   /// `accept_encoding` and `if_none_match` are the request headers ("" when absent);
   /// `base_url` is the server's own URL for TileJSON ("http://127.0.0.1:8080").
   /// @throws InvalidArgument (400) and NotFound (404) for the caller to map.
-  HttpAnswer handle(std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
+  HttpAnswer handle(std::string_view path,
+                    const std::vector<std::pair<std::string, std::string>>& query,
                     std::string_view accept_encoding, std::string_view if_none_match,
                     const std::string& base_url, const auth::Viewer& viewer = {});
 

@@ -2,9 +2,9 @@
 #include "api/users_api.hpp"
 
 #include "api/json_body.hpp"
+#include "core/errors.hpp"
 #include "http/percent.hpp"
 #include "layers/model/text.hpp"
-#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -79,7 +79,8 @@ class Body {
     }
   }
   bool empty() const { return j_.empty(); }
-  std::optional<std::string> text(const char* k, layers::TextKind kind = layers::TextKind::Id) const {
+  std::optional<std::string> text(const char* k,
+                                  layers::TextKind kind = layers::TextKind::Id) const {
     if (!j_.contains(k)) return std::nullopt;
     if (!j_[k].is_string()) throw InvalidArgument(k, "must be a string");
     std::string v = j_[k].get<std::string>();
@@ -104,7 +105,8 @@ std::string user_id(const Context& c) {
 }
 
 const layers::User& find_user(const std::vector<layers::User>& users, const std::string& id) {
-  const auto it = std::find_if(users.begin(), users.end(), [&](const layers::User& u) { return u.id == id; });
+  const auto it =
+      std::find_if(users.begin(), users.end(), [&](const layers::User& u) { return u.id == id; });
   if (it == users.end()) throw NotFound("no user '" + id + "'");
   return *it;
 }
@@ -138,7 +140,8 @@ Response create_user(layers::County& county, Context& c) {
 Response patch_user(layers::County& county, Context& c) {
   const std::string id = user_id(c);
   const Body b(c.request.body, {"name", "role", "scope", "worker_id", "active"}, "user");
-  if (b.empty()) throw InvalidArgument("body", "names no change (fields: name, role, scope, worker_id, active)");
+  if (b.empty())
+    throw InvalidArgument("body", "names no change (fields: name, role, scope, worker_id, active)");
   layers::County::UserPatch p;
   p.name = b.text("name", layers::TextKind::Name);
   p.role = b.text("role");
@@ -164,54 +167,64 @@ int64_t audit_time(const std::string& v, const char* parameter) {
   const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec == std::errc() && p == v.data() + v.size() && n >= 0) return n;
   if (const auto t = layers::parse_time(v, 0)) return *t;
-  throw InvalidArgument(parameter, "must be a time: Unix seconds or ISO 8601 (2026-11-26T09:00:00Z)");
+  throw InvalidArgument(parameter,
+                        "must be a time: Unix seconds or ISO 8601 (2026-11-26T09:00:00Z)");
 }
 
-std::size_t audit_count(const std::string& v, const char* parameter, std::size_t lo, std::size_t hi) {
+std::size_t audit_count(const std::string& v, const char* parameter, std::size_t lo,
+                        std::size_t hi) {
   std::size_t n = 0;
   const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi)
-    throw InvalidArgument(parameter, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    throw InvalidArgument(parameter, "must be an integer in [" + std::to_string(lo) + ", " +
+                                         std::to_string(hi) + "]");
   return n;
 }
 
 Response audit(layers::County& county, Context& c) {
   layers::AuditQuery q;
   for (const auto& [k, v] : c.query) {
-    if (k == "from") q.from = audit_time(v, "from");
-    else if (k == "to") q.to = audit_time(v, "to");
+    if (k == "from")
+      q.from = audit_time(v, "from");
+    else if (k == "to")
+      q.to = audit_time(v, "to");
     else if (k == "user") {
       layers::check_text(v, "user", layers::TextKind::Id);
       q.actor = v;
     } else if (k == "action") {
       layers::check_text(v, "action", layers::TextKind::Id);
       q.action = v;
-    } else if (k == "limit") q.limit = audit_count(v, "limit", 1, 1000);
-    else if (k == "offset") q.offset = audit_count(v, "offset", 0, std::numeric_limits<int32_t>::max());
+    } else if (k == "limit")
+      q.limit = audit_count(v, "limit", 1, 1000);
+    else if (k == "offset")
+      q.offset = audit_count(v, "offset", 0, std::numeric_limits<int32_t>::max());
   }
   if (q.from && q.to && q.from > q.to) throw InvalidArgument("from", "is after to");
   const layers::AuditPage page = county.audit_log(q);
   json rows = json::array();
   for (const auto& r : page.rows) {
-    rows.push_back({{"id", r.id},
-                    {"at", layers::format_time(r.at)},
-                    {"actor", r.actor},
-                    {"role", r.role},
-                    {"action", r.action},
-                    {"layer", r.layer},
-                    {"records", layers::stored_json<json>(r.records)},
-                    {"fields", layers::stored_json<json>(r.fields)},
-                    {"peer", r.peer},
-                    {"request_id", r.request_id},
-                    {"detail", r.detail.empty() ? json(nullptr) : layers::stored_json<json>(r.detail)}});
+    rows.push_back(
+        {{"id", r.id},
+         {"at", layers::format_time(r.at)},
+         {"actor", r.actor},
+         {"role", r.role},
+         {"action", r.action},
+         {"layer", r.layer},
+         {"records", layers::stored_json<json>(r.records)},
+         {"fields", layers::stored_json<json>(r.fields)},
+         {"peer", r.peer},
+         {"request_id", r.request_id},
+         {"detail", r.detail.empty() ? json(nullptr) : layers::stored_json<json>(r.detail)}});
   }
-  return json_answer(200, {{"total", page.total}, {"limit", q.limit}, {"offset", q.offset}, {"entries", rows}});
+  return json_answer(
+      200, {{"total", page.total}, {"limit", q.limit}, {"offset", q.offset}, {"entries", rows}});
 }
 
 }  // namespace
 
 void add_user_routes(http::Router& router, std::shared_ptr<layers::County> county) {
-  auto add = [&](std::vector<std::string> methods, std::string pattern, http::Handler h, http::Lane lane,
+  auto add = [&](std::vector<std::string> methods, std::string pattern, http::Handler h,
+                 http::Lane lane,
                  std::optional<std::vector<std::string>> parameters = std::vector<std::string>{}) {
     http::Route r;
     r.methods = std::move(methods);
@@ -224,11 +237,19 @@ void add_user_routes(http::Router& router, std::shared_ptr<layers::County> count
     r.parameters = std::move(parameters);
     router.add(std::move(r));
   };
-  add({"GET"}, "/users", [county](Context&) { return list_users(*county); }, http::Lane::Read);
-  add({"POST"}, "/users", [county](Context& c) { return create_user(*county, c); }, http::Lane::Write);
-  add({"PATCH"}, "/users/{id}", [county](Context& c) { return patch_user(*county, c); }, http::Lane::Write);
-  add({"POST"}, "/users/{id}/token", [county](Context& c) { return rotate_token(*county, c); }, http::Lane::Write);
-  add({"GET"}, "/audit", [county](Context& c) { return audit(*county, c); }, http::Lane::Query,
+  add(
+      {"GET"}, "/users", [county](Context&) { return list_users(*county); }, http::Lane::Read);
+  add(
+      {"POST"}, "/users", [county](Context& c) { return create_user(*county, c); },
+      http::Lane::Write);
+  add(
+      {"PATCH"}, "/users/{id}", [county](Context& c) { return patch_user(*county, c); },
+      http::Lane::Write);
+  add(
+      {"POST"}, "/users/{id}/token", [county](Context& c) { return rotate_token(*county, c); },
+      http::Lane::Write);
+  add(
+      {"GET"}, "/audit", [county](Context& c) { return audit(*county, c); }, http::Lane::Query,
       std::vector<std::string>{"from", "to", "user", "action", "limit", "offset"});
 }
 

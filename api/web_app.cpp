@@ -75,19 +75,26 @@ bool none_match_holds(std::string_view header, std::string_view etag) {
 
 std::string content_type_of(const fs::path& p) {
   static const std::map<std::string, std::string, std::less<>> types = {
-      {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},           {".map", "application/json"},
-      {".svg", "image/svg+xml"},               {".png", "image/png"},
-      {".ico", "image/x-icon"},                {".woff2", "font/woff2"},
-      {".txt", "text/plain; charset=utf-8"},   {".pbf", "application/x-protobuf"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".map", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".pbf", "application/x-protobuf"},
   };
   const auto it = types.find(lower(p.extension().string()));
   return it != types.end() ? it->second : "application/octet-stream";
 }
 
 bool compressible(std::string_view type) {
-  return type.starts_with("text/") || type.starts_with("application/json") || type == "image/svg+xml";
+  return type.starts_with("text/") || type.starts_with("application/json") ||
+         type == "image/svg+xml";
 }
 
 struct File {
@@ -134,9 +141,12 @@ double accept_q(std::string_view accept, std::string_view type, std::string_view
     const std::string_view t = std::string_view(range).substr(0, slash);
     const std::string_view s = std::string_view(range).substr(slash + 1);
     int rank = -1;
-    if (t == type && s == subtype) rank = 2;
-    else if (t == type && s == "*") rank = 1;
-    else if (t == "*" && s == "*") rank = 0;
+    if (t == type && s == subtype)
+      rank = 2;
+    else if (t == type && s == "*")
+      rank = 1;
+    else if (t == "*" && s == "*")
+      rank = 0;
     if (rank < 0 || rank < best_rank) continue;
     double q = 1;
     for (std::size_t i = 1; i < parts.size(); ++i) {
@@ -149,8 +159,10 @@ double accept_q(std::string_view accept, std::string_view type, std::string_view
         }
       }
     }
-    if (rank > best_rank) best_q = q;
-    else best_q = std::max(best_q, q);
+    if (rank > best_rank)
+      best_q = q;
+    else
+      best_q = std::max(best_q, q);
     best_rank = rank;
   }
   return best_q;
@@ -173,18 +185,21 @@ std::string default_web_dir() {
 std::pair<bool, std::string> web_app_status(const std::string& dir) {
   std::error_code ec;
   if (dir.empty() || !fs::is_regular_file(fs::path(dir) / "index.html", ec))
-    return {false, "web app not found: no index.html in " + (dir.empty() ? std::string("(no directory)") : dir) +
-                       " (build it with scripts/build, or `npm ci && npm run build` in web/; or give --web-dir)"};
+    return {false, "web app not found: no index.html in " +
+                       (dir.empty() ? std::string("(no directory)") : dir) +
+                       " (build it with scripts/build, or `npm ci && npm run build` in web/; or "
+                       "give --web-dir)"};
   std::size_t files = 0;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec))
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
     files += it->is_regular_file(ec) ? 1 : 0;
   return {true, "web app at / and /app/ from " + dir + " (" + std::to_string(files) + " files)"};
 }
 
 std::string basemap_kind(std::string_view url) {
   const std::string u = lower(url);
-  if (u.find("autonavi.com") != std::string::npos || u.find("amap.com") != std::string::npos) return "amap";
+  if (u.find("autonavi.com") != std::string::npos || u.find("amap.com") != std::string::npos)
+    return "amap";
   if (u.find("tianditu.gov.cn") != std::string::npos || u.find("tianditu.com") != std::string::npos)
     return "tianditu";
   return "xyz";
@@ -202,8 +217,8 @@ struct WebApp::Impl {
     const fs::path root(options.dir);
     if (options.dir.empty() || !fs::is_regular_file(root / "index.html", ec)) return s;
     s->index_time = fs::last_write_time(root / "index.html", ec);
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       const fs::path rel = fs::relative(it->path(), root, ec);
       if (ec) continue;
@@ -212,7 +227,8 @@ struct WebApp::Impl {
       std::ostringstream text;
       text << in.rdbuf();
       const std::string name = rel.generic_string();
-      s->files.emplace(name, make_file(std::move(text).str(), content_type_of(rel), name.starts_with("assets/")));
+      s->files.emplace(name, make_file(std::move(text).str(), content_type_of(rel),
+                                       name.starts_with("assets/")));
     }
     return s;
   }
@@ -224,7 +240,8 @@ struct WebApp::Impl {
       std::error_code ec;
       const fs::path index = fs::path(options.dir) / "index.html";
       std::optional<fs::file_time_type> t;
-      if (!options.dir.empty() && fs::is_regular_file(index, ec)) t = fs::last_write_time(index, ec);
+      if (!options.dir.empty() && fs::is_regular_file(index, ec))
+        t = fs::last_write_time(index, ec);
       if (t != snapshot->index_time) snapshot = load();
     }
     return snapshot;
@@ -237,7 +254,8 @@ struct WebApp::Impl {
     const bool gz = !f.gz.empty() && accepts_gzip(accept_encoding);
     const std::string etag = gz ? f.etag.substr(0, f.etag.size() - 1) + "-gz\"" : f.etag;
     a.headers.emplace_back("ETag", etag);
-    a.headers.emplace_back("Cache-Control", f.immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    a.headers.emplace_back("Cache-Control",
+                           f.immutable ? "public, max-age=31536000, immutable" : "no-cache");
     a.headers.emplace_back("Vary", negotiated ? "Accept, Accept-Encoding" : "Accept-Encoding");
     a.headers.emplace_back("X-Content-Type-Options", "nosniff");
     if (!if_none_match.empty() && none_match_holds(if_none_match, etag)) {
@@ -263,8 +281,8 @@ WebApp::WebApp(WebAppOptions options) : impl_(std::make_unique<Impl>()) {
     gcj02 = gcj02 || kind == "amap";
     basemaps.push_back({{"url", url}, {"kind", kind}});
   }
-  const nlohmann::ordered_json config = {{"basemaps", basemaps},
-                                         {"offset", gcj02 ? nlohmann::ordered_json("gcj02") : nullptr}};
+  const nlohmann::ordered_json config = {
+      {"basemaps", basemaps}, {"offset", gcj02 ? nlohmann::ordered_json("gcj02") : nullptr}};
   impl_->config = make_file(config.dump(), "application/json", false);
   impl_->snapshot = impl_->load();
 }
@@ -291,15 +309,18 @@ bool WebApp::prefers_html(std::string_view accept,
   return html > 0 && html > accept_q(accept, "application", "json");
 }
 
-std::optional<HttpAnswer> WebApp::handle(std::string_view path,
-                                         const std::vector<std::pair<std::string, std::string>>& query,
-                                         std::string_view accept, std::string_view accept_encoding,
-                                         std::string_view if_none_match) const {
+std::optional<HttpAnswer> WebApp::handle(
+    std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
+    std::string_view accept, std::string_view accept_encoding,
+    std::string_view if_none_match) const {
   const bool root = path == "/";
-  if (!root && path != kPrefix && !path.starts_with(std::string(kPrefix) + "/")) return std::nullopt;
+  if (!root && path != kPrefix && !path.starts_with(std::string(kPrefix) + "/"))
+    return std::nullopt;
   if (root && !prefers_html(accept, query)) return std::nullopt;
-  std::string_view rel = root ? std::string_view() : path.substr(std::min(path.size(), kPrefix.size() + 1));
-  if (rel == kConfigPath) return impl_->answer(impl_->config, accept_encoding, if_none_match, false);
+  std::string_view rel =
+      root ? std::string_view() : path.substr(std::min(path.size(), kPrefix.size() + 1));
+  if (rel == kConfigPath)
+    return impl_->answer(impl_->config, accept_encoding, if_none_match, false);
   const bool index = rel.empty() || rel == "index.html";
   if (index) rel = "index.html";
   auto s = impl_->current(index);

@@ -1,8 +1,8 @@
 // The read policy (read_policy.hpp).
 #include "auth/read_policy.hpp"
 
-#include "layers/model/text.hpp"
 #include "core/errors.hpp"
+#include "layers/model/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -25,9 +25,13 @@ bool starts_with_scope(std::string_view code, std::string_view scope) {
   return !code.empty() && code.substr(0, scope.size()) == scope;
 }
 
-Audience max(Audience a, Audience b) { return static_cast<int>(a) >= static_cast<int>(b) ? a : b; }
+Audience max(Audience a, Audience b) {
+  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
 
-std::size_t index(LayerKind k) { return static_cast<std::size_t>(k); }
+std::size_t index(LayerKind k) {
+  return static_cast<std::size_t>(k);
+}
 
 // The fields a policy may name for a layer: the data model's, the geometry, and an incident's
 // history (its audit trail).
@@ -46,9 +50,12 @@ bool known_field(LayerKind layer, std::string_view field, bool* personal) {
 
 std::string_view audience_name(Audience a) {
   switch (a) {
-    case Audience::Public: return "public";
-    case Audience::Staff: return "staff";
-    case Audience::Personal: return "personal";
+    case Audience::Public:
+      return "public";
+    case Audience::Staff:
+      return "staff";
+    case Audience::Personal:
+      return "personal";
   }
   return "public";
 }
@@ -98,24 +105,28 @@ ReadPolicy ReadPolicy::parse(std::string_view text, const std::string& name) {
   };
   auto object = [&](const json& parent, const char* key, const std::string& where) -> const json& {
     const auto it = parent.find(key);
-    if (it == parent.end() || !it->is_object()) throw fail(where, std::string("needs an object \"") + key + "\"");
+    if (it == parent.end() || !it->is_object())
+      throw fail(where, std::string("needs an object \"") + key + "\"");
     return *it;
   };
   for (const auto& [key, v] : j.items())
-    if (key != "roles" && key != "layers") throw fail(key, "unknown entry (entries: roles, layers)");
+    if (key != "roles" && key != "layers")
+      throw fail(key, "unknown entry (entries: roles, layers)");
 
   ReadPolicy p;
   for (const auto& [role, v] : object(j, "roles", "").items()) {
     const std::string where = "roles." + role;
     const auto& known = layers::user_roles();
-    if (std::find(known.begin(), known.end(), role) == known.end()) throw fail(where, "unknown role");
+    if (std::find(known.begin(), known.end(), role) == known.end())
+      throw fail(where, "unknown role");
     if (!v.is_object()) throw fail(where, "must be an object {\"audience\": …, \"detail\": …}");
     Role r;
     for (const auto& [key, x] : v.items()) {
       if (key == "audience") {
         r.audience = audience(x, where + ".audience");
       } else if (key == "detail") {
-        if (x != "scope" && x != "county") throw fail(where + ".detail", "must be \"scope\" or \"county\"");
+        if (x != "scope" && x != "county")
+          throw fail(where + ".detail", "must be \"scope\" or \"county\"");
         r.scoped = x == "scope";
       } else {
         throw fail(where + "." + key, "unknown entry (entries: audience, detail)");
@@ -136,15 +147,18 @@ ReadPolicy ReadPolicy::parse(std::string_view text, const std::string& name) {
     if (!v.is_object()) throw fail(where, "must be an object {\"audience\": …, \"fields\": {…}}");
     Layer& l = p.layers_[index(kind)];
     for (const auto& [key, x] : v.items())
-      if (key != "audience" && key != "fields") throw fail(where + "." + key, "unknown entry (entries: audience, fields)");
+      if (key != "audience" && key != "fields")
+        throw fail(where + "." + key, "unknown entry (entries: audience, fields)");
     if (!v.contains("audience")) throw fail(where, "needs \"audience\"");
     l.audience = audience(v["audience"], where + ".audience");
     for (const auto& [field, x] : object(v, "fields", where).items()) {
       bool personal = false;
-      if (!known_field(kind, field, &personal)) throw fail(where + ".fields." + field, "unknown field of " + layer);
+      if (!known_field(kind, field, &personal))
+        throw fail(where + ".fields." + field, "unknown field of " + layer);
       const Audience a = audience(x, where + ".fields." + field);
       if (personal && a != Audience::Personal)
-        throw fail(where + ".fields." + field, "is personal information: only \"personal\" may read it");
+        throw fail(where + ".fields." + field,
+                   "is personal information: only \"personal\" may read it");
       l.fields[field] = max(a, l.audience);
     }
     // A person's identity the file does not name is personal all the same.
@@ -153,7 +167,8 @@ ReadPolicy ReadPolicy::parse(std::string_view text, const std::string& name) {
   }
   for (const LayerKind k : layers::kAllLayers)
     if (!layer_entries.contains(std::string(layers::layer_name(k))))
-      throw fail("layers", "needs an entry for every layer; " + std::string(layers::layer_name(k)) + " is missing");
+      throw fail("layers", "needs an entry for every layer; " + std::string(layers::layer_name(k)) +
+                               " is missing");
   return p;
 }
 
@@ -181,7 +196,9 @@ Viewer ReadPolicy::viewer(const std::optional<layers::Actor>& user) const {
   return v;
 }
 
-Audience ReadPolicy::layer_audience(LayerKind layer) const { return layers_[index(layer)].audience; }
+Audience ReadPolicy::layer_audience(LayerKind layer) const {
+  return layers_[index(layer)].audience;
+}
 
 Audience ReadPolicy::field_audience(LayerKind layer, std::string_view field) const {
   const Layer& l = layers_[index(layer)];
@@ -192,11 +209,12 @@ Audience ReadPolicy::field_audience(LayerKind layer, std::string_view field) con
 // ---- questions every output asks
 
 bool may_see_layer(const Viewer& viewer, LayerKind layer) {
-  return static_cast<int>(viewer.audience) >= static_cast<int>(viewer.policy->layer_audience(layer));
+  return static_cast<int>(viewer.audience) >=
+         static_cast<int>(viewer.policy->layer_audience(layer));
 }
 
-bool may_read(const Viewer& viewer, LayerKind layer, std::string_view field, std::string_view grid_code,
-              std::string_view agency) {
+bool may_read(const Viewer& viewer, LayerKind layer, std::string_view field,
+              std::string_view grid_code, std::string_view agency) {
   return viewer.policy->reaches(viewer.at(grid_code, agency), layer, field);
 }
 
@@ -205,7 +223,8 @@ Audience incident_audience(const Viewer& viewer, const layers::Incident& inciden
   return viewer.at(incident.join.grid_code, incident.agency);
 }
 
-bool may_see_incident(const Viewer& viewer, const layers::Incident& incident, bool sensitive_category) {
+bool may_see_incident(const Viewer& viewer, const layers::Incident& incident,
+                      bool sensitive_category) {
   return !sensitive_category || incident_audience(viewer, incident) != Audience::Public;
 }
 

@@ -24,8 +24,8 @@
 // A reporter sees its own reports in full.
 #pragma once
 
-#include "layers/model/model.hpp"
 #include "layers/dispatch/workflow.hpp"
+#include "layers/model/model.hpp"
 
 #include <array>
 #include <map>
@@ -44,8 +44,8 @@ class ReadPolicy;
 /// policy that says what each audience reads.
 struct Viewer {
   Audience audience = Audience::Public;
-  std::string scope;    ///< area code prefix of the detail ("" : the whole county)
-  std::string user_id;  ///< the signed-in user ("" : anonymous)
+  std::string scope;         ///< area code prefix of the detail ("" : the whole county)
+  std::string user_id;       ///< the signed-in user ("" : anonymous)
   const ReadPolicy* policy;  ///< never null; outlives the viewer
 
   Viewer();  ///< anonymous, under ReadPolicy::standard()
@@ -96,13 +96,14 @@ class ReadPolicy {
 /// Whether `viewer` may see the layer at all.
 bool may_see_layer(const Viewer& viewer, layers::LayerKind layer);
 /// Whether `viewer` may read `field` of a record in `grid_code` / held by `agency`.
-bool may_read(const Viewer& viewer, layers::LayerKind layer, std::string_view field, std::string_view grid_code,
-              std::string_view agency = {});
+bool may_read(const Viewer& viewer, layers::LayerKind layer, std::string_view field,
+              std::string_view grid_code, std::string_view agency = {});
 /// The audience `viewer` has for an incident: a reporter reads its own reports in full
 /// (personal); otherwise Viewer::at its grid and agency.
 Audience incident_audience(const Viewer& viewer, const layers::Incident& incident);
 /// Whether `viewer` may see an incident as a record (a point, a feature, an Open311 request):
 /// not the public for a sensitive category, unless it is the viewer's own report.
-bool may_see_incident(const Viewer& viewer, const layers::Incident& incident, bool sensitive_category);
+bool may_see_incident(const Viewer& viewer, const layers::Incident& incident,
+                      bool sensitive_category);
 
 }  // namespace onemap::auth

@@ -1,5 +1,6 @@
-// bench_dispatch: times the batch dispatch of incidents to grid workers (layers/dispatch/assignment.hpp),
-// greedy against the exact optimum, on seeded county-like instances.
+// bench_dispatch: times the batch dispatch of incidents to grid workers
+// (layers/dispatch/assignment.hpp), greedy against the exact optimum, on seeded county-like
+// instances.
 //
 // Instances: a 40 km × 30 km county (Deqing's scale) cut into 25 × 20 = 500 grid cells of
 // 1.6 km × 1.5 km. Workers go round-robin to the cells (2,500 workers: 5 per grid; with fewer
@@ -121,7 +122,8 @@ int main(int argc, char** argv) {
           "usage: bench_dispatch [--sizes 1000x250,10000x2500,20000x5000] [--modes county,grid]\n"
           "                      [--seed S] [--repeat R] [--nearest-task K] [--nearest-agent K]\n"
           "                      [--multilevel yes|no] [--greedy-arcs yes|no] [--added K]\n"
-          "Greedy and optimal batch dispatch (layers/dispatch/assignment.hpp) on seeded county-like\n"
+          "Greedy and optimal batch dispatch (layers/dispatch/assignment.hpp) on seeded "
+          "county-like\n"
           "instances (TASKSxAGENTS); prints a markdown table, times best of R runs (default 3).\n"
           "The options after --repeat set AssignmentOptions.");
       return 0;

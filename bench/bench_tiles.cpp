@@ -43,7 +43,8 @@ using onemap::layers::TileRequest;
 using onemap::spatial::TileId;
 using onemap::spatial::TileMatrixSet;
 
-constexpr const char* kUsage = R"(usage: bench_tiles COMMAND --data FILE.gpkg --layers LIST [options]
+constexpr const char* kUsage =
+    R"(usage: bench_tiles COMMAND --data FILE.gpkg --layers LIST [options]
 
 Loads the store as `onemap serve` does (layers::County, default tile configuration) and times
 layers::TileBuilder::build on Web Mercator tiles: no HTTP, no cache. The tiles of a zoom are
@@ -109,8 +110,8 @@ uint64_t parse_uint(const std::string& option, const std::string& v, uint64_t lo
   char* end = nullptr;
   const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0' || v[0] == '-' || n < lo || n > hi)
-    usage_error(option + ": expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                "], got '" + v + "'");
+    usage_error(option + ": expected an integer in [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "], got '" + v + "'");
   return n;
 }
 
@@ -123,9 +124,10 @@ std::vector<uint32_t> parse_zooms(const std::string& v) {
     const std::string item = v.substr(start, comma - start);
     const std::size_t dash = item.find('-');
     const auto lo = static_cast<uint32_t>(parse_uint("--zooms", item.substr(0, dash), 0, 24));
-    const auto hi = dash == std::string::npos
-                        ? lo
-                        : static_cast<uint32_t>(parse_uint("--zooms", item.substr(dash + 1), lo, 24));
+    const auto hi =
+        dash == std::string::npos
+            ? lo
+            : static_cast<uint32_t>(parse_uint("--zooms", item.substr(dash + 1), lo, 24));
     for (uint32_t z = lo; z <= hi; ++z) out.push_back(z);
     start = comma + 1;
   }
@@ -151,26 +153,43 @@ Options parse(int argc, char** argv) {
     }
     if (i + 1 >= argc) usage_error("missing value for " + a);
     const std::string v = argv[++i];
-    if (a == "--data") o.data = v;
-    else if (a == "--layers") o.layers = v;
-    else if (a == "--zooms") zooms = v;
-    else if (a == "--max-tiles") o.max_tiles = parse_uint(a, v, 1, 1u << 30);
-    else if (a == "--repeat") o.repeat = static_cast<int>(parse_uint(a, v, 1, 1000));
-    else if (a == "--threads") o.threads = static_cast<unsigned>(parse_uint(a, v, 1, 1024));
-    else if (a == "--tiles-out") o.tiles_out = v;
-    else if (a == "--full-until") o.full_until = static_cast<uint32_t>(parse_uint(a, v, 0, 24));
-    else if (a == "--sample") o.sample = parse_uint(a, v, 1, 1u << 30);
-    else if (a == "--limit-bytes") o.limit_bytes = parse_uint(a, v, 1, 1ull << 40);
-    else if (a == "--limit-ms") o.limit_ms = static_cast<double>(parse_uint(a, v, 1, 1u << 30));
-    else if (a == "--zoom") o.zoom = static_cast<uint32_t>(parse_uint(a, v, 0, 24));
-    else if (a == "--min-bytes") o.min_bytes = parse_uint(a, v, 0, 1ull << 40);
-    else if (a == "--max-bytes") o.max_bytes = parse_uint(a, v, 0, 1ull << 40);
-    else usage_error("unknown option " + a);
+    if (a == "--data")
+      o.data = v;
+    else if (a == "--layers")
+      o.layers = v;
+    else if (a == "--zooms")
+      zooms = v;
+    else if (a == "--max-tiles")
+      o.max_tiles = parse_uint(a, v, 1, 1u << 30);
+    else if (a == "--repeat")
+      o.repeat = static_cast<int>(parse_uint(a, v, 1, 1000));
+    else if (a == "--threads")
+      o.threads = static_cast<unsigned>(parse_uint(a, v, 1, 1024));
+    else if (a == "--tiles-out")
+      o.tiles_out = v;
+    else if (a == "--full-until")
+      o.full_until = static_cast<uint32_t>(parse_uint(a, v, 0, 24));
+    else if (a == "--sample")
+      o.sample = parse_uint(a, v, 1, 1u << 30);
+    else if (a == "--limit-bytes")
+      o.limit_bytes = parse_uint(a, v, 1, 1ull << 40);
+    else if (a == "--limit-ms")
+      o.limit_ms = static_cast<double>(parse_uint(a, v, 1, 1u << 30));
+    else if (a == "--zoom")
+      o.zoom = static_cast<uint32_t>(parse_uint(a, v, 0, 24));
+    else if (a == "--min-bytes")
+      o.min_bytes = parse_uint(a, v, 0, 1ull << 40);
+    else if (a == "--max-bytes")
+      o.max_bytes = parse_uint(a, v, 0, 1ull << 40);
+    else
+      usage_error("unknown option " + a);
   }
   if (o.data.empty()) usage_error("--data is required");
   if (o.layers.empty()) usage_error("--layers is required");
   if (o.repeat == 0) o.repeat = o.command == "zoom-stats" ? 2 : 3;
-  o.zooms = parse_zooms(!zooms.empty() ? zooms : o.command == "zoom-stats" ? "0-18" : "8,10,12,14,16");
+  o.zooms = parse_zooms(!zooms.empty()              ? zooms
+                        : o.command == "zoom-stats" ? "0-18"
+                                                    : "8,10,12,14,16");
   return o;
 }
 
@@ -198,8 +217,10 @@ std::vector<TileId> cover(const std::vector<onemap::spatial::Box>& boxes, uint32
   std::vector<uint64_t> keys;
   for (const auto& b : boxes) {
     double x0, y0, x1, y1;
-    tms.project(bg::get<bg::min_corner, 0>(b), bg::get<bg::max_corner, 1>(b), x0, y0);  // north-west
-    tms.project(bg::get<bg::max_corner, 0>(b), bg::get<bg::min_corner, 1>(b), x1, y1);  // south-east
+    tms.project(bg::get<bg::min_corner, 0>(b), bg::get<bg::max_corner, 1>(b), x0,
+                y0);  // north-west
+    tms.project(bg::get<bg::max_corner, 0>(b), bg::get<bg::min_corner, 1>(b), x1,
+                y1);  // south-east
     const TileId nw = tms.tile_at(x0, y0, z), se = tms.tile_at(x1, y1, z);
     for (uint64_t y = nw.y; y <= se.y; ++y)
       for (uint64_t x = nw.x; x <= se.x; ++x) keys.push_back(y << 32 | x);
@@ -208,7 +229,8 @@ std::vector<TileId> cover(const std::vector<onemap::spatial::Box>& boxes, uint32
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   std::vector<TileId> out;
   out.reserve(keys.size());
-  for (uint64_t k : keys) out.push_back({z, static_cast<uint32_t>(k & 0xFFFFFFFFu), static_cast<uint32_t>(k >> 32)});
+  for (uint64_t k : keys)
+    out.push_back({z, static_cast<uint32_t>(k & 0xFFFFFFFFu), static_cast<uint32_t>(k >> 32)});
   return out;
 }
 
@@ -272,7 +294,8 @@ class Bench {
   std::vector<const onemap::layers::TileLayerConfig*> layers_;
 };
 
-void throughput(const Options& o, const Bench& bench, const std::vector<onemap::spatial::Box>& boxes) {
+void throughput(const Options& o, const Bench& bench,
+                const std::vector<onemap::spatial::Box>& boxes) {
   std::ofstream list;
   if (!o.tiles_out.empty()) {
     list.open(o.tiles_out);
@@ -289,14 +312,16 @@ void throughput(const Options& o, const Bench& bench, const std::vector<onemap::
       best1 = std::min(best1, bench.pass(tiles, 1, bytes));
       bestn = std::min(bestn, bench.pass(tiles, o.threads, bytes));
     }
-    std::printf("zoom=%u tiles=%zu cover=%zu bytes=%llu t1_s=%.6f tn_s=%.6f threads=%u\n", z, tiles.size(),
-                all.size(), static_cast<unsigned long long>(bytes), best1, bestn, o.threads);
+    std::printf("zoom=%u tiles=%zu cover=%zu bytes=%llu t1_s=%.6f tn_s=%.6f threads=%u\n", z,
+                tiles.size(), all.size(), static_cast<unsigned long long>(bytes), best1, bestn,
+                o.threads);
     std::fflush(stdout);
   }
   if (list.is_open() && !list.flush()) throw std::runtime_error("cannot write " + o.tiles_out);
 }
 
-void zoom_stats(const Options& o, const Bench& bench, const std::vector<onemap::spatial::Box>& boxes) {
+void zoom_stats(const Options& o, const Bench& bench,
+                const std::vector<onemap::spatial::Box>& boxes) {
   for (uint32_t z : o.zooms) {
     const auto all = cover(boxes, z);
     const auto tiles = z <= o.full_until ? all : sample(all, o.sample);
@@ -328,10 +353,11 @@ void zoom_stats(const Options& o, const Bench& bench, const std::vector<onemap::
     std::sort(ms.begin(), ms.end());
     // Nearest-rank p99: the smallest time that at least 99% of the tiles do not exceed.
     const double p99 = ms.empty() ? 0 : ms[(ms.size() * 99 + 99) / 100 - 1];
-    std::printf("zoom=%u tiles=%zu cover=%zu max_bytes=%zu max_bytes_tile=%s p99_ms=%.3f max_ms=%.3f "
-                "max_ms_tile=%s over_bytes=%zu over_ms=%zu\n",
-                z, tiles.size(), all.size(), max_bytes, tile_name(max_bytes_tile).c_str(), p99,
-                max_ms, tile_name(max_ms_tile).c_str(), over_bytes, over_ms);
+    std::printf(
+        "zoom=%u tiles=%zu cover=%zu max_bytes=%zu max_bytes_tile=%s p99_ms=%.3f max_ms=%.3f "
+        "max_ms_tile=%s over_bytes=%zu over_ms=%zu\n",
+        z, tiles.size(), all.size(), max_bytes, tile_name(max_bytes_tile).c_str(), p99, max_ms,
+        tile_name(max_ms_tile).c_str(), over_bytes, over_ms);
     std::fflush(stdout);
   }
 }
@@ -359,7 +385,8 @@ void pick(const Options& o, const Bench& bench, const std::vector<onemap::spatia
     }
   }
   throw std::runtime_error("no tile at zoom " + std::to_string(o.zoom) + " of " +
-                           std::to_string(o.min_bytes) + "-" + std::to_string(o.max_bytes) + " bytes");
+                           std::to_string(o.min_bytes) + "-" + std::to_string(o.max_bytes) +
+                           " bytes");
 }
 
 }  // namespace
@@ -379,9 +406,12 @@ int main(int argc, char** argv) {
     const Bench bench(county, layer_names);
     const auto boxes = finest_grid_boxes(d);
     if (boxes.empty()) throw std::runtime_error(o.data + " has no grids");
-    if (o.command == "throughput") throughput(o, bench, boxes);
-    else if (o.command == "zoom-stats") zoom_stats(o, bench, boxes);
-    else pick(o, bench, boxes);
+    if (o.command == "throughput")
+      throughput(o, bench, boxes);
+    else if (o.command == "zoom-stats")
+      zoom_stats(o, bench, boxes);
+    else
+      pick(o, bench, boxes);
   } catch (const std::exception& e) {
     std::cerr << "bench_tiles: error: " << e.what() << "\n";
     return 1;

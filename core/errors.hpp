@@ -59,7 +59,8 @@ class Unauthorized : public Error {
 class Forbidden : public Error {
  public:
   /// `code`: "forbidden" (the role may not), or "forbidden_scope" (outside the user's area).
-  explicit Forbidden(const std::string& message, const char* code = "forbidden") : Error(message), code_(code) {}
+  explicit Forbidden(const std::string& message, const char* code = "forbidden")
+      : Error(message), code_(code) {}
   const char* code() const noexcept override { return code_; }
 
  private:
@@ -72,7 +73,8 @@ class Conflict : public Error {
  public:
   /// `code`: "conflict" (the record's state), "conflict_version" (a stale If-Match) or
   /// "conflict_duplicate" (a unique value taken).
-  explicit Conflict(const std::string& message, const char* code = "conflict") : Error(message), code_(code) {}
+  explicit Conflict(const std::string& message, const char* code = "conflict")
+      : Error(message), code_(code) {}
   /// A conflict over one field's value (e.g. an id another record has: "conflict_duplicate");
   /// the message starts with the field.
   Conflict(std::string parameter, const std::string& message, const char* code)

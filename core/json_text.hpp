@@ -9,7 +9,8 @@ namespace onemap {
 
 /// Appends `s` as the inside of a JSON string literal: quotes, backslashes and control
 /// characters escaped; every byte sequence that is not valid UTF-8 (RFC 3629: no overlongs,
-/// surrogates or code points past U+10FFFF) replaced by U+FFFD (one for a bad byte and the continuation bytes after it).
+/// surrogates or code points past U+10FFFF) replaced by U+FFFD (one for a bad byte and the
+/// continuation bytes after it).
 void append_json_escaped(std::string& out, std::string_view s);
 
 /// The length of the well-formed UTF-8 sequence (RFC 3629) that starts at s[i] (1 to 4), or 0

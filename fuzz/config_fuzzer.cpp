@@ -1,15 +1,15 @@
 // Fuzz target: the configuration readers. The first byte chooses one: dispatch.json
-// (layers/dispatch/dispatch_config.hpp DispatchConfig::from_json, the categories file it names read from
-// a fixed text rather than the disk), categories.csv (parse_categories_csv), the tiles
+// (layers/dispatch/dispatch_config.hpp DispatchConfig::from_json, the categories file it names read
+// from a fixed text rather than the disk), categories.csv (parse_categories_csv), the tiles
 // configuration (layers/tiles/tiles.hpp TileConfig::from_json), the working calendar
-// (layers/dispatch/calendar.hpp WorkingCalendar::from_json) or the read policy (auth/read_policy.hpp
-// ReadPolicy::parse).
+// (layers/dispatch/calendar.hpp WorkingCalendar::from_json) or the read policy
+// (auth/read_policy.hpp ReadPolicy::parse).
 #include "auth/read_policy.hpp"
+#include "core/errors.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "layers/dispatch/calendar.hpp"
 #include "layers/dispatch/dispatch_config.hpp"
 #include "layers/tiles/tiles.hpp"
-#include "core/errors.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -71,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const auth::ReadPolicy p = auth::ReadPolicy::parse(text, "read_policy.json");
         for (const layers::LayerKind k : layers::kAllLayers)
           for (const auto& f : layers::layer_fields(k)) {
-            FUZZ_CHECK(static_cast<int>(p.field_audience(k, f.name)) >= static_cast<int>(p.layer_audience(k)));
+            FUZZ_CHECK(static_cast<int>(p.field_audience(k, f.name)) >=
+                       static_cast<int>(p.layer_audience(k)));
             FUZZ_CHECK(!f.personal || p.field_audience(k, f.name) == auth::Audience::Personal);
           }
         layers::Actor centre;

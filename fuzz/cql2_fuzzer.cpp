@@ -2,9 +2,9 @@
 // collection's queryables as the features API does (api/features.hpp collection_queryables),
 // then evaluated on a fixed record and asked for its index hint.
 #include "api/features.hpp"
+#include "core/errors.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "layers/query/cql2.hpp"
-#include "core/errors.hpp"
 
 #include <cstddef>
 #include <cstdint>

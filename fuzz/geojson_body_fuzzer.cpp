@@ -5,9 +5,9 @@
 #include "api/features.hpp"
 #include "api/json_body.hpp"
 #include "api/records.hpp"
+#include "core/errors.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "layers/model/text.hpp"
-#include "core/errors.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <nlohmann/json.hpp>

@@ -2,11 +2,11 @@
 // percent-decoding (http/percent.hpp), or a JSON object, then the parameter rules and the
 // incident they report. The first byte chooses the content type and the categories configured.
 #include "api/open311.hpp"
+#include "core/errors.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "http/percent.hpp"
 #include "layers/dispatch/dispatch_config.hpp"
 #include "layers/model/text.hpp"
-#include "core/errors.hpp"
 
 #include <cmath>
 #include <cstddef>

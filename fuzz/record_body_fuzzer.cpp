@@ -2,9 +2,9 @@
 // action and edit, household, enterprise and grid. The first byte chooses the reader and the
 // If-Match header sent with an action or an edit.
 #include "api/records.hpp"
+#include "core/errors.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "layers/model/text.hpp"
-#include "core/errors.hpp"
 
 #include <cmath>
 #include <cstddef>

@@ -2,10 +2,10 @@
 // (core/json_text.hpp). Checked: both UTF-8 validators agree, the repaired and the escaped text
 // are valid UTF-8, valid text survives both unchanged, a field that passes the rule is valid
 // UTF-8 of at most its length, and the stored-JSON reader never throws.
+#include "core/errors.hpp"
 #include "core/json_text.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "layers/model/text.hpp"
-#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -12,7 +12,8 @@ namespace onemap::http {
 const ErrorKind& error_kind(std::string_view code) {
   for (const auto& k : kErrorTable)
     if (k.code == code) return k;
-  return *std::find_if(std::begin(kErrorTable), std::end(kErrorTable), [](const ErrorKind& k) { return k.code == "internal"; });
+  return *std::find_if(std::begin(kErrorTable), std::end(kErrorTable),
+                       [](const ErrorKind& k) { return k.code == "internal"; });
 }
 
 ApiError make_error(std::string_view code, std::string message, std::string parameter) {
@@ -21,8 +22,10 @@ ApiError make_error(std::string_view code, std::string message, std::string para
 }
 
 ApiError error_from(const std::exception& e) {
-  if (const auto* ia = dynamic_cast<const InvalidArgument*>(&e)) return make_error(ia->code(), ia->detail(), ia->parameter());
-  if (const auto* c = dynamic_cast<const Conflict*>(&e)) return make_error(c->code(), c->what(), c->parameter());
+  if (const auto* ia = dynamic_cast<const InvalidArgument*>(&e))
+    return make_error(ia->code(), ia->detail(), ia->parameter());
+  if (const auto* c = dynamic_cast<const Conflict*>(&e))
+    return make_error(c->code(), c->what(), c->parameter());
   if (const auto* oe = dynamic_cast<const Error*>(&e)) {
     ApiError a = make_error(oe->code(), oe->what());
     if (a.status >= 500 && a.code != "unavailable") {
@@ -40,12 +43,14 @@ Response error_response(const ApiError& e, ErrorFormat format, std::string_view 
   using json = nlohmann::ordered_json;
   std::string message = e.message;
   if (e.status == 500 || message.empty())
-    message = e.status == 500 ? "internal error: the server's log has it under request id " + std::string(request_id)
+    message = e.status == 500 ? "internal error: the server's log has it under request id " +
+                                    std::string(request_id)
                               : std::string(error_kind(e.code).meaning);
   Response r;
   r.status = e.status;
   if (format == ErrorFormat::Open311) {
-    json item = {{"code", e.status}, {"description", e.parameter.empty() ? message : e.parameter + ": " + message}};
+    json item = {{"code", e.status},
+                 {"description", e.parameter.empty() ? message : e.parameter + ": " + message}};
     r.body = json::array({item}).dump(-1, ' ', false, json::error_handler_t::replace);
   } else {
     json err = {{"code", e.code}, {"status", e.status}, {"message", message}};

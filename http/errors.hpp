@@ -27,8 +27,11 @@ struct ErrorKind {
 inline constexpr ErrorKind kErrorTable[] = {
     {"invalid_request", 400, "the bytes are not an HTTP/1.1 request"},
     {"invalid_header", 400, "a header is malformed (Content-Length, Host, …)"},
-    {"invalid_parameter", 400, "a query parameter or body field is not valid; `parameter` names it"},
-    {"query_too_expensive", 400, "the request would cost more than the server allows (filter terms, geometry vertices); narrow it"},
+    {"invalid_parameter", 400,
+     "a query parameter or body field is not valid; `parameter` names it"},
+    {"query_too_expensive", 400,
+     "the request would cost more than the server allows (filter terms, geometry vertices); narrow "
+     "it"},
     {"unauthorized", 401, "no valid token where one is needed"},
     {"forbidden", 403, "the user's role may not do this"},
     {"forbidden_scope", 403, "the record lies outside the user's area"},
@@ -52,8 +55,8 @@ struct ApiError {
   std::string code = "internal";
   int status = 500;
   std::string message;
-  std::string parameter;  ///< the parameter, field or header at fault, when there is one
-  std::string log_detail; ///< for the log only (a 500's exception text)
+  std::string parameter;   ///< the parameter, field or header at fault, when there is one
+  std::string log_detail;  ///< for the log only (a 500's exception text)
 };
 
 /// The table entry of `code`; "internal" for an unknown code.

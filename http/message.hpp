@@ -15,11 +15,11 @@ using Header = std::pair<std::string, std::string>;
 
 /// One complete request as read from a connection (http/request_reader.hpp).
 struct Request {
-  std::string method;        ///< as sent: "GET", "POST", … (case-sensitive, RFC 9110 §9.1)
-  std::string target;        ///< the request target as sent, e.g. "/collections?f=json"
-  std::string path;          ///< the target up to '?', still percent-encoded
-  std::string query_string;  ///< after '?' ("" when none), still percent-encoded
-  int version_minor = 1;     ///< HTTP/1.0 or HTTP/1.1
+  std::string method;           ///< as sent: "GET", "POST", … (case-sensitive, RFC 9110 §9.1)
+  std::string target;           ///< the request target as sent, e.g. "/collections?f=json"
+  std::string path;             ///< the target up to '?', still percent-encoded
+  std::string query_string;     ///< after '?' ("" when none), still percent-encoded
+  int version_minor = 1;        ///< HTTP/1.0 or HTTP/1.1
   std::vector<Header> headers;  ///< names lower-cased, values without surrounding blanks
   std::string body;
   bool keep_alive = true;  ///< whether the connection persists after the answer (RFC 9112 §9.3)

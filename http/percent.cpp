@@ -23,8 +23,10 @@ std::string percent_decode(std::string_view s, bool plus_is_space, const std::st
       out += s[i];
       continue;
     }
-    const int hi = i + 2 < s.size() ? hex(s[i + 1]) : -1, lo = i + 2 < s.size() ? hex(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) throw InvalidArgument(parameter, "malformed percent-encoding in '" + std::string(s) + "'");
+    const int hi = i + 2 < s.size() ? hex(s[i + 1]) : -1,
+              lo = i + 2 < s.size() ? hex(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0)
+      throw InvalidArgument(parameter, "malformed percent-encoding in '" + std::string(s) + "'");
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }

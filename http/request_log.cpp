@@ -47,7 +47,8 @@ void field(std::string& out, const char* name, std::string_view value) {
   out += '"';
 }
 
-constexpr std::array<std::string_view, 4> kSecretParameters = {"api_key", "token", "access_token", "password"};
+constexpr std::array<std::string_view, 4> kSecretParameters = {"api_key", "token", "access_token",
+                                                               "password"};
 
 }  // namespace
 
@@ -63,7 +64,10 @@ std::string redact_query(std::string_view query) {
     std::string plain;
     for (std::size_t i = 0; i < name.size(); ++i) {
       auto hex = [](char c) {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        return c >= '0' && c <= '9'   ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                      : -1;
       };
       if (name[i] == '%' && i + 2 < name.size() && hex(name[i + 1]) >= 0 && hex(name[i + 2]) >= 0) {
         plain += static_cast<char>(hex(name[i + 1]) * 16 + hex(name[i + 2]));
@@ -91,14 +95,17 @@ std::string redact_query(std::string_view query) {
 void append_timestamp(std::string& out) {
   thread_local int64_t cached_second = -1;
   thread_local char prefix[32];
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
   const int64_t second = ms / 1000;
   if (second != cached_second) {
     const auto secs = static_cast<std::time_t>(second);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", (tm.tm_year + 1900) % 10000,
-                  (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.",
+                  (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+                  tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
     cached_second = second;
   }
   out += prefix;
@@ -111,7 +118,9 @@ void append_timestamp(std::string& out) {
 
 RequestLog::RequestLog() : thread_([this] { run(); }) {}
 
-RequestLog::~RequestLog() { stop(); }
+RequestLog::~RequestLog() {
+  stop();
+}
 
 void RequestLog::add(const LogEntry& e) {
   std::string line;
@@ -176,7 +185,8 @@ void RequestLog::run() {
     bool done = false;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      ready_.wait_for(lock, kFlushInterval, [&] { return stopped_ || pending_.size() >= kWakeBytes; });
+      ready_.wait_for(lock, kFlushInterval,
+                      [&] { return stopped_ || pending_.size() >= kWakeBytes; });
       batch.swap(pending_);
       dropped = std::exchange(dropped_, 0);
       done = stopped_ && batch.empty() && dropped == 0;
@@ -187,7 +197,8 @@ void RequestLog::run() {
     if (dropped > 0) {
       std::string note = "{\"ts\":\"";
       append_timestamp(note);
-      note += "\",\"level\":\"warning\",\"msg\":\"request log behind: " + std::to_string(dropped) + " lines dropped\"}\n";
+      note += "\",\"level\":\"warning\",\"msg\":\"request log behind: " + std::to_string(dropped) +
+              " lines dropped\"}\n";
       write_stderr(note);
     }
   }

@@ -15,8 +15,21 @@ bool is_tchar(unsigned char c) {
   if (c >= '0' && c <= '9') return true;
   if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -24,7 +37,8 @@ bool is_tchar(unsigned char c) {
 }
 
 bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
 
 std::string lower(std::string_view s) {
@@ -76,11 +90,12 @@ bool valid_host(std::string_view h) {
   for (char ch : host) {
     const auto c = static_cast<unsigned char>(ch);
     const bool unreserved = std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-    const bool sub_delim = c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' ||
-                           c == '+' || c == ',' || c == ';' || c == '=' || c == '%';
+    const bool sub_delim = c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' ||
+                           c == '*' || c == '+' || c == ',' || c == ';' || c == '=' || c == '%';
     if (!unreserved && !sub_delim) return false;
   }
-  return port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return port.size() <= 5 &&
+         std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -92,7 +107,8 @@ std::string_view Request::header(std::string_view lower_name) const {
 }
 
 bool Request::has_header(std::string_view lower_name) const {
-  return std::any_of(headers.begin(), headers.end(), [&](const Header& h) { return h.first == lower_name; });
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const Header& h) { return h.first == lower_name; });
 }
 
 RequestReader::RequestReader(ReaderLimits limits) : limits_(std::move(limits)) {}
@@ -118,8 +134,8 @@ bool RequestReader::mid_request() const {
                      [](char c) { return c != '\r' && c != '\n'; });
 }
 
-RequestReader::Status RequestReader::fail(ReadError& out, int status, std::string code, std::string message,
-                                          std::string parameter) {
+RequestReader::Status RequestReader::fail(ReadError& out, int status, std::string code,
+                                          std::string message, std::string parameter) {
   failed_ = ReadError{status, std::move(code), std::move(message), std::move(parameter)};
   out = *failed_;
   current_.reset();
@@ -139,7 +155,8 @@ RequestReader::Status RequestReader::next(Request& out, ReadError& error) {
     // Resume where the last call stopped looking, so that a head arriving a byte at a time
     // costs linear time.
     const std::size_t from = std::max(pos_, scanned_ > 2 ? scanned_ - 2 : 0);
-    for (std::size_t i = buffer_.find('\n', from); i != std::string::npos; i = buffer_.find('\n', i + 1)) {
+    for (std::size_t i = buffer_.find('\n', from); i != std::string::npos;
+         i = buffer_.find('\n', i + 1)) {
       if (i + 1 < buffer_.size() && buffer_[i + 1] == '\n') {
         end = i + 1;
         after = i + 2;
@@ -159,7 +176,8 @@ RequestReader::Status RequestReader::next(Request& out, ReadError& error) {
       // byte, and must not be refused because its last bytes arrived apart.
       if (buffer_.size() - pos_ > limits_.max_head_bytes + 1 || end != std::string::npos)
         return fail(error, 431, "header_too_large",
-                    "request line and headers larger than " + std::to_string(limits_.max_head_bytes) + " bytes");
+                    "request line and headers larger than " +
+                        std::to_string(limits_.max_head_bytes) + " bytes");
       return Status::NeedMore;
     }
     const Status s = parse_head(std::string_view(buffer_).substr(pos_, end - pos_), error);
@@ -206,27 +224,33 @@ RequestReader::Status RequestReader::parse_head(std::string_view head, ReadError
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
   if (!is_token(method) || method.size() > 32)
-    return fail(error, 400, "invalid_request", "the request line must start with a method, e.g. GET");
-  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
-      version[5] > '9' || version[7] < '0' || version[7] > '9')
-    return fail(error, 400, "invalid_request", "the request line must end with HTTP/1.1 or HTTP/1.0");
+    return fail(error, 400, "invalid_request",
+                "the request line must start with a method, e.g. GET");
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
+      version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
+    return fail(error, 400, "invalid_request",
+                "the request line must end with HTTP/1.1 or HTTP/1.0");
   if (version[5] != '1')
     return fail(error, 505, "version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served");
   r.version_minor = version[7] == '0' ? 0 : 1;
   if (target.size() > limits_.max_target_bytes)
-    return fail(error, 414, "uri_too_long", "request target longer than " + std::to_string(limits_.max_target_bytes) + " bytes");
+    return fail(
+        error, 414, "uri_too_long",
+        "request target longer than " + std::to_string(limits_.max_target_bytes) + " bytes");
   if (target.empty() || !std::all_of(target.begin(), target.end(), [](char c) {
         const auto u = static_cast<unsigned char>(c);
         return u > 0x20 && u < 0x7f;
       }))
-    return fail(error, 400, "invalid_request", "the request target must be visible ASCII (percent-encode the rest)");
+    return fail(error, 400, "invalid_request",
+                "the request target must be visible ASCII (percent-encode the rest)");
   r.target = std::string(target);
   // absolute-form (RFC 9112 §3.2.2): only the path and query matter here.
   if (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://") {
     const auto slash = target.find('/', target.find("//") + 2);
     target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
   } else if (target != "*" && target.front() != '/') {
-    return fail(error, 400, "invalid_request", "the request target must be a path starting with '/'");
+    return fail(error, 400, "invalid_request",
+                "the request target must be a path starting with '/'");
   }
   const auto q = target.find('?');
   r.path = std::string(target.substr(0, q));
@@ -234,24 +258,28 @@ RequestReader::Status RequestReader::parse_head(std::string_view head, ReadError
   r.method = std::string(method);
 
   if (lines.size() - 1 > limits_.max_headers)
-    return fail(error, 431, "header_too_large", "more than " + std::to_string(limits_.max_headers) + " header lines");
+    return fail(error, 431, "header_too_large",
+                "more than " + std::to_string(limits_.max_headers) + " header lines");
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const std::string_view h = lines[i];
     if (h.empty()) continue;
     if (h.front() == ' ' || h.front() == '\t')
-      return fail(error, 400, "invalid_request", "folded header lines are not accepted (RFC 9112 §5.2)");
+      return fail(error, 400, "invalid_request",
+                  "folded header lines are not accepted (RFC 9112 §5.2)");
     const auto colon = h.find(':');
     if (colon == std::string_view::npos || !is_token(h.substr(0, colon))) {
       const std::string name(h.substr(0, std::min<std::size_t>(colon, 64)));
       return fail(error, 400, "invalid_header",
-                  "a header line must be 'Name: value', with no blank before the colon", is_token(name) ? name : "");
+                  "a header line must be 'Name: value', with no blank before the colon",
+                  is_token(name) ? name : "");
     }
     std::string name = lower(h.substr(0, colon));
     const std::string_view value = trim(h.substr(colon + 1));
     for (char ch : value) {
       const auto c = static_cast<unsigned char>(ch);
       if ((c < 0x20 && c != '\t') || c == 0x7f)
-        return fail(error, 400, "invalid_header", "control character in the header's value", std::string(h.substr(0, colon)));
+        return fail(error, 400, "invalid_header", "control character in the header's value",
+                    std::string(h.substr(0, colon)));
     }
     r.headers.emplace_back(std::move(name), std::string(value));
   }
@@ -262,13 +290,15 @@ RequestReader::Status RequestReader::parse_head(std::string_view head, ReadError
   bool close_token = false, keep_alive_token = false;
   for (const auto& [name, value] : r.headers) {
     if (name == "transfer-encoding")
-      return fail(error, 501, "not_implemented", "Transfer-Encoding is not accepted: send the body with Content-Length",
+      return fail(error, 501, "not_implemented",
+                  "Transfer-Encoding is not accepted: send the body with Content-Length",
                   "Transfer-Encoding");
     if (name == "content-length") {
       bool bad = value.empty();
       for_each_element(value, [&](std::string_view v) {
         uint64_t n = 0;
-        const bool digits = std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+        const bool digits =
+            std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
         const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
         if (!digits || ec != std::errc() || p != v.data() + v.size() || (length && *length != n))
           bad = true;
@@ -276,11 +306,13 @@ RequestReader::Status RequestReader::parse_head(std::string_view head, ReadError
           length = n;
       });
       if (bad)
-        return fail(error, 400, "invalid_header", "must be one non-negative integer of bytes, given once", "Content-Length");
+        return fail(error, 400, "invalid_header",
+                    "must be one non-negative integer of bytes, given once", "Content-Length");
     } else if (name == "host") {
       ++hosts;
       if (!valid_host(value))
-        return fail(error, 400, "invalid_header", "must be a host name or address with an optional port", "Host");
+        return fail(error, 400, "invalid_header",
+                    "must be a host name or address with an optional port", "Host");
     } else if (name == "connection") {
       for_each_element(value, [&](std::string_view v) {
         close_token = close_token || iequals(v, "close");
@@ -293,11 +325,12 @@ RequestReader::Status RequestReader::parse_head(std::string_view head, ReadError
     return fail(error, 400, "invalid_header", "an HTTP/1.1 request needs one", "Host");
   r.keep_alive = !close_token && (r.version_minor == 1 || keep_alive_token);
 
-  const std::size_t limit = limits_.body_limit ? limits_.body_limit(r.method, r.path) : limits_.max_body_bytes;
+  const std::size_t limit =
+      limits_.body_limit ? limits_.body_limit(r.method, r.path) : limits_.max_body_bytes;
   if (length && *length > limit)
     return fail(error, 413, "payload_too_large",
-                "a body of " + std::to_string(*length) + " bytes is larger than the " + std::to_string(limit) +
-                    " bytes this path accepts");
+                "a body of " + std::to_string(*length) + " bytes is larger than the " +
+                    std::to_string(limit) + " bytes this path accepts");
   body_length_ = length ? static_cast<std::size_t>(*length) : 0;
   current_ = std::move(r);
   return Status::Ready;

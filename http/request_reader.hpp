@@ -22,8 +22,9 @@
 namespace onemap::http {
 
 struct ReaderLimits {
-  std::size_t max_head_bytes = 64 * 1024;        ///< request line and headers (431 beyond)
-  std::size_t max_target_bytes = 48 * 1024;      ///< the request target (414 beyond): long CQL2 filters travel in it
+  std::size_t max_head_bytes = 64 * 1024;  ///< request line and headers (431 beyond)
+  std::size_t max_target_bytes =
+      48 * 1024;  ///< the request target (414 beyond): long CQL2 filters travel in it
   std::size_t max_headers = 100;                 ///< header lines (431 beyond)
   std::size_t max_body_bytes = 4 * 1024 * 1024;  ///< unless body_limit says otherwise (413)
   /// The body limit of a request, from its method and path (e.g. the route's); unset:
@@ -33,9 +34,9 @@ struct ReaderLimits {
 
 /// Why the bytes could not be read as a request; the connection cannot go on after it.
 struct ReadError {
-  int status = 400;     ///< 400, 413, 414, 431, 501 or 505
-  std::string code;     ///< the error table's code (http/errors.hpp), e.g. "invalid_request"
-  std::string message;  ///< what was wrong, for the client
+  int status = 400;       ///< 400, 413, 414, 431, 501 or 505
+  std::string code;       ///< the error table's code (http/errors.hpp), e.g. "invalid_request"
+  std::string message;    ///< what was wrong, for the client
   std::string parameter;  ///< the header at fault, when one is
 };
 
@@ -47,11 +48,11 @@ class RequestReader {
   void feed(std::string_view bytes);
 
   enum class Status {
-    NeedMore,   ///< no complete request yet
-    Ready,      ///< `out` holds the next request
-    Continue,   ///< headers of a request with "Expect: 100-continue" read, its body not yet:
-                ///< answer "100 Continue" and call next() again
-    Error,      ///< `error` says why; every later call returns Error too
+    NeedMore,  ///< no complete request yet
+    Ready,     ///< `out` holds the next request
+    Continue,  ///< headers of a request with "Expect: 100-continue" read, its body not yet:
+               ///< answer "100 Continue" and call next() again
+    Error,     ///< `error` says why; every later call returns Error too
   };
   /// The next complete request, in the order they were sent.
   Status next(Request& out, ReadError& error);
@@ -63,12 +64,13 @@ class RequestReader {
   std::size_t buffered() const { return buffer_.size() - pos_; }
 
  private:
-  Status fail(ReadError& out, int status, std::string code, std::string message, std::string parameter = {});
+  Status fail(ReadError& out, int status, std::string code, std::string message,
+              std::string parameter = {});
   Status parse_head(std::string_view head, ReadError& error);
 
   ReaderLimits limits_;
   std::string buffer_;
-  std::size_t pos_ = 0;  ///< start of the request being read
+  std::size_t pos_ = 0;      ///< start of the request being read
   std::size_t scanned_ = 0;  ///< the head's end was looked for up to here
   // The request whose head has been read and whose body is awaited.
   std::optional<Request> current_;

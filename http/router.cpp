@@ -1,8 +1,8 @@
 // The route table (router.hpp).
 #include "http/router.hpp"
 
-#include "http/percent.hpp"
 #include "core/errors.hpp"
+#include "http/percent.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -46,13 +46,16 @@ std::vector<std::pair<std::string, std::string>> decode_query(std::string_view q
     if (!item.empty()) {
       const auto eq = item.find('=');
       std::string name = percent_decode(item.substr(0, eq), false, "query");
-      std::string value = eq == std::string_view::npos ? std::string() : percent_decode(item.substr(eq + 1), false, name);
+      std::string value = eq == std::string_view::npos
+                              ? std::string()
+                              : percent_decode(item.substr(eq + 1), false, name);
       out.emplace_back(std::move(name), std::move(value));
     }
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
   }
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 
@@ -60,9 +63,12 @@ std::vector<std::pair<std::string, std::string>> decode_query(std::string_view q
 
 std::string_view lane_name(Lane lane) {
   switch (lane) {
-    case Lane::Read: return "read";
-    case Lane::Query: return "query";
-    case Lane::Write: return "write";
+    case Lane::Read:
+      return "read";
+    case Lane::Query:
+      return "query";
+    case Lane::Write:
+      return "write";
   }
   return "read";
 }
@@ -88,18 +94,21 @@ Router::Router(Options options) : options_(std::move(options)) {}
 
 void Router::add(Route route) {
   auto segs = split_path(route.pattern);
-  if (route.pattern.empty() || route.pattern.front() != '/') throw std::invalid_argument("route pattern must start with '/': " + route.pattern);
+  if (route.pattern.empty() || route.pattern.front() != '/')
+    throw std::invalid_argument("route pattern must start with '/': " + route.pattern);
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const std::string& s = segs[i];
     if (s.size() > 3 && s.front() == '{' && s.ends_with("*}") && i + 1 != segs.size())
       throw std::invalid_argument("a {rest*} segment must come last: " + route.pattern);
   }
-  if (route.methods.empty()) throw std::invalid_argument("a route needs a method: " + route.pattern);
+  if (route.methods.empty())
+    throw std::invalid_argument("a route needs a method: " + route.pattern);
   routes_.push_back(std::move(route));
   segments_.push_back(std::move(segs));
 }
 
-Router::Match Router::match(std::string_view method, std::string_view path, std::vector<std::string>* allowed) const {
+Router::Match Router::match(std::string_view method, std::string_view path,
+                            std::vector<std::string>* allowed) const {
   const auto parts = split_path(path);
   ErrorFormat other_methods_errors = ErrorFormat::Json;
   for (std::size_t r = 0; r < routes_.size(); ++r) {
@@ -121,21 +130,26 @@ Router::Match Router::match(std::string_view method, std::string_view path, std:
         i = parts.size();
         break;
       }
-      if (i >= parts.size()) ok = false;
+      if (i >= parts.size())
+        ok = false;
       else if (param) {
-        if (parts[i].empty()) ok = false;
-        else params.emplace_back(p.substr(1, p.size() - 2), parts[i]);
+        if (parts[i].empty())
+          ok = false;
+        else
+          params.emplace_back(p.substr(1, p.size() - 2), parts[i]);
       } else if (p != parts[i]) {
         ok = false;
       }
     }
     if (!ok || i != parts.size()) continue;
-    if (method_listed(routes_[r], method)) return Match{&routes_[r], std::move(params), routes_[r].errors};
+    if (method_listed(routes_[r], method))
+      return Match{&routes_[r], std::move(params), routes_[r].errors};
     if (allowed) {
       if (allowed->empty()) other_methods_errors = routes_[r].errors;
       for (const auto& m : routes_[r].methods) {
         if (std::find(allowed->begin(), allowed->end(), m) == allowed->end()) allowed->push_back(m);
-        if (m == "GET" && std::find(allowed->begin(), allowed->end(), "HEAD") == allowed->end()) allowed->push_back("HEAD");
+        if (m == "GET" && std::find(allowed->begin(), allowed->end(), "HEAD") == allowed->end())
+          allowed->push_back("HEAD");
       }
     }
   }
@@ -164,10 +178,12 @@ void Router::add_cors(const Request& request, Response& r) const {
   r.set_header("Access-Control-Allow-Origin", options_.cors_origin);
   if (options_.cors_origin != "*") r.add_vary("Origin");
   if (request.has_header("origin"))
-    r.set_header("Access-Control-Expose-Headers", "ETag, Location, X-Request-Id, X-Cache, Retry-After");
+    r.set_header("Access-Control-Expose-Headers",
+                 "ETag, Location, X-Request-Id, X-Cache, Retry-After");
 }
 
-Response Router::handle(const Request& request, std::string_view request_id, Outcome* outcome) const {
+Response Router::handle(const Request& request, std::string_view request_id,
+                        Outcome* outcome) const {
   Outcome local;
   Outcome& out = outcome ? *outcome : local;
   ErrorFormat format = ErrorFormat::Json;
@@ -185,7 +201,8 @@ Response Router::handle(const Request& request, std::string_view request_id, Out
     out.log_detail = "unknown exception";
     r = error_response(err, format, request_id);
   }
-  if (r.status >= 400 && out.error_code.empty()) out.error_code = std::string(error_kind(r.status == 404 ? "not_found" : "internal").code);
+  if (r.status >= 400 && out.error_code.empty())
+    out.error_code = std::string(error_kind(r.status == 404 ? "not_found" : "internal").code);
   r.set_header("X-Request-Id", std::string(request_id));
   // What an answer holds depends on who asks (the read policy): a cache keeps one per token.
   r.add_vary("Authorization");
@@ -193,7 +210,8 @@ Response Router::handle(const Request& request, std::string_view request_id, Out
   return r;
 }
 
-Response Router::dispatch(const Request& request, std::string_view request_id, Outcome& out, ErrorFormat& format) const {
+Response Router::dispatch(const Request& request, std::string_view request_id, Outcome& out,
+                          ErrorFormat& format) const {
   std::vector<std::string> allowed;
   const bool preflight = request.method == "OPTIONS";
   Match m = preflight ? Match{} : match(request.method, request.path, &allowed);
@@ -207,37 +225,49 @@ Response Router::dispatch(const Request& request, std::string_view request_id, O
     r.set_header("Allow", join(all));
     if (!options_.cors_origin.empty() && request.has_header("access-control-request-method")) {
       r.set_header("Access-Control-Allow-Methods", join(all));
-      r.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, If-None-Match");
+      r.set_header("Access-Control-Allow-Headers",
+                   "Authorization, Content-Type, If-Match, If-None-Match");
       r.set_header("Access-Control-Max-Age", "600");
     }
     return r;
   }
   format = m.errors;
   if (!m.route) {
-    static const std::vector<std::string> known = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    static const std::vector<std::string> known = {"GET",   "HEAD",   "POST",   "PUT",
+                                                   "PATCH", "DELETE", "OPTIONS"};
     if (std::find(known.begin(), known.end(), request.method) == known.end())
-      return error_response(make_error("not_implemented", "method " + request.method + " is not served"), format,
-                            request_id);
+      return error_response(
+          make_error("not_implemented", "method " + request.method + " is not served"), format,
+          request_id);
     if (!allowed.empty()) {
-      ApiError e = make_error("method_not_allowed", "method " + request.method + " is not allowed on " + request.path +
-                                                        " (allowed: " + join(allowed) + ")");
+      ApiError e =
+          make_error("method_not_allowed", "method " + request.method + " is not allowed on " +
+                                               request.path + " (allowed: " + join(allowed) + ")");
       out.error_code = e.code;
       Response r = error_response(e, format, request_id);
       r.set_header("Allow", join(allowed));
       return r;
     }
-    throw NotFound("no resource at " + request.path + " (the OpenAPI document at /api lists every path)");
+    throw NotFound("no resource at " + request.path +
+                   " (the OpenAPI document at /api lists every path)");
   }
   const Route& route = *m.route;
   format = route.errors;
 
-  Context ctx{request, request_id, std::nullopt, {}, std::move(m.params), {}, options_.authenticate ? [this](std::string_view t) {
-                return options_.authenticate(t);
-              } : std::function<std::optional<layers::Actor>(std::string_view)>{}};
+  Context ctx{request,
+              request_id,
+              std::nullopt,
+              {},
+              std::move(m.params),
+              {},
+              options_.authenticate
+                  ? [this](std::string_view t) { return options_.authenticate(t); }
+                  : std::function<std::optional<layers::Actor>(std::string_view)>{}};
   ctx.query = decode_query(request.query_string);
   if (route.parameters)
     for (const auto& [k, v] : ctx.query)
-      if (std::find(route.parameters->begin(), route.parameters->end(), k) == route.parameters->end())
+      if (std::find(route.parameters->begin(), route.parameters->end(), k) ==
+          route.parameters->end())
         throw InvalidArgument(k, "unknown query parameter for " + request.path);
   // The user: a bearer token, or an api_key where the route takes one; a token that names
   // nobody is a 401 even where no token is needed (the client believes it is signed in).
@@ -251,10 +281,12 @@ Response Router::dispatch(const Request& request, std::string_view request_id, O
     out.user = ctx.user->id;
   }
   if (route.audience != Audience::Public && !ctx.user)
-    throw Unauthorized("this needs Authorization: Bearer <token> (a user's token from `onemap user add`)");
+    throw Unauthorized(
+        "this needs Authorization: Bearer <token> (a user's token from `onemap user add`)");
   if (route.audience == Audience::Roles &&
       std::find(route.roles.begin(), route.roles.end(), ctx.user->role) == route.roles.end())
-    throw Forbidden("user " + ctx.user->id + " (" + ctx.user->role + ") may not do this: it needs " + join(route.roles));
+    throw Forbidden("user " + ctx.user->id + " (" + ctx.user->role +
+                    ") may not do this: it needs " + join(route.roles));
 
   const std::string_view host = request.header("host");
   ctx.base_url = host.empty() ? options_.default_base_url : "http://" + std::string(host);

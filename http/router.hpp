@@ -108,7 +108,8 @@ class Router {
   std::size_t body_limit(std::string_view method, std::string_view path) const;
 
   /// Answers a request: never throws; every error is rendered from the error table.
-  Response handle(const Request& request, std::string_view request_id, Outcome* outcome = nullptr) const;
+  Response handle(const Request& request, std::string_view request_id,
+                  Outcome* outcome = nullptr) const;
 
  private:
   struct Match {
@@ -116,8 +117,10 @@ class Router {
     std::vector<std::pair<std::string, std::string>> params;
     ErrorFormat errors = ErrorFormat::Json;  ///< the route's, or that of a route of the path
   };
-  Match match(std::string_view method, std::string_view path, std::vector<std::string>* allowed) const;
-  Response dispatch(const Request& request, std::string_view request_id, Outcome& outcome, ErrorFormat& format) const;
+  Match match(std::string_view method, std::string_view path,
+              std::vector<std::string>* allowed) const;
+  Response dispatch(const Request& request, std::string_view request_id, Outcome& outcome,
+                    ErrorFormat& format) const;
   void add_cors(const Request& request, Response& r) const;
 
   Options options_;

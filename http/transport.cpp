@@ -13,8 +13,8 @@
 // descriptor that was closed and reused.
 #include "http/transport.hpp"
 
-#include "http/deadline.hpp"
 #include "core/errors.hpp"
+#include "http/deadline.hpp"
 
 #include <pistache/listener.h>
 #include <pistache/peer.h>
@@ -54,12 +54,14 @@ const std::string& http_date() {
   const std::time_t now = std::time(nullptr);
   if (now != cached_at) {
     static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     std::tm tm{};
     gmtime_r(&now, &tm);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                  tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
     cached = buf;
     cached_at = now;
   }
@@ -109,12 +111,12 @@ struct Connection {
   int fd = -1;
   std::string peer_host;
   RequestReader reader;
-  bool busy = false;     ///< one of its requests is with a worker
-  bool closing = false;  ///< an answer said "Connection: close": further input is ignored
+  bool busy = false;         ///< one of its requests is with a worker
+  bool closing = false;      ///< an answer said "Connection: close": further input is ignored
   bool hard_closed = false;  ///< both directions shut down after lingering
   Clock::time_point closing_since{};
-  bool gone = false;     ///< Pistache released it: never touch the descriptor again
-  int queued = 0;        ///< writes handed to Pistache and not yet completed
+  bool gone = false;  ///< Pistache released it: never touch the descriptor again
+  int queued = 0;     ///< writes handed to Pistache and not yet completed
   bool close_when_drained = false;
   Clock::time_point last_activity = Clock::now();
   Clock::time_point request_started = Clock::now();
@@ -162,7 +164,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     std::size_t sent = 0;
     if (c.queued == 0) {
       while (sent < bytes.size()) {
-        const ssize_t n = ::send(c.fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n =
+            ::send(c.fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
           sent += static_cast<std::size_t>(n);
           continue;
@@ -187,15 +190,17 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       std::lock_guard<std::mutex> lock(conn->mutex);
       if (--conn->queued == 0 && conn->close_when_drained && !conn->gone) close_gracefully(*conn);
     };
-    peer->send(Pistache::RawBuffer(bytes.substr(sent), rest)).then([done](ssize_t) { done(); }, [done](std::exception_ptr&) { done(); });
+    peer->send(Pistache::RawBuffer(bytes.substr(sent), rest))
+        .then([done](ssize_t) { done(); }, [done](std::exception_ptr&) { done(); });
   }
 
   std::shared_ptr<Connection> find(const std::shared_ptr<Tcp::Peer>& peer) {
     return std::static_pointer_cast<Connection>(peer->tryGetData("onemap.conn"));
   }
 
-  void log(const Request* rq, std::string_view id, const Response& r, std::size_t bytes, Clock::time_point t0,
-           const std::string& peer_host, const Outcome& out, std::string_view lane) {
+  void log(const Request* rq, std::string_view id, const Response& r, std::size_t bytes,
+           Clock::time_point t0, const std::string& peer_host, const Outcome& out,
+           std::string_view lane) {
     if (!options.log) return;
     LogEntry e;
     e.request_id = id;
@@ -254,8 +259,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       if (!lanes[static_cast<std::size_t>(lane)]->submit(std::move(job))) {
         c.busy = false;
         const std::string id = request_id();
-        Response r = error_response(make_error("unavailable", "the server is busy: too many requests are waiting"),
-                                    ErrorFormat::Json, id);
+        Response r = error_response(
+            make_error("unavailable", "the server is busy: too many requests are waiting"),
+            ErrorFormat::Json, id);
         Outcome out;
         out.error_code = "unavailable";
         log(nullptr, id, r, r.body.size(), c.request_started, c.peer_host, out, lane_name(lane));
@@ -273,8 +279,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     const auto deadline = rq.received + options.request_budget;
     if (Clock::now() > deadline) {
       const Route* route = router->find(rq.method, rq.path);
-      r = error_response(make_error("unavailable", "the request waited past its time budget; retry"),
-                         route ? route->errors : ErrorFormat::Json, id);
+      r = error_response(
+          make_error("unavailable", "the request waited past its time budget; retry"),
+          route ? route->errors : ErrorFormat::Json, id);
       out.error_code = "unavailable";
     } else {
       DeadlineScope scope(deadline);
@@ -306,7 +313,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         std::lock_guard<std::mutex> g(conn->mutex);
         if (conn->gone) continue;
         if (conn->closing) {
-          if (!conn->hard_closed && conn->closing_since != Clock::time_point{} && now - conn->closing_since > kLinger) {
+          if (!conn->hard_closed && conn->closing_since != Clock::time_point{} &&
+              now - conn->closing_since > kLinger) {
             conn->hard_closed = true;
             ::shutdown(conn->fd, SHUT_RDWR);
           }
@@ -389,7 +397,8 @@ class TcpHandler : public Tcp::Handler {
 
 }  // namespace
 
-Transport::Transport(TransportOptions options, std::shared_ptr<const Router> router) : impl_(std::make_shared<Impl>()) {
+Transport::Transport(TransportOptions options, std::shared_ptr<const Router> router)
+    : impl_(std::make_shared<Impl>()) {
   impl_->options = std::move(options);
   impl_->router = std::move(router);
   std::random_device rd;
@@ -398,31 +407,39 @@ Transport::Transport(TransportOptions options, std::shared_ptr<const Router> rou
   impl_->id_prefix = prefix;
 }
 
-Transport::~Transport() { shutdown(); }
+Transport::~Transport() {
+  shutdown();
+}
 
 void Transport::start() {
   Impl& i = *impl_;
   static const char* const names[] = {"onemap-read", "onemap-query", "onemap-write"};
   for (std::size_t l = 0; l < kLanes; ++l)
-    i.lanes[l] = std::make_unique<WorkerPool>(names[l], i.options.lane_threads[l], i.options.max_queue);
+    i.lanes[l] =
+        std::make_unique<WorkerPool>(names[l], i.options.lane_threads[l], i.options.max_queue);
   try {
-    i.listener = std::make_unique<Tcp::Listener>(Pistache::Address(i.options.address, Pistache::Port(i.options.port)));
+    i.listener = std::make_unique<Tcp::Listener>(
+        Pistache::Address(i.options.address, Pistache::Port(i.options.port)));
     i.listener->init(static_cast<size_t>(std::max(1, i.options.event_threads)),
-                     Pistache::Flags<Tcp::Options>(Tcp::Options::ReuseAddr) | Tcp::Options::NoDelay, "onemap-io");
+                     Pistache::Flags<Tcp::Options>(Tcp::Options::ReuseAddr) | Tcp::Options::NoDelay,
+                     "onemap-io");
     i.listener->setHandler(std::make_shared<TcpHandler>(impl_));
     i.listener->bind();
     i.listener->runThreaded();
   } catch (const std::exception& e) {
     i.listener.reset();
     for (auto& l : i.lanes) l.reset();
-    throw Error("cannot listen on " + i.options.address + ":" + std::to_string(i.options.port) + ": " + e.what());
+    throw Error("cannot listen on " + i.options.address + ":" + std::to_string(i.options.port) +
+                ": " + e.what());
   }
   i.port = static_cast<uint16_t>(i.listener->getPort());
   i.housekeeper = std::thread([impl = impl_] { impl->housekeep(); });
   i.running = true;
 }
 
-uint16_t Transport::port() const { return impl_->port; }
+uint16_t Transport::port() const {
+  return impl_->port;
+}
 
 void Transport::shutdown() {
   Impl& i = *impl_;

@@ -5,7 +5,8 @@
 
 namespace onemap::http {
 
-WorkerPool::WorkerPool(std::string name, int threads, std::size_t max_queue) : max_queue_(max_queue) {
+WorkerPool::WorkerPool(std::string name, int threads, std::size_t max_queue)
+    : max_queue_(max_queue) {
   if (threads < 1) threads = 1;
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this] { run(); });
@@ -13,7 +14,9 @@ WorkerPool::WorkerPool(std::string name, int threads, std::size_t max_queue) : m
   }
 }
 
-WorkerPool::~WorkerPool() { stop(); }
+WorkerPool::~WorkerPool() {
+  stop();
+}
 
 bool WorkerPool::submit(std::function<void()> job) {
   {

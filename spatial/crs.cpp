@@ -6,8 +6,8 @@
 // that x is always longitude/easting whatever axis order the EPSG definition declares.
 #include "spatial/crs.hpp"
 
-#include "spatial/chinacrs.hpp"
 #include "core/errors.hpp"
+#include "spatial/chinacrs.hpp"
 
 #include <geodesic.h>
 #include <proj.h>

@@ -32,7 +32,9 @@ struct LonLat {
   friend bool operator==(const LonLat&, const LonLat&) = default;
 };
 
-inline Point to_point(LonLat p) { return Point(p.lon, p.lat); }
+inline Point to_point(LonLat p) {
+  return Point(p.lon, p.lat);
+}
 
 /// Bounding box of a multipolygon (empty input gives an inverted box).
 inline Box envelope(const MultiPolygon& mp) {

@@ -51,6 +51,7 @@ std::string to_wkt(const MultiPolygon& mp);
 MultiPolygon multipolygon_from_wkt(const std::string& wkt);
 /// A GeoJSON geometry's polygonal part (GEOS's reader). @throws InvalidArgument (`parameter`)
 /// when the text is not a GeoJSON geometry.
-MultiPolygon multipolygon_from_geojson(const std::string& geojson, const std::string& parameter = "geometry");
+MultiPolygon multipolygon_from_geojson(const std::string& geojson,
+                                       const std::string& parameter = "geometry");
 
 }  // namespace onemap::spatial

@@ -25,7 +25,9 @@ namespace onemap::spatial {
 namespace {
 
 // A field key: (field number << 3) | wire type (0 varint, 1 64-bit, 2 length-delimited).
-constexpr char key_of(uint32_t field, uint32_t wire) { return static_cast<char>((field << 3) | wire); }
+constexpr char key_of(uint32_t field, uint32_t wire) {
+  return static_cast<char>((field << 3) | wire);
+}
 
 namespace tag {
 constexpr protozero::pbf_tag_type kTileLayers = 3;
@@ -67,7 +69,9 @@ void check_count(std::size_t n) {
     throw InvalidArgument("geometry", std::to_string(n) + " points in one command (max 2^29 - 1)");
 }
 
-std::size_t varint_size(uint64_t v) { return static_cast<std::size_t>(protozero::length_of_varint(v)); }
+std::size_t varint_size(uint64_t v) {
+  return static_cast<std::size_t>(protozero::length_of_varint(v));
+}
 
 // Appends n bytes to `s` and returns where they start; the caller writes them all, or gives
 // back what it did not use with s.resize.
@@ -77,7 +81,9 @@ char* grow(std::string& s, std::size_t n) {
   return s.data() + at;
 }
 
-char* put_varint(char* p, uint64_t v) { return p + protozero::add_varint_to_buffer(p, v); }
+char* put_varint(char* p, uint64_t v) {
+  return p + protozero::add_varint_to_buffer(p, v);
+}
 
 // Packed uint32 elements: their encoded size, and writing them.
 std::size_t packed_size(const std::vector<uint32_t>& v) {
@@ -118,19 +124,23 @@ class ValueTable {
 
   uint32_t string(std::string_view s) {
     const uint64_t h = hash_bytes(s.data(), s.size());
-    return find_or_add(h, kString, [&](const Entry& e) {
-      return e.size == s.size() && (s.empty() || std::memcmp(blob_.data() + e.payload, s.data(), s.size()) == 0);
-    }, [&](Entry& e) {
-      const std::size_t msg = 1 + varint_size(s.size()) + s.size();
-      char* p = grow(blob_, 1 + varint_size(msg) + msg);
-      *p++ = tag::kLayerValues;
-      p = put_varint(p, msg);
-      *p++ = tag::kValueString;
-      p = put_varint(p, s.size());
-      e.payload = p - blob_.data();
-      e.size = static_cast<uint32_t>(s.size());
-      if (!s.empty()) std::memcpy(p, s.data(), s.size());
-    });
+    return find_or_add(
+        h, kString,
+        [&](const Entry& e) {
+          return e.size == s.size() &&
+                 (s.empty() || std::memcmp(blob_.data() + e.payload, s.data(), s.size()) == 0);
+        },
+        [&](Entry& e) {
+          const std::size_t msg = 1 + varint_size(s.size()) + s.size();
+          char* p = grow(blob_, 1 + varint_size(msg) + msg);
+          *p++ = tag::kLayerValues;
+          p = put_varint(p, msg);
+          *p++ = tag::kValueString;
+          p = put_varint(p, s.size());
+          e.payload = p - blob_.data();
+          e.size = static_cast<uint32_t>(s.size());
+          if (!s.empty()) std::memcpy(p, s.data(), s.size());
+        });
   }
   uint32_t uint(uint64_t v) {
     if (v < kSmall) {
@@ -142,7 +152,9 @@ class ValueTable {
   }
   // Non-negative integers go to uint_value whatever their C++ type; int_value (two's complement
   // varint) only for negative ones.
-  uint32_t integer(int64_t v) { return v < 0 ? number(kInt, static_cast<uint64_t>(v)) : uint(static_cast<uint64_t>(v)); }
+  uint32_t integer(int64_t v) {
+    return v < 0 ? number(kInt, static_cast<uint64_t>(v)) : uint(static_cast<uint64_t>(v));
+  }
   uint32_t real(double v) { return number(kDouble, std::bit_cast<uint64_t>(v)); }
   uint32_t boolean(bool v) {
     uint32_t& cached = bool_[v ? 1 : 0];
@@ -165,25 +177,38 @@ class ValueTable {
   uint32_t number(Kind kind, uint64_t bits) {
     uint64_t h = (bits ^ (uint64_t{kind} << 56)) * 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 31;
-    return find_or_add(h, kind, [&](const Entry& e) { return e.payload == bits; }, [&](Entry& e) {
-      e.payload = bits;
-      char* p = grow(blob_, 13);  // key, length, and a Value of at most 11 bytes
-      char* start = p;
-      *p++ = tag::kLayerValues;
-      char* len = p++;
-      switch (kind) {
-        case kBool: *p++ = tag::kValueBool; *p++ = static_cast<char>(bits); break;
-        case kUint: *p++ = tag::kValueUint; p = put_varint(p, bits); break;
-        case kInt: *p++ = tag::kValueInt; p = put_varint(p, bits); break;
-        case kDouble:
-          *p++ = tag::kValueDouble;
-          for (int b = 0; b < 8; ++b) *p++ = static_cast<char>(bits >> (8 * b));  // little-endian
-          break;
-        case kString: break;
-      }
-      *len = static_cast<char>(p - len - 1);  // below 128: one byte
-      blob_.resize(blob_.size() - 13 + static_cast<std::size_t>(p - start));
-    });
+    return find_or_add(
+        h, kind, [&](const Entry& e) { return e.payload == bits; },
+        [&](Entry& e) {
+          e.payload = bits;
+          char* p = grow(blob_, 13);  // key, length, and a Value of at most 11 bytes
+          char* start = p;
+          *p++ = tag::kLayerValues;
+          char* len = p++;
+          switch (kind) {
+            case kBool:
+              *p++ = tag::kValueBool;
+              *p++ = static_cast<char>(bits);
+              break;
+            case kUint:
+              *p++ = tag::kValueUint;
+              p = put_varint(p, bits);
+              break;
+            case kInt:
+              *p++ = tag::kValueInt;
+              p = put_varint(p, bits);
+              break;
+            case kDouble:
+              *p++ = tag::kValueDouble;
+              for (int b = 0; b < 8; ++b)
+                *p++ = static_cast<char>(bits >> (8 * b));  // little-endian
+              break;
+            case kString:
+              break;
+          }
+          *len = static_cast<char>(p - len - 1);  // below 128: one byte
+          blob_.resize(blob_.size() - 13 + static_cast<std::size_t>(p - start));
+        });
   }
 
   template <class Same, class Add>
@@ -259,11 +284,16 @@ struct MvtLayer::Impl {
       std::visit(
           [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::string_view>) tag(ki, values.string(v));
-            else if constexpr (std::is_same_v<T, bool>) tag(ki, values.boolean(v));
-            else if constexpr (std::is_same_v<T, double>) tag(ki, values.real(v));
-            else if constexpr (std::is_same_v<T, int64_t>) tag(ki, values.integer(v));
-            else tag(ki, values.uint(v));
+            if constexpr (std::is_same_v<T, std::string_view>)
+              tag(ki, values.string(v));
+            else if constexpr (std::is_same_v<T, bool>)
+              tag(ki, values.boolean(v));
+            else if constexpr (std::is_same_v<T, double>)
+              tag(ki, values.real(v));
+            else if constexpr (std::is_same_v<T, int64_t>)
+              tag(ki, values.integer(v));
+            else
+              tag(ki, values.uint(v));
           },
           value);
     }
@@ -350,11 +380,21 @@ void MvtLayer::begin_feature(uint64_t id) {
   impl_->tags.clear();
 }
 
-void MvtLayer::tag_string(uint32_t key, std::string_view v) { impl_->tag(key, impl_->values.string(v)); }
-void MvtLayer::tag_uint(uint32_t key, uint64_t v) { impl_->tag(key, impl_->values.uint(v)); }
-void MvtLayer::tag_int(uint32_t key, int64_t v) { impl_->tag(key, impl_->values.integer(v)); }
-void MvtLayer::tag_double(uint32_t key, double v) { impl_->tag(key, impl_->values.real(v)); }
-void MvtLayer::tag_bool(uint32_t key, bool v) { impl_->tag(key, impl_->values.boolean(v)); }
+void MvtLayer::tag_string(uint32_t key, std::string_view v) {
+  impl_->tag(key, impl_->values.string(v));
+}
+void MvtLayer::tag_uint(uint32_t key, uint64_t v) {
+  impl_->tag(key, impl_->values.uint(v));
+}
+void MvtLayer::tag_int(uint32_t key, int64_t v) {
+  impl_->tag(key, impl_->values.integer(v));
+}
+void MvtLayer::tag_double(uint32_t key, double v) {
+  impl_->tag(key, impl_->values.real(v));
+}
+void MvtLayer::tag_bool(uint32_t key, bool v) {
+  impl_->tag(key, impl_->values.boolean(v));
+}
 
 void MvtLayer::end_point(TilePoint point) {
   check_point(point);

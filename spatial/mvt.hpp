@@ -70,7 +70,8 @@ class MvtLayer {
   /// A POLYGON or MULTIPOLYGON feature. Rings with fewer than 3 points are skipped (a polygon
   /// whose exterior ring is skipped goes with its holes); nothing is added when no ring is left.
   /// @throws InvalidArgument ("geometry") as add_points does.
-  void add_polygons(uint64_t id, const std::vector<TilePolygon>& polygons, const MvtProperties& props);
+  void add_polygons(uint64_t id, const std::vector<TilePolygon>& polygons,
+                    const MvtProperties& props);
 
   /// At least the bytes write_to appends.
   std::size_t encoded_size_bound() const;

@@ -89,7 +89,9 @@ struct LargeArrayAllocator {
       std::free(p);
   }
   template <class U>
-  bool operator==(const LargeArrayAllocator<U>&) const noexcept { return true; }
+  bool operator==(const LargeArrayAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 template <class T>
 using LargeVector = std::vector<T, LargeArrayAllocator<T>>;
@@ -138,9 +140,9 @@ struct PolygonIndex::Impl {
   uint32_t cover_nx = 0, cover_ny = 0;
   LargeVector<int32_t> cover;
   struct CellEntry {
-    int32_t id;       // polygon (in a list's header: the number of entries that follow)
-    uint32_t begin;   // its edges for every row of the cell: band_edges[begin, end),
-    uint32_t end;     // or kNoSlice when the cell's rows span several bands
+    int32_t id;      // polygon (in a list's header: the number of entries that follow)
+    uint32_t begin;  // its edges for every row of the cell: band_edges[begin, end),
+    uint32_t end;    // or kNoSlice when the cell's rows span several bands
   };
   static constexpr uint32_t kNoSlice = std::numeric_limits<uint32_t>::max();
   LargeVector<CellEntry> cell_lists;
@@ -168,10 +170,10 @@ struct PolygonIndex::Impl {
       const CellEntry* list = cell_lists.data() + (-static_cast<int64_t>(v) - 2);
       for (int32_t i = 1; i <= list[0].id; ++i) {
         const CellEntry& entry = list[i];
-        const bool inside =
-            entry.begin != kNoSlice
-                ? band_contains(band_edges.data() + entry.begin, band_edges.data() + entry.end, px, py)
-                : contains(entry.id, px, py);
+        const bool inside = entry.begin != kNoSlice
+                                ? band_contains(band_edges.data() + entry.begin,
+                                                band_edges.data() + entry.end, px, py)
+                                : contains(entry.id, px, py);
         if (inside) return entry.id;
       }
       return -1;
@@ -205,7 +207,8 @@ struct PolygonIndex::Impl {
       __builtin_prefetch(list);
       return;
     }
-    if (list[0].id >= 1 && list[1].begin != kNoSlice) __builtin_prefetch(band_edges.data() + list[1].begin);
+    if (list[0].id >= 1 && list[1].begin != kNoSlice)
+      __builtin_prefetch(band_edges.data() + list[1].begin);
   }
 
   // Calls f(cell index) for every cell that edge e passes within kCoverMargin of.
@@ -324,12 +327,15 @@ struct PolygonIndex::Impl {
     for (const auto& [box, id] : boxes) {
       if (prepared[static_cast<std::size_t>(id)].band_count == 0) continue;
       const int64_t c0 = std::max<int64_t>(0, cover_col(bg::get<bg::min_corner, 0>(box)));
-      const int64_t c1 = std::min<int64_t>(cover_nx - 1, cover_col(bg::get<bg::max_corner, 0>(box)));
+      const int64_t c1 =
+          std::min<int64_t>(cover_nx - 1, cover_col(bg::get<bg::max_corner, 0>(box)));
       const int64_t r0 = std::max<int64_t>(0, cover_row(bg::get<bg::min_corner, 1>(box)));
-      const int64_t r1 = std::min<int64_t>(cover_ny - 1, cover_row(bg::get<bg::max_corner, 1>(box)));
+      const int64_t r1 =
+          std::min<int64_t>(cover_ny - 1, cover_row(bg::get<bg::max_corner, 1>(box)));
       for (int64_t r = r0; r <= r1; ++r)
         for (int64_t c = c0; c <= c1; ++c) {
-          const std::size_t k = static_cast<std::size_t>(r) * cover_nx + static_cast<std::size_t>(c);
+          const std::size_t k =
+              static_cast<std::size_t>(r) * cover_nx + static_cast<std::size_t>(c);
           if (cover[k] != kMixed) continue;
           const auto b = edge_ids.begin() + first[k], e = edge_ids.begin() + first[k + 1];
           if (std::binary_search(b, e, id)) continue;
@@ -562,15 +568,18 @@ void PolygonIndex::locate_many(const LonLat* first, std::size_t n, std::size_t s
     for (std::size_t i = begin; i < end; ++i) {
       if (!m.cover.empty()) {
         if (i + kAhead < end) m.prefetch(point(i + kAhead).lon, point(i + kAhead).lat, 0);
-        if (i + kAhead / 2 < end) m.prefetch(point(i + kAhead / 2).lon, point(i + kAhead / 2).lat, 1);
-        if (i + kAhead / 4 < end) m.prefetch(point(i + kAhead / 4).lon, point(i + kAhead / 4).lat, 2);
+        if (i + kAhead / 2 < end)
+          m.prefetch(point(i + kAhead / 2).lon, point(i + kAhead / 2).lat, 1);
+        if (i + kAhead / 4 < end)
+          m.prefetch(point(i + kAhead / 4).lon, point(i + kAhead / 4).lat, 2);
       }
       const LonLat& p = point(i);
       out[i] = std::isfinite(p.lon) && std::isfinite(p.lat) ? m.locate(p.lon, p.lat) : -1;
     }
   };
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, n / 4096));  // 4096 points or more each
+  threads =
+      static_cast<unsigned>(std::min<std::size_t>(threads, n / 4096));  // 4096 points or more each
   if (threads <= 1) {
     work(0, n);
     return;
@@ -619,9 +628,11 @@ PolygonIndex::Nearest PolygonIndex::nearest_impl(LonLat p, double max_m, bool ou
                      boost::make_function_output_iterator([&](const RtreeValue& v) {
                        const Box& b = v.first;
                        const double dx = std::max({bg::get<bg::min_corner, 0>(b) - p.lon, 0.0,
-                                                   p.lon - bg::get<bg::max_corner, 0>(b)}) * kx;
+                                                   p.lon - bg::get<bg::max_corner, 0>(b)}) *
+                                         kx;
                        const double dy = std::max({bg::get<bg::min_corner, 1>(b) - p.lat, 0.0,
-                                                   p.lat - bg::get<bg::max_corner, 1>(b)}) * ky;
+                                                   p.lat - bg::get<bg::max_corner, 1>(b)}) *
+                                         ky;
                        candidates.emplace_back(dx * dx + dy * dy, v.second);
                      }));
   std::sort(candidates.begin(), candidates.end());

@@ -26,8 +26,8 @@
 //     through step 3 again (which changes nothing but orientation on valid integer rings).
 #include "spatial/tile_geometry.hpp"
 
-#include "spatial/chinacrs.hpp"
 #include "core/errors.hpp"
+#include "spatial/chinacrs.hpp"
 #include "spatial/geos_internal.hpp"
 #include "spatial/geos_ops.hpp"
 
@@ -111,7 +111,8 @@ int64_t twice_area(const TileRing& r) {
 // B is the tip of a spike when A, B, C lie on one line and C goes back from B towards A.
 bool is_spike(const TilePoint& a, const TilePoint& b, const TilePoint& c) {
   return cross(a, b, c) == 0 &&
-         (int64_t{a.x} - b.x) * (int64_t{c.x} - b.x) + (int64_t{a.y} - b.y) * (int64_t{c.y} - b.y) > 0;
+         (int64_t{a.x} - b.x) * (int64_t{c.x} - b.x) + (int64_t{a.y} - b.y) * (int64_t{c.y} - b.y) >
+             0;
 }
 
 // Removes consecutive repeated points and spike tips, also across the ring's start (the ring is
@@ -451,8 +452,8 @@ std::optional<TilePoint> point_to_tile(double x, double y, const TileTransform& 
 std::vector<TilePolygon> polygon_to_tile(const MultiPolygon& mp, const TileTransform& t,
                                          uint32_t buffer) {
   if (t.extent == 0 || uint64_t{t.extent} + 2 * uint64_t{buffer} > kMaxSpan)
-    throw InvalidArgument("extent", "extent + 2 x buffer must be within 1.." +
-                                        std::to_string(kMaxSpan));
+    throw InvalidArgument("extent",
+                          "extent + 2 x buffer must be within 1.." + std::to_string(kMaxSpan));
 
   // 1. Into unrounded tile coordinates. Rings with fewer than 3 points enclose nothing (and GEOS
   //    would refuse them).

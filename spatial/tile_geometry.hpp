@@ -16,7 +16,7 @@ namespace onemap::spatial {
 
 /// Maps CRS units into a tile's integer grid.
 struct TileTransform {
-  CrsBox bounds;          ///< the tile's (unbuffered) extent in CRS units
+  CrsBox bounds;  ///< the tile's (unbuffered) extent in CRS units
   uint32_t extent = 4096;
   /// Tile coordinates of a CRS point (rounded to the nearest integer; y grows southwards).
   TilePoint to_tile(double x, double y) const;
@@ -48,6 +48,7 @@ MultiPolygon simplify_polygon(const MultiPolygon& mp, double tolerance);
 
 /// Projects every vertex of a lon/lat multipolygon into the matrix set's CRS units.
 /// With `gcj02`, every vertex is first shifted from CGCS2000 into GCJ-02 (spatial/chinacrs.hpp).
-MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms, bool gcj02 = false);
+MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms,
+                             bool gcj02 = false);
 
 }  // namespace onemap::spatial

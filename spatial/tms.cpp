@@ -20,14 +20,14 @@ namespace {
 struct Matrix {
   double origin_x;
   double origin_y;
-  double span;           ///< the world's width in CRS units
+  double span;  ///< the world's width in CRS units
   uint32_t min_zoom;
   uint32_t max_zoom;
   uint32_t height_shift;  ///< matrix height is 2^(z - height_shift)
 };
 
-constexpr Matrix kWebMercator{-kWebMercatorHalfWidth, kWebMercatorHalfWidth,
-                              2 * kWebMercatorHalfWidth, 0, 24, 0};
+constexpr Matrix kWebMercator{
+    -kWebMercatorHalfWidth, kWebMercatorHalfWidth, 2 * kWebMercatorHalfWidth, 0, 24, 0};
 constexpr Matrix kCgcs2000{-180.0, 90.0, 360.0, 1, 24, 1};
 
 const Matrix& matrix(TileMatrixSet::Kind kind) {
@@ -103,8 +103,8 @@ CrsBox TileMatrixSet::bounds(const TileId& t) const {
                                       "/" + std::to_string(t.y) + " in " + std::string(name()));
   const Matrix& m = matrix(kind_);
   const double side = tile_side(m, t.z);
-  return {edge_x(m, side, t.x), edge_y(m, side, uint64_t{t.y} + 1), edge_x(m, side, uint64_t{t.x} + 1),
-          edge_y(m, side, t.y)};
+  return {edge_x(m, side, t.x), edge_y(m, side, uint64_t{t.y} + 1),
+          edge_x(m, side, uint64_t{t.x} + 1), edge_y(m, side, t.y)};
 }
 
 CrsBox TileMatrixSet::buffered_bounds(const TileId& t, double fraction) const {

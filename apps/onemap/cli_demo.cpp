@@ -1,4 +1,5 @@
-// `onemap demo`: generates the Deqing demo county (tools/demo/demo.hpp) and writes it to a GeoPackage.
+// `onemap demo`: generates the Deqing demo county (tools/demo/demo.hpp) and writes it to a
+// GeoPackage.
 //
 //   onemap demo --out FILE.gpkg [--data-dir DIR] [--seed N] [--end-date YYYY-MM-DD]
 //               [--scale X] [--force]
@@ -8,9 +9,9 @@
 // named by the environment variable ONEMAP_DATA_DIR.
 #include "apps/onemap/cli.hpp"
 
-#include "tools/demo/demo.hpp"
-#include "layers/store/store.hpp"
 #include "core/errors.hpp"
+#include "layers/store/store.hpp"
+#include "tools/demo/demo.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -59,7 +60,8 @@ std::optional<int64_t> parse_end_date(const std::string& s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
   for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
     if (s[i] < '0' || s[i] > '9') return std::nullopt;
-  const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
+  const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)),
+            d = std::stoi(s.substr(8, 2));
   static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m < 1 || m > 12 || d < 1 || d > kMonthDays[m - 1]) return std::nullopt;
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -116,7 +118,8 @@ int run_demo(const Args& args) {
         } catch (const std::exception&) {
           used = 0;
         }
-        if (used == 0 || used != v->size()) return usage_error("--seed: not a non-negative integer: " + *v);
+        if (used == 0 || used != v->size())
+          return usage_error("--seed: not a non-negative integer: " + *v);
       } else if (a == "--end-date") {
         auto t = parse_end_date(*v);
         if (!t) return usage_error("--end-date: expected a date YYYY-MM-DD, got '" + *v + "'");

@@ -2,13 +2,14 @@
 // a terminal, a summary on stdout and optionally the whole report as JSON.
 #include "apps/onemap/cli.hpp"
 
+#include "core/errors.hpp"
 #include "layers/ingest/import.hpp"
 #include "layers/store/store.hpp"
 #include "layers/store/store_lock.hpp"
-#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,7 +20,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 namespace onemap::cli {
 
@@ -27,7 +27,8 @@ namespace {
 
 using namespace onemap::layers;
 
-constexpr const char* kUsage = R"(usage: onemap import --data FILE.gpkg --layer LAYER [options] SOURCE
+constexpr const char* kUsage =
+    R"(usage: onemap import --data FILE.gpkg --layer LAYER [options] SOURCE
 
 Loads a vector source (Shapefile, GeoJSON, GeoPackage, CSV with lon/lat columns, FileGDB, any
 GDAL vector format) into one layer of the store, reprojected to CGCS2000 (EPSG:4490). Invalid
@@ -123,12 +124,18 @@ CliOptions parse(const Args& args) {
       if (i + 1 >= args.size()) throw UsageError{a + " needs a value"};
       return args[++i];
     };
-    if (a == "--data") o.data = value();
-    else if (a == "--layer") o.layer = value();
-    else if (a == "--src-layer") o.import.source_layer = value();
-    else if (a == "--src-crs") o.import.src_crs = value();
-    else if (a == "--encoding") o.import.encoding = value();
-    else if (a == "--report") o.report_path = value();
+    if (a == "--data")
+      o.data = value();
+    else if (a == "--layer")
+      o.layer = value();
+    else if (a == "--src-layer")
+      o.import.source_layer = value();
+    else if (a == "--src-crs")
+      o.import.src_crs = value();
+    else if (a == "--encoding")
+      o.import.encoding = value();
+    else if (a == "--report")
+      o.report_path = value();
     else if (a == "--replace") {
       if (has_inline) throw UsageError{"--replace takes no value"};
       o.import.replace = true;
@@ -163,7 +170,8 @@ CliOptions parse(const Args& args) {
     throw UsageError{"--layer: " + e.detail()};
   }
   if (positional.empty()) throw UsageError{"no SOURCE given"};
-  if (positional.size() > 1) throw UsageError{"one SOURCE only, got " + std::to_string(positional.size())};
+  if (positional.size() > 1)
+    throw UsageError{"one SOURCE only, got " + std::to_string(positional.size())};
   o.import.source = positional[0];
   if (o.import.level && o.import.layer != LayerKind::Grids)
     throw UsageError{"--level applies to --layer grids only"};
@@ -218,8 +226,10 @@ std::string issue_line(const ImportIssue& i) {
   std::string s = "feature " + std::to_string(i.index);
   if (!i.id.empty()) s += " (id " + i.id + ")";
   s += ": ";
-  if (i.kind == IssueKind::NoLocation) s += i.reason.empty() ? "no location" : i.reason;
-  else s += std::string(issue_kind_name(i.kind)) + ": " + i.reason;
+  if (i.kind == IssueKind::NoLocation)
+    s += i.reason.empty() ? "no location" : i.reason;
+  else
+    s += std::string(issue_kind_name(i.kind)) + ": " + i.reason;
   return s;
 }
 
@@ -301,8 +311,8 @@ nlohmann::json report_json(const CliOptions& o, const ImportReport& r) {
 }
 
 bool usage_parameter(const std::string& p) {
-  static const std::set<std::string> names = {"field-map", "src-crs", "src-layer", "encoding",
-                                              "level", "layer"};
+  static const std::set<std::string> names = {"field-map", "src-crs", "src-layer",
+                                              "encoding",  "level",   "layer"};
   return names.count(p) > 0;
 }
 
@@ -324,7 +334,8 @@ int run_import(const Args& args) {
   // A running server would never see what this writes, and would overwrite it: refuse. Taken
   // before the store opens, released after it closes.
   const auto lock = layers::StoreLock::for_writing(
-      o.data, "stop it first, or import into another store (onemap import writes the file directly)");
+      o.data,
+      "stop it first, or import into another store (onemap import writes the file directly)");
   // A store this command creates is removed again when the import fails before writing, so a
   // typo in the source path leaves no empty GeoPackage behind.
   const bool created = !std::filesystem::exists(o.data);

@@ -2,8 +2,8 @@
 //   onemap serve --data FILE.gpkg [--address 127.0.0.1] [--port 8080] [options]
 // Every line it writes to stderr is one JSON object: lifecycle messages ("msg") and one line
 // per request (see api/server.hpp).
-#include "apps/onemap/cli.hpp"
 #include "api/server.hpp"
+#include "apps/onemap/cli.hpp"
 #include "layers/store/store_lock.hpp"
 
 #include "core/errors.hpp"
@@ -12,22 +12,22 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
-#include <array>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace onemap::cli {
 
@@ -156,13 +156,13 @@ int run_serve(const Args& args) {
       std::cout << kUsage;
       return 0;
     }
-    const bool takes_value = a == "--data" || a == "--address" || a == "--port" ||
-                             a == "--threads" || a == "--join-distance" || a == "--idle-timeout" ||
-                             a == "--write-token" || a == "--write-token-file" || a == "--workers" ||
-                             a == "--request-timeout" || a == "--tiles-config" || a == "--tile-cache-mb" ||
-                             a == "--cache-control" || a == "--cors" || a == "--empty-tile" ||
-                             a == "--read-policy" || a == "--web-dir" || a == "--basemap" ||
-                             a == "--config" || a == "--sweep-interval";
+    const bool takes_value =
+        a == "--data" || a == "--address" || a == "--port" || a == "--threads" ||
+        a == "--join-distance" || a == "--idle-timeout" || a == "--write-token" ||
+        a == "--write-token-file" || a == "--workers" || a == "--request-timeout" ||
+        a == "--tiles-config" || a == "--tile-cache-mb" || a == "--cache-control" ||
+        a == "--cors" || a == "--empty-tile" || a == "--read-policy" || a == "--web-dir" ||
+        a == "--basemap" || a == "--config" || a == "--sweep-interval";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
     if (inline_value) {
@@ -198,15 +198,18 @@ int run_serve(const Args& args) {
       options.keepalive_timeout = std::chrono::seconds(*t);
       options.header_timeout = std::min(options.header_timeout, options.keepalive_timeout);
     } else if (a == "--write-token") {
-      return usage_error("--write-token: a token on the command line is visible to every user of the machine "
-                         "(ps); put it in a file for --write-token-file, or in $ONEMAP_WRITE_TOKEN");
+      return usage_error(
+          "--write-token: a token on the command line is visible to every user of the machine "
+          "(ps); put it in a file for --write-token-file, or in $ONEMAP_WRITE_TOKEN");
     } else if (a == "--write-token-file") {
       std::ifstream in(v);
       if (!in) return usage_error("--write-token-file: cannot read " + v);
       std::string token;
       std::getline(in, token);
       while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-      if (token.size() < 16) return usage_error("--write-token-file: the token in " + v + " is shorter than 16 characters");
+      if (token.size() < 16)
+        return usage_error("--write-token-file: the token in " + v +
+                           " is shorter than 16 characters");
       options.write_token = token;
     } else if (a == "--workers") {
       std::array<int, http::kLanes> lanes{};
@@ -220,17 +223,20 @@ int run_serve(const Args& args) {
         start = comma + 1;
       }
       if (!ok || k != lanes.size() || start <= v.size())
-        return usage_error("--workers: expected three counts 1-256 (read,query,write), got '" + v + "'");
+        return usage_error("--workers: expected three counts 1-256 (read,query,write), got '" + v +
+                           "'");
       options.lane_threads = lanes;
     } else if (a == "--request-timeout") {
       const auto t = parse_double(v);
-      if (!t || *t < 0.1 || *t > 3600) return usage_error("--request-timeout: expected 0.1-3600 seconds, got '" + v + "'");
+      if (!t || *t < 0.1 || *t > 3600)
+        return usage_error("--request-timeout: expected 0.1-3600 seconds, got '" + v + "'");
       options.request_budget = std::chrono::milliseconds(static_cast<long>(*t * 1000));
     } else if (a == "--config") {
       config = v;
     } else if (a == "--sweep-interval") {
       const auto t = parse_long(v);
-      if (!t || *t < 0 || *t > 86400) return usage_error("--sweep-interval: expected 0-86400 seconds, got '" + v + "'");
+      if (!t || *t < 0 || *t > 86400)
+        return usage_error("--sweep-interval: expected 0-86400 seconds, got '" + v + "'");
       sweep_seconds = static_cast<int>(*t);
     } else if (a == "--tiles-config") {
       tiles_config = v;
@@ -244,7 +250,8 @@ int run_serve(const Args& args) {
     } else if (a == "--cors") {
       options.cors_origin = v;
     } else if (a == "--empty-tile") {
-      if (v != "204" && v != "200") return usage_error("--empty-tile: expected 204 or 200, got '" + v + "'");
+      if (v != "204" && v != "200")
+        return usage_error("--empty-tile: expected 204 or 200, got '" + v + "'");
       options.tiles.empty_status = v == "204" ? 204 : 200;
     } else if (a == "--web-dir") {
       if (v.empty()) return usage_error("--web-dir: empty");
@@ -288,8 +295,12 @@ int run_serve(const Args& args) {
   }
   if (config.empty()) config = default_dispatch_config();
   layers::DispatchConfig dispatch;
-  if (!config.empty()) dispatch = layers::DispatchConfig::load(config);
-  else log_line("no dispatch configuration (data/dispatch.json): any category is taken, with no deadline", {{"level", "warning"}});
+  if (!config.empty())
+    dispatch = layers::DispatchConfig::load(config);
+  else
+    log_line(
+        "no dispatch configuration (data/dispatch.json): any category is taken, with no deadline",
+        {{"level", "warning"}});
   const auto state = api::load_state(data, join, std::move(tiles), std::move(dispatch));
   auto lock = state->county->read();
   const auto& d = state->county->data();
@@ -309,10 +320,15 @@ int run_serve(const Args& args) {
   log_line("listening on " + server.url(),
            {{"port", server.port()},
             {"threads", options.threads},
-            {"workers", {{"read", options.lane_threads[0]}, {"query", options.lane_threads[1]}, {"write", options.lane_threads[2]}}},
+            {"workers",
+             {{"read", options.lane_threads[0]},
+              {"query", options.lane_threads[1]},
+              {"write", options.lane_threads[2]}}},
             {"request_timeout_s", options.request_budget.count() / 1000.0}});
   const auto [web_ok, web_status] = api::web_app_status(options.web.dir);
-  log_line(web_status, {{"level", web_ok ? "info" : "warning"}, {"web_dir", options.web.dir}, {"web_app", web_ok}});
+  log_line(
+      web_status,
+      {{"level", web_ok ? "info" : "warning"}, {"web_dir", options.web.dir}, {"web_app", web_ok}});
 
   // The overdue sweep, on its own thread.
   std::mutex sweep_mutex;
@@ -322,7 +338,8 @@ int run_serve(const Args& args) {
   if (sweep_seconds > 0)
     sweeper = std::thread([&] {
       std::unique_lock lk(sweep_mutex);
-      while (!sweep_cv.wait_for(lk, std::chrono::seconds(sweep_seconds), [&] { return stopping; })) {
+      while (
+          !sweep_cv.wait_for(lk, std::chrono::seconds(sweep_seconds), [&] { return stopping; })) {
         try {
           const auto r = state->county->sweep_overdue();
           if (!r.escalated.empty() || !r.marked_overdue.empty())

@@ -2,10 +2,10 @@
 // dispatch of a store's unassigned incidents), both working on the store directly.
 #include "apps/onemap/cli.hpp"
 
+#include "core/errors.hpp"
 #include "layers/county/county.hpp"
 #include "layers/store/store.hpp"
 #include "layers/store/store_lock.hpp"
-#include "core/errors.hpp"
 
 #include <filesystem>
 #include <iomanip>
@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kUserUsage = R"(usage: onemap user add     --data FILE.gpkg --id ID --role ROLE [--name NAME] [--scope SCOPE] [--worker WORKER_ID]
+constexpr const char* kUserUsage =
+    R"(usage: onemap user add     --data FILE.gpkg --id ID --role ROLE [--name NAME] [--scope SCOPE] [--worker WORKER_ID]
        onemap user token   --data FILE.gpkg --id ID
        onemap user list    --data FILE.gpkg
        onemap user disable --data FILE.gpkg --id ID
@@ -51,7 +52,8 @@ Roles:
   --config FILE  the dispatch configuration naming the departments (default data/dispatch.json)
 )";
 
-constexpr const char* kDispatchUsage = R"(usage: onemap dispatch --data FILE.gpkg [--area CODE] [--pool grid|village|town|county] [--config FILE]
+constexpr const char* kDispatchUsage =
+    R"(usage: onemap dispatch --data FILE.gpkg [--area CODE] [--pool grid|village|town|county] [--config FILE]
 
 Re-dispatches every unassigned open incident of the grid categories in the area (an area code
 prefix; default the whole county) at once: the assignment of least total distance that gives as
@@ -139,9 +141,11 @@ int run_user(const Args& args) {
     return args.empty() ? 2 : 0;
   }
   const std::string verb = args[0];
-  static const std::vector<std::string> verbs = {"add", "token", "list", "disable", "enable", "set"};
+  static const std::vector<std::string> verbs = {"add",     "token",  "list",
+                                                 "disable", "enable", "set"};
   if (std::find(verbs.begin(), verbs.end(), verb) == verbs.end())
-    return usage(kUserUsage, "unknown user command '" + verb + "' (add, token, list, disable, enable, set)");
+    return usage(kUserUsage,
+                 "unknown user command '" + verb + "' (add, token, list, disable, enable, set)");
   if (std::find(args.begin(), args.end(), "--help") != args.end() ||
       std::find(args.begin(), args.end(), "-h") != args.end()) {
     std::cout << kUserUsage;
@@ -166,15 +170,18 @@ int run_user(const Args& args) {
   if (get("--data").empty()) return usage(kUserUsage, "--data FILE.gpkg is required");
   if (verb != "list" && get("--id").empty()) return usage(kUserUsage, "--id is required");
   if (verb == "add" && get("--role").empty()) return usage(kUserUsage, "--role is required");
-  if (verb == "set" && !given("--role") && !given("--scope") && !given("--name") && !given("--worker"))
+  if (verb == "set" && !given("--role") && !given("--scope") && !given("--name") &&
+      !given("--worker"))
     return usage(kUserUsage, "set needs --role, --scope, --name or --worker");
   auto county = open_county(get("--data"), get("--config"));
   if (verb == "list") {
-    std::cout << std::left << std::setw(20) << "id" << std::setw(12) << "role" << std::setw(20) << "scope"
-              << std::setw(14) << "worker" << std::setw(8) << "active" << "name\n";
+    std::cout << std::left << std::setw(20) << "id" << std::setw(12) << "role" << std::setw(20)
+              << "scope" << std::setw(14) << "worker" << std::setw(8) << "active"
+              << "name\n";
     for (const auto& u : county->users())
-      std::cout << std::setw(20) << u.id << std::setw(12) << u.role << std::setw(20) << u.scope << std::setw(14)
-                << u.worker_id << std::setw(8) << (u.active ? "yes" : "no") << u.name << "\n";
+      std::cout << std::setw(20) << u.id << std::setw(12) << u.role << std::setw(20) << u.scope
+                << std::setw(14) << u.worker_id << std::setw(8) << (u.active ? "yes" : "no")
+                << u.name << "\n";
     return 0;
   }
   const std::string id = get("--id");
@@ -194,9 +201,9 @@ int run_user(const Args& args) {
       p.active = verb == "enable";
     }
     const layers::User u = county->update_user(id, p, cli_origin());
-    std::cerr << "onemap user: " << u.id << " is " << (u.active ? "active" : "disabled") << ", " << u.role
-              << (u.scope.empty() ? "" : " of " + u.scope) << (u.worker_id.empty() ? "" : ", worker " + u.worker_id)
-              << "\n";
+    std::cerr << "onemap user: " << u.id << " is " << (u.active ? "active" : "disabled") << ", "
+              << u.role << (u.scope.empty() ? "" : " of " + u.scope)
+              << (u.worker_id.empty() ? "" : ", worker " + u.worker_id) << "\n";
     return 0;
   }
   layers::User u;
@@ -206,7 +213,8 @@ int run_user(const Args& args) {
   u.scope = get("--scope");
   u.worker_id = get("--worker");
   std::cout << county->add_user(u, cli_origin()) << "\n";
-  std::cerr << "onemap user: added " << u.id << " (" << u.role << "); its token is above and is not shown again\n";
+  std::cerr << "onemap user: added " << u.id << " (" << u.role
+            << "); its token is above and is not shown again\n";
   return 0;
 }
 
@@ -225,21 +233,24 @@ int run_dispatch(const Args& args) {
   if (get("--data", "").empty()) return usage(kDispatchUsage, "--data FILE.gpkg is required");
   // A running server would overwrite what this writes (and this what it wrote): refuse, and hold
   // the store against a server starting meanwhile. Taken before the store opens.
-  const auto lock = layers::StoreLock::for_writing(get("--data", ""), "use POST /dispatch/batch instead");
+  const auto lock =
+      layers::StoreLock::for_writing(get("--data", ""), "use POST /dispatch/batch instead");
   auto county = open_county(get("--data", ""), get("--config", ""));
   layers::Actor admin;
   admin.id = "cli";
   admin.role = "admin";
   const auto r = county->batch_dispatch(get("--area", ""), get("--pool", "grid"), admin);
   std::cout << std::fixed << std::setprecision(1);
-  std::cout << "area " << (r.area.empty() ? "(county)" : r.area) << ", pool " << r.pool << ": " << r.incidents
-            << " unassigned incidents, " << r.workers << " workers\n";
+  std::cout << "area " << (r.area.empty() ? "(county)" : r.area) << ", pool " << r.pool << ": "
+            << r.incidents << " unassigned incidents, " << r.workers << " workers\n";
   std::cout << "  optimal: " << r.assigned << " assigned, total " << r.total_m / 1000 << " km"
             << (r.proved_optimal ? " (proved optimal)" : "") << "\n";
-  std::cout << "  greedy:  " << r.greedy_assigned << " assigned, total " << r.greedy_total_m / 1000 << " km\n";
-  if (r.skipped) std::cout << "  skipped: " << r.skipped << " (changed while the batch was solved)\n";
-  std::cout << std::setprecision(3) << "  " << r.seconds << " s (" << r.lock_seconds << " s of it writing), written to "
-            << get("--data", "") << "\n";
+  std::cout << "  greedy:  " << r.greedy_assigned << " assigned, total " << r.greedy_total_m / 1000
+            << " km\n";
+  if (r.skipped)
+    std::cout << "  skipped: " << r.skipped << " (changed while the batch was solved)\n";
+  std::cout << std::setprecision(3) << "  " << r.seconds << " s (" << r.lock_seconds
+            << " s of it writing), written to " << get("--data", "") << "\n";
   return 0;
 }
 

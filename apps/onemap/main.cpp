@@ -1,6 +1,6 @@
 // The onemap executable: `onemap <serve|import|demo|version> [args]`.
-// Dispatches to the subcommands of apps/onemap/cli.hpp; an exception that escapes one is reported as
-// "onemap: error: …" with exit status 1; a usage error exits with 2.
+// Dispatches to the subcommands of apps/onemap/cli.hpp; an exception that escapes one is reported
+// as "onemap: error: …" with exit status 1; a usage error exits with 2.
 #include "apps/onemap/cli.hpp"
 
 #include <gdal.h>

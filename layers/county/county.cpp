@@ -1,9 +1,9 @@
 // The county held in memory with its store (county.hpp).
 #include "layers/county/county.hpp"
 
+#include "core/errors.hpp"
 #include "layers/model/text.hpp"
 #include "spatial/crs.hpp"
-#include "core/errors.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <nlohmann/json.hpp>
@@ -31,26 +31,37 @@ void check_status(const std::string& s) {
 
 template <class T>
 const char* record_name() {
-  if constexpr (std::is_same_v<T, Grid>) return "grid";
-  else if constexpr (std::is_same_v<T, Household>) return "household";
-  else if constexpr (std::is_same_v<T, Enterprise>) return "enterprise";
-  else if constexpr (std::is_same_v<T, Incident>) return "incident";
-  else return "worker";
+  if constexpr (std::is_same_v<T, Grid>)
+    return "grid";
+  else if constexpr (std::is_same_v<T, Household>)
+    return "household";
+  else if constexpr (std::is_same_v<T, Enterprise>)
+    return "enterprise";
+  else if constexpr (std::is_same_v<T, Incident>)
+    return "incident";
+  else
+    return "worker";
 }
 
 template <class T>
 LayerKind kind_of() {
-  if constexpr (std::is_same_v<T, Grid>) return LayerKind::Grids;
-  else if constexpr (std::is_same_v<T, Household>) return LayerKind::Households;
-  else if constexpr (std::is_same_v<T, Enterprise>) return LayerKind::Enterprises;
-  else if constexpr (std::is_same_v<T, Incident>) return LayerKind::Incidents;
-  else return LayerKind::Workers;
+  if constexpr (std::is_same_v<T, Grid>)
+    return LayerKind::Grids;
+  else if constexpr (std::is_same_v<T, Household>)
+    return LayerKind::Households;
+  else if constexpr (std::is_same_v<T, Enterprise>)
+    return LayerKind::Enterprises;
+  else if constexpr (std::is_same_v<T, Incident>)
+    return LayerKind::Incidents;
+  else
+    return LayerKind::Workers;
 }
 
 template <class T>
 std::size_t index_of(const std::vector<T>& v, int64_t fid) {
   // fids are assigned in increasing order, and the records are kept sorted by fid.
-  auto it = std::lower_bound(v.begin(), v.end(), fid, [](const T& r, int64_t f) { return r.fid < f; });
+  auto it =
+      std::lower_bound(v.begin(), v.end(), fid, [](const T& r, int64_t f) { return r.fid < f; });
   if (it == v.end() || it->fid != fid)
     throw NotFound(std::string("no ") + record_name<T>() + " with id " + std::to_string(fid));
   return static_cast<std::size_t>(it - v.begin());
@@ -91,7 +102,8 @@ struct FieldSetter {
 };
 
 void check_members(int members) {
-  if (members < 0 || members > 1000) throw InvalidArgument("members", "must be an integer in [0, 1000]");
+  if (members < 0 || members > 1000)
+    throw InvalidArgument("members", "must be an integer in [0, 1000]");
 }
 
 void check_open_hazards(int n) {
@@ -99,12 +111,14 @@ void check_open_hazards(int n) {
 }
 
 void check_date(const std::string& d, const char* parameter) {
-  if (!d.empty() && !parse_time(d)) throw InvalidArgument(parameter, "must be an ISO 8601 date (YYYY-MM-DD) or empty");
+  if (!d.empty() && !parse_time(d))
+    throw InvalidArgument(parameter, "must be an ISO 8601 date (YYYY-MM-DD) or empty");
 }
 
 }  // namespace
 
-County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles, DispatchConfig dispatch)
+County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
+               DispatchConfig dispatch)
     : dispatch_(std::move(dispatch)), store_(std::move(store)), join_(join) {
   const auto t0 = std::chrono::steady_clock::now();
   location_ = store_->location();
@@ -157,15 +171,20 @@ void County::check_unique_id(LayerKind layer, const std::string& id, int64_t fid
   auto check = [&](const auto& records, const char* field, const char* what) {
     for (const auto& r : records)
       if (r.id == id && r.fid != fid)
-        throw Conflict(field, "'" + id + "' is the id of " + what + " " + std::to_string(r.fid) + " already",
-                       "conflict_duplicate");
+        throw Conflict(
+            field, "'" + id + "' is the id of " + what + " " + std::to_string(r.fid) + " already",
+            "conflict_duplicate");
   };
   switch (layer) {
-    case LayerKind::Households: return check(data_.households, "hh_id", "household");
-    case LayerKind::Enterprises: return check(data_.enterprises, "ent_id", "enterprise");
-    case LayerKind::Incidents: return check(data_.incidents, "inc_id", "incident");
+    case LayerKind::Households:
+      return check(data_.households, "hh_id", "household");
+    case LayerKind::Enterprises:
+      return check(data_.enterprises, "ent_id", "enterprise");
+    case LayerKind::Incidents:
+      return check(data_.incidents, "inc_id", "incident");
     case LayerKind::Grids:
-    case LayerKind::Workers: return;
+    case LayerKind::Workers:
+      return;
   }
 }
 
@@ -184,7 +203,8 @@ Incident County::create_incident(Incident in, const Actor& actor) {
   check_unique_id(LayerKind::Incidents, in.id, 0);
   in.join = joiner_->join(in.location);
   if (in.agency.empty()) in.agency = in.join.grid_code;
-  std::vector<IncidentEvent> events{make_event(in, actor, "report", "", in.status, "", "", in.updated_at)};
+  std::vector<IncidentEvent> events{
+      make_event(in, actor, "report", "", in.status, "", "", in.updated_at)};
   return commit_incident(std::nullopt, std::move(in), std::move(events));
 }
 
@@ -193,7 +213,8 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const 
   if (patch.category) {
     if (patch.category->empty()) throw InvalidArgument("category", "must not be empty");
     if (!dispatch_.categories.empty() && !dispatch_.find(*patch.category))
-      throw InvalidArgument("category", "unknown category '" + *patch.category + "' (see the services list)");
+      throw InvalidArgument("category",
+                            "unknown category '" + *patch.category + "' (see the services list)");
   }
   auto lock = write_lock();
   const std::size_t index = index_of(data_.incidents, fid);
@@ -201,8 +222,9 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const 
   const std::string what = "incident " + std::to_string(fid);
   if (!in_scope(before, actor)) check_area(actor, before.join.grid_code, what);
   if (patch.expected_version && *patch.expected_version != before.version)
-    throw Conflict("incident " + std::to_string(fid) + " is at version " + std::to_string(before.version) + ", not " +
-                   std::to_string(*patch.expected_version) + ": it changed since it was read",
+    throw Conflict("incident " + std::to_string(fid) + " is at version " +
+                       std::to_string(before.version) + ", not " +
+                       std::to_string(*patch.expected_version) + ": it changed since it was read",
                    "conflict_version");
   Incident after = before;
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
@@ -215,8 +237,10 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const 
     check_area(actor, w->grid_code, "worker " + w->worker_id);
     // Who handled it is part of the record once it is resolved (报办分离 counts the assignee).
     if (!is_open_state(before.status))
-      throw Conflict("assignee", what + " is " + before.status + ": its assignee stays (change it by reopening it)",
-                     "conflict");
+      throw Conflict(
+          "assignee",
+          what + " is " + before.status + ": its assignee stays (change it by reopening it)",
+          "conflict");
     after.assignee = w->worker_id;
     detail["assignee_before"] = before.assignee;
     detail["assignee"] = after.assignee;
@@ -224,13 +248,15 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const 
   if (patch.location) {
     after.location = *patch.location;
     after.join = joiner_->join(after.location);
-    check_area(actor, after.join.grid_code, what + " moved to (" + std::to_string(after.location.lon) + ", " +
-                                                std::to_string(after.location.lat) + ")");
+    check_area(actor, after.join.grid_code,
+               what + " moved to (" + std::to_string(after.location.lon) + ", " +
+                   std::to_string(after.location.lat) + ")");
   }
   after.version = before.version + 1;
   after.updated_at = now;
-  std::vector<IncidentEvent> events{make_event(after, actor, "edit", before.status, after.status, "",
-                                               detail.empty() ? std::string() : json_text(detail), now)};
+  std::vector<IncidentEvent> events{
+      make_event(after, actor, "edit", before.status, after.status, "",
+                 detail.empty() ? std::string() : json_text(detail), now)};
   return commit_incident(index, std::move(after), std::move(events));
 }
 
@@ -241,18 +267,24 @@ Incident County::incident(int64_t fid) const {
 
 const Incident* County::find_incident(int64_t fid) const {
   const auto& v = data_.incidents;
-  const auto it = std::lower_bound(v.begin(), v.end(), fid, [](const Incident& r, int64_t f) { return r.fid < f; });
+  const auto it = std::lower_bound(v.begin(), v.end(), fid,
+                                   [](const Incident& r, int64_t f) { return r.fid < f; });
   return it == v.end() || it->fid != fid ? nullptr : &*it;
 }
 
-std::size_t County::incident_index(int64_t fid) const { return index_of(data_.incidents, fid); }
+std::size_t County::incident_index(int64_t fid) const {
+  return index_of(data_.incidents, fid);
+}
 
 template <class T>
 T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields) {
   auto& v = [&]() -> std::vector<T>& {
-    if constexpr (std::is_same_v<T, Household>) return data_.households;
-    else if constexpr (std::is_same_v<T, Enterprise>) return data_.enterprises;
-    else return data_.workers;
+    if constexpr (std::is_same_v<T, Household>)
+      return data_.households;
+    else if constexpr (std::is_same_v<T, Enterprise>)
+      return data_.enterprises;
+    else
+      return data_.workers;
   }();
   std::optional<LonLat> before;
   if (index) before = v[*index].location;
@@ -295,7 +327,9 @@ Household County::update_household(int64_t fid, const HouseholdPatch& p, const A
   const Household& before = data_.households[index];
   check_area(actor, before.join.grid_code, "household " + std::to_string(fid));
   if (p.id) check_unique_id(LayerKind::Households, *p.id, fid);
-  if (p.location) check_area(actor, joiner_->join(*p.location).grid_code, "household " + std::to_string(fid) + "'s new position");
+  if (p.location)
+    check_area(actor, joiner_->join(*p.location).grid_code,
+               "household " + std::to_string(fid) + "'s new position");
   Household after = before;
   FieldSetter set;
   set(after.id, p.id, "hh_id");
@@ -335,7 +369,9 @@ Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p, cons
   const std::size_t index = index_of(data_.enterprises, fid);
   check_area(actor, data_.enterprises[index].join.grid_code, "enterprise " + std::to_string(fid));
   if (p.id) check_unique_id(LayerKind::Enterprises, *p.id, fid);
-  if (p.location) check_area(actor, joiner_->join(*p.location).grid_code, "enterprise " + std::to_string(fid) + "'s new position");
+  if (p.location)
+    check_area(actor, joiner_->join(*p.location).grid_code,
+               "enterprise " + std::to_string(fid) + "'s new position");
   Enterprise after = data_.enterprises[index];
   FieldSetter set;
   set(after.id, p.id, "ent_id");
@@ -449,7 +485,8 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     auto lock = write_lock();
     if (grids_version_ != version) {
       if (attempt == kAttempts)
-        throw Conflict("the grids kept changing while grid " + std::to_string(fid) + " was joined again: try again");
+        throw Conflict("the grids kept changing while grid " + std::to_string(fid) +
+                       " was joined again: try again");
       continue;
     }
     // Points moved or added since the scan: join them again against the new outline.
@@ -496,7 +533,8 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     data_.grids[index] = after;
     ++grids_version_;
     joiner_ = std::move(joiner);
-    if (after.level == GridLevel::Town) index_teams();  // the nearest-town routing uses town outlines
+    if (after.level == GridLevel::Town)
+      index_teams();  // the nearest-town routing uses town outlines
     tiles_->grid_changed(data_, index);
     Change gc;
     gc.layer = LayerKind::Grids;
@@ -512,7 +550,8 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
         join_fields_changed(rec.join, j, c.fields);
         c.fid = rec.fid;
         c.before = c.after = rec.location;
-        if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_before = rec;
+        if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>)
+          c.incident_before = rec;
         rec.join = j;
         if constexpr (std::is_same_v<std::decay_t<decltype(rec)>, Incident>) c.incident_after = rec;
         notify(c);

@@ -16,9 +16,9 @@
 #pragma once
 
 #include "layers/dispatch/dispatch_config.hpp"
+#include "layers/dispatch/workflow.hpp"
 #include "layers/model/join.hpp"
 #include "layers/model/model.hpp"
-#include "layers/dispatch/workflow.hpp"
 #include "layers/store/store.hpp"
 #include "layers/tiles/tiles.hpp"
 
@@ -104,13 +104,14 @@ struct SweepResult {
   int64_t at = 0;
   std::vector<int64_t> escalated;       ///< fids escalated one level
   std::vector<int64_t> marked_overdue;  ///< fids at the top level already, marked overdue only
-  std::vector<int64_t> changed;         ///< fids overdue but changed while the sweep ran: left as they are
+  std::vector<int64_t> changed;  ///< fids overdue but changed while the sweep ran: left as they are
 };
 
 /// One re-dispatch of a batch.
 struct BatchAssignment {
   int64_t fid = 0;
-  std::string worker_id;  ///< empty: no free eligible worker (left in the grid head's queue), or skipped
+  std::string
+      worker_id;  ///< empty: no free eligible worker (left in the grid head's queue), or skipped
   double distance_m = 0;
   /// Why the solved assignment was not applied (the incident or the worker changed while the
   /// batch was solved); empty when it was, or when there was no worker for it.
@@ -121,27 +122,30 @@ struct BatchAssignment {
 /// was compared with, on the same incidents and workers.
 struct BatchResult {
   std::string area;
-  std::string pool;  ///< who may take an incident: "grid" (its grid's team), "village", "town", "county"
+  std::string
+      pool;  ///< who may take an incident: "grid" (its grid's team), "village", "town", "county"
   std::size_t incidents = 0, workers = 0;
-  std::size_t assigned = 0, greedy_assigned = 0;  ///< assigned: applied (the optimum less the skipped)
-  std::size_t skipped = 0;                         ///< solved but not applied (see BatchAssignment)
+  std::size_t assigned = 0,
+              greedy_assigned = 0;  ///< assigned: applied (the optimum less the skipped)
+  std::size_t skipped = 0;          ///< solved but not applied (see BatchAssignment)
   double total_m = 0, greedy_total_m = 0;
-  double seconds = 0;               ///< the whole batch
-  double lock_seconds = 0;          ///< of it, holding the exclusive lock (applying commits to memory), in all
+  double seconds = 0;  ///< the whole batch
+  double lock_seconds =
+      0;  ///< of it, holding the exclusive lock (applying commits to memory), in all
   double longest_lock_seconds = 0;  ///< the longest hold (one slice): the longest a reader waits
-  bool proved_optimal = false;  ///< of the solve, over the incidents and workers as read
+  bool proved_optimal = false;      ///< of the solve, over the incidents and workers as read
   std::vector<BatchAssignment> assignments;
 };
 
 /// Closed-loop metrics over a set of incidents (layers/dispatch/workflow.hpp).
 struct LoopMetrics {
-  std::size_t total = 0;     ///< incidents reported in the window
-  std::size_t closed = 0;    ///< of them, closed
-  std::size_t open = 0;      ///< of them, still open (not resolved, verified or closed)
-  std::size_t overdue = 0;   ///< open, and past their deadline at `now` or escalated for it
+  std::size_t total = 0;    ///< incidents reported in the window
+  std::size_t closed = 0;   ///< of them, closed
+  std::size_t open = 0;     ///< of them, still open (not resolved, verified or closed)
+  std::size_t overdue = 0;  ///< open, and past their deadline at `now` or escalated for it
   std::size_t with_deadline_closed = 0, on_time = 0;  ///< closed with a deadline; closed by it
-  double closure_rate = 0;   ///< closed / total (0 when none)
-  double on_time_rate = 0;   ///< on_time / with_deadline_closed (0 when none)
+  double closure_rate = 0;                            ///< closed / total (0 when none)
+  double on_time_rate = 0;  ///< on_time / with_deadline_closed (0 when none)
   std::optional<double> median_hours_to_close;
 
   /// Counts one incident, at `now` (Unix seconds) for the overdue count.
@@ -157,7 +161,8 @@ class County {
  public:
   /// Reads every layer, the users and the incidents' audit trails from `store` and builds the
   /// indexes; measures the time. `dispatch` holds the categories, calendar and caps.
-  County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles, DispatchConfig dispatch = {});
+  County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
+         DispatchConfig dispatch = {});
   ~County();
   County(const County&) = delete;
   County& operator=(const County&) = delete;
@@ -186,7 +191,8 @@ class County {
   /// @throws NotFound for an unknown fid, InvalidArgument for bad values (category, assignee),
   /// Forbidden outside the actor's area, Conflict for a stale version or an assignee change
   /// after the incident was resolved (报办分离 counts who was assigned).
-  Incident update_incident(int64_t fid, const IncidentPatch& patch, const Actor& actor = Actor::system());
+  Incident update_incident(int64_t fid, const IncidentPatch& patch,
+                           const Actor& actor = Actor::system());
   /// A copy of an incident (under the read lock). @throws NotFound.
   Incident incident(int64_t fid) const;
   /// The incident with `fid` in data(), or null. The caller holds read().
@@ -197,14 +203,16 @@ class County {
   /// for an id another household has, Forbidden outside the actor's area.
   Household create_household(Household household, const Actor& actor = Actor::system());
   /// The same rules; a move must stay in the actor's area. @throws NotFound for an unknown fid.
-  Household update_household(int64_t fid, const HouseholdPatch& patch, const Actor& actor = Actor::system());
+  Household update_household(int64_t fid, const HouseholdPatch& patch,
+                             const Actor& actor = Actor::system());
   /// @throws NotFound.
   Household household(int64_t fid) const;
 
   /// Creates an enterprise (fid assigned by the store), joined to its grid; a name is required.
   /// The rules of households: Conflict (ent_id) for a duplicate id, Forbidden outside the area.
   Enterprise create_enterprise(Enterprise enterprise, const Actor& actor = Actor::system());
-  Enterprise update_enterprise(int64_t fid, const EnterprisePatch& patch, const Actor& actor = Actor::system());
+  Enterprise update_enterprise(int64_t fid, const EnterprisePatch& patch,
+                               const Actor& actor = Actor::system());
   Enterprise enterprise(int64_t fid) const;
 
   /// Renames a grid or replaces its outline. A new outline must be a valid, non-empty polygon
@@ -245,7 +253,8 @@ class County {
   /// brings that token back). Audited: user_disable, user_enable or user_change, naming the
   /// fields changed and their values before and after. Returns the user as stored.
   /// @throws NotFound, InvalidArgument naming the field.
-  User update_user(const std::string& user_id, const UserPatch& patch, const AuditRecord& origin = {});
+  User update_user(const std::string& user_id, const UserPatch& patch,
+                   const AuditRecord& origin = {});
   /// Every user, by id (as of the last authenticate or change). Token hashes included: callers
   /// that show users leave them out.
   std::vector<User> users() const;
@@ -293,17 +302,20 @@ class County {
   /// lock held; an incident or worker that changed meanwhile is skipped (BatchAssignment::skipped).
   /// Committed in slices of kCommitSlice incidents, one transaction each.
   /// @throws InvalidArgument for a bad pool.
-  BatchResult batch_dispatch(const std::string& area, const std::string& pool, const Actor& actor, int64_t now = 0);
+  BatchResult batch_dispatch(const std::string& area, const std::string& pool, const Actor& actor,
+                             int64_t now = 0);
   /// Open incidents assigned to a worker (their workload).
   int workload(const std::string& worker_id) const;
   /// Called by batch_dispatch, sweep_overdue and update_grid between their unlocked work and
   /// their commit, with no lock held and the operation's name; lets tests write meanwhile. Set
   /// it before any of them runs.
-  void set_commit_hook(std::function<void(std::string_view)> hook) { commit_hook_ = std::move(hook); }
+  void set_commit_hook(std::function<void(std::string_view)> hook) {
+    commit_hook_ = std::move(hook);
+  }
   /// Metrics of the incidents reported in [from, to) (0: unbounded) whose grid or agency starts
   /// with `area` and whose category is `category` (empty: all), at `now` (0: the clock).
-  LoopMetrics metrics(const std::string& area, const std::string& category, int64_t from, int64_t to,
-                      int64_t now = 0) const;
+  LoopMetrics metrics(const std::string& area, const std::string& category, int64_t from,
+                      int64_t to, int64_t now = 0) const;
 
  private:
   void notify(const Change& c);
@@ -326,7 +338,8 @@ class County {
   Routing route(const Incident& in, const std::string& exclude) const;
   // Stores an incident (index: none for a new one) with events, then under the exclusive lock
   // keeps memory, workloads, tiles and listeners in step. Called holding write_lock().
-  Incident commit_incident(std::optional<std::size_t> index, Incident after, std::vector<IncidentEvent> events);
+  Incident commit_incident(std::optional<std::size_t> index, Incident after,
+                           std::vector<IncidentEvent> events);
   struct Pending {
     std::optional<std::size_t> index;
     Incident after;
@@ -335,8 +348,9 @@ class County {
   // commit_incident of many records in one transaction. Returns the seconds it held the
   // exclusive lock.
   double commit_incidents(std::vector<Pending>& pending);
-  IncidentEvent make_event(const Incident& in, const Actor& actor, std::string action, std::string from,
-                           std::string to, std::string note, std::string detail, int64_t at) const;
+  IncidentEvent make_event(const Incident& in, const Actor& actor, std::string action,
+                           std::string from, std::string to, std::string note, std::string detail,
+                           int64_t at) const;
   // Where the incident with `fid` is in data_.incidents. @throws NotFound.
   std::size_t incident_index(int64_t fid) const;
   // Open incidents assigned to a worker (caller holds a lock).
@@ -354,7 +368,8 @@ class County {
   // write lock). old_hash: the token hash to forget.
   void commit_user(User& u, AuditRecord& audit, const std::string& old_hash);
   // A user change's audit row from its origin.
-  AuditRecord audit_row(const AuditRecord& origin, std::string action, const std::string& user_id) const;
+  AuditRecord audit_row(const AuditRecord& origin, std::string action,
+                        const std::string& user_id) const;
   void index_teams();
   const Worker* worker_by_id(const std::string& id) const;
   int64_t clock(int64_t now) const;
@@ -369,21 +384,25 @@ class County {
   mutable std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
   mutable uint64_t users_version_ = 0;  ///< bumped by each change of users_ made here
   mutable std::mutex side_mutex_;
-  mutable std::unique_ptr<Store> side_store_;  ///< the re-reads' own connection, opened on first use
-  mutable int64_t users_data_version_ = -1;    ///< side_store_'s data_version when the users were read (-1: never)
-  uint64_t grids_version_ = 0;                  ///< bumped by each grid change (under the write lock)
+  mutable std::unique_ptr<Store>
+      side_store_;  ///< the re-reads' own connection, opened on first use
+  mutable int64_t users_data_version_ =
+      -1;                       ///< side_store_'s data_version when the users were read (-1: never)
+  uint64_t grids_version_ = 0;  ///< bumped by each grid change (under the write lock)
   std::function<void(std::string_view)> commit_hook_;
   std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;
-  std::unordered_map<std::string, int> loads_;                 ///< worker id → open assigned
+  std::unordered_map<std::string, int> loads_;  ///< worker id → open assigned
   std::unordered_map<std::string, std::vector<std::size_t>> teams_;  ///< grid code → workers
-  std::unordered_map<std::string, std::size_t> worker_index_;  ///< worker id → index
-  std::unordered_map<std::string, std::size_t> grid_index_;    ///< grid code → index
-  std::unique_ptr<GridJoiner> town_joiner_;                    ///< nearest town, any distance
+  std::unordered_map<std::string, std::size_t> worker_index_;        ///< worker id → index
+  std::unordered_map<std::string, std::size_t> grid_index_;          ///< grid code → index
+  std::unique_ptr<GridJoiner> town_joiner_;                          ///< nearest town, any distance
 
   // The writers' mutex: held by a write from its checks to its end, and by every use of store_
   // (whose connection is not thread-safe). Only its holder changes data_ and the indexes, and
   // only while also holding mutex_ exclusively; so its holder reads them without mutex_.
-  std::unique_lock<std::mutex> write_lock() const { return std::unique_lock<std::mutex>(write_mutex_); }
+  std::unique_lock<std::mutex> write_lock() const {
+    return std::unique_lock<std::mutex>(write_mutex_);
+  }
   mutable std::mutex write_mutex_;
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Store> store_;

@@ -1,17 +1,17 @@
 // Intake, routing, the closed loop, escalation, users and metrics of the county (county.hpp).
 #include "layers/county/county.hpp"
 
+#include "auth/tokens.hpp"
+#include "core/errors.hpp"
 #include "layers/dispatch/assignment.hpp"
 #include "layers/model/text.hpp"
-#include "auth/tokens.hpp"
 #include "spatial/crs.hpp"
-#include "core/errors.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <mutex>
@@ -74,7 +74,8 @@ std::string agency_at(const Incident& in, const std::string& level) {
   const std::string& code = !in.join.grid_code.empty() ? in.join.grid_code : in.agency;
   const std::size_t n = level_code_length(level);
   bool digits = code.size() >= n;
-  for (std::size_t i = 0; digits && i < n; ++i) digits = std::isdigit(static_cast<unsigned char>(code[i])) != 0;
+  for (std::size_t i = 0; digits && i < n; ++i)
+    digits = std::isdigit(static_cast<unsigned char>(code[i])) != 0;
   return digits ? code.substr(0, n) : std::string();
 }
 
@@ -84,10 +85,12 @@ json escalate(const Incident& before, Incident& after, const DispatchConfig& con
   after.level = next_level(before.level);
   const std::string agency = agency_at(before, after.level);
   if (!agency.empty()) after.agency = agency;
-  after.deadline =
-      config.calendar.add_working_seconds(now, static_cast<int64_t>(std::llround(config.escalation_working_hours * 3600)));
-  return {{"from_level", before.level.empty() ? "grid" : before.level}, {"to_level", after.level},
-          {"agency", after.agency}, {"deadline", format_time(after.deadline)}};
+  after.deadline = config.calendar.add_working_seconds(
+      now, static_cast<int64_t>(std::llround(config.escalation_working_hours * 3600)));
+  return {{"from_level", before.level.empty() ? "grid" : before.level},
+          {"to_level", after.level},
+          {"agency", after.agency},
+          {"deadline", format_time(after.deadline)}};
 }
 
 std::string fmt_m(double m) {
@@ -109,7 +112,8 @@ bool same_join(const GridJoin& a, const GridJoin& b) {
 }
 
 bool is_area_code(const std::string& s) {
-  if (s.size() != 6 && s.size() != 9 && s.size() != 12 && s.size() != 15 && s.size() != 18) return false;
+  if (s.size() != 6 && s.size() != 9 && s.size() != 12 && s.size() != 15 && s.size() != 18)
+    return false;
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
@@ -165,8 +169,9 @@ void County::assign_users(std::vector<User> list) const {
   }
 }
 
-IncidentEvent County::make_event(const Incident& in, const Actor& actor, std::string action, std::string from,
-                                 std::string to, std::string note, std::string detail, int64_t at) const {
+IncidentEvent County::make_event(const Incident& in, const Actor& actor, std::string action,
+                                 std::string from, std::string to, std::string note,
+                                 std::string detail, int64_t at) const {
   IncidentEvent e;
   e.incident = in.fid;
   const auto it = events_.find(in.fid);
@@ -181,7 +186,8 @@ IncidentEvent County::make_event(const Incident& in, const Actor& actor, std::st
   return e;
 }
 
-Incident County::commit_incident(std::optional<std::size_t> index, Incident after, std::vector<IncidentEvent> events) {
+Incident County::commit_incident(std::optional<std::size_t> index, Incident after,
+                                 std::vector<IncidentEvent> events) {
   std::vector<Pending> one;
   one.push_back({index, std::move(after), std::move(events)});
   commit_incidents(one);
@@ -208,7 +214,8 @@ double County::commit_incidents(std::vector<Pending>& pending) {
     std::optional<std::size_t> index = p.index;
     std::optional<Incident> before;
     if (index) before = data_.incidents[*index];
-    if (before && !before->assignee.empty() && holds_workload(before->status)) --loads_[before->assignee];
+    if (before && !before->assignee.empty() && holds_workload(before->status))
+      --loads_[before->assignee];
     if (!after.assignee.empty() && holds_workload(after.status)) ++loads_[after.assignee];
     if (index) {
       data_.incidents[*index] = after;
@@ -245,12 +252,13 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     reason["rule"] = contained ? "contained" : "nearest_grid";
     reason["grid"] = in.join.grid_code;
     reason["grid_distance_m"] = in.join.distance_m;
-    text = contained ? "inside grid " + in.join.grid_code
-                     : "outside every grid; nearest grid " + in.join.grid_code + " at " + fmt_m(in.join.distance_m) +
-                           " (limit " + fmt_m(join_.max_distance_m) + ")";
+    text = contained
+               ? "inside grid " + in.join.grid_code
+               : "outside every grid; nearest grid " + in.join.grid_code + " at " +
+                     fmt_m(in.join.distance_m) + " (limit " + fmt_m(join_.max_distance_m) + ")";
     zh = contained ? "位于网格 " + in.join.grid_code + " 内"
-                   : "不在任何网格内；最近网格 " + in.join.grid_code + "，距 " + fmt_m(in.join.distance_m) + "（限 " +
-                         fmt_m(join_.max_distance_m) + "）";
+                   : "不在任何网格内；最近网格 " + in.join.grid_code + "，距 " +
+                         fmt_m(in.join.distance_m) + "（限 " + fmt_m(join_.max_distance_m) + "）";
   } else {
     reason["rule"] = "town";
     reason["grid_limit_m"] = join_.max_distance_m;
@@ -261,14 +269,20 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
       reason["town"] = town.grid_code;
       reason["town_distance_m"] = town.distance_m;
       const auto g = grid_index_.find(town.grid_code);
-      const std::string name = g == grid_index_.end() ? std::string() : " " + data_.grids[g->second].name;
-      text = "no grid within " + fmt_m(join_.max_distance_m) + "; to the centre of town " + town.grid_code + name +
-             (town.distance_m > 0 ? " (nearest town, " + fmt_m(town.distance_m) + " away)" : " (inside it)");
-      zh = fmt_m(join_.max_distance_m) + " 内无网格；交乡镇（街道）" + town.grid_code + name + " 综治中心" +
-           (town.distance_m > 0 ? "（最近乡镇，距 " + fmt_m(town.distance_m) + "）" : "（位于其内）");
+      const std::string name =
+          g == grid_index_.end() ? std::string() : " " + data_.grids[g->second].name;
+      text = "no grid within " + fmt_m(join_.max_distance_m) + "; to the centre of town " +
+             town.grid_code + name +
+             (town.distance_m > 0 ? " (nearest town, " + fmt_m(town.distance_m) + " away)"
+                                  : " (inside it)");
+      zh = fmt_m(join_.max_distance_m) + " 内无网格；交乡镇（街道）" + town.grid_code + name +
+           " 综治中心" +
+           (town.distance_m > 0 ? "（最近乡镇，距 " + fmt_m(town.distance_m) + "）"
+                                : "（位于其内）");
     } else {
       r.level = "county";
-      text = "no grid within " + fmt_m(join_.max_distance_m) + " and no town outline; to the county centre";
+      text = "no grid within " + fmt_m(join_.max_distance_m) +
+             " and no town outline; to the county centre";
       zh = fmt_m(join_.max_distance_m) + " 内无网格，也无乡镇边界；交县级中心";
     }
   }
@@ -277,8 +291,10 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     r.agency = cat->handler;
     r.level = "department";
     reason["department"] = cat->handler;
-    reason["text"] = text + "; category " + cat->code + " " + cat->name_zh + " is handled by " + cat->handler;
-    reason["text_zh"] = zh + "；类别 " + cat->code + " " + cat->name_zh + " 由" + cat->handler + "处置";
+    reason["text"] =
+        text + "; category " + cat->code + " " + cat->name_zh + " is handled by " + cat->handler;
+    reason["text_zh"] =
+        zh + "；类别 " + cat->code + " " + cat->name_zh + " 由" + cat->handler + "处置";
     r.reason = json_text(reason);
     return r;
   }
@@ -288,7 +304,8 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     r.reason = json_text(reason);
     return r;
   }
-  // The nearest on-duty member of the grid's team whose role may handle the category, under the cap.
+  // The nearest on-duty member of the grid's team whose role may handle the category, under the
+  // cap.
   struct Candidate {
     const Worker* w;
     double d;
@@ -296,7 +313,8 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
   std::vector<Candidate> team;
   if (const auto t = teams_.find(in.join.grid_code); t != teams_.end())
     for (std::size_t i : t->second)
-      team.push_back({&data_.workers[i], spatial::distance_m(data_.workers[i].location, in.location)});
+      team.push_back(
+          {&data_.workers[i], spatial::distance_m(data_.workers[i].location, in.location)});
   std::sort(team.begin(), team.end(), [](const Candidate& a, const Candidate& b) {
     return a.d != b.d ? a.d < b.d : a.w->worker_id < b.w->worker_id;
   });
@@ -306,12 +324,18 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     if (c.w->role == WorkerRole::GridHead && !head) head = c.w;
     std::string why;
     const int load = load_of(c.w->worker_id);
-    if (c.w->worker_id == exclude) why = "returned it";
-    else if (!c.w->on_duty) why = "off duty";
-    else if (cat && !cat->role_allowed(c.w->role)) why = "role " + std::string(role_name(c.w->role)) + " may not handle " + cat->code;
-    else if (load >= dispatch_.workload_cap) why = "at the workload cap (" + std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + ")";
+    if (c.w->worker_id == exclude)
+      why = "returned it";
+    else if (!c.w->on_duty)
+      why = "off duty";
+    else if (cat && !cat->role_allowed(c.w->role))
+      why = "role " + std::string(role_name(c.w->role)) + " may not handle " + cat->code;
+    else if (load >= dispatch_.workload_cap)
+      why = "at the workload cap (" + std::to_string(load) + "/" +
+            std::to_string(dispatch_.workload_cap) + ")";
     if (!why.empty()) {
-      skipped.push_back({{"worker", c.w->worker_id}, {"distance_m", c.d}, {"load", load}, {"why", why}});
+      skipped.push_back(
+          {{"worker", c.w->worker_id}, {"distance_m", c.d}, {"load", load}, {"why", why}});
       continue;
     }
     r.assignee = c.w->worker_id;
@@ -322,20 +346,24 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
     reason["cap"] = dispatch_.workload_cap;
     reason["skipped"] = skipped;
     reason["text"] = text + "; nearest free eligible team member " + c.w->worker_id + " (" +
-                     std::string(role_name(c.w->role)) + ", " + fmt_m(c.d) + " away, load " + std::to_string(load) +
-                     "/" + std::to_string(dispatch_.workload_cap) + ")";
-    reason["text_zh"] = zh + "；派给最近的可接单网格员 " + c.w->worker_id + "（距 " + fmt_m(c.d) + "，在办 " +
-                        std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + "）";
+                     std::string(role_name(c.w->role)) + ", " + fmt_m(c.d) + " away, load " +
+                     std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + ")";
+    reason["text_zh"] = zh + "；派给最近的可接单网格员 " + c.w->worker_id + "（距 " + fmt_m(c.d) +
+                        "，在办 " + std::to_string(load) + "/" +
+                        std::to_string(dispatch_.workload_cap) + "）";
     r.reason = json_text(reason);
     return r;
   }
   reason["cap"] = dispatch_.workload_cap;
   reason["skipped"] = skipped;
   reason["queue"] = head ? head->worker_id : std::string();
-  reason["text"] = text + "; no free eligible team member (" + std::to_string(team.size()) + " in the team): " +
-                   (head ? "queued for grid head " + head->worker_id : std::string("the grid has no grid head: queued for the grid"));
+  reason["text"] = text + "; no free eligible team member (" + std::to_string(team.size()) +
+                   " in the team): " +
+                   (head ? "queued for grid head " + head->worker_id
+                         : std::string("the grid has no grid head: queued for the grid"));
   reason["text_zh"] = zh + "；网格团队（" + std::to_string(team.size()) + " 人）无可接单人员：" +
-                      (head ? "进入网格长 " + head->worker_id + " 待派队列" : std::string("网格无网格长，进入网格待派队列"));
+                      (head ? "进入网格长 " + head->worker_id + " 待派队列"
+                            : std::string("网格无网格长，进入网格待派队列"));
   r.reason = json_text(reason);
   return r;
 }
@@ -346,7 +374,8 @@ Incident County::intake(Incident in, const Actor& actor, int64_t now) {
   if (in.category.empty()) throw InvalidArgument("category", "is required");
   const CategoryConfig* cat = dispatch_.find(in.category);
   if (!dispatch_.categories.empty() && !cat)
-    throw InvalidArgument("category", "unknown category '" + in.category + "' (see the services list)");
+    throw InvalidArgument("category",
+                          "unknown category '" + in.category + "' (see the services list)");
   if (in.reported_at == 0) in.reported_at = now;
   if (in.source.empty()) in.source = "other";
   in.reporter = actor.id;
@@ -369,7 +398,8 @@ Incident County::intake(Incident in, const Actor& actor, int64_t now) {
   json detail = {{"assignee", in.assignee}, {"agency", in.agency}, {"level", in.level}};
   if (in.deadline) detail["deadline"] = format_time(in.deadline);
   detail["reason"] = json::parse(r.reason);
-  events.push_back(make_event(in, Actor::system(), "dispatch", "reported", "dispatched", "", json_text(detail), now));
+  events.push_back(make_event(in, Actor::system(), "dispatch", "reported", "dispatched", "",
+                              json_text(detail), now));
   return commit_incident(std::nullopt, std::move(in), std::move(events));
 }
 
@@ -379,12 +409,14 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
   const std::size_t index = incident_index(fid);
   const Incident& before = data_.incidents[index];
   if (rq.expected_version && *rq.expected_version != before.version)
-    throw Conflict("incident " + std::to_string(fid) + " is at version " + std::to_string(before.version) +
-                   ", not " + std::to_string(*rq.expected_version) + ": it changed since it was read",
+    throw Conflict("incident " + std::to_string(fid) + " is at version " +
+                       std::to_string(before.version) + ", not " +
+                       std::to_string(*rq.expected_version) + ": it changed since it was read",
                    "conflict_version");
   const auto trail = events_.find(fid);
-  const std::string to = check_transition(before, rq.action, actor,
-                                          trail == events_.end() ? std::span<const IncidentEvent>() : trail->second);
+  const std::string to =
+      check_transition(before, rq.action, actor,
+                       trail == events_.end() ? std::span<const IncidentEvent>() : trail->second);
   Incident after = before;
   after.status = to;
   after.version = before.version + 1;
@@ -396,28 +428,39 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
       if (rq.assignee && !rq.assignee->empty()) {
         const Worker* w = worker_by_id(*rq.assignee);
         if (!w) throw InvalidArgument("assignee", "no worker '" + *rq.assignee + "'");
-        if (!w->on_duty) throw InvalidArgument("assignee", "worker " + w->worker_id + " is off duty");
+        if (!w->on_duty)
+          throw InvalidArgument("assignee", "worker " + w->worker_id + " is off duty");
         if (cat && cat->grid_handled() && !cat->role_allowed(w->role))
-          throw InvalidArgument("assignee", "role " + std::string(role_name(w->role)) + " may not handle category " + cat->code);
+          throw InvalidArgument("assignee", "role " + std::string(role_name(w->role)) +
+                                                " may not handle category " + cat->code);
         if (actor.role == "worker" && w->grid_code != actor.team_grid)
           throw Forbidden("worker " + w->worker_id + " is not in " + actor.id + "'s team");
-        if (actor.role == "centre" && !actor.scope.empty() && w->grid_code.rfind(actor.scope, 0) != 0)
-          throw Forbidden("worker " + w->worker_id + " is outside " + actor.id + "'s area " + actor.scope,
-                          "forbidden_scope");
-        const int load = load_of(w->worker_id) - (before.assignee == w->worker_id && holds_workload(before.status));
+        if (actor.role == "centre" && !actor.scope.empty() &&
+            w->grid_code.rfind(actor.scope, 0) != 0)
+          throw Forbidden(
+              "worker " + w->worker_id + " is outside " + actor.id + "'s area " + actor.scope,
+              "forbidden_scope");
+        const int load = load_of(w->worker_id) -
+                         (before.assignee == w->worker_id && holds_workload(before.status));
         if (load >= dispatch_.workload_cap)
-          throw Conflict("worker " + w->worker_id + " is at the workload cap (" + std::to_string(load) + "/" +
-                         std::to_string(dispatch_.workload_cap) + ")");
+          throw Conflict("worker " + w->worker_id + " is at the workload cap (" +
+                         std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + ")");
         const double d = spatial::distance_m(w->location, before.location);
         after.assignee = w->worker_id;
         if (cat && cat->grid_handled()) after.agency = w->grid_code;
-        after.dispatch_reason = json_text(json{{"rule", "manual"}, {"by", actor.id}, {"worker", w->worker_id},
-                                     {"worker_distance_m", d}, {"worker_load", load}, {"cap", dispatch_.workload_cap},
-                                     {"text", "assigned by " + actor.id + " to " + w->worker_id + " (" + fmt_m(d) +
-                                                  " away, load " + std::to_string(load) + "/" +
-                                                  std::to_string(dispatch_.workload_cap) + ")"},
-                                     {"text_zh", actor.id + " 指派给 " + w->worker_id + "（距 " + fmt_m(d) + "，在办 " +
-                                                     std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + "）"}});
+        after.dispatch_reason =
+            json_text(json{{"rule", "manual"},
+                           {"by", actor.id},
+                           {"worker", w->worker_id},
+                           {"worker_distance_m", d},
+                           {"worker_load", load},
+                           {"cap", dispatch_.workload_cap},
+                           {"text", "assigned by " + actor.id + " to " + w->worker_id + " (" +
+                                        fmt_m(d) + " away, load " + std::to_string(load) + "/" +
+                                        std::to_string(dispatch_.workload_cap) + ")"},
+                           {"text_zh", actor.id + " 指派给 " + w->worker_id + "（距 " + fmt_m(d) +
+                                           "，在办 " + std::to_string(load) + "/" +
+                                           std::to_string(dispatch_.workload_cap) + "）"}});
       } else {
         // Route again; a worker who returned it is not picked again.
         std::string exclude;
@@ -435,7 +478,8 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
         const Routing r = route(after, exclude);
         after.assignee = r.assignee;
         after.dispatch_reason = r.reason;
-        if (before.level.empty() || before.level == "grid" || before.level == "department" || r.level != "grid") {
+        if (before.level.empty() || before.level == "grid" || before.level == "department" ||
+            r.level != "grid") {
           after.agency = r.agency;
           after.level = r.level;
         }
@@ -464,7 +508,8 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
       detail["deadline"] = after.deadline ? json(format_time(after.deadline)) : json(nullptr);
       break;
     case Action::Escalate:
-      if (before.level == "county") throw Conflict("incident " + std::to_string(fid) + " is at the county level already");
+      if (before.level == "county")
+        throw Conflict("incident " + std::to_string(fid) + " is at the county level already");
       detail = escalate(before, after, dispatch_, now);
       break;
     case Action::Accept:
@@ -472,8 +517,9 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
     case Action::Verify:
       break;
   }
-  std::vector<IncidentEvent> events{make_event(after, actor, std::string(action_name(rq.action)), before.status, to,
-                                               rq.note, detail.empty() ? std::string() : json_text(detail), now)};
+  std::vector<IncidentEvent> events{
+      make_event(after, actor, std::string(action_name(rq.action)), before.status, to, rq.note,
+                 detail.empty() ? std::string() : json_text(detail), now)};
   return commit_incident(index, std::move(after), std::move(events));
 }
 
@@ -489,7 +535,8 @@ SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
   if (now > clock_now + kMaxSweepAhead)
     throw InvalidArgument("at", "is ahead of the clock (" + format_time(clock_now) +
                                     "): a sweep escalates what is overdue now, never what will be");
-  if (!area.empty() && !is_area_code(area)) throw InvalidArgument("area", "must be an area code of 6, 9, 12, 15 or 18 digits");
+  if (!area.empty() && !is_area_code(area))
+    throw InvalidArgument("area", "must be an area code of 6, 9, 12, 15 or 18 digits");
   SweepResult out;
   out.at = now = clock(now);
   const Actor system = Actor::system();
@@ -506,7 +553,8 @@ SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
       const Incident& in = data_.incidents[i];
       if (!in.deadline || in.deadline > now || !is_open_state(in.status)) continue;
       if (in.level == "county" && in.overdue) continue;
-      if (!area.empty() && in.join.grid_code.rfind(area, 0) != 0 && in.agency.rfind(area, 0) != 0) continue;
+      if (!area.empty() && in.join.grid_code.rfind(area, 0) != 0 && in.agency.rfind(area, 0) != 0)
+        continue;
       due.push_back({i, in, {}, {}, {}, {}});
     }
   }
@@ -545,8 +593,9 @@ SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
         continue;
       }
       (d.action == "escalate" ? out.escalated : out.marked_overdue).push_back(d.before.fid);
-      std::vector<IncidentEvent> ev{make_event(d.after, system, d.action, d.before.status, d.after.status,
-                                               std::move(d.note), std::move(d.detail), now)};
+      std::vector<IncidentEvent> ev{make_event(d.after, system, d.action, d.before.status,
+                                               d.after.status, std::move(d.note),
+                                               std::move(d.detail), now)};
       pending.push_back({d.index, std::move(d.after), std::move(ev)});
     }
     commit_incidents(pending);  // one transaction
@@ -554,20 +603,27 @@ SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
   return out;
 }
 
-BatchResult County::batch_dispatch(const std::string& area, const std::string& pool, const Actor& actor, int64_t now) {
+BatchResult County::batch_dispatch(const std::string& area, const std::string& pool,
+                                   const Actor& actor, int64_t now) {
   const auto t0 = std::chrono::steady_clock::now();
   now = clock(now);
   std::size_t prefix = 0;
-  if (pool == "grid") prefix = 15;
-  else if (pool == "village") prefix = 12;
-  else if (pool == "town") prefix = 9;
-  else if (pool != "county") throw InvalidArgument("pool", "must be grid, village, town or county");
-  if (!area.empty() && !is_area_code(area)) throw InvalidArgument("area", "must be an area code of 6, 9, 12 or 15 digits");
+  if (pool == "grid")
+    prefix = 15;
+  else if (pool == "village")
+    prefix = 12;
+  else if (pool == "town")
+    prefix = 9;
+  else if (pool != "county")
+    throw InvalidArgument("pool", "must be grid, village, town or county");
+  if (!area.empty() && !is_area_code(area))
+    throw InvalidArgument("area", "must be an area code of 6, 9, 12 or 15 digits");
   if (!role_may(actor.role, Action::Dispatch, actor.grid_head()) || actor.role == "worker")
-    throw Forbidden("a " + actor.role + " may not dispatch a batch (admin and command-centre users may)");
+    throw Forbidden("a " + actor.role +
+                    " may not dispatch a batch (admin and command-centre users may)");
   if (!actor.scope.empty() && area.rfind(actor.scope, 0) != 0)
-    throw Forbidden("area " + (area.empty() ? std::string("(the county)") : area) + " lies outside " + actor.id +
-                    "'s area " + actor.scope);
+    throw Forbidden("area " + (area.empty() ? std::string("(the county)") : area) +
+                    " lies outside " + actor.id + "'s area " + actor.scope);
   BatchResult out;
   out.area = area;
   out.pool = pool;
@@ -587,9 +643,12 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
     auto lock = read();
     for (std::size_t i = 0; i < data_.incidents.size(); ++i) {
       const Incident& in = data_.incidents[i];
-      if (in.join.grid_code.empty() || in.join.grid_code.rfind(area, 0) != 0 || !in.assignee.empty()) continue;
-      const bool waiting = in.status == "reported" || in.status == "returned" || in.status == "escalated" ||
-                           in.status == "reopened" || (in.status == "dispatched" && in.agency == in.join.grid_code);
+      if (in.join.grid_code.empty() || in.join.grid_code.rfind(area, 0) != 0 ||
+          !in.assignee.empty())
+        continue;
+      const bool waiting = in.status == "reported" || in.status == "returned" ||
+                           in.status == "escalated" || in.status == "reopened" ||
+                           (in.status == "dispatched" && in.agency == in.join.grid_code);
       if (!waiting) continue;
       const CategoryConfig* cat = dispatch_.find(in.category);
       if (!dispatch_.categories.empty() && (!cat || !cat->grid_handled())) continue;
@@ -604,7 +663,10 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
   std::unordered_map<std::string, int32_t> group_ids;
   auto group = [&](const std::string& code) -> int32_t {
     if (prefix == 0) return kAnyGroup;
-    return group_ids.emplace(code.substr(0, std::min(prefix, code.size())), static_cast<int32_t>(group_ids.size())).first->second;
+    return group_ids
+        .emplace(code.substr(0, std::min(prefix, code.size())),
+                 static_cast<int32_t>(group_ids.size()))
+        .first->second;
   };
   // A local equirectangular projection in metres around the area's middle latitude.
   double lat0 = 0;
@@ -618,11 +680,13 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
       roles = 0;
       for (WorkerRole r : cat->roles) roles |= role_bit(r);
     }
-    prob.add_task(t.in.location.lon * kx, t.in.location.lat * ky, group(t.in.join.grid_code), roles);
+    prob.add_task(t.in.location.lon * kx, t.in.location.lat * ky, group(t.in.join.grid_code),
+                  roles);
   }
   for (const Agent& a : agents)
-    prob.add_agent(a.w.location.lon * kx, a.w.location.lat * ky, std::max(0, dispatch_.workload_cap - a.load),
-                   group(a.w.grid_code), role_bit(a.w.role));
+    prob.add_agent(a.w.location.lon * kx, a.w.location.lat * ky,
+                   std::max(0, dispatch_.workload_cap - a.load), group(a.w.grid_code),
+                   role_bit(a.w.role));
   out.incidents = tasks.size();
   out.workers = agents.size();
   const AssignmentResult greedy = greedy_assignment(prob);
@@ -634,35 +698,42 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
   out.proved_optimal = best.proved_optimal;
 
   // Each dispatch as it will be written, from the incident and the worker's load as read.
-  auto dispatched = [&](const Incident& in, const Worker& wk, double distance_m, int load, std::string& detail_text) {
+  auto dispatched = [&](const Incident& in, const Worker& wk, double distance_m, int load,
+                        std::string& detail_text) {
     Incident after = in;
     after.status = "dispatched";
     after.assignee = wk.worker_id;
     after.version = in.version + 1;
     after.updated_at = now;
-    if (after.agency.empty() || after.level.empty() || after.level == "grid") after.agency = in.join.grid_code;
+    if (after.agency.empty() || after.level.empty() || after.level == "grid")
+      after.agency = in.join.grid_code;
     if (!after.deadline)
-      if (const CategoryConfig* cat = dispatch_.find(in.category)) after.deadline = cat->deadline.due(now, dispatch_.calendar);
-    const json reason = {{"rule", "batch"},
-                         {"by", actor.id},
-                         {"pool", pool},
-                         {"grid", in.join.grid_code},
-                         {"worker", wk.worker_id},
-                         {"worker_team", wk.grid_code},
-                         {"worker_distance_m", distance_m},
-                         {"worker_load", load},
-                         {"cap", dispatch_.workload_cap},
-                         {"batch_total_m", best.total_m},
-                         {"greedy_total_m", greedy.total_m},
-                         {"text", "batch dispatch of " + std::to_string(tasks.size()) + " incidents in " +
-                                      (area.empty() ? std::string("the county") : area) + " by " + actor.id +
-                                      ": least total distance under the workload cap; " + wk.worker_id + " (team " +
-                                      wk.grid_code + ") at " + fmt_m(distance_m)},
-                         {"text_zh", actor.id + " 批量派遣 " + (area.empty() ? std::string("全县") : area) + " 的 " +
-                                         std::to_string(tasks.size()) + " 起事件（在办上限内总距离最短）；派给 " + wk.worker_id +
-                                         "（" + wk.grid_code + " 网格团队），距 " + fmt_m(distance_m)}};
+      if (const CategoryConfig* cat = dispatch_.find(in.category))
+        after.deadline = cat->deadline.due(now, dispatch_.calendar);
+    const json reason = {
+        {"rule", "batch"},
+        {"by", actor.id},
+        {"pool", pool},
+        {"grid", in.join.grid_code},
+        {"worker", wk.worker_id},
+        {"worker_team", wk.grid_code},
+        {"worker_distance_m", distance_m},
+        {"worker_load", load},
+        {"cap", dispatch_.workload_cap},
+        {"batch_total_m", best.total_m},
+        {"greedy_total_m", greedy.total_m},
+        {"text", "batch dispatch of " + std::to_string(tasks.size()) + " incidents in " +
+                     (area.empty() ? std::string("the county") : area) + " by " + actor.id +
+                     ": least total distance under the workload cap; " + wk.worker_id + " (team " +
+                     wk.grid_code + ") at " + fmt_m(distance_m)},
+        {"text_zh", actor.id + " 批量派遣 " + (area.empty() ? std::string("全县") : area) + " 的 " +
+                        std::to_string(tasks.size()) + " 起事件（在办上限内总距离最短）；派给 " +
+                        wk.worker_id + "（" + wk.grid_code + " 网格团队），距 " +
+                        fmt_m(distance_m)}};
     after.dispatch_reason = reason.dump();
-    json detail = {{"assignee", after.assignee}, {"agency", after.agency}, {"level", after.level.empty() ? "grid" : after.level}};
+    json detail = {{"assignee", after.assignee},
+                   {"agency", after.agency},
+                   {"level", after.level.empty() ? "grid" : after.level}};
     detail["reason"] = reason;
     detail_text = detail.dump();
     return after;
@@ -709,16 +780,19 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
       const int load = load_of(a.w.worker_id) + added[a.w.worker_id];
       std::string skipped;
       if (cur.version != task.in.version || !same_join(cur.join, task.in.join))
-        skipped = "incident changed meanwhile (version " + std::to_string(cur.version) + ", status " + cur.status + ")";
+        skipped = "incident changed meanwhile (version " + std::to_string(cur.version) +
+                  ", status " + cur.status + ")";
       else if (!w || !w->on_duty || w->role != a.w.role || w->grid_code != a.w.grid_code ||
                !(w->location == a.w.location))
         skipped = "worker " + a.w.worker_id + " changed meanwhile";
       else if (load >= dispatch_.workload_cap)
-        skipped = "worker " + a.w.worker_id + " reached the workload cap meanwhile (" + std::to_string(load) + "/" +
-                  std::to_string(dispatch_.workload_cap) + ")";
+        skipped = "worker " + a.w.worker_id + " reached the workload cap meanwhile (" +
+                  std::to_string(load) + "/" + std::to_string(dispatch_.workload_cap) + ")";
       if (!skipped.empty()) {
-        const double dx = prob.task_x[p.task] - prob.agent_x[static_cast<std::size_t>(best.agent_of[p.task])];
-        const double dy = prob.task_y[p.task] - prob.agent_y[static_cast<std::size_t>(best.agent_of[p.task])];
+        const double dx =
+            prob.task_x[p.task] - prob.agent_x[static_cast<std::size_t>(best.agent_of[p.task])];
+        const double dy =
+            prob.task_y[p.task] - prob.agent_y[static_cast<std::size_t>(best.agent_of[p.task])];
         out.total_m -= std::hypot(dx, dy);
         --out.assigned;
         ++out.skipped;
@@ -730,9 +804,11 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
       ++added[a.w.worker_id];
       // The reason gives the worker's load before this batch; rewritten when it changed meanwhile.
       const int before_batch = load_of(a.w.worker_id) - committed[a.w.worker_id];
-      if (before_batch != a.load) p.after = dispatched(task.in, a.w, ba.distance_m, before_batch, p.detail);
-      std::vector<IncidentEvent> ev{make_event(p.after, actor, "dispatch", task.in.status, "dispatched",
-                                               "batch dispatch", std::move(p.detail), now)};
+      if (before_batch != a.load)
+        p.after = dispatched(task.in, a.w, ba.distance_m, before_batch, p.detail);
+      std::vector<IncidentEvent> ev{make_event(p.after, actor, "dispatch", task.in.status,
+                                               "dispatched", "batch dispatch", std::move(p.detail),
+                                               now)};
       pending.push_back({task.index, std::move(p.after), std::move(ev)});
     }
     const double held = commit_incidents(pending);  // one transaction
@@ -762,7 +838,9 @@ void LoopMetrics::add(const Incident& in, int64_t now) {
 
 void LoopMetrics::finish() {
   closure_rate = total ? static_cast<double>(closed) / static_cast<double>(total) : 0;
-  on_time_rate = with_deadline_closed ? static_cast<double>(on_time) / static_cast<double>(with_deadline_closed) : 0;
+  on_time_rate = with_deadline_closed
+                     ? static_cast<double>(on_time) / static_cast<double>(with_deadline_closed)
+                     : 0;
   median_hours_to_close.reset();
   if (!hours_.empty()) {
     std::sort(hours_.begin(), hours_.end());
@@ -771,8 +849,8 @@ void LoopMetrics::finish() {
   }
 }
 
-LoopMetrics County::metrics(const std::string& area, const std::string& category, int64_t from, int64_t to,
-                            int64_t now) const {
+LoopMetrics County::metrics(const std::string& area, const std::string& category, int64_t from,
+                            int64_t to, int64_t now) const {
   now = clock(now);
   LoopMetrics m;
   auto lock = read();
@@ -780,7 +858,8 @@ LoopMetrics County::metrics(const std::string& area, const std::string& category
     if (from && in.reported_at < from) continue;
     if (to && in.reported_at >= to) continue;
     if (!category.empty() && in.category != category) continue;
-    if (!area.empty() && in.join.grid_code.rfind(area, 0) != 0 && in.agency.rfind(area, 0) != 0) continue;
+    if (!area.empty() && in.join.grid_code.rfind(area, 0) != 0 && in.agency.rfind(area, 0) != 0)
+      continue;
     m.add(in, now);
   }
   m.finish();
@@ -846,26 +925,32 @@ namespace {
 void check_user(const User& u, const std::vector<std::string>& departments) {
   check_user_role(u.role);
   if (u.role == "worker") {
-    if (u.worker_id.empty()) throw InvalidArgument("worker", "a worker user names their worker record (--worker ID)");
+    if (u.worker_id.empty())
+      throw InvalidArgument("worker", "a worker user names their worker record (--worker ID)");
   } else if (!u.worker_id.empty()) {
     throw InvalidArgument("worker", "only a worker user has a worker record");
   }
   if (u.role == "department") {
-    if (u.scope.empty()) throw InvalidArgument("scope", "department staff name their department as the scope");
-    if (!departments.empty() && std::find(departments.begin(), departments.end(), u.scope) == departments.end()) {
+    if (u.scope.empty())
+      throw InvalidArgument("scope", "department staff name their department as the scope");
+    if (!departments.empty() &&
+        std::find(departments.begin(), departments.end(), u.scope) == departments.end()) {
       std::string list;
       for (const auto& d : departments) list += (list.empty() ? "" : ", ") + d;
-      throw InvalidArgument("scope", "unknown department '" + u.scope + "' (departments: " + list + ")");
+      throw InvalidArgument("scope",
+                            "unknown department '" + u.scope + "' (departments: " + list + ")");
     }
   } else if (!u.scope.empty() && !is_area_code(u.scope)) {
-    throw InvalidArgument("scope", "must be an area code of 6, 9, 12, 15 or 18 digits (empty: the whole county)");
+    throw InvalidArgument(
+        "scope", "must be an area code of 6, 9, 12, 15 or 18 digits (empty: the whole county)");
   }
   check_text(u.name, "name", TextKind::Name);
 }
 
 }  // namespace
 
-AuditRecord County::audit_row(const AuditRecord& origin, std::string action, const std::string& user_id) const {
+AuditRecord County::audit_row(const AuditRecord& origin, std::string action,
+                              const std::string& user_id) const {
   AuditRecord r = origin;
   r.id = 0;
   if (r.actor.empty()) {
@@ -902,8 +987,9 @@ std::string County::add_user(User u, const AuditRecord& origin) {
   {
     std::lock_guard users(users_mutex_);
     if (users_.count(u.id))
-      throw Conflict("id", "user '" + u.id + "' exists already (issue a new token with `onemap user token`)",
-                     "conflict_duplicate");
+      throw Conflict(
+          "id", "user '" + u.id + "' exists already (issue a new token with `onemap user token`)",
+          "conflict_duplicate");
   }
   if (!u.worker_id.empty() && !worker_by_id(u.worker_id))
     throw InvalidArgument("worker", "no worker record '" + u.worker_id + "'");
@@ -938,7 +1024,8 @@ std::string County::issue_token(const std::string& user_id, const AuditRecord& o
   return token;
 }
 
-User County::update_user(const std::string& user_id, const UserPatch& p, const AuditRecord& origin) {
+User County::update_user(const std::string& user_id, const UserPatch& p,
+                         const AuditRecord& origin) {
   refresh_users();
   auto lock = write_lock();
   User before;

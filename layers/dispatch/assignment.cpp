@@ -1,6 +1,6 @@
-// Batch dispatch (layers/dispatch/assignment.hpp): the greedy assignment on R-trees of the agents per group;
-// the exact optimum by min-cost flow (LEMON's network simplex) on candidate graphs grown by
-// pricing, seeded by coarser versions of the problem (the header says why); the brute-force
+// Batch dispatch (layers/dispatch/assignment.hpp): the greedy assignment on R-trees of the agents
+// per group; the exact optimum by min-cost flow (LEMON's network simplex) on candidate graphs grown
+// by pricing, seeded by coarser versions of the problem (the header says why); the brute-force
 // oracle.
 #include "layers/dispatch/assignment.hpp"
 

@@ -1,8 +1,8 @@
 // The working calendar (calendar.hpp).
 #include "layers/dispatch/calendar.hpp"
 
-#include "layers/model/model.hpp"
 #include "core/errors.hpp"
+#include "layers/model/model.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -22,11 +22,13 @@ int64_t floor_div(int64_t a, int64_t b) {
 // "HH:MM" → seconds since midnight (24:00 allowed as the end of the day).
 int32_t parse_clock(const std::string& key, const std::string& s) {
   if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
-      !std::isdigit(static_cast<unsigned char>(s[1])) || !std::isdigit(static_cast<unsigned char>(s[3])) ||
+      !std::isdigit(static_cast<unsigned char>(s[1])) ||
+      !std::isdigit(static_cast<unsigned char>(s[3])) ||
       !std::isdigit(static_cast<unsigned char>(s[4])))
     throw InvalidArgument(key, "'" + s + "' is not a time HH:MM");
   const int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-  if (m > 59 || h > 24 || (h == 24 && m != 0)) throw InvalidArgument(key, "'" + s + "' is not a time of day");
+  if (m > 59 || h > 24 || (h == 24 && m != 0))
+    throw InvalidArgument(key, "'" + s + "' is not a time of day");
   return h * 3600 + m * 60;
 }
 
@@ -55,7 +57,8 @@ WorkingCalendar WorkingCalendar::from_json(std::string_view text) {
   if (!j.is_object()) throw InvalidArgument("calendar", "must be a JSON object");
   for (const auto& [k, v] : j.items())
     if (k != "utc_offset" && k != "hours" && k != "weekdays" && k != "holidays" && k != "workdays")
-      throw InvalidArgument(k, "unknown key in the calendar (keys: utc_offset, hours, weekdays, holidays, workdays)");
+      throw InvalidArgument(
+          k, "unknown key in the calendar (keys: utc_offset, hours, weekdays, holidays, workdays)");
   if (j.contains("utc_offset")) {
     const auto& v = j["utc_offset"];
     const std::string s = v.is_string() ? v.get<std::string>() : "";
@@ -67,12 +70,14 @@ WorkingCalendar WorkingCalendar::from_json(std::string_view text) {
   }
   if (j.contains("hours")) {
     const auto& v = j["hours"];
-    if (!v.is_array()) throw InvalidArgument("hours", "must be a list of [\"HH:MM\", \"HH:MM\"] periods");
+    if (!v.is_array())
+      throw InvalidArgument("hours", "must be a list of [\"HH:MM\", \"HH:MM\"] periods");
     c.periods_.clear();
     for (const auto& p : v) {
       if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_string())
         throw InvalidArgument("hours", "each period is [\"HH:MM\", \"HH:MM\"]");
-      const Period per{parse_clock("hours", p[0].get<std::string>()), parse_clock("hours", p[1].get<std::string>())};
+      const Period per{parse_clock("hours", p[0].get<std::string>()),
+                       parse_clock("hours", p[1].get<std::string>())};
       if (per.begin >= per.end) throw InvalidArgument("hours", "a period must end after it begins");
       if (!c.periods_.empty() && per.begin < c.periods_.back().end)
         throw InvalidArgument("hours", "periods must be in order and must not overlap");
@@ -81,7 +86,8 @@ WorkingCalendar WorkingCalendar::from_json(std::string_view text) {
   }
   if (j.contains("weekdays")) {
     const auto& v = j["weekdays"];
-    if (!v.is_array()) throw InvalidArgument("weekdays", "must be a list of 1 (Monday) to 7 (Sunday)");
+    if (!v.is_array())
+      throw InvalidArgument("weekdays", "must be a list of 1 (Monday) to 7 (Sunday)");
     std::fill(std::begin(c.weekdays_), std::end(c.weekdays_), false);
     for (const auto& d : v) {
       if (!d.is_number_integer() || d.get<int>() < 1 || d.get<int>() > 7)
@@ -107,8 +113,12 @@ WorkingCalendar WorkingCalendar::from_json(std::string_view text) {
   return c;
 }
 
-int64_t WorkingCalendar::day_of(int64_t t) const { return floor_div(t + offset_, kDay); }
-int64_t WorkingCalendar::midnight(int64_t day) const { return day * kDay - offset_; }
+int64_t WorkingCalendar::day_of(int64_t t) const {
+  return floor_div(t + offset_, kDay);
+}
+int64_t WorkingCalendar::midnight(int64_t day) const {
+  return day * kDay - offset_;
+}
 
 int64_t WorkingCalendar::day_seconds() const {
   int64_t s = 0;
@@ -123,7 +133,9 @@ bool WorkingCalendar::working_day(int64_t day) const {
   return weekdays_[wd];
 }
 
-bool WorkingCalendar::is_working_day(int64_t t) const { return working_day(day_of(t)); }
+bool WorkingCalendar::is_working_day(int64_t t) const {
+  return working_day(day_of(t));
+}
 
 bool WorkingCalendar::is_working_time(int64_t t) const {
   const int64_t day = day_of(t);
@@ -137,13 +149,15 @@ bool WorkingCalendar::is_working_time(int64_t t) const {
 int64_t WorkingCalendar::add_working_seconds(int64_t start, int64_t seconds) const {
   if (seconds < 0) throw InvalidArgument("seconds", "must not be negative");
   if (seconds == 0) return start;
-  if (day_seconds() == 0 || (std::none_of(std::begin(weekdays_), std::end(weekdays_), [](bool b) { return b; }) &&
-                             workdays_.empty()))
+  if (day_seconds() == 0 ||
+      (std::none_of(std::begin(weekdays_), std::end(weekdays_), [](bool b) { return b; }) &&
+       workdays_.empty()))
     throw InvalidArgument("calendar", "has no working time");
   int64_t day = day_of(start);
   int64_t t = start;
   // Each turn consumes a day; a calendar with any working weekday has one in every 7 days.
-  for (int64_t turns = 0; turns < 100000 + seconds / std::max<int64_t>(1, day_seconds()) * 7; ++turns) {
+  for (int64_t turns = 0; turns < 100000 + seconds / std::max<int64_t>(1, day_seconds()) * 7;
+       ++turns) {
     if (working_day(day)) {
       const int64_t m = midnight(day);
       for (const auto& p : periods_) {
@@ -156,7 +170,8 @@ int64_t WorkingCalendar::add_working_seconds(int64_t start, int64_t seconds) con
     ++day;
     t = midnight(day);
   }
-  throw InvalidArgument("calendar", "has no working time within reach (only workdays in the past?)");
+  throw InvalidArgument("calendar",
+                        "has no working time within reach (only workdays in the past?)");
 }
 
 int64_t WorkingCalendar::add_working_days(int64_t start, int days) const {
@@ -164,7 +179,8 @@ int64_t WorkingCalendar::add_working_days(int64_t start, int days) const {
   if (periods_.empty()) throw InvalidArgument("calendar", "has no working hours");
   int64_t day = day_of(start);
   for (int counted = 0, turns = 0; counted < days; ++turns) {
-    if (turns > days * 7 + 100000) throw InvalidArgument("calendar", "has no working days within reach");
+    if (turns > days * 7 + 100000)
+      throw InvalidArgument("calendar", "has no working days within reach");
     ++day;
     if (working_day(day)) ++counted;
   }

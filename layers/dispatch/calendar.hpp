@@ -45,11 +45,11 @@ class WorkingCalendar {
   struct Period {
     int32_t begin, end;  ///< seconds since local midnight, begin < end
   };
-  int32_t offset_ = 8 * 3600;         ///< local time = UTC + offset
-  std::vector<Period> periods_;       ///< increasing, not overlapping
-  bool weekdays_[7] = {};             ///< [0] Monday … [6] Sunday
-  std::vector<int64_t> holidays_;     ///< local day numbers (days since 1970-01-01), sorted
-  std::vector<int64_t> workdays_;     ///< likewise
+  int32_t offset_ = 8 * 3600;      ///< local time = UTC + offset
+  std::vector<Period> periods_;    ///< increasing, not overlapping
+  bool weekdays_[7] = {};          ///< [0] Monday … [6] Sunday
+  std::vector<int64_t> holidays_;  ///< local day numbers (days since 1970-01-01), sorted
+  std::vector<int64_t> workdays_;  ///< likewise
 
   bool working_day(int64_t day) const;  ///< by local day number
   int64_t day_of(int64_t t) const;      ///< the local day number of t

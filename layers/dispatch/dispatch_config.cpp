@@ -54,13 +54,13 @@ std::string read_file(const std::string& path, const std::string& what) {
 
 }  // namespace
 
-std::vector<std::map<std::string, std::string>> read_csv_table(const std::string& path,
-                                                         const std::vector<std::string>& required) {
+std::vector<std::map<std::string, std::string>> read_csv_table(
+    const std::string& path, const std::vector<std::string>& required) {
   return parse_csv_table(read_file(path, ""), path, required);
 }
 
-std::vector<std::map<std::string, std::string>> parse_csv_table(std::string_view text, const std::string& path,
-                                                                const std::vector<std::string>& required) {
+std::vector<std::map<std::string, std::string>> parse_csv_table(
+    std::string_view text, const std::string& path, const std::vector<std::string>& required) {
   std::istringstream in{std::string(text)};
   std::string line;
   std::vector<std::string> header;
@@ -81,7 +81,8 @@ std::vector<std::map<std::string, std::string>> parse_csv_table(std::string_view
     }
     if (fields.size() != header.size())
       throw Error(path + " line " + std::to_string(line_no) + ": expected " +
-                  std::to_string(header.size()) + " fields, found " + std::to_string(fields.size()));
+                  std::to_string(header.size()) + " fields, found " +
+                  std::to_string(fields.size()));
     std::map<std::string, std::string> row;
     for (std::size_t i = 0; i < header.size(); ++i) row[header[i]] = fields[i];
     rows.push_back(std::move(row));
@@ -102,15 +103,20 @@ Deadline Deadline::parse(std::string_view text, const std::string& parameter) {
     d.unit = Unit::Hours;
     number.remove_suffix(1);
   } else {
-    throw InvalidArgument(parameter, "deadline '" + std::string(text) +
-                                         "' must be a number with a unit: h (hours), wh (working hours) or wd (working days)");
+    throw InvalidArgument(
+        parameter,
+        "deadline '" + std::string(text) +
+            "' must be a number with a unit: h (hours), wh (working hours) or wd (working days)");
   }
   double v = 0;
   const auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), v);
-  if (ec != std::errc() || p != number.data() + number.size() || !std::isfinite(v) || v <= 0 || v > 10000)
-    throw InvalidArgument(parameter, "deadline '" + std::string(text) + "' needs a positive number before its unit");
+  if (ec != std::errc() || p != number.data() + number.size() || !std::isfinite(v) || v <= 0 ||
+      v > 10000)
+    throw InvalidArgument(
+        parameter, "deadline '" + std::string(text) + "' needs a positive number before its unit");
   if (d.unit == Unit::WorkingDays && v != std::floor(v))
-    throw InvalidArgument(parameter, "deadline '" + std::string(text) + "': working days are whole days");
+    throw InvalidArgument(parameter,
+                          "deadline '" + std::string(text) + "': working days are whole days");
   d.amount = v;
   return d;
 }
@@ -123,18 +129,24 @@ std::string Deadline::text() const {
 
 int64_t Deadline::due(int64_t start, const WorkingCalendar& calendar) const {
   switch (unit) {
-    case Unit::Hours: return start + static_cast<int64_t>(std::llround(amount * 3600));
-    case Unit::WorkingHours: return calendar.add_working_seconds(start, static_cast<int64_t>(std::llround(amount * 3600)));
-    case Unit::WorkingDays: return calendar.add_working_days(start, static_cast<int>(amount));
+    case Unit::Hours:
+      return start + static_cast<int64_t>(std::llround(amount * 3600));
+    case Unit::WorkingHours:
+      return calendar.add_working_seconds(start, static_cast<int64_t>(std::llround(amount * 3600)));
+    case Unit::WorkingDays:
+      return calendar.add_working_days(start, static_cast<int>(amount));
   }
   return start;
 }
 
 double Deadline::approx_hours() const {
   switch (unit) {
-    case Unit::Hours: return amount;
-    case Unit::WorkingHours: return amount * 4.5;
-    case Unit::WorkingDays: return amount * 24;
+    case Unit::Hours:
+      return amount;
+    case Unit::WorkingHours:
+      return amount * 4.5;
+    case Unit::WorkingDays:
+      return amount * 24;
   }
   return amount;
 }
@@ -150,19 +162,23 @@ std::vector<CategoryConfig> read_categories_csv(const std::string& path) {
 std::vector<CategoryConfig> parse_categories_csv(std::string_view text, const std::string& path) {
   std::vector<CategoryConfig> out;
   std::size_t line = 1;
-  for (auto& row : parse_csv_table(text, path, {"code", "name_zh", "name_en", "class", "handler", "deadline", "roles", "weight"})) {
+  for (auto& row : parse_csv_table(
+           text, path,
+           {"code", "name_zh", "name_en", "class", "handler", "deadline", "roles", "weight"})) {
     ++line;
     const std::string where = path + " line " + std::to_string(line);
     CategoryConfig c;
     c.code = row["code"];
     if (c.code.empty()) throw InvalidArgument("code", where + ": empty category code");
     for (const auto& o : out)
-      if (o.code == c.code) throw InvalidArgument("code", where + ": category " + c.code + " appears twice");
+      if (o.code == c.code)
+        throw InvalidArgument("code", where + ": category " + c.code + " appears twice");
     c.name_zh = row["name_zh"];
     c.name_en = row["name_en"];
     c.cls = row["class"];
     c.handler = row["handler"];
-    if (c.handler.empty()) throw InvalidArgument("handler", where + ": empty handler (grid or a department)");
+    if (c.handler.empty())
+      throw InvalidArgument("handler", where + ": empty handler (grid or a department)");
     c.deadline = Deadline::parse(row["deadline"], "deadline");
     std::string_view roles = row["roles"];
     while (!roles.empty()) {
@@ -171,21 +187,25 @@ std::vector<CategoryConfig> parse_categories_csv(std::string_view text, const st
       try {
         c.roles.push_back(role_from_name(r));
       } catch (const InvalidArgument&) {
-        throw InvalidArgument("roles", where + ": unknown worker role '" + std::string(r) +
-                                           "' (grid_head, full_time, part_time, cadre, aux_police, other)");
+        throw InvalidArgument("roles",
+                              where + ": unknown worker role '" + std::string(r) +
+                                  "' (grid_head, full_time, part_time, cadre, aux_police, other)");
       }
       roles = bar == std::string_view::npos ? std::string_view() : roles.substr(bar + 1);
     }
     if (c.grid_handled() && c.roles.empty())
-      throw InvalidArgument("roles", where + ": category " + c.code + " is handled by the grid but names no roles");
+      throw InvalidArgument(
+          "roles", where + ": category " + c.code + " is handled by the grid but names no roles");
     try {
       std::size_t used = 0;
       c.weight = std::stod(row["weight"], &used);
-      if (used != row["weight"].size() || !std::isfinite(c.weight) || c.weight < 0) throw std::invalid_argument("");
+      if (used != row["weight"].size() || !std::isfinite(c.weight) || c.weight < 0)
+        throw std::invalid_argument("");
     } catch (const std::exception&) {
       throw InvalidArgument("weight", where + ": weight must be a non-negative number");
     }
-    // Optional: "counts" marks a sensitive category (涉稳, 信访, …), shown to the public as counts only.
+    // Optional: "counts" marks a sensitive category (涉稳, 信访, …), shown to the public as counts
+    // only.
     if (const auto v = row.find("visibility"); v != row.end() && !v->second.empty()) {
       if (v->second != "public" && v->second != "counts")
         throw InvalidArgument("visibility", where + ": visibility must be public or counts");
@@ -233,7 +253,8 @@ DispatchConfig DispatchConfig::from_json(
       if (!v.is_string()) throw InvalidArgument(k, "must be the path of the categories CSV file");
       fs::path p = v.get<std::string>();
       if (p.is_relative()) p = fs::path(path).parent_path() / p;
-      c.categories = read_categories ? read_categories(p.string()) : read_categories_csv(p.string());
+      c.categories =
+          read_categories ? read_categories(p.string()) : read_categories_csv(p.string());
     } else if (k == "workload_cap") {
       if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000)
         throw InvalidArgument(k, "must be an integer in [1, 1000]");
@@ -245,8 +266,9 @@ DispatchConfig DispatchConfig::from_json(
     } else if (k == "calendar") {
       c.calendar = WorkingCalendar::from_json(v.dump());
     } else {
-      throw InvalidArgument(k, "unknown key in " + path +
-                                   " (keys: categories, workload_cap, escalation_working_hours, calendar)");
+      throw InvalidArgument(
+          k, "unknown key in " + path +
+                 " (keys: categories, workload_cap, escalation_working_hours, calendar)");
     }
   }
   return c;

@@ -6,7 +6,8 @@
 //   {"categories": "categories.csv",          // path, relative to the JSON file
 //    "workload_cap": 5,                        // open incidents a worker may hold at once
 //    "escalation_working_hours": 8,            // time each higher level gets after an escalation
-//    "calendar": {…}}                          // layers/dispatch/calendar.hpp WorkingCalendar::from_json
+//    "calendar": {…}}                          // layers/dispatch/calendar.hpp
+//    WorkingCalendar::from_json
 //
 // categories.csv columns: code, name_zh, name_en, class, handler (`grid` or a department),
 // deadline (`4h` around the clock, `2wh` working hours, `15wd` working days), roles (worker roles
@@ -58,12 +59,12 @@ struct CategoryConfig {
 /// Reads a UTF-8 CSV file with a header line (double-quoted fields allowed, "" inside quotes is
 /// a quote, a BOM is skipped) into rows keyed by column name. @throws Error when the file cannot
 /// be read, a required column is missing or a line has the wrong number of fields.
-std::vector<std::map<std::string, std::string>> read_csv_table(const std::string& path,
-                                                               const std::vector<std::string>& required);
+std::vector<std::map<std::string, std::string>> read_csv_table(
+    const std::string& path, const std::vector<std::string>& required);
 
 /// The same from the file's text; `name` stands for the file in errors.
-std::vector<std::map<std::string, std::string>> parse_csv_table(std::string_view text, const std::string& name,
-                                                                const std::vector<std::string>& required);
+std::vector<std::map<std::string, std::string>> parse_csv_table(
+    std::string_view text, const std::string& name, const std::vector<std::string>& required);
 
 /// Reads categories.csv. @throws InvalidArgument naming the line and column of a bad value,
 /// Error when the file cannot be read.
@@ -72,7 +73,8 @@ std::vector<CategoryConfig> read_categories_csv(const std::string& path);
 std::vector<CategoryConfig> parse_categories_csv(std::string_view text, const std::string& name);
 
 struct DispatchConfig {
-  std::vector<CategoryConfig> categories;  ///< empty: any category code, handled by the grid, no deadline
+  std::vector<CategoryConfig>
+      categories;  ///< empty: any category code, handled by the grid, no deadline
   WorkingCalendar calendar;
   int workload_cap = 5;
   double escalation_working_hours = 8;
@@ -87,7 +89,8 @@ struct DispatchConfig {
   /// categories file it names (read_categories_csv when unset).
   static DispatchConfig from_json(
       std::string_view text, const std::string& path,
-      const std::function<std::vector<CategoryConfig>(const std::string& path)>& read_categories = {});
+      const std::function<std::vector<CategoryConfig>(const std::string& path)>& read_categories =
+          {});
   /// The departments named by the categories, sorted, without duplicates.
   std::vector<std::string> departments() const;
 };

@@ -1,8 +1,8 @@
 // The closed loop's states, actions and permissions (workflow.hpp).
 #include "layers/dispatch/workflow.hpp"
 
-#include "layers/model/text.hpp"
 #include "core/errors.hpp"
+#include "layers/model/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,7 +21,9 @@ struct Rule {
 // The transition table.
 const std::vector<Rule>& rules() {
   static const std::vector<Rule> r = {
-      {Action::Dispatch, {"reported", "dispatched", "returned", "escalated", "reopened"}, "dispatched"},
+      {Action::Dispatch,
+       {"reported", "dispatched", "returned", "escalated", "reopened"},
+       "dispatched"},
       {Action::Accept, {"dispatched"}, "accepted"},
       {Action::Start, {"accepted"}, "in_progress"},
       {Action::Resolve, {"accepted", "in_progress"}, "resolved"},
@@ -51,15 +53,24 @@ std::string list(const std::vector<std::string>& v) {
 
 std::string_view action_name(Action a) {
   switch (a) {
-    case Action::Dispatch: return "dispatch";
-    case Action::Accept: return "accept";
-    case Action::Start: return "start";
-    case Action::Resolve: return "resolve";
-    case Action::Return: return "return";
-    case Action::Verify: return "verify";
-    case Action::Close: return "close";
-    case Action::Reopen: return "reopen";
-    case Action::Escalate: return "escalate";
+    case Action::Dispatch:
+      return "dispatch";
+    case Action::Accept:
+      return "accept";
+    case Action::Start:
+      return "start";
+    case Action::Resolve:
+      return "resolve";
+    case Action::Return:
+      return "return";
+    case Action::Verify:
+      return "verify";
+    case Action::Close:
+      return "close";
+    case Action::Reopen:
+      return "reopen";
+    case Action::Escalate:
+      return "escalate";
   }
   return "?";
 }
@@ -69,12 +80,14 @@ Action action_from_name(std::string_view name) {
     if (action_name(a) == name) return a;
   std::vector<std::string> names;
   for (Action a : kAllActions) names.emplace_back(action_name(a));
-  throw InvalidArgument("action", "unknown action '" + std::string(name) + "' (actions: " + list(names) + ")");
+  throw InvalidArgument(
+      "action", "unknown action '" + std::string(name) + "' (actions: " + list(names) + ")");
 }
 
 const std::vector<std::string>& incident_states() {
-  static const std::vector<std::string> s = {"reported", "dispatched", "accepted", "in_progress", "resolved",
-                                             "verified", "closed",     "returned", "escalated",   "reopened"};
+  static const std::vector<std::string> s = {"reported",  "dispatched", "accepted", "in_progress",
+                                             "resolved",  "verified",   "closed",   "returned",
+                                             "escalated", "reopened"};
   return s;
 }
 
@@ -99,7 +112,8 @@ const std::vector<std::string>& user_roles() {
 void check_user_role(std::string_view role) {
   const auto& r = user_roles();
   if (std::find(r.begin(), r.end(), role) == r.end())
-    throw InvalidArgument("role", "unknown role '" + std::string(role) + "' (roles: " + list(r) + ")");
+    throw InvalidArgument("role",
+                          "unknown role '" + std::string(role) + "' (roles: " + list(r) + ")");
 }
 
 Actor Actor::system() {
@@ -137,13 +151,16 @@ bool role_may(std::string_view role, Action a, bool grid_head) {
   if (role == "centre") return !handler_action(a);
   if (role == "department") return handler_action(a);
   if (role == "worker")
-    return handler_action(a) || (grid_head && (a == Action::Dispatch || a == Action::Verify || a == Action::Escalate));
+    return handler_action(a) ||
+           (grid_head && (a == Action::Dispatch || a == Action::Verify || a == Action::Escalate));
   return false;  // reporter: intake only
 }
 
 bool in_scope(const Incident& in, const Actor& actor) {
   if (actor.scope.empty()) return true;
-  auto starts = [&](const std::string& code) { return !code.empty() && code.rfind(actor.scope, 0) == 0; };
+  auto starts = [&](const std::string& code) {
+    return !code.empty() && code.rfind(actor.scope, 0) == 0;
+  };
   return starts(in.join.grid_code) || starts(in.agency);
 }
 
@@ -154,9 +171,11 @@ bool may_write_area(const Actor& actor, std::string_view grid_code) {
 
 void check_area(const Actor& actor, std::string_view grid_code, const std::string& what) {
   if (may_write_area(actor, grid_code)) return;
-  throw Forbidden(what + " lies " + (grid_code.empty() ? std::string("in no grid") : "in grid " + std::string(grid_code)) +
-                  ", outside " + actor.id + "'s area " + actor.scope,
-                  "forbidden_scope");
+  throw Forbidden(
+      what + " lies " +
+          (grid_code.empty() ? std::string("in no grid") : "in grid " + std::string(grid_code)) +
+          ", outside " + actor.id + "'s area " + actor.scope,
+      "forbidden_scope");
 }
 
 std::string check_transition(const Incident& in, Action action, const Actor& actor,
@@ -167,48 +186,58 @@ std::string check_transition(const Incident& in, Action action, const Actor& act
     std::vector<std::string> from;
     for (const auto& s : incident_states())
       if (next_state(s, action)) from.push_back(s);
-    throw Conflict("cannot " + name + " incident " + std::to_string(in.fid) + ": it is " + in.status +
-                   " (" + name + " applies to: " + list(from) + ")");
+    throw Conflict("cannot " + name + " incident " + std::to_string(in.fid) + ": it is " +
+                   in.status + " (" + name + " applies to: " + list(from) + ")");
   }
   if (!role_may(actor.role, action, actor.grid_head()))
-    throw Forbidden("a " + actor.role + (actor.grid_head() ? " (grid head)" : "") + " may not " + name +
-                    " incidents");
+    throw Forbidden("a " + actor.role + (actor.grid_head() ? " (grid head)" : "") + " may not " +
+                    name + " incidents");
   if (actor.role == "department") {
     if (in.agency != actor.scope)
       throw Forbidden("incident " + std::to_string(in.fid) + " is held by " +
-                      (in.agency.empty() ? std::string("no department") : in.agency) + ", not by " + actor.scope);
+                      (in.agency.empty() ? std::string("no department") : in.agency) + ", not by " +
+                      actor.scope);
   } else if (actor.role == "worker") {
     if (handler_action(action)) {
       if (in.assignee.empty() || in.assignee != actor.worker_id)
         throw Forbidden("incident " + std::to_string(in.fid) + " is not assigned to " +
                         (actor.worker_id.empty() ? actor.id : actor.worker_id));
     } else if (actor.team_grid.empty() || in.join.grid_code != actor.team_grid) {
-      throw Forbidden("incident " + std::to_string(in.fid) + " is not in the grid of " + actor.id + "'s team");
+      throw Forbidden("incident " + std::to_string(in.fid) + " is not in the grid of " + actor.id +
+                      "'s team");
     }
   } else if (actor.role == "centre" && !in_scope(in, actor)) {
-    throw Forbidden("incident " + std::to_string(in.fid) + " lies outside " + actor.id + "'s area " + actor.scope,
+    throw Forbidden("incident " + std::to_string(in.fid) + " lies outside " + actor.id +
+                        "'s area " + actor.scope,
                     "forbidden_scope");
   }
   if (action == Action::Verify) {
     // 报办分离: whoever reports or handles a case does not verify it.
     auto same = [&](const std::string& who) {
-      return !who.empty() && (who == actor.id || (!actor.worker_id.empty() && who == actor.worker_id));
+      return !who.empty() &&
+             (who == actor.id || (!actor.worker_id.empty() && who == actor.worker_id));
     };
-    if (same(in.reporter)) throw Forbidden(actor.id + " reported incident " + std::to_string(in.fid) + " and may not verify it");
+    if (same(in.reporter))
+      throw Forbidden(actor.id + " reported incident " + std::to_string(in.fid) +
+                      " and may not verify it");
     if (same(in.handler) || same(in.assignee))
-      throw Forbidden(actor.id + " handled incident " + std::to_string(in.fid) + " and may not verify it");
+      throw Forbidden(actor.id + " handled incident " + std::to_string(in.fid) +
+                      " and may not verify it");
     // Everyone the trail names as reporter, assignee (dispatched to, edited to or from, returned
     // by) or resolver, too: an assignee changed before the verification still handled it.
     for (const IncidentEvent& e : trail) {
       if (e.action == "report" && same(e.actor))
-        throw Forbidden(actor.id + " reported incident " + std::to_string(in.fid) + " and may not verify it");
+        throw Forbidden(actor.id + " reported incident " + std::to_string(in.fid) +
+                        " and may not verify it");
       bool handled = e.action == "resolve" && same(e.actor);
       const auto detail = stored_json<nlohmann::json>(e.detail);
       if (detail.is_object())
         for (const char* k : {"assignee", "assignee_before", "returned_by"})
           if (const auto it = detail.find(k); it != detail.end() && it->is_string())
             handled = handled || same(it->get<std::string>());
-      if (handled) throw Forbidden(actor.id + " handled incident " + std::to_string(in.fid) + " and may not verify it");
+      if (handled)
+        throw Forbidden(actor.id + " handled incident " + std::to_string(in.fid) +
+                        " and may not verify it");
     }
   }
   return *to;

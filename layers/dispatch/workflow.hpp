@@ -4,8 +4,8 @@
 //   reported ─dispatch→ dispatched ─accept→ accepted ─start→ in_progress ─resolve→ resolved
 //   resolved ─verify→ verified ─close→ closed
 //   dispatched|accepted ─return→ returned ─dispatch→ dispatched      (the handler sends it back)
-//   any open state ─escalate→ escalated ─dispatch→ dispatched          (overdue, or beyond the grid)
-//   resolved|verified|closed ─reopen→ reopened ─dispatch→ dispatched
+//   any open state ─escalate→ escalated ─dispatch→ dispatched          (overdue, or beyond the
+//   grid) resolved|verified|closed ─reopen→ reopened ─dispatch→ dispatched
 //
 // User roles: admin (everything), centre (command-centre staff within their area scope),
 // department (staff of the department named by their scope), worker (a grid team member, linked
@@ -50,12 +50,12 @@ void check_user_role(std::string_view role);
 
 /// Who performs an action: a user as the API authenticated them, or the system.
 struct Actor {
-  std::string id;            ///< user id, "system" for routing and the sweep
-  std::string role;          ///< one of user_roles(), or "system"
-  std::string scope;         ///< area code prefix (centre, worker) or department (department)
-  std::string worker_id;     ///< workers: their worker record
+  std::string id;         ///< user id, "system" for routing and the sweep
+  std::string role;       ///< one of user_roles(), or "system"
+  std::string scope;      ///< area code prefix (centre, worker) or department (department)
+  std::string worker_id;  ///< workers: their worker record
   std::optional<WorkerRole> worker_role;  ///< workers: their team role
-  std::string team_grid;     ///< workers: the grid of their team
+  std::string team_grid;                  ///< workers: the grid of their team
 
   static Actor system();
   static Actor of(const User& u, const Worker* w);  ///< w: the user's worker record, if any

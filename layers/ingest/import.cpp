@@ -8,8 +8,8 @@
 // grids already in the store.
 #include "layers/ingest/import.hpp"
 
-#include "spatial/crs.hpp"
 #include "core/errors.hpp"
+#include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <cpl_conv.h>
@@ -38,10 +38,14 @@ namespace onemap::layers {
 
 std::string_view issue_kind_name(IssueKind k) {
   switch (k) {
-    case IssueKind::Repaired: return "repaired";
-    case IssueKind::Rejected: return "rejected";
-    case IssueKind::NoLocation: return "no_location";
-    case IssueKind::Unassigned: return "unassigned";
+    case IssueKind::Repaired:
+      return "repaired";
+    case IssueKind::Rejected:
+      return "rejected";
+    case IssueKind::NoLocation:
+      return "no_location";
+    case IssueKind::Unassigned:
+      return "unassigned";
   }
   return "rejected";
 }
@@ -143,33 +147,45 @@ const std::vector<FieldSpec>& field_specs(LayerKind k) {
   static const std::vector<FieldSpec> grids = {
       {"code", T::String}, {"name", T::String}, {"level", T::Level}, {"parent_code", T::String}};
   static const std::vector<FieldSpec> households = {
-      {"id", T::String, "hh_id"},    {"address", T::String},       {"members", T::Integer},
-      {"flags", T::Flags},           {"rental", T::Boolean},       {"elderly_alone", T::Boolean},
-      {"migrants", T::Boolean},      {"person_of_concern", T::Boolean},
-      {"low_income", T::Boolean},    {"disability", T::Boolean},   {"head_name", T::String},
-      {"phone", T::String},          {"id_number", T::String},     {"lon", T::Coord},
+      {"id", T::String, "hh_id"}, {"address", T::String},
+      {"members", T::Integer},    {"flags", T::Flags},
+      {"rental", T::Boolean},     {"elderly_alone", T::Boolean},
+      {"migrants", T::Boolean},   {"person_of_concern", T::Boolean},
+      {"low_income", T::Boolean}, {"disability", T::Boolean},
+      {"head_name", T::String},   {"phone", T::String},
+      {"id_number", T::String},   {"lon", T::Coord},
       {"lat", T::Coord}};
-  static const std::vector<FieldSpec> enterprises = {
-      {"id", T::String, "ent_id"},       {"name", T::String},
-      {"industry", T::String},           {"risk", T::Risk},
-      {"hazardous_chemicals", T::Boolean}, {"last_inspection", T::Date},
-      {"open_hazards", T::Integer},      {"lon", T::Coord},
-      {"lat", T::Coord}};
+  static const std::vector<FieldSpec> enterprises = {{"id", T::String, "ent_id"},
+                                                     {"name", T::String},
+                                                     {"industry", T::String},
+                                                     {"risk", T::Risk},
+                                                     {"hazardous_chemicals", T::Boolean},
+                                                     {"last_inspection", T::Date},
+                                                     {"open_hazards", T::Integer},
+                                                     {"lon", T::Coord},
+                                                     {"lat", T::Coord}};
   static const std::vector<FieldSpec> incidents = {
-      {"id", T::String, "inc_id"}, {"category", T::String}, {"description", T::String},
-      {"source", T::String},       {"reported_at", T::Time}, {"status", T::String},
-      {"closed_at", T::Time},      {"assignee", T::String},  {"lon", T::Coord},
-      {"lat", T::Coord}};
+      {"id", T::String, "inc_id"}, {"category", T::String},
+      {"description", T::String},  {"source", T::String},
+      {"reported_at", T::Time},    {"status", T::String},
+      {"closed_at", T::Time},      {"assignee", T::String},
+      {"lon", T::Coord},           {"lat", T::Coord}};
   static const std::vector<FieldSpec> workers = {
-      {"worker_id", T::String},  {"name", T::String},     {"role", T::Role},
-      {"grid_code", T::String, "team_grid"}, {"on_duty", T::Boolean}, {"lon", T::Coord},
+      {"worker_id", T::String}, {"name", T::String},
+      {"role", T::Role},        {"grid_code", T::String, "team_grid"},
+      {"on_duty", T::Boolean},  {"lon", T::Coord},
       {"lat", T::Coord}};
   switch (k) {
-    case LayerKind::Grids: return grids;
-    case LayerKind::Households: return households;
-    case LayerKind::Enterprises: return enterprises;
-    case LayerKind::Incidents: return incidents;
-    case LayerKind::Workers: return workers;
+    case LayerKind::Grids:
+      return grids;
+    case LayerKind::Households:
+      return households;
+    case LayerKind::Enterprises:
+      return enterprises;
+    case LayerKind::Incidents:
+      return incidents;
+    case LayerKind::Workers:
+      return workers;
   }
   return grids;
 }
@@ -257,7 +273,8 @@ int64_t parse_integer(const std::string& field, const std::string& text) {
 
 bool parse_bool(const std::string& field, const std::string& text) {
   std::string t = lower(trim(text));
-  static const std::set<std::string> yes = {"1", "true", "t", "yes", "y", "是", "有", "√", "✓", "x"};
+  static const std::set<std::string> yes = {"1",  "true", "t", "yes", "y",
+                                            "是", "有",   "√", "✓",   "x"};
   static const std::set<std::string> no = {"", "0", "false", "f", "no", "n", "否", "无", "×"};
   if (yes.count(t)) return true;
   if (no.count(t)) return false;
@@ -294,7 +311,8 @@ std::string parse_date_field(const std::string& field, const std::string& text) 
          (s1 == '-' || s1 == '/' || s1 == '.');
   }
   if (!ok || y < 1000 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31 ||
-      !std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
+      !std::chrono::year_month_day(std::chrono::year(y),
+                                   std::chrono::month(static_cast<unsigned>(m)),
                                    std::chrono::day(static_cast<unsigned>(d)))
            .ok())
     throw FeatureError{field + ": not a date '" + t + "'"};
@@ -335,7 +353,8 @@ uint32_t parse_flags(const std::string& text) {
   };
   for (std::size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
-    if (c == ',' || c == ';' || c == '|' || c == '/' || std::isspace(static_cast<unsigned char>(c))) {
+    if (c == ',' || c == ';' || c == '|' || c == '/' ||
+        std::isspace(static_cast<unsigned char>(c))) {
       flush();
     } else if (t.compare(i, 3, "、") == 0 || t.compare(i, 3, "，") == 0 ||
                t.compare(i, 3, "；") == 0) {
@@ -363,11 +382,11 @@ uint32_t parse_flags(const std::string& text) {
 GridLevel parse_level(const std::string& text) {
   std::string t = trim(text);
   static const std::vector<std::pair<std::string, GridLevel>> names = {
-      {"0", GridLevel::County},   {"1", GridLevel::Town},      {"2", GridLevel::Village},
-      {"3", GridLevel::Grid},     {"4", GridLevel::MicroGrid}, {"县", GridLevel::County},
-      {"区", GridLevel::County},  {"县区", GridLevel::County}, {"乡镇", GridLevel::Town},
-      {"镇", GridLevel::Town},    {"乡", GridLevel::Town},     {"街道", GridLevel::Town},
-      {"村", GridLevel::Village}, {"社区", GridLevel::Village}, {"村社区", GridLevel::Village},
+      {"0", GridLevel::County},   {"1", GridLevel::Town},          {"2", GridLevel::Village},
+      {"3", GridLevel::Grid},     {"4", GridLevel::MicroGrid},     {"县", GridLevel::County},
+      {"区", GridLevel::County},  {"县区", GridLevel::County},     {"乡镇", GridLevel::Town},
+      {"镇", GridLevel::Town},    {"乡", GridLevel::Town},         {"街道", GridLevel::Town},
+      {"村", GridLevel::Village}, {"社区", GridLevel::Village},    {"村社区", GridLevel::Village},
       {"网格", GridLevel::Grid},  {"微网格", GridLevel::MicroGrid}};
   for (const auto& [n, l] : names)
     if (n == t) return l;
@@ -402,14 +421,20 @@ std::string extra_json(OGRFeature& f, const Mapping& m, const std::string& encod
     }
     switch (m.types[i]) {
       case OFTInteger:
-      case OFTInteger64: slot = f.GetFieldAsInteger64(fi); break;
+      case OFTInteger64:
+        slot = f.GetFieldAsInteger64(fi);
+        break;
       case OFTReal: {
         double d = f.GetFieldAsDouble(fi);
-        if (std::isfinite(d)) slot = d;
-        else slot = nullptr;
+        if (std::isfinite(d))
+          slot = d;
+        else
+          slot = nullptr;
         break;
       }
-      default: slot = field_text(f, fi, m.types[i], encoding); break;
+      default:
+        slot = field_text(f, fi, m.types[i], encoding);
+        break;
     }
   }
   if (j.empty()) return {};
@@ -442,7 +467,8 @@ MultiPolygon read_polygons(const OGRGeometry* g) {
     case wkbTriangle:
     case wkbTIN:
     case wkbPolyhedralSurface:
-    case wkbGeometryCollection: break;
+    case wkbGeometryCollection:
+      break;
     default:
       throw FeatureError{std::string("not a polygon: ") + OGRGeometryTypeToName(type)};
   }
@@ -475,8 +501,10 @@ enum class PointRead { Ok, NoLocation };
 PointRead read_point(OGRFeature& f, int lon_field, int lat_field, const Mapping& m,
                      spatial::Point& out) {
   if (lon_field >= 0 && lat_field >= 0) {
-    const std::string lx = trim(field_text(f, lon_field, m.types[static_cast<std::size_t>(lon_field)], {}));
-    const std::string ly = trim(field_text(f, lat_field, m.types[static_cast<std::size_t>(lat_field)], {}));
+    const std::string lx =
+        trim(field_text(f, lon_field, m.types[static_cast<std::size_t>(lon_field)], {}));
+    const std::string ly =
+        trim(field_text(f, lat_field, m.types[static_cast<std::size_t>(lat_field)], {}));
     if (lx.empty() || ly.empty()) return PointRead::NoLocation;
     char* e1 = nullptr;
     char* e2 = nullptr;
@@ -558,8 +586,8 @@ SourceCrs detect_crs(OGRLayer& layer) {
     if (matches && n > 0 && confidence[0] == 100) {
       auto* best = OGRSpatialReference::FromHandle(matches[0]);
       if (best->GetAuthorityName(nullptr) && best->GetAuthorityCode(nullptr))
-        out.definition = std::string(best->GetAuthorityName(nullptr)) + ":" +
-                         best->GetAuthorityCode(nullptr);
+        out.definition =
+            std::string(best->GetAuthorityName(nullptr)) + ":" + best->GetAuthorityCode(nullptr);
     }
     OSRFreeSRSArray(matches);
     CPLFree(confidence);
@@ -598,7 +626,8 @@ Grid make_grid(const Values& v, const ImportOptions& o, bool& level_guessed, boo
   if (v.m->has("parent_code")) {
     g.parent_code = v.text("parent_code");
   } else if (g.level != GridLevel::County && level_from_code(g.code) == g.level) {
-    g.parent_code = g.code.substr(0, code_length(static_cast<GridLevel>(static_cast<int>(g.level) - 1)));
+    g.parent_code =
+        g.code.substr(0, code_length(static_cast<GridLevel>(static_cast<int>(g.level) - 1)));
     parent_derived = true;
   }
   return g;
@@ -614,9 +643,9 @@ void fill_point_record(Household& h, const Values& v) {
   h.members = static_cast<int>(parse_integer("members", v.get("members")));
   h.flags = parse_flags(v.get("flags"));
   const std::pair<const char*, uint32_t> bools[] = {
-      {"rental", kRental},         {"elderly_alone", kElderlyAlone},
-      {"migrants", kMigrants},     {"person_of_concern", kPersonOfConcern},
-      {"low_income", kLowIncome},  {"disability", kDisability}};
+      {"rental", kRental},        {"elderly_alone", kElderlyAlone},
+      {"migrants", kMigrants},    {"person_of_concern", kPersonOfConcern},
+      {"low_income", kLowIncome}, {"disability", kDisability}};
   for (const auto& [name, flag] : bools)
     if (parse_bool(name, v.get(name))) h.flags |= flag;
   h.head_name = v.text("head_name");
@@ -674,18 +703,28 @@ void fill_point_record(Worker& w, const Values& v) {
 template <class T>
 std::vector<T>& records_of(Dataset& d);
 template <>
-std::vector<Household>& records_of(Dataset& d) { return d.households; }
+std::vector<Household>& records_of(Dataset& d) {
+  return d.households;
+}
 template <>
-std::vector<Enterprise>& records_of(Dataset& d) { return d.enterprises; }
+std::vector<Enterprise>& records_of(Dataset& d) {
+  return d.enterprises;
+}
 template <>
-std::vector<Incident>& records_of(Dataset& d) { return d.incidents; }
+std::vector<Incident>& records_of(Dataset& d) {
+  return d.incidents;
+}
 template <>
-std::vector<Worker>& records_of(Dataset& d) { return d.workers; }
+std::vector<Worker>& records_of(Dataset& d) {
+  return d.workers;
+}
 
 template <class T>
 const std::string& record_id(const T& r) {
-  if constexpr (std::is_same_v<T, Worker>) return r.worker_id;
-  else return r.id;
+  if constexpr (std::is_same_v<T, Worker>)
+    return r.worker_id;
+  else
+    return r.id;
 }
 
 std::string fmt_metres(double m) {
@@ -710,17 +749,21 @@ class Importer {
     open_source(errors);
     build_mapping();
     setup_crs();
-    if (o_.layer == LayerKind::Grids) import_grids();
-    else if (o_.layer == LayerKind::Households) import_points<Household>();
-    else if (o_.layer == LayerKind::Enterprises) import_points<Enterprise>();
-    else if (o_.layer == LayerKind::Incidents) import_points<Incident>();
-    else import_points<Worker>();
+    if (o_.layer == LayerKind::Grids)
+      import_grids();
+    else if (o_.layer == LayerKind::Households)
+      import_points<Household>();
+    else if (o_.layer == LayerKind::Enterprises)
+      import_points<Enterprise>();
+    else if (o_.layer == LayerKind::Incidents)
+      import_points<Incident>();
+    else
+      import_points<Worker>();
     for (const auto& m : errors.messages()) report_.notes.push_back(m);
     if (errors.count() > errors.messages().size())
       report_.notes.push_back("GDAL: " + std::to_string(errors.count()) +
                               " warnings in all (repeated ones listed once)");
-    report_.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return std::move(report_);
   }
 
@@ -733,7 +776,8 @@ class Importer {
     char* r = CPLRecode("a\xb0\xa1", o_.encoding.c_str(), CPL_ENC_UTF8);
     CPLFree(r);
     if (errors.count() != before)
-      throw InvalidArgument("encoding", "cannot convert from '" + o_.encoding + "': " + errors.last());
+      throw InvalidArgument("encoding",
+                            "cannot convert from '" + o_.encoding + "': " + errors.last());
   }
 
   void open_source(const ErrorCapture& errors) {
@@ -749,8 +793,10 @@ class Importer {
     // by the CSV driver's X/Y_POSSIBLE_NAMES, which reads unparseable text such as "abc" as 0
     // and would put such rows on the prime meridian instead of reporting them.
     if (!is_utf8_name(o_.encoding)) {
-      if (driver_ == "ESRI Shapefile") oo.SetNameValue("ENCODING", o_.encoding.c_str());
-      else recode_ = o_.encoding;
+      if (driver_ == "ESRI Shapefile")
+        oo.SetNameValue("ENCODING", o_.encoding.c_str());
+      else
+        recode_ = o_.encoding;
     } else if (!o_.encoding.empty() && driver_ == "ESRI Shapefile") {
       oo.SetNameValue("ENCODING", "UTF-8");
     }
@@ -758,7 +804,8 @@ class Importer {
                                 oo.List(), nullptr));
     if (!ds_) {
       // Plain paths (not "PG:…", "/vsizip/…" or other GDAL connection strings) that do not exist.
-      const bool plain_path = o_.source.rfind("/vsi", 0) != 0 && o_.source.find(':') == std::string::npos;
+      const bool plain_path =
+          o_.source.rfind("/vsi", 0) != 0 && o_.source.find(':') == std::string::npos;
       std::error_code ec;
       if (plain_path && !std::filesystem::exists(o_.source, ec))
         throw InvalidArgument("source", "no such file: '" + o_.source + "'");
@@ -779,8 +826,8 @@ class Importer {
       layer_ = ds_->GetLayer(0);
       if (names.size() > 1)
         report_.notes.push_back("the source has " + std::to_string(names.size()) +
-                                " layers; read '" + names[0] + "' (others: " +
-                                join_list({names.begin() + 1, names.end()}) +
+                                " layers; read '" + names[0] +
+                                "' (others: " + join_list({names.begin() + 1, names.end()}) +
                                 "); choose with --src-layer");
     }
   }
@@ -797,9 +844,7 @@ class Importer {
 
     std::vector<std::string> known;
     for (const auto& s : m_.specs) known.push_back(s.name);
-    auto available = [&] {
-      return m_.names.empty() ? std::string("(none)") : join_list(m_.names);
-    };
+    auto available = [&] { return m_.names.empty() ? std::string("(none)") : join_list(m_.names); };
 
     for (const auto& [dst, src] : o_.field_map) {
       const int si = m_.spec_index(dst);
@@ -887,7 +932,8 @@ class Importer {
       transform_ = std::make_unique<spatial::CrsTransform>(crs.definition, spatial::kStorageCrs);
       if (crs.assumed)
         report_.notes.push_back(
-            "the source declares no CRS: EPSG:4326 (WGS 84 lon/lat) assumed; set it with --src-crs");
+            "the source declares no CRS: EPSG:4326 (WGS 84 lon/lat) assumed; set it with "
+            "--src-crs");
     }
     report_.source_crs = crs.label;
   }
@@ -936,7 +982,8 @@ class Importer {
       if (validity.valid) return;
       MultiPolygon fixed = spatial::make_valid(mp);
       if (fixed.empty())
-        throw FeatureError{"invalid geometry (" + validity.reason + ") and nothing is left after repair"};
+        throw FeatureError{"invalid geometry (" + validity.reason +
+                           ") and nothing is left after repair"};
       mp = std::move(fixed);
       why += (why.empty() ? "" : "; ") + std::string(stage) + validity.reason;
       repaired = true;
@@ -1002,7 +1049,8 @@ class Importer {
       bool level_guessed = false, parent_derived = false;
       Grid g = make_grid(v, o_, level_guessed, parent_derived);
       auto dup = taken.find(g.code);
-      if (dup != taken.end()) throw FeatureError{"duplicate code " + g.code + " (" + dup->second + ")"};
+      if (dup != taken.end())
+        throw FeatureError{"duplicate code " + g.code + " (" + dup->second + ")"};
       bool repaired = false;
       std::string why;
       g.geometry = to_storage(read_polygons(f.GetGeometryRef()), repaired, why);
@@ -1032,13 +1080,15 @@ class Importer {
 
     Dataset d;
     d.grids = std::move(grids);
-    if (o_.replace) store_.replace_layer(LayerKind::Grids, d);
-    else if (!d.grids.empty()) store_.append(LayerKind::Grids, d);
+    if (o_.replace)
+      store_.replace_layer(LayerKind::Grids, d);
+    else if (!d.grids.empty())
+      store_.append(LayerKind::Grids, d);
 
     // Rejoin every point layer against the new set of grids.
     all.grids.insert(all.grids.end(), d.grids.begin(), d.grids.end());
-    const std::size_t points = all.households.size() + all.enterprises.size() +
-                               all.incidents.size() + all.workers.size();
+    const std::size_t points =
+        all.households.size() + all.enterprises.size() + all.incidents.size() + all.workers.size();
     if (points > 0) {
       report_.join = GridJoiner(all.grids, o_.join).rejoin(all);
       store_.update_joins(all);
@@ -1096,8 +1146,10 @@ class Importer {
 
     Dataset d;
     records_of<T>(d) = std::move(records);
-    if (o_.replace) store_.replace_layer(o_.layer, d);
-    else if (d.count(o_.layer) > 0) store_.append(o_.layer, d);
+    if (o_.replace)
+      store_.replace_layer(o_.layer, d);
+    else if (d.count(o_.layer) > 0)
+      store_.append(o_.layer, d);
   }
 
   Store& store_;

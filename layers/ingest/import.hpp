@@ -33,7 +33,8 @@ struct ImportOptions {
 };
 
 enum class IssueKind { Repaired, Rejected, NoLocation, Unassigned };
-std::string_view issue_kind_name(IssueKind k);  ///< "repaired", "rejected", "no_location", "unassigned"
+std::string_view issue_kind_name(
+    IssueKind k);  ///< "repaired", "rejected", "no_location", "unassigned"
 
 struct ImportIssue {
   IssueKind kind;
@@ -49,9 +50,11 @@ struct ImportReport {
   std::size_t rejected = 0;  ///< not loaded for their geometry or attributes (rows without a
                              ///< location are not counted here: see IssueKind::NoLocation)
   double seconds = 0;
-  std::string source_crs;  ///< what was used, e.g. "EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)"
+  std::string
+      source_crs;  ///< what was used, e.g. "EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)"
   std::vector<ImportIssue> issues;
-  std::vector<std::string> notes;  ///< assumptions made (CRS assumed, levels guessed …), GDAL warnings
+  std::vector<std::string>
+      notes;       ///< assumptions made (CRS assumed, levels guessed …), GDAL warnings
   JoinStats join;  ///< point layers: the join of the loaded records; grids: totals of the rejoin
                    ///< of every point layer (without unassigned_indices)
   std::optional<HierarchyReport> hierarchy;  ///< grids only
@@ -62,6 +65,7 @@ using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
 
 /// Runs one import against `store`. @throws InvalidArgument for bad options (unknown field,
 /// unreadable source), StoreError when writing fails.
-ImportReport import_layer(Store& store, const ImportOptions& options, const ProgressFn& progress = {});
+ImportReport import_layer(Store& store, const ImportOptions& options,
+                          const ProgressFn& progress = {});
 
 }  // namespace onemap::layers

@@ -20,11 +20,16 @@ namespace onemap::layers {
 std::string_view problem_kind_name(HierarchyProblem::Kind k) {
   using K = HierarchyProblem::Kind;
   switch (k) {
-    case K::BadCode: return "bad_code";
-    case K::MissingParent: return "missing_parent";
-    case K::OutsideParent: return "outside_parent";
-    case K::Gap: return "gap";
-    case K::Overlap: return "overlap";
+    case K::BadCode:
+      return "bad_code";
+    case K::MissingParent:
+      return "missing_parent";
+    case K::OutsideParent:
+      return "outside_parent";
+    case K::Gap:
+      return "gap";
+    case K::Overlap:
+      return "overlap";
   }
   return "bad_code";
 }
@@ -69,7 +74,8 @@ class ValidGeometries {
   const MultiPolygon& operator[](std::size_t i) {
     if (!fixed_[i]) {
       const auto& g = grids_[i].geometry;
-      if (spatial::check_validity(g).valid) fixed_[i] = &g;
+      if (spatial::check_validity(g).valid)
+        fixed_[i] = &g;
       else {
         owned_.emplace(i, spatial::make_valid(g));
         fixed_[i] = &owned_.at(i);
@@ -100,7 +106,8 @@ HierarchyReport check_hierarchy(const std::vector<Grid>& grids, const HierarchyO
   for (std::size_t i = 0; i < grids.size(); ++i) {
     top = std::min(top, static_cast<int>(grids[i].level));
     if (!by_code.emplace(grids[i].code, i).second)
-      add(K::BadCode, grids[i].code, {}, 0, "code " + grids[i].code + " is used by more than one grid");
+      add(K::BadCode, grids[i].code, {}, 0,
+          "code " + grids[i].code + " is used by more than one grid");
   }
 
   // Codes, parents, containment.
@@ -122,7 +129,8 @@ HierarchyReport check_hierarchy(const std::vector<Grid>& grids, const HierarchyO
                 std::string(level_name(static_cast<GridLevel>(top))) + ")");
       continue;
     }
-    if (g.code.size() <= g.parent_code.size() || g.code.compare(0, g.parent_code.size(), g.parent_code) != 0)
+    if (g.code.size() <= g.parent_code.size() ||
+        g.code.compare(0, g.parent_code.size(), g.parent_code) != 0)
       add(K::BadCode, g.code, g.parent_code, 0,
           "code " + g.code + " does not extend its parent's code " + g.parent_code);
     auto it = by_code.find(g.parent_code);
@@ -165,9 +173,9 @@ HierarchyReport check_hierarchy(const std::vector<Grid>& grids, const HierarchyO
       const double a = spatial::local_area_m2(one);
       if (a > min_area)
         add(K::Gap, grids[pi].code, {}, a,
-            fmt_area(a) + " of " + std::string(level_name(grids[pi].level)) + " " +
-                grids[pi].code + " is covered by none of its " + std::to_string(kids.size()) +
-                " children (near " + fmt_point(spatial::point_on_surface(one)) + ")");
+            fmt_area(a) + " of " + std::string(level_name(grids[pi].level)) + " " + grids[pi].code +
+                " is covered by none of its " + std::to_string(kids.size()) + " children (near " +
+                fmt_point(spatial::point_on_surface(one)) + ")");
     }
   }
 

@@ -34,6 +34,7 @@ struct HierarchyOptions {
   bool check_code_length = true;
 };
 
-HierarchyReport check_hierarchy(const std::vector<Grid>& grids, const HierarchyOptions& options = {});
+HierarchyReport check_hierarchy(const std::vector<Grid>& grids,
+                                const HierarchyOptions& options = {});
 
 }  // namespace onemap::layers

@@ -107,8 +107,12 @@ JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
         else
           j.grid_code.clear();
         switch (r.kind) {
-          case JoinKind::Contained: ++st.contained; break;
-          case JoinKind::Nearest: ++st.nearest; break;
+          case JoinKind::Contained:
+            ++st.contained;
+            break;
+          case JoinKind::Nearest:
+            ++st.nearest;
+            break;
           case JoinKind::Unassigned:
             ++st.unassigned;
             st.unassigned_indices.push_back(k);
@@ -128,10 +132,18 @@ JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
   return s;
 }
 
-JoinStats GridJoiner::join_all(std::vector<Household>& v) const { return join_vector(v); }
-JoinStats GridJoiner::join_all(std::vector<Enterprise>& v) const { return join_vector(v); }
-JoinStats GridJoiner::join_all(std::vector<Incident>& v) const { return join_vector(v); }
-JoinStats GridJoiner::join_all(std::vector<Worker>& v) const { return join_vector(v); }
+JoinStats GridJoiner::join_all(std::vector<Household>& v) const {
+  return join_vector(v);
+}
+JoinStats GridJoiner::join_all(std::vector<Enterprise>& v) const {
+  return join_vector(v);
+}
+JoinStats GridJoiner::join_all(std::vector<Incident>& v) const {
+  return join_vector(v);
+}
+JoinStats GridJoiner::join_all(std::vector<Worker>& v) const {
+  return join_vector(v);
+}
 
 JoinStats GridJoiner::rejoin(Dataset& data) const {
   JoinStats total;

@@ -4,9 +4,9 @@
 #include "core/errors.hpp"
 
 #include <array>
-#include <chrono>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -26,8 +26,8 @@ E lookup(std::string_view name, const std::array<std::pair<std::string_view, E>,
     if (!allowed.empty()) allowed += ", ";
     allowed += n;
   }
-  throw InvalidArgument(what, "unknown value '" + std::string(name) + "' (expected one of " +
-                                  allowed + ")");
+  throw InvalidArgument(
+      what, "unknown value '" + std::string(name) + "' (expected one of " + allowed + ")");
 }
 
 constexpr std::array<std::pair<std::string_view, LayerKind>, 5> kLayerNames{{
@@ -111,11 +111,17 @@ bool read_int(std::string_view s, std::size_t& pos, std::size_t digits, int& out
 
 }  // namespace
 
-std::string_view layer_name(LayerKind k) { return kLayerNames[static_cast<std::size_t>(k)].first; }
+std::string_view layer_name(LayerKind k) {
+  return kLayerNames[static_cast<std::size_t>(k)].first;
+}
 
-LayerKind layer_from_name(std::string_view name) { return lookup(lower(name), kLayerNames, "layer"); }
+LayerKind layer_from_name(std::string_view name) {
+  return lookup(lower(name), kLayerNames, "layer");
+}
 
-std::string_view level_name(GridLevel l) { return kLevelNames[static_cast<std::size_t>(l)].first; }
+std::string_view level_name(GridLevel l) {
+  return kLevelNames[static_cast<std::size_t>(l)].first;
+}
 
 GridLevel level_from_name(std::string_view name) {
   std::string n = lower(name);
@@ -123,7 +129,9 @@ GridLevel level_from_name(std::string_view name) {
   return lookup(n, kLevelNames, "level");
 }
 
-std::size_t code_length(GridLevel l) { return 6 + 3 * static_cast<std::size_t>(l); }
+std::size_t code_length(GridLevel l) {
+  return 6 + 3 * static_cast<std::size_t>(l);
+}
 
 std::optional<GridLevel> level_from_code(std::string_view code) {
   for (const auto& [n, l] : kLevelNames)
@@ -137,28 +145,44 @@ std::optional<GridLevel> level_from_code(std::string_view code) {
 
 std::string_view join_kind_name(JoinKind k) {
   switch (k) {
-    case JoinKind::Contained: return "contained";
-    case JoinKind::Nearest: return "nearest";
-    case JoinKind::Unassigned: return "unassigned";
+    case JoinKind::Contained:
+      return "contained";
+    case JoinKind::Nearest:
+      return "nearest";
+    case JoinKind::Unassigned:
+      return "unassigned";
   }
   return "unassigned";
 }
 
-std::string_view risk_name(RiskLevel r) { return kRiskNames[static_cast<std::size_t>(r) - 1].first; }
+std::string_view risk_name(RiskLevel r) {
+  return kRiskNames[static_cast<std::size_t>(r) - 1].first;
+}
 
-RiskLevel risk_from_name(std::string_view name) { return lookup(lower(name), kRiskNames, "risk"); }
+RiskLevel risk_from_name(std::string_view name) {
+  return lookup(lower(name), kRiskNames, "risk");
+}
 
-std::string_view role_name(WorkerRole r) { return kRoleNames[static_cast<std::size_t>(r)].first; }
+std::string_view role_name(WorkerRole r) {
+  return kRoleNames[static_cast<std::size_t>(r)].first;
+}
 
-WorkerRole role_from_name(std::string_view name) { return lookup(lower(name), kRoleNames, "role"); }
+WorkerRole role_from_name(std::string_view name) {
+  return lookup(lower(name), kRoleNames, "role");
+}
 
 std::size_t Dataset::count(LayerKind k) const {
   switch (k) {
-    case LayerKind::Grids: return grids.size();
-    case LayerKind::Households: return households.size();
-    case LayerKind::Enterprises: return enterprises.size();
-    case LayerKind::Incidents: return incidents.size();
-    case LayerKind::Workers: return workers.size();
+    case LayerKind::Grids:
+      return grids.size();
+    case LayerKind::Households:
+      return households.size();
+    case LayerKind::Enterprises:
+      return enterprises.size();
+    case LayerKind::Incidents:
+      return incidents.size();
+    case LayerKind::Workers:
+      return workers.size();
   }
   return 0;
 }
@@ -171,9 +195,9 @@ const std::vector<FieldInfo>& layer_fields(LayerKind k) {
     f.push_back({"extra", "string"});
     return f;
   };
-  static const std::vector<FieldInfo> grids = {
-      {"code", "string"},    {"name", "string"},    {"level", "string"},
-      {"parent_code", "string"}, {"area_m2", "real"}, {"synthetic", "boolean"}};
+  static const std::vector<FieldInfo> grids = {{"code", "string"},  {"name", "string"},
+                                               {"level", "string"}, {"parent_code", "string"},
+                                               {"area_m2", "real"}, {"synthetic", "boolean"}};
   static const std::vector<FieldInfo> households = with_join({{"hh_id", "string"},
                                                               {"address", "string"},
                                                               {"members", "integer"},
@@ -211,11 +235,16 @@ const std::vector<FieldInfo>& layer_fields(LayerKind k) {
                                                            {"team_grid", "string"},
                                                            {"on_duty", "boolean"}});
   switch (k) {
-    case LayerKind::Grids: return grids;
-    case LayerKind::Households: return households;
-    case LayerKind::Enterprises: return enterprises;
-    case LayerKind::Incidents: return incidents;
-    case LayerKind::Workers: return workers;
+    case LayerKind::Grids:
+      return grids;
+    case LayerKind::Households:
+      return households;
+    case LayerKind::Enterprises:
+      return enterprises;
+    case LayerKind::Incidents:
+      return incidents;
+    case LayerKind::Workers:
+      return workers;
   }
   return grids;
 }
@@ -290,7 +319,8 @@ std::optional<int64_t> parse_time(std::string_view s, int default_utc_offset_s) 
   }
   if (p != s.size()) return std::nullopt;
   // A real calendar day (2026-02-31 is no date, not 3 March) and a real time of day.
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+  const std::chrono::year_month_day ymd{std::chrono::year(y),
+                                        std::chrono::month(static_cast<unsigned>(mo)),
                                         std::chrono::day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
@@ -299,13 +329,17 @@ std::optional<int64_t> parse_time(std::string_view s, int default_utc_offset_s) 
 
 int64_t parse_request_time(std::string_view text, const std::string& parameter, int64_t now) {
   const auto t = parse_time(text);
-  if (!t) throw InvalidArgument(parameter, "must be an ISO 8601 time with a real calendar date (e.g. 2026-11-20T08:30:00+08:00)");
+  if (!t)
+    throw InvalidArgument(
+        parameter,
+        "must be an ISO 8601 time with a real calendar date (e.g. 2026-11-20T08:30:00+08:00)");
   if (now == 0) now = static_cast<int64_t>(std::time(nullptr));
   if (*t < kEarliestRequestTime)
     throw InvalidArgument(parameter, "must not be before 2000-01-01T00:00:00Z");
   if (*t > now + kRequestClockSkew)
-    throw InvalidArgument(parameter, "lies in the future (more than " + std::to_string(kRequestClockSkew / 60) +
-                                         " minutes ahead of the server's clock, " + format_time(now) + ")");
+    throw InvalidArgument(
+        parameter, "lies in the future (more than " + std::to_string(kRequestClockSkew / 60) +
+                       " minutes ahead of the server's clock, " + format_time(now) + ")");
   return *t;
 }
 
@@ -332,11 +366,16 @@ spatial::Box points_extent(const std::vector<T>& records) {
 
 spatial::Box layer_extent(const Dataset& d, LayerKind k) {
   switch (k) {
-    case LayerKind::Grids: return grids_extent(d.grids);
-    case LayerKind::Households: return points_extent(d.households);
-    case LayerKind::Enterprises: return points_extent(d.enterprises);
-    case LayerKind::Incidents: return points_extent(d.incidents);
-    case LayerKind::Workers: return points_extent(d.workers);
+    case LayerKind::Grids:
+      return grids_extent(d.grids);
+    case LayerKind::Households:
+      return points_extent(d.households);
+    case LayerKind::Enterprises:
+      return points_extent(d.enterprises);
+    case LayerKind::Incidents:
+      return points_extent(d.incidents);
+    case LayerKind::Workers:
+      return points_extent(d.workers);
   }
   return grids_extent({});
 }
@@ -367,7 +406,8 @@ TimeText time_text(int64_t t) {
   std::memcpy(out.text, kPattern.data(), sizeof out.text);
   if (year < 0 || year > 9999) return out;  // outside ISO 8601's 4 digits
   auto put = [&](std::size_t at, int64_t v, int digits) {
-    for (int d = digits - 1; d >= 0; --d, v /= 10) out.text[at + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
+    for (int d = digits - 1; d >= 0; --d, v /= 10)
+      out.text[at + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
   };
   put(0, year, 4);
   put(5, month, 2);

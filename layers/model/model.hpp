@@ -32,7 +32,7 @@ LayerKind layer_from_name(std::string_view name);
 enum class GridLevel { County = 0, Town = 1, Village = 2, Grid = 3, MicroGrid = 4 };
 std::string_view level_name(GridLevel l);  ///< "county", "town", "village", "grid", "microgrid"
 GridLevel level_from_name(std::string_view name);  ///< @throws InvalidArgument
-std::size_t code_length(GridLevel l);               ///< 6, 9, 12, 15, 18
+std::size_t code_length(GridLevel l);              ///< 6, 9, 12, 15, 18
 /// The level a code's length implies; nullopt when the length matches none.
 std::optional<GridLevel> level_from_code(std::string_view code);
 
@@ -57,18 +57,18 @@ struct Grid {
   GridLevel level = GridLevel::Grid;
   std::string parent_code;  ///< empty for the top level
   MultiPolygon geometry;
-  double area_m2 = 0;       ///< computed in a projected CRS (spatial::area_m2)
-  bool synthetic = false;   ///< boundary generated, not surveyed (demo data)
+  double area_m2 = 0;      ///< computed in a projected CRS (spatial::area_m2)
+  bool synthetic = false;  ///< boundary generated, not surveyed (demo data)
 };
 
 /// Household flags (bit set). Sensitive flags are never shown to the public.
 enum HouseholdFlag : uint32_t {
-  kRental = 1u << 0,          ///< 出租房
-  kElderlyAlone = 1u << 1,    ///< 空巢/独居老人
-  kMigrants = 1u << 2,        ///< 流动人口
-  kPersonOfConcern = 1u << 3, ///< 重点人员 (sensitive)
-  kLowIncome = 1u << 4,       ///< 低保户 (sensitive)
-  kDisability = 1u << 5,      ///< 残疾人 (sensitive)
+  kRental = 1u << 0,           ///< 出租房
+  kElderlyAlone = 1u << 1,     ///< 空巢/独居老人
+  kMigrants = 1u << 2,         ///< 流动人口
+  kPersonOfConcern = 1u << 3,  ///< 重点人员 (sensitive)
+  kLowIncome = 1u << 4,        ///< 低保户 (sensitive)
+  kDisability = 1u << 5,       ///< 残疾人 (sensitive)
 };
 inline constexpr uint32_t kSensitiveHouseholdFlags = kPersonOfConcern | kLowIncome | kDisability;
 
@@ -89,8 +89,8 @@ struct Household {
 
 /// Enterprise safety risk level: 重大/较大/一般/低 shown 红/橙/黄/蓝.
 enum class RiskLevel : uint8_t { Major = 1, Significant = 2, General = 3, Low = 4 };
-std::string_view risk_name(RiskLevel r);    ///< "major", "significant", "general", "low"
-RiskLevel risk_from_name(std::string_view); ///< accepts names, 1-4, 重大/较大/一般/低, 红/橙/黄/蓝
+std::string_view risk_name(RiskLevel r);  ///< "major", "significant", "general", "low"
+RiskLevel risk_from_name(std::string_view);  ///< accepts names, 1-4, 重大/较大/一般/低, 红/橙/黄/蓝
 
 struct Enterprise {
   int64_t fid = 0;
@@ -111,20 +111,22 @@ struct Incident {
   std::string id;        ///< source id (e.g. hotline ticket number)
   std::string category;  ///< category code (configuration)
   std::string description;
-  std::string source;    ///< channel: grid_app, hotline_12345, resident_app, sms, petition, other
+  std::string source;  ///< channel: grid_app, hotline_12345, resident_app, sms, petition, other
   int64_t reported_at = 0;  ///< Unix seconds, UTC
-  std::string status;       ///< reported, dispatched, accepted, in_progress, resolved, verified, closed, …
-  int64_t closed_at = 0;    ///< Unix seconds, 0 when open
-  std::string assignee;     ///< worker id, may be empty
+  std::string
+      status;  ///< reported, dispatched, accepted, in_progress, resolved, verified, closed, …
+  int64_t closed_at = 0;  ///< Unix seconds, 0 when open
+  std::string assignee;   ///< worker id, may be empty
   // The closed loop (layers/dispatch/workflow.hpp).
-  int64_t deadline = 0;     ///< Unix seconds by which it must be resolved; 0 when none is set
-  std::string agency;       ///< who is responsible: a grid, village, town or county code, or a department
-  std::string level;        ///< escalation level: "grid" (or empty), "village", "town", "county"
-  bool overdue = false;     ///< its deadline passed before it was resolved (set by the overdue sweep)
-  int64_t version = 0;      ///< bumped by every change (the ETag of the record)
-  int64_t updated_at = 0;   ///< Unix seconds of the last change
-  std::string reporter;     ///< the user who reported it (personal: not public)
-  std::string handler;      ///< the user who resolved it
+  int64_t deadline = 0;  ///< Unix seconds by which it must be resolved; 0 when none is set
+  std::string
+      agency;         ///< who is responsible: a grid, village, town or county code, or a department
+  std::string level;  ///< escalation level: "grid" (or empty), "village", "town", "county"
+  bool overdue = false;  ///< its deadline passed before it was resolved (set by the overdue sweep)
+  int64_t version = 0;   ///< bumped by every change (the ETag of the record)
+  int64_t updated_at = 0;       ///< Unix seconds of the last change
+  std::string reporter;         ///< the user who reported it (personal: not public)
+  std::string handler;          ///< the user who resolved it
   std::string dispatch_reason;  ///< why it went where it went, a JSON object text
   LonLat location;
   GridJoin join;
@@ -137,21 +139,23 @@ struct IncidentEvent {
   int64_t seq = 0;       ///< 1, 2, … per incident
   int64_t at = 0;        ///< Unix seconds
   std::string actor;     ///< user id, or "system"
-  std::string action;    ///< report, dispatch, accept, start, resolve, verify, close, return, escalate, reopen, edit
+  std::string action;    ///< report, dispatch, accept, start, resolve, verify, close, return,
+                         ///< escalate, reopen, edit
   std::string from, to;  ///< states before and after (equal for an edit that kept the state)
   std::string note;
-  std::string detail;    ///< JSON object text (assignee, reason, escalation level…), may be empty
+  std::string detail;  ///< JSON object text (assignee, reason, escalation level…), may be empty
 };
 
 /// A user of the API: grid team members (linked to a worker record), command-centre staff,
 /// department staff, reporting channels and administrators, each with an area scope.
 struct User {
-  std::string id;           ///< unique, e.g. "zhangsan" or a worker id
+  std::string id;  ///< unique, e.g. "zhangsan" or a worker id
   std::string name;
-  std::string role;         ///< admin, centre, department, worker, reporter (layers/dispatch/workflow.hpp)
-  std::string scope;        ///< area code (6/9/12/15 digits; empty: the whole county) or, for department staff, the department
-  std::string worker_id;    ///< the worker record of a grid team member
-  std::string token_hash;   ///< SHA-256 of the bearer token, hex
+  std::string role;  ///< admin, centre, department, worker, reporter (layers/dispatch/workflow.hpp)
+  std::string scope;  ///< area code (6/9/12/15 digits; empty: the whole county) or, for department
+                      ///< staff, the department
+  std::string worker_id;   ///< the worker record of a grid team member
+  std::string token_hash;  ///< SHA-256 of the bearer token, hex
   int64_t created_at = 0;
   bool active = true;
 };
@@ -160,17 +164,20 @@ struct User {
 /// who read which personal fields of which records, or changed which user, when and from where.
 /// Never holds a token or a personal value, only the names of the fields.
 struct AuditRecord {
-  int64_t id = 0;          ///< assigned by the store, increasing
-  int64_t at = 0;          ///< Unix seconds
-  std::string actor;       ///< the user id ("admin" for the server's token, "cli:<login>" for `onemap user`)
-  std::string role;        ///< the actor's role ("cli" for the command line)
-  std::string action;      ///< read_personal, write_personal, user_create, user_change, user_disable, user_enable, token_rotate
-  std::string layer;       ///< households, incidents, workers, users
-  std::string records;     ///< JSON array of the records' ids (feature ids, or user ids)
-  std::string fields;      ///< JSON array of the fields read or changed
-  std::string peer;        ///< the client's address ("local" for the command line)
+  int64_t id = 0;  ///< assigned by the store, increasing
+  int64_t at = 0;  ///< Unix seconds
+  std::string
+      actor;  ///< the user id ("admin" for the server's token, "cli:<login>" for `onemap user`)
+  std::string role;     ///< the actor's role ("cli" for the command line)
+  std::string action;   ///< read_personal, write_personal, user_create, user_change, user_disable,
+                        ///< user_enable, token_rotate
+  std::string layer;    ///< households, incidents, workers, users
+  std::string records;  ///< JSON array of the records' ids (feature ids, or user ids)
+  std::string fields;   ///< JSON array of the fields read or changed
+  std::string peer;     ///< the client's address ("local" for the command line)
   std::string request_id;  ///< the request's X-Request-Id ("" for the command line)
-  std::string detail;      ///< JSON object text (a user change: {"role":["centre","worker"]}), may be empty
+  std::string
+      detail;  ///< JSON object text (a user change: {"role":["centre","worker"]}), may be empty
 };
 
 /// A selection of audit rows, newest first.
@@ -188,8 +195,10 @@ struct AuditPage {
 
 /// Roles of the "1+3+N" grid team.
 enum class WorkerRole : uint8_t { GridHead, FullTime, PartTime, Cadre, AuxPolice, Other };
-std::string_view role_name(WorkerRole r);  ///< grid_head, full_time, part_time, cadre, aux_police, other
-WorkerRole role_from_name(std::string_view);  ///< also accepts 网格长 专职网格员 兼职网格员 包联干部 网格指导员 辅警
+std::string_view role_name(
+    WorkerRole r);  ///< grid_head, full_time, part_time, cadre, aux_police, other
+WorkerRole role_from_name(
+    std::string_view);  ///< also accepts 网格长 专职网格员 兼职网格员 包联干部 网格指导员 辅警
 
 struct Worker {
   int64_t fid = 0;
@@ -199,7 +208,7 @@ struct Worker {
   std::string grid_code;  ///< the team they belong to (from the source, not from location)
   LonLat location;        ///< last known position
   bool on_duty = true;
-  GridJoin join;          ///< where the location falls
+  GridJoin join;  ///< where the location falls
   std::string extra;
 };
 
@@ -217,7 +226,7 @@ struct Dataset {
 /// One attribute of a layer as the store and the API describe it.
 struct FieldInfo {
   std::string name;
-  std::string type;  ///< "string", "integer", "real", "boolean", "datetime"
+  std::string type;       ///< "string", "integer", "real", "boolean", "datetime"
   bool personal = false;  ///< personal information: never in public outputs
 };
 /// The attribute schema of a layer (without the geometry), in store column order.

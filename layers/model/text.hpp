@@ -24,9 +24,9 @@ struct InputLimits {
   std::size_t geometry_vertices = 100'000;  ///< positions in one geometry of a request
   std::size_t filter_terms = 1'000;         ///< terms of a CQL2 filter (property names and values)
   std::size_t free_text_chars = 4'000;      ///< description, note (tab and line breaks allowed)
-  std::size_t name_chars = 200;             ///< names, addresses, contact fields, times, codes of areas
-  std::size_t id_chars = 64;                ///< ids, category codes, roles, states, tokens, If-Match
-  std::size_t url_chars = 2'048;            ///< media_url
+  std::size_t name_chars = 200;   ///< names, addresses, contact fields, times, codes of areas
+  std::size_t id_chars = 64;      ///< ids, category codes, roles, states, tokens, If-Match
+  std::size_t url_chars = 2'048;  ///< media_url
 };
 
 /// The limits in force.

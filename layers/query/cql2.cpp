@@ -13,9 +13,9 @@
 #include <boost/geometry/geometries/multi_point.hpp>
 #pragma GCC diagnostic pop
 
+#include "core/errors.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/text.hpp"
-#include "core/errors.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -261,7 +261,8 @@ constexpr std::string_view kTooLarge = "too large";
 
 [[noreturn]] void fail(std::string_view text, std::size_t byte, std::string_view kind,
                        const std::string& what) {
-  std::string message = std::string(kind) + " at position " + std::to_string(char_position(text, byte)) + ": " + what;
+  std::string message =
+      std::string(kind) + " at position " + std::to_string(char_position(text, byte)) + ": " + what;
   if (kind == kTooLarge) throw TooExpensive("filter", message);
   throw InvalidArgument("filter", message);
 }
@@ -517,7 +518,9 @@ class Parser {
   void count_term(std::size_t pos) {
     const std::size_t limit = input_limits().filter_terms;
     if (++terms_ > limit)
-      fail(text_, pos, kTooLarge, "a filter holds at most " + std::to_string(limit) + " terms (property names and values)");
+      fail(
+          text_, pos, kTooLarge,
+          "a filter holds at most " + std::to_string(limit) + " terms (property names and values)");
   }
 
   uint32_t add(Node n) {
@@ -1039,7 +1042,8 @@ class Parser {
   Point coordinate() {
     const std::size_t limit = input_limits().geometry_vertices;
     if (++vertices_ > limit)
-      fail(text_, lex_.peek().pos, kTooLarge, "geometries hold at most " + std::to_string(limit) + " vertices");
+      fail(text_, lex_.peek().pos, kTooLarge,
+           "geometries hold at most " + std::to_string(limit) + " vertices");
     Token x = lex_.next();
     if (x.kind != Tok::Number) syntax(x.pos, "expected a coordinate");
     Token y = lex_.next();
@@ -1052,8 +1056,9 @@ class Parser {
   // (and throws) in the validity check and the spatial predicates.
   void check_lon_lat(double lon, double lat, std::size_t pos) const {
     if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90))
-      fail(text_, pos, "invalid geometry",
-           "coordinates are CRS84 lon/lat: longitude within [-180, 180], latitude within [-90, 90]");
+      fail(
+          text_, pos, "invalid geometry",
+          "coordinates are CRS84 lon/lat: longitude within [-180, 180], latitude within [-90, 90]");
   }
 
   // "(" x y {"," x y} ")"

@@ -91,7 +91,7 @@ class Filter {
 
   /// The same without the std::function indirection (any callable `Value(std::size_t)`).
   template <class Get>
-    requires std::is_invocable_r_v<Value, const Get&, std::size_t>
+  requires std::is_invocable_r_v<Value, const Get&, std::size_t>
   bool matches(const Get& get) const;
 
   /// Whether a record matches, given its values in the order of properties():
@@ -113,7 +113,7 @@ class Filter {
 };
 
 template <class Get>
-  requires std::is_invocable_r_v<Value, const Get&, std::size_t>
+requires std::is_invocable_r_v<Value, const Get&, std::size_t>
 bool Filter::matches(const Get& get) const {
   const std::vector<std::size_t>& props = properties();
   constexpr std::size_t kInline = 16;

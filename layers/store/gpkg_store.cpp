@@ -6,8 +6,8 @@
 // columns) use prepared SQLite statements on GDAL's own connection, inside GDAL's transaction.
 #include "layers/store/store.hpp"
 
-#include "spatial/crs.hpp"
 #include "core/errors.hpp"
+#include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <cpl_conv.h>
@@ -289,11 +289,21 @@ void read(OGRFeature& f, const Columns& c, Worker& w) {
 template <class F>
 void for_each_vector(Dataset& d, LayerKind k, F&& fn) {
   switch (k) {
-    case LayerKind::Grids: fn(d.grids); break;
-    case LayerKind::Households: fn(d.households); break;
-    case LayerKind::Enterprises: fn(d.enterprises); break;
-    case LayerKind::Incidents: fn(d.incidents); break;
-    case LayerKind::Workers: fn(d.workers); break;
+    case LayerKind::Grids:
+      fn(d.grids);
+      break;
+    case LayerKind::Households:
+      fn(d.households);
+      break;
+    case LayerKind::Enterprises:
+      fn(d.enterprises);
+      break;
+    case LayerKind::Incidents:
+      fn(d.incidents);
+      break;
+    case LayerKind::Workers:
+      fn(d.workers);
+      break;
   }
 }
 
@@ -311,8 +321,8 @@ class GeoPackageStore final : public Store {
       if (!ds_) throw StoreError("cannot create " + path + ": " + last_error());
       created = true;
     } else {
-      ds_.reset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr,
-                                  nullptr, nullptr));
+      ds_.reset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr, nullptr,
+                                  nullptr));
       if (!ds_) throw StoreError("cannot open " + path + ": " + last_error());
     }
     db_ = static_cast<sqlite3*>(ds_->GetInternalHandle("SQLITE_HANDLE"));
@@ -381,8 +391,8 @@ class GeoPackageStore final : public Store {
         if (r.join.grid_code.empty())
           sqlite3_bind_null(st, 1);
         else
-          sqlite3_bind_text(st, 1, r.join.grid_code.data(), static_cast<int>(r.join.grid_code.size()),
-                            SQLITE_TRANSIENT);
+          sqlite3_bind_text(st, 1, r.join.grid_code.data(),
+                            static_cast<int>(r.join.grid_code.size()), SQLITE_TRANSIENT);
         auto kind = join_kind_name(r.join.kind);
         sqlite3_bind_text(st, 2, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
         sqlite3_bind_double(st, 3, r.join.distance_m);
@@ -417,7 +427,8 @@ class GeoPackageStore final : public Store {
         if (r->fid != 0) {
           f.SetFID(r->fid);
           if (layer->SetFeature(&f) != OGRERR_NONE)
-            throw StoreError("cannot update " + what + " " + std::to_string(r->fid) + ": " + last_error());
+            throw StoreError("cannot update " + what + " " + std::to_string(r->fid) + ": " +
+                             last_error());
         } else {
           if (layer->CreateFeature(&f) != OGRERR_NONE)
             throw StoreError("cannot insert into " + what + ": " + last_error());
@@ -448,34 +459,40 @@ class GeoPackageStore final : public Store {
         if (e.owner) e.event->incident = e.owner->fid;
         events.push_back(e.event);
       }
-      exec_rows("INSERT INTO incident_history(incident, seq, at, actor, action, from_state, to_state, note, detail) "
-                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                events, [](sqlite3_stmt* st, const IncidentEvent* e) {
-                  sqlite3_bind_int64(st, 1, e->incident);
-                  sqlite3_bind_int64(st, 2, e->seq);
-                  bind_text(st, 3, format_time(e->at));
-                  bind_text(st, 4, e->actor);
-                  bind_text(st, 5, e->action);
-                  bind_text(st, 6, e->from);
-                  bind_text(st, 7, e->to);
-                  bind_text(st, 8, e->note);
-                  bind_text(st, 9, e->detail);
-                });
-      exec_rows("INSERT INTO users(id, name, role, scope, worker_id, token_hash, created_at, active) "
-                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
-                "role = excluded.role, scope = excluded.scope, worker_id = excluded.worker_id, "
-                "token_hash = excluded.token_hash, active = excluded.active",
-                batch.users, [](sqlite3_stmt* st, const User* u) {
-                  bind_text(st, 1, u->id);
-                  bind_text(st, 2, u->name);
-                  bind_text(st, 3, u->role);
-                  bind_text(st, 4, u->scope);
-                  bind_text(st, 5, u->worker_id);
-                  if (u->token_hash.empty()) sqlite3_bind_null(st, 6);
-                  else bind_text(st, 6, u->token_hash);
-                  bind_text(st, 7, format_time(u->created_at));
-                  sqlite3_bind_int(st, 8, u->active ? 1 : 0);
-                });
+      exec_rows(
+          "INSERT INTO incident_history(incident, seq, at, actor, action, from_state, to_state, "
+          "note, detail) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+          events, [](sqlite3_stmt* st, const IncidentEvent* e) {
+            sqlite3_bind_int64(st, 1, e->incident);
+            sqlite3_bind_int64(st, 2, e->seq);
+            bind_text(st, 3, format_time(e->at));
+            bind_text(st, 4, e->actor);
+            bind_text(st, 5, e->action);
+            bind_text(st, 6, e->from);
+            bind_text(st, 7, e->to);
+            bind_text(st, 8, e->note);
+            bind_text(st, 9, e->detail);
+          });
+      exec_rows(
+          "INSERT INTO users(id, name, role, scope, worker_id, token_hash, created_at, active) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET name = "
+          "excluded.name, "
+          "role = excluded.role, scope = excluded.scope, worker_id = excluded.worker_id, "
+          "token_hash = excluded.token_hash, active = excluded.active",
+          batch.users, [](sqlite3_stmt* st, const User* u) {
+            bind_text(st, 1, u->id);
+            bind_text(st, 2, u->name);
+            bind_text(st, 3, u->role);
+            bind_text(st, 4, u->scope);
+            bind_text(st, 5, u->worker_id);
+            if (u->token_hash.empty())
+              sqlite3_bind_null(st, 6);
+            else
+              bind_text(st, 6, u->token_hash);
+            bind_text(st, 7, format_time(u->created_at));
+            sqlite3_bind_int(st, 8, u->active ? 1 : 0);
+          });
       std::vector<int64_t> audit_ids = insert_audit(batch.audit);
       tx.commit();
       for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
@@ -488,7 +505,8 @@ class GeoPackageStore final : public Store {
   AuditPage load_audit(const AuditQuery& q) override {
     // Every condition is in the statement, inactive ones made true by their parameters.
     const char* where =
-        " FROM audit_log WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at <= ?2) AND (?3 = '' OR actor = ?3) "
+        " FROM audit_log WHERE (?1 = 0 OR at >= ?1) AND (?2 = 0 OR at <= ?2) AND (?3 = '' OR actor "
+        "= ?3) "
         "AND (?4 = '' OR action = ?4)";
     auto bind = [&](sqlite3_stmt* st) {
       sqlite3_bind_int64(st, 1, q.from);
@@ -497,11 +515,15 @@ class GeoPackageStore final : public Store {
       bind_text(st, 4, q.action);
     };
     AuditPage page;
-    query_rows((std::string("SELECT count(*)") + where).c_str(), bind,
-               [&](sqlite3_stmt* st) { page.total = static_cast<std::size_t>(sqlite3_column_int64(st, 0)); });
-    const std::string sql = std::string("SELECT id, at, actor, role, action, layer, records, fields, peer, request_id, detail") +
-                            where + " ORDER BY id DESC LIMIT " + std::to_string(std::min<uint64_t>(q.limit, INT64_MAX)) +
-                            " OFFSET " + std::to_string(std::min<uint64_t>(q.offset, INT64_MAX));
+    query_rows((std::string("SELECT count(*)") + where).c_str(), bind, [&](sqlite3_stmt* st) {
+      page.total = static_cast<std::size_t>(sqlite3_column_int64(st, 0));
+    });
+    const std::string sql = std::string(
+                                "SELECT id, at, actor, role, action, layer, records, fields, peer, "
+                                "request_id, detail") +
+                            where + " ORDER BY id DESC LIMIT " +
+                            std::to_string(std::min<uint64_t>(q.limit, INT64_MAX)) + " OFFSET " +
+                            std::to_string(std::min<uint64_t>(q.offset, INT64_MAX));
     query_rows(sql.c_str(), bind, [&](sqlite3_stmt* st) {
       AuditRecord r;
       r.id = sqlite3_column_int64(st, 0);
@@ -528,54 +550,58 @@ class GeoPackageStore final : public Store {
 
   std::vector<IncidentEvent> load_events() override {
     std::vector<IncidentEvent> out;
-    query_rows("SELECT incident, seq, at, actor, action, from_state, to_state, note, detail "
-               "FROM incident_history ORDER BY incident, seq",
-               [&](sqlite3_stmt* st) {
-                 IncidentEvent e;
-                 e.incident = sqlite3_column_int64(st, 0);
-                 e.seq = sqlite3_column_int64(st, 1);
-                 e.at = parse_time(column_text(st, 2), 0).value_or(0);
-                 e.actor = column_text(st, 3);
-                 e.action = column_text(st, 4);
-                 e.from = column_text(st, 5);
-                 e.to = column_text(st, 6);
-                 e.note = column_text(st, 7);
-                 e.detail = column_text(st, 8);
-                 out.push_back(std::move(e));
-               });
+    query_rows(
+        "SELECT incident, seq, at, actor, action, from_state, to_state, note, detail "
+        "FROM incident_history ORDER BY incident, seq",
+        [&](sqlite3_stmt* st) {
+          IncidentEvent e;
+          e.incident = sqlite3_column_int64(st, 0);
+          e.seq = sqlite3_column_int64(st, 1);
+          e.at = parse_time(column_text(st, 2), 0).value_or(0);
+          e.actor = column_text(st, 3);
+          e.action = column_text(st, 4);
+          e.from = column_text(st, 5);
+          e.to = column_text(st, 6);
+          e.note = column_text(st, 7);
+          e.detail = column_text(st, 8);
+          out.push_back(std::move(e));
+        });
     return out;
   }
 
   std::vector<User> load_users() override {
     std::vector<User> out;
-    query_rows("SELECT id, name, role, scope, worker_id, token_hash, created_at, active FROM users ORDER BY id",
-               [&](sqlite3_stmt* st) {
-                 User u;
-                 u.id = column_text(st, 0);
-                 u.name = column_text(st, 1);
-                 u.role = column_text(st, 2);
-                 u.scope = column_text(st, 3);
-                 u.worker_id = column_text(st, 4);
-                 u.token_hash = column_text(st, 5);
-                 u.created_at = parse_time(column_text(st, 6), 0).value_or(0);
-                 u.active = sqlite3_column_int(st, 7) != 0;
-                 out.push_back(std::move(u));
-               });
+    query_rows(
+        "SELECT id, name, role, scope, worker_id, token_hash, created_at, active FROM users ORDER "
+        "BY id",
+        [&](sqlite3_stmt* st) {
+          User u;
+          u.id = column_text(st, 0);
+          u.name = column_text(st, 1);
+          u.role = column_text(st, 2);
+          u.scope = column_text(st, 3);
+          u.worker_id = column_text(st, 4);
+          u.token_hash = column_text(st, 5);
+          u.created_at = parse_time(column_text(st, 6), 0).value_or(0);
+          u.active = sqlite3_column_int(st, 7) != 0;
+          out.push_back(std::move(u));
+        });
     return out;
   }
 
   void put_meta(const std::string& key, const std::string& value) override {
     Transaction tx(*this);
-    exec("INSERT INTO onemap_meta(key, value) VALUES(?1, ?2) "
-         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-         {key, value});
+    exec(
+        "INSERT INTO onemap_meta(key, value) VALUES(?1, ?2) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        {key, value});
     tx.commit();
   }
 
   std::optional<std::string> get_meta(const std::string& key) override {
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, "SELECT value FROM onemap_meta WHERE key = ?1", -1, &st,
-                           nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db_, "SELECT value FROM onemap_meta WHERE key = ?1", -1, &st, nullptr) !=
+        SQLITE_OK)
       throw StoreError(sqlite3_errmsg(db_));
     sqlite3_bind_text(st, 1, key.c_str(), -1, SQLITE_TRANSIENT);
     std::optional<std::string> out;
@@ -670,15 +696,24 @@ class GeoPackageStore final : public Store {
     exec("CREATE TABLE IF NOT EXISTS onemap_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)");
     exec("CREATE UNIQUE INDEX IF NOT EXISTS grids_code_level ON grids(code, level)");
     exec("CREATE INDEX IF NOT EXISTS incidents_reported_at ON incidents(reported_at)");
-    exec("CREATE TABLE IF NOT EXISTS incident_history (incident INTEGER NOT NULL, seq INTEGER NOT NULL, "
-         "at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT, to_state TEXT, "
-         "note TEXT, detail TEXT, PRIMARY KEY (incident, seq))");
-    exec("CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY NOT NULL, name TEXT, role TEXT NOT NULL, "
-         "scope TEXT, worker_id TEXT, token_hash TEXT UNIQUE, created_at TEXT, active INTEGER NOT NULL DEFAULT 1)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS incident_history (incident INTEGER NOT NULL, seq INTEGER NOT "
+        "NULL, "
+        "at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT, to_state "
+        "TEXT, "
+        "note TEXT, detail TEXT, PRIMARY KEY (incident, seq))");
+    exec(
+        "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY NOT NULL, name TEXT, role TEXT NOT "
+        "NULL, "
+        "scope TEXT, worker_id TEXT, token_hash TEXT UNIQUE, created_at TEXT, active INTEGER NOT "
+        "NULL DEFAULT 1)");
     // The audit of personal data and user changes (AuditRecord): appended to, never changed.
-    exec("CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, "
-         "actor TEXT NOT NULL, role TEXT, action TEXT NOT NULL, layer TEXT, records TEXT NOT NULL DEFAULT '[]', "
-         "fields TEXT NOT NULL DEFAULT '[]', peer TEXT, request_id TEXT, detail TEXT)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER "
+        "NOT NULL, "
+        "actor TEXT NOT NULL, role TEXT, action TEXT NOT NULL, layer TEXT, records TEXT NOT NULL "
+        "DEFAULT '[]', "
+        "fields TEXT NOT NULL DEFAULT '[]', peer TEXT, request_id TEXT, detail TEXT)");
     exec("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at)");
     exec("CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id)");
   }
@@ -688,7 +723,8 @@ class GeoPackageStore final : public Store {
     std::vector<int64_t> ids;
     if (rows.empty()) return ids;
     const char* sql =
-        "INSERT INTO audit_log(at, actor, role, action, layer, records, fields, peer, request_id, detail) "
+        "INSERT INTO audit_log(at, actor, role, action, layer, records, fields, peer, request_id, "
+        "detail) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
@@ -703,8 +739,10 @@ class GeoPackageStore final : public Store {
       bind_text(st, 7, r->fields.empty() ? std::string("[]") : r->fields);
       bind_text(st, 8, r->peer);
       bind_text(st, 9, r->request_id);
-      if (r->detail.empty()) sqlite3_bind_null(st, 10);
-      else bind_text(st, 10, r->detail);
+      if (r->detail.empty())
+        sqlite3_bind_null(st, 10);
+      else
+        bind_text(st, 10, r->detail);
       const int rc = sqlite3_step(st);
       sqlite3_reset(st);
       sqlite3_clear_bindings(st);
@@ -742,7 +780,8 @@ class GeoPackageStore final : public Store {
   // Reads every row of a query: read(st) is called on each.
   template <class Read>
   void query_rows(const char* sql, Read read) {
-    query_rows(sql, [](sqlite3_stmt*) {}, read);
+    query_rows(
+        sql, [](sqlite3_stmt*) {}, read);
   }
   // The same with parameters: bind(st) binds them.
   template <class Bind, class Read>
@@ -768,7 +807,8 @@ class GeoPackageStore final : public Store {
 
   void clear(LayerKind k) {
     exec("DELETE FROM " + std::string(layer_name(k)));
-    if (k == LayerKind::Incidents) exec("DELETE FROM incident_history");  // their trails go with them
+    if (k == LayerKind::Incidents)
+      exec("DELETE FROM incident_history");  // their trails go with them
   }
 
   template <class T>
@@ -823,8 +863,8 @@ std::unique_ptr<Store> open_store(const std::string& location, bool create) {
            location.compare(location.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   if (ends_with(".gpkg") || ends_with(".GPKG")) return open_geopackage(location, create);
-  throw InvalidArgument("data", "unsupported store '" + location +
-                                    "': give a GeoPackage path ending in .gpkg");
+  throw InvalidArgument(
+      "data", "unsupported store '" + location + "': give a GeoPackage path ending in .gpkg");
 }
 
 }  // namespace onemap::layers

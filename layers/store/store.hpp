@@ -88,11 +88,16 @@ class Store {
 template <class T>
 void Store::put_one(T& record) {
   Batch b;
-  if constexpr (std::is_same_v<T, Grid>) b.grids.push_back(&record);
-  else if constexpr (std::is_same_v<T, Household>) b.households.push_back(&record);
-  else if constexpr (std::is_same_v<T, Enterprise>) b.enterprises.push_back(&record);
-  else if constexpr (std::is_same_v<T, Incident>) b.incidents.push_back(&record);
-  else b.workers.push_back(&record);
+  if constexpr (std::is_same_v<T, Grid>)
+    b.grids.push_back(&record);
+  else if constexpr (std::is_same_v<T, Household>)
+    b.households.push_back(&record);
+  else if constexpr (std::is_same_v<T, Enterprise>)
+    b.enterprises.push_back(&record);
+  else if constexpr (std::is_same_v<T, Incident>)
+    b.incidents.push_back(&record);
+  else
+    b.workers.push_back(&record);
   put(b);
 }
 

@@ -1,8 +1,8 @@
 // Vector tiles of the layers (tiles.hpp): selection, attributes, clustering.
 #include "layers/tiles/tiles.hpp"
 
-#include "spatial/chinacrs.hpp"
 #include "core/errors.hpp"
+#include "spatial/chinacrs.hpp"
 #include "spatial/tile_geometry.hpp"
 
 #include <boost/geometry/index/rtree.hpp>
@@ -39,7 +39,9 @@ bool IncidentFilter::matches(const Incident& i) const {
     return false;
   if (since && i.reported_at < *since) return false;
   if (until && i.reported_at >= *until) return false;
-  if (std::find(hidden_categories.begin(), hidden_categories.end(), i.category) != hidden_categories.end()) return false;
+  if (std::find(hidden_categories.begin(), hidden_categories.end(), i.category) !=
+      hidden_categories.end())
+    return false;
   return true;
 }
 
@@ -69,7 +71,8 @@ constexpr std::array<std::string_view, 6> kGridTileLayers = {
 
 // The attributes a tile layer may carry (the store's field names, personal ones excluded).
 std::vector<std::string> allowed_fields(LayerKind kind) {
-  if (kind == LayerKind::Grids) return {"code", "name", "level", "parent_code", "area_m2", "synthetic"};
+  if (kind == LayerKind::Grids)
+    return {"code", "name", "level", "parent_code", "area_m2", "synthetic"};
   std::vector<std::string> out;
   for (const auto& f : layer_fields(kind))
     if (!f.personal && f.name != "extra") out.push_back(f.name);
@@ -106,13 +109,15 @@ TileLayerSource tile_layer_source(std::string_view name) {
   }
   std::string known;
   for (const auto& n : tile_layer_names()) known += (known.empty() ? "" : ", ") + n;
-  throw InvalidArgument("layers", "unknown tile layer '" + std::string(name) + "' (layers: " + known + ")");
+  throw InvalidArgument("layers",
+                        "unknown tile layer '" + std::string(name) + "' (layers: " + known + ")");
 }
 
 const std::vector<std::string>& tile_layer_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v(kGridTileLayers.begin(), kGridTileLayers.end());
-    for (auto k : {LayerKind::Households, LayerKind::Enterprises, LayerKind::Incidents, LayerKind::Workers})
+    for (auto k :
+         {LayerKind::Households, LayerKind::Enterprises, LayerKind::Incidents, LayerKind::Workers})
       v.emplace_back(layer_name(k));
     return v;
   }();
@@ -121,7 +126,8 @@ const std::vector<std::string>& tile_layer_names() {
 
 TileConfig TileConfig::defaults() {
   TileConfig c;
-  const auto grid_fields = fields({{"code", 0}, {"name", 0}, {"level", 0}, {"parent_code", 0}, {"area_m2", 12}});
+  const auto grid_fields =
+      fields({{"code", 0}, {"name", 0}, {"level", 0}, {"parent_code", 0}, {"area_m2", 12}});
   c.layers.push_back({"grids", 0, 24, 0, grid_fields});
   c.layers.push_back({"grids.county", 0, 24, 0, grid_fields});
   c.layers.push_back({"grids.town", 6, 24, 0, grid_fields});
@@ -130,12 +136,25 @@ TileConfig TileConfig::defaults() {
   c.layers.push_back({"grids.microgrid", 13, 24, 0, grid_fields});
   c.layers.push_back({"households", 0, 24, 15, fields({{"members", 16}, {"grid_code", 16}})});
   c.layers.push_back({"enterprises", 0, 24, 11,
-                      fields({{"risk", 0}, {"name", 13}, {"industry", 13}, {"hazardous_chemicals", 13},
-                              {"open_hazards", 13}, {"last_inspection", 15}, {"grid_code", 15}})});
+                      fields({{"risk", 0},
+                              {"name", 13},
+                              {"industry", 13},
+                              {"hazardous_chemicals", 13},
+                              {"open_hazards", 13},
+                              {"last_inspection", 15},
+                              {"grid_code", 15}})});
   c.layers.push_back({"incidents", 0, 24, 12,
-                      fields({{"status", 0}, {"category", 0}, {"overdue", 0}, {"reported_at", 13}, {"level", 13},
-                              {"inc_id", 15}, {"source", 15}, {"closed_at", 15}, {"grid_code", 15},
-                              {"deadline", 15}, {"agency", 15}})});
+                      fields({{"status", 0},
+                              {"category", 0},
+                              {"overdue", 0},
+                              {"reported_at", 13},
+                              {"level", 13},
+                              {"inc_id", 15},
+                              {"source", 15},
+                              {"closed_at", 15},
+                              {"grid_code", 15},
+                              {"deadline", 15},
+                              {"agency", 15}})});
   c.layers.push_back({"workers", 0, 24, 11,
                       fields({{"role", 0}, {"on_duty", 0}, {"worker_id", 15}, {"team_grid", 15}})});
   return c;
@@ -160,8 +179,8 @@ TileConfig TileConfig::from_json(std::string_view text) {
     out = v.get<uint32_t>();
   };
   for (const auto& [key, value] : j.items()) {
-    if (key != "extent" && key != "buffer" && key != "max_points_per_tile" && key != "cluster_grid" &&
-        key != "layers")
+    if (key != "extent" && key != "buffer" && key != "max_points_per_tile" &&
+        key != "cluster_grid" && key != "layers")
       throw InvalidArgument(key, "unknown key in the tiles configuration");
   }
   unsigned_at(j, "extent", "", 256, 65536, c.extent);
@@ -171,16 +190,19 @@ TileConfig TileConfig::from_json(std::string_view text) {
   if ((c.cluster_grid & (c.cluster_grid - 1)) != 0)
     throw InvalidArgument("cluster_grid", "must be a power of two");
   if (j.contains("layers")) {
-    if (!j["layers"].is_object()) throw InvalidArgument("layers", "must be an object keyed by layer name");
+    if (!j["layers"].is_object())
+      throw InvalidArgument("layers", "must be an object keyed by layer name");
     for (const auto& [name, lj] : j["layers"].items()) {
       const TileLayerSource src = tile_layer_source(name);
-      auto it = std::find_if(c.layers.begin(), c.layers.end(), [&layer = name](const auto& l) { return l.name == layer; });
+      auto it = std::find_if(c.layers.begin(), c.layers.end(),
+                             [&layer = name](const auto& l) { return l.name == layer; });
       // tile_layer_source reads names in any case ("Incidents", "grids.Micro-Grid"); the
       // configuration is keyed by the exact one.
       if (it == c.layers.end()) {
         std::string known;
         for (const auto& n : tile_layer_names()) known += (known.empty() ? "" : ", ") + n;
-        throw InvalidArgument("layers", "unknown tile layer '" + name + "' (layers: " + known + ")");
+        throw InvalidArgument("layers",
+                              "unknown tile layer '" + name + "' (layers: " + known + ")");
       }
       TileLayerConfig& l = *it;
       const std::string where = "layers." + name + ".";
@@ -205,14 +227,18 @@ TileConfig TileConfig::from_json(std::string_view text) {
             tf.name = f["name"].get<std::string>();
             unsigned_at(f, "minzoom", where + "fields." + tf.name + ".", 0, 24, tf.minzoom);
           } else {
-            throw InvalidArgument(where + "fields", "entries are names or {\"name\":…, \"minzoom\":…}");
+            throw InvalidArgument(where + "fields",
+                                  "entries are names or {\"name\":…, \"minzoom\":…}");
           }
           if (is_personal(src.kind, tf.name))
-            throw InvalidArgument(where + "fields", "'" + tf.name + "' is personal information and never goes into tiles");
+            throw InvalidArgument(
+                where + "fields",
+                "'" + tf.name + "' is personal information and never goes into tiles");
           if (std::find(allowed.begin(), allowed.end(), tf.name) == allowed.end()) {
             std::string list;
             for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-            throw InvalidArgument(where + "fields", "unknown field '" + tf.name + "' (fields: " + list + ")");
+            throw InvalidArgument(where + "fields",
+                                  "unknown field '" + tf.name + "' (fields: " + list + ")");
           }
           l.fields.push_back(tf);
         }
@@ -236,43 +262,97 @@ namespace {
 void grid_props(const Grid& g, const TileLayerConfig& cfg, uint32_t z, MvtProperties& out) {
   for (const auto& f : cfg.fields) {
     if (z < f.minzoom) continue;
-    if (f.name == "code") out.emplace_back(f.name, g.code);
-    else if (f.name == "name") out.emplace_back(f.name, g.name);
-    else if (f.name == "level") out.emplace_back(f.name, level_name(g.level));
-    else if (f.name == "parent_code") out.emplace_back(f.name, g.parent_code);
-    else if (f.name == "area_m2") out.emplace_back(f.name, std::round(g.area_m2));
-    else if (f.name == "synthetic") out.emplace_back(f.name, g.synthetic);
+    if (f.name == "code")
+      out.emplace_back(f.name, g.code);
+    else if (f.name == "name")
+      out.emplace_back(f.name, g.name);
+    else if (f.name == "level")
+      out.emplace_back(f.name, level_name(g.level));
+    else if (f.name == "parent_code")
+      out.emplace_back(f.name, g.parent_code);
+    else if (f.name == "area_m2")
+      out.emplace_back(f.name, std::round(g.area_m2));
+    else if (f.name == "synthetic")
+      out.emplace_back(f.name, g.synthetic);
   }
 }
 
 // Point attributes by number, resolved once per tile from the configured names (so that a
 // feature's attributes cost no string comparisons).
 enum class Field : uint8_t {
-  GridCode, JoinKind, JoinDistance, HhId, Address, Members, Flags, EntId, Name, Industry, Risk,
-  Hazchem, LastInspection, OpenHazards, IncId, Category, Description, Source, ReportedAt, Status,
-  ClosedAt, Assignee, Deadline, Agency, Level, Overdue, Version, UpdatedAt, Handler, DispatchReason,
-  WorkerId, Role, TeamGrid, OnDuty, None
+  GridCode,
+  JoinKind,
+  JoinDistance,
+  HhId,
+  Address,
+  Members,
+  Flags,
+  EntId,
+  Name,
+  Industry,
+  Risk,
+  Hazchem,
+  LastInspection,
+  OpenHazards,
+  IncId,
+  Category,
+  Description,
+  Source,
+  ReportedAt,
+  Status,
+  ClosedAt,
+  Assignee,
+  Deadline,
+  Agency,
+  Level,
+  Overdue,
+  Version,
+  UpdatedAt,
+  Handler,
+  DispatchReason,
+  WorkerId,
+  Role,
+  TeamGrid,
+  OnDuty,
+  None
 };
 
 Field field_of(std::string_view n) {
   static const std::unordered_map<std::string_view, Field> names = {
-      {"grid_code", Field::GridCode},     {"join_kind", Field::JoinKind},
-      {"join_distance_m", Field::JoinDistance}, {"hh_id", Field::HhId},
-      {"address", Field::Address},        {"members", Field::Members},
-      {"flags", Field::Flags},            {"ent_id", Field::EntId},
-      {"name", Field::Name},              {"industry", Field::Industry},
-      {"risk", Field::Risk},              {"hazardous_chemicals", Field::Hazchem},
-      {"last_inspection", Field::LastInspection}, {"open_hazards", Field::OpenHazards},
-      {"inc_id", Field::IncId},           {"category", Field::Category},
-      {"description", Field::Description}, {"source", Field::Source},
-      {"reported_at", Field::ReportedAt}, {"status", Field::Status},
-      {"closed_at", Field::ClosedAt},     {"assignee", Field::Assignee},
-      {"deadline", Field::Deadline},      {"agency", Field::Agency},
-      {"level", Field::Level},            {"overdue", Field::Overdue},
-      {"version", Field::Version},        {"updated_at", Field::UpdatedAt},
-      {"handler", Field::Handler},        {"dispatch_reason", Field::DispatchReason},
-      {"worker_id", Field::WorkerId},     {"role", Field::Role},
-      {"team_grid", Field::TeamGrid},     {"on_duty", Field::OnDuty}};
+      {"grid_code", Field::GridCode},
+      {"join_kind", Field::JoinKind},
+      {"join_distance_m", Field::JoinDistance},
+      {"hh_id", Field::HhId},
+      {"address", Field::Address},
+      {"members", Field::Members},
+      {"flags", Field::Flags},
+      {"ent_id", Field::EntId},
+      {"name", Field::Name},
+      {"industry", Field::Industry},
+      {"risk", Field::Risk},
+      {"hazardous_chemicals", Field::Hazchem},
+      {"last_inspection", Field::LastInspection},
+      {"open_hazards", Field::OpenHazards},
+      {"inc_id", Field::IncId},
+      {"category", Field::Category},
+      {"description", Field::Description},
+      {"source", Field::Source},
+      {"reported_at", Field::ReportedAt},
+      {"status", Field::Status},
+      {"closed_at", Field::ClosedAt},
+      {"assignee", Field::Assignee},
+      {"deadline", Field::Deadline},
+      {"agency", Field::Agency},
+      {"level", Field::Level},
+      {"overdue", Field::Overdue},
+      {"version", Field::Version},
+      {"updated_at", Field::UpdatedAt},
+      {"handler", Field::Handler},
+      {"dispatch_reason", Field::DispatchReason},
+      {"worker_id", Field::WorkerId},
+      {"role", Field::Role},
+      {"team_grid", Field::TeamGrid},
+      {"on_duty", Field::OnDuty}};
   const auto it = names.find(n);
   return it == names.end() ? Field::None : it->second;
 }
@@ -288,108 +368,191 @@ struct PropText {
 // Attributes every point layer shares.
 bool join_prop(const GridJoin& j, Field f, uint32_t key, MvtLayer& out) {
   switch (f) {
-    case Field::GridCode: out.tag_string(key, j.grid_code); return true;
-    case Field::JoinKind: out.tag_string(key, join_kind_name(j.kind)); return true;
-    case Field::JoinDistance: out.tag_double(key, j.distance_m); return true;
-    default: return false;
+    case Field::GridCode:
+      out.tag_string(key, j.grid_code);
+      return true;
+    case Field::JoinKind:
+      out.tag_string(key, join_kind_name(j.kind));
+      return true;
+    case Field::JoinDistance:
+      out.tag_double(key, j.distance_m);
+      return true;
+    default:
+      return false;
   }
 }
 
 void point_props(const Household& h, Field f, uint32_t k, MvtLayer& out, PropText&) {
   if (join_prop(h.join, f, k, out)) return;
   switch (f) {
-    case Field::HhId: out.tag_string(k, h.id); break;
-    case Field::Address: out.tag_string(k, h.address); break;
-    case Field::Members: out.tag_int(k, h.members); break;
-    case Field::Flags: out.tag_int(k, h.flags & ~kSensitiveHouseholdFlags); break;
-    default: break;
+    case Field::HhId:
+      out.tag_string(k, h.id);
+      break;
+    case Field::Address:
+      out.tag_string(k, h.address);
+      break;
+    case Field::Members:
+      out.tag_int(k, h.members);
+      break;
+    case Field::Flags:
+      out.tag_int(k, h.flags & ~kSensitiveHouseholdFlags);
+      break;
+    default:
+      break;
   }
 }
 void point_props(const Enterprise& e, Field f, uint32_t k, MvtLayer& out, PropText&) {
   if (join_prop(e.join, f, k, out)) return;
   switch (f) {
-    case Field::EntId: out.tag_string(k, e.id); break;
-    case Field::Name: out.tag_string(k, e.name); break;
-    case Field::Industry: out.tag_string(k, e.industry); break;
-    case Field::Risk: out.tag_string(k, risk_name(e.risk)); break;
-    case Field::Hazchem: out.tag_bool(k, e.hazardous_chemicals); break;
-    case Field::LastInspection: out.tag_string(k, e.last_inspection); break;
-    case Field::OpenHazards: out.tag_int(k, e.open_hazards); break;
-    default: break;
+    case Field::EntId:
+      out.tag_string(k, e.id);
+      break;
+    case Field::Name:
+      out.tag_string(k, e.name);
+      break;
+    case Field::Industry:
+      out.tag_string(k, e.industry);
+      break;
+    case Field::Risk:
+      out.tag_string(k, risk_name(e.risk));
+      break;
+    case Field::Hazchem:
+      out.tag_bool(k, e.hazardous_chemicals);
+      break;
+    case Field::LastInspection:
+      out.tag_string(k, e.last_inspection);
+      break;
+    case Field::OpenHazards:
+      out.tag_int(k, e.open_hazards);
+      break;
+    default:
+      break;
   }
 }
 void point_props(const Incident& i, Field f, uint32_t k, MvtLayer& out, PropText& text) {
   if (join_prop(i.join, f, k, out)) return;
   switch (f) {
-    case Field::IncId: out.tag_string(k, i.id); break;
-    case Field::Category: out.tag_string(k, i.category); break;
-    case Field::Description: out.tag_string(k, i.description); break;
-    case Field::Source: out.tag_string(k, i.source); break;
+    case Field::IncId:
+      out.tag_string(k, i.id);
+      break;
+    case Field::Category:
+      out.tag_string(k, i.category);
+      break;
+    case Field::Description:
+      out.tag_string(k, i.description);
+      break;
+    case Field::Source:
+      out.tag_string(k, i.source);
+      break;
     case Field::ReportedAt:
       text.reported_at = time_text(i.reported_at);
       out.tag_string(k, text.reported_at.view());
       break;
-    case Field::Status: out.tag_string(k, i.status); break;
+    case Field::Status:
+      out.tag_string(k, i.status);
+      break;
     case Field::ClosedAt:
       if (i.closed_at) {
         text.closed_at = time_text(i.closed_at);
         out.tag_string(k, text.closed_at.view());
       }
       break;
-    case Field::Assignee: out.tag_string(k, i.assignee); break;
+    case Field::Assignee:
+      out.tag_string(k, i.assignee);
+      break;
     case Field::Deadline:
       if (i.deadline) {
         text.deadline = time_text(i.deadline);
         out.tag_string(k, text.deadline.view());
       }
       break;
-    case Field::Agency: out.tag_string(k, i.agency); break;
-    case Field::Level: out.tag_string(k, i.level.empty() ? std::string_view("grid") : std::string_view(i.level)); break;
-    case Field::Overdue: out.tag_bool(k, i.overdue); break;
-    case Field::Version: out.tag_int(k, i.version); break;
+    case Field::Agency:
+      out.tag_string(k, i.agency);
+      break;
+    case Field::Level:
+      out.tag_string(k, i.level.empty() ? std::string_view("grid") : std::string_view(i.level));
+      break;
+    case Field::Overdue:
+      out.tag_bool(k, i.overdue);
+      break;
+    case Field::Version:
+      out.tag_int(k, i.version);
+      break;
     case Field::UpdatedAt:
       if (i.updated_at) {
         text.updated_at = time_text(i.updated_at);
         out.tag_string(k, text.updated_at.view());
       }
       break;
-    case Field::Handler: out.tag_string(k, i.handler); break;
-    case Field::DispatchReason: out.tag_string(k, i.dispatch_reason); break;
-    default: break;
+    case Field::Handler:
+      out.tag_string(k, i.handler);
+      break;
+    case Field::DispatchReason:
+      out.tag_string(k, i.dispatch_reason);
+      break;
+    default:
+      break;
   }
 }
 void point_props(const Worker& w, Field f, uint32_t k, MvtLayer& out, PropText&) {
   if (join_prop(w.join, f, k, out)) return;
   switch (f) {
-    case Field::WorkerId: out.tag_string(k, w.worker_id); break;
-    case Field::Role: out.tag_string(k, role_name(w.role)); break;
-    case Field::TeamGrid: out.tag_string(k, w.grid_code); break;
-    case Field::OnDuty: out.tag_bool(k, w.on_duty); break;
-    default: break;
+    case Field::WorkerId:
+      out.tag_string(k, w.worker_id);
+      break;
+    case Field::Role:
+      out.tag_string(k, role_name(w.role));
+      break;
+    case Field::TeamGrid:
+      out.tag_string(k, w.grid_code);
+      break;
+    case Field::OnDuty:
+      out.tag_bool(k, w.on_duty);
+      break;
+    default:
+      break;
   }
 }
 
 template <class T>
 const std::vector<T>& records(const Dataset& d);
-template <> const std::vector<Household>& records(const Dataset& d) { return d.households; }
-template <> const std::vector<Enterprise>& records(const Dataset& d) { return d.enterprises; }
-template <> const std::vector<Incident>& records(const Dataset& d) { return d.incidents; }
-template <> const std::vector<Worker>& records(const Dataset& d) { return d.workers; }
+template <>
+const std::vector<Household>& records(const Dataset& d) {
+  return d.households;
+}
+template <>
+const std::vector<Enterprise>& records(const Dataset& d) {
+  return d.enterprises;
+}
+template <>
+const std::vector<Incident>& records(const Dataset& d) {
+  return d.incidents;
+}
+template <>
+const std::vector<Worker>& records(const Dataset& d) {
+  return d.workers;
+}
 
 int point_layer_slot(LayerKind k) {
   switch (k) {
-    case LayerKind::Households: return 0;
-    case LayerKind::Enterprises: return 1;
-    case LayerKind::Incidents: return 2;
-    case LayerKind::Workers: return 3;
-    case LayerKind::Grids: break;
+    case LayerKind::Households:
+      return 0;
+    case LayerKind::Enterprises:
+      return 1;
+    case LayerKind::Incidents:
+      return 2;
+    case LayerKind::Workers:
+      return 3;
+    case LayerKind::Grids:
+      break;
   }
   return -1;
 }
 
 // The simplified geometry is kept for zooms up to this one; above it, the original.
 constexpr uint32_t kSimplifyMaxZoom = 13;
-// Fine integer tile coordinates: tile (z, x, y) holds fine columns [x << (31 - z), (x + 1) << (31 - z)).
+// Fine integer tile coordinates: tile (z, x, y) holds fine columns [x << (31 - z), (x + 1) << (31 -
+// z)).
 constexpr uint32_t kFineZoom = 31;
 // Lon/lat margin that covers the GCJ-02 shift (at most ~0.007 degrees) when selecting candidates.
 constexpr double kGcjMargin = 0.01;
@@ -424,7 +587,8 @@ bool tile_reaches(const TileMatrixSet& tms, const spatial::TileId& tile, const s
                   uint32_t extent, uint32_t buffer) {
   // One tile unit of slack over the exact buffer: rounding may put a point just outside the
   // buffer on its edge, and a point a cluster counts lies inside the tile proper anyway.
-  return spatial::point_to_tile(at.x(), at.y(), spatial::TileTransform{tms.bounds(tile), extent}, buffer + 1)
+  return spatial::point_to_tile(at.x(), at.y(), spatial::TileTransform{tms.bounds(tile), extent},
+                                buffer + 1)
       .has_value();
 }
 
@@ -534,9 +698,12 @@ struct TileBuilder::Impl {
     for (const auto& r : v)
       if (std::isfinite(r.location.lon) && std::isfinite(r.location.lat))
         bg::expand(ext, spatial::Point(r.location.lon, r.location.lat));
-    if (bg::get<bg::min_corner, 0>(ext) > bg::get<bg::max_corner, 0>(ext)) ext = spatial::Box({119, 30}, {121, 31});
-    const double w = std::max(1e-6, bg::get<bg::max_corner, 0>(ext) - bg::get<bg::min_corner, 0>(ext));
-    const double h = std::max(1e-6, bg::get<bg::max_corner, 1>(ext) - bg::get<bg::min_corner, 1>(ext));
+    if (bg::get<bg::min_corner, 0>(ext) > bg::get<bg::max_corner, 0>(ext))
+      ext = spatial::Box({119, 30}, {121, 31});
+    const double w =
+        std::max(1e-6, bg::get<bg::max_corner, 0>(ext) - bg::get<bg::min_corner, 0>(ext));
+    const double h =
+        std::max(1e-6, bg::get<bg::max_corner, 1>(ext) - bg::get<bg::min_corner, 1>(ext));
     // About 64 points per cell, at most 512 x 512 cells.
     const double target = std::clamp(static_cast<double>(v.size()) / 64.0, 1.0, 262144.0);
     const double side = std::sqrt(w * h / target);
@@ -615,7 +782,8 @@ struct TileBuilder::Impl {
     // One tile unit at zoom z is 360 / 2^z / extent degrees of longitude in both matrix sets; in
     // latitude it is that times cos(latitude) on Web Mercator. Half of the smaller keeps the
     // simplification error within half a tile unit on either axis.
-    const double lat = (bg::get<bg::min_corner, 1>(grid_box[i]) + bg::get<bg::max_corner, 1>(grid_box[i])) / 2;
+    const double lat =
+        (bg::get<bg::min_corner, 1>(grid_box[i]) + bg::get<bg::max_corner, 1>(grid_box[i])) / 2;
     const double k = 0.5 * std::cos(lat * 3.14159265358979323846 / 180.0);
     for (uint32_t z = 0; z <= kSimplifyMaxZoom; ++z) {
       const double tol = k * 360.0 / std::ldexp(1.0, static_cast<int>(z)) / config.extent;
@@ -644,7 +812,8 @@ struct TileBuilder::Impl {
     // tree's layout); their level from the compact array, the record only for those that qualify.
     std::vector<uint32_t> hits;
     grid_tree.query(boost::geometry::index::intersects(q),
-                    boost::make_function_output_iterator([&](const GridEntry& e) { hits.push_back(e.second); }));
+                    boost::make_function_output_iterator(
+                        [&](const GridEntry& e) { hits.push_back(e.second); }));
     std::sort(hits.begin(), hits.end());
     const std::vector<MultiPolygon>* projected =
         z > kSimplifyMaxZoom ? &projected_grids(d, scheme_index(*rq.tms, rq.gcj02)) : nullptr;
@@ -674,8 +843,8 @@ struct TileBuilder::Impl {
   }
 
   template <class T>
-  void add_points(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg, LayerKind kind,
-                  MvtLayer& out, TileStats& st) const {
+  void add_points(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg,
+                  LayerKind kind, MvtLayer& out, TileStats& st) const {
     const auto& v = records<T>(d);
     const int slot = point_layer_slot(kind);
     const int s = scheme_index(*rq.tms, rq.gcj02);
@@ -685,7 +854,8 @@ struct TileBuilder::Impl {
     const uint32_t z = rq.tile.z;
     const uint32_t shift = kFineZoom - z;
     const IncidentFilter* filter = nullptr;
-    if constexpr (std::is_same_v<T, Incident>) filter = rq.incidents.empty() ? nullptr : &rq.incidents;
+    if constexpr (std::is_same_v<T, Incident>)
+      filter = rq.incidents.empty() ? nullptr : &rq.incidents;
 
     // The candidates: through the buckets that meet the query box, or, when that box covers a
     // good part of the layer, over every record in order (cheaper than gathering the members of
@@ -705,24 +875,30 @@ struct TileBuilder::Impl {
       if (range.count() * 4 > bk.cells.size()) {
         const std::size_t n = std::min(col.size(), bk.cell_of.size());
         for (std::size_t i = 0; i < n; ++i)
-          if (bk.cell_of[i] != UINT32_MAX) consider(static_cast<uint32_t>(i));  // skips NaN positions
+          if (bk.cell_of[i] != UINT32_MAX)
+            consider(static_cast<uint32_t>(i));  // skips NaN positions
       } else {
         for_each_candidate(bk, range, [&](uint32_t i) {
           if (i < col.size()) consider(i);
         });
       }
     };
-    auto in_tile = [&](uint32_t i) { return (col[i] >> shift) == rq.tile.x && (row[i] >> shift) == rq.tile.y; };
+    auto in_tile = [&](uint32_t i) {
+      return (col[i] >> shift) == rq.tile.x && (row[i] >> shift) == rq.tile.y;
+    };
 
     if (z > cfg.cluster_maxzoom) {
       // Individual points, unless the tile proper holds too many. Candidates: the fine cells of
       // the buffered tile, one tile unit wider (the exact test below decides).
       const int64_t span = int64_t{1} << shift;
       const int64_t pad = ((static_cast<int64_t>(config.buffer) + 1) << shift) / config.extent + 1;
-      const int64_t fx0 = (static_cast<int64_t>(rq.tile.x) << shift) - pad, fx1 = fx0 + span + 2 * pad;
-      const int64_t fy0 = (static_cast<int64_t>(rq.tile.y) << shift) - pad, fy1 = fy0 + span + 2 * pad;
+      const int64_t fx0 = (static_cast<int64_t>(rq.tile.x) << shift) - pad,
+                    fx1 = fx0 + span + 2 * pad;
+      const int64_t fy0 = (static_cast<int64_t>(rq.tile.y) << shift) - pad,
+                    fy1 = fy0 + span + 2 * pad;
       auto in_reach = [&](uint32_t i) {
-        return col[i] != UINT32_MAX && col[i] >= fx0 && col[i] < fx1 && row[i] >= fy0 && row[i] < fy1;
+        return col[i] != UINT32_MAX && col[i] >= fx0 && col[i] < fx1 && row[i] >= fy0 &&
+               row[i] < fy1;
       };
       std::vector<uint32_t> near;
       std::size_t inside = 0;
@@ -736,10 +912,12 @@ struct TileBuilder::Impl {
         // Up to zoom 17 the fine coordinates place a point within 1/8 tile unit; above, project.
         const bool from_fine = z <= 17;
         const double unit = config.extent / static_cast<double>(span);
-        const double lo = -static_cast<double>(config.buffer), hi = config.extent + static_cast<double>(config.buffer);
+        const double lo = -static_cast<double>(config.buffer),
+                     hi = config.extent + static_cast<double>(config.buffer);
         PropText text;
         TilePoint one;
-        std::vector<std::pair<Field, uint32_t>> fields;  // those shown at this zoom, with their keys
+        std::vector<std::pair<Field, uint32_t>>
+            fields;  // those shown at this zoom, with their keys
         for (const auto& f : cfg.fields)
           if (z >= f.minzoom) fields.emplace_back(field_of(f.name), out.key(f.name));
         for (std::size_t k = 0; k < near.size(); ++k) {
@@ -752,10 +930,13 @@ struct TileBuilder::Impl {
             __builtin_prefetch(&next.join);
           }
           if (from_fine) {
-            const double tx = (static_cast<double>(static_cast<int64_t>(col[i]) - (fx0 + pad)) + 0.5) * unit;
-            const double ty = (static_cast<double>(static_cast<int64_t>(row[i]) - (fy0 + pad)) + 0.5) * unit;
+            const double tx =
+                (static_cast<double>(static_cast<int64_t>(col[i]) - (fx0 + pad)) + 0.5) * unit;
+            const double ty =
+                (static_cast<double>(static_cast<int64_t>(row[i]) - (fy0 + pad)) + 0.5) * unit;
             if (tx < lo || tx > hi || ty < lo || ty > hi) continue;
-            one = TilePoint{static_cast<int32_t>(std::floor(tx + 0.5)), static_cast<int32_t>(std::floor(ty + 0.5))};
+            one = TilePoint{static_cast<int32_t>(std::floor(tx + 0.5)),
+                            static_cast<int32_t>(std::floor(ty + 0.5))};
           } else {
             LonLat p = v[i].location;
             if (rq.gcj02) p = spatial::wgs84_to_gcj02(p);
@@ -818,13 +999,16 @@ struct TileBuilder::Impl {
           const Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
           if (a.count == 0) continue;
           const double n = static_cast<double>(a.count);
-          const int32_t tx = static_cast<int32_t>(std::clamp(std::floor(a.sx / n), 0.0, extent - 1.0));
-          const int32_t ty = static_cast<int32_t>(std::clamp(std::floor(a.sy / n), 0.0, extent - 1.0));
+          const int32_t tx =
+              static_cast<int32_t>(std::clamp(std::floor(a.sx / n), 0.0, extent - 1.0));
+          const int32_t ty =
+              static_cast<int32_t>(std::clamp(std::floor(a.sy / n), 0.0, extent - 1.0));
           // Cluster ids: top bit set, then the cell's zoom and its column and row at that zoom.
           const uint64_t cz = t.z + gbits;
           const uint64_t ccol = (static_cast<uint64_t>(t.x) << gbits) + cx;
           const uint64_t crow = (static_cast<uint64_t>(t.y) << gbits) + cy;
-          const uint64_t id = (uint64_t{1} << 63) | (cz << 56) | ((ccol & 0xFFFFFFF) << 28) | (crow & 0xFFFFFFF);
+          const uint64_t id =
+              (uint64_t{1} << 63) | (cz << 56) | ((ccol & 0xFFFFFFF) << 28) | (crow & 0xFFFFFFF);
           out.begin_feature(id);
           out.tag_uint(count_key, a.count);
           out.tag_bool(cluster_key, true);
@@ -854,7 +1038,8 @@ TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::ma
   for (auto& th : pool) th.join();
   std::vector<Impl::GridEntry> entries;
   entries.reserve(data.grids.size());
-  for (std::size_t i = 0; i < data.grids.size(); ++i) entries.emplace_back(m.grid_box[i], static_cast<uint32_t>(i));
+  for (std::size_t i = 0; i < data.grids.size(); ++i)
+    entries.emplace_back(m.grid_box[i], static_cast<uint32_t>(i));
   m.grid_tree = decltype(m.grid_tree)(entries);  // bulk loaded (packed)
   m.build_buckets(data.households, m.buckets[0]);
   m.build_buckets(data.enterprises, m.buckets[1]);
@@ -866,7 +1051,9 @@ TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::ma
 
 TileBuilder::~TileBuilder() = default;
 
-const TileConfig& TileBuilder::config() const { return impl_->config; }
+const TileConfig& TileBuilder::config() const {
+  return impl_->config;
+}
 
 std::string TileBuilder::build(const Dataset& data, const TileRequest& rq, TileStats* stats) const {
   TileStats st;
@@ -876,11 +1063,21 @@ std::string TileBuilder::build(const Dataset& data, const TileRequest& rq, TileS
     MvtLayer layer(cfg->name, impl_->config.extent);
     const TileLayerSource src = tile_layer_source(cfg->name);
     switch (src.kind) {
-      case LayerKind::Grids: impl_->add_grids(data, rq, *cfg, src.level, layer); break;
-      case LayerKind::Households: impl_->add_points<Household>(data, rq, *cfg, src.kind, layer, st); break;
-      case LayerKind::Enterprises: impl_->add_points<Enterprise>(data, rq, *cfg, src.kind, layer, st); break;
-      case LayerKind::Incidents: impl_->add_points<Incident>(data, rq, *cfg, src.kind, layer, st); break;
-      case LayerKind::Workers: impl_->add_points<Worker>(data, rq, *cfg, src.kind, layer, st); break;
+      case LayerKind::Grids:
+        impl_->add_grids(data, rq, *cfg, src.level, layer);
+        break;
+      case LayerKind::Households:
+        impl_->add_points<Household>(data, rq, *cfg, src.kind, layer, st);
+        break;
+      case LayerKind::Enterprises:
+        impl_->add_points<Enterprise>(data, rq, *cfg, src.kind, layer, st);
+        break;
+      case LayerKind::Incidents:
+        impl_->add_points<Incident>(data, rq, *cfg, src.kind, layer, st);
+        break;
+      case LayerKind::Workers:
+        impl_->add_points<Worker>(data, rq, *cfg, src.kind, layer, st);
+        break;
     }
     if (src.kind == LayerKind::Grids) st.features += layer.feature_count();
     layers.push_back(std::move(layer));
@@ -895,11 +1092,20 @@ void TileBuilder::point_changed(const Dataset& data, LayerKind kind, std::size_t
   if (slot < 0) return;
   LonLat p;
   switch (kind) {
-    case LayerKind::Households: p = data.households.at(index).location; break;
-    case LayerKind::Enterprises: p = data.enterprises.at(index).location; break;
-    case LayerKind::Incidents: p = data.incidents.at(index).location; break;
-    case LayerKind::Workers: p = data.workers.at(index).location; break;
-    case LayerKind::Grids: return;
+    case LayerKind::Households:
+      p = data.households.at(index).location;
+      break;
+    case LayerKind::Enterprises:
+      p = data.enterprises.at(index).location;
+      break;
+    case LayerKind::Incidents:
+      p = data.incidents.at(index).location;
+      break;
+    case LayerKind::Workers:
+      p = data.workers.at(index).location;
+      break;
+    case LayerKind::Grids:
+      return;
   }
   Impl::place(m.buckets[slot], index, p);
   for (int s = 0; s < 4; ++s) {
@@ -927,7 +1133,8 @@ std::vector<uint32_t> TileBuilder::point_candidates(LayerKind kind, const spatia
 std::vector<uint32_t> TileBuilder::grid_candidates(const spatial::Box& box) const {
   std::vector<uint32_t> out;
   impl_->grid_tree.query(boost::geometry::index::intersects(box),
-                         boost::make_function_output_iterator([&](const Impl::GridEntry& e) { out.push_back(e.second); }));
+                         boost::make_function_output_iterator(
+                             [&](const Impl::GridEntry& e) { out.push_back(e.second); }));
   std::sort(out.begin(), out.end());
   return out;
 }

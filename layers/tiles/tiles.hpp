@@ -47,7 +47,9 @@ struct IncidentFilter {
   /// None of these (the sensitive categories, in the public's tiles: auth/read_policy.hpp).
   std::vector<std::string> hidden_categories;
 
-  bool empty() const { return statuses.empty() && categories.empty() && !since && !until && hidden_categories.empty(); }
+  bool empty() const {
+    return statuses.empty() && categories.empty() && !since && !until && hidden_categories.empty();
+  }
   bool matches(const Incident& i) const;
   /// A canonical text of the filter (sorted lists), for cache keys; "" when empty.
   std::string key() const;
@@ -104,13 +106,13 @@ struct TileRequest {
   spatial::TileId tile;
   bool gcj02 = false;
   std::vector<const TileLayerConfig*> layers;  ///< in output order, at least one
-  IncidentFilter incidents;                     ///< applies to the incidents layer
+  IncidentFilter incidents;                    ///< applies to the incidents layer
 };
 
 /// What a build did (for metrics and tests).
 struct TileStats {
   std::size_t features = 0;
-  std::size_t clusters = 0;        ///< cluster features among them
+  std::size_t clusters = 0;          ///< cluster features among them
   std::size_t clustered_points = 0;  ///< points the clusters stand for
 };
 
@@ -121,12 +123,12 @@ spatial::Point tile_crs_point(const spatial::TileMatrixSet& tms, bool gcj02, Lon
 /// Whether build() would place a point at CRS position `at` (tile_crs_point) in the tile as an
 /// individual point: inside the tile widened by `buffer` tile units (also true for every point a
 /// cluster of the tile counts). For cache invalidation.
-bool tile_reaches(const spatial::TileMatrixSet& tms, const spatial::TileId& tile, const spatial::Point& at,
-                  uint32_t extent, uint32_t buffer);
+bool tile_reaches(const spatial::TileMatrixSet& tms, const spatial::TileId& tile,
+                  const spatial::Point& at, uint32_t extent, uint32_t buffer);
 
 /// The lon/lat box that holds every point and polygon part build() may put in the tile.
-spatial::Box tile_query_box(const spatial::TileMatrixSet& tms, bool gcj02, const spatial::TileId& tile,
-                            uint32_t extent, uint32_t buffer);
+spatial::Box tile_query_box(const spatial::TileMatrixSet& tms, bool gcj02,
+                            const spatial::TileId& tile, uint32_t extent, uint32_t buffer);
 
 class TileBuilder {
  public:
@@ -140,7 +142,8 @@ class TileBuilder {
 
   /// The MVT bytes of a tile ("" when it has no feature). The request's tile must be valid for
   /// its matrix set (the caller checks and reports the limits).
-  std::string build(const Dataset& data, const TileRequest& request, TileStats* stats = nullptr) const;
+  std::string build(const Dataset& data, const TileRequest& request,
+                    TileStats* stats = nullptr) const;
 
   /// After a write: the record at `index` of a point layer was added, moved or changed.
   void point_changed(const Dataset& data, LayerKind kind, std::size_t index);

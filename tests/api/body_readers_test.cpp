@@ -53,9 +53,9 @@ TEST(BodyReaders, ShortPositionsAreRefusedBeforeGeosReadsThem) {
           R"({"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[]]]}})"),
       "body");
   // Well-formed outlines still read.
-  EXPECT_EQ(parameter_of(polygon,
-                         R"({"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]})"),
-            "(accepted)");
+  EXPECT_EQ(
+      parameter_of(polygon, R"({"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]})"),
+      "(accepted)");
   EXPECT_EQ(
       parameter_of(
           grid,
@@ -65,9 +65,12 @@ TEST(BodyReaders, ShortPositionsAreRefusedBeforeGeosReadsThem) {
 
 // A report must name its category: an empty one is a 400 naming it (found by record_body).
 TEST(BodyReaders, AReportWithAnEmptyCategoryIsRefused) {
-  EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"category":"","description":"x"})"), "category");
+  EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"category":"","description":"x"})"),
+            "category");
   EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"description":"x"})"), "category");
-  EXPECT_EQ(parameter_of(report, R"({"lon":119.97,"lat":30.54,"category":"0101","description":"x"})"), "(accepted)");
+  EXPECT_EQ(
+      parameter_of(report, R"({"lon":119.97,"lat":30.54,"category":"0101","description":"x"})"),
+      "(accepted)");
 }
 
 // A "type" that is no string is no GeoJSON type: a 400 naming the body, not a JSON library
@@ -75,5 +78,7 @@ TEST(BodyReaders, AReportWithAnEmptyCategoryIsRefused) {
 TEST(BodyReaders, APolygonBodyWhoseTypeIsNoStringIsRefused) {
   EXPECT_EQ(parameter_of(polygon, R"({"type":[[[0,0],[2,2],[2,0],[0,0]]]})"), "body");
   EXPECT_EQ(parameter_of(polygon, R"({"type":"Feature","geometry":{"type":7}})"), "body");
-  EXPECT_EQ(parameter_of(polygon, R"({"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,0]]]})"), "(accepted)");
+  EXPECT_EQ(
+      parameter_of(polygon, R"({"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,0]]]})"),
+      "(accepted)");
 }

@@ -74,16 +74,20 @@ TEST(Cli, DispatchAndImportRefuseAServedStore) {
     const auto served = onemap::layers::StoreLock::for_serving(store);
     const auto d = run_command({ONEMAP_BINARY, "dispatch", "--data", store}, 60s);
     EXPECT_EQ(d.exit_code, 1) << d.out << d.err;
-    EXPECT_NE(d.err.find("onemap: error: the store " + store + " is served by a running onemap (pid " + pid +
-                         "): use POST /dispatch/batch instead"),
-              std::string::npos)
+    EXPECT_NE(
+        d.err.find("onemap: error: the store " + store + " is served by a running onemap (pid " +
+                   pid + "): use POST /dispatch/batch instead"),
+        std::string::npos)
         << d.err;
-    const auto i = run_command({ONEMAP_BINARY, "import", "--data", store, "--layer", "households",
-                                std::string(ONEMAP_SOURCE_DIR) + "/tests/data/nyc/nyc311_sample.csv"},
-                               60s);
+    const auto i =
+        run_command({ONEMAP_BINARY, "import", "--data", store, "--layer", "households",
+                     std::string(ONEMAP_SOURCE_DIR) + "/tests/data/nyc/nyc311_sample.csv"},
+                    60s);
     EXPECT_EQ(i.exit_code, 1) << i.out << i.err;
-    EXPECT_NE(i.err.find("is served by a running onemap (pid " + pid + ")"), std::string::npos) << i.err;
-    const auto u = run_command({ONEMAP_BINARY, "user", "add", "--data", store, "--id", "c1", "--role", "centre"}, 60s);
+    EXPECT_NE(i.err.find("is served by a running onemap (pid " + pid + ")"), std::string::npos)
+        << i.err;
+    const auto u = run_command(
+        {ONEMAP_BINARY, "user", "add", "--data", store, "--id", "c1", "--role", "centre"}, 60s);
     EXPECT_EQ(u.exit_code, 0) << u.err;
   }
   const auto d = run_command({ONEMAP_BINARY, "dispatch", "--data", store}, 60s);

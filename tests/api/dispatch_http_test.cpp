@@ -30,8 +30,8 @@ struct Headers {
   std::vector<std::string> extra = {};
 };
 
-HttpResponse request(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
-                     const Headers& h = {}) {
+HttpResponse request(uint16_t port, const std::string& method, const std::string& target,
+                     const std::string& body, const Headers& h = {}) {
   HttpConnection c(port);
   std::vector<std::string> headers = {"Content-Length: " + std::to_string(body.size())};
   if (!h.content_type.empty()) headers.push_back("Content-Type: " + h.content_type);
@@ -45,8 +45,10 @@ HttpResponse request(uint16_t port, const std::string& method, const std::string
 std::string form_escape(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') out += static_cast<char>(c);
-    else if (c == ' ') out += '+';
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_')
+      out += static_cast<char>(c);
+    else if (c == ' ')
+      out += '+';
     else {
       char buf[4];
       std::snprintf(buf, sizeof buf, "%%%02X", c);
@@ -81,7 +83,8 @@ class DispatchHttp : public ::testing::Test {
     dir_ = new TempDir();
     store_ = write_dispatch_county(dir_->path());
     auto add = [&](std::vector<std::string> args) {
-      std::vector<std::string> cmd = {ONEMAP_BINARY, "user", "add", "--data", store_, "--config", kConfig};
+      std::vector<std::string> cmd = {ONEMAP_BINARY, "user",     "add",  "--data",
+                                      store_,        "--config", kConfig};
       cmd.insert(cmd.end(), args.begin(), args.end());
       const CommandResult r = run_command(cmd);
       EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -96,7 +99,9 @@ class DispatchHttp : public ::testing::Test {
         {"head", add({"--id", "head", "--role", "worker", "--worker", "HEAD"})},
         {"centre", add({"--id", "centre", "--role", "centre", "--scope", "330521"})},
         {"fire", add({"--id", "fire", "--role", "department", "--scope", "消防"})}};
-    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_, "--config", kConfig, "--write-token-file", admin_token_file(dir_->path())},
+    server_ = new ServerProcess(ONEMAP_BINARY,
+                                {"--data", store_, "--config", kConfig, "--write-token-file",
+                                 admin_token_file(dir_->path())},
                                 dir_->path() + "/serve.log");
   }
   static void TearDownTestSuite() {
@@ -109,22 +114,28 @@ class DispatchHttp : public ::testing::Test {
   // Reads as the administrator unless told otherwise: these tests check what dispatch did, which
   // staff see (the public's view: read_policy_http_test.cpp). "" reads anonymously.
   static HttpResponse get(const std::string& target, const std::string& who = "admin") {
-    const std::string t = who == "admin" ? std::string(onemap::testing::kAdminToken) : who.empty() ? "" : token(who);
+    const std::string t = who == "admin" ? std::string(onemap::testing::kAdminToken)
+                          : who.empty()  ? ""
+                                         : token(who);
     return request(port(), "GET", target, "", {t, ""});
   }
   static HttpResponse post_form(const std::string& target, const std::string& body) {
     return request(port(), "POST", target, body, {"", "application/x-www-form-urlencoded"});
   }
-  static HttpResponse act(int64_t id, const std::string& who, json body, const std::string& if_match = "") {
+  static HttpResponse act(int64_t id, const std::string& who, json body,
+                          const std::string& if_match = "") {
     Headers h{token(who)};
     if (!if_match.empty()) h.extra.push_back("If-Match: " + if_match);
     return request(port(), "POST", "/incidents/" + std::to_string(id) + "/actions", body.dump(), h);
   }
   // A new Open311 request at (lon, lat): its id.
   static int64_t open311(double lon, double lat, const std::string& code = "0101") {
-    const HttpResponse r = post_form("/open311/v2/requests.json",
-                                     form({{"api_key", token("app")}, {"service_code", code}, {"lat", std::to_string(lat)},
-                                           {"long", std::to_string(lon)}, {"description", "test"}}));
+    const HttpResponse r =
+        post_form("/open311/v2/requests.json", form({{"api_key", token("app")},
+                                                     {"service_code", code},
+                                                     {"lat", std::to_string(lat)},
+                                                     {"long", std::to_string(lon)},
+                                                     {"description", "test"}}));
     EXPECT_EQ(r.status, 201) << r.body;
     return std::stoll(json::parse(r.body)[0]["service_request_id"].get<std::string>());
   }
@@ -149,7 +160,8 @@ TEST_F(DispatchHttp, ServicesListTheConfiguredCategories) {
   EXPECT_GE(j.size(), 30u);
   std::set<std::string> codes;
   for (const auto& s : j) {
-    for (const char* k : {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"})
+    for (const char* k :
+         {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"})
       EXPECT_TRUE(s.contains(k)) << k;
     EXPECT_EQ(s["metadata"], false);
     EXPECT_EQ(s["type"], "realtime");
@@ -160,10 +172,15 @@ TEST_F(DispatchHttp, ServicesListTheConfiguredCategories) {
 }
 
 TEST_F(DispatchHttp, ARequestInsideAGridComesBackAssignedWithItsReason) {
-  const HttpResponse r = post_form("/open311/v2/requests.json",
-                                   form({{"api_key", token("app")}, {"service_code", "0101"}, {"lat", "30.11"},
-                                         {"long", "120.036"}, {"description", "垃圾 堆放"}, {"address_string", "文化路 1 号"},
-                                         {"media_url", "http://example.invalid/p.jpg"}, {"phone", "13800000000"}}));
+  const HttpResponse r =
+      post_form("/open311/v2/requests.json", form({{"api_key", token("app")},
+                                                   {"service_code", "0101"},
+                                                   {"lat", "30.11"},
+                                                   {"long", "120.036"},
+                                                   {"description", "垃圾 堆放"},
+                                                   {"address_string", "文化路 1 号"},
+                                                   {"media_url", "http://example.invalid/p.jpg"},
+                                                   {"phone", "13800000000"}}));
   ASSERT_EQ(r.status, 201) << r.body;
   const json created = json::parse(r.body);
   ASSERT_TRUE(created.is_array());
@@ -174,9 +191,10 @@ TEST_F(DispatchHttp, ARequestInsideAGridComesBackAssignedWithItsReason) {
   const HttpResponse one = get("/open311/v2/requests/" + id + ".json");
   ASSERT_EQ(one.status, 200) << one.body;
   const json s = json::parse(one.body).at(0);
-  for (const char* k : {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-                        "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
-                        "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"})
+  for (const char* k : {"service_request_id", "status", "status_notes", "service_name",
+                        "service_code", "description", "agency_responsible", "service_notice",
+                        "requested_datetime", "updated_datetime", "expected_datetime", "address",
+                        "address_id", "zipcode", "lat", "long", "media_url"})
     EXPECT_TRUE(s.contains(k)) << k;
   EXPECT_EQ(s["service_request_id"], id);
   EXPECT_EQ(s["status"], "open");
@@ -207,7 +225,8 @@ TEST_F(DispatchHttp, ARequestInsideAGridComesBackAssignedWithItsReason) {
     const HttpResponse l = get("/open311/v2/requests.json?" + query);
     EXPECT_EQ(l.status, 200) << l.body;
     std::set<std::string> ids;
-    for (const auto& x : json::parse(l.body)) ids.insert(x["service_request_id"].get<std::string>());
+    for (const auto& x : json::parse(l.body))
+      ids.insert(x["service_request_id"].get<std::string>());
     return ids.count(id) > 0;
   };
   EXPECT_TRUE(listed("service_request_id=" + id));
@@ -226,7 +245,8 @@ TEST_F(DispatchHttp, OutsideEveryGridTheNearestGridElseTheTown) {
   EXPECT_EQ(n["dispatch_reason"]["rule"], "nearest_grid");
   EXPECT_FALSE(n["assignee"].get<std::string>().empty());
   const int64_t far = open311(119.98, 30.1);  // ~1.9 km west: the town's centre
-  const json f = json::parse(get("/open311/v2/requests/" + std::to_string(far) + ".json").body).at(0);
+  const json f =
+      json::parse(get("/open311/v2/requests/" + std::to_string(far) + ".json").body).at(0);
   EXPECT_EQ(f["agency_responsible"], "330521001");
   const json fn = json::parse(get("/incidents/" + std::to_string(far)).body);
   EXPECT_EQ(fn["level"], "town");
@@ -234,59 +254,87 @@ TEST_F(DispatchHttp, OutsideEveryGridTheNearestGridElseTheTown) {
   EXPECT_EQ(fn["assignee"], "");
   // A department's category: agency_responsible is the department.
   const int64_t fire = open311(120.036, 30.11, "0501");
-  EXPECT_EQ(json::parse(get("/open311/v2/requests/" + std::to_string(fire) + ".json").body)[0]["agency_responsible"], "消防");
+  EXPECT_EQ(json::parse(get("/open311/v2/requests/" + std::to_string(fire) + ".json")
+                            .body)[0]["agency_responsible"],
+            "消防");
 }
 
 TEST_F(DispatchHttp, GcjCoordinatesAreShiftedOnTheWayInAndOut) {
   const onemap::spatial::LonLat p{120.03, 30.12};
   const onemap::spatial::LonLat g = onemap::spatial::wgs84_to_gcj02(p);
-  const json body = {{"api_key", token("app")}, {"service_code", "0101"}, {"lat", g.lat}, {"long", g.lon},
+  const json body = {{"api_key", token("app")},
+                     {"service_code", "0101"},
+                     {"lat", g.lat},
+                     {"long", g.lon},
                      {"coordinate_system", "GCJ02"}};
   const HttpResponse r = request(port(), "POST", "/open311/v2/requests.json", body.dump());
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string id = json::parse(r.body)[0]["service_request_id"];
   const json n = json::parse(get("/incidents/" + id).body);
   EXPECT_LT(onemap::spatial::distance_m({n["lon"], n["lat"]}, p), 0.5);
-  const json back = json::parse(get("/open311/v2/requests/" + id + ".json?coordinate_system=GCJ02").body)[0];
+  const json back =
+      json::parse(get("/open311/v2/requests/" + id + ".json?coordinate_system=GCJ02").body)[0];
   EXPECT_LT(onemap::spatial::distance_m({back["long"], back["lat"]}, g), 0.5);
 }
 
 TEST_F(DispatchHttp, BadRequestsGetOpen311Errors) {
   const std::string key = token("app");
-  expect_open311_error(post_form("/open311/v2/requests.json", form({{"api_key", key}, {"lat", "30.1"}, {"long", "120.03"}})),
+  expect_open311_error(post_form("/open311/v2/requests.json",
+                                 form({{"api_key", key}, {"lat", "30.1"}, {"long", "120.03"}})),
                        400, "service_code");
-  expect_open311_error(post_form("/open311/v2/requests.json",
-                                 form({{"api_key", key}, {"service_code", "0101"}, {"lat", "abc"}, {"long", "120.03"}})),
-                       400, "lat");
-  expect_open311_error(post_form("/open311/v2/requests.json",
-                                 form({{"api_key", key}, {"service_code", "0101"}, {"lat", "95"}, {"long", "120.03"}})),
-                       400, "lat");
-  expect_open311_error(post_form("/open311/v2/requests.json",
-                                 form({{"api_key", key}, {"service_code", "0101"}, {"lat", "30.1"}, {"long", "181"}})),
-                       400, "long");
-  expect_open311_error(post_form("/open311/v2/requests.json", form({{"api_key", key}, {"service_code", "0101"}})), 400, "lat");
-  expect_open311_error(post_form("/open311/v2/requests.json",
-                                 form({{"api_key", key}, {"service_code", "9999"}, {"lat", "30.1"}, {"long", "120.03"}})),
-                       400, "service_code");
-  expect_open311_error(post_form("/open311/v2/requests.json",
-                                 form({{"api_key", key}, {"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"},
-                                       {"colour", "red"}})),
+  expect_open311_error(
+      post_form(
+          "/open311/v2/requests.json",
+          form({{"api_key", key}, {"service_code", "0101"}, {"lat", "abc"}, {"long", "120.03"}})),
+      400, "lat");
+  expect_open311_error(
+      post_form(
+          "/open311/v2/requests.json",
+          form({{"api_key", key}, {"service_code", "0101"}, {"lat", "95"}, {"long", "120.03"}})),
+      400, "lat");
+  expect_open311_error(
+      post_form(
+          "/open311/v2/requests.json",
+          form({{"api_key", key}, {"service_code", "0101"}, {"lat", "30.1"}, {"long", "181"}})),
+      400, "long");
+  expect_open311_error(
+      post_form("/open311/v2/requests.json", form({{"api_key", key}, {"service_code", "0101"}})),
+      400, "lat");
+  expect_open311_error(
+      post_form(
+          "/open311/v2/requests.json",
+          form({{"api_key", key}, {"service_code", "9999"}, {"lat", "30.1"}, {"long", "120.03"}})),
+      400, "service_code");
+  expect_open311_error(post_form("/open311/v2/requests.json", form({{"api_key", key},
+                                                                    {"service_code", "0101"},
+                                                                    {"lat", "30.1"},
+                                                                    {"long", "120.03"},
+                                                                    {"colour", "red"}})),
                        400, "colour");
-  expect_open311_error(post_form("/open311/v2/requests.json",
-                                 form({{"api_key", key}, {"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"},
-                                       {"coordinate_system", "BD09"}})),
-                       400, "coordinate_system");
-  expect_open311_error(post_form("/open311/v2/requests.json", form({{"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"}})),
-                       401, "api_key");
-  expect_open311_error(post_form("/open311/v2/requests.json",
-                                 form({{"api_key", "om_nope"}, {"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"}})),
+  expect_open311_error(
+      post_form("/open311/v2/requests.json", form({{"api_key", key},
+                                                   {"service_code", "0101"},
+                                                   {"lat", "30.1"},
+                                                   {"long", "120.03"},
+                                                   {"coordinate_system", "BD09"}})),
+      400, "coordinate_system");
+  expect_open311_error(
+      post_form("/open311/v2/requests.json",
+                form({{"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"}})),
+      401, "api_key");
+  expect_open311_error(post_form("/open311/v2/requests.json", form({{"api_key", "om_nope"},
+                                                                    {"service_code", "0101"},
+                                                                    {"lat", "30.1"},
+                                                                    {"long", "120.03"}})),
                        401, "");
-  expect_open311_error(request(port(), "POST", "/open311/v2/requests.json", "{not json"), 400, "body");
+  expect_open311_error(request(port(), "POST", "/open311/v2/requests.json", "{not json"), 400,
+                       "body");
   expect_open311_error(get("/open311/v2/requests/999999.json"), 404, "");
   expect_open311_error(get("/open311/v2/requests/abc.json"), 404, "service_request_id");
   expect_open311_error(get("/open311/v2/requests.json?status=pending"), 400, "status");
   expect_open311_error(get("/open311/v2/requests.json?start_date=yesterday"), 400, "start_date");
-  expect_open311_error(get("/open311/v2/requests.json?service_request_id=x1"), 400, "service_request_id");
+  expect_open311_error(get("/open311/v2/requests.json?service_request_id=x1"), 400,
+                       "service_request_id");
   expect_open311_error(get("/open311/v2/requests.json?color=1"), 400, "color");
   expect_open311_error(get("/open311/v2/requests.xml"), 404, "");
   expect_open311_error(request(port(), "DELETE", "/open311/v2/services.json", ""), 405, "");
@@ -299,14 +347,18 @@ TEST_F(DispatchHttp, TheLoopRunsOverHttpWithRolesAndIfMatch) {
   ASSERT_FALSE(etag.empty());
   const std::string assignee = json::parse(first.body)["assignee"];
   ASSERT_TRUE(assignee == "FT2" || assignee == "FT1") << assignee;
-  const std::string me = assignee == "FT2" ? "ft2" : "ft1", other = assignee == "FT2" ? "ft1" : "ft2";
+  const std::string me = assignee == "FT2" ? "ft2" : "ft1",
+                    other = assignee == "FT2" ? "ft1" : "ft2";
   // Somebody else's incident, a reporter, a bad action, a missing token.
   EXPECT_EQ(act(id, other, {{"action", "accept"}}).status, 403);
   EXPECT_EQ(act(id, "app", {{"action", "dispatch"}}).status, 403);
   const HttpResponse bad = act(id, me, {{"action", "approve"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["error"]["parameter"], "action");
-  EXPECT_EQ(request(port(), "POST", "/incidents/" + std::to_string(id) + "/actions", R"({"action":"accept"})").status, 401);
+  EXPECT_EQ(request(port(), "POST", "/incidents/" + std::to_string(id) + "/actions",
+                    R"({"action":"accept"})")
+                .status,
+            401);
   // Accept with the current ETag; the same ETag again loses with 409.
   const HttpResponse ok = act(id, me, {{"action", "accept"}, {"note", "出发"}}, etag);
   ASSERT_EQ(ok.status, 200) << ok.body;
@@ -335,10 +387,13 @@ TEST_F(DispatchHttp, TheLoopRunsOverHttpWithRolesAndIfMatch) {
     actions.push_back(e["action"]);
     actors.push_back(e["actor"]);
   }
-  EXPECT_EQ(actions, (std::vector<std::string>{"report", "dispatch", "accept", "start", "resolve", "verify", "close"}));
+  EXPECT_EQ(actions, (std::vector<std::string>{"report", "dispatch", "accept", "start", "resolve",
+                                               "verify", "close"}));
   EXPECT_EQ(actors, (std::vector<std::string>{"app", "system", me, me, me, "head", "centre"}));
   // Open311 sees it closed.
-  EXPECT_EQ(json::parse(get("/open311/v2/requests/" + std::to_string(id) + ".json").body)[0]["status"], "closed");
+  EXPECT_EQ(
+      json::parse(get("/open311/v2/requests/" + std::to_string(id) + ".json").body)[0]["status"],
+      "closed");
   // Who am I.
   const json who = json::parse(get("/users/me", "head").body);
   EXPECT_EQ(who["role"], "worker");
@@ -349,7 +404,8 @@ TEST_F(DispatchHttp, TheLoopRunsOverHttpWithRolesAndIfMatch) {
 
 TEST_F(DispatchHttp, TilesAndQueriesShowEachTransitionAtOnce) {
   const int64_t id = open311(120.036, 30.11);
-  const std::string assignee = json::parse(get("/incidents/" + std::to_string(id)).body)["assignee"];
+  const std::string assignee =
+      json::parse(get("/incidents/" + std::to_string(id)).body)["assignee"];
   const std::string me = assignee == "FT2" ? "ft2" : "ft1";
   // The z14 tile that holds it, with the accepted ones only; and the feature query.
   const double lon = 120.036, lat = 30.11;
@@ -358,8 +414,8 @@ TEST_F(DispatchHttp, TilesAndQueriesShowEachTransitionAtOnce) {
   const int x = static_cast<int>((lon + 180.0) / 360.0 * n);
   const double r = lat * M_PI / 180.0;
   const int y = static_cast<int>((1.0 - std::asinh(std::tan(r)) / M_PI) / 2.0 * n);
-  const std::string tile = "/tiles/incidents/" + std::to_string(z) + "/" + std::to_string(x) + "/" + std::to_string(y) +
-                           ".mvt?status=accepted";
+  const std::string tile = "/tiles/incidents/" + std::to_string(z) + "/" + std::to_string(x) + "/" +
+                           std::to_string(y) + ".mvt?status=accepted";
   const std::string items = "/collections/incidents/items?status=accepted&limit=1000";
   const HttpResponse t0 = get(tile);
   auto ids_of = [](const std::string& body) {
@@ -375,7 +431,8 @@ TEST_F(DispatchHttp, TilesAndQueriesShowEachTransitionAtOnce) {
   EXPECT_NE(t1.header("ETag"), t0.header("ETag"));
   EXPECT_TRUE(ids_of(get(items).body).count(id));
   // The stats' loop figures agree with a count over every incident's properties.
-  const json stats = json::parse(get("/collections/incidents/stats?datetime=2000-01-01T00:00:00Z/2099-01-01T00:00:00Z").body);
+  const json stats = json::parse(
+      get("/collections/incidents/stats?datetime=2000-01-01T00:00:00Z/2099-01-01T00:00:00Z").body);
   const json all = json::parse(get("/collections/incidents/items?limit=10000").body);
   int64_t open = 0, closed = 0, overdue = 0;
   for (const auto& f : all["features"]) {
@@ -400,18 +457,23 @@ TEST_F(DispatchHttp, BatchDispatchAndTheSweepOverHttp) {
   std::vector<int64_t> ids;
   for (int k = 0; k < 3; ++k) {
     const int64_t id = open311(120.005 + 0.01 * k, 30.05);
-    const std::string assignee = json::parse(get("/incidents/" + std::to_string(id)).body)["assignee"];
+    const std::string assignee =
+        json::parse(get("/incidents/" + std::to_string(id)).body)["assignee"];
     if (assignee.empty()) continue;  // queued: caps reached by the other tests
     const std::string who = assignee == "FT2" ? "ft2" : assignee == "FT1" ? "ft1" : "";
     if (who.empty()) continue;
     ASSERT_EQ(act(id, who, {{"action", "return"}, {"note", "busy"}}).status, 200);
     ids.push_back(id);
   }
-  EXPECT_EQ(request(port(), "POST", "/dispatch/batch", R"({"area":"330521001"})", {token("ft1")}).status, 403);
-  const HttpResponse bad = request(port(), "POST", "/dispatch/batch", R"({"pool":"planet"})", {token("centre")});
+  EXPECT_EQ(
+      request(port(), "POST", "/dispatch/batch", R"({"area":"330521001"})", {token("ft1")}).status,
+      403);
+  const HttpResponse bad =
+      request(port(), "POST", "/dispatch/batch", R"({"pool":"planet"})", {token("centre")});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["error"]["parameter"], "pool");
-  const HttpResponse b = request(port(), "POST", "/dispatch/batch", R"({"area":"330521001","pool":"village"})", {token("centre")});
+  const HttpResponse b = request(port(), "POST", "/dispatch/batch",
+                                 R"({"area":"330521001","pool":"village"})", {token("centre")});
   ASSERT_EQ(b.status, 200) << b.body;
   const json batch = json::parse(b.body);
   EXPECT_GE(batch["incidents"].get<int64_t>(), static_cast<int64_t>(ids.size()));
@@ -422,8 +484,12 @@ TEST_F(DispatchHttp, BatchDispatchAndTheSweepOverHttp) {
   }
   // The sweep is the centre's; a sweep "at" a time ahead of the clock would escalate every open
   // incident and is refused (the sweep of an overdue incident: DispatchSweep below).
-  EXPECT_EQ(request(port(), "POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", {token("ft1")}).status, 403);
-  const HttpResponse ahead = request(port(), "POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", {token("centre")});
+  EXPECT_EQ(request(port(), "POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})",
+                    {token("ft1")})
+                .status,
+            403);
+  const HttpResponse ahead = request(port(), "POST", "/escalations/sweep",
+                                     R"({"at":"2099-01-01T00:00:00Z"})", {token("centre")});
   EXPECT_EQ(ahead.status, 400) << ahead.body;
   EXPECT_EQ(json::parse(ahead.body)["error"]["parameter"], "at");
 }
@@ -451,18 +517,21 @@ TEST(DispatchSweep, EscalatesAnIncidentPastItsDeadline) {
     b.incidents.push_back(&in);
     s->put(b);
   }
-  const CommandResult user = run_command({ONEMAP_BINARY, "user", "add", "--data", store, "--config", kConfig, "--id",
-                                          "centre", "--role", "centre", "--scope", "330521"});
+  const CommandResult user =
+      run_command({ONEMAP_BINARY, "user", "add", "--data", store, "--config", kConfig, "--id",
+                   "centre", "--role", "centre", "--scope", "330521"});
   ASSERT_EQ(user.exit_code, 0) << user.err;
   std::string centre = user.out;
   while (!centre.empty() && (centre.back() == '\n' || centre.back() == '\r')) centre.pop_back();
-  ServerProcess server(ONEMAP_BINARY, {"--data", store, "--config", kConfig, "--sweep-interval", "0"},
+  ServerProcess server(ONEMAP_BINARY,
+                       {"--data", store, "--config", kConfig, "--sweep-interval", "0"},
                        dir.path() + "/serve.log");
   const HttpResponse s = request(server.port(), "POST", "/escalations/sweep", "", {centre});
   ASSERT_EQ(s.status, 200) << s.body;
   const json escalated = json::parse(s.body)["escalated"];
   ASSERT_EQ(escalated.size(), 1u) << s.body;  // the one incident of the store
-  const json esc = json::parse(request(server.port(), "GET", "/incidents/" + escalated[0].dump(), "", {centre}).body);
+  const json esc = json::parse(
+      request(server.port(), "GET", "/incidents/" + escalated[0].dump(), "", {centre}).body);
   EXPECT_EQ(esc["status"], "escalated");
   EXPECT_EQ(esc["level"], "village");
   EXPECT_EQ(esc["agency"], "330521001001");

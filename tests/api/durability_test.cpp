@@ -29,10 +29,12 @@ struct Acked {
   int acks = 0;
 };
 
-std::optional<HttpResponse> send(HttpConnection& c, const std::string& method, const std::string& target,
-                                 const std::string& body, const std::string& content_type, const std::string& token) {
+std::optional<HttpResponse> send(HttpConnection& c, const std::string& method,
+                                 const std::string& target, const std::string& body,
+                                 const std::string& content_type, const std::string& token) {
   try {
-    std::vector<std::string> h = {"Content-Length: " + std::to_string(body.size()), "Content-Type: " + content_type};
+    std::vector<std::string> h = {"Content-Length: " + std::to_string(body.size()),
+                                  "Content-Type: " + content_type};
     if (!token.empty()) h.push_back("Authorization: Bearer " + token);
     c.send_request(method, target, h);
     c.send_raw(body);
@@ -47,13 +49,19 @@ std::optional<HttpResponse> send(HttpConnection& c, const std::string& method, c
 TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
   TempDir dir;
   const std::string store = write_dispatch_county(dir.path());
-  const CommandResult add = run_command({ONEMAP_BINARY, "user", "add", "--data", store, "--config", kConfig, "--id",
-                                         "app", "--role", "reporter"});
+  const CommandResult add = run_command({ONEMAP_BINARY, "user", "add", "--data", store, "--config",
+                                         kConfig, "--id", "app", "--role", "reporter"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   std::string app = add.out;
   while (!app.empty() && (app.back() == '\n' || app.back() == '\r')) app.pop_back();
-  const std::vector<std::string> args = {"--data", store, "--config", kConfig, "--write-token-file", admin_token_file(dir.path()),
-                                         "--sweep-interval", "0"};
+  const std::vector<std::string> args = {"--data",
+                                         store,
+                                         "--config",
+                                         kConfig,
+                                         "--write-token-file",
+                                         admin_token_file(dir.path()),
+                                         "--sweep-interval",
+                                         "0"};
 
   std::map<int64_t, Acked> acked;
   std::mutex mu;
@@ -70,16 +78,20 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
           return;
         }
         // An intake…
-        const double lon = 120.002 + 0.0009 * ((n * 7 + k * 13) % 50), lat = 30.01 + 0.0035 * ((n * 3 + k) % 50);
-        const std::string body = "api_key=" + app + "&service_code=0101&lat=" + std::to_string(lat) +
-                                 "&long=" + std::to_string(lon) + "&description=burst+" + std::to_string(k);
-        const auto r = send(*c, "POST", "/open311/v2/requests.json", body, "application/x-www-form-urlencoded", "");
+        const double lon = 120.002 + 0.0009 * ((n * 7 + k * 13) % 50),
+                     lat = 30.01 + 0.0035 * ((n * 3 + k) % 50);
+        const std::string body =
+            "api_key=" + app + "&service_code=0101&lat=" + std::to_string(lat) +
+            "&long=" + std::to_string(lon) + "&description=burst+" + std::to_string(k);
+        const auto r = send(*c, "POST", "/open311/v2/requests.json", body,
+                            "application/x-www-form-urlencoded", "");
         if (!r) return;
         if (r->status != 201) {
           ADD_FAILURE() << r->status << " " << r->body;
           return;
         }
-        const int64_t id = std::stoll(json::parse(r->body)[0]["service_request_id"].get<std::string>());
+        const int64_t id =
+            std::stoll(json::parse(r->body)[0]["service_request_id"].get<std::string>());
         {
           std::lock_guard lk(mu);
           acked[id] = {1, "dispatched", 1};
@@ -88,7 +100,8 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
         // …then its loop as far as it gets: accept, start, resolve (the administrator may).
         for (const char* action : {"accept", "start", "resolve"}) {
           const auto t = send(*c, "POST", "/incidents/" + std::to_string(id) + "/actions",
-                              json{{"action", action}}.dump(), "application/json", onemap::testing::kAdminToken);
+                              json{{"action", action}}.dump(), "application/json",
+                              onemap::testing::kAdminToken);
           if (!t) return;
           if (t->status != 200) {
             ADD_FAILURE() << action << " " << t->status << " " << t->body;
@@ -96,7 +109,8 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
           }
           const json j = json::parse(t->body);
           std::lock_guard lk(mu);
-          acked[id] = {j["version"].get<int64_t>(), j["status"].get<std::string>(), acked[id].acks + 1};
+          acked[id] = {j["version"].get<int64_t>(), j["status"].get<std::string>(),
+                       acked[id].acks + 1};
           ++acks;
         }
       }
@@ -110,7 +124,8 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
     stop = true;
     a.join();
     b.join();
-    EXPECT_FALSE(server.stop(SIGKILL, std::chrono::seconds(5)).has_value());  // it died of the signal
+    EXPECT_FALSE(
+        server.stop(SIGKILL, std::chrono::seconds(5)).has_value());  // it died of the signal
   }
   ASSERT_GE(acks.load(), 300);
 
@@ -119,11 +134,15 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
   // Read as staff: an incident's history names the actors.
   auto staff_get = [&](const std::string& target) {
     HttpConnection c(again.port());
-    c.send_request("GET", target, {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken});
+    c.send_request("GET", target,
+                   {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken});
     return c.read_response();
   };
-  const std::vector<std::string> order = {"reported", "dispatched", "accepted", "in_progress", "resolved"};
-  auto rank = [&](const std::string& s) { return std::find(order.begin(), order.end(), s) - order.begin(); };
+  const std::vector<std::string> order = {"reported", "dispatched", "accepted", "in_progress",
+                                          "resolved"};
+  auto rank = [&](const std::string& s) {
+    return std::find(order.begin(), order.end(), s) - order.begin();
+  };
   for (const auto& [id, a] : acked) {
     const HttpResponse r = staff_get("/incidents/" + std::to_string(id));
     ASSERT_EQ(r.status, 200) << "acknowledged incident " << id << " is lost";
@@ -143,9 +162,12 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
   ASSERT_EQ(all.status, 200);
   const json features = json::parse(all.body);
   for (const auto& f : features["features"]) {
-    const json j = json::parse(staff_get("/incidents/" + std::to_string(f["id"].get<int64_t>())).body);
-    EXPECT_EQ(static_cast<int64_t>(j["history"].size()), j["version"].get<int64_t>() + 1) << f["id"];
+    const json j =
+        json::parse(staff_get("/incidents/" + std::to_string(f["id"].get<int64_t>())).body);
+    EXPECT_EQ(static_cast<int64_t>(j["history"].size()), j["version"].get<int64_t>() + 1)
+        << f["id"];
   }
   RecordProperty("acknowledged", acks.load());
-  std::cout << "acknowledged before SIGKILL: " << acks.load() << " (" << acked.size() << " incidents)\n";
+  std::cout << "acknowledged before SIGKILL: " << acks.load() << " (" << acked.size()
+            << " incidents)\n";
 }

@@ -10,8 +10,8 @@
 #include <cpl_conv.h>
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <ogrsf_frmts.h>
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 
@@ -38,7 +38,8 @@ class FeaturesHttpTest : public ::testing::Test {
     store_path_ = onemap::testing::write_small_county(dir_->path());
     oracle_ = new onemap::layers::Dataset(onemap::layers::open_store(store_path_, false)->load());
     server_ = new ServerProcess(ONEMAP_BINARY,
-                                {"--data", store_path_, "--write-token-file", onemap::testing::admin_token_file(dir_->path())},
+                                {"--data", store_path_, "--write-token-file",
+                                 onemap::testing::admin_token_file(dir_->path())},
                                 dir_->path() + "/serve.log");
   }
   static void TearDownTestSuite() {
@@ -51,7 +52,9 @@ class FeaturesHttpTest : public ::testing::Test {
     dir_ = nullptr;
   }
 
-  static HttpResponse get(const std::string& target) { return onemap::testing::http_get(server_->port(), target); }
+  static HttpResponse get(const std::string& target) {
+    return onemap::testing::http_get(server_->port(), target);
+  }
   static json get_json(const std::string& target) {
     const HttpResponse r = get(target);
     EXPECT_EQ(r.status, 200) << target << ": " << r.body;
@@ -78,7 +81,8 @@ class FeaturesHttpTest : public ::testing::Test {
   }
   // Every page of an items query, following next links: the ids in order, and numberMatched of
   // the first page.
-  static std::vector<int64_t> all_pages(const std::string& first, std::size_t& matched, std::size_t& pages) {
+  static std::vector<int64_t> all_pages(const std::string& first, std::size_t& matched,
+                                        std::size_t& pages) {
     std::vector<int64_t> ids;
     std::string target = first;
     pages = 0;
@@ -125,7 +129,9 @@ TEST_F(FeaturesHttpTest, LandingPageConformanceAndCollections) {
   const json conf = get_json("/conformance");
   std::set<std::string> classes(conf["conformsTo"].begin(), conf["conformsTo"].end());
   for (const char* c : {"core", "geojson", "oas30"})
-    EXPECT_TRUE(classes.count(std::string("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/") + c)) << c;
+    EXPECT_TRUE(
+        classes.count(std::string("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/") + c))
+        << c;
 
   const json cols = get_json("/collections");
   std::set<std::string> ids;
@@ -134,7 +140,8 @@ TEST_F(FeaturesHttpTest, LandingPageConformanceAndCollections) {
     EXPECT_EQ(c["itemType"], "feature");
     EXPECT_EQ(link(c, "items"), base() + "/collections/" + c["id"].get<std::string>() + "/items");
   }
-  EXPECT_EQ(ids, (std::set<std::string>{"grids", "households", "enterprises", "incidents", "workers"}));
+  EXPECT_EQ(ids,
+            (std::set<std::string>{"grids", "households", "enterprises", "incidents", "workers"}));
 
   // Extents: the grids' box and the incidents' reporting times, computed here from the records.
   const json grids = get_json("/collections/grids");
@@ -162,10 +169,12 @@ TEST_F(FeaturesHttpTest, PagesNeitherRepeatNorSkipAndRepeatTheFilters) {
   // A filtered query: the next links keep the box.
   const double x0 = 120.05, y0 = 30.0, x1 = 120.3, y1 = 30.15;
   const auto in_box = fids(oracle_->households, [&](const auto& h) {
-    return h.location.lon >= x0 && h.location.lon <= x1 && h.location.lat >= y0 && h.location.lat <= y1;
+    return h.location.lon >= x0 && h.location.lon <= x1 && h.location.lat >= y0 &&
+           h.location.lat <= y1;
   });
   ASSERT_GT(in_box.size(), 4U);
-  const auto boxed = all_pages("/collections/households/items?bbox=120.05,30.0,120.3,30.15&limit=3", matched, pages);
+  const auto boxed = all_pages("/collections/households/items?bbox=120.05,30.0,120.3,30.15&limit=3",
+                               matched, pages);
   EXPECT_EQ(boxed, in_box);
   EXPECT_EQ(matched, in_box.size());
 
@@ -177,7 +186,8 @@ TEST_F(FeaturesHttpTest, PagesNeitherRepeatNorSkipAndRepeatTheFilters) {
 TEST_F(FeaturesHttpTest, BboxAndDatetimeMatchBruteForce) {
   // Grids: the polygons that meet the box (Boost.Geometry as the oracle).
   const onemap::spatial::Box box({120.12, 30.05}, {120.22, 30.1});
-  const auto want = fids(oracle_->grids, [&](const auto& g) { return bg::intersects(box, g.geometry); });
+  const auto want =
+      fids(oracle_->grids, [&](const auto& g) { return bg::intersects(box, g.geometry); });
   const json page = get_json("/collections/grids/items?bbox=120.12,30.05,120.22,30.1&limit=100");
   std::vector<int64_t> got;
   for (const auto& f : page["features"]) {
@@ -195,9 +205,13 @@ TEST_F(FeaturesHttpTest, BboxAndDatetimeMatchBruteForce) {
     for (const auto& f : result["features"]) out.push_back(f["id"]);
     return out;
   };
-  EXPECT_EQ(ids(a + "/" + b), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at >= t0 && i.reported_at <= t1; }));
-  EXPECT_EQ(ids("../" + b), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at <= t1; }));
-  EXPECT_EQ(ids(a + "/.."), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at >= t0; }));
+  EXPECT_EQ(ids(a + "/" + b), fids(oracle_->incidents, [&](const auto& i) {
+              return i.reported_at >= t0 && i.reported_at <= t1;
+            }));
+  EXPECT_EQ(ids("../" + b),
+            fids(oracle_->incidents, [&](const auto& i) { return i.reported_at <= t1; }));
+  EXPECT_EQ(ids(a + "/.."),
+            fids(oracle_->incidents, [&](const auto& i) { return i.reported_at >= t0; }));
   EXPECT_EQ(ids(a), fids(oracle_->incidents, [&](const auto& i) { return i.reported_at == t0; }));
 }
 
@@ -215,7 +229,8 @@ TEST_F(FeaturesHttpTest, HouseholdsShowOnlyTheirPublicFields) {
   const json page = get_json("/collections/households/items?limit=100");
   ASSERT_EQ(page["features"].size(), oracle_->households.size());
   const std::set<std::string> expected = public_household_fields();
-  EXPECT_TRUE(expected.count("members") && !expected.count("address") && !expected.count("head_name"));
+  EXPECT_TRUE(expected.count("members") && !expected.count("address") &&
+              !expected.count("head_name"));
   for (const auto& f : page["features"]) {
     std::set<std::string> keys;
     for (const auto& [k, v] : f["properties"].items()) keys.insert(k);
@@ -246,7 +261,8 @@ TEST_F(FeaturesHttpTest, OneFeatureAndErrors) {
   expect_error("/collections/incidents/items?bbox=1,2,3", 400, "bbox");
   expect_error("/collections/incidents/items?bbox=120,31,121,30", 400, "bbox");
   expect_error("/collections/incidents/items?datetime=yesterday", 400, "datetime");
-  expect_error("/collections/incidents/items?datetime=2026-02-01T00:00:00Z/2026-01-01T00:00:00Z", 400, "datetime");
+  expect_error("/collections/incidents/items?datetime=2026-02-01T00:00:00Z/2026-01-01T00:00:00Z",
+               400, "datetime");
   expect_error("/collections/households/items?datetime=2026-01-01T00:00:00Z", 400, "datetime");
   expect_error("/collections?limit=3", 400, "limit");
   // A limit above the maximum is taken as the maximum.
@@ -260,18 +276,21 @@ TEST_F(FeaturesHttpTest, GdalsOapifDriverReadsEveryCollectionCompletely) {
   // header with every request.
   const std::string auth = std::string("Authorization: Bearer ") + onemap::testing::kAdminToken;
   CPLSetConfigOption("GDAL_HTTP_HEADERS", auth.c_str());
-  std::unique_ptr<GDALDataset> ds(
-      GDALDataset::Open(("OAPIF:" + base()).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(
+      ("OAPIF:" + base()).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
   ASSERT_NE(ds, nullptr) << CPLGetLastErrorMsg();
   std::set<std::string> names;
   for (auto* layer : ds->GetLayers()) names.insert(layer->GetName());
-  EXPECT_EQ(names, (std::set<std::string>{"grids", "households", "enterprises", "incidents", "workers"}));
-  auto count = [&](const char* name, const std::optional<onemap::spatial::Box>& spat = std::nullopt) {
+  EXPECT_EQ(names,
+            (std::set<std::string>{"grids", "households", "enterprises", "incidents", "workers"}));
+  auto count = [&](const char* name,
+                   const std::optional<onemap::spatial::Box>& spat = std::nullopt) {
     OGRLayer* l = ds->GetLayerByName(name);
     EXPECT_NE(l, nullptr) << name;
     if (!l) return std::vector<int64_t>{};
     if (spat)
-      l->SetSpatialFilterRect(spat->min_corner().x(), spat->min_corner().y(), spat->max_corner().x(), spat->max_corner().y());
+      l->SetSpatialFilterRect(spat->min_corner().x(), spat->min_corner().y(),
+                              spat->max_corner().x(), spat->max_corner().y());
     else
       l->SetSpatialFilter(nullptr);
     std::vector<int64_t> ids;
@@ -287,20 +306,22 @@ TEST_F(FeaturesHttpTest, GdalsOapifDriverReadsEveryCollectionCompletely) {
   EXPECT_EQ(count("workers"), fids(oracle_->workers, all));
   const onemap::spatial::Box box({120.05, 30.0}, {120.3, 30.15});
   EXPECT_EQ(count("households", box), fids(oracle_->households, [&](const auto& h) {
-              return h.location.lon >= 120.05 && h.location.lon <= 120.3 && h.location.lat >= 30.0 && h.location.lat <= 30.15;
+              return h.location.lon >= 120.05 && h.location.lon <= 120.3 &&
+                     h.location.lat >= 30.0 && h.location.lat <= 30.15;
             }));
 
   // And ogr2ogr, the command line, copies every collection whole.
   const std::string out = dir_->path() + "/copy.gpkg";
-  const auto r = onemap::testing::run_command(
-      {"/usr/bin/ogr2ogr", "--config", "GDAL_HTTP_HEADERS", auth, "-f", "GPKG", out, "OAPIF:" + base()});
+  const auto r = onemap::testing::run_command({"/usr/bin/ogr2ogr", "--config", "GDAL_HTTP_HEADERS",
+                                               auth, "-f", "GPKG", out, "OAPIF:" + base()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::unique_ptr<GDALDataset> copy(GDALDataset::Open(out.c_str(), GDAL_OF_VECTOR));
   ASSERT_NE(copy, nullptr);
-  const std::map<std::string, std::size_t> counts = {
-      {"grids", oracle_->grids.size()},         {"households", oracle_->households.size()},
-      {"enterprises", oracle_->enterprises.size()}, {"incidents", oracle_->incidents.size()},
-      {"workers", oracle_->workers.size()}};
+  const std::map<std::string, std::size_t> counts = {{"grids", oracle_->grids.size()},
+                                                     {"households", oracle_->households.size()},
+                                                     {"enterprises", oracle_->enterprises.size()},
+                                                     {"incidents", oracle_->incidents.size()},
+                                                     {"workers", oracle_->workers.size()}};
   for (const auto& [name, n] : counts) {
     OGRLayer* l = copy->GetLayerByName(name.c_str());
     ASSERT_NE(l, nullptr) << name;
@@ -316,18 +337,22 @@ TEST_F(FeaturesHttpTest, CoordinatesInEveryOfferedCrs) {
     const HttpResponse r = get(item + (crs.empty() ? "" : "?crs=" + crs));
     EXPECT_EQ(r.status, 200) << crs << ": " << r.body;
     const json f = json::parse(r.body);
-    return std::make_pair(f["geometry"]["coordinates"][0].get<double>(), f["geometry"]["coordinates"][1].get<double>());
+    return std::make_pair(f["geometry"]["coordinates"][0].get<double>(),
+                          f["geometry"]["coordinates"][1].get<double>());
   };
   // CRS84: lon, lat; EPSG:4490 and 4326: lat, lon (their axis order).
   EXPECT_EQ(coords(""), std::make_pair(h.location.lon, h.location.lat));
   EXPECT_EQ(get(item).header("Content-Crs"), "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>");
-  EXPECT_EQ(coords("http://www.opengis.net/def/crs/EPSG/0/4490"), std::make_pair(h.location.lat, h.location.lon));
-  EXPECT_EQ(get(item + "?crs=EPSG:4490").header("Content-Crs"), "<http://www.opengis.net/def/crs/EPSG/0/4490>");
+  EXPECT_EQ(coords("http://www.opengis.net/def/crs/EPSG/0/4490"),
+            std::make_pair(h.location.lat, h.location.lon));
+  EXPECT_EQ(get(item + "?crs=EPSG:4490").header("Content-Crs"),
+            "<http://www.opengis.net/def/crs/EPSG/0/4490>");
   // Web Mercator by its formula on the sphere.
   const double R = 6378137.0, d = 3.14159265358979323846 / 180;
   const auto m = coords("http://www.opengis.net/def/crs/EPSG/0/3857");
   EXPECT_NEAR(m.first, R * h.location.lon * d, 1e-3);
-  EXPECT_NEAR(m.second, R * std::log(std::tan(3.14159265358979323846 / 4 + h.location.lat * d / 2)), 1e-3);
+  EXPECT_NEAR(m.second, R * std::log(std::tan(3.14159265358979323846 / 4 + h.location.lat * d / 2)),
+              1e-3);
   // Gauss-Krüger CM 120E by GDAL's own transformation: northing first.
   OGRSpatialReference src, dst;
   src.importFromEPSG(4490);
@@ -342,10 +367,15 @@ TEST_F(FeaturesHttpTest, CoordinatesInEveryOfferedCrs) {
 
   // bbox in Web Mercator metres selects what the formula puts inside it.
   const double x0 = R * 120.05 * d, x1 = R * 120.3 * d;
-  auto merc_y = [&](double lat) { return R * std::log(std::tan(3.14159265358979323846 / 4 + lat * d / 2)); };
+  auto merc_y = [&](double lat) {
+    return R * std::log(std::tan(3.14159265358979323846 / 4 + lat * d / 2));
+  };
   const double y0 = merc_y(30.0), y1 = merc_y(30.15);
   char q[256];
-  std::snprintf(q, sizeof q, "/collections/households/items?limit=100&bbox-crs=EPSG:3857&bbox=%.3f,%.3f,%.3f,%.3f", x0, y0, x1, y1);
+  std::snprintf(
+      q, sizeof q,
+      "/collections/households/items?limit=100&bbox-crs=EPSG:3857&bbox=%.3f,%.3f,%.3f,%.3f", x0, y0,
+      x1, y1);
   std::vector<int64_t> got;
   const json page = get_json(q);
   for (const auto& f : page["features"]) got.push_back(f["id"]);
@@ -355,7 +385,9 @@ TEST_F(FeaturesHttpTest, CoordinatesInEveryOfferedCrs) {
             }));
   EXPECT_FALSE(got.empty());
   // The same box in EPSG:4490's axis order (lat first).
-  const json page2 = get_json("/collections/households/items?limit=100&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4490&bbox=30.0,120.05,30.15,120.3");
+  const json page2 = get_json(
+      "/collections/households/items?limit=100&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/"
+      "4490&bbox=30.0,120.05,30.15,120.3");
   std::vector<int64_t> got2;
   for (const auto& f : page2["features"]) got2.push_back(f["id"]);
   EXPECT_EQ(got2, got);
@@ -374,8 +406,9 @@ namespace {
 // differ by well under 1 %; points within 1 % of a radius are not compared).
 double haversine_m(double lon1, double lat1, double lon2, double lat2) {
   const double d = 3.14159265358979323846 / 180, R = 6371008.8;
-  const double a = std::pow(std::sin((lat2 - lat1) * d / 2), 2) +
-                   std::cos(lat1 * d) * std::cos(lat2 * d) * std::pow(std::sin((lon2 - lon1) * d / 2), 2);
+  const double a =
+      std::pow(std::sin((lat2 - lat1) * d / 2), 2) +
+      std::cos(lat1 * d) * std::cos(lat2 * d) * std::pow(std::sin((lon2 - lon1) * d / 2), 2);
   return 2 * R * std::asin(std::sqrt(a));
 }
 
@@ -400,18 +433,22 @@ TEST_F(FeaturesHttpTest, AreaNearAndPolygonQueries) {
   };
   const auto village = under("330521001002");
   EXPECT_EQ(ids_of(get_json("/collections/households/items?limit=100&area=village:330521001002")),
-            fids(oracle_->households, [&](const auto& h) { return village.count(h.join.grid_code) > 0; }));
+            fids(oracle_->households,
+                 [&](const auto& h) { return village.count(h.join.grid_code) > 0; }));
   const auto town = under("330521002");
   EXPECT_EQ(ids_of(get_json("/collections/grids/items?limit=100&area=town:330521002")),
             fids(oracle_->grids, [&](const auto& g) { return town.count(g.code) > 0; }));
   EXPECT_EQ(town.size(), 7U);  // the town, 2 villages, 4 grids
-  const json incidents = get_json("/collections/incidents/items?limit=100&area=grid:330521001001001");
-  EXPECT_EQ(ids_of(incidents),
-            fids(oracle_->incidents, [&](const auto& i) { return i.join.grid_code == "330521001001001"; }));
+  const json incidents =
+      get_json("/collections/incidents/items?limit=100&area=grid:330521001001001");
+  EXPECT_EQ(ids_of(incidents), fids(oracle_->incidents, [&](const auto& i) {
+              return i.join.grid_code == "330521001001001";
+            }));
 
   // near + radius.
   const double lon = 120.12, lat = 30.1, r = 6000;
-  const auto got = ids_of(get_json("/collections/households/items?limit=100&near=120.12,30.1&radius=6000"));
+  const auto got =
+      ids_of(get_json("/collections/households/items?limit=100&near=120.12,30.1&radius=6000"));
   const std::set<int64_t> in(got.begin(), got.end());
   std::size_t compared = 0;
   for (const auto& h : oracle_->households) {
@@ -424,8 +461,9 @@ TEST_F(FeaturesHttpTest, AreaNearAndPolygonQueries) {
   EXPECT_FALSE(in.empty());
 
   // POST: the items query within a polygon body; the URL's parameters still apply.
-  const json triangle = {{"type", "Polygon"},
-                         {"coordinates", {{{120.0, 30.0}, {120.4, 30.0}, {120.2, 30.25}, {120.0, 30.0}}}}};
+  const json triangle = {
+      {"type", "Polygon"},
+      {"coordinates", {{{120.0, 30.0}, {120.4, 30.0}, {120.2, 30.25}, {120.0, 30.0}}}}};
   onemap::spatial::Polygon tri;
   tri.outer() = {{120.0, 30.0}, {120.4, 30.0}, {120.2, 30.25}, {120.0, 30.0}};
   bg::correct(tri);
@@ -433,9 +471,11 @@ TEST_F(FeaturesHttpTest, AreaNearAndPolygonQueries) {
     return bg::covered_by(onemap::spatial::Point(h.location.lon, h.location.lat), tri);
   });
   HttpConnection c(server_->port());
-  const std::string body = json{{"type", "Feature"}, {"geometry", triangle}, {"properties", json::object()}}.dump();
-  c.send_request("POST", "/collections/households/items?limit=100",
-                 {"Content-Type: application/geo+json", "Content-Length: " + std::to_string(body.size())});
+  const std::string body =
+      json{{"type", "Feature"}, {"geometry", triangle}, {"properties", json::object()}}.dump();
+  c.send_request(
+      "POST", "/collections/households/items?limit=100",
+      {"Content-Type: application/geo+json", "Content-Length: " + std::to_string(body.size())});
   c.send_raw(body);
   const HttpResponse posted = c.read_response();
   ASSERT_EQ(posted.status, 200) << posted.body;
@@ -466,7 +506,8 @@ TEST_F(FeaturesHttpTest, StatsEqualIndependentCountsFromTheItems) {
   const int64_t t0 = oracle_->incidents[5].reported_at, t1 = oracle_->incidents[9].reported_at;
   const int64_t len = t1 - t0 + 1;
   const std::string now = onemap::layers::format_time(t0) + "/" + onemap::layers::format_time(t1);
-  const std::string before = onemap::layers::format_time(t0 - len) + "/" + onemap::layers::format_time(t0 - 1);
+  const std::string before =
+      onemap::layers::format_time(t0 - len) + "/" + onemap::layers::format_time(t0 - 1);
   const json st = get_json("/collections/incidents/stats?group_by=village&datetime=" + now);
   EXPECT_EQ(st["previous_window"]["start"], onemap::layers::format_time(t0 - len));
   auto matched = [&](const std::string& q) {
@@ -496,14 +537,16 @@ TEST_F(FeaturesHttpTest, StatsEqualIndependentCountsFromTheItems) {
   }
   expect_error("/collections/incidents/stats", 400, "datetime");
   expect_error("/collections/incidents/stats?datetime=2026-01-01T00:00:00Z/..", 400, "datetime");
-  expect_error("/collections/incidents/stats?datetime=" + now + "&group_by=planet", 400, "group_by");
+  expect_error("/collections/incidents/stats?datetime=" + now + "&group_by=planet", 400,
+               "group_by");
   expect_error("/collections/households/stats", 404, "");
 }
 
 TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) {
   const std::string node = ONEMAP_NODE;
   ASSERT_FALSE(node.empty() || node.ends_with("NOTFOUND")) << "node not found: run scripts/setup";
-  const std::string validator = std::string(ONEMAP_SOURCE_DIR) + "/tests/browser/validate-openapi.mjs";
+  const std::string validator =
+      std::string(ONEMAP_SOURCE_DIR) + "/tests/browser/validate-openapi.mjs";
   const std::string doc = dir_->path() + "/api.json";
   std::ofstream(doc) << get("/api").body;
   const auto ok = onemap::testing::run_command({node, validator, doc});
@@ -517,16 +560,27 @@ TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) 
   const json api = get_json("/api");
   std::set<std::string> listed;
   for (const auto& p : api["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]) {
-    const json& def = p.contains("$ref") ? api["components"]["parameters"][p["$ref"].get<std::string>().substr(24)] : p;
+    const json& def = p.contains("$ref")
+                          ? api["components"]["parameters"][p["$ref"].get<std::string>().substr(24)]
+                          : p;
     if (def["in"] == "query") listed.insert(def["name"]);
   }
   const std::map<std::string, std::string> sample = {
-      {"bbox", "120,30,120.2,30.1"}, {"bbox-crs", "EPSG:4490"}, {"crs", "EPSG:3857"},
-      {"datetime", "2025-01-01T00:00:00Z/.."}, {"limit", "5"}, {"offset", "2"}, {"f", "json"},
-      {"area", "town:330521001"}, {"near", "120.1,30.1"}, {"radius", "1000"},
-      {"filter", "status%20%3D%20%27reported%27"}, {"filter-lang", "cql-text"},
+      {"bbox", "120,30,120.2,30.1"},
+      {"bbox-crs", "EPSG:4490"},
+      {"crs", "EPSG:3857"},
+      {"datetime", "2025-01-01T00:00:00Z/.."},
+      {"limit", "5"},
+      {"offset", "2"},
+      {"f", "json"},
+      {"area", "town:330521001"},
+      {"near", "120.1,30.1"},
+      {"radius", "1000"},
+      {"filter", "status%20%3D%20%27reported%27"},
+      {"filter-lang", "cql-text"},
       {"filter-crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
-      {"properties", "status,category"}, {"sortby", "-reported_at"}};
+      {"properties", "status,category"},
+      {"sortby", "-reported_at"}};
   for (const auto& name : listed) {
     ASSERT_TRUE(sample.count(name)) << "no sample value for listed parameter " << name;
     std::string q = name + "=" + sample.at(name);
@@ -537,12 +591,28 @@ TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) 
   }
   EXPECT_EQ(listed.size(), sample.size());
   // The rest of the server is described too.
-  for (const char* path : {"/health", "/layers", "/metrics", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/tiles/{layers}.json",
-                           "/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt", "/incidents", "/incidents/{id}", "/households",
-                           "/households/{id}", "/enterprises", "/enterprises/{id}", "/grids/{id}",
-                           "/collections/{collectionId}/queryables", "/collections/incidents/stats",
-                           "/incidents/{id}/actions", "/incidents/{id}/history", "/dispatch/batch", "/escalations/sweep",
-                           "/users/me", "/open311/v2/services.json", "/open311/v2/requests.json",
+  for (const char* path : {"/health",
+                           "/layers",
+                           "/metrics",
+                           "/tiles/{layers}/{z}/{x}/{y}.mvt",
+                           "/tiles/{layers}.json",
+                           "/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt",
+                           "/incidents",
+                           "/incidents/{id}",
+                           "/households",
+                           "/households/{id}",
+                           "/enterprises",
+                           "/enterprises/{id}",
+                           "/grids/{id}",
+                           "/collections/{collectionId}/queryables",
+                           "/collections/incidents/stats",
+                           "/incidents/{id}/actions",
+                           "/incidents/{id}/history",
+                           "/dispatch/batch",
+                           "/escalations/sweep",
+                           "/users/me",
+                           "/open311/v2/services.json",
+                           "/open311/v2/requests.json",
                            "/open311/v2/requests/{id}.json"})
     EXPECT_TRUE(api["paths"].contains(path)) << path;
 }
@@ -551,7 +621,8 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForceAndGdalPushesThem) {
   auto ids = [&](const std::string& collection, const std::string& filter) {
     std::string enc;
     for (unsigned char ch : filter) {
-      if (std::isalnum(ch)) enc += static_cast<char>(ch);
+      if (std::isalnum(ch))
+        enc += static_cast<char>(ch);
       else {
         char b[4];
         std::snprintf(b, sizeof b, "%%%02X", ch);
@@ -564,20 +635,28 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForceAndGdalPushesThem) {
   };
   const auto& inc = oracle_->incidents;
   const int64_t t = inc[4].reported_at;
-  EXPECT_EQ(ids("incidents", "reported_at > TIMESTAMP('" + onemap::layers::format_time(t) + "') AND status IN ('reported', 'closed')"),
-            fids(inc, [&](const auto& i) { return i.reported_at > t && (i.status == "reported" || i.status == "closed"); }));
-  EXPECT_EQ(ids("incidents", "inc_id LIKE 'I1%' OR NOT (category = '0101')"),
-            fids(inc, [&](const auto& i) { return i.id.rfind("I1", 0) == 0 || i.category != "0101"; }));
-  EXPECT_EQ(ids("households", "members >= 3 AND S_INTERSECTS(geometry, POLYGON((120 30, 120.2 30, 120.2 30.2, 120 30.2, 120 30)))"),
+  EXPECT_EQ(ids("incidents", "reported_at > TIMESTAMP('" + onemap::layers::format_time(t) +
+                                 "') AND status IN ('reported', 'closed')"),
+            fids(inc, [&](const auto& i) {
+              return i.reported_at > t && (i.status == "reported" || i.status == "closed");
+            }));
+  EXPECT_EQ(
+      ids("incidents", "inc_id LIKE 'I1%' OR NOT (category = '0101')"),
+      fids(inc, [&](const auto& i) { return i.id.rfind("I1", 0) == 0 || i.category != "0101"; }));
+  EXPECT_EQ(ids("households",
+                "members >= 3 AND S_INTERSECTS(geometry, POLYGON((120 30, 120.2 30, 120.2 30.2, "
+                "120 30.2, 120 30)))"),
             fids(oracle_->households, [&](const auto& h) {
-              return h.members >= 3 && h.location.lon >= 120 && h.location.lon <= 120.2 && h.location.lat >= 30 &&
-                     h.location.lat <= 30.2;
+              return h.members >= 3 && h.location.lon >= 120 && h.location.lon <= 120.2 &&
+                     h.location.lat >= 30 && h.location.lat <= 30.2;
             }));
   EXPECT_EQ(ids("grids", "level = 'village' AND area_m2 > 0"),
-            fids(oracle_->grids, [&](const auto& g) { return g.level == onemap::layers::GridLevel::Village; }));
+            fids(oracle_->grids,
+                 [&](const auto& g) { return g.level == onemap::layers::GridLevel::Village; }));
   // Queryables as parameters: equality.
   EXPECT_EQ(ids_of(get_json("/collections/enterprises/items?risk=general&limit=100")),
-            fids(oracle_->enterprises, [](const auto& e) { return e.risk == onemap::layers::RiskLevel::General; }));
+            fids(oracle_->enterprises,
+                 [](const auto& e) { return e.risk == onemap::layers::RiskLevel::General; }));
   // Personal fields are no queryables, so no filter can count persons by them.
   expect_error("/collections/households/items?filter=head_name%20%3D%20%27x%27", 400, "filter");
   expect_error("/collections/households/items?head_name=x", 400, "head_name");
@@ -593,7 +672,8 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForceAndGdalPushesThem) {
 
   // GDAL's OAPIF driver sends an attribute filter to the server (the request log shows filter=).
   GDALAllRegister();
-  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(("OAPIF:" + base()).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
+  std::unique_ptr<GDALDataset> ds(
+      GDALDataset::Open(("OAPIF:" + base()).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
   ASSERT_NE(ds, nullptr);
   OGRLayer* l = ds->GetLayerByName("incidents");
   ASSERT_NE(l, nullptr);
@@ -601,7 +681,8 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForceAndGdalPushesThem) {
   std::vector<int64_t> got;
   for (const auto& f : *l) got.push_back(f->GetFID());
   std::sort(got.begin(), got.end());
-  EXPECT_EQ(got, fids(inc, [](const auto& i) { return i.status == "reported" && i.category == "0101"; }));
+  EXPECT_EQ(
+      got, fids(inc, [](const auto& i) { return i.status == "reported" && i.category == "0101"; }));
   // The request log is written by a thread of its own: wait for the lines.
   std::string log;
   for (int k = 0; k < 100; ++k) {
@@ -610,7 +691,8 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForceAndGdalPushesThem) {
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_NE(log.find("filter-lang=cql-text"), std::string::npos);
-  EXPECT_NE(log.find("filter=(status%20%3D%20'reported')"), std::string::npos) << log.substr(log.size() > 3000 ? log.size() - 3000 : 0);
+  EXPECT_NE(log.find("filter=(status%20%3D%20'reported')"), std::string::npos)
+      << log.substr(log.size() > 3000 ? log.size() - 3000 : 0);
 }
 
 TEST_F(FeaturesHttpTest, PropertiesAndSortby) {
@@ -622,14 +704,18 @@ TEST_F(FeaturesHttpTest, PropertiesAndSortby) {
     return a->fid < b->fid;
   });
   std::size_t matched = 0, pages = 0;
-  const auto got = all_pages("/collections/households/items?sortby=-members&limit=7", matched, pages);
+  const auto got =
+      all_pages("/collections/households/items?sortby=-members&limit=7", matched, pages);
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]->fid) << i;
   // Ascending by a timestamp, with a filter.
-  const json inc = get_json("/collections/incidents/items?sortby=%2Breported_at&filter=status%20%3D%20%27reported%27&limit=100");
+  const json inc = get_json(
+      "/collections/incidents/"
+      "items?sortby=%2Breported_at&filter=status%20%3D%20%27reported%27&limit=100");
   int64_t last = INT64_MIN;
   for (const auto& f : inc["features"]) {
-    const int64_t t = *onemap::layers::parse_time(f["properties"]["reported_at"].get<std::string>(), 0);
+    const int64_t t =
+        *onemap::layers::parse_time(f["properties"]["reported_at"].get<std::string>(), 0);
     EXPECT_GE(t, last);
     last = t;
   }

@@ -5,10 +5,10 @@
 // 10,000-vertex query is printed beside the brute force's (a benchmark, not an assertion).
 #include "api/features.hpp"
 
+#include "core/errors.hpp"
 #include "fixtures.hpp"
 #include "http/deadline.hpp"
 #include "layers/store/store.hpp"
-#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -238,7 +238,8 @@ TEST_F(FeaturesPolygon, TenThousandVertexQueryTakesMilliseconds) {
 TEST_F(FeaturesPolygon, AQueryPastItsTimeBudgetStops) {
   const std::string polygon =
       json{{"type", "Polygon"},
-           {"coordinates", {{{120.0, 30.0}, {120.4, 30.0}, {120.4, 30.2}, {120.0, 30.2}, {120.0, 30.0}}}}}
+           {"coordinates",
+            {{{120.0, 30.0}, {120.4, 30.0}, {120.4, 30.2}, {120.0, 30.2}, {120.0, 30.0}}}}}
           .dump();
   struct Query {
     const char* name;
@@ -253,13 +254,14 @@ TEST_F(FeaturesPolygon, AQueryPastItsTimeBudgetStops) {
   for (const Query& q : queries) {
     {
       const http::DeadlineScope budget(http::Clock::now() + std::chrono::minutes(5));
-      const api::HttpAnswer a =
-          service_->handle("/collections/households/items", q.params, "http://test", q.method, q.body);
+      const api::HttpAnswer a = service_->handle("/collections/households/items", q.params,
+                                                 "http://test", q.method, q.body);
       EXPECT_EQ(a.status, 200) << q.name;
       EXPECT_GT(json::parse(a.body)["numberMatched"].get<std::size_t>(), 1000u) << q.name;
     }
     const http::DeadlineScope spent(http::Clock::now() - std::chrono::seconds(1));
-    EXPECT_THROW(service_->handle("/collections/households/items", q.params, "http://test", q.method, q.body),
+    EXPECT_THROW(service_->handle("/collections/households/items", q.params, "http://test",
+                                  q.method, q.body),
                  Unavailable)
         << q.name;
   }

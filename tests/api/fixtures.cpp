@@ -17,7 +17,8 @@ spatial::MultiPolygon rectangle(double x0, double y0, double x1, double y1) {
 
 layers::Dataset small_county() {
   layers::Dataset d;
-  auto grid = [&](std::string code, layers::GridLevel level, std::string parent, double x0, double x1) {
+  auto grid = [&](std::string code, layers::GridLevel level, std::string parent, double x0,
+                  double x1) {
     layers::Grid g;
     g.code = code;
     g.name = "area " + code;
@@ -37,8 +38,8 @@ layers::Dataset small_county() {
       const double vx = 120.0 + 0.2 * t + 0.1 * v;
       grid(village, layers::GridLevel::Village, town, vx, vx + 0.1);
       for (int g = 0; g < 2; ++g)
-        grid(village + "00" + std::to_string(g + 1), layers::GridLevel::Grid, village, vx + 0.05 * g,
-             vx + 0.05 * (g + 1));
+        grid(village + "00" + std::to_string(g + 1), layers::GridLevel::Grid, village,
+             vx + 0.05 * g, vx + 0.05 * (g + 1));
     }
   }
   std::mt19937_64 rng(42);

@@ -6,8 +6,8 @@
 #include "fixtures.hpp"
 #include "test_support.hpp"
 
-#include "layers/store/store.hpp"
 #include "layers/model/text.hpp"
+#include "layers/store/store.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -24,8 +24,9 @@ namespace {
 const std::string kConfig = std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json";
 constexpr const char* kAdmin = onemap::testing::kAdminToken;
 
-HttpResponse request(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
-                     const std::string& token = kAdmin, const std::string& content_type = "application/json",
+HttpResponse request(uint16_t port, const std::string& method, const std::string& target,
+                     const std::string& body, const std::string& token = kAdmin,
+                     const std::string& content_type = "application/json",
                      const std::vector<std::string>& extra = {}) {
   HttpConnection c(port);
   std::vector<std::string> headers = {"Content-Length: " + std::to_string(body.size())};
@@ -64,13 +65,15 @@ std::string fingerprint(const std::string& store) {
     o << '\n';
   }
   for (const auto& h : d.households)
-    o << "H" << h.fid << h.id << '|' << h.address << '|' << h.members << '|' << h.flags << '|' << h.location.lon << ','
-      << h.location.lat << '|' << h.head_name << '|' << h.join.grid_code << '\n';
+    o << "H" << h.fid << h.id << '|' << h.address << '|' << h.members << '|' << h.flags << '|'
+      << h.location.lon << ',' << h.location.lat << '|' << h.head_name << '|' << h.join.grid_code
+      << '\n';
   for (const auto& e : d.enterprises)
-    o << "E" << e.fid << e.id << '|' << e.name << '|' << e.last_inspection << '|' << e.location.lon << '\n';
+    o << "E" << e.fid << e.id << '|' << e.name << '|' << e.last_inspection << '|' << e.location.lon
+      << '\n';
   for (const auto& i : d.incidents)
-    o << "I" << i.fid << i.id << '|' << i.category << '|' << i.description << '|' << i.status << '|' << i.assignee
-      << '|' << i.version << '|' << i.reported_at << '|' << i.location.lon << '\n';
+    o << "I" << i.fid << i.id << '|' << i.category << '|' << i.description << '|' << i.status << '|'
+      << i.assignee << '|' << i.version << '|' << i.reported_at << '|' << i.location.lon << '\n';
   o << "events " << s->load_events().size();
   return o.str();
 }
@@ -92,7 +95,8 @@ void expect_error(const HttpResponse& r, int status, const std::string& paramete
   if (status == 400) {
     EXPECT_EQ(j["error"].value("parameter", ""), parameter) << r.body.substr(0, 300);
   } else if (!parameter.empty()) {
-    EXPECT_NE(j["error"]["message"].get<std::string>().find(parameter), std::string::npos) << r.body;
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(parameter), std::string::npos)
+        << r.body;
   }
 }
 
@@ -102,7 +106,8 @@ class HostileInput : public ::testing::Test {
     dir_ = new TempDir();
     store_ = new std::string(write_dispatch_county(dir_->path()));
     auto add = [&](std::vector<std::string> args) {
-      std::vector<std::string> cmd = {ONEMAP_BINARY, "user", "add", "--data", *store_, "--config", kConfig};
+      std::vector<std::string> cmd = {ONEMAP_BINARY, "user",     "add",  "--data",
+                                      *store_,       "--config", kConfig};
       cmd.insert(cmd.end(), args.begin(), args.end());
       const CommandResult r = run_command(cmd);
       EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -116,9 +121,11 @@ class HostileInput : public ::testing::Test {
         {"head", add({"--id", "head", "--role", "worker", "--worker", "HEAD"})},
         {"ft1", add({"--id", "ft1", "--role", "worker", "--worker", "FT1"})},
         {"app", add({"--id", "app", "--role", "reporter"})}};
-    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", *store_, "--config", kConfig, "--write-token-file", onemap::testing::admin_token_file(dir_->path()),
-                                                "--sweep-interval", "0"},
-                                dir_->path() + "/serve.log");
+    server_ = new ServerProcess(
+        ONEMAP_BINARY,
+        {"--data", *store_, "--config", kConfig, "--write-token-file",
+         onemap::testing::admin_token_file(dir_->path()), "--sweep-interval", "0"},
+        dir_->path() + "/serve.log");
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -131,12 +138,14 @@ class HostileInput : public ::testing::Test {
 
   // Sends a request that must be refused: the error names the parameter, the store is unchanged
   // and the server still answers /health.
-  static void refused(const std::string& method, const std::string& target, const std::string& body, int status,
-                      const std::string& parameter, const std::string& tok = kAdmin,
-                      const std::string& content_type = "application/json", const std::vector<std::string>& extra = {}) {
+  static void refused(const std::string& method, const std::string& target, const std::string& body,
+                      int status, const std::string& parameter, const std::string& tok = kAdmin,
+                      const std::string& content_type = "application/json",
+                      const std::vector<std::string>& extra = {}) {
     SCOPED_TRACE(method + " " + target.substr(0, 120));
     const std::string before = fingerprint(*store_);
-    expect_error(request(port(), method, target, body, tok, content_type, extra), status, parameter);
+    expect_error(request(port(), method, target, body, tok, content_type, extra), status,
+                 parameter);
     EXPECT_EQ(fingerprint(*store_), before);
     EXPECT_EQ(http_get(port(), "/health").status, 200);
   }
@@ -166,7 +175,8 @@ TEST_F(HostileInput, JsonNested100000DeepIsA400BeforeAnyRecursion) {
   refused("POST", "/escalations/sweep", deep, 400, "body");
   refused("POST", "/open311/v2/requests.json", deep, 400, "body", "");
   // 64 levels are still JSON the endpoint reads (and refuses for what it is, not for its depth).
-  refused("POST", "/collections/grids/items", std::string(64, '[') + std::string(64, ']'), 400, "body");
+  refused("POST", "/collections/grids/items", std::string(64, '[') + std::string(64, ']'), 400,
+          "body");
 }
 
 TEST_F(HostileInput, GeometriesAndFiltersHaveLimits) {
@@ -182,34 +192,45 @@ TEST_F(HostileInput, GeometriesAndFiltersHaveLimits) {
 }
 
 TEST_F(HostileInput, TextFieldsAreValidUtf8WithoutControlsWithinTheirLength) {
-  refused("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101","description":"before\u0000after"})", 400,
+  refused("POST", "/incidents",
+          R"({"lon":120.02,"lat":30.1,"category":"0101","description":"before\u0000after"})", 400,
           "description");
   refused("POST", "/incidents",
-          json{{"lon", 120.02}, {"lat", 30.1}, {"category", "0101"}, {"description", std::string(300 * 1024, 'x')}}.dump(),
+          json{{"lon", 120.02},
+               {"lat", 30.1},
+               {"category", "0101"},
+               {"description", std::string(300 * 1024, 'x')}}
+              .dump(),
           400, "description");
-  refused("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"01\u000101"})", 400, "category");
-  refused("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101","id":"x\u0000y"})", 400, "id");
-  refused("POST", "/households", R"({"lon":120.02,"lat":30.1,"address":"路\u0000号"})", 400, "address");
+  refused("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"01\u000101"})", 400,
+          "category");
+  refused("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101","id":"x\u0000y"})",
+          400, "id");
+  refused("POST", "/households", R"({"lon":120.02,"lat":30.1,"address":"路\u0000号"})", 400,
+          "address");
   refused("PATCH", "/households/1", R"({"head_name":"张\n三"})", 400, "head_name");
-  refused("POST", "/enterprises", json{{"lon", 120.02}, {"lat", 30.1}, {"name", std::string(201, 'n')}}.dump(), 400,
+  refused("POST", "/enterprises",
+          json{{"lon", 120.02}, {"lat", 30.1}, {"name", std::string(201, 'n')}}.dump(), 400,
           "name");
-  refused("POST", "/enterprises", R"({"lon":120.02,"lat":30.1,"name":"厂","ent_id":"E\u007f"})", 400, "ent_id");
-  refused("PATCH", "/incidents/1", R"({"description":"ok"})", 400, "If-Match", kAdmin, "application/json",
-          {"If-Match: \"" + std::string(100, '1') + "\""});
+  refused("POST", "/enterprises", R"({"lon":120.02,"lat":30.1,"name":"厂","ent_id":"E\u007f"})",
+          400, "ent_id");
+  refused("PATCH", "/incidents/1", R"({"description":"ok"})", 400, "If-Match", kAdmin,
+          "application/json", {"If-Match: \"" + std::string(100, '1') + "\""});
   // Open311 form fields: percent-encoded bytes that are no UTF-8, a NUL, an oversize address.
   const std::string base = "api_key=" + token("app") + "&service_code=0101&lat=30.1&long=120.02";
   refused("POST", "/open311/v2/requests.json", base + "&description=%FF%FE", 400, "description", "",
           "application/x-www-form-urlencoded");
   refused("POST", "/open311/v2/requests.json", base + "&description=a%00b", 400, "description", "",
           "application/x-www-form-urlencoded");
-  refused("POST", "/open311/v2/requests.json", base + "&address_string=" + std::string(300, 'a'), 400,
-          "address_string", "", "application/x-www-form-urlencoded");
+  refused("POST", "/open311/v2/requests.json", base + "&address_string=" + std::string(300, 'a'),
+          400, "address_string", "", "application/x-www-form-urlencoded");
   refused("POST", "/open311/v2/requests.json", base + "&first_name=%01", 400, "first_name", "",
           "application/x-www-form-urlencoded");
   // Tab and line breaks are fine in free text, and what is acknowledged is what is stored.
   const std::string text = "第一行\n\t第二行 ✓";
-  const HttpResponse ok = request(port(), "POST", "/incidents",
-                                  json{{"lon", 120.02}, {"lat", 30.1}, {"category", "0101"}, {"description", text}}.dump());
+  const HttpResponse ok = request(
+      port(), "POST", "/incidents",
+      json{{"lon", 120.02}, {"lat", 30.1}, {"category", "0101"}, {"description", text}}.dump());
   ASSERT_EQ(ok.status, 201) << ok.body;
   const int64_t id = json::parse(ok.body)["id"];
   EXPECT_EQ(json::parse(ok.body)["description"], text);
@@ -224,22 +245,29 @@ TEST_F(HostileInput, TextFieldsAreValidUtf8WithoutControlsWithinTheirLength) {
 }
 
 TEST_F(HostileInput, DatesAreCalendarDaysAndRequestTimesLieInTheWindow) {
-  refused("POST", "/enterprises", R"({"lon":120.02,"lat":30.1,"name":"厂","last_inspection":"2026-02-31"})", 400,
+  refused("POST", "/enterprises",
+          R"({"lon":120.02,"lat":30.1,"name":"厂","last_inspection":"2026-02-31"})", 400,
           "last_inspection");
   refused("PATCH", "/enterprises/1", R"({"last_inspection":"2026-02-30"})", 400, "last_inspection");
-  refused("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"2026-02-31T10:00:00Z"})",
+  refused("POST", "/incidents",
+          R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"2026-02-31T10:00:00Z"})",
           400, "reported_at");
-  refused("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"1999-12-31T23:00:00Z"})",
+  refused("POST", "/incidents",
+          R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"1999-12-31T23:00:00Z"})",
           400, "reported_at");
-  refused("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"2099-01-01T00:00:00Z"})",
+  refused("POST", "/incidents",
+          R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"2099-01-01T00:00:00Z"})",
           400, "reported_at");
   refused("POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", 400, "at");
   refused("POST", "/escalations/sweep", R"({"at":"2026-04-31T00:00:00Z"})", 400, "at");
-  refused("GET", "/open311/v2/requests.json?start_date=2026-02-31T00:00:00Z", "", 400, "start_date", "");
-  refused("GET", "/collections/incidents/items?datetime=2026-02-31T00:00:00Z", "", 400, "datetime", "");
+  refused("GET", "/open311/v2/requests.json?start_date=2026-02-31T00:00:00Z", "", 400, "start_date",
+          "");
+  refused("GET", "/collections/incidents/items?datetime=2026-02-31T00:00:00Z", "", 400, "datetime",
+          "");
   // A past time in the window is taken as given.
   const HttpResponse ok = request(
-      port(), "POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"2026-02-28T10:00:00Z"})");
+      port(), "POST", "/incidents",
+      R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"2026-02-28T10:00:00Z"})");
   ASSERT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(json::parse(ok.body)["reported_at"], "2026-02-28T10:00:00Z");
 }
@@ -254,26 +282,35 @@ TEST_F(HostileInput, ExternalIdsAreUnique) {
   };
   refused("POST", "/households", R"({"lon":120.02,"lat":30.1,"hh_id":"H1"})", 409, "hh_id");
   refused("PATCH", "/households/" + fid_of(d.households, "H2"), R"({"hh_id":"H1"})", 409, "hh_id");
-  refused("POST", "/enterprises", R"({"lon":120.02,"lat":30.1,"name":"厂","ent_id":"E0"})", 409, "ent_id");
-  refused("PATCH", "/enterprises/" + fid_of(d.enterprises, "E1"), R"({"ent_id":"E0"})", 409, "ent_id");
+  refused("POST", "/enterprises", R"({"lon":120.02,"lat":30.1,"name":"厂","ent_id":"E0"})", 409,
+          "ent_id");
+  refused("PATCH", "/enterprises/" + fid_of(d.enterprises, "E1"), R"({"ent_id":"E0"})", 409,
+          "ent_id");
   const std::string body = R"({"lon":120.02,"lat":30.1,"category":"0101","id":"12345-0001"})";
   ASSERT_EQ(request(port(), "POST", "/incidents", body).status, 201);
   refused("POST", "/incidents", body, 409, "inc_id");
   // A record keeps its own id.
-  EXPECT_EQ(request(port(), "PATCH", "/households/" + fid_of(d.households, "H1"), R"({"hh_id":"H1"})").status, 200);
+  EXPECT_EQ(
+      request(port(), "PATCH", "/households/" + fid_of(d.households, "H1"), R"({"hh_id":"H1"})")
+          .status,
+      200);
 }
 
 TEST_F(HostileInput, StaffWriteOnlyInTheirArea) {
   const std::string town1 = token("town1");
   // Town 1 is x 120.0-120.2, town 2 x 120.2-120.4.
   refused("POST", "/households", R"({"lon":120.3,"lat":30.1})", 403, "330521001", town1);
-  refused("POST", "/enterprises", R"({"lon":120.3,"lat":30.1,"name":"厂"})", 403, "330521001", town1);
-  const HttpResponse made = request(port(), "POST", "/households", R"({"lon":120.05,"lat":30.1,"members":2})", town1);
+  refused("POST", "/enterprises", R"({"lon":120.3,"lat":30.1,"name":"厂"})", 403, "330521001",
+          town1);
+  const HttpResponse made =
+      request(port(), "POST", "/households", R"({"lon":120.05,"lat":30.1,"members":2})", town1);
   ASSERT_EQ(made.status, 201) << made.body;
-  const std::string mine = "/households/" + std::to_string(json::parse(made.body)["id"].get<int64_t>());
+  const std::string mine =
+      "/households/" + std::to_string(json::parse(made.body)["id"].get<int64_t>());
   EXPECT_EQ(request(port(), "GET", mine, "", town1).status, 200);
   EXPECT_EQ(request(port(), "PATCH", mine, R"({"members":3})", town1).status, 200);
-  refused("PATCH", mine, R"({"lon":120.3,"lat":30.1})", 403, "330521001", town1);  // a move out of the area
+  refused("PATCH", mine, R"({"lon":120.3,"lat":30.1})", 403, "330521001",
+          town1);  // a move out of the area
   // Records of town 2: no edit, and no read of a household.
   const auto d = onemap::layers::open_store(*store_, false)->load();
   int64_t hh2 = 0, en2 = 0;
@@ -285,20 +322,30 @@ TEST_F(HostileInput, StaffWriteOnlyInTheirArea) {
   for (const auto& e : d.enterprises)
     if (in_town2(e.location)) en2 = e.fid;
   ASSERT_GT(hh2, 0);
-  refused("PATCH", "/households/" + std::to_string(hh2), R"({"members":4})", 403, "330521001", town1);
-  expect_error(request(port(), "GET", "/households/" + std::to_string(hh2), "", town1), 403, "330521001");
-  if (en2) refused("PATCH", "/enterprises/" + std::to_string(en2), R"({"open_hazards":1})", 403, "330521001", town1);
+  refused("PATCH", "/households/" + std::to_string(hh2), R"({"members":4})", 403, "330521001",
+          town1);
+  expect_error(request(port(), "GET", "/households/" + std::to_string(hh2), "", town1), 403,
+               "330521001");
+  if (en2)
+    refused("PATCH", "/enterprises/" + std::to_string(en2), R"({"open_hazards":1})", 403,
+            "330521001", town1);
   int64_t grid2 = 0, grid1 = 0;
   for (const auto& g : d.grids) {
     if (g.code == "330521002001001") grid2 = g.fid;
     if (g.code == "330521001001002") grid1 = g.fid;
   }
-  refused("PATCH", "/grids/" + std::to_string(grid2), R"({"name":"改名"})", 403, "330521001", town1);
-  EXPECT_EQ(request(port(), "PATCH", "/grids/" + std::to_string(grid1), R"({"name":"一村二格"})", town1).status, 200);
+  refused("PATCH", "/grids/" + std::to_string(grid2), R"({"name":"改名"})", 403, "330521001",
+          town1);
+  EXPECT_EQ(
+      request(port(), "PATCH", "/grids/" + std::to_string(grid1), R"({"name":"一村二格"})", town1)
+          .status,
+      200);
   // Intake is not an edit: the town's staff may report what they see in the next town.
-  const HttpResponse across = request(port(), "POST", "/incidents", R"({"lon":120.3,"lat":30.1,"category":"0101"})", town1);
+  const HttpResponse across =
+      request(port(), "POST", "/incidents", R"({"lon":120.3,"lat":30.1,"category":"0101"})", town1);
   ASSERT_EQ(across.status, 201) << across.body;
-  const std::string inc = "/incidents/" + std::to_string(json::parse(across.body)["id"].get<int64_t>());
+  const std::string inc =
+      "/incidents/" + std::to_string(json::parse(across.body)["id"].get<int64_t>());
   refused("PATCH", inc, R"({"description":"改"})", 403, "330521001", town1);
   // The county's staff and the administrator have the whole county (the fixture's households
   // were stored without a grid join: only the unscoped administrator reaches those).
@@ -307,8 +354,8 @@ TEST_F(HostileInput, StaffWriteOnlyInTheirArea) {
 }
 
 TEST_F(HostileInput, AnIncidentEditNeverChangesTheStateAndKeepsSeparation) {
-  const HttpResponse made = request(port(), "POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101"})",
-                                    token("app"));
+  const HttpResponse made = request(port(), "POST", "/incidents",
+                                    R"({"lon":120.02,"lat":30.1,"category":"0101"})", token("app"));
   ASSERT_EQ(made.status, 201) << made.body;
   const int64_t id = json::parse(made.body)["id"];
   const std::string path = "/incidents/" + std::to_string(id);
@@ -320,13 +367,16 @@ TEST_F(HostileInput, AnIncidentEditNeverChangesTheStateAndKeepsSeparation) {
   ASSERT_EQ(request(port(), "PATCH", path, R"({"assignee":"HEAD"})").status, 200);
   ASSERT_EQ(request(port(), "PATCH", path, R"({"assignee":"FT1"})").status, 200);
   for (const char* action : {"accept", "resolve"}) {
-    const HttpResponse r = request(port(), "POST", path + "/actions", json{{"action", action}}.dump(), token("ft1"));
+    const HttpResponse r =
+        request(port(), "POST", path + "/actions", json{{"action", action}}.dump(), token("ft1"));
     ASSERT_EQ(r.status, 200) << r.body;
   }
   refused("POST", path + "/actions", R"({"action":"verify"})", 403, "handled", token("head"));
   // Resolved: the assignee stays.
   refused("PATCH", path, R"({"assignee":"FT2"})", 409, "assignee");
-  EXPECT_EQ(request(port(), "POST", path + "/actions", R"({"action":"verify"})", token("centre")).status, 200);
+  EXPECT_EQ(
+      request(port(), "POST", path + "/actions", R"({"action":"verify"})", token("centre")).status,
+      200);
 }
 
 // Records stored with bytes that are no UTF-8 (by earlier versions, or imports) and JSON text
@@ -361,18 +411,20 @@ TEST(StoredBadBytes, EveryReadAndActionSurvivesThem) {
   ASSERT_EQ(stored.incidents[0].description, "bad \xFF\xFE bytes");
   ASSERT_EQ(stored.households[0].address, "\xC0\x80\xED\xA0\x80");
   s.reset();
-  ServerProcess server(ONEMAP_BINARY, {"--data", store, "--config", kConfig, "--write-token-file", onemap::testing::admin_token_file(dir.path()),
-                                       "--sweep-interval", "0"},
+  ServerProcess server(ONEMAP_BINARY,
+                       {"--data", store, "--config", kConfig, "--write-token-file",
+                        onemap::testing::admin_token_file(dir.path()), "--sweep-interval", "0"},
                        dir.path() + "/serve.log");
   const std::string id = std::to_string(d.incidents[0].fid);
   for (const std::string& target : std::vector<std::string>{
            "/open311/v2/requests.json", "/open311/v2/requests/" + id + ".json", "/incidents/" + id,
-        "/incidents/" + id + "/history", "/collections/incidents/items?limit=100",
-        "/collections/households/items?limit=100", "/collections/grids/items?limit=100",
-        "/collections/enterprises/items?limit=100", "/collections/incidents/items/" + id,
-        "/collections/incidents/stats?datetime=2000-01-01T00:00:00Z/2030-01-01T00:00:00Z",
-        "/households/" + std::to_string(d.households[0].fid), "/grids/" + std::to_string(d.grids[3].fid),
-        "/enterprises/" + std::to_string(d.enterprises[0].fid)}) {
+           "/incidents/" + id + "/history", "/collections/incidents/items?limit=100",
+           "/collections/households/items?limit=100", "/collections/grids/items?limit=100",
+           "/collections/enterprises/items?limit=100", "/collections/incidents/items/" + id,
+           "/collections/incidents/stats?datetime=2000-01-01T00:00:00Z/2030-01-01T00:00:00Z",
+           "/households/" + std::to_string(d.households[0].fid),
+           "/grids/" + std::to_string(d.grids[3].fid),
+           "/enterprises/" + std::to_string(d.enterprises[0].fid)}) {
     SCOPED_TRACE(target);
     const HttpResponse r = request(server.port(), "GET", target, "");
     EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
@@ -381,7 +433,8 @@ TEST(StoredBadBytes, EveryReadAndActionSurvivesThem) {
   }
   const HttpResponse one = request(server.port(), "GET", "/incidents/" + id, "");
   EXPECT_EQ(json::parse(one.body)["description"], "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
-  const HttpResponse act = request(server.port(), "POST", "/incidents/" + id + "/actions", R"({"action":"escalate"})");
+  const HttpResponse act =
+      request(server.port(), "POST", "/incidents/" + id + "/actions", R"({"action":"escalate"})");
   EXPECT_EQ(act.status, 200) << act.body;
   EXPECT_TRUE(onemap::layers::is_valid_utf8(act.body));
   EXPECT_EQ(http_get(server.port(), "/health").status, 200);

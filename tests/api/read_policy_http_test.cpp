@@ -105,8 +105,8 @@ class ReadPolicyHttp : public ::testing::Test {
     dir_ = nullptr;
   }
 
-  static HttpResponse get(HttpConnection& c, const std::string& target, const std::string& token = "",
-                          std::vector<std::string> h = {}) {
+  static HttpResponse get(HttpConnection& c, const std::string& target,
+                          const std::string& token = "", std::vector<std::string> h = {}) {
     if (!token.empty()) h.push_back("Authorization: Bearer " + token);
     c.send_request("GET", target, h);
     return c.read_response();
@@ -301,19 +301,23 @@ TEST_F(ReadPolicyHttp, TilesVaryByTheTokenAndNoEtagRevalidatesAcrossAudiences) {
   // staff get it with the incident, the public without.
   const onemap::layers::Dataset d = onemap::layers::open_store(store_, false)->load();
   const auto config = onemap::layers::DispatchConfig::load(kData + "/dispatch.json");
-  const auto it = std::find_if(d.incidents.begin(), d.incidents.end(), [&](const onemap::layers::Incident& i) {
-    const auto* c = config.find(i.category);
-    return c && c->sensitive;
-  });
+  const auto it =
+      std::find_if(d.incidents.begin(), d.incidents.end(), [&](const onemap::layers::Incident& i) {
+        const auto* c = config.find(i.category);
+        return c && c->sensitive;
+      });
   ASSERT_NE(it, d.incidents.end());
   const auto& tms = onemap::spatial::TileMatrixSet::web_mercator();
   double x = 0, y = 0;
   tms.project(it->location.lon, it->location.lat, x, y);
   const auto t = tms.tile_at(x, y, 15);
-  const std::string target = "/tiles/incidents/15/" + std::to_string(t.x) + "/" + std::to_string(t.y) + ".mvt";
+  const std::string target =
+      "/tiles/incidents/15/" + std::to_string(t.x) + "/" + std::to_string(t.y) + ".mvt";
   HttpConnection c(server_->port());
   auto tile = [&](const std::string& token, const std::string& etag = "") {
-    return get(c, target, token, etag.empty() ? std::vector<std::string>{} : std::vector<std::string>{"If-None-Match: " + etag});
+    return get(c, target, token,
+               etag.empty() ? std::vector<std::string>{}
+                            : std::vector<std::string>{"If-None-Match: " + etag});
   };
   const HttpResponse pub = tile(""), town = tile(town_), staff = tile(county_);
   for (const HttpResponse* r : {&pub, &town, &staff}) {
@@ -330,7 +334,8 @@ TEST_F(ReadPolicyHttp, TilesVaryByTheTokenAndNoEtagRevalidatesAcrossAudiences) {
   EXPECT_EQ(again.header("ETag"), pub.header("ETag"));
   EXPECT_EQ(again.body, pub.body);
   EXPECT_EQ(tile(county_, staff.header("ETag")).status, 304);
-  EXPECT_NE(get(c, "/tiles/incidents.json").header("Vary").find("Authorization"), std::string::npos);
+  EXPECT_NE(get(c, "/tiles/incidents.json").header("Vary").find("Authorization"),
+            std::string::npos);
 }
 
 TEST_F(ReadPolicyHttp, AReporterSeesItsOwnReportsInFullAndNoOneElses) {
@@ -477,7 +482,8 @@ TEST_F(ReadPolicyHttp, HistoriesNameTheReporterOnlyToThoseWhoMayReadIt) {
   const HttpResponse admin = get(c, "/incidents/" + id + "/history", onemap::testing::kAdminToken);
   ASSERT_EQ(admin.status, 200) << admin.body;
   EXPECT_NE(admin.body.find("\"actor\":\"resident-app-7\""), std::string::npos) << admin.body;
-  const HttpResponse audit = get(c, "/audit?user=admin&action=read_personal", onemap::testing::kAdminToken);
+  const HttpResponse audit =
+      get(c, "/audit?user=admin&action=read_personal", onemap::testing::kAdminToken);
   ASSERT_EQ(audit.status, 200) << audit.body;
   bool audited = false;
   const json rows = json::parse(audit.body)["entries"];

@@ -8,9 +8,9 @@
 #include "http/errors.hpp"
 
 #include "api/server.hpp"
+#include "core/errors.hpp"
 #include "layers/model/model.hpp"
 #include "layers/store/store.hpp"
-#include "core/errors.hpp"
 
 #include <gtest/gtest.h>
 
@@ -114,7 +114,8 @@ void expect_json_error(const HttpResponse& r, int status) {
   ASSERT_TRUE(j.contains("error")) << r.body;
   EXPECT_EQ(j["error"]["status"], status);
   // The code comes from the error table, which alone decides the status.
-  EXPECT_EQ(onemap::http::error_kind(j["error"]["code"].get<std::string>()).status, status) << r.body;
+  EXPECT_EQ(onemap::http::error_kind(j["error"]["code"].get<std::string>()).status, status)
+      << r.body;
   EXPECT_FALSE(j["error"]["message"].get<std::string>().empty());
   EXPECT_EQ(j["error"]["request_id"], r.header("X-Request-Id"));
 }
@@ -293,8 +294,8 @@ TEST_F(ServerTest, OversizedRequestIs413JsonAndClosed) {
   HttpConnection c(port());
   const std::size_t body = 5 * 1024 * 1024;  // over the 4 MiB limit
   try {
-    c.send_raw("POST /collections/grids/items HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body) +
-               "\r\n\r\n" + std::string(body, ' '));
+    c.send_raw("POST /collections/grids/items HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+               std::to_string(body) + "\r\n\r\n" + std::string(body, ' '));
   } catch (const std::runtime_error&) {
     // the server may close while the rest is still being sent; its answer is already queued
   }
@@ -375,9 +376,7 @@ TEST_F(ServerTest, ConcurrentClientsAllGetAnswers) {
 
 class ServeLifecycleTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    store_ = onemap::testing::write_small_county(dir_.path());
-  }
+  void SetUp() override { store_ = onemap::testing::write_small_county(dir_.path()); }
   TempDir dir_;
   std::string store_;
 };
@@ -449,7 +448,8 @@ TEST_F(ServeLifecycleTest, BusyPortIsAnErrorWithExitOne) {
 
 TEST_F(ServeLifecycleTest, ServedStoreIsRefused) {
   ServerProcess first(ONEMAP_BINARY, {"--data", store_}, dir_.path() + "/first.log");
-  const auto r = onemap::testing::run_command({ONEMAP_BINARY, "serve", "--data", store_, "--port", "0"}, 30s);
+  const auto r =
+      onemap::testing::run_command({ONEMAP_BINARY, "serve", "--data", store_, "--port", "0"}, 30s);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("is served by a running onemap"), std::string::npos) << r.err;
   EXPECT_EQ(onemap::testing::http_get(first.port(), "/health").status, 200);

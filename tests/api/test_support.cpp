@@ -95,8 +95,8 @@ void HttpConnection::send_raw(const std::string& bytes) {
 void HttpConnection::send_request(const std::string& method, const std::string& target,
                                   const std::vector<std::string>& extra_headers,
                                   const std::string& version) {
-  std::string req =
-      method + " " + target + " " + version + "\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n";
+  std::string req = method + " " + target + " " + version +
+                    "\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n";
   for (const auto& h : extra_headers) req += h + "\r\n";
   req += "\r\n";
   send_raw(req);

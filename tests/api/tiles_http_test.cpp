@@ -9,9 +9,9 @@
 
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <ogrsf_frmts.h>
 #include <zlib.h>
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 
@@ -34,15 +34,18 @@ constexpr double kPi = 3.14159265358979323846;
 
 struct Tile {
   int z, x, y;
-  std::string path() const { return std::to_string(z) + "/" + std::to_string(x) + "/" + std::to_string(y); }
+  std::string path() const {
+    return std::to_string(z) + "/" + std::to_string(x) + "/" + std::to_string(y);
+  }
 };
 
 // Web Mercator tile of a lon/lat (the slippy-map formula).
 Tile mercator_tile(double lon, double lat, int z) {
   const double n = std::ldexp(1.0, z);
   const double r = lat * kPi / 180;
-  return {z, static_cast<int>(std::floor((lon + 180) / 360 * n)),
-          static_cast<int>(std::floor((1 - std::log(std::tan(r) + 1 / std::cos(r)) / kPi) / 2 * n))};
+  return {
+      z, static_cast<int>(std::floor((lon + 180) / 360 * n)),
+      static_cast<int>(std::floor((1 - std::log(std::tan(r) + 1 / std::cos(r)) / kPi) / 2 * n))};
 }
 
 std::string gunzip(const std::string& in) {
@@ -69,14 +72,16 @@ std::string gunzip(const std::string& in) {
 
 // A tile written to a file named z/x/y.mvt under `dir` (GDAL reads the tile numbers from the
 // name) and opened with GDAL's MVT driver.
-std::unique_ptr<GDALDataset> open_tile(const std::string& dir, const Tile& t, const std::string& bytes) {
+std::unique_ptr<GDALDataset> open_tile(const std::string& dir, const Tile& t,
+                                       const std::string& bytes) {
   const std::string path = dir + "/" + t.path() + ".mvt";
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream(path, std::ios::binary) << bytes;
   GDALAllRegister();
   // CLIP=NO: GDAL would otherwise drop what lies in the tile's buffer.
   const char* const open_options[] = {"CLIP=NO", nullptr};
-  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
+  std::unique_ptr<GDALDataset> ds(
+      GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
   if (!ds) throw std::runtime_error("GDAL cannot open " + path);
   return ds;
 }
@@ -92,16 +97,19 @@ std::map<std::string, std::set<int64_t>> decode_ids(const std::string& dir, cons
 }
 
 // One request on a connection of its own; writes carry the test servers' token unless told not to.
-HttpResponse http_get(uint16_t port, const std::string& target, const std::vector<std::string>& headers = {}) {
+HttpResponse http_get(uint16_t port, const std::string& target,
+                      const std::vector<std::string>& headers = {}) {
   HttpConnection c(port);
   c.send_request("GET", target, headers);
   return c.read_response();
 }
-HttpResponse http_send(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
-                       bool with_token) {
+HttpResponse http_send(uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body, bool with_token) {
   HttpConnection c(port);
-  std::vector<std::string> headers = {"Content-Type: application/json", "Content-Length: " + std::to_string(body.size())};
-  if (with_token) headers.push_back(std::string("Authorization: Bearer ") + onemap::testing::kAdminToken);
+  std::vector<std::string> headers = {"Content-Type: application/json",
+                                      "Content-Length: " + std::to_string(body.size())};
+  if (with_token)
+    headers.push_back(std::string("Authorization: Bearer ") + onemap::testing::kAdminToken);
   c.send_request(method, target, headers);
   c.send_raw(body);
   return c.read_response();
@@ -121,7 +129,9 @@ class TilesHttpTest : public ::testing::Test {
     dir_ = new TempDir();
     store_path_ = onemap::testing::write_small_county(dir_->path());
     oracle_ = new onemap::layers::Dataset(onemap::layers::open_store(store_path_, false)->load());
-    server_ = new ServerProcess(ONEMAP_BINARY, {"--data", store_path_, "--write-token-file", onemap::testing::admin_token_file(dir_->path())},
+    server_ = new ServerProcess(ONEMAP_BINARY,
+                                {"--data", store_path_, "--write-token-file",
+                                 onemap::testing::admin_token_file(dir_->path())},
                                 dir_->path() + "/serve.log");
   }
   static void TearDownTestSuite() {
@@ -138,8 +148,8 @@ class TilesHttpTest : public ::testing::Test {
   static HttpResponse get(const std::string& target, const std::vector<std::string>& headers = {}) {
     return http_get(port(), target, headers);
   }
-  static HttpResponse send(const std::string& method, const std::string& target, const std::string& body,
-                           bool with_token = true) {
+  static HttpResponse send(const std::string& method, const std::string& target,
+                           const std::string& body, bool with_token = true) {
     return http_send(port(), method, target, body, with_token);
   }
 
@@ -161,8 +171,9 @@ TEST_F(TilesHttpTest, TileJsonDescribesTheLayersAndPointsBackAtTheServer) {
   const json j = json::parse(r.body);
   EXPECT_EQ(j["tilejson"], "3.0.0");
   const std::string tiles = j["tiles"][0];
-  EXPECT_EQ(tiles, "http://127.0.0.1:" + std::to_string(port()) +
-                       "/tiles/grids.village,incidents/{z}/{x}/{y}.mvt?offset=gcj02&status=reported");
+  EXPECT_EQ(tiles,
+            "http://127.0.0.1:" + std::to_string(port()) +
+                "/tiles/grids.village,incidents/{z}/{x}/{y}.mvt?offset=gcj02&status=reported");
   ASSERT_EQ(j["vector_layers"].size(), 2u);
   EXPECT_EQ(j["vector_layers"][0]["id"], "grids.village");
   EXPECT_EQ(j["vector_layers"][1]["id"], "incidents");
@@ -176,7 +187,8 @@ TEST_F(TilesHttpTest, TileJsonDescribesTheLayersAndPointsBackAtTheServer) {
   const json c = json::parse(get("/tiles/cgcs2000/grids.json").body);
   EXPECT_EQ(c["crs"], "EPSG:4490");
   EXPECT_EQ(c["minzoom"], 1);
-  EXPECT_NE(c["tiles"][0].get<std::string>().find("/tiles/cgcs2000/grids/{z}/{x}/{y}.mvt"), std::string::npos);
+  EXPECT_NE(c["tiles"][0].get<std::string>().find("/tiles/cgcs2000/grids/{z}/{x}/{y}.mvt"),
+            std::string::npos);
 }
 
 TEST_F(TilesHttpTest, TilesHoldTheRecordsOfTheirArea) {
@@ -266,10 +278,13 @@ TEST_F(TilesHttpTest, BadRequestsName400TheirParameter) {
 }
 
 TEST_F(TilesHttpTest, WritesNeedTheToken) {
-  expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1,"category":"0101"})", false), 401, "");
+  expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1,"category":"0101"})", false),
+               401, "");
   expect_error(send("POST", "/incidents", R"({"lon":120.1,"category":"0101"})"), 400, "lat");
   expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1})"), 400, "category");
-  expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1,"category":"0101","colour":1})"), 400, "colour");
+  expect_error(
+      send("POST", "/incidents", R"({"lon":120.1,"lat":30.1,"category":"0101","colour":1})"), 400,
+      "colour");
   expect_error(send("PATCH", "/incidents/999999", R"({"description":"gone"})"), 404, "");
   expect_error(send("PATCH", "/incidents/1", R"({"status":"lost"})"), 400, "status");
 }
@@ -285,12 +300,14 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
   const std::string accepted = "/tiles/incidents/" + t.path() + ".mvt?status=accepted";
   const HttpResponse a0 = get(a), b0 = get(b), c0 = get(c), d0 = get(accepted);
 
-  const HttpResponse created = send("POST", "/incidents", json{{"lon", lon}, {"lat", lat}, {"category", "0101"}}.dump());
+  const HttpResponse created =
+      send("POST", "/incidents", json{{"lon", lon}, {"lat", lat}, {"category", "0101"}}.dump());
   ASSERT_EQ(created.status, 201) << created.body;
   const json inc = json::parse(created.body);
   const int64_t id = inc["id"];
   EXPECT_EQ(inc["status"], "dispatched");  // routed at intake (no team there: the grid's queue)
-  EXPECT_EQ(inc["grid_code"], "330521001002001");  // 120.123: town 1 [120, 120.2], village 2, grid 1
+  EXPECT_EQ(inc["grid_code"],
+            "330521001002001");  // 120.123: town 1 [120, 120.2], village 2, grid 1
   EXPECT_EQ(created.header("Location"), "/incidents/" + std::to_string(id));
 
   const HttpResponse a1 = get(a), b1 = get(b), c1 = get(c), d1 = get(accepted);
@@ -298,18 +315,23 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
   EXPECT_TRUE(decode_ids(dir_->path() + "/w1", t, a1.body).at("incidents").count(id));
   EXPECT_EQ(b1.header("ETag"), b0.header("ETag"));  // far away: untouched
   EXPECT_NE(c1.header("ETag"), c0.header("ETag"));  // the cluster count there went up
-  EXPECT_EQ(d1.status, d0.status);                   // a dispatched incident is not in the accepted view
+  EXPECT_EQ(d1.status, d0.status);  // a dispatched incident is not in the accepted view
   EXPECT_EQ(d1.header("ETag"), d0.header("ETag"));
 
   // Accepting it (the state changes only by the loop's actions) changes the accepted view; moving
   // it far away takes it out of its old tile.
-  ASSERT_EQ(send("POST", "/incidents/" + std::to_string(id) + "/actions", R"({"action":"accept"})").status, 200);
+  ASSERT_EQ(send("POST", "/incidents/" + std::to_string(id) + "/actions", R"({"action":"accept"})")
+                .status,
+            200);
   const HttpResponse d2 = get(accepted);
   ASSERT_EQ(d2.status, 200);
   EXPECT_TRUE(decode_ids(dir_->path() + "/w2", t, d2.body).at("incidents").count(id));
-  ASSERT_EQ(send("PATCH", "/incidents/" + std::to_string(id), R"({"lon":120.35,"lat":30.05})").status, 200);
+  ASSERT_EQ(
+      send("PATCH", "/incidents/" + std::to_string(id), R"({"lon":120.35,"lat":30.05})").status,
+      200);
   const HttpResponse a3 = get(a), b3 = get(b);
-  const auto ids = a3.status == 200 ? decode_ids(dir_->path() + "/w3", t, a3.body) : decltype(decode_ids("", t, "")){};
+  const auto ids = a3.status == 200 ? decode_ids(dir_->path() + "/w3", t, a3.body)
+                                    : decltype(decode_ids("", t, "")){};
   EXPECT_FALSE(ids.count("incidents") && ids.at("incidents").count(id));
   EXPECT_NE(b3.header("ETag"), b0.header("ETag"));
   EXPECT_TRUE(decode_ids(dir_->path() + "/w4", far, b3.body).at("incidents").count(id));
@@ -335,7 +357,9 @@ TEST(TilesWithoutToken, WritesWithAnUnknownTokenAreRefused) {
   ServerProcess server(ONEMAP_BINARY, {"--data", store}, dir.path() + "/serve.log");
   HttpConnection c(server.port());
   const std::string body = R"({"lon":120.1,"lat":30.1,"category":"0101"})";
-  c.send_request("POST", "/incidents", {"Authorization: Bearer anything", "Content-Length: " + std::to_string(body.size())});
+  c.send_request(
+      "POST", "/incidents",
+      {"Authorization: Bearer anything", "Content-Length: " + std::to_string(body.size())});
   c.send_raw(body);
   EXPECT_EQ(c.read_response().status, 401);  // no write token and no user holds this one
   server.stop(SIGTERM, 10s);
@@ -354,7 +378,8 @@ std::map<std::string, std::map<int64_t, std::map<std::string, std::string>>> dec
     for (const auto& f : *layer) {
       auto& attrs = out[layer->GetName()][f->GetFieldAsInteger64("mvt_id")];
       for (int i = 0; i < f->GetFieldCount(); ++i)
-        if (f->IsFieldSetAndNotNull(i)) attrs[f->GetFieldDefnRef(i)->GetNameRef()] = f->GetFieldAsString(i);
+        if (f->IsFieldSetAndNotNull(i))
+          attrs[f->GetFieldDefnRef(i)->GetNameRef()] = f->GetFieldAsString(i);
     }
   return out;
 }
@@ -365,7 +390,10 @@ class WritesHttpTest : public ::testing::Test {
   void SetUp() override {
     store_ = onemap::testing::write_small_county(dir_.path());
     server_ = std::make_unique<ServerProcess>(
-        ONEMAP_BINARY, std::vector<std::string>{"--data", store_, "--write-token-file", onemap::testing::admin_token_file(dir_.path())}, dir_.path() + "/serve.log");
+        ONEMAP_BINARY,
+        std::vector<std::string>{"--data", store_, "--write-token-file",
+                                 onemap::testing::admin_token_file(dir_.path())},
+        dir_.path() + "/serve.log");
   }
   void TearDown() override { server_->stop(SIGTERM, 10s); }
 
@@ -404,8 +432,9 @@ TEST_F(WritesHttpTest, HouseholdWritesChangeTheTilesThatShowWhatChanged) {
   const std::string a0 = etag(a), b0 = etag(b), c0 = etag(c);
   ASSERT_FALSE(c0.empty());
 
-  const HttpResponse made = send("POST", "/households",
-                                 json{{"lon", lon}, {"lat", lat}, {"members", 4}, {"head_name", "王五"}}.dump());
+  const HttpResponse made =
+      send("POST", "/households",
+           json{{"lon", lon}, {"lat", lat}, {"members", 4}, {"head_name", "王五"}}.dump());
   ASSERT_EQ(made.status, 201) << made.body;
   const json h = json::parse(made.body);
   const int64_t id = h["id"];
@@ -425,20 +454,27 @@ TEST_F(WritesHttpTest, HouseholdWritesChangeTheTilesThatShowWhatChanged) {
   ASSERT_EQ(send("PATCH", "/households/" + std::to_string(id), R"({"members":6})").status, 200);
   const HttpResponse a2 = get(a);
   EXPECT_NE(a2.header("ETag"), a1.header("ETag"));
-  EXPECT_EQ(decode_features(dir_.path() + "/h2", near, a2.body).at("households").at(id).at("members"), "6");
+  EXPECT_EQ(
+      decode_features(dir_.path() + "/h2", near, a2.body).at("households").at(id).at("members"),
+      "6");
   expect_kept(b, b1);
-  ASSERT_EQ(send("PATCH", "/households/" + std::to_string(id), R"({"head_name":"赵六"})").status, 200);
+  ASSERT_EQ(send("PATCH", "/households/" + std::to_string(id), R"({"head_name":"赵六"})").status,
+            200);
   expect_kept(a, a2.header("ETag"));
 
   // Personal data: read with the token only.
   EXPECT_EQ(get("/households/" + std::to_string(id)).status, 401);
-  const HttpResponse read = get("/households/" + std::to_string(id), {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken});
+  const HttpResponse read =
+      get("/households/" + std::to_string(id),
+          {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken});
   ASSERT_EQ(read.status, 200);
   EXPECT_EQ(json::parse(read.body)["head_name"], "赵六");
 
   // Bad input names its field and changes nothing.
-  expect_error(send("PATCH", "/households/" + std::to_string(id), R"({"members":-2})"), 400, "members");
-  expect_error(send("PATCH", "/households/" + std::to_string(id), R"({"members":"two"})"), 400, "members");
+  expect_error(send("PATCH", "/households/" + std::to_string(id), R"({"members":-2})"), 400,
+               "members");
+  expect_error(send("PATCH", "/households/" + std::to_string(id), R"({"members":"two"})"), 400,
+               "members");
   expect_error(send("POST", "/households", R"({"members":2})"), 400, "lon");
   expect_error(send("POST", "/households", R"({"lon":120.1,"lat":30.1,"name":"x"})"), 400, "name");
   expect_error(send("PATCH", "/households/999999", R"({"members":1})"), 404, "");
@@ -454,32 +490,38 @@ TEST_F(WritesHttpTest, EnterpriseWritesChangeTheirTiles) {
   const std::string b = "/tiles/enterprises/" + low.path() + ".mvt";
   const std::string a0 = etag(a), b0 = etag(b);
   const HttpResponse made =
-      send("POST", "/enterprises", json{{"lon", lon}, {"lat", lat}, {"name", "新厂"}, {"risk", "重大"}}.dump());
+      send("POST", "/enterprises",
+           json{{"lon", lon}, {"lat", lat}, {"name", "新厂"}, {"risk", "重大"}}.dump());
   ASSERT_EQ(made.status, 201) << made.body;
   const int64_t id = json::parse(made.body)["id"];
   EXPECT_EQ(json::parse(made.body)["risk"], "major");
   const HttpResponse a1 = get(a);
   EXPECT_NE(a1.header("ETag"), a0);
-  EXPECT_EQ(decode_features(dir_.path() + "/e1", near, a1.body).at("enterprises").at(id).at("risk"), "major");
+  EXPECT_EQ(decode_features(dir_.path() + "/e1", near, a1.body).at("enterprises").at(id).at("risk"),
+            "major");
   const std::string b1 = etag(b);
   EXPECT_NE(b1, b0);
 
   ASSERT_EQ(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"low"})").status, 200);
   const HttpResponse a2 = get(a);
   EXPECT_NE(a2.header("ETag"), a1.header("ETag"));
-  EXPECT_EQ(decode_features(dir_.path() + "/e2", near, a2.body).at("enterprises").at(id).at("risk"), "low");
+  EXPECT_EQ(decode_features(dir_.path() + "/e2", near, a2.body).at("enterprises").at(id).at("risk"),
+            "low");
   expect_kept(b, b1);  // clusters do not show risk
   // Enterprises are not personal: anyone may read one.
   EXPECT_EQ(json::parse(get("/enterprises/" + std::to_string(id)).body)["risk"], "low");
-  expect_error(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"purple"})"), 400, "risk");
-  expect_error(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"low"})", false), 401, "");
+  expect_error(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"purple"})"), 400,
+               "risk");
+  expect_error(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"low"})", false), 401,
+               "");
 }
 
 TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain) {
   // Grid 330521001001001 is [120.0, 120.05] x [30.0, 30.2] and fid 4 in the small county's
   // order (county, town, village, grid). A household at 120.047 is inside it; once the grid
   // shrinks to [120.0, 120.03] it is 290 m from grid ...002 ([120.05, 120.1]) and joins that one.
-  const HttpResponse made = send("POST", "/households", json{{"lon", 120.047}, {"lat", 30.1}, {"members", 2}}.dump());
+  const HttpResponse made =
+      send("POST", "/households", json{{"lon", 120.047}, {"lat", 30.1}, {"members", 2}}.dump());
   ASSERT_EQ(made.status, 201) << made.body;
   const int64_t hid = json::parse(made.body)["id"];
   ASSERT_EQ(json::parse(made.body)["grid_code"], "330521001001001");
@@ -500,8 +542,10 @@ TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain)
   ASSERT_FALSE(w0.empty());
   ASSERT_FALSE(f0.empty());
 
-  const json outline = {{"type", "Polygon"},
-                        {"coordinates", {{{120.0, 30.0}, {120.03, 30.0}, {120.03, 30.2}, {120.0, 30.2}, {120.0, 30.0}}}}};
+  const json outline = {
+      {"type", "Polygon"},
+      {"coordinates",
+       {{{120.0, 30.0}, {120.03, 30.0}, {120.03, 30.2}, {120.0, 30.2}, {120.0, 30.0}}}}};
   const HttpResponse changed = send("PATCH", "/grids/4", json{{"geometry", outline}}.dump());
   ASSERT_EQ(changed.status, 200) << changed.body;
   EXPECT_LT(json::parse(changed.body)["area_m2"].get<double>(), grid["area_m2"].get<double>());
@@ -513,17 +557,24 @@ TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain)
   expect_kept(w, w0);  // its households kept their grid
   EXPECT_NE(etag(g), g0);
   expect_kept(f, f0);
-  const json h = json::parse(get("/households/" + std::to_string(hid), {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken}).body);
+  const json h =
+      json::parse(get("/households/" + std::to_string(hid),
+                      {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken})
+                      .body);
   EXPECT_EQ(h["grid_code"], "330521001001002");
   EXPECT_EQ(h["join_kind"], "nearest");
 
   // Refused: an invalid outline, the hierarchy fields, non-polygons; each names its field.
-  const json bowtie = {{"type", "Polygon"},
-                       {"coordinates", {{{120.0, 30.0}, {120.05, 30.2}, {120.05, 30.0}, {120.0, 30.2}, {120.0, 30.0}}}}};
+  const json bowtie = {
+      {"type", "Polygon"},
+      {"coordinates",
+       {{{120.0, 30.0}, {120.05, 30.2}, {120.05, 30.0}, {120.0, 30.2}, {120.0, 30.0}}}}};
   expect_error(send("PATCH", "/grids/4", json{{"geometry", bowtie}}.dump()), 400, "geometry");
-  expect_error(send("PATCH", "/grids/4", json{{"geometry", {{"type", "Point"}, {"coordinates", {120, 30}}}}}.dump()), 400,
-               "geometry");
-  expect_error(send("PATCH", "/grids/4", R"({"geometry":{"type":"Polygon","coordinates":"x"}})"), 400, "geometry");
+  expect_error(send("PATCH", "/grids/4",
+                    json{{"geometry", {{"type", "Point"}, {"coordinates", {120, 30}}}}}.dump()),
+               400, "geometry");
+  expect_error(send("PATCH", "/grids/4", R"({"geometry":{"type":"Polygon","coordinates":"x"}})"),
+               400, "geometry");
   expect_error(send("PATCH", "/grids/4", R"({"code":"1"})"), 400, "code");
   expect_error(send("POST", "/grids", "{}"), 404, "");
   expect_kept(g, etag(g));

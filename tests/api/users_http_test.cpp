@@ -7,10 +7,10 @@
 #include "test_support.hpp"
 
 #include "api/records.hpp"
-#include "layers/county/county.hpp"
-#include "layers/store/store.hpp"
 #include "auth/tokens.hpp"
 #include "core/errors.hpp"
+#include "layers/county/county.hpp"
+#include "layers/store/store.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -32,8 +32,8 @@ namespace {
 
 const std::string kConfig = std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json";
 
-HttpResponse send(HttpConnection& c, const std::string& method, const std::string& target, const std::string& token,
-                  const std::string& body = "") {
+HttpResponse send(HttpConnection& c, const std::string& method, const std::string& target,
+                  const std::string& token, const std::string& body = "") {
   std::vector<std::string> headers = {"Content-Length: " + std::to_string(body.size())};
   if (!body.empty()) headers.push_back("Content-Type: application/json");
   if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
@@ -42,8 +42,8 @@ HttpResponse send(HttpConnection& c, const std::string& method, const std::strin
   return c.read_response(method == "HEAD");
 }
 
-HttpResponse request(uint16_t port, const std::string& method, const std::string& target, const std::string& token,
-                     const std::string& body = "") {
+HttpResponse request(uint16_t port, const std::string& method, const std::string& target,
+                     const std::string& token, const std::string& body = "") {
   HttpConnection c(port);
   return send(c, method, target, token, body);
 }
@@ -54,7 +54,8 @@ std::string trimmed(std::string s) {
 }
 
 // `onemap user ARGS --data STORE --config CONFIG`: its stdout (the token, when it prints one).
-std::string user_command(const std::string& store, std::vector<std::string> args, int expected_exit = 0) {
+std::string user_command(const std::string& store, std::vector<std::string> args,
+                         int expected_exit = 0) {
   std::vector<std::string> cmd = {ONEMAP_BINARY, "user"};
   cmd.insert(cmd.end(), args.begin(), args.end());
   for (const char* a : {"--data", "", "--config", ""}) cmd.emplace_back(a);
@@ -83,14 +84,17 @@ class UsersHttp : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     store_ = write_dispatch_county(dir_->path());
-    centre_ = user_command(store_, {"add", "--id", "centre", "--role", "centre", "--scope", "330521"});
+    centre_ =
+        user_command(store_, {"add", "--id", "centre", "--role", "centre", "--scope", "330521"});
     app_ = user_command(store_, {"add", "--id", "app", "--role", "reporter"});
     server_ = new ServerProcess(ONEMAP_BINARY,
-                                {"--data", store_, "--config", kConfig, "--write-token-file", admin_token_file(dir_->path())},
+                                {"--data", store_, "--config", kConfig, "--write-token-file",
+                                 admin_token_file(dir_->path())},
                                 dir_->path() + "/serve.log");
     // A household in town 330521001 (grid 330521001001001).
-    const HttpResponse r = admin("POST", "/households",
-                                 R"({"lon":120.02,"lat":30.1,"head_name":"张三","phone":"13800000000","id_number":"330521199001010000"})");
+    const HttpResponse r = admin(
+        "POST", "/households",
+        R"({"lon":120.02,"lat":30.1,"head_name":"张三","phone":"13800000000","id_number":"330521199001010000"})");
     EXPECT_EQ(r.status, 201) << r.body;
     household_ = "/households/" + std::to_string(json::parse(r.body)["id"].get<int64_t>());
   }
@@ -99,11 +103,12 @@ class UsersHttp : public ::testing::Test {
     delete dir_;
   }
   static uint16_t port() { return server_->port(); }
-  static HttpResponse as(const std::string& token, const std::string& method, const std::string& target,
-                         const std::string& body = "") {
+  static HttpResponse as(const std::string& token, const std::string& method,
+                         const std::string& target, const std::string& body = "") {
     return request(port(), method, target, token, body);
   }
-  static HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = "") {
+  static HttpResponse admin(const std::string& method, const std::string& target,
+                            const std::string& body = "") {
     return as(kAdminToken, method, target, body);
   }
   static json audit(const std::string& query) {
@@ -123,7 +128,8 @@ ServerProcess* UsersHttp::server_ = nullptr;
 }  // namespace
 
 TEST_F(UsersHttp, CommandLineChangesCountAtTheNextRequestOfARunningServer) {
-  const std::string t1 = user_command(store_, {"add", "--id", "rev", "--role", "centre", "--scope", "330521"});
+  const std::string t1 =
+      user_command(store_, {"add", "--id", "rev", "--role", "centre", "--scope", "330521"});
   // One keep-alive connection throughout: a connection signed in once is not trusted for it.
   HttpConnection c(port());
   HttpResponse r = send(c, "GET", "/users/me", t1);
@@ -161,16 +167,19 @@ TEST_F(UsersHttp, CommandLineChangesCountAtTheNextRequestOfARunningServer) {
   std::vector<std::string> actions;
   for (const auto& e : rows["entries"])
     if (e["records"] == json::array({"rev"})) actions.push_back(e["action"]);
-  EXPECT_EQ(actions, (std::vector<std::string>{"user_change", "user_change", "user_enable", "user_disable",
-                                               "token_rotate", "user_create"}));
+  EXPECT_EQ(actions, (std::vector<std::string>{"user_change", "user_change", "user_enable",
+                                               "user_disable", "token_rotate", "user_create"}));
   // Clear errors.
-  const CommandResult unknown = run_command({ONEMAP_BINARY, "user", "disable", "--data", store_, "--id", "nobody"});
+  const CommandResult unknown =
+      run_command({ONEMAP_BINARY, "user", "disable", "--data", store_, "--id", "nobody"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("no user 'nobody'"), std::string::npos) << unknown.err;
-  const CommandResult bad = run_command({ONEMAP_BINARY, "user", "set", "--data", store_, "--id", "rev", "--role", "boss"});
+  const CommandResult bad = run_command(
+      {ONEMAP_BINARY, "user", "set", "--data", store_, "--id", "rev", "--role", "boss"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("role"), std::string::npos) << bad.err;
-  const CommandResult nothing = run_command({ONEMAP_BINARY, "user", "set", "--data", store_, "--id", "rev"});
+  const CommandResult nothing =
+      run_command({ONEMAP_BINARY, "user", "set", "--data", store_, "--id", "rev"});
   EXPECT_EQ(nothing.exit_code, 2);
   const CommandResult help = run_command({ONEMAP_BINARY, "user", "set", "--help"});
   EXPECT_EQ(help.exit_code, 0);
@@ -179,9 +188,12 @@ TEST_F(UsersHttp, CommandLineChangesCountAtTheNextRequestOfARunningServer) {
 
 TEST_F(UsersHttp, AdminEndpointsAreTheAdministratorsAndShowATokenOnce) {
   // Who may call them.
-  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", "/users"}, {"POST", "/users"}, {"PATCH", "/users/centre"}, {"POST", "/users/centre/token"},
-           {"GET", "/audit"}}) {
+  for (const auto& [method, target] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/users"},
+                                                        {"POST", "/users"},
+                                                        {"PATCH", "/users/centre"},
+                                                        {"POST", "/users/centre/token"},
+                                                        {"GET", "/audit"}}) {
     const std::string body = method == "GET" ? "" : "{}";
     expect_error(as("", method, target, body), 401);
     expect_error(as(centre_, method, target, body), 403);
@@ -189,7 +201,8 @@ TEST_F(UsersHttp, AdminEndpointsAreTheAdministratorsAndShowATokenOnce) {
   }
 
   // Create: 201, the token once, not cached.
-  HttpResponse r = admin("POST", "/users", R"({"id":"wang","role":"centre","scope":"330521","name":"王五"})");
+  HttpResponse r =
+      admin("POST", "/users", R"({"id":"wang","role":"centre","scope":"330521","name":"王五"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.header("location"), "/users/wang");
   EXPECT_EQ(r.header("cache-control"), "no-store");
@@ -214,7 +227,8 @@ TEST_F(UsersHttp, AdminEndpointsAreTheAdministratorsAndShowATokenOnce) {
     EXPECT_FALSE(u.contains("token_hash"));
   }
   EXPECT_TRUE(ids.count("wang") && ids.count("centre") && ids.count("app"));
-  for (const std::string& secret : {token, onemap::auth::token_hash(token), centre_, onemap::auth::token_hash(centre_)})
+  for (const std::string& secret :
+       {token, onemap::auth::token_hash(token), centre_, onemap::auth::token_hash(centre_)})
     EXPECT_EQ(r.body.find(secret), std::string::npos);
 
   // Validation: 400 naming the field; a taken id 409.
@@ -222,11 +236,15 @@ TEST_F(UsersHttp, AdminEndpointsAreTheAdministratorsAndShowATokenOnce) {
   expect_error(admin("POST", "/users", R"({"role":"centre"})"), 400, "id");
   expect_error(admin("POST", "/users", R"({"id":"li si","role":"centre"})"), 400, "id");
   expect_error(admin("POST", "/users", R"({"id":"li","role":"boss"})"), 400, "role");
-  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","scope":"33"})"), 400, "scope");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","scope":"33"})"), 400,
+               "scope");
   expect_error(admin("POST", "/users", R"({"id":"li","role":"worker"})"), 400, "worker_id");
-  expect_error(admin("POST", "/users", R"({"id":"li","role":"worker","worker_id":"NOBODY"})"), 400, "worker_id");
-  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","colour":"red"})"), 400, "colour");
-  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","token":"om_mine"})"), 400, "token");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"worker","worker_id":"NOBODY"})"), 400,
+               "worker_id");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","colour":"red"})"), 400,
+               "colour");
+  expect_error(admin("POST", "/users", R"({"id":"li","role":"centre","token":"om_mine"})"), 400,
+               "token");
   expect_error(admin("POST", "/users", R"({"id":7,"role":"centre"})"), 400, "id");
   expect_error(admin("POST", "/users", "[1]"), 400, "body");
 
@@ -335,7 +353,8 @@ TEST_F(UsersHttp, PersonalReadsAndUserChangesAreAuditedWithTheirRequest) {
   const std::time_t after = std::time(nullptr);
   EXPECT_EQ(audit("?from=" + std::to_string(after + 3600))["total"], 0);
   EXPECT_EQ(audit("?to=2000-01-01T00:00:00Z")["total"], 0);
-  const json window = audit("?user=centre&from=" + std::to_string(before) + "&to=" + std::to_string(after + 1));
+  const json window =
+      audit("?user=centre&from=" + std::to_string(before) + "&to=" + std::to_string(after + 1));
   EXPECT_EQ(window["total"], 3);  // the household read and write, the incident read
   const json iso = audit("?user=centre&from=" + onemap::layers::format_time(before));
   EXPECT_EQ(iso["total"], 3);
@@ -343,7 +362,8 @@ TEST_F(UsersHttp, PersonalReadsAndUserChangesAreAuditedWithTheirRequest) {
   const int total = everything["total"];
   ASSERT_GE(total, 5);
   for (std::size_t k = 1; k < everything["entries"].size(); ++k)
-    EXPECT_GT(everything["entries"][k - 1]["id"].get<int64_t>(), everything["entries"][k]["id"].get<int64_t>());
+    EXPECT_GT(everything["entries"][k - 1]["id"].get<int64_t>(),
+              everything["entries"][k]["id"].get<int64_t>());
   const json second = audit("?limit=2&offset=1");
   EXPECT_EQ(second["total"], total);
   ASSERT_EQ(second["entries"].size(), 2u);
@@ -362,16 +382,20 @@ TEST(UsersLog, NoTokenEverReachesTheServersLog) {
   const std::string app = user_command(store, {"add", "--id", "app", "--role", "reporter"});
   const std::string centre = user_command(store, {"add", "--id", "centre", "--role", "centre"});
   const std::string log = dir.path() + "/serve.log";
-  std::vector<std::string> secrets = {kAdminToken, app, centre, "om_0123456789abcdef0123456789abcdef01234567"};
+  std::vector<std::string> secrets = {kAdminToken, app, centre,
+                                      "om_0123456789abcdef0123456789abcdef01234567"};
   {
-    ServerProcess server(ONEMAP_BINARY,
-                         {"--data", store, "--config", kConfig, "--write-token-file", admin_token_file(dir.path())}, log);
+    ServerProcess server(
+        ONEMAP_BINARY,
+        {"--data", store, "--config", kConfig, "--write-token-file", admin_token_file(dir.path())},
+        log);
     const uint16_t port = server.port();
     // In Authorization: valid, unknown, the administrator's.
     EXPECT_EQ(request(port, "GET", "/users/me", app).status, 200);
     EXPECT_EQ(request(port, "GET", "/users/me", secrets[3]).status, 401);
     EXPECT_EQ(request(port, "GET", "/households/1", centre).status, 200);
-    HttpResponse r = request(port, "POST", "/users", kAdminToken, R"({"id":"new","role":"reporter"})");
+    HttpResponse r =
+        request(port, "POST", "/users", kAdminToken, R"({"id":"new","role":"reporter"})");
     ASSERT_EQ(r.status, 201) << r.body;
     secrets.push_back(json::parse(r.body)["token"]);
     r = request(port, "POST", "/users/new/token", kAdminToken);
@@ -380,23 +404,27 @@ TEST(UsersLog, NoTokenEverReachesTheServersLog) {
     // As api_key in the query: Open311's GET, its name spelt plainly, percent-encoded and in
     // capitals; a wrong key; an api_key where no route takes one.
     EXPECT_EQ(request(port, "GET", "/open311/v2/requests.json?api_key=" + app, "").status, 200);
-    EXPECT_EQ(request(port, "GET", "/open311/v2/requests.json?api%5Fkey=" + centre, "").status, 200);
+    EXPECT_EQ(request(port, "GET", "/open311/v2/requests.json?api%5Fkey=" + centre, "").status,
+              200);
     request(port, "GET", "/open311/v2/requests.json?API_KEY=" + centre, "");
-    EXPECT_EQ(request(port, "GET", "/open311/v2/requests.json?api_key=" + secrets[3], "").status, 401);
+    EXPECT_EQ(request(port, "GET", "/open311/v2/requests.json?api_key=" + secrets[3], "").status,
+              401);
     request(port, "GET", "/health?api_key=" + secrets[4], "");
     request(port, "GET", "/users/me?token=" + secrets[5], "");
     // In an Open311 form body.
     HttpConnection c(port);
     const std::string form = "api_key=" + app + "&service_code=0101&lat=30.1&long=120.02";
     c.send_request("POST", "/open311/v2/requests.json",
-                   {"Content-Type: application/x-www-form-urlencoded", "Content-Length: " + std::to_string(form.size())});
+                   {"Content-Type: application/x-www-form-urlencoded",
+                    "Content-Length: " + std::to_string(form.size())});
     c.send_raw(form);
     EXPECT_EQ(c.read_response().status, 201);
     ASSERT_EQ(server.stop(SIGTERM, std::chrono::seconds(20)), 0);
   }
   std::ifstream in(log);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  ASSERT_NE(text.find("\"path\":\"/open311/v2/requests.json\""), std::string::npos) << text;  // requests were logged
+  ASSERT_NE(text.find("\"path\":\"/open311/v2/requests.json\""), std::string::npos)
+      << text;  // requests were logged
   EXPECT_NE(text.find("api_key=REDACTED"), std::string::npos) << text;
   EXPECT_NE(text.find("api%5Fkey=REDACTED"), std::string::npos) << text;
   for (const std::string& s : secrets) {
@@ -408,7 +436,8 @@ TEST(UsersLog, NoTokenEverReachesTheServersLog) {
 TEST(UsersAudit, APersonalReadWhoseAuditRowCannotBeWrittenIsNotAnswered) {
   TempDir dir;
   const std::string store = write_dispatch_county(dir.path());
-  onemap::layers::County county(onemap::layers::open_store(store, false), {}, onemap::layers::TileConfig::defaults());
+  onemap::layers::County county(onemap::layers::open_store(store, false), {},
+                                onemap::layers::TileConfig::defaults());
   onemap::layers::Household h;
   h.location = {120.02, 30.1};
   h.head_name = "张三";
@@ -437,7 +466,9 @@ TEST(UsersAudit, APersonalReadWhoseAuditRowCannotBeWrittenIsNotAnswered) {
   // nothing.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused'); END",
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT "
+                         "RAISE(ABORT, 'refused'); END",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);

@@ -49,8 +49,9 @@ class WebAppTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir); }
 
-  std::optional<HttpAnswer> get(const WebApp& app, const std::string& path, const std::string& accept = kBrowser,
-                                const Query& query = {}, const std::string& encoding = "",
+  std::optional<HttpAnswer> get(const WebApp& app, const std::string& path,
+                                const std::string& accept = kBrowser, const Query& query = {},
+                                const std::string& encoding = "",
                                 const std::string& none_match = "") {
     return app.handle(path, query, accept, encoding, none_match);
   }
@@ -64,7 +65,7 @@ class WebAppTest : public ::testing::Test {
 TEST(WebAppNegotiation, BrowsersPreferHtmlOtherClientsJson) {
   EXPECT_TRUE(WebApp::prefers_html(kBrowser, {}));
   EXPECT_TRUE(WebApp::prefers_html("text/html", {}));
-  EXPECT_FALSE(WebApp::prefers_html("", {}));  // GDAL, scripts
+  EXPECT_FALSE(WebApp::prefers_html("", {}));     // GDAL, scripts
   EXPECT_FALSE(WebApp::prefers_html("*/*", {}));  // curl
   EXPECT_FALSE(WebApp::prefers_html("application/json", {}));
   EXPECT_FALSE(WebApp::prefers_html("application/json, text/html;q=0.5", {}));
@@ -126,7 +127,8 @@ TEST_F(WebAppTest, AssetsCarryTypesEtagsGzipAndLongCaching) {
   EXPECT_EQ(static_cast<unsigned char>(gz->body[1]), 0x8b);
   EXPECT_LT(gz->body.size(), script.size());
   EXPECT_NE(header(*gz, "ETag"), etag);  // another representation, another tag
-  EXPECT_EQ(get(app, "/app/assets/app-0123abcd.js", "*/*", {}, "gzip", header(*gz, "ETag"))->status, 304);
+  EXPECT_EQ(get(app, "/app/assets/app-0123abcd.js", "*/*", {}, "gzip", header(*gz, "ETag"))->status,
+            304);
   // Small files are not worth it.
   const auto css = get(app, "/app/assets/style-4567.css", "*/*", {}, "gzip");
   EXPECT_EQ(css->content_type, "text/css; charset=utf-8");
@@ -147,9 +149,10 @@ TEST_F(WebAppTest, ConfigNamesTheBasemapsAndTheirOffset) {
     EXPECT_TRUE(j["basemaps"].empty());
     EXPECT_TRUE(j["offset"].is_null());
   }
-  WebApp app({dir.string(),
-              {"https://webrd0{s}.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}",
-               "https://t0.tianditu.gov.cn/cva_w/wmts?tk=KEY&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"}});
+  WebApp app(
+      {dir.string(),
+       {"https://webrd0{s}.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}",
+        "https://t0.tianditu.gov.cn/cva_w/wmts?tk=KEY&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"}});
   const auto a = get(app, "/app/config.json", "*/*");
   EXPECT_EQ(a->content_type, "application/json");
   const auto j = nlohmann::json::parse(a->body);
@@ -184,7 +187,8 @@ TEST_F(WebAppTest, ARebuiltAppIsServedWithoutRestart) {
   write(dir / "assets" / "app-new.js", "// new\n");
   write(dir / "index.html", "<!doctype html><script src=\"/app/assets/app-new.js\"></script>");
   // Make sure the modification time differs from the first index.html's.
-  fs::last_write_time(dir / "index.html", fs::last_write_time(dir / "index.html") + std::chrono::seconds(2));
+  fs::last_write_time(dir / "index.html",
+                      fs::last_write_time(dir / "index.html") + std::chrono::seconds(2));
   EXPECT_NE(get(app, "/")->body.find("app-new.js"), std::string::npos);
   EXPECT_EQ(get(app, "/app/assets/app-new.js", "*/*")->body, "// new\n");
 }

@@ -118,7 +118,9 @@ TEST(ReadPolicy, ACountyFileChangesAudiencesAndScopes) {
   EXPECT_EQ(p.field_audience(LayerKind::Grids, "name"), Audience::Staff);
   // A person's identity the file leaves out is personal, not staff's.
   f["layers"]["households"]["fields"].erase("phone");
-  EXPECT_EQ(ReadPolicy::parse(f.dump(), "county.json").field_audience(LayerKind::Households, "phone"), Audience::Personal);
+  EXPECT_EQ(
+      ReadPolicy::parse(f.dump(), "county.json").field_audience(LayerKind::Households, "phone"),
+      Audience::Personal);
   // Without a role's entry, its users read what the public does.
   f["roles"].erase("worker");
   EXPECT_EQ(ReadPolicy::parse(f.dump(), "county.json").viewer(user("worker", "330521001")).audience,

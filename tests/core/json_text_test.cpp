@@ -20,11 +20,16 @@ bool oracle_valid(const std::string& s) {
     const auto c = static_cast<unsigned char>(s[i]);
     int n = 0;
     uint32_t cp = 0;
-    if (c < 0x80) n = 1, cp = c;
-    else if ((c & 0xE0) == 0xC0) n = 2, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0) n = 3, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0) n = 4, cp = c & 0x07;
-    else return false;
+    if (c < 0x80)
+      n = 1, cp = c;
+    else if ((c & 0xE0) == 0xC0)
+      n = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+      n = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+      n = 4, cp = c & 0x07;
+    else
+      return false;
     if (i + n > s.size()) return false;
     for (int k = 1; k < n; ++k) {
       const auto d = static_cast<unsigned char>(s[i + k]);
@@ -47,15 +52,17 @@ std::string escaped(const std::string& s) {
 TEST(JsonText, AgreesWithAnIndependentDecoderOnRandomBytes) {
   std::mt19937 rng(20261206);
   // Bytes drawn mostly from the interesting ranges, so that valid multi-byte sequences occur.
-  const unsigned char pool[] = {0x00, 0x1f, 0x22, 0x41, 0x5c, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0,
-                                0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff};
+  const unsigned char pool[] = {0x00, 0x1f, 0x22, 0x41, 0x5c, 0x7f, 0x80, 0x8f, 0x90,
+                                0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1,
+                                0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff};
   int valid = 0;
   for (int t = 0; t < 200000; ++t) {
     std::string s(rng() % 7, '\0');
     for (char& c : s) c = static_cast<char>(pool[rng() % sizeof pool]);
     const bool expect = oracle_valid(s);
     valid += expect;
-    ASSERT_EQ(onemap::is_valid_utf8(s), expect) << nlohmann::json(s).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+    ASSERT_EQ(onemap::is_valid_utf8(s), expect)
+        << nlohmann::json(s).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
     const std::string text = escaped(s);
     ASSERT_TRUE(onemap::is_valid_utf8(text));
     nlohmann::json j;
@@ -74,8 +81,8 @@ TEST(JsonText, EscapesQuotesBackslashesAndControls) {
 
 TEST(JsonText, ReplacesInvalidBytesWithTheReplacementCharacter) {
   EXPECT_EQ(escaped("\xff\xfe"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
-  EXPECT_EQ(escaped("\xe4\xb8"), "\"\xEF\xBF\xBD\"");              // a cut-off 3-byte sequence
-  EXPECT_EQ(escaped("\xe4\xb8\xad"), "\"\xe4\xb8\xad\"");          // 中 stays
+  EXPECT_EQ(escaped("\xe4\xb8"), "\"\xEF\xBF\xBD\"");      // a cut-off 3-byte sequence
+  EXPECT_EQ(escaped("\xe4\xb8\xad"), "\"\xe4\xb8\xad\"");  // 中 stays
   EXPECT_EQ(escaped("\xed\xa0\x80"), "\"\xEF\xBF\xBD\"");  // a surrogate: one replacement
 }
 

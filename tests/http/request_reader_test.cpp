@@ -10,8 +10,8 @@
 
 namespace {
 
-using onemap::http::ReadError;
 using onemap::http::ReaderLimits;
+using onemap::http::ReadError;
 using onemap::http::Request;
 using onemap::http::RequestReader;
 using Status = RequestReader::Status;
@@ -31,10 +31,14 @@ Read read_all(const std::string& bytes, std::size_t chunk = 0, ReaderLimits limi
       Request r;
       ReadError e;
       const Status s = reader.next(r, e);
-      if (s == Status::Ready) out.requests.push_back(std::move(r));
-      else if (s == Status::Continue) ++out.continues;
-      else if (s == Status::Error) return out.error = e, false;
-      else return true;
+      if (s == Status::Ready)
+        out.requests.push_back(std::move(r));
+      else if (s == Status::Continue)
+        ++out.continues;
+      else if (s == Status::Error)
+        return out.error = e, false;
+      else
+        return true;
     }
   };
   if (chunk == 0) chunk = bytes.size() ? bytes.size() : 1;
@@ -52,8 +56,9 @@ ReadError error_of(const std::string& bytes) {
 }
 
 TEST(RequestReader, ReadsARequestWithItsHeadersPathAndQuery) {
-  const Read r = read_all("GET /collections/incidents/items?limit=5&f=json HTTP/1.1\r\nHost: example.org:8080\r\n"
-                          "Accept-Encoding:  gzip \r\nX-Empty:\r\n\r\n");
+  const Read r = read_all(
+      "GET /collections/incidents/items?limit=5&f=json HTTP/1.1\r\nHost: example.org:8080\r\n"
+      "Accept-Encoding:  gzip \r\nX-Empty:\r\n\r\n");
   ASSERT_FALSE(r.error);
   ASSERT_EQ(r.requests.size(), 1u);
   const Request& q = r.requests[0];
@@ -71,8 +76,9 @@ TEST(RequestReader, PipelinedRequestsComeOutInOrderHoweverTheBytesArrive) {
   std::string wire;
   for (int i = 0; i < 5; ++i) {
     const std::string body = i % 2 ? std::string(static_cast<std::size_t>(i * 7), 'x') : "";
-    wire += "POST /p" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(body.size()) +
-            "\r\n\r\n" + body;
+    wire += "POST /p" + std::to_string(i) +
+            " HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+            body;
   }
   wire += "\r\nGET /last HTTP/1.1\nHost: h\n\n";  // a blank line between requests, and bare LFs
   for (std::size_t chunk : {0, 1, 2, 3, 7, 64}) {
@@ -103,28 +109,36 @@ TEST(RequestReader, IncompleteRequestsWaitForMore) {
 
 TEST(RequestReader, ContentLengthIsReadStrictly) {
   for (const char* bad : {"-1", "99999999999999999999", "+5", "5 5", "0x10", "", "5, 6", "1e3"}) {
-    const ReadError e = error_of(std::string("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ") + bad + "\r\n\r\n");
+    const ReadError e =
+        error_of(std::string("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ") + bad + "\r\n\r\n");
     EXPECT_EQ(e.status, 400) << bad;
     EXPECT_EQ(e.code, "invalid_header") << bad;
     EXPECT_EQ(e.parameter, "Content-Length") << bad;
   }
-  const ReadError two = error_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd");
+  const ReadError two =
+      error_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd");
   EXPECT_EQ(two.parameter, "Content-Length");
   // The same value repeated is one length (RFC 9110 §8.6).
-  const Read same = read_all("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3, 3\r\n\r\nabc");
+  const Read same = read_all(
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3, 3\r\n\r\nabc");
   ASSERT_FALSE(same.error);
   EXPECT_EQ(same.requests.at(0).body, "abc");
 }
 
 TEST(RequestReader, ABodyOverTheLimitIs413BeforeItIsSent) {
   ReaderLimits limits;
-  limits.body_limit = [](std::string_view, std::string_view path) -> std::size_t { return path == "/big" ? 100 : 10; };
+  limits.body_limit = [](std::string_view, std::string_view path) -> std::size_t {
+    return path == "/big" ? 100 : 10;
+  };
   // Only the head is fed: the answer must not wait for the body.
-  const Read r = read_all("POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", 0, limits);
+  const Read r =
+      read_all("POST /small HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", 0, limits);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->status, 413);
   EXPECT_EQ(r.error->code, "payload_too_large");
-  EXPECT_FALSE(read_all("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n0123456789a", 0, limits).error);
+  EXPECT_FALSE(
+      read_all("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n0123456789a", 0, limits)
+          .error);
 }
 
 TEST(RequestReader, HostIsRequiredOnceAndValid) {
@@ -136,7 +150,8 @@ TEST(RequestReader, HostIsRequiredOnceAndValid) {
     EXPECT_EQ(e.parameter, "Host") << bad;
   }
   for (const char* good : {"localhost", "127.0.0.1:8080", "[::1]:80", "xn--fiqs8s.example", ""})
-    EXPECT_FALSE(read_all(std::string("GET / HTTP/1.1\r\nHost: ") + good + "\r\n\r\n").error) << good;
+    EXPECT_FALSE(read_all(std::string("GET / HTTP/1.1\r\nHost: ") + good + "\r\n\r\n").error)
+        << good;
   EXPECT_FALSE(read_all("GET / HTTP/1.0\r\n\r\n").error);  // HTTP/1.0 needs none
 }
 
@@ -165,8 +180,11 @@ TEST(RequestReader, MalformedHeaderLinesAreRefused) {
 }
 
 TEST(RequestReader, LimitsOnTheHead) {
-  EXPECT_EQ(error_of("GET /" + std::string(50000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n").status, 414);
-  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n").status, 431);
+  EXPECT_EQ(error_of("GET /" + std::string(50000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n").status,
+            414);
+  EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n")
+                .status,
+            431);
   // Too large is known before the head ends.
   const Read r = read_all("GET / HTTP/1.1\r\nX-Big: " + std::string(70000, 'a'), 1000);
   ASSERT_TRUE(r.error);
@@ -191,14 +209,17 @@ TEST(RequestReader, AHeadOfTheLimitsSizeIsReadHoweverItsLastBytesArrive) {
   }
   // One byte more is too large, at once or in pieces.
   for (std::size_t chunk : {0, 1, 65}) {
-    const Read r = read_all(start + std::string(64 - start.size() - 1, 'a') + "\r\n\r\n", chunk, limits);
+    const Read r =
+        read_all(start + std::string(64 - start.size() - 1, 'a') + "\r\n\r\n", chunk, limits);
     ASSERT_TRUE(r.error) << chunk;
     EXPECT_EQ(r.error->status, 431) << chunk;
   }
 }
 
 TEST(RequestReader, ConnectionPersistenceFollowsRfc9112) {
-  auto keep = [](const std::string& head) { return read_all(head + "\r\n").requests.at(0).keep_alive; };
+  auto keep = [](const std::string& head) {
+    return read_all(head + "\r\n").requests.at(0).keep_alive;
+  };
   EXPECT_TRUE(keep("GET / HTTP/1.1\r\nHost: h\r\n"));
   EXPECT_FALSE(keep("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"));
   EXPECT_FALSE(keep("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Close\r\n"));
@@ -207,7 +228,8 @@ TEST(RequestReader, ConnectionPersistenceFollowsRfc9112) {
 }
 
 TEST(RequestReader, Expect100ContinueIsAskedForOnce) {
-  const std::string head = "POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
+  const std::string head =
+      "POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n";
   const Read r = read_all(head + "abc", head.size());  // the head alone, then the body
   ASSERT_FALSE(r.error);
   EXPECT_EQ(r.continues, 1);
@@ -226,7 +248,8 @@ TEST(RequestReader, AfterAnErrorNothingMoreIsRead) {
 
 TEST(RequestReader, RandomBytesEndInAnErrorOrAWaitNeverACrash) {
   std::mt19937 rng(7);
-  const std::string alphabet = "GETPOST /?&=:HTTP/1.0\r\n\r\nHost: h\nContent-Length: 12\x00\xff\t ";
+  const std::string alphabet =
+      "GETPOST /?&=:HTTP/1.0\r\n\r\nHost: h\nContent-Length: 12\x00\xff\t ";
   for (int t = 0; t < 20000; ++t) {
     std::string s(rng() % 200, ' ');
     for (char& c : s) c = alphabet[rng() % alphabet.size()];

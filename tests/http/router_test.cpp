@@ -1,7 +1,7 @@
 // http/router: the route table in process — matching, 404/405, HEAD, OPTIONS and CORS, the
 // audiences, and every error rendered from the error table with the request id.
-#include "http/request_log.hpp"
 #include "http/router.hpp"
+#include "http/request_log.hpp"
 
 #include "core/errors.hpp"
 
@@ -16,7 +16,8 @@ namespace {
 using json = nlohmann::json;
 using namespace onemap::http;
 
-Request request(std::string method, std::string target, std::vector<Header> headers = {{"host", "example.org"}}) {
+Request request(std::string method, std::string target,
+                std::vector<Header> headers = {{"host", "example.org"}}) {
   Request r;
   r.method = std::move(method);
   r.target = target;
@@ -36,8 +37,8 @@ Response text(std::string body) {
 class RouterTest : public ::testing::Test {
  protected:
   RouterTest() : router(options()) {
-    auto add = [&](std::vector<std::string> methods, std::string pattern, Handler h, Audience a = Audience::Public,
-                   std::vector<std::string> roles = {}) {
+    auto add = [&](std::vector<std::string> methods, std::string pattern, Handler h,
+                   Audience a = Audience::Public, std::vector<std::string> roles = {}) {
       Route r;
       r.methods = std::move(methods);
       r.pattern = std::move(pattern);
@@ -47,19 +48,26 @@ class RouterTest : public ::testing::Test {
       router.add(std::move(r));
     };
     add({"GET"}, "/health", [](Context&) { return text("ok"); });
-    add({"GET"}, "/incidents/{id}", [](Context& c) { return text("incident " + std::string(c.param("id"))); });
-    add({"POST"}, "/incidents/{id}/actions", [](Context& c) { return text("by " + c.user->id); }, Audience::Signed);
-    add({"PATCH"}, "/incidents/{id}", [](Context& c) { return text("edited by " + c.user->id); }, Audience::Roles,
-        {"admin", "centre"});
+    add({"GET"}, "/incidents/{id}",
+        [](Context& c) { return text("incident " + std::string(c.param("id"))); });
+    add(
+        {"POST"}, "/incidents/{id}/actions", [](Context& c) { return text("by " + c.user->id); },
+        Audience::Signed);
+    add({"PATCH"}, "/incidents/{id}", [](Context& c) { return text("edited by " + c.user->id); },
+        Audience::Roles, {"admin", "centre"});
     add({"GET"}, "/tiles/{path*}", [](Context& c) { return text(std::string(c.param("path"))); });
     add({"GET"}, "/echo", [](Context& c) {
       std::string s;
       for (const auto& [k, v] : c.query) s += k + "=" + v + ";";
       return text(s + c.base_url);
     });
-    add({"GET"}, "/bad", [](Context&) -> Response { throw onemap::InvalidArgument("limit", "must be 1-10000"); });
-    add({"GET"}, "/boom", [](Context&) -> Response { throw std::runtime_error("secret internals at 0xdeadbeef"); });
-    add({"GET"}, "/scope", [](Context&) -> Response { throw onemap::Forbidden("outside 330521001", "forbidden_scope"); });
+    add({"GET"}, "/bad",
+        [](Context&) -> Response { throw onemap::InvalidArgument("limit", "must be 1-10000"); });
+    add({"GET"}, "/boom",
+        [](Context&) -> Response { throw std::runtime_error("secret internals at 0xdeadbeef"); });
+    add({"GET"}, "/scope", [](Context&) -> Response {
+      throw onemap::Forbidden("outside 330521001", "forbidden_scope");
+    });
     Route r;
     r.methods = {"GET"};
     r.pattern = "/open311/v2/requests.json";
@@ -77,9 +85,12 @@ class RouterTest : public ::testing::Test {
     o.cors_origin = "*";
     o.authenticate = [](std::string_view token) -> std::optional<onemap::layers::Actor> {
       onemap::layers::Actor a;
-      if (token == "tok-centre") a.id = "c1", a.role = "centre";
-      else if (token == "tok-worker") a.id = "w1", a.role = "worker";
-      else return std::nullopt;
+      if (token == "tok-centre")
+        a.id = "c1", a.role = "centre";
+      else if (token == "tok-worker")
+        a.id = "w1", a.role = "worker";
+      else
+        return std::nullopt;
       return a;
     };
     return o;
@@ -93,7 +104,8 @@ class RouterTest : public ::testing::Test {
 TEST_F(RouterTest, MatchesLiteralParameterAndRestSegments) {
   EXPECT_EQ(router.handle(request("GET", "/health"), "r1").body, "ok");
   EXPECT_EQ(router.handle(request("GET", "/incidents/42"), "r1").body, "incident 42");
-  EXPECT_EQ(router.handle(request("GET", "/tiles/grids,incidents/3/4/5.mvt"), "r1").body, "grids,incidents/3/4/5.mvt");
+  EXPECT_EQ(router.handle(request("GET", "/tiles/grids,incidents/3/4/5.mvt"), "r1").body,
+            "grids,incidents/3/4/5.mvt");
   EXPECT_EQ(router.handle(request("GET", "/incidents/"), "r1").status, 404);
   EXPECT_EQ(router.handle(request("GET", "/tiles"), "r1").status, 404);
   EXPECT_EQ(router.find("HEAD", "/health")->pattern, "/health");
@@ -116,13 +128,17 @@ TEST_F(RouterTest, UnknownPathIs404AndWrongMethod405WithAllow) {
 }
 
 TEST_F(RouterTest, OptionsAnswersThePreflight) {
-  const Response r = router.handle(request("OPTIONS", "/incidents/3", {{"host", "h"}, {"origin", "https://map.example"},
-                                                                       {"access-control-request-method", "PATCH"}}),
+  const Response r = router.handle(request("OPTIONS", "/incidents/3",
+                                           {{"host", "h"},
+                                            {"origin", "https://map.example"},
+                                            {"access-control-request-method", "PATCH"}}),
                                    "r");
   EXPECT_EQ(r.status, 204);
   const std::string methods(r.header("Access-Control-Allow-Methods"));
-  for (const char* m : {"GET", "HEAD", "PATCH", "OPTIONS"}) EXPECT_NE(methods.find(m), std::string::npos) << m;
-  EXPECT_NE(std::string(r.header("Access-Control-Allow-Headers")).find("Authorization"), std::string::npos);
+  for (const char* m : {"GET", "HEAD", "PATCH", "OPTIONS"})
+    EXPECT_NE(methods.find(m), std::string::npos) << m;
+  EXPECT_NE(std::string(r.header("Access-Control-Allow-Headers")).find("Authorization"),
+            std::string::npos);
   EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "*");
   EXPECT_EQ(router.handle(request("OPTIONS", "/nothing"), "r").status, 404);
 }
@@ -130,7 +146,10 @@ TEST_F(RouterTest, OptionsAnswersThePreflight) {
 TEST_F(RouterTest, EveryAnswerVariesByAuthorization) {
   // What an answer holds depends on who asks: a cache must keep one per token, errors included.
   EXPECT_EQ(router.handle(request("GET", "/health"), "r").header("Vary"), "Authorization");
-  EXPECT_EQ(router.handle(request("GET", "/incidents/3", {{"host", "h"}, {"authorization", "Bearer tok-centre"}}), "r")
+  EXPECT_EQ(router
+                .handle(request("GET", "/incidents/3",
+                                {{"host", "h"}, {"authorization", "Bearer tok-centre"}}),
+                        "r")
                 .header("Vary"),
             "Authorization");
   EXPECT_EQ(router.handle(request("GET", "/nothing"), "r").header("Vary"), "Authorization");
@@ -149,7 +168,8 @@ TEST(RouterVary, AHandlersVaryIsKeptAndAuthorizationAndOriginAdded) {
     return r;
   };
   router.add(std::move(route));
-  EXPECT_EQ(router.handle(request("GET", "/tiles/a"), "r").header("Vary"), "Accept-Encoding, Authorization, Origin");
+  EXPECT_EQ(router.handle(request("GET", "/tiles/a"), "r").header("Vary"),
+            "Accept-Encoding, Authorization, Origin");
   // A field listed already, in any case, is not listed twice.
   Response r;
   r.set_header("Vary", "accept-encoding,  AUTHORIZATION");
@@ -166,15 +186,18 @@ TEST_F(RouterTest, AudiencesAreCheckedBeforeTheHandler) {
   EXPECT_EQ(error_json(anon)["code"], "unauthorized");
   EXPECT_FALSE(anon.header("WWW-Authenticate").empty());
   auto with = [](std::string method, std::string target, std::string auth) {
-    return request(std::move(method), std::move(target), {{"host", "h"}, {"authorization", std::move(auth)}});
+    return request(std::move(method), std::move(target),
+                   {{"host", "h"}, {"authorization", std::move(auth)}});
   };
-  EXPECT_EQ(router.handle(with("POST", "/incidents/3/actions", "Bearer tok-worker"), "r").body, "by w1");
+  EXPECT_EQ(router.handle(with("POST", "/incidents/3/actions", "Bearer tok-worker"), "r").body,
+            "by w1");
   EXPECT_EQ(router.handle(with("POST", "/incidents/3/actions", "Bearer nope"), "r").status, 401);
   EXPECT_EQ(router.handle(with("POST", "/incidents/3/actions", "Basic dTpw"), "r").status, 401);
   const Response worker = router.handle(with("PATCH", "/incidents/3", "Bearer tok-worker"), "r");
   EXPECT_EQ(worker.status, 403);
   EXPECT_EQ(error_json(worker)["code"], "forbidden");
-  EXPECT_EQ(router.handle(with("PATCH", "/incidents/3", "Bearer tok-centre"), "r").body, "edited by c1");
+  EXPECT_EQ(router.handle(with("PATCH", "/incidents/3", "Bearer tok-centre"), "r").body,
+            "edited by c1");
   // A bad token is refused even where none is needed: the client believes it is signed in.
   EXPECT_EQ(router.handle(with("GET", "/health", "Bearer nope"), "r").status, 401);
   Outcome out;
@@ -183,14 +206,17 @@ TEST_F(RouterTest, AudiencesAreCheckedBeforeTheHandler) {
 }
 
 TEST_F(RouterTest, ApiKeyCountsOnlyWhereTheRouteTakesIt) {
-  EXPECT_EQ(router.handle(request("GET", "/open311/v2/requests.json?api_key=tok-worker"), "r").body, "key of w1");
-  const Response bad = router.handle(request("GET", "/open311/v2/requests.json?api_key=wrong"), "r");
+  EXPECT_EQ(router.handle(request("GET", "/open311/v2/requests.json?api_key=tok-worker"), "r").body,
+            "key of w1");
+  const Response bad =
+      router.handle(request("GET", "/open311/v2/requests.json?api_key=wrong"), "r");
   EXPECT_EQ(bad.status, 401);
   EXPECT_EQ(json::parse(bad.body)[0]["code"], 401);  // Open311's error list
 }
 
 TEST_F(RouterTest, QueryIsDecodedSortedAndBaseUrlFollowsHost) {
-  EXPECT_EQ(router.handle(request("GET", "/echo?b=2%2C3&a=x+y&c"), "r").body, "a=x+y;b=2,3;c=;http://example.org");
+  EXPECT_EQ(router.handle(request("GET", "/echo?b=2%2C3&a=x+y&c"), "r").body,
+            "a=x+y;b=2,3;c=;http://example.org");
   const Response bad = router.handle(request("GET", "/echo?limit=%zz"), "r");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(error_json(bad)["parameter"], "limit");
@@ -233,10 +259,12 @@ TEST(ErrorTable, ExceptionsMapByTheirCode) {
   EXPECT_EQ(error_from(onemap::StoreError("disk full")).status, 500);
   EXPECT_EQ(error_from(onemap::StoreError("disk full")).log_detail, "disk full");
   EXPECT_EQ(error_from(std::runtime_error("boom")).status, 500);
-  const Response r = error_response(error_from(onemap::Unavailable("busy")), ErrorFormat::Json, "id");
+  const Response r =
+      error_response(error_from(onemap::Unavailable("busy")), ErrorFormat::Json, "id");
   EXPECT_EQ(r.header("Retry-After"), "1");
   // Invalid UTF-8 in a message still gives valid JSON.
-  const Response u = error_response(make_error("not_found", "bad byte \xff in path"), ErrorFormat::Json, "id");
+  const Response u =
+      error_response(make_error("not_found", "bad byte \xff in path"), ErrorFormat::Json, "id");
   EXPECT_TRUE(json::accept(u.body));
 }
 

@@ -2,8 +2,8 @@
 // computation: meridian arcs by numerical integration, the Transverse Mercator scale factor, the
 // Web Mercator closed form, published GCJ-02/BD-09 vectors and PROJ's geodesic polygon area.
 #include "spatial/crs.hpp"
-#include "spatial/chinacrs.hpp"
 #include "core/errors.hpp"
+#include "spatial/chinacrs.hpp"
 
 #include <geodesic.h>
 #include <gtest/gtest.h>

@@ -68,12 +68,24 @@ DecodedValue decode_value(protozero::data_view view) {
     v.field = r.tag();
     ++v.fields_set;
     switch (r.tag()) {
-      case 1: v.s = r.get_string(); break;
-      case 3: v.d = r.get_double(); break;
-      case 4: v.i = r.get_int64(); break;
-      case 5: v.u = r.get_uint64(); break;
-      case 7: v.b = r.get_bool(); break;
-      default: ADD_FAILURE() << "unexpected Value field " << r.tag(); r.skip();
+      case 1:
+        v.s = r.get_string();
+        break;
+      case 3:
+        v.d = r.get_double();
+        break;
+      case 4:
+        v.i = r.get_int64();
+        break;
+      case 5:
+        v.u = r.get_uint64();
+        break;
+      case 7:
+        v.b = r.get_bool();
+        break;
+      default:
+        ADD_FAILURE() << "unexpected Value field " << r.tag();
+        r.skip();
     }
   }
   return v;
@@ -84,11 +96,22 @@ DecodedFeature decode_feature(protozero::data_view view) {
   protozero::pbf_reader r(view);
   while (r.next()) {
     switch (r.tag()) {
-      case 1: f.has_id = true; f.id = r.get_uint64(); break;
-      case 2: f.tags = packed(r); break;
-      case 3: f.type = static_cast<uint32_t>(r.get_enum()); break;
-      case 4: f.geometry = packed(r); break;
-      default: ADD_FAILURE() << "unexpected Feature field " << r.tag(); r.skip();
+      case 1:
+        f.has_id = true;
+        f.id = r.get_uint64();
+        break;
+      case 2:
+        f.tags = packed(r);
+        break;
+      case 3:
+        f.type = static_cast<uint32_t>(r.get_enum());
+        break;
+      case 4:
+        f.geometry = packed(r);
+        break;
+      default:
+        ADD_FAILURE() << "unexpected Feature field " << r.tag();
+        r.skip();
     }
   }
   return f;
@@ -107,13 +130,27 @@ std::vector<DecodedLayer> decode_tile(const std::string& bytes) {
     protozero::pbf_reader r(tile.get_view());
     while (r.next()) {
       switch (r.tag()) {
-        case 15: l.version = r.get_uint32(); break;
-        case 1: l.name = r.get_string(); break;
-        case 2: l.features.push_back(decode_feature(r.get_view())); break;
-        case 3: l.keys.push_back(r.get_string()); break;
-        case 4: l.values.push_back(decode_value(r.get_view())); break;
-        case 5: l.extent = r.get_uint32(); break;
-        default: ADD_FAILURE() << "unexpected Layer field " << r.tag(); r.skip();
+        case 15:
+          l.version = r.get_uint32();
+          break;
+        case 1:
+          l.name = r.get_string();
+          break;
+        case 2:
+          l.features.push_back(decode_feature(r.get_view()));
+          break;
+        case 3:
+          l.keys.push_back(r.get_string());
+          break;
+        case 4:
+          l.values.push_back(decode_value(r.get_view()));
+          break;
+        case 5:
+          l.extent = r.get_uint32();
+          break;
+        default:
+          ADD_FAILURE() << "unexpected Layer field " << r.tag();
+          r.skip();
       }
     }
   }
@@ -163,14 +200,14 @@ TEST(MvtEncode, MultiPointIsOneMoveTo) {
 TEST(MvtEncode, PolygonWithHoleCommandStream) {
   // Exterior (0,0) (10,0) (10,10) (0,10): surveyor's area +100 (y down: clockwise on screen).
   // Hole (3,3) (3,7) (7,7) (7,3): area -16.
-  const std::vector<TilePolygon> poly{{{{0, 0}, {10, 0}, {10, 10}, {0, 10}},
-                                       {{3, 3}, {3, 7}, {7, 7}, {7, 3}}}};
+  const std::vector<TilePolygon> poly{
+      {{{0, 0}, {10, 0}, {10, 10}, {0, 10}}, {{3, 3}, {3, 7}, {7, 7}, {7, 3}}}};
   const std::vector<uint32_t> expected{
-      9, 0, 0,                   // MoveTo(1) (0,0)
-      26, 20, 0, 0, 20, 19, 0,   // LineTo(3) = 2 | 3 << 3: (+10,0) (0,+10) (-10,0)
+      9,  0,  0,                 // MoveTo(1) (0,0)
+      26, 20, 0,  0, 20, 19, 0,  // LineTo(3) = 2 | 3 << 3: (+10,0) (0,+10) (-10,0)
       15,                        // ClosePath(1) = 7 | 1 << 3
-      9, 6, 13,                  // MoveTo(1): cursor (0,10) -> (3,3): (+3,-7)
-      26, 0, 8, 8, 0, 0, 7,      // LineTo(3): (0,+4) (+4,0) (0,-4)
+      9,  6,  13,                // MoveTo(1): cursor (0,10) -> (3,3): (+3,-7)
+      26, 0,  8,  8, 0,  0,  7,  // LineTo(3): (0,+4) (+4,0) (0,-4)
       15};
   EXPECT_EQ(only_geometry(one_feature_tile(poly)), expected);
 }
@@ -181,11 +218,11 @@ TEST(MvtEncode, MultiPolygonCarriesTheCursorAcrossParts) {
       {{{0, 0}, {10, 0}, {10, 10}, {0, 10}}},
       {{{11, 11}, {20, 11}, {20, 20}, {11, 20}}, {{13, 13}, {13, 17}, {17, 17}, {17, 13}}}};
   const std::vector<uint32_t> expected{
-      9, 0, 0, 26, 20, 0, 0, 20, 19, 0, 15,  // part 1 as above, cursor ends at (0,10)
-      9, 22, 2,                              // (0,10) -> (11,11): (+11,+1)
-      26, 18, 0, 0, 18, 17, 0, 15,           // (+9,0) (0,+9) (-9,0); cursor (11,20)
-      9, 4, 13,                              // (11,20) -> (13,13): (+2,-7)
-      26, 0, 8, 8, 0, 0, 7, 15};             // (0,+4) (+4,0) (0,-4)
+      9,  0,  0,  26, 20, 0,  0, 20, 19, 0, 15,  // part 1 as above, cursor ends at (0,10)
+      9,  22, 2,                                 // (0,10) -> (11,11): (+11,+1)
+      26, 18, 0,  0,  18, 17, 0, 15,             // (+9,0) (0,+9) (-9,0); cursor (11,20)
+      9,  4,  13,                                // (11,20) -> (13,13): (+2,-7)
+      26, 0,  8,  8,  0,  0,  7, 15};            // (0,+4) (+4,0) (0,-4)
   EXPECT_EQ(only_geometry(one_feature_tile(mp)), expected);
 }
 
@@ -194,7 +231,8 @@ TEST(MvtEncode, ShortRingsAreSkipped) {
   const std::vector<TilePolygon> mp{{{{0, 0}, {4, 0}, {4, 4}}, {{1, 1}, {2, 2}}},
                                     {{{9, 9}, {9, 8}}, {{9, 9}, {9, 8}, {8, 8}}}};
   // (0,0) -> 0,0; LineTo(2) = 18: (+4,0) -> 8,0; (0,+4) -> 0,8; ClosePath.
-  EXPECT_EQ(only_geometry(one_feature_tile(mp)), (std::vector<uint32_t>{9, 0, 0, 18, 8, 0, 0, 8, 15}));
+  EXPECT_EQ(only_geometry(one_feature_tile(mp)),
+            (std::vector<uint32_t>{9, 0, 0, 18, 8, 0, 0, 8, 15}));
 }
 
 TEST(MvtEncode, LayerFieldsTagsAndValueTables) {
@@ -203,8 +241,13 @@ TEST(MvtEncode, LayerFieldsTagsAndValueTables) {
   MvtLayer& l = layers[0];
   l.add_points(7, {{1, 2}}, {{"name", std::string_view("新市镇")}, {"n", int64_t{5}}});
   l.add_points(8, {{3, 4}},
-               {{"name", std::string_view("a")}, {"n", uint64_t{5}}, {"ok", true}, {"neg", int64_t{-3}},
-                {"d", 1.5}, {"big", uint64_t{18446744073709551615ULL}}, {"ok", false}});
+               {{"name", std::string_view("a")},
+                {"n", uint64_t{5}},
+                {"ok", true},
+                {"neg", int64_t{-3}},
+                {"d", 1.5},
+                {"big", uint64_t{18446744073709551615ULL}},
+                {"ok", false}});
   EXPECT_EQ(l.feature_count(), 2U);
   EXPECT_EQ(l.name(), "grids");
   EXPECT_EQ(l.extent(), 512U);
@@ -331,11 +374,12 @@ class MvtGdal : public ::testing::Test {
     const auto sub = dir_ / std::to_string(t.z) / std::to_string(t.x);
     std::filesystem::create_directories(sub);
     const auto path = sub / (std::to_string(t.y) + ".mvt");
-    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     const char* drivers[] = {"MVT", nullptr};
     const char* options[] = {"CLIP=NO", nullptr};
-    ds_.reset(GDALDataset::FromHandle(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY,
-                                                 drivers, options, nullptr)));
+    ds_.reset(GDALDataset::FromHandle(
+        GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, options, nullptr)));
     return ds_.get();
   }
 
@@ -463,8 +507,11 @@ TEST_F(MvtGdal, FeaturesComeBackWithIdsPropertiesAndGeometry) {
   const MultiPolygon two{star(b.minx + 0.7 * w, b.miny + 0.2 * w, 0.1 * w, 40, 0.0),
                          star(b.maxx + 0.005 * w, b.miny + 0.75 * w, 0.05 * w, 40, 0.5)};
   Polygon cover;
-  cover.outer() = {{b.minx - w, b.miny - w}, {b.maxx + w, b.miny - w}, {b.maxx + w, b.maxy + w},
-                   {b.minx - w, b.maxy + w}, {b.minx - w, b.miny - w}};
+  cover.outer() = {{b.minx - w, b.miny - w},
+                   {b.maxx + w, b.miny - w},
+                   {b.maxx + w, b.maxy + w},
+                   {b.minx - w, b.maxy + w},
+                   {b.minx - w, b.miny - w}};
   const std::vector<std::vector<TilePolygon>> polys{polygon_to_tile(one, tt, 64),
                                                     polygon_to_tile(two, tt, 64),
                                                     polygon_to_tile(MultiPolygon{cover}, tt, 64)};
@@ -473,22 +520,34 @@ TEST_F(MvtGdal, FeaturesComeBackWithIdsPropertiesAndGeometry) {
   ASSERT_EQ(polys[1].size(), 2U);
   ASSERT_EQ(polys[2].size(), 1U);
 
-  const std::vector<MvtProperties> poly_props{
-      {{"code", std::string_view("330521001001")}, {"name", std::string_view("城关村")}, {"area", 1.25e6},
-       {"households", int64_t{812}}, {"synthetic", true}},
-      {{"code", std::string_view("330521001002")}, {"name", std::string_view("Two parts")}, {"area", 2.5},
-       {"households", int64_t{-1}}, {"synthetic", false}},
-      {{"code", std::string_view("330521")}, {"name", std::string_view("县")}, {"area", 9.0e8},
-       {"households", uint64_t{120000}}, {"synthetic", true}}};
-  const std::vector<std::vector<TilePoint>> points{{{100, 200}}, {{-30, 4100}, {2048, 2048}, {4000, 10}}};
-  const std::vector<MvtProperties> point_props{{{"risk", std::string_view("major")}, {"open", int64_t{3}}},
-                                               {{"risk", std::string_view("低")}, {"open", int64_t{0}}}};
+  const std::vector<MvtProperties> poly_props{{{"code", std::string_view("330521001001")},
+                                               {"name", std::string_view("城关村")},
+                                               {"area", 1.25e6},
+                                               {"households", int64_t{812}},
+                                               {"synthetic", true}},
+                                              {{"code", std::string_view("330521001002")},
+                                               {"name", std::string_view("Two parts")},
+                                               {"area", 2.5},
+                                               {"households", int64_t{-1}},
+                                               {"synthetic", false}},
+                                              {{"code", std::string_view("330521")},
+                                               {"name", std::string_view("县")},
+                                               {"area", 9.0e8},
+                                               {"households", uint64_t{120000}},
+                                               {"synthetic", true}}};
+  const std::vector<std::vector<TilePoint>> points{{{100, 200}},
+                                                   {{-30, 4100}, {2048, 2048}, {4000, 10}}};
+  const std::vector<MvtProperties> point_props{
+      {{"risk", std::string_view("major")}, {"open", int64_t{3}}},
+      {{"risk", std::string_view("低")}, {"open", int64_t{0}}}};
   std::vector<MvtLayer> layers;
   layers.emplace_back("grids");
-  for (std::size_t i = 0; i < polys.size(); ++i) layers[0].add_polygons(100 + i, polys[i], poly_props[i]);
+  for (std::size_t i = 0; i < polys.size(); ++i)
+    layers[0].add_polygons(100 + i, polys[i], poly_props[i]);
   layers.emplace_back("nothing");
   layers.emplace_back("enterprises");
-  for (std::size_t i = 0; i < points.size(); ++i) layers[2].add_points(7 + i, points[i], point_props[i]);
+  for (std::size_t i = 0; i < points.size(); ++i)
+    layers[2].add_points(7 + i, points[i], point_props[i]);
 
   GDALDataset* ds = open(t, encode_tile(layers));
   ASSERT_NE(ds, nullptr) << CPLGetLastErrorMsg();
@@ -527,8 +586,8 @@ TEST_F(MvtGdal, HandCheckedFeaturesReadBack) {
   const CrsBox b = TileMatrixSet::web_mercator().bounds(t);
   const std::vector<TilePoint> point{{25, 17}};
   const std::vector<TilePoint> multipoint{{5, 7}, {3, 2}};
-  const std::vector<TilePolygon> holed{{{{0, 0}, {10, 0}, {10, 10}, {0, 10}},
-                                        {{3, 3}, {3, 7}, {7, 7}, {7, 3}}}};
+  const std::vector<TilePolygon> holed{
+      {{{0, 0}, {10, 0}, {10, 10}, {0, 10}}, {{3, 3}, {3, 7}, {7, 7}, {7, 3}}}};
   const std::vector<TilePolygon> multi{
       {{{0, 0}, {10, 0}, {10, 10}, {0, 10}}},
       {{{11, 11}, {20, 11}, {20, 20}, {11, 20}}, {{13, 13}, {13, 17}, {17, 17}, {17, 13}}}};

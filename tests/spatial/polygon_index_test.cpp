@@ -475,7 +475,10 @@ TEST(PolygonIndex, OverlappingPolygonsGoToTheLowestIndexEverywhere) {
     }
     p.outer().push_back(p.outer().front());
     if (size > 0.5)
-      p.inners().push_back(closed({{cx - 0.05, cy - 0.05}, {cx - 0.05, cy + 0.05}, {cx + 0.05, cy + 0.05}, {cx + 0.05, cy - 0.05}}));
+      p.inners().push_back(closed({{cx - 0.05, cy - 0.05},
+                                   {cx - 0.05, cy + 0.05},
+                                   {cx + 0.05, cy + 0.05},
+                                   {cx + 0.05, cy - 0.05}}));
     bg::correct(p);
     polys.push_back(MultiPolygon{p});
   }

@@ -14,8 +14,8 @@
 // L1 perimeter (sum of |dx| + |dy| over the edges) and n the number of vertices.
 #include "spatial/tile_geometry.hpp"
 
-#include "spatial/chinacrs.hpp"
 #include "core/errors.hpp"
+#include "spatial/chinacrs.hpp"
 #include "spatial/geos_ops.hpp"
 
 #include <gtest/gtest.h>
@@ -54,7 +54,7 @@ MultiPolygon to_tile_space(const MultiPolygon& mp, const CrsBox& b, uint32_t ext
 }
 
 struct Oracle {
-  double area = 0;       ///< tile units^2
+  double area = 0;  ///< tile units^2
   double l1_perimeter = 0;
   std::size_t vertices = 0;
   MultiPolygon clipped;  ///< tile space
@@ -351,14 +351,16 @@ TEST(PolygonToTile, RandomPolygonsMatchTheOracleAndAreValid) {
           ASSERT_TRUE(bg::is_valid(mp));
           const TileTransform tt{b, 4096};
           const auto polys = polygon_to_tile(mp, tt, buffer);
-          const std::string what = std::string(set->name()) + " z" + std::to_string(z) + " buffer " +
-                                   std::to_string(buffer) + " shape " + std::to_string(i);
+          const std::string what = std::string(set->name()) + " z" + std::to_string(z) +
+                                   " buffer " + std::to_string(buffer) + " shape " +
+                                   std::to_string(i);
           expect_good(polys, 4096, buffer, what);
           const Oracle o = clip_oracle(mp, b, 4096, buffer);
           expect_area(polys, o, what);
           non_empty += polys.empty() ? 0 : 1;
           const Box env = envelope(to_tile_space(mp, b, 4096));
-          clipped += env.min_corner().x() < -double(buffer) || env.max_corner().x() > 4096.0 + buffer;
+          clipped +=
+              env.min_corner().x() < -double(buffer) || env.max_corner().x() > 4096.0 + buffer;
         }
       }
     }
@@ -372,7 +374,8 @@ TEST(PolygonToTile, PolygonMuchLargerThanTheTileGivesTheBufferedSquare) {
   const TileTransform tt{wm().bounds(deqing_tile(16)), 4096};
   const CrsBox& b = tt.bounds;
   const double w = b.maxx - b.minx;
-  const MultiPolygon big = rect(b.minx - 100 * w, b.miny - 100 * w, b.maxx + 100 * w, b.maxy + 100 * w);
+  const MultiPolygon big =
+      rect(b.minx - 100 * w, b.miny - 100 * w, b.maxx + 100 * w, b.maxy + 100 * w);
   for (uint32_t buffer : {0U, 64U}) {
     const auto polys = polygon_to_tile(big, tt, buffer);
     ASSERT_EQ(polys.size(), 1U);
@@ -380,8 +383,7 @@ TEST(PolygonToTile, PolygonMuchLargerThanTheTileGivesTheBufferedSquare) {
     const TileRing& r = polys[0][0];
     const int32_t lo = -static_cast<int32_t>(buffer);
     const int32_t hi = 4096 + static_cast<int32_t>(buffer);
-    const std::set<std::pair<int32_t, int32_t>> corners(
-        {{lo, lo}, {hi, lo}, {hi, hi}, {lo, hi}});
+    const std::set<std::pair<int32_t, int32_t>> corners({{lo, lo}, {hi, lo}, {hi, hi}, {lo, hi}});
     std::set<std::pair<int32_t, int32_t>> got;
     for (const auto& p : r) got.insert({p.x, p.y});
     EXPECT_EQ(r.size(), 4U);
@@ -389,7 +391,8 @@ TEST(PolygonToTile, PolygonMuchLargerThanTheTileGivesTheBufferedSquare) {
     EXPECT_EQ(twice_area(r), 2 * int64_t{hi - lo} * (hi - lo));
   }
   // Inside a hole that covers the whole buffered tile: nothing.
-  Polygon ring_shape = rect(b.minx - 100 * w, b.miny - 100 * w, b.maxx + 100 * w, b.maxy + 100 * w)[0];
+  Polygon ring_shape =
+      rect(b.minx - 100 * w, b.miny - 100 * w, b.maxx + 100 * w, b.maxy + 100 * w)[0];
   Ring hole = rect(b.minx - 2 * w, b.miny - 2 * w, b.maxx + 2 * w, b.maxy + 2 * w)[0].outer();
   std::reverse(hole.begin(), hole.end());
   ring_shape.inners().push_back(hole);
@@ -438,9 +441,9 @@ TEST(PolygonToTile, ValidTouchingInputIsKeptAsIs) {
   const auto polys = polygon_to_tile(mp, unit_transform(), 64);
   expect_good(polys, 4096, 64, "touching");
   // The input's vertices in tile coordinates (x, 4096 - y), in the input's order.
-  const std::vector<TilePolygon> expected{
-      {{{100, 3996}, {300, 3996}, {300, 3796}, {100, 3796}}, {{100, 3896}, {200, 3846}, {200, 3946}}},
-      {{{300, 3796}, {400, 3796}, {400, 3696}}}};
+  const std::vector<TilePolygon> expected{{{{100, 3996}, {300, 3996}, {300, 3796}, {100, 3796}},
+                                           {{100, 3896}, {200, 3846}, {200, 3946}}},
+                                          {{{300, 3796}, {400, 3796}, {400, 3696}}}};
   std::vector<TilePolygon> reversed = expected;
   for (auto& poly : reversed)
     for (auto& ring : poly) std::reverse(ring.begin(), ring.end());
@@ -472,9 +475,9 @@ TEST(PolygonToTile, RoundingCollapsesAreRepaired) {
   {
     // Two squares joined by a corridor 0.3 units wide: rounding flattens it into a line.
     Polygon p;
-    p.outer() = {{100, 100}, {200, 100}, {200, 150.1}, {300, 150.1}, {300, 100}, {400, 100},
-                 {400, 200}, {300, 200}, {300, 150.4}, {200, 150.4}, {200, 200}, {100, 200},
-                 {100, 100}};
+    p.outer() = {{100, 100}, {200, 100}, {200, 150.1}, {300, 150.1}, {300, 100},
+                 {400, 100}, {400, 200}, {300, 200},   {300, 150.4}, {200, 150.4},
+                 {200, 200}, {100, 200}, {100, 100}};
     cases.emplace_back("corridor", crs({p}));
   }
   {
@@ -499,7 +502,8 @@ TEST(PolygonToTile, RoundingCollapsesAreRepaired) {
     Polygon p;
     for (int i = 0; i < 5000; ++i) {
       const double a = 2 * kPi * i / 5000;
-      p.outer().emplace_back(2048 + 400 * std::cos(a) + jitter(rng), 2048 + 400 * std::sin(a) + jitter(rng));
+      p.outer().emplace_back(2048 + 400 * std::cos(a) + jitter(rng),
+                             2048 + 400 * std::sin(a) + jitter(rng));
     }
     p.outer().push_back(p.outer().front());
     cases.emplace_back("jittered circle", crs({p}));
@@ -507,7 +511,8 @@ TEST(PolygonToTile, RoundingCollapsesAreRepaired) {
   for (const auto& [name, mp] : cases) {
     // Rounding alone (the naive way) is invalid: this case needs the repair.
     MultiPolygon naive = to_tile_space(mp, unit.bounds, 4096);
-    bg::for_each_point(naive, [](Point& p) { p = Point(std::floor(p.x() + 0.5), std::floor(p.y() + 0.5)); });
+    bg::for_each_point(
+        naive, [](Point& p) { p = Point(std::floor(p.x() + 0.5), std::floor(p.y() + 0.5)); });
     EXPECT_FALSE(bg::is_valid(naive)) << name;
     const auto polys = polygon_to_tile(mp, unit, 64);
     expect_good(polys, 4096, 64, name);
@@ -578,13 +583,15 @@ TEST(PolygonToTile, LargePolygonsAreClippedRight) {
     for (int i = 0; i < 5000; ++i) {
       const double a = 2 * kPi * i / 5000;
       const double r = radius * (1 + 0.05 * std::sin(37 * a) + 0.02 * std::sin(211 * a));
-      p.outer().emplace_back(b.minx + 0.5 * w + r * std::cos(a), b.miny + 0.5 * w + r * std::sin(a));
+      p.outer().emplace_back(b.minx + 0.5 * w + r * std::cos(a),
+                             b.miny + 0.5 * w + r * std::sin(a));
     }
     p.outer().push_back(p.outer().front());
     bg::correct(p);
     return MultiPolygon{p};
   };
-  for (const auto& [name, mp] : {std::pair{"crossing", wavy(0.6 * w)}, std::pair{"inside", wavy(0.4 * w)}}) {
+  for (const auto& [name, mp] :
+       {std::pair{"crossing", wavy(0.6 * w)}, std::pair{"inside", wavy(0.4 * w)}}) {
     const std::vector<TilePolygon> polys = polygon_to_tile(mp, tt, 64);
     expect_good(polys, 4096, 64, name);
     expect_area(polys, clip_oracle(mp, b, 4096, 64), name);
@@ -634,7 +641,8 @@ TEST_F(Deqing, NoLossAtTileEdges) {
         const auto polys = polygon_to_tile(village, TileTransform{cb, 4096}, 0);
         const Oracle co = clip_oracle(village, cb, 4096, 0);
         children_area += tile_area(polys) * child_unit2;
-        bound += (co.l1_perimeter / 2 + std::max(co.vertices, tile_vertices(polys)) / 4.0) * child_unit2;
+        bound +=
+            (co.l1_perimeter / 2 + std::max(co.vertices, tile_vertices(polys)) / 4.0) * child_unit2;
         children_hit += polys.empty() ? 0 : 1;
       }
       crossing += children_hit > 1;
@@ -647,7 +655,8 @@ TEST_F(Deqing, NoLossAtTileEdges) {
     EXPECT_GT(crossing, 0) << "no village crosses a child edge at z" << z;
     const Oracle county = clip_oracle(*county_, pb, 4096, 0);
     EXPECT_GT(county.area, 0);
-    EXPECT_NEAR(villages_total, county.area * parent_unit2, villages_bound + 1e-6 * county.area * parent_unit2);
+    EXPECT_NEAR(villages_total, county.area * parent_unit2,
+                villages_bound + 1e-6 * county.area * parent_unit2);
   }
 }
 
@@ -661,14 +670,16 @@ TEST_F(Deqing, SimplifyStaysValidAndOnlyRemovesVertices) {
   std::uniform_real_distribution<double> ux(env.min_corner().x(), env.max_corner().x());
   std::uniform_real_distribution<double> uy(env.min_corner().y(), env.max_corner().y());
   std::uniform_real_distribution<double> ur(std::log(50.0), std::log(20000.0));
-  for (int i = 0; i < 60; ++i) shapes.push_back(random_shape(rng, ux(rng), uy(rng), std::exp(ur(rng))));
+  for (int i = 0; i < 60; ++i)
+    shapes.push_back(random_shape(rng, ux(rng), uy(rng), std::exp(ur(rng))));
 
   for (double tolerance : {1.0, 10.0, 100.0, 1000.0, 10000.0}) {
     int emptied = 0;
     for (std::size_t s = 0; s < shapes.size(); ++s) {
       const MultiPolygon& in = shapes[s];
       const MultiPolygon out = simplify_polygon(in, tolerance);
-      const std::string what = "tolerance " + std::to_string(tolerance) + " shape " + std::to_string(s);
+      const std::string what =
+          "tolerance " + std::to_string(tolerance) + " shape " + std::to_string(s);
       std::string reason;
       EXPECT_TRUE(bg::is_valid(out, reason)) << what << ": " << reason;
       const Validity v = check_validity(out);
@@ -716,7 +727,8 @@ TEST(Simplify, CollapsingPartsAndHolesAreDropped) {
 TEST(ProjectPolygon, ProjectsEveryVertex) {
   Polygon p;
   p.outer() = {{119.9, 30.5}, {120.1, 30.5}, {120.1, 30.7}, {119.9, 30.7}, {119.9, 30.5}};
-  p.inners().push_back({{119.95, 30.55}, {119.95, 30.6}, {120.0, 30.6}, {120.0, 30.55}, {119.95, 30.55}});
+  p.inners().push_back(
+      {{119.95, 30.55}, {119.95, 30.6}, {120.0, 30.6}, {120.0, 30.55}, {119.95, 30.55}});
   const MultiPolygon in{p};
   const MultiPolygon out = project_polygon(in, wm());
   ASSERT_EQ(out.size(), 1U);
@@ -726,7 +738,8 @@ TEST(ProjectPolygon, ProjectsEveryVertex) {
     const Point& a = p.outer()[i];
     // The closed form: x = R lon, y = R ln tan(pi/4 + lat/2).
     EXPECT_NEAR(out[0].outer()[i].x(), 6378137.0 * a.x() * kPi / 180, 1e-6);
-    EXPECT_NEAR(out[0].outer()[i].y(), 6378137.0 * std::log(std::tan(kPi / 4 + a.y() * kPi / 360)), 1e-6);
+    EXPECT_NEAR(out[0].outer()[i].y(), 6378137.0 * std::log(std::tan(kPi / 4 + a.y() * kPi / 360)),
+                1e-6);
   }
   // Both axes increase with lon and lat: orientation is kept.
   EXPECT_GT(bg::area(out[0].outer()), 0);

@@ -23,18 +23,20 @@ constexpr double kHalf = kPi * 6378137.0;
 
 // The OSM wiki's tile numbering (https://wiki.openstreetmap.org/wiki/Slippy_map_tilenames).
 uint32_t osm_x(double lon, uint32_t z) {
-  return static_cast<uint32_t>(std::floor((lon + 180.0) / 360.0 * std::ldexp(1.0, static_cast<int>(z))));
+  return static_cast<uint32_t>(
+      std::floor((lon + 180.0) / 360.0 * std::ldexp(1.0, static_cast<int>(z))));
 }
 uint32_t osm_y(double lat, uint32_t z) {
   const double phi = lat * kPi / 180;
-  return static_cast<uint32_t>(
-      std::floor((1.0 - std::asinh(std::tan(phi)) / kPi) / 2.0 * std::ldexp(1.0, static_cast<int>(z))));
+  return static_cast<uint32_t>(std::floor((1.0 - std::asinh(std::tan(phi)) / kPi) / 2.0 *
+                                          std::ldexp(1.0, static_cast<int>(z))));
 }
 double osm_lon(uint32_t x, uint32_t z) {
   return x / std::ldexp(1.0, static_cast<int>(z)) * 360.0 - 180.0;
 }
 double osm_lat(uint32_t y, uint32_t z) {
-  return std::atan(std::sinh(kPi * (1 - 2.0 * y / std::ldexp(1.0, static_cast<int>(z))))) * 180 / kPi;
+  return std::atan(std::sinh(kPi * (1 - 2.0 * y / std::ldexp(1.0, static_cast<int>(z))))) * 180 /
+         kPi;
 }
 
 struct PjDeleter {
@@ -236,7 +238,8 @@ TEST(Tms, MercatorMatchesProj) {
       double ilat = 0;
       wm().unproject(p.xy.x, p.xy.y, ilon, ilat);
       const PJ_COORD q = proj.inverse(p.xy.x, p.xy.y);
-      worst_inverse = std::max({worst_inverse, std::fabs(ilon - q.lp.lam), std::fabs(ilat - q.lp.phi)});
+      worst_inverse =
+          std::max({worst_inverse, std::fabs(ilon - q.lp.lam), std::fabs(ilat - q.lp.phi)});
     }
   }
   EXPECT_LT(worst, 1e-6) << "metres";
@@ -286,8 +289,8 @@ TEST(Tms, RoundTrips) {
 TEST(Tms, TileAtAgreesWithBounds) {
   std::mt19937_64 rng(11);
   for (const TileMatrixSet* set : {&wm(), &cg()}) {
-    const CrsBox world = set == &wm() ? CrsBox{-kHalf, -kHalf, kHalf, kHalf}
-                                      : CrsBox{-180, -90, 180, 90};
+    const CrsBox world =
+        set == &wm() ? CrsBox{-kHalf, -kHalf, kHalf, kHalf} : CrsBox{-180, -90, 180, 90};
     std::uniform_real_distribution<double> ux(world.minx, world.maxx);
     std::uniform_real_distribution<double> uy(world.miny, world.maxy);
     // Zoom 1 up: every matrix has at least two columns there.

@@ -44,10 +44,10 @@
 
 #include "layers/dispatch/dispatch_config.hpp"
 
+#include "core/errors.hpp"
 #include "layers/model/join.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
-#include "core/errors.hpp"
 #include "spatial/geos_ops.hpp"
 #include "spatial/polygon_index.hpp"
 #include "spatial/predicates.hpp"
@@ -63,11 +63,11 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <random>
-#include <limits>
 #include <unordered_map>
 
 namespace onemap::layers {
@@ -108,7 +108,9 @@ class Rng {
       if (x >= threshold) return x % n;
     }
   }
-  int between(int lo, int hi) { return lo + static_cast<int>(below(static_cast<uint64_t>(hi - lo + 1))); }
+  int between(int lo, int hi) {
+    return lo + static_cast<int>(below(static_cast<uint64_t>(hi - lo + 1)));
+  }
   bool chance(double p) { return uniform() < p; }
   /// Standard normal (Box-Muller, the second value kept for the next call).
   double normal() {
@@ -253,7 +255,9 @@ struct LocalScale {
   }
 };
 
-LonLat to_lonlat(Point p) { return LonLat{p.x(), p.y()}; }
+LonLat to_lonlat(Point p) {
+  return LonLat{p.x(), p.y()};
+}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -261,7 +265,6 @@ LonLat to_lonlat(Point p) { return LonLat{p.x(), p.y()}; }
 struct Division {
   std::string code, name, level, parent_code;
 };
-
 
 /// The path of `name` under data_dir/deqing/ or data_dir/. @throws Error when neither exists.
 std::string find_input(const std::string& data_dir, const std::string& name, bool deqing) {
@@ -284,8 +287,6 @@ std::vector<Division> read_divisions(const std::string& path) {
     out.push_back({row["code"], row["name"], row["level"], row["parent_code"]});
   return out;
 }
-
-
 
 void ring_from_ogr(const OGRLinearRing& in, spatial::Ring& out) {
   out.clear();
@@ -320,11 +321,14 @@ MultiPolygon read_outline(const std::string& path) {
     const OGRGeometry* g = feature->GetGeometryRef();
     if (!g) continue;
     switch (wkbFlatten(g->getGeometryType())) {
-      case wkbPolygon: add_ogr_polygon(*g->toPolygon(), out); break;
+      case wkbPolygon:
+        add_ogr_polygon(*g->toPolygon(), out);
+        break;
       case wkbMultiPolygon:
         for (const OGRPolygon* p : *g->toMultiPolygon()) add_ogr_polygon(*p, out);
         break;
-      default: break;
+      default:
+        break;
     }
   }
   if (out.empty()) throw Error("demo: " + path + " holds no polygon");
@@ -432,7 +436,7 @@ constexpr const char* kGivenChars[] = {
     "洁", "琳", "浩", "宇", "晨", "欣", "怡", "婷", "雪", "梅", "兰", "春", "福", "根", "宝",
     "荣", "海", "波", "新", "忠", "德", "永", "金", "桂", "凤", "志", "文", "俊", "佳", "嘉"};
 constexpr const char* kStreetNames[] = {
-    "英溪路", "永安街", "千秋路", "志远路", "武源街", "春晖街", "兴康路", "塔山街",
+    "英溪路",   "永安街", "千秋路", "志远路", "武源街", "春晖街", "兴康路", "塔山街",
     "德清大道", "长虹街", "云岫路", "余英坊", "北湖街", "环城路", "丰庆街", "文化路"};
 
 template <class T, std::size_t N>
@@ -448,7 +452,9 @@ std::string synthetic_name(Rng& rng) {
 }
 
 /// A synthetic mobile number in the 199 block.
-std::string synthetic_phone(Rng& rng) { return "199" + zero_pad(rng.below(100000000), 8); }
+std::string synthetic_phone(Rng& rng) {
+  return "199" + zero_pad(rng.below(100000000), 8);
+}
 
 /// ISO 7064 MOD 11-2 check character of the first 17 digits of a resident ID number.
 char id_check_char(std::string_view first17) {
@@ -517,11 +523,12 @@ class Generator {
     make_workers();
     make_incidents();
     join_points();
-    step_log("done", std::to_string(data_.grids.size()) + " grids, " +
-                         std::to_string(data_.households.size()) + " households, " +
-                         std::to_string(data_.enterprises.size()) + " enterprises, " +
-                         std::to_string(data_.incidents.size()) + " incidents, " +
-                         std::to_string(data_.workers.size()) + " workers",
+    step_log("done",
+             std::to_string(data_.grids.size()) + " grids, " +
+                 std::to_string(data_.households.size()) + " households, " +
+                 std::to_string(data_.enterprises.size()) + " enterprises, " +
+                 std::to_string(data_.incidents.size()) + " incidents, " +
+                 std::to_string(data_.workers.size()) + " workers",
              total.seconds());
     return std::move(data_);
   }
@@ -550,11 +557,13 @@ class Generator {
     const std::string categories_path = find_input(options_.data_dir, "categories.csv", false);
     divisions_ = read_divisions(divisions_path);
     categories_ = read_categories_csv(categories_path);
-    // The working calendar of the deadlines, when the data directory has the dispatch configuration.
+    // The working calendar of the deadlines, when the data directory has the dispatch
+    // configuration.
     {
       std::error_code ec;
       const fs::path config = fs::path(options_.data_dir) / "dispatch.json";
-      if (fs::is_regular_file(config, ec)) calendar_ = DispatchConfig::load(config.string()).calendar;
+      if (fs::is_regular_file(config, ec))
+        calendar_ = DispatchConfig::load(config.string()).calendar;
     }
 
     std::size_t counties = 0;
@@ -585,12 +594,14 @@ class Generator {
     });
     if (towns_.empty()) throw Error("demo: " + divisions_path + ": no towns");
     std::unordered_map<std::string, std::size_t> town_by_code;
-    for (std::size_t t = 0; t < towns_.size(); ++t) town_by_code[divisions_[towns_[t].division].code] = t;
+    for (std::size_t t = 0; t < towns_.size(); ++t)
+      town_by_code[divisions_[towns_[t].division].code] = t;
     std::vector<std::size_t> village_divisions;
     for (std::size_t i = 0; i < divisions_.size(); ++i)
       if (divisions_[i].level == "village") village_divisions.push_back(i);
-    std::sort(village_divisions.begin(), village_divisions.end(),
-              [&](std::size_t a, std::size_t b) { return divisions_[a].code < divisions_[b].code; });
+    std::sort(
+        village_divisions.begin(), village_divisions.end(),
+        [&](std::size_t a, std::size_t b) { return divisions_[a].code < divisions_[b].code; });
     for (std::size_t i : village_divisions) {
       const auto& d = divisions_[i];
       auto it = town_by_code.find(d.parent_code);
@@ -616,12 +627,12 @@ class Generator {
     g.geometry = county_;
     g.synthetic = false;
     data_.grids.push_back(std::move(g));
-    step_log("county", divisions_[county_division_].name + " outline " +
-                           std::to_string(spatial::bg::num_points(county_)) +
-                           " vertices converted GCJ-02 to CGCS2000, " +
-                           std::to_string(towns_.size()) + " towns, " +
-                           std::to_string(villages_.size()) + " villages, " +
-                           std::to_string(categories_.size()) + " incident categories",
+    step_log("county",
+             divisions_[county_division_].name + " outline " +
+                 std::to_string(spatial::bg::num_points(county_)) +
+                 " vertices converted GCJ-02 to CGCS2000, " + std::to_string(towns_.size()) +
+                 " towns, " + std::to_string(villages_.size()) + " villages, " +
+                 std::to_string(categories_.size()) + " incident categories",
              sw.seconds());
   }
 
@@ -773,7 +784,9 @@ class Generator {
       const bool seat = d.code == kCountySeatCode;
       const bool street = ends_with(d.name, "街道");
       town_weights.push_back(static_cast<double>(std::max<std::size_t>(1, t.villages.size())) *
-                             (seat ? 3.0 : street ? 1.5 : 1.0));
+                             (seat     ? 3.0
+                              : street ? 1.5
+                                       : 1.0));
       town_sigma.push_back(seat ? 2500.0 : rng.uniform(1000.0, 2000.0));
     }
     std::vector<double> village_weights, village_sigma;
@@ -823,7 +836,8 @@ class Generator {
 
     const int end_year = local_year(end_time_);
     static constexpr double kMemberWeights[] = {12, 25, 28, 18, 11, 6};  // 1..6 members
-    const Discrete members_dist(std::vector<double>(std::begin(kMemberWeights), std::end(kMemberWeights)));
+    const Discrete members_dist(
+        std::vector<double>(std::begin(kMemberWeights), std::end(kMemberWeights)));
     data_.households.reserve(n);
     for (std::size_t i = 0; i < drafts.size(); ++i) {
       auto& v = villages_[drafts[i].village];
@@ -910,7 +924,9 @@ class Generator {
         ++cnt[assign[i]];
       }
       for (std::size_t c = 0; c < centres.size(); ++c)
-        if (cnt[c] > 0) centres[c] = Point(sx[c] / static_cast<double>(cnt[c]), sy[c] / static_cast<double>(cnt[c]));
+        if (cnt[c] > 0)
+          centres[c] =
+              Point(sx[c] / static_cast<double>(cnt[c]), sy[c] / static_cast<double>(cnt[c]));
     }
     assign_all();
     std::vector<Point> seeds;
@@ -938,14 +954,15 @@ class Generator {
   void make_grids() {
     Stopwatch sw;
     Rng rng(options_.seed, kGridStream);
-    const double target = std::max(1.0, static_cast<double>(options_.target_grids) * options_.scale);
-    const double per_grid =
-        std::max(1.0, static_cast<double>(data_.households.size()) / target);
+    const double target =
+        std::max(1.0, static_cast<double>(options_.target_grids) * options_.scale);
+    const double per_grid = std::max(1.0, static_cast<double>(data_.households.size()) / target);
     for (std::size_t vi = 0; vi < villages_.size(); ++vi) {
       const auto& v = villages_[vi];
       const auto& d = divisions_[v.division];
       const std::size_t k = std::max<std::size_t>(
-          1, static_cast<std::size_t>(std::llround(static_cast<double>(v.households.size()) / per_grid)));
+          1, static_cast<std::size_t>(
+                 std::llround(static_cast<double>(v.households.size()) / per_grid)));
       auto seeds = grid_seeds(v, k, rng);
       auto cells = spatial::voronoi_cells(seeds, v.cell);
       struct Cell {
@@ -969,7 +986,8 @@ class Generator {
         return pa.x() < pb.x();
       });
       const std::size_t cells_n = kept.size();
-      const std::size_t rows = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(cells_n)))));
+      const std::size_t rows = std::max<std::size_t>(
+          1, static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(cells_n)))));
       std::size_t pos = 0;
       std::vector<std::size_t> numbered;
       for (std::size_t r = 0; r < rows; ++r) {
@@ -996,8 +1014,9 @@ class Generator {
         data_.grids.push_back(std::move(g));
       }
     }
-    step_log("grids", std::to_string(grid_infos_.size()) + " grids (" + fixed(per_grid, 0) +
-                          " households per grid targeted)",
+    step_log("grids",
+             std::to_string(grid_infos_.size()) + " grids (" + fixed(per_grid, 0) +
+                 " households per grid targeted)",
              sw.seconds());
 
     Stopwatch area_sw;
@@ -1014,9 +1033,9 @@ class Generator {
       auto it = grid_index_.find(data_.households[h].join.grid_code);
       if (it != grid_index_.end()) ++grid_infos_[it->second].households;
     }
-    step_log("join households", std::to_string(stats.contained) + " contained, " +
-                                    std::to_string(stats.nearest) + " nearest, " +
-                                    std::to_string(stats.unassigned) + " unassigned",
+    step_log("join households",
+             std::to_string(stats.contained) + " contained, " + std::to_string(stats.nearest) +
+                 " nearest, " + std::to_string(stats.unassigned) + " unassigned",
              join_sw.seconds());
   }
 
@@ -1029,7 +1048,7 @@ class Generator {
 
     struct Industry {
       const char* name;
-      double hazard;       // risk affinity: high-risk levels favour high values
+      double hazard;             // risk affinity: high-risk levels favour high values
       double park, town, rural;  // base weights by where the enterprise is
       const char* suffixes[3];
     };
@@ -1120,7 +1139,8 @@ class Generator {
         p = uniform_inside(county_, county_box_, rng);
       }
       const std::size_t r = risk_dist.draw(rng);
-      const auto& ind = kIndustries[industry_dist[static_cast<std::size_t>(kind)][r].draw(rng) % kIndustryCount];
+      const auto& ind =
+          kIndustries[industry_dist[static_cast<std::size_t>(kind)][r].draw(rng) % kIndustryCount];
       Enterprise e;
       e.id = "Q" + zero_pad(i + 1, 7);
       e.name = std::string("德清") + pick(kTradeChars, rng) + pick(kTradeChars, rng) +
@@ -1134,8 +1154,9 @@ class Generator {
       e.location = to_lonlat(p);
       data_.enterprises.push_back(std::move(e));
     }
-    step_log("enterprises", std::to_string(data_.enterprises.size()) + " (" +
-                                std::to_string(parks) + " industrial parks)",
+    step_log("enterprises",
+             std::to_string(data_.enterprises.size()) + " (" + std::to_string(parks) +
+                 " industrial parks)",
              sw.seconds());
   }
 
@@ -1190,8 +1211,9 @@ class Generator {
         data_.workers.push_back(std::move(w));
       }
     }
-    step_log("workers", std::to_string(data_.workers.size()) + " in " + std::to_string(g_count) +
-                            " teams (" + std::to_string(cadres) + " cadres)",
+    step_log("workers",
+             std::to_string(data_.workers.size()) + " in " + std::to_string(g_count) + " teams (" +
+                 std::to_string(cadres) + " cadres)",
              sw.seconds());
   }
 
@@ -1217,7 +1239,8 @@ class Generator {
     for (;;) {
       int64_t t;
       if (rising) {  // density growing linearly towards `to`
-        t = to - static_cast<int64_t>(static_cast<double>(to - from) * (1.0 - std::sqrt(rng.uniform())));
+        t = to -
+            static_cast<int64_t>(static_cast<double>(to - from) * (1.0 - std::sqrt(rng.uniform())));
       } else {
         t = from + static_cast<int64_t>(static_cast<double>(to - from) * rng.uniform());
       }
@@ -1236,20 +1259,25 @@ class Generator {
     for (const auto& c : categories_) {
       resident_w.push_back(c.weight);
       double m = 0.5;
-      if (c.cls == "平安隐患") m = 4;
-      else if (c.cls == "施工管理") m = 2;
-      else if (c.cls == "突发事件") m = 1.5;
-      else if (c.cls == "群众诉求" || c.cls == "市容环境") m = 1;
+      if (c.cls == "平安隐患")
+        m = 4;
+      else if (c.cls == "施工管理")
+        m = 2;
+      else if (c.cls == "突发事件")
+        m = 1.5;
+      else if (c.cls == "群众诉求" || c.cls == "市容环境")
+        m = 1;
       enterprise_w.push_back(c.weight * m);
     }
     const Discrete resident_cat(resident_w), enterprise_cat(enterprise_w);
     static constexpr const char* kSources[] = {"grid_app", "hotline_12345", "resident_app",
-                                               "sms", "petition", "other"};
+                                               "sms",      "petition",      "other"};
     static constexpr double kSourceWeights[] = {45, 25, 15, 5, 5, 5};
-    const Discrete source_dist(std::vector<double>(std::begin(kSourceWeights), std::end(kSourceWeights)));
-    static constexpr const char* kSourcePhrases[] = {"网格员巡查发现", "12345热线来电反映",
+    const Discrete source_dist(
+        std::vector<double>(std::begin(kSourceWeights), std::end(kSourceWeights)));
+    static constexpr const char* kSourcePhrases[] = {"网格员巡查发现",  "12345热线来电反映",
                                                      "居民通过App反映", "短信反映",
-                                                     "来访反映", "其他渠道反映"};
+                                                     "来访反映",        "其他渠道反映"};
 
     struct Draft {
       Point p;
@@ -1280,7 +1308,8 @@ class Generator {
       std::vector<std::size_t> used;
       for (std::size_t s = 0; s < hot_spots; ++s) {
         std::size_t g = grids_with_households[pick_grid.draw(rng)];
-        for (int tries = 0; tries < 50 && std::find(used.begin(), used.end(), g) != used.end(); ++tries)
+        for (int tries = 0; tries < 50 && std::find(used.begin(), used.end(), g) != used.end();
+             ++tries)
           g = grids_with_households[pick_grid.draw(rng)];
         used.push_back(g);
         const std::size_t cat = resident_cat.draw(rng);
@@ -1312,14 +1341,14 @@ class Generator {
       }
       drafts.push_back({p, cat, draw_report_time(rng, start_time_, end_time_, false)});
     }
-    std::stable_sort(drafts.begin(), drafts.end(), [](const Draft& a, const Draft& b) {
-      return a.reported_at < b.reported_at;
-    });
+    std::stable_sort(drafts.begin(), drafts.end(),
+                     [](const Draft& a, const Draft& b) { return a.reported_at < b.reported_at; });
 
     std::unordered_map<std::string, std::size_t> village_by_code;
-    for (std::size_t v = 0; v < villages_.size(); ++v) village_by_code[divisions_[villages_[v].division].code] = v;
-    static constexpr const char* kStages[] = {"reported", "dispatched", "accepted",
-                                              "in_progress", "resolved", "verified"};
+    for (std::size_t v = 0; v < villages_.size(); ++v)
+      village_by_code[divisions_[villages_[v].division].code] = v;
+    static constexpr const char* kStages[] = {"reported",    "dispatched", "accepted",
+                                              "in_progress", "resolved",   "verified"};
     static constexpr double kStageEnds[] = {0.05, 0.15, 0.25, 0.70, 0.85, 1.0};
     std::map<int, std::size_t> per_year;
     data_.incidents.reserve(n);
@@ -1361,14 +1390,15 @@ class Generator {
         auto git = grid_index_.find(inc.join.grid_code);
         if (git != grid_index_.end()) team = git->second;
       }
-      inc.description = (place.empty() ? std::string() : place + "：") + c.name_zh + "，" +
-                        kSourcePhrases[src];
+      inc.description =
+          (place.empty() ? std::string() : place + "：") + c.name_zh + "，" + kSourcePhrases[src];
       if (c.handler == "grid" && inc.status != "reported" && team < team_.size()) {
         // The full-time worker mostly, sometimes the part-time worker or the grid head.
         const auto& members = team_[team];
         const double u = rng.uniform();
-        const WorkerRole want = u < 0.6 ? WorkerRole::FullTime : u < 0.85 ? WorkerRole::PartTime
-                                                                          : WorkerRole::GridHead;
+        const WorkerRole want = u < 0.6    ? WorkerRole::FullTime
+                                : u < 0.85 ? WorkerRole::PartTime
+                                           : WorkerRole::GridHead;
         for (const auto& [role, id] : members)
           if (role == want) inc.assignee = id;
         if (inc.assignee.empty())
@@ -1381,15 +1411,16 @@ class Generator {
       inc.level = c.grid_handled() ? "grid" : "department";
       inc.deadline = c.deadline.due(inc.reported_at, calendar_);
       inc.overdue = inc.status == "closed" ? inc.closed_at > inc.deadline
-                                           : inc.status != "resolved" && inc.status != "verified" && inc.deadline < end_time_;
+                                           : inc.status != "resolved" && inc.status != "verified" &&
+                                                 inc.deadline < end_time_;
       inc.version = 1;
       inc.updated_at = inc.closed_at ? inc.closed_at : inc.reported_at;
       data_.incidents.push_back(std::move(inc));
     }
-    step_log("incidents", std::to_string(data_.incidents.size()) + " from " +
-                              iso_date(local_day(start_time_)) + " to " +
-                              iso_date(local_day(end_time_ - 1)) +
-                              (hot_log.empty() ? std::string() : ", hot spots " + hot_log),
+    step_log("incidents",
+             std::to_string(data_.incidents.size()) + " from " + iso_date(local_day(start_time_)) +
+                 " to " + iso_date(local_day(end_time_ - 1)) +
+                 (hot_log.empty() ? std::string() : ", hot spots " + hot_log),
              sw.seconds());
   }
 
@@ -1400,17 +1431,21 @@ class Generator {
     JoinStats e = joiner_->join_all(data_.enterprises);
     JoinStats i;  // incidents were joined as they were made (their grid picks the assignee)
     for (const auto& inc : data_.incidents) {
-      if (inc.join.kind == JoinKind::Contained) ++i.contained;
-      else if (inc.join.kind == JoinKind::Nearest) ++i.nearest;
-      else ++i.unassigned;
+      if (inc.join.kind == JoinKind::Contained)
+        ++i.contained;
+      else if (inc.join.kind == JoinKind::Nearest)
+        ++i.nearest;
+      else
+        ++i.unassigned;
     }
     JoinStats w = joiner_->join_all(data_.workers);
     auto fmt = [](const char* name, const JoinStats& s) {
       return std::string(name) + " " + std::to_string(s.contained) + "/" +
              std::to_string(s.nearest) + "/" + std::to_string(s.unassigned);
     };
-    step_log("join", fmt("enterprises", e) + ", " + fmt("incidents", i) + ", " + fmt("workers", w) +
-                         " (contained/nearest/unassigned)",
+    step_log("join",
+             fmt("enterprises", e) + ", " + fmt("incidents", i) + ", " + fmt("workers", w) +
+                 " (contained/nearest/unassigned)",
              sw.seconds());
   }
 

@@ -1,12 +1,12 @@
-// The county's writes (layers/county/county.hpp) on a real GeoPackage: households, enterprises and grid
-// outlines. Joins are checked against a brute-force join over the grids as they are after the
+// The county's writes (layers/county/county.hpp) on a real GeoPackage: households, enterprises and
+// grid outlines. Joins are checked against a brute-force join over the grids as they are after the
 // write (containment by Boost.Geometry, nearest grid by distance in a local metric projection),
 // the store against a reload from disk, and the change events against the set of records whose
 // join really changed.
 #include "layers/county/county.hpp"
+#include "core/errors.hpp"
 #include "layers/store/store.hpp"
 #include "spatial/crs.hpp"
-#include "core/errors.hpp"
 
 #include "tests/api/fixtures.hpp"
 
@@ -36,7 +36,8 @@ class CountyWrites : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     path_ = onemap::testing::write_small_county(dir_.string());
-    county_ = std::make_unique<County>(open_store(path_, false), JoinOptions{}, TileConfig::defaults());
+    county_ =
+        std::make_unique<County>(open_store(path_, false), JoinOptions{}, TileConfig::defaults());
     county_->on_change([this](const Change& c) { changes_.push_back(c); });
   }
   void TearDown() override {
@@ -123,8 +124,10 @@ std::size_t expect_joins_match_brute_force(const Dataset& d) {
       const Expected e = brute_force(r.location, d.grids, JoinOptions{}.max_distance_m);
       if (!e.certain) continue;
       ++compared;
-      EXPECT_EQ(r.join.kind, e.kind) << layer << " " << r.fid << " at " << r.location.lon << "," << r.location.lat;
-      EXPECT_EQ(r.join.grid_code, e.code) << layer << " " << r.fid << " at " << r.location.lon << "," << r.location.lat;
+      EXPECT_EQ(r.join.kind, e.kind)
+          << layer << " " << r.fid << " at " << r.location.lon << "," << r.location.lat;
+      EXPECT_EQ(r.join.grid_code, e.code)
+          << layer << " " << r.fid << " at " << r.location.lon << "," << r.location.lat;
     }
   };
   check("households", d.households);
@@ -170,7 +173,8 @@ TEST_F(CountyWrites, AHouseholdIsStoredJoinedAndEachChangeNamesItsFields) {
 
   // Durable: a fresh read of the file has it, personal fields included.
   const Dataset d = reload();
-  const auto it = std::find_if(d.households.begin(), d.households.end(), [&](const auto& r) { return r.fid == made.fid; });
+  const auto it = std::find_if(d.households.begin(), d.households.end(),
+                               [&](const auto& r) { return r.fid == made.fid; });
   ASSERT_NE(it, d.households.end());
   EXPECT_EQ(it->members, 5);
   EXPECT_EQ(it->head_name, "王五");
@@ -247,7 +251,8 @@ TEST_F(CountyWrites, AGridOutlineChangeJoinsAgainExactlyThePointsItMoves) {
       EXPECT_EQ(j.grid_code, mem.grid_code);
       EXPECT_EQ(j.kind, mem.kind);
     }
-    const auto stored = std::find_if(d.grids.begin(), d.grids.end(), [&](const Grid& x) { return x.code == code; });
+    const auto stored =
+        std::find_if(d.grids.begin(), d.grids.end(), [&](const Grid& x) { return x.code == code; });
     ASSERT_NE(stored, d.grids.end());
     EXPECT_TRUE(bg::equals(stored->geometry, outline));
 
@@ -258,7 +263,8 @@ TEST_F(CountyWrites, AGridOutlineChangeJoinsAgainExactlyThePointsItMoves) {
     std::set<std::pair<LayerKind, int64_t>> expected, reported;
     for (const auto& [key, j] : joins_of(county_->data())) {
       const GridJoin& was = before.at(key);
-      if (was.grid_code != j.grid_code || was.kind != j.kind || was.distance_m != j.distance_m) expected.insert(key);
+      if (was.grid_code != j.grid_code || was.kind != j.kind || was.distance_m != j.distance_m)
+        expected.insert(key);
     }
     for (std::size_t i = 1; i < changes_.size(); ++i) {
       const Change& c = changes_[i];
@@ -340,7 +346,8 @@ TEST_F(CountyWrites, AnInvalidOutlineIsRefusedAndNothingChanges) {
   EXPECT_THROW(county_->update_grid(999999, GridPatch{}), NotFound);
   EXPECT_TRUE(changes_.empty());
   const Dataset d = reload();
-  const auto stored = std::find_if(d.grids.begin(), d.grids.end(), [&](const Grid& g) { return g.fid == fid; });
+  const auto stored =
+      std::find_if(d.grids.begin(), d.grids.end(), [&](const Grid& g) { return g.fid == fid; });
   ASSERT_NE(stored, d.grids.end());
   EXPECT_TRUE(bg::equals(stored->geometry, before.geometry));
 

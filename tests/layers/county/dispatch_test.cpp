@@ -1,13 +1,13 @@
 // Intake, routing, the closed loop, escalation, batch dispatch, metrics and users of the county
-// (layers/county/county.hpp) on a real GeoPackage. Routing is checked against a brute-force choice over
-// the team computed here (eligibility, workload, geodesic distance), escalation against the
+// (layers/county/county.hpp) on a real GeoPackage. Routing is checked against a brute-force choice
+// over the team computed here (eligibility, workload, geodesic distance), escalation against the
 // calendar, metrics against a direct count, and everything against a reload from disk.
+#include "auth/tokens.hpp"
+#include "core/errors.hpp"
 #include "layers/county/county.hpp"
 #include "layers/dispatch/dispatch_config.hpp"
 #include "layers/store/store.hpp"
-#include "auth/tokens.hpp"
 #include "spatial/crs.hpp"
-#include "core/errors.hpp"
 
 #include "tests/api/fixtures.hpp"
 
@@ -38,13 +38,15 @@ constexpr const char* kG1 = "330521001001001";  // x 120.00-120.05, y 30.0-30.2
 constexpr const char* kG2 = "330521001001002";  // x 120.05-120.10, no team
 
 WorkingCalendar test_calendar() {
-  return WorkingCalendar::from_json(R"({"utc_offset": "+08:00", "hours": [["08:30", "12:00"], ["13:30", "17:30"]],
+  return WorkingCalendar::from_json(
+      R"({"utc_offset": "+08:00", "hours": [["08:30", "12:00"], ["13:30", "17:30"]],
       "weekdays": [1, 2, 3, 4, 5], "holidays": ["2026-10-01", "2026-10-02"], "workdays": ["2026-10-10"]})");
 }
 
 DispatchConfig test_config(int cap) {
   DispatchConfig c;
-  auto cat = [&](const char* code, const char* handler, const char* deadline, std::vector<WorkerRole> roles) {
+  auto cat = [&](const char* code, const char* handler, const char* deadline,
+                 std::vector<WorkerRole> roles) {
     CategoryConfig k;
     k.code = code;
     k.name_zh = std::string("类") + code;
@@ -64,7 +66,8 @@ DispatchConfig test_config(int cap) {
   return c;
 }
 
-Worker worker(const char* id, WorkerRole role, double lon, double lat, bool on_duty = true, const char* grid = kG1) {
+Worker worker(const char* id, WorkerRole role, double lon, double lat, bool on_duty = true,
+              const char* grid = kG1) {
   Worker w;
   w.worker_id = id;
   w.name = id;
@@ -85,15 +88,18 @@ class Dispatch : public ::testing::Test {
 
   void open(int cap) {
     county_.reset();
-    dir_ = fs::temp_directory_path() / ("onemap-dispatch-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("onemap-dispatch-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     path_ = (dir_ / "county.gpkg").string();
     Dataset d = onemap::testing::small_county();
     d.incidents.clear();
-    d.workers = {worker("HEAD", WorkerRole::GridHead, 120.010, 30.10), worker("FT1", WorkerRole::FullTime, 120.020, 30.10),
-                 worker("FT2", WorkerRole::FullTime, 120.040, 30.10), worker("PT", WorkerRole::PartTime, 120.030, 30.15, false),
+    d.workers = {worker("HEAD", WorkerRole::GridHead, 120.010, 30.10),
+                 worker("FT1", WorkerRole::FullTime, 120.020, 30.10),
+                 worker("FT2", WorkerRole::FullTime, 120.040, 30.10),
+                 worker("PT", WorkerRole::PartTime, 120.030, 30.15, false),
                  worker("AUX", WorkerRole::AuxPolice, 120.034, 30.10),
                  worker("FT9", WorkerRole::FullTime, 120.30, 30.10, true, "330521002001001")};
     open_store(path_, true)->replace_all(d);
@@ -102,7 +108,8 @@ class Dispatch : public ::testing::Test {
   }
   void reopen() {
     county_.reset();
-    county_ = std::make_unique<County>(open_store(path_, false), JoinOptions{}, TileConfig::defaults(), test_config(cap_));
+    county_ = std::make_unique<County>(open_store(path_, false), JoinOptions{},
+                                       TileConfig::defaults(), test_config(cap_));
   }
 
   Incident intake(double lon, double lat, const char* category = "0101", int64_t now = kNow) {
@@ -175,7 +182,8 @@ TEST(DispatchConfigFile, DeadlinesParseAndCountWorkingTime) {
   const WorkingCalendar cal = test_calendar();
   // 2 working hours from Tuesday 11:30 +08:00 across the lunch break: 15:00.
   const int64_t tue_1130 = *parse_time("2026-09-22T11:30:00+08:00");
-  EXPECT_EQ(Deadline::parse("2wh", "d").due(tue_1130, cal), *parse_time("2026-09-22T15:00:00+08:00"));
+  EXPECT_EQ(Deadline::parse("2wh", "d").due(tue_1130, cal),
+            *parse_time("2026-09-22T15:00:00+08:00"));
   // 4 calendar hours, around the clock.
   EXPECT_EQ(Deadline::parse("4h", "d").due(tue_1130, cal), tue_1130 + 4 * 3600);
   // 1 working day from Wednesday 30 September: 1-2 October are holidays, 3-4 the weekend: Monday 5.
@@ -197,7 +205,8 @@ TEST(DispatchConfigFile, DeadlinesParseAndCountWorkingTime) {
 }
 
 TEST(DispatchConfigFile, ShippedConfigurationLoads) {
-  const DispatchConfig c = DispatchConfig::load(std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json");
+  const DispatchConfig c =
+      DispatchConfig::load(std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json");
   EXPECT_GE(c.categories.size(), 30u);
   const CategoryConfig* g = c.find("0102");
   ASSERT_NE(g, nullptr);
@@ -211,9 +220,11 @@ TEST(DispatchConfigFile, ShippedConfigurationLoads) {
 }
 
 TEST(DispatchConfigFile, BadValuesNameTheirField) {
-  const fs::path dir = fs::temp_directory_path() / ("onemap-dispatch-config-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("onemap-dispatch-config-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  auto expect_bad = [&](const std::string& config, const std::string& csv, const std::string& parameter) {
+  auto expect_bad = [&](const std::string& config, const std::string& csv,
+                        const std::string& parameter) {
     std::ofstream(dir / "categories.csv") << csv;
     std::ofstream(dir / "dispatch.json") << config;
     try {
@@ -225,12 +236,15 @@ TEST(DispatchConfigFile, BadValuesNameTheirField) {
   };
   const std::string header = "code,name_zh,name_en,class,handler,deadline,roles,weight\n";
   const std::string ok_config = R"({"categories": "categories.csv"})";
-  expect_bad(ok_config, header + "0101,a,b,c,grid,2wh,full_time,1\n0101,a,b,c,grid,2wh,full_time,1\n", "code");
+  expect_bad(ok_config,
+             header + "0101,a,b,c,grid,2wh,full_time,1\n0101,a,b,c,grid,2wh,full_time,1\n", "code");
   expect_bad(ok_config, header + "0101,a,b,c,grid,2 days,full_time,1\n", "deadline");
   expect_bad(ok_config, header + "0101,a,b,c,grid,2wh,,1\n", "roles");
   expect_bad(ok_config, header + "0101,a,b,c,grid,2wh,boss,1\n", "roles");
-  expect_bad(R"({"categories": "categories.csv", "workload_cap": 0})", header + "0101,a,b,c,grid,2wh,full_time,1\n", "workload_cap");
-  expect_bad(R"({"categories": "categories.csv", "colour": 1})", header + "0101,a,b,c,grid,2wh,full_time,1\n", "colour");
+  expect_bad(R"({"categories": "categories.csv", "workload_cap": 0})",
+             header + "0101,a,b,c,grid,2wh,full_time,1\n", "workload_cap");
+  expect_bad(R"({"categories": "categories.csv", "colour": 1})",
+             header + "0101,a,b,c,grid,2wh,full_time,1\n", "colour");
   expect_bad(R"({"categories": "categories.csv", "calendar": {"weekdays": [8]}})",
              header + "0101,a,b,c,grid,2wh,full_time,1\n", "weekdays");
   fs::remove_all(dir);
@@ -294,7 +308,8 @@ TEST_F(Dispatch, WorkloadCapsMoveWorkToTheNextWorkerThenTheGridHeadsQueue) {
   const json r = json::parse(queued.dispatch_reason);
   EXPECT_EQ(r["queue"], "HEAD");
   std::size_t at_cap = 0;
-  for (const auto& s : r["skipped"]) at_cap += s["why"].get<std::string>().find("workload cap") != std::string::npos;
+  for (const auto& s : r["skipped"])
+    at_cap += s["why"].get<std::string>().find("workload cap") != std::string::npos;
   EXPECT_EQ(at_cap, 2u);
   // A grid without a team: queued for the grid, no grid head.
   const Incident lonely = intake(120.07, 30.12);
@@ -320,7 +335,8 @@ TEST_F(Dispatch, OutsideEveryGridGoesToTheNearestGridWithinTheLimitElseTheTown) 
   EXPECT_FALSE(near.assignee.empty());
   const json rn = json::parse(near.dispatch_reason);
   EXPECT_EQ(rn["rule"], "nearest_grid");
-  EXPECT_NEAR(rn["grid_distance_m"].get<double>(), spatial::distance_m({119.997, 30.1}, {120.0, 30.1}), 3.0);
+  EXPECT_NEAR(rn["grid_distance_m"].get<double>(),
+              spatial::distance_m({119.997, 30.1}, {120.0, 30.1}), 3.0);
   // ~1.9 km west: beyond the limit, to the nearest town's centre.
   const Incident west = intake(119.98, 30.1);
   EXPECT_EQ(west.join.kind, JoinKind::Unassigned);
@@ -330,7 +346,8 @@ TEST_F(Dispatch, OutsideEveryGridGoesToTheNearestGridWithinTheLimitElseTheTown) 
   const json rw = json::parse(west.dispatch_reason);
   EXPECT_EQ(rw["rule"], "town");
   EXPECT_EQ(rw["town"], "330521001");
-  EXPECT_NEAR(rw["town_distance_m"].get<double>(), spatial::distance_m({119.98, 30.1}, {120.0, 30.1}), 10.0);
+  EXPECT_NEAR(rw["town_distance_m"].get<double>(),
+              spatial::distance_m({119.98, 30.1}, {120.0, 30.1}), 10.0);
   // East of the county: the other town.
   const Incident east = intake(120.43, 30.1);
   EXPECT_EQ(east.agency, "330521002");
@@ -362,22 +379,31 @@ TEST_F(Dispatch, TheClosedLoopIsRecordedAndSurvivesARestart) {
   const Incident in = intake(120.036, 30.11);
   const Actor w = worker_actor(*county_, in.assignee);
   int64_t t = kNow;
-  EXPECT_EQ(county_->transition(in.fid, {Action::Accept, "on my way", {}, in.version, t += 60}, w).status, "accepted");
-  EXPECT_EQ(county_->transition(in.fid, {Action::Start, "", {}, {}, t += 60}, w).status, "in_progress");
-  const Incident resolved = county_->transition(in.fid, {Action::Resolve, "cleared", {}, {}, t += 600}, w);
+  EXPECT_EQ(
+      county_->transition(in.fid, {Action::Accept, "on my way", {}, in.version, t += 60}, w).status,
+      "accepted");
+  EXPECT_EQ(county_->transition(in.fid, {Action::Start, "", {}, {}, t += 60}, w).status,
+            "in_progress");
+  const Incident resolved =
+      county_->transition(in.fid, {Action::Resolve, "cleared", {}, {}, t += 600}, w);
   EXPECT_EQ(resolved.handler, w.id);
   // 报办分离: the handler may not verify (nor may a worker who is no grid head at all).
   EXPECT_THROW(county_->transition(in.fid, {Action::Verify, "", {}, {}, t}, w), Forbidden);
   Actor reporter_centre = centre_;
   reporter_centre.id = "app";
-  EXPECT_THROW(county_->transition(in.fid, {Action::Verify, "", {}, {}, t}, reporter_centre), Forbidden);
-  EXPECT_EQ(county_->transition(in.fid, {Action::Verify, "checked", {}, {}, t += 60}, centre_).status, "verified");
-  const Incident closed = county_->transition(in.fid, {Action::Close, "", {}, {}, t += 60}, centre_);
+  EXPECT_THROW(county_->transition(in.fid, {Action::Verify, "", {}, {}, t}, reporter_centre),
+               Forbidden);
+  EXPECT_EQ(
+      county_->transition(in.fid, {Action::Verify, "checked", {}, {}, t += 60}, centre_).status,
+      "verified");
+  const Incident closed =
+      county_->transition(in.fid, {Action::Close, "", {}, {}, t += 60}, centre_);
   EXPECT_EQ(closed.status, "closed");
   EXPECT_EQ(closed.closed_at, t);
   EXPECT_EQ(closed.version, in.version + 5);
   EXPECT_EQ(county_->workload(w.worker_id), 0);
-  const std::vector<std::string> actions = {"report", "dispatch", "accept", "start", "resolve", "verify", "close"};
+  const std::vector<std::string> actions = {"report",  "dispatch", "accept", "start",
+                                            "resolve", "verify",   "close"};
   auto check_trail = [&](const std::vector<IncidentEvent>& h) {
     ASSERT_EQ(h.size(), actions.size());
     for (std::size_t k = 0; k < h.size(); ++k) {
@@ -403,10 +429,12 @@ TEST_F(Dispatch, TheClosedLoopIsRecordedAndSurvivesARestart) {
   EXPECT_EQ(back.handler, w.id);
   EXPECT_EQ(back.reporter, "app");
   // Reopened: a new deadline, back into the loop.
-  const Incident re = county_->transition(in.fid, {Action::Reopen, "still dirty", {}, {}, t += 3600}, centre_);
+  const Incident re =
+      county_->transition(in.fid, {Action::Reopen, "still dirty", {}, {}, t += 3600}, centre_);
   EXPECT_EQ(re.status, "reopened");
   EXPECT_EQ(re.closed_at, 0);
-  EXPECT_EQ(county_->transition(in.fid, {Action::Dispatch, "", {}, {}, t}, centre_).status, "dispatched");
+  EXPECT_EQ(county_->transition(in.fid, {Action::Dispatch, "", {}, {}, t}, centre_).status,
+            "dispatched");
 }
 
 TEST_F(Dispatch, AStaleVersionOrStateLosesWithAConflictAndChangesNothing) {
@@ -414,8 +442,10 @@ TEST_F(Dispatch, AStaleVersionOrStateLosesWithAConflictAndChangesNothing) {
   const Actor w = worker_actor(*county_, in.assignee);
   county_->transition(in.fid, {Action::Accept, "", {}, in.version, kNow + 1}, w);
   const auto before = county_->history(in.fid).size();
-  EXPECT_THROW(county_->transition(in.fid, {Action::Start, "", {}, in.version, kNow + 2}, w), Conflict);
-  EXPECT_THROW(county_->transition(in.fid, {Action::Verify, "", {}, {}, kNow + 2}, centre_), Conflict);
+  EXPECT_THROW(county_->transition(in.fid, {Action::Start, "", {}, in.version, kNow + 2}, w),
+               Conflict);
+  EXPECT_THROW(county_->transition(in.fid, {Action::Verify, "", {}, {}, kNow + 2}, centre_),
+               Conflict);
   EXPECT_EQ(county_->history(in.fid).size(), before);
   EXPECT_EQ(county_->incident(in.fid).status, "accepted");
   // Two threads race for the same version: exactly one wins.
@@ -447,11 +477,13 @@ TEST_F(Dispatch, AReturnedIncidentIsRedispatchedToSomeoneElse) {
   } catch (const InvalidArgument& e) {
     EXPECT_EQ(e.parameter(), "note");
   }
-  const Incident ret = county_->transition(in.fid, {Action::Return, "not in my patch", {}, {}, kNow + 60}, w);
+  const Incident ret =
+      county_->transition(in.fid, {Action::Return, "not in my patch", {}, {}, kNow + 60}, w);
   EXPECT_EQ(ret.status, "returned");
   EXPECT_TRUE(ret.assignee.empty());
   EXPECT_EQ(county_->workload("FT2"), 0);
-  const Incident again = county_->transition(in.fid, {Action::Dispatch, "", {}, {}, kNow + 120}, centre_);
+  const Incident again =
+      county_->transition(in.fid, {Action::Dispatch, "", {}, {}, kNow + 120}, centre_);
   EXPECT_EQ(again.status, "dispatched");
   EXPECT_EQ(again.assignee, "FT1");  // the next nearest eligible: FT2 returned it
   bool noted = false;
@@ -459,9 +491,13 @@ TEST_F(Dispatch, AReturnedIncidentIsRedispatchedToSomeoneElse) {
   for (const auto& s : reason["skipped"]) noted |= s["why"] == "returned it";
   EXPECT_TRUE(noted);
   // A manual dispatch names the worker; an ineligible or unknown one is refused.
-  EXPECT_THROW(county_->transition(in.fid, {Action::Dispatch, "", std::string("AUX")}, centre_), InvalidArgument);
-  EXPECT_THROW(county_->transition(in.fid, {Action::Dispatch, "", std::string("NOBODY")}, centre_), InvalidArgument);
-  EXPECT_EQ(county_->transition(in.fid, {Action::Dispatch, "", std::string("FT2")}, centre_).assignee, "FT2");
+  EXPECT_THROW(county_->transition(in.fid, {Action::Dispatch, "", std::string("AUX")}, centre_),
+               InvalidArgument);
+  EXPECT_THROW(county_->transition(in.fid, {Action::Dispatch, "", std::string("NOBODY")}, centre_),
+               InvalidArgument);
+  EXPECT_EQ(
+      county_->transition(in.fid, {Action::Dispatch, "", std::string("FT2")}, centre_).assignee,
+      "FT2");
 }
 
 TEST_F(Dispatch, OverdueIncidentsEscalateGridVillageTownCounty) {
@@ -507,7 +543,8 @@ TEST_F(Dispatch, OverdueIncidentsEscalateGridVillageTownCounty) {
 TEST_F(Dispatch, MetricsMatchADirectCount) {
   int64_t t = kNow;
   std::vector<Incident> made;
-  for (int k = 0; k < 6; ++k) made.push_back(intake(120.01 + 0.01 * k, 30.05 + 0.02 * k, "0101", t += 600));
+  for (int k = 0; k < 6; ++k)
+    made.push_back(intake(120.01 + 0.01 * k, 30.05 + 0.02 * k, "0101", t += 600));
   made.push_back(intake(120.3, 30.1, "0501", t += 600));
   // Close three: two on time, one late.
   for (int k = 0; k < 3; ++k) {
@@ -527,7 +564,8 @@ TEST_F(Dispatch, MetricsMatchADirectCount) {
       std::size_t total = 0, closed = 0, open = 0, overdue = 0, dl = 0, on_time = 0;
       std::vector<double> hours;
       for (const auto& i : county_->data().incidents) {
-        if (!area.empty() && i.join.grid_code.rfind(area, 0) != 0 && i.agency.rfind(area, 0) != 0) continue;
+        if (!area.empty() && i.join.grid_code.rfind(area, 0) != 0 && i.agency.rfind(area, 0) != 0)
+          continue;
         if (!cat.empty() && i.category != cat) continue;
         ++total;
         if (i.status == "closed") {
@@ -550,8 +588,9 @@ TEST_F(Dispatch, MetricsMatchADirectCount) {
       }
       if (!hours.empty()) {
         std::sort(hours.begin(), hours.end());
-        const double med = hours.size() % 2 ? hours[hours.size() / 2]
-                                            : (hours[hours.size() / 2 - 1] + hours[hours.size() / 2]) / 2;
+        const double med = hours.size() % 2
+                               ? hours[hours.size() / 2]
+                               : (hours[hours.size() / 2 - 1] + hours[hours.size() / 2]) / 2;
         ASSERT_TRUE(m.median_hours_to_close.has_value());
         EXPECT_DOUBLE_EQ(*m.median_hours_to_close, med);
       }
@@ -686,7 +725,8 @@ TEST_F(Dispatch, UserChangesFromAnotherConnectionCountAtTheNextLookup) {
   u.worker_id = "FT1";
   const std::string t1 = county_->add_user(u);
   ASSERT_TRUE(county_->authenticate(t1).has_value());
-  auto other = std::make_unique<County>(open_store(path_, false), JoinOptions{}, TileConfig::defaults(), test_config(2));
+  auto other = std::make_unique<County>(open_store(path_, false), JoinOptions{},
+                                        TileConfig::defaults(), test_config(2));
 
   const std::string t2 = other->issue_token("zhang");  // revokes t1
   EXPECT_FALSE(county_->authenticate(t1).has_value());
@@ -726,7 +766,8 @@ TEST_F(Dispatch, UserChangesFromAnotherConnectionCountAtTheNextLookup) {
   const std::string t3 = county_->issue_token("zhang");
   EXPECT_FALSE(county_->authenticate("om_set_elsewhere").has_value());
   EXPECT_TRUE(county_->authenticate(t3).has_value());
-  EXPECT_FALSE(other->authenticate("om_set_elsewhere").has_value());  // the other county sees it too
+  EXPECT_FALSE(
+      other->authenticate("om_set_elsewhere").has_value());  // the other county sees it too
   EXPECT_TRUE(other->authenticate(t3).has_value());
 }
 
@@ -762,7 +803,8 @@ TEST_F(Dispatch, UserChangesAreAuditedAndValidated) {
 
   const AuditPage page = county_->audit_log({});
   ASSERT_EQ(page.total, 5u);
-  const std::vector<std::string> actions = {"token_rotate", "user_change", "user_enable", "user_disable", "user_create"};
+  const std::vector<std::string> actions = {"token_rotate", "user_change", "user_enable",
+                                            "user_disable", "user_create"};
   for (std::size_t k = 0; k < 5; ++k) {
     const AuditRecord& r = page.rows[k];
     EXPECT_EQ(r.action, actions[k]);
@@ -772,7 +814,8 @@ TEST_F(Dispatch, UserChangesAreAuditedAndValidated) {
     EXPECT_EQ(r.layer, "users");
     EXPECT_EQ(r.records, R"(["li"])");
     EXPECT_GT(r.at, 1700000000);
-    for (const std::string& secret : {token, token2, onemap::auth::token_hash(token), onemap::auth::token_hash(token2)}) {
+    for (const std::string& secret :
+         {token, token2, onemap::auth::token_hash(token), onemap::auth::token_hash(token2)}) {
       EXPECT_EQ(r.detail.find(secret), std::string::npos);
       EXPECT_EQ(r.fields.find(secret), std::string::npos);
     }
@@ -885,7 +928,8 @@ TEST_F(Dispatch, ABatchNeverOverwritesAWriteMadeWhileItSolved) {
   // Nobody over the cap, counted from the records.
   std::map<std::string, int> load;
   for (const auto& in : county_->data().incidents)
-    if (!in.assignee.empty() && (in.status == "dispatched" || in.status == "accepted" || in.status == "in_progress"))
+    if (!in.assignee.empty() &&
+        (in.status == "dispatched" || in.status == "accepted" || in.status == "in_progress"))
       ++load[in.assignee];
   for (const auto& [id, n] : load) {
     EXPECT_LE(n, 3) << id;
@@ -919,7 +963,8 @@ TEST_F(Dispatch, TheSweepTakesAnAreaAndNeverTheFuture) {
   } catch (const InvalidArgument& e) {
     EXPECT_EQ(e.parameter(), "area");
   }
-  EXPECT_NO_THROW(county_->sweep_overdue(std::time(nullptr) + 60, "330521009"));  // a minute ahead: clocks differ
+  EXPECT_NO_THROW(county_->sweep_overdue(std::time(nullptr) + 60,
+                                         "330521009"));  // a minute ahead: clocks differ
   EXPECT_EQ(county_->sweep_overdue(t, "330521002").escalated, std::vector<int64_t>{b.fid});
   EXPECT_EQ(county_->incident(a.fid).status, "dispatched");
   EXPECT_EQ(county_->sweep_overdue(t, "330521001").escalated, std::vector<int64_t>{a.fid});
@@ -933,7 +978,8 @@ TEST_F(Dispatch, TheSweepLeavesAnIncidentChangedMeanwhile) {
   ASSERT_FALSE(a.assignee.empty());
   const Actor w = worker_actor(*county_, a.assignee);
   county_->set_commit_hook([&](std::string_view what) {
-    if (what == "sweep_overdue") county_->transition(a.fid, {Action::Accept, "on my way", {}, {}, kNow + 60}, w);
+    if (what == "sweep_overdue")
+      county_->transition(a.fid, {Action::Accept, "on my way", {}, {}, kNow + 60}, w);
   });
   const SweepResult r = county_->sweep_overdue(std::max(a.deadline, b.deadline) + 1);
   EXPECT_EQ(r.changed, std::vector<int64_t>{a.fid});
@@ -944,13 +990,15 @@ TEST_F(Dispatch, TheSweepLeavesAnIncidentChangedMeanwhile) {
   EXPECT_EQ(county_->history(a.fid).back().action, "accept");
   county_->set_commit_hook({});
   // The next sweep sees it as it is now.
-  EXPECT_EQ(county_->sweep_overdue(std::max(a.deadline, b.deadline) + 2).escalated, std::vector<int64_t>{a.fid});
+  EXPECT_EQ(county_->sweep_overdue(std::max(a.deadline, b.deadline) + 2).escalated,
+            std::vector<int64_t>{a.fid});
 }
 
 TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
   // 8,000 incidents and 2,000 workers over the test county, any worker for any incident: a
   // solve of a few hundred milliseconds. A reader takes the read lock over and over meanwhile.
-  const fs::path dir = fs::temp_directory_path() / ("onemap-dispatch-large-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("onemap-dispatch-large-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string path = (dir / "county.gpkg").string();
@@ -962,7 +1010,8 @@ TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
     std::mt19937_64 rng(99);
     std::uniform_real_distribution<double> lon(120.0, 120.4), lat(30.0, 30.2);
     for (int k = 0; k < 2000; ++k) {
-      Worker w = worker(("W" + std::to_string(k)).c_str(), WorkerRole::FullTime, lon(rng), lat(rng));
+      Worker w =
+          worker(("W" + std::to_string(k)).c_str(), WorkerRole::FullTime, lon(rng), lat(rng));
       w.grid_code = joiner.join(w.location).grid_code;
       d.workers.push_back(w);
     }
@@ -988,7 +1037,8 @@ TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
     while (solving) {
       const auto t0 = std::chrono::steady_clock::now();
       { auto lock = county.read(); }
-      max_wait = std::max(max_wait, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      max_wait = std::max(
+          max_wait, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       ++reads;
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -1000,13 +1050,17 @@ TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
   solving = false;
   reader.join();
   const double solve = r.seconds - r.lock_seconds;
-  std::printf("[ bench    ] batch of %zu incidents × %zu workers: %.3f s in all, %.3f s holding the write lock "
-              "(%.3f s at most at once); %zu reads during the solve, longest wait %.2f ms\n",
-              r.incidents, r.workers, r.seconds, r.lock_seconds, r.longest_lock_seconds, reads, max_wait * 1e3);
+  std::printf(
+      "[ bench    ] batch of %zu incidents × %zu workers: %.3f s in all, %.3f s holding the write "
+      "lock "
+      "(%.3f s at most at once); %zu reads during the solve, longest wait %.2f ms\n",
+      r.incidents, r.workers, r.seconds, r.lock_seconds, r.longest_lock_seconds, reads,
+      max_wait * 1e3);
   EXPECT_EQ(r.assigned, 8000u);  // 2,000 workers × 5 slots
   EXPECT_TRUE(r.proved_optimal);
   EXPECT_EQ(r.skipped, 0u);
-  if (solve < 0.2) std::printf("[ note     ] a solve under 0.2 s on this machine: the comparison says less\n");
+  if (solve < 0.2)
+    std::printf("[ note     ] a solve under 0.2 s on this machine: the comparison says less\n");
   EXPECT_GT(reads, 10u);
   EXPECT_LT(max_wait, solve / 2);
   EXPECT_LT(r.longest_lock_seconds, r.lock_seconds);  // committed in slices
@@ -1027,7 +1081,8 @@ TEST_F(Dispatch, AnUnknownTokenRereadsTheUsersWithoutTheWriteLock) {
     other->put(b);
   }
   auto reading = county_->read();
-  auto signed_in = std::async(std::launch::async, [&] { return county_->authenticate("om_added_elsewhere"); });
+  auto signed_in =
+      std::async(std::launch::async, [&] { return county_->authenticate("om_added_elsewhere"); });
   ASSERT_EQ(signed_in.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   const auto a = signed_in.get();
   ASSERT_TRUE(a.has_value());

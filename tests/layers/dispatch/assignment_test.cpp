@@ -1,8 +1,8 @@
-// Batch dispatch (layers/dispatch/assignment.hpp): the optimal assignment against exhaustive enumeration on
-// small random instances, against a dense successive-shortest-path min-cost flow written here on
-// a medium one, and its LP duality certificate checked over every pair of a larger one; the
-// greedy assignment against a plain nearest-agent loop. Every result goes through one checker
-// written here (eligibility, capacities, counts, total distance).
+// Batch dispatch (layers/dispatch/assignment.hpp): the optimal assignment against exhaustive
+// enumeration on small random instances, against a dense successive-shortest-path min-cost flow
+// written here on a medium one, and its LP duality certificate checked over every pair of a larger
+// one; the greedy assignment against a plain nearest-agent loop. Every result goes through one
+// checker written here (eligibility, capacities, counts, total distance).
 #include "layers/dispatch/assignment.hpp"
 
 #include "core/errors.hpp"

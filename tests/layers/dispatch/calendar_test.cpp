@@ -1,9 +1,10 @@
-// The working calendar (layers/dispatch/calendar.hpp) against a minute-by-minute oracle that decides each
-// minute from the civil date (std::chrono's calendar) and the configured periods, and against
-// hand-worked cases: the lunch break, weekends, a holiday week and a make-up working Sunday.
+// The working calendar (layers/dispatch/calendar.hpp) against a minute-by-minute oracle that
+// decides each minute from the civil date (std::chrono's calendar) and the configured periods, and
+// against hand-worked cases: the lunch break, weekends, a holiday week and a make-up working
+// Sunday.
 #include "layers/dispatch/calendar.hpp"
-#include "layers/model/model.hpp"
 #include "core/errors.hpp"
+#include "layers/model/model.hpp"
 
 #include <gtest/gtest.h>
 
@@ -32,16 +33,20 @@ bool working_minute(int64_t t) {
   const auto day = floor<days>(local);
   const year_month_day ymd{day};
   const weekday wd{day};
-  auto date = [](int y, unsigned m, unsigned d) { return year_month_day{year{y}, month{m}, std::chrono::day{d}}; };
-  static const std::set<year_month_day> holidays = {date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 5),
-                                                    date(2026, 10, 6), date(2026, 10, 7)};
+  auto date = [](int y, unsigned m, unsigned d) {
+    return year_month_day{year{y}, month{m}, std::chrono::day{d}};
+  };
+  static const std::set<year_month_day> holidays = {date(2026, 10, 1), date(2026, 10, 2),
+                                                    date(2026, 10, 5), date(2026, 10, 6),
+                                                    date(2026, 10, 7)};
   static const std::set<year_month_day> workdays = {date(2026, 9, 27), date(2026, 10, 10)};
   bool working = wd != Saturday && wd != Sunday;
   if (holidays.count(ymd)) working = false;
   if (workdays.count(ymd)) working = true;
   if (!working) return false;
   const auto minute = duration_cast<minutes>(local - day).count();
-  return (minute >= 8 * 60 + 30 && minute < 12 * 60) || (minute >= 13 * 60 + 30 && minute < 17 * 60 + 30);
+  return (minute >= 8 * 60 + 30 && minute < 12 * 60) ||
+         (minute >= 13 * 60 + 30 && minute < 17 * 60 + 30);
 }
 
 }  // namespace
@@ -64,7 +69,8 @@ TEST(WorkingCalendar, HandWorkedCases) {
   EXPECT_FALSE(c.is_working_day(at("2026-10-01T10:00:00")));
   // Working days: reported Friday 20 Nov, 3 working days → end of Wednesday 25 Nov.
   EXPECT_EQ(c.add_working_days(at("2026-11-20T09:00:00"), 3), at("2026-11-25T17:30:00"));
-  EXPECT_EQ(c.working_seconds_between(at("2026-11-18T11:00:00"), at("2026-11-18T14:00:00")), 90 * 60);
+  EXPECT_EQ(c.working_seconds_between(at("2026-11-18T11:00:00"), at("2026-11-18T14:00:00")),
+            90 * 60);
   EXPECT_EQ(c.add_working_seconds(at("2026-11-18T03:00:00"), 0), at("2026-11-18T03:00:00"));
 }
 
@@ -115,5 +121,6 @@ TEST(WorkingCalendar, BadConfigurationsNameTheirKey) {
   EXPECT_EQ(key_of(R"({"lunch": true})"), "lunch");
   EXPECT_EQ(key_of("{}"), "(accepted)");
   EXPECT_THROW(WorkingCalendar().add_working_seconds(0, -1), InvalidArgument);
-  EXPECT_THROW(WorkingCalendar::from_json(R"({"weekdays": []})").add_working_seconds(0, 60), InvalidArgument);
+  EXPECT_THROW(WorkingCalendar::from_json(R"({"weekdays": []})").add_working_seconds(0, 60),
+               InvalidArgument);
 }

@@ -1,5 +1,6 @@
-// The closed loop's transition table and permissions (layers/dispatch/workflow.hpp), checked for every
-// (state, action, role) against a table written out here independently of the implementation's.
+// The closed loop's transition table and permissions (layers/dispatch/workflow.hpp), checked for
+// every (state, action, role) against a table written out here independently of the
+// implementation's.
 #include "layers/dispatch/workflow.hpp"
 #include "core/errors.hpp"
 
@@ -18,8 +19,16 @@ namespace {
 const std::map<std::string, std::map<std::string, std::string>>& expected_table() {
   static const std::map<std::string, std::map<std::string, std::string>> t = {
       {"reported", {{"dispatch", "dispatched"}, {"escalate", "escalated"}}},
-      {"dispatched", {{"dispatch", "dispatched"}, {"accept", "accepted"}, {"return", "returned"}, {"escalate", "escalated"}}},
-      {"accepted", {{"start", "in_progress"}, {"resolve", "resolved"}, {"return", "returned"}, {"escalate", "escalated"}}},
+      {"dispatched",
+       {{"dispatch", "dispatched"},
+        {"accept", "accepted"},
+        {"return", "returned"},
+        {"escalate", "escalated"}}},
+      {"accepted",
+       {{"start", "in_progress"},
+        {"resolve", "resolved"},
+        {"return", "returned"},
+        {"escalate", "escalated"}}},
       {"in_progress", {{"resolve", "resolved"}, {"escalate", "escalated"}}},
       {"resolved", {{"verify", "verified"}, {"reopen", "reopened"}}},
       {"verified", {{"close", "closed"}, {"reopen", "reopened"}}},
@@ -34,7 +43,9 @@ const std::map<std::string, std::map<std::string, std::string>>& expected_table(
 // role → the actions it may perform (a worker who is a grid head: "grid_head").
 const std::map<std::string, std::set<std::string>>& expected_roles() {
   static const std::map<std::string, std::set<std::string>> r = {
-      {"admin", {"dispatch", "accept", "start", "resolve", "return", "verify", "close", "reopen", "escalate"}},
+      {"admin",
+       {"dispatch", "accept", "start", "resolve", "return", "verify", "close", "reopen",
+        "escalate"}},
       {"centre", {"dispatch", "verify", "close", "reopen", "escalate"}},
       {"department", {"accept", "start", "resolve", "return"}},
       {"worker", {"accept", "start", "resolve", "return"}},
@@ -93,8 +104,10 @@ TEST(Workflow, EveryStateActionAndRoleFollowsTheTable) {
       const auto want = row.find(name);
       // next_state alone
       const auto next = next_state(state, action);
-      if (want == row.end()) EXPECT_FALSE(next.has_value()) << state << " " << name;
-      else EXPECT_EQ(next.value_or("-"), want->second) << state << " " << name;
+      if (want == row.end())
+        EXPECT_FALSE(next.has_value()) << state << " " << name;
+      else
+        EXPECT_EQ(next.value_or("-"), want->second) << state << " " << name;
 
       for (const auto& [role, actions] : expected_roles()) {
         ++checked;
@@ -104,15 +117,20 @@ TEST(Workflow, EveryStateActionAndRoleFollowsTheTable) {
         const Actor actor = entitled(role);
         const bool role_ok = actions.count(name) > 0;
         if (want == row.end()) {
-          EXPECT_THROW(check_transition(in, action, actor), Conflict) << state << " " << name << " " << role;
+          EXPECT_THROW(check_transition(in, action, actor), Conflict)
+              << state << " " << name << " " << role;
         } else if (!role_ok) {
-          EXPECT_THROW(check_transition(in, action, actor), Forbidden) << state << " " << name << " " << role;
+          EXPECT_THROW(check_transition(in, action, actor), Forbidden)
+              << state << " " << name << " " << role;
         } else {
-          // A grid head who dispatches/verifies/escalates is not the assignee; as a handler they are.
-          if (role == "grid_head" && (name == "accept" || name == "start" || name == "resolve" || name == "return"))
+          // A grid head who dispatches/verifies/escalates is not the assignee; as a handler they
+          // are.
+          if (role == "grid_head" &&
+              (name == "accept" || name == "start" || name == "resolve" || name == "return"))
             in.assignee = "W0";
           std::string to;
-          EXPECT_NO_THROW(to = check_transition(in, action, actor)) << state << " " << name << " " << role;
+          EXPECT_NO_THROW(to = check_transition(in, action, actor))
+              << state << " " << name << " " << role;
           EXPECT_EQ(to, want->second);
           ++allowed;
         }
@@ -166,11 +184,14 @@ TEST(Workflow, TheTrailRemembersEveryoneWhoWasAssignedOrResolved) {
   // Assigned once (by routing, by an edit, or before returning it), resolved once, reported once.
   for (const IncidentEvent& e :
        {event("dispatch", "system", R"({"assignee":")" + head.worker_id + R"("})"),
-        event("edit", "centre-user", R"({"assignee_before":")" + head.worker_id + R"(","assignee":"W1"})"),
+        event("edit", "centre-user",
+              R"({"assignee_before":")" + head.worker_id + R"(","assignee":"W1"})"),
         event("return", head.id, R"({"returned_by":")" + head.worker_id + R"("})"),
         event("resolve", head.id, ""), event("report", head.id, "")}) {
-    const std::vector<IncidentEvent> trail = {event("dispatch", "system", R"({"assignee":"W1"})"), e};
-    EXPECT_THROW(check_transition(in, Action::Verify, head, trail), Forbidden) << e.action << " " << e.detail;
+    const std::vector<IncidentEvent> trail = {event("dispatch", "system", R"({"assignee":"W1"})"),
+                                              e};
+    EXPECT_THROW(check_transition(in, Action::Verify, head, trail), Forbidden)
+        << e.action << " " << e.detail;
   }
   // Stored detail that does not parse is no reason to fail, nor to forbid.
   const std::vector<IncidentEvent> odd = {event("dispatch", "system", "{\"assignee\":\"\xFF"),

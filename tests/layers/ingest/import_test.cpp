@@ -12,9 +12,9 @@
 //   FileGDB, EPSG:4528                                               zero-area ring → rejected
 #include "layers/ingest/import.hpp"
 
+#include "core/errors.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
-#include "core/errors.hpp"
 
 #include <cpl_conv.h>
 #include <gdal_priv.h>
@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -33,7 +34,6 @@
 #include <iterator>
 #include <memory>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -47,8 +47,8 @@ namespace {
 class TempDir {
  public:
   explicit TempDir(const std::string& name) {
-    path_ = fs::temp_directory_path() /
-            ("onemap-import-" + std::to_string(::getpid()) + "-" + name);
+    path_ =
+        fs::temp_directory_path() / ("onemap-import-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -102,7 +102,8 @@ void write_layer(const fs::path& path, const char* driver, const char* layer, in
     for (const auto& [k, v] : f.attrs) feat->SetField(k.c_str(), v.c_str());
     if (!f.wkt.empty()) {
       OGRGeometry* g = nullptr;
-      ASSERT_EQ(OGRGeometryFactory::createFromWkt(f.wkt.c_str(), nullptr, &g), OGRERR_NONE) << f.wkt;
+      ASSERT_EQ(OGRGeometryFactory::createFromWkt(f.wkt.c_str(), nullptr, &g), OGRERR_NONE)
+          << f.wkt;
       feat->SetGeometryDirectly(g);
     }
     ASSERT_EQ(l->CreateFeature(feat.get()), OGRERR_NONE);
@@ -144,8 +145,8 @@ std::vector<spatial::Point> vertices(const spatial::MultiPolygon& mp) {
 }
 
 /// Every expected vertex has a stored one within `tol` degrees and the counts agree.
-void expect_same_vertices(const spatial::MultiPolygon& stored, const std::vector<spatial::Point>& want,
-                          double tol) {
+void expect_same_vertices(const spatial::MultiPolygon& stored,
+                          const std::vector<spatial::Point>& want, double tol) {
   auto got = vertices(stored);
   ASSERT_EQ(got.size(), want.size());
   for (const auto& w : want) {
@@ -214,14 +215,12 @@ std::string town_wkt() {
 }
 
 void write_gbk_shapefile(const fs::path& shp) {
-  write_layer(shp, "ESRI Shapefile", "towns", 4549, wkbPolygon,
-              {{"code"}, {"name"}, {"parent"}},
+  write_layer(shp, "ESRI Shapefile", "towns", 4549, wkbPolygon, {{"code"}, {"name"}, {"parent"}},
               {
                   // The town carries the villages' shared vertices (x0+1000 on both edges), as
                   // surveyed data does: straight GK edges are not straight in lon/lat, and a 2 km
                   // edge without them would leave each village ~23 m² outside its town.
-                  {{{"code", "330521001"}, {"name", "武康街道"}, {"parent", "330521"}},
-                   town_wkt()},
+                  {{{"code", "330521001"}, {"name", "武康街道"}, {"parent", "330521"}}, town_wkt()},
                   {{{"code", "330521001001"}, {"name", "城东村"}, {"parent", "330521001"}},
                    rect_wkt(kX0, kY0, kX0 + 1000, kY0 + 2000)},
                   {{{"code", "330521001003"}, {"name", "无图形村"}, {"parent", "330521001"}}, ""},
@@ -259,11 +258,11 @@ void check_gbk_grids(const ImportReport& r, Store& store) {
   EXPECT_EQ(east->parent_code, "330521001");
   // A 2 km square of the zone the area is measured in.
   EXPECT_NEAR(town->area_m2, 4.0e6, 1.0);
-  expect_same_vertices(east->geometry,
-                       {ogr_to_4490(4549, kX0 + 1000, kY0), ogr_to_4490(4549, kX0 + 2000, kY0),
-                        ogr_to_4490(4549, kX0 + 2000, kY0 + 2000),
-                        ogr_to_4490(4549, kX0 + 1000, kY0 + 2000)},
-                       1e-9);
+  expect_same_vertices(
+      east->geometry,
+      {ogr_to_4490(4549, kX0 + 1000, kY0), ogr_to_4490(4549, kX0 + 2000, kY0),
+       ogr_to_4490(4549, kX0 + 2000, kY0 + 2000), ogr_to_4490(4549, kX0 + 1000, kY0 + 2000)},
+      1e-9);
   EXPECT_GT(spatial::bg::area(east->geometry), 0) << "outer rings must be counter-clockwise";
 }
 
@@ -325,19 +324,36 @@ TEST(Import, GeoJsonGcj02Households) {
   const std::vector<spatial::LonLat> truth = {
       {119.9712, 30.5431}, {119.9788, 30.5502}, {119.9655, 30.5377}, {0, 0}, {120.2500, 30.7000}};
   auto gcj = [&](std::size_t i) { return spatial::wgs84_to_gcj02(truth[i]); };
-  auto pt = [&](std::size_t i) { return "POINT (" + num(gcj(i).lon) + " " + num(gcj(i).lat) + ")"; };
+  auto pt = [&](std::size_t i) {
+    return "POINT (" + num(gcj(i).lon) + " " + num(gcj(i).lat) + ")";
+  };
   const fs::path src = dir / "households.geojson";
   write_layer(src, "GeoJSON", "households", 4326, wkbUnknown,
-              {{"id"}, {"address"}, {"members", OFTInteger}, {"flags"}, {"elderly_alone", OFTInteger},
+              {{"id"},
+               {"address"},
+               {"members", OFTInteger},
+               {"flags"},
+               {"elderly_alone", OFTInteger},
                {"楼栋"}},
               {
-                  {{{"id", "H1"}, {"address", "武康街道 城东村 12号"}, {"members", "4"},
-                    {"flags", "rental,migrants"}, {"elderly_alone", "0"}, {"楼栋", "3幢"}},
+                  {{{"id", "H1"},
+                    {"address", "武康街道 城东村 12号"},
+                    {"members", "4"},
+                    {"flags", "rental,migrants"},
+                    {"elderly_alone", "0"},
+                    {"楼栋", "3幢"}},
                    pt(0)},
-                  {{{"id", "H2"}, {"address", "城东村 8号"}, {"members", "1"}, {"flags", ""},
-                    {"elderly_alone", "1"}, {"楼栋", "1幢"}},
+                  {{{"id", "H2"},
+                    {"address", "城东村 8号"},
+                    {"members", "1"},
+                    {"flags", ""},
+                    {"elderly_alone", "1"},
+                    {"楼栋", "1幢"}},
                    pt(1)},
-                  {{{"id", "H3"}, {"address", "城东村 30号"}, {"members", "2"}, {"flags", "出租房"},
+                  {{{"id", "H3"},
+                    {"address", "城东村 30号"},
+                    {"members", "2"},
+                    {"flags", "出租房"},
                     {"elderly_alone", "0"}},
                    pt(2)},
                   {{{"id", "H4"}, {"address", "not a point"}, {"members", "3"}},
@@ -454,20 +470,22 @@ TEST(Import, GeoPackageBowtieIsRepaired) {
   // Web Mercator metres near Deqing (x ≈ 13.357e6, y ≈ 3.57e6).
   const double x0 = 13356000, y0 = 3572000;
   write_layer(src, "GPKG", "other", 3857, wkbPoint, {{"x"}}, {{{{"x", "1"}}, "POINT (1 2)"}});
-  write_layer(src, "GPKG", "villages", 3857, wkbPolygon, {{"DM"}, {"MC"}, {"BZ"}},
-              {
-                  {{{"DM", "330521001001"}, {"MC", "城东村"}, {"BZ", "x"}},
-                   rect_wkt(x0, y0, x0 + 1000, y0 + 1000)},
-                  {{{"DM", "330521001002"}, {"MC", "城西村"}}, rect_wkt(x0 + 1000, y0, x0 + 2000, y0 + 1000)},
-                  // Bowtie: (x0,y0+1500) → (x0+1000,y0+2500) → (x0+1000,y0+1500) → (x0,y0+2500).
-                  {{{"DM", "330521001003"}, {"MC", "蝴蝶村"}},
-                   "POLYGON ((" + num(x0) + " " + num(y0 + 1500) + "," + num(x0 + 1000) + " " +
-                       num(y0 + 2500) + "," + num(x0 + 1000) + " " + num(y0 + 1500) + "," +
-                       num(x0) + " " + num(y0 + 2500) + "," + num(x0) + " " + num(y0 + 1500) + "))"},
-                  {{{"DM", "330521001004"}, {"MC", "城北村"}},
-                   rect_wkt(x0 + 1000, y0 + 1500, x0 + 2000, y0 + 2500)},
-              },
-              {}, /*add_layer=*/true);
+  write_layer(
+      src, "GPKG", "villages", 3857, wkbPolygon, {{"DM"}, {"MC"}, {"BZ"}},
+      {
+          {{{"DM", "330521001001"}, {"MC", "城东村"}, {"BZ", "x"}},
+           rect_wkt(x0, y0, x0 + 1000, y0 + 1000)},
+          {{{"DM", "330521001002"}, {"MC", "城西村"}},
+           rect_wkt(x0 + 1000, y0, x0 + 2000, y0 + 1000)},
+          // Bowtie: (x0,y0+1500) → (x0+1000,y0+2500) → (x0+1000,y0+1500) → (x0,y0+2500).
+          {{{"DM", "330521001003"}, {"MC", "蝴蝶村"}},
+           "POLYGON ((" + num(x0) + " " + num(y0 + 1500) + "," + num(x0 + 1000) + " " +
+               num(y0 + 2500) + "," + num(x0 + 1000) + " " + num(y0 + 1500) + "," + num(x0) + " " +
+               num(y0 + 2500) + "," + num(x0) + " " + num(y0 + 1500) + "))"},
+          {{{"DM", "330521001004"}, {"MC", "城北村"}},
+           rect_wkt(x0 + 1000, y0 + 1500, x0 + 2000, y0 + 2500)},
+      },
+      {}, /*add_layer=*/true);
 
   auto store = open_store((dir / "s.gpkg").string(), true);
   ImportOptions o;
@@ -489,11 +507,11 @@ TEST(Import, GeoPackageBowtieIsRepaired) {
   Dataset d = store->load();
   ASSERT_EQ(d.grids.size(), 4u);
   EXPECT_EQ(grid_by_code(d, "330521001003")->name, "蝴蝶村");
-  expect_same_vertices(grid_by_code(d, "330521001002")->geometry,
-                       {ogr_to_4490(3857, x0 + 1000, y0), ogr_to_4490(3857, x0 + 2000, y0),
-                        ogr_to_4490(3857, x0 + 2000, y0 + 1000),
-                        ogr_to_4490(3857, x0 + 1000, y0 + 1000)},
-                       1e-9);
+  expect_same_vertices(
+      grid_by_code(d, "330521001002")->geometry,
+      {ogr_to_4490(3857, x0 + 1000, y0), ogr_to_4490(3857, x0 + 2000, y0),
+       ogr_to_4490(3857, x0 + 2000, y0 + 1000), ogr_to_4490(3857, x0 + 1000, y0 + 1000)},
+      1e-9);
 
   // The repaired bowtie is its two triangles, repaired where it was drawn (Web Mercator: the
   // edges cross at the square's centre) and then transformed; corners and apex by OGR.
@@ -710,7 +728,8 @@ TEST(Import, BadOptionsAreInvalidArguments) {
       ADD_FAILURE() << "expected InvalidArgument(" << param << ")";
     } catch (const InvalidArgument& e) {
       EXPECT_EQ(e.parameter(), param) << e.what();
-      for (const auto& m : mentions) EXPECT_NE(std::string(e.what()).find(m), std::string::npos) << e.what();
+      for (const auto& m : mentions)
+        EXPECT_NE(std::string(e.what()).find(m), std::string::npos) << e.what();
     }
   };
   {

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -19,8 +21,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -103,8 +103,11 @@ std::vector<Request> read_requests() {
 
 /// "07 MANHATTAN" → "107"; empty when the board names no district ("Unspecified BROOKLYN").
 std::string district_of_board(const std::string& board) {
-  static const std::map<std::string, char> borough = {
-      {"MANHATTAN", '1'}, {"BRONX", '2'}, {"BROOKLYN", '3'}, {"QUEENS", '4'}, {"STATEN ISLAND", '5'}};
+  static const std::map<std::string, char> borough = {{"MANHATTAN", '1'},
+                                                      {"BRONX", '2'},
+                                                      {"BROOKLYN", '3'},
+                                                      {"QUEENS", '4'},
+                                                      {"STATEN ISLAND", '5'}};
   if (board.size() < 4 || !std::isdigit(static_cast<unsigned char>(board[0])) ||
       !std::isdigit(static_cast<unsigned char>(board[1])) || board[2] != ' ')
     return {};
@@ -159,7 +162,9 @@ Run run(const std::string& cmd) {
   return r;
 }
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
 
 }  // namespace
 
@@ -199,8 +204,10 @@ TEST(Nyc, DistrictsAndRequestsJoinToTheBoardsTheyName) {
   std::set<std::pair<int64_t, std::string>> want_missing, got_missing;
   std::size_t located = 0;
   for (const auto& q : requests) {
-    if (q.located) ++located;
-    else want_missing.insert({static_cast<int64_t>(q.index), q.key});
+    if (q.located)
+      ++located;
+    else
+      want_missing.insert({static_cast<int64_t>(q.index), q.key});
   }
   for (const auto& i : r.issues)
     if (i.kind == IssueKind::NoLocation) got_missing.insert({i.index, i.id});
@@ -220,7 +227,8 @@ TEST(Nyc, DistrictsAndRequestsJoinToTheBoardsTheyName) {
     auto it = by_key.find(q.key);
     ASSERT_NE(it, by_key.end()) << q.key;
     const std::string want = district_of_board(q.board);
-    if (!want.empty() && it->second->join.grid_code == want) ++matched;
+    if (!want.empty() && it->second->join.grid_code == want)
+      ++matched;
     else
       mismatches += "\n  " + q.key + " board '" + q.board + "' joined " +
                     it->second->join.grid_code + " (" +
@@ -263,8 +271,8 @@ TEST(Nyc, CommandLineSummaryNamesEveryRowWithoutLocation) {
                              ", loaded " + std::to_string(codes.size()) + ", repaired 0";
   EXPECT_NE(a.out.find(counts), std::string::npos) << counts << "\n" << a.out;
 
-  auto b = run(quote(bin) + " import --data " + quote(data) +
-               " --layer incidents --report " + quote(report) +
+  auto b = run(quote(bin) + " import --data " + quote(data) + " --layer incidents --report " +
+               quote(report) +
                " --field-map category=\"Complaint Type\" reported_at=\"Created Date\" "
                "id=\"Unique Key\" status=Status " +
                quote(kData / "nyc311_sample.csv") + " 2>/dev/null");
@@ -275,7 +283,8 @@ TEST(Nyc, CommandLineSummaryNamesEveryRowWithoutLocation) {
   std::size_t named = 0;
   for (const auto& q : read_requests()) {
     if (q.located) continue;
-    const std::string line = "feature " + std::to_string(q.index) + " (id " + q.key + "): no location";
+    const std::string line =
+        "feature " + std::to_string(q.index) + " (id " + q.key + "): no location";
     EXPECT_NE(b.out.find(line), std::string::npos) << line << "\n" << b.out;
     ++named;
   }

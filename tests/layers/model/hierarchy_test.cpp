@@ -122,9 +122,9 @@ TEST(Hierarchy, RepairingTheDefectsLeavesNothing) {
   grids[5].geometry = box(6, 0, 10, 10);   // G2 no longer overlaps G1
   grids[6].code = "330521001002001";       // B's code extends V2's
   grids[6].geometry = box(10, 0, 20, 5);
-  grids[7].parent_code = "330521001002";   // M moves into V2's family: now a second child …
+  grids[7].parent_code = "330521001002";  // M moves into V2's family: now a second child …
   grids[7].code = "330521001002002";
-  grids[7].geometry = box(10, 0, 10.5, 5); // … overlapping B by 0.5×5 units (≈ 26 000 m²)
+  grids[7].geometry = box(10, 0, 10.5, 5);  // … overlapping B by 0.5×5 units (≈ 26 000 m²)
   auto r = check_hierarchy(grids);
   ASSERT_EQ(r.problems.size(), 1u) << describe(r);
   EXPECT_EQ(r.problems[0].kind, HK::Overlap);

@@ -38,7 +38,8 @@ double seg_distance_m(LonLat p, const spatial::Point& a, const spatial::Point& b
 double boundary_distance_m(LonLat p, const MultiPolygon& mp) {
   double best = INFINITY;
   auto ring = [&](const spatial::Ring& r) {
-    for (std::size_t i = 0; i + 1 < r.size(); ++i) best = std::min(best, seg_distance_m(p, r[i], r[i + 1]));
+    for (std::size_t i = 0; i + 1 < r.size(); ++i)
+      best = std::min(best, seg_distance_m(p, r[i], r[i + 1]));
   };
   for (const auto& poly : mp) {
     ring(poly.outer());
@@ -117,8 +118,8 @@ TEST(GridJoin, MatchesBruteForce) {
       EXPECT_NEAR(p.join.distance_m, best, 0.01 + best * 0.005);
       // Ties within a millimetre may go either way; otherwise the nearest code must match.
       if (p.join.grid_code != best_code) {
-        const auto& chosen = *std::find_if(grids.begin(), grids.end(),
-                                           [&](const Grid& g) { return g.code == p.join.grid_code; });
+        const auto& chosen = *std::find_if(
+            grids.begin(), grids.end(), [&](const Grid& g) { return g.code == p.join.grid_code; });
         EXPECT_NEAR(boundary_distance_m(p.location, chosen.geometry), best, 1e-3);
       }
     } else {
@@ -154,7 +155,7 @@ TEST(GridJoin, FallsBackToTheFinestLevelWhenThereAreNoGrids) {
   GridJoiner joiner(grids);
   EXPECT_EQ(joiner.level(), GridLevel::Village);
   EXPECT_EQ(joiner.join({120.01, 30.05}).grid_code, "330521001001");
-  EXPECT_EQ(joiner.join({120.053, 30.05}).kind, JoinKind::Nearest);  // ~290 m east
+  EXPECT_EQ(joiner.join({120.053, 30.05}).kind, JoinKind::Nearest);    // ~290 m east
   EXPECT_EQ(joiner.join({120.07, 30.05}).kind, JoinKind::Unassigned);  // ~1.9 km east
 }
 

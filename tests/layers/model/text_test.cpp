@@ -24,11 +24,16 @@ bool reference_valid(const std::string& s) {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t n;
     uint32_t cp;
-    if (c < 0x80) n = 1, cp = c;
-    else if ((c & 0xE0) == 0xC0) n = 2, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0) n = 3, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0) n = 4, cp = c & 0x07;
-    else return false;
+    if (c < 0x80)
+      n = 1, cp = c;
+    else if ((c & 0xE0) == 0xC0)
+      n = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+      n = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+      n = 4, cp = c & 0x07;
+    else
+      return false;
     if (i + n > s.size()) return false;
     for (std::size_t k = 1; k < n; ++k) {
       const auto b = static_cast<unsigned char>(s[i + k]);
@@ -78,7 +83,8 @@ std::string refused(F f) {
 TEST(Utf8, AgreesWithAReferenceDecoderOnRandomBytes) {
   std::mt19937_64 rng(7);
   // Bytes drawn mostly from the interesting ranges: lead bytes, continuation bytes, ASCII.
-  std::uniform_int_distribution<int> len(0, 12), pick(0, 9), any(0, 255), cont(0x80, 0xBF), lead(0xC0, 0xFF);
+  std::uniform_int_distribution<int> len(0, 12), pick(0, 9), any(0, 255), cont(0x80, 0xBF),
+      lead(0xC0, 0xFF);
   std::size_t valid = 0;
   for (int round = 0; round < 200000; ++round) {
     std::string s;
@@ -111,18 +117,26 @@ TEST(Utf8, EveryScalarValueIsValidAndEverySurrogateIsNot) {
 }
 
 TEST(TextRule, RefusesBadBytesControlsAndLengthByField) {
-  EXPECT_EQ(refused([] { check_text("乱扔垃圾\n第二行\t", "description", TextKind::FreeText); }), "(none)");
-  EXPECT_EQ(refused([] { check_text(std::string("ab\0cd", 5), "description", TextKind::FreeText); }), "description");
+  EXPECT_EQ(refused([] { check_text("乱扔垃圾\n第二行\t", "description", TextKind::FreeText); }),
+            "(none)");
+  EXPECT_EQ(
+      refused([] { check_text(std::string("ab\0cd", 5), "description", TextKind::FreeText); }),
+      "description");
   EXPECT_EQ(refused([] { check_text("a\nb", "name", TextKind::Name); }), "name");
   EXPECT_EQ(refused([] { check_text("a\x7F", "id", TextKind::Id); }), "id");
-  EXPECT_EQ(refused([] { check_text("\xC2\x85", "id", TextKind::Id); }), "id");  // U+0085, a C1 control
-  EXPECT_EQ(refused([] { check_text("\xFF\xFE", "description", TextKind::FreeText); }), "description");
+  EXPECT_EQ(refused([] { check_text("\xC2\x85", "id", TextKind::Id); }),
+            "id");  // U+0085, a C1 control
+  EXPECT_EQ(refused([] { check_text("\xFF\xFE", "description", TextKind::FreeText); }),
+            "description");
   // Lengths count characters, not bytes: 4,000 Chinese characters are 12,000 bytes and fit.
   std::string zh;
   for (int i = 0; i < 4000; ++i) zh += "事";
   EXPECT_EQ(refused([&] { check_text(zh, "description", TextKind::FreeText); }), "(none)");
-  EXPECT_EQ(refused([&] { check_text(zh + "事", "description", TextKind::FreeText); }), "description");
-  EXPECT_EQ(refused([] { check_text(std::string(300 * 1024, 'x'), "description", TextKind::FreeText); }), "description");
+  EXPECT_EQ(refused([&] { check_text(zh + "事", "description", TextKind::FreeText); }),
+            "description");
+  EXPECT_EQ(
+      refused([] { check_text(std::string(300 * 1024, 'x'), "description", TextKind::FreeText); }),
+      "description");
   EXPECT_EQ(refused([] { check_text(std::string(200, 'x'), "name", TextKind::Name); }), "(none)");
   EXPECT_EQ(refused([] { check_text(std::string(201, 'x'), "name", TextKind::Name); }), "name");
   EXPECT_EQ(refused([] { check_text(std::string(64, 'x'), "hh_id", TextKind::Id); }), "(none)");
@@ -149,7 +163,8 @@ TEST(JsonDepth, AgreesWithTheDepthOfRandomValues) {
     std::shuffle(children.begin(), children.end(), rng);
     if (pick(rng) < 5) return children;
     nlohmann::json o = nlohmann::json::object();
-    for (std::size_t k = 0; k < children.size(); ++k) o["k{" + std::to_string(k) + "\"["] = children[k];
+    for (std::size_t k = 0; k < children.size(); ++k)
+      o["k{" + std::to_string(k) + "\"["] = children[k];
     return o;
   };
   for (int round = 0; round < 300; ++round) {
@@ -160,7 +175,8 @@ TEST(JsonDepth, AgreesWithTheDepthOfRandomValues) {
   }
   // The hostile case: 100,000 levels, refused by a scan and not a recursion.
   EXPECT_EQ(refused([] { check_json_depth(std::string(100000, '['), "body"); }), "body");
-  EXPECT_EQ(refused([] { check_json_depth(std::string(64, '[') + std::string(64, ']'), "body"); }), "(none)");
+  EXPECT_EQ(refused([] { check_json_depth(std::string(64, '[') + std::string(64, ']'), "body"); }),
+            "(none)");
   EXPECT_EQ(refused([] { check_json_depth(std::string(65, '{'), "body"); }), "body");
 }
 

@@ -3,8 +3,8 @@
 // messages with positions, the index hint, and a fuzz run over broken input.
 #include "layers/query/cql2.hpp"
 
-#include "layers/model/text.hpp"
 #include "core/errors.hpp"
+#include "layers/model/text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -733,7 +733,8 @@ TEST_F(Cql2Test, ErrorsGiveThePosition) {
 TEST_F(Cql2Test, CoordinatesOutsideLonLatAreAnError) {
   // Far outside CRS84, the validity check used to throw from Boost's rescaling (a 500).
   for (const char* text :
-       {"S_DISJOINT(zone, MULTIPOLYGON(((120 30, 120.5 30, 120.5 30.5, 120 30)), ((121 31, 521.5 3131, "
+       {"S_DISJOINT(zone, MULTIPOLYGON(((120 30, 120.5 30, 120.5 30.5, 120 30)), ((121 31, 521.5 "
+        "3131, "
         "111111111111111111111111121.5 31.6, 121 31))))",
         "S_INTERSECTS(location, POINT(181 30))", "S_INTERSECTS(location, BBOX(0, 0, 10, 90.5))",
         "S_WITHIN(location, LINESTRING(0 0, 1 -91))"}) {

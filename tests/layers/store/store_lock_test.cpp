@@ -1,5 +1,5 @@
-// StoreLock (layers/store/store_lock.hpp): a server's exclusive lock against the commands' shared ones,
-// in one process through separate open files (flock locks conflict between them as between
+// StoreLock (layers/store/store_lock.hpp): a server's exclusive lock against the commands' shared
+// ones, in one process through separate open files (flock locks conflict between them as between
 // processes), with the holder's pid in the message.
 #include "layers/store/store_lock.hpp"
 

@@ -6,14 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace onemap;
@@ -42,8 +42,8 @@ Dataset sample() {
   county.geometry.push_back(rect(119.7, 30.3, 120.4, 30.8));
   Grid g{0, "330521001001001", "武康第1网格", GridLevel::Grid, "330521001001", {}, 1234.5, true};
   auto with_hole = rect(119.9, 30.5, 120.0, 30.6);
-  spatial::Ring hole{{119.95, 30.55}, {119.96, 30.55}, {119.96, 30.56}, {119.95, 30.56},
-                     {119.95, 30.55}};
+  spatial::Ring hole{
+      {119.95, 30.55}, {119.96, 30.55}, {119.96, 30.56}, {119.95, 30.56}, {119.95, 30.55}};
   with_hole.inners().push_back(hole);
   spatial::bg::correct(with_hole);
   g.geometry.push_back(with_hole);
@@ -227,7 +227,8 @@ TEST(GeoPackageStore, AppendUpdateJoinsAndMeta) {
   all.households[0].join = {};
   store->update_joins(all);
   Dataset again = open_store(path.string(), false)->load();
-  for (auto& i : again.incidents) expect_same_join(i.join, {"330521001001001", JoinKind::Nearest, 42.5});
+  for (auto& i : again.incidents)
+    expect_same_join(i.join, {"330521001001001", JoinKind::Nearest, 42.5});
   expect_same_join(again.households[0].join, {});
 
   EXPECT_FALSE(store->get_meta("schema_version").has_value());
@@ -270,7 +271,8 @@ TEST(GeoPackageStore, AuditRowsAreAppendedInTheBatchAndSelectedNewestFirst) {
   b.users.push_back(&u);
   for (auto& r : rows) b.audit.push_back(&r);
   store->put(b);
-  for (std::size_t k = 1; k < rows.size(); ++k) EXPECT_GT(rows[k].id, rows[k - 1].id);  // ids written back
+  for (std::size_t k = 1; k < rows.size(); ++k)
+    EXPECT_GT(rows[k].id, rows[k - 1].id);  // ids written back
 
   // Through another connection: durable, and every column as written.
   auto other = open_store(path.string(), false);
@@ -362,7 +364,8 @@ TEST(GeoPackageStore, OgrinfoSeesEveryLayerInEpsg4490) {
   std::string out = run("ogrinfo -ro -so -al " + path.string() + " 2>&1");
   for (LayerKind k : kAllLayers)
     EXPECT_NE(out.find("Layer name: " + std::string(layer_name(k))), std::string::npos)
-        << layer_name(k) << " missing in:\n" << out;
+        << layer_name(k) << " missing in:\n"
+        << out;
   // Every layer declares CGCS2000 (EPSG:4490).
   std::size_t n = 0;
   for (std::size_t p = out.find("ID[\"EPSG\",4490]"); p != std::string::npos;

@@ -4,10 +4,10 @@
 // definition). Checks: individual points (ids and positions within one tile unit, buffer
 // included), clusters (counts add up to the points of each tile and of the zoom), filters, the
 // GCJ-02 offset, polygons (valid, none missing), privacy, and the size limit at every zoom.
-#include "tools/demo/demo.hpp"
 #include "layers/tiles/tiles.hpp"
-#include "spatial/chinacrs.hpp"
 #include "core/errors.hpp"
+#include "spatial/chinacrs.hpp"
+#include "tools/demo/demo.hpp"
 
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
@@ -101,7 +101,8 @@ std::map<std::string, std::vector<Decoded>> decode(const std::string& dir, const
   { std::ofstream(path, std::ios::binary) << bytes; }
   // CLIP=NO: GDAL would otherwise drop what lies in the tile's buffer.
   const char* const open_options[] = {"CLIP=NO", nullptr};
-  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
+  std::unique_ptr<GDALDataset> ds(
+      GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
   if (!ds) throw std::runtime_error("GDAL cannot read the tile " + path);
   const double size = 2 * kHalf / std::ldexp(1.0, static_cast<int>(t.z));
   for (auto* layer : ds->GetLayers()) {
@@ -145,7 +146,8 @@ class TilesTest : public ::testing::Test {
     number(data_->grids), number(data_->households), number(data_->enterprises);
     number(data_->incidents), number(data_->workers);
     builder_ = new layers::TileBuilder(*data_, layers::TileConfig::defaults());
-    dir_ = std::filesystem::temp_directory_path() / ("onemap-tiles-test-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("onemap-tiles-test-" + std::to_string(::getpid()));
     merc_ = new Mercator();
   }
   static void TearDownTestSuite() {
@@ -155,7 +157,8 @@ class TilesTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  static std::string build(const Scheme& s, const spatial::TileId& t, const std::vector<std::string>& names,
+  static std::string build(const Scheme& s, const spatial::TileId& t,
+                           const std::vector<std::string>& names,
                            const layers::IncidentFilter& f = {}) {
     layers::TileRequest rq;
     rq.tms = &s.tms();
@@ -170,12 +173,13 @@ class TilesTest : public ::testing::Test {
   static spatial::TileId tile_of(const Scheme& s, layers::LonLat p, uint32_t z) {
     double u, v;
     tile_units(*merc_, s, {z, 0, 0}, p, u, v);
-    return {z, static_cast<uint32_t>(std::floor(u / kExtent)), static_cast<uint32_t>(std::floor(v / kExtent))};
+    return {z, static_cast<uint32_t>(std::floor(u / kExtent)),
+            static_cast<uint32_t>(std::floor(v / kExtent))};
   }
 
   template <class T>
-  void check_points(const std::vector<T>& records, const std::string& layer, const Scheme& s, uint32_t z,
-                    const layers::IncidentFilter& filter, int samples) {
+  void check_points(const std::vector<T>& records, const std::string& layer, const Scheme& s,
+                    uint32_t z, const layers::IncidentFilter& filter, int samples) {
     std::mt19937_64 rng(z * 31 + s.cgcs * 7 + s.gcj);
     std::uniform_int_distribution<std::size_t> pick(0, records.size() - 1);
     for (int k = 0; k < samples; ++k) {
@@ -199,7 +203,8 @@ class TilesTest : public ::testing::Test {
         const auto it = got.find(r.fid);
         if (inside) {
           ++expected;
-          ASSERT_NE(it, got.end()) << layer << " " << r.fid << " missing from " << t.z << "/" << t.x << "/" << t.y;
+          ASSERT_NE(it, got.end())
+              << layer << " " << r.fid << " missing from " << t.z << "/" << t.x << "/" << t.y;
           EXPECT_NEAR(it->second->u, u, 1.0);
           EXPECT_NEAR(it->second->v, v, 1.0);
         } else if (outside) {
@@ -225,7 +230,8 @@ Mercator* TilesTest::merc_ = nullptr;
 }  // namespace
 
 TEST_F(TilesTest, IndividualPointsMatchBruteForceInEveryScheme) {
-  for (const Scheme s : {Scheme{false, false}, Scheme{true, false}, Scheme{false, true}, Scheme{true, true}}) {
+  for (const Scheme s :
+       {Scheme{false, false}, Scheme{true, false}, Scheme{false, true}, Scheme{true, true}}) {
     SCOPED_TRACE(std::string(s.cgcs ? "cgcs2000" : "mercator") + (s.gcj ? "+gcj02" : ""));
     for (uint32_t z : {13u, 15u, 18u}) check_points(data_->incidents, "incidents", s, z, {}, 4);
     check_points(data_->households, "households", s, 17, {}, 3);
@@ -253,7 +259,8 @@ TEST_F(TilesTest, ClusterCountsAddUpPerTileAndPerZoom) {
         double u, v;
         tile_units(*merc_, s, {z, 0, 0}, r.location, u, v);
         const double fx = u / kExtent, fy = v / kExtent;
-        if (std::abs(fx - std::round(fx)) < 1e-9 || std::abs(fy - std::round(fy)) < 1e-9) ++ambiguous;
+        if (std::abs(fx - std::round(fx)) < 1e-9 || std::abs(fy - std::round(fy)) < 1e-9)
+          ++ambiguous;
         ++expected[{static_cast<uint32_t>(std::floor(fx)), static_cast<uint32_t>(std::floor(fy))}];
       }
       int64_t total = 0;
@@ -267,7 +274,8 @@ TEST_F(TilesTest, ClusterCountsAddUpPerTileAndPerZoom) {
           EXPECT_LE(d.u, kExtent);
           sum += d.count;
         }
-        EXPECT_NEAR(static_cast<double>(sum), static_cast<double>(n), static_cast<double>(ambiguous))
+        EXPECT_NEAR(static_cast<double>(sum), static_cast<double>(n),
+                    static_cast<double>(ambiguous))
             << "z" << z << " " << xy.first << "/" << xy.second;
         total += sum;
       }
@@ -278,9 +286,10 @@ TEST_F(TilesTest, ClusterCountsAddUpPerTileAndPerZoom) {
 
 TEST_F(TilesTest, PolygonsAreValidAndNoneIsMissing) {
   for (const Scheme s : {Scheme{false, false}, Scheme{true, false}}) {
-    for (const auto& [layer, level, z] : {std::tuple{"grids.town", layers::GridLevel::Town, 9u},
-                                          std::tuple{"grids.village", layers::GridLevel::Village, 12u},
-                                          std::tuple{"grids.grid", layers::GridLevel::Grid, 15u}}) {
+    for (const auto& [layer, level, z] :
+         {std::tuple{"grids.town", layers::GridLevel::Town, 9u},
+          std::tuple{"grids.village", layers::GridLevel::Village, 12u},
+          std::tuple{"grids.grid", layers::GridLevel::Grid, 15u}}) {
       std::mt19937_64 rng(z);
       std::uniform_int_distribution<std::size_t> pick(0, data_->incidents.size() - 1);
       for (int k = 0; k < 4; ++k) {
@@ -289,7 +298,8 @@ TEST_F(TilesTest, PolygonsAreValidAndNoneIsMissing) {
         std::set<int64_t> got;
         if (tiles.count(layer))
           for (const auto& d : tiles.at(layer)) {
-            EXPECT_TRUE(d.valid) << layer << " " << d.id << " invalid in " << z << "/" << t.x << "/" << t.y;
+            EXPECT_TRUE(d.valid) << layer << " " << d.id << " invalid in " << z << "/" << t.x << "/"
+                                 << t.y;
             got.insert(d.id);
           }
         EXPECT_FALSE(got.empty()) << layer << " at " << z << "/" << t.x << "/" << t.y;
@@ -303,10 +313,13 @@ TEST_F(TilesTest, PolygonsAreValidAndNoneIsMissing) {
             for (const auto& p : poly.outer()) {
               double u, v;
               tile_units(*merc_, s, t, {p.x(), p.y()}, u, v);
-              vertex_inside = vertex_inside || (u > 16 && u < kExtent - 16 && v > 16 && v < kExtent - 16);
-              umin = std::min(umin, u), umax = std::max(umax, u), vmin = std::min(vmin, v), vmax = std::max(vmax, v);
+              vertex_inside =
+                  vertex_inside || (u > 16 && u < kExtent - 16 && v > 16 && v < kExtent - 16);
+              umin = std::min(umin, u), umax = std::max(umax, u), vmin = std::min(vmin, v),
+              vmax = std::max(vmax, v);
             }
-          const bool far = umax < -200.0 || umin > kExtent + 200.0 || vmax < -200.0 || vmin > kExtent + 200.0;
+          const bool far =
+              umax < -200.0 || umin > kExtent + 200.0 || vmax < -200.0 || vmin > kExtent + 200.0;
           if (vertex_inside) {
             EXPECT_TRUE(got.count(g.fid)) << layer << " " << g.code << " missing";
           }
@@ -352,19 +365,24 @@ TEST(TileConfig, BadConfigurationsNameTheKey) {
   // A layer named in another case used to be looked up past the end of the list (a crash).
   EXPECT_EQ(parameter_of(R"({"layers":{"incidenTs":{"cluster_maxzoom":11}}})"), "layers");
   EXPECT_EQ(parameter_of(R"({"layers":{"grids.Town":{}}})"), "layers");
-  EXPECT_EQ(parameter_of(R"({"layers":{"incidents":{"minzoom":9,"maxzoom":3}}})"), "layers.incidents.minzoom");
-  EXPECT_EQ(parameter_of(R"({"layers":{"incidents":{"fields":["colour"]}}})"), "layers.incidents.fields");
-  const auto c = layers::TileConfig::from_json(R"({"buffer":16,"layers":{"incidents":{"cluster_maxzoom":9,"fields":[{"name":"status","minzoom":10}]}}})");
+  EXPECT_EQ(parameter_of(R"({"layers":{"incidents":{"minzoom":9,"maxzoom":3}}})"),
+            "layers.incidents.minzoom");
+  EXPECT_EQ(parameter_of(R"({"layers":{"incidents":{"fields":["colour"]}}})"),
+            "layers.incidents.fields");
+  const auto c = layers::TileConfig::from_json(
+      R"({"buffer":16,"layers":{"incidents":{"cluster_maxzoom":9,"fields":[{"name":"status","minzoom":10}]}}})");
   EXPECT_EQ(c.buffer, 16u);
   EXPECT_EQ(c.find("incidents")->cluster_maxzoom, 9u);
   ASSERT_EQ(c.find("incidents")->fields.size(), 1u);
   EXPECT_EQ(c.find("incidents")->fields[0].minzoom, 10u);
-  EXPECT_EQ(c.find("households")->cluster_maxzoom, layers::TileConfig::defaults().find("households")->cluster_maxzoom);
+  EXPECT_EQ(c.find("households")->cluster_maxzoom,
+            layers::TileConfig::defaults().find("households")->cluster_maxzoom);
 }
 
 TEST_F(TilesTest, NoTileOfTheCountyIsHugeAtAnyZoom) {
   // Every Web Mercator tile holding a household, zooms 0 to 14, all layers at once.
-  const std::vector<std::string> all = {"grids", "households", "enterprises", "incidents", "workers"};
+  const std::vector<std::string> all = {"grids", "households", "enterprises", "incidents",
+                                        "workers"};
   std::size_t largest = 0, tiles = 0;
   for (uint32_t z = 0; z <= 14; ++z) {
     std::set<std::pair<uint32_t, uint32_t>> covering;

@@ -5,9 +5,9 @@
 // Builds use a small scale (households, enterprises and incidents × 0.05) to stay fast.
 #include "tools/demo/demo.hpp"
 
+#include "core/errors.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
-#include "core/errors.hpp"
 #include "spatial/geos_ops.hpp"
 #include "spatial/predicates.hpp"
 
@@ -38,9 +38,9 @@ DemoOptions small_options(uint64_t seed = 7) {
   o.data_dir = kDataDir;
   o.seed = seed;
   o.end_time = kEndTime;
-  o.scale = 0.05;           // 7,500 households, 2,500 incidents
-  o.enterprises = 40000;    // × 0.05 = 2,000 enterprises, for the risk distribution
-  o.target_grids = 12000;   // × 0.05 = 600 grids, the full-scale grid count
+  o.scale = 0.05;          // 7,500 households, 2,500 incidents
+  o.enterprises = 40000;   // × 0.05 = 2,000 enterprises, for the risk distribution
+  o.target_grids = 12000;  // × 0.05 = 600 grids, the full-scale grid count
   return o;
 }
 
@@ -98,9 +98,9 @@ std::string first_difference(const Dataset& a, const Dataset& b) {
     if (a.count(k) != b.count(k)) return std::string(layer_name(k)) + " count";
   for (std::size_t i = 0; i < a.grids.size(); ++i) {
     const auto &x = a.grids[i], &y = b.grids[i];
-    if (x.code != y.code || x.name != y.name || x.level != y.level || x.parent_code != y.parent_code ||
-        x.area_m2 != y.area_m2 || x.synthetic != y.synthetic || x.fid != y.fid ||
-        !same_geometry(x.geometry, y.geometry))
+    if (x.code != y.code || x.name != y.name || x.level != y.level ||
+        x.parent_code != y.parent_code || x.area_m2 != y.area_m2 || x.synthetic != y.synthetic ||
+        x.fid != y.fid || !same_geometry(x.geometry, y.geometry))
       return "grid " + std::to_string(i) + " " + x.code;
   }
   for (std::size_t i = 0; i < a.households.size(); ++i) {
@@ -114,7 +114,8 @@ std::string first_difference(const Dataset& a, const Dataset& b) {
     const auto &x = a.enterprises[i], &y = b.enterprises[i];
     if (x.id != y.id || x.name != y.name || x.industry != y.industry || x.risk != y.risk ||
         x.hazardous_chemicals != y.hazardous_chemicals || x.last_inspection != y.last_inspection ||
-        x.open_hazards != y.open_hazards || !(x.location == y.location) || !same_join(x.join, y.join))
+        x.open_hazards != y.open_hazards || !(x.location == y.location) ||
+        !same_join(x.join, y.join))
       return "enterprise " + std::to_string(i);
   }
   for (std::size_t i = 0; i < a.incidents.size(); ++i) {
@@ -257,12 +258,14 @@ TEST_F(DemoTest, GridCodesFollowTheVillageAndTheNumberingRule) {
     std::sort(cells.begin(), cells.end(), [](const auto& a, const auto& b) {
       return a.first.y() != b.first.y() ? a.first.y() > b.first.y() : a.first.x() < b.first.x();
     });
-    const std::size_t rows = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(std::sqrt(double(k)))));
+    const std::size_t rows =
+        std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(std::sqrt(double(k)))));
     std::vector<const Grid*> expected;
     std::size_t pos = 0;
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t len = k / rows + (r < k % rows ? 1 : 0);
-      std::vector<std::pair<spatial::Point, const Grid*>> row(cells.begin() + pos, cells.begin() + pos + len);
+      std::vector<std::pair<spatial::Point, const Grid*>> row(cells.begin() + pos,
+                                                              cells.begin() + pos + len);
       pos += len;
       std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) {
         return a.first.x() != b.first.x() ? a.first.x() < b.first.x() : a.first.y() > b.first.y();
@@ -331,7 +334,8 @@ TEST_F(DemoTest, HouseholdsInsideTheCountyAndJoined) {
   auto top_tenth_share = [](const std::vector<LonLat>& pts) {
     std::map<std::pair<long, long>, std::size_t> per_square;
     for (const auto& p : pts)
-      ++per_square[{std::lround(std::floor(p.lon / 0.0104)), std::lround(std::floor(p.lat / 0.009))}];
+      ++per_square[{std::lround(std::floor(p.lon / 0.0104)),
+                    std::lround(std::floor(p.lat / 0.009))}];
     std::vector<std::size_t> counts;
     for (const auto& [square, n] : per_square) counts.push_back(n);
     std::sort(counts.rbegin(), counts.rend());
@@ -468,7 +472,8 @@ TEST_F(DemoTest, OutlineConvertedFromGcj02) {
     for (std::size_t i = 0; i < ring.size(); ++i) {
       const LonLat in_gcj = gcj[reversed ? gcj.size() - 1 - i : i];
       const LonLat back = spatial::wgs84_to_gcj02({ring[i].x(), ring[i].y()});
-      if (std::abs(back.lon - in_gcj.lon) > 1e-6 || std::abs(back.lat - in_gcj.lat) > 1e-6) return false;
+      if (std::abs(back.lon - in_gcj.lon) > 1e-6 || std::abs(back.lat - in_gcj.lat) > 1e-6)
+        return false;
     }
     return true;
   };
@@ -495,7 +500,8 @@ TEST(DemoInputs, MissingDataDirectoryIsReported) {
     build_demo(o);
     FAIL() << "expected onemap::Error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("deqing_county_gcj02.geojson not found"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("deqing_county_gcj02.geojson not found"),
+              std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("/nonexistent/onemap-data/deqing"), std::string::npos)
         << e.what();
