@@ -7,6 +7,7 @@
 #include "api/json_body.hpp"
 #include "core/errors.hpp"
 #include "layers/dispatch/workflow.hpp"
+#include "layers/model/schema.hpp"
 #include "layers/model/text.hpp"
 #include "layers/query/cql2.hpp"
 #include "spatial/area_index.hpp"
@@ -931,12 +932,13 @@ json schema_properties(LayerKind kind) {
   json props = json::object();
   for (const auto& f : layers::layer_fields(kind)) {
     if (f.personal || f.name == "extra") continue;
-    std::string type = f.type == "integer"   ? "integer"
-                       : f.type == "real"    ? "number"
-                       : f.type == "boolean" ? "boolean"
-                                             : "string";
+    using layers::FieldType;
+    std::string type = f.type == FieldType::Integer   ? "integer"
+                       : f.type == FieldType::Real    ? "number"
+                       : f.type == FieldType::Boolean ? "boolean"
+                                                      : "string";
     json s = {{"type", type}};
-    if (f.type == "datetime") s["format"] = "date-time";
+    if (f.type == FieldType::DateTime) s["format"] = "date-time";
     props[f.name] = s;
   }
   return props;

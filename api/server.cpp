@@ -6,6 +6,7 @@
 #include "api/records.hpp"
 #include "api/users_api.hpp"
 #include "core/errors.hpp"
+#include "layers/model/schema.hpp"
 #include "layers/store/store.hpp"
 #include "spatial/geometry.hpp"
 
@@ -95,7 +96,7 @@ std::string render_layers(const ServerState& s, const auth::ReadPolicy& policy) 
       if (f.personal) continue;  // personal information is never listed publicly
       fields.push_back(
           {{"name", f.name},
-           {"type", f.type},
+           {"type", std::string(layers::type_name(f.type))},
            {"audience", std::string(auth::audience_name(policy.field_audience(k, f.name)))}});
     }
     out.push_back({

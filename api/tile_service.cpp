@@ -4,6 +4,7 @@
 #include "api/hash.hpp"
 
 #include "core/errors.hpp"
+#include "layers/model/schema.hpp"
 #include "layers/model/text.hpp"
 #include "spatial/chinacrs.hpp"
 
@@ -399,9 +400,10 @@ struct TileService::Impl {
         std::string type = "String";
         for (const auto& fi : layers::layer_fields(src.kind))
           if (fi.name == f.name)
-            type = fi.type == "integer" || fi.type == "real" ? "Number"
-                   : fi.type == "boolean"                    ? "Boolean"
-                                                             : "String";
+            type = fi.type == layers::FieldType::Integer || fi.type == layers::FieldType::Real
+                       ? "Number"
+                   : fi.type == layers::FieldType::Boolean ? "Boolean"
+                                                           : "String";
         if (src.kind == layers::LayerKind::Grids && f.name == "area_m2") type = "Number";
         fields[f.name] =
             type + (f.minzoom > 0 ? " (from zoom " + std::to_string(f.minzoom) + ")" : "");

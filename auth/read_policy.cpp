@@ -48,18 +48,6 @@ bool known_field(LayerKind layer, std::string_view field, bool* personal) {
 
 }  // namespace
 
-std::string_view audience_name(Audience a) {
-  switch (a) {
-    case Audience::Public:
-      return "public";
-    case Audience::Staff:
-      return "staff";
-    case Audience::Personal:
-      return "personal";
-  }
-  return "public";
-}
-
 Viewer::Viewer() : policy(&ReadPolicy::standard()) {}
 
 Audience Viewer::at(std::string_view grid_code, std::string_view agency) const {
@@ -151,7 +139,9 @@ ReadPolicy ReadPolicy::parse(std::string_view text, const std::string& name) {
         throw fail(where + "." + key, "unknown entry (entries: audience, fields)");
     if (!v.contains("audience")) throw fail(where, "needs \"audience\"");
     l.audience = audience(v["audience"], where + ".audience");
-    for (const auto& [field, x] : object(v, "fields", where).items()) {
+    static const json no_fields = json::object();
+    for (const auto& [field, x] :
+         (v.contains("fields") ? object(v, "fields", where) : no_fields).items()) {
       bool personal = false;
       if (!known_field(kind, field, &personal))
         throw fail(where + ".fields." + field, "unknown field of " + layer);
@@ -161,9 +151,6 @@ ReadPolicy ReadPolicy::parse(std::string_view text, const std::string& name) {
                    "is personal information: only \"personal\" may read it");
       l.fields[field] = max(a, l.audience);
     }
-    // A person's identity the file does not name is personal all the same.
-    for (const auto& f : layers::layer_fields(kind))
-      if (f.personal) l.fields.try_emplace(f.name, Audience::Personal);
   }
   for (const LayerKind k : layers::kAllLayers)
     if (!layer_entries.contains(std::string(layers::layer_name(k))))
@@ -203,7 +190,12 @@ Audience ReadPolicy::layer_audience(LayerKind layer) const {
 Audience ReadPolicy::field_audience(LayerKind layer, std::string_view field) const {
   const Layer& l = layers_[index(layer)];
   const auto it = l.fields.find(field);
-  return it != l.fields.end() ? it->second : max(Audience::Staff, l.audience);
+  if (it != l.fields.end()) return it->second;
+  // Not named by the file: the schema's audience (a person's identity is always personal); the
+  // geometry is the layer's; anything else (an incident's history) needs staff.
+  if (field == "geometry") return l.audience;
+  const layers::Field* f = layers::find_field(layer, field);
+  return max(f ? f->audience : Audience::Staff, l.audience);
 }
 
 // ---- questions every output asks

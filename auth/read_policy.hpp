@@ -7,8 +7,9 @@
 //   {"roles":  {"<role>": {"audience": "personal|staff|public", "detail": "scope|county"}, …},
 //    "layers": {"<layer>": {"audience": "<who sees the layer at all>",
 //                           "fields": {"<field>": "<who reads it>", …}}, …}}
-// A field the file does not name needs staff, so that a new field is private until named; a
-// field the data model marks personal (a person's name, phone, ID number, a reporter) can only be
+// "fields" is optional: a field the file does not name has its schema's audience
+// (layers/model/schema.hpp); the geometry has its layer's, an incident's history needs staff. A
+// field the schema marks personal (a person's name, phone, ID number, a reporter) can only be
 // "personal".
 //
 // Audiences, from least to most:
@@ -26,6 +27,7 @@
 
 #include "layers/dispatch/workflow.hpp"
 #include "layers/model/model.hpp"
+#include "layers/model/schema.hpp"
 
 #include <array>
 #include <map>
@@ -35,8 +37,9 @@
 
 namespace onemap::auth {
 
-enum class Audience { Public = 0, Staff = 1, Personal = 2 };
-std::string_view audience_name(Audience a);  ///< "public", "staff", "personal"
+// The audiences and their names are the schema's (layers/model/schema.hpp).
+using layers::Audience;
+using layers::audience_name;
 
 class ReadPolicy;
 

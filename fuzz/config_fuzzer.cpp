@@ -9,6 +9,7 @@
 #include "fuzz/fuzz_check.hpp"
 #include "layers/dispatch/calendar.hpp"
 #include "layers/dispatch/dispatch_config.hpp"
+#include "layers/model/schema.hpp"
 #include "layers/tiles/tiles.hpp"
 
 #include <cstddef>

@@ -1,5 +1,6 @@
 // The county held in memory with its store (county.hpp).
 #include "layers/county/county.hpp"
+#include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
 #include "layers/model/text.hpp"

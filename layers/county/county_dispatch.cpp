@@ -1,5 +1,6 @@
 // Intake, routing, the closed loop, escalation, users and metrics of the county (county.hpp).
 #include "layers/county/county.hpp"
+#include "layers/model/schema.hpp"
 
 #include "auth/tokens.hpp"
 #include "core/errors.hpp"

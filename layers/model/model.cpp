@@ -187,68 +187,6 @@ std::size_t Dataset::count(LayerKind k) const {
   return 0;
 }
 
-const std::vector<FieldInfo>& layer_fields(LayerKind k) {
-  static const std::vector<FieldInfo> join_fields = {
-      {"grid_code", "string"}, {"join_kind", "string"}, {"join_distance_m", "real"}};
-  auto with_join = [&](std::vector<FieldInfo> f) {
-    f.insert(f.end(), join_fields.begin(), join_fields.end());
-    f.push_back({"extra", "string"});
-    return f;
-  };
-  static const std::vector<FieldInfo> grids = {{"code", "string"},  {"name", "string"},
-                                               {"level", "string"}, {"parent_code", "string"},
-                                               {"area_m2", "real"}, {"synthetic", "boolean"}};
-  static const std::vector<FieldInfo> households = with_join({{"hh_id", "string"},
-                                                              {"address", "string"},
-                                                              {"members", "integer"},
-                                                              {"flags", "integer"},
-                                                              {"head_name", "string", true},
-                                                              {"phone", "string", true},
-                                                              {"id_number", "string", true}});
-  static const std::vector<FieldInfo> enterprises = with_join({{"ent_id", "string"},
-                                                               {"name", "string"},
-                                                               {"industry", "string"},
-                                                               {"risk", "string"},
-                                                               {"hazardous_chemicals", "boolean"},
-                                                               {"last_inspection", "string"},
-                                                               {"open_hazards", "integer"}});
-  static const std::vector<FieldInfo> incidents = with_join({{"inc_id", "string"},
-                                                             {"category", "string"},
-                                                             {"description", "string"},
-                                                             {"source", "string"},
-                                                             {"reported_at", "datetime"},
-                                                             {"status", "string"},
-                                                             {"closed_at", "datetime"},
-                                                             {"assignee", "string"},
-                                                             {"deadline", "datetime"},
-                                                             {"agency", "string"},
-                                                             {"level", "string"},
-                                                             {"overdue", "boolean"},
-                                                             {"version", "integer"},
-                                                             {"updated_at", "datetime"},
-                                                             {"reporter", "string", true},
-                                                             {"handler", "string"},
-                                                             {"dispatch_reason", "string"}});
-  static const std::vector<FieldInfo> workers = with_join({{"worker_id", "string"},
-                                                           {"name", "string", true},
-                                                           {"role", "string"},
-                                                           {"team_grid", "string"},
-                                                           {"on_duty", "boolean"}});
-  switch (k) {
-    case LayerKind::Grids:
-      return grids;
-    case LayerKind::Households:
-      return households;
-    case LayerKind::Enterprises:
-      return enterprises;
-    case LayerKind::Incidents:
-      return incidents;
-    case LayerKind::Workers:
-      return workers;
-  }
-  return grids;
-}
-
 std::string_view geometry_type(LayerKind k) {
   return k == LayerKind::Grids ? "MultiPolygon" : "Point";
 }

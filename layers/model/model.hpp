@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace onemap::layers {
@@ -44,6 +45,10 @@ enum class JoinKind : uint8_t {
 };
 std::string_view join_kind_name(JoinKind k);  ///< "contained", "nearest", "unassigned"
 
+/// The value of a field a county added to a layer (schema.hpp), held by each record.
+using AttributeValue = std::variant<std::monostate, std::string, int64_t, double, bool>;
+using Attributes = std::vector<AttributeValue>;
+
 struct GridJoin {
   std::string grid_code;
   JoinKind kind = JoinKind::Unassigned;
@@ -59,6 +64,7 @@ struct Grid {
   MultiPolygon geometry;
   double area_m2 = 0;      ///< computed in a projected CRS (spatial::area_m2)
   bool synthetic = false;  ///< boundary generated, not surveyed (demo data)
+  Attributes attributes;   ///< the county's own fields (schema.hpp)
 };
 
 /// Household flags (bit set). Sensitive flags are never shown to the public.
@@ -80,7 +86,8 @@ struct Household {
   uint32_t flags = 0;
   LonLat location;
   GridJoin join;
-  std::string extra;  ///< source attributes not mapped to a field, as a JSON object text
+  std::string extra;      ///< source attributes not mapped to a field, as a JSON object text
+  Attributes attributes;  ///< the county's own fields (schema.hpp)
   // Personal information (PIPL): never in public outputs.
   std::string head_name;
   std::string phone;
@@ -103,7 +110,8 @@ struct Enterprise {
   int open_hazards = 0;
   LonLat location;
   GridJoin join;
-  std::string extra;  ///< source attributes not mapped to a field, as a JSON object text
+  std::string extra;      ///< source attributes not mapped to a field, as a JSON object text
+  Attributes attributes;  ///< the county's own fields (schema.hpp)
 };
 
 struct Incident {
@@ -130,7 +138,8 @@ struct Incident {
   std::string dispatch_reason;  ///< why it went where it went, a JSON object text
   LonLat location;
   GridJoin join;
-  std::string extra;  ///< source attributes not mapped to a field, as a JSON object text
+  std::string extra;      ///< source attributes not mapped to a field, as a JSON object text
+  Attributes attributes;  ///< the county's own fields (schema.hpp)
 };
 
 /// One step of an incident's audit trail: who did what, when, from which state to which.
@@ -210,6 +219,7 @@ struct Worker {
   bool on_duty = true;
   GridJoin join;  ///< where the location falls
   std::string extra;
+  Attributes attributes;  ///< the county's own fields (schema.hpp)
 };
 
 /// All layers of one county, in memory.
@@ -223,14 +233,6 @@ struct Dataset {
   std::size_t count(LayerKind k) const;
 };
 
-/// One attribute of a layer as the store and the API describe it.
-struct FieldInfo {
-  std::string name;
-  std::string type;       ///< "string", "integer", "real", "boolean", "datetime"
-  bool personal = false;  ///< personal information: never in public outputs
-};
-/// The attribute schema of a layer (without the geometry), in store column order.
-const std::vector<FieldInfo>& layer_fields(LayerKind k);
 /// The lon/lat extent of the grids' outlines (an inverted box when there is none).
 spatial::Box grids_extent(const std::vector<Grid>& grids);
 /// The lon/lat extent of a layer (grids: their outlines; points: their finite positions); an

@@ -6,6 +6,8 @@
 // columns) use prepared SQLite statements on GDAL's own connection, inside GDAL's transaction.
 #include "layers/store/store.hpp"
 
+#include "layers/model/schema.hpp"
+
 #include "core/errors.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
@@ -44,15 +46,21 @@ std::string last_error() {
   return m && *m ? m : "unknown GDAL error";
 }
 
-OGRFieldType ogr_type(const std::string& t, OGRFieldSubType& sub) {
+OGRFieldType ogr_type(FieldType t, OGRFieldSubType& sub) {
   sub = OFSTNone;
-  if (t == "integer") return OFTInteger64;
-  if (t == "real") return OFTReal;
-  if (t == "boolean") {
-    sub = OFSTBoolean;
-    return OFTInteger;
+  switch (t) {
+    case FieldType::Integer:
+      return OFTInteger64;
+    case FieldType::Real:
+      return OFTReal;
+    case FieldType::Boolean:
+      sub = OFSTBoolean;
+      return OFTInteger;
+    case FieldType::DateTime:
+      return OFTDateTime;
+    case FieldType::String:
+      break;
   }
-  if (t == "datetime") return OFTDateTime;
   return OFTString;
 }
 
@@ -73,13 +81,6 @@ class Columns {
  private:
   std::vector<int> idx_;
 };
-
-void set_string(OGRFeature& f, int i, const std::string& v) {
-  if (v.empty())
-    f.SetFieldNull(i);
-  else
-    f.SetField(i, v.c_str());
-}
 
 void set_time(OGRFeature& f, int i, int64_t t) {
   if (t == 0) {
@@ -107,10 +108,6 @@ int64_t get_time(OGRFeature& f, int i) {
   return t ? *t : 0;
 }
 
-std::string get_string(OGRFeature& f, int i) {
-  return f.IsFieldSetAndNotNull(i) ? std::string(f.GetFieldAsString(i)) : std::string();
-}
-
 void set_point(OGRFeature& f, LonLat p) {
   OGRPoint pt(p.lon, p.lat);
   f.SetGeometry(&pt);
@@ -125,34 +122,77 @@ LonLat get_point(OGRFeature& f) {
   return {};
 }
 
-// Join columns follow the layer's own fields: grid_code, join_kind, join_distance_m, extra.
-void set_join(OGRFeature& f, const Columns& c, std::size_t first, const GridJoin& j,
-              const std::string& extra) {
-  set_string(f, c[first], j.grid_code);
-  f.SetField(c[first + 1], std::string(join_kind_name(j.kind)).c_str());
-  f.SetField(c[first + 2], j.distance_m);
-  set_string(f, c[first + 3], extra);
+// ---- records <-> rows, field by field through the layer's schema -------------------------------
+
+void set_value(OGRFeature& f, int i, FieldType type, const FieldValue& v) {
+  switch (type) {
+    case FieldType::String: {
+      const auto* s = std::get_if<std::string_view>(&v);
+      if (!s || s->empty())
+        f.SetFieldNull(i);
+      else
+        f.SetField(i, std::string(*s).c_str());
+      return;
+    }
+    case FieldType::Integer:
+      if (const auto* n = std::get_if<int64_t>(&v))
+        f.SetField(i, static_cast<GIntBig>(*n));
+      else
+        f.SetFieldNull(i);
+      return;
+    case FieldType::Real:
+      if (const auto* d = std::get_if<double>(&v))
+        f.SetField(i, *d);
+      else
+        f.SetFieldNull(i);
+      return;
+    case FieldType::Boolean:
+      if (const auto* b = std::get_if<bool>(&v))
+        f.SetField(i, *b ? 1 : 0);
+      else
+        f.SetFieldNull(i);
+      return;
+    case FieldType::DateTime: {
+      const auto* t = std::get_if<int64_t>(&v);
+      set_time(f, i, t ? *t : 0);
+      return;
+    }
+  }
 }
 
-void get_join(OGRFeature& f, const Columns& c, std::size_t first, GridJoin& j, std::string& extra) {
-  j.grid_code = get_string(f, c[first]);
-  std::string k = get_string(f, c[first + 1]);
-  j.kind = k == "contained" ? JoinKind::Contained
-           : k == "nearest" ? JoinKind::Nearest
-                            : JoinKind::Unassigned;
-  j.distance_m = f.GetFieldAsDouble(c[first + 2]);
-  extra = get_string(f, c[first + 3]);
+FieldValue get_value(OGRFeature& f, int i, FieldType type) {
+  if (!f.IsFieldSetAndNotNull(i)) return {};
+  switch (type) {
+    case FieldType::String:
+      return std::string_view(f.GetFieldAsString(i));  // GDAL's buffer: copied by the setter
+    case FieldType::Integer:
+      return static_cast<int64_t>(f.GetFieldAsInteger64(i));
+    case FieldType::Real:
+      return f.GetFieldAsDouble(i);
+    case FieldType::Boolean:
+      return f.GetFieldAsInteger(i) != 0;
+    case FieldType::DateTime:
+      return get_time(f, i);
+  }
+  return {};
 }
 
-// ---- per-layer encoding -------------------------------------------------------------------
+template <class T>
+void write_fields(OGRFeature& f, const Columns& c, const T& r) {
+  const Schema<T>& s = schema<T>();
+  for (std::size_t i = 0; i < s.fields.size(); ++i)
+    set_value(f, c[i], s.fields[i].type, s.get(r, i));
+}
+
+template <class T>
+void read_fields(OGRFeature& f, const Columns& c, T& r) {
+  const Schema<T>& s = schema<T>();
+  for (std::size_t i = 0; i < s.fields.size(); ++i)
+    s.set(r, i, get_value(f, c[i], s.fields[i].type));
+}
 
 void write(OGRFeature& f, const Columns& c, const Grid& g) {
-  f.SetField(c[0], g.code.c_str());
-  set_string(f, c[1], g.name);
-  f.SetField(c[2], std::string(level_name(g.level)).c_str());
-  set_string(f, c[3], g.parent_code);
-  f.SetField(c[4], g.area_m2);
-  f.SetField(c[5], g.synthetic ? 1 : 0);
+  write_fields(f, c, g);
   auto wkb = spatial::to_wkb(g.geometry);
   OGRGeometry* geom = nullptr;
   if (OGRGeometryFactory::createFromWkb(wkb.data(), nullptr, &geom, wkb.size()) != OGRERR_NONE)
@@ -161,12 +201,7 @@ void write(OGRFeature& f, const Columns& c, const Grid& g) {
 }
 
 void read(OGRFeature& f, const Columns& c, Grid& g) {
-  g.code = get_string(f, c[0]);
-  g.name = get_string(f, c[1]);
-  g.level = level_from_name(get_string(f, c[2]));
-  g.parent_code = get_string(f, c[3]);
-  g.area_m2 = f.GetFieldAsDouble(c[4]);
-  g.synthetic = f.GetFieldAsInteger(c[5]) != 0;
+  read_fields(f, c, g);
   if (auto* geom = f.GetGeometryRef()) {
     std::vector<unsigned char> wkb(static_cast<std::size_t>(geom->WkbSize()));
     geom->exportToWkb(wkbNDR, wkb.data(), wkbVariantIso);
@@ -174,116 +209,17 @@ void read(OGRFeature& f, const Columns& c, Grid& g) {
   }
 }
 
-void write(OGRFeature& f, const Columns& c, const Household& h) {
-  set_string(f, c[0], h.id);
-  set_string(f, c[1], h.address);
-  f.SetField(c[2], static_cast<GIntBig>(h.members));
-  f.SetField(c[3], static_cast<GIntBig>(h.flags));
-  set_string(f, c[4], h.head_name);
-  set_string(f, c[5], h.phone);
-  set_string(f, c[6], h.id_number);
-  set_join(f, c, 7, h.join, h.extra);
-  set_point(f, h.location);
+// The point layers: their fields, then the position.
+template <class T>
+void write(OGRFeature& f, const Columns& c, const T& r) {
+  write_fields(f, c, r);
+  set_point(f, r.location);
 }
 
-void read(OGRFeature& f, const Columns& c, Household& h) {
-  h.id = get_string(f, c[0]);
-  h.address = get_string(f, c[1]);
-  h.members = static_cast<int>(f.GetFieldAsInteger64(c[2]));
-  h.flags = static_cast<uint32_t>(f.GetFieldAsInteger64(c[3]));
-  h.head_name = get_string(f, c[4]);
-  h.phone = get_string(f, c[5]);
-  h.id_number = get_string(f, c[6]);
-  get_join(f, c, 7, h.join, h.extra);
-  h.location = get_point(f);
-}
-
-void write(OGRFeature& f, const Columns& c, const Enterprise& e) {
-  set_string(f, c[0], e.id);
-  set_string(f, c[1], e.name);
-  set_string(f, c[2], e.industry);
-  f.SetField(c[3], std::string(risk_name(e.risk)).c_str());
-  f.SetField(c[4], e.hazardous_chemicals ? 1 : 0);
-  set_string(f, c[5], e.last_inspection);
-  f.SetField(c[6], static_cast<GIntBig>(e.open_hazards));
-  set_join(f, c, 7, e.join, e.extra);
-  set_point(f, e.location);
-}
-
-void read(OGRFeature& f, const Columns& c, Enterprise& e) {
-  e.id = get_string(f, c[0]);
-  e.name = get_string(f, c[1]);
-  e.industry = get_string(f, c[2]);
-  e.risk = risk_from_name(get_string(f, c[3]));
-  e.hazardous_chemicals = f.GetFieldAsInteger(c[4]) != 0;
-  e.last_inspection = get_string(f, c[5]);
-  e.open_hazards = static_cast<int>(f.GetFieldAsInteger64(c[6]));
-  get_join(f, c, 7, e.join, e.extra);
-  e.location = get_point(f);
-}
-
-void write(OGRFeature& f, const Columns& c, const Incident& i) {
-  set_string(f, c[0], i.id);
-  set_string(f, c[1], i.category);
-  set_string(f, c[2], i.description);
-  set_string(f, c[3], i.source);
-  set_time(f, c[4], i.reported_at);
-  set_string(f, c[5], i.status);
-  set_time(f, c[6], i.closed_at);
-  set_string(f, c[7], i.assignee);
-  set_time(f, c[8], i.deadline);
-  set_string(f, c[9], i.agency);
-  set_string(f, c[10], i.level);
-  f.SetField(c[11], i.overdue ? 1 : 0);
-  f.SetField(c[12], static_cast<GIntBig>(i.version));
-  set_time(f, c[13], i.updated_at);
-  set_string(f, c[14], i.reporter);
-  set_string(f, c[15], i.handler);
-  set_string(f, c[16], i.dispatch_reason);
-  set_join(f, c, 17, i.join, i.extra);
-  set_point(f, i.location);
-}
-
-void read(OGRFeature& f, const Columns& c, Incident& i) {
-  i.id = get_string(f, c[0]);
-  i.category = get_string(f, c[1]);
-  i.description = get_string(f, c[2]);
-  i.source = get_string(f, c[3]);
-  i.reported_at = get_time(f, c[4]);
-  i.status = get_string(f, c[5]);
-  i.closed_at = get_time(f, c[6]);
-  i.assignee = get_string(f, c[7]);
-  i.deadline = get_time(f, c[8]);
-  i.agency = get_string(f, c[9]);
-  i.level = get_string(f, c[10]);
-  i.overdue = f.GetFieldAsInteger(c[11]) != 0;
-  i.version = f.GetFieldAsInteger64(c[12]);
-  i.updated_at = get_time(f, c[13]);
-  i.reporter = get_string(f, c[14]);
-  i.handler = get_string(f, c[15]);
-  i.dispatch_reason = get_string(f, c[16]);
-  get_join(f, c, 17, i.join, i.extra);
-  i.location = get_point(f);
-}
-
-void write(OGRFeature& f, const Columns& c, const Worker& w) {
-  set_string(f, c[0], w.worker_id);
-  set_string(f, c[1], w.name);
-  f.SetField(c[2], std::string(role_name(w.role)).c_str());
-  set_string(f, c[3], w.grid_code);
-  f.SetField(c[4], w.on_duty ? 1 : 0);
-  set_join(f, c, 5, w.join, w.extra);
-  set_point(f, w.location);
-}
-
-void read(OGRFeature& f, const Columns& c, Worker& w) {
-  w.worker_id = get_string(f, c[0]);
-  w.name = get_string(f, c[1]);
-  w.role = role_from_name(get_string(f, c[2]));
-  w.grid_code = get_string(f, c[3]);
-  w.on_duty = f.GetFieldAsInteger(c[4]) != 0;
-  get_join(f, c, 5, w.join, w.extra);
-  w.location = get_point(f);
+template <class T>
+void read(OGRFeature& f, const Columns& c, T& r) {
+  read_fields(f, c, r);
+  r.location = get_point(f);
 }
 
 template <class F>

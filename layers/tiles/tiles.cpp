@@ -1,5 +1,6 @@
 // Vector tiles of the layers (tiles.hpp): selection, attributes, clustering.
 #include "layers/tiles/tiles.hpp"
+#include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
 #include "spatial/chinacrs.hpp"
@@ -77,12 +78,6 @@ std::vector<std::string> allowed_fields(LayerKind kind) {
   for (const auto& f : layer_fields(kind))
     if (!f.personal && f.name != "extra") out.push_back(f.name);
   return out;
-}
-
-bool is_personal(LayerKind kind, std::string_view field) {
-  for (const auto& f : layer_fields(kind))
-    if (f.name == field) return f.personal;
-  return false;
 }
 
 std::vector<TileField> fields(std::initializer_list<std::pair<const char*, uint32_t>> list) {
@@ -277,242 +272,37 @@ void grid_props(const Grid& g, const TileLayerConfig& cfg, uint32_t z, MvtProper
   }
 }
 
-// Point attributes by number, resolved once per tile from the configured names (so that a
-// feature's attributes cost no string comparisons).
-enum class Field : uint8_t {
-  GridCode,
-  JoinKind,
-  JoinDistance,
-  HhId,
-  Address,
-  Members,
-  Flags,
-  EntId,
-  Name,
-  Industry,
-  Risk,
-  Hazchem,
-  LastInspection,
-  OpenHazards,
-  IncId,
-  Category,
-  Description,
-  Source,
-  ReportedAt,
-  Status,
-  ClosedAt,
-  Assignee,
-  Deadline,
-  Agency,
-  Level,
-  Overdue,
-  Version,
-  UpdatedAt,
-  Handler,
-  DispatchReason,
-  WorkerId,
-  Role,
-  TeamGrid,
-  OnDuty,
-  None
+// A point's field as the tag `key` of the feature being built in `out`. A datetime is ISO text
+// written into `time` (read when the feature is finished: one buffer per field); a null datetime
+// or a field the record lacks is left out.
+void tag(MvtLayer& out, uint32_t key, FieldType type, const FieldValue& v, TimeText& time) {
+  switch (type) {
+    case FieldType::String:
+      if (const auto* s = std::get_if<std::string_view>(&v)) out.tag_string(key, *s);
+      return;
+    case FieldType::Integer:
+      if (const auto* n = std::get_if<int64_t>(&v)) out.tag_int(key, *n);
+      return;
+    case FieldType::Real:
+      if (const auto* d = std::get_if<double>(&v)) out.tag_double(key, *d);
+      return;
+    case FieldType::Boolean:
+      if (const auto* b = std::get_if<bool>(&v)) out.tag_bool(key, *b);
+      return;
+    case FieldType::DateTime:
+      if (const auto* t = std::get_if<int64_t>(&v); t && *t) {
+        time = time_text(*t);
+        out.tag_string(key, time.view());
+      }
+      return;
+  }
+}
+
+// A configured tile attribute resolved once per tile: its field in the schema and its key.
+struct TileAttribute {
+  std::size_t field;
+  uint32_t key;
 };
-
-Field field_of(std::string_view n) {
-  static const std::unordered_map<std::string_view, Field> names = {
-      {"grid_code", Field::GridCode},
-      {"join_kind", Field::JoinKind},
-      {"join_distance_m", Field::JoinDistance},
-      {"hh_id", Field::HhId},
-      {"address", Field::Address},
-      {"members", Field::Members},
-      {"flags", Field::Flags},
-      {"ent_id", Field::EntId},
-      {"name", Field::Name},
-      {"industry", Field::Industry},
-      {"risk", Field::Risk},
-      {"hazardous_chemicals", Field::Hazchem},
-      {"last_inspection", Field::LastInspection},
-      {"open_hazards", Field::OpenHazards},
-      {"inc_id", Field::IncId},
-      {"category", Field::Category},
-      {"description", Field::Description},
-      {"source", Field::Source},
-      {"reported_at", Field::ReportedAt},
-      {"status", Field::Status},
-      {"closed_at", Field::ClosedAt},
-      {"assignee", Field::Assignee},
-      {"deadline", Field::Deadline},
-      {"agency", Field::Agency},
-      {"level", Field::Level},
-      {"overdue", Field::Overdue},
-      {"version", Field::Version},
-      {"updated_at", Field::UpdatedAt},
-      {"handler", Field::Handler},
-      {"dispatch_reason", Field::DispatchReason},
-      {"worker_id", Field::WorkerId},
-      {"role", Field::Role},
-      {"team_grid", Field::TeamGrid},
-      {"on_duty", Field::OnDuty}};
-  const auto it = names.find(n);
-  return it == names.end() ? Field::None : it->second;
-}
-
-// Time attributes as text, one per field (their views are read when the feature is tagged, so a
-// buffer per field is enough).
-struct PropText {
-  TimeText reported_at, closed_at, deadline, updated_at;
-};
-
-// A point's attribute `f` as the tag `key` of the feature being built in `out` (nothing for an
-// attribute the record lacks, e.g. closed_at of an open incident).
-// Attributes every point layer shares.
-bool join_prop(const GridJoin& j, Field f, uint32_t key, MvtLayer& out) {
-  switch (f) {
-    case Field::GridCode:
-      out.tag_string(key, j.grid_code);
-      return true;
-    case Field::JoinKind:
-      out.tag_string(key, join_kind_name(j.kind));
-      return true;
-    case Field::JoinDistance:
-      out.tag_double(key, j.distance_m);
-      return true;
-    default:
-      return false;
-  }
-}
-
-void point_props(const Household& h, Field f, uint32_t k, MvtLayer& out, PropText&) {
-  if (join_prop(h.join, f, k, out)) return;
-  switch (f) {
-    case Field::HhId:
-      out.tag_string(k, h.id);
-      break;
-    case Field::Address:
-      out.tag_string(k, h.address);
-      break;
-    case Field::Members:
-      out.tag_int(k, h.members);
-      break;
-    case Field::Flags:
-      out.tag_int(k, h.flags & ~kSensitiveHouseholdFlags);
-      break;
-    default:
-      break;
-  }
-}
-void point_props(const Enterprise& e, Field f, uint32_t k, MvtLayer& out, PropText&) {
-  if (join_prop(e.join, f, k, out)) return;
-  switch (f) {
-    case Field::EntId:
-      out.tag_string(k, e.id);
-      break;
-    case Field::Name:
-      out.tag_string(k, e.name);
-      break;
-    case Field::Industry:
-      out.tag_string(k, e.industry);
-      break;
-    case Field::Risk:
-      out.tag_string(k, risk_name(e.risk));
-      break;
-    case Field::Hazchem:
-      out.tag_bool(k, e.hazardous_chemicals);
-      break;
-    case Field::LastInspection:
-      out.tag_string(k, e.last_inspection);
-      break;
-    case Field::OpenHazards:
-      out.tag_int(k, e.open_hazards);
-      break;
-    default:
-      break;
-  }
-}
-void point_props(const Incident& i, Field f, uint32_t k, MvtLayer& out, PropText& text) {
-  if (join_prop(i.join, f, k, out)) return;
-  switch (f) {
-    case Field::IncId:
-      out.tag_string(k, i.id);
-      break;
-    case Field::Category:
-      out.tag_string(k, i.category);
-      break;
-    case Field::Description:
-      out.tag_string(k, i.description);
-      break;
-    case Field::Source:
-      out.tag_string(k, i.source);
-      break;
-    case Field::ReportedAt:
-      text.reported_at = time_text(i.reported_at);
-      out.tag_string(k, text.reported_at.view());
-      break;
-    case Field::Status:
-      out.tag_string(k, i.status);
-      break;
-    case Field::ClosedAt:
-      if (i.closed_at) {
-        text.closed_at = time_text(i.closed_at);
-        out.tag_string(k, text.closed_at.view());
-      }
-      break;
-    case Field::Assignee:
-      out.tag_string(k, i.assignee);
-      break;
-    case Field::Deadline:
-      if (i.deadline) {
-        text.deadline = time_text(i.deadline);
-        out.tag_string(k, text.deadline.view());
-      }
-      break;
-    case Field::Agency:
-      out.tag_string(k, i.agency);
-      break;
-    case Field::Level:
-      out.tag_string(k, i.level.empty() ? std::string_view("grid") : std::string_view(i.level));
-      break;
-    case Field::Overdue:
-      out.tag_bool(k, i.overdue);
-      break;
-    case Field::Version:
-      out.tag_int(k, i.version);
-      break;
-    case Field::UpdatedAt:
-      if (i.updated_at) {
-        text.updated_at = time_text(i.updated_at);
-        out.tag_string(k, text.updated_at.view());
-      }
-      break;
-    case Field::Handler:
-      out.tag_string(k, i.handler);
-      break;
-    case Field::DispatchReason:
-      out.tag_string(k, i.dispatch_reason);
-      break;
-    default:
-      break;
-  }
-}
-void point_props(const Worker& w, Field f, uint32_t k, MvtLayer& out, PropText&) {
-  if (join_prop(w.join, f, k, out)) return;
-  switch (f) {
-    case Field::WorkerId:
-      out.tag_string(k, w.worker_id);
-      break;
-    case Field::Role:
-      out.tag_string(k, role_name(w.role));
-      break;
-    case Field::TeamGrid:
-      out.tag_string(k, w.grid_code);
-      break;
-    case Field::OnDuty:
-      out.tag_bool(k, w.on_duty);
-      break;
-    default:
-      break;
-  }
-}
 
 template <class T>
 const std::vector<T>& records(const Dataset& d);
@@ -914,12 +704,13 @@ struct TileBuilder::Impl {
         const double unit = config.extent / static_cast<double>(span);
         const double lo = -static_cast<double>(config.buffer),
                      hi = config.extent + static_cast<double>(config.buffer);
-        PropText text;
         TilePoint one;
-        std::vector<std::pair<Field, uint32_t>>
-            fields;  // those shown at this zoom, with their keys
+        const Schema<T>& schema_t = schema<T>();
+        std::vector<TileAttribute> fields;  // those shown at this zoom, with their keys
         for (const auto& f : cfg.fields)
-          if (z >= f.minzoom) fields.emplace_back(field_of(f.name), out.key(f.name));
+          if (const int at = schema_t.index(f.name); at >= 0 && z >= f.minzoom)
+            fields.push_back({static_cast<std::size_t>(at), out.key(f.name)});
+        std::vector<TimeText> times(fields.size());
         for (std::size_t k = 0; k < near.size(); ++k) {
           const uint32_t i = near[k];
           if (k + 4 < near.size()) {  // the records are scattered: fetch the coming ones ahead
@@ -947,7 +738,9 @@ struct TileBuilder::Impl {
             one = *tp;
           }
           out.begin_feature(static_cast<uint64_t>(v[i].fid));
-          for (const auto& [f, key] : fields) point_props(v[i], f, key, out, text);
+          for (std::size_t a = 0; a < fields.size(); ++a)
+            tag(out, fields[a].key, schema_t.fields[fields[a].field].type,
+                schema_t.shown(v[i], fields[a].field), times[a]);
           out.end_point(one);
           ++st.features;
         }

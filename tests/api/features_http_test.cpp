@@ -5,6 +5,7 @@
 #include "test_support.hpp"
 
 #include "auth/read_policy.hpp"
+#include "layers/model/schema.hpp"
 #include "layers/store/store.hpp"
 
 #include <cpl_conv.h>

@@ -10,6 +10,7 @@
 #include "api/server.hpp"
 #include "core/errors.hpp"
 #include "layers/model/model.hpp"
+#include "layers/model/schema.hpp"
 #include "layers/store/store.hpp"
 
 #include <gtest/gtest.h>

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -46,19 +47,27 @@ std::string error_of(const json& policy) {
   return "";
 }
 
-TEST(ReadPolicy, TheBuiltInPolicyIsTheDataFile) {
+TEST(ReadPolicy, TheBuiltInPolicyIsTheDataFileWithTheSchemasFields) {
   const ReadPolicy& p = ReadPolicy::standard();
   const json file = standard_file();
   for (const auto& [layer, entry] : file["layers"].items()) {
     const LayerKind kind = onemap::layers::layer_from_name(layer);
-    EXPECT_EQ(onemap::auth::audience_name(p.layer_audience(kind)),
-              entry["audience"].get<std::string>())
+    const Audience layer_audience = p.layer_audience(kind);
+    EXPECT_EQ(onemap::auth::audience_name(layer_audience), entry["audience"].get<std::string>())
         << layer;
-    for (const auto& [field, audience] : entry["fields"].items())
-      EXPECT_EQ(onemap::auth::audience_name(p.field_audience(kind, field)),
-                audience.get<std::string>())
-          << layer << "." << field;
+    if (entry.contains("fields"))
+      for (const auto& [field, audience] : entry["fields"].items())
+        EXPECT_EQ(onemap::auth::audience_name(p.field_audience(kind, field)),
+                  audience.get<std::string>())
+            << layer << "." << field;
+    // A field the file leaves out has its schema's audience, never less than its layer's.
+    for (const auto& f : onemap::layers::layer_fields(kind))
+      if (!entry.contains("fields") || !entry["fields"].contains(f.name))
+        EXPECT_EQ(p.field_audience(kind, f.name), std::max(f.audience, layer_audience))
+            << layer << "." << f.name;
+    EXPECT_EQ(p.field_audience(kind, "geometry"), layer_audience) << layer;
   }
+  EXPECT_EQ(p.field_audience(LayerKind::Incidents, "history"), Audience::Staff);
 }
 
 TEST(ReadPolicy, TheDefaultsKeepPersonsAndFreeTextFromThePublic) {
@@ -102,8 +111,7 @@ TEST(ReadPolicy, ACountyFileChangesAudiencesAndScopes) {
   f["roles"]["centre"]["detail"] = "county";
   f["roles"]["department"] = {{"audience", "staff"}, {"detail", "scope"}};
   f["layers"]["incidents"]["fields"]["description"] = "public";
-  f["layers"]["enterprises"]["fields"]["ent_id"] = "staff";
-  f["layers"]["enterprises"]["fields"].erase("industry");  // not named: staff
+  f["layers"]["enterprises"]["fields"]["ent_id"] = "staff";  // industry not named: the schema's
   f["layers"]["grids"]["audience"] = "staff";
   const ReadPolicy p = ReadPolicy::parse(f.dump(), "county.json");
   EXPECT_EQ(p.viewer(user("centre", "330521001")).scope, "");
@@ -113,11 +121,12 @@ TEST(ReadPolicy, ACountyFileChangesAudiencesAndScopes) {
   EXPECT_EQ(department.at("330521001001", "县住建局"), Audience::Public);
   EXPECT_TRUE(p.reaches(Audience::Public, LayerKind::Incidents, "description"));
   EXPECT_EQ(p.field_audience(LayerKind::Enterprises, "ent_id"), Audience::Staff);
-  EXPECT_EQ(p.field_audience(LayerKind::Enterprises, "industry"), Audience::Staff);
+  EXPECT_EQ(p.field_audience(LayerKind::Enterprises, "industry"), Audience::Public);
+  EXPECT_EQ(p.field_audience(LayerKind::Incidents, "assignee"), Audience::Staff);
   // A field never needs less than its layer.
   EXPECT_EQ(p.field_audience(LayerKind::Grids, "name"), Audience::Staff);
-  // A person's identity the file leaves out is personal, not staff's.
-  f["layers"]["households"]["fields"].erase("phone");
+  // A person's identity the file leaves out is personal.
+  f["layers"]["households"]["fields"] = {{"members", "public"}};
   EXPECT_EQ(
       ReadPolicy::parse(f.dump(), "county.json").field_audience(LayerKind::Households, "phone"),
       Audience::Personal);
@@ -162,7 +171,7 @@ TEST(ReadPolicy, AWrongEntryIsAnErrorNamingIt) {
        "layers.households.fields.phone"},
       {with([](json& p) { p["layers"]["incidents"]["fields"]["reporter"] = "public"; }),
        "personal information"},
-      {with([](json& p) { p["layers"]["grids"].erase("fields"); }), "layers.grids"},
+      {with([](json& p) { p["layers"]["grids"]["fields"] = "all"; }), "layers.grids"},
       {with([](json& p) { p["layers"]["grids"]["fields"]["name"] = 3; }),
        "layers.grids.fields.name"},
   };

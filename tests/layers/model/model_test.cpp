@@ -1,5 +1,6 @@
 // Layer model: names, codes, levels and time parsing.
 #include "layers/model/model.hpp"
+#include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
 
