@@ -14,7 +14,6 @@
 
 #include <openssl/crypto.h>
 #include <pthread.h>
-#include <sched.h>
 
 #include <cmath>
 #include <csignal>
@@ -33,13 +32,6 @@ using http::Context;
 using http::Lane;
 using http::Response;
 using http::Route;
-
-unsigned available_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return 1;
-}
 
 namespace {
 

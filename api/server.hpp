@@ -11,6 +11,7 @@
 #include "api/features.hpp"
 #include "api/tile_service.hpp"
 #include "api/web_app.hpp"
+#include "core/parallel.hpp"
 #include "http/router.hpp"
 #include "http/transport.hpp"
 #include "layers/county/county.hpp"
@@ -25,15 +26,13 @@
 
 namespace onemap::api {
 
-/// Cores this process may run on (its CPU affinity, not the machine's count), at least 1.
-unsigned available_cores();
-
 struct ServerOptions {
   std::string address = "127.0.0.1";  ///< IPv4 or IPv6 literal, or a host name
   uint16_t port = 8080;               ///< 0: any free port (see Server::port())
   int threads = 1;                    ///< event-loop threads (reading sockets only)
   /// Workers of the read, query and write lanes (http/router.hpp Lane).
-  std::array<int, http::kLanes> lane_threads = http::default_lane_threads(available_cores());
+  std::array<int, http::kLanes> lane_threads =
+      http::default_lane_threads(static_cast<unsigned>(core::available_cores()));
   std::string data_path;  ///< the store the state was loaded from (reported by /health)
   /// The largest body any route takes (a feature query may carry a large polygon).
   std::size_t max_request_bytes = 4 * 1024 * 1024;

@@ -9,8 +9,10 @@
 //
 // Usage: bench_join --grids N --points M [--seed S] [--repeat R] [--threads T] [--out DIR]
 // Prints one line of key=value pairs (see main); every timing is the best of R runs (default 3).
-// Locate is timed on one thread and on T threads (default: every core), each thread taking a
-// contiguous share of the points; then the GridJoiner join of all points (it uses every core).
+// Locate is timed on one thread and on T threads (default and at most: the cores this process
+// may use) taking chunks of the points in turn; then the GridJoiner join of all points (it uses
+// every core).
+#include "core/parallel.hpp"
 #include "layers/model/join.hpp"
 #include "layers/model/model.hpp"
 #include "spatial/geometry.hpp"
@@ -26,7 +28,6 @@
 #include <iostream>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -187,7 +188,7 @@ void write_outputs(const std::string& dir, const std::vector<MultiPolygon>& poly
 
 int main(int argc, char** argv) {
   long grids = 0, points = 0, repeat = 3;
-  long threads = std::max(1u, std::thread::hardware_concurrency());
+  long threads = static_cast<long>(onemap::core::available_cores());
   uint64_t seed = 20261126;
   std::string out;
   for (int i = 1; i < argc; ++i) {
@@ -221,6 +222,7 @@ int main(int argc, char** argv) {
   }
   if (grids < 1 || points < 1 || repeat < 1 || threads < 1)
     usage("--grids, --points, --repeat and --threads must be positive");
+  threads = std::min(threads, static_cast<long>(onemap::core::available_cores()));  // as used
 
   const Lattice lattice = make_lattice(static_cast<int>(grids), seed);
   std::vector<MultiPolygon> polys;

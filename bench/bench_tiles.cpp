@@ -13,6 +13,7 @@
 //               the largest tile, the p99 and max build time and the tiles over the limits.
 //   pick        the tile of a zoom nearest the county's centre whose size lies in a range.
 // Output: key=value pairs, one line per zoom (or one line for pick), for the script to parse.
+#include "core/parallel.hpp"
 #include "layers/county/county.hpp"
 #include "layers/store/store.hpp"
 #include "layers/tiles/tiles.hpp"
@@ -31,7 +32,6 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -70,7 +70,8 @@ Options:
   --max-tiles N        throughput: at most N tiles per zoom (default 400)
   --repeat R           throughput: passes, the best counts (default 3);
                        zoom-stats: builds per tile, the fastest counts (default 2)
-  --threads T          throughput: threads of the parallel pass (default: every core)
+  --threads T          throughput: threads of the parallel pass (default and at most: the
+                       cores this process may use)
   --tiles-out FILE     throughput: write the tiles as CSV lines z,x,y
   --full-until Z       zoom-stats: every tile up to zoom Z, a sample above (default 16)
   --sample N           zoom-stats: tiles sampled at zooms above --full-until (default 2000)
@@ -90,7 +91,7 @@ struct Options {
   std::vector<uint32_t> zooms;
   std::size_t max_tiles = 400;
   int repeat = 0;  ///< 0: the command's default
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = static_cast<unsigned>(onemap::core::available_cores());
   std::string tiles_out;
   uint32_t full_until = 16;
   std::size_t sample = 2000;
@@ -164,7 +165,8 @@ Options parse(int argc, char** argv) {
     else if (a == "--repeat")
       o.repeat = static_cast<int>(parse_uint(a, v, 1, 1000));
     else if (a == "--threads")
-      o.threads = static_cast<unsigned>(parse_uint(a, v, 1, 1024));
+      o.threads = static_cast<unsigned>(
+          std::min<std::size_t>(parse_uint(a, v, 1, 1024), onemap::core::available_cores()));
     else if (a == "--tiles-out")
       o.tiles_out = v;
     else if (a == "--full-until")
@@ -270,20 +272,14 @@ class Bench {
     return county_.tiles().build(county_.data(), rq);
   }
 
-  /// Builds every tile once on `threads` threads (each takes the next tile); wall seconds, and
+  /// Builds every tile once on `threads` workers (each takes the next tile); wall seconds, and
   /// the sum of the tiles' sizes in `bytes`.
   double pass(const std::vector<TileId>& tiles, unsigned threads, uint64_t& bytes) const {
-    std::atomic<std::size_t> next{0};
     std::atomic<uint64_t> total{0};
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t)
-      pool.emplace_back([&] {
-        uint64_t mine = 0;
-        for (std::size_t i; (i = next++) < tiles.size();) mine += build(tiles[i]).size();
-        total += mine;
-      });
-    for (auto& th : pool) th.join();
+    onemap::core::parallel_for(tiles.size(), 1, threads, [&](std::size_t, std::size_t i) {
+      total += build(tiles[i]).size();
+    });
     const double s = seconds_since(t0);
     bytes = total;
     return s;

@@ -2,6 +2,7 @@
 #include "http/request_log.hpp"
 
 #include "core/json_text.hpp"
+#include "core/time.hpp"
 
 #include <unistd.h>
 
@@ -10,8 +11,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <utility>
 
 namespace onemap::http {
@@ -93,27 +92,9 @@ std::string redact_query(std::string_view query) {
 }
 
 void append_timestamp(std::string& out) {
-  thread_local int64_t cached_second = -1;
-  thread_local char prefix[32];
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-  const int64_t second = ms / 1000;
-  if (second != cached_second) {
-    const auto secs = static_cast<std::time_t>(second);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.",
-                  (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
-                  tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
-    cached_second = second;
-  }
-  out += prefix;
-  const int frac = static_cast<int>(ms % 1000);
-  out += static_cast<char>('0' + frac / 100);
-  out += static_cast<char>('0' + frac / 10 % 10);
-  out += static_cast<char>('0' + frac % 10);
-  out += 'Z';
+  core::append_iso8601_ms(out, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 RequestLog::RequestLog() : thread_([this] { run(); }) {}

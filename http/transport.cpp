@@ -14,6 +14,7 @@
 #include "http/transport.hpp"
 
 #include "core/errors.hpp"
+#include "core/time.hpp"
 #include "http/deadline.hpp"
 
 #include <pistache/listener.h>
@@ -53,15 +54,13 @@ const std::string& http_date() {
   thread_local std::string cached;
   const std::time_t now = std::time(nullptr);
   if (now != cached_at) {
-    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
     static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    std::tm tm{};
-    gmtime_r(&now, &tm);
+    const core::CivilTime c = core::civil_time(now);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-                  tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec);
+    std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02u:%02u:%02u GMT", days[c.weekday - 1],
+                  c.day, months[c.month - 1], c.year, c.hour, c.minute, c.second);
     cached = buf;
     cached_at = now;
   }

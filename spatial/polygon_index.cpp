@@ -12,6 +12,7 @@
 // exactly polygon_contains / multipolygon_contains.
 #include "spatial/polygon_index.hpp"
 
+#include "core/parallel.hpp"
 #include "spatial/predicates.hpp"
 
 #include <boost/geometry/index/rtree.hpp>
@@ -25,7 +26,6 @@
 #include <limits>
 #include <new>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 
 namespace onemap::spatial {
@@ -577,18 +577,9 @@ void PolygonIndex::locate_many(const LonLat* first, std::size_t n, std::size_t s
       out[i] = std::isfinite(p.lon) && std::isfinite(p.lat) ? m.locate(p.lon, p.lat) : -1;
     }
   };
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads =
-      static_cast<unsigned>(std::min<std::size_t>(threads, n / 4096));  // 4096 points or more each
-  if (threads <= 1) {
-    work(0, n);
-    return;
-  }
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] { work(n * t / threads, n * (t + 1) / threads); });
-  for (auto& th : pool) th.join();
+  // Chunks of 4096 points: long enough for the reads fetched ahead to pay off.
+  core::parallel_chunks(n, 4096, threads,
+                        [&](std::size_t, std::size_t begin, std::size_t end) { work(begin, end); });
 }
 
 std::vector<int32_t> PolygonIndex::locate_all(LonLat p) const {

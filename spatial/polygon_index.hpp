@@ -34,10 +34,10 @@ class PolygonIndex {
   /// -1 when none does.
   int32_t locate(LonLat p) const;
 
-  /// locate() for every point: out[i] = locate(points[i]), on `threads` threads (0: one per
-  /// core). Much faster than point by point once the index outgrows the CPU caches: the reads of
-  /// the coming lookups are fetched ahead.
-  /// Throws std::invalid_argument when out.size() != points.size().
+  /// locate() for every point: out[i] = locate(points[i]), on at most `threads` threads (0:
+  /// every available core). Much faster than point by point once the index outgrows the CPU caches:
+  /// the reads of the coming lookups are fetched ahead. Throws std::invalid_argument when
+  /// out.size() != points.size().
   void locate_many(std::span<const LonLat> points, std::span<int32_t> out,
                    unsigned threads = 0) const;
   /// The same over `count` points at `stride_bytes` apart starting at `first` (for example the

@@ -10,6 +10,7 @@
 #include "apps/onemap/cli.hpp"
 
 #include "core/errors.hpp"
+#include "core/time.hpp"
 #include "layers/store/store.hpp"
 #include "tools/demo/demo.hpp"
 
@@ -62,18 +63,9 @@ std::optional<int64_t> parse_end_date(const std::string& s) {
     if (s[i] < '0' || s[i] > '9') return std::nullopt;
   const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)),
             d = std::stoi(s.substr(8, 2));
-  static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > kMonthDays[m - 1]) return std::nullopt;
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (m == 2 && d == 29 && !leap) return std::nullopt;
-  // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
-  const int yy = y - (m <= 2);
-  const int era = (yy >= 0 ? yy : yy - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(yy - era * 400);
-  const unsigned doy = static_cast<unsigned>((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
-  return days * 86400 - 8 * 3600;
+  const auto days = core::days_from_civil(y, m, d);
+  if (!days) return std::nullopt;
+  return *days * core::kSecondsPerDay - 8 * 3600;
 }
 
 /// The default data directory (see the file header); empty when neither exists.

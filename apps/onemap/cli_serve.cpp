@@ -7,6 +7,7 @@
 #include "layers/store/store_lock.hpp"
 
 #include "core/errors.hpp"
+#include "core/time.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +20,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -90,16 +90,11 @@ int usage_error(const std::string& message) {
 /// One JSON log line on stderr: {"ts":"…","level":"info","msg":"…"} plus `extra`'s members.
 void log_line(const std::string& msg,
               const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  std::string ts;
+  core::append_iso8601_ms(ts, ms);
   nlohmann::ordered_json line = {{"ts", ts}, {"level", "info"}, {"msg", msg}};
   for (const auto& item : extra.items()) line[item.key()] = item.value();
   const std::string text =

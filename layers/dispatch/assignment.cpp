@@ -5,6 +5,7 @@
 #include "layers/dispatch/assignment.hpp"
 
 #include "core/errors.hpp"
+#include "core/parallel.hpp"
 
 #include <lemon/network_simplex.h>
 #include <lemon/smart_graph.h>
@@ -19,7 +20,6 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -475,31 +475,13 @@ struct Columns {
   };
 };
 
-/// Threads for a scan over `pairs` (task, agent) pairs: every core (at most 8), one for small.
-unsigned scan_threads(double pairs) {
-  return pairs < 2e6 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+/// Workers for a scan over `pairs` (task, agent) pairs: every core (at most 8), one for small.
+std::size_t scan_threads(double pairs) {
+  return pairs < 2e6 ? 1 : std::min<std::size_t>(8, core::available_cores());
 }
 
-/// Runs f(thread, k) for every k in [0, n) on `threads` threads, in chunks taken in turn.
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F&& f) {
-  if (threads <= 1) {
-    for (std::size_t k = 0; k < n; ++k) f(0u, k);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  auto run = [&](unsigned t) {
-    for (;;) {
-      const std::size_t b = next.fetch_add(64, std::memory_order_relaxed);
-      if (b >= n) return;
-      for (std::size_t k = b; k < std::min(n, b + 64); ++k) f(t, k);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(run, t);
-  run(0);
-  for (auto& th : pool) th.join();
-}
+/// Tasks or agents a scanning worker takes at a time.
+constexpr std::size_t kScanChunk = 64;
 
 /// The min-cost flow of one level on candidate arcs, grown by pricing:
 ///   task i --(cap min(amount i, capacity w), cost c(i,w))--> agent w --(cap capacity w)--> sink
@@ -616,7 +598,7 @@ class LevelSolver {
     agents_.set_prices(agent_guess);
     std::vector<int64_t> task_price(n_, 0);  // −π(task)
     Workers work(threads_, m_);
-    parallel_for(n_, threads_, [&](unsigned t, std::size_t i) {
+    core::parallel_for(n_, kScanChunk, threads_, [&](std::size_t t, std::size_t i) {
       Worker& me = work[t];
       for (const Arc& a : cand_[i]) me.mark[at(a.agent)] = 1;
       int64_t least = std::numeric_limits<int64_t>::max();
@@ -632,19 +614,20 @@ class LevelSolver {
     if (k_agent > 0) {
       Columns tasks(L_.tasks, false);
       tasks.set_prices(task_price);
-      parallel_for(agents_.order.size(), threads_, [&](unsigned t, std::size_t q) {
-        Worker& me = work[t];
-        const int32_t w = agents_.order[q];
-        const auto k =
-            static_cast<std::size_t>(L_.agents.amount[at(w)]) + static_cast<std::size_t>(k_agent);
-        tasks.best(L_.agents.x[at(w)], L_.agents.y[at(w)], L_.agents.group[at(w)],
-                   L_.agents.roles[at(w)], std::numeric_limits<int64_t>::max(), k, task_price,
-                   nullptr, unit_, me.best);
-        // After the task's own picks (ranks from k_task on).
-        for (std::size_t j = 0; j < me.best.size(); ++j)
-          me.picks.push_back(
-              {me.best[j].second, static_cast<int32_t>(k_task + 1 + static_cast<int>(j)), w});
-      });
+      core::parallel_for(
+          agents_.order.size(), kScanChunk, threads_, [&](std::size_t t, std::size_t q) {
+            Worker& me = work[t];
+            const int32_t w = agents_.order[q];
+            const auto k = static_cast<std::size_t>(L_.agents.amount[at(w)]) +
+                           static_cast<std::size_t>(k_agent);
+            tasks.best(L_.agents.x[at(w)], L_.agents.y[at(w)], L_.agents.group[at(w)],
+                       L_.agents.roles[at(w)], std::numeric_limits<int64_t>::max(), k, task_price,
+                       nullptr, unit_, me.best);
+            // After the task's own picks (ranks from k_task on).
+            for (std::size_t j = 0; j < me.best.size(); ++j)
+              me.picks.push_back(
+                  {me.best[j].second, static_cast<int32_t>(k_task + 1 + static_cast<int>(j)), w});
+          });
     }
     add_picks(work);
   }
@@ -709,7 +692,7 @@ class LevelSolver {
     agents_.set_prices(agent_pi);
     Workers work(threads_, m_);
     std::atomic<std::size_t> violated{0};
-    parallel_for(n_, threads_, [&](unsigned t, std::size_t i) {
+    core::parallel_for(n_, kScanChunk, threads_, [&](std::size_t t, std::size_t i) {
       Worker& me = work[t];
       for (const Arc& a : cand_[i]) me.mark[at(a.agent)] = 1;
       // cost − π(agent) < −π(task)
@@ -738,7 +721,7 @@ class LevelSolver {
     std::vector<Pick> picks;
   };
   struct Workers : std::vector<Worker> {
-    Workers(unsigned threads, std::size_t agents) : std::vector<Worker>(threads) {
+    Workers(std::size_t threads, std::size_t agents) : std::vector<Worker>(threads) {
       for (Worker& w : *this) w.mark.assign(agents, 0);
     }
   };
@@ -760,7 +743,7 @@ class LevelSolver {
   std::vector<int64_t> pi_;
   int64_t flow_cost_ = 0;
   Columns agents_;
-  unsigned threads_;
+  std::size_t threads_;
 };
 
 /// Fills `assigned` and `total_m` from `agent_of`, the same way for every method.

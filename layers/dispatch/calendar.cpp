@@ -2,6 +2,7 @@
 #include "layers/dispatch/calendar.hpp"
 
 #include "core/errors.hpp"
+#include "core/time.hpp"
 #include "layers/model/model.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,12 +13,6 @@
 namespace onemap::layers {
 
 namespace {
-
-constexpr int64_t kDay = 86400;
-
-int64_t floor_div(int64_t a, int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
-}
 
 // "HH:MM" → seconds since midnight (24:00 allowed as the end of the day).
 int32_t parse_clock(const std::string& key, const std::string& s) {
@@ -36,7 +31,7 @@ int32_t parse_clock(const std::string& key, const std::string& s) {
 int64_t parse_date(const std::string& key, const std::string& s) {
   const auto t = s.size() == 10 ? parse_time(s + "T00:00:00Z", 0) : std::nullopt;
   if (!t) throw InvalidArgument(key, "'" + s + "' is not a date YYYY-MM-DD");
-  return floor_div(*t, kDay);
+  return core::day_of(*t);
 }
 
 }  // namespace
@@ -114,10 +109,10 @@ WorkingCalendar WorkingCalendar::from_json(std::string_view text) {
 }
 
 int64_t WorkingCalendar::day_of(int64_t t) const {
-  return floor_div(t + offset_, kDay);
+  return core::day_of(t + offset_);
 }
 int64_t WorkingCalendar::midnight(int64_t day) const {
-  return day * kDay - offset_;
+  return day * core::kSecondsPerDay - offset_;
 }
 
 int64_t WorkingCalendar::day_seconds() const {
@@ -129,8 +124,7 @@ int64_t WorkingCalendar::day_seconds() const {
 bool WorkingCalendar::working_day(int64_t day) const {
   if (std::binary_search(workdays_.begin(), workdays_.end(), day)) return true;
   if (std::binary_search(holidays_.begin(), holidays_.end(), day)) return false;
-  const int64_t wd = ((day + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday: index 3 from Monday
-  return weekdays_[wd];
+  return weekdays_[core::iso_weekday(day) - 1];
 }
 
 bool WorkingCalendar::is_working_day(int64_t t) const {

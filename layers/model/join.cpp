@@ -1,9 +1,10 @@
 // The grid join (join.hpp): containment by the boundary rule, else nearest within a distance.
 #include "layers/model/join.hpp"
 
+#include "core/parallel.hpp"
+
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
 namespace onemap::layers {
 
@@ -43,24 +44,9 @@ struct RawJoin {
 
 }  // namespace
 
-// Threads for n records: every core (at most 8), one for small n.
-static unsigned range_threads(std::size_t n) {
-  return n < 20000 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-}
-
-// Runs work(t, begin, end) for t in [0, range_threads(n)) over [0, n) in contiguous shares, in
-// order.
-template <class F>
-static void parallel_ranges(std::size_t n, F&& work) {
-  const unsigned threads = range_threads(n);
-  if (threads == 1) {
-    work(0u, std::size_t{0}, n);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] { work(t, n * t / threads, n * (t + 1) / threads); });
-  for (auto& th : pool) th.join();
+// Workers for n records: every core (at most 8), one for small n.
+static std::size_t join_workers(std::size_t n) {
+  return n < 20000 ? 1 : std::min<std::size_t>(8, core::available_cores());
 }
 
 // The join of a point that index.locate() placed in polygon `found` (-1: in none): contained,
@@ -83,52 +69,52 @@ GridJoin GridJoiner::join(LonLat p) const {
 
 template <class T>
 JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
-  // On all cores, each over its share of the records in chunks small enough to stay in cache:
-  // locate the chunk's points straight from the records (PolygonIndex::locate_many fetches the
-  // index ahead), then find the nearest grid for those outside every grid and write the joins.
+  // On all cores, in chunks small enough to stay in cache: locate the chunk's points straight
+  // from the records (PolygonIndex::locate_many fetches the index ahead), then find the nearest
+  // grid for those outside every grid and write the joins.
   constexpr std::size_t kChunk = 1024;
-  const std::size_t n = v.size();
-  std::vector<JoinStats> shares(range_threads(n));
-  parallel_ranges(n, [&](unsigned t, std::size_t begin, std::size_t end) {
-    JoinStats& st = shares[t];
-    int32_t found[kChunk];
-    for (std::size_t c = begin; c < end; c += kChunk) {
-      const std::size_t m = std::min(kChunk, end - c);
-      index_.locate_many(&v[c].location, m, sizeof(T), found, 1);
-      for (std::size_t i = 0; i < m; ++i) {
-        const std::size_t k = c + i;
-        // (With no grid every point is unassigned: found is -1 and nothing is near.)
-        const RawJoin r = complete(index_, options_.max_distance_m, v[k].location, found[i]);
-        GridJoin& j = v[k].join;
-        j.kind = r.kind;
-        j.distance_m = r.distance_m;
-        if (r.index >= 0)
-          j.grid_code.assign(codes_[static_cast<std::size_t>(r.index)]);
-        else
-          j.grid_code.clear();
-        switch (r.kind) {
-          case JoinKind::Contained:
-            ++st.contained;
-            break;
-          case JoinKind::Nearest:
-            ++st.nearest;
-            break;
-          case JoinKind::Unassigned:
-            ++st.unassigned;
-            st.unassigned_indices.push_back(k);
-            break;
+  std::vector<JoinStats> shares(join_workers(v.size()));
+  core::parallel_chunks(
+      v.size(), kChunk, shares.size(), [&](std::size_t t, std::size_t c, std::size_t end) {
+        JoinStats& st = shares[t];
+        int32_t found[kChunk];
+        const std::size_t m = end - c;
+        index_.locate_many(&v[c].location, m, sizeof(T), found, 1);
+        for (std::size_t i = 0; i < m; ++i) {
+          const std::size_t k = c + i;
+          // (With no grid every point is unassigned: found is -1 and nothing is near.)
+          const RawJoin r = complete(index_, options_.max_distance_m, v[k].location, found[i]);
+          GridJoin& j = v[k].join;
+          j.kind = r.kind;
+          j.distance_m = r.distance_m;
+          if (r.index >= 0)
+            j.grid_code.assign(codes_[static_cast<std::size_t>(r.index)]);
+          else
+            j.grid_code.clear();
+          switch (r.kind) {
+            case JoinKind::Contained:
+              ++st.contained;
+              break;
+            case JoinKind::Nearest:
+              ++st.nearest;
+              break;
+            case JoinKind::Unassigned:
+              ++st.unassigned;
+              st.unassigned_indices.push_back(k);
+              break;
+          }
         }
-      }
-    }
-  });
+      });
   JoinStats s;
-  for (std::size_t t = 0; t < shares.size(); ++t) {  // shares are in record order
-    s.contained += shares[t].contained;
-    s.nearest += shares[t].nearest;
-    s.unassigned += shares[t].unassigned;
-    s.unassigned_indices.insert(s.unassigned_indices.end(), shares[t].unassigned_indices.begin(),
-                                shares[t].unassigned_indices.end());
+  for (const JoinStats& share : shares) {
+    s.contained += share.contained;
+    s.nearest += share.nearest;
+    s.unassigned += share.unassigned;
+    s.unassigned_indices.insert(s.unassigned_indices.end(), share.unassigned_indices.begin(),
+                                share.unassigned_indices.end());
   }
+  // Workers took chunks in turn: back to record order.
+  std::sort(s.unassigned_indices.begin(), s.unassigned_indices.end());
   return s;
 }
 

@@ -2,14 +2,13 @@
 #include "layers/model/model.hpp"
 
 #include "core/errors.hpp"
+#include "core/time.hpp"
 
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 
 namespace onemap::layers {
@@ -84,16 +83,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-// Days from 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 bool read_int(std::string_view s, std::size_t& pos, std::size_t digits, int& out) {
@@ -257,12 +246,9 @@ std::optional<int64_t> parse_time(std::string_view s, int default_utc_offset_s) 
   }
   if (p != s.size()) return std::nullopt;
   // A real calendar day (2026-02-31 is no date, not 3 March) and a real time of day.
-  const std::chrono::year_month_day ymd{std::chrono::year(y),
-                                        std::chrono::month(static_cast<unsigned>(mo)),
-                                        std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-         h * 3600 + mi * 60 + sec - offset;
+  const std::optional<int64_t> day = core::days_from_civil(y, mo, d);
+  if (!day || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  return *day * core::kSecondsPerDay + h * 3600 + mi * 60 + sec - offset;
 }
 
 int64_t parse_request_time(std::string_view text, const std::string& parameter, int64_t now) {
@@ -323,36 +309,9 @@ std::string format_time(int64_t t) {
 }
 
 TimeText time_text(int64_t t) {
-  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm): no locale, no libc calls,
-  // as tiles format thousands of these.
-  int64_t days = t / 86400, secs = t % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2);
   TimeText out;
-  constexpr std::string_view kPattern = "0000-01-01T00:00:00Z";
-  std::memcpy(out.text, kPattern.data(), sizeof out.text);
-  if (year < 0 || year > 9999) return out;  // outside ISO 8601's 4 digits
-  auto put = [&](std::size_t at, int64_t v, int digits) {
-    for (int d = digits - 1; d >= 0; --d, v /= 10)
-      out.text[at + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
-  };
-  put(0, year, 4);
-  put(5, month, 2);
-  put(8, day, 2);
-  put(11, secs / 3600, 2);
-  put(14, secs / 60 % 60, 2);
-  put(17, secs % 60, 2);
+  core::write_iso8601(out.text, t);  // 0000-01-01T00:00:00 outside ISO 8601's four digits
+  out.text[19] = 'Z';
   return out;
 }
 

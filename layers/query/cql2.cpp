@@ -14,6 +14,7 @@
 #pragma GCC diagnostic pop
 
 #include "core/errors.hpp"
+#include "core/time.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/text.hpp"
 
@@ -153,7 +154,7 @@ namespace {
 using namespace detail;
 
 constexpr int kMaxDepth = 500;  // parentheses and NOTs; GDAL nests one level per AND/OR
-constexpr int64_t kSecondsPerDay = 86400;
+using core::kSecondsPerDay;
 constexpr int64_t kOpenBegin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kOpenEnd = std::numeric_limits<int64_t>::max();
 

@@ -9,6 +9,7 @@
 #include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
+#include "core/time.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
 
@@ -87,11 +88,10 @@ void set_time(OGRFeature& f, int i, int64_t t) {
     f.SetFieldNull(i);
     return;
   }
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  f.SetField(i, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-             static_cast<float>(tm.tm_sec), 100 /* UTC */);
+  const core::CivilTime c = core::civil_time(t);
+  f.SetField(i, c.year, static_cast<int>(c.month), static_cast<int>(c.day),
+             static_cast<int>(c.hour), static_cast<int>(c.minute), static_cast<float>(c.second),
+             100 /* UTC */);
 }
 
 int64_t get_time(OGRFeature& f, int i) {

@@ -3,6 +3,7 @@
 #include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
+#include "core/parallel.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/tile_geometry.hpp"
 
@@ -17,7 +18,6 @@
 #include <cmath>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 namespace onemap::layers {
@@ -821,14 +821,7 @@ TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::ma
   m.grid_level.resize(data.grids.size());
   m.grid_simplified.resize(data.grids.size());
   // Simplify on every core (spatial::simplify_polygon uses a GEOS context per thread).
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (std::size_t i; (i = next++) < data.grids.size();) m.simplify_grid(data.grids[i], i);
-    });
-  for (auto& th : pool) th.join();
+  core::parallel_for(data.grids.size(), [&](std::size_t i) { m.simplify_grid(data.grids[i], i); });
   std::vector<Impl::GridEntry> entries;
   entries.reserve(data.grids.size());
   for (std::size_t i = 0; i < data.grids.size(); ++i)

@@ -45,6 +45,7 @@
 #include "layers/dispatch/dispatch_config.hpp"
 
 #include "core/errors.hpp"
+#include "core/time.hpp"
 #include "layers/model/join.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
@@ -78,7 +79,7 @@ namespace fs = std::filesystem;
 using spatial::Point;
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr int64_t kDay = 86400;
+constexpr int64_t kDay = core::kSecondsPerDay;
 constexpr int64_t kChinaOffset = 8 * 3600;  // Asia/Shanghai, no daylight saving
 constexpr int64_t kWindowDays = 365;        // incidents cover the 365 days before end_time
 
@@ -205,38 +206,20 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-/// Civil date of a day count from 1970-01-01 (Howard Hinnant's algorithm).
-void civil_from_days(int64_t z, int& y, int& m, int& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = static_cast<int>(static_cast<int64_t>(yoe) + era * 400 + (m <= 2));
-}
-
 /// Local (UTC+8) day number of a Unix time.
 int64_t local_day(int64_t t) {
-  const int64_t s = t + kChinaOffset;
-  return s >= 0 ? s / kDay : -((-s + kDay - 1) / kDay);
+  return core::day_of(t + kChinaOffset);
 }
 
 /// "YYYY-MM-DD" of a local day number.
 std::string iso_date(int64_t day) {
-  int y = 0, m = 0, d = 0;
-  civil_from_days(day, y, m, d);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
-  return buf;
+  char text[19];
+  core::write_iso8601(text, day * kDay);
+  return std::string(text, 10);
 }
 
 int local_year(int64_t t) {
-  int y = 0, m = 0, d = 0;
-  civil_from_days(local_day(t), y, m, d);
-  return y;
+  return static_cast<int>(core::civil_from_days(local_day(t)).year());
 }
 
 /// Metres per degree around the county (local equirectangular approximation; only used to scale
@@ -1226,9 +1209,9 @@ class Generator {
                                          0.90, 0.80, 0.65, 0.55, 0.45, 0.35, 0.28, 0.20};
     const int64_t local = t + kChinaOffset;
     const int64_t day = local_day(t);
-    const int weekday = static_cast<int>(((day % 7) + 7 + 3) % 7);  // 0 Monday (1970-01-01: Thu)
+    const int weekday = static_cast<int>(core::iso_weekday(day)) - 1;  // 0 Monday
     const double week = weekday < 5 ? 1.0 : weekday == 5 ? 0.75 : 0.65;
-    const int hour = static_cast<int>(((local % kDay) + kDay) % kDay / 3600);
+    const int hour = static_cast<int>((local - day * kDay) / 3600);
     const double trend = 0.85 + 0.30 * static_cast<double>(t - start_time_) /
                                     static_cast<double>(end_time_ - start_time_);
     return trend * week * kHour[hour];
