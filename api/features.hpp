@@ -19,7 +19,7 @@
 // without time it is a 400. Unknown parameters and bad values are a 400 naming the parameter.
 #pragma once
 
-#include "api/tile_service.hpp"
+#include "api/tiles.hpp"
 #include "auth/read_policy.hpp"
 #include "layers/county/county.hpp"
 #include "layers/query/cql2.hpp"
