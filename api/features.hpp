@@ -1,13 +1,19 @@
-// OGC API - Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) over the county's layers.
+// OGC API - Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) over the county's layers:
 //
-//   GET /                                        landing page (links: self, service-desc,
-//   conformance, data) GET /conformance                             the conformance classes GET
-//   /api                                     the OpenAPI 3.0 document GET /collections every layer
-//   as a collection GET /collections/{id}                        one, with its spatial (and, for
-//   incidents, temporal) extent GET /collections/{id}/items                  features: bbox,
-//   datetime, limit, offset GET /collections/{id}/items/{featureId}      one feature (the integer
-//   feature id, as in tiles) POST /collections/{id}/items                 the items query within a
-//   GeoJSON polygon body
+//   GET /                                        landing page: links to self, service-desc,
+//                                                conformance, data (api/landing.cpp)
+//   GET /conformance                             the conformance classes (api/landing.cpp)
+//   GET /api                                     the OpenAPI 3.0 document (api/openapi.cpp)
+//   GET /collections                             every layer as a collection (api/collections.cpp)
+//   GET /collections/{id}                        one, with its spatial (and, for incidents,
+//                                                temporal) extent (api/collections.cpp)
+//   GET /collections/{id}/items                  features: bbox, datetime, limit, offset…
+//                                                (api/items.cpp, parameters api/item_query.cpp)
+//   GET /collections/{id}/items/{featureId}      one feature (the integer feature id, as in
+//                                                tiles) (api/items.cpp)
+//   POST /collections/{id}/items                 the items query within a GeoJSON polygon body
+//   GET /collections/{id}/queryables             Part 3 queryables (api/queryables.cpp)
+//   GET /collections/incidents/stats             incident statistics (api/stats.cpp)
 //
 // Collections: grids, households, enterprises, incidents, workers. Features are GeoJSON (RFC
 // 7946) in CRS84 (CGCS2000 lon/lat, which GeoJSON takes as WGS84: the two differ by centimetres),
@@ -19,7 +25,7 @@
 // without time it is a 400. Unknown parameters and bad values are a 400 naming the parameter.
 #pragma once
 
-#include "api/tile_service.hpp"
+#include "api/tiles.hpp"
 #include "auth/read_policy.hpp"
 #include "layers/county/county.hpp"
 #include "layers/query/cql2.hpp"

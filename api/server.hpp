@@ -2,14 +2,14 @@
 // HTTP transport (http/transport.hpp) on worker lanes.
 //
 // Endpoints: GET /health, GET /layers, GET /metrics, the vector tiles under /tiles/
-// (api/tile_service.hpp), OGC API - Features under /, /conformance, /api and /collections
+// (api/tiles.hpp), OGC API - Features under /, /conformance, /api and /collections
 // (api/features.hpp), the record endpoints (api/records.hpp), Open311 under /open311/v2/
 // (api/open311.hpp) and the web map under / and /app/ (api/web_app.hpp). Each route declares who
 // may call it and which lane runs it; errors come from the error table (http/errors.hpp).
 #pragma once
 
 #include "api/features.hpp"
-#include "api/tile_service.hpp"
+#include "api/tiles.hpp"
 #include "api/web_app.hpp"
 #include "core/parallel.hpp"
 #include "http/router.hpp"

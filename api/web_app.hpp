@@ -18,7 +18,7 @@
 // system.
 #pragma once
 
-#include "api/tile_service.hpp"
+#include "api/tiles.hpp"
 
 #include <memory>
 #include <optional>

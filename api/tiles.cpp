@@ -1,5 +1,5 @@
-// Vector-tile endpoints, cache and metrics (tile_service.hpp).
-#include "api/tile_service.hpp"
+// Vector-tile endpoints, cache and metrics (tiles.hpp).
+#include "api/tiles.hpp"
 
 #include "api/hash.hpp"
 

@@ -1,0 +1,99 @@
+// What the OGC API - Features files of api/ share (landing, collections, items, queryables,
+// stats, openapi): the collections, the CRSs offered, links, and each resource's entry point.
+// Private to api/: nothing outside this folder includes it.
+#pragma once
+
+#include "api/features.hpp"
+#include "auth/read_policy.hpp"
+#include "layers/county/county.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace onemap::api::features {
+
+using json = nlohmann::ordered_json;  // keys in the order written
+using layers::LayerKind;
+using QueryParameters = std::vector<std::pair<std::string, std::string>>;
+
+inline constexpr const char* kCrs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+inline constexpr const char* kGeoJson = "application/geo+json";
+inline constexpr const char* kOpenApi = "application/vnd.oai.openapi+json;version=3.0";
+
+struct CollectionInfo {
+  LayerKind kind;
+  const char* title;
+  const char* description;
+};
+
+inline constexpr CollectionInfo kCollections[] = {
+    {LayerKind::Grids, "Grids",
+     "Grid boundaries of every level (county, town, village, grid, micro-grid)"},
+    {LayerKind::Households, "Households",
+     "Households: the public fields only (no names, phones or ID numbers)"},
+    {LayerKind::Enterprises, "Enterprises", "Enterprises with their safety risk level"},
+    {LayerKind::Incidents, "Incidents",
+     "Incidents reported in the county, with their status in the closed loop"},
+    {LayerKind::Workers, "Grid workers", "Grid team members (no names)"},
+};
+
+/// The collection named `id`. @throws NotFound listing the collections.
+const CollectionInfo& collection(std::string_view id);
+
+json link(const std::string& href, const char* rel, const char* type, const std::string& title);
+
+// The CRSs features can be asked in (Part 2), with their axis order: EPSG's geographic CRSs and
+// the Gauss-Krüger one list northing first, CRS84 and Web Mercator easting first.
+struct OutputCrs {
+  const char* uri;
+  const char* proj;  ///< for PROJ
+  bool north_first;
+};
+inline constexpr OutputCrs kCrsList[] = {
+    {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "EPSG:4490", false},
+    {"http://www.opengis.net/def/crs/EPSG/0/4490", "EPSG:4490", true},
+    {"http://www.opengis.net/def/crs/EPSG/0/4326", "EPSG:4326", true},
+    {"http://www.opengis.net/def/crs/EPSG/0/3857", "EPSG:3857", false},
+    {"http://www.opengis.net/def/crs/EPSG/0/4549", "EPSG:4549", true},
+};
+
+/// A crs or bbox-crs value: the URI, or "EPSG:n" / "[EPSG:n]" / "CRS84" for short.
+/// @throws InvalidArgument (parameter) for another.
+const OutputCrs& parse_crs(const std::string& parameter, std::string v);
+/// Every CRS's URI, as a JSON array.
+json crs_uris();
+
+/// What every resource reads: the county and the limits.
+struct Context {
+  std::shared_ptr<layers::County> county;
+  FeatureServiceOptions options;
+};
+
+struct ItemQuery;  // api/item_query.hpp
+
+// landing.cpp
+HttpAnswer landing(const std::string& base);
+HttpAnswer conformance();
+// collections.cpp
+json collection_json(const Context& ctx, const CollectionInfo& c, const std::string& base);
+HttpAnswer collections(const Context& ctx, const std::string& base);
+// items.cpp: an items query (its area resolved against the grids under the same lock), and
+// /items/{featureId}.
+HttpAnswer items(const Context& ctx, const CollectionInfo& c, ItemQuery& q, const std::string& base,
+                 const auth::Viewer& viewer);
+HttpAnswer item(const Context& ctx, const CollectionInfo& c, std::string_view id,
+                const QueryParameters& query, const std::string& base, const auth::Viewer& viewer);
+// queryables.cpp: as a JSON Schema, those `audience` may query.
+HttpAnswer queryables(const CollectionInfo& c, const std::string& base, auth::Audience audience,
+                      const auth::ReadPolicy& policy);
+// stats.cpp: /collections/incidents/stats.
+HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::ReadPolicy& policy);
+// openapi.cpp: the OpenAPI document of the whole server.
+HttpAnswer openapi(const Context& ctx, const std::string& base);
+
+}  // namespace onemap::api::features

@@ -1,0 +1,154 @@
+// GeoJSON written directly (a page of 1,000 features is most of a request's time): JsonOut, a
+// small JSON writer that always writes valid UTF-8; Projector, lon/lat to an output CRS; and
+// FeatureWriter, one feature of any layer as its viewer may read it.
+#pragma once
+
+#include "api/features_internal.hpp"
+#include "auth/read_policy.hpp"
+#include "core/errors.hpp"
+#include "layers/model/model.hpp"
+#include "layers/model/text.hpp"
+#include "spatial/crs.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace onemap::api::features {
+
+// A JSON text written piece by piece; str() writes valid UTF-8 whatever bytes it is given.
+class JsonOut {
+ public:
+  std::string& text() { return s_; }
+  void raw(std::string_view v) { s_ += v; }
+  void key(std::string_view k) {
+    str(k);
+    s_ += ':';
+  }
+  void str(std::string_view v) {
+    s_ += '"';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const auto c = static_cast<unsigned char>(v[i]);
+      if (c == '"' || c == '\\') {
+        s_ += '\\';
+        s_ += static_cast<char>(c);
+      } else if (c < 0x20) {
+        static const char* hex = "0123456789abcdef";
+        s_ += "\\u00";
+        s_ += hex[c >> 4];
+        s_ += hex[c & 15];
+      } else if (c < 0x80) {
+        s_ += static_cast<char>(c);
+      } else if (const std::size_t n = layers::utf8_sequence(v, i)) {
+        // Stored text may hold any bytes: copy a well-formed sequence, replace any other byte
+        // with U+FFFD (no overlong forms, surrogates or code points past U+10FFFF get through).
+        s_.append(v.data() + i, n);
+        i += n - 1;
+      } else {
+        s_ += "\xEF\xBF\xBD";
+      }
+    }
+    s_ += '"';
+  }
+  void num(double v) {
+    if (!std::isfinite(v)) return raw("null");
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    s_.append(buf, r.ptr);
+  }
+  void num(int64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    s_.append(buf, r.ptr);
+  }
+  void boolean(bool v) { raw(v ? "true" : "false"); }
+  void str_or_null(std::string_view v) {
+    if (v.empty())
+      raw("null");
+    else
+      str(v);
+  }
+  void time_or_null(int64_t t) {
+    if (t)
+      str(layers::time_text(t).view());
+    else
+      raw("null");
+  }
+
+ private:
+  std::string s_;
+};
+
+// Lon/lat (CGCS2000) to a CRS's coordinates in its axis order.
+class Projector {
+ public:
+  explicit Projector(const OutputCrs& crs)
+      : crs_(crs),
+        transform_(std::string(crs.proj) == "EPSG:4490"
+                       ? nullptr
+                       : std::make_unique<spatial::CrsTransform>(spatial::kStorageCrs, crs.proj)) {}
+  /// false when the point cannot be transformed.
+  bool apply(double lon, double lat, double& a, double& b) const {
+    double x = lon, y = lat;
+    if (transform_) {
+      try {
+        const spatial::Point p = transform_->apply(spatial::Point(lon, lat));
+        x = p.x();
+        y = p.y();
+      } catch (const CrsError&) {
+        return false;
+      }
+    }
+    if (crs_.north_first) std::swap(x, y);
+    a = x;
+    b = y;
+    return std::isfinite(a) && std::isfinite(b);
+  }
+  const OutputCrs& crs() const { return crs_; }
+
+ private:
+  const OutputCrs& crs_;
+  std::unique_ptr<spatial::CrsTransform> transform_;
+};
+
+// Writes features of any layer in one CRS.
+class FeatureWriter {
+ public:
+  /// `selected`: the properties to write (properties=), or null for all.
+  FeatureWriter(JsonOut& out, const Projector& proj, const auth::Viewer& viewer,
+                const std::vector<std::string>* selected = nullptr)
+      : out_(out), proj_(proj), viewer_(viewer), selected_(selected) {}
+
+  /// Writes record r as a Feature (T: a record of any layer).
+  template <class T>
+  void feature(const T& r);
+
+ private:
+  void point(const layers::LonLat& p);
+  void ring(const spatial::Ring& r, bool reverse);
+  void polygons(const spatial::MultiPolygon& mp);
+  void key(std::string_view k);
+  JsonOut& val() { return *cur_; }
+  void join(const layers::GridJoin& j);
+  void properties(const layers::Grid& g);
+  void properties(const layers::Household& h);
+  void properties(const layers::Enterprise& e);
+  void properties(const layers::Incident& i);
+  void properties(const layers::Worker& w);
+
+  JsonOut& out_;
+  const Projector& proj_;
+  const auth::Viewer& viewer_;
+  const std::vector<std::string>* selected_ = nullptr;
+  LayerKind kind_ = LayerKind::Grids;                 // the record being written
+  auth::Audience audience_ = auth::Audience::Public;  // what the viewer has for it
+  JsonOut discard_;
+  JsonOut* cur_ = &out_;
+  bool first_ = true;
+};
+
+}  // namespace onemap::api::features

@@ -1,0 +1,51 @@
+// The landing page (GET /) and the conformance classes (GET /conformance) of OGC API - Features.
+#include "api/features_internal.hpp"
+
+#include "layers/model/text.hpp"
+
+namespace onemap::api::features {
+
+namespace {
+
+const std::vector<std::string>& conformance_classes() {
+  static const std::vector<std::string> c = {
+      "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+      "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+      "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+      "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+      "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+      "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+      "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+      "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+      "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+      "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+      "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+      "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
+      "http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators",
+      "http://www.opengis.net/spec/cql2/1.0/conf/temporal-operators",
+  };
+  return c;
+}
+
+}  // namespace
+
+HttpAnswer landing(const std::string& base) {
+  json j = {{"title", "onemap"},
+            {"description",
+             "The county's one map: grids, households, enterprises, incidents and grid workers"},
+            {"links",
+             json::array(
+                 {link(base + "/", "self", "application/json", "This document"),
+                  link(base + "/api", "service-desc", kOpenApi, "The API definition (OpenAPI 3.0)"),
+                  link(base + "/conformance", "conformance", "application/json",
+                       "The conformance classes implemented"),
+                  link(base + "/collections", "data", "application/json", "The collections")})}};
+  return {200, layers::json_text(j), "application/json", {}};
+}
+
+HttpAnswer conformance() {
+  return {
+      200, layers::json_text(json{{"conformsTo", conformance_classes()}}), "application/json", {}};
+}
+
+}  // namespace onemap::api::features

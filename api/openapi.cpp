@@ -1,0 +1,529 @@
+// The OpenAPI 3.0 document of the whole server (GET /api): OGC API - Features, and the status,
+// tile, record, closed-loop, user, audit and Open311 endpoints. It is one long function because
+// it is one document, written in the order a reader looks things up in it.
+#include "api/features_internal.hpp"
+
+#include "layers/model/model.hpp"
+#include "layers/model/schema.hpp"
+#include "layers/model/text.hpp"
+#include "layers/query/feature_fields.hpp"
+
+namespace onemap::api::features {
+
+namespace {
+
+using layers::cql2::Type;
+
+// The fields of a collection's features as JSON Schema types.
+json schema_properties(LayerKind kind) {
+  json props = json::object();
+  for (const auto& f : layers::layer_fields(kind)) {
+    if (f.personal || f.name == "extra") continue;
+    using layers::FieldType;
+    std::string type = f.type == FieldType::Integer   ? "integer"
+                       : f.type == FieldType::Real    ? "number"
+                       : f.type == FieldType::Boolean ? "boolean"
+                                                      : "string";
+    json s = {{"type", type}};
+    if (f.type == FieldType::DateTime) s["format"] = "date-time";
+    props[f.name] = s;
+  }
+  return props;
+}
+
+}  // namespace
+
+HttpAnswer openapi(const Context& ctx, const std::string& base) {
+  const FeatureServiceOptions& options = ctx.options;
+  auto param_ref = [](const char* name) {
+    return json{{"$ref", std::string("#/components/parameters/") + name}};
+  };
+  auto response = [](const char* description, const char* type, const json& schema) {
+    return json{{"description", description}, {"content", {{type, {{"schema", schema}}}}}};
+  };
+  const json error_schema = {{"$ref", "#/components/schemas/error"}};
+  const json errors = {
+      {"400", response("A bad parameter (named in the answer)", "application/json", error_schema)},
+      {"404", response("No such resource", "application/json", error_schema)}};
+  auto item_params = [&] {
+    // filter-lang inline (not a $ref): GDAL's OAPIF driver looks for its enum to decide to send
+    // filters, under the older name cql-text.
+    const json filter_lang = {
+        {"name", "filter-lang"},
+        {"in", "query"},
+        {"required", false},
+        {"description",
+         "The filter's language: cql2-text (cql-text is the same, by its draft name)"},
+        {"schema",
+         {{"type", "string"}, {"enum", {"cql2-text", "cql-text"}}, {"default", "cql2-text"}}}};
+    return json::array({param_ref("collectionId"), param_ref("bbox"), param_ref("bbox-crs"),
+                        param_ref("crs"), param_ref("datetime"), param_ref("filter"), filter_lang,
+                        param_ref("filter-crs"), param_ref("area"), param_ref("near"),
+                        param_ref("radius"), param_ref("properties"), param_ref("sortby"),
+                        param_ref("limit"), param_ref("offset"), param_ref("f")});
+  };
+  auto get = [&](const char* summary, const char* op, json params, json ok) {
+    json responses = {{"200", ok}};
+    for (const auto& [k, v] : errors.items()) responses[k] = v;
+    return json{{"get",
+                 {{"summary", summary},
+                  {"operationId", op},
+                  {"parameters", params},
+                  {"responses", responses}}}};
+  };
+  json ids = json::array();
+  for (const auto& c : kCollections) ids.push_back(std::string(layers::layer_name(c.kind)));
+  const json object = {{"type", "object"}};
+  json paths = {
+      {"/", get("The landing page", "getLandingPage", json::array({param_ref("f")}),
+                response("Links to the API definition, conformance and collections",
+                         "application/json", object))},
+      {"/conformance",
+       get("The conformance classes", "getConformance", json::array({param_ref("f")}),
+           response("The conformance classes", "application/json", object))},
+      {"/api", get("This document", "getApi", json::array({param_ref("f")}),
+                   response("The OpenAPI document", kOpenApi, object))},
+      {"/collections", get("The collections", "getCollections", json::array({param_ref("f")}),
+                           response("Every layer as a collection", "application/json", object))},
+      {"/collections/{collectionId}",
+       get("One collection", "describeCollection",
+           json::array({param_ref("collectionId"), param_ref("f")}),
+           response("The collection with its extent", "application/json", object))},
+      {"/collections/{collectionId}/items",
+       get("Features of a collection", "getFeatures", item_params(),
+           response("A page of features, by feature id", kGeoJson,
+                    {{"$ref", "#/components/schemas/featureCollection"}}))},
+      {"/collections/{collectionId}/queryables",
+       get("The properties a filter may use", "getQueryables",
+           json::array({param_ref("collectionId"), param_ref("f")}),
+           response("A JSON Schema of the queryables", "application/schema+json", object))},
+      {"/collections/incidents/stats",
+       get("Incident counts in a window and the window before it", "getIncidentStats",
+           json::array({param_ref("datetime"), param_ref("area"), param_ref("bbox"),
+                        param_ref("bbox-crs"), param_ref("group_by"), param_ref("top")}),
+           response(
+               "Counts by area x category x status with change and ratio, and the rising areas",
+               "application/json", object))},
+      {"/collections/{collectionId}/items/{featureId}",
+       get("One feature", "getFeature",
+           json::array({param_ref("collectionId"), param_ref("featureId"), param_ref("crs"),
+                        param_ref("f")}),
+           response("The feature", kGeoJson, {{"$ref", "#/components/schemas/feature"}}))},
+  };
+  // Each collection's items path too, with its queryables as parameters (equality): GDAL's OAPIF
+  // driver reads them there to know which fields it may put in a filter.
+  for (const auto& c : kCollections) {
+    json params = item_params();
+    params.erase(params.begin());  // collectionId: fixed in this path
+    for (const auto& q : layers::layer_queryables(c.kind)) {
+      if (q.type == Type::Geometry) continue;
+      json schema = q.type == Type::Number      ? json{{"type", "number"}}
+                    : q.type == Type::Boolean   ? json{{"type", "boolean"}}
+                    : q.type == Type::Timestamp ? json{{"type", "string"}, {"format", "date-time"}}
+                                                : json{{"type", "string"}};
+      params.push_back({{"name", q.name},
+                        {"in", "query"},
+                        {"required", false},
+                        {"description", "Features whose " + q.name + " equals this value"},
+                        {"schema", schema}});
+    }
+    const std::string id(layers::layer_name(c.kind));
+    paths["/collections/" + id + "/items"] =
+        get(c.title, ("getFeatures_" + id).c_str(), params,
+            response("A page of features, by feature id", kGeoJson,
+                     {{"$ref", "#/components/schemas/featureCollection"}}));
+  }
+  {
+    json post =
+        get("Features of a collection within a polygon (GeoJSON Polygon, MultiPolygon or a Feature "
+            "with one, in CRS84, as the body)",
+            "getFeaturesWithinPolygon", item_params(),
+            response("A page of features within the polygon", kGeoJson,
+                     {{"$ref", "#/components/schemas/featureCollection"}}))["get"];
+    post["requestBody"] = {{"required", true},
+                           {"content",
+                            {{"application/geo+json", {{"schema", object}}},
+                             {"application/json", {{"schema", object}}}}}};
+    paths["/collections/{collectionId}/items"]["post"] = post;
+  }
+  json parameters = {
+      {"collectionId",
+       {{"name", "collectionId"},
+        {"in", "path"},
+        {"required", true},
+        {"description", "The collection"},
+        {"schema", {{"type", "string"}, {"enum", ids}}}}},
+      {"featureId",
+       {{"name", "featureId"},
+        {"in", "path"},
+        {"required", true},
+        {"description", "The feature id (an integer, the same as in vector tiles)"},
+        {"schema", {{"type", "integer"}, {"format", "int64"}}}}},
+      {"bbox",
+       {{"name", "bbox"},
+        {"in", "query"},
+        {"required", false},
+        {"style", "form"},
+        {"explode", false},
+        {"description",
+         "Features meeting this box: minlon,minlat,maxlon,maxlat in CRS84 (6 numbers with "
+         "heights)"},
+        {"schema",
+         {{"type", "array"}, {"minItems", 4}, {"maxItems", 6}, {"items", {{"type", "number"}}}}}}},
+      {"datetime",
+       {{"name", "datetime"},
+        {"in", "query"},
+        {"required", false},
+        {"description",
+         "Incidents reported at this instant or within this interval (RFC 3339; '..' for an "
+         "open end), e.g. 2026-11-01T00:00:00Z/.. ; other collections have no time"},
+        {"schema", {{"type", "string"}}}}},
+      {"limit",
+       {{"name", "limit"},
+        {"in", "query"},
+        {"required", false},
+        {"style", "form"},
+        {"explode", false},
+        {"description", "Features per page (a larger value is taken as the maximum)"},
+        {"schema",
+         {{"type", "integer"},
+          {"minimum", 1},
+          {"maximum", options.max_limit},
+          {"default", options.default_limit}}}}},
+      {"offset",
+       {{"name", "offset"},
+        {"in", "query"},
+        {"required", false},
+        {"description", "Features to skip (the next links carry it)"},
+        {"schema", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}}},
+      {"filter",
+       {{"name", "filter"},
+        {"in", "query"},
+        {"required", false},
+        {"description",
+         "A CQL2 text filter over the collection's queryables (see "
+         "/collections/{collectionId}/queryables): "
+         "comparisons, LIKE, IN, BETWEEN, IS NULL, AND/OR/NOT, S_INTERSECTS/S_WITHIN/S_CONTAINS "
+         "with WKT, T_INTERSECTS/T_DURING on times"},
+        {"schema", {{"type", "string"}}}}},
+      {"properties",
+       {{"name", "properties"},
+        {"in", "query"},
+        {"required", false},
+        {"style", "form"},
+        {"explode", false},
+        {"description", "The properties to include, comma-separated (queryables)"},
+        {"schema", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
+      {"sortby",
+       {{"name", "sortby"},
+        {"in", "query"},
+        {"required", false},
+        {"style", "form"},
+        {"explode", false},
+        {"description",
+         "Sort keys, comma-separated queryables, '-' before one for descending (ties by feature "
+         "id)"},
+        {"schema", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
+      {"filter-crs",
+       {{"name", "filter-crs"},
+        {"in", "query"},
+        {"required", false},
+        {"description", "The CRS of the filter's geometries: CRS84 only"},
+        {"schema",
+         {{"type", "string"}, {"format", "uri"}, {"enum", {kCrs84}}, {"default", kCrs84}}}}},
+      {"area",
+       {{"name", "area"},
+        {"in", "query"},
+        {"required", false},
+        {"description",
+         "level:code, e.g. town:330521001: the grid of that level and code and every grid "
+         "under it (points by the grid they are joined to; grids by code)"},
+        {"schema",
+         {{"type", "string"}, {"pattern", "^(county|town|village|grid|microgrid):.+$"}}}}},
+      {"near",
+       {{"name", "near"},
+        {"in", "query"},
+        {"required", false},
+        {"style", "form"},
+        {"explode", false},
+        {"description", "lon,lat (CRS84): with radius, features within that many metres of it"},
+        {"schema",
+         {{"type", "array"}, {"minItems", 2}, {"maxItems", 2}, {"items", {{"type", "number"}}}}}}},
+      {"radius",
+       {{"name", "radius"},
+        {"in", "query"},
+        {"required", false},
+        {"description", "metres, with near"},
+        {"schema",
+         {{"type", "number"}, {"exclusiveMinimum", true}, {"minimum", 0}, {"maximum", 100000}}}}},
+      {"group_by",
+       {{"name", "group_by"},
+        {"in", "query"},
+        {"required", false},
+        {"description", "the level counts are grouped by"},
+        {"schema",
+         {{"type", "string"},
+          {"enum", {"county", "town", "village", "grid", "microgrid"}},
+          {"default", "town"}}}}},
+      {"top",
+       {{"name", "top"},
+        {"in", "query"},
+        {"required", false},
+        {"description", "how many rising area x category pairs to list"},
+        {"schema", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000}, {"default", 10}}}}},
+      {"crs",
+       {{"name", "crs"},
+        {"in", "query"},
+        {"required", false},
+        {"description",
+         "The CRS of the answer's coordinates, in its axis order (EPSG:4490 and 4326: "
+         "latitude first; EPSG:4549: northing first); the Content-Crs header names it"},
+        {"schema",
+         {{"type", "string"}, {"format", "uri"}, {"enum", crs_uris()}, {"default", kCrs84}}}}},
+      {"bbox-crs",
+       {{"name", "bbox-crs"},
+        {"in", "query"},
+        {"required", false},
+        {"description", "The CRS of bbox, in its axis order"},
+        {"schema",
+         {{"type", "string"}, {"format", "uri"}, {"enum", crs_uris()}, {"default", kCrs84}}}}},
+      {"f",
+       {{"name", "f"},
+        {"in", "query"},
+        {"required", false},
+        {"description", "The format: json"},
+        {"schema", {{"type", "string"}, {"enum", {"json"}}}}}},
+  };
+  auto typed = [](const char* type) { return json{{"type", type}}; };
+  json error_props = {
+      {"code", typed("integer")}, {"message", typed("string")}, {"parameter", typed("string")}};
+  json error_obj = {{"type", "object"},
+                    {"properties", {{"error", {{"type", "object"}, {"properties", error_props}}}}}};
+  json feature_props = {{"type", {{"type", "string"}, {"enum", {"Feature"}}}},
+                        {"id", typed("integer")},
+                        {"geometry", {{"type", "object"}, {"nullable", true}}},
+                        {"properties", {{"type", "object"}, {"nullable", true}}}};
+  json feature_obj = {{"type", "object"},
+                      {"required", {"type", "geometry", "properties"}},
+                      {"properties", feature_props}};
+  json fc_props = {
+      {"type", {{"type", "string"}, {"enum", {"FeatureCollection"}}}},
+      {"features", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/feature"}}}}},
+      {"numberMatched", {{"type", "integer"}, {"minimum", 0}}},
+      {"numberReturned", {{"type", "integer"}, {"minimum", 0}}},
+      {"timeStamp", {{"type", "string"}, {"format", "date-time"}}},
+      {"links", {{"type", "array"}, {"items", typed("object")}}}};
+  json fc_obj = {{"type", "object"}, {"required", {"type", "features"}}, {"properties", fc_props}};
+  json schemas = {{"error", error_obj}, {"feature", feature_obj}, {"featureCollection", fc_obj}};
+  for (const auto& c : kCollections)
+    schemas[std::string(layers::layer_name(c.kind)) + "_properties"] = {
+        {"type", "object"}, {"properties", schema_properties(c.kind)}};
+  // The rest of the server: status, tiles, and the record endpoints (writes need the bearer token).
+  auto in_path = [](const char* name, const char* description, json schema) {
+    return json{{"name", name},
+                {"in", "path"},
+                {"required", true},
+                {"description", description},
+                {"schema", schema}};
+  };
+  auto in_query = [](const char* name, const char* description) {
+    return json{{"name", name},
+                {"in", "query"},
+                {"required", false},
+                {"description", description},
+                {"schema", {{"type", "string"}}}};
+  };
+  auto op = [&](const char* summary, const char* id, json params, json ok, bool write = false) {
+    json responses = {{"200", ok}};
+    for (const auto& [k, v] : errors.items()) responses[k] = v;
+    json o = {{"summary", summary},
+              {"operationId", id},
+              {"parameters", params},
+              {"responses", responses}};
+    if (write) {
+      o["security"] = json::array({{{"bearer", json::array()}}});
+      o["responses"]["401"] =
+          response("No or a wrong bearer token", "application/json", error_schema);
+      o["responses"]["403"] =
+          response("The user's role or area does not allow it", "application/json", error_schema);
+      o["requestBody"] = {{"required", true},
+                          {"content", {{"application/json", {{"schema", object}}}}}};
+    }
+    return o;
+  };
+  const json tile_query =
+      json::array({in_query("offset", "gcj02: coordinates shifted into GCJ-02 (Amap, Tencent)"),
+                   in_query("status", "incidents: comma list of statuses"),
+                   in_query("category", "incidents: comma list of categories"),
+                   in_query("since", "incidents reported at or after (ISO 8601 or Unix seconds)"),
+                   in_query("until", "incidents reported before (ISO 8601 or Unix seconds)")});
+  auto tile_params = [&](bool xyz) {
+    json p = json::array({in_path("layers", "tile layers, comma-separated", {{"type", "string"}})});
+    if (xyz)
+      for (const char* n : {"z", "x", "y"})
+        p.push_back(in_path(n, "tile zoom, column, row", {{"type", "integer"}, {"minimum", 0}}));
+    for (const auto& q : tile_query) p.push_back(q);
+    return p;
+  };
+  const json mvt = {
+      {"description", "A Mapbox Vector Tile (204 when empty, 304 when the ETag matches)"},
+      {"content",
+       {{"application/vnd.mapbox-vector-tile",
+         {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+  paths["/health"]["get"] = op("Status, version and layer counts", "getHealth", json::array(),
+                               response("Status", "application/json", object));
+  paths["/layers"]["get"] = op("Every layer with its public fields", "getLayers", json::array(),
+                               response("Layers", "application/json", object));
+  paths["/metrics"]["get"] =
+      op("Tile cache and build metrics", "getMetrics", json::array(),
+         {{"description", "Prometheus text"},
+          {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}});
+  paths["/tiles/{layers}/{z}/{x}/{y}.mvt"]["get"] =
+      op("A vector tile (Web Mercator)", "getTile", tile_params(true), mvt);
+  paths["/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt"]["get"] =
+      op("A vector tile (CGCS2000, Tianditu 'c')", "getTileCgcs2000", tile_params(true), mvt);
+  paths["/tiles/{layers}.json"]["get"] = op("TileJSON 3.0.0", "getTileJson", tile_params(false),
+                                            response("TileJSON", "application/json", object));
+  paths["/tiles/cgcs2000/{layers}.json"]["get"] =
+      op("TileJSON 3.0.0 (CGCS2000)", "getTileJsonCgcs2000", tile_params(false),
+         response("TileJSON", "application/json", object));
+  const json id_param = json::array(
+      {in_path("id", "the record's feature id", {{"type", "integer"}, {"format", "int64"}})});
+  for (const char* kind : {"incidents", "households", "enterprises"}) {
+    const std::string k = kind;
+    paths["/" + k]["post"] =
+        op(("Create a record of " + k).c_str(), ("create_" + k).c_str(), json::array(),
+           response("The record, joined to its grid", "application/json", object), true);
+    paths["/" + k]["post"]["responses"]["201"] = paths["/" + k]["post"]["responses"]["200"];
+    paths["/" + k]["post"]["responses"].erase("200");
+    paths["/" + k + "/{id}"]["get"] =
+        op(("One record of " + k).c_str(), ("get_" + k).c_str(), id_param,
+           response("The record", "application/json", object), false);
+    if (k == "households")
+      paths["/" + k + "/{id}"]["get"]["security"] = json::array({{{"bearer", json::array()}}});
+    paths["/" + k + "/{id}"]["patch"] =
+        op(("Change a record of " + k).c_str(), ("patch_" + k).c_str(), id_param,
+           response("The record", "application/json", object), true);
+  }
+  paths["/grids/{id}"]["get"] = op("One grid with its outline", "get_grid", id_param,
+                                   response("The grid", "application/json", object));
+  paths["/grids/{id}"]["patch"] = op("Rename a grid or change its outline", "patch_grid", id_param,
+                                     response("The grid", "application/json", object), true);
+  // The closed loop.
+  paths["/incidents/{id}/actions"]["post"] =
+      op("A step of the closed loop: dispatch, accept, start, resolve, return, verify, close, "
+         "reopen, escalate",
+         "act_on_incident", id_param,
+         response("The incident after the step, with the event", "application/json", object), true);
+  paths["/incidents/{id}/actions"]["post"]["parameters"].push_back(
+      {{"name", "If-Match"},
+       {"in", "header"},
+       {"required", false},
+       {"description", "the incident's ETag (version): a stale one loses with 409"},
+       {"schema", {{"type", "string"}}}});
+  paths["/incidents/{id}/actions"]["post"]["responses"]["409"] =
+      response("The state or the version does not allow it", "application/json", error_schema);
+  paths["/incidents/{id}/history"]["get"] =
+      op("An incident's audit trail", "get_incident_history", id_param,
+         response("The events", "application/json", object));
+  paths["/dispatch/batch"]["post"] =
+      op("Dispatch every unassigned incident of an area at once (least total distance)",
+         "batch_dispatch", json::array(), response("The assignment", "application/json", object),
+         true);
+  paths["/escalations/sweep"]["post"] =
+      op("Escalate every overdue incident one level", "sweep_overdue", json::array(),
+         response("The incidents escalated", "application/json", object), true);
+  paths["/users/me"]["get"] =
+      op("The user the bearer token names", "get_me", json::array(),
+         response("The user and the actions their role allows", "application/json", object), true);
+  paths["/users/me"]["get"].erase("requestBody");
+  // Users and the audit: the administrator's (api/users_api.hpp).
+  {
+    const json user_id = json::array({in_path("id", "the user's id", {{"type", "string"}})});
+    auto admin_op = [&](const char* summary, const char* id, json params, const char* ok,
+                        bool body) {
+      json o = op(summary, id, std::move(params), response(ok, "application/json", object), true);
+      o["responses"]["403"] = response("Not an administrator", "application/json", error_schema);
+      if (!body) o.erase("requestBody");
+      return o;
+    };
+    paths["/users"]["get"] =
+        admin_op("Every user (never a token)", "list_users", json::array(), "The users", false);
+    paths["/users"]["post"] =
+        admin_op("Add a user: its token is in the answer, once", "create_user", json::array(),
+                 "The user and its token", true);
+    paths["/users"]["post"]["responses"]["201"] = paths["/users"]["post"]["responses"]["200"];
+    paths["/users"]["post"]["responses"].erase("200");
+    paths["/users/{id}"]["patch"] =
+        admin_op("Change a user's name, role, scope, worker record or active flag", "patch_user",
+                 user_id, "The user", true);
+    paths["/users/{id}/token"]["post"] =
+        admin_op("A new token for a user (shown once); the old one stops at once", "rotate_token",
+                 user_id, "The user's id and new token", false);
+    paths["/audit"]["get"] = admin_op(
+        "The audit of personal data and user changes, newest first", "get_audit",
+        json::array(
+            {in_query("from", "at or after (ISO 8601 or Unix seconds)"),
+             in_query("to", "at or before (ISO 8601 or Unix seconds)"),
+             in_query("user", "the actor's id"),
+             in_query("action",
+                      "read_personal, write_personal, user_create, user_change, user_disable, "
+                      "user_enable, token_rotate"),
+             in_query("limit", "1 to 1000 (default 100)"), in_query("offset", "rows to skip")}),
+        "The rows and their total", false);
+  }
+  // Open311 GeoReport v2.
+  const json open311_list = {
+      {"description", "A JSON list (Open311 GeoReport v2)"},
+      {"content", {{"application/json", {{"schema", {{"type", "array"}, {"items", object}}}}}}}};
+  paths["/open311/v2/services.json"]["get"] =
+      op("Open311: the service list (categories)", "open311_services",
+         json::array({in_query("jurisdiction_id", "ignored (one jurisdiction)")}), open311_list);
+  paths["/open311/v2/requests.json"]["get"] = op(
+      "Open311: service requests", "open311_requests",
+      json::array(
+          {in_query("service_request_id", "comma list of ids"),
+           in_query("service_code", "comma list of codes"), in_query("start_date", "W3C date-time"),
+           in_query("end_date", "W3C date-time"), in_query("status", "open, closed or both"),
+           in_query("coordinate_system", "WGS84 (default) or GCJ02 for the coordinates returned"),
+           in_query("jurisdiction_id", "ignored"),
+           in_query("api_key",
+                    "a user's token: its own reports in full (checked: an unknown key is a 401)")}),
+      open311_list);
+  paths["/open311/v2/requests.json"]["post"] = op("Open311: a new service request, routed at once",
+                                                  "open311_create", json::array(), open311_list);
+  paths["/open311/v2/requests.json"]["post"]["responses"]["201"] =
+      paths["/open311/v2/requests.json"]["post"]["responses"]["200"];
+  paths["/open311/v2/requests.json"]["post"]["responses"].erase("200");
+  paths["/open311/v2/requests.json"]["post"]["requestBody"] = {
+      {"required", true},
+      {"content",
+       {{"application/x-www-form-urlencoded", {{"schema", object}}},
+        {"application/json", {{"schema", object}}}}}};
+  paths["/open311/v2/requests/{id}.json"]["get"] = op(
+      "Open311: one service request", "open311_request",
+      json::array(
+          {in_path("id", "the service_request_id", {{"type", "integer"}}),
+           in_query("coordinate_system", "WGS84 (default) or GCJ02"),
+           in_query("jurisdiction_id", "ignored"),
+           in_query("api_key",
+                    "a user's token: its own reports in full (checked: an unknown key is a 401)")}),
+      open311_list);
+
+  json doc = {{"openapi", "3.0.3"},
+              {"info",
+               {{"title", "onemap"},
+                {"version", "1.0.0"},
+                {"description",
+                 "The county's one map: OGC API - Features over its layers, vector tiles, "
+                 "and the record endpoints"}}},
+              {"servers", json::array({{{"url", base}}})},
+              {"paths", paths},
+              {"components",
+               {{"parameters", parameters},
+                {"schemas", schemas},
+                {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
+  return {200, layers::json_text(doc), kOpenApi, {}};
+}
+
+}  // namespace onemap::api::features

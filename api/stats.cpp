@@ -1,0 +1,238 @@
+// Incident statistics (GET /collections/incidents/stats): counts in a window and the window
+// before it by area x category x status, with the closed loop's figures and the rising areas.
+#include "api/features_internal.hpp"
+
+#include "api/geojson_writer.hpp"
+#include "api/item_query.hpp"
+#include "core/errors.hpp"
+#include "http/deadline.hpp"
+#include "layers/dispatch/workflow.hpp"
+#include "layers/query/feature_query.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+namespace onemap::api::features {
+
+HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::ReadPolicy& policy) {
+  // The window and filters: datetime (both ends), area, bbox; the grouping level; how many
+  // rising areas to list.
+  QueryParameters item_params;
+  layers::GridLevel level = layers::GridLevel::Town;
+  std::size_t top = 10;
+  bool has_datetime = false;
+  for (const auto& [k, v] : query) {
+    if (k == "group_by") {
+      try {
+        level = layers::level_from_name(v);
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument(k, e.detail());
+      }
+    } else if (k == "top") {
+      top = static_cast<std::size_t>(std::min<uint64_t>(parse_count(k, v, 0), 1000));
+    } else if (k == "datetime" || k == "area" || k == "bbox" || k == "bbox-crs") {
+      has_datetime = has_datetime || k == "datetime";
+      item_params.emplace_back(k, v);
+    } else {
+      throw InvalidArgument(k,
+                            "unknown query parameter for stats (parameters: datetime, area, bbox, "
+                            "bbox-crs, group_by, top)");
+    }
+  }
+  if (!has_datetime) throw InvalidArgument("datetime", "is required: the window, start/end");
+  // Counts for everyone: the window and area take no field a policy could close.
+  ItemQuery q = parse_items_query(item_params, LayerKind::Incidents, ctx.options,
+                                  auth::Audience::Public, policy);
+  if (!q.since || !q.until)
+    throw InvalidArgument("datetime", "the window needs both ends (start/end)");
+  // The previous window: as long, just before (closed intervals of whole seconds).
+  const int64_t length = *q.until - *q.since + 1;
+  ItemQuery prev = q;
+  prev.since = *q.since - length;
+  prev.until = *q.since - 1;
+
+  auto lock = ctx.county->read();
+  const layers::Dataset& d = ctx.county->data();
+  if (q.area)
+    prev.area_box = q.area_box =
+        layers::resolve_area(q, d.grids, ctx.county->join_options().max_distance_m);
+  prev.area_codes = q.area_codes;
+  // Each grid's ancestor (or itself) at the grouping level, and the names.
+  std::unordered_map<std::string_view, const layers::Grid*> by_code;
+  for (const auto& g : d.grids) by_code[g.code] = &g;
+  std::unordered_map<std::string_view, const layers::Grid*> group_of;
+  auto group = [&](const std::string& code) -> const layers::Grid* {
+    if (code.empty()) return nullptr;
+    if (auto it = group_of.find(code); it != group_of.end()) return it->second;
+    const layers::Grid* g = nullptr;
+    for (auto it = by_code.find(code); it != by_code.end();
+         it = by_code.find(it->second->parent_code)) {
+      if (it->second->level == level) {
+        g = it->second;
+        break;
+      }
+      if (it->second->parent_code.empty()) break;
+    }
+    group_of[code] = g;
+    return g;
+  };
+
+  struct Cell {
+    uint64_t now = 0, before = 0;
+  };
+  // The closed loop's figures over the window's incidents.
+  auto write_loop = [](JsonOut& out, layers::LoopMetrics& m) {
+    m.finish();
+    out.raw("\"loop\":{\"closed\":");
+    out.num(static_cast<int64_t>(m.closed));
+    out.raw(",\"open\":");
+    out.num(static_cast<int64_t>(m.open));
+    out.raw(",\"overdue\":");
+    out.num(static_cast<int64_t>(m.overdue));
+    out.raw(",\"closure_rate\":");
+    if (m.total)
+      out.num(m.closure_rate);
+    else
+      out.raw("null");
+    out.raw(",\"on_time_rate\":");
+    if (m.with_deadline_closed)
+      out.num(m.on_time_rate);
+    else
+      out.raw("null");
+    out.raw(",\"median_hours_to_close\":");
+    if (m.median_hours_to_close)
+      out.num(*m.median_hours_to_close);
+    else
+      out.raw("null");
+    out.raw("}");
+  };
+  const int64_t clock = static_cast<int64_t>(std::time(nullptr));
+  // group code ("" for incidents in no group) → category → status → counts
+  std::map<std::string, std::map<std::string, std::map<std::string, Cell>>> table;
+  std::map<std::string, layers::LoopMetrics> loops;
+  layers::LoopMetrics total_loop;
+  Cell total;
+  const auto& fields = layers::fields_of(static_cast<const layers::Incident*>(nullptr));
+  for (std::size_t k = 0; k < d.incidents.size(); ++k) {
+    http::poll_deadline(k);
+    const layers::Incident& i = d.incidents[k];
+    const bool in_now = layers::matches(i, q, fields),
+               in_before = !in_now && layers::matches(i, prev, fields);
+    if (!in_now && !in_before) continue;
+    const layers::Grid* g = group(i.join.grid_code);
+    Cell& c = table[g ? g->code : ""][i.category][i.status];
+    (in_now ? c.now : c.before)++;
+    (in_now ? total.now : total.before)++;
+    if (in_now) {
+      loops[g ? g->code : ""].add(i, clock);
+      total_loop.add(i, clock);
+    }
+  }
+
+  auto counts = [](JsonOut& out, uint64_t now, uint64_t before) {
+    out.raw("\"count\":");
+    out.num(static_cast<int64_t>(now));
+    out.raw(",\"previous\":");
+    out.num(static_cast<int64_t>(before));
+    out.raw(",\"change\":");
+    out.num(static_cast<int64_t>(now) - static_cast<int64_t>(before));
+    out.raw(",\"ratio\":");
+    if (before)
+      out.num(static_cast<double>(now) / static_cast<double>(before));
+    else
+      out.raw("null");
+  };
+  struct Rising {
+    std::string code, name, category;
+    uint64_t now, before;
+  };
+  std::vector<Rising> rising;
+  JsonOut out;
+  out.raw("{\"window\":{\"start\":");
+  out.str(layers::time_text(*q.since).view());
+  out.raw(",\"end\":");
+  out.str(layers::time_text(*q.until).view());
+  out.raw("},\"previous_window\":{\"start\":");
+  out.str(layers::time_text(*prev.since).view());
+  out.raw(",\"end\":");
+  out.str(layers::time_text(*prev.until).view());
+  out.raw("},\"group_by\":");
+  out.str(layers::level_name(level));
+  out.raw(",\"total\":{");
+  counts(out, total.now, total.before);
+  out.raw(",");
+  write_loop(out, total_loop);
+  out.raw("},\"groups\":[");
+  bool first_group = true;
+  for (const auto& [code, cats] : table) {
+    Cell sum;
+    for (const auto& [cat, statuses] : cats) {
+      Cell cat_sum;
+      for (const auto& [st, c] : statuses) {
+        cat_sum.now += c.now;
+        cat_sum.before += c.before;
+      }
+      sum.now += cat_sum.now;
+      sum.before += cat_sum.before;
+      const auto it = by_code.find(code);
+      rising.push_back(
+          {code, it != by_code.end() ? it->second->name : "", cat, cat_sum.now, cat_sum.before});
+    }
+    if (!first_group) out.raw(",");
+    first_group = false;
+    out.raw("{\"code\":");
+    out.str_or_null(code);
+    out.raw(",\"name\":");
+    const auto it = by_code.find(code);
+    out.str_or_null(it != by_code.end() ? std::string_view(it->second->name) : std::string_view());
+    out.raw(",");
+    counts(out, sum.now, sum.before);
+    out.raw(",");
+    write_loop(out, loops[code]);
+    out.raw(",\"cells\":[");
+    bool first_cell = true;
+    for (const auto& [cat, statuses] : cats)
+      for (const auto& [st, c] : statuses) {
+        if (!first_cell) out.raw(",");
+        first_cell = false;
+        out.raw("{\"category\":");
+        out.str(cat);
+        out.raw(",\"status\":");
+        out.str(st);
+        out.raw(",");
+        counts(out, c.now, c.before);
+        out.raw("}");
+      }
+    out.raw("]}");
+  }
+  // Rising: the area × category pairs whose count grew most (then by ratio, then by code).
+  std::erase_if(rising, [](const Rising& r) { return r.now <= r.before; });
+  std::sort(rising.begin(), rising.end(), [](const Rising& a, const Rising& b) {
+    const int64_t ca = static_cast<int64_t>(a.now) - static_cast<int64_t>(a.before);
+    const int64_t cb = static_cast<int64_t>(b.now) - static_cast<int64_t>(b.before);
+    if (ca != cb) return ca > cb;
+    if (a.before * b.now != b.before * a.now) return a.now * b.before > b.now * a.before;
+    return std::tie(a.code, a.category) < std::tie(b.code, b.category);
+  });
+  if (rising.size() > top) rising.resize(top);
+  out.raw("],\"rising\":[");
+  for (std::size_t k = 0; k < rising.size(); ++k) {
+    if (k) out.raw(",");
+    out.raw("{\"code\":");
+    out.str_or_null(rising[k].code);
+    out.raw(",\"name\":");
+    out.str_or_null(rising[k].name);
+    out.raw(",\"category\":");
+    out.str(rising[k].category);
+    out.raw(",");
+    counts(out, rising[k].now, rising[k].before);
+    out.raw("}");
+  }
+  out.raw("]}");
+  return {200, std::move(out.text()), "application/json", {}};
+}
+
+}  // namespace onemap::api::features

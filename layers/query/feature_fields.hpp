@@ -1,0 +1,30 @@
+// The queryables of each layer's records and how to read them from a record: what filters,
+// sort keys and `properties` may name. A person's identity is never one of them.
+#pragma once
+
+#include "layers/model/model.hpp"
+#include "layers/query/cql2.hpp"
+
+#include <vector>
+
+namespace onemap::layers {
+
+/// A queryable with how to read it from a record of type T.
+template <class T>
+struct QueryField {
+  cql2::Queryable queryable;
+  cql2::Value (*get)(const T&);
+};
+
+// Each layer's fields, in the order the queryables are listed (the pointer only picks the
+// overload: fields_of(static_cast<const Grid*>(nullptr))).
+const std::vector<QueryField<Grid>>& fields_of(const Grid*);
+const std::vector<QueryField<Household>>& fields_of(const Household*);
+const std::vector<QueryField<Enterprise>>& fields_of(const Enterprise*);
+const std::vector<QueryField<Incident>>& fields_of(const Incident*);
+const std::vector<QueryField<Worker>>& fields_of(const Worker*);
+
+/// The queryables of a layer: its fields' names and types, in fields_of's order.
+std::vector<cql2::Queryable> layer_queryables(LayerKind kind);
+
+}  // namespace onemap::layers

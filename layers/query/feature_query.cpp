@@ -1,0 +1,209 @@
+// The feature query engine (feature_query.hpp): matching, the search box, sorting and paging.
+#include "layers/query/feature_query.hpp"
+
+#include "core/errors.hpp"
+#include "spatial/geometry.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+
+namespace onemap::layers {
+
+namespace {
+
+// Distance in metres from p to a polygon, on a local equirectangular projection at p's latitude
+// (within 0.5 % over the few kilometres a radius query spans).
+double metres_to(const LonLat& p, const spatial::MultiPolygon& mp) {
+  const double kx = 111320.0 * std::cos(p.lat * 3.14159265358979323846 / 180.0), ky = 110574.0;
+  spatial::MultiPolygon local = mp;
+  auto shift = [&](spatial::Ring& r) {
+    for (auto& q : r) q = spatial::Point((q.x() - p.lon) * kx, (q.y() - p.lat) * ky);
+  };
+  for (auto& poly : local) {
+    shift(poly.outer());
+    for (auto& h : poly.inners()) shift(h);
+  }
+  return spatial::bg::distance(spatial::Point(0, 0), local);
+}
+
+}  // namespace
+
+spatial::Box resolve_area(FeatureQuery& q, const std::vector<Grid>& grids, double join_m) {
+  const auto& [level, code] = *q.area;
+  const Grid* top = nullptr;
+  for (const auto& g : grids)
+    if (g.level == level && g.code == code) top = &g;
+  if (!top)
+    throw InvalidArgument("area",
+                          "no " + std::string(level_name(level)) + " with code '" + code + "'");
+  std::unordered_map<std::string_view, std::vector<const Grid*>> children;
+  for (const auto& g : grids) children[g.parent_code].push_back(&g);
+  std::vector<const Grid*> stack{top};
+  while (!stack.empty()) {
+    const Grid* g = stack.back();
+    stack.pop_back();
+    if (!q.area_codes.insert(g->code).second) continue;
+    if (auto it = children.find(g->code); it != children.end())
+      for (const auto* c : it->second) stack.push_back(c);
+  }
+  spatial::Box box = spatial::envelope(top->geometry);
+  const double lat = std::abs(box.min_corner().y()) > std::abs(box.max_corner().y())
+                         ? box.min_corner().y()
+                         : box.max_corner().y();
+  const double dy = join_m / 110574.0 * 1.01,
+               dx = join_m / (111320.0 * std::cos(lat * 3.14159265358979323846 / 180.0)) * 1.01;
+  return spatial::Box({box.min_corner().x() - dx, box.min_corner().y() - dy},
+                      {box.max_corner().x() + dx, box.max_corner().y() + dy});
+}
+
+template <class T>
+bool matches(const T& r, const FeatureQuery& q, const std::vector<QueryField<T>>& fields) {
+  if (q.bbox) {
+    if constexpr (std::is_same_v<T, Grid>) {
+      if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, r.geometry)
+                         : !spatial::bg::intersects(*q.bbox, r.geometry))
+        return false;
+    } else {
+      spatial::Point p(r.location.lon, r.location.lat);
+      if (q.to_bbox_crs) {
+        try {
+          p = q.to_bbox_crs->apply(p);
+        } catch (const CrsError&) {
+          return false;
+        }
+      }
+      if (!spatial::bg::covered_by(p, *q.bbox)) return false;
+    }
+  }
+  if constexpr (std::is_same_v<T, Incident>) {
+    if (q.since && r.reported_at < *q.since) return false;
+    if (q.until && r.reported_at > *q.until) return false;
+  }
+  if constexpr (std::is_same_v<T, Grid>) {
+    if (q.area && !q.area_codes.count(r.code)) return false;
+    if (q.near && metres_to(*q.near, r.geometry) > q.radius_m) return false;
+    if (q.within && !q.within->intersects(r.geometry)) return false;
+  } else {
+    if (q.area && !q.area_codes.count(r.join.grid_code)) return false;
+    if (q.near && spatial::distance_m(*q.near, r.location) > q.radius_m) return false;
+    if (q.within && !q.within->covers(spatial::Point(r.location.lon, r.location.lat))) return false;
+  }
+  if (q.filter) {
+    if (!q.filter->matches([&](std::size_t i) { return fields[i].get(r); })) return false;
+  }
+  return true;
+}
+
+std::optional<spatial::Box> search_box(const FeatureQuery& q) {
+  std::optional<spatial::Box> box;
+  auto meet = [&](const spatial::Box& b) {
+    if (!box) {
+      box = b;
+      return;
+    }
+    spatial::Box both;
+    spatial::bg::set<spatial::bg::min_corner, 0>(
+        both, std::max(box->min_corner().x(), b.min_corner().x()));
+    spatial::bg::set<spatial::bg::min_corner, 1>(
+        both, std::max(box->min_corner().y(), b.min_corner().y()));
+    spatial::bg::set<spatial::bg::max_corner, 0>(
+        both, std::min(box->max_corner().x(), b.max_corner().x()));
+    spatial::bg::set<spatial::bg::max_corner, 1>(
+        both, std::min(box->max_corner().y(), b.max_corner().y()));
+    box = both;
+  };
+  if (q.bbox) meet(q.bbox_lonlat);
+  if (q.area) meet(q.area_box);
+  if (q.near) {
+    const double dy = q.radius_m / 110574.0 * 1.01;
+    const double dx = q.radius_m /
+                      (111320.0 * std::cos(std::min(89.0, std::abs(q.near->lat) + dy) *
+                                           3.14159265358979323846 / 180.0)) *
+                      1.01;
+    meet(spatial::Box({q.near->lon - dx, q.near->lat - dy}, {q.near->lon + dx, q.near->lat + dy}));
+  }
+  if (q.within) meet(q.within->envelope());
+  if (q.filter)
+    if (const auto hint = q.filter->bbox_hint()) meet(*hint);
+  return box;
+}
+
+template <class T>
+FeaturePage select_page(const std::vector<T>& records, std::vector<uint32_t> order,
+                        const FeatureQuery& q, Checkpoint checkpoint) {
+  // Records are kept in fid order (grids in stored order, which is the same unless edited outside
+  // onemap): positions are sorted only when needed.
+  auto by_fid = [&](uint32_t a, uint32_t b) { return records[a].fid < records[b].fid; };
+  if (!std::is_sorted(order.begin(), order.end(), by_fid))
+    std::sort(order.begin(), order.end(), by_fid);
+  auto poll = [&](std::size_t step) {
+    if ((step & 1023) == 0 && checkpoint) checkpoint();
+  };
+  // The queryables' readers, resolved once for the whole query (filters and sort keys use them).
+  const auto& fields = fields_of(static_cast<const T*>(nullptr));
+  FeaturePage page;
+  auto emit = [&](uint32_t i) { page.positions.push_back(i); };
+  if (!q.sortby.empty()) {
+    // Sorted: every match first, then ordered by the keys (nulls last), then by feature id.
+    std::vector<uint32_t> hits;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      poll(k);
+      if (!q.any_filter() || matches(records[order[k]], q, fields)) hits.push_back(order[k]);
+    }
+    if (checkpoint) checkpoint();  // before the sort
+    using cql2::Null;
+    using cql2::Value;
+    auto rank = [](const Value& v) -> int { return std::holds_alternative<Null>(v) ? 1 : 0; };
+    auto less = [](const Value& a, const Value& b) {
+      if (a.index() != b.index()) return a.index() < b.index();
+      if (const auto* x = std::get_if<std::string_view>(&a))
+        return *x < std::get<std::string_view>(b);
+      if (const auto* x = std::get_if<double>(&a)) return *x < std::get<double>(b);
+      if (const auto* x = std::get_if<bool>(&a)) return !*x && std::get<bool>(b);
+      if (const auto* x = std::get_if<cql2::Timestamp>(&a))
+        return x->seconds < std::get<cql2::Timestamp>(b).seconds;
+      return false;
+    };
+    std::stable_sort(hits.begin(), hits.end(), [&](uint32_t x, uint32_t y) {
+      for (const auto& [index, desc] : q.sortby) {
+        const Value a = fields[index].get(records[x]), b = fields[index].get(records[y]);
+        if (rank(a) != rank(b)) return rank(a) < rank(b);
+        if (less(a, b)) return !desc;
+        if (less(b, a)) return desc;
+      }
+      return false;  // stable: feature id order
+    });
+    page.matched = hits.size();
+    for (std::size_t k = q.offset; k < page.matched && k < q.offset + q.limit; ++k) emit(hits[k]);
+  } else if (!q.any_filter()) {
+    // Every record matches: the page is a slice (a client paging through a whole layer costs
+    // one page per request, not one scan).
+    page.matched = order.size();
+    for (std::size_t k = q.offset; k < page.matched && k < q.offset + q.limit; ++k) emit(order[k]);
+  } else {
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      poll(k);
+      const uint32_t i = order[k];
+      if (!matches(records[i], q, fields)) continue;
+      if (page.matched >= q.offset && page.matched < q.offset + q.limit) emit(i);
+      ++page.matched;
+    }
+  }
+  return page;
+}
+
+#define ONEMAP_FEATURE_QUERY(T)                                                            \
+  template bool matches(const T&, const FeatureQuery&, const std::vector<QueryField<T>>&); \
+  template FeaturePage select_page(const std::vector<T>&, std::vector<uint32_t>,           \
+                                   const FeatureQuery&, Checkpoint);
+ONEMAP_FEATURE_QUERY(Grid)
+ONEMAP_FEATURE_QUERY(Household)
+ONEMAP_FEATURE_QUERY(Enterprise)
+ONEMAP_FEATURE_QUERY(Incident)
+ONEMAP_FEATURE_QUERY(Worker)
+#undef ONEMAP_FEATURE_QUERY
+
+}  // namespace onemap::layers
