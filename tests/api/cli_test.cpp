@@ -1,12 +1,18 @@
 // The onemap command line: subcommand dispatch, help texts, usage errors and exit codes,
-// run as a user would run the real binary.
-#include "fixtures.hpp"
-#include "test_support.hpp"
+// run as a user would run the real binary; the commands that write a store against a running
+// server (`onemap dispatch` and `onemap import` refused, `onemap user` changes counted by a live
+// `onemap serve` at its next request).
+#include "tests/support/county.hpp"
+#include "tests/support/expect_error.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
 
 #include "layers/store/store_lock.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <string>
@@ -14,7 +20,8 @@
 
 namespace {
 
-using onemap::testing::run_command;
+using json = nlohmann::json;
+using namespace onemap::testing;
 using namespace std::chrono_literals;
 
 TEST(Cli, HelpListsEverySubcommand) {
@@ -67,8 +74,8 @@ TEST(Cli, EverySubcommandHasHelp) {
 TEST(Cli, DispatchAndImportRefuseAServedStore) {
   // This process holds the server's lock (as `onemap serve` does): the commands that write the
   // store directly refuse with its pid and what to do instead; `onemap user` goes on.
-  const onemap::testing::TempDir dir;
-  const std::string store = onemap::testing::write_dispatch_county(dir.path());
+  const TempDir dir;
+  const std::string store = write_dispatch_county(dir.path());
   const std::string pid = std::to_string(::getpid());
   {
     const auto served = onemap::layers::StoreLock::for_serving(store);
@@ -92,6 +99,89 @@ TEST(Cli, DispatchAndImportRefuseAServedStore) {
   }
   const auto d = run_command({ONEMAP_BINARY, "dispatch", "--data", store}, 60s);
   EXPECT_EQ(d.exit_code, 0) << d.err;
+}
+
+std::string login() {
+  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return pw->pw_name;
+  return "uid" + std::to_string(geteuid());
+}
+
+TEST(Cli, UserChangesCountAtTheNextRequestOfARunningServer) {
+  const TempDir dir;
+  const std::string store = write_dispatch_county(dir.path());
+  ServerProcess server({"--data", store, "--config", dispatch_config_path(), "--write-token-file",
+                        admin_token_file(dir.path())},
+                       dir.file("serve.log"));
+  // `onemap user ARGS`: its token, when it prints one.
+  auto user = [&](std::vector<std::string> args) {
+    const auto r = run_user_command(store, std::move(args));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  // A household in town 330521001 (grid 330521001001001).
+  const HttpResponse made =
+      HttpConnection(server.port())
+          .send("POST", "/households", R"({"lon":120.02,"lat":30.1,"head_name":"张三"})",
+                kAdminToken);
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string household = "/households/" + std::to_string(made.json()["id"].get<int64_t>());
+
+  const std::string t1 = user({"add", "--id", "rev", "--role", "centre", "--scope", "330521"});
+  // One keep-alive connection throughout: a connection signed in once is not trusted for it.
+  HttpConnection c(server.port());
+  HttpResponse r = c.get("/users/me", t1);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["role"], "centre");
+  EXPECT_EQ(c.get(household, t1).status, 200);
+
+  // A new token: the old one is refused at once, before the new one is ever used.
+  const std::string t2 = user({"token", "--id", "rev"});
+  ASSERT_NE(t2, t1);
+  expect_error(c.get("/users/me", t1), 401);
+  EXPECT_EQ(HttpConnection(server.port()).get("/users/me", t1).status, 401);
+  EXPECT_EQ(c.get("/users/me", t2).status, 200);
+
+  // Disabled: 401 at once; enabled: the same token works again.
+  user({"disable", "--id", "rev"});
+  expect_error(c.get("/users/me", t2), 401);
+  expect_error(c.get(household, t2), 401);
+  user({"enable", "--id", "rev"});
+  EXPECT_EQ(c.get("/users/me", t2).status, 200);
+
+  // A new role and scope: the next request has them.
+  user({"set", "--id", "rev", "--role", "reporter", "--scope", ""});
+  r = c.get("/users/me", t2);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["role"], "reporter");
+  expect_error(c.get(household, t2), 403);
+  user({"set", "--id", "rev", "--role", "centre", "--scope", "330521002"});
+  r = c.get("/users/me", t2);
+  EXPECT_EQ(r.json()["scope"], "330521002");
+  expect_error(c.get(household, t2), 403);  // the household lies in town 330521001
+
+  // Each change is audited as the command line's.
+  const HttpResponse audit = c.get("/audit?user=cli:" + login() + "&limit=20", kAdminToken);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  std::vector<std::string> actions;
+  const json rows = audit.json();
+  for (const auto& e : rows["entries"])
+    if (e["records"] == json::array({"rev"})) actions.push_back(e["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"user_change", "user_change", "user_enable",
+                                               "user_disable", "token_rotate", "user_create"}));
+  // Clear errors.
+  const auto unknown =
+      run_command({ONEMAP_BINARY, "user", "disable", "--data", store, "--id", "nobody"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no user 'nobody'"), std::string::npos) << unknown.err;
+  const auto bad =
+      run_command({ONEMAP_BINARY, "user", "set", "--data", store, "--id", "rev", "--role", "boss"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("role"), std::string::npos) << bad.err;
+  const auto nothing = run_command({ONEMAP_BINARY, "user", "set", "--data", store, "--id", "rev"});
+  EXPECT_EQ(nothing.exit_code, 2);
+  const auto help = run_command({ONEMAP_BINARY, "user", "set", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("onemap user disable"), std::string::npos);
 }
 
 }  // namespace

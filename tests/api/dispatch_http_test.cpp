@@ -1,9 +1,9 @@
-// Intake and dispatch over HTTP through the real binary: Open311 GeoReport v2 request and
-// response shapes and errors, the native closed loop with tokens from `onemap user`, If-Match
-// conflicts, batch dispatch and the overdue sweep, and the tiles and feature queries that must
-// show each change at once.
-#include "fixtures.hpp"
-#include "test_support.hpp"
+// Intake and dispatch through the server's route table in process
+// (tests/support/api_harness.hpp): Open311 GeoReport v2 request and response shapes and errors,
+// the native closed loop with users' tokens, If-Match conflicts, batch dispatch and the overdue
+// sweep, and the tiles and feature queries that must show each change at once.
+#include "tests/support/api_harness.hpp"
+#include "tests/support/expect_error.hpp"
 
 #include "layers/store/store.hpp"
 #include "spatial/chinacrs.hpp"
@@ -21,134 +21,52 @@ using namespace onemap::testing;
 
 namespace {
 
-constexpr const char* kG1 = "330521001001001";
-const std::string kConfig = std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json";
+constexpr const char* kG1 = onemap::testing::kTeamGrid;
 
-struct Headers {
-  std::string token;
-  std::string content_type = "application/json";
-  std::vector<std::string> extra = {};
-};
-
-HttpResponse request(uint16_t port, const std::string& method, const std::string& target,
-                     const std::string& body, const Headers& h = {}) {
-  HttpConnection c(port);
-  std::vector<std::string> headers = {"Content-Length: " + std::to_string(body.size())};
-  if (!h.content_type.empty()) headers.push_back("Content-Type: " + h.content_type);
-  if (!h.token.empty()) headers.push_back("Authorization: Bearer " + h.token);
-  for (const auto& e : h.extra) headers.push_back(e);
-  c.send_request(method, target, headers);
-  c.send_raw(body);
-  return c.read_response();
-}
-
-std::string form_escape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_')
-      out += static_cast<char>(c);
-    else if (c == ' ')
-      out += '+';
-    else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
+class DispatchHttp : public SharedApi<DispatchHttp> {
+ public:
+  static std::unique_ptr<ApiHarness> make_api() {
+    auto api = std::make_unique<ApiHarness>(write_dispatch_county);
+    api->add_user("app", "reporter");
+    api->add_user("ft2", "worker", "", "FT2");
+    api->add_user("ft1", "worker", "", "FT1");
+    api->add_user("head", "worker", "", "HEAD");
+    api->add_user("centre", "centre", "330521");
+    api->add_user("fire", "department", "消防");
+    return api;
   }
-  return out;
-}
 
-std::string form(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + k + "=" + form_escape(v);
-  return out;
-}
-
-// An Open311 error: a list of one {code, description} whose description starts with `parameter`.
-void expect_open311_error(const HttpResponse& r, int status, const std::string& parameter) {
-  EXPECT_EQ(r.status, status) << r.body;
-  const json j = json::parse(r.body);
-  ASSERT_TRUE(j.is_array()) << r.body;
-  ASSERT_EQ(j.size(), 1u);
-  EXPECT_EQ(j[0]["code"], status);
-  const std::string d = j[0]["description"];
-  if (!parameter.empty()) {
-    EXPECT_EQ(d.rfind(parameter + ":", 0), 0u) << d;
-  }
-}
-
-class DispatchHttp : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    store_ = write_dispatch_county(dir_->path());
-    auto add = [&](std::vector<std::string> args) {
-      std::vector<std::string> cmd = {ONEMAP_BINARY, "user",     "add",  "--data",
-                                      store_,        "--config", kConfig};
-      cmd.insert(cmd.end(), args.begin(), args.end());
-      const CommandResult r = run_command(cmd);
-      EXPECT_EQ(r.exit_code, 0) << r.err;
-      std::string t = r.out;
-      while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-      return t;
-    };
-    tokens_ = new std::map<std::string, std::string>{
-        {"app", add({"--id", "app", "--role", "reporter"})},
-        {"ft2", add({"--id", "ft2", "--role", "worker", "--worker", "FT2"})},
-        {"ft1", add({"--id", "ft1", "--role", "worker", "--worker", "FT1"})},
-        {"head", add({"--id", "head", "--role", "worker", "--worker", "HEAD"})},
-        {"centre", add({"--id", "centre", "--role", "centre", "--scope", "330521"})},
-        {"fire", add({"--id", "fire", "--role", "department", "--scope", "消防"})}};
-    server_ = new ServerProcess(ONEMAP_BINARY,
-                                {"--data", store_, "--config", kConfig, "--write-token-file",
-                                 admin_token_file(dir_->path())},
-                                dir_->path() + "/serve.log");
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete tokens_;
-    delete dir_;
-  }
-  static uint16_t port() { return server_->port(); }
-  static std::string token(const std::string& who) { return tokens_->at(who); }
+  static std::string token(const std::string& who) { return api().token(who); }
   // Reads as the administrator unless told otherwise: these tests check what dispatch did, which
   // staff see (the public's view: read_policy_http_test.cpp). "" reads anonymously.
   static HttpResponse get(const std::string& target, const std::string& who = "admin") {
-    const std::string t = who == "admin" ? std::string(onemap::testing::kAdminToken)
-                          : who.empty()  ? ""
-                                         : token(who);
-    return request(port(), "GET", target, "", {t, ""});
+    return api().get(target, who == "admin" ? std::string(kAdminToken)
+                             : who.empty()  ? ""
+                                            : token(who));
   }
   static HttpResponse post_form(const std::string& target, const std::string& body) {
-    return request(port(), "POST", target, body, {"", "application/x-www-form-urlencoded"});
+    return api().send("POST", target, body, "", "application/x-www-form-urlencoded");
   }
   static HttpResponse act(int64_t id, const std::string& who, json body,
                           const std::string& if_match = "") {
-    Headers h{token(who)};
-    if (!if_match.empty()) h.extra.push_back("If-Match: " + if_match);
-    return request(port(), "POST", "/incidents/" + std::to_string(id) + "/actions", body.dump(), h);
+    return api().send("POST", "/incidents/" + std::to_string(id) + "/actions", body.dump(),
+                      token(who), "application/json",
+                      if_match.empty() ? std::vector<std::string>{}
+                                       : std::vector<std::string>{"If-Match: " + if_match});
   }
   // A new Open311 request at (lon, lat): its id.
   static int64_t open311(double lon, double lat, const std::string& code = "0101") {
     const HttpResponse r =
-        post_form("/open311/v2/requests.json", form({{"api_key", token("app")},
-                                                     {"service_code", code},
-                                                     {"lat", std::to_string(lat)},
-                                                     {"long", std::to_string(lon)},
-                                                     {"description", "test"}}));
+        post_form("/open311/v2/requests.json", form_body({{"api_key", token("app")},
+                                                          {"service_code", code},
+                                                          {"lat", std::to_string(lat)},
+                                                          {"long", std::to_string(lon)},
+                                                          {"description", "test"}}));
     EXPECT_EQ(r.status, 201) << r.body;
     return std::stoll(json::parse(r.body)[0]["service_request_id"].get<std::string>());
   }
-
-  static TempDir* dir_;
-  static std::string store_;
-  static std::map<std::string, std::string>* tokens_;
-  static ServerProcess* server_;
 };
-TempDir* DispatchHttp::dir_ = nullptr;
-std::string DispatchHttp::store_;
-std::map<std::string, std::string>* DispatchHttp::tokens_ = nullptr;
-ServerProcess* DispatchHttp::server_ = nullptr;
 
 }  // namespace
 
@@ -172,15 +90,15 @@ TEST_F(DispatchHttp, ServicesListTheConfiguredCategories) {
 }
 
 TEST_F(DispatchHttp, ARequestInsideAGridComesBackAssignedWithItsReason) {
-  const HttpResponse r =
-      post_form("/open311/v2/requests.json", form({{"api_key", token("app")},
-                                                   {"service_code", "0101"},
-                                                   {"lat", "30.11"},
-                                                   {"long", "120.036"},
-                                                   {"description", "垃圾 堆放"},
-                                                   {"address_string", "文化路 1 号"},
-                                                   {"media_url", "http://example.invalid/p.jpg"},
-                                                   {"phone", "13800000000"}}));
+  const HttpResponse r = post_form("/open311/v2/requests.json",
+                                   form_body({{"api_key", token("app")},
+                                              {"service_code", "0101"},
+                                              {"lat", "30.11"},
+                                              {"long", "120.036"},
+                                              {"description", "垃圾 堆放"},
+                                              {"address_string", "文化路 1 号"},
+                                              {"media_url", "http://example.invalid/p.jpg"},
+                                              {"phone", "13800000000"}}));
   ASSERT_EQ(r.status, 201) << r.body;
   const json created = json::parse(r.body);
   ASSERT_TRUE(created.is_array());
@@ -267,7 +185,7 @@ TEST_F(DispatchHttp, GcjCoordinatesAreShiftedOnTheWayInAndOut) {
                      {"lat", g.lat},
                      {"long", g.lon},
                      {"coordinate_system", "GCJ02"}};
-  const HttpResponse r = request(port(), "POST", "/open311/v2/requests.json", body.dump());
+  const HttpResponse r = api().send("POST", "/open311/v2/requests.json", body.dump());
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string id = json::parse(r.body)[0]["service_request_id"];
   const json n = json::parse(get("/incidents/" + id).body);
@@ -279,65 +197,63 @@ TEST_F(DispatchHttp, GcjCoordinatesAreShiftedOnTheWayInAndOut) {
 
 TEST_F(DispatchHttp, BadRequestsGetOpen311Errors) {
   const std::string key = token("app");
-  expect_open311_error(post_form("/open311/v2/requests.json",
-                                 form({{"api_key", key}, {"lat", "30.1"}, {"long", "120.03"}})),
-                       400, "service_code");
-  expect_open311_error(
-      post_form(
-          "/open311/v2/requests.json",
-          form({{"api_key", key}, {"service_code", "0101"}, {"lat", "abc"}, {"long", "120.03"}})),
-      400, "lat");
-  expect_open311_error(
-      post_form(
-          "/open311/v2/requests.json",
-          form({{"api_key", key}, {"service_code", "0101"}, {"lat", "95"}, {"long", "120.03"}})),
-      400, "lat");
-  expect_open311_error(
-      post_form(
-          "/open311/v2/requests.json",
-          form({{"api_key", key}, {"service_code", "0101"}, {"lat", "30.1"}, {"long", "181"}})),
-      400, "long");
-  expect_open311_error(
-      post_form("/open311/v2/requests.json", form({{"api_key", key}, {"service_code", "0101"}})),
-      400, "lat");
-  expect_open311_error(
-      post_form(
-          "/open311/v2/requests.json",
-          form({{"api_key", key}, {"service_code", "9999"}, {"lat", "30.1"}, {"long", "120.03"}})),
-      400, "service_code");
-  expect_open311_error(post_form("/open311/v2/requests.json", form({{"api_key", key},
-                                                                    {"service_code", "0101"},
-                                                                    {"lat", "30.1"},
-                                                                    {"long", "120.03"},
-                                                                    {"colour", "red"}})),
-                       400, "colour");
-  expect_open311_error(
-      post_form("/open311/v2/requests.json", form({{"api_key", key},
-                                                   {"service_code", "0101"},
-                                                   {"lat", "30.1"},
-                                                   {"long", "120.03"},
-                                                   {"coordinate_system", "BD09"}})),
-      400, "coordinate_system");
-  expect_open311_error(
+  expect_error(post_form("/open311/v2/requests.json",
+                         form_body({{"api_key", key}, {"lat", "30.1"}, {"long", "120.03"}})),
+               400, kOpen311, "service_code");
+  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
+                                                                 {"service_code", "0101"},
+                                                                 {"lat", "abc"},
+                                                                 {"long", "120.03"}})),
+               400, kOpen311, "lat");
+  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
+                                                                 {"service_code", "0101"},
+                                                                 {"lat", "95"},
+                                                                 {"long", "120.03"}})),
+               400, kOpen311, "lat");
+  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
+                                                                 {"service_code", "0101"},
+                                                                 {"lat", "30.1"},
+                                                                 {"long", "181"}})),
+               400, kOpen311, "long");
+  expect_error(post_form("/open311/v2/requests.json",
+                         form_body({{"api_key", key}, {"service_code", "0101"}})),
+               400, kOpen311, "lat");
+  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
+                                                                 {"service_code", "9999"},
+                                                                 {"lat", "30.1"},
+                                                                 {"long", "120.03"}})),
+               400, kOpen311, "service_code");
+  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
+                                                                 {"service_code", "0101"},
+                                                                 {"lat", "30.1"},
+                                                                 {"long", "120.03"},
+                                                                 {"colour", "red"}})),
+               400, kOpen311, "colour");
+  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
+                                                                 {"service_code", "0101"},
+                                                                 {"lat", "30.1"},
+                                                                 {"long", "120.03"},
+                                                                 {"coordinate_system", "BD09"}})),
+               400, kOpen311, "coordinate_system");
+  expect_error(
       post_form("/open311/v2/requests.json",
-                form({{"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"}})),
-      401, "api_key");
-  expect_open311_error(post_form("/open311/v2/requests.json", form({{"api_key", "om_nope"},
-                                                                    {"service_code", "0101"},
-                                                                    {"lat", "30.1"},
-                                                                    {"long", "120.03"}})),
-                       401, "");
-  expect_open311_error(request(port(), "POST", "/open311/v2/requests.json", "{not json"), 400,
-                       "body");
-  expect_open311_error(get("/open311/v2/requests/999999.json"), 404, "");
-  expect_open311_error(get("/open311/v2/requests/abc.json"), 404, "service_request_id");
-  expect_open311_error(get("/open311/v2/requests.json?status=pending"), 400, "status");
-  expect_open311_error(get("/open311/v2/requests.json?start_date=yesterday"), 400, "start_date");
-  expect_open311_error(get("/open311/v2/requests.json?service_request_id=x1"), 400,
-                       "service_request_id");
-  expect_open311_error(get("/open311/v2/requests.json?color=1"), 400, "color");
-  expect_open311_error(get("/open311/v2/requests.xml"), 404, "");
-  expect_open311_error(request(port(), "DELETE", "/open311/v2/services.json", ""), 405, "");
+                form_body({{"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"}})),
+      401, kOpen311, "api_key");
+  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", "om_nope"},
+                                                                 {"service_code", "0101"},
+                                                                 {"lat", "30.1"},
+                                                                 {"long", "120.03"}})),
+               401, kOpen311, "");
+  expect_error(api().send("POST", "/open311/v2/requests.json", "{not json"), 400, kOpen311, "body");
+  expect_error(get("/open311/v2/requests/999999.json"), 404, kOpen311, "");
+  expect_error(get("/open311/v2/requests/abc.json"), 404, kOpen311, "service_request_id");
+  expect_error(get("/open311/v2/requests.json?status=pending"), 400, kOpen311, "status");
+  expect_error(get("/open311/v2/requests.json?start_date=yesterday"), 400, kOpen311, "start_date");
+  expect_error(get("/open311/v2/requests.json?service_request_id=x1"), 400, kOpen311,
+               "service_request_id");
+  expect_error(get("/open311/v2/requests.json?color=1"), 400, kOpen311, "color");
+  expect_error(get("/open311/v2/requests.xml"), 404, kOpen311, "");
+  expect_error(api().send("DELETE", "/open311/v2/services.json", ""), 405, kOpen311, "");
 }
 
 TEST_F(DispatchHttp, TheLoopRunsOverHttpWithRolesAndIfMatch) {
@@ -355,10 +271,11 @@ TEST_F(DispatchHttp, TheLoopRunsOverHttpWithRolesAndIfMatch) {
   const HttpResponse bad = act(id, me, {{"action", "approve"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["error"]["parameter"], "action");
-  EXPECT_EQ(request(port(), "POST", "/incidents/" + std::to_string(id) + "/actions",
-                    R"({"action":"accept"})")
-                .status,
-            401);
+  EXPECT_EQ(
+      api()
+          .send("POST", "/incidents/" + std::to_string(id) + "/actions", R"({"action":"accept"})")
+          .status,
+      401);
   // Accept with the current ETag; the same ETag again loses with 409.
   const HttpResponse ok = act(id, me, {{"action", "accept"}, {"note", "出发"}}, etag);
   ASSERT_EQ(ok.status, 200) << ok.body;
@@ -465,15 +382,14 @@ TEST_F(DispatchHttp, BatchDispatchAndTheSweepOverHttp) {
     ASSERT_EQ(act(id, who, {{"action", "return"}, {"note", "busy"}}).status, 200);
     ids.push_back(id);
   }
-  EXPECT_EQ(
-      request(port(), "POST", "/dispatch/batch", R"({"area":"330521001"})", {token("ft1")}).status,
-      403);
+  EXPECT_EQ(api().send("POST", "/dispatch/batch", R"({"area":"330521001"})", token("ft1")).status,
+            403);
   const HttpResponse bad =
-      request(port(), "POST", "/dispatch/batch", R"({"pool":"planet"})", {token("centre")});
+      api().send("POST", "/dispatch/batch", R"({"pool":"planet"})", token("centre"));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["error"]["parameter"], "pool");
-  const HttpResponse b = request(port(), "POST", "/dispatch/batch",
-                                 R"({"area":"330521001","pool":"village"})", {token("centre")});
+  const HttpResponse b = api().send("POST", "/dispatch/batch",
+                                    R"({"area":"330521001","pool":"village"})", token("centre"));
   ASSERT_EQ(b.status, 200) << b.body;
   const json batch = json::parse(b.body);
   EXPECT_GE(batch["incidents"].get<int64_t>(), static_cast<int64_t>(ids.size()));
@@ -484,54 +400,46 @@ TEST_F(DispatchHttp, BatchDispatchAndTheSweepOverHttp) {
   }
   // The sweep is the centre's; a sweep "at" a time ahead of the clock would escalate every open
   // incident and is refused (the sweep of an overdue incident: DispatchSweep below).
-  EXPECT_EQ(request(port(), "POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})",
-                    {token("ft1")})
-                .status,
-            403);
-  const HttpResponse ahead = request(port(), "POST", "/escalations/sweep",
-                                     R"({"at":"2099-01-01T00:00:00Z"})", {token("centre")});
+  EXPECT_EQ(
+      api()
+          .send("POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", token("ft1"))
+          .status,
+      403);
+  const HttpResponse ahead =
+      api().send("POST", "/escalations/sweep", R"({"at":"2099-01-01T00:00:00Z"})", token("centre"));
   EXPECT_EQ(ahead.status, 400) << ahead.body;
   EXPECT_EQ(json::parse(ahead.body)["error"]["parameter"], "at");
 }
 
 // An incident stored past its deadline: the sweep (at the clock's time) escalates it one level.
 TEST(DispatchSweep, EscalatesAnIncidentPastItsDeadline) {
-  TempDir dir;
-  const std::string store = write_dispatch_county(dir.path());
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  onemap::layers::Incident in;
-  in.category = "0101";
-  in.status = "dispatched";
-  in.source = "grid_app";
-  in.location = {120.036, 30.12};
-  in.reported_at = now - 3 * 86400;
-  in.deadline = now - 86400;
-  in.agency = kG1;
-  in.level = "grid";
-  in.version = 1;
-  in.join.grid_code = kG1;
-  in.join.kind = onemap::layers::JoinKind::Contained;
-  {
+  ApiHarness api([&](const std::string& dir) {
+    const std::string store = write_dispatch_county(dir);
+    onemap::layers::Incident in;
+    in.category = "0101";
+    in.status = "dispatched";
+    in.source = "grid_app";
+    in.location = {120.036, 30.12};
+    in.reported_at = now - 3 * 86400;
+    in.deadline = now - 86400;
+    in.agency = kG1;
+    in.level = "grid";
+    in.version = 1;
+    in.join.grid_code = kG1;
+    in.join.kind = onemap::layers::JoinKind::Contained;
     auto s = onemap::layers::open_store(store, false);
     onemap::layers::Store::Batch b;
     b.incidents.push_back(&in);
     s->put(b);
-  }
-  const CommandResult user =
-      run_command({ONEMAP_BINARY, "user", "add", "--data", store, "--config", kConfig, "--id",
-                   "centre", "--role", "centre", "--scope", "330521"});
-  ASSERT_EQ(user.exit_code, 0) << user.err;
-  std::string centre = user.out;
-  while (!centre.empty() && (centre.back() == '\n' || centre.back() == '\r')) centre.pop_back();
-  ServerProcess server(ONEMAP_BINARY,
-                       {"--data", store, "--config", kConfig, "--sweep-interval", "0"},
-                       dir.path() + "/serve.log");
-  const HttpResponse s = request(server.port(), "POST", "/escalations/sweep", "", {centre});
+    return store;
+  });
+  const std::string centre = api.add_user("centre", "centre", "330521");
+  const HttpResponse s = api.send("POST", "/escalations/sweep", "", centre);
   ASSERT_EQ(s.status, 200) << s.body;
   const json escalated = json::parse(s.body)["escalated"];
   ASSERT_EQ(escalated.size(), 1u) << s.body;  // the one incident of the store
-  const json esc = json::parse(
-      request(server.port(), "GET", "/incidents/" + escalated[0].dump(), "", {centre}).body);
+  const json esc = api.get("/incidents/" + escalated[0].dump(), centre).json();
   EXPECT_EQ(esc["status"], "escalated");
   EXPECT_EQ(esc["level"], "village");
   EXPECT_EQ(esc["agency"], "330521001001");

@@ -2,8 +2,9 @@
 // two clients, the server killed with SIGKILL in the middle of it, restarted on the same store;
 // every acknowledged intake and transition must be there, and no incident half-written (its
 // version, status and audit trail agree).
-#include "fixtures.hpp"
-#include "test_support.hpp"
+#include "tests/support/county.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -20,8 +21,6 @@ using namespace onemap::testing;
 
 namespace {
 
-const std::string kConfig = std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json";
-
 // What a client saw acknowledged of one incident: the version and status of its last 2xx.
 struct Acked {
   int64_t version = 0;
@@ -29,18 +28,14 @@ struct Acked {
   int acks = 0;
 };
 
+// The answer, or nullopt once the server is gone.
 std::optional<HttpResponse> send(HttpConnection& c, const std::string& method,
                                  const std::string& target, const std::string& body,
                                  const std::string& content_type, const std::string& token) {
   try {
-    std::vector<std::string> h = {"Content-Length: " + std::to_string(body.size()),
-                                  "Content-Type: " + content_type};
-    if (!token.empty()) h.push_back("Authorization: Bearer " + token);
-    c.send_request(method, target, h);
-    c.send_raw(body);
-    return c.read_response(false, std::chrono::seconds(5));
+    return c.send(method, target, body, token, content_type);
   } catch (const std::exception&) {
-    return std::nullopt;  // the server is gone
+    return std::nullopt;
   }
 }
 
@@ -49,15 +44,13 @@ std::optional<HttpResponse> send(HttpConnection& c, const std::string& method,
 TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
   TempDir dir;
   const std::string store = write_dispatch_county(dir.path());
-  const CommandResult add = run_command({ONEMAP_BINARY, "user", "add", "--data", store, "--config",
-                                         kConfig, "--id", "app", "--role", "reporter"});
+  const CommandResult add = run_user_command(store, {"add", "--id", "app", "--role", "reporter"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
-  std::string app = add.out;
-  while (!app.empty() && (app.back() == '\n' || app.back() == '\r')) app.pop_back();
+  const std::string app = add.out;
   const std::vector<std::string> args = {"--data",
                                          store,
                                          "--config",
-                                         kConfig,
+                                         dispatch_config_path(),
                                          "--write-token-file",
                                          admin_token_file(dir.path()),
                                          "--sweep-interval",
@@ -68,12 +61,12 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
   std::atomic<bool> stop{false};
   std::atomic<int> acks{0};
   {
-    ServerProcess server(ONEMAP_BINARY, args, dir.path() + "/serve-1.log");
+    ServerProcess server(args, dir.file("serve-1.log"));
     auto client = [&](int k) {
       std::unique_ptr<HttpConnection> c;
       for (int n = 0; !stop.load(); ++n) {
         try {
-          if (!c) c = std::make_unique<HttpConnection>(server.port());
+          if (!c) c = std::make_unique<HttpConnection>(server.port(), std::chrono::seconds(5));
         } catch (const std::exception&) {
           return;
         }
@@ -100,8 +93,7 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
         // …then its loop as far as it gets: accept, start, resolve (the administrator may).
         for (const char* action : {"accept", "start", "resolve"}) {
           const auto t = send(*c, "POST", "/incidents/" + std::to_string(id) + "/actions",
-                              json{{"action", action}}.dump(), "application/json",
-                              onemap::testing::kAdminToken);
+                              json{{"action", action}}.dump(), "application/json", kAdminToken);
           if (!t) return;
           if (t->status != 200) {
             ADD_FAILURE() << action << " " << t->status << " " << t->body;
@@ -130,13 +122,10 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
   ASSERT_GE(acks.load(), 300);
 
   // Restart on the same store: everything acknowledged is there, and nothing is half-written.
-  ServerProcess again(ONEMAP_BINARY, args, dir.path() + "/serve-2.log");
+  ServerProcess again(args, dir.file("serve-2.log"));
   // Read as staff: an incident's history names the actors.
   auto staff_get = [&](const std::string& target) {
-    HttpConnection c(again.port());
-    c.send_request("GET", target,
-                   {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken});
-    return c.read_response();
+    return HttpConnection(again.port()).get(target, kAdminToken);
   };
   const std::vector<std::string> order = {"reported", "dispatched", "accepted", "in_progress",
                                           "resolved"};
@@ -158,7 +147,8 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
     for (std::size_t k = 0; k < h.size(); ++k) EXPECT_EQ(h[k]["seq"], k + 1);
   }
   // Every incident in the store (acknowledged or not) is whole, too.
-  const HttpResponse all = http_get(again.port(), "/collections/incidents/items?limit=10000");
+  const HttpResponse all =
+      HttpConnection(again.port()).get("/collections/incidents/items?limit=10000");
   ASSERT_EQ(all.status, 200);
   const json features = json::parse(all.body);
   for (const auto& f : features["features"]) {

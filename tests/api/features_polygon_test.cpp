@@ -6,24 +6,21 @@
 #include "api/features.hpp"
 
 #include "core/errors.hpp"
-#include "fixtures.hpp"
 #include "http/deadline.hpp"
 #include "layers/store/store.hpp"
+#include "tests/support/county.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iterator>
 #include <random>
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace onemap;
 
@@ -34,11 +31,7 @@ constexpr double kPi = 3.14159265358979323846;
 class FeaturesPolygon : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() /
-                        ("onemap-features-polygon-" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    const std::string path = (*dir_ / "county.gpkg").string();
+    dir_ = new onemap::testing::TempDir();
     layers::Dataset d = onemap::testing::small_county();
     std::mt19937_64 rng(5);
     std::uniform_real_distribution<double> lon(119.99, 120.41), lat(29.99, 30.21);
@@ -65,7 +58,7 @@ class FeaturesPolygon : public ::testing::Test {
                                                 120.01 + 0.01 * i, 30.005 + 0.005 * j);
         d.grids.push_back(g);
       }
-    layers::open_store(path, true)->replace_all(d);
+    const std::string path = onemap::testing::write_store(dir_->path(), std::move(d));
     county_ = new std::shared_ptr<layers::County>(std::make_shared<layers::County>(
         layers::open_store(path, false), layers::JoinOptions{}, layers::TileConfig::defaults()));
     service_ = new api::FeatureService(*county_, api::FeatureServiceOptions{});
@@ -73,7 +66,6 @@ class FeaturesPolygon : public ::testing::Test {
   static void TearDownTestSuite() {
     delete service_;
     delete county_;
-    fs::remove_all(*dir_);
     delete dir_;
   }
 
@@ -93,11 +85,11 @@ class FeaturesPolygon : public ::testing::Test {
     return out;
   }
 
-  static fs::path* dir_;
+  static onemap::testing::TempDir* dir_;
   static std::shared_ptr<layers::County>* county_;
   static api::FeatureService* service_;
 };
-fs::path* FeaturesPolygon::dir_ = nullptr;
+onemap::testing::TempDir* FeaturesPolygon::dir_ = nullptr;
 std::shared_ptr<layers::County>* FeaturesPolygon::county_ = nullptr;
 api::FeatureService* FeaturesPolygon::service_ = nullptr;
 

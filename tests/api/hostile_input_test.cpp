@@ -1,10 +1,11 @@
-// Hostile input through the real binary: every bad request is a 4xx naming its parameter, the
-// store is exactly as it was, and /health still answers. Deep JSON, huge geometries and filters,
+// Hostile input through the server's route table in process (tests/support/api_harness.hpp):
+// every bad request is a 4xx naming its parameter, the store is exactly as it was, and /health
+// still answers. Deep JSON, huge geometries and filters,
 // bad text (NUL, control characters, bytes that are no UTF-8, oversize), impossible dates and
 // times outside the plausible window, duplicate external ids; stored bad bytes that every read
 // must survive; and the write rules (area scope, PATCH of an incident, 报办分离 on every path).
-#include "fixtures.hpp"
-#include "test_support.hpp"
+#include "tests/support/api_harness.hpp"
+#include "tests/support/expect_error.hpp"
 
 #include "layers/model/text.hpp"
 #include "layers/store/store.hpp"
@@ -12,45 +13,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <csignal>
 #include <sstream>
 
 using json = nlohmann::json;
 using namespace onemap::testing;
-using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kConfig = std::string(ONEMAP_SOURCE_DIR) + "/data/dispatch.json";
 constexpr const char* kAdmin = onemap::testing::kAdminToken;
-
-HttpResponse request(uint16_t port, const std::string& method, const std::string& target,
-                     const std::string& body, const std::string& token = kAdmin,
-                     const std::string& content_type = "application/json",
-                     const std::vector<std::string>& extra = {}) {
-  HttpConnection c(port);
-  std::vector<std::string> headers = {"Content-Length: " + std::to_string(body.size())};
-  if (!content_type.empty()) headers.push_back("Content-Type: " + content_type);
-  if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
-  for (const auto& e : extra) headers.push_back(e);
-  c.send_request(method, target, headers);
-  c.send_raw(body);
-  return c.read_response(false, 60s);
-}
-
-std::string percent(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 // Everything a write could change, as text: two equal fingerprints mean an unchanged store.
 std::string fingerprint(const std::string& store) {
@@ -78,63 +48,39 @@ std::string fingerprint(const std::string& store) {
   return o.str();
 }
 
-// A 4xx JSON error naming `parameter` (onemap's form, or Open311's list).
-void expect_error(const HttpResponse& r, int status, const std::string& parameter) {
-  EXPECT_EQ(r.status, status) << r.body.substr(0, 300);
-  ASSERT_TRUE(onemap::layers::is_valid_utf8(r.body));
+// A refusal naming `parameter`: the error's parameter for a 400 (and in Open311's form), its
+// message for another status (403 names the area, 409 the field).
+void expect_refusal(const HttpResponse& r, int status, const std::string& parameter) {
   const json j = json::parse(r.body, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << r.body.substr(0, 300);
-  if (j.is_array()) {
-    ASSERT_EQ(j.size(), 1u);
-    EXPECT_EQ(j[0]["code"], status);
-    const std::string d = j[0]["description"];
-    EXPECT_EQ(d.rfind(parameter + ":", 0), 0u) << d;
+  if (status == 400 || j.is_array()) {
+    expect_error(r, status, "", parameter);
     return;
   }
-  EXPECT_EQ(j["error"]["status"], status);
-  if (status == 400) {
-    EXPECT_EQ(j["error"].value("parameter", ""), parameter) << r.body.substr(0, 300);
-  } else if (!parameter.empty()) {
-    EXPECT_NE(j["error"]["message"].get<std::string>().find(parameter), std::string::npos)
-        << r.body;
-  }
+  expect_error(r, status);
+  EXPECT_NE(j["error"].value("message", "").find(parameter), std::string::npos) << r.body;
 }
 
-class HostileInput : public ::testing::Test {
+class HostileInput : public SharedApi<HostileInput> {
+ public:
+  static std::unique_ptr<ApiHarness> make_api() {
+    auto api = std::make_unique<ApiHarness>(write_dispatch_county);
+    api->add_user("town1", "centre", "330521001");
+    api->add_user("centre", "centre", "330521");
+    api->add_user("head", "worker", "", "HEAD");
+    api->add_user("ft1", "worker", "", "FT1");
+    api->add_user("app", "reporter");
+    return api;
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    store_ = new std::string(write_dispatch_county(dir_->path()));
-    auto add = [&](std::vector<std::string> args) {
-      std::vector<std::string> cmd = {ONEMAP_BINARY, "user",     "add",  "--data",
-                                      *store_,       "--config", kConfig};
-      cmd.insert(cmd.end(), args.begin(), args.end());
-      const CommandResult r = run_command(cmd);
-      EXPECT_EQ(r.exit_code, 0) << r.err;
-      std::string t = r.out;
-      while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-      return t;
-    };
-    tokens_ = new std::map<std::string, std::string>{
-        {"town1", add({"--id", "town1", "--role", "centre", "--scope", "330521001"})},
-        {"centre", add({"--id", "centre", "--role", "centre", "--scope", "330521"})},
-        {"head", add({"--id", "head", "--role", "worker", "--worker", "HEAD"})},
-        {"ft1", add({"--id", "ft1", "--role", "worker", "--worker", "FT1"})},
-        {"app", add({"--id", "app", "--role", "reporter"})}};
-    server_ = new ServerProcess(
-        ONEMAP_BINARY,
-        {"--data", *store_, "--config", kConfig, "--write-token-file",
-         onemap::testing::admin_token_file(dir_->path()), "--sweep-interval", "0"},
-        dir_->path() + "/serve.log");
+  static std::string token(const std::string& who) { return api().token(who); }
+  // As the administrator unless told otherwise.
+  static HttpResponse request(const std::string& method, const std::string& target,
+                              const std::string& body, const std::string& token = kAdmin,
+                              const std::string& content_type = "application/json",
+                              const std::vector<std::string>& extra = {}) {
+    return api().send(method, target, body, token, content_type, extra);
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete tokens_;
-    delete store_;
-    delete dir_;
-  }
-  static uint16_t port() { return server_->port(); }
-  static std::string token(const std::string& who) { return tokens_->at(who); }
 
   // Sends a request that must be refused: the error names the parameter, the store is unchanged
   // and the server still answers /health.
@@ -143,23 +89,12 @@ class HostileInput : public ::testing::Test {
                       const std::string& content_type = "application/json",
                       const std::vector<std::string>& extra = {}) {
     SCOPED_TRACE(method + " " + target.substr(0, 120));
-    const std::string before = fingerprint(*store_);
-    expect_error(request(port(), method, target, body, tok, content_type, extra), status,
-                 parameter);
-    EXPECT_EQ(fingerprint(*store_), before);
-    EXPECT_EQ(http_get(port(), "/health").status, 200);
+    const std::string before = fingerprint(api().store_path());
+    expect_refusal(request(method, target, body, tok, content_type, extra), status, parameter);
+    EXPECT_EQ(fingerprint(api().store_path()), before);
+    EXPECT_EQ(api().get("/health").status, 200);
   }
-
-  static TempDir* dir_;
-  static std::string* store_;
-  static std::map<std::string, std::string>* tokens_;
-  static ServerProcess* server_;
 };
-
-TempDir* HostileInput::dir_ = nullptr;
-std::string* HostileInput::store_ = nullptr;
-std::map<std::string, std::string>* HostileInput::tokens_ = nullptr;
-ServerProcess* HostileInput::server_ = nullptr;
 
 TEST_F(HostileInput, JsonNested100000DeepIsA400BeforeAnyRecursion) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
@@ -188,7 +123,8 @@ TEST_F(HostileInput, GeometriesAndFiltersHaveLimits) {
   refused("PATCH", "/grids/5", R"({"geometry":)" + polygon + "}", 400, "geometry");
   std::string filter = "category = '0'";
   for (int i = 1; i <= 500; ++i) filter += " OR category = '" + std::to_string(i) + "'";
-  refused("GET", "/collections/incidents/items?filter=" + percent(filter), "", 400, "filter", "");
+  refused("GET", "/collections/incidents/items?filter=" + percent_encode(filter), "", 400, "filter",
+          "");
 }
 
 TEST_F(HostileInput, TextFieldsAreValidUtf8WithoutControlsWithinTheirLength) {
@@ -229,12 +165,12 @@ TEST_F(HostileInput, TextFieldsAreValidUtf8WithoutControlsWithinTheirLength) {
   // Tab and line breaks are fine in free text, and what is acknowledged is what is stored.
   const std::string text = "第一行\n\t第二行 ✓";
   const HttpResponse ok = request(
-      port(), "POST", "/incidents",
+      "POST", "/incidents",
       json{{"lon", 120.02}, {"lat", 30.1}, {"category", "0101"}, {"description", text}}.dump());
   ASSERT_EQ(ok.status, 201) << ok.body;
   const int64_t id = json::parse(ok.body)["id"];
   EXPECT_EQ(json::parse(ok.body)["description"], text);
-  const auto d = onemap::layers::open_store(*store_, false)->load();
+  const auto d = api().read_store();
   bool found = false;
   for (const auto& i : d.incidents) {
     if (i.fid != id) continue;
@@ -266,7 +202,7 @@ TEST_F(HostileInput, DatesAreCalendarDaysAndRequestTimesLieInTheWindow) {
           "");
   // A past time in the window is taken as given.
   const HttpResponse ok = request(
-      port(), "POST", "/incidents",
+      "POST", "/incidents",
       R"({"lon":120.02,"lat":30.1,"category":"0101","reported_at":"2026-02-28T10:00:00Z"})");
   ASSERT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(json::parse(ok.body)["reported_at"], "2026-02-28T10:00:00Z");
@@ -274,7 +210,7 @@ TEST_F(HostileInput, DatesAreCalendarDaysAndRequestTimesLieInTheWindow) {
 
 TEST_F(HostileInput, ExternalIdsAreUnique) {
   // The fixture's households are H0…H36 and enterprises E0…E4.
-  const auto d = onemap::layers::open_store(*store_, false)->load();
+  const auto d = api().read_store();
   auto fid_of = [](const auto& records, const std::string& id) {
     for (const auto& r : records)
       if (r.id == id) return std::to_string(r.fid);
@@ -287,12 +223,11 @@ TEST_F(HostileInput, ExternalIdsAreUnique) {
   refused("PATCH", "/enterprises/" + fid_of(d.enterprises, "E1"), R"({"ent_id":"E0"})", 409,
           "ent_id");
   const std::string body = R"({"lon":120.02,"lat":30.1,"category":"0101","id":"12345-0001"})";
-  ASSERT_EQ(request(port(), "POST", "/incidents", body).status, 201);
+  ASSERT_EQ(request("POST", "/incidents", body).status, 201);
   refused("POST", "/incidents", body, 409, "inc_id");
   // A record keeps its own id.
   EXPECT_EQ(
-      request(port(), "PATCH", "/households/" + fid_of(d.households, "H1"), R"({"hh_id":"H1"})")
-          .status,
+      request("PATCH", "/households/" + fid_of(d.households, "H1"), R"({"hh_id":"H1"})").status,
       200);
 }
 
@@ -303,16 +238,16 @@ TEST_F(HostileInput, StaffWriteOnlyInTheirArea) {
   refused("POST", "/enterprises", R"({"lon":120.3,"lat":30.1,"name":"厂"})", 403, "330521001",
           town1);
   const HttpResponse made =
-      request(port(), "POST", "/households", R"({"lon":120.05,"lat":30.1,"members":2})", town1);
+      request("POST", "/households", R"({"lon":120.05,"lat":30.1,"members":2})", town1);
   ASSERT_EQ(made.status, 201) << made.body;
   const std::string mine =
       "/households/" + std::to_string(json::parse(made.body)["id"].get<int64_t>());
-  EXPECT_EQ(request(port(), "GET", mine, "", town1).status, 200);
-  EXPECT_EQ(request(port(), "PATCH", mine, R"({"members":3})", town1).status, 200);
+  EXPECT_EQ(request("GET", mine, "", town1).status, 200);
+  EXPECT_EQ(request("PATCH", mine, R"({"members":3})", town1).status, 200);
   refused("PATCH", mine, R"({"lon":120.3,"lat":30.1})", 403, "330521001",
           town1);  // a move out of the area
   // Records of town 2: no edit, and no read of a household.
-  const auto d = onemap::layers::open_store(*store_, false)->load();
+  const auto d = api().read_store();
   int64_t hh2 = 0, en2 = 0;
   auto in_town2 = [](const onemap::layers::LonLat& p) {
     return p.lon > 120.21 && p.lon < 120.39 && p.lat > 30.01 && p.lat < 30.19;
@@ -324,8 +259,7 @@ TEST_F(HostileInput, StaffWriteOnlyInTheirArea) {
   ASSERT_GT(hh2, 0);
   refused("PATCH", "/households/" + std::to_string(hh2), R"({"members":4})", 403, "330521001",
           town1);
-  expect_error(request(port(), "GET", "/households/" + std::to_string(hh2), "", town1), 403,
-               "330521001");
+  expect_refusal(request("GET", "/households/" + std::to_string(hh2), "", town1), 403, "330521001");
   if (en2)
     refused("PATCH", "/enterprises/" + std::to_string(en2), R"({"open_hazards":1})", 403,
             "330521001", town1);
@@ -337,25 +271,24 @@ TEST_F(HostileInput, StaffWriteOnlyInTheirArea) {
   refused("PATCH", "/grids/" + std::to_string(grid2), R"({"name":"改名"})", 403, "330521001",
           town1);
   EXPECT_EQ(
-      request(port(), "PATCH", "/grids/" + std::to_string(grid1), R"({"name":"一村二格"})", town1)
-          .status,
+      request("PATCH", "/grids/" + std::to_string(grid1), R"({"name":"一村二格"})", town1).status,
       200);
   // Intake is not an edit: the town's staff may report what they see in the next town.
   const HttpResponse across =
-      request(port(), "POST", "/incidents", R"({"lon":120.3,"lat":30.1,"category":"0101"})", town1);
+      request("POST", "/incidents", R"({"lon":120.3,"lat":30.1,"category":"0101"})", town1);
   ASSERT_EQ(across.status, 201) << across.body;
   const std::string inc =
       "/incidents/" + std::to_string(json::parse(across.body)["id"].get<int64_t>());
   refused("PATCH", inc, R"({"description":"改"})", 403, "330521001", town1);
   // The county's staff and the administrator have the whole county (the fixture's households
   // were stored without a grid join: only the unscoped administrator reaches those).
-  EXPECT_EQ(request(port(), "PATCH", inc, R"({"description":"改"})", token("centre")).status, 200);
-  EXPECT_EQ(request(port(), "GET", "/households/" + std::to_string(hh2), "", kAdmin).status, 200);
+  EXPECT_EQ(request("PATCH", inc, R"({"description":"改"})", token("centre")).status, 200);
+  EXPECT_EQ(request("GET", "/households/" + std::to_string(hh2), "", kAdmin).status, 200);
 }
 
 TEST_F(HostileInput, AnIncidentEditNeverChangesTheStateAndKeepsSeparation) {
-  const HttpResponse made = request(port(), "POST", "/incidents",
-                                    R"({"lon":120.02,"lat":30.1,"category":"0101"})", token("app"));
+  const HttpResponse made =
+      request("POST", "/incidents", R"({"lon":120.02,"lat":30.1,"category":"0101"})", token("app"));
   ASSERT_EQ(made.status, 201) << made.body;
   const int64_t id = json::parse(made.body)["id"];
   const std::string path = "/incidents/" + std::to_string(id);
@@ -364,26 +297,23 @@ TEST_F(HostileInput, AnIncidentEditNeverChangesTheStateAndKeepsSeparation) {
   refused("PATCH", path, R"({"category":"9999"})", 400, "category");
   // The grid head is made the assignee by an edit, then FT1: FT1 handles it, and the grid head,
   // who was assigned it, may not verify it (the trail remembers).
-  ASSERT_EQ(request(port(), "PATCH", path, R"({"assignee":"HEAD"})").status, 200);
-  ASSERT_EQ(request(port(), "PATCH", path, R"({"assignee":"FT1"})").status, 200);
+  ASSERT_EQ(request("PATCH", path, R"({"assignee":"HEAD"})").status, 200);
+  ASSERT_EQ(request("PATCH", path, R"({"assignee":"FT1"})").status, 200);
   for (const char* action : {"accept", "resolve"}) {
     const HttpResponse r =
-        request(port(), "POST", path + "/actions", json{{"action", action}}.dump(), token("ft1"));
+        request("POST", path + "/actions", json{{"action", action}}.dump(), token("ft1"));
     ASSERT_EQ(r.status, 200) << r.body;
   }
   refused("POST", path + "/actions", R"({"action":"verify"})", 403, "handled", token("head"));
   // Resolved: the assignee stays.
   refused("PATCH", path, R"({"assignee":"FT2"})", 409, "assignee");
-  EXPECT_EQ(
-      request(port(), "POST", path + "/actions", R"({"action":"verify"})", token("centre")).status,
-      200);
+  EXPECT_EQ(request("POST", path + "/actions", R"({"action":"verify"})", token("centre")).status,
+            200);
 }
 
 // Records stored with bytes that are no UTF-8 (by earlier versions, or imports) and JSON text
 // that does not parse: every read answers 200 with valid UTF-8, and an action on them works.
 TEST(StoredBadBytes, EveryReadAndActionSurvivesThem) {
-  TempDir dir;
-  const std::string store = dir.path() + "/county.gpkg";
   onemap::layers::Dataset d = small_county();
   d.incidents[0].description = "bad \xFF\xFE bytes";
   d.incidents[0].dispatch_reason = "{\"text\":\"\xFF";
@@ -393,28 +323,26 @@ TEST(StoredBadBytes, EveryReadAndActionSurvivesThem) {
   d.households[0].address = "\xC0\x80\xED\xA0\x80";
   d.grids[3].name = "\xFF";
   d.enterprises[0].name = "\xFE";
-  auto s = onemap::layers::open_store(store, true);
-  s->replace_all(d);
-  onemap::layers::IncidentEvent e;
-  e.seq = 1;
-  e.at = d.incidents[0].reported_at;
-  e.actor = "import";
-  e.action = "report";
-  e.to = "reported";
-  e.note = "\xFF";
-  e.detail = "{\"reason\":\"\xFE";
-  onemap::layers::Store::Batch batch;
-  batch.events.push_back({&e, &d.incidents[0]});
-  s->put(batch);
+  ApiHarness api([&](const std::string& dir) {
+    const std::string store = dir + "/county.gpkg";
+    auto s = onemap::layers::open_store(store, true);
+    s->replace_all(d);
+    onemap::layers::IncidentEvent e;
+    e.seq = 1;
+    e.at = d.incidents[0].reported_at;
+    e.actor = "import";
+    e.action = "report";
+    e.to = "reported";
+    e.note = "\xFF";
+    e.detail = "{\"reason\":\"\xFE";
+    onemap::layers::Store::Batch batch;
+    batch.events.push_back({&e, &d.incidents[0]});
+    s->put(batch);
+    return store;
+  });
   // The store keeps the bytes as they were (so the reads below meet them).
-  const auto stored = s->load();
-  ASSERT_EQ(stored.incidents[0].description, "bad \xFF\xFE bytes");
-  ASSERT_EQ(stored.households[0].address, "\xC0\x80\xED\xA0\x80");
-  s.reset();
-  ServerProcess server(ONEMAP_BINARY,
-                       {"--data", store, "--config", kConfig, "--write-token-file",
-                        onemap::testing::admin_token_file(dir.path()), "--sweep-interval", "0"},
-                       dir.path() + "/serve.log");
+  ASSERT_EQ(api.as_written().incidents[0].description, "bad \xFF\xFE bytes");
+  ASSERT_EQ(api.as_written().households[0].address, "\xC0\x80\xED\xA0\x80");
   const std::string id = std::to_string(d.incidents[0].fid);
   for (const std::string& target : std::vector<std::string>{
            "/open311/v2/requests.json", "/open311/v2/requests/" + id + ".json", "/incidents/" + id,
@@ -426,19 +354,18 @@ TEST(StoredBadBytes, EveryReadAndActionSurvivesThem) {
            "/grids/" + std::to_string(d.grids[3].fid),
            "/enterprises/" + std::to_string(d.enterprises[0].fid)}) {
     SCOPED_TRACE(target);
-    const HttpResponse r = request(server.port(), "GET", target, "");
+    const HttpResponse r = api.get(target, kAdmin);
     EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
     EXPECT_TRUE(onemap::layers::is_valid_utf8(r.body));
     EXPECT_FALSE(json::parse(r.body, nullptr, false).is_discarded()) << r.body.substr(0, 300);
   }
-  const HttpResponse one = request(server.port(), "GET", "/incidents/" + id, "");
+  const HttpResponse one = api.get("/incidents/" + id, kAdmin);
   EXPECT_EQ(json::parse(one.body)["description"], "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
   const HttpResponse act =
-      request(server.port(), "POST", "/incidents/" + id + "/actions", R"({"action":"escalate"})");
+      api.send("POST", "/incidents/" + id + "/actions", R"({"action":"escalate"})", kAdmin);
   EXPECT_EQ(act.status, 200) << act.body;
   EXPECT_TRUE(onemap::layers::is_valid_utf8(act.body));
-  EXPECT_EQ(http_get(server.port(), "/health").status, 200);
-  EXPECT_EQ(server.stop(SIGTERM, 10s), 0);
+  EXPECT_EQ(api.get("/health").status, 200);
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-// The tile endpoints through the real `onemap serve`: TileJSON, gzip negotiation, ETag/304, empty
-// tiles, errors naming the parameter, the metrics, and freshness: a write changes exactly the
-// tiles it touches before it is acknowledged. Tile contents are decoded with GDAL's MVT driver
-// and compared with the records (the oracle); tile numbers are computed here from the formulas.
-#include "fixtures.hpp"
-#include "test_support.hpp"
+// The tile endpoints in process, through the server's route table (tests/support/api_harness.hpp):
+// TileJSON, gzip negotiation, ETag/304, empty tiles, errors naming the parameter, the metrics, and
+// freshness: a write changes exactly the tiles it touches before it is acknowledged. Tile
+// contents are decoded with GDAL's MVT driver and compared with the records (the oracle); tile
+// numbers are computed here from the formulas. (A 204's framing over TCP: serve_test.cpp.)
+#include "tests/support/api_harness.hpp"
+#include "tests/support/expect_error.hpp"
 
 #include "layers/store/store.hpp"
 
@@ -12,8 +13,6 @@
 #include <ogrsf_frmts.h>
 #include <zlib.h>
 #include <nlohmann/json.hpp>
-
-#include <signal.h>
 
 #include <cmath>
 #include <filesystem>
@@ -24,11 +23,7 @@
 namespace {
 
 using nlohmann::json;
-using onemap::testing::HttpConnection;
-using onemap::testing::HttpResponse;
-using onemap::testing::ServerProcess;
-using onemap::testing::TempDir;
-using namespace std::chrono_literals;
+using namespace onemap::testing;
 
 constexpr double kPi = 3.14159265358979323846;
 
@@ -96,72 +91,22 @@ std::map<std::string, std::set<int64_t>> decode_ids(const std::string& dir, cons
   return out;
 }
 
-// One request on a connection of its own; writes carry the test servers' token unless told not to.
-HttpResponse http_get(uint16_t port, const std::string& target,
-                      const std::vector<std::string>& headers = {}) {
-  HttpConnection c(port);
-  c.send_request("GET", target, headers);
-  return c.read_response();
-}
-HttpResponse http_send(uint16_t port, const std::string& method, const std::string& target,
-                       const std::string& body, bool with_token) {
-  HttpConnection c(port);
-  std::vector<std::string> headers = {"Content-Type: application/json",
-                                      "Content-Length: " + std::to_string(body.size())};
-  if (with_token)
-    headers.push_back(std::string("Authorization: Bearer ") + onemap::testing::kAdminToken);
-  c.send_request(method, target, headers);
-  c.send_raw(body);
-  return c.read_response();
-}
-// A JSON error with this status, naming `parameter` (when not empty).
-void expect_error(const HttpResponse& r, int status, const std::string& parameter) {
-  EXPECT_EQ(r.status, status) << r.body;
-  const json j = json::parse(r.body);
-  if (!parameter.empty()) {
-    EXPECT_EQ(j["error"]["parameter"], parameter) << r.body;
-  }
+// A write as the administrator unless told otherwise.
+HttpResponse send(ApiHarness& api, const std::string& method, const std::string& target,
+                  const std::string& body, bool with_token = true) {
+  return api.send(method, target, body, with_token ? kAdminToken : "");
 }
 
-class TilesHttpTest : public ::testing::Test {
+class TilesHttpTest : public SharedApi<TilesHttpTest> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    store_path_ = onemap::testing::write_small_county(dir_->path());
-    oracle_ = new onemap::layers::Dataset(onemap::layers::open_store(store_path_, false)->load());
-    server_ = new ServerProcess(ONEMAP_BINARY,
-                                {"--data", store_path_, "--write-token-file",
-                                 onemap::testing::admin_token_file(dir_->path())},
-                                dir_->path() + "/serve.log");
-  }
-  static void TearDownTestSuite() {
-    if (server_) server_->stop(SIGTERM, 10s);
-    delete server_;
-    delete oracle_;
-    delete dir_;
-    server_ = nullptr;
-    oracle_ = nullptr;
-    dir_ = nullptr;
-  }
-  static uint16_t port() { return server_->port(); }
-
   static HttpResponse get(const std::string& target, const std::vector<std::string>& headers = {}) {
-    return http_get(port(), target, headers);
+    return api().get(target, "", headers);
   }
   static HttpResponse send(const std::string& method, const std::string& target,
                            const std::string& body, bool with_token = true) {
-    return http_send(port(), method, target, body, with_token);
+    return ::send(api(), method, target, body, with_token);
   }
-
-  static TempDir* dir_;
-  static std::string store_path_;
-  static onemap::layers::Dataset* oracle_;
-  static ServerProcess* server_;
 };
-TempDir* TilesHttpTest::dir_ = nullptr;
-std::string TilesHttpTest::store_path_;
-onemap::layers::Dataset* TilesHttpTest::oracle_ = nullptr;
-ServerProcess* TilesHttpTest::server_ = nullptr;
 
 }  // namespace
 
@@ -172,7 +117,7 @@ TEST_F(TilesHttpTest, TileJsonDescribesTheLayersAndPointsBackAtTheServer) {
   EXPECT_EQ(j["tilejson"], "3.0.0");
   const std::string tiles = j["tiles"][0];
   EXPECT_EQ(tiles,
-            "http://127.0.0.1:" + std::to_string(port()) +
+            ApiHarness::base_url() +
                 "/tiles/grids.village,incidents/{z}/{x}/{y}.mvt?offset=gcj02&status=reported");
   ASSERT_EQ(j["vector_layers"].size(), 2u);
   EXPECT_EQ(j["vector_layers"][0]["id"], "grids.village");
@@ -194,15 +139,15 @@ TEST_F(TilesHttpTest, TileJsonDescribesTheLayersAndPointsBackAtTheServer) {
 TEST_F(TilesHttpTest, TilesHoldTheRecordsOfTheirArea) {
   // At zoom 14 incidents are individual points: the ids in the tile of an incident include it,
   // and every id GDAL decodes is an incident within the tile's reach.
-  for (const auto& inc : oracle_->incidents) {
+  for (const auto& inc : oracle().incidents) {
     const Tile t = mercator_tile(inc.location.lon, inc.location.lat, 14);
     const HttpResponse r = get("/tiles/incidents/" + t.path() + ".mvt");
     ASSERT_EQ(r.status, 200) << t.path();
-    const auto ids = decode_ids(dir_->path() + "/decode", t, r.body);
+    const auto ids = decode_ids(api().dir().file("decode"), t, r.body);
     ASSERT_TRUE(ids.count("incidents"));
     EXPECT_TRUE(ids.at("incidents").count(inc.fid)) << inc.fid << " missing from " << t.path();
     for (int64_t id : ids.at("incidents")) {
-      const auto& other = *std::find_if(oracle_->incidents.begin(), oracle_->incidents.end(),
+      const auto& other = *std::find_if(oracle().incidents.begin(), oracle().incidents.end(),
                                         [&](const auto& i) { return i.fid == id; });
       const Tile o = mercator_tile(other.location.lon, other.location.lat, 14);
       EXPECT_LE(std::abs(o.x - t.x), 1);
@@ -255,38 +200,44 @@ TEST_F(TilesHttpTest, AnEmptyTileIs204) {
   const HttpResponse r = get("/tiles/grids,households/12/100/100.mvt");  // far from the county
   EXPECT_EQ(r.status, 204);
   EXPECT_TRUE(r.body.empty());
-  EXPECT_EQ(r.header("Content-Length"), "");
 }
 
 TEST_F(TilesHttpTest, BadRequestsName400TheirParameter) {
   const HttpResponse bad_zoom = get("/tiles/grids/25/0/0.mvt");
-  expect_error(bad_zoom, 400, "z");
+  expect_error(bad_zoom, 400, "invalid_parameter", "z");
   EXPECT_EQ(bad_zoom.header("Access-Control-Allow-Origin"), "*");  // pages can read the error
-  expect_error(get("/tiles/grids/3/8/0.mvt"), 400, "x");
-  expect_error(get("/tiles/grids/3/0/8.mvt"), 400, "y");
-  expect_error(get("/tiles/cgcs2000/grids/0/0/0.mvt"), 400, "z");  // the 'c' set starts at 1
-  expect_error(get("/tiles/cgcs2000/grids/1/0/1.mvt"), 400, "y");  // 2 x 1 tiles at zoom 1
-  expect_error(get("/tiles/grids/3/a/0.mvt"), 400, "x");
-  expect_error(get("/tiles/parcels/3/0/0.mvt"), 400, "layers");
-  expect_error(get("/tiles/grids,grids/3/0/0.mvt"), 400, "layers");
-  expect_error(get("/tiles/grids/3/0/0.mvt?colour=red"), 400, "colour");
-  expect_error(get("/tiles/grids/3/0/0.mvt?offset=bd09"), 400, "offset");
-  expect_error(get("/tiles/grids/3/0/0.mvt?status=closed"), 400, "status");
-  expect_error(get("/tiles/incidents/3/0/0.mvt?since=yesterday"), 400, "since");
-  expect_error(get("/tiles/incidents/3/0/0.mvt?since=2026-01-02&until=2026-01-01"), 400, "until");
-  expect_error(get("/tiles/grids/3/0.mvt"), 404, "");
+  expect_error(get("/tiles/grids/3/8/0.mvt"), 400, "invalid_parameter", "x");
+  expect_error(get("/tiles/grids/3/0/8.mvt"), 400, "invalid_parameter", "y");
+  expect_error(get("/tiles/cgcs2000/grids/0/0/0.mvt"), 400, "invalid_parameter",
+               "z");  // the 'c' set starts at 1
+  expect_error(get("/tiles/cgcs2000/grids/1/0/1.mvt"), 400, "invalid_parameter",
+               "y");  // 2 x 1 tiles at zoom 1
+  expect_error(get("/tiles/grids/3/a/0.mvt"), 400, "invalid_parameter", "x");
+  expect_error(get("/tiles/parcels/3/0/0.mvt"), 400, "invalid_parameter", "layers");
+  expect_error(get("/tiles/grids,grids/3/0/0.mvt"), 400, "invalid_parameter", "layers");
+  expect_error(get("/tiles/grids/3/0/0.mvt?colour=red"), 400, "invalid_parameter", "colour");
+  expect_error(get("/tiles/grids/3/0/0.mvt?offset=bd09"), 400, "invalid_parameter", "offset");
+  expect_error(get("/tiles/grids/3/0/0.mvt?status=closed"), 400, "invalid_parameter", "status");
+  expect_error(get("/tiles/incidents/3/0/0.mvt?since=yesterday"), 400, "invalid_parameter",
+               "since");
+  expect_error(get("/tiles/incidents/3/0/0.mvt?since=2026-01-02&until=2026-01-01"), 400,
+               "invalid_parameter", "until");
+  expect_error(get("/tiles/grids/3/0.mvt"), 404, "not_found");
 }
 
 TEST_F(TilesHttpTest, WritesNeedTheToken) {
   expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1,"category":"0101"})", false),
-               401, "");
-  expect_error(send("POST", "/incidents", R"({"lon":120.1,"category":"0101"})"), 400, "lat");
-  expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1})"), 400, "category");
+               401, "unauthorized");
+  expect_error(send("POST", "/incidents", R"({"lon":120.1,"category":"0101"})"), 400,
+               "invalid_parameter", "lat");
+  expect_error(send("POST", "/incidents", R"({"lon":120.1,"lat":30.1})"), 400, "invalid_parameter",
+               "category");
   expect_error(
       send("POST", "/incidents", R"({"lon":120.1,"lat":30.1,"category":"0101","colour":1})"), 400,
-      "colour");
-  expect_error(send("PATCH", "/incidents/999999", R"({"description":"gone"})"), 404, "");
-  expect_error(send("PATCH", "/incidents/1", R"({"status":"lost"})"), 400, "status");
+      "invalid_parameter", "colour");
+  expect_error(send("PATCH", "/incidents/999999", R"({"description":"gone"})"), 404, "not_found");
+  expect_error(send("PATCH", "/incidents/1", R"({"status":"lost"})"), 400, "invalid_parameter",
+               "status");
 }
 
 TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledged) {
@@ -312,7 +263,7 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
 
   const HttpResponse a1 = get(a), b1 = get(b), c1 = get(c), d1 = get(accepted);
   EXPECT_NE(a1.header("ETag"), a0.header("ETag"));
-  EXPECT_TRUE(decode_ids(dir_->path() + "/w1", t, a1.body).at("incidents").count(id));
+  EXPECT_TRUE(decode_ids(api().dir().file("w1"), t, a1.body).at("incidents").count(id));
   EXPECT_EQ(b1.header("ETag"), b0.header("ETag"));  // far away: untouched
   EXPECT_NE(c1.header("ETag"), c0.header("ETag"));  // the cluster count there went up
   EXPECT_EQ(d1.status, d0.status);  // a dispatched incident is not in the accepted view
@@ -325,19 +276,19 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
             200);
   const HttpResponse d2 = get(accepted);
   ASSERT_EQ(d2.status, 200);
-  EXPECT_TRUE(decode_ids(dir_->path() + "/w2", t, d2.body).at("incidents").count(id));
+  EXPECT_TRUE(decode_ids(api().dir().file("w2"), t, d2.body).at("incidents").count(id));
   ASSERT_EQ(
       send("PATCH", "/incidents/" + std::to_string(id), R"({"lon":120.35,"lat":30.05})").status,
       200);
   const HttpResponse a3 = get(a), b3 = get(b);
-  const auto ids = a3.status == 200 ? decode_ids(dir_->path() + "/w3", t, a3.body)
+  const auto ids = a3.status == 200 ? decode_ids(api().dir().file("w3"), t, a3.body)
                                     : decltype(decode_ids("", t, "")){};
   EXPECT_FALSE(ids.count("incidents") && ids.at("incidents").count(id));
   EXPECT_NE(b3.header("ETag"), b0.header("ETag"));
-  EXPECT_TRUE(decode_ids(dir_->path() + "/w4", far, b3.body).at("incidents").count(id));
+  EXPECT_TRUE(decode_ids(api().dir().file("w4"), far, b3.body).at("incidents").count(id));
 
   // The store has it too (the write was durable before the answer).
-  const auto stored = onemap::layers::open_store(store_path_, false)->load();
+  const auto stored = api().read_store();
   const auto it = std::find_if(stored.incidents.begin(), stored.incidents.end(),
                                [&](const auto& i) { return i.fid == id; });
   ASSERT_NE(it, stored.incidents.end());
@@ -352,17 +303,12 @@ TEST_F(TilesHttpTest, AWriteChangesExactlyTheTilesItTouchesBeforeItIsAcknowledge
 }
 
 TEST(TilesWithoutToken, WritesWithAnUnknownTokenAreRefused) {
-  TempDir dir;
-  const std::string store = onemap::testing::write_small_county(dir.path());
-  ServerProcess server(ONEMAP_BINARY, {"--data", store}, dir.path() + "/serve.log");
-  HttpConnection c(server.port());
+  ApiOptions options;
+  options.admin_token = "";
+  ApiHarness api(write_small_county, options);
   const std::string body = R"({"lon":120.1,"lat":30.1,"category":"0101"})";
-  c.send_request(
-      "POST", "/incidents",
-      {"Authorization: Bearer anything", "Content-Length: " + std::to_string(body.size())});
-  c.send_raw(body);
-  EXPECT_EQ(c.read_response().status, 401);  // no write token and no user holds this one
-  server.stop(SIGTERM, 10s);
+  // No administrator's token and no user holds this one.
+  EXPECT_EQ(api.send("POST", "/incidents", body, "anything", "").status, 401);
 }
 
 // ---- writes of every layer and the tiles they change -------------------------------------------
@@ -384,37 +330,25 @@ std::map<std::string, std::map<int64_t, std::map<std::string, std::string>>> dec
   return out;
 }
 
-// A server of its own per test (these tests change the data).
+// A county of its own per test (these tests change the data).
 class WritesHttpTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    store_ = onemap::testing::write_small_county(dir_.path());
-    server_ = std::make_unique<ServerProcess>(
-        ONEMAP_BINARY,
-        std::vector<std::string>{"--data", store_, "--write-token-file",
-                                 onemap::testing::admin_token_file(dir_.path())},
-        dir_.path() + "/serve.log");
-  }
-  void TearDown() override { server_->stop(SIGTERM, 10s); }
-
-  HttpResponse get(const std::string& target, const std::vector<std::string>& headers = {}) const {
-    return http_get(server_->port(), target, headers);
+  HttpResponse get(const std::string& target, const std::vector<std::string>& headers = {}) {
+    return api_.get(target, "", headers);
   }
   HttpResponse send(const std::string& method, const std::string& target, const std::string& body,
-                    bool with_token = true) const {
-    return http_send(server_->port(), method, target, body, with_token);
+                    bool with_token = true) {
+    return ::send(api_, method, target, body, with_token);
   }
-  std::string etag(const std::string& target) const { return get(target).header("ETag"); }
+  std::string etag(const std::string& target) { return get(target).header("ETag"); }
   // A tile the last write did not touch: still in the cache, same ETag.
-  void expect_kept(const std::string& target, const std::string& etag_before) const {
+  void expect_kept(const std::string& target, const std::string& etag_before) {
     const HttpResponse r = get(target);
     EXPECT_EQ(r.header("X-Cache"), "hit") << target;
     EXPECT_EQ(r.header("ETag"), etag_before) << target;
   }
 
-  TempDir dir_;
-  std::string store_;
-  std::unique_ptr<ServerProcess> server_;
+  ApiHarness api_;
 };
 
 }  // namespace
@@ -442,7 +376,7 @@ TEST_F(WritesHttpTest, HouseholdWritesChangeTheTilesThatShowWhatChanged) {
   EXPECT_EQ(made.header("Location"), "/households/" + std::to_string(id));
   const HttpResponse a1 = get(a);
   EXPECT_NE(a1.header("ETag"), a0);
-  const auto feats = decode_features(dir_.path() + "/h1", near, a1.body);
+  const auto feats = decode_features(api_.dir().file("h1"), near, a1.body);
   ASSERT_TRUE(feats.at("households").count(id));
   EXPECT_EQ(feats.at("households").at(id).at("members"), "4");
   EXPECT_FALSE(feats.at("households").at(id).count("head_name"));  // never in tiles
@@ -455,7 +389,7 @@ TEST_F(WritesHttpTest, HouseholdWritesChangeTheTilesThatShowWhatChanged) {
   const HttpResponse a2 = get(a);
   EXPECT_NE(a2.header("ETag"), a1.header("ETag"));
   EXPECT_EQ(
-      decode_features(dir_.path() + "/h2", near, a2.body).at("households").at(id).at("members"),
+      decode_features(api_.dir().file("h2"), near, a2.body).at("households").at(id).at("members"),
       "6");
   expect_kept(b, b1);
   ASSERT_EQ(send("PATCH", "/households/" + std::to_string(id), R"({"head_name":"赵六"})").status,
@@ -464,21 +398,20 @@ TEST_F(WritesHttpTest, HouseholdWritesChangeTheTilesThatShowWhatChanged) {
 
   // Personal data: read with the token only.
   EXPECT_EQ(get("/households/" + std::to_string(id)).status, 401);
-  const HttpResponse read =
-      get("/households/" + std::to_string(id),
-          {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken});
+  const HttpResponse read = get("/households/" + std::to_string(id), {bearer(kAdminToken)});
   ASSERT_EQ(read.status, 200);
   EXPECT_EQ(json::parse(read.body)["head_name"], "赵六");
 
   // Bad input names its field and changes nothing.
   expect_error(send("PATCH", "/households/" + std::to_string(id), R"({"members":-2})"), 400,
-               "members");
+               "invalid_parameter", "members");
   expect_error(send("PATCH", "/households/" + std::to_string(id), R"({"members":"two"})"), 400,
-               "members");
-  expect_error(send("POST", "/households", R"({"members":2})"), 400, "lon");
-  expect_error(send("POST", "/households", R"({"lon":120.1,"lat":30.1,"name":"x"})"), 400, "name");
-  expect_error(send("PATCH", "/households/999999", R"({"members":1})"), 404, "");
-  expect_error(send("GET", "/households", ""), 405, "");
+               "invalid_parameter", "members");
+  expect_error(send("POST", "/households", R"({"members":2})"), 400, "invalid_parameter", "lon");
+  expect_error(send("POST", "/households", R"({"lon":120.1,"lat":30.1,"name":"x"})"), 400,
+               "invalid_parameter", "name");
+  expect_error(send("PATCH", "/households/999999", R"({"members":1})"), 404, "not_found");
+  expect_error(send("GET", "/households", ""), 405, "method_not_allowed");
   expect_kept(a, a2.header("ETag"));
 }
 
@@ -497,23 +430,25 @@ TEST_F(WritesHttpTest, EnterpriseWritesChangeTheirTiles) {
   EXPECT_EQ(json::parse(made.body)["risk"], "major");
   const HttpResponse a1 = get(a);
   EXPECT_NE(a1.header("ETag"), a0);
-  EXPECT_EQ(decode_features(dir_.path() + "/e1", near, a1.body).at("enterprises").at(id).at("risk"),
-            "major");
+  EXPECT_EQ(
+      decode_features(api_.dir().file("e1"), near, a1.body).at("enterprises").at(id).at("risk"),
+      "major");
   const std::string b1 = etag(b);
   EXPECT_NE(b1, b0);
 
   ASSERT_EQ(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"low"})").status, 200);
   const HttpResponse a2 = get(a);
   EXPECT_NE(a2.header("ETag"), a1.header("ETag"));
-  EXPECT_EQ(decode_features(dir_.path() + "/e2", near, a2.body).at("enterprises").at(id).at("risk"),
-            "low");
+  EXPECT_EQ(
+      decode_features(api_.dir().file("e2"), near, a2.body).at("enterprises").at(id).at("risk"),
+      "low");
   expect_kept(b, b1);  // clusters do not show risk
   // Enterprises are not personal: anyone may read one.
   EXPECT_EQ(json::parse(get("/enterprises/" + std::to_string(id)).body)["risk"], "low");
   expect_error(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"purple"})"), 400,
-               "risk");
+               "invalid_parameter", "risk");
   expect_error(send("PATCH", "/enterprises/" + std::to_string(id), R"({"risk":"low"})", false), 401,
-               "");
+               "unauthorized");
 }
 
 TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain) {
@@ -552,15 +487,13 @@ TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain)
 
   const HttpResponse s1 = get(s);
   EXPECT_NE(s1.header("ETag"), s0);
-  const auto attrs = decode_features(dir_.path() + "/g1", strip, s1.body).at("households").at(hid);
+  const auto attrs =
+      decode_features(api_.dir().file("g1"), strip, s1.body).at("households").at(hid);
   EXPECT_EQ(attrs.at("grid_code"), "330521001001002");
   expect_kept(w, w0);  // its households kept their grid
   EXPECT_NE(etag(g), g0);
   expect_kept(f, f0);
-  const json h =
-      json::parse(get("/households/" + std::to_string(hid),
-                      {std::string("Authorization: Bearer ") + onemap::testing::kAdminToken})
-                      .body);
+  const json h = json::parse(get("/households/" + std::to_string(hid), {bearer(kAdminToken)}).body);
   EXPECT_EQ(h["grid_code"], "330521001001002");
   EXPECT_EQ(h["join_kind"], "nearest");
 
@@ -569,13 +502,14 @@ TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain)
       {"type", "Polygon"},
       {"coordinates",
        {{{120.0, 30.0}, {120.05, 30.2}, {120.05, 30.0}, {120.0, 30.2}, {120.0, 30.0}}}}};
-  expect_error(send("PATCH", "/grids/4", json{{"geometry", bowtie}}.dump()), 400, "geometry");
+  expect_error(send("PATCH", "/grids/4", json{{"geometry", bowtie}}.dump()), 400,
+               "invalid_parameter", "geometry");
   expect_error(send("PATCH", "/grids/4",
                     json{{"geometry", {{"type", "Point"}, {"coordinates", {120, 30}}}}}.dump()),
-               400, "geometry");
+               400, "invalid_parameter", "geometry");
   expect_error(send("PATCH", "/grids/4", R"({"geometry":{"type":"Polygon","coordinates":"x"}})"),
-               400, "geometry");
-  expect_error(send("PATCH", "/grids/4", R"({"code":"1"})"), 400, "code");
-  expect_error(send("POST", "/grids", "{}"), 404, "");
+               400, "invalid_parameter", "geometry");
+  expect_error(send("PATCH", "/grids/4", R"({"code":"1"})"), 400, "invalid_parameter", "code");
+  expect_error(send("POST", "/grids", "{}"), 404, "not_found");
   expect_kept(g, etag(g));
 }

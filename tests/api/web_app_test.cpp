@@ -4,11 +4,10 @@
 #include "api/web_app.hpp"
 
 #include "core/errors.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -40,15 +39,11 @@ void write(const fs::path& p, const std::string& text) {
 class WebAppTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / ("onemap-web-app-test-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
     write(dir / "index.html", "<!doctype html><div id=\"map\"></div>");
     script = "// app\n" + std::string(4000, 'x') + "\n";
     write(dir / "assets" / "app-0123abcd.js", script);
     write(dir / "assets" / "style-4567.css", "body{margin:0}");
   }
-  void TearDown() override { fs::remove_all(dir); }
-
   std::optional<HttpAnswer> get(const WebApp& app, const std::string& path,
                                 const std::string& accept = kBrowser, const Query& query = {},
                                 const std::string& encoding = "",
@@ -56,7 +51,8 @@ class WebAppTest : public ::testing::Test {
     return app.handle(path, query, accept, encoding, none_match);
   }
 
-  fs::path dir;
+  onemap::testing::TempDir tmp;
+  const fs::path dir = tmp.path();
   std::string script;
 };
 

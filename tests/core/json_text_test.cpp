@@ -3,6 +3,8 @@
 // ranges of RFC 3629.
 #include "core/json_text.hpp"
 
+#include "tests/support/utf8.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -11,37 +13,6 @@
 #include <string>
 
 namespace {
-
-// An independent decoder: reads a code point with its length and checks the range each length
-// may encode (no overlongs), no surrogates and nothing past U+10FFFF.
-bool oracle_valid(const std::string& s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int n = 0;
-    uint32_t cp = 0;
-    if (c < 0x80)
-      n = 1, cp = c;
-    else if ((c & 0xE0) == 0xC0)
-      n = 2, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0)
-      n = 3, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0)
-      n = 4, cp = c & 0x07;
-    else
-      return false;
-    if (i + n > s.size()) return false;
-    for (int k = 1; k < n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    static const uint32_t min_of[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_of[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n;
-  }
-  return true;
-}
 
 std::string escaped(const std::string& s) {
   std::string out = "\"";
@@ -59,7 +30,7 @@ TEST(JsonText, AgreesWithAnIndependentDecoderOnRandomBytes) {
   for (int t = 0; t < 200000; ++t) {
     std::string s(rng() % 7, '\0');
     for (char& c : s) c = static_cast<char>(pool[rng() % sizeof pool]);
-    const bool expect = oracle_valid(s);
+    const bool expect = onemap::testing::reference_utf8_valid(s);
     valid += expect;
     ASSERT_EQ(onemap::is_valid_utf8(s), expect)
         << nlohmann::json(s).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);

@@ -10,6 +10,7 @@
 #include "core/errors.hpp"
 #include "spatial/tile_geometry.hpp"
 #include "spatial/tms.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
@@ -361,13 +362,6 @@ class MvtGdal : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { GDALAllRegister(); }
 
-  void SetUp() override {
-    std::string templ = (std::filesystem::temp_directory_path() / "onemap_mvt_XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Writes the tile as <dir>/z/x/y.mvt and opens it with GDAL (geometries not clipped, so the
   // buffer is seen too).
   GDALDataset* open(const TileId& t, const std::string& bytes) {
@@ -383,7 +377,8 @@ class MvtGdal : public ::testing::Test {
     return ds_.get();
   }
 
-  std::filesystem::path dir_;
+  onemap::testing::TempDir tmp_;
+  const std::filesystem::path dir_ = tmp_.path();
   struct Closer {
     void operator()(GDALDataset* d) const { GDALClose(GDALDataset::ToHandle(d)); }
   };

@@ -8,19 +8,16 @@
 #include "layers/store/store.hpp"
 #include "spatial/crs.hpp"
 
-#include "tests/api/fixtures.hpp"
+#include "tests/support/county.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <string_view>
 
-namespace fs = std::filesystem;
 namespace bg = boost::geometry;
 using namespace onemap;
 using namespace onemap::layers;
@@ -30,20 +27,12 @@ namespace {
 class CountyWrites : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("onemap-county-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = onemap::testing::write_small_county(dir_.string());
+    path_ = onemap::testing::write_small_county(dir_.path());
     county_ =
         std::make_unique<County>(open_store(path_, false), JoinOptions{}, TileConfig::defaults());
     county_->on_change([this](const Change& c) { changes_.push_back(c); });
   }
-  void TearDown() override {
-    county_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { county_.reset(); }
 
   Dataset reload() const { return open_store(path_, false)->load(); }
 
@@ -53,7 +42,7 @@ class CountyWrites : public ::testing::Test {
     throw std::logic_error("no grid " + code);
   }
 
-  fs::path dir_;
+  onemap::testing::TempDir dir_;
   std::string path_;
   std::unique_ptr<County> county_;
   std::vector<Change> changes_;
@@ -319,10 +308,16 @@ TEST_F(CountyWrites, AGridOutlineChangeKeepsTheWritesMadeWhileItJoined) {
   EXPECT_GT(expect_joins_match_brute_force(county_->data()), 40U);
   const Dataset d = reload();
   EXPECT_GT(expect_joins_match_brute_force(d), 40U);
-  for (const auto& r : d.households)
-    if (r.fid == moved) EXPECT_EQ(r.location, (LonLat{120.04, 30.1}));
-  for (const auto& r : d.incidents)
-    if (r.fid == edited) EXPECT_EQ(r.description, "edited meanwhile");
+  for (const auto& r : d.households) {
+    if (r.fid == moved) {
+      EXPECT_EQ(r.location, (LonLat{120.04, 30.1}));
+    }
+  }
+  for (const auto& r : d.incidents) {
+    if (r.fid == edited) {
+      EXPECT_EQ(r.description, "edited meanwhile");
+    }
+  }
 }
 
 TEST_F(CountyWrites, AnInvalidOutlineIsRefusedAndNothingChanges) {

@@ -9,12 +9,11 @@
 #include "layers/store/store.hpp"
 #include "spatial/crs.hpp"
 
-#include "tests/api/fixtures.hpp"
+#include "tests/support/county.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -34,8 +33,11 @@ using namespace onemap::layers;
 
 namespace {
 
-constexpr const char* kG1 = "330521001001001";  // x 120.00-120.05, y 30.0-30.2
-constexpr const char* kG2 = "330521001001002";  // x 120.05-120.10, no team
+using onemap::testing::team_member;
+using onemap::testing::TempDir;
+
+constexpr const char* kG1 = onemap::testing::kTeamGrid;  // x 120.00-120.05, y 30.0-30.2
+constexpr const char* kG2 = "330521001001002";           // x 120.05-120.10, no team
 
 WorkingCalendar test_calendar() {
   return WorkingCalendar::from_json(
@@ -66,43 +68,19 @@ DispatchConfig test_config(int cap) {
   return c;
 }
 
-Worker worker(const char* id, WorkerRole role, double lon, double lat, bool on_duty = true,
-              const char* grid = kG1) {
-  Worker w;
-  w.worker_id = id;
-  w.name = id;
-  w.role = role;
-  w.grid_code = grid;
-  w.location = {lon, lat};
-  w.on_duty = on_duty;
-  return w;
-}
-
 class Dispatch : public ::testing::Test {
  protected:
   void SetUp() override { open(2); }
-  void TearDown() override {
-    county_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { county_.reset(); }
 
+  // The dispatch county's team, and FT9 in a grid of the other town; a store of its own.
   void open(int cap) {
     county_.reset();
-    dir_ = fs::temp_directory_path() /
-           ("onemap-dispatch-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "county.gpkg").string();
-    Dataset d = onemap::testing::small_county();
-    d.incidents.clear();
-    d.workers = {worker("HEAD", WorkerRole::GridHead, 120.010, 30.10),
-                 worker("FT1", WorkerRole::FullTime, 120.020, 30.10),
-                 worker("FT2", WorkerRole::FullTime, 120.040, 30.10),
-                 worker("PT", WorkerRole::PartTime, 120.030, 30.15, false),
-                 worker("AUX", WorkerRole::AuxPolice, 120.034, 30.10),
-                 worker("FT9", WorkerRole::FullTime, 120.30, 30.10, true, "330521002001001")};
-    open_store(path_, true)->replace_all(d);
+    dir_ = std::make_unique<TempDir>();
+    Dataset d = onemap::testing::dispatch_county();
+    d.workers.push_back(
+        team_member("FT9", WorkerRole::FullTime, 120.30, 30.10, true, "330521002001001"));
+    path_ = onemap::testing::write_store(dir_->path(), d);
     cap_ = cap;
     reopen();
   }
@@ -144,11 +122,30 @@ class Dispatch : public ::testing::Test {
     return best;
   }
 
+  // Nine incidents an administrator created across the team's grid and beyond (reported,
+  // unassigned: in the grid head's queue); their fids.
+  std::vector<int64_t> nine_waiting() {
+    std::vector<int64_t> fids;
+    for (int k = 0; k < 9; ++k) {
+      Incident in;
+      in.location = {120.005 + 0.005 * k, 30.02 + 0.017 * k};
+      in.category = k % 3 == 2 ? "0701" : "0101";
+      fids.push_back(county_->create_incident(in, admin_).fid);
+    }
+    return fids;
+  }
+
   static constexpr int64_t kNow = 1790037000;  // Tuesday 2026-09-22 08:30 +08:00 (00:30Z)
-  fs::path dir_;
+  std::unique_ptr<TempDir> dir_;
   std::string path_;
   int cap_ = 2;
   std::unique_ptr<County> county_;
+  Actor admin_ = [] {
+    Actor a;
+    a.id = "admin";
+    a.role = "admin";
+    return a;
+  }();
   Actor reporter_ = [] {
     Actor a;
     a.id = "app";
@@ -220,9 +217,8 @@ TEST(DispatchConfigFile, ShippedConfigurationLoads) {
 }
 
 TEST(DispatchConfigFile, BadValuesNameTheirField) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("onemap-dispatch-config-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const TempDir tmp;
+  const fs::path dir = tmp.path();
   auto expect_bad = [&](const std::string& config, const std::string& csv,
                         const std::string& parameter) {
     std::ofstream(dir / "categories.csv") << csv;
@@ -247,7 +243,6 @@ TEST(DispatchConfigFile, BadValuesNameTheirField) {
              header + "0101,a,b,c,grid,2wh,full_time,1\n", "colour");
   expect_bad(R"({"categories": "categories.csv", "calendar": {"weekdays": [8]}})",
              header + "0101,a,b,c,grid,2wh,full_time,1\n", "weekdays");
-  fs::remove_all(dir);
 }
 
 TEST_F(Dispatch, InsideAGridGoesToTheNearestFreeEligibleTeamMember) {
@@ -604,16 +599,7 @@ TEST_F(Dispatch, MetricsMatchADirectCount) {
 TEST_F(Dispatch, BatchDispatchIsNeverWorseThanOneByOneAndKeepsTheCaps) {
   // Nine incidents waiting in the grid head's queue or reported by an administrator's edit.
   open(3);
-  Actor admin;
-  admin.id = "admin";
-  admin.role = "admin";
-  std::vector<int64_t> fids;
-  for (int k = 0; k < 9; ++k) {
-    Incident in;
-    in.location = {120.005 + 0.005 * k, 30.02 + 0.017 * k};
-    in.category = k % 3 == 2 ? "0701" : "0101";
-    fids.push_back(county_->create_incident(in, admin).fid);  // reported, unassigned
-  }
+  const std::vector<int64_t> fids = nine_waiting();
   EXPECT_THROW(county_->batch_dispatch("", "planet", centre_), InvalidArgument);
   Actor w = worker_actor(*county_, "FT1");
   EXPECT_THROW(county_->batch_dispatch("", "grid", w), Forbidden);
@@ -874,16 +860,7 @@ TEST_F(Dispatch, UserChangesAreAuditedAndValidated) {
 
 TEST_F(Dispatch, ABatchNeverOverwritesAWriteMadeWhileItSolved) {
   open(3);
-  Actor admin;
-  admin.id = "admin";
-  admin.role = "admin";
-  std::vector<int64_t> fids;
-  for (int k = 0; k < 9; ++k) {
-    Incident in;
-    in.location = {120.005 + 0.005 * k, 30.02 + 0.017 * k};
-    in.category = k % 3 == 2 ? "0701" : "0101";
-    fids.push_back(county_->create_incident(in, admin).fid);  // reported, unassigned
-  }
+  const std::vector<int64_t> fids = nine_waiting();
   // While the batch solves (no lock held): one incident is dispatched by hand to FT1, another
   // edited, and FT2 gets two incidents by intake: its slots as the batch read them are gone.
   int calls = 0;
@@ -893,7 +870,7 @@ TEST_F(Dispatch, ABatchNeverOverwritesAWriteMadeWhileItSolved) {
     county_->transition(fids[0], {Action::Dispatch, "", std::string("FT1"), {}, kNow}, centre_);
     IncidentPatch edit;
     edit.description = std::string("edited meanwhile");
-    county_->update_incident(fids[1], edit, admin);
+    county_->update_incident(fids[1], edit, admin_);
     for (int k = 0; k < 2; ++k) EXPECT_EQ(intake(120.0401, 30.1001, "0101").assignee, "FT2");
   });
   const BatchResult r = county_->batch_dispatch("330521001", "grid", centre_, kNow);
@@ -997,11 +974,8 @@ TEST_F(Dispatch, TheSweepLeavesAnIncidentChangedMeanwhile) {
 TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
   // 8,000 incidents and 2,000 workers over the test county, any worker for any incident: a
   // solve of a few hundred milliseconds. A reader takes the read lock over and over meanwhile.
-  const fs::path dir =
-      fs::temp_directory_path() / ("onemap-dispatch-large-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string path = (dir / "county.gpkg").string();
+  const TempDir dir;
+  const std::string path = dir.file("county.gpkg");
   {
     Dataset d = onemap::testing::small_county();
     d.incidents.clear();
@@ -1011,7 +985,7 @@ TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
     std::uniform_real_distribution<double> lon(120.0, 120.4), lat(30.0, 30.2);
     for (int k = 0; k < 2000; ++k) {
       Worker w =
-          worker(("W" + std::to_string(k)).c_str(), WorkerRole::FullTime, lon(rng), lat(rng));
+          team_member(("W" + std::to_string(k)).c_str(), WorkerRole::FullTime, lon(rng), lat(rng));
       w.grid_code = joiner.join(w.location).grid_code;
       d.workers.push_back(w);
     }
@@ -1064,7 +1038,6 @@ TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
   EXPECT_GT(reads, 10u);
   EXPECT_LT(max_wait, solve / 2);
   EXPECT_LT(r.longest_lock_seconds, r.lock_seconds);  // committed in slices
-  fs::remove_all(dir);
 }
 
 TEST_F(Dispatch, AnUnknownTokenRereadsTheUsersWithoutTheWriteLock) {

@@ -15,6 +15,7 @@
 #include "core/errors.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <cpl_conv.h>
 #include <gdal_priv.h>
@@ -25,7 +26,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -39,25 +39,11 @@
 namespace fs = std::filesystem;
 using namespace onemap;
 using namespace onemap::layers;
+using onemap::testing::TempDir;
 
 namespace {
 
 // ---- fixtures --------------------------------------------------------------------------------
-
-class TempDir {
- public:
-  explicit TempDir(const std::string& name) {
-    path_ =
-        fs::temp_directory_path() / ("onemap-import-" + std::to_string(::getpid()) + "-" + name);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path operator/(const std::string& s) const { return path_ / s; }
-
- private:
-  fs::path path_;
-};
 
 struct Feat {
   std::vector<std::pair<std::string, std::string>> attrs;
@@ -271,7 +257,7 @@ void check_gbk_grids(const ImportReport& r, Store& store) {
 // ---- Shapefile ------------------------------------------------------------------------------
 
 TEST(Import, ShapefileGbkWithCpg) {
-  TempDir dir("shp-cpg");
+  TempDir dir;
   const fs::path shp = dir / "towns.shp";
   write_gbk_shapefile(shp);
   // The fixture really is GBK: the .cpg says so and the .dbf holds GBK bytes, not UTF-8.
@@ -293,7 +279,7 @@ TEST(Import, ShapefileGbkWithCpg) {
 }
 
 TEST(Import, ShapefileGbkWithoutCpgNeedsEncoding) {
-  TempDir dir("shp-nocpg");
+  TempDir dir;
   const fs::path shp = dir / "towns.shp";
   write_gbk_shapefile(shp);
   fs::remove(dir / "towns.cpg");
@@ -319,7 +305,7 @@ TEST(Import, ShapefileGbkWithoutCpgNeedsEncoding) {
 // ---- GeoJSON in GCJ-02 -----------------------------------------------------------------------
 
 TEST(Import, GeoJsonGcj02Households) {
-  TempDir dir("geojson-gcj");
+  TempDir dir;
   // True (WGS84 ≈ CGCS2000) positions; the file holds their GCJ-02 shifts, as an app would send.
   const std::vector<spatial::LonLat> truth = {
       {119.9712, 30.5431}, {119.9788, 30.5502}, {119.9655, 30.5377}, {0, 0}, {120.2500, 30.7000}};
@@ -434,7 +420,7 @@ TEST(Import, GeoJsonGcj02Households) {
 }
 
 TEST(Import, GeoJsonGridWithUnreadableRingIsRejected) {
-  TempDir dir("geojson-grids");
+  TempDir dir;
   const fs::path src = dir / "grids.geojson";
   // A two-point "ring" is no polygon GEOS can read; GDAL passes it through.
   std::ofstream(src) << R"({"type":"FeatureCollection","features":[
@@ -465,7 +451,7 @@ TEST(Import, GeoJsonGridWithUnreadableRingIsRejected) {
 // ---- GeoPackage in Web Mercator with a bowtie ------------------------------------------------
 
 TEST(Import, GeoPackageBowtieIsRepaired) {
-  TempDir dir("gpkg");
+  TempDir dir;
   const fs::path src = dir / "src.gpkg";
   // Web Mercator metres near Deqing (x ≈ 13.357e6, y ≈ 3.57e6).
   const double x0 = 13356000, y0 = 3572000;
@@ -558,7 +544,7 @@ const char* kIncidentsCsv =
 }  // namespace
 
 TEST(Import, CsvIncidentsWithLonLat) {
-  TempDir dir("csv");
+  TempDir dir;
   const fs::path src = dir / "incidents.csv";
   std::ofstream(src) << kIncidentsCsv;
   auto store = open_store((dir / "s.gpkg").string(), true);
@@ -609,7 +595,7 @@ TEST(Import, CsvIncidentsWithLonLat) {
 }
 
 TEST(Import, CsvCoordinateColumnsByFieldMapAndGbkText) {
-  TempDir dir("csv-map");
+  TempDir dir;
   const fs::path src = dir / "gbk.csv";
   std::ofstream(src) << to_gbk(
       "编号,east,north,描述\n"
@@ -651,7 +637,7 @@ TEST(Import, CsvCoordinateColumnsByFieldMapAndGbkText) {
 // ---- FileGDB in EPSG:4528 ---------------------------------------------------------------------
 
 TEST(Import, FileGdbZeroAreaRingIsRejected) {
-  TempDir dir("fgdb");
+  TempDir dir;
   const fs::path src = dir / "grids.gdb";
   // EPSG:4528: the same zone as 4549 with the zone number 40 prefixed to the easting.
   const double x0 = 40000000 + kX0, y0 = kY0;
@@ -713,7 +699,7 @@ fs::path write_small_csv(const TempDir& dir) {
 }  // namespace
 
 TEST(Import, BadOptionsAreInvalidArguments) {
-  TempDir dir("errors");
+  TempDir dir;
   const fs::path src = write_small_csv(dir);
   auto store = open_store((dir / "s.gpkg").string(), true);
   ImportOptions o;
@@ -773,7 +759,7 @@ TEST(Import, BadOptionsAreInvalidArguments) {
 }
 
 TEST(Import, GridsImportRejoinsPointsAndReplaceWorks) {
-  TempDir dir("rejoin");
+  TempDir dir;
   auto store = open_store((dir / "s.gpkg").string(), true);
   // Points first: no grids, unassigned.
   ImportOptions p;

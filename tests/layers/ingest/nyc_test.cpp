@@ -6,12 +6,13 @@
 #include "layers/ingest/import.hpp"
 
 #include "core/errors.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cstdint>
 #include <cstdio>
@@ -26,6 +27,7 @@
 namespace fs = std::filesystem;
 using namespace onemap;
 using namespace onemap::layers;
+using onemap::testing::run_command;
 
 namespace {
 
@@ -116,14 +118,6 @@ std::string district_of_board(const std::string& board) {
   return std::string(1, it->second) + board.substr(0, 2);
 }
 
-fs::path fresh_store(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("onemap-nyc-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  fs::path p = dir / name;
-  for (const char* s : {"", "-wal", "-shm", "-journal"}) fs::remove(p.string() + s);
-  return p;
-}
-
 ImportOptions grid_options() {
   ImportOptions o;
   o.layer = LayerKind::Grids;
@@ -144,35 +138,14 @@ ImportOptions incident_options() {
   return o;
 }
 
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-/// Runs a shell command, capturing stdout.
-Run run(const std::string& cmd) {
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string quote(const std::string& s) {
-  return "'" + s + "'";
-}
-
 }  // namespace
 
 TEST(Nyc, DistrictsAndRequestsJoinToTheBoardsTheyName) {
   const auto requests = read_requests();
   ASSERT_EQ(requests.size(), 235u);
 
-  auto store = open_store(fresh_store("lib.gpkg").string(), true);
+  const onemap::testing::TempDir dir;
+  auto store = open_store(dir.file("lib.gpkg"), true);
   const auto g = import_layer(*store, grid_options());
   std::ifstream gj(kData / "community_districts.geojson");
   const auto districts = nlohmann::json::parse(gj);
@@ -253,15 +226,16 @@ TEST(Nyc, DistrictsAndRequestsJoinToTheBoardsTheyName) {
 }
 
 TEST(Nyc, CommandLineSummaryNamesEveryRowWithoutLocation) {
-  const fs::path bin = ONEMAP_BINARY;
+  const std::string bin = ONEMAP_BINARY;
   ASSERT_TRUE(fs::exists(bin)) << bin;
-  const fs::path data = fresh_store("cli.gpkg");
-  const fs::path report = data.parent_path() / "report.json";
+  const onemap::testing::TempDir dir;
+  const std::string data = dir.file("cli.gpkg");
+  const std::string report = dir.file("report.json");
 
-  auto a = run(quote(bin) + " import --data " + quote(data) +
-               " --layer grids --field-map code=GEOCODE name=GEONAME " +
-               quote(kData / "community_districts.geojson") + " 2>/dev/null");
-  ASSERT_EQ(a.status, 0) << a.out;
+  auto a =
+      run_command({bin, "import", "--data", data, "--layer", "grids", "--field-map", "code=GEOCODE",
+                   "name=GEONAME", (kData / "community_districts.geojson").string()});
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
   std::ifstream gj(kData / "community_districts.geojson");
   const auto districts = nlohmann::json::parse(gj);
   std::set<std::int64_t> codes;
@@ -271,12 +245,10 @@ TEST(Nyc, CommandLineSummaryNamesEveryRowWithoutLocation) {
                              ", loaded " + std::to_string(codes.size()) + ", repaired 0";
   EXPECT_NE(a.out.find(counts), std::string::npos) << counts << "\n" << a.out;
 
-  auto b = run(quote(bin) + " import --data " + quote(data) + " --layer incidents --report " +
-               quote(report) +
-               " --field-map category=\"Complaint Type\" reported_at=\"Created Date\" "
-               "id=\"Unique Key\" status=Status " +
-               quote(kData / "nyc311_sample.csv") + " 2>/dev/null");
-  ASSERT_EQ(b.status, 0) << b.out;
+  auto b = run_command({bin, "import", "--data", data, "--layer", "incidents", "--report", report,
+                        "--field-map", "category=Complaint Type", "reported_at=Created Date",
+                        "id=Unique Key", "status=Status", (kData / "nyc311_sample.csv").string()});
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
   EXPECT_NE(b.out.find("read 235, loaded 232, repaired 0, rejected 0, no location 3"),
             std::string::npos)
       << b.out;
@@ -300,15 +272,14 @@ TEST(Nyc, CommandLineSummaryNamesEveryRowWithoutLocation) {
   EXPECT_EQ(in_json, 3u);
 
   // Exit statuses: --help 0, usage error 2, unreadable source 1.
-  EXPECT_EQ(run(quote(bin) + " import --help >/dev/null").status, 0);
-  EXPECT_EQ(run(quote(bin) + " import --layer grids x.geojson >/dev/null 2>&1").status, 2);
-  EXPECT_EQ(run(quote(bin) + " import --data " + quote(data) +
-                " --layer incidents --field-map colour=Status " +
-                quote(kData / "nyc311_sample.csv") + " >/dev/null 2>&1")
-                .status,
+  EXPECT_EQ(run_command({bin, "import", "--help"}).exit_code, 0);
+  EXPECT_EQ(run_command({bin, "import", "--layer", "grids", "x.geojson"}).exit_code, 2);
+  EXPECT_EQ(run_command({bin, "import", "--data", data, "--layer", "incidents", "--field-map",
+                         "colour=Status", (kData / "nyc311_sample.csv").string()})
+                .exit_code,
             2);
-  EXPECT_EQ(run(quote(bin) + " import --data " + quote(data) +
-                " --layer grids /nonexistent/file.geojson >/dev/null 2>&1")
-                .status,
-            1);
+  EXPECT_EQ(
+      run_command({bin, "import", "--data", data, "--layer", "grids", "/nonexistent/file.geojson"})
+          .exit_code,
+      1);
 }

@@ -4,6 +4,7 @@
 #include "layers/model/text.hpp"
 
 #include "core/errors.hpp"
+#include "tests/support/utf8.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -14,38 +15,6 @@ using namespace onemap;
 using namespace onemap::layers;
 
 namespace {
-
-// A straightforward decoder (The Unicode Standard, 3.9 D92): read the length from the lead byte,
-// the bits from the continuation bytes, then reject overlong forms, surrogates and code points
-// past U+10FFFF. Returns false at the first ill-formed sequence.
-bool reference_valid(const std::string& s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-      n = 1, cp = c;
-    else if ((c & 0xE0) == 0xC0)
-      n = 2, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0)
-      n = 3, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0)
-      n = 4, cp = c & 0x07;
-    else
-      return false;
-    if (i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n;
-  }
-  return true;
-}
 
 std::string encode(uint32_t cp) {
   std::string out;
@@ -92,11 +61,11 @@ TEST(Utf8, AgreesWithAReferenceDecoderOnRandomBytes) {
       const int p = pick(rng);
       s += static_cast<char>(p < 3 ? cont(rng) : p < 6 ? lead(rng) : p < 8 ? any(rng) : 'a' + p);
     }
-    const bool expected = reference_valid(s);
+    const bool expected = onemap::testing::reference_utf8_valid(s);
     valid += expected;
     ASSERT_EQ(is_valid_utf8(s), expected) << ::testing::PrintToString(s);
     const std::string fixed = to_valid_utf8(s);
-    ASSERT_TRUE(reference_valid(fixed));
+    ASSERT_TRUE(onemap::testing::reference_utf8_valid(fixed));
     if (expected) ASSERT_EQ(fixed, s);
   }
   EXPECT_GT(valid, 1000u);  // both outcomes were exercised

@@ -4,6 +4,7 @@
 #include "layers/store/store_lock.hpp"
 
 #include "core/errors.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,13 +22,10 @@ namespace {
 class StoreLockTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("onemap-store-lock-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    path_ = (dir_ / "county.gpkg").string();
+    path_ = dir_.file("county.gpkg");
     std::ofstream(path_) << "not really a GeoPackage";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  onemap::testing::TempDir dir_;
   std::string path_;
 };
 

@@ -3,6 +3,8 @@
 #include "layers/store/store.hpp"
 
 #include "core/errors.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,16 +20,9 @@
 namespace fs = std::filesystem;
 using namespace onemap;
 using namespace onemap::layers;
+using onemap::testing::TempDir;
 
 namespace {
-
-fs::path temp_path(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("onemap-store-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  fs::path p = dir / name;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(p.string() + suffix);
-  return p;
-}
 
 spatial::Polygon rect(double x0, double y0, double x1, double y1) {
   spatial::Polygon p;
@@ -116,20 +111,11 @@ void expect_same_join(const GridJoin& a, const GridJoin& b) {
   EXPECT_DOUBLE_EQ(a.distance_m, b.distance_m);
 }
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
-  if (!p) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p.get())) > 0) out.append(buf, n);
-  return out;
-}
-
 }  // namespace
 
 TEST(GeoPackageStore, RoundTripsEveryLayer) {
-  auto path = temp_path("roundtrip.gpkg");
+  const TempDir dir;
+  const fs::path path = dir / "roundtrip.gpkg";
   Dataset in = sample();
   {
     auto store = open_store(path.string(), true);
@@ -212,7 +198,8 @@ TEST(GeoPackageStore, RoundTripsEveryLayer) {
 }
 
 TEST(GeoPackageStore, AppendUpdateJoinsAndMeta) {
-  auto path = temp_path("append.gpkg");
+  const TempDir dir;
+  const fs::path path = dir / "append.gpkg";
   auto store = open_store(path.string(), true);
   Dataset d = sample();
   store->replace_all(d);
@@ -243,7 +230,8 @@ TEST(GeoPackageStore, AppendUpdateJoinsAndMeta) {
 }
 
 TEST(GeoPackageStore, AuditRowsAreAppendedInTheBatchAndSelectedNewestFirst) {
-  auto path = temp_path("audit.gpkg");
+  const TempDir dir;
+  const fs::path path = dir / "audit.gpkg";
   auto store = open_store(path.string(), true);
   Dataset d = sample();
   store->replace_all(d);
@@ -329,7 +317,8 @@ TEST(GeoPackageStore, AuditRowsAreAppendedInTheBatchAndSelectedNewestFirst) {
 }
 
 TEST(GeoPackageStore, DataVersionMovesWithAnotherConnectionsCommits) {
-  auto path = temp_path("version.gpkg");
+  const TempDir dir;
+  const fs::path path = dir / "version.gpkg";
   auto a = open_store(path.string(), true);
   Dataset d = sample();
   a->replace_all(d);
@@ -345,7 +334,8 @@ TEST(GeoPackageStore, DataVersionMovesWithAnotherConnectionsCommits) {
 }
 
 TEST(GeoPackageStore, MissingStoreIsAClearError) {
-  auto path = temp_path("missing.gpkg");
+  const TempDir dir;
+  const fs::path path = dir / "missing.gpkg";
   try {
     open_store(path.string(), false);
     FAIL() << "opening a missing store must throw";
@@ -356,12 +346,15 @@ TEST(GeoPackageStore, MissingStoreIsAClearError) {
 }
 
 TEST(GeoPackageStore, OgrinfoSeesEveryLayerInEpsg4490) {
-  auto path = temp_path("ogrinfo.gpkg");
+  const TempDir dir;
+  const fs::path path = dir / "ogrinfo.gpkg";
   {
     Dataset d = sample();
     open_store(path.string(), true)->replace_all(d);
   }
-  std::string out = run("ogrinfo -ro -so -al " + path.string() + " 2>&1");
+  const auto info =
+      onemap::testing::run_command({"/usr/bin/ogrinfo", "-ro", "-so", "-al", path.string()});
+  const std::string out = info.out + info.err;
   for (LayerKind k : kAllLayers)
     EXPECT_NE(out.find("Layer name: " + std::string(layer_name(k))), std::string::npos)
         << layer_name(k) << " missing in:\n"
@@ -378,7 +371,8 @@ TEST(GeoPackageStore, OgrinfoSeesEveryLayerInEpsg4490) {
 // A write that was acknowledged survives SIGKILL: the child writes incidents one by one and
 // reports each fid after put_incident returns; the parent kills it mid-burst and reopens.
 TEST(GeoPackageStore, AcknowledgedWritesSurviveSigkill) {
-  auto path = temp_path("durable.gpkg");
+  const TempDir dir;
+  const fs::path path = dir / "durable.gpkg";
   {
     Dataset d = sample();
     open_store(path.string(), true)->replace_all(d);

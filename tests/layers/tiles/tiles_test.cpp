@@ -7,6 +7,7 @@
 #include "layers/tiles/tiles.hpp"
 #include "core/errors.hpp"
 #include "spatial/chinacrs.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tools/demo/demo.hpp"
 
 #include <gdal_priv.h>
@@ -146,15 +147,14 @@ class TilesTest : public ::testing::Test {
     number(data_->grids), number(data_->households), number(data_->enterprises);
     number(data_->incidents), number(data_->workers);
     builder_ = new layers::TileBuilder(*data_, layers::TileConfig::defaults());
-    dir_ = std::filesystem::temp_directory_path() /
-           ("onemap-tiles-test-" + std::to_string(::getpid()));
+    dir_ = new onemap::testing::TempDir();
     merc_ = new Mercator();
   }
   static void TearDownTestSuite() {
     delete merc_;
     delete builder_;
     delete data_;
-    std::filesystem::remove_all(dir_);
+    delete dir_;
   }
 
   static std::string build(const Scheme& s, const spatial::TileId& t,
@@ -184,7 +184,7 @@ class TilesTest : public ::testing::Test {
     std::uniform_int_distribution<std::size_t> pick(0, records.size() - 1);
     for (int k = 0; k < samples; ++k) {
       const spatial::TileId t = tile_of(s, records[pick(rng)].location, z);
-      const auto tiles = decode(dir_.string() + "/p", t, build(s, t, {layer}, filter));
+      const auto tiles = decode(dir_->path() + "/p", t, build(s, t, {layer}, filter));
       std::map<int64_t, const Decoded*> got;
       if (tiles.count(layer))
         for (const auto& d : tiles.at(layer)) {
@@ -219,12 +219,12 @@ class TilesTest : public ::testing::Test {
 
   static layers::Dataset* data_;
   static layers::TileBuilder* builder_;
-  static std::filesystem::path dir_;
+  static onemap::testing::TempDir* dir_;
   static Mercator* merc_;
 };
 layers::Dataset* TilesTest::data_ = nullptr;
 layers::TileBuilder* TilesTest::builder_ = nullptr;
-std::filesystem::path TilesTest::dir_;
+onemap::testing::TempDir* TilesTest::dir_ = nullptr;
 Mercator* TilesTest::merc_ = nullptr;
 
 }  // namespace
@@ -266,7 +266,7 @@ TEST_F(TilesTest, ClusterCountsAddUpPerTileAndPerZoom) {
       int64_t total = 0;
       for (const auto& [xy, n] : expected) {
         const spatial::TileId t{z, xy.first, xy.second};
-        const auto tiles = decode(dir_.string() + "/c", t, build(s, t, {"incidents"}));
+        const auto tiles = decode(dir_->path() + "/c", t, build(s, t, {"incidents"}));
         int64_t sum = 0;
         for (const auto& d : tiles.at("incidents")) {
           ASSERT_EQ(d.fields.at("cluster"), "1");
@@ -294,7 +294,7 @@ TEST_F(TilesTest, PolygonsAreValidAndNoneIsMissing) {
       std::uniform_int_distribution<std::size_t> pick(0, data_->incidents.size() - 1);
       for (int k = 0; k < 4; ++k) {
         const spatial::TileId t = tile_of(s, data_->incidents[pick(rng)].location, z);
-        const auto tiles = decode(dir_.string() + "/g", t, build(s, t, {layer}));
+        const auto tiles = decode(dir_->path() + "/g", t, build(s, t, {layer}));
         std::set<int64_t> got;
         if (tiles.count(layer))
           for (const auto& d : tiles.at(layer)) {
@@ -335,7 +335,7 @@ TEST_F(TilesTest, PolygonsAreValidAndNoneIsMissing) {
 TEST_F(TilesTest, HouseholdTilesCarryNoPersonalData) {
   const auto& h = data_->households[123];
   const spatial::TileId t = tile_of(Scheme{}, h.location, 18);
-  const auto tiles = decode(dir_.string() + "/h", t, build(Scheme{}, t, {"households"}));
+  const auto tiles = decode(dir_->path() + "/h", t, build(Scheme{}, t, {"households"}));
   ASSERT_FALSE(tiles.at("households").empty());
   for (const auto& d : tiles.at("households"))
     for (const char* personal : {"head_name", "phone", "id_number", "address"})

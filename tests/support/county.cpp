@@ -1,12 +1,22 @@
-// Shared test data for api/ tests (fixtures.hpp).
-#include "fixtures.hpp"
+// The test counties (county.hpp).
+#include "tests/support/county.hpp"
 
 #include "layers/store/store.hpp"
 
+#include <fstream>
 #include <random>
 #include <string>
 
 namespace onemap::testing {
+
+std::string source_data(const std::string& name) {
+  return std::string(ONEMAP_SOURCE_DIR) + "/data/" + name;
+}
+
+nlohmann::json source_data_json(const std::string& name) {
+  std::ifstream in(source_data(name));
+  return nlohmann::json::parse(in);
+}
 
 spatial::MultiPolygon rectangle(double x0, double y0, double x1, double y1) {
   spatial::Polygon p;
@@ -80,42 +90,48 @@ layers::Dataset small_county() {
     w.worker_id = "W" + std::to_string(i);
     w.name = "李四";
     w.role = layers::WorkerRole::FullTime;
-    w.grid_code = "330521001001001";
+    w.grid_code = kTeamGrid;
     w.location = {lon(rng), lat(rng)};
     d.workers.push_back(w);
   }
   return d;
 }
 
-std::string write_small_county(const std::string& dir) {
-  const std::string path = dir + "/county.gpkg";
+layers::Worker team_member(const char* id, layers::WorkerRole role, double lon, double lat,
+                           bool on_duty, const char* grid) {
+  layers::Worker w;
+  w.worker_id = id;
+  w.name = id;
+  w.role = role;
+  w.grid_code = grid;
+  w.location = {lon, lat};
+  w.on_duty = on_duty;
+  return w;
+}
+
+layers::Dataset dispatch_county() {
   layers::Dataset d = small_county();
+  d.incidents.clear();
+  d.workers = {team_member("HEAD", layers::WorkerRole::GridHead, 120.010, 30.10),
+               team_member("FT1", layers::WorkerRole::FullTime, 120.020, 30.10),
+               team_member("FT2", layers::WorkerRole::FullTime, 120.040, 30.10),
+               team_member("PT", layers::WorkerRole::PartTime, 120.030, 30.15, false),
+               team_member("AUX", layers::WorkerRole::AuxPolice, 120.034, 30.10)};
+  return d;
+}
+
+std::string write_store(const std::string& dir, layers::Dataset d, const std::string& name) {
+  const std::string path = dir + "/" + name;
   layers::open_store(path, true)->replace_all(d);
   return path;
 }
 
+std::string write_small_county(const std::string& dir) {
+  return write_store(dir, small_county());
+}
+
 std::string write_dispatch_county(const std::string& dir) {
-  const std::string path = dir + "/county.gpkg";
-  layers::Dataset d = small_county();
-  d.incidents.clear();
-  d.workers.clear();
-  auto add = [&](const char* id, layers::WorkerRole role, double lon, double lat, bool on_duty) {
-    layers::Worker w;
-    w.worker_id = id;
-    w.name = id;
-    w.role = role;
-    w.grid_code = "330521001001001";
-    w.location = {lon, lat};
-    w.on_duty = on_duty;
-    d.workers.push_back(w);
-  };
-  add("HEAD", layers::WorkerRole::GridHead, 120.010, 30.10, true);
-  add("FT1", layers::WorkerRole::FullTime, 120.020, 30.10, true);
-  add("FT2", layers::WorkerRole::FullTime, 120.040, 30.10, true);
-  add("PT", layers::WorkerRole::PartTime, 120.030, 30.15, false);
-  add("AUX", layers::WorkerRole::AuxPolice, 120.034, 30.10, true);
-  layers::open_store(path, true)->replace_all(d);
-  return path;
+  return write_store(dir, dispatch_county());
 }
 
 }  // namespace onemap::testing
