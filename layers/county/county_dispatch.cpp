@@ -465,8 +465,8 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
         // Route again; a worker who returned it is not picked again.
         std::string exclude;
         if (before.status == "returned") {
-          const auto& trail = events_[fid];
-          for (auto e = trail.rbegin(); e != trail.rend(); ++e)
+          const auto& history = events_[fid];
+          for (auto e = history.rbegin(); e != history.rend(); ++e)
             if (e->action == "return") {
               const json d = stored_json<json>(e->detail);
               if (d.is_object() && d.contains("returned_by") && d["returned_by"].is_string())

@@ -202,9 +202,11 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
       }
       ASSERT_EQ(r.status, 200) << coll;
       const json page = json::parse(r.body);
-      if (std::string(coll) == "incidents")
-        for (const auto& f : page["features"])
+      if (std::string(coll) == "incidents") {
+        for (const auto& f : page["features"]) {
           EXPECT_FALSE(sensitive_ids.count(f["id"].get<int64_t>())) << f.dump();
+        }
+      }
       if (page["numberReturned"].get<std::size_t>() < 10000) break;
     }
   }
@@ -254,7 +256,9 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
             std::to_string(z) + "/" + std::to_string(x) + "/" + std::to_string(y) + ".mvt";
         const int status = scan(prefix + layers + "/" + zxy).status;
         EXPECT_TRUE(status == 200 || status == 204) << zxy << " " << status;
-        if (z % 6 == 0) EXPECT_EQ(scan(prefix + "workers/" + zxy).status, 401);
+        if (z % 6 == 0) {
+          EXPECT_EQ(scan(prefix + "workers/" + zxy).status, 401);
+        }
       }
     }
   }
@@ -291,8 +295,9 @@ TEST_F(ReadPolicyHttp, ATownCentreUserGetsDetailInsideItsTownOnly) {
   ASSERT_EQ(w.status, 200) << w.body;
   const json workers = json::parse(w.body)["features"];
   EXPECT_FALSE(workers.empty());
-  for (const auto& f : workers)
-    EXPECT_EQ(f["properties"]["team_grid"].get<std::string>().rfind(kTown, 0), 0u) << f.dump();
+  for (const auto& worker : workers)
+    EXPECT_EQ(worker["properties"]["team_grid"].get<std::string>().rfind(kTown, 0), 0u)
+        << worker.dump();
   EXPECT_EQ(get(c, "/tiles/workers/14/13703/6710.mvt", town_).status, 403);
 }
 

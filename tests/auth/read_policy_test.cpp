@@ -73,9 +73,13 @@ TEST(ReadPolicy, TheDefaultsKeepPersonsAndFreeTextFromThePublic) {
     EXPECT_EQ(p.field_audience(LayerKind::Households, f), Audience::Personal) << f;
   EXPECT_EQ(p.field_audience(LayerKind::Workers, "name"), Audience::Personal);
   // Every field of the data model that holds a person's identity is personal.
-  for (const LayerKind k : onemap::layers::kAllLayers)
-    for (const auto& f : onemap::layers::layer_fields(k))
-      if (f.personal) EXPECT_EQ(p.field_audience(k, f.name), Audience::Personal) << f.name;
+  for (const LayerKind k : onemap::layers::kAllLayers) {
+    for (const auto& f : onemap::layers::layer_fields(k)) {
+      if (f.personal) {
+        EXPECT_EQ(p.field_audience(k, f.name), Audience::Personal) << f.name;
+      }
+    }
+  }
   // A field no entry names (an imported extra attribute) needs staff.
   EXPECT_EQ(p.field_audience(LayerKind::Incidents, "extra"), Audience::Staff);
 }

@@ -319,10 +319,16 @@ TEST_F(CountyWrites, AGridOutlineChangeKeepsTheWritesMadeWhileItJoined) {
   EXPECT_GT(expect_joins_match_brute_force(county_->data()), 40U);
   const Dataset d = reload();
   EXPECT_GT(expect_joins_match_brute_force(d), 40U);
-  for (const auto& r : d.households)
-    if (r.fid == moved) EXPECT_EQ(r.location, (LonLat{120.04, 30.1}));
-  for (const auto& r : d.incidents)
-    if (r.fid == edited) EXPECT_EQ(r.description, "edited meanwhile");
+  for (const auto& r : d.households) {
+    if (r.fid == moved) {
+      EXPECT_EQ(r.location, (LonLat{120.04, 30.1}));
+    }
+  }
+  for (const auto& r : d.incidents) {
+    if (r.fid == edited) {
+      EXPECT_EQ(r.description, "edited meanwhile");
+    }
+  }
 }
 
 TEST_F(CountyWrites, AnInvalidOutlineIsRefusedAndNothingChanges) {
