@@ -979,7 +979,7 @@ void County::commit_user(User& u, AuditRecord& audit, const std::string& old_has
 std::string County::add_user(User u, const AuditRecord& origin) {
   check_user_id(u.id);
   check_user(u, dispatch_.departments());
-  const std::string token = auth::new_token();
+  std::string token = auth::new_token();
   u.token_hash = auth::token_hash(token);
   if (!u.created_at) u.created_at = clock(0);
   refresh_users();  // another process may have added the id
@@ -1016,7 +1016,7 @@ std::string County::issue_token(const std::string& user_id, const AuditRecord& o
     u = it->second;
   }
   const std::string old_hash = u.token_hash;
-  const std::string token = auth::new_token();
+  std::string token = auth::new_token();
   u.token_hash = auth::token_hash(token);
   AuditRecord audit = audit_row(origin, "token_rotate", u.id);
   audit.fields = json_text(json::array({"token"}));

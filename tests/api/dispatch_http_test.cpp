@@ -122,7 +122,7 @@ class DispatchHttp : public ::testing::Test {
   static HttpResponse post_form(const std::string& target, const std::string& body) {
     return request(port(), "POST", target, body, {"", "application/x-www-form-urlencoded"});
   }
-  static HttpResponse act(int64_t id, const std::string& who, json body,
+  static HttpResponse act(int64_t id, const std::string& who, const json& body,
                           const std::string& if_match = "") {
     Headers h{token(who)};
     if (!if_match.empty()) h.extra.push_back("If-Match: " + if_match);

@@ -17,7 +17,7 @@ spatial::MultiPolygon rectangle(double x0, double y0, double x1, double y1) {
 
 layers::Dataset small_county() {
   layers::Dataset d;
-  auto grid = [&](std::string code, layers::GridLevel level, std::string parent, double x0,
+  auto grid = [&](const std::string& code, layers::GridLevel level, std::string parent, double x0,
                   double x1) {
     layers::Grid g;
     g.code = code;
@@ -88,14 +88,14 @@ layers::Dataset small_county() {
 }
 
 std::string write_small_county(const std::string& dir) {
-  const std::string path = dir + "/county.gpkg";
+  std::string path = dir + "/county.gpkg";
   layers::Dataset d = small_county();
   layers::open_store(path, true)->replace_all(d);
   return path;
 }
 
 std::string write_dispatch_county(const std::string& dir) {
-  const std::string path = dir + "/county.gpkg";
+  std::string path = dir + "/county.gpkg";
   layers::Dataset d = small_county();
   d.incidents.clear();
   d.workers.clear();

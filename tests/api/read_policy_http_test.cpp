@@ -177,7 +177,7 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
   std::size_t scanned = 0;
   std::map<int, int> statuses;
   auto scan = [&](const std::string& target) {
-    const HttpResponse r = get(c, target);
+    HttpResponse r = get(c, target);
     ++scanned;
     ++statuses[r.status];
     EXPECT_LT(r.status, 500) << target;

@@ -40,6 +40,7 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
 
 std::vector<char*> argv_of(const std::vector<std::string>& args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   return argv;
@@ -309,7 +310,7 @@ TempDir::~TempDir() {
 }
 
 std::string admin_token_file(const std::string& dir) {
-  const std::string path = dir + "/admin.token";
+  std::string path = dir + "/admin.token";
   std::ofstream(path) << kAdminToken << "\n";
   return path;
 }
