@@ -58,7 +58,7 @@ FeatureService::FeatureService(std::shared_ptr<layers::County> county,
   if (options.default_limit < 1 || options.default_limit > options.max_limit)
     throw InvalidArgument("limit", "the default must be within [1, max]");
   impl_->ctx.county = std::move(county);
-  impl_->ctx.options = std::move(options);
+  impl_->ctx.options = options;
 }
 
 FeatureService::~FeatureService() = default;

@@ -7,6 +7,7 @@
 
 #include "auth/read_policy.hpp"
 #include "core/errors.hpp"
+#include "core/time.hpp"
 #include "layers/dispatch/workflow.hpp"
 #include "spatial/chinacrs.hpp"
 
@@ -278,7 +279,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     return {200, json_text(out), {}};
   }
   // Without dates: the last 90 days; at most 1,000 requests, newest first.
-  if (!start && !end) start = static_cast<int64_t>(std::time(nullptr)) - 90 * 86400;
+  if (!start && !end) start = static_cast<int64_t>(std::time(nullptr)) - 90 * core::kSecondsPerDay;
   std::vector<const layers::Incident*> hits;
   for (std::size_t k = 0; k < incidents.size(); ++k) {
     http::poll_deadline(k);

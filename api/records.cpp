@@ -278,7 +278,7 @@ const std::vector<std::string>& point_fields() {
   return f;
 }
 
-RecordAnswer created(const std::string& collection, int64_t fid, json body) {
+RecordAnswer created(const std::string& collection, int64_t fid, const json& body) {
   return RecordAnswer{
       201, json_text(body), {{"Location", "/" + collection + "/" + std::to_string(fid)}}, {}};
 }
@@ -739,13 +739,11 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
                                                          : "incident";
   // The methods each form of path allows.
   std::vector<std::string> allow;
-  if (sub == "actions")
-    allow = {"POST"};
-  else if (sub == "history")
+  if (sub == "history")
     allow = {"GET", "HEAD"};
-  else if (with_id)
+  else if (with_id && sub != "actions")
     allow = {"GET", "HEAD", "PATCH"};
-  else if (collection != "grids")
+  else if (sub == "actions" || collection != "grids")  // a step of the loop, or a new record
     allow = {"POST"};
   if (std::find(allow.begin(), allow.end(), rq.method) == allow.end()) {
     if (allow.empty())

@@ -159,7 +159,7 @@ Response open311_route(layers::County& county, const auth::ReadPolicy& policy, C
 }  // namespace
 
 std::shared_ptr<http::Router> make_router(const ServerOptions& options,
-                                          std::shared_ptr<const ServerState> state) {
+                                          const std::shared_ptr<const ServerState>& state) {
   http::Router::Options ro;
   ro.cors_origin = options.cors_origin;
   ro.default_base_url = "http://" + options.address + ":" + std::to_string(options.port);
@@ -322,7 +322,7 @@ std::shared_ptr<const ServerState> load_state(const std::string& data_path,
   return state;
 }
 
-Server::Server(ServerOptions options, std::shared_ptr<const ServerState> state)
+Server::Server(ServerOptions options, const std::shared_ptr<const ServerState>& state)
     : options_(std::move(options)) {
   if (!state) throw InvalidArgument("state", "the server needs a loaded dataset");
   if (options_.threads < 1) throw InvalidArgument("threads", "must be at least 1");
@@ -337,8 +337,7 @@ Server::Server(ServerOptions options, std::shared_ptr<const ServerState> state)
   t.limits.max_body_bytes = options_.max_request_bytes;
   t.server_header = std::string("onemap/") + ONEMAP_VERSION;
   if (options_.log_requests) t.log = std::make_shared<http::RequestLog>();
-  transport_ =
-      std::make_unique<http::Transport>(std::move(t), make_router(options_, std::move(state)));
+  transport_ = std::make_unique<http::Transport>(std::move(t), make_router(options_, state));
 }
 
 Server::~Server() {

@@ -69,13 +69,13 @@ std::shared_ptr<const ServerState> load_state(
 /// The route table of the whole server over `state`: what the transport serves, and what
 /// in-process tests call (Router::handle) without a socket.
 std::shared_ptr<http::Router> make_router(const ServerOptions& options,
-                                          std::shared_ptr<const ServerState> state);
+                                          const std::shared_ptr<const ServerState>& state);
 
 /// The HTTP server. start() returns once the socket is bound; requests are served on background
 /// threads until shutdown().
 class Server {
  public:
-  Server(ServerOptions options, std::shared_ptr<const ServerState> state);
+  Server(ServerOptions options, const std::shared_ptr<const ServerState>& state);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

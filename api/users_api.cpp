@@ -99,7 +99,7 @@ class Body {
 
 // {id} of the path, percent-decoded.
 std::string user_id(const Context& c) {
-  const std::string id = http::percent_decode(c.param("id"), false, "id");
+  std::string id = http::percent_decode(c.param("id"), false, "id");
   layers::check_text(id, "id", layers::TextKind::Id);
   return id;
 }
@@ -222,7 +222,7 @@ Response audit(layers::County& county, Context& c) {
 
 }  // namespace
 
-void add_user_routes(http::Router& router, std::shared_ptr<layers::County> county) {
+void add_user_routes(http::Router& router, const std::shared_ptr<layers::County>& county) {
   auto add = [&](std::vector<std::string> methods, std::string pattern, http::Handler h,
                  http::Lane lane,
                  std::optional<std::vector<std::string>> parameters = std::vector<std::string>{}) {

@@ -25,6 +25,6 @@
 namespace onemap::api {
 
 /// Adds the routes above to `router` (Audience::Roles {"admin"}).
-void add_user_routes(http::Router& router, std::shared_ptr<layers::County> county);
+void add_user_routes(http::Router& router, const std::shared_ptr<layers::County>& county);
 
 }  // namespace onemap::api

@@ -56,13 +56,19 @@ std::pair<int, int> lattice_shape(int n) {
   double best = 1e300;
   for (int nx = 1; nx <= n; ++nx) {
     if (n % nx) continue;
-    const double err = std::abs(std::log(static_cast<double>(nx) / (n / nx) / aspect));
+    const double err = std::abs(std::log(static_cast<double>(nx) * nx / n / aspect));  // nx / ny
     if (err < best) {
       best = err;
       best_nx = nx;
     }
   }
   return {best_nx, n / best_nx};
+}
+
+/// Index j * width + i of a row-major array, computed in size_t.
+std::size_t at(int i, int j, int width) {
+  return static_cast<std::size_t>(j) * static_cast<std::size_t>(width) +
+         static_cast<std::size_t>(i);
 }
 
 struct Lattice {
@@ -99,39 +105,35 @@ Lattice make_lattice(int n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> jitter(-0.15, 0.15);
   const double cw = (kMaxLon - kMinLon) / L.nx, ch = (kMaxLat - kMinLat) / L.ny;
-  L.corners.resize(static_cast<std::size_t>((L.nx + 1) * (L.ny + 1)));
+  L.corners.resize(at(0, L.ny + 1, L.nx + 1));
   for (int j = 0; j <= L.ny; ++j)
     for (int i = 0; i <= L.nx; ++i) {
       double x = kMinLon + i * cw, y = kMinLat + j * ch;
       if (i > 0 && i < L.nx) x += jitter(rng) * cw;
       if (j > 0 && j < L.ny) y += jitter(rng) * ch;
-      L.corners[static_cast<std::size_t>(j * (L.nx + 1) + i)] = Point(round7(x), round7(y));
+      L.corners[at(i, j, L.nx + 1)] = Point(round7(x), round7(y));
     }
-  auto corner = [&](int i, int j) {
-    return L.corners[static_cast<std::size_t>(j * (L.nx + 1) + i)];
-  };
-  L.h_edges.resize(static_cast<std::size_t>(L.nx * (L.ny + 1)));
+  auto corner = [&](int i, int j) { return L.corners[at(i, j, L.nx + 1)]; };
+  L.h_edges.resize(at(0, L.ny + 1, L.nx));
   for (int j = 0; j <= L.ny; ++j)
     for (int i = 0; i < L.nx; ++i)
-      L.h_edges[static_cast<std::size_t>(j * L.nx + i)] =
+      L.h_edges[at(i, j, L.nx)] =
           densify(corner(i, j), corner(i + 1, j), j == 0 || j == L.ny, 0.05 * ch, rng);
-  L.v_edges.resize(static_cast<std::size_t>((L.nx + 1) * L.ny));
+  L.v_edges.resize(at(0, L.ny, L.nx + 1));
   for (int j = 0; j < L.ny; ++j)
     for (int i = 0; i <= L.nx; ++i)
-      L.v_edges[static_cast<std::size_t>(j * (L.nx + 1) + i)] =
+      L.v_edges[at(i, j, L.nx + 1)] =
           densify(corner(i, j), corner(i, j + 1), i == 0 || i == L.nx, 0.05 * cw, rng);
   return L;
 }
 
 /// Cell (i, j) as a counter-clockwise closed ring: bottom, right, top (reversed), left (reversed).
 MultiPolygon cell(const Lattice& L, int i, int j) {
-  auto corner = [&](int ci, int cj) {
-    return L.corners[static_cast<std::size_t>(cj * (L.nx + 1) + ci)];
-  };
-  const auto& bottom = L.h_edges[static_cast<std::size_t>(j * L.nx + i)];
-  const auto& top = L.h_edges[static_cast<std::size_t>((j + 1) * L.nx + i)];
-  const auto& left = L.v_edges[static_cast<std::size_t>(j * (L.nx + 1) + i)];
-  const auto& right = L.v_edges[static_cast<std::size_t>(j * (L.nx + 1) + i + 1)];
+  auto corner = [&](int ci, int cj) { return L.corners[at(ci, cj, L.nx + 1)]; };
+  const auto& bottom = L.h_edges[at(i, j, L.nx)];
+  const auto& top = L.h_edges[at(i, j + 1, L.nx)];
+  const auto& left = L.v_edges[at(i, j, L.nx + 1)];
+  const auto& right = L.v_edges[at(i + 1, j, L.nx + 1)];
   Polygon p;
   auto& r = p.outer();
   r.push_back(corner(i, j));
@@ -186,7 +188,7 @@ void write_outputs(const std::string& dir, const std::vector<MultiPolygon>& poly
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   long grids = 0, points = 0, repeat = 3;
   long threads = static_cast<long>(onemap::core::available_cores());
   uint64_t seed = 20261126;
@@ -304,4 +306,13 @@ int main(int argc, char** argv) {
       static_cast<double>(pts.size()) / locate_mt_s, contained, joiner_build_s, join_s,
       static_cast<double>(pts.size()) / join_s, stats.contained, stats.nearest, stats.unassigned);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_join: %s\n", e.what());
+    return 1;
+  }
 }

@@ -130,16 +130,9 @@ Router::Match Router::match(std::string_view method, std::string_view path,
         i = parts.size();
         break;
       }
-      if (i >= parts.size())
-        ok = false;
-      else if (param) {
-        if (parts[i].empty())
-          ok = false;
-        else
-          params.emplace_back(p.substr(1, p.size() - 2), parts[i]);
-      } else if (p != parts[i]) {
-        ok = false;
-      }
+      // A parameter takes any non-empty segment; a literal, only itself.
+      ok = i < parts.size() && (param ? !parts[i].empty() : p == parts[i]);
+      if (ok && param) params.emplace_back(p.substr(1, p.size() - 2), parts[i]);
     }
     if (!ok || i != parts.size()) continue;
     if (method_listed(routes_[r], method))

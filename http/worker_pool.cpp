@@ -5,7 +5,7 @@
 
 namespace onemap::http {
 
-WorkerPool::WorkerPool(std::string name, int threads, std::size_t max_queue)
+WorkerPool::WorkerPool(const std::string& name, int threads, std::size_t max_queue)
     : max_queue_(max_queue) {
   if (threads < 1) threads = 1;
   for (int i = 0; i < threads; ++i) {

@@ -16,7 +16,7 @@ namespace onemap::http {
 class WorkerPool {
  public:
   /// `threads` workers (at least 1) named `name`; at most `max_queue` jobs wait.
-  WorkerPool(std::string name, int threads, std::size_t max_queue);
+  WorkerPool(const std::string& name, int threads, std::size_t max_queue);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

@@ -110,12 +110,14 @@ GEOSGeometry* polygon_to_geos(const Polygon& poly) {
   std::vector<GeomPtr> holes;
   for (const auto& hole : poly.inners()) holes.emplace_back(ring_to_geos(hole));
   std::vector<GEOSGeometry*> raw;
+  raw.reserve(holes.size());
   for (auto& hp : holes) raw.push_back(hp.get());
   GEOSGeometry* g =
       GEOSGeom_createPolygon_r(h(), shell.get(), raw.data(), static_cast<unsigned>(raw.size()));
   if (g == nullptr) throw_geometry("invalid polygon");
-  shell.release();
-  for (auto& hp : holes) hp.release();
+  // The polygon owns the rings now.
+  static_cast<void>(shell.release());
+  for (auto& hp : holes) static_cast<void>(hp.release());
   return g;
 }
 
@@ -124,11 +126,12 @@ GeomPtr collection_to_geos(const std::vector<const Polygon*>& polys, int type) {
   parts.reserve(polys.size());
   for (const Polygon* p : polys) parts.emplace_back(polygon_to_geos(*p));
   std::vector<GEOSGeometry*> raw;
+  raw.reserve(parts.size());
   for (auto& gp : parts) raw.push_back(gp.get());
   GEOSGeometry* g =
       GEOSGeom_createCollection_r(h(), type, raw.data(), static_cast<unsigned>(raw.size()));
   if (g == nullptr) throw_geometry("cannot build a collection");
-  for (auto& gp : parts) gp.release();
+  for (auto& gp : parts) static_cast<void>(gp.release());  // the collection owns them now
   return GeomPtr(g);
 }
 
@@ -335,11 +338,12 @@ std::vector<MultiPolygon> voronoi_cells(const std::vector<Point>& seeds, const M
     if (!pts.back()) throw_geometry("invalid seed");
   }
   std::vector<GEOSGeometry*> raw;
+  raw.reserve(pts.size());
   for (auto& p : pts) raw.push_back(p.get());
   GeomPtr multipoint(GEOSGeom_createCollection_r(h(), GEOS_MULTIPOINT, raw.data(),
                                                  static_cast<unsigned>(raw.size())));
   if (!multipoint) throw Error("voronoi: cannot build seeds: " + take_error());
-  for (auto& p : pts) p.release();
+  for (auto& p : pts) static_cast<void>(p.release());  // the multipoint owns them now
 
   GeomPtr diagram(GEOSVoronoiDiagram_r(h(), multipoint.get(), env_geom.get(), 0.0, 0));
   if (!diagram) throw Error("voronoi failed: " + take_error());

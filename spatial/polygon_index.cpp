@@ -355,7 +355,8 @@ struct PolygonIndex::Impl {
       if (pr.band_count == 0) {
         entry.begin = entry.end = 0;  // contains nothing
       } else {
-        const double r = static_cast<double>(k / cover_nx);
+        const std::size_t row = k / cover_nx;
+        const double r = static_cast<double>(row);
         const uint32_t b = pr.band_of(cover_y0 + r * cover_h - kCoverMargin);
         if (b == pr.band_of(cover_y0 + (r + 1) * cover_h + kCoverMargin)) {
           entry.begin = band_start[pr.band_base + b];

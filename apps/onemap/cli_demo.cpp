@@ -65,7 +65,7 @@ std::optional<int64_t> parse_end_date(const std::string& s) {
             d = std::stoi(s.substr(8, 2));
   const auto days = core::days_from_civil(y, m, d);
   if (!days) return std::nullopt;
-  return *days * core::kSecondsPerDay - 8 * 3600;
+  return *days * core::kSecondsPerDay - int64_t{8 * 3600};  // 00:00 in UTC+8
 }
 
 /// The default data directory (see the file header); empty when neither exists.

@@ -140,7 +140,7 @@ int run_user(const Args& args) {
     std::cout << kUserUsage;
     return args.empty() ? 2 : 0;
   }
-  const std::string verb = args[0];
+  const std::string& verb = args[0];
   static const std::vector<std::string> verbs = {"add",     "token",  "list",
                                                  "disable", "enable", "set"};
   if (std::find(verbs.begin(), verbs.end(), verb) == verbs.end())

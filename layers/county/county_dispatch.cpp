@@ -466,8 +466,8 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
         // Route again; a worker who returned it is not picked again.
         std::string exclude;
         if (before.status == "returned") {
-          const auto& trail = events_[fid];
-          for (auto e = trail.rbegin(); e != trail.rend(); ++e)
+          const auto& history = events_[fid];
+          for (auto e = history.rbegin(); e != history.rend(); ++e)
             if (e->action == "return") {
               const json d = stored_json<json>(e->detail);
               if (d.is_object() && d.contains("returned_by") && d["returned_by"].is_string())
@@ -980,7 +980,7 @@ void County::commit_user(User& u, AuditRecord& audit, const std::string& old_has
 std::string County::add_user(User u, const AuditRecord& origin) {
   check_user_id(u.id);
   check_user(u, dispatch_.departments());
-  const std::string token = auth::new_token();
+  std::string token = auth::new_token();
   u.token_hash = auth::token_hash(token);
   if (!u.created_at) u.created_at = clock(0);
   refresh_users();  // another process may have added the id
@@ -1017,7 +1017,7 @@ std::string County::issue_token(const std::string& user_id, const AuditRecord& o
     u = it->second;
   }
   const std::string old_hash = u.token_hash;
-  const std::string token = auth::new_token();
+  std::string token = auth::new_token();
   u.token_hash = auth::token_hash(token);
   AuditRecord audit = audit_row(origin, "token_rotate", u.id);
   audit.fields = json_text(json::array({"token"}));

@@ -816,6 +816,7 @@ class Importer {
     if (ds_->GetLayerCount() == 0)
       throw InvalidArgument("source", "'" + o_.source + "' holds no vector layer");
     std::vector<std::string> names;
+    names.reserve(static_cast<std::size_t>(ds_->GetLayerCount()));
     for (int i = 0; i < ds_->GetLayerCount(); ++i) names.push_back(ds_->GetLayer(i)->GetName());
     if (!o_.source_layer.empty()) {
       layer_ = ds_->GetLayerByName(o_.source_layer.c_str());

@@ -248,7 +248,7 @@ std::optional<int64_t> parse_time(std::string_view s, int default_utc_offset_s) 
   // A real calendar day (2026-02-31 is no date, not 3 March) and a real time of day.
   const std::optional<int64_t> day = core::days_from_civil(y, mo, d);
   if (!day || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  return *day * core::kSecondsPerDay + h * 3600 + mi * 60 + sec - offset;
+  return *day * core::kSecondsPerDay + int64_t{h} * 3600 + int64_t{mi} * 60 + sec - offset;
 }
 
 int64_t parse_request_time(std::string_view text, const std::string& parameter, int64_t now) {

@@ -4,14 +4,18 @@
 // Boost 1.74's areal/areal relate (S_WITHIN between two multipolygons) trips GCC 12's
 // -Wmaybe-uninitialized on an envelope it keeps internally, a false positive; silenced for the
 // Boost headers only (the state applies where the warned code is written).
+#if defined(__GNUC__) && !defined(__clang__)  // (clang has no such warning)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "layers/query/cql2.hpp"
 
 #include <boost/geometry/geometries/linestring.hpp>
 #include <boost/geometry/geometries/multi_linestring.hpp>
 #include <boost/geometry/geometries/multi_point.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #include "core/errors.hpp"
 #include "core/time.hpp"
@@ -823,7 +827,7 @@ class Parser {
     expect(Tok::Comma, "expected ',' between the arguments of " + kw);
     Arg y = parse_arg();
     expect(Tok::RParen, "expected ')' after the arguments of " + kw);
-    return {std::move(x), std::move(y)};
+    return {x, y};
   }
 
   // ----- type checks

@@ -48,7 +48,7 @@ class DispatchHttp : public SharedApi<DispatchHttp> {
   static HttpResponse post_form(const std::string& target, const std::string& body) {
     return api().send("POST", target, body, "", "application/x-www-form-urlencoded");
   }
-  static HttpResponse act(int64_t id, const std::string& who, json body,
+  static HttpResponse act(int64_t id, const std::string& who, const json& body,
                           const std::string& if_match = "") {
     return api().send("POST", "/incidents/" + std::to_string(id) + "/actions", body.dump(),
                       token(who), "application/json",

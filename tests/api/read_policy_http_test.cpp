@@ -183,8 +183,9 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
       ASSERT_EQ(r.status, 200) << coll;
       const json page = json::parse(r.body);
       if (std::string(coll) == "incidents") {
-        for (const auto& f : page["features"])
+        for (const auto& f : page["features"]) {
           EXPECT_FALSE(sensitive_ids.count(f["id"].get<int64_t>())) << f.dump();
+        }
       }
       if (page["numberReturned"].get<std::size_t>() < 10000) break;
     }

@@ -124,7 +124,7 @@ TEST_F(TilesHttpTest, TileJsonDescribesTheLayersAndPointsBackAtTheServer) {
   EXPECT_EQ(j["vector_layers"][1]["id"], "incidents");
   EXPECT_TRUE(j["vector_layers"][1]["fields"].contains("count"));
   // Bounds: the fixture's rectangle shifted into GCJ-02 (a few hundred metres east/south here).
-  const auto b = j["bounds"];
+  const auto& b = j["bounds"];
   EXPECT_NEAR(b[0].get<double>(), 120.0, 0.01);
   EXPECT_NEAR(b[3].get<double>(), 30.2, 0.01);
   EXPECT_NE(b[0].get<double>(), 120.0);

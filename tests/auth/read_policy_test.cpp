@@ -55,16 +55,20 @@ TEST(ReadPolicy, TheBuiltInPolicyIsTheDataFileWithTheSchemasFields) {
     const Audience layer_audience = p.layer_audience(kind);
     EXPECT_EQ(onemap::auth::audience_name(layer_audience), entry["audience"].get<std::string>())
         << layer;
-    if (entry.contains("fields"))
-      for (const auto& [field, audience] : entry["fields"].items())
+    if (entry.contains("fields")) {
+      for (const auto& [field, audience] : entry["fields"].items()) {
         EXPECT_EQ(onemap::auth::audience_name(p.field_audience(kind, field)),
                   audience.get<std::string>())
             << layer << "." << field;
+      }
+    }
     // A field the file leaves out has its schema's audience, never less than its layer's.
-    for (const auto& f : onemap::layers::layer_fields(kind))
-      if (!entry.contains("fields") || !entry["fields"].contains(f.name))
+    for (const auto& f : onemap::layers::layer_fields(kind)) {
+      if (!entry.contains("fields") || !entry["fields"].contains(f.name)) {
         EXPECT_EQ(p.field_audience(kind, f.name), std::max(f.audience, layer_audience))
             << layer << "." << f.name;
+      }
+    }
     EXPECT_EQ(p.field_audience(kind, "geometry"), layer_audience) << layer;
   }
   EXPECT_EQ(p.field_audience(LayerKind::Incidents, "history"), Audience::Staff);
@@ -82,9 +86,13 @@ TEST(ReadPolicy, TheDefaultsKeepPersonsAndFreeTextFromThePublic) {
     EXPECT_EQ(p.field_audience(LayerKind::Households, f), Audience::Personal) << f;
   EXPECT_EQ(p.field_audience(LayerKind::Workers, "name"), Audience::Personal);
   // Every field of the data model that holds a person's identity is personal.
-  for (const LayerKind k : onemap::layers::kAllLayers)
-    for (const auto& f : onemap::layers::layer_fields(k))
-      if (f.personal) EXPECT_EQ(p.field_audience(k, f.name), Audience::Personal) << f.name;
+  for (const LayerKind k : onemap::layers::kAllLayers) {
+    for (const auto& f : onemap::layers::layer_fields(k)) {
+      if (f.personal) {
+        EXPECT_EQ(p.field_audience(k, f.name), Audience::Personal) << f.name;
+      }
+    }
+  }
   // A field no entry names (an imported extra attribute) needs staff.
   EXPECT_EQ(p.field_audience(LayerKind::Incidents, "extra"), Audience::Staff);
 }

@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -24,7 +25,7 @@ struct Read {
 
 // Feeds `bytes` in pieces of `chunk` bytes (0: all at once) and collects what comes out.
 Read read_all(const std::string& bytes, std::size_t chunk = 0, ReaderLimits limits = {}) {
-  RequestReader reader(limits);
+  RequestReader reader(std::move(limits));
   Read out;
   auto drain = [&] {
     while (true) {
@@ -248,8 +249,10 @@ TEST(RequestReader, AfterAnErrorNothingMoreIsRead) {
 
 TEST(RequestReader, RandomBytesEndInAnErrorOrAWaitNeverACrash) {
   std::mt19937 rng(7);
-  const std::string alphabet =
+  // (The literal holds a NUL: its size says where it ends.)
+  static constexpr char kAlphabet[] =
       "GETPOST /?&=:HTTP/1.0\r\n\r\nHost: h\nContent-Length: 12\x00\xff\t ";
+  const std::string alphabet(kAlphabet, sizeof kAlphabet - 1);
   for (int t = 0; t < 20000; ++t) {
     std::string s(rng() % 200, ' ');
     for (char& c : s) c = alphabet[rng() % alphabet.size()];

@@ -16,7 +16,7 @@ namespace {
 using json = nlohmann::json;
 using namespace onemap::http;
 
-Request request(std::string method, std::string target,
+Request request(std::string method, const std::string& target,
                 std::vector<Header> headers = {{"host", "example.org"}}) {
   Request r;
   r.method = std::move(method);

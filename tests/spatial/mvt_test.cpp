@@ -438,7 +438,10 @@ void expect_points(const OGRGeometry* g, const std::vector<TilePoint>& want, con
 }
 
 void expect_properties(const OGRFeature& f, const MvtProperties& want) {
-  for (const auto& [key, value] : want) {
+  for (const auto& entry : want) {
+    // (Named, not a structured binding: the lambda below captures it, which clang 14 refuses.)
+    const auto& key = entry.first;
+    const auto& value = entry.second;
     const int i = f.GetFieldIndex(std::string(key).c_str());
     ASSERT_GE(i, 0) << key;
     ASSERT_TRUE(f.IsFieldSetAndNotNull(i)) << key;

@@ -110,7 +110,7 @@ class Rng {
     }
   }
   int between(int lo, int hi) {
-    return lo + static_cast<int>(below(static_cast<uint64_t>(hi - lo + 1)));
+    return lo + static_cast<int>(below(static_cast<uint64_t>(int64_t{hi} - lo + 1)));
   }
   bool chance(double p) { return uniform() < p; }
   /// Standard normal (Box-Muller, the second value kept for the next call).

@@ -235,13 +235,14 @@ TEST_F(CountyWrites, AGridOutlineChangeJoinsAgainExactlyThePointsItMoves) {
     const Dataset d = reload();
     EXPECT_GT(expect_joins_match_brute_force(county_->data()), 40U);
     EXPECT_EQ(joins_of(d).size(), before.size());
+    const Joins in_memory = joins_of(county_->data());
     for (const auto& [key, j] : joins_of(d)) {
-      const GridJoin& mem = joins_of(county_->data()).at(key);
+      const GridJoin& mem = in_memory.at(key);
       EXPECT_EQ(j.grid_code, mem.grid_code);
       EXPECT_EQ(j.kind, mem.kind);
     }
-    const auto stored =
-        std::find_if(d.grids.begin(), d.grids.end(), [&](const Grid& x) { return x.code == code; });
+    const auto stored = std::find_if(d.grids.begin(), d.grids.end(),
+                                     [&wanted = code](const Grid& x) { return x.code == wanted; });
     ASSERT_NE(stored, d.grids.end());
     EXPECT_TRUE(bg::equals(stored->geometry, outline));
 

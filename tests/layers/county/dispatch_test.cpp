@@ -664,7 +664,7 @@ TEST_F(Dispatch, UsersAndTokens) {
   reopen();
   EXPECT_TRUE(county_->authenticate(token2).has_value());
   EXPECT_FALSE(county_->authenticate(token).has_value());
-  auto bad = [&](User v, const char* parameter) {
+  auto bad = [&](const User& v, const char* parameter) {
     try {
       county_->add_user(v);
       ADD_FAILURE() << v.id;
@@ -829,7 +829,7 @@ TEST_F(Dispatch, UserChangesAreAuditedAndValidated) {
   EXPECT_EQ(reads.rows[0].action, "read_personal");
   EXPECT_GT(reads.rows[0].at, 1700000000);  // the clock when not given
 
-  auto bad = [&](County::UserPatch patch, const char* parameter) {
+  auto bad = [&](const County::UserPatch& patch, const char* parameter) {
     try {
       county_->update_user("li", patch, origin);
       ADD_FAILURE() << parameter;

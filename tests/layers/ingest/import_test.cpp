@@ -691,7 +691,7 @@ TEST(Import, FileGdbZeroAreaRingIsRejected) {
 namespace {
 
 fs::path write_small_csv(const TempDir& dir) {
-  const fs::path src = dir / "p.csv";
+  fs::path src = dir / "p.csv";
   std::ofstream(src) << "id,lon,lat,name\nW1,119.97,30.54,张三\n";
   return src;
 }
@@ -707,8 +707,8 @@ TEST(Import, BadOptionsAreInvalidArguments) {
   o.source = src.string();
   o.field_map = {{"worker_id", "id"}};
 
-  auto expect_invalid = [&](ImportOptions opt, const std::string& param,
-                            std::vector<std::string> mentions) {
+  auto expect_invalid = [&](const ImportOptions& opt, const std::string& param,
+                            const std::vector<std::string>& mentions) {
     try {
       import_layer(*store, opt);
       ADD_FAILURE() << "expected InvalidArgument(" << param << ")";

@@ -66,7 +66,9 @@ TEST(Utf8, AgreesWithAReferenceDecoderOnRandomBytes) {
     ASSERT_EQ(is_valid_utf8(s), expected) << ::testing::PrintToString(s);
     const std::string fixed = to_valid_utf8(s);
     ASSERT_TRUE(onemap::testing::reference_utf8_valid(fixed));
-    if (expected) ASSERT_EQ(fixed, s);
+    if (expected) {
+      ASSERT_EQ(fixed, s);
+    }
   }
   EXPECT_GT(valid, 1000u);  // both outcomes were exercised
 }

@@ -565,6 +565,7 @@ TEST_F(Cql2Test, OverloadsAgree) {
       "members > 3 AND S_INTERSECTS(location, BBOX(120, 30, 121, 31)) OR name IS NULL",
       kQueryables);
   ASSERT_EQ(f.properties(), (std::vector<std::size_t>{1, 5, 0}));
+  // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): the copy is what is tested
   const Filter copy = f;  // copies share the parsed program
   for (const Record& r : records_) {
     const std::function<Value(std::size_t)> get = [&](std::size_t i) { return value_of(r, i); };
