@@ -2,6 +2,8 @@
 // its viewer may read.
 #include "api/geojson_writer.hpp"
 
+#include "layers/model/schema.hpp"
+
 #include <algorithm>
 #include <type_traits>
 
@@ -95,67 +97,32 @@ void FeatureWriter::key(std::string_view k) {
   first_ = false;
   out_.key(k);
 }
-void FeatureWriter::join(const layers::GridJoin& j) {
-  key("grid_code");
-  val().str_or_null(j.grid_code);
-  key("join_kind");
-  val().str(layers::join_kind_name(j.kind));
-  key("join_distance_m");
-  val().num(j.distance_m);
-}
-
-void FeatureWriter::properties(const layers::Grid& g) {
-  key("code"), val().str(g.code);
-  key("name"), val().str(g.name);
-  key("level"), val().str(layers::level_name(g.level));
-  key("parent_code"), val().str_or_null(g.parent_code);
-  key("area_m2"), val().num(g.area_m2);
-  key("synthetic"), val().boolean(g.synthetic);
-}
-// Features never carry a person's identity (head_name, phone, id_number, reporter, a worker's
-// name): the record endpoints do, audited.
-void FeatureWriter::properties(const layers::Household& h) {
-  key("hh_id"), val().str(h.id);
-  key("address"), val().str(h.address);
-  key("members"), val().num(int64_t{h.members});
-  key("flags"), val().num(int64_t{h.flags & ~layers::kSensitiveHouseholdFlags});
-  join(h.join);
-}
-void FeatureWriter::properties(const layers::Enterprise& e) {
-  key("ent_id"), val().str(e.id);
-  key("name"), val().str(e.name);
-  key("industry"), val().str(e.industry);
-  key("risk"), val().str(layers::risk_name(e.risk));
-  key("hazardous_chemicals"), val().boolean(e.hazardous_chemicals);
-  key("last_inspection"), val().str_or_null(e.last_inspection);
-  key("open_hazards"), val().num(int64_t{e.open_hazards});
-  join(e.join);
-}
-void FeatureWriter::properties(const layers::Incident& i) {
-  key("inc_id"), val().str(i.id);
-  key("category"), val().str(i.category);
-  key("description"), val().str(i.description);
-  key("source"), val().str(i.source);
-  key("reported_at"), val().time_or_null(i.reported_at);
-  key("status"), val().str(i.status);
-  key("closed_at"), val().time_or_null(i.closed_at);
-  key("assignee"), val().str_or_null(i.assignee);
-  key("deadline"), val().time_or_null(i.deadline);
-  key("agency"), val().str_or_null(i.agency);
-  key("level"), val().str(i.level.empty() ? std::string_view("grid") : std::string_view(i.level));
-  key("overdue"), val().boolean(i.overdue);
-  key("version"), val().num(i.version);
-  key("updated_at"), val().time_or_null(i.updated_at);
-  key("handler"), val().str_or_null(i.handler);
-  key("dispatch_reason"), val().str_or_null(i.dispatch_reason);
-  join(i.join);
-}
-void FeatureWriter::properties(const layers::Worker& w) {
-  key("worker_id"), val().str(w.worker_id);
-  key("role"), val().str(layers::role_name(w.role));
-  key("team_grid"), val().str(w.grid_code);
-  key("on_duty"), val().boolean(w.on_duty);
-  join(w.join);
+// Every served field of the layer's schema but a person's identity (head_name, phone,
+// id_number, reporter, a worker's name): features never carry those, the record endpoints do,
+// audited. Values as outputs show them (Accessor::shown); empty text and time 0 are null.
+template <class T>
+void FeatureWriter::properties(const T& r) {
+  const auto& s = layers::schema<T>();
+  for (std::size_t i = 0; i < s.fields.size(); ++i) {
+    const layers::Field& f = s.fields[i];
+    if (f.personal || !f.served) continue;
+    key(f.name);
+    std::visit(
+        [&](const auto& x) {
+          using X = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<X, std::monostate>)
+            val().raw("null");
+          else if constexpr (std::is_same_v<X, std::string_view>)
+            val().str_or_null(x);
+          else if constexpr (std::is_same_v<X, int64_t>)
+            f.type == layers::FieldType::DateTime ? val().time_or_null(x) : val().num(x);
+          else if constexpr (std::is_same_v<X, double>)
+            val().num(x);
+          else
+            val().boolean(x);
+        },
+        s.shown(r, i));
+  }
 }
 
 template void FeatureWriter::feature(const layers::Grid&);

@@ -133,12 +133,8 @@ class FeatureWriter {
   void polygons(const spatial::MultiPolygon& mp);
   void key(std::string_view k);
   JsonOut& val() { return *cur_; }
-  void join(const layers::GridJoin& j);
-  void properties(const layers::Grid& g);
-  void properties(const layers::Household& h);
-  void properties(const layers::Enterprise& e);
-  void properties(const layers::Incident& i);
-  void properties(const layers::Worker& w);
+  template <class T>
+  void properties(const T& r);
 
   JsonOut& out_;
   const Projector& proj_;

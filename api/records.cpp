@@ -75,6 +75,28 @@ class Body {
           k, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     return v.get<int64_t>();
   }
+  /// The value of a schema field (layers/model/schema.hpp), checked by the field's rule: null
+  /// empties it; a datetime is given as ISO 8601 text.
+  layers::AttributeValue value(const layers::Field& f) const {
+    const json& v = j_.at(f.name);
+    layers::FieldValue out;
+    if (v.is_string() && f.type == layers::FieldType::DateTime)
+      out = layers::parse_request_time(v.get_ref<const std::string&>(), f.name);
+    else if (v.is_string())
+      out = std::string_view(v.get_ref<const std::string&>());
+    else if (v.is_boolean())
+      out = v.get<bool>();
+    else if (v.is_number_integer() &&
+             !(v.is_number_unsigned() &&
+               v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
+      out = v.get<int64_t>();
+    else if (v.is_number())
+      out = v.get<double>();
+    else if (!v.is_null())
+      throw InvalidArgument(f.name, "must be a " + std::string(layers::type_name(f.type)));
+    f.check(out);
+    return layers::own(out);
+  }
   std::optional<bool> boolean(const char* k) const {
     if (!has(k)) return std::nullopt;
     if (!j_[k].is_boolean()) throw InvalidArgument(k, "must be true or false");
@@ -146,12 +168,6 @@ spatial::MultiPolygon read_outline(const json& g, bool gcj02) {
 
 // ---- responses -------------------------------------------------------------------------------
 
-void put_join(json& j, const layers::GridJoin& join) {
-  j["grid_code"] = join.grid_code;
-  j["join_kind"] = std::string(layers::join_kind_name(join.kind));
-  j["join_distance_m"] = join.distance_m;
-}
-
 json time_or_null(int64_t t) {
   return t ? json(layers::format_time(t)) : json(nullptr);
 }
@@ -172,34 +188,6 @@ json readable(json j, layers::LayerKind kind, auth::Audience audience,
   return j;
 }
 
-// An incident as `viewer` may read it: by default the public never gets its free text, people or
-// routing reasons; a reporter reads its own in full.
-json to_json(const layers::Incident& i, const auth::Viewer& viewer) {
-  json j = {{"id", i.fid},
-            {"inc_id", i.id},
-            {"category", i.category},
-            {"status", i.status},
-            {"source", i.source},
-            {"reported_at", layers::format_time(i.reported_at)},
-            {"closed_at", time_or_null(i.closed_at)},
-            {"deadline", time_or_null(i.deadline)},
-            {"agency", i.agency},
-            {"level", i.level.empty() ? "grid" : i.level},
-            {"overdue", i.overdue},
-            {"version", i.version},
-            {"updated_at", time_or_null(i.updated_at)},
-            {"description", i.description},
-            {"assignee", i.assignee},
-            {"handler", i.handler},
-            {"reporter", i.reporter},
-            {"dispatch_reason", stored_json<json>(i.dispatch_reason)},
-            {"lon", i.location.lon},
-            {"lat", i.location.lat}};
-  put_join(j, i.join);
-  return readable(std::move(j), layers::LayerKind::Incidents, auth::incident_audience(viewer, i),
-                  *viewer.policy);
-}
-
 // Whether the incident's category is shown to the public as counts only.
 bool sensitive(const layers::County& county, const std::string& category) {
   const auto* c = county.dispatch_config().find(category);
@@ -217,51 +205,81 @@ json to_json(const layers::IncidentEvent& e) {
           {"detail", stored_json<json>(e.detail)}};
 }
 
-json to_json(const layers::Household& h) {
-  json j = {{"id", h.fid},           {"hh_id", h.id},
-            {"address", h.address},  {"members", h.members},
-            {"flags", h.flags},      {"head_name", h.head_name},
-            {"phone", h.phone},      {"id_number", h.id_number},
-            {"lon", h.location.lon}, {"lat", h.location.lat}};
-  put_join(j, h.join);
-  return j;
+// A field's value as a record shows it: empty text and time 0 are null, times are ISO 8601.
+json value_json(const layers::FieldValue& v, const layers::Field& f) {
+  return std::visit(
+      [&](const auto& x) -> json {
+        using X = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<X, std::monostate>)
+          return nullptr;
+        else if constexpr (std::is_same_v<X, std::string_view>)
+          return x.empty() ? json(nullptr) : json(std::string(x));
+        else if constexpr (std::is_same_v<X, int64_t>)
+          return f.type == layers::FieldType::DateTime ? time_or_null(x) : json(x);
+        else
+          return x;
+      },
+      v);
 }
 
-json to_json(const layers::Enterprise& e) {
-  json j = {{"id", e.fid},
-            {"ent_id", e.id},
-            {"name", e.name},
-            {"industry", e.industry},
-            {"risk", std::string(layers::risk_name(e.risk))},
-            {"hazardous_chemicals", e.hazardous_chemicals},
-            {"last_inspection", e.last_inspection},
-            {"open_hazards", e.open_hazards},
-            {"lon", e.location.lon},
-            {"lat", e.location.lat}};
-  put_join(j, e.join);
+// A record's JSON from its layer's schema: "id" (the feature id), then every served field as
+// stored (a household's sensitive flags included: records are read by their area's staff), then
+// its position.
+template <class T>
+json record_json(const T& r) {
+  const auto& s = layers::schema<T>();
+  json j = {{"id", r.fid}};
+  for (std::size_t i = 0; i < s.fields.size(); ++i)
+    if (s.fields[i].served) j[s.fields[i].name] = value_json(s.get(r, i), s.fields[i]);
+  if constexpr (std::is_same_v<T, layers::Grid>) {
+    auto ring = [](const spatial::Ring& points) {
+      json out = json::array();
+      for (const auto& p : points) out.push_back({p.x(), p.y()});
+      return out;
+    };
+    json polys = json::array();
+    for (const auto& poly : r.geometry) {
+      json rings = json::array({ring(poly.outer())});
+      for (const auto& h : poly.inners()) rings.push_back(ring(h));
+      polys.push_back(rings);
+    }
+    j["geometry"] = {{"type", "MultiPolygon"}, {"coordinates", polys}};
+  } else {
+    j["lon"] = r.location.lon;
+    j["lat"] = r.location.lat;
+  }
   return j;
 }
 
 json to_json(const layers::Grid& g) {
-  auto ring = [](const spatial::Ring& r) {
-    json out = json::array();
-    for (const auto& p : r) out.push_back({p.x(), p.y()});
-    return out;
-  };
-  json polys = json::array();
-  for (const auto& poly : g.geometry) {
-    json rings = json::array({ring(poly.outer())});
-    for (const auto& h : poly.inners()) rings.push_back(ring(h));
-    polys.push_back(rings);
-  }
-  return {{"id", g.fid},
-          {"code", g.code},
-          {"name", g.name},
-          {"level", std::string(layers::level_name(g.level))},
-          {"parent_code", g.parent_code},
-          {"area_m2", g.area_m2},
-          {"synthetic", g.synthetic},
-          {"geometry", {{"type", "MultiPolygon"}, {"coordinates", polys}}}};
+  return record_json(g);
+}
+json to_json(const layers::Household& h) {
+  return record_json(h);
+}
+json to_json(const layers::Enterprise& e) {
+  return record_json(e);
+}
+
+// An incident as `viewer` may read it: by default the public never gets its free text, people or
+// routing reasons; a reporter reads its own in full.
+json to_json(const layers::Incident& i, const auth::Viewer& viewer) {
+  json j = record_json(i);
+  // The first level, which the store leaves empty, by its name; the routing reasons as the
+  // object they are.
+  j["level"] = i.level.empty() ? "grid" : i.level;
+  j["dispatch_reason"] = stored_json<json>(i.dispatch_reason);
+  return readable(std::move(j), layers::LayerKind::Incidents, auth::incident_audience(viewer, i),
+                  *viewer.policy);
+}
+
+// The names of a layer's personal fields (schema.hpp): what a record answer audits.
+template <class T>
+std::vector<std::string> personal_fields() {
+  std::vector<std::string> out;
+  for (const auto& f : layers::schema<T>().fields)
+    if (f.personal) out.push_back(f.name);
+  return out;
 }
 
 // A record's JSON as `viewer` may read it where the record lies (Viewer::at its grid).
@@ -281,6 +299,18 @@ const std::vector<std::string>& point_fields() {
 RecordAnswer created(const std::string& collection, int64_t fid, const json& body) {
   return RecordAnswer{
       201, json_text(body), {{"Location", "/" + collection + "/" + std::to_string(fid)}}, {}};
+}
+
+// A new household or enterprise from a POST body: its position and the fields given on create,
+// each checked by its schema rule.
+template <class T>
+T new_point(std::string_view body) {
+  const layers::PointPatch p = read_point_body(layers::schema<T>().kind, body, true);
+  if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
+  T r;
+  r.location = *p.location;
+  layers::apply(layers::schema<T>(), r, p.values, false);
+  return r;
 }
 
 std::string etag(const layers::Incident& i) {
@@ -411,49 +441,36 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
   return incident_answer(200, current, viewer, extra);
 }
 
-// A household's personal fields.
-const std::vector<std::string> kHouseholdPersonal = {"head_name", "phone", "id_number"};
-
 RecordAnswer households(layers::County& county, const RecordRequest& rq,
                         std::optional<int64_t> fid) {
   // Answers carry personal data: reads need the token as writes do, and the area too.
   const layers::Actor actor = require_writer(rq);
+  static const std::vector<std::string> personal = personal_fields<layers::Household>();
   auto shown = [&](const layers::Household& h) {
     return readable(h, layers::LayerKind::Households, rq.policy->viewer(actor), h.join.grid_code);
   };
   if (!fid) {
-    const layers::HouseholdPatch p = read_household_body(rq.body);
-    if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
-    layers::Household h;
-    h.location = *p.location;
-    h.id = p.id.value_or("");
-    h.address = p.address.value_or("");
-    h.members = p.members.value_or(0);
-    h.flags = p.flags.value_or(0);
-    h.head_name = p.head_name.value_or("");
-    h.phone = p.phone.value_or("");
-    h.id_number = p.id_number.value_or("");
-    const layers::Household out = county.create_household(std::move(h), actor);
+    const layers::Household out =
+        county.create_household(new_point<layers::Household>(rq.body), actor);
     audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid,
-                   kHouseholdPersonal);
+                   personal);
     return created("households", out.fid, shown(out));
   }
   if (rq.method == "PATCH") {
-    const layers::Household out =
-        county.update_household(*fid, read_household_body(rq.body), actor);
+    const layers::Household out = county.update_household(
+        *fid, read_point_body(layers::LayerKind::Households, rq.body, false), actor);
     audit_personal(county, rq, actor, "write_personal", layers::LayerKind::Households, out.fid,
-                   kHouseholdPersonal);
+                   personal);
     return {200, json_text(shown(out)), {}, {}};
   }
   const layers::Household h = county.household(*fid);
   layers::check_area(actor, h.join.grid_code, "household " + std::to_string(*fid));
   const json j = shown(h);
-  std::vector<std::string> personal;  // those the answer shows
-  for (const auto& f : kHouseholdPersonal)
-    if (j.contains(f)) personal.push_back(f);
-  if (!personal.empty())
-    audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Households, h.fid,
-                   personal);
+  std::vector<std::string> read;  // the personal fields the answer shows
+  for (const auto& f : personal)
+    if (j.contains(f)) read.push_back(f);
+  if (!read.empty())
+    audit_personal(county, rq, actor, "read_personal", layers::LayerKind::Households, h.fid, read);
   return {200, json_text(j), {}, {}};
 }
 
@@ -464,28 +481,15 @@ RecordAnswer enterprises(layers::County& county, const RecordRequest& rq,
   };
   if (!fid) {
     const layers::Actor actor = require_writer(rq);
-    const layers::EnterprisePatch p = read_enterprise_body(rq.body);
-    if (!p.location) throw InvalidArgument("lon", "lon and lat are required");
-    if (!p.name) throw InvalidArgument("name", "is required");
-    layers::Enterprise e;
-    e.location = *p.location;
-    e.id = p.id.value_or("");
-    e.name = *p.name;
-    e.industry = p.industry.value_or("");
-    e.risk = p.risk.value_or(layers::RiskLevel::Low);
-    e.hazardous_chemicals = p.hazardous_chemicals.value_or(false);
-    e.last_inspection = p.last_inspection.value_or("");
-    e.open_hazards = p.open_hazards.value_or(0);
-    const layers::Enterprise out = county.create_enterprise(std::move(e), actor);
+    const layers::Enterprise out =
+        county.create_enterprise(new_point<layers::Enterprise>(rq.body), actor);
     return created("enterprises", out.fid, shown(out, actor));
   }
   if (rq.method == "PATCH") {
     const layers::Actor actor = require_writer(rq);
-    return {200,
-            json_text(
-                shown(county.update_enterprise(*fid, read_enterprise_body(rq.body), actor), actor)),
-            {},
-            {}};
+    const layers::Enterprise out = county.update_enterprise(
+        *fid, read_point_body(layers::LayerKind::Enterprises, rq.body, false), actor);
+    return {200, json_text(shown(out, actor)), {}, {}};
   }
   return {200, json_text(shown(county.enterprise(*fid), rq.authenticate())), {}, {}};
 }
@@ -613,38 +617,18 @@ layers::IncidentPatch read_incident_patch(std::string_view body, const std::stri
   return p;
 }
 
-layers::HouseholdPatch read_household_body(std::string_view body) {
-  static const auto fields = with(
-      point_fields(), {"hh_id", "address", "members", "flags", "head_name", "phone", "id_number"});
-  const Body b(body, fields, "household");
-  layers::HouseholdPatch p;
-  p.location = b.location();
-  p.id = b.text("hh_id");
-  p.address = b.text("address");
-  if (auto m = b.integer("members", 0, 1000)) p.members = static_cast<int>(*m);
-  if (auto f = b.integer("flags", 0, std::numeric_limits<uint32_t>::max()))
-    p.flags = static_cast<uint32_t>(*f);
-  p.head_name = b.text("head_name");
-  p.phone = b.text("phone");
-  p.id_number = b.text("id_number");
-  return p;
-}
-
-layers::EnterprisePatch read_enterprise_body(std::string_view body) {
-  static const auto fields =
-      with(point_fields(), {"ent_id", "name", "industry", "risk", "hazardous_chemicals",
-                            "last_inspection", "open_hazards"});
-  const Body b(body, fields, "enterprise");
-  layers::EnterprisePatch p;
-  p.location = b.location();
-  p.id = b.text("ent_id");
-  p.name = b.text("name");
-  p.industry = b.text("industry");
-  if (auto r = b.text("risk")) p.risk = layers::risk_from_name(*r);  // names the field when unknown
-  p.hazardous_chemicals = b.boolean("hazardous_chemicals");
-  p.last_inspection = b.text("last_inspection");
-  if (auto n = b.integer("open_hazards", 0, 1000000)) p.open_hazards = static_cast<int>(*n);
-  return p;
+layers::PointPatch read_point_body(layers::LayerKind layer, std::string_view body, bool create) {
+  return layers::with_schema(layer, [&](const auto& schema) {
+    std::vector<std::string> fields = point_fields();
+    for (const auto& f : schema.fields)
+      if (create ? f.on_create : f.on_patch) fields.push_back(f.name);
+    const Body b(body, fields, std::string(layers::record_name(layer)));
+    layers::PointPatch p;
+    p.location = b.location();
+    for (const auto& f : schema.fields)
+      if (b.has(f.name.c_str())) p.set(f.name, b.value(f));
+    return p;
+  });
 }
 
 layers::GridPatch read_grid_body(std::string_view body) {
@@ -733,10 +717,7 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
     j["actions"] = may;
     return {200, json_text(j), {}, {}};
   }
-  const std::string what = collection == "households"    ? "household"
-                           : collection == "enterprises" ? "enterprise"
-                           : collection == "grids"       ? "grid"
-                                                         : "incident";
+  const std::string what(layers::record_name(layers::layer_from_name(collection)));
   // The methods each form of path allows.
   std::vector<std::string> allow;
   if (sub == "history")

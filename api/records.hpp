@@ -84,10 +84,9 @@ layers::Incident read_incident_report(std::string_view body);
 layers::TransitionRequest read_incident_action(std::string_view body, const std::string& if_match);
 /// PATCH /incidents/{id}, with the If-Match header ("" when absent).
 layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match);
-/// POST and PATCH /households(/{id}).
-layers::HouseholdPatch read_household_body(std::string_view body);
-/// POST and PATCH /enterprises(/{id}).
-layers::EnterprisePatch read_enterprise_body(std::string_view body);
+/// POST (`create`) and PATCH /households(/{id}) and /enterprises(/{id}): the position and the
+/// fields of the layer's schema that a create (Field::on_create) or a PATCH (on_patch) gives.
+layers::PointPatch read_point_body(layers::LayerKind layer, std::string_view body, bool create);
 /// PATCH /grids/{id}: the name and the outline (a GeoJSON Polygon or MultiPolygon).
 layers::GridPatch read_grid_body(std::string_view body);
 

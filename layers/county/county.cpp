@@ -31,20 +31,6 @@ void check_status(const std::string& s) {
 }
 
 template <class T>
-const char* record_name() {
-  if constexpr (std::is_same_v<T, Grid>)
-    return "grid";
-  else if constexpr (std::is_same_v<T, Household>)
-    return "household";
-  else if constexpr (std::is_same_v<T, Enterprise>)
-    return "enterprise";
-  else if constexpr (std::is_same_v<T, Incident>)
-    return "incident";
-  else
-    return "worker";
-}
-
-template <class T>
 LayerKind kind_of() {
   if constexpr (std::is_same_v<T, Grid>)
     return LayerKind::Grids;
@@ -64,7 +50,8 @@ std::size_t index_of(const std::vector<T>& v, int64_t fid) {
   auto it =
       std::lower_bound(v.begin(), v.end(), fid, [](const T& r, int64_t f) { return r.fid < f; });
   if (it == v.end() || it->fid != fid)
-    throw NotFound(std::string("no ") + record_name<T>() + " with id " + std::to_string(fid));
+    throw NotFound("no " + std::string(record_name(kind_of<T>())) + " with id " +
+                   std::to_string(fid));
   return static_cast<std::size_t>(it - v.begin());
 }
 
@@ -89,31 +76,6 @@ std::vector<std::string> all_fields(LayerKind k) {
   std::vector<std::string> out;
   for (const auto& f : layer_fields(k)) out.push_back(f.name);
   return out;
-}
-
-// Applies a patch field by field, noting the names of the fields whose value it changes.
-struct FieldSetter {
-  std::vector<std::string> changed;
-  template <class F, class V>
-  void operator()(F& field, const std::optional<V>& value, const char* name) {
-    if (!value || field == *value) return;
-    field = *value;
-    changed.emplace_back(name);
-  }
-};
-
-void check_members(int members) {
-  if (members < 0 || members > 1000)
-    throw InvalidArgument("members", "must be an integer in [0, 1000]");
-}
-
-void check_open_hazards(int n) {
-  if (n < 0) throw InvalidArgument("open_hazards", "must not be negative");
-}
-
-void check_date(const std::string& d, const char* parameter) {
-  if (!d.empty() && !parse_time(d))
-    throw InvalidArgument(parameter, "must be an ISO 8601 date (YYYY-MM-DD) or empty");
 }
 
 }  // namespace
@@ -278,15 +240,18 @@ std::size_t County::incident_index(int64_t fid) const {
 }
 
 template <class T>
+std::vector<T>& County::points() {
+  if constexpr (std::is_same_v<T, Household>)
+    return data_.households;
+  else if constexpr (std::is_same_v<T, Enterprise>)
+    return data_.enterprises;
+  else
+    return data_.workers;
+}
+
+template <class T>
 T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields) {
-  auto& v = [&]() -> std::vector<T>& {
-    if constexpr (std::is_same_v<T, Household>)
-      return data_.households;
-    else if constexpr (std::is_same_v<T, Enterprise>)
-      return data_.enterprises;
-    else
-      return data_.workers;
-  }();
+  auto& v = points<T>();
   std::optional<LonLat> before;
   if (index) before = v[*index].location;
   if (!index || before->lon != rec.location.lon || before->lat != rec.location.lat)
@@ -310,38 +275,43 @@ T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::st
   return rec;
 }
 
-Household County::create_household(Household h, const Actor& actor) {
-  check_location(h.location, "location");
-  check_members(h.members);
-  h.fid = 0;
+template <class T>
+T County::create_point(T r, const Actor& actor) {
+  check_location(r.location, "location");
+  check_new(schema<T>(), r);
+  r.fid = 0;
   auto lock = write_lock();
-  check_unique_id(LayerKind::Households, h.id, 0);
-  check_area(actor, joiner_->join(h.location).grid_code, "the household");
-  return put_point(std::move(h), std::nullopt, all_fields(LayerKind::Households));
+  check_unique_id(kind_of<T>(), r.id, 0);
+  check_area(actor, joiner_->join(r.location).grid_code,
+             "the " + std::string(record_name(kind_of<T>())));
+  return put_point(std::move(r), std::nullopt, all_fields(kind_of<T>()));
 }
 
-Household County::update_household(int64_t fid, const HouseholdPatch& p, const Actor& actor) {
+template <class T>
+T County::update_point(int64_t fid, const PointPatch& p, const Actor& actor) {
   if (p.location) check_location(*p.location, "location");
-  if (p.members) check_members(*p.members);
+  // Checked on a scratch record first: a bad value is refused before any lock is taken.
+  T scratch;
+  apply(schema<T>(), scratch, p.values, true);
   auto lock = write_lock();
-  const std::size_t index = index_of(data_.households, fid);
-  const Household& before = data_.households[index];
-  check_area(actor, before.join.grid_code, "household " + std::to_string(fid));
-  if (p.id) check_unique_id(LayerKind::Households, *p.id, fid);
-  if (p.location)
-    check_area(actor, joiner_->join(*p.location).grid_code,
-               "household " + std::to_string(fid) + "'s new position");
-  Household after = before;
-  FieldSetter set;
-  set(after.id, p.id, "hh_id");
-  set(after.address, p.address, "address");
-  set(after.members, p.members, "members");
-  set(after.flags, p.flags, "flags");
-  set(after.head_name, p.head_name, "head_name");
-  set(after.phone, p.phone, "phone");
-  set(after.id_number, p.id_number, "id_number");
+  const auto& records = points<T>();
+  const std::size_t index = index_of(records, fid);
+  const std::string what = std::string(record_name(kind_of<T>())) + " " + std::to_string(fid);
+  check_area(actor, records[index].join.grid_code, what);
+  if (p.location) check_area(actor, joiner_->join(*p.location).grid_code, what + "'s new position");
+  T after = records[index];
+  std::vector<std::string> changed = apply(schema<T>(), after, p.values, true);
+  check_unique_id(kind_of<T>(), after.id, fid);
   if (p.location) after.location = *p.location;
-  return put_point(std::move(after), index, std::move(set.changed));
+  return put_point(std::move(after), index, std::move(changed));
+}
+
+Household County::create_household(Household h, const Actor& actor) {
+  return create_point(std::move(h), actor);
+}
+
+Household County::update_household(int64_t fid, const PointPatch& p, const Actor& actor) {
+  return update_point<Household>(fid, p, actor);
 }
 
 Household County::household(int64_t fid) const {
@@ -350,40 +320,11 @@ Household County::household(int64_t fid) const {
 }
 
 Enterprise County::create_enterprise(Enterprise e, const Actor& actor) {
-  check_location(e.location, "location");
-  if (e.name.empty()) throw InvalidArgument("name", "is required");
-  check_open_hazards(e.open_hazards);
-  check_date(e.last_inspection, "last_inspection");
-  e.fid = 0;
-  auto lock = write_lock();
-  check_unique_id(LayerKind::Enterprises, e.id, 0);
-  check_area(actor, joiner_->join(e.location).grid_code, "the enterprise");
-  return put_point(std::move(e), std::nullopt, all_fields(LayerKind::Enterprises));
+  return create_point(std::move(e), actor);
 }
 
-Enterprise County::update_enterprise(int64_t fid, const EnterprisePatch& p, const Actor& actor) {
-  if (p.location) check_location(*p.location, "location");
-  if (p.name && p.name->empty()) throw InvalidArgument("name", "must not be empty");
-  if (p.open_hazards) check_open_hazards(*p.open_hazards);
-  if (p.last_inspection) check_date(*p.last_inspection, "last_inspection");
-  auto lock = write_lock();
-  const std::size_t index = index_of(data_.enterprises, fid);
-  check_area(actor, data_.enterprises[index].join.grid_code, "enterprise " + std::to_string(fid));
-  if (p.id) check_unique_id(LayerKind::Enterprises, *p.id, fid);
-  if (p.location)
-    check_area(actor, joiner_->join(*p.location).grid_code,
-               "enterprise " + std::to_string(fid) + "'s new position");
-  Enterprise after = data_.enterprises[index];
-  FieldSetter set;
-  set(after.id, p.id, "ent_id");
-  set(after.name, p.name, "name");
-  set(after.industry, p.industry, "industry");
-  set(after.risk, p.risk, "risk");
-  set(after.hazardous_chemicals, p.hazardous_chemicals, "hazardous_chemicals");
-  set(after.last_inspection, p.last_inspection, "last_inspection");
-  set(after.open_hazards, p.open_hazards, "open_hazards");
-  if (p.location) after.location = *p.location;
-  return put_point(std::move(after), index, std::move(set.changed));
+Enterprise County::update_enterprise(int64_t fid, const PointPatch& p, const Actor& actor) {
+  return update_point<Enterprise>(fid, p, actor);
 }
 
 Enterprise County::enterprise(int64_t fid) const {

@@ -19,6 +19,7 @@
 #include "layers/dispatch/workflow.hpp"
 #include "layers/model/join.hpp"
 #include "layers/model/model.hpp"
+#include "layers/model/schema.hpp"
 #include "layers/store/store.hpp"
 #include "layers/tiles/tiles.hpp"
 
@@ -63,22 +64,17 @@ struct IncidentPatch {
   std::optional<int64_t> expected_version;
 };
 
-/// A partial update of a household: fields left empty keep their value.
-struct HouseholdPatch {
-  std::optional<std::string> id, address;
-  std::optional<int> members;
-  std::optional<uint32_t> flags;
-  std::optional<std::string> head_name, phone, id_number;
+/// A partial update of a household or an enterprise: values by their schema field's name
+/// (layers/model/schema.hpp), each one PATCH changes (Field::on_patch), checked by its rule; a
+/// field left out keeps its value, a null one is emptied. `location` moves the record.
+struct PointPatch {
+  FieldValues values;
   std::optional<LonLat> location;
-};
-
-/// A partial update of an enterprise: fields left empty keep their value.
-struct EnterprisePatch {
-  std::optional<std::string> id, name, industry, last_inspection;
-  std::optional<RiskLevel> risk;
-  std::optional<bool> hazardous_chemicals;
-  std::optional<int> open_hazards;
-  std::optional<LonLat> location;
+  /// Adds a value (a builder for callers that write records themselves).
+  PointPatch& set(std::string name, AttributeValue v) {
+    values.emplace_back(std::move(name), std::move(v));
+    return *this;
+  }
 };
 
 /// A change to a grid: its name or its outline (code, level and parent are its identity in the
@@ -203,7 +199,7 @@ class County {
   /// for an id another household has, Forbidden outside the actor's area.
   Household create_household(Household household, const Actor& actor = Actor::system());
   /// The same rules; a move must stay in the actor's area. @throws NotFound for an unknown fid.
-  Household update_household(int64_t fid, const HouseholdPatch& patch,
+  Household update_household(int64_t fid, const PointPatch& patch,
                              const Actor& actor = Actor::system());
   /// @throws NotFound.
   Household household(int64_t fid) const;
@@ -211,7 +207,7 @@ class County {
   /// Creates an enterprise (fid assigned by the store), joined to its grid; a name is required.
   /// The rules of households: Conflict (ent_id) for a duplicate id, Forbidden outside the area.
   Enterprise create_enterprise(Enterprise enterprise, const Actor& actor = Actor::system());
-  Enterprise update_enterprise(int64_t fid, const EnterprisePatch& patch,
+  Enterprise update_enterprise(int64_t fid, const PointPatch& patch,
                                const Actor& actor = Actor::system());
   Enterprise enterprise(int64_t fid) const;
 
@@ -328,6 +324,15 @@ class County {
   // write_lock(); `fields` as in Change.
   template <class T>
   T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields);
+  // The records of a point layer (households, enterprises, workers) in data_.
+  template <class T>
+  std::vector<T>& points();
+  // create_household and create_enterprise: checks by the schema, then put_point.
+  template <class T>
+  T create_point(T record, const Actor& actor);
+  // update_household and update_enterprise.
+  template <class T>
+  T update_point(int64_t fid, const PointPatch& patch, const Actor& actor);
 
   // ---- the closed loop (county_dispatch.cpp) ----
   struct Routing {

@@ -104,6 +104,11 @@ std::string_view layer_name(LayerKind k) {
   return kLayerNames[static_cast<std::size_t>(k)].first;
 }
 
+std::string_view record_name(LayerKind k) {
+  const std::string_view layer = layer_name(k);
+  return layer.substr(0, layer.size() - 1);  // every layer's name is its record's plural in -s
+}
+
 LayerKind layer_from_name(std::string_view name) {
   return lookup(lower(name), kLayerNames, "layer");
 }

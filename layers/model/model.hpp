@@ -25,6 +25,8 @@ inline constexpr LayerKind kAllLayers[] = {LayerKind::Grids, LayerKind::Househol
                                            LayerKind::Workers};
 /// "grids", "households", "enterprises", "incidents", "workers" (also the store's table names).
 std::string_view layer_name(LayerKind k);
+/// One record of the layer: "grid", "household", "enterprise", "incident", "worker".
+std::string_view record_name(LayerKind k);
 /// @throws InvalidArgument("layer", …) for an unknown name.
 LayerKind layer_from_name(std::string_view name);
 

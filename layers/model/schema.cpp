@@ -265,8 +265,9 @@ void add_join(std::vector<Entry<T>>& v, Audience a, int tile_minzoom) {
   v.push_back(
       {{.name = "join_distance_m", .type = FieldType::Real, .audience = a, .queryable = true},
        join_distance<T>()});
-  v.push_back({{.name = "extra", .audience = Audience::Staff, .text = TextKind::FreeText},
-               member<&T::extra>()});
+  v.push_back(
+      {{.name = "extra", .audience = Audience::Staff, .served = false, .text = TextKind::FreeText},
+       member<&T::extra>()});
 }
 
 constexpr auto S = FieldType::String;
@@ -411,6 +412,7 @@ Schema<Enterprise> enterprise_schema() {
         .queryable = true,
         .on_create = true,
         .on_patch = true,
+        .required = true,
         .tile_minzoom = 13},
        member<&E::name>()},
       {{.name = "industry",
@@ -660,6 +662,51 @@ bool is_identifier(std::string_view s) {
 }
 
 }  // namespace
+
+template <class T>
+std::vector<std::string> apply(const Schema<T>& s, T& r, const FieldValues& values, bool patch) {
+  std::vector<bool> changed(s.fields.size());
+  for (const auto& [name, value] : values) {
+    const int i = s.index(name);
+    const Field* f = i < 0 ? nullptr : &s.fields[static_cast<std::size_t>(i)];
+    if (!f || !(patch ? f->on_patch : f->on_create))
+      throw InvalidArgument(name, patch ? "is not a field PATCH changes"
+                                        : "is not a field given when a record is created");
+    const FieldValue v = view(value);
+    f->check(v);
+    if (f->required && is_null(v)) throw InvalidArgument(name, "must not be empty");
+    const auto k = static_cast<std::size_t>(i);
+    // Compared as stored, after the setter's parsing ("Major" and "major" are one risk).
+    const AttributeValue before = own(s.get(r, k));
+    s.set(r, k, v);
+    if (own(s.get(r, k)) != before) changed[k] = true;
+  }
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < changed.size(); ++k)
+    if (changed[k]) names.push_back(s.fields[k].name);
+  return names;
+}
+
+template <class T>
+void check_new(const Schema<T>& s, const T& r) {
+  for (std::size_t i = 0; i < s.fields.size(); ++i) {
+    const Field& f = s.fields[i];
+    if (!f.on_create) continue;
+    const FieldValue v = s.get(r, i);
+    if (f.required && is_null(v)) throw InvalidArgument(f.name, "is required");
+    f.check(v);
+  }
+}
+
+#define ONEMAP_SCHEMA_OPS(T)                                                               \
+  template std::vector<std::string> apply(const Schema<T>&, T&, const FieldValues&, bool); \
+  template void check_new(const Schema<T>&, const T&);
+ONEMAP_SCHEMA_OPS(Grid)
+ONEMAP_SCHEMA_OPS(Household)
+ONEMAP_SCHEMA_OPS(Enterprise)
+ONEMAP_SCHEMA_OPS(Incident)
+ONEMAP_SCHEMA_OPS(Worker)
+#undef ONEMAP_SCHEMA_OPS
 
 template <>
 const Schema<Grid>& schema<Grid>() {

@@ -49,6 +49,11 @@ struct Field {
   bool on_create = false;
   /// Changed by PATCH.
   bool on_patch = false;
+  /// A record has it: given when it is created and never emptied.
+  bool required = false;
+  /// Written to features and records (false: kept in the store only, as a source's unmapped
+  /// attributes are until a layer maps them).
+  bool served = true;
   /// In the layer's vector tiles from this zoom by default (-1: not in tiles).
   int tile_minzoom = -1;
   /// Other names a source file may give it (the importer matches them without case).
@@ -112,6 +117,21 @@ struct Schema {
     r.attributes[a] = own(v);
   }
 };
+
+/// Values for some fields of a record, by field name, as a create or PATCH body gives them.
+using FieldValues = std::vector<std::pair<std::string, AttributeValue>>;
+
+/// Writes `values` into r, each checked first (Field::check; a required field is never emptied).
+/// `patch`: the fields must be ones PATCH changes (Field::on_patch), else ones given on create.
+/// Returns the names of the fields whose value changed, in the schema's order.
+/// @throws InvalidArgument naming the field: not one of those, or a bad value.
+template <class T>
+std::vector<std::string> apply(const Schema<T>& s, T& r, const FieldValues& values, bool patch);
+
+/// Checks the values of a new record: every field given on create by its rule, and the required
+/// ones present. @throws InvalidArgument naming the first bad field.
+template <class T>
+void check_new(const Schema<T>& s, const T& r);
 
 template <class T>
 const Schema<T>& schema();

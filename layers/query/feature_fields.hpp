@@ -1,8 +1,10 @@
 // The queryables of each layer's records and how to read them from a record: what filters,
-// sort keys and `properties` may name. A person's identity is never one of them.
+// sort keys and `properties` may name. They are the schema's queryable fields (schema.hpp) and
+// the geometry; a person's identity is never one of them.
 #pragma once
 
 #include "layers/model/model.hpp"
+#include "layers/model/schema.hpp"
 #include "layers/query/cql2.hpp"
 
 #include <vector>
@@ -13,11 +15,15 @@ namespace onemap::layers {
 template <class T>
 struct QueryField {
   cql2::Queryable queryable;
-  cql2::Value (*get)(const T&);
+  /// The schema field (its index in schema<T>().fields), or -1 for the geometry.
+  int field = -1;
+  /// The value filters and sort keys compare: what outputs show (Accessor::shown), text and
+  /// times as CQL2 values (empty and 0 are null), numbers as reals, an ISO date as a timestamp.
+  cql2::Value get(const T& r) const;
 };
 
-// Each layer's fields, in the order the queryables are listed (the pointer only picks the
-// overload: fields_of(static_cast<const Grid*>(nullptr))).
+/// A layer's queryables with their readers, in the schema's order with the geometry last (the
+/// pointer only picks the overload: fields_of(static_cast<const Grid*>(nullptr))).
 const std::vector<QueryField<Grid>>& fields_of(const Grid*);
 const std::vector<QueryField<Household>>& fields_of(const Household*);
 const std::vector<QueryField<Enterprise>>& fields_of(const Enterprise*);

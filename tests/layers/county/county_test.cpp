@@ -145,15 +145,15 @@ TEST_F(CountyWrites, AHouseholdIsStoredJoinedAndEachChangeNamesItsFields) {
   EXPECT_TRUE(changes_[0].moved());
 
   // An attribute: the change names it and nothing moved.
-  HouseholdPatch members;
-  members.members = 5;
+  PointPatch members;
+  members.set("members", int64_t{5});
   EXPECT_EQ(county_->update_household(made.fid, members).members, 5);
   ASSERT_EQ(changes_.size(), 2U);
   EXPECT_FALSE(changes_[1].moved());
   EXPECT_EQ(changes_[1].fields, std::vector<std::string>{"members"});
 
   // A move: joined again where it lands.
-  HouseholdPatch move;
+  PointPatch move;
   move.location = LonLat{120.31, 30.05};
   const Household moved = county_->update_household(made.fid, move);
   EXPECT_EQ(moved.join.grid_code, "330521002002001");
@@ -193,10 +193,10 @@ TEST_F(CountyWrites, BadEnterprisesAreRefusedByFieldAndNothingIsWritten) {
   e.last_inspection = "2026-10-01";
   e.location = {500, 30};
   EXPECT_THROW(county_->create_enterprise(e), InvalidArgument);
-  EnterprisePatch p;
-  p.open_hazards = -1;
+  PointPatch p;
+  p.set("open_hazards", int64_t{-1});
   EXPECT_THROW(county_->update_enterprise(1, p), InvalidArgument);
-  EXPECT_THROW(county_->update_enterprise(999999, EnterprisePatch{}), NotFound);
+  EXPECT_THROW(county_->update_enterprise(999999, PointPatch{}), NotFound);
   EXPECT_TRUE(changes_.empty());
   EXPECT_EQ(reload().enterprises.size(), before);
 
@@ -205,9 +205,9 @@ TEST_F(CountyWrites, BadEnterprisesAreRefusedByFieldAndNothingIsWritten) {
   e.risk = RiskLevel::Major;
   const Enterprise made = county_->create_enterprise(e);
   EXPECT_EQ(made.join.grid_code, "330521002001002");
-  EnterprisePatch risk;
-  risk.risk = RiskLevel::Low;
-  risk.name = "新厂";  // unchanged: not named in the change
+  PointPatch risk;
+  risk.set("risk", std::string("low"));
+  risk.set("name", std::string("新厂"));  // unchanged: not named in the change
   county_->update_enterprise(made.fid, risk);
   ASSERT_EQ(changes_.size(), 2U);
   EXPECT_EQ(changes_[1].fields, std::vector<std::string>{"risk"});
@@ -283,7 +283,7 @@ TEST_F(CountyWrites, AGridOutlineChangeKeepsTheWritesMadeWhileItJoined) {
       GridPatch rename;
       rename.name = "城东网格";
       county_->update_grid(fid, rename);
-      HouseholdPatch move;
+      PointPatch move;
       move.location = LonLat{120.04, 30.1};
       county_->update_household(moved, move);
       Household h;

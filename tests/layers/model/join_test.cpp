@@ -52,7 +52,7 @@ double boundary_distance_m(LonLat p, const MultiPolygon& mp) {
 // plus a town polygon covering everything (must be ignored by the join).
 std::vector<Grid> make_grids() {
   std::vector<Grid> grids;
-  Grid town{0, "330521001", "town", GridLevel::Town, "330521", {}, 0, true};
+  Grid town{0, "330521001", "town", GridLevel::Town, "330521", {}, 0, true, {}};
   town.geometry.push_back(rect(120.0, 30.0, 120.202, 30.1));
   grids.push_back(town);
   // Edges are computed from indices with one formula, so neighbours share exact coordinates.
@@ -147,9 +147,9 @@ TEST(GridJoin, SharedEdgeGoesEastAndNorth) {
 
 TEST(GridJoin, FallsBackToTheFinestLevelWhenThereAreNoGrids) {
   std::vector<Grid> grids;
-  Grid town{0, "330521001", "town", GridLevel::Town, "330521", {}, 0, true};
+  Grid town{0, "330521001", "town", GridLevel::Town, "330521", {}, 0, true, {}};
   town.geometry.push_back(rect(120.0, 30.0, 120.1, 30.1));
-  Grid village{0, "330521001001", "v", GridLevel::Village, "330521001", {}, 0, true};
+  Grid village{0, "330521001001", "v", GridLevel::Village, "330521001", {}, 0, true, {}};
   village.geometry.push_back(rect(120.0, 30.0, 120.05, 30.1));
   grids = {town, village};
   GridJoiner joiner(grids);

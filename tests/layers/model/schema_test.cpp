@@ -44,9 +44,11 @@ void expect_accessors_round_trip() {
     EXPECT_EQ(s.get(r, i), v) << layer_name(s.kind) << "." << f.name;
     // Setting one field leaves the others as a fresh record has them.
     const T fresh;
-    for (std::size_t j = 0; j < s.fields.size(); ++j)
-      if (j != i)
+    for (std::size_t j = 0; j < s.fields.size(); ++j) {
+      if (j != i) {
         EXPECT_EQ(s.get(r, j), s.get(fresh, j)) << f.name << " changed " << s.fields[j].name;
+      }
+    }
   }
 }
 

@@ -33,9 +33,10 @@ spatial::Polygon rect(double x0, double y0, double x1, double y1) {
 
 Dataset sample() {
   Dataset d;
-  Grid county{0, "330521", "德清县", GridLevel::County, "330500", {}, 937.9e6, false};
+  Grid county{0, "330521", "德清县", GridLevel::County, "330500", {}, 937.9e6, false, {}};
   county.geometry.push_back(rect(119.7, 30.3, 120.4, 30.8));
-  Grid g{0, "330521001001001", "武康第1网格", GridLevel::Grid, "330521001001", {}, 1234.5, true};
+  Grid g{0, "330521001001001", "武康第1网格", GridLevel::Grid, "330521001001", {}, 1234.5, true,
+         {}};
   auto with_hole = rect(119.9, 30.5, 120.0, 30.6);
   spatial::Ring hole{
       {119.95, 30.55}, {119.96, 30.55}, {119.96, 30.56}, {119.95, 30.56}, {119.95, 30.55}};
