@@ -43,16 +43,9 @@ the hierarchy and rejoins every point layer.
                           GCJ02 (Amap/Tencent), BD09 (Baidu), WKT or PROJ string
   --encoding ENC          attribute encoding when the source does not say, e.g. GBK
   --field-map DST=SRC ... take onemap field DST from source field SRC (repeatable; several pairs
-                          may follow one --field-map). Fields not mapped keep their own name:
-                          grids: code name level parent_code
-                          households: id address members flags rental elderly_alone migrants
-                            person_of_concern low_income disability head_name phone id_number
-                          enterprises: id name industry risk hazardous_chemicals last_inspection
-                            open_hazards
-                          incidents: id category description source reported_at status closed_at
-                            assignee
-                          workers: worker_id name role grid_code on_duty
-                          point layers also: lon lat (coordinate columns of a table)
+                          may follow one --field-map). Fields not mapped are taken from the
+                          source field of their name (or of another name given in brackets):
+@FIELDS@
   --level LEVEL           grids: county | town | village | grid | microgrid (default: from the
                           code length 6/9/12/15/18)
   --replace               replace the layer's content instead of appending
@@ -72,6 +65,25 @@ examples:
       --field-map category="Complaint Type" reported_at="Created Date" id="Unique Key" \
       status=Status nyc311_sample.csv
 )";
+
+// The usage text with each layer's fields (layers/ingest/import.hpp), wrapped at 100 columns.
+std::string usage() {
+  std::string fields;
+  for (const LayerKind k : kAllLayers) {
+    std::string line = "                          " + std::string(layer_name(k)) + ":";
+    for (const auto& name : import_field_names(k)) {
+      if (line.size() + 1 + name.size() > 100) {
+        fields += line + "\n";
+        line = "                            ";
+      }
+      line += " " + name;
+    }
+    fields += line + "\n";
+  }
+  std::string text = kUsage;
+  text.replace(text.find("@FIELDS@\n"), 9, fields);
+  return text;
+}
 
 struct UsageError {
   std::string message;
@@ -321,7 +333,7 @@ bool usage_parameter(const std::string& p) {
 int run_import(const Args& args) {
   for (const auto& a : args)
     if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
+      std::cout << usage();
       return 0;
     }
   CliOptions o;

@@ -2,6 +2,9 @@
 // per group; the exact optimum by min-cost flow (LEMON's network simplex) on candidate graphs grown
 // by pricing, seeded by coarser versions of the problem (the header says why); the brute-force
 // oracle.
+// About 1,100 lines in one file on purpose: the greedy pass, the pricing loop and the coarse seeds
+// share the candidate graph and its invariants (the header's optimality argument), which a
+// split would spread over files that cannot be read alone.
 // GCC 12 sees a maybe-uninitialized read in Boost's R*-tree reinsertion (libstdc++'s heap code as
 // inlined here), a false positive; silenced for the headers only, which first bring in Boost
 // (the state applies where the warned code is written).

@@ -6,9 +6,14 @@
 // reason) and never stop the import; only bad options or an unreadable source do. Grids are then
 // checked as a hierarchy and every point layer is rejoined; point records are joined to the
 // grids already in the store.
+//
+// About 1,150 lines in one file on purpose: the steps share the Importer's state (the source, its
+// field mapping, its CRS and the report) and run in one order; the field mapping itself comes from
+// the layers' schemas (layers/model/schema.hpp).
 #include "layers/ingest/import.hpp"
 
 #include "core/errors.hpp"
+#include "layers/model/schema.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
 
@@ -134,60 +139,38 @@ std::string join_list(const std::vector<std::string>& v) {
 // ---------------------------------------------------------------------------------------------
 // Field specifications per layer.
 
-enum class FieldType { String, Integer, Boolean, Time, Date, Flags, Risk, Role, Level, Coord };
+// A household's flags may also come as one yes/no column each (model.hpp).
+constexpr std::pair<const char*, uint32_t> kFlagColumns[] = {
+    {"rental", kRental},        {"elderly_alone", kElderlyAlone},
+    {"migrants", kMigrants},    {"person_of_concern", kPersonOfConcern},
+    {"low_income", kLowIncome}, {"disability", kDisability}};
 
 struct FieldSpec {
-  const char* name;
-  FieldType type;
-  const char* alias = nullptr;  ///< the store's column name when it differs (hh_id …)
+  std::string name;  ///< what --field-map names: the schema's field name, or an import-only input
+  std::vector<std::string> names;  ///< every name it answers to, the source's usual ones first
+  int field = -1;                  ///< the schema field it feeds (-1: an import-only input)
+  bool coordinate = false;         ///< lon/lat: taken when mapped or recognised by their names
 };
 
-const std::vector<FieldSpec>& field_specs(LayerKind k) {
-  using T = FieldType;
-  static const std::vector<FieldSpec> grids = {
-      {"code", T::String}, {"name", T::String}, {"level", T::Level}, {"parent_code", T::String}};
-  static const std::vector<FieldSpec> households = {
-      {"id", T::String, "hh_id"}, {"address", T::String},
-      {"members", T::Integer},    {"flags", T::Flags},
-      {"rental", T::Boolean},     {"elderly_alone", T::Boolean},
-      {"migrants", T::Boolean},   {"person_of_concern", T::Boolean},
-      {"low_income", T::Boolean}, {"disability", T::Boolean},
-      {"head_name", T::String},   {"phone", T::String},
-      {"id_number", T::String},   {"lon", T::Coord},
-      {"lat", T::Coord}};
-  static const std::vector<FieldSpec> enterprises = {{"id", T::String, "ent_id"},
-                                                     {"name", T::String},
-                                                     {"industry", T::String},
-                                                     {"risk", T::Risk},
-                                                     {"hazardous_chemicals", T::Boolean},
-                                                     {"last_inspection", T::Date},
-                                                     {"open_hazards", T::Integer},
-                                                     {"lon", T::Coord},
-                                                     {"lat", T::Coord}};
-  static const std::vector<FieldSpec> incidents = {
-      {"id", T::String, "inc_id"}, {"category", T::String},
-      {"description", T::String},  {"source", T::String},
-      {"reported_at", T::Time},    {"status", T::String},
-      {"closed_at", T::Time},      {"assignee", T::String},
-      {"lon", T::Coord},           {"lat", T::Coord}};
-  static const std::vector<FieldSpec> workers = {
-      {"worker_id", T::String}, {"name", T::String},
-      {"role", T::Role},        {"grid_code", T::String, "team_grid"},
-      {"on_duty", T::Boolean},  {"lon", T::Coord},
-      {"lat", T::Coord}};
-  switch (k) {
-    case LayerKind::Grids:
-      return grids;
-    case LayerKind::Households:
-      return households;
-    case LayerKind::Enterprises:
-      return enterprises;
-    case LayerKind::Incidents:
-      return incidents;
-    case LayerKind::Workers:
-      return workers;
+// The layer's fields a source feeds (Field::imported, schema.hpp), then the import-only inputs:
+// a household's flag columns, and the coordinate columns of a table of points.
+std::vector<FieldSpec> field_specs(LayerKind k) {
+  std::vector<FieldSpec> out;
+  const auto& fields = layer_fields(k);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const Field& f = fields[i];
+    if (!f.imported) continue;
+    FieldSpec spec{f.name, f.import_names, static_cast<int>(i)};
+    spec.names.push_back(f.name);
+    out.push_back(std::move(spec));
   }
-  return grids;
+  if (k == LayerKind::Households)
+    for (const auto& [name, flag] : kFlagColumns) out.push_back({name, {name}});
+  if (k != LayerKind::Grids) {
+    out.push_back({"lon", {"lon"}, -1, true});
+    out.push_back({"lat", {"lat"}, -1, true});
+  }
+  return out;
 }
 
 /// How the source's fields feed the layer's fields.
@@ -198,9 +181,11 @@ struct Mapping {
   std::vector<std::string> names;  ///< source field names (UTF-8)
   std::vector<OGRFieldType> types;
 
+  /// The spec `name` names (its field's name or another name it answers to), or -1.
   int spec_index(std::string_view name) const {
     for (std::size_t i = 0; i < specs.size(); ++i)
-      if (name == specs[i].name) return static_cast<int>(i);
+      if (std::find(specs[i].names.begin(), specs[i].names.end(), name) != specs[i].names.end())
+        return static_cast<int>(i);
     return -1;
   }
   bool has(std::string_view name) const {
@@ -633,71 +618,57 @@ Grid make_grid(const Values& v, const ImportOptions& o, bool& level_guessed, boo
   return g;
 }
 
+// Writes a source's text into field i of r by the field's type: yes/no, integers, times and
+// dates in the forms Chinese exports write them; a fixed set of names (risk, role) through the
+// field's own parser. An empty value keeps the record's default. Values are stored as the
+// source has them (a source is repaired or reported, not refused, by its ranges and text rules).
+// @throws FeatureError naming the field.
 template <class T>
-void fill_point_record(T& r, const Values& v);
-
-template <>
-void fill_point_record(Household& h, const Values& v) {
-  h.id = v.text("id");
-  h.address = v.text("address");
-  h.members = static_cast<int>(parse_integer("members", v.get("members")));
-  h.flags = parse_flags(v.get("flags"));
-  const std::pair<const char*, uint32_t> bools[] = {
-      {"rental", kRental},        {"elderly_alone", kElderlyAlone},
-      {"migrants", kMigrants},    {"person_of_concern", kPersonOfConcern},
-      {"low_income", kLowIncome}, {"disability", kDisability}};
-  for (const auto& [name, flag] : bools)
-    if (parse_bool(name, v.get(name))) h.flags |= flag;
-  h.head_name = v.text("head_name");
-  h.phone = v.text("phone");
-  h.id_number = v.text("id_number");
-}
-
-template <>
-void fill_point_record(Enterprise& e, const Values& v) {
-  e.id = v.text("id");
-  e.name = v.text("name");
-  e.industry = v.text("industry");
-  const std::string risk = v.text("risk");
-  if (!risk.empty()) {
-    try {
-      e.risk = risk_from_name(risk);
-    } catch (const InvalidArgument& ex) {
-      throw FeatureError{std::string("risk: ") + ex.detail()};
+void set_from_text(const Schema<T>& s, T& r, std::size_t i, const std::string& raw) {
+  const Field& f = s.fields[i];
+  const std::string t = trim(raw);
+  if (t.empty()) return;
+  try {
+    switch (f.type) {
+      case FieldType::String:
+        if (f.iso_date) return s.set(r, i, std::string_view(parse_date_field(f.name, raw)));
+        return s.set(r, i, std::string_view(t));
+      case FieldType::Integer:
+        return s.set(r, i, parse_integer(f.name, raw));
+      case FieldType::Real: {
+        char* end = nullptr;
+        const double d = std::strtod(t.c_str(), &end);
+        if (!end || *end || !std::isfinite(d))
+          throw FeatureError{f.name + ": not a number '" + t + "'"};
+        return s.set(r, i, d);
+      }
+      case FieldType::Boolean:
+        return s.set(r, i, parse_bool(f.name, raw));
+      case FieldType::DateTime:
+        return s.set(r, i, parse_time_field(f.name, raw));
     }
+  } catch (const InvalidArgument& e) {
+    throw FeatureError{f.name + ": " + e.detail()};
   }
-  e.hazardous_chemicals = parse_bool("hazardous_chemicals", v.get("hazardous_chemicals"));
-  e.last_inspection = parse_date_field("last_inspection", v.get("last_inspection"));
-  e.open_hazards = static_cast<int>(parse_integer("open_hazards", v.get("open_hazards")));
 }
 
-template <>
-void fill_point_record(Incident& i, const Values& v) {
-  i.id = v.text("id");
-  i.category = v.text("category");
-  i.description = v.text("description");
-  i.source = v.text("source");
-  i.reported_at = parse_time_field("reported_at", v.get("reported_at"));
-  i.status = v.text("status");
-  i.closed_at = parse_time_field("closed_at", v.get("closed_at"));
-  i.assignee = v.text("assignee");
-}
-
-template <>
-void fill_point_record(Worker& w, const Values& v) {
-  w.worker_id = v.text("worker_id");
-  w.name = v.text("name");
-  const std::string role = v.text("role");
-  if (!role.empty()) {
-    try {
-      w.role = role_from_name(role);
-    } catch (const InvalidArgument& ex) {
-      throw FeatureError{std::string("role: ") + ex.detail()};
-    }
+// A point record from a feature's values: every schema field the source feeds, then a
+// household's flags from their names and yes/no columns.
+template <class T>
+void fill_point_record(T& r, const Values& v) {
+  const Schema<T>& s = schema<T>();
+  for (std::size_t k = 0; k < v.m->specs.size(); ++k) {
+    const FieldSpec& spec = v.m->specs[k];
+    if (spec.field < 0) continue;
+    if constexpr (std::is_same_v<T, Household>)
+      if (spec.name == "flags") continue;
+    set_from_text(s, r, static_cast<std::size_t>(spec.field), v.v[k]);
   }
-  w.grid_code = v.text("grid_code");
-  const std::string duty = v.text("on_duty");
-  w.on_duty = duty.empty() ? true : parse_bool("on_duty", duty);
+  if constexpr (std::is_same_v<T, Household>) {
+    r.flags = parse_flags(v.get("flags"));
+    for (const auto& [name, flag] : kFlagColumns)
+      if (parse_bool(name, v.get(name))) r.flags |= flag;
+  }
 }
 
 template <class T>
@@ -860,10 +831,10 @@ class Importer {
       m_.src[static_cast<std::size_t>(si)] = fi;
     }
     for (std::size_t si = 0; si < m_.specs.size(); ++si) {
-      if (m_.src[si] >= 0 || o_.field_map.count(m_.specs[si].name)) continue;
-      if (m_.specs[si].type == FieldType::Coord) continue;  // only when mapped explicitly
-      int fi = find_field(m_.names, m_.specs[si].name);
-      if (fi < 0 && m_.specs[si].alias) fi = find_field(m_.names, m_.specs[si].alias);
+      if (m_.src[si] >= 0 || m_.specs[si].coordinate) continue;  // coordinates: only when mapped
+      int fi = -1;
+      for (std::size_t n = 0; n < m_.specs[si].names.size() && fi < 0; ++n)
+        fi = find_field(m_.names, m_.specs[si].names[n]);
       m_.src[si] = fi;
     }
     for (int fi : m_.src)
@@ -1107,7 +1078,7 @@ class Importer {
     std::vector<int64_t> source_index;  // records[i] came from feature source_index[i]
     for_each_feature([&](OGRFeature& f, int64_t index, std::string& id) {
       const Values v = read_values(f);
-      id = v.text(o_.layer == LayerKind::Workers ? "worker_id" : "id");
+      id = v.text(layer_fields(o_.layer).front().name);  // each point layer's first field
       spatial::Point p;
       if (read_point(f, lon_field_, lat_field_, m_, p) == PointRead::NoLocation) {
         issue(IssueKind::NoLocation, index, id, "no location");
@@ -1168,6 +1139,17 @@ class Importer {
 };
 
 }  // namespace
+
+std::vector<std::string> import_field_names(LayerKind k) {
+  std::vector<std::string> out;
+  for (const auto& spec : field_specs(k)) {
+    std::string n = spec.name;
+    for (const auto& other : spec.names)
+      if (other != spec.name) n += " (" + other + ")";
+    out.push_back(std::move(n));
+  }
+  return out;
+}
 
 ImportReport import_layer(Store& store, const ImportOptions& options, const ProgressFn& progress) {
   return Importer(store, options, progress).run();

@@ -63,6 +63,11 @@ struct ImportReport {
 /// Progress callback: (done, total); total 0 when unknown.
 using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
 
+/// What --field-map may name for a layer, in order: each schema field a source feeds (with the
+/// other names it answers to in brackets, e.g. "hh_id (id)"), then the import-only inputs (a
+/// household's yes/no flag columns; "lon" and "lat", the coordinate columns of a table).
+std::vector<std::string> import_field_names(LayerKind k);
+
 /// Runs one import against `store`. @throws InvalidArgument for bad options (unknown field,
 /// unreadable source), StoreError when writing fails.
 ImportReport import_layer(Store& store, const ImportOptions& options,

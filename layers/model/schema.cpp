@@ -241,6 +241,7 @@ template <class T>
 Schema<T> make(LayerKind kind, std::vector<Entry<T>> entries) {
   Schema<T> s{kind, {}, {}};
   for (auto& e : entries) {
+    e.field.imported = e.field.imported || e.field.on_create;
     s.fields.push_back(std::move(e.field));
     s.access.push_back(e.access);
   }
@@ -514,16 +515,23 @@ Schema<Incident> incident_schema() {
         .type = S,
         .audience = kPublic,
         .queryable = true,
+        .imported = true,
         .tile_minzoom = 0,
         .text = TextKind::Id},
        member<&N::status>()},
-      {{.name = "closed_at", .type = D, .audience = kPublic, .queryable = true, .tile_minzoom = 15},
+      {{.name = "closed_at",
+        .type = D,
+        .audience = kPublic,
+        .queryable = true,
+        .imported = true,
+        .tile_minzoom = 15},
        member<&N::closed_at>()},
       {{.name = "assignee",
         .type = S,
         .audience = kStaff,
         .queryable = true,
         .on_patch = true,
+        .imported = true,
         .text = TextKind::Id},
        member<&N::assignee>()},
       {{.name = "deadline", .type = D, .audience = kPublic, .queryable = true, .tile_minzoom = 15},
@@ -751,6 +759,7 @@ void add_field(LayerKind k, Field f) {
     throw InvalidArgument(
         "field", "layer " + std::string(layer_name(k)) + " already has a field '" + f.name + "'");
   if (f.personal) f.audience = Audience::Personal;
+  f.imported = f.imported || f.on_create;
   auto add = [&](auto& s) { s.fields.push_back(std::move(f)); };
   switch (k) {
     case LayerKind::Grids:

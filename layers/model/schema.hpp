@@ -54,6 +54,8 @@ struct Field {
   /// Written to features and records (false: kept in the store only, as a source's unmapped
   /// attributes are until a layer maps them).
   bool served = true;
+  /// Read from a source file by `onemap import` (every field given on create is).
+  bool imported = false;
   /// In the layer's vector tiles from this zoom by default (-1: not in tiles).
   int tile_minzoom = -1;
   /// Other names a source file may give it (the importer matches them without case).

@@ -1,6 +1,10 @@
 // The demo county generator (demo.hpp): Deqing (德清县, 330521) from its real outline and real
 // division codes, with synthetic inner boundaries and synthetic point layers.
 //
+// One file of about 1,500 lines on purpose: the generator is one seeded sequence of steps (outline,
+// towns, villages, grids, then each point layer), each drawing from its own stream; read top to
+// bottom it is the order of the draws, which is what keeps the demo county identical everywhere.
+//
 // Inputs (options.data_dir, each looked up in <dir>/deqing/ first, then <dir>/):
 //   deqing_county_gcj02.geojson  the county outline, GCJ-02 lon/lat (converted here to CGCS2000)
 //   divisions.csv                code,name,level,parent_code (county, 13 towns, 177 villages)
