@@ -133,10 +133,17 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
   joiner_ = std::make_unique<GridJoiner>(data_.grids, join_);
   tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles));
   for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
-  read_users();
   index_teams();
   for (const auto& in : data_.incidents)
     if (!in.assignee.empty() && holds_workload(in.status)) ++loads_[in.assignee];
+  users_ = std::make_unique<auth::UserDirectory>(
+      location_,
+      [this](const std::string& worker_id) -> std::optional<Worker> {
+        auto lock = read();
+        const Worker* w = worker_by_id(worker_id);
+        return w ? std::optional<Worker>(*w) : std::nullopt;
+      },
+      dispatch_.departments());
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

@@ -1,8 +1,8 @@
-// Intake, routing, the closed loop, escalation, users and metrics of the county (county.hpp).
+// Intake, routing, the closed loop, escalation, batch dispatch and metrics of the county
+// (county.hpp).
 #include "layers/county/county.hpp"
 #include "layers/model/schema.hpp"
 
-#include "auth/tokens.hpp"
 #include "core/errors.hpp"
 #include "layers/dispatch/assignment.hpp"
 #include "layers/model/text.hpp"
@@ -100,14 +100,6 @@ std::string fmt_m(double m) {
   return buf;
 }
 
-void check_user_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) throw InvalidArgument("id", "must be 1 to 64 characters");
-  for (unsigned char c : id)
-    if (!std::isalnum(c) && c != '_' && c != '-' && c != '.' && c != '@')
-      throw InvalidArgument("id", "may hold letters, digits and _ - . @ only");
-  if (id == "me") throw InvalidArgument("id", "'me' is reserved (GET /users/me is the caller)");
-}
-
 bool same_join(const GridJoin& a, const GridJoin& b) {
   return a.grid_code == b.grid_code && a.kind == b.kind && a.distance_m == b.distance_m;
 }
@@ -154,20 +146,6 @@ int County::load_of(const std::string& worker_id) const {
 int County::workload(const std::string& worker_id) const {
   auto lock = read();
   return load_of(worker_id);
-}
-
-void County::read_users() const {
-  std::lock_guard users(users_mutex_);
-  assign_users(store_->load_users());
-}
-
-void County::assign_users(std::vector<User> list) const {
-  users_.clear();
-  user_by_hash_.clear();
-  for (auto& u : list) {
-    if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
-    users_[u.id] = std::move(u);
-  }
 }
 
 IncidentEvent County::make_event(const Incident& in, const Actor& actor, std::string action,
@@ -867,224 +845,6 @@ LoopMetrics County::metrics(const std::string& area, const std::string& category
   return m;
 }
 
-// ---- users ----
-
-std::optional<Actor> County::authenticate(std::string_view token) const {
-  if (token.empty()) return std::nullopt;
-  const std::string h = auth::token_hash(token);
-  // Whatever was committed before this request came counts: a revoked token, a disabled user,
-  // a new role or scope (from this process or another).
-  refresh_users();
-  auto lock = read();  // for the workers
-  std::lock_guard users(users_mutex_);
-  const auto it = user_by_hash_.find(h);
-  if (it == user_by_hash_.end()) return std::nullopt;
-  const User& u = users_.at(it->second);
-  if (!u.active) return std::nullopt;
-  return Actor::of(u, worker_by_id(u.worker_id));
-}
-
-void County::refresh_users() const {
-  std::lock_guard side(side_mutex_);
-  uint64_t seen = 0;
-  {
-    std::lock_guard users(users_mutex_);
-    seen = users_version_;
-  }
-  // Its own connection: the county's store is not thread-safe, and a writer may be using it.
-  // data_version moves with every commit of another connection: the county's own (a change
-  // made here), or another process's (`onemap user`).
-  std::vector<User> list;
-  int64_t version = -1;
-  try {
-    if (!side_store_) side_store_ = open_store(location_, false);
-    version = side_store_->data_version();
-    if (version == users_data_version_) return;
-    list = side_store_->load_users();
-  } catch (const std::exception&) {
-    // Should that fail, the county's connection under the writers' mutex, as writers use it;
-    // and read again next time.
-    side_store_.reset();
-    version = -1;
-    auto lock = write_lock();
-    list = store_->load_users();
-  }
-  std::lock_guard users(users_mutex_);
-  if (users_version_ != seen) {
-    // A user was changed here while reading: memory is newer for them (a token rotated
-    // meanwhile must not come back). Read again next time.
-    users_data_version_ = -1;
-    return;
-  }
-  assign_users(std::move(list));
-  users_data_version_ = version;
-}
-
-namespace {
-
-// The checks of a user's role, scope and worker that hold whatever else changed.
-void check_user(const User& u, const std::vector<std::string>& departments) {
-  check_user_role(u.role);
-  if (u.role == "worker") {
-    if (u.worker_id.empty())
-      throw InvalidArgument("worker", "a worker user names their worker record (--worker ID)");
-  } else if (!u.worker_id.empty()) {
-    throw InvalidArgument("worker", "only a worker user has a worker record");
-  }
-  if (u.role == "department") {
-    if (u.scope.empty())
-      throw InvalidArgument("scope", "department staff name their department as the scope");
-    if (!departments.empty() &&
-        std::find(departments.begin(), departments.end(), u.scope) == departments.end()) {
-      std::string list;
-      for (const auto& d : departments) list += (list.empty() ? "" : ", ") + d;
-      throw InvalidArgument("scope",
-                            "unknown department '" + u.scope + "' (departments: " + list + ")");
-    }
-  } else if (!u.scope.empty() && !is_area_code(u.scope)) {
-    throw InvalidArgument(
-        "scope", "must be an area code of 6, 9, 12, 15 or 18 digits (empty: the whole county)");
-  }
-  check_text(u.name, "name", TextKind::Name);
-}
-
-}  // namespace
-
-AuditRecord County::audit_row(const AuditRecord& origin, std::string action,
-                              const std::string& user_id) const {
-  AuditRecord r = origin;
-  r.id = 0;
-  if (r.actor.empty()) {
-    r.actor = "system";
-    r.role = "system";
-  }
-  r.at = clock(origin.at);
-  r.action = std::move(action);
-  r.layer = "users";
-  r.records = json_text(json::array({user_id}));
-  return r;
-}
-
-void County::commit_user(User& u, AuditRecord& audit, const std::string& old_hash) {
-  Store::Batch b;
-  b.users.push_back(&u);
-  b.audit.push_back(&audit);
-  store_->put(b);
-  std::lock_guard users(users_mutex_);
-  if (!old_hash.empty()) user_by_hash_.erase(old_hash);
-  if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;
-  users_[u.id] = u;
-  ++users_version_;
-}
-
-std::string County::add_user(User u, const AuditRecord& origin) {
-  check_user_id(u.id);
-  check_user(u, dispatch_.departments());
-  std::string token = auth::new_token();
-  u.token_hash = auth::token_hash(token);
-  if (!u.created_at) u.created_at = clock(0);
-  refresh_users();  // another process may have added the id
-  auto lock = write_lock();
-  {
-    std::lock_guard users(users_mutex_);
-    if (users_.count(u.id))
-      throw Conflict(
-          "id", "user '" + u.id + "' exists already (issue a new token with `onemap user token`)",
-          "conflict_duplicate");
-  }
-  if (!u.worker_id.empty() && !worker_by_id(u.worker_id))
-    throw InvalidArgument("worker", "no worker record '" + u.worker_id + "'");
-  AuditRecord audit = audit_row(origin, "user_create", u.id);
-  json fields = json::array({"id", "role", "token"});
-  json detail = {{"role", u.role}};
-  if (!u.name.empty()) fields.push_back("name"), detail["name"] = u.name;
-  if (!u.scope.empty()) fields.push_back("scope"), detail["scope"] = u.scope;
-  if (!u.worker_id.empty()) fields.push_back("worker_id"), detail["worker_id"] = u.worker_id;
-  audit.fields = json_text(fields);
-  audit.detail = json_text(detail);
-  commit_user(u, audit, "");
-  return token;
-}
-
-std::string County::issue_token(const std::string& user_id, const AuditRecord& origin) {
-  refresh_users();
-  auto lock = write_lock();
-  User u;
-  {
-    std::lock_guard users(users_mutex_);
-    const auto it = users_.find(user_id);
-    if (it == users_.end()) throw NotFound("no user '" + user_id + "'");
-    u = it->second;
-  }
-  const std::string old_hash = u.token_hash;
-  std::string token = auth::new_token();
-  u.token_hash = auth::token_hash(token);
-  AuditRecord audit = audit_row(origin, "token_rotate", u.id);
-  audit.fields = json_text(json::array({"token"}));
-  commit_user(u, audit, old_hash);
-  return token;
-}
-
-User County::update_user(const std::string& user_id, const UserPatch& p,
-                         const AuditRecord& origin) {
-  refresh_users();
-  auto lock = write_lock();
-  User before;
-  {
-    std::lock_guard users(users_mutex_);
-    const auto it = users_.find(user_id);
-    if (it == users_.end()) throw NotFound("no user '" + user_id + "'");
-    before = it->second;
-  }
-  User u = before;
-  if (p.name) u.name = *p.name;
-  if (p.role) {
-    check_user_role(*p.role);
-    u.role = *p.role;
-    // A role without a worker record drops it; one without a scope of that kind, the scope.
-    if (u.role != "worker" && !p.worker_id) u.worker_id.clear();
-  }
-  if (p.scope) u.scope = *p.scope;
-  if (p.worker_id) u.worker_id = *p.worker_id;
-  if (p.active) u.active = *p.active;
-  check_user(u, dispatch_.departments());
-  if (!u.worker_id.empty() && u.worker_id != before.worker_id && !worker_by_id(u.worker_id))
-    throw InvalidArgument("worker", "no worker record '" + u.worker_id + "'");
-  json fields = json::array(), detail = json::object();
-  auto note = [&](const char* name, const auto& a, const auto& b) {
-    if (a == b) return;
-    fields.push_back(name);
-    detail[name] = json::array({a, b});
-  };
-  note("name", before.name, u.name);
-  note("role", before.role, u.role);
-  note("scope", before.scope, u.scope);
-  note("worker_id", before.worker_id, u.worker_id);
-  note("active", before.active, u.active);
-  if (fields.empty()) return u;  // nothing changed: nothing to write or audit
-  const char* action = before.active && !u.active   ? "user_disable"
-                       : !before.active && u.active ? "user_enable"
-                                                    : "user_change";
-  AuditRecord audit = audit_row(origin, action, u.id);
-  audit.fields = json_text(fields);
-  audit.detail = json_text(detail);
-  commit_user(u, audit, "");
-  return u;
-}
-
-std::vector<User> County::users() const {
-  std::lock_guard users(users_mutex_);
-  std::vector<User> out;
-  for (const auto& [id, u] : users_) out.push_back(u);
-  std::sort(out.begin(), out.end(), [](const User& a, const User& b) { return a.id < b.id; });
-  return out;
-}
-
-std::vector<User> County::current_users() const {
-  refresh_users();
-  return users();
-}
-
 // ---- the audit of personal data ----
 
 void County::audit(std::vector<AuditRecord> rows) {
@@ -1095,24 +855,9 @@ void County::audit(std::vector<AuditRecord> rows) {
     if (!r.at) r.at = now;
     b.audit.push_back(&r);
   }
-  // Through the county's connection, as every write: one writer, so that no commit of this
-  // process waits on another of its own. Readers go on meanwhile.
+  // Through the county's connection, as the county's writes; readers go on meanwhile.
   auto lock = write_lock();
   store_->put(b);
-}
-
-AuditPage County::audit_log(const AuditQuery& query) const {
-  {
-    std::lock_guard side(side_mutex_);
-    try {
-      if (!side_store_) side_store_ = open_store(location_, false);
-      return side_store_->load_audit(query);
-    } catch (const StoreError&) {
-      side_store_.reset();
-    }
-  }
-  auto lock = write_lock();
-  return store_->load_audit(query);
 }
 
 }  // namespace onemap::layers
