@@ -1,5 +1,8 @@
-// The county held in memory with its store (county.hpp).
+// The county held in memory with its store (county.hpp): its construction, the listeners, the
+// writes and reads of the point records and grids (a grid outline with its re-join), the audit
+// rows of personal reads.
 #include "layers/county/county.hpp"
+#include "layers/county/county_internal.hpp"
 #include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
@@ -20,6 +23,7 @@
 namespace onemap::layers {
 
 namespace bg = boost::geometry;
+using county_internal::same_join;
 
 namespace {
 
@@ -72,10 +76,6 @@ template <class T>
 void sort_by_fid(std::vector<T>& v) {
   auto by_fid = [](const T& a, const T& b) { return a.fid < b.fid; };
   if (!std::is_sorted(v.begin(), v.end(), by_fid)) std::sort(v.begin(), v.end(), by_fid);
-}
-
-bool same_join(const GridJoin& a, const GridJoin& b) {
-  return a.grid_code == b.grid_code && a.kind == b.kind && a.distance_m == b.distance_m;
 }
 
 // The names of the fields whose values differ, for the point layers' shared join fields.
@@ -571,6 +571,19 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     apply(LayerKind::Workers, 3, data_.workers);
     return after;
   }
+}
+
+void County::audit(std::vector<AuditRecord> rows) {
+  if (rows.empty()) return;
+  const int64_t now = clock(0);
+  Store::Batch b;
+  for (auto& r : rows) {
+    if (!r.at) r.at = now;
+    b.audit.push_back(&r);
+  }
+  // Through the county's connection, as the county's writes; readers go on meanwhile.
+  auto lock = write_lock();
+  store_->put(b);
 }
 
 }  // namespace onemap::layers

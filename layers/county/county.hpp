@@ -21,6 +21,11 @@
 // Lock order: write_mutex_, then mutex_. Listeners run under both and must not call back. The
 // user directory takes mutex_ (shared, in its worker lookup) holding none of its own locks, and
 // the county never calls the directory holding its locks: no cycle.
+//
+// The sources, one concern each: county.cpp (the records' writes and reads, grid outlines),
+// county_routing.cpp (intake and routing), county_loop.cpp (the loop's transitions and the
+// commit of incidents), county_escalation.cpp (escalation and the overdue sweep),
+// county_batch.cpp (batch dispatch), county_metrics.cpp (the loop's metrics).
 #pragma once
 
 #include "auth/user_directory.hpp"
@@ -312,7 +317,7 @@ class County {
   template <class T>
   T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields);
 
-  // ---- intake and routing (county_dispatch.cpp) ----
+  // ---- intake and routing (county_routing.cpp) ----
   struct Routing {
     std::string agency, level, assignee;
     std::string reason;  ///< JSON object text
@@ -326,7 +331,7 @@ class County {
   void index_teams();
   const Worker* worker_by_id(const std::string& id) const;
 
-  // ---- the closed loop's commits (county_dispatch.cpp) ----
+  // ---- the closed loop's commits (county_loop.cpp) ----
   // Stores an incident (index: none for a new one) with events, then under the exclusive lock
   // keeps memory, workloads, tiles and listeners in step. Called holding write_lock().
   Incident commit_incident(std::optional<std::size_t> index, Incident after,
