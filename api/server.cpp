@@ -172,7 +172,7 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
       a.role = "admin";
       return a;
     }
-    return county->authenticate(token);
+    return county->users().authenticate(token);
   };
   auto router = std::make_shared<http::Router>(std::move(ro));
   // What each audience reads, in every output; the viewers of requests point into it.

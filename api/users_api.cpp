@@ -111,13 +111,13 @@ const layers::User& find_user(const std::vector<layers::User>& users, const std:
   return *it;
 }
 
-Response list_users(layers::County& county) {
+Response list_users(const auth::UserDirectory& users) {
   json list = json::array();
-  for (const auto& u : county.current_users()) list.push_back(user_json(u));
+  for (const auto& u : users.current()) list.push_back(user_json(u));
   return json_answer(200, {{"users", list}});
 }
 
-Response create_user(layers::County& county, Context& c) {
+Response create_user(auth::UserDirectory& users, Context& c) {
   const Body b(c.request.body, {"id", "role", "name", "scope", "worker_id"}, "user");
   layers::User u;
   const auto id = b.text("id");
@@ -129,35 +129,35 @@ Response create_user(layers::County& county, Context& c) {
   u.name = b.text("name", layers::TextKind::Name).value_or("");
   u.scope = b.text("scope").value_or("");
   u.worker_id = b.text("worker_id").value_or("");
-  const std::string token = with_field_names([&] { return county.add_user(u, origin(c)); });
-  json j = user_json(find_user(county.users(), u.id));
+  const std::string token = with_field_names([&] { return users.add(u, origin(c)); });
+  json j = user_json(find_user(users.list(), u.id));
   j["token"] = token;
   Response r = json_answer(201, j, true);
   r.set_header("Location", "/users/" + u.id);
   return r;
 }
 
-Response patch_user(layers::County& county, Context& c) {
+Response patch_user(auth::UserDirectory& users, Context& c) {
   const std::string id = user_id(c);
   const Body b(c.request.body, {"name", "role", "scope", "worker_id", "active"}, "user");
   if (b.empty())
     throw InvalidArgument("body", "names no change (fields: name, role, scope, worker_id, active)");
-  layers::County::UserPatch p;
+  auth::UserPatch p;
   p.name = b.text("name", layers::TextKind::Name);
   p.role = b.text("role");
   p.scope = b.text("scope");
   p.worker_id = b.text("worker_id");
   p.active = b.boolean("active");
-  const layers::User u = with_field_names([&] { return county.update_user(id, p, origin(c)); });
+  const layers::User u = with_field_names([&] { return users.update(id, p, origin(c)); });
   return json_answer(200, user_json(u));
 }
 
-Response rotate_token(layers::County& county, Context& c) {
+Response rotate_token(auth::UserDirectory& users, Context& c) {
   const std::string id = user_id(c);
   if (!c.request.body.empty()) {
     const Body b(c.request.body, {}, "token");  // nothing to say, but a body must be valid
   }
-  const std::string token = county.issue_token(id, origin(c));
+  const std::string token = users.issue_token(id, origin(c));
   return json_answer(200, {{"id", id}, {"token", token}}, true);
 }
 
@@ -181,7 +181,7 @@ std::size_t audit_count(const std::string& v, const char* parameter, std::size_t
   return n;
 }
 
-Response audit(layers::County& county, Context& c) {
+Response audit(const auth::UserDirectory& users, Context& c) {
   layers::AuditQuery q;
   for (const auto& [k, v] : c.query) {
     if (k == "from")
@@ -200,7 +200,7 @@ Response audit(layers::County& county, Context& c) {
       q.offset = audit_count(v, "offset", 0, std::numeric_limits<int32_t>::max());
   }
   if (q.from && q.to && q.from > q.to) throw InvalidArgument("from", "is after to");
-  const layers::AuditPage page = county.audit_log(q);
+  const layers::AuditPage page = users.audit_log(q);
   json rows = json::array();
   for (const auto& r : page.rows) {
     rows.push_back(
@@ -238,18 +238,20 @@ void add_user_routes(http::Router& router, const std::shared_ptr<layers::County>
     router.add(std::move(r));
   };
   add(
-      {"GET"}, "/users", [county](Context&) { return list_users(*county); }, http::Lane::Read);
+      {"GET"}, "/users", [county](Context&) { return list_users(county->users()); },
+      http::Lane::Read);
   add(
-      {"POST"}, "/users", [county](Context& c) { return create_user(*county, c); },
+      {"POST"}, "/users", [county](Context& c) { return create_user(county->users(), c); },
       http::Lane::Write);
   add(
-      {"PATCH"}, "/users/{id}", [county](Context& c) { return patch_user(*county, c); },
+      {"PATCH"}, "/users/{id}", [county](Context& c) { return patch_user(county->users(), c); },
       http::Lane::Write);
   add(
-      {"POST"}, "/users/{id}/token", [county](Context& c) { return rotate_token(*county, c); },
-      http::Lane::Write);
+      {"POST"}, "/users/{id}/token",
+      [county](Context& c) { return rotate_token(county->users(), c); }, http::Lane::Write);
   add(
-      {"GET"}, "/audit", [county](Context& c) { return audit(*county, c); }, http::Lane::Query,
+      {"GET"}, "/audit", [county](Context& c) { return audit(county->users(), c); },
+      http::Lane::Query,
       std::vector<std::string>{"from", "to", "user", "action", "limit", "offset"});
 }
 

@@ -12,7 +12,7 @@
 //                                ?from=&to= (ISO 8601 or Unix seconds), user=, action=,
 //                                limit= (1-1000, default 100), offset=
 //
-// Every user change is audited (layers::County, in the transaction that makes it) with the
+// Every user change is audited (auth::UserDirectory, in the transaction that makes it) with the
 // caller, its address and the request id. A bad or unknown field is a 400 naming it; an unknown
 // user a 404; an id another user has a 409.
 #pragma once

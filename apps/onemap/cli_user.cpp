@@ -178,7 +178,7 @@ int run_user(const Args& args) {
     std::cout << std::left << std::setw(20) << "id" << std::setw(12) << "role" << std::setw(20)
               << "scope" << std::setw(14) << "worker" << std::setw(8) << "active"
               << "name\n";
-    for (const auto& u : county->users())
+    for (const auto& u : county->users().list())
       std::cout << std::setw(20) << u.id << std::setw(12) << u.role << std::setw(20) << u.scope
                 << std::setw(14) << u.worker_id << std::setw(8) << (u.active ? "yes" : "no")
                 << u.name << "\n";
@@ -186,12 +186,12 @@ int run_user(const Args& args) {
   }
   const std::string id = get("--id");
   if (verb == "token") {
-    std::cout << county->issue_token(id, cli_origin()) << "\n";
+    std::cout << county->users().issue_token(id, cli_origin()) << "\n";
     std::cerr << "onemap user: new token for " << id << " (the old one no longer works)\n";
     return 0;
   }
   if (verb == "disable" || verb == "enable" || verb == "set") {
-    layers::County::UserPatch p;
+    auth::UserPatch p;
     if (verb == "set") {
       p.role = given("--role");
       p.scope = given("--scope");
@@ -200,7 +200,7 @@ int run_user(const Args& args) {
     } else {
       p.active = verb == "enable";
     }
-    const layers::User u = county->update_user(id, p, cli_origin());
+    const layers::User u = county->users().update(id, p, cli_origin());
     std::cerr << "onemap user: " << u.id << " is " << (u.active ? "active" : "disabled") << ", "
               << u.role << (u.scope.empty() ? "" : " of " + u.scope)
               << (u.worker_id.empty() ? "" : ", worker " + u.worker_id) << "\n";
@@ -212,7 +212,7 @@ int run_user(const Args& args) {
   u.name = get("--name");
   u.scope = get("--scope");
   u.worker_id = get("--worker");
-  std::cout << county->add_user(u, cli_origin()) << "\n";
+  std::cout << county->users().add(u, cli_origin()) << "\n";
   std::cerr << "onemap user: added " << u.id << " (" << u.role
             << "); its token is above and is not shown again\n";
   return 0;

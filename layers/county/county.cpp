@@ -1,5 +1,8 @@
-// The county held in memory with its store (county.hpp).
+// The county held in memory with its store (county.hpp): its construction, the listeners, the
+// writes and reads of the point records and grids (a grid outline with its re-join), the audit
+// rows of personal reads.
 #include "layers/county/county.hpp"
+#include "layers/county/county_internal.hpp"
 #include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
@@ -20,6 +23,7 @@
 namespace onemap::layers {
 
 namespace bg = boost::geometry;
+using county_internal::same_join;
 
 namespace {
 
@@ -61,10 +65,6 @@ void sort_by_fid(std::vector<T>& v) {
   if (!std::is_sorted(v.begin(), v.end(), by_fid)) std::sort(v.begin(), v.end(), by_fid);
 }
 
-bool same_join(const GridJoin& a, const GridJoin& b) {
-  return a.grid_code == b.grid_code && a.kind == b.kind && a.distance_m == b.distance_m;
-}
-
 // The names of the fields whose values differ, for the point layers' shared join fields.
 void join_fields_changed(const GridJoin& a, const GridJoin& b, std::vector<std::string>& out) {
   if (a.grid_code != b.grid_code) out.emplace_back("grid_code");
@@ -95,10 +95,17 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
   joiner_ = std::make_unique<GridJoiner>(data_.grids, join_);
   tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles));
   for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
-  read_users();
   index_teams();
   for (const auto& in : data_.incidents)
     if (!in.assignee.empty() && holds_workload(in.status)) ++loads_[in.assignee];
+  users_ = std::make_unique<auth::UserDirectory>(
+      location_,
+      [this](const std::string& worker_id) -> std::optional<Worker> {
+        auto lock = read();
+        const Worker* w = worker_by_id(worker_id);
+        return w ? std::optional<Worker>(*w) : std::nullopt;
+      },
+      dispatch_.departments());
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -505,6 +512,19 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     apply(LayerKind::Workers, 3, data_.workers);
     return after;
   }
+}
+
+void County::audit(std::vector<AuditRecord> rows) {
+  if (rows.empty()) return;
+  const int64_t now = clock(0);
+  Store::Batch b;
+  for (auto& r : rows) {
+    if (!r.at) r.at = now;
+    b.audit.push_back(&r);
+  }
+  // Through the county's connection, as the county's writes; readers go on meanwhile.
+  auto lock = write_lock();
+  store_->put(b);
 }
 
 }  // namespace onemap::layers

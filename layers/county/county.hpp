@@ -13,8 +13,22 @@
 // writers' mutex only to commit: there they check that every record they change is still as
 // they read it (an incident's version and join, a worker's record and load, the grids) and skip
 // or redo what changed meanwhile, so a concurrent write is never overwritten.
+//
+// The users and their tokens are a directory apart (auth/user_directory.hpp), with locks and a
+// store connection of their own: signing a request in, or changing a user, waits for none of the
+// county's locks but the shared one, briefly, to read a worker record.
+//
+// Lock order: write_mutex_, then mutex_. Listeners run under both and must not call back. The
+// user directory takes mutex_ (shared, in its worker lookup) holding none of its own locks, and
+// the county never calls the directory holding its locks: no cycle.
+//
+// The sources, one concern each: county.cpp (the records' writes and reads, grid outlines),
+// county_routing.cpp (intake and routing), county_loop.cpp (the loop's transitions and the
+// commit of incidents), county_escalation.cpp (escalation and the overdue sweep),
+// county_batch.cpp (batch dispatch), county_metrics.cpp (the loop's metrics).
 #pragma once
 
+#include "auth/user_directory.hpp"
 #include "layers/dispatch/dispatch_config.hpp"
 #include "layers/dispatch/workflow.hpp"
 #include "layers/model/join.hpp"
@@ -155,8 +169,9 @@ struct LoopMetrics {
 
 class County {
  public:
-  /// Reads every layer, the users and the incidents' audit trails from `store` and builds the
-  /// indexes; measures the time. `dispatch` holds the categories, calendar and caps.
+  /// Reads every layer and the incidents' audit trails from `store` and builds the indexes; opens
+  /// the user directory on the same store (a connection of its own); measures the time.
+  /// `dispatch` holds the categories, calendar and caps. @throws StoreError.
   County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
          DispatchConfig dispatch = {});
   ~County();
@@ -223,46 +238,19 @@ class County {
   Grid update_grid(int64_t fid, const GridPatch& patch);
   Grid grid(int64_t fid) const;
 
-  // ---- users ----
   const DispatchConfig& dispatch_config() const { return dispatch_; }
-  /// The actor a bearer token belongs to, or nullopt (unknown token, inactive user). Sees the
-  /// store's users as they are now: before each lookup it asks the store, on a connection of its
-  /// own, whether anything was committed since it last read them (PRAGMA data_version) and
-  /// re-reads them when so. So a user added, disabled, re-scoped or given a new token by
-  /// `onemap user` in another process, or by the admin endpoints here, counts from the next
-  /// request on.
-  std::optional<Actor> authenticate(std::string_view token) const;
-  /// Adds a user (id unique; role one of user_roles(); a worker's worker_id must name a worker
-  /// record) and returns its first token, of which only the hash is stored. The audit row
-  /// (user_create, from `origin`: actor, role, peer, request id) goes in the same transaction.
-  /// @throws InvalidArgument naming the field, Conflict ("id") for an id another user has.
-  std::string add_user(User user, const AuditRecord& origin = {});
-  /// Replaces a user's token with a new one and returns it; the old one stops at once. Audited
-  /// (token_rotate). @throws NotFound.
-  std::string issue_token(const std::string& user_id, const AuditRecord& origin = {});
-  /// A change of a user: fields left empty keep their value.
-  struct UserPatch {
-    std::optional<std::string> name, role, scope, worker_id;
-    std::optional<bool> active;
-  };
-  /// Changes a user (the rules of add_user; a disabled user's token stops at once, enabling it
-  /// brings that token back). Audited: user_disable, user_enable or user_change, naming the
-  /// fields changed and their values before and after. Returns the user as stored.
-  /// @throws NotFound, InvalidArgument naming the field.
-  User update_user(const std::string& user_id, const UserPatch& patch,
-                   const AuditRecord& origin = {});
-  /// Every user, by id (as of the last authenticate or change). Token hashes included: callers
-  /// that show users leave them out.
-  std::vector<User> users() const;
-  /// The store's users now (re-read when the store changed), by id.
-  std::vector<User> current_users() const;
+
+  // ---- users ----
+  /// The users and their tokens (auth/user_directory.hpp): their own locks and store connection,
+  /// asking the county only for worker records (under the shared lock).
+  auth::UserDirectory& users() { return *users_; }
+  const auth::UserDirectory& users() const { return *users_; }
 
   // ---- the audit of personal data ----
   /// Appends audit rows (their `at` the clock when 0), durable before it returns: a caller
-  /// that answers with personal data calls it first, and answers nothing when it throws.
+  /// that answers with personal data calls it first, and answers nothing when it throws. The
+  /// rows are read back through users().audit_log().
   void audit(std::vector<AuditRecord> rows);
-  /// The audit rows `query` selects, newest first.
-  AuditPage audit_log(const AuditQuery& query) const;
 
   // ---- intake and the closed loop ----
   /// Takes in a new incident reported by `actor`: checks its category against the configuration,
@@ -334,13 +322,21 @@ class County {
   template <class T>
   T update_point(int64_t fid, const PointPatch& patch, const Actor& actor);
 
-  // ---- the closed loop (county_dispatch.cpp) ----
+  // ---- intake and routing (county_routing.cpp) ----
   struct Routing {
     std::string agency, level, assignee;
     std::string reason;  ///< JSON object text
   };
   // Where an incident goes and to whom (holding write_lock()). `exclude`: a worker not to pick.
   Routing route(const Incident& in, const std::string& exclude) const;
+  // Open incidents assigned to a worker (caller holds a lock).
+  int load_of(const std::string& worker_id) const;
+  // Rebuilds the teams, the worker and grid indexes and the towns' joiner (at construction, or
+  // holding both locks).
+  void index_teams();
+  const Worker* worker_by_id(const std::string& id) const;
+
+  // ---- the closed loop's commits (county_loop.cpp) ----
   // Stores an incident (index: none for a new one) with events, then under the exclusive lock
   // keeps memory, workloads, tiles and listeners in step. Called holding write_lock().
   Incident commit_incident(std::optional<std::size_t> index, Incident after,
@@ -358,41 +354,10 @@ class County {
                            int64_t at) const;
   // Where the incident with `fid` is in data_.incidents. @throws NotFound.
   std::size_t incident_index(int64_t fid) const;
-  // Open incidents assigned to a worker (caller holds a lock).
-  int load_of(const std::string& worker_id) const;
-  // Reads the users and their token hashes from the store (at construction).
-  void read_users() const;
-  // Replaces the users and their token hashes in memory (caller holds users_mutex_).
-  void assign_users(std::vector<User> users) const;
-  // Brings the users in memory up to the store's: re-reads them through the side connection
-  // when the store's data_version moved since the last read. Takes no county lock: readers and
-  // writers go on meanwhile (unless the side connection cannot be opened: then the county's own
-  // connection under the write lock).
-  void refresh_users() const;
-  // Stores a user and its audit row in one transaction and puts it in memory (caller holds the
-  // write lock). old_hash: the token hash to forget.
-  void commit_user(User& u, AuditRecord& audit, const std::string& old_hash);
-  // A user change's audit row from its origin.
-  AuditRecord audit_row(const AuditRecord& origin, std::string action,
-                        const std::string& user_id) const;
-  void index_teams();
-  const Worker* worker_by_id(const std::string& id) const;
+  // `now`, or the clock's Unix seconds when 0.
   int64_t clock(int64_t now) const;
 
   DispatchConfig dispatch_;
-  // Users, kept in step with the store (refresh_users), under a mutex of their own so that a
-  // re-read blocks neither readers nor writers.
-  // Lock order: write_mutex_, then mutex_, then users_mutex_ (each when taken); side_mutex_ is
-  // taken alone, or before write_mutex_ (refresh_users' fallback).
-  mutable std::mutex users_mutex_;
-  mutable std::unordered_map<std::string, User> users_;                ///< by id
-  mutable std::unordered_map<std::string, std::string> user_by_hash_;  ///< token hash → id
-  mutable uint64_t users_version_ = 0;  ///< bumped by each change of users_ made here
-  mutable std::mutex side_mutex_;
-  mutable std::unique_ptr<Store>
-      side_store_;  ///< the re-reads' own connection, opened on first use
-  mutable int64_t users_data_version_ =
-      -1;                       ///< side_store_'s data_version when the users were read (-1: never)
   uint64_t grids_version_ = 0;  ///< bumped by each grid change (under the write lock)
   std::function<void(std::string_view)> commit_hook_;
   std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;
@@ -419,6 +384,8 @@ class County {
   uint64_t next_listener_ = 1;
   std::string location_;
   double load_seconds_ = 0;
+  // Last, so that it goes first: its worker lookup reads the county.
+  std::unique_ptr<auth::UserDirectory> users_;
 };
 
 }  // namespace onemap::layers

@@ -69,7 +69,7 @@ class ReadPolicyHttp : public onemap::testing::SharedApi<ReadPolicyHttp> {
           u.id = std::move(id);
           u.role = std::move(role);
           u.scope = std::move(scope);
-          return county.add_user(u);
+          return county.users().add(u);
         };
         resident_ = add("resident-app-7", "reporter");
         town_ = add("town1-centre", "centre", kTown);

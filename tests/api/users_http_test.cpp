@@ -285,7 +285,7 @@ TEST(UsersAudit, APersonalReadWhoseAuditRowCannotBeWrittenIsNotAnswered) {
   EXPECT_NE(a.body.find("张三"), std::string::npos);
   onemap::layers::AuditQuery q;
   q.actor = "c1";
-  const auto page = county.audit_log(q);
+  const auto page = county.users().audit_log(q);
   ASSERT_EQ(page.total, 1u);
   EXPECT_EQ(page.rows[0].peer, "10.0.0.9");
   EXPECT_EQ(page.rows[0].request_id, "rid-1");
@@ -300,5 +300,5 @@ TEST(UsersAudit, APersonalReadWhoseAuditRowCannotBeWrittenIsNotAnswered) {
             SQLITE_OK);
   sqlite3_close(db);
   EXPECT_THROW(onemap::api::handle_record_request(county, rq), onemap::StoreError);
-  EXPECT_EQ(county.audit_log(q).total, 1u);
+  EXPECT_EQ(county.users().audit_log(q).total, 1u);
 }

@@ -75,16 +75,12 @@ layers::Dataset ApiHarness::read_store() const {
 
 std::string ApiHarness::add_user(const std::string& id, const std::string& role,
                                  const std::string& scope, const std::string& worker_id) {
-  layers::User u;
-  u.id = id;
-  u.role = role;
-  u.scope = scope;
-  u.worker_id = worker_id;
+  const layers::User u = make_user(id, role, scope, worker_id);
   layers::AuditRecord origin;  // as the command line's change is audited
   origin.actor = "cli:test";
   origin.role = "cli";
   origin.peer = "local";
-  return tokens_[id] = county().add_user(u, origin);
+  return tokens_[id] = county().users().add(u, origin);
 }
 
 }  // namespace onemap::testing

@@ -134,4 +134,14 @@ std::string write_dispatch_county(const std::string& dir) {
   return write_store(dir, dispatch_county());
 }
 
+layers::User make_user(const std::string& id, const std::string& role, const std::string& scope,
+                       const std::string& worker_id) {
+  layers::User u;
+  u.id = id;
+  u.role = role;
+  u.scope = scope;
+  u.worker_id = worker_id;
+  return u;
+}
+
 }  // namespace onemap::testing

@@ -51,6 +51,10 @@ std::string write_small_county(const std::string& dir);
 /// dispatch_county() written to DIR/county.gpkg; returns its path.
 std::string write_dispatch_county(const std::string& dir);
 
+/// A user to add (its token comes from the user directory); worker_id: a dispatch_county() worker.
+layers::User make_user(const std::string& id, const std::string& role,
+                       const std::string& scope = "", const std::string& worker_id = "");
+
 /// The feature ids of the records `keep` accepts, sorted: a query's answer by brute force.
 template <class Record, class Keep>
 std::vector<int64_t> fids(const std::vector<Record>& records, Keep&& keep) {

@@ -1,8 +1,7 @@
-// Intake, routing, the closed loop, escalation, batch dispatch, metrics and users of the county
+// Intake, routing, the closed loop, escalation, batch dispatch and metrics of the county
 // (layers/county/county.hpp) on a real GeoPackage. Routing is checked against a brute-force choice
 // over the team computed here (eligibility, workload, geodesic distance), escalation against the
 // calendar, metrics against a direct count, and everything against a reload from disk.
-#include "auth/tokens.hpp"
 #include "core/errors.hpp"
 #include "layers/county/county.hpp"
 #include "layers/dispatch/dispatch_config.hpp"
@@ -21,7 +20,6 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <map>
 #include <random>
 #include <thread>
@@ -639,223 +637,6 @@ TEST_F(Dispatch, BatchDispatchIsNeverWorseThanOneByOneAndKeepsTheCaps) {
   EXPECT_EQ(county_->batch_dispatch("330521001", "grid", centre_, kNow).incidents, 0u);
 }
 
-TEST_F(Dispatch, UsersAndTokens) {
-  User u;
-  u.id = "zhang";
-  u.role = "worker";
-  u.worker_id = "FT1";
-  const std::string token = county_->add_user(u);
-  EXPECT_EQ(token.rfind("om_", 0), 0u);
-  EXPECT_EQ(token.size(), 43u);
-  const auto a = county_->authenticate(token);
-  ASSERT_TRUE(a.has_value());
-  EXPECT_EQ(a->id, "zhang");
-  EXPECT_EQ(a->worker_id, "FT1");
-  EXPECT_EQ(a->team_grid, kG1);
-  EXPECT_FALSE(county_->authenticate("om_wrong").has_value());
-  // Only the hash is stored.
-  for (const auto& s : open_store(path_, false)->load_users()) {
-    EXPECT_EQ(s.token_hash, onemap::auth::token_hash(token));
-    EXPECT_NE(s.token_hash, token);
-  }
-  // A new token revokes the old one, across a restart too.
-  const std::string token2 = county_->issue_token("zhang");
-  EXPECT_FALSE(county_->authenticate(token).has_value());
-  reopen();
-  EXPECT_TRUE(county_->authenticate(token2).has_value());
-  EXPECT_FALSE(county_->authenticate(token).has_value());
-  auto bad = [&](const User& v, const char* parameter) {
-    try {
-      county_->add_user(v);
-      ADD_FAILURE() << v.id;
-    } catch (const InvalidArgument& e) {
-      EXPECT_EQ(e.parameter(), parameter) << e.what();
-    }
-  };
-  User v;
-  v.id = "zhang";
-  v.role = "centre";
-  try {
-    county_->add_user(v);
-    ADD_FAILURE() << "a second zhang";
-  } catch (const Conflict& e) {
-    EXPECT_EQ(e.parameter(), "id") << e.what();
-  }
-  v.id = "me";  // GET /users/me is the caller
-  bad(v, "id");
-  v.id = "li si";
-  bad(v, "id");
-  v.id = "li";
-  v.role = "boss";
-  bad(v, "role");
-  v.role = "worker";
-  bad(v, "worker");
-  v.worker_id = "NOBODY";
-  bad(v, "worker");
-  v.role = "department";
-  v.worker_id.clear();
-  v.scope = "不存在";
-  bad(v, "scope");
-  v.role = "centre";
-  v.scope = "33052";
-  bad(v, "scope");
-  EXPECT_THROW(county_->issue_token("nobody"), NotFound);
-}
-
-TEST_F(Dispatch, UserChangesFromAnotherConnectionCountAtTheNextLookup) {
-  // `onemap user` in another process is another County on the same file: whatever it commits
-  // counts at this county's very next authenticate, with no wait.
-  User u;
-  u.id = "zhang";
-  u.role = "worker";
-  u.worker_id = "FT1";
-  const std::string t1 = county_->add_user(u);
-  ASSERT_TRUE(county_->authenticate(t1).has_value());
-  auto other = std::make_unique<County>(open_store(path_, false), JoinOptions{},
-                                        TileConfig::defaults(), test_config(2));
-
-  const std::string t2 = other->issue_token("zhang");  // revokes t1
-  EXPECT_FALSE(county_->authenticate(t1).has_value());
-  EXPECT_TRUE(county_->authenticate(t2).has_value());
-
-  County::UserPatch off;
-  off.active = false;
-  other->update_user("zhang", off);
-  EXPECT_FALSE(county_->authenticate(t2).has_value());
-  County::UserPatch on;
-  on.active = true;
-  other->update_user("zhang", on);
-  EXPECT_TRUE(county_->authenticate(t2).has_value());
-
-  County::UserPatch centre;
-  centre.role = "centre";
-  centre.scope = "330521001";
-  other->update_user("zhang", centre);
-  auto a = county_->authenticate(t2);
-  ASSERT_TRUE(a.has_value());
-  EXPECT_EQ(a->role, "centre");
-  EXPECT_EQ(a->scope, "330521001");
-  EXPECT_EQ(a->worker_id, "");  // a centre user has no worker record
-
-  // A plain store connection (another tool) as well; and this county's own changes.
-  {
-    auto store = open_store(path_, false);
-    auto users = store->load_users();
-    ASSERT_EQ(users.size(), 1u);
-    users[0].token_hash = onemap::auth::token_hash("om_set_elsewhere");
-    Store::Batch b;
-    b.users.push_back(&users[0]);
-    store->put(b);
-  }
-  EXPECT_FALSE(county_->authenticate(t2).has_value());
-  EXPECT_TRUE(county_->authenticate("om_set_elsewhere").has_value());
-  const std::string t3 = county_->issue_token("zhang");
-  EXPECT_FALSE(county_->authenticate("om_set_elsewhere").has_value());
-  EXPECT_TRUE(county_->authenticate(t3).has_value());
-  EXPECT_FALSE(
-      other->authenticate("om_set_elsewhere").has_value());  // the other county sees it too
-  EXPECT_TRUE(other->authenticate(t3).has_value());
-}
-
-TEST_F(Dispatch, UserChangesAreAuditedAndValidated) {
-  AuditRecord origin;
-  origin.actor = "admin";
-  origin.role = "admin";
-  origin.peer = "10.1.2.3";
-  origin.request_id = "rid-1";
-  User u;
-  u.id = "li";
-  u.role = "centre";
-  u.scope = "330521001";
-  const std::string token = county_->add_user(u, origin);
-  County::UserPatch p;
-  p.active = false;
-  origin.request_id = "rid-2";
-  EXPECT_FALSE(county_->update_user("li", p, origin).active);
-  p.active = true;
-  origin.request_id = "rid-3";
-  county_->update_user("li", p, origin);
-  County::UserPatch role;
-  role.role = "worker";
-  role.worker_id = "FT2";
-  role.scope = "";
-  origin.request_id = "rid-4";
-  const User changed = county_->update_user("li", role, origin);
-  EXPECT_EQ(changed.role, "worker");
-  EXPECT_EQ(changed.worker_id, "FT2");
-  origin.request_id = "rid-5";
-  const std::string token2 = county_->issue_token("li", origin);
-  EXPECT_EQ(county_->update_user("li", {}, origin).id, "li");  // no change: nothing audited
-
-  const AuditPage page = county_->audit_log({});
-  ASSERT_EQ(page.total, 5u);
-  const std::vector<std::string> actions = {"token_rotate", "user_change", "user_enable",
-                                            "user_disable", "user_create"};
-  for (std::size_t k = 0; k < 5; ++k) {
-    const AuditRecord& r = page.rows[k];
-    EXPECT_EQ(r.action, actions[k]);
-    EXPECT_EQ(r.actor, "admin");
-    EXPECT_EQ(r.peer, "10.1.2.3");
-    EXPECT_EQ(r.request_id, "rid-" + std::to_string(5 - k));
-    EXPECT_EQ(r.layer, "users");
-    EXPECT_EQ(r.records, R"(["li"])");
-    EXPECT_GT(r.at, 1700000000);
-    for (const std::string& secret :
-         {token, token2, onemap::auth::token_hash(token), onemap::auth::token_hash(token2)}) {
-      EXPECT_EQ(r.detail.find(secret), std::string::npos);
-      EXPECT_EQ(r.fields.find(secret), std::string::npos);
-    }
-  }
-  EXPECT_EQ(json::parse(page.rows[3].detail)["active"], json::array({true, false}));
-  EXPECT_EQ(json::parse(page.rows[1].fields), json::array({"role", "scope", "worker_id"}));
-  EXPECT_EQ(json::parse(page.rows[1].detail)["role"], json::array({"centre", "worker"}));
-  EXPECT_EQ(json::parse(page.rows[0].fields), json::array({"token"}));
-  // Written durably: another connection reads them.
-  EXPECT_EQ(open_store(path_, false)->load_audit({}).total, 5u);
-
-  // A personal read's row.
-  AuditRecord read;
-  read.actor = "li";
-  read.role = "centre";
-  read.action = "read_personal";
-  read.layer = "households";
-  read.records = "[1]";
-  read.fields = R"(["head_name","phone","id_number"])";
-  county_->audit({read});
-  AuditQuery q;
-  q.actor = "li";
-  const AuditPage reads = open_store(path_, false)->load_audit(q);
-  ASSERT_EQ(reads.total, 1u);
-  EXPECT_EQ(reads.rows[0].action, "read_personal");
-  EXPECT_GT(reads.rows[0].at, 1700000000);  // the clock when not given
-
-  auto bad = [&](const County::UserPatch& patch, const char* parameter) {
-    try {
-      county_->update_user("li", patch, origin);
-      ADD_FAILURE() << parameter;
-    } catch (const InvalidArgument& e) {
-      EXPECT_EQ(e.parameter(), parameter) << e.what();
-    }
-  };
-  County::UserPatch b1;
-  b1.role = "boss";
-  bad(b1, "role");
-  County::UserPatch b2;
-  b2.scope = "33052";
-  bad(b2, "scope");
-  County::UserPatch b3;
-  b3.worker_id = "NOBODY";
-  bad(b3, "worker");
-  County::UserPatch b4;
-  b4.role = "department";  // needs a department as its scope
-  bad(b4, "scope");
-  County::UserPatch b5;
-  b5.name = std::string("bad\x01name");
-  bad(b5, "name");
-  EXPECT_THROW(county_->update_user("nobody", p, origin), NotFound);
-  EXPECT_EQ(county_->audit_log({}).total, 6u);  // failures audit nothing
-}
-
 // ---- isolation: the heavy writes solve unlocked and commit only what is unchanged -----------
 
 TEST_F(Dispatch, ABatchNeverOverwritesAWriteMadeWhileItSolved) {
@@ -1038,27 +819,4 @@ TEST(DispatchIsolation, ReadersAreNotBlockedWhileALargeBatchSolves) {
   EXPECT_GT(reads, 10u);
   EXPECT_LT(max_wait, solve / 2);
   EXPECT_LT(r.longest_lock_seconds, r.lock_seconds);  // committed in slices
-}
-
-TEST_F(Dispatch, AnUnknownTokenRereadsTheUsersWithoutTheWriteLock) {
-  // A user added by another process (here: another connection) signs in while a reader holds
-  // the read lock: the re-read needs no write lock, so it neither waits for nor blocks readers.
-  User u;
-  u.id = "later";
-  u.role = "centre";
-  u.token_hash = onemap::auth::token_hash("om_added_elsewhere");
-  {
-    auto other = open_store(path_, false);
-    Store::Batch b;
-    b.users.push_back(&u);
-    other->put(b);
-  }
-  auto reading = county_->read();
-  auto signed_in =
-      std::async(std::launch::async, [&] { return county_->authenticate("om_added_elsewhere"); });
-  ASSERT_EQ(signed_in.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  const auto a = signed_in.get();
-  ASSERT_TRUE(a.has_value());
-  EXPECT_EQ(a->id, "later");
-  EXPECT_EQ(a->role, "centre");
 }

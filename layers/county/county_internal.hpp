@@ -1,0 +1,33 @@
+// What the county's sources (county.hpp lists them) share with each other and with no one else.
+#pragma once
+
+#include "layers/dispatch/dispatch_config.hpp"
+#include "layers/model/model.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace onemap::layers::county_internal {
+
+/// A distance as the routing reasons write it: "1234 m".
+inline std::string fmt_m(double m) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f m", m);
+  return buf;
+}
+
+/// Whether two joins are the same: grid, kind and distance.
+inline bool same_join(const GridJoin& a, const GridJoin& b) {
+  return a.grid_code == b.grid_code && a.kind == b.kind && a.distance_m == b.distance_m;
+}
+
+/// Raises an incident one escalation level (grid → village → town → county): level, agency and
+/// a new deadline (the configured working hours from `now`) on `after`, from `before`; returns
+/// the event's detail. (county_escalation.cpp)
+nlohmann::ordered_json escalate(const Incident& before, Incident& after,
+                                const DispatchConfig& config, int64_t now);
+
+}  // namespace onemap::layers::county_internal
