@@ -80,9 +80,14 @@ std::vector<std::string> allowed_fields(LayerKind kind) {
   return out;
 }
 
-std::vector<TileField> fields(std::initializer_list<std::pair<const char*, uint32_t>> list) {
+// A layer's tile attributes by default: the fields its schema puts in tiles, each from the
+// schema's tile_minzoom, in order of zoom (then of the schema).
+std::vector<TileField> schema_tile_fields(LayerKind kind) {
   std::vector<TileField> out;
-  for (const auto& [name, z] : list) out.push_back({name, z});
+  for (const auto& f : layer_fields(kind))
+    if (f.in_tiles() && !f.personal) out.push_back({f.name, static_cast<uint32_t>(f.tile_minzoom)});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const TileField& a, const TileField& b) { return a.minzoom < b.minzoom; });
   return out;
 }
 
@@ -121,37 +126,20 @@ const std::vector<std::string>& tile_layer_names() {
 
 TileConfig TileConfig::defaults() {
   TileConfig c;
-  const auto grid_fields =
-      fields({{"code", 0}, {"name", 0}, {"level", 0}, {"parent_code", 0}, {"area_m2", 12}});
+  const auto grid_fields = schema_tile_fields(LayerKind::Grids);
   c.layers.push_back({"grids", 0, 24, 0, grid_fields});
   c.layers.push_back({"grids.county", 0, 24, 0, grid_fields});
   c.layers.push_back({"grids.town", 6, 24, 0, grid_fields});
   c.layers.push_back({"grids.village", 9, 24, 0, grid_fields});
   c.layers.push_back({"grids.grid", 11, 24, 0, grid_fields});
   c.layers.push_back({"grids.microgrid", 13, 24, 0, grid_fields});
-  c.layers.push_back({"households", 0, 24, 15, fields({{"members", 16}, {"grid_code", 16}})});
-  c.layers.push_back({"enterprises", 0, 24, 11,
-                      fields({{"risk", 0},
-                              {"name", 13},
-                              {"industry", 13},
-                              {"hazardous_chemicals", 13},
-                              {"open_hazards", 13},
-                              {"last_inspection", 15},
-                              {"grid_code", 15}})});
-  c.layers.push_back({"incidents", 0, 24, 12,
-                      fields({{"status", 0},
-                              {"category", 0},
-                              {"overdue", 0},
-                              {"reported_at", 13},
-                              {"level", 13},
-                              {"inc_id", 15},
-                              {"source", 15},
-                              {"closed_at", 15},
-                              {"grid_code", 15},
-                              {"deadline", 15},
-                              {"agency", 15}})});
-  c.layers.push_back({"workers", 0, 24, 11,
-                      fields({{"role", 0}, {"on_duty", 0}, {"worker_id", 15}, {"team_grid", 15}})});
+  // Point layers: what a point is (status, category, risk, role) from the first zoom that shows
+  // it; which one it is (ids, dates, grid codes) from zoom 16, where a tile holds few enough
+  // points to tell them apart (layers/model/schema.cpp says which field comes when).
+  c.layers.push_back({"households", 0, 24, 15, schema_tile_fields(LayerKind::Households)});
+  c.layers.push_back({"enterprises", 0, 24, 11, schema_tile_fields(LayerKind::Enterprises)});
+  c.layers.push_back({"incidents", 0, 24, 12, schema_tile_fields(LayerKind::Incidents)});
+  c.layers.push_back({"workers", 0, 24, 11, schema_tile_fields(LayerKind::Workers)});
   return c;
 }
 
