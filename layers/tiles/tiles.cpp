@@ -832,6 +832,7 @@ const TileConfig& TileBuilder::config() const {
 std::string TileBuilder::build(const Dataset& data, const TileRequest& rq, TileStats* stats) const {
   TileStats st;
   std::vector<MvtLayer> layers;
+  layers.reserve(rq.layers.size());
   for (const TileLayerConfig* cfg : rq.layers) {
     if (rq.tile.z < cfg->minzoom || rq.tile.z > cfg->maxzoom) continue;
     MvtLayer layer(cfg->name, impl_->config.extent);
