@@ -12,6 +12,7 @@
 //               (so that a build preempted by other work on the machine does not count); prints
 //               the largest tile, the p99 and max build time and the tiles over the limits.
 //   pick        the tile of a zoom nearest the county's centre whose size lies in a range.
+//   tile        one tile's bytes and features, all layers at once and each layer alone.
 // Output: key=value pairs, one line per zoom (or one line for pick), for the script to parse.
 #include "core/parallel.hpp"
 #include "layers/county/county.hpp"
@@ -61,6 +62,8 @@ Commands:
                over_bytes= over_ms=   (tiles above --limit-bytes / --limit-ms)
   pick         the tile of --zoom nearest the centre of the grids whose size is within
                [--min-bytes, --max-bytes]: tile=z/x/y bytes=
+  tile         the tile --tile Z/X/Y: one line for all the layers, then one per layer alone:
+               layer= bytes= features= clusters= clustered_points=
 
 Options:
   --data FILE.gpkg     the store (required)
@@ -80,6 +83,7 @@ Options:
   --zoom Z             pick: the zoom (default 14)
   --min-bytes B        pick: smallest size accepted (default 10000)
   --max-bytes B        pick: largest size accepted (default 30000)
+  --tile Z/X/Y         tile: the tile
   --help               this text
 The first line of every command is: load_s= grids= households= enterprises= incidents= workers=
 )";
@@ -100,6 +104,7 @@ struct Options {
   uint32_t zoom = 14;
   std::size_t min_bytes = 10000;
   std::size_t max_bytes = 30000;
+  std::string tile;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -143,7 +148,8 @@ Options parse(int argc, char** argv) {
     std::cout << kUsage;
     std::exit(0);
   }
-  if (o.command != "throughput" && o.command != "zoom-stats" && o.command != "pick")
+  if (o.command != "throughput" && o.command != "zoom-stats" && o.command != "pick" &&
+      o.command != "tile")
     usage_error("unknown command '" + o.command + "'");
   std::string zooms;
   for (int i = 2; i < argc; ++i) {
@@ -183,10 +189,13 @@ Options parse(int argc, char** argv) {
       o.min_bytes = parse_uint(a, v, 0, 1ull << 40);
     else if (a == "--max-bytes")
       o.max_bytes = parse_uint(a, v, 0, 1ull << 40);
+    else if (a == "--tile")
+      o.tile = v;
     else
       usage_error("unknown option " + a);
   }
   if (o.data.empty()) usage_error("--data is required");
+  if (o.command == "tile" && o.tile.empty()) usage_error("tile: --tile is required");
   if (o.layers.empty()) usage_error("--layers is required");
   if (o.repeat == 0) o.repeat = o.command == "zoom-stats" ? 2 : 3;
   o.zooms = parse_zooms(!zooms.empty()              ? zooms
@@ -265,12 +274,18 @@ class Bench {
     for (const auto& name : layers) layers_.push_back(county.tiles().config().find(name));
   }
 
-  std::string build(const TileId& t) const {
+  std::string build(const TileId& t) const { return build(t, layers_); }
+
+  /// The tile with the given layers (default: the bench's), and what the build did in `stats`.
+  std::string build(const TileId& t, const std::vector<const onemap::layers::TileLayerConfig*>& l,
+                    onemap::layers::TileStats* stats = nullptr) const {
     TileRequest rq;
     rq.tile = t;
-    rq.layers = layers_;
-    return county_.tiles().build(county_.data(), rq);
+    rq.layers = l;
+    return county_.tiles().build(county_.data(), rq, stats);
   }
+
+  const std::vector<const onemap::layers::TileLayerConfig*>& layers() const { return layers_; }
 
   /// Builds every tile once on `threads` workers (each takes the next tile); wall seconds, and
   /// the sum of the tiles' sizes in `bytes`.
@@ -385,6 +400,21 @@ void pick(const Options& o, const Bench& bench, const std::vector<onemap::spatia
                            " bytes");
 }
 
+void one_tile(const Options& o, const Bench& bench) {
+  TileId t;
+  if (std::sscanf(o.tile.c_str(), "%u/%u/%u", &t.z, &t.x, &t.y) != 3)
+    usage_error("--tile: expected Z/X/Y, got '" + o.tile + "'");
+  auto line = [&](const std::string& name,
+                  const std::vector<const onemap::layers::TileLayerConfig*>& l) {
+    onemap::layers::TileStats st;
+    const std::size_t bytes = bench.build(t, l, &st).size();
+    std::printf("layer=%s bytes=%zu features=%zu clusters=%zu clustered_points=%zu\n", name.c_str(),
+                bytes, st.features, st.clusters, st.clustered_points);
+  };
+  line("all", bench.layers());
+  for (const auto* l : bench.layers()) line(l->name, {l});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -406,6 +436,8 @@ int main(int argc, char** argv) {
       throughput(o, bench, boxes);
     else if (o.command == "zoom-stats")
       zoom_stats(o, bench, boxes);
+    else if (o.command == "tile")
+      one_tile(o, bench);
     else
       pick(o, bench, boxes);
   } catch (const std::exception& e) {

@@ -213,7 +213,12 @@ class ValueTable {
 
   template <class Same, class Add>
   uint32_t find_or_add(uint64_t h, Kind kind, Same&& same, Add&& add) {
-    if (slots_.empty()) slots_.assign(64, 0);
+    if (slots_.empty()) {
+      // Room for a tile's usual hundreds of values without growing step by step.
+      slots_.assign(512, 0);
+      entries_.reserve(256);
+      blob_.reserve(4096);
+    }
     std::size_t mask = slots_.size() - 1;
     std::size_t s = h & mask;
     for (;; s = (s + 1) & mask) {
@@ -351,6 +356,9 @@ struct MvtLayer::Impl {
 
 MvtLayer::MvtLayer(std::string name, uint32_t extent) : impl_(std::make_unique<Impl>()) {
   if (extent == 0) throw InvalidArgument("extent", "must be positive");
+  impl_->features.reserve(4096);
+  impl_->tags.reserve(64);
+  impl_->geometry.reserve(64);
   impl_->name = std::move(name);
   impl_->extent = extent;
 }

@@ -448,7 +448,7 @@ Schema<Enterprise> enterprise_schema() {
         .queryable = true,
         .on_create = true,
         .on_patch = true,
-        .tile_minzoom = 15,
+        .tile_minzoom = 16,
         .text = TextKind::Id,
         .iso_date = true},
        member<&E::last_inspection>()},
@@ -463,7 +463,7 @@ Schema<Enterprise> enterprise_schema() {
         .max = 1'000'000},
        member<&E::open_hazards>()},
   };
-  add_join(v, kPublic, 15);
+  add_join(v, kPublic, 16);
   return make(LayerKind::Enterprises, std::move(v));
 }
 
@@ -475,7 +475,7 @@ Schema<Incident> incident_schema() {
         .audience = kPublic,
         .queryable = true,
         .on_create = true,
-        .tile_minzoom = 15,
+        .tile_minzoom = 16,
         .import_names = {"id"},
         .text = TextKind::Id},
        member<&N::id>()},
@@ -501,7 +501,7 @@ Schema<Incident> incident_schema() {
         .audience = kPublic,
         .queryable = true,
         .on_create = true,
-        .tile_minzoom = 15,
+        .tile_minzoom = 16,
         .text = TextKind::Id},
        member<&N::source>()},
       {{.name = "reported_at",
@@ -524,7 +524,7 @@ Schema<Incident> incident_schema() {
         .audience = kPublic,
         .queryable = true,
         .imported = true,
-        .tile_minzoom = 15},
+        .tile_minzoom = 16},
        member<&N::closed_at>()},
       {{.name = "assignee",
         .type = S,
@@ -534,13 +534,13 @@ Schema<Incident> incident_schema() {
         .imported = true,
         .text = TextKind::Id},
        member<&N::assignee>()},
-      {{.name = "deadline", .type = D, .audience = kPublic, .queryable = true, .tile_minzoom = 15},
+      {{.name = "deadline", .type = D, .audience = kPublic, .queryable = true, .tile_minzoom = 16},
        member<&N::deadline>()},
       {{.name = "agency",
         .type = S,
         .audience = kPublic,
         .queryable = true,
-        .tile_minzoom = 15,
+        .tile_minzoom = 16,
         .text = TextKind::Id},
        member<&N::agency>()},
       {{.name = "level",
@@ -576,7 +576,7 @@ Schema<Incident> incident_schema() {
         .text = TextKind::FreeText},
        member<&N::dispatch_reason>()},
   };
-  add_join(v, kPublic, 15);
+  add_join(v, kPublic, 16);
   return make(LayerKind::Incidents, std::move(v));
 }
 
@@ -588,7 +588,7 @@ Schema<Worker> worker_schema() {
         .audience = kStaff,
         .queryable = true,
         .on_create = true,
-        .tile_minzoom = 15,
+        .tile_minzoom = 16,
         .text = TextKind::Id},
        member<&W::worker_id>()},
       {{.name = "name",
@@ -614,7 +614,7 @@ Schema<Worker> worker_schema() {
         .queryable = true,
         .on_create = true,
         .on_patch = true,
-        .tile_minzoom = 15,
+        .tile_minzoom = 16,
         .import_names = {"grid_code"},
         .text = TextKind::Id},
        member<&W::grid_code>()},

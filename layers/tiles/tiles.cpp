@@ -78,13 +78,15 @@ std::vector<std::string> allowed_fields(LayerKind kind) {
   return out;
 }
 
-// The attributes a layer's tiles carry by default: the fields its schema puts in tiles, each from
-// its zoom (Field::tile_minzoom).
-std::vector<TileField> default_fields(LayerKind kind) {
+// A layer's tile attributes by default: the fields its schema puts in tiles, each from the
+// schema's tile_minzoom, in order of zoom (then of the schema).
+std::vector<TileField> schema_tile_fields(LayerKind kind) {
   std::vector<TileField> out;
   for (const auto& f : layer_fields(kind))
     if (f.in_tiles() && !f.personal && f.served)
       out.push_back({f.name, static_cast<uint32_t>(f.tile_minzoom)});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const TileField& a, const TileField& b) { return a.minzoom < b.minzoom; });
   return out;
 }
 
@@ -123,17 +125,20 @@ const std::vector<std::string>& tile_layer_names() {
 
 TileConfig TileConfig::defaults() {
   TileConfig c;
-  const auto grid_fields = default_fields(LayerKind::Grids);
+  const auto grid_fields = schema_tile_fields(LayerKind::Grids);
   c.layers.push_back({"grids", 0, 24, 0, grid_fields});
   c.layers.push_back({"grids.county", 0, 24, 0, grid_fields});
   c.layers.push_back({"grids.town", 6, 24, 0, grid_fields});
   c.layers.push_back({"grids.village", 9, 24, 0, grid_fields});
   c.layers.push_back({"grids.grid", 11, 24, 0, grid_fields});
   c.layers.push_back({"grids.microgrid", 13, 24, 0, grid_fields});
-  c.layers.push_back({"households", 0, 24, 15, default_fields(LayerKind::Households)});
-  c.layers.push_back({"enterprises", 0, 24, 11, default_fields(LayerKind::Enterprises)});
-  c.layers.push_back({"incidents", 0, 24, 12, default_fields(LayerKind::Incidents)});
-  c.layers.push_back({"workers", 0, 24, 11, default_fields(LayerKind::Workers)});
+  // Point layers: what a point is (status, category, risk, role) from the first zoom that shows
+  // it; which one it is (ids, dates, grid codes) from zoom 16, where a tile holds few enough
+  // points to tell them apart (layers/model/schema.cpp says which field comes when).
+  c.layers.push_back({"households", 0, 24, 15, schema_tile_fields(LayerKind::Households)});
+  c.layers.push_back({"enterprises", 0, 24, 11, schema_tile_fields(LayerKind::Enterprises)});
+  c.layers.push_back({"incidents", 0, 24, 12, schema_tile_fields(LayerKind::Incidents)});
+  c.layers.push_back({"workers", 0, 24, 11, schema_tile_fields(LayerKind::Workers)});
   return c;
 }
 
@@ -826,6 +831,7 @@ const TileConfig& TileBuilder::config() const {
 std::string TileBuilder::build(const Dataset& data, const TileRequest& rq, TileStats* stats) const {
   TileStats st;
   std::vector<MvtLayer> layers;
+  layers.reserve(rq.layers.size());
   for (const TileLayerConfig* cfg : rq.layers) {
     if (rq.tile.z < cfg->minzoom || rq.tile.z > cfg->maxzoom) continue;
     MvtLayer layer(cfg->name, impl_->config.extent);

@@ -348,6 +348,56 @@ TEST_F(TilesTest, HouseholdTilesCarryNoPersonalData) {
   }
 }
 
+TEST_F(TilesTest, PointsSayWhatTheyAreBeforeZoom16AndWhichOneFrom16) {
+  // At zoom 15 a tile may hold thousands of a layer's points, too many to tell apart: they carry
+  // what they are (status, category, risk, role); their ids, dates and grid codes come at 16.
+  struct Case {
+    std::string layer;
+    layers::LonLat at;
+    std::vector<std::string> what, which;
+    std::vector<std::string> never_null;  // of `which` (a date may be null: an open incident's)
+  };
+  const std::vector<Case> cases = {
+      {"incidents",
+       data_->incidents[77].location,
+       {"status", "category", "overdue", "reported_at", "level"},
+       {"inc_id", "source", "closed_at", "grid_code", "deadline", "agency"},
+       {"inc_id", "grid_code"}},
+      {"enterprises",
+       data_->enterprises[77].location,
+       {"risk", "name", "industry"},
+       {"last_inspection", "grid_code"},
+       {"grid_code"}},
+      {"workers",
+       data_->workers[7].location,
+       {"role", "on_duty"},
+       {"worker_id", "team_grid"},
+       {"worker_id", "team_grid"}},
+  };
+  for (const auto& c : cases) {
+    for (const uint32_t z : {15u, 16u}) {
+      const spatial::TileId t = tile_of(Scheme{}, c.at, z);
+      const auto tiles =
+          decode(dir_->path() + "/zoom" + std::to_string(z), t, build(Scheme{}, t, {c.layer}));
+      ASSERT_TRUE(tiles.count(c.layer)) << c.layer << " z" << z;
+      const auto& features = tiles.at(c.layer);
+      ASSERT_FALSE(features.empty());
+      for (const auto& d : features) {
+        ASSERT_EQ(d.fields.count("cluster"), 0u) << c.layer << " clustered at z" << z;
+        for (const auto& f : c.what)
+          EXPECT_EQ(d.fields.count(f), 1u) << c.layer << " z" << z << " " << f;
+        for (const auto& f : c.which) {
+          if (z == 15) EXPECT_EQ(d.fields.count(f), 0u) << c.layer << " z15 " << f;
+        }
+        if (z == 16)
+          for (const auto& f : c.never_null)
+            EXPECT_FALSE(d.fields.count(f) == 0 || d.fields.at(f).empty())
+                << c.layer << " z16 " << f;
+      }
+    }
+  }
+}
+
 TEST(TileConfig, BadConfigurationsNameTheKey) {
   auto parameter_of = [](const char* text) {
     try {
