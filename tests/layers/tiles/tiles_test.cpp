@@ -387,12 +387,16 @@ TEST_F(TilesTest, PointsSayWhatTheyAreBeforeZoom16AndWhichOneFrom16) {
         for (const auto& f : c.what)
           EXPECT_EQ(d.fields.count(f), 1u) << c.layer << " z" << z << " " << f;
         for (const auto& f : c.which) {
-          if (z == 15) EXPECT_EQ(d.fields.count(f), 0u) << c.layer << " z15 " << f;
+          if (z == 15) {
+            EXPECT_EQ(d.fields.count(f), 0u) << c.layer << " z15 " << f;
+          }
         }
-        if (z == 16)
-          for (const auto& f : c.never_null)
+        if (z == 16) {
+          for (const auto& f : c.never_null) {
             EXPECT_FALSE(d.fields.count(f) == 0 || d.fields.at(f).empty())
                 << c.layer << " z16 " << f;
+          }
+        }
       }
     }
   }
