@@ -11,7 +11,7 @@ namespace onemap::api::features {
 
 template <class T>
 void FeatureWriter::feature(const T& r) {
-  // What the viewer reads of this record (auth/read_policy.hpp): key() leaves out the rest.
+  // What the viewer reads of this record (auth/read_policy.hpp): properties() writes only that.
   if constexpr (std::is_same_v<T, layers::Grid>) {
     kind_ = LayerKind::Grids, audience_ = viewer_.at(r.code);
   } else if constexpr (std::is_same_v<T, layers::Incident>) {
@@ -32,7 +32,6 @@ void FeatureWriter::feature(const T& r) {
   else
     point(r.location);
   out_.raw(",\"properties\":{");
-  first_ = true;
   properties(r);
   out_.raw("}}");
 }
@@ -83,43 +82,48 @@ void FeatureWriter::polygons(const spatial::MultiPolygon& mp) {
   out_.raw("]}");
 }
 
-// Starts property k: written when the viewer may read it and it is selected (properties=),
-// else into a discarded buffer.
-void FeatureWriter::key(std::string_view k) {
-  if (!viewer_.policy->reaches(audience_, kind_, k) ||
-      (selected_ && std::find(selected_->begin(), selected_->end(), k) == selected_->end())) {
-    cur_ = &discard_;
-    discard_.text().clear();
-    return;
-  }
-  cur_ = &out_;
-  if (!first_) out_.raw(",");
-  first_ = false;
-  out_.key(k);
-}
 // Every served field of the layer's schema but a person's identity (head_name, phone,
 // id_number, reporter, a worker's name): features never carry those, the record endpoints do,
 // audited. Values as outputs show them (Accessor::shown); empty text and time 0 are null.
 template <class T>
 void FeatureWriter::properties(const T& r) {
   const auto& s = layers::schema<T>();
+  // Which fields this audience reads, decided once per writer and audience, not per feature.
+  const auto a = static_cast<std::size_t>(audience_);
+  if (mask_kind_ != kind_) {
+    mask_kind_ = kind_;
+    for (auto& m : masks_) m.clear();
+  }
+  std::vector<char>& shown = masks_[a];
+  if (shown.size() != s.fields.size()) {
+    shown.assign(s.fields.size(), 0);
+    for (std::size_t i = 0; i < s.fields.size(); ++i) {
+      const layers::Field& f = s.fields[i];
+      shown[i] = !f.personal && f.served && viewer_.policy->reaches(audience_, kind_, f.name) &&
+                 (!selected_ ||
+                  std::find(selected_->begin(), selected_->end(), f.name) != selected_->end());
+    }
+  }
+  bool first = true;
   for (std::size_t i = 0; i < s.fields.size(); ++i) {
+    if (!shown[i]) continue;
     const layers::Field& f = s.fields[i];
-    if (f.personal || !f.served) continue;
-    key(f.name);
+    if (!first) out_.raw(",");
+    first = false;
+    out_.key(f.name);
     std::visit(
         [&](const auto& x) {
           using X = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<X, std::monostate>)
-            val().raw("null");
+            out_.raw("null");
           else if constexpr (std::is_same_v<X, std::string_view>)
-            val().str_or_null(x);
+            out_.str_or_null(x);
           else if constexpr (std::is_same_v<X, int64_t>)
-            f.type == layers::FieldType::DateTime ? val().time_or_null(x) : val().num(x);
+            f.type == layers::FieldType::DateTime ? out_.time_or_null(x) : out_.num(x);
           else if constexpr (std::is_same_v<X, double>)
-            val().num(x);
+            out_.num(x);
           else
-            val().boolean(x);
+            out_.boolean(x);
         },
         s.shown(r, i));
   }

@@ -10,6 +10,7 @@
 #include "layers/model/text.hpp"
 #include "spatial/crs.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <memory>
@@ -131,8 +132,6 @@ class FeatureWriter {
   void point(const layers::LonLat& p);
   void ring(const spatial::Ring& r, bool reverse);
   void polygons(const spatial::MultiPolygon& mp);
-  void key(std::string_view k);
-  JsonOut& val() { return *cur_; }
   template <class T>
   void properties(const T& r);
 
@@ -142,9 +141,9 @@ class FeatureWriter {
   const std::vector<std::string>* selected_ = nullptr;
   LayerKind kind_ = LayerKind::Grids;                 // the record being written
   auth::Audience audience_ = auth::Audience::Public;  // what the viewer has for it
-  JsonOut discard_;
-  JsonOut* cur_ = &out_;
-  bool first_ = true;
+  // Per audience (its index), which fields of the layer `mask_kind_` a feature writes.
+  LayerKind mask_kind_ = LayerKind::Grids;
+  std::array<std::vector<char>, 3> masks_;
 };
 
 }  // namespace onemap::api::features
