@@ -246,6 +246,7 @@ class Parser {
       if (kw == "NOT") {
         lex_.next();
         const Token& after = lex_.peek();
+        // NOLINTNEXTLINE(clang-analyzer-cplusplus.Move): peek() lexed `after` anew into token_
         kw = after.kind == Tok::Word ? upper(after.text) : std::string();
         if (kw != "LIKE" && kw != "ILIKE" && kw != "IN" && kw != "BETWEEN")
           syntax(after.pos, "expected LIKE, ILIKE, IN or BETWEEN after NOT");

@@ -32,9 +32,9 @@ Type query_type(const Field& f) {
 // one would tell about persons by its count; the read policy decides who filters on the
 // others), then the geometry.
 template <class T>
-std::vector<QueryField<T>> queryable_fields() {
+QueryFields<T> queryable_fields() {
   const Schema<T>& s = schema<T>();
-  std::vector<QueryField<T>> out;
+  QueryFields<T> out;
   for (std::size_t i = 0; i < s.fields.size(); ++i) {
     const Field& f = s.fields[i];
     if (f.queryable && !f.personal && f.served)
@@ -82,11 +82,11 @@ Value QueryField<T>::get(const T& r) const {
   return Null{};
 }
 
-#define ONEMAP_QUERY_FIELDS(T)                                         \
-  template struct QueryField<T>;                                       \
-  const std::vector<QueryField<T>>& fields_of(const T*) {              \
-    static const std::vector<QueryField<T>> f = queryable_fields<T>(); \
-    return f;                                                          \
+#define ONEMAP_QUERY_FIELDS(T)                             \
+  template struct QueryField<T>;                           \
+  const QueryFields<T>& fields_of(const T*) {              \
+    static const QueryFields<T> f = queryable_fields<T>(); \
+    return f;                                              \
   }
 ONEMAP_QUERY_FIELDS(Grid)
 ONEMAP_QUERY_FIELDS(Household)

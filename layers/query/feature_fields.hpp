@@ -22,13 +22,17 @@ struct QueryField {
   cql2::Value get(const T& r) const;
 };
 
+/// The queryables of the layer of records of type T, with their readers.
+template <class T>
+using QueryFields = std::vector<QueryField<T>>;
+
 /// A layer's queryables with their readers, in the schema's order with the geometry last (the
 /// pointer only picks the overload: fields_of(static_cast<const Grid*>(nullptr))).
-const std::vector<QueryField<Grid>>& fields_of(const Grid*);
-const std::vector<QueryField<Household>>& fields_of(const Household*);
-const std::vector<QueryField<Enterprise>>& fields_of(const Enterprise*);
-const std::vector<QueryField<Incident>>& fields_of(const Incident*);
-const std::vector<QueryField<Worker>>& fields_of(const Worker*);
+const QueryFields<Grid>& fields_of(const Grid*);
+const QueryFields<Household>& fields_of(const Household*);
+const QueryFields<Enterprise>& fields_of(const Enterprise*);
+const QueryFields<Incident>& fields_of(const Incident*);
+const QueryFields<Worker>& fields_of(const Worker*);
 
 /// The queryables of a layer: its fields' names and types, in fields_of's order.
 std::vector<cql2::Queryable> layer_queryables(LayerKind kind);

@@ -60,7 +60,7 @@ spatial::Box resolve_area(FeatureQuery& q, const std::vector<Grid>& grids, doubl
 }
 
 template <class T>
-bool matches(const T& r, const FeatureQuery& q, const std::vector<QueryField<T>>& fields) {
+bool matches(const T& r, const FeatureQuery& q, const QueryFields<T>& fields) {
   if (q.bbox) {
     if constexpr (std::is_same_v<T, Grid>) {
       if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, r.geometry)
@@ -195,9 +195,9 @@ FeaturePage select_page(const std::vector<T>& records, std::vector<uint32_t> ord
   return page;
 }
 
-#define ONEMAP_FEATURE_QUERY(T)                                                            \
-  template bool matches(const T&, const FeatureQuery&, const std::vector<QueryField<T>>&); \
-  template FeaturePage select_page(const std::vector<T>&, std::vector<uint32_t>,           \
+#define ONEMAP_FEATURE_QUERY(T)                                                  \
+  template bool matches(const T&, const FeatureQuery&, const QueryFields<T>&);   \
+  template FeaturePage select_page(const std::vector<T>&, std::vector<uint32_t>, \
                                    const FeatureQuery&, Checkpoint);
 ONEMAP_FEATURE_QUERY(Grid)
 ONEMAP_FEATURE_QUERY(Household)

@@ -61,7 +61,7 @@ std::optional<spatial::Box> search_box(const FeatureQuery& q);
 
 /// Whether record r passes the query's filters; `fields` are fields_of(r)'s.
 template <class T>
-bool matches(const T& r, const FeatureQuery& q, const std::vector<QueryField<T>>& fields);
+bool matches(const T& r, const FeatureQuery& q, const QueryFields<T>& fields);
 
 /// Called every 1,024 records tested and before a sort; it may throw to stop a long query (the
 /// server passes its request deadline check).

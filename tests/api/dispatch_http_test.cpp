@@ -415,7 +415,7 @@ TEST_F(DispatchHttp, BatchDispatchAndTheSweepOverHttp) {
 TEST(DispatchSweep, EscalatesAnIncidentPastItsDeadline) {
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   ApiHarness api([&](const std::string& dir) {
-    const std::string store = write_dispatch_county(dir);
+    std::string store = write_dispatch_county(dir);
     onemap::layers::Incident in;
     in.category = "0101";
     in.status = "dispatched";

@@ -324,7 +324,7 @@ TEST(StoredBadBytes, EveryReadAndActionSurvivesThem) {
   d.grids[3].name = "\xFF";
   d.enterprises[0].name = "\xFE";
   ApiHarness api([&](const std::string& dir) {
-    const std::string store = dir + "/county.gpkg";
+    std::string store = dir + "/county.gpkg";
     auto s = onemap::layers::open_store(store, true);
     s->replace_all(d);
     onemap::layers::IncidentEvent e;

@@ -59,7 +59,7 @@ class ReadPolicyHttp : public onemap::testing::SharedApi<ReadPolicyHttp> {
   // free text through the reporting channel, some of sensitive categories.
   static std::unique_ptr<ApiHarness> make_api() {
     auto api = std::make_unique<ApiHarness>([](const std::string& dir) {
-      const std::string store = write_demo_county(dir, "demo.gpkg");
+      std::string store = write_demo_county(dir, "demo.gpkg");
       {
         onemap::layers::County county(
             onemap::layers::open_store(store, false), {}, onemap::layers::TileConfig::defaults(),
@@ -157,7 +157,7 @@ TEST_F(ReadPolicyHttp, AnAnonymousScanOfEveryEndpointFindsNoPersonalValue) {
   std::size_t scanned = 0;
   std::map<int, int> statuses;
   auto scan = [&](const std::string& target) {
-    const HttpResponse r = get(target);
+    HttpResponse r = get(target);
     ++scanned;
     ++statuses[r.status];
     EXPECT_LT(r.status, 500) << target;

@@ -185,9 +185,8 @@ TEST_F(RouterTest, AudiencesAreCheckedBeforeTheHandler) {
   EXPECT_EQ(anon.status, 401);
   EXPECT_EQ(error_json(anon)["code"], "unauthorized");
   EXPECT_FALSE(anon.header("WWW-Authenticate").empty());
-  auto with = [](std::string method, std::string target, std::string auth) {
-    return request(std::move(method), std::move(target),
-                   {{"host", "h"}, {"authorization", std::move(auth)}});
+  auto with = [](std::string method, const std::string& target, std::string auth) {
+    return request(std::move(method), target, {{"host", "h"}, {"authorization", std::move(auth)}});
   };
   EXPECT_EQ(router.handle(with("POST", "/incidents/3/actions", "Bearer tok-worker"), "r").body,
             "by w1");

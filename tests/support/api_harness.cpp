@@ -20,7 +20,7 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-ApiHarness::ApiHarness(const StoreBuilder& build, ApiOptions options) {
+ApiHarness::ApiHarness(const StoreBuilder& build, const ApiOptions& options) {
   store_path_ = build(dir_.path());
   written_ = read_store();
   layers::DispatchConfig dispatch;

@@ -38,7 +38,8 @@ class ApiHarness : public Client {
 
   /// Writes the store with `build` into a temporary directory of its own (removed with the
   /// harness), loads it as `onemap serve` does and builds the server's route table over it.
-  explicit ApiHarness(const StoreBuilder& build = write_small_county, ApiOptions options = {});
+  explicit ApiHarness(const StoreBuilder& build = write_small_county,
+                      const ApiOptions& options = {});
 
   /// Answers `request` through the route table. Headers as the transport leaves them to the
   /// router (Host "onemap.test" unless one is given; peer 127.0.0.1); the response as a client

@@ -27,7 +27,7 @@ spatial::MultiPolygon rectangle(double x0, double y0, double x1, double y1) {
 
 layers::Dataset small_county() {
   layers::Dataset d;
-  auto grid = [&](std::string code, layers::GridLevel level, std::string parent, double x0,
+  auto grid = [&](const std::string& code, layers::GridLevel level, std::string parent, double x0,
                   double x1) {
     layers::Grid g;
     g.code = code;
@@ -121,7 +121,7 @@ layers::Dataset dispatch_county() {
 }
 
 std::string write_store(const std::string& dir, layers::Dataset d, const std::string& name) {
-  const std::string path = dir + "/" + name;
+  std::string path = dir + "/" + name;
   layers::open_store(path, true)->replace_all(d);
   return path;
 }

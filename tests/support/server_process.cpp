@@ -104,7 +104,7 @@ CommandResult run_user_command(const std::string& store, std::vector<std::string
 }
 
 std::string admin_token_file(const std::string& dir) {
-  const std::string path = dir + "/admin.token";
+  std::string path = dir + "/admin.token";
   std::ofstream(path) << kAdminToken << "\n";
   return path;
 }
