@@ -92,6 +92,13 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
   sort_by_fid(data_.enterprises);
   sort_by_fid(data_.incidents);
   sort_by_fid(data_.workers);
+  // Room to grow before the first write has to make it (make_room).
+  auto headroom = [](auto& v) { v.reserve(v.size() + v.size() / 4 + 1024); };
+  headroom(data_.households);
+  headroom(data_.enterprises);
+  headroom(data_.incidents);
+  headroom(data_.workers);
+  events_.reserve(data_.incidents.capacity());
   joiner_ = std::make_unique<GridJoiner>(data_.grids, join_);
   tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles));
   for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
@@ -257,6 +264,34 @@ std::vector<T>& County::points() {
 }
 
 template <class T>
+void County::make_room(std::vector<T>& v, std::size_t more) {
+  if (v.size() + more <= v.capacity()) return;
+  // The larger copy is made beside the old vector, which readers go on reading (only this
+  // writer changes it), and swapped in; the old storage is freed after the lock.
+  std::vector<T> larger;
+  larger.reserve(std::max(v.capacity() * 2, v.size() + more));
+  larger.insert(larger.end(), v.begin(), v.end());
+  {
+    std::unique_lock memory(mutex_);
+    v.swap(larger);
+  }
+}
+template void County::make_room(std::vector<Incident>&, std::size_t);
+
+void County::make_room_for_trails(std::size_t more) {
+  const auto wanted = events_.size() + more;
+  if (static_cast<double>(wanted) <=
+      static_cast<double>(events_.bucket_count()) * events_.max_load_factor())
+    return;
+  auto larger = events_;  // a rehash in place would hold readers of histories
+  larger.reserve(std::max(wanted, 2 * events_.size()));
+  {
+    std::unique_lock memory(mutex_);
+    events_.swap(larger);
+  }
+}
+
+template <class T>
 T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields) {
   auto& v = points<T>();
   std::optional<LonLat> before;
@@ -264,6 +299,7 @@ T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::st
   if (!index || before->lon != rec.location.lon || before->lat != rec.location.lat)
     rec.join = joiner_->join(rec.location);
   store_->put_one(rec);  // durable before anything else sees it
+  if (!index) make_room(v, 1);
   std::unique_lock memory(mutex_);
   if (index) {
     v[*index] = rec;

@@ -312,6 +312,13 @@ class County {
   // write_lock(); `fields` as in Change.
   template <class T>
   T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields);
+  // Makes room for `more` new records in `v`, a point layer of data_, before a write takes the
+  // exclusive lock: a vector that grows moves every record (500,000 incidents: half a second),
+  // which readers must not wait for. Called holding write_lock().
+  template <class T>
+  void make_room(std::vector<T>& v, std::size_t more);
+  // The same for the audit trails' map of `more` new incidents (a rehash).
+  void make_room_for_trails(std::size_t more);
   // The records of a point layer (households, enterprises, workers) in data_.
   template <class T>
   std::vector<T>& points();

@@ -9,6 +9,7 @@
 #include "layers/model/text.hpp"
 #include "spatial/crs.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -95,6 +96,10 @@ double County::commit_incidents(std::vector<Pending>& pending) {
     for (auto& e : p.events) batch.events.push_back({&e, &p.after});
   }
   store_->put(batch);  // durable before anything else sees it
+  const auto added = static_cast<std::size_t>(
+      std::count_if(pending.begin(), pending.end(), [](const Pending& p) { return !p.index; }));
+  make_room(data_.incidents, added);
+  make_room_for_trails(added);
 
   // Readers wait only for memory being brought in step, not for the store.
   std::unique_lock memory(mutex_);

@@ -6,6 +6,9 @@
 // columns) use prepared SQLite statements on GDAL's own connection, inside GDAL's transaction.
 #include "layers/store/store.hpp"
 
+#include "layers/store/gpkg_rows.hpp"
+#include "layers/store/sqlite_statements.hpp"
+
 #include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
@@ -27,7 +30,15 @@ namespace onemap::layers {
 
 namespace {
 
-using spatial::LonLat;
+using gpkg::Columns;
+using gpkg::for_each_vector;
+using gpkg::gdal_error;
+using gpkg::ogr_type;
+using gpkg::read;
+using gpkg::write;
+using store_sql::Statements;
+constexpr auto bind_text = &Statements::bind_text;
+constexpr auto column_text = &Statements::column_text;
 
 void ensure_gdal() {
   static std::once_flag once;
@@ -42,207 +53,6 @@ void ensure_gdal() {
   });
 }
 
-std::string last_error() {
-  const char* m = CPLGetLastErrorMsg();
-  return m && *m ? m : "unknown GDAL error";
-}
-
-OGRFieldType ogr_type(FieldType t, OGRFieldSubType& sub) {
-  sub = OFSTNone;
-  switch (t) {
-    case FieldType::Integer:
-      return OFTInteger64;
-    case FieldType::Real:
-      return OFTReal;
-    case FieldType::Boolean:
-      sub = OFSTBoolean;
-      return OFTInteger;
-    case FieldType::DateTime:
-      return OFTDateTime;
-    case FieldType::String:
-      break;
-  }
-  return OFTString;
-}
-
-// Reads and writes one layer's columns by name, with the indices looked up once.
-class Columns {
- public:
-  Columns(OGRLayer* layer, LayerKind kind) {
-    auto* defn = layer->GetLayerDefn();
-    for (const auto& f : layer_fields(kind)) {
-      int i = defn->GetFieldIndex(f.name.c_str());
-      if (i < 0)
-        throw StoreError("table " + std::string(layer_name(kind)) + " has no column " + f.name);
-      idx_.push_back(i);
-    }
-  }
-  int operator[](std::size_t i) const { return idx_[i]; }
-
- private:
-  std::vector<int> idx_;
-};
-
-void set_time(OGRFeature& f, int i, int64_t t) {
-  if (t == 0) {
-    f.SetFieldNull(i);
-    return;
-  }
-  const core::CivilTime c = core::civil_time(t);
-  f.SetField(i, c.year, static_cast<int>(c.month), static_cast<int>(c.day),
-             static_cast<int>(c.hour), static_cast<int>(c.minute), static_cast<float>(c.second),
-             100 /* UTC */);
-}
-
-int64_t get_time(OGRFeature& f, int i) {
-  if (!f.IsFieldSetAndNotNull(i)) return 0;
-  int y, mo, d, h, mi, tz;
-  float s;
-  if (!f.GetFieldAsDateTime(i, &y, &mo, &d, &h, &mi, &s, &tz)) return 0;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi,
-                static_cast<int>(s));
-  int offset = 0;
-  if (tz > 1) offset = (tz - 100) * 15 * 60;  // GDAL's TZFlag: 100 = UTC, ±1 per 15 min
-  auto t = parse_time(buf, offset);
-  return t ? *t : 0;
-}
-
-void set_point(OGRFeature& f, LonLat p) {
-  OGRPoint pt(p.lon, p.lat);
-  f.SetGeometry(&pt);
-}
-
-LonLat get_point(OGRFeature& f) {
-  auto* g = f.GetGeometryRef();
-  if (g && wkbFlatten(g->getGeometryType()) == wkbPoint && !g->IsEmpty()) {
-    auto* p = g->toPoint();
-    return {p->getX(), p->getY()};
-  }
-  return {};
-}
-
-// ---- records <-> rows, field by field through the layer's schema -------------------------------
-
-void set_value(OGRFeature& f, int i, FieldType type, const FieldValue& v) {
-  switch (type) {
-    case FieldType::String: {
-      const auto* s = std::get_if<std::string_view>(&v);
-      if (!s || s->empty())
-        f.SetFieldNull(i);
-      else
-        f.SetField(i, std::string(*s).c_str());
-      return;
-    }
-    case FieldType::Integer:
-      if (const auto* n = std::get_if<int64_t>(&v))
-        f.SetField(i, static_cast<GIntBig>(*n));
-      else
-        f.SetFieldNull(i);
-      return;
-    case FieldType::Real:
-      if (const auto* d = std::get_if<double>(&v))
-        f.SetField(i, *d);
-      else
-        f.SetFieldNull(i);
-      return;
-    case FieldType::Boolean:
-      if (const auto* b = std::get_if<bool>(&v))
-        f.SetField(i, *b ? 1 : 0);
-      else
-        f.SetFieldNull(i);
-      return;
-    case FieldType::DateTime: {
-      const auto* t = std::get_if<int64_t>(&v);
-      set_time(f, i, t ? *t : 0);
-      return;
-    }
-  }
-}
-
-FieldValue get_value(OGRFeature& f, int i, FieldType type) {
-  if (!f.IsFieldSetAndNotNull(i)) return {};
-  switch (type) {
-    case FieldType::String:
-      return std::string_view(f.GetFieldAsString(i));  // GDAL's buffer: copied by the setter
-    case FieldType::Integer:
-      return static_cast<int64_t>(f.GetFieldAsInteger64(i));
-    case FieldType::Real:
-      return f.GetFieldAsDouble(i);
-    case FieldType::Boolean:
-      return f.GetFieldAsInteger(i) != 0;
-    case FieldType::DateTime:
-      return get_time(f, i);
-  }
-  return {};
-}
-
-template <class T>
-void write_fields(OGRFeature& f, const Columns& c, const T& r) {
-  const Schema<T>& s = schema<T>();
-  for (std::size_t i = 0; i < s.fields.size(); ++i)
-    set_value(f, c[i], s.fields[i].type, s.get(r, i));
-}
-
-template <class T>
-void read_fields(OGRFeature& f, const Columns& c, T& r) {
-  const Schema<T>& s = schema<T>();
-  for (std::size_t i = 0; i < s.fields.size(); ++i)
-    s.set(r, i, get_value(f, c[i], s.fields[i].type));
-}
-
-void write(OGRFeature& f, const Columns& c, const Grid& g) {
-  write_fields(f, c, g);
-  auto wkb = spatial::to_wkb(g.geometry);
-  OGRGeometry* geom = nullptr;
-  if (OGRGeometryFactory::createFromWkb(wkb.data(), nullptr, &geom, wkb.size()) != OGRERR_NONE)
-    throw StoreError("cannot encode the geometry of grid " + g.code);
-  f.SetGeometryDirectly(geom);
-}
-
-void read(OGRFeature& f, const Columns& c, Grid& g) {
-  read_fields(f, c, g);
-  if (auto* geom = f.GetGeometryRef()) {
-    std::vector<unsigned char> wkb(static_cast<std::size_t>(geom->WkbSize()));
-    geom->exportToWkb(wkbNDR, wkb.data(), wkbVariantIso);
-    g.geometry = spatial::multipolygon_from_wkb(wkb.data(), wkb.size());
-  }
-}
-
-// The point layers: their fields, then the position.
-template <class T>
-void write(OGRFeature& f, const Columns& c, const T& r) {
-  write_fields(f, c, r);
-  set_point(f, r.location);
-}
-
-template <class T>
-void read(OGRFeature& f, const Columns& c, T& r) {
-  read_fields(f, c, r);
-  r.location = get_point(f);
-}
-
-template <class F>
-void for_each_vector(Dataset& d, LayerKind k, F&& fn) {
-  switch (k) {
-    case LayerKind::Grids:
-      fn(d.grids);
-      break;
-    case LayerKind::Households:
-      fn(d.households);
-      break;
-    case LayerKind::Enterprises:
-      fn(d.enterprises);
-      break;
-    case LayerKind::Incidents:
-      fn(d.incidents);
-      break;
-    case LayerKind::Workers:
-      fn(d.workers);
-      break;
-  }
-}
-
 class GeoPackageStore final : public Store {
  public:
   GeoPackageStore(const std::string& path, bool create) : path_(path) {
@@ -254,15 +64,16 @@ class GeoPackageStore final : public Store {
       auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
       if (!drv) throw StoreError("GDAL has no GPKG driver");
       ds_.reset(drv->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-      if (!ds_) throw StoreError("cannot create " + path + ": " + last_error());
+      if (!ds_) throw StoreError("cannot create " + path + ": " + gdal_error());
       created = true;
     } else {
       ds_.reset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr, nullptr,
                                   nullptr));
-      if (!ds_) throw StoreError("cannot open " + path + ": " + last_error());
+      if (!ds_) throw StoreError("cannot open " + path + ": " + gdal_error());
     }
     db_ = static_cast<sqlite3*>(ds_->GetInternalHandle("SQLITE_HANDLE"));
     if (!db_) throw StoreError(path + " is not a GeoPackage");
+    sql_ = std::make_unique<Statements>(db_);
     // Another connection (`onemap user` beside a server, the users' own connection) may be
     // committing: wait for it rather than fail at once.
     sqlite3_busy_timeout(db_, 10000);
@@ -270,8 +81,8 @@ class GeoPackageStore final : public Store {
     if (created) {
       // GDAL writes the GeoPackage signature when it closes the file; write it now so that
       // other readers see a valid GeoPackage while the store is open.
-      exec("PRAGMA application_id = 1196444487");  // 'GPKG'
-      exec("PRAGMA user_version = 10200");         // GeoPackage 1.2
+      sql_->exec("PRAGMA application_id = 1196444487");  // 'GPKG'
+      sql_->exec("PRAGMA user_version = 10200");         // GeoPackage 1.2
       // Readers check the signature in the main file's header, not in the WAL.
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
     }
@@ -317,31 +128,21 @@ class GeoPackageStore final : public Store {
 
   void update_joins(const Dataset& data) override {
     Transaction tx(*this);
-    auto run = [&](LayerKind k, const auto& v) {
-      std::string sql = "UPDATE " + std::string(layer_name(k)) +
-                        " SET grid_code = ?1, join_kind = ?2, join_distance_m = ?3 WHERE fid = ?4";
-      sqlite3_stmt* st = nullptr;
-      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-        throw StoreError("cannot prepare join update: " + std::string(sqlite3_errmsg(db_)));
-      for (const auto& r : v) {
-        if (r.join.grid_code.empty())
-          sqlite3_bind_null(st, 1);
-        else
-          sqlite3_bind_text(st, 1, r.join.grid_code.data(),
-                            static_cast<int>(r.join.grid_code.size()), SQLITE_TRANSIENT);
-        auto kind = join_kind_name(r.join.kind);
-        sqlite3_bind_text(st, 2, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
-        sqlite3_bind_double(st, 3, r.join.distance_m);
-        sqlite3_bind_int64(st, 4, r.fid);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-          std::string msg = sqlite3_errmsg(db_);
-          sqlite3_finalize(st);
-          throw StoreError("join update failed: " + msg);
-        }
-      }
-      sqlite3_finalize(st);
+    auto run = [&](LayerKind k, const auto& records) {
+      sql_->exec_rows(
+          "join update failed",
+          "UPDATE " + std::string(layer_name(k)) +
+              " SET grid_code = ?1, join_kind = ?2, join_distance_m = ?3 WHERE fid = ?4",
+          records, [](sqlite3_stmt* st, const auto& r) {
+            if (r.join.grid_code.empty())
+              sqlite3_bind_null(st, 1);
+            else
+              bind_text(st, 1, r.join.grid_code);
+            const auto kind = join_kind_name(r.join.kind);
+            sqlite3_bind_text(st, 2, kind.data(), static_cast<int>(kind.size()), SQLITE_STATIC);
+            sqlite3_bind_double(st, 3, r.join.distance_m);
+            sqlite3_bind_int64(st, 4, r.fid);
+          });
     };
     run(LayerKind::Households, data.households);
     run(LayerKind::Enterprises, data.enterprises);
@@ -364,10 +165,10 @@ class GeoPackageStore final : public Store {
           f.SetFID(r->fid);
           if (layer->SetFeature(&f) != OGRERR_NONE)
             throw StoreError("cannot update " + what + " " + std::to_string(r->fid) + ": " +
-                             last_error());
+                             gdal_error());
         } else {
           if (layer->CreateFeature(&f) != OGRERR_NONE)
-            throw StoreError("cannot insert into " + what + ": " + last_error());
+            throw StoreError("cannot insert into " + what + ": " + gdal_error());
           r->fid = f.GetFID();
         }
       }
@@ -395,7 +196,8 @@ class GeoPackageStore final : public Store {
         if (e.owner) e.event->incident = e.owner->fid;
         events.push_back(e.event);
       }
-      exec_rows(
+      sql_->exec_rows(
+          "cannot write the history",
           "INSERT INTO incident_history(incident, seq, at, actor, action, from_state, to_state, "
           "note, detail) "
           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -410,7 +212,8 @@ class GeoPackageStore final : public Store {
             bind_text(st, 8, e->note);
             bind_text(st, 9, e->detail);
           });
-      exec_rows(
+      sql_->exec_rows(
+          "cannot write the users",
           "INSERT INTO users(id, name, role, scope, worker_id, token_hash, created_at, active) "
           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET name = "
           "excluded.name, "
@@ -449,18 +252,18 @@ class GeoPackageStore final : public Store {
       sqlite3_bind_int64(st, 2, q.to);
       bind_text(st, 3, q.actor);
       bind_text(st, 4, q.action);
+      sqlite3_bind_int64(st, 5, static_cast<int64_t>(std::min<uint64_t>(q.limit, INT64_MAX)));
+      sqlite3_bind_int64(st, 6, static_cast<int64_t>(std::min<uint64_t>(q.offset, INT64_MAX)));
     };
     AuditPage page;
-    query_rows((std::string("SELECT count(*)") + where).c_str(), bind, [&](sqlite3_stmt* st) {
+    sql_->query_rows(std::string("SELECT count(*)") + where, bind, [&](sqlite3_stmt* st) {
       page.total = static_cast<std::size_t>(sqlite3_column_int64(st, 0));
     });
     const std::string sql = std::string(
                                 "SELECT id, at, actor, role, action, layer, records, fields, peer, "
                                 "request_id, detail") +
-                            where + " ORDER BY id DESC LIMIT " +
-                            std::to_string(std::min<uint64_t>(q.limit, INT64_MAX)) + " OFFSET " +
-                            std::to_string(std::min<uint64_t>(q.offset, INT64_MAX));
-    query_rows(sql.c_str(), bind, [&](sqlite3_stmt* st) {
+                            where + " ORDER BY id DESC LIMIT ?5 OFFSET ?6";
+    sql_->query_rows(sql, bind, [&](sqlite3_stmt* st) {
       AuditRecord r;
       r.id = sqlite3_column_int64(st, 0);
       r.at = sqlite3_column_int64(st, 1);
@@ -480,13 +283,14 @@ class GeoPackageStore final : public Store {
 
   int64_t data_version() override {
     int64_t v = 0;
-    query_rows("PRAGMA data_version", [&](sqlite3_stmt* st) { v = sqlite3_column_int64(st, 0); });
+    sql_->query_rows("PRAGMA data_version",
+                     [&](sqlite3_stmt* st) { v = sqlite3_column_int64(st, 0); });
     return v;
   }
 
   std::vector<IncidentEvent> load_events() override {
     std::vector<IncidentEvent> out;
-    query_rows(
+    sql_->query_rows(
         "SELECT incident, seq, at, actor, action, from_state, to_state, note, detail "
         "FROM incident_history ORDER BY incident, seq",
         [&](sqlite3_stmt* st) {
@@ -507,7 +311,7 @@ class GeoPackageStore final : public Store {
 
   std::vector<User> load_users() override {
     std::vector<User> out;
-    query_rows(
+    sql_->query_rows(
         "SELECT id, name, role, scope, worker_id, token_hash, created_at, active FROM users ORDER "
         "BY id",
         [&](sqlite3_stmt* st) {
@@ -527,7 +331,7 @@ class GeoPackageStore final : public Store {
 
   void put_meta(const std::string& key, const std::string& value) override {
     Transaction tx(*this);
-    exec(
+    sql_->exec(
         "INSERT INTO onemap_meta(key, value) VALUES(?1, ?2) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         {key, value});
@@ -535,17 +339,11 @@ class GeoPackageStore final : public Store {
   }
 
   std::optional<std::string> get_meta(const std::string& key) override {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, "SELECT value FROM onemap_meta WHERE key = ?1", -1, &st, nullptr) !=
-        SQLITE_OK)
-      throw StoreError(sqlite3_errmsg(db_));
-    sqlite3_bind_text(st, 1, key.c_str(), -1, SQLITE_TRANSIENT);
     std::optional<std::string> out;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      auto* t = sqlite3_column_text(st, 0);
-      out = t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
-    }
-    sqlite3_finalize(st);
+    sql_->query_rows(
+        "SELECT value FROM onemap_meta WHERE key = ?1",
+        [&](sqlite3_stmt* st) { bind_text(st, 1, key); },
+        [&](sqlite3_stmt* st) { out = column_text(st, 0); });
     return out;
   }
 
@@ -555,11 +353,11 @@ class GeoPackageStore final : public Store {
    public:
     explicit Transaction(GeoPackageStore& s) : s_(s) {
       if (s_.ds_->StartTransaction() != OGRERR_NONE)
-        throw StoreError("cannot start a transaction: " + last_error());
+        throw StoreError("cannot start a transaction: " + gdal_error());
     }
     void commit() {
       if (s_.ds_->CommitTransaction() != OGRERR_NONE)
-        throw StoreError("commit failed: " + last_error());
+        throw StoreError("commit failed: " + gdal_error());
       done_ = true;
     }
     ~Transaction() {
@@ -572,18 +370,6 @@ class GeoPackageStore final : public Store {
     GeoPackageStore& s_;
     bool done_ = false;
   };
-
-  void exec(const std::string& sql, const std::vector<std::string>& params = {}) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
-    for (std::size_t i = 0; i < params.size(); ++i)
-      sqlite3_bind_text(st, static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    std::string msg = sqlite3_errmsg(db_);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw StoreError("SQL error: " + msg + " in " + sql);
-  }
 
   OGRLayer* get_layer(LayerKind k) {
     auto* l = ds_->GetLayerByName(std::string(layer_name(k)).c_str());
@@ -606,7 +392,7 @@ class GeoPackageStore final : public Store {
           OGRFieldDefn fd(f.name.c_str(), ogr_type(f.type, sub));
           fd.SetSubType(sub);
           if (existing->CreateField(&fd) != OGRERR_NONE)
-            throw StoreError("cannot add column " + name + "." + f.name + ": " + last_error());
+            throw StoreError("cannot add column " + name + "." + f.name + ": " + gdal_error());
         }
         continue;
       }
@@ -618,133 +404,74 @@ class GeoPackageStore final : public Store {
       auto gtype = k == LayerKind::Grids ? wkbMultiPolygon : wkbPoint;
       OGRLayer* l = ds_->CreateLayer(name.c_str(), &srs, gtype, opts);
       CSLDestroy(opts);
-      if (!l) throw StoreError("cannot create layer " + name + ": " + last_error());
+      if (!l) throw StoreError("cannot create layer " + name + ": " + gdal_error());
       for (const auto& f : layer_fields(k)) {
         OGRFieldSubType sub;
         OGRFieldDefn fd(f.name.c_str(), ogr_type(f.type, sub));
         fd.SetSubType(sub);
         if (l->CreateField(&fd) != OGRERR_NONE)
-          throw StoreError("cannot create field " + name + "." + f.name + ": " + last_error());
+          throw StoreError("cannot create field " + name + "." + f.name + ": " + gdal_error());
       }
       // Make sure the table exists on disk before the first transaction.
       l->SyncToDisk();
     }
-    exec("CREATE TABLE IF NOT EXISTS onemap_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)");
-    exec("CREATE UNIQUE INDEX IF NOT EXISTS grids_code_level ON grids(code, level)");
-    exec("CREATE INDEX IF NOT EXISTS incidents_reported_at ON incidents(reported_at)");
-    exec(
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)");
+    sql_->exec("CREATE UNIQUE INDEX IF NOT EXISTS grids_code_level ON grids(code, level)");
+    sql_->exec("CREATE INDEX IF NOT EXISTS incidents_reported_at ON incidents(reported_at)");
+    sql_->exec(
         "CREATE TABLE IF NOT EXISTS incident_history (incident INTEGER NOT NULL, seq INTEGER NOT "
         "NULL, "
         "at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT, to_state "
         "TEXT, "
         "note TEXT, detail TEXT, PRIMARY KEY (incident, seq))");
-    exec(
+    sql_->exec(
         "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY NOT NULL, name TEXT, role TEXT NOT "
         "NULL, "
         "scope TEXT, worker_id TEXT, token_hash TEXT UNIQUE, created_at TEXT, active INTEGER NOT "
         "NULL DEFAULT 1)");
     // The audit of personal data and user changes (AuditRecord): appended to, never changed.
-    exec(
+    sql_->exec(
         "CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER "
         "NOT NULL, "
         "actor TEXT NOT NULL, role TEXT, action TEXT NOT NULL, layer TEXT, records TEXT NOT NULL "
         "DEFAULT '[]', "
         "fields TEXT NOT NULL DEFAULT '[]', peer TEXT, request_id TEXT, detail TEXT)");
-    exec("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at)");
-    exec("CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id)");
+    sql_->exec("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at)");
+    sql_->exec("CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id)");
   }
 
   // Appends audit rows (inside the caller's transaction); their new ids in order.
   std::vector<int64_t> insert_audit(const std::vector<AuditRecord*>& rows) {
     std::vector<int64_t> ids;
-    if (rows.empty()) return ids;
-    const char* sql =
+    sql_->exec_rows(
+        "cannot write the audit",
         "INSERT INTO audit_log(at, actor, role, action, layer, records, fields, peer, request_id, "
-        "detail) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
-      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
-    for (const AuditRecord* r : rows) {
-      sqlite3_bind_int64(st, 1, r->at);
-      bind_text(st, 2, r->actor);
-      bind_text(st, 3, r->role);
-      bind_text(st, 4, r->action);
-      bind_text(st, 5, r->layer);
-      bind_text(st, 6, r->records.empty() ? std::string("[]") : r->records);
-      bind_text(st, 7, r->fields.empty() ? std::string("[]") : r->fields);
-      bind_text(st, 8, r->peer);
-      bind_text(st, 9, r->request_id);
-      if (r->detail.empty())
-        sqlite3_bind_null(st, 10);
-      else
-        bind_text(st, 10, r->detail);
-      const int rc = sqlite3_step(st);
-      sqlite3_reset(st);
-      sqlite3_clear_bindings(st);
-      if (rc != SQLITE_DONE) {
-        std::string msg = sqlite3_errmsg(db_);
-        sqlite3_finalize(st);
-        throw StoreError("cannot write the audit: " + msg);
-      }
-      ids.push_back(sqlite3_last_insert_rowid(db_));
-    }
-    sqlite3_finalize(st);
+        "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        rows,
+        [](sqlite3_stmt* st, const AuditRecord* r) {
+          sqlite3_bind_int64(st, 1, r->at);
+          bind_text(st, 2, r->actor);
+          bind_text(st, 3, r->role);
+          bind_text(st, 4, r->action);
+          bind_text(st, 5, r->layer);
+          bind_text(st, 6, r->records.empty() ? std::string("[]") : r->records);
+          bind_text(st, 7, r->fields.empty() ? std::string("[]") : r->fields);
+          bind_text(st, 8, r->peer);
+          bind_text(st, 9, r->request_id);
+          if (r->detail.empty())
+            sqlite3_bind_null(st, 10);
+          else
+            bind_text(st, 10, r->detail);
+        },
+        [&](const AuditRecord*) { ids.push_back(sqlite3_last_insert_rowid(db_)); });
     return ids;
   }
 
-  // Runs a prepared statement once per row: bind(st, row) binds its parameters.
-  template <class Rows, class Bind>
-  void exec_rows(const char* sql, const Rows& rows, Bind bind) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
-      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
-    for (const auto& row : rows) {
-      bind(st, row);
-      const int rc = sqlite3_step(st);
-      sqlite3_reset(st);
-      sqlite3_clear_bindings(st);
-      if (rc != SQLITE_DONE) {
-        std::string msg = sqlite3_errmsg(db_);
-        sqlite3_finalize(st);
-        throw StoreError("SQL error: " + msg + " in " + sql);
-      }
-    }
-    sqlite3_finalize(st);
-  }
-
-  // Reads every row of a query: read(st) is called on each.
-  template <class Read>
-  void query_rows(const char* sql, Read read) {
-    query_rows(
-        sql, [](sqlite3_stmt*) {}, read);
-  }
-  // The same with parameters: bind(st) binds them.
-  template <class Bind, class Read>
-  void query_rows(const char* sql, Bind bind, Read read) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
-      throw StoreError("SQL error: " + std::string(sqlite3_errmsg(db_)) + " in " + sql);
-    bind(st);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) read(st);
-    std::string msg = sqlite3_errmsg(db_);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) throw StoreError("SQL error: " + msg + " in " + sql);
-  }
-
-  static void bind_text(sqlite3_stmt* st, int i, const std::string& v) {
-    sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  static std::string column_text(sqlite3_stmt* st, int i) {
-    const auto* t = sqlite3_column_text(st, i);
-    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
-  }
-
   void clear(LayerKind k) {
-    exec("DELETE FROM " + std::string(layer_name(k)));
+    sql_->exec("DELETE FROM " + std::string(layer_name(k)));
     if (k == LayerKind::Incidents)
-      exec("DELETE FROM incident_history");  // their trails go with them
+      sql_->exec("DELETE FROM incident_history");  // their trails go with them
   }
 
   template <class T>
@@ -757,7 +484,7 @@ class GeoPackageStore final : public Store {
       write(f, cols, r);
       if (explicit_fids) f.SetFID(next++);
       if (layer->CreateFeature(&f) != OGRERR_NONE)
-        throw StoreError("cannot write to " + std::string(layer_name(k)) + ": " + last_error());
+        throw StoreError("cannot write to " + std::string(layer_name(k)) + ": " + gdal_error());
       r.fid = f.GetFID();
     }
   }
@@ -784,6 +511,7 @@ class GeoPackageStore final : public Store {
   std::string path_;
   std::unique_ptr<GDALDataset, DatasetCloser> ds_;
   sqlite3* db_ = nullptr;
+  std::unique_ptr<Statements> sql_;  // after ds_: finalized before GDAL closes the connection
 };
 
 }  // namespace

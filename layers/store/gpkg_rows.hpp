@@ -1,0 +1,68 @@
+// Records to GeoPackage rows and back, through GDAL's features: every layer's columns as its
+// schema (layers/model/schema.hpp) lists them, times in UTC, points and outlines in EPSG:4490.
+// Private to the store.
+#pragma once
+
+#include "layers/model/model.hpp"
+#include "layers/model/schema.hpp"
+
+#include <ogrsf_frmts.h>
+
+#include <string>
+#include <vector>
+
+namespace onemap::layers::gpkg {
+
+/// GDAL's last error message ("unknown GDAL error" when it left none).
+std::string gdal_error();
+
+/// The OGR column type (and subtype) of a schema field type.
+OGRFieldType ogr_type(FieldType t, OGRFieldSubType& sub);
+
+/// One layer's columns by their schema fields' order, the indices looked up once.
+class Columns {
+ public:
+  /// @throws StoreError when the table lacks a column.
+  Columns(OGRLayer* layer, LayerKind kind);
+  /// The column of the layer's i-th schema field.
+  int operator[](std::size_t i) const { return idx_[i]; }
+
+ private:
+  std::vector<int> idx_;
+};
+
+/// A record into a feature: its fields, then its geometry (the outline; the position).
+void write(OGRFeature& f, const Columns& c, const Grid& g);
+void write(OGRFeature& f, const Columns& c, const Household& r);
+void write(OGRFeature& f, const Columns& c, const Enterprise& r);
+void write(OGRFeature& f, const Columns& c, const Incident& r);
+void write(OGRFeature& f, const Columns& c, const Worker& r);
+/// A feature into a record (the fid is the caller's).
+void read(OGRFeature& f, const Columns& c, Grid& g);
+void read(OGRFeature& f, const Columns& c, Household& r);
+void read(OGRFeature& f, const Columns& c, Enterprise& r);
+void read(OGRFeature& f, const Columns& c, Incident& r);
+void read(OGRFeature& f, const Columns& c, Worker& r);
+
+/// Calls fn with the dataset's vector of the records of layer k.
+template <class F>
+void for_each_vector(Dataset& d, LayerKind k, F&& fn) {
+  switch (k) {
+    case LayerKind::Grids:
+      fn(d.grids);
+      break;
+    case LayerKind::Households:
+      fn(d.households);
+      break;
+    case LayerKind::Enterprises:
+      fn(d.enterprises);
+      break;
+    case LayerKind::Incidents:
+      fn(d.incidents);
+      break;
+    case LayerKind::Workers:
+      fn(d.workers);
+      break;
+  }
+}
+}  // namespace onemap::layers::gpkg
