@@ -6,6 +6,7 @@
 #include "api/features_internal.hpp"
 #include "auth/read_policy.hpp"
 #include "core/errors.hpp"
+#include "core/json_text.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/text.hpp"
 #include "spatial/crs.hpp"
@@ -21,7 +22,8 @@
 
 namespace onemap::api::features {
 
-// A JSON text written piece by piece; str() writes valid UTF-8 whatever bytes it is given.
+// A JSON text written piece by piece; str() writes valid UTF-8 whatever bytes it is given
+// (core/json_text.hpp's escaper).
 class JsonOut {
  public:
   std::string& text() { return s_; }
@@ -32,27 +34,7 @@ class JsonOut {
   }
   void str(std::string_view v) {
     s_ += '"';
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const auto c = static_cast<unsigned char>(v[i]);
-      if (c == '"' || c == '\\') {
-        s_ += '\\';
-        s_ += static_cast<char>(c);
-      } else if (c < 0x20) {
-        static const char* hex = "0123456789abcdef";
-        s_ += "\\u00";
-        s_ += hex[c >> 4];
-        s_ += hex[c & 15];
-      } else if (c < 0x80) {
-        s_ += static_cast<char>(c);
-      } else if (const std::size_t n = layers::utf8_sequence(v, i)) {
-        // Stored text may hold any bytes: copy a well-formed sequence, replace any other byte
-        // with U+FFFD (no overlong forms, surrogates or code points past U+10FFFF get through).
-        s_.append(v.data() + i, n);
-        i += n - 1;
-      } else {
-        s_ += "\xEF\xBF\xBD";
-      }
-    }
+    append_json_escaped(s_, v);
     s_ += '"';
   }
   void num(double v) {

@@ -57,6 +57,9 @@ struct Viewer {
   /// inside its scope, public outside.
   Audience at(std::string_view grid_code, std::string_view agency = {}) const;
   bool anonymous() const { return user_id.empty(); }
+  /// Whether at() is this viewer's own audience everywhere, and more than the public's: staff or
+  /// more with no area scope.
+  bool beyond_public_everywhere() const { return audience != Audience::Public && scope.empty(); }
   /// A key that tells viewers apart wherever an output is cached ("public", "staff:330521001").
   std::string cache_key() const;
 };

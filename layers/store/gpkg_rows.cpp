@@ -190,13 +190,29 @@ void read_point(OGRFeature& f, const Columns& c, T& r) {
 }
 }  // namespace
 
-#define ONEMAP_POINT_ROWS(T)                                                                     \
-  void write(OGRFeature& f, const Columns& c, const T& r) { write_point(f, c, r); } \
-  void read(OGRFeature& f, const Columns& c, T& r) { read_point(f, c, r); }
-ONEMAP_POINT_ROWS(Household)
-ONEMAP_POINT_ROWS(Enterprise)
-ONEMAP_POINT_ROWS(Incident)
-ONEMAP_POINT_ROWS(Worker)
-#undef ONEMAP_POINT_ROWS
+void write(OGRFeature& f, const Columns& c, const Household& r) {
+  write_point(f, c, r);
+}
+void write(OGRFeature& f, const Columns& c, const Enterprise& r) {
+  write_point(f, c, r);
+}
+void write(OGRFeature& f, const Columns& c, const Incident& r) {
+  write_point(f, c, r);
+}
+void write(OGRFeature& f, const Columns& c, const Worker& r) {
+  write_point(f, c, r);
+}
+void read(OGRFeature& f, const Columns& c, Household& r) {
+  read_point(f, c, r);
+}
+void read(OGRFeature& f, const Columns& c, Enterprise& r) {
+  read_point(f, c, r);
+}
+void read(OGRFeature& f, const Columns& c, Incident& r) {
+  read_point(f, c, r);
+}
+void read(OGRFeature& f, const Columns& c, Worker& r) {
+  read_point(f, c, r);
+}
 
 }  // namespace onemap::layers::gpkg

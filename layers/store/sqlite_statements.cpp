@@ -20,7 +20,8 @@ sqlite3_stmt* Statements::prepared(const std::string& sql) {
 
 void Statements::exec(const std::string& sql, const std::vector<std::string>& params) {
   Use use(*this, sql);
-  for (std::size_t i = 0; i < params.size(); ++i) bind_text(use.st, static_cast<int>(i + 1), params[i]);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    bind_text(use.st, static_cast<int>(i + 1), params[i]);
   const int rc = sqlite3_step(use.st);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) fail("SQL error", sql);
 }

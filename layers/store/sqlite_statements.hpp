@@ -53,7 +53,8 @@ class Statements {
   }
   template <class Read>
   void query_rows(const std::string& sql, Read read) {
-    query_rows(sql, [](sqlite3_stmt*) {}, read);
+    query_rows(
+        sql, [](sqlite3_stmt*) {}, read);
   }
 
   sqlite3* db() const { return db_; }

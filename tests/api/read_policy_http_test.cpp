@@ -278,6 +278,37 @@ TEST_F(ReadPolicyHttp, ATownCentreUserGetsDetailInsideItsTownOnly) {
   EXPECT_EQ(get("/tiles/workers/14/13703/6710.mvt", town_).status, 403);
 }
 
+TEST_F(ReadPolicyHttp, IncidentsOfSensitiveCategoriesAreListedToStaffInsideTheirAreaOnly) {
+  // The oracle, from the store: which incidents each viewer's list holds.
+  const onemap::layers::Dataset d = api().read_store();
+  const auto config = onemap::layers::DispatchConfig::load(onemap::testing::dispatch_config_path());
+  std::set<int64_t> all, open_to_anyone, inside_town;
+  for (const auto& i : d.incidents) {
+    const auto* c = config.find(i.category);
+    const bool sensitive = c && c->sensitive;
+    all.insert(i.fid);
+    if (!sensitive) open_to_anyone.insert(i.fid);
+    if (!sensitive || i.join.grid_code.rfind(kTown, 0) == 0 || i.agency.rfind(kTown, 0) == 0 ||
+        i.reporter == "town1-centre")
+      inside_town.insert(i.fid);
+  }
+  ASSERT_LT(open_to_anyone.size(), inside_town.size());
+  ASSERT_LT(inside_town.size(), all.size());
+  auto listed = [&](const std::string& token) {
+    const HttpResponse r = get("/collections/incidents/items?limit=10000", token);
+    EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
+    const json page = json::parse(r.body);
+    EXPECT_EQ(page["numberReturned"], page["numberMatched"]);
+    std::set<int64_t> ids;
+    for (const auto& f : page["features"]) ids.insert(f["id"].get<int64_t>());
+    return ids;
+  };
+  EXPECT_EQ(listed(""), open_to_anyone);
+  EXPECT_EQ(listed(town_), inside_town);
+  EXPECT_EQ(listed(department_), all);  // staff of the whole county
+  EXPECT_EQ(listed(county_), all);
+}
+
 TEST_F(ReadPolicyHttp, TilesVaryByTheTokenAndNoEtagRevalidatesAcrossAudiences) {
   // The tile of an incident of a sensitive category, at a zoom of single incidents: county-wide
   // staff get it with the incident, the public without.
