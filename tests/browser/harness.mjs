@@ -56,7 +56,8 @@ export async function runTest(name, main) {
   } catch (e) {
     check(`${name.replace('_', ' ')} test`, false, e.stack ?? String(e));
   } finally {
-    for (const step of cleanup.reverse()) await step().catch(() => {});
+    // A step may return a promise or not (a server's close()).
+    for (const step of cleanup.reverse()) await Promise.resolve().then(step).catch(() => {});
   }
   const failed = results.filter((ok) => !ok).length;
   console.log(`${name}: ${seconds()} s`);
