@@ -231,8 +231,63 @@ Accessor<T> join_distance() {
           [](T& r, const FieldValue& v) { r.join.distance_m = as_real(v); }};
 }
 
+// What a field is used for besides being stored, combined with | (Field's flags of those names).
+enum Use : unsigned {
+  kQuery = 1u << 0,      // queryable
+  kCreate = 1u << 1,     // on_create (and so imported)
+  kPatch = 1u << 2,      // on_patch
+  kRequired = 1u << 3,   // required
+  kImport = 1u << 4,     // imported, though not given on create
+  kIdentity = 1u << 5,   // personal: a person's identity
+  kStoreOnly = 1u << 6,  // not served
+  kEdit = kCreate | kPatch,
+};
+
+// One field of the tables below: name, type, audience and uses, then what else it has.
+struct Def {
+  Field f;
+  Def(std::string name, FieldType type, Audience audience, unsigned uses) {
+    f.name = std::move(name);
+    f.type = type;
+    f.audience = audience;
+    f.queryable = uses & kQuery;
+    f.on_create = uses & kCreate;
+    f.on_patch = uses & kPatch;
+    f.required = uses & kRequired;
+    f.imported = uses & kImport;
+    f.personal = uses & kIdentity;
+    f.served = !(uses & kStoreOnly);
+  }
+  Def& tiles(int minzoom) {
+    f.tile_minzoom = minzoom;
+    return *this;
+  }
+  Def& text(TextKind k) {
+    f.text = k;
+    return *this;
+  }
+  Def& range(double lo, double hi) {
+    f.min = lo;
+    f.max = hi;
+    return *this;
+  }
+  Def& one_of(std::vector<std::string> values) {
+    f.values = std::move(values);
+    return *this;
+  }
+  Def& also_named(std::vector<std::string> names) {
+    f.import_names = std::move(names);
+    return *this;
+  }
+  Def& date() {
+    f.iso_date = true;
+    return *this;
+  }
+};
+
 template <class T>
 struct Entry {
+  Entry(const Def& d, Accessor<T> a) : field(d.f), access(a) {}
   Field field;
   Accessor<T> access;
 };
@@ -248,29 +303,6 @@ Schema<T> make(LayerKind kind, std::vector<Entry<T>> entries) {
   return s;
 }
 
-// The fields every point layer ends with: its grid join and the source's unmapped attributes.
-// `tile_minzoom`: the zoom from which the grid code is in the layer's tiles.
-template <class T>
-void add_join(std::vector<Entry<T>>& v, Audience a, int tile_minzoom) {
-  v.push_back({{.name = "grid_code",
-                .audience = a,
-                .queryable = true,
-                .tile_minzoom = tile_minzoom,
-                .text = TextKind::Id},
-               join_grid_code<T>()});
-  v.push_back({{.name = "join_kind",
-                .audience = a,
-                .queryable = true,
-                .values = {"contained", "nearest", "unassigned"}},
-               join_kind<T>()});
-  v.push_back(
-      {{.name = "join_distance_m", .type = FieldType::Real, .audience = a, .queryable = true},
-       join_distance<T>()});
-  v.push_back(
-      {{.name = "extra", .audience = Audience::Staff, .served = false, .text = TextKind::FreeText},
-       member<&T::extra>()});
-}
-
 constexpr auto S = FieldType::String;
 constexpr auto I = FieldType::Integer;
 constexpr auto R = FieldType::Real;
@@ -279,48 +311,39 @@ constexpr auto D = FieldType::DateTime;
 constexpr auto kPublic = Audience::Public;
 constexpr auto kStaff = Audience::Staff;
 constexpr auto kPersonal = Audience::Personal;
+constexpr auto kId = TextKind::Id;
+constexpr auto kFree = TextKind::FreeText;
+
+// The fields every point layer ends with: its grid join and the source's unmapped attributes.
+// `tile_minzoom`: the zoom from which the grid code is in the layer's tiles.
+template <class T>
+void add_join(std::vector<Entry<T>>& v, Audience a, int tile_minzoom) {
+  v.insert(v.end(),
+           {
+               {Def("grid_code", S, a, kQuery).tiles(tile_minzoom).text(kId), join_grid_code<T>()},
+               {Def("join_kind", S, a, kQuery).one_of({"contained", "nearest", "unassigned"}),
+                join_kind<T>()},
+               {Def("join_distance_m", R, a, kQuery), join_distance<T>()},
+               {Def("extra", S, kStaff, kStoreOnly).text(kFree), member<&T::extra>()},
+           });
+}
 
 // ---- the layers --------------------------------------------------------------------------------
 
 Schema<Grid> grid_schema() {
-  std::vector<Entry<Grid>> v = {
-      {{.name = "code",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .tile_minzoom = 0,
-        .text = TextKind::Id},
-       member<&Grid::code>()},
-      {{.name = "name",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 0},
-       member<&Grid::name>()},
-      {{.name = "level",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .tile_minzoom = 0,
-        .text = TextKind::Id,
-        .values = {"county", "town", "village", "grid", "microgrid"}},
-       named<Grid, GridLevel, &Grid::level, level_name, level_from_name>()},
-      {{.name = "parent_code",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .tile_minzoom = 0,
-        .text = TextKind::Id},
-       member<&Grid::parent_code>()},
-      {{.name = "area_m2", .type = R, .audience = kPublic, .queryable = true, .tile_minzoom = 12},
-       member<&Grid::area_m2>()},
-      {{.name = "synthetic", .type = B, .audience = kPublic, .queryable = true},
-       member<&Grid::synthetic>()},
+  using G = Grid;
+  std::vector<Entry<G>> v = {
+      {Def("code", S, kPublic, kQuery | kCreate).tiles(0).text(kId), member<&G::code>()},
+      {Def("name", S, kPublic, kQuery | kEdit).tiles(0), member<&G::name>()},
+      {Def("level", S, kPublic, kQuery | kCreate)
+           .tiles(0)
+           .text(kId)
+           .one_of({"county", "town", "village", "grid", "microgrid"}),
+       named<G, GridLevel, &G::level, level_name, level_from_name>()},
+      {Def("parent_code", S, kPublic, kQuery | kCreate).tiles(0).text(kId),
+       member<&G::parent_code>()},
+      {Def("area_m2", R, kPublic, kQuery).tiles(12), member<&G::area_m2>()},
+      {Def("synthetic", B, kPublic, kQuery), member<&G::synthetic>()},
   };
   return make(LayerKind::Grids, std::move(v));
 }
@@ -328,68 +351,18 @@ Schema<Grid> grid_schema() {
 Schema<Household> household_schema() {
   using H = Household;
   std::vector<Entry<H>> v = {
-      {{.name = "hh_id",
-        .type = S,
-        .audience = kStaff,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .import_names = {"id"},
-        .text = TextKind::Id},
-       member<&H::id>()},
-      {{.name = "address",
-        .type = S,
-        .audience = kStaff,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true},
-       member<&H::address>()},
-      {{.name = "members",
-        .type = I,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 16,
-        .min = 0,
-        .max = 1000},
-       member<&H::members>()},
-      {{.name = "flags",
-        .type = I,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .min = 0,
-        .max = 4294967295.0},
+      {Def("hh_id", S, kStaff, kQuery | kEdit).also_named({"id"}).text(kId), member<&H::id>()},
+      {Def("address", S, kStaff, kQuery | kEdit), member<&H::address>()},
+      {Def("members", I, kPublic, kQuery | kEdit).tiles(16).range(0, 1000), member<&H::members>()},
+      {Def("flags", I, kPublic, kQuery | kEdit).range(0, 4294967295.0),
        // Outputs show the flags without the sensitive ones (model.hpp); only records show those.
        {&Member<&H::flags>::get, &Member<&H::flags>::set,
         [](const H& h) -> FieldValue {
           return static_cast<int64_t>(h.flags & ~kSensitiveHouseholdFlags);
         }}},
-      {{.name = "head_name",
-        .type = S,
-        .audience = kPersonal,
-        .personal = true,
-        .on_create = true,
-        .on_patch = true},
-       member<&H::head_name>()},
-      {{.name = "phone",
-        .type = S,
-        .audience = kPersonal,
-        .personal = true,
-        .on_create = true,
-        .on_patch = true,
-        .text = TextKind::Id},
-       member<&H::phone>()},
-      {{.name = "id_number",
-        .type = S,
-        .audience = kPersonal,
-        .personal = true,
-        .on_create = true,
-        .on_patch = true,
-        .text = TextKind::Id},
-       member<&H::id_number>()},
+      {Def("head_name", S, kPersonal, kIdentity | kEdit), member<&H::head_name>()},
+      {Def("phone", S, kPersonal, kIdentity | kEdit).text(kId), member<&H::phone>()},
+      {Def("id_number", S, kPersonal, kIdentity | kEdit).text(kId), member<&H::id_number>()},
   };
   add_join(v, kPublic, 16);
   return make(LayerKind::Households, std::move(v));
@@ -398,69 +371,19 @@ Schema<Household> household_schema() {
 Schema<Enterprise> enterprise_schema() {
   using E = Enterprise;
   std::vector<Entry<E>> v = {
-      {{.name = "ent_id",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .import_names = {"id"},
-        .text = TextKind::Id},
-       member<&E::id>()},
-      {{.name = "name",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .required = true,
-        .tile_minzoom = 13},
-       member<&E::name>()},
-      {{.name = "industry",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 13},
-       member<&E::industry>()},
-      {{.name = "risk",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 0,
-        .text = TextKind::Id,
-        .values = {"major", "significant", "general", "low"}},
+      {Def("ent_id", S, kPublic, kQuery | kEdit).also_named({"id"}).text(kId), member<&E::id>()},
+      {Def("name", S, kPublic, kQuery | kEdit | kRequired).tiles(13), member<&E::name>()},
+      {Def("industry", S, kPublic, kQuery | kEdit).tiles(13), member<&E::industry>()},
+      {Def("risk", S, kPublic, kQuery | kEdit)
+           .tiles(0)
+           .text(kId)
+           .one_of({"major", "significant", "general", "low"}),
        named<E, RiskLevel, &E::risk, risk_name, risk_from_name>()},
-      {{.name = "hazardous_chemicals",
-        .type = B,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 13},
+      {Def("hazardous_chemicals", B, kPublic, kQuery | kEdit).tiles(13),
        member<&E::hazardous_chemicals>()},
-      {{.name = "last_inspection",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 16,
-        .text = TextKind::Id,
-        .iso_date = true},
+      {Def("last_inspection", S, kPublic, kQuery | kEdit).tiles(16).text(kId).date(),
        member<&E::last_inspection>()},
-      {{.name = "open_hazards",
-        .type = I,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 13,
-        .min = 0,
-        .max = 1'000'000},
+      {Def("open_hazards", I, kPublic, kQuery | kEdit).tiles(13).range(0, 1'000'000),
        member<&E::open_hazards>()},
   };
   add_join(v, kPublic, 16);
@@ -470,111 +393,32 @@ Schema<Enterprise> enterprise_schema() {
 Schema<Incident> incident_schema() {
   using N = Incident;
   std::vector<Entry<N>> v = {
-      {{.name = "inc_id",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .tile_minzoom = 16,
-        .import_names = {"id"},
-        .text = TextKind::Id},
+      {Def("inc_id", S, kPublic, kQuery | kCreate).tiles(16).also_named({"id"}).text(kId),
        member<&N::id>()},
-      {{.name = "category",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 0,
-        .text = TextKind::Id},
-       member<&N::category>()},
-      {{.name = "description",
-        .type = S,
-        .audience = kStaff,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .text = TextKind::FreeText},
-       member<&N::description>()},
-      {{.name = "source",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .tile_minzoom = 16,
-        .text = TextKind::Id},
-       member<&N::source>()},
-      {{.name = "reported_at",
-        .type = D,
-        .audience = kPublic,
-        .queryable = true,
-        .on_create = true,
-        .tile_minzoom = 13},
-       member<&N::reported_at>()},
-      {{.name = "status",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .imported = true,
-        .tile_minzoom = 0,
-        .text = TextKind::Id},
-       member<&N::status>()},
-      {{.name = "closed_at",
-        .type = D,
-        .audience = kPublic,
-        .queryable = true,
-        .imported = true,
-        .tile_minzoom = 16},
-       member<&N::closed_at>()},
-      {{.name = "assignee",
-        .type = S,
-        .audience = kStaff,
-        .queryable = true,
-        .on_patch = true,
-        .imported = true,
-        .text = TextKind::Id},
-       member<&N::assignee>()},
-      {{.name = "deadline", .type = D, .audience = kPublic, .queryable = true, .tile_minzoom = 16},
-       member<&N::deadline>()},
-      {{.name = "agency",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .tile_minzoom = 16,
-        .text = TextKind::Id},
-       member<&N::agency>()},
-      {{.name = "level",
-        .type = S,
-        .audience = kPublic,
-        .queryable = true,
-        .tile_minzoom = 13,
-        .text = TextKind::Id,
-        .values = {"grid", "village", "town", "county"}},
+      {Def("category", S, kPublic, kQuery | kEdit).tiles(0).text(kId), member<&N::category>()},
+      {Def("description", S, kStaff, kQuery | kEdit).text(kFree), member<&N::description>()},
+      {Def("source", S, kPublic, kQuery | kCreate).tiles(16).text(kId), member<&N::source>()},
+      {Def("reported_at", D, kPublic, kQuery | kCreate).tiles(13), member<&N::reported_at>()},
+      {Def("status", S, kPublic, kQuery | kImport).tiles(0).text(kId), member<&N::status>()},
+      {Def("closed_at", D, kPublic, kQuery | kImport).tiles(16), member<&N::closed_at>()},
+      {Def("assignee", S, kStaff, kQuery | kPatch | kImport).text(kId), member<&N::assignee>()},
+      {Def("deadline", D, kPublic, kQuery).tiles(16), member<&N::deadline>()},
+      {Def("agency", S, kPublic, kQuery).tiles(16).text(kId), member<&N::agency>()},
+      {Def("level", S, kPublic, kQuery)
+           .tiles(13)
+           .text(kId)
+           .one_of({"grid", "village", "town", "county"}),
        // Outputs name the first level ("grid") that the store leaves empty.
        {&Member<&N::level>::get, &Member<&N::level>::set,
         [](const N& i) -> FieldValue {
           return i.level.empty() ? std::string_view("grid") : std::string_view(i.level);
         }}},
-      {{.name = "overdue", .type = B, .audience = kPublic, .queryable = true, .tile_minzoom = 0},
-       member<&N::overdue>()},
-      {{.name = "version", .type = I, .audience = kPublic, .queryable = true},
-       member<&N::version>()},
-      {{.name = "updated_at", .type = D, .audience = kPublic, .queryable = true},
-       member<&N::updated_at>()},
-      {{.name = "reporter",
-        .type = S,
-        .audience = kPersonal,
-        .personal = true,
-        .text = TextKind::Id},
-       member<&N::reporter>()},
-      {{.name = "handler", .type = S, .audience = kStaff, .queryable = true, .text = TextKind::Id},
-       member<&N::handler>()},
-      {{.name = "dispatch_reason",
-        .type = S,
-        .audience = kStaff,
-        .queryable = true,
-        .text = TextKind::FreeText},
-       member<&N::dispatch_reason>()},
+      {Def("overdue", B, kPublic, kQuery).tiles(0), member<&N::overdue>()},
+      {Def("version", I, kPublic, kQuery), member<&N::version>()},
+      {Def("updated_at", D, kPublic, kQuery), member<&N::updated_at>()},
+      {Def("reporter", S, kPersonal, kIdentity).text(kId), member<&N::reporter>()},
+      {Def("handler", S, kStaff, kQuery).text(kId), member<&N::handler>()},
+      {Def("dispatch_reason", S, kStaff, kQuery).text(kFree), member<&N::dispatch_reason>()},
   };
   add_join(v, kPublic, 16);
   return make(LayerKind::Incidents, std::move(v));
@@ -583,49 +427,16 @@ Schema<Incident> incident_schema() {
 Schema<Worker> worker_schema() {
   using W = Worker;
   std::vector<Entry<W>> v = {
-      {{.name = "worker_id",
-        .type = S,
-        .audience = kStaff,
-        .queryable = true,
-        .on_create = true,
-        .tile_minzoom = 16,
-        .text = TextKind::Id},
-       member<&W::worker_id>()},
-      {{.name = "name",
-        .type = S,
-        .audience = kPersonal,
-        .personal = true,
-        .on_create = true,
-        .on_patch = true},
-       member<&W::name>()},
-      {{.name = "role",
-        .type = S,
-        .audience = kStaff,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 0,
-        .text = TextKind::Id,
-        .values = {"grid_head", "full_time", "part_time", "cadre", "aux_police", "other"}},
+      {Def("worker_id", S, kStaff, kQuery | kCreate).tiles(16).text(kId), member<&W::worker_id>()},
+      {Def("name", S, kPersonal, kIdentity | kEdit), member<&W::name>()},
+      {Def("role", S, kStaff, kQuery | kEdit)
+           .tiles(0)
+           .text(kId)
+           .one_of({"grid_head", "full_time", "part_time", "cadre", "aux_police", "other"}),
        named<W, WorkerRole, &W::role, role_name, role_from_name>()},
-      {{.name = "team_grid",
-        .type = S,
-        .audience = kStaff,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 16,
-        .import_names = {"grid_code"},
-        .text = TextKind::Id},
+      {Def("team_grid", S, kStaff, kQuery | kEdit).tiles(16).also_named({"grid_code"}).text(kId),
        member<&W::grid_code>()},
-      {{.name = "on_duty",
-        .type = B,
-        .audience = kStaff,
-        .queryable = true,
-        .on_create = true,
-        .on_patch = true,
-        .tile_minzoom = 0},
-       member<&W::on_duty>()},
+      {Def("on_duty", B, kStaff, kQuery | kEdit).tiles(0), member<&W::on_duty>()},
   };
   add_join(v, kStaff, -1);
   return make(LayerKind::Workers, std::move(v));
@@ -634,30 +445,20 @@ Schema<Worker> worker_schema() {
 // The schemas, built once; add_field extends them before any county loads.
 template <class R>
 Schema<R>& mutable_schema();
-template <>
-Schema<Grid>& mutable_schema<Grid>() {
-  static Schema<Grid> s = grid_schema();
+template <class T>
+Schema<T>& mutable_schema() {
+  static Schema<T> s = [] {
+    if constexpr (std::is_same_v<T, Grid>) return grid_schema();
+    if constexpr (std::is_same_v<T, Household>) return household_schema();
+    if constexpr (std::is_same_v<T, Enterprise>) return enterprise_schema();
+    if constexpr (std::is_same_v<T, Incident>) return incident_schema();
+    if constexpr (std::is_same_v<T, Worker>) return worker_schema();
+  }();
   return s;
 }
-template <>
-Schema<Household>& mutable_schema<Household>() {
-  static Schema<Household> s = household_schema();
-  return s;
-}
-template <>
-Schema<Enterprise>& mutable_schema<Enterprise>() {
-  static Schema<Enterprise> s = enterprise_schema();
-  return s;
-}
-template <>
-Schema<Incident>& mutable_schema<Incident>() {
-  static Schema<Incident> s = incident_schema();
-  return s;
-}
-template <>
-Schema<Worker>& mutable_schema<Worker>() {
-  static Schema<Worker> s = worker_schema();
-  return s;
+template <class T>
+Schema<T>& mutable_schema(const Schema<T>&) {
+  return mutable_schema<T>();
 }
 
 bool is_identifier(std::string_view s) {
@@ -706,7 +507,12 @@ void check_new(const Schema<T>& s, const T& r) {
   }
 }
 
+// Each record type's schema and the operations on it.
 #define ONEMAP_SCHEMA_OPS(T)                                                               \
+  template <>                                                                              \
+  const Schema<T>& schema<T>() {                                                           \
+    return mutable_schema<T>();                                                            \
+  }                                                                                        \
   template std::vector<std::string> apply(const Schema<T>&, T&, const FieldValues&, bool); \
   template void check_new(const Schema<T>&, const T&);
 ONEMAP_SCHEMA_OPS(Grid)
@@ -715,27 +521,6 @@ ONEMAP_SCHEMA_OPS(Enterprise)
 ONEMAP_SCHEMA_OPS(Incident)
 ONEMAP_SCHEMA_OPS(Worker)
 #undef ONEMAP_SCHEMA_OPS
-
-template <>
-const Schema<Grid>& schema<Grid>() {
-  return mutable_schema<Grid>();
-}
-template <>
-const Schema<Household>& schema<Household>() {
-  return mutable_schema<Household>();
-}
-template <>
-const Schema<Enterprise>& schema<Enterprise>() {
-  return mutable_schema<Enterprise>();
-}
-template <>
-const Schema<Incident>& schema<Incident>() {
-  return mutable_schema<Incident>();
-}
-template <>
-const Schema<Worker>& schema<Worker>() {
-  return mutable_schema<Worker>();
-}
 
 const std::vector<Field>& layer_fields(LayerKind k) {
   return with_schema(k, [](const auto& s) -> const std::vector<Field>& { return s.fields; });
@@ -760,19 +545,7 @@ void add_field(LayerKind k, Field f) {
         "field", "layer " + std::string(layer_name(k)) + " already has a field '" + f.name + "'");
   if (f.personal) f.audience = Audience::Personal;
   f.imported = f.imported || f.on_create;
-  auto add = [&](auto& s) { s.fields.push_back(std::move(f)); };
-  switch (k) {
-    case LayerKind::Grids:
-      return add(mutable_schema<Grid>());
-    case LayerKind::Households:
-      return add(mutable_schema<Household>());
-    case LayerKind::Enterprises:
-      return add(mutable_schema<Enterprise>());
-    case LayerKind::Incidents:
-      return add(mutable_schema<Incident>());
-    case LayerKind::Workers:
-      return add(mutable_schema<Worker>());
-  }
+  with_schema(k, [&](const auto& s) { mutable_schema(s).fields.push_back(std::move(f)); });
 }
 
 }  // namespace onemap::layers

@@ -12,9 +12,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 using json = nlohmann::json;
 using namespace onemap::testing;
@@ -196,63 +201,55 @@ TEST_F(DispatchHttp, GcjCoordinatesAreShiftedOnTheWayInAndOut) {
 }
 
 TEST_F(DispatchHttp, BadRequestsGetOpen311Errors) {
-  const std::string key = token("app");
-  expect_error(post_form("/open311/v2/requests.json",
-                         form_body({{"api_key", key}, {"lat", "30.1"}, {"long", "120.03"}})),
-               400, kOpen311, "service_code");
-  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
-                                                                 {"service_code", "0101"},
-                                                                 {"lat", "abc"},
-                                                                 {"long", "120.03"}})),
-               400, kOpen311, "lat");
-  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
-                                                                 {"service_code", "0101"},
-                                                                 {"lat", "95"},
-                                                                 {"long", "120.03"}})),
-               400, kOpen311, "lat");
-  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
-                                                                 {"service_code", "0101"},
-                                                                 {"lat", "30.1"},
-                                                                 {"long", "181"}})),
-               400, kOpen311, "long");
-  expect_error(post_form("/open311/v2/requests.json",
-                         form_body({{"api_key", key}, {"service_code", "0101"}})),
-               400, kOpen311, "lat");
-  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
-                                                                 {"service_code", "9999"},
-                                                                 {"lat", "30.1"},
-                                                                 {"long", "120.03"}})),
-               400, kOpen311, "service_code");
-  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
-                                                                 {"service_code", "0101"},
-                                                                 {"lat", "30.1"},
-                                                                 {"long", "120.03"},
-                                                                 {"colour", "red"}})),
-               400, kOpen311, "colour");
-  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", key},
-                                                                 {"service_code", "0101"},
-                                                                 {"lat", "30.1"},
-                                                                 {"long", "120.03"},
-                                                                 {"coordinate_system", "BD09"}})),
-               400, kOpen311, "coordinate_system");
-  expect_error(
-      post_form("/open311/v2/requests.json",
-                form_body({{"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"}})),
-      401, kOpen311, "api_key");
-  expect_error(post_form("/open311/v2/requests.json", form_body({{"api_key", "om_nope"},
-                                                                 {"service_code", "0101"},
-                                                                 {"lat", "30.1"},
-                                                                 {"long", "120.03"}})),
-               401, kOpen311, "");
+  // Each form: a valid request with fields changed, added or left out (nullopt).
+  using Changes = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  const std::vector<std::pair<std::string, std::string>> valid = {
+      {"api_key", token("app")}, {"service_code", "0101"}, {"lat", "30.1"}, {"long", "120.03"}};
+  const struct {
+    Changes changes;
+    int status;
+    const char* parameter;
+  } forms[] = {
+      {{{"service_code", std::nullopt}}, 400, "service_code"},
+      {{{"lat", "abc"}}, 400, "lat"},
+      {{{"lat", "95"}}, 400, "lat"},
+      {{{"long", "181"}}, 400, "long"},
+      {{{"lat", std::nullopt}, {"long", std::nullopt}}, 400, "lat"},
+      {{{"service_code", "9999"}}, 400, "service_code"},
+      {{{"colour", "red"}}, 400, "colour"},
+      {{{"coordinate_system", "BD09"}}, 400, "coordinate_system"},
+      {{{"api_key", std::nullopt}}, 401, "api_key"},
+      {{{"api_key", "om_nope"}}, 401, ""},
+  };
+  for (const auto& f : forms) {
+    auto fields = valid;
+    for (const auto& [name, value] : f.changes) {
+      const auto at = std::find_if(fields.begin(), fields.end(),
+                                   [&](const auto& field) { return field.first == name; });
+      if (at == fields.end())
+        fields.emplace_back(name, value.value());
+      else if (value)
+        at->second = *value;
+      else
+        fields.erase(at);
+    }
+    const std::string body = form_body(fields);
+    SCOPED_TRACE(body);
+    expect_error(post_form("/open311/v2/requests.json", body), f.status, kOpen311, f.parameter);
+  }
   expect_error(api().send("POST", "/open311/v2/requests.json", "{not json"), 400, kOpen311, "body");
-  expect_error(get("/open311/v2/requests/999999.json"), 404, kOpen311, "");
-  expect_error(get("/open311/v2/requests/abc.json"), 404, kOpen311, "service_request_id");
-  expect_error(get("/open311/v2/requests.json?status=pending"), 400, kOpen311, "status");
-  expect_error(get("/open311/v2/requests.json?start_date=yesterday"), 400, kOpen311, "start_date");
-  expect_error(get("/open311/v2/requests.json?service_request_id=x1"), 400, kOpen311,
-               "service_request_id");
-  expect_error(get("/open311/v2/requests.json?color=1"), 400, kOpen311, "color");
-  expect_error(get("/open311/v2/requests.xml"), 404, kOpen311, "");
+  expect_errors(
+      api(),
+      {
+          {"/open311/v2/requests/999999.json", 404, kOpen311, ""},
+          {"/open311/v2/requests/abc.json", 404, kOpen311, "service_request_id"},
+          {"/open311/v2/requests.json?status=pending", 400, kOpen311, "status"},
+          {"/open311/v2/requests.json?start_date=yesterday", 400, kOpen311, "start_date"},
+          {"/open311/v2/requests.json?service_request_id=x1", 400, kOpen311, "service_request_id"},
+          {"/open311/v2/requests.json?color=1", 400, kOpen311, "color"},
+          {"/open311/v2/requests.xml", 404, kOpen311, ""},
+      },
+      kAdminToken);
   expect_error(api().send("DELETE", "/open311/v2/services.json", ""), 405, kOpen311, "");
 }
 

@@ -198,24 +198,25 @@ TEST_F(FeaturesHttpTest, OneFeatureAndErrors) {
   EXPECT_DOUBLE_EQ(f["geometry"]["coordinates"][0].get<double>(), inc.location.lon);
   EXPECT_EQ(get("/collections/incidents/items/1").header("Content-Type"), "application/geo+json");
 
-  expect_error(get("/collections/incidents/items/999999"), 404, "not_found");
-  expect_error(get("/collections/incidents/items/abc"), 404, "not_found");
-  expect_error(get("/collections/rivers/items"), 404, "not_found");
-  expect_error(get("/collections/incidents/items?colour=red"), 400, "invalid_parameter", "colour");
-  expect_error(get("/collections/incidents/items?limit=0"), 400, "invalid_parameter", "limit");
-  expect_error(get("/collections/incidents/items?limit=ten"), 400, "invalid_parameter", "limit");
-  expect_error(get("/collections/incidents/items?offset=-1"), 400, "invalid_parameter", "offset");
-  expect_error(get("/collections/incidents/items?bbox=1,2,3"), 400, "invalid_parameter", "bbox");
-  expect_error(get("/collections/incidents/items?bbox=120,31,121,30"), 400, "invalid_parameter",
-               "bbox");
-  expect_error(get("/collections/incidents/items?datetime=yesterday"), 400, "invalid_parameter",
-               "datetime");
-  expect_error(
-      get("/collections/incidents/items?datetime=2026-02-01T00:00:00Z/2026-01-01T00:00:00Z"), 400,
-      "invalid_parameter", "datetime");
-  expect_error(get("/collections/households/items?datetime=2026-01-01T00:00:00Z"), 400,
-               "invalid_parameter", "datetime");
-  expect_error(get("/collections?limit=3"), 400, "invalid_parameter", "limit");
+  expect_errors(
+      api(),
+      {
+          {"/collections/incidents/items/999999", 404, "not_found", ""},
+          {"/collections/incidents/items/abc", 404, "not_found", ""},
+          {"/collections/rivers/items", 404, "not_found", ""},
+          {"/collections/incidents/items?colour=red", 400, "invalid_parameter", "colour"},
+          {"/collections/incidents/items?limit=0", 400, "invalid_parameter", "limit"},
+          {"/collections/incidents/items?limit=ten", 400, "invalid_parameter", "limit"},
+          {"/collections/incidents/items?offset=-1", 400, "invalid_parameter", "offset"},
+          {"/collections/incidents/items?bbox=1,2,3", 400, "invalid_parameter", "bbox"},
+          {"/collections/incidents/items?bbox=120,31,121,30", 400, "invalid_parameter", "bbox"},
+          {"/collections/incidents/items?datetime=yesterday", 400, "invalid_parameter", "datetime"},
+          {"/collections/incidents/items?datetime=2026-02-01T00:00:00Z/2026-01-01T00:00:00Z", 400,
+           "invalid_parameter", "datetime"},
+          {"/collections/households/items?datetime=2026-01-01T00:00:00Z", 400, "invalid_parameter",
+           "datetime"},
+          {"/collections?limit=3", 400, "invalid_parameter", "limit"},
+      });
   // A limit above the maximum is taken as the maximum.
   const json big = get_json("/collections/households/items?limit=50000");
   EXPECT_NE(link(big, "self").find("limit=10000"), std::string::npos);
@@ -286,10 +287,13 @@ TEST_F(FeaturesHttpTest, CoordinatesInEveryOfferedCrs) {
   const json coll = get_json("/collections/households");
   EXPECT_EQ(coll["crs"].size(), 5U);
   EXPECT_EQ(coll["storageCrs"], "http://www.opengis.net/def/crs/EPSG/0/4490");
-  expect_error(get("/collections/households/items?crs=EPSG:2000"), 400, "invalid_parameter", "crs");
-  expect_error(get("/collections/households/items?bbox-crs=EPSG:3857"), 400, "invalid_parameter",
-               "bbox-crs");
-  expect_error(get(item + "?bbox=1,2,3,4"), 400, "invalid_parameter", "bbox");
+  expect_errors(
+      api(), {
+                 {"/collections/households/items?crs=EPSG:2000", 400, "invalid_parameter", "crs"},
+                 {"/collections/households/items?bbox-crs=EPSG:3857", 400, "invalid_parameter",
+                  "bbox-crs"},
+                 {item + "?bbox=1,2,3,4", 400, "invalid_parameter", "bbox"},
+             });
 }
 
 namespace {
@@ -370,18 +374,18 @@ TEST_F(FeaturesHttpTest, AreaNearAndPolygonQueries) {
   EXPECT_EQ(ids_of(json::parse(posted.body)), want);
   EXPECT_GT(want.size(), 5U);
 
-  expect_error(get("/collections/households/items?area=town:999"), 400, "invalid_parameter",
-               "area");
-  expect_error(get("/collections/households/items?area=planet:1"), 400, "invalid_parameter",
-               "area");
-  expect_error(get("/collections/households/items?area=town"), 400, "invalid_parameter", "area");
-  expect_error(get("/collections/households/items?near=120.1,30.1"), 400, "invalid_parameter",
-               "radius");
-  expect_error(get("/collections/households/items?radius=10"), 400, "invalid_parameter", "near");
-  expect_error(get("/collections/households/items?near=120.1&radius=10"), 400, "invalid_parameter",
-               "near");
-  expect_error(get("/collections/households/items?near=120.1,30.1&radius=-5"), 400,
-               "invalid_parameter", "radius");
+  expect_errors(
+      api(),
+      {
+          {"/collections/households/items?area=town:999", 400, "invalid_parameter", "area"},
+          {"/collections/households/items?area=planet:1", 400, "invalid_parameter", "area"},
+          {"/collections/households/items?area=town", 400, "invalid_parameter", "area"},
+          {"/collections/households/items?near=120.1,30.1", 400, "invalid_parameter", "radius"},
+          {"/collections/households/items?radius=10", 400, "invalid_parameter", "near"},
+          {"/collections/households/items?near=120.1&radius=10", 400, "invalid_parameter", "near"},
+          {"/collections/households/items?near=120.1,30.1&radius=-5", 400, "invalid_parameter",
+           "radius"},
+      });
   expect_error(api().send("POST", "/collections/households/items", "{\"a\":", "", ""), 400,
                "invalid_parameter", "body");
   EXPECT_EQ(api().send("POST", "/collections", "{}", "", "").status, 405);
@@ -421,12 +425,14 @@ TEST_F(FeaturesHttpTest, StatsEqualIndependentCountsFromTheItems) {
     EXPECT_LE(r["change"].get<int64_t>(), last);
     last = r["change"];
   }
-  expect_error(get("/collections/incidents/stats"), 400, "invalid_parameter", "datetime");
-  expect_error(get("/collections/incidents/stats?datetime=2026-01-01T00:00:00Z/.."), 400,
-               "invalid_parameter", "datetime");
-  expect_error(get("/collections/incidents/stats?datetime=" + now + "&group_by=planet"), 400,
-               "invalid_parameter", "group_by");
-  expect_error(get("/collections/households/stats"), 404, "not_found");
+  expect_errors(api(), {
+                           {"/collections/incidents/stats", 400, "invalid_parameter", "datetime"},
+                           {"/collections/incidents/stats?datetime=2026-01-01T00:00:00Z/..", 400,
+                            "invalid_parameter", "datetime"},
+                           {"/collections/incidents/stats?datetime=" + now + "&group_by=planet",
+                            400, "invalid_parameter", "group_by"},
+                           {"/collections/households/stats", 404, "not_found", ""},
+                       });
 }
 
 TEST_F(FeaturesHttpTest, TheOpenApiDocumentValidatesAndListsEveryItemParameter) {
@@ -545,16 +551,18 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForce) {
             fids(oracle().enterprises,
                  [](const auto& e) { return e.risk == onemap::layers::RiskLevel::General; }));
   // Personal fields are no queryables, so no filter can count persons by them.
-  expect_error(get("/collections/households/items?filter=head_name%20%3D%20%27x%27"), 400,
-               "invalid_parameter", "filter");
-  expect_error(get("/collections/households/items?head_name=x"), 400, "invalid_parameter",
-               "head_name");
-  expect_error(get("/collections/incidents/items?filter=status%20%3D"), 400, "invalid_parameter",
-               "filter");
-  expect_error(get("/collections/incidents/items?filter-lang=cql2-json&filter=x"), 400,
-               "invalid_parameter", "filter-lang");
-  expect_error(get("/collections/enterprises/items?open_hazards=many"), 400, "invalid_parameter",
-               "open_hazards");
+  expect_errors(
+      api(),
+      {
+          {"/collections/households/items?filter=head_name%20%3D%20%27x%27", 400,
+           "invalid_parameter", "filter"},
+          {"/collections/households/items?head_name=x", 400, "invalid_parameter", "head_name"},
+          {"/collections/incidents/items?filter=status%20%3D", 400, "invalid_parameter", "filter"},
+          {"/collections/incidents/items?filter-lang=cql2-json&filter=x", 400, "invalid_parameter",
+           "filter-lang"},
+          {"/collections/enterprises/items?open_hazards=many", 400, "invalid_parameter",
+           "open_hazards"},
+      });
   const json qs = get_json("/collections/households/queryables");
   std::set<std::string> names;
   for (const auto& [k, v] : qs["properties"].items()) names.insert(k);

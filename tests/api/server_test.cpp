@@ -35,25 +35,18 @@ std::vector<double> oracle_extent(const Dataset& d, LayerKind k) {
     b[2] = std::max(b[2], x);
     b[3] = std::max(b[3], y);
   };
-  switch (k) {
-    case LayerKind::Grids:
-      for (const auto& g : d.grids)
-        for (const auto& poly : g.geometry)
-          for (const auto& p : poly.outer()) add(p.x(), p.y());
-      break;
-    case LayerKind::Households:
-      for (const auto& r : d.households) add(r.location.lon, r.location.lat);
-      break;
-    case LayerKind::Enterprises:
-      for (const auto& r : d.enterprises) add(r.location.lon, r.location.lat);
-      break;
-    case LayerKind::Incidents:
-      for (const auto& r : d.incidents) add(r.location.lon, r.location.lat);
-      break;
-    case LayerKind::Workers:
-      for (const auto& r : d.workers) add(r.location.lon, r.location.lat);
-      break;
-  }
+  auto add_points = [&](LayerKind layer, const auto& records) {
+    if (layer == k)
+      for (const auto& r : records) add(r.location.lon, r.location.lat);
+  };
+  if (k == LayerKind::Grids)
+    for (const auto& g : d.grids)
+      for (const auto& poly : g.geometry)
+        for (const auto& p : poly.outer()) add(p.x(), p.y());
+  add_points(LayerKind::Households, d.households);
+  add_points(LayerKind::Enterprises, d.enterprises);
+  add_points(LayerKind::Incidents, d.incidents);
+  add_points(LayerKind::Workers, d.workers);
   return {b[0], b[1], b[2], b[3]};
 }
 

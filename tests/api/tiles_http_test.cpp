@@ -148,23 +148,24 @@ TEST_F(TilesHttpTest, BadRequestsName400TheirParameter) {
   const HttpResponse bad_zoom = get("/tiles/grids/25/0/0.mvt");
   expect_error(bad_zoom, 400, "invalid_parameter", "z");
   EXPECT_EQ(bad_zoom.header("Access-Control-Allow-Origin"), "*");  // pages can read the error
-  expect_error(get("/tiles/grids/3/8/0.mvt"), 400, "invalid_parameter", "x");
-  expect_error(get("/tiles/grids/3/0/8.mvt"), 400, "invalid_parameter", "y");
-  expect_error(get("/tiles/cgcs2000/grids/0/0/0.mvt"), 400, "invalid_parameter",
-               "z");  // the 'c' set starts at 1
-  expect_error(get("/tiles/cgcs2000/grids/1/0/1.mvt"), 400, "invalid_parameter",
-               "y");  // 2 x 1 tiles at zoom 1
-  expect_error(get("/tiles/grids/3/a/0.mvt"), 400, "invalid_parameter", "x");
-  expect_error(get("/tiles/parcels/3/0/0.mvt"), 400, "invalid_parameter", "layers");
-  expect_error(get("/tiles/grids,grids/3/0/0.mvt"), 400, "invalid_parameter", "layers");
-  expect_error(get("/tiles/grids/3/0/0.mvt?colour=red"), 400, "invalid_parameter", "colour");
-  expect_error(get("/tiles/grids/3/0/0.mvt?offset=bd09"), 400, "invalid_parameter", "offset");
-  expect_error(get("/tiles/grids/3/0/0.mvt?status=closed"), 400, "invalid_parameter", "status");
-  expect_error(get("/tiles/incidents/3/0/0.mvt?since=yesterday"), 400, "invalid_parameter",
-               "since");
-  expect_error(get("/tiles/incidents/3/0/0.mvt?since=2026-01-02&until=2026-01-01"), 400,
-               "invalid_parameter", "until");
-  expect_error(get("/tiles/grids/3/0.mvt"), 404, "not_found");
+  expect_errors(
+      api(), {
+                 {"/tiles/grids/3/8/0.mvt", 400, "invalid_parameter", "x"},
+                 {"/tiles/grids/3/0/8.mvt", 400, "invalid_parameter", "y"},
+                 // The 'c' set starts at 1, with 2 x 1 tiles at zoom 1.
+                 {"/tiles/cgcs2000/grids/0/0/0.mvt", 400, "invalid_parameter", "z"},
+                 {"/tiles/cgcs2000/grids/1/0/1.mvt", 400, "invalid_parameter", "y"},
+                 {"/tiles/grids/3/a/0.mvt", 400, "invalid_parameter", "x"},
+                 {"/tiles/parcels/3/0/0.mvt", 400, "invalid_parameter", "layers"},
+                 {"/tiles/grids,grids/3/0/0.mvt", 400, "invalid_parameter", "layers"},
+                 {"/tiles/grids/3/0/0.mvt?colour=red", 400, "invalid_parameter", "colour"},
+                 {"/tiles/grids/3/0/0.mvt?offset=bd09", 400, "invalid_parameter", "offset"},
+                 {"/tiles/grids/3/0/0.mvt?status=closed", 400, "invalid_parameter", "status"},
+                 {"/tiles/incidents/3/0/0.mvt?since=yesterday", 400, "invalid_parameter", "since"},
+                 {"/tiles/incidents/3/0/0.mvt?since=2026-01-02&until=2026-01-01", 400,
+                  "invalid_parameter", "until"},
+                 {"/tiles/grids/3/0.mvt", 404, "not_found", ""},
+             });
 }
 
 TEST_F(TilesHttpTest, WritesNeedTheToken) {

@@ -9,6 +9,7 @@
 
 #include "tests/support/county.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/thrown.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -25,6 +26,7 @@ using namespace onemap::layers;
 using onemap::auth::UserDirectory;
 using onemap::auth::UserPatch;
 using onemap::testing::make_user;
+using onemap::testing::refused;
 
 namespace {
 
@@ -94,12 +96,7 @@ TEST_F(Users, ANewUserIsChecked) {
     EXPECT_EQ(e.parameter(), "id") << e.what();
   }
   auto bad = [&](const User& v, const char* parameter) {
-    try {
-      users_->add(v);
-      ADD_FAILURE() << v.id;
-    } catch (const InvalidArgument& e) {
-      EXPECT_EQ(e.parameter(), parameter) << e.what();
-    }
+    EXPECT_EQ(refused([&] { users_->add(v); }), parameter) << v.id;
   };
   bad(make_user("me", "centre"), "id");  // GET /users/me is the caller
   bad(make_user("li si", "centre"), "id");
@@ -194,12 +191,7 @@ TEST_F(Users, ChangesAreAuditedInTheirTransaction) {
   sql("DROP TRIGGER refuse_audit");
 
   auto bad = [&](const UserPatch& patch, const char* parameter) {
-    try {
-      users_->update("li", patch, origin);
-      ADD_FAILURE() << parameter;
-    } catch (const InvalidArgument& e) {
-      EXPECT_EQ(e.parameter(), parameter) << e.what();
-    }
+    EXPECT_EQ(refused([&] { users_->update("li", patch, origin); }), parameter);
   };
   UserPatch b1;
   b1.role = "boss";

@@ -21,24 +21,12 @@
 // the panel and the open layer showing the new state); the English switch; and that every request
 // the page made went to onemap's origin. Each check prints PASS or FAIL; the last
 // line counts them and the exit status is 1 if any failed. Screenshots: browser_app-*.png.
-import { existsSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { check, results, run, startOnemap as startServer } from './harness.mjs';
+import { check, cleanup, clickFeature, run, runTest, seconds, startOnemap as startServer, testArguments } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const [onemapBinary, sourceDir] = process.argv.slice(2);
-if (!onemapBinary || !sourceDir) {
-  console.error('usage: node onemap-app.test.mjs ONEMAP_BINARY SOURCE_DIR');
-  process.exit(2);
-}
-if (!existsSync(path.join(here, 'node_modules', 'playwright-core', 'package.json'))) {
-  console.error(`FAIL  playwright-core not installed in ${here} (run scripts/setup)`);
-  process.exit(1);
-}
+const { onemapBinary, sourceDir } = testArguments('onemap-app.test.mjs', ['playwright-core']);
 const { chromium } = await import('playwright-core');
 
 const outDir = path.resolve(process.env.ONEMAP_BROWSER_OUT ?? process.cwd());
@@ -49,11 +37,9 @@ const VIEWPORT = { width: 1600, height: 1000 };
 const OPEN_STATES = ['reported', 'dispatched', 'accepted', 'in_progress', 'returned', 'escalated', 'reopened'];
 const DONE_STATES = ['resolved', 'verified', 'closed'];
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
-const started = Date.now();
 // The demo's incidents cover the 12 months before 00:00 (UTC+8) of this date.
 const DEMO_END_DATE = '2026-11-26';
 const DEMO_NOW = new Date('2026-11-25T18:00:00+08:00');
-const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 
 // `onemap serve` with the administrator's token (from a file: never on the command line); the web
 // app from its default directory (the source tree's web/dist).
@@ -297,12 +283,7 @@ async function main(work) {
   });
   let box = await mapBox(page);
   const clickHousehold = async () => {
-    // The point may sit under another layer's feature: click it through the app's own handler.
-    await page.evaluate((id) => {
-      const m = window.onemapApp.map;
-      const f = m.queryRenderedFeatures({ layers: ['households-points'] }).find((x) => x.id === id);
-      m.fire('click', { point: m.project(f.geometry.coordinates), lngLat: { lng: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, originalEvent: {} });
-    }, household.id);
+    check(`household ${household.id} drawn and clicked`, await clickFeature(page, 'households-points', household.id));
     await settle(page);
     return page.evaluate(() => ({
       shown: !document.getElementById('info').hidden,
@@ -569,11 +550,7 @@ async function main(work) {
 
   // The same panel from a click on the incident on the map.
   await page.click('#info-close');
-  await page.evaluate((id) => {
-    const m = window.onemapApp.map;
-    const f = m.queryRenderedFeatures({ layers: ['incidents-open'] }).find((x) => x.id === id);
-    m.fire('click', { point: m.project(f.geometry.coordinates), lngLat: { lng: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, originalEvent: {} });
-  }, dispatched.id);
+  check(`incident ${dispatched.id} drawn and clicked`, await clickFeature(page, 'incidents-open', dispatched.id));
   await settle(page);
   const clicked = await panelOf();
   check(
@@ -660,17 +637,4 @@ async function main(work) {
   console.log(`onemap log: ${onemapLog}`);
 }
 
-const cleanup = [];
-try {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'onemap-browser-app-'));
-  cleanup.push(() => rm(work, { recursive: true, force: true }));
-  await main(work);
-} catch (e) {
-  check('browser app test', false, e.stack ?? String(e));
-} finally {
-  for (const step of cleanup.reverse()) await step().catch(() => {});
-}
-const failed = results.filter((ok) => !ok).length;
-console.log(`browser_app: ${seconds()} s`);
-console.log(`${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await runTest('browser_app', main);

@@ -28,24 +28,13 @@
 // fields only and no incident of a sensitive category. Each check prints PASS or FAIL; the last
 // line counts them and the exit status is 1 if any failed. Screenshots: browser_audiences-*.png.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { check, results, run, startOnemap as startServer } from './harness.mjs';
+import { check, cleanup, clickFeature, run, runTest, seconds, startOnemap as startServer, testArguments } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const [onemapBinary, sourceDir] = process.argv.slice(2);
-if (!onemapBinary || !sourceDir) {
-  console.error('usage: node onemap-audiences.test.mjs ONEMAP_BINARY SOURCE_DIR');
-  process.exit(2);
-}
-if (!existsSync(path.join(here, 'node_modules', 'playwright-core', 'package.json'))) {
-  console.error(`FAIL  playwright-core not installed in ${here} (run scripts/setup)`);
-  process.exit(1);
-}
+const { onemapBinary, sourceDir } = testArguments('onemap-audiences.test.mjs', ['playwright-core']);
 const { chromium } = await import('playwright-core');
 // The tile decoder MapLibre itself uses (installed with maplibre-gl).
 const { VectorTile } = await import('@mapbox/vector-tile');
@@ -81,8 +70,6 @@ const NOTE = {
   personal: '已登录：含个人信息',
 };
 const NOT_PUBLIC_INCIDENT_FIELDS = ['description', 'assignee', 'handler', 'reporter', 'dispatch_reason'];
-const started = Date.now();
-const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 const stamp = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 // ---- the server's answers ----------------------------------------------------------------------
@@ -393,13 +380,7 @@ async function main(work) {
   // A household of its town opened from the map: its personal fields, then the audit names it.
   await page.click('.tabs button[data-tab="layers"]');
   await jumpTo(page, at(household), 17);
-  const clicked = await page.evaluate((id) => {
-    const m = window.onemapApp.map;
-    const f = m.queryRenderedFeatures({ layers: ['households-points'] }).find((x) => x.id === id);
-    if (!f) return false;
-    m.fire('click', { point: m.project(f.geometry.coordinates), lngLat: { lng: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] }, originalEvent: {} });
-    return true;
-  }, household.id);
+  const clicked = await clickFeature(page, 'households-points', household.id);
   await settle(page);
   const hhPanel = await panel(page);
   check(
@@ -470,17 +451,4 @@ async function main(work) {
   console.log(`onemap log: ${onemapLog}`);
 }
 
-const cleanup = [];
-try {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'onemap-browser-audiences-'));
-  cleanup.push(() => rm(work, { recursive: true, force: true }));
-  await main(work);
-} catch (e) {
-  check('browser audiences test', false, e.stack ?? String(e));
-} finally {
-  for (const step of cleanup.reverse()) await step().catch(() => {});
-}
-const failed = results.filter((ok) => !ok).length;
-console.log(`browser_audiences: ${seconds()} s`);
-console.log(`${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await runTest('browser_audiences', main);

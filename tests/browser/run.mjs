@@ -13,30 +13,13 @@
 // page and by onemap's request log, and the canvas pixels of each layer's colour. Each check
 // prints PASS or FAIL; the last line counts them and the exit status is 1 if any failed.
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { check, results, run, startOnemap as startServer } from './harness.mjs';
+import { check, cleanup, here, run, runTest, seconds, startOnemap as startServer, testArguments } from './harness.mjs';
 import { COLOURS, GRID_LAYERS, POINT_LAYERS } from './pages/palette.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const [onemapBinary, sourceDir] = process.argv.slice(2);
-if (!onemapBinary || !sourceDir) {
-  console.error('usage: node run.mjs ONEMAP_BINARY SOURCE_DIR');
-  process.exit(2);
-}
-// The npm packages (package-lock.json) are installed by scripts/setup; say so rather than fail
-// on an import.
-const notInstalled = ['esbuild', 'playwright-core', 'maplibre-gl', 'ol'].filter(
-  (p) => !existsSync(path.join(here, 'node_modules', p, 'package.json')),
-);
-if (notInstalled.length) {
-  console.error(`FAIL  npm packages not installed in ${here}: ${notInstalled.join(', ')} (run scripts/setup)`);
-  process.exit(1);
-}
+const { onemapBinary, sourceDir } = testArguments('run.mjs', ['esbuild', 'playwright-core', 'maplibre-gl', 'ol']);
 const esbuild = await import('esbuild');
 const { chromium } = await import('playwright-core');
 
@@ -58,8 +41,6 @@ const OPENLAYERS_CLUSTERED = ['households', 'incidents'];
 // zoom-11 tile is 0.00004 degrees); a tile placed one row or column off moves it 0.09 degrees.
 const BOUNDS_TOLERANCE = 0.002;
 const LAYERS = [...GRID_LAYERS, ...POINT_LAYERS.map((l) => l.name)];
-const started = Date.now();
-const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 
 // ---- Checks -------------------------------------------------------------------------------------
 
@@ -234,11 +215,7 @@ function checkPage(name, result, { bounds, onemap, tilePath, tileLabel, clustere
 
 // ---- Main ---------------------------------------------------------------------------------------
 
-const cleanup = [];
-try {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'onemap-browser-'));
-  cleanup.push(() => rm(work, { recursive: true, force: true }));
-
+async function main(work) {
   let store = process.env.ONEMAP_BROWSER_DATA;
   if (!store) {
     store = path.join(work, 'demo.gpkg');
@@ -310,13 +287,6 @@ try {
 
   console.log(`screenshots: ${screenshots.maplibre} ${screenshots.openlayers}`);
   console.log(`onemap log: ${onemapLog}`);
-} catch (e) {
-  check('browser test setup', false, e.stack ?? String(e));
-} finally {
-  for (const step of cleanup.reverse()) await step();
 }
 
-const failed = results.filter((ok) => !ok).length;
-console.log(`browser_maps: ${seconds()} s`);
-console.log(`${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await runTest('browser_maps', main);

@@ -10,6 +10,7 @@
 // is so small against a that only horizontal edges through P see it, exactly like (ε, ε²).
 #include "spatial/polygon_index.hpp"
 #include "spatial/predicates.hpp"
+#include "tests/support/rings.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,6 +20,8 @@
 #include <thread>
 
 using namespace onemap::spatial;
+using onemap::testing::closed_ring;
+using onemap::testing::star_ring;
 
 namespace {
 
@@ -49,11 +52,6 @@ struct Fixture {
 
 Fixture* fx = nullptr;
 
-Ring closed(std::vector<Point> pts) {
-  pts.push_back(pts.front());
-  return Ring(pts.begin(), pts.end());
-}
-
 // Exact: both coordinates are multiples of 2^-13 near the origin, the result is an integer-valued
 // or finer double far below 2^53.
 Point to_lattice(const Point& p) {
@@ -81,10 +79,10 @@ void build_fixture(Fixture& f) {
       }
       Polygon p;
       if (merged_left(i, j))
-        p.outer() = closed(
+        p.outer() = closed_ring(
             {v[i][j], v[i + 1][j], v[i + 2][j], v[i + 2][j + 1], v[i + 1][j + 1], v[i][j + 1]});
       else
-        p.outer() = closed({v[i][j], v[i + 1][j], v[i + 1][j + 1], v[i][j + 1]});
+        p.outer() = closed_ring({v[i][j], v[i + 1][j], v[i + 1][j + 1], v[i][j + 1]});
       id_of[{i, j}] = f.polys.size();
       f.polys.push_back(MultiPolygon{p});
     }
@@ -98,13 +96,13 @@ void build_fixture(Fixture& f) {
       const double s = 4 * kU;
       Polygon& holder = f.polys[id_of[{i, j}]][0];
       holder.inners().push_back(
-          closed({{x, y}, {x, y + s}, {x + s, y + s}, {x + s, y}}));  // clockwise
+          closed_ring({{x, y}, {x, y + s}, {x + s, y + s}, {x + s, y}}));  // clockwise
       if (i == 13 && j == 13) {
         f.lake = Box(Point(x, y), Point(x + s, y + s));
         continue;
       }
       Polygon island;
-      island.outer() = closed({{x, y}, {x + s, y}, {x + s, y + s}, {x, y + s}});
+      island.outer() = closed_ring({{x, y}, {x + s, y}, {x + s, y + s}, {x, y + s}});
       if (++hole_count % 2 == 1 && j + 1 < kNy)
         f.polys[id_of[{i, j + 1}]].push_back(island);  // a multipolygon with two disjoint parts
       else
@@ -376,15 +374,11 @@ TEST(PolygonIndex, BandsMatchTheDirectPredicateOnAManyVertexPolygon) {
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<double> wob(0.0, 0.05);
   Polygon star;
-  const int n = 6000;
-  for (int i = 0; i < n; ++i) {
-    const double a = 2 * 3.14159265358979323846 * i / n;
-    const double r = 0.3 + 0.1 * std::sin(7 * a) + wob(rng);
-    star.outer().emplace_back(snap(120 + r * std::cos(a)), snap(30 + r * std::sin(a)));
-  }
-  star.outer().push_back(star.outer().front());
-  star.inners().push_back(closed({{120.0, 30.0}, {120.0, 30.05}, {120.05, 30.05}, {120.05, 30.0}}));
-  star.inners().push_back(closed({{119.9, 29.95}, {119.9, 29.97}, {119.95, 29.96}}));
+  star.outer() = star_ring(
+      6000, [&](double a) { return 0.3 + 0.1 * std::sin(7 * a) + wob(rng); }, snap);
+  star.inners().push_back(
+      closed_ring({{120.0, 30.0}, {120.0, 30.05}, {120.05, 30.05}, {120.05, 30.0}}));
+  star.inners().push_back(closed_ring({{119.9, 29.95}, {119.9, 29.97}, {119.95, 29.96}}));
   bg::correct(star);
   const MultiPolygon mp{star};
   const PolygonIndex index(std::vector<MultiPolygon>{MultiPolygon{}, mp});
@@ -415,7 +409,7 @@ TEST(PolygonIndex, EmptyAndDegenerateInputs) {
   EXPECT_TRUE(empty.query_box(Box(Point(0, 0), Point(200, 90))).empty());
 
   Polygon sq;
-  sq.outer() = closed({{120, 30}, {120.01, 30}, {120.01, 30.01}, {120, 30.01}});
+  sq.outer() = closed_ring({{120, 30}, {120.01, 30}, {120.01, 30.01}, {120, 30.01}});
   const PolygonIndex idx(
       std::vector<MultiPolygon>{MultiPolygon{}, MultiPolygon{sq}, MultiPolygon{sq}});
   EXPECT_EQ(idx.size(), 3u);
@@ -475,10 +469,10 @@ TEST(PolygonIndex, OverlappingPolygonsGoToTheLowestIndexEverywhere) {
     }
     p.outer().push_back(p.outer().front());
     if (size > 0.5)
-      p.inners().push_back(closed({{cx - 0.05, cy - 0.05},
-                                   {cx - 0.05, cy + 0.05},
-                                   {cx + 0.05, cy + 0.05},
-                                   {cx + 0.05, cy - 0.05}}));
+      p.inners().push_back(closed_ring({{cx - 0.05, cy - 0.05},
+                                        {cx - 0.05, cy + 0.05},
+                                        {cx + 0.05, cy + 0.05},
+                                        {cx + 0.05, cy - 0.05}}));
     bg::correct(p);
     polys.push_back(MultiPolygon{p});
   }

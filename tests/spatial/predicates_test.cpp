@@ -2,6 +2,7 @@
 // coordinates that are integer multiples of a power of two, and Boost.Geometry's within() on the
 // displaced point P + (δ, δ²) for the boundary rule.
 #include "spatial/predicates.hpp"
+#include "tests/support/rings.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,8 @@
 #include <random>
 
 using namespace onemap::spatial;
+using onemap::testing::closed_ring;
+using onemap::testing::star_ring;
 
 namespace {
 
@@ -29,12 +32,6 @@ int orient_int(int64_t ax, int64_t ay, int64_t bx, int64_t by, int64_t cx, int64
 int naive_orient(const Point& a, const Point& b, const Point& c) {
   const double d = (b.x() - a.x()) * (c.y() - a.y()) - (b.y() - a.y()) * (c.x() - a.x());
   return (d > 0) - (d < 0);
-}
-
-Ring ring_of(std::initializer_list<Point> pts) {
-  Ring r(pts);
-  r.push_back(r.front());
-  return r;
 }
 
 }  // namespace
@@ -124,8 +121,8 @@ TEST(Orient2d, SimpleCases) {
 }
 
 TEST(BoundaryRule, UnitSquareEdgesGoEastAndNorth) {
-  const Ring ccw = ring_of({{0, 0}, {1, 0}, {1, 1}, {0, 1}});
-  const Ring cw = ring_of({{0, 0}, {0, 1}, {1, 1}, {1, 0}});
+  const Ring ccw = closed_ring({{0, 0}, {1, 0}, {1, 1}, {0, 1}});
+  const Ring cw = closed_ring({{0, 0}, {0, 1}, {1, 1}, {1, 0}});
   for (const Ring* r : {&ccw, &cw}) {
     EXPECT_TRUE(ring_contains(*r, Point(0.5, 0.5)));
     EXPECT_TRUE(ring_contains(*r, Point(0, 0.5)));   // west edge: the space east of it is inside
@@ -153,10 +150,10 @@ TEST(BoundaryRule, UnitSquareTilingAssignsEveryPointOnce) {
   std::vector<std::pair<int, Ring>> squares;
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j)
-      squares.emplace_back(i * 2 + j, ring_of({{double(i), double(j)},
-                                               {i + 1.0, double(j)},
-                                               {i + 1.0, j + 1.0},
-                                               {double(i), j + 1.0}}));
+      squares.emplace_back(i * 2 + j, closed_ring({{double(i), double(j)},
+                                                   {i + 1.0, double(j)},
+                                                   {i + 1.0, j + 1.0},
+                                                   {double(i), j + 1.0}}));
   for (double x = -0.5; x <= 2.5; x += 0.125) {
     for (double y = -0.5; y <= 2.5; y += 0.125) {
       int expected = -1;
@@ -183,7 +180,7 @@ TEST(BoundaryRule, FanAroundASharedVertexMatchesDisplacedPoint) {
   std::vector<Polygon> tris;
   for (std::size_t i = 0; i < rim.size(); ++i) {
     Polygon t;
-    t.outer() = ring_of({Point(0, 0), rim[i], rim[(i + 1) % rim.size()]});
+    t.outer() = closed_ring({Point(0, 0), rim[i], rim[(i + 1) % rim.size()]});
     bg::correct(t);
     tris.push_back(t);
   }
@@ -212,8 +209,8 @@ TEST(BoundaryRule, FanAroundASharedVertexMatchesDisplacedPoint) {
 
 TEST(BoundaryRule, HolesFollowTheSameRule) {
   Polygon poly;
-  poly.outer() = ring_of({{0, 0}, {4, 0}, {4, 4}, {0, 4}});
-  poly.inners().push_back(ring_of({{1, 1}, {1, 3}, {3, 3}, {3, 1}}));
+  poly.outer() = closed_ring({{0, 0}, {4, 0}, {4, 4}, {0, 4}});
+  poly.inners().push_back(closed_ring({{1, 1}, {1, 3}, {3, 3}, {3, 1}}));
   EXPECT_TRUE(polygon_contains(poly, Point(0.5, 0.5)));
   EXPECT_FALSE(polygon_contains(poly, Point(2, 2)));
   EXPECT_FALSE(
@@ -224,7 +221,7 @@ TEST(BoundaryRule, HolesFollowTheSameRule) {
   EXPECT_TRUE(polygon_contains(poly, Point(2, 3)));   // north edge of the hole
   // The island filling the hole takes exactly the points the polygon gave up.
   Polygon island;
-  island.outer() = ring_of({{1, 1}, {3, 1}, {3, 3}, {1, 3}});
+  island.outer() = closed_ring({{1, 1}, {3, 1}, {3, 3}, {1, 3}});
   for (double x = 0; x < 4; x += 0.5) {
     for (double y = 0; y < 4; y += 0.5) {
       EXPECT_NE(polygon_contains(poly, Point(x, y)), polygon_contains(island, Point(x, y)))
@@ -235,9 +232,9 @@ TEST(BoundaryRule, HolesFollowTheSameRule) {
 
 TEST(BoundaryRule, MultiPolygon) {
   Polygon a;
-  a.outer() = ring_of({{0, 0}, {1, 0}, {1, 1}, {0, 1}});
+  a.outer() = closed_ring({{0, 0}, {1, 0}, {1, 1}, {0, 1}});
   Polygon b;
-  b.outer() = ring_of({{2, 0}, {3, 0}, {3, 1}, {2, 1}});
+  b.outer() = closed_ring({{2, 0}, {3, 0}, {3, 1}, {2, 1}});
   const MultiPolygon mp{a, b};
   EXPECT_TRUE(multipolygon_contains(mp, Point(0.5, 0.5)));
   EXPECT_TRUE(multipolygon_contains(mp, Point(2.5, 0.5)));
@@ -252,13 +249,7 @@ TEST(BoundaryRule, AgreesWithBoostAwayFromTheBoundary) {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> radius(0.3, 1.0);
   Polygon star;
-  const int n = 200;
-  for (int i = 0; i < n; ++i) {
-    const double a = 2 * 3.14159265358979323846 * i / n;
-    const double r = radius(rng);
-    star.outer().emplace_back(120 + r * std::cos(a), 30 + r * std::sin(a));
-  }
-  star.outer().push_back(star.outer().front());
+  star.outer() = star_ring(200, [&](double) { return radius(rng); });
   bg::correct(star);
   std::uniform_real_distribution<double> ux(118.9, 121.1), uy(28.9, 31.1);
   for (int i = 0; i < 100000; ++i) {
@@ -269,7 +260,7 @@ TEST(BoundaryRule, AgreesWithBoostAwayFromTheBoundary) {
 
 TEST(OnBoundary, ExactOnSlantedEdges) {
   Polygon tri;
-  tri.outer() = ring_of({{0, 0}, {3, 1}, {0, 2}});
+  tri.outer() = closed_ring({{0, 0}, {3, 1}, {0, 2}});
   const MultiPolygon mp{tri};
   EXPECT_TRUE(on_boundary(mp, Point(0, 0)));
   EXPECT_TRUE(on_boundary(mp, Point(1.5, 0.5)));
@@ -281,8 +272,8 @@ TEST(OnBoundary, ExactOnSlantedEdges) {
   EXPECT_FALSE(on_boundary(mp, Point(6, 2)));  // on the edge's line, beyond the segment
   // A hole's boundary counts too.
   Polygon holed;
-  holed.outer() = ring_of({{0, 0}, {4, 0}, {4, 4}, {0, 4}});
-  holed.inners().push_back(ring_of({{1, 1}, {1, 3}, {3, 3}, {3, 1}}));
+  holed.outer() = closed_ring({{0, 0}, {4, 0}, {4, 4}, {0, 4}});
+  holed.inners().push_back(closed_ring({{1, 1}, {1, 3}, {3, 3}, {3, 1}}));
   EXPECT_TRUE(on_boundary(MultiPolygon{holed}, Point(2, 3)));
   EXPECT_FALSE(on_boundary(MultiPolygon{holed}, Point(2, 2)));
 }

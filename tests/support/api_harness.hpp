@@ -33,8 +33,7 @@ struct ApiOptions {
 
 class ApiHarness : public Client {
  public:
-  /// Writes the county's store into a directory (its path) and returns the store's path.
-  using StoreBuilder = std::function<std::string(const std::string& dir)>;
+  using StoreBuilder = testing::StoreBuilder;
 
   /// Writes the store with `build` into a temporary directory of its own (removed with the
   /// harness), loads it as `onemap serve` does and builds the server's route table over it.

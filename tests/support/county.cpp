@@ -54,46 +54,43 @@ layers::Dataset small_county() {
   }
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> lon(119.95, 120.45), lat(29.98, 30.25);
-  for (int i = 0; i < 37; ++i) {
-    layers::Household h;
-    h.id = "H" + std::to_string(i);
-    h.address = "地址 " + std::to_string(i);
+  // n records of a point layer: `fill` writes record i (and its number as text), then it gets a
+  // random place in and around the county.
+  auto points = [&](auto& layer, int n, auto&& fill) {
+    for (int i = 0; i < n; ++i) {
+      auto& r = layer.emplace_back();
+      fill(r, i, std::to_string(i));
+      r.location = {lon(rng), lat(rng)};
+    }
+  };
+  points(d.households, 37, [](layers::Household& h, int i, const std::string& n) {
+    h.id = "H" + n;
+    h.address = "地址 " + n;
     h.members = 1 + i % 5;
     h.flags = (i % 3 == 0) ? layers::kRental | layers::kLowIncome : 0;
-    h.location = {lon(rng), lat(rng)};
     h.head_name = "张三";
     h.phone = "13800000000";
     h.id_number = "330521199001010000";
-    d.households.push_back(h);
-  }
-  for (int i = 0; i < 5; ++i) {
-    layers::Enterprise e;
-    e.id = "E" + std::to_string(i);
-    e.name = "企业 " + std::to_string(i);
+  });
+  points(d.enterprises, 5, [](layers::Enterprise& e, int, const std::string& n) {
+    e.id = "E" + n;
+    e.name = "企业 " + n;
     e.industry = "chemicals";
     e.risk = layers::RiskLevel::General;
-    e.location = {lon(rng), lat(rng)};
-    d.enterprises.push_back(e);
-  }
-  for (int i = 0; i < 11; ++i) {
-    layers::Incident n;
-    n.id = "I" + std::to_string(i);
-    n.category = "0101";
-    n.source = "hotline_12345";
-    n.status = "reported";
-    n.reported_at = 1760000000 + i * 3600;
-    n.location = {lon(rng), lat(rng)};
-    d.incidents.push_back(n);
-  }
-  for (int i = 0; i < 3; ++i) {
-    layers::Worker w;
-    w.worker_id = "W" + std::to_string(i);
+  });
+  points(d.incidents, 11, [](layers::Incident& in, int i, const std::string& n) {
+    in.id = "I" + n;
+    in.category = "0101";
+    in.source = "hotline_12345";
+    in.status = "reported";
+    in.reported_at = 1760000000 + i * 3600;
+  });
+  points(d.workers, 3, [](layers::Worker& w, int, const std::string& n) {
+    w.worker_id = "W" + n;
     w.name = "李四";
     w.role = layers::WorkerRole::FullTime;
     w.grid_code = kTeamGrid;
-    w.location = {lon(rng), lat(rng)};
-    d.workers.push_back(w);
-  }
+  });
   return d;
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ layers::Worker team_member(const char* id, layers::WorkerRole role, double lon, 
 /// 30.10), FT1 (full time, 120.020 30.10), FT2 (full time, 120.040 30.10), PT (part time, off
 /// duty, 120.030 30.15), AUX (auxiliary police, 120.034 30.10).
 layers::Dataset dispatch_county();
+
+/// Writes a county's store into a directory (its path) and returns the store's path:
+/// write_small_county, write_dispatch_county, or a test's own.
+using StoreBuilder = std::function<std::string(const std::string& dir)>;
 
 /// Writes `d` into a new store DIR/NAME and returns its path.
 std::string write_store(const std::string& dir, layers::Dataset d,

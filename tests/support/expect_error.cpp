@@ -47,4 +47,11 @@ void expect_error(const HttpResponse& r, int status, std::string_view code,
   }
 }
 
+void expect_errors(Client& client, const std::vector<ErrorCase>& cases, const std::string& token) {
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.target);
+    expect_error(client.get(c.target, token), c.status, c.code, c.parameter);
+  }
+}
+
 }  // namespace onemap::testing

@@ -3,7 +3,9 @@
 
 #include "tests/support/http_client.hpp"
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace onemap::testing {
 
@@ -21,5 +23,19 @@ inline constexpr std::string_view kOpen311 = "open311";
 /// the status).
 void expect_error(const HttpResponse& r, int status, std::string_view code = {},
                   std::string_view parameter = {});
+
+/// A GET that must fail: its target, and the answer as expect_error takes it (code and
+/// parameter are string literals or kOpen311).
+struct ErrorCase {
+  std::string target;
+  int status;
+  std::string_view code;
+  std::string_view parameter;
+};
+
+/// GETs each case's target with `client` (signed in with `token` when it is not empty) and checks
+/// the answer with expect_error, naming the target of a case that fails.
+void expect_errors(Client& client, const std::vector<ErrorCase>& cases,
+                   const std::string& token = "");
 
 }  // namespace onemap::testing

@@ -9,7 +9,8 @@
 #include "spatial/crs.hpp"
 
 #include "tests/support/county.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/county_fixture.hpp"
+#include "tests/support/thrown.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,20 +22,16 @@
 namespace bg = boost::geometry;
 using namespace onemap;
 using namespace onemap::layers;
+using onemap::testing::refused;
 
 namespace {
 
-class CountyWrites : public ::testing::Test {
+class CountyWrites : public onemap::testing::CountyFixture {
  protected:
   void SetUp() override {
-    path_ = onemap::testing::write_small_county(dir_.path());
-    county_ =
-        std::make_unique<County>(open_store(path_, false), JoinOptions{}, TileConfig::defaults());
+    open(onemap::testing::write_small_county);
     county_->on_change([this](const Change& c) { changes_.push_back(c); });
   }
-  void TearDown() override { county_.reset(); }
-
-  Dataset reload() const { return open_store(path_, false)->load(); }
 
   int64_t grid_fid(const std::string& code) const {
     for (const auto& g : county_->data().grids)
@@ -42,9 +39,6 @@ class CountyWrites : public ::testing::Test {
     throw std::logic_error("no grid " + code);
   }
 
-  onemap::testing::TempDir dir_;
-  std::string path_;
-  std::unique_ptr<County> county_;
   std::vector<Change> changes_;
 };
 
@@ -176,20 +170,12 @@ TEST_F(CountyWrites, BadEnterprisesAreRefusedByFieldAndNothingIsWritten) {
   const std::size_t before = reload().enterprises.size();
   Enterprise e;
   e.location = {120.05, 30.1};
-  try {
-    county_->create_enterprise(e);
-    ADD_FAILURE() << "an enterprise without a name was accepted";
-  } catch (const InvalidArgument& ex) {
-    EXPECT_EQ(ex.parameter(), "name");
-  }
+  EXPECT_EQ(refused([&] { county_->create_enterprise(e); }), "name")
+      << "an enterprise without a name was accepted";
   e.name = "新厂";
   e.last_inspection = "last week";
-  try {
-    county_->create_enterprise(e);
-    ADD_FAILURE() << "a bad date was accepted";
-  } catch (const InvalidArgument& ex) {
-    EXPECT_EQ(ex.parameter(), "last_inspection");
-  }
+  EXPECT_EQ(refused([&] { county_->create_enterprise(e); }), "last_inspection")
+      << "a bad date was accepted";
   e.last_inspection = "2026-10-01";
   e.location = {500, 30};
   EXPECT_THROW(county_->create_enterprise(e), InvalidArgument);

@@ -8,7 +8,8 @@
 #include "layers/store/store.hpp"
 
 #include "tests/support/county.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/county_fixture.hpp"
+#include "tests/support/thrown.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,19 +23,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using onemap::testing::make_user;
+using onemap::testing::refused;
 
-class CountyUsers : public ::testing::Test {
+class CountyUsers : public onemap::testing::CountyFixture {
  protected:
-  void SetUp() override {
-    path_ = onemap::testing::write_dispatch_county(dir_.path());
-    county_ =
-        std::make_unique<County>(open_store(path_, false), JoinOptions{}, TileConfig::defaults());
-  }
-  void TearDown() override { county_.reset(); }
-
-  onemap::testing::TempDir dir_;
-  std::string path_;
-  std::unique_ptr<County> county_;
+  void SetUp() override { open(onemap::testing::write_dispatch_county); }
 };
 
 TEST_F(CountyUsers, WorkerRecordsComeFromTheCounty) {
@@ -43,12 +36,9 @@ TEST_F(CountyUsers, WorkerRecordsComeFromTheCounty) {
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->team_grid, onemap::testing::kTeamGrid);
   EXPECT_EQ(a->worker_role, WorkerRole::FullTime);
-  try {
-    county_->users().add(make_user("li", "worker", "", "NOBODY"));
-    ADD_FAILURE() << "a worker user without a worker record";
-  } catch (const InvalidArgument& e) {
-    EXPECT_EQ(e.parameter(), "worker") << e.what();
-  }
+  EXPECT_EQ(refused([&] { county_->users().add(make_user("li", "worker", "", "NOBODY")); }),
+            "worker")
+      << "a worker user without a worker record";
 }
 
 TEST_F(CountyUsers, SignInsAndUserChangesGoOnWhileACountyWriteHoldsItsLocks) {

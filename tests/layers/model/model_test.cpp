@@ -3,6 +3,7 @@
 #include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
+#include "tests/support/thrown.hpp"
 
 #include <gtest/gtest.h>
 
@@ -107,13 +108,8 @@ TEST(Model, ParsesExactlyTheCalendarsDays) {
 
 TEST(Model, RequestTimesLieBetween2000AndTheClock) {
   const int64_t now = *parse_time("2026-11-20T00:00:00Z");
-  auto parameter = [&](const char* text) -> std::string {
-    try {
-      parse_request_time(text, "reported_at", now);
-    } catch (const InvalidArgument& e) {
-      return e.parameter();
-    }
-    return "(none)";
+  auto parameter = [&](const char* text) {
+    return onemap::testing::refused([&] { parse_request_time(text, "reported_at", now); });
   };
   EXPECT_EQ(parameter("2000-01-01T00:00:00Z"), "(none)");
   EXPECT_EQ(parameter("1999-12-31T23:59:59Z"), "reported_at");

@@ -4,6 +4,7 @@
 #include "layers/model/text.hpp"
 
 #include "core/errors.hpp"
+#include "tests/support/thrown.hpp"
 #include "tests/support/utf8.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 
 using namespace onemap;
 using namespace onemap::layers;
+using onemap::testing::refused;
 
 namespace {
 
@@ -34,17 +36,6 @@ std::string encode(uint32_t cp) {
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
   return out;
-}
-
-// The parameter of the InvalidArgument `f` throws, or "(none)" when it throws none.
-template <class F>
-std::string refused(F f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.parameter();
-  }
-  return "(none)";
 }
 
 }  // namespace

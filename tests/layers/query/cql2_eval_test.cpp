@@ -56,6 +56,20 @@ bool in_open(const std::optional<Point>& p, double minx, double miny, double max
 const Rect* zone_of(const Record& r) {
   return r.zone < 0 ? nullptr : &kZones[static_cast<std::size_t>(r.zone)];
 }
+// Rectangles, boundaries included: whether `a` meets `b`, whether `a` lies in `b`.
+bool meets(const Rect& a, const Rect& b) {
+  return a.minx <= b.maxx && a.maxx >= b.minx && a.miny <= b.maxy && a.maxy >= b.miny;
+}
+bool lies_in(const Rect& a, const Rect& b) {
+  return a.minx >= b.minx && a.maxx <= b.maxx && a.miny >= b.miny && a.maxy <= b.maxy;
+}
+// A zone filter's oracle: the records with a zone for whose rectangle `holds` is true.
+Oracle zone_where(bool (*holds)(const Rect&)) {
+  return [holds](const Record& r) {
+    const Rect* z = zone_of(r);
+    return z && holds(*z);
+  };
+}
 
 // Every operator, the precedence, quoting, escapes and keyword case, against the oracle.
 std::vector<Case> cases() {
@@ -180,8 +194,8 @@ std::vector<Case> cases() {
       {"on_duty = TRUE AND NOT on_duty", [](const Record&) { return false; }},
       {"members > 3 and NOT name like 'a%' Or on_duty = true",
        [](const Record& r) {
-         return (r.members && *r.members > 3 && r.name && !starts(r.name, "a"))
-                || r.on_duty == true;
+         return (r.members && *r.members > 3 && r.name && !starts(r.name, "a")) ||
+                r.on_duty == true;
        }},
       {"((((members = 1))))", [](const Record& r) { return r.members == 1; }},
       // property names: quoted, with ':' and with spaces
@@ -222,20 +236,20 @@ std::vector<Case> cases() {
        }},
       {"S_INTERSECTS(location, MULTIPOINT((120.5 30.5), (121 31)))",
        [](const Record& r) {
-         return in_closed(r.location, 120.5, 30.5, 120.5, 30.5)
-                || in_closed(r.location, 121, 31, 121, 31);
+         return in_closed(r.location, 120.5, 30.5, 120.5, 30.5) ||
+                in_closed(r.location, 121, 31, 121, 31);
        }},
       {"S_INTERSECTS(location, MULTIPOINT(120.5 30.5, 121 31))",
        [](const Record& r) {
-         return in_closed(r.location, 120.5, 30.5, 120.5, 30.5)
-                || in_closed(r.location, 121, 31, 121, 31);
+         return in_closed(r.location, 120.5, 30.5, 120.5, 30.5) ||
+                in_closed(r.location, 121, 31, 121, 31);
        }},
       {"S_INTERSECTS(location, LINESTRING(120 30, 121 30))",
        [](const Record& r) { return in_closed(r.location, 120, 30, 121, 30); }},
       {"S_WITHIN(location, LINESTRING(120 30, 121 30))",  // the end points are the boundary
        [](const Record& r) {
-         return r.location && r.location->y() == 30 && r.location->x() > 120
-                && r.location->x() < 121;
+         return r.location && r.location->y() == 30 && r.location->x() > 120 &&
+                r.location->x() < 121;
        }},
       {"S_INTERSECTS(location, MULTILINESTRING((120 30, 121 30), (122 30, 122 32)))",
        [](const Record& r) {
@@ -259,74 +273,56 @@ std::vector<Case> cases() {
       {"S_WITHIN(location, MULTIPOLYGON(((120 30, 122 30, 122 32, 120 32, 120 30), "
        "(120.5 30.5, 121.5 30.5, 121.5 31.5, 120.5 31.5, 120.5 30.5))))",
        [](const Record& r) {
-         return in_open(r.location, 120, 30, 122, 32)
-                && !in_closed(r.location, 120.5, 30.5, 121.5, 31.5);
+         return in_open(r.location, 120, 30, 122, 32) &&
+                !in_closed(r.location, 120.5, 30.5, 121.5, 31.5);
        }},
       {"S_INTERSECTS(location, MULTIPOLYGON(((120 30, 120.5 30, 120.5 30.5, 120 30.5, 120 30)), "
        "((121.5 31.5, 122 31.5, 122 32, 121.5 32, 121.5 31.5))))",
        [](const Record& r) {
-         return in_closed(r.location, 120, 30, 120.5, 30.5)
-                || in_closed(r.location, 121.5, 31.5, 122, 32);
+         return in_closed(r.location, 120, 30, 120.5, 30.5) ||
+                in_closed(r.location, 121.5, 31.5, 122, 32);
        }},
       // spatial: polygons (the zones are rectangles)
-      {"S_INTERSECTS(zone, BBOX(120.5, 31, 121, 31.25))",
-       [](const Record& r) {
-         const Rect* z = zone_of(r);
-         return z && z->minx <= 121 && z->maxx >= 120.5 && z->miny <= 31.25 && z->maxy >= 31;
-       }},
-      {"S_DISJOINT(zone, BBOX(120.5, 31, 121, 31.25))",
-       [](const Record& r) {
-         const Rect* z = zone_of(r);
-         return z && !(z->minx <= 121 && z->maxx >= 120.5 && z->miny <= 31.25 && z->maxy >= 31);
-       }},
-      {"S_WITHIN(zone, BBOX(120, 30, 121.5, 31.75))",
-       [](const Record& r) {
-         const Rect* z = zone_of(r);
-         return z && z->minx >= 120 && z->maxx <= 121.5 && z->miny >= 30 && z->maxy <= 31.75;
-       }},
+      {"S_INTERSECTS(zone, BBOX(120.5, 31, 121, 31.25))", zone_where([](const Rect& z) {
+         return meets(z, {120.5, 31, 121, 31.25});
+       })},
+      {"S_DISJOINT(zone, BBOX(120.5, 31, 121, 31.25))", zone_where([](const Rect& z) {
+         return !meets(z, {120.5, 31, 121, 31.25});
+       })},
+      {"S_WITHIN(zone, BBOX(120, 30, 121.5, 31.75))", zone_where([](const Rect& z) {
+         return lies_in(z, {120, 30, 121.5, 31.75});
+       })},
       {"S_CONTAINS(zone, POINT(120.5 30.5))",  // a corner of zones 0 and 1: on the boundary
        [](const Record&) { return false; }},
-      {"S_CONTAINS(zone, POINT(121.25 31.25))",
-       [](const Record& r) {
-         const Rect* z = zone_of(r);
-         return z && z->minx < 121.25 && z->maxx > 121.25 && z->miny < 31.25 && z->maxy > 31.25;
-       }},
-      {"S_INTERSECTS(zone, POINT(121.25 31))",
-       [](const Record& r) {
-         const Rect* z = zone_of(r);
-         return z && z->minx <= 121.25 && z->maxx >= 121.25 && z->miny <= 31 && z->maxy >= 31;
-       }},
-      {"S_CONTAINS(zone, BBOX(120.75, 30.75, 121.25, 31.25))",
-       [](const Record& r) {
-         const Rect* z = zone_of(r);
-         return z && z->minx <= 120.75 && z->maxx >= 121.25 && z->miny <= 30.75 && z->maxy >= 31.25;
-       }},
-      {"S_WITHIN(BBOX(121, 31, 121.5, 31.5), zone)",
-       [](const Record& r) {
-         const Rect* z = zone_of(r);
-         return z && z->minx <= 121 && z->maxx >= 121.5 && z->miny <= 31 && z->maxy >= 31.5;
-       }},
+      {"S_CONTAINS(zone, POINT(121.25 31.25))",  // in the interior only
+       zone_where([](const Rect& z) {
+         return z.minx < 121.25 && z.maxx > 121.25 && z.miny < 31.25 && z.maxy > 31.25;
+       })},
+      {"S_INTERSECTS(zone, POINT(121.25 31))", zone_where([](const Rect& z) {
+         return meets(z, {121.25, 31, 121.25, 31});
+       })},
+      {"S_CONTAINS(zone, BBOX(120.75, 30.75, 121.25, 31.25))", zone_where([](const Rect& z) {
+         return lies_in({120.75, 30.75, 121.25, 31.25}, z);
+       })},
+      {"S_WITHIN(BBOX(121, 31, 121.5, 31.5), zone)", zone_where([](const Rect& z) {
+         return lies_in({121, 31, 121.5, 31.5}, z);
+       })},
       {"S_CONTAINS(zone, LINESTRING(120.1 30.1, 120.4 30.4))",
        [](const Record& r) { return r.zone == 0; }},
       {"S_INTERSECTS(zone, LINESTRING(120.25 31, 122 31))",
-       [](const Record& r) {
-         const Rect* z = zone_of(r);
-         return z && z->miny <= 31 && z->maxy >= 31;
-       }},
+       zone_where([](const Rect& z) { return z.miny <= 31 && z.maxy >= 31; })},
       {"S_WITHIN(zone, POINT(120 30))", [](const Record&) { return false; }},
       // temporal: instants against closed intervals of seconds
       {"T_INTERSECTS(reported_at, DATE('2026-01-02'))",
-       [](const Record& r) {
-         return r.reported_at && *r.reported_at >= D1 && *r.reported_at < D2;
-       }},
+       [](const Record&
+              r) { return r.reported_at && *r.reported_at >= D1 && *r.reported_at < D2; }},
       {"T_INTERSECTS(reported_at, TIMESTAMP('2026-01-02T00:00:00Z'))",
        [](const Record& r) { return r.reported_at == D1; }},
       {"T_DURING(reported_at, INTERVAL('2026-01-01T00:00:00Z', '2026-01-03T00:00:00Z'))",
        [](const Record& r) { return r.reported_at && *r.reported_at > D0 && *r.reported_at < D2; }},
       {"T_DURING(reported_at, DATE('2026-01-02'))",
-       [](const Record& r) {
-         return r.reported_at && *r.reported_at > D1 && *r.reported_at < D2 - 1;
-       }},
+       [](const Record&
+              r) { return r.reported_at && *r.reported_at > D1 && *r.reported_at < D2 - 1; }},
       {"T_DURING(reported_at, INTERVAL('2026-01-02', '..'))",
        [](const Record& r) { return r.reported_at && *r.reported_at > D1; }},
       {"T_DURING(reported_at, INTERVAL(DATE('2026-01-01'), TIMESTAMP('2026-01-02T12:30:00Z')))",
@@ -405,7 +401,7 @@ bool meets(const Record& r, const spatial::Box& b) {
   const double maxx = b.max_corner().x(), maxy = b.max_corner().y();
   if (r.location && in_closed(r.location, minx, miny, maxx, maxy)) return true;
   const Rect* z = zone_of(r);
-  return z && z->minx <= maxx && z->maxx >= minx && z->miny <= maxy && z->maxy >= miny;
+  return z && meets(*z, {minx, miny, maxx, maxy});
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "core/errors.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/thrown.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,13 +30,11 @@ class StoreLockTest : public ::testing::Test {
   std::string path_;
 };
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const StoreError& e) {
-    return e.what();
-  }
-  return "(no error)";
+// The message of the StoreError `f` throws, or "(no error)".
+template <class F>
+std::string message_of(F f) {
+  const auto e = onemap::testing::thrown<StoreError>(f);
+  return e ? e->what() : "(no error)";
 }
 
 }  // namespace
