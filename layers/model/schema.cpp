@@ -507,7 +507,9 @@ void check_new(const Schema<T>& s, const T& r) {
   }
 }
 
-// Each record type's schema and the operations on it.
+// Each record type's schema and the operations on it. (T names a type: "(T)&" would be no
+// declaration, hence the NOLINT of bugprone-macro-parentheses.)
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ONEMAP_SCHEMA_OPS(T)                                                               \
   template <>                                                                              \
   const Schema<T>& schema<T>() {                                                           \
@@ -515,6 +517,7 @@ void check_new(const Schema<T>& s, const T& r) {
   }                                                                                        \
   template std::vector<std::string> apply(const Schema<T>&, T&, const FieldValues&, bool); \
   template void check_new(const Schema<T>&, const T&);
+// NOLINTEND(bugprone-macro-parentheses)
 ONEMAP_SCHEMA_OPS(Grid)
 ONEMAP_SCHEMA_OPS(Household)
 ONEMAP_SCHEMA_OPS(Enterprise)
