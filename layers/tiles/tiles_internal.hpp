@@ -1,0 +1,162 @@
+// What the tile builder's sources share with each other and with no one else: TileBuilder::Impl,
+// the builder's state, whose parts live in
+//   tiles.cpp              the builder itself: setup, build() layer by layer, the tile geometry
+//                          helpers of tiles.hpp (query box, CRS point, reach)
+//   tiles_grids.cpp        grid outlines: simplification per zoom, their R-tree, the grid layers
+//   tiles_point_index.cpp  point layers' indexes: the lon/lat buckets and each matrix set's fine
+//                          coordinates, kept in step with writes
+//   tiles_points.cpp       point layers' features: individual points with their attributes, or
+//                          clusters
+//   tiles_config.cpp       the configuration, the layer names and the incident filter
+#pragma once
+
+#include "layers/tiles/tiles.hpp"
+
+#include "spatial/geometry.hpp"
+
+#include <boost/geometry/index/rtree.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace onemap::layers {
+
+namespace tiles_internal {
+
+// The simplified geometry is kept for zooms up to this one; above it, the original.
+constexpr uint32_t kSimplifyMaxZoom = 13;
+// Fine integer tile coordinates: tile (z, x, y) holds fine columns [x << (31 - z), (x + 1) << (31 -
+// z)).
+constexpr uint32_t kFineZoom = 31;
+// Lon/lat margin that covers the GCJ-02 shift (at most ~0.007 degrees) when selecting candidates.
+constexpr double kGcjMargin = 0.01;
+
+// The slot of a point layer in the builder's per-layer arrays (-1 for grids).
+inline int point_layer_slot(LayerKind k) {
+  switch (k) {
+    case LayerKind::Households:
+      return 0;
+    case LayerKind::Enterprises:
+      return 1;
+    case LayerKind::Incidents:
+      return 2;
+    case LayerKind::Workers:
+      return 3;
+    case LayerKind::Grids:
+      break;
+  }
+  return -1;
+}
+
+// A "scheme" is a matrix set with or without the GCJ-02 offset: 0 Web Mercator, 1 Web Mercator +
+// GCJ-02, 2 CGCS2000, 3 CGCS2000 + GCJ-02. Indexes and caches that depend on the CRS are kept per
+// scheme.
+inline int scheme_index(const spatial::TileMatrixSet& tms, bool gcj02) {
+  return (tms.kind() == spatial::TileMatrixSet::Kind::WebMercatorQuad ? 0 : 2) + (gcj02 ? 1 : 0);
+}
+inline const spatial::TileMatrixSet& scheme_tms(int s) {
+  return s < 2 ? spatial::TileMatrixSet::web_mercator() : spatial::TileMatrixSet::cgcs2000();
+}
+inline bool scheme_gcj02(int s) {
+  return s % 2 == 1;
+}
+
+}  // namespace tiles_internal
+
+struct TileBuilder::Impl {
+  TileConfig config;
+
+  // ---- Grids (tiles_grids.cpp) ----
+
+  // Grids: lon/lat bounding box and the geometry simplified for each zoom 0..kSimplifyMaxZoom.
+  std::vector<spatial::Box> grid_box;
+  std::vector<GridLevel> grid_level;
+  std::vector<std::vector<MultiPolygon>> grid_simplified;
+  // The grids' boxes in an R-tree (value: box and grid index), kept in step with grid_box.
+  using GridEntry = std::pair<spatial::Box, uint32_t>;
+  boost::geometry::index::rtree<GridEntry, boost::geometry::index::rstar<16>> grid_tree;
+  // Per scheme: each grid's full geometry in the scheme's CRS, for the zooms above
+  // kSimplifyMaxZoom (where it is drawn unsimplified), built on first use.
+  struct GridScheme {
+    std::once_flag built;
+    std::atomic<bool> ready{false};
+    std::vector<MultiPolygon> projected;
+  };
+  mutable std::array<GridScheme, 4> grid_schemes;
+
+  // Simplifies every grid (on every core) and bulk-loads the R-tree.
+  void index_grids(const Dataset& d);
+  // Simplifies grid i for every zoom and notes its box and level (the R-tree is the caller's).
+  void simplify_grid(const Grid& g, std::size_t i);
+  const std::vector<MultiPolygon>& projected_grids(const Dataset& d, int s) const;
+  // The grids of a grid tile layer (`level`: one level; nullopt: every level from its minzoom).
+  void add_grids(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg,
+                 std::optional<GridLevel> level, spatial::MvtLayer& out) const;
+
+  // ---- Point layers' indexes (tiles_point_index.cpp) ----
+
+  // Point layers: a bucket grid over lon/lat, shared by every matrix set.
+  struct Buckets {
+    double x0 = 0, y0 = 0, inv_w = 1, inv_h = 1;
+    uint32_t nx = 1, ny = 1;
+    std::vector<std::vector<uint32_t>> cells;
+    std::vector<uint32_t> cell_of;  // record index → cell (UINT32_MAX: not indexed)
+  };
+  std::array<Buckets, 4> buckets;
+
+  // Per matrix set × offset ("scheme"): each point's fine column and row, built on first use.
+  struct SchemeCache {
+    std::once_flag built;
+    std::atomic<bool> ready{false};
+    std::array<std::vector<uint32_t>, 4> col, row;
+  };
+  mutable std::array<SchemeCache, 4> schemes;
+
+  // Fine column/row of a lon/lat point in a scheme (UINT32_MAX for a position not finite).
+  static void fine(int s, LonLat p, uint32_t& col, uint32_t& row);
+  // The scheme's fine coordinates, built from `d` on first use.
+  const SchemeCache& scheme(const Dataset& d, int s) const;
+
+  // Fills the buckets of every point layer.
+  void index_points(const Dataset& d);
+  template <class T>
+  static void build_buckets(const std::vector<T>& v, Buckets& b);
+  template <class T>
+  void fill_scheme(int s, const std::vector<T>& v, int slot) const;
+  static void place(Buckets& b, std::size_t i, LonLat p);
+  // The buckets meeting a lon/lat box (clamped to the grid, so that points placed in border
+  // cells are found too): columns [c0, c1] and rows [r0, r1].
+  struct CellRange {
+    uint32_t c0, c1, r0, r1;
+    std::size_t count() const { return static_cast<std::size_t>(c1 - c0 + 1) * (r1 - r0 + 1); }
+  };
+  static CellRange cell_range(const Buckets& b, const spatial::Box& box);
+  // Calls f(index) for every point in the buckets of `range`.
+  template <class F>
+  static void for_each_candidate(const Buckets& b, const CellRange& range, F&& f) {
+    for (uint32_t r = range.r0; r <= range.r1; ++r)
+      for (uint32_t c = range.c0; c <= range.c1; ++c)
+        for (uint32_t i : b.cells[static_cast<std::size_t>(r) * b.nx + c]) f(i);
+  }
+
+  // ---- Point layers' features (tiles_points.cpp) ----
+
+  // The features of a point layer: individual points or clusters.
+  void add_points(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg,
+                  LayerKind kind, spatial::MvtLayer& out, TileStats& st) const;
+  template <class T>
+  void add_points_of(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg,
+                     LayerKind kind, spatial::MvtLayer& out, TileStats& st) const;
+
+  // The lon/lat box of the request's tile with its buffer (tile_query_box).
+  spatial::Box query_box(const TileRequest& rq) const {
+    return tile_query_box(*rq.tms, rq.gcj02, rq.tile, config.extent, config.buffer);
+  }
+};
+
+}  // namespace onemap::layers

@@ -1,0 +1,188 @@
+// Vector tiles (tiles.hpp): the point layers' indexes. A bucket grid over lon/lat per layer (shared
+// by every matrix set; point_candidates reads it for queries too), and per scheme each point's
+// fine column and row (kFineZoom), from which a tile's points are found and placed; both kept in
+// step with writes (point_changed).
+#include "layers/tiles/tiles.hpp"
+#include "layers/tiles/tiles_internal.hpp"
+
+#include "spatial/chinacrs.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace onemap::layers {
+
+namespace bg = spatial::bg;
+using namespace tiles_internal;
+
+namespace {
+
+// The fine grid of a scheme: its top-left corner and fine units per CRS unit. Both sets have
+// 2^z columns at zoom z over their full width, and rows of the same size from the top edge
+// (Web Mercator: square; CGCS2000: 2^(z-1) rows of the same degrees as columns).
+struct FineFrame {
+  double left, top, scale;
+};
+const FineFrame& fine_frame(int s) {
+  static const std::array<FineFrame, 4> frames = [] {
+    std::array<FineFrame, 4> f{};
+    for (int k = 0; k < 4; ++k) {
+      const spatial::TileMatrixSet& tms = scheme_tms(k);
+      const spatial::CrsBox b0 = k < 2 ? tms.bounds({0, 0, 0}) : tms.bounds({1, 0, 0});
+      const double width = k < 2 ? b0.maxx - b0.minx : 2 * (b0.maxx - b0.minx);
+      f[k] = {b0.minx, b0.maxy, std::ldexp(1.0, kFineZoom) / width};
+    }
+    return f;
+  }();
+  return frames[s];
+}
+
+uint32_t clamp_cell(double f, uint32_t n) {
+  if (!(f > 0)) return 0;  // also NaN
+  return static_cast<uint32_t>(std::min(f, n - 1.0));
+}
+
+}  // namespace
+
+void TileBuilder::Impl::fine(int s, LonLat p, uint32_t& col, uint32_t& row) {
+  if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) {
+    col = row = UINT32_MAX;  // in no tile of any zoom up to 24
+    return;
+  }
+  if (scheme_gcj02(s)) p = spatial::wgs84_to_gcj02(p);
+  double x, y;
+  scheme_tms(s).project(p.lon, p.lat, x, y);
+  const FineFrame& f = fine_frame(s);
+  const double fc = std::floor((x - f.left) * f.scale), fr = std::floor((f.top - y) * f.scale);
+  const double limit = std::ldexp(1.0, kFineZoom) - 1;
+  col = static_cast<uint32_t>(std::clamp(fc, 0.0, limit));
+  row = static_cast<uint32_t>(std::clamp(fr, 0.0, limit));
+}
+
+template <class T>
+void TileBuilder::Impl::fill_scheme(int s, const std::vector<T>& v, int slot) const {
+  auto& col = schemes[s].col[slot];
+  auto& row = schemes[s].row[slot];
+  col.resize(v.size());
+  row.resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) fine(s, v[i].location, col[i], row[i]);
+}
+
+const TileBuilder::Impl::SchemeCache& TileBuilder::Impl::scheme(const Dataset& d, int s) const {
+  std::call_once(schemes[s].built, [&] {
+    fill_scheme(s, d.households, 0);
+    fill_scheme(s, d.enterprises, 1);
+    fill_scheme(s, d.incidents, 2);
+    fill_scheme(s, d.workers, 3);
+    schemes[s].ready = true;
+  });
+  return schemes[s];
+}
+
+template <class T>
+void TileBuilder::Impl::build_buckets(const std::vector<T>& v, Buckets& b) {
+  spatial::Box ext;
+  bg::assign_inverse(ext);
+  for (const auto& r : v)
+    if (std::isfinite(r.location.lon) && std::isfinite(r.location.lat))
+      bg::expand(ext, spatial::Point(r.location.lon, r.location.lat));
+  if (bg::get<bg::min_corner, 0>(ext) > bg::get<bg::max_corner, 0>(ext))
+    ext = spatial::Box({119, 30}, {121, 31});
+  const double w =
+      std::max(1e-6, bg::get<bg::max_corner, 0>(ext) - bg::get<bg::min_corner, 0>(ext));
+  const double h =
+      std::max(1e-6, bg::get<bg::max_corner, 1>(ext) - bg::get<bg::min_corner, 1>(ext));
+  // About 64 points per cell, at most 512 x 512 cells.
+  const double target = std::clamp(static_cast<double>(v.size()) / 64.0, 1.0, 262144.0);
+  const double side = std::sqrt(w * h / target);
+  b.nx = static_cast<uint32_t>(std::clamp(std::ceil(w / side), 1.0, 512.0));
+  b.ny = static_cast<uint32_t>(std::clamp(std::ceil(h / side), 1.0, 512.0));
+  b.x0 = bg::get<bg::min_corner, 0>(ext);
+  b.y0 = bg::get<bg::min_corner, 1>(ext);
+  b.inv_w = b.nx / w;
+  b.inv_h = b.ny / h;
+  b.cells.assign(static_cast<std::size_t>(b.nx) * b.ny, {});
+  b.cell_of.assign(v.size(), UINT32_MAX);
+  for (std::size_t i = 0; i < v.size(); ++i) place(b, i, v[i].location);
+}
+
+void TileBuilder::Impl::index_points(const Dataset& d) {
+  build_buckets(d.households, buckets[0]);
+  build_buckets(d.enterprises, buckets[1]);
+  build_buckets(d.incidents, buckets[2]);
+  build_buckets(d.workers, buckets[3]);
+  // Web Mercator without offset is what most clients ask for: ready before the first request.
+  scheme(d, 0);
+}
+
+void TileBuilder::Impl::place(Buckets& b, std::size_t i, LonLat p) {
+  if (b.cell_of.size() <= i) b.cell_of.resize(i + 1, UINT32_MAX);
+  const uint32_t old = b.cell_of[i];
+  if (old != UINT32_MAX) {
+    auto& c = b.cells[old];
+    c.erase(std::find(c.begin(), c.end(), static_cast<uint32_t>(i)));
+  }
+  if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) {
+    b.cell_of[i] = UINT32_MAX;
+    return;
+  }
+  const uint32_t cx = clamp_cell((p.lon - b.x0) * b.inv_w, b.nx);
+  const uint32_t cy = clamp_cell((p.lat - b.y0) * b.inv_h, b.ny);
+  const uint32_t cell = cy * b.nx + cx;
+  b.cells[cell].push_back(static_cast<uint32_t>(i));
+  b.cell_of[i] = cell;
+}
+
+TileBuilder::Impl::CellRange TileBuilder::Impl::cell_range(const Buckets& b,
+                                                           const spatial::Box& box) {
+  return {clamp_cell((bg::get<bg::min_corner, 0>(box) - b.x0) * b.inv_w, b.nx),
+          clamp_cell((bg::get<bg::max_corner, 0>(box) - b.x0) * b.inv_w, b.nx),
+          clamp_cell((bg::get<bg::min_corner, 1>(box) - b.y0) * b.inv_h, b.ny),
+          clamp_cell((bg::get<bg::max_corner, 1>(box) - b.y0) * b.inv_h, b.ny)};
+}
+
+void TileBuilder::point_changed(const Dataset& data, LayerKind kind, std::size_t index) {
+  Impl& m = *impl_;
+  const int slot = point_layer_slot(kind);
+  if (slot < 0) return;
+  LonLat p;
+  switch (kind) {
+    case LayerKind::Households:
+      p = data.households.at(index).location;
+      break;
+    case LayerKind::Enterprises:
+      p = data.enterprises.at(index).location;
+      break;
+    case LayerKind::Incidents:
+      p = data.incidents.at(index).location;
+      break;
+    case LayerKind::Workers:
+      p = data.workers.at(index).location;
+      break;
+    case LayerKind::Grids:
+      return;
+  }
+  Impl::place(m.buckets[slot], index, p);
+  for (int s = 0; s < 4; ++s) {
+    auto& sc = m.schemes[s];
+    // A scheme not built yet is built from the data as it then is, this change included.
+    if (!sc.ready.load()) continue;
+    if (sc.col[slot].size() <= index) {
+      sc.col[slot].resize(index + 1);
+      sc.row[slot].resize(index + 1);
+    }
+    Impl::fine(s, p, sc.col[slot][index], sc.row[slot][index]);
+  }
+}
+
+std::vector<uint32_t> TileBuilder::point_candidates(LayerKind kind, const spatial::Box& box) const {
+  const int slot = point_layer_slot(kind);
+  if (slot < 0) return {};
+  const Impl::Buckets& b = impl_->buckets[slot];
+  std::vector<uint32_t> out;
+  Impl::for_each_candidate(b, Impl::cell_range(b, box), [&](uint32_t i) { out.push_back(i); });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace onemap::layers
