@@ -8,7 +8,9 @@
 // Each has a zoom range and attribute lists per zoom (TileConfig; personal fields are refused).
 //
 // Polygons: simplified per zoom at load (one tile unit at that zoom, topology-preserving), then
-// projected, clipped to the tile plus its buffer, and kept valid (spatial/tile_geometry.hpp).
+// projected, clipped to the tile plus its buffer, and kept valid (spatial/tile_geometry.hpp). Up
+// to zoom 13 each grid is projected, rounded and made valid once per zoom and matrix set: a tile
+// holding the grid whole only shifts it into its own units; a tile cutting it clips it.
 //
 // Points: individual features (id = the record's fid) when the zoom is above the layer's
 // cluster_maxzoom and the tile holds at most max_points_per_tile of them; otherwise clusters:
@@ -132,7 +134,8 @@ spatial::Box tile_query_box(const spatial::TileMatrixSet& tms, bool gcj02,
 
 class TileBuilder {
  public:
-  /// Precomputes the per-zoom simplified grid polygons (on every core).
+  /// Precomputes the per-zoom simplified grid polygons and their Web Mercator outlines (on every
+  /// core).
   TileBuilder(const Dataset& data, TileConfig config);
   ~TileBuilder();
   TileBuilder(const TileBuilder&) = delete;

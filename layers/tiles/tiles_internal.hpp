@@ -13,6 +13,7 @@
 #include "layers/tiles/tiles.hpp"
 
 #include "spatial/geometry.hpp"
+#include "spatial/mvt.hpp"
 
 #include <boost/geometry/index/rtree.hpp>
 
@@ -66,6 +67,15 @@ inline bool scheme_gcj02(int s) {
   return s % 2 == 1;
 }
 
+// The fine grid of a scheme: its top-left corner and fine units per CRS unit. Both sets have
+// 2^z columns at zoom z over their full width, and rows of the same size from the top edge
+// (Web Mercator: square; CGCS2000: 2^(z-1) rows of the same degrees as columns). So tile (z, x, y)
+// spans [x, x + 1] x [y, y + 1] in units of 2^(kFineZoom - z) fine units (tiles_point_index.cpp).
+struct FineFrame {
+  double left, top, scale;
+};
+const FineFrame& fine_frame(int s);
+
 }  // namespace tiles_internal
 
 struct TileBuilder::Impl {
@@ -88,12 +98,38 @@ struct TileBuilder::Impl {
     std::vector<MultiPolygon> projected;
   };
   mutable std::array<GridScheme, 4> grid_schemes;
+  // A grid at one zoom up to kSimplifyMaxZoom in one scheme, ready for every tile that holds it
+  // whole: its simplified geometry projected, in the zoom's "world tile units" (tile (z, x, y)
+  // spans [x, x + 1] x [y, y + 1] times extent, y down), rounded to the integer grid, cleaned,
+  // oriented and kept valid (spatial::polygon_to_tile without a clip). A tile whose buffered
+  // square holds the grid's box takes `polys` shifted by its corner, an integer shift that keeps
+  // them valid; a tile that cuts the grid clips it itself.
+  struct GridOutline {
+    bool ready = false;  ///< false: not made (a zoom below the level's, or a huge grid)
+    double minx = 0, miny = 0, maxx = 0, maxy = 0;  ///< unrounded box, world tile units
+    std::vector<spatial::TilePolygon> polys;        ///< world tile units; empty: collapsed
+  };
+  // Per scheme: outlines[grid][zoom], made on first use (scheme 0 at construction) and remade
+  // for a grid by grid_changed.
+  struct GridOutlines {
+    std::once_flag built;
+    std::atomic<bool> ready{false};
+    std::vector<std::vector<GridOutline>> outlines;
+  };
+  mutable std::array<GridOutlines, 4> grid_outlines;
 
   // Simplifies every grid (on every core) and bulk-loads the R-tree.
   void index_grids(const Dataset& d);
   // Simplifies grid i for every zoom and notes its box and level (the R-tree is the caller's).
   void simplify_grid(const Grid& g, std::size_t i);
   const std::vector<MultiPolygon>& projected_grids(const Dataset& d, int s) const;
+  // Grid i's outlines in scheme s, for every zoom up to kSimplifyMaxZoom from its level's minzoom
+  // on (grid_simplified must be up to date).
+  std::vector<GridOutline> make_outlines(std::size_t i, int s) const;
+  // The scheme's outlines, made on first use; `parallel`: on every core.
+  const GridOutlines& outlines(int s, bool parallel = false) const;
+  // The zoom from which a level's grids are in tiles (its grids.<level> layer's minzoom).
+  uint32_t level_minzoom(GridLevel level) const;
   // The grids of a grid tile layer (`level`: one level; nullopt: every level from its minzoom).
   void add_grids(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg,
                  std::optional<GridLevel> level, spatial::MvtLayer& out) const;

@@ -17,13 +17,14 @@ using namespace tiles_internal;
 
 namespace {
 
-// The fine grid of a scheme: its top-left corner and fine units per CRS unit. Both sets have
-// 2^z columns at zoom z over their full width, and rows of the same size from the top edge
-// (Web Mercator: square; CGCS2000: 2^(z-1) rows of the same degrees as columns).
-struct FineFrame {
-  double left, top, scale;
-};
-const FineFrame& fine_frame(int s) {
+uint32_t clamp_cell(double f, uint32_t n) {
+  if (!(f > 0)) return 0;  // also NaN
+  return static_cast<uint32_t>(std::min(f, n - 1.0));
+}
+
+}  // namespace
+
+const FineFrame& tiles_internal::fine_frame(int s) {
   static const std::array<FineFrame, 4> frames = [] {
     std::array<FineFrame, 4> f{};
     for (int k = 0; k < 4; ++k) {
@@ -36,13 +37,6 @@ const FineFrame& fine_frame(int s) {
   }();
   return frames[s];
 }
-
-uint32_t clamp_cell(double f, uint32_t n) {
-  if (!(f > 0)) return 0;  // also NaN
-  return static_cast<uint32_t>(std::min(f, n - 1.0));
-}
-
-}  // namespace
 
 void TileBuilder::Impl::fine(int s, LonLat p, uint32_t& col, uint32_t& row) {
   if (!std::isfinite(p.lon) || !std::isfinite(p.lat)) {
