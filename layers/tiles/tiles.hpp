@@ -17,7 +17,9 @@
 // the tile is cut into cluster_grid x cluster_grid cells and every cell with points becomes one
 // point feature at the mean position of its points, with `count` (and `cluster` = true). A point
 // is counted in the one tile that contains it (never in a neighbour's buffer), so the counts of
-// the tiles of a zoom add up to the points of the layer (after filters) exactly.
+// the tiles of a zoom add up to the points of the layer (after filters) exactly. Without a filter,
+// counts and mean positions come from per-cell sums kept for every zoom up to 18, not from a pass
+// over the points.
 //
 // Coordinates: tiles are cut in a TileMatrixSet (Web Mercator or CGCS2000 geographic); with
 // `gcj02` every coordinate is first shifted from CGCS2000 into GCJ-02, so that the features sit
@@ -135,7 +137,7 @@ spatial::Box tile_query_box(const spatial::TileMatrixSet& tms, bool gcj02,
 class TileBuilder {
  public:
   /// Precomputes the per-zoom simplified grid polygons and their Web Mercator outlines (on every
-  /// core).
+  /// core), and the point layers' indexes and cell sums in Web Mercator.
   TileBuilder(const Dataset& data, TileConfig config);
   ~TileBuilder();
   TileBuilder(const TileBuilder&) = delete;

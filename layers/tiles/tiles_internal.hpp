@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,9 @@ constexpr uint32_t kSimplifyMaxZoom = 13;
 // Fine integer tile coordinates: tile (z, x, y) holds fine columns [x << (31 - z), (x + 1) << (31 -
 // z)).
 constexpr uint32_t kFineZoom = 31;
+// Cell sums (SchemeCache::sums) are kept for cells of zooms up to this one: the clusters of tiles
+// up to zoom kSumsMaxZoom - log2(cluster_grid) (14 with the default 16 x 16 cells) come from them.
+constexpr uint32_t kSumsMaxZoom = 18;
 // Lon/lat margin that covers the GCJ-02 shift (at most ~0.007 degrees) when selecting candidates.
 constexpr double kGcjMargin = 0.01;
 
@@ -145,13 +149,34 @@ struct TileBuilder::Impl {
   };
   std::array<Buckets, 4> buckets;
 
-  // Per matrix set × offset ("scheme"): each point's fine column and row, built on first use.
+  // The points of a cell of some zoom (fine columns >> (kFineZoom - zoom)), with the sums of their
+  // fine columns and rows: what a cluster needs (its count and mean position).
+  struct CellSums {
+    uint64_t count = 0, col = 0, row = 0;
+  };
+  // One zoom's cells with points, keyed by cell_key.
+  using SumsLevel = std::unordered_map<uint64_t, CellSums>;
+  // Every zoom's, 0..kSumsMaxZoom.
+  using Sums = std::array<SumsLevel, tiles_internal::kSumsMaxZoom + 1>;
+  static uint64_t cell_key(uint64_t col, uint64_t row) { return col << 32 | row; }
+
+  // Per matrix set × offset ("scheme"), built on first use: each point's fine column and row
+  // (UINT32_MAX for a position that is not finite), and per layer and zoom up to kSumsMaxZoom the
+  // cells' sums over the points with a position, so that a tile without a filter is clustered
+  // from cluster_grid x cluster_grid lookups rather than a pass over its points.
   struct SchemeCache {
     std::once_flag built;
     std::atomic<bool> ready{false};
     std::array<std::vector<uint32_t>, 4> col, row;
+    std::array<Sums, 4> sums;
   };
   mutable std::array<SchemeCache, 4> schemes;
+  // Adds a point at fine (col, row) to the sums of every zoom (sign +1), or removes it (-1).
+  static void add_to_sums(Sums& sums, uint32_t col, uint32_t row, int sign);
+  // The sums of every zoom, from the fine coordinates (finest zoom first, then each from the one
+  // below it).
+  static void build_sums(const std::vector<uint32_t>& col, const std::vector<uint32_t>& row,
+                         Sums& sums);
 
   // Fine column/row of a lon/lat point in a scheme (UINT32_MAX for a position not finite).
   static void fine(int s, LonLat p, uint32_t& col, uint32_t& row);

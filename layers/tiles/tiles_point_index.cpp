@@ -64,13 +64,57 @@ void TileBuilder::Impl::fill_scheme(int s, const std::vector<T>& v, int slot) co
 
 const TileBuilder::Impl::SchemeCache& TileBuilder::Impl::scheme(const Dataset& d, int s) const {
   std::call_once(schemes[s].built, [&] {
+    SchemeCache& sc = schemes[s];
     fill_scheme(s, d.households, 0);
     fill_scheme(s, d.enterprises, 1);
     fill_scheme(s, d.incidents, 2);
     fill_scheme(s, d.workers, 3);
-    schemes[s].ready = true;
+    for (int slot = 0; slot < 4; ++slot) build_sums(sc.col[slot], sc.row[slot], sc.sums[slot]);
+    sc.ready = true;
   });
   return schemes[s];
+}
+
+void TileBuilder::Impl::add_to_sums(Sums& sums, uint32_t col, uint32_t row, int sign) {
+  if (col == UINT32_MAX) return;  // no position: in no tile
+  for (uint32_t z = 0; z <= kSumsMaxZoom; ++z) {
+    const uint64_t key = cell_key(col >> (kFineZoom - z), row >> (kFineZoom - z));
+    if (sign > 0) {
+      CellSums& c = sums[z][key];
+      ++c.count;
+      c.col += col;
+      c.row += row;
+    } else if (auto it = sums[z].find(key); it != sums[z].end()) {
+      CellSums& c = it->second;
+      if (--c.count == 0) {
+        sums[z].erase(it);
+      } else {
+        c.col -= col;
+        c.row -= row;
+      }
+    }
+  }
+}
+
+void TileBuilder::Impl::build_sums(const std::vector<uint32_t>& col,
+                                   const std::vector<uint32_t>& row, Sums& sums) {
+  SumsLevel& finest = sums[kSumsMaxZoom];
+  for (std::size_t i = 0; i < col.size(); ++i) {
+    if (col[i] == UINT32_MAX) continue;
+    CellSums& c = finest[cell_key(col[i] >> (kFineZoom - kSumsMaxZoom),
+                                  row[i] >> (kFineZoom - kSumsMaxZoom))];
+    ++c.count;
+    c.col += col[i];
+    c.row += row[i];
+  }
+  for (uint32_t z = kSumsMaxZoom; z-- > 0;) {
+    for (const auto& [key, c] : sums[z + 1]) {
+      CellSums& p = sums[z][cell_key((key >> 32) >> 1, (key & 0xFFFFFFFF) >> 1)];
+      p.count += c.count;
+      p.col += c.col;
+      p.row += c.row;
+    }
+  }
 }
 
 template <class T>
@@ -162,10 +206,14 @@ void TileBuilder::point_changed(const Dataset& data, LayerKind kind, std::size_t
     // A scheme not built yet is built from the data as it then is, this change included.
     if (!sc.ready.load()) continue;
     if (sc.col[slot].size() <= index) {
-      sc.col[slot].resize(index + 1);
-      sc.row[slot].resize(index + 1);
+      sc.col[slot].resize(index + 1, UINT32_MAX);
+      sc.row[slot].resize(index + 1, UINT32_MAX);
     }
-    Impl::fine(s, p, sc.col[slot][index], sc.row[slot][index]);
+    uint32_t& col = sc.col[slot][index];
+    uint32_t& row = sc.row[slot][index];
+    Impl::add_to_sums(sc.sums[slot], col, row, -1);
+    Impl::fine(s, p, col, row);
+    Impl::add_to_sums(sc.sums[slot], col, row, +1);
   }
 }
 

@@ -104,6 +104,18 @@ struct ClusterGrid {
     a.sy += (static_cast<double>(dy) + 0.5) * unit;
   }
 
+  // A whole cell at once: `n` points whose fine columns add up to `sum_col` and rows to
+  // `sum_row`. The position sums come out as add() makes them point by point: there each term
+  // (dx + 0.5) x unit is a multiple of unit / 2 (unit is a power of two), so both are the exact
+  // value while the sum of dx + 0.5 stays below 2^52 (fewer than 2^(21 + z) points in the cell);
+  // beyond that, this one, rounded once, is the closer.
+  void add_cell(uint32_t cx, uint32_t cy, uint64_t n, uint64_t sum_col, uint64_t sum_row) {
+    Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
+    a.count = n;
+    a.sx = (static_cast<double>(sum_col - n * x0) + 0.5 * static_cast<double>(n)) * unit;
+    a.sy = (static_cast<double>(sum_row - n * y0) + 0.5 * static_cast<double>(n)) * unit;
+  }
+
   void emit(const spatial::TileId& t, MvtLayer& out, TileStats& st) const {
     const uint32_t count_key = out.key("count"), cluster_key = out.key("cluster");
     for (uint32_t cy = 0; cy < g; ++cy)
@@ -199,8 +211,31 @@ void TileBuilder::Impl::add_points_of(const Dataset& d, const TileRequest& rq,
   auto in_tile = [&](uint32_t i) {
     return (col[i] >> shift) == rq.tile.x && (row[i] >> shift) == rq.tile.y;
   };
+  // Without a filter, what the tile's points add up to comes from the scheme's cell sums: the
+  // tile's own count from its cell at zoom z, its clusters from the cells cluster_grid times
+  // finer. The same counts and positions as a pass over the points, without the pass.
+  const auto gbits = static_cast<uint32_t>(std::countr_zero(config.cluster_grid));
+  const bool summed = filter == nullptr && z + gbits <= kSumsMaxZoom;
+  auto clusters_from_sums = [&] {
+    ClusterGrid grid(rq.tile, shift, config);
+    const SumsLevel& cells = sc.sums[slot][z + gbits];
+    const uint64_t c0 = static_cast<uint64_t>(rq.tile.x) << gbits;
+    const uint64_t r0 = static_cast<uint64_t>(rq.tile.y) << gbits;
+    for (uint32_t cy = 0; cy < config.cluster_grid; ++cy)
+      for (uint32_t cx = 0; cx < config.cluster_grid; ++cx)
+        if (const auto it = cells.find(cell_key(c0 + cx, r0 + cy)); it != cells.end())
+          grid.add_cell(cx, cy, it->second.count, it->second.col, it->second.row);
+    grid.emit(rq.tile, out, st);
+  };
 
   if (z > cfg.cluster_maxzoom) {
+    if (summed) {
+      const auto it = sc.sums[slot][z].find(cell_key(rq.tile.x, rq.tile.y));
+      if (it != sc.sums[slot][z].end() && it->second.count > config.max_points_per_tile) {
+        clusters_from_sums();
+        return;
+      }
+    }
     // Individual points, unless the tile proper holds too many. Candidates: the fine cells of
     // the buffered tile, one tile unit wider (the exact test below decides).
     const int64_t span = int64_t{1} << shift;
@@ -268,6 +303,10 @@ void TileBuilder::Impl::add_points_of(const Dataset& d, const TileRequest& rq,
       }
       return;
     }
+  }
+  if (summed) {
+    clusters_from_sums();
+    return;
   }
   ClusterGrid grid(rq.tile, shift, config);
   scan(in_tile, [&](uint32_t i) { grid.add(col[i], row[i]); });
