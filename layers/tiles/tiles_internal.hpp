@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -182,6 +183,42 @@ struct TileBuilder::Impl {
   static void fine(int s, LonLat p, uint32_t& col, uint32_t& row);
   // The scheme's fine coordinates, built from `d` on first use.
   const SchemeCache& scheme(const Dataset& d, int s) const;
+
+  // Incidents: what IncidentFilter reads, by record in compact columns (status and category as
+  // ids of their texts), so that a filtered tile tests its candidates without reading their
+  // records, which lie scattered in memory. Kept in step by point_changed.
+  struct IncidentColumns {
+    std::vector<uint32_t> status, category;
+    std::vector<int64_t> reported_at;
+    std::unordered_map<std::string, uint32_t> ids;  // every status and category text seen
+    uint32_t id(const std::string& text) {
+      return ids.try_emplace(text, static_cast<uint32_t>(ids.size())).first->second;
+    }
+    void set(std::size_t i, const Incident& r) {
+      if (status.size() <= i) {
+        status.resize(i + 1);
+        category.resize(i + 1);
+        reported_at.resize(i + 1);
+      }
+      status[i] = id(r.status);
+      category[i] = id(r.category);
+      reported_at[i] = r.reported_at;
+    }
+  };
+  IncidentColumns incident_columns;
+  // An IncidentFilter read from the columns: (*this)(i) == filter.matches(incidents[i]).
+  struct IncidentMatcher {
+    const IncidentColumns& c;
+    std::vector<char> status_ok, category_ok;  // by text id; empty: any
+    std::optional<int64_t> since, until;
+    IncidentMatcher(const IncidentColumns& columns, const IncidentFilter& f);
+    bool operator()(uint32_t i) const {
+      if (!status_ok.empty() && !status_ok[c.status[i]]) return false;
+      if (!category_ok.empty() && !category_ok[c.category[i]]) return false;
+      if (since && c.reported_at[i] < *since) return false;
+      return !until || c.reported_at[i] < *until;
+    }
+  };
 
   // Fills the buckets of every point layer.
   void index_points(const Dataset& d);

@@ -149,6 +149,7 @@ void TileBuilder::Impl::index_points(const Dataset& d) {
   build_buckets(d.enterprises, buckets[1]);
   build_buckets(d.incidents, buckets[2]);
   build_buckets(d.workers, buckets[3]);
+  for (std::size_t i = 0; i < d.incidents.size(); ++i) incident_columns.set(i, d.incidents[i]);
   // Web Mercator without offset is what most clients ask for: ready before the first request.
   scheme(d, 0);
 }
@@ -179,6 +180,25 @@ TileBuilder::Impl::CellRange TileBuilder::Impl::cell_range(const Buckets& b,
           clamp_cell((bg::get<bg::max_corner, 1>(box) - b.y0) * b.inv_h, b.ny)};
 }
 
+TileBuilder::Impl::IncidentMatcher::IncidentMatcher(const IncidentColumns& columns,
+                                                    const IncidentFilter& f)
+    : c(columns), since(f.since), until(f.until) {
+  // Texts no incident has get no id: they select nothing, and hide nothing.
+  auto mark = [&](const std::vector<std::string>& texts, std::vector<char>& ok, char value) {
+    for (const auto& t : texts)
+      if (const auto it = c.ids.find(t); it != c.ids.end()) ok[it->second] = value;
+  };
+  if (!f.statuses.empty()) {
+    status_ok.assign(c.ids.size(), 0);
+    mark(f.statuses, status_ok, 1);
+  }
+  if (!f.categories.empty() || !f.hidden_categories.empty()) {
+    category_ok.assign(c.ids.size(), f.categories.empty() ? 1 : 0);
+    mark(f.categories, category_ok, 1);
+    mark(f.hidden_categories, category_ok, 0);
+  }
+}
+
 void TileBuilder::point_changed(const Dataset& data, LayerKind kind, std::size_t index) {
   Impl& m = *impl_;
   const int slot = point_layer_slot(kind);
@@ -193,6 +213,7 @@ void TileBuilder::point_changed(const Dataset& data, LayerKind kind, std::size_t
       break;
     case LayerKind::Incidents:
       p = data.incidents.at(index).location;
+      m.incident_columns.set(index, data.incidents[index]);
       break;
     case LayerKind::Workers:
       p = data.workers.at(index).location;

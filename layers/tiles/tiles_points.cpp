@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <optional>
 
 namespace onemap::layers {
 
@@ -180,21 +181,23 @@ void TileBuilder::Impl::add_points_of(const Dataset& d, const TileRequest& rq,
   const uint32_t z = rq.tile.z;
   const uint32_t shift = kFineZoom - z;
   const IncidentFilter* filter = nullptr;
-  if constexpr (std::is_same_v<T, Incident>)
+  std::optional<IncidentMatcher> matches;  // the filter, read from the incident columns
+  if constexpr (std::is_same_v<T, Incident>) {
     filter = rq.incidents.empty() ? nullptr : &rq.incidents;
+    if (filter) matches.emplace(incident_columns, *filter);
+  }
 
   // The candidates: through the buckets that meet the query box, or, when that box covers a
   // good part of the layer, over every record in order (cheaper than gathering the members of
   // many buckets, which lie scattered over the arrays).
   const Buckets& bk = buckets[slot];
   const spatial::Box q = query_box(rq);
-  // scan(pre, f): f(i) for every candidate that passes `pre` (a test on the fine coordinates,
-  // which lie in compact arrays) and the filter (which reads the record: only for those left).
+  // scan(pre, f): f(i) for every candidate that passes `pre` (a test on the fine coordinates)
+  // and the filter (on the incident columns): both read compact arrays, not the records.
   auto scan = [&](auto&& pre, auto&& f) {
     auto consider = [&](uint32_t i) {
       if (!pre(i)) return;
-      if constexpr (std::is_same_v<T, Incident>)
-        if (filter && !filter->matches(v[i])) return;
+      if (matches && !(*matches)(i)) return;
       f(i);
     };
     const CellRange range = cell_range(bk, q);
