@@ -1,5 +1,6 @@
 // Vector tiles (tiles.hpp): the grid outlines. Each grid simplified for every zoom up to
-// kSimplifyMaxZoom at load (topology-preserving, half a tile unit), its box in an R-tree, its full
+// kSimplifyMaxZoom at load (topology-preserving, half a tile unit) and, per scheme, made into a
+// tile-ready outline for each of those zooms (GridOutline); its box in an R-tree; its full
 // geometry projected per scheme for the zooms above; the grid tile layers made from them; all of
 // it kept in step with writes (grid_changed).
 #include "layers/tiles/tiles.hpp"

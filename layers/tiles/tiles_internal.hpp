@@ -2,9 +2,11 @@
 // the builder's state, whose parts live in
 //   tiles.cpp              the builder itself: setup, build() layer by layer, the tile geometry
 //                          helpers of tiles.hpp (query box, CRS point, reach)
-//   tiles_grids.cpp        grid outlines: simplification per zoom, their R-tree, the grid layers
-//   tiles_point_index.cpp  point layers' indexes: the lon/lat buckets and each matrix set's fine
-//                          coordinates, kept in step with writes
+//   tiles_grids.cpp        grid outlines: simplification per zoom, the outlines made once per
+//                          zoom and matrix set, their R-tree, the grid layers
+//   tiles_point_index.cpp  point layers' indexes: the lon/lat buckets, each matrix set's fine
+//                          coordinates and per-cell sums, the incident filter's columns, kept in
+//                          step with writes
 //   tiles_points.cpp       point layers' features: individual points with their attributes, or
 //                          clusters
 //   tiles_config.cpp       the configuration, the layer names and the incident filter

@@ -1,7 +1,8 @@
 // Vector tiles (tiles.hpp): the point layers' indexes. A bucket grid over lon/lat per layer (shared
-// by every matrix set; point_candidates reads it for queries too), and per scheme each point's
-// fine column and row (kFineZoom), from which a tile's points are found and placed; both kept in
-// step with writes (point_changed).
+// by every matrix set; point_candidates reads it for queries too); per scheme each point's fine
+// column and row (kFineZoom), from which a tile's points are found and placed, and the per-cell
+// sums that clusters come from; the incidents' filter columns. All kept in step with writes
+// (point_changed).
 #include "layers/tiles/tiles.hpp"
 #include "layers/tiles/tiles_internal.hpp"
 
