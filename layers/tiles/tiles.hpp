@@ -8,14 +8,18 @@
 // Each has a zoom range and attribute lists per zoom (TileConfig; personal fields are refused).
 //
 // Polygons: simplified per zoom at load (one tile unit at that zoom, topology-preserving), then
-// projected, clipped to the tile plus its buffer, and kept valid (spatial/tile_geometry.hpp).
+// projected, clipped to the tile plus its buffer, and kept valid (spatial/tile_geometry.hpp). Up
+// to zoom 13 each grid is projected, rounded and made valid once per zoom and matrix set: a tile
+// holding the grid whole only shifts it into its own units; a tile cutting it clips it.
 //
 // Points: individual features (id = the record's fid) when the zoom is above the layer's
 // cluster_maxzoom and the tile holds at most max_points_per_tile of them; otherwise clusters:
 // the tile is cut into cluster_grid x cluster_grid cells and every cell with points becomes one
 // point feature at the mean position of its points, with `count` (and `cluster` = true). A point
 // is counted in the one tile that contains it (never in a neighbour's buffer), so the counts of
-// the tiles of a zoom add up to the points of the layer (after filters) exactly.
+// the tiles of a zoom add up to the points of the layer (after filters) exactly. Without a filter,
+// counts and mean positions come from per-cell sums kept for every zoom up to 18, not from a pass
+// over the points.
 //
 // Coordinates: tiles are cut in a TileMatrixSet (Web Mercator or CGCS2000 geographic); with
 // `gcj02` every coordinate is first shifted from CGCS2000 into GCJ-02, so that the features sit
@@ -132,7 +136,8 @@ spatial::Box tile_query_box(const spatial::TileMatrixSet& tms, bool gcj02,
 
 class TileBuilder {
  public:
-  /// Precomputes the per-zoom simplified grid polygons (on every core).
+  /// Precomputes the per-zoom simplified grid polygons and their Web Mercator outlines (on every
+  /// core), and the point layers' indexes and cell sums in Web Mercator.
   TileBuilder(const Dataset& data, TileConfig config);
   ~TileBuilder();
   TileBuilder(const TileBuilder&) = delete;

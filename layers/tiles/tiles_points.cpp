@@ -1,0 +1,319 @@
+// Vector tiles (tiles.hpp): the point layers' features. Individual points, each with the
+// attributes its schema puts in tiles at the zoom, when the zoom is above the layer's
+// cluster_maxzoom and the tile holds few enough of them; otherwise clusters (ClusterGrid).
+#include "layers/model/schema.hpp"
+#include "layers/tiles/tiles.hpp"
+#include "layers/tiles/tiles_internal.hpp"
+
+#include "spatial/chinacrs.hpp"
+#include "spatial/tile_geometry.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <optional>
+
+namespace onemap::layers {
+
+using namespace tiles_internal;
+using spatial::MvtLayer;
+using spatial::TilePoint;
+
+namespace {
+
+// A point's field as the tag `key` of the feature being built in `out`. A datetime is ISO text
+// written into `time` (read when the feature is finished: one buffer per field); a null datetime
+// or a field the record lacks is left out.
+void tag(MvtLayer& out, uint32_t key, FieldType type, const FieldValue& v, TimeText& time) {
+  switch (type) {
+    case FieldType::String:
+      if (const auto* s = std::get_if<std::string_view>(&v)) out.tag_string(key, *s);
+      return;
+    case FieldType::Integer:
+      if (const auto* n = std::get_if<int64_t>(&v)) out.tag_int(key, *n);
+      return;
+    case FieldType::Real:
+      if (const auto* d = std::get_if<double>(&v)) out.tag_double(key, *d);
+      return;
+    case FieldType::Boolean:
+      if (const auto* b = std::get_if<bool>(&v)) out.tag_bool(key, *b);
+      return;
+    case FieldType::DateTime:
+      if (const auto* t = std::get_if<int64_t>(&v); t && *t) {
+        time = time_text(*t);
+        out.tag_string(key, time.view());
+      }
+      return;
+  }
+}
+
+// A configured tile attribute resolved once per tile: its field in the schema and its key.
+struct TileAttribute {
+  std::size_t field;
+  uint32_t key;
+};
+
+template <class T>
+const std::vector<T>& records(const Dataset& d);
+template <>
+const std::vector<Household>& records(const Dataset& d) {
+  return d.households;
+}
+template <>
+const std::vector<Enterprise>& records(const Dataset& d) {
+  return d.enterprises;
+}
+template <>
+const std::vector<Incident>& records(const Dataset& d) {
+  return d.incidents;
+}
+template <>
+const std::vector<Worker>& records(const Dataset& d) {
+  return d.workers;
+}
+
+// Clusters of one tile: cluster_grid x cluster_grid cells, each with its count and the sum of
+// its points' positions (in tile units, from the fine coordinates).
+struct ClusterGrid {
+  struct Acc {
+    uint64_t count = 0;
+    double sx = 0, sy = 0;
+  };
+  uint32_t g, gbits, shift;
+  double unit;  // tile units per fine unit
+  uint64_t x0, y0;
+  uint32_t extent;
+  std::vector<Acc> cells;
+
+  ClusterGrid(const spatial::TileId& t, uint32_t shift_, const TileConfig& c)
+      : g(c.cluster_grid),
+        gbits(static_cast<uint32_t>(std::countr_zero(c.cluster_grid))),
+        shift(shift_),
+        unit(c.extent / std::ldexp(1.0, static_cast<int>(shift_))),
+        x0(static_cast<uint64_t>(t.x) << shift_),
+        y0(static_cast<uint64_t>(t.y) << shift_),
+        extent(c.extent),
+        cells(static_cast<std::size_t>(c.cluster_grid) * c.cluster_grid) {}
+
+  void add(uint32_t col, uint32_t row) {
+    const uint64_t dx = col - x0, dy = row - y0;  // in [0, 2^shift)
+    const uint64_t cx = shift >= gbits ? dx >> (shift - gbits) : dx << (gbits - shift);
+    const uint64_t cy = shift >= gbits ? dy >> (shift - gbits) : dy << (gbits - shift);
+    Acc& a = cells[cy * g + cx];
+    ++a.count;
+    a.sx += (static_cast<double>(dx) + 0.5) * unit;
+    a.sy += (static_cast<double>(dy) + 0.5) * unit;
+  }
+
+  // A whole cell at once: `n` points whose fine columns add up to `sum_col` and rows to
+  // `sum_row`. The position sums come out as add() makes them point by point: there each term
+  // (dx + 0.5) x unit is a multiple of unit / 2 (unit is a power of two), so both are the exact
+  // value while the sum of dx + 0.5 stays below 2^52 (fewer than 2^(21 + z) points in the cell);
+  // beyond that, this one, rounded once, is the closer.
+  void add_cell(uint32_t cx, uint32_t cy, uint64_t n, uint64_t sum_col, uint64_t sum_row) {
+    Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
+    a.count = n;
+    a.sx = (static_cast<double>(sum_col - n * x0) + 0.5 * static_cast<double>(n)) * unit;
+    a.sy = (static_cast<double>(sum_row - n * y0) + 0.5 * static_cast<double>(n)) * unit;
+  }
+
+  void emit(const spatial::TileId& t, MvtLayer& out, TileStats& st) const {
+    const uint32_t count_key = out.key("count"), cluster_key = out.key("cluster");
+    for (uint32_t cy = 0; cy < g; ++cy)
+      for (uint32_t cx = 0; cx < g; ++cx) {
+        const Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
+        if (a.count == 0) continue;
+        const double n = static_cast<double>(a.count);
+        const int32_t tx =
+            static_cast<int32_t>(std::clamp(std::floor(a.sx / n), 0.0, extent - 1.0));
+        const int32_t ty =
+            static_cast<int32_t>(std::clamp(std::floor(a.sy / n), 0.0, extent - 1.0));
+        // Cluster ids: top bit set, then the cell's zoom and its column and row at that zoom.
+        const uint64_t cz = t.z + gbits;
+        const uint64_t ccol = (static_cast<uint64_t>(t.x) << gbits) + cx;
+        const uint64_t crow = (static_cast<uint64_t>(t.y) << gbits) + cy;
+        const uint64_t id =
+            (uint64_t{1} << 63) | (cz << 56) | ((ccol & 0xFFFFFFF) << 28) | (crow & 0xFFFFFFF);
+        out.begin_feature(id);
+        out.tag_uint(count_key, a.count);
+        out.tag_bool(cluster_key, true);
+        out.end_point(TilePoint{tx, ty});
+        ++st.features;
+        ++st.clusters;
+        st.clustered_points += a.count;
+      }
+  }
+};
+
+}  // namespace
+
+void TileBuilder::Impl::add_points(const Dataset& d, const TileRequest& rq,
+                                   const TileLayerConfig& cfg, LayerKind kind, MvtLayer& out,
+                                   TileStats& st) const {
+  switch (kind) {
+    case LayerKind::Households:
+      add_points_of<Household>(d, rq, cfg, kind, out, st);
+      break;
+    case LayerKind::Enterprises:
+      add_points_of<Enterprise>(d, rq, cfg, kind, out, st);
+      break;
+    case LayerKind::Incidents:
+      add_points_of<Incident>(d, rq, cfg, kind, out, st);
+      break;
+    case LayerKind::Workers:
+      add_points_of<Worker>(d, rq, cfg, kind, out, st);
+      break;
+    case LayerKind::Grids:
+      break;
+  }
+}
+
+template <class T>
+void TileBuilder::Impl::add_points_of(const Dataset& d, const TileRequest& rq,
+                                      const TileLayerConfig& cfg, LayerKind kind, MvtLayer& out,
+                                      TileStats& st) const {
+  const auto& v = records<T>(d);
+  const int slot = point_layer_slot(kind);
+  const int s = scheme_index(*rq.tms, rq.gcj02);
+  const SchemeCache& sc = scheme(d, s);
+  const auto& col = sc.col[slot];
+  const auto& row = sc.row[slot];
+  const uint32_t z = rq.tile.z;
+  const uint32_t shift = kFineZoom - z;
+  const IncidentFilter* filter = nullptr;
+  std::optional<IncidentMatcher> matches;  // the filter, read from the incident columns
+  if constexpr (std::is_same_v<T, Incident>) {
+    filter = rq.incidents.empty() ? nullptr : &rq.incidents;
+    if (filter) matches.emplace(incident_columns, *filter);
+  }
+
+  // The candidates: through the buckets that meet the query box, or, when that box covers a
+  // good part of the layer, over every record in order (cheaper than gathering the members of
+  // many buckets, which lie scattered over the arrays).
+  const Buckets& bk = buckets[slot];
+  const spatial::Box q = query_box(rq);
+  // scan(pre, f): f(i) for every candidate that passes `pre` (a test on the fine coordinates)
+  // and the filter (on the incident columns): both read compact arrays, not the records.
+  auto scan = [&](auto&& pre, auto&& f) {
+    auto consider = [&](uint32_t i) {
+      if (!pre(i)) return;
+      if (matches && !(*matches)(i)) return;
+      f(i);
+    };
+    const CellRange range = cell_range(bk, q);
+    if (range.count() * 4 > bk.cells.size()) {
+      const std::size_t n = std::min(col.size(), bk.cell_of.size());
+      for (std::size_t i = 0; i < n; ++i)
+        if (bk.cell_of[i] != UINT32_MAX) consider(static_cast<uint32_t>(i));  // skips NaN positions
+    } else {
+      for_each_candidate(bk, range, [&](uint32_t i) {
+        if (i < col.size()) consider(i);
+      });
+    }
+  };
+  auto in_tile = [&](uint32_t i) {
+    return (col[i] >> shift) == rq.tile.x && (row[i] >> shift) == rq.tile.y;
+  };
+  // Without a filter, what the tile's points add up to comes from the scheme's cell sums: the
+  // tile's own count from its cell at zoom z, its clusters from the cells cluster_grid times
+  // finer. The same counts and positions as a pass over the points, without the pass.
+  const auto gbits = static_cast<uint32_t>(std::countr_zero(config.cluster_grid));
+  const bool summed = filter == nullptr && z + gbits <= kSumsMaxZoom;
+  auto clusters_from_sums = [&] {
+    ClusterGrid grid(rq.tile, shift, config);
+    const SumsLevel& cells = sc.sums[slot][z + gbits];
+    const uint64_t c0 = static_cast<uint64_t>(rq.tile.x) << gbits;
+    const uint64_t r0 = static_cast<uint64_t>(rq.tile.y) << gbits;
+    for (uint32_t cy = 0; cy < config.cluster_grid; ++cy)
+      for (uint32_t cx = 0; cx < config.cluster_grid; ++cx)
+        if (const auto it = cells.find(cell_key(c0 + cx, r0 + cy)); it != cells.end())
+          grid.add_cell(cx, cy, it->second.count, it->second.col, it->second.row);
+    grid.emit(rq.tile, out, st);
+  };
+
+  if (z > cfg.cluster_maxzoom) {
+    if (summed) {
+      const auto it = sc.sums[slot][z].find(cell_key(rq.tile.x, rq.tile.y));
+      if (it != sc.sums[slot][z].end() && it->second.count > config.max_points_per_tile) {
+        clusters_from_sums();
+        return;
+      }
+    }
+    // Individual points, unless the tile proper holds too many. Candidates: the fine cells of
+    // the buffered tile, one tile unit wider (the exact test below decides).
+    const int64_t span = int64_t{1} << shift;
+    const int64_t pad = ((static_cast<int64_t>(config.buffer) + 1) << shift) / config.extent + 1;
+    const int64_t fx0 = (static_cast<int64_t>(rq.tile.x) << shift) - pad,
+                  fx1 = fx0 + span + 2 * pad;
+    const int64_t fy0 = (static_cast<int64_t>(rq.tile.y) << shift) - pad,
+                  fy1 = fy0 + span + 2 * pad;
+    auto in_reach = [&](uint32_t i) {
+      return col[i] != UINT32_MAX && col[i] >= fx0 && col[i] < fx1 && row[i] >= fy0 && row[i] < fy1;
+    };
+    std::vector<uint32_t> near;
+    std::size_t inside = 0;
+    scan(in_reach, [&](uint32_t i) {
+      near.push_back(i);
+      inside += in_tile(i);
+    });
+    if (inside <= config.max_points_per_tile) {
+      std::sort(near.begin(), near.end());  // stable output whatever the bucket order
+      const spatial::TileTransform tt{rq.tms->bounds(rq.tile), config.extent};
+      // Up to zoom 17 the fine coordinates place a point within 1/8 tile unit; above, project.
+      const bool from_fine = z <= 17;
+      const double unit = config.extent / static_cast<double>(span);
+      const double lo = -static_cast<double>(config.buffer),
+                   hi = config.extent + static_cast<double>(config.buffer);
+      TilePoint one;
+      const Schema<T>& schema_t = schema<T>();
+      std::vector<TileAttribute> fields;  // those shown at this zoom, with their keys
+      for (const auto& f : cfg.fields)
+        if (const int at = schema_t.index(f.name); at >= 0 && z >= f.minzoom)
+          fields.push_back({static_cast<std::size_t>(at), out.key(f.name)});
+      std::vector<TimeText> times(fields.size());
+      for (std::size_t k = 0; k < near.size(); ++k) {
+        const uint32_t i = near[k];
+        if (k + 4 < near.size()) {  // the records are scattered: fetch the coming ones ahead
+          const T& next = v[near[k + 4]];
+          __builtin_prefetch(&next);
+          __builtin_prefetch(reinterpret_cast<const char*>(&next) + 64);
+          __builtin_prefetch(reinterpret_cast<const char*>(&next) + 128);
+          __builtin_prefetch(&next.join);
+        }
+        if (from_fine) {
+          const double tx =
+              (static_cast<double>(static_cast<int64_t>(col[i]) - (fx0 + pad)) + 0.5) * unit;
+          const double ty =
+              (static_cast<double>(static_cast<int64_t>(row[i]) - (fy0 + pad)) + 0.5) * unit;
+          if (tx < lo || tx > hi || ty < lo || ty > hi) continue;
+          one = TilePoint{static_cast<int32_t>(std::floor(tx + 0.5)),
+                          static_cast<int32_t>(std::floor(ty + 0.5))};
+        } else {
+          LonLat p = v[i].location;
+          if (rq.gcj02) p = spatial::wgs84_to_gcj02(p);
+          double x, y;
+          rq.tms->project(p.lon, p.lat, x, y);
+          const auto tp = spatial::point_to_tile(x, y, tt, config.buffer);
+          if (!tp) continue;
+          one = *tp;
+        }
+        out.begin_feature(static_cast<uint64_t>(v[i].fid));
+        for (std::size_t a = 0; a < fields.size(); ++a)
+          tag(out, fields[a].key, schema_t.fields[fields[a].field].type,
+              schema_t.shown(v[i], fields[a].field), times[a]);
+        out.end_point(one);
+        ++st.features;
+      }
+      return;
+    }
+  }
+  if (summed) {
+    clusters_from_sums();
+    return;
+  }
+  ClusterGrid grid(rq.tile, shift, config);
+  scan(in_tile, [&](uint32_t i) { grid.add(col[i], row[i]); });
+  grid.emit(rq.tile, out, st);
+}
+
+}  // namespace onemap::layers
