@@ -88,19 +88,21 @@ HttpAnswer page_of(const layers::County& county, const std::vector<T>& records,
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
   }
   std::erase_if(order, [&](uint32_t i) { return i >= records.size(); });
-  if constexpr (std::is_same_v<T, layers::Incident>) {
-    // visible() per candidate, with the category looked up once per query: the sensitive
-    // categories are a handful, the candidates up to the whole layer.
-    std::vector<std::string_view> sensitive;
-    for (const auto& cat : county.dispatch_config().categories)
-      if (cat.sensitive) sensitive.push_back(cat.code);
-    if (!sensitive.empty() && !viewer.beyond_public_everywhere())
-      std::erase_if(order, [&](uint32_t i) {
-        const layers::Incident& r = records[i];
-        return std::find(sensitive.begin(), sensitive.end(), r.category) != sensitive.end() &&
-               !auth::may_see_incident(viewer, r, true);
-      });
-  }
+  // visible() per candidate, with the category looked up once per query: the sensitive
+  // categories are a handful, the candidates up to the whole layer. A viewer who is staff or
+  // more everywhere sees them all.
+  if constexpr (std::is_same_v<T, layers::Incident>)
+    if (!viewer.beyond_public_everywhere()) {
+      std::vector<std::string_view> sensitive;
+      for (const auto& cat : county.dispatch_config().categories)
+        if (cat.sensitive) sensitive.push_back(cat.code);
+      if (!sensitive.empty())
+        std::erase_if(order, [&](uint32_t i) {
+          const layers::Incident& r = records[i];
+          return std::find(sensitive.begin(), sensitive.end(), r.category) != sensitive.end() &&
+                 !auth::may_see_incident(viewer, r, true);
+        });
+    }
   if constexpr (std::is_same_v<T, layers::Worker>)  // whereabouts: within the user's area only
     std::erase_if(order, [&](uint32_t i) {
       return viewer.at(records[i].grid_code) == auth::Audience::Public;

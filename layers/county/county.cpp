@@ -254,16 +254,6 @@ std::size_t County::incident_index(int64_t fid) const {
 }
 
 template <class T>
-std::vector<T>& County::points() {
-  if constexpr (std::is_same_v<T, Household>)
-    return data_.households;
-  else if constexpr (std::is_same_v<T, Enterprise>)
-    return data_.enterprises;
-  else
-    return data_.workers;
-}
-
-template <class T>
 void County::make_room(std::vector<T>& v, std::size_t more) {
   if (v.size() + more <= v.capacity()) return;
   // The larger copy is made beside the old vector, which readers go on reading (only this
@@ -293,7 +283,7 @@ void County::make_room_for_trails(std::size_t more) {
 
 template <class T>
 T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields) {
-  auto& v = points<T>();
+  auto& v = data_.of<T>();
   std::optional<LonLat> before;
   if (index) before = v[*index].location;
   if (!index || before->lon != rec.location.lon || before->lat != rec.location.lat)
@@ -337,7 +327,7 @@ T County::update_point(int64_t fid, const PointPatch& p, const Actor& actor) {
   T scratch;
   apply(schema<T>(), scratch, p.values, true);
   auto lock = write_lock();
-  const auto& records = points<T>();
+  const auto& records = data_.of<T>();
   const std::size_t index = index_of(records, fid);
   const std::string what = std::string(record_name(kind_of<T>())) + " " + std::to_string(fid);
   check_area(actor, records[index].join.grid_code, what);

@@ -319,9 +319,6 @@ class County {
   void make_room(std::vector<T>& v, std::size_t more);
   // The same for the audit trails' map of `more` new incidents (a rehash).
   void make_room_for_trails(std::size_t more);
-  // The records of a point layer (households, enterprises, workers) in data_.
-  template <class T>
-  std::vector<T>& points();
   // create_household and create_enterprise: checks by the schema, then put_point.
   template <class T>
   T create_point(T record, const Actor& actor);

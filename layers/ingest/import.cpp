@@ -672,25 +672,6 @@ void fill_point_record(T& r, const Values& v) {
 }
 
 template <class T>
-std::vector<T>& records_of(Dataset& d);
-template <>
-std::vector<Household>& records_of(Dataset& d) {
-  return d.households;
-}
-template <>
-std::vector<Enterprise>& records_of(Dataset& d) {
-  return d.enterprises;
-}
-template <>
-std::vector<Incident>& records_of(Dataset& d) {
-  return d.incidents;
-}
-template <>
-std::vector<Worker>& records_of(Dataset& d) {
-  return d.workers;
-}
-
-template <class T>
 const std::string& record_id(const T& r) {
   if constexpr (std::is_same_v<T, Worker>)
     return r.worker_id;
@@ -1117,7 +1098,7 @@ class Importer {
     }
 
     Dataset d;
-    records_of<T>(d) = std::move(records);
+    d.of<T>() = std::move(records);
     if (o_.replace)
       store_.replace_layer(o_.layer, d);
     else if (d.count(o_.layer) > 0)

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -233,6 +234,24 @@ struct Dataset {
   std::vector<Worker> workers;
 
   std::size_t count(LayerKind k) const;
+  /// The records of type T (Grid, Household, Enterprise, Incident or Worker).
+  template <class T>
+  std::vector<T>& of() {
+    if constexpr (std::is_same_v<T, Grid>)
+      return grids;
+    else if constexpr (std::is_same_v<T, Household>)
+      return households;
+    else if constexpr (std::is_same_v<T, Enterprise>)
+      return enterprises;
+    else if constexpr (std::is_same_v<T, Incident>)
+      return incidents;
+    else
+      return workers;
+  }
+  template <class T>
+  const std::vector<T>& of() const {
+    return const_cast<Dataset*>(this)->of<T>();
+  }
 };
 
 /// The lon/lat extent of the grids' outlines (an inverted box when there is none).

@@ -27,12 +27,8 @@ void Statements::exec(const std::string& sql, const std::vector<std::string>& pa
 }
 
 void Statements::Use::step_done(const char* what) {
-  const int rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE) {
-    StoreError e(std::string(what) + ": " + sqlite3_errmsg(owner.db_));
-    sqlite3_reset(st);
-    throw e;
-  }
+  if (sqlite3_step(st) != SQLITE_DONE)  // ~Use resets it
+    throw StoreError(std::string(what) + ": " + sqlite3_errmsg(owner.db_));
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
 }

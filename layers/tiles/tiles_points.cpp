@@ -53,25 +53,6 @@ struct TileAttribute {
   uint32_t key;
 };
 
-template <class T>
-const std::vector<T>& records(const Dataset& d);
-template <>
-const std::vector<Household>& records(const Dataset& d) {
-  return d.households;
-}
-template <>
-const std::vector<Enterprise>& records(const Dataset& d) {
-  return d.enterprises;
-}
-template <>
-const std::vector<Incident>& records(const Dataset& d) {
-  return d.incidents;
-}
-template <>
-const std::vector<Worker>& records(const Dataset& d) {
-  return d.workers;
-}
-
 // Clusters of one tile: cluster_grid x cluster_grid cells, each with its count and the sum of
 // its points' positions (in tile units, from the fine coordinates).
 struct ClusterGrid {
@@ -172,7 +153,7 @@ template <class T>
 void TileBuilder::Impl::add_points_of(const Dataset& d, const TileRequest& rq,
                                       const TileLayerConfig& cfg, LayerKind kind, MvtLayer& out,
                                       TileStats& st) const {
-  const auto& v = records<T>(d);
+  const auto& v = d.of<T>();
   const int slot = point_layer_slot(kind);
   const int s = scheme_index(*rq.tms, rq.gcj02);
   const SchemeCache& sc = scheme(d, s);
