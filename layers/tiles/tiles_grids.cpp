@@ -77,12 +77,17 @@ std::vector<TileBuilder::Impl::GridOutline> TileBuilder::Impl::make_outlines(std
     const double k = f.scale * std::ldexp(static_cast<double>(config.extent),
                                           static_cast<int>(z) - static_cast<int>(kFineZoom));
     double minx = std::numeric_limits<double>::infinity(), miny = minx, maxx = -minx, maxy = -minx;
-    for (const auto& poly : proj)
-      for (const auto& p : poly.outer()) {
+    auto expand = [&](const spatial::Ring& ring) {
+      for (const auto& p : ring) {
         const double u = (p.x() - f.left) * k, v = (f.top - p.y()) * k;
         minx = std::min(minx, u), maxx = std::max(maxx, u);
         miny = std::min(miny, v), maxy = std::max(maxy, v);
       }
+    };
+    for (const auto& poly : proj) {
+      expand(poly.outer());
+      for (const auto& hole : poly.inners()) expand(hole);  // inside, unless the input is invalid
+    }
     // A window of whole tile units around the grid, seen as one tile of its own: the grid lies
     // inside it, so polygon_to_tile does not clip, only rounds, cleans and keeps it valid, exactly
     // as it would in any tile holding the grid whole (up to the last bits of floating point, which
