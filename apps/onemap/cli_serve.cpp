@@ -356,7 +356,9 @@ int run_serve(const Args& args) {
   if (sweeper.joinable()) sweeper.join();
   log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   server.shutdown();
-  log_line("stopped");
+  // How many commits shared a disk flush (Store::sync): the group commit's effect.
+  const auto synced = state->county->store_sync_counts();
+  log_line("stopped", {{"store_commits", synced.commits}, {"store_flushes", synced.flushes}});
   return 0;
 }
 

@@ -185,6 +185,8 @@ class County {
   const JoinOptions& join_options() const { return join_; }
   std::string location() const { return location_; }
   double load_seconds() const { return load_seconds_; }
+  /// The store's commits and disk flushes so far (Store::sync_counts).
+  Store::SyncCounts store_sync_counts() const { return store_->sync_counts(); }
 
   /// Registers a listener, called under the exclusive lock after each write (must not call back).
   /// Returns its handle for remove_listener.
@@ -374,9 +376,24 @@ class County {
   // The writers' mutex: held by a write from its checks to its end, and by every use of store_
   // (whose connection is not thread-safe). Only its holder changes data_ and the indexes, and
   // only while also holding mutex_ exclusively; so its holder reads them without mutex_.
-  std::unique_lock<std::mutex> write_lock() const {
-    return std::unique_lock<std::mutex>(write_mutex_);
-  }
+  // Its guard, at the end of the write, releases it and then waits for the store to have the
+  // write on disk (Store::sync): writes that committed meanwhile share that flush, and no write
+  // returns, so none is acknowledged, before it is durable.
+  class WriteLock {
+   public:
+    explicit WriteLock(const County& county) : store_(*county.store_), lock_(county.write_mutex_) {}
+    ~WriteLock() {
+      lock_.unlock();
+      store_.sync();
+    }
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    Store& store_;
+    std::unique_lock<std::mutex> lock_;
+  };
+  WriteLock write_lock() const { return WriteLock(*this); }
   mutable std::mutex write_mutex_;
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Store> store_;

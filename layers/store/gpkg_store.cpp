@@ -1,9 +1,13 @@
 // The embedded store: one GeoPackage (OGC GeoPackage 1.2 through GDAL's GPKG driver) that
 // holds every layer in EPSG:4490 plus the non-spatial tables.
 //
-// Durability: SQLite in WAL mode with synchronous=FULL, so a transaction is on disk when commit
-// returns; every mutating call is exactly one transaction. Bulk attribute updates (the join
-// columns) use prepared SQLite statements on GDAL's own connection, inside GDAL's transaction.
+// Durability: every mutating call is exactly one transaction. SQLite runs in WAL mode with
+// synchronous=NORMAL: a commit appends to the write-ahead log without flushing it, and sync()
+// flushes the log (fdatasync) for every transaction committed until then, so writers that commit
+// while a flush runs share the next one (group commit). SQLite itself flushes the log before a
+// checkpoint copies it into the database and the database after, so the file is whole after a
+// power cut at any point. Bulk attribute updates (the join columns) use prepared SQLite
+// statements on GDAL's own connection, inside GDAL's transaction.
 #include "layers/store/store.hpp"
 
 #include "layers/store/gpkg_rows.hpp"
@@ -21,8 +25,18 @@
 #include <ogrsf_frmts.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -44,7 +58,8 @@ void ensure_gdal() {
   static std::once_flag once;
   std::call_once(once, [] {
     GDALAllRegister();
-    // Durable commits: a transaction is on disk before commit returns.
+    // Other SQLite files GDAL opens flush at every commit; the store's own connection flushes
+    // in sync() (see the top).
     CPLSetConfigOption("OGR_SQLITE_SYNCHRONOUS", "FULL");
     CPLSetConfigOption("OGR_SQLITE_JOURNAL", "WAL");
     // GDAL 3.6 builds the R-tree of a new layer in a background thread whose temporary database
@@ -77,6 +92,13 @@ class GeoPackageStore final : public Store {
     // Another connection (`onemap user` beside a server, the users' own connection) may be
     // committing: wait for it rather than fail at once.
     sqlite3_busy_timeout(db_, 10000);
+    std::string journal;
+    sql_->query_rows("PRAGMA journal_mode",
+                     [&](sqlite3_stmt* st) { journal = column_text(st, 0); });
+    // Commits flush nothing in WAL mode, sync() does (see the top). In any other mode (a file
+    // system without shared memory) every commit flushes, and sync() has nothing left to do.
+    wal_ = journal == "wal";
+    sql_->exec(wal_ ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
     ensure_schema();
     if (created) {
       // GDAL writes the GeoPackage signature when it closes the file; write it now so that
@@ -86,9 +108,47 @@ class GeoPackageStore final : public Store {
       // Readers check the signature in the main file's header, not in the WAL.
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
     }
+    committed_ = 1;  // the tables just made or checked, which sync() puts on disk
+    sync();
   }
 
-  ~GeoPackageStore() override = default;
+  ~GeoPackageStore() override {
+    sync();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
+  }
+
+  void sync() noexcept override {
+    std::unique_lock lock(sync_mutex_);
+    const uint64_t target = committed_.load();
+    while (flushed_ < target) {
+      if (flushing_) {
+        flushed_cv_.wait(lock);
+        continue;
+      }
+      // Everything committed until now goes in this flush, the caller's own commit included.
+      flushing_ = true;
+      const uint64_t upto = committed_.load();
+      lock.unlock();
+      const int error = flush_log();
+      lock.lock();
+      flushing_ = false;
+      if (error != 0) {
+        // As PostgreSQL does: after a failed flush the kernel may have dropped the pages, and a
+        // later flush may succeed without them. Only recovery from the file is safe.
+        std::fprintf(stderr, "onemap: cannot flush %s-wal to disk (%s); stopping\n", path_.c_str(),
+                     std::strerror(error));
+        std::abort();
+      }
+      flushed_ = upto;
+      ++flushes_;
+      flushed_cv_.notify_all();
+    }
+  }
+
+  SyncCounts sync_counts() const override {
+    std::lock_guard lock(sync_mutex_);
+    return {committed_.load(), flushes_};
+  }
 
   std::string location() const override { return path_; }
 
@@ -359,6 +419,7 @@ class GeoPackageStore final : public Store {
       if (s_.ds_->CommitTransaction() != OGRERR_NONE)
         throw StoreError("commit failed: " + gdal_error());
       done_ = true;
+      ++s_.committed_;
     }
     ~Transaction() {
       if (!done_) s_.ds_->RollbackTransaction();
@@ -508,10 +569,37 @@ class GeoPackageStore final : public Store {
     void operator()(GDALDataset* d) const { GDALClose(d); }
   };
 
+  // fdatasync of the write-ahead log; 0 or the errno. The descriptor stays open so that it
+  // reports any write-back error since it was opened, and is opened again should the log be
+  // removed (when the last connection closes, SQLite checkpoints and deletes it).
+  int flush_log() {
+    if (!wal_) return 0;
+    struct stat st {};
+    if (wal_fd_ >= 0 && (::fstat(wal_fd_, &st) != 0 || st.st_nlink == 0)) {
+      ::close(wal_fd_);
+      wal_fd_ = -1;
+    }
+    if (wal_fd_ < 0) {
+      wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+      if (wal_fd_ < 0) return errno == ENOENT ? 0 : errno;  // no log: all is in the database
+    }
+    return ::fdatasync(wal_fd_) == 0 ? 0 : errno;
+  }
+
   std::string path_;
   std::unique_ptr<GDALDataset, DatasetCloser> ds_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<Statements> sql_;  // after ds_: finalized before GDAL closes the connection
+  bool wal_ = false;                 // the journal is a write-ahead log (see the top)
+
+  // Group commit: commits counted by the writer, flushes by whoever calls sync().
+  std::atomic<uint64_t> committed_{0};
+  mutable std::mutex sync_mutex_;
+  std::condition_variable flushed_cv_;
+  uint64_t flushed_ = 0;  ///< every commit up to this count is on disk
+  uint64_t flushes_ = 0;
+  bool flushing_ = false;
+  int wal_fd_ = -1;  ///< touched only by the flushing thread
 };
 
 }  // namespace

@@ -1,13 +1,16 @@
 // The store: where every layer and the non-spatial tables live durably.
 //
 // One interface, so that a PostgreSQL/PostGIS store can stand beside the embedded GeoPackage one.
-// Every mutating call is one transaction and returns only after it is committed to disk
-// (GeoPackage: SQLite with synchronous=FULL), so an acknowledged write survives a crash or kill.
-// A Store is not thread-safe: the server serialises writes through one writer.
+// Every mutating call is one transaction, committed when it returns and on disk once sync()
+// returns: the server's writer commits under its lock and syncs after releasing it, so that the
+// writers that committed meanwhile share one disk flush (group commit), and answers only then; an
+// acknowledged write survives a crash, a kill or a power cut. A Store is not thread-safe apart
+// from sync(): the server serialises writes through one writer.
 #pragma once
 
 #include "layers/model/model.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,7 +59,7 @@ class Store {
     /// Audit rows to append (their ids are written back), in the same transaction as the rest.
     std::vector<AuditRecord*> audit;
   };
-  /// Writes a batch in one transaction: all of it, durable before it returns, or nothing.
+  /// Writes a batch in one transaction: all of it or nothing (durable after sync()).
   virtual void put(const Batch& batch) = 0;
 
   /// put() of one record.
@@ -83,6 +86,21 @@ class Store {
 
   /// Where the store is ("data/demo.gpkg").
   virtual std::string location() const = 0;
+
+  /// Puts every transaction committed so far on disk; returns at once when they are. Safe to
+  /// call from any thread while another commits: a caller whose transaction committed while a
+  /// flush was under way waits for it and takes part in the next one. The store syncs when it
+  /// is closed too. A failed flush ends the process (see the implementation): what was
+  /// committed can no longer be known to be on disk, and a restart recovers from the file.
+  virtual void sync() noexcept = 0;
+
+  /// Transactions committed and disk flushes made since the store was opened: group commit
+  /// makes the second smaller than the first when writers run side by side.
+  struct SyncCounts {
+    uint64_t commits = 0;
+    uint64_t flushes = 0;
+  };
+  virtual SyncCounts sync_counts() const = 0;
 };
 
 template <class T>

@@ -17,8 +17,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -370,6 +372,52 @@ TEST_F(GeoPackageStore, OgrinfoSeesEveryLayerInEpsg4490) {
 
 // A write that was acknowledged survives SIGKILL: the child writes incidents one by one and
 // reports each fid after put_incident returns; the parent kills it mid-burst and reopens.
+// Group commit: one flush puts every transaction committed before it on disk, a sync with
+// nothing new flushes nothing, and writers syncing side by side never flush more often than they
+// commit (each waits for a flush that began after its commit).
+TEST_F(GeoPackageStore, OneFlushCoversEveryCommitBeforeIt) {
+  auto store = create("group.gpkg");
+  store->sync();
+  const auto before = store->sync_counts();
+  EXPECT_GE(before.flushes, 1u);
+  store->sync();
+  EXPECT_EQ(store->sync_counts().flushes, before.flushes) << "nothing new, yet a flush";
+
+  Incident i = sample_.incidents[0];
+  for (int k = 0; k < 5; ++k) {
+    i.fid = 0;
+    i.id = "G" + std::to_string(k);
+    store->put_incident(i);
+  }
+  EXPECT_EQ(store->sync_counts().commits, before.commits + 5);
+  EXPECT_EQ(store->sync_counts().flushes, before.flushes) << "a commit flushed by itself";
+  store->sync();
+  EXPECT_EQ(store->sync_counts().flushes, before.flushes + 1);
+
+  std::mutex writer;  // the store's connection takes one writer at a time, as County's lock does
+  std::vector<std::thread> writers;
+  constexpr int kWriters = 6, kEach = 20;
+  for (int w = 0; w < kWriters; ++w)
+    writers.emplace_back([&, w] {
+      for (int k = 0; k < kEach; ++k) {
+        Incident mine = sample_.incidents[0];
+        mine.fid = 0;
+        mine.id = "W" + std::to_string(w) + "-" + std::to_string(k);
+        {
+          std::lock_guard lock(writer);
+          store->put_incident(mine);
+        }
+        store->sync();
+      }
+    });
+  for (auto& t : writers) t.join();
+  const auto after = store->sync_counts();
+  EXPECT_EQ(after.commits, before.commits + 5 + kWriters * kEach);
+  EXPECT_LE(after.flushes - before.flushes, 1u + kWriters * kEach);
+  EXPECT_EQ(open_store(path_.string(), false)->load().incidents.size(),
+            sample_.incidents.size() + 5 + kWriters * kEach);
+}
+
 TEST_F(GeoPackageStore, AcknowledgedWritesSurviveSigkill) {
   create("durable.gpkg");
   const fs::path& path = path_;
@@ -388,6 +436,7 @@ TEST_F(GeoPackageStore, AcknowledgedWritesSurviveSigkill) {
       i.reported_at = 1700000000 + k;
       i.location = {120.0 + k * 1e-6, 30.5};
       store->put_incident(i);
+      store->sync();  // the acknowledgement waits for this (County's write lock)
       std::string ack = std::to_string(i.fid) + " " + i.id + "\n";
       if (::write(fds[1], ack.data(), ack.size()) < 0) ::_exit(1);
     }
