@@ -29,6 +29,22 @@ double metres_to(const LonLat& p, const spatial::MultiPolygon& mp) {
   return spatial::bg::distance(spatial::Point(0, 0), local);
 }
 
+// Asks for the cache lines of a record that matching reads: its first lines (id, and for
+// incidents category, reported_at, status) and its location. The candidates are scattered over a
+// layer of hundreds of bytes a record, and a query tests about a thousand of them: fetched ahead,
+// their misses overlap instead of stalling one after another.
+template <class T>
+void fetch(const T& r) {
+  const char* p = reinterpret_cast<const char*>(&r);
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + 64);
+  __builtin_prefetch(p + 128);
+  if constexpr (!std::is_same_v<T, Grid>) __builtin_prefetch(&r.location);
+}
+
+// How many candidates ahead fetch() runs.
+constexpr std::size_t kAhead = 8;
+
 }  // namespace
 
 spatial::Box resolve_area(FeatureQuery& q, const std::vector<Grid>& grids, double join_m) {
@@ -151,6 +167,7 @@ FeaturePage select_page(const std::vector<T>& records, std::vector<uint32_t> ord
     std::vector<uint32_t> hits;
     for (std::size_t k = 0; k < order.size(); ++k) {
       poll(k);
+      if (k + kAhead < order.size()) fetch(records[order[k + kAhead]]);
       if (!q.any_filter() || matches(records[order[k]], q, fields)) hits.push_back(order[k]);
     }
     if (checkpoint) checkpoint();  // before the sort
@@ -186,6 +203,7 @@ FeaturePage select_page(const std::vector<T>& records, std::vector<uint32_t> ord
   } else {
     for (std::size_t k = 0; k < order.size(); ++k) {
       poll(k);
+      if (k + kAhead < order.size()) fetch(records[order[k + kAhead]]);
       const uint32_t i = order[k];
       if (!matches(records[i], q, fields)) continue;
       if (page.matched >= q.offset && page.matched < q.offset + q.limit) emit(i);
