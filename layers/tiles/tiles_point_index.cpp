@@ -9,6 +9,7 @@
 #include "spatial/chinacrs.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace onemap::layers {
@@ -243,9 +244,19 @@ std::vector<uint32_t> TileBuilder::point_candidates(LayerKind kind, const spatia
   const int slot = point_layer_slot(kind);
   if (slot < 0) return {};
   const Impl::Buckets& b = impl_->buckets[slot];
+  // Put in order through a bit per record: a pass over the bits costs less than sorting the
+  // thousand or so candidates of a query (and every index is in cell_of's range).
+  std::vector<uint64_t> bits((b.cell_of.size() + 63) / 64);
+  std::size_t n = 0;
+  Impl::for_each_candidate(b, Impl::cell_range(b, box), [&](uint32_t i) {
+    bits[i >> 6] |= uint64_t{1} << (i & 63);
+    ++n;
+  });
   std::vector<uint32_t> out;
-  Impl::for_each_candidate(b, Impl::cell_range(b, box), [&](uint32_t i) { out.push_back(i); });
-  std::sort(out.begin(), out.end());
+  out.reserve(n);
+  for (std::size_t w = 0; w < bits.size(); ++w)
+    for (uint64_t x = bits[w]; x; x &= x - 1)
+      out.push_back(static_cast<uint32_t>(w * 64 + static_cast<std::size_t>(std::countr_zero(x))));
   return out;
 }
 
