@@ -11,29 +11,59 @@ namespace onemap::api::features {
 
 template <class T>
 void FeatureWriter::feature(const T& r) {
-  // What the viewer reads of this record (auth/read_policy.hpp): properties() writes only that.
+  // What the viewer reads of this record (auth/read_policy.hpp): only that is written.
+  LayerKind kind;
+  auth::Audience audience;
   if constexpr (std::is_same_v<T, layers::Grid>) {
-    kind_ = LayerKind::Grids, audience_ = viewer_.at(r.code);
+    kind = LayerKind::Grids, audience = viewer_.at(r.code);
   } else if constexpr (std::is_same_v<T, layers::Incident>) {
-    kind_ = LayerKind::Incidents, audience_ = auth::incident_audience(viewer_, r);
+    kind = LayerKind::Incidents, audience = auth::incident_audience(viewer_, r);
   } else {
-    kind_ = std::is_same_v<T, layers::Household>    ? LayerKind::Households
-            : std::is_same_v<T, layers::Enterprise> ? LayerKind::Enterprises
-                                                    : LayerKind::Workers;
-    audience_ = viewer_.at(r.join.grid_code);
+    kind = std::is_same_v<T, layers::Household>    ? LayerKind::Households
+           : std::is_same_v<T, layers::Enterprise> ? LayerKind::Enterprises
+                                                   : LayerKind::Workers;
+    audience = viewer_.at(r.join.grid_code);
   }
+  const Shown& s = shown<T>(kind, audience);
   out_.raw("{\"type\":\"Feature\",\"id\":");
   out_.num(r.fid);
   out_.raw(",\"geometry\":");
-  if (!viewer_.policy->reaches(audience_, kind_, "geometry"))
+  if (!s.geometry)
     out_.raw("null");
   else if constexpr (std::is_same_v<T, layers::Grid>)
     polygons(r.geometry);
   else
     point(r.location);
   out_.raw(",\"properties\":{");
-  properties(r);
+  properties(r, s);
   out_.raw("}}");
+}
+
+// Every served field of the layer's schema that the audience reaches but a person's identity
+// (head_name, phone, id_number, reporter, a worker's name): features never carry those, the
+// record endpoints do, audited; with properties=, only those selected.
+template <class T>
+const FeatureWriter::Shown& FeatureWriter::shown(LayerKind kind, auth::Audience audience) {
+  if (shown_kind_ != kind) {
+    shown_kind_ = kind;
+    for (auto& s : shown_) s.ready = false;
+  }
+  Shown& s = shown_[static_cast<std::size_t>(audience)];
+  if (s.ready) return s;
+  const auto& fields = layers::schema<T>().fields;
+  s.geometry = viewer_.policy->reaches(audience, kind, "geometry");
+  s.keys.assign(fields.size(), {});
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const layers::Field& f = fields[i];
+    if (f.personal || !f.served || !viewer_.policy->reaches(audience, kind, f.name) ||
+        (selected_ && std::find(selected_->begin(), selected_->end(), f.name) == selected_->end()))
+      continue;
+    JsonOut key;
+    key.key(f.name);
+    s.keys[i] = std::move(key.text());
+  }
+  s.ready = true;
+  return s;
 }
 
 void FeatureWriter::point(const layers::LonLat& p) {
@@ -82,35 +112,18 @@ void FeatureWriter::polygons(const spatial::MultiPolygon& mp) {
   out_.raw("]}");
 }
 
-// Every served field of the layer's schema but a person's identity (head_name, phone,
-// id_number, reporter, a worker's name): features never carry those, the record endpoints do,
-// audited. Values as outputs show them (Accessor::shown); empty text and time 0 are null.
+// The fields `shown` keys, values as outputs show them (Accessor::shown); empty text and time 0
+// are null.
 template <class T>
-void FeatureWriter::properties(const T& r) {
+void FeatureWriter::properties(const T& r, const Shown& shown) {
   const auto& s = layers::schema<T>();
-  // Which fields this audience reads, decided once per writer and audience, not per feature.
-  const auto a = static_cast<std::size_t>(audience_);
-  if (mask_kind_ != kind_) {
-    mask_kind_ = kind_;
-    for (auto& m : masks_) m.clear();
-  }
-  std::vector<char>& shown = masks_[a];
-  if (shown.size() != s.fields.size()) {
-    shown.assign(s.fields.size(), 0);
-    for (std::size_t i = 0; i < s.fields.size(); ++i) {
-      const layers::Field& f = s.fields[i];
-      shown[i] = !f.personal && f.served && viewer_.policy->reaches(audience_, kind_, f.name) &&
-                 (!selected_ ||
-                  std::find(selected_->begin(), selected_->end(), f.name) != selected_->end());
-    }
-  }
   bool first = true;
   for (std::size_t i = 0; i < s.fields.size(); ++i) {
-    if (!shown[i]) continue;
+    if (shown.keys[i].empty()) continue;
     const layers::Field& f = s.fields[i];
     if (!first) out_.raw(",");
     first = false;
-    out_.key(f.name);
+    out_.raw(shown.keys[i]);
     std::visit(
         [&](const auto& x) {
           using X = std::decay_t<decltype(x)>;

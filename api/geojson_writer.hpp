@@ -114,18 +114,26 @@ class FeatureWriter {
   void point(const layers::LonLat& p);
   void ring(const spatial::Ring& r, bool reverse);
   void polygons(const spatial::MultiPolygon& mp);
+  // What an audience reads of a layer's records: the geometry or not, and per schema field its
+  // name as a JSON key with ':' when it is written, empty when not.
+  struct Shown {
+    bool ready = false;
+    bool geometry = false;
+    std::vector<std::string> keys;
+  };
+  // Shown for the layer `kind` and `audience`, decided once per writer, not per feature.
   template <class T>
-  void properties(const T& r);
+  const Shown& shown(LayerKind kind, auth::Audience audience);
+  template <class T>
+  void properties(const T& r, const Shown& shown);
 
   JsonOut& out_;
   const Projector& proj_;
   const auth::Viewer& viewer_;
   const std::vector<std::string>* selected_ = nullptr;
-  LayerKind kind_ = LayerKind::Grids;                 // the record being written
-  auth::Audience audience_ = auth::Audience::Public;  // what the viewer has for it
-  // Per audience (its index), which fields of the layer `mask_kind_` a feature writes.
-  LayerKind mask_kind_ = LayerKind::Grids;
-  std::array<std::vector<char>, 3> masks_;
+  // Per audience (its index), what the viewer reads of the layer `shown_kind_`.
+  LayerKind shown_kind_ = LayerKind::Grids;
+  std::array<Shown, 3> shown_;
 };
 
 }  // namespace onemap::api::features

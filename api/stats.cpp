@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <map>
 #include <tuple>
 #include <unordered_map>
 
@@ -110,9 +109,21 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
     out.raw("}");
   };
   const int64_t clock = static_cast<int64_t>(std::time(nullptr));
-  // group code ("" for incidents in no group) → category → status → counts
-  std::map<std::string, std::map<std::string, std::map<std::string, Cell>>> table;
-  std::map<std::string, layers::LoopMetrics> loops;
+  // The counts by group (null: incidents in no group) x category x status, one hash lookup per
+  // incident; put in the answer's order (group code, category, status) once, at the end.
+  struct CellKey {
+    const layers::Grid* group;
+    std::string_view category, status;
+    bool operator==(const CellKey&) const = default;
+  };
+  struct CellHash {
+    std::size_t operator()(const CellKey& k) const {
+      const std::hash<std::string_view> h;
+      return (std::hash<const void*>()(k.group) * 31 + h(k.category)) * 31 + h(k.status);
+    }
+  };
+  std::unordered_map<CellKey, Cell, CellHash> cells;
+  std::unordered_map<const layers::Grid*, layers::LoopMetrics> loops;
   layers::LoopMetrics total_loop;
   Cell total;
   const auto& fields = layers::fields_of(static_cast<const layers::Incident*>(nullptr));
@@ -123,14 +134,20 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
                in_before = !in_now && layers::matches(i, prev, fields);
     if (!in_now && !in_before) continue;
     const layers::Grid* g = group(i.join.grid_code);
-    Cell& c = table[g ? g->code : ""][i.category][i.status];
+    Cell& c = cells[{g, i.category, i.status}];
     (in_now ? c.now : c.before)++;
     (in_now ? total.now : total.before)++;
     if (in_now) {
-      loops[g ? g->code : ""].add(i, clock);
+      loops[g].add(i, clock);
       total_loop.add(i, clock);
     }
   }
+  auto code_of = [](const layers::Grid* g) { return g ? std::string_view(g->code) : ""; };
+  std::vector<std::pair<CellKey, Cell>> table(cells.begin(), cells.end());
+  std::sort(table.begin(), table.end(), [&](const auto& a, const auto& b) {
+    return std::tuple(code_of(a.first.group), a.first.category, a.first.status) <
+           std::tuple(code_of(b.first.group), b.first.category, b.first.status);
+  });
 
   auto counts = [](JsonOut& out, uint64_t now, uint64_t before) {
     out.raw("\"count\":");
@@ -166,47 +183,45 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
   out.raw(",");
   write_loop(out, total_loop);
   out.raw("},\"groups\":[");
-  bool first_group = true;
-  for (const auto& [code, cats] : table) {
+  // Each group is a run of `table`, each of its categories a run within it.
+  for (std::size_t b = 0; b < table.size();) {
+    const layers::Grid* g = table[b].first.group;
+    std::size_t e = b;
     Cell sum;
-    for (const auto& [cat, statuses] : cats) {
+    while (e < table.size() && table[e].first.group == g) {
+      const std::string_view cat = table[e].first.category;
       Cell cat_sum;
-      for (const auto& [st, c] : statuses) {
-        cat_sum.now += c.now;
-        cat_sum.before += c.before;
+      for (; e < table.size() && table[e].first.group == g && table[e].first.category == cat; ++e) {
+        cat_sum.now += table[e].second.now;
+        cat_sum.before += table[e].second.before;
       }
       sum.now += cat_sum.now;
       sum.before += cat_sum.before;
-      const auto it = by_code.find(code);
-      rising.push_back(
-          {code, it != by_code.end() ? it->second->name : "", cat, cat_sum.now, cat_sum.before});
+      rising.push_back({std::string(code_of(g)), g ? g->name : "", std::string(cat), cat_sum.now,
+                        cat_sum.before});
     }
-    if (!first_group) out.raw(",");
-    first_group = false;
+    if (b) out.raw(",");
     out.raw("{\"code\":");
-    out.str_or_null(code);
+    out.str_or_null(code_of(g));
     out.raw(",\"name\":");
-    const auto it = by_code.find(code);
-    out.str_or_null(it != by_code.end() ? std::string_view(it->second->name) : std::string_view());
+    out.str_or_null(g ? std::string_view(g->name) : std::string_view());
     out.raw(",");
     counts(out, sum.now, sum.before);
     out.raw(",");
-    write_loop(out, loops[code]);
+    write_loop(out, loops[g]);
     out.raw(",\"cells\":[");
-    bool first_cell = true;
-    for (const auto& [cat, statuses] : cats)
-      for (const auto& [st, c] : statuses) {
-        if (!first_cell) out.raw(",");
-        first_cell = false;
-        out.raw("{\"category\":");
-        out.str(cat);
-        out.raw(",\"status\":");
-        out.str(st);
-        out.raw(",");
-        counts(out, c.now, c.before);
-        out.raw("}");
-      }
+    for (std::size_t k = b; k < e; ++k) {
+      if (k > b) out.raw(",");
+      out.raw("{\"category\":");
+      out.str(table[k].first.category);
+      out.raw(",\"status\":");
+      out.str(table[k].first.status);
+      out.raw(",");
+      counts(out, table[k].second.now, table[k].second.before);
+      out.raw("}");
+    }
     out.raw("]}");
+    b = e;
   }
   // Rising: the area × category pairs whose count grew most (then by ratio, then by code).
   std::erase_if(rising, [](const Rising& r) { return r.now <= r.before; });

@@ -29,9 +29,11 @@ void LoopMetrics::finish() {
                      : 0;
   median_hours_to_close.reset();
   if (!hours_.empty()) {
-    std::sort(hours_.begin(), hours_.end());
+    // The middle value (or the two middle ones) without sorting them all.
     const std::size_t n = hours_.size();
-    median_hours_to_close = n % 2 ? hours_[n / 2] : (hours_[n / 2 - 1] + hours_[n / 2]) / 2;
+    const auto mid = hours_.begin() + static_cast<std::ptrdiff_t>(n / 2);
+    std::nth_element(hours_.begin(), mid, hours_.end());
+    median_hours_to_close = n % 2 ? *mid : (*std::max_element(hours_.begin(), mid) + *mid) / 2;
   }
 }
 

@@ -33,7 +33,6 @@
 
 #include "spatial/geometry.hpp"
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -118,9 +117,15 @@ bool Filter::matches(const Get& get) const {
   const std::vector<std::size_t>& props = properties();
   constexpr std::size_t kInline = 16;
   if (props.size() <= kInline) {
-    std::array<Value, kInline> values;
-    for (std::size_t k = 0; k < props.size(); ++k) values[k] = get(props[k]);
-    return matches_values(std::span<const Value>(values.data(), props.size()));
+    // Storage for the values, constructed only as far as the filter reads: initialising all of
+    // them would cost more than reading a record's few.
+    static_assert(std::is_trivially_destructible_v<Value>);
+    union Slots {
+      Slots() {}
+      Value v[kInline];
+    } slots;
+    for (std::size_t k = 0; k < props.size(); ++k) std::construct_at(&slots.v[k], get(props[k]));
+    return matches_values(std::span<const Value>(slots.v, props.size()));
   }
   std::vector<Value> values;
   values.reserve(props.size());

@@ -37,8 +37,10 @@ QueryFields<T> queryable_fields() {
   QueryFields<T> out;
   for (std::size_t i = 0; i < s.fields.size(); ++i) {
     const Field& f = s.fields[i];
-    if (f.queryable && !f.personal && f.served)
-      out.push_back({{f.name, query_type(f)}, static_cast<int>(i)});
+    if (!f.queryable || f.personal || !f.served) continue;
+    out.push_back({{f.name, query_type(f)}, static_cast<int>(i)});
+    if (i < s.access.size())
+      out.back().read = s.access[i].shown ? s.access[i].shown : s.access[i].get;
   }
   out.push_back({{"geometry", Type::Geometry}, -1});
   return out;
@@ -64,7 +66,7 @@ Value QueryField<T>::get(const T& r) const {
     }
   }
   const auto i = static_cast<std::size_t>(field);
-  const FieldValue v = schema<T>().shown(r, i);
+  const FieldValue v = read ? read(r) : schema<T>().shown(r, i);
   if (const auto* s = std::get_if<std::string_view>(&v)) {
     if (s->empty()) return Null{};
     if (queryable.type == Type::Timestamp) {  // an ISO date kept as text

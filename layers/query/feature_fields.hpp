@@ -17,6 +17,9 @@ struct QueryField {
   cql2::Queryable queryable;
   /// The schema field (its index in schema<T>().fields), or -1 for the geometry.
   int field = -1;
+  /// The schema's reader of the value outputs show (Accessor::shown, else get), resolved once;
+  /// null for the geometry and for a county's own fields (kept in `attributes`).
+  FieldValue (*read)(const T&) = nullptr;
   /// The value filters and sort keys compare: what outputs show (Accessor::shown), text and
   /// times as CQL2 values (empty and 0 are null), numbers as reals, an ISO date as a timestamp.
   cql2::Value get(const T& r) const;

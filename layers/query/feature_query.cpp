@@ -29,6 +29,22 @@ double metres_to(const LonLat& p, const spatial::MultiPolygon& mp) {
   return spatial::bg::distance(spatial::Point(0, 0), local);
 }
 
+// Asks for the cache lines of a record that matching reads: its first 192 bytes (fid, ids, and
+// for incidents category, reported_at and status) and its location. The candidates are scattered
+// over a layer of hundreds of bytes a record, and a query tests about a thousand of them: fetched
+// ahead, their misses overlap instead of stalling one after another.
+template <class T>
+void fetch(const T& r) {
+  const char* p = reinterpret_cast<const char*>(&r);
+  for (std::size_t at = 0; at < std::min<std::size_t>(sizeof(T), 192); at += 64)
+    __builtin_prefetch(p + at);
+  __builtin_prefetch(p + std::min<std::size_t>(sizeof(T), 192) - 1);
+  if constexpr (!std::is_same_v<T, Grid>) __builtin_prefetch(&r.location);
+}
+
+// How many candidates ahead fetch() runs.
+constexpr std::size_t kAhead = 8;
+
 }  // namespace
 
 spatial::Box resolve_area(FeatureQuery& q, const std::vector<Grid>& grids, double join_m) {
@@ -134,25 +150,30 @@ std::optional<spatial::Box> search_box(const FeatureQuery& q) {
 template <class T>
 FeaturePage select_page(const std::vector<T>& records, std::vector<uint32_t> order,
                         const FeatureQuery& q, Checkpoint checkpoint) {
-  // Records are kept in fid order (grids in stored order, which is the same unless edited outside
-  // onemap): positions are sorted only when needed.
-  auto by_fid = [&](uint32_t a, uint32_t b) { return records[a].fid < records[b].fid; };
-  if (!std::is_sorted(order.begin(), order.end(), by_fid))
-    std::sort(order.begin(), order.end(), by_fid);
   auto poll = [&](std::size_t step) {
     if ((step & 1023) == 0 && checkpoint) checkpoint();
   };
   // The queryables' readers, resolved once for the whole query (filters and sort keys use them).
   const auto& fields = fields_of(static_cast<const T*>(nullptr));
-  FeaturePage page;
-  auto emit = [&](uint32_t i) { page.positions.push_back(i); };
-  if (!q.sortby.empty()) {
-    // Sorted: every match first, then ordered by the keys (nulls last), then by feature id.
-    std::vector<uint32_t> hits;
+  // The matches: every candidate (the page is then a slice), or those passing the filters.
+  std::vector<uint32_t> hits;
+  if (!q.any_filter()) {
+    hits = std::move(order);
+  } else {
     for (std::size_t k = 0; k < order.size(); ++k) {
       poll(k);
-      if (!q.any_filter() || matches(records[order[k]], q, fields)) hits.push_back(order[k]);
+      if (k + kAhead < order.size()) fetch(records[order[k + kAhead]]);
+      if (matches(records[order[k]], q, fields)) hits.push_back(order[k]);
     }
+  }
+  // In feature id order. Records are kept in fid order (grids in stored order, which is the same
+  // unless edited outside onemap) and candidates come in record order, so the matches are sorted
+  // only when needed; checked after filtering, as the matches are usually far fewer.
+  auto by_fid = [&](uint32_t a, uint32_t b) { return records[a].fid < records[b].fid; };
+  if (!std::is_sorted(hits.begin(), hits.end(), by_fid))
+    std::sort(hits.begin(), hits.end(), by_fid);
+  if (!q.sortby.empty()) {
+    // Sorted by the keys (nulls last), then by feature id.
     if (checkpoint) checkpoint();  // before the sort
     using cql2::Null;
     using cql2::Value;
@@ -176,22 +197,11 @@ FeaturePage select_page(const std::vector<T>& records, std::vector<uint32_t> ord
       }
       return false;  // stable: feature id order
     });
-    page.matched = hits.size();
-    for (std::size_t k = q.offset; k < page.matched && k < q.offset + q.limit; ++k) emit(hits[k]);
-  } else if (!q.any_filter()) {
-    // Every record matches: the page is a slice (a client paging through a whole layer costs
-    // one page per request, not one scan).
-    page.matched = order.size();
-    for (std::size_t k = q.offset; k < page.matched && k < q.offset + q.limit; ++k) emit(order[k]);
-  } else {
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      poll(k);
-      const uint32_t i = order[k];
-      if (!matches(records[i], q, fields)) continue;
-      if (page.matched >= q.offset && page.matched < q.offset + q.limit) emit(i);
-      ++page.matched;
-    }
   }
+  FeaturePage page;
+  page.matched = hits.size();
+  for (std::size_t k = q.offset; k < page.matched && k < q.offset + q.limit; ++k)
+    page.positions.push_back(hits[k]);
   return page;
 }
 
