@@ -223,7 +223,9 @@ TEST_F(DispatchHttp, BadRequestsGetOpen311Errors) {
   };
   for (const auto& f : forms) {
     auto fields = valid;
-    for (const auto& [name, value] : f.changes) {
+    for (const auto& change : f.changes) {
+      const std::string& name = change.first;  // a structured binding clang 14 cannot capture
+      const auto& value = change.second;
       const auto at = std::find_if(fields.begin(), fields.end(),
                                    [&](const auto& field) { return field.first == name; });
       if (at == fields.end())
