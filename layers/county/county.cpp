@@ -288,7 +288,7 @@ T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::st
   if (index) before = v[*index].location;
   if (!index || before->lon != rec.location.lon || before->lat != rec.location.lat)
     rec.join = joiner_->join(rec.location);
-  store_->put_one(rec);  // durable before anything else sees it
+  store_->put_one(rec);  // committed before anything else sees it (on disk: WriteLock)
   if (!index) make_room(v, 1);
   std::unique_lock memory(mutex_);
   if (index) {

@@ -95,7 +95,7 @@ double County::commit_incidents(std::vector<Pending>& pending) {
     batch.incidents.push_back(&p.after);
     for (auto& e : p.events) batch.events.push_back({&e, &p.after});
   }
-  store_->put(batch);  // durable before anything else sees it
+  store_->put(batch);  // committed before anything else sees it (on disk: WriteLock)
   const auto added = static_cast<std::size_t>(
       std::count_if(pending.begin(), pending.end(), [](const Pending& p) { return !p.index; }));
   make_room(data_.incidents, added);
