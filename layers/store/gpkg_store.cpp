@@ -99,6 +99,8 @@ class GeoPackageStore final : public Store {
     // system without shared memory) every commit flushes, and sync() has nothing left to do.
     wal_ = journal == "wal";
     sql_->exec(wal_ ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
+    // The log's name as SQLite has it (after symbolic links), not guessed from path_.
+    if (wal_) wal_path_ = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
     ensure_schema();
     if (created) {
       // GDAL writes the GeoPackage signature when it closes the file; write it now so that
@@ -135,7 +137,7 @@ class GeoPackageStore final : public Store {
       if (error != 0) {
         // As PostgreSQL does: after a failed flush the kernel may have dropped the pages, and a
         // later flush may succeed without them. Only recovery from the file is safe.
-        std::fprintf(stderr, "onemap: cannot flush %s-wal to disk (%s); stopping\n", path_.c_str(),
+        std::fprintf(stderr, "onemap: cannot flush %s to disk (%s); stopping\n", wal_path_.c_str(),
                      std::strerror(error));
         std::abort();
       }
@@ -580,7 +582,7 @@ class GeoPackageStore final : public Store {
       wal_fd_ = -1;
     }
     if (wal_fd_ < 0) {
-      wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+      wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
       if (wal_fd_ < 0) return errno == ENOENT ? 0 : errno;  // no log: all is in the database
     }
     return ::fdatasync(wal_fd_) == 0 ? 0 : errno;
@@ -591,6 +593,7 @@ class GeoPackageStore final : public Store {
   sqlite3* db_ = nullptr;
   std::unique_ptr<Statements> sql_;  // after ds_: finalized before GDAL closes the connection
   bool wal_ = false;                 // the journal is a write-ahead log (see the top)
+  std::string wal_path_;             // and this is its file
 
   // Group commit: commits counted by the writer, flushes by whoever calls sync().
   std::atomic<uint64_t> committed_{0};
