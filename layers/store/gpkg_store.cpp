@@ -572,8 +572,9 @@ class GeoPackageStore final : public Store {
   };
 
   // fdatasync of the write-ahead log; 0 or the errno. The descriptor stays open so that it
-  // reports any write-back error since it was opened, and is opened again should the log be
-  // removed (when the last connection closes, SQLite checkpoints and deletes it).
+  // reports any write-back error since it was opened, and is opened again should the log have
+  // been replaced. The log exists while this connection is open (SQLite deletes it only when the
+  // last connection closes): not finding it is an error, not a log with nothing to flush.
   int flush_log() {
     if (!wal_) return 0;
     struct stat st {};
@@ -583,7 +584,7 @@ class GeoPackageStore final : public Store {
     }
     if (wal_fd_ < 0) {
       wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-      if (wal_fd_ < 0) return errno == ENOENT ? 0 : errno;  // no log: all is in the database
+      if (wal_fd_ < 0) return errno;
     }
     return ::fdatasync(wal_fd_) == 0 ? 0 : errno;
   }

@@ -418,6 +418,24 @@ TEST_F(GeoPackageStore, OneFlushCoversEveryCommitBeforeIt) {
             sample_.incidents.size() + 5 + kWriters * kEach);
 }
 
+// SQLite names the log after the file a link points to; sync() must flush that one (a store that
+// cannot find its log stops the process, which would end this test).
+TEST_F(GeoPackageStore, AStoreOpenedThroughALinkFlushesItsLog) {
+  create("target.gpkg");
+  const fs::path link = dir_ / "link.gpkg";
+  fs::create_symlink(path_, link);
+  auto store = open_store(link.string(), false);
+  Incident i = sample_.incidents[0];
+  i.fid = 0;
+  i.id = "L1";
+  store->put_incident(i);
+  const auto before = store->sync_counts().flushes;
+  store->sync();
+  EXPECT_EQ(store->sync_counts().flushes, before + 1);
+  EXPECT_TRUE(fs::exists(path_.string() + "-wal"));
+  EXPECT_FALSE(fs::exists(link.string() + "-wal"));
+}
+
 TEST_F(GeoPackageStore, AcknowledgedWritesSurviveSigkill) {
   create("durable.gpkg");
   const fs::path& path = path_;
