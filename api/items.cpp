@@ -16,6 +16,7 @@
 #include <charconv>
 #include <ctime>
 #include <type_traits>
+#include <utility>
 
 namespace onemap::api::features {
 
@@ -54,20 +55,7 @@ bool visible(const layers::County& county, const layers::Incident& i, const auth
 template <class F>
 HttpAnswer with_records(const layers::County& county, LayerKind k, F&& f) {
   auto lock = county.read();
-  const layers::Dataset& d = county.data();
-  switch (k) {
-    case LayerKind::Grids:
-      return f(d.grids);
-    case LayerKind::Households:
-      return f(d.households);
-    case LayerKind::Enterprises:
-      return f(d.enterprises);
-    case LayerKind::Incidents:
-      return f(d.incidents);
-    case LayerKind::Workers:
-      return f(d.workers);
-  }
-  return f(d.grids);
+  return county.data().visit(k, std::forward<F>(f));
 }
 
 template <class T>

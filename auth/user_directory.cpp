@@ -137,8 +137,8 @@ void UserDirectory::commit(User& u, AuditRecord& audit, const std::string& old_h
   layers::Store::Batch b;
   b.users.push_back(&u);
   b.audit.push_back(&audit);
-  store().put(b);  // with its audit row, on disk before anyone sees it
-  store().sync();
+  store().put(b);  // with its audit row, in one transaction
+  store().sync();  // on disk before this directory answers with it
   std::lock_guard lock(users_mutex_);
   if (!old_hash.empty()) user_by_hash_.erase(old_hash);
   if (!u.token_hash.empty()) user_by_hash_[u.token_hash] = u.id;

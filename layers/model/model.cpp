@@ -166,19 +166,7 @@ WorkerRole role_from_name(std::string_view name) {
 }
 
 std::size_t Dataset::count(LayerKind k) const {
-  switch (k) {
-    case LayerKind::Grids:
-      return grids.size();
-    case LayerKind::Households:
-      return households.size();
-    case LayerKind::Enterprises:
-      return enterprises.size();
-    case LayerKind::Incidents:
-      return incidents.size();
-    case LayerKind::Workers:
-      return workers.size();
-  }
-  return 0;
+  return visit(k, [](const auto& records) { return records.size(); });
 }
 
 std::string_view geometry_type(LayerKind k) {
@@ -294,19 +282,12 @@ spatial::Box points_extent(const std::vector<T>& records) {
 }  // namespace
 
 spatial::Box layer_extent(const Dataset& d, LayerKind k) {
-  switch (k) {
-    case LayerKind::Grids:
-      return grids_extent(d.grids);
-    case LayerKind::Households:
-      return points_extent(d.households);
-    case LayerKind::Enterprises:
-      return points_extent(d.enterprises);
-    case LayerKind::Incidents:
-      return points_extent(d.incidents);
-    case LayerKind::Workers:
-      return points_extent(d.workers);
-  }
-  return grids_extent({});
+  return d.visit(k, [](const auto& records) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(records)>, std::vector<Grid>>)
+      return grids_extent(records);
+    else
+      return points_extent(records);
+  });
 }
 
 std::string format_time(int64_t t) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -251,6 +252,28 @@ struct Dataset {
   template <class T>
   const std::vector<T>& of() const {
     return const_cast<Dataset*>(this)->of<T>();
+  }
+  /// Calls f with the records of layer k (their vector) and returns what f returns.
+  template <class F>
+  decltype(auto) visit(LayerKind k, F&& f) {
+    switch (k) {
+      case LayerKind::Households:
+        return f(households);
+      case LayerKind::Enterprises:
+        return f(enterprises);
+      case LayerKind::Incidents:
+        return f(incidents);
+      case LayerKind::Workers:
+        return f(workers);
+      case LayerKind::Grids:
+        break;
+    }
+    return f(grids);
+  }
+  template <class F>
+  decltype(auto) visit(LayerKind k, F&& f) const {
+    return const_cast<Dataset*>(this)->visit(
+        k, [&](auto& v) -> decltype(auto) { return f(std::as_const(v)); });
   }
 };
 

@@ -44,25 +44,4 @@ void read(OGRFeature& f, const Columns& c, Enterprise& r);
 void read(OGRFeature& f, const Columns& c, Incident& r);
 void read(OGRFeature& f, const Columns& c, Worker& r);
 
-/// Calls fn with the dataset's vector of the records of layer k.
-template <class F>
-void for_each_vector(Dataset& d, LayerKind k, F&& fn) {
-  switch (k) {
-    case LayerKind::Grids:
-      fn(d.grids);
-      break;
-    case LayerKind::Households:
-      fn(d.households);
-      break;
-    case LayerKind::Enterprises:
-      fn(d.enterprises);
-      break;
-    case LayerKind::Incidents:
-      fn(d.incidents);
-      break;
-    case LayerKind::Workers:
-      fn(d.workers);
-      break;
-  }
-}
 }  // namespace onemap::layers::gpkg

@@ -45,7 +45,6 @@ namespace onemap::layers {
 namespace {
 
 using gpkg::Columns;
-using gpkg::for_each_vector;
 using gpkg::gdal_error;
 using gpkg::ogr_type;
 using gpkg::read;
@@ -156,7 +155,7 @@ class GeoPackageStore final : public Store {
 
   Dataset load() override {
     Dataset d;
-    for (LayerKind k : kAllLayers) for_each_vector(d, k, [&](auto& v) { read_layer(k, v); });
+    for (LayerKind k : kAllLayers) d.visit(k, [&](auto& v) { read_layer(k, v); });
     return d;
   }
 
@@ -170,21 +169,21 @@ class GeoPackageStore final : public Store {
     Transaction tx(*this);
     for (LayerKind k : kAllLayers) {
       clear(k);
-      for_each_vector(data, k, [&](auto& v) { insert(k, v, /*explicit_fids=*/true); });
+      data.visit(k, [&](auto& v) { insert(k, v, /*explicit_fids=*/true); });
     }
     tx.commit();
   }
 
   void append(LayerKind kind, Dataset& data) override {
     Transaction tx(*this);
-    for_each_vector(data, kind, [&](auto& v) { insert(kind, v, false); });
+    data.visit(kind, [&](auto& v) { insert(kind, v, false); });
     tx.commit();
   }
 
   void replace_layer(LayerKind kind, Dataset& data) override {
     Transaction tx(*this);
     clear(kind);
-    for_each_vector(data, kind, [&](auto& v) { insert(kind, v, true); });
+    data.visit(kind, [&](auto& v) { insert(kind, v, true); });
     tx.commit();
   }
 

@@ -12,6 +12,7 @@
 #include <bit>
 #include <cmath>
 #include <optional>
+#include <type_traits>
 
 namespace onemap::layers {
 
@@ -131,22 +132,10 @@ struct ClusterGrid {
 void TileBuilder::Impl::add_points(const Dataset& d, const TileRequest& rq,
                                    const TileLayerConfig& cfg, LayerKind kind, MvtLayer& out,
                                    TileStats& st) const {
-  switch (kind) {
-    case LayerKind::Households:
-      add_points_of<Household>(d, rq, cfg, kind, out, st);
-      break;
-    case LayerKind::Enterprises:
-      add_points_of<Enterprise>(d, rq, cfg, kind, out, st);
-      break;
-    case LayerKind::Incidents:
-      add_points_of<Incident>(d, rq, cfg, kind, out, st);
-      break;
-    case LayerKind::Workers:
-      add_points_of<Worker>(d, rq, cfg, kind, out, st);
-      break;
-    case LayerKind::Grids:
-      break;
-  }
+  d.visit(kind, [&](const auto& records) {
+    using T = typename std::decay_t<decltype(records)>::value_type;
+    if constexpr (!std::is_same_v<T, Grid>) add_points_of<T>(d, rq, cfg, kind, out, st);
+  });
 }
 
 template <class T>
