@@ -21,6 +21,7 @@
 #include <list>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace onemap::api {
 
@@ -300,7 +301,11 @@ struct TileService::Impl {
     if (auto it = cache.find(key); it != cache.end()) erase(it);
     lru.push_front(key);
     cache_bytes += t->bytes() + key.size();
-    cache.emplace(key, Slot{std::move(t), lru.begin()});
+    const Place place = place_of(*t);
+    scheme_tms[place.scheme] = t->tms;
+    auto [it, added] = cache.emplace(key, Slot{std::move(t), lru.begin()});
+    by_place[place].push_back(&it->first);
+    ++at_zoom[place.scheme][place.z];
     while (cache_bytes > options.cache_bytes && !lru.empty()) {
       erase(cache.find(lru.back()));
       ++evictions;
@@ -308,10 +313,41 @@ struct TileService::Impl {
   }
 
   void erase(std::unordered_map<std::string, Slot>::iterator it) {
+    const Place place = place_of(*it->second.tile);
+    auto at = by_place.find(place);
+    std::erase(at->second, &it->first);
+    if (at->second.empty()) by_place.erase(at);
+    --at_zoom[place.scheme][place.z];
     cache_bytes -= it->second.tile->bytes() + it->first.size();
     lru.erase(it->second.pos);
     cache.erase(it);
   }
+
+  // Where each cached tile lies, so that a point's change looks only at the cached tiles around
+  // its old and new positions (at most 9 per zoom and matrix set) and not at every cached tile:
+  // invalidation holds the cache's mutex and the county's exclusive lock, so with a full cache
+  // a scan of every tile on each write would hold up every read.
+  struct Place {
+    uint32_t scheme = 0;  // 0, 1: Web Mercator (1: GCJ-02); 2, 3: CGCS2000 (3: GCJ-02)
+    uint32_t z = 0, x = 0, y = 0;
+    bool operator==(const Place&) const = default;
+  };
+  struct PlaceHash {
+    std::size_t operator()(const Place& p) const noexcept {
+      const uint64_t h = ((uint64_t{p.x} << 32) | p.y) * 0x9E3779B97F4A7C15ull ^
+                         (uint64_t{p.scheme} << 8 | p.z) * 0xC2B2AE3D27D4EB4Full;
+      return static_cast<std::size_t>(h ^ (h >> 31));
+    }
+  };
+  static uint32_t scheme_of(const TileMatrixSet& tms, bool gcj02) {
+    return (tms.kind() == TileMatrixSet::Kind::WebMercatorQuad ? 0 : 2) + (gcj02 ? 1 : 0);
+  }
+  static Place place_of(const CachedTile& t) {
+    return {scheme_of(*t.tms, t.gcj02), t.tile.z, t.tile.x, t.tile.y};
+  }
+  std::unordered_map<Place, std::vector<const std::string*>, PlaceHash> by_place;  // cache keys
+  std::array<const TileMatrixSet*, 4> scheme_tms{};
+  std::array<std::array<std::size_t, 32>, 4> at_zoom{};  // cached tiles per scheme and zoom
 
   // Called by County under its write lock, before the write is acknowledged.
   void on_change(const layers::Change& c) {
@@ -319,14 +355,17 @@ struct TileService::Impl {
     const uint32_t buffer = county->tiles().config().buffer;
     // The old and new positions in each matrix set and offset, projected once for all tiles.
     std::array<std::array<std::optional<spatial::Point>, 4>, 2> at;  // [before/after][scheme]
+    auto position = [&](std::size_t which, uint32_t scheme, const TileMatrixSet& tms,
+                        const layers::LonLat& p) -> const spatial::Point& {
+      auto& cached = at[which][scheme];
+      if (!cached) cached = layers::tile_crs_point(tms, scheme % 2 == 1, p);
+      return *cached;
+    };
     auto reaches = [&](const CachedTile& t, std::size_t which,
                        const std::optional<layers::LonLat>& p) {
-      if (!p) return false;
-      const std::size_t s =
-          (t.tms->kind() == TileMatrixSet::Kind::WebMercatorQuad ? 0 : 2) + (t.gcj02 ? 1 : 0);
-      auto& cached = at[which][s];
-      if (!cached) cached = layers::tile_crs_point(*t.tms, t.gcj02, *p);
-      return layers::tile_reaches(*t.tms, t.tile, *cached, extent, buffer);
+      return p && layers::tile_reaches(*t.tms, t.tile,
+                                       position(which, scheme_of(*t.tms, t.gcj02), *t.tms, *p),
+                                       extent, buffer);
     };
     // A point whose attributes alone changed changes the tiles that draw it as itself (above the
     // layer's cluster zoom: a cluster's count does not change) at zooms where one of those
@@ -344,41 +383,70 @@ struct TileService::Impl {
           return true;
       return false;
     };
-    std::lock_guard lock(mutex);
-    for (auto it = cache.begin(); it != cache.end();) {
-      const CachedTile& t = *it->second.tile;
-      bool affected = false;
+    auto affected = [&](const CachedTile& t) {
       if (c.layer == layers::LayerKind::Grids) {
         // A grid's outline or name: the tiles of grid layers meeting its box before or after (the
         // points it joins again come as changes of their own).
-        if (t.layer_mask & bit(layers::LayerKind::Grids)) {
-          const spatial::Box q = layers::tile_query_box(*t.tms, t.gcj02, t.tile, extent, buffer);
-          affected = (c.grid_before && bg::intersects(*c.grid_before, q)) ||
-                     (c.grid_after && bg::intersects(*c.grid_after, q));
-        }
-      } else if (t.layer_mask & bit(c.layer)) {
-        // A filtered incident tile sees the incident only when it matches the filter: entering
-        // or leaving the filter is, for that tile, like appearing or leaving.
-        bool was = c.before.has_value(), is = c.after.has_value();
-        if (c.layer == layers::LayerKind::Incidents && !t.filter.empty()) {
-          was = was && c.incident_before && t.filter.matches(*c.incident_before);
-          is = is && c.incident_after && t.filter.matches(*c.incident_after);
-        }
-        if (was || is) {
-          if (moved || was != is)
-            affected = (was && reaches(t, 0, c.before)) || (is && reaches(t, 1, c.after));
-          else
-            affected = shows_change(t.tile.z) && reaches(t, 1, c.after);
-        }
+        if (!(t.layer_mask & bit(layers::LayerKind::Grids))) return false;
+        const spatial::Box q = layers::tile_query_box(*t.tms, t.gcj02, t.tile, extent, buffer);
+        return (c.grid_before && bg::intersects(*c.grid_before, q)) ||
+               (c.grid_after && bg::intersects(*c.grid_after, q));
       }
-      if (affected) {
+      if (!(t.layer_mask & bit(c.layer))) return false;
+      // A filtered incident tile sees the incident only when it matches the filter: entering
+      // or leaving the filter is, for that tile, like appearing or leaving.
+      bool was = c.before.has_value(), is = c.after.has_value();
+      if (c.layer == layers::LayerKind::Incidents && !t.filter.empty()) {
+        was = was && c.incident_before && t.filter.matches(*c.incident_before);
+        is = is && c.incident_after && t.filter.matches(*c.incident_after);
+      }
+      if (!was && !is) return false;
+      if (moved || was != is)
+        return (was && reaches(t, 0, c.before)) || (is && reaches(t, 1, c.after));
+      return shows_change(t.tile.z) && reaches(t, 1, c.after);
+    };
+    std::lock_guard lock(mutex);
+    auto invalidate = [&](std::unordered_map<std::string, Slot>::iterator it) {
+      erase(it);
+      ++invalidations;
+    };
+    // A grid's change may reach tiles anywhere in its box, and a buffer of a tile or more reaches
+    // beyond the neighbours: every cached tile is checked (grid edits are rare).
+    if (c.layer == layers::LayerKind::Grids || buffer + 1 >= extent) {
+      for (auto it = cache.begin(); it != cache.end();) {
         auto next = std::next(it);
-        erase(it);
+        if (affected(*it->second.tile)) invalidate(it);
         it = next;
-        ++invalidations;
-      } else {
-        ++it;
       }
+      return;
+    }
+    // A point reaches only the tile it lies in and, within the buffer, its 8 neighbours.
+    std::vector<const std::string*> candidates;
+    for (uint32_t s = 0; s < scheme_tms.size(); ++s) {
+      if (!scheme_tms[s]) continue;
+      const TileMatrixSet& tms = *scheme_tms[s];
+      for (uint32_t z = 0; z < at_zoom[s].size(); ++z) {
+        if (at_zoom[s][z] == 0) continue;
+        for (std::size_t which = 0; which < 2; ++which) {
+          const auto& p = which == 0 ? c.before : c.after;
+          if (!p) continue;
+          const spatial::Point& pt = position(which, s, tms, *p);
+          const TileId home = tms.tile_at(pt.x(), pt.y(), z);
+          for (int dx = -1; dx <= 1; ++dx)
+            for (int dy = -1; dy <= 1; ++dy) {
+              if ((dx < 0 && home.x == 0) || (dy < 0 && home.y == 0)) continue;
+              auto found = by_place.find({s, z, home.x + dx, home.y + dy});
+              if (found != by_place.end())
+                candidates.insert(candidates.end(), found->second.begin(), found->second.end());
+            }
+        }
+      }
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (const std::string* key : candidates) {
+      auto it = cache.find(*key);
+      if (affected(*it->second.tile)) invalidate(it);
     }
   }
 

@@ -7,7 +7,10 @@
 #include "tests/support/expect_error.hpp"
 #include "tests/support/tiles.hpp"
 
+#include "layers/county/county.hpp"
 #include "layers/store/store.hpp"
+#include "layers/tiles/tiles.hpp"
+#include "spatial/tms.hpp"
 
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
@@ -15,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <random>
 #include <set>
 #include <string>
 
@@ -455,4 +459,115 @@ TEST_F(WritesHttpTest, AGridOutlineChangeRedrawsTheGridAndThePointsItJoinsAgain)
   expect_error(send("PATCH", "/grids/4", R"({"code":"1"})"), 400, "invalid_parameter", "code");
   expect_error(send("POST", "/grids", "{}"), 404, "not_found");
   expect_kept(g, etag(g));
+}
+
+// The cache looks only at the cached tiles around a point's old and new positions: after each of
+// many writes near tile edges (where a point reaches a neighbour through the buffer), in both
+// matrix sets, with and without the GCJ-02 offset, at clustered and unclustered zooms, every
+// tile served equals a fresh build from the county's data: none kept that changed.
+TEST_F(WritesHttpTest, AfterWritesNearTileEdgesEveryServedTileEqualsAFreshBuild) {
+  namespace L = onemap::layers;
+  using onemap::spatial::TileId;
+  using onemap::spatial::TileMatrixSet;
+  const double lon0 = 120.123, lat0 = 30.111;
+  struct Cached {
+    const TileMatrixSet* tms;
+    bool gcj02;
+    TileId tile;
+    std::string target;
+  };
+  // A 3 x 3 block of tiles around the centre per matrix set, offset and zoom (tile numbers from
+  // the formulas: slippy map, and the CGCS2000 set's 360/2^z-degree tiles from (-180, 90)).
+  std::vector<Cached> tiles;
+  for (const TileMatrixSet* tms : {&TileMatrixSet::web_mercator(), &TileMatrixSet::cgcs2000()})
+    for (bool gcj02 : {false, true})
+      for (int z : {9, 12, 15, 17}) {
+        const bool cgcs = tms->kind() == TileMatrixSet::Kind::Cgcs2000;
+        const double side = 360.0 / std::pow(2.0, z);
+        const Tile home = cgcs ? Tile{z, static_cast<int>((lon0 + 180) / side),
+                                      static_cast<int>((90 - lat0) / side)}
+                               : mercator_tile(lon0, lat0, z);
+        for (int dx = -1; dx <= 1; ++dx)
+          for (int dy = -1; dy <= 1; ++dy) {
+            const Tile t{z, home.x + dx, home.y + dy};
+            tiles.push_back({tms, gcj02,
+                             TileId{static_cast<uint32_t>(z), static_cast<uint32_t>(t.x),
+                                    static_cast<uint32_t>(t.y)},
+                             std::string("/tiles/") + (cgcs ? "cgcs2000/" : "") +
+                                 "incidents,households/" + t.path() + ".mvt" +
+                                 (gcj02 ? "?offset=gcj02" : "")});
+          }
+      }
+  L::County& county = api_.county();
+  const L::TileConfig& config = county.tiles().config();
+  const std::vector<const L::TileLayerConfig*> layers = {config.find("incidents"),
+                                                         config.find("households")};
+  ASSERT_TRUE(layers[0] && layers[1]);
+  std::size_t kept = 0;  // tiles served from the cache after a write
+  auto expect_fresh = [&](const std::string& after) {
+    for (const Cached& c : tiles) {
+      const HttpResponse r = get(c.target);
+      ASSERT_TRUE(r.status == 200 || r.status == 204) << c.target << ": " << r.status;
+      kept += r.header("X-Cache") == "hit";
+      L::TileRequest rq;
+      rq.tms = c.tms;
+      rq.tile = c.tile;
+      rq.gcj02 = c.gcj02;
+      rq.layers = layers;
+      std::string fresh;
+      {
+        auto lock = county.read();
+        fresh = county.tiles().build(county.data(), rq);
+      }
+      ASSERT_EQ(r.body, fresh) << c.target << " after " << after;
+    }
+  };
+  expect_fresh("nothing");  // every tile cached
+  kept = 0;
+
+  // Positions within the block of z17 tiles around the centre: half uniform, half within two
+  // buffers of a z17 tile's west edge (a point there reaches the tiles on both sides).
+  std::mt19937_64 rng(20261207);
+  std::uniform_real_distribution<double> jitter(-0.004, 0.004);
+  const double side17 = 360.0 / std::pow(2.0, 17);
+  const double buffer_deg = side17 * config.buffer / config.extent;
+  std::uniform_real_distribution<double> near_edge(-2 * buffer_deg, 2 * buffer_deg);
+  auto position = [&](int i) {
+    double lon = lon0 + jitter(rng);
+    if (i % 2) lon = std::floor((lon + 180) / side17) * side17 - 180 + near_edge(rng);
+    return json{{"lon", lon}, {"lat", lat0 + jitter(rng)}};
+  };
+  std::vector<std::string> incidents, households;
+  for (int i = 0; i < 24; ++i) {
+    std::string what;
+    json body = position(i);
+    HttpResponse r;
+    switch (i % 4) {
+      case 0:
+      case 1:
+        body["category"] = "0101";
+        r = send("POST", "/incidents", body.dump());
+        incidents.push_back("/incidents/" + std::to_string(json::parse(r.body)["id"].get<int64_t>()));
+        what = "a new incident at " + body.dump();
+        break;
+      case 2:
+        r = send("POST", "/households", body.dump());
+        households.push_back("/households/" +
+                             std::to_string(json::parse(r.body)["id"].get<int64_t>()));
+        what = "a new household at " + body.dump();
+        break;
+      case 3:  // moves: an incident and a household made earlier
+        what = incidents[i % incidents.size()] + " and " + households.back() + " moved to " +
+               body.dump();
+        r = send("PATCH", incidents[i % incidents.size()], body.dump());
+        ASSERT_EQ(r.status, 200) << r.body;
+        r = send("PATCH", households.back(), position(i).dump());
+        break;
+    }
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << what << ": " << r.body;
+    expect_fresh(what);
+    if (HasFatalFailure()) return;
+  }
+  // Not everything was dropped each time: the test sees the cache keep tiles as well.
+  EXPECT_GT(kept, tiles.size() * 24 / 4);
 }
