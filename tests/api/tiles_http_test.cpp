@@ -547,7 +547,8 @@ TEST_F(WritesHttpTest, AfterWritesNearTileEdgesEveryServedTileEqualsAFreshBuild)
       case 1:
         body["category"] = "0101";
         r = send("POST", "/incidents", body.dump());
-        incidents.push_back("/incidents/" + std::to_string(json::parse(r.body)["id"].get<int64_t>()));
+        incidents.push_back("/incidents/" +
+                            std::to_string(json::parse(r.body)["id"].get<int64_t>()));
         what = "a new incident at " + body.dump();
         break;
       case 2:
