@@ -226,11 +226,24 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   });
 
   // ---- vector tiles and TileJSON
-  add({"GET"}, "/tiles/{path*}", [tiles, policy](Context& c) {
-    return from_answer(tiles->handle(c.request.path, c.query, c.request.header("accept-encoding"),
-                                     c.request.header("if-none-match"), c.base_url,
-                                     policy->viewer(c.user)));
-  });
+  {
+    Route r;
+    r.methods = {"GET"};
+    r.pattern = "/tiles/{path*}";
+    r.handler = [tiles, policy](Context& c) {
+      return from_answer(tiles->handle(c.request.path, c.query, c.request.header("accept-encoding"),
+                                       c.request.header("if-none-match"), c.base_url,
+                                       policy->viewer(c.user)));
+    };
+    // A cached tile is answered on the event loop: no worker wakes for the commonest request.
+    r.answer_now = [tiles, policy](Context& c) -> std::optional<Response> {
+      auto a = tiles->handle_cached(c.request.path, c.query, c.request.header("accept-encoding"),
+                                    c.request.header("if-none-match"), policy->viewer(c.user));
+      if (!a) return std::nullopt;
+      return from_answer(std::move(*a));
+    };
+    router->add(std::move(r));
+  }
 
   // ---- the web map, and the OGC API landing page for everything but browsers
   auto features_get = [features, policy](Context& c) {

@@ -566,6 +566,19 @@ HttpAnswer TileService::handle(std::string_view path,
                                const std::vector<std::pair<std::string, std::string>>& query,
                                std::string_view accept_encoding, std::string_view if_none_match,
                                const std::string& base_url, const auth::Viewer& viewer) {
+  return *answer(path, query, accept_encoding, if_none_match, base_url, viewer, false);
+}
+
+std::optional<HttpAnswer> TileService::handle_cached(
+    std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
+    std::string_view accept_encoding, std::string_view if_none_match, const auth::Viewer& viewer) {
+  return answer(path, query, accept_encoding, if_none_match, "", viewer, true);
+}
+
+std::optional<HttpAnswer> TileService::answer(
+    std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
+    std::string_view accept_encoding, std::string_view if_none_match, const std::string& base_url,
+    const auth::Viewer& viewer, bool cached_only) {
   Impl& m = *impl_;
   if (!path.starts_with("/tiles/")) throw NotFound("no resource at " + std::string(path));
   const ParsedTilePath p = parse_tile_path(path.substr(7));
@@ -599,6 +612,7 @@ HttpAnswer TileService::handle(std::string_view path,
       if (c.sensitive) q.filter.hidden_categories.push_back(c.code);
 
   HttpAnswer a;
+  if (p.tilejson && cached_only) return std::nullopt;
   if (p.tilejson) {
     a.body = layers::json_text(m.tilejson(p, cfgs, q, base_url));  // Host may hold any bytes
     a.headers.emplace_back("Cache-Control", "no-cache");
@@ -627,6 +641,13 @@ HttpAnswer TileService::handle(std::string_view path,
   key += "|" + q.filter.key();
 
   std::shared_ptr<const CachedTile> t = m.lookup(key);
+  if (cached_only) {
+    if (!t) return std::nullopt;
+    if (accepts_gzip(accept_encoding) && !t->mvt.empty()) {  // made already, not being made now
+      std::unique_lock lock(t->gz_mutex, std::try_to_lock);
+      if (!lock.owns_lock() || t->gz.empty()) return std::nullopt;
+    }
+  }
   a.headers.emplace_back("X-Cache", t ? "hit" : "miss");
   if (t) {
     ++m.hits;
@@ -655,8 +676,8 @@ HttpAnswer TileService::handle(std::string_view path,
     t = built;
   }
 
-  const bool gz = accepts_gzip(accept_encoding) && !t->mvt.empty();
-  const std::string etag = gz ? t->etag.substr(0, t->etag.size() - 1) + "-gz\"" : t->etag;
+  const bool gzip_it = accepts_gzip(accept_encoding) && !t->mvt.empty();
+  const std::string etag = gzip_it ? t->etag.substr(0, t->etag.size() - 1) + "-gz\"" : t->etag;
   a.headers.emplace_back("ETag", etag);
   a.headers.emplace_back("Cache-Control", m.options.cache_control);
   a.headers.emplace_back("Vary", "Accept-Encoding");
@@ -669,7 +690,7 @@ HttpAnswer TileService::handle(std::string_view path,
     a.status = m.options.empty_status;
     return a;
   }
-  if (gz) {
+  if (gzip_it) {
     {
       std::lock_guard lock(t->gz_mutex);
       if (t->gz.empty()) t->gz = gzip(t->mvt);

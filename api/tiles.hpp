@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -65,11 +66,25 @@ class TileService {
                     const std::vector<std::pair<std::string, std::string>>& query,
                     std::string_view accept_encoding, std::string_view if_none_match,
                     const std::string& base_url, const auth::Viewer& viewer = {});
+  /// handle()'s answer when it is a cached tile that needs no work (nullopt otherwise: a
+  /// TileJSON, a tile not cached, a gzip form not made yet, one being made): what the event loop
+  /// may answer itself. It waits for no lock that a build or a compression holds.
+  /// @throws as handle().
+  std::optional<HttpAnswer> handle_cached(
+      std::string_view path, const std::vector<std::pair<std::string, std::string>>& query,
+      std::string_view accept_encoding, std::string_view if_none_match,
+      const auth::Viewer& viewer = {});
 
   /// Prometheus text exposition of the cache and build metrics.
   std::string metrics() const;
 
  private:
+  // handle() (cached_only false: never nullopt) and handle_cached() (true).
+  std::optional<HttpAnswer> answer(std::string_view path,
+                                   const std::vector<std::pair<std::string, std::string>>& query,
+                                   std::string_view accept_encoding, std::string_view if_none_match,
+                                   const std::string& base_url, const auth::Viewer& viewer,
+                                   bool cached_only);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

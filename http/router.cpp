@@ -182,7 +182,7 @@ Response Router::handle(const Request& request, std::string_view request_id,
   ErrorFormat format = ErrorFormat::Json;
   Response r;
   try {
-    r = dispatch(request, request_id, out, format);
+    r = *dispatch(request, request_id, out, format, false);
   } catch (const std::exception& e) {
     ApiError err = error_from(e);
     out.error_code = err.code;
@@ -196,15 +196,36 @@ Response Router::handle(const Request& request, std::string_view request_id,
   }
   if (r.status >= 400 && out.error_code.empty())
     out.error_code = std::string(error_kind(r.status == 404 ? "not_found" : "internal").code);
+  finish(request, request_id, r);
+  return r;
+}
+
+std::optional<Response> Router::handle_now(const Request& request, std::string_view request_id,
+                                           Outcome* outcome) const {
+  const Route* route = find(request.method, request.path);
+  if (!route || !route->answer_now || request.has_header("authorization")) return std::nullopt;
+  Outcome local;
+  Outcome& out = outcome ? *outcome : local;
+  ErrorFormat format = ErrorFormat::Json;
+  std::optional<Response> r;
+  try {
+    r = dispatch(request, request_id, out, format, true);
+  } catch (...) {
+    return std::nullopt;  // the worker answers it, with the error
+  }
+  if (r) finish(request, request_id, *r);
+  return r;
+}
+
+void Router::finish(const Request& request, std::string_view request_id, Response& r) const {
   r.set_header("X-Request-Id", std::string(request_id));
   // What an answer holds depends on who asks (the read policy): a cache keeps one per token.
   r.add_vary("Authorization");
   add_cors(request, r);
-  return r;
 }
 
-Response Router::dispatch(const Request& request, std::string_view request_id, Outcome& out,
-                          ErrorFormat& format) const {
+std::optional<Response> Router::dispatch(const Request& request, std::string_view request_id,
+                                         Outcome& out, ErrorFormat& format, bool now) const {
   std::vector<std::string> allowed;
   const bool preflight = request.method == "OPTIONS";
   Match m = preflight ? Match{} : match(request.method, request.path, &allowed);
@@ -283,7 +304,9 @@ Response Router::dispatch(const Request& request, std::string_view request_id, O
 
   const std::string_view host = request.header("host");
   ctx.base_url = host.empty() ? options_.default_base_url : "http://" + std::string(host);
-  Response r = route.handler(ctx);
+  std::optional<Response> answer = now ? route.answer_now(ctx) : route.handler(ctx);
+  if (!answer) return std::nullopt;
+  Response& r = *answer;
   if (r.status >= 400 && out.error_code.empty()) {
     // A handler that rendered its own error (Open311, the tile service): its status names it.
     for (const auto& k : kErrorTable)
@@ -292,7 +315,7 @@ Response Router::dispatch(const Request& request, std::string_view request_id, O
         break;
       }
   }
-  return r;
+  return answer;
 }
 
 }  // namespace onemap::http

@@ -59,6 +59,8 @@ struct Context {
 };
 
 using Handler = std::function<Response(Context&)>;
+/// An answer given at once, on the event loop, or nullopt to leave the request to its lane.
+using NowHandler = std::function<std::optional<Response>(Context&)>;
 
 struct Route {
   std::vector<std::string> methods;  ///< GET implies HEAD
@@ -73,6 +75,11 @@ struct Route {
   /// The query parameters the route takes, when the router is to check them (an unknown one is
   /// a 400 naming it); nullopt: the handler checks its own.
   std::optional<std::vector<std::string>> parameters;
+  /// Optional: answers on the event loop what it can answer from memory without waiting (a
+  /// cached tile), and declines (nullopt) everything else, which then goes to the lane's worker
+  /// and `handler`. It must take no lock that a write or a build holds for long. Saves a cheap
+  /// read the wakeup of a worker, which under load may wait for a CPU.
+  NowHandler answer_now;
 };
 
 /// A request's outcome as the request log records it.
@@ -110,6 +117,12 @@ class Router {
   /// Answers a request: never throws; every error is rendered from the error table.
   Response handle(const Request& request, std::string_view request_id,
                   Outcome* outcome = nullptr) const;
+  /// The answer of the route's answer_now, with everything handle() adds around a handler;
+  /// nullopt when the route has none, when it declines, when the request carries credentials
+  /// (authentication may wait for the user directory) and when anything fails: the request then
+  /// goes to handle() on a worker, which answers it, errors included. Never throws.
+  std::optional<Response> handle_now(const Request& request, std::string_view request_id,
+                                     Outcome* outcome = nullptr) const;
 
  private:
   struct Match {
@@ -119,8 +132,11 @@ class Router {
   };
   Match match(std::string_view method, std::string_view path,
               std::vector<std::string>* allowed) const;
-  Response dispatch(const Request& request, std::string_view request_id, Outcome& outcome,
-                    ErrorFormat& format) const;
+  // The pipeline around a route's handler, or (now) its answer_now: nullopt when that declines.
+  std::optional<Response> dispatch(const Request& request, std::string_view request_id,
+                                   Outcome& outcome, ErrorFormat& format, bool now) const;
+  // What every answer gets: its request id, Vary: Authorization, CORS.
+  void finish(const Request& request, std::string_view request_id, Response& r) const;
   void add_cors(const Request& request, Response& r) const;
 
   Options options_;

@@ -6,11 +6,12 @@
 // event loop. Here Pistache only accepts connections and reports bytes; everything else is ours.
 //
 // Threads: the event loop feeds each connection's RequestReader and queues complete requests to
-// the lanes' workers; a worker answers, writes the bytes with one non-blocking send() (the rest
-// goes through Pistache's write queue when the socket buffer is full) and starts the
-// connection's next request. A Connection's mutex guards its state, and onDisconnection marks it
-// gone under that mutex before Pistache closes the descriptor, so that no thread writes to a
-// descriptor that was closed and reused.
+// the lanes' workers, but for what a route answers at once from memory (Route::answer_now: a
+// cached tile), which it answers and sends itself; a worker answers, writes the bytes with one
+// non-blocking send() (the rest goes through Pistache's write queue when the socket buffer is full)
+// and starts the connection's next request. A Connection's mutex guards its state, and
+// onDisconnection marks it gone under that mutex before Pistache closes the descriptor, so that no
+// thread writes to a descriptor that was closed and reused.
 #include "http/transport.hpp"
 
 #include "core/errors.hpp"
@@ -251,6 +252,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       rq.received = Clock::now();
       c.request_started = rq.received;
       const Route* route = router->find(rq.method, rq.path);
+      if (route && route->answer_now && answer_now(c, rq)) continue;
       const Lane lane = route ? route->lane : Lane::Read;
       c.busy = true;
       auto self = shared_from_this();
@@ -268,6 +270,21 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         return;
       }
     }
+  }
+
+  // On the event loop: answers the request at once when its route can (Route::answer_now) and
+  // sends it; false leaves it to a worker. Caller holds c.mutex.
+  bool answer_now(Connection& c, const Request& rq) {
+    const std::string id = request_id();
+    Outcome out;
+    std::optional<Response> r = router->handle_now(rq, id, &out);
+    if (!r) return false;
+    const bool head = rq.method == "HEAD";
+    const std::string wire = serialise(*r, rq.keep_alive, head, options.server_header);
+    log(&rq, id, *r, head ? 0 : r->body.size(), rq.received, rq.peer, out, "now");
+    c.last_activity = Clock::now();
+    transmit(c, wire, !rq.keep_alive);
+    return true;
   }
 
   // On a worker: answers one request, sends it, and starts the connection's next.

@@ -8,6 +8,7 @@
 #include "tests/support/expect_error.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/tiles.hpp"
 
 #include "auth/tokens.hpp"
 
@@ -203,6 +204,58 @@ TEST_F(ServeTest, ConcurrentClientsAllGetAnswers) {
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 8 * 50);
+}
+
+// A cached tile is answered at once by the thread that read the request (lane "now" in the log);
+// a tile to build, a gzip form to make, a request with credentials and everything else go to a
+// worker. Answers keep their order on a connection whichever thread gives them.
+TEST_F(ServeTest, ACachedTileIsAnsweredAtOnceAndTheRestByAWorker) {
+  const Tile t = mercator_tile(120.123, 30.111, 13);
+  const std::string path = "/tiles/grids.village,households/" + t.path() + ".mvt";
+  HttpConnection c(port());
+  auto get = [&](const std::vector<std::string>& headers) {
+    c.send_request("GET", path, headers);
+    return c.read_response();
+  };
+  const HttpResponse built = get({});
+  ASSERT_EQ(built.status, 200) << built.body;
+  ASSERT_FALSE(built.body.empty());
+  EXPECT_EQ(built.header("X-Cache"), "miss");
+  const HttpResponse hit = get({});
+  EXPECT_EQ(hit.status, 200);
+  EXPECT_EQ(hit.header("X-Cache"), "hit");
+  EXPECT_EQ(hit.body, built.body);
+  EXPECT_EQ(hit.header("ETag"), built.header("ETag"));
+  EXPECT_FALSE(hit.header("X-Request-Id").empty());
+  EXPECT_EQ(hit.header("Access-Control-Allow-Origin"), "*");
+  const HttpResponse gz_made = get({"Accept-Encoding: gzip"});  // a worker compresses it
+  EXPECT_EQ(gz_made.header("Content-Encoding"), "gzip");
+  const HttpResponse gz_hit = get({"Accept-Encoding: gzip"});
+  EXPECT_EQ(gz_hit.body, gz_made.body);
+  EXPECT_EQ(gunzip(gz_hit.body), built.body);
+  EXPECT_EQ(get({"If-None-Match: " + built.header("ETag")}).status, 304);
+  EXPECT_EQ(get({"Authorization: Bearer nobody-has-this"}).status, 401);
+
+  // Pipelined: a hit, a request for a worker, a hit; answered in that order.
+  c.send_raw("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n" +
+             "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  const HttpResponse p1 = c.read_response(), p2 = c.read_response(), p3 = c.read_response();
+  EXPECT_EQ(p1.body, built.body);
+  EXPECT_EQ(p2.status, 200);
+  EXPECT_TRUE(json::accept(p2.body));
+  EXPECT_EQ(p3.body, built.body);
+
+  // The log is written in the order of the answers; this one comes last.
+  const std::string last = "/log-probe-now-" + std::to_string(::getpid());
+  c.send_request("GET", last);
+  EXPECT_EQ(c.read_response().status, 404);
+  std::vector<std::string> lanes;
+  std::istringstream log(server().log_with(last));
+  for (std::string line; std::getline(log, line);)
+    if (line.find("\"path\":\"" + path + "\"") != std::string::npos)
+      lanes.push_back(json::parse(line)["lane"]);
+  EXPECT_EQ(lanes,
+            (std::vector<std::string>{"read", "now", "read", "now", "now", "read", "now", "now"}));
 }
 
 // ---------------------------------------------------------------------------------------------
