@@ -6,9 +6,9 @@
 //   {"ts":"2026-11-26T01:55:51.006Z","id":"5f1c…-17","method":"GET","path":"/health","query":"",
 //    "status":200,"bytes":275,"ms":0.022,"peer":"127.0.0.1","user":"","lane":"read"}
 //
-// "lane" names the worker pool that answered (read, query, write), or "event" for an answer the
-// event loop gave at once (http/router.hpp Route::answer_now). An error answer adds "error" (its
-// code); a 500 adds "detail" (the exception's text).
+// "lane" names the worker pool that answered (read, query, write), or "now" for an answer given
+// at once by the thread that read the request (http/router.hpp Route::answer_now). An error
+// answer adds "error" (its code); a 500 adds "detail" (the exception's text).
 #pragma once
 
 #include <chrono>

@@ -202,8 +202,7 @@ Response Router::handle(const Request& request, std::string_view request_id,
 
 std::optional<Response> Router::handle_now(const Request& request, std::string_view request_id,
                                            Outcome* outcome) const {
-  const Route* route = find(request.method, request.path);
-  if (!route || !route->answer_now || request.has_header("authorization")) return std::nullopt;
+  if (request.has_header("authorization")) return std::nullopt;
   Outcome local;
   Outcome& out = outcome ? *outcome : local;
   ErrorFormat format = ErrorFormat::Json;
@@ -229,6 +228,8 @@ std::optional<Response> Router::dispatch(const Request& request, std::string_vie
   std::vector<std::string> allowed;
   const bool preflight = request.method == "OPTIONS";
   Match m = preflight ? Match{} : match(request.method, request.path, &allowed);
+  // At once: only a route's answer_now answers; a preflight, a 404 or a 405 waits for a worker.
+  if (now && (!m.route || !m.route->answer_now)) return std::nullopt;
   if (preflight) {
     // Which methods the path takes, for a CORS preflight or a plain OPTIONS.
     std::vector<std::string> all = methods_of(request.path);

@@ -68,6 +68,15 @@ class RouterTest : public ::testing::Test {
     add({"GET"}, "/scope", [](Context&) -> Response {
       throw onemap::Forbidden("outside 330521001", "forbidden_scope");
     });
+    Route hot;  // answers "hot" at once, the rest on a worker
+    hot.methods = {"GET"};
+    hot.pattern = "/cached/{key}";
+    hot.handler = [](Context& c) { return text("built " + std::string(c.param("key"))); };
+    hot.answer_now = [](Context& c) -> std::optional<Response> {
+      if (c.param("key") != "hot") return std::nullopt;
+      return text("at once");
+    };
+    router.add(std::move(hot));
     Route r;
     r.methods = {"GET"};
     r.pattern = "/open311/v2/requests.json";
@@ -141,6 +150,24 @@ TEST_F(RouterTest, OptionsAnswersThePreflight) {
             std::string::npos);
   EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "*");
   EXPECT_EQ(router.handle(request("OPTIONS", "/nothing"), "r").status, 404);
+}
+
+// handle_now answers only through a route's answer_now, and only what that answers; anything else
+// (no such route, a route without one, a preflight, a 405, a token, an error) is left to handle().
+TEST_F(RouterTest, HandleNowAnswersOnlyWhatARouteAnswersAtOnce) {
+  const auto now = router.handle_now(request("GET", "/cached/hot", {{"origin", "https://m"}}), "r");
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->body, "at once");
+  EXPECT_EQ(now->header("X-Request-Id"), "r");
+  EXPECT_EQ(now->header("Vary"), "Authorization");
+  EXPECT_EQ(now->header("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(router.handle(request("GET", "/cached/cold"), "r").body, "built cold");
+  for (const Request& rq :
+       {request("GET", "/cached/cold"), request("GET", "/health"), request("GET", "/nothing"),
+        request("OPTIONS", "/cached/hot"), request("POST", "/cached/hot"),
+        request("GET", "/cached/hot", {{"authorization", "Bearer tok-centre"}}),
+        request("GET", "/cached/hot", {{"authorization", "Bearer nobody"}})})
+    EXPECT_FALSE(router.handle_now(rq, "r")) << rq.method << " " << rq.target;
 }
 
 TEST_F(RouterTest, EveryAnswerVariesByAuthorization) {
