@@ -338,6 +338,14 @@ double distance_m(LonLat a, LonLat b) {
   return s12;
 }
 
+double length_m(const MultiLineString& lonlat) {
+  double total = 0;
+  for (const auto& line : lonlat)
+    for (std::size_t i = 1; i < line.size(); ++i)
+      total += distance_m({line[i - 1].x(), line[i - 1].y()}, {line[i].x(), line[i].y()});
+  return total;
+}
+
 double local_area_m2(const MultiPolygon& lonlat) {
   double area = 0, weighted_lat = 0;
   for (const auto& poly : lonlat) {

@@ -75,4 +75,7 @@ double local_area_m2(const MultiPolygon& lonlat);
 /// Distance in metres between two lon/lat points (geodesic on GRS80).
 double distance_m(LonLat a, LonLat b);
 
+/// Length in metres of lon/lat lines: the sum of their segments' geodesic lengths (GRS80).
+double length_m(const MultiLineString& lonlat);
+
 }  // namespace onemap::spatial

@@ -7,6 +7,8 @@
 
 #include <boost/geometry.hpp>
 #include <boost/geometry/geometries/box.hpp>
+#include <boost/geometry/geometries/linestring.hpp>
+#include <boost/geometry/geometries/multi_linestring.hpp>
 #include <boost/geometry/geometries/multi_polygon.hpp>
 #include <boost/geometry/geometries/point_xy.hpp>
 #include <boost/geometry/geometries/polygon.hpp>
@@ -24,6 +26,9 @@ using Ring = bg::model::ring<Point, /*ClockWise=*/false, /*Closed=*/true>;
 using Polygon = bg::model::polygon<Point, /*ClockWise=*/false, /*Closed=*/true>;
 using MultiPolygon = bg::model::multi_polygon<Polygon>;
 using Box = bg::model::box<Point>;
+/// Lines of a line layer (pipes, roads, rivers): open, in the order their source gave.
+using LineString = bg::model::linestring<Point>;
+using MultiLineString = bg::model::multi_linestring<LineString>;
 
 /// A plain lon/lat pair, for the point layers (cheaper than a Boost point in bulk arrays).
 struct LonLat {
@@ -42,6 +47,15 @@ inline Box envelope(const MultiPolygon& mp) {
   bg::assign_inverse(b);
   for (const auto& poly : mp)
     for (const auto& p : poly.outer()) bg::expand(b, p);
+  return b;
+}
+
+/// Bounding box of lines (empty input gives an inverted box).
+inline Box envelope(const MultiLineString& ml) {
+  Box b;
+  bg::assign_inverse(b);
+  for (const auto& line : ml)
+    for (const auto& p : line) bg::expand(b, p);
   return b;
 }
 

@@ -216,7 +216,75 @@ MultiPolygon overlay(const MultiPolygon& a, const MultiPolygon& b, Overlay op) {
   return from_geos(r.get());
 }
 
+GeomPtr lines_to_geos(const MultiLineString& ml) {
+  std::vector<GeomPtr> parts;
+  parts.reserve(ml.size());
+  for (const auto& line : ml) {
+    std::vector<double> buf;
+    buf.reserve(2 * line.size());
+    for (const auto& p : line) {
+      buf.push_back(p.x());
+      buf.push_back(p.y());
+    }
+    GEOSCoordSequence* seq =
+        GEOSCoordSeq_copyFromBuffer_r(h(), buf.data(), static_cast<unsigned>(buf.size() / 2), 0, 0);
+    if (seq == nullptr) throw_geometry("cannot build a coordinate sequence");
+    GEOSGeometry* g = GEOSGeom_createLineString_r(h(), seq);
+    if (g == nullptr) throw_geometry("invalid line");
+    parts.emplace_back(g);
+  }
+  std::vector<GEOSGeometry*> raw;
+  for (auto& gp : parts) raw.push_back(gp.get());
+  GEOSGeometry* g = GEOSGeom_createCollection_r(h(), GEOS_MULTILINESTRING, raw.data(),
+                                                static_cast<unsigned>(raw.size()));
+  if (g == nullptr) throw_geometry("cannot build a collection");
+  for (auto& gp : parts) static_cast<void>(gp.release());
+  return GeomPtr(g);
+}
+
+// The lineal part of a GEOS geometry, appended to `out`.
+void collect_lines(const GEOSGeometry* g, MultiLineString& out) {
+  const int type = GEOSGeomTypeId_r(h(), g);
+  if (type == GEOS_LINESTRING || type == GEOS_LINEARRING) {
+    const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(h(), g);
+    unsigned n = 0;
+    if (seq == nullptr || GEOSCoordSeq_getSize_r(h(), seq, &n) == 0 || n < 2) return;
+    LineString line;
+    line.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      double x = 0, y = 0;
+      GEOSCoordSeq_getXY_r(h(), seq, i, &x, &y);
+      line.emplace_back(x, y);
+    }
+    out.push_back(std::move(line));
+  } else if (type == GEOS_MULTILINESTRING || type == GEOS_GEOMETRYCOLLECTION) {
+    const int n = GEOSGetNumGeometries_r(h(), g);
+    for (int i = 0; i < n; ++i) collect_lines(GEOSGetGeometryN_r(h(), g, i), out);
+  }
+}
+
 }  // namespace
+
+MultiLineString clip_lines(const MultiLineString& lines, const MultiPolygon& area) {
+  if (lines.empty() || area.empty()) return {};
+  GeomPtr gl = lines_to_geos(lines);
+  GeomPtr ga = to_geos(area);
+  GeomPtr r(GEOSIntersection_r(h(), gl.get(), ga.get()));
+  if (!r) throw Error("line intersection failed: " + take_error());
+  GeomPtr merged(GEOSLineMerge_r(h(), r.get()));
+  MultiLineString out;
+  collect_lines(merged ? merged.get() : r.get(), out);
+  return out;
+}
+
+bool valid_line(const LineString& line) {
+  bool distinct = false;
+  for (const auto& p : line) {
+    if (!std::isfinite(p.x()) || !std::isfinite(p.y())) return false;
+    if (p.x() != line.front().x() || p.y() != line.front().y()) distinct = true;
+  }
+  return distinct;
+}
 
 namespace detail {
 

@@ -34,6 +34,12 @@ std::vector<unsigned char> to_wkb(const MultiPolygon& mp);
 MultiPolygon intersection(const MultiPolygon& a, const MultiPolygon& b);
 MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b);
 MultiPolygon union_all(const std::vector<MultiPolygon>& parts);
+/// The parts of `lines` inside `area` (its boundary included): the lineal part of their GEOS
+/// intersection, merged where parts meet end to end. @throws Error when GEOS fails.
+MultiLineString clip_lines(const MultiLineString& lines, const MultiPolygon& area);
+
+/// A line is valid for a line layer when it has at least two distinct points, all finite.
+bool valid_line(const LineString& line);
 
 /// Voronoi cells of `seeds`, each clipped to `clip`; result[i] is the cell of seeds[i]
 /// (possibly empty when a seed lies outside clip). A repeated seed gets an empty cell (its first

@@ -2,6 +2,8 @@
 #include "layers/model/join.hpp"
 
 #include "core/parallel.hpp"
+#include "spatial/crs.hpp"
+#include "spatial/geos_ops.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -24,13 +26,12 @@ GridLevel join_level(const std::vector<Grid>& grids) {
 
 GridJoiner::GridJoiner(const std::vector<Grid>& grids, JoinOptions options)
     : options_(options), level_(join_level(grids)) {
-  std::vector<MultiPolygon> polys;
   for (const auto& g : grids) {
     if (g.level != level_) continue;
     codes_.push_back(g.code);
-    polys.push_back(g.geometry);
+    polygons_.push_back(g.geometry);
   }
-  index_ = spatial::PolygonIndex(polys);
+  index_ = spatial::PolygonIndex(polygons_);
 }
 
 namespace {
@@ -129,6 +130,61 @@ JoinStats GridJoiner::join_all(std::vector<Incident>& v) const {
 }
 JoinStats GridJoiner::join_all(std::vector<Worker>& v) const {
   return join_vector(v);
+}
+
+void GridJoiner::join(Feature& f) const {
+  f.shares.clear();
+  if (const auto* p = std::get_if<LonLat>(&f.geometry)) {
+    f.join = join(*p);
+    return;
+  }
+  const auto* lines = std::get_if<MultiLineString>(&f.geometry);
+  const auto* area = std::get_if<MultiPolygon>(&f.geometry);
+  for (int32_t i : index_.query_box(envelope(f.geometry))) {
+    const MultiPolygon& grid = polygons_[static_cast<std::size_t>(i)];
+    const double measure = lines ? spatial::length_m(spatial::clip_lines(*lines, grid))
+                                 : spatial::area_m2(spatial::intersection(*area, grid));
+    if (measure > 0) f.shares.push_back({codes_[static_cast<std::size_t>(i)], measure});
+  }
+  std::sort(f.shares.begin(), f.shares.end(),
+            [](const GridShare& a, const GridShare& b) { return a.grid_code < b.grid_code; });
+  f.join = {};
+  const GridShare* best = nullptr;
+  for (const GridShare& s : f.shares)
+    if (!best || s.measure > best->measure) best = &s;
+  if (best) f.join = {best->grid_code, JoinKind::Contained, 0};
+}
+
+JoinStats GridJoiner::join_all(std::vector<Feature>& v) const {
+  std::vector<JoinStats> parts(join_workers(v.size() * 8));
+  core::parallel_chunks(v.size(), 256, parts.size(),
+                        [&](std::size_t t, std::size_t begin, std::size_t end) {
+                          for (std::size_t k = begin; k < end; ++k) {
+                            join(v[k]);
+                            switch (v[k].join.kind) {
+                              case JoinKind::Contained:
+                                ++parts[t].contained;
+                                break;
+                              case JoinKind::Nearest:
+                                ++parts[t].nearest;
+                                break;
+                              case JoinKind::Unassigned:
+                                ++parts[t].unassigned;
+                                parts[t].unassigned_indices.push_back(k);
+                                break;
+                            }
+                          }
+                        });
+  JoinStats s;
+  for (const JoinStats& p : parts) {
+    s.contained += p.contained;
+    s.nearest += p.nearest;
+    s.unassigned += p.unassigned;
+    s.unassigned_indices.insert(s.unassigned_indices.end(), p.unassigned_indices.begin(),
+                                p.unassigned_indices.end());
+  }
+  std::sort(s.unassigned_indices.begin(), s.unassigned_indices.end());
+  return s;
 }
 
 JoinStats GridJoiner::rejoin(Dataset& data) const {

@@ -7,6 +7,7 @@
 // stays unassigned. Built on a packed R-tree of prepared polygons (spatial::PolygonIndex).
 #pragma once
 
+#include "layers/model/feature_layer.hpp"
 #include "layers/model/model.hpp"
 #include "spatial/polygon_index.hpp"
 
@@ -42,6 +43,15 @@ class GridJoiner {
   JoinStats join_all(std::vector<Incident>& v) const;
   JoinStats join_all(std::vector<Worker>& v) const;
 
+  /// A county layer's record (feature_layer.hpp): a point as join() does; a line or polygon to
+  /// every grid it crosses, with its length (geodesic metres) or area (square metres, as
+  /// spatial::area_m2) there, sorted by grid code, parts of zero measure left out; its join is the
+  /// grid of its largest share (the first code on a tie), "contained", or unassigned when it lies
+  /// in no grid.
+  void join(Feature& f) const;
+  /// join() of every record, on every core; a line or polygon in no grid counts as unassigned.
+  JoinStats join_all(std::vector<Feature>& v) const;
+
   /// Joins every point layer of `data` (after grids changed). Returns the counts summed over the
   /// layers (unassigned_indices is left empty: positions are per layer).
   JoinStats rejoin(Dataset& data) const;
@@ -53,6 +63,7 @@ class GridJoiner {
   JoinOptions options_;
   GridLevel level_ = GridLevel::Grid;
   std::vector<std::string> codes_;
+  std::vector<MultiPolygon> polygons_;  ///< the grids, for the shares of lines and polygons
   spatial::PolygonIndex index_;
 };
 
