@@ -107,6 +107,18 @@ GeometryKind kind_of(const FeatureGeometry& g) {
   return static_cast<GeometryKind>(g.index());
 }
 
+FeatureGeometry empty_geometry(GeometryKind k) {
+  switch (k) {
+    case GeometryKind::Point:
+      break;
+    case GeometryKind::Line:
+      return MultiLineString{};
+    case GeometryKind::Polygon:
+      return MultiPolygon{};
+  }
+  return LonLat{};
+}
+
 spatial::Box envelope(const FeatureGeometry& g) {
   if (const auto* p = std::get_if<LonLat>(&g)) return {{p->lon, p->lat}, {p->lon, p->lat}};
   if (const auto* l = std::get_if<MultiLineString>(&g)) return spatial::envelope(*l);

@@ -33,6 +33,8 @@ std::string_view geojson_type(GeometryKind k);
 /// A record's geometry in lon/lat (EPSG:4490): the alternative of its layer's GeometryKind.
 using FeatureGeometry = std::variant<LonLat, MultiLineString, MultiPolygon>;
 GeometryKind kind_of(const FeatureGeometry& g);
+/// An empty geometry of kind k (a point at 0, 0: a point layer's records always have one).
+FeatureGeometry empty_geometry(GeometryKind k);
 /// The lon/lat box of a geometry.
 spatial::Box envelope(const FeatureGeometry& g);
 

@@ -1,5 +1,7 @@
 #include "layers/store/gpkg_rows.hpp"
 
+#include "layers/store/ogr_geometry.hpp"
+
 #include "core/errors.hpp"
 #include "core/time.hpp"
 #include "spatial/geos_ops.hpp"
@@ -43,6 +45,17 @@ Columns::Columns(OGRLayer* layer, LayerKind kind) {
       throw StoreError("table " + std::string(layer_name(kind)) + " has no column " + f.name);
     idx_.push_back(i);
   }
+}
+
+Columns::Columns(OGRLayer* layer, const LayerDef& def) {
+  auto* defn = layer->GetLayerDefn();
+  auto add = [&](const std::string& name) {
+    const int i = defn->GetFieldIndex(name.c_str());
+    if (i < 0) throw StoreError("table " + def.name + " has no column " + name);
+    idx_.push_back(i);
+  };
+  for (const auto& f : def.fields) add(f.name);
+  for (const char* c : kJoinColumns) add(c);
 }
 
 namespace {
@@ -213,6 +226,36 @@ void read(OGRFeature& f, const Columns& c, Incident& r) {
 }
 void read(OGRFeature& f, const Columns& c, Worker& r) {
   read_point(f, c, r);
+}
+
+void write(OGRFeature& f, const Columns& c, const LayerDef& def, const Feature& r) {
+  const std::size_t n = def.fields.size();
+  for (std::size_t i = 0; i < n; ++i)
+    set_value(f, c[i], def.fields[i].type,
+              i < r.attributes.size() ? view(r.attributes[i]) : FieldValue{});
+  if (r.join.grid_code.empty())
+    f.SetFieldNull(c[n]);
+  else
+    f.SetField(c[n], r.join.grid_code.c_str());
+  f.SetField(c[n + 1], std::string(join_kind_name(r.join.kind)).c_str());
+  f.SetField(c[n + 2], r.join.distance_m);
+  f.SetGeometryDirectly(to_ogr(r.geometry).release());
+}
+
+void read(OGRFeature& f, const Columns& c, const LayerDef& def, Feature& r) {
+  const std::size_t n = def.fields.size();
+  r.attributes.resize(n);
+  for (std::size_t i = 0; i < n; ++i)
+    r.attributes[i] = own(get_value(f, c[i], def.fields[i].type));
+  r.join.grid_code = f.IsFieldSetAndNotNull(c[n]) ? f.GetFieldAsString(c[n]) : "";
+  const std::string kind = f.GetFieldAsString(c[n + 1]);
+  r.join.kind = kind == join_kind_name(JoinKind::Contained) ? JoinKind::Contained
+                : kind == join_kind_name(JoinKind::Nearest) ? JoinKind::Nearest
+                                                            : JoinKind::Unassigned;
+  r.join.distance_m = f.GetFieldAsDouble(c[n + 2]);
+  r.geometry = empty_geometry(def.geometry);
+  if (const OGRGeometry* g = f.GetGeometryRef())
+    if (auto geometry = from_ogr(*g, def.geometry)) r.geometry = std::move(*geometry);
 }
 
 }  // namespace onemap::layers::gpkg

@@ -3,6 +3,7 @@
 // Private to the store.
 #pragma once
 
+#include "layers/model/feature_layer.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/schema.hpp"
 
@@ -24,6 +25,8 @@ class Columns {
  public:
   /// @throws StoreError when the table lacks a column.
   Columns(OGRLayer* layer, LayerKind kind);
+  /// A county layer's: its definition's fields, then grid_code, join_kind, join_distance_m.
+  Columns(OGRLayer* layer, const LayerDef& def);
   /// The column of the layer's i-th schema field.
   int operator[](std::size_t i) const { return idx_[i]; }
 
@@ -43,5 +46,12 @@ void read(OGRFeature& f, const Columns& c, Household& r);
 void read(OGRFeature& f, const Columns& c, Enterprise& r);
 void read(OGRFeature& f, const Columns& c, Incident& r);
 void read(OGRFeature& f, const Columns& c, Worker& r);
+/// A county layer's record: its fields, its grid join, its geometry (the shares are a table
+/// apart).
+void write(OGRFeature& f, const Columns& c, const LayerDef& def, const Feature& r);
+void read(OGRFeature& f, const Columns& c, const LayerDef& def, Feature& r);
+
+/// The columns a county layer's table has beside its fields, after them.
+inline constexpr const char* kJoinColumns[] = {"grid_code", "join_kind", "join_distance_m"};
 
 }  // namespace onemap::layers::gpkg

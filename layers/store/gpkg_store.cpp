@@ -39,6 +39,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <unordered_map>
 
 namespace onemap::layers {
 
@@ -390,6 +391,111 @@ class GeoPackageStore final : public Store {
     return out;
   }
 
+  std::vector<FeatureLayer> load_feature_layers() override {
+    std::vector<FeatureLayer> out;
+    sql_->query_rows("SELECT name, definition FROM onemap_layers ORDER BY name",
+                     [&](sqlite3_stmt* st) {
+                       const std::string name = column_text(st, 0);
+                       FeatureLayer l;
+                       try {
+                         l.def = definition_from_json(column_text(st, 1), name);
+                       } catch (const InvalidArgument& e) {
+                         throw StoreError(path_ + ": the definition of layer " + name +
+                                          " is unreadable: " + e.what());
+                       }
+                       out.push_back(std::move(l));
+                     });
+    for (FeatureLayer& l : out) {
+      auto* layer = ds_->GetLayerByName(l.def.name.c_str());
+      if (!layer) throw StoreError(path_ + ": layer " + l.def.name + " has no table");
+      Columns cols(layer, l.def);
+      l.features.reserve(static_cast<std::size_t>(std::max<GIntBig>(0, layer->GetFeatureCount())));
+      std::unordered_map<int64_t, std::size_t> at;
+      layer->ResetReading();
+      for (auto& f : *layer) {
+        Feature r;
+        r.fid = f->GetFID();
+        read(*f, cols, l.def, r);
+        at.emplace(r.fid, l.features.size());
+        l.features.push_back(std::move(r));
+      }
+      sql_->query_rows(
+          "SELECT fid, grid_code, measure FROM onemap_layer_grids WHERE layer = ?1 "
+          "ORDER BY fid, grid_code",
+          [&](sqlite3_stmt* st) { bind_text(st, 1, l.def.name); },
+          [&](sqlite3_stmt* st) {
+            auto it = at.find(sqlite3_column_int64(st, 0));
+            if (it == at.end()) return;
+            l.features[it->second].shares.push_back(
+                {column_text(st, 1), sqlite3_column_double(st, 2)});
+          });
+    }
+    return out;
+  }
+
+  void create_layer(const LayerDef& def, std::vector<Feature>& features) override {
+    bool defined = false;
+    sql_->query_rows(
+        "SELECT 1 FROM onemap_layers WHERE name = ?1",
+        [&](sqlite3_stmt* st) { bind_text(st, 1, def.name); },
+        [&](sqlite3_stmt*) { defined = true; });
+    if (defined) throw StoreError("a layer named " + def.name + " exists");
+    drop_table(def.name);  // left by a try that failed before its definition was committed
+    OGRLayer* layer = create_table(def);
+    try {
+      Transaction tx(*this);
+      Columns cols(layer, def);
+      std::vector<int64_t> fids;
+      fids.reserve(features.size());
+      for (const Feature& r : features) {
+        OGRFeature f(layer->GetLayerDefn());
+        write(f, cols, def, r);
+        if (layer->CreateFeature(&f) != OGRERR_NONE)
+          throw StoreError("cannot write to " + def.name + ": " + gdal_error());
+        fids.push_back(f.GetFID());
+      }
+      std::vector<std::pair<int64_t, const GridShare*>> shares;
+      for (std::size_t i = 0; i < features.size(); ++i)
+        for (const GridShare& g : features[i].shares) shares.emplace_back(fids[i], &g);
+      sql_->exec_rows("cannot write the shares",
+                      "INSERT INTO onemap_layer_grids(layer, fid, grid_code, measure) "
+                      "VALUES(?1, ?2, ?3, ?4)",
+                      shares, [&](sqlite3_stmt* st, const auto& row) {
+                        bind_text(st, 1, def.name);
+                        sqlite3_bind_int64(st, 2, row.first);
+                        bind_text(st, 3, row.second->grid_code);
+                        sqlite3_bind_double(st, 4, row.second->measure);
+                      });
+      sql_->exec("INSERT INTO onemap_layers(name, definition) VALUES(?1, ?2)",
+                 {def.name, definition_json(def)});
+      tx.commit();
+      for (std::size_t i = 0; i < features.size(); ++i) features[i].fid = fids[i];
+    } catch (...) {
+      try {
+        drop_table(def.name);
+      } catch (const std::exception&) {  // the next try drops it
+      }
+      throw;
+    }
+  }
+
+  void drop_layer(const std::string& name) override {
+    bool defined = false;
+    sql_->query_rows(
+        "SELECT 1 FROM onemap_layers WHERE name = ?1",
+        [&](sqlite3_stmt* st) { bind_text(st, 1, name); }, [&](sqlite3_stmt*) { defined = true; });
+    if (!defined) throw StoreError("there is no layer named " + name);
+    {
+      Transaction tx(*this);
+      sql_->exec("DELETE FROM onemap_layer_grids WHERE layer = ?1", {name});
+      sql_->exec("DELETE FROM onemap_layers WHERE name = ?1", {name});
+      tx.commit();
+    }
+    // A crash here leaves a table without a definition: never loaded, dropped by the next
+    // create_layer of the name.
+    drop_table(name);
+  }
+
   void put_meta(const std::string& key, const std::string& value) override {
     Transaction tx(*this);
     sql_->exec(
@@ -500,6 +606,15 @@ class GeoPackageStore final : public Store {
         "DEFAULT '[]', "
         "fields TEXT NOT NULL DEFAULT '[]', peer TEXT, request_id TEXT, detail TEXT)");
     sql_->exec("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at)");
+    // County layers: each one's definition (LayerDef as JSON), and the grids its lines and
+    // polygons cross with their length or area there.
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_layers (name TEXT PRIMARY KEY NOT NULL, definition "
+        "TEXT NOT NULL)");
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_layer_grids (layer TEXT NOT NULL, fid INTEGER NOT "
+        "NULL, grid_code TEXT NOT NULL, measure REAL NOT NULL, PRIMARY KEY (layer, fid, "
+        "grid_code)) WITHOUT ROWID");
     sql_->exec("CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id)");
   }
 
@@ -528,6 +643,52 @@ class GeoPackageStore final : public Store {
         },
         [&](const AuditRecord*) { ids.push_back(sqlite3_last_insert_rowid(db_)); });
     return ids;
+  }
+
+  // A county layer's table, with its columns and spatial index (committed on its own).
+  OGRLayer* create_table(const LayerDef& def) {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(spatial::kStorageEpsg) != OGRERR_NONE)
+      throw StoreError("PROJ does not know EPSG:4490");
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    char** opts = nullptr;
+    opts = CSLSetNameValue(opts, "FID", "fid");
+    opts = CSLSetNameValue(opts, "GEOMETRY_NAME", "geom");
+    opts = CSLSetNameValue(opts, "SPATIAL_INDEX", "YES");
+    opts = CSLSetNameValue(opts, "IDENTIFIER", (def.title.empty() ? def.name : def.title).c_str());
+    opts = CSLSetNameValue(opts, "DESCRIPTION", def.description.c_str());
+    const OGRwkbGeometryType type = def.geometry == GeometryKind::Point  ? wkbPoint
+                                    : def.geometry == GeometryKind::Line ? wkbMultiLineString
+                                                                         : wkbMultiPolygon;
+    OGRLayer* l = ds_->CreateLayer(def.name.c_str(), &srs, type, opts);
+    CSLDestroy(opts);
+    if (!l) throw StoreError("cannot create layer " + def.name + ": " + gdal_error());
+    auto add = [&](const std::string& name, OGRFieldType t, OGRFieldSubType sub) {
+      OGRFieldDefn fd(name.c_str(), t);
+      fd.SetSubType(sub);
+      if (l->CreateField(&fd) != OGRERR_NONE)
+        throw StoreError("cannot create field " + def.name + "." + name + ": " + gdal_error());
+    };
+    for (const Field& f : def.fields) {
+      OGRFieldSubType sub;
+      const OGRFieldType t = ogr_type(f.type, sub);
+      add(f.name, t, sub);
+    }
+    add(gpkg::kJoinColumns[0], OFTString, OFSTNone);
+    add(gpkg::kJoinColumns[1], OFTString, OFSTNone);
+    add(gpkg::kJoinColumns[2], OFTReal, OFSTNone);
+    l->SyncToDisk();
+    return l;
+  }
+
+  // Drops a table of that name, if there is one.
+  void drop_table(const std::string& name) {
+    for (int i = 0; i < ds_->GetLayerCount(); ++i)
+      if (name == ds_->GetLayer(i)->GetName()) {
+        if (ds_->DeleteLayer(i) != OGRERR_NONE)
+          throw StoreError("cannot drop the table " + name + ": " + gdal_error());
+        return;
+      }
   }
 
   void clear(LayerKind k) {

@@ -8,6 +8,7 @@
 // from sync(): the server serialises writes through one writer.
 #pragma once
 
+#include "layers/model/feature_layer.hpp"
 #include "layers/model/model.hpp"
 
 #include <cstdint>
@@ -79,6 +80,19 @@ class Store {
   /// the same file) commits a change to the store, and only then (SQLite's PRAGMA data_version):
   /// a cache of the store compares it to know whether to re-read.
   virtual int64_t data_version() = 0;
+
+  // ---- county layers (layers/model/feature_layer.hpp) ----
+  /// Every county layer, its definition and records (their shares by grid code), by name.
+  virtual std::vector<FeatureLayer> load_feature_layers() = 0;
+  /// Makes a county layer: its table (a GeoPackage feature table GDAL and QGIS read, with a
+  /// spatial index), its definition and `features`, whose fids are written back. The layer exists
+  /// once its definition is committed with its records, in one transaction: a failure or a crash
+  /// before leaves no layer (a table left without a definition is dropped by the next try).
+  /// @throws StoreError when a layer of that name exists, or writing fails.
+  virtual void create_layer(const LayerDef& def, std::vector<Feature>& features) = 0;
+  /// Removes a county layer: its definition and shares, then its table.
+  /// @throws StoreError when there is none of that name.
+  virtual void drop_layer(const std::string& name) = 0;
 
   /// Small key/value settings table (onemap_meta).
   virtual void put_meta(const std::string& key, const std::string& value) = 0;
