@@ -29,6 +29,7 @@ using namespace onemap::layers;
 
 constexpr const char* kUsage =
     R"(usage: onemap import --data FILE.gpkg --layer LAYER [options] SOURCE
+       onemap import --data FILE.gpkg --layer NAME --create [layer options] SOURCE
 
 Loads a vector source (Shapefile, GeoJSON, GeoPackage, CSV with lon/lat columns, FileGDB, any
 GDAL vector format) into one layer of the store, reprojected to CGCS2000 (EPSG:4490). Invalid
@@ -36,8 +37,13 @@ polygons are repaired and reported; empty or unreadable features are rejected by
 reason while the rest loads. Points are joined to the grids in the store; importing grids checks
 the hierarchy and rejoins every point layer.
 
+With --create it makes a new county layer NAME of the source's points, lines or polygons instead
+(see 'onemap layer --help'): each feature tied to the grid that holds it, or to every grid a line
+or polygon crosses with its length or area there.
+
   --data FILE.gpkg        the store (created when missing)
-  --layer LAYER           grids | households | enterprises | incidents | workers
+  --layer LAYER           grids | households | enterprises | incidents | workers, or with
+                          --create a new layer's name ([a-z][a-z0-9_]*, at most 40 characters)
   --src-layer NAME        layer inside SOURCE (default: the first)
   --src-crs CRS           source CRS instead of the detected one: EPSG:4549, EPSG:4528, EPSG:3857,
                           GCJ02 (Amap/Tencent), BD09 (Baidu), WKT or PROJ string
@@ -53,6 +59,14 @@ the hierarchy and rejoins every point layer.
   --report FILE.json      also write the summary and every issue as JSON
   -h, --help              this text
 
+layer options (with --create):
+  --schema FILE.json      the layer's definition: fields with types and audiences, style… (see
+                          README "County layers"); default: the source's fields, for the staff
+  --geometry KIND         point | line | polygon (default: the source's)
+  --title TEXT            its title in the catalogue (default: the schema's, else NAME)
+  --theme TEXT            its group in the catalogue: 治理, 安全, 环境, 规划…
+  --id-field FIELD        the field with the source system's ids (unique; feeds upsert by it)
+
 Exit status: 0 when the import ran (even if features were rejected), 1 on failure, 2 on a usage
 error.
 
@@ -64,6 +78,8 @@ examples:
   onemap import --data data/county.gpkg --layer incidents \
       --field-map category="Complaint Type" reported_at="Created Date" id="Unique Key" \
       status=Status nyc311_sample.csv
+  onemap import --data data/county.gpkg --layer sewage_pipes --create --theme 环境 \
+      --title 污水管网 --id-field PIPE_ID --encoding GBK pipes.shp
 )";
 
 // The usage text with each layer's fields (layers/ingest/import.hpp), wrapped at 100 columns.
@@ -94,6 +110,8 @@ struct CliOptions {
   std::string layer;
   std::string report_path;
   ImportOptions import;
+  bool create = false;
+  std::string schema_path, geometry, title, theme, id_field;
 };
 
 bool is_pair(const std::string& s) {
@@ -114,6 +132,42 @@ void add_pair(CliOptions& o, const std::string& s) {
   if (src.empty()) throw UsageError{"--field-map " + dst + "= names no source field"};
   if (o.import.field_map.count(dst)) throw UsageError{"--field-map maps " + dst + " twice"};
   o.import.field_map[dst] = src;
+}
+
+// The county layer --create makes: the schema file's definition (or none), with the options'
+// name, geometry, title, theme and id field over it. Checked again once its fields are known.
+LayerDef new_layer(CliOptions& o) {
+  LayerDef def;
+  bool schema_geometry = false;
+  if (!o.schema_path.empty()) {
+    std::ifstream f(o.schema_path, std::ios::binary);
+    if (!f) throw UsageError{"--schema: cannot read " + o.schema_path};
+    std::stringstream text;
+    text << f.rdbuf();
+    try {
+      def = definition_from_json(text.str(), o.layer);
+      schema_geometry = nlohmann::json::parse(text.str()).contains("geometry");
+    } catch (const InvalidArgument& e) {
+      throw UsageError{"--schema " + o.schema_path + ": " + e.what()};
+    }
+  }
+  def.name = o.layer;
+  if (def.title.empty() || def.title == def.name) def.title = o.title.empty() ? o.layer : o.title;
+  if (!o.theme.empty()) def.theme = o.theme;
+  if (!o.id_field.empty()) def.id_field = o.id_field;
+  o.import.geometry_from_source = o.geometry.empty() && !schema_geometry;
+  try {
+    if (!o.geometry.empty()) def.geometry = geometry_kind_from_name(o.geometry);
+    LayerDef named = def;  // the name and style now; the fields once the source is read
+    named.fields.clear();
+    named.id_field.clear();
+    named.style.label.clear();
+    check_definition(named);
+  } catch (const InvalidArgument& e) {
+    throw UsageError{"--" + (e.parameter() == "name" ? std::string("layer") : e.parameter()) +
+                     ": " + e.detail()};
+  }
+  return def;
 }
 
 CliOptions parse(const Args& args) {
@@ -148,7 +202,20 @@ CliOptions parse(const Args& args) {
       o.import.encoding = value();
     else if (a == "--report")
       o.report_path = value();
-    else if (a == "--replace") {
+    else if (a == "--schema")
+      o.schema_path = value();
+    else if (a == "--geometry")
+      o.geometry = value();
+    else if (a == "--title")
+      o.title = value();
+    else if (a == "--theme")
+      o.theme = value();
+    else if (a == "--id-field")
+      o.id_field = value();
+    else if (a == "--create") {
+      if (has_inline) throw UsageError{"--create takes no value"};
+      o.create = true;
+    } else if (a == "--replace") {
       if (has_inline) throw UsageError{"--replace takes no value"};
       o.import.replace = true;
     } else if (a == "--level") {
@@ -176,10 +243,17 @@ CliOptions parse(const Args& args) {
   }
   if (o.data.empty()) throw UsageError{"--data FILE.gpkg is required"};
   if (o.layer.empty()) throw UsageError{"--layer is required"};
-  try {
-    o.import.layer = layer_from_name(o.layer);
-  } catch (const InvalidArgument& e) {
-    throw UsageError{"--layer: " + e.detail()};
+  if (o.create) {
+    o.import.new_layer = new_layer(o);
+  } else {
+    try {
+      o.import.layer = layer_from_name(o.layer);
+    } catch (const InvalidArgument& e) {
+      throw UsageError{"--layer: " + e.detail() + "; to make a county layer of it, add --create"};
+    }
+    for (const auto* given : {&o.schema_path, &o.geometry, &o.title, &o.theme, &o.id_field})
+      if (!given->empty())
+        throw UsageError{"--schema, --geometry, --title, --theme and --id-field go with --create"};
   }
   if (positional.empty()) throw UsageError{"no SOURCE given"};
   if (positional.size() > 1)
@@ -252,8 +326,16 @@ std::string fmt(double v, int decimals) {
 }
 
 void print_summary(std::ostream& out, const CliOptions& o, const ImportReport& r) {
-  const bool grids = o.import.layer == LayerKind::Grids;
-  out << "imported " << o.import.source << " into " << o.layer << " of " << o.data << "\n";
+  const bool grids = !r.definition && o.import.layer == LayerKind::Grids;
+  out << "imported " << o.import.source << " into " << (r.definition ? "the new layer " : "")
+      << o.layer << " of " << o.data << "\n";
+  if (r.definition) {
+    out << "layer: " << geometry_kind_name(r.definition->geometry) << "s, "
+        << r.definition->fields.size() << " fields:";
+    for (const auto& f : r.definition->fields)
+      out << " " << f.name << " (" << type_name(f.type) << ", " << audience_name(f.audience) << ")";
+    out << "\n";
+  }
   out << "source CRS: " << r.source_crs << "\n";
   out << "read " << r.read << ", loaded " << r.loaded << ", repaired " << r.repaired
       << ", rejected " << r.rejected << ", no location " << count_kind(r, IssueKind::NoLocation)
@@ -300,6 +382,7 @@ nlohmann::json report_json(const CliOptions& o, const ImportReport& r) {
                {"unassigned", r.join.unassigned},
                {"max_distance_m", o.import.join.max_distance_m}};
   j["notes"] = r.notes;
+  if (r.definition) j["definition"] = nlohmann::json::parse(definition_json(*r.definition));
   auto issues = nlohmann::json::array();
   for (const auto& i : r.issues)
     issues.push_back({{"kind", issue_kind_name(i.kind)},
@@ -323,8 +406,8 @@ nlohmann::json report_json(const CliOptions& o, const ImportReport& r) {
 }
 
 bool usage_parameter(const std::string& p) {
-  static const std::set<std::string> names = {"field-map", "src-crs", "src-layer",
-                                              "encoding",  "level",   "layer"};
+  static const std::set<std::string> names = {"field-map", "src-crs", "src-layer", "encoding",
+                                              "level",     "layer",   "geometry",  "id_field"};
   return names.count(p) > 0;
 }
 

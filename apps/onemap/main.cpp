@@ -1,4 +1,4 @@
-// The onemap executable: `onemap <serve|import|demo|version> [args]`.
+// The onemap executable: `onemap <serve|import|layer|demo|user|dispatch|version> [args]`.
 // Dispatches to the subcommands of apps/onemap/cli.hpp; an exception that escapes one is reported
 // as "onemap: error: …" with exit status 1; a usage error exits with 2.
 #include "apps/onemap/cli.hpp"
@@ -22,7 +22,9 @@ onemap: one map of a county's grids, households, enterprises, incidents and grid
 
 commands:
   serve     serve a store over HTTP (/health, /layers)
-  import    load a vector source (Shapefile, GeoJSON, GeoPackage, CSV, FileGDB) into a layer
+  import    load a vector source (Shapefile, GeoJSON, GeoPackage, CSV, FileGDB) into a layer,
+            or make a county layer of it (--create)
+  layer     list, describe, add and drop the county's own layers (cameras, pipes, zones…)
   demo      build the demo county (Deqing) into a new store
   user      add, list, change, disable and enable API users; issue their tokens
   dispatch  batch-dispatch a store's unassigned incidents (least total distance under the cap)
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
     GDALAllRegister();  // once, before any subcommand opens a dataset
     if (command == "serve") return onemap::cli::run_serve(args);
     if (command == "import") return onemap::cli::run_import(args);
+    if (command == "layer") return onemap::cli::run_layer(args);
     if (command == "demo") return onemap::cli::run_demo(args);
     if (command == "user") return onemap::cli::run_user(args);
     if (command == "dispatch") return onemap::cli::run_dispatch(args);

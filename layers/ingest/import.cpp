@@ -14,6 +14,7 @@
 
 #include "core/errors.hpp"
 #include "layers/model/schema.hpp"
+#include "layers/store/ogr_geometry.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
 
@@ -173,6 +174,22 @@ std::vector<FieldSpec> field_specs(LayerKind k) {
   return out;
 }
 
+// A county layer's fields, then the coordinate columns of a table of points.
+std::vector<FieldSpec> field_specs(const LayerDef& def) {
+  std::vector<FieldSpec> out;
+  for (std::size_t i = 0; i < def.fields.size(); ++i) {
+    const Field& f = def.fields[i];
+    FieldSpec spec{f.name, f.import_names, static_cast<int>(i)};
+    spec.names.push_back(f.name);
+    out.push_back(std::move(spec));
+  }
+  if (def.geometry == GeometryKind::Point) {
+    out.push_back({"lon", {"lon"}, -1, true});
+    out.push_back({"lat", {"lat"}, -1, true});
+  }
+  return out;
+}
+
 /// How the source's fields feed the layer's fields.
 struct Mapping {
   std::vector<FieldSpec> specs;
@@ -268,16 +285,20 @@ bool parse_bool(const std::string& field, const std::string& text) {
   throw FeatureError{field + ": not a yes/no value '" + trim(text) + "'"};
 }
 
-int64_t parse_time_field(const std::string& field, const std::string& text) {
-  std::string t = trim(text);
-  if (t.empty()) return 0;
-  // "2025/03/24 23:33:07" (common in Chinese exports) → ISO separators.
+// A time in parse_time's forms or "2025/03/24 23:33:07" (common in Chinese exports).
+std::optional<int64_t> read_time(std::string t) {
   if (t.size() >= 10 && t[4] == '/' && t[7] == '/') {
     t[4] = '-';
     t[7] = '-';
   }
-  if (auto v = parse_time(t)) return *v;
-  throw FeatureError{field + ": cannot read the time '" + trim(text) + "'"};
+  return parse_time(t);
+}
+
+int64_t parse_time_field(const std::string& field, const std::string& text) {
+  const std::string t = trim(text);
+  if (t.empty()) return 0;
+  if (auto v = read_time(t)) return *v;
+  throw FeatureError{field + ": cannot read the time '" + t + "'"};
 }
 
 /// "2024-05-01", "2024/5/1", "2024.05.01", "20240501", "2024-05-01T…" → "2024-05-01".
@@ -618,37 +639,46 @@ Grid make_grid(const Values& v, const ImportOptions& o, bool& level_guessed, boo
   return g;
 }
 
-// Writes a source's text into field i of r by the field's type: yes/no, integers, times and
-// dates in the forms Chinese exports write them; a fixed set of names (risk, role) through the
-// field's own parser. An empty value keeps the record's default. Values are stored as the
-// source has them (a source is repaired or reported, not refused, by its ranges and text rules).
+// A source's text as a value of field f: yes/no, integers, times and dates in the forms Chinese
+// exports write them; null for empty text. Text is trimmed into `storage`, which the value views.
+// Values are taken as the source has them (a source is repaired or reported, not refused, by its
+// ranges and text rules). @throws FeatureError naming the field.
+FieldValue value_from_text(const Field& f, const std::string& raw, std::string& storage) {
+  storage = trim(raw);
+  if (storage.empty()) return {};
+  switch (f.type) {
+    case FieldType::String:
+      if (f.iso_date) storage = parse_date_field(f.name, raw);
+      return std::string_view(storage);
+    case FieldType::Integer:
+      return parse_integer(f.name, raw);
+    case FieldType::Real: {
+      char* end = nullptr;
+      const double d = std::strtod(storage.c_str(), &end);
+      if (!end || *end || !std::isfinite(d))
+        throw FeatureError{f.name + ": not a number '" + storage + "'"};
+      return d;
+    }
+    case FieldType::Boolean:
+      return parse_bool(f.name, raw);
+    case FieldType::DateTime:
+      return parse_time_field(f.name, raw);
+  }
+  return {};
+}
+
+// Writes a source's text into field i of r (value_from_text); a fixed set of names (risk, role)
+// goes through the field's own parser. An empty value keeps the record's default.
 // @throws FeatureError naming the field.
 template <class T>
 void set_from_text(const Schema<T>& s, T& r, std::size_t i, const std::string& raw) {
-  const Field& f = s.fields[i];
-  const std::string t = trim(raw);
-  if (t.empty()) return;
+  std::string storage;
+  const FieldValue v = value_from_text(s.fields[i], raw, storage);
+  if (std::holds_alternative<std::monostate>(v)) return;
   try {
-    switch (f.type) {
-      case FieldType::String:
-        if (f.iso_date) return s.set(r, i, std::string_view(parse_date_field(f.name, raw)));
-        return s.set(r, i, std::string_view(t));
-      case FieldType::Integer:
-        return s.set(r, i, parse_integer(f.name, raw));
-      case FieldType::Real: {
-        char* end = nullptr;
-        const double d = std::strtod(t.c_str(), &end);
-        if (!end || *end || !std::isfinite(d))
-          throw FeatureError{f.name + ": not a number '" + t + "'"};
-        return s.set(r, i, d);
-      }
-      case FieldType::Boolean:
-        return s.set(r, i, parse_bool(f.name, raw));
-      case FieldType::DateTime:
-        return s.set(r, i, parse_time_field(f.name, raw));
-    }
+    s.set(r, i, v);
   } catch (const InvalidArgument& e) {
-    throw FeatureError{f.name + ": " + e.detail()};
+    throw FeatureError{s.fields[i].name + ": " + e.detail()};
   }
 }
 
@@ -699,9 +729,13 @@ class Importer {
     ErrorCapture errors;
     check_encoding(errors);
     open_source(errors);
+    if (o_.new_layer) start_new_layer();
     build_mapping();
+    if (o_.new_layer) finish_definition();
     setup_crs();
-    if (o_.layer == LayerKind::Grids)
+    if (o_.new_layer)
+      import_new_layer();
+    else if (o_.layer == LayerKind::Grids)
       import_grids();
     else if (o_.layer == LayerKind::Households)
       import_points<Household>();
@@ -722,6 +756,126 @@ class Importer {
  private:
   // -- options and source -------------------------------------------------------------------
 
+  // Whether the layer filled holds points (else polygons, or lines for a county layer).
+  bool points() const {
+    return o_.new_layer ? def_.geometry == GeometryKind::Point : o_.layer != LayerKind::Grids;
+  }
+  bool polygons() const {
+    return o_.new_layer ? def_.geometry == GeometryKind::Polygon : o_.layer == LayerKind::Grids;
+  }
+
+  // A county layer: its definition as given, its geometry from the source's when asked.
+  void start_new_layer() {
+    def_ = *o_.new_layer;
+    if (!o_.geometry_from_source) return;
+    OGRwkbGeometryType type = wkbFlatten(layer_->GetGeomType());
+    if (type == wkbUnknown && layer_->GetLayerDefn()->GetGeomFieldCount() > 0) {
+      // Mixed or undeclared (GeoJSON, CSV with WKT): the first feature's.
+      layer_->ResetReading();
+      for (OGRFeatureUniquePtr f(layer_->GetNextFeature()); f; f.reset(layer_->GetNextFeature()))
+        if (const OGRGeometry* g = f->GetGeometryRef(); g && !g->IsEmpty()) {
+          type = wkbFlatten(g->getGeometryType());
+          break;
+        }
+    }
+    switch (OGR_GT_Flatten(OGR_GT_GetLinear(type))) {
+      case wkbNone:
+      case wkbUnknown:  // a table without geometry: points from lon/lat columns
+      case wkbPoint:
+      case wkbMultiPoint:
+        def_.geometry = GeometryKind::Point;
+        break;
+      case wkbLineString:
+      case wkbMultiLineString:
+        def_.geometry = GeometryKind::Line;
+        break;
+      case wkbPolygon:
+      case wkbMultiPolygon:
+      case wkbTriangle:
+      case wkbTIN:
+      case wkbPolyhedralSurface:
+        def_.geometry = GeometryKind::Polygon;
+        break;
+      default:
+        throw InvalidArgument("geometry", std::string("the source's geometry is ") +
+                                              OGRGeometryTypeToName(type) +
+                                              ": give --geometry point|line|polygon");
+    }
+  }
+
+  // A county layer without fields takes the source's (those not read as coordinates); an id field
+  // may name a source field. Then the definition is checked whole.
+  void finish_definition() {
+    if (def_.fields.empty()) {
+      std::set<std::string> taken;
+      for (std::size_t i = 0; i < m_.names.size(); ++i) {
+        if (m_.used[i]) continue;
+        Field f;
+        f.name = lower(m_.names[i]);
+        const bool identifier =
+            !f.name.empty() &&
+            (std::islower(static_cast<unsigned char>(f.name[0])) || f.name[0] == '_') &&
+            f.name.size() <= 63 && std::all_of(f.name.begin(), f.name.end(), [](char c) {
+              return std::islower(static_cast<unsigned char>(c)) ||
+                     std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+            });
+        if (!identifier || is_reserved_field(f.name) || taken.count(f.name)) {
+          const std::string was = f.name;
+          f.name = "field_" + std::to_string(i + 1);
+          report_.notes.push_back(
+              "source field '" + m_.names[i] + "' is stored as " + f.name +
+              (identifier ? " (its name is taken)" : " (its name is no identifier)") +
+              "; name it with a schema (--schema)");
+        }
+        taken.insert(f.name);
+        const OGRFieldDefn* fd = layer_->GetLayerDefn()->GetFieldDefn(static_cast<int>(i));
+        if (m_.types[i] == OFTString && driver_ == "CSV") {
+          f.type = text_column_type(static_cast<int>(i));
+          if (f.type == FieldType::String) f.text = TextKind::FreeText;
+        } else
+          switch (m_.types[i]) {
+            case OFTInteger:
+              f.type = fd->GetSubType() == OFSTBoolean ? FieldType::Boolean : FieldType::Integer;
+              break;
+            case OFTInteger64:
+              f.type = FieldType::Integer;
+              break;
+            case OFTReal:
+              f.type = FieldType::Real;
+              break;
+            case OFTDate:
+            case OFTDateTime:
+              f.type = FieldType::DateTime;
+              break;
+            default:
+              f.type = FieldType::String;
+              f.text = TextKind::FreeText;
+          }
+        f.queryable = f.on_create = f.on_patch = f.imported = true;
+        f.import_names = {m_.names[i]};
+        m_.specs.insert(
+            m_.specs.begin() + static_cast<std::ptrdiff_t>(def_.fields.size()),
+            FieldSpec{f.name, {m_.names[i], f.name}, static_cast<int>(def_.fields.size())});
+        m_.src.insert(m_.src.begin() + static_cast<std::ptrdiff_t>(def_.fields.size()),
+                      static_cast<int>(i));
+        m_.used[i] = true;
+        def_.fields.push_back(std::move(f));
+      }
+    } else {
+      std::vector<std::string> unused;
+      for (std::size_t i = 0; i < m_.names.size(); ++i)
+        if (!m_.used[i]) unused.push_back(m_.names[i]);
+      if (!unused.empty())
+        report_.notes.push_back("source fields not in the layer's definition, left out: " +
+                                join_list(unused));
+    }
+    if (!def_.id_field.empty() && def_.index(def_.id_field) < 0)
+      for (const Field& f : def_.fields)
+        if (!f.import_names.empty() && lower(f.import_names.front()) == lower(def_.id_field))
+          def_.id_field = f.name;
+    check_definition(def_);
+  }
+
   void check_encoding(const ErrorCapture& errors) {
     if (is_utf8_name(o_.encoding)) return;
     const std::size_t before = errors.count();
@@ -737,7 +891,7 @@ class Importer {
     GDALDriverH drv = GDALIdentifyDriverEx(o_.source.c_str(), GDAL_OF_VECTOR, nullptr, nullptr);
     driver_ = drv ? GDALGetDriverShortName(drv) : "";
     CPLStringList oo;
-    if (driver_ == "CSV" && o_.layer == LayerKind::Grids) {
+    if (driver_ == "CSV" && polygons()) {
       oo.SetNameValue("GEOM_POSSIBLE_NAMES", "wkt,geom,geometry,the_geom,shape");
       oo.SetNameValue("KEEP_GEOM_COLUMNS", "NO");
     }
@@ -792,7 +946,7 @@ class Importer {
       m_.types.push_back(defn->GetFieldDefn(i)->GetType());
     }
     m_.used.assign(m_.names.size(), false);
-    m_.specs = field_specs(o_.layer);
+    m_.specs = o_.new_layer ? field_specs(def_) : field_specs(o_.layer);
     m_.src.assign(m_.specs.size(), -1);
 
     std::vector<std::string> known;
@@ -802,9 +956,10 @@ class Importer {
     for (const auto& [dst, src] : o_.field_map) {
       const int si = m_.spec_index(dst);
       if (si < 0)
-        throw InvalidArgument("field-map", "unknown field '" + dst + "' for layer " +
-                                               std::string(layer_name(o_.layer)) +
-                                               " (fields: " + join_list(known) + ")");
+        throw InvalidArgument("field-map",
+                              "unknown field '" + dst + "' for layer " +
+                                  (o_.new_layer ? def_.name : std::string(layer_name(o_.layer))) +
+                                  " (fields: " + join_list(known) + ")");
       const int fi = find_field(m_.names, src);
       if (fi < 0)
         throw InvalidArgument("field-map", "no field '" + src + "' (for " + dst + ") in '" +
@@ -824,14 +979,19 @@ class Importer {
     const bool has_geometry = defn->GetGeomFieldCount() > 0;
     if (m_.has("lon") != m_.has("lat"))
       throw InvalidArgument("field-map", "map both lon and lat, or neither");
-    if (o_.layer != LayerKind::Grids && !m_.has("lon") && !has_geometry) find_coordinate_columns();
+    if (points() && !m_.has("lon") && !has_geometry) find_coordinate_columns();
     lon_field_ = m_.has("lon") ? m_.src[static_cast<std::size_t>(m_.spec_index("lon"))] : -1;
     lat_field_ = m_.has("lat") ? m_.src[static_cast<std::size_t>(m_.spec_index("lat"))] : -1;
 
-    if (o_.layer == LayerKind::Grids) {
-      if (!has_geometry)
-        throw InvalidArgument("source", "layer '" + std::string(layer_->GetName()) +
-                                            "' has no geometry; grids need polygons");
+    if (!points() && !has_geometry) {
+      const std::string needs = !o_.new_layer ? "grids need polygons"
+                                : def_.geometry == GeometryKind::Line
+                                    ? "a layer of lines needs one"
+                                    : "a layer of polygons needs one";
+      throw InvalidArgument(
+          "source", "layer '" + std::string(layer_->GetName()) + "' has no geometry; " + needs);
+    }
+    if (!o_.new_layer && o_.layer == LayerKind::Grids) {
       if (!m_.has("code"))
         throw InvalidArgument("field-map", "no 'code' field in '" + o_.source +
                                                "'; map one with --field-map code=FIELD (fields: " +
@@ -1105,6 +1265,143 @@ class Importer {
       store_.append(o_.layer, d);
   }
 
+  // -- a county layer --------------------------------------------------------------------------
+
+  // The type of a column the driver reads as text (every column of a CSV), from all its values:
+  // integer when each is at most 15 digits with no leading zero (longer digit strings are codes:
+  // a GB/T 28181 device id has 20), real when each is a number, datetime when each is a time or
+  // a date, else text. Empty values fit any type; a column of empty values is text.
+  FieldType text_column_type(int column) {
+    bool integer = true, real = true, time = true, any = false;
+    layer_->ResetReading();
+    for (OGRFeatureUniquePtr f(layer_->GetNextFeature()); f; f.reset(layer_->GetNextFeature())) {
+      const std::string t = trim(field_text(*f, column, OFTString, recode_));
+      if (t.empty()) continue;
+      any = true;
+      const std::string digits = t[0] == '-' ? t.substr(1) : t;
+      const bool all_digits =
+          !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos;
+      const bool code =
+          all_digits && (digits.size() > 15 || (digits.size() > 1 && digits[0] == '0'));
+      integer = integer && all_digits && !code;
+      char* end = nullptr;
+      const double d = std::strtod(t.c_str(), &end);
+      real = real && !code && end && *end == '\0' && std::isfinite(d);
+      time = time && !real && read_time(t).has_value();
+      if (!integer && !real && !time) break;
+    }
+    if (!any) return FieldType::String;
+    return integer ? FieldType::Integer
+           : real  ? FieldType::Real
+           : time  ? FieldType::DateTime
+                   : FieldType::String;
+  }
+
+  // Lines in the source CRS → storage CRS, every vertex in range. @throws FeatureError.
+  MultiLineString lines_to_storage(MultiLineString lines) {
+    for (auto& line : lines) {
+      if (!transform_->is_identity() && !transform_->apply(line))
+        throw FeatureError{"coordinate transformation failed"};
+      for (const auto& p : line)
+        if (!coordinates_ok(p.x(), p.y()))
+          throw FeatureError{"coordinates out of range after transformation: " +
+                             fmt_point(p.x(), p.y())};
+    }
+    return lines;
+  }
+
+  void import_new_layer() {
+    const std::vector<Grid> grids = store_.load_grids();
+    std::vector<Feature> records;
+    std::vector<int64_t> source_index;  // records[i] came from feature source_index[i]
+    const int id_field = def_.index(def_.id_field);
+    std::unordered_map<std::string, int64_t> ids;  // id → the feature that has it
+    for_each_feature([&](OGRFeature& f, int64_t index, std::string& id) {
+      const Values v = read_values(f);
+      Feature r;
+      r.attributes.resize(def_.fields.size());
+      std::string storage;
+      for (std::size_t k = 0; k < m_.specs.size(); ++k) {
+        const int field = m_.specs[k].field;
+        if (field < 0) continue;
+        const auto i = static_cast<std::size_t>(field);
+        r.attributes[i] = own(value_from_text(def_.fields[i], v.v[k], storage));
+      }
+      if (id_field >= 0) {
+        id = v.text(def_.id_field);
+        if (id.empty()) throw FeatureError{"no " + def_.id_field};
+        auto [it, fresh] = ids.emplace(id, index);
+        if (!fresh)
+          throw FeatureError{"duplicate " + def_.id_field + " " + id + " (feature " +
+                             std::to_string(it->second) + ")"};
+      }
+      switch (def_.geometry) {
+        case GeometryKind::Point: {
+          spatial::Point p;
+          if (read_point(f, lon_field_, lat_field_, m_, p) == PointRead::NoLocation) {
+            issue(IssueKind::NoLocation, index, id, "no location");
+            if (id_field >= 0) ids.erase(id);
+            return;
+          }
+          if (!transform_->is_identity()) {
+            try {
+              p = transform_->apply(p);
+            } catch (const std::exception& e) {
+              throw FeatureError{std::string("coordinate transformation failed: ") + e.what()};
+            }
+          }
+          if (!coordinates_ok(p.x(), p.y()))
+            throw FeatureError{"coordinates out of range after transformation: " +
+                               fmt_point(p.x(), p.y())};
+          r.geometry = LonLat{p.x(), p.y()};
+          break;
+        }
+        case GeometryKind::Line: {
+          const OGRGeometry* g = f.GetGeometryRef();
+          if (!g || g->IsEmpty()) throw FeatureError{"no geometry"};
+          auto lines = from_ogr(*g, GeometryKind::Line);
+          if (!lines)
+            throw FeatureError{std::string("not a line of two distinct points or more: ") +
+                               OGRGeometryTypeToName(wkbFlatten(g->getGeometryType()))};
+          r.geometry = lines_to_storage(std::get<MultiLineString>(std::move(*lines)));
+          break;
+        }
+        case GeometryKind::Polygon: {
+          bool repaired = false;
+          std::string why;
+          r.geometry = to_storage(read_polygons(f.GetGeometryRef()), repaired, why);
+          if (repaired) issue(IssueKind::Repaired, index, id, why);
+          break;
+        }
+      }
+      records.push_back(std::move(r));
+      source_index.push_back(index);
+    });
+    report_.loaded = records.size();
+
+    GridJoiner joiner(grids, o_.join);
+    report_.join = joiner.join_all(records);
+    if (joiner.grid_count() == 0) {
+      report_.notes.push_back(
+          "the store holds no grids yet: the layer's features are tied to no grid");
+    } else {
+      const std::string reason = def_.geometry == GeometryKind::Point
+                                     ? "no " + std::string(level_name(joiner.level())) +
+                                           " within " + fmt_metres(o_.join.max_distance_m) + " m"
+                                     : "in no " + std::string(level_name(joiner.level()));
+      for (std::size_t i : report_.join.unassigned_indices) {
+        const Feature& r = records[i];
+        issue(IssueKind::Unassigned, source_index[i],
+              id_field >= 0
+                  ? std::get<std::string>(r.attributes[static_cast<std::size_t>(id_field)])
+                  : std::string(),
+              reason);
+      }
+    }
+    report_.definition = def_;
+    store_.create_layer(def_, records);
+  }
+
   Store& store_;
   const ImportOptions& o_;
   const ProgressFn& progress_;
@@ -1114,6 +1411,7 @@ class Importer {
   std::string driver_;
   std::string recode_;  ///< encoding to convert attribute text from (non-shapefile drivers)
   Mapping m_;
+  LayerDef def_;  ///< a county layer's definition (new_layer)
   int lon_field_ = -1, lat_field_ = -1;
   std::unique_ptr<spatial::CrsTransform> transform_;
   std::size_t total_ = 0, step_ = 1000;

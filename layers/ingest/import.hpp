@@ -5,8 +5,15 @@
 // EPSG:4490, validates every geometry with GEOS (invalid polygons are repaired and reported,
 // empty or unreadable features are rejected by index and reason while the rest loads), maps
 // fields (--field-map dst=src), joins points to grids, and for grids checks the hierarchy.
+//
+// Or creates a county layer (layers/model/feature_layer.hpp) from the source: points, lines or
+// polygons as the source has them, its fields those of a definition given, or else the source's
+// own (named in lower case — a name that is no identifier becomes field_N —, typed integer, real,
+// boolean or datetime as the source declares them, string otherwise; readable by the staff), each
+// feature joined to the grids it lies in.
 #pragma once
 
+#include "layers/model/feature_layer.hpp"
 #include "layers/model/hierarchy.hpp"
 #include "layers/model/join.hpp"
 #include "layers/model/model.hpp"
@@ -30,6 +37,12 @@ struct ImportOptions {
   std::optional<GridLevel> level;  ///< grids: force this level (default: from code length)
   bool replace = false;            ///< replace the layer's content instead of appending
   JoinOptions join;
+  /// Create this county layer instead of filling one of the five (`layer` is then unused): its
+  /// name, title, theme, style…; with no fields, the source's; `id_field` may name a source field.
+  std::optional<LayerDef> new_layer;
+  /// new_layer's geometry is the source's (its declared type, else its first feature's; a table
+  /// without geometry holds points), not the one it gives.
+  bool geometry_from_source = true;
 };
 
 enum class IssueKind { Repaired, Rejected, NoLocation, Unassigned };
@@ -58,6 +71,7 @@ struct ImportReport {
   JoinStats join;  ///< point layers: the join of the loaded records; grids: totals of the rejoin
                    ///< of every point layer (without unassigned_indices)
   std::optional<HierarchyReport> hierarchy;  ///< grids only
+  std::optional<LayerDef> definition;        ///< a county layer: what was created
 };
 
 /// Progress callback: (done, total); total 0 when unknown.

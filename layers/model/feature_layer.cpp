@@ -28,8 +28,8 @@ bool is_identifier(std::string_view s, std::size_t max, bool first_underscore) {
   if (!(std::islower(static_cast<unsigned char>(s[0])) || (first_underscore && s[0] == '_')))
     return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-           c == '_';
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
   });
 }
 
@@ -52,8 +52,8 @@ FieldType field_type_from_name(const std::string& t, const std::string& field) {
 Audience audience_from_name(const std::string& a, const std::string& field) {
   for (Audience x : {Audience::Public, Audience::Staff, Audience::Personal})
     if (audience_name(x) == a) return x;
-  throw InvalidArgument("fields", "field '" + field + "': unknown audience '" + a +
-                                      "' (public, staff, personal)");
+  throw InvalidArgument(
+      "fields", "field '" + field + "': unknown audience '" + a + "' (public, staff, personal)");
 }
 
 // A member of a JSON object, type-checked; `fallback` when absent or null.
@@ -87,8 +87,8 @@ GeometryKind geometry_kind_from_name(std::string_view name) {
   if (n == "point" || n == "multipoint") return GeometryKind::Point;
   if (n == "line" || n == "linestring" || n == "multilinestring") return GeometryKind::Line;
   if (n == "polygon" || n == "multipolygon") return GeometryKind::Polygon;
-  throw InvalidArgument("geometry", "unknown geometry '" + std::string(name) +
-                                        "' (point, line or polygon)");
+  throw InvalidArgument("geometry",
+                        "unknown geometry '" + std::string(name) + "' (point, line or polygon)");
 }
 
 std::string_view geojson_type(GeometryKind k) {
@@ -144,8 +144,10 @@ bool is_reserved_field(std::string_view name) {
 
 void check_definition(const LayerDef& def) {
   if (!is_identifier(def.name, 40, false))
-    throw InvalidArgument("name", "a layer name is a lower-case letter, then up to 39 letters, "
-                                  "digits or '_': '" + def.name + "' is not");
+    throw InvalidArgument("name",
+                          "a layer name is a lower-case letter, then up to 39 letters, "
+                          "digits or '_': '" +
+                              def.name + "' is not");
   for (LayerKind k : kAllLayers)
     if (layer_name(k) == def.name)
       throw InvalidArgument("name", "'" + def.name + "' is one of onemap's own layers");
@@ -154,15 +156,18 @@ void check_definition(const LayerDef& def) {
     if (def.name == n) throw InvalidArgument("name", "'" + def.name + "' is a table of the store");
   for (const char* prefix : {"gpkg_", "rtree_", "sqlite_", "onemap_", "gpkgext_"})
     if (def.name.rfind(prefix, 0) == 0)
-      throw InvalidArgument("name", "a layer name may not start with '" + std::string(prefix) + "'");
+      throw InvalidArgument("name",
+                            "a layer name may not start with '" + std::string(prefix) + "'");
   check_text(def.title, "title", TextKind::Name);
   check_text(def.description, "description", TextKind::FreeText);
   check_text(def.theme, "theme", TextKind::Name);
   std::set<std::string> seen;
   for (const Field& f : def.fields) {
     if (!is_identifier(f.name, 63, true))
-      throw InvalidArgument("fields", "a field name is a lower-case letter or '_', then up to 62 "
-                                      "letters, digits or '_': '" + f.name + "' is not");
+      throw InvalidArgument("fields",
+                            "a field name is a lower-case letter or '_', then up to 62 "
+                            "letters, digits or '_': '" +
+                                f.name + "' is not");
     if (is_reserved_field(f.name))
       throw InvalidArgument("fields", "'" + f.name + "' is a column the store keeps for itself");
     if (!seen.insert(f.name).second)
@@ -202,7 +207,8 @@ std::string definition_json(const LayerDef& def) {
     if (!f.import_names.empty()) j["source"] = f.import_names.front();
     fields.push_back(std::move(j));
   }
-  json style = {{"color", def.style.color}, {"width", def.style.width}, {"radius", def.style.radius}};
+  json style = {
+      {"color", def.style.color}, {"width", def.style.width}, {"radius", def.style.radius}};
   if (!def.style.fill.empty()) style["fill"] = def.style.fill;
   if (!def.style.icon.empty()) style["icon"] = def.style.icon;
   if (!def.style.label.empty()) style["label"] = def.style.label;

@@ -144,7 +144,8 @@ void GridJoiner::join(Feature& f) const {
     const MultiPolygon& grid = polygons_[static_cast<std::size_t>(i)];
     const double measure = lines ? spatial::length_m(spatial::clip_lines(*lines, grid))
                                  : spatial::area_m2(spatial::intersection(*area, grid));
-    if (measure > 0) f.shares.push_back({codes_[static_cast<std::size_t>(i)], measure});
+    if (measure >= (lines ? kMinShareLength_m : kMinShareArea_m2))
+      f.shares.push_back({codes_[static_cast<std::size_t>(i)], measure});
   }
   std::sort(f.shares.begin(), f.shares.end(),
             [](const GridShare& a, const GridShare& b) { return a.grid_code < b.grid_code; });

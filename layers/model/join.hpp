@@ -45,10 +45,13 @@ class GridJoiner {
 
   /// A county layer's record (feature_layer.hpp): a point as join() does; a line or polygon to
   /// every grid it crosses, with its length (geodesic metres) or area (square metres, as
-  /// spatial::area_m2) there, sorted by grid code, parts of zero measure left out; its join is the
+  /// spatial::area_m2) there, sorted by grid code, parts below kMinShareLength_m or
+  /// kMinShareArea_m2 left out (an overlay's slivers along a shared edge); its join is the
   /// grid of its largest share (the first code on a tie), "contained", or unassigned when it lies
   /// in no grid.
   void join(Feature& f) const;
+  static constexpr double kMinShareLength_m = 1e-3;
+  static constexpr double kMinShareArea_m2 = 1e-2;
   /// join() of every record, on every core; a line or polygon in no grid counts as unassigned.
   JoinStats join_all(std::vector<Feature>& v) const;
 

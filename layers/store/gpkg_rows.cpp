@@ -245,8 +245,7 @@ void write(OGRFeature& f, const Columns& c, const LayerDef& def, const Feature& 
 void read(OGRFeature& f, const Columns& c, const LayerDef& def, Feature& r) {
   const std::size_t n = def.fields.size();
   r.attributes.resize(n);
-  for (std::size_t i = 0; i < n; ++i)
-    r.attributes[i] = own(get_value(f, c[i], def.fields[i].type));
+  for (std::size_t i = 0; i < n; ++i) r.attributes[i] = own(get_value(f, c[i], def.fields[i].type));
   r.join.grid_code = f.IsFieldSetAndNotNull(c[n]) ? f.GetFieldAsString(c[n]) : "";
   const std::string kind = f.GetFieldAsString(c[n + 1]);
   r.join.kind = kind == join_kind_name(JoinKind::Contained) ? JoinKind::Contained

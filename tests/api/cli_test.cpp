@@ -28,7 +28,7 @@ TEST(Cli, HelpListsEverySubcommand) {
   for (const char* flag : {"--help", "-h", "help"}) {
     const auto r = run_command({ONEMAP_BINARY, flag}, 30s);
     EXPECT_EQ(r.exit_code, 0) << flag;
-    for (const char* sub : {"serve", "import", "demo", "version"})
+    for (const char* sub : {"serve", "import", "layer", "demo", "version"})
       EXPECT_NE(r.out.find(std::string("\n  ") + sub + " "), std::string::npos)
           << flag << " " << sub << "\n"
           << r.out;
@@ -61,6 +61,7 @@ TEST(Cli, EverySubcommandHasHelp) {
       {"serve", {"--data", "--address", "--port", "--threads", "--join-distance"}},
       {"import", {"--data", "--layer", "--src-crs", "--encoding", "--field-map"}},
       {"demo", {"--out"}},
+      {"layer", {"--data", "--schema", "list", "describe", "add", "drop"}},
   };
   for (const auto& [sub, flags] : expected) {
     const auto r = run_command({ONEMAP_BINARY, sub, "--help"}, 30s);
@@ -99,6 +100,60 @@ TEST(Cli, DispatchAndImportRefuseAServedStore) {
   }
   const auto d = run_command({ONEMAP_BINARY, "dispatch", "--data", store}, 60s);
   EXPECT_EQ(d.exit_code, 0) << d.err;
+}
+
+TEST(Cli, ImportCreateMakesACountyLayerThatLayerListsDescribesAndDrops) {
+  const TempDir dir;
+  const std::string store = write_small_county(dir.path());
+  const std::string csv = dir.file("stations.csv");
+  {
+    std::FILE* f = std::fopen(csv.c_str(), "w");
+    std::fputs("station,lon,lat,staff\nS1,120.01,30.1,3\nS2,120.31,30.1,5\nS3,121.9,31,2\n", f);
+    std::fclose(f);
+  }
+  const auto i =
+      run_command({ONEMAP_BINARY, "import", "--data", store, "--layer", "stations", "--create",
+                   "--theme", "治理", "--title", "四站融合站点", "--id-field", "station", csv},
+                  60s);
+  ASSERT_EQ(i.exit_code, 0) << i.out << i.err;
+  EXPECT_NE(i.out.find("into the new layer stations"), std::string::npos) << i.out;
+  EXPECT_NE(i.out.find("station (string, staff) staff (integer, staff)"), std::string::npos)
+      << i.out;
+  EXPECT_NE(i.out.find("joined: 2 contained, 0 nearest, 1 unassigned"), std::string::npos) << i.out;
+
+  const auto list = run_command({ONEMAP_BINARY, "layer", "list", "--data", store}, 30s);
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("stations"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("point"), std::string::npos) << list.out;
+  const auto d =
+      run_command({ONEMAP_BINARY, "layer", "describe", "--data", store, "stations"}, 30s);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const json def = json::parse(d.out);
+  EXPECT_EQ(def["title"], "四站融合站点");
+  EXPECT_EQ(def["id_field"], "station");
+  EXPECT_EQ(def["features"], 3);
+
+  // The same name again, a name of onemap's own, a misspelt kind: refused, with the reason.
+  const auto again = run_command(
+      {ONEMAP_BINARY, "import", "--data", store, "--layer", "stations", "--create", csv}, 60s);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("a layer named stations exists"), std::string::npos) << again.err;
+  const auto own = run_command(
+      {ONEMAP_BINARY, "import", "--data", store, "--layer", "grids", "--create", csv}, 60s);
+  EXPECT_EQ(own.exit_code, 2);
+  EXPECT_NE(own.err.find("one of onemap's own layers"), std::string::npos) << own.err;
+  const auto kind = run_command({ONEMAP_BINARY, "import", "--data", store, "--layer", "x",
+                                 "--create", "--geometry", "raster", csv},
+                                60s);
+  EXPECT_EQ(kind.exit_code, 2);
+  EXPECT_NE(kind.err.find("--geometry: unknown geometry 'raster'"), std::string::npos) << kind.err;
+
+  const auto drop = run_command({ONEMAP_BINARY, "layer", "drop", "--data", store, "stations"}, 30s);
+  EXPECT_EQ(drop.exit_code, 0) << drop.err;
+  const auto gone =
+      run_command({ONEMAP_BINARY, "layer", "describe", "--data", store, "stations"}, 30s);
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.err.find("there is no layer named stations"), std::string::npos) << gone.err;
 }
 
 std::string login() {

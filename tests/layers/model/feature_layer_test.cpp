@@ -1,8 +1,17 @@
 // County layers: their definitions (checks, JSON round trip) and the grid join of points, lines
 // and polygons, against a brute-force oracle: every grid (no index), Boost.Geometry's overlay
 // (not GEOS, which the join uses), the same measures.
+// GCC 12 sees a maybe-uninitialized read in Boost's envelope of a multipolygon (inlined in the
+// oracle's bg::intersection), a false positive; silenced for the headers that bring in Boost.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "layers/model/feature_layer.hpp"
 #include "layers/model/join.hpp"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #include "core/errors.hpp"
 #include "spatial/crs.hpp"
@@ -106,6 +115,12 @@ std::vector<Grid> voronoi_grids(std::mt19937& rng) {
   return grids;
 }
 
+Feature with(FeatureGeometry g) {
+  Feature f;
+  f.geometry = std::move(g);
+  return f;
+}
+
 std::map<std::string, double> shares_of(const Feature& f) {
   std::map<std::string, double> m;
   for (const auto& s : f.shares) m[s.grid_code] = s.measure;
@@ -142,9 +157,10 @@ void expect_same_shares(const std::map<std::string, double>& got,
     ASSERT_NE(it, got.end()) << what << ": grid " << code << " has " << m << " in the oracle";
     EXPECT_NEAR(it->second, m, std::max(1e-6 * total, 1e-3)) << what << " in grid " << code;
   }
-  for (const auto& [code, m] : got)
-    if (m >= total * 1e-6)
-      EXPECT_TRUE(want.count(code)) << what << ": grid " << code << " has " << m << " only here";
+  for (const auto& [code, m] : got) {
+    if (m < total * 1e-6) continue;
+    EXPECT_TRUE(want.count(code)) << what << ": grid " << code << " has " << m << " only here";
+  }
 }
 
 TEST(FeatureJoinTest, LinesAndPolygonsShareOutByGridAsABruteForceOverlaySays) {
@@ -160,7 +176,7 @@ TEST(FeatureJoinTest, LinesAndPolygonsShareOutByGridAsABruteForceOverlaySays) {
     line.emplace_back(x(rng), y(rng));
     for (int k = vertices(rng); k > 1; --k)
       line.emplace_back(line.back().x() + step(rng), line.back().y() + step(rng) / 2);
-    features.push_back({.geometry = spatial::MultiLineString{line}});
+    features.push_back(with(spatial::MultiLineString{line}));
   }
   for (int i = 0; i < 150; ++i) {  // quadrilaterals, convex or not, some leaving the grids
     const double cx = x(rng), cy = y(rng);
@@ -172,7 +188,7 @@ TEST(FeatureJoinTest, LinesAndPolygonsShareOutByGridAsABruteForceOverlaySays) {
     }
     bg::correct(mp);
     if (!bg::is_valid(mp)) continue;
-    features.push_back({.geometry = mp});
+    features.push_back(with(mp));
   }
   const JoinStats stats = joiner.join_all(features);
   std::size_t in_several = 0;
@@ -182,7 +198,8 @@ TEST(FeatureJoinTest, LinesAndPolygonsShareOutByGridAsABruteForceOverlaySays) {
     const auto* lines = std::get_if<spatial::MultiLineString>(&f.geometry);
     const double total = lines ? spatial::length_m(*lines)
                                : spatial::area_m2(std::get<spatial::MultiPolygon>(f.geometry));
-    expect_same_shares(shares_of(f), want, total, (lines ? "line " : "polygon ") + std::to_string(i));
+    expect_same_shares(shares_of(f), want, total,
+                       (lines ? "line " : "polygon ") + std::to_string(i));
     double sum = 0;
     for (const auto& s : f.shares) sum += s.measure;
     // Pieces are measured apart: a cut point lies on the lon/lat segment, not on the geodesic
@@ -209,12 +226,12 @@ TEST(FeatureJoinTest, ALineWhollyInsideHasItsWholeLengthInOneGridAndAPointItsCon
   const std::vector<Grid> grids = voronoi_grids(rng);
   const GridJoiner joiner(grids);
   const spatial::Point c = spatial::point_on_surface(grids[3].geometry);
-  Feature point{.geometry = LonLat{c.x(), c.y()}};
+  Feature point = with(LonLat{c.x(), c.y()});
   joiner.join(point);
   EXPECT_EQ(point.join.grid_code, grids[3].code);
   EXPECT_TRUE(point.shares.empty());
   // A short line around that point, inside the grid.
-  Feature line{.geometry = spatial::MultiLineString{{{c.x() - 1e-5, c.y()}, {c.x() + 1e-5, c.y()}}}};
+  Feature line = with(spatial::MultiLineString{{{c.x() - 1e-5, c.y()}, {c.x() + 1e-5, c.y()}}});
   ASSERT_TRUE(bg::within(std::get<spatial::MultiLineString>(line.geometry), grids[3].geometry));
   joiner.join(line);
   ASSERT_EQ(line.shares.size(), 1u);

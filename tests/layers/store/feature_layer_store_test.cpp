@@ -104,8 +104,8 @@ TEST_F(FeatureLayerStore, ALineLayerRoundTripsWithItsSharesAndAPointAndAPolygonL
               1e-12);
 
   // What any GIS sees: a feature table per layer, of its geometry type, in EPSG:4490.
-  const auto info = onemap::testing::run_command({"/usr/bin/ogrinfo", "-ro", "-so", path_,
-                                                  "sewage_pipes", "cameras", "land_use"});
+  const auto info = onemap::testing::run_command(
+      {"/usr/bin/ogrinfo", "-ro", "-so", path_, "sewage_pipes", "cameras", "land_use"});
   const std::string out = info.out + info.err;
   EXPECT_NE(out.find("Geometry: Multi Line String"), std::string::npos) << out;
   EXPECT_NE(out.find("Geometry: Point"), std::string::npos) << out;
@@ -152,8 +152,8 @@ TEST_F(FeatureLayerStore, ATableLeftWithoutADefinitionIsNoLayerAndMakesWayForOne
                f);
     std::fclose(f);
   }
-  const auto orphan = onemap::testing::run_command({"/usr/bin/ogr2ogr", "-update", "-nln",
-                                                    "sewage_pipes", path_, src.file("a.geojson")});
+  const auto orphan = onemap::testing::run_command(
+      {"/usr/bin/ogr2ogr", "-update", "-nln", "sewage_pipes", path_, src.file("a.geojson")});
   ASSERT_EQ(orphan.exit_code, 0) << orphan.err;
   auto store = open_store(path_, false);
   EXPECT_TRUE(store->load_feature_layers().empty());
