@@ -52,6 +52,11 @@ json collection_json(const Context& ctx, const CollectionInfo& c, const std::str
 HttpAnswer collections(const Context& ctx, const std::string& base) {
   json list = json::array();
   for (const auto& c : kCollections) list.push_back(collection_json(ctx, c, base));
+  {
+    auto lock = ctx.county->read();
+    for (const auto& l : ctx.county->feature_layers())
+      list.push_back(county_collection_json(ctx, l, base));
+  }
   json j = {
       {"links",
        json::array({link(base + "/collections", "self", "application/json", "The collections")})},

@@ -93,7 +93,11 @@ HttpAnswer FeatureService::handle(std::string_view path,
   if (method == "POST") {
     if (!takes_post(path))
       throw InvalidArgument("method", "POST is only for /collections/{id}/items");
-    const CollectionInfo& c = collection(path.substr(13, path.size() - 13 - 6));
+    const std::string_view id = path.substr(13, path.size() - 13 - 6);
+    if (is_county_layer(ctx, id))
+      return county_layer(ctx, id, "/items", query, base, viewer, query_audience,
+                          std::make_shared<const spatial::AreaIndex>(read_polygon_body(body)));
+    const CollectionInfo& c = collection(id);
     check_layer(c);
     ItemQuery q = parse_items_query(query, c.kind, ctx.options, query_audience, *viewer.policy);
     q.within = std::make_shared<const spatial::AreaIndex>(read_polygon_body(body));
@@ -114,6 +118,10 @@ HttpAnswer FeatureService::handle(std::string_view path,
   // /collections/{id}[/items[/{featureId}]]
   std::string_view rest = path.substr(std::string_view("/collections/").size());
   const std::size_t slash = rest.find('/');
+  if (is_county_layer(ctx, rest.substr(0, slash)))
+    return county_layer(ctx, rest.substr(0, slash),
+                        slash == std::string_view::npos ? std::string_view() : rest.substr(slash),
+                        query, base, viewer, query_audience);
   const CollectionInfo& c = collection(rest.substr(0, slash));
   check_layer(c);
   if (slash == std::string_view::npos) {
@@ -127,7 +135,9 @@ HttpAnswer FeatureService::handle(std::string_view path,
   }
   if (rest == "/queryables") {
     no_parameters();
-    return queryables(c, base, query_audience, *viewer.policy);
+    return queryables(collection_queryables(c.kind, *viewer.policy), c.title,
+                      c.kind == LayerKind::Grids ? "geometry-multipolygon" : "geometry-point", base,
+                      query_audience);
   }
   if (rest == "/stats") {
     if (c.kind != LayerKind::Incidents)

@@ -6,6 +6,7 @@
 #include "api/features.hpp"
 #include "auth/read_policy.hpp"
 #include "layers/county/county.hpp"
+#include "spatial/area_index.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -88,9 +89,24 @@ HttpAnswer items(const Context& ctx, const CollectionInfo& c, ItemQuery& q, cons
                  const auth::Viewer& viewer);
 HttpAnswer item(const Context& ctx, const CollectionInfo& c, std::string_view id,
                 const QueryParameters& query, const std::string& base, const auth::Viewer& viewer);
-// queryables.cpp: as a JSON Schema, those `audience` may query.
-HttpAnswer queryables(const CollectionInfo& c, const std::string& base, auth::Audience audience,
-                      const auth::ReadPolicy& policy);
+// queryables.cpp: as a JSON Schema, those `audience` may query (geometry_format: the JSON
+// Schema format of the geometry, "geometry-point"…).
+struct CollectionQueryables;  // api/item_query.hpp
+HttpAnswer queryables(const CollectionQueryables& fields, const std::string& title,
+                      std::string_view geometry_format, const std::string& base,
+                      auth::Audience audience);
+// county_layers.cpp: the county's own layers (layers/model/feature_layer.hpp) as collections,
+// each the viewer may see.
+json county_collection_json(const Context& ctx, const layers::FeatureLayer& l,
+                            const std::string& base);
+/// Whether the county has a layer of that name (under the read lock).
+bool is_county_layer(const Context& ctx, std::string_view id);
+/// /collections/{id}[/items[/{featureId}]|/queryables] of a county layer; `rest` is what follows
+/// the id ("" for the collection itself). `within`: the polygon of a POST items query.
+HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_view rest,
+                        const QueryParameters& query, const std::string& base,
+                        const auth::Viewer& viewer, auth::Audience query_audience,
+                        std::shared_ptr<const spatial::AreaIndex> within = nullptr);
 // stats.cpp: /collections/incidents/stats.
 HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::ReadPolicy& policy);
 // openapi.cpp: the OpenAPI document of the whole server.

@@ -124,22 +124,102 @@ void FeatureWriter::properties(const T& r, const Shown& shown) {
     if (!first) out_.raw(",");
     first = false;
     out_.raw(shown.keys[i]);
-    std::visit(
-        [&](const auto& x) {
-          using X = std::decay_t<decltype(x)>;
-          if constexpr (std::is_same_v<X, std::monostate>)
-            out_.raw("null");
-          else if constexpr (std::is_same_v<X, std::string_view>)
-            out_.str_or_null(x);
-          else if constexpr (std::is_same_v<X, int64_t>)
-            f.type == layers::FieldType::DateTime ? out_.time_or_null(x) : out_.num(x);
-          else if constexpr (std::is_same_v<X, double>)
-            out_.num(x);
-          else
-            out_.boolean(x);
-        },
-        s.shown(r, i));
+    value(f, s.shown(r, i));
   }
+}
+
+void FeatureWriter::value(const layers::Field& f, const layers::FieldValue& v) {
+  std::visit(
+      [&](const auto& x) {
+        using X = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<X, std::monostate>)
+          out_.raw("null");
+        else if constexpr (std::is_same_v<X, std::string_view>)
+          out_.str_or_null(x);
+        else if constexpr (std::is_same_v<X, int64_t>)
+          f.type == layers::FieldType::DateTime ? out_.time_or_null(x) : out_.num(x);
+        else if constexpr (std::is_same_v<X, double>)
+          out_.num(x);
+        else
+          out_.boolean(x);
+      },
+      v);
+}
+
+void FeatureWriter::lines(const spatial::MultiLineString& ml) {
+  out_.raw("{\"type\":\"MultiLineString\",\"coordinates\":[");
+  for (std::size_t i = 0; i < ml.size(); ++i) {
+    if (i) out_.raw(",");
+    out_.raw("[");
+    bool first = true;
+    for (const auto& p : ml[i]) {
+      double a, b;
+      if (!proj_.apply(p.x(), p.y(), a, b)) continue;
+      if (!first) out_.raw(",");
+      first = false;
+      out_.raw("[");
+      out_.num(a);
+      out_.raw(",");
+      out_.num(b);
+      out_.raw("]");
+    }
+    out_.raw("]");
+  }
+  out_.raw("]}");
+}
+
+void FeatureWriter::feature(const layers::LayerDef& def, const layers::Feature& r,
+                            auth::Audience audience) {
+  if (county_def_ != &def) {
+    county_def_ = &def;
+    for (auto& x : county_shown_) x.ready = false;
+  }
+  Shown& s = county_shown_[static_cast<std::size_t>(audience)];
+  if (!s.ready) {
+    s.keys.assign(def.fields.size(), {});
+    for (std::size_t i = 0; i < def.fields.size(); ++i) {
+      const layers::Field& f = def.fields[i];
+      const bool reaches = static_cast<int>(audience) >=
+                           std::max(static_cast<int>(f.audience), static_cast<int>(def.audience));
+      if (f.personal || !reaches ||
+          (selected_ &&
+           std::find(selected_->begin(), selected_->end(), f.name) == selected_->end()))
+        continue;
+      JsonOut key;
+      key.key(f.name);
+      s.keys[i] = std::move(key.text());
+    }
+    s.ready = true;
+  }
+  out_.raw("{\"type\":\"Feature\",\"id\":");
+  out_.num(r.fid);
+  out_.raw(",\"geometry\":");
+  if (const auto* p = std::get_if<layers::LonLat>(&r.geometry))
+    point(*p);
+  else if (const auto* l = std::get_if<spatial::MultiLineString>(&r.geometry))
+    lines(*l);
+  else
+    polygons(std::get<spatial::MultiPolygon>(r.geometry));
+  out_.raw(",\"properties\":{");
+  for (std::size_t i = 0; i < def.fields.size(); ++i) {
+    if (s.keys[i].empty()) continue;
+    out_.raw(s.keys[i]);
+    value(def.fields[i],
+          i < r.attributes.size() ? layers::view(r.attributes[i]) : layers::FieldValue{});
+    out_.raw(",");
+  }
+  out_.raw("\"grid_code\":");
+  out_.str_or_null(r.join.grid_code);
+  if (def.geometry != layers::GeometryKind::Point) {
+    out_.raw(",\"grids\":{");
+    for (std::size_t i = 0; i < r.shares.size(); ++i) {
+      if (i) out_.raw(",");
+      out_.key(r.shares[i].grid_code);
+      out_.num(r.shares[i].measure);
+    }
+    out_.raw("}");
+  }
+  out_.raw("}}");
 }
 
 template void FeatureWriter::feature(const layers::Grid&);

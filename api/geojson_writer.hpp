@@ -7,6 +7,7 @@
 #include "auth/read_policy.hpp"
 #include "core/errors.hpp"
 #include "core/json_text.hpp"
+#include "layers/model/feature_layer.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/text.hpp"
 #include "spatial/crs.hpp"
@@ -110,10 +111,19 @@ class FeatureWriter {
   template <class T>
   void feature(const T& r);
 
+  /// Writes a county layer's record (layers/model/feature_layer.hpp) as `audience` reads it: its
+  /// geometry, the fields that audience reaches (never a person's identity), then its grid:
+  /// grid_code, and for a line or polygon "grids", {code: metres or square metres} of each grid it
+  /// crosses. The caller decides whether the viewer sees the record at all.
+  void feature(const layers::LayerDef& def, const layers::Feature& r, auth::Audience audience);
+
  private:
   void point(const layers::LonLat& p);
   void ring(const spatial::Ring& r, bool reverse);
   void polygons(const spatial::MultiPolygon& mp);
+  void lines(const spatial::MultiLineString& ml);
+  // A field's value as outputs show it: empty text and time 0 are null.
+  void value(const layers::Field& f, const layers::FieldValue& v);
   // What an audience reads of a layer's records: the geometry or not, and per schema field its
   // name as a JSON key with ':' when it is written, empty when not.
   struct Shown {
@@ -134,6 +144,9 @@ class FeatureWriter {
   // Per audience (its index), what the viewer reads of the layer `shown_kind_`.
   LayerKind shown_kind_ = LayerKind::Grids;
   std::array<Shown, 3> shown_;
+  // The same for the county layer `county_def_`.
+  const layers::LayerDef* county_def_ = nullptr;
+  std::array<Shown, 3> county_shown_;
 };
 
 }  // namespace onemap::api::features

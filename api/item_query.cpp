@@ -138,9 +138,9 @@ void parse_datetime(const std::string& v, ItemQuery& q) {
 
 // `name=value` for a queryable (not the geometry) as a CQL2 equality; nullopt when `name` is no
 // queryable. @throws InvalidArgument (name) for a value of the wrong type.
-std::optional<std::string> equality_filter(LayerKind kind, const std::string& name,
-                                           const std::string& v) {
-  for (const auto& q : layers::layer_queryables(kind)) {
+std::optional<std::string> equality_filter(const std::vector<cql2::Queryable>& queryables,
+                                           const std::string& name, const std::string& v) {
+  for (const auto& q : queryables) {
     if (q.name != name || q.type == Type::Geometry) continue;
     auto quoted = [](const std::string& t) {
       std::string out = "'";
@@ -172,8 +172,24 @@ std::optional<std::string> equality_filter(LayerKind kind, const std::string& na
   return std::nullopt;
 }
 
-// `query_audience`: what the caller reads everywhere it queries, under `policy`.
 }  // namespace
+
+CollectionQueryables collection_queryables(LayerKind kind, const auth::ReadPolicy& policy) {
+  return {std::string(layers::layer_name(kind)), layers::layer_queryables(kind),
+          kind == LayerKind::Incidents, [&policy, kind](auth::Audience a, std::string_view field) {
+            return policy.reaches(a, kind, field);
+          }};
+}
+
+CollectionQueryables collection_queryables(const layers::LayerDef& def) {
+  return {def.name, layers::queryables_of(def).queryables, false,
+          [&def](auth::Audience a, std::string_view field) {
+            const layers::Field* f = def.find(field);
+            const int needs =
+                std::max(static_cast<int>(def.audience), f ? static_cast<int>(f->audience) : 0);
+            return static_cast<int>(a) >= needs;
+          }};
+}
 
 uint64_t parse_count(const std::string& name, const std::string& v, uint64_t lo) {
   uint64_t n = 0;
@@ -185,9 +201,9 @@ uint64_t parse_count(const std::string& name, const std::string& v, uint64_t lo)
 
 // A comma list of finite numbers; `usage` is added to the message for an item that is none.
 
-ItemQuery parse_items_query(const QueryParameters& query, LayerKind kind,
-                            const FeatureServiceOptions& o, auth::Audience query_audience,
-                            const auth::ReadPolicy& policy) {
+ItemQuery parse_items_query(const QueryParameters& query, const CollectionQueryables& fields,
+                            const FeatureServiceOptions& o, auth::Audience query_audience) {
+  const std::vector<cql2::Queryable>& qs = fields.queryables;
   ItemQuery q;
   q.limit = o.default_limit;
   std::optional<std::vector<double>> bbox;
@@ -214,16 +230,15 @@ ItemQuery parse_items_query(const QueryParameters& query, LayerKind kind,
     } else if (k == "crs") {
       q.crs = &parse_crs(k, v);
     } else if (k == "datetime") {
-      if (kind != LayerKind::Incidents)
-        throw InvalidArgument(k, "the " + std::string(layers::layer_name(kind)) +
-                                     " collection has no time (incidents have reported_at)");
+      if (!fields.has_time)
+        throw InvalidArgument(
+            k, "the " + fields.collection + " collection has no time (incidents have reported_at)");
       parse_datetime(v, q);
     } else if (k == "f") {
       if (v != "json" && v != "geojson") throw InvalidArgument(k, "only json (GeoJSON) is offered");
     } else if (k == "filter") {
       filter_text = v;
     } else if (k == "properties" || k == "sortby") {
-      const auto qs = layers::layer_queryables(kind);
       auto names = [&] {
         std::string list;
         for (const auto& x : qs)
@@ -284,7 +299,7 @@ ItemQuery parse_items_query(const QueryParameters& query, LayerKind kind,
       const std::vector<double> n = parse_number_count(k, v, 1);
       if (!(n[0] > 0 && n[0] <= 100000)) throw InvalidArgument(k, "expected metres in (0, 100000]");
       q.radius_m = n[0];
-    } else if (const auto eq = equality_filter(kind, k, v)) {
+    } else if (const auto eq = equality_filter(qs, k, v)) {
       // A queryable as a parameter (Part 3, queryables-query-parameters): equality.
       equalities.push_back(*eq);
     } else {
@@ -298,19 +313,18 @@ ItemQuery parse_items_query(const QueryParameters& query, LayerKind kind,
     std::string all = filter_text ? "(" + *filter_text + ")" : "";
     for (const auto& e : equalities) all += (all.empty() ? "" : " AND ") + e;
     try {
-      q.filter = cql2::Filter::parse(all, layers::layer_queryables(kind));
+      q.filter = cql2::Filter::parse(all, qs);
     } catch (const InvalidArgument& e) {
       if (filter_text) throw;  // the filter's own error, by position in it
       throw InvalidArgument("query", e.detail());
     }
   } else if (filter_text) {
-    q.filter = cql2::Filter::parse(*filter_text, layers::layer_queryables(kind));
+    q.filter = cql2::Filter::parse(*filter_text, qs);
   }
   // No filter, sort or selection on a field the caller cannot read everywhere it queries: a count
   // would tell what the field holds (auth/read_policy.hpp).
-  const auto qs = layers::layer_queryables(kind);
   auto refuse = [&](const std::string& parameter, std::size_t index) {
-    if (index < qs.size() && !policy.reaches(query_audience, kind, qs[index].name))
+    if (index < qs.size() && !fields.reaches(query_audience, qs[index].name))
       throw InvalidArgument(
           parameter, "'" + qs[index].name +
                          "' is not readable by this user (sign in as staff of the whole area)");

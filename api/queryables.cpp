@@ -1,6 +1,7 @@
 // A collection's queryables (GET /collections/{id}/queryables, OGC API - Features Part 3): the
 // properties a filter, sortby or properties= may name, as a JSON Schema.
 #include "api/features_internal.hpp"
+#include "api/item_query.hpp"
 
 #include "layers/model/text.hpp"
 #include "layers/query/feature_fields.hpp"
@@ -9,12 +10,12 @@ namespace onemap::api::features {
 
 using layers::cql2::Type;
 
-HttpAnswer queryables(const CollectionInfo& c, const std::string& base, auth::Audience audience,
-                      const auth::ReadPolicy& policy) {
-  const std::string id(layers::layer_name(c.kind));
+HttpAnswer queryables(const CollectionQueryables& fields, const std::string& title,
+                      std::string_view geometry_format, const std::string& base,
+                      auth::Audience audience) {
   json props = json::object();
-  for (const auto& q : layers::layer_queryables(c.kind)) {
-    if (!policy.reaches(audience, c.kind, q.name)) continue;  // what this caller may not query
+  for (const auto& q : fields.queryables) {
+    if (!fields.reaches(audience, q.name)) continue;  // what this caller may not query
     json p;
     switch (q.type) {
       case Type::String:
@@ -30,17 +31,16 @@ HttpAnswer queryables(const CollectionInfo& c, const std::string& base, auth::Au
         p = {{"type", "string"}, {"format", "date-time"}};
         break;
       case Type::Geometry:
-        p = {{"format", c.kind == LayerKind::Grids ? "geometry-multipolygon" : "geometry-point"},
-             {"x-ogc-role", "primary-geometry"}};
+        p = {{"format", geometry_format}, {"x-ogc-role", "primary-geometry"}};
         break;
     }
     p["title"] = q.name;
     props[q.name] = p;
   }
   json j = {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
-            {"$id", base + "/collections/" + id + "/queryables"},
+            {"$id", base + "/collections/" + fields.collection + "/queryables"},
             {"type", "object"},
-            {"title", c.title},
+            {"title", title},
             {"properties", props},
             {"additionalProperties", false}};
   return {200, layers::json_text(j), "application/schema+json", {}};

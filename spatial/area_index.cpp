@@ -199,4 +199,25 @@ bool AreaIndex::intersects(const MultiPolygon& other) const {
   return false;
 }
 
+bool AreaIndex::intersects(const MultiLineString& lines) const {
+  if (band_count_ == 0 || lines.empty()) return false;
+  if (bg::disjoint(envelope_, spatial::envelope(lines))) return false;
+  // A vertex inside the area or a segment meeting an edge (a line cannot hold an area whole);
+  // anything near the boundary goes to Boost.
+  bool near = false;
+  for (const auto& line : lines) {
+    for (const Point& p : line) {
+      const Meet m = covers_exactly(p);
+      if (m == Meet::Yes) return true;
+      near |= m == Meet::Near;
+    }
+    for (std::size_t i = 1; i < line.size(); ++i) {
+      const Meet m = meets_segment(line[i - 1], line[i]);
+      if (m == Meet::Yes) return true;
+      near |= m == Meet::Near;
+    }
+  }
+  return near && bg::intersects(area_, lines);
+}
+
 }  // namespace onemap::spatial

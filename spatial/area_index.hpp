@@ -29,6 +29,8 @@ class AreaIndex {
   bool covers(const Point& p) const;
   /// True when the closed areas meet (share an interior point or a boundary point).
   bool intersects(const MultiPolygon& other) const;
+  /// True when the lines meet the closed area.
+  bool intersects(const MultiLineString& lines) const;
 
  private:
   struct Edge {

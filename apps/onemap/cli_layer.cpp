@@ -152,7 +152,8 @@ int run_layer(const Args& args) {
     // add and drop write the file: not beside a running server, which would not see them.
     std::optional<StoreLock> lock;
     if (o.action == "add" || o.action == "drop")
-      lock = StoreLock::for_writing(o.data, "stop it first (onemap layer writes the file directly)");
+      lock =
+          StoreLock::for_writing(o.data, "stop it first (onemap layer writes the file directly)");
     auto store = open_store(o.data, o.action == "add");
     if (o.action == "list") return list(*store);
     if (o.action == "describe") return describe(*store, o.positional[0]);

@@ -80,6 +80,12 @@ std::vector<std::string> all_fields(LayerKind k) {
 
 }  // namespace
 
+const FeatureLayer* County::feature_layer(std::string_view name) const {
+  for (const auto& l : feature_layers_)
+    if (l.def.name == name) return &l;
+  return nullptr;
+}
+
 County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
                DispatchConfig dispatch)
     : dispatch_(std::move(dispatch)), store_(std::move(store)), join_(join) {
@@ -92,6 +98,8 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
   sort_by_fid(data_.enterprises);
   sort_by_fid(data_.incidents);
   sort_by_fid(data_.workers);
+  feature_layers_ = store_->load_feature_layers();
+  for (auto& l : feature_layers_) sort_by_fid(l.features);
   // Room to grow before the first write has to make it (make_room).
   auto headroom = [](auto& v) { v.reserve(v.size() + v.size() / 4 + 1024); };
   headroom(data_.households);

@@ -181,6 +181,10 @@ class County {
   /// Holds the shared lock for reading data() and tiles().
   std::shared_lock<std::shared_mutex> read() const;
   const Dataset& data() const { return data_; }
+  /// The county's own layers (layers/model/feature_layer.hpp), by name, records by fid.
+  const std::vector<FeatureLayer>& feature_layers() const { return feature_layers_; }
+  /// The county layer named `name`, or null.
+  const FeatureLayer* feature_layer(std::string_view name) const;
   const TileBuilder& tiles() const { return *tiles_; }
   const JoinOptions& join_options() const { return join_; }
   std::string location() const { return location_; }
@@ -398,6 +402,7 @@ class County {
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Store> store_;
   Dataset data_;
+  std::vector<FeatureLayer> feature_layers_;
   JoinOptions join_;
   std::unique_ptr<GridJoiner> joiner_;
   std::unique_ptr<TileBuilder> tiles_;

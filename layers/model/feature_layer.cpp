@@ -218,6 +218,7 @@ std::string definition_json(const LayerDef& def) {
             {"description", def.description},
             {"theme", def.theme},
             {"geometry", geometry_kind_name(def.geometry)},
+            {"audience", audience_name(def.audience)},
             {"id_field", def.id_field},
             {"minzoom", def.minzoom},
             {"maxzoom", def.maxzoom},
@@ -238,6 +239,7 @@ LayerDef definition_from_json(std::string_view text, std::string_view name) {
   d.theme = member<std::string>(j, "theme", "", "schema");
   d.geometry = geometry_kind_from_name(member<std::string>(j, "geometry", "point", "schema"));
   d.id_field = member<std::string>(j, "id_field", "", "schema");
+  d.audience = audience_from_name(member<std::string>(j, "audience", "public", "schema"), "");
   d.minzoom = member<uint32_t>(j, "minzoom", 0, "schema");
   d.maxzoom = member<uint32_t>(j, "maxzoom", 24, "schema");
   auto fields = j.find("fields");

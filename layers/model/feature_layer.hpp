@@ -77,6 +77,8 @@ struct LayerDef {
   std::string description;
   std::string theme;  ///< the catalogue's group: 治理, 安全, 环境, 规划… (empty: "其他")
   GeometryKind geometry = GeometryKind::Point;
+  /// Who sees its features at all (their geometry and grid); a field needs at least this too.
+  Audience audience = Audience::Public;
   /// Its attributes; their audiences and tile zooms as for the five layers (schema.hpp).
   std::vector<Field> fields;
   /// The field that holds the source system's id (unique in the layer; feeds upsert by it), or

@@ -13,6 +13,28 @@ using cql2::Null;
 using cql2::Type;
 using cql2::Value;
 
+}  // namespace
+
+Value query_value(const FieldValue& v, Type type) {
+  if (const auto* s = std::get_if<std::string_view>(&v)) {
+    if (s->empty()) return Null{};
+    if (type == Type::Timestamp) {  // an ISO date kept as text
+      const auto t = parse_time(*s, 0);
+      return t ? Value(cql2::Timestamp{*t}) : Value(Null{});
+    }
+    return *s;
+  }
+  if (const auto* n = std::get_if<int64_t>(&v)) {
+    if (type == Type::Timestamp) return *n ? Value(cql2::Timestamp{*n}) : Value(Null{});
+    return static_cast<double>(*n);
+  }
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* b = std::get_if<bool>(&v)) return *b;
+  return Null{};
+}
+
+namespace {
+
 Type query_type(const Field& f) {
   switch (f.type) {
     case FieldType::String:
@@ -66,22 +88,7 @@ Value QueryField<T>::get(const T& r) const {
     }
   }
   const auto i = static_cast<std::size_t>(field);
-  const FieldValue v = read ? read(r) : schema<T>().shown(r, i);
-  if (const auto* s = std::get_if<std::string_view>(&v)) {
-    if (s->empty()) return Null{};
-    if (queryable.type == Type::Timestamp) {  // an ISO date kept as text
-      const auto t = parse_time(*s, 0);
-      return t ? Value(cql2::Timestamp{*t}) : Value(Null{});
-    }
-    return *s;
-  }
-  if (const auto* n = std::get_if<int64_t>(&v)) {
-    if (queryable.type == Type::Timestamp) return *n ? Value(cql2::Timestamp{*n}) : Value(Null{});
-    return static_cast<double>(*n);
-  }
-  if (const auto* d = std::get_if<double>(&v)) return *d;
-  if (const auto* b = std::get_if<bool>(&v)) return *b;
-  return Null{};
+  return query_value(read ? read(r) : schema<T>().shown(r, i), queryable.type);
 }
 
 #define ONEMAP_QUERY_FIELDS(T)                             \
@@ -111,6 +118,36 @@ std::vector<cql2::Queryable> layer_queryables(LayerKind kind) {
       return queryables_of<Worker>();
   }
   return {};
+}
+
+LayerQueryables queryables_of(const LayerDef& def) {
+  LayerQueryables out;
+  for (std::size_t i = 0; i < def.fields.size(); ++i) {
+    const Field& f = def.fields[i];
+    if (!f.queryable || f.personal) continue;
+    out.queryables.push_back({f.name, query_type(f)});
+    out.fields.push_back(static_cast<int>(i));
+  }
+  if (def.geometry != GeometryKind::Line) {
+    out.queryables.push_back({"geometry", Type::Geometry});
+    out.fields.push_back(-1);
+  }
+  return out;
+}
+
+Value LayerQueryables::get(const Feature& r, std::size_t i) const {
+  const int field = fields[i];
+  if (field < 0) {
+    if (const auto* p = std::get_if<LonLat>(&r.geometry)) {
+      if (!std::isfinite(p->lon) || !std::isfinite(p->lat)) return Null{};
+      return spatial::Point(p->lon, p->lat);
+    }
+    if (const auto* mp = std::get_if<MultiPolygon>(&r.geometry)) return mp;
+    return Null{};
+  }
+  const auto f = static_cast<std::size_t>(field);
+  return f < r.attributes.size() ? query_value(view(r.attributes[f]), queryables[i].type)
+                                 : Value(Null{});
 }
 
 }  // namespace onemap::layers

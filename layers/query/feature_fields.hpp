@@ -3,6 +3,7 @@
 // the geometry; a person's identity is never one of them.
 #pragma once
 
+#include "layers/model/feature_layer.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/schema.hpp"
 #include "layers/query/cql2.hpp"
@@ -39,5 +40,21 @@ const QueryFields<Worker>& fields_of(const Worker*);
 
 /// The queryables of a layer: its fields' names and types, in fields_of's order.
 std::vector<cql2::Queryable> layer_queryables(LayerKind kind);
+
+/// A field's value as filters and sort keys compare it: text and times as CQL2 values (empty
+/// text and time 0 are null), numbers as reals, an ISO date kept as text as a timestamp (`type`:
+/// the queryable's).
+cql2::Value query_value(const FieldValue& v, cql2::Type type);
+
+/// A county layer's queryables (feature_layer.hpp) and how to read them from its records: its
+/// queryable fields that are no person's identity, in its order, then "geometry" for points and
+/// polygons (lines take no spatial predicate of CQL2 here: the bbox, area, near and POST
+/// parameters select them).
+struct LayerQueryables {
+  std::vector<cql2::Queryable> queryables;
+  std::vector<int> fields;  ///< per queryable: its field's index in the definition; -1 geometry
+  cql2::Value get(const Feature& r, std::size_t i) const;
+};
+LayerQueryables queryables_of(const LayerDef& def);
 
 }  // namespace onemap::layers

@@ -14,19 +14,54 @@ namespace onemap::layers {
 
 namespace {
 
-// Distance in metres from p to a polygon, on a local equirectangular projection at p's latitude
-// (within 0.5 % over the few kilometres a radius query spans).
-double metres_to(const LonLat& p, const spatial::MultiPolygon& mp) {
+// Distance in metres from p to a polygon or lines, on a local equirectangular projection at p's
+// latitude (within 0.5 % over the few kilometres a radius query spans).
+template <class Geometry>
+double metres_to(const LonLat& p, const Geometry& g) {
   const double kx = 111320.0 * std::cos(p.lat * 3.14159265358979323846 / 180.0), ky = 110574.0;
-  spatial::MultiPolygon local = mp;
-  auto shift = [&](spatial::Ring& r) {
-    for (auto& q : r) q = spatial::Point((q.x() - p.lon) * kx, (q.y() - p.lat) * ky);
-  };
-  for (auto& poly : local) {
-    shift(poly.outer());
-    for (auto& h : poly.inners()) shift(h);
-  }
+  Geometry local = g;
+  spatial::bg::for_each_point(local, [&](spatial::Point& q) {
+    q = spatial::Point((q.x() - p.lon) * kx, (q.y() - p.lat) * ky);
+  });
   return spatial::bg::distance(spatial::Point(0, 0), local);
+}
+
+// The page of `hits` (positions, matches in feature id order): sorted by q.sortby's keys (nulls
+// last), key(position, queryable index) giving a record's value, then by feature id; offset and
+// limit from q.
+template <class Key>
+FeaturePage page_of(std::vector<uint32_t> hits, const FeatureQuery& q, const Key& key,
+                    Checkpoint checkpoint) {
+  if (!q.sortby.empty()) {
+    if (checkpoint) checkpoint();  // before the sort
+    using cql2::Null;
+    using cql2::Value;
+    auto rank = [](const Value& v) -> int { return std::holds_alternative<Null>(v) ? 1 : 0; };
+    auto less = [](const Value& a, const Value& b) {
+      if (a.index() != b.index()) return a.index() < b.index();
+      if (const auto* x = std::get_if<std::string_view>(&a))
+        return *x < std::get<std::string_view>(b);
+      if (const auto* x = std::get_if<double>(&a)) return *x < std::get<double>(b);
+      if (const auto* x = std::get_if<bool>(&a)) return !*x && std::get<bool>(b);
+      if (const auto* x = std::get_if<cql2::Timestamp>(&a))
+        return x->seconds < std::get<cql2::Timestamp>(b).seconds;
+      return false;
+    };
+    std::stable_sort(hits.begin(), hits.end(), [&](uint32_t x, uint32_t y) {
+      for (const auto& [index, desc] : q.sortby) {
+        const Value a = key(x, index), b = key(y, index);
+        if (rank(a) != rank(b)) return rank(a) < rank(b);
+        if (less(a, b)) return !desc;
+        if (less(b, a)) return desc;
+      }
+      return false;  // stable: feature id order
+    });
+  }
+  FeaturePage page;
+  page.matched = hits.size();
+  for (std::size_t k = q.offset; k < page.matched && k < q.offset + q.limit; ++k)
+    page.positions.push_back(hits[k]);
+  return page;
 }
 
 // Asks for the cache lines of a record that matching reads: its first 192 bytes (fid, ids, and
@@ -172,37 +207,9 @@ FeaturePage select_page(const std::vector<T>& records, std::vector<uint32_t> ord
   auto by_fid = [&](uint32_t a, uint32_t b) { return records[a].fid < records[b].fid; };
   if (!std::is_sorted(hits.begin(), hits.end(), by_fid))
     std::sort(hits.begin(), hits.end(), by_fid);
-  if (!q.sortby.empty()) {
-    // Sorted by the keys (nulls last), then by feature id.
-    if (checkpoint) checkpoint();  // before the sort
-    using cql2::Null;
-    using cql2::Value;
-    auto rank = [](const Value& v) -> int { return std::holds_alternative<Null>(v) ? 1 : 0; };
-    auto less = [](const Value& a, const Value& b) {
-      if (a.index() != b.index()) return a.index() < b.index();
-      if (const auto* x = std::get_if<std::string_view>(&a))
-        return *x < std::get<std::string_view>(b);
-      if (const auto* x = std::get_if<double>(&a)) return *x < std::get<double>(b);
-      if (const auto* x = std::get_if<bool>(&a)) return !*x && std::get<bool>(b);
-      if (const auto* x = std::get_if<cql2::Timestamp>(&a))
-        return x->seconds < std::get<cql2::Timestamp>(b).seconds;
-      return false;
-    };
-    std::stable_sort(hits.begin(), hits.end(), [&](uint32_t x, uint32_t y) {
-      for (const auto& [index, desc] : q.sortby) {
-        const Value a = fields[index].get(records[x]), b = fields[index].get(records[y]);
-        if (rank(a) != rank(b)) return rank(a) < rank(b);
-        if (less(a, b)) return !desc;
-        if (less(b, a)) return desc;
-      }
-      return false;  // stable: feature id order
-    });
-  }
-  FeaturePage page;
-  page.matched = hits.size();
-  for (std::size_t k = q.offset; k < page.matched && k < q.offset + q.limit; ++k)
-    page.positions.push_back(hits[k]);
-  return page;
+  return page_of(
+      std::move(hits), q,
+      [&](uint32_t x, std::size_t index) { return fields[index].get(records[x]); }, checkpoint);
 }
 
 #define ONEMAP_FEATURE_QUERY(T)                                                  \
@@ -215,5 +222,72 @@ ONEMAP_FEATURE_QUERY(Enterprise)
 ONEMAP_FEATURE_QUERY(Incident)
 ONEMAP_FEATURE_QUERY(Worker)
 #undef ONEMAP_FEATURE_QUERY
+
+bool matches(const Feature& r, const FeatureQuery& q, const LayerQueryables& fields) {
+  const auto* point = std::get_if<LonLat>(&r.geometry);
+  const auto* lines = std::get_if<MultiLineString>(&r.geometry);
+  const auto* area = std::get_if<MultiPolygon>(&r.geometry);
+  if (q.bbox) {
+    if (point) {
+      spatial::Point p(point->lon, point->lat);
+      if (q.to_bbox_crs) {
+        try {
+          p = q.to_bbox_crs->apply(p);
+        } catch (const CrsError&) {
+          return false;
+        }
+      }
+      if (!spatial::bg::covered_by(p, *q.bbox)) return false;
+    } else if (lines) {
+      if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, *lines)
+                         : !spatial::bg::intersects(*q.bbox, *lines))
+        return false;
+    } else if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, *area)
+                              : !spatial::bg::intersects(*q.bbox, *area)) {
+      return false;
+    }
+  }
+  if (q.area) {
+    const bool in = point ? q.area_codes.count(r.join.grid_code) > 0
+                          : std::any_of(r.shares.begin(), r.shares.end(), [&](const GridShare& s) {
+                              return q.area_codes.count(s.grid_code) > 0;
+                            });
+    if (!in) return false;
+  }
+  if (q.near) {
+    const double d = point   ? spatial::distance_m(*q.near, *point)
+                     : lines ? metres_to(*q.near, *lines)
+                             : metres_to(*q.near, *area);
+    if (d > q.radius_m) return false;
+  }
+  if (q.within) {
+    const bool in = point   ? q.within->covers(spatial::Point(point->lon, point->lat))
+                    : lines ? q.within->intersects(*lines)
+                            : q.within->intersects(*area);
+    if (!in) return false;
+  }
+  if (q.filter && !q.filter->matches([&](std::size_t i) { return fields.get(r, i); })) return false;
+  return true;
+}
+
+FeaturePage select_page(const std::vector<Feature>& records, std::vector<uint32_t> order,
+                        const FeatureQuery& q, const LayerQueryables& fields,
+                        Checkpoint checkpoint) {
+  std::vector<uint32_t> hits;
+  if (!q.any_filter()) {
+    hits = std::move(order);
+  } else {
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      if ((k & 1023) == 0 && checkpoint) checkpoint();
+      if (matches(records[order[k]], q, fields)) hits.push_back(order[k]);
+    }
+  }
+  auto by_fid = [&](uint32_t a, uint32_t b) { return records[a].fid < records[b].fid; };
+  if (!std::is_sorted(hits.begin(), hits.end(), by_fid))
+    std::sort(hits.begin(), hits.end(), by_fid);
+  return page_of(
+      std::move(hits), q,
+      [&](uint32_t x, std::size_t index) { return fields.get(records[x], index); }, checkpoint);
+}
 
 }  // namespace onemap::layers

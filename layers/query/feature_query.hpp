@@ -78,4 +78,13 @@ template <class T>
 FeaturePage select_page(const std::vector<T>& records, std::vector<uint32_t> candidates,
                         const FeatureQuery& q, Checkpoint checkpoint);
 
+/// A county layer's record: the box meets its geometry (a point: the box covers it); in the area
+/// when its grid (a point) or one of the grids it crosses (a line, a polygon) is; near when its
+/// geometry comes within the radius; within when it meets the POST polygon; the filter on `fields`.
+bool matches(const Feature& r, const FeatureQuery& q, const LayerQueryables& fields);
+/// select_page of a county layer's records (sortby indexes `fields`' queryables).
+FeaturePage select_page(const std::vector<Feature>& records, std::vector<uint32_t> candidates,
+                        const FeatureQuery& q, const LayerQueryables& fields,
+                        Checkpoint checkpoint);
+
 }  // namespace onemap::layers

@@ -23,8 +23,8 @@ struct FieldDef {
 
 /// Writes one layer with GDAL's `driver` (adding it to an existing dataset when `add_layer`), in
 /// EPSG `epsg` (0: none declared), with layer creation options `lco`. Fails the test on an error.
-void write_layer(const std::filesystem::path& path, const char* driver, const char* layer,
-                 int epsg, OGRwkbGeometryType gtype, const std::vector<FieldDef>& fields,
+void write_layer(const std::filesystem::path& path, const char* driver, const char* layer, int epsg,
+                 OGRwkbGeometryType gtype, const std::vector<FieldDef>& fields,
                  const std::vector<Feat>& feats, const std::vector<std::string>& lco = {},
                  bool add_layer = false);
 

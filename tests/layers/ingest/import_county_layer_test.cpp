@@ -190,8 +190,7 @@ TEST_F(ImportCountyLayer, AGaussKrugerShapefileOfLinesInGbkSharesItsLengthOutByG
   wgs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   gk.importFromEPSG(4549);
   gk.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-  std::unique_ptr<OGRCoordinateTransformation> to_gk(
-      OGRCreateCoordinateTransformation(&wgs, &gk));
+  std::unique_ptr<OGRCoordinateTransformation> to_gk(OGRCreateCoordinateTransformation(&wgs, &gk));
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> lon(119.99, 120.41), lat(29.995, 30.205),
       step(-0.03, 0.03);
@@ -255,8 +254,7 @@ TEST_F(ImportCountyLayer, AGeoJsonOfPolygonsTakesItsDefinitionFromASchemaFile) {
     ],
     "style": {"color": "#16a34a", "fill": "#bbf7d0", "label": "use"}})");
   std::mt19937 rng(11);
-  std::uniform_real_distribution<double> lon(119.99, 120.39), lat(29.995, 30.18),
-      size(0.005, 0.06);
+  std::uniform_real_distribution<double> lon(119.99, 120.39), lat(29.995, 30.18), size(0.005, 0.06);
   std::string json = R"({"type":"FeatureCollection","features":[)";
   auto feature = [&](const std::string& zone, const std::string& ring) {
     json += R"({"type":"Feature","properties":{"ZONE":")" + zone +
@@ -266,8 +264,9 @@ TEST_F(ImportCountyLayer, AGeoJsonOfPolygonsTakesItsDefinitionFromASchemaFile) {
   for (int i = 0; i < 40; ++i) {
     const double x = lon(rng), y = lat(rng), w = size(rng), h = size(rng) / 2;
     char ring[300];
-    std::snprintf(ring, sizeof ring, "[[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f]]",
-                  x, y, x + w, y, x + w, y + h, x, y + h, x, y);
+    std::snprintf(ring, sizeof ring,
+                  "[[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f]]", x, y, x + w, y,
+                  x + w, y + h, x, y + h, x, y);
     feature("Z" + std::to_string(i), ring);
   }
   feature("Z-bow", "[[120.1,30.05],[120.15,30.1],[120.15,30.05],[120.1,30.1],[120.1,30.05]]");

@@ -1,0 +1,218 @@
+// The county's own layers (layers/model/feature_layer.hpp) as OGC API - Features collections:
+// the collection, its items (bbox, area, near, POST polygon, CQL2 filter, equality, sortby,
+// properties, crs, paging), one item, and its queryables, each as its viewer may read it: a
+// layer's audience decides who sees its features at all, each field's who reads it, both at the
+// grid of the feature (a user's area scope), and no person's identity is ever a property.
+#include "api/features_internal.hpp"
+
+#include "api/geojson_writer.hpp"
+#include "api/item_query.hpp"
+#include "core/errors.hpp"
+#include "http/deadline.hpp"
+#include "layers/model/text.hpp"
+#include "layers/query/feature_query.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
+namespace onemap::api::features {
+
+namespace {
+
+// The layer's own audience and the viewer's at the feature's grid: what the viewer reads of it
+// (nullopt: not the feature at all).
+std::optional<auth::Audience> audience_for(const layers::LayerDef& def, const layers::Feature& f,
+                                           const auth::Viewer& viewer) {
+  const auth::Audience a = viewer.at(f.join.grid_code);
+  if (static_cast<int>(a) < static_cast<int>(def.audience)) return std::nullopt;
+  return a;
+}
+
+// RFC 3986 percent-encoding of a query value, as items.cpp writes its links.
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',' || c == ':' ||
+        c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+const layers::FeatureLayer& layer_of(const Context& ctx, std::string_view id) {
+  const layers::FeatureLayer* l = ctx.county->feature_layer(id);
+  if (!l) throw NotFound("no collection '" + std::string(id) + "'");
+  return *l;
+}
+
+void check_layer(const layers::LayerDef& def, const auth::Viewer& viewer) {
+  if (static_cast<int>(viewer.audience) >= static_cast<int>(def.audience)) return;
+  if (viewer.anonymous()) throw Unauthorized("the " + def.name + " collection is for staff: sign in");
+  throw Forbidden("the " + def.name + " collection is for staff");
+}
+
+HttpAnswer items(const Context& ctx, const layers::FeatureLayer& l, ItemQuery& q,
+                 const std::string& base, const auth::Viewer& viewer) {
+  const layers::County& county = *ctx.county;
+  if (q.area)
+    q.area_box = layers::resolve_area(q, county.data().grids, county.join_options().max_distance_m);
+  const layers::LayerQueryables fields = layers::queryables_of(l.def);
+  std::vector<uint32_t> order;
+  order.reserve(l.features.size());
+  for (std::size_t i = 0; i < l.features.size(); ++i)
+    if (audience_for(l.def, l.features[i], viewer)) order.push_back(static_cast<uint32_t>(i));
+  const layers::FeaturePage page =
+      layers::select_page(l.features, std::move(order), q, fields, &http::check_deadline);
+
+  const std::string items_url = base + "/collections/" + l.def.name + "/items";
+  const Projector proj(*q.crs);
+  JsonOut out;
+  FeatureWriter writer(out, proj, viewer, q.properties ? &*q.properties : nullptr);
+  out.raw("{\"type\":\"FeatureCollection\",\"features\":[");
+  for (std::size_t k = 0; k < page.positions.size(); ++k) {
+    if (k) out.raw(",");
+    const layers::Feature& f = l.features[page.positions[k]];
+    writer.feature(l.def, f, *audience_for(l.def, f, viewer));
+  }
+  const std::size_t matched = page.matched, returned = page.positions.size();
+  auto page_url = [&](std::size_t offset) {
+    std::string url = items_url + "?";
+    for (const auto& [k, v] : q.kept) url += k + "=" + url_encode(v) + "&";
+    if (std::none_of(q.kept.begin(), q.kept.end(),
+                     [](const auto& kv) { return kv.first == "limit"; }))
+      url += "limit=" + std::to_string(q.limit) + "&";
+    return url + "offset=" + std::to_string(offset);
+  };
+  json links = json::array({link(page_url(q.offset), "self", kGeoJson, "This page"),
+                            link(base + "/collections/" + l.def.name, "collection",
+                                 "application/json", "The collection")});
+  if (q.offset + returned < matched)
+    links.push_back(link(page_url(q.offset + returned), "next", kGeoJson, "Next page"));
+  if (q.offset > 0)
+    links.push_back(link(page_url(q.offset > q.limit ? q.offset - q.limit : 0), "prev", kGeoJson,
+                         "Previous page"));
+  out.raw("],\"numberMatched\":");
+  out.num(static_cast<int64_t>(matched));
+  out.raw(",\"numberReturned\":");
+  out.num(static_cast<int64_t>(returned));
+  out.raw(",\"timeStamp\":");
+  out.str(layers::format_time(static_cast<int64_t>(std::time(nullptr))));
+  out.raw(",\"links\":");
+  out.raw(layers::json_text(links));
+  out.raw("}");
+  return {
+      200, std::move(out.text()), kGeoJson, {{"Content-Crs", "<" + std::string(q.crs->uri) + ">"}}};
+}
+
+HttpAnswer item(const layers::FeatureLayer& l, std::string_view id, const QueryParameters& query,
+                const std::string& base, const auth::Viewer& viewer) {
+  const OutputCrs* crs = &kCrsList[0];
+  for (const auto& [k, v] : query) {
+    if (k == "crs")
+      crs = &parse_crs(k, v);
+    else if (k != "f")
+      throw InvalidArgument(k, "unknown query parameter for a feature (parameters: crs, f)");
+    else if (v != "json" && v != "geojson")
+      throw InvalidArgument(k, "only json (GeoJSON) is offered");
+  }
+  int64_t fid = 0;
+  const auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), fid);
+  if (id.empty() || ec != std::errc() || p != id.data() + id.size())
+    throw NotFound("no feature '" + std::string(id) + "' (feature ids are integers)");
+  const auto it = std::lower_bound(
+      l.features.begin(), l.features.end(), fid,
+      [](const layers::Feature& f, int64_t x) { return f.fid < x; });
+  const auto audience =
+      it != l.features.end() && it->fid == fid ? audience_for(l.def, *it, viewer) : std::nullopt;
+  if (!audience) throw NotFound("no feature " + std::to_string(fid) + " in " + l.def.name);
+  const Projector proj(*crs);
+  JsonOut out;
+  FeatureWriter(out, proj, viewer).feature(l.def, *it, *audience);
+  std::string& text = out.text();
+  text.pop_back();  // the feature's links go inside its object
+  const std::string coll = base + "/collections/" + l.def.name;
+  text += ",\"links\":" +
+          layers::json_text(json::array(
+              {link(coll + "/items/" + std::to_string(fid), "self", kGeoJson, "This feature"),
+               link(coll, "collection", "application/json", "The collection")})) +
+          "}";
+  return {200, std::move(text), kGeoJson, {{"Content-Crs", "<" + std::string(crs->uri) + ">"}}};
+}
+
+}  // namespace
+
+json county_collection_json(const Context&, const layers::FeatureLayer& l,
+                            const std::string& base) {
+  const std::string self = base + "/collections/" + l.def.name;
+  spatial::Box b;
+  spatial::bg::assign_inverse(b);
+  for (const auto& f : l.features) spatial::bg::expand(b, layers::envelope(f.geometry));
+  json extent = json::object();
+  if (b.min_corner().x() <= b.max_corner().x())
+    extent["spatial"] = {
+        {"bbox",
+         {{b.min_corner().x(), b.min_corner().y(), b.max_corner().x(), b.max_corner().y()}}},
+        {"crs", kCrs84}};
+  return {{"id", l.def.name},
+          {"title", l.def.title},
+          {"description", l.def.description},
+          {"itemType", "feature"},
+          {"crs", crs_uris()},
+          {"storageCrs", "http://www.opengis.net/def/crs/EPSG/0/4490"},
+          {"extent", extent},
+          {"theme", l.def.theme.empty() ? "其他" : l.def.theme},
+          {"geometryType", layers::geojson_type(l.def.geometry)},
+          {"links", json::array({link(self, "self", "application/json", "This collection"),
+                                 link(self + "/items", "items", kGeoJson, l.def.title + " as GeoJSON"),
+                                 link(self + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                                      "application/schema+json", "Its queryables")})}};
+}
+
+bool is_county_layer(const Context& ctx, std::string_view id) {
+  auto lock = ctx.county->read();
+  return ctx.county->feature_layer(id) != nullptr;
+}
+
+HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_view rest,
+                        const QueryParameters& query, const std::string& base,
+                        const auth::Viewer& viewer, auth::Audience query_audience,
+                        std::shared_ptr<const spatial::AreaIndex> within) {
+  auto lock = ctx.county->read();
+  const layers::FeatureLayer& l = layer_of(ctx, id);
+  check_layer(l.def, viewer);
+  auto no_parameters = [&] {
+    for (const auto& [k, v] : query)
+      if (k != "f")
+        throw InvalidArgument(k, "unknown query parameter for this resource");
+      else if (v != "json")
+        throw InvalidArgument(k, "only json is offered");
+  };
+  if (rest.empty()) {
+    no_parameters();
+    return {200, layers::json_text(county_collection_json(ctx, l, base)), "application/json", {}};
+  }
+  if (rest == "/items") {
+    ItemQuery q =
+        parse_items_query(query, collection_queryables(l.def), ctx.options, query_audience);
+    q.within = std::move(within);
+    return items(ctx, l, q, base, viewer);
+  }
+  if (rest == "/queryables") {
+    no_parameters();
+    return queryables(collection_queryables(l.def), l.def.title,
+                      l.def.geometry == layers::GeometryKind::Point ? "geometry-point"
+                                                                   : "geometry-multipolygon",
+                      base, query_audience);
+  }
+  if (rest.starts_with("/items/")) return item(l, rest.substr(7), query, base, viewer);
+  throw NotFound("no resource at /collections/" + std::string(id) + std::string(rest));
+}
+
+}  // namespace onemap::api::features
