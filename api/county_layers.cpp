@@ -48,13 +48,15 @@ std::string url_encode(std::string_view s) {
 
 const layers::FeatureLayer& layer_of(const Context& ctx, std::string_view id) {
   const layers::FeatureLayer* l = ctx.county->feature_layer(id);
+  // Dropped since is_county_layer() said it was there.
   if (!l) throw NotFound("no collection '" + std::string(id) + "'");
   return *l;
 }
 
 void check_layer(const layers::LayerDef& def, const auth::Viewer& viewer) {
   if (static_cast<int>(viewer.audience) >= static_cast<int>(def.audience)) return;
-  if (viewer.anonymous()) throw Unauthorized("the " + def.name + " collection is for staff: sign in");
+  if (viewer.anonymous())
+    throw Unauthorized("the " + def.name + " collection is for staff: sign in");
   throw Forbidden("the " + def.name + " collection is for staff");
 }
 
@@ -126,9 +128,8 @@ HttpAnswer item(const layers::FeatureLayer& l, std::string_view id, const QueryP
   const auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), fid);
   if (id.empty() || ec != std::errc() || p != id.data() + id.size())
     throw NotFound("no feature '" + std::string(id) + "' (feature ids are integers)");
-  const auto it = std::lower_bound(
-      l.features.begin(), l.features.end(), fid,
-      [](const layers::Feature& f, int64_t x) { return f.fid < x; });
+  const auto it = std::lower_bound(l.features.begin(), l.features.end(), fid,
+                                   [](const layers::Feature& f, int64_t x) { return f.fid < x; });
   const auto audience =
       it != l.features.end() && it->fid == fid ? audience_for(l.def, *it, viewer) : std::nullopt;
   if (!audience) throw NotFound("no feature " + std::to_string(fid) + " in " + l.def.name);
@@ -160,19 +161,21 @@ json county_collection_json(const Context&, const layers::FeatureLayer& l,
         {"bbox",
          {{b.min_corner().x(), b.min_corner().y(), b.max_corner().x(), b.max_corner().y()}}},
         {"crs", kCrs84}};
-  return {{"id", l.def.name},
-          {"title", l.def.title},
-          {"description", l.def.description},
-          {"itemType", "feature"},
-          {"crs", crs_uris()},
-          {"storageCrs", "http://www.opengis.net/def/crs/EPSG/0/4490"},
-          {"extent", extent},
-          {"theme", l.def.theme.empty() ? "其他" : l.def.theme},
-          {"geometryType", layers::geojson_type(l.def.geometry)},
-          {"links", json::array({link(self, "self", "application/json", "This collection"),
-                                 link(self + "/items", "items", kGeoJson, l.def.title + " as GeoJSON"),
-                                 link(self + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                                      "application/schema+json", "Its queryables")})}};
+  return {
+      {"id", l.def.name},
+      {"title", l.def.title},
+      {"description", l.def.description},
+      {"itemType", "feature"},
+      {"crs", crs_uris()},
+      {"storageCrs", "http://www.opengis.net/def/crs/EPSG/0/4490"},
+      {"extent", extent},
+      {"theme", l.def.theme.empty() ? "其他" : l.def.theme},
+      {"geometryType", layers::geojson_type(l.def.geometry)},
+      {"links",
+       json::array({link(self, "self", "application/json", "This collection"),
+                    link(self + "/items", "items", kGeoJson, l.def.title + " as GeoJSON"),
+                    link(self + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                         "application/schema+json", "Its queryables")})}};
 }
 
 bool is_county_layer(const Context& ctx, std::string_view id) {
@@ -206,10 +209,10 @@ HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_vie
   }
   if (rest == "/queryables") {
     no_parameters();
-    return queryables(collection_queryables(l.def), l.def.title,
-                      l.def.geometry == layers::GeometryKind::Point ? "geometry-point"
-                                                                   : "geometry-multipolygon",
-                      base, query_audience);
+    return queryables(
+        collection_queryables(l.def), l.def.title,
+        l.def.geometry == layers::GeometryKind::Point ? "geometry-point" : "geometry-multipolygon",
+        base, query_audience);
   }
   if (rest.starts_with("/items/")) return item(l, rest.substr(7), query, base, viewer);
   throw NotFound("no resource at /collections/" + std::string(id) + std::string(rest));

@@ -13,12 +13,14 @@ namespace onemap::api {
 
 namespace features {
 
-const CollectionInfo& collection(std::string_view id) {
+const CollectionInfo& collection(const Context& ctx, std::string_view id) {
   for (const auto& c : kCollections)
     if (layers::layer_name(c.kind) == id) return c;
   std::string list;
   for (const auto& c : kCollections)
     list += (list.empty() ? "" : ", ") + std::string(layers::layer_name(c.kind));
+  auto lock = ctx.county->read();
+  for (const auto& l : ctx.county->feature_layers()) list += ", " + l.def.name;
   throw NotFound("no collection '" + std::string(id) + "' (collections: " + list + ")");
 }
 
@@ -97,7 +99,7 @@ HttpAnswer FeatureService::handle(std::string_view path,
     if (is_county_layer(ctx, id))
       return county_layer(ctx, id, "/items", query, base, viewer, query_audience,
                           std::make_shared<const spatial::AreaIndex>(read_polygon_body(body)));
-    const CollectionInfo& c = collection(id);
+    const CollectionInfo& c = collection(ctx, id);
     check_layer(c);
     ItemQuery q = parse_items_query(query, c.kind, ctx.options, query_audience, *viewer.policy);
     q.within = std::make_shared<const spatial::AreaIndex>(read_polygon_body(body));
@@ -122,7 +124,7 @@ HttpAnswer FeatureService::handle(std::string_view path,
     return county_layer(ctx, rest.substr(0, slash),
                         slash == std::string_view::npos ? std::string_view() : rest.substr(slash),
                         query, base, viewer, query_audience);
-  const CollectionInfo& c = collection(rest.substr(0, slash));
+  const CollectionInfo& c = collection(ctx, rest.substr(0, slash));
   check_layer(c);
   if (slash == std::string_view::npos) {
     no_parameters();

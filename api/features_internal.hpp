@@ -43,8 +43,9 @@ inline constexpr CollectionInfo kCollections[] = {
     {LayerKind::Workers, "Grid workers", "Grid team members (no names)"},
 };
 
-/// The collection named `id`. @throws NotFound listing the collections.
-const CollectionInfo& collection(std::string_view id);
+struct Context;
+/// The collection of the five layers named `id`. @throws NotFound listing every collection.
+const CollectionInfo& collection(const Context& ctx, std::string_view id);
 
 json link(const std::string& href, const char* rel, const char* type, const std::string& title);
 

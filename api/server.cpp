@@ -2,6 +2,7 @@
 // that serves it.
 #include "api/server.hpp"
 
+#include "api/layers_admin.hpp"
 #include "api/open311.hpp"
 #include "api/records.hpp"
 #include "api/users_api.hpp"
@@ -303,6 +304,8 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
 
   // ---- users and the audit: the administrator's (api/users_api.hpp); after /users/me
   add_user_routes(*router, state->county);
+  // ---- the county's own layers, added and dropped while serving (api/layers_admin.hpp)
+  add_layer_routes(*router, state->county, large_body);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
   auto open311 = [&county, policy](Context& c) { return open311_route(county, *policy, c); };

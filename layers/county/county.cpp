@@ -86,6 +86,29 @@ const FeatureLayer* County::feature_layer(std::string_view name) const {
   return nullptr;
 }
 
+JoinStats County::add_feature_layer(LayerDef def, std::vector<Feature> features) {
+  check_definition(def);
+  auto writing = write_lock();
+  if (feature_layer(def.name))
+    throw Conflict("a layer named " + def.name + " exists", "conflict_duplicate");
+  const JoinStats stats = joiner_->join_all(features);
+  store_->create_layer(def, features);
+  FeatureLayer l{std::move(def), std::move(features)};
+  std::unique_lock lock(mutex_);
+  feature_layers_.push_back(std::move(l));
+  std::sort(feature_layers_.begin(), feature_layers_.end(),
+            [](const FeatureLayer& a, const FeatureLayer& b) { return a.def.name < b.def.name; });
+  return stats;
+}
+
+void County::drop_feature_layer(const std::string& name) {
+  auto writing = write_lock();
+  if (!feature_layer(name)) throw NotFound("there is no layer named " + name);
+  store_->drop_layer(name);
+  std::unique_lock lock(mutex_);
+  std::erase_if(feature_layers_, [&](const FeatureLayer& l) { return l.def.name == name; });
+}
+
 County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
                DispatchConfig dispatch)
     : dispatch_(std::move(dispatch)), store_(std::move(store)), join_(join) {

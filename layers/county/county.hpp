@@ -185,6 +185,13 @@ class County {
   const std::vector<FeatureLayer>& feature_layers() const { return feature_layers_; }
   /// The county layer named `name`, or null.
   const FeatureLayer* feature_layer(std::string_view name) const;
+  /// Joins the records of a new county layer to the grids, stores the layer (durable before it
+  /// returns) and serves it from the next read on. Returns its join counts.
+  /// @throws Conflict (conflict_duplicate) when a layer of that name exists, InvalidArgument for
+  /// a definition check_definition refuses.
+  JoinStats add_feature_layer(LayerDef def, std::vector<Feature> features);
+  /// Removes a county layer from the store and from every output. @throws NotFound.
+  void drop_feature_layer(const std::string& name);
   const TileBuilder& tiles() const { return *tiles_; }
   const JoinOptions& join_options() const { return join_; }
   std::string location() const { return location_; }

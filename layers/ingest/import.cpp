@@ -720,8 +720,13 @@ std::string fmt_metres(double m) {
 
 class Importer {
  public:
-  Importer(Store& store, const ImportOptions& o, const ProgressFn& progress)
-      : store_(store), o_(o), progress_(progress) {}
+  // `store`: where the import goes; null to read a new county layer only (joined to `grids`),
+  // then taken with take_features().
+  Importer(Store* store, const ImportOptions& o, const ProgressFn& progress,
+           const std::vector<Grid>* grids = nullptr)
+      : store_(store), grids_(grids), o_(o), progress_(progress) {}
+
+  std::vector<Feature> take_features() { return std::move(features_); }
 
   ImportReport run() {
     const auto t0 = std::chrono::steady_clock::now();
@@ -1149,7 +1154,7 @@ class Importer {
   // -- grids -----------------------------------------------------------------------------------
 
   void import_grids() {
-    Dataset all = store_.load();
+    Dataset all = store_->load();
     if (o_.replace) all.grids.clear();
     std::unordered_map<std::string, std::string> taken;  // code → where it came from
     for (const auto& g : all.grids) taken.emplace(g.code, "already in the store");
@@ -1194,9 +1199,9 @@ class Importer {
     Dataset d;
     d.grids = std::move(grids);
     if (o_.replace)
-      store_.replace_layer(LayerKind::Grids, d);
+      store_->replace_layer(LayerKind::Grids, d);
     else if (!d.grids.empty())
-      store_.append(LayerKind::Grids, d);
+      store_->append(LayerKind::Grids, d);
 
     // Rejoin every point layer against the new set of grids.
     all.grids.insert(all.grids.end(), d.grids.begin(), d.grids.end());
@@ -1204,7 +1209,7 @@ class Importer {
         all.households.size() + all.enterprises.size() + all.incidents.size() + all.workers.size();
     if (points > 0) {
       report_.join = GridJoiner(all.grids, o_.join).rejoin(all);
-      store_.update_joins(all);
+      store_->update_joins(all);
       report_.notes.push_back("rejoined " + std::to_string(points) +
                               " points of the other layers to the grids");
     }
@@ -1214,7 +1219,7 @@ class Importer {
 
   template <class T>
   void import_points() {
-    const std::vector<Grid> grids = store_.load_grids();
+    const std::vector<Grid> grids = store_->load_grids();
     std::vector<T> records;
     std::vector<int64_t> source_index;  // records[i] came from feature source_index[i]
     for_each_feature([&](OGRFeature& f, int64_t index, std::string& id) {
@@ -1260,9 +1265,9 @@ class Importer {
     Dataset d;
     d.of<T>() = std::move(records);
     if (o_.replace)
-      store_.replace_layer(o_.layer, d);
+      store_->replace_layer(o_.layer, d);
     else if (d.count(o_.layer) > 0)
-      store_.append(o_.layer, d);
+      store_->append(o_.layer, d);
   }
 
   // -- a county layer --------------------------------------------------------------------------
@@ -1311,7 +1316,7 @@ class Importer {
   }
 
   void import_new_layer() {
-    const std::vector<Grid> grids = store_.load_grids();
+    const std::vector<Grid> grids = grids_ ? *grids_ : store_->load_grids();
     std::vector<Feature> records;
     std::vector<int64_t> source_index;  // records[i] came from feature source_index[i]
     const int id_field = def_.index(def_.id_field);
@@ -1399,10 +1404,15 @@ class Importer {
       }
     }
     report_.definition = def_;
-    store_.create_layer(def_, records);
+    if (store_)
+      store_->create_layer(def_, records);
+    else
+      features_ = std::move(records);
   }
 
-  Store& store_;
+  Store* store_;
+  const std::vector<Grid>* grids_;
+  std::vector<Feature> features_;  ///< a new layer read without a store
   const ImportOptions& o_;
   const ProgressFn& progress_;
   ImportReport report_;
@@ -1431,7 +1441,18 @@ std::vector<std::string> import_field_names(LayerKind k) {
 }
 
 ImportReport import_layer(Store& store, const ImportOptions& options, const ProgressFn& progress) {
-  return Importer(store, options, progress).run();
+  return Importer(&store, options, progress).run();
+}
+
+NewLayer read_new_layer(const ImportOptions& options, const std::vector<Grid>& grids,
+                        const ProgressFn& progress) {
+  if (!options.new_layer) throw InvalidArgument("layer", "no new layer to read");
+  Importer importer(nullptr, options, progress, &grids);
+  NewLayer out;
+  out.report = importer.run();
+  out.def = *out.report.definition;
+  out.features = importer.take_features();
+  return out;
 }
 
 }  // namespace onemap::layers

@@ -87,4 +87,16 @@ std::vector<std::string> import_field_names(LayerKind k);
 ImportReport import_layer(Store& store, const ImportOptions& options,
                           const ProgressFn& progress = {});
 
+/// A county layer read from a source and joined, not yet stored.
+struct NewLayer {
+  LayerDef def;
+  std::vector<Feature> features;
+  ImportReport report;
+};
+/// Reads options.new_layer from options.source as import_layer would, each feature joined to
+/// `grids`, and stores nothing (a running server stores it under its own lock).
+/// @throws InvalidArgument as import_layer does.
+NewLayer read_new_layer(const ImportOptions& options, const std::vector<Grid>& grids,
+                        const ProgressFn& progress = {});
+
 }  // namespace onemap::layers

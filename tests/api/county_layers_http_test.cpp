@@ -49,7 +49,8 @@ layers::FeatureLayer cameras(std::mt19937& rng) {
     layers::Feature f;
     f.geometry = layers::LonLat{lon(rng), lat(rng)};
     f.attributes = {"3305210000132" + std::to_string(1000000 + i), int64_t{i % 9},
-                    std::string(i % 2 ? "城管局" : "公安局"), std::string("1380000") + std::to_string(1000 + i)};
+                    std::string(i % 2 ? "城管局" : "公安局"),
+                    std::string("1380000") + std::to_string(1000 + i)};
     l.features.push_back(std::move(f));
   }
   return l;
@@ -60,7 +61,8 @@ layers::FeatureLayer pipes(std::mt19937& rng) {
   l.def = layers::definition_from_json(R"({
     "name": "pipes", "title": "污水管网", "theme": "环境", "geometry": "line", "audience": "staff",
     "fields": [{"name": "pipe_id"}, {"name": "diameter_mm", "type": "integer"}]})");
-  std::uniform_real_distribution<double> lon(119.99, 120.41), lat(29.995, 30.205), step(-0.03, 0.03);
+  std::uniform_real_distribution<double> lon(119.99, 120.41), lat(29.995, 30.205),
+      step(-0.03, 0.03);
   for (int i = 0; i < 50; ++i) {
     spatial::LineString line{{lon(rng), lat(rng)}};
     for (int k = 0; k < 3; ++k)
@@ -190,13 +192,13 @@ TEST_F(CountyLayersHttp, EachAudienceReadsWhatTheDefinitionGivesItAndNoPersonsId
             (std::set<std::string>{"code", "channels", "geometry"}));
   EXPECT_EQ(queryable(api().get("/collections/cameras/queryables", staff())),
             (std::set<std::string>{"code", "channels", "keeper", "geometry"}));
-  expect_error(api().get("/collections/cameras/items?filter=keeper%3D%27x%27"), 400, "",
-               "filter");
-  EXPECT_EQ(ids("/collections/cameras/items?limit=1000&filter=keeper%3D%27%E5%9F%8E%E7%AE%A1%E5%B1%80%27",
-                staff()),
-            brute_force("cameras", [](const layers::Feature& f) {
-              return std::get<std::string>(f.attributes[2]) == "城管局";
-            }));
+  expect_error(api().get("/collections/cameras/items?filter=keeper%3D%27x%27"), 400, "", "filter");
+  EXPECT_EQ(
+      ids("/collections/cameras/items?limit=1000&filter=keeper%3D%27%E5%9F%8E%E7%AE%A1%E5%B1%80%27",
+          staff()),
+      brute_force("cameras", [](const layers::Feature& f) {
+        return std::get<std::string>(f.attributes[2]) == "城管局";
+      }));
   expect_error(api().get("/collections/cameras/items?filter=keeper_phone%3D%27x%27", staff()), 400,
                "", "filter");
 }
@@ -205,24 +207,29 @@ TEST_F(CountyLayersHttp, AreaSelectsWhatLiesInTheVillageAsABruteForceOverlaySays
   for (const auto& v : oracle().grids) {
     if (v.level != layers::GridLevel::Village) continue;
     // Points by their grid's code; lines and polygons by what of them lies in the village.
-    EXPECT_EQ(ids("/collections/cameras/items?limit=1000&area=village:" + v.code),
-              brute_force("cameras", [&](const layers::Feature& f) {
-                return f.join.grid_code.starts_with(v.code);
-              }))
+    EXPECT_EQ(
+        ids("/collections/cameras/items?limit=1000&area=village:" + v.code),
+        brute_force("cameras",
+                    [&](const layers::Feature& f) { return f.join.grid_code.starts_with(v.code); }))
         << v.code;
     EXPECT_EQ(ids("/collections/pipes/items?limit=1000&area=village:" + v.code, staff()),
-              brute_force("pipes", [&](const layers::Feature& f) {
-                layers::MultiLineString inside;
-                bg::intersection(std::get<layers::MultiLineString>(f.geometry), v.geometry, inside);
-                return spatial::length_m(inside) >= layers::GridJoiner::kMinShareLength_m;
-              }))
+              brute_force("pipes",
+                          [&](const layers::Feature& f) {
+                            layers::MultiLineString inside;
+                            bg::intersection(std::get<layers::MultiLineString>(f.geometry),
+                                             v.geometry, inside);
+                            return spatial::length_m(inside) >=
+                                   layers::GridJoiner::kMinShareLength_m;
+                          }))
         << v.code;
     EXPECT_EQ(ids("/collections/zones/items?limit=1000&area=village:" + v.code),
-              brute_force("zones", [&](const layers::Feature& f) {
-                layers::MultiPolygon inside;
-                bg::intersection(std::get<layers::MultiPolygon>(f.geometry), v.geometry, inside);
-                return spatial::area_m2(inside) >= layers::GridJoiner::kMinShareArea_m2;
-              }))
+              brute_force("zones",
+                          [&](const layers::Feature& f) {
+                            layers::MultiPolygon inside;
+                            bg::intersection(std::get<layers::MultiPolygon>(f.geometry), v.geometry,
+                                             inside);
+                            return spatial::area_m2(inside) >= layers::GridJoiner::kMinShareArea_m2;
+                          }))
         << v.code;
   }
 }
@@ -250,9 +257,9 @@ TEST_F(CountyLayersHttp, BboxNearAndAPolygonSelectWhatMeetsThemAsBoostSays) {
             }));
   // A polygon posted: the zones that meet it.
   const layers::MultiPolygon area = rectangle(120.1, 30.02, 120.3, 30.08);
-  const HttpResponse r =
-      api().send("POST", "/collections/zones/items?limit=1000",
-                 R"({"type":"Polygon","coordinates":[[[120.1,30.02],[120.3,30.02],[120.3,30.08],[120.1,30.08],[120.1,30.02]]]})");
+  const HttpResponse r = api().send(
+      "POST", "/collections/zones/items?limit=1000",
+      R"({"type":"Polygon","coordinates":[[[120.1,30.02],[120.3,30.02],[120.3,30.08],[120.1,30.08],[120.1,30.02]]]})");
   ASSERT_EQ(r.status, 200) << r.body;
   std::set<int64_t> got;
   const json j = r.json();

@@ -1,0 +1,242 @@
+// County layers added to a running server and dropped from it, through the route table: a CSV of
+// points, a zipped Gauss-Krüger Shapefile of lines and a GeoJSON of polygons, each posted as a
+// body, appear at once in /collections, their items and queryables, joined as a brute-force pass
+// over the grids says; they are in the store for the next start; the refusals name what is wrong.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // Boost's envelope, as elsewhere
+#endif
+#include "tests/support/api_harness.hpp"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#include "tests/support/expect_error.hpp"
+#include "tests/support/gdal_source.hpp"
+
+#include "layers/store/store.hpp"
+#include "spatial/crs.hpp"
+
+#include <cpl_conv.h>
+#include <ogr_spatialref.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+namespace {
+
+using nlohmann::json;
+using namespace onemap;
+using namespace onemap::testing;
+namespace bg = spatial::bg;
+
+class LayersAdmin : public SharedApi<LayersAdmin> {
+ public:
+  static std::unique_ptr<ApiHarness> make_api() {
+    auto api = std::make_unique<ApiHarness>();
+    api->add_user("centre", "centre");
+    return api;
+  }
+
+ protected:
+  static HttpResponse post(const std::string& query, const std::string& body,
+                           const std::string& type, const std::string& token = kAdminToken) {
+    return api().send("POST", "/admin/layers?" + query, body, token, type);
+  }
+  static std::vector<layers::Grid> grids() {
+    std::vector<layers::Grid> out;
+    for (const auto& g : oracle().grids)
+      if (g.level == layers::GridLevel::Grid) out.push_back(g);
+    return out;
+  }
+  // Every feature of a collection (one page).
+  static json all(const std::string& name) {
+    const HttpResponse r = api().get("/collections/" + name + "/items?limit=10000", kAdminToken);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  }
+  static std::string file(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+};
+
+TEST_F(LayersAdmin, ACsvOfPointsIsServedAtOnceEachPointInTheGridThatHoldsIt) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> lon(120.0, 120.4), lat(30.0, 30.2);
+  std::string csv = "code,lon,lat,staff\n";
+  for (int i = 0; i < 60; ++i) {
+    char line[120];
+    std::snprintf(line, sizeof line, "S%02d,%.7f,%.7f,%d\n", i, lon(rng), lat(rng), i % 7);
+    csv += line;
+  }
+  csv += "S-bad,abc,30.1,1\n";
+  const HttpResponse r = post("name=stations&title=%E5%9B%9B%E7%AB%99%E8%9E%8D%E5%90%88&theme="
+                              "%E6%B2%BB%E7%90%86&id_field=code",
+                              csv, "text/csv");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json j = r.json();
+  EXPECT_EQ(r.header("location"), ApiHarness::base_url() + "/collections/stations");
+  EXPECT_EQ(j["definition"]["title"], "四站融合");
+  EXPECT_EQ(j["report"]["loaded"], 60);
+  EXPECT_EQ(j["report"]["rejected"], 1);
+  EXPECT_EQ(j["report"]["issues"][0]["index"], 60);
+  EXPECT_EQ(j["report"]["issues"][0]["id"], "S-bad");
+
+  // Served at once: in the collections, with items and queryables.
+  const json collections = api().get("/collections").json();
+  bool listed = false;
+  for (const auto& c : collections["collections"]) listed |= c["id"] == "stations";
+  EXPECT_TRUE(listed);
+  EXPECT_EQ(api().get("/collections/stations/queryables", kAdminToken).status, 200);
+  const json items = all("stations");
+  ASSERT_EQ(items["numberMatched"], 60);
+  for (const auto& f : items["features"]) {
+    const spatial::Point p(f["geometry"]["coordinates"][0].get<double>(),
+                           f["geometry"]["coordinates"][1].get<double>());
+    std::string holder;
+    for (const auto& g : grids())
+      if (bg::within(p, g.geometry)) holder = g.code;
+    EXPECT_EQ(f["properties"]["grid_code"], holder) << f["properties"]["code"];
+  }
+  EXPECT_EQ(all("stations")["features"][0]["properties"]["staff"], 0) << "typed from its values";
+
+  // In the store for the next start.
+  auto store = layers::open_store(api().store_path(), false);
+  bool stored = false;
+  for (const auto& l : store->load_feature_layers())
+    stored |= l.def.name == "stations" && l.features.size() == 60;
+  EXPECT_TRUE(stored);
+}
+
+TEST_F(LayersAdmin, AZippedGaussKrugerShapefileOfLinesSharesOutItsLengthAsBoostSays) {
+  OGRSpatialReference cgcs, gk;
+  cgcs.importFromEPSG(4490);
+  cgcs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  gk.importFromEPSG(4549);
+  gk.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> to_gk(OGRCreateCoordinateTransformation(&cgcs, &gk));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> lon(120.01, 120.39), lat(30.01, 30.19), step(-0.04, 0.04);
+  std::vector<Feat> feats;
+  for (int i = 0; i < 30; ++i) {
+    std::string wkt = "LINESTRING (";
+    double x0 = lon(rng), y0 = lat(rng);
+    for (int k = 0; k < 4; ++k) {
+      double x = x0 + (k ? step(rng) : 0), y = y0 + (k ? step(rng) / 4 : 0);
+      x0 = x, y0 = y;
+      to_gk->Transform(1, &x, &y);
+      char b[64];
+      std::snprintf(b, sizeof b, "%s%.3f %.3f", k ? "," : "", x, y);
+      wkt += b;
+    }
+    feats.push_back({{{"PIPE", "WS" + std::to_string(i)}}, wkt + ")"});
+  }
+  const TempDir dir;
+  const auto shp = std::filesystem::path(dir.path()) / "pipes.shp";
+  write_layer(shp, "ESRI Shapefile", "pipes", 4549, wkbLineString, {{"PIPE"}}, feats);
+  // The Shapefile's files in a zip, as a county sends one.
+  const std::string zip = dir.file("pipes.zip");
+  void* z = CPLCreateZip(zip.c_str(), nullptr);
+  ASSERT_NE(z, nullptr);
+  for (const char* ext : {".shp", ".shx", ".dbf", ".prj"}) {
+    const std::string bytes = file(std::filesystem::path(dir.path()) / (std::string("pipes") + ext));
+    ASSERT_EQ(CPLCreateFileInZip(z, (std::string("pipes") + ext).c_str(), nullptr), CE_None);
+    ASSERT_EQ(CPLWriteFileInZip(z, bytes.data(), static_cast<int>(bytes.size())), CE_None);
+    CPLCloseFileInZip(z);
+  }
+  CPLCloseZip(z);
+
+  const HttpResponse r = post("name=sewage&theme=%E7%8E%AF%E5%A2%83", file(zip), "application/zip");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_NE(r.json()["report"]["source_crs"].get<std::string>().find("4549"), std::string::npos);
+  const json items = all("sewage");
+  ASSERT_EQ(items["numberMatched"], 30);
+  std::size_t crossing = 0;
+  for (const auto& f : items["features"]) {
+    layers::MultiLineString lines;
+    for (const auto& part : f["geometry"]["coordinates"]) {
+      spatial::LineString l;
+      for (const auto& p : part) l.emplace_back(p[0].get<double>(), p[1].get<double>());
+      lines.push_back(l);
+    }
+    std::map<std::string, double> want;
+    for (const auto& g : grids()) {
+      layers::MultiLineString inside;
+      bg::intersection(lines, g.geometry, inside);
+      const double m = spatial::length_m(inside);
+      if (m >= layers::GridJoiner::kMinShareLength_m) want[g.code] = m;
+    }
+    const json& got = f["properties"]["grids"];
+    ASSERT_EQ(got.size(), want.size()) << f["properties"]["pipe"];
+    for (const auto& [code, m] : want) EXPECT_NEAR(got[code].get<double>(), m, 1e-5 * m + 1e-2);
+    crossing += want.size() > 1;
+  }
+  EXPECT_GT(crossing, 5u);
+}
+
+TEST_F(LayersAdmin, AGeoJsonOfPolygonsAndAnEmptyLayerFromADefinitionThenDroppedAtOnce) {
+  const std::string geojson =
+      R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"zone":"A"},)"
+      R"("geometry":{"type":"Polygon","coordinates":[[[120.02,30.02],[120.12,30.02],[120.12,30.08],)"
+      R"([120.02,30.08],[120.02,30.02]]]}}]})";
+  const HttpResponse r = post("name=zones", geojson, "application/geo+json");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json f = all("zones")["features"][0];
+  // [120.02, 120.12] crosses the grids of x [120.00, 120.05], [120.05, 120.10], [120.10, 120.15].
+  EXPECT_EQ(f["properties"]["grids"].size(), 3u) << f.dump();
+  double sum = 0;
+  for (const auto& [code, m] : f["properties"]["grids"].items()) sum += m.get<double>();
+  // Pieces are projected apart (a cut vertex is on the lon/lat edge, not the projected one).
+  const double whole = spatial::area_m2(rectangle(120.02, 30.02, 120.12, 30.08));
+  EXPECT_NEAR(sum, whole, 1e-6 * whole);
+
+  const HttpResponse put = api().send(
+      "PUT", "/admin/layers/cameras",
+      R"({"title":"雪亮工程","geometry":"point","fields":[{"name":"code","audience":"public"}]})",
+      kAdminToken);
+  ASSERT_EQ(put.status, 201) << put.body;
+  EXPECT_EQ(all("cameras")["numberMatched"], 0);
+  EXPECT_EQ(api().get("/admin/layers/cameras", kAdminToken).json()["title"], "雪亮工程");
+
+  ASSERT_EQ(api().send("DELETE", "/admin/layers/zones", "", kAdminToken).status, 204);
+  expect_error(api().get("/collections/zones"), 404, "not_found");
+  expect_error(api().get("/collections/zones/items"), 404, "not_found");
+  expect_error(api().send("DELETE", "/admin/layers/zones", "", kAdminToken), 404, "not_found");
+  auto store = layers::open_store(api().store_path(), false);
+  for (const auto& l : store->load_feature_layers()) EXPECT_NE(l.def.name, "zones");
+}
+
+TEST_F(LayersAdmin, RefusalsNameWhatIsWrongAndChangeNothing) {
+  const std::string csv = "code,lon,lat\nA,120.1,30.1\n";
+  expect_error(post("name=x", csv, "text/csv", ""), 401);
+  expect_error(post("name=x", csv, "text/csv", api().token("centre")), 403);
+  expect_error(post("name=x", csv, "text/plain"), 400, "", "Content-Type");
+  expect_error(post("name=x", "not a source", "application/geo+json"), 400, "", "body");
+  expect_error(post("name=x", "", "text/csv"), 400, "", "body");
+  expect_error(post("title=x", csv, "text/csv"), 400, "", "name");
+  expect_error(post("name=grids", csv, "text/csv"), 400, "", "name");
+  expect_error(post("name=Bad-Name", csv, "text/csv"), 400, "", "name");
+  expect_error(post("name=x&colour=red", csv, "text/csv"), 400, "", "colour");
+  expect_error(post("name=x&geometry=line", csv, "text/csv"), 400, "", "body");
+  expect_error(api().send("PUT", "/admin/layers/y", R"({"fields":[{"name":"fid"}]})", kAdminToken),
+               400, "", "fields");
+  ASSERT_EQ(post("name=twice", csv, "text/csv").status, 201);
+  expect_error(post("name=twice", csv, "text/csv"), 409, "conflict_duplicate", "name");
+  expect_error(api().send("PUT", "/admin/layers/twice", R"({"fields":[]})", kAdminToken), 409,
+               "conflict_duplicate");
+  const json list = api().get("/admin/layers", kAdminToken).json();
+  for (const auto& l : list["layers"]) {
+    EXPECT_NE(l["name"], "x");
+    EXPECT_NE(l["name"], "y");
+  }
+}
+
+}  // namespace
