@@ -7,6 +7,9 @@
 
 #include <boost/geometry.hpp>
 #include <boost/geometry/geometries/box.hpp>
+#include <boost/geometry/geometries/linestring.hpp>
+#include <boost/geometry/geometries/multi_linestring.hpp>
+#include <boost/geometry/geometries/multi_point.hpp>
 #include <boost/geometry/geometries/multi_polygon.hpp>
 #include <boost/geometry/geometries/point_xy.hpp>
 #include <boost/geometry/geometries/polygon.hpp>
@@ -24,6 +27,9 @@ using Ring = bg::model::ring<Point, /*ClockWise=*/false, /*Closed=*/true>;
 using Polygon = bg::model::polygon<Point, /*ClockWise=*/false, /*Closed=*/true>;
 using MultiPolygon = bg::model::multi_polygon<Polygon>;
 using Box = bg::model::box<Point>;
+using MultiPoint = bg::model::multi_point<Point>;
+using Linestring = bg::model::linestring<Point>;
+using MultiLinestring = bg::model::multi_linestring<Linestring>;
 
 /// A plain lon/lat pair, for the point layers (cheaper than a Boost point in bulk arrays).
 struct LonLat {
