@@ -203,8 +203,9 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
         {"description",
          "A CQL2 text filter over the collection's queryables (see "
          "/collections/{collectionId}/queryables): "
-         "comparisons, LIKE, IN, BETWEEN, IS NULL, AND/OR/NOT, S_INTERSECTS/S_WITHIN/S_CONTAINS "
-         "with WKT, T_INTERSECTS/T_DURING on times"},
+         "comparisons, LIKE, IN, BETWEEN, IS NULL, AND/OR/NOT, CQL2 1.0's spatial functions "
+         "(S_INTERSECTS, S_TOUCHES, ...) with WKT or BBOX, and its temporal functions "
+         "(T_INTERSECTS, T_MEETS, ...) on times"},
         {"schema", {{"type", "string"}}}}},
       {"properties",
        {{"name", "properties"},

@@ -9,6 +9,7 @@
 #include <boost/geometry/geometries/box.hpp>
 #include <boost/geometry/geometries/linestring.hpp>
 #include <boost/geometry/geometries/multi_linestring.hpp>
+#include <boost/geometry/geometries/multi_point.hpp>
 #include <boost/geometry/geometries/multi_polygon.hpp>
 #include <boost/geometry/geometries/point_xy.hpp>
 #include <boost/geometry/geometries/polygon.hpp>
@@ -26,7 +27,8 @@ using Ring = bg::model::ring<Point, /*ClockWise=*/false, /*Closed=*/true>;
 using Polygon = bg::model::polygon<Point, /*ClockWise=*/false, /*Closed=*/true>;
 using MultiPolygon = bg::model::multi_polygon<Polygon>;
 using Box = bg::model::box<Point>;
-/// Lines of a line layer (pipes, roads, rivers): open, in the order their source gave.
+using MultiPoint = bg::model::multi_point<Point>;
+/// Lines of a line layer (pipes, roads, rivers) and of filters: open, in the order given.
 using LineString = bg::model::linestring<Point>;
 using MultiLineString = bg::model::multi_linestring<LineString>;
 

@@ -121,10 +121,12 @@ GEOSGeometry* polygon_to_geos(const Polygon& poly) {
   return g;
 }
 
-GeomPtr collection_to_geos(const std::vector<const Polygon*>& polys, int type) {
+// A GEOS multi-geometry of `type` with one member per item, each made by `make`.
+template <class Items, class Make>
+GeomPtr multi_to_geos(const Items& items, int type, Make make) {
   std::vector<GeomPtr> parts;
-  parts.reserve(polys.size());
-  for (const Polygon* p : polys) parts.emplace_back(polygon_to_geos(*p));
+  parts.reserve(items.size());
+  for (const auto& item : items) parts.emplace_back(make(item));
   std::vector<GEOSGeometry*> raw;
   raw.reserve(parts.size());
   for (auto& gp : parts) raw.push_back(gp.get());
@@ -133,6 +135,38 @@ GeomPtr collection_to_geos(const std::vector<const Polygon*>& polys, int type) {
   if (g == nullptr) throw_geometry("cannot build a collection");
   for (auto& gp : parts) static_cast<void>(gp.release());  // the collection owns them now
   return GeomPtr(g);
+}
+
+GeomPtr collection_to_geos(const std::vector<const Polygon*>& polys, int type) {
+  return multi_to_geos(polys, type, [](const Polygon* p) { return polygon_to_geos(*p); });
+}
+
+GEOSGeometry* point_to_geos(const Point& p) {
+  GEOSGeometry* g = GEOSGeom_createPointFromXY_r(h(), p.x(), p.y());
+  if (g == nullptr) throw_geometry("invalid point");
+  return g;
+}
+
+GEOSGeometry* line_to_geos(const LineString& line) {
+  std::vector<double> buf;
+  buf.reserve(2 * line.size());
+  for (const auto& p : line) {
+    buf.push_back(p.x());
+    buf.push_back(p.y());
+  }
+  GEOSCoordSequence* seq =
+      GEOSCoordSeq_copyFromBuffer_r(h(), buf.data(), static_cast<unsigned>(line.size()), 0, 0);
+  if (seq == nullptr) throw_geometry("cannot build a coordinate sequence");
+  GEOSGeometry* g = GEOSGeom_createLineString_r(h(), seq);
+  if (g == nullptr) throw_geometry("invalid line");
+  return g;
+}
+
+std::string relate_geos(const MultiPolygon& a, const GEOSGeometry* b) {
+  GeomPtr ga = to_geos(a);
+  std::unique_ptr<char, GeosFree<char>> m(GEOSRelate_r(h(), ga.get(), b));
+  if (!m) throw Error("relate failed: " + take_error());
+  return m.get();
 }
 
 // ---- GEOS → onemap -------------------------------------------------------------------------
@@ -217,29 +251,7 @@ MultiPolygon overlay(const MultiPolygon& a, const MultiPolygon& b, Overlay op) {
 }
 
 GeomPtr lines_to_geos(const MultiLineString& ml) {
-  std::vector<GeomPtr> parts;
-  parts.reserve(ml.size());
-  for (const auto& line : ml) {
-    std::vector<double> buf;
-    buf.reserve(2 * line.size());
-    for (const auto& p : line) {
-      buf.push_back(p.x());
-      buf.push_back(p.y());
-    }
-    GEOSCoordSequence* seq =
-        GEOSCoordSeq_copyFromBuffer_r(h(), buf.data(), static_cast<unsigned>(buf.size() / 2), 0, 0);
-    if (seq == nullptr) throw_geometry("cannot build a coordinate sequence");
-    GEOSGeometry* g = GEOSGeom_createLineString_r(h(), seq);
-    if (g == nullptr) throw_geometry("invalid line");
-    parts.emplace_back(g);
-  }
-  std::vector<GEOSGeometry*> raw;
-  for (auto& gp : parts) raw.push_back(gp.get());
-  GEOSGeometry* g = GEOSGeom_createCollection_r(h(), GEOS_MULTILINESTRING, raw.data(),
-                                                static_cast<unsigned>(raw.size()));
-  if (g == nullptr) throw_geometry("cannot build a collection");
-  for (auto& gp : parts) static_cast<void>(gp.release());
-  return GeomPtr(g);
+  return multi_to_geos(ml, GEOS_MULTILINESTRING, line_to_geos);
 }
 
 // The lineal part of a GEOS geometry, appended to `out`.
@@ -370,6 +382,18 @@ MultiPolygon intersection(const MultiPolygon& a, const MultiPolygon& b) {
 
 MultiPolygon difference(const MultiPolygon& a, const MultiPolygon& b) {
   return overlay(a, b, Overlay::Difference);
+}
+
+std::string relate(const MultiPolygon& a, const MultiPoint& b) {
+  return relate_geos(a, multi_to_geos(b, GEOS_MULTIPOINT, point_to_geos).get());
+}
+
+std::string relate(const MultiPolygon& a, const MultiLineString& b) {
+  return relate_geos(a, multi_to_geos(b, GEOS_MULTILINESTRING, line_to_geos).get());
+}
+
+std::string relate(const MultiPolygon& a, const MultiPolygon& b) {
+  return relate_geos(a, to_geos(b).get());
 }
 
 MultiPolygon union_all(const std::vector<MultiPolygon>& parts) {

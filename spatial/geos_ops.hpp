@@ -1,6 +1,7 @@
-// Geometry validity and overlay through GEOS (the reentrant C API), on onemap's own types.
-// Used by import (validate/repair), hierarchy checks (overlaps, gaps, containment) and the demo
-// generator (Voronoi, clipping). GEOS types never leave spatial/.
+// Geometry validity, overlay and DE-9IM relations through GEOS (the reentrant C API), on onemap's
+// own types. Used by import (validate/repair), hierarchy checks (overlaps, gaps, containment),
+// the demo generator (Voronoi, clipping) and CQL2's spatial functions on areas. GEOS types never
+// leave spatial/.
 #pragma once
 
 #include "spatial/geometry.hpp"
@@ -40,6 +41,14 @@ MultiLineString clip_lines(const MultiLineString& lines, const MultiPolygon& are
 
 /// A line is valid for a line layer when it has at least two distinct points, all finite.
 bool valid_line(const LineString& line);
+
+/// The DE-9IM matrix of area `a` and geometry `b` (GEOS's relate): nine characters of "F012", the
+/// dimension where a's interior, boundary and exterior meet b's interior, boundary and exterior,
+/// e.g. "FF2F11212" for two areas that share an edge. A line's boundary is its end points, mod 2.
+/// @throws Error when GEOS fails.
+std::string relate(const MultiPolygon& a, const MultiPoint& b);
+std::string relate(const MultiPolygon& a, const MultiLineString& b);
+std::string relate(const MultiPolygon& a, const MultiPolygon& b);
 
 /// Voronoi cells of `seeds`, each clipped to `clip`; result[i] is the cell of seeds[i]
 /// (possibly empty when a seed lies outside clip). A repeated seed gets an empty cell (its first

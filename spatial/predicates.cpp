@@ -111,13 +111,8 @@ template <typename Range>
 bool ring_on_boundary(const Range& ring, const Point& p) {
   const std::size_t n = ring.size();
   if (n == 0) return false;
-  for (std::size_t i = 0, j = n - 1; i < n; j = i++) {
-    const Point& u = ring[j];
-    const Point& v = ring[i];
-    if (p.x() < std::fmin(u.x(), v.x()) || p.x() > std::fmax(u.x(), v.x())) continue;
-    if (p.y() < std::fmin(u.y(), v.y()) || p.y() > std::fmax(u.y(), v.y())) continue;
-    if (orient2d(u, v, p) == 0) return true;
-  }
+  for (std::size_t i = 0, j = n - 1; i < n; j = i++)
+    if (on_segment(ring[j], ring[i], p)) return true;
   return false;
 }
 
@@ -157,6 +152,12 @@ bool multipolygon_contains(const MultiPolygon& mp, const Point& p) {
   for (const auto& poly : mp)
     if (polygon_contains(poly, p)) return true;
   return false;
+}
+
+bool on_segment(const Point& a, const Point& b, const Point& p) {
+  if (p.x() < std::fmin(a.x(), b.x()) || p.x() > std::fmax(a.x(), b.x())) return false;
+  if (p.y() < std::fmin(a.y(), b.y()) || p.y() > std::fmax(a.y(), b.y())) return false;
+  return orient2d(a, b, p) == 0;
 }
 
 bool on_boundary(const MultiPolygon& mp, const Point& p) {

@@ -26,6 +26,9 @@ bool ring_contains(const Ring& ring, const Point& p);
 bool polygon_contains(const Polygon& poly, const Point& p);
 bool multipolygon_contains(const MultiPolygon& mp, const Point& p);
 
+/// True when P lies exactly on the segment from a to b (its ends included), exact arithmetic.
+bool on_segment(const Point& a, const Point& b, const Point& p);
+
 /// True when P lies exactly on the polygon's boundary (an edge or vertex), exact arithmetic.
 bool on_boundary(const MultiPolygon& mp, const Point& p);
 

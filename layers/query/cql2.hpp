@@ -1,11 +1,15 @@
 // OGC CQL2 text filters (OGC API - Features Part 3, "filter-lang=cql2-text"): parsed once,
 // checked against a layer's queryables, then evaluated per record without allocating (for
-// filters that read up to 16 properties).
+// filters that read up to 16 properties; a spatial predicate on an area allocates).
 //
 // The language: comparisons (= <> < <= > >=), LIKE/ILIKE with % and _ (\ escapes), IN lists,
 // BETWEEN, IS [NOT] NULL, AND/OR/NOT with parentheses (NOT binds tighter than AND, AND tighter
-// than OR), TRUE/FALSE, string/number/TIMESTAMP/DATE/INTERVAL literals, WKT and BBOX geometry
-// literals, S_INTERSECTS/S_WITHIN/S_CONTAINS/S_DISJOINT and T_INTERSECTS/T_DURING/T_BEFORE/T_AFTER.
+// than OR), TRUE/FALSE, string/number/TIMESTAMP/DATE/INTERVAL literals (an INTERVAL's ends may be
+// timestamp properties), WKT (GEOMETRYCOLLECTION and z coordinates too) and BBOX geometry
+// literals, CQL2 1.0's spatial functions (S_INTERSECTS, S_EQUALS, S_DISJOINT, S_TOUCHES,
+// S_WITHIN, S_OVERLAPS, S_CROSSES, S_CONTAINS) and temporal functions (T_AFTER, T_BEFORE,
+// T_CONTAINS, T_DISJOINT, T_DURING, T_EQUALS, T_FINISHEDBY, T_FINISHES, T_INTERSECTS, T_MEETS,
+// T_METBY, T_OVERLAPPEDBY, T_OVERLAPS, T_STARTEDBY, T_STARTS).
 // Keywords are case-insensitive, property names case-sensitive (bare, or "double-quoted").
 // It also takes what GDAL's OAPIF driver sends with filter-lang=cql-text: every comparison in
 // parentheses, "NOT (…)", ILIKE, timestamps as plain strings ('2025-03-24T23:33:07Z', or
@@ -21,14 +25,27 @@
 // - A string literal compared with a timestamp is read as a timestamp; a DATE literal in a
 //   comparison or IN list stands for midnight UTC of that day; times without an offset are UTC.
 // - Temporal predicates take both arguments as closed intervals of whole seconds (an instant t
-//   is [t, t], a DATE the whole UTC day, '..' an open end) and follow CQL2's definitions:
-//   T_INTERSECTS: they share a second; T_BEFORE(a, b): a ends before b begins; T_AFTER(a, b):
-//   a begins after b ends; T_DURING(a, b): a begins after b begins and ends before b ends
-//   (strictly, so an instant on an end of b is not during b).
-// - Spatial predicates are the DE-9IM ones of Boost.Geometry: S_INTERSECTS includes touching
-//   boundaries; S_WITHIN(a, b) needs a's interior inside b and nothing of a outside b, so a point
-//   on a polygon's edge is not within it (it intersects it); S_CONTAINS(a, b) = S_WITHIN(b, a);
-//   S_DISJOINT = NOT S_INTERSECTS. Coordinates are lon/lat as stored (no CRS transformation).
+//   is [t, t], a DATE the whole UTC day, '..' an open end, which only another '..' equals) and
+//   follow CQL2's definitions (OWL-Time's, by the intervals' ends): T_BEFORE(a, b): a ends before
+//   b begins; T_AFTER: a begins after b ends; T_DISJOINT: either; T_INTERSECTS: neither (they
+//   share a second); T_EQUALS: same start and end; T_MEETS: a ends when b begins; T_METBY: a
+//   begins when b ends; T_STARTS, T_STARTEDBY: same start, a ends before (after) b; T_FINISHES,
+//   T_FINISHEDBY: same end, a begins after (before) b; T_DURING: a begins after b and ends before
+//   it; T_CONTAINS: the converse; T_OVERLAPS: a begins before b, ends inside it; T_OVERLAPPEDBY:
+//   the converse. The interval-only functions take instants too, as the ranges they are: an
+//   instant on a DATE's first second both T_MEETS and T_STARTS it. An INTERVAL with a null
+//   property, or whose properties make it end before it starts, is null.
+// - Spatial predicates are DE-9IM's (OGC Simple Features), in 2D (Boost.Geometry locates a point
+//   property, GEOS relates an area): S_INTERSECTS includes touching boundaries, S_DISJOINT is its
+//   negation; S_WITHIN(a, b) needs a's interior inside b and nothing of a outside b, so a point on
+//   a polygon's edge is not within it; S_CONTAINS(a, b) = S_WITHIN(b, a); S_TOUCHES: they meet,
+//   their interiors do not (a point on a polygon's edge or a line's end point touches it, one
+//   inside does not); S_EQUALS: the same point set; S_OVERLAPS: same dimension, the interiors
+//   meet and each has points outside the other; S_CROSSES: of points or lines and a geometry of
+//   higher dimension, the lower one lies partly in the other's interior and partly outside it (of
+//   two lines: their interiors meet in points only). A line's boundary is its end points (mod 2:
+//   one shared by two lines is interior); a GEOMETRYCOLLECTION is the union of its members.
+//   Coordinates are lon/lat as stored (no CRS transformation).
 #pragma once
 
 #include "spatial/geometry.hpp"
@@ -100,10 +117,11 @@ class Filter {
   /// The indices of the queryables the filter reads, in order of first appearance.
   const std::vector<std::size_t>& properties() const;
 
-  /// When the filter's top level is a conjunction (or a single predicate) with S_INTERSECTS,
-  /// S_WITHIN or S_CONTAINS between one geometry property and a literal, a box that the geometry
-  /// of every matching record meets (the literal's envelope; the smallest if there are several),
-  /// for index pre-filtering. nullopt otherwise.
+  /// When the filter's top level is a conjunction (or a single predicate) with spatial
+  /// predicates other than S_DISJOINT (each needs the geometries to meet) between one geometry
+  /// property and a literal, a box that the geometry of every matching record meets (the
+  /// literal's envelope; the smallest if there are several), for index pre-filtering. nullopt
+  /// otherwise.
   std::optional<spatial::Box> bbox_hint() const;
 
  private:

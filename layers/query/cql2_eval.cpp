@@ -1,11 +1,16 @@
 // The CQL2 evaluator: walks a compiled program over a record's values in SQL's three-valued
 // logic (a null, or a value of another kind than its queryable's type, makes a predicate
 // unknown), with LIKE by backtracking, IN by binary search, the spatial predicates through
-// Boost.Geometry (envelope first) and the temporal ones on closed ranges of seconds.
+// Boost.Geometry and GEOS (envelope first) and the temporal ones on closed ranges of seconds.
 #include "layers/query/cql2_eval.hpp"
+
+#include "spatial/geos_ops.hpp"
+#include "spatial/predicates.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -136,79 +141,178 @@ bool in_set(const ValueSet& set, const Value& v) {
   return false;
 }
 
+// The spatial predicates are DE-9IM's (OGC Simple Features, as CQL2 asks), between the record's
+// geometry A (the property: a point or an area) and the literal B (points, lines and an area,
+// taken as their union, as for a GEOMETRYCOLLECTION). A point A is located in B's parts with
+// exact orientation tests (spatial/predicates.hpp), without allocating; GEOS relates an area A
+// to each kind of B's parts. Both are exact where Boost.Geometry 1.74 is not: its point tests
+// take points within an epsilon of an edge as on it, and it rescales areas to integers to relate
+// them, and can then see interiors meet where only a corner touches an edge. The predicates
+// follow from what A and B share.
+
 bool same_point(const Point& a, const Point& b) {
   return a.x() == b.x() && a.y() == b.y();
 }
 
-bool point_intersects(const Point& p, const GeometryLiteral& g) {
-  if (!bg::covered_by(p, g.envelope)) return false;
-  switch (g.shape) {
-    case GeometryLiteral::Shape::Points:
-      return std::any_of(g.points.begin(), g.points.end(),
-                         [&](const Point& q) { return same_point(p, q); });
-    case GeometryLiteral::Shape::Lines:
-      return bg::intersects(p, g.lines);
-    case GeometryLiteral::Shape::Polygons:
-      return bg::covered_by(p, g.polygons);
-  }
-  return false;
+enum class Location : uint8_t { Interior, Boundary, Exterior };
+
+Location locate(const Point& p, const MultiPolygon& area) {
+  if (spatial::on_boundary(area, p)) return Location::Boundary;
+  return spatial::multipolygon_contains(area, p) ? Location::Interior : Location::Exterior;
 }
 
+// On lines, the boundary is the end points of an odd number of them (the mod-2 rule: an end
+// point two lines share is interior); a closed line has none.
+Location locate(const Point& p, const MultiLineString& lines) {
+  bool on = false;
+  int ends = 0;
+  for (const LineString& line : lines) {
+    if (!same_point(line.front(), line.back()))
+      ends += same_point(p, line.front()) + same_point(p, line.back());
+    for (std::size_t i = 1; i < line.size() && !on; ++i)
+      on = spatial::on_segment(line[i - 1], line[i], p);
+  }
+  if (ends % 2 == 1) return Location::Boundary;
+  return on ? Location::Interior : Location::Exterior;
+}
+
+// Where point p lies in literal g. The higher dimension decides: a point on an edge of g's area
+// is on its boundary whatever lines pass there.
+Location locate(const Point& p, const GeometryLiteral& g) {
+  if (!bg::covered_by(p, g.envelope)) return Location::Exterior;
+  if (!g.polygons.empty())
+    if (const Location l = locate(p, g.polygons); l != Location::Exterior) return l;
+  if (!g.lines.empty())
+    if (const Location l = locate(p, g.lines); l != Location::Exterior) return l;
+  if (std::any_of(g.points.begin(), g.points.end(),
+                  [&](const Point& q) { return same_point(p, q); }))
+    return Location::Interior;
+  return Location::Exterior;
+}
+
+// A point A: its interior is itself and it has no boundary.
 bool point_relation(SpatialOp op, const Point& p, const GeometryLiteral& g) {
   switch (op) {
     case SpatialOp::Intersects:
-      return point_intersects(p, g);
+      return locate(p, g) != Location::Exterior;
     case SpatialOp::Disjoint:
-      return !point_intersects(p, g);
+      return locate(p, g) == Location::Exterior;
     case SpatialOp::Within:
-      if (!bg::covered_by(p, g.envelope)) return false;
-      switch (g.shape) {
-        case GeometryLiteral::Shape::Points:
-          return point_intersects(p, g);
-        case GeometryLiteral::Shape::Lines:
-          return bg::within(p, g.lines);  // not on an end point
-        case GeometryLiteral::Shape::Polygons:
-          return bg::within(p, g.polygons);  // not on an edge
-      }
-      return false;
-    case SpatialOp::Contains:  // a point contains only points equal to it
-      return g.shape == GeometryLiteral::Shape::Points && !g.points.empty() &&
+      return locate(p, g) == Location::Interior;
+    case SpatialOp::Touches:  // meets B, but not B's interior
+      return locate(p, g) == Location::Boundary;
+    case SpatialOp::Equals:
+    case SpatialOp::Contains:  // B is p alone
+      return g.lines.empty() && g.polygons.empty() && !g.points.empty() &&
              std::all_of(g.points.begin(), g.points.end(),
                          [&](const Point& q) { return same_point(p, q); });
+    case SpatialOp::Overlaps:
+    case SpatialOp::Crosses:  // both need part of A inside B and part outside: a point is one
+      return false;
   }
   return false;
 }
 
-bool polygon_intersects(const MultiPolygon& mp, const GeometryLiteral& g) {
-  switch (g.shape) {
-    case GeometryLiteral::Shape::Points:
-      return bg::intersects(mp, g.points);
-    case GeometryLiteral::Shape::Lines:
-      return bg::intersects(mp, g.lines);
-    case GeometryLiteral::Shape::Polygons:
-      return bg::intersects(mp, g.polygons);
+// What an area A and a literal B share. As B's interior is dense in B and A's interior is open,
+// B meets A's interior exactly when B's interior does; so B's points, lines and area can be
+// related to A each on its own (GEOS relates no GEOMETRYCOLLECTION).
+struct Shared {
+  bool meets = false;           ///< A ∩ B ≠ ∅
+  bool meets_interior = false;  ///< B ∩ interior(A) ≠ ∅
+  bool b_in_a = true;           ///< B ⊆ A
+  bool a_in_b = false;          ///< A ⊆ B (for an area A: in B's area)
+};
+
+Shared share(const MultiPolygon& a, const GeometryLiteral& g) {
+  Shared s;
+  // DE-9IM matrix positions, A's interior, boundary and exterior by B's.
+  enum : std::size_t { II, IB, IE, BI, BB, BE, EI, EB };
+  auto add = [&](const std::string& m) {
+    s.meets = s.meets || m[II] != 'F' || m[IB] != 'F' || m[BI] != 'F' || m[BB] != 'F';
+    s.meets_interior = s.meets_interior || m[II] != 'F' || m[IB] != 'F';
+    s.b_in_a = s.b_in_a && m[EI] == 'F' && m[EB] == 'F';
+  };
+  if (!g.points.empty()) add(spatial::relate(a, g.points));
+  if (!g.lines.empty()) add(spatial::relate(a, g.lines));
+  if (!g.polygons.empty()) {
+    const std::string m = spatial::relate(a, g.polygons);
+    add(m);
+    s.a_in_b = m[IE] == 'F' && m[BE] == 'F';
   }
-  return false;
+  return s;
 }
 
-bool polygon_relation(SpatialOp op, const MultiPolygon& mp, const GeometryLiteral& g) {
-  if (mp.empty()) return op == SpatialOp::Disjoint;
+bool area_relation(SpatialOp op, const MultiPolygon& a, const GeometryLiteral& g) {
+  if (a.empty() || !bg::intersects(spatial::envelope(a), g.envelope))
+    return op == SpatialOp::Disjoint;
+  const Shared s = share(a, g);
   switch (op) {
     case SpatialOp::Intersects:
-      return polygon_intersects(mp, g);
+      return s.meets;
     case SpatialOp::Disjoint:
-      return !polygon_intersects(mp, g);
+      return !s.meets;
+    case SpatialOp::Equals:
+      return s.a_in_b && s.b_in_a;
+    case SpatialOp::Touches:  // the interiors do not meet
+      return s.meets && !s.meets_interior;
     case SpatialOp::Within:  // an area is within areas only
-      return g.shape == GeometryLiteral::Shape::Polygons && bg::within(mp, g.polygons);
-    case SpatialOp::Contains:
-      switch (g.shape) {
-        case GeometryLiteral::Shape::Points:
-          return bg::within(g.points, mp);
-        case GeometryLiteral::Shape::Lines:
-          return bg::within(g.lines, mp);
-        case GeometryLiteral::Shape::Polygons:
-          return bg::within(g.polygons, mp);
-      }
+      return s.a_in_b;
+    case SpatialOp::Contains:  // B inside A, and not on its boundary only
+      return s.b_in_a && s.meets_interior;
+    case SpatialOp::Overlaps:  // two areas, each partly outside the other
+      return g.dimension() == 2 && s.meets_interior && !s.a_in_b && !s.b_in_a;
+    case SpatialOp::Crosses:  // points or lines partly inside A and partly outside
+      return g.dimension() < 2 && s.meets_interior && !s.b_in_a;
+  }
+  return false;
+}
+
+// The temporal predicates on closed ranges of seconds (an instant is [t, t]): CQL2's definitions,
+// which are OWL-Time's (before, after, intervalContains, …), on the ranges' ends. Between two
+// ranges longer than an instant they are Allen's relations: exactly one of T_BEFORE, T_MEETS,
+// T_OVERLAPS, T_STARTS, T_DURING, T_FINISHES, T_EQUALS and their converses holds. CQL2 1.0 keeps
+// all but T_AFTER, T_BEFORE, T_DISJOINT, T_EQUALS and T_INTERSECTS to intervals (a client error
+// on an instant); here an instant is the range it is, as T_DURING(reported_at, …) always took
+// it, so an instant on b's start both T_MEETS and T_STARTS b. (CQL2 1.0's table links T_STARTS
+// and T_STARTEDBY to each other's OWL-Time relation; the names, and the standard's test data,
+// mean these.)
+struct Range {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+
+bool temporal_relation(TemporalOp op, const Range& a, const Range& b) {
+  switch (op) {
+    case TemporalOp::After:
+      return a.begin > b.end;
+    case TemporalOp::Before:
+      return a.end < b.begin;
+    case TemporalOp::Contains:
+      return a.begin < b.begin && a.end > b.end;
+    case TemporalOp::Disjoint:
+      return a.end < b.begin || a.begin > b.end;
+    case TemporalOp::During:
+      return a.begin > b.begin && a.end < b.end;
+    case TemporalOp::Equals:
+      return a.begin == b.begin && a.end == b.end;
+    case TemporalOp::FinishedBy:
+      return a.begin < b.begin && a.end == b.end;
+    case TemporalOp::Finishes:
+      return a.begin > b.begin && a.end == b.end;
+    case TemporalOp::Intersects:
+      return a.begin <= b.end && a.end >= b.begin;
+    case TemporalOp::Meets:
+      return a.end == b.begin;
+    case TemporalOp::MetBy:
+      return a.begin == b.end;
+    case TemporalOp::OverlappedBy:
+      return a.begin > b.begin && a.begin < b.end && a.end > b.end;
+    case TemporalOp::Overlaps:
+      return a.begin < b.begin && a.end > b.begin && a.end < b.end;
+    case TemporalOp::StartedBy:
+      return a.begin == b.begin && a.end > b.end;
+    case TemporalOp::Starts:
+      return a.begin == b.begin && a.end < b.end;
   }
   return false;
 }
@@ -274,24 +378,14 @@ class Evaluator {
         const GeometryLiteral& g = p_.geometries[n.index];
         if (auto* pt = std::get_if<Point>(&v)) return truth(point_relation(n.spatial, *pt, g));
         if (auto* mp = std::get_if<const MultiPolygon*>(&v); mp && *mp)
-          return truth(polygon_relation(n.spatial, **mp, g));
+          return truth(area_relation(n.spatial, **mp, g));
         return Truth::Unknown;
       }
       case Op::Temporal: {
         auto a = range(n.a);
         auto b = range(n.b);
         if (!a || !b) return Truth::Unknown;
-        switch (n.temporal) {
-          case TemporalOp::Intersects:
-            return truth(a->first <= b->second && a->second >= b->first);
-          case TemporalOp::During:
-            return truth(a->first > b->first && a->second < b->second);
-          case TemporalOp::Before:
-            return truth(a->second < b->first);
-          case TemporalOp::After:
-            return truth(a->first > b->second);
-        }
-        return Truth::Unknown;
+        return truth(temporal_relation(n.temporal, *a, *b));
       }
     }
     return Truth::Unknown;
@@ -319,15 +413,32 @@ class Evaluator {
     }
   }
 
-  // A temporal argument as a closed range of seconds; nullopt for a null property.
-  std::optional<std::pair<int64_t, int64_t>> range(const Operand& o) const {
+  // A temporal argument as a closed range of seconds; nullopt for a null property, or an
+  // INTERVAL of a null property or whose properties make it end before it starts.
+  std::optional<Range> range(const Operand& o) const {
     if (o.slot >= 0) {
-      if (auto* t = std::get_if<Timestamp>(&values_[static_cast<std::size_t>(o.slot)]))
-        return std::pair{t->seconds, t->seconds};
+      if (auto t = time(o.slot)) return Range{*t, *t};
       return std::nullopt;
     }
     const Literal& l = p_.literals[o.literal];
-    return std::pair{l.begin, l.end};
+    Range r{l.begin, l.end};
+    if (!read_end(l.begin_slot, r.begin) || !read_end(l.end_slot, r.end) || r.begin > r.end)
+      return std::nullopt;
+    return r;
+  }
+
+  // An INTERVAL's end taken from a property (none when slot < 0); false for a null.
+  bool read_end(int32_t slot, int64_t& end) const {
+    if (slot < 0) return true;
+    auto t = time(slot);
+    if (t) end = *t;
+    return t.has_value();
+  }
+
+  std::optional<int64_t> time(int32_t slot) const {
+    if (auto* t = std::get_if<Timestamp>(&values_[static_cast<std::size_t>(slot)]))
+      return t->seconds;
+    return std::nullopt;
   }
 
   const Program& p_;

@@ -15,8 +15,8 @@ namespace onemap::layers::cql2::detail {
 bool evaluate(const Program& program, std::span<const Value> values);
 
 /// The box that Filter::bbox_hint() promises, worked out once from a parsed program: the smallest
-/// envelope of the geometry literals that S_INTERSECTS, S_WITHIN or S_CONTAINS test one geometry
-/// property against, at the top level of the filter or of its top-level conjunction.
+/// envelope of the geometry literals that a spatial predicate other than S_DISJOINT tests one
+/// geometry property against, at the top level of the filter or of its top-level conjunction.
 std::optional<spatial::Box> bbox_hint(const Program& program);
 
 }  // namespace onemap::layers::cql2::detail

@@ -55,18 +55,28 @@ std::optional<int64_t> parse_date(std::string_view s) {
 }
 
 std::optional<SpatialOp> spatial_op(std::string_view kw) {
-  if (kw == "S_INTERSECTS") return SpatialOp::Intersects;
-  if (kw == "S_DISJOINT") return SpatialOp::Disjoint;
-  if (kw == "S_WITHIN") return SpatialOp::Within;
-  if (kw == "S_CONTAINS") return SpatialOp::Contains;
+  static constexpr std::pair<std::string_view, SpatialOp> kOps[] = {
+      {"S_INTERSECTS", SpatialOp::Intersects}, {"S_DISJOINT", SpatialOp::Disjoint},
+      {"S_EQUALS", SpatialOp::Equals},         {"S_TOUCHES", SpatialOp::Touches},
+      {"S_WITHIN", SpatialOp::Within},         {"S_CONTAINS", SpatialOp::Contains},
+      {"S_OVERLAPS", SpatialOp::Overlaps},     {"S_CROSSES", SpatialOp::Crosses}};
+  for (const auto& [name, op] : kOps)
+    if (kw == name) return op;
   return std::nullopt;
 }
 
 std::optional<TemporalOp> temporal_op(std::string_view kw) {
-  if (kw == "T_INTERSECTS") return TemporalOp::Intersects;
-  if (kw == "T_DURING") return TemporalOp::During;
-  if (kw == "T_BEFORE") return TemporalOp::Before;
-  if (kw == "T_AFTER") return TemporalOp::After;
+  static constexpr std::pair<std::string_view, TemporalOp> kOps[] = {
+      {"T_AFTER", TemporalOp::After},           {"T_BEFORE", TemporalOp::Before},
+      {"T_CONTAINS", TemporalOp::Contains},     {"T_DISJOINT", TemporalOp::Disjoint},
+      {"T_DURING", TemporalOp::During},         {"T_EQUALS", TemporalOp::Equals},
+      {"T_FINISHEDBY", TemporalOp::FinishedBy}, {"T_FINISHES", TemporalOp::Finishes},
+      {"T_INTERSECTS", TemporalOp::Intersects}, {"T_MEETS", TemporalOp::Meets},
+      {"T_METBY", TemporalOp::MetBy},           {"T_OVERLAPPEDBY", TemporalOp::OverlappedBy},
+      {"T_OVERLAPS", TemporalOp::Overlaps},     {"T_STARTEDBY", TemporalOp::StartedBy},
+      {"T_STARTS", TemporalOp::Starts}};
+  for (const auto& [name, op] : kOps)
+    if (kw == name) return op;
   return std::nullopt;
 }
 
@@ -90,8 +100,7 @@ std::optional<Cmp> comparison(Tok t) {
 }
 
 bool is_geometry_keyword(std::string_view kw) {
-  return kw == "POINT" || kw == "LINESTRING" || kw == "POLYGON" || kw == "MULTIPOINT" ||
-         kw == "MULTILINESTRING" || kw == "MULTIPOLYGON" || kw == "BBOX";
+  return is_wkt_keyword(kw) || kw == "GEOMETRYCOLLECTION" || kw == "BBOX";
 }
 
 bool is_reserved(std::string_view kw) {
@@ -484,10 +493,9 @@ class Parser {
     coerce(b, a);
     auto either = [&](Kind k) { return a.kind == k || b.kind == k; };
     if (either(Kind::Geometry))
-      type_error(pos,
-                 "geometries are compared with S_INTERSECTS, S_WITHIN, S_CONTAINS or S_DISJOINT");
+      type_error(pos, "geometries are compared with the spatial functions (S_INTERSECTS, …)");
     if (either(Kind::Interval))
-      type_error(pos, "intervals are compared with T_INTERSECTS, T_DURING, T_BEFORE or T_AFTER");
+      type_error(pos, "intervals are compared with the temporal functions (T_INTERSECTS, …)");
     if (a.kind != b.kind) type_error(pos, "cannot compare " + describe(a) + " with " + describe(b));
     if (a.kind == Kind::Boolean && cmp != Cmp::Eq && cmp != Cmp::Ne)
       type_error(pos, "booleans compare only with = and <>");
@@ -533,16 +541,16 @@ class Parser {
       l.boolean = kw == "TRUE";
       return literal(std::move(l), t.pos);
     }
+    if (is_geometry_keyword(kw) && (lex_.char_after(t) == '(' || z_tag_follows(t, kw))) {
+      p_.geometries.push_back(read_geometry(lex_, kw, t.pos, vertices_));
+      Literal l;
+      l.kind = Kind::Geometry;
+      l.geometry = static_cast<uint32_t>(p_.geometries.size() - 1);
+      return literal(std::move(l), t.pos);
+    }
     if (lex_.char_after(t) == '(') {
       if (kw == "TIMESTAMP" || kw == "DATE") return literal(parse_time_literal(kw), t.pos);
       if (kw == "INTERVAL") return literal(parse_interval(), t.pos);
-      if (is_geometry_keyword(kw)) {
-        p_.geometries.push_back(read_geometry(lex_, kw, t.pos, vertices_));
-        Literal l;
-        l.kind = Kind::Geometry;
-        l.geometry = static_cast<uint32_t>(p_.geometries.size() - 1);
-        return literal(std::move(l), t.pos);
-      }
       if (spatial_op(kw) || temporal_op(kw)) syntax(t.pos, kw + " is a predicate, not a value");
       syntax(t.pos, "unsupported function '" + t.text + "'");
     }
@@ -565,6 +573,14 @@ class Parser {
     }
     if (length != t.text.size()) lex_.seek(t.pos + length);
     return property(*found, t.pos);
+  }
+
+  // Whether a WKT keyword is followed by "Z (", as in POINT Z (1 2 3).
+  bool z_tag_follows(const Token& t, const std::string& kw) {
+    if (kw == "BBOX" || (lex_.char_after(t) != 'Z' && lex_.char_after(t) != 'z')) return false;
+    const Token& z = lex_.peek();
+    // NOLINTNEXTLINE(clang-analyzer-cplusplus.Move): peek() lexed `z` anew into token_
+    return z.kind == Tok::Word && upper(z.text) == "Z" && lex_.char_after(z) == '(';
   }
 
   std::optional<std::size_t> find_queryable(std::string_view name) const {
@@ -635,23 +651,29 @@ class Parser {
     return l;
   }
 
-  // INTERVAL(start, end): each a quoted date or timestamp, '..' (open), TIMESTAMP(…) or DATE(…).
+  // INTERVAL(start, end): each a quoted date or timestamp, '..' (open), TIMESTAMP(…), DATE(…) or
+  // a timestamp property.
   Literal parse_interval() {
     lex_.expect(Tok::LParen, "expected '(' after INTERVAL");
     Literal l;
     l.kind = Kind::Interval;
-    l.begin = interval_bound(true);
+    l.begin = interval_bound(true, l.begin_slot);
     lex_.expect(Tok::Comma, "expected ',' between the ends of INTERVAL");
     const std::size_t end_pos = lex_.peek().pos;
-    l.end = interval_bound(false);
+    l.end = interval_bound(false, l.end_slot);
     lex_.expect(Tok::RParen, "expected ')' after the ends of INTERVAL");
-    if (l.begin > l.end) syntax(end_pos, "INTERVAL ends before it starts");
+    if (l.begin_slot < 0 && l.end_slot < 0 && l.begin > l.end)
+      syntax(end_pos, "INTERVAL ends before it starts");
     return l;
   }
 
-  int64_t interval_bound(bool start) {
-    Token t = lex_.next();
-    if (t.kind == Tok::String) {
+  // One end of an INTERVAL: its time, or 0 with `slot` set to the timestamp property it reads.
+  int64_t interval_bound(bool start, int32_t& slot) {
+    static const std::string kExpected =
+        "expected a date, a timestamp, '..' or a timestamp property in INTERVAL";
+    const Tok kind = lex_.peek().kind;
+    if (kind == Tok::String) {
+      Token t = lex_.next();
       if (t.text == "..") return start ? kOpenBegin : kOpenEnd;
       if (std::optional<int64_t> day = parse_date(t.text))
         return start ? *day : *day + kSecondsPerDay - 1;
@@ -659,14 +681,22 @@ class Parser {
       if (!instant) syntax(t.pos, "invalid date or timestamp '" + t.text + "' in INTERVAL");
       return *instant;
     }
-    if (t.kind == Tok::Word && lex_.char_after(t) == '(') {
+    if (kind == Tok::Word && lex_.char_after(lex_.peek()) == '(') {
+      Token t = lex_.next();
       std::string kw = upper(t.text);
-      if (kw == "TIMESTAMP" || kw == "DATE") {
-        Literal l = parse_time_literal(kw);
-        return start ? l.begin : l.end;
-      }
+      if (kw != "TIMESTAMP" && kw != "DATE") syntax(t.pos, kExpected);
+      Literal l = parse_time_literal(kw);
+      return start ? l.begin : l.end;
     }
-    syntax(t.pos, "expected a date, a timestamp or '..' in INTERVAL");
+    if (kind == Tok::Name || kind == Tok::Word) {
+      Arg a = parse_arg();
+      if (!a.property() || a.kind != Kind::Timestamp)
+        type_error(a.pos, "INTERVAL takes dates, timestamps, '..' or timestamp properties, not " +
+                              describe(a));
+      slot = a.op.slot;
+      return 0;
+    }
+    syntax(lex_.peek().pos, kExpected);
   }
 
   std::string_view text_;

@@ -32,18 +32,19 @@
 namespace onemap::layers::cql2::detail {
 
 namespace bg = spatial::bg;
+using spatial::LineString;
+using spatial::MultiLineString;
+using spatial::MultiPoint;
 using spatial::MultiPolygon;
 using spatial::Point;
-using MultiPoint = bg::model::multi_point<Point>;
-using Linestring = bg::model::linestring<Point>;
-using MultiLinestring = bg::model::multi_linestring<Linestring>;
 
 /// The static type of an argument: a queryable's type (same order as Type), or an interval.
 enum class Kind : uint8_t { String, Number, Boolean, Timestamp, Geometry, Interval };
 
 /// A literal. Timestamps and intervals are closed ranges of Unix seconds [begin, end]: an instant
 /// has begin == end, a DATE spans its UTC day, an open end is the int64 limit. Comparisons and IN
-/// lists use `begin`, temporal predicates the range.
+/// lists use `begin`, temporal predicates the range. An INTERVAL may take an end from a timestamp
+/// property instead (INTERVAL(reported_at, closed_at)): its slot replaces `begin` or `end`.
 struct Literal {
   Kind kind = Kind::String;
   std::string text;
@@ -51,17 +52,21 @@ struct Literal {
   bool boolean = false;
   int64_t begin = 0;
   int64_t end = 0;
-  uint32_t geometry = 0;  ///< index in Program::geometries
+  int32_t begin_slot = -1;  ///< Interval: the property slot of its start, -1 for `begin`
+  int32_t end_slot = -1;    ///< Interval: the property slot of its end, -1 for `end`
+  uint32_t geometry = 0;    ///< index in Program::geometries
 };
 
-/// A geometry literal normalised to one of three multi-geometries, with its envelope.
+/// A geometry literal as the point set the spatial predicates test: its points, its lines and its
+/// polygons (one valid multipolygon: the polygons of a GEOMETRYCOLLECTION, which may overlap, are
+/// united), any of them empty, with its envelope.
 struct GeometryLiteral {
-  enum class Shape : uint8_t { Points, Lines, Polygons };
-  Shape shape = Shape::Points;
   MultiPoint points;
-  MultiLinestring lines;
+  MultiLineString lines;
   MultiPolygon polygons;
   spatial::Box envelope;
+  /// 2 with polygons, else 1 with lines, else 0: what S_OVERLAPS and S_CROSSES ask of it.
+  int dimension() const { return !polygons.empty() ? 2 : !lines.empty() ? 1 : 0; }
 };
 
 /// A compiled LIKE pattern: literal runs (ASCII-lowered for ILIKE), '_' and '%'.
@@ -105,8 +110,34 @@ enum class Op : uint8_t {
 };
 enum class Cmp : uint8_t { Eq, Ne, Lt, Le, Gt, Ge };
 /// Spatial relations with the property first: Contains is "the property contains the literal".
-enum class SpatialOp : uint8_t { Intersects, Disjoint, Within, Contains };
-enum class TemporalOp : uint8_t { Intersects, During, Before, After };
+enum class SpatialOp : uint8_t {
+  Intersects,
+  Disjoint,
+  Equals,
+  Touches,
+  Within,
+  Contains,
+  Overlaps,
+  Crosses
+};
+/// Temporal relations, first argument first: After is "a is after b".
+enum class TemporalOp : uint8_t {
+  After,
+  Before,
+  Contains,
+  Disjoint,
+  During,
+  Equals,
+  FinishedBy,
+  Finishes,
+  Intersects,
+  Meets,
+  MetBy,
+  OverlappedBy,
+  Overlaps,
+  StartedBy,
+  Starts
+};
 
 struct Node {
   Op op = Op::Const;

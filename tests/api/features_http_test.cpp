@@ -69,14 +69,49 @@ class FeaturesHttpTest : public SharedApi<FeaturesHttpTest> {
 }  // namespace
 
 // Every CQL2 conformance class /conformance claims is whole: each operator CQL2 1.0 puts in that
-// class (the standard's requirement classes, listed here) parses and runs on the incidents.
+// class (the standard's requirement classes, listed here), with each literal it allows, parses
+// and runs on the incidents (points) and, for the spatial functions, on the grids (areas).
 TEST_F(FeaturesHttpTest, EveryClaimedCql2ClassHasAllItsOperators) {
   const std::string p = "http://www.opengis.net/spec/cql2/1.0/conf/";
   const std::string t = "TIMESTAMP('2026-01-02T00:00:00Z')";
   const std::string i = "INTERVAL('2026-01-01T00:00:00Z', '2026-01-03T00:00:00Z')";
-  const std::string g = "POLYGON((120 30, 120.2 30, 120.2 30.2, 120 30.2, 120 30))";
-  auto spatial = [&](const char* op) { return std::string(op) + "(geometry, " + g + ")"; };
-  auto temporal = [&](const char* op) { return std::string(op) + "(reported_at, " + i + ")"; };
+  const std::vector<std::string> spatial_functions = {"S_INTERSECTS", "S_EQUALS",  "S_DISJOINT",
+                                                      "S_TOUCHES",    "S_WITHIN",  "S_OVERLAPS",
+                                                      "S_CROSSES",    "S_CONTAINS"};
+  const std::vector<std::string> temporal_functions = {
+      "T_AFTER",  "T_BEFORE",       "T_CONTAINS", "T_DISJOINT",   "T_DURING",
+      "T_EQUALS", "T_FINISHEDBY",   "T_FINISHES", "T_INTERSECTS", "T_MEETS",
+      "T_METBY",  "T_OVERLAPPEDBY", "T_OVERLAPS", "T_STARTEDBY",  "T_STARTS"};
+  // CQL2's spatial literals (rule spatialInstance) and temporal arguments (temporalExpression).
+  const std::vector<std::string> points_and_boxes = {"POINT(120.1 30.1)",
+                                                     "BBOX(120, 30, 120.2, 30.2)"};
+  const std::string triangle = "((120 30, 120.1 30, 120.1 30.1, 120 30))";
+  std::vector<std::string> geometries = {
+      "POINT Z (120.1 30.1 12)",
+      "LINESTRING(120 30, 120.3 30.1)",
+      "POLYGON((120 30, 120.2 30, 120.2 30.2, 120 30.2, 120 30))",
+      "MULTIPOINT((120.1 30.1), (120.3 30.1))",
+      "MULTILINESTRING((120 30, 120.3 30.1), (120.1 30.2, 120.1 30))",
+      "MULTIPOLYGON(" + triangle + ", ((120.2 30, 120.3 30, 120.3 30.1, 120.2 30)))",
+      "GEOMETRYCOLLECTION(POINT(120.1 30.1), LINESTRING(120 30, 120.3 30.1), POLYGON" + triangle +
+          ")",
+      "BBOX(120, 30, 0, 120.2, 30.2, 10)"};
+  geometries.insert(geometries.end(), points_and_boxes.begin(), points_and_boxes.end());
+  const std::vector<std::string> times = {"reported_at",
+                                          t,
+                                          "DATE('2026-01-02')",
+                                          i,
+                                          "INTERVAL(reported_at, updated_at)",
+                                          "INTERVAL('..', reported_at)"};
+  auto spatial = [](const std::vector<std::string>& ops, const std::vector<std::string>& literals) {
+    std::vector<std::string> out;
+    for (const std::string& op : ops)
+      for (const std::string& g : literals) out.push_back(op + "(geometry, " + g + ")");
+    return out;
+  };
+  std::vector<std::string> temporal;
+  for (const std::string& op : temporal_functions)
+    for (const std::string& a : times) temporal.push_back(op + "(" + a + ", " + i + ")");
   const std::map<std::string, std::vector<std::string>> classes = {
       {"basic-cql2",
        {"status = 'reported'", "status <> 'reported'", "reported_at < " + t, "reported_at > " + t,
@@ -86,32 +121,34 @@ TEST_F(FeaturesHttpTest, EveryClaimedCql2ClassHasAllItsOperators) {
       {"advanced-comparison-operators",
        {"inc_id LIKE 'I1%'", "reported_at BETWEEN " + t + " AND " + t,
         "status IN ('reported', 'closed')"}},
-      {"basic-spatial-operators", {spatial("S_INTERSECTS")}},
-      {"spatial-operators",
-       {spatial("S_INTERSECTS"), spatial("S_EQUALS"), spatial("S_DISJOINT"), spatial("S_TOUCHES"),
-        spatial("S_WITHIN"), spatial("S_OVERLAPS"), spatial("S_CROSSES"), spatial("S_CONTAINS")}},
-      {"temporal-operators",
-       {temporal("T_AFTER"), temporal("T_BEFORE"), temporal("T_CONTAINS"), temporal("T_DISJOINT"),
-        temporal("T_DURING"), temporal("T_EQUALS"), temporal("T_FINISHEDBY"),
-        temporal("T_FINISHES"), temporal("T_INTERSECTS"), temporal("T_MEETS"), temporal("T_METBY"),
-        temporal("T_OVERLAPPEDBY"), temporal("T_OVERLAPS"), temporal("T_STARTEDBY"),
-        temporal("T_STARTS")}},
+      {"basic-spatial-functions", spatial({"S_INTERSECTS"}, points_and_boxes)},
+      {"basic-spatial-functions-plus", spatial({"S_INTERSECTS"}, geometries)},
+      {"spatial-functions", spatial(spatial_functions, geometries)},
+      {"temporal-functions", temporal},
+      // the draft names of the same classes
+      {"basic-spatial-operators", spatial({"S_INTERSECTS"}, points_and_boxes)},
+      {"spatial-operators", spatial(spatial_functions, geometries)},
+      {"temporal-operators", temporal},
   };
   const json conf = get_json("/conformance");
-  std::size_t checked = 0;
+  std::set<std::string> checked;
   for (const auto& c : conf["conformsTo"]) {
     const std::string uri = c;
     if (!uri.starts_with(p) || uri == p + "cql2-text") continue;
     const auto it = classes.find(uri.substr(p.size()));
     ASSERT_NE(it, classes.end()) << uri << ": a class this test does not know";
-    for (const auto& filter : it->second) {
-      const HttpResponse r =
-          api().get("/collections/incidents/items?limit=1&filter=" + percent_encode(filter));
-      EXPECT_EQ(r.status, 200) << uri << " claims " << filter << ": " << r.body;
-    }
-    ++checked;
+    for (const auto& filter : it->second)
+      for (const char* collection : {"incidents", "grids"}) {
+        if (collection == std::string("grids") && !filter.starts_with("S_")) continue;
+        const HttpResponse r = api().get("/collections/" + std::string(collection) +
+                                         "/items?limit=1&filter=" + percent_encode(filter));
+        EXPECT_EQ(r.status, 200) << uri << " claims " << filter << ": " << r.body;
+      }
+    checked.insert(it->first);
   }
-  EXPECT_GE(checked, 2u);  // basic-cql2 is always claimed with the filter extension
+  for (const char* c : {"basic-cql2", "advanced-comparison-operators", "basic-spatial-functions",
+                        "basic-spatial-functions-plus", "spatial-functions", "temporal-functions"})
+    EXPECT_TRUE(checked.count(c)) << c << " is not claimed";
 }
 
 TEST_F(FeaturesHttpTest, LandingPageConformanceAndCollections) {
@@ -592,6 +629,33 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForce) {
   EXPECT_EQ(ids("grids", "level = 'village' AND area_m2 > 0"),
             fids(oracle().grids,
                  [&](const auto& g) { return g.level == onemap::layers::GridLevel::Village; }));
+  // CQL2's other spatial and temporal functions: a point on an edge of a grid (a rectangle)
+  // touches it, exactly: not a grid whose edge is a rounding error off (120.1 + 0.1 is not
+  // 120.2); the county's box equals the county.
+  EXPECT_EQ(ids("grids", "S_TOUCHES(geometry, POINT(120.2 30.1))"),
+            fids(oracle().grids, [&](const auto& g) {
+              const auto box = onemap::spatial::envelope(g.geometry);
+              const double x0 = box.min_corner().x(), x1 = box.max_corner().x();
+              const double y0 = box.min_corner().y(), y1 = box.max_corner().y();
+              const double x = 120.2, y = 30.1;
+              return ((x == x0 || x == x1) && y >= y0 && y <= y1) ||
+                     ((y == y0 || y == y1) && x >= x0 && x <= x1);
+            }));
+  EXPECT_EQ(ids("grids", "S_EQUALS(geometry, BBOX(120, 30, 120.4, 30.2))"),
+            fids(oracle().grids, [](const auto& g) { return g.code == "330521"; }));
+  const int64_t t4 = inc[4].reported_at, t7 = inc[7].reported_at;
+  const std::string t4_text = onemap::layers::format_time(t4);
+  const std::string t7_text = onemap::layers::format_time(t7);
+  EXPECT_EQ(ids("incidents", "T_MEETS(reported_at, INTERVAL('" + t4_text + "', '..'))"),
+            fids(inc, [&](const auto& i) { return i.reported_at == t4; }));
+  EXPECT_EQ(ids("incidents", "T_OVERLAPPEDBY(INTERVAL(reported_at, '..'), INTERVAL('" + t4_text +
+                                 "', '" + t7_text + "'))"),
+            fids(inc, [&](const auto& i) { return i.reported_at > t4 && i.reported_at < t7; }));
+  // An INTERVAL that ends at a null (the closed_at of an open incident) is null: neither it nor
+  // its negation holds.
+  const std::string whole = "T_INTERSECTS(INTERVAL(reported_at, closed_at), INTERVAL('..', '..'))";
+  EXPECT_EQ(ids("incidents", whole), fids(inc, [](const auto& i) { return i.closed_at != 0; }));
+  EXPECT_EQ(ids("incidents", "NOT " + whole), fids(inc, [](const auto&) { return false; }));
   // Queryables as parameters: equality.
   EXPECT_EQ(ids_of(get_json("/collections/enterprises/items?risk=general&limit=100")),
             fids(oracle().enterprises,
@@ -604,6 +668,17 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForce) {
            "invalid_parameter", "filter"},
           {"/collections/households/items?head_name=x", 400, "invalid_parameter", "head_name"},
           {"/collections/incidents/items?filter=status%20%3D", 400, "invalid_parameter", "filter"},
+          // ill-typed arguments of CQL2's functions, and an invalid literal
+          {"/collections/incidents/items?filter=" + percent_encode("T_MEETS(reported_at, 'x')"),
+           400, "invalid_parameter", "filter"},
+          {"/collections/incidents/items?filter=" +
+               percent_encode("T_STARTS(INTERVAL(status, reported_at), INTERVAL('..', '..'))"),
+           400, "invalid_parameter", "filter"},
+          {"/collections/grids/items?filter=" + percent_encode("S_CROSSES(geometry, 3)"), 400,
+           "invalid_parameter", "filter"},
+          {"/collections/grids/items?filter=" +
+               percent_encode("S_TOUCHES(geometry, GEOMETRYCOLLECTION(POINT(0 0), POINT(999 0)))"),
+           400, "invalid_parameter", "filter"},
           {"/collections/incidents/items?filter-lang=cql2-json&filter=x", 400, "invalid_parameter",
            "filter-lang"},
           {"/collections/enterprises/items?open_hazards=many", 400, "invalid_parameter",

@@ -218,6 +218,21 @@ TEST(GeosOps, OverlayOfSquares) {
   EXPECT_TRUE(union_all({}).empty());
 }
 
+TEST(GeosOps, RelateGivesTheDe9imMatrix) {
+  const MultiPolygon a{rect(0, 0, 2, 2)};
+  // Squares sharing an edge, overlapping, one inside the other.
+  EXPECT_EQ(relate(a, MultiPolygon{rect(2, 0, 4, 2)}), "FF2F11212");
+  EXPECT_EQ(relate(a, MultiPolygon{rect(1, 1, 3, 3)}), "212101212");
+  EXPECT_EQ(relate(a, MultiPolygon{rect(0, 0, 1, 1)}), "212F11FF2");
+  // Points: one on an edge, one inside; lines: one along an edge, one crossing it.
+  EXPECT_EQ(relate(a, MultiPoint{{1, 0}, {1, 1}}), "0F20F1FF2");
+  MultiLineString lines;
+  lines.push_back(LineString{{0, 0}, {2, 0}});
+  EXPECT_EQ(relate(a, lines), "FF2101FF2");
+  lines.push_back(LineString{{1, 1}, {3, 1}});
+  EXPECT_EQ(relate(a, lines), "102101102");
+}
+
 namespace {
 void check_voronoi(const std::vector<Point>& seeds, const MultiPolygon& clip) {
   const std::vector<MultiPolygon> cells = voronoi_cells(seeds, clip);

@@ -258,6 +258,17 @@ TEST(BoundaryRule, AgreesWithBoostAwayFromTheBoundary) {
   }
 }
 
+TEST(OnSegment, ExactWithItsEndsAndNotBeyond) {
+  const Point a(0, 0), b(3, 1);
+  EXPECT_TRUE(on_segment(a, b, a));
+  EXPECT_TRUE(on_segment(a, b, b));
+  EXPECT_TRUE(on_segment(a, b, Point(1.5, 0.5)));
+  EXPECT_TRUE(on_segment(b, a, Point(0.75, 0.25)));
+  EXPECT_FALSE(on_segment(a, b, Point(1.5, std::nextafter(0.5, 1.0))));
+  EXPECT_FALSE(on_segment(a, b, Point(6, 2)));  // on its line, beyond it
+  EXPECT_FALSE(on_segment(a, b, Point(-3, -1)));
+}
+
 TEST(OnBoundary, ExactOnSlantedEdges) {
   Polygon tri;
   tri.outer() = closed_ring({{0, 0}, {3, 1}, {0, 2}});

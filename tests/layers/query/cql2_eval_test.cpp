@@ -63,6 +63,10 @@ bool meets(const Rect& a, const Rect& b) {
 bool lies_in(const Rect& a, const Rect& b) {
   return a.minx >= b.minx && a.maxx <= b.maxx && a.miny >= b.miny && a.maxy <= b.maxy;
 }
+// Whether the rectangles' interiors meet.
+bool interiors_meet(const Rect& a, const Rect& b) {
+  return a.minx < b.maxx && a.maxx > b.minx && a.miny < b.maxy && a.maxy > b.miny;
+}
 // A zone filter's oracle: the records with a zone for whose rectangle `holds` is true.
 Oracle zone_where(bool (*holds)(const Rect&)) {
   return [holds](const Record& r) {
@@ -312,6 +316,38 @@ std::vector<Case> cases() {
       {"S_INTERSECTS(zone, LINESTRING(120.25 31, 122 31))",
        zone_where([](const Rect& z) { return z.miny <= 31 && z.maxy >= 31; })},
       {"S_WITHIN(zone, POINT(120 30))", [](const Record&) { return false; }},
+      // the other spatial functions: on the edges, at the end points, the same, apart
+      {"S_TOUCHES(location, BBOX(120.25, 30.25, 121, 30.75))",
+       [](const Record& r) {
+         return in_closed(r.location, 120.25, 30.25, 121, 30.75) &&
+                !in_open(r.location, 120.25, 30.25, 121, 30.75);
+       }},
+      {"S_TOUCHES(location, MULTILINESTRING((120 30, 121 30), (121 30, 121 31)))",
+       [](const Record& r) {  // (121 30) ends both lines: not their boundary
+         return in_closed(r.location, 120, 30, 120, 30) || in_closed(r.location, 121, 31, 121, 31);
+       }},
+      {"S_EQUALS(location, MULTIPOINT((120.5 30.5), (120.5 30.5)))",
+       [](const Record& r) { return in_closed(r.location, 120.5, 30.5, 120.5, 30.5); }},
+      {"S_OVERLAPS(location, MULTIPOINT((120.5 30.5), (121 31)))",
+       [](const Record&) { return false; }},
+      {"S_CROSSES(location, LINESTRING(120 30, 121 31))", [](const Record&) { return false; }},
+      {"S_TOUCHES(zone, BBOX(120.5, 30.5, 121, 31))", zone_where([](const Rect& z) {
+         return meets(z, {120.5, 30.5, 121, 31}) && !interiors_meet(z, {120.5, 30.5, 121, 31});
+       })},
+      {"S_OVERLAPS(zone, BBOX(120.25, 30.25, 120.75, 31.5))", zone_where([](const Rect& z) {
+         const Rect b{120.25, 30.25, 120.75, 31.5};
+         return interiors_meet(z, b) && !lies_in(z, b) && !lies_in(b, z);
+       })},
+      {"S_EQUALS(zone, POLYGON((120 30, 120.25 30, 120.5 30, 120.5 30.5, 120 30.5, 120 30)))",
+       [](const Record& r) { return r.zone == 0; }},
+      {"S_CROSSES(zone, LINESTRING(120.25 31, 122 31))", zone_where([](const Rect& z) {
+         return z.miny < 31 && z.maxy > 31 && z.minx < 122 && z.maxx > 120.25 &&
+                !lies_in({120.25, 31, 122, 31}, z);
+       })},
+      {"S_TOUCHES(zone, LINESTRING(120.25 31, 122 31))", zone_where([](const Rect& z) {
+         return meets(z, {120.25, 31, 122, 31}) &&
+                !(z.miny < 31 && z.maxy > 31 && z.minx < 122 && z.maxx > 120.25);
+       })},
       // temporal: instants against closed intervals of seconds
       {"T_INTERSECTS(reported_at, DATE('2026-01-02'))",
        [](const Record&
@@ -338,6 +374,21 @@ std::vector<Case> cases() {
       {"T_BEFORE(DATE('2026-01-02'), reported_at)",
        [](const Record& r) { return r.reported_at && *r.reported_at >= D2; }},
       {"T_AFTER(reported_at, INTERVAL('..', '..'))", [](const Record&) { return false; }},
+      {"T_EQUALS(reported_at, TIMESTAMP('2026-01-02T00:00:00Z'))",
+       [](const Record& r) { return r.reported_at == D1; }},
+      {"T_DISJOINT(reported_at, DATE('2026-01-02'))",
+       [](const Record& r) { return r.reported_at && (*r.reported_at < D1 || *r.reported_at >= D2); }},
+      {"T_MEETS(reported_at, DATE('2026-01-02'))", [](const Record& r) { return r.reported_at == D1; }},
+      {"T_STARTS(reported_at, DATE('2026-01-02'))",
+       [](const Record& r) { return r.reported_at == D1; }},
+      {"T_FINISHES(reported_at, DATE('2026-01-01'))",
+       [](const Record& r) { return r.reported_at == D1 - 1; }},
+      {"T_METBY(reported_at, INTERVAL('..', '2026-01-02T00:00:00Z'))",
+       [](const Record& r) { return r.reported_at == D1; }},
+      {"T_CONTAINS(DATE('2026-01-02'), reported_at)",
+       [](const Record& r) { return r.reported_at && *r.reported_at > D1 && *r.reported_at < D2 - 1; }},
+      {"T_STARTEDBY(INTERVAL('2026-01-02', '..'), reported_at)",
+       [](const Record& r) { return r.reported_at == D1; }},
       {"NOT T_BEFORE(reported_at, DATE('2026-01-02'))",
        [](const Record& r) { return r.reported_at && *r.reported_at >= D1; }},
       {"t_intersects(reported_at, interval('2026-01-01T12:00:00Z', '2026-01-01T12:30:00Z')) "
@@ -494,6 +545,11 @@ TEST_F(Cql2Test, BboxHint) {
   EXPECT_FALSE(
       hint("S_INTERSECTS(location, BBOX(0, 0, 1, 1)) AND S_INTERSECTS(zone, BBOX(0, 0, 1, 1))")
           .has_value());
+  // Every spatial function but S_DISJOINT needs the geometries to meet.
+  for (const char* op : {"S_EQUALS", "S_TOUCHES", "S_OVERLAPS", "S_CROSSES"})
+    EXPECT_TRUE(
+        box_is(hint(std::string(op) + "(zone, BBOX(120, 30, 121, 31.5))"), 120, 30, 121, 31.5))
+        << op;
 }
 
 TEST_F(Cql2Test, FuzzedInputIsRejectedOrEvaluatedNeverACrash) {

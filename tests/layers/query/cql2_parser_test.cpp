@@ -53,8 +53,8 @@ TEST_F(Cql2Test, ErrorsGiveThePosition) {
       {"name = 3", "type error at position 6: cannot compare string property 'name' with a number"},
       {"on_duty < TRUE", "type error at position 9: booleans compare only with = and <>"},
       {"location = POINT(1 2)",
-       "type error at position 10: geometries are compared with S_INTERSECTS, S_WITHIN, S_CONTAINS "
-       "or S_DISJOINT"},
+       "type error at position 10: geometries are compared with the spatial functions "
+       "(S_INTERSECTS, …)"},
       {"S_INTERSECTS(name, POINT(1 2))",
        "type error at position 14: S_INTERSECTS needs geometries, not string property 'name'"},
       {"S_INTERSECTS(location, zone)",
@@ -90,8 +90,8 @@ TEST_F(Cql2Test, ErrorsGiveThePosition) {
       {"S_WITHIN(location, POLYGON((0 0, 1 0, 1 1, 0 1)))",
        "syntax error at position 28: polygon ring is not closed (its first and last points "
        "differ)"},
-      {"S_WITHIN(location, POINT(1 2 3))",
-       "syntax error at position 30: expected ',' or ')' in the point"},
+      {"S_WITHIN(location, POINT(1 2 3 4))",
+       "syntax error at position 32: expected ',' or ')' in the point"},
       {"S_WITHIN(location, BBOX(1, 1, 0, 0))",
        "syntax error at position 20: BBOX needs minx < maxx and miny < maxy"},
       {"S_WITHIN(location, CIRCLE(1, 1))",
@@ -105,8 +105,43 @@ TEST_F(Cql2Test, ErrorsGiveThePosition) {
        "TIMESTAMP('…'), "
        "DATE('…') or INTERVAL('…','…')), not a string"},
       {"reported_at = INTERVAL('..', '..')",
-       "type error at position 13: intervals are compared with T_INTERSECTS, T_DURING, T_BEFORE or "
-       "T_AFTER"},
+       "type error at position 13: intervals are compared with the temporal functions "
+       "(T_INTERSECTS, …)"},
+      // Every function checks its arguments' types.
+      {"T_MEETS(reported_at, 'x')",
+       "type error at position 22: T_MEETS needs timestamps or intervals (a timestamp property, "
+       "TIMESTAMP('…'), DATE('…') or INTERVAL('…','…')), not a string"},
+      {"T_OVERLAPPEDBY(members, INTERVAL('..', '..'))",
+       "type error at position 16: T_OVERLAPPEDBY needs timestamps or intervals (a timestamp "
+       "property, TIMESTAMP('…'), DATE('…') or INTERVAL('…','…')), not number property 'members'"},
+      {"S_CROSSES(location, 3)",
+       "type error at position 21: S_CROSSES needs geometries, not a number"},
+      {"S_TOUCHES(POINT(1 2), BBOX(0, 0, 1, 1))",
+       "type error at position 1: S_TOUCHES needs one geometry property and one geometry literal"},
+      {"S_EQUALS(location, '1 2')",
+       "type error at position 20: S_EQUALS needs geometries, not a string"},
+      {"T_STARTS(INTERVAL(name, reported_at), reported_at)",
+       "type error at position 19: INTERVAL takes dates, timestamps, '..' or timestamp "
+       "properties, not string property 'name'"},
+      {"T_STARTS(INTERVAL(reported_at, 3), reported_at)",
+       "syntax error at position 32: expected a date, a timestamp, '..' or a timestamp property "
+       "in INTERVAL"},
+      {"T_STARTS(INTERVAL(reported_at, POINT(1 2)), reported_at)",
+       "syntax error at position 32: expected a date, a timestamp, '..' or a timestamp property "
+       "in INTERVAL"},
+      {"T_STARTS(INTERVAL(reported_at), reported_at)",
+       "syntax error at position 30: expected ',' between the ends of INTERVAL"},
+      {"S_OVERLAPS(location, GEOMETRYCOLLECTION(BBOX(0, 0, 1, 1)))",
+       "syntax error at position 41: a GEOMETRYCOLLECTION holds POINT, LINESTRING, POLYGON, "
+       "MULTIPOINT, MULTILINESTRING or MULTIPOLYGON"},
+      {"S_OVERLAPS(location, GEOMETRYCOLLECTION(GEOMETRYCOLLECTION(POINT(0 0))))",
+       "syntax error at position 41: a GEOMETRYCOLLECTION holds POINT, LINESTRING, POLYGON, "
+       "MULTIPOINT, MULTILINESTRING or MULTIPOLYGON"},
+      {"S_OVERLAPS(location, GEOMETRYCOLLECTION())",
+       "syntax error at position 41: a GEOMETRYCOLLECTION holds POINT, LINESTRING, POLYGON, "
+       "MULTIPOINT, MULTILINESTRING or MULTIPOLYGON"},
+      {"S_TOUCHES(location, POINT Z (1 2)",
+       "syntax error at position 34: expected ')' after the arguments of S_TOUCHES"},
       {"name = S_INTERSECTS(location, POINT(0 0))",
        "syntax error at position 8: S_INTERSECTS is a predicate, not a value"},
   };
@@ -120,13 +155,73 @@ TEST_F(Cql2Test, ErrorsGiveThePosition) {
       EXPECT_EQ(e.detail(), b.detail);
     }
   }
-  // An invalid polygon names the reason Boost.Geometry gives.
-  try {
-    Filter::parse("S_WITHIN(location, POLYGON((0 0, 2 2, 2 0, 0 2, 0 0)))", kQueryables);
-    ADD_FAILURE() << "parsed a self-intersecting polygon";
-  } catch (const InvalidArgument& e) {
-    EXPECT_TRUE(e.detail().starts_with("invalid geometry at position 20: ")) << e.detail();
+  // An invalid polygon or line names the reason Boost.Geometry gives, at the member of a
+  // GEOMETRYCOLLECTION that is invalid.
+  for (const auto& [text, at] : std::vector<std::pair<std::string, int>>{
+           {"S_WITHIN(location, POLYGON((0 0, 2 2, 2 0, 0 2, 0 0)))", 20},
+           {"S_TOUCHES(location, LINESTRING(1 1, 1 1))", 21},
+           {"S_TOUCHES(location, MULTILINESTRING((0 0, 1 1), (1 1, 1 1)))", 49},
+           {"S_CROSSES(location, GEOMETRYCOLLECTION(POINT(0 0), POLYGON((0 0, 2 2, 2 0, 0 2, 0 "
+            "0))))",
+            52},
+           {"S_EQUALS(location, MULTIPOLYGON(((0 0, 1 0, 1 1, 0 1, 0 0)), ((1 0, 2 0, 2 1, 1 1, "
+            "1 0))))",
+            20}}) {
+    try {
+      Filter::parse(text, kQueryables);
+      ADD_FAILURE() << "parsed " << text;
+    } catch (const InvalidArgument& e) {
+      EXPECT_TRUE(
+          e.detail().starts_with("invalid geometry at position " + std::to_string(at) + ": "))
+          << e.detail();
+    }
   }
+}
+
+TEST_F(Cql2Test, EveryFunctionOfCql2Parses) {
+  // The spelling of every spatial and temporal function, any case, every literal.
+  const std::string collection =
+      "GEOMETRYCOLLECTION(POINT(120 30), LINESTRING Z (120 30 1, 121 31 1), POLYGON((120 30, 121 "
+      "30, 121 31, 120 30)))";
+  const std::vector<std::string> geometries = {
+      "POINT(120 30)",
+      "POINT Z (120 30 5)",
+      "point z(120 30 5)",
+      "LINESTRING(120 30, 121 31)",
+      "POLYGON((120 30, 121 30, 121 31, 120 30))",
+      "MULTIPOINT((120 30), (121 31))",
+      "MULTILINESTRING((120 30, 121 31), (121 30, 120 31))",
+      "MULTIPOLYGON(((120 30, 121 30, 121 31, 120 30)))",
+      "BBOX(120, 30, 121, 31)",
+      collection};
+  for (const char* op : {"S_INTERSECTS", "S_EQUALS", "S_DISJOINT", "S_TOUCHES", "S_WITHIN",
+                         "S_OVERLAPS", "S_CROSSES", "s_contains"})
+    for (const std::string& g : geometries) {
+      EXPECT_NO_THROW(Filter::parse(std::string(op) + "(location, " + g + ")", kQueryables))
+          << op << " " << g;
+      EXPECT_NO_THROW(Filter::parse(std::string(op) + "(" + g + ", zone)", kQueryables))
+          << op << " " << g;
+    }
+  for (const char* op : {"T_AFTER", "T_BEFORE", "T_CONTAINS", "T_DISJOINT", "T_DURING", "T_EQUALS",
+                         "T_FINISHEDBY", "T_FINISHES", "T_INTERSECTS", "T_MEETS", "T_METBY",
+                         "T_OVERLAPPEDBY", "T_OVERLAPS", "T_STARTEDBY", "t_starts"})
+    for (const char* t :
+         {"reported_at", "TIMESTAMP('2026-01-01T00:00:00Z')", "DATE('2026-01-01')",
+          "INTERVAL('2026-01-01', '..')", "INTERVAL(reported_at, '..')",
+          "INTERVAL(DATE('2026-01-01'), reported_at)", "INTERVAL(reported_at, reported_at)"}) {
+      EXPECT_NO_THROW(
+          Filter::parse(std::string(op) + "(" + t + ", DATE('2026-01-02'))", kQueryables))
+          << op << " " << t;
+      EXPECT_NO_THROW(
+          Filter::parse(std::string(op) + "(DATE('2026-01-02'), " + t + ")", kQueryables))
+          << op << " " << t;
+    }
+  // The properties an INTERVAL reads are the filter's.
+  EXPECT_EQ(Filter::parse("T_DURING(INTERVAL(reported_at, '..'), INTERVAL('..', '..')) AND members "
+                          "> 1",
+                          kQueryables)
+                .properties(),
+            (std::vector<std::size_t>{4, 1}));
 }
 
 TEST_F(Cql2Test, CoordinatesOutsideLonLatAreAnError) {
