@@ -1,6 +1,7 @@
 // The county's own layers (layers/model/feature_layer.hpp) as OGC API - Features collections:
 // the collection, its items (bbox, area, near, POST polygon, CQL2 filter, equality, sortby,
-// properties, crs, paging), one item, and its queryables, each as its viewer may read it: a
+// properties, crs, paging), one item, its queryables and its statistics by grid group (counts,
+// and metres of line or square metres of polygon in each), each as its viewer may read it: a
 // layer's audience decides who sees its features at all, each field's who reads it, both at the
 // grid of the feature (a user's area scope), and no person's identity is ever a property.
 #include "api/features_internal.hpp"
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <map>
 
 namespace onemap::api::features {
 
@@ -147,6 +149,91 @@ HttpAnswer item(const layers::FeatureLayer& l, std::string_view id, const QueryP
   return {200, std::move(text), kGeoJson, {{"Content-Crs", "<" + std::string(crs->uri) + ">"}}};
 }
 
+// /collections/{id}/stats: the matching features by grid group: how many lie (or have a part) in
+// each, and for lines and polygons the metres or square metres they have there.
+HttpAnswer stats(const Context& ctx, const layers::FeatureLayer& l, const QueryParameters& query,
+                 const auth::Viewer& viewer, auth::Audience query_audience) {
+  layers::GridLevel level = layers::GridLevel::Town;
+  QueryParameters selection;
+  for (const auto& [k, v] : query) {
+    if (k == "group_by") {
+      try {
+        level = layers::level_from_name(v);
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument(k, e.detail());
+      }
+    } else if (k == "limit" || k == "offset" || k == "sortby" || k == "properties" || k == "crs") {
+      throw InvalidArgument(k,
+                            "is for items; stats take group_by and the items' selection "
+                            "(area, bbox, near, radius, filter, a field's value)");
+    } else {
+      selection.emplace_back(k, v);
+    }
+  }
+  ItemQuery q =
+      parse_items_query(selection, collection_queryables(l.def), ctx.options, query_audience);
+  q.limit = l.features.size();
+  const layers::County& county = *ctx.county;
+  if (q.area)
+    q.area_box = layers::resolve_area(q, county.data().grids, county.join_options().max_distance_m);
+  std::vector<uint32_t> order;
+  for (std::size_t i = 0; i < l.features.size(); ++i)
+    if (audience_for(l.def, l.features[i], viewer)) order.push_back(static_cast<uint32_t>(i));
+  const layers::FeaturePage page = layers::select_page(
+      l.features, std::move(order), q, layers::queryables_of(l.def), &http::check_deadline);
+
+  GridGroups group(county.data().grids, level);
+  struct Sum {
+    int64_t count = 0;
+    double measure = 0;
+  };
+  std::map<const layers::Grid*, Sum, bool (*)(const layers::Grid*, const layers::Grid*)> sums(
+      [](const layers::Grid* a, const layers::Grid* b) {
+        return (a ? a->code : std::string()) < (b ? b->code : std::string());
+      });
+  double total = 0;
+  for (uint32_t i : page.positions) {
+    const layers::Feature& f = l.features[i];
+    if (l.def.geometry == layers::GeometryKind::Point) {
+      ++sums[group(f.join.grid_code)].count;
+      continue;
+    }
+    std::vector<const layers::Grid*> counted;
+    for (const auto& share : f.shares) {
+      const layers::Grid* g = group(share.grid_code);
+      sums[g].measure += share.measure;
+      total += share.measure;
+      if (std::find(counted.begin(), counted.end(), g) == counted.end()) {
+        counted.push_back(g);
+        ++sums[g].count;
+      }
+    }
+    if (f.shares.empty()) ++sums[nullptr].count;
+  }
+  const char* measure = l.def.geometry == layers::GeometryKind::Line      ? "length_m"
+                        : l.def.geometry == layers::GeometryKind::Polygon ? "area_m2"
+                                                                          : nullptr;
+  json groups = json::array();
+  json outside = nullptr;
+  for (const auto& [g, sum] : sums) {
+    json row = g ? json{{"code", g->code}, {"name", g->name}} : json::object();
+    row["count"] = sum.count;
+    if (measure) row[measure] = sum.measure;
+    if (g)
+      groups.push_back(std::move(row));
+    else
+      outside = std::move(row);
+  }
+  json totals = {{"count", page.matched}};
+  if (measure) totals[measure] = total;
+  json j = {{"collection", l.def.name},
+            {"group_by", layers::level_name(level)},
+            {"groups", groups},
+            {"outside", outside},
+            {"total", totals}};
+  return {200, layers::json_text(j), "application/json", {}};
+}
+
 }  // namespace
 
 json county_collection_json(const Context&, const layers::FeatureLayer& l,
@@ -214,6 +301,7 @@ HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_vie
         l.def.geometry == layers::GeometryKind::Point ? "geometry-point" : "geometry-multipolygon",
         base, query_audience);
   }
+  if (rest == "/stats") return stats(ctx, l, query, viewer, query_audience);
   if (rest.starts_with("/items/")) return item(l, rest.substr(7), query, base, viewer);
   throw NotFound("no resource at /collections/" + std::string(id) + std::string(rest));
 }

@@ -143,7 +143,9 @@ HttpAnswer FeatureService::handle(std::string_view path,
   }
   if (rest == "/stats") {
     if (c.kind != LayerKind::Incidents)
-      throw NotFound("statistics are offered for incidents: /collections/incidents/stats");
+      throw NotFound(
+          "statistics are offered for incidents and the county's own layers: "
+          "/collections/incidents/stats");
     return stats(ctx, query, *viewer.policy);
   }
   if (rest.starts_with("/items/")) return item(ctx, c, rest.substr(7), query, base, viewer);

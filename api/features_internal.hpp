@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -108,6 +109,18 @@ HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_vie
                         const QueryParameters& query, const std::string& base,
                         const auth::Viewer& viewer, auth::Audience query_audience,
                         std::shared_ptr<const spatial::AreaIndex> within = nullptr);
+// stats.cpp: each grid's ancestor (or itself) at a grouping level, found once per code.
+class GridGroups {
+ public:
+  GridGroups(const std::vector<layers::Grid>& grids, layers::GridLevel level);
+  /// The grid of the level that holds the grid `code` (null: none, or an unknown code).
+  const layers::Grid* operator()(const std::string& code);
+
+ private:
+  layers::GridLevel level_;
+  std::unordered_map<std::string_view, const layers::Grid*> by_code_;
+  std::unordered_map<std::string_view, const layers::Grid*> group_of_;
+};
 // stats.cpp: /collections/incidents/stats.
 HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::ReadPolicy& policy);
 // openapi.cpp: the OpenAPI document of the whole server.

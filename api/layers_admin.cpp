@@ -54,9 +54,9 @@ class Upload {
                                 type + "'");
     if (body.empty()) throw InvalidArgument("body", "the source is empty");
     path_ = "/vsimem/onemap-layer-" + std::to_string(next++) + ext;
-    VSILFILE* f = VSIFileFromMemBuffer(
-        path_.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(body.data())), body.size(),
-        FALSE);
+    VSILFILE* f = VSIFileFromMemBuffer(path_.c_str(),
+                                       reinterpret_cast<GByte*>(const_cast<char*>(body.data())),
+                                       body.size(), FALSE);
     if (!f) throw Error("cannot stage the upload");
     VSIFCloseL(f);
     source_ = ext == ".zip" ? "/vsizip/" + path_ : path_;
@@ -83,26 +83,26 @@ json report_json(const layers::ImportReport& r, const layers::JoinStats& join) {
                       {"index", i.index},
                       {"id", i.id},
                       {"reason", i.reason}});
-  return {{"read", r.read},
-          {"loaded", r.loaded},
-          {"repaired", r.repaired},
-          {"rejected", r.rejected},
-          {"source_crs", r.source_crs},
-          {"join",
-           {{"contained", join.contained},
-            {"nearest", join.nearest},
-            {"unassigned", join.unassigned}}},
-          {"notes", r.notes},
-          {"issues", issues}};
+  return {
+      {"read", r.read},
+      {"loaded", r.loaded},
+      {"repaired", r.repaired},
+      {"rejected", r.rejected},
+      {"source_crs", r.source_crs},
+      {"join",
+       {{"contained", join.contained}, {"nearest", join.nearest}, {"unassigned", join.unassigned}}},
+      {"notes", r.notes},
+      {"issues", issues}};
 }
 
 Response post_layer(layers::County& county, Context& c) {
-  static const char* kKnown[] = {"name",     "title",   "theme", "geometry",
+  static const char* kKnown[] = {"name",     "title",   "theme",   "geometry",
                                  "id_field", "src_crs", "encoding"};
   for (const auto& [k, v] : c.query)
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* n) { return k == n; }))
-      throw InvalidArgument(k, "unknown parameter (name, title, theme, geometry, id_field, "
-                               "src_crs, encoding)");
+      throw InvalidArgument(k,
+                            "unknown parameter (name, title, theme, geometry, id_field, "
+                            "src_crs, encoding)");
   layers::ImportOptions o;
   layers::LayerDef def;
   def.name = parameter(c, "name");

@@ -16,6 +16,27 @@
 
 namespace onemap::api::features {
 
+GridGroups::GridGroups(const std::vector<layers::Grid>& grids, layers::GridLevel level)
+    : level_(level) {
+  for (const auto& g : grids) by_code_[g.code] = &g;
+}
+
+const layers::Grid* GridGroups::operator()(const std::string& code) {
+  if (code.empty()) return nullptr;
+  if (auto it = group_of_.find(code); it != group_of_.end()) return it->second;
+  const layers::Grid* g = nullptr;
+  for (auto it = by_code_.find(code); it != by_code_.end();
+       it = by_code_.find(it->second->parent_code)) {
+    if (it->second->level == level_) {
+      g = it->second;
+      break;
+    }
+    if (it->second->parent_code.empty()) break;
+  }
+  group_of_[code] = g;
+  return g;
+}
+
 HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::ReadPolicy& policy) {
   // The window and filters: datetime (both ends), area, bbox; the grouping level; how many
   // rising areas to list.
@@ -59,26 +80,7 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
     prev.area_box = q.area_box =
         layers::resolve_area(q, d.grids, ctx.county->join_options().max_distance_m);
   prev.area_codes = q.area_codes;
-  // Each grid's ancestor (or itself) at the grouping level, and the names.
-  std::unordered_map<std::string_view, const layers::Grid*> by_code;
-  for (const auto& g : d.grids) by_code[g.code] = &g;
-  std::unordered_map<std::string_view, const layers::Grid*> group_of;
-  auto group = [&](const std::string& code) -> const layers::Grid* {
-    if (code.empty()) return nullptr;
-    if (auto it = group_of.find(code); it != group_of.end()) return it->second;
-    const layers::Grid* g = nullptr;
-    for (auto it = by_code.find(code); it != by_code.end();
-         it = by_code.find(it->second->parent_code)) {
-      if (it->second->level == level) {
-        g = it->second;
-        break;
-      }
-      if (it->second->parent_code.empty()) break;
-    }
-    group_of[code] = g;
-    return g;
-  };
-
+  GridGroups group(d.grids, level);
   struct Cell {
     uint64_t now = 0, before = 0;
   };

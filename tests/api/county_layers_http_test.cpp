@@ -299,6 +299,60 @@ TEST_F(CountyLayersHttp, FiltersEqualitiesAndSortsOnItsFields) {
   expect_error(api().get("/collections/cameras/items?filter=channels%3E"), 400, "", "filter");
 }
 
+TEST_F(CountyLayersHttp, StatsByVillageSumWhatABruteForceOverlayFindsInEachVillage) {
+  // "Pipe length per village" and "zoned area per village": one call each.
+  const json pipes_by = api().get("/collections/pipes/stats?group_by=village", staff()).json();
+  const json zones_by = api().get("/collections/zones/stats?group_by=village").json();
+  const json cams_by = api().get("/collections/cameras/stats?group_by=village").json();
+  auto row = [](const json& j, const std::string& code) {
+    for (const auto& g : j["groups"])
+      if (g["code"] == code) return g;
+    return json{{"count", 0}, {"length_m", 0.0}, {"area_m2", 0.0}};
+  };
+  std::size_t villages = 0;
+  for (const auto& v : oracle().grids) {
+    if (v.level != layers::GridLevel::Village) continue;
+    ++villages;
+    double length = 0, area = 0;
+    int64_t pipes_in = 0, zones_in = 0, cams_in = 0;
+    for (const auto& f : layer("pipes").features) {
+      layers::MultiLineString inside;
+      bg::intersection(std::get<layers::MultiLineString>(f.geometry), v.geometry, inside);
+      const double m = spatial::length_m(inside);
+      length += m;
+      pipes_in += m >= layers::GridJoiner::kMinShareLength_m;
+    }
+    for (const auto& f : layer("zones").features) {
+      layers::MultiPolygon inside;
+      bg::intersection(std::get<layers::MultiPolygon>(f.geometry), v.geometry, inside);
+      const double m = spatial::area_m2(inside);
+      area += m;
+      zones_in += m >= layers::GridJoiner::kMinShareArea_m2;
+    }
+    for (const auto& f : layer("cameras").features) cams_in += f.join.grid_code.starts_with(v.code);
+    EXPECT_EQ(row(pipes_by, v.code)["count"], pipes_in) << v.code;
+    EXPECT_NEAR(row(pipes_by, v.code)["length_m"].get<double>(), length, 1e-5 * length + 0.1)
+        << v.code;
+    EXPECT_EQ(row(zones_by, v.code)["count"], zones_in) << v.code;
+    EXPECT_NEAR(row(zones_by, v.code)["area_m2"].get<double>(), area, 1e-5 * area + 1) << v.code;
+    EXPECT_EQ(row(cams_by, v.code)["count"], cams_in) << v.code;
+  }
+  EXPECT_EQ(villages, 4u);
+  EXPECT_EQ(cams_by["total"]["count"], 80);
+  // A selection applies: only the zones of one use.
+  const json built =
+      api()
+          .get("/collections/zones/stats?group_by=town&use=%E5%BB%BA%E8%AE%BE%E7%94%A8%E5%9C%B0")
+          .json();
+  EXPECT_EQ(built["total"]["count"].get<std::size_t>(),
+            brute_force("zones", [](const layers::Feature& f) {
+              return std::get<std::string>(f.attributes[1]) == "建设用地";
+            }).size());
+  expect_error(api().get("/collections/pipes/stats"), 401);
+  expect_error(api().get("/collections/zones/stats?group_by=province"), 400, "", "group_by");
+  expect_error(api().get("/collections/zones/stats?limit=3"), 400, "", "limit");
+}
+
 TEST_F(CountyLayersHttp, OneFeatureByIdWithItsGridsAndAClearNotFound) {
   const layers::Feature& f = layer("zones").features[4];
   const HttpResponse r = api().get("/collections/zones/items/" + std::to_string(f.fid));

@@ -78,9 +78,10 @@ TEST_F(LayersAdmin, ACsvOfPointsIsServedAtOnceEachPointInTheGridThatHoldsIt) {
     csv += line;
   }
   csv += "S-bad,abc,30.1,1\n";
-  const HttpResponse r = post("name=stations&title=%E5%9B%9B%E7%AB%99%E8%9E%8D%E5%90%88&theme="
-                              "%E6%B2%BB%E7%90%86&id_field=code",
-                              csv, "text/csv");
+  const HttpResponse r = post(
+      "name=stations&title=%E5%9B%9B%E7%AB%99%E8%9E%8D%E5%90%88&theme="
+      "%E6%B2%BB%E7%90%86&id_field=code",
+      csv, "text/csv");
   ASSERT_EQ(r.status, 201) << r.body;
   const json j = r.json();
   EXPECT_EQ(r.header("location"), ApiHarness::base_url() + "/collections/stations");
@@ -147,7 +148,8 @@ TEST_F(LayersAdmin, AZippedGaussKrugerShapefileOfLinesSharesOutItsLengthAsBoostS
   void* z = CPLCreateZip(zip.c_str(), nullptr);
   ASSERT_NE(z, nullptr);
   for (const char* ext : {".shp", ".shx", ".dbf", ".prj"}) {
-    const std::string bytes = file(std::filesystem::path(dir.path()) / (std::string("pipes") + ext));
+    const std::string bytes =
+        file(std::filesystem::path(dir.path()) / (std::string("pipes") + ext));
     ASSERT_EQ(CPLCreateFileInZip(z, (std::string("pipes") + ext).c_str(), nullptr), CE_None);
     ASSERT_EQ(CPLWriteFileInZip(z, bytes.data(), static_cast<int>(bytes.size())), CE_None);
     CPLCloseFileInZip(z);
