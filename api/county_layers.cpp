@@ -31,23 +31,6 @@ std::optional<auth::Audience> audience_for(const layers::LayerDef& def, const la
   return a;
 }
 
-// RFC 3986 percent-encoding of a query value, as items.cpp writes its links.
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',' || c == ':' ||
-        c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 const layers::FeatureLayer& layer_of(const Context& ctx, std::string_view id) {
   const layers::FeatureLayer* l = ctx.county->feature_layer(id);
   // Dropped since is_county_layer() said it was there.
@@ -75,7 +58,6 @@ HttpAnswer items(const Context& ctx, const layers::FeatureLayer& l, ItemQuery& q
   const layers::FeaturePage page =
       layers::select_page(l.features, std::move(order), q, fields, &http::check_deadline);
 
-  const std::string items_url = base + "/collections/" + l.def.name + "/items";
   const Projector proj(*q.crs);
   JsonOut out;
   FeatureWriter writer(out, proj, viewer, q.properties ? &*q.properties : nullptr);
@@ -85,34 +67,7 @@ HttpAnswer items(const Context& ctx, const layers::FeatureLayer& l, ItemQuery& q
     const layers::Feature& f = l.features[page.positions[k]];
     writer.feature(l.def, f, *audience_for(l.def, f, viewer));
   }
-  const std::size_t matched = page.matched, returned = page.positions.size();
-  auto page_url = [&](std::size_t offset) {
-    std::string url = items_url + "?";
-    for (const auto& [k, v] : q.kept) url += k + "=" + url_encode(v) + "&";
-    if (std::none_of(q.kept.begin(), q.kept.end(),
-                     [](const auto& kv) { return kv.first == "limit"; }))
-      url += "limit=" + std::to_string(q.limit) + "&";
-    return url + "offset=" + std::to_string(offset);
-  };
-  json links = json::array({link(page_url(q.offset), "self", kGeoJson, "This page"),
-                            link(base + "/collections/" + l.def.name, "collection",
-                                 "application/json", "The collection")});
-  if (q.offset + returned < matched)
-    links.push_back(link(page_url(q.offset + returned), "next", kGeoJson, "Next page"));
-  if (q.offset > 0)
-    links.push_back(link(page_url(q.offset > q.limit ? q.offset - q.limit : 0), "prev", kGeoJson,
-                         "Previous page"));
-  out.raw("],\"numberMatched\":");
-  out.num(static_cast<int64_t>(matched));
-  out.raw(",\"numberReturned\":");
-  out.num(static_cast<int64_t>(returned));
-  out.raw(",\"timeStamp\":");
-  out.str(layers::format_time(static_cast<int64_t>(std::time(nullptr))));
-  out.raw(",\"links\":");
-  out.raw(layers::json_text(links));
-  out.raw("}");
-  return {
-      200, std::move(out.text()), kGeoJson, {{"Content-Crs", "<" + std::string(q.crs->uri) + ">"}}};
+  return finish_page(out, base, l.def.name, q, page.matched, page.positions.size());
 }
 
 HttpAnswer item(const layers::FeatureLayer& l, std::string_view id, const QueryParameters& query,

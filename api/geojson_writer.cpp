@@ -76,12 +76,13 @@ void FeatureWriter::point(const layers::LonLat& p) {
   out_.num(b);
   out_.raw("]}");
 }
-void FeatureWriter::ring(const spatial::Ring& r, bool reverse) {
+template <class It>
+void FeatureWriter::positions(It begin, It end) {
   out_.raw("[");
   bool first = true;
-  auto put = [&](const spatial::Point& p) {
+  for (It it = begin; it != end; ++it) {
     double a, b;
-    if (!proj_.apply(p.x(), p.y(), a, b)) return;
+    if (!proj_.apply(it->x(), it->y(), a, b)) continue;
     if (!first) out_.raw(",");
     first = false;
     out_.raw("[");
@@ -89,12 +90,15 @@ void FeatureWriter::ring(const spatial::Ring& r, bool reverse) {
     out_.raw(",");
     out_.num(b);
     out_.raw("]");
-  };
-  if (reverse)
-    for (auto it = r.rbegin(); it != r.rend(); ++it) put(*it);
-  else
-    for (const auto& p : r) put(p);
+  }
   out_.raw("]");
+}
+
+void FeatureWriter::ring(const spatial::Ring& r, bool reverse) {
+  if (reverse)
+    positions(r.rbegin(), r.rend());
+  else
+    positions(r.begin(), r.end());
 }
 void FeatureWriter::polygons(const spatial::MultiPolygon& mp) {
   // RFC 7946: exterior rings counter-clockwise, holes clockwise.
@@ -150,20 +154,7 @@ void FeatureWriter::lines(const spatial::MultiLineString& ml) {
   out_.raw("{\"type\":\"MultiLineString\",\"coordinates\":[");
   for (std::size_t i = 0; i < ml.size(); ++i) {
     if (i) out_.raw(",");
-    out_.raw("[");
-    bool first = true;
-    for (const auto& p : ml[i]) {
-      double a, b;
-      if (!proj_.apply(p.x(), p.y(), a, b)) continue;
-      if (!first) out_.raw(",");
-      first = false;
-      out_.raw("[");
-      out_.num(a);
-      out_.raw(",");
-      out_.num(b);
-      out_.raw("]");
-    }
-    out_.raw("]");
+    positions(ml[i].begin(), ml[i].end());
   }
   out_.raw("]}");
 }

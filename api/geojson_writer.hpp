@@ -119,6 +119,10 @@ class FeatureWriter {
 
  private:
   void point(const layers::LonLat& p);
+  // The positions of [begin, end) in the output CRS, as a JSON array (those it cannot project
+  // left out).
+  template <class It>
+  void positions(It begin, It end);
   void ring(const spatial::Ring& r, bool reverse);
   void polygons(const spatial::MultiPolygon& mp);
   void lines(const spatial::MultiLineString& ml);
@@ -148,5 +152,10 @@ class FeatureWriter {
   const layers::LayerDef* county_def_ = nullptr;
   std::array<Shown, 3> county_shown_;
 };
+
+/// Ends an items answer whose features `out` holds (after "…features":[ and them): the counts,
+/// the time and the self/collection/next/prev links of collection `id`'s page under `q`.
+HttpAnswer finish_page(JsonOut& out, const std::string& base, const std::string& id,
+                       const ItemQuery& q, std::size_t matched, std::size_t returned);
 
 }  // namespace onemap::api::features

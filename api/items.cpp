@@ -62,8 +62,6 @@ template <class T>
 HttpAnswer page_of(const layers::County& county, const std::vector<T>& records,
                    const CollectionInfo& c, const ItemQuery& q, const std::string& base,
                    const auth::Viewer& viewer) {
-  const std::string items_url =
-      base + "/collections/" + std::string(layers::layer_name(c.kind)) + "/items";
   // The candidates: every record, or those the index finds around the search box.
   std::vector<uint32_t> order;
   if (const auto search = layers::search_box(q)) {
@@ -107,34 +105,8 @@ HttpAnswer page_of(const layers::County& county, const std::vector<T>& records,
     if (k) out.raw(",");
     writer.feature(records[page.positions[k]]);
   }
-  const std::size_t matched = page.matched, returned = page.positions.size();
-  auto page_url = [&](std::size_t offset) {
-    std::string url = items_url + "?";
-    for (const auto& [k, v] : q.kept) url += k + "=" + url_encode(v) + "&";
-    if (std::none_of(q.kept.begin(), q.kept.end(),
-                     [](const auto& kv) { return kv.first == "limit"; }))
-      url += "limit=" + std::to_string(q.limit) + "&";
-    return url + "offset=" + std::to_string(offset);
-  };
-  json links = json::array({link(page_url(q.offset), "self", kGeoJson, "This page"),
-                            link(base + "/collections/" + std::string(layers::layer_name(c.kind)),
-                                 "collection", "application/json", "The collection")});
-  if (q.offset + returned < matched)
-    links.push_back(link(page_url(q.offset + returned), "next", kGeoJson, "Next page"));
-  if (q.offset > 0)
-    links.push_back(link(page_url(q.offset > q.limit ? q.offset - q.limit : 0), "prev", kGeoJson,
-                         "Previous page"));
-  out.raw("],\"numberMatched\":");
-  out.num(static_cast<int64_t>(matched));
-  out.raw(",\"numberReturned\":");
-  out.num(static_cast<int64_t>(returned));
-  out.raw(",\"timeStamp\":");
-  out.str(now_text());
-  out.raw(",\"links\":");
-  out.raw(layers::json_text(links));
-  out.raw("}");
-  return {
-      200, std::move(out.text()), kGeoJson, {{"Content-Crs", "<" + std::string(q.crs->uri) + ">"}}};
+  return finish_page(out, base, std::string(layers::layer_name(c.kind)), q, page.matched,
+                     page.positions.size());
 }
 
 template <class T>
@@ -165,6 +137,38 @@ HttpAnswer feature_of(const layers::County& county, const std::vector<T>& record
 }
 
 }  // namespace
+
+HttpAnswer finish_page(JsonOut& out, const std::string& base, const std::string& id,
+                       const ItemQuery& q, std::size_t matched, std::size_t returned) {
+  const std::string items_url = base + "/collections/" + id + "/items";
+  auto page_url = [&](std::size_t offset) {
+    std::string url = items_url + "?";
+    for (const auto& [k, v] : q.kept) url += k + "=" + url_encode(v) + "&";
+    if (std::none_of(q.kept.begin(), q.kept.end(),
+                     [](const auto& kv) { return kv.first == "limit"; }))
+      url += "limit=" + std::to_string(q.limit) + "&";
+    return url + "offset=" + std::to_string(offset);
+  };
+  json links = json::array(
+      {link(page_url(q.offset), "self", kGeoJson, "This page"),
+       link(base + "/collections/" + id, "collection", "application/json", "The collection")});
+  if (q.offset + returned < matched)
+    links.push_back(link(page_url(q.offset + returned), "next", kGeoJson, "Next page"));
+  if (q.offset > 0)
+    links.push_back(link(page_url(q.offset > q.limit ? q.offset - q.limit : 0), "prev", kGeoJson,
+                         "Previous page"));
+  out.raw("],\"numberMatched\":");
+  out.num(static_cast<int64_t>(matched));
+  out.raw(",\"numberReturned\":");
+  out.num(static_cast<int64_t>(returned));
+  out.raw(",\"timeStamp\":");
+  out.str(now_text());
+  out.raw(",\"links\":");
+  out.raw(layers::json_text(links));
+  out.raw("}");
+  return {
+      200, std::move(out.text()), kGeoJson, {{"Content-Crs", "<" + std::string(q.crs->uri) + ">"}}};
+}
 
 HttpAnswer items(const Context& ctx, const CollectionInfo& c, ItemQuery& q, const std::string& base,
                  const auth::Viewer& viewer) {

@@ -1232,17 +1232,7 @@ class Importer {
       }
       T r;
       fill_point_record(r, v);
-      if (!transform_->is_identity()) {
-        try {
-          p = transform_->apply(p);
-        } catch (const std::exception& e) {
-          throw FeatureError{std::string("coordinate transformation failed: ") + e.what()};
-        }
-      }
-      if (!coordinates_ok(p.x(), p.y()))
-        throw FeatureError{"coordinates out of range after transformation: " +
-                           fmt_point(p.x(), p.y())};
-      r.location = {p.x(), p.y()};
+      r.location = point_to_storage(p);
       r.extra = extra_json(f, m_, recode_);
       records.push_back(std::move(r));
       source_index.push_back(index);
@@ -1302,6 +1292,21 @@ class Importer {
                    : FieldType::String;
   }
 
+  // A point in the source CRS → storage CRS, in range. @throws FeatureError.
+  LonLat point_to_storage(spatial::Point p) {
+    if (!transform_->is_identity()) {
+      try {
+        p = transform_->apply(p);
+      } catch (const std::exception& e) {
+        throw FeatureError{std::string("coordinate transformation failed: ") + e.what()};
+      }
+    }
+    if (!coordinates_ok(p.x(), p.y()))
+      throw FeatureError{"coordinates out of range after transformation: " +
+                         fmt_point(p.x(), p.y())};
+    return {p.x(), p.y()};
+  }
+
   // Lines in the source CRS → storage CRS, every vertex in range. @throws FeatureError.
   MultiLineString lines_to_storage(MultiLineString lines) {
     for (auto& line : lines) {
@@ -1348,17 +1353,7 @@ class Importer {
             if (id_field >= 0) ids.erase(id);
             return;
           }
-          if (!transform_->is_identity()) {
-            try {
-              p = transform_->apply(p);
-            } catch (const std::exception& e) {
-              throw FeatureError{std::string("coordinate transformation failed: ") + e.what()};
-            }
-          }
-          if (!coordinates_ok(p.x(), p.y()))
-            throw FeatureError{"coordinates out of range after transformation: " +
-                               fmt_point(p.x(), p.y())};
-          r.geometry = LonLat{p.x(), p.y()};
+          r.geometry = point_to_storage(p);
           break;
         }
         case GeometryKind::Line: {
