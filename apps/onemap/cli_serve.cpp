@@ -47,6 +47,8 @@ Loads every layer of the store into memory and serves it over HTTP:
   /open311/v2/services.json, /open311/v2/requests.json, /open311/v2/requests/{id}.json
                 Open311 GeoReport v2 intake
   POST /dispatch/batch, POST /escalations/sweep   batch dispatch and the overdue sweep
+  GET|POST /admin/layers, GET|PUT|DELETE /admin/layers/{name}   the county's own layers, added
+                and dropped while serving (the administrator's)
 Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
 
   --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
