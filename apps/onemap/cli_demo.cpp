@@ -13,6 +13,7 @@
 #include "core/time.hpp"
 #include "layers/store/store.hpp"
 #include "tools/demo/demo.hpp"
+#include "tools/demo/demo_layers.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -153,8 +154,11 @@ int run_demo(const Args& args) {
     layers::Dataset data =
         layers::build_demo(options, [](const std::string& line) { std::cerr << line << "\n"; });
     const auto t1 = std::chrono::steady_clock::now();
+    std::vector<layers::FeatureLayer> own =
+        layers::build_demo_layers(data, options.seed, options.scale);
     auto store = layers::open_store(out, true);
     store->replace_all(data);
+    for (auto& l : own) store->create_layer(l.def, l.features);
     store.reset();  // closing the GeoPackage finishes its spatial indexes: part of the write time
     const auto t2 = std::chrono::steady_clock::now();
     const double gen_s = std::chrono::duration<double>(t1 - t0).count();
@@ -163,7 +167,10 @@ int run_demo(const Args& args) {
                 options.data_dir.c_str(), static_cast<unsigned long long>(options.seed),
                 options.scale);
     for (layers::LayerKind k : layers::kAllLayers)
-      std::printf("  %-12s %9zu\n", std::string(layers::layer_name(k)).c_str(), data.count(k));
+      std::printf("  %-15s %9zu\n", std::string(layers::layer_name(k)).c_str(), data.count(k));
+    for (const auto& l : own)
+      std::printf("  %-15s %9zu  (%s)\n", l.def.name.c_str(), l.features.size(),
+                  l.def.title.c_str());
     std::printf("generated in %.2f s, written in %.2f s, total %.2f s\n", gen_s, write_s,
                 gen_s + write_s);
     return 0;

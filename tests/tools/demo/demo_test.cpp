@@ -4,6 +4,7 @@
 // with GEOS, brute-force point-in-polygon against the county, the ID check digit recomputed.
 // Builds use a small scale (households, enterprises and incidents × 0.05) to stay fast.
 #include "tools/demo/demo.hpp"
+#include "tools/demo/demo_layers.hpp"
 
 #include "core/errors.hpp"
 #include "spatial/chinacrs.hpp"
@@ -517,6 +518,68 @@ TEST(DemoInputs, BadScaleIsRejected) {
   } catch (const InvalidArgument& e) {
     EXPECT_EQ(e.parameter(), "scale");
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(DemoTest, TheCountysOwnLayersLieInTheCountyDeterministicAndJoined) {
+  const auto layers = build_demo_layers(*data_, 7);
+  const auto again = build_demo_layers(*data_, 7);
+  ASSERT_EQ(layers.size(), 5u);
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    names.insert(layers[i].def.name);
+    EXPECT_EQ(definition_json(layers[i].def), definition_json(again[i].def));
+    ASSERT_EQ(layers[i].features.size(), again[i].features.size());
+    for (std::size_t k = 0; k < layers[i].features.size(); ++k)
+      EXPECT_EQ(layers[i].features[k].attributes, again[i].features[k].attributes);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"cameras", "garbage_points", "land_use", "sewage_pipes",
+                                          "stations"}));
+  const Grid& c = county();
+  const std::size_t villages = level(GridLevel::Village).size();
+  for (const auto& l : layers) {
+    for (const auto& f : l.features) {
+      // Inside the county (brute force over its outline), tied to a grid.
+      if (const auto* p = std::get_if<LonLat>(&f.geometry)) {
+        EXPECT_TRUE(spatial::multipolygon_contains(c.geometry, spatial::to_point(*p)))
+            << l.def.name;
+        EXPECT_EQ(f.join.kind, JoinKind::Contained) << l.def.name;
+      } else if (const auto* lines = std::get_if<MultiLineString>(&f.geometry)) {
+        for (const auto& line : *lines)
+          for (const auto& q : line) EXPECT_TRUE(spatial::bg::covered_by(q, c.geometry));
+        EXPECT_FALSE(f.shares.empty());
+      } else {
+        const auto& mp = std::get<MultiPolygon>(f.geometry);
+        EXPECT_TRUE(spatial::check_validity(mp).valid) << l.def.name;
+        EXPECT_FALSE(f.shares.empty());
+        // Inside one village: every share in grids of the same village.
+        for (const auto& s : f.shares)
+          EXPECT_EQ(s.grid_code.substr(0, 12), f.shares.front().grid_code.substr(0, 12));
+      }
+    }
+  }
+  auto find = [&](const std::string& name) -> const FeatureLayer& {
+    for (const auto& l : layers)
+      if (l.def.name == name) return l;
+    throw std::logic_error(name);
+  };
+  // GB/T 28181 ids: 20 digits, the county's code first, unique.
+  std::set<std::string> ids;
+  for (const auto& f : find("cameras").features) {
+    const std::string& id = std::get<std::string>(f.attributes[0]);
+    EXPECT_EQ(id.size(), 20u);
+    EXPECT_EQ(id.find_first_not_of("0123456789"), std::string::npos);
+    EXPECT_EQ(id.substr(0, 6), "330521");
+    EXPECT_TRUE(ids.insert(id).second) << id;
+  }
+  EXPECT_EQ(find("cameras").features.size(), 4 * villages);
+  EXPECT_EQ(find("stations").features.size(), level(GridLevel::Town).size());
+  EXPECT_EQ(find("land_use").features.size(), villages);
+  EXPECT_EQ(find("land_use").def.geometry, GeometryKind::Polygon);
+  EXPECT_EQ(find("sewage_pipes").def.geometry, GeometryKind::Line);
 }
 
 }  // namespace
