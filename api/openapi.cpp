@@ -73,6 +73,13 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
   };
   json ids = json::array();
   for (const auto& c : kCollections) ids.push_back(std::string(layers::layer_name(c.kind)));
+  // The county's own layers as they are now (added and dropped while serving).
+  std::vector<layers::LayerDef> county_layers;
+  {
+    auto lock = ctx.county->read();
+    for (const auto& l : ctx.county->feature_layers()) county_layers.push_back(l.def);
+  }
+  for (const auto& d : county_layers) ids.push_back(d.name);
   const json object = {{"type", "object"}};
   json paths = {
       {"/", get("The landing page", "getLandingPage", json::array({param_ref("f")}),
@@ -112,10 +119,11 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
   };
   // Each collection's items path too, with its queryables as parameters (equality): GDAL's OAPIF
   // driver reads them there to know which fields it may put in a filter.
-  for (const auto& c : kCollections) {
+  auto items_path = [&](const std::string& id, const std::string& title,
+                        const std::vector<layers::cql2::Queryable>& queryables) {
     json params = item_params();
     params.erase(params.begin());  // collectionId: fixed in this path
-    for (const auto& q : layers::layer_queryables(c.kind)) {
+    for (const auto& q : queryables) {
       if (q.type == Type::Geometry) continue;
       json schema = q.type == Type::Number      ? json{{"type", "number"}}
                     : q.type == Type::Boolean   ? json{{"type", "boolean"}}
@@ -127,11 +135,21 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
                         {"description", "Features whose " + q.name + " equals this value"},
                         {"schema", schema}});
     }
-    const std::string id(layers::layer_name(c.kind));
     paths["/collections/" + id + "/items"] =
-        get(c.title, ("getFeatures_" + id).c_str(), params,
+        get(title.c_str(), ("getFeatures_" + id).c_str(), params,
             response("A page of features, by feature id", kGeoJson,
                      {{"$ref", "#/components/schemas/featureCollection"}}));
+  };
+  for (const auto& c : kCollections)
+    items_path(std::string(layers::layer_name(c.kind)), c.title, layers::layer_queryables(c.kind));
+  for (const auto& d : county_layers) {
+    items_path(d.name, d.title, layers::queryables_of(d).queryables);
+    paths["/collections/" + d.name + "/stats"] =
+        get(("Statistics of " + d.title + " by grid group").c_str(), ("getStats_" + d.name).c_str(),
+            json::array({param_ref("group_by"), param_ref("area"), param_ref("bbox"),
+                         param_ref("bbox-crs"), param_ref("filter")}),
+            response("Per group: how many features lie there, and their metres or square metres",
+                     "application/json", object));
   }
   {
     json post =
@@ -472,6 +490,52 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
                       "user_enable, token_rotate"),
              in_query("limit", "1 to 1000 (default 100)"), in_query("offset", "rows to skip")}),
         "The rows and their total", false);
+  }
+  // The county's own layers: the administrator's (api/layers_admin.hpp).
+  {
+    auto admin_op = [&](const char* summary, const char* id, json params, const char* ok,
+                        int status) {
+      json o = op(summary, id, std::move(params), response(ok, "application/json", object), true);
+      o["responses"]["403"] = response("Not an administrator", "application/json", error_schema);
+      if (status != 200) {
+        o["responses"][std::to_string(status)] = o["responses"]["200"];
+        o["responses"].erase("200");
+      }
+      return o;
+    };
+    const json name = json::array({in_path("name", "the layer's name", {{"type", "string"}})});
+    paths["/admin/layers"]["get"] = admin_op("Every county layer's definition and feature count",
+                                             "list_layers", json::array(), "The layers", 200);
+    paths["/admin/layers"]["get"].erase("requestBody");
+    paths["/admin/layers"]["post"] = admin_op(
+        "A new county layer from a source in the body (GeoJSON, CSV, zipped Shapefile, "
+        "GeoPackage), served at once",
+        "create_layer",
+        json::array({in_query("name", "the new layer's name"), in_query("title", "its title"),
+                     in_query("theme", "its group in the catalogue"),
+                     in_query("geometry", "point, line or polygon (default: the source's)"),
+                     in_query("id_field", "the field with the source system's ids"),
+                     in_query("src_crs", "the source's CRS when it declares none"),
+                     in_query("encoding", "the source's attribute encoding")}),
+        "Its definition and the import's report", 201);
+    paths["/admin/layers"]["post"]["requestBody"] = {
+        {"required", true},
+        {"content",
+         {{"application/geo+json", {{"schema", object}}},
+          {"text/csv", {{"schema", {{"type", "string"}}}}},
+          {"application/zip", {{"schema", {{"type", "string"}, {"format", "binary"}}}}},
+          {"application/geopackage+sqlite3",
+           {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+    paths["/admin/layers/{name}"]["get"] =
+        admin_op("A county layer's definition", "get_layer", name, "The definition", 200);
+    paths["/admin/layers/{name}"]["get"].erase("requestBody");
+    paths["/admin/layers/{name}"]["put"] =
+        admin_op("An empty county layer from a definition (the body)", "put_layer", name,
+                 "The definition", 201);
+    paths["/admin/layers/{name}"]["delete"] =
+        admin_op("Drops a county layer and its features", "drop_layer", name, "Dropped", 204);
+    paths["/admin/layers/{name}"]["delete"].erase("requestBody");
+    paths["/admin/layers/{name}"]["delete"]["responses"]["204"].erase("content");
   }
   // Open311 GeoReport v2.
   const json open311_list = {

@@ -15,6 +15,7 @@
 #pragma GCC diagnostic pop
 #endif
 #include "tests/support/expect_error.hpp"
+#include "tests/support/server_process.hpp"
 
 #include "layers/model/join.hpp"
 #include "layers/store/store.hpp"
@@ -23,6 +24,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <random>
 #include <set>
 #include <string>
@@ -351,6 +353,30 @@ TEST_F(CountyLayersHttp, StatsByVillageSumWhatABruteForceOverlayFindsInEachVilla
   expect_error(api().get("/collections/pipes/stats"), 401);
   expect_error(api().get("/collections/zones/stats?group_by=province"), 400, "", "group_by");
   expect_error(api().get("/collections/zones/stats?limit=3"), 400, "", "limit");
+}
+
+TEST_F(CountyLayersHttp, TheOpenApiDocumentListsThemAndValidates) {
+  const json doc = api().get("/api").json();
+  const json& ids = doc["components"]["parameters"]["collectionId"]["schema"]["enum"];
+  for (const char* name : {"cameras", "pipes", "zones"}) {
+    EXPECT_NE(std::find(ids.begin(), ids.end(), name), ids.end()) << name;
+    EXPECT_TRUE(doc["paths"].contains(std::string("/collections/") + name + "/items")) << name;
+    EXPECT_TRUE(doc["paths"].contains(std::string("/collections/") + name + "/stats")) << name;
+  }
+  std::set<std::string> params;
+  for (const auto& p : doc["paths"]["/collections/cameras/items"]["get"]["parameters"])
+    if (p.contains("name")) params.insert(p["name"]);
+  EXPECT_TRUE(params.count("code") && params.count("channels")) << "its fields, for equality";
+  EXPECT_FALSE(params.count("keeper_phone")) << "never a person's identity";
+  for (const char* path : {"/admin/layers", "/admin/layers/{name}"})
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
+  const std::string node = ONEMAP_NODE;
+  ASSERT_FALSE(node.empty() || node.ends_with("NOTFOUND")) << "node not found: run scripts/setup";
+  const std::string file = api().dir().file("county-api.json");
+  std::ofstream(file) << doc.dump();
+  const auto ok = run_command(
+      {node, std::string(ONEMAP_SOURCE_DIR) + "/tests/browser/validate-openapi.mjs", file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
 }
 
 TEST_F(CountyLayersHttp, OneFeatureByIdWithItsGridsAndAClearNotFound) {

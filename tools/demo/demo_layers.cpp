@@ -152,7 +152,8 @@ std::vector<FeatureLayer> build_demo_layers(const Dataset& data, uint64_t seed, 
     for (std::size_t i = count(3, scale); i > 0; --i) {
       Feature f;
       f.geometry = draw.inside(v->geometry);
-      f.attributes = {v->name + "收集点" + std::to_string(i), static_cast<int64_t>(2 + draw.index(4))};
+      f.attributes = {v->name + "收集点" + std::to_string(i),
+                      static_cast<int64_t>(2 + draw.index(4))};
       garbage.features.push_back(std::move(f));
     }
     // Pipes: a trunk from the village's centre to its town's, laterals from the centre to points
@@ -185,8 +186,11 @@ std::vector<FeatureLayer> build_demo_layers(const Dataset& data, uint64_t seed, 
       const double w = draw.uniform(0.004, 0.012), h = draw.uniform(0.003, 0.009);
       MultiPolygon box;
       box.resize(1);
-      box[0].outer() = {{c.lon - w, c.lat - h}, {c.lon + w, c.lat - h}, {c.lon + w, c.lat + h},
-                        {c.lon - w, c.lat + h}, {c.lon - w, c.lat - h}};
+      box[0].outer() = {{c.lon - w, c.lat - h},
+                        {c.lon + w, c.lat - h},
+                        {c.lon + w, c.lat + h},
+                        {c.lon - w, c.lat + h},
+                        {c.lon - w, c.lat - h}};
       bg::correct(box);
       MultiPolygon zone = spatial::intersection(box, v->geometry);
       if (!zone.empty()) {
