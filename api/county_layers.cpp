@@ -72,15 +72,7 @@ HttpAnswer items(const Context& ctx, const layers::FeatureLayer& l, ItemQuery& q
 
 HttpAnswer item(const layers::FeatureLayer& l, std::string_view id, const QueryParameters& query,
                 const std::string& base, const auth::Viewer& viewer) {
-  const OutputCrs* crs = &kCrsList[0];
-  for (const auto& [k, v] : query) {
-    if (k == "crs")
-      crs = &parse_crs(k, v);
-    else if (k != "f")
-      throw InvalidArgument(k, "unknown query parameter for a feature (parameters: crs, f)");
-    else if (v != "json" && v != "geojson")
-      throw InvalidArgument(k, "only json (GeoJSON) is offered");
-  }
+  const OutputCrs* crs = &feature_crs(query);
   int64_t fid = 0;
   const auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), fid);
   if (id.empty() || ec != std::errc() || p != id.data() + id.size())
@@ -117,6 +109,8 @@ HttpAnswer stats(const Context& ctx, const layers::FeatureLayer& l, const QueryP
       } catch (const InvalidArgument& e) {
         throw InvalidArgument(k, e.detail());
       }
+    } else if (k == "f") {
+      check_format(v);
     } else if (k == "limit" || k == "offset" || k == "sortby" || k == "properties" || k == "crs") {
       throw InvalidArgument(k,
                             "is for items; stats take group_by and the items' selection "
@@ -233,11 +227,7 @@ HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_vie
   const layers::FeatureLayer& l = layer_of(ctx, id);
   check_layer(l.def, viewer);
   auto no_parameters = [&] {
-    for (const auto& [k, v] : query)
-      if (k != "f")
-        throw InvalidArgument(k, "unknown query parameter for this resource");
-      else if (v != "json")
-        throw InvalidArgument(k, "only json is offered");
+    only_format(query, "/collections/" + std::string(id) + std::string(rest));
   };
   if (rest.empty()) {
     no_parameters();

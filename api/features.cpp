@@ -42,6 +42,33 @@ const OutputCrs& parse_crs(const std::string& parameter, std::string v) {
   throw InvalidArgument(parameter, "unsupported CRS '" + v + "' (CRSs: " + list + ")");
 }
 
+void check_format(const std::string& value) {
+  if (value != "json" && value != "geojson" && value != "pjson")
+    throw InvalidArgument("f",
+                          "only JSON is offered (f=json; geojson and pjson are taken as json)");
+}
+
+void only_format(const QueryParameters& query, std::string_view path) {
+  for (const auto& [k, v] : query)
+    if (k == "f")
+      check_format(v);
+    else
+      throw InvalidArgument(k, "unknown query parameter for " + std::string(path));
+}
+
+const OutputCrs& feature_crs(const QueryParameters& query) {
+  const OutputCrs* crs = &kCrsList[0];
+  for (const auto& [k, v] : query) {
+    if (k == "crs")
+      crs = &parse_crs(k, v);
+    else if (k == "f")
+      check_format(v);
+    else
+      throw InvalidArgument(k, "unknown query parameter for a feature (parameters: crs, f)");
+  }
+  return *crs;
+}
+
 json crs_uris() {
   json out = json::array();
   for (const auto& c : kCrsList) out.push_back(c.uri);
@@ -105,13 +132,7 @@ HttpAnswer FeatureService::handle(std::string_view path,
     q.within = std::make_shared<const spatial::AreaIndex>(read_polygon_body(body));
     return items(ctx, c, q, base, viewer);
   }
-  auto no_parameters = [&] {
-    for (const auto& [k, v] : query)
-      if (k != "f")
-        throw InvalidArgument(k, "unknown query parameter for " + std::string(path));
-      else if (v != "json")
-        throw InvalidArgument(k, "only json is offered");
-  };
+  auto no_parameters = [&] { only_format(query, path); };
   if (path == "/") return no_parameters(), landing(base);
   if (path == "/conformance") return no_parameters(), conformance();
   if (path == "/api") return no_parameters(), openapi(ctx, base);

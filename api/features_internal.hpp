@@ -71,6 +71,15 @@ const OutputCrs& parse_crs(const std::string& parameter, std::string v);
 /// Every CRS's URI, as a JSON array.
 json crs_uris();
 
+/// The f parameter: json, geojson, or pjson (ArcGIS's pretty JSON, which QGIS and Esri clients
+/// send), each answered with JSON. @throws InvalidArgument("f") for another.
+void check_format(const std::string& value);
+/// A resource that takes no parameter but f. @throws InvalidArgument naming another.
+void only_format(const QueryParameters& query, std::string_view path);
+/// The parameters of one feature (…/items/{featureId}): its CRS (crs=) and f.
+/// @throws InvalidArgument naming a bad one.
+const OutputCrs& feature_crs(const QueryParameters& query);
+
 /// What every resource reads: the county and the limits.
 struct Context {
   std::shared_ptr<layers::County> county;

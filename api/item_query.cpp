@@ -235,7 +235,7 @@ ItemQuery parse_items_query(const QueryParameters& query, const CollectionQuerya
             k, "the " + fields.collection + " collection has no time (incidents have reported_at)");
       parse_datetime(v, q);
     } else if (k == "f") {
-      if (v != "json" && v != "geojson") throw InvalidArgument(k, "only json (GeoJSON) is offered");
+      check_format(v);
     } else if (k == "filter") {
       filter_text = v;
     } else if (k == "properties" || k == "sortby") {

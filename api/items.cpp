@@ -183,15 +183,7 @@ HttpAnswer items(const Context& ctx, const CollectionInfo& c, ItemQuery& q, cons
 
 HttpAnswer item(const Context& ctx, const CollectionInfo& c, std::string_view id,
                 const QueryParameters& query, const std::string& base, const auth::Viewer& viewer) {
-  const OutputCrs* crs = &kCrsList[0];
-  for (const auto& [k, v] : query) {
-    if (k == "crs")
-      crs = &parse_crs(k, v);
-    else if (k != "f")
-      throw InvalidArgument(k, "unknown query parameter for a feature (parameters: crs, f)");
-    else if (v != "json" && v != "geojson")
-      throw InvalidArgument(k, "only json (GeoJSON) is offered");
-  }
+  const OutputCrs* crs = &feature_crs(query);
   int64_t fid = 0;
   const auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), fid);
   if (id.empty() || ec != std::errc() || p != id.data() + id.size())

@@ -51,6 +51,8 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
       } catch (const InvalidArgument& e) {
         throw InvalidArgument(k, e.detail());
       }
+    } else if (k == "f") {
+      check_format(v);
     } else if (k == "top") {
       top = static_cast<std::size_t>(std::min<uint64_t>(parse_count(k, v, 0), 1000));
     } else if (k == "datetime" || k == "area" || k == "bbox" || k == "bbox-crs") {

@@ -279,10 +279,12 @@ std::optional<Response> Router::dispatch(const Request& request, std::string_vie
                   ? [this](std::string_view t) { return options_.authenticate(t); }
                   : std::function<std::optional<layers::Actor>(std::string_view)>{}};
   ctx.query = decode_query(request.query_string);
+  // f=json (or pjson, which QGIS and Esri clients send) is taken wherever the answer is JSON.
   if (route.parameters)
     for (const auto& [k, v] : ctx.query)
       if (std::find(route.parameters->begin(), route.parameters->end(), k) ==
-          route.parameters->end())
+              route.parameters->end() &&
+          !(k == "f" && (v == "json" || v == "pjson")))
         throw InvalidArgument(k, "unknown query parameter for " + request.path);
   // The user: a bearer token, or an api_key where the route takes one; a token that names
   // nobody is a 401 even where no token is needed (the client believes it is signed in).

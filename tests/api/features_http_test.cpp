@@ -151,6 +151,23 @@ TEST_F(FeaturesHttpTest, EveryClaimedCql2ClassHasAllItsOperators) {
     EXPECT_TRUE(checked.count(c)) << c << " is not claimed";
 }
 
+TEST_F(FeaturesHttpTest, FormatJsonOrPjsonIsTakenWhereverTheAnswerIsJson) {
+  // QGIS and Esri clients send f=pjson; OGC clients f=json; GDAL f=json on items too.
+  for (const char* f : {"json", "pjson"})
+    for (const std::string path :
+         {"/conformance", "/collections", "/collections/grids", "/collections/grids/queryables",
+          "/collections/enterprises/items", "/collections/enterprises/items/1", "/api", "/health",
+          "/layers"}) {
+      const HttpResponse r = get(path + "?f=" + f);
+      EXPECT_EQ(r.status, 200) << path << "?f=" << f << ": " << r.body;
+      EXPECT_TRUE(json::accept(r.body)) << path;
+    }
+  EXPECT_EQ(get("/collections/enterprises/items?f=geojson").status, 200);
+  expect_error(get("/collections?f=xml"), 400, "invalid_parameter", "f");
+  expect_error(get("/collections/enterprises/items?f=csv"), 400, "invalid_parameter", "f");
+  expect_error(get("/health?f=xml"), 400, "invalid_parameter", "f");
+}
+
 TEST_F(FeaturesHttpTest, LandingPageConformanceAndCollections) {
   const json landing = get_json("/");
   EXPECT_EQ(link(landing, "service-desc"), base() + "/api");
