@@ -360,8 +360,30 @@ bool is_open311_path(std::string_view path) {
   return path.rfind("/open311/", 0) == 0;
 }
 
+// GeoReport v2 service discovery: the one endpoint, its specification and formats.
+Open311Answer discovery(const Open311Request& rq) {
+  // When this endpoint last changed in a way clients see (GeoReport's "changeset").
+  constexpr const char* kChangeset = "2026-12-07T00:00:00Z";
+  json j = {{"changeset", kChangeset},
+            {"contact", "the county's command centre"},
+            {"key_service",
+             "an api_key is a user's token: the administrator issues one per reporting channel "
+             "(onemap user add --role reporter)"},
+            {"endpoints", json::array({{{"specification", "http://wiki.open311.org/GeoReport_v2"},
+                                        {"url", rq.base_url + "/open311/v2"},
+                                        {"changeset", kChangeset},
+                                        {"type", "production"},
+                                        {"formats", json::array({"application/json"})}}})}};
+  return {200, json_text(j), {}};
+}
+
 Open311Answer handle_open311(layers::County& county, const Open311Request& rq) {
   try {
+    const bool get_discovery = rq.method == "GET" || rq.method == "HEAD";
+    if (rq.path == "/open311/discovery.json" || rq.path == "/open311/v2/discovery.json") {
+      if (!get_discovery) throw NotFound("discovery.json is read with GET");
+      return discovery(rq);
+    }
     if (rq.path.rfind(kPrefix, 0) != 0)
       throw NotFound("no resource at " + std::string(rq.path) +
                      " (Open311 GeoReport v2 is at /open311/v2/)");
@@ -388,7 +410,8 @@ Open311Answer handle_open311(layers::County& county, const Open311Request& rq) {
           "service definitions: no service has attributes (metadata is false for every service)");
     throw NotFound(
         "no resource at " + std::string(rq.path) +
-        " (services.json, requests.json, requests/{id}.json; only the JSON format is offered)");
+        " (services.json, requests.json, requests/{id}.json, discovery.json; only the JSON format "
+        "is offered)");
   } catch (const InvalidArgument& e) {
     return error_answer(400, e.parameter() + ": " + e.detail());
   } catch (const Unauthorized& e) {

@@ -37,6 +37,8 @@ struct Open311Request {
   std::vector<std::pair<std::string, std::string>> query;  ///< percent-decoded
   std::string_view body;
   std::string content_type;
+  /// "http://host:port" as the client addressed the server (the discovery's endpoint URL).
+  std::string base_url;
   /// The user named by a bearer token (Authorization header, or api_key when given); nullopt
   /// when the request carries none. @throws Unauthorized for an unknown token.
   std::function<std::optional<layers::Actor>(const std::string& api_key)> authenticate;

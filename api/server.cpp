@@ -146,6 +146,7 @@ Response open311_route(layers::County& county, const auth::ReadPolicy& policy, C
   rq.query = c.query;
   rq.body = c.request.body;
   rq.content_type = std::string(c.request.header("content-type"));
+  rq.base_url = c.base_url;
   // A form's api_key counts when no bearer token or query api_key signed the request in.
   rq.authenticate = [&c](const std::string& key) -> std::optional<layers::Actor> {
     if (c.user || key.empty()) return c.user;

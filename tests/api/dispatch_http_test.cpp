@@ -200,6 +200,23 @@ TEST_F(DispatchHttp, GcjCoordinatesAreShiftedOnTheWayInAndOut) {
   EXPECT_LT(onemap::spatial::distance_m({back["long"], back["lat"]}, g), 0.5);
 }
 
+TEST_F(DispatchHttp, Open311DiscoveryNamesTheEndpointAClientThenUses) {
+  for (const char* path : {"/open311/discovery.json", "/open311/v2/discovery.json"}) {
+    const HttpResponse r = get(path);
+    ASSERT_EQ(r.status, 200) << path << r.body;
+    const json d = json::parse(r.body);
+    ASSERT_EQ(d["endpoints"].size(), 1u);
+    const json& e = d["endpoints"][0];
+    EXPECT_EQ(e["specification"], "http://wiki.open311.org/GeoReport_v2");
+    EXPECT_EQ(e["formats"], json::array({"application/json"}));
+    EXPECT_FALSE(d["changeset"].get<std::string>().empty());
+    // The url it names is where the services are.
+    const std::string url = e["url"];
+    ASSERT_EQ(url.rfind(ApiHarness::base_url(), 0), 0u) << url;
+    EXPECT_EQ(get(url.substr(ApiHarness::base_url().size()) + "/services.json").status, 200);
+  }
+}
+
 TEST_F(DispatchHttp, BadRequestsGetOpen311Errors) {
   // Each form: a valid request with fields changed, added or left out (nullopt).
   using Changes = std::vector<std::pair<std::string, std::optional<std::string>>>;
