@@ -1239,18 +1239,10 @@ class Importer {
     });
     report_.loaded = records.size();
 
-    GridJoiner joiner(grids, o_.join);
-    report_.join = joiner.join_all(records);
-    if (joiner.grid_count() == 0) {
-      report_.notes.push_back(
-          "the store holds no grids yet: the points stay unassigned until grids are imported "
-          "(importing grids rejoins every point layer)");
-    } else {
-      const std::string reason = "no " + std::string(level_name(joiner.level())) + " within " +
-                                 fmt_metres(o_.join.max_distance_m) + " m";
-      for (std::size_t i : report_.join.unassigned_indices)
-        issue(IssueKind::Unassigned, source_index[i], record_id(records[i]), reason);
-    }
+    join_and_report(
+        records, grids, source_index, [&](std::size_t i) { return record_id(records[i]); },
+        "the points stay unassigned until grids are imported (importing grids "
+        "rejoins every point layer)");
 
     Dataset d;
     d.of<T>() = std::move(records);
@@ -1292,6 +1284,30 @@ class Importer {
                    : FieldType::String;
   }
 
+  // Joins the records to `grids` (the report's join counts) and reports each one left unassigned
+  // by its feature's index and id (id_of(i) of records[i]); `no_grids` says what an import into a
+  // store without grids means.
+  template <class R, class IdOf>
+  void join_and_report(std::vector<R>& records, const std::vector<Grid>& grids,
+                       const std::vector<int64_t>& source_index, IdOf&& id_of,
+                       const std::string& no_grids) {
+    GridJoiner joiner(grids, o_.join);
+    report_.join = joiner.join_all(records);
+    if (joiner.grid_count() == 0) {
+      report_.notes.push_back("the store holds no grids yet: " + no_grids);
+      return;
+    }
+    // Points go to the nearest grid within the join distance; lines and polygons to none.
+    bool by_distance = true;
+    if constexpr (std::is_same_v<R, Feature>) by_distance = def_.geometry == GeometryKind::Point;
+    const std::string level(level_name(joiner.level()));
+    const std::string reason =
+        by_distance ? "no " + level + " within " + fmt_metres(o_.join.max_distance_m) + " m"
+                    : "in no " + level;
+    for (std::size_t i : report_.join.unassigned_indices)
+      issue(IssueKind::Unassigned, source_index[i], id_of(i), reason);
+  }
+
   // A point in the source CRS → storage CRS, in range. @throws FeatureError.
   LonLat point_to_storage(spatial::Point p) {
     if (!transform_->is_identity()) {
@@ -1323,7 +1339,8 @@ class Importer {
   void import_new_layer() {
     const std::vector<Grid> grids = grids_ ? *grids_ : store_->load_grids();
     std::vector<Feature> records;
-    std::vector<int64_t> source_index;  // records[i] came from feature source_index[i]
+    std::vector<int64_t> source_index;    // records[i] came from feature source_index[i]
+    std::vector<std::string> source_ids;  // with this id ("" without an id field)
     const int id_field = def_.index(def_.id_field);
     std::unordered_map<std::string, int64_t> ids;  // id → the feature that has it
     for_each_feature([&](OGRFeature& f, int64_t index, std::string& id) {
@@ -1376,28 +1393,13 @@ class Importer {
       }
       records.push_back(std::move(r));
       source_index.push_back(index);
+      source_ids.push_back(id);
     });
     report_.loaded = records.size();
 
-    GridJoiner joiner(grids, o_.join);
-    report_.join = joiner.join_all(records);
-    if (joiner.grid_count() == 0) {
-      report_.notes.push_back(
-          "the store holds no grids yet: the layer's features are tied to no grid");
-    } else {
-      const std::string reason = def_.geometry == GeometryKind::Point
-                                     ? "no " + std::string(level_name(joiner.level())) +
-                                           " within " + fmt_metres(o_.join.max_distance_m) + " m"
-                                     : "in no " + std::string(level_name(joiner.level()));
-      for (std::size_t i : report_.join.unassigned_indices) {
-        const Feature& r = records[i];
-        issue(IssueKind::Unassigned, source_index[i],
-              id_field >= 0
-                  ? std::get<std::string>(r.attributes[static_cast<std::size_t>(id_field)])
-                  : std::string(),
-              reason);
-      }
-    }
+    join_and_report(
+        records, grids, source_index, [&](std::size_t i) { return source_ids[i]; },
+        "the layer's features are tied to no grid");
     report_.definition = def_;
     if (store_)
       store_->create_layer(def_, records);

@@ -298,6 +298,19 @@ TEST_F(ImportCountyLayer, AGeoJsonOfPolygonsTakesItsDefinitionFromASchemaFile) {
   expect_shares_as_brute_force(l);
 }
 
+TEST_F(ImportCountyLayer, AnUnassignedFeatureIsReportedByItsIdWhateverTheIdFieldsType) {
+  const std::string path = src_.file("numbered.csv");
+  std::ofstream(path) << "no,lon,lat\n7,120.1,30.1\n8,121.5,31.5\n";  // 8: far from every grid
+  LayerDef def = named("numbered");
+  def.id_field = "no";
+  const ImportReport r = run(path, def);
+  EXPECT_EQ(layer("numbered").def.fields[0].type, FieldType::Integer);
+  ASSERT_EQ(r.issues.size(), 1u);
+  EXPECT_EQ(r.issues[0].kind, IssueKind::Unassigned);
+  EXPECT_EQ(r.issues[0].index, 1);
+  EXPECT_EQ(r.issues[0].id, "8");
+}
+
 TEST_F(ImportCountyLayer, RefusesANameTakenAndAKindTheSourceCannotGive) {
   const std::string path = src_.file("p.csv");
   std::ofstream(path) << "id,lon,lat\n1,120.1,30.1\n";
