@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <ctime>
 #include <map>
 
 namespace onemap::api::features {
@@ -31,10 +30,11 @@ std::optional<auth::Audience> audience_for(const layers::LayerDef& def, const la
   return a;
 }
 
+// The county layer `id` (the caller holds the read lock). @throws NotFound listing every
+// collection.
 const layers::FeatureLayer& layer_of(const Context& ctx, std::string_view id) {
   const layers::FeatureLayer* l = ctx.county->feature_layer(id);
-  // Dropped since is_county_layer() said it was there.
-  if (!l) throw NotFound("no collection '" + std::string(id) + "'");
+  if (!l) throw no_collection(id, ctx.county->feature_layers());
   return *l;
 }
 
@@ -104,11 +104,7 @@ HttpAnswer stats(const Context& ctx, const layers::FeatureLayer& l, const QueryP
   QueryParameters selection;
   for (const auto& [k, v] : query) {
     if (k == "group_by") {
-      try {
-        level = layers::level_from_name(v);
-      } catch (const InvalidArgument& e) {
-        throw InvalidArgument(k, e.detail());
-      }
+      level = parse_level(k, v);
     } else if (k == "f") {
       check_format(v);
     } else if (k == "limit" || k == "offset" || k == "sortby" || k == "properties" || k == "crs") {
@@ -214,15 +210,20 @@ json county_collection_json(const Context&, const layers::FeatureLayer& l,
                          "application/schema+json", "Its queryables")})}};
 }
 
-bool is_county_layer(const Context& ctx, std::string_view id) {
-  auto lock = ctx.county->read();
-  return ctx.county->feature_layer(id) != nullptr;
-}
-
 HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_view rest,
                         const QueryParameters& query, const std::string& base,
                         const auth::Viewer& viewer, auth::Audience query_audience,
-                        std::shared_ptr<const spatial::AreaIndex> within) {
+                        std::optional<std::string_view> post_body) {
+  // A POSTed polygon is read with no lock held (a large one takes a while), once the layer is
+  // known to exist and be the viewer's to see.
+  std::shared_ptr<const spatial::AreaIndex> within;
+  if (post_body) {
+    {
+      auto lock = ctx.county->read();
+      check_layer(layer_of(ctx, id).def, viewer);
+    }
+    within = std::make_shared<const spatial::AreaIndex>(read_polygon_body(*post_body));
+  }
   auto lock = ctx.county->read();
   const layers::FeatureLayer& l = layer_of(ctx, id);
   check_layer(l.def, viewer);

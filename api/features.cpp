@@ -13,15 +13,19 @@ namespace onemap::api {
 
 namespace features {
 
-const CollectionInfo& collection(const Context& ctx, std::string_view id) {
+const CollectionInfo* fixed_collection(std::string_view id) {
   for (const auto& c : kCollections)
-    if (layers::layer_name(c.kind) == id) return c;
+    if (layers::layer_name(c.kind) == id) return &c;
+  return nullptr;
+}
+
+NotFound no_collection(std::string_view id,
+                       const std::vector<layers::FeatureLayer>& county_layers) {
   std::string list;
   for (const auto& c : kCollections)
     list += (list.empty() ? "" : ", ") + std::string(layers::layer_name(c.kind));
-  auto lock = ctx.county->read();
-  for (const auto& l : ctx.county->feature_layers()) list += ", " + l.def.name;
-  throw NotFound("no collection '" + std::string(id) + "' (collections: " + list + ")");
+  for (const auto& l : county_layers) list += ", " + l.def.name;
+  return NotFound("no collection '" + std::string(id) + "' (collections: " + list + ")");
 }
 
 json link(const std::string& href, const char* rel, const char* type, const std::string& title) {
@@ -40,6 +44,14 @@ const OutputCrs& parse_crs(const std::string& parameter, std::string v) {
   std::string list;
   for (const auto& c : kCrsList) list += (list.empty() ? "" : ", ") + std::string(c.uri);
   throw InvalidArgument(parameter, "unsupported CRS '" + v + "' (CRSs: " + list + ")");
+}
+
+layers::GridLevel parse_level(const std::string& parameter, const std::string& value) {
+  try {
+    return layers::level_from_name(value);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(parameter, e.detail());
+  }
 }
 
 void check_format(const std::string& value) {
@@ -123,10 +135,9 @@ HttpAnswer FeatureService::handle(std::string_view path,
     if (!takes_post(path))
       throw InvalidArgument("method", "POST is only for /collections/{id}/items");
     const std::string_view id = path.substr(13, path.size() - 13 - 6);
-    if (is_county_layer(ctx, id))
-      return county_layer(ctx, id, "/items", query, base, viewer, query_audience,
-                          std::make_shared<const spatial::AreaIndex>(read_polygon_body(body)));
-    const CollectionInfo& c = collection(ctx, id);
+    const CollectionInfo* fixed = fixed_collection(id);
+    if (!fixed) return county_layer(ctx, id, "/items", query, base, viewer, query_audience, body);
+    const CollectionInfo& c = *fixed;
     check_layer(c);
     ItemQuery q = parse_items_query(query, c.kind, ctx.options, query_audience, *viewer.policy);
     q.within = std::make_shared<const spatial::AreaIndex>(read_polygon_body(body));
@@ -141,11 +152,12 @@ HttpAnswer FeatureService::handle(std::string_view path,
   // /collections/{id}[/items[/{featureId}]]
   std::string_view rest = path.substr(std::string_view("/collections/").size());
   const std::size_t slash = rest.find('/');
-  if (is_county_layer(ctx, rest.substr(0, slash)))
+  const CollectionInfo* fixed = fixed_collection(rest.substr(0, slash));
+  if (!fixed)
     return county_layer(ctx, rest.substr(0, slash),
                         slash == std::string_view::npos ? std::string_view() : rest.substr(slash),
                         query, base, viewer, query_audience);
-  const CollectionInfo& c = collection(ctx, rest.substr(0, slash));
+  const CollectionInfo& c = *fixed;
   check_layer(c);
   if (slash == std::string_view::npos) {
     no_parameters();

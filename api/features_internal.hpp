@@ -5,6 +5,7 @@
 
 #include "api/features.hpp"
 #include "auth/read_policy.hpp"
+#include "core/errors.hpp"
 #include "layers/county/county.hpp"
 #include "spatial/area_index.hpp"
 
@@ -44,9 +45,11 @@ inline constexpr CollectionInfo kCollections[] = {
     {LayerKind::Workers, "Grid workers", "Grid team members (no names)"},
 };
 
-struct Context;
-/// The collection of the five layers named `id`. @throws NotFound listing every collection.
-const CollectionInfo& collection(const Context& ctx, std::string_view id);
+/// The collection of the five layers named `id`, or null (a county layer's, or none).
+const CollectionInfo* fixed_collection(std::string_view id);
+/// The answer to a collection that does not exist: NotFound listing every collection, the five
+/// and `county_layers` (read under the caller's lock).
+NotFound no_collection(std::string_view id, const std::vector<layers::FeatureLayer>& county_layers);
 
 json link(const std::string& href, const char* rel, const char* type, const std::string& title);
 
@@ -70,6 +73,10 @@ inline constexpr OutputCrs kCrsList[] = {
 const OutputCrs& parse_crs(const std::string& parameter, std::string v);
 /// Every CRS's URI, as a JSON array.
 json crs_uris();
+
+/// A grid level named by a parameter (group_by, the level of area=). @throws InvalidArgument
+/// (parameter) for another name.
+layers::GridLevel parse_level(const std::string& parameter, const std::string& value);
 
 /// The f parameter: json, geojson, or pjson (ArcGIS's pretty JSON, which QGIS and Esri clients
 /// send), each answered with JSON. @throws InvalidArgument("f") for another.
@@ -110,14 +117,14 @@ HttpAnswer queryables(const CollectionQueryables& fields, const std::string& tit
 // each the viewer may see.
 json county_collection_json(const Context& ctx, const layers::FeatureLayer& l,
                             const std::string& base);
-/// Whether the county has a layer of that name (under the read lock).
-bool is_county_layer(const Context& ctx, std::string_view id);
-/// /collections/{id}[/items[/{featureId}]|/queryables] of a county layer; `rest` is what follows
-/// the id ("" for the collection itself). `within`: the polygon of a POST items query.
+/// /collections/{id}[/items[/{featureId}]|/queryables|/stats] of a collection that is none of the
+/// five: a county layer's, else a 404 listing the collections; `rest` is what follows the id (""
+/// for the collection itself). `post_body`: the polygon of a POST items query (read once the
+/// layer is found and the viewer may see it, as for the five).
 HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_view rest,
                         const QueryParameters& query, const std::string& base,
                         const auth::Viewer& viewer, auth::Audience query_audience,
-                        std::shared_ptr<const spatial::AreaIndex> within = nullptr);
+                        std::optional<std::string_view> post_body = std::nullopt);
 // stats.cpp: each grid's ancestor (or itself) at a grouping level, found once per code.
 class GridGroups {
  public:

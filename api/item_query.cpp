@@ -283,13 +283,7 @@ ItemQuery parse_items_query(const QueryParameters& query, const CollectionQuerya
         throw InvalidArgument(k,
                               "expected level:code, e.g. town:330521001 (levels: county, town, "
                               "village, grid, microgrid)");
-      layers::GridLevel level;
-      try {
-        level = layers::level_from_name(v.substr(0, colon));
-      } catch (const InvalidArgument& e) {
-        throw InvalidArgument(k, e.detail());
-      }
-      q.area = std::make_pair(level, v.substr(colon + 1));
+      q.area = std::make_pair(parse_level(k, v.substr(0, colon)), v.substr(colon + 1));
     } else if (k == "near") {
       const std::vector<double> n = parse_number_count(k, v, 2);
       if (n[0] < -180 || n[0] > 180 || n[1] < -90 || n[1] > 90)

@@ -46,11 +46,7 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
   bool has_datetime = false;
   for (const auto& [k, v] : query) {
     if (k == "group_by") {
-      try {
-        level = layers::level_from_name(v);
-      } catch (const InvalidArgument& e) {
-        throw InvalidArgument(k, e.detail());
-      }
+      level = parse_level(k, v);
     } else if (k == "f") {
       check_format(v);
     } else if (k == "top") {

@@ -77,6 +77,27 @@ void fetch(const T& r) {
   if constexpr (!std::is_same_v<T, Grid>) __builtin_prefetch(&r.location);
 }
 
+// The bbox filter of a point: its position in the bbox's CRS, covered by the box.
+bool point_in_bbox(const FeatureQuery& q, const LonLat& at) {
+  spatial::Point p(at.lon, at.lat);
+  if (q.to_bbox_crs) {
+    try {
+      p = q.to_bbox_crs->apply(p);
+    } catch (const CrsError&) {
+      return false;
+    }
+  }
+  return spatial::bg::covered_by(p, *q.bbox);
+}
+
+// The bbox filter of lines or polygons (lon/lat): they meet the box, or its lon/lat outline for a
+// projected bbox CRS.
+template <class Geometry>
+bool meets_bbox(const FeatureQuery& q, const Geometry& g) {
+  return q.bbox_outline ? spatial::bg::intersects(*q.bbox_outline, g)
+                        : spatial::bg::intersects(*q.bbox, g);
+}
+
 // How many candidates ahead fetch() runs.
 constexpr std::size_t kAhead = 8;
 
@@ -114,19 +135,9 @@ template <class T>
 bool matches(const T& r, const FeatureQuery& q, const QueryFields<T>& fields) {
   if (q.bbox) {
     if constexpr (std::is_same_v<T, Grid>) {
-      if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, r.geometry)
-                         : !spatial::bg::intersects(*q.bbox, r.geometry))
-        return false;
+      if (!meets_bbox(q, r.geometry)) return false;
     } else {
-      spatial::Point p(r.location.lon, r.location.lat);
-      if (q.to_bbox_crs) {
-        try {
-          p = q.to_bbox_crs->apply(p);
-        } catch (const CrsError&) {
-          return false;
-        }
-      }
-      if (!spatial::bg::covered_by(p, *q.bbox)) return false;
+      if (!point_in_bbox(q, r.location)) return false;
     }
   }
   if constexpr (std::is_same_v<T, Incident>) {
@@ -227,26 +238,10 @@ bool matches(const Feature& r, const FeatureQuery& q, const LayerQueryables& fie
   const auto* point = std::get_if<LonLat>(&r.geometry);
   const auto* lines = std::get_if<MultiLineString>(&r.geometry);
   const auto* area = std::get_if<MultiPolygon>(&r.geometry);
-  if (q.bbox) {
-    if (point) {
-      spatial::Point p(point->lon, point->lat);
-      if (q.to_bbox_crs) {
-        try {
-          p = q.to_bbox_crs->apply(p);
-        } catch (const CrsError&) {
-          return false;
-        }
-      }
-      if (!spatial::bg::covered_by(p, *q.bbox)) return false;
-    } else if (lines) {
-      if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, *lines)
-                         : !spatial::bg::intersects(*q.bbox, *lines))
-        return false;
-    } else if (q.bbox_outline ? !spatial::bg::intersects(*q.bbox_outline, *area)
-                              : !spatial::bg::intersects(*q.bbox, *area)) {
-      return false;
-    }
-  }
+  if (q.bbox && !(point   ? point_in_bbox(q, *point)
+                  : lines ? meets_bbox(q, *lines)
+                          : meets_bbox(q, *area)))
+    return false;
   if (q.area) {
     const bool in = point ? q.area_codes.count(r.join.grid_code) > 0
                           : std::any_of(r.shares.begin(), r.shares.end(), [&](const GridShare& s) {

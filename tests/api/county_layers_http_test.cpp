@@ -4,16 +4,9 @@
 // equality, sortby) is checked against a brute-force pass over the layer as written, each
 // geometry test done with Boost.Geometry on the features' own coordinates; what each audience
 // reads against the layer's definition.
-// GCC 12 sees a maybe-uninitialized read in Boost's envelope of a multipolygon (inlined in the
-// oracle's bg::intersection), a false positive; silenced for the headers that bring in Boost.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "tests/support/boost_geometry.hpp"  // first: before anything brings in Boost
+
 #include "tests/support/api_harness.hpp"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 #include "tests/support/expect_error.hpp"
 #include "tests/support/server_process.hpp"
 

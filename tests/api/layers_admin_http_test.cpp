@@ -2,14 +2,9 @@
 // points, a zipped Gauss-Krüger Shapefile of lines and a GeoJSON of polygons, each posted as a
 // body, appear at once in /collections, their items and queryables, joined as a brute-force pass
 // over the grids says; they are in the store for the next start; the refusals name what is wrong.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // Boost's envelope, as elsewhere
-#endif
+#include "tests/support/boost_geometry.hpp"  // first: before anything brings in Boost
+
 #include "tests/support/api_harness.hpp"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 #include "tests/support/expect_error.hpp"
 #include "tests/support/gdal_source.hpp"
 

@@ -7,16 +7,9 @@
 //   Shapefile of lines, EPSG:4549 (Gauss-Krüger), GBK                  a line of one point
 //   GeoJSON of polygons with a schema file's definition                a bowtie (repaired), an id
 //                                                                      given twice (rejected)
-// GCC 12 sees a maybe-uninitialized read in Boost's envelope of a multipolygon (inlined in the
-// oracle's bg::intersection), a false positive; silenced for the headers that bring in Boost.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "tests/support/boost_geometry.hpp"  // first: before anything brings in Boost
+
 #include "layers/ingest/import.hpp"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 #include "core/errors.hpp"
 #include "spatial/crs.hpp"

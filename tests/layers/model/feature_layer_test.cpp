@@ -1,17 +1,10 @@
 // County layers: their definitions (checks, JSON round trip) and the grid join of points, lines
 // and polygons, against a brute-force oracle: every grid (no index), Boost.Geometry's overlay
 // (not GEOS, which the join uses), the same measures.
-// GCC 12 sees a maybe-uninitialized read in Boost's envelope of a multipolygon (inlined in the
-// oracle's bg::intersection), a false positive; silenced for the headers that bring in Boost.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "tests/support/boost_geometry.hpp"  // first: before anything brings in Boost
+
 #include "layers/model/feature_layer.hpp"
 #include "layers/model/join.hpp"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 #include "core/errors.hpp"
 #include "spatial/crs.hpp"
