@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <list>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -152,7 +153,7 @@ ParsedTilePath parse_tile_path(std::string_view rest) {
   if (layers.empty()) throw InvalidArgument("layers", "no layer named (e.g. /tiles/incidents/…)");
   p.layer_names = split(layers, ',');
   for (const auto& n : p.layer_names) {
-    layers::tile_layer_source(n);  // throws for unknown names
+    if (n.empty()) throw InvalidArgument("layers", "empty layer name in '" + layers + "'");
     if (std::count(p.layer_names.begin(), p.layer_names.end(), n) > 1)
       throw InvalidArgument("layers", "layer '" + n + "' is named twice");
   }
@@ -244,7 +245,8 @@ struct CachedTile {
   const TileMatrixSet* tms = nullptr;
   bool gcj02 = false;
   TileId tile;
-  uint32_t layer_mask = 0;  // bit per LayerKind
+  uint32_t layer_mask = 0;                  // bit per LayerKind
+  std::vector<std::string> feature_layers;  // the county layers in it
   layers::IncidentFilter filter;
   std::size_t bytes() const { return mvt.size() + gz.size() + 256; }
 };
@@ -263,6 +265,24 @@ struct TileService::Impl {
   std::shared_ptr<layers::County> county;
   TileServiceOptions options;
   uint64_t listener = 0;  // our handle among the county's listeners
+
+  // The county layers by name with their audiences, kept in step by on_change, so that a
+  // request finds its layers without the county's lock (handle_cached runs on the event loop).
+  mutable std::mutex layers_mutex;
+  std::map<std::string, layers::Audience, std::less<>> feature_layers;
+  void note_feature_layer(const std::string& name) {
+    const layers::FeatureLayer* l = county->feature_layer(name);
+    std::lock_guard lock(layers_mutex);
+    if (l)
+      feature_layers[name] = l->def.audience;
+    else
+      feature_layers.erase(name);
+  }
+  std::optional<layers::Audience> feature_layer_audience(std::string_view name) const {
+    std::lock_guard lock(layers_mutex);
+    const auto it = feature_layers.find(name);
+    return it == feature_layers.end() ? std::nullopt : std::optional(it->second);
+  }
 
   mutable std::mutex mutex;    // guards the cache below
   std::list<std::string> lru;  // most recent first
@@ -349,10 +369,36 @@ struct TileService::Impl {
   std::array<const TileMatrixSet*, 4> scheme_tms{};
   std::array<std::array<std::size_t, 32>, 4> at_zoom{};  // cached tiles per scheme and zoom
 
+  // A county layer's change: every cached tile holding the layer, or those whose buffered box
+  // meets one of the changed boxes.
+  void on_feature_layer_change(const layers::Change& c, uint32_t extent, uint32_t buffer) {
+    if (c.whole_layer) note_feature_layer(c.feature_layer);
+    std::lock_guard lock(mutex);
+    for (auto it = cache.begin(); it != cache.end();) {
+      auto next = std::next(it);
+      const CachedTile& t = *it->second.tile;
+      if (std::find(t.feature_layers.begin(), t.feature_layers.end(), c.feature_layer) !=
+          t.feature_layers.end()) {
+        bool hit = c.whole_layer;
+        if (!hit) {
+          const spatial::Box q = layers::tile_query_box(*t.tms, t.gcj02, t.tile, extent, buffer);
+          hit = std::any_of(c.boxes.begin(), c.boxes.end(),
+                            [&](const spatial::Box& b) { return bg::intersects(b, q); });
+        }
+        if (hit) {
+          erase(it);
+          ++invalidations;
+        }
+      }
+      it = next;
+    }
+  }
+
   // Called by County under its write lock, before the write is acknowledged.
   void on_change(const layers::Change& c) {
     const uint32_t extent = county->tiles().config().extent;
     const uint32_t buffer = county->tiles().config().buffer;
+    if (!c.feature_layer.empty()) return on_feature_layer_change(c, extent, buffer);
     // The old and new positions in each matrix set and offset, projected once for all tiles.
     std::array<std::array<std::optional<spatial::Point>, 4>, 2> at;  // [before/after][scheme]
     auto position = [&](std::size_t which, uint32_t scheme, const TileMatrixSet& tms,
@@ -450,6 +496,54 @@ struct TileService::Impl {
     }
   }
 
+  // The county layers' configurations (null in `cfgs`), under the county's read lock.
+  // @throws NotFound for a layer dropped since the request named it.
+  void resolve(std::vector<const layers::TileLayerConfig*>& cfgs,
+               const std::vector<std::string>& names) const {
+    for (std::size_t i = 0; i < cfgs.size(); ++i)
+      if (!cfgs[i] && !(cfgs[i] = county->tiles().feature_layer_config(names[i])))
+        throw NotFound("there is no layer named " + names[i]);
+  }
+
+  // A county layer in TileJSON's vector_layers.
+  json feature_vector_layer(const layers::FeatureLayer& l, const layers::TileLayerConfig& c) const {
+    json fields = json::object();
+    for (const auto& f : c.fields) {
+      const layers::Field* field = l.def.find(f.name);
+      const auto type = field ? field->type : layers::FieldType::String;
+      fields[f.name] =
+          std::string(type == layers::FieldType::Integer || type == layers::FieldType::Real
+                          ? "Number"
+                      : type == layers::FieldType::Boolean ? "Boolean"
+                                                           : "String") +
+          (f.minzoom > 0 ? " (from zoom " + std::to_string(f.minzoom) + ")" : "");
+    }
+    std::string desc = l.def.title.empty() ? l.def.name : l.def.title;
+    switch (l.def.geometry) {
+      case layers::GeometryKind::Point:
+        fields["count"] = "Number (clusters: points the cluster stands for)";
+        fields["cluster"] = "Boolean (clusters only)";
+        desc += ": points; clustered (count, cluster=true) at zooms up to " +
+                std::to_string(c.cluster_maxzoom) + " and wherever a tile would hold more than " +
+                std::to_string(county->tiles().config().max_points_per_tile) + " of them";
+        break;
+      case layers::GeometryKind::Line:
+      case layers::GeometryKind::Polygon:
+        desc += std::string(": ") +
+                (l.def.geometry == layers::GeometryKind::Line ? "lines" : "polygons") +
+                "; up to zoom " + std::to_string(layers::kThinMaxZoom) +
+                " the largest of each of " + std::to_string(layers::kThinGrid) + " x " +
+                std::to_string(layers::kThinGrid) + " cells per tile, every one above";
+        break;
+    }
+    return {{"id", c.name},
+            {"fields", fields},
+            {"minzoom", c.minzoom},
+            {"maxzoom", c.maxzoom},
+            {"description", desc}};
+  }
+
+  // Called under the county's read lock.
   json tilejson(const ParsedTilePath& p, const std::vector<const layers::TileLayerConfig*>& cfgs,
                 const TileQuery& q, const std::string& base_url) const {
     const bool cgcs = p.tms->kind() == TileMatrixSet::Kind::Cgcs2000;
@@ -462,6 +556,10 @@ struct TileService::Impl {
     for (const auto* c : cfgs) {
       minz = std::min(minz, c->minzoom);
       maxz = std::max(maxz, c->maxzoom);
+      if (const layers::FeatureLayer* l = county->feature_layer(c->name)) {
+        vector_layers.push_back(feature_vector_layer(*l, *c));
+        continue;
+      }
       const auto src = layers::tile_layer_source(c->name);
       json fields = json::object();
       for (const auto& f : c->fields) {
@@ -494,11 +592,7 @@ struct TileService::Impl {
                                {"description", desc}});
     }
     // Bounds: the county's grids (shifted like the tiles when offset=gcj02).
-    spatial::Box extent;
-    {
-      auto lock = county->read();
-      extent = layers::grids_extent(county->data().grids);
-    }
+    const spatial::Box extent = layers::grids_extent(county->data().grids);
     double w = extent.min_corner().x(), s = extent.min_corner().y();
     double e = extent.max_corner().x(), n = extent.max_corner().y();
     if (w > e) {
@@ -555,6 +649,8 @@ TileService::TileService(std::shared_ptr<layers::County> county, TileServiceOpti
   }
   Impl* m = impl_.get();
   impl_->listener = impl_->county->on_change([m](const layers::Change& c) { m->on_change(c); });
+  auto lock = impl_->county->read();  // after the listener: no layer added in between is missed
+  for (const auto& l : impl_->county->feature_layers()) impl_->note_feature_layer(l.def.name);
 }
 
 TileService::~TileService() {
@@ -582,27 +678,45 @@ std::optional<HttpAnswer> TileService::answer(
   Impl& m = *impl_;
   if (!path.starts_with("/tiles/")) throw NotFound("no resource at " + std::string(path));
   const ParsedTilePath p = parse_tile_path(path.substr(7));
+  // The five layers' configurations; a county layer's (null here) is read under the county's
+  // lock when it is needed, as it changes with the layer.
   std::vector<const layers::TileLayerConfig*> cfgs;
+  std::vector<std::string> county_layers;
   const layers::TileConfig& config = m.county->tiles().config();
   bool has_incidents = false;
   uint32_t mask = 0;
-  for (const auto& n : p.layer_names) {
-    const auto* c = config.find(n);
-    if (!c) throw InvalidArgument("layers", "layer '" + n + "' is not configured for tiles");
-    cfgs.push_back(c);
-    const auto src = layers::tile_layer_source(n);
-    if (!auth::may_see_layer(viewer, src.kind)) {
+  auto refuse = [&](const std::string& n, auth::Audience audience, const std::string& collection) {
+    if (static_cast<int>(viewer.audience) < static_cast<int>(audience)) {
       if (viewer.anonymous()) throw Unauthorized("the " + n + " tile layer is for staff: sign in");
       throw Forbidden("the " + n + " tile layer is for staff");
     }
     // Tiles are cut for the whole county: whereabouts of staff only for county-wide users.
-    if (viewer.policy->layer_audience(src.kind) != auth::Audience::Public && !viewer.scope.empty())
+    if (audience != auth::Audience::Public && !viewer.scope.empty())
       throw Forbidden("the " + n + " tile layer is for county-wide staff; " + viewer.user_id +
-                          " sees its area's in /collections/" +
-                          std::string(layers::layer_name(src.kind)) + "/items",
+                          " sees its area's in /collections/" + collection + "/items",
                       "forbidden_scope");
-    has_incidents = has_incidents || src.kind == layers::LayerKind::Incidents;
-    mask |= bit(src.kind);
+  };
+  for (const auto& n : p.layer_names) {
+    if (const auto* c = config.find(n)) {
+      cfgs.push_back(c);
+      const auto src = layers::tile_layer_source(n);
+      refuse(n, viewer.policy->layer_audience(src.kind), std::string(layers::layer_name(src.kind)));
+      has_incidents = has_incidents || src.kind == layers::LayerKind::Incidents;
+      mask |= bit(src.kind);
+    } else if (const auto audience = m.feature_layer_audience(n)) {
+      refuse(n, *audience, n);
+      cfgs.push_back(nullptr);
+      county_layers.push_back(n);
+    } else {
+      std::string known;
+      for (const auto& k : layers::tile_layer_names())
+        if (config.find(k)) known += (known.empty() ? "" : ", ") + k;
+      {
+        std::lock_guard lock(m.layers_mutex);
+        for (const auto& [k, a] : m.feature_layers) known += ", " + k;
+      }
+      throw InvalidArgument("layers", "unknown tile layer '" + n + "' (layers: " + known + ")");
+    }
   }
   TileQuery q = parse_query(query, has_incidents);
   // Sensitive categories are counts only (statistics) for all but county-wide staff; the filter
@@ -614,6 +728,8 @@ std::optional<HttpAnswer> TileService::answer(
   HttpAnswer a;
   if (p.tilejson && cached_only) return std::nullopt;
   if (p.tilejson) {
+    auto lock = m.county->read();
+    m.resolve(cfgs, p.layer_names);
     a.body = layers::json_text(m.tilejson(p, cfgs, q, base_url));  // Host may hold any bytes
     a.headers.emplace_back("Cache-Control", "no-cache");
     return a;
@@ -654,7 +770,9 @@ std::optional<HttpAnswer> TileService::answer(
   } else {
     ++m.misses;
     auto lock = m.county->read();  // held until the tile is cached: no write can slip between
+    m.resolve(cfgs, p.layer_names);
     layers::TileRequest rq;
+    rq.feature_layers = &m.county->feature_layers();
     rq.tms = &tms;
     rq.tile = p.tile;
     rq.gcj02 = q.gcj02;
@@ -670,6 +788,7 @@ std::optional<HttpAnswer> TileService::answer(
     built->gcj02 = q.gcj02;
     built->tile = p.tile;
     built->layer_mask = mask;
+    built->feature_layers = county_layers;
     built->filter = q.filter;
     if (built->mvt.empty()) ++m.empty;
     m.insert(key, built);

@@ -3,7 +3,8 @@
 //   GET /tiles/{layers}/{z}/{x}/{y}.mvt            Web Mercator (WebMercatorQuad)
 //   GET /tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt   CGCS2000 geographic, Tianditu 'c' numbering
 //   GET /tiles/{layers}.json, /tiles/cgcs2000/{layers}.json   TileJSON 3.0.0
-// {layers} is one tile layer or several joined by commas (layers/tiles/tiles.hpp). Query
+// {layers} is one tile layer or several joined by commas (layers/tiles/tiles.hpp): the five
+// layers' and the county layers', each as its audience allows (401/403 otherwise). Query
 // parameters: offset=gcj02, and for the incidents layer status=…, category=… (comma lists),
 // since=…, until=… (ISO 8601 or Unix seconds). Anything else is a 400 naming the parameter.
 //

@@ -13,6 +13,8 @@
 //               the largest tile, the p99 and max build time and the tiles over the limits.
 //   pick        the tile of a zoom nearest the county's centre whose size lies in a range.
 //   tile        one tile's bytes and features, all layers at once and each layer alone.
+// With --network N, a county line layer named "network" of N synthetic pipes is added in process
+// (not stored), for the tiles of a layer far larger than any demo layer.
 // Output: key=value pairs, one line per zoom (or one line for pick), for the script to parse.
 #include "core/parallel.hpp"
 #include "layers/county/county.hpp"
@@ -31,6 +33,8 @@
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -84,6 +88,9 @@ Options:
   --min-bytes B        pick: smallest size accepted (default 10000)
   --max-bytes B        pick: largest size accepted (default 30000)
   --tile Z/X/Y         tile: the tile
+  --network N          add a county line layer "network" of N synthetic pipes (2 to 4 vertices,
+                       20-120 m legs, in the finest grids' boxes by their area; deterministic)
+                       that --layers may name, as it may name the store's county layers
   --help               this text
 The first line of every command is: load_s= grids= households= enterprises= incidents= workers=
 )";
@@ -105,6 +112,7 @@ struct Options {
   std::size_t min_bytes = 10000;
   std::size_t max_bytes = 30000;
   std::string tile;
+  std::size_t network = 0;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -189,6 +197,8 @@ Options parse(int argc, char** argv) {
       o.min_bytes = parse_uint(a, v, 0, 1ull << 40);
     else if (a == "--max-bytes")
       o.max_bytes = parse_uint(a, v, 0, 1ull << 40);
+    else if (a == "--network")
+      o.network = parse_uint(a, v, 1, 100000000);
     else if (a == "--tile")
       o.tile = v;
     else
@@ -254,24 +264,78 @@ std::vector<TileId> sample(const std::vector<TileId>& tiles, std::size_t n) {
   return out;
 }
 
-/// The names of a comma-separated layer list. @throws InvalidArgument (listing the tile layers)
-/// for an unknown name.
+/// The names of a comma-separated layer list.
 std::vector<std::string> parse_layers(const std::string& list) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start <= list.size()) {
     const std::size_t comma = std::min(list.find(',', start), list.size());
     out.push_back(list.substr(start, comma - start));
-    onemap::layers::tile_layer_source(out.back());
     start = comma + 1;
   }
   return out;
 }
 
+/// n synthetic pipes over the boxes (by their area): each a random walk of 1 to 3 legs of 20 to
+/// 120 m from a random point of its box. Deterministic.
+onemap::layers::FeatureLayer network(const std::vector<onemap::spatial::Box>& boxes,
+                                     std::size_t n) {
+  onemap::layers::FeatureLayer l;
+  l.def = onemap::layers::definition_from_json(
+      R"({"name": "network", "geometry": "line", "minzoom": 0,
+          "fields": [{"name": "kind", "audience": "public", "tile_minzoom": 9},
+                     {"name": "diameter_mm", "type": "integer", "audience": "public",
+                      "tile_minzoom": 13}]})");
+  std::vector<double> area;
+  for (const auto& b : boxes) area.push_back(bg::area(b));
+  std::mt19937_64 rng(20261206);
+  std::discrete_distribution<std::size_t> which(area.begin(), area.end());
+  std::uniform_real_distribution<double> unit(0, 1), leg(20, 120), turn(0, 2 * M_PI);
+  std::uniform_int_distribution<int> legs(1, 3), diameter(2, 8);
+  l.features.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& b = boxes[which(rng)];
+    double x = bg::get<bg::min_corner, 0>(b) +
+               unit(rng) * (bg::get<bg::max_corner, 0>(b) - bg::get<bg::min_corner, 0>(b));
+    double y = bg::get<bg::min_corner, 1>(b) +
+               unit(rng) * (bg::get<bg::max_corner, 1>(b) - bg::get<bg::min_corner, 1>(b));
+    onemap::spatial::LineString ls{{x, y}};
+    for (int k = legs(rng); k > 0; --k) {
+      const double m = leg(rng), a = turn(rng);
+      x += m * std::cos(a) / (111320 * std::cos(y * M_PI / 180));
+      y += m * std::sin(a) / 110540;
+      ls.emplace_back(x, y);
+    }
+    onemap::layers::Feature f;
+    f.fid = static_cast<int64_t>(i + 1);
+    f.geometry = onemap::spatial::MultiLineString{std::move(ls)};
+    f.attributes = {std::string(i % 3 ? "sewage" : "rain"), int64_t{diameter(rng) * 100}};
+    l.features.push_back(std::move(f));
+  }
+  return l;
+}
+
 class Bench {
  public:
-  Bench(const County& county, const std::vector<std::string>& layers) : county_(county) {
-    for (const auto& name : layers) layers_.push_back(county.tiles().config().find(name));
+  /// The county's tiles, or with `extra` layers a builder of its own over the county's data and
+  /// county layers and those. @throws InvalidArgument for a layer name that is neither one of
+  /// the five's tile layers nor a county layer.
+  Bench(const County& county, const std::vector<std::string>& layers,
+        std::vector<onemap::layers::FeatureLayer> extra)
+      : county_(county), feature_layers_(county.feature_layers()) {
+    if (!extra.empty()) {
+      for (auto& l : extra) feature_layers_.push_back(std::move(l));
+      std::sort(feature_layers_.begin(), feature_layers_.end(),
+                [](const auto& a, const auto& b) { return a.def.name < b.def.name; });
+      own_ = std::make_unique<onemap::layers::TileBuilder>(
+          county.data(), onemap::layers::TileConfig::defaults(), feature_layers_);
+    }
+    for (const auto& name : layers) {
+      const auto* c = tiles().config().find(name);
+      if (!c) c = tiles().feature_layer_config(name);
+      if (!c) onemap::layers::tile_layer_source(name);  // throws, listing the tile layers
+      layers_.push_back(c);
+    }
   }
 
   std::string build(const TileId& t) const { return build(t, layers_); }
@@ -282,7 +346,8 @@ class Bench {
     TileRequest rq;
     rq.tile = t;
     rq.layers = l;
-    return county_.tiles().build(county_.data(), rq, stats);
+    rq.feature_layers = &feature_layers_;
+    return tiles().build(county_.data(), rq, stats);
   }
 
   const std::vector<const onemap::layers::TileLayerConfig*>& layers() const { return layers_; }
@@ -301,7 +366,11 @@ class Bench {
   }
 
  private:
+  const onemap::layers::TileBuilder& tiles() const { return own_ ? *own_ : county_.tiles(); }
+
   const County& county_;
+  std::vector<onemap::layers::FeatureLayer> feature_layers_;
+  std::unique_ptr<onemap::layers::TileBuilder> own_;
   std::vector<const onemap::layers::TileLayerConfig*> layers_;
 };
 
@@ -428,10 +497,18 @@ int main(int argc, char** argv) {
     std::printf("load_s=%.2f grids=%zu households=%zu enterprises=%zu incidents=%zu workers=%zu\n",
                 seconds_since(t0), d.grids.size(), d.households.size(), d.enterprises.size(),
                 d.incidents.size(), d.workers.size());
-    std::fflush(stdout);
-    const Bench bench(county, layer_names);
     const auto boxes = finest_grid_boxes(d);
     if (boxes.empty()) throw std::runtime_error(o.data + " has no grids");
+    std::vector<onemap::layers::FeatureLayer> extra;
+    if (o.network) {
+      const auto t1 = std::chrono::steady_clock::now();
+      extra.push_back(network(boxes, o.network));
+      std::printf("network_lines=%zu network_s=%.2f\n", o.network, seconds_since(t1));
+    }
+    const auto t2 = std::chrono::steady_clock::now();
+    const Bench bench(county, layer_names, std::move(extra));
+    if (o.network) std::printf("index_s=%.2f\n", seconds_since(t2));
+    std::fflush(stdout);
     if (o.command == "throughput")
       throughput(o, bench, boxes);
     else if (o.command == "zoom-stats")

@@ -49,7 +49,7 @@ constexpr char kValueBool = key_of(7, 0);
 }  // namespace tag
 
 constexpr uint32_t kLayerVersion = 2;
-enum GeomType : char { kPoint = 1, kPolygon = 3 };
+enum GeomType : char { kPoint = 1, kLineString = 2, kPolygon = 3 };
 enum Command : uint32_t { kMoveTo = 1, kLineTo = 2, kClosePath = 7 };
 
 // Coordinates are limited so that every delta between two of them fits the int32 the spec's
@@ -345,6 +345,9 @@ struct MvtLayer::Impl {
     ++feature_count;
   }
 
+  void polygons_feature(const std::vector<TilePolygon>& polygons);
+  void lines_feature(const std::vector<TileLine>& lines);
+
   void point_feature(const TilePoint* points, std::size_t n) {
     // POINT and MULTIPOINT alike: one MoveTo whose count is the number of points.
     start_geometry();
@@ -426,40 +429,97 @@ void MvtLayer::add_points(uint64_t id, const std::vector<TilePoint>& points,
   impl_->point_feature(points.data(), points.size());
 }
 
-void MvtLayer::add_polygons(uint64_t id, const std::vector<TilePolygon>& polygons,
-                            const MvtProperties& props) {
-  // A ring needs 3 points to enclose anything; a polygon whose exterior ring is too short is
-  // skipped with its holes (they would otherwise be read as holes of the previous polygon).
-  auto usable = [](const TileRing& r) { return r.size() >= 3; };
+namespace {
+
+// A ring needs 3 points to enclose anything; a polygon whose exterior ring is too short is
+// skipped with its holes (they would otherwise be read as holes of the previous polygon).
+bool usable_ring(const TileRing& r) {
+  return r.size() >= 3;
+}
+bool usable_line(const TileLine& l) {
+  return l.size() >= 2;
+}
+
+// Whether any polygon is left to write, every coordinate checked.
+bool check_polygons(const std::vector<TilePolygon>& polygons) {
   bool any = false;
   for (const auto& poly : polygons) {
-    if (poly.empty() || !usable(poly.front())) continue;
+    if (poly.empty() || !usable_ring(poly.front())) continue;
     any = true;
     for (const auto& ring : poly) {
       check_count(ring.size());
       for (const auto& p : ring) check_point(p);
     }
   }
-  if (!any) return;
+  return any;
+}
 
-  Impl& m = *impl_;
-  m.id = id;
-  m.set_tags(props);
+bool check_lines(const std::vector<TileLine>& lines) {
+  bool any = false;
+  for (const auto& line : lines) {
+    if (!usable_line(line)) continue;
+    any = true;
+    check_count(line.size());
+    for (const auto& p : line) check_point(p);
+  }
+  return any;
+}
+
+}  // namespace
+
+void MvtLayer::Impl::polygons_feature(const std::vector<TilePolygon>& polygons) {
   // Each ring: MoveTo its first point, LineTo the others, ClosePath (the ring is open: the first
   // point is not repeated).
-  m.start_geometry();
+  start_geometry();
   for (const auto& poly : polygons) {
-    if (poly.empty() || !usable(poly.front())) continue;
+    if (poly.empty() || !usable_ring(poly.front())) continue;
     for (const auto& ring : poly) {
-      if (!usable(ring)) continue;
-      m.command(kMoveTo, 1);
-      m.point(ring.front());
-      m.command(kLineTo, ring.size() - 1);
-      for (std::size_t i = 1; i < ring.size(); ++i) m.point(ring[i]);
-      m.command(kClosePath, 1);
+      if (!usable_ring(ring)) continue;
+      command(kMoveTo, 1);
+      point(ring.front());
+      command(kLineTo, ring.size() - 1);
+      for (std::size_t i = 1; i < ring.size(); ++i) point(ring[i]);
+      command(kClosePath, 1);
     }
   }
-  m.write_feature(kPolygon);
+  write_feature(kPolygon);
+}
+
+void MvtLayer::Impl::lines_feature(const std::vector<TileLine>& lines) {
+  // Each line: MoveTo its first point, LineTo the others (the cursor runs on across lines).
+  start_geometry();
+  for (const auto& line : lines) {
+    if (!usable_line(line)) continue;
+    command(kMoveTo, 1);
+    point(line.front());
+    command(kLineTo, line.size() - 1);
+    for (std::size_t i = 1; i < line.size(); ++i) point(line[i]);
+  }
+  write_feature(kLineString);
+}
+
+void MvtLayer::add_polygons(uint64_t id, const std::vector<TilePolygon>& polygons,
+                            const MvtProperties& props) {
+  if (!check_polygons(polygons)) return;
+  impl_->id = id;
+  impl_->set_tags(props);
+  impl_->polygons_feature(polygons);
+}
+
+void MvtLayer::end_polygons(const std::vector<TilePolygon>& polygons) {
+  if (check_polygons(polygons)) impl_->polygons_feature(polygons);
+}
+
+void MvtLayer::add_lines(uint64_t id, const std::vector<TileLine>& lines,
+                         const MvtProperties& props) {
+  if (!check_lines(lines)) return;
+  impl_->id = id;
+  impl_->set_tags(props);
+  impl_->lines_feature(lines);
+}
+
+void MvtLayer::end_lines(const std::vector<TileLine>& lines) {
+  if (check_lines(lines)) impl_->lines_feature(lines);
 }
 
 std::size_t MvtLayer::encoded_size_bound() const {

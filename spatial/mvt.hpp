@@ -28,6 +28,8 @@ struct TilePoint {
 using TileRing = std::vector<TilePoint>;
 /// One polygon: exterior ring first, then its holes.
 using TilePolygon = std::vector<TileRing>;
+/// One line: its points in order.
+using TileLine = std::vector<TilePoint>;
 
 /// A property value. Strings are views: they need only outlive the add_* call they are passed to
 /// (the layer copies what it keeps).
@@ -60,6 +62,12 @@ class MvtLayer {
   /// does; the feature is not added then.
   void end_point(TilePoint point);
 
+  /// Ends the feature begun as a POLYGON or MULTIPOLYGON, or as a LINESTRING or
+  /// MULTILINESTRING (as add_polygons and add_lines take them; nothing is added when nothing is
+  /// left). @throws InvalidArgument ("geometry") as add_points does.
+  void end_polygons(const std::vector<TilePolygon>& polygons);
+  void end_lines(const std::vector<TileLine>& lines);
+
   /// A POINT feature (add_points with one point, without the vector).
   /// @throws InvalidArgument ("geometry") as add_points does.
   void add_point(uint64_t id, TilePoint point, const MvtProperties& props);
@@ -72,6 +80,11 @@ class MvtLayer {
   /// @throws InvalidArgument ("geometry") as add_points does.
   void add_polygons(uint64_t id, const std::vector<TilePolygon>& polygons,
                     const MvtProperties& props);
+
+  /// A LINESTRING (one line) or MULTILINESTRING feature. Lines with fewer than 2 points are
+  /// skipped; nothing is added when none is left.
+  /// @throws InvalidArgument ("geometry") as add_points does.
+  void add_lines(uint64_t id, const std::vector<TileLine>& lines, const MvtProperties& props);
 
   /// At least the bytes write_to appends.
   std::size_t encoded_size_bound() const;

@@ -449,11 +449,137 @@ std::optional<TilePoint> point_to_tile(double x, double y, const TileTransform& 
   return TilePoint{round_coord(tx), round_coord(ty)};
 }
 
-std::vector<TilePolygon> polygon_to_tile(const MultiPolygon& mp, const TileTransform& t,
-                                         uint32_t buffer) {
+namespace {
+
+void check_span(const TileTransform& t, uint32_t buffer) {
   if (t.extent == 0 || uint64_t{t.extent} + 2 * uint64_t{buffer} > kMaxSpan)
     throw InvalidArgument("extent",
                           "extent + 2 x buffer must be within 1.." + std::to_string(kMaxSpan));
+}
+
+struct Unrounded {
+  double x, y;
+};
+
+// Liang-Barsky: the part of segment a-b inside [lo, hi]^2 as parameters t0 <= t1 along it, or
+// false when none of it is (NaN coordinates are outside).
+bool clip_segment(const Unrounded& a, const Unrounded& b, double lo, double hi, double& t0,
+                  double& t1) {
+  t0 = 0;
+  t1 = 1;
+  const double dx = b.x - a.x, dy = b.y - a.y;
+  auto edge = [&](double p, double q) {  // p * t <= q
+    if (p == 0) return q >= 0;
+    const double r = q / p;
+    if (p < 0) {
+      if (r > t1) return false;
+      t0 = std::max(t0, r);
+    } else {
+      if (r < t0) return false;
+      t1 = std::min(t1, r);
+    }
+    return true;
+  };
+  return edge(-dx, a.x - lo) && edge(dx, hi - a.x) && edge(-dy, a.y - lo) && edge(dy, hi - a.y) &&
+         t0 <= t1;
+}
+
+// Douglas-Peucker over pts[first..last] (both kept): marks in `keep` the points further than
+// `tol` from the chord, recursively (an explicit stack: a long line must not overflow the real
+// one).
+void douglas_peucker(const std::vector<Unrounded>& pts, double tol, std::vector<char>& keep) {
+  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, pts.size() - 1}};
+  const double tol2 = tol * tol;
+  while (!todo.empty()) {
+    const auto [first, last] = todo.back();
+    todo.pop_back();
+    if (last <= first + 1) continue;
+    const Unrounded& a = pts[first];
+    const Unrounded& b = pts[last];
+    const double dx = b.x - a.x, dy = b.y - a.y, len2 = dx * dx + dy * dy;
+    double worst = -1;
+    std::size_t at = first;
+    for (std::size_t i = first + 1; i < last; ++i) {
+      const double px = pts[i].x - a.x, py = pts[i].y - a.y;
+      double d2;
+      if (len2 == 0) {
+        d2 = px * px + py * py;
+      } else {
+        // Distance to the segment (not the infinite line): a spike beyond an end point stays.
+        const double u = std::clamp((px * dx + py * dy) / len2, 0.0, 1.0);
+        const double ex = px - u * dx, ey = py - u * dy;
+        d2 = ex * ex + ey * ey;
+      }
+      if (d2 > worst) worst = d2, at = i;
+    }
+    if (worst > tol2) {
+      keep[at] = 1;
+      todo.emplace_back(first, at);
+      todo.emplace_back(at, last);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<TileLine> lines_to_tile(const MultiLineString& ml, const TileTransform& t,
+                                    uint32_t buffer, double tolerance) {
+  check_span(t, buffer);
+  const Affine affine(t);
+  const double lo = -static_cast<double>(buffer);
+  const double hi = static_cast<double>(t.extent) + buffer;
+  std::vector<TileLine> out;
+  std::vector<Unrounded> run;  // the part being followed, unrounded
+  std::vector<char> keep;
+  auto finish_run = [&] {
+    if (run.size() >= 2) {
+      keep.assign(run.size(), 0);
+      keep.front() = keep.back() = 1;
+      if (tolerance > 0)
+        douglas_peucker(run, tolerance, keep);
+      else
+        std::fill(keep.begin(), keep.end(), 1);
+      TileLine line;
+      for (std::size_t i = 0; i < run.size(); ++i) {
+        if (!keep[i]) continue;
+        const TilePoint p{round_coord(run[i].x), round_coord(run[i].y)};
+        if (line.empty() || !(line.back() == p)) line.push_back(p);
+      }
+      if (line.size() >= 2) out.push_back(std::move(line));
+    }
+    run.clear();
+  };
+  for (const auto& ls : ml) {
+    if (ls.size() < 2) continue;
+    Unrounded prev{};
+    affine.apply(ls[0].x(), ls[0].y(), prev.x, prev.y);
+    for (std::size_t i = 1; i < ls.size(); ++i) {
+      Unrounded cur{};
+      affine.apply(ls[i].x(), ls[i].y(), cur.x, cur.y);
+      double t0, t1;
+      if (clip_segment(prev, cur, lo, hi, t0, t1)) {
+        const Unrounded a{prev.x + t0 * (cur.x - prev.x), prev.y + t0 * (cur.y - prev.y)};
+        const Unrounded b{prev.x + t1 * (cur.x - prev.x), prev.y + t1 * (cur.y - prev.y)};
+        // A segment entering the square starts a new part.
+        if (t0 > 0 || run.empty()) {
+          finish_run();
+          run.push_back(a);
+        }
+        run.push_back(b);
+        if (t1 < 1) finish_run();  // it leaves the square
+      } else {
+        finish_run();
+      }
+      prev = cur;
+    }
+    finish_run();
+  }
+  return out;
+}
+
+std::vector<TilePolygon> polygon_to_tile(const MultiPolygon& mp, const TileTransform& t,
+                                         uint32_t buffer) {
+  check_span(t, buffer);
 
   // 1. Into unrounded tile coordinates. Rings with fewer than 3 points enclose nothing (and GEOS
   //    would refuse them).
@@ -532,23 +658,37 @@ MultiPolygon simplify_polygon(const MultiPolygon& mp, double tolerance) {
   return out;
 }
 
+namespace {
+
+template <class Points>
+void project_points(const Points& src, Points& dst, const TileMatrixSet& tms, bool gcj02) {
+  dst.reserve(src.size());
+  for (const auto& p : src) {
+    const LonLat q = gcj02 ? wgs84_to_gcj02({p.x(), p.y()}) : LonLat{p.x(), p.y()};
+    double x = 0;
+    double y = 0;
+    tms.project(q.lon, q.lat, x, y);
+    dst.emplace_back(x, y);
+  }
+}
+
+}  // namespace
+
+MultiLineString project_lines(const MultiLineString& lonlat, const TileMatrixSet& tms, bool gcj02) {
+  MultiLineString out;
+  out.reserve(lonlat.size());
+  for (const auto& line : lonlat) project_points(line, out.emplace_back(), tms, gcj02);
+  return out;
+}
+
 MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms, bool gcj02) {
   MultiPolygon out;
   out.reserve(lonlat.size());
-  auto project_ring = [&tms, gcj02](const Ring& src, Ring& dst) {
-    dst.reserve(src.size());
-    for (const auto& p : src) {
-      const LonLat q = gcj02 ? wgs84_to_gcj02({p.x(), p.y()}) : LonLat{p.x(), p.y()};
-      double x = 0;
-      double y = 0;
-      tms.project(q.lon, q.lat, x, y);
-      dst.emplace_back(x, y);
-    }
-  };
   for (const auto& poly : lonlat) {
     Polygon& p = out.emplace_back();
-    project_ring(poly.outer(), p.outer());
-    for (const auto& hole : poly.inners()) project_ring(hole, p.inners().emplace_back());
+    project_points(poly.outer(), p.outer(), tms, gcj02);
+    for (const auto& hole : poly.inners())
+      project_points(hole, p.inners().emplace_back(), tms, gcj02);
   }
   return out;
 }

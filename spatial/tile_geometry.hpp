@@ -38,6 +38,16 @@ std::optional<TilePoint> point_to_tile(double x, double y, const TileTransform& 
 std::vector<TilePolygon> polygon_to_tile(const MultiPolygon& mp, const TileTransform& t,
                                          uint32_t buffer);
 
+/// Lines given in CRS units as MVT lines clipped to the tile widened by `buffer`: each part cut
+/// where it leaves the buffered square (a line that leaves and comes back gives two), simplified
+/// by Douglas-Peucker with `tolerance` tile units (0: none), rounded to the nearest integer (halves
+/// up, as polygon_to_tile does), without consecutive equal points. A part left with fewer than 2
+/// distinct points is dropped (a line shorter than about a tile unit at this zoom); empty when
+/// nothing of the lines is left in the tile. Lines with fewer than 2 points in `ml` are ignored.
+/// @throws InvalidArgument ("extent") as polygon_to_tile does.
+std::vector<TileLine> lines_to_tile(const MultiLineString& ml, const TileTransform& t,
+                                    uint32_t buffer, double tolerance = 1.0);
+
 /// Simplification for a zoom level: Douglas-Peucker with `tolerance` (CRS units; typically one
 /// tile unit at that zoom, tile width / extent) that preserves topology, so the result is valid
 /// whenever the input is (GEOS TopologyPreservingSimplify). Parts and holes that would collapse,
@@ -50,5 +60,8 @@ MultiPolygon simplify_polygon(const MultiPolygon& mp, double tolerance);
 /// With `gcj02`, every vertex is first shifted from CGCS2000 into GCJ-02 (spatial/chinacrs.hpp).
 MultiPolygon project_polygon(const MultiPolygon& lonlat, const TileMatrixSet& tms,
                              bool gcj02 = false);
+/// The same for lines.
+MultiLineString project_lines(const MultiLineString& lonlat, const TileMatrixSet& tms,
+                              bool gcj02 = false);
 
 }  // namespace onemap::spatial

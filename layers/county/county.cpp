@@ -95,9 +95,14 @@ JoinStats County::add_feature_layer(LayerDef def, std::vector<Feature> features)
   store_->create_layer(def, features);
   FeatureLayer l{std::move(def), std::move(features)};
   std::unique_lock lock(mutex_);
+  tiles_->feature_layer_changed(l);
+  Change c;
+  c.feature_layer = l.def.name;
+  c.whole_layer = true;
   feature_layers_.push_back(std::move(l));
   std::sort(feature_layers_.begin(), feature_layers_.end(),
             [](const FeatureLayer& a, const FeatureLayer& b) { return a.def.name < b.def.name; });
+  notify(c);
   return stats;
 }
 
@@ -107,6 +112,11 @@ void County::drop_feature_layer(const std::string& name) {
   store_->drop_layer(name);
   std::unique_lock lock(mutex_);
   std::erase_if(feature_layers_, [&](const FeatureLayer& l) { return l.def.name == name; });
+  tiles_->feature_layer_dropped(name);
+  Change c;
+  c.feature_layer = name;
+  c.whole_layer = true;
+  notify(c);
 }
 
 County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
@@ -131,7 +141,7 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
   headroom(data_.workers);
   events_.reserve(data_.incidents.capacity());
   joiner_ = std::make_unique<GridJoiner>(data_.grids, join_);
-  tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles));
+  tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles), feature_layers_);
   for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
   index_teams();
   for (const auto& in : data_.incidents)

@@ -52,7 +52,10 @@ namespace onemap::layers {
 /// What a write changed, one record. For point layers: the position before (none for a new
 /// record) and after, and the attributes that changed (by their field names; all of them for a
 /// new record); for incidents also the record before and after (filters compare attributes).
-/// For grids: the outline's bounding box before and after (lon/lat).
+/// For grids: the outline's bounding box before and after (lon/lat). For a county layer (named in
+/// `feature_layer`; `layer` is not read then): every tile of it (`whole_layer`: the layer was
+/// added, altered or dropped), or those meeting `boxes`, the lon/lat boxes of its features that
+/// changed or that its tiles now show differently (TileBuilder::feature_layer_changed).
 struct Change {
   LayerKind layer = LayerKind::Incidents;
   int64_t fid = 0;
@@ -60,6 +63,9 @@ struct Change {
   std::vector<std::string> fields;
   std::optional<Incident> incident_before, incident_after;
   std::optional<spatial::Box> grid_before, grid_after;
+  std::string feature_layer;
+  bool whole_layer = false;
+  std::vector<spatial::Box> boxes;
   /// True when the point moved, appeared or disappeared (not only its attributes changed).
   bool moved() const {
     return before.has_value() != after.has_value() ||

@@ -7,6 +7,8 @@
 #include "spatial/chinacrs.hpp"
 #include "spatial/tile_geometry.hpp"
 
+#include <algorithm>
+
 namespace onemap::layers {
 
 namespace bg = spatial::bg;
@@ -44,11 +46,14 @@ bool tile_reaches(const TileMatrixSet& tms, const spatial::TileId& tile, const s
       .has_value();
 }
 
-TileBuilder::TileBuilder(const Dataset& data, TileConfig config) : impl_(std::make_unique<Impl>()) {
+TileBuilder::TileBuilder(const Dataset& data, TileConfig config,
+                         const std::vector<FeatureLayer>& feature_layers)
+    : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.config = std::move(config);
   m.index_grids(data);
   m.index_points(data);
+  for (const auto& l : feature_layers) m.feature_tiles.emplace(l.def.name, m.index_features(l));
 }
 
 TileBuilder::~TileBuilder() = default;
@@ -64,6 +69,19 @@ std::string TileBuilder::build(const Dataset& data, const TileRequest& rq, TileS
   for (const TileLayerConfig* cfg : rq.layers) {
     if (rq.tile.z < cfg->minzoom || rq.tile.z > cfg->maxzoom) continue;
     MvtLayer layer(cfg->name, impl_->config.extent);
+    if (const auto ft = impl_->feature_tiles.find(cfg->name); ft != impl_->feature_tiles.end()) {
+      const FeatureLayer* source = nullptr;
+      if (rq.feature_layers) {
+        const auto& all = *rq.feature_layers;
+        const auto it = std::lower_bound(
+            all.begin(), all.end(), cfg->name,
+            [](const FeatureLayer& l, const std::string& n) { return l.def.name < n; });
+        if (it != all.end() && it->def.name == cfg->name) source = &*it;
+      }
+      if (source) impl_->add_features(*ft->second, *source, rq, *cfg, layer, st);
+      layers.push_back(std::move(layer));
+      continue;
+    }
     const TileLayerSource src = tile_layer_source(cfg->name);
     if (src.kind == LayerKind::Grids)
       impl_->add_grids(data, rq, *cfg, src.level, layer);

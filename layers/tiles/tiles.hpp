@@ -5,7 +5,9 @@
 //   grids, grids.county, grids.town, grids.village, grids.grid, grids.microgrid  (polygons; grids
 //   holds every level, each from the minzoom of its own grids.<level> layer on)
 //   households, enterprises, incidents, workers                                  (points)
-// Each has a zoom range and attribute lists per zoom (TileConfig; personal fields are refused).
+//   every county layer (layers/model/feature_layer.hpp), by its name     (points, lines, polygons)
+// Each has a zoom range and attribute lists per zoom (TileConfig; personal fields are refused). A
+// county layer's come from its definition (feature_tile_config).
 //
 // Polygons: simplified per zoom at load (one tile unit at that zoom, topology-preserving), then
 // projected, clipped to the tile plus its buffer, and kept valid (spatial/tile_geometry.hpp). Up
@@ -21,6 +23,14 @@
 // counts and mean positions come from per-cell sums kept for every zoom up to 18, not from a pass
 // over the points.
 //
+// County layers' lines and polygons: at zooms up to kThinMaxZoom a tile shows at most one feature
+// per cell of a grid of kThinGrid x kThinGrid cells per tile (the largest whose box centre lies
+// in the cell; ties to the first fid), drawn whole wherever it reaches; from kThinMaxZoom + 1 on,
+// every feature. A feature shown at a zoom is shown at every zoom above it (the largest of a cell
+// is the largest of each cell inside it), so zooming in only adds features. Lines are clipped and
+// simplified (one tile unit); polygons as grids are. Their points cluster as the point layers'
+// do, from their own points only.
+//
 // Coordinates: tiles are cut in a TileMatrixSet (Web Mercator or CGCS2000 geographic); with
 // `gcj02` every coordinate is first shifted from CGCS2000 into GCJ-02, so that the features sit
 // right on Amap/Tencent basemaps.
@@ -29,6 +39,7 @@
 // caller holds a read lock); the *_changed() calls need exclusive access (a write lock).
 #pragma once
 
+#include "layers/model/feature_layer.hpp"
 #include "layers/model/model.hpp"
 #include "spatial/mvt.hpp"
 #include "spatial/tms.hpp"
@@ -104,6 +115,19 @@ TileLayerSource tile_layer_source(std::string_view name);
 /// Every tile layer name, in a stable order.
 const std::vector<std::string>& tile_layer_names();
 
+/// County layers' lines and polygons: shown thinned (one per cell of kThinGrid x kThinGrid per
+/// tile) at zooms up to this one, all of them above.
+constexpr uint32_t kThinMaxZoom = 13;
+constexpr uint32_t kThinGrid = 64;
+/// County layers' points: clustered at zooms up to this one.
+constexpr uint32_t kFeatureClusterMaxZoom = 12;
+
+/// A county layer's tile layer: its name, its definition's zoom range, clusters up to
+/// kFeatureClusterMaxZoom, and the fields the definition puts in tiles (Field::tile_minzoom) that
+/// every viewer of the layer may read (the layer's audience or a wider one; never a personal
+/// field), with the style's label field from the style's minzoom when it is one of those.
+TileLayerConfig feature_tile_config(const LayerDef& def);
+
 /// What to build.
 struct TileRequest {
   const spatial::TileMatrixSet* tms = &spatial::TileMatrixSet::web_mercator();
@@ -111,6 +135,9 @@ struct TileRequest {
   bool gcj02 = false;
   std::vector<const TileLayerConfig*> layers;  ///< in output order, at least one
   IncidentFilter incidents;                    ///< applies to the incidents layer
+  /// The county layers (County::feature_layers(): sorted by name), for the layers not among the
+  /// five.
+  const std::vector<FeatureLayer>* feature_layers = nullptr;
 };
 
 /// What a build did (for metrics and tests).
@@ -137,8 +164,10 @@ spatial::Box tile_query_box(const spatial::TileMatrixSet& tms, bool gcj02,
 class TileBuilder {
  public:
   /// Precomputes the per-zoom simplified grid polygons and their Web Mercator outlines (on every
-  /// core), and the point layers' indexes and cell sums in Web Mercator.
-  TileBuilder(const Dataset& data, TileConfig config);
+  /// core), the point layers' indexes and cell sums in Web Mercator, and the county layers'
+  /// indexes.
+  TileBuilder(const Dataset& data, TileConfig config,
+              const std::vector<FeatureLayer>& feature_layers = {});
   ~TileBuilder();
   TileBuilder(const TileBuilder&) = delete;
   TileBuilder& operator=(const TileBuilder&) = delete;
@@ -154,6 +183,16 @@ class TileBuilder {
   void point_changed(const Dataset& data, LayerKind kind, std::size_t index);
   /// After a write: the grid at `index` was added or its geometry changed.
   void grid_changed(const Dataset& data, std::size_t index);
+
+  /// After a write: a county layer was added or altered or its features changed; its index is
+  /// made again. Returns the lon/lat boxes of the features that a tile now shows differently
+  /// although they did not change: those whose thinning zoom moved (empty for a new layer).
+  std::vector<spatial::Box> feature_layer_changed(const FeatureLayer& layer);
+  /// After a write: a county layer was dropped.
+  void feature_layer_dropped(std::string_view name);
+  /// A county layer's tile configuration (feature_tile_config), or null when there is no county
+  /// layer of that name. Valid until the layer changes.
+  const TileLayerConfig* feature_layer_config(std::string_view name) const;
 
   /// The records of a point layer that may lie in a lon/lat box (those of the index cells the box
   /// meets; the caller tests each), in increasing index order. Positions that are not finite are

@@ -9,9 +9,12 @@
 //                          step with writes
 //   tiles_points.cpp       point layers' features: individual points with their attributes, or
 //                          clusters
+//   tiles_features.cpp     county layers: their indexes (thinning of lines and polygons, points
+//                          in Morton order) and their features
 //   tiles_config.cpp       the configuration, the layer names and the incident filter
 #pragma once
 
+#include "layers/model/schema.hpp"
 #include "layers/tiles/tiles.hpp"
 
 #include "spatial/geometry.hpp"
@@ -19,9 +22,14 @@
 
 #include <boost/geometry/index/rtree.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
+#include <cmath>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -82,6 +90,90 @@ struct FineFrame {
   double left, top, scale;
 };
 const FineFrame& fine_frame(int s);
+
+// A record's field as the tag `key` of the feature being built in `out`. A datetime is ISO text
+// written into `time` (read when the feature is finished: one buffer per field); a null datetime
+// or a field the record lacks is left out.
+void tag(spatial::MvtLayer& out, uint32_t key, FieldType type, const FieldValue& v, TimeText& time);
+
+// A configured tile attribute resolved once per tile: its field in the schema and its key.
+struct TileAttribute {
+  std::size_t field;
+  uint32_t key;
+};
+
+// Clusters of one tile: cluster_grid x cluster_grid cells, each with its count and the sum of
+// its points' positions (in tile units, from the fine coordinates).
+struct ClusterGrid {
+  struct Acc {
+    uint64_t count = 0;
+    double sx = 0, sy = 0;
+  };
+  uint32_t g, gbits, shift;
+  double unit;  // tile units per fine unit
+  uint64_t x0, y0;
+  uint32_t extent;
+  std::vector<Acc> cells;
+
+  ClusterGrid(const spatial::TileId& t, uint32_t shift_, const TileConfig& c)
+      : g(c.cluster_grid),
+        gbits(static_cast<uint32_t>(std::countr_zero(c.cluster_grid))),
+        shift(shift_),
+        unit(c.extent / std::ldexp(1.0, static_cast<int>(shift_))),
+        x0(static_cast<uint64_t>(t.x) << shift_),
+        y0(static_cast<uint64_t>(t.y) << shift_),
+        extent(c.extent),
+        cells(static_cast<std::size_t>(c.cluster_grid) * c.cluster_grid) {}
+
+  void add(uint32_t col, uint32_t row) {
+    const uint64_t dx = col - x0, dy = row - y0;  // in [0, 2^shift)
+    const uint64_t cx = shift >= gbits ? dx >> (shift - gbits) : dx << (gbits - shift);
+    const uint64_t cy = shift >= gbits ? dy >> (shift - gbits) : dy << (gbits - shift);
+    Acc& a = cells[cy * g + cx];
+    ++a.count;
+    a.sx += (static_cast<double>(dx) + 0.5) * unit;
+    a.sy += (static_cast<double>(dy) + 0.5) * unit;
+  }
+
+  // A whole cell at once: `n` points whose fine columns add up to `sum_col` and rows to
+  // `sum_row`. The position sums come out as add() makes them point by point: there each term
+  // (dx + 0.5) x unit is a multiple of unit / 2 (unit is a power of two), so both are the exact
+  // value while the sum of dx + 0.5 stays below 2^52 (fewer than 2^(21 + z) points in the cell);
+  // beyond that, this one, rounded once, is the closer.
+  void add_cell(uint32_t cx, uint32_t cy, uint64_t n, uint64_t sum_col, uint64_t sum_row) {
+    Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
+    a.count = n;
+    a.sx = (static_cast<double>(sum_col - n * x0) + 0.5 * static_cast<double>(n)) * unit;
+    a.sy = (static_cast<double>(sum_row - n * y0) + 0.5 * static_cast<double>(n)) * unit;
+  }
+
+  void emit(const spatial::TileId& t, spatial::MvtLayer& out, TileStats& st) const {
+    const uint32_t count_key = out.key("count"), cluster_key = out.key("cluster");
+    for (uint32_t cy = 0; cy < g; ++cy)
+      for (uint32_t cx = 0; cx < g; ++cx) {
+        const Acc& a = cells[static_cast<std::size_t>(cy) * g + cx];
+        if (a.count == 0) continue;
+        const double n = static_cast<double>(a.count);
+        const int32_t tx =
+            static_cast<int32_t>(std::clamp(std::floor(a.sx / n), 0.0, extent - 1.0));
+        const int32_t ty =
+            static_cast<int32_t>(std::clamp(std::floor(a.sy / n), 0.0, extent - 1.0));
+        // Cluster ids: top bit set, then the cell's zoom and its column and row at that zoom.
+        const uint64_t cz = t.z + gbits;
+        const uint64_t ccol = (static_cast<uint64_t>(t.x) << gbits) + cx;
+        const uint64_t crow = (static_cast<uint64_t>(t.y) << gbits) + cy;
+        const uint64_t id =
+            (uint64_t{1} << 63) | (cz << 56) | ((ccol & 0xFFFFFFF) << 28) | (crow & 0xFFFFFFF);
+        out.begin_feature(id);
+        out.tag_uint(count_key, a.count);
+        out.tag_bool(cluster_key, true);
+        out.end_point(spatial::TilePoint{tx, ty});
+        ++st.features;
+        ++st.clusters;
+        st.clustered_points += a.count;
+      }
+  }
+};
 
 }  // namespace tiles_internal
 
@@ -252,6 +344,41 @@ struct TileBuilder::Impl {
   template <class T>
   void add_points_of(const Dataset& d, const TileRequest& rq, const TileLayerConfig& cfg,
                      LayerKind kind, spatial::MvtLayer& out, TileStats& st) const;
+
+  // ---- County layers (tiles_features.cpp) ----
+
+  // One county layer's index, made again whenever the layer changes.
+  struct FeatureTiles {
+    TileLayerConfig config;
+    GeometryKind kind = GeometryKind::Point;
+    // Per feature, in the layer's order (by fid): its fid and lon/lat box.
+    std::vector<int64_t> fid;
+    std::vector<spatial::Box> box;
+    // Lines and polygons: the first zoom that draws each (the thinning; kThinMaxZoom + 1: only
+    // unthinned tiles), and their boxes in one R-tree per such zoom, so that a tile of zoom z
+    // asks the trees 0..z and meets no feature it would not draw.
+    std::vector<uint8_t> minzoom;
+    using Entry = std::pair<spatial::Box, uint32_t>;
+    std::vector<boost::geometry::index::rtree<Entry, boost::geometry::index::rstar<16>>> trees;
+    // Points: per scheme, built on first use, the fine columns and rows with their Morton codes,
+    // sorted by code: the points of any tile are then one run (tile (z, x, y) is the codes with
+    // its 2z-bit prefix).
+    struct PointScheme {
+      std::once_flag built;
+      std::atomic<bool> ready{false};
+      std::vector<uint64_t> code;
+      std::vector<uint32_t> col, row, index;
+    };
+    mutable std::array<PointScheme, 4> schemes;
+    const PointScheme& points(const FeatureLayer& layer, int s) const;
+  };
+  std::map<std::string, std::unique_ptr<FeatureTiles>, std::less<>> feature_tiles;
+
+  // The index of a county layer.
+  std::unique_ptr<FeatureTiles> index_features(const FeatureLayer& layer) const;
+  // A county layer's features in a tile.
+  void add_features(const FeatureTiles& ft, const FeatureLayer& layer, const TileRequest& rq,
+                    const TileLayerConfig& cfg, spatial::MvtLayer& out, TileStats& st) const;
 
   // The lon/lat box of the request's tile with its buffer (tile_query_box).
   spatial::Box query_box(const TileRequest& rq) const {

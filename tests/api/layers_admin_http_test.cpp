@@ -7,20 +7,24 @@
 #include "tests/support/api_harness.hpp"
 #include "tests/support/expect_error.hpp"
 #include "tests/support/gdal_source.hpp"
+#include "tests/support/tiles.hpp"
 
 #include "layers/store/store.hpp"
 #include "spatial/crs.hpp"
 
 #include <cpl_conv.h>
 #include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 
 namespace {
@@ -209,6 +213,75 @@ TEST_F(LayersAdmin, AGeoJsonOfPolygonsAndAnEmptyLayerFromADefinitionThenDroppedA
   expect_error(api().send("DELETE", "/admin/layers/zones", "", kAdminToken), 404, "not_found");
   auto store = layers::open_store(api().store_path(), false);
   for (const auto& l : store->load_feature_layers()) EXPECT_NE(l.def.name, "zones");
+}
+
+TEST_F(LayersAdmin, ANewLayerIsInTilesAndTileJsonAtOnceAndItsTilesGoWithIt) {
+  // Two pipes far apart, each alone in its zoom-14 tile.
+  auto pipes = [](const std::vector<std::array<double, 4>>& lines) {
+    json fc = {{"type", "FeatureCollection"}, {"features", json::array()}};
+    int n = 0;
+    for (const auto& l : lines)
+      fc["features"].push_back(
+          {{"type", "Feature"},
+           {"properties", {{"code", "P" + std::to_string(++n)}}},
+           {"geometry", {{"type", "LineString"}, {"coordinates", {{l[0], l[1]}, {l[2], l[3]}}}}}});
+    return fc.dump();
+  };
+  ASSERT_EQ(post("name=pipes&id_field=code",
+                 pipes({{120.03, 30.03, 120.031, 30.031}, {120.13, 30.13, 120.131, 30.131}}),
+                 "application/geo+json")
+                .status,
+            201);
+  const Tile t = mercator_tile(120.0305, 30.0305, 14);
+  const std::string url = "/tiles/pipes/" + t.path() + ".mvt";
+  auto ids = [&](const HttpResponse& r) {
+    std::set<int64_t> out;
+    if (r.status != 200) return out;
+    const auto ds = open_tile(api().dir().file("decode"), t, r.body);
+    for (auto* layer : ds->GetLayers()) {
+      EXPECT_EQ(std::string(layer->GetName()), "pipes");
+      for (const auto& f : *layer) out.insert(f->GetFieldAsInteger64("mvt_id"));
+    }
+    return out;
+  };
+  const HttpResponse first = api().get(url);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.header("x-cache"), "miss");
+  const int64_t fid = all("pipes")["features"][0]["id"].get<int64_t>();
+  EXPECT_EQ(ids(first), std::set<int64_t>{fid});
+  EXPECT_EQ(api().get(url).header("x-cache"), "hit");
+  const json tj = api().get("/tiles/pipes,grids.town.json").json();
+  ASSERT_EQ(tj["vector_layers"].size(), 2u);
+  EXPECT_EQ(tj["vector_layers"][0]["id"], "pipes");
+  EXPECT_EQ(tj["tiles"][0], ApiHarness::base_url() + "/tiles/pipes,grids.town/{z}/{x}/{y}.mvt");
+  // The CGCS2000 tile holding the pipe: 360 / 2^14 degrees square, numbered from (-180, 90).
+  const double deg = 360.0 / (1 << 14);
+  const std::string cgcs = "/tiles/cgcs2000/pipes/14/" +
+                           std::to_string(static_cast<int>((120.0305 + 180) / deg)) + "/" +
+                           std::to_string(static_cast<int>((90 - 30.0305) / deg)) + ".mvt";
+  EXPECT_EQ(api().get(cgcs).status, 200) << cgcs;
+
+  // Dropped: its tiles are gone with it; made again without the first pipe, the cached tile is
+  // not served.
+  ASSERT_EQ(api().send("DELETE", "/admin/layers/pipes", "", kAdminToken).status, 204);
+  expect_error(api().get(url), 400, "invalid_parameter");
+  ASSERT_EQ(
+      post("name=pipes", pipes({{120.13, 30.13, 120.131, 30.131}}), "application/geo+json").status,
+      201);
+  const HttpResponse again = api().get(url);
+  EXPECT_EQ(again.status, 204) << "the dropped layer's cached tile was served";
+  EXPECT_EQ(again.header("x-cache"), "miss");
+
+  // A staff layer's tiles are for staff.
+  ASSERT_EQ(api()
+                .send("PUT", "/admin/layers/patrols",
+                      R"({"geometry":"line","audience":"staff","fields":[]})", kAdminToken)
+                .status,
+            201);
+  expect_error(api().get("/tiles/patrols/" + t.path() + ".mvt"), 401, "unauthorized");
+  EXPECT_EQ(api().get("/tiles/patrols/" + t.path() + ".mvt", kAdminToken).status, 204);
+  ASSERT_EQ(api().send("DELETE", "/admin/layers/patrols", "", kAdminToken).status, 204);
+  ASSERT_EQ(api().send("DELETE", "/admin/layers/pipes", "", kAdminToken).status, 204);
 }
 
 TEST_F(LayersAdmin, RefusalsNameWhatIsWrongAndChangeNothing) {

@@ -621,3 +621,26 @@ TEST_F(MvtGdal, HandCheckedFeaturesReadBack) {
   EXPECT_EQ(f->GetFieldAsInteger64("mvt_id"), 4);
   expect_polygons(f->GetGeometryRef(), multi, back);
 }
+
+TEST(MvtEncode, MultiLineStringCarriesTheCursorAcrossLines) {
+  // The spec's example 4.3.5.5: (2,2) (2,10) (10,10) and (1,1) (3,5).
+  std::vector<MvtLayer> layers;
+  layers.emplace_back("l");
+  layers[0].add_lines(1,
+                      {std::vector<TilePoint>{{2, 2}, {2, 10}, {10, 10}},
+                       std::vector<TilePoint>{{1, 1}, {3, 5}}, std::vector<TilePoint>{{7, 7}}},
+                      {});
+  EXPECT_EQ(only_geometry(encode_tile(layers)),
+            (std::vector<uint32_t>{9, 4, 4, 18, 0, 16, 16, 0, 9, 17, 17, 10, 4, 8}));
+  // A feature of lines begun with its tags and ended with its geometry.
+  std::vector<MvtLayer> tagged;
+  tagged.emplace_back("l");
+  tagged[0].begin_feature(5);
+  tagged[0].tag_string(tagged[0].key("kind"), "sewage");
+  tagged[0].end_lines({{{0, 0}, {3, 4}}});
+  const auto tile = decode_tile(encode_tile(tagged));
+  ASSERT_EQ(tile.size(), 1u);
+  ASSERT_EQ(tile[0].features.size(), 1u);
+  EXPECT_EQ(tile[0].features[0].type, 2u);
+  EXPECT_EQ(tile[0].features[0].tags.size(), 2u);
+}

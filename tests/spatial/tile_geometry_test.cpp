@@ -754,3 +754,100 @@ TEST(ProjectPolygon, ProjectsEveryVertex) {
     EXPECT_GT(std::abs(g.lon - p.outer()[i].x()), 1e-4);  // the shift is hundreds of metres
   }
 }
+
+// ---- lines ---------------------------------------------------------------------------------
+
+namespace {
+
+// A line's parts inside the buffered square by Boost.Geometry (the oracle), in tile units.
+double clipped_length(const LineString& tile_units, uint32_t extent, uint32_t buffer) {
+  const Box square({-double(buffer), -double(buffer)},
+                   {extent + double(buffer), extent + double(buffer)});
+  MultiLineString parts;
+  bg::intersection(tile_units, square, parts);
+  return bg::length(parts);
+}
+
+double length_of(const std::vector<TileLine>& lines) {
+  double s = 0;
+  for (const auto& l : lines)
+    for (std::size_t i = 1; i < l.size(); ++i)
+      s += std::hypot(double(l[i].x - l[i - 1].x), double(l[i].y - l[i - 1].y));
+  return s;
+}
+
+}  // namespace
+
+TEST(LinesToTile, RandomLinesMatchTheOracleWithinRounding) {
+  std::mt19937_64 rng(7);
+  const TileMatrixSet& set = wm();
+  double cx = 0, cy = 0;
+  set.project(119.97, 30.54, cx, cy);
+  int clipped = 0, kept = 0;
+  for (uint32_t z : {10U, 15U}) {
+    const TileId t = set.tile_at(cx, cy, z);
+    const CrsBox b = set.bounds(t);
+    const double w = b.maxx - b.minx;
+    std::uniform_real_distribution<double> ux(b.minx - 0.5 * w, b.maxx + 0.5 * w);
+    std::uniform_real_distribution<double> uy(b.miny - 0.5 * w, b.maxy + 0.5 * w);
+    for (uint32_t buffer : {0U, 64U}) {
+      for (int i = 0; i < 200; ++i) {
+        LineString crs, units;
+        const int n = 2 + static_cast<int>(rng() % 8);
+        for (int k = 0; k < n; ++k) {
+          const double x = ux(rng), y = uy(rng);
+          crs.emplace_back(x, y);
+          units.emplace_back((x - b.minx) / w * 4096, (b.maxy - y) / w * 4096);
+        }
+        const auto lines = lines_to_tile(MultiLineString{crs}, {b, 4096}, buffer, 0);
+        const double expected = clipped_length(units, 4096, buffer);
+        for (const auto& l : lines) {
+          ASSERT_GE(l.size(), 2u);
+          for (std::size_t k = 0; k < l.size(); ++k) {
+            EXPECT_GE(l[k].x, -int32_t(buffer));
+            EXPECT_LE(l[k].x, int32_t(4096 + buffer));
+            EXPECT_GE(l[k].y, -int32_t(buffer));
+            EXPECT_LE(l[k].y, int32_t(4096 + buffer));
+            if (k) {
+              EXPECT_FALSE(l[k] == l[k - 1]) << "repeated point";
+            }
+          }
+        }
+        // Rounding moves each vertex by at most sqrt(2)/2 units: each of the (at most 2n)
+        // vertices of the parts changes the length by at most that much.
+        EXPECT_NEAR(length_of(lines), expected, 2 * n * 0.71 + 1e-9) << "line " << i;
+        clipped += expected > 0 && bg::length(units) > expected + 1;
+        kept += !lines.empty();
+      }
+    }
+  }
+  EXPECT_GT(clipped, 100);
+  EXPECT_GT(kept, 200);
+}
+
+TEST(LinesToTile, ALineThatLeavesAndComesBackGivesTwoParts) {
+  const TileTransform tt{{0, 0, 4096, 4096}, 4096};
+  // y up in CRS units: (100, 4000) is near the tile's top left corner.
+  const MultiLineString ml{{{100, 100}, {5000, 100}, {5000, 200}, {100, 200}}};
+  const auto lines = lines_to_tile(ml, tt, 0, 0);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].front(), (TilePoint{100, 3996}));
+  EXPECT_EQ(lines[0].back(), (TilePoint{4096, 3996}));
+  EXPECT_EQ(lines[1].front(), (TilePoint{4096, 3896}));
+  EXPECT_EQ(lines[1].back(), (TilePoint{100, 3896}));
+}
+
+TEST(LinesToTile, SimplificationDropsOnlyWhatLiesWithinTheTolerance) {
+  const TileTransform tt{{0, 0, 4096, 4096}, 4096};
+  // A straight run with a 0.3-unit wobble and one 50-unit bend.
+  const MultiLineString ml{
+      {{10, 10}, {20, 10.3}, {30, 10}, {40, 9.7}, {50, 60}, {60, 10}, {70, 10}}};
+  const auto kept = lines_to_tile(ml, tt, 0, 1.0);
+  ASSERT_EQ(kept.size(), 1u);
+  // The ends, the bend's three corners; the wobble goes.
+  EXPECT_EQ(kept[0], (TileLine{{10, 4086}, {40, 4086}, {50, 4036}, {60, 4086}, {70, 4086}}));
+  const auto all = lines_to_tile(ml, tt, 0, 0);
+  EXPECT_EQ(all[0].size(), 7u);  // unsimplified
+  // A line shorter than a unit rounds onto one point and is dropped.
+  EXPECT_TRUE(lines_to_tile(MultiLineString{{{10.1, 10.1}, {10.3, 10.2}}}, tt, 0).empty());
+}
