@@ -3,6 +3,7 @@
 #include "api/server.hpp"
 
 #include "api/layers_admin.hpp"
+#include "api/map_style.hpp"
 #include "api/open311.hpp"
 #include "api/records.hpp"
 #include "api/users_api.hpp"
@@ -246,6 +247,13 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
     };
     router->add(std::move(r));
   }
+
+  // ---- the whole map as a MapLibre style (api/map_style.hpp)
+  add({"GET"}, "/style.json", [state, policy](Context& c) {
+    return json_response(200,
+                         map_style(*state->county, policy->viewer(c.user), c.base_url, c.query),
+                         {{"Cache-Control", "no-cache"}});
+  });
 
   // ---- the web map, and the OGC API landing page for everything but browsers
   auto features_get = [features, policy](Context& c) {
