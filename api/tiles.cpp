@@ -106,6 +106,21 @@ bool accepts_gzip(std::string_view header) {
   return star_allowed.value_or(false);
 }
 
+void check_tile_access(const auth::Viewer& viewer, std::string_view name) {
+  const std::string n(name);
+  const auto kind = layers::tile_layer_source(n).kind;
+  if (!auth::may_see_layer(viewer, kind)) {
+    if (viewer.anonymous()) throw Unauthorized("the " + n + " tile layer is for staff: sign in");
+    throw Forbidden("the " + n + " tile layer is for staff");
+  }
+  // Tiles are cut for the whole county: whereabouts of staff only for county-wide users.
+  if (viewer.policy->layer_audience(kind) != auth::Audience::Public && !viewer.scope.empty())
+    throw Forbidden("the " + n + " tile layer is for county-wide staff; " + viewer.user_id +
+                        " sees its area's in /collections/" +
+                        std::string(layers::layer_name(kind)) + "/items",
+                    "forbidden_scope");
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -590,17 +605,8 @@ std::optional<HttpAnswer> TileService::answer(
     const auto* c = config.find(n);
     if (!c) throw InvalidArgument("layers", "layer '" + n + "' is not configured for tiles");
     cfgs.push_back(c);
+    check_tile_access(viewer, n);
     const auto src = layers::tile_layer_source(n);
-    if (!auth::may_see_layer(viewer, src.kind)) {
-      if (viewer.anonymous()) throw Unauthorized("the " + n + " tile layer is for staff: sign in");
-      throw Forbidden("the " + n + " tile layer is for staff");
-    }
-    // Tiles are cut for the whole county: whereabouts of staff only for county-wide users.
-    if (viewer.policy->layer_audience(src.kind) != auth::Audience::Public && !viewer.scope.empty())
-      throw Forbidden("the " + n + " tile layer is for county-wide staff; " + viewer.user_id +
-                          " sees its area's in /collections/" +
-                          std::string(layers::layer_name(src.kind)) + "/items",
-                      "forbidden_scope");
     has_incidents = has_incidents || src.kind == layers::LayerKind::Incidents;
     mask |= bit(src.kind);
   }
