@@ -1,6 +1,7 @@
 // The collections (GET /collections) and one collection (GET /collections/{id}): every layer
 // with its extent, its CRSs and links to its items.
 #include "api/features_internal.hpp"
+#include "api/ogc_tiles.hpp"
 
 #include "layers/model/text.hpp"
 
@@ -36,6 +37,13 @@ json collection_json(const Context& ctx, const CollectionInfo& c, const std::str
         {"interval", json::array({json::array({layers::format_time(times->first),
                                                layers::format_time(times->second)})})},
         {"trs", "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}};
+  json links =
+      json::array({link(self, "self", "application/json", "This collection"),
+                   link(self + "/items", "items", kGeoJson, std::string(c.title) + " as GeoJSON")});
+  const auto tiled = OgcTiles::tiled_collections(ctx.county->tiles().config());
+  if (std::find(tiled.begin(), tiled.end(), id) != tiled.end())
+    links.push_back(link(self + "/tiles", kTilesetsVectorRel, "application/json",
+                         std::string(c.title) + " as vector tiles (OGC API - Tiles)"));
   json j = {{"id", id},
             {"title", c.title},
             {"description", c.description},
@@ -43,9 +51,7 @@ json collection_json(const Context& ctx, const CollectionInfo& c, const std::str
             {"crs", crs_uris()},
             {"storageCrs", "http://www.opengis.net/def/crs/EPSG/0/4490"},
             {"extent", extent},
-            {"links", json::array({link(self, "self", "application/json", "This collection"),
-                                   link(self + "/items", "items", kGeoJson,
-                                        std::string(c.title) + " as GeoJSON")})}};
+            {"links", links}};
   return j;
 }
 

@@ -9,6 +9,8 @@
 #include "layers/model/text.hpp"
 #include "spatial/area_index.hpp"
 
+#include <cctype>
+
 namespace onemap::api {
 
 namespace features {
@@ -79,6 +81,22 @@ const OutputCrs& feature_crs(const QueryParameters& query) {
       throw InvalidArgument(k, "unknown query parameter for a feature (parameters: crs, f)");
   }
   return *crs;
+}
+
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',' || c == ':' ||
+        c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 json crs_uris() {

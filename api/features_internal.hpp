@@ -52,6 +52,9 @@ const CollectionInfo* fixed_collection(std::string_view id);
 NotFound no_collection(std::string_view id, const std::vector<layers::FeatureLayer>& county_layers);
 
 json link(const std::string& href, const char* rel, const char* type, const std::string& title);
+/// RFC 3986 percent-encoding of a query value (unreserved characters kept, and ',', ':', '/',
+/// which a query may hold as they are: bbox and datetime stay readable).
+std::string url_encode(std::string_view s);
 
 // The CRSs features can be asked in (Part 2), with their axis order: EPSG's geographic CRSs and
 // the Gauss-Krüger one list northing first, CRS84 and Web Mercator easting first.

@@ -22,24 +22,6 @@ namespace onemap::api::features {
 
 namespace {
 
-// RFC 3986 percent-encoding of a query value (unreserved characters kept, and ',', ':', '/',
-// which a query may hold as they are: bbox and datetime stay readable).
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ',' || c == ':' ||
-        c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string now_text() {
   return layers::format_time(static_cast<int64_t>(std::time(nullptr)));
 }

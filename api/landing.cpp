@@ -1,5 +1,7 @@
-// The landing page (GET /) and the conformance classes (GET /conformance) of OGC API - Features.
+// The landing page (GET /) and the conformance classes (GET /conformance) of OGC API - Features,
+// and of OGC API - Tiles (api/ogc_tiles.hpp).
 #include "api/features_internal.hpp"
+#include "api/ogc_tiles.hpp"
 
 #include "layers/model/text.hpp"
 
@@ -37,22 +39,28 @@ const std::vector<std::string>& conformance_classes() {
 }  // namespace
 
 HttpAnswer landing(const std::string& base) {
-  json j = {{"title", "onemap"},
-            {"description",
-             "The county's one map: grids, households, enterprises, incidents and grid workers"},
-            {"links",
-             json::array(
-                 {link(base + "/", "self", "application/json", "This document"),
-                  link(base + "/api", "service-desc", kOpenApi, "The API definition (OpenAPI 3.0)"),
-                  link(base + "/conformance", "conformance", "application/json",
-                       "The conformance classes implemented"),
-                  link(base + "/collections", "data", "application/json", "The collections")})}};
+  json j = {
+      {"title", "onemap"},
+      {"description",
+       "The county's one map: grids, households, enterprises, incidents and grid workers"},
+      {"links",
+       json::array(
+           {link(base + "/", "self", "application/json", "This document"),
+            link(base + "/api", "service-desc", kOpenApi, "The API definition (OpenAPI 3.0)"),
+            link(base + "/conformance", "conformance", "application/json",
+                 "The conformance classes implemented"),
+            link(base + "/collections", "data", "application/json", "The collections"),
+            link(base + "/tiles", kTilesetsVectorRel, "application/json",
+                 "Vector tilesets of the collections (OGC API - Tiles)"),
+            link(base + "/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                 "application/json", "The tile matrix sets")})}};
   return {200, layers::json_text(j), "application/json", {}};
 }
 
 HttpAnswer conformance() {
-  return {
-      200, layers::json_text(json{{"conformsTo", conformance_classes()}}), "application/json", {}};
+  json classes = conformance_classes();
+  for (const auto& c : OgcTiles::conformance_classes()) classes.push_back(c);
+  return {200, layers::json_text(json{{"conformsTo", classes}}), "application/json", {}};
 }
 
 }  // namespace onemap::api::features

@@ -29,15 +29,16 @@ constexpr GridLine kGridLines[] = {{"grid", "#b5b9be", 0.4, 1.2, 11},
                                    {"county", "#4a2c7a", 2, 5, 0}};
 
 json width_by_zoom(double lo, double hi) {
-  return json::array({"interpolate", json::array({"linear"}), json::array({"zoom"}), 9, lo, 16, hi});
+  return json::array(
+      {"interpolate", json::array({"linear"}), json::array({"zoom"}), 9, lo, 16, hi});
 }
 
 // A cluster's circle grows with the square root of its count; a single point has `radius`.
 json point_radius(double radius) {
   return json::array({"case", json::array({"has", "count"}),
                       json::array({"interpolate", json::array({"linear"}),
-                                   json::array({"sqrt", json::array({"get", "count"})}), 1,
-                                   radius, 20, radius * 3}),
+                                   json::array({"sqrt", json::array({"get", "count"})}), 1, radius,
+                                   20, radius * 3}),
                       radius});
 }
 
@@ -135,8 +136,8 @@ std::string map_style(const layers::County& county, const auth::Viewer& viewer,
   }
   json sources = json::object();
   json layers = json::array();
-  layers.push_back({{"id", "background"}, {"type", "background"},
-                    {"paint", {{"background-color", "#eef0ec"}}}});
+  layers.push_back(
+      {{"id", "background"}, {"type", "background"}, {"paint", {{"background-color", "#eef0ec"}}}});
 
   // Grid outlines, finest first (the coarser drawn over them).
   sources["onemap-grids"] = {{"type", "vector"},
@@ -148,7 +149,8 @@ std::string map_style(const layers::County& county, const auth::Viewer& viewer,
               {"type", "line"},
               {"source", "onemap-grids"},
               {"source-layer", std::string("grids.") + g.level},
-              {"paint", {{"line-color", g.colour}, {"line-width", width_by_zoom(g.width_lo, g.width_hi)}}}};
+              {"paint",
+               {{"line-color", g.colour}, {"line-width", width_by_zoom(g.width_lo, g.width_hi)}}}};
     if (g.minzoom > 0) l["minzoom"] = g.minzoom;
     layers.push_back(std::move(l));
   }
@@ -177,14 +179,15 @@ std::string map_style(const layers::County& county, const auth::Viewer& viewer,
         layers.push_back(std::move(sl));
       }
       const std::string theme = l->def.theme.empty() ? "其他" : l->def.theme;
-      themes[theme].push_back({{"name", l->def.name},
-                               {"title", l->def.title.empty() ? l->def.name : l->def.title},
-                               {"geometry", std::string(layers::geometry_kind_name(l->def.geometry))},
-                               {"color", l->def.style.color},
-                               {"fill", l->def.style.fill},
-                               {"icon", l->def.style.icon},
-                               {"label", l->def.style.label},
-                               {"style_layers", ids}});
+      themes[theme].push_back(
+          {{"name", l->def.name},
+           {"title", l->def.title.empty() ? l->def.name : l->def.title},
+           {"geometry", std::string(layers::geometry_kind_name(l->def.geometry))},
+           {"color", l->def.style.color},
+           {"fill", l->def.style.fill},
+           {"icon", l->def.style.icon},
+           {"label", l->def.style.label},
+           {"style_layers", ids}});
     }
   }
 
@@ -218,7 +221,8 @@ std::string map_style(const layers::County& county, const auth::Viewer& viewer,
   }
 
   json catalogue = json::array();
-  for (auto& [theme, entries] : themes) catalogue.push_back({{"theme", theme}, {"layers", entries}});
+  for (auto& [theme, entries] : themes)
+    catalogue.push_back({{"theme", theme}, {"layers", entries}});
   style["metadata"] = {{"onemap:catalogue", catalogue}};
   style["sources"] = sources;
   style["layers"] = layers;

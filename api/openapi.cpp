@@ -1,12 +1,14 @@
-// The OpenAPI 3.0 document of the whole server (GET /api): OGC API - Features, and the status,
-// tile, record, closed-loop, user, audit and Open311 endpoints. It is one long function because
-// it is one document, written in the order a reader looks things up in it.
+// The OpenAPI 3.0 document of the whole server (GET /api): OGC API - Features and - Tiles, and the
+// status, tile, record, closed-loop, user, audit and Open311 endpoints. It is one long function
+// because it is one document, written in the order a reader looks things up in it.
 #include "api/features_internal.hpp"
+#include "api/ogc_tiles.hpp"
 
 #include "layers/model/model.hpp"
 #include "layers/model/schema.hpp"
 #include "layers/model/text.hpp"
 #include "layers/query/feature_fields.hpp"
+#include "spatial/tms.hpp"
 
 namespace onemap::api::features {
 
@@ -406,6 +408,58 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
   paths["/tiles/cgcs2000/{layers}.json"]["get"] =
       op("TileJSON 3.0.0 (CGCS2000)", "getTileJsonCgcs2000", tile_params(false),
          response("TileJSON", "application/json", object));
+  // OGC API - Tiles (api/ogc_tiles.hpp); the operation ids end in OGC 20-057's suffixes.
+  {
+    json set_ids = json::array();
+    for (const auto* t : spatial::TileMatrixSet::all()) set_ids.push_back(std::string(t->name()));
+    const json tiled = OgcTiles::tiled_collections(ctx.county->tiles().config());
+    const json set_id = in_path("tileMatrixSetId", "the tile matrix set (see /tileMatrixSets)",
+                                {{"type", "string"}, {"enum", set_ids}});
+    const json tile_ids = json::array(
+        {in_path("tileMatrix", "the zoom: 0 to 24 (WebMercatorQuad), 1 to 24 (CGCS2000Quad)",
+                 {{"type", "string"}}),
+         in_path("tileRow", "the row, from the north", {{"type", "integer"}, {"minimum", 0}}),
+         in_path("tileCol", "the column, from the west", {{"type", "integer"}, {"minimum", 0}})});
+    const json meta = response("JSON (OGC API - Tiles, TMS 2.0)", "application/json", object);
+    paths["/tileMatrixSets"]["get"] =
+        op("The tile matrix sets", "getTileMatrixSetsList", json::array({param_ref("f")}), meta);
+    paths["/tileMatrixSets/{tileMatrixSetId}"]["get"] =
+        op("A tile matrix set (TMS 2.0 JSON)", "getTileMatrixSet",
+           json::array({set_id, param_ref("f")}), meta);
+    for (const bool dataset : {true, false}) {
+      const std::string prefix = dataset ? "/tiles" : "/collections/{collectionId}/tiles";
+      const std::string origin = dataset ? "tiles.dataset.vector." : "tiles.collection.vector.";
+      json own =
+          dataset ? json::array(
+                        {{{"name", "collections"},
+                          {"in", "query"},
+                          {"required", false},
+                          {"style", "form"},
+                          {"explode", false},
+                          {"description",
+                           "the collections in the tiles, in this order (default: "
+                           "every one the caller may see)"},
+                          {"schema",
+                           {{"type", "array"}, {"items", {{"type", "string"}, {"enum", tiled}}}}}}})
+                  : json::array({in_path("collectionId", "a collection with tiles",
+                                         {{"type", "string"}, {"enum", tiled}})});
+      json list_params = own, set_params = own, tile_args = own;
+      list_params.push_back(param_ref("f"));
+      set_params.push_back(set_id);
+      tile_args.push_back(set_id);
+      for (const auto& p : tile_ids) tile_args.push_back(p);
+      for (const auto& q : tile_query) set_params.push_back(q), tile_args.push_back(q);
+      set_params.push_back(param_ref("f"));
+      paths[prefix]["get"] = op(dataset ? "The dataset's tilesets" : "A collection's tilesets",
+                                (origin + "getTileSetsList").c_str(), list_params, meta);
+      paths[prefix + "/{tileMatrixSetId}"]["get"] =
+          op("A tileset: its layers, tile matrix limits and tile template",
+             (origin + "getTileSet").c_str(), set_params, meta);
+      paths[prefix + "/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"]["get"] =
+          op("A vector tile (404 outside the tileset's limits)", (origin + "getTile").c_str(),
+             tile_args, mvt);
+    }
+  }
   const json id_param = json::array(
       {in_path("id", "the record's feature id", {{"type", "integer"}, {"format", "int64"}})});
   for (const char* kind : {"incidents", "households", "enterprises"}) {

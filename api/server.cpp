@@ -4,6 +4,7 @@
 
 #include "api/layers_admin.hpp"
 #include "api/map_style.hpp"
+#include "api/ogc_tiles.hpp"
 #include "api/open311.hpp"
 #include "api/records.hpp"
 #include "api/users_api.hpp"
@@ -228,25 +229,36 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
     return r;
   });
 
-  // ---- vector tiles and TileJSON
-  {
+  // ---- vector tiles: OGC API - Tiles (api/ogc_tiles.hpp) first, as /tiles/{path*} takes the
+  // rest of /tiles/ (TileService's tiles and TileJSON). `answer(c, viewer, cached_only)`.
+  auto add_tiles = [&](std::string pattern, auto answer) {
     Route r;
     r.methods = {"GET"};
-    r.pattern = "/tiles/{path*}";
-    r.handler = [tiles, policy](Context& c) {
-      return from_answer(tiles->handle(c.request.path, c.query, c.request.header("accept-encoding"),
-                                       c.request.header("if-none-match"), c.base_url,
-                                       policy->viewer(c.user)));
+    r.pattern = std::move(pattern);
+    r.handler = [answer, policy](Context& c) {
+      return from_answer(*answer(c, policy->viewer(c.user), false));
     };
     // A cached tile is answered on the event loop: no worker wakes for the commonest request.
-    r.answer_now = [tiles, policy](Context& c) -> std::optional<Response> {
-      auto a = tiles->handle_cached(c.request.path, c.query, c.request.header("accept-encoding"),
-                                    c.request.header("if-none-match"), policy->viewer(c.user));
+    r.answer_now = [answer, policy](Context& c) -> std::optional<Response> {
+      auto a = answer(c, policy->viewer(c.user), true);
       if (!a) return std::nullopt;
       return from_answer(std::move(*a));
     };
     router->add(std::move(r));
-  }
+  };
+  auto ogc_tiles = std::make_shared<OgcTiles>(state->county, tiles);
+  for (std::string& p : OgcTiles::patterns())
+    add_tiles(std::move(p), [ogc_tiles](Context& c, const auth::Viewer& viewer, bool cached_only) {
+      return ogc_tiles->answer(c, viewer, cached_only);
+    });
+  add_tiles("/tiles/{path*}", [tiles](Context& c, const auth::Viewer& viewer, bool cached_only) {
+    const auto encoding = c.request.header("accept-encoding");
+    const auto none_match = c.request.header("if-none-match");
+    if (cached_only)
+      return tiles->handle_cached(c.request.path, c.query, encoding, none_match, viewer);
+    return std::optional(
+        tiles->handle(c.request.path, c.query, encoding, none_match, c.base_url, viewer));
+  });
 
   // ---- the whole map as a MapLibre style (api/map_style.hpp)
   add({"GET"}, "/style.json", [state, policy](Context& c) {

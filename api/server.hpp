@@ -2,10 +2,11 @@
 // HTTP transport (http/transport.hpp) on worker lanes.
 //
 // Endpoints: GET /health, GET /layers, GET /metrics, the vector tiles under /tiles/
-// (api/tiles.hpp), OGC API - Features under /, /conformance, /api and /collections
-// (api/features.hpp), the record endpoints (api/records.hpp), Open311 under /open311/v2/
-// (api/open311.hpp) and the web map under / and /app/ (api/web_app.hpp). Each route declares who
-// may call it and which lane runs it; errors come from the error table (http/errors.hpp).
+// (api/tiles.hpp) and as OGC API - Tiles (api/ogc_tiles.hpp), OGC API - Features under /,
+// /conformance, /api and /collections (api/features.hpp), the record endpoints (api/records.hpp),
+// Open311 under /open311/v2/ (api/open311.hpp) and the web map under / and /app/ (api/web_app.hpp).
+// Each route declares who may call it and which lane runs it; errors come from the error table
+// (http/errors.hpp).
 #pragma once
 
 #include "api/features.hpp"

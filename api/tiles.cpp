@@ -107,6 +107,25 @@ bool accepts_gzip(std::string_view header) {
   return star_allowed.value_or(false);
 }
 
+void check_tile_access(const auth::Viewer& viewer, std::string_view name, auth::Audience audience,
+                       std::string_view collection) {
+  const std::string n(name);
+  if (static_cast<int>(viewer.audience) < static_cast<int>(audience)) {
+    if (viewer.anonymous()) throw Unauthorized("the " + n + " tile layer is for staff: sign in");
+    throw Forbidden("the " + n + " tile layer is for staff");
+  }
+  // Tiles are cut for the whole county: whereabouts of staff only for county-wide users.
+  if (audience != auth::Audience::Public && !viewer.scope.empty())
+    throw Forbidden("the " + n + " tile layer is for county-wide staff; " + viewer.user_id +
+                        " sees its area's in /collections/" + std::string(collection) + "/items",
+                    "forbidden_scope");
+}
+
+void check_tile_access(const auth::Viewer& viewer, std::string_view name) {
+  const auto kind = layers::tile_layer_source(name).kind;
+  check_tile_access(viewer, name, viewer.policy->layer_audience(kind), layers::layer_name(kind));
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -685,26 +704,15 @@ std::optional<HttpAnswer> TileService::answer(
   const layers::TileConfig& config = m.county->tiles().config();
   bool has_incidents = false;
   uint32_t mask = 0;
-  auto refuse = [&](const std::string& n, auth::Audience audience, const std::string& collection) {
-    if (static_cast<int>(viewer.audience) < static_cast<int>(audience)) {
-      if (viewer.anonymous()) throw Unauthorized("the " + n + " tile layer is for staff: sign in");
-      throw Forbidden("the " + n + " tile layer is for staff");
-    }
-    // Tiles are cut for the whole county: whereabouts of staff only for county-wide users.
-    if (audience != auth::Audience::Public && !viewer.scope.empty())
-      throw Forbidden("the " + n + " tile layer is for county-wide staff; " + viewer.user_id +
-                          " sees its area's in /collections/" + collection + "/items",
-                      "forbidden_scope");
-  };
   for (const auto& n : p.layer_names) {
     if (const auto* c = config.find(n)) {
       cfgs.push_back(c);
       const auto src = layers::tile_layer_source(n);
-      refuse(n, viewer.policy->layer_audience(src.kind), std::string(layers::layer_name(src.kind)));
+      check_tile_access(viewer, n);
       has_incidents = has_incidents || src.kind == layers::LayerKind::Incidents;
       mask |= bit(src.kind);
     } else if (const auto audience = m.feature_layer_audience(n)) {
-      refuse(n, *audience, n);
+      check_tile_access(viewer, n, *audience, n);
       cfgs.push_back(nullptr);
       county_layers.push_back(n);
     } else {

@@ -94,6 +94,14 @@ class TileService {
 /// non-zero q, unless gzip itself has q=0).
 bool accepts_gzip(std::string_view accept_encoding);
 
+/// Refuses `viewer` the tiles of the tile layer `name` when it may not have them: a layer above
+/// its audience, or a staff layer for a user with an area scope (tiles are cut for the whole
+/// county). What handle() answers then. @throws Unauthorized, Forbidden.
+void check_tile_access(const auth::Viewer& viewer, std::string_view name);
+/// The same for a layer of that `audience` whose features `collection` serves (a county layer).
+void check_tile_access(const auth::Viewer& viewer, std::string_view name, auth::Audience audience,
+                       std::string_view collection);
+
 /// gzip (RFC 1952) of `data` with zlib.
 std::string gzip(std::string_view data);
 

@@ -12,6 +12,7 @@
 
 #include "core/errors.hpp"
 
+#include <numbers>
 #include <string>
 
 namespace onemap::spatial {
@@ -23,12 +24,16 @@ struct Matrix {
   double span;  ///< the world's width in CRS units
   uint32_t min_zoom;
   uint32_t max_zoom;
-  uint32_t height_shift;  ///< matrix height is 2^(z - height_shift)
+  uint32_t height_shift;   ///< matrix height is 2^(z - height_shift)
+  double metres_per_unit;  ///< of the CRS's unit, for scale denominators
 };
 
 constexpr Matrix kWebMercator{
-    -kWebMercatorHalfWidth, kWebMercatorHalfWidth, 2 * kWebMercatorHalfWidth, 0, 24, 0};
-constexpr Matrix kCgcs2000{-180.0, 90.0, 360.0, 1, 24, 1};
+    -kWebMercatorHalfWidth, kWebMercatorHalfWidth, 2 * kWebMercatorHalfWidth, 0, 24, 0, 1.0};
+constexpr Matrix kCgcs2000{
+    -180.0, 90.0, 360.0, 1, 24, 1, 2 * std::numbers::pi* kCgcs2000SemiMajor / 360};
+// The standardized rendering pixel of OGC scale denominators, in metres.
+constexpr double kStandardPixel = 0.28e-3;
 
 const Matrix& matrix(TileMatrixSet::Kind kind) {
   return kind == TileMatrixSet::Kind::WebMercatorQuad ? kWebMercator : kCgcs2000;
@@ -64,12 +69,47 @@ const TileMatrixSet& TileMatrixSet::cgcs2000() {
   return set;
 }
 
+const std::array<const TileMatrixSet*, 2>& TileMatrixSet::all() {
+  static const std::array<const TileMatrixSet*, 2> sets = {&web_mercator(), &cgcs2000()};
+  return sets;
+}
+
 std::string_view TileMatrixSet::name() const {
   return kind_ == Kind::WebMercatorQuad ? "WebMercatorQuad" : "CGCS2000Quad";
 }
 
 std::string_view TileMatrixSet::crs() const {
   return kind_ == Kind::WebMercatorQuad ? "EPSG:3857" : "EPSG:4490";
+}
+
+std::string TileMatrixSet::crs_uri() const {
+  const std::string_view c = crs();
+  return "http://www.opengis.net/def/crs/EPSG/0/" + std::string(c.substr(c.find(':') + 1));
+}
+
+bool TileMatrixSet::north_first() const {
+  return kind_ == Kind::Cgcs2000;
+}
+
+CrsPoint TileMatrixSet::origin() const {
+  const Matrix& m = matrix(kind_);
+  return {m.origin_x, m.origin_y};
+}
+
+CrsBox TileMatrixSet::extent() const {
+  const Matrix& m = matrix(kind_);
+  return {m.origin_x, m.origin_y - std::ldexp(m.span, -static_cast<int>(m.height_shift)),
+          m.origin_x + m.span, m.origin_y};
+}
+
+double TileMatrixSet::cell_size(uint32_t z) const {
+  const Matrix& m = matrix(kind_);
+  check_zoom(m, z);
+  return tile_side(m, z) / kTilePixels;
+}
+
+double TileMatrixSet::scale_denominator(uint32_t z) const {
+  return cell_size(z) * matrix(kind_).metres_per_unit / kStandardPixel;
 }
 
 uint32_t TileMatrixSet::min_zoom() const {

@@ -12,6 +12,7 @@
 #include "spatial/geometry.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string_view>
@@ -23,6 +24,8 @@ namespace onemap::spatial {
 inline constexpr double kWebMercatorRadius = 6378137.0;
 inline constexpr double kWebMercatorHalfWidth = 20037508.342789244;
 inline constexpr double kWebMercatorMaxLat = 85.0511287798066;
+/// The CGCS2000 ellipsoid's semi-major axis in metres (the same as WGS84's).
+inline constexpr double kCgcs2000SemiMajor = 6378137.0;
 
 struct TileId {
   uint32_t z = 0;
@@ -36,18 +39,30 @@ struct CrsBox {
   double minx = 0, miny = 0, maxx = 0, maxy = 0;
 };
 
+/// A position in the matrix set's CRS units (x east, y north).
+struct CrsPoint {
+  double x = 0, y = 0;
+};
+
 class TileMatrixSet {
  public:
   enum class Kind { WebMercatorQuad, Cgcs2000 };
 
   static const TileMatrixSet& web_mercator();
   static const TileMatrixSet& cgcs2000();
+  /// Both, Web Mercator first.
+  static const std::array<const TileMatrixSet*, 2>& all();
 
   Kind kind() const { return kind_; }
   /// "WebMercatorQuad" or "CGCS2000Quad".
   std::string_view name() const;
   /// "EPSG:3857" or "EPSG:4490".
   std::string_view crs() const;
+  /// The CRS as an OGC URI: http://www.opengis.net/def/crs/EPSG/0/3857 or …/4490.
+  std::string crs_uri() const;
+  /// Whether the CRS lists northing first (EPSG:4490: latitude, longitude): the order OGC
+  /// documents give its coordinates in.
+  bool north_first() const;
   uint32_t min_zoom() const;
   uint32_t max_zoom() const;
   /// Tiles per row / column at zoom z.
@@ -56,6 +71,20 @@ class TileMatrixSet {
   uint64_t matrix_height(uint32_t z) const;
   /// True when z is in range and x < matrix_width(z), y < matrix_height(z).
   bool valid(const TileId& t) const;
+
+  /// Pixels on a tile's side, what cell sizes and scales refer to (the MVT extent is finer).
+  static constexpr uint32_t kTilePixels = 256;
+  /// The top-left corner of every zoom's matrix, where rows and columns are counted from.
+  CrsPoint origin() const;
+  /// The extent of the matrices (the world: +-20037508.34 m, or +-180 x +-90 degrees).
+  CrsBox extent() const;
+  /// CRS units per pixel at zoom z (TMS cellSize): a tile's side / kTilePixels.
+  /// @throws InvalidArgument ("z") when z is outside [min_zoom, max_zoom].
+  double cell_size(uint32_t z) const;
+  /// The scale denominator at zoom z (TMS scaleDenominator): the cell size in metres over the
+  /// 0.28 mm standardized rendering pixel, a degree being 2 pi a / 360 of the ellipsoid's equator
+  /// (OGC 17-083r4's rule for geographic CRSs). @throws as cell_size().
+  double scale_denominator(uint32_t z) const;
 
   /// The tile's extent in CRS units. Neighbouring tiles share their edges exactly (the same
   /// double is computed for both).

@@ -370,3 +370,35 @@ TEST(Tms, BufferedBounds) {
   EXPECT_EQ(cb.maxy, 90 - 2 * 45.0 + 11.25);
   EXPECT_EQ(cb.miny, 90 - 3 * 45.0 - 11.25);
 }
+
+TEST(Tms, OgcDefinitionNumbers) {
+  // The cell sizes and scale denominators OGC 17-083r4 lists for WebMercatorQuad and
+  // WorldCRS84Quad (whose zoom z-1 is CGCS2000's z), rounded there to 15 digits.
+  EXPECT_NEAR(wm().cell_size(0), 156543.033928041, 1e-8);
+  EXPECT_NEAR(wm().scale_denominator(0), 559082264.028717, 1e-5);
+  EXPECT_NEAR(wm().scale_denominator(24), 33.3238997476528, 1e-12);
+  EXPECT_EQ(cg().cell_size(1), 0.703125);
+  EXPECT_NEAR(cg().scale_denominator(1), 279541132.014358, 1e-5);
+  EXPECT_NEAR(cg().scale_denominator(24), 33.3238997476528, 1e-12);
+  for (uint32_t z = 1; z < 24; ++z) {
+    EXPECT_EQ(wm().cell_size(z), wm().cell_size(z - 1) / 2);
+    EXPECT_EQ(cg().cell_size(z + 1), cg().cell_size(z) / 2);
+  }
+  EXPECT_EQ(wm().origin().x, -kHalf);
+  EXPECT_EQ(wm().origin().y, kHalf);
+  EXPECT_EQ(cg().origin().x, -180);
+  EXPECT_EQ(cg().origin().y, 90);
+  const CrsBox w = wm().extent(), c = cg().extent();
+  EXPECT_EQ(w.minx, -kHalf);
+  EXPECT_EQ(w.miny, -kHalf);
+  EXPECT_EQ(w.maxx, kHalf);
+  EXPECT_EQ(c.minx, -180);
+  EXPECT_EQ(c.miny, -90);
+  EXPECT_EQ(c.maxx, 180);
+  EXPECT_EQ(c.maxy, 90);
+  EXPECT_EQ(wm().crs_uri(), "http://www.opengis.net/def/crs/EPSG/0/3857");
+  EXPECT_EQ(cg().crs_uri(), "http://www.opengis.net/def/crs/EPSG/0/4490");
+  EXPECT_FALSE(wm().north_first());
+  EXPECT_TRUE(cg().north_first());  // EPSG:4490 lists latitude first
+  EXPECT_THROW(cg().cell_size(0), InvalidArgument);
+}
