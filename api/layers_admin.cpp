@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cctype>
 
 namespace onemap::api {
 
@@ -151,6 +152,29 @@ Response post_layer(layers::County& county, Context& c) {
   return r;
 }
 
+// The media type of a request, without its parameters ("application/json; charset=utf-8").
+std::string media_type(const Context& c) {
+  std::string type(c.request.header("content-type"));
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return type;
+}
+
+Response patch_layer(layers::County& county, Context& c) {
+  // An alteration is JSON; a JSON merge patch (RFC 7396) is what a client sends for a PATCH of a
+  // JSON resource, and the alteration reads as one (a null member takes its default).
+  const std::string type = media_type(c);
+  if (!type.empty() && type != "application/json" && type != "application/merge-patch+json")
+    throw InvalidArgument("Content-Type",
+                          "an alteration is application/json or application/merge-patch+json, "
+                          "not '" +
+                              type + "'");
+  const layers::LayerAltered altered =
+      county.alter_feature_layer(std::string(c.param("name")), c.request.body);
+  return json_answer(200, json::parse(layers::definition_json(altered.after)));
+}
+
 }  // namespace
 
 void add_layer_routes(http::Router& router, const std::shared_ptr<layers::County>& county,
@@ -197,6 +221,9 @@ void add_layer_routes(http::Router& router, const std::shared_ptr<layers::County
         r.set_header("Location", c.base_url + "/collections/" + def.name);
         return r;
       },
+      http::Lane::Write, 64 * 1024);
+  add(
+      "PATCH", "/admin/layers/{name}", [county](Context& c) { return patch_layer(*county, c); },
       http::Lane::Write, 64 * 1024);
   add(
       "DELETE", "/admin/layers/{name}",

@@ -13,11 +13,16 @@
 //                                  features by index and reason, join counts)
 //   PUT    /admin/layers/{name}    an empty layer from a definition (the body, as `onemap layer
 //                                  add --schema` reads it): 201
+//   PATCH  /admin/layers/{name}    alters a layer (layers::alter_definition): fields added,
+//                                  audiences, title, theme, style, zooms; the body is the
+//                                  alteration (application/json or application/merge-patch+json):
+//                                  200 with the new definition
 //   DELETE /admin/layers/{name}    drops a layer and its features: 204
 //
-// A layer added or dropped is in every output (collections, items, queryables) from the next
-// request on, without a restart. A name taken is a 409; an unreadable source or a bad
-// definition a 400 naming the parameter.
+// A layer added, altered or dropped is in every output (collections, items, queryables, stats,
+// the OpenAPI document) from the next request on, without a restart. A name taken is a 409; an
+// unreadable source, a bad definition or alteration, or a body of another type a 400 naming the
+// parameter (the member, or Content-Type); an unknown layer a 404.
 #pragma once
 
 #include "http/router.hpp"

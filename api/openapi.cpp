@@ -586,6 +586,13 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
     paths["/admin/layers/{name}"]["put"] =
         admin_op("An empty county layer from a definition (the body)", "put_layer", name,
                  "The definition", 201);
+    paths["/admin/layers/{name}"]["patch"] = admin_op(
+        "Alter a county layer (add fields; change audiences, title, theme, style, zooms), served "
+        "at once; its name, geometry, id field and a field's name or type stay, and no field is "
+        "removed",
+        "alter_layer", name, "The new definition", 200);
+    paths["/admin/layers/{name}"]["patch"]["requestBody"]["content"]
+         ["application/merge-patch+json"] = {{"schema", object}};
     paths["/admin/layers/{name}"]["delete"] =
         admin_op("Drops a county layer and its features", "drop_layer", name, "Dropped", 204);
     paths["/admin/layers/{name}"]["delete"].erase("requestBody");

@@ -24,7 +24,7 @@ commands:
   serve     serve a store over HTTP (/health, /layers)
   import    load a vector source (Shapefile, GeoJSON, GeoPackage, CSV, FileGDB) into a layer,
             or make a county layer of it (--create)
-  layer     list, describe, add and drop the county's own layers (cameras, pipes, zones…)
+  layer     list, describe, add, alter and drop the county's own layers (cameras, pipes, zones…)
   demo      build the demo county (Deqing) into a new store
   user      add, list, change, disable and enable API users; issue their tokens
   dispatch  batch-dispatch a store's unassigned incidents (least total distance under the cap)

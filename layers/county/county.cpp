@@ -106,6 +106,35 @@ JoinStats County::add_feature_layer(LayerDef def, std::vector<Feature> features)
   return stats;
 }
 
+bool LayerAltered::audiences_changed() const {
+  if (before.audience != after.audience) return true;
+  for (const Field& f : before.fields) {
+    const Field* g = after.find(f.name);
+    if (!g || g->audience != f.audience || g->tile_minzoom != f.tile_minzoom) return true;
+  }
+  return false;
+}
+
+LayerAltered County::alter_feature_layer(const std::string& name, std::string_view alteration) {
+  auto writing = write_lock();
+  const auto it = std::find_if(feature_layers_.begin(), feature_layers_.end(),
+                               [&](const FeatureLayer& l) { return l.def.name == name; });
+  if (it == feature_layers_.end()) throw NotFound("there is no layer named " + name);
+  // The store applies the alteration to the definition it holds; memory takes what it wrote.
+  // The features stay: their values of added fields are missing, which reads as null.
+  LayerAltered altered{it->def, store_->alter_layer(name, alteration)};
+  std::unique_lock lock(mutex_);
+  it->def = altered.after;
+  // Its tiles' zooms, attributes and audience come from the definition: all of them go, under
+  // the exclusive lock and before the alteration is acknowledged.
+  tiles_->feature_layer_changed(*it);
+  Change c;
+  c.feature_layer = name;
+  c.whole_layer = true;
+  notify(c);
+  return altered;
+}
+
 void County::drop_feature_layer(const std::string& name) {
   auto writing = write_lock();
   if (!feature_layer(name)) throw NotFound("there is no layer named " + name);

@@ -73,6 +73,15 @@ struct Change {
   }
 };
 
+/// What County::alter_feature_layer did to a county layer's definition. What is built from a
+/// definition and kept (a layer's tiles, once they are cached) is stale when audiences_changed().
+struct LayerAltered {
+  LayerDef before, after;
+  /// Whether who reads what changed: the layer's audience, or an existing field's audience or
+  /// tile zoom.
+  bool audiences_changed() const;
+};
+
 /// A partial update of an incident: fields left empty keep their value. The state changes only
 /// through the closed loop (transition), never by an edit.
 struct IncidentPatch {
@@ -196,6 +205,11 @@ class County {
   /// @throws Conflict (conflict_duplicate) when a layer of that name exists, InvalidArgument for
   /// a definition check_definition refuses.
   JoinStats add_feature_layer(LayerDef def, std::vector<Feature> features);
+  /// Alters a county layer's definition (alter_definition: fields added, audiences, title,
+  /// style…): in the store, then in every output from the next request on; what is acknowledged
+  /// is what is stored. @throws NotFound for an unknown layer, InvalidArgument for an alteration
+  /// alter_definition refuses, Conflict for a title another layer's table has (Store::alter_layer).
+  LayerAltered alter_feature_layer(const std::string& name, std::string_view alteration);
   /// Removes a county layer from the store and from every output. @throws NotFound.
   void drop_feature_layer(const std::string& name);
   const TileBuilder& tiles() const { return *tiles_; }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <type_traits>
 
 namespace onemap::layers {
 
@@ -39,21 +40,23 @@ bool is_colour(std::string_view s) {
                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
-FieldType field_type_from_name(const std::string& t, const std::string& field) {
+// `where`: the parameter an error names; `what`: whose type or audience it is ("field 'x'").
+FieldType field_type_from_name(const std::string& t, const std::string& where,
+                               const std::string& what) {
   for (FieldType x : {FieldType::String, FieldType::Integer, FieldType::Real, FieldType::Boolean,
                       FieldType::DateTime})
     if (type_name(x) == t) return x;
   if (t == "number" || t == "double") return FieldType::Real;
   if (t == "date" || t == "timestamp") return FieldType::DateTime;
-  throw InvalidArgument("fields", "field '" + field + "': unknown type '" + t +
-                                      "' (string, integer, real, boolean, datetime)");
+  throw InvalidArgument(
+      where, what + ": unknown type '" + t + "' (string, integer, real, boolean, datetime)");
 }
 
-Audience audience_from_name(const std::string& a, const std::string& field) {
+Audience audience_from_name(const std::string& a, const std::string& where,
+                            const std::string& what) {
   for (Audience x : {Audience::Public, Audience::Staff, Audience::Personal})
     if (audience_name(x) == a) return x;
-  throw InvalidArgument(
-      "fields", "field '" + field + "': unknown audience '" + a + "' (public, staff, personal)");
+  throw InvalidArgument(where, what + ": unknown audience '" + a + "' (public, staff, personal)");
 }
 
 // A member of a JSON object, type-checked; `fallback` when absent or null.
@@ -66,6 +69,77 @@ T member(const json& o, const char* key, T fallback, const std::string& where) {
   } catch (const json::exception&) {
     throw InvalidArgument(where, std::string("'") + key + "' has the wrong type");
   }
+}
+
+json field_json(const Field& f) {
+  json j = {{"name", f.name},
+            {"type", type_name(f.type)},
+            {"audience", audience_name(f.audience)},
+            {"queryable", f.queryable}};
+  if (f.in_tiles()) j["tile_minzoom"] = f.tile_minzoom;
+  if (!f.import_names.empty()) j["source"] = f.import_names.front();
+  return j;
+}
+
+// A field as field_json writes it, or as a user wrote it: only "name" is needed; the type is
+// "string" and the audience "staff" unless given, and a personal field is neither queryable nor
+// in tiles unless it says so (check_definition refuses the tiles).
+Field field_from_json(const json& f, const std::string& where) {
+  if (!f.is_object()) throw InvalidArgument(where, "each field is an object");
+  Field x;
+  x.name = member<std::string>(f, "name", "", where);
+  const std::string what = "field '" + x.name + "'";
+  x.type = field_type_from_name(member<std::string>(f, "type", "string", where), where, what);
+  x.audience = audience_from_name(member<std::string>(f, "audience", "staff", where), where, what);
+  x.personal = x.audience == Audience::Personal;
+  x.queryable = member<bool>(f, "queryable", !x.personal, where);
+  x.tile_minzoom = member<int>(f, "tile_minzoom", -1, where);
+  if (x.tile_minzoom < -1) x.tile_minzoom = -1;
+  const std::string source = member<std::string>(f, "source", "", where);
+  if (!source.empty()) x.import_names.push_back(source);
+  x.text = x.type == FieldType::String ? TextKind::FreeText : TextKind::Name;
+  x.on_create = x.on_patch = x.imported = true;
+  return x;
+}
+
+// The plain members of a definition, read from `j` over `d`: an absent one keeps its value, a
+// null one takes the default (LayerDef's; a title's is the name). `where`: the parameter a
+// wrong type names (empty: the member itself).
+void read_values(const json& j, LayerDef& d, const std::string& where) {
+  const LayerDef dflt;
+  auto at = [&](const char* key) { return where.empty() ? std::string(key) : where; };
+  auto text = [&](const char* key, std::string& out, const std::string& fallback) {
+    if (j.contains(key)) out = member<std::string>(j, key, fallback, at(key));
+  };
+  text("title", d.title, d.name);
+  text("description", d.description, dflt.description);
+  text("theme", d.theme, dflt.theme);
+  if (j.contains("audience"))
+    d.audience = audience_from_name(
+        member<std::string>(j, "audience", std::string(audience_name(dflt.audience)),
+                            at("audience")),
+        "audience", "the layer");
+  if (j.contains("minzoom"))
+    d.minzoom = member<uint32_t>(j, "minzoom", dflt.minzoom, at("minzoom"));
+  if (j.contains("maxzoom"))
+    d.maxzoom = member<uint32_t>(j, "maxzoom", dflt.maxzoom, at("maxzoom"));
+}
+
+// A style's members read from `j` over `s`: an absent one keeps its value, a null one takes
+// LayerStyle's default.
+void read_style(const json& j, LayerStyle& s) {
+  if (!j.is_object()) throw InvalidArgument("style", "style is an object");
+  const LayerStyle dflt;
+  auto get = [&](const char* key, auto& out, const auto& fallback) {
+    if (j.contains(key)) out = member<std::decay_t<decltype(out)>>(j, key, fallback, "style");
+  };
+  get("color", s.color, dflt.color);
+  get("fill", s.fill, dflt.fill);
+  get("icon", s.icon, dflt.icon);
+  get("width", s.width, dflt.width);
+  get("radius", s.radius, dflt.radius);
+  get("label", s.label, dflt.label);
+  get("minzoom", s.minzoom, dflt.minzoom);
 }
 
 }  // namespace
@@ -198,15 +272,7 @@ void check_definition(const LayerDef& def) {
 
 std::string definition_json(const LayerDef& def) {
   json fields = json::array();
-  for (const Field& f : def.fields) {
-    json j = {{"name", f.name},
-              {"type", type_name(f.type)},
-              {"audience", audience_name(f.audience)},
-              {"queryable", f.queryable}};
-    if (f.in_tiles()) j["tile_minzoom"] = f.tile_minzoom;
-    if (!f.import_names.empty()) j["source"] = f.import_names.front();
-    fields.push_back(std::move(j));
-  }
+  for (const Field& f : def.fields) fields.push_back(field_json(f));
   json style = {
       {"color", def.style.color}, {"width", def.style.width}, {"radius", def.style.radius}};
   if (!def.style.fill.empty()) style["fill"] = def.style.fill;
@@ -234,44 +300,120 @@ LayerDef definition_from_json(std::string_view text, std::string_view name) {
     throw InvalidArgument("schema", "a layer definition is a JSON object");
   LayerDef d;
   d.name = name.empty() ? member<std::string>(j, "name", "", "schema") : std::string(name);
-  d.title = member<std::string>(j, "title", d.name, "schema");
-  d.description = member<std::string>(j, "description", "", "schema");
-  d.theme = member<std::string>(j, "theme", "", "schema");
+  d.title = d.name;
+  read_values(j, d, "schema");
   d.geometry = geometry_kind_from_name(member<std::string>(j, "geometry", "point", "schema"));
   d.id_field = member<std::string>(j, "id_field", "", "schema");
-  d.audience = audience_from_name(member<std::string>(j, "audience", "public", "schema"), "");
-  d.minzoom = member<uint32_t>(j, "minzoom", 0, "schema");
-  d.maxzoom = member<uint32_t>(j, "maxzoom", 24, "schema");
   auto fields = j.find("fields");
   if (fields != j.end() && !fields->is_array())
     throw InvalidArgument("fields", "fields is an array of objects");
   if (fields != j.end())
-    for (const json& f : *fields) {
-      if (!f.is_object()) throw InvalidArgument("fields", "each field is an object");
-      Field x;
-      x.name = member<std::string>(f, "name", "", "fields");
-      x.type = field_type_from_name(member<std::string>(f, "type", "string", "fields"), x.name);
-      x.audience =
-          audience_from_name(member<std::string>(f, "audience", "staff", "fields"), x.name);
-      x.personal = x.audience == Audience::Personal;
-      x.queryable = member<bool>(f, "queryable", !x.personal, "fields");
-      x.tile_minzoom = member<int>(f, "tile_minzoom", -1, "fields");
-      if (x.tile_minzoom < -1) x.tile_minzoom = -1;
-      const std::string source = member<std::string>(f, "source", "", "fields");
-      if (!source.empty()) x.import_names.push_back(source);
-      x.text = x.type == FieldType::String ? TextKind::FreeText : TextKind::Name;
-      x.on_create = x.on_patch = x.imported = true;
-      d.fields.push_back(std::move(x));
+    for (const json& f : *fields) d.fields.push_back(field_from_json(f, "fields"));
+  if (auto s = j.find("style"); s != j.end() && !s->is_null()) read_style(*s, d.style);
+  check_definition(d);
+  return d;
+}
+
+namespace {
+
+// "add_fields": new fields at the end, their records' values null.
+void add_fields(const json& list, LayerDef& d) {
+  if (!list.is_array())
+    throw InvalidArgument("add_fields", "add_fields is an array of fields, as in a definition");
+  for (const json& f : list) {
+    Field x = field_from_json(f, "add_fields");
+    if (d.index(x.name) >= 0)
+      throw InvalidArgument("add_fields", "the layer has a field '" + x.name + "' already");
+    d.fields.push_back(std::move(x));
+  }
+}
+
+// "fields": changes to existing fields, by name: each merged into the field as field_json writes
+// it and read back, so that a changed field obeys the rules of a new one.
+void change_fields(const json& changes, LayerDef& d) {
+  if (!changes.is_object())
+    throw InvalidArgument("fields",
+                          "fields is an object of changes by field name, e.g. {\"owner\": "
+                          "{\"audience\": \"personal\"}} (new fields go in add_fields)");
+  for (const auto& [name, change] : changes.items()) {
+    const int i = d.index(name);
+    if (i < 0) throw InvalidArgument("fields", "the layer has no field '" + name + "'");
+    Field& f = d.fields[static_cast<std::size_t>(i)];
+    const std::string what = "field '" + name + "'";
+    if (change.is_null())
+      throw InvalidArgument("fields", what +
+                                          " is not removed: the stored features keep their "
+                                          "values in its column");
+    if (!change.is_object())
+      throw InvalidArgument("fields", what +
+                                          ": a change is an object (audience, queryable, "
+                                          "tile_minzoom, source)");
+    json merged = field_json(f);
+    for (const auto& [key, value] : change.items()) {
+      if (key == "name" && member<std::string>(change, "name", "", "fields") != name)
+        throw InvalidArgument("fields", what +
+                                            " is not renamed: the stored features keep its "
+                                            "values in a column of that name");
+      if (key == "type" && (!value.is_string() || field_type_from_name(value.get<std::string>(),
+                                                                       "fields", what) != f.type))
+        throw InvalidArgument("fields", what + " keeps its type " + std::string(type_name(f.type)) +
+                                            ": the stored features' values are of that type");
+      if (key == "name" || key == "type") continue;
+      if (key != "audience" && key != "queryable" && key != "tile_minzoom" && key != "source")
+        throw InvalidArgument("fields", what + ": unknown member '" + key +
+                                            "' (audience, queryable, tile_minzoom, source)");
+      merged[key] = value;
     }
-  if (auto s = j.find("style"); s != j.end() && !s->is_null()) {
-    if (!s->is_object()) throw InvalidArgument("style", "style is an object");
-    d.style.color = member<std::string>(*s, "color", d.style.color, "style");
-    d.style.fill = member<std::string>(*s, "fill", "", "style");
-    d.style.icon = member<std::string>(*s, "icon", "", "style");
-    d.style.width = member<double>(*s, "width", d.style.width, "style");
-    d.style.radius = member<double>(*s, "radius", d.style.radius, "style");
-    d.style.label = member<std::string>(*s, "label", "", "style");
-    d.style.minzoom = member<int>(*s, "minzoom", -1, "style");
+    Field x = field_from_json(merged, "fields");
+    if (x.personal && !f.personal) {
+      // Made personal: out of the queryables and tiles as a new personal field is, unless said.
+      for (const char* k : {"queryable", "tile_minzoom"})
+        if (!change.contains(k)) merged.erase(k);
+      x = field_from_json(merged, "fields");
+    }
+    f = std::move(x);
+  }
+}
+
+}  // namespace
+
+LayerDef alter_definition(const LayerDef& def, std::string_view alteration) {
+  check_json_depth(alteration, "alteration");
+  const json a = json::parse(alteration, nullptr, false);
+  if (a.is_discarded() || !a.is_object())
+    throw InvalidArgument("alteration", "an alteration is a JSON object of the members to change");
+  LayerDef d = def;
+  // Fields first: a change may name a field the same alteration adds.
+  if (a.contains("add_fields")) add_fields(a["add_fields"], d);
+  if (a.contains("fields")) change_fields(a["fields"], d);
+  read_values(a, d, "");
+  for (const auto& [key, v] : a.items()) {
+    if (key == "name" && member<std::string>(a, "name", "", key) != d.name)
+      throw InvalidArgument(
+          "name", "a layer is not renamed: its table, collection and tile layer are " + d.name);
+    if (key == "geometry" &&
+        geometry_kind_from_name(member<std::string>(a, "geometry", "", key)) != d.geometry)
+      throw InvalidArgument("geometry",
+                            "the geometry kind is not changed: the stored features are " +
+                                std::string(geometry_kind_name(d.geometry)) + "s");
+    if (key == "id_field" && member<std::string>(a, "id_field", "", key) != d.id_field)
+      throw InvalidArgument("id_field",
+                            "the id field is not changed: the stored features are matched by it "
+                            "when a source is loaded again");
+    if (key == "style") {
+      if (v.is_null())
+        d.style = {};
+      else
+        read_style(v, d.style);
+    }
+    static const char* kMembers[] = {"title",   "description", "theme",    "audience",
+                                     "minzoom", "maxzoom",     "style",    "add_fields",
+                                     "fields",  "name",        "geometry", "id_field"};
+    if (std::none_of(std::begin(kMembers), std::end(kMembers),
+                     [&](const char* m) { return key == m; }))
+      throw InvalidArgument(key,
+                            "unknown member: an alteration changes title, description, theme, "
+                            "audience, minzoom, maxzoom, style, add_fields and fields");
   }
   check_definition(d);
   return d;

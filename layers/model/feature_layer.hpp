@@ -104,6 +104,26 @@ std::string definition_json(const LayerDef& def);
 /// (check_definition). @throws InvalidArgument naming what is wrong.
 LayerDef definition_from_json(std::string_view text, std::string_view name = {});
 
+/// Applies an alteration to a layer's definition and checks the result (check_definition): the
+/// one place for what an alteration may change (README "Altering a county layer"). The
+/// alteration is a JSON object of the members to change, each optional:
+///
+///   {"title": "…", "description": "…", "theme": "…", "audience": "public|staff|personal",
+///    "minzoom": 0, "maxzoom": 24, "style": {"color": "#e4572e", …},
+///    "add_fields": [{"name": "owner", "type": "string", "audience": "staff",
+///                    "queryable": true, "tile_minzoom": 14, "source": "OWNER"}],
+///    "fields": {"owner": {"audience": "personal", "queryable": false, "tile_minzoom": null,
+///                         "source": "OWNER_NAME"}}}
+///
+/// Members are spelled as definition_json writes them. A null member takes the default a
+/// definition file gets without it (style: that style member's default). "add_fields" appends
+/// fields (a field object as in a definition; its records' values are null); "fields" changes
+/// fields that exist, by name; a field made personal leaves the queryables and the tiles unless
+/// the same change says otherwise. Refused, because the stored features depend on them: another
+/// name, geometry or id_field, a field's other name or type, a field removed (null).
+/// @throws InvalidArgument naming the member that is wrong.
+LayerDef alter_definition(const LayerDef& def, std::string_view alteration);
+
 /// The column names a layer's fields may not take (the store's own columns).
 bool is_reserved_field(std::string_view name);
 

@@ -86,19 +86,7 @@ class GeoPackageStore final : public Store {
                                   nullptr));
       if (!ds_) throw StoreError("cannot open " + path + ": " + gdal_error());
     }
-    db_ = static_cast<sqlite3*>(ds_->GetInternalHandle("SQLITE_HANDLE"));
-    if (!db_) throw StoreError(path + " is not a GeoPackage");
-    sql_ = std::make_unique<Statements>(db_);
-    // Another connection (`onemap user` beside a server, the users' own connection) may be
-    // committing: wait for it rather than fail at once.
-    sqlite3_busy_timeout(db_, 10000);
-    std::string journal;
-    sql_->query_rows("PRAGMA journal_mode",
-                     [&](sqlite3_stmt* st) { journal = column_text(st, 0); });
-    // Commits flush nothing in WAL mode, sync() does (see the top). In any other mode (a file
-    // system without shared memory) every commit flushes, and sync() has nothing left to do.
-    wal_ = journal == "wal";
-    sql_->exec(wal_ ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
+    wal_ = attach();
     // The log's name as SQLite has it (after symbolic links), not guessed from path_.
     if (wal_) wal_path_ = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
     ensure_schema();
@@ -395,14 +383,8 @@ class GeoPackageStore final : public Store {
     std::vector<FeatureLayer> out;
     sql_->query_rows("SELECT name, definition FROM onemap_layers ORDER BY name",
                      [&](sqlite3_stmt* st) {
-                       const std::string name = column_text(st, 0);
                        FeatureLayer l;
-                       try {
-                         l.def = definition_from_json(column_text(st, 1), name);
-                       } catch (const InvalidArgument& e) {
-                         throw StoreError(path_ + ": the definition of layer " + name +
-                                          " is unreadable: " + e.what());
-                       }
+                       l.def = stored_definition(column_text(st, 0), column_text(st, 1));
                        out.push_back(std::move(l));
                      });
     for (FeatureLayer& l : out) {
@@ -479,6 +461,59 @@ class GeoPackageStore final : public Store {
     }
   }
 
+  LayerDef alter_layer(const std::string& name, std::string_view alteration) override {
+    std::optional<LayerDef> stored;
+    sql_->query_rows(
+        "SELECT definition FROM onemap_layers WHERE name = ?1",
+        [&](sqlite3_stmt* st) { bind_text(st, 1, name); },
+        [&](sqlite3_stmt* st) { stored = stored_definition(name, column_text(st, 0)); });
+    if (!stored) throw StoreError("there is no layer named " + name);
+    LayerDef def = alter_definition(*stored, alteration);
+    OGRLayer* layer = ds_->GetLayerByName(name.c_str());
+    if (!layer) throw StoreError(path_ + ": layer " + name + " has no table");
+    std::vector<const Field*> added;
+    for (const Field& f : def.fields)
+      if (stored->index(f.name) < 0) added.push_back(&f);
+    // A column the definition does not know (left by hand) is not taken over blindly.
+    for (const Field* f : added)
+      if (layer->GetLayerDefn()->GetFieldIndex(f->name.c_str()) >= 0)
+        throw StoreError("the table " + name + " has a column " + f->name +
+                         " its definition does not list: rename the new field");
+    // What other GIS show (gpkg_contents), as create_table writes it; identifiers are unique.
+    const std::string identifier = def.title.empty() ? def.name : def.title;
+    sql_->query_rows(
+        "SELECT table_name FROM gpkg_contents WHERE identifier = ?1 AND table_name <> ?2",
+        [&](sqlite3_stmt* st) {
+          bind_text(st, 1, identifier);
+          bind_text(st, 2, name);
+        },
+        [&](sqlite3_stmt* st) {
+          throw Conflict("title",
+                         "the table " + column_text(st, 0) + " of the store is titled '" +
+                             identifier + "' already",
+                         "conflict_duplicate");
+        });
+    bool columns_added = false;
+    try {
+      Transaction tx(*this);
+      for (const Field* f : added) {
+        add_column(layer, name, *f);
+        columns_added = true;
+      }
+      sql_->exec("UPDATE onemap_layers SET definition = ?2 WHERE name = ?1",
+                 {name, definition_json(def)});
+      sql_->exec("UPDATE gpkg_contents SET identifier = ?2, description = ?3 WHERE table_name = ?1",
+                 {name, identifier, def.description});
+      tx.commit();
+    } catch (...) {
+      // GDAL 3.6 keeps a rolled-back column in its layer's definition, which would then name a
+      // column the table lacks: read the tables again.
+      if (columns_added) reopen();
+      throw;
+    }
+    return def;
+  }
+
   void drop_layer(const std::string& name) override {
     bool defined = false;
     sql_->query_rows(
@@ -538,6 +573,58 @@ class GeoPackageStore final : public Store {
     GeoPackageStore& s_;
     bool done_ = false;
   };
+
+  // Binds the store to the dataset ds_ holds: its connection, statements and settings.
+  // Returns whether the journal is a write-ahead log.
+  bool attach() {
+    db_ = static_cast<sqlite3*>(ds_->GetInternalHandle("SQLITE_HANDLE"));
+    if (!db_) throw StoreError(path_ + " is not a GeoPackage");
+    sql_ = std::make_unique<Statements>(db_);
+    // Another connection (`onemap user` beside a server, the users' own connection) may be
+    // committing: wait for it rather than fail at once.
+    sqlite3_busy_timeout(db_, 10000);
+    std::string journal;
+    sql_->query_rows("PRAGMA journal_mode",
+                     [&](sqlite3_stmt* st) { journal = column_text(st, 0); });
+    // Commits flush nothing in WAL mode, sync() does (see the top). In any other mode (a file
+    // system without shared memory) every commit flushes, and sync() has nothing left to do.
+    const bool wal = journal == "wal";
+    sql_->exec(wal ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
+    return wal;
+  }
+
+  // Closes the dataset and opens it again, so that GDAL reads every table's columns anew.
+  void reopen() {
+    sql_.reset();
+    ds_.reset();
+    ds_.reset(GDALDataset::Open(path_.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE, nullptr, nullptr,
+                                nullptr));
+    if (!ds_) throw StoreError("cannot open " + path_ + " again: " + gdal_error());
+    attach();
+  }
+
+  // A county layer's definition as onemap_layers holds it. @throws StoreError when unreadable.
+  LayerDef stored_definition(const std::string& name, const std::string& text) const {
+    try {
+      return definition_from_json(text, name);
+    } catch (const InvalidArgument& e) {
+      throw StoreError(path_ + ": the definition of layer " + name + " is unreadable: " + e.what());
+    }
+  }
+
+  // A column of a county layer's table for one of its fields, typed by the field's type.
+  static void add_column(OGRLayer* l, const std::string& table, const Field& f) {
+    OGRFieldSubType sub;
+    const OGRFieldType t = ogr_type(f.type, sub);
+    add_column(l, table, f.name, t, sub);
+  }
+  static void add_column(OGRLayer* l, const std::string& table, const std::string& name,
+                         OGRFieldType t, OGRFieldSubType sub) {
+    OGRFieldDefn fd(name.c_str(), t);
+    fd.SetSubType(sub);
+    if (l->CreateField(&fd) != OGRERR_NONE)
+      throw StoreError("cannot create field " + table + "." + name + ": " + gdal_error());
+  }
 
   OGRLayer* get_layer(LayerKind k) {
     auto* l = ds_->GetLayerByName(std::string(layer_name(k)).c_str());
@@ -663,20 +750,10 @@ class GeoPackageStore final : public Store {
     OGRLayer* l = ds_->CreateLayer(def.name.c_str(), &srs, type, opts);
     CSLDestroy(opts);
     if (!l) throw StoreError("cannot create layer " + def.name + ": " + gdal_error());
-    auto add = [&](const std::string& name, OGRFieldType t, OGRFieldSubType sub) {
-      OGRFieldDefn fd(name.c_str(), t);
-      fd.SetSubType(sub);
-      if (l->CreateField(&fd) != OGRERR_NONE)
-        throw StoreError("cannot create field " + def.name + "." + name + ": " + gdal_error());
-    };
-    for (const Field& f : def.fields) {
-      OGRFieldSubType sub;
-      const OGRFieldType t = ogr_type(f.type, sub);
-      add(f.name, t, sub);
-    }
-    add(gpkg::kJoinColumns[0], OFTString, OFSTNone);
-    add(gpkg::kJoinColumns[1], OFTString, OFSTNone);
-    add(gpkg::kJoinColumns[2], OFTReal, OFSTNone);
+    for (const Field& f : def.fields) add_column(l, def.name, f);
+    add_column(l, def.name, gpkg::kJoinColumns[0], OFTString, OFSTNone);
+    add_column(l, def.name, gpkg::kJoinColumns[1], OFTString, OFSTNone);
+    add_column(l, def.name, gpkg::kJoinColumns[2], OFTReal, OFSTNone);
     l->SyncToDisk();
     return l;
   }

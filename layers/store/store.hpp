@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -90,6 +91,14 @@ class Store {
   /// before leaves no layer (a table left without a definition is dropped by the next try).
   /// @throws StoreError when a layer of that name exists, or writing fails.
   virtual void create_layer(const LayerDef& def, std::vector<Feature>& features) = 0;
+  /// Alters a county layer: applies `alteration` to its stored definition (alter_definition)
+  /// and, in one transaction, adds a column for each added field (typed as create_layer types
+  /// it; null in every feature) and writes the new definition (its title and description where
+  /// other GIS read them too), which it returns. A failure changes nothing.
+  /// @throws InvalidArgument for an alteration alter_definition refuses, Conflict
+  /// (conflict_duplicate) for a title another table of the store has, StoreError when there is
+  /// no layer of that name, or writing fails.
+  virtual LayerDef alter_layer(const std::string& name, std::string_view alteration) = 0;
   /// Removes a county layer: its definition and shares, then its table.
   /// @throws StoreError when there is none of that name.
   virtual void drop_layer(const std::string& name) = 0;

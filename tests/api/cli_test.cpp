@@ -1,7 +1,7 @@
 // The onemap command line: subcommand dispatch, help texts, usage errors and exit codes,
 // run as a user would run the real binary; the commands that write a store against a running
-// server (`onemap dispatch` and `onemap import` refused, `onemap user` changes counted by a live
-// `onemap serve` at its next request).
+// server (`onemap dispatch`, `onemap import` and `onemap layer alter` refused, `onemap user`
+// changes counted by a live `onemap serve` at its next request).
 #include "tests/support/county.hpp"
 #include "tests/support/expect_error.hpp"
 #include "tests/support/http_client.hpp"
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -23,6 +24,13 @@ namespace {
 using json = nlohmann::json;
 using namespace onemap::testing;
 using namespace std::chrono_literals;
+
+void write_file(const std::string& path, const char* text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr) << path;
+  std::fputs(text, f);
+  std::fclose(f);
+}
 
 TEST(Cli, HelpListsEverySubcommand) {
   for (const char* flag : {"--help", "-h", "help"}) {
@@ -61,7 +69,9 @@ TEST(Cli, EverySubcommandHasHelp) {
       {"serve", {"--data", "--address", "--port", "--threads", "--join-distance"}},
       {"import", {"--data", "--layer", "--src-crs", "--encoding", "--field-map"}},
       {"demo", {"--out"}},
-      {"layer", {"--data", "--schema", "list", "describe", "add", "drop"}},
+      {"layer",
+       {"--data", "--schema", "list", "describe", "add", "alter", "drop", "--add-field",
+        "--audience", "--layer-audience", "--alteration"}},
   };
   for (const auto& [sub, flags] : expected) {
     const auto r = run_command({ONEMAP_BINARY, sub, "--help"}, 30s);
@@ -106,11 +116,7 @@ TEST(Cli, ImportCreateMakesACountyLayerThatLayerListsDescribesAndDrops) {
   const TempDir dir;
   const std::string store = write_small_county(dir.path());
   const std::string csv = dir.file("stations.csv");
-  {
-    std::FILE* f = std::fopen(csv.c_str(), "w");
-    std::fputs("station,lon,lat,staff\nS1,120.01,30.1,3\nS2,120.31,30.1,5\nS3,121.9,31,2\n", f);
-    std::fclose(f);
-  }
+  write_file(csv, "station,lon,lat,staff\nS1,120.01,30.1,3\nS2,120.31,30.1,5\nS3,121.9,31,2\n");
   const auto i =
       run_command({ONEMAP_BINARY, "import", "--data", store, "--layer", "stations", "--create",
                    "--theme", "治理", "--title", "四站融合站点", "--id-field", "station", csv},
@@ -154,6 +160,96 @@ TEST(Cli, ImportCreateMakesACountyLayerThatLayerListsDescribesAndDrops) {
       run_command({ONEMAP_BINARY, "layer", "describe", "--data", store, "stations"}, 30s);
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_NE(gone.err.find("there is no layer named stations"), std::string::npos) << gone.err;
+}
+
+TEST(Cli, LayerAlterAddsFieldsChangesAudiencesAndRefusesWhatItMustNot) {
+  const TempDir dir;
+  const std::string store = write_small_county(dir.path());
+  const std::string csv = dir.file("stations.csv");
+  write_file(csv, "station,lon,lat,staff\nS1,120.01,30.1,3\nS2,120.31,30.1,5\n");
+  ASSERT_EQ(run_command({ONEMAP_BINARY, "import", "--data", store, "--layer", "stations",
+                         "--create", "--id-field", "station", csv},
+                        60s)
+                .exit_code,
+            0);
+  auto layer = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {ONEMAP_BINARY, "layer"});
+    return run_command(args, 60s);
+  };
+  auto describe = [&] {
+    const auto d = layer({"describe", "--data", store, "stations"});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    return json::parse(d.out);
+  };
+
+  const auto a = layer({"alter", "--data", store, "stations", "--add-field", "owner:string:staff",
+                        "--add-field", "lens:real", "--audience", "staff=public",
+                        "--layer-audience", "staff", "--title", "四站", "--theme", "治理"});
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  EXPECT_NE(a.out.find("altered the layer stations in " + store), std::string::npos) << a.out;
+  json def = describe();
+  EXPECT_EQ(def["title"], "四站");
+  EXPECT_EQ(def["theme"], "治理");
+  EXPECT_EQ(def["audience"], "staff");
+  EXPECT_EQ(def["features"], 2);
+  ASSERT_EQ(def["fields"].size(), 4u);
+  EXPECT_EQ(def["fields"][1]["name"], "staff");
+  EXPECT_EQ(def["fields"][1]["audience"], "public");
+  EXPECT_EQ(def["fields"][2], json::parse(R"({"name":"owner","type":"string","audience":"staff",
+                                              "queryable":true})"));
+  EXPECT_EQ(def["fields"][3]["type"], "real");
+
+  // An alteration file, with an option over it.
+  const std::string file = dir.file("alteration.json");
+  write_file(file,
+             R"({"fields": {"owner": {"audience": "public"}}, "style": {"color": "#e4572e"}})");
+  const auto b = layer(
+      {"alter", "--data", store, "stations", "--alteration", file, "--audience", "owner=personal"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  def = describe();
+  EXPECT_EQ(def["fields"][2]["audience"], "personal");
+  EXPECT_EQ(def["fields"][2]["queryable"], false);
+  EXPECT_EQ(def["style"]["color"], "#e4572e");
+
+  // Refused with the reason, and nothing changed.
+  auto refused = [&](std::vector<std::string> args, int code, const std::string& says) {
+    const auto r = layer(args);
+    EXPECT_EQ(r.exit_code, code) << r.out << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+  };
+  // `onemap layer alter --data STORE stations` and these options: the exit code, the reason.
+  const std::vector<std::tuple<std::vector<std::string>, int, std::string>> cases = {
+      {{"--add-field", "owner"}, 2, "--add-field takes NAME:TYPE[:AUDIENCE], not 'owner'"},
+      {{"--add-field", "station:string"}, 2, "add_fields: the layer has a field 'station' already"},
+      {{"--add-field", "x:blob"}, 2, "unknown type 'blob'"},
+      {{"--audience", "nothing=public"}, 2, "no field 'nothing'"},
+      {{"--audience", "staff"}, 2, "--audience takes FIELD=AUDIENCE"},
+      {{"--layer-audience", "everyone"}, 2, "audience: the layer: unknown audience 'everyone'"},
+      {{}, 2, "alter needs a change"},
+      {{"--alteration", dir.file("none.json")}, 2, "--alteration: cannot read"},
+  };
+  for (const auto& [options, code, says] : cases) {
+    std::vector<std::string> args = {"alter", "--data", store, "stations"};
+    args.insert(args.end(), options.begin(), options.end());
+    refused(args, code, says);
+  }
+  refused({"alter", "--data", store, "--title", "x"}, 2, "alter takes one layer NAME");
+  refused({"describe", "--data", store, "stations", "--title", "x"}, 2, "go with alter");
+  refused({"alter", "--data", store, "nothing", "--title", "x"}, 1,
+          "there is no layer named nothing");
+  write_file(file, R"({"geometry": "line"})");
+  refused({"alter", "--data", store, "stations", "--alteration", file}, 2,
+          "geometry: the geometry kind is not changed");
+  EXPECT_EQ(describe(), def);
+
+  // Beside a running server: refused, naming the endpoint that alters it live.
+  {
+    const auto served = onemap::layers::StoreLock::for_serving(store);
+    refused({"alter", "--data", store, "stations", "--title", "x"}, 1,
+            "is served by a running onemap (pid " + std::to_string(::getpid()) +
+                "): use PATCH /admin/layers/stations on it instead");
+  }
+  EXPECT_EQ(describe(), def);
 }
 
 std::string login() {

@@ -2,6 +2,9 @@
 // points, a zipped Gauss-Krüger Shapefile of lines and a GeoJSON of polygons, each posted as a
 // body, appear at once in /collections, their items and queryables, joined as a brute-force pass
 // over the grids says; they are in the store for the next start; the refusals name what is wrong.
+// A layer altered on the running server (a field added, its audience changed, the layer's) is
+// read as altered at the next request; a bad alteration is a 400 naming the member and changes
+// nothing.
 #include "tests/support/boost_geometry.hpp"  // first: before anything brings in Boost
 
 #include "tests/support/api_harness.hpp"
@@ -39,6 +42,7 @@ class LayersAdmin : public SharedApi<LayersAdmin> {
   static std::unique_ptr<ApiHarness> make_api() {
     auto api = std::make_unique<ApiHarness>();
     api->add_user("centre", "centre");
+    api->add_user("fire", "department", "消防");  // staff
     return api;
   }
 
@@ -58,6 +62,26 @@ class LayersAdmin : public SharedApi<LayersAdmin> {
     const HttpResponse r = api().get("/collections/" + name + "/items?limit=10000", kAdminToken);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.json();
+  }
+  static HttpResponse patch(const std::string& layer, const std::string& body,
+                            const std::string& type = "application/json",
+                            const std::string& token = kAdminToken) {
+    return api().send("PATCH", "/admin/layers/" + layer, body, token, type);
+  }
+  // The definition as GET /admin/layers/{name} shows it, less the feature count.
+  static json definition(const std::string& layer) {
+    const HttpResponse r = api().get("/admin/layers/" + layer, kAdminToken);
+    EXPECT_EQ(r.status, 200) << r.body;
+    json j = r.json();
+    j.erase("features");
+    return j;
+  }
+  // The definition the store holds, as a server starting now would read it.
+  static json stored(const std::string& layer) {
+    auto store = layers::open_store(api().store_path(), false);
+    for (const auto& l : store->load_feature_layers())
+      if (l.def.name == layer) return json::parse(layers::definition_json(l.def));
+    return nullptr;
   }
   static std::string file(const std::filesystem::path& p) {
     std::ifstream f(p, std::ios::binary);
@@ -261,6 +285,34 @@ TEST_F(LayersAdmin, ANewLayerIsInTilesAndTileJsonAtOnceAndItsTilesGoWithIt) {
                            std::to_string(static_cast<int>((90 - 30.0305) / deg)) + ".mvt";
   EXPECT_EQ(api().get(cgcs).status, 200) << cgcs;
 
+  // Altered: a field made public and put in tiles is in the next tile; the layer made staff,
+  // its tiles are for staff at once.
+  auto fields_of = [&](const HttpResponse& r) {
+    std::set<std::string> out;
+    const auto ds = open_tile(api().dir().file("decode"), t, r.body);
+    for (auto* layer : ds->GetLayers())
+      for (const auto& f : *layer)
+        for (int i = 0; i < f->GetFieldCount(); ++i)
+          if (f->IsFieldSetAndNotNull(i)) out.insert(f->GetFieldDefnRef(i)->GetNameRef());
+    return out;
+  };
+  EXPECT_FALSE(fields_of(api().get(url)).count("code")) << "a staff field in public tiles";
+  const HttpResponse patched =
+      api().send("PATCH", "/admin/layers/pipes",
+                 R"({"fields": {"code": {"audience": "public", "tile_minzoom": 0}}})", kAdminToken,
+                 "application/json");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  const HttpResponse altered = api().get(url);
+  EXPECT_EQ(altered.header("x-cache"), "miss");
+  EXPECT_TRUE(fields_of(altered).count("code"));
+  ASSERT_EQ(api()
+                .send("PATCH", "/admin/layers/pipes", R"({"audience": "staff"})", kAdminToken,
+                      "application/json")
+                .status,
+            200);
+  expect_error(api().get(url), 401, "unauthorized");
+  EXPECT_EQ(api().get(url, kAdminToken).status, 200);
+
   // Dropped: its tiles are gone with it; made again without the first pipe, the cached tile is
   // not served.
   ASSERT_EQ(api().send("DELETE", "/admin/layers/pipes", "", kAdminToken).status, 204);
@@ -282,6 +334,100 @@ TEST_F(LayersAdmin, ANewLayerIsInTilesAndTileJsonAtOnceAndItsTilesGoWithIt) {
   EXPECT_EQ(api().get("/tiles/patrols/" + t.path() + ".mvt", kAdminToken).status, 204);
   ASSERT_EQ(api().send("DELETE", "/admin/layers/patrols", "", kAdminToken).status, 204);
   ASSERT_EQ(api().send("DELETE", "/admin/layers/pipes", "", kAdminToken).status, 204);
+}
+
+TEST_F(LayersAdmin, AFieldAddedThenNarrowedLeavesTheItemsAndQueryablesOfThoseOutsideAtOnce) {
+  ASSERT_EQ(post("name=posts", "code,lon,lat\nA,120.02,30.02\nB,120.12,30.12\n", "text/csv").status,
+            201);
+  const std::string staff = api().token("fire");
+  // The first feature's properties, and whether the queryables list `field`, for a reader
+  // (anonymous: "").
+  auto properties = [](const std::string& token) {
+    const HttpResponse r = api().get("/collections/posts/items", token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json()["features"][0]["properties"];
+  };
+  auto queryable = [](const std::string& field, const std::string& token) {
+    const HttpResponse r = api().get("/collections/posts/queryables", token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json()["properties"].contains(field);
+  };
+  // Whether the OpenAPI document offers `field` as an equality parameter of the items.
+  auto documented = [](const std::string& field) {
+    const json doc = api().get("/api").json();
+    for (const auto& p : doc["paths"]["/collections/posts/items"]["get"]["parameters"])
+      if (p.value("name", "") == field) return true;
+    return false;
+  };
+
+  // A public field: every reader has it, null in the features there were.
+  HttpResponse r =
+      patch("posts", R"({"add_fields":[{"name":"owner","audience":"public","queryable":true}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["fields"].back()["name"], "owner");
+  EXPECT_EQ(r.json(), definition("posts"));
+  ASSERT_TRUE(properties("").contains("owner"));
+  EXPECT_TRUE(properties("")["owner"].is_null());
+  EXPECT_TRUE(queryable("owner", ""));
+  EXPECT_TRUE(documented("owner"));
+  EXPECT_EQ(api().get("/collections/posts/items?owner=x").json()["numberMatched"], 0);
+  EXPECT_EQ(api().get("/collections/posts/stats?owner=x").json()["total"]["count"], 0);
+
+  // For staff, as a JSON merge patch: gone from the public's items, queryables and filters.
+  r = patch("posts", R"({"fields":{"owner":{"audience":"staff"}}})",
+            "application/merge-patch+json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(properties("").contains("owner"));
+  EXPECT_FALSE(queryable("owner", ""));
+  expect_error(api().get("/collections/posts/items?owner=x"), 400, "", "query");
+  expect_error(api().get("/collections/posts/stats?owner=x"), 400, "", "query");
+  EXPECT_TRUE(properties(staff).contains("owner"));
+  EXPECT_TRUE(queryable("owner", staff));
+
+  // Personal: a person's identity, in no one's items, queryables or filters, nor the document;
+  // the administrator sees in the definition that it is there.
+  r = patch("posts", R"({"fields":{"owner":{"audience":"personal"}}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["fields"].back()["audience"], "personal");
+  EXPECT_EQ(r.json()["fields"].back()["queryable"], false);
+  for (const std::string& token : {std::string(), staff, std::string(kAdminToken)}) {
+    EXPECT_FALSE(properties(token).contains("owner")) << token;
+    EXPECT_FALSE(queryable("owner", token)) << token;
+  }
+  expect_error(api().get("/collections/posts/items?owner=x", kAdminToken), 400, "", "owner");
+  EXPECT_FALSE(documented("owner"));
+  EXPECT_EQ(definition("posts")["fields"].back()["audience"], "personal");
+
+  // The layer for staff, retitled: the public no longer sees it, staff see the new title.
+  ASSERT_EQ(patch("posts", R"({"audience":"staff","title":"岗亭"})").status, 200);
+  expect_error(api().get("/collections/posts/items"), 401);
+  EXPECT_EQ(api().get("/collections/posts", staff).json()["title"], "岗亭");
+  EXPECT_EQ(properties(staff)["code"], "A");
+
+  // In the store for the next start, as served.
+  EXPECT_EQ(stored("posts"), definition("posts"));
+}
+
+TEST_F(LayersAdmin, ABadAlterationIsRefusedNamingTheMemberAndChangesNothing) {
+  ASSERT_EQ(post("name=kiosks", "code,lon,lat\nA,120.1,30.1\n", "text/csv").status, 201);
+  const json before = definition("kiosks");
+  expect_error(patch("kiosks", R"({"geometry":"line"})"), 400, "invalid_parameter", "geometry");
+  expect_error(patch("kiosks", R"({"id_field":"code"})"), 400, "", "id_field");
+  expect_error(patch("kiosks", R"({"add_fields":[{"name":"code"}]})"), 400, "", "add_fields");
+  expect_error(patch("kiosks", R"({"fields":{"code":null}})"), 400, "", "fields");
+  expect_error(patch("kiosks", R"({"fields":{"code":{"type":"integer"}}})"), 400, "", "fields");
+  // A valid part does not go through beside a bad one.
+  expect_error(patch("kiosks", R"({"add_fields":[{"name":"ok"}],"colour":"red"})"), 400, "",
+               "colour");
+  expect_error(patch("kiosks", R"({"title":)"), 400, "", "alteration");
+  expect_error(patch("kiosks", R"({"title":"x"})", "text/plain"), 400, "", "Content-Type");
+  expect_error(patch("nothing", R"({"title":"x"})"), 404, "not_found");
+  expect_error(patch("kiosks", R"({"title":"x"})", "application/json", ""), 401);
+  expect_error(patch("kiosks", R"({"title":"x"})", "application/json", api().token("centre")), 403);
+  EXPECT_EQ(definition("kiosks"), before);
+  EXPECT_EQ(stored("kiosks"), before);
+  // JSON with its charset is JSON.
+  EXPECT_EQ(patch("kiosks", R"({"theme":"治理"})", "application/json; charset=utf-8").status, 200);
 }
 
 TEST_F(LayersAdmin, RefusalsNameWhatIsWrongAndChangeNothing) {

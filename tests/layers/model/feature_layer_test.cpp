@@ -1,6 +1,6 @@
-// County layers: their definitions (checks, JSON round trip) and the grid join of points, lines
-// and polygons, against a brute-force oracle: every grid (no index), Boost.Geometry's overlay
-// (not GEOS, which the join uses), the same measures.
+// County layers: their definitions (checks, JSON round trip, alterations) and the grid join of
+// points, lines and polygons, against a brute-force oracle: every grid (no index), Boost.Geometry's
+// overlay (not GEOS, which the join uses), the same measures.
 #include "tests/support/boost_geometry.hpp"  // first: before anything brings in Boost
 
 #include "layers/model/feature_layer.hpp"
@@ -82,6 +82,101 @@ TEST(LayerDefinitionTest, RefusesWhatWouldClashOrCannotBeServed) {
   refuses(R"({"name":"a","title":7})", "schema");
   refuses(R"([1,2])", "schema");
   refuses(R"({"name":"a")", "schema");
+}
+
+// ---- alterations ----
+
+TEST(LayerAlterationTest, AddsFieldsAndChangesAudiencesTitleStyleAndZooms) {
+  const LayerDef d = alter_definition(cameras(), R"({
+    "title": "摄像头", "theme": "治理", "audience": "staff", "maxzoom": 20,
+    "style": {"color": "#000", "label": null},
+    "add_fields": [{"name": "owner", "audience": "public", "queryable": true, "tile_minzoom": 12},
+                   {"name": "lens_mm", "type": "real", "source": "LENS"}],
+    "fields": {"channels": {"audience": "staff", "queryable": false},
+               "owner": {"audience": "personal"}}})");
+  EXPECT_EQ(d.title, "摄像头");
+  EXPECT_EQ(d.theme, "治理");
+  EXPECT_EQ(d.audience, Audience::Staff);
+  EXPECT_EQ(d.maxzoom, 20u);
+  EXPECT_EQ(d.minzoom, 8u) << "what the alteration leaves out stays";
+  EXPECT_EQ(d.style.color, "#000");
+  EXPECT_EQ(d.style.icon, "camera");
+  EXPECT_EQ(d.style.label, "") << "null: the default";
+  ASSERT_EQ(d.fields.size(), 6u);
+  EXPECT_EQ(d.fields[4].name, "owner") << "added at the end, after the stored columns";
+  EXPECT_EQ(d.fields[5].type, FieldType::Real);
+  EXPECT_EQ(d.fields[5].audience, Audience::Staff) << "a new field's default";
+  EXPECT_EQ(d.fields[5].import_names, std::vector<std::string>{"LENS"});
+  EXPECT_EQ(d.fields[2].audience, Audience::Staff);
+  EXPECT_FALSE(d.fields[2].queryable);
+  // Made personal in the same alteration that added it: out of the queryables and the tiles.
+  EXPECT_TRUE(d.fields[4].personal);
+  EXPECT_FALSE(d.fields[4].queryable);
+  EXPECT_FALSE(d.fields[4].in_tiles());
+  EXPECT_EQ(d.id_field, "device_id");
+  // What the store keeps reads back the same.
+  EXPECT_EQ(definition_json(definition_from_json(definition_json(d))), definition_json(d));
+  // Nothing asked, nothing changed; the same name, geometry, id field or type restated is no
+  // change either.
+  EXPECT_EQ(definition_json(alter_definition(cameras(), "{}")), definition_json(cameras()));
+  EXPECT_EQ(definition_json(alter_definition(
+                cameras(), R"({"name":"cameras","geometry":"Point","id_field":"device_id",
+                              "fields":{"channels":{"name":"channels","type":"integer"}}})")),
+            definition_json(cameras()));
+}
+
+TEST(LayerAlterationTest, AFieldMadePersonalLeavesQueryablesAndTilesUnlessItSaysOtherwise) {
+  const LayerDef made = alter_definition(cameras(), R"({"style": {"label": null},
+      "fields": {"device_id": {"audience": "personal"}}})");
+  EXPECT_TRUE(made.fields[0].personal);
+  EXPECT_FALSE(made.fields[0].queryable);
+  EXPECT_FALSE(made.fields[0].in_tiles());
+  // A tile zoom asked for a personal field: the rule of every definition refuses it.
+  EXPECT_EQ(onemap::testing::refused([] {
+              alter_definition(cameras(), R"({"style": {"label": null},
+                  "fields": {"device_id": {"audience": "personal", "tile_minzoom": 14}}})");
+            }),
+            "fields");
+  // Back to public: the field is as a public one, its zoom and queryable as the change says.
+  const LayerDef back = alter_definition(
+      made, R"({"fields": {"device_id": {"audience": "public", "tile_minzoom": 15}}})");
+  EXPECT_EQ(back.fields[0].audience, Audience::Public);
+  EXPECT_FALSE(back.fields[0].personal);
+  EXPECT_EQ(back.fields[0].tile_minzoom, 15);
+}
+
+TEST(LayerAlterationTest, RefusesWhatStoredFeaturesDependOnAndNamesTheMember) {
+  auto refuses = [](const std::string& alteration, const std::string& parameter,
+                    const std::string& says) {
+    const auto e =
+        onemap::testing::thrown<InvalidArgument>([&] { alter_definition(cameras(), alteration); });
+    ASSERT_TRUE(e) << alteration;
+    EXPECT_EQ(e->parameter(), parameter) << alteration;
+    EXPECT_NE(std::string(e->what()).find(says), std::string::npos) << e->what();
+  };
+  refuses(R"({"geometry":"polygon"})", "geometry", "the stored features are points");
+  refuses(R"({"id_field":"channels"})", "id_field", "matched by it");
+  refuses(R"({"name":"cams"})", "name", "not renamed");
+  refuses(R"({"fields":{"channels":null}})", "fields", "'channels' is not removed");
+  refuses(R"({"fields":{"channels":{"type":"string"}}})", "fields", "keeps its type integer");
+  refuses(R"({"fields":{"channels":{"name":"ch"}}})", "fields", "not renamed");
+  refuses(R"({"fields":{"nothing":{"audience":"staff"}}})", "fields", "no field 'nothing'");
+  refuses(R"({"fields":{"channels":{"colour":"red"}}})", "fields", "unknown member 'colour'");
+  refuses(R"({"fields":[{"name":"channels"}]})", "fields", "new fields go in add_fields");
+  refuses(R"({"fields":{"channels":{"audience":"everyone"}}})", "fields", "unknown audience");
+  refuses(R"({"add_fields":[{"name":"channels"}]})", "add_fields", "field 'channels' already");
+  refuses(R"({"add_fields":[{"name":"x"},{"name":"x"}]})", "add_fields", "field 'x' already");
+  refuses(R"({"add_fields":[{"name":"x","type":"blob"}]})", "add_fields", "unknown type 'blob'");
+  refuses(R"({"add_fields":[{"name":"fid"}]})", "fields", "keeps for itself");
+  refuses(R"({"add_fields":{"name":"x"}})", "add_fields", "an array");
+  refuses(R"({"audience":"everyone"})", "audience", "unknown audience");
+  refuses(R"({"title":7})", "title", "wrong type");
+  refuses(R"({"minzoom":20,"maxzoom":10})", "minzoom", "zoom range");
+  refuses(R"({"style":{"color":"red"}})", "style", "#rgb");
+  refuses(R"({"fields":{"device_id":{"audience":"staff"}}})", "style", "must be public");
+  refuses(R"({"remove_fields":["channels"]})", "remove_fields", "unknown member");
+  refuses(R"([1])", "alteration", "JSON object");
+  refuses(R"({"title":)", "alteration", "JSON object");
 }
 
 // ---- the join ----

@@ -1,6 +1,7 @@
 // County layers in the GeoPackage: a point, a line and a polygon layer round trip (definition,
 // attributes of every type, null ones, geometry, join, shares), ogrinfo reads each table as a
-// plain feature table of its geometry type, and a name is taken once, dropped, taken again.
+// plain feature table of its geometry type, and a name is taken once, dropped, taken again;
+// an alteration adds columns and its definition at once, or nothing.
 #include "layers/store/store.hpp"
 
 #include "core/errors.hpp"
@@ -8,7 +9,9 @@
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -161,6 +164,130 @@ TEST_F(FeatureLayerStore, ATableLeftWithoutADefinitionIsNoLayerAndMakesWayForOne
   store->create_layer(pipes_def(), f);
   ASSERT_EQ(store->load_feature_layers().size(), 1u);
   EXPECT_EQ(store->load_feature_layers()[0].features.size(), 2u);
+}
+
+// SQL on a connection of its own, as another program would run it.
+void sql(const std::string& path, const std::string& statement) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+// The declared type of every column of a table, by name.
+std::map<std::string, std::string> columns(const std::string& path, const std::string& table) {
+  std::map<std::string, std::string> out;
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, ("PRAGMA table_info(" + table + ")").c_str(), -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    out[reinterpret_cast<const char*>(sqlite3_column_text(st, 1))] =
+        reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+constexpr const char* kAddOwnerAndInspection = R"({
+    "title": "污水管", "fields": {"depth_m": {"audience": "public"}},
+    "add_fields": [{"name": "owner", "audience": "personal"},
+                   {"name": "inspected", "type": "datetime"},
+                   {"name": "blocked", "type": "boolean"},
+                   {"name": "flow", "type": "real"}]})";
+
+TEST_F(FeatureLayerStore, AnAlterationAddsTypedColumnsNullInEveryFeatureAndIsThereOnReopening) {
+  std::vector<Feature> written = pipes();
+  LayerDef altered;
+  {
+    auto store = open_store(path_, true);
+    store->create_layer(pipes_def(), written);
+    altered = store->alter_layer("sewage_pipes", kAddOwnerAndInspection);
+    ASSERT_EQ(altered.fields.size(), 9u);
+    EXPECT_EQ(altered.title, "污水管");
+    EXPECT_EQ(altered.fields[2].audience, Audience::Public);
+    EXPECT_EQ(definition_json(altered),
+              definition_json(alter_definition(pipes_def(), kAddOwnerAndInspection)));
+  }
+  auto store = open_store(path_, false);
+  const auto layers = store->load_feature_layers();
+  ASSERT_EQ(layers.size(), 1u);
+  EXPECT_EQ(definition_json(layers[0].def), definition_json(altered));
+  ASSERT_EQ(layers[0].features.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    Attributes want = written[i].attributes;
+    want.resize(9);  // the added fields: null
+    EXPECT_EQ(layers[0].features[i].attributes, want) << i;
+    EXPECT_EQ(layers[0].features[i].shares, written[i].shares) << i;
+  }
+  // Typed as create_layer types a field of the same type.
+  const auto types = columns(path_, "sewage_pipes");
+  EXPECT_EQ(types.at("owner"), types.at("pipe_id"));
+  EXPECT_EQ(types.at("inspected"), types.at("laid"));
+  EXPECT_EQ(types.at("blocked"), types.at("gravity"));
+  EXPECT_EQ(types.at("flow"), types.at("depth_m"));
+
+  // What other GIS show of it too.
+  const auto info =
+      onemap::testing::run_command({"/usr/bin/ogrinfo", "-ro", "-so", path_, "sewage_pipes"});
+  EXPECT_NE(info.out.find("污水管"), std::string::npos) << info.out << info.err;
+  EXPECT_NE(info.out.find("owner: String"), std::string::npos) << info.out;
+
+  // An unknown layer, an alteration the rules refuse, a title another table has: nothing
+  // changes.
+  EXPECT_THROW(store->alter_layer("nothing", "{}"), StoreError);
+  EXPECT_THROW(store->alter_layer("sewage_pipes", R"({"geometry":"point"})"), InvalidArgument);
+  std::vector<Feature> none;
+  store->create_layer(definition_from_json(R"({"name":"storm_pipes","title":"雨水管网"})"), none);
+  EXPECT_THROW(
+      store->alter_layer("sewage_pipes", R"({"title":"雨水管网","add_fields":[{"name":"x"}]})"),
+      Conflict);
+  EXPECT_EQ(definition_json(store->load_feature_layers()[0].def), definition_json(altered));
+  EXPECT_EQ(columns(path_, "sewage_pipes").count("x"), 0u);
+}
+
+TEST_F(FeatureLayerStore, AFailingAlterationChangesNothingAndTheStoreGoesOn) {
+  {
+    auto store = open_store(path_, true);
+    std::vector<Feature> f = pipes();
+    store->create_layer(pipes_def(), f);
+  }
+  const auto before = columns(path_, "sewage_pipes");
+  auto store = open_store(path_, false);
+  // The definition cannot be written (as on a full disk) once the columns are added: the
+  // columns go with it.
+  sql(path_,
+      "CREATE TRIGGER refuse BEFORE UPDATE ON onemap_layers "
+      "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  EXPECT_THROW(store->alter_layer("sewage_pipes", kAddOwnerAndInspection), StoreError);
+  EXPECT_EQ(columns(path_, "sewage_pipes"), before);
+  // The same store reads and writes on: it has forgotten the columns it no longer has.
+  auto layers = store->load_feature_layers();
+  ASSERT_EQ(layers.size(), 1u);
+  EXPECT_EQ(definition_json(layers[0].def), definition_json(pipes_def()));
+  EXPECT_EQ(layers[0].features.size(), 2u);
+  std::vector<Feature> more = pipes();
+  LayerDef other = pipes_def();
+  other.name = "storm_pipes";
+  other.title = "雨水管网";
+  store->create_layer(other, more);
+
+  // A column of that name left in the table by hand: refused before anything is written.
+  sql(path_, "DROP TRIGGER refuse");
+  sql(path_, "ALTER TABLE sewage_pipes ADD COLUMN flow REAL");
+  store = open_store(path_, false);
+  EXPECT_THROW(store->alter_layer("sewage_pipes", kAddOwnerAndInspection), StoreError);
+  EXPECT_EQ(columns(path_, "sewage_pipes").count("owner"), 0u);
+  EXPECT_EQ(definition_json(store->load_feature_layers()[0].def), definition_json(pipes_def()));
+
+  // Without either, the same alteration goes through.
+  sql(path_, "ALTER TABLE sewage_pipes DROP COLUMN flow");
+  store = open_store(path_, false);
+  EXPECT_EQ(store->alter_layer("sewage_pipes", kAddOwnerAndInspection).fields.size(), 9u);
+  EXPECT_EQ(store->load_feature_layers()[0].def.fields.size(), 9u);
 }
 
 }  // namespace
