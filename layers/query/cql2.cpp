@@ -1,10 +1,12 @@
 // OGC CQL2 text filters (cql2.hpp): Filter ties the pieces together. The text goes through the
-// lexer (cql2_lexer) and the parser (cql2_parser, with cql2_geometry for WKT), which type-check
-// it and compile it into a flat program (cql2_program.hpp); the evaluator (cql2_eval) runs that
-// program on each record and works out the index hint once.
+// lexer (cql2_lexer) and the parser (cql2_parser, with cql2_geometry for WKT), which hand what
+// they read to the ProgramBuilder (cql2_builder); it type-checks it and compiles it into a flat
+// program (cql2_program.hpp); the evaluator (cql2_eval) runs that program on each record and
+// works out the index hint once.
 #include "layers/query/cql2.hpp"
 
 #include "core/errors.hpp"
+#include "layers/query/cql2_builder.hpp"
 #include "layers/query/cql2_eval.hpp"
 #include "layers/query/cql2_parser.hpp"
 #include "layers/query/cql2_program.hpp"
@@ -34,7 +36,8 @@ Filter::Filter(std::shared_ptr<const detail::Program> program) : program_(std::m
 
 Filter Filter::parse(std::string_view text, const std::vector<Queryable>& queryables) {
   auto program = std::make_shared<detail::Program>();
-  detail::parse(text, queryables, *program);
+  detail::ProgramBuilder builder(queryables, *program);
+  program->root = detail::parse(text, builder);
   program->bbox = detail::bbox_hint(*program);
   return Filter(std::move(program));
 }

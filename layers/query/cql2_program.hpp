@@ -1,5 +1,5 @@
-// The compiled form of a CQL2 filter, which the parser writes and the evaluator reads: a flat
-// program of nodes over literals, compiled LIKE patterns, sorted IN sets and geometry literals
+// The compiled form of a CQL2 filter, which the ProgramBuilder writes and the evaluator reads: a
+// flat program of nodes over literals, compiled LIKE patterns, sorted IN sets and geometry literals
 // with their envelopes, so that evaluation walks indices and allocates nothing.
 // Internal to layers/query: include it from nowhere else (cql2.hpp is the interface).
 //
@@ -163,7 +163,7 @@ struct Program {
   std::optional<spatial::Box> bbox;
 };
 
-// What a LIKE pattern and the text it matches must agree on, so the parser (which compiles the
+// What a LIKE pattern and the text it matches must agree on, so the builder (which compiles the
 // pattern) and the evaluator (which matches it) share them.
 
 /// ILIKE folds ASCII letters only.
