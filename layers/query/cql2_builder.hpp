@@ -1,8 +1,9 @@
-// The rules of a CQL2 filter whatever its encoding: a reader (CQL2 text's is cql2_parser) reads
-// the syntax and hands each argument and predicate to the ProgramBuilder, which type-checks it
-// against the queryables, counts it against the limits and compiles it into the flat Program
-// (cql2_program.hpp) the evaluator runs. A filter in any encoding thus compiles to the same
-// program, with the same errors (located and spelled as its Source says).
+// The rules of a CQL2 filter whatever its encoding: the readers of CQL2 text (cql2_parser) and
+// CQL2 JSON (cql2_json) read the syntax and hand each argument and predicate to one
+// ProgramBuilder, which type-checks it against the queryables, counts it against the limits and
+// compiles it into the flat Program (cql2_program.hpp) the evaluator runs. A filter in either
+// encoding thus compiles to the same program, with the same errors (located and spelled as its
+// Source says).
 // Internal to layers/query: include it from nowhere else (cql2.hpp is the interface).
 #pragma once
 

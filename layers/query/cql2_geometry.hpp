@@ -1,7 +1,8 @@
 // CQL2 geometry literals: what every literal must be whatever its encoding (GeometryBuilder:
 // CRS84 coordinates within the vertex limit, valid lines and polygons, the members of a
 // collection united), and the reader of CQL2 text's WKT (POINT, LINESTRING, POLYGON, their MULTI
-// forms and GEOMETRYCOLLECTION, with z coordinates or without) and BBOX.
+// forms and GEOMETRYCOLLECTION, with z coordinates or without) and BBOX. CQL2 JSON's GeoJSON
+// literals are read in cql2_json.cpp into the same GeometryBuilder.
 // Internal to layers/query: include it from nowhere else (cql2.hpp is the interface).
 #pragma once
 

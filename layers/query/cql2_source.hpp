@@ -1,7 +1,7 @@
-// What a CQL2 filter's errors need to know of its encoding (CQL2 text; CQL2 JSON to come): where
-// a part of it is, and how it spells a keyword; and the one way a filter's errors are reported.
-// The rules a filter follows are for every encoding to share (cql2_builder.hpp), so their
-// messages are written once and read in the encoding's own terms.
+// What a CQL2 filter's errors need to know of its encoding (CQL2 text or CQL2 JSON): where a part
+// of it is, and how it spells a keyword; and the one way a filter's errors are reported. The
+// rules a filter follows are shared by both encodings (cql2_builder.hpp), so their messages are
+// written once and read in the encoding's own terms.
 // Internal to layers/query: include it from nowhere else (cql2.hpp is the interface).
 #pragma once
 
