@@ -208,6 +208,7 @@ ItemQuery parse_items_query(const QueryParameters& query, const CollectionQuerya
   q.limit = o.default_limit;
   std::optional<std::vector<double>> bbox;
   std::optional<std::string> filter_text;
+  cql2::Encoding filter_encoding = cql2::Encoding::Text;
   std::vector<std::string> equalities;
   std::vector<std::string> seen;
   for (const auto& [k, v] : query) {
@@ -271,9 +272,12 @@ ItemQuery parse_items_query(const QueryParameters& query, const CollectionQuerya
       }
       if (k == "properties") q.properties = std::move(props);
     } else if (k == "filter-lang") {
-      // GDAL 3.6 asks for the draft's name of the same language.
-      if (v != "cql2-text" && v != "cql-text")
-        throw InvalidArgument(k, "only cql2-text (or its older name cql-text) is offered");
+      // GDAL 3.6 asks for the draft's name of the text encoding.
+      if (v == "cql2-json")
+        filter_encoding = cql2::Encoding::Json;
+      else if (v != "cql2-text" && v != "cql-text")
+        throw InvalidArgument(
+            k, "cql2-text (the default; or its older name cql-text) and cql2-json are offered");
     } else if (k == "filter-crs") {
       if (&parse_crs(k, v) != &kCrsList[0])
         throw InvalidArgument(k, "filters take CRS84 coordinates (lon/lat)");
@@ -303,17 +307,16 @@ ItemQuery parse_items_query(const QueryParameters& query, const CollectionQuerya
     }
     q.kept.emplace_back(k, v);
   }
-  if (!equalities.empty()) {
-    std::string all = filter_text ? "(" + *filter_text + ")" : "";
-    for (const auto& e : equalities) all += (all.empty() ? "" : " AND ") + e;
+  if (filter_text || !equalities.empty()) {
+    std::vector<cql2::FilterSource> parts;
+    if (filter_text) parts.push_back({*filter_text, filter_encoding});
+    for (const auto& e : equalities) parts.push_back({e, cql2::Encoding::Text});
     try {
-      q.filter = cql2::Filter::parse(all, qs);
+      q.filter = cql2::Filter::parse_all(parts, qs);
     } catch (const InvalidArgument& e) {
-      if (filter_text) throw;  // the filter's own error, by position in it
+      if (filter_text) throw;  // the filter's own error, located in it
       throw InvalidArgument("query", e.detail());
     }
-  } else if (filter_text) {
-    q.filter = cql2::Filter::parse(*filter_text, qs);
   }
   // No filter, sort or selection on a field the caller cannot read everywhere it queries: a count
   // would tell what the field holds (auth/read_policy.hpp).

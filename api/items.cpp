@@ -181,7 +181,7 @@ namespace onemap::api {
 
 spatial::MultiPolygon read_polygon_body(std::string_view body) {
   using features::json;
-  json j = parse_json_body<json>(body, "body");
+  json j = parse_request_json<json>(body, "body");
   // An object's "type" when it is a string ("" otherwise: any other value is no GeoJSON type).
   auto type_of = [](const json& v) -> std::string {
     if (!v.is_object()) return "";

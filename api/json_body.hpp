@@ -1,8 +1,10 @@
-// Reading JSON request bodies: the one way every endpoint parses one (records, Open311, feature
-// queries), with the limits of layers/model/text.hpp applied before anything recursive runs.
+// Reading JSON request bodies (records, Open311, feature queries): parsed by
+// layers/model/json_input.hpp, with the limits of layers/model/text.hpp applied before anything
+// recursive runs; GeoJSON geometries checked before GEOS reads them.
 #pragma once
 
 #include "core/errors.hpp"
+#include "layers/model/json_input.hpp"
 #include "layers/model/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,32 +15,13 @@
 
 namespace onemap::api {
 
-/// Parses a request body as JSON after checking its nesting depth (layers::check_json_depth):
-/// nlohmann's parser, serialiser and destructor are recursive, so a deeper body never reaches
-/// them. The error names `parameter` and the position, without echoing the body.
-/// @throws InvalidArgument (parameter) for a body too deep or not JSON.
-template <class Json = nlohmann::json>
-Json parse_json_body(std::string_view text, const std::string& parameter = "body") {
-  layers::check_json_depth(text, parameter);
-  try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string why = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 5: …; last read: '…'":
-    // keep the position and the reason, not the bytes read.
-    if (const auto p = why.find("] "); p != std::string::npos) why = why.substr(p + 2);
-    if (const auto p = why.find("; last read"); p != std::string::npos) why.resize(p);
-    throw InvalidArgument(parameter, "not valid JSON: " + why);
-  } catch (const std::exception&) {
-    throw InvalidArgument(parameter, "not valid JSON");
-  }
-}
+using layers::parse_request_json;
 
 /// Checks a GeoJSON geometry object before GEOS's reader sees it: its "coordinates" nest as its
 /// type says (a GeometryCollection's members too), every position is an array of at least two
 /// numbers (GEOS 3.11 reads a shorter one past its end), and it holds at most
 /// input_limits().geometry_vertices positions. Other types are left to the reader. The value was
-/// parsed by parse_json_body, so its depth is bounded. @throws InvalidArgument (parameter), or
+/// parsed by parse_request_json, so its depth is bounded. @throws InvalidArgument (parameter), or
 /// TooExpensive over the vertex limit.
 template <class Json>
 void check_geometry_vertices(const Json& geometry, const std::string& parameter) {

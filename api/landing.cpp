@@ -20,8 +20,9 @@ const std::vector<std::string>& conformance_classes() {
       "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
       "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
       // CQL2 1.0's classes, each claimed only whole (tests/api/features_http_test.cpp
-      // EveryClaimedCql2ClassHasAllItsOperators runs every operator of each).
+      // EveryClaimedCql2ClassHasAllItsOperators runs every operator of each, in both encodings).
       "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+      "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
       "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
       "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
       "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",

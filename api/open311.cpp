@@ -52,7 +52,7 @@ Params parse_form(std::string_view body) {
 
 // A JSON object body with the same keys as the form (numbers allowed for lat/long).
 Params parse_json_object(std::string_view body) {
-  const json j = parse_json_body<json>(body, "body");
+  const json j = parse_request_json<json>(body, "body");
   if (!j.is_object()) throw InvalidArgument("body", "must be a JSON object or a form");
   Params out;
   for (const auto& [k, v] : j.items()) {

@@ -55,9 +55,12 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
         {"in", "query"},
         {"required", false},
         {"description",
-         "The filter's language: cql2-text (cql-text is the same, by its draft name)"},
+         "The filter's encoding: cql2-text (cql-text is the same, by its draft name) or "
+         "cql2-json"},
         {"schema",
-         {{"type", "string"}, {"enum", {"cql2-text", "cql-text"}}, {"default", "cql2-text"}}}};
+         {{"type", "string"},
+          {"enum", {"cql2-text", "cql-text", "cql2-json"}},
+          {"default", "cql2-text"}}}};
     return json::array({param_ref("collectionId"), param_ref("bbox"), param_ref("bbox-crs"),
                         param_ref("crs"), param_ref("datetime"), param_ref("filter"), filter_lang,
                         param_ref("filter-crs"), param_ref("area"), param_ref("near"),
@@ -221,11 +224,11 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
         {"in", "query"},
         {"required", false},
         {"description",
-         "A CQL2 text filter over the collection's queryables (see "
-         "/collections/{collectionId}/queryables): "
-         "comparisons, LIKE, IN, BETWEEN, IS NULL, AND/OR/NOT, CQL2 1.0's spatial functions "
-         "(S_INTERSECTS, S_TOUCHES, ...) with WKT or BBOX, and its temporal functions "
-         "(T_INTERSECTS, T_MEETS, ...) on times"},
+         "A CQL2 filter over the collection's queryables (see "
+         "/collections/{collectionId}/queryables), in text or, with filter-lang=cql2-json, "
+         "in JSON: comparisons, LIKE, IN, BETWEEN, IS NULL, AND/OR/NOT, CQL2 1.0's spatial "
+         "functions (S_INTERSECTS, S_TOUCHES, ...) with WKT or BBOX (GeoJSON or bbox in JSON), "
+         "and its temporal functions (T_INTERSECTS, T_MEETS, ...) on times"},
         {"schema", {{"type", "string"}}}}},
       {"properties",
        {{"name", "properties"},

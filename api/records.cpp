@@ -43,7 +43,7 @@ class Body {
  public:
   Body(std::string_view text, std::vector<std::string> known, const std::string& what)
       : known_(std::move(known)) {
-    j_ = parse_json_body<json>(text, "body");
+    j_ = parse_request_json<json>(text, "body");
     if (!j_.is_object()) throw InvalidArgument("body", "must be a JSON object");
     for (const auto& [k, v] : j_.items())
       if (std::find(known_.begin(), known_.end(), k) == known_.end()) {

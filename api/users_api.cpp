@@ -65,7 +65,7 @@ auto with_field_names(F&& f) {
 class Body {
  public:
   Body(std::string_view text, std::initializer_list<const char*> known, const char* what) {
-    j_ = parse_json_body<json>(text, "body");
+    j_ = parse_request_json<json>(text, "body");
     if (!j_.is_object()) throw InvalidArgument("body", "must be a JSON object");
     for (const auto& item : j_.items()) {
       const std::string& k = item.key();

@@ -1,6 +1,7 @@
-// Fuzz target: CQL2 text filters (layers/query/cql2.hpp), parsed and type-checked against each
-// collection's queryables as the features API does (api/features.hpp collection_queryables),
-// then evaluated on a fixed record and asked for its index hint.
+// Fuzz target: CQL2 filters (layers/query/cql2.hpp), the input read as CQL2 text and as CQL2
+// JSON, parsed and type-checked against each collection's queryables as the features API does
+// (api/features.hpp collection_queryables), then evaluated on a fixed record and asked for its
+// index hint.
 #include "api/features.hpp"
 #include "core/errors.hpp"
 #include "fuzz/fuzz_check.hpp"
@@ -66,13 +67,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& collections = all_queryables();
   for (std::size_t c = 0; c < collections.size(); ++c) {
     const auto& queryables = collections[c];
-    try {
-      const cql2::Filter f = cql2::Filter::parse(text, queryables);
-      for (std::size_t i : f.properties()) FUZZ_CHECK(i < queryables.size());
-      f.matches([&](std::size_t i) { return value_of(queryables[i], i, c == 0); });
-      if (const auto box = f.bbox_hint()) (void)box;
-    } catch (const InvalidArgument& e) {
-      FUZZ_CHECK(e.parameter() == "filter");
+    for (const auto encoding : {cql2::Encoding::Text, cql2::Encoding::Json}) {
+      try {
+        const cql2::Filter f = cql2::Filter::parse(text, queryables, encoding);
+        for (std::size_t i : f.properties()) FUZZ_CHECK(i < queryables.size());
+        f.matches([&](std::size_t i) { return value_of(queryables[i], i, c == 0); });
+        if (const auto box = f.bbox_hint()) (void)box;
+      } catch (const InvalidArgument& e) {
+        FUZZ_CHECK(e.parameter() == "filter");
+      }
     }
   }
   return 0;

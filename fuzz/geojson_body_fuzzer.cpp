@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   try {
-    const nlohmann::json j = api::parse_json_body(text, "geometry");
+    const nlohmann::json j = api::parse_request_json(text, "geometry");
     api::check_geometry_vertices(j, "geometry");
     (void)spatial::multipolygon_from_geojson(layers::json_text(j), "geometry");
   } catch (const InvalidArgument& e) {

@@ -1,5 +1,5 @@
-// OGC CQL2 text filters (OGC API - Features Part 3, "filter-lang=cql2-text"): parsed once,
-// checked against a layer's queryables, then evaluated per record without allocating (for
+// OGC CQL2 filters (OGC API - Features Part 3, "filter-lang=cql2-text" and "cql2-json"): parsed
+// once, checked against a layer's queryables, then evaluated per record without allocating (for
 // filters that read up to 16 properties; a spatial predicate on an area allocates).
 //
 // The language: comparisons (= <> < <= > >=), LIKE/ILIKE with % and _ (\ escapes), IN lists,
@@ -14,6 +14,15 @@
 // It also takes what GDAL's OAPIF driver sends with filter-lang=cql-text: every comparison in
 // parentheses, "NOT (…)", ILIKE, timestamps as plain strings ('2025-03-24T23:33:07Z', or
 // '2025-03-24T' for a date), and property names unquoted even when they hold spaces.
+//
+// CQL2 JSON says the same in JSON (its schema, cql2.json): {"op": "and", "args": [...]} for the
+// logical, comparison ("=", "<>", "<", ">", "<=", ">=", "like", "between", "in", "isNull"),
+// spatial ("s_intersects", …) and temporal ("t_metBy", …) operators, {"property": "name"},
+// strings, numbers and booleans, {"timestamp": "…"}, {"date": "…"}, {"interval": [start, end]}
+// (each a date, a timestamp, ".." or {"property": …}), GeoJSON geometries and {"bbox": […]}.
+// Operator names match in any case. A filter in CQL2 JSON compiles to the same program as the
+// same filter in text and follows the same rules; what neither offers (functions, arithmetic,
+// arrays, CASEI, ACCENTI) is an error saying so.
 //
 // Semantics:
 // - Nulls follow SQL's three-valued logic: a predicate on a null value is unknown, NOT unknown is
@@ -88,18 +97,40 @@ namespace detail {
 struct Program;
 }
 
+/// CQL2's encodings of a filter (filter-lang=cql2-text, cql2-json).
+enum class Encoding { Text, Json };
+
+/// A filter's text in one encoding.
+struct FilterSource {
+  std::string_view text;
+  Encoding encoding = Encoding::Text;
+};
+
 /// A parsed and type-checked CQL2 filter. Immutable; copies share the parsed program, and one
 /// filter may be evaluated from several threads at once.
 class Filter {
  public:
-  /// Parses CQL2 text and checks it against the queryables (property names and the types each
-  /// operator needs).
+  /// Parses a filter in CQL2 text (or CQL2 JSON) and checks it against the queryables (property
+  /// names and the types each operator needs).
   /// @throws InvalidArgument with parameter "filter" and a message giving the 1-based character
   /// position, e.g. "syntax error at position 17: expected ')' after the IN list" or
   /// "unknown property 'colour' at position 1 (queryables: a, b, c)"; also for a filter of more
   /// terms (property names and values) than input_limits().filter_terms, geometry literals of
   /// more vertices than input_limits().geometry_vertices, or nesting deeper than 500 levels.
-  static Filter parse(std::string_view text, const std::vector<Queryable>& queryables);
+  /// In CQL2 JSON, errors locate their part by a JSON Pointer ("type error at #/args/0: …"),
+  /// and text that is no JSON is "not valid JSON: parse error at line 1, column 5: …".
+  static Filter parse(std::string_view text, const std::vector<Queryable>& queryables,
+                      Encoding encoding = Encoding::Text);
+
+  /// The conjunction of filters, each in its encoding, as one filter (a request's filter and its
+  /// queryables given as parameters): each one's errors are located within its own text. The
+  /// limits on terms and vertices are on the whole. No parts is the filter TRUE.
+  static Filter parse_all(const std::vector<FilterSource>& parts,
+                          const std::vector<Queryable>& queryables);
+
+  /// Whether two filters compiled to the same program: the same predicates over the same
+  /// properties and literals, in the same order (a filter in CQL2 text equals it in CQL2 JSON).
+  bool operator==(const Filter& other) const;
 
   /// Whether a record matches. `get(i)` returns the value of queryables[i] for that record; it is
   /// called once for each index of properties(), before evaluation.

@@ -1,9 +1,8 @@
 // The CQL2 text lexer: quoted strings and names (a doubled quote stands for one), numbers,
 // words (keywords and bare property names), parentheses, commas and comparison operators; and
-// the error reports with character positions that the lexer and the parser share.
+// the character positions its errors, and the parser's, give.
 #include "layers/query/cql2_lexer.hpp"
 
-#include "core/errors.hpp"
 #include "layers/query/cql2_program.hpp"
 
 #include <algorithm>
@@ -41,11 +40,8 @@ std::size_t char_position(std::string_view text, std::size_t byte) {
   return n;
 }
 
-void fail(std::string_view text, std::size_t byte, std::string_view kind, const std::string& what) {
-  std::string message =
-      std::string(kind) + " at position " + std::to_string(char_position(text, byte)) + ": " + what;
-  if (kind == kTooLarge) throw TooExpensive("filter", message);
-  throw InvalidArgument("filter", message);
+std::string Lexer::where(std::size_t at) const {
+  return "position " + std::to_string(char_position(text_, at));
 }
 
 char Lexer::char_after(const Token& t) const {

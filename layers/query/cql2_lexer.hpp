@@ -1,7 +1,9 @@
-// The tokens of CQL2 text and the lexer that reads them, one token ahead, for the parser; and the
-// one way a filter's errors are reported (with the 1-based character position).
+// The tokens of CQL2 text and the lexer that reads them, one token ahead, for the parser; the
+// lexer is also the text's Source (cql2_source.hpp): its errors give 1-based character positions.
 // Internal to layers/query: include it from nowhere else (cql2.hpp is the interface).
 #pragma once
+
+#include "layers/query/cql2_source.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,14 +18,6 @@ bool is_word_char(char c);
 
 /// 1-based character (not byte) position of a byte offset.
 std::size_t char_position(std::string_view text, std::size_t byte);
-
-/// The kind of error a filter over the limits of input_limits() is: its cost is known up front.
-inline constexpr std::string_view kTooLarge = "too large";
-
-/// Reports an error in filter text: "<kind> at position <n>: <what>".
-/// @throws TooExpensive (filter) when kind is kTooLarge, InvalidArgument (filter) otherwise.
-[[noreturn]] void fail(std::string_view text, std::size_t byte, std::string_view kind,
-                       const std::string& what);
 
 enum class Tok : uint8_t {
   End,
@@ -54,9 +48,17 @@ struct Token {
 /// GDAL writes names unquoted, even with spaces).
 /// @throws InvalidArgument (filter) from peek() and next() for text that is no token (an
 /// unterminated string, a stray character, a malformed or out-of-range number).
-class Lexer {
+class Lexer : public Source {
  public:
   explicit Lexer(std::string_view text) : text_(text) {}
+
+  /// "position <n>", n the 1-based character position of byte `at`.
+  std::string where(std::size_t at) const override;
+  /// Keywords are written as they are spelled (in any case).
+  std::string spell(std::string_view keyword) const override { return std::string(keyword); }
+  std::string_view time_literals() const override {
+    return "TIMESTAMP('…'), DATE('…') or INTERVAL('…','…')";
+  }
 
   const Token& peek() {
     if (!peeked_) {
@@ -81,11 +83,10 @@ class Lexer {
   /// The next token, which must be of `kind`.
   /// @throws InvalidArgument (filter) "syntax error at position …: <what>" when it is not.
   Token expect(Tok kind, const std::string& what);
-  /// Reports an error at a byte offset of this text, as fail() does (the parser and the geometry
-  /// literals report theirs here too, so that every message counts positions alike).
+  /// Reports an error at a byte offset of this text, as fail() does.
   /// @throws TooExpensive (filter) when kind is kTooLarge, InvalidArgument (filter) otherwise.
   [[noreturn]] void error(std::size_t pos, std::string_view kind, const std::string& what) const {
-    fail(text_, pos, kind, what);
+    fail(*this, pos, kind, what);
   }
   /// @throws InvalidArgument (filter) "syntax error at position …: <what>".
   [[noreturn]] void syntax(std::size_t pos, const std::string& what) const {

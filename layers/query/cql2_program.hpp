@@ -1,5 +1,5 @@
-// The compiled form of a CQL2 filter, which the parser writes and the evaluator reads: a flat
-// program of nodes over literals, compiled LIKE patterns, sorted IN sets and geometry literals
+// The compiled form of a CQL2 filter, which the ProgramBuilder writes and the evaluator reads: a
+// flat program of nodes over literals, compiled LIKE patterns, sorted IN sets and geometry literals
 // with their envelopes, so that evaluation walks indices and allocates nothing.
 // Internal to layers/query: include it from nowhere else (cql2.hpp is the interface).
 //
@@ -55,6 +55,7 @@ struct Literal {
   int32_t begin_slot = -1;  ///< Interval: the property slot of its start, -1 for `begin`
   int32_t end_slot = -1;    ///< Interval: the property slot of its end, -1 for `end`
   uint32_t geometry = 0;    ///< index in Program::geometries
+  bool operator==(const Literal&) const = default;
 };
 
 /// A geometry literal as the point set the spatial predicates test: its points, its lines and its
@@ -75,9 +76,11 @@ struct Pattern {
   struct Piece {
     Part part = Part::Text;
     std::string text;
+    bool operator==(const Piece&) const = default;
   };
   std::vector<Piece> pieces;
   bool fold_case = false;
+  bool operator==(const Pattern&) const = default;
 };
 
 /// The literals of an IN list, sorted by kind for binary search.
@@ -87,12 +90,14 @@ struct ValueSet {
   std::vector<int64_t> times;
   bool has_true = false;
   bool has_false = false;
+  bool operator==(const ValueSet&) const = default;
 };
 
 /// An argument of a node: a property (its slot, the index in Program::properties) or a literal.
 struct Operand {
   int32_t slot = -1;
   uint32_t literal = 0;  ///< index in Program::literals when slot < 0
+  bool operator==(const Operand&) const = default;
 };
 
 enum class Op : uint8_t {
@@ -149,6 +154,7 @@ struct Node {
   Operand a, b, c;     ///< Compare a ? b; Between a in [b, c]; Temporal T_x(a, b); Spatial: a only
   uint32_t index = 0;  ///< Like: Program::patterns; In: Program::sets; Spatial: Program::geometries
   std::vector<uint32_t> children;  ///< And, Or (flattened), Not (one child)
+  bool operator==(const Node&) const = default;
 };
 
 struct Program {
@@ -163,7 +169,7 @@ struct Program {
   std::optional<spatial::Box> bbox;
 };
 
-// What a LIKE pattern and the text it matches must agree on, so the parser (which compiles the
+// What a LIKE pattern and the text it matches must agree on, so the builder (which compiles the
 // pattern) and the evaluator (which matches it) share them.
 
 /// ILIKE folds ASCII letters only.

@@ -266,10 +266,17 @@ TEST_F(CountyLayersHttp, BboxNearAndAPolygonSelectWhatMeetsThemAsBoostSays) {
 }
 
 TEST_F(CountyLayersHttp, FiltersEqualitiesAndSortsOnItsFields) {
-  EXPECT_EQ(ids("/collections/cameras/items?limit=1000&filter=channels%20%3E%204"),
-            brute_force("cameras", [](const layers::Feature& f) {
-              return std::get<int64_t>(f.attributes[1]) > 4;
-            }));
+  const std::set<int64_t> many_channels = brute_force(
+      "cameras", [](const layers::Feature& f) { return std::get<int64_t>(f.attributes[1]) > 4; });
+  EXPECT_EQ(ids("/collections/cameras/items?limit=1000&filter=channels%20%3E%204"), many_channels);
+  // The same filter in CQL2 JSON, on the items and on the statistics.
+  const std::string json_filter =
+      "filter-lang=cql2-json&filter=" +
+      percent_encode(R"({"op": ">", "args": [{"property": "channels"}, 4]})");
+  EXPECT_EQ(ids("/collections/cameras/items?limit=1000&" + json_filter), many_channels);
+  EXPECT_EQ(
+      api().get("/collections/cameras/stats?group_by=village&" + json_filter).json(),
+      api().get("/collections/cameras/stats?group_by=village&filter=channels%20%3E%204").json());
   EXPECT_EQ(ids("/collections/zones/items?limit=1000&use=%E5%BB%BA%E8%AE%BE%E7%94%A8%E5%9C%B0"),
             brute_force("zones", [](const layers::Feature& f) {
               return std::get<std::string>(f.attributes[1]) == "建设用地";

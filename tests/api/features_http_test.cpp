@@ -3,6 +3,7 @@
 // brute-force selections over them). GDAL's OAPIF driver and ogr2ogr as its clients, over TCP:
 // features_clients_test.cpp.
 #include "tests/support/api_harness.hpp"
+#include "tests/support/cql2_encodings.hpp"
 #include "tests/support/expect_error.hpp"
 #include "tests/support/server_process.hpp"
 
@@ -70,85 +71,98 @@ class FeaturesHttpTest : public SharedApi<FeaturesHttpTest> {
 
 // Every CQL2 conformance class /conformance claims is whole: each operator CQL2 1.0 puts in that
 // class (the standard's requirement classes, listed here), with each literal it allows, parses
-// and runs on the incidents (points) and, for the spatial functions, on the grids (areas).
+// and runs on the incidents (points) and, for the spatial functions, on the grids (areas); in
+// CQL2 text, and in CQL2 JSON finding as many.
 TEST_F(FeaturesHttpTest, EveryClaimedCql2ClassHasAllItsOperators) {
   const std::string p = "http://www.opengis.net/spec/cql2/1.0/conf/";
-  const std::string t = "TIMESTAMP('2026-01-02T00:00:00Z')";
-  const std::string i = "INTERVAL('2026-01-01T00:00:00Z', '2026-01-03T00:00:00Z')";
-  const std::vector<std::string> spatial_functions = {"S_INTERSECTS", "S_EQUALS",  "S_DISJOINT",
-                                                      "S_TOUCHES",    "S_WITHIN",  "S_OVERLAPS",
-                                                      "S_CROSSES",    "S_CONTAINS"};
-  const std::vector<std::string> temporal_functions = {
-      "T_AFTER",  "T_BEFORE",       "T_CONTAINS", "T_DISJOINT",   "T_DURING",
-      "T_EQUALS", "T_FINISHEDBY",   "T_FINISHES", "T_INTERSECTS", "T_MEETS",
-      "T_METBY",  "T_OVERLAPPEDBY", "T_OVERLAPS", "T_STARTEDBY",  "T_STARTS"};
+  const Cql2 t = cql2_timestamp("2026-01-02T00:00:00Z");
+  const Cql2 i =
+      cql2_interval(cql2_string("2026-01-01T00:00:00Z"), cql2_string("2026-01-03T00:00:00Z"));
+  const Cql2 geometry = cql2_property("geometry"), reported_at = cql2_property("reported_at");
   // CQL2's spatial literals (rule spatialInstance) and temporal arguments (temporalExpression).
-  const std::vector<std::string> points_and_boxes = {"POINT(120.1 30.1)",
-                                                     "BBOX(120, 30, 120.2, 30.2)"};
-  const std::string triangle = "((120 30, 120.1 30, 120.1 30.1, 120 30))";
-  std::vector<std::string> geometries = {
-      "POINT Z (120.1 30.1 12)",
-      "LINESTRING(120 30, 120.3 30.1)",
-      "POLYGON((120 30, 120.2 30, 120.2 30.2, 120 30.2, 120 30))",
-      "MULTIPOINT((120.1 30.1), (120.3 30.1))",
-      "MULTILINESTRING((120 30, 120.3 30.1), (120.1 30.2, 120.1 30))",
-      "MULTIPOLYGON(" + triangle + ", ((120.2 30, 120.3 30, 120.3 30.1, 120.2 30)))",
-      "GEOMETRYCOLLECTION(POINT(120.1 30.1), LINESTRING(120 30, 120.3 30.1), POLYGON" + triangle +
-          ")",
-      "BBOX(120, 30, 0, 120.2, 30.2, 10)"};
+  const std::vector<Cql2> points_and_boxes = {cql2_point({120.1, 30.1}),
+                                              cql2_bbox({120, 30, 120.2, 30.2})};
+  std::vector<Cql2> geometries = every_geometry_literal({120, 30}, 0.1);
   geometries.insert(geometries.end(), points_and_boxes.begin(), points_and_boxes.end());
-  const std::vector<std::string> times = {"reported_at",
-                                          t,
-                                          "DATE('2026-01-02')",
-                                          i,
-                                          "INTERVAL(reported_at, updated_at)",
-                                          "INTERVAL('..', reported_at)"};
-  auto spatial = [](const std::vector<std::string>& ops, const std::vector<std::string>& literals) {
-    std::vector<std::string> out;
-    for (const std::string& op : ops)
-      for (const std::string& g : literals) out.push_back(op + "(geometry, " + g + ")");
+  const std::vector<Cql2> times = {reported_at,
+                                   t,
+                                   cql2_date("2026-01-02"),
+                                   i,
+                                   cql2_interval(reported_at, cql2_property("updated_at")),
+                                   cql2_interval(cql2_string(".."), reported_at)};
+  auto spatial = [&](const std::vector<std::pair<std::string, std::string>>& ops,
+                     const std::vector<Cql2>& literals) {
+    std::vector<Cql2> out;
+    for (const auto& op : ops)
+      for (const Cql2& g : literals) out.push_back(cql2_call(op, geometry, g));
     return out;
   };
-  std::vector<std::string> temporal;
-  for (const std::string& op : temporal_functions)
-    for (const std::string& a : times) temporal.push_back(op + "(" + a + ", " + i + ")");
-  const std::map<std::string, std::vector<std::string>> classes = {
+  std::vector<Cql2> temporal;
+  for (const auto& op : kTemporalFunctions)
+    for (const Cql2& a : times) temporal.push_back(cql2_call(op, a, i));
+  const Cql2 status = cql2_property("status"), reported = cql2_string("reported");
+  const std::vector<std::pair<std::string, std::string>> intersects = {kSpatialFunctions[0]};
+  const std::map<std::string, std::vector<Cql2>> classes = {
       {"basic-cql2",
-       {"status = 'reported'", "status <> 'reported'", "reported_at < " + t, "reported_at > " + t,
-        "reported_at <= " + t, "reported_at >= " + t,
-        "NOT (status = 'closed') AND (category = '0101' OR category = '0102')",
-        "category IS NULL"}},
+       {cql2_compare(status, "=", reported),
+        cql2_compare(status, "<>", reported),
+        cql2_compare(reported_at, "<", t),
+        cql2_compare(reported_at, ">", t),
+        cql2_compare(reported_at, "<=", t),
+        cql2_compare(reported_at, ">=", t),
+        {"NOT (status = 'closed') AND (category = '0101' OR category = '0102')",
+         R"({"op": "and", "args": [)"
+         R"({"op": "not", "args": [{"op": "=", "args": [{"property": "status"}, "closed"]}]}, )"
+         R"({"op": "or", "args": [{"op": "=", "args": [{"property": "category"}, "0101"]}, )"
+         R"({"op": "=", "args": [{"property": "category"}, "0102"]}]}]})"},
+        {"category IS NULL", R"({"op": "isNull", "args": [{"property": "category"}]})"}}},
       {"advanced-comparison-operators",
-       {"inc_id LIKE 'I1%'", "reported_at BETWEEN " + t + " AND " + t,
-        "status IN ('reported', 'closed')"}},
-      {"basic-spatial-functions", spatial({"S_INTERSECTS"}, points_and_boxes)},
-      {"basic-spatial-functions-plus", spatial({"S_INTERSECTS"}, geometries)},
-      {"spatial-functions", spatial(spatial_functions, geometries)},
+       {{"inc_id LIKE 'I1%'", R"({"op": "like", "args": [{"property": "inc_id"}, "I1%"]})"},
+        {"reported_at BETWEEN " + t.text + " AND " + t.text,
+         R"({"op": "between", "args": [{"property": "reported_at"}, )" + t.json + ", " + t.json +
+             "]}"},
+        {"status IN ('reported', 'closed')",
+         R"({"op": "in", "args": [{"property": "status"}, ["reported", "closed"]]})"}}},
+      {"basic-spatial-functions", spatial(intersects, points_and_boxes)},
+      {"basic-spatial-functions-plus", spatial(intersects, geometries)},
+      {"spatial-functions", spatial(kSpatialFunctions, geometries)},
       {"temporal-functions", temporal},
       // the draft names of the same classes
-      {"basic-spatial-operators", spatial({"S_INTERSECTS"}, points_and_boxes)},
-      {"spatial-operators", spatial(spatial_functions, geometries)},
+      {"basic-spatial-operators", spatial(intersects, points_and_boxes)},
+      {"spatial-operators", spatial(kSpatialFunctions, geometries)},
       {"temporal-operators", temporal},
   };
   const json conf = get_json("/conformance");
+  std::set<std::string> claimed(conf["conformsTo"].begin(), conf["conformsTo"].end());
+  // The encodings: each operator is tried in every encoding claimed.
+  const bool json_claimed = claimed.count(p + "cql2-json") > 0;
+  EXPECT_TRUE(claimed.count(p + "cql2-text"));
   std::set<std::string> checked;
-  for (const auto& c : conf["conformsTo"]) {
-    const std::string uri = c;
-    if (!uri.starts_with(p) || uri == p + "cql2-text") continue;
+  for (const std::string& uri : claimed) {
+    if (!uri.starts_with(p) || uri == p + "cql2-text" || uri == p + "cql2-json") continue;
     const auto it = classes.find(uri.substr(p.size()));
     ASSERT_NE(it, classes.end()) << uri << ": a class this test does not know";
-    for (const auto& filter : it->second)
+    for (const Cql2& filter : it->second)
       for (const char* collection : {"incidents", "grids"}) {
-        if (collection == std::string("grids") && !filter.starts_with("S_")) continue;
-        const HttpResponse r = api().get("/collections/" + std::string(collection) +
-                                         "/items?limit=1&filter=" + percent_encode(filter));
-        EXPECT_EQ(r.status, 200) << uri << " claims " << filter << ": " << r.body;
+        if (collection == std::string("grids") && !filter.text.starts_with("S_")) continue;
+        const std::string items = "/collections/" + std::string(collection) + "/items?limit=1";
+        const HttpResponse r = api().get(items + "&filter=" + percent_encode(filter.text));
+        EXPECT_EQ(r.status, 200) << uri << " claims " << filter.text << ": " << r.body;
+        if (!json_claimed || r.status != 200) continue;
+        const HttpResponse j =
+            api().get(items + "&filter-lang=cql2-json&filter=" + percent_encode(filter.json));
+        EXPECT_EQ(j.status, 200) << uri << " claims " << filter.json << ": " << j.body;
+        if (j.status == 200) {
+          EXPECT_EQ(json::parse(j.body)["numberMatched"], json::parse(r.body)["numberMatched"])
+              << filter.text << " | " << filter.json;
+        }
       }
     checked.insert(it->first);
   }
   for (const char* c : {"basic-cql2", "advanced-comparison-operators", "basic-spatial-functions",
                         "basic-spatial-functions-plus", "spatial-functions", "temporal-functions"})
     EXPECT_TRUE(checked.count(c)) << c << " is not claimed";
+  EXPECT_TRUE(json_claimed);
 }
 
 TEST_F(FeaturesHttpTest, FormatJsonOrPjsonIsTakenWhereverTheAnswerIsJson) {
@@ -696,7 +710,7 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForce) {
           {"/collections/grids/items?filter=" +
                percent_encode("S_TOUCHES(geometry, GEOMETRYCOLLECTION(POINT(0 0), POINT(999 0)))"),
            400, "invalid_parameter", "filter"},
-          {"/collections/incidents/items?filter-lang=cql2-json&filter=x", 400, "invalid_parameter",
+          {"/collections/incidents/items?filter-lang=cql2-xml&filter=x", 400, "invalid_parameter",
            "filter-lang"},
           {"/collections/enterprises/items?open_hazards=many", 400, "invalid_parameter",
            "open_hazards"},
@@ -707,6 +721,112 @@ TEST_F(FeaturesHttpTest, FiltersMatchBruteForce) {
   std::set<std::string> expected = public_household_fields();
   expected.insert("geometry");
   EXPECT_EQ(names, expected);
+}
+
+// CQL2 JSON on items finds what the same filter in CQL2 text finds, on points and on areas, with
+// queryables given as parameters too, page after page (the next links keep filter-lang); JSON
+// that is broken or no CQL2 is a 400 naming filter, and an unknown filter-lang one naming it.
+TEST_F(FeaturesHttpTest, Cql2JsonFindsWhatTheSameFilterInTextFinds) {
+  auto ids = [&](const std::string& collection, const std::string& query) {
+    std::size_t matched = 0, pages = 0;
+    return all_pages("/collections/" + collection + "/items?limit=7&" + query, matched, pages);
+  };
+  const std::string t4 = onemap::layers::format_time(oracle().incidents[4].reported_at);
+  const std::string t7 = onemap::layers::format_time(oracle().incidents[7].reported_at);
+  struct Case {
+    std::string collection, text, json, parameters;
+  };
+  const std::vector<Case> cases = {
+      {"incidents", "reported_at > TIMESTAMP('" + t4 + "') AND status IN ('reported', 'closed')",
+       R"({"op": "and", "args": [{"op": ">", "args": [{"property": "reported_at"}, )"
+       R"({"timestamp": ")" +
+           t4 +
+           R"("}]}, {"op": "in", "args": [{"property": "status"}, )"
+           R"(["reported", "closed"]]}]})",
+       ""},
+      {"incidents", "inc_id LIKE 'I1%' OR NOT (category = '0101')",
+       R"({"op": "or", "args": [{"op": "like", "args": [{"property": "inc_id"}, "I1%"]}, )"
+       R"({"op": "not", "args": [{"op": "=", "args": [{"property": "category"}, "0101"]}]}]})",
+       ""},
+      {"incidents",
+       "T_OVERLAPPEDBY(INTERVAL(reported_at, '..'), INTERVAL('" + t4 + "', '" + t7 + "'))",
+       R"({"op": "t_overlappedBy", "args": [{"interval": [{"property": "reported_at"}, ".."]}, )"
+       R"({"interval": [")" +
+           t4 + R"(", ")" + t7 + R"("]}]})",
+       ""},
+      // with a queryable as a parameter, ANDed
+      {"incidents", "NOT category IS NULL",
+       R"({"op": "not", "args": [{"op": "isNull", "args": [{"property": "category"}]}]})",
+       "status=reported&"},
+      {"households",
+       "members >= 3 AND S_INTERSECTS(geometry, POLYGON((120 30, 120.2 30, 120.2 30.2, 120 30.2, "
+       "120 30)))",
+       R"({"op": "and", "args": [{"op": ">=", "args": [{"property": "members"}, 3]}, )"
+       R"({"op": "s_intersects", "args": [{"property": "geometry"}, {"type": "Polygon", )"
+       R"("coordinates": [[[120, 30], [120.2, 30], [120.2, 30.2], [120, 30.2], [120, 30]]]}]}]})",
+       ""},
+      {"grids", "level = 'village' AND area_m2 > 0",
+       R"({"op": "and", "args": [{"op": "=", "args": [{"property": "level"}, "village"]}, )"
+       R"({"op": ">", "args": [{"property": "area_m2"}, 0]}]})",
+       ""},
+      {"grids", "S_TOUCHES(geometry, POINT(120.2 30.1))",
+       R"({"op": "s_touches", "args": [{"property": "geometry"}, )"
+       R"({"type": "Point", "coordinates": [120.2, 30.1]}]})",
+       ""},
+      {"grids", "S_WITHIN(geometry, BBOX(120, 30, 120.3, 30.2))",
+       R"({"op": "s_within", "args": [{"property": "geometry"}, {"bbox": [120, 30, 120.3, 30.2]}]})",
+       ""},
+      {"enterprises", "risk = 'general'",
+       R"({"op": "=", "args": [{"property": "risk"}, "general"]})", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.collection + ": " + c.text);
+    const std::vector<int64_t> from_text =
+        ids(c.collection, c.parameters + "filter=" + percent_encode(c.text));
+    const std::vector<int64_t> from_json =
+        ids(c.collection, c.parameters + "filter-lang=cql2-json&filter=" + percent_encode(c.json));
+    EXPECT_FALSE(from_text.empty());
+    EXPECT_EQ(from_json, from_text);
+    // cql2-text, named or not, is the default.
+    EXPECT_EQ(
+        ids(c.collection, c.parameters + "filter-lang=cql2-text&filter=" + percent_encode(c.text)),
+        from_text);
+  }
+  const std::string incidents = "/collections/incidents/items?filter-lang=cql2-json&filter=";
+  const HttpResponse broken =
+      get(incidents + percent_encode(R"({"op": "=", "args": [{"property": "status"}, )"));
+  expect_error(broken, 400, "invalid_parameter", "filter");
+  EXPECT_NE(broken.body.find("not valid JSON"), std::string::npos) << broken.body;
+  // With a queryable as a parameter too, a filter's error is located in the filter as sent.
+  for (const auto& [filter, at] : std::vector<std::pair<std::string, std::string>>{
+           {"filter=" + percent_encode("colour = 1"), "at position 1 "},
+           {"filter-lang=cql2-json&filter=" +
+                percent_encode(R"({"op": "=", "args": [{"property": "colour"}, 1]})"),
+            "at #/args/0 "}}) {
+    const HttpResponse r = get("/collections/incidents/items?status=reported&" + filter);
+    expect_error(r, 400, "invalid_parameter", "filter");
+    EXPECT_NE(r.body.find("unknown property 'colour' " + at), std::string::npos) << r.body;
+  }
+  expect_errors(
+      api(),
+      {
+          // text where JSON was announced
+          {incidents + percent_encode("status = 'reported'"), 400, "invalid_parameter", "filter"},
+          {incidents + percent_encode(R"({"op": "=", "args": [{"property": "colour"}, "red"]})"),
+           400, "invalid_parameter", "filter"},
+          {incidents + percent_encode(R"({"op": "like", "args": [{"op": "casei", "args": )"
+                                      R"([{"property": "status"}]}, "rep%"]})"),
+           400, "invalid_parameter", "filter"},
+          {incidents + percent_encode(R"({"op": "s_within", "args": [{"property": "geometry"}, )"
+                                      R"({"type": "Point", "coordinates": [999, 0]}]})"),
+           400, "invalid_parameter", "filter"},
+          // personal fields are no queryables in JSON either
+          {"/collections/households/items?filter-lang=cql2-json&filter=" +
+               percent_encode(R"({"op": "=", "args": [{"property": "head_name"}, "x"]})"),
+           400, "invalid_parameter", "filter"},
+          {"/collections/incidents/items?filter-lang=cql-json&filter=true", 400,
+           "invalid_parameter", "filter-lang"},
+      });
 }
 
 TEST_F(FeaturesHttpTest, PropertiesAndSortby) {
