@@ -1,15 +1,13 @@
 // The administrator's endpoints for the county's own layers (layers_admin.hpp).
 #include "api/layers_admin.hpp"
 
+#include "api/upload.hpp"
+
 #include "core/errors.hpp"
 #include "layers/ingest/import.hpp"
 #include "layers/model/text.hpp"
 
-#include <cpl_vsi.h>
 #include <nlohmann/json.hpp>
-
-#include <atomic>
-#include <cctype>
 
 namespace onemap::api {
 
@@ -33,43 +31,18 @@ json layer_json(const layers::FeatureLayer& l) {
   return j;
 }
 
-// The body as a file GDAL reads, in memory (/vsimem/), removed with this object.
-class Upload {
- public:
-  Upload(const std::string& body, std::string_view content_type) {
-    static std::atomic<uint64_t> next{0};
-    const std::string type(content_type.substr(0, content_type.find(';')));
-    std::string ext;
-    if (type == "application/geo+json" || type == "application/json")
-      ext = ".geojson";
-    else if (type == "text/csv")
-      ext = ".csv";
-    else if (type == "application/zip")
-      ext = ".zip";
-    else if (type == "application/geopackage+sqlite3")
-      ext = ".gpkg";
-    else
-      throw InvalidArgument("Content-Type",
-                            "a layer comes as application/geo+json, text/csv, application/zip (a "
-                            "zipped Shapefile) or application/geopackage+sqlite3, not '" +
-                                type + "'");
-    if (body.empty()) throw InvalidArgument("body", "the source is empty");
-    path_ = "/vsimem/onemap-layer-" + std::to_string(next++) + ext;
-    VSILFILE* f = VSIFileFromMemBuffer(path_.c_str(),
-                                       reinterpret_cast<GByte*>(const_cast<char*>(body.data())),
-                                       body.size(), FALSE);
-    if (!f) throw Error("cannot stage the upload");
-    VSIFCloseL(f);
-    source_ = ext == ".zip" ? "/vsizip/" + path_ : path_;
-  }
-  ~Upload() { VSIUnlink(path_.c_str()); }
-  Upload(const Upload&) = delete;
-  Upload& operator=(const Upload&) = delete;
-  const std::string& source() const { return source_; }
-
- private:
-  std::string path_, source_;
-};
+// The extension GDAL knows a posted layer's format by, from its media type.
+std::string source_extension(const Context& c) {
+  const std::string type = media_type(c.request);
+  if (type == "application/geo+json" || type == "application/json") return ".geojson";
+  if (type == "text/csv") return ".csv";
+  if (type == "application/zip") return ".zip";
+  if (type == "application/geopackage+sqlite3") return ".gpkg";
+  throw InvalidArgument("Content-Type",
+                        "a layer comes as application/geo+json, text/csv, application/zip (a "
+                        "zipped Shapefile) or application/geopackage+sqlite3, not '" +
+                            type + "'");
+}
 
 std::string parameter(const Context& c, std::string_view name) {
   for (const auto& [k, v] : c.query)
@@ -127,7 +100,7 @@ Response post_layer(layers::County& county, Context& c) {
   o.src_crs = parameter(c, "src_crs");
   o.encoding = parameter(c, "encoding");
   o.new_layer = def;
-  const Upload upload(c.request.body, c.request.header("content-type"));
+  const Upload upload(c.request.body, source_extension(c));
   o.source = upload.source();
   std::vector<layers::Grid> grids;
   {
@@ -138,11 +111,7 @@ Response post_layer(layers::County& county, Context& c) {
   try {
     l = layers::read_new_layer(o, grids);
   } catch (const InvalidArgument& e) {
-    // The staged file's name means nothing to the caller: the body is the source.
-    std::string detail = e.detail();
-    for (std::size_t at; (at = detail.find(o.source)) != std::string::npos;)
-      detail.replace(at, o.source.size(), "the body");
-    throw InvalidArgument(e.parameter() == "source" ? "body" : e.parameter(), detail);
+    throw upload.about_body(e);
   }
   const layers::JoinStats join = county.add_feature_layer(l.def, std::move(l.features));
   json j = {{"definition", json::parse(layers::definition_json(l.def))},
@@ -152,19 +121,10 @@ Response post_layer(layers::County& county, Context& c) {
   return r;
 }
 
-// The media type of a request, without its parameters ("application/json; charset=utf-8").
-std::string media_type(const Context& c) {
-  std::string type(c.request.header("content-type"));
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return type;
-}
-
 Response patch_layer(layers::County& county, Context& c) {
   // An alteration is JSON; a JSON merge patch (RFC 7396) is what a client sends for a PATCH of a
   // JSON resource, and the alteration reads as one (a null member takes its default).
-  const std::string type = media_type(c);
+  const std::string type = media_type(c.request);
   if (!type.empty() && type != "application/json" && type != "application/merge-patch+json")
     throw InvalidArgument("Content-Type",
                           "an alteration is application/json or application/merge-patch+json, "

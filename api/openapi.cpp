@@ -319,8 +319,11 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
         {"schema", {{"type", "string"}, {"enum", {"json"}}}}}},
   };
   auto typed = [](const char* type) { return json{{"type", type}}; };
-  json error_props = {
-      {"code", typed("integer")}, {"message", typed("string")}, {"parameter", typed("string")}};
+  json error_props = {{"code", typed("integer")},
+                      {"message", typed("string")},
+                      {"parameter", typed("string")},
+                      {"index", typed("integer")},
+                      {"reason", typed("string")}};
   json error_obj = {{"type", "object"},
                     {"properties", {{"error", {{"type", "object"}, {"properties", error_props}}}}}};
   json feature_props = {{"type", {{"type", "string"}, {"enum", {"Feature"}}}},
@@ -600,6 +603,36 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
         admin_op("Drops a county layer and its features", "drop_layer", name, "Dropped", 204);
     paths["/admin/layers/{name}"]["delete"].erase("requestBody");
     paths["/admin/layers/{name}"]["delete"]["responses"]["204"].erase("content");
+  }
+  // Feeds into the county layers that have an id field (api/feeds.hpp).
+  for (const auto& d : county_layers) {
+    if (d.id_field.empty()) continue;
+    json o = op(("Upsert a batch of " + d.title + " by " + d.id_field).c_str(),
+                ("feed_" + d.name).c_str(), json::array(),
+                response("What the batch did: inserted, updated, unchanged and deleted records, "
+                         "and the grid joins of those inserted or moved",
+                         "application/json", object),
+                true);
+    o["description"] =
+        "Records matched by " + d.id_field +
+        ": a key the layer lacks is inserted, a key it has replaces that record's geometry and "
+        "values (its id stays), a feature whose _delete property is true removes its key's "
+        "record. Every feature is checked before anything is written; one refused is a 400 "
+        "naming its index and reason, and nothing changes. A record sent as it is is not "
+        "written: a replay changes nothing. For an administrator, or a feed user whose scope "
+        "names the layer.";
+    o["responses"]["403"] = response("Neither an administrator nor a feed user of this layer",
+                                     "application/json", error_schema);
+    o["responses"]["409"] = response("The layer changed while the batch was read: send it again",
+                                     "application/json", error_schema);
+    const json text = {{"schema", {{"type", "string"}}}};
+    o["requestBody"] = {{"required", true},
+                        {"content",
+                         {{"application/geo+json", {{"schema", object}}},
+                          {"application/json", {{"schema", object}}},
+                          {"application/geo+json-seq", text},
+                          {"application/x-ndjson", text}}}};
+    paths["/collections/" + d.name + "/feed"]["post"] = o;
   }
   // Open311 GeoReport v2.
   const json open311_list = {

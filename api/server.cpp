@@ -2,6 +2,7 @@
 // that serves it.
 #include "api/server.hpp"
 
+#include "api/feeds.hpp"
 #include "api/layers_admin.hpp"
 #include "api/map_style.hpp"
 #include "api/ogc_tiles.hpp"
@@ -327,6 +328,8 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   add_user_routes(*router, state->county);
   // ---- the county's own layers, added and dropped while serving (api/layers_admin.hpp)
   add_layer_routes(*router, state->county, large_body);
+  // ---- feeds into them from other systems (api/feeds.hpp)
+  add_feed_routes(*router, state->county, options.max_feed_bytes);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
   auto open311 = [&county, policy](Context& c) { return open311_route(county, *policy, c); };

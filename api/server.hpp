@@ -35,8 +35,12 @@ struct ServerOptions {
   std::array<int, http::kLanes> lane_threads =
       http::default_lane_threads(static_cast<unsigned>(core::available_cores()));
   std::string data_path;  ///< the store the state was loaded from (reported by /health)
-  /// The largest body any route takes (a feature query may carry a large polygon).
+  /// The largest body any route takes (a feature query may carry a large polygon), but feeds.
   std::size_t max_request_bytes = 4 * 1024 * 1024;
+  /// The largest batch POST /collections/{name}/feed takes (api/feeds.hpp): 100,000 features
+  /// of a few vertices each are about 20 MiB of GeoJSON. Only an admin's or a feed user's
+  /// request reaches the reader.
+  std::size_t max_feed_bytes = 64 * 1024 * 1024;
   std::chrono::seconds header_timeout{10};  ///< a request must be complete within this
   std::chrono::seconds keepalive_timeout{
       60};  ///< idle persistent connections are closed after this

@@ -121,6 +121,9 @@ ReadPolicy ReadPolicy::parse(std::string_view text, const std::string& name) {
       }
     }
     if (!v.contains("audience")) throw fail(where, "needs \"audience\"");
+    // A feed's token is another system's: it writes its layers and reads what anyone reads.
+    if (role == "feed" && r.audience != Audience::Public)
+      throw fail(where + ".audience", "a feed reads what the public does: \"public\"");
     p.roles_[role] = r;
   }
   const json& layer_entries = object(j, "layers", "");

@@ -13,8 +13,8 @@
 // "personal".
 //
 // Audiences, from least to most:
-//   public    no token (and reporting channels). The default: grid boundaries and names,
-//             household and enterprise points with their public fields, incidents' category,
+//   public    no token, reporting channels, and always feeds. The default: grid boundaries and
+//             names, household and enterprise points with their public fields, incidents' category,
 //             status, times, level and position — never free text, reporter, assignee, handler,
 //             actors, notes or routing reasons; incidents of sensitive categories (categories.csv
 //             visibility "counts": 信访, 涉稳, …) as counts only; workers never.

@@ -47,6 +47,12 @@ void check_user(const User& u, const std::vector<std::string>& departments) {
       throw InvalidArgument("scope",
                             "unknown department '" + u.scope + "' (departments: " + list + ")");
     }
+  } else if (u.role == "feed") {
+    if (u.scope.empty())
+      throw InvalidArgument("scope",
+                            "a feed user names the county layers it feeds as the scope "
+                            "(cameras,pipes)");
+    layers::feed_layers(u.scope);
   } else if (!u.scope.empty() && !layers::level_from_code(u.scope)) {
     throw InvalidArgument(
         "scope", "must be an area code of 6, 9, 12, 15 or 18 digits (empty: the whole county)");

@@ -2,6 +2,7 @@
 // (http/errors.hpp), the one place that maps codes to HTTP statuses.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -31,6 +32,22 @@ class InvalidArgument : public Error {
  private:
   std::string parameter_;
   std::string detail_;
+};
+
+/// One feature of a batch is refused, and the batch with it (HTTP 400, code invalid_parameter):
+/// its position in the batch (0-based) and why, for the answer to name.
+class InvalidFeature : public InvalidArgument {
+ public:
+  InvalidFeature(std::string parameter, int64_t index, const std::string& reason)
+      : InvalidArgument(std::move(parameter), "feature " + std::to_string(index) + ": " + reason),
+        index_(index),
+        reason_(reason) {}
+  int64_t index() const noexcept { return index_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  int64_t index_;
+  std::string reason_;
 };
 
 /// A query whose cost is known up front to exceed a limit: more filter terms or polygon vertices

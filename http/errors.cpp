@@ -22,6 +22,12 @@ ApiError make_error(std::string_view code, std::string message, std::string para
 }
 
 ApiError error_from(const std::exception& e) {
+  if (const auto* f = dynamic_cast<const InvalidFeature*>(&e)) {
+    ApiError a = make_error(f->code(), f->detail(), f->parameter());
+    a.index = f->index();
+    a.reason = f->reason();
+    return a;
+  }
   if (const auto* ia = dynamic_cast<const InvalidArgument*>(&e))
     return make_error(ia->code(), ia->detail(), ia->parameter());
   if (const auto* c = dynamic_cast<const Conflict*>(&e))
@@ -55,6 +61,10 @@ Response error_response(const ApiError& e, ErrorFormat format, std::string_view 
   } else {
     json err = {{"code", e.code}, {"status", e.status}, {"message", message}};
     if (!e.parameter.empty()) err["parameter"] = e.parameter;
+    if (e.index) {
+      err["index"] = *e.index;
+      err["reason"] = e.reason;
+    }
     err["request_id"] = request_id;
     r.body = json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
   }

@@ -3,6 +3,7 @@
 //
 //   {"error":{"code":"invalid_parameter","status":400,"message":"…","parameter":"bbox",
 //             "request_id":"…"}}
+//   {"error":{…,"parameter":"body","index":17,"reason":"…",…}}  (a batch refused for a feature)
 //   [{"code":400,"description":"bbox: …"}]                         (Open311 GeoReport v2)
 //
 // A 500 never carries the exception's text: the answer names the request id, and the request
@@ -11,7 +12,9 @@
 
 #include "http/message.hpp"
 
+#include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,6 +60,9 @@ struct ApiError {
   std::string message;
   std::string parameter;   ///< the parameter, field or header at fault, when there is one
   std::string log_detail;  ///< for the log only (a 500's exception text)
+  /// A batch refused for one feature (InvalidFeature): its position in the batch and why.
+  std::optional<int64_t> index;
+  std::string reason;
 };
 
 /// The table entry of `code`; "internal" for an unknown code.

@@ -13,6 +13,7 @@ using Args = std::vector<std::string>;
 int run_serve(const Args& args);
 int run_import(const Args& args);
 int run_layer(const Args& args);
+int run_feed(const Args& args);
 int run_demo(const Args& args);
 int run_user(const Args& args);
 int run_dispatch(const Args& args);

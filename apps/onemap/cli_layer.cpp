@@ -1,6 +1,7 @@
 // `onemap layer list|describe|add|alter|drop`: the county layers of a store (layers defined as
 // data, layers/model/feature_layer.hpp). `onemap import --create` makes one from a source file.
 #include "apps/onemap/cli.hpp"
+#include "apps/onemap/cli_checked.hpp"
 
 #include "core/errors.hpp"
 #include "layers/model/text.hpp"
@@ -62,10 +63,6 @@ field's name or type stay, and no field is removed: its features depend on them)
                      options above are applied over it
 )";
 
-struct UsageError {
-  std::string message;
-};
-
 struct Options {
   std::string action, data, schema, name, geometry;
   std::vector<std::string> positional;
@@ -83,37 +80,23 @@ Options parse(const Args& args) {
   Options o;
   if (args.empty()) throw UsageError{"no action given (list, describe, add, alter, drop)"};
   o.action = args[0];
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError{a + " needs a value"};
-      return args[++i];
-    };
-    if (a == "--data")
-      o.data = value();
-    else if (a == "--schema")
-      o.schema = value();
-    else if (a == "--name")
-      o.name = value();
-    else if (a == "--geometry")
-      o.geometry = value();
-    else if (a == "--add-field")
-      o.add_fields.push_back(value());
-    else if (a == "--audience")
-      o.audiences.push_back(value());
-    else if (a == "--layer-audience")
-      o.layer_audience = value();
-    else if (a == "--title")
-      o.title = value();
-    else if (a == "--theme")
-      o.theme = value();
-    else if (a == "--alteration")
-      o.alteration = value();
-    else if (!a.empty() && a[0] == '-')
-      throw UsageError{"unknown option " + a};
-    else
-      o.positional.push_back(a);
-  }
+  auto optional = [](std::optional<std::string>& s) -> OptionSetter {
+    return [&s](std::string v) { s = std::move(v); };
+  };
+  auto each = [](std::vector<std::string>& list) -> OptionSetter {
+    return [&list](std::string v) { list.push_back(std::move(v)); };
+  };
+  o.positional = read_options(args, 1,
+                              {{"--data", into(o.data)},
+                               {"--schema", into(o.schema)},
+                               {"--name", into(o.name)},
+                               {"--geometry", into(o.geometry)},
+                               {"--add-field", each(o.add_fields)},
+                               {"--audience", each(o.audiences)},
+                               {"--layer-audience", optional(o.layer_audience)},
+                               {"--title", optional(o.title)},
+                               {"--theme", optional(o.theme)},
+                               {"--alteration", into(o.alteration)}});
   if (o.data.empty()) throw UsageError{"--data FILE.gpkg is required"};
   const bool named = o.action == "describe" || o.action == "alter" || o.action == "drop";
   if (o.action != "list" && o.action != "add" && !named)
@@ -237,19 +220,7 @@ int alter(Store& store, const Options& o, const std::string& alteration) {
 }  // namespace
 
 int run_layer(const Args& args) {
-  for (const auto& a : args)
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-  Options o;
-  try {
-    o = parse(args);
-  } catch (const UsageError& e) {
-    std::cerr << "onemap layer: " << e.message << "\n(see 'onemap layer --help')\n";
-    return 2;
-  }
-  try {
+  return run_checked("layer", args, kUsage, parse, [](const Options& o) {
     // The alteration is read before the store is locked: a bad option costs no wait.
     const std::string alteration = o.action == "alter" ? alteration_of(o) : std::string();
     // add, alter and drop write the file: not beside a running server, which would not see them.
@@ -268,16 +239,7 @@ int run_layer(const Args& args) {
     store->drop_layer(o.positional[0]);
     std::cout << "dropped the layer " << o.positional[0] << " from " << o.data << "\n";
     return 0;
-  } catch (const UsageError& e) {
-    std::cerr << "onemap layer: " << e.message << "\n";
-    return 2;
-  } catch (const InvalidArgument& e) {
-    std::cerr << "onemap layer: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "onemap layer: error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace onemap::cli

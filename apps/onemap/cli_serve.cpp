@@ -2,6 +2,7 @@
 //   onemap serve --data FILE.gpkg [--address 127.0.0.1] [--port 8080] [options]
 // Every line it writes to stderr is one JSON object: lifecycle messages ("msg") and one line
 // per request (see api/server.hpp).
+#include "api/feeds.hpp"
 #include "api/server.hpp"
 #include "apps/onemap/cli.hpp"
 #include "layers/store/store_lock.hpp"
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -49,6 +51,9 @@ Loads every layer of the store into memory and serves it over HTTP:
   POST /dispatch/batch, POST /escalations/sweep   batch dispatch and the overdue sweep
   GET|POST /admin/layers, GET|PUT|DELETE /admin/layers/{name}   the county's own layers, added
                 and dropped while serving (the administrator's)
+  POST /collections/{name}/feed   a batch of another system's records upserted into a county
+                layer by its id field (an admin's or a feed user's token); the feeds of
+                `onemap feed add` are pulled when due
 Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
 
   --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
@@ -69,6 +74,10 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
   --config FILE         dispatch configuration: categories, deadlines, calendar, workload cap
                         (default: data/dispatch.json, see `onemap user --help`)
   --sweep-interval S    escalate overdue incidents every S seconds (default 60; 0: never)
+  --feed-interval S     look for pulled feeds due (onemap feed add) every S seconds (default
+                        10; 0: never pull)
+  --feed-max-mb N       the largest batch POST /collections/{name}/feed takes, in MiB (default
+                        64)
   --tiles-config FILE   tile layers' zooms, attributes and clustering (JSON; see README)
   --tile-cache-mb N     tile cache budget in MiB (default 256; 0 disables the cache)
   --cache-control TEXT  Cache-Control of tiles (default "no-cache": revalidate by ETag)
@@ -88,6 +97,38 @@ int usage_error(const std::string& message) {
   std::cerr << "onemap serve: " << message << "\n(see onemap serve --help)\n";
   return 2;
 }
+
+/// Calls fn() every `seconds` on a thread of its own until destroyed (never when 0).
+class Periodic {
+ public:
+  Periodic(int seconds, std::function<void()> fn) {
+    if (seconds <= 0) return;
+    thread_ = std::thread([this, seconds, fn = std::move(fn)] {
+      std::unique_lock lk(mutex_);
+      while (!cv_.wait_for(lk, std::chrono::seconds(seconds), [&] { return stopping_; })) {
+        lk.unlock();
+        fn();
+        lk.lock();
+      }
+    });
+  }
+  ~Periodic() {
+    {
+      std::lock_guard lk(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  Periodic(const Periodic&) = delete;
+  Periodic& operator=(const Periodic&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 /// One JSON log line on stderr: {"ts":"…","level":"info","msg":"…"} plus `extra`'s members.
 void log_line(const std::string& msg,
@@ -139,6 +180,7 @@ int run_serve(const Args& args) {
   std::string tiles_config;
   std::string config;
   int sweep_seconds = 60;
+  int feed_seconds = 10;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
@@ -159,7 +201,8 @@ int run_serve(const Args& args) {
         a == "--write-token-file" || a == "--workers" || a == "--request-timeout" ||
         a == "--tiles-config" || a == "--tile-cache-mb" || a == "--cache-control" ||
         a == "--cors" || a == "--empty-tile" || a == "--read-policy" || a == "--web-dir" ||
-        a == "--basemap" || a == "--config" || a == "--sweep-interval";
+        a == "--basemap" || a == "--config" || a == "--sweep-interval" || a == "--feed-interval" ||
+        a == "--feed-max-mb";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
     if (inline_value) {
@@ -235,6 +278,16 @@ int run_serve(const Args& args) {
       if (!t || *t < 0 || *t > 86400)
         return usage_error("--sweep-interval: expected 0-86400 seconds, got '" + v + "'");
       sweep_seconds = static_cast<int>(*t);
+    } else if (a == "--feed-interval") {
+      const auto t = parse_long(v);
+      if (!t || *t < 0 || *t > 86400)
+        return usage_error("--feed-interval: expected 0-86400 seconds, got '" + v + "'");
+      feed_seconds = static_cast<int>(*t);
+    } else if (a == "--feed-max-mb") {
+      const auto mb = parse_long(v);
+      if (!mb || *mb < 1 || *mb > 4096)
+        return usage_error("--feed-max-mb: expected 1-4096, got '" + v + "'");
+      options.max_feed_bytes = static_cast<std::size_t>(*mb) << 20;
     } else if (a == "--tiles-config") {
       tiles_config = v;
     } else if (a == "--tile-cache-mb") {
@@ -327,35 +380,35 @@ int run_serve(const Args& args) {
       web_status,
       {{"level", web_ok ? "info" : "warning"}, {"web_dir", options.web.dir}, {"web_app", web_ok}});
 
-  // The overdue sweep, on its own thread.
-  std::mutex sweep_mutex;
-  std::condition_variable sweep_cv;
-  bool stopping = false;
-  std::thread sweeper;
-  if (sweep_seconds > 0)
-    sweeper = std::thread([&] {
-      std::unique_lock lk(sweep_mutex);
-      while (
-          !sweep_cv.wait_for(lk, std::chrono::seconds(sweep_seconds), [&] { return stopping; })) {
-        try {
-          const auto r = state->county->sweep_overdue();
-          if (!r.escalated.empty() || !r.marked_overdue.empty())
-            log_line("overdue sweep: " + std::to_string(r.escalated.size()) + " escalated, " +
-                         std::to_string(r.marked_overdue.size()) + " marked overdue",
-                     {{"escalated", r.escalated.size()}});
-        } catch (const std::exception& e) {
-          log_line(std::string("overdue sweep failed: ") + e.what(), {{"level", "error"}});
-        }
-      }
-    });
+  // The overdue sweep and the feeds' pulls, each on its own thread.
+  std::unique_ptr<api::FeedPuller> feeds;
+  if (feed_seconds > 0) feeds = std::make_unique<api::FeedPuller>(state->county);
+  std::optional<Periodic> sweeper, puller;  // after `feeds`: stopped before it goes
+  sweeper.emplace(sweep_seconds, [&] {
+    try {
+      const auto r = state->county->sweep_overdue();
+      if (!r.escalated.empty() || !r.marked_overdue.empty())
+        log_line("overdue sweep: " + std::to_string(r.escalated.size()) + " escalated, " +
+                     std::to_string(r.marked_overdue.size()) + " marked overdue",
+                 {{"escalated", r.escalated.size()}});
+    } catch (const std::exception& e) {
+      log_line(std::string("overdue sweep failed: ") + e.what(), {{"level", "error"}});
+    }
+  });
+  puller.emplace(feed_seconds, [&] {
+    try {
+      for (const auto& o : feeds->run_due())
+        log_line("feed " + o.feed + " into " + o.layer + (o.ok ? ": pulled" : ": failed"),
+                 {{"level", o.ok ? "info" : "error"},
+                  {"result", nlohmann::ordered_json::parse(o.result)}});
+    } catch (const std::exception& e) {
+      log_line(std::string("feeds could not be read: ") + e.what(), {{"level", "error"}});
+    }
+  });
 
   const int sig = api::Server::wait_for_shutdown_signal();
-  {
-    std::lock_guard lk(sweep_mutex);
-    stopping = true;
-  }
-  sweep_cv.notify_all();
-  if (sweeper.joinable()) sweeper.join();
+  sweeper.reset();
+  puller.reset();
   log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   server.shutdown();
   // How many commits shared a disk flush (Store::sync): the group commit's effect.

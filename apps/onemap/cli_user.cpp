@@ -48,6 +48,9 @@ Roles:
               resolve and return the incidents assigned to them; a grid head also dispatches,
               verifies and escalates in their grid
   reporter    a reporting channel (an app, the 12345 hotline): intake only
+  feed        another system feeding county layers (--scope: the layers, comma-separated, e.g.
+              cameras,stations): POST /collections/LAYER/feed for those, nothing else; reads
+              what the public reads
 
   --config FILE  the dispatch configuration naming the departments (default data/dispatch.json)
 )";

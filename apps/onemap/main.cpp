@@ -1,4 +1,4 @@
-// The onemap executable: `onemap <serve|import|layer|demo|user|dispatch|version> [args]`.
+// The onemap executable: `onemap <serve|import|layer|feed|demo|user|dispatch|version> [args]`.
 // Dispatches to the subcommands of apps/onemap/cli.hpp; an exception that escapes one is reported
 // as "onemap: error: …" with exit status 1; a usage error exits with 2.
 #include "apps/onemap/cli.hpp"
@@ -25,6 +25,7 @@ commands:
   import    load a vector source (Shapefile, GeoJSON, GeoPackage, CSV, FileGDB) into a layer,
             or make a county layer of it (--create)
   layer     list, describe, add, alter and drop the county's own layers (cameras, pipes, zones…)
+  feed      add, list and drop the sources a server pulls into county layers on a schedule
   demo      build the demo county (Deqing) into a new store
   user      add, list, change, disable and enable API users; issue their tokens
   dispatch  batch-dispatch a store's unassigned incidents (least total distance under the cap)
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     if (command == "serve") return onemap::cli::run_serve(args);
     if (command == "import") return onemap::cli::run_import(args);
     if (command == "layer") return onemap::cli::run_layer(args);
+    if (command == "feed") return onemap::cli::run_feed(args);
     if (command == "demo") return onemap::cli::run_demo(args);
     if (command == "user") return onemap::cli::run_user(args);
     if (command == "dispatch") return onemap::cli::run_dispatch(args);

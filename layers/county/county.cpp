@@ -337,6 +337,7 @@ void County::make_room(std::vector<T>& v, std::size_t more) {
   }
 }
 template void County::make_room(std::vector<Incident>&, std::size_t);
+template void County::make_room(std::vector<Feature>&, std::size_t);
 
 void County::make_room_for_trails(std::size_t more) {
   const auto wanted = events_.size() + more;

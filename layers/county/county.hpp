@@ -25,12 +25,14 @@
 // The sources, one concern each: county.cpp (the records' writes and reads, grid outlines),
 // county_routing.cpp (intake and routing), county_loop.cpp (the loop's transitions and the
 // commit of incidents), county_escalation.cpp (escalation and the overdue sweep),
-// county_batch.cpp (batch dispatch), county_metrics.cpp (the loop's metrics).
+// county_batch.cpp (batch dispatch), county_metrics.cpp (the loop's metrics), county_feeds.cpp
+// (feeds into county layers).
 #pragma once
 
 #include "auth/user_directory.hpp"
 #include "layers/dispatch/dispatch_config.hpp"
 #include "layers/dispatch/workflow.hpp"
+#include "layers/model/feed.hpp"
 #include "layers/model/join.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/schema.hpp"
@@ -212,6 +214,18 @@ class County {
   LayerAltered alter_feature_layer(const std::string& name, std::string_view alteration);
   /// Removes a county layer from the store and from every output. @throws NotFound.
   void drop_feature_layer(const std::string& name);
+  /// Applies a feed's batch (layers/model/feed.hpp) to the county layer `name`, whose definition
+  /// the batch was read against is `read_as`: every key checked first (present, once in the
+  /// batch), then the records it changes written in one transaction and served from the next
+  /// read, and the tiles they touch (their boxes before and after) dropped before it returns;
+  /// a record the batch leaves as it is is neither written nor its tiles touched. The grid joins
+  /// of new geometries are made before the writers' mutex is taken (joined again should the
+  /// grids change meanwhile).
+  /// @throws NotFound for an unknown layer, Conflict when the layer has no id field or was made
+  /// anew or altered since `read_as` in a way the batch was not read for, InvalidFeature for a
+  /// missing or repeated key (the batch changes nothing then).
+  FeedResult feed_feature_layer(const std::string& name, const LayerDef& read_as,
+                                std::vector<FeedEntry> batch);
   const TileBuilder& tiles() const { return *tiles_; }
   const JoinOptions& join_options() const { return join_; }
   std::string location() const { return location_; }
@@ -291,7 +305,8 @@ class County {
   /// distance, else the nearest town's centre; a department for the categories configured so;
   /// the nearest on-duty team member whose role may handle the category and who is under the
   /// workload cap, else the grid head's queue), sets its deadline, and stores it with its first
-  /// events (report, dispatch) in one transaction. `now` 0: the clock.
+  /// events (report, dispatch) in one transaction. `now` 0: the clock. @throws Forbidden for a
+  /// role that reports nothing (may_report: a feed).
   Incident intake(Incident incident, const Actor& actor, int64_t now = 0);
   /// Performs an action of the closed loop. @throws NotFound, Conflict (state or version),
   /// Forbidden (role, scope, 报办分离), InvalidArgument (a bad assignee).
@@ -323,9 +338,9 @@ class County {
                              int64_t now = 0);
   /// Open incidents assigned to a worker (their workload).
   int workload(const std::string& worker_id) const;
-  /// Called by batch_dispatch, sweep_overdue and update_grid between their unlocked work and
-  /// their commit, with no lock held and the operation's name; lets tests write meanwhile. Set
-  /// it before any of them runs.
+  /// Called by batch_dispatch, sweep_overdue, update_grid and feed_feature_layer between their
+  /// unlocked work and their commit, with no lock held and the operation's name; lets tests
+  /// write meanwhile. Set it before any of them runs.
   void set_commit_hook(std::function<void(std::string_view)> hook) {
     commit_hook_ = std::move(hook);
   }
@@ -431,7 +446,8 @@ class County {
   Dataset data_;
   std::vector<FeatureLayer> feature_layers_;
   JoinOptions join_;
-  std::unique_ptr<GridJoiner> joiner_;
+  /// Shared so that a feed joins against it with no lock held (a grid change replaces it).
+  std::shared_ptr<const GridJoiner> joiner_;
   std::unique_ptr<TileBuilder> tiles_;
   std::vector<std::pair<uint64_t, std::function<void(const Change&)>>> listeners_;
   uint64_t next_listener_ = 1;

@@ -177,6 +177,8 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
 }
 
 Incident County::intake(Incident in, const Actor& actor, int64_t now) {
+  if (!may_report(actor.role))
+    throw Forbidden("a " + actor.role + " user writes its county layers, and reports no incident");
   now = clock(now);
   check_location(in.location, "lat");
   if (in.category.empty()) throw InvalidArgument("category", "is required");

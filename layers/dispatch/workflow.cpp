@@ -2,6 +2,7 @@
 #include "layers/dispatch/workflow.hpp"
 
 #include "core/errors.hpp"
+#include "layers/model/feature_layer.hpp"
 #include "layers/model/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -105,7 +106,8 @@ bool holds_workload(std::string_view state) {
 }
 
 const std::vector<std::string>& user_roles() {
-  static const std::vector<std::string> r = {"admin", "centre", "department", "worker", "reporter"};
+  static const std::vector<std::string> r = {"admin",  "centre",   "department",
+                                             "worker", "reporter", "feed"};
   return r;
 }
 
@@ -153,7 +155,7 @@ bool role_may(std::string_view role, Action a, bool grid_head) {
   if (role == "worker")
     return handler_action(a) ||
            (grid_head && (a == Action::Dispatch || a == Action::Verify || a == Action::Escalate));
-  return false;  // reporter: intake only
+  return false;  // reporter: intake only; feed: its layers only
 }
 
 bool in_scope(const Incident& in, const Actor& actor) {
@@ -162,6 +164,35 @@ bool in_scope(const Incident& in, const Actor& actor) {
     return !code.empty() && code.rfind(actor.scope, 0) == 0;
   };
   return starts(in.join.grid_code) || starts(in.agency);
+}
+
+std::vector<std::string> feed_layers(std::string_view scope) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at <= scope.size();) {
+    const std::size_t comma = std::min(scope.find(',', at), scope.size());
+    std::string_view name = scope.substr(at, comma - at);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!is_layer_name(name))
+      throw InvalidArgument("scope",
+                            "a feed user's scope names the county layers it feeds, separated by "
+                            "commas (cameras,pipes): '" +
+                                std::string(name) + "' is no layer name");
+    out.emplace_back(name);
+    at = comma + 1;
+  }
+  return out;
+}
+
+bool may_feed(const Actor& actor, std::string_view layer) {
+  if (actor.role == "admin") return true;
+  if (actor.role != "feed") return false;
+  const auto names = feed_layers(actor.scope);
+  return std::find(names.begin(), names.end(), layer) != names.end();
+}
+
+bool may_report(std::string_view role) {
+  return role != "feed";
 }
 
 bool may_write_area(const Actor& actor, std::string_view grid_code) {

@@ -10,9 +10,10 @@
 // User roles: admin (everything), centre (command-centre staff within their area scope),
 // department (staff of the department named by their scope), worker (a grid team member, linked
 // to a worker record; a grid head also dispatches, verifies and escalates in their own grid),
-// reporter (a reporting channel: intake only). The system (routing and the overdue sweep)
-// dispatches and escalates. 报办分离: nobody verifies an incident they reported, were assigned or
-// resolved.
+// reporter (a reporting channel: intake only), feed (another system feeding county layers: those
+// its scope names, nothing else; README "County layers", feeds). The system (routing and the
+// overdue sweep) dispatches and escalates. 报办分离: nobody verifies an incident they reported,
+// were assigned or resolved.
 #pragma once
 
 #include "layers/model/model.hpp"
@@ -80,6 +81,16 @@ std::string check_transition(const Incident& incident, Action action, const Acto
 /// Whether the incident lies within the actor's area scope (its grid, or its agency, starts with
 /// the scope's code; an empty scope is the whole county).
 bool in_scope(const Incident& incident, const Actor& actor);
+
+/// The county layers a feed user's scope names: layer names separated by commas
+/// ("cameras,pipes"). @throws InvalidArgument("scope", …) for a scope that is no such list.
+std::vector<std::string> feed_layers(std::string_view scope);
+/// Whether `actor` may feed the county layer `layer`: an admin any, a feed user those its scope
+/// names, nobody else.
+bool may_feed(const Actor& actor, std::string_view layer);
+/// Whether a user of `role` may report an incident (intake): every role but feed, whose token
+/// writes its layers and nothing else.
+bool may_report(std::string_view role);
 
 /// Whether `actor` may write a record in the area of `grid_code` (a point's grid join, or a
 /// grid's own code): admins, the system and unscoped users anywhere; a scoped user where the code

@@ -725,8 +725,27 @@ class Importer {
   Importer(Store* store, const ImportOptions& o, const ProgressFn& progress,
            const std::vector<Grid>* grids = nullptr)
       : store_(store), grids_(grids), o_(o), progress_(progress) {}
+  // A feed's batch for the county layer `feed` (read_feed).
+  Importer(const ImportOptions& o, const LayerDef& feed, bool ignore_unknown_fields)
+      : store_(nullptr),
+        grids_(nullptr),
+        o_(o),
+        progress_(no_progress_),
+        def_(feed),
+        feed_(true),
+        ignore_unknown_(ignore_unknown_fields) {}
 
   std::vector<Feature> take_features() { return std::move(features_); }
+
+  // A feed's batch: every feature checked as it is read; the first refused ends the read.
+  std::vector<FeedEntry> read_feed() {
+    register_gdal();
+    ErrorCapture errors;
+    open_source(errors);
+    build_mapping();
+    setup_crs();
+    return feed_entries();
+  }
 
   ImportReport run() {
     const auto t0 = std::chrono::steady_clock::now();
@@ -761,12 +780,14 @@ class Importer {
  private:
   // -- options and source -------------------------------------------------------------------
 
+  // Whether the records read are a county layer's (def_), made or fed.
+  bool county_layer() const { return o_.new_layer || feed_; }
   // Whether the layer filled holds points (else polygons, or lines for a county layer).
   bool points() const {
-    return o_.new_layer ? def_.geometry == GeometryKind::Point : o_.layer != LayerKind::Grids;
+    return county_layer() ? def_.geometry == GeometryKind::Point : o_.layer != LayerKind::Grids;
   }
   bool polygons() const {
-    return o_.new_layer ? def_.geometry == GeometryKind::Polygon : o_.layer == LayerKind::Grids;
+    return county_layer() ? def_.geometry == GeometryKind::Polygon : o_.layer == LayerKind::Grids;
   }
 
   // A county layer: its definition as given, its geometry from the source's when asked.
@@ -896,6 +917,8 @@ class Importer {
     GDALDriverH drv = GDALIdentifyDriverEx(o_.source.c_str(), GDAL_OF_VECTOR, nullptr, nullptr);
     driver_ = drv ? GDALGetDriverShortName(drv) : "";
     CPLStringList oo;
+    // A feed's text stays text: a string field given "2025-01-02 08:00" keeps those characters.
+    if (feed_ && driver_ == "GeoJSON") oo.SetNameValue("DATE_AS_STRING", "YES");
     if (driver_ == "CSV" && polygons()) {
       oo.SetNameValue("GEOM_POSSIBLE_NAMES", "wkt,geom,geometry,the_geom,shape");
       oo.SetNameValue("KEEP_GEOM_COLUMNS", "NO");
@@ -951,7 +974,7 @@ class Importer {
       m_.types.push_back(defn->GetFieldDefn(i)->GetType());
     }
     m_.used.assign(m_.names.size(), false);
-    m_.specs = o_.new_layer ? field_specs(def_) : field_specs(o_.layer);
+    m_.specs = county_layer() ? field_specs(def_) : field_specs(o_.layer);
     m_.src.assign(m_.specs.size(), -1);
 
     std::vector<std::string> known;
@@ -963,7 +986,7 @@ class Importer {
       if (si < 0)
         throw InvalidArgument("field-map",
                               "unknown field '" + dst + "' for layer " +
-                                  (o_.new_layer ? def_.name : std::string(layer_name(o_.layer))) +
+                                  (county_layer() ? def_.name : std::string(layer_name(o_.layer))) +
                                   " (fields: " + join_list(known) + ")");
       const int fi = find_field(m_.names, src);
       if (fi < 0)
@@ -989,14 +1012,14 @@ class Importer {
     lat_field_ = m_.has("lat") ? m_.src[static_cast<std::size_t>(m_.spec_index("lat"))] : -1;
 
     if (!points() && !has_geometry) {
-      const std::string needs = !o_.new_layer ? "grids need polygons"
+      const std::string needs = !county_layer() ? "grids need polygons"
                                 : def_.geometry == GeometryKind::Line
                                     ? "a layer of lines needs one"
                                     : "a layer of polygons needs one";
       throw InvalidArgument(
           "source", "layer '" + std::string(layer_->GetName()) + "' has no geometry; " + needs);
     }
-    if (!o_.new_layer && o_.layer == LayerKind::Grids) {
+    if (!county_layer() && o_.layer == LayerKind::Grids) {
       if (!m_.has("code"))
         throw InvalidArgument("field-map", "no 'code' field in '" + o_.source +
                                                "'; map one with --field-map code=FIELD (fields: " +
@@ -1098,6 +1121,8 @@ class Importer {
     auto repair = [&](const char* stage) {
       const auto validity = spatial::check_validity(mp);
       if (validity.valid) return;
+      // A feed's source is another system's, which is told, not repaired behind its back.
+      if (feed_) throw FeatureError{std::string("invalid polygon: ") + stage + validity.reason};
       MultiPolygon fixed = spatial::make_valid(mp);
       if (fixed.empty())
         throw FeatureError{"invalid geometry (" + validity.reason +
@@ -1336,6 +1361,98 @@ class Importer {
     return lines;
   }
 
+  // A feature's geometry as a record of the county layer def_ holds it, in lon/lat; nullopt for a
+  // point without a location. `repaired`: why a polygon was repaired (empty: it was not).
+  // @throws FeatureError.
+  std::optional<FeatureGeometry> record_geometry(OGRFeature& f, std::string& repaired) {
+    switch (def_.geometry) {
+      case GeometryKind::Point: {
+        spatial::Point p;
+        if (read_point(f, lon_field_, lat_field_, m_, p) == PointRead::NoLocation)
+          return std::nullopt;
+        return point_to_storage(p);
+      }
+      case GeometryKind::Line: {
+        const OGRGeometry* g = f.GetGeometryRef();
+        if (!g || g->IsEmpty()) throw FeatureError{"no geometry"};
+        auto lines = from_ogr(*g, GeometryKind::Line);
+        if (!lines)
+          throw FeatureError{std::string("not a line of two distinct points or more: ") +
+                             OGRGeometryTypeToName(wkbFlatten(g->getGeometryType()))};
+        return lines_to_storage(std::get<MultiLineString>(std::move(*lines)));
+      }
+      case GeometryKind::Polygon: {
+        bool was_repaired = false;
+        MultiPolygon mp = to_storage(read_polygons(f.GetGeometryRef()), was_repaired, repaired);
+        if (!was_repaired) repaired.clear();
+        return mp;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // -- a feed's batch --------------------------------------------------------------------------
+
+  // Every feature of the source as a feed's entry (feed.hpp), each checked as a record of def_:
+  // its values typed by the fields, its geometry of the layer's kind in range, no property the
+  // layer lacks (unless ignore_unknown_). A deletion needs its key only.
+  // @throws InvalidFeature for the first feature refused.
+  std::vector<FeedEntry> feed_entries() {
+    int delete_field = -1;
+    std::vector<std::size_t> unknown;  // source fields no field of the layer takes
+    for (std::size_t i = 0; i < m_.names.size(); ++i) {
+      // "id": a GeoJSON feature's own id member, which GDAL reads as a field when it is no
+      // integer; no property, and no field may be named so.
+      if (m_.names[i] == kFeedDeleteMember)
+        delete_field = static_cast<int>(i);
+      else if (!m_.used[i] && !ignore_unknown_ && m_.names[i] != "id")
+        unknown.push_back(i);
+    }
+    std::string known;
+    for (const Field& field : def_.fields) known += (known.empty() ? "" : ", ") + field.name;
+    const int key_field = def_.index(def_.id_field);
+    std::vector<FeedEntry> out;
+    out.reserve(static_cast<std::size_t>(std::max<GIntBig>(0, layer_->GetFeatureCount(FALSE))));
+    layer_->ResetReading();
+    int64_t index = -1;
+    std::string storage;
+    for (OGRFeatureUniquePtr f(layer_->GetNextFeature()); f; f.reset(layer_->GetNextFeature())) {
+      ++index;
+      try {
+        FeedEntry e;
+        e.index = index;
+        e.remove =
+            delete_field >= 0 && f->IsFieldSetAndNotNull(delete_field) &&
+            parse_bool(std::string(kFeedDeleteMember),
+                       field_text(*f, delete_field,
+                                  m_.types[static_cast<std::size_t>(delete_field)], recode_));
+        Feature& r = e.feature;
+        r.attributes.resize(def_.fields.size());
+        const Values v = read_values(*f);
+        for (std::size_t k = 0; k < m_.specs.size(); ++k) {
+          const int field = m_.specs[k].field;
+          if (field < 0 || (e.remove && field != key_field)) continue;
+          const auto i = static_cast<std::size_t>(field);
+          r.attributes[i] = own(value_from_text(def_.fields[i], v.v[k], storage));
+        }
+        if (!e.remove) {
+          for (std::size_t i : unknown)
+            if (f->IsFieldSet(static_cast<int>(i)))
+              throw FeatureError{"unknown property '" + m_.names[i] +
+                                 "' (the layer's fields: " + known + ")"};
+          std::string repaired;
+          auto geometry = record_geometry(*f, repaired);
+          if (!geometry) throw FeatureError{"no geometry"};
+          r.geometry = std::move(*geometry);
+        }
+        out.push_back(std::move(e));
+      } catch (const FeatureError& e) {
+        throw InvalidFeature("body", index, e.reason);
+      }
+    }
+    return out;
+  }
+
   void import_new_layer() {
     const std::vector<Grid> grids = grids_ ? *grids_ : store_->load_grids();
     std::vector<Feature> records;
@@ -1362,35 +1479,15 @@ class Importer {
           throw FeatureError{"duplicate " + def_.id_field + " " + id + " (feature " +
                              std::to_string(it->second) + ")"};
       }
-      switch (def_.geometry) {
-        case GeometryKind::Point: {
-          spatial::Point p;
-          if (read_point(f, lon_field_, lat_field_, m_, p) == PointRead::NoLocation) {
-            issue(IssueKind::NoLocation, index, id, "no location");
-            if (id_field >= 0) ids.erase(id);
-            return;
-          }
-          r.geometry = point_to_storage(p);
-          break;
-        }
-        case GeometryKind::Line: {
-          const OGRGeometry* g = f.GetGeometryRef();
-          if (!g || g->IsEmpty()) throw FeatureError{"no geometry"};
-          auto lines = from_ogr(*g, GeometryKind::Line);
-          if (!lines)
-            throw FeatureError{std::string("not a line of two distinct points or more: ") +
-                               OGRGeometryTypeToName(wkbFlatten(g->getGeometryType()))};
-          r.geometry = lines_to_storage(std::get<MultiLineString>(std::move(*lines)));
-          break;
-        }
-        case GeometryKind::Polygon: {
-          bool repaired = false;
-          std::string why;
-          r.geometry = to_storage(read_polygons(f.GetGeometryRef()), repaired, why);
-          if (repaired) issue(IssueKind::Repaired, index, id, why);
-          break;
-        }
+      std::string repaired;
+      auto geometry = record_geometry(f, repaired);
+      if (!geometry) {
+        issue(IssueKind::NoLocation, index, id, "no location");
+        if (id_field >= 0) ids.erase(id);
+        return;
       }
+      r.geometry = std::move(*geometry);
+      if (!repaired.empty()) issue(IssueKind::Repaired, index, id, repaired);
       records.push_back(std::move(r));
       source_index.push_back(index);
       source_ids.push_back(id);
@@ -1418,7 +1515,10 @@ class Importer {
   std::string driver_;
   std::string recode_;  ///< encoding to convert attribute text from (non-shapefile drivers)
   Mapping m_;
-  LayerDef def_;  ///< a county layer's definition (new_layer)
+  LayerDef def_;                 ///< a county layer's definition (new_layer, or the layer fed)
+  bool feed_ = false;            ///< reading a feed's batch (read_feed)
+  bool ignore_unknown_ = false;  ///< a feed: source fields the layer lacks are left out
+  static inline const ProgressFn no_progress_;
   int lon_field_ = -1, lat_field_ = -1;
   std::unique_ptr<spatial::CrsTransform> transform_;
   std::size_t total_ = 0, step_ = 1000;
@@ -1439,6 +1539,14 @@ std::vector<std::string> import_field_names(LayerKind k) {
 
 ImportReport import_layer(Store& store, const ImportOptions& options, const ProgressFn& progress) {
   return Importer(&store, options, progress).run();
+}
+
+std::vector<FeedEntry> read_feed(const FeedSource& source, const LayerDef& def) {
+  ImportOptions o;
+  o.source = source.source;
+  o.source_layer = source.source_layer;
+  o.src_crs = source.src_crs;
+  return Importer(o, def, source.ignore_unknown_fields).read_feed();
 }
 
 NewLayer read_new_layer(const ImportOptions& options, const std::vector<Grid>& grids,

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "layers/model/feature_layer.hpp"
+#include "layers/model/feed.hpp"
 #include "layers/model/hierarchy.hpp"
 #include "layers/model/join.hpp"
 #include "layers/model/model.hpp"
@@ -98,5 +99,28 @@ struct NewLayer {
 /// @throws InvalidArgument as import_layer does.
 NewLayer read_new_layer(const ImportOptions& options, const std::vector<Grid>& grids,
                         const ProgressFn& progress = {});
+
+/// Where a feed's batch comes from (layers/model/feed.hpp).
+struct FeedSource {
+  /// What GDAL opens: a file (a POSTed body staged in /vsimem/), "OAPIF:https://…", "WFS:…", a
+  /// URL…
+  std::string source;
+  std::string source_layer;  ///< its layer or collection (default: the first)
+  std::string src_crs;       ///< default: the source's own (GeoJSON: CRS84)
+  /// A source's properties that no field of the layer takes: refused (false: in a batch sent to
+  /// the layer they are a mistake, a misspelt field) or left out (true: a source pulled on a
+  /// schedule is another system's table, with fields of its own).
+  bool ignore_unknown_fields = false;
+};
+
+/// Reads a feed's batch for the county layer `def` as the importer reads a source (CRS, field
+/// names and source names, the fields' types) and checks every feature before returning any: a
+/// geometry of the layer's kind inside lon/lat range (a polygon valid: refused, not repaired),
+/// values of the fields' types, no unknown property (see FeedSource). A feature whose
+/// `_delete` property is true is a deletion: only its key is read. The keys are checked where
+/// the batch is applied (County::feed_feature_layer).
+/// @throws InvalidFeature (parameter "body") for the first feature refused, InvalidArgument for
+/// a source that cannot be read.
+std::vector<FeedEntry> read_feed(const FeedSource& source, const LayerDef& def);
 
 }  // namespace onemap::layers

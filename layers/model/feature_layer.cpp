@@ -2,6 +2,7 @@
 #include "layers/model/feature_layer.hpp"
 
 #include "core/errors.hpp"
+#include "layers/model/feed.hpp"
 #include "layers/model/text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -199,6 +200,68 @@ spatial::Box envelope(const FeatureGeometry& g) {
   return spatial::envelope(std::get<MultiPolygon>(g));
 }
 
+namespace {
+
+bool same_points(const auto& a, const auto& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& p, const auto& q) { return p.x() == q.x() && p.y() == q.y(); });
+}
+
+bool same_parts(const MultiLineString& a, const MultiLineString& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& l, const auto& m) { return same_points(l, m); });
+}
+
+bool same_parts(const MultiPolygon& a, const MultiPolygon& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& p, const auto& q) {
+    return same_points(p.outer(), q.outer()) &&
+           std::equal(p.inners().begin(), p.inners().end(), q.inners().begin(), q.inners().end(),
+                      [](const auto& r, const auto& t) { return same_points(r, t); });
+  });
+}
+
+}  // namespace
+
+bool same_geometry(const FeatureGeometry& a, const FeatureGeometry& b) {
+  if (a.index() != b.index()) return false;
+  if (const auto* p = std::get_if<LonLat>(&a)) return *p == std::get<LonLat>(b);
+  if (const auto* l = std::get_if<MultiLineString>(&a))
+    return same_parts(*l, std::get<MultiLineString>(b));
+  return same_parts(std::get<MultiPolygon>(a), std::get<MultiPolygon>(b));
+}
+
+std::string feature_key(const LayerDef& def, const Feature& f) {
+  const int i = def.index(def.id_field);
+  if (i < 0 || static_cast<std::size_t>(i) >= f.attributes.size()) return {};
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::string>)
+          return v;
+        else if constexpr (std::is_same_v<V, bool>)
+          return v ? "true" : "false";
+        else if constexpr (std::is_same_v<V, int64_t>)
+          return std::to_string(v);
+        else if constexpr (std::is_same_v<V, double>)
+          return json(v).dump();  // the shortest text that reads back as the same double
+        else
+          return {};
+      },
+      f.attributes[static_cast<std::size_t>(i)]);
+}
+
+bool same_content(const Feature& a, const Feature& b) {
+  if (!same_geometry(a.geometry, b.geometry)) return false;
+  const std::size_t n = std::max(a.attributes.size(), b.attributes.size());
+  static const AttributeValue null;
+  for (std::size_t i = 0; i < n; ++i) {
+    const AttributeValue& x = i < a.attributes.size() ? a.attributes[i] : null;
+    const AttributeValue& y = i < b.attributes.size() ? b.attributes[i] : null;
+    if (x != y) return false;
+  }
+  return true;
+}
+
 const Field* LayerDef::find(std::string_view field) const {
   const int i = index(field);
   return i < 0 ? nullptr : &fields[static_cast<std::size_t>(i)];
@@ -210,14 +273,24 @@ int LayerDef::index(std::string_view field) const {
   return -1;
 }
 
+bool is_layer_name(std::string_view name) {
+  return is_identifier(name, 40, false);
+}
+
 bool is_reserved_field(std::string_view name) {
-  static const std::set<std::string, std::less<>> kReserved = {
-      "fid", "geom", "grid_code", "join_kind", "join_distance_m", "grids", "id"};
+  static const std::set<std::string, std::less<>> kReserved = {"fid",
+                                                               "geom",
+                                                               "grid_code",
+                                                               "join_kind",
+                                                               "join_distance_m",
+                                                               "grids",
+                                                               "id",
+                                                               std::string(kFeedDeleteMember)};
   return kReserved.count(name) > 0;
 }
 
 void check_definition(const LayerDef& def) {
-  if (!is_identifier(def.name, 40, false))
+  if (!is_layer_name(def.name))
     throw InvalidArgument("name",
                           "a layer name is a lower-case letter, then up to 39 letters, "
                           "digits or '_': '" +

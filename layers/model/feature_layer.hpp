@@ -37,6 +37,9 @@ GeometryKind kind_of(const FeatureGeometry& g);
 FeatureGeometry empty_geometry(GeometryKind k);
 /// The lon/lat box of a geometry.
 spatial::Box envelope(const FeatureGeometry& g);
+/// Whether two geometries are the same, coordinate for coordinate (not merely covering the same
+/// points: a feed that sends other vertices changes the record).
+bool same_geometry(const FeatureGeometry& a, const FeatureGeometry& b);
 
 /// How much of a line or polygon lies in one grid.
 struct GridShare {
@@ -91,6 +94,17 @@ struct LayerDef {
   int index(std::string_view field) const;  ///< -1 when it has none of that name
 };
 
+/// The text of a record's id field value (LayerDef::id_field), by which feeds match records: the
+/// string as it is, a number or time as its digits; empty without an id field or value.
+std::string feature_key(const LayerDef& def, const Feature& f);
+/// Whether a record holds the same geometry and attribute values as another (a value missing at
+/// the end, from before a field was added, is null): what a feed leaves as it is.
+bool same_content(const Feature& a, const Feature& b);
+
+/// Whether `name` may name a county layer by its form: a lower-case letter, then up to 39
+/// letters, digits or '_' (check_definition checks the rest).
+bool is_layer_name(std::string_view name);
+
 /// Checks a definition: the name (an identifier, not one of the five layers' nor a name the
 /// store keeps for itself), the field names (identifiers, unique, none reserved), the id field,
 /// the zoom range and the style. @throws InvalidArgument naming what is wrong.
@@ -124,7 +138,8 @@ LayerDef definition_from_json(std::string_view text, std::string_view name = {})
 /// @throws InvalidArgument naming the member that is wrong.
 LayerDef alter_definition(const LayerDef& def, std::string_view alteration);
 
-/// The column names a layer's fields may not take (the store's own columns).
+/// The column names a layer's fields may not take (the store's own columns, and the member that
+/// marks a feed's deletion, layers/model/feed.hpp).
 bool is_reserved_field(std::string_view name);
 
 /// A county layer: its definition and records, in memory.

@@ -5,10 +5,17 @@
 #include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
 
+#include <boost/geometry/index/rtree.hpp>
+#include <boost/iterator/function_output_iterator.hpp>
+
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace onemap::layers {
+
+namespace bg = spatial::bg;
+namespace bgi = boost::geometry::index;
 
 namespace {
 
@@ -23,6 +30,84 @@ GridLevel join_level(const std::vector<Grid>& grids) {
 }
 
 }  // namespace
+
+void JoinStats::count(JoinKind kind, std::size_t index) {
+  switch (kind) {
+    case JoinKind::Contained:
+      ++contained;
+      break;
+    case JoinKind::Nearest:
+      ++nearest;
+      break;
+    case JoinKind::Unassigned:
+      ++unassigned;
+      unassigned_indices.push_back(index);
+      break;
+  }
+}
+
+void JoinStats::add(const JoinStats& other) {
+  contained += other.contained;
+  nearest += other.nearest;
+  unassigned += other.unassigned;
+  unassigned_indices.insert(unassigned_indices.end(), other.unassigned_indices.begin(),
+                            other.unassigned_indices.end());
+}
+
+struct GridJoiner::Boundaries {
+  using Segment = bg::model::segment<spatial::Point>;
+  std::vector<Segment> segments;
+  // Each segment's box with its position in `segments`; packed by the constructor.
+  bgi::rtree<std::pair<spatial::Box, uint32_t>, bgi::quadratic<16>> index;
+};
+
+GridJoiner::~GridJoiner() = default;
+
+const GridJoiner::Boundaries& GridJoiner::boundaries() const {
+  std::call_once(boundaries_built_, [this] {
+    auto b = std::make_unique<Boundaries>();
+    auto add_ring = [&](const spatial::Ring& r) {
+      for (std::size_t i = 1; i < r.size(); ++i) b->segments.emplace_back(r[i - 1], r[i]);
+    };
+    for (const MultiPolygon& mp : polygons_)
+      for (const auto& poly : mp) {
+        add_ring(poly.outer());
+        for (const auto& hole : poly.inners()) add_ring(hole);
+      }
+    std::vector<std::pair<spatial::Box, uint32_t>> boxes;
+    boxes.reserve(b->segments.size());
+    for (std::size_t i = 0; i < b->segments.size(); ++i)
+      boxes.emplace_back(bg::return_envelope<spatial::Box>(b->segments[i]),
+                         static_cast<uint32_t>(i));
+    b->index = decltype(b->index)(boxes.begin(), boxes.end());
+    boundaries_ = std::move(b);
+  });
+  return *boundaries_;
+}
+
+bool GridJoiner::share_inner_lines(const MultiLineString& lines,
+                                   std::vector<GridShare>& shares) const {
+  const Boundaries& b = boundaries();
+  std::map<int32_t, double> measure;  // grid → metres
+  for (const auto& line : lines) {
+    for (std::size_t i = 1; i < line.size(); ++i) {
+      const Boundaries::Segment s(line[i - 1], line[i]);
+      bool meets = false;
+      b.index.query(bgi::intersects(bg::return_envelope<spatial::Box>(s)) &&
+                        bgi::satisfies([&](const auto& e) {
+                          return !meets && (meets = bg::intersects(s, b.segments[e.second]));
+                        }),
+                    boost::make_function_output_iterator([](const auto&) {}));
+      if (meets) return false;
+    }
+    if (line.empty()) continue;
+    const double m = spatial::length_m(MultiLineString{line});
+    for (int32_t g : index_.locate_all({line.front().x(), line.front().y()})) measure[g] += m;
+  }
+  for (const auto& [g, m] : measure)
+    if (m >= kMinShareLength_m) shares.push_back({codes_[static_cast<std::size_t>(g)], m});
+  return true;
+}
 
 GridJoiner::GridJoiner(const std::vector<Grid>& grids, JoinOptions options)
     : options_(options), level_(join_level(grids)) {
@@ -92,28 +177,11 @@ JoinStats GridJoiner::join_vector(std::vector<T>& v) const {
             j.grid_code.assign(codes_[static_cast<std::size_t>(r.index)]);
           else
             j.grid_code.clear();
-          switch (r.kind) {
-            case JoinKind::Contained:
-              ++st.contained;
-              break;
-            case JoinKind::Nearest:
-              ++st.nearest;
-              break;
-            case JoinKind::Unassigned:
-              ++st.unassigned;
-              st.unassigned_indices.push_back(k);
-              break;
-          }
+          st.count(r.kind, k);
         }
       });
   JoinStats s;
-  for (const JoinStats& share : shares) {
-    s.contained += share.contained;
-    s.nearest += share.nearest;
-    s.unassigned += share.unassigned;
-    s.unassigned_indices.insert(s.unassigned_indices.end(), share.unassigned_indices.begin(),
-                                share.unassigned_indices.end());
-  }
+  for (const JoinStats& share : shares) s.add(share);
   // Workers took chunks in turn: back to record order.
   std::sort(s.unassigned_indices.begin(), s.unassigned_indices.end());
   return s;
@@ -140,12 +208,15 @@ void GridJoiner::join(Feature& f) const {
   }
   const auto* lines = std::get_if<MultiLineString>(&f.geometry);
   const auto* area = std::get_if<MultiPolygon>(&f.geometry);
-  for (int32_t i : index_.query_box(envelope(f.geometry))) {
-    const MultiPolygon& grid = polygons_[static_cast<std::size_t>(i)];
-    const double measure = lines ? spatial::length_m(spatial::clip_lines(*lines, grid))
-                                 : spatial::area_m2(spatial::intersection(*area, grid));
-    if (measure >= (lines ? kMinShareLength_m : kMinShareArea_m2))
-      f.shares.push_back({codes_[static_cast<std::size_t>(i)], measure});
+  if (!lines || !share_inner_lines(*lines, f.shares)) {
+    f.shares.clear();
+    for (int32_t i : index_.query_box(envelope(f.geometry))) {
+      const MultiPolygon& grid = polygons_[static_cast<std::size_t>(i)];
+      const double measure = lines ? spatial::length_m(spatial::clip_lines(*lines, grid))
+                                   : spatial::area_m2(spatial::intersection(*area, grid));
+      if (measure >= (lines ? kMinShareLength_m : kMinShareArea_m2))
+        f.shares.push_back({codes_[static_cast<std::size_t>(i)], measure});
+    }
   }
   std::sort(f.shares.begin(), f.shares.end(),
             [](const GridShare& a, const GridShare& b) { return a.grid_code < b.grid_code; });
@@ -162,43 +233,22 @@ JoinStats GridJoiner::join_all(std::vector<Feature>& v) const {
                         [&](std::size_t t, std::size_t begin, std::size_t end) {
                           for (std::size_t k = begin; k < end; ++k) {
                             join(v[k]);
-                            switch (v[k].join.kind) {
-                              case JoinKind::Contained:
-                                ++parts[t].contained;
-                                break;
-                              case JoinKind::Nearest:
-                                ++parts[t].nearest;
-                                break;
-                              case JoinKind::Unassigned:
-                                ++parts[t].unassigned;
-                                parts[t].unassigned_indices.push_back(k);
-                                break;
-                            }
+                            parts[t].count(v[k].join.kind, k);
                           }
                         });
   JoinStats s;
-  for (const JoinStats& p : parts) {
-    s.contained += p.contained;
-    s.nearest += p.nearest;
-    s.unassigned += p.unassigned;
-    s.unassigned_indices.insert(s.unassigned_indices.end(), p.unassigned_indices.begin(),
-                                p.unassigned_indices.end());
-  }
+  for (const JoinStats& p : parts) s.add(p);
   std::sort(s.unassigned_indices.begin(), s.unassigned_indices.end());
   return s;
 }
 
 JoinStats GridJoiner::rejoin(Dataset& data) const {
   JoinStats total;
-  auto add = [&](const JoinStats& x) {
-    total.contained += x.contained;
-    total.nearest += x.nearest;
-    total.unassigned += x.unassigned;
-  };
-  add(join_all(data.households));
-  add(join_all(data.enterprises));
-  add(join_all(data.incidents));
-  add(join_all(data.workers));
+  for (JoinStats x : {join_all(data.households), join_all(data.enterprises),
+                      join_all(data.incidents), join_all(data.workers)}) {
+    x.unassigned_indices.clear();  // positions are per layer
+    total.add(x);
+  }
   return total;
 }
 

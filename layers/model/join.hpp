@@ -12,6 +12,8 @@
 #include "spatial/polygon_index.hpp"
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,12 +28,18 @@ struct JoinStats {
   std::size_t nearest = 0;
   std::size_t unassigned = 0;
   std::vector<std::size_t> unassigned_indices;  ///< positions in the joined vector
+
+  /// Counts one join of that kind, an unassigned one at `index`.
+  void count(JoinKind kind, std::size_t index);
+  /// Adds another's counts and indices (sort the indices after the last).
+  void add(const JoinStats& other);
 };
 
 class GridJoiner {
  public:
   /// Indexes the grids of the finest level present ("grid" when there are any).
   explicit GridJoiner(const std::vector<Grid>& grids, JoinOptions options = {});
+  ~GridJoiner();
 
   GridJoin join(LonLat p) const;
   std::size_t grid_count() const { return codes_.size(); }
@@ -48,7 +56,8 @@ class GridJoiner {
   /// spatial::area_m2) there, sorted by grid code, parts below kMinShareLength_m or
   /// kMinShareArea_m2 left out (an overlay's slivers along a shared edge); its join is the
   /// grid of its largest share (the first code on a tie), "contained", or unassigned when it lies
-  /// in no grid.
+  /// in no grid. A line that meets no grid's boundary lies whole in the grids that hold its first
+  /// point, and is measured without an overlay.
   void join(Feature& f) const;
   static constexpr double kMinShareLength_m = 1e-3;
   static constexpr double kMinShareArea_m2 = 1e-2;
@@ -62,6 +71,17 @@ class GridJoiner {
  private:
   template <class T>
   JoinStats join_vector(std::vector<T>& v) const;
+
+  // The lines of `f` when each part meets no grid's boundary: then each lies whole in the grids
+  // that hold its first point, and its shares are their lengths there. False when a part meets a
+  // boundary (it needs the overlay).
+  bool share_inner_lines(const MultiLineString& lines, std::vector<GridShare>& shares) const;
+
+  // The grids' boundary segments, indexed at the first line joined (points never need them).
+  struct Boundaries;
+  const Boundaries& boundaries() const;
+  mutable std::once_flag boundaries_built_;
+  mutable std::unique_ptr<Boundaries> boundaries_;
 
   JoinOptions options_;
   GridLevel level_ = GridLevel::Grid;

@@ -8,7 +8,10 @@
 
 #include <cpl_conv.h>
 
+#include <bit>
 #include <cstdio>
+#include <type_traits>
+#include <variant>
 
 namespace onemap::layers::gpkg {
 
@@ -240,6 +243,75 @@ void write(OGRFeature& f, const Columns& c, const LayerDef& def, const Feature& 
   f.SetField(c[n + 1], std::string(join_kind_name(r.join.kind)).c_str());
   f.SetField(c[n + 2], r.join.distance_m);
   f.SetGeometryDirectly(to_ogr(r.geometry).release());
+}
+
+int bind_row(sqlite3_stmt* st, int first, const LayerDef& def, const Feature& r) {
+  int at = first;
+  auto text = [&](std::string_view v) {
+    sqlite3_bind_text(st, at, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  };
+  for (std::size_t i = 0; i < def.fields.size(); ++i, ++at) {
+    // The values are of their fields' types (the feed read them so); null as write() writes it.
+    const FieldValue v = i < r.attributes.size() ? view(r.attributes[i]) : FieldValue{};
+    std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, std::string_view>) {
+            if (x.empty())
+              sqlite3_bind_null(st, at);
+            else
+              text(x);
+          } else if constexpr (std::is_same_v<T, int64_t>) {
+            if (def.fields[i].type != FieldType::DateTime) {
+              sqlite3_bind_int64(st, at, x);
+            } else if (x == 0) {
+              sqlite3_bind_null(st, at);
+            } else {
+              std::string iso;
+              core::append_iso8601_ms(iso, x * 1000);
+              text(iso);
+            }
+          } else if constexpr (std::is_same_v<T, double>) {
+            sqlite3_bind_double(st, at, x);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            sqlite3_bind_int(st, at, x ? 1 : 0);
+          } else {
+            sqlite3_bind_null(st, at);
+          }
+        },
+        v);
+  }
+  if (r.join.grid_code.empty())
+    sqlite3_bind_null(st, at);
+  else
+    text(r.join.grid_code);
+  ++at;
+  text(join_kind_name(r.join.kind));
+  sqlite3_bind_double(st, at + 1, r.join.distance_m);
+  return at + 2;
+}
+
+std::string geometry_blob(const FeatureGeometry& g, int32_t srs_id) {
+  const auto geometry = to_ogr(g);
+  const bool point = kind_of(g) == GeometryKind::Point, empty = geometry->IsEmpty();
+  std::string out = "GP";
+  out += '\0';  // version 1
+  // Flags: little endian (bit 0); an [minx, maxx, miny, maxy] envelope (bits 1-3 = 1) unless a
+  // point or empty; empty (bit 4).
+  out += static_cast<char>(0x01 | (point || empty ? 0 : 0x02) | (empty ? 0x10 : 0));
+  static_assert(std::endian::native == std::endian::little, "the blob is written as in memory");
+  auto append = [&out](const auto& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  append(srs_id);
+  if (!point && !empty) {
+    OGREnvelope e;
+    geometry->getEnvelope(&e);
+    for (double v : {e.MinX, e.MaxX, e.MinY, e.MaxY}) append(v);
+  }
+  const std::size_t header = out.size();
+  out.resize(header + static_cast<std::size_t>(geometry->WkbSize()));
+  geometry->exportToWkb(wkbNDR, reinterpret_cast<unsigned char*>(out.data() + header),
+                        wkbVariantIso);
+  return out;
 }
 
 void read(OGRFeature& f, const Columns& c, const LayerDef& def, Feature& r) {

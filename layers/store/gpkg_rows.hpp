@@ -8,6 +8,7 @@
 #include "layers/model/schema.hpp"
 
 #include <ogrsf_frmts.h>
+#include <sqlite3.h>
 
 #include <string>
 #include <vector>
@@ -50,6 +51,14 @@ void read(OGRFeature& f, const Columns& c, Worker& r);
 /// apart).
 void write(OGRFeature& f, const Columns& c, const LayerDef& def, const Feature& r);
 void read(OGRFeature& f, const Columns& c, const LayerDef& def, Feature& r);
+
+/// A county layer's record as the values of an SQL statement, from parameter `first` on: its
+/// fields, then the join columns, as write() sets them (a time as GDAL writes one:
+/// "2025-01-02T03:04:05.000Z"). Returns the next parameter.
+int bind_row(sqlite3_stmt* st, int first, const LayerDef& def, const Feature& r);
+/// A geometry as its GeoPackage binary (GeoPackage 1.2, 2.1.3), as GDAL writes one: little
+/// endian, its xy envelope unless a point, then ISO WKB.
+std::string geometry_blob(const FeatureGeometry& g, int32_t srs_id);
 
 /// The columns a county layer's table has beside its fields, after them.
 inline constexpr const char* kJoinColumns[] = {"grid_code", "join_kind", "join_distance_m"};

@@ -436,18 +436,9 @@ class GeoPackageStore final : public Store {
           throw StoreError("cannot write to " + def.name + ": " + gdal_error());
         fids.push_back(f.GetFID());
       }
-      std::vector<std::pair<int64_t, const GridShare*>> shares;
-      for (std::size_t i = 0; i < features.size(); ++i)
-        for (const GridShare& g : features[i].shares) shares.emplace_back(fids[i], &g);
-      sql_->exec_rows("cannot write the shares",
-                      "INSERT INTO onemap_layer_grids(layer, fid, grid_code, measure) "
-                      "VALUES(?1, ?2, ?3, ?4)",
-                      shares, [&](sqlite3_stmt* st, const auto& row) {
-                        bind_text(st, 1, def.name);
-                        sqlite3_bind_int64(st, 2, row.first);
-                        bind_text(st, 3, row.second->grid_code);
-                        sqlite3_bind_double(st, 4, row.second->measure);
-                      });
+      SharesOf shares;
+      for (std::size_t i = 0; i < features.size(); ++i) shares.emplace_back(fids[i], &features[i]);
+      insert_shares(def.name, shares);
       sql_->exec("INSERT INTO onemap_layers(name, definition) VALUES(?1, ?2)",
                  {def.name, definition_json(def)});
       tx.commit();
@@ -531,6 +522,122 @@ class GeoPackageStore final : public Store {
     drop_table(name);
   }
 
+  void write_features(const LayerDef& def, const FeatureWrites& w) override {
+    OGRLayer* layer = ds_->GetLayerByName(def.name.c_str());
+    if (!layer) throw StoreError(path_ + ": layer " + def.name + " has no table");
+    Columns cols(layer, def);
+    Transaction tx(*this);
+    std::vector<int64_t> unshared = w.deleted;  // fids whose shares go
+    SharesOf shares;                            // and the shares written anew
+    for (int64_t fid : w.deleted)
+      if (layer->DeleteFeature(fid) != OGRERR_NONE)
+        throw StoreError("cannot delete " + def.name + " " + std::to_string(fid) + ": " +
+                         gdal_error());
+    // Replaced by SQL rather than GDAL's SetFeature, which costs some 40 µs a row: the geometry
+    // only when it changed, so that the table's triggers move its R-tree entry only then.
+    std::vector<const Feature*> moved, kept;
+    for (const auto& [r, reshared] : w.replaced) {
+      (reshared ? moved : kept).push_back(r);
+      if (reshared) {
+        unshared.push_back(r->fid);
+        shares.emplace_back(r->fid, r);
+      }
+    }
+    const int32_t srs = geometry_srs(def.name);
+    const std::string cannot = "cannot update " + def.name;
+    for (const bool geometry : {false, true})
+      sql_->exec_rows(cannot.c_str(), update_sql(def, geometry), geometry ? moved : kept,
+                      [&](sqlite3_stmt* st, const Feature* r) {
+                        int next = gpkg::bind_row(st, 1, def, *r);
+                        if (geometry) {
+                          const std::string blob = gpkg::geometry_blob(r->geometry, srs);
+                          sqlite3_bind_blob(st, next++, blob.data(), static_cast<int>(blob.size()),
+                                            SQLITE_TRANSIENT);
+                        }
+                        sqlite3_bind_int64(st, next, r->fid);
+                      });
+    if (!moved.empty()) {
+      // What GDAL keeps for a table it writes itself (other GIS zoom to it): its extent grows to
+      // the moved geometries.
+      spatial::Box box = envelope(moved.front()->geometry);
+      for (const Feature* r : moved) spatial::bg::expand(box, envelope(r->geometry));
+      sql_->exec_rows("cannot update the extent",
+                      "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?2), ?2), min_y = "
+                      "min(coalesce(min_y, ?3), ?3), max_x = max(coalesce(max_x, ?4), ?4), "
+                      "max_y = max(coalesce(max_y, ?5), ?5) WHERE table_name = ?1",
+                      std::vector<spatial::Box>{box}, [&](sqlite3_stmt* st, const spatial::Box& b) {
+                        bind_text(st, 1, def.name);
+                        sqlite3_bind_double(st, 2, b.min_corner().x());
+                        sqlite3_bind_double(st, 3, b.min_corner().y());
+                        sqlite3_bind_double(st, 4, b.max_corner().x());
+                        sqlite3_bind_double(st, 5, b.max_corner().y());
+                      });
+    }
+    std::vector<int64_t> fids;
+    fids.reserve(w.inserted.size());
+    for (const Feature* r : w.inserted) {
+      OGRFeature f(layer->GetLayerDefn());
+      write(f, cols, def, *r);
+      if (layer->CreateFeature(&f) != OGRERR_NONE)
+        throw StoreError("cannot write to " + def.name + ": " + gdal_error());
+      fids.push_back(f.GetFID());
+      shares.emplace_back(fids.back(), r);
+    }
+    sql_->exec_rows("cannot remove the shares",
+                    "DELETE FROM onemap_layer_grids WHERE layer = ?1 AND fid = ?2", unshared,
+                    [&](sqlite3_stmt* st, int64_t fid) {
+                      bind_text(st, 1, def.name);
+                      sqlite3_bind_int64(st, 2, fid);
+                    });
+    insert_shares(def.name, shares);
+    tx.commit();
+    for (std::size_t i = 0; i < fids.size(); ++i) w.inserted[i]->fid = fids[i];
+  }
+
+  std::vector<PullFeed> load_feeds() override {
+    // The text columns, then the numbers, in the order the query names them.
+    static constexpr std::string PullFeed::*kTexts[] = {&PullFeed::name, &PullFeed::layer,
+                                                        &PullFeed::source, &PullFeed::source_layer,
+                                                        &PullFeed::last_result};
+    static constexpr int64_t PullFeed::*kNumbers[] = {&PullFeed::every_s, &PullFeed::last_run};
+    std::vector<PullFeed> out;
+    sql_->query_rows(
+        "SELECT name, layer, source, source_layer, last_result, every_s, last_run FROM "
+        "onemap_feeds ORDER BY name",
+        [&](sqlite3_stmt* st) {
+          PullFeed& f = out.emplace_back();
+          int column = 0;
+          for (auto text : kTexts) f.*text = column_text(st, column++);
+          for (auto number : kNumbers) f.*number = sqlite3_column_int64(st, column++);
+        });
+    return out;
+  }
+
+  void put_feed(const PullFeed& f) override {
+    Transaction tx(*this);
+    sql_->exec(
+        "INSERT INTO onemap_feeds(name, layer, source, source_layer, every_s) "
+        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET layer = excluded.layer, "
+        "source = excluded.source, source_layer = excluded.source_layer, every_s = "
+        "excluded.every_s",
+        {f.name, f.layer, f.source, f.source_layer, std::to_string(f.every_s)});
+    tx.commit();
+  }
+
+  void record_feed_run(const std::string& name, int64_t at, const std::string& result) override {
+    Transaction tx(*this);
+    sql_->exec("UPDATE onemap_feeds SET last_run = ?2, last_result = ?3 WHERE name = ?1",
+               {name, std::to_string(at), result});
+    tx.commit();
+  }
+
+  void drop_feed(const std::string& name) override {
+    Transaction tx(*this);
+    sql_->exec("DELETE FROM onemap_feeds WHERE name = ?1", {name});
+    if (sqlite3_changes(db_) == 0) throw StoreError("there is no feed named " + name);
+    tx.commit();
+  }
+
   void put_meta(const std::string& key, const std::string& value) override {
     Transaction tx(*this);
     sql_->exec(
@@ -590,6 +697,9 @@ class GeoPackageStore final : public Store {
     // system without shared memory) every commit flushes, and sync() has nothing left to do.
     const bool wal = journal == "wal";
     sql_->exec(wal ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
+    // A feed's batch dirties tens of MiB of pages (rows, R-tree, shares): beyond SQLite's default
+    // 2 MiB cache they spill to the log mid-transaction, pages changed again written again.
+    sql_->exec("PRAGMA cache_size = -65536");  // KiB
     return wal;
   }
 
@@ -703,6 +813,54 @@ class GeoPackageStore final : public Store {
         "NULL, grid_code TEXT NOT NULL, measure REAL NOT NULL, PRIMARY KEY (layer, fid, "
         "grid_code)) WITHOUT ROWID");
     sql_->exec("CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id)");
+    // Pulled feeds (layers/model/feed.hpp): each one's source, interval and last pull.
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_feeds (name TEXT PRIMARY KEY NOT NULL, layer TEXT NOT "
+        "NULL, source TEXT NOT NULL, source_layer TEXT, every_s INTEGER NOT NULL, last_run "
+        "INTEGER NOT NULL DEFAULT 0, last_result TEXT)");
+  }
+
+  // The UPDATE of a county layer's row by fid: its fields and join columns (gpkg::bind_row's
+  // order), then its geometry when `geometry`, then the fid.
+  static std::string update_sql(const LayerDef& def, bool geometry) {
+    std::string sql = "UPDATE \"" + def.name + "\" SET ";
+    int n = 0;
+    auto set = [&](const std::string& column) {
+      if (n++ > 0) sql += ", ";
+      sql += "\"" + column + "\" = ?" + std::to_string(n);
+    };
+    for (const Field& f : def.fields) set(f.name);
+    for (const char* c : gpkg::kJoinColumns) set(c);
+    if (geometry) set("geom");
+    return sql + " WHERE fid = ?" + std::to_string(n + 1);
+  }
+
+  // The srs_id of a table's geometry column, which its GeoPackage geometries carry.
+  int32_t geometry_srs(const std::string& table) {
+    int32_t srs = 0;
+    sql_->query_rows(
+        "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?1",
+        [&](sqlite3_stmt* st) { bind_text(st, 1, table); },
+        [&](sqlite3_stmt* st) { srs = sqlite3_column_int(st, 0); });
+    return srs;
+  }
+
+  // Records by fid whose shares are to be written.
+  using SharesOf = std::vector<std::pair<int64_t, const Feature*>>;
+  // Writes the shares of records (inside the caller's transaction).
+  void insert_shares(const std::string& layer, const SharesOf& records) {
+    std::vector<std::pair<int64_t, const GridShare*>> rows;
+    for (const auto& [fid, r] : records)
+      for (const GridShare& g : r->shares) rows.emplace_back(fid, &g);
+    sql_->exec_rows("cannot write the shares",
+                    "INSERT INTO onemap_layer_grids(layer, fid, grid_code, measure) "
+                    "VALUES(?1, ?2, ?3, ?4)",
+                    rows, [&](sqlite3_stmt* st, const auto& row) {
+                      bind_text(st, 1, layer);
+                      sqlite3_bind_int64(st, 2, row.first);
+                      bind_text(st, 3, row.second->grid_code);
+                      sqlite3_bind_double(st, 4, row.second->measure);
+                    });
   }
 
   // Appends audit rows (inside the caller's transaction); their new ids in order.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "layers/model/feature_layer.hpp"
+#include "layers/model/feed.hpp"
 #include "layers/model/model.hpp"
 
 #include <cstdint>
@@ -102,6 +103,32 @@ class Store {
   /// Removes a county layer: its definition and shares, then its table.
   /// @throws StoreError when there is none of that name.
   virtual void drop_layer(const std::string& name) = 0;
+
+  /// A feed's changes to a county layer's records (County::feed_feature_layer).
+  struct FeatureWrites {
+    /// New records: their fids are assigned, and written back once the transaction commits.
+    std::vector<Feature*> inserted;
+    /// Records replaced by fid; `reshared`: their shares are written anew (the geometry changed).
+    struct Replaced {
+      const Feature* feature;
+      bool reshared;
+    };
+    std::vector<Replaced> replaced;
+    std::vector<int64_t> deleted;  ///< fids, removed with their shares
+  };
+  /// Writes a feed's changes to the county layer `def` in one transaction: all of it or nothing
+  /// (durable after sync()). @throws StoreError.
+  virtual void write_features(const LayerDef& def, const FeatureWrites& writes) = 0;
+
+  // ---- pulled feeds (layers/model/feed.hpp) ----
+  /// Every pulled feed, by name.
+  virtual std::vector<PullFeed> load_feeds() = 0;
+  /// Adds a feed, or replaces the definition of the feed of that name (its last run stays).
+  virtual void put_feed(const PullFeed& feed) = 0;
+  /// Notes a pull of the feed `name`: when it ran and what it did (JSON).
+  virtual void record_feed_run(const std::string& name, int64_t at, const std::string& result) = 0;
+  /// Removes a feed. @throws StoreError when there is none of that name.
+  virtual void drop_feed(const std::string& name) = 0;
 
   /// Small key/value settings table (onemap_meta).
   virtual void put_meta(const std::string& key, const std::string& value) = 0;

@@ -1,7 +1,8 @@
 // The onemap command line: subcommand dispatch, help texts, usage errors and exit codes,
 // run as a user would run the real binary; the commands that write a store against a running
 // server (`onemap dispatch`, `onemap import` and `onemap layer alter` refused, `onemap user`
-// changes counted by a live `onemap serve` at its next request).
+// changes counted by a live `onemap serve` at its next request, `onemap feed` sources pulled by
+// it when due).
 #include "tests/support/county.hpp"
 #include "tests/support/expect_error.hpp"
 #include "tests/support/http_client.hpp"
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -36,7 +38,7 @@ TEST(Cli, HelpListsEverySubcommand) {
   for (const char* flag : {"--help", "-h", "help"}) {
     const auto r = run_command({ONEMAP_BINARY, flag}, 30s);
     EXPECT_EQ(r.exit_code, 0) << flag;
-    for (const char* sub : {"serve", "import", "layer", "demo", "version"})
+    for (const char* sub : {"serve", "import", "layer", "feed", "demo", "version"})
       EXPECT_NE(r.out.find(std::string("\n  ") + sub + " "), std::string::npos)
           << flag << " " << sub << "\n"
           << r.out;
@@ -72,6 +74,7 @@ TEST(Cli, EverySubcommandHasHelp) {
       {"layer",
        {"--data", "--schema", "list", "describe", "add", "alter", "drop", "--add-field",
         "--audience", "--layer-audience", "--alteration"}},
+      {"feed", {"--data", "--layer", "--source", "--every", "--src-layer", "list", "drop"}},
   };
   for (const auto& [sub, flags] : expected) {
     const auto r = run_command({ONEMAP_BINARY, sub, "--help"}, 30s);
@@ -255,6 +258,61 @@ TEST(Cli, LayerAlterAddsFieldsChangesAudiencesAndRefusesWhatItMustNot) {
 std::string login() {
   if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return pw->pw_name;
   return "uid" + std::to_string(geteuid());
+}
+
+TEST(Cli, AFeedAddedToAServedStoreIsPulledWhenDueListedAndDropped) {
+  const TempDir dir;
+  const std::string store = write_small_county(dir.path());
+  const std::string schema = dir.file("meters.json");
+  write_file(schema, R"({"name": "meters", "geometry": "point", "id_field": "code",
+    "fields": [{"name": "code", "audience": "public"}]})");
+  ASSERT_EQ(run_command({ONEMAP_BINARY, "layer", "add", "--data", store, "--schema", schema}, 30s)
+                .exit_code,
+            0);
+  const std::string source = dir.file("meters.geojson");
+  write_file(source, R"({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"code": "M1", "vendor": "x"},
+     "geometry": {"type": "Point", "coordinates": [120.1, 30.1]}},
+    {"type": "Feature", "properties": {"code": "M2"},
+     "geometry": {"type": "Point", "coordinates": [120.3, 30.1]}}]})");
+  ServerProcess server({"--data", store, "--write-token-file", admin_token_file(dir.path()),
+                        "--sweep-interval", "0", "--feed-interval", "1"},
+                       dir.file("serve.log"));
+  auto feed = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {ONEMAP_BINARY, "feed"});
+    return run_command(args, 30s);
+  };
+  const auto added = feed({"add", "--data", store, "--layer", "meters", "--source", source,
+                           "--every", "1h", "--name", "meters_pull"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_NE(added.out.find("every 1h"), std::string::npos) << added.out;
+  // Pulled by the running server at its next look.
+  json items;
+  for (int i = 0; i < 100; ++i) {
+    items = HttpConnection(server.port()).get("/collections/meters/items").json();
+    if (items["numberMatched"] == 2) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(items["numberMatched"], 2) << server.log();
+  EXPECT_NE(server.log_with("feed meters_pull into meters: pulled").find("\"inserted\":2"),
+            std::string::npos);
+  const auto list = feed({"list", "--data", store});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("meters_pull"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("\"inserted\":2"), std::string::npos) << list.out;
+
+  EXPECT_EQ(
+      feed({"add", "--data", store, "--layer", "nowhere", "--source", source, "--every", "1h"})
+          .exit_code,
+      2);
+  EXPECT_EQ(
+      feed({"add", "--data", store, "--layer", "meters", "--source", source, "--every", "soon"})
+          .exit_code,
+      2);
+  EXPECT_EQ(feed({"add", "--data", store, "--layer", "meters"}).exit_code, 2);
+  EXPECT_EQ(feed({"drop", "--data", store, "meters_pull"}).exit_code, 0);
+  EXPECT_EQ(feed({"drop", "--data", store, "meters_pull"}).exit_code, 1);
+  EXPECT_NE(feed({"list", "--data", store}).out.find("no feeds"), std::string::npos);
 }
 
 TEST(Cli, UserChangesCountAtTheNextRequestOfARunningServer) {

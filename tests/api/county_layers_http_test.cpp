@@ -370,13 +370,7 @@ TEST_F(CountyLayersHttp, TheOpenApiDocumentListsThemAndValidates) {
   EXPECT_FALSE(params.count("keeper_phone")) << "never a person's identity";
   for (const char* path : {"/admin/layers", "/admin/layers/{name}"})
     EXPECT_TRUE(doc["paths"].contains(path)) << path;
-  const std::string node = ONEMAP_NODE;
-  ASSERT_FALSE(node.empty() || node.ends_with("NOTFOUND")) << "node not found: run scripts/setup";
-  const std::string file = api().dir().file("county-api.json");
-  std::ofstream(file) << doc.dump();
-  const auto ok = run_command(
-      {node, std::string(ONEMAP_SOURCE_DIR) + "/tests/browser/validate-openapi.mjs", file});
-  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  expect_valid_openapi(doc.dump(), ONEMAP_NODE, api().dir().path(), "county-api.json");
 }
 
 TEST_F(CountyLayersHttp, OneFeatureByIdWithItsGridsAndAClearNotFound) {

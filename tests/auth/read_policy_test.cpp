@@ -112,6 +112,7 @@ TEST(ReadPolicy, RolesMapToAudiencesAndScopes) {
   EXPECT_EQ(p.viewer(user("department", "县应急管理局")).scope, "");
   EXPECT_EQ(p.viewer(user("worker", "330521001001001")).audience, Audience::Staff);
   EXPECT_EQ(p.viewer(user("reporter")).audience, Audience::Public);
+  EXPECT_EQ(p.viewer(user("feed", "cameras")).audience, Audience::Public);
 }
 
 TEST(ReadPolicy, ACountyFileChangesAudiencesAndScopes) {
@@ -167,6 +168,10 @@ TEST(ReadPolicy, AWrongEntryIsAnErrorNamingIt) {
       {with([](json& p) { p["roles"]["centre"]["audience"] = "everyone"; }),
        "roles.centre.audience"},
       {with([](json& p) { p["roles"]["centre"]["detail"] = "town"; }), "roles.centre.detail"},
+      {with([](json& p) {
+         p["roles"]["feed"] = {{"audience", "staff"}};
+       }),
+       "roles.feed.audience"},
       {with([](json& p) { p["roles"]["centre"].erase("audience"); }), "roles.centre"},
       {with([](json& p) {
          p["layers"]["roads"] = {{"audience", "public"}, {"fields", json::object()}};

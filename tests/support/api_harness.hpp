@@ -51,6 +51,8 @@ class ApiHarness : public Client {
 
   /// The served county (as the server holds it).
   layers::County& county() const { return *state_->county; }
+  /// The same, shared (for what keeps the county, as api::FeedPuller does).
+  std::shared_ptr<layers::County> shared_county() const { return state_->county; }
   /// The temporary directory, for files a test writes.
   const TempDir& dir() const { return dir_; }
   const std::string& store_path() const { return store_path_; }

@@ -103,6 +103,16 @@ CommandResult run_user_command(const std::string& store, std::vector<std::string
   return r;
 }
 
+void expect_valid_openapi(const std::string& document, const std::string& node,
+                          const std::string& dir, const std::string& name) {
+  ASSERT_FALSE(node.empty() || node.ends_with("NOTFOUND")) << "node not found: run scripts/setup";
+  const std::string file = dir + "/" + name;
+  std::ofstream(file) << document;
+  const auto ok = run_command(
+      {node, std::string(ONEMAP_SOURCE_DIR) + "/tests/browser/validate-openapi.mjs", file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+}
+
 std::string admin_token_file(const std::string& dir) {
   std::string path = dir + "/admin.token";
   std::ofstream(path) << kAdminToken << "\n";

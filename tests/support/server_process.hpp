@@ -35,6 +35,11 @@ CommandResult run_command(const std::vector<std::string>& args,
 /// token, for `add` and `token`).
 CommandResult run_user_command(const std::string& store, std::vector<std::string> args);
 
+/// Checks an OpenAPI document with swagger-parser (tests/browser/validate-openapi.mjs, its npm
+/// packages from scripts/setup) run by `node` (a test's ONEMAP_NODE), through the file DIR/NAME.
+void expect_valid_openapi(const std::string& document, const std::string& node,
+                          const std::string& dir, const std::string& name = "openapi.json");
+
 /// A file DIR/admin.token holding kAdminToken, for `onemap serve --write-token-file`; its path.
 std::string admin_token_file(const std::string& dir);
 

@@ -1,9 +1,11 @@
-// County layers: their definitions (checks, JSON round trip, alterations) and the grid join of
-// points, lines and polygons, against a brute-force oracle: every grid (no index), Boost.Geometry's
-// overlay (not GEOS, which the join uses), the same measures.
+// County layers: their definitions (checks, JSON round trip, alterations), what a feed compares
+// records by (keys, same content) and its pull intervals, and the grid join of points, lines and
+// polygons, against a brute-force oracle: every grid (no index), Boost.Geometry's overlay (not
+// GEOS, which the join uses), the same measures.
 #include "tests/support/boost_geometry.hpp"  // first: before anything brings in Boost
 
 #include "layers/model/feature_layer.hpp"
+#include "layers/model/feed.hpp"
 #include "layers/model/join.hpp"
 
 #include "core/errors.hpp"
@@ -14,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -307,6 +310,58 @@ TEST(FeatureJoinTest, LinesAndPolygonsShareOutByGridAsABruteForceOverlaySays) {
   EXPECT_GT(in_several, 50u) << "the data must cross grid edges to test anything";
   EXPECT_GT(stats.unassigned, 0u) << "and leave the grids";
   EXPECT_EQ(stats.contained + stats.unassigned, features.size());
+}
+
+TEST(FeedTest, RecordsAreKeyedByTheirIdFieldAndTheSameWhenEveryCoordinateAndValueIs) {
+  LayerDef def = cameras();
+  Feature a;
+  a.geometry = spatial::MultiLineString{{{120.0, 30.0}, {120.1, 30.1}}};
+  a.attributes = {std::string("34020000001320000001"), int64_t{1700000000}, int64_t{4}};
+  EXPECT_EQ(feature_key(def, a), "34020000001320000001");
+  def.id_field = "channels";
+  EXPECT_EQ(feature_key(def, a), "4");
+  def.id_field = "keeper_phone";  // missing at the end: no key
+  EXPECT_EQ(feature_key(def, a), "");
+  def.id_field.clear();
+  EXPECT_EQ(feature_key(def, a), "");
+  EXPECT_THROW(check_feedable(def), Conflict);
+
+  Feature b = a;
+  b.attributes.push_back(std::monostate{});  // a field added since: null
+  b.join.grid_code = "330521001001001";      // joins and fids are not content
+  b.fid = 9;
+  EXPECT_TRUE(same_content(a, b));
+  std::get<spatial::MultiLineString>(b.geometry)[0][1].x(120.1000000001);
+  EXPECT_FALSE(same_content(a, b));
+  b = a;
+  b.attributes[2] = int64_t{5};
+  EXPECT_FALSE(same_content(a, b));
+  // The same points in another order are another geometry: the source changed it.
+  b = a;
+  auto& l = std::get<spatial::MultiLineString>(b.geometry)[0];
+  std::reverse(l.begin(), l.end());
+  EXPECT_FALSE(same_geometry(a.geometry, b.geometry));
+  EXPECT_FALSE(same_geometry(FeatureGeometry{LonLat{120, 30}}, a.geometry));
+  EXPECT_TRUE(is_reserved_field(kFeedDeleteMember)) << "no field may take the deletion's name";
+}
+
+TEST(FeedTest, AnIntervalIsSecondsOrAUnit) {
+  EXPECT_EQ(parse_interval("90"), 90);
+  EXPECT_EQ(parse_interval("90s"), 90);
+  EXPECT_EQ(parse_interval("10m"), 600);
+  EXPECT_EQ(parse_interval("2h"), 7200);
+  EXPECT_EQ(parse_interval("1d"), 86400);
+  for (const char* bad : {"", "m", "0", "-5m", "10w", "1.5h", "10 m", "99999999999999999999"})
+    EXPECT_EQ(onemap::testing::refused([&] { parse_interval(bad); }), "every") << bad;
+  EXPECT_EQ(format_interval(600), "10m");
+  EXPECT_EQ(format_interval(90), "90s");
+  EXPECT_EQ(format_interval(86400), "1d");
+  PullFeed f;
+  f.every_s = 600;
+  EXPECT_TRUE(f.due(1000)) << "never pulled";
+  f.last_run = 1000;
+  EXPECT_FALSE(f.due(1599));
+  EXPECT_TRUE(f.due(1600));
 }
 
 TEST(FeatureJoinTest, ALineWhollyInsideHasItsWholeLengthInOneGridAndAPointItsContainingGrid) {
