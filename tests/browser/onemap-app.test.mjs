@@ -343,9 +343,23 @@ async function main(work) {
     publicView.fields.join(','),
   );
   check('not signed in: the page never asked for a household record', !requests.some((r) => /\/households\/\d+/.test(new URL(r.url).pathname) && !r.url.includes('/collections/')));
+  // A layer added to the running server (as a county's other system would bring one) is in the
+  // catalogue the next time the page loads its layers: here, when the user signs in.
+  const shelter = { type: 'Feature', properties: { name: '应急避难场所一号' }, geometry: { type: 'Point', coordinates: camera ? first.geometry.coordinates : [120, 30.5] } };
+  const added = await fetch(`${base}/admin/layers?name=shelters&title=${encodeURIComponent('应急避难场所')}&theme=${encodeURIComponent('应急')}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/geo+json' },
+    body: JSON.stringify({ type: 'FeatureCollection', features: [shelter] }),
+  });
+  check('a new layer added to the running server', added.status === 201, `${added.status}`);
   page.once('dialog', (d) => d.accept(TOKEN));
   await page.click('#auth');
   await settle(page); // signing in loads the layers again, with the token
+  const withNew = await page.evaluate(() => ({
+    themes: [...document.querySelectorAll('#tab-layers h3')].map((h) => h.textContent),
+    layers: [...document.querySelectorAll('#tab-layers label')].map((l) => l.textContent),
+  }));
+  check('the new layer is in the catalogue under its theme, without a restart', withNew.themes.includes('应急') && withNew.layers.includes('应急避难场所'), `${withNew.themes.join(' ')}`);
   const personalView = await clickHousehold();
   const recordRequest = requests.find((r) => new URL(r.url).pathname === `/households/${household.id}`);
   check(
