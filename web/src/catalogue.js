@@ -16,7 +16,10 @@ export async function loadCountyLayers() {
     const style = await getJSON('/style.json', gcj() ? { offset: 'gcj02' } : {});
     const ours = style.layers.filter((l) => l.metadata?.['onemap:layer']);
     const sources = {};
-    for (const l of ours) sources[l.source] = style.sources[l.source];
+    // Tiles from the page's own origin, whatever address the server saw (a proxy's, say): the
+    // token goes to that origin only (api.js).
+    const here = (url) => `${location.origin}${url.slice(url.indexOf('/tiles/'))}`;
+    for (const l of ours) sources[l.source] = { ...style.sources[l.source], tiles: style.sources[l.source].tiles.map(here) };
     app.countyLayers = { sources, layers: ours, catalogue: style.metadata?.['onemap:catalogue'] ?? [] };
   });
 }
