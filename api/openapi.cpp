@@ -405,6 +405,12 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
       op("Tile cache and build metrics", "getMetrics", json::array(),
          {{"description", "Prometheus text"},
           {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}});
+  paths["/style.json"]["get"] =
+      op("The whole map as a MapLibre style (v8): what the viewer may see, the county layers as "
+         "their definitions style them, their catalogue by theme in metadata",
+         "getMapStyle",
+         json::array({in_query("offset", "gcj02: tile URLs shifted into GCJ-02 (or none)")}),
+         response("MapLibre style", "application/json", object));
   paths["/tiles/{layers}/{z}/{x}/{y}.mvt"]["get"] =
       op("A vector tile (Web Mercator)", "getTile", tile_params(true), mvt);
   paths["/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt"]["get"] =

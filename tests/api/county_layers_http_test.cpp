@@ -9,6 +9,7 @@
 #include "tests/support/api_harness.hpp"
 #include "tests/support/expect_error.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/tiles.hpp"
 
 #include "layers/model/join.hpp"
 #include "layers/store/store.hpp"
@@ -391,3 +392,57 @@ TEST_F(CountyLayersHttp, OneFeatureByIdWithItsGridsAndAClearNotFound) {
 }
 
 }  // namespace
+
+TEST_F(CountyLayersHttp, TheMapStyleDrawsWhatEachAudienceMaySeeAndValidates) {
+  // The layers of a style drawn from a source, by their source layers.
+  auto source_layers = [](const json& style) {
+    std::set<std::string> out;
+    for (const auto& l : style["layers"])
+      if (l.contains("source-layer")) out.insert(l["source-layer"].get<std::string>());
+    return out;
+  };
+  const HttpResponse pub = api().get("/style.json");
+  ASSERT_EQ(pub.status, 200) << pub.body;
+  const json style = pub.json();
+  const auto shown = source_layers(style);
+  EXPECT_TRUE(shown.count("cameras") && shown.count("zones") && shown.count("grids.village"));
+  EXPECT_FALSE(shown.count("pipes")) << "a staff layer in the public's style";
+  EXPECT_FALSE(style["sources"].contains("onemap-workers"));
+  std::set<std::string> themes;
+  for (const auto& t : style["metadata"]["onemap:catalogue"]) themes.insert(t["theme"]);
+  EXPECT_EQ(themes, (std::set<std::string>{"安全", "规划"}));
+  // Every tile URL it names answers this audience: the tile of a camera, with it.
+  const auto& cam = layer("cameras").features[0];
+  const auto& p = std::get<layers::LonLat>(cam.geometry);
+  const Tile t = mercator_tile(p.lon, p.lat, 14);
+  for (const auto& [name, source] : style["sources"].items()) {
+    std::string url = source["tiles"][0];
+    ASSERT_TRUE(url.starts_with(ApiHarness::base_url())) << url;
+    url = url.substr(ApiHarness::base_url().size());
+    url.replace(url.find("{z}/{x}/{y}"), 11, t.path());
+    const HttpResponse r = api().get(url);
+    EXPECT_TRUE(r.status == 200 || r.status == 204) << name << " " << url << " " << r.status;
+  }
+  // Staff see the staff layer and the workers.
+  const json staff = api().get("/style.json", kAdminToken).json();
+  EXPECT_TRUE(source_layers(staff).count("pipes"));
+  EXPECT_TRUE(staff["sources"].contains("onemap-workers"));
+  EXPECT_NE(api()
+                .get("/style.json?offset=gcj02")
+                .json()["sources"]["onemap-layers"]["tiles"][0]
+                .get<std::string>()
+                .find("?offset=gcj02"),
+            std::string::npos);
+  expect_error(api().get("/style.json?offset=mars"), 400, "", "offset");
+  expect_error(api().get("/style.json?zoom=3"), 400, "", "zoom");
+
+  const std::string node = ONEMAP_NODE;
+  ASSERT_FALSE(node.empty() || node.ends_with("NOTFOUND")) << "node not found: run scripts/setup";
+  for (const auto& [who, doc] : {std::pair{"public", style}, std::pair{"staff", staff}}) {
+    const std::string file = api().dir().file(std::string("style-") + who + ".json");
+    std::ofstream(file) << doc.dump();
+    const auto ok = run_command(
+        {node, std::string(ONEMAP_SOURCE_DIR) + "/tests/browser/validate-style.mjs", file});
+    EXPECT_EQ(ok.exit_code, 0) << who << ": " << ok.out << ok.err;
+  }
+}

@@ -83,6 +83,45 @@ class LayersAdmin : public SharedApi<LayersAdmin> {
       if (l.def.name == layer) return json::parse(layers::definition_json(l.def));
     return nullptr;
   }
+  // A layer just added is in every output at once: its tiles (a tile of each matrix set holding
+  // its first feature, decoded by GDAL for Web Mercator), TileJSON, the map's style and its
+  // catalogue (the web map's), and its statistics by grid.
+  static void expect_served_everywhere(const std::string& name) {
+    SCOPED_TRACE(name);
+    const json items = all(name);
+    ASSERT_GT(items["numberMatched"].get<int>(), 0);
+    const json& first = items["features"][0];
+    json at = first["geometry"]["coordinates"];
+    while (at[0].is_array()) at = at[0];  // a line's or ring's first vertex
+    const double lon = at[0].get<double>(), lat = at[1].get<double>();
+    const Tile t = mercator_tile(lon, lat, 14);
+    const HttpResponse tile = api().get("/tiles/" + name + "/" + t.path() + ".mvt", kAdminToken);
+    ASSERT_EQ(tile.status, 200) << tile.body;
+    std::set<int64_t> ids;
+    const auto ds = open_tile(api().dir().file("served-" + name), t, tile.body);
+    for (auto* layer : ds->GetLayers())
+      for (const auto& f : *layer) ids.insert(f->GetFieldAsInteger64("mvt_id"));
+    EXPECT_TRUE(ids.count(first["id"].get<int64_t>())) << "its first feature in " << t.path();
+    const double deg = 360.0 / (1 << 14);
+    const std::string cgcs = "/tiles/cgcs2000/" + name + "/14/" +
+                             std::to_string(static_cast<int>((lon + 180) / deg)) + "/" +
+                             std::to_string(static_cast<int>((90 - lat) / deg)) + ".mvt";
+    EXPECT_EQ(api().get(cgcs, kAdminToken).status, 200) << cgcs;
+    for (const char* set : {"/tiles/", "/tiles/cgcs2000/"}) {
+      const json tj = api().get(set + name + ".json", kAdminToken).json();
+      EXPECT_EQ(tj["vector_layers"][0]["id"], name) << set;
+    }
+    bool catalogued = false;
+    const json style = api().get("/style.json", kAdminToken).json();
+    for (const auto& theme : style["metadata"]["onemap:catalogue"])
+      for (const auto& l : theme["layers"]) catalogued |= l["name"] == name;
+    EXPECT_TRUE(catalogued) << "not in the map's catalogue";
+    const HttpResponse stats =
+        api().get("/collections/" + name + "/stats?group_by=village", kAdminToken);
+    ASSERT_EQ(stats.status, 200) << stats.body;
+    EXPECT_EQ(stats.json()["total"]["count"], items["numberMatched"]);
+  }
+
   static std::string file(const std::filesystem::path& p) {
     std::ifstream f(p, std::ios::binary);
     std::stringstream s;
@@ -131,6 +170,7 @@ TEST_F(LayersAdmin, ACsvOfPointsIsServedAtOnceEachPointInTheGridThatHoldsIt) {
     EXPECT_EQ(f["properties"]["grid_code"], holder) << f["properties"]["code"];
   }
   EXPECT_EQ(all("stations")["features"][0]["properties"]["staff"], 0) << "typed from its values";
+  expect_served_everywhere("stations");
 
   // In the store for the next start.
   auto store = layers::open_store(api().store_path(), false);
@@ -181,6 +221,7 @@ TEST_F(LayersAdmin, AZippedGaussKrugerShapefileOfLinesSharesOutItsLengthAsBoostS
 
   const HttpResponse r = post("name=sewage&theme=%E7%8E%AF%E5%A2%83", file(zip), "application/zip");
   ASSERT_EQ(r.status, 201) << r.body;
+  expect_served_everywhere("sewage");
   EXPECT_NE(r.json()["report"]["source_crs"].get<std::string>().find("4549"), std::string::npos);
   const json items = all("sewage");
   ASSERT_EQ(items["numberMatched"], 30);
@@ -214,6 +255,7 @@ TEST_F(LayersAdmin, AGeoJsonOfPolygonsAndAnEmptyLayerFromADefinitionThenDroppedA
       R"([120.02,30.08],[120.02,30.02]]]}}]})";
   const HttpResponse r = post("name=zones", geojson, "application/geo+json");
   ASSERT_EQ(r.status, 201) << r.body;
+  expect_served_everywhere("zones");
   const json f = all("zones")["features"][0];
   // [120.02, 120.12] crosses the grids of x [120.00, 120.05], [120.05, 120.10], [120.10, 120.15].
   EXPECT_EQ(f["properties"]["grids"].size(), 3u) << f.dump();

@@ -13,7 +13,8 @@
 // the app's files (content types, ETag and 304, gzip, cache lifetimes); then in the browser: the
 // Chinese interface, rendered features of every layer (county, town, village and grid boundaries
 // and labels, household cells and points, enterprises by risk, incidents open, overdue and
-// closed) with map.queryRenderedFeatures at the county view and up close; a feature's attributes
+// closed) with map.queryRenderedFeatures at the county view and up close; the county's own layers
+// (the catalogue by theme as /style.json has it, each drawn, a camera clicked); a feature's attributes
 // (public fields only, then the personal ones once signed in with the token); the filters
 // reaching the incident tiles; a drawn box and a drawn polygon listing exactly the API's
 // numberMatched; the dashboard's open count; signed in as the administrator, a dispatched
@@ -274,6 +275,50 @@ async function main(work) {
   await shot('town');
   console.log(`close view checked at ${seconds()} s`);
 
+  // ---- the county's own layers: the catalogue by theme, each drawn, a camera's public fields
+  const catalogue = await page.evaluate(() => ({
+    themes: [...document.querySelectorAll('#tab-layers h3')].map((h) => h.textContent),
+    layers: [...document.querySelectorAll('#tab-layers input[data-layer^="layer:"]')].map((i) => i.dataset.layer.slice(6)),
+  }));
+  const demoLayers = (await (await fetch(`${base}/style.json`)).json()).metadata['onemap:catalogue'];
+  check(
+    'the layer catalogue: the county layers grouped by theme, as /style.json lists them',
+    demoLayers.length >= 4 && demoLayers.every((t) => catalogue.themes.includes(t.theme)) &&
+      demoLayers.flatMap((t) => t.layers.map((l) => l.name)).join() === catalogue.layers.join() && catalogue.layers.length >= 5,
+    `${catalogue.themes.join(' ')}; ${catalogue.layers.join(' ')}`,
+  );
+  const view = await page.evaluate(() => ({ center: window.onemapApp.map.getCenter().toArray(), zoom: window.onemapApp.map.getZoom() }));
+  const first = (await (await fetch(`${base}/collections/cameras/items?limit=1`)).json()).features[0];
+  await jumpTo(page, first.geometry.coordinates, 14);
+  const own = await rendered(page, ['cameras', 'sewage_pipes', 'land_use'], []);
+  for (const [id, r] of Object.entries(own)) check(`up close: the county layer ${id} drawn`, r.n > 0, `${r.n} features`);
+  // A camera with nothing else a click could pick around it.
+  const camera = await page.evaluate(() => {
+    const m = window.onemapApp.map;
+    const picks = ['incidents-open', 'incidents-closed', 'incidents-overdue', 'enterprises-points', 'enterprises-cells', 'households-points', 'households-cells', 'stations', 'garbage_points'];
+    for (const f of m.queryRenderedFeatures({ layers: ['cameras'] })) {
+      const p = m.project(f.geometry.coordinates);
+      const near = m.queryRenderedFeatures([[p.x - 6, p.y - 6], [p.x + 6, p.y + 6]], { layers: picks.filter((id) => m.getLayer(id)) });
+      if (!near.length && f.id !== undefined) return { id: f.id };
+    }
+    return null;
+  });
+  check(`camera ${camera?.id} drawn and clicked`, camera !== null && (await clickFeature(page, 'cameras', camera.id)));
+  await settle(page);
+  const cameraInfo = await page.evaluate(() => ({
+    title: document.getElementById('info-title').textContent,
+    fields: [...document.querySelectorAll('#info-table tr')].map((tr) => tr.dataset.field),
+  }));
+  check(
+    "a camera clicked: its layer's title and public fields, no staff field",
+    cameraInfo.title === '雪亮工程摄像头' && cameraInfo.fields.includes('device_id') && !cameraInfo.fields.includes('keeper_unit') &&
+      requests.some((r) => r.url.includes(`/collections/cameras/items/${camera?.id}`)),
+    `${cameraInfo.title}: ${cameraInfo.fields.join(',')}`,
+  );
+  await shot('county-layers');
+  await page.evaluate(() => (document.getElementById('info').hidden = true));
+  await jumpTo(page, view.center, view.zoom);
+
   // ---- a household's attributes: public fields only, then personal ones once signed in
   const household = await page.evaluate(() => {
     const m = window.onemapApp.map;
@@ -298,9 +343,23 @@ async function main(work) {
     publicView.fields.join(','),
   );
   check('not signed in: the page never asked for a household record', !requests.some((r) => /\/households\/\d+/.test(new URL(r.url).pathname) && !r.url.includes('/collections/')));
+  // A layer added to the running server (as a county's other system would bring one) is in the
+  // catalogue the next time the page loads its layers: here, when the user signs in.
+  const shelter = { type: 'Feature', properties: { name: '应急避难场所一号' }, geometry: { type: 'Point', coordinates: camera ? first.geometry.coordinates : [120, 30.5] } };
+  const added = await fetch(`${base}/admin/layers?name=shelters&title=${encodeURIComponent('应急避难场所')}&theme=${encodeURIComponent('应急')}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/geo+json' },
+    body: JSON.stringify({ type: 'FeatureCollection', features: [shelter] }),
+  });
+  check('a new layer added to the running server', added.status === 201, `${added.status}`);
   page.once('dialog', (d) => d.accept(TOKEN));
   await page.click('#auth');
   await settle(page); // signing in loads the layers again, with the token
+  const withNew = await page.evaluate(() => ({
+    themes: [...document.querySelectorAll('#tab-layers h3')].map((h) => h.textContent),
+    layers: [...document.querySelectorAll('#tab-layers label')].map((l) => l.textContent),
+  }));
+  check('the new layer is in the catalogue under its theme, without a restart', withNew.themes.includes('应急') && withNew.layers.includes('应急避难场所'), `${withNew.themes.join(' ')}`);
   const personalView = await clickHousehold();
   const recordRequest = requests.find((r) => new URL(r.url).pathname === `/households/${household.id}`);
   check(

@@ -195,6 +195,10 @@ async function main(work) {
   const publicFields = {};
   for (const c of ['grids', 'households', 'enterprises', 'incidents'])
     publicFields[c] = new Set(Object.keys((await api(`/collections/${c}/queryables`)).properties));
+  // The county's own layers the public sees (the anonymous map style's), each with its public
+  // fields.
+  for (const theme of (await api('/style.json')).metadata['onemap:catalogue'])
+    for (const l of theme.layers) publicFields[l.name] = new Set(Object.keys((await api(`/collections/${l.name}/queryables`)).properties));
   const sensitive = new Set(
     readFileSync(path.join(sourceDir, 'data', 'categories.csv'), 'utf8')
       .split('\n')

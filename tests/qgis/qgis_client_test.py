@@ -12,7 +12,9 @@ Builds a small demo county with `onemap demo`, serves it on a free loopback port
     and again from the OGC API - Tiles tileset's template ({tileMatrix}/{tileRow}/{tileCol} as
     {z}/{y}/{x}), renders the county's extent with QgsMapRendererParallelJob and checks each PNG
     shows the county (drawn inside its box, nothing outside) and that both are the same image;
-  - renders the same tiles in a CGCS2000 (EPSG:4490) map.
+  - renders the same tiles in a CGCS2000 (EPSG:4490) map;
+  - converts onemap's MapLibre style (/style.json) with QGIS's QgsMapBoxGlStyleConverter and
+    renders the county layers with it (qgis_client-style.png).
 QGIS 3.22 cannot draw onemap's CGCS2000 tiles themselves (README "Connect QGIS"). The PNGs are
 written to the working directory (qgis_client-*.png), onemap's log to qgis_client-onemap.log.
 
@@ -119,9 +121,9 @@ def client_checks(base, token, store, counts, public_incidents, county_layer_aud
     """Everything QGIS does; its objects die with this frame, before QGIS exits (QGIS objects
     destroyed after exitQgis() crash the interpreter at its end)."""
     from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsDataSourceUri,
-                           QgsFillSymbol, QgsMapRendererParallelJob, QgsMapSettings,
-                           QgsMarkerSymbol, QgsNetworkAccessManager, QgsPointXY, QgsProject,
-                           QgsVectorLayer, QgsVectorTileBasicRenderer,
+                           QgsFillSymbol, QgsMapBoxGlStyleConverter, QgsMapRendererParallelJob,
+                           QgsMapSettings, QgsMarkerSymbol, QgsNetworkAccessManager, QgsPointXY,
+                           QgsProject, QgsRectangle, QgsVectorLayer, QgsVectorTileBasicRenderer,
                            QgsVectorTileBasicRendererStyle, QgsVectorTileLayer, QgsWkbTypes)
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
@@ -260,6 +262,52 @@ def client_checks(base, token, store, counts, public_incidents, county_layer_aud
           ", ".join(f"{asked.count(s)} x {s}" for s in sorted(set(asked))))
 
     render(xyz, "EPSG:4490", "qgis_client-cgcs2000-map.png")
+
+    # The county layers styled by onemap's MapLibre style (/style.json), converted by QGIS's own
+    # MapBox GL converter: every county layer gets a rule, and the map shows their colours.
+    style = get_json(f"{base}/style.json")
+    county_source = style["sources"]["onemap-layers"]
+    styled = tile_layer(county_source["tiles"][0], county_source["minzoom"], 16,
+                        "onemap county layers")
+    converter = QgsMapBoxGlStyleConverter()
+    result = converter.convert(style)
+    check(result == QgsMapBoxGlStyleConverter.Success, "QGIS converts /style.json",
+          converter.errorMessage())
+    styled.setRenderer(converter.renderer())
+    ruled = {s.layerName() for s in converter.renderer().styles()}
+    wanted = {l["name"] for t in style["metadata"]["onemap:catalogue"] for l in t["layers"]}
+    check(wanted and wanted <= ruled, "every county layer of the style has a QGIS rule",
+          f"rules for {sorted(ruled)}")
+    settings = QgsMapSettings()
+    settings.setLayers([styled])
+    settings.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:3857"))
+    settings.setOutputSize(QSize(1000, 700))
+    settings.setBackgroundColor(QColor("white"))
+    to_map = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:4490"),
+                                    settings.destinationCrs(), QgsProject.instance())
+    centre = box.center()
+    # A village-sized view at the county's centre: zoom 13-14, where every layer is drawn.
+    half = 0.02
+    settings.setExtent(to_map.transformBoundingBox(QgsRectangle(
+        centre.x() - half, centre.y() - half * 0.7, centre.x() + half, centre.y() + half * 0.7)))
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage()
+    image.save("qgis_client-style.png")
+    colours = {int(l["color"].lstrip("#"), 16) for t in style["metadata"]["onemap:catalogue"]
+               for l in t["layers"]}
+    background = next(int(l["paint"]["background-color"].lstrip("#"), 16)
+                      for l in style["layers"] if l["type"] == "background")
+    drawn = coloured = 0
+    for y in range(0, image.height(), 2):
+        for x in range(0, image.width(), 2):
+            rgb = image.pixel(x, y) & 0xFFFFFF
+            drawn += rgb not in (0xFFFFFF, background)
+            coloured += rgb in colours
+    check(drawn > 0.02 * image.width() * image.height() / 4 and coloured > 20,
+          "qgis_client-style.png: the county layers drawn in their styles' colours",
+          f"{drawn} drawn pixels, {coloured} of a layer's own colour")
 
 
 def main():

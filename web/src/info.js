@@ -45,11 +45,12 @@ export function setDispatchRenderer(render) {
 const DISPATCH_FIELDS = new Set(['status', 'assignee', 'agency', 'level', 'deadline', 'overdue', 'dispatch_reason']);
 
 /// The attribute panel. `note`: [i18n key, params]; `dispatch`: an incident, with its handling
-/// section; `incident`: {etag, history} of its record once loaded with the token, else null.
+/// section; `incident`: {etag, history} of its record once loaded with the token, else null;
+/// `title`: the panel's title (a county layer's), else the layer's name in the interface.
 export function showInfo(layerKey, props, opts = {}) {
-  const { note = null, actions = [], dispatch = false, incident = null } = opts;
+  const { note = null, actions = [], dispatch = false, incident = null, title = null } = opts;
   $('info').hidden = false;
-  $('info-title').textContent = t(`layer.${layerKey}`);
+  $('info-title').textContent = title ?? t(`layer.${layerKey}`);
   $('info-note').textContent = note ? t(...note) : '';
   $('info-table').replaceChildren(
     ...Object.entries(props)

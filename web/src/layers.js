@@ -98,7 +98,8 @@ export function addEnterpriseIcons(map) {
 
 /// The style: `offset` 'gcj02' or null; `basemaps` from the server's configuration; the incident
 /// layers' tile parameters; `workers` whether the signed-in user may read the workers' tiles.
-export function buildStyle({ offset, basemaps, openParams, closedParams, workers = false }) {
+/// `county`: the county layers' sources, style layers and labels (catalogue.js's countyStyle()).
+export function buildStyle({ offset, basemaps, openParams, closedParams, workers = false, county = { sources: {}, layers: [], labels: [] } }) {
   const off = offset ? { offset } : {};
   const sources = {
     grids: { type: 'vector', tiles: [tileTemplate(GRID_LAYERS, off)], minzoom: 0, maxzoom: 16 },
@@ -106,6 +107,7 @@ export function buildStyle({ offset, basemaps, openParams, closedParams, workers
     'incidents-open': { type: 'vector', tiles: [tileTemplate('incidents', { ...off, ...(openParams ?? {}) })], minzoom: 0, maxzoom: 16 },
     'incidents-closed': { type: 'vector', tiles: [tileTemplate('incidents', { ...off, ...(closedParams ?? {}) })], minzoom: 0, maxzoom: 16 },
     ...(workers ? { workers: { type: 'vector', tiles: [tileTemplate('workers', off)], minzoom: 0, maxzoom: 16 } } : {}),
+    ...county.sources,
     'incidents-overdue': { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, cluster: true, clusterRadius: 40, clusterMaxZoom: 12 },
     area: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     labels: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
@@ -129,6 +131,8 @@ export function buildStyle({ offset, basemaps, openParams, closedParams, workers
     { id: 'grid-county-line', type: 'line', ...gridLayer('county'), paint: { 'line-color': COLOURS.county, 'line-width': ['interpolate', ['linear'], ['zoom'], 6, 2, 16, 5] } },
     { id: 'area-fill', type: 'fill', source: 'area', paint: { 'fill-color': COLOURS.area, 'fill-opacity': 0.08 } },
     { id: 'area-line', type: 'line', source: 'area', paint: { 'line-color': COLOURS.area, 'line-width': 2.5 } },
+    // The county's own layers (polygons, lines, points) over the grids, under the five layers.
+    ...county.layers,
     // Households: cells with their count at small scales, single households up close.
     { id: 'households-cells', type: 'circle', source: 'points', 'source-layer': 'households', filter: cluster,
       paint: { 'circle-color': COLOURS.householdCells, 'circle-opacity': 0.55, 'circle-radius': radiusByCount('count', 2, 14, 400) } },
@@ -188,6 +192,7 @@ export function buildStyle({ offset, basemaps, openParams, closedParams, workers
       layout: { 'text-field': ['get', 'name'], 'text-font': TEXT_FONT, 'text-size': 15 }, paint: labelPaint('#4a2c7a') },
     { id: 'grid-county-label', type: 'symbol', ...labelsOf('county'), maxzoom: 9.5,
       layout: { 'text-field': ['get', 'name'], 'text-font': TEXT_FONT, 'text-size': 18 }, paint: labelPaint('#2d1a4d') },
+    ...county.labels,
     { id: 'draw-fill', type: 'fill', source: 'draw', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#ff6d00', 'fill-opacity': 0.12 } },
     { id: 'draw-line', type: 'line', source: 'draw', paint: { 'line-color': '#ff6d00', 'line-width': 2, 'line-dasharray': [2, 1] } },
     { id: 'draw-vertex', type: 'circle', source: 'draw', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': '#ff6d00' } },

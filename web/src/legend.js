@@ -1,6 +1,8 @@
 // The layer switcher with its legend (the side panel's layers tab): a checkbox with its symbol for
-// each layer the user may see, and the map's layers shown or hidden as they say.
+// each layer the user may see (the county's own layers by theme), and the map's layers shown or
+// hidden as they say.
 import { app } from './app.js';
+import { countyToggles } from './catalogue.js';
 import { $, el } from './dom.js';
 import { t } from './i18n.js';
 import { COLOURS, RISKS, TOGGLES } from './layers.js';
@@ -48,6 +50,15 @@ export function buildLayerPanel() {
     toggle('closed', t('state.closed'), swatch('dot', COLOURS.closed)),
     el('p', { class: 'legend-note' }, swatch('dot big', '#888'), t('legend.cluster')),
   );
+  // The county's own layers, by theme.
+  for (const theme of app.countyLayers?.catalogue ?? []) {
+    box.append(el('h3', { text: theme.theme }));
+    for (const entry of theme.layers) {
+      const legend =
+        entry.geometry === 'line' ? swatch('line', entry.color) : entry.geometry === 'polygon' ? swatch('square', entry.fill || entry.color) : swatch('dot', entry.color);
+      box.append(toggle(`layer:${entry.name}`, entry.title, legend));
+    }
+  }
   if (app.workerTiles) box.append(el('h3', { text: t('layers.workers') }), toggle('workers', t('layers.workers'), swatch('dot', COLOURS.workers)));
   if (app.config.basemaps.length) {
     box.append(el('h3', { text: t('layers.basemap') }), toggle('basemap', t('layers.basemap'), swatch('square', '#ccc')));
@@ -60,7 +71,7 @@ export function applyVisibility() {
   const m = app.map;
   const vis = app.visibility;
   const set = (id, on) => m.getLayer(id) && m.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
-  for (const [key, ids] of Object.entries(TOGGLES))
+  for (const [key, ids] of Object.entries({ ...TOGGLES, ...countyToggles() }))
     for (const id of ids) set(id, vis[key] !== false && (!id.endsWith('-label') || vis.labels !== false));
   app.config.basemaps.forEach((_, i) => set(`basemap-${i}`, vis.basemap !== false));
 }

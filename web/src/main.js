@@ -13,8 +13,8 @@
 //
 // This module starts the page and joins its parts: the header (language, sign-in), the map with
 // what a click on it opens, the names on it, refresh() and the auto-refresh. The parts: app.js (the
-// shared state, window.onemapApp), dom.js, tiles.js (onemap's layers on the map), legend.js (the
-// layer switcher), info.js (the attribute panel), incident.js (an incident's handling),
+// shared state, window.onemapApp), dom.js, tiles.js (onemap's layers on the map), catalogue.js (the
+// county's own layers), legend.js (the layer switcher), info.js (the attribute panel), incident.js (an incident's handling),
 // query.js (the planner's query) and dashboard.js.
 import { Map as MapLibreMap, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import { ApiError, getJSON, onTokenChange, request, setToken, token, withToken } from './api.js';
@@ -28,6 +28,7 @@ import { openIncident, setupIncidentPanel } from './incident.js';
 import { showInfo } from './info.js';
 import { labelPoint } from './labels.js';
 import { addEnterpriseIcons, CLICKABLE } from './layers.js';
+import { countyClickable, loadCountyLayers } from './catalogue.js';
 import { applyVisibility, buildLayerPanel } from './legend.js';
 import { gridsWhere, loadTowns, onDrawn, pickGridArea, renderFilterInputs, renderQuery, runQuery, setArea, setupQueryPanel } from './query.js';
 import { applyIncidentFilters, currentStyle, loadOverdue, reloadTiles } from './tiles.js';
@@ -54,11 +55,20 @@ async function refresh() {
   return settled();
 }
 
-async function openFeature(feature, collection, point) {
+/// What a click can pick, topmost first: [map layer, collection, title (county layers)].
+function clickable() {
+  const county = countyClickable();
+  // The county's own layers under the five's points, over the grids.
+  const grids = CLICKABLE.findIndex(([, c]) => c === 'grids');
+  return [...CLICKABLE.slice(0, grids), ...county, ...CLICKABLE.slice(grids)];
+}
+
+async function openFeature(feature, collection, point, title = null) {
   const p = feature.properties ?? {};
   if (p.cluster === true || p.cluster_id !== undefined) {
     const n = p.count ?? p.point_count;
     showInfo(collection, {}, {
+      title,
       note: ['info.cluster', { n }],
       actions: [el('button', { type: 'button', text: t('info.zoomIn'), onclick: () => app.map.easeTo({ center: point, zoom: app.map.getZoom() + 2 }) })],
     });
@@ -72,7 +82,7 @@ async function openFeature(feature, collection, point) {
     return;
   }
   if (collection === 'incidents') return openIncident(id, { fly: false });
-  showInfo(collection, { id, ...p }, { note: ['info.loading'] });
+  showInfo(collection, { id, ...p }, { title, note: ['info.loading'] });
   await track(async () => {
     let props;
     let note = token() ? null : 'info.publicOnly';
@@ -92,13 +102,14 @@ async function openFeature(feature, collection, point) {
       const f = await getJSON(`/collections/${collection}/items/${id}`);
       props = { id: f.id, ...f.properties };
     }
-    if (app.info?.props?.id === id) showInfo(collection, props, { note: note ? [note] : null });
+    if (app.info?.props?.id === id) showInfo(collection, props, { title, note: note ? [note] : null });
   });
 }
 
 function onMapClick(e) {
   if (app.draw.mode) return;
-  const layers = CLICKABLE.map(([id]) => id).filter((id) => app.map.getLayer(id) && app.map.getLayoutProperty(id, 'visibility') !== 'none');
+  const picks = clickable();
+  const layers = picks.map(([id]) => id).filter((id) => app.map.getLayer(id) && app.map.getLayoutProperty(id, 'visibility') !== 'none');
   const pad = 4;
   const hits = app.map.queryRenderedFeatures(
     [
@@ -111,11 +122,11 @@ function onMapClick(e) {
     $('info').hidden = true;
     return;
   }
-  const order = CLICKABLE.map(([id]) => id);
+  const order = picks.map(([id]) => id);
   hits.sort((a, b) => order.indexOf(a.layer.id) - order.indexOf(b.layer.id));
   const hit = hits[0];
-  const collection = CLICKABLE.find(([id]) => id === hit.layer.id)[1];
-  openFeature(hit, collection, e.lngLat);
+  const [, collection, title] = picks.find(([id]) => id === hit.layer.id);
+  openFeature(hit, collection, e.lngLat, title ?? null);
 }
 
 /// The names on the map: a point inside each county, town, village and grid.
@@ -168,6 +179,7 @@ async function audienceChanged({ rejected }) {
   if (rejected) status(t('auth.invalid'), true);
   $('info').hidden = true;
   await loadMe();
+  await loadCountyLayers();
   buildLayerPanel();
   reloadTiles();
   await Promise.all([loadOverdue(), loadDashboard(), app.query ? runQuery() : null]);
@@ -214,6 +226,7 @@ async function start() {
     loadMe(),
   ]);
   app.config = { basemaps: config.basemaps ?? [], offset: config.offset ?? null };
+  await loadCountyLayers();
   app.overdueMode = overdueMode(queryables);
   app.overdueFlag = 'overdue' in (queryables?.properties ?? {});
   const tilejson = await getJSON('/tiles/grids.county.json', gcj() ? { offset: 'gcj02' } : {});
@@ -247,7 +260,7 @@ async function start() {
   });
   app.draw = new DrawTool(map, onDrawn);
   map.on('click', onMapClick);
-  for (const [id] of CLICKABLE) {
+  for (const [id] of clickable()) {
     map.on('mouseenter', id, () => !app.draw.mode && (map.getCanvas().style.cursor = 'pointer'));
     map.on('mouseleave', id, () => !app.draw.mode && (map.getCanvas().style.cursor = ''));
   }

@@ -4,6 +4,7 @@
 import { getJSON } from './api.js';
 import { app, FETCH_PAGE, gcj, geometryToMap, track } from './app.js';
 import { isOpen, itemParams, overdueCql, tileParams } from './filters.js';
+import { countyStyle } from './catalogue.js';
 import { buildStyle, tileTemplate } from './layers.js';
 import { applyVisibility } from './legend.js';
 
@@ -23,6 +24,7 @@ export function currentStyle() {
     openParams: incidentParams('open'),
     closedParams: incidentParams('closed'),
     workers: app.workerTiles,
+    county: countyStyle(),
   });
 }
 
