@@ -179,6 +179,7 @@ enum Stream : uint64_t {
   kEnterpriseStream,
   kWorkerStream,
   kIncidentStream,
+  kAddressStream,  // after the others: adding it changed none of theirs
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -753,6 +754,62 @@ class Generator {
     step_log("villages", std::to_string(villages_.size()) + " Voronoi cells", sw.seconds());
   }
 
+  // The addresses of houses at `places` in the villages `village_of` (both in draw order),
+  // numbered as a village numbers its houses: a community's along its streets (one to four of
+  // the county's street names, each street a sector around the houses' centre), a village's by
+  // group (组: sectors of about 30 houses, at most 18), and within a street or group outward
+  // from the centre with small gaps. No two houses share an address, and the houses of a group
+  // or a street lie together, as a gazetteer of the county expects them to.
+  std::vector<std::string> house_addresses(const std::vector<Point>& places,
+                                           const std::vector<std::size_t>& village_of) const {
+    Rng rng(options_.seed, kAddressStream);
+    std::vector<std::vector<std::size_t>> by_village(villages_.size());
+    for (std::size_t i = 0; i < places.size(); ++i) by_village[village_of[i]].push_back(i);
+    std::vector<std::string> out(places.size());
+    for (std::size_t vi = 0; vi < villages_.size(); ++vi) {
+      std::vector<std::size_t> order = by_village[vi];
+      const std::size_t n = order.size();
+      if (n == 0) continue;
+      const VillageInfo& v = villages_[vi];
+      const std::string prefix = divisions_[towns_[v.town].division].name + v.short_name;
+      double cx = 0, cy = 0;
+      for (std::size_t i : order) {
+        cx += places[i].x() / static_cast<double>(n);
+        cy += places[i].y() / static_cast<double>(n);
+      }
+      auto angle = [&](std::size_t i) { return std::atan2(places[i].y() - cy, places[i].x() - cx); };
+      auto distance = [&](std::size_t i) {
+        return std::hypot(places[i].x() - cx, places[i].y() - cy);
+      };
+      std::sort(order.begin(), order.end(),
+                [&](std::size_t a, std::size_t b) { return angle(a) < angle(b); });
+      // Group 1 (or the first street) starts anywhere around the centre.
+      std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(rng.below(n)),
+                  order.end());
+      const std::size_t parts =
+          v.community ? std::min<std::size_t>(4, n / 80 + 1) : std::clamp<std::size_t>((n + 15) / 30, 1, 18);
+      std::vector<std::size_t> streets(std::size(kStreetNames));
+      std::iota(streets.begin(), streets.end(), 0);
+      for (std::size_t k = 0; k < parts && v.community; ++k)
+        std::swap(streets[k], streets[k + rng.below(streets.size() - k)]);
+      for (std::size_t part = 0; part < parts; ++part) {
+        std::vector<std::size_t> members(
+            order.begin() + static_cast<std::ptrdiff_t>(part * n / parts),
+            order.begin() + static_cast<std::ptrdiff_t>((part + 1) * n / parts));
+        std::sort(members.begin(), members.end(),
+                  [&](std::size_t a, std::size_t b) { return distance(a) < distance(b); });
+        const std::string street =
+            prefix + (v.community ? kStreetNames[streets[part]] : std::to_string(part + 1) + "组");
+        int number = 0;
+        for (std::size_t i : members) {
+          number += rng.between(1, 2);
+          out[i] = street + std::to_string(number) + "号";
+        }
+      }
+    }
+    return out;
+  }
+
   // --- households ------------------------------------------------------------------------------
 
   void make_households() {
@@ -826,18 +883,18 @@ class Generator {
     const Discrete members_dist(
         std::vector<double>(std::begin(kMemberWeights), std::end(kMemberWeights)));
     data_.households.reserve(n);
+    std::vector<Point> places(drafts.size());
+    std::vector<std::size_t> village_of(drafts.size());
+    for (std::size_t i = 0; i < drafts.size(); ++i) {
+      places[i] = drafts[i].p;
+      village_of[i] = drafts[i].village;
+    }
+    const std::vector<std::string> addresses = house_addresses(places, village_of);
     for (std::size_t i = 0; i < drafts.size(); ++i) {
       auto& v = villages_[drafts[i].village];
-      const auto& town = divisions_[towns_[v.town].division];
       Household h;
       h.id = "H" + zero_pad(i + 1, 8);
-      if (v.community) {
-        h.address = town.name + v.short_name + pick(kStreetNames, rng) +
-                    std::to_string(rng.between(1, 399)) + "号";
-      } else {
-        h.address = town.name + v.short_name + std::to_string(rng.between(1, 18)) + "组" +
-                    std::to_string(rng.between(1, 120)) + "号";
-      }
+      h.address = addresses[i];
       uint32_t flags = 0;
       if (rng.chance(0.12)) flags |= kRental;
       if (rng.chance(0.08)) flags |= kElderlyAlone;

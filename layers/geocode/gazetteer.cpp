@@ -1,0 +1,256 @@
+// The county's gazetteer (gazetteer.hpp).
+#include "layers/geocode/gazetteer.hpp"
+
+#include "layers/geocode/address.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace onemap::geocode {
+
+namespace {
+
+// How much each part of an address found adds to a candidate's confidence.
+constexpr double kTown = 0.15, kVillage = 0.45, kGroupOrRoad = 0.15, kNumber = 0.25;
+// What a near spelling of a name (one character off) keeps of the part's share.
+constexpr double kNearName = 0.7;
+// What a short name (without 村/社区, 镇/街道) keeps: it may be part of another word.
+constexpr double kShortName = 0.9;
+
+bool ends_with(std::u32string_view s, std::u32string_view end) {
+  return s.size() >= end.size() && s.substr(s.size() - end.size()) == end;
+}
+
+// The names a division goes by in an address, normalised: its own, and without its kind when
+// what is left is a name of two characters or more.
+std::vector<std::u32string> aliases_of(std::string_view name, Level level) {
+  std::u32string full = code_points(normalise(name));
+  std::vector<std::u32string> out{full};
+  static constexpr std::u32string_view kTownKinds[] = {U"街道", U"镇", U"乡"};
+  static constexpr std::u32string_view kVillageKinds[] = {U"社区", U"村"};
+  for (std::u32string_view kind : level == Level::Town ? std::vector<std::u32string_view>(
+                                                              std::begin(kTownKinds),
+                                                              std::end(kTownKinds))
+                                                        : std::vector<std::u32string_view>(
+                                                              std::begin(kVillageKinds),
+                                                              std::end(kVillageKinds)))
+    if (ends_with(full, kind) && full.size() >= kind.size() + 2) {
+      out.push_back(full.substr(0, full.size() - kind.size()));
+      break;
+    }
+  return out;
+}
+
+// Where `name` is in `q` from `from` on with at most one character different (not the first:
+// a near spelling keeps a name's start), when it is at least three characters long; npos if
+// nowhere. The end of the match is at + name.size().
+std::size_t near_find(std::u32string_view q, std::u32string_view name, std::size_t from) {
+  if (name.size() < 3 || q.size() < name.size()) return std::u32string_view::npos;
+  for (std::size_t at = from; at + name.size() <= q.size(); ++at) {
+    if (q[at] != name[0]) continue;
+    std::size_t off = 0;
+    for (std::size_t k = 1; k < name.size() && off <= 1; ++k) off += q[at + k] != name[k];
+    if (off == 1) return at;
+  }
+  return std::u32string_view::npos;
+}
+
+}  // namespace
+
+std::string_view level_name(Level level) {
+  switch (level) {
+    case Level::Town:
+      return "town";
+    case Level::Village:
+      return "village";
+    case Level::Road:
+      return "road";
+    case Level::Group:
+      return "group";
+    case Level::House:
+      return "house";
+    case Level::Place:
+      return "place";
+  }
+  return "town";
+}
+
+void Gazetteer::add_area(Level level, const std::string& code, std::string_view name,
+                         const std::string& parent, double lon, double lat) {
+  by_code_[code] = areas_.size();
+  areas_.push_back({level, code, normalise(name), parent, lon, lat, aliases_of(name, level)});
+}
+
+bool Gazetteer::add_address(std::string_view address, double lon, double lat) {
+  const std::u32string q = code_points(normalise(address));
+  const std::vector<AreaMatch> towns = find_areas(q, Level::Town, 0, "");
+  const std::vector<AreaMatch> villages = find_areas(
+      q, Level::Village, towns.empty() ? 0 : towns.front().end,
+      towns.empty() ? std::string() : areas_[towns.front().area].code);
+  // The county's own addresses are written as they are meant: no near spelling counts.
+  if (villages.empty() || villages.front().confidence < kShortName) return false;
+  const AreaMatch& v = villages.front();
+  const AddressTail tail = read_tail(std::u32string_view(q).substr(v.end));
+  if (!tail.number || (!tail.group && tail.road.empty())) return false;
+  const std::string part = tail.group ? std::to_string(*tail.group) : tail.road;
+  houses_.emplace(HouseKey{v.area, part, *tail.number}, std::make_pair(lon, lat));
+  Sum& s = (tail.group ? groups_ : roads_)[{v.area, part}];
+  s.lon += lon;
+  s.lat += lat;
+  ++s.n;
+  return true;
+}
+
+void Gazetteer::add_place(std::string_view name, double lon, double lat,
+                          const std::string& village_code) {
+  std::u32string n = code_points(normalise(name));
+  if (n.size() < 3) return;  // too short to tell from words of an address
+  places_.push_back({std::move(n), std::string(name), village_code, lon, lat});
+}
+
+std::vector<Gazetteer::AreaMatch> Gazetteer::find_areas(std::u32string_view q, Level level,
+                                                        std::size_t from,
+                                                        const std::string& parent) const {
+  std::vector<AreaMatch> out;
+  for (std::size_t i = 0; i < areas_.size(); ++i) {
+    const Area& a = areas_[i];
+    if (a.level != level || (!parent.empty() && a.parent != parent)) continue;
+    std::optional<AreaMatch> best;
+    for (std::size_t k = 0; k < a.aliases.size(); ++k) {
+      const std::size_t at = q.find(a.aliases[k], from);
+      if (at == std::u32string_view::npos) continue;
+      const double c = k == 0 ? 1.0 : kShortName;
+      if (!best || c > best->confidence) best = AreaMatch{i, at + a.aliases[k].size(), c};
+    }
+    if (!best)
+      if (const std::size_t at = near_find(q, a.aliases.front(), from);
+          at != std::u32string_view::npos)
+        best = AreaMatch{i, at + a.aliases.front().size(), kNearName};
+    if (best) out.push_back(*best);
+  }
+  // Best first; of equals, the longer name (城西村 before 城西).
+  std::sort(out.begin(), out.end(), [&](const AreaMatch& x, const AreaMatch& y) {
+    if (x.confidence != y.confidence) return x.confidence > y.confidence;
+    return x.end > y.end;
+  });
+  return out;
+}
+
+Candidate Gazetteer::area_candidate(std::size_t area, double confidence) const {
+  const Area& a = areas_[area];
+  Candidate c;
+  c.level = a.level;
+  c.lon = a.lon;
+  c.lat = a.lat;
+  c.confidence = confidence;
+  if (a.level == Level::Town) {
+    c.label = a.name;
+    c.town_code = a.code;
+  } else {
+    c.village_code = a.code;
+    c.town_code = a.parent;
+    const auto town = by_code_.find(a.parent);
+    c.label = (town != by_code_.end() ? areas_[town->second].name + " " : "") + a.name;
+  }
+  return c;
+}
+
+void Gazetteer::add_village_tail(const AreaMatch& v, std::u32string_view q, double base,
+                                 std::vector<Candidate>& out) const {
+  const double village = base + kVillage * v.confidence;
+  const AddressTail tail = read_tail(q.substr(v.end));
+  Candidate c = area_candidate(v.area, village);
+  // A road of the village that the tail names (its own spelling, or the tail's inside it).
+  std::string road;
+  if (!tail.road.empty()) {
+    for (auto it = roads_.lower_bound({v.area, ""}); it != roads_.end() && std::get<0>(it->first) == v.area;
+         ++it) {
+      const std::string& name = std::get<1>(it->first);
+      if (tail.road.find(name) != std::string::npos ||
+          (tail.road.size() >= 6 && name.find(tail.road) != std::string::npos)) {
+        road = name;
+        break;
+      }
+    }
+  }
+  const std::string part = tail.group ? std::to_string(*tail.group) : road;
+  if (!part.empty()) {
+    const auto& sums = tail.group ? groups_ : roads_;
+    if (const auto s = sums.find({v.area, part}); s != sums.end()) {
+      c.level = tail.group ? Level::Group : Level::Road;
+      c.lon = s->second.lon / static_cast<double>(s->second.n);
+      c.lat = s->second.lat / static_cast<double>(s->second.n);
+      c.confidence += kGroupOrRoad;
+      c.label += " " + (tail.group ? part + "组" : part);
+      if (tail.number)
+        if (const auto h = houses_.find({v.area, part, *tail.number}); h != houses_.end()) {
+          c.level = Level::House;
+          std::tie(c.lon, c.lat) = h->second;
+          c.confidence += kNumber;
+          c.label += std::to_string(*tail.number) + "号";
+        }
+    }
+  }
+  out.push_back(std::move(c));
+}
+
+std::vector<Candidate> Gazetteer::search(std::string_view query, std::size_t limit) const {
+  const std::u32string q = code_points(normalise(query));
+  std::vector<Candidate> out;
+  if (q.empty()) return out;
+  const std::vector<AreaMatch> towns = find_areas(q, Level::Town, 0, "");
+  double base = 0;
+  std::vector<AreaMatch> villages;
+  if (!towns.empty()) {
+    base = kTown * towns.front().confidence;
+    villages = find_areas(q, Level::Village, towns.front().end, areas_[towns.front().area].code);
+  }
+  if (villages.empty()) {
+    // The village alone, or under another town than the one named: any of the county's.
+    villages = find_areas(q, Level::Village, 0, "");
+    if (!towns.empty())
+      for (AreaMatch& v : villages)
+        if (areas_[v.area].parent != areas_[towns.front().area].code) v.confidence *= kNearName;
+  }
+  // Several villages of one name (in different towns) share the certainty.
+  const double share =
+      villages.empty() ? 1.0
+                       : 1.0 / static_cast<double>(std::count_if(
+                                   villages.begin(), villages.end(), [&](const AreaMatch& v) {
+                                     return v.confidence == villages.front().confidence;
+                                   }));
+  for (const AreaMatch& v : villages) {
+    const std::size_t before = out.size();
+    add_village_tail(v, q, base, out);
+    for (std::size_t k = before; k < out.size(); ++k)
+      if (v.confidence == villages.front().confidence) out[k].confidence *= std::sqrt(share);
+  }
+  if (villages.empty() && !towns.empty()) out.push_back(area_candidate(towns.front().area, base + kTown));
+  // Named places the query holds whole: an enterprise, a station.
+  for (const Place& p : places_) {
+    if (q.find(p.name) == std::u32string::npos) continue;
+    Candidate c;
+    c.level = Level::Place;
+    c.label = p.label;
+    c.lon = p.lon;
+    c.lat = p.lat;
+    c.village_code = p.village_code;
+    if (const auto v = by_code_.find(p.village_code); v != by_code_.end())
+      c.town_code = areas_[v->second].parent;
+    // In the village the query names, or with no village named: as sure as a house.
+    const bool fits = villages.empty() || std::any_of(villages.begin(), villages.end(),
+                                                      [&](const AreaMatch& v) {
+                                                        return areas_[v.area].code == p.village_code;
+                                                      });
+    c.confidence = fits ? 0.9 : 0.5;
+    out.push_back(std::move(c));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
+    return a.confidence > b.confidence;
+  });
+  for (Candidate& c : out) c.confidence = std::min(1.0, std::round(c.confidence * 1000) / 1000);
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+}  // namespace onemap::geocode

@@ -1,0 +1,92 @@
+// The county's own gazetteer: its towns and villages (from the grid hierarchy), the addresses of
+// its records (households: village, group or road, house number) and its named places
+// (enterprises, stations), matched against an address as a caller writes it (address.hpp).
+// Built once from the county's data and then only read: search() is safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+namespace onemap::geocode {
+
+/// How precisely a candidate places an address, coarsest first.
+enum class Level { Town, Village, Road, Group, House, Place };
+std::string_view level_name(Level level);
+
+/// A place an address may mean.
+struct Candidate {
+  Level level = Level::Town;
+  std::string label;  ///< the place as the gazetteer names it ("武康街道 城西村 3组12号")
+  double lon = 0, lat = 0;
+  /// How sure the match is, in (0, 1]: each part of the address found (town, village, group or
+  /// road, number) adds to it; a part found only by a near spelling, or shared by several
+  /// places, takes from it.
+  double confidence = 0;
+  std::string town_code, village_code;  ///< the area it lies in ("" when not known)
+};
+
+class Gazetteer {
+ public:
+  /// A town (level Town) or a village or community (level Village, `parent` its town's code),
+  /// named as the division list names it ("武康街道", "对河口村委会"), at `lon`/`lat`.
+  void add_area(Level level, const std::string& code, std::string_view name,
+                const std::string& parent, double lon, double lat);
+  /// An address of one of the county's records at its place, read as search() reads a query;
+  /// an address that names no village added before, or no house number, is left out.
+  /// @returns whether it was taken.
+  bool add_address(std::string_view address, double lon, double lat);
+  /// A named place (an enterprise, a station, a school) in the village `village_code` ("" when
+  /// not known).
+  void add_place(std::string_view name, double lon, double lat, const std::string& village_code);
+
+  /// The places `query` may mean, best first, at most `limit`; none when it names nothing the
+  /// gazetteer knows.
+  std::vector<Candidate> search(std::string_view query, std::size_t limit = 5) const;
+
+  std::size_t areas() const { return areas_.size(); }
+  std::size_t houses() const { return houses_.size(); }
+  std::size_t places() const { return places_.size(); }
+
+ private:
+  struct Area {
+    Level level;
+    std::string code, name, parent;
+    double lon, lat;
+    std::vector<std::u32string> aliases;  ///< the normalised name, and without 村/社区 or 镇/街道
+  };
+  struct Sum {  ///< a mean place, summed
+    double lon = 0, lat = 0;
+    std::size_t n = 0;
+  };
+  // A house by its village and its group ("3") or road ("英溪路"), and its number.
+  using HouseKey = std::tuple<std::size_t, std::string, int>;
+  struct Place {
+    std::u32string name;
+    std::string label, village_code;
+    double lon, lat;
+  };
+  struct AreaMatch {
+    std::size_t area;
+    std::size_t end;    ///< where the name ends in the query (code points)
+    double confidence;  ///< 1 for the full name, less for a short or near one
+  };
+
+  std::vector<AreaMatch> find_areas(std::u32string_view q, Level level, std::size_t from,
+                                    const std::string& parent) const;
+  void add_village_tail(const AreaMatch& v, std::u32string_view q, double base,
+                        std::vector<Candidate>& out) const;
+  Candidate area_candidate(std::size_t area, double confidence) const;
+
+  std::vector<Area> areas_;
+  std::map<HouseKey, std::pair<double, double>> houses_;
+  std::map<std::tuple<std::size_t, std::string>, Sum> groups_, roads_;  ///< by village
+  std::vector<Place> places_;
+  std::unordered_map<std::string, std::size_t> by_code_;
+};
+
+}  // namespace onemap::geocode
