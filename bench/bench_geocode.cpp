@@ -1,7 +1,10 @@
 // The geocoder (layers/geocode) on the demo county's noisy addresses (tools/demo/address_noise):
 // top-1 precision at house and village level, by kind of noise, and the time of a search.
 //
-//   bench_geocode [--data-dir data] [--scale 1] [--queries 5000] [--seed 20261207]
+//   bench_geocode [--data-dir data] [--scale 1] [--queries 5000] [--seed 20261207] [--misses N]
+//
+// --misses N prints the first N queries whose first candidate is not the household's village or
+// (for a query with a house number) its house, to stderr.
 #include "layers/geocode/county_gazetteer.hpp"
 #include "tools/demo/address_noise.hpp"
 #include "tools/demo/demo.hpp"
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
   demo.end_time = 1795622400;  // 2026-11-26 00:00 UTC+8: the demo's pinned end date
   std::size_t queries = 5000;
   uint64_t seed = 20261207;
+  std::size_t misses = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) {
@@ -60,6 +64,8 @@ int main(int argc, char** argv) {
       demo.scale = std::atof(v.c_str());
     else if (a == "--queries")
       queries = std::strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--misses")
+      misses = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--seed")
       seed = std::strtoull(v.c_str(), nullptr, 10);
     else {
@@ -90,10 +96,15 @@ int main(int argc, char** argv) {
     if (!found.empty()) {
       const auto& c = found.front();
       one.village_right = c.village_code == a.village_code;
-      one.house_right = a.house && c.level == geocode::Level::House && c.lon == a.lon &&
-                        c.lat == a.lat;
+      one.house_right =
+          a.house && c.level == geocode::Level::House && c.lon == a.lon && c.lat == a.lat;
     }
     all.add(one);
+    if (misses > 0 && (!one.village_right || (a.house && !one.house_right))) {
+      --misses;
+      std::fprintf(stderr, "miss [%s] %s → %s (registered %s)\n", a.noise.c_str(), a.query.c_str(),
+                   found.empty() ? "nothing" : found.front().label.c_str(), a.address.c_str());
+    }
     // A row per kind of noise the query has.
     if (a.noise.empty()) by_noise["(none)"].add(one);
     for (std::size_t at = 0; at < a.noise.size();) {
@@ -105,12 +116,14 @@ int main(int argc, char** argv) {
   std::sort(times.begin(), times.end());
   auto q = [&](double p) { return times[static_cast<std::size_t>(p * (times.size() - 1))]; };
 
-  std::printf("\nGazetteer: %zu areas, %zu houses, %zu places, built in %.0f ms; %zu queries "
-              "(seed %llu)\n\n",
-              g.areas(), g.houses(), g.places(), build_ms, set.size(),
-              static_cast<unsigned long long>(seed));
-  std::printf("| queries with | n | top-1 house (of those with a number) | top-1 village | "
-              "verbatim (an exact-string lookup) |\n|---|---|---|---|---|\n");
+  std::printf(
+      "\nGazetteer: %zu areas, %zu houses, %zu places, built in %.0f ms; %zu queries "
+      "(seed %llu)\n\n",
+      g.areas(), g.houses(), g.places(), build_ms, set.size(),
+      static_cast<unsigned long long>(seed));
+  std::printf(
+      "| queries with | n | top-1 house (of those with a number) | top-1 village | "
+      "verbatim (an exact-string lookup) |\n|---|---|---|---|---|\n");
   for (const auto& [kind, t] : by_noise)
     std::printf("| %s | %zu | %s | %s | %s |\n", kind.c_str(), t.queries,
                 percent(t.house_right, t.house_queries).c_str(),
@@ -120,7 +133,8 @@ int main(int argc, char** argv) {
               percent(all.village_right, all.queries).c_str(),
               percent(all.exact, all.queries).c_str());
   std::printf("search: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", q(0.5), q(0.99), times.back());
-  const double house = static_cast<double>(all.house_right) / static_cast<double>(all.house_queries);
+  const double house =
+      static_cast<double>(all.house_right) / static_cast<double>(all.house_queries);
   const double village = static_cast<double>(all.village_right) / static_cast<double>(all.queries);
   std::printf("target: house ≥ 90 %%: %s; village ≥ 98 %%: %s; p99 ≤ 5 ms: %s\n",
               house >= 0.9 ? "yes" : "no", village >= 0.98 ? "yes" : "no",

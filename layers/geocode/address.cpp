@@ -33,14 +33,18 @@ void replace_all(std::u32string& s, std::u32string_view from, std::u32string_vie
 }
 
 bool numeral(char32_t c) {
-  return std::u32string_view(U"零〇一二两三四五六七八九十百千").find(c) != std::u32string_view::npos;
+  return std::u32string_view(U"零〇一二两三四五六七八九十百千").find(c) !=
+         std::u32string_view::npos;
 }
-bool digit(char32_t c) { return c >= '0' && c <= '9'; }
+bool digit(char32_t c) {
+  return c >= '0' && c <= '9';
+}
 
 // The units a number of an address stands before.
 bool unit_at(std::u32string_view s, std::size_t at) {
   if (at >= s.size()) return false;
-  if (std::u32string_view(U"组号幢室弄队栋楼").find(s[at]) != std::u32string_view::npos) return true;
+  if (std::u32string_view(U"组号幢室弄队栋楼").find(s[at]) != std::u32string_view::npos)
+    return true;
   return s.substr(at, 2) == U"单元";
 }
 
@@ -59,8 +63,8 @@ constexpr std::array<std::pair<std::u32string_view, std::u32string_view>, 10> kS
 }};
 
 // What an address of the county may start with and says nothing the county's places do not.
-constexpr std::array<std::u32string_view, 7> kPrefixes{
-    U"中国", U"浙江省", U"浙江", U"湖州市", U"湖州", U"德清县城", U"德清县"};
+constexpr std::array<std::u32string_view, 6> kPrefixes{U"中国",   U"浙江省", U"浙江",
+                                                       U"湖州市", U"湖州",   U"德清县"};
 
 }  // namespace
 
@@ -126,14 +130,16 @@ std::optional<int> chinese_number(std::u32string_view text) {
     const std::size_t at = kDigits.find(c);
     return at == std::u32string_view::npos ? -1 : static_cast<int>(at);
   };
-  auto magnitude = [](char32_t c) { return c == U'十' ? 10 : c == U'百' ? 100 : c == U'千' ? 1000 : 0; };
+  auto magnitude = [](char32_t c) {
+    return c == U'十' ? 10 : c == U'百' ? 100 : c == U'千' ? 1000 : 0;
+  };
   const bool positional = std::none_of(text.begin(), text.end(), magnitude);
   int total = 0, current = 0, last_magnitude = 10'000;
   for (char32_t c : text) {
     if (const int d = value(c); d >= 0) {
       current = positional ? current * 10 + d : d;
     } else if (const int m = magnitude(c); m > 0) {
-      if (m >= last_magnitude) return std::nullopt;  // 十百: not a number
+      if (m >= last_magnitude) return std::nullopt;          // 十百: not a number
       total += (current == 0 && m == 10 ? 1 : current) * m;  // 十二: ten and two
       current = 0;
       last_magnitude = m;
@@ -185,15 +191,22 @@ std::string normalise(std::string_view text) {
 
 AddressTail read_tail(std::u32string_view s) {
   AddressTail tail;
-  std::size_t i = 0;
   auto digits_at = [&](std::size_t at) {
     std::size_t end = at;
     while (end < s.size() && digit(s[end])) ++end;
     return end;
   };
-  if (const std::size_t end = digits_at(0); end > 0 && end < s.size() && s[end] == U'组') {
-    tail.group = chinese_number(s.substr(0, end));
-    i = end + 1;
+  // A group wherever it is: what comes before it (a mistyped 村, "委会") says nothing.
+  std::size_t i = 0;
+  for (std::size_t j = 0; j < s.size(); ++j) {
+    if (!digit(s[j])) continue;
+    const std::size_t end = digits_at(j);
+    if (end < s.size() && s[end] == U'组') {
+      tail.group = chinese_number(s.substr(j, end - j));
+      i = end + 1;
+      break;
+    }
+    j = end;
   }
   // The first number after it that is a house number (a unit of 号, or nothing after it).
   for (std::size_t j = i; j < s.size(); ++j) {

@@ -29,9 +29,9 @@ Gazetteer gazetteer_of(const layers::Dataset& data) {
     g.add_area(grid.level == layers::GridLevel::Town ? Level::Town : Level::Village, grid.code,
                grid.name, grid.parent_code, p.x(), p.y());
   }
-  for (const layers::Household& h : data.households)
-    g.add_address(h.address, h.location.lon, h.location.lat);
   const VillageOf village_of(data.grids);
+  for (const layers::Household& h : data.households)
+    g.add_address(h.address, h.location.lon, h.location.lat, village_of(h.join.grid_code));
   for (const layers::Enterprise& e : data.enterprises)
     g.add_place(e.name, e.location.lon, e.location.lat, village_of(e.join.grid_code));
   return g;

@@ -37,9 +37,11 @@ class Gazetteer {
   void add_area(Level level, const std::string& code, std::string_view name,
                 const std::string& parent, double lon, double lat);
   /// An address of one of the county's records at its place, read as search() reads a query;
-  /// an address that names no village added before, or no house number, is left out.
-  /// @returns whether it was taken.
-  bool add_address(std::string_view address, double lon, double lat);
+  /// an address that names no village added before, or no house number, is left out. Where the
+  /// address may name several villages alike, the one of `village_code` (the village the record
+  /// lies in, when known) is taken. @returns whether it was taken.
+  bool add_address(std::string_view address, double lon, double lat,
+                   const std::string& village_code = {});
   /// A named place (an enterprise, a station, a school) in the village `village_code` ("" when
   /// not known).
   void add_place(std::string_view name, double lon, double lat, const std::string& village_code);
@@ -72,12 +74,14 @@ class Gazetteer {
   };
   struct AreaMatch {
     std::size_t area;
-    std::size_t end;    ///< where the name ends in the query (code points)
-    double confidence;  ///< 1 for the full name, less for a short or near one
+    std::size_t start, end;  ///< where the name is in the query (code points)
+    double confidence;       ///< 1 for the full name, less for a short or near one
   };
 
+  /// The areas of `level` (under `parent` when given) whose names `q` holds, from `from` on or,
+  /// failing that, from `earliest` on; near spellings only when no name is there as written.
   std::vector<AreaMatch> find_areas(std::u32string_view q, Level level, std::size_t from,
-                                    const std::string& parent) const;
+                                    std::size_t earliest, const std::string& parent) const;
   void add_village_tail(const AreaMatch& v, std::u32string_view q, double base,
                         std::vector<Candidate>& out) const;
   Candidate area_candidate(std::size_t area, double confidence) const;
@@ -86,6 +90,7 @@ class Gazetteer {
   std::map<HouseKey, std::pair<double, double>> houses_;
   std::map<std::tuple<std::size_t, std::string>, Sum> groups_, roads_;  ///< by village
   std::vector<Place> places_;
+  std::unordered_map<char32_t, std::vector<std::size_t>> places_by_first_;  ///< by 1st character
   std::unordered_map<std::string, std::size_t> by_code_;
 };
 

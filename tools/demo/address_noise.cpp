@@ -39,16 +39,18 @@ bool ends_with(std::string_view s, std::string_view end) {
   return s.size() >= end.size() && s.substr(s.size() - end.size()) == end;
 }
 
-// Digits in Chinese numerals, as they are said: 12 → 十二, 105 → 一百零五, 20 → 二十.
+// A number in Chinese numerals, as it is said: 12 → 十二, 105 → 一百零五, 1020 → 一千零二十.
 std::string chinese(int n) {
   static const char* const kDigits[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
   if (n < 10) return kDigits[n];
   if (n < 20) return std::string("十") + (n % 10 ? kDigits[n % 10] : "");
   if (n < 100) return std::string(kDigits[n / 10]) + "十" + (n % 10 ? kDigits[n % 10] : "");
-  std::string out = std::string(kDigits[n / 100]) + "百";
-  const int rest = n % 100;
+  if (n >= 10000) return std::to_string(n);
+  const int unit = n < 1000 ? 100 : 1000;
+  std::string out = std::string(kDigits[n / unit]) + (unit == 100 ? "百" : "千");
+  const int rest = n % unit;
   if (rest == 0) return out;
-  if (rest < 10) return out + "零" + kDigits[rest];
+  if (rest < unit / 10) return out + "零" + chinese(rest);  // 一百零五, 一千零二十
   return out + (rest < 20 ? std::string("一") : std::string()) + chinese(rest);
 }
 
@@ -107,9 +109,9 @@ std::vector<LabelledAddress> noisy_addresses(const Dataset& data, std::size_t n,
         village = name;
         break;
       }
-      const std::string shorter = ends_with(name, "社区")   ? name.substr(0, name.size() - 6)
+      const std::string shorter = ends_with(name, "社区") ? name.substr(0, name.size() - 6)
                                   : ends_with(name, "村") ? name.substr(0, name.size() - 3)
-                                                           : std::string();
+                                                          : std::string();
       if (shorter.empty() || shorter == name) break;
       name = shorter;
     }

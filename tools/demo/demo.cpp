@@ -777,7 +777,9 @@ class Generator {
         cx += places[i].x() / static_cast<double>(n);
         cy += places[i].y() / static_cast<double>(n);
       }
-      auto angle = [&](std::size_t i) { return std::atan2(places[i].y() - cy, places[i].x() - cx); };
+      auto angle = [&](std::size_t i) {
+        return std::atan2(places[i].y() - cy, places[i].x() - cx);
+      };
       auto distance = [&](std::size_t i) {
         return std::hypot(places[i].x() - cx, places[i].y() - cy);
       };
@@ -786,8 +788,8 @@ class Generator {
       // Group 1 (or the first street) starts anywhere around the centre.
       std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(rng.below(n)),
                   order.end());
-      const std::size_t parts =
-          v.community ? std::min<std::size_t>(4, n / 80 + 1) : std::clamp<std::size_t>((n + 15) / 30, 1, 18);
+      const std::size_t parts = v.community ? std::min<std::size_t>(4, n / 80 + 1)
+                                            : std::clamp<std::size_t>((n + 15) / 30, 1, 18);
       std::vector<std::size_t> streets(std::size(kStreetNames));
       std::iota(streets.begin(), streets.end(), 0);
       for (std::size_t k = 0; k < parts && v.community; ++k)

@@ -30,7 +30,7 @@ TEST(Normalise, BringsTheWaysAnAddressIsWrittenToOneForm) {
            "德清县 武康街道 城西村 3组 12号",
            "武康街道城西村三组十二号",
            "武康街道城西村第三组12号",
-           "武康街道城西村３组１２号",       // full-width digits
+           "武康街道城西村３组１２号",  // full-width digits
            "武康街道城西村3村民小组12号",
            "武康街道城西村3小组12#",
            "武康街道城西村三队12號",

@@ -26,7 +26,7 @@ class GazetteerTest : public ::testing::Test {
     EXPECT_TRUE(g->add_address("武康街道英溪社区英溪路90号", 119.963, 30.561));
     EXPECT_TRUE(g->add_address("禹越镇城西村1组7号", 120.121, 30.621));
     EXPECT_FALSE(g->add_address("某某镇某某村1组1号", 1, 1));  // no village of the county
-    EXPECT_FALSE(g->add_address("武康街道城西村", 1, 1));       // no house number
+    EXPECT_FALSE(g->add_address("武康街道城西村", 1, 1));      // no house number
     g->add_place("德清县武康中学", 119.955, 30.552, "330521001001");
   }
   static void TearDownTestSuite() { delete g; }

@@ -49,7 +49,8 @@ TEST_F(GeocodeDemoTest, EveryHouseholdHasItsOwnAddressAndItLeadsToIt) {
                        c[0].lon == h.location.lon && c[0].lat == h.location.lat &&
                        c[0].village_code == village_of(h.join.grid_code);
     wrong += !right;
-    if (!right && wrong < 5) ADD_FAILURE() << h.address << " → " << (c.empty() ? "nothing" : c[0].label);
+    if (!right && wrong < 5)
+      ADD_FAILURE() << h.address << " → " << (c.empty() ? "nothing" : c[0].label);
   }
   EXPECT_EQ(wrong, 0U);
 }
@@ -64,8 +65,8 @@ TEST_F(GeocodeDemoTest, NoisyAddressesAreFoundAtTheirHouseAndVillage) {
     if (a.house) ++houses;
     if (c.empty()) continue;
     village_right += c[0].village_code == a.village_code;
-    house_right += a.house && c[0].level == geocode::Level::House && c[0].lon == a.lon &&
-                   c[0].lat == a.lat;
+    house_right +=
+        a.house && c[0].level == geocode::Level::House && c[0].lon == a.lon && c[0].lat == a.lat;
   }
   EXPECT_GT(noisy, 1500U);  // the set is mostly noise
   EXPECT_GE(static_cast<double>(house_right) / static_cast<double>(houses), 0.90)
