@@ -3,6 +3,7 @@
 #include "api/server.hpp"
 
 #include "api/feeds.hpp"
+#include "api/geocode.hpp"
 #include "api/layers_admin.hpp"
 #include "api/map_style.hpp"
 #include "api/ogc_tiles.hpp"
@@ -330,6 +331,8 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   add_layer_routes(*router, state->county, large_body);
   // ---- feeds into them from other systems (api/feeds.hpp)
   add_feed_routes(*router, state->county, options.max_feed_bytes);
+  // ---- addresses to places (api/geocode.hpp)
+  add_geocode_routes(*router, state->county, policy);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
   auto open311 = [&county, policy](Context& c) { return open311_route(county, *policy, c); };

@@ -31,9 +31,11 @@ Gazetteer gazetteer_of(const layers::Dataset& data) {
   }
   const VillageOf village_of(data.grids);
   for (const layers::Household& h : data.households)
-    g.add_address(h.address, h.location.lon, h.location.lat, village_of(h.join.grid_code));
+    g.add_address(h.address, h.location.lon, h.location.lat, village_of(h.join.grid_code),
+                  h.join.grid_code);
   for (const layers::Enterprise& e : data.enterprises)
-    g.add_place(e.name, e.location.lon, e.location.lat, village_of(e.join.grid_code));
+    g.add_place(e.name, e.location.lon, e.location.lat, village_of(e.join.grid_code),
+                e.join.grid_code);
   return g;
 }
 

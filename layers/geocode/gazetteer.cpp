@@ -83,7 +83,7 @@ void Gazetteer::add_area(Level level, const std::string& code, std::string_view 
 }
 
 bool Gazetteer::add_address(std::string_view address, double lon, double lat,
-                            const std::string& village_code) {
+                            const std::string& village_code, const std::string& grid_code) {
   const std::u32string q = code_points(normalise(address));
   const std::vector<AreaMatch> towns = find_areas(q, Level::Town, 0, 0, "");
   const std::vector<AreaMatch> villages =
@@ -100,7 +100,7 @@ bool Gazetteer::add_address(std::string_view address, double lon, double lat,
   const AddressTail tail = read_tail(std::u32string_view(q).substr(v.end));
   if (!tail.number || (!tail.group && tail.road.empty())) return false;
   const std::string part = tail.group ? std::to_string(*tail.group) : tail.road;
-  houses_.emplace(HouseKey{v.area, part, *tail.number}, std::make_pair(lon, lat));
+  houses_.emplace(HouseKey{v.area, part, *tail.number}, House{lon, lat, grid_code});
   Sum& s = (tail.group ? groups_ : roads_)[{v.area, part}];
   s.lon += lon;
   s.lat += lat;
@@ -109,11 +109,11 @@ bool Gazetteer::add_address(std::string_view address, double lon, double lat,
 }
 
 void Gazetteer::add_place(std::string_view name, double lon, double lat,
-                          const std::string& village_code) {
+                          const std::string& village_code, const std::string& grid_code) {
   std::u32string n = code_points(normalise(name));
   if (n.size() < 3) return;  // too short to tell from words of an address
   places_by_first_[n.front()].push_back(places_.size());
-  places_.push_back({std::move(n), std::string(name), village_code, lon, lat});
+  places_.push_back({std::move(n), std::string(name), village_code, grid_code, lon, lat});
 }
 
 std::vector<Gazetteer::AreaMatch> Gazetteer::find_areas(std::u32string_view q, Level level,
@@ -181,7 +181,7 @@ Candidate Gazetteer::area_candidate(std::size_t area, double confidence) const {
 }
 
 void Gazetteer::add_village_tail(const AreaMatch& v, std::u32string_view q, double base,
-                                 std::vector<Candidate>& out) const {
+                                 const Reveal& reveal, std::vector<Candidate>& out) const {
   const double village = base + kVillage * v.confidence;
   const AddressTail tail = read_tail(q.substr(v.end));
   Candidate c = area_candidate(v.area, village);
@@ -201,7 +201,7 @@ void Gazetteer::add_village_tail(const AreaMatch& v, std::u32string_view q, doub
   const std::string part = tail.group ? std::to_string(*tail.group) : road;
   if (!part.empty()) {
     const auto& sums = tail.group ? groups_ : roads_;
-    if (const auto s = sums.find({v.area, part}); s != sums.end()) {
+    if (const auto s = sums.find({v.area, part}); s != sums.end() && s->second.n >= reveal.min_houses) {
       c.level = tail.group ? Level::Group : Level::Road;
       c.lon = s->second.lon / static_cast<double>(s->second.n);
       c.lat = s->second.lat / static_cast<double>(s->second.n);
@@ -209,17 +209,23 @@ void Gazetteer::add_village_tail(const AreaMatch& v, std::u32string_view q, doub
       c.label += " " + (tail.group ? part + "组" : part);
       if (tail.number)
         if (const auto h = houses_.find({v.area, part, *tail.number}); h != houses_.end()) {
-          c.level = Level::House;
-          std::tie(c.lon, c.lat) = h->second;
+          // Found, whether given or not: the group stands for it as surely.
           c.confidence += kNumber;
-          c.label += std::to_string(*tail.number) + "号";
+          if (!reveal.house || reveal.house(h->second.grid_code)) {
+            c.level = Level::House;
+            c.lon = h->second.lon;
+            c.lat = h->second.lat;
+            c.grid_code = h->second.grid_code;
+            c.label += std::to_string(*tail.number) + "号";
+          }
         }
     }
   }
   out.push_back(std::move(c));
 }
 
-std::vector<Candidate> Gazetteer::search(std::string_view query, std::size_t limit) const {
+std::vector<Candidate> Gazetteer::search(std::string_view query, std::size_t limit,
+                                         const Reveal& reveal) const {
   const std::u32string q = code_points(normalise(query));
   std::vector<Candidate> out;
   if (q.empty()) return out;
@@ -238,7 +244,7 @@ std::vector<Candidate> Gazetteer::search(std::string_view query, std::size_t lim
       for (AreaMatch& v : villages)
         if (areas_[v.area].parent != areas_[towns.front().area].code) v.confidence *= kNearName;
   }
-  for (const AreaMatch& v : villages) add_village_tail(v, q, base, out);
+  for (const AreaMatch& v : villages) add_village_tail(v, q, base, reveal, out);
   if (villages.empty() && !towns.empty())
     out.push_back(area_candidate(towns.front().area, base + kTown));
   // Named places the query holds whole: an enterprise, a station.
@@ -258,6 +264,7 @@ std::vector<Candidate> Gazetteer::search(std::string_view query, std::size_t lim
     c.lon = p.lon;
     c.lat = p.lat;
     c.village_code = p.village_code;
+    c.grid_code = p.grid_code;
     if (const auto v = by_code_.find(p.village_code); v != by_code_.end())
       c.town_code = areas_[v->second].parent;
     // In the village the query names, or with no village named: as sure as a house.

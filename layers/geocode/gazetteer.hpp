@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -28,6 +29,18 @@ struct Candidate {
   /// places, takes from it.
   double confidence = 0;
   std::string town_code, village_code;  ///< the area it lies in ("" when not known)
+  std::string grid_code;  ///< a house's or a place's grid, as its record is joined ("" else)
+};
+
+/// What a search may give away of the county's records (the read policy: a household's address
+/// and place are not everyone's).
+struct Reveal {
+  /// Whether the house of a record joined to `grid_code` may be given (empty: every house).
+  /// A house withheld is given as its group or road.
+  std::function<bool(const std::string& grid_code)> house;
+  /// A group or road is given at the mean of its houses only when it has at least this many
+  /// (the mean of one or two would place them); else as its village.
+  std::size_t min_houses = 1;
 };
 
 class Gazetteer {
@@ -41,14 +54,16 @@ class Gazetteer {
   /// address may name several villages alike, the one of `village_code` (the village the record
   /// lies in, when known) is taken. @returns whether it was taken.
   bool add_address(std::string_view address, double lon, double lat,
-                   const std::string& village_code = {});
+                   const std::string& village_code = {}, const std::string& grid_code = {});
   /// A named place (an enterprise, a station, a school) in the village `village_code` ("" when
-  /// not known).
-  void add_place(std::string_view name, double lon, double lat, const std::string& village_code);
+  /// not known), its record joined to `grid_code`.
+  void add_place(std::string_view name, double lon, double lat, const std::string& village_code,
+                 const std::string& grid_code = {});
 
-  /// The places `query` may mean, best first, at most `limit`; none when it names nothing the
-  /// gazetteer knows.
-  std::vector<Candidate> search(std::string_view query, std::size_t limit = 5) const;
+  /// The places `query` may mean, best first, at most `limit`, no finer than `reveal` allows;
+  /// none when it names nothing the gazetteer knows.
+  std::vector<Candidate> search(std::string_view query, std::size_t limit = 5,
+                                const Reveal& reveal = {}) const;
 
   std::size_t areas() const { return areas_.size(); }
   std::size_t houses() const { return houses_.size(); }
@@ -69,8 +84,12 @@ class Gazetteer {
   using HouseKey = std::tuple<std::size_t, std::string, int>;
   struct Place {
     std::u32string name;
-    std::string label, village_code;
+    std::string label, village_code, grid_code;
     double lon, lat;
+  };
+  struct House {
+    double lon, lat;
+    std::string grid_code;
   };
   struct AreaMatch {
     std::size_t area;
@@ -83,11 +102,11 @@ class Gazetteer {
   std::vector<AreaMatch> find_areas(std::u32string_view q, Level level, std::size_t from,
                                     std::size_t earliest, const std::string& parent) const;
   void add_village_tail(const AreaMatch& v, std::u32string_view q, double base,
-                        std::vector<Candidate>& out) const;
+                        const Reveal& reveal, std::vector<Candidate>& out) const;
   Candidate area_candidate(std::size_t area, double confidence) const;
 
   std::vector<Area> areas_;
-  std::map<HouseKey, std::pair<double, double>> houses_;
+  std::map<HouseKey, House> houses_;
   std::map<std::tuple<std::size_t, std::string>, Sum> groups_, roads_;  ///< by village
   std::vector<Place> places_;
   std::unordered_map<char32_t, std::vector<std::size_t>> places_by_first_;  ///< by 1st character

@@ -20,7 +20,7 @@ class GazetteerTest : public ::testing::Test {
     // Group 3 of 城西村 (武康): houses 1..4 along a line; group 5 one house.
     for (int n = 1; n <= 4; ++n)
       EXPECT_TRUE(g->add_address("武康街道城西村3组" + std::to_string(n) + "号", 119.940 + n * 1e-3,
-                                 30.540));
+                                 30.540, "", "330521001201" + std::to_string(n % 2 ? 1 : 2) + "00"));
     EXPECT_TRUE(g->add_address("武康街道城西村5组1号", 119.930, 30.530));
     EXPECT_TRUE(g->add_address("武康街道英溪社区英溪路88号", 119.961, 30.561));
     EXPECT_TRUE(g->add_address("武康街道英溪社区英溪路90号", 119.963, 30.561));
@@ -99,6 +99,26 @@ TEST_F(GazetteerTest, ANamedPlaceIsFoundByItsName) {
   EXPECT_EQ(c[0].level, Level::Place);
   EXPECT_EQ(c[0].label, "德清县武康中学");
   EXPECT_EQ(c[0].town_code, "330521001");
+}
+
+TEST_F(GazetteerTest, AHouseWithheldIsItsGroupAndASmallGroupItsVillage) {
+  Reveal reveal;
+  reveal.house = [](const std::string& grid) { return grid == "330521001201100"; };
+  auto c = g->search("武康街道城西村3组1号", 1, reveal);  // in grid …100: given
+  ASSERT_EQ(c.size(), 1U);
+  EXPECT_EQ(c[0].level, Level::House);
+  EXPECT_EQ(c[0].grid_code, "330521001201100");
+  c = g->search("武康街道城西村3组2号", 1, reveal);  // in grid …200: its group's mean
+  ASSERT_EQ(c.size(), 1U);
+  EXPECT_EQ(c[0].level, Level::Group);
+  EXPECT_NEAR(c[0].lon, 119.9425, 1e-9);
+  EXPECT_EQ(c[0].grid_code, "");
+  EXPECT_EQ(c[0].label, "武康街道 城西村 3组");
+  reveal.min_houses = 2;  // group 5 has one house: its village
+  c = g->search("武康街道城西村5组1号", 1, reveal);
+  ASSERT_EQ(c.size(), 1U);
+  EXPECT_EQ(c[0].level, Level::Village);
+  EXPECT_DOUBLE_EQ(c[0].lon, 119.94);
 }
 
 TEST_F(GazetteerTest, NothingKnownIsNoCandidate) {

@@ -1,0 +1,110 @@
+// GET /geocode (geocode.hpp).
+#include "api/geocode.hpp"
+
+#include "core/errors.hpp"
+#include "layers/geocode/address.hpp"
+#include "layers/geocode/county_gazetteer.hpp"
+#include "layers/model/text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+namespace onemap::api {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr std::size_t kMaxLimit = 20;
+
+std::size_t read_limit(const std::string& v) {
+  std::size_t n = 0;
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxLimit)
+    throw InvalidArgument("limit", "must be an integer from 1 to " + std::to_string(kMaxLimit));
+  return n;
+}
+
+}  // namespace
+
+Geocoder::Geocoder(std::shared_ptr<layers::County> county) : county_(std::move(county)) {
+  listener_ = county_->on_change([this](const layers::Change& c) {
+    if (c.feature_layer.empty() &&
+        (c.layer == layers::LayerKind::Grids || c.layer == layers::LayerKind::Households ||
+         c.layer == layers::LayerKind::Enterprises))
+      stale_ = true;
+  });
+}
+
+Geocoder::~Geocoder() { county_->remove_listener(listener_); }
+
+std::shared_ptr<const geocode::Gazetteer> Geocoder::current() {
+  std::lock_guard lock(building_);
+  // Cleared before the build reads: a change meanwhile marks the new one stale again.
+  if (stale_.exchange(false) || !gazetteer_) {
+    auto read = county_->read();
+    gazetteer_ = std::make_shared<const geocode::Gazetteer>(geocode::gazetteer_of(county_->data()));
+  }
+  return gazetteer_;
+}
+
+std::string Geocoder::search(const std::string& query, std::size_t limit,
+                             const auth::Viewer& viewer) {
+  geocode::Reveal reveal;
+  reveal.house = [&viewer](const std::string& grid) {
+    return auth::may_read(viewer, layers::LayerKind::Households, "address", grid);
+  };
+  reveal.min_houses = auth::may_read(viewer, layers::LayerKind::Households, "address", "")
+                          ? 1
+                          : kMinHouses;
+  const auto candidates = current()->search(query, limit, reveal);
+  json out = {{"query", query}, {"normalised", geocode::normalise(query)}};
+  json list = json::array();
+  for (const auto& c : candidates)
+    list.push_back({{"level", std::string(geocode::level_name(c.level))},
+                    {"label", c.label},
+                    {"lon", c.lon},
+                    {"lat", c.lat},
+                    {"crs", "EPSG:4490"},
+                    {"confidence", c.confidence},
+                    {"town_code", c.town_code},
+                    {"village_code", c.village_code},
+                    {"grid_code", c.grid_code}});
+  out["candidates"] = std::move(list);
+  return layers::json_text(out);
+}
+
+void add_geocode_routes(http::Router& router, const std::shared_ptr<layers::County>& county,
+                        std::shared_ptr<const auth::ReadPolicy> policy) {
+  auto geocoder = std::make_shared<Geocoder>(county);
+  http::Route r;
+  r.methods = {"GET"};
+  r.pattern = "/geocode";
+  r.lane = http::Lane::Query;
+  r.parameters = std::vector<std::string>{"q", "limit", "f"};
+  r.handler = [geocoder, policy](http::Context& c) {
+    std::string q;
+    std::size_t limit = 5;
+    bool has_q = false;
+    for (const auto& [k, v] : c.query) {
+      if (k == "q") {
+        layers::check_text(v, "q", layers::TextKind::Name);
+        q = v;
+        has_q = true;
+      } else if (k == "limit") {
+        limit = read_limit(v);
+      } else if (k == "f" && v != "json") {
+        throw InvalidArgument("f", "must be json");
+      }
+    }
+    if (!has_q || q.empty()) throw InvalidArgument("q", "is required: the address to look up");
+    http::Response a;
+    a.body = geocoder->search(q, limit, policy->viewer(c.user));
+    a.set_header("Cache-Control", "no-store");
+    return a;
+  };
+  router.add(std::move(r));
+}
+
+}  // namespace onemap::api
