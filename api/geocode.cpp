@@ -37,7 +37,9 @@ Geocoder::Geocoder(std::shared_ptr<layers::County> county) : county_(std::move(c
   });
 }
 
-Geocoder::~Geocoder() { county_->remove_listener(listener_); }
+Geocoder::~Geocoder() {
+  county_->remove_listener(listener_);
+}
 
 std::shared_ptr<const geocode::Gazetteer> Geocoder::current() {
   std::lock_guard lock(building_);
@@ -55,9 +57,8 @@ std::string Geocoder::search(const std::string& query, std::size_t limit,
   reveal.house = [&viewer](const std::string& grid) {
     return auth::may_read(viewer, layers::LayerKind::Households, "address", grid);
   };
-  reveal.min_houses = auth::may_read(viewer, layers::LayerKind::Households, "address", "")
-                          ? 1
-                          : kMinHouses;
+  reveal.min_houses =
+      auth::may_read(viewer, layers::LayerKind::Households, "address", "") ? 1 : kMinHouses;
   const auto candidates = current()->search(query, limit, reveal);
   json out = {{"query", query}, {"normalised", geocode::normalise(query)}};
   json list = json::array();

@@ -411,6 +411,19 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
          "getMapStyle",
          json::array({in_query("offset", "gcj02: tile URLs shifted into GCJ-02 (or none)")}),
          response("MapLibre style", "application/json", object));
+  {
+    json q = in_query("q", "the address as a caller gives it (德清县武康街道城西村3组12号)");
+    q["required"] = true;
+    paths["/geocode"]["get"] =
+        op("An address to the places it may mean, from the county's gazetteer (towns, villages, "
+           "households' addresses, enterprises' names); a house only for a viewer who may read "
+           "households' addresses in its grid, else its group, road or village",
+           "geocode",
+           json::array({q, in_query("limit", "candidates, 1 to 20 (default 5)"), param_ref("f")}),
+           response("The candidates, best first (level, label, lon, lat, confidence, town_code, "
+                    "village_code, grid_code)",
+                    "application/json", object));
+  }
   paths["/tiles/{layers}/{z}/{x}/{y}.mvt"]["get"] =
       op("A vector tile (Web Mercator)", "getTile", tile_params(true), mvt);
   paths["/tiles/cgcs2000/{layers}/{z}/{x}/{y}.mvt"]["get"] =

@@ -201,7 +201,8 @@ void Gazetteer::add_village_tail(const AreaMatch& v, std::u32string_view q, doub
   const std::string part = tail.group ? std::to_string(*tail.group) : road;
   if (!part.empty()) {
     const auto& sums = tail.group ? groups_ : roads_;
-    if (const auto s = sums.find({v.area, part}); s != sums.end() && s->second.n >= reveal.min_houses) {
+    if (const auto s = sums.find({v.area, part});
+        s != sums.end() && s->second.n >= reveal.min_houses) {
       c.level = tail.group ? Level::Group : Level::Road;
       c.lon = s->second.lon / static_cast<double>(s->second.n);
       c.lat = s->second.lat / static_cast<double>(s->second.n);

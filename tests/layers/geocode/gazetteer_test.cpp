@@ -20,7 +20,8 @@ class GazetteerTest : public ::testing::Test {
     // Group 3 of 城西村 (武康): houses 1..4 along a line; group 5 one house.
     for (int n = 1; n <= 4; ++n)
       EXPECT_TRUE(g->add_address("武康街道城西村3组" + std::to_string(n) + "号", 119.940 + n * 1e-3,
-                                 30.540, "", "330521001201" + std::to_string(n % 2 ? 1 : 2) + "00"));
+                                 30.540, "",
+                                 "330521001201" + std::to_string(n % 2 ? 1 : 2) + "00"));
     EXPECT_TRUE(g->add_address("武康街道城西村5组1号", 119.930, 30.530));
     EXPECT_TRUE(g->add_address("武康街道英溪社区英溪路88号", 119.961, 30.561));
     EXPECT_TRUE(g->add_address("武康街道英溪社区英溪路90号", 119.963, 30.561));
