@@ -457,9 +457,7 @@ void check_span(const TileTransform& t, uint32_t buffer) {
                           "extent + 2 x buffer must be within 1.." + std::to_string(kMaxSpan));
 }
 
-struct Unrounded {
-  double x, y;
-};
+using Unrounded = std::pair<double, double>;  // tile units, x and y
 
 // Liang-Barsky: the part of segment a-b inside [lo, hi]^2 as parameters t0 <= t1 along it, or
 // false when none of it is (NaN coordinates are outside).
@@ -467,7 +465,7 @@ bool clip_segment(const Unrounded& a, const Unrounded& b, double lo, double hi, 
                   double& t1) {
   t0 = 0;
   t1 = 1;
-  const double dx = b.x - a.x, dy = b.y - a.y;
+  const double dx = b.first - a.first, dy = b.second - a.second;
   auto edge = [&](double p, double q) {  // p * t <= q
     if (p == 0) return q >= 0;
     const double r = q / p;
@@ -480,27 +478,28 @@ bool clip_segment(const Unrounded& a, const Unrounded& b, double lo, double hi, 
     }
     return true;
   };
-  return edge(-dx, a.x - lo) && edge(dx, hi - a.x) && edge(-dy, a.y - lo) && edge(dy, hi - a.y) &&
-         t0 <= t1;
+  return edge(-dx, a.first - lo) && edge(dx, hi - a.first) && edge(-dy, a.second - lo) &&
+         edge(dy, hi - a.second) && t0 <= t1;
 }
 
 // Douglas-Peucker over pts[first..last] (both kept): marks in `keep` the points further than
-// `tol` from the chord, recursively (an explicit stack: a long line must not overflow the real
-// one).
-void douglas_peucker(const std::vector<Unrounded>& pts, double tol, std::vector<char>& keep) {
-  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, pts.size() - 1}};
+// `tol` from the chord, recursively (an explicit stack, `todo`: a long line must not overflow
+// the real one).
+void douglas_peucker(const std::vector<Unrounded>& pts, double tol, std::vector<char>& keep,
+                     std::vector<std::pair<std::size_t, std::size_t>>& todo) {
+  todo.assign(1, {0, pts.size() - 1});
   const double tol2 = tol * tol;
   while (!todo.empty()) {
     const auto [first, last] = todo.back();
     todo.pop_back();
     if (last <= first + 1) continue;
-    const Unrounded& a = pts[first];
-    const Unrounded& b = pts[last];
-    const double dx = b.x - a.x, dy = b.y - a.y, len2 = dx * dx + dy * dy;
+    const auto [ax, ay] = pts[first];
+    const auto [bx, by] = pts[last];
+    const double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
     double worst = -1;
     std::size_t at = first;
     for (std::size_t i = first + 1; i < last; ++i) {
-      const double px = pts[i].x - a.x, py = pts[i].y - a.y;
+      const double px = pts[i].first - ax, py = pts[i].second - ay;
       double d2;
       if (len2 == 0) {
         d2 = px * px + py * py;
@@ -522,59 +521,77 @@ void douglas_peucker(const std::vector<Unrounded>& pts, double tol, std::vector<
 
 }  // namespace
 
+LineTiler::LineTiler(const TileTransform& t, uint32_t buffer, double tolerance)
+    : transform_(t),
+      lo_(-static_cast<double>(buffer)),
+      hi_(static_cast<double>(t.extent) + buffer),
+      tolerance_(tolerance) {
+  check_span(t, buffer);
+}
+
+void LineTiler::finish_run() {
+  if (run_.size() >= 2) {
+    keep_.assign(run_.size(), 0);
+    keep_.front() = keep_.back() = 1;
+    if (tolerance_ > 0)
+      douglas_peucker(run_, tolerance_, keep_, todo_);
+    else
+      std::fill(keep_.begin(), keep_.end(), 1);
+    TileLine line;
+    if (!spare_.empty()) {
+      line = std::move(spare_.back());
+      spare_.pop_back();
+      line.clear();
+    }
+    for (std::size_t i = 0; i < run_.size(); ++i) {
+      if (!keep_[i]) continue;
+      const TilePoint p{round_coord(run_[i].first), round_coord(run_[i].second)};
+      if (line.empty() || !(line.back() == p)) line.push_back(p);
+    }
+    (line.size() >= 2 ? parts_ : spare_).push_back(std::move(line));
+  }
+  run_.clear();
+}
+
+void LineTiler::clear() {
+  for (auto& line : parts_) spare_.push_back(std::move(line));
+  parts_.clear();
+}
+
+void LineTiler::add(std::span<const Point> ls) {
+  if (ls.size() < 2) return;
+  const Affine affine(transform_);
+  auto to_tile = [&](const Point& p) {
+    Unrounded u;
+    affine.apply(p.x(), p.y(), u.first, u.second);
+    return u;
+  };
+  Unrounded prev = to_tile(ls[0]);
+  for (std::size_t i = 1; i < ls.size(); ++i) {
+    const Unrounded cur = to_tile(ls[i]);
+    double t0, t1;
+    if (clip_segment(prev, cur, lo_, hi_, t0, t1)) {
+      const double dx = cur.first - prev.first, dy = cur.second - prev.second;
+      // A segment entering the square starts a new part.
+      if (t0 > 0 || run_.empty()) {
+        finish_run();
+        run_.emplace_back(prev.first + t0 * dx, prev.second + t0 * dy);
+      }
+      run_.emplace_back(prev.first + t1 * dx, prev.second + t1 * dy);
+      if (t1 < 1) finish_run();  // it leaves the square
+    } else {
+      finish_run();
+    }
+    prev = cur;
+  }
+  finish_run();
+}
+
 std::vector<TileLine> lines_to_tile(const MultiLineString& ml, const TileTransform& t,
                                     uint32_t buffer, double tolerance) {
-  check_span(t, buffer);
-  const Affine affine(t);
-  const double lo = -static_cast<double>(buffer);
-  const double hi = static_cast<double>(t.extent) + buffer;
-  std::vector<TileLine> out;
-  std::vector<Unrounded> run;  // the part being followed, unrounded
-  std::vector<char> keep;
-  auto finish_run = [&] {
-    if (run.size() >= 2) {
-      keep.assign(run.size(), 0);
-      keep.front() = keep.back() = 1;
-      if (tolerance > 0)
-        douglas_peucker(run, tolerance, keep);
-      else
-        std::fill(keep.begin(), keep.end(), 1);
-      TileLine line;
-      for (std::size_t i = 0; i < run.size(); ++i) {
-        if (!keep[i]) continue;
-        const TilePoint p{round_coord(run[i].x), round_coord(run[i].y)};
-        if (line.empty() || !(line.back() == p)) line.push_back(p);
-      }
-      if (line.size() >= 2) out.push_back(std::move(line));
-    }
-    run.clear();
-  };
-  for (const auto& ls : ml) {
-    if (ls.size() < 2) continue;
-    Unrounded prev{};
-    affine.apply(ls[0].x(), ls[0].y(), prev.x, prev.y);
-    for (std::size_t i = 1; i < ls.size(); ++i) {
-      Unrounded cur{};
-      affine.apply(ls[i].x(), ls[i].y(), cur.x, cur.y);
-      double t0, t1;
-      if (clip_segment(prev, cur, lo, hi, t0, t1)) {
-        const Unrounded a{prev.x + t0 * (cur.x - prev.x), prev.y + t0 * (cur.y - prev.y)};
-        const Unrounded b{prev.x + t1 * (cur.x - prev.x), prev.y + t1 * (cur.y - prev.y)};
-        // A segment entering the square starts a new part.
-        if (t0 > 0 || run.empty()) {
-          finish_run();
-          run.push_back(a);
-        }
-        run.push_back(b);
-        if (t1 < 1) finish_run();  // it leaves the square
-      } else {
-        finish_run();
-      }
-      prev = cur;
-    }
-    finish_run();
-  }
-  return out;
+  LineTiler tiler(t, buffer, tolerance);
+  for (const auto& ls : ml) tiler.add(ls);
+  return tiler.lines();
 }
 
 std::vector<TilePolygon> polygon_to_tile(const MultiPolygon& mp, const TileTransform& t,

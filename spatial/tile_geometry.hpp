@@ -10,6 +10,8 @@
 #include "spatial/tms.hpp"
 
 #include <optional>
+#include <span>
+#include <utility>
 #include <vector>
 
 namespace onemap::spatial {
@@ -47,6 +49,32 @@ std::vector<TilePolygon> polygon_to_tile(const MultiPolygon& mp, const TileTrans
 /// @throws InvalidArgument ("extent") as polygon_to_tile does.
 std::vector<TileLine> lines_to_tile(const MultiLineString& ml, const TileTransform& t,
                                     uint32_t buffer, double tolerance = 1.0);
+
+/// lines_to_tile over many lines in a row, without allocating for each: the parts of each line
+/// added (as lines_to_tile gives them for that line alone) follow those of the lines added
+/// before it until clear(), in buffers kept from one line to the next.
+class LineTiler {
+ public:
+  /// @throws InvalidArgument ("extent") as lines_to_tile does.
+  LineTiler(const TileTransform& t, uint32_t buffer, double tolerance = 1.0);
+  /// One line in CRS units (ignored with fewer than 2 points).
+  void add(std::span<const Point> line);
+  /// The parts of the lines added since the last clear().
+  const std::vector<TileLine>& lines() const { return parts_; }
+  void clear();
+
+ private:
+  void finish_run();
+
+  TileTransform transform_;
+  double lo_, hi_;  // the buffered square
+  double tolerance_;
+  std::vector<std::pair<double, double>> run_;  // the part being followed, unrounded
+  std::vector<char> keep_;
+  std::vector<std::pair<std::size_t, std::size_t>> todo_;  // Douglas-Peucker's stack
+  std::vector<TileLine> parts_;
+  std::vector<TileLine> spare_;  // cleared parts, for their capacity
+};
 
 /// Simplification for a zoom level: Douglas-Peucker with `tolerance` (CRS units; typically one
 /// tile unit at that zoom, tile width / extent) that preserves topology, so the result is valid

@@ -137,6 +137,7 @@ std::unique_ptr<TileBuilder::Impl::FeatureTiles> TileBuilder::Impl::index_featur
       k = e;
     }
   }
+  ft->lines(layer, 0);
   std::vector<std::vector<FeatureTiles::Entry>> entries(kThinMaxZoom + 2);
   for (std::size_t i = 0; i < n; ++i)
     if (ft->box[i].min_corner().x() <= ft->box[i].max_corner().x())  // not empty, not NaN
@@ -175,6 +176,26 @@ const TileBuilder::Impl::FeatureTiles::PointScheme& TileBuilder::Impl::FeatureTi
     ps.ready = true;
   });
   return ps;
+}
+
+const TileBuilder::Impl::FeatureTiles::LineScheme& TileBuilder::Impl::FeatureTiles::lines(
+    const FeatureLayer& layer, int s) const {
+  LineScheme& ls = line_schemes[s];
+  std::call_once(ls.built, [&] {
+    const spatial::TileMatrixSet& tms = scheme_tms(s);
+    const bool gcj02 = scheme_gcj02(s);
+    ls.first.reserve(layer.features.size() + 1);
+    ls.first.push_back(0);
+    for (const Feature& f : layer.features) {
+      if (const auto* ml = std::get_if<MultiLineString>(&f.geometry))
+        for (const auto& line : spatial::project_lines(*ml, tms, gcj02)) {
+          ls.xy.emplace_back(static_cast<double>(line.size()), 0.0);
+          ls.xy.insert(ls.xy.end(), line.begin(), line.end());
+        }
+      ls.first.push_back(ls.xy.size());
+    }
+  });
+  return ls;
 }
 
 void TileBuilder::Impl::add_features(const FeatureTiles& ft, const FeatureLayer& layer,
@@ -252,15 +273,39 @@ void TileBuilder::Impl::add_features(const FeatureTiles& ft, const FeatureLayer&
   std::sort(hits.begin(), hits.end());
   // One tile unit in degrees (as grids are simplified), for polygons up to kSimplifyMaxZoom.
   const double unit_deg = 360.0 / std::ldexp(1.0, static_cast<int>(z)) / config.extent;
-  for (const uint32_t i : hits) {
+  const FeatureTiles::LineScheme& ls = ft.lines(layer, scheme_index(*rq.tms, rq.gcj02));
+  spatial::LineTiler tiler(tt, config.buffer);
+  // The hits lie scattered over the layer's memory: each one's record and vertices are fetched
+  // ahead of its turn (kAhead hits ahead what holds their addresses, half as far what those
+  // point to), so that the cache misses overlap instead of coming one after another.
+  // (Written in the loop: GCC drops prefetches in a lambda, which it finds free of effects.)
+  constexpr std::size_t kAhead = 16;
+  for (std::size_t j = 0; j < hits.size(); ++j) {
+    if (j + kAhead < hits.size() && hits[j + kAhead] < layer.features.size()) {
+      const uint32_t i = hits[j + kAhead];
+      __builtin_prefetch(&layer.features[i].geometry);
+      __builtin_prefetch(&layer.features[i].attributes);
+      __builtin_prefetch(&ls.first[i]);
+    }
+    if (j + kAhead / 2 < hits.size() && hits[j + kAhead / 2] < layer.features.size() &&
+        hits[j + kAhead / 2] < ls.first.size()) {
+      const uint32_t i = hits[j + kAhead / 2];
+      __builtin_prefetch(layer.features[i].attributes.data());
+      __builtin_prefetch(ls.xy.data() + ls.first[i]);
+    }
+    const uint32_t i = hits[j];
     if (i >= layer.features.size()) continue;
     const Feature& f = layer.features[i];
-    if (const auto* lines = std::get_if<MultiLineString>(&f.geometry)) {
-      const auto parts = spatial::lines_to_tile(spatial::project_lines(*lines, *rq.tms, rq.gcj02),
-                                                tt, config.buffer);
-      if (parts.empty()) continue;
+    if (std::holds_alternative<MultiLineString>(f.geometry) && i + 1 < ls.first.size()) {
+      tiler.clear();
+      for (std::size_t k = ls.first[i]; k < ls.first[i + 1];) {
+        const auto n = static_cast<std::size_t>(ls.xy[k].x());
+        tiler.add(std::span(ls.xy).subspan(k + 1, n));
+        k += 1 + n;
+      }
+      if (tiler.lines().empty()) continue;
       begin(f);
-      out.end_lines(parts);
+      out.end_lines(tiler.lines());
     } else if (const auto* area = std::get_if<MultiPolygon>(&f.geometry)) {
       std::size_t vertices = 0;
       for (const auto& p : *area) {

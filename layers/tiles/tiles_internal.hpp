@@ -371,6 +371,18 @@ struct TileBuilder::Impl {
     };
     mutable std::array<PointScheme, 4> schemes;
     const PointScheme& points(const FeatureLayer& layer, int s) const;
+    // Lines and polygons: per scheme, every line's vertices in the scheme's CRS, projected once
+    // rather than for every tile (Web Mercator when the index is made, the others on first use):
+    // feature i's are xy[first[i], first[i + 1]), each of its lines as a point holding the
+    // line's number of vertices (in x) and then its vertices. Flat arrays rather than a vector
+    // per line: a feature's vertices are then two memory reads away.
+    struct LineScheme {
+      std::once_flag built;
+      std::vector<spatial::Point> xy;
+      std::vector<std::size_t> first;
+    };
+    mutable std::array<LineScheme, 4> line_schemes;
+    const LineScheme& lines(const FeatureLayer& layer, int s) const;
   };
   std::map<std::string, std::unique_ptr<FeatureTiles>, std::less<>> feature_tiles;
 

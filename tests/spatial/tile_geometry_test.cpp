@@ -851,3 +851,49 @@ TEST(LinesToTile, SimplificationDropsOnlyWhatLiesWithinTheTolerance) {
   // A line shorter than a unit rounds onto one point and is dropped.
   EXPECT_TRUE(lines_to_tile(MultiLineString{{{10.1, 10.1}, {10.3, 10.2}}}, tt, 0).empty());
 }
+
+TEST(LineTiler, ManyLinesInARowMatchTheOracleEachAsLinesToTileDoes) {
+  std::mt19937_64 rng(13);
+  const TileMatrixSet& set = wm();
+  double cx = 0, cy = 0;
+  set.project(119.97, 30.54, cx, cy);
+  const TileId t = set.tile_at(cx, cy, 14);
+  const CrsBox b = set.bounds(t);
+  const double w = b.maxx - b.minx;
+  // Lines inside the tile, across its edges and outside it; short and long ones.
+  std::uniform_real_distribution<double> ux(b.minx - 0.3 * w, b.maxx + 0.3 * w);
+  std::uniform_real_distribution<double> uy(b.miny - 0.3 * w, b.maxy + 0.3 * w);
+  std::uniform_real_distribution<double> step(-0.05 * w, 0.05 * w);
+  for (double tolerance : {0.0, 1.0}) {
+    LineTiler tiler({b, 4096}, 64, tolerance);
+    int clipped = 0, kept = 0;
+    for (int round = 0; round < 3; ++round) {
+      tiler.clear();  // the buffers of the round before stay: nothing of them may show
+      std::size_t parts = 0;
+      for (int i = 0; i < 300; ++i) {
+        LineString crs, units;  // CRS units, tile units
+        double x = ux(rng), y = uy(rng);
+        const int n = 2 + static_cast<int>(rng() % 12);
+        for (int k = 0; k < n; ++k, x += step(rng), y += step(rng)) {
+          crs.emplace_back(x, y);
+          units.emplace_back((x - b.minx) / w * 4096, (b.maxy - y) / w * 4096);
+        }
+        tiler.add(crs);
+        const auto got = std::span(tiler.lines()).subspan(parts);
+        parts = tiler.lines().size();
+        // Each line's parts are those lines_to_tile gives for it alone ...
+        const auto alone = lines_to_tile(MultiLineString{crs}, {b, 4096}, 64, tolerance);
+        ASSERT_EQ(std::vector<TileLine>(got.begin(), got.end()), alone) << "line " << i;
+        // ... and unsimplified, as long as the oracle's clipped line, within rounding.
+        const double expected = clipped_length(units, 4096, 64);
+        if (tolerance == 0) {
+          EXPECT_NEAR(length_of(alone), expected, 2 * n * 0.71 + 1e-9) << "line " << i;
+        }
+        clipped += expected > 0 && bg::length(units) > expected + 1;
+        kept += !got.empty();
+      }
+    }
+    EXPECT_GT(clipped, 100);
+    EXPECT_GT(kept, 300);
+  }
+}

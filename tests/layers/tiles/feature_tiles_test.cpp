@@ -7,6 +7,7 @@
 #include "tests/support/boost_geometry.hpp"
 
 #include "layers/tiles/tiles.hpp"
+#include "spatial/chinacrs.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/tiles.hpp"
 #include "tools/demo/demo.hpp"
@@ -157,6 +158,43 @@ class FeatureTilesTest : public ::testing::Test {
         out.push_back(std::move(d));
       }
     }
+    return out;
+  }
+
+  // A layer's lines in a Web Mercator tile (GCJ-02 with `gcj02`) as GDAL reads them back: per
+  // feature id, the length of its parts and their box, in tile units.
+  struct Drawn {
+    double length = 0;
+    TBox box;
+  };
+  static std::map<int64_t, Drawn> drawn_lines(const std::string& name,
+                                              const onemap::testing::Tile& t, bool gcj02) {
+    layers::TileRequest rq;
+    rq.tile = {static_cast<uint32_t>(t.z), static_cast<uint32_t>(t.x), static_cast<uint32_t>(t.y)};
+    rq.gcj02 = gcj02;
+    rq.layers.push_back(builder_->feature_layer_config(name));
+    rq.feature_layers = layers_;
+    const std::string mvt = builder_->build(*data_, rq);
+    std::map<int64_t, Drawn> out;
+    if (mvt.empty()) return out;
+    auto ds = onemap::testing::open_tile(dir_->path() + "/drawn", t, mvt);
+    // GDAL gives EPSG:3857 metres.
+    const double size = 2 * kHalf / std::ldexp(1.0, t.z);
+    const double left = -kHalf + t.x * size, top = kHalf - t.y * size;
+    for (auto* ly : ds->GetLayers())
+      for (const auto& f : *ly) {
+        const OGRGeometry* g = f->GetGeometryRef();
+        if (!g) continue;
+        Drawn& d = out[f->GetFieldAsInteger64("mvt_id")];
+        if (wkbFlatten(g->getGeometryType()) == wkbLineString)
+          d.length = g->toLineString()->get_Length() / size * kExtent;
+        else if (wkbFlatten(g->getGeometryType()) == wkbMultiLineString)
+          d.length = g->toMultiLineString()->get_Length() / size * kExtent;
+        OGREnvelope e;
+        g->getEnvelope(&e);
+        d.box = TBox({(e.MinX - left) / size * kExtent, (top - e.MaxY) / size * kExtent},
+                     {(e.MaxX - left) / size * kExtent, (top - e.MinY) / size * kExtent});
+      }
     return out;
   }
 
@@ -336,4 +374,47 @@ TEST_F(FeatureTilesTest, AChangeReportsTheLinesItPushesOutOfTheThinnedZooms) {
                                       box.max_corner().x() >= 120.0005 - 1e-12);
   EXPECT_TRUE(covers_second);
   EXPECT_TRUE(b.feature_layer_changed(l).empty()) << "nothing moves when nothing changed";
+}
+
+TEST_F(FeatureTilesTest, LinesLieWhereProjPutsThemInEveryTileWithAndWithoutGcj02) {
+  // Each line of a tile against the same line projected here (PROJ; onemap's GCJ-02 shift first
+  // for the shifted tiles) and clipped to the buffered square by Boost.Geometry: the same box
+  // within half a unit (rounding) and the same length within what rounding moves both ends of a
+  // part (the dense network's lines are single segments, which simplification keeps whole).
+  const auto& dense = layer("dense");
+  const TBox square({-double(kBuffer), -double(kBuffer)},
+                    {kExtent + double(kBuffer), kExtent + double(kBuffer)});
+  std::size_t checked = 0;
+  for (bool gcj02 : {false, true}) {
+    for (int z : {14, 16}) {
+      const auto tiles = county_tiles(z);
+      for (std::size_t k = 0; k < tiles.size(); k += tiles.size() / 3 + 1) {
+        const auto& t = tiles[k];
+        for (const auto& [id, got] : drawn_lines("dense", t, gcj02)) {
+          const auto& ml = std::get<spatial::MultiLineString>(
+              dense.features.at(static_cast<std::size_t>(id - 1)).geometry);
+          bg::model::multi_linestring<TLine> parts;
+          for (const auto& ls : ml) {
+            TLine u;
+            for (const auto& p : ls) {
+              const spatial::LonLat q =
+                  gcj02 ? spatial::wgs84_to_gcj02({p.x(), p.y()}) : spatial::LonLat{p.x(), p.y()};
+              u.push_back(merc_->units(t, q.lon, q.lat));
+            }
+            bg::intersection(u, square, parts);
+          }
+          const std::string what =
+              "line " + std::to_string(id) + " in " + t.path() + (gcj02 ? " (GCJ-02)" : "");
+          EXPECT_NEAR(got.length, bg::length(parts), 2 * 0.71 + 1e-6) << what;
+          const TBox want = bg::return_envelope<TBox>(parts);
+          EXPECT_NEAR(got.box.min_corner().x(), want.min_corner().x(), 0.5 + 1e-6) << what;
+          EXPECT_NEAR(got.box.min_corner().y(), want.min_corner().y(), 0.5 + 1e-6) << what;
+          EXPECT_NEAR(got.box.max_corner().x(), want.max_corner().x(), 0.5 + 1e-6) << what;
+          EXPECT_NEAR(got.box.max_corner().y(), want.max_corner().y(), 0.5 + 1e-6) << what;
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 300u);
 }
