@@ -82,18 +82,7 @@ HttpAnswer item(const layers::FeatureLayer& l, std::string_view id, const QueryP
   const auto audience =
       it != l.features.end() && it->fid == fid ? audience_for(l.def, *it, viewer) : std::nullopt;
   if (!audience) throw NotFound("no feature " + std::to_string(fid) + " in " + l.def.name);
-  const Projector proj(*crs);
-  JsonOut out;
-  FeatureWriter(out, proj, viewer).feature(l.def, *it, *audience);
-  std::string& text = out.text();
-  text.pop_back();  // the feature's links go inside its object
-  const std::string coll = base + "/collections/" + l.def.name;
-  text += ",\"links\":" +
-          layers::json_text(json::array(
-              {link(coll + "/items/" + std::to_string(fid), "self", kGeoJson, "This feature"),
-               link(coll, "collection", "application/json", "The collection")})) +
-          "}";
-  return {200, std::move(text), kGeoJson, {{"Content-Crs", "<" + std::string(crs->uri) + ">"}}};
+  return county_feature_answer(l.def, *it, *crs, base, viewer);
 }
 
 // /collections/{id}/stats: the matching features by grid group: how many lie (or have a part) in
@@ -180,6 +169,25 @@ HttpAnswer stats(const Context& ctx, const layers::FeatureLayer& l, const QueryP
 }
 
 }  // namespace
+
+std::optional<auth::Audience> county_feature_audience(const layers::LayerDef& def,
+                                                      const layers::Feature& f,
+                                                      const auth::Viewer& viewer) {
+  return audience_for(def, f, viewer);
+}
+
+HttpAnswer county_feature_answer(const layers::LayerDef& def, const layers::Feature& f,
+                                 const OutputCrs& crs, const std::string& base,
+                                 const auth::Viewer& viewer) {
+  const Projector proj(crs);
+  JsonOut out;
+  // A writer sees what it wrote as it reads it; the public's audience at least.
+  const auth::Audience audience = audience_for(def, f, viewer).value_or(def.audience);
+  FeatureWriter(out, proj, viewer).feature(def, f, audience);
+  HttpAnswer a = with_links(std::move(out.text()), base, def.name, f.fid, crs);
+  a.headers.emplace_back("ETag", layers::etag_of(f));
+  return a;
+}
 
 json county_collection_json(const Context&, const layers::FeatureLayer& l,
                             const std::string& base) {

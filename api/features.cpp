@@ -107,10 +107,6 @@ json crs_uris() {
 
 }  // namespace features
 
-struct FeatureService::Impl {
-  features::Context ctx;
-};
-
 FeatureService::FeatureService(std::shared_ptr<layers::County> county,
                                FeatureServiceOptions options)
     : impl_(std::make_unique<Impl>()) {

@@ -31,6 +31,7 @@
 #include "layers/query/cql2.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +54,20 @@ std::vector<layers::cql2::Queryable> collection_queryables(layers::LayerKind kin
 /// in CRS84, valid (rings oriented). @throws InvalidArgument ("body").
 spatial::MultiPolygon read_polygon_body(std::string_view body);
 
+/// A write of OGC API - Features Part 4 (api/feature_edits.cpp): POST of
+/// /collections/{collection}/items, PUT, PATCH or DELETE of …/items/{feature_id}.
+struct EditRequest {
+  std::string_view method;
+  std::string_view collection;
+  std::string_view feature_id;  ///< "" for a POST
+  std::string_view body;
+  std::string content_type;  ///< the media type, lower case, without parameters
+  std::string_view content_crs, if_match;
+  std::optional<layers::Actor> actor;  ///< nullopt: anonymous
+  std::string request_id;
+  std::string base_url;
+};
+
 class FeatureService {
  public:
   FeatureService(std::shared_ptr<layers::County> county, FeatureServiceOptions options);
@@ -74,6 +89,27 @@ class FeatureService {
 
   /// Whether `path` takes POST (an items query with a polygon body).
   static bool takes_post(std::string_view path);
+  /// Whether a POST of `path` with `body` creates a feature (Part 4): a GeoJSON Feature sent to
+  /// the items of the enterprises or of a county layer. Any other POST is the items query.
+  bool creates(std::string_view path, std::string_view body) const;
+  /// Creates, replaces, updates (a JSON merge patch) or deletes a feature of the enterprises or
+  /// a county layer, as the administrator or a command-centre user inside its area, writing
+  /// only fields it reads; If-Match is met under the county's writers' lock or nothing changes.
+  /// Answers the feature as the viewer reads it with its ETag (201 with Location for a create,
+  /// 204 for a delete). @throws Unauthorized, Forbidden, NotFound, MethodNotAllowed (the other
+  /// four collections), PreconditionFailed, Conflict, UnsupportedMediaType, InvalidArgument
+  /// naming the member, property or header at fault.
+  HttpAnswer edit(const EditRequest& request, const auth::Viewer& viewer) const;
+  /// GET /collections/{collection}/items/{feature}/history: who changed the record, when, how
+  /// and which fields (never values), newest first, `limit` (1-1000, default 100) from `offset`;
+  /// for the administrator, and a command-centre user whose area holds the record.
+  HttpAnswer history(std::string_view collection, std::string_view feature,
+                     const std::vector<std::pair<std::string, std::string>>& query,
+                     const std::optional<layers::Actor>& user) const;
+  /// The methods `user` (nullopt: anonymous) may use on a collection's items (`item` false) or
+  /// on one of them: what OPTIONS answers in Allow.
+  std::vector<std::string> allowed_methods(std::string_view collection, bool item,
+                                           const std::optional<layers::Actor>& user) const;
 
  private:
   struct Impl;

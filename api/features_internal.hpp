@@ -96,6 +96,16 @@ struct Context {
   FeatureServiceOptions options;
 };
 
+}  // namespace onemap::api::features
+
+namespace onemap::api {
+struct FeatureService::Impl {
+  features::Context ctx;
+};
+}  // namespace onemap::api
+
+namespace onemap::api::features {
+
 struct ItemQuery;  // api/item_query.hpp
 
 // landing.cpp
@@ -110,6 +120,15 @@ HttpAnswer items(const Context& ctx, const CollectionInfo& c, ItemQuery& q, cons
                  const auth::Viewer& viewer);
 HttpAnswer item(const Context& ctx, const CollectionInfo& c, std::string_view id,
                 const QueryParameters& query, const std::string& base, const auth::Viewer& viewer);
+/// A feature as an answer: `feature` (a JSON object) with its self and collection links, in
+/// `crs` (Content-Crs).
+HttpAnswer with_links(std::string feature, const std::string& base, const std::string& collection,
+                      int64_t fid, const OutputCrs& crs);
+/// One record of the five layers as a feature the viewer reads, with its links (an enterprise's
+/// with its ETag, layers/model/feature_edit.hpp).
+template <class T>
+HttpAnswer record_answer(const T& r, LayerKind kind, const OutputCrs& crs, const std::string& base,
+                         const auth::Viewer& viewer);
 // queryables.cpp: as a JSON Schema, those `audience` may query (geometry_format: the JSON
 // Schema format of the geometry, "geometry-point"…).
 struct CollectionQueryables;  // api/item_query.hpp
@@ -128,6 +147,18 @@ HttpAnswer county_layer(const Context& ctx, std::string_view id, std::string_vie
                         const QueryParameters& query, const std::string& base,
                         const auth::Viewer& viewer, auth::Audience query_audience,
                         std::optional<std::string_view> post_body = std::nullopt);
+/// What the viewer reads of a county layer's record: its audience at the record's grid, or
+/// nullopt when the viewer does not see the record at all.
+std::optional<auth::Audience> county_feature_audience(const layers::LayerDef& def,
+                                                      const layers::Feature& f,
+                                                      const auth::Viewer& viewer);
+/// A county layer's record as an answer, as the viewer reads it, with its links and ETag.
+HttpAnswer county_feature_answer(const layers::LayerDef& def, const layers::Feature& f,
+                                 const OutputCrs& crs, const std::string& base,
+                                 const auth::Viewer& viewer);
+// feature_edits.cpp: whether a collection's features are edited through it (Part 4): the
+// enterprises' and every county layer's.
+bool writable_collection(const Context& ctx, std::string_view id);
 // stats.cpp: each grid's ancestor (or itself) at a grouping level, found once per code.
 class GridGroups {
  public:

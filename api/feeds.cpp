@@ -99,7 +99,8 @@ Response post_feed(layers::County& county, Context& c) {
   } catch (const InvalidArgument& e) {
     throw upload.about_body(e);
   }
-  const layers::FeedResult r = county.feed_feature_layer(name, def, std::move(batch));
+  const layers::FeedResult r = county.feed_feature_layer(
+      name, def, std::move(batch), {c.user->id, c.user->role, std::string(c.request_id)});
   Response answer;
   answer.body = layers::json_text(result_json(name, r));
   answer.set_header("Cache-Control", "no-store");
@@ -140,8 +141,8 @@ std::vector<PullOutcome> FeedPuller::run_due(int64_t now) {
       source.source = f.source;
       source.source_layer = f.source_layer;
       source.ignore_unknown_fields = true;
-      const layers::FeedResult r =
-          county_->feed_feature_layer(f.layer, def, layers::read_feed(source, def));
+      const layers::FeedResult r = county_->feed_feature_layer(
+          f.layer, def, layers::read_feed(source, def), {"feed:" + f.name, "feed", ""});
       o.result = layers::json_text(result_json(f.layer, r));
       o.ok = true;
     } catch (const std::exception& e) {

@@ -103,22 +103,38 @@ HttpAnswer feature_of(const layers::County& county, const std::vector<T>& record
   if constexpr (std::is_same_v<T, layers::Worker>)
     shown = shown && viewer.at(it->grid_code) != auth::Audience::Public;
   if (!shown) throw NotFound("no feature " + std::to_string(fid) + " in " + id);
-  const Projector proj(crs);
-  JsonOut out;
-  FeatureWriter(out, proj, viewer).feature(*it);
-  // The feature's links go inside its object: before its closing brace.
-  std::string& text = out.text();
-  text.pop_back();
-  const std::string coll = base + "/collections/" + id;
-  text += ",\"links\":" +
-          layers::json_text(json::array(
-              {link(coll + "/items/" + std::to_string(fid), "self", kGeoJson, "This feature"),
-               link(coll, "collection", "application/json", "The collection")})) +
-          "}";
-  return {200, std::move(text), kGeoJson, {{"Content-Crs", "<" + std::string(crs.uri) + ">"}}};
+  return record_answer(*it, c.kind, crs, base, viewer);
 }
 
 }  // namespace
+
+template <class T>
+HttpAnswer record_answer(const T& r, LayerKind kind, const OutputCrs& crs, const std::string& base,
+                         const auth::Viewer& viewer) {
+  const Projector proj(crs);
+  JsonOut out;
+  FeatureWriter(out, proj, viewer).feature(r);
+  HttpAnswer a =
+      with_links(std::move(out.text()), base, std::string(layers::layer_name(kind)), r.fid, crs);
+  if constexpr (std::is_same_v<T, layers::Enterprise>)
+    a.headers.emplace_back("ETag", layers::etag_of(r));
+  return a;
+}
+template HttpAnswer record_answer(const layers::Enterprise&, LayerKind, const OutputCrs&,
+                                  const std::string&, const auth::Viewer&);
+
+HttpAnswer with_links(std::string feature, const std::string& base, const std::string& collection,
+                      int64_t fid, const OutputCrs& crs) {
+  // The feature's links go inside its object: before its closing brace.
+  feature.pop_back();
+  const std::string coll = base + "/collections/" + collection;
+  feature += ",\"links\":" +
+             layers::json_text(json::array(
+                 {link(coll + "/items/" + std::to_string(fid), "self", kGeoJson, "This feature"),
+                  link(coll, "collection", "application/json", "The collection")})) +
+             "}";
+  return {200, std::move(feature), kGeoJson, {{"Content-Crs", "<" + std::string(crs.uri) + ">"}}};
+}
 
 HttpAnswer finish_page(JsonOut& out, const std::string& base, const std::string& id,
                        const ItemQuery& q, std::size_t matched, std::size_t returned) {

@@ -15,6 +15,12 @@ const std::vector<std::string>& conformance_classes() {
       "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
       "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
       "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+      // Part 4 (draft): create, replace, update (merge patch) and delete, If-Match by ETag,
+      // the features' endpoints (enterprises and the county layers).
+      "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+      "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+      "http://www.opengis.net/spec/ogcapi-features-4/1.0/req/optimistic-locking-etags",
+      "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
       "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
       "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
       "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",

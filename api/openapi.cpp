@@ -653,6 +653,77 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
                           {"application/x-ndjson", text}}}};
     paths["/collections/" + d.name + "/feed"]["post"] = o;
   }
+  // OGC API - Features Part 4 (api/feature_edits.cpp): the enterprises' and each county
+  // layer's features written, with their ETag and If-Match, and each record's history.
+  {
+    std::vector<std::string> writable = {std::string(layers::layer_name(LayerKind::Enterprises))};
+    for (const auto& d : county_layers) writable.push_back(d.name);
+    const json feature_id = in_path("featureId", "the feature's id", {{"type", "integer"}});
+    const json if_match = {
+        {"name", "If-Match"},
+        {"in", "header"},
+        {"required", false},
+        {"description",
+         "the feature's ETag as last read (or *): a feature changed since, or gone, is a 412 "
+         "and nothing changes (RFC 9110 §13.1.1); without it the write goes ahead"},
+        {"schema", {{"type", "string"}}}};
+    const json etag_header = {{"description", "the feature's state (a strong entity tag)"},
+                              {"schema", {{"type", "string"}}}};
+    const json feature = response("The feature as the writer reads it", kGeoJson, object);
+    const json geojson_body = {
+        {"required", true},
+        {"content",
+         {{kGeoJson, {{"schema", object}}}, {"application/json", {{"schema", object}}}}}};
+    auto edit_op = [&](const std::string& summary, const std::string& id, json params) {
+      json o = op(summary.c_str(), id.c_str(), std::move(params), feature, true);
+      o["responses"]["200"]["headers"]["ETag"] = etag_header;
+      o["responses"]["412"] = response(
+          "If-Match names no current state of the feature (the answer's ETag is its current "
+          "one), or there is no feature",
+          "application/json", error_schema);
+      o["responses"]["415"] =
+          response("A body of another media type", "application/json", error_schema);
+      o["requestBody"] = geojson_body;
+      return o;
+    };
+    for (const std::string& c : writable) {
+      const std::string items = "/collections/" + c + "/items", item = items + "/{featureId}";
+      json create = edit_op("Create a feature of " + c + " (a GeoJSON Feature in CRS84)",
+                            "create_" + c, json::array());
+      create["responses"]["201"] = create["responses"]["200"];
+      create["responses"]["201"]["headers"]["Location"] = {
+          {"description", "the new feature's path"}, {"schema", {{"type", "string"}}}};
+      create["responses"].erase("200");
+      create["responses"].erase("412");
+      create["responses"]["409"] =
+          response("Its id field's value is another feature's", "application/json", error_schema);
+      paths[items]["post"] = create;
+      paths[item]["put"] = edit_op("Replace a feature of " + c + " (a property left out is null)",
+                                   "replace_" + c, json::array({feature_id, if_match}));
+      json patch = edit_op("Update a feature of " + c +
+                               " by a JSON merge patch (RFC 7396): named properties change, null "
+                               "unsets, a geometry replaces the geometry",
+                           "update_" + c, json::array({feature_id, if_match}));
+      patch["requestBody"]["content"]["application/merge-patch+json"] = {{"schema", object}};
+      paths[item]["patch"] = patch;
+      json del =
+          edit_op("Delete a feature of " + c, "delete_" + c, json::array({feature_id, if_match}));
+      del.erase("requestBody");
+      del["responses"]["204"] = {{"description", "Deleted"}};
+      del["responses"].erase("200");
+      del["responses"].erase("415");
+      paths[item]["delete"] = del;
+      json history = op(("Who changed a feature of " + c +
+                         ", when, how and which fields (never values), newest first")
+                            .c_str(),
+                        ("history_" + c).c_str(),
+                        json::array({feature_id, in_query("limit", "1 to 1000 (default 100)"),
+                                     in_query("offset", "rows to skip")}),
+                        response("The changes", "application/json", object));
+      history["security"] = json::array({{{"bearer", json::array()}}});
+      paths[item + "/history"]["get"] = history;
+    }
+  }
   // Open311 GeoReport v2.
   const json open311_list = {
       {"description", "A JSON list (Open311 GeoReport v2)"},

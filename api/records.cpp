@@ -653,9 +653,7 @@ layers::Actor require_actor(const RecordRequest& rq) {
 
 layers::Actor require_writer(const RecordRequest& rq) {
   layers::Actor a = require_actor(rq);
-  if (a.role != "admin" && a.role != "centre")
-    throw Forbidden("user " + a.id + " (" + a.role +
-                    ") may not do this: it needs an admin or command-centre user");
+  layers::check_may_edit(a);
   return a;
 }
 

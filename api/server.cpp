@@ -9,6 +9,7 @@
 #include "api/ogc_tiles.hpp"
 #include "api/open311.hpp"
 #include "api/records.hpp"
+#include "api/upload.hpp"
 #include "api/users_api.hpp"
 #include "core/errors.hpp"
 #include "layers/model/schema.hpp"
@@ -271,8 +272,18 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
 
   // ---- the web map, and the OGC API landing page for everything but browsers
   auto features_get = [features, policy](Context& c) {
-    return from_answer(
+    Response r = from_answer(
         features->handle(c.request.path, c.query, c.base_url, "GET", {}, policy->viewer(c.user)));
+    // A feature answered with its ETag (Part 4): 304 when the client holds that state already.
+    if (const std::string_view tag = r.header("etag");
+        !tag.empty() && c.request.has_header("if-none-match")) {
+      const std::string_view none_match = c.request.header("if-none-match");
+      if (none_match == "*" || none_match.find(tag) != std::string_view::npos) {
+        r.status = 304;
+        r.body.clear();
+      }
+    }
+    return r;
   };
   add({"GET"}, "/", [web, features_get](Context& c) {
     if (web)
@@ -294,16 +305,54 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
 
   // ---- OGC API - Features
   for (const char* p : {"/conformance", "/api", "/collections", "/collections/{id}",
-                        "/collections/{id}/queryables", "/collections/{id}/items/{fid}"})
+                        "/collections/{id}/queryables"})
     add({"GET"}, p, features_get);
-  add({"GET"}, "/collections/{id}/items", features_get, Lane::Query);
+  // Part 4: what each requester may do with the items (OPTIONS), and the writes.
+  auto allow_on = [features](bool item) {
+    return [features, item](Context& c) {
+      return features->allowed_methods(c.param("id"), item, c.user);
+    };
+  };
+  auto edit = [features, policy](Context& c) {
+    EditRequest rq;
+    rq.method = c.request.method;
+    rq.collection = c.param("id");
+    rq.feature_id = c.param("fid");
+    rq.body = c.request.body;
+    rq.content_type = media_type(c.request);
+    rq.content_crs = c.request.header("content-crs");
+    rq.if_match = c.request.header("if-match");
+    rq.actor = c.user;
+    rq.request_id = std::string(c.request_id);
+    rq.base_url = c.base_url;
+    if (!c.query.empty())
+      throw InvalidArgument(c.query.front().first, "unknown query parameter for a write");
+    Response r = from_answer(features->edit(rq, policy->viewer(c.user)));
+    r.set_header("Cache-Control", "no-store");
+    return r;
+  };
+  for (const bool item : {true, false}) {
+    Route r;
+    r.methods = {"GET"};
+    r.pattern = item ? "/collections/{id}/items/{fid}" : "/collections/{id}/items";
+    r.handler = features_get;
+    r.lane = item ? Lane::Read : Lane::Query;
+    r.allow = allow_on(item);
+    router->add(std::move(r));
+  }
   add(
       {"POST"}, "/collections/{id}/items",
-      [features, policy](Context& c) {
+      [features, policy, edit](Context& c) {
+        if (features->creates(c.request.path, c.request.body)) return edit(c);
         return from_answer(features->handle(c.request.path, c.query, c.base_url, "POST",
                                             c.request.body, policy->viewer(c.user)));
       },
       Lane::Query, Audience::Public, {}, large_body);
+  add({"PUT", "PATCH", "DELETE"}, "/collections/{id}/items/{fid}", edit, Lane::Write,
+      Audience::Public, {}, large_body);
+  add({"GET"}, "/collections/{id}/items/{fid}/history", [features](Context& c) {
+    return from_answer(features->history(c.param("id"), c.param("fid"), c.query, c.user));
+  });
   add({"GET"}, "/collections/{id}/stats", features_get, Lane::Query);
 
   // ---- records, intake and the closed loop

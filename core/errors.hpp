@@ -76,12 +76,16 @@ class Unauthorized : public Error {
 class Forbidden : public Error {
  public:
   /// `code`: "forbidden" (the role may not), or "forbidden_scope" (outside the user's area).
-  explicit Forbidden(const std::string& message, const char* code = "forbidden")
-      : Error(message), code_(code) {}
+  explicit Forbidden(const std::string& message, const char* code = "forbidden",
+                     std::string parameter = {})
+      : Error(message), code_(code), parameter_(std::move(parameter)) {}
   const char* code() const noexcept override { return code_; }
+  /// The field the user may not write (may be empty).
+  const std::string& parameter() const noexcept { return parameter_; }
 
  private:
   const char* code_;
+  std::string parameter_;
 };
 
 /// The request conflicts with the record's current state: a transition not allowed from it, or
@@ -103,6 +107,40 @@ class Conflict : public Error {
  private:
   const char* code_;
   std::string parameter_;
+};
+
+/// A condition of the request is not met: an If-Match that names no current state of the record,
+/// or a record that is gone (HTTP 412). Carries the record's current entity tag (empty when
+/// there is no record), for the answer to give.
+class PreconditionFailed : public Error {
+ public:
+  PreconditionFailed(const std::string& message, std::string current_etag)
+      : Error(message), etag_(std::move(current_etag)) {}
+  const char* code() const noexcept override { return "precondition_failed"; }
+  const std::string& etag() const noexcept { return etag_; }
+
+ private:
+  std::string etag_;
+};
+
+/// The path does not take the request's method (HTTP 405): `allow` lists those it takes.
+class MethodNotAllowed : public Error {
+ public:
+  MethodNotAllowed(const std::string& message, std::string allow)
+      : Error(message), allow_(std::move(allow)) {}
+  const char* code() const noexcept override { return "method_not_allowed"; }
+  const std::string& allow() const noexcept { return allow_; }
+
+ private:
+  std::string allow_;
+};
+
+/// A body of a media type the path does not take (HTTP 415); the parameter is Content-Type.
+class UnsupportedMediaType : public InvalidArgument {
+ public:
+  explicit UnsupportedMediaType(const std::string& message)
+      : InvalidArgument("Content-Type", message) {}
+  const char* code() const noexcept override { return "unsupported_media_type"; }
 };
 
 /// The server cannot answer in time: the request waited or ran past its time budget (HTTP 503

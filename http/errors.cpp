@@ -18,7 +18,12 @@ const ErrorKind& error_kind(std::string_view code) {
 
 ApiError make_error(std::string_view code, std::string message, std::string parameter) {
   const ErrorKind& k = error_kind(code);
-  return ApiError{std::string(k.code), k.status, std::move(message), std::move(parameter), {}};
+  ApiError e;
+  e.code = std::string(k.code);
+  e.status = k.status;
+  e.message = std::move(message);
+  e.parameter = std::move(parameter);
+  return e;
 }
 
 ApiError error_from(const std::exception& e) {
@@ -30,6 +35,18 @@ ApiError error_from(const std::exception& e) {
   }
   if (const auto* ia = dynamic_cast<const InvalidArgument*>(&e))
     return make_error(ia->code(), ia->detail(), ia->parameter());
+  if (const auto* p = dynamic_cast<const PreconditionFailed*>(&e)) {
+    ApiError a = make_error(p->code(), p->what(), "If-Match");
+    a.etag = p->etag();
+    return a;
+  }
+  if (const auto* m = dynamic_cast<const MethodNotAllowed*>(&e)) {
+    ApiError a = make_error(m->code(), m->what());
+    a.allow = m->allow();
+    return a;
+  }
+  if (const auto* f = dynamic_cast<const Forbidden*>(&e))
+    return make_error(f->code(), f->what(), f->parameter());
   if (const auto* c = dynamic_cast<const Conflict*>(&e))
     return make_error(c->code(), c->what(), c->parameter());
   if (const auto* oe = dynamic_cast<const Error*>(&e)) {
@@ -65,11 +82,14 @@ Response error_response(const ApiError& e, ErrorFormat format, std::string_view 
       err["index"] = *e.index;
       err["reason"] = e.reason;
     }
+    if (e.status == 412) err["etag"] = e.etag.empty() ? json(nullptr) : json(e.etag);
     err["request_id"] = request_id;
     r.body = json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   r.set_header("X-Request-Id", std::string(request_id));
   if (e.status == 503) r.set_header("Retry-After", "1");
+  if (!e.etag.empty()) r.set_header("ETag", e.etag);
+  if (!e.allow.empty()) r.set_header("Allow", e.allow);
   if (e.status == 401) r.set_header("WWW-Authenticate", "Bearer realm=\"onemap\"");
   return r;
 }

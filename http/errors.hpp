@@ -44,8 +44,12 @@ inline constexpr ErrorKind kErrorTable[] = {
     {"conflict", 409, "the record's state does not allow this"},
     {"conflict_version", 409, "If-Match names a version that is no longer current"},
     {"conflict_duplicate", 409, "a value that must be unique is taken"},
+    {"precondition_failed", 412,
+     "If-Match names no current state of the record (its ETag, given in the answer, has "
+     "changed) or the record is gone; nothing was changed"},
     {"payload_too_large", 413, "the body is larger than this path accepts"},
     {"uri_too_long", 414, "the request target is too long"},
+    {"unsupported_media_type", 415, "the body's Content-Type is not one the path takes"},
     {"header_too_large", 431, "the request line and headers are too large"},
     {"internal", 500, "the server failed; the log has the details under the request id"},
     {"not_implemented", 501, "a feature of HTTP the server does not offer"},
@@ -63,6 +67,10 @@ struct ApiError {
   /// A batch refused for one feature (InvalidFeature): its position in the batch and why.
   std::optional<int64_t> index;
   std::string reason;
+  /// A failed precondition (412): the record's current entity tag ("" when it is gone).
+  std::string etag;
+  /// A method not allowed (405): the methods the path takes, for the Allow header.
+  std::string allow;
 };
 
 /// The table entry of `code`; "internal" for an unknown code.
@@ -75,7 +83,8 @@ ApiError error_from(const std::exception& e);
 
 enum class ErrorFormat { Json, Open311 };
 
-/// The answer of an error, with X-Request-Id (and Retry-After for 503).
+/// The answer of an error, with X-Request-Id (and Retry-After for 503; a 412's current ETag, as a
+/// header and as "etag" in the body).
 Response error_response(const ApiError& e, ErrorFormat format, std::string_view request_id);
 
 }  // namespace onemap::http

@@ -223,6 +223,27 @@ void Router::finish(const Request& request, std::string_view request_id, Respons
   add_cors(request, r);
 }
 
+std::optional<Response> Router::allowed_for_requester(const Request& request,
+                                                      std::string_view request_id,
+                                                      Outcome& out) const {
+  for (const Route& route : routes_) {
+    if (!route.allow) continue;
+    Match m = match(route.methods.front(), request.path, nullptr);
+    if (m.route != &route) continue;
+    Context ctx{request, request_id, std::nullopt, {}, std::move(m.params), {}, {}};
+    if (const std::optional<std::string> token = bearer_token(request)) {
+      ctx.user = options_.authenticate ? options_.authenticate(*token) : std::nullopt;
+      if (!ctx.user) throw Unauthorized("unknown, revoked or disabled token");
+      out.user = ctx.user->id;
+    }
+    Response r;
+    r.status = 200;
+    r.set_header("Allow", join(route.allow(ctx)));
+    return r;
+  }
+  return std::nullopt;
+}
+
 std::optional<Response> Router::dispatch(const Request& request, std::string_view request_id,
                                          Outcome& out, ErrorFormat& format, bool now) const {
   std::vector<std::string> allowed;
@@ -230,6 +251,8 @@ std::optional<Response> Router::dispatch(const Request& request, std::string_vie
   Match m = preflight ? Match{} : match(request.method, request.path, &allowed);
   // At once: only a route's answer_now answers; a preflight, a 404 or a 405 waits for a worker.
   if (now && (!m.route || !m.route->answer_now)) return std::nullopt;
+  if (preflight && !request.has_header("access-control-request-method"))
+    if (std::optional<Response> r = allowed_for_requester(request, request_id, out)) return r;
   if (preflight) {
     // Which methods the path takes, for a CORS preflight or a plain OPTIONS.
     std::vector<std::string> all = methods_of(request.path);

@@ -80,6 +80,10 @@ struct Route {
   /// and `handler`. It must take no lock that a write or a build holds for long. Saves a cheap
   /// read the wakeup of a worker, which under load may wait for a CPU.
   NowHandler answer_now;
+  /// Optional: the methods the signed-in requester (or an anonymous one) may use on the path,
+  /// which a plain OPTIONS (not a CORS preflight) answers with 200 and Allow (OGC API - Features
+  /// Part 4); without it OPTIONS lists every method the routes of the path take, with 204.
+  std::function<std::vector<std::string>(Context&)> allow;
 };
 
 /// A request's outcome as the request log records it.
@@ -135,6 +139,10 @@ class Router {
   // The pipeline around a route's handler, or (now) its answer_now: nullopt when that declines.
   std::optional<Response> dispatch(const Request& request, std::string_view request_id,
                                    Outcome& outcome, ErrorFormat& format, bool now) const;
+  // A plain OPTIONS of a path whose route says what each requester may do (Route::allow):
+  // 200 with that Allow; nullopt for other paths.
+  std::optional<Response> allowed_for_requester(const Request& request, std::string_view request_id,
+                                                Outcome& out) const;
   // What every answer gets: its request id, Vary: Authorization, CORS.
   void finish(const Request& request, std::string_view request_id, Response& r) const;
   void add_cors(const Request& request, Response& r) const;

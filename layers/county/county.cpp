@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -353,13 +354,23 @@ void County::make_room_for_trails(std::size_t more) {
 }
 
 template <class T>
-T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields) {
+T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::string> fields,
+                    std::optional<FeatureHistory> history) {
   auto& v = data_.of<T>();
   std::optional<LonLat> before;
   if (index) before = v[*index].location;
   if (!index || before->lon != rec.location.lon || before->lat != rec.location.lat)
     rec.join = joiner_->join(rec.location);
-  store_->put_one(rec);  // committed before anything else sees it (on disk: WriteLock)
+  if (history) {
+    history->geometry_changed = !index || *before != rec.location;
+    if (!index) history->new_fid = &rec.fid;
+    Store::Batch b;
+    if constexpr (std::is_same_v<T, Enterprise>) b.enterprises.push_back(&rec);
+    b.history.push_back(&*history);
+    store_->put(b);  // committed before anything else sees it (on disk: WriteLock)
+  } else {
+    store_->put_one(rec);  // committed before anything else sees it (on disk: WriteLock)
+  }
   if (!index) make_room(v, 1);
   std::unique_lock memory(mutex_);
   if (index) {
@@ -380,7 +391,7 @@ T County::put_point(T rec, std::optional<std::size_t> index, std::vector<std::st
 }
 
 template <class T>
-T County::create_point(T r, const Actor& actor) {
+T County::create_point(T r, const Actor& actor, const EditOptions& options) {
   check_location(r.location, "location");
   check_new(schema<T>(), r);
   r.fid = 0;
@@ -388,18 +399,32 @@ T County::create_point(T r, const Actor& actor) {
   check_unique_id(kind_of<T>(), r.id, 0);
   check_area(actor, joiner_->join(r.location).grid_code,
              "the " + std::string(record_name(kind_of<T>())));
-  return put_point(std::move(r), std::nullopt, all_fields(kind_of<T>()));
+  std::optional<FeatureHistory> history;
+  if constexpr (std::is_same_v<T, Enterprise>) {
+    std::vector<std::string> given;
+    const auto& s = schema<T>();
+    for (std::size_t i = 0; i < s.fields.size(); ++i) {
+      const FieldValue v = s.get(r, i);
+      const auto* text = std::get_if<std::string_view>(&v);
+      if (s.fields[i].on_create && !std::holds_alternative<std::monostate>(v) &&
+          !(text && text->empty()))
+        given.push_back(s.fields[i].name);
+    }
+    history = history_row(kind_of<T>(), 0, actor, options, EditAction::Create, std::move(given));
+  }
+  return put_point(std::move(r), std::nullopt, all_fields(kind_of<T>()), std::move(history));
 }
 
 template <class T>
-T County::update_point(int64_t fid, const PointPatch& p, const Actor& actor) {
+T County::update_point(int64_t fid, const PointPatch& p, const Actor& actor,
+                       const EditOptions& options) {
   if (p.location) check_location(*p.location, "location");
   // Checked on a scratch record first: a bad value is refused before any lock is taken.
   T scratch;
   apply(schema<T>(), scratch, p.values, true);
   auto lock = write_lock();
   const auto& records = data_.of<T>();
-  const std::size_t index = index_of(records, fid);
+  const std::size_t index = checked_index(records, fid, options);
   const std::string what = std::string(record_name(kind_of<T>())) + " " + std::to_string(fid);
   check_area(actor, records[index].join.grid_code, what);
   if (p.location) check_area(actor, joiner_->join(*p.location).grid_code, what + "'s new position");
@@ -407,15 +432,20 @@ T County::update_point(int64_t fid, const PointPatch& p, const Actor& actor) {
   std::vector<std::string> changed = apply(schema<T>(), after, p.values, true);
   check_unique_id(kind_of<T>(), after.id, fid);
   if (p.location) after.location = *p.location;
-  return put_point(std::move(after), index, std::move(changed));
+  std::optional<FeatureHistory> history;
+  if constexpr (std::is_same_v<T, Enterprise>) {
+    if (changed.empty() && after.location == records[index].location) return after;  // as it is
+    history = history_row(kind_of<T>(), fid, actor, options, options.action, changed);
+  }
+  return put_point(std::move(after), index, std::move(changed), std::move(history));
 }
 
 Household County::create_household(Household h, const Actor& actor) {
-  return create_point(std::move(h), actor);
+  return create_point(std::move(h), actor, {});
 }
 
 Household County::update_household(int64_t fid, const PointPatch& p, const Actor& actor) {
-  return update_point<Household>(fid, p, actor);
+  return update_point<Household>(fid, p, actor, {});
 }
 
 Household County::household(int64_t fid) const {
@@ -423,12 +453,91 @@ Household County::household(int64_t fid) const {
   return data_.households[index_of(data_.households, fid)];
 }
 
-Enterprise County::create_enterprise(Enterprise e, const Actor& actor) {
-  return create_point(std::move(e), actor);
+Enterprise County::create_enterprise(Enterprise e, const Actor& actor, const EditOptions& options) {
+  return create_point(std::move(e), actor, options);
 }
 
-Enterprise County::update_enterprise(int64_t fid, const PointPatch& p, const Actor& actor) {
-  return update_point<Enterprise>(fid, p, actor);
+Enterprise County::update_enterprise(int64_t fid, const PointPatch& p, const Actor& actor,
+                                     const EditOptions& options) {
+  return update_point<Enterprise>(fid, p, actor, options);
+}
+
+void County::delete_enterprise(int64_t fid, const Actor& actor, const EditOptions& options) {
+  check_may_edit(actor);
+  auto lock = write_lock();
+  auto& v = data_.enterprises;
+  const std::size_t index = checked_index(v, fid, options);
+  check_area(actor, v[index].join.grid_code, "enterprise " + std::to_string(fid));
+  FeatureHistory history =
+      history_row(LayerKind::Enterprises, fid, actor, options, EditAction::Delete, {});
+  history.geometry_changed = true;
+  Store::Batch b;
+  b.removed.push_back({LayerKind::Enterprises, fid});
+  b.history.push_back(&history);
+  store_->put(b);  // committed before anything else sees it (on disk: WriteLock)
+
+  std::unique_lock memory(mutex_);
+  const LonLat where = v[index].location;
+  v.erase(v.begin() + static_cast<std::ptrdiff_t>(index));
+  // The tile index holds the records by position and has no removal: the records after the
+  // removed one are placed again at their new positions, and the last position, now past the
+  // end, is placed nowhere (a position that is not finite lies in no tile and no candidate list).
+  for (std::size_t i = index; i < v.size(); ++i)
+    tiles_->point_changed(data_, LayerKind::Enterprises, i);
+  Enterprise nowhere;
+  nowhere.location = {std::numeric_limits<double>::quiet_NaN(),
+                      std::numeric_limits<double>::quiet_NaN()};
+  v.push_back(nowhere);
+  tiles_->point_changed(data_, LayerKind::Enterprises, v.size() - 1);
+  v.pop_back();
+  Change c;
+  c.layer = LayerKind::Enterprises;
+  c.fid = fid;
+  c.before = where;
+  c.fields = all_fields(LayerKind::Enterprises);
+  notify(c);
+}
+
+FeatureHistory County::history_row(LayerKind layer, int64_t fid, const Actor& actor,
+                                   const EditOptions& options, EditAction action,
+                                   std::vector<std::string> fields) const {
+  FeatureHistory h;
+  h.layer = std::string(layer_name(layer));
+  h.fid = fid;
+  h.at = static_cast<int64_t>(std::time(nullptr));
+  h.actor = actor.id;
+  h.role = actor.role;
+  h.action = action;
+  h.fields = std::move(fields);
+  h.request_id = options.request_id;
+  return h;
+}
+
+template <class T>
+std::size_t County::checked_index(const std::vector<T>& v, int64_t fid,
+                                  const EditOptions& options) const {
+  const auto it =
+      std::lower_bound(v.begin(), v.end(), fid, [](const T& r, int64_t f) { return r.fid < f; });
+  const bool found = it != v.end() && it->fid == fid;
+  if (options.if_match) {
+    std::optional<std::string> current;
+    if constexpr (std::is_same_v<T, Enterprise>)
+      if (found) current = etag_of(*it);
+    if (!options.if_match->matches(current ? &*current : nullptr))
+      throw PreconditionFailed(
+          current ? std::string(record_name(kind_of<T>())) + " " + std::to_string(fid) +
+                        " has changed: If-Match names none of its current ETag " + *current
+                  : "there is no " + std::string(record_name(kind_of<T>())) + " " +
+                        std::to_string(fid) + " to meet If-Match",
+          current.value_or(""));
+  }
+  return index_of(v, fid);
+}
+
+FeatureHistoryPage County::feature_history(const std::string& layer, int64_t fid, std::size_t limit,
+                                           std::size_t offset) const {
+  auto lock = write_lock();  // the store's connection is the writers'
+  return store_->load_feature_history(layer, fid, limit, offset);
 }
 
 Enterprise County::enterprise(int64_t fid) const {

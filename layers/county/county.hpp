@@ -26,12 +26,13 @@
 // county_routing.cpp (intake and routing), county_loop.cpp (the loop's transitions and the
 // commit of incidents), county_escalation.cpp (escalation and the overdue sweep),
 // county_batch.cpp (batch dispatch), county_metrics.cpp (the loop's metrics), county_feeds.cpp
-// (feeds into county layers).
+// (feeds into county layers, and edits of their features by the same path).
 #pragma once
 
 #include "auth/user_directory.hpp"
 #include "layers/dispatch/dispatch_config.hpp"
 #include "layers/dispatch/workflow.hpp"
+#include "layers/model/feature_edit.hpp"
 #include "layers/model/feed.hpp"
 #include "layers/model/join.hpp"
 #include "layers/model/model.hpp"
@@ -106,6 +107,15 @@ struct PointPatch {
     values.emplace_back(std::move(name), std::move(v));
     return *this;
   }
+};
+
+/// How a write of one record is conditioned and recorded (OGC API - Features Part 4): the
+/// If-Match checked under the writers' lock, and what the record's history calls the change and
+/// which request made it.
+struct EditOptions {
+  std::optional<IfMatch> if_match;
+  EditAction action = EditAction::Update;
+  std::string request_id;
 };
 
 /// A change to a grid: its name or its outline (code, level and parent are its identity in the
@@ -224,8 +234,29 @@ class County {
   /// @throws NotFound for an unknown layer, Conflict when the layer has no id field or was made
   /// anew or altered since `read_as` in a way the batch was not read for, InvalidFeature for a
   /// missing or repeated key (the batch changes nothing then).
+  /// Each record it changes gets a history row naming `author` (FeatureHistory, action feed),
+  /// in the same transaction.
   FeedResult feed_feature_layer(const std::string& name, const LayerDef& read_as,
-                                std::vector<FeedEntry> batch);
+                                std::vector<FeedEntry> batch, const Author& author = {});
+  /// Applies one edit (OGC API - Features Part 4) to a record of the county layer `name`, read
+  /// against `read_as`, through the feeds' write path: the new geometry joined with no lock held,
+  /// then under the writers' mutex the edit's If-Match checked against the record's current
+  /// entity tag (etag_of), the actor's right (check_may_edit) and area (every grid the record
+  /// lies in before and after), the id field's uniqueness; the record and its history row (who,
+  /// which fields) written in one transaction, memory, tiles (the record's boxes before and
+  /// after) and listeners updated before it returns. A record left as it is is not written.
+  /// Returns the record as it now is (nullopt after a delete).
+  /// @throws NotFound for an unknown layer or fid, PreconditionFailed for an If-Match the record
+  /// does not meet (or a record that is gone), Forbidden, InvalidArgument for an id field an
+  /// update changes, Conflict (conflict_duplicate) for an id another record has, Conflict when
+  /// the layer was made anew or altered since `read_as`.
+  std::optional<Feature> edit_feature(const std::string& name, const LayerDef& read_as,
+                                      FeatureEdit edit, const Actor& actor,
+                                      const std::string& request_id = {});
+  /// The history of a record of a county layer or of the enterprises (Store::
+  /// load_feature_history), newest first.
+  FeatureHistoryPage feature_history(const std::string& layer, int64_t fid, std::size_t limit,
+                                     std::size_t offset) const;
   const TileBuilder& tiles() const { return *tiles_; }
   const JoinOptions& join_options() const { return join_; }
   std::string location() const { return location_; }
@@ -268,9 +299,17 @@ class County {
 
   /// Creates an enterprise (fid assigned by the store), joined to its grid; a name is required.
   /// The rules of households: Conflict (ent_id) for a duplicate id, Forbidden outside the area.
-  Enterprise create_enterprise(Enterprise enterprise, const Actor& actor = Actor::system());
+  /// Every write of an enterprise gets a history row (who, which fields; `options.action`, the
+  /// request) in its transaction, and meets `options.if_match` (etag_of) or changes nothing:
+  /// PreconditionFailed.
+  Enterprise create_enterprise(Enterprise enterprise, const Actor& actor = Actor::system(),
+                               const EditOptions& options = {});
   Enterprise update_enterprise(int64_t fid, const PointPatch& patch,
-                               const Actor& actor = Actor::system());
+                               const Actor& actor = Actor::system(),
+                               const EditOptions& options = {});
+  /// Removes an enterprise (its history row in the same transaction), with its tiles.
+  /// @throws NotFound, PreconditionFailed, Forbidden as update_enterprise.
+  void delete_enterprise(int64_t fid, const Actor& actor, const EditOptions& options = {});
   Enterprise enterprise(int64_t fid) const;
 
   /// Renames a grid or replaces its outline. A new outline must be a valid, non-empty polygon
@@ -358,8 +397,27 @@ class County {
   // Stores a new or changed point record (index: none for a new one), then under the exclusive
   // lock updates memory and the tile indexes, and tells the listeners. Called holding
   // write_lock(); `fields` as in Change.
+  // `history`: the record's history row, written in the same transaction.
   template <class T>
-  T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields);
+  T put_point(T record, std::optional<std::size_t> index, std::vector<std::string> fields,
+              std::optional<FeatureHistory> history = std::nullopt);
+  // A history row of `actor`'s change of a record of one of the five layers.
+  FeatureHistory history_row(LayerKind layer, int64_t fid, const Actor& actor,
+                             const EditOptions& options, EditAction action,
+                             std::vector<std::string> fields) const;
+  // Where the record `fid` is in `v`, once options.if_match is met (etag_of: enterprises).
+  // @throws PreconditionFailed, NotFound.
+  template <class T>
+  std::size_t checked_index(const std::vector<T>& v, int64_t fid, const EditOptions& options) const;
+  // Writes a county layer's changes (`writes`, with their history) in one transaction, then
+  // under the exclusive lock applies them to memory (`updated`: each new record moved to its
+  // position; `deleted`: positions; the inserted records appended), the layer's tile index and
+  // the listeners, told the boxes the change touches (`boxes`: the records' before and after).
+  // The one tail of feeds and edits. Called holding write_lock().
+  void commit_feature_writes(FeatureLayer& layer, Store::FeatureWrites& writes,
+                             const std::vector<std::pair<Feature*, std::size_t>>& updated,
+                             const std::vector<std::size_t>& deleted,
+                             std::vector<spatial::Box> boxes);
   // Makes room for `more` new records in `v`, a point layer of data_, before a write takes the
   // exclusive lock: a vector that grows moves every record (500,000 incidents: half a second),
   // which readers must not wait for. Called holding write_lock().
@@ -369,10 +427,11 @@ class County {
   void make_room_for_trails(std::size_t more);
   // create_household and create_enterprise: checks by the schema, then put_point.
   template <class T>
-  T create_point(T record, const Actor& actor);
+  T create_point(T record, const Actor& actor, const EditOptions& options);
   // update_household and update_enterprise.
   template <class T>
-  T update_point(int64_t fid, const PointPatch& patch, const Actor& actor);
+  T update_point(int64_t fid, const PointPatch& patch, const Actor& actor,
+                 const EditOptions& options);
 
   // ---- intake and routing (county_routing.cpp) ----
   struct Routing {

@@ -1,6 +1,7 @@
 // Feeds into county layers (county.hpp, layers/model/feed.hpp): a batch matched to the layer's
 // records by key, joined with no lock held, written in one transaction, then applied to memory,
-// the layer's tiles and the listeners under the exclusive lock.
+// the layer's tiles and the listeners under the exclusive lock. An edit of one record (OGC API -
+// Features Part 4, layers/model/feature_edit.hpp) takes the same path.
 #include "layers/county/county.hpp"
 
 #include "core/errors.hpp"
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <tuple>
 #include <unordered_map>
@@ -39,6 +41,20 @@ bool still_fits(const LayerDef& now, const LayerDef& read_as) {
   return std::equal(
       read_as.fields.begin(), read_as.fields.end(), now.fields.begin(),
       [](const Field& a, const Field& b) { return a.name == b.name && a.type == b.type; });
+}
+
+// The county layer `name` a write goes to, which must still fit what its body was read against.
+// @throws NotFound, Conflict.
+FeatureLayer& layer_as_read(std::vector<FeatureLayer>& layers, const std::string& name,
+                            const LayerDef& read_as) {
+  const auto found = std::find_if(layers.begin(), layers.end(),
+                                  [&](const FeatureLayer& l) { return l.def.name == name; });
+  if (found == layers.end()) throw NotFound("there is no layer named " + name);
+  if (!still_fits(found->def, read_as))
+    throw Conflict(
+        "the layer " + name + " was made anew or altered while the body was read: send it again",
+        "conflict");
+  return *found;
 }
 
 // A listener checks each cached tile of the layer against each box, under the exclusive lock: a
@@ -96,10 +112,33 @@ void join_entries(const GridJoiner& joiner, std::vector<FeedEntry>& batch,
   for (std::size_t k = 0; k < which.size(); ++k) batch[which[k]].feature = std::move(records[k]);
 }
 
+// The grids a record lies in, as an area scope sees it: a point's, or every grid a line or
+// polygon crosses ("" for none).
+std::vector<std::string_view> grids_of(const Feature& f) {
+  std::vector<std::string_view> out;
+  for (const GridShare& s : f.shares) out.push_back(s.grid_code);
+  if (out.empty()) out.push_back(f.join.grid_code);
+  return out;
+}
+
+FeatureHistory feed_history(const std::string& layer, const Author& author, int64_t at,
+                            std::vector<std::string> fields, bool geometry_changed) {
+  FeatureHistory h;
+  h.layer = layer;
+  h.at = at;
+  h.actor = author.actor;
+  h.role = author.role;
+  h.action = EditAction::Feed;
+  h.fields = std::move(fields);
+  h.geometry_changed = geometry_changed;
+  h.request_id = author.request_id;
+  return h;
+}
+
 }  // namespace
 
 FeedResult County::feed_feature_layer(const std::string& name, const LayerDef& read_as,
-                                      std::vector<FeedEntry> batch) {
+                                      std::vector<FeedEntry> batch, const Author& author) {
   check_feedable(read_as);
   std::vector<std::string> keys;  // of each entry (reserved: `seen` views them)
   keys.reserve(batch.size());
@@ -139,14 +178,7 @@ FeedResult County::feed_feature_layer(const std::string& name, const LayerDef& r
 
   if (commit_hook_) commit_hook_("feed");
   auto writing = write_lock();
-  const auto found = std::find_if(feature_layers_.begin(), feature_layers_.end(),
-                                  [&](const FeatureLayer& l) { return l.def.name == name; });
-  if (found == feature_layers_.end()) throw NotFound("there is no layer named " + name);
-  FeatureLayer& layer = *found;
-  if (!still_fits(layer.def, read_as))
-    throw Conflict(
-        "the layer " + name + " was made anew or altered while the batch was read: send it again",
-        "conflict");
+  FeatureLayer& layer = layer_as_read(feature_layers_, name, read_as);
   // What each entry does, against the records as they are now (another feed may have written
   // meanwhile). A join made against other grids, or missing, is made now.
   const bool grids_changed = grids_version_ != grids_version;
@@ -211,11 +243,42 @@ FeedResult County::feed_feature_layer(const std::string& name, const LayerDef& r
   }
   std::sort(result.join.unassigned_indices.begin(), result.join.unassigned_indices.end());
   for (std::size_t at : deleted) writes.deleted.push_back(layer.features[at].fid);
-  make_room(layer.features, inserted.size());
+  // Who changed what: one history row per record written.
+  const auto now = static_cast<int64_t>(std::time(nullptr));
+  writes.history.reserve(inserted.size() + updated.size() + deleted.size());
+  for (Feature* f : writes.inserted) {
+    writes.history.push_back(
+        feed_history(name, author, now, changed_fields(layer.def, nullptr, *f), true));
+    writes.history.back().new_fid = &f->fid;
+  }
+  for (std::size_t k = 0; k < updated.size(); ++k) {
+    const auto& [i, at] = updated[k];
+    const Feature& f = batch[i].feature;
+    writes.history.push_back(feed_history(name, author, now,
+                                          changed_fields(layer.def, &layer.features[at], f),
+                                          writes.replaced[k].reshared));
+    writes.history.back().fid = f.fid;
+  }
+  for (std::size_t at : deleted) {
+    writes.history.push_back(feed_history(name, author, now, {}, true));
+    writes.history.back().fid = layer.features[at].fid;
+  }
+  std::vector<std::pair<Feature*, std::size_t>> moved_in;
+  moved_in.reserve(updated.size());
+  for (const auto& [i, at] : updated) moved_in.emplace_back(&batch[i].feature, at);
+  commit_feature_writes(layer, writes, moved_in, deleted, std::move(boxes));
+  return result;
+}
+
+void County::commit_feature_writes(FeatureLayer& layer, Store::FeatureWrites& writes,
+                                   const std::vector<std::pair<Feature*, std::size_t>>& updated,
+                                   const std::vector<std::size_t>& deleted,
+                                   std::vector<spatial::Box> boxes) {
+  make_room(layer.features, writes.inserted.size());
   store_->write_features(layer.def, writes);  // committed before anything else sees it
 
   std::unique_lock memory(mutex_);
-  for (const auto& [i, at] : updated) layer.features[at] = std::move(batch[i].feature);
+  for (const auto& [f, at] : updated) layer.features[at] = std::move(*f);
   if (!deleted.empty()) {
     std::vector<char> gone(layer.features.size(), 0);
     for (std::size_t at : deleted) gone[at] = 1;
@@ -229,14 +292,137 @@ FeedResult County::feed_feature_layer(const std::string& name, const LayerDef& r
   }
   // The store numbers new records past every fid it ever gave (AUTOINCREMENT): appended, the
   // records stay sorted by fid, as readers find them.
-  for (std::size_t i : inserted) layer.features.push_back(std::move(batch[i].feature));
+  for (Feature* f : writes.inserted) layer.features.push_back(std::move(*f));
   const std::vector<spatial::Box> thinned = tiles_->feature_layer_changed(layer);
   boxes.insert(boxes.end(), thinned.begin(), thinned.end());
   Change c;
-  c.feature_layer = name;
+  c.feature_layer = layer.def.name;
   c.boxes = bounded(std::move(boxes));
   notify(c);
-  return result;
+}
+
+std::optional<Feature> County::edit_feature(const std::string& name, const LayerDef& read_as,
+                                            FeatureEdit edit, const Actor& actor,
+                                            const std::string& request_id) {
+  check_may_edit(actor);
+  const bool brings_geometry = edit.action == EditAction::Create ||
+                               edit.action == EditAction::Replace ||
+                               (edit.action == EditAction::Update && edit.patches_geometry);
+  // The new geometry's join, against the grids of the moment with no lock held, as a feed's.
+  std::shared_ptr<const GridJoiner> joiner;
+  uint64_t grids_version = 0;
+  {
+    auto lock = read();
+    joiner = joiner_;
+    grids_version = grids_version_;
+  }
+  if (brings_geometry) {
+    std::vector<Feature> one{std::move(edit.feature)};
+    joiner->join_all(one);
+    edit.feature = std::move(one.front());
+  }
+
+  if (commit_hook_) commit_hook_("edit");
+  auto writing = write_lock();
+  FeatureLayer& layer = layer_as_read(feature_layers_, name, read_as);
+  const LayerDef& def = layer.def;
+  const std::string what = name + " " + std::to_string(edit.fid);
+  std::optional<std::size_t> at;  // the record edited (none for a new one)
+  if (edit.action != EditAction::Create) {
+    const auto it = std::lower_bound(layer.features.begin(), layer.features.end(), edit.fid,
+                                     [](const Feature& f, int64_t fid) { return f.fid < fid; });
+    if (it != layer.features.end() && it->fid == edit.fid)
+      at = static_cast<std::size_t>(it - layer.features.begin());
+  }
+  if (edit.if_match && edit.action != EditAction::Create) {
+    const std::optional<std::string> current =
+        at ? std::optional(etag_of(layer.features[*at])) : std::nullopt;
+    if (!edit.if_match->matches(current ? &*current : nullptr))
+      throw PreconditionFailed(current ? what +
+                                             " has changed: If-Match names none of its "
+                                             "current ETag " +
+                                             *current
+                                       : "there is no " + what + " to meet If-Match",
+                               current.value_or(""));
+  }
+  if (edit.action != EditAction::Create && !at)
+    throw NotFound("no feature " + std::to_string(edit.fid) + " in " + name);
+  const Feature* before = at ? &layer.features[*at] : nullptr;
+  if (before)
+    for (std::string_view g : grids_of(*before)) check_area(actor, g, what);
+
+  std::optional<Feature> after;
+  if (edit.action == EditAction::Replace && before && !edit.patched.empty()) {
+    // A replace by a writer who does not read every field: those it reads, and the geometry.
+    edit.patches_geometry = true;
+    after = merge_patch(def, *before, edit);
+  } else if (edit.action == EditAction::Update) {
+    after = merge_patch(def, *before, edit);
+    if (feature_key(def, *after) != feature_key(def, *before))
+      throw InvalidArgument(def.id_field,
+                            "is the layer's id field, which feeds match records by: it cannot "
+                            "change (replace the feature with PUT, or create another)");
+  } else if (edit.action != EditAction::Delete) {
+    after = std::move(edit.feature);
+    after->fid = before ? before->fid : 0;
+  }
+  if (after) {
+    after->attributes.resize(def.fields.size());  // fields added since it was read: null
+    if (before && same_geometry(before->geometry, after->geometry)) {
+      after->join = before->join;
+      after->shares = before->shares;
+    } else if (edit.patches_geometry) {
+      after->join = edit.feature.join;  // merge_patch keeps current's join
+      after->shares = edit.feature.shares;
+    }
+    if (grids_version != grids_version_ &&
+        !(before && same_geometry(before->geometry, after->geometry))) {
+      std::vector<Feature> one{std::move(*after)};
+      joiner_->join_all(one);  // the grids changed meanwhile
+      after = std::move(one.front());
+    }
+    for (std::string_view g : grids_of(*after)) check_area(actor, g, what + "'s new place");
+    if (const std::string key = feature_key(def, *after); !key.empty())
+      for (const Feature& f : layer.features)
+        if (f.fid != after->fid && feature_key(def, f) == key)
+          throw Conflict(def.id_field,
+                         "feature " + std::to_string(f.fid) + " of " + name + " has " + key,
+                         "conflict_duplicate");
+    if (before && same_content(*before, *after)) return after;  // nothing to write
+  }
+
+  FeatureHistory history;
+  history.layer = name;
+  history.fid = edit.fid;
+  history.at = static_cast<int64_t>(std::time(nullptr));
+  history.actor = actor.id;
+  history.role = actor.role;
+  history.action = edit.action;
+  history.request_id = request_id;
+  if (after) history.fields = changed_fields(def, before, *after);
+  history.geometry_changed = !before || !after || !same_geometry(before->geometry, after->geometry);
+
+  Store::FeatureWrites writes;
+  std::vector<std::pair<Feature*, std::size_t>> updated;
+  std::vector<std::size_t> deleted;
+  std::vector<spatial::Box> boxes;
+  if (before) boxes.push_back(envelope(before->geometry));
+  if (after && history.geometry_changed) boxes.push_back(envelope(after->geometry));
+  if (!before) {
+    writes.inserted.push_back(&*after);
+    history.new_fid = &after->fid;
+  } else if (after) {
+    writes.replaced.push_back({&*after, history.geometry_changed});
+    updated.emplace_back(&*after, *at);
+  } else {
+    writes.deleted.push_back(before->fid);
+    deleted.push_back(*at);
+  }
+  writes.history.push_back(std::move(history));
+  commit_feature_writes(layer, writes, updated, deleted, std::move(boxes));
+  if (!after) return std::nullopt;
+  // Moved into the layer: the record as it is there (new ones are appended, by fid).
+  return at ? layer.features[*at] : layer.features.back();
 }
 
 }  // namespace onemap::layers

@@ -191,6 +191,12 @@ bool may_feed(const Actor& actor, std::string_view layer) {
   return std::find(names.begin(), names.end(), layer) != names.end();
 }
 
+void check_may_edit(const Actor& actor) {
+  if (actor.role == "admin" || actor.role == "centre" || actor.role == "system") return;
+  throw Forbidden("user " + actor.id + " (" + actor.role +
+                  ") may not do this: it needs an admin or command-centre user");
+}
+
 bool may_report(std::string_view role) {
   return role != "feed";
 }

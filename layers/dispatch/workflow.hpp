@@ -92,6 +92,10 @@ bool may_feed(const Actor& actor, std::string_view layer);
 /// writes its layers and nothing else.
 bool may_report(std::string_view role);
 
+/// Whether `actor` may edit records (the record endpoints' writes, and OGC API - Features Part 4
+/// edits of enterprises and county layers): an admin, or a command-centre user (inside its area:
+/// check_area). @throws Forbidden naming the role otherwise.
+void check_may_edit(const Actor& actor);
 /// Whether `actor` may write a record in the area of `grid_code` (a point's grid join, or a
 /// grid's own code): admins, the system and unscoped users anywhere; a scoped user where the code
 /// starts with its scope (so a point joined to no grid only for the unscoped).

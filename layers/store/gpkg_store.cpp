@@ -16,6 +16,7 @@
 #include "layers/model/schema.hpp"
 
 #include "core/errors.hpp"
+#include "core/json_text.hpp"
 #include "core/time.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
@@ -24,6 +25,7 @@
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -283,6 +285,11 @@ class GeoPackageStore final : public Store {
             sqlite3_bind_int(st, 8, u->active ? 1 : 0);
           });
       std::vector<int64_t> audit_ids = insert_audit(batch.audit);
+      for (const auto& [kind, fid] : batch.removed)
+        if (get_layer(kind)->DeleteFeature(fid) != OGRERR_NONE)
+          throw StoreError("cannot delete " + std::string(record_name(kind)) + " " +
+                           std::to_string(fid) + ": " + gdal_error());
+      insert_history(batch.history);
       tx.commit();
       for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
     } catch (...) {
@@ -514,6 +521,7 @@ class GeoPackageStore final : public Store {
     {
       Transaction tx(*this);
       sql_->exec("DELETE FROM onemap_layer_grids WHERE layer = ?1", {name});
+      sql_->exec("DELETE FROM onemap_feature_history WHERE layer = ?1", {name});
       sql_->exec("DELETE FROM onemap_layers WHERE name = ?1", {name});
       tx.commit();
     }
@@ -573,15 +581,23 @@ class GeoPackageStore final : public Store {
                         sqlite3_bind_double(st, 5, b.max_corner().y());
                       });
     }
-    std::vector<int64_t> fids;
-    fids.reserve(w.inserted.size());
-    for (const Feature* r : w.inserted) {
+    // A new record's fid is written back as it is assigned (its history row reads it), and
+    // taken back should the transaction fail.
+    struct Unassign {
+      const std::vector<Feature*>& records;
+      bool committed = false;
+      ~Unassign() {
+        if (!committed)
+          for (Feature* r : records) r->fid = 0;
+      }
+    } unassign{w.inserted};
+    for (Feature* r : w.inserted) {
       OGRFeature f(layer->GetLayerDefn());
       write(f, cols, def, *r);
       if (layer->CreateFeature(&f) != OGRERR_NONE)
         throw StoreError("cannot write to " + def.name + ": " + gdal_error());
-      fids.push_back(f.GetFID());
-      shares.emplace_back(fids.back(), r);
+      r->fid = f.GetFID();
+      shares.emplace_back(r->fid, r);
     }
     sql_->exec_rows("cannot remove the shares",
                     "DELETE FROM onemap_layer_grids WHERE layer = ?1 AND fid = ?2", unshared,
@@ -590,8 +606,46 @@ class GeoPackageStore final : public Store {
                       sqlite3_bind_int64(st, 2, fid);
                     });
     insert_shares(def.name, shares);
+    std::vector<const FeatureHistory*> history;
+    history.reserve(w.history.size());
+    for (const FeatureHistory& h : w.history) history.push_back(&h);
+    insert_history(history);
     tx.commit();
-    for (std::size_t i = 0; i < fids.size(); ++i) w.inserted[i]->fid = fids[i];
+    unassign.committed = true;
+  }
+
+  FeatureHistoryPage load_feature_history(const std::string& layer, int64_t fid, std::size_t limit,
+                                          std::size_t offset) override {
+    auto bind = [&](sqlite3_stmt* st) {
+      bind_text(st, 1, layer);
+      sqlite3_bind_int64(st, 2, fid);
+      sqlite3_bind_int64(st, 3, static_cast<int64_t>(std::min<uint64_t>(limit, INT64_MAX)));
+      sqlite3_bind_int64(st, 4, static_cast<int64_t>(std::min<uint64_t>(offset, INT64_MAX)));
+    };
+    const char* where = " FROM onemap_feature_history WHERE layer = ?1 AND fid = ?2";
+    FeatureHistoryPage page;
+    sql_->query_rows(std::string("SELECT count(*)") + where, bind, [&](sqlite3_stmt* st) {
+      page.total = static_cast<std::size_t>(sqlite3_column_int64(st, 0));
+    });
+    sql_->query_rows(
+        std::string("SELECT id, at, actor, role, action, fields, geometry_changed, request_id") +
+            where + " ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+        bind, [&](sqlite3_stmt* st) {
+          FeatureHistory h;
+          h.id = sqlite3_column_int64(st, 0);
+          h.layer = layer;
+          h.fid = fid;
+          h.at = sqlite3_column_int64(st, 1);
+          h.actor = column_text(st, 2);
+          h.role = column_text(st, 3);
+          h.action = edit_action_from_name(column_text(st, 4));
+          for (const auto& f : nlohmann::json::parse(column_text(st, 5)))
+            h.fields.push_back(f.get<std::string>());
+          h.geometry_changed = sqlite3_column_int(st, 6) != 0;
+          h.request_id = column_text(st, 7);
+          page.rows.push_back(std::move(h));
+        });
+    return page;
   }
 
   std::vector<PullFeed> load_feeds() override {
@@ -813,6 +867,16 @@ class GeoPackageStore final : public Store {
         "NULL, grid_code TEXT NOT NULL, measure REAL NOT NULL, PRIMARY KEY (layer, fid, "
         "grid_code)) WITHOUT ROWID");
     sql_->exec("CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id)");
+    // Who changed which record of a county layer or the enterprises, when, how and which
+    // fields (FeatureHistory): appended to, never changed; read by record, newest first.
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_feature_history (id INTEGER PRIMARY KEY "
+        "AUTOINCREMENT, layer TEXT NOT NULL, fid INTEGER NOT NULL, at INTEGER NOT NULL, actor "
+        "TEXT NOT NULL, role TEXT, action TEXT NOT NULL, fields TEXT NOT NULL DEFAULT '[]', "
+        "geometry_changed INTEGER NOT NULL DEFAULT 0, request_id TEXT)");
+    sql_->exec(
+        "CREATE INDEX IF NOT EXISTS onemap_feature_history_record ON "
+        "onemap_feature_history(layer, fid, id)");
     // Pulled feeds (layers/model/feed.hpp): each one's source, interval and last pull.
     sql_->exec(
         "CREATE TABLE IF NOT EXISTS onemap_feeds (name TEXT PRIMARY KEY NOT NULL, layer TEXT NOT "
@@ -888,6 +952,36 @@ class GeoPackageStore final : public Store {
         },
         [&](const AuditRecord*) { ids.push_back(sqlite3_last_insert_rowid(db_)); });
     return ids;
+  }
+
+  // Appends history rows (inside the caller's transaction), after the records they name.
+  template <class Row>
+  void insert_history(const std::vector<Row*>& rows) {
+    std::string fields;
+    sql_->exec_rows(
+        "cannot write the history",
+        "INSERT INTO onemap_feature_history(layer, fid, at, actor, role, action, fields, "
+        "geometry_changed, request_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        rows, [&](sqlite3_stmt* st, const FeatureHistory* h) {
+          const int64_t fid = h->new_fid ? *h->new_fid : h->fid;
+          fields = "[";
+          for (const auto& f : h->fields) {
+            if (fields.size() > 1) fields += ',';
+            fields += '"';
+            append_json_escaped(fields, f);
+            fields += '"';
+          }
+          fields += ']';
+          bind_text(st, 1, h->layer);
+          sqlite3_bind_int64(st, 2, fid);
+          sqlite3_bind_int64(st, 3, h->at);
+          bind_text(st, 4, h->actor);
+          bind_text(st, 5, h->role);
+          bind_text(st, 6, std::string(edit_action_name(h->action)));
+          bind_text(st, 7, fields);
+          sqlite3_bind_int(st, 8, h->geometry_changed ? 1 : 0);
+          bind_text(st, 9, h->request_id);
+        });
   }
 
   // A county layer's table, with its columns and spatial index (committed on its own).

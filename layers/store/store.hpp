@@ -8,6 +8,7 @@
 // from sync(): the server serialises writes through one writer.
 #pragma once
 
+#include "layers/model/feature_edit.hpp"
 #include "layers/model/feature_layer.hpp"
 #include "layers/model/feed.hpp"
 #include "layers/model/model.hpp"
@@ -61,6 +62,15 @@ class Store {
     std::vector<User*> users;  ///< inserted or replaced by id
     /// Audit rows to append (their ids are written back), in the same transaction as the rest.
     std::vector<AuditRecord*> audit;
+    /// Records to remove, by layer and fid (enterprises only, for now).
+    struct Removal {
+      LayerKind layer;
+      int64_t fid;
+    };
+    std::vector<Removal> removed;
+    /// History rows of the records changed (FeatureHistory::new_fid: a new record's row takes
+    /// its fid), in the same transaction.
+    std::vector<FeatureHistory*> history;
   };
   /// Writes a batch in one transaction: all of it or nothing (durable after sync()).
   virtual void put(const Batch& batch) = 0;
@@ -100,7 +110,7 @@ class Store {
   /// (conflict_duplicate) for a title another table of the store has, StoreError when there is
   /// no layer of that name, or writing fails.
   virtual LayerDef alter_layer(const std::string& name, std::string_view alteration) = 0;
-  /// Removes a county layer: its definition and shares, then its table.
+  /// Removes a county layer: its definition, shares and history, then its table.
   /// @throws StoreError when there is none of that name.
   virtual void drop_layer(const std::string& name) = 0;
 
@@ -115,10 +125,18 @@ class Store {
     };
     std::vector<Replaced> replaced;
     std::vector<int64_t> deleted;  ///< fids, removed with their shares
+    /// Who changed which records (FeatureHistory::new_fid: an inserted record's row takes its
+    /// fid), written in the same transaction.
+    std::vector<FeatureHistory> history;
   };
   /// Writes a feed's changes to the county layer `def` in one transaction: all of it or nothing
   /// (durable after sync()). @throws StoreError.
   virtual void write_features(const LayerDef& def, const FeatureWrites& writes) = 0;
+
+  /// The history of the record `fid` of the collection `layer` (a county layer, or
+  /// "enterprises"), newest first: `limit` rows from `offset`, with the count of all.
+  virtual FeatureHistoryPage load_feature_history(const std::string& layer, int64_t fid,
+                                                  std::size_t limit, std::size_t offset) = 0;
 
   // ---- pulled feeds (layers/model/feed.hpp) ----
   /// Every pulled feed, by name.

@@ -427,14 +427,7 @@ TEST_F(Feeds, ExactlyTheTilesAroundAChangeAreDroppedAndAReplayDropsNone) {
   const std::string near_url = "/tiles/lamps/" + near.path() + ".mvt",
                     far_url = "/tiles/lamps/" + far.path() + ".mvt";
   auto status_in = [&](const Tile& t, const HttpResponse& r) {
-    std::set<std::string> out;
-    const auto ds = open_tile(api().dir().file("decode"), t, r.body);
-    for (auto* layer : ds->GetLayers())
-      for (const auto& f : *layer) {
-        const int i = f->GetFieldIndex("status");
-        out.insert(i < 0 ? "" : f->GetFieldAsString(i));
-      }
-    return out;
+    return tile_field_values(api().dir().file("decode"), t, r.body, "status");
   };
   for (const auto* url : {&near_url, &far_url}) {
     EXPECT_EQ(api().get(*url).header("x-cache"), "miss");

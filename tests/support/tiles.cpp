@@ -1,6 +1,7 @@
 // Map tiles as a client reads them (tiles.hpp).
 #include "tests/support/tiles.hpp"
 
+#include <ogrsf_frmts.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -56,6 +57,19 @@ std::unique_ptr<GDALDataset> open_tile(const std::string& dir, const Tile& t,
       GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, nullptr, open_options));
   if (!ds) throw std::runtime_error("GDAL cannot open " + path);
   return ds;
+}
+
+std::set<std::string> tile_field_values(const std::string& dir, const Tile& t,
+                                        const std::string& bytes, const std::string& field) {
+  std::set<std::string> out;
+  if (bytes.empty()) return out;
+  const auto ds = open_tile(dir, t, bytes);
+  for (auto* layer : ds->GetLayers())
+    for (const auto& f : *layer) {
+      const int i = f->GetFieldIndex(field.c_str());
+      out.insert(i < 0 ? "" : f->GetFieldAsString(i));
+    }
+  return out;
 }
 
 }  // namespace onemap::testing

@@ -6,6 +6,7 @@
 #include <gdal_priv.h>
 
 #include <memory>
+#include <set>
 #include <string>
 
 namespace onemap::testing {
@@ -27,5 +28,10 @@ std::string gunzip(const std::string& in);
 /// its buffer). @throws std::runtime_error when GDAL cannot open it.
 std::unique_ptr<GDALDataset> open_tile(const std::string& dir, const Tile& t,
                                        const std::string& bytes);
+
+/// The values of `field` of every feature of a tile opened as open_tile opens it ("" for a
+/// feature without it; none for a tile that is empty bytes).
+std::set<std::string> tile_field_values(const std::string& dir, const Tile& t,
+                                        const std::string& bytes, const std::string& field);
 
 }  // namespace onemap::testing
