@@ -14,7 +14,10 @@ Builds a small demo county with `onemap demo`, serves it on a free loopback port
     shows the county (drawn inside its box, nothing outside) and that both are the same image;
   - renders the same tiles in a CGCS2000 (EPSG:4490) map;
   - converts onemap's MapLibre style (/style.json) with QGIS's QgsMapBoxGlStyleConverter and
-    renders the county layers with it (qgis_client-style.png).
+    renders the county layers with it (qgis_client-style.png);
+  - edits a county layer with OGC API - Features Part 4 (a PATCH with If-Match, a stale one
+    refused, a POST, a DELETE) and reads each edit back through QGIS's OAPIF provider, which in
+    QGIS 3.22 cannot edit itself (its editing arrived in 3.32).
 QGIS 3.22 cannot draw onemap's CGCS2000 tiles themselves (README "Connect QGIS"). The PNGs are
 written to the working directory (qgis_client-*.png), onemap's log to qgis_client-onemap.log.
 
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 SKIP = 77
@@ -166,6 +170,8 @@ def client_checks(base, token, store, counts, public_incidents, county_layer_aud
         check(got == counts[c], f"as the administrator, OAPIF {c}: every feature",
               f"{got} vs {counts[c]}")
     QgsNetworkAccessManager.removeRequestPreprocessor(preprocessor)
+
+    edit_checks(base, token)
 
     # ---- vector tiles (Web Mercator), signed out
     county = QgsVectorLayer(f"{store}|layername=grids", "store grids", "ogr")
@@ -308,6 +314,84 @@ def client_checks(base, token, store, counts, public_incidents, county_layer_aud
     check(drawn > 0.02 * image.width() * image.height() / 4 and coloured > 20,
           "qgis_client-style.png: the county layers drawn in their styles' colours",
           f"{drawn} drawn pixels, {coloured} of a layer's own colour")
+
+
+def http(method, url, token=None, body=None, headers=None):
+    """One request: (status, headers, parsed JSON body or None)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    if data is not None and not request.has_header("Content-type"):
+        request.add_header("Content-Type", "application/geo+json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            text = r.read()
+            return r.status, r.headers, json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        return e.code, e.headers, json.loads(text) if text else None
+
+
+def edit_checks(base, token):
+    """Part 4 edits of a county layer, read back by QGIS. QGIS 3.22's OAPIF provider is
+    read-only (editing arrived in QGIS 3.32): the edits go over HTTP as a GIS desk's client
+    sends them, and QGIS must show each at its next read."""
+    from qgis.core import QgsDataSourceUri, QgsVectorDataProvider, QgsVectorLayer
+
+    def cameras():
+        uri = QgsDataSourceUri()
+        uri.setParam("url", base)
+        uri.setParam("typename", "cameras")
+        layer = QgsVectorLayer(uri.uri(False), "cameras", "OAPIF")
+        return layer, {f["device_id"]: f for f in layer.getFeatures()}
+
+    layer, before = cameras()
+    editing = (QgsVectorDataProvider.AddFeatures | QgsVectorDataProvider.ChangeAttributeValues
+               | QgsVectorDataProvider.DeleteFeatures)
+    check(not layer.dataProvider().capabilities() & editing,
+          "QGIS's OAPIF provider here is read-only (if this fails, this QGIS edits over OAPIF: "
+          "make the edits below through it)")
+
+    # Replace one camera's name and move it by about 10 m, as of the ETag read.
+    some = get_json(base + "/collections/cameras/items?limit=1")["features"][0]
+    item = f"{base}/collections/cameras/items/{some['id']}"
+    status, headers, feature = http("GET", item)
+    etag = headers.get("ETag")
+    lon, lat = feature["geometry"]["coordinates"]
+    patch = {"geometry": {"type": "Point", "coordinates": [lon + 0.0001, lat]},
+             "properties": {"name": "QGIS 编辑测试"}}
+    status, headers, _ = http("PATCH", item, token, patch,
+                              {"Content-Type": "application/merge-patch+json", "If-Match": etag})
+    check(status == 200 and headers.get("ETag") not in (None, etag),
+          "PATCH with the item's ETag: 200 and a new ETag", f"{status}")
+    status, _, _ = http("PATCH", item, token, {"properties": {"name": "stale"}},
+                        {"Content-Type": "application/merge-patch+json", "If-Match": etag})
+    check(status == 412, "PATCH with the old ETag: 412", f"{status}")
+
+    # A new camera, then deleted.
+    device = "33052100001320000999"
+    new = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat + 0.0001]},
+           "properties": {"device_id": device, "name": "新增摄像头", "kind": "路口"}}
+    status, headers, created = http("POST", base + "/collections/cameras/items", token, new)
+    check(status == 201 and headers.get("Location"), "POST a camera: 201 with its Location",
+          f"{status}")
+
+    layer, after = cameras()
+    moved = after.get(feature["properties"]["device_id"])
+    check(moved is not None and moved["name"] == "QGIS 编辑测试"
+          and abs(moved.geometry().asPoint().x() - (lon + 0.0001)) < 1e-7,
+          "QGIS reads the patched camera: its new name and place")
+    check(device in after and len(after) == len(before) + 1,
+          "QGIS reads the new camera", f"{len(after)} vs {len(before)} + 1")
+
+    location = headers.get("Location") or "/missing"
+    status, _, _ = http("DELETE", location if location.startswith("http") else base + location,
+                        token)
+    check(status == 204, "DELETE the new camera: 204", f"{status}")
+    layer, last = cameras()
+    check(device not in last and len(last) == len(before),
+          "QGIS no longer reads the deleted camera", f"{len(last)} vs {len(before)}")
 
 
 def main():
