@@ -26,7 +26,8 @@
 // county_routing.cpp (intake and routing), county_loop.cpp (the loop's transitions and the
 // commit of incidents), county_escalation.cpp (escalation and the overdue sweep),
 // county_batch.cpp (batch dispatch), county_metrics.cpp (the loop's metrics), county_feeds.cpp
-// (feeds into county layers, and edits of their features by the same path).
+// (feeds into county layers, and edits of their features by the same path), county_media.cpp
+// (photos of incidents).
 #pragma once
 
 #include "auth/user_directory.hpp"
@@ -377,6 +378,25 @@ class County {
                              int64_t now = 0);
   /// Open incidents assigned to a worker (their workload).
   int workload(const std::string& worker_id) const;
+
+  // ---- photos of incidents (county_media.cpp) ----
+  /// Stores a photo (checked and made by layers/media/image.hpp) of the incident `fid` taken by
+  /// `actor`, with a "media" event in the incident's trail (detail: the photo's id and kind), in
+  /// one transaction, durable before it returns; the incident's record does not change. Who may:
+  /// an admin, the incident's reporter, its assignee or handler, a grid head in its grid, and
+  /// staff (centre, department) whose scope holds it (in_scope). Returns the photo's
+  /// description, its id and time set. @throws NotFound for an unknown incident,
+  /// InvalidArgument("kind") for a kind not in kMediaKinds, Forbidden for anyone else.
+  MediaInfo attach_media(int64_t fid, Media media, const Actor& actor, int64_t now = 0);
+  /// The photos of the incident `fid` in data(), oldest first (empty for none). The caller holds
+  /// read().
+  const std::vector<MediaInfo>& media_of(int64_t fid) const;
+  /// A photo's description. @throws NotFound.
+  MediaInfo media_info(int64_t id) const;
+  /// The bytes of one part of a photo, read from the store under the writers' mutex (the store's
+  /// connection is one): a read waits for a write in progress, never for the disk's flush.
+  /// @throws NotFound.
+  std::string media_bytes(int64_t id, MediaPart part) const;
   /// Called by batch_dispatch, sweep_overdue, update_grid and feed_feature_layer between their
   /// unlocked work and their commit, with no lock held and the operation's name; lets tests
   /// write meanwhile. Set it before any of them runs.
@@ -467,6 +487,14 @@ class County {
   std::size_t incident_index(int64_t fid) const;
   // `now`, or the clock's Unix seconds when 0.
   int64_t clock(int64_t now) const;
+
+  // Reads every photo's description from the store (at construction).
+  void load_media_index();
+  // Photos by incident fid, oldest first, and the incident of each photo id; changed under both
+  // locks like data_. next_media_id_: under the writers' mutex.
+  std::unordered_map<int64_t, std::vector<MediaInfo>> media_;
+  std::unordered_map<int64_t, int64_t> media_incident_;
+  int64_t next_media_id_ = 1;
 
   DispatchConfig dispatch_;
   uint64_t grids_version_ = 0;  ///< bumped by each grid change (under the write lock)

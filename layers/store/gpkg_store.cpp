@@ -290,6 +290,7 @@ class GeoPackageStore final : public Store {
           throw StoreError("cannot delete " + std::string(record_name(kind)) + " " +
                            std::to_string(fid) + ": " + gdal_error());
       insert_history(batch.history);
+      insert_media(batch.media);
       tx.commit();
       for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
     } catch (...) {
@@ -362,6 +363,45 @@ class GeoPackageStore final : public Store {
           e.note = column_text(st, 7);
           e.detail = column_text(st, 8);
           out.push_back(std::move(e));
+        });
+    return out;
+  }
+
+  std::vector<MediaInfo> load_media_index() override {
+    std::vector<MediaInfo> out;
+    sql_->query_rows(
+        "SELECT id, incident, kind, content_type, width, height, exif_lon, exif_lat, uploaded_by, "
+        "at, sha256 FROM onemap_media ORDER BY id",
+        [&](sqlite3_stmt* st) {
+          MediaInfo m;
+          m.id = sqlite3_column_int64(st, 0);
+          m.incident = sqlite3_column_int64(st, 1);
+          m.kind = column_text(st, 2);
+          m.content_type = column_text(st, 3);
+          m.width = sqlite3_column_int(st, 4);
+          m.height = sqlite3_column_int(st, 5);
+          if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+              sqlite3_column_type(st, 7) != SQLITE_NULL)
+            m.exif_location = LonLat{sqlite3_column_double(st, 6), sqlite3_column_double(st, 7)};
+          m.uploaded_by = column_text(st, 8);
+          m.at = sqlite3_column_int64(st, 9);
+          m.sha256 = column_text(st, 10);
+          out.push_back(std::move(m));
+        });
+    return out;
+  }
+
+  std::optional<std::string> load_media_bytes(int64_t id, MediaPart part) override {
+    const char* column = part == MediaPart::Original     ? "bytes"
+                         : part == MediaPart::PublicCopy ? "public_bytes"
+                                                         : "thumb";
+    std::optional<std::string> out;
+    sql_->query_rows(
+        std::string("SELECT ") + column + " FROM onemap_media WHERE id = ?1",
+        [&](sqlite3_stmt* st) { sqlite3_bind_int64(st, 1, id); },
+        [&](sqlite3_stmt* st) {
+          const auto* b = static_cast<const char*>(sqlite3_column_blob(st, 0));
+          out = std::string(b ? b : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
         });
     return out;
   }
@@ -877,6 +917,14 @@ class GeoPackageStore final : public Store {
     sql_->exec(
         "CREATE INDEX IF NOT EXISTS onemap_feature_history_record ON "
         "onemap_feature_history(layer, fid, id)");
+    // Photos of incidents (layers/model/media.hpp): the upload, its public copy and thumbnail.
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_media (id INTEGER PRIMARY KEY NOT NULL, incident "
+        "INTEGER NOT NULL, kind TEXT NOT NULL, content_type TEXT NOT NULL, bytes BLOB NOT NULL, "
+        "public_bytes BLOB NOT NULL, thumb BLOB NOT NULL, width INTEGER NOT NULL, height INTEGER "
+        "NOT NULL, exif_lon REAL, exif_lat REAL, uploaded_by TEXT NOT NULL, at INTEGER NOT NULL, "
+        "sha256 TEXT NOT NULL)");
+    sql_->exec("CREATE INDEX IF NOT EXISTS onemap_media_incident ON onemap_media(incident, id)");
     // Pulled feeds (layers/model/feed.hpp): each one's source, interval and last pull.
     sql_->exec(
         "CREATE TABLE IF NOT EXISTS onemap_feeds (name TEXT PRIMARY KEY NOT NULL, layer TEXT NOT "
@@ -925,6 +973,40 @@ class GeoPackageStore final : public Store {
                       bind_text(st, 3, row.second->grid_code);
                       sqlite3_bind_double(st, 4, row.second->measure);
                     });
+  }
+
+  // Adds photos (inside the caller's transaction).
+  void insert_media(const std::vector<const Media*>& rows) {
+    auto blob = [](sqlite3_stmt* st, int i, const std::string& b) {
+      sqlite3_bind_blob64(st, i, b.data(), b.size(), SQLITE_STATIC);
+    };
+    sql_->exec_rows(
+        "cannot write the photo",
+        "INSERT INTO onemap_media(id, incident, kind, content_type, bytes, public_bytes, thumb, "
+        "width, height, exif_lon, exif_lat, uploaded_by, at, sha256) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        rows, [&](sqlite3_stmt* st, const Media* m) {
+          const MediaInfo& i = m->info;
+          sqlite3_bind_int64(st, 1, i.id);
+          sqlite3_bind_int64(st, 2, i.incident);
+          bind_text(st, 3, i.kind);
+          bind_text(st, 4, i.content_type);
+          blob(st, 5, m->original);
+          blob(st, 6, m->public_copy);
+          blob(st, 7, m->thumbnail);
+          sqlite3_bind_int(st, 8, i.width);
+          sqlite3_bind_int(st, 9, i.height);
+          if (i.exif_location) {
+            sqlite3_bind_double(st, 10, i.exif_location->lon);
+            sqlite3_bind_double(st, 11, i.exif_location->lat);
+          } else {
+            sqlite3_bind_null(st, 10);
+            sqlite3_bind_null(st, 11);
+          }
+          bind_text(st, 12, i.uploaded_by);
+          sqlite3_bind_int64(st, 13, i.at);
+          bind_text(st, 14, i.sha256);
+        });
   }
 
   // Appends audit rows (inside the caller's transaction); their new ids in order.

@@ -11,6 +11,7 @@
 #include "layers/model/feature_edit.hpp"
 #include "layers/model/feature_layer.hpp"
 #include "layers/model/feed.hpp"
+#include "layers/model/media.hpp"
 #include "layers/model/model.hpp"
 
 #include <cstdint>
@@ -71,6 +72,9 @@ class Store {
     /// History rows of the records changed (FeatureHistory::new_fid: a new record's row takes
     /// its fid), in the same transaction.
     std::vector<FeatureHistory*> history;
+    /// Photos of incidents to add (onemap_media), their ids given (County::attach_media), in the
+    /// same transaction as the events that record them.
+    std::vector<const Media*> media;
   };
   /// Writes a batch in one transaction: all of it or nothing (durable after sync()).
   virtual void put(const Batch& batch) = 0;
@@ -84,6 +88,11 @@ class Store {
   virtual std::vector<IncidentEvent> load_events() = 0;
   /// Every user.
   virtual std::vector<User> load_users() = 0;
+
+  /// Every stored photo's description without its bytes, by id.
+  virtual std::vector<MediaInfo> load_media_index() = 0;
+  /// The bytes of one part of the photo `id`, or nullopt when there is no such photo.
+  virtual std::optional<std::string> load_media_bytes(int64_t id, MediaPart part) = 0;
 
   /// The audit rows `query` selects, newest first, with their count.
   virtual AuditPage load_audit(const AuditQuery& query) = 0;
