@@ -2,7 +2,9 @@
 #include "api/open311.hpp"
 
 #include "api/json_body.hpp"
+#include "api/media_api.hpp"
 #include "http/deadline.hpp"
+#include "http/multipart.hpp"
 #include "http/percent.hpp"
 
 #include "auth/read_policy.hpp"
@@ -151,9 +153,11 @@ json service_json(const layers::CategoryConfig& c) {
 }
 
 // A request as `viewer` may read it (auth/read_policy.hpp): the description, the address given
-// and the assignee are staff's (and the reporter's own).
+// and the assignee are staff's (and the reporter's own). media_url: the first report photo's
+// link (its public copy to the public), else the URL the report gave, which is staff's. The
+// caller holds county.read().
 json request_json(const layers::County& county, const layers::Incident& i, bool to_gcj02,
-                  const auth::Viewer& viewer) {
+                  const auth::Viewer& viewer, const std::string& base_url) {
   const auth::Audience audience = auth::incident_audience(viewer, i);
   auto may = [&](std::string_view field) {
     return viewer.policy->reaches(audience, layers::LayerKind::Incidents, field);
@@ -170,6 +174,7 @@ json request_json(const layers::County& county, const layers::Incident& i, bool 
   if (!i.assignee.empty() && may("assignee")) notes += "; assigned to " + i.assignee;
   if (i.overdue) notes += "; overdue";
   if (!i.level.empty() && i.level != "grid") notes += "; level " + i.level;
+  const std::string photo = report_photo_url(county, i, base_url);
   return {{"service_request_id", std::to_string(i.fid)},
           {"status", i.status == "closed" ? "closed" : "open"},
           {"status_notes", notes},
@@ -186,7 +191,9 @@ json request_json(const layers::County& county, const layers::Incident& i, bool 
           {"zipcode", nullptr},
           {"lat", p.lat},
           {"long", p.lon},
-          {"media_url", may("description") ? extra_text("media_url") : json(nullptr)}};
+          {"media_url", !photo.empty()       ? json(photo)
+                        : may("description") ? extra_text("media_url")
+                                             : json(nullptr)}};
 }
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -211,14 +218,18 @@ Open311Answer services(const layers::County& county, const Open311Request& rq) {
 }
 
 Open311Answer post_request(layers::County& county, const Open311Request& rq) {
-  const Params params = read_open311_post(rq.body, rq.content_type);
+  const Open311Post post = read_open311_body(rq.body, rq.content_type);
   std::string api_key;
-  for (const auto& [k, v] : params)
+  for (const auto& [k, v] : post.params)
     if (k == "api_key") api_key = v;
   const auto actor = rq.authenticate(api_key);
   if (!actor) throw Unauthorized("api_key: a request needs an api_key (or Authorization: Bearer)");
-  const layers::Incident out =
-      county.intake(open311_incident(params, county.dispatch_config()), *actor);
+  layers::Incident incident = open311_incident(post.params, county.dispatch_config());
+  // The photo is checked before the request is taken: a refused one refuses both.
+  std::optional<layers::Media> photo;
+  if (!post.media.empty()) photo = checked_upload(post.media, post.media_type, "report", "media");
+  const layers::Incident out = county.intake(std::move(incident), *actor);
+  if (photo) county.attach_media(out.fid, std::move(*photo), *actor);
   const json notice = layers::stored_json<json>(out.dispatch_reason);
   json body = json::array(
       {{{"service_request_id", std::to_string(out.fid)},
@@ -275,7 +286,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     // By id: the other filters are ignored (GeoReport v2).
     for (int64_t id : ids)
       if (const layers::Incident* i = county.find_incident(id); i && visible(county, *i, viewer))
-        out.push_back(request_json(county, *i, to_gcj, viewer));
+        out.push_back(request_json(county, *i, to_gcj, viewer, rq.base_url));
     return {200, json_text(out), {}};
   }
   // Without dates: the last 90 days; at most 1,000 requests, newest first.
@@ -299,7 +310,7 @@ Open311Answer get_requests(const layers::County& county, const Open311Request& r
     return x->reported_at != y->reported_at ? x->reported_at > y->reported_at : x->fid > y->fid;
   });
   if (hits.size() > 1000) hits.resize(1000);
-  for (const auto* i : hits) out.push_back(request_json(county, *i, to_gcj, viewer));
+  for (const auto* i : hits) out.push_back(request_json(county, *i, to_gcj, viewer, rq.base_url));
   return {200, json_text(out), {}};
 }
 
@@ -314,11 +325,38 @@ Open311Answer get_request(const layers::County& county, const Open311Request& rq
   const auth::Viewer viewer = rq.policy->viewer(rq.authenticate(""));
   if (!visible(county, i, viewer))
     throw NotFound("service_request_id: no request '" + std::string(id_text) + "'");
-  json out = json::array({request_json(county, i, gcj02(a), viewer)});
+  const bool to_gcj = gcj02(a);
+  auto lock = county.read();
+  json out = json::array({request_json(county, i, to_gcj, viewer, rq.base_url)});
   return {200, json_text(out), {}};
 }
 
 }  // namespace
+
+Open311Post read_open311_body(std::string_view body, std::string_view content_type) {
+  const std::string type = http::ascii_lower(content_type.substr(0, content_type.find(';')));
+  if (type.find("multipart/") == std::string::npos)
+    return {read_open311_post(body, content_type), {}, {}};
+  Open311Post out;
+  for (const http::FormPart& part :
+       http::parse_multipart(body, http::multipart_boundary(content_type))) {
+    if (part.name == "media" && part.is_file) {
+      if (!out.media.empty()) throw InvalidArgument("media", "given more than once");
+      if (part.data.empty()) throw InvalidArgument("media", "the file is empty");
+      out.media = part.data;
+      // Only the three image types name the format; anything else lets the bytes say it.
+      if (part.content_type == "image/jpeg" || part.content_type == "image/png" ||
+          part.content_type == "image/webp")
+        out.media_type = part.content_type;
+      continue;
+    }
+    layers::check_text(part.name, "parameter", TextKind::Id);  // a name is echoed: it must be text
+    if (part.is_file) throw InvalidArgument(part.name, "a file is taken only as media (a photo)");
+    out.params.emplace_back(part.name, std::string(part.data));
+  }
+  const Args checked(out.params, kPostParameters);
+  return out;
+}
 
 Open311Params read_open311_post(std::string_view body, std::string_view content_type) {
   const bool is_json = content_type.find("json") != std::string_view::npos;

@@ -14,6 +14,11 @@
 // coordinate_system for the coordinates they return. Contact details go to the incident's
 // private attributes and never into a public answer.
 //
+// POST also takes multipart/form-data: the same fields, and a photo as the file `media` (JPEG,
+// PNG or WebP; checked as POST /incidents/{id}/media checks one, api/media_api.hpp), stored as
+// the request's first report photo once the request is taken (a refused photo refuses the
+// request). GET requests' media_url is the first report photo's link.
+//
 // Errors follow GeoReport v2: a JSON list [{"code": 400, "description": "lat: …"}] (the
 // description starts with the parameter at fault), with the HTTP status of the code.
 // agency_responsible is the grid, town, department or higher level that holds the request.
@@ -58,6 +63,17 @@ using Open311Params = std::vector<std::pair<std::string, std::string>>;
 /// content type names JSON; each parameter known, given once and valid text for its kind.
 /// @throws InvalidArgument naming the parameter.
 Open311Params read_open311_post(std::string_view body, std::string_view content_type);
+
+/// A new request's body: its parameters, and the photo of a multipart/form-data body's `media`
+/// file (empty when none; `media_type`: the part's Content-Type).
+struct Open311Post {
+  Open311Params params;
+  std::string_view media;
+  std::string media_type;
+};
+/// read_open311_post, and multipart/form-data with a `media` file.
+/// @throws InvalidArgument naming the parameter (or "body", "Content-Type" for the form's frame).
+Open311Post read_open311_body(std::string_view body, std::string_view content_type);
 
 /// The incident those parameters report: service_code (one of the configuration's categories
 /// when it has any), long and lat (converted from GCJ-02 when coordinate_system says so),

@@ -524,6 +524,40 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
   paths["/incidents/{id}/history"]["get"] =
       op("An incident's audit trail", "get_incident_history", id_param,
          response("The events", "application/json", object));
+  // Photos of incidents (api/media_api.hpp).
+  {
+    const json image = {{"schema", {{"type", "string"}, {"format", "binary"}}}};
+    const json images = {{"image/jpeg", image}, {"image/png", image}, {"image/webp", image}};
+    json add_media =
+        op("Add a photo to an incident: the image is the body (at most 10 MB, 8000 "
+           "pixels a side); its reporter, assignee, handler and the staff of its area",
+           "add_incident_media", id_param,
+           response("The photo's id and links", "application/json", object), true);
+    add_media["parameters"].push_back(
+        {{"name", "kind"},
+         {"in", "query"},
+         {"required", false},
+         {"description", "why it was taken (default report)"},
+         {"schema", {{"type", "string"}, {"enum", {"report", "before", "after"}}}}});
+    add_media["requestBody"] = {{"required", true}, {"content", images}};
+    add_media["responses"]["201"] = add_media["responses"]["200"];
+    add_media["responses"].erase("200");
+    add_media["responses"]["413"] =
+        response("The image is over 10 MB", "application/json", error_schema);
+    paths["/incidents/{id}/media"]["post"] = add_media;
+    json get_media =
+        op("A photo: the original for staff of its incident's area and its reporter, a "
+           "copy without EXIF or other metadata for everyone else",
+           "get_media",
+           json::array({in_path("id", "the photo's id", {{"type", "integer"}, {"format", "int64"}}),
+                        {{"name", "size"},
+                         {"in", "query"},
+                         {"required", false},
+                         {"description", "thumb: a JPEG of at most 320 pixels a side"},
+                         {"schema", {{"type", "string"}, {"enum", {"thumb"}}}}}}),
+           {{"description", "The image"}, {"content", images}});
+    paths["/media/{id}"]["get"] = get_media;
+  }
   paths["/dispatch/batch"]["post"] =
       op("Dispatch every unassigned incident of an area at once (least total distance)",
          "batch_dispatch", json::array(), response("The assignment", "application/json", object),

@@ -2,6 +2,7 @@
 #include "api/records.hpp"
 
 #include "api/json_body.hpp"
+#include "api/media_api.hpp"
 #include "auth/read_policy.hpp"
 #include "core/errors.hpp"
 #include "layers/model/text.hpp"
@@ -378,9 +379,15 @@ json trail_json(const layers::County& county, const layers::Incident& i,
   return events;
 }
 
+// An incident's answer as `viewer` reads it, with its photos' links.
 RecordAnswer incident_answer(int status, const layers::Incident& i, const auth::Viewer& viewer,
+                             const layers::County& county, const RecordRequest& rq,
                              json extra = nullptr) {
   json j = to_json(i, viewer);
+  {
+    auto lock = county.read();
+    j["media"] = media_json(county, i, viewer, rq.base_url);
+  }
   if (!extra.is_null())
     for (auto& [k, v] : extra.items()) j[k] = v;
   return {status, json_text(j), {{"ETag", etag(i)}}, {}};
@@ -395,7 +402,7 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     // it.
     const layers::Actor actor = require_actor(rq);
     const layers::Incident out = county.intake(read_incident_report(rq.body), actor);
-    RecordAnswer a = incident_answer(201, out, rq.policy->viewer(actor));
+    RecordAnswer a = incident_answer(201, out, rq.policy->viewer(actor), county, rq);
     a.headers.emplace_back("Location", "/incidents/" + std::to_string(out.fid));
     return a;
   }
@@ -405,7 +412,8 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
         county.transition(*fid, read_incident_action(rq.body, rq.if_match), actor);
     const auto trail = county.history(*fid);
     audit_reporter(county, rq, actor, out);
-    return incident_answer(200, out, rq.policy->viewer(actor), {{"event", to_json(trail.back())}});
+    return incident_answer(200, out, rq.policy->viewer(actor), county, rq,
+                           {{"event", to_json(trail.back())}});
   }
   if (rq.method == "PATCH") {
     // An administrative edit: recorded in the history, but outside the loop's rules.
@@ -413,7 +421,7 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     const layers::Incident out =
         county.update_incident(*fid, read_incident_patch(rq.body, rq.if_match), actor);
     audit_reporter(county, rq, actor, out);
-    return incident_answer(200, out, rq.policy->viewer(actor));
+    return incident_answer(200, out, rq.policy->viewer(actor), county, rq);
   }
   const std::optional<layers::Actor> user = rq.authenticate();
   const auth::Viewer viewer = rq.policy->viewer(user);
@@ -438,7 +446,7 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
   json extra = json::object();
   if (trail_readable) extra["history"] = trail_json(county, current, viewer);
   if (user) audit_reporter(county, rq, *user, current);
-  return incident_answer(200, current, viewer, extra);
+  return incident_answer(200, current, viewer, county, rq, extra);
 }
 
 RecordAnswer households(layers::County& county, const RecordRequest& rq,

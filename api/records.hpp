@@ -57,6 +57,8 @@ struct RecordRequest {
   std::string if_match;  ///< the If-Match header ("" when absent)
   /// For the audit of personal data: the client's address and the request's id.
   std::string_view peer, request_id;
+  /// "http://host:port" as the client addressed the server, for links (an incident's photos).
+  std::string base_url;
   /// What each audience reads (answers show only what the user's audience may).
   const auth::ReadPolicy* policy = &auth::ReadPolicy::standard();
 };

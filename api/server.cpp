@@ -6,6 +6,7 @@
 #include "api/geocode.hpp"
 #include "api/layers_admin.hpp"
 #include "api/map_style.hpp"
+#include "api/media_api.hpp"
 #include "api/ogc_tiles.hpp"
 #include "api/open311.hpp"
 #include "api/records.hpp"
@@ -139,6 +140,7 @@ Response record_route(layers::County& county, const auth::ReadPolicy& policy, Co
   rq.if_match = std::string(c.request.header("if-match"));
   rq.peer = c.request.peer;
   rq.request_id = c.request_id;
+  rq.base_url = c.base_url;
   RecordAnswer a = handle_record_request(county, rq);
   return json_response(a.status, std::move(a.body), std::move(a.headers));
 }
@@ -382,10 +384,14 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   add_feed_routes(*router, state->county, options.max_feed_bytes);
   // ---- addresses to places (api/geocode.hpp)
   add_geocode_routes(*router, state->county, policy);
+  // ---- photos of incidents, served under the read policy (api/media_api.hpp)
+  add_media_routes(*router, state->county, policy);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
   auto open311 = [&county, policy](Context& c) { return open311_route(county, *policy, c); };
-  auto add311 = [&](std::vector<std::string> methods, std::string pattern, Lane lane) {
+  // max_body 0: a record's.
+  auto add311 = [&](std::vector<std::string> methods, std::string pattern, Lane lane,
+                    std::size_t max_body = 0) {
     Route r;
     r.methods = std::move(methods);
     r.pattern = std::move(pattern);
@@ -393,12 +399,13 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
     r.lane = lane;
     r.errors = http::ErrorFormat::Open311;
     r.api_key = true;
-    r.max_body = record_body;
+    r.max_body = max_body ? max_body : record_body;
     router->add(std::move(r));
   };
   add311({"GET"}, "/open311/v2/services.json", Lane::Read);
   add311({"GET"}, "/open311/v2/requests.json", Lane::Query);
-  add311({"POST"}, "/open311/v2/requests.json", Lane::Write);
+  // A new request may bring a photo (multipart/form-data): its limit and the form's fields.
+  add311({"POST"}, "/open311/v2/requests.json", Lane::Write, kMaxPhotoBytes + record_body);
   add311({"GET"}, "/open311/v2/requests/{file}", Lane::Read);
   add311({"GET"}, "/open311/{path*}", Lane::Read);  // Open311's own 404s name its paths
   return router;

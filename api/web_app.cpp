@@ -5,13 +5,13 @@
 #include "api/hash.hpp"
 
 #include "core/errors.hpp"
+#include "http/message.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -39,17 +39,8 @@ std::string quoted_hash(std::string_view body) {
   return buf;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using http::ascii_lower;
+using http::trim_ows;
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
@@ -65,7 +56,7 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 // Whether If-None-Match (a list of entity tags, or *) holds `etag` (weak comparison).
 bool none_match_holds(std::string_view header, std::string_view etag) {
   for (std::string_view t : split(header, ',')) {
-    t = trim(t);
+    t = trim_ows(t);
     if (t == "*") return true;
     if (t.starts_with("W/")) t.remove_prefix(2);
     if (t == etag) return true;
@@ -88,7 +79,7 @@ std::string content_type_of(const fs::path& p) {
       {".txt", "text/plain; charset=utf-8"},
       {".pbf", "application/x-protobuf"},
   };
-  const auto it = types.find(lower(p.extension().string()));
+  const auto it = types.find(ascii_lower(p.extension().string()));
   return it != types.end() ? it->second : "application/octet-stream";
 }
 
@@ -135,7 +126,7 @@ double accept_q(std::string_view accept, std::string_view type, std::string_view
   double best_q = 0;
   for (std::string_view item : split(accept, ',')) {
     const auto parts = split(item, ';');
-    const std::string range = lower(trim(parts[0]));
+    const std::string range = ascii_lower(trim_ows(parts[0]));
     const auto slash = range.find('/');
     if (slash == std::string::npos) continue;
     const std::string_view t = std::string_view(range).substr(0, slash);
@@ -150,7 +141,7 @@ double accept_q(std::string_view accept, std::string_view type, std::string_view
     if (rank < 0 || rank < best_rank) continue;
     double q = 1;
     for (std::size_t i = 1; i < parts.size(); ++i) {
-      const std::string p = lower(trim(parts[i]));
+      const std::string p = ascii_lower(trim_ows(parts[i]));
       if (p.starts_with("q=")) {
         try {
           q = std::stod(p.substr(2));
@@ -197,7 +188,7 @@ std::pair<bool, std::string> web_app_status(const std::string& dir) {
 }
 
 std::string basemap_kind(std::string_view url) {
-  const std::string u = lower(url);
+  const std::string u = ascii_lower(url);
   if (u.find("autonavi.com") != std::string::npos || u.find("amap.com") != std::string::npos)
     return "amap";
   if (u.find("tianditu.gov.cn") != std::string::npos || u.find("tianditu.com") != std::string::npos)

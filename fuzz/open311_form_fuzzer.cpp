@@ -1,6 +1,7 @@
 // Fuzz target: the body of a new Open311 request (api/open311.hpp): the form reader with its
-// percent-decoding (http/percent.hpp), or a JSON object, then the parameter rules and the
-// incident they report. The first byte chooses the content type and the categories configured.
+// percent-decoding (http/percent.hpp), a JSON object, or multipart/form-data (http/multipart.hpp,
+// boundary "b", with a media file), then the parameter rules and the incident they report. The
+// first byte chooses the content type and the categories configured.
 #include "api/open311.hpp"
 #include "core/errors.hpp"
 #include "fuzz/fuzz_check.hpp"
@@ -48,13 +49,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  const std::string_view content_type = mode & 1
-                                            ? std::string_view("application/json")
-                                            : std::string_view("application/x-www-form-urlencoded");
+  const std::string_view content_type =
+      mode & 4   ? std::string_view("multipart/form-data; boundary=b")
+      : mode & 1 ? std::string_view("application/json")
+                 : std::string_view("application/x-www-form-urlencoded");
   static const layers::DispatchConfig no_categories;
   const layers::DispatchConfig& config = mode & 2 ? config_with_categories() : no_categories;
   try {
-    const api::Open311Params params = api::read_open311_post(body, content_type);
+    const api::Open311Post post = api::read_open311_body(body, content_type);
+    FUZZ_CHECK(post.media.empty() ||
+               (post.media.data() >= body.data() &&
+                post.media.data() + post.media.size() <= body.data() + body.size()));
+    const api::Open311Params& params = post.params;
     for (const auto& [k, v] : params)
       FUZZ_CHECK(layers::is_valid_utf8(k) && layers::is_valid_utf8(v));
     const layers::Incident in = api::open311_incident(params, config);

@@ -53,4 +53,9 @@ const char* reason_phrase(int status);
 /// Whether two header names are equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b);
 
+/// `s` with its ASCII letters in lower case (header values, media types).
+std::string ascii_lower(std::string_view s);
+/// `s` without the spaces and tabs around it (a header value's optional white space).
+std::string_view trim_ows(std::string_view s);
+
 }  // namespace onemap::http
