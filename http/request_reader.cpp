@@ -41,25 +41,12 @@ bool is_token(std::string_view s) {
                                    [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Calls f on each comma-separated element of a header value, trimmed (empty ones skipped).
 template <class F>
 void for_each_element(std::string_view v, F f) {
   while (true) {
     const auto comma = v.find(',');
-    const std::string_view e = trim(v.substr(0, comma));
+    const std::string_view e = trim_ows(v.substr(0, comma));
     if (!e.empty()) f(e);
     if (comma == std::string_view::npos) return;
     v.remove_prefix(comma + 1);
@@ -273,8 +260,8 @@ RequestReader::Status RequestReader::parse_head(std::string_view head, ReadError
                   "a header line must be 'Name: value', with no blank before the colon",
                   is_token(name) ? name : "");
     }
-    std::string name = lower(h.substr(0, colon));
-    const std::string_view value = trim(h.substr(colon + 1));
+    std::string name = ascii_lower(h.substr(0, colon));
+    const std::string_view value = trim_ows(h.substr(colon + 1));
     for (char ch : value) {
       const auto c = static_cast<unsigned char>(ch);
       if ((c < 0x20 && c != '\t') || c == 0x7f)
