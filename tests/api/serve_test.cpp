@@ -151,6 +151,20 @@ TEST_F(ServeTest, OversizedRequestIs413JsonAndClosed) {
       413, "payload_too_large");
 }
 
+TEST_F(ServeTest, PhotoUploadsTakeTenMegabytesAndNoMore) {
+  // Over the server's 4 MiB but within a photo's 10 MB: read whole and judged as an image.
+  const std::string junk(6 * 1024 * 1024, 'x');
+  const HttpResponse r =
+      HttpConnection(port()).send("POST", "/incidents/1/media", junk, kAdminToken, "image/jpeg");
+  expect_error(r, 400, "invalid_parameter", "body");
+  const std::size_t body = 10 * 1024 * 1024 + 1;
+  expect_refused_and_closed(port(),
+                            "POST /incidents/1/media HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                            "image/jpeg\r\nContent-Length: " +
+                                std::to_string(body) + "\r\n\r\n" + std::string(body, 'x'),
+                            413, "payload_too_large");
+}
+
 TEST_F(ServeTest, UnknownMethodIs501AndTheConnectionStaysUsable) {
   HttpConnection c(port());
   c.send_raw("FETCH /health HTTP/1.1\r\nHost: x\r\n\r\n");
