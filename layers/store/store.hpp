@@ -12,6 +12,7 @@
 #include "layers/model/feature_layer.hpp"
 #include "layers/model/feed.hpp"
 #include "layers/model/model.hpp"
+#include "layers/model/ticket.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -71,6 +72,14 @@ class Store {
     /// History rows of the records changed (FeatureHistory::new_fid: a new record's row takes
     /// its fid), in the same transaction.
     std::vector<FeatureHistory*> history;
+    /// Tickets of the intake queue inserted (id 0: the store assigns it and writes it back) or
+    /// replaced by id. One with `incident_of` set takes that incident's fid, so that an admitted
+    /// ticket and the incident made of it go in one transaction.
+    struct TicketWrite {
+      Ticket* ticket;
+      const Incident* incident_of = nullptr;
+    };
+    std::vector<TicketWrite> tickets;
   };
   /// Writes a batch in one transaction: all of it or nothing (durable after sync()).
   virtual void put(const Batch& batch) = 0;
@@ -84,6 +93,8 @@ class Store {
   virtual std::vector<IncidentEvent> load_events() = 0;
   /// Every user.
   virtual std::vector<User> load_users() = 0;
+  /// Every ticket of the intake queue, by id.
+  virtual std::vector<Ticket> load_tickets() = 0;
 
   /// The audit rows `query` selects, newest first, with their count.
   virtual AuditPage load_audit(const AuditQuery& query) = 0;
