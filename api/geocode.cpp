@@ -5,6 +5,7 @@
 #include "layers/geocode/address.hpp"
 #include "layers/geocode/county_gazetteer.hpp"
 #include "layers/model/text.hpp"
+#include "layers/triage/triage.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,8 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::size_t kMaxLimit = 20;
+// Candidates a report placed by the centre keeps to choose from.
+constexpr std::size_t kCandidatesKept = 5;
 
 std::size_t read_limit(const std::string& v) {
   std::size_t n = 0;
@@ -24,6 +27,22 @@ std::size_t read_limit(const std::string& v) {
   if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxLimit)
     throw InvalidArgument("limit", "must be an integer from 1 to " + std::to_string(kMaxLimit));
   return n;
+}
+
+}  // namespace
+
+namespace {
+
+json candidate_json(const geocode::Candidate& c) {
+  return {{"level", std::string(geocode::level_name(c.level))},
+          {"label", c.label},
+          {"lon", c.lon},
+          {"lat", c.lat},
+          {"crs", "EPSG:4490"},
+          {"confidence", c.confidence},
+          {"town_code", c.town_code},
+          {"village_code", c.village_code},
+          {"grid_code", c.grid_code}};
 }
 
 }  // namespace
@@ -62,23 +81,28 @@ std::string Geocoder::search(const std::string& query, std::size_t limit,
   const auto candidates = current()->search(query, limit, reveal);
   json out = {{"query", query}, {"normalised", geocode::normalise(query)}};
   json list = json::array();
-  for (const auto& c : candidates)
-    list.push_back({{"level", std::string(geocode::level_name(c.level))},
-                    {"label", c.label},
-                    {"lon", c.lon},
-                    {"lat", c.lat},
-                    {"crs", "EPSG:4490"},
-                    {"confidence", c.confidence},
-                    {"town_code", c.town_code},
-                    {"village_code", c.village_code},
-                    {"grid_code", c.grid_code}});
+  for (const auto& c : candidates) list.push_back(candidate_json(c));
   out["candidates"] = std::move(list);
   return layers::json_text(out);
 }
 
-void add_geocode_routes(http::Router& router, const std::shared_ptr<layers::County>& county,
+void Geocoder::place(layers::Report& report) {
+  if (report.placed || report.incident.address.empty()) return;
+  const auto candidates = current()->search(report.incident.address, kCandidatesKept);
+  json list = json::array();
+  for (const auto& c : candidates) list.push_back(candidate_json(c));
+  report.candidates = layers::json_text(list);
+  if (const auto best = triage::confident_place(candidates)) {
+    report.incident.location = {best->lon, best->lat};
+    report.placed = true;
+    report.located_by = "address";
+  } else {
+    report.area = triage::shared_area(candidates);
+  }
+}
+
+void add_geocode_routes(http::Router& router, std::shared_ptr<Geocoder> geocoder,
                         std::shared_ptr<const auth::ReadPolicy> policy) {
-  auto geocoder = std::make_shared<Geocoder>(county);
   http::Route r;
   r.methods = {"GET"};
   r.pattern = "/geocode";

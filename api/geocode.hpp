@@ -38,6 +38,12 @@ class Geocoder {
   /// The answer's JSON for `query` (at most `limit` candidates) as `viewer` may see it.
   std::string search(const std::string& query, std::size_t limit, const auth::Viewer& viewer);
 
+  /// Places a report that came with an address and no lon/lat: at the candidate
+  /// triage::confident_place takes (located_by "address"), else not (the command centre picks
+  /// among the candidates, which the report keeps with the area they share). Reads every house:
+  /// the candidates are for staff, and the place chosen is the report's own.
+  void place(layers::Report& report);
+
  private:
   std::shared_ptr<const geocode::Gazetteer> current();
 
@@ -49,7 +55,7 @@ class Geocoder {
 };
 
 /// Adds GET /geocode to `router`.
-void add_geocode_routes(http::Router& router, const std::shared_ptr<layers::County>& county,
+void add_geocode_routes(http::Router& router, std::shared_ptr<Geocoder> geocoder,
                         std::shared_ptr<const auth::ReadPolicy> policy);
 
 }  // namespace onemap::api

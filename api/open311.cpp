@@ -186,7 +186,9 @@ json request_json(const layers::County& county, const layers::Incident& i, bool 
           {"requested_datetime", time_text(i.reported_at)},
           {"updated_datetime", i.updated_at ? json(time_text(i.updated_at)) : json(nullptr)},
           {"expected_datetime", i.deadline ? json(time_text(i.deadline)) : json(nullptr)},
-          {"address", may("description") ? extra_text("address") : json(nullptr)},
+          {"address", !may("description") ? json(nullptr)
+                      : i.address.empty() ? extra_text("address")  // stored before 2026-12
+                                          : json(i.address)},
           {"address_id", may("description") ? extra_text("address_id") : json(nullptr)},
           {"zipcode", nullptr},
           {"lat", p.lat},
@@ -224,12 +226,31 @@ Open311Answer post_request(layers::County& county, const Open311Request& rq) {
     if (k == "api_key") api_key = v;
   const auto actor = rq.authenticate(api_key);
   if (!actor) throw Unauthorized("api_key: a request needs an api_key (or Authorization: Bearer)");
-  layers::Incident incident = open311_incident(post.params, county.dispatch_config());
+  layers::Report report = open311_incident(post.params, county.dispatch_config());
   // The photo is checked before the request is taken: a refused one refuses both.
   std::optional<layers::Media> photo;
   if (!post.media.empty()) photo = checked_upload(post.media, post.media_type, "report", "media");
-  const layers::Incident out = county.intake(std::move(incident), *actor);
-  if (photo) county.attach_media(out.fid, std::move(*photo), *actor);
+  if (rq.place) rq.place(report);
+  // A photo belongs to an incident: a request that will wait for the centre as a ticket (its
+  // place unknown, its channel triaged) sends its photo once it is admitted.
+  if (photo && !triage::reasons_to_wait(county.dispatch_config().triage, report.incident.source,
+                                        report.placed, false)
+                    .empty())
+    throw InvalidArgument("media",
+                          "this request waits for the command centre (its place or channel): "
+                          "add the photo once it is admitted (POST /incidents/{id}/media)");
+  const layers::Received got = county.receive(std::move(report), *actor);
+  if (got.incident && photo) county.attach_media(got.incident->fid, std::move(*photo), *actor);
+  if (got.ticket) {
+    // GeoReport v2: a request that waits for the centre is answered with a token, which
+    // tokens/{token}.json turns into its service_request_id once it is admitted or merged.
+    const json body =
+        json::array({{{"token", std::to_string(got.ticket->id)},
+                      {"service_notice", "受理中：待指挥中心受理 (waiting for the command centre)"},
+                      {"account_id", nullptr}}});
+    return {202, json_text(body), {}};
+  }
+  const layers::Incident& out = *got.incident;
   const json notice = layers::stored_json<json>(out.dispatch_reason);
   json body = json::array(
       {{{"service_request_id", std::to_string(out.fid)},
@@ -331,6 +352,27 @@ Open311Answer get_request(const layers::County& county, const Open311Request& rq
   return {200, json_text(out), {}};
 }
 
+// GeoReport v2 tokens/{token}.json: the request a waiting report became. Its reporter's api_key
+// or a centre user's reads it; to anyone else there is no such token.
+Open311Answer get_token(const layers::County& county, const Open311Request& rq,
+                        std::string_view token) {
+  Args a(rq.query, {"api_key", "jurisdiction_id"});
+  const std::string not_found = "token: no token '" + std::string(token) + "'";
+  int64_t id = 0;
+  const auto [p, ec] = std::from_chars(token.data(), token.data() + token.size(), id);
+  if (ec != std::errc() || p != token.data() + token.size() || id <= 0) throw NotFound(not_found);
+  const auto actor = rq.authenticate(a.text("api_key"));
+  const layers::Ticket t = county.ticket(id);
+  if (!actor || (actor->id != t.reporter && !triage::may_see_ticket(*actor, t)))
+    throw NotFound(not_found);
+  // Admitted or merged: the request it is, or joined; rejected or waiting: none.
+  const bool has_request = t.state == "admitted" || t.state == "merged";
+  json out = json::array(
+      {{{"service_request_id", has_request ? json(std::to_string(t.incident)) : json(nullptr)},
+        {"token", std::to_string(t.id)}}});
+  return {200, json_text(out), {}};
+}
+
 }  // namespace
 
 Open311Post read_open311_body(std::string_view body, std::string_view content_type) {
@@ -365,33 +407,37 @@ Open311Params read_open311_post(std::string_view body, std::string_view content_
   return params;
 }
 
-layers::Incident open311_incident(const Open311Params& params,
-                                  const layers::DispatchConfig& config) {
+layers::Report open311_incident(const Open311Params& params, const layers::DispatchConfig& config) {
   const Args a(params, kPostParameters);
   const std::string code = a.text("service_code");
   if (code.empty()) throw InvalidArgument("service_code", "is required (see services.json)");
   if (!config.categories.empty() && !config.find(code))
     throw InvalidArgument("service_code",
                           "unknown service_code '" + code + "' (see services.json)");
-  if (!a.get("lat") && !a.get("long"))
-    throw InvalidArgument("lat", "lat and long are required: requests are routed by location");
-  layers::LonLat p{number(a, "long", -180, 180), number(a, "lat", -90, 90)};
-  if (gcj02(a)) p = spatial::gcj02_to_wgs84(p);
-  layers::Incident in;
+  layers::Report report;
+  layers::Incident& in = report.incident;
+  in.address = a.text("address_string");
+  if (a.get("lat") || a.get("long")) {
+    layers::LonLat p{number(a, "long", -180, 180), number(a, "lat", -90, 90)};
+    if (gcj02(a)) p = spatial::gcj02_to_wgs84(p);
+    in.location = p;
+    report.placed = true;
+    report.located_by = "reporter";
+  } else if (in.address.empty()) {
+    throw InvalidArgument("lat", "lat and long, or an address_string, are required");
+  }
   in.category = code;
-  in.location = p;
   in.description = a.text("description");
   in.source = "open311";
   json extra = json::object();
-  for (const char* k : {"address_string", "address_id", "media_url", "device_id", "account_id"})
-    if (const auto v = a.get(k); v && !v->empty())
-      extra[k == std::string_view("address_string") ? "address" : k] = *v;
+  for (const char* k : {"address_id", "media_url", "device_id", "account_id"})
+    if (const auto v = a.get(k); v && !v->empty()) extra[k] = *v;
   json contact = json::object();
   for (const char* k : {"email", "first_name", "last_name", "phone"})
     if (const auto v = a.get(k); v && !v->empty()) contact[k] = *v;
   if (!contact.empty()) extra["contact"] = contact;
   if (!extra.empty()) in.extra = json_text(extra);
-  return in;
+  return report;
 }
 
 bool is_open311_path(std::string_view path) {
@@ -442,6 +488,11 @@ Open311Answer handle_open311(layers::County& county, const Open311Request& rq) {
         rest.substr(rest.size() - 5) == ".json") {
       if (!get) return not_allowed("GET, HEAD");
       return get_request(county, rq, rest.substr(9, rest.size() - 14));
+    }
+    if (rest.rfind("tokens/", 0) == 0 && rest.size() > 12 &&
+        rest.substr(rest.size() - 5) == ".json") {
+      if (!get) return not_allowed("GET, HEAD");
+      return get_token(county, rq, rest.substr(7, rest.size() - 12));
     }
     if (rest.rfind("services/", 0) == 0)
       throw NotFound(

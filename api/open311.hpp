@@ -49,6 +49,8 @@ struct Open311Request {
   std::function<std::optional<layers::Actor>(const std::string& api_key)> authenticate;
   /// What each audience reads (a request shows only what the user's audience may).
   const auth::ReadPolicy* policy = &auth::ReadPolicy::standard();
+  /// Places a request that gives only an address_string (api::Geocoder::place); unset: not placed.
+  std::function<void(layers::Report&)> place;
 };
 
 struct Open311Answer {
@@ -75,12 +77,12 @@ struct Open311Post {
 /// @throws InvalidArgument naming the parameter (or "body", "Content-Type" for the form's frame).
 Open311Post read_open311_body(std::string_view body, std::string_view content_type);
 
-/// The incident those parameters report: service_code (one of the configuration's categories
-/// when it has any), long and lat (converted from GCJ-02 when coordinate_system says so),
-/// description, and address, media and contact details as its extra attributes.
+/// The report those parameters make: service_code (one of the configuration's categories when it
+/// has any), long and lat (converted from GCJ-02 when coordinate_system says so) or only an
+/// address_string (placed later, api::Geocoder::place), description, and media and contact
+/// details as its extra attributes.
 /// @throws InvalidArgument naming the parameter.
-layers::Incident open311_incident(const Open311Params& params,
-                                  const layers::DispatchConfig& config);
+layers::Report open311_incident(const Open311Params& params, const layers::DispatchConfig& config);
 
 /// Whether `path` is under /open311/.
 bool is_open311_path(std::string_view path);

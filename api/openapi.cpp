@@ -558,6 +558,29 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
            {{"description", "The image"}, {"content", images}});
     paths["/media/{id}"]["get"] = get_media;
   }
+  // A report that waits for the command centre is a ticket (api/tickets.hpp).
+  paths["/incidents"]["post"]["responses"]["202"] = response(
+      "The report waits in the command centre's queue: the ticket (its state, why it "
+      "waits); Location /tickets/{id}",
+      "application/json", object);
+  paths["/tickets"]["get"] =
+      op("The command centre's intake queue, newest first", "list_tickets",
+         json::array({in_query("state", "pending, admitted, rejected or merged (default all)"),
+                      in_query("limit", "1 to 1000 (default 50)"),
+                      in_query("offset", "tickets to skip (default 0)")}),
+         response("The tickets and their total", "application/json", object), true);
+  paths["/tickets"]["get"].erase("requestBody");
+  paths["/tickets/{id}"]["get"] =
+      op("A ticket: the report, its place, candidates and suggested duplicates", "get_ticket",
+         id_param, response("The ticket", "application/json", object), true);
+  paths["/tickets/{id}"]["get"].erase("requestBody");
+  paths["/tickets/{id}/actions"]["post"] =
+      op("Decide a ticket: admit (lon, lat, category), reject (note) or merge (into)",
+         "decide_ticket", id_param,
+         response("The ticket, and the incident it became or joined", "application/json", object),
+         true);
+  paths["/tickets/{id}/actions"]["post"]["responses"]["409"] = response(
+      "The ticket was decided already, or its version is stale", "application/json", error_schema);
   paths["/dispatch/batch"]["post"] =
       op("Dispatch every unassigned incident of an area at once (least total distance)",
          "batch_dispatch", json::array(), response("The assignment", "application/json", object),

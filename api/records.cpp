@@ -3,6 +3,7 @@
 
 #include "api/json_body.hpp"
 #include "api/media_api.hpp"
+#include "api/tickets.hpp"
 #include "auth/read_policy.hpp"
 #include "core/errors.hpp"
 #include "layers/model/text.hpp"
@@ -400,8 +401,17 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     // Any user may report anywhere, scoped staff too: a report is not an edit, and a grid worker
     // who sees something across the boundary should say so; routing gives it to the grid that holds
     // it.
+    // A report the centre must look at first waits in its queue (202, api/tickets.hpp).
     const layers::Actor actor = require_actor(rq);
-    const layers::Incident out = county.intake(read_incident_report(rq.body), actor);
+    layers::Report report = read_incident_report(rq.body);
+    if (rq.place) rq.place(report);
+    const layers::Received got = county.receive(std::move(report), actor);
+    if (got.ticket)
+      return {202,
+              json_text(ticket_json(*got.ticket, false)),
+              {{"Location", "/tickets/" + std::to_string(got.ticket->id)}},
+              {}};
+    const layers::Incident& out = *got.incident;
     RecordAnswer a = incident_answer(201, out, rq.policy->viewer(actor), county, rq);
     a.headers.emplace_back("Location", "/incidents/" + std::to_string(out.fid));
     return a;
@@ -569,25 +579,32 @@ RecordAnswer sweep(layers::County& county, const RecordRequest& rq) {
 
 }  // namespace
 
-layers::Incident read_incident_report(std::string_view body) {
+layers::Report read_incident_report(std::string_view body) {
   static const auto fields =
-      with(point_fields(), {"category", "description", "id", "source", "reported_at"});
+      with(point_fields(), {"category", "description", "address", "id", "source", "reported_at"});
   const Body b(body, with(fields, {"status", "assignee"}), "incident");
   b.refuse({"status", "assignee"},
            "is set by routing; change it with POST /incidents/{id}/actions");
+  layers::Report report;
+  layers::Incident& in = report.incident;
+  in.address = b.text("address").value_or("");
   const auto location = b.location();
-  if (!location) throw InvalidArgument("lon", "lon and lat are required");
+  if (!location && in.address.empty())
+    throw InvalidArgument("lon", "lon and lat, or an address, are required");
   const auto category = b.text("category");
   if (!category || category->empty()) throw InvalidArgument("category", "is required");
-  layers::Incident in;
-  in.location = *location;
+  if (location) {
+    in.location = *location;
+    report.placed = true;
+    report.located_by = "reporter";
+  }
   in.category = *category;
   in.description = b.text("description").value_or("");
   in.id = b.text("id").value_or("");
   in.source = b.text("source").value_or("");
   if (const auto t = b.text("reported_at"))
     in.reported_at = layers::parse_request_time(*t, "reported_at");
-  return in;
+  return report;
 }
 
 layers::TransitionRequest read_incident_action(std::string_view body, const std::string& if_match) {
@@ -607,6 +624,34 @@ layers::TransitionRequest read_incident_action(std::string_view body, const std:
     t.expected_version = v;
   }
   return t;
+}
+
+layers::TicketDecision read_ticket_decision(std::string_view body, const std::string& if_match) {
+  static const auto fields =
+      with(point_fields(), {"action", "note", "category", "into", "version"});
+  const Body b(body, fields, "decision");
+  const auto action = b.text("action");
+  if (!action) throw InvalidArgument("action", "is required: admit, reject or merge");
+  layers::TicketDecision d;
+  d.action = triage::ticket_action_from_name(*action);
+  d.note = b.text("note").value_or("");
+  d.location = b.location();
+  d.category = b.text("category");
+  if (const auto into = b.integer("into", 1, std::numeric_limits<int64_t>::max())) d.into = *into;
+  using triage::TicketAction;
+  if (d.into && d.action != TicketAction::Merge)
+    throw InvalidArgument("into", "is given only with the merge action");
+  if (d.location && d.action != TicketAction::Admit)
+    throw InvalidArgument("lon", "is given only with the admit action");
+  if (d.category && d.action != TicketAction::Admit)
+    throw InvalidArgument("category", "is given only with the admit action");
+  d.expected_version = if_match_version(if_match);
+  if (const auto v = b.integer("version", 0, std::numeric_limits<int64_t>::max())) {
+    if (d.expected_version && *d.expected_version != *v)
+      throw InvalidArgument("version", "differs from the If-Match header");
+    d.expected_version = v;
+  }
+  return d;
 }
 
 layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match) {

@@ -61,6 +61,8 @@ struct RecordRequest {
   std::string base_url;
   /// What each audience reads (answers show only what the user's audience may).
   const auth::ReadPolicy* policy = &auth::ReadPolicy::standard();
+  /// Places a report that came with an address only (api::Geocoder::place); unset: not placed.
+  std::function<void(layers::Report&)> place;
 };
 
 /// The user of an authenticated request. @throws Unauthorized without a valid token.
@@ -80,10 +82,13 @@ struct RecordAnswer {
 // endpoint does (known fields, types, the text rule, values) and returns what it asks for.
 // @throws InvalidArgument naming the field.
 
-/// POST /incidents: location, category, description, id, source, reported_at.
-layers::Incident read_incident_report(std::string_view body);
+/// POST /incidents: location or address (or both), category, description, id, source,
+/// reported_at.
+layers::Report read_incident_report(std::string_view body);
 /// POST /incidents/{id}/actions, with the If-Match header ("" when absent).
 layers::TransitionRequest read_incident_action(std::string_view body, const std::string& if_match);
+/// POST /tickets/{id}/actions (api/tickets.hpp), with the If-Match header ("" when absent).
+layers::TicketDecision read_ticket_decision(std::string_view body, const std::string& if_match);
 /// PATCH /incidents/{id}, with the If-Match header ("" when absent).
 layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match);
 /// POST (`create`) and PATCH /households(/{id}) and /enterprises(/{id}): the position and the

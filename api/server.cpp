@@ -10,6 +10,7 @@
 #include "api/ogc_tiles.hpp"
 #include "api/open311.hpp"
 #include "api/records.hpp"
+#include "api/tickets.hpp"
 #include "api/upload.hpp"
 #include "api/users_api.hpp"
 #include "core/errors.hpp"
@@ -129,9 +130,11 @@ Response json_response(int status, std::string body, std::vector<http::Header> h
 }
 
 // The record endpoints (api/records.hpp) take the pipeline's user.
-Response record_route(layers::County& county, const auth::ReadPolicy& policy, Context& c) {
+Response record_route(layers::County& county, const auth::ReadPolicy& policy, Geocoder& geocoder,
+                      Context& c) {
   RecordRequest rq;
   rq.policy = &policy;
+  rq.place = [&geocoder](layers::Report& r) { geocoder.place(r); };
   rq.method = c.request.method;
   rq.path = c.request.path;
   if (!c.query.empty()) rq.query_parameter = c.query.front().first;
@@ -145,9 +148,11 @@ Response record_route(layers::County& county, const auth::ReadPolicy& policy, Co
   return json_response(a.status, std::move(a.body), std::move(a.headers));
 }
 
-Response open311_route(layers::County& county, const auth::ReadPolicy& policy, Context& c) {
+Response open311_route(layers::County& county, const auth::ReadPolicy& policy, Geocoder& geocoder,
+                       Context& c) {
   Open311Request rq;
   rq.policy = &policy;
+  rq.place = [&geocoder](layers::Report& r) { geocoder.place(r); };
   rq.method = c.request.method;
   rq.path = c.request.path;
   rq.query = c.query;
@@ -358,7 +363,11 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   add({"GET"}, "/collections/{id}/stats", features_get, Lane::Query);
 
   // ---- records, intake and the closed loop
-  auto record = [&county, policy](Context& c) { return record_route(county, *policy, c); };
+  // Addresses to places: GET /geocode, and intake of reports that give only an address.
+  auto geocoder = std::make_shared<Geocoder>(state->county);
+  auto record = [&county, policy, geocoder](Context& c) {
+    return record_route(county, *policy, *geocoder, c);
+  };
   add({"POST"}, "/incidents", record, Lane::Write, Audience::Signed, {}, record_body);
   add({"GET"}, "/incidents/{id}", record);
   add({"PATCH"}, "/incidents/{id}", record, Lane::Write, Audience::Roles, writers, record_body);
@@ -383,12 +392,16 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   // ---- feeds into them from other systems (api/feeds.hpp)
   add_feed_routes(*router, state->county, options.max_feed_bytes);
   // ---- addresses to places (api/geocode.hpp)
-  add_geocode_routes(*router, state->county, policy);
+  add_geocode_routes(*router, geocoder, policy);
   // ---- photos of incidents, served under the read policy (api/media_api.hpp)
   add_media_routes(*router, state->county, policy);
+  // ---- the command centre's intake queue (api/tickets.hpp)
+  add_ticket_routes(*router, state->county);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
-  auto open311 = [&county, policy](Context& c) { return open311_route(county, *policy, c); };
+  auto open311 = [&county, policy, geocoder](Context& c) {
+    return open311_route(county, *policy, *geocoder, c);
+  };
   // max_body 0: a record's.
   auto add311 = [&](std::vector<std::string> methods, std::string pattern, Lane lane,
                     std::size_t max_body = 0) {

@@ -63,9 +63,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const api::Open311Params& params = post.params;
     for (const auto& [k, v] : params)
       FUZZ_CHECK(layers::is_valid_utf8(k) && layers::is_valid_utf8(v));
-    const layers::Incident in = api::open311_incident(params, config);
+    const layers::Report r = api::open311_incident(params, config);
+    const layers::Incident& in = r.incident;
     FUZZ_CHECK(!in.category.empty());
-    FUZZ_CHECK(std::isfinite(in.location.lon) && std::isfinite(in.location.lat));
+    FUZZ_CHECK(r.placed ? std::isfinite(in.location.lon) && std::isfinite(in.location.lat)
+                        : !in.address.empty());
     FUZZ_CHECK(layers::is_valid_utf8(in.extra));
   } catch (const InvalidArgument&) {
   }

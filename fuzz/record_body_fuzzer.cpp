@@ -38,8 +38,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     switch (mode % 6) {
       case 0: {
-        const layers::Incident in = api::read_incident_report(body);
+        const layers::Report r = api::read_incident_report(body);
+        const layers::Incident& in = r.incident;
         FUZZ_CHECK(!in.category.empty() && layers::is_valid_utf8(in.description));
+        FUZZ_CHECK(r.placed || !in.address.empty());
         break;
       }
       case 1: {

@@ -174,6 +174,7 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
   tiles_ = std::make_unique<TileBuilder>(data_, std::move(tiles), feature_layers_);
   for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
   load_media_index();
+  tickets_ = store_->load_tickets();
   index_teams();
   for (const auto& in : data_.incidents)
     if (!in.assignee.empty() && holds_workload(in.status)) ++loads_[in.assignee];

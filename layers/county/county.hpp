@@ -40,6 +40,7 @@
 #include "layers/model/schema.hpp"
 #include "layers/store/store.hpp"
 #include "layers/tiles/tiles.hpp"
+#include "layers/triage/triage.hpp"
 
 #include <functional>
 #include <memory>
@@ -135,6 +136,45 @@ struct TransitionRequest {
   /// The version the caller last saw (If-Match): a different current version is a Conflict.
   std::optional<int64_t> expected_version = {};
   int64_t now = 0;  ///< Unix seconds of the action (0: the clock)
+};
+
+/// A report as a channel sends it: the incident it would become (category, description, address,
+/// id, source, reported_at, extra; its location once `placed`), and how it was placed.
+struct Report {
+  Incident incident;
+  bool placed = false;
+  std::string located_by;         ///< "reporter" (lon/lat given) or "address" (the gazetteer)
+  std::string candidates = "[]";  ///< JSON array: the places its address may mean
+  std::string area;               ///< unplaced: the area the candidates share ("" when none)
+};
+
+/// What became of a report: routed at once (an incident), or waiting in the queue (a ticket).
+struct Received {
+  std::optional<Incident> incident;
+  std::optional<Ticket> ticket;
+};
+
+/// A decision of the command centre on a ticket (layers/triage/triage.hpp).
+struct TicketDecision {
+  triage::TicketAction action = triage::TicketAction::Admit;
+  std::optional<LonLat> location;           ///< admit: where it is (required when it is unplaced)
+  std::optional<std::string> category;      ///< admit: the category, when the report's was wrong
+  int64_t into = 0;                         ///< merge: the incident it repeats
+  std::string note;                         ///< reject: the reason (required); else a note
+  std::optional<int64_t> expected_version;  ///< If-Match: the ticket's version last seen
+  int64_t now = 0;                          ///< 0: the clock
+};
+
+/// A ticket decided, and the incident it became or joined.
+struct Decided {
+  Ticket ticket;
+  std::optional<Incident> incident;
+};
+
+/// A page of tickets.
+struct TicketPage {
+  std::vector<Ticket> tickets;  ///< newest first
+  std::size_t total = 0;        ///< before limit and offset
 };
 
 /// What the overdue sweep did.
@@ -348,6 +388,25 @@ class County {
   /// events (report, dispatch) in one transaction. `now` 0: the clock. @throws Forbidden for a
   /// role that reports nothing (may_report: a feed).
   Incident intake(Incident incident, const Actor& actor, int64_t now = 0);
+  /// Takes in a report (any channel; the rules of intake): the incidents it may repeat are
+  /// found (triage::suggest_duplicates); when it is placed and the configuration's triage lets
+  /// it through (triage::reasons_to_wait), it is routed as intake() routes; else it waits in the
+  /// command centre's queue as a ticket, durable before it returns. `now` 0: the clock.
+  /// @throws what intake() throws, InvalidArgument("lon") for an unplaced report with no address.
+  Received receive(Report report, const Actor& actor, int64_t now = 0);
+  /// Decides a pending ticket: admit (an incident made of it and routed, in the ticket's
+  /// transaction), reject (with a reason), or merge into the incident it repeats (that incident's
+  /// trail gets a "merge" event and its `extra.followers` the ticket's reporter and contact, so
+  /// that they hear of its progress). @throws NotFound (ticket, or the incident to merge into),
+  /// Conflict (not pending, or a stale version), Forbidden (not an admin or centre user of its
+  /// area), InvalidArgument (a missing place, reason or incident).
+  Decided decide(int64_t ticket, const TicketDecision& decision, const Actor& actor);
+  /// A ticket. @throws NotFound.
+  Ticket ticket(int64_t id) const;
+  /// The tickets `actor` may see (triage::may_see_ticket) in `state` (empty: every state), newest
+  /// first.
+  TicketPage tickets(const Actor& actor, const std::string& state, std::size_t limit,
+                     std::size_t offset) const;
   /// Performs an action of the closed loop. @throws NotFound, Conflict (state or version),
   /// Forbidden (role, scope, 报办分离), InvalidArgument (a bad assignee).
   Incident transition(int64_t fid, const TransitionRequest& request, const Actor& actor);
@@ -470,8 +529,10 @@ class County {
   // ---- the closed loop's commits (county_loop.cpp) ----
   // Stores an incident (index: none for a new one) with events, then under the exclusive lock
   // keeps memory, workloads, tiles and listeners in step. Called holding write_lock().
+  // `ticket`: the ticket decided with it, written in the same transaction (an admitted one takes
+  // a new incident's fid).
   Incident commit_incident(std::optional<std::size_t> index, Incident after,
-                           std::vector<IncidentEvent> events);
+                           std::vector<IncidentEvent> events, Ticket* ticket = nullptr);
   struct Pending {
     std::optional<std::size_t> index;
     Incident after;
@@ -479,7 +540,16 @@ class County {
   };
   // commit_incident of many records in one transaction. Returns the seconds it held the
   // exclusive lock.
-  double commit_incidents(std::vector<Pending>& pending);
+  double commit_incidents(std::vector<Pending>& pending, Ticket* ticket = nullptr);
+  // Checks a report as intake does (who may report, its place when `placed`, its category) and
+  // fills in what intake sets (reported_at, source, reporter, version, state).
+  void check_report(Incident& in, const Actor& actor, int64_t now, bool placed) const;
+  // Joins and routes a checked report and commits it with its first events (and `ticket`;
+  // `report_detail`: the report event's detail). Called holding write_lock().
+  Incident route_new(Incident in, const Actor& actor, int64_t now, Ticket* ticket,
+                     std::string report_detail);
+  // Puts a ticket in memory (a new one appended, else replaced by id). Caller holds both locks.
+  void keep_ticket(const Ticket& t);
   IncidentEvent make_event(const Incident& in, const Actor& actor, std::string action,
                            std::string from, std::string to, std::string note, std::string detail,
                            int64_t at) const;
@@ -500,6 +570,7 @@ class County {
   uint64_t grids_version_ = 0;  ///< bumped by each grid change (under the write lock)
   std::function<void(std::string_view)> commit_hook_;
   std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;
+  std::vector<Ticket> tickets_;                 ///< the intake queue, by id
   std::unordered_map<std::string, int> loads_;  ///< worker id → open assigned
   std::unordered_map<std::string, std::vector<std::size_t>> teams_;  ///< grid code → workers
   std::unordered_map<std::string, std::size_t> worker_index_;        ///< worker id → index

@@ -78,14 +78,14 @@ IncidentEvent County::make_event(const Incident& in, const Actor& actor, std::st
 }
 
 Incident County::commit_incident(std::optional<std::size_t> index, Incident after,
-                                 std::vector<IncidentEvent> events) {
+                                 std::vector<IncidentEvent> events, Ticket* ticket) {
   std::vector<Pending> one;
   one.push_back({index, std::move(after), std::move(events)});
-  commit_incidents(one);
+  commit_incidents(one, ticket);
   return std::move(one.front().after);
 }
 
-double County::commit_incidents(std::vector<Pending>& pending) {
+double County::commit_incidents(std::vector<Pending>& pending, Ticket* ticket) {
   if (pending.empty()) return 0;
   // Events of one record follow each other.
   for (auto& p : pending)
@@ -95,7 +95,13 @@ double County::commit_incidents(std::vector<Pending>& pending) {
     batch.incidents.push_back(&p.after);
     for (auto& e : p.events) batch.events.push_back({&e, &p.after});
   }
+  // An admitted ticket names the incident made of it, whose fid the store assigns.
+  const Incident* made = ticket && ticket->state == "admitted" && !pending.front().index
+                             ? &pending.front().after
+                             : nullptr;
+  if (ticket) batch.tickets.push_back({ticket, made});
   store_->put(batch);  // committed before anything else sees it (on disk: WriteLock)
+  if (made) ticket->incident = made->fid;
   const auto added = static_cast<std::size_t>(
       std::count_if(pending.begin(), pending.end(), [](const Pending& p) { return !p.index; }));
   make_room(data_.incidents, added);
@@ -104,6 +110,7 @@ double County::commit_incidents(std::vector<Pending>& pending) {
   // Readers wait only for memory being brought in step, not for the store.
   std::unique_lock memory(mutex_);
   const auto t0 = std::chrono::steady_clock::now();
+  if (ticket) keep_ticket(*ticket);
   for (auto& p : pending) {
     Incident& after = p.after;
     std::optional<std::size_t> index = p.index;

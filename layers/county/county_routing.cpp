@@ -176,14 +176,12 @@ County::Routing County::route(const Incident& in, const std::string& exclude) co
   return r;
 }
 
-Incident County::intake(Incident in, const Actor& actor, int64_t now) {
+void County::check_report(Incident& in, const Actor& actor, int64_t now, bool placed) const {
   if (!may_report(actor.role))
     throw Forbidden("a " + actor.role + " user writes its county layers, and reports no incident");
-  now = clock(now);
-  check_location(in.location, "lat");
+  if (placed) check_location(in.location, "lat");
   if (in.category.empty()) throw InvalidArgument("category", "is required");
-  const CategoryConfig* cat = dispatch_.find(in.category);
-  if (!dispatch_.categories.empty() && !cat)
+  if (!dispatch_.categories.empty() && !dispatch_.find(in.category))
     throw InvalidArgument("category",
                           "unknown category '" + in.category + "' (see the services list)");
   if (in.reported_at == 0) in.reported_at = now;
@@ -194,23 +192,35 @@ Incident County::intake(Incident in, const Actor& actor, int64_t now) {
   in.updated_at = now;
   in.status = "reported";
   in.assignee.clear();
+}
+
+Incident County::intake(Incident in, const Actor& actor, int64_t now) {
+  now = clock(now);
+  check_report(in, actor, now, true);
   auto lock = write_lock();
+  return route_new(std::move(in), actor, now, nullptr, {});
+}
+
+Incident County::route_new(Incident in, const Actor& actor, int64_t now, Ticket* ticket,
+                           std::string report_detail) {
   check_unique_id(LayerKind::Incidents, in.id, 0);
   in.join = joiner_->join(in.location);
-  std::vector<IncidentEvent> events{make_event(in, actor, "report", "", "reported", "", "", now)};
+  std::vector<IncidentEvent> events{
+      make_event(in, actor, "report", "", "reported", "", std::move(report_detail), now)};
   const Routing r = route(in, "");
   in.agency = r.agency;
   in.level = r.level;
   in.assignee = r.assignee;
   in.dispatch_reason = r.reason;
   in.status = "dispatched";
-  if (cat) in.deadline = cat->deadline.due(now, dispatch_.calendar);
+  if (const CategoryConfig* cat = dispatch_.find(in.category))
+    in.deadline = cat->deadline.due(now, dispatch_.calendar);
   json detail = {{"assignee", in.assignee}, {"agency", in.agency}, {"level", in.level}};
   if (in.deadline) detail["deadline"] = format_time(in.deadline);
   detail["reason"] = json::parse(r.reason);
   events.push_back(make_event(in, Actor::system(), "dispatch", "reported", "dispatched", "",
                               json_text(detail), now));
-  return commit_incident(std::nullopt, std::move(in), std::move(events));
+  return commit_incident(std::nullopt, std::move(in), std::move(events), ticket);
 }
 
 }  // namespace onemap::layers

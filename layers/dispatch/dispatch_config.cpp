@@ -236,6 +236,58 @@ DispatchConfig DispatchConfig::load(const std::string& path) {
   return from_json(read_file(path, "the dispatch configuration "), path);
 }
 
+bool TriageConfig::queues_source(std::string_view source) const {
+  return std::find(sources.begin(), sources.end(), source) != sources.end();
+}
+
+namespace {
+
+// A number of `parameter` in [lo, hi] (`range` says so to the reader).
+double number_in(const nlohmann::json& v, const std::string& parameter, double lo, double hi,
+                 const char* range) {
+  if (!v.is_number() || v.get<double>() < lo || v.get<double>() > hi)
+    throw InvalidArgument(parameter, std::string("must be a number in ") + range);
+  return v.get<double>();
+}
+
+TriageConfig read_triage(const nlohmann::json& j) {
+  if (!j.is_object()) throw InvalidArgument("triage", "must be an object");
+  TriageConfig t;
+  for (const auto& [k, v] : j.items()) {
+    if (k == "sources") {
+      if (!v.is_array()) throw InvalidArgument("triage.sources", "must be an array of channels");
+      for (const auto& s : v) {
+        if (!s.is_string() || s.get<std::string>().empty())
+          throw InvalidArgument("triage.sources", "must hold channel names (e.g. hotline_12345)");
+        t.sources.push_back(s.get<std::string>());
+      }
+    } else if (k == "queue_duplicates") {
+      if (!v.is_boolean())
+        throw InvalidArgument("triage.queue_duplicates", "must be true or false");
+      t.queue_duplicates = v.get<bool>();
+    } else if (k == "duplicates") {
+      if (!v.is_object()) throw InvalidArgument("triage.duplicates", "must be an object");
+      for (const auto& [dk, dv] : v.items()) {
+        const std::string name = "triage.duplicates." + dk;
+        if (dk == "distance_m")
+          t.duplicates.distance_m = number_in(dv, name, 1, 10'000, "[1, 10000]");
+        else if (dk == "hours")
+          t.duplicates.hours = number_in(dv, name, 0.1, 24 * 365, "[0.1, 8760]");
+        else if (dk == "min_score")
+          t.duplicates.min_score = number_in(dv, name, 0, 1, "[0, 1]");
+        else
+          throw InvalidArgument(name, "unknown key (keys: distance_m, hours, min_score)");
+      }
+    } else {
+      throw InvalidArgument("triage." + k,
+                            "unknown key (keys: sources, queue_duplicates, duplicates)");
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
 DispatchConfig DispatchConfig::from_json(
     std::string_view text, const std::string& path,
     const std::function<std::vector<CategoryConfig>(const std::string& path)>& read_categories) {
@@ -265,10 +317,12 @@ DispatchConfig DispatchConfig::from_json(
       c.escalation_working_hours = v.get<double>();
     } else if (k == "calendar") {
       c.calendar = WorkingCalendar::from_json(v.dump());
+    } else if (k == "triage") {
+      c.triage = read_triage(v);
     } else {
       throw InvalidArgument(
           k, "unknown key in " + path +
-                 " (keys: categories, workload_cap, escalation_working_hours, calendar)");
+                 " (keys: categories, workload_cap, escalation_working_hours, calendar, triage)");
     }
   }
   return c;

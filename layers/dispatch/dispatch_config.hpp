@@ -6,8 +6,12 @@
 //   {"categories": "categories.csv",          // path, relative to the JSON file
 //    "workload_cap": 5,                        // open incidents a worker may hold at once
 //    "escalation_working_hours": 8,            // time each higher level gets after an escalation
-//    "calendar": {…}}                          // layers/dispatch/calendar.hpp
-//    WorkingCalendar::from_json
+//    "calendar": {…},                          // layers/dispatch/calendar.hpp
+//                                              // WorkingCalendar::from_json
+//    "triage": {                               // the command centre's intake queue (TriageConfig)
+//      "sources": ["hotline_12345", "petition"],  // channels whose reports wait for the centre
+//      "queue_duplicates": true,               // a report with a suggested duplicate waits too
+//      "duplicates": {"distance_m": 300, "hours": 72, "min_score": 0.46}}}
 //
 // categories.csv columns: code, name_zh, name_en, class, handler (`grid` or a department),
 // deadline (`4h` around the clock, `2wh` working hours, `15wd` working days), roles (worker roles
@@ -72,12 +76,33 @@ std::vector<CategoryConfig> read_categories_csv(const std::string& path);
 /// The same from the file's text; `name` stands for the file in errors.
 std::vector<CategoryConfig> parse_categories_csv(std::string_view text, const std::string& name);
 
+/// When a new report is suggested as a duplicate of an incident (layers/triage/duplicates.hpp):
+/// both in the same category or the same class, within `distance_m` of each other, reported
+/// within `hours` of each other, and scoring at least `min_score`.
+struct DuplicateRule {
+  double distance_m = 300;
+  double hours = 72;
+  double min_score = 0.46;
+};
+
+/// Which reports wait in the command centre's intake queue (工单准入) for a person to admit,
+/// reject or merge them, instead of being routed at once. A report that cannot be placed (an
+/// address the gazetteer does not know well enough) always waits.
+struct TriageConfig {
+  std::vector<std::string> sources;  ///< channels whose every report waits
+  bool queue_duplicates = false;     ///< a report with a suggested duplicate waits too
+  DuplicateRule duplicates;
+
+  bool queues_source(std::string_view source) const;
+};
+
 struct DispatchConfig {
   std::vector<CategoryConfig>
       categories;  ///< empty: any category code, handled by the grid, no deadline
   WorkingCalendar calendar;
   int workload_cap = 5;
   double escalation_working_hours = 8;
+  TriageConfig triage;
   std::string source;  ///< the file it was read from ("" for the defaults)
 
   /// The category with `code`, or null.

@@ -20,10 +20,6 @@ constexpr double kShortName = 0.9;
 // What a village's name found only inside the town's keeps (莫干山 of 莫干山镇 for 莫干山社区).
 constexpr double kInTownName = 0.5;
 
-bool ends_with(std::u32string_view s, std::u32string_view end) {
-  return s.size() >= end.size() && s.substr(s.size() - end.size()) == end;
-}
-
 // The names a division goes by in an address, normalised: its own, and without its kind when
 // what is left is a name of two characters or more.
 std::vector<std::u32string> aliases_of(std::string_view name, Level level) {
@@ -35,7 +31,7 @@ std::vector<std::u32string> aliases_of(std::string_view name, Level level) {
        level == Level::Town
            ? std::vector<std::u32string_view>(std::begin(kTownKinds), std::end(kTownKinds))
            : std::vector<std::u32string_view>(std::begin(kVillageKinds), std::end(kVillageKinds)))
-    if (ends_with(full, kind) && full.size() >= kind.size() + 2) {
+    if (std::u32string_view(full).ends_with(kind) && full.size() >= kind.size() + 2) {
       out.push_back(full.substr(0, full.size() - kind.size()));
       break;
     }

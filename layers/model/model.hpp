@@ -123,7 +123,8 @@ struct Incident {
   std::string id;        ///< source id (e.g. hotline ticket number)
   std::string category;  ///< category code (configuration)
   std::string description;
-  std::string source;  ///< channel: grid_app, hotline_12345, resident_app, sms, petition, other
+  std::string address;  ///< where the reporter said it is, as written ("" when not given)
+  std::string source;   ///< channel: grid_app, hotline_12345, resident_app, sms, petition, other
   int64_t reported_at = 0;  ///< Unix seconds, UTC
   std::string
       status;  ///< reported, dispatched, accepted, in_progress, resolved, verified, closed, …

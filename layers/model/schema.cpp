@@ -397,6 +397,7 @@ Schema<Incident> incident_schema() {
        member<&N::id>()},
       {Def("category", S, kPublic, kQuery | kEdit).tiles(0).text(kId), member<&N::category>()},
       {Def("description", S, kStaff, kQuery | kEdit).text(kFree), member<&N::description>()},
+      {Def("address", S, kStaff, kQuery | kCreate), member<&N::address>()},
       {Def("source", S, kPublic, kQuery | kCreate).tiles(16).text(kId), member<&N::source>()},
       {Def("reported_at", D, kPublic, kQuery | kCreate).tiles(13), member<&N::reported_at>()},
       {Def("status", S, kPublic, kQuery | kImport).tiles(0).text(kId), member<&N::status>()},

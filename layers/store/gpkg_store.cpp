@@ -291,12 +291,64 @@ class GeoPackageStore final : public Store {
                            std::to_string(fid) + ": " + gdal_error());
       insert_history(batch.history);
       insert_media(batch.media);
+      const std::vector<int64_t> ticket_ids = write_tickets(batch.tickets);
       tx.commit();
+      for (std::size_t i = 0; i < ticket_ids.size(); ++i)
+        batch.tickets[i].ticket->id = ticket_ids[i];
       for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
     } catch (...) {
       for (int64_t* fid : assigned) *fid = 0;
       throw;
     }
+  }
+
+  // The columns of onemap_tickets in the order load_tickets reads and write_tickets binds them.
+  static constexpr const char* kTicketColumns =
+      "id, received_at, source, category, description, address, lon, lat, located_by, area, "
+      "candidates, duplicates, waits_for, reporter, external_id, extra, state, incident, note, "
+      "decided_by, decided_at, version";
+
+  // Inserts or replaces the tickets (inside put's transaction); returns each one's id, written
+  // back by put once the transaction commits.
+  std::vector<int64_t> write_tickets(const std::vector<Batch::TicketWrite>& tickets) {
+    std::vector<int64_t> ids;
+    sql_->exec_rows(
+        "cannot write the tickets",
+        std::string("INSERT OR REPLACE INTO onemap_tickets(") + kTicketColumns +
+            ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+            "?18, ?19, ?20, ?21, ?22)",
+        tickets,
+        [](sqlite3_stmt* st, const Batch::TicketWrite& w) {
+          const Ticket& t = *w.ticket;
+          int i = 1;
+          if (t.id == 0)
+            sqlite3_bind_null(st, i++);
+          else
+            sqlite3_bind_int64(st, i++, t.id);
+          sqlite3_bind_int64(st, i++, t.received_at);
+          for (const std::string* v : {&t.source, &t.category, &t.description, &t.address})
+            bind_text(st, i++, *v);
+          if (t.location) {
+            sqlite3_bind_double(st, i++, t.location->lon);
+            sqlite3_bind_double(st, i++, t.location->lat);
+          } else {
+            sqlite3_bind_null(st, i++);
+            sqlite3_bind_null(st, i++);
+          }
+          for (const std::string* v :
+               {&t.located_by, &t.area, &t.candidates, &t.duplicates, &t.waits_for, &t.reporter,
+                &t.external_id, &t.extra, &t.state})
+            bind_text(st, i++, *v);
+          sqlite3_bind_int64(st, i++, w.incident_of ? w.incident_of->fid : t.incident);
+          bind_text(st, i++, t.note);
+          bind_text(st, i++, t.decided_by);
+          sqlite3_bind_int64(st, i++, t.decided_at);
+          sqlite3_bind_int64(st, i++, t.version);
+        },
+        [&](const Batch::TicketWrite& w) {
+          ids.push_back(w.ticket->id != 0 ? w.ticket->id : sqlite3_last_insert_rowid(sql_->db()));
+        });
+    return ids;
   }
 
   AuditPage load_audit(const AuditQuery& q) override {
@@ -402,6 +454,33 @@ class GeoPackageStore final : public Store {
         [&](sqlite3_stmt* st) {
           const auto* b = static_cast<const char*>(sqlite3_column_blob(st, 0));
           out = std::string(b ? b : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+        });
+    return out;
+  }
+
+  std::vector<Ticket> load_tickets() override {
+    std::vector<Ticket> out;
+    sql_->query_rows(
+        std::string("SELECT ") + kTicketColumns + " FROM onemap_tickets ORDER BY id",
+        [&](sqlite3_stmt* st) {
+          Ticket t;
+          int i = 0;
+          t.id = sqlite3_column_int64(st, i++);
+          t.received_at = sqlite3_column_int64(st, i++);
+          for (std::string* v : {&t.source, &t.category, &t.description, &t.address})
+            *v = column_text(st, i++);
+          if (sqlite3_column_type(st, i) != SQLITE_NULL)
+            t.location = LonLat{sqlite3_column_double(st, i), sqlite3_column_double(st, i + 1)};
+          i += 2;
+          for (std::string* v : {&t.located_by, &t.area, &t.candidates, &t.duplicates, &t.waits_for,
+                                 &t.reporter, &t.external_id, &t.extra, &t.state})
+            *v = column_text(st, i++);
+          t.incident = sqlite3_column_int64(st, i++);
+          t.note = column_text(st, i++);
+          t.decided_by = column_text(st, i++);
+          t.decided_at = sqlite3_column_int64(st, i++);
+          t.version = sqlite3_column_int64(st, i++);
+          out.push_back(std::move(t));
         });
     return out;
   }
@@ -925,6 +1004,16 @@ class GeoPackageStore final : public Store {
         "NOT NULL, exif_lon REAL, exif_lat REAL, uploaded_by TEXT NOT NULL, at INTEGER NOT NULL, "
         "sha256 TEXT NOT NULL)");
     sql_->exec("CREATE INDEX IF NOT EXISTS onemap_media_incident ON onemap_media(incident, id)");
+    // The command centre's intake queue (layers/model/ticket.hpp): one row per ticket, changed
+    // in place as it is decided.
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_tickets (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "received_at INTEGER NOT NULL, source TEXT, category TEXT, description TEXT, address "
+        "TEXT, lon REAL, lat REAL, located_by TEXT, area TEXT, candidates TEXT, duplicates TEXT, "
+        "waits_for TEXT, reporter TEXT, external_id TEXT, extra TEXT, state TEXT NOT NULL, "
+        "incident INTEGER NOT NULL DEFAULT 0, note TEXT, decided_by TEXT, decided_at INTEGER NOT "
+        "NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 1)");
+    sql_->exec("CREATE INDEX IF NOT EXISTS onemap_tickets_state ON onemap_tickets(state, id)");
     // Pulled feeds (layers/model/feed.hpp): each one's source, interval and last pull.
     sql_->exec(
         "CREATE TABLE IF NOT EXISTS onemap_feeds (name TEXT PRIMARY KEY NOT NULL, layer TEXT NOT "

@@ -13,6 +13,7 @@
 #include "layers/model/feed.hpp"
 #include "layers/model/media.hpp"
 #include "layers/model/model.hpp"
+#include "layers/model/ticket.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -75,6 +76,14 @@ class Store {
     /// Photos of incidents to add (onemap_media), their ids given (County::attach_media), in the
     /// same transaction as the events that record them.
     std::vector<const Media*> media;
+    /// Tickets of the intake queue inserted (id 0: the store assigns it and writes it back) or
+    /// replaced by id. One with `incident_of` set takes that incident's fid, so that an admitted
+    /// ticket and the incident made of it go in one transaction.
+    struct TicketWrite {
+      Ticket* ticket;
+      const Incident* incident_of = nullptr;
+    };
+    std::vector<TicketWrite> tickets;
   };
   /// Writes a batch in one transaction: all of it or nothing (durable after sync()).
   virtual void put(const Batch& batch) = 0;
@@ -88,6 +97,8 @@ class Store {
   virtual std::vector<IncidentEvent> load_events() = 0;
   /// Every user.
   virtual std::vector<User> load_users() = 0;
+  /// Every ticket of the intake queue, by id.
+  virtual std::vector<Ticket> load_tickets() = 0;
 
   /// Every stored photo's description without its bytes, by id.
   virtual std::vector<MediaInfo> load_media_index() = 0;

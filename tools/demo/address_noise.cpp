@@ -3,6 +3,7 @@
 
 #include "layers/geocode/address.hpp"
 #include "layers/geocode/county_gazetteer.hpp"
+#include "tools/demo/draws.hpp"
 
 #include <string_view>
 #include <unordered_map>
@@ -13,31 +14,6 @@ namespace {
 
 using geocode::code_points;
 using geocode::utf8;
-
-// splitmix64: the same draws on every platform for a seed.
-class Draws {
- public:
-  explicit Draws(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
-  bool chance(double p) { return static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
-  template <std::size_t N>
-  const char* pick(const char* const (&a)[N]) {
-    return a[below(N)];
-  }
-
- private:
-  uint64_t state_;
-};
-
-bool ends_with(std::string_view s, std::string_view end) {
-  return s.size() >= end.size() && s.substr(s.size() - end.size()) == end;
-}
 
 // A number in Chinese numerals, as it is said: 12 → 十二, 105 → 一百零五, 1020 → 一千零二十.
 std::string chinese(int n) {
@@ -109,9 +85,10 @@ std::vector<LabelledAddress> noisy_addresses(const Dataset& data, std::size_t n,
         village = name;
         break;
       }
-      const std::string shorter = ends_with(name, "社区") ? name.substr(0, name.size() - 6)
-                                  : ends_with(name, "村") ? name.substr(0, name.size() - 3)
-                                                          : std::string();
+      const std::string shorter =
+          std::string_view(name).ends_with("社区") ? name.substr(0, name.size() - 6)
+          : std::string_view(name).ends_with("村") ? name.substr(0, name.size() - 3)
+                                                   : std::string();
       if (shorter.empty() || shorter == name) break;
       name = shorter;
     }
@@ -134,18 +111,20 @@ std::vector<LabelledAddress> noisy_addresses(const Dataset& data, std::size_t n,
       town_part.clear();
     else if (noisy(0.20, "short_town"))
       for (const char* kind : {"街道", "镇", "乡"})
-        if (ends_with(town, kind) && town.size() > std::string_view(kind).size() + 3) {
+        if (std::string_view(town).ends_with(kind) &&
+            town.size() > std::string_view(kind).size() + 3) {
           town_part = town.substr(0, town.size() - std::string_view(kind).size());
           break;
         }
     std::string village_part = village;
     if (noisy(0.15, "short_village")) {
       for (const char* kind : {"社区", "村"})
-        if (ends_with(village, kind) && village.size() >= std::string_view(kind).size() + 6) {
+        if (std::string_view(village).ends_with(kind) &&
+            village.size() >= std::string_view(kind).size() + 6) {
           village_part = village.substr(0, village.size() - std::string_view(kind).size());
           break;
         }
-    } else if (ends_with(village, "村") && noisy(0.05, "committee")) {
+    } else if (std::string_view(village).ends_with("村") && noisy(0.05, "committee")) {
       village_part += "委会";
     }
     if (noisy(0.08, "typo")) {

@@ -207,10 +207,6 @@ std::string zero_pad(uint64_t v, int width) {
   return buf;
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 /// Local (UTC+8) day number of a Unix time.
 int64_t local_day(int64_t t) {
   return core::day_of(t + kChinaOffset);
@@ -402,13 +398,15 @@ const TownAnchor* find_anchor(const std::string& code) {
 
 /// "居仁社区居委会" → "居仁社区", "对河口村委会" → "对河口村".
 std::string short_village_name(const std::string& name) {
-  if (ends_with(name, "居委会")) return name.substr(0, name.size() - std::string("居委会").size());
-  if (ends_with(name, "委会")) return name.substr(0, name.size() - std::string("委会").size());
+  if (std::string_view(name).ends_with("居委会"))
+    return name.substr(0, name.size() - std::string("居委会").size());
+  if (std::string_view(name).ends_with("委会"))
+    return name.substr(0, name.size() - std::string("委会").size());
   return name;
 }
 
 bool is_community(const std::string& name) {
-  return ends_with(name, "居委会") || name.find("社区") != std::string::npos;
+  return std::string_view(name).ends_with("居委会") || name.find("社区") != std::string::npos;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -828,7 +826,7 @@ class Generator {
     for (const auto& t : towns_) {
       const auto& d = divisions_[t.division];
       const bool seat = d.code == kCountySeatCode;
-      const bool street = ends_with(d.name, "街道");
+      const bool street = std::string_view(d.name).ends_with("街道");
       town_weights.push_back(static_cast<double>(std::max<std::size_t>(1, t.villages.size())) *
                              (seat     ? 3.0
                               : street ? 1.5
