@@ -4,6 +4,7 @@
 // GET /events streamed live, by scope, resumed by Last-Event-ID, bounded.
 #include "tests/support/county.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/loop_burst.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/webhook_receiver.hpp"
@@ -17,7 +18,6 @@
 
 #include <csignal>
 
-#include <atomic>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -58,16 +58,6 @@ void add_subscriber(const std::string& dir, const std::string& store, const std:
                    "--secret-file", secret_file, "--kind", kind});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find(kSecret), std::string::npos);
-}
-
-std::optional<HttpResponse> send(HttpConnection& c, const std::string& method,
-                                 const std::string& target, const std::string& body,
-                                 const std::string& content_type, const std::string& token) {
-  try {
-    return c.send(method, target, body, token, content_type);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 std::string intake_form(const std::string& key, double lon, double lat,
@@ -119,59 +109,22 @@ TEST_F(Push, EveryEventReachesTheWebhookInOrderSignedThroughASigkill) {
   // dispatch; each action one more).
   std::map<std::string, int64_t> acked_seq;
   std::mutex mu;
-  std::atomic<bool> stop{false};
-  std::atomic<int> acks{0};
+  int acks = 0;
   {
     ServerProcess server(args(), dir_.file("serve-1.log"));
-    auto client = [&](int k) {
-      std::unique_ptr<HttpConnection> c;
-      for (int n = 0; !stop.load(); ++n) {
-        try {
-          if (!c) c = std::make_unique<HttpConnection>(server.port(), std::chrono::seconds(5));
-        } catch (const std::exception&) {
-          return;
-        }
-        const double lon = 120.002 + 0.0009 * ((n * 7 + k * 13) % 50),
-                     lat = 30.01 + 0.0035 * ((n * 3 + k) % 50);
-        const auto r = send(*c, "POST", "/open311/v2/requests.json", intake_form(app_, lon, lat),
-                            "application/x-www-form-urlencoded", "");
-        if (!r) return;
-        if (r->status != 201) {
-          ADD_FAILURE() << r->status << " " << r->body;
-          return;
-        }
-        const std::string subject =
-            "incident:" + json::parse(r->body)[0]["service_request_id"].get<std::string>();
-        {
-          std::lock_guard lk(mu);
-          acked_seq[subject] = 2;
-        }
-        ++acks;
-        for (const char* action : {"accept", "start", "resolve"}) {
-          const auto t = send(*c, "POST", "/incidents/" + subject.substr(9) + "/actions",
-                              json{{"action", action}}.dump(), "application/json", kAdminToken);
-          if (!t) return;
-          if (t->status != 200) {
-            ADD_FAILURE() << action << " " << t->status << " " << t->body;
-            return;
-          }
-          std::lock_guard lk(mu);
-          ++acked_seq[subject];
-          ++acks;
-        }
-      }
-    };
-    std::vector<std::thread> clients;
-    for (int k = 0; k < 3; ++k) clients.emplace_back(client, k);
+    LoopBurst burst(server.port(), app_, 3, [&](const LoopAck& a) {
+      std::lock_guard lk(mu);
+      acked_seq["incident:" + std::to_string(a.id)] = a.version + 1;  // intake: seq 2, version 1
+    });
     const auto t0 = std::chrono::steady_clock::now();
-    while (acks.load() < 400 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(90))
+    while (burst.acks() < 400 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(90))
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     ::kill(server.pid(), SIGKILL);
-    stop = true;
-    for (auto& t : clients) t.join();
+    burst.stop();
     EXPECT_FALSE(server.stop(SIGKILL, std::chrono::seconds(5)).has_value());
+    acks = burst.acks();
   }
-  ASSERT_GE(acks.load(), 400);
+  ASSERT_GE(acks, 400);
   ASSERT_GE(acked_seq.size(), 50u);
 
   // Restarted, the server delivers the rest: every row of the outbox gets a 2xx.
@@ -218,7 +171,7 @@ TEST_F(Push, EveryEventReachesTheWebhookInOrderSignedThroughASigkill) {
   }
   // The secret is in no log.
   EXPECT_EQ(again.log().find(kSecret), std::string::npos);
-  std::cout << "acknowledged before SIGKILL: " << acks.load() << ", outbox rows: " << outbox.size()
+  std::cout << "acknowledged before SIGKILL: " << acks << ", outbox rows: " << outbox.size()
             << ", POSTs: " << deliveries.size() << " (" << retried << " answered 500)\n";
 }
 
