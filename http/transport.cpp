@@ -308,7 +308,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     const bool head = rq.method == "HEAD";
     if (r.stream && head) r.stream = nullptr;
     if (r.stream) {
-      start_stream(conn, rq, id, std::move(r), out, lane);
+      start_stream(conn, rq, id, r, out, lane);
       return;
     }
     const std::string wire = serialise(r, rq.keep_alive, head, options.server_header);
@@ -325,7 +325,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   // On a worker: sends a streamed answer's head, then hands its sink to Response::stream and
   // returns: the connection takes no further request, and no idle timeout closes it.
   void start_stream(const std::shared_ptr<Connection>& conn, const Request& rq,
-                    const std::string& id, Response r, const Outcome& out, Lane lane) {
+                    const std::string& id, const Response& r, const Outcome& out, Lane lane) {
     const std::string wire = serialise(r, false, false, options.server_header);
     log(&rq, id, r, 0, rq.received, rq.peer, out, lane_name(lane));
     {
