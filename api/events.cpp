@@ -187,7 +187,10 @@ std::optional<std::string> event_message(const layers::County& county, const aut
       in.erase("lon");
       in.erase("lat");
     }
-  } else if (!viewer.scope.empty() && row.area.rfind(viewer.scope, 0) != 0) {
+  } else if (viewer.audience == auth::Audience::Public ||
+             (!viewer.scope.empty() && row.area.rfind(viewer.scope, 0) != 0)) {
+    // Another subject's rows (a ticket's): the read policy says nothing of them, so only staff
+    // hear of them, inside their area.
     return std::nullopt;
   }
   // No "event:" line: every event is a plain message (EventSource's onmessage), its action in

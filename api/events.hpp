@@ -5,7 +5,8 @@
 //   data: {"id", "subject", "action", "area", "seq", "from", "to", "at", "incident": {…}}
 //
 // An area-scoped user hears only of cases in its area; the public not of sensitive categories,
-// and of an incident only the fields the read policy gives it (auth/read_policy.hpp). A client
+// and of an incident only the fields the read policy gives it (auth/read_policy.hpp); of another
+// subject's rows (not an incident's) only staff hear. A client
 // that reconnects with Last-Event-ID resumes after that event; without it, it hears of what
 // happens from now on. A comment (": ping") keeps an idle stream open. Streams hold a connection
 // each but no worker (http/transport.hpp); beyond `max_streams` a new one is a 503.

@@ -144,6 +144,17 @@ TEST_F(Pushes, EachViewerHearsOfWhatItMayRead) {
   const OutboxRow petition = row_of(3, "report", "330521001001002", "0801");
   EXPECT_FALSE(event_message(*county_, anyone, petition));
   EXPECT_TRUE(event_message(*county_, scoped, petition));
+  // Another subject's row: staff only, inside their area.
+  OutboxRow ticket;
+  ticket.id = 4;
+  ticket.subject = "ticket:7";
+  ticket.action = "open";
+  ticket.area = "330521001001002";
+  ticket.payload = "{}";
+  EXPECT_FALSE(event_message(*county_, anyone, ticket));
+  EXPECT_TRUE(event_message(*county_, scoped, ticket));
+  ticket.area = kTeamGrid;
+  EXPECT_FALSE(event_message(*county_, scoped, ticket));
 }
 
 TEST_F(Pushes, TheDelivererRetriesWithoutSkippingAheadAndLogsNoSecret) {
