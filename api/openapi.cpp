@@ -818,6 +818,22 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
            in_query("api_key",
                     "a user's token: its own reports in full (checked: an unknown key is a 401)")}),
       open311_list);
+  // The outbox as server-sent events (api/events.hpp).
+  json events =
+      op("Server-sent events of the incidents' outbox as the caller may read them (an area-scoped "
+         "user: its area; the public: no sensitive category, public fields only). Each event: id "
+         "(the outbox id) and data (JSON: id, subject, action, area, seq, from, to, at, "
+         "incident). Last-Event-ID resumes after an event; \": ping\" comments keep it open",
+         "events",
+         json::array({{{"name", "Last-Event-ID"},
+                       {"in", "header"},
+                       {"required", false},
+                       {"description", "the last event id received: resume after it"},
+                       {"schema", {{"type", "integer"}}}}}),
+         response("The stream", "text/event-stream", {{"type", "string"}}));
+  events["responses"]["503"] =
+      response("Too many streams are open", "application/json", error_schema);
+  paths["/events"]["get"] = events;
 
   json doc = {{"openapi", "3.0.3"},
               {"info",

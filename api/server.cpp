@@ -391,6 +391,8 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   add_layer_routes(*router, state->county, large_body);
   // ---- feeds into them from other systems (api/feeds.hpp)
   add_feed_routes(*router, state->county, options.max_feed_bytes);
+  // ---- the outbox as server-sent events (api/events.hpp)
+  add_event_routes(*router, state->county, policy, options.events);
   // ---- addresses to places (api/geocode.hpp)
   add_geocode_routes(*router, geocoder, policy);
   // ---- photos of incidents, served under the read policy (api/media_api.hpp)

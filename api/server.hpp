@@ -9,6 +9,7 @@
 // (http/errors.hpp).
 #pragma once
 
+#include "api/events.hpp"
 #include "api/features.hpp"
 #include "api/tiles.hpp"
 #include "api/web_app.hpp"
@@ -53,6 +54,8 @@ struct ServerOptions {
   std::shared_ptr<const auth::ReadPolicy> read_policy;
   /// The administrator's bearer token; empty: only users' tokens are accepted.
   std::string write_token;
+  /// GET /events: how many streams at most, how often an idle one is pinged (api/events.hpp).
+  EventStreamOptions events;
   /// The web map served at / (to browsers) and /app/ (api/web_app.hpp); no dir: none.
   WebAppOptions web;
 };

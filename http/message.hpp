@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +33,18 @@ struct Request {
   bool has_header(std::string_view lower_name) const;
 };
 
+/// Where a streamed answer's body goes (Response::stream), written from any thread after the
+/// head was sent, for as long as the client stays. Thread-safe.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  /// Sends `bytes` after what was written before; false once the client is gone or too slow to
+  /// read what it was sent (the stream is over then: nothing more is sent).
+  virtual bool write(std::string_view bytes) = 0;
+  /// Ends the stream: the connection closes after what was written.
+  virtual void close() = 0;
+};
+
 /// An answer before it is written out; Date, Server, Content-Length and Connection are added by
 /// the transport.
 struct Response {
@@ -38,6 +52,10 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<Header> headers;  ///< besides the standard ones
+  /// A streamed answer (server-sent events): the head is sent without Content-Length and with
+  /// "Connection: close", and then `stream` gets the sink of the body, which it keeps for as
+  /// long as it writes; the worker that answered is free at once. `body` is not sent.
+  std::function<void(std::shared_ptr<StreamSink>)> stream;
 
   /// Sets a header, replacing one of the same name (case-insensitive).
   void set_header(std::string name, std::string value);

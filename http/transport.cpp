@@ -82,8 +82,10 @@ std::string serialise(const Response& r, bool keep_alive, bool head, const std::
   if (r.status != 204 && r.status != 304) {
     out += "\r\nContent-Type: ";
     out += r.content_type;
-    out += "\r\nContent-Length: ";
-    out += std::to_string(r.body.size());
+    if (!r.stream) {  // a stream's body ends when the connection closes
+      out += "\r\nContent-Length: ";
+      out += std::to_string(r.body.size());
+    }
   }
   out += keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
   for (const auto& [name, value] : r.headers) {
@@ -93,7 +95,7 @@ std::string serialise(const Response& r, bool keep_alive, bool head, const std::
     out += "\r\n";
   }
   out += "\r\n";
-  if (!head && r.status != 204 && r.status != 304) out += r.body;
+  if (!head && !r.stream && r.status != 204 && r.status != 304) out += r.body;
   return out;
 }
 
@@ -304,6 +306,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       r = router->handle(rq, id, &out);
     }
     const bool head = rq.method == "HEAD";
+    if (r.stream && head) r.stream = nullptr;
+    if (r.stream) {
+      start_stream(conn, rq, id, r, out, lane);
+      return;
+    }
     const std::string wire = serialise(r, rq.keep_alive, head, options.server_header);
     // Logged before it is sent: once a client holds an answer, its line is queued.
     log(&rq, id, r, head ? 0 : r.body.size(), rq.received, rq.peer, out, lane_name(lane));
@@ -314,6 +321,62 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     transmit(*conn, wire, !rq.keep_alive);
     pump(conn);
   }
+
+  // On a worker: sends a streamed answer's head, then hands its sink to Response::stream and
+  // returns: the connection takes no further request, and no idle timeout closes it.
+  void start_stream(const std::shared_ptr<Connection>& conn, const Request& rq,
+                    const std::string& id, const Response& r, const Outcome& out, Lane lane) {
+    const std::string wire = serialise(r, false, false, options.server_header);
+    log(&rq, id, r, 0, rq.received, rq.peer, out, lane_name(lane));
+    {
+      std::lock_guard<std::mutex> lock(conn->mutex);
+      conn->busy = false;
+      if (conn->gone) return;
+      conn->closing = true;  // what the client sends from now on is not read
+      transmit(*conn, wire, false);
+    }
+    r.stream(std::make_shared<Sink>(shared_from_this(), conn));
+  }
+
+  // The body of a streamed answer: writes on its connection, in order.
+  class Sink final : public StreamSink {
+   public:
+    Sink(std::weak_ptr<Impl> impl, std::weak_ptr<Connection> conn)
+        : impl_(std::move(impl)), conn_(std::move(conn)) {}
+    bool write(std::string_view bytes) override {
+      auto impl = impl_.lock();
+      auto conn = conn_.lock();
+      if (!impl || !conn) return false;
+      std::lock_guard<std::mutex> lock(conn->mutex);
+      if (conn->gone || conn->closing_since != Clock::time_point{} || conn->close_when_drained)
+        return false;
+      // A client that does not read what it is sent is dropped rather than queued for.
+      if (conn->queued >= kMaxQueuedWrites) {
+        close_locked(*conn);
+        return false;
+      }
+      impl->transmit(*conn, std::string(bytes), false);
+      return true;
+    }
+    void close() override {
+      if (auto conn = conn_.lock()) {
+        std::lock_guard<std::mutex> lock(conn->mutex);
+        close_locked(*conn);
+      }
+    }
+
+   private:
+    static void close_locked(Connection& c) {
+      if (c.gone || c.closing_since != Clock::time_point{} || c.close_when_drained) return;
+      if (c.queued == 0)
+        close_gracefully(c);
+      else
+        c.close_when_drained = true;
+    }
+    std::weak_ptr<Impl> impl_;
+    std::weak_ptr<Connection> conn_;
+  };
+  static constexpr int kMaxQueuedWrites = 64;
 
   // Every 200 ms: 408 for requests not complete in time, close idle persistent connections.
   void housekeep() {

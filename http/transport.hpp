@@ -12,6 +12,10 @@
 // request whose headers or body are not complete within `header_timeout` gets a 408 (JSON) and
 // the connection closes; an idle persistent connection closes after `keepalive_timeout`. A full
 // queue is a 503 at once.
+//
+// A streamed answer (Response::stream: server-sent events) holds its connection, not a worker:
+// the worker sends the head and hands the body's sink to the handler's stream, which writes from
+// a thread of its own; no idle timeout closes it, and a client that stops reading is dropped.
 #pragma once
 
 #include "http/request_log.hpp"

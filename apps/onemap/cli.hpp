@@ -14,6 +14,7 @@ int run_serve(const Args& args);
 int run_import(const Args& args);
 int run_layer(const Args& args);
 int run_feed(const Args& args);
+int run_webhook(const Args& args);
 int run_demo(const Args& args);
 int run_user(const Args& args);
 int run_dispatch(const Args& args);

@@ -4,6 +4,7 @@
 // per request (see api/server.hpp).
 #include "api/feeds.hpp"
 #include "api/server.hpp"
+#include "api/webhooks.hpp"
 #include "apps/onemap/cli.hpp"
 #include "layers/store/store_lock.hpp"
 
@@ -54,6 +55,8 @@ Loads every layer of the store into memory and serves it over HTTP:
   POST /collections/{name}/feed   a batch of another system's records upserted into a county
                 layer by its id field (an admin's or a feed user's token); the feeds of
                 `onemap feed add` are pulled when due
+  GET /events   server-sent events of the incidents' outbox, as the caller may read them; and
+                every event POSTed to the subscribers of `onemap webhook add`, signed
 Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
 
   --data FILE.gpkg      the store to serve (required; see `onemap demo` and `onemap import`)
@@ -78,6 +81,8 @@ Logs one JSON line per request on stderr. Stops cleanly on SIGINT or SIGTERM.
                         10; 0: never pull)
   --feed-max-mb N       the largest batch POST /collections/{name}/feed takes, in MiB (default
                         64)
+  --event-streams N     GET /events streams open at once (default 256; 503 beyond)
+  --webhook-max-retry S the longest pause between retries of a failing subscriber (default 60)
   --tiles-config FILE   tile layers' zooms, attributes and clustering (JSON; see README)
   --tile-cache-mb N     tile cache budget in MiB (default 256; 0 disables the cache)
   --cache-control TEXT  Cache-Control of tiles (default "no-cache": revalidate by ETag)
@@ -181,6 +186,7 @@ int run_serve(const Args& args) {
   std::string config;
   int sweep_seconds = 60;
   int feed_seconds = 10;
+  api::WebhookDeliverer::Options webhooks;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
@@ -202,7 +208,7 @@ int run_serve(const Args& args) {
         a == "--tiles-config" || a == "--tile-cache-mb" || a == "--cache-control" ||
         a == "--cors" || a == "--empty-tile" || a == "--read-policy" || a == "--web-dir" ||
         a == "--basemap" || a == "--config" || a == "--sweep-interval" || a == "--feed-interval" ||
-        a == "--feed-max-mb";
+        a == "--feed-max-mb" || a == "--webhook-max-retry" || a == "--event-streams";
     if (!takes_value) return usage_error("unknown argument '" + a + "'");
     std::string v;
     if (inline_value) {
@@ -283,6 +289,17 @@ int run_serve(const Args& args) {
       if (!t || *t < 0 || *t > 86400)
         return usage_error("--feed-interval: expected 0-86400 seconds, got '" + v + "'");
       feed_seconds = static_cast<int>(*t);
+    } else if (a == "--event-streams") {
+      const auto n = parse_long(v);
+      if (!n || *n < 1 || *n > 100000)
+        return usage_error("--event-streams: expected 1-100000, got '" + v + "'");
+      options.events.max_streams = static_cast<std::size_t>(*n);
+    } else if (a == "--webhook-max-retry") {
+      const auto t = parse_long(v);
+      if (!t || *t < 1 || *t > 86400)
+        return usage_error("--webhook-max-retry: expected 1-86400 seconds, got '" + v + "'");
+      webhooks.max_retry = std::chrono::seconds(*t);
+      webhooks.first_retry = std::min(webhooks.first_retry, webhooks.max_retry);
     } else if (a == "--feed-max-mb") {
       const auto mb = parse_long(v);
       if (!mb || *mb < 1 || *mb > 4096)
@@ -406,7 +423,14 @@ int run_serve(const Args& args) {
     }
   });
 
+  // The outbox pushed to its subscribers (onemap webhook add).
+  auto deliverer = std::make_unique<api::WebhookDeliverer>(
+      state->county, webhooks, [](const std::string& message, bool error) {
+        log_line(message, {{"level", error ? "error" : "info"}});
+      });
+
   const int sig = api::Server::wait_for_shutdown_signal();
+  deliverer.reset();
   sweeper.reset();
   puller.reset();
   log_line(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");

@@ -1,4 +1,5 @@
-// The onemap executable: `onemap <serve|import|layer|feed|demo|user|dispatch|version> [args]`.
+// The onemap executable: `onemap <serve|import|layer|feed|webhook|demo|user|dispatch|version>
+// [args]`.
 // Dispatches to the subcommands of apps/onemap/cli.hpp; an exception that escapes one is reported
 // as "onemap: error: …" with exit status 1; a usage error exits with 2.
 #include "apps/onemap/cli.hpp"
@@ -26,6 +27,8 @@ commands:
             or make a county layer of it (--create)
   layer     list, describe, add, alter and drop the county's own layers (cameras, pipes, zones…)
   feed      add, list and drop the sources a server pulls into county layers on a schedule
+  webhook   add, list and remove the subscribers a server pushes incident events to (webhooks,
+            the SMS gateway)
   demo      build the demo county (Deqing) into a new store
   user      add, list, change, disable and enable API users; issue their tokens
   dispatch  batch-dispatch a store's unassigned incidents (least total distance under the cap)
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
     if (command == "import") return onemap::cli::run_import(args);
     if (command == "layer") return onemap::cli::run_layer(args);
     if (command == "feed") return onemap::cli::run_feed(args);
+    if (command == "webhook") return onemap::cli::run_webhook(args);
     if (command == "demo") return onemap::cli::run_demo(args);
     if (command == "user") return onemap::cli::run_user(args);
     if (command == "dispatch") return onemap::cli::run_dispatch(args);

@@ -3,6 +3,8 @@
 
 #include "layers/dispatch/dispatch_config.hpp"
 #include "layers/model/model.hpp"
+#include "layers/model/outbox.hpp"
+#include "layers/model/ticket.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -29,5 +31,10 @@ inline bool same_join(const GridJoin& a, const GridJoin& b) {
 /// the event's detail. (county_escalation.cpp)
 nlohmann::ordered_json escalate(const Incident& before, Incident& after,
                                 const DispatchConfig& config, int64_t now);
+
+/// The outbox row of a ticket's `action` (receive, admit, reject, merge): its subject
+/// ("ticket:7"), its area, and as payload its public part and the incident it became or joined
+/// (`incident`, 0 for none). (county_triage.cpp)
+OutboxRow ticket_row(const Ticket& ticket, const std::string& action, int64_t incident, int64_t at);
 
 }  // namespace onemap::layers::county_internal

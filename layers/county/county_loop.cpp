@@ -54,6 +54,32 @@ std::vector<std::string> changed_fields(const Incident* before, const Incident& 
   return out;
 }
 
+// The outbox row of an incident's event (layers/model/outbox.hpp): the event and the incident's
+// public summary, nothing personal (no reporter, actor, note or free text).
+OutboxRow outbox_row(const Incident& in, const IncidentEvent& e) {
+  OutboxRow r;
+  r.at = e.at;
+  r.subject = incident_subject(in.fid);
+  r.action = e.action;
+  r.area = in.join.grid_code.empty() ? in.agency : in.join.grid_code;
+  const json payload = {{"subject", r.subject},
+                        {"seq", e.seq},
+                        {"action", e.action},
+                        {"from", e.from},
+                        {"to", e.to},
+                        {"at", format_time(e.at)},
+                        {"incident",
+                         {{"fid", in.fid},
+                          {"category", in.category},
+                          {"status", in.status},
+                          {"grid_code", in.join.grid_code},
+                          {"agency", in.agency},
+                          {"lon", in.location.lon},
+                          {"lat", in.location.lat}}}};
+  r.payload = json_text(payload);
+  return r;
+}
+
 }  // namespace
 
 int64_t County::clock(int64_t now) const {
@@ -93,13 +119,23 @@ double County::commit_incidents(std::vector<Pending>& pending, Ticket* ticket) {
   Store::Batch batch;
   for (auto& p : pending) {
     batch.incidents.push_back(&p.after);
-    for (auto& e : p.events) batch.events.push_back({&e, &p.after});
+    for (auto& e : p.events) {
+      batch.events.push_back({&e, &p.after});
+      // Made by the store once the incident has its fid (a new one's is assigned there).
+      batch.outbox.emplace_back([in = &p.after, ev = &e] { return outbox_row(*in, *ev); });
+    }
   }
   // An admitted ticket names the incident made of it, whose fid the store assigns.
   const Incident* made = ticket && ticket->state == "admitted" && !pending.front().index
                              ? &pending.front().after
                              : nullptr;
-  if (ticket) batch.tickets.push_back({ticket, made});
+  if (ticket) {
+    batch.tickets.push_back({ticket, made});
+    batch.outbox.emplace_back([ticket, made, at = ticket->decided_at] {
+      return county_internal::ticket_row(*ticket, made ? "admit" : "merge",
+                                         made ? made->fid : ticket->incident, at);
+    });
+  }
   store_->put(batch);  // committed before anything else sees it (on disk: WriteLock)
   if (made) ticket->incident = made->fid;
   const auto added = static_cast<std::size_t>(

@@ -1,6 +1,7 @@
 // The command centre's intake queue: reports received, tickets decided (county.hpp; the rules
 // are layers/triage/triage.hpp).
 #include "layers/county/county.hpp"
+#include "layers/county/county_internal.hpp"
 
 #include "core/errors.hpp"
 #include "layers/model/text.hpp"
@@ -44,6 +45,24 @@ Actor reporter_of(const Ticket& t) {
 }
 
 }  // namespace
+
+OutboxRow county_internal::ticket_row(const Ticket& t, const std::string& action, int64_t incident,
+                                      int64_t at) {
+  OutboxRow r;
+  r.at = at;
+  r.subject = "ticket:" + std::to_string(t.id);
+  r.action = action;
+  r.area = t.area;
+  json payload = {
+      {"subject", r.subject},
+      {"action", action},
+      {"at", format_time(at)},
+      {"ticket",
+       {{"id", t.id}, {"state", t.state}, {"source", t.source}, {"category", t.category}}}};
+  if (incident) payload["incident"] = {{"fid", incident}};
+  r.payload = json_text(payload);
+  return r;
+}
 
 void County::keep_ticket(const Ticket& t) {
   auto it = std::lower_bound(tickets_.begin(), tickets_.end(), t.id,
@@ -94,6 +113,8 @@ Received County::receive(Report report, const Actor& actor, int64_t now) {
   t.extra = in.extra;
   Store::Batch batch;
   batch.tickets.push_back({&t});
+  batch.outbox.emplace_back(
+      [&t, now] { return county_internal::ticket_row(t, "receive", 0, now); });
   store_->put(batch);  // on disk before the answer: WriteLock
   std::unique_lock memory(mutex_);
   keep_ticket(t);
@@ -125,6 +146,8 @@ Decided County::decide(int64_t id, const TicketDecision& d, const Actor& actor) 
       t.state = "rejected";
       Store::Batch batch;
       batch.tickets.push_back({&t});
+      batch.outbox.emplace_back(
+          [&t, now] { return county_internal::ticket_row(t, "reject", 0, now); });
       store_->put(batch);
       std::unique_lock memory(mutex_);
       keep_ticket(t);

@@ -237,6 +237,8 @@ class GeoPackageStore final : public Store {
     note_new(batch.enterprises);
     note_new(batch.incidents);
     note_new(batch.workers);
+    for (const auto& w : batch.tickets)
+      if (w.ticket->id == 0) assigned.push_back(&w.ticket->id);
     try {
       run(LayerKind::Grids, batch.grids);
       run(LayerKind::Households, batch.households);
@@ -291,10 +293,13 @@ class GeoPackageStore final : public Store {
                            std::to_string(fid) + ": " + gdal_error());
       insert_history(batch.history);
       insert_media(batch.media);
+      // A new ticket's id is written back at once (its outbox row names it), and cleared with
+      // the fids should the batch fail.
       const std::vector<int64_t> ticket_ids = write_tickets(batch.tickets);
-      tx.commit();
       for (std::size_t i = 0; i < ticket_ids.size(); ++i)
         batch.tickets[i].ticket->id = ticket_ids[i];
+      insert_outbox(batch.outbox);
+      tx.commit();
       for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
     } catch (...) {
       for (int64_t* fid : assigned) *fid = 0;
@@ -811,6 +816,81 @@ class GeoPackageStore final : public Store {
     tx.commit();
   }
 
+  std::vector<OutboxRow> load_outbox(int64_t after, std::size_t limit) override {
+    std::vector<OutboxRow> out;
+    sql_->query_rows(
+        "SELECT id, at, subject, action, area, payload FROM onemap_outbox WHERE id > ?1 ORDER BY "
+        "id LIMIT ?2",
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, after);
+          sqlite3_bind_int64(st, 2, static_cast<int64_t>(std::min<uint64_t>(limit, INT64_MAX)));
+        },
+        [&](sqlite3_stmt* st) {
+          OutboxRow& r = out.emplace_back();
+          r.id = sqlite3_column_int64(st, 0);
+          r.at = sqlite3_column_int64(st, 1);
+          r.subject = column_text(st, 2);
+          r.action = column_text(st, 3);
+          r.area = column_text(st, 4);
+          r.payload = column_text(st, 5);
+        });
+    return out;
+  }
+
+  int64_t last_outbox_id() override {
+    int64_t id = 0;
+    sql_->query_rows("SELECT coalesce(max(id), 0) FROM onemap_outbox",
+                     [&](sqlite3_stmt* st) { id = sqlite3_column_int64(st, 0); });
+    return id;
+  }
+
+  std::vector<Subscriber> load_subscribers() override {
+    std::vector<Subscriber> out;
+    sql_->query_rows(
+        "SELECT name, kind, url, secret, actions, area, delivered FROM onemap_subscribers ORDER "
+        "BY name",
+        [&](sqlite3_stmt* st) {
+          Subscriber& s = out.emplace_back();
+          s.name = column_text(st, 0);
+          s.kind = column_text(st, 1);
+          s.url = column_text(st, 2);
+          s.secret = column_text(st, 3);
+          for (const auto& a : nlohmann::json::parse(column_text(st, 4)))
+            s.actions.push_back(a.get<std::string>());
+          s.area = column_text(st, 5);
+          s.delivered = sqlite3_column_int64(st, 6);
+        });
+    return out;
+  }
+
+  void put_subscriber(const Subscriber& s) override {
+    Transaction tx(*this);
+    sql_->exec(
+        "INSERT INTO onemap_subscribers(name, kind, url, secret, actions, area, delivered) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, url = excluded.url, secret = "
+        "excluded.secret, actions = excluded.actions, area = excluded.area",
+        {s.name, s.kind, s.url, s.secret, nlohmann::json(s.actions).dump(), s.area,
+         std::to_string(last_outbox_id())});
+    tx.commit();
+  }
+
+  void record_delivery(const std::string& name, int64_t id) override {
+    Transaction tx(*this);
+    sql_->exec(
+        "UPDATE onemap_subscribers SET delivered = max(delivered, CAST(?2 AS INTEGER)) WHERE name "
+        "= ?1",
+        {name, std::to_string(id)});
+    tx.commit();
+  }
+
+  void drop_subscriber(const std::string& name) override {
+    Transaction tx(*this);
+    sql_->exec("DELETE FROM onemap_subscribers WHERE name = ?1", {name});
+    if (sqlite3_changes(db_) == 0) throw StoreError("there is no subscriber named " + name);
+    tx.commit();
+  }
+
   void put_meta(const std::string& key, const std::string& value) override {
     Transaction tx(*this);
     sql_->exec(
@@ -1019,6 +1099,16 @@ class GeoPackageStore final : public Store {
         "CREATE TABLE IF NOT EXISTS onemap_feeds (name TEXT PRIMARY KEY NOT NULL, layer TEXT NOT "
         "NULL, source TEXT NOT NULL, source_layer TEXT, every_s INTEGER NOT NULL, last_run "
         "INTEGER NOT NULL DEFAULT 0, last_result TEXT)");
+    // The outbox (OutboxRow): appended to in the transaction of the change each row reports,
+    // read by id; and where it is pushed, each subscriber with its cursor.
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, at "
+        "INTEGER NOT NULL, subject TEXT NOT NULL, action TEXT NOT NULL, area TEXT NOT NULL "
+        "DEFAULT '', payload TEXT NOT NULL)");
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_subscribers (name TEXT PRIMARY KEY NOT NULL, kind "
+        "TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL, actions TEXT NOT NULL DEFAULT "
+        "'[]', area TEXT NOT NULL DEFAULT '', delivered INTEGER NOT NULL DEFAULT 0)");
   }
 
   // The UPDATE of a county layer's row by fid: its fields and join columns (gpkg::bind_row's
@@ -1153,6 +1243,24 @@ class GeoPackageStore final : public Store {
           sqlite3_bind_int(st, 8, h->geometry_changed ? 1 : 0);
           bind_text(st, 9, h->request_id);
         });
+  }
+
+  // Appends outbox rows (inside the caller's transaction), each made now that the records
+  // before it are written.
+  void insert_outbox(const std::vector<std::function<OutboxRow()>>& makers) {
+    std::vector<OutboxRow> rows;
+    rows.reserve(makers.size());
+    for (const auto& make : makers) rows.push_back(make());
+    sql_->exec_rows("cannot write the outbox",
+                    "INSERT INTO onemap_outbox(at, subject, action, area, payload) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5)",
+                    rows, [](sqlite3_stmt* st, const OutboxRow& r) {
+                      sqlite3_bind_int64(st, 1, r.at);
+                      bind_text(st, 2, r.subject);
+                      bind_text(st, 3, r.action);
+                      bind_text(st, 4, r.area);
+                      bind_text(st, 5, r.payload);
+                    });
   }
 
   // A county layer's table, with its columns and spatial index (committed on its own).

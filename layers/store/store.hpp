@@ -13,9 +13,11 @@
 #include "layers/model/feed.hpp"
 #include "layers/model/media.hpp"
 #include "layers/model/model.hpp"
+#include "layers/model/outbox.hpp"
 #include "layers/model/ticket.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +86,9 @@ class Store {
       const Incident* incident_of = nullptr;
     };
     std::vector<TicketWrite> tickets;
+    /// Events to push out (layers/model/outbox.hpp), appended in the same transaction, in order.
+    /// Each is made once the records above are written, so that it can name a new record's fid.
+    std::vector<std::function<OutboxRow()>> outbox;
   };
   /// Writes a batch in one transaction: all of it or nothing (durable after sync()).
   virtual void put(const Batch& batch) = 0;
@@ -167,6 +172,22 @@ class Store {
   virtual void record_feed_run(const std::string& name, int64_t at, const std::string& result) = 0;
   /// Removes a feed. @throws StoreError when there is none of that name.
   virtual void drop_feed(const std::string& name) = 0;
+
+  // ---- the outbox and its subscribers (layers/model/outbox.hpp) ----
+  /// Up to `limit` outbox rows whose id is above `after`, oldest first.
+  virtual std::vector<OutboxRow> load_outbox(int64_t after, std::size_t limit) = 0;
+  /// The id of the outbox's last row (0 when it is empty).
+  virtual int64_t last_outbox_id() = 0;
+  /// Every subscriber, by name.
+  virtual std::vector<Subscriber> load_subscribers() = 0;
+  /// Adds a subscriber, or replaces the definition of the one of that name (its cursor stays).
+  /// A new one starts after the last row of the outbox: it hears of what happens from now on.
+  virtual void put_subscriber(const Subscriber& subscriber) = 0;
+  /// Notes that the subscriber `name` acknowledged every row up to `id` (its cursor). A
+  /// subscriber removed meanwhile is left removed.
+  virtual void record_delivery(const std::string& name, int64_t id) = 0;
+  /// Removes a subscriber. @throws StoreError when there is none of that name.
+  virtual void drop_subscriber(const std::string& name) = 0;
 
   /// Small key/value settings table (onemap_meta).
   virtual void put_meta(const std::string& key, const std::string& value) = 0;

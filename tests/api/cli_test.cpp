@@ -38,7 +38,7 @@ TEST(Cli, HelpListsEverySubcommand) {
   for (const char* flag : {"--help", "-h", "help"}) {
     const auto r = run_command({ONEMAP_BINARY, flag}, 30s);
     EXPECT_EQ(r.exit_code, 0) << flag;
-    for (const char* sub : {"serve", "import", "layer", "feed", "demo", "version"})
+    for (const char* sub : {"serve", "import", "layer", "feed", "webhook", "demo", "version"})
       EXPECT_NE(r.out.find(std::string("\n  ") + sub + " "), std::string::npos)
           << flag << " " << sub << "\n"
           << r.out;
@@ -75,6 +75,9 @@ TEST(Cli, EverySubcommandHasHelp) {
        {"--data", "--schema", "list", "describe", "add", "alter", "drop", "--add-field",
         "--audience", "--layer-audience", "--alteration"}},
       {"feed", {"--data", "--layer", "--source", "--every", "--src-layer", "list", "drop"}},
+      {"webhook",
+       {"--data", "--name", "--url", "--secret-file", "--kind", "--actions", "--area", "list",
+        "remove", "X-Onemap-Signature"}},
   };
   for (const auto& [sub, flags] : expected) {
     const auto r = run_command({ONEMAP_BINARY, sub, "--help"}, 30s);
@@ -394,3 +397,41 @@ TEST(Cli, UserChangesCountAtTheNextRequestOfARunningServer) {
 }
 
 }  // namespace
+
+TEST(Cli, WebhookAddListRemoveNeverShowsTheSecret) {
+  const TempDir dir;
+  const std::string store = write_small_county(dir.path());
+  write_file(dir.file("short.secret"), "short\n");
+  write_file(dir.file("hook.secret"), "a-secret-long-enough-to-sign\n");
+  auto webhook = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {ONEMAP_BINARY, "webhook"});
+    args.insert(args.end(), {"--data", store});
+    return run_command(args, 30s);
+  };
+  const auto url = std::string("http://127.0.0.1:9/hook");
+  EXPECT_EQ(
+      webhook({"add", "--name", "gis", "--url", url, "--secret-file", dir.file("short.secret")})
+          .exit_code,
+      2);
+  EXPECT_EQ(webhook({"add", "--name", "gis", "--url", "https://x/", "--secret-file",
+                     dir.file("hook.secret")})
+                .exit_code,
+            2);
+  EXPECT_EQ(webhook({"add", "--name", "gis", "--kind", "fax", "--url", url, "--secret-file",
+                     dir.file("hook.secret")})
+                .exit_code,
+            2);
+  const auto added =
+      webhook({"add", "--name", "gis", "--url", url, "--secret-file", dir.file("hook.secret"),
+               "--actions", "report,close", "--area", "330521"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const auto listed = webhook({"list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("gis"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("report,close"), std::string::npos) << listed.out;
+  for (const auto& out : {added.out, added.err, listed.out, listed.err})
+    EXPECT_EQ(out.find("a-secret-long-enough"), std::string::npos) << out;
+  EXPECT_EQ(webhook({"remove", "gis"}).exit_code, 0);
+  EXPECT_EQ(webhook({"remove", "gis"}).exit_code, 1);
+  EXPECT_NE(webhook({"list"}).out.find("no subscribers"), std::string::npos);
+}

@@ -5,6 +5,7 @@
 // killed among them; every acknowledged batch is there, and no batch half-written.
 #include "tests/support/county.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/loop_burst.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -32,17 +33,6 @@ struct Acked {
   int acks = 0;
 };
 
-// The answer, or nullopt once the server is gone.
-std::optional<HttpResponse> send(HttpConnection& c, const std::string& method,
-                                 const std::string& target, const std::string& body,
-                                 const std::string& content_type, const std::string& token) {
-  try {
-    return c.send(method, target, body, token, content_type);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 }  // namespace
 
 TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
@@ -62,68 +52,24 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
 
   std::map<int64_t, Acked> acked;
   std::mutex mu;
-  std::atomic<bool> stop{false};
-  std::atomic<int> acks{0};
+  int acks = 0;
   {
     ServerProcess server(args, dir.file("serve-1.log"));
-    auto client = [&](int k) {
-      std::unique_ptr<HttpConnection> c;
-      for (int n = 0; !stop.load(); ++n) {
-        try {
-          if (!c) c = std::make_unique<HttpConnection>(server.port(), std::chrono::seconds(5));
-        } catch (const std::exception&) {
-          return;
-        }
-        // An intake…
-        const double lon = 120.002 + 0.0009 * ((n * 7 + k * 13) % 50),
-                     lat = 30.01 + 0.0035 * ((n * 3 + k) % 50);
-        const std::string body =
-            "api_key=" + app + "&service_code=0101&lat=" + std::to_string(lat) +
-            "&long=" + std::to_string(lon) + "&description=burst+" + std::to_string(k);
-        const auto r = send(*c, "POST", "/open311/v2/requests.json", body,
-                            "application/x-www-form-urlencoded", "");
-        if (!r) return;
-        if (r->status != 201) {
-          ADD_FAILURE() << r->status << " " << r->body;
-          return;
-        }
-        const int64_t id =
-            std::stoll(json::parse(r->body)[0]["service_request_id"].get<std::string>());
-        {
-          std::lock_guard lk(mu);
-          acked[id] = {1, "dispatched", 1};
-        }
-        ++acks;
-        // …then its loop as far as it gets: accept, start, resolve (the administrator may).
-        for (const char* action : {"accept", "start", "resolve"}) {
-          const auto t = send(*c, "POST", "/incidents/" + std::to_string(id) + "/actions",
-                              json{{"action", action}}.dump(), "application/json", kAdminToken);
-          if (!t) return;
-          if (t->status != 200) {
-            ADD_FAILURE() << action << " " << t->status << " " << t->body;
-            return;
-          }
-          const json j = json::parse(t->body);
-          std::lock_guard lk(mu);
-          acked[id] = {j["version"].get<int64_t>(), j["status"].get<std::string>(),
-                       acked[id].acks + 1};
-          ++acks;
-        }
-      }
-    };
-    std::thread a(client, 0), b(client, 1);
+    LoopBurst burst(server.port(), app, 2, [&](const LoopAck& a) {
+      std::lock_guard lk(mu);
+      acked[a.id] = {a.version, a.status, acked[a.id].acks + 1};
+    });
     // Kill it in the middle of the burst: after a few hundred acknowledgements.
     const auto t0 = std::chrono::steady_clock::now();
-    while (acks.load() < 300 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    while (burst.acks() < 300 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     ::kill(server.pid(), SIGKILL);
-    stop = true;
-    a.join();
-    b.join();
+    burst.stop();
     EXPECT_FALSE(
         server.stop(SIGKILL, std::chrono::seconds(5)).has_value());  // it died of the signal
+    acks = burst.acks();
   }
-  ASSERT_GE(acks.load(), 300);
+  ASSERT_GE(acks, 300);
 
   // Restart on the same store: everything acknowledged is there, and nothing is half-written.
   ServerProcess again(args, dir.file("serve-2.log"));
@@ -161,9 +107,8 @@ TEST(Durability, EveryAcknowledgedIntakeAndTransitionSurvivesSigkill) {
     EXPECT_EQ(static_cast<int64_t>(j["history"].size()), j["version"].get<int64_t>() + 1)
         << f["id"];
   }
-  RecordProperty("acknowledged", acks.load());
-  std::cout << "acknowledged before SIGKILL: " << acks.load() << " (" << acked.size()
-            << " incidents)\n";
+  RecordProperty("acknowledged", acks);
+  std::cout << "acknowledged before SIGKILL: " << acks << " (" << acked.size() << " incidents)\n";
 }
 
 TEST(Durability, EveryAcknowledgedFeedBatchSurvivesSigkillAndNoBatchIsHalfWritten) {

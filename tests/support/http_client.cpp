@@ -152,6 +152,14 @@ bool HttpConnection::fill(std::chrono::steady_clock::time_point deadline) {
   return true;
 }
 
+std::string HttpConnection::read_until(const std::string& marker,
+                                       std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (buffer_.find(marker) == std::string::npos)
+    if (!fill(deadline)) throw std::runtime_error("the server closed the stream");
+  return buffer_;
+}
+
 HttpResponse HttpConnection::read_response(bool head, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t end;

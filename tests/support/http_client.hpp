@@ -93,6 +93,11 @@ class HttpConnection : public Client {
   /// @throws std::runtime_error on timeout or when the server closes first.
   HttpResponse read_response(bool head = false,
                              std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  /// Reads a stream (server-sent events) until what it received contains `marker`; returns all
+  /// it received so far (the head included), and keeps it for the next call.
+  /// @throws std::runtime_error on timeout or when the server closes first.
+  std::string read_until(const std::string& marker,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// True when the server closes the connection (end of stream) within `timeout` and sends
   /// nothing more before that.
   bool closed_by_server(std::chrono::milliseconds timeout);

@@ -274,6 +274,20 @@ async function start() {
   // ?refresh=SECONDS of the page address (0: never).
   const every = refreshSeconds();
   if (every > 0) setInterval(() => document.visibilityState === 'visible' && !app.draw.mode && refresh(), every * 1000);
+  refreshOnEvents();
+}
+
+/// Live: GET /events (the public stream: it says only that an incident changed) refreshes the
+/// incident layers and figures, once for a burst of events, unless auto-refresh is off.
+function refreshOnEvents() {
+  if (refreshSeconds() === 0 || typeof EventSource !== 'function') return;
+  let pending = null;
+  new EventSource('/events').onmessage = () => {
+    pending ??= setTimeout(() => {
+      pending = null;
+      if (document.visibilityState === 'visible' && !app.draw.mode) refresh();
+    }, 2000);
+  };
 }
 
 app.ready = start().catch((e) => {
