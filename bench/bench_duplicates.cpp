@@ -6,29 +6,18 @@
 //   bench_duplicates [--data-dir data] [--config data/dispatch.json] [--scale 0.2]
 //                    [--earlier 20000] [--reports 4000] [--seed 20261207]
 #include "layers/triage/duplicates.hpp"
+#include "spatial/crs.hpp"
 #include "tools/demo/demo.hpp"
 #include "tools/demo/duplicate_reports.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <numbers>
 #include <string>
 #include <vector>
 
 using namespace onemap;
-
-namespace {
-
-double metres(const layers::LonLat& a, const layers::LonLat& b) {
-  const double rad = std::numbers::pi / 180;
-  return 6'371'008.8 * std::hypot((b.lon - a.lon) * rad * std::cos((a.lat + b.lat) / 2 * rad),
-                                  (b.lat - a.lat) * rad);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   layers::DemoOptions demo;
@@ -79,7 +68,7 @@ int main(int argc, char** argv) {
     double best_m = rule.distance_m;
     for (const auto& in : set.earlier)
       if (in.category == r.category && in.reported_at <= r.reported_at) {
-        const double m = metres(in.location, r.location);
+        const double m = spatial::distance_m(in.location, r.location);
         if (m <= best_m) best = in.fid, best_m = m;
       }
     return best;

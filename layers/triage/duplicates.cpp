@@ -2,6 +2,7 @@
 #include "layers/triage/duplicates.hpp"
 
 #include "layers/geocode/address.hpp"
+#include "spatial/crs.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -16,14 +17,6 @@ namespace {
 constexpr double kCategoryWeight = 0.1, kNearWeight = 0.4, kSoonWeight = 0.15, kTextWeight = 0.35;
 // What a category of the same class (not the same category) counts for.
 constexpr double kSameClass = 0.5;
-
-double metres_between(const layers::LonLat& a, const layers::LonLat& b) {
-  constexpr double kEarthRadius = 6'371'008.8;
-  const double rad = std::numbers::pi / 180;
-  const double x = (b.lon - a.lon) * rad * std::cos((a.lat + b.lat) / 2 * rad);
-  const double y = (b.lat - a.lat) * rad;
-  return kEarthRadius * std::hypot(x, y);
-}
 
 std::vector<uint64_t> bigrams(std::string_view text) {
   const std::u32string cp = geocode::code_points(geocode::normalise(text));
@@ -82,7 +75,7 @@ std::optional<Duplicate> score_duplicate(const layers::Incident& report,
   }
   d.hours = std::abs(static_cast<double>(report.reported_at - earlier.reported_at)) / 3600;
   if (d.hours > rule.hours) return std::nullopt;
-  d.distance_m = metres_between(report.location, earlier.location);
+  d.distance_m = spatial::distance_m(report.location, earlier.location);
   if (!(d.distance_m <= rule.distance_m)) return std::nullopt;
   // Two reports that name different groups of a village are about different places.
   const auto g1 = group_named(report.description), g2 = group_named(earlier.description);
