@@ -1,6 +1,8 @@
 // GET /geocode (geocode.hpp).
 #include "api/geocode.hpp"
 
+#include "api/item_query.hpp"
+
 #include "core/errors.hpp"
 #include "layers/geocode/address.hpp"
 #include "layers/geocode/county_gazetteer.hpp"
@@ -8,8 +10,6 @@
 #include "layers/triage/triage.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include <charconv>
 
 namespace onemap::api {
 
@@ -20,14 +20,6 @@ using json = nlohmann::ordered_json;
 constexpr std::size_t kMaxLimit = 20;
 // Candidates a report placed by the centre keeps to choose from.
 constexpr std::size_t kCandidatesKept = 5;
-
-std::size_t read_limit(const std::string& v) {
-  std::size_t n = 0;
-  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > kMaxLimit)
-    throw InvalidArgument("limit", "must be an integer from 1 to " + std::to_string(kMaxLimit));
-  return n;
-}
 
 }  // namespace
 
@@ -118,7 +110,7 @@ void add_geocode_routes(http::Router& router, std::shared_ptr<Geocoder> geocoder
         q = v;
         has_q = true;
       } else if (k == "limit") {
-        limit = read_limit(v);
+        limit = features::parse_count_in("limit", v, 1, kMaxLimit);
       } else if (k == "f" && v != "json") {
         throw InvalidArgument("f", "must be json");
       }

@@ -199,6 +199,16 @@ uint64_t parse_count(const std::string& name, const std::string& v, uint64_t lo)
   return n;
 }
 
+std::size_t parse_count_in(const std::string& name, const std::string& v, std::size_t lo,
+                           std::size_t hi) {
+  std::size_t n = 0;
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi)
+    throw InvalidArgument(
+        name, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return n;
+}
+
 // A comma list of finite numbers; `usage` is added to the message for an item that is none.
 
 ItemQuery parse_items_query(const QueryParameters& query, const CollectionQueryables& fields,

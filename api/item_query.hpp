@@ -26,6 +26,9 @@ struct ItemQuery : layers::FeatureQuery {
 
 /// An integer of at least `lo`. @throws InvalidArgument (name).
 uint64_t parse_count(const std::string& name, const std::string& v, uint64_t lo);
+/// An integer in [lo, hi]. @throws InvalidArgument (name) naming the range.
+std::size_t parse_count_in(const std::string& name, const std::string& v, std::size_t lo,
+                           std::size_t hi);
 
 /// What an items query may name in a collection: its queryables (sortby and filters index them),
 /// whether it has a time (datetime=), and whether an audience reads a field.

@@ -1,6 +1,7 @@
 // The intake queue's endpoints (tickets.hpp).
 #include "api/tickets.hpp"
 
+#include "api/item_query.hpp"
 #include "api/records.hpp"
 #include "core/errors.hpp"
 #include "layers/model/text.hpp"
@@ -29,16 +30,6 @@ int64_t ticket_id(const Context& c) {
   return id;
 }
 
-std::size_t count_parameter(const std::string& v, const char* name, std::size_t lo,
-                            std::size_t hi) {
-  std::size_t n = 0;
-  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi)
-    throw InvalidArgument(
-        name, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-  return n;
-}
-
 http::Response answer(int status, const json& body) {
   http::Response r;
   r.status = status;
@@ -55,9 +46,9 @@ http::Response list(const layers::County& county, Context& c) {
       if (!v.empty()) triage::check_ticket_state(v, "state");
       state = v;
     } else if (k == "limit") {
-      limit = count_parameter(v, "limit", 1, 1000);
+      limit = features::parse_count_in("limit", v, 1, 1000);
     } else if (k == "offset") {
-      offset = count_parameter(v, "offset", 0, std::numeric_limits<int32_t>::max());
+      offset = features::parse_count_in("offset", v, 0, std::numeric_limits<int32_t>::max());
     }
   }
   const layers::TicketPage page = county.tickets(*c.user, state, limit, offset);

@@ -1,6 +1,8 @@
 // The administrator's endpoints for users and the audit (users_api.hpp).
 #include "api/users_api.hpp"
 
+#include "api/item_query.hpp"
+
 #include "api/json_body.hpp"
 #include "core/errors.hpp"
 #include "http/percent.hpp"
@@ -171,16 +173,6 @@ int64_t audit_time(const std::string& v, const char* parameter) {
                         "must be a time: Unix seconds or ISO 8601 (2026-11-26T09:00:00Z)");
 }
 
-std::size_t audit_count(const std::string& v, const char* parameter, std::size_t lo,
-                        std::size_t hi) {
-  std::size_t n = 0;
-  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi)
-    throw InvalidArgument(parameter, "must be an integer in [" + std::to_string(lo) + ", " +
-                                         std::to_string(hi) + "]");
-  return n;
-}
-
 Response audit(const auth::UserDirectory& users, Context& c) {
   layers::AuditQuery q;
   for (const auto& [k, v] : c.query) {
@@ -195,9 +187,9 @@ Response audit(const auth::UserDirectory& users, Context& c) {
       layers::check_text(v, "action", layers::TextKind::Id);
       q.action = v;
     } else if (k == "limit")
-      q.limit = audit_count(v, "limit", 1, 1000);
+      q.limit = features::parse_count_in("limit", v, 1, 1000);
     else if (k == "offset")
-      q.offset = audit_count(v, "offset", 0, std::numeric_limits<int32_t>::max());
+      q.offset = features::parse_count_in("offset", v, 0, std::numeric_limits<int32_t>::max());
   }
   if (q.from && q.to && q.from > q.to) throw InvalidArgument("from", "is after to");
   const layers::AuditPage page = users.audit_log(q);
