@@ -581,6 +581,43 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
          true);
   paths["/tickets/{id}/actions"]["post"]["responses"]["409"] = response(
       "The ticket was decided already, or its version is stale", "application/json", error_schema);
+  // Joint cases (api/joint.hpp).
+  {
+    const json task_param =
+        json::array({in_path("id", "the incident's id", {{"type", "integer"}, {"format", "int64"}}),
+                     in_path("seq", "the task's number in the case", {{"type", "integer"}})});
+    paths["/agencies"]["get"] =
+        op("The agencies that handle cases: departments, town units, towns, villages, grids",
+           "list_agencies",
+           json::array({in_query("level", "county, town, village or grid"),
+                        in_query("area", "an area code: the agencies serving in or over it")}),
+           response("The agencies", "application/json", object));
+    paths["/incidents/{id}/joint"]["post"] =
+        op("Make a case joint (联合处置): a lead and co-handlers, each with a task", "make_joint",
+           id_param, response("The case and its tasks", "application/json", object), true);
+    paths["/incidents/{id}/summons"]["post"] =
+        op("Summon agencies to a case (吹哨报到): each must report within a time", "summon",
+           id_param, response("The case and its tasks", "application/json", object), true);
+    paths["/incidents/{id}/tasks"]["get"] =
+        op("The tasks of a joint case", "list_tasks", id_param,
+           response("The tasks", "application/json", object), true);
+    paths["/incidents/{id}/tasks"]["get"].erase("requestBody");
+    paths["/incidents/{id}/tasks/{seq}/actions"]["post"] =
+        op("Act on a task: accept (报到) or done with feedback", "act_on_task", task_param,
+           response("The case and its tasks", "application/json", object), true);
+    for (const char* p : {"/incidents/{id}/joint", "/incidents/{id}/summons",
+                          "/incidents/{id}/tasks/{seq}/actions"})
+      paths[p]["post"]["responses"]["409"] = response(
+          "The case's state or the version does not allow it", "application/json", error_schema);
+    paths["/stats/agencies"]["get"] =
+        op("Each agency's tasks: done, on time, late, summons answered in time, median hours",
+           "agency_stats",
+           json::array({in_query("area", "an area code (default the user's scope)"),
+                        in_query("from", "cases reported from (ISO 8601)"),
+                        in_query("to", "cases reported before (ISO 8601)")}),
+           response("The figures by agency", "application/json", object), true);
+    paths["/stats/agencies"]["get"].erase("requestBody");
+  }
   paths["/dispatch/batch"]["post"] =
       op("Dispatch every unassigned incident of an area at once (least total distance)",
          "batch_dispatch", json::array(), response("The assignment", "application/json", object),

@@ -31,7 +31,7 @@ using layers::TextKind;
 // free text may hold line breaks and 4,000 characters, names 200, everything else is an id or a
 // code of at most 64.
 TextKind text_kind(std::string_view field) {
-  if (field == "description" || field == "note") return TextKind::FreeText;
+  if (field == "description" || field == "note" || field == "feedback") return TextKind::FreeText;
   if (field == "name" || field == "address" || field == "head_name" || field == "industry")
     return TextKind::Name;
   return TextKind::Id;
@@ -98,6 +98,32 @@ class Body {
       throw InvalidArgument(f.name, "must be a " + std::string(layers::type_name(f.type)));
     f.check(out);
     return layers::own(out);
+  }
+  /// An array of at most `max` texts (ids), each checked as text() checks one.
+  std::optional<std::vector<std::string>> texts(const char* k, std::size_t max) const {
+    if (!has(k)) return std::nullopt;
+    const json& v = j_[k];
+    if (!v.is_array() || v.size() > max)
+      throw InvalidArgument(k, "must be an array of at most " + std::to_string(max) + " strings");
+    std::vector<std::string> out;
+    for (const json& e : v) {
+      if (!e.is_string()) throw InvalidArgument(k, "must hold strings");
+      out.push_back(e.get<std::string>());
+      layers::check_text(out.back(), k, text_kind(k));
+    }
+    return out;
+  }
+  /// A time a task must be met by (layers::Due): an ISO 8601 time, or a time from now ("4h",
+  /// "2wh", "3wd": layers::Deadline).
+  layers::Due due(const char* k) const {
+    layers::Due d;
+    const auto v = text(k);
+    if (!v) return d;
+    if (const auto at = layers::parse_time(*v))
+      d.at = *at;
+    else
+      d.within = layers::Deadline::parse(*v, k);
+    return d;
   }
   std::optional<bool> boolean(const char* k) const {
     if (!has(k)) return std::nullopt;
@@ -569,10 +595,14 @@ RecordAnswer sweep(layers::County& county, const RecordRequest& rq) {
   int64_t at = 0;
   if (const auto t = b.text("at")) at = layers::parse_request_time(*t, "at");
   const auto r = county.sweep_overdue(at, actor.scope);
+  json tasks = json::array();
+  for (const auto& [fid, seq] : r.tasks_overdue)
+    tasks.push_back({{"incident", fid}, {"task", seq}});
   return {200,
           json_text(json{{"at", layers::format_time(r.at)},
                          {"escalated", r.escalated},
-                         {"marked_overdue", r.marked_overdue}}),
+                         {"marked_overdue", r.marked_overdue},
+                         {"tasks_overdue", std::move(tasks)}}),
           {},
           {}};
 }
@@ -626,6 +656,20 @@ layers::TransitionRequest read_incident_action(std::string_view body, const std:
   return t;
 }
 
+namespace {
+
+// The If-Match header's version and the body's "version", which must agree.
+std::optional<int64_t> expected_version(const Body& b, const std::string& if_match) {
+  std::optional<int64_t> v = if_match_version(if_match);
+  if (const auto given = b.integer("version", 0, std::numeric_limits<int64_t>::max())) {
+    if (v && *v != *given) throw InvalidArgument("version", "differs from the If-Match header");
+    v = given;
+  }
+  return v;
+}
+
+}  // namespace
+
 layers::TicketDecision read_ticket_decision(std::string_view body, const std::string& if_match) {
   static const auto fields =
       with(point_fields(), {"action", "note", "category", "into", "version"});
@@ -645,13 +689,41 @@ layers::TicketDecision read_ticket_decision(std::string_view body, const std::st
     throw InvalidArgument("lon", "is given only with the admit action");
   if (d.category && d.action != TicketAction::Admit)
     throw InvalidArgument("category", "is given only with the admit action");
-  d.expected_version = if_match_version(if_match);
-  if (const auto v = b.integer("version", 0, std::numeric_limits<int64_t>::max())) {
-    if (d.expected_version && *d.expected_version != *v)
-      throw InvalidArgument("version", "differs from the If-Match header");
-    d.expected_version = v;
-  }
+  d.expected_version = expected_version(b, if_match);
   return d;
+}
+
+layers::JointRequest read_joint_request(std::string_view body, const std::string& if_match) {
+  const Body b(body, {"lead", "with", "deadline", "note", "version"}, "joint case");
+  layers::JointRequest rq;
+  rq.lead = b.text("lead").value_or("");
+  rq.with = b.texts("with", kMaxCaseAgencies).value_or(std::vector<std::string>{});
+  rq.deadline = b.due("deadline");
+  rq.note = b.text("note").value_or("");
+  rq.expected_version = expected_version(b, if_match);
+  return rq;
+}
+
+layers::SummonsRequest read_summons_request(std::string_view body, const std::string& if_match) {
+  const Body b(body, {"agencies", "report_within", "deadline", "note", "version"}, "summons");
+  layers::SummonsRequest rq;
+  rq.agencies = b.texts("agencies", kMaxCaseAgencies).value_or(std::vector<std::string>{});
+  rq.report = b.due("report_within");
+  rq.deadline = b.due("deadline");
+  rq.note = b.text("note").value_or("");
+  rq.expected_version = expected_version(b, if_match);
+  return rq;
+}
+
+layers::TaskRequest read_task_request(std::string_view body, const std::string& if_match) {
+  const Body b(body, {"action", "feedback", "version"}, "task action");
+  layers::TaskRequest rq;
+  const auto action = b.text("action");
+  if (!action) throw InvalidArgument("action", "is required: accept or done");
+  rq.action = *action;
+  rq.feedback = b.text("feedback").value_or("");
+  rq.expected_version = expected_version(b, if_match);
+  return rq;
 }
 
 layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match) {

@@ -89,6 +89,14 @@ layers::Report read_incident_report(std::string_view body);
 layers::TransitionRequest read_incident_action(std::string_view body, const std::string& if_match);
 /// POST /tickets/{id}/actions (api/tickets.hpp), with the If-Match header ("" when absent).
 layers::TicketDecision read_ticket_decision(std::string_view body, const std::string& if_match);
+/// The most agencies one request adds to a joint case.
+inline constexpr std::size_t kMaxCaseAgencies = 20;
+/// POST /incidents/{id}/joint (api/joint.hpp): lead, with, deadline, note.
+layers::JointRequest read_joint_request(std::string_view body, const std::string& if_match);
+/// POST /incidents/{id}/summons: agencies, report_within, deadline, note.
+layers::SummonsRequest read_summons_request(std::string_view body, const std::string& if_match);
+/// POST /incidents/{id}/tasks/{seq}/actions: action, feedback (the task's If-Match).
+layers::TaskRequest read_task_request(std::string_view body, const std::string& if_match);
 /// PATCH /incidents/{id}, with the If-Match header ("" when absent).
 layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match);
 /// POST (`create`) and PATCH /households(/{id}) and /enterprises(/{id}): the position and the

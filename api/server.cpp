@@ -4,6 +4,7 @@
 
 #include "api/feeds.hpp"
 #include "api/geocode.hpp"
+#include "api/joint.hpp"
 #include "api/layers_admin.hpp"
 #include "api/map_style.hpp"
 #include "api/media_api.hpp"
@@ -399,6 +400,8 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   add_media_routes(*router, state->county, policy);
   // ---- the command centre's intake queue (api/tickets.hpp)
   add_ticket_routes(*router, state->county);
+  // ---- joint cases, summons and the agencies' tasks (api/joint.hpp)
+  add_joint_routes(*router, state->county, policy);
 
   // ---- Open311 GeoReport v2: its own error format; api_key signs a request in
   auto open311 = [&county, policy, geocoder](Context& c) {

@@ -21,10 +21,6 @@ extern const std::string_view kStandardReadPolicy;
 
 namespace {
 
-bool starts_with_scope(std::string_view code, std::string_view scope) {
-  return !code.empty() && code.substr(0, scope.size()) == scope;
-}
-
 Audience max(Audience a, Audience b) {
   return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
 }
@@ -52,7 +48,8 @@ Viewer::Viewer() : policy(&ReadPolicy::standard()) {}
 
 Audience Viewer::at(std::string_view grid_code, std::string_view agency) const {
   if (audience == Audience::Public || scope.empty()) return audience;
-  if (starts_with_scope(grid_code, scope) || starts_with_scope(agency, scope)) return audience;
+  if (layers::within_scope(grid_code, scope) || layers::within_scope(agency, scope))
+    return audience;
   return Audience::Public;
 }
 
@@ -215,7 +212,12 @@ bool may_read(const Viewer& viewer, LayerKind layer, std::string_view field,
 
 Audience incident_audience(const Viewer& viewer, const layers::Incident& incident) {
   if (!viewer.anonymous() && incident.reporter == viewer.user_id) return Audience::Personal;
-  return viewer.at(incident.join.grid_code, incident.agency);
+  const Audience a = viewer.at(incident.join.grid_code, incident.agency);
+  if (a != Audience::Public || viewer.audience == Audience::Public) return a;
+  // The other agencies of a joint case read it as its lead does.
+  for (const std::string_view co : layers::agency_list(incident.co_agencies))
+    if (viewer.at({}, co) != Audience::Public) return viewer.at({}, co);
+  return a;
 }
 
 bool may_see_incident(const Viewer& viewer, const layers::Incident& incident,

@@ -175,6 +175,8 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
   for (auto& e : store_->load_events()) events_[e.incident].push_back(std::move(e));
   load_media_index();
   tickets_ = store_->load_tickets();
+  for (auto& t : store_->load_tasks()) tasks_[t.incident].push_back(std::move(t));
+  agencies_ = AgencyDirectory(dispatch_.agencies, data_.grids);
   index_teams();
   for (const auto& in : data_.incidents)
     if (!in.assignee.empty() && holds_workload(in.status)) ++loads_[in.assignee];
@@ -185,7 +187,7 @@ County::County(std::unique_ptr<Store> store, JoinOptions join, TileConfig tiles,
         const Worker* w = worker_by_id(worker_id);
         return w ? std::optional<Worker>(*w) : std::nullopt;
       },
-      dispatch_.departments());
+      dispatch_.departments(data_.grids));
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -271,11 +273,7 @@ Incident County::update_incident(int64_t fid, const IncidentPatch& patch, const 
   const Incident& before = data_.incidents[index];
   const std::string what = "incident " + std::to_string(fid);
   if (!in_scope(before, actor)) check_area(actor, before.join.grid_code, what);
-  if (patch.expected_version && *patch.expected_version != before.version)
-    throw Conflict("incident " + std::to_string(fid) + " is at version " +
-                       std::to_string(before.version) + ", not " +
-                       std::to_string(*patch.expected_version) + ": it changed since it was read",
-                   "conflict_version");
+  county_internal::check_version(what, before.version, patch.expected_version);
   Incident after = before;
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   nlohmann::ordered_json detail = nlohmann::ordered_json::object();

@@ -154,6 +154,54 @@ struct Received {
   std::optional<Ticket> ticket;
 };
 
+/// When a task must be met: at a time, or within a time from now (counted as a category's
+/// deadline is, in the working calendar for working hours and days).
+struct Due {
+  std::optional<int64_t> at;
+  std::optional<Deadline> within;
+  bool given() const { return at || within; }
+};
+
+/// Makes an incident a joint case (联合处置): a lead agency and co-handlers, each with a task.
+struct JointRequest {
+  std::string lead;
+  std::vector<std::string> with;  ///< the co-handlers (at least one)
+  Due deadline;                   ///< not given: the category's deadline from now
+  std::string note;
+  std::optional<int64_t> expected_version;  ///< If-Match: the incident's version last seen
+  int64_t now = 0;                          ///< 0: the clock
+};
+
+/// 吹哨报到: a town summons agencies to a case; each must report (accept) within `report` and do
+/// its part by `deadline`.
+struct SummonsRequest {
+  std::vector<std::string> agencies;
+  Due report;    ///< not given: kSummonsReportHours from now
+  Due deadline;  ///< not given: the case's deadline (else the category's from now)
+  std::string note;
+  std::optional<int64_t> expected_version;
+  int64_t now = 0;
+};
+
+/// An agency's action on its task: "accept" (for a summons, 报到) or "done" (with feedback).
+struct TaskRequest {
+  std::string action;
+  std::string feedback;
+  std::optional<int64_t> expected_version;  ///< the task's version last seen
+  int64_t now = 0;
+};
+
+/// How one agency does on its tasks (County::agency_metrics).
+struct AgencyFigures {
+  std::string agency, name, level;
+  std::size_t tasks = 0, done = 0, open = 0;
+  std::size_t on_time = 0;  ///< done by their deadline (or with none)
+  std::size_t late = 0;     ///< missed a time they had to meet (reporting or the deadline)
+  std::size_t summoned = 0, reported_on_time = 0;  ///< summons, and those accepted in time
+  double on_time_rate = 0;                         ///< on_time / done (0 when none)
+  std::optional<double> median_hours_to_done;
+};
+
 /// A decision of the command centre on a ticket (layers/triage/triage.hpp).
 struct TicketDecision {
   triage::TicketAction action = triage::TicketAction::Admit;
@@ -183,6 +231,9 @@ struct SweepResult {
   std::vector<int64_t> escalated;       ///< fids escalated one level
   std::vector<int64_t> marked_overdue;  ///< fids at the top level already, marked overdue only
   std::vector<int64_t> changed;  ///< fids overdue but changed while the sweep ran: left as they are
+  /// Tasks of joint cases (fid, seq) newly late: marked overdue, each with a "task_overdue" event
+  /// (a joint case is not escalated as a whole).
+  std::vector<std::pair<int64_t, int64_t>> tasks_overdue;
 };
 
 /// One re-dispatch of a batch.
@@ -407,6 +458,38 @@ class County {
   /// first.
   TicketPage tickets(const Actor& actor, const std::string& state, std::size_t limit,
                      std::size_t offset) const;
+  // ---- joint cases (county_joint.cpp) ----
+  /// Every agency: the configured departments and units, and the areas' own (agencies.hpp).
+  const AgencyDirectory& agencies() const { return agencies_; }
+  /// Makes an open incident a joint case: a task for the lead and each co-handler (each must
+  /// serve the incident's area), the incident dispatched to the lead with the others as its
+  /// co_agencies and the latest task deadline, a "dispatch" event, in one transaction. Who may:
+  /// an admin, or a command-centre user whose area holds it. @throws NotFound, Forbidden,
+  /// Conflict (not open, a joint case already, a stale version), InvalidArgument (lead, with,
+  /// deadline).
+  Incident make_joint(int64_t fid, const JointRequest& request, const Actor& actor);
+  /// 吹哨报到: adds a "summoned" task for each agency to an open incident (a case not yet joint
+  /// becomes one, its holder the lead), with a "summon" event. Who may: an admin, or a
+  /// command-centre user of the county or of a town whose area holds the incident.
+  /// @throws what make_joint throws (agencies: InvalidArgument("agencies")).
+  Incident summon(int64_t fid, const SummonsRequest& request, const Actor& actor);
+  /// An agency's action on its task `seq` of the case `fid` (may_act_for): accept, or done with
+  /// feedback. The first accept moves a dispatched case to accepted; the last done resolves it
+  /// (its handler the lead task's). A "task_accept" or "task_done" event, and the case's, in one
+  /// transaction. @throws NotFound (case or task), Forbidden, Conflict (state, version),
+  /// InvalidArgument (action, feedback).
+  Incident act_on_task(int64_t fid, int64_t seq, const TaskRequest& request, const Actor& actor);
+  /// The tasks of a case, by seq (empty for a case one agency holds). @throws NotFound.
+  std::vector<Task> tasks(int64_t fid) const;
+  /// The same, the caller holding read().
+  const std::vector<Task>& tasks_of(int64_t fid) const;
+  /// Figures of the tasks of cases reported in [from, to) (0: unbounded) whose grid starts with
+  /// `area`, by agency, at `now` (0: the clock).
+  std::vector<AgencyFigures> agency_metrics(const std::string& area, int64_t from, int64_t to,
+                                            int64_t now = 0) const;
+  /// Hours a summoned agency has to report when the summons does not say.
+  static constexpr double kSummonsReportHours = 2;
+
   /// Performs an action of the closed loop. @throws NotFound, Conflict (state or version),
   /// Forbidden (role, scope, 报办分离), InvalidArgument (a bad assignee).
   Incident transition(int64_t fid, const TransitionRequest& request, const Actor& actor);
@@ -414,10 +497,11 @@ class County {
   std::vector<IncidentEvent> history(int64_t fid) const;
   /// Escalates every open incident past its deadline one level (grid → village → town → county),
   /// giving the new level escalation_working_hours more; at the county level it is only marked
-  /// overdue. Each change is recorded in the history. `now` 0: the clock. `area`: only the
-  /// incidents whose grid or agency code starts with it (empty: all). An incident changed while
-  /// the sweep ran is left for the next one (SweepResult::changed). Committed in slices of
-  /// kCommitSlice incidents, one transaction each.
+  /// overdue. A joint case's tasks that missed their report time or deadline are marked overdue
+  /// instead (SweepResult::tasks_overdue). Each change is recorded in the history. `now` 0: the
+  /// clock. `area`: only the incidents whose grid or agency code starts with it (empty: all). An
+  /// incident changed while the sweep ran is left for the next one (SweepResult::changed).
+  /// Committed in slices of kCommitSlice incidents, one transaction each.
   /// @throws InvalidArgument ("at") for a `now` more than kMaxSweepAhead seconds ahead of the
   /// clock, ("area") for an area that is no area code.
   SweepResult sweep_overdue(int64_t now = 0, const std::string& area = "");
@@ -532,11 +616,13 @@ class County {
   // `ticket`: the ticket decided with it, written in the same transaction (an admitted one takes
   // a new incident's fid).
   Incident commit_incident(std::optional<std::size_t> index, Incident after,
-                           std::vector<IncidentEvent> events, Ticket* ticket = nullptr);
+                           std::vector<IncidentEvent> events, Ticket* ticket = nullptr,
+                           std::vector<Task> tasks = {});
   struct Pending {
     std::optional<std::size_t> index;
     Incident after;
     std::vector<IncidentEvent> events;
+    std::vector<Task> tasks = {};  ///< tasks of the case added or changed with it
   };
   // commit_incident of many records in one transaction. Returns the seconds it held the
   // exclusive lock.
@@ -548,6 +634,9 @@ class County {
   // `report_detail`: the report event's detail). Called holding write_lock().
   Incident route_new(Incident in, const Actor& actor, int64_t now, Ticket* ticket,
                      std::string report_detail);
+  // Whether the case `fid` is joint with a task still open: its agencies hold it, not the loop's
+  // handler actions, routing or batch dispatch (county_joint.cpp). Caller holds a lock.
+  bool joint_open(int64_t fid) const;
   // Puts a ticket in memory (a new one appended, else replaced by id). Caller holds both locks.
   void keep_ticket(const Ticket& t);
   IncidentEvent make_event(const Incident& in, const Actor& actor, std::string action,
@@ -570,7 +659,9 @@ class County {
   uint64_t grids_version_ = 0;  ///< bumped by each grid change (under the write lock)
   std::function<void(std::string_view)> commit_hook_;
   std::unordered_map<int64_t, std::vector<IncidentEvent>> events_;
-  std::vector<Ticket> tickets_;                 ///< the intake queue, by id
+  std::vector<Ticket> tickets_;                           ///< the intake queue, by id
+  std::unordered_map<int64_t, std::vector<Task>> tasks_;  ///< joint cases' tasks by fid, by seq
+  AgencyDirectory agencies_;
   std::unordered_map<std::string, int> loads_;  ///< worker id → open assigned
   std::unordered_map<std::string, std::vector<std::size_t>> teams_;  ///< grid code → workers
   std::unordered_map<std::string, std::size_t> worker_index_;        ///< worker id → index

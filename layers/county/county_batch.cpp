@@ -63,7 +63,7 @@ BatchResult County::batch_dispatch(const std::string& area, const std::string& p
       const bool waiting = in.status == "reported" || in.status == "returned" ||
                            in.status == "escalated" || in.status == "reopened" ||
                            (in.status == "dispatched" && in.agency == in.join.grid_code);
-      if (!waiting) continue;
+      if (!waiting || joint_open(in.fid)) continue;  // a joint case's agencies hold it
       const CategoryConfig* cat = dispatch_.find(in.category);
       if (!dispatch_.categories.empty() && (!cat || !cat->grid_handled())) continue;
       tasks.push_back({i, in});

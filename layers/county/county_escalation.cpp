@@ -65,31 +65,49 @@ SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
   SweepResult out;
   out.at = now = clock(now);
   const Actor system = Actor::system();
-  // The overdue incidents, copied under the read lock.
-  struct Due {
+  // The overdue incidents, and the joint cases with a task late, copied under the read lock.
+  struct Overdue {
     std::size_t index;
     Incident before, after;
     std::string action, note, detail;
+    std::vector<Task> late = {};  ///< a joint case's tasks newly late, marked so
   };
-  std::vector<Due> due;
+  std::vector<Overdue> due;
   {
     auto lock = read();
     for (std::size_t i = 0; i < data_.incidents.size(); ++i) {
       const Incident& in = data_.incidents[i];
-      if (!in.deadline || in.deadline > now || !is_open_state(in.status)) continue;
-      if (in.level == "county" && in.overdue) continue;
+      if (!is_open_state(in.status)) continue;
       if (!area.empty() && in.join.grid_code.rfind(area, 0) != 0 && in.agency.rfind(area, 0) != 0)
         continue;
+      if (joint_open(in.fid)) {
+        // A joint case is not escalated as a whole: each agency answers for its own task.
+        std::vector<Task> late;
+        for (const Task& t : tasks_of(in.fid))
+          if (!t.overdue && t.late_at(now)) {
+            late.push_back(t);
+            late.back().overdue = true;
+            late.back().version += 1;
+          }
+        if (!late.empty()) due.push_back({i, in, {}, "task_overdue", {}, {}, std::move(late)});
+        continue;
+      }
+      if (!in.deadline || in.deadline > now) continue;
+      if (in.level == "county" && in.overdue) continue;
       due.push_back({i, in, {}, {}, {}, {}});
     }
   }
   // Their escalation (the calendar's deadlines, the history's text), with no lock held.
-  for (Due& d : due) {
+  for (Overdue& d : due) {
     const Incident& in = d.before;
     d.after = in;
     d.after.overdue = true;
     d.after.version = in.version + 1;
     d.after.updated_at = now;
+    if (!d.late.empty()) {
+      d.after.overdue = in.deadline && in.deadline < now;
+      continue;
+    }
     if (in.level == "county") {
       d.action = "overdue";
       d.note = "past its deadline " + format_time(in.deadline) + " at the county level";
@@ -109,12 +127,32 @@ SweepResult County::sweep_overdue(int64_t now, const std::string& area) {
     auto lock = write_lock();
     std::vector<Pending> pending;
     for (std::size_t k = from; k < to; ++k) {
-      Due& d = due[k];
+      Overdue& d = due[k];
       // Records keep their place (fid order, appended only); one changed meanwhile is left for
       // the next sweep, which sees it as it is now.
       const Incident& cur = data_.incidents[d.index];
       if (cur.version != d.before.version || !same_join(cur.join, d.before.join)) {
         out.changed.push_back(d.before.fid);
+        continue;
+      }
+      if (!d.late.empty()) {
+        std::vector<IncidentEvent> ev;
+        for (const Task& t : d.late) {
+          const bool report = t.report_by && t.state == "assigned" && now > t.report_by;
+          const int64_t missed = report ? t.report_by : t.deadline;
+          ev.push_back(make_event(d.after, system, "task_overdue", d.before.status, d.after.status,
+                                  t.agency +
+                                      (report ? " did not report by " : " is past its deadline ") +
+                                      format_time(missed),
+                                  json_text(json{{"task", t.seq},
+                                                 {"agency", t.agency},
+                                                 {"role", t.role},
+                                                 {"missed", report ? "report" : "deadline"},
+                                                 {"due", format_time(missed)}}),
+                                  now));
+          out.tasks_overdue.emplace_back(t.incident, t.seq);
+        }
+        pending.push_back({d.index, std::move(d.after), std::move(ev), std::move(d.late)});
         continue;
       }
       (d.action == "escalate" ? out.escalated : out.marked_overdue).push_back(d.before.fid);

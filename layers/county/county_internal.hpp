@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 namespace onemap::layers::county_internal {
@@ -20,6 +21,10 @@ inline std::string fmt_m(double m) {
   std::snprintf(buf, sizeof buf, "%.0f m", m);
   return buf;
 }
+
+/// The If-Match of a write: @throws Conflict (conflict_version) naming `what` ("incident 7")
+/// when the caller last saw another version than `current`.
+void check_version(const std::string& what, int64_t current, std::optional<int64_t> expected);
 
 /// Whether two joins are the same: grid, kind and distance.
 inline bool same_join(const GridJoin& a, const GridJoin& b) {

@@ -41,6 +41,7 @@ std::vector<std::string> changed_fields(const Incident* before, const Incident& 
   check(b.assignee != after.assignee, "assignee");
   check(b.deadline != after.deadline, "deadline");
   check(b.agency != after.agency, "agency");
+  check(b.co_agencies != after.co_agencies, "co_agencies");
   check(b.level != after.level, "level");
   check(b.overdue != after.overdue, "overdue");
   check(b.version != after.version, "version");
@@ -82,6 +83,14 @@ OutboxRow outbox_row(const Incident& in, const IncidentEvent& e) {
 
 }  // namespace
 
+void county_internal::check_version(const std::string& what, int64_t current,
+                                    std::optional<int64_t> expected) {
+  if (expected && *expected != current)
+    throw Conflict(what + " is at version " + std::to_string(current) + ", not " +
+                       std::to_string(*expected) + ": it changed since it was read",
+                   "conflict_version");
+}
+
 int64_t County::clock(int64_t now) const {
   return now ? now : static_cast<int64_t>(std::time(nullptr));
 }
@@ -104,9 +113,10 @@ IncidentEvent County::make_event(const Incident& in, const Actor& actor, std::st
 }
 
 Incident County::commit_incident(std::optional<std::size_t> index, Incident after,
-                                 std::vector<IncidentEvent> events, Ticket* ticket) {
+                                 std::vector<IncidentEvent> events, Ticket* ticket,
+                                 std::vector<Task> tasks) {
   std::vector<Pending> one;
-  one.push_back({index, std::move(after), std::move(events)});
+  one.push_back({index, std::move(after), std::move(events), std::move(tasks)});
   commit_incidents(one, ticket);
   return std::move(one.front().after);
 }
@@ -124,6 +134,7 @@ double County::commit_incidents(std::vector<Pending>& pending, Ticket* ticket) {
       // Made by the store once the incident has its fid (a new one's is assigned there).
       batch.outbox.emplace_back([in = &p.after, ev = &e] { return outbox_row(*in, *ev); });
     }
+    for (const Task& t : p.tasks) batch.tasks.push_back(&t);
   }
   // An admitted ticket names the incident made of it, whose fid the store assigns.
   const Incident* made = ticket && ticket->state == "admitted" && !pending.front().index
@@ -163,6 +174,17 @@ double County::commit_incidents(std::vector<Pending>& pending, Ticket* ticket) {
     }
     auto& trail = events_[after.fid];
     for (auto& e : p.events) trail.push_back(e);
+    if (!p.tasks.empty()) {
+      auto& kept = tasks_[after.fid];
+      for (const Task& t : p.tasks) {
+        const auto at = std::lower_bound(kept.begin(), kept.end(), t.seq,
+                                         [](const Task& k, int64_t seq) { return k.seq < seq; });
+        if (at != kept.end() && at->seq == t.seq)
+          *at = t;
+        else
+          kept.insert(at, t);
+      }
+    }
     tiles_->point_changed(data_, LayerKind::Incidents, *index);
     Change c;
     c.layer = LayerKind::Incidents;
@@ -182,11 +204,13 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
   auto lock = write_lock();
   const std::size_t index = incident_index(fid);
   const Incident& before = data_.incidents[index];
-  if (rq.expected_version && *rq.expected_version != before.version)
-    throw Conflict("incident " + std::to_string(fid) + " is at version " +
-                       std::to_string(before.version) + ", not " +
-                       std::to_string(*rq.expected_version) + ": it changed since it was read",
-                   "conflict_version");
+  county_internal::check_version("incident " + std::to_string(fid), before.version,
+                                 rq.expected_version);
+  if (joint_open(fid))
+    throw Conflict("incident " + std::to_string(fid) +
+                   " is a joint case: its agencies act on their tasks (POST /incidents/" +
+                   std::to_string(fid) +
+                   "/tasks/{seq}/actions), and it resolves when all are done");
   const auto trail = events_.find(fid);
   const std::string to =
       check_transition(before, rq.action, actor,
@@ -199,6 +223,7 @@ Incident County::transition(int64_t fid, const TransitionRequest& rq, const Acto
   json detail = json::object();
   switch (rq.action) {
     case Action::Dispatch: {
+      after.co_agencies.clear();  // a joint case dispatched again has one holder
       if (rq.assignee && !rq.assignee->empty()) {
         const Worker* w = worker_by_id(*rq.assignee);
         if (!w) throw InvalidArgument("assignee", "no worker '" + *rq.assignee + "'");

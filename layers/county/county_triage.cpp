@@ -127,11 +127,7 @@ Decided County::decide(int64_t id, const TicketDecision& d, const Actor& actor) 
   auto lock = write_lock();
   Ticket t = ticket(id);
   triage::check_may_triage(actor, t);
-  if (d.expected_version && *d.expected_version != t.version)
-    throw Conflict("ticket " + std::to_string(id) + " is at version " + std::to_string(t.version) +
-                       ", not " + std::to_string(*d.expected_version) +
-                       ": it changed since it was read",
-                   "conflict_version");
+  county_internal::check_version("ticket " + std::to_string(id), t.version, d.expected_version);
   if (t.state != "pending")
     throw Conflict("ticket " + std::to_string(id) + " is " + t.state +
                    " already: only a pending ticket is decided");

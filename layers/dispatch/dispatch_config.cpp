@@ -159,6 +159,10 @@ std::vector<CategoryConfig> read_categories_csv(const std::string& path) {
   return parse_categories_csv(read_file(path, ""), path);
 }
 
+std::vector<AgencyConfig> read_agencies_csv(const std::string& path) {
+  return parse_agencies_csv(read_file(path, ""), path);
+}
+
 std::vector<CategoryConfig> parse_categories_csv(std::string_view text, const std::string& path) {
   std::vector<CategoryConfig> out;
   std::size_t line = 1;
@@ -223,10 +227,13 @@ const CategoryConfig* DispatchConfig::find(std::string_view code) const {
   return nullptr;
 }
 
-std::vector<std::string> DispatchConfig::departments() const {
+std::vector<std::string> DispatchConfig::departments(const std::vector<Grid>& grids) const {
   std::vector<std::string> out;
   for (const auto& c : categories)
     if (!c.grid_handled()) out.push_back(c.handler);
+  const AgencyDirectory directory(agencies, grids);
+  for (const auto& a : directory.all())
+    if (a.kind == "department") out.push_back(a.code);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -307,6 +314,11 @@ DispatchConfig DispatchConfig::from_json(
       if (p.is_relative()) p = fs::path(path).parent_path() / p;
       c.categories =
           read_categories ? read_categories(p.string()) : read_categories_csv(p.string());
+    } else if (k == "agencies") {
+      if (!v.is_string()) throw InvalidArgument(k, "must be the path of the agencies CSV file");
+      fs::path p = v.get<std::string>();
+      if (p.is_relative()) p = fs::path(path).parent_path() / p;
+      c.agencies = read_agencies_csv(p.string());
     } else if (k == "workload_cap") {
       if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000)
         throw InvalidArgument(k, "must be an integer in [1, 1000]");
@@ -322,9 +334,19 @@ DispatchConfig DispatchConfig::from_json(
     } else {
       throw InvalidArgument(
           k, "unknown key in " + path +
-                 " (keys: categories, workload_cap, escalation_working_hours, calendar, triage)");
+                 " (keys: categories, agencies, workload_cap, escalation_working_hours, calendar, "
+                 "triage)");
     }
   }
+  // A department a category names is one of the agencies, when they are configured.
+  if (!c.agencies.empty())
+    for (const auto& cat : c.categories) {
+      if (cat.grid_handled()) continue;
+      if (std::none_of(c.agencies.begin(), c.agencies.end(),
+                       [&](const AgencyConfig& a) { return a.code == cat.handler; }))
+        throw InvalidArgument("agencies", "category " + cat.code + " is handled by " + cat.handler +
+                                              ", which the agencies file lacks");
+    }
   return c;
 }
 

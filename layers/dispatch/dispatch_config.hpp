@@ -4,6 +4,7 @@
 //
 // dispatch.json:
 //   {"categories": "categories.csv",          // path, relative to the JSON file
+//    "agencies": "agencies.csv",               // layers/dispatch/agencies.hpp (optional)
 //    "workload_cap": 5,                        // open incidents a worker may hold at once
 //    "escalation_working_hours": 8,            // time each higher level gets after an escalation
 //    "calendar": {…},                          // layers/dispatch/calendar.hpp
@@ -20,6 +21,7 @@
 // optionally visibility (`public`, or `counts` for a sensitive category the public sees as counts).
 #pragma once
 
+#include "layers/dispatch/agencies.hpp"
 #include "layers/dispatch/calendar.hpp"
 #include "layers/model/model.hpp"
 
@@ -99,6 +101,7 @@ struct TriageConfig {
 struct DispatchConfig {
   std::vector<CategoryConfig>
       categories;  ///< empty: any category code, handled by the grid, no deadline
+  std::vector<AgencyConfig> agencies;  ///< the departments and units beside the areas' own
   WorkingCalendar calendar;
   int workload_cap = 5;
   double escalation_working_hours = 8;
@@ -116,8 +119,9 @@ struct DispatchConfig {
       std::string_view text, const std::string& path,
       const std::function<std::vector<CategoryConfig>(const std::string& path)>& read_categories =
           {});
-  /// The departments named by the categories, sorted, without duplicates.
-  std::vector<std::string> departments() const;
+  /// The departments named by the categories and the agencies configured (a town unit once per
+  /// town of `grids`), sorted, without duplicates: what a department user's scope may name.
+  std::vector<std::string> departments(const std::vector<Grid>& grids = {}) const;
 };
 
 }  // namespace onemap::layers

@@ -160,10 +160,19 @@ bool role_may(std::string_view role, Action a, bool grid_head) {
 
 bool in_scope(const Incident& in, const Actor& actor) {
   if (actor.scope.empty()) return true;
-  auto starts = [&](const std::string& code) {
-    return !code.empty() && code.rfind(actor.scope, 0) == 0;
-  };
-  return starts(in.join.grid_code) || starts(in.agency);
+  if (within_scope(in.join.grid_code, actor.scope) || within_scope(in.agency, actor.scope))
+    return true;
+  for (const std::string_view co : agency_list(in.co_agencies))
+    if (within_scope(co, actor.scope)) return true;
+  return false;
+}
+
+bool may_act_for(const Actor& actor, std::string_view agency) {
+  if (actor.role == "admin") return true;
+  if (agency.empty()) return false;
+  if (actor.role == "department" || actor.role == "centre") return actor.scope == agency;
+  if (actor.role == "worker") return actor.team_grid == agency;
+  return false;
 }
 
 std::vector<std::string> feed_layers(std::string_view scope) {
@@ -266,7 +275,10 @@ std::string check_transition(const Incident& in, Action action, const Actor& act
       if (e.action == "report" && same(e.actor))
         throw Forbidden(actor.id + " reported incident " + std::to_string(in.fid) +
                         " and may not verify it");
-      bool handled = e.action == "resolve" && same(e.actor);
+      // A joint case's agencies handled it through their tasks.
+      bool handled =
+          (e.action == "resolve" || e.action == "task_accept" || e.action == "task_done") &&
+          same(e.actor);
       const auto detail = stored_json<nlohmann::json>(e.detail);
       if (detail.is_object())
         for (const char* k : {"assignee", "assignee_before", "returned_by"})

@@ -82,6 +82,12 @@ std::string check_transition(const Incident& incident, Action action, const Acto
 /// the scope's code; an empty scope is the whole county).
 bool in_scope(const Incident& incident, const Actor& actor);
 
+/// Whether `actor` acts for the agency coded `agency` on a joint case's task
+/// (layers/model/task.hpp): an admin for any; department staff for the one their scope names; a
+/// command-centre user for its own area's (a town's centre, a village's committee); a grid team
+/// member for their team's grid.
+bool may_act_for(const Actor& actor, std::string_view agency);
+
 /// The county layers a feed user's scope names: layer names separated by commas
 /// ("cameras,pipes"). @throws InvalidArgument("scope", …) for a scope that is no such list.
 std::vector<std::string> feed_layers(std::string_view scope);

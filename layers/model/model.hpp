@@ -133,8 +133,11 @@ struct Incident {
   // The closed loop (layers/dispatch/workflow.hpp).
   int64_t deadline = 0;  ///< Unix seconds by which it must be resolved; 0 when none is set
   std::string
-      agency;         ///< who is responsible: a grid, village, town or county code, or a department
-  std::string level;  ///< escalation level: "grid" (or empty), "village", "town", "county"
+      agency;  ///< who is responsible: a grid, village, town or county code, or a department
+  /// A joint case's other agencies (co-handlers, summoned), their codes separated by commas; ""
+  /// for a case one agency holds. Kept in step with its tasks (layers/model/task.hpp).
+  std::string co_agencies;
+  std::string level;     ///< escalation level: "grid" (or empty), "village", "town", "county"
   bool overdue = false;  ///< its deadline passed before it was resolved (set by the overdue sweep)
   int64_t version = 0;   ///< bumped by every change (the ETag of the record)
   int64_t updated_at = 0;       ///< Unix seconds of the last change
@@ -146,6 +149,26 @@ struct Incident {
   std::string extra;      ///< source attributes not mapped to a field, as a JSON object text
   Attributes attributes;  ///< the county's own fields (schema.hpp)
 };
+
+/// Whether a record's grid or agency `code` lies within a user's `scope`: an area code holds the
+/// codes that start with it (its grids, and its town's units "330521005.城发办"); any other scope
+/// (a department's) holds its own code only. An empty code lies in no scope.
+inline bool within_scope(std::string_view code, std::string_view scope) {
+  if (code.empty()) return false;
+  if (scope.find_first_not_of("0123456789") != std::string_view::npos) return code == scope;
+  return code.starts_with(scope);
+}
+
+/// The codes of a list of agencies separated by commas (Incident::co_agencies).
+inline std::vector<std::string_view> agency_list(std::string_view list) {
+  std::vector<std::string_view> out;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    out.push_back(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return out;
+}
 
 /// One step of an incident's audit trail: who did what, when, from which state to which.
 struct IncidentEvent {

@@ -405,6 +405,7 @@ Schema<Incident> incident_schema() {
       {Def("assignee", S, kStaff, kQuery | kPatch | kImport).text(kId), member<&N::assignee>()},
       {Def("deadline", D, kPublic, kQuery).tiles(16), member<&N::deadline>()},
       {Def("agency", S, kPublic, kQuery).tiles(16).text(kId), member<&N::agency>()},
+      {Def("co_agencies", S, kPublic, kQuery), member<&N::co_agencies>()},
       {Def("level", S, kPublic, kQuery)
            .tiles(13)
            .text(kId)

@@ -298,6 +298,7 @@ class GeoPackageStore final : public Store {
       const std::vector<int64_t> ticket_ids = write_tickets(batch.tickets);
       for (std::size_t i = 0; i < ticket_ids.size(); ++i)
         batch.tickets[i].ticket->id = ticket_ids[i];
+      write_tasks(batch.tasks);
       insert_outbox(batch.outbox);
       tx.commit();
       for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
@@ -354,6 +355,55 @@ class GeoPackageStore final : public Store {
           ids.push_back(w.ticket->id != 0 ? w.ticket->id : sqlite3_last_insert_rowid(sql_->db()));
         });
     return ids;
+  }
+
+  // The columns of onemap_tasks in the order load_tasks reads and write_tasks binds them.
+  static constexpr const char* kTaskColumns =
+      "incident, seq, agency, role, state, created_at, created_by, report_by, deadline, "
+      "accepted_at, done_at, handler, feedback, overdue, version";
+
+  void write_tasks(const std::vector<const Task*>& tasks) {
+    sql_->exec_rows(
+        "cannot write the tasks",
+        std::string("INSERT OR REPLACE INTO onemap_tasks(") + kTaskColumns +
+            ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        tasks, [](sqlite3_stmt* st, const Task* t) {
+          int i = 1;
+          sqlite3_bind_int64(st, i++, t->incident);
+          sqlite3_bind_int64(st, i++, t->seq);
+          for (const std::string* v : {&t->agency, &t->role, &t->state}) bind_text(st, i++, *v);
+          sqlite3_bind_int64(st, i++, t->created_at);
+          bind_text(st, i++, t->created_by);
+          for (const int64_t v : {t->report_by, t->deadline, t->accepted_at, t->done_at})
+            sqlite3_bind_int64(st, i++, v);
+          bind_text(st, i++, t->handler);
+          bind_text(st, i++, t->feedback);
+          sqlite3_bind_int(st, i++, t->overdue ? 1 : 0);
+          sqlite3_bind_int64(st, i++, t->version);
+        });
+  }
+
+  std::vector<Task> load_tasks() override {
+    std::vector<Task> out;
+    sql_->query_rows(
+        std::string("SELECT ") + kTaskColumns + " FROM onemap_tasks ORDER BY incident, seq",
+        [&](sqlite3_stmt* st) {
+          Task t;
+          int i = 0;
+          t.incident = sqlite3_column_int64(st, i++);
+          t.seq = sqlite3_column_int64(st, i++);
+          for (std::string* v : {&t.agency, &t.role, &t.state}) *v = column_text(st, i++);
+          t.created_at = sqlite3_column_int64(st, i++);
+          t.created_by = column_text(st, i++);
+          for (int64_t* v : {&t.report_by, &t.deadline, &t.accepted_at, &t.done_at})
+            *v = sqlite3_column_int64(st, i++);
+          t.handler = column_text(st, i++);
+          t.feedback = column_text(st, i++);
+          t.overdue = sqlite3_column_int(st, i++) != 0;
+          t.version = sqlite3_column_int64(st, i++);
+          out.push_back(std::move(t));
+        });
+    return out;
   }
 
   AuditPage load_audit(const AuditQuery& q) override {
@@ -1094,6 +1144,15 @@ class GeoPackageStore final : public Store {
         "incident INTEGER NOT NULL DEFAULT 0, note TEXT, decided_by TEXT, decided_at INTEGER NOT "
         "NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 1)");
     sql_->exec("CREATE INDEX IF NOT EXISTS onemap_tickets_state ON onemap_tickets(state, id)");
+    // The tasks of joint cases (layers/model/task.hpp): one row per agency's part, changed in
+    // place.
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_tasks (incident INTEGER NOT NULL, seq INTEGER NOT "
+        "NULL, agency TEXT NOT NULL, role TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER "
+        "NOT NULL, created_by TEXT, report_by INTEGER NOT NULL DEFAULT 0, deadline INTEGER NOT "
+        "NULL DEFAULT 0, accepted_at INTEGER NOT NULL DEFAULT 0, done_at INTEGER NOT NULL "
+        "DEFAULT 0, handler TEXT, feedback TEXT, overdue INTEGER NOT NULL DEFAULT 0, version "
+        "INTEGER NOT NULL DEFAULT 1, PRIMARY KEY(incident, seq))");
     // Pulled feeds (layers/model/feed.hpp): each one's source, interval and last pull.
     sql_->exec(
         "CREATE TABLE IF NOT EXISTS onemap_feeds (name TEXT PRIMARY KEY NOT NULL, layer TEXT NOT "

@@ -14,6 +14,7 @@
 #include "layers/model/media.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/outbox.hpp"
+#include "layers/model/task.hpp"
 #include "layers/model/ticket.hpp"
 
 #include <cstdint>
@@ -86,6 +87,9 @@ class Store {
       const Incident* incident_of = nullptr;
     };
     std::vector<TicketWrite> tickets;
+    /// Tasks of joint cases inserted or replaced by (incident, seq), in the transaction of the
+    /// case's change and its events.
+    std::vector<const Task*> tasks;
     /// Events to push out (layers/model/outbox.hpp), appended in the same transaction, in order.
     /// Each is made once the records above are written, so that it can name a new record's fid.
     std::vector<std::function<OutboxRow()>> outbox;
@@ -104,6 +108,8 @@ class Store {
   virtual std::vector<User> load_users() = 0;
   /// Every ticket of the intake queue, by id.
   virtual std::vector<Ticket> load_tickets() = 0;
+  /// Every task of the joint cases, by incident and seq.
+  virtual std::vector<Task> load_tasks() = 0;
 
   /// Every stored photo's description without its bytes, by id.
   virtual std::vector<MediaInfo> load_media_index() = 0;

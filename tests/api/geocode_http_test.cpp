@@ -4,9 +4,8 @@
 // address is found at the next search; bad parameters are 400s naming them. The oracle is the
 // store's own households.
 #include "tests/support/api_harness.hpp"
+#include "tests/support/demo_county.hpp"
 #include "tests/support/expect_error.hpp"
-
-#include "tools/demo/demo.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -25,13 +24,8 @@ using onemap::testing::percent_encode;
 class GeocodeHttp : public onemap::testing::SharedApi<GeocodeHttp> {
  public:
   static std::unique_ptr<ApiHarness> make_api() {
-    return std::make_unique<ApiHarness>([](const std::string& dir) {
-      onemap::layers::DemoOptions o;
-      o.data_dir = onemap::testing::source_data("");
-      o.scale = 0.03;
-      o.end_time = 20783LL * 86400 - 8 * 3600;  // 2026-11-26 00:00 UTC+8
-      return onemap::testing::write_store(dir, onemap::layers::build_demo(o), "demo.gpkg");
-    });
+    return std::make_unique<ApiHarness>(
+        [](const std::string& dir) { return onemap::testing::write_demo_county(dir); });
   }
 
  protected:

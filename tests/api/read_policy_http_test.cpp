@@ -6,6 +6,7 @@
 // sensitive category; a town-scoped command-centre user gets incident detail inside its town only;
 // tile answers vary by the token and an ETag of one audience's tile never revalidates another's.
 #include "tests/support/api_harness.hpp"
+#include "tests/support/demo_county.hpp"
 #include "tests/support/expect_error.hpp"
 
 #include "auth/read_policy.hpp"
@@ -13,7 +14,6 @@
 #include "layers/dispatch/dispatch_config.hpp"
 #include "layers/store/store.hpp"
 #include "spatial/tms.hpp"
-#include "tools/demo/demo.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -43,15 +43,6 @@ std::string number_text(double v) {
   return std::string(buf, r.ptr);
 }
 
-// The demo county as `onemap demo --scale 0.03 --end-date 2026-11-26` writes it.
-std::string write_demo_county(const std::string& dir, const std::string& name) {
-  onemap::layers::DemoOptions o;
-  o.data_dir = onemap::testing::source_data("");
-  o.scale = 0.03;
-  o.end_time = 20783LL * 86400 - 8 * 3600;  // 2026-11-26 00:00 UTC+8
-  return onemap::testing::write_store(dir, onemap::layers::build_demo(o), name);
-}
-
 class ReadPolicyHttp : public onemap::testing::SharedApi<ReadPolicyHttp> {
  public:
   // The demo county with four users (added as `onemap user add` does, before the server loads
@@ -59,7 +50,7 @@ class ReadPolicyHttp : public onemap::testing::SharedApi<ReadPolicyHttp> {
   // free text through the reporting channel, some of sensitive categories.
   static std::unique_ptr<ApiHarness> make_api() {
     auto api = std::make_unique<ApiHarness>([](const std::string& dir) {
-      std::string store = write_demo_county(dir, "demo.gpkg");
+      std::string store = onemap::testing::write_demo_county(dir);
       {
         onemap::layers::County county(
             onemap::layers::open_store(store, false), {}, onemap::layers::TileConfig::defaults(),

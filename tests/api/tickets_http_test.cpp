@@ -4,9 +4,9 @@
 // it repeats is suggested; the centre admits, rejects or merges it, within its area only; Open311
 // answers a waiting request with a token; every ticket is in the store once answered.
 #include "tests/support/api_harness.hpp"
+#include "tests/support/demo_county.hpp"
 
 #include "layers/store/store.hpp"
-#include "tools/demo/demo.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -22,13 +22,8 @@ using onemap::testing::kAdminToken;
 class TicketsHttp : public onemap::testing::SharedApi<TicketsHttp> {
  public:
   static std::unique_ptr<ApiHarness> make_api() {
-    auto api = std::make_unique<ApiHarness>([](const std::string& dir) {
-      onemap::layers::DemoOptions o;
-      o.data_dir = onemap::testing::source_data("");
-      o.scale = 0.03;
-      o.end_time = 20783LL * 86400 - 8 * 3600;  // 2026-11-26 00:00 UTC+8
-      return onemap::testing::write_store(dir, onemap::layers::build_demo(o), "demo.gpkg");
-    });
+    auto api = std::make_unique<ApiHarness>(
+        [](const std::string& dir) { return onemap::testing::write_demo_county(dir); });
     api->add_user("hotline", "reporter");
     api->add_user("centre", "centre");
     return api;

@@ -128,6 +128,15 @@ TEST(ReadPolicy, ACountyFileChangesAudiencesAndScopes) {
   EXPECT_EQ(department.scope, "县应急管理局");
   EXPECT_EQ(department.at("330521001001", "县应急管理局"), Audience::Staff);  // its own incidents
   EXPECT_EQ(department.at("330521001001", "县住建局"), Audience::Public);
+  // A joint case's other agencies read it as its lead does.
+  onemap::layers::Incident joint;
+  joint.join.grid_code = "330521001001001";
+  joint.agency = "县住建局";
+  EXPECT_EQ(onemap::auth::incident_audience(department, joint), Audience::Public);
+  joint.co_agencies = "330521001.执法中队,县应急管理局";
+  EXPECT_EQ(onemap::auth::incident_audience(department, joint), Audience::Staff);
+  joint.co_agencies = "县应急管理局局";  // a code that only starts like its own
+  EXPECT_EQ(onemap::auth::incident_audience(department, joint), Audience::Public);
   EXPECT_TRUE(p.reaches(Audience::Public, LayerKind::Incidents, "description"));
   EXPECT_EQ(p.field_audience(LayerKind::Enterprises, "ent_id"), Audience::Staff);
   EXPECT_EQ(p.field_audience(LayerKind::Enterprises, "industry"), Audience::Public);

@@ -62,8 +62,10 @@ bool in_workload(const Incident& in) {
   return in.status == "dispatched" || in.status == "accepted" || in.status == "in_progress";
 }
 
-void Dispatch::open(int cap) {
+void Dispatch::open(int cap, std::vector<AgencyConfig> agencies) {
   cap_ = cap;
+  DispatchConfig config = test_config(cap);
+  config.agencies = std::move(agencies);
   CountyFixture::open(
       [](const std::string& dir) {
         Dataset d = dispatch_county();
@@ -71,7 +73,7 @@ void Dispatch::open(int cap) {
             team_member("FT9", WorkerRole::FullTime, 120.30, 30.10, true, "330521002001001"));
         return write_store(dir, d);
       },
-      test_config(cap));
+      std::move(config));
 }
 
 Incident Dispatch::intake(double lon, double lat, const char* category, int64_t now) {

@@ -41,8 +41,9 @@ class Dispatch : public CountyFixture {
  protected:
   void SetUp() override { open(2); }
 
-  /// The dispatch county's team, and FT9 in a grid of the other town, on test_config(cap).
-  void open(int cap);
+  /// The dispatch county's team, and FT9 in a grid of the other town, on test_config(cap) with
+  /// `agencies` beside the areas'.
+  void open(int cap, std::vector<layers::AgencyConfig> agencies = {});
 
   /// An incident of `category` reported at (lon, lat) by the reporter app at `now`, as routed.
   layers::Incident intake(double lon, double lat, const char* category = "0101",
