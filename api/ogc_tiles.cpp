@@ -353,6 +353,7 @@ struct OgcTiles::Impl {
   std::unordered_map<LayerKind, spatial::Box> extents;
 
   void on_change(const layers::Change& c) {
+    if (c.ticket) return;
     std::lock_guard lock(mutex);
     auto it = extents.find(c.layer);
     if (it == extents.end()) return;

@@ -5,7 +5,7 @@ namespace onemap::api {
 
 OutboxWatch::OutboxWatch(std::shared_ptr<layers::County> county) : county_(std::move(county)) {
   listener_ = county_->on_change([this](const layers::Change& c) {
-    if (c.layer == layers::LayerKind::Incidents && c.feature_layer.empty()) poke();
+    if (c.ticket || (c.layer == layers::LayerKind::Incidents && c.feature_layer.empty())) poke();
   });
 }
 

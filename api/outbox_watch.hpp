@@ -1,5 +1,5 @@
 // What the outbox's readers (api/webhooks.hpp, api/events.hpp) wait on: a wakeup whenever an
-// incident of the county changes, when a new outbox row may be there.
+// incident or a ticket of the county changes, when a new outbox row may be there.
 #pragma once
 
 #include "layers/county/county.hpp"

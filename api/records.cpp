@@ -610,8 +610,8 @@ RecordAnswer sweep(layers::County& county, const RecordRequest& rq) {
 }  // namespace
 
 layers::Report read_incident_report(std::string_view body) {
-  static const auto fields =
-      with(point_fields(), {"category", "description", "address", "id", "source", "reported_at"});
+  static const auto fields = with(point_fields(), {"category", "description", "address", "id",
+                                                   "source", "reported_at", "phone"});
   const Body b(body, with(fields, {"status", "assignee"}), "incident");
   b.refuse({"status", "assignee"},
            "is set by routing; change it with POST /incidents/{id}/actions");
@@ -634,6 +634,10 @@ layers::Report read_incident_report(std::string_view body) {
   in.source = b.text("source").value_or("");
   if (const auto t = b.text("reported_at"))
     in.reported_at = layers::parse_request_time(*t, "reported_at");
+  // The caller's number, as a hotline's system sends it (personal; Open311's "phone" too): the
+  // SMS notifier tells them their case was received and closed.
+  if (const auto phone = b.text("phone"); phone && !phone->empty())
+    in.extra = json_text(json{{"contact", {{"phone", *phone}}}});
   return report;
 }
 

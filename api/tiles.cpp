@@ -415,6 +415,7 @@ struct TileService::Impl {
 
   // Called by County under its write lock, before the write is acknowledged.
   void on_change(const layers::Change& c) {
+    if (c.ticket) return;  // the intake queue is in no tile
     const uint32_t extent = county->tiles().config().extent;
     const uint32_t buffer = county->tiles().config().buffer;
     if (!c.feature_layer.empty()) return on_feature_layer_change(c, extent, buffer);

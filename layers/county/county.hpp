@@ -70,6 +70,9 @@ struct Change {
   std::optional<spatial::Box> grid_before, grid_after;
   std::string feature_layer;
   bool whole_layer = false;
+  /// A ticket of the intake queue changed (its id; 0: none): nothing else is set, and only the
+  /// outbox's readers care (a new row of it).
+  int64_t ticket = 0;
   std::vector<spatial::Box> boxes;
   /// True when the point moved, appeared or disappeared (not only its attributes changed).
   bool moved() const {

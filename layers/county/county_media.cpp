@@ -25,8 +25,8 @@ bool may_add_media(const Incident& in, const Actor& actor) {
   if (actor.role == "worker")
     return actor.grid_head() && !actor.team_grid.empty() &&
            (in.join.grid_code == actor.team_grid || in.agency == actor.team_grid);
-  if (actor.role == "department") return !in.agency.empty() && in.agency == actor.scope;
-  if (actor.role == "centre") return in_scope(in, actor);
+  // A department's scope holds its own code: the cases it leads or shares (co_agencies).
+  if (actor.role == "department" || actor.role == "centre") return in_scope(in, actor);
   return false;
 }
 

@@ -71,6 +71,9 @@ void County::keep_ticket(const Ticket& t) {
     *it = t;
   else
     tickets_.insert(it, t);
+  Change c;
+  c.ticket = t.id;
+  notify(c);
 }
 
 Received County::receive(Report report, const Actor& actor, int64_t now) {

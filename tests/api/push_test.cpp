@@ -48,18 +48,6 @@ std::string expected_signature(const std::string& body) {
   return out;
 }
 
-// `onemap webhook add` of a subscriber of `kind` at `url` on `store`.
-void add_subscriber(const std::string& dir, const std::string& store, const std::string& name,
-                    const std::string& url, const std::string& kind = "webhook") {
-  const std::string secret_file = dir + "/" + name + ".secret";
-  std::ofstream(secret_file) << kSecret << "\n";
-  const CommandResult r =
-      run_command({ONEMAP_BINARY, "webhook", "add", "--data", store, "--name", name, "--url", url,
-                   "--secret-file", secret_file, "--kind", kind});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out.find(kSecret), std::string::npos);
-}
-
 std::string intake_form(const std::string& key, double lon, double lat,
                         const std::string& phone = "") {
   std::vector<std::pair<std::string, std::string>> fields = {{"api_key", key},
@@ -118,7 +106,7 @@ class Push : public ::testing::Test {
 TEST_F(Push, EveryEventReachesTheWebhookInOrderSignedThroughASigkill) {
   // One POST in 23 fails: the deliverer retries it, and holds the later ones back.
   WebhookReceiver hook([](std::size_t n, const Delivery&) { return n % 23 == 5 ? 500 : 200; });
-  add_subscriber(dir_.path(), store_, "hook", hook.url());
+  add_subscriber(dir_.path(), store_, "hook", hook.url(), kSecret);
 
   // What the clients saw acknowledged: the events of each case, by seq (intake: report and
   // dispatch; each action one more).
@@ -192,7 +180,7 @@ TEST_F(Push, EveryEventReachesTheWebhookInOrderSignedThroughASigkill) {
 
 TEST_F(Push, TheSmsGatewayTextsTheResidentOnReceiptAndClosure) {
   WebhookReceiver gateway;
-  add_subscriber(dir_.path(), store_, "sms", gateway.url(), "sms");
+  add_subscriber(dir_.path(), store_, "sms", gateway.url(), kSecret, "sms");
   const CommandResult centre = run_user_command(store_, {"add", "--id", "c1", "--role", "centre"});
   ASSERT_EQ(centre.exit_code, 0) << centre.err;
   ServerProcess server(args(), dir_.file("serve.log"));
@@ -226,7 +214,7 @@ TEST_F(Push, TheSmsGatewayTextsTheResidentOnReceiptAndClosure) {
 
 TEST_F(Push, AMergedReportsResidentHearsItWasReceivedMergedAndClosed) {
   WebhookReceiver gateway;
-  add_subscriber(dir_.path(), store_, "sms", gateway.url(), "sms");
+  add_subscriber(dir_.path(), store_, "sms", gateway.url(), kSecret, "sms");
   const CommandResult centre = run_user_command(store_, {"add", "--id", "c1", "--role", "centre"});
   ASSERT_EQ(centre.exit_code, 0) << centre.err;
   ServerProcess server(args(), dir_.file("serve.log"));

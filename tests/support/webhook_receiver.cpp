@@ -2,6 +2,10 @@
 // each (the deliverer sends Connection: close).
 #include "tests/support/webhook_receiver.hpp"
 
+#include "tests/support/server_process.hpp"
+
+#include <gtest/gtest.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,6 +16,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -112,6 +117,17 @@ void WebhookReceiver::serve() {
     ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
     ::close(fd);
   }
+}
+
+void add_subscriber(const std::string& dir, const std::string& store, const std::string& name,
+                    const std::string& url, const std::string& secret, const std::string& kind) {
+  const std::string secret_file = dir + "/" + name + ".secret";
+  std::ofstream(secret_file) << secret << "\n";
+  const CommandResult r =
+      run_command({ONEMAP_BINARY, "webhook", "add", "--data", store, "--name", name, "--url", url,
+                   "--secret-file", secret_file, "--kind", kind});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find(secret), std::string::npos);
 }
 
 }  // namespace onemap::testing

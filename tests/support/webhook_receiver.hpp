@@ -51,4 +51,11 @@ class WebhookReceiver {
   std::thread thread_;
 };
 
+/// `onemap webhook add` of a subscriber `name` of `kind` (webhook, sms) at `url` on `store`, its
+/// signing secret `secret` from a file in `dir`; fails the test when the command does (or prints
+/// the secret).
+void add_subscriber(const std::string& dir, const std::string& store, const std::string& name,
+                    const std::string& url, const std::string& secret,
+                    const std::string& kind = "webhook");
+
 }  // namespace onemap::testing
