@@ -72,6 +72,10 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
   prev.since = *q.since - length;
   prev.until = *q.since - 1;
 
+  // The reports the centre rejected or merged are no incidents: counted apart, before the read
+  // lock (ticket_counts takes its own).
+  const layers::TicketCounts tickets =
+      ctx.county->ticket_counts(q.area ? q.area->second : std::string(), *q.since, *q.until + 1);
   auto lock = ctx.county->read();
   const layers::Dataset& d = ctx.county->data();
   if (q.area)
@@ -101,12 +105,42 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
       out.num(m.on_time_rate);
     else
       out.raw("null");
-    out.raw(",\"median_hours_to_close\":");
-    if (m.median_hours_to_close)
-      out.num(*m.median_hours_to_close);
-    else
-      out.raw("null");
-    out.raw("}");
+    auto number_or_null = [&](const char* key, std::optional<double> v) {
+      out.raw(key);
+      if (v)
+        out.num(*v);
+      else
+        out.raw("null");
+    };
+    number_or_null(",\"median_hours_to_close\":", m.median_hours_to_close);
+    // The figures the county is judged by: 有效率 and 及时率, returns and reopenings, stages.
+    auto count = [&](const char* key, std::size_t n) {
+      out.raw(key);
+      out.num(static_cast<int64_t>(n));
+    };
+    // A rate of `of` things: null when there are none.
+    auto rate = [&](const char* key, double r, std::size_t of) {
+      number_or_null(key, of ? std::optional<double>(r) : std::nullopt);
+    };
+    count(",\"handled\":", m.handled);
+    count(",\"handled_on_time\":", m.handled_on_time);
+    rate(",\"effective_rate\":", m.effective_rate, m.total);
+    rate(",\"timely_rate\":", m.timely_rate, m.handled_with_deadline);
+    count(",\"returned\":", m.returned);
+    count(",\"reopened\":", m.reopened);
+    rate(",\"return_rate\":", m.return_rate, m.total);
+    rate(",\"reopen_rate\":", m.reopen_rate, m.handled);
+    out.raw(",\"median_stage_hours\":{");
+    for (std::size_t k = 0; k < m.kStages.size(); ++k) {
+      out.raw(k ? ",\"" : "\"");
+      out.raw(m.kStages[k]);
+      out.raw("\":");
+      if (m.median_stage_hours[k])
+        out.num(*m.median_stage_hours[k]);
+      else
+        out.raw("null");
+    }
+    out.raw("}}");
   };
   const int64_t clock = static_cast<int64_t>(std::time(nullptr));
   // The counts by group (null: incidents in no group) x category x status, one hash lookup per
@@ -138,8 +172,9 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
     (in_now ? c.now : c.before)++;
     (in_now ? total.now : total.before)++;
     if (in_now) {
-      loops[g].add(i, clock);
-      total_loop.add(i, clock);
+      const auto trail = ctx.county->trail_of(i.fid);
+      loops[g].add(i, clock, trail);
+      total_loop.add(i, clock, trail);
     }
   }
   auto code_of = [](const layers::Grid* g) { return g ? std::string_view(g->code) : ""; };
@@ -182,7 +217,19 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
   counts(out, total.now, total.before);
   out.raw(",");
   write_loop(out, total_loop);
-  out.raw("},\"groups\":[");
+  out.raw(",\"tickets\":{");
+  const std::pair<const char*, std::size_t> ticket_counts[] = {{"received", tickets.received},
+                                                               {"pending", tickets.pending},
+                                                               {"admitted", tickets.admitted},
+                                                               {"rejected", tickets.rejected},
+                                                               {"merged", tickets.merged}};
+  for (std::size_t k = 0; k < std::size(ticket_counts); ++k) {
+    out.raw(k ? ",\"" : "\"");
+    out.raw(ticket_counts[k].first);
+    out.raw("\":");
+    out.num(static_cast<int64_t>(ticket_counts[k].second));
+  }
+  out.raw("}},\"groups\":[");
   // Each group is a run of `table`, each of its categories a run within it.
   for (std::size_t b = 0; b < table.size();) {
     const layers::Grid* g = table[b].first.group;

@@ -42,11 +42,13 @@
 #include "layers/tiles/tiles.hpp"
 #include "layers/triage/triage.hpp"
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -269,9 +271,11 @@ struct BatchResult {
   std::vector<BatchAssignment> assignments;
 };
 
-/// Closed-loop metrics over a set of incidents (layers/dispatch/workflow.hpp).
+/// Closed-loop metrics over a set of incidents (layers/dispatch/workflow.hpp): the figures a
+/// county is judged by. Every incident counts as admitted: reports the centre rejected or merged
+/// never became incidents, and are counted apart (TicketCounts).
 struct LoopMetrics {
-  std::size_t total = 0;    ///< incidents reported in the window
+  std::size_t total = 0;    ///< incidents reported in the window (admitted)
   std::size_t closed = 0;   ///< of them, closed
   std::size_t open = 0;     ///< of them, still open (not resolved, verified or closed)
   std::size_t overdue = 0;  ///< open, and past their deadline at `now` or escalated for it
@@ -279,14 +283,38 @@ struct LoopMetrics {
   double closure_rate = 0;                            ///< closed / total (0 when none)
   double on_time_rate = 0;  ///< on_time / with_deadline_closed (0 when none)
   std::optional<double> median_hours_to_close;
+  std::size_t handled = 0;  ///< resolved, verified or closed (办结)
+  /// Handled with a deadline; of them, resolved by it (the last resolve of the trail; the close
+  /// for an incident imported without one).
+  std::size_t handled_with_deadline = 0, handled_on_time = 0;
+  std::size_t returned = 0;   ///< sent back by a handler at least once
+  std::size_t reopened = 0;   ///< reopened at least once
+  double effective_rate = 0;  ///< 处置有效率: handled / total (0 when none)
+  double timely_rate = 0;     ///< 及时率: handled_on_time / handled_with_deadline (0 when none)
+  double return_rate = 0;     ///< returned / total
+  double reopen_rate = 0;     ///< reopened / handled
+  /// The stages of the loop, each timed from the end of the one before (the report for the
+  /// first): the first dispatch, the first accept (of the case or a task), the last resolve,
+  /// verify and close.
+  static constexpr std::array<const char*, 5> kStages = {"dispatch", "accept", "resolve", "verify",
+                                                         "close"};
+  /// Median hours of each stage over the incidents whose trail has both of its ends.
+  std::array<std::optional<double>, kStages.size()> median_stage_hours;
 
-  /// Counts one incident, at `now` (Unix seconds) for the overdue count.
-  void add(const Incident& in, int64_t now);
-  /// Computes the rates and the median from what was added.
+  /// Counts one incident with its trail (empty for one imported without), at `now` (Unix
+  /// seconds) for the overdue count.
+  void add(const Incident& in, int64_t now, std::span<const IncidentEvent> trail = {});
+  /// Computes the rates and the medians from what was added.
   void finish();
 
  private:
   std::vector<double> hours_;  ///< report to close, of the closed ones
+  std::array<std::vector<double>, kStages.size()> stage_hours_;
+};
+
+/// What became of the reports that waited in the intake queue (tickets received in a window).
+struct TicketCounts {
+  std::size_t received = 0, pending = 0, admitted = 0, rejected = 0, merged = 0;
 };
 
 class County {
@@ -549,6 +577,11 @@ class County {
   void set_commit_hook(std::function<void(std::string_view)> hook) {
     commit_hook_ = std::move(hook);
   }
+  /// The audit trail of the incident `fid` (empty for none), the caller holding read().
+  std::span<const IncidentEvent> trail_of(int64_t fid) const;
+  /// The tickets received in [from, to) (0: unbounded) whose area starts with `area`, by what
+  /// became of them.
+  TicketCounts ticket_counts(const std::string& area, int64_t from, int64_t to) const;
   /// Metrics of the incidents reported in [from, to) (0: unbounded) whose grid or agency starts
   /// with `area` and whose category is `category` (empty: all), at `now` (0: the clock).
   LoopMetrics metrics(const std::string& area, const std::string& category, int64_t from,

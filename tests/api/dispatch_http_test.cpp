@@ -383,6 +383,17 @@ TEST_F(DispatchHttp, TilesAndQueriesShowEachTransitionAtOnce) {
   EXPECT_EQ(loop["closed"].get<int64_t>(), closed);
   EXPECT_EQ(loop["overdue"].get<int64_t>(), overdue);  // no deadline has passed yet in this test
   EXPECT_EQ(stats["total"]["count"].get<int64_t>(), static_cast<int64_t>(all["features"].size()));
+  // 有效率 and the rest are the county's own figures (layers::LoopMetrics) over the same window.
+  const auto m = api().county().metrics("", "", 946684800, 4070908800);
+  EXPECT_EQ(loop["handled"].get<std::size_t>(), m.handled);
+  EXPECT_EQ(loop["effective_rate"].get<double>(), m.effective_rate);
+  if (m.handled_with_deadline) {
+    EXPECT_EQ(loop["timely_rate"].get<double>(), m.timely_rate);
+  }
+  EXPECT_EQ(loop["returned"].get<std::size_t>(), m.returned);
+  EXPECT_EQ(loop["median_stage_hours"].size(), m.kStages.size());
+  EXPECT_EQ(stats["total"]["tickets"]["received"].get<std::size_t>(),
+            api().county().ticket_counts("", 0, 0).received);
 }
 
 TEST_F(DispatchHttp, BatchDispatchAndTheSweepOverHttp) {

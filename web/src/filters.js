@@ -99,17 +99,6 @@ export function overdueCql(mode, now = new Date(), hasFlag = true) {
   return groups.length ? `${open} AND (${groups.join(' OR ')})` : '1 = 0';
 }
 
-/// Whether an incident (closed_at, reported_at, category, deadline) was closed in time.
-export function closedOnTime(p) {
-  if (!p.closed_at) return false;
-  const closed = Date.parse(p.closed_at);
-  if (p.deadline) return closed <= Date.parse(p.deadline);
-  if (p.overdue === true) return false;
-  const c = CATEGORIES.find((x) => x.code === p.category);
-  if (!c || !Number.isFinite(c.hours)) return true;
-  return closed <= Date.parse(p.reported_at) + c.hours * 3600_000;
-}
-
 /// Items-query parameters of the filters plus `extra` CQL2 (joined with AND), without the area.
 export function itemParams(f, { extraCql = '', now = new Date() } = {}) {
   const p = {};

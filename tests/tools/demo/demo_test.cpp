@@ -393,8 +393,10 @@ TEST_F(DemoTest, IncidentsWithinTheTwelveMonthWindow) {
   }
   ASSERT_GT(old_total, 1000u);
   const double closed = double(old_closed) / double(old_total);
-  EXPECT_GT(closed, 0.85);
-  EXPECT_LT(closed, 0.97);
+  // A working county: hardly anything older than a month is still open (the seeds' 有效率 is
+  // near 100 %), but not nothing.
+  EXPECT_GT(closed, 0.99);
+  EXPECT_LT(closed, 1.0);
 }
 
 TEST_F(DemoTest, RiskLevelsCloseToTheTargets) {
