@@ -60,7 +60,10 @@ http::Response answer(int status, const json& body) {
 // one of its agencies).
 http::Response case_answer(const layers::County& county, const layers::Incident& in) {
   json tasks = json::array();
-  for (const auto& t : county.tasks(in.fid)) tasks.push_back(task_json(t, county.agencies()));
+  {
+    auto lock = county.read();
+    for (const auto& t : county.tasks_of(in.fid)) tasks.push_back(task_json(t, county.agencies()));
+  }
   http::Response r = answer(200, {{"incident",
                                    {{"id", in.fid},
                                     {"url", "/incidents/" + std::to_string(in.fid)},
@@ -91,6 +94,7 @@ http::Response list_agencies(const layers::County& county, const Context& c) {
     }
   }
   json items = json::array();
+  auto lock = county.read();
   for (const layers::Agency& a : county.agencies().all()) {
     if (!level.empty() && a.level != level) continue;
     // An area's agencies: those serving inside it, and those serving all of it.
@@ -119,7 +123,8 @@ http::Response list_tasks(const layers::County& county, const auth::ReadPolicy& 
         "forbidden_scope");
   }
   json tasks = json::array();
-  for (const auto& t : county.tasks(fid)) tasks.push_back(task_json(t, county.agencies()));
+  auto lock = county.read();
+  for (const auto& t : county.tasks_of(fid)) tasks.push_back(task_json(t, county.agencies()));
   return answer(200, {{"id", fid}, {"tasks", std::move(tasks)}});
 }
 

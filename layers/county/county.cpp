@@ -579,6 +579,7 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     std::unique_lock memory(mutex_);
     data_.grids[index] = after;
     ++grids_version_;
+    agencies_ = AgencyDirectory(dispatch_.agencies, data_.grids);  // the areas' agencies' names
     tiles_->grid_changed(data_, index);
     Change c;
     c.layer = LayerKind::Grids;
@@ -687,6 +688,7 @@ Grid County::update_grid(int64_t fid, const GridPatch& p) {
     std::unique_lock memory(mutex_);
     data_.grids[index] = after;
     ++grids_version_;
+    agencies_ = AgencyDirectory(dispatch_.agencies, data_.grids);
     joiner_ = std::move(joiner);
     if (after.level == GridLevel::Town)
       index_teams();  // the nearest-town routing uses town outlines

@@ -490,7 +490,8 @@ class County {
   TicketPage tickets(const Actor& actor, const std::string& state, std::size_t limit,
                      std::size_t offset) const;
   // ---- joint cases (county_joint.cpp) ----
-  /// Every agency: the configured departments and units, and the areas' own (agencies.hpp).
+  /// Every agency: the configured departments and units, and the areas' own (agencies.hpp),
+  /// named after the grids as they are now. The caller holds read().
   const AgencyDirectory& agencies() const { return agencies_; }
   /// Makes an open incident a joint case: a task for the lead and each co-handler (each must
   /// serve the incident's area), the incident dispatched to the lead with the others as its

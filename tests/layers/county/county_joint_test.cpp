@@ -52,7 +52,7 @@ class Joint : public Dispatch {
 };
 
 TEST_F(Joint, TheAgenciesAreTheConfiguredOnesPerTownAndTheAreas) {
-  const AgencyDirectory& a = county_->agencies();
+  const AgencyDirectory a = county_->agencies();
   ASSERT_NE(a.find(kUrban), nullptr);
   EXPECT_EQ(a.find(kUrban)->area, "330521001");
   EXPECT_EQ(a.find(kUrban)->name, "area 330521001城市发展管理办公室");
@@ -65,6 +65,16 @@ TEST_F(Joint, TheAgenciesAreTheConfiguredOnesPerTownAndTheAreas) {
   std::size_t areas = 0;
   for (const auto& g : county_->data().grids) areas += g.level != GridLevel::County;
   EXPECT_EQ(a.all().size(), areas + 1 + 2 * 2);
+  // A town renamed names its units and its centre anew.
+  int64_t town = 0;
+  for (const auto& g : county_->data().grids)
+    if (g.code == "330521001") town = g.fid;
+  GridPatch rename;
+  rename.name = "康乾街道";
+  county_->update_grid(town, rename);
+  auto lock = county_->read();
+  EXPECT_EQ(county_->agencies().find(kUrban)->name, "康乾街道城市发展管理办公室");
+  EXPECT_EQ(county_->agencies().find("330521001")->name, "康乾街道综合信息指挥室");
 }
 
 TEST_F(Joint, AJointCaseResolvesWhenEveryTaskIsDoneAndSurvivesARestart) {
