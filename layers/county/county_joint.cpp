@@ -218,6 +218,8 @@ Incident County::summon(int64_t fid, const SummonsRequest& rq, const Actor& acto
     if (holder.empty())
       throw Conflict(what + " is held by no agency: make it joint with a lead (POST /incidents/" +
                      std::to_string(fid) + "/joint)");
+    if (std::find(rq.agencies.begin(), rq.agencies.end(), holder) != rq.agencies.end())
+      throw InvalidArgument("agencies", "agency " + holder + " holds " + what + " already");
     Task& lead = add_task(holder, "lead");
     lead.deadline = before.deadline ? before.deadline : deadline;
     if (before.status == "accepted" || before.status == "in_progress") {

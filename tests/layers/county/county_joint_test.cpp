@@ -166,6 +166,9 @@ TEST_F(Joint, ASummonsMakesACaseJointAndTheSweepMarksWhoDidNotReport) {
   // 吹哨报到 is a town's: a village's centre may not.
   EXPECT_THROW(county_->summon(in.fid, rq, actor("v", "centre", "330521001001")), Forbidden);
   const Actor town = actor("town", "centre", "330521001");
+  SummonsRequest holder = rq;
+  holder.agencies = {in.agency};  // who holds it already is no one to summon
+  EXPECT_THROW(county_->summon(in.fid, holder, town), InvalidArgument);
   const Incident summoned = county_->summon(in.fid, rq, town);
   EXPECT_EQ(summoned.status, "accepted");  // the worker goes on as the lead
   EXPECT_EQ(summoned.co_agencies, "消防");
