@@ -93,6 +93,29 @@ void check_may_coordinate(const Actor& actor, const Incident& in, const std::str
                     "forbidden_scope");
 }
 
+// Appends a new task of the case `fid` to `added` (numbered after the case's `existing` ones and
+// those added before it) and returns it.
+Task& add_task(std::vector<Task>& added, const std::vector<Task>& existing, int64_t fid,
+               const std::string& agency, const char* role, int64_t now, const Actor& actor,
+               int64_t deadline) {
+  Task& t = added.emplace_back();
+  t.incident = fid;
+  t.seq = static_cast<int64_t>(existing.size() + added.size());
+  t.agency = agency;
+  t.role = role;
+  t.created_at = now;
+  t.created_by = actor.id;
+  t.deadline = deadline;
+  return t;
+}
+
+// When a case of `category` started now is due, when a request gives no time: the category's
+// deadline (a working day for an unknown one).
+int64_t category_due(const DispatchConfig& config, const std::string& category, int64_t now) {
+  const CategoryConfig* cat = config.find(category);
+  return (cat ? cat->deadline : Deadline{}).due(now, config.calendar);
+}
+
 }  // namespace
 
 Incident County::make_joint(int64_t fid, const JointRequest& rq, const Actor& actor) {
@@ -121,10 +144,9 @@ Incident County::make_joint(int64_t fid, const JointRequest& rq, const Actor& ac
     parameters.emplace_back("with");
   }
   check_new_agencies(agencies_, before, existing, codes, parameters);
-  const CategoryConfig* cat = dispatch_.find(before.category);
   const int64_t deadline = rq.deadline.given()
                                ? due_time(rq.deadline, now, dispatch_.calendar, "deadline")
-                               : (cat ? cat->deadline : Deadline{}).due(now, dispatch_.calendar);
+                               : category_due(dispatch_, before.category, now);
   const Agency& lead = agencies_.get(rq.lead, "lead");
 
   Incident after = before;
@@ -150,17 +172,8 @@ Incident County::make_joint(int64_t fid, const JointRequest& rq, const Actor& ac
                       "协同（" + actor.id + " 指派）"}});
 
   std::vector<Task> tasks;
-  for (const auto& code : codes) {
-    Task t;
-    t.incident = fid;
-    t.seq = static_cast<int64_t>(existing.size() + tasks.size()) + 1;
-    t.agency = code;
-    t.role = tasks.empty() ? "lead" : "co";
-    t.created_at = now;
-    t.created_by = actor.id;
-    t.deadline = deadline;
-    tasks.push_back(std::move(t));
-  }
+  for (const auto& code : codes)
+    add_task(tasks, existing, fid, code, tasks.empty() ? "lead" : "co", now, actor, deadline);
   json detail = {{"joint", {{"lead", lead.code}, {"with", rq.with}}},
                  {"agency", after.agency},
                  {"level", after.level},
@@ -188,29 +201,16 @@ Incident County::summon(int64_t fid, const SummonsRequest& rq, const Actor& acto
   const std::vector<Task>& existing = tasks_of(fid);
   check_new_agencies(agencies_, before, existing, rq.agencies,
                      std::vector<std::string>(rq.agencies.size(), "agencies"));
-  const CategoryConfig* cat = dispatch_.find(before.category);
   const int64_t report_by =
       rq.report.given() ? due_time(rq.report, now, dispatch_.calendar, "report_within")
                         : now + static_cast<int64_t>(std::llround(kSummonsReportHours * 3600));
-  const int64_t deadline =
-      rq.deadline.given()     ? due_time(rq.deadline, now, dispatch_.calendar, "deadline")
-      : before.deadline > now ? before.deadline
-                              : (cat ? cat->deadline : Deadline{}).due(now, dispatch_.calendar);
+  const int64_t deadline = rq.deadline.given()
+                               ? due_time(rq.deadline, now, dispatch_.calendar, "deadline")
+                           : before.deadline > now ? before.deadline
+                                                   : category_due(dispatch_, before.category, now);
 
   Incident after = before;
   std::vector<Task> tasks;
-  auto add_task = [&](const std::string& agency, const std::string& role) -> Task& {
-    Task t;
-    t.incident = fid;
-    t.seq = static_cast<int64_t>(existing.size() + tasks.size()) + 1;
-    t.agency = agency;
-    t.role = role;
-    t.created_at = now;
-    t.created_by = actor.id;
-    t.deadline = deadline;
-    tasks.push_back(std::move(t));
-    return tasks.back();
-  };
   if (!joint_open(fid)) {
     // A case one agency held becomes joint: that agency (its grid's team when none is named)
     // leads, with what it has done so far.
@@ -220,7 +220,7 @@ Incident County::summon(int64_t fid, const SummonsRequest& rq, const Actor& acto
                      std::to_string(fid) + "/joint)");
     if (std::find(rq.agencies.begin(), rq.agencies.end(), holder) != rq.agencies.end())
       throw InvalidArgument("agencies", "agency " + holder + " holds " + what + " already");
-    Task& lead = add_task(holder, "lead");
+    Task& lead = add_task(tasks, existing, fid, holder, "lead", now, actor, deadline);
     lead.deadline = before.deadline ? before.deadline : deadline;
     if (before.status == "accepted" || before.status == "in_progress") {
       lead.state = "accepted";
@@ -236,7 +236,7 @@ Incident County::summon(int64_t fid, const SummonsRequest& rq, const Actor& acto
   std::vector<std::string> co;
   for (const std::string_view c : agency_list(after.co_agencies)) co.emplace_back(c);
   for (const auto& code : rq.agencies) {
-    Task& t = add_task(code, "summoned");
+    Task& t = add_task(tasks, existing, fid, code, "summoned", now, actor, deadline);
     t.report_by = report_by;
     co.push_back(code);
   }
