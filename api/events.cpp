@@ -165,6 +165,7 @@ class EventStreams {
 
 std::optional<std::string> event_message(const layers::County& county, const auth::Viewer& viewer,
                                          const layers::OutboxRow& row) {
+  if (row.subject == layers::kSmsSubject) return std::nullopt;  // a text to a resident's phone
   json event = json::parse(webhook_body(row), nullptr, false);
   if (!event.is_object()) return std::nullopt;
   if (event.contains("incident") && event["incident"].is_object()) {

@@ -1,6 +1,8 @@
 // The joint cases' endpoints (joint.hpp).
 #include "api/joint.hpp"
 
+#include "api/answers.hpp"
+#include "api/loop_json.hpp"
 #include "api/records.hpp"
 #include "core/errors.hpp"
 #include "layers/model/text.hpp"
@@ -8,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <unordered_map>
 
 namespace onemap::api {
 
@@ -48,14 +51,6 @@ json task_json(const layers::Task& t, const layers::AgencyDirectory& agencies) {
           {"version", t.version}};
 }
 
-http::Response answer(int status, const json& body) {
-  http::Response r;
-  r.status = status;
-  r.body = layers::json_text(body);
-  r.set_header("Cache-Control", "no-store");
-  return r;
-}
-
 // The case and its tasks as a write leaves them (the writer is staff of its area, or acts for
 // one of its agencies).
 http::Response case_answer(const layers::County& county, const layers::Incident& in) {
@@ -64,16 +59,16 @@ http::Response case_answer(const layers::County& county, const layers::Incident&
     auto lock = county.read();
     for (const auto& t : county.tasks_of(in.fid)) tasks.push_back(task_json(t, county.agencies()));
   }
-  http::Response r = answer(200, {{"incident",
-                                   {{"id", in.fid},
-                                    {"url", "/incidents/" + std::to_string(in.fid)},
-                                    {"status", in.status},
-                                    {"agency", in.agency},
-                                    {"co_agencies", in.co_agencies},
-                                    {"deadline", time_or_null(in.deadline)},
-                                    {"handler", in.handler},
-                                    {"version", in.version}}},
-                                  {"tasks", std::move(tasks)}});
+  http::Response r = no_store_json(200, {{"incident",
+                                          {{"id", in.fid},
+                                           {"url", "/incidents/" + std::to_string(in.fid)},
+                                           {"status", in.status},
+                                           {"agency", in.agency},
+                                           {"co_agencies", in.co_agencies},
+                                           {"deadline", time_or_null(in.deadline)},
+                                           {"handler", in.handler},
+                                           {"version", in.version}}},
+                                         {"tasks", std::move(tasks)}});
   r.set_header("ETag", "\"" + std::to_string(in.version) + "\"");
   return r;
 }
@@ -105,7 +100,7 @@ http::Response list_agencies(const layers::County& county, const Context& c) {
                      {"area", a.area},
                      {"kind", a.kind}});
   }
-  return answer(200, {{"total", items.size()}, {"agencies", std::move(items)}});
+  return no_store_json(200, {{"total", items.size()}, {"agencies", std::move(items)}});
 }
 
 http::Response list_tasks(const layers::County& county, const auth::ReadPolicy& policy,
@@ -125,12 +120,20 @@ http::Response list_tasks(const layers::County& county, const auth::ReadPolicy& 
   json tasks = json::array();
   auto lock = county.read();
   for (const auto& t : county.tasks_of(fid)) tasks.push_back(task_json(t, county.agencies()));
-  return answer(200, {{"id", fid}, {"tasks", std::move(tasks)}});
+  return no_store_json(200, {{"id", fid}, {"tasks", std::move(tasks)}});
 }
 
-http::Response agency_stats(const layers::County& county, const Context& c) {
-  std::string area = c.user->scope;
+// The window of a figures request: its area (default the user's scope, never outside it), its
+// times, and (`path` /stats/loop) how to group.
+struct Window {
+  std::string area;
   int64_t from = 0, to = 0;
+  std::string by;
+};
+Window read_window(const Context& c, std::string_view path) {
+  const bool grouped = path == "/stats/loop";
+  Window w;
+  w.area = c.user->scope;
   for (const auto& [k, v] : c.query) {
     if (k == "area") {
       if (!v.empty() && !layers::level_from_code(v))
@@ -138,19 +141,26 @@ http::Response agency_stats(const layers::County& county, const Context& c) {
       if (!c.user->scope.empty() && !v.starts_with(c.user->scope))
         throw Forbidden("area " + v + " lies outside " + c.user->id + "'s area " + c.user->scope,
                         "forbidden_scope");
-      area = v;
+      w.area = v;
     } else if (k == "from" || k == "to") {
       const auto t = layers::parse_time(v);
       if (!t) throw InvalidArgument(k, "must be an ISO 8601 time");
-      (k == "from" ? from : to) = *t;
+      (k == "from" ? w.from : w.to) = *t;
+    } else if (k == "by" && grouped) {
+      w.by = v;
     } else {
-      throw InvalidArgument(k,
-                            "unknown query parameter for /stats/agencies (parameters: area, from, "
-                            "to)");
+      throw InvalidArgument(k, "unknown query parameter for " + std::string(path) +
+                                   " (parameters: area, from, to" + (grouped ? ", by)" : ")"));
     }
   }
+  if (grouped && w.by.empty()) throw InvalidArgument("by", "is required: worker or agency");
+  return w;
+}
+
+http::Response agency_stats(const layers::County& county, const Context& c) {
+  const Window w = read_window(c, "/stats/agencies");
   json items = json::array();
-  for (const auto& f : county.agency_metrics(area, from, to)) {
+  for (const auto& f : county.agency_metrics(w.area, w.from, w.to)) {
     items.push_back({{"agency", f.agency},
                      {"name", f.name},
                      {"level", f.level},
@@ -165,10 +175,65 @@ http::Response agency_stats(const layers::County& county, const Context& c) {
                      {"median_hours_to_done",
                       f.median_hours_to_done ? json(*f.median_hours_to_done) : json(nullptr)}});
   }
-  return answer(200, {{"area", area},
-                      {"from", time_or_null(from)},
-                      {"to", time_or_null(to)},
-                      {"agencies", std::move(items)}});
+  return no_store_json(200, {{"area", w.area},
+                             {"from", time_or_null(w.from)},
+                             {"to", time_or_null(w.to)},
+                             {"agencies", std::move(items)}});
+}
+
+// GET /stats/loop?by=worker|agency: the loop's figures of each worker or agency of the area.
+// Worker names only to those who may read them there (personal: the read is audited).
+http::Response loop_stats(layers::County& county, const auth::ReadPolicy& policy,
+                          const Context& c) {
+  const Window w = read_window(c, "/stats/loop");
+  const auto groups = county.metrics_by(w.by, w.area, w.from, w.to);
+  const auth::Viewer viewer = policy.viewer(c.user);
+  json items = json::array();
+  std::vector<int64_t> named;  // the workers whose names were read
+  {
+    auto lock = county.read();
+    std::unordered_map<std::string_view, const layers::Worker*> workers;
+    if (w.by == "worker")
+      for (const auto& wk : county.data().workers) workers[wk.worker_id] = &wk;
+    for (const auto& [key, m] : groups) {
+      json row = {{"key", key.empty() ? json(nullptr) : json(key)}};
+      if (w.by == "agency") {
+        const layers::Agency* a = county.agencies().find(key);
+        row["name"] = a ? json(a->name) : json(nullptr);
+        row["level"] = a ? json(a->level) : json(nullptr);
+      } else {
+        const auto it = workers.find(key);
+        const layers::Worker* wk = it == workers.end() ? nullptr : it->second;
+        row["grid_code"] = wk ? json(wk->grid_code) : json(nullptr);
+        if (wk && auth::may_read(viewer, layers::LayerKind::Workers, "name", wk->grid_code)) {
+          row["name"] = wk->name;
+          named.push_back(wk->fid);
+        } else {
+          row["name"] = nullptr;
+        }
+      }
+      row["total"] = m.total;
+      row["loop"] = loop_json(m);
+      items.push_back(std::move(row));
+    }
+  }
+  if (!named.empty()) {
+    layers::AuditRecord r;
+    r.actor = c.user->id;
+    r.role = c.user->role;
+    r.action = "read_personal";
+    r.layer = std::string(layers::layer_name(layers::LayerKind::Workers));
+    r.records = layers::json_text(json(named));
+    r.fields = layers::json_text(json::array({"name"}));
+    r.peer = std::string(c.request.peer);
+    r.request_id = std::string(c.request_id);
+    county.audit({std::move(r)});
+  }
+  return no_store_json(200, {{"by", w.by},
+                             {"area", w.area},
+                             {"from", time_or_null(w.from)},
+                             {"to", time_or_null(w.to)},
+                             {"groups", std::move(items)}});
 }
 
 }  // namespace
@@ -222,6 +287,9 @@ void add_joint_routes(http::Router& router, const std::shared_ptr<layers::County
       });
   add("GET", "/stats/agencies", Lane::Query, Audience::Roles, coordinators, {"area", "from", "to"},
       [county](Context& c) { return agency_stats(*county, c); });
+  add("GET", "/stats/loop", Lane::Query, Audience::Roles, coordinators,
+      {"area", "from", "to", "by"},
+      [county, policy](Context& c) { return loop_stats(*county, *policy, c); });
 }
 
 }  // namespace onemap::api

@@ -12,6 +12,11 @@
 //                                                   {"action": "done", "feedback": "…"}
 //   GET  /stats/agencies?area=&from=&to=            each agency's tasks, on time, late,
 //                                                   summons answered in time, median hours
+//   GET  /stats/loop?by=worker|agency&area=&from=&to=
+//                                                   the loop's figures (有效率, 及时率, stage
+//                                                   medians…) of each worker or agency, names
+//                                                   beside codes (a worker's only to those who
+//                                                   may read it: audited)
 //
 // Joint cases and summons are made by admins and command-centre users (a summons by one of a
 // town or the county); a task is acted on by whoever acts for its agency (layers::may_act_for).

@@ -617,6 +617,14 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
                         in_query("to", "cases reported before (ISO 8601)")}),
            response("The figures by agency", "application/json", object), true);
     paths["/stats/agencies"]["get"].erase("requestBody");
+    paths["/stats/loop"]["get"] =
+        op("The loop's figures (有效率, 及时率, stages) of each worker or agency", "loop_stats",
+           json::array({in_query("by", "worker or agency (required)"),
+                        in_query("area", "an area code (default the user's scope)"),
+                        in_query("from", "cases reported from (ISO 8601)"),
+                        in_query("to", "cases reported before (ISO 8601)")}),
+           response("The figures by group", "application/json", object), true);
+    paths["/stats/loop"]["get"].erase("requestBody");
   }
   paths["/dispatch/batch"]["post"] =
       op("Dispatch every unassigned incident of an area at once (least total distance)",
@@ -629,6 +637,36 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
       op("The user the bearer token names", "get_me", json::array(),
          response("The user and the actions their role allows", "application/json", object), true);
   paths["/users/me"]["get"].erase("requestBody");
+  paths["/users/me/incidents"]["get"] =
+      op("The open cases the caller holds, earliest deadline first (a worker's task list)",
+         "my_incidents", json::array(),
+         response("A GeoJSON FeatureCollection of incidents", "application/json", object), true);
+  paths["/users/me/incidents"]["get"].erase("requestBody");
+  paths["/users/me/reports"]["get"] =
+      op("What the caller reported: its cases with their progress, and its waiting reports",
+         "my_reports", json::array(),
+         response("The reports, newest first", "application/json", object), true);
+  paths["/users/me/reports"]["get"].erase("requestBody");
+  // Residents' sign-in by phone (api/residents_api.hpp): public.
+  {
+    json code = op("Text a sign-in code to a resident's phone", "resident_code", json::array(),
+                   response("The code was sent", "application/json", object), true);
+    code.erase("security");
+    code["responses"].erase("401");
+    code["responses"].erase("403");
+    code["responses"]["202"] = code["responses"]["200"];
+    code["responses"].erase("200");
+    code["responses"]["429"] =
+        response("A code was sent a moment ago, or too many today (Retry-After)",
+                 "application/json", error_schema);
+    paths["/residents/code"]["post"] = code;
+    json token = op("Trade a texted code for a resident's token", "resident_token", json::array(),
+                    response("The token", "application/json", object), true);
+    token.erase("security");
+    token["responses"].erase("401");
+    token["responses"].erase("403");
+    paths["/residents/token"]["post"] = token;
+  }
   // Users and the audit: the administrator's (api/users_api.hpp).
   {
     const json user_id = json::array({in_path("id", "the user's id", {{"type", "string"}})});

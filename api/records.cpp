@@ -430,6 +430,15 @@ RecordAnswer incidents(layers::County& county, const RecordRequest& rq, std::opt
     // A report the centre must look at first waits in its queue (202, api/tickets.hpp).
     const layers::Actor actor = require_actor(rq);
     layers::Report report = read_incident_report(rq.body);
+    if (actor.role == "resident") {
+      // Their verified phone is the contact the SMS notifier texts, never a number the body
+      // gives; the time is when it came.
+      layers::Incident& in = report.incident;
+      if (in.reported_at)
+        throw InvalidArgument("reported_at", "is the time a resident's report arrives");
+      in.extra = json_text(json{{"contact", {{"phone", actor.contact_phone}}}});
+      if (in.source.empty()) in.source = "resident_app";
+    }
     if (rq.place) rq.place(report);
     const layers::Received got = county.receive(std::move(report), actor);
     if (got.ticket)
@@ -730,6 +739,21 @@ layers::TaskRequest read_task_request(std::string_view body, const std::string& 
   return rq;
 }
 
+ResidentCredentials read_resident_credentials(std::string_view body, bool with_code) {
+  const Body b(
+      body,
+      with_code ? std::vector<std::string>{"phone", "code"} : std::vector<std::string>{"phone"},
+      "sign-in");
+  ResidentCredentials c;
+  c.phone = b.text("phone").value_or("");
+  if (c.phone.empty()) throw InvalidArgument("phone", "is required");
+  if (with_code) {
+    c.code = b.text("code").value_or("");
+    if (c.code.empty()) throw InvalidArgument("code", "is required: the six digits texted");
+  }
+  return c;
+}
+
 layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match) {
   static const auto fields = with(point_fields(), {"category", "status", "description", "assignee",
                                                    "id", "source", "reported_at"});
@@ -786,6 +810,100 @@ layers::Actor require_writer(const RecordRequest& rq) {
   return a;
 }
 
+namespace {
+
+// Whether `actor` holds the open incident `in`: a worker the one assigned to it, department staff
+// one routed to their department, anyone an open task of an agency they act for (an admin acts
+// for all, but holds none).
+bool holds(const layers::County& county, const layers::Incident& in, const layers::Actor& actor) {
+  if (!actor.worker_id.empty() && in.assignee == actor.worker_id) return true;
+  if (actor.role == "department" && !actor.scope.empty() && in.agency == actor.scope) return true;
+  if (actor.role == "admin") return false;
+  for (const layers::Task& t : county.tasks_of(in.fid))
+    if (t.state != "done" && layers::may_act_for(actor, t.agency)) return true;
+  return false;
+}
+
+// GET /users/me/incidents: the open cases the caller holds, the earliest deadline first, as
+// GeoJSON (a phone's task list and map).
+RecordAnswer my_incidents(const layers::County& county, const RecordRequest& rq) {
+  const layers::Actor actor = require_actor(rq);
+  const auth::Viewer viewer = rq.policy->viewer(actor);
+  std::vector<layers::Incident> held;
+  {
+    auto lock = county.read();
+    for (const auto& in : county.data().incidents)
+      if (layers::is_open_state(in.status) && holds(county, in, actor)) held.push_back(in);
+  }
+  std::stable_sort(held.begin(), held.end(), [](const auto& a, const auto& b) {
+    return (a.deadline ? a.deadline : INT64_MAX) < (b.deadline ? b.deadline : INT64_MAX);
+  });
+  json features = json::array();
+  for (const auto& in : held) {
+    json props = to_json(in, viewer);
+    const json lon = props["lon"], lat = props["lat"];
+    props.erase("lon");
+    props.erase("lat");
+    json geometry =
+        lon.is_number() ? json{{"type", "Point"}, {"coordinates", {lon, lat}}} : json(nullptr);
+    features.push_back({{"type", "Feature"},
+                        {"id", in.fid},
+                        {"geometry", std::move(geometry)},
+                        {"properties", std::move(props)}});
+  }
+  const std::size_t n = features.size();
+  return {
+      200,
+      json_text(json{
+          {"type", "FeatureCollection"}, {"features", std::move(features)}, {"numberReturned", n}}),
+      {{"Cache-Control", "no-store"}},
+      {}};
+}
+
+// GET /users/me/reports: what the caller reported (a resident, an app), newest first: its cases
+// with their progress and photos, and the reports still waiting in the intake queue or refused
+// or merged there.
+RecordAnswer my_reports(const layers::County& county, const RecordRequest& rq) {
+  const layers::Actor actor = require_actor(rq);
+  const auth::Viewer viewer = rq.policy->viewer(actor);
+  struct Item {
+    int64_t at;
+    json body;
+  };
+  std::vector<Item> items;
+  {
+    auto lock = county.read();
+    for (const auto& in : county.data().incidents) {
+      if (in.reporter.empty() || in.reporter != actor.id) continue;
+      json j = to_json(in, viewer);
+      j["kind"] = "incident";
+      j["media"] = media_json(county, in, viewer, rq.base_url);
+      json steps = json::array();
+      for (const auto& e : county.trail_of(in.fid))
+        steps.push_back({{"action", e.action}, {"at", layers::format_time(e.at)}, {"to", e.to}});
+      j["history"] = std::move(steps);
+      items.push_back({in.reported_at, std::move(j)});
+    }
+  }
+  for (const auto& t : county.tickets_reported_by(actor.id)) {
+    if (t.state == "admitted") continue;  // its case is listed
+    json j = ticket_json(t, false);
+    j["kind"] = "ticket";
+    j["description"] = t.description;
+    j["address"] = t.address;
+    j["note"] = t.state == "rejected" ? json(t.note) : json(nullptr);
+    items.push_back({t.received_at, std::move(j)});
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.at > b.at; });
+  json reports = json::array();
+  for (auto& item : items) reports.push_back(std::move(item.body));
+  return {
+      200, json_text(json{{"reports", std::move(reports)}}), {{"Cache-Control", "no-store"}}, {}};
+}
+
+}  // namespace
+
 bool is_record_path(std::string_view path) {
   for (std::string_view c : kCollections) {
     if (path.size() < c.size() + 1 || path[0] != '/' || path.substr(1, c.size()) != c) continue;
@@ -829,10 +947,13 @@ RecordAnswer handle_record_request(layers::County& county, const RecordRequest& 
     return sweep(county, rq);
   }
   if (collection == "users") {
-    if (rq.path != "/users/me")
-      throw NotFound("no resource at " + std::string(rq.path) + " (users: /users/me)");
     if (rq.method != "GET" && rq.method != "HEAD")
       return RecordAnswer{405, "", {}, {"GET", "HEAD"}};
+    if (rq.path == "/users/me/incidents") return my_incidents(county, rq);
+    if (rq.path == "/users/me/reports") return my_reports(county, rq);
+    if (rq.path != "/users/me")
+      throw NotFound("no resource at " + std::string(rq.path) +
+                     " (users: /users/me, /users/me/incidents, /users/me/reports)");
     const layers::Actor a = require_actor(rq);
     json j = {{"id", a.id}, {"role", a.role}, {"scope", a.scope}, {"worker_id", a.worker_id}};
     j["worker_role"] =

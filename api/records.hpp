@@ -97,6 +97,12 @@ layers::JointRequest read_joint_request(std::string_view body, const std::string
 layers::SummonsRequest read_summons_request(std::string_view body, const std::string& if_match);
 /// POST /incidents/{id}/tasks/{seq}/actions: action, feedback (the task's If-Match).
 layers::TaskRequest read_task_request(std::string_view body, const std::string& if_match);
+/// What a resident signs in with (api/residents_api.hpp).
+struct ResidentCredentials {
+  std::string phone, code;
+};
+/// POST /residents/code ({"phone"}) and, `with_code`, POST /residents/token ({"phone", "code"}).
+ResidentCredentials read_resident_credentials(std::string_view body, bool with_code);
 /// PATCH /incidents/{id}, with the If-Match header ("" when absent).
 layers::IncidentPatch read_incident_patch(std::string_view body, const std::string& if_match);
 /// POST (`create`) and PATCH /households(/{id}) and /enterprises(/{id}): the position and the

@@ -11,6 +11,7 @@
 #include "api/ogc_tiles.hpp"
 #include "api/open311.hpp"
 #include "api/records.hpp"
+#include "api/residents_api.hpp"
 #include "api/tickets.hpp"
 #include "api/upload.hpp"
 #include "api/users_api.hpp"
@@ -26,6 +27,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <ctime>
 #include <utility>
 #include <vector>
 
@@ -178,8 +180,12 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   http::Router::Options ro;
   ro.cors_origin = options.cors_origin;
   ro.default_base_url = "http://" + options.address + ":" + std::to_string(options.port);
-  ro.authenticate = [county = state->county, admin = options.write_token](
-                        std::string_view token) -> std::optional<layers::Actor> {
+  // Residents sign in by phone (auth/residents.hpp); their tokens are told apart by prefix.
+  auto residents = std::make_shared<auth::Residents>(state->county->location());
+  ro.authenticate = [county = state->county, admin = options.write_token,
+                     residents](std::string_view token) -> std::optional<layers::Actor> {
+    if (auth::Residents::is_resident_token(token))
+      return residents->authenticate(token, std::time(nullptr));
     if (!admin.empty() && token.size() == admin.size() &&
         CRYPTO_memcmp(token.data(), admin.data(), admin.size()) == 0) {
       layers::Actor a;
@@ -385,6 +391,10 @@ std::shared_ptr<http::Router> make_router(const ServerOptions& options,
   add({"POST"}, "/dispatch/batch", record, Lane::Query, Audience::Roles, writers, record_body);
   add({"POST"}, "/escalations/sweep", record, Lane::Query, Audience::Roles, writers, record_body);
   add({"GET"}, "/users/me", record, Lane::Read, Audience::Signed);
+  add({"GET"}, "/users/me/incidents", record, Lane::Read, Audience::Signed);
+  add({"GET"}, "/users/me/reports", record, Lane::Read, Audience::Signed);
+  // ---- residents' sign-in by phone (api/residents_api.hpp)
+  add_resident_routes(*router, residents);
 
   // ---- users and the audit: the administrator's (api/users_api.hpp); after /users/me
   add_user_routes(*router, state->county);

@@ -1,6 +1,7 @@
 // Incident statistics (GET /collections/incidents/stats): counts in a window and the window
 // before it by area x category x status, with the closed loop's figures and the rising areas.
 #include "api/features_internal.hpp"
+#include "api/loop_json.hpp"
 
 #include "api/geojson_writer.hpp"
 #include "api/item_query.hpp"
@@ -89,58 +90,8 @@ HttpAnswer stats(const Context& ctx, const QueryParameters& query, const auth::R
   // The closed loop's figures over the window's incidents.
   auto write_loop = [](JsonOut& out, layers::LoopMetrics& m) {
     m.finish();
-    out.raw("\"loop\":{\"closed\":");
-    out.num(static_cast<int64_t>(m.closed));
-    out.raw(",\"open\":");
-    out.num(static_cast<int64_t>(m.open));
-    out.raw(",\"overdue\":");
-    out.num(static_cast<int64_t>(m.overdue));
-    out.raw(",\"closure_rate\":");
-    if (m.total)
-      out.num(m.closure_rate);
-    else
-      out.raw("null");
-    out.raw(",\"on_time_rate\":");
-    if (m.with_deadline_closed)
-      out.num(m.on_time_rate);
-    else
-      out.raw("null");
-    auto number_or_null = [&](const char* key, std::optional<double> v) {
-      out.raw(key);
-      if (v)
-        out.num(*v);
-      else
-        out.raw("null");
-    };
-    number_or_null(",\"median_hours_to_close\":", m.median_hours_to_close);
-    // The figures the county is judged by: 有效率 and 及时率, returns and reopenings, stages.
-    auto count = [&](const char* key, std::size_t n) {
-      out.raw(key);
-      out.num(static_cast<int64_t>(n));
-    };
-    // A rate of `of` things: null when there are none.
-    auto rate = [&](const char* key, double r, std::size_t of) {
-      number_or_null(key, of ? std::optional<double>(r) : std::nullopt);
-    };
-    count(",\"handled\":", m.handled);
-    count(",\"handled_on_time\":", m.handled_on_time);
-    rate(",\"effective_rate\":", m.effective_rate, m.total);
-    rate(",\"timely_rate\":", m.timely_rate, m.handled_with_deadline);
-    count(",\"returned\":", m.returned);
-    count(",\"reopened\":", m.reopened);
-    rate(",\"return_rate\":", m.return_rate, m.total);
-    rate(",\"reopen_rate\":", m.reopen_rate, m.handled);
-    out.raw(",\"median_stage_hours\":{");
-    for (std::size_t k = 0; k < m.kStages.size(); ++k) {
-      out.raw(k ? ",\"" : "\"");
-      out.raw(m.kStages[k]);
-      out.raw("\":");
-      if (m.median_stage_hours[k])
-        out.num(*m.median_stage_hours[k]);
-      else
-        out.raw("null");
-    }
-    out.raw("}}");
+    out.raw("\"loop\":");
+    out.raw(layers::json_text(loop_json(m)));
   };
   const int64_t clock = static_cast<int64_t>(std::time(nullptr));
   // The counts by group (null: incidents in no group) x category x status, one hash lookup per

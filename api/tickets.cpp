@@ -1,6 +1,7 @@
 // The intake queue's endpoints (tickets.hpp).
 #include "api/tickets.hpp"
 
+#include "api/answers.hpp"
 #include "api/item_query.hpp"
 #include "api/records.hpp"
 #include "core/errors.hpp"
@@ -30,14 +31,6 @@ int64_t ticket_id(const Context& c) {
   return id;
 }
 
-http::Response answer(int status, const json& body) {
-  http::Response r;
-  r.status = status;
-  r.body = layers::json_text(body);
-  r.set_header("Cache-Control", "no-store");
-  return r;
-}
-
 http::Response list(const layers::County& county, Context& c) {
   std::string state;
   std::size_t limit = 50, offset = 0;
@@ -54,7 +47,7 @@ http::Response list(const layers::County& county, Context& c) {
   const layers::TicketPage page = county.tickets(*c.user, state, limit, offset);
   json items = json::array();
   for (const auto& t : page.tickets) items.push_back(ticket_json(t, true));
-  return answer(200, {{"total", page.total}, {"tickets", std::move(items)}});
+  return no_store_json(200, {{"total", page.total}, {"tickets", std::move(items)}});
 }
 
 http::Response one(const layers::County& county, Context& c) {
@@ -62,7 +55,7 @@ http::Response one(const layers::County& county, Context& c) {
   // A ticket outside the user's area is not there for it.
   if (!triage::may_see_ticket(*c.user, t))
     throw NotFound("no ticket with id " + std::to_string(t.id));
-  http::Response r = answer(200, ticket_json(t, true));
+  http::Response r = no_store_json(200, ticket_json(t, true));
   r.set_header("ETag", "\"" + std::to_string(t.version) + "\"");
   return r;
 }
@@ -81,7 +74,7 @@ http::Response decide(layers::County& county, Context& c) {
                         {"status", done.incident->status},
                         {"assignee", done.incident->assignee},
                         {"agency", done.incident->agency}};
-  http::Response r = answer(200, body);
+  http::Response r = no_store_json(200, body);
   r.set_header("ETag", "\"" + std::to_string(done.ticket.version) + "\"");
   return r;
 }

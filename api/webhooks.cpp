@@ -140,6 +140,7 @@ void WebhookDeliverer::run() {
 std::vector<std::string> WebhookDeliverer::bodies_for(const layers::Subscriber& s,
                                                       const layers::OutboxRow& row) {
   if (s.kind != layers::kSms) return {webhook_body(row)};
+  if (row.subject == layers::kSmsSubject) return {row.payload};
   if (const int64_t id = subject_id(row.subject, "ticket:")) {
     layers::Ticket t;
     try {

@@ -109,6 +109,23 @@ class Conflict : public Error {
   std::string parameter_;
 };
 
+/// The same request came again too soon (HTTP 429, with Retry-After): a resident's sign-in code
+/// asked for again before the pause, or too often in a day.
+class TooManyRequests : public Error {
+ public:
+  TooManyRequests(std::string parameter, const std::string& message, int64_t retry_after_s)
+      : Error(message), parameter_(std::move(parameter)), retry_after_s_(retry_after_s) {}
+  const char* code() const noexcept override { return "too_many_requests"; }
+  /// The parameter whose value was asked for too often.
+  const std::string& parameter() const noexcept { return parameter_; }
+  /// Seconds until it may be asked again.
+  int64_t retry_after() const noexcept { return retry_after_s_; }
+
+ private:
+  std::string parameter_;
+  int64_t retry_after_s_;
+};
+
 /// A condition of the request is not met: an If-Match that names no current state of the record,
 /// or a record that is gone (HTTP 412). Carries the record's current entity tag (empty when
 /// there is no record), for the answer to give.

@@ -45,6 +45,11 @@ ApiError error_from(const std::exception& e) {
     a.allow = m->allow();
     return a;
   }
+  if (const auto* t = dynamic_cast<const TooManyRequests*>(&e)) {
+    ApiError a = make_error(t->code(), t->what(), t->parameter());
+    a.retry_after = t->retry_after();
+    return a;
+  }
   if (const auto* f = dynamic_cast<const Forbidden*>(&e))
     return make_error(f->code(), f->what(), f->parameter());
   if (const auto* c = dynamic_cast<const Conflict*>(&e))
@@ -87,7 +92,8 @@ Response error_response(const ApiError& e, ErrorFormat format, std::string_view 
     r.body = json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   r.set_header("X-Request-Id", std::string(request_id));
-  if (e.status == 503) r.set_header("Retry-After", "1");
+  if (e.status == 503 || e.status == 429)
+    r.set_header("Retry-After", std::to_string(std::max<int64_t>(e.retry_after, 1)));
   if (!e.etag.empty()) r.set_header("ETag", e.etag);
   if (!e.allow.empty()) r.set_header("Allow", e.allow);
   if (e.status == 401) r.set_header("WWW-Authenticate", "Bearer realm=\"onemap\"");

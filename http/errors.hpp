@@ -50,6 +50,7 @@ inline constexpr ErrorKind kErrorTable[] = {
     {"payload_too_large", 413, "the body is larger than this path accepts"},
     {"uri_too_long", 414, "the request target is too long"},
     {"unsupported_media_type", 415, "the body's Content-Type is not one the path takes"},
+    {"too_many_requests", 429, "asked again too soon; retry after Retry-After"},
     {"header_too_large", 431, "the request line and headers are too large"},
     {"internal", 500, "the server failed; the log has the details under the request id"},
     {"not_implemented", 501, "a feature of HTTP the server does not offer"},
@@ -71,6 +72,8 @@ struct ApiError {
   std::string etag;
   /// A method not allowed (405): the methods the path takes, for the Allow header.
   std::string allow;
+  /// Seconds to wait before asking again (429, 503), for the Retry-After header.
+  int64_t retry_after = 0;
 };
 
 /// The table entry of `code`; "internal" for an unknown code.
@@ -83,8 +86,8 @@ ApiError error_from(const std::exception& e);
 
 enum class ErrorFormat { Json, Open311 };
 
-/// The answer of an error, with X-Request-Id (and Retry-After for 503; a 412's current ETag, as a
-/// header and as "etag" in the body).
+/// The answer of an error, with X-Request-Id (and Retry-After for 429 and 503; a 412's current
+/// ETag, as a header and as "etag" in the body).
 Response error_response(const ApiError& e, ErrorFormat format, std::string_view request_id);
 
 }  // namespace onemap::http

@@ -2,6 +2,11 @@
 //   dist/index.html                    the page (revalidated by ETag)
 //   dist/assets/app-HASH.js, .css      the bundle of src/ with MapLibre GL (cached for a year)
 //   dist/assets/maplibre-gl-worker-HASH.mjs   MapLibre's worker, loaded by the bundle
+//   dist/worker.html, dist/resident.html   the phone pages (src/phone/): the grid worker's and the
+//                                      resident's, served at /app/worker.html and /app/resident.html
+//   dist/assets/worker-HASH.js, resident-HASH.js, chunk-HASH.js, worker-style-HASH.css,
+//                                      resident-style-HASH.css   their bundles; MapLibre is a
+//                                      chunk of its own, loaded by the worker's map
 // Incident categories come from data/categories.csv at build time. Usage: node build.mjs
 // (npm run build); needs `npm ci` first (scripts/setup does both).
 import { createHash } from 'node:crypto';
@@ -51,5 +56,42 @@ const html = (await readFile(path.join(here, 'src', 'index.html'), 'utf8'))
   .replace('{{css}}', `/app/assets/${path.basename(css[0])}`);
 await writeFile(path.join(dist, 'index.html'), html);
 
-const sizes = outputs.map(([file, o]) => `${path.relative(here, file)} ${(o.bytes / 1024).toFixed(0)} KiB`);
-console.log(`web: built ${path.relative(process.cwd(), dist) || dist}: index.html, ${workerName}, ${sizes.join(', ')}`);
+// The phone pages: built apart from the desktop app (which stays one file), with the code they
+// share and MapLibre in chunks, so that the resident's page never loads the map and the worker's
+// list shows before it.
+const phoneDir = path.join(here, 'src', 'phone');
+const phone = await esbuild.build({
+  entryPoints: {
+    worker: path.join(phoneDir, 'worker.js'),
+    resident: path.join(phoneDir, 'resident.js'),
+    'worker-style': path.join(phoneDir, 'worker.css'),
+    'resident-style': path.join(phoneDir, 'phone.css'),
+  },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  target: ['chrome110', 'firefox115', 'safari16'],
+  minify: true,
+  legalComments: 'linked',
+  outdir: assets,
+  entryNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
+  assetNames: '[name]-[hash]',
+  loader: { '.csv': 'text' },
+  define: { __WORKER_URL__: JSON.stringify(`/app/assets/${workerName}`) },
+  metafile: true,
+  logLevel: 'warning',
+});
+const phoneOutputs = Object.entries(phone.metafile.outputs);
+const phoneOut = (entry) => {
+  const found = phoneOutputs.find(([, o]) => o.entryPoint?.endsWith(entry));
+  if (!found) throw new Error(`no output for ${entry}`);
+  return `/app/assets/${path.basename(found[0])}`;
+};
+for (const [page, css] of [['worker', 'worker.css'], ['resident', 'phone.css']]) {
+  const template = await readFile(path.join(phoneDir, `${page}.html`), 'utf8');
+  await writeFile(path.join(dist, `${page}.html`), template.replace('{{js}}', phoneOut(`src/phone/${page}.js`)).replace('{{css}}', phoneOut(`src/phone/${css}`)));
+}
+
+const sizes = [...outputs, ...phoneOutputs].map(([file, o]) => `${path.relative(here, file)} ${(o.bytes / 1024).toFixed(0)} KiB`);
+console.log(`web: built ${path.relative(process.cwd(), dist) || dist}: index.html, worker.html, resident.html, ${workerName}, ${sizes.join(', ')}`);

@@ -489,6 +489,8 @@ class County {
   /// first.
   TicketPage tickets(const Actor& actor, const std::string& state, std::size_t limit,
                      std::size_t offset) const;
+  /// The tickets `reporter` (a user id) sent, newest first: what a reporter follows.
+  std::vector<Ticket> tickets_reported_by(const std::string& reporter) const;
   // ---- joint cases (county_joint.cpp) ----
   /// Every agency: the configured departments and units, and the areas' own (agencies.hpp),
   /// named after the grids as they are now. The caller holds read().
@@ -587,6 +589,12 @@ class County {
   /// with `area` and whose category is `category` (empty: all), at `now` (0: the clock).
   LoopMetrics metrics(const std::string& area, const std::string& category, int64_t from,
                       int64_t to, int64_t now = 0) const;
+  /// What metrics() counts, grouped by who holds each incident: `by` "worker" (its assignee,
+  /// who keeps it once resolved; "" for none) or "agency" (its agency: a grid, village or town,
+  /// or a department). Finished, by key. @throws InvalidArgument("by").
+  std::vector<std::pair<std::string, LoopMetrics>> metrics_by(std::string_view by,
+                                                              const std::string& area, int64_t from,
+                                                              int64_t to, int64_t now = 0) const;
 
  private:
   void notify(const Change& c);

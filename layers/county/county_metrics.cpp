@@ -3,7 +3,10 @@
 // what became of the tickets.
 #include "layers/county/county.hpp"
 
+#include "core/errors.hpp"
+
 #include <algorithm>
+#include <map>
 
 namespace onemap::layers {
 
@@ -97,21 +100,47 @@ TicketCounts County::ticket_counts(const std::string& area, int64_t from, int64_
   return c;
 }
 
+namespace {
+
+// Whether metrics() counts `in`: reported in [from, to), of `category` (empty: any), its grid or
+// agency inside `area`.
+bool counted(const Incident& in, const std::string& area, const std::string& category, int64_t from,
+             int64_t to) {
+  if (from && in.reported_at < from) return false;
+  if (to && in.reported_at >= to) return false;
+  if (!category.empty() && in.category != category) return false;
+  return area.empty() || in.join.grid_code.starts_with(area) || in.agency.starts_with(area);
+}
+
+}  // namespace
+
 LoopMetrics County::metrics(const std::string& area, const std::string& category, int64_t from,
                             int64_t to, int64_t now) const {
   now = clock(now);
   LoopMetrics m;
   auto lock = read();
-  for (const auto& in : data_.incidents) {
-    if (from && in.reported_at < from) continue;
-    if (to && in.reported_at >= to) continue;
-    if (!category.empty() && in.category != category) continue;
-    if (!area.empty() && in.join.grid_code.rfind(area, 0) != 0 && in.agency.rfind(area, 0) != 0)
-      continue;
-    m.add(in, now, trail_of(in.fid));
-  }
+  for (const auto& in : data_.incidents)
+    if (counted(in, area, category, from, to)) m.add(in, now, trail_of(in.fid));
   m.finish();
   return m;
+}
+
+std::vector<std::pair<std::string, LoopMetrics>> County::metrics_by(std::string_view by,
+                                                                    const std::string& area,
+                                                                    int64_t from, int64_t to,
+                                                                    int64_t now) const {
+  if (by != "worker" && by != "agency") throw InvalidArgument("by", "must be worker or agency");
+  now = clock(now);
+  std::map<std::string, LoopMetrics> groups;
+  {
+    auto lock = read();
+    for (const auto& in : data_.incidents)
+      if (counted(in, area, {}, from, to))
+        groups[by == "worker" ? in.assignee : in.agency].add(in, now, trail_of(in.fid));
+  }
+  std::vector<std::pair<std::string, LoopMetrics>> out(groups.begin(), groups.end());
+  for (auto& [key, m] : out) m.finish();
+  return out;
 }
 
 }  // namespace onemap::layers

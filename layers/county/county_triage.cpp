@@ -84,6 +84,14 @@ Received County::receive(Report report, const Actor& actor, int64_t now) {
   check_report(in, actor, now, report.placed);
   auto lock = write_lock();
   check_unique_id(LayerKind::Incidents, in.id, 0);
+  // A report sent again (a phone retrying after a lost answer, a channel resending its ticket)
+  // is not taken twice while it waits, nor after it was rejected or merged.
+  if (!in.id.empty())
+    for (const Ticket& t : tickets_)
+      if (t.external_id == in.id)
+        throw Conflict("id",
+                       "'" + in.id + "' is the id of ticket " + std::to_string(t.id) + " already",
+                       "conflict_duplicate");
   std::vector<triage::Duplicate> found;
   if (report.placed) found = triage::suggest_duplicates(in, data_.incidents, dispatch_);
   const auto why =
@@ -232,6 +240,14 @@ TicketPage County::tickets(const Actor& actor, const std::string& state, std::si
     if (page.total++ >= offset && page.tickets.size() < limit) page.tickets.push_back(*it);
   }
   return page;
+}
+
+std::vector<Ticket> County::tickets_reported_by(const std::string& reporter) const {
+  auto lock = read();
+  std::vector<Ticket> out;
+  for (auto it = tickets_.rbegin(); it != tickets_.rend(); ++it)
+    if (!reporter.empty() && it->reporter == reporter) out.push_back(*it);
+  return out;
 }
 
 }  // namespace onemap::layers

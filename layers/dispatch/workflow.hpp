@@ -57,6 +57,7 @@ struct Actor {
   std::string worker_id;  ///< workers: their worker record
   std::optional<WorkerRole> worker_role;  ///< workers: their team role
   std::string team_grid;                  ///< workers: the grid of their team
+  std::string contact_phone;  ///< residents: the phone they signed in with (auth/residents.hpp)
 
   static Actor system();
   static Actor of(const User& u, const Worker* w);  ///< w: the user's worker record, if any

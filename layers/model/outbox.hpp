@@ -11,11 +11,13 @@
 
 namespace onemap::layers {
 
-/// One event to push out. Public content only: it goes to webhooks and to the public stream.
+/// One event to push out. Public content only: it goes to webhooks and to the public stream;
+/// except a text of the subject "sms" (sms_subject), which only the SMS gateway takes.
 struct OutboxRow {
   int64_t id = 0;       ///< assigned by the store, increasing
   int64_t at = 0;       ///< Unix seconds of the change
-  std::string subject;  ///< the case it is about: "incident:42" (another module: "ticket:7")
+  std::string subject;  ///< the case it is about: "incident:42" (another module: "ticket:7"),
+                        ///< or "sms" for a text as it is to be sent ({"to", "text"})
   std::string action;   ///< what happened to it: report, dispatch, close, …
   std::string area;     ///< the grid code or agency that holds it, for scope filters
   std::string payload;  ///< a JSON object text
@@ -43,8 +45,13 @@ bool wants(const Subscriber& subscriber, const OutboxRow& row);
 
 /// Whether the row is one an SMS subscriber texts the resident about: a case reported or closed
 /// ("incident:" subjects); a ticket of the intake queue received, merged into a case or rejected
-/// ("ticket:" subjects; an admitted one is texted as the case it becomes).
+/// ("ticket:" subjects; an admitted one is texted as the case it becomes); a text as it is
+/// ("sms": a resident's sign-in code).
 bool texts_resident(const OutboxRow& row);
+
+/// The subject of a text sent as it is: its payload is the SMS gateway's body {"to", "text"},
+/// personal (a phone, a sign-in code), so no webhook and no event stream ever gets it.
+inline constexpr std::string_view kSmsSubject = "sms";
 
 /// The subject of an incident, "incident:<fid>".
 std::string incident_subject(int64_t fid);

@@ -299,6 +299,7 @@ class GeoPackageStore final : public Store {
       for (std::size_t i = 0; i < ticket_ids.size(); ++i)
         batch.tickets[i].ticket->id = ticket_ids[i];
       write_tasks(batch.tasks);
+      write_residents(batch.resident_codes, batch.resident_sessions);
       insert_outbox(batch.outbox);
       tx.commit();
       for (std::size_t i = 0; i < audit_ids.size(); ++i) batch.audit[i]->id = audit_ids[i];
@@ -381,6 +382,68 @@ class GeoPackageStore final : public Store {
           sqlite3_bind_int(st, i++, t->overdue ? 1 : 0);
           sqlite3_bind_int64(st, i++, t->version);
         });
+  }
+
+  void write_residents(const std::vector<const ResidentCode*>& codes,
+                       const std::vector<const ResidentSession*>& sessions) {
+    sql_->exec_rows(
+        "cannot write the sign-in codes",
+        "INSERT OR REPLACE INTO onemap_resident_codes(phone, code_hash, sent_at, expires_at, "
+        "attempts, day, sent_today) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        codes, [](sqlite3_stmt* st, const ResidentCode* c) {
+          bind_text(st, 1, c->phone);
+          bind_text(st, 2, c->code_hash);
+          sqlite3_bind_int64(st, 3, c->sent_at);
+          sqlite3_bind_int64(st, 4, c->expires_at);
+          sqlite3_bind_int(st, 5, c->attempts);
+          sqlite3_bind_int64(st, 6, c->day);
+          sqlite3_bind_int(st, 7, c->sent_today);
+        });
+    sql_->exec_rows(
+        "cannot write the resident tokens",
+        "INSERT OR REPLACE INTO onemap_resident_sessions(token_hash, phone, created_at, "
+        "expires_at) VALUES(?1, ?2, ?3, ?4)",
+        sessions, [](sqlite3_stmt* st, const ResidentSession* r) {
+          bind_text(st, 1, r->token_hash);
+          bind_text(st, 2, r->phone);
+          sqlite3_bind_int64(st, 3, r->created_at);
+          sqlite3_bind_int64(st, 4, r->expires_at);
+        });
+  }
+
+  std::optional<ResidentCode> load_resident_code(const std::string& phone) override {
+    std::optional<ResidentCode> out;
+    sql_->query_rows(
+        "SELECT phone, code_hash, sent_at, expires_at, attempts, day, sent_today FROM "
+        "onemap_resident_codes WHERE phone = ?1",
+        [&](sqlite3_stmt* st) { bind_text(st, 1, phone); },
+        [&](sqlite3_stmt* st) {
+          ResidentCode& c = out.emplace();
+          c.phone = column_text(st, 0);
+          c.code_hash = column_text(st, 1);
+          c.sent_at = sqlite3_column_int64(st, 2);
+          c.expires_at = sqlite3_column_int64(st, 3);
+          c.attempts = sqlite3_column_int(st, 4);
+          c.day = sqlite3_column_int64(st, 5);
+          c.sent_today = sqlite3_column_int(st, 6);
+        });
+    return out;
+  }
+
+  std::optional<ResidentSession> load_resident_session(const std::string& token_hash) override {
+    std::optional<ResidentSession> out;
+    sql_->query_rows(
+        "SELECT token_hash, phone, created_at, expires_at FROM onemap_resident_sessions WHERE "
+        "token_hash = ?1",
+        [&](sqlite3_stmt* st) { bind_text(st, 1, token_hash); },
+        [&](sqlite3_stmt* st) {
+          ResidentSession& r = out.emplace();
+          r.token_hash = column_text(st, 0);
+          r.phone = column_text(st, 1);
+          r.created_at = sqlite3_column_int64(st, 2);
+          r.expires_at = sqlite3_column_int64(st, 3);
+        });
+    return out;
   }
 
   std::vector<Task> load_tasks() override {
@@ -1153,6 +1216,15 @@ class GeoPackageStore final : public Store {
         "NULL DEFAULT 0, accepted_at INTEGER NOT NULL DEFAULT 0, done_at INTEGER NOT NULL "
         "DEFAULT 0, handler TEXT, feedback TEXT, overdue INTEGER NOT NULL DEFAULT 0, version "
         "INTEGER NOT NULL DEFAULT 1, PRIMARY KEY(incident, seq))");
+    // Residents signed in by phone (layers/model/resident.hpp): each phone's last code, and the
+    // tokens, hashed.
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_resident_codes (phone TEXT PRIMARY KEY NOT NULL, "
+        "code_hash TEXT NOT NULL, sent_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, "
+        "attempts INTEGER NOT NULL DEFAULT 0, day INTEGER NOT NULL, sent_today INTEGER NOT NULL)");
+    sql_->exec(
+        "CREATE TABLE IF NOT EXISTS onemap_resident_sessions (token_hash TEXT PRIMARY KEY NOT "
+        "NULL, phone TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)");
     // Pulled feeds (layers/model/feed.hpp): each one's source, interval and last pull.
     sql_->exec(
         "CREATE TABLE IF NOT EXISTS onemap_feeds (name TEXT PRIMARY KEY NOT NULL, layer TEXT NOT "

@@ -14,6 +14,7 @@
 #include "layers/model/media.hpp"
 #include "layers/model/model.hpp"
 #include "layers/model/outbox.hpp"
+#include "layers/model/resident.hpp"
 #include "layers/model/task.hpp"
 #include "layers/model/ticket.hpp"
 
@@ -90,6 +91,9 @@ class Store {
     /// Tasks of joint cases inserted or replaced by (incident, seq), in the transaction of the
     /// case's change and its events.
     std::vector<const Task*> tasks;
+    /// Residents' sign-in codes, replaced by phone, and their new tokens (auth/residents.hpp).
+    std::vector<const ResidentCode*> resident_codes;
+    std::vector<const ResidentSession*> resident_sessions;
     /// Events to push out (layers/model/outbox.hpp), appended in the same transaction, in order.
     /// Each is made once the records above are written, so that it can name a new record's fid.
     std::vector<std::function<OutboxRow()>> outbox;
@@ -110,6 +114,10 @@ class Store {
   virtual std::vector<Ticket> load_tickets() = 0;
   /// Every task of the joint cases, by incident and seq.
   virtual std::vector<Task> load_tasks() = 0;
+  /// The last sign-in code texted to `phone`, if any.
+  virtual std::optional<ResidentCode> load_resident_code(const std::string& phone) = 0;
+  /// The resident token with this hash, if any (expired ones included).
+  virtual std::optional<ResidentSession> load_resident_session(const std::string& token_hash) = 0;
 
   /// Every stored photo's description without its bytes, by id.
   virtual std::vector<MediaInfo> load_media_index() = 0;

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -212,6 +213,60 @@ TEST_F(JointHttp, TheAgenciesListEveryTownsUnitsAndTheAreas) {
   EXPECT_EQ(codes.size(), town_rows + 1);
   EXPECT_EQ(api().get("/agencies?level=province").status, 400);
   EXPECT_EQ(api().get("/agencies?kind=x").status, 400);
+}
+
+}  // namespace
+
+namespace {
+
+// The loop's figures by worker and by agency (GET /stats/loop) against a count of the county's
+// incidents by the same key: totals and handled counts per group; names beside codes; worker
+// names to a centre user read as personal data (audited), and only inside its area.
+TEST_F(JointHttp, TheLoopFiguresByWorkerAndAgencyCountTheirIncidents) {
+  const auto& county = api().county();
+  std::map<std::string, std::pair<std::size_t, std::size_t>> by_agency,
+      by_worker;  // total, handled
+  {
+    auto lock = county.read();
+    for (const auto& in : county.data().incidents) {
+      if (!in.join.grid_code.starts_with(kTown) && !in.agency.starts_with(kTown)) continue;
+      const bool handled =
+          in.status == "resolved" || in.status == "verified" || in.status == "closed";
+      for (auto* m : {&by_agency, &by_worker}) {
+        auto& [total, done] = (*m)[m == &by_agency ? in.agency : in.assignee];
+        ++total;
+        done += handled;
+      }
+    }
+  }
+  const auto before = county.users().audit_log({}).total;
+  for (const char* by : {"agency", "worker"}) {
+    SCOPED_TRACE(by);
+    const auto r =
+        api().get(std::string("/stats/loop?by=") + by + "&area=" + kTown, api().token("kq"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json groups = json::parse(r.body)["groups"];
+    const auto& expected = std::string(by) == "agency" ? by_agency : by_worker;
+    ASSERT_EQ(groups.size(), expected.size());
+    for (const json& g : groups) {
+      const std::string key = g["key"].is_null() ? "" : g["key"].get<std::string>();
+      ASSERT_TRUE(expected.contains(key)) << key;
+      EXPECT_EQ(g["total"], expected.at(key).first) << key;
+      EXPECT_EQ(g["loop"]["handled"], expected.at(key).second) << key;
+      if (!key.empty()) EXPECT_TRUE(g["name"].is_string()) << g.dump();
+    }
+  }
+  // The worker names were a personal read: one audit row, of the workers layer.
+  const auto audit = county.users().audit_log({});
+  ASSERT_EQ(audit.total, before + 1);
+  EXPECT_EQ(audit.rows.front().layer, "workers");
+  EXPECT_EQ(audit.rows.front().actor, "kq");
+  // Not outside its area, nor without a grouping, nor for a reporter.
+  EXPECT_EQ(api().get("/stats/loop?by=worker&area=" + std::string(kTown), api().token("wk")).status,
+            403);
+  EXPECT_EQ(api().get("/stats/loop?area=" + std::string(kTown), api().token("kq")).status, 400);
+  EXPECT_EQ(api().get("/stats/loop?by=grid", api().token("kq")).status, 400);
+  EXPECT_EQ(api().get("/stats/loop?by=worker", api().token("app")).status, 403);
 }
 
 }  // namespace

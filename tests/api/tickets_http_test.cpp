@@ -103,6 +103,24 @@ TEST_F(TicketsHttp, AReportOfAnUnknownPlaceWaitsUntilTheCentrePlacesIt) {
   EXPECT_EQ(api().county().incident(done["incident"]["id"]).join.grid_code, h.join.grid_code);
 }
 
+TEST_F(TicketsHttp, AReportSentAgainWithItsIdIsNotTakenTwice) {
+  // A phone retrying after a lost answer sends the same id: the second is a 409 while the
+  // first waits, and the queue holds one.
+  const json body = {{"category", "0101"},
+                     {"address", "不存在的地方99号"},
+                     {"source", "resident_app"},
+                     {"id", "app-retry-1"}};
+  const json first = post_report(body, 202);
+  const json again = post_report(body, 409);
+  EXPECT_EQ(again["error"]["code"], "conflict_duplicate");
+  EXPECT_EQ(again["error"]["parameter"], "id");
+  std::size_t held = 0;
+  for (const auto& t : api().county().tickets(onemap::layers::Actor::system(), "", 1000, 0).tickets)
+    held += t.external_id == "app-retry-1";
+  EXPECT_EQ(held, 1u);
+  EXPECT_GT(first["id"].get<int64_t>(), 0);
+}
+
 TEST_F(TicketsHttp, ARepeatIsSuggestedAndMergedAndItsReporterFollowsTheCase) {
   const auto& h = household(3);
   // An earlier report at the house, routed at once (a grid worker's channel).

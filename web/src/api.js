@@ -1,14 +1,25 @@
 // onemap's HTTP API, always on the page's own origin (nothing else is ever requested). A signed-in
-// user's bearer token is kept in sessionStorage (gone when the tab closes) and sent as the
-// Authorization header with every request to onemap: JSON requests here, and the map's tiles and
-// TileJSON through withToken (MapLibre's transformRequest). What each answer holds depends on
-// who asks (README "Security"): a signed-in user gets its role's detail inside its area.
+// user's bearer token is kept in sessionStorage (gone when the tab closes; the phone pages keep
+// theirs in localStorage, see useTokenStorage) and sent as the Authorization header with every
+// request to onemap: JSON requests here, and the map's tiles and TileJSON through withToken
+// (MapLibre's transformRequest). What each answer holds depends on who asks (README "Security"):
+// a signed-in user gets its role's detail inside its area.
 const TOKEN_KEY = 'onemap.token';
 const listeners = new Set();
+// Where the token is kept: the tab's sessionStorage on the desktop; the phone pages, used for
+// days on one device, choose localStorage (useTokenStorage).
+let storage = () => sessionStorage;
+let tokenKey = TOKEN_KEY;
+
+/// Keeps the token in `get()` (a Storage) under `key` instead of the tab's sessionStorage.
+export function useTokenStorage(get, key = TOKEN_KEY) {
+  storage = get;
+  tokenKey = key;
+}
 
 export function token() {
   try {
-    return sessionStorage.getItem(TOKEN_KEY) || '';
+    return storage().getItem(tokenKey) || '';
   } catch {
     return '';
   }
@@ -18,8 +29,8 @@ export function token() {
 /// every change.
 export function setToken(value, { rejected = false } = {}) {
   try {
-    if (value) sessionStorage.setItem(TOKEN_KEY, value);
-    else sessionStorage.removeItem(TOKEN_KEY);
+    if (value) storage().setItem(tokenKey, value);
+    else storage().removeItem(tokenKey);
   } catch {
     // storage disabled: not signed in
   }
@@ -39,10 +50,14 @@ export function withToken(requestUrl) {
   return { url: requestUrl, headers: { Authorization: `Bearer ${tk}` } };
 }
 
+/// An answer other than 2xx: its status, and the error's code and parameter when onemap gave them
+/// ({"error":{"code","status","message","parameter"}}).
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, { code = null, parameter = null } = {}) {
     super(message);
     this.status = status;
+    this.code = code;
+    this.parameter = parameter;
   }
 }
 
@@ -81,8 +96,14 @@ export async function request(path, { params, method = 'GET', body, signal, head
   } catch {
     data = null;
   }
-  if (!res.ok) throw new ApiError(res.status, data?.error?.message ?? `${res.status} ${res.statusText}`);
+  if (!res.ok) throw apiError(res, data);
   return withETag ? { data, etag: res.headers.get('ETag') } : data;
+}
+
+/// The ApiError of a refused answer `res` with its parsed body `data`.
+export function apiError(res, data) {
+  const e = data?.error;
+  return new ApiError(res.status, e?.message ?? `${res.status} ${res.statusText}`, { code: e?.code ?? null, parameter: e?.parameter ?? null });
 }
 
 export const getJSON = (path, params, options = {}) => request(path, { ...options, params });

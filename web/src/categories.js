@@ -1,7 +1,8 @@
 // Incident categories, from data/categories.csv (bundled when the app is built): code, names in
-// Chinese and English, major class, and the deadline in hours (the `deadline_hours` column, or
-// `deadline` written as 2h, 4wh, 3wd, … with a working day counted as 24 hours) for the
-// overdue estimate used when the store has no deadlines of its own.
+// Chinese and English, major class, whether the public sees its incidents (`visibility`: `counts`
+// shows them as statistics only, and residents are not offered them), and the deadline in hours
+// (the `deadline_hours` column, or `deadline` written as 2h, 4wh, 3wd, … with a working day
+// counted as 24 hours) for the overdue estimate used when the store has no deadlines of its own.
 import csvText from '../../data/categories.csv';
 import { currentLang } from './i18n.js';
 
@@ -41,7 +42,7 @@ export const CATEGORIES = (() => {
   return lines.slice(1).map((line) => {
     const cells = parseCsvLine(line);
     const row = Object.fromEntries(header.map((h, i) => [h, (cells[i] ?? '').trim()]));
-    return { code: row.code, zh: row.name_zh, en: row.name_en, cls: row.class, hours: deadlineHours(row) };
+    return { code: row.code, zh: row.name_zh, en: row.name_en, cls: row.class, hours: deadlineHours(row), isPublic: (row.visibility || 'public') === 'public' };
   });
 })();
 
