@@ -14,6 +14,7 @@
 #include "layers/store/store.hpp"
 #include "tools/demo/demo.hpp"
 #include "tools/demo/demo_layers.hpp"
+#include "tools/demo/demo_trails.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -35,8 +36,9 @@ constexpr const char* kUsage =
 Generates the demo county (Deqing, 德清县 330521) and writes every layer to a GeoPackage:
 the real county outline (GCJ-02 converted to CGCS2000) and real town and village codes, with
 synthetic inner boundaries (Voronoi cells), ~600 grids, 150,000 households, 8,000 enterprises,
-50,000 incidents over the last 12 months and ~2,400 grid team members. All point data and all
-personal data are synthetic.
+50,000 incidents over the last 12 months with their audit trails (report, dispatch, accept,
+start, resolve, verify, close: the loop's stage figures have data) and ~2,400 grid team members.
+All point data and all personal data are synthetic.
 
 Options:
   --out FILE.gpkg       the GeoPackage to write (required)
@@ -158,6 +160,15 @@ int run_demo(const Args& args) {
         layers::build_demo_layers(data, options.seed, options.scale);
     auto store = layers::open_store(out, true);
     store->replace_all(data);
+    // The incidents' trails, once replace_all gave them their fids.
+    std::vector<layers::IncidentEvent> trails =
+        layers::build_demo_trails(data, layers::demo_end_time(options), options.seed);
+    {
+      layers::Store::Batch batch;
+      batch.events.reserve(trails.size());
+      for (auto& e : trails) batch.events.push_back({&e});
+      store->put(batch);
+    }
     for (auto& l : own) store->create_layer(l.def, l.features);
     store.reset();  // closing the GeoPackage finishes its spatial indexes: part of the write time
     const auto t2 = std::chrono::steady_clock::now();
@@ -168,6 +179,7 @@ int run_demo(const Args& args) {
                 options.scale);
     for (layers::LayerKind k : layers::kAllLayers)
       std::printf("  %-15s %9zu\n", std::string(layers::layer_name(k)).c_str(), data.count(k));
+    std::printf("  %-15s %9zu\n", "trail events", trails.size());
     for (const auto& l : own)
       std::printf("  %-15s %9zu  (%s)\n", l.def.name.c_str(), l.features.size(),
                   l.def.title.c_str());

@@ -46,6 +46,8 @@
 // 10. Every point layer joined to the grids (GridJoiner).
 #include "tools/demo/demo.hpp"
 
+#include "tools/demo/demo_trails.hpp"
+
 #include "layers/dispatch/dispatch_config.hpp"
 
 #include "core/errors.hpp"
@@ -494,7 +496,7 @@ class Generator {
       : options_(options), log_(log), scale_(LocalScale(30.55)) {
     if (!(options.scale > 0) || !std::isfinite(options.scale))
       throw InvalidArgument("scale", "must be a positive number");
-    end_time_ = options.end_time != 0 ? options.end_time : today_midnight();
+    end_time_ = demo_end_time(options);
     start_time_ = end_time_ - kWindowDays * kDay;
   }
 
@@ -520,11 +522,6 @@ class Generator {
   }
 
  private:
-  static int64_t today_midnight() {
-    const int64_t now = static_cast<int64_t>(std::time(nullptr));
-    return local_day(now) * kDay - kChinaOffset;
-  }
-
   std::size_t scaled(std::size_t n) const {
     return static_cast<std::size_t>(std::llround(static_cast<double>(n) * options_.scale));
   }
@@ -1391,9 +1388,8 @@ class Generator {
     std::unordered_map<std::string, std::size_t> village_by_code;
     for (std::size_t v = 0; v < villages_.size(); ++v)
       village_by_code[divisions_[villages_[v].division].code] = v;
-    static constexpr const char* kStages[] = {"reported",    "dispatched", "accepted",
-                                              "in_progress", "resolved",   "verified"};
-    static constexpr double kStageEnds[] = {0.05, 0.15, 0.25, 0.70, 0.85, 1.0};
+    const auto& kStages = kDemoStages;
+    const auto& kStageEnds = kDemoStageEnds;
     std::map<int, std::size_t> per_year;
     data_.incidents.reserve(n);
     for (const auto& d : drafts) {
@@ -1517,6 +1513,12 @@ class Generator {
 };
 
 }  // namespace
+
+int64_t demo_end_time(const DemoOptions& options) {
+  if (options.end_time != 0) return options.end_time;
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  return local_day(now) * kDay - kChinaOffset;
+}
 
 Dataset build_demo(const DemoOptions& options, const std::function<void(const std::string&)>& log) {
   return Generator(options, log).run();

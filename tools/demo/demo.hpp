@@ -24,6 +24,9 @@ struct DemoOptions {
   std::size_t target_grids = 600;
 };
 
+/// The end of the demo's year: options.end_time, or 00:00 (UTC+8) of today when it is 0.
+int64_t demo_end_time(const DemoOptions& options);
+
 /// Builds the whole dataset (grids joined, points joined). @throws Error on missing input files.
 Dataset build_demo(const DemoOptions& options,
                    const std::function<void(const std::string&)>& log = {});

@@ -5,8 +5,10 @@
 // Builds use a small scale (households, enterprises and incidents × 0.05) to stay fast.
 #include "tools/demo/demo.hpp"
 #include "tools/demo/demo_layers.hpp"
+#include "tools/demo/demo_trails.hpp"
 
 #include "core/errors.hpp"
+#include "layers/county/county.hpp"
 #include "spatial/chinacrs.hpp"
 #include "spatial/crs.hpp"
 #include "spatial/geos_ops.hpp"
@@ -397,6 +399,54 @@ TEST_F(DemoTest, IncidentsWithinTheTwelveMonthWindow) {
   // near 100 %), but not nothing.
   EXPECT_GT(closed, 0.99);
   EXPECT_LT(closed, 1.0);
+}
+
+// Each incident's trail, replayed through the loop's own transitions (workflow.hpp), leads from
+// its report to its status, step by step, before the end of the demo's year; a closed one's ends
+// with its close. With the trails, every stage of the loop has a median.
+TEST_F(DemoTest, EachIncidentsTrailLeadsToItsStatusThroughTheLoopsTransitions) {
+  Dataset d = *data_;
+  for (std::size_t i = 0; i < d.incidents.size(); ++i)
+    d.incidents[i].fid = static_cast<int64_t>(i + 1);  // as Store::replace_all numbers them
+  const std::vector<IncidentEvent> trails = build_demo_trails(d, kEndTime, 7);
+  std::map<int64_t, std::vector<const IncidentEvent*>> by_incident;
+  for (const auto& e : trails) by_incident[e.incident].push_back(&e);
+  ASSERT_EQ(by_incident.size(), d.incidents.size());
+  LoopMetrics m;
+  for (const auto& in : d.incidents) {
+    SCOPED_TRACE(in.id);
+    const auto& trail = by_incident.at(in.fid);
+    ASSERT_EQ(trail.front()->action, "report");
+    EXPECT_EQ(trail.front()->at, in.reported_at);
+    std::string state = trail.front()->to;
+    int64_t at = in.reported_at;
+    for (std::size_t k = 0; k < trail.size(); ++k) {
+      const IncidentEvent& e = *trail[k];
+      EXPECT_EQ(e.seq, static_cast<int64_t>(k + 1));
+      EXPECT_GE(e.at, at);
+      EXPECT_LE(e.at, kEndTime);
+      at = e.at;
+      if (k == 0) continue;
+      EXPECT_EQ(e.from, state);
+      const auto next = next_state(state, action_from_name(e.action));
+      ASSERT_TRUE(next) << e.action << " from " << state;
+      EXPECT_EQ(*next, e.to);
+      state = e.to;
+    }
+    EXPECT_EQ(state, in.status);
+    if (in.status == "closed") EXPECT_EQ(trail.back()->at, in.closed_at);
+    std::vector<IncidentEvent> copy;
+    for (const auto* e : trail) copy.push_back(*e);
+    m.add(in, kEndTime, copy);
+  }
+  m.finish();
+  for (std::size_t k = 0; k < m.kStages.size(); ++k)
+    EXPECT_TRUE(m.median_stage_hours[k]) << m.kStages[k];
+  // Deterministic for a seed.
+  const auto again = build_demo_trails(d, kEndTime, 7);
+  ASSERT_EQ(again.size(), trails.size());
+  for (std::size_t i = 0; i < trails.size(); ++i)
+    EXPECT_TRUE(again[i].at == trails[i].at && again[i].action == trails[i].action) << i;
 }
 
 TEST_F(DemoTest, RiskLevelsCloseToTheTargets) {
