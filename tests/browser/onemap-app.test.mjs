@@ -17,13 +17,18 @@
 // (the catalogue by theme as /style.json has it, each drawn, a camera clicked); a feature's attributes
 // (public fields only, then the personal ones once signed in with the token); the filters
 // reaching the incident tiles; a drawn box and a drawn polygon listing exactly the API's
-// numberMatched; the dashboard's open count; signed in as the administrator, a dispatched
+// numberMatched; the dashboard's open count, 有效率, 及时率 and 环节用时 (the API's figures for the
+// dashboard's window) and no 处置排行 signed out; signed in as the administrator, a dispatched
 // incident accepted with the panel's 接收 button (the API's status and history, its tile's ETag,
-// the panel and the open layer showing the new state); the English switch; and that every request
+// the panel and the open layer showing the new state); signed in as a county-wide centre user
+// added while the server runs, 处置排行 by worker and by agency as GET /stats/loop ranks them for
+// that user (keys, totals, workers' names); the English switch; and that every request
 // the page made went to onemap's origin. Each check prints PASS or FAIL; the last
 // line counts them and the exit status is 1 if any failed. Screenshots: browser_app-*.png.
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { check, cleanup, clickFeature, run, runTest, seconds, startOnemap as startServer, testArguments } from './harness.mjs';
 
@@ -33,6 +38,9 @@ const { chromium } = await import('playwright-core');
 const outDir = path.resolve(process.env.ONEMAP_BROWSER_OUT ?? process.cwd());
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'browser-app-test-token';
+const CENTRE_ID = 'browser-app-centre';
+// The loop's stages as the dashboard's 环节用时 shows them.
+const STAGES = ['dispatch', 'accept', 'resolve', 'verify', 'close'];
 const VIEWPORT = { width: 1600, height: 1000 };
 // The closed loop's states (layers/dispatch/workflow.hpp): open ones, and the done ones drawn apart.
 const OPEN_STATES = ['reported', 'dispatched', 'accepted', 'in_progress', 'returned', 'escalated', 'reopened'];
@@ -161,11 +169,44 @@ async function itemsMatched(base, params, body) {
   return j.numberMatched;
 }
 
-async function getJson(base, path) {
-  const r = await fetch(`${base}${path}`);
+async function getJson(base, path, token = null) {
+  const r = await fetch(`${base}${path}`, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
   const j = await r.json();
   if (!r.ok) throw new Error(`${path}: ${r.status} ${JSON.stringify(j)}`);
   return j;
+}
+
+// A centre user for the whole county (`onemap user add` on the store being served), its token;
+// on a store of an earlier run (ONEMAP_BROWSER_DATA) the user is there already: a new token.
+async function addCentreUser(store) {
+  const onemap = (args) => promisify(execFile)(onemapBinary, ['user', ...args, '--data', store, '--id', CENTRE_ID]).then((r) => r.stdout.trim());
+  return onemap(['add', '--role', 'centre']).catch(() => onemap(['token']));
+}
+
+// The ranking's rows as the page orders them (web/src/dashboard.js topGroups): most incidents
+// first, equal totals by key.
+function topGroups(groups) {
+  const key = (g) => g.key ?? '';
+  return [...groups].sort((a, b) => b.total - a.total || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)).slice(0, 10);
+}
+
+// The dashboard's 处置排行: shown or not, by what, its window and its rows.
+function rankingShown(page) {
+  return page.evaluate(() => {
+    const rows = document.getElementById('dash-ranking-rows');
+    return {
+      hidden: document.getElementById('dash-ranking').hidden,
+      by: rows.dataset.by,
+      window: rows.dataset.window,
+      rows: [...rows.querySelectorAll('tr[data-key]')].map((tr) => ({
+        key: tr.dataset.key,
+        name: tr.dataset.name,
+        total: Number(tr.dataset.total),
+        who: tr.cells[0].textContent,
+        rates: [tr.cells[2].textContent, tr.cells[3].textContent],
+      })),
+    };
+  });
 }
 
 async function listedQuery(page) {
@@ -527,7 +568,7 @@ async function main(work) {
   // ---- the dashboard
   await page.click('.tabs button[data-tab="dashboard"]');
   await settle(page);
-  const dash = await page.evaluate(() => ({
+  const dash = await page.evaluate((STAGES) => ({
     open: Number(document.getElementById('dash-open').dataset.value),
     overdue: Number(document.getElementById('dash-overdue').dataset.value),
     week: Number(document.getElementById('dash-week').dataset.value),
@@ -536,7 +577,14 @@ async function main(work) {
     effectiveText: document.getElementById('dash-effective').textContent,
     window: document.getElementById('dash-effective').dataset.window,
     rising: document.querySelectorAll('#dash-rising li[data-code]').length,
-  }));
+    stages: Object.fromEntries(
+      STAGES.map((stage) => {
+        const e = document.getElementById(`dash-stage-${stage}`);
+        return [stage, { value: e.dataset.value, text: e.textContent, window: e.dataset.window }];
+      }),
+    ),
+    rankingHidden: document.getElementById('dash-ranking').hidden,
+  }), STAGES);
   const openMatched = await itemsMatched(base, { filter: `status IN (${OPEN_STATES.map((s) => `'${s}'`).join(',')})`, 'filter-lang': 'cql2-text' });
   check('dashboard: open incidents equal the API\'s count', dash.open === openMatched, `${dash.open} shown, API ${openMatched}`);
   // 有效率 and 及时率: the API's figures over the window the dashboard asked for.
@@ -551,6 +599,15 @@ async function main(work) {
     dash.overdue > 0 && dash.overdue <= dash.open && dash.week > 0 && dash.rising > 0,
     `overdue ${dash.overdue}, week ${dash.week}, ${dash.rising} rising`,
   );
+  // 环节用时: the API's median hours of each stage over the same window, '–' where it has none.
+  const stageShown = (h, shown) =>
+    h === null ? shown.value === '' && shown.text === '–' : shown.value === String(h) && (h >= 48 ? /^[\d.,]+ 天$/ : /^[\d.,]+ 小时$/).test(shown.text);
+  check(
+    'dashboard: 环节用时 equal the API\'s median hours per stage',
+    STAGES.every((stage) => dash.stages[stage].window === dash.window && stageShown(loop.median_stage_hours[stage] ?? null, dash.stages[stage])),
+    STAGES.map((stage) => `${stage} "${dash.stages[stage].text}" API ${loop.median_stage_hours[stage]}`).join(', '),
+  );
+  check('dashboard signed out: no 处置排行 (admins and centre users only)', dash.rankingHidden);
   await jumpTo(page, dense, 11);
   await shot('dashboard');
   console.log(`dashboard checked at ${seconds()} s`);
@@ -674,6 +731,43 @@ async function main(work) {
   await page.click('#auth'); // sign out
   console.log(`dispatch checked at ${seconds()} s`);
 
+  // ---- 处置排行 as a county-wide centre user, added while the server runs: the top ten workers
+  // and agencies of the dashboard's window as GET /stats/loop gives them to that user
+  const centreToken = await addCentreUser(store);
+  await settle(page);
+  page.once('dialog', (d) => d.accept(centreToken));
+  await page.click('#auth');
+  await page.click('.tabs button[data-tab="dashboard"]');
+  await settle(page);
+  const centre = await page.evaluate(() => window.onemapApp.me?.role);
+  for (const by of ['worker', 'agency']) {
+    if (by === 'agency') {
+      await page.click('#dash-ranking button[data-by="agency"]');
+      await settle(page);
+    }
+    const shown = await rankingShown(page);
+    const [from, to] = (shown.window ?? '/').split('/');
+    const answer = await getJson(base, `/stats/loop?by=${by}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, centreToken);
+    const top = topGroups(answer.groups);
+    const named = top.filter((g) => g.name);
+    check(
+      `signed in as a centre user: 处置排行 by ${by} lists the top ${top.length} of GET /stats/loop?by=${by} (keys, totals, names)`,
+      centre === 'centre' && !shown.hidden && shown.by === by && shown.window === dash.window && top.length > 0 && named.length > 0 &&
+        shown.rows.length === top.length &&
+        top.every((g, i) => {
+          const row = shown.rows[i];
+          const who = g.key === null ? '未指派' : g.name ? `${g.name} ${g.key}` : g.key;
+          return row.key === (g.key ?? '') && row.total === g.total && row.name === (g.name ?? '') && row.who === who && row.rates.every((r) => /^[\d.]+%$|^–$/.test(r));
+        }),
+      `${centre}; shown ${shown.rows.slice(0, 3).map((r) => `${r.who}:${r.total}`).join(', ')}…; API ${top.slice(0, 3).map((g) => `${g.name ?? ''} ${g.key ?? '(none)'}:${g.total}`).join(', ')}…`,
+    );
+  }
+  await shot('ranking');
+  await page.click('#auth'); // sign out
+  await settle(page);
+  check('signed out again: 处置排行 hidden', (await rankingShown(page)).hidden);
+  console.log(`ranking checked at ${seconds()} s`);
+
   // ---- English
   await page.click('#lang');
   await jumpTo(page, dense, 11);
@@ -708,7 +802,7 @@ async function main(work) {
   const appErrors = await page.evaluate(() => window.onemapApp.errors);
   check('no error on the page', problems.length === 0 && appErrors.length === 0, [...problems, ...appErrors].slice(0, 5).join('; '));
   await context.close();
-  console.log(`screenshots: ${['overview', 'town', 'query-box', 'query-polygon', 'dashboard', 'dispatch', 'incident', 'english'].map((n) => path.join(outDir, `browser_app-${n}.png`)).join(' ')}`);
+  console.log(`screenshots: ${['overview', 'town', 'query-box', 'query-polygon', 'dashboard', 'dispatch', 'incident', 'ranking', 'english'].map((n) => path.join(outDir, `browser_app-${n}.png`)).join(' ')}`);
   console.log(`onemap log: ${onemapLog}`);
 }
 

@@ -19,7 +19,7 @@
 import { Map as MapLibreMap, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl';
 import { ApiError, getJSON, onTokenChange, request, setToken, token, withToken } from './api.js';
 import { app, gcj, settled, status, toMap, track } from './app.js';
-import { loadDashboard, renderDashboard } from './dashboard.js';
+import { loadDashboard, loadRanking, renderDashboard, setupRanking } from './dashboard.js';
 import { $, el, showTab } from './dom.js';
 import { DrawTool } from './draw.js';
 import { overdueMode } from './filters.js';
@@ -197,7 +197,13 @@ function setupHeader() {
   // Once the page is up (a change while it starts: when it has started).
   onTokenChange((change) => app.ready.then(() => audienceChanged(change)));
   $('refresh').onclick = () => refresh();
-  for (const b of document.querySelectorAll('.tabs button')) b.onclick = () => showTab(b.dataset.tab);
+  for (const b of document.querySelectorAll('.tabs button'))
+    b.onclick = () => {
+      showTab(b.dataset.tab);
+      // The ranking is asked for only while the dashboard is shown (see loadRanking).
+      if (b.dataset.tab === 'dashboard') loadRanking();
+    };
+  setupRanking();
   $('info-close').onclick = () => ($('info').hidden = true);
   onLangChange(() => {
     document.title = pageTitle();
