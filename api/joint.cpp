@@ -153,7 +153,8 @@ Window read_window(const Context& c, std::string_view path) {
                                    " (parameters: area, from, to" + (grouped ? ", by)" : ")"));
     }
   }
-  if (grouped && w.by.empty()) throw InvalidArgument("by", "is required: worker or agency");
+  if (grouped && w.by.empty())
+    throw InvalidArgument("by", "is required: worker, agency, town or grid");
   return w;
 }
 
@@ -181,7 +182,7 @@ http::Response agency_stats(const layers::County& county, const Context& c) {
                              {"agencies", std::move(items)}});
 }
 
-// GET /stats/loop?by=worker|agency: the loop's figures of each worker or agency of the area.
+// GET /stats/loop?by=worker|agency|town|grid: the loop's figures of each group of the area.
 // Worker names only to those who may read them there (personal: the read is audited).
 http::Response loop_stats(layers::County& county, const auth::ReadPolicy& policy,
                           const Context& c) {
@@ -195,12 +196,18 @@ http::Response loop_stats(layers::County& county, const auth::ReadPolicy& policy
     std::unordered_map<std::string_view, const layers::Worker*> workers;
     if (w.by == "worker")
       for (const auto& wk : county.data().workers) workers[wk.worker_id] = &wk;
+    std::unordered_map<std::string_view, const layers::Grid*> grids;
+    if (w.by == "town" || w.by == "grid")
+      for (const auto& g : county.data().grids) grids[g.code] = &g;
     for (const auto& [key, m] : groups) {
       json row = {{"key", key.empty() ? json(nullptr) : json(key)}};
       if (w.by == "agency") {
         const layers::Agency* a = county.agencies().find(key);
         row["name"] = a ? json(a->name) : json(nullptr);
         row["level"] = a ? json(a->level) : json(nullptr);
+      } else if (w.by == "town" || w.by == "grid") {
+        const auto it = grids.find(key);
+        row["name"] = it == grids.end() ? json(nullptr) : json(it->second->name);
       } else {
         const auto it = workers.find(key);
         const layers::Worker* wk = it == workers.end() ? nullptr : it->second;

@@ -12,9 +12,9 @@
 //                                                   {"action": "done", "feedback": "…"}
 //   GET  /stats/agencies?area=&from=&to=            each agency's tasks, on time, late,
 //                                                   summons answered in time, median hours
-//   GET  /stats/loop?by=worker|agency&area=&from=&to=
+//   GET  /stats/loop?by=worker|agency|town|grid&area=&from=&to=
 //                                                   the loop's figures (有效率, 及时率, stage
-//                                                   medians…) of each worker or agency, names
+//                                                   medians…) of each group, names
 //                                                   beside codes (a worker's only to those who
 //                                                   may read it: audited)
 //

@@ -618,8 +618,9 @@ HttpAnswer openapi(const Context& ctx, const std::string& base) {
            response("The figures by agency", "application/json", object), true);
     paths["/stats/agencies"]["get"].erase("requestBody");
     paths["/stats/loop"]["get"] =
-        op("The loop's figures (有效率, 及时率, stages) of each worker or agency", "loop_stats",
-           json::array({in_query("by", "worker or agency (required)"),
+        op("The loop's figures (有效率, 及时率, stages) of each worker, agency, town or grid",
+           "loop_stats",
+           json::array({in_query("by", "worker, agency, town or grid (required)"),
                         in_query("area", "an area code (default the user's scope)"),
                         in_query("from", "cases reported from (ISO 8601)"),
                         in_query("to", "cases reported before (ISO 8601)")}),

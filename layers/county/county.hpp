@@ -589,9 +589,10 @@ class County {
   /// with `area` and whose category is `category` (empty: all), at `now` (0: the clock).
   LoopMetrics metrics(const std::string& area, const std::string& category, int64_t from,
                       int64_t to, int64_t now = 0) const;
-  /// What metrics() counts, grouped by who holds each incident: `by` "worker" (its assignee,
-  /// who keeps it once resolved; "" for none) or "agency" (its agency: a grid, village or town,
-  /// or a department). Finished, by key. @throws InvalidArgument("by").
+  /// What metrics() counts, grouped by `by`: "worker" (its assignee, who keeps it once resolved;
+  /// "" for none), "agency" (its agency: a grid, village or town, or a department), "town" or
+  /// "grid" (where it lies; "" outside the grids). Finished, by key.
+  /// @throws InvalidArgument("by").
   std::vector<std::pair<std::string, LoopMetrics>> metrics_by(std::string_view by,
                                                               const std::string& area, int64_t from,
                                                               int64_t to, int64_t now = 0) const;

@@ -129,14 +129,21 @@ std::vector<std::pair<std::string, LoopMetrics>> County::metrics_by(std::string_
                                                                     const std::string& area,
                                                                     int64_t from, int64_t to,
                                                                     int64_t now) const {
-  if (by != "worker" && by != "agency") throw InvalidArgument("by", "must be worker or agency");
+  if (by != "worker" && by != "agency" && by != "town" && by != "grid")
+    throw InvalidArgument("by", "must be worker, agency, town or grid");
+  const std::size_t town = code_length(GridLevel::Town);
+  auto key = [&](const Incident& in) -> std::string {
+    if (by == "worker") return in.assignee;
+    if (by == "agency") return in.agency;
+    if (by == "grid") return in.join.grid_code;
+    return in.join.grid_code.size() >= town ? in.join.grid_code.substr(0, town) : std::string();
+  };
   now = clock(now);
   std::map<std::string, LoopMetrics> groups;
   {
     auto lock = read();
     for (const auto& in : data_.incidents)
-      if (counted(in, area, {}, from, to))
-        groups[by == "worker" ? in.assignee : in.agency].add(in, now, trail_of(in.fid));
+      if (counted(in, area, {}, from, to)) groups[key(in)].add(in, now, trail_of(in.fid));
   }
   std::vector<std::pair<std::string, LoopMetrics>> out(groups.begin(), groups.end());
   for (auto& [key, m] : out) m.finish();

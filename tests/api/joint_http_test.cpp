@@ -219,40 +219,43 @@ TEST_F(JointHttp, TheAgenciesListEveryTownsUnitsAndTheAreas) {
 
 namespace {
 
-// The loop's figures by worker and by agency (GET /stats/loop) against a count of the county's
-// incidents by the same key: totals and handled counts per group; names beside codes; worker
-// names to a centre user read as personal data (audited), and only inside its area.
-TEST_F(JointHttp, TheLoopFiguresByWorkerAndAgencyCountTheirIncidents) {
+// The loop's figures by worker, agency, town and grid (GET /stats/loop) against a count of the
+// county's incidents by the same key: totals and handled counts per group; names beside codes;
+// worker names to a centre user read as personal data (audited), and only inside its area.
+TEST_F(JointHttp, TheLoopFiguresByWorkerAgencyTownAndGridCountTheirIncidents) {
   const auto& county = api().county();
-  std::map<std::string, std::pair<std::size_t, std::size_t>> by_agency,
-      by_worker;  // total, handled
+  // By grouping, by key: the incidents and those handled.
+  std::map<std::string, std::map<std::string, std::pair<std::size_t, std::size_t>>> expected;
   {
     auto lock = county.read();
     for (const auto& in : county.data().incidents) {
       if (!in.join.grid_code.starts_with(kTown) && !in.agency.starts_with(kTown)) continue;
       const bool handled =
           in.status == "resolved" || in.status == "verified" || in.status == "closed";
-      for (auto* m : {&by_agency, &by_worker}) {
-        auto& [total, done] = (*m)[m == &by_agency ? in.agency : in.assignee];
+      const std::string town =
+          in.join.grid_code.substr(0, std::min<std::size_t>(9, in.join.grid_code.size()));
+      for (const auto& [by, key] : {std::pair{"agency", in.agency},
+                                    {"worker", in.assignee},
+                                    {"grid", in.join.grid_code},
+                                    {"town", town}}) {
+        auto& [total, done] = expected[by][key];
         ++total;
         done += handled;
       }
     }
   }
   const auto before = county.users().audit_log({}).total;
-  for (const char* by : {"agency", "worker"}) {
+  for (const auto& [by, groups_expected] : expected) {
     SCOPED_TRACE(by);
-    const auto r =
-        api().get(std::string("/stats/loop?by=") + by + "&area=" + kTown, api().token("kq"));
+    const auto r = api().get("/stats/loop?by=" + by + "&area=" + kTown, api().token("kq"));
     ASSERT_EQ(r.status, 200) << r.body;
     const json groups = json::parse(r.body)["groups"];
-    const auto& expected = std::string(by) == "agency" ? by_agency : by_worker;
-    ASSERT_EQ(groups.size(), expected.size());
+    ASSERT_EQ(groups.size(), groups_expected.size());
     for (const json& g : groups) {
       const std::string key = g["key"].is_null() ? "" : g["key"].get<std::string>();
-      ASSERT_TRUE(expected.contains(key)) << key;
-      EXPECT_EQ(g["total"], expected.at(key).first) << key;
-      EXPECT_EQ(g["loop"]["handled"], expected.at(key).second) << key;
+      ASSERT_TRUE(groups_expected.contains(key)) << key;
+      EXPECT_EQ(g["total"], groups_expected.at(key).first) << key;
+      EXPECT_EQ(g["loop"]["handled"], groups_expected.at(key).second) << key;
       if (!key.empty()) EXPECT_TRUE(g["name"].is_string()) << g.dump();
     }
   }
@@ -265,7 +268,7 @@ TEST_F(JointHttp, TheLoopFiguresByWorkerAndAgencyCountTheirIncidents) {
   EXPECT_EQ(api().get("/stats/loop?by=worker&area=" + std::string(kTown), api().token("wk")).status,
             403);
   EXPECT_EQ(api().get("/stats/loop?area=" + std::string(kTown), api().token("kq")).status, 400);
-  EXPECT_EQ(api().get("/stats/loop?by=grid", api().token("kq")).status, 400);
+  EXPECT_EQ(api().get("/stats/loop?by=street", api().token("kq")).status, 400);
   EXPECT_EQ(api().get("/stats/loop?by=worker", api().token("app")).status, 403);
 }
 

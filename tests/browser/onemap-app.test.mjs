@@ -21,7 +21,7 @@
 // dashboard's window) and no 处置排行 signed out; signed in as the administrator, a dispatched
 // incident accepted with the panel's 接收 button (the API's status and history, its tile's ETag,
 // the panel and the open layer showing the new state); signed in as a county-wide centre user
-// added while the server runs, 处置排行 by worker and by agency as GET /stats/loop ranks them for
+// added while the server runs, 处置排行 by worker, agency, town and grid as GET /stats/loop ranks them for
 // that user (keys, totals, workers' names); the English switch; and that every request
 // the page made went to onemap's origin. Each check prints PASS or FAIL; the last
 // line counts them and the exit status is 1 if any failed. Screenshots: browser_app-*.png.
@@ -740,9 +740,9 @@ async function main(work) {
   await page.click('.tabs button[data-tab="dashboard"]');
   await settle(page);
   const centre = await page.evaluate(() => window.onemapApp.me?.role);
-  for (const by of ['worker', 'agency']) {
-    if (by === 'agency') {
-      await page.click('#dash-ranking button[data-by="agency"]');
+  for (const by of ['worker', 'agency', 'town', 'grid']) {
+    if (by !== 'worker') {
+      await page.click(`#dash-ranking button[data-by="${by}"]`);
       await settle(page);
     }
     const shown = await rankingShown(page);
