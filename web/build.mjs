@@ -27,8 +27,8 @@ const worker = await readFile(path.join(here, 'node_modules', 'maplibre-gl', 'di
 const workerName = `maplibre-gl-worker-${hash(worker)}.mjs`;
 await writeFile(path.join(assets, workerName), worker);
 
-const result = await esbuild.build({
-  entryPoints: { app: path.join(here, 'src', 'main.js'), style: path.join(here, 'src', 'app.css') },
+// What both builds share: bundled, minified ES modules with content-hashed names.
+const common = {
   bundle: true,
   format: 'esm',
   target: ['chrome110', 'firefox115', 'safari16'],
@@ -37,19 +37,25 @@ const result = await esbuild.build({
   outdir: assets,
   entryNames: '[name]-[hash]',
   assetNames: '[name]-[hash]',
-  loader: { '.csv': 'text', '.svg': 'dataurl', '.png': 'dataurl' },
   define: { __WORKER_URL__: JSON.stringify(`/app/assets/${workerName}`) },
   metafile: true,
   logLevel: 'warning',
-});
-
-const outputs = Object.entries(result.metafile.outputs);
-const out = (entry, ext) => {
+};
+// The URL of the output of `entry` (a source path's end) with the extension `ext`.
+const assetUrl = (outputs, entry, ext) => {
   const found = outputs.find(([file, o]) => file.endsWith(ext) && o.entryPoint?.endsWith(entry));
   if (!found) throw new Error(`no output for ${entry}`);
   return `/app/assets/${path.basename(found[0])}`;
 };
-const js = out('src/main.js', '.js');
+
+const result = await esbuild.build({
+  ...common,
+  entryPoints: { app: path.join(here, 'src', 'main.js'), style: path.join(here, 'src', 'app.css') },
+  loader: { '.csv': 'text', '.svg': 'dataurl', '.png': 'dataurl' },
+});
+
+const outputs = Object.entries(result.metafile.outputs);
+const js = assetUrl(outputs, 'src/main.js', '.js');
 const css = outputs.find(([file]) => file.endsWith('.css'));
 const html = (await readFile(path.join(here, 'src', 'index.html'), 'utf8'))
   .replace('{{js}}', js)
@@ -61,36 +67,24 @@ await writeFile(path.join(dist, 'index.html'), html);
 // list shows before it.
 const phoneDir = path.join(here, 'src', 'phone');
 const phone = await esbuild.build({
+  ...common,
   entryPoints: {
     worker: path.join(phoneDir, 'worker.js'),
     resident: path.join(phoneDir, 'resident.js'),
     'worker-style': path.join(phoneDir, 'worker.css'),
     'resident-style': path.join(phoneDir, 'phone.css'),
   },
-  bundle: true,
   splitting: true,
-  format: 'esm',
-  target: ['chrome110', 'firefox115', 'safari16'],
-  minify: true,
-  legalComments: 'linked',
-  outdir: assets,
-  entryNames: '[name]-[hash]',
   chunkNames: 'chunk-[hash]',
-  assetNames: '[name]-[hash]',
   loader: { '.csv': 'text' },
-  define: { __WORKER_URL__: JSON.stringify(`/app/assets/${workerName}`) },
-  metafile: true,
-  logLevel: 'warning',
 });
 const phoneOutputs = Object.entries(phone.metafile.outputs);
-const phoneOut = (entry) => {
-  const found = phoneOutputs.find(([, o]) => o.entryPoint?.endsWith(entry));
-  if (!found) throw new Error(`no output for ${entry}`);
-  return `/app/assets/${path.basename(found[0])}`;
-};
 for (const [page, css] of [['worker', 'worker.css'], ['resident', 'phone.css']]) {
   const template = await readFile(path.join(phoneDir, `${page}.html`), 'utf8');
-  await writeFile(path.join(dist, `${page}.html`), template.replace('{{js}}', phoneOut(`src/phone/${page}.js`)).replace('{{css}}', phoneOut(`src/phone/${css}`)));
+  await writeFile(
+    path.join(dist, `${page}.html`),
+    template.replace('{{js}}', assetUrl(phoneOutputs, `src/phone/${page}.js`, '.js')).replace('{{css}}', assetUrl(phoneOutputs, `src/phone/${css}`, '.css')),
+  );
 }
 
 const sizes = [...outputs, ...phoneOutputs].map(([file, o]) => `${path.relative(here, file)} ${(o.bytes / 1024).toFixed(0)} KiB`);

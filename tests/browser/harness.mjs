@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -93,6 +93,14 @@ export function run(command, args) {
       code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`)),
     );
   });
+}
+
+// The demo county for a test that writes to it, at `store`: a copy of ONEMAP_BROWSER_DATA when
+// that names a store, else `onemap demo` with its incidents pinned to `endDate` (YYYY-MM-DD).
+export async function demoStoreCopy(binary, sourceDir, store, endDate) {
+  if (process.env.ONEMAP_BROWSER_DATA) return copyFile(process.env.ONEMAP_BROWSER_DATA, store);
+  await run(binary, ['demo', '--out', store, '--data-dir', path.join(sourceDir, 'data'), '--end-date', endDate]);
+  console.log(`demo store built in ${seconds()} s`);
 }
 
 // `onemap serve --port 0` on loopback with two threads (the browser asks for many tiles at once;

@@ -29,10 +29,9 @@
 // line counts them and the exit status is 1 if any failed. Screenshots: browser_audiences-*.png.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { check, cleanup, clickFeature, run, runTest, seconds, startOnemap as startServer, testArguments } from './harness.mjs';
+import { check, cleanup, clickFeature, demoStoreCopy, runTest, seconds, startOnemap as startServer, testArguments } from './harness.mjs';
 
 const { onemapBinary, sourceDir } = testArguments('onemap-audiences.test.mjs', ['playwright-core']);
 const { chromium } = await import('playwright-core');
@@ -178,11 +177,7 @@ async function openIncident(page, id) {
 
 async function main(work) {
   const store = path.join(work, 'demo.gpkg');
-  if (process.env.ONEMAP_BROWSER_DATA) await copyFile(process.env.ONEMAP_BROWSER_DATA, store);
-  else {
-    await run(onemapBinary, ['demo', '--out', store, '--data-dir', path.join(sourceDir, 'data'), '--end-date', DEMO_END_DATE]);
-    console.log(`demo store built in ${seconds()} s`);
-  }
+  await demoStoreCopy(onemapBinary, sourceDir, store, DEMO_END_DATE);
   const tokenFile = path.join(work, 'admin.token');
   writeFileSync(tokenFile, `${ADMIN_TOKEN}\n`, { mode: 0o600 });
   const onemapLog = path.join(outDir, 'browser_audiences-onemap.log');

@@ -39,13 +39,13 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { copyFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
-import { check, cleanup, run, runTest, seconds, startOnemap, testArguments } from './harness.mjs';
+import { check, cleanup, demoStoreCopy, run, runTest, seconds, startOnemap, testArguments } from './harness.mjs';
 
 const { onemapBinary, sourceDir } = testArguments('onemap-phone.test.mjs', ['playwright-core']);
 const { chromium } = await import('playwright-core');
@@ -232,11 +232,7 @@ const queueShown = (page) => page.evaluate(() => ({ badge: document.getElementBy
 
 async function main(work) {
   const store = path.join(work, 'demo.gpkg');
-  if (process.env.ONEMAP_BROWSER_DATA) await copyFile(process.env.ONEMAP_BROWSER_DATA, store);
-  else {
-    await run(onemapBinary, ['demo', '--out', store, '--data-dir', path.join(sourceDir, 'data'), '--end-date', DEMO_END_DATE]);
-    console.log(`demo store built in ${seconds()} s`);
-  }
+  await demoStoreCopy(onemapBinary, sourceDir, store, DEMO_END_DATE);
   const categories = (await readFile(path.join(sourceDir, 'data', 'categories.csv'), 'utf8'))
     .replace(/^\uFEFF/, '')
     .trim()

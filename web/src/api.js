@@ -89,13 +89,7 @@ export async function request(path, { params, method = 'GET', body, signal, head
     setToken('', { rejected: true });
     if (method === 'GET') return request(path, { params, method, body, signal, headers: extra, withETag });
   }
-  const text = await res.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
+  const data = jsonOrNull(await res.text());
   if (!res.ok) throw apiError(res, data);
   return withETag ? { data, etag: res.headers.get('ETag') } : data;
 }
@@ -104,6 +98,15 @@ export async function request(path, { params, method = 'GET', body, signal, head
 export function apiError(res, data) {
   const e = data?.error;
   return new ApiError(res.status, e?.message ?? `${res.status} ${res.statusText}`, { code: e?.code ?? null, parameter: e?.parameter ?? null });
+}
+
+/// An answer's body as JSON, or null when it is empty or not JSON (an error page of a proxy).
+export function jsonOrNull(text) {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
 }
 
 export const getJSON = (path, params, options = {}) => request(path, { ...options, params });

@@ -2,7 +2,7 @@
 // (status, Location, a network failure apart from a refusal), the page's status line, the
 // position from the phone with the coordinate system it is in, photos made small enough for a
 // poor connection, the categories, times and states in Chinese.
-import { ApiError, apiError, token, url } from '../api.js';
+import { ApiError, apiError, jsonOrNull, token, url } from '../api.js';
 import { CATEGORIES } from '../categories.js';
 import { $, el } from '../dom.js';
 
@@ -40,12 +40,7 @@ export async function send(path, { method = 'GET', params, json, body, contentTy
     } catch (e) {
       throw new NetworkError(e.message || '连接中断');
     }
-    let data = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
+    const data = jsonOrNull(text);
     if (!res.ok) throw apiError(res, data);
     return { status: res.status, data, location: res.headers.get('Location'), etag: res.headers.get('ETag') };
   } finally {
